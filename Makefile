@@ -1,0 +1,56 @@
+# sociale_kaart — set-up, run and test. `make run` and `make test` install what they need.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export FLASK_APP := wsgi.py
+# PostgreSQL run of the suite: set by .ci/run; leave empty to test on SQLite only.
+SOCIALE_KAART_TEST_DATABASE_URL ?=
+
+.PHONY: install run test test-sqlite test-postgres browser-deps bench translations clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## run: install, migrate, load the demo data into an empty database, serve http://127.0.0.1:5000
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed demo --if-empty
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+## test: install (with headless Chromium for the browser tests) and run the whole suite
+test: install browser-deps test-sqlite test-postgres
+
+test-sqlite: install
+	$(BIN)/python -m pytest -p no:cacheprovider
+
+test-postgres: install
+	@if [ -n "$(SOCIALE_KAART_TEST_DATABASE_URL)" ]; then \
+	  echo "== the suite again on PostgreSQL ($(SOCIALE_KAART_TEST_DATABASE_URL)), browser tests excluded =="; \
+	  SOCIALE_KAART_TEST_DATABASE_URL="$(SOCIALE_KAART_TEST_DATABASE_URL)" $(BIN)/python -m pytest -p no:cacheprovider -m "not browser"; \
+	else echo "SOCIALE_KAART_TEST_DATABASE_URL not set: PostgreSQL run skipped."; fi
+
+## browser-deps: Debian's Chromium and ChromeDriver for the browser tests (needs root; skipped otherwise)
+browser-deps:
+	@if [ -x /usr/bin/chromium ]; then echo "chromium present"; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "WARNING: /usr/bin/chromium missing and not root: browser tests will be skipped"; fi
+
+## bench: search benchmark (2,000 and 50,000 synthetic services, Whoosh vs SQLite FTS5)
+bench: install
+	$(BIN)/python bench/search.py
+
+## translations: extract, update and compile the English catalogue
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o sociale_kaart/translations/messages.pot .
+	$(BIN)/pybabel update -i sociale_kaart/translations/messages.pot -d sociale_kaart/translations -l en --no-fuzzy-matching
+	$(BIN)/pybabel compile -d sociale_kaart/translations
+
+clean:
+	rm -rf $(VENV) instance/search-index

@@ -1,0 +1,89 @@
+"""sociale_kaart: a public social map and volunteer matching for Dutch municipalities."""
+from flask import Flask, session
+from sqlalchemy import event
+
+from . import config as settings
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config=None):
+    """Create the app: defaults, then the environment, then `config` (used by tests)."""
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_relative_config=True,
+    )
+    app.config.update(settings.load(app.instance_path, config))
+    _init_extensions(app)
+    _init_adapters(app)
+    _register_blueprints(app)
+    _register_commands(app)
+    from .web import pages
+    pages.install(app)
+    return app
+
+
+def _select_locale():
+    language = session.get("lang")
+    return language if language in ("nl", "en") else "nl"
+
+
+def _init_extensions(app):
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_project_root() / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+    from .directory import indexing
+    indexing.install(db.session)
+
+
+def _sqlite_pragmas(connection, record):
+    cursor = connection.cursor()
+    for pragma in ("journal_mode=WAL", "busy_timeout=5000", "synchronous=NORMAL", "foreign_keys=ON"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _init_adapters(app):
+    from . import geo, search
+    from .directory import indexing
+
+    def documents():
+        with app.app_context():
+            yield from indexing.documents()
+
+    app.extensions["sociale_kaart.geocoder"] = geo.create_geocoder(
+        app.config["GEOCODER"],
+        municipality_code=app.config["MUNICIPALITY_CODE"],
+        user_agent=app.config["GEOCODER_USER_AGENT"],
+    )
+    app.extensions["sociale_kaart.search"] = search.create_backend(
+        app.config["SEARCH_BACKEND"], path=app.config["SEARCH_DIR"], doc_source=documents
+    )
+
+
+def _register_blueprints(app):
+    from .directory.views import bp as directory_bp
+    from .web.views import bp as web_bp
+
+    app.register_blueprint(web_bp)
+    app.register_blueprint(directory_bp)
+
+
+def _register_commands(app):
+    from .directory.cli import search_cli, seed_cli
+
+    app.cli.add_command(seed_cli)
+    app.cli.add_command(search_cli)
+
+
+def _project_root():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent

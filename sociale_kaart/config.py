@@ -1,0 +1,97 @@
+"""Configuration: defaults, then SOCIALE_KAART_* environment variables, then the test mapping."""
+import os
+import secrets
+from pathlib import Path
+
+# name -> (environment variable, type); the default comes from defaults(instance_path)
+ENVIRONMENT = {
+    "ENV": ("SOCIALE_KAART_ENV", str),
+    "SECRET_KEY": ("SOCIALE_KAART_SECRET_KEY", str),
+    "SQLALCHEMY_DATABASE_URI": ("SOCIALE_KAART_DATABASE_URL", str),
+    "SEARCH_BACKEND": ("SOCIALE_KAART_SEARCH_BACKEND", str),
+    "SEARCH_DIR": ("SOCIALE_KAART_SEARCH_DIR", str),
+    "GEOCODER": ("SOCIALE_KAART_GEOCODER", str),
+    "GEOCODER_USER_AGENT": ("SOCIALE_KAART_GEOCODER_USER_AGENT", str),
+    "MUNICIPALITY_CODE": ("SOCIALE_KAART_MUNICIPALITY_CODE", str),
+    "MUNICIPALITY_NAME": ("SOCIALE_KAART_MUNICIPALITY_NAME", str),
+    "RATELIMIT_STORAGE_URI": ("SOCIALE_KAART_RATELIMIT_STORAGE_URI", str),
+    "SEARCH_RATE_LIMIT": ("SOCIALE_KAART_SEARCH_RATE_LIMIT", str),
+    "PREFERRED_URL_SCHEME": ("SOCIALE_KAART_URL_SCHEME", str),
+    "MAP_TILE_URL": ("SOCIALE_KAART_MAP_TILE_URL", str),
+    "MAP_TILE_ORIGIN": ("SOCIALE_KAART_MAP_TILE_ORIGIN", str),
+    "MAP_ATTRIBUTION": ("SOCIALE_KAART_MAP_ATTRIBUTION", str),
+}
+
+
+def defaults(instance_path):
+    """Return the default settings for an instance folder."""
+    instance = Path(instance_path)
+    return {
+        "ENV": "development",
+        "SECRET_KEY": None,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'sociale_kaart.db'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "SEARCH_BACKEND": "whoosh",
+        "SEARCH_DIR": str(instance / "search-index"),
+        "GEOCODER": "offline",
+        "GEOCODER_USER_AGENT": "sociale_kaart",
+        "MUNICIPALITY_CODE": "1581",
+        "MUNICIPALITY_NAME": "Utrechtse Heuvelrug",
+        "TIMEZONE": "Europe/Amsterdam",
+        "LANGUAGES": ("nl", "en"),
+        "BABEL_DEFAULT_LOCALE": "nl",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "SEARCH_RATE_LIMIT": "120 per minute",
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": False,
+        "PREFERRED_URL_SCHEME": "http",
+        "SEARCH_PER_PAGE": 20,
+        # Background map tiles (PDOK BRT-Achtergrondkaart, open data of the Kadaster, no key);
+        # empty MAP_TILE_URL shows markers on a plain background (tests, offline use).
+        "MAP_TILE_URL": "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/{z}/{x}/{y}.png",
+        "MAP_TILE_ORIGIN": "https://service.pdok.nl",
+        "MAP_ATTRIBUTION": "Kaartgegevens © Kadaster (PDOK)",
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    }
+
+
+def from_environment(environ=None):
+    """Return the settings given by SOCIALE_KAART_* environment variables."""
+    environ = os.environ if environ is None else environ
+    settings = {}
+    for name, (variable, kind) in ENVIRONMENT.items():
+        if environ.get(variable):
+            settings[name] = kind(environ[variable])
+    return settings
+
+
+def development_secret_key(instance_path):
+    """Return the secret key kept in instance/, generating it on first use."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load(instance_path, overrides=None):
+    """Return the complete settings for an app."""
+    settings = defaults(instance_path)
+    settings.update(from_environment())
+    settings.update(overrides or {})
+    if settings["ENV"] == "production":
+        if not settings["SECRET_KEY"]:
+            raise RuntimeError(
+                "SOCIALE_KAART_SECRET_KEY must be set when SOCIALE_KAART_ENV=production."
+            )
+        settings["SESSION_COOKIE_SECURE"] = True
+        settings["PREFERRED_URL_SCHEME"] = "https"
+    elif not settings["SECRET_KEY"]:
+        settings["SECRET_KEY"] = development_secret_key(instance_path)
+    return settings

@@ -1,0 +1,38 @@
+"""Directory commands: `flask seed demo` and `flask search reindex`."""
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from ..extensions import db
+from . import seed as demo_seed
+from .models import Service
+from .services import geocoder, reindex_all, search_backend
+
+seed_cli = AppGroup("seed", help="Load demonstration data.")
+search_cli = AppGroup("search", help="Manage the search index.")
+
+DEMO_FOLDER = Path(__file__).resolve().parents[2] / "seed" / "demo"
+
+
+@seed_cli.command("demo")
+@click.option("--if-empty", is_flag=True, help="Only load when the directory has no services.")
+def seed_demo(if_empty):
+    """Load the demo municipality Utrechtse Heuvelrug (safe to run twice)."""
+    if current_app.config["ENV"] not in ("development", "testing"):
+        raise click.ClickException("flask seed demo only runs with SOCIALE_KAART_ENV=development or testing.")
+    if if_empty and db.session.scalar(select(func.count(Service.id))):
+        click.echo("The directory already has services; demo data not loaded.")
+        return
+    counts = demo_seed.load_demo(
+        DEMO_FOLDER, geocoder(), search_backend(), current_app.config["MUNICIPALITY_CODE"]
+    )
+    click.echo("Demo data loaded: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+
+
+@search_cli.command("reindex")
+def reindex():
+    """Rebuild the search index from the database."""
+    click.echo(f"Indexed {reindex_all()} listings.")

@@ -1,0 +1,41 @@
+"""Directory forms: the public search form (GET, shape checks only)."""
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms.validators import Length, NumberRange, Optional
+
+from ..forms import SearchBaseForm
+from .services import FILTER_FACETS, MAX_TEXT, MAX_WHERE, RADIUS_CHOICES
+
+
+def _radius(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class SearchForm(SearchBaseForm):
+    """Wat zoekt u / waar, with filters; every field optional."""
+
+    q = StringField(_l("Wat zoekt u?"), validators=[
+        Length(max=MAX_TEXT, message=_l("Typ hoogstens %(max)d tekens bij ‘wat zoekt u’."))])
+    waar = StringField(_l("Waar? Postcode of plaats"), validators=[
+        Length(max=MAX_WHERE, message=_l("Typ bij ‘waar’ hoogstens %(max)d tekens."))])
+    straal = SelectField(
+        _l("Afstand"),
+        choices=[("", _l("Hele gemeente"))] + [(str(km), _l("Binnen %(km)d km", km=km)) for km in RADIUS_CHOICES],
+        default="", validators=[Optional()],
+    )
+    sorteer = SelectField(
+        _l("Sorteren op"),
+        choices=[("relevance", _l("Beste match")), ("distance", _l("Afstand"))],
+        default="relevance",
+    )
+    open = BooleanField(_l("Nu open"))
+    pagina = IntegerField(_l("Pagina"), default=1, validators=[
+        Optional(), NumberRange(min=1, max=10000, message=_l("Deze pagina bestaat niet."))])
+
+    def filter_values(self, args):
+        """Return {facet: [codes]} from the query string (unknown codes are dropped later)."""
+        return {facet: args.getlist(facet)[:20] for facet in FILTER_FACETS if args.getlist(facet)}
+
+
+# The free-cost shortcut on the home page and results: "kost mij niets" is cost=gratis.
+FREE_FILTER = ("cost", "gratis")

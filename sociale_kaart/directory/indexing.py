@@ -1,0 +1,139 @@
+"""Keep the search index in step with the database.
+
+A flush listener notes which services a transaction touched; `commit()` commits and then
+re-indexes exactly those, so the index is updated after every commit that changes a listing
+(issue #2). `documents()` yields every public document for a full rebuild.
+"""
+from sqlalchemy import event, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from . import hours
+from .models import Location, Organization, Schedule, Service, ServiceAtLocation
+
+_TOUCHED = "sociale_kaart.touched_services"
+_REMOVED = "sociale_kaart.removed_documents"
+
+
+def _touched_service_ids(obj):
+    if isinstance(obj, Service):
+        return {obj.id}
+    if isinstance(obj, (ServiceAtLocation, Schedule)):
+        return {obj.service_id}
+    if isinstance(obj, Location):
+        return {link.service_id for link in obj.service_links}
+    if isinstance(obj, Organization):
+        return {service.id for service in obj.services}
+    return set()
+
+
+def _note_changes(session, flush_context):
+    touched = session.info.setdefault(_TOUCHED, set())
+    removed = session.info.setdefault(_REMOVED, set())
+    for obj in (*session.new, *session.dirty):
+        touched |= _touched_service_ids(obj)
+    for obj in session.deleted:
+        if isinstance(obj, ServiceAtLocation):
+            removed.add(str(obj.id))
+            touched.add(obj.service_id)
+        elif isinstance(obj, Service):
+            removed |= {str(link.id) for link in obj.location_links}
+
+
+def _forget_changes(session, *args):
+    session.info.pop(_TOUCHED, None)
+    session.info.pop(_REMOVED, None)
+
+
+def install(session_class):
+    """Listen to flushes of a session class (done once by create_app)."""
+    if not event.contains(session_class, "after_flush", _note_changes):
+        event.listen(session_class, "after_flush", _note_changes)
+        event.listen(session_class, "after_rollback", _forget_changes)
+
+
+def commit(backend):
+    """Commit the session, then update the search index for the listings it changed."""
+    session = db.session
+    session.flush()
+    touched = set(session.info.pop(_TOUCHED, set())) - {None}
+    removed = set(session.info.pop(_REMOVED, set()))
+    session.commit()
+    if touched or removed:
+        reindex(backend, touched, removed)
+
+
+def _listing_query():
+    return select(ServiceAtLocation).options(
+        selectinload(ServiceAtLocation.location).selectinload(Location.area),
+        selectinload(ServiceAtLocation.service).options(
+            selectinload(Service.organization),
+            selectinload(Service.categories),
+            selectinload(Service.target_groups),
+            selectinload(Service.service_areas),
+            selectinload(Service.schedules),
+            selectinload(Service.location_links),
+        ),
+    )
+
+
+def reindex(backend, service_ids, removed_ids=()):
+    """Re-index the given services: published ones are written, the rest removed."""
+    links = db.session.scalars(
+        _listing_query().where(ServiceAtLocation.service_id.in_(service_ids))
+    ).all() if service_ids else []
+    public = [link for link in links if is_searchable(link.service)]
+    hidden = {str(link.id) for link in links if not is_searchable(link.service)}
+    stale = set(removed_ids) | hidden
+    if stale:
+        backend.delete(stale)
+    if public:
+        backend.index(document(link) for link in public)
+
+
+def is_searchable(service):
+    """Return True when a service belongs in public search results."""
+    return service.publication_status == "published" and service.status != "defunct"
+
+
+def documents():
+    """Yield the search document of every public service-at-location."""
+    query = _listing_query().join(ServiceAtLocation.service).where(
+        Service.publication_status == "published", Service.status != "defunct"
+    ).order_by(ServiceAtLocation.id)
+    for link in db.session.scalars(query):
+        yield document(link)
+
+
+def document(link):
+    """Return the search document of one service at one location."""
+    service, location = link.service, link.location
+    areas = {area.code for area in service.service_areas}
+    if location.area is not None:
+        areas.add(location.area.code)
+    periods = [(s.weekday, s.opens_at, s.closes_at) for s in service.schedules]
+    return {
+        "id": str(link.id),
+        "service_id": service.id,
+        "name": service.name,
+        "organization": service.organization.name,
+        "category_labels": [term.name for term in service.categories],
+        "keywords": list(service.keywords or []),
+        "description": " ".join(
+            part for part in (service.summary, service.description, service.for_whom,
+                              link.description, location.name, location.city) if part
+        ),
+        "category": [term.code for term in service.categories],
+        "target_group": [term.code for term in service.target_groups],
+        "pyramid_level": [service.pyramid_level],
+        "access_route": [service.access_route],
+        "cost": list(service.cost or []),
+        "mode": list(service.modes or []),
+        "accessibility": list(location.accessibility or []),
+        "area": sorted(areas),
+        "respite_type": list(service.respite_types or []),
+        "language": list(service.languages or []),
+        "lat": location.lat,
+        "lon": location.lon,
+        "open_slots": hours.open_slots(periods),
+    }

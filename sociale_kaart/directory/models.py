@@ -1,0 +1,234 @@
+"""Directory models, aligned with Open Referral HSDS 3.0.
+
+HSDS core: organization -> service <-> service_at_location <-> location, with phones,
+schedules and taxonomy terms. Dutch vocabularies with fixed codes (pyramid level, access
+route, cost, mode, accessibility, respite type, language) are stored as codes; categories
+and target groups are taxonomy terms so staff can extend them.
+"""
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON
+
+from ..extensions import db
+
+
+def _uuid():
+    return str(uuid.uuid4())
+
+
+def _now():
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+service_categories = db.Table(
+    "service_categories",
+    db.Column("service_id", db.ForeignKey("services.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("term_id", db.ForeignKey("taxonomy_terms.id", ondelete="CASCADE"), primary_key=True),
+)
+
+service_target_groups = db.Table(
+    "service_target_groups",
+    db.Column("service_id", db.ForeignKey("services.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("term_id", db.ForeignKey("taxonomy_terms.id", ondelete="CASCADE"), primary_key=True),
+)
+
+service_areas = db.Table(
+    "service_areas",
+    db.Column("service_id", db.ForeignKey("services.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("area_id", db.ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Area(db.Model):
+    """A kern, dorp or wijk of the municipality, with its postcodes."""
+
+    __tablename__ = "areas"
+    id = db.Column(db.Integer, primary_key=True)
+    code = db.Column(db.String(64), nullable=False, unique=True)
+    name = db.Column(db.String(120), nullable=False)
+    kind = db.Column(db.String(16), nullable=False, default="dorp")
+    municipality_code = db.Column(db.String(8), nullable=False)
+    postcodes = db.Column(JSON, nullable=False, default=list)
+    lat = db.Column(db.Float)
+    lon = db.Column(db.Float)
+
+
+class Taxonomy(db.Model):
+    """A classification scheme (HSDS taxonomy), e.g. categories or target groups."""
+
+    __tablename__ = "taxonomies"
+    id = db.Column(db.Integer, primary_key=True)
+    uuid = db.Column(db.String(36), nullable=False, unique=True, default=_uuid)
+    code = db.Column(db.String(64), nullable=False, unique=True)
+    name = db.Column(db.String(120), nullable=False)
+    description = db.Column(db.Text, nullable=False, default="")
+    terms = db.relationship("TaxonomyTerm", back_populates="taxonomy", order_by="TaxonomyTerm.position")
+
+
+class TaxonomyTerm(db.Model):
+    """A term of a taxonomy (HSDS taxonomy_term) with a Dutch label."""
+
+    __tablename__ = "taxonomy_terms"
+    __table_args__ = (db.UniqueConstraint("taxonomy_id", "code", name="uq_taxonomy_terms_code"),)
+    id = db.Column(db.Integer, primary_key=True)
+    uuid = db.Column(db.String(36), nullable=False, unique=True, default=_uuid)
+    taxonomy_id = db.Column(db.ForeignKey("taxonomies.id"), nullable=False, index=True)
+    parent_id = db.Column(db.ForeignKey("taxonomy_terms.id"))
+    code = db.Column(db.String(64), nullable=False)
+    name = db.Column(db.String(120), nullable=False)
+    description = db.Column(db.Text, nullable=False, default="")
+    position = db.Column(db.Integer, nullable=False, default=0)
+    taxonomy = db.relationship("Taxonomy", back_populates="terms")
+
+
+class Organization(db.Model):
+    """An organisation or initiative that offers services (HSDS organization)."""
+
+    __tablename__ = "organizations"
+    id = db.Column(db.Integer, primary_key=True)
+    uuid = db.Column(db.String(36), nullable=False, unique=True, default=_uuid)
+    slug = db.Column(db.String(160), nullable=False, unique=True)
+    name = db.Column(db.String(200), nullable=False)
+    alternate_name = db.Column(db.String(200))
+    description = db.Column(db.Text, nullable=False, default="")
+    kind = db.Column(db.String(64), nullable=False, default="")
+    email = db.Column(db.String(254))
+    website = db.Column(db.String(500))
+    phone = db.Column(db.String(40))
+    is_demo = db.Column(db.Boolean, nullable=False, default=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=_now)
+    last_modified = db.Column(db.DateTime, nullable=False, default=_now, onupdate=_now)
+    services = db.relationship("Service", back_populates="organization", order_by="Service.name")
+    locations = db.relationship("Location", back_populates="organization", order_by="Location.name")
+
+
+class Location(db.Model):
+    """A place where services are given (HSDS location with its physical address)."""
+
+    __tablename__ = "locations"
+    id = db.Column(db.Integer, primary_key=True)
+    uuid = db.Column(db.String(36), nullable=False, unique=True, default=_uuid)
+    organization_id = db.Column(db.ForeignKey("organizations.id"), index=True)
+    area_id = db.Column(db.ForeignKey("areas.id"), index=True)
+    location_type = db.Column(db.String(16), nullable=False, default="physical")
+    name = db.Column(db.String(200), nullable=False)
+    description = db.Column(db.Text, nullable=False, default="")
+    address_1 = db.Column(db.String(200), nullable=False, default="")
+    postal_code = db.Column(db.String(7), nullable=False, default="")
+    city = db.Column(db.String(120), nullable=False, default="")
+    state_province = db.Column(db.String(60), nullable=False, default="Utrecht")
+    country = db.Column(db.String(2), nullable=False, default="NL")
+    lat = db.Column(db.Float)
+    lon = db.Column(db.Float)
+    transportation = db.Column(db.Text, nullable=False, default="")
+    accessibility = db.Column(JSON, nullable=False, default=list)
+    organization = db.relationship("Organization", back_populates="locations")
+    area = db.relationship("Area")
+    service_links = db.relationship("ServiceAtLocation", back_populates="location")
+
+    @property
+    def postcode4(self):
+        """Return the four digits of the postcode."""
+        return self.postal_code[:4]
+
+
+class Service(db.Model):
+    """A service (voorziening) of an organisation (HSDS service)."""
+
+    __tablename__ = "services"
+    __table_args__ = (
+        db.CheckConstraint(
+            "publication_status IN ('draft', 'pending', 'published', 'archived')",
+            name="publication_status",
+        ),
+        db.CheckConstraint(
+            "pyramid_level IN ('gewone_leven', 'vrij_toegankelijk', 'met_indicatie')",
+            name="pyramid_level",
+        ),
+    )
+    id = db.Column(db.Integer, primary_key=True)
+    uuid = db.Column(db.String(36), nullable=False, unique=True, default=_uuid)
+    organization_id = db.Column(db.ForeignKey("organizations.id"), nullable=False, index=True)
+    slug = db.Column(db.String(200), nullable=False, unique=True)
+    name = db.Column(db.String(200), nullable=False)
+    summary = db.Column(db.String(300), nullable=False, default="")
+    description = db.Column(db.Text, nullable=False, default="")
+    for_whom = db.Column(db.Text, nullable=False, default="")
+    how_to_apply = db.Column(db.Text, nullable=False, default="")
+    pyramid_level = db.Column(db.String(32), nullable=False)
+    access_route = db.Column(db.String(32), nullable=False)
+    cost = db.Column(JSON, nullable=False, default=list)
+    cost_note = db.Column(db.Text, nullable=False, default="")
+    modes = db.Column(JSON, nullable=False, default=list)
+    languages = db.Column(JSON, nullable=False, default=list)
+    keywords = db.Column(JSON, nullable=False, default=list)
+    respite_types = db.Column(JSON, nullable=False, default=list)
+    respite_for = db.Column(db.Text, nullable=False, default="")
+    respite_lead_time_days = db.Column(db.Integer)
+    phone = db.Column(db.String(40))
+    email = db.Column(db.String(254))
+    url = db.Column(db.String(500))
+    minimum_age = db.Column(db.Integer)
+    maximum_age = db.Column(db.Integer)
+    status = db.Column(db.String(24), nullable=False, default="active")
+    alert = db.Column(db.Text, nullable=False, default="")
+    publication_status = db.Column(db.String(16), nullable=False, default="draft", index=True)
+    assured_date = db.Column(db.Date)
+    assurer = db.Column(db.String(200), nullable=False, default="")
+    created_at = db.Column(db.DateTime, nullable=False, default=_now)
+    last_modified = db.Column(db.DateTime, nullable=False, default=_now, onupdate=_now)
+
+    organization = db.relationship("Organization", back_populates="services")
+    categories = db.relationship("TaxonomyTerm", secondary=service_categories, order_by="TaxonomyTerm.position")
+    target_groups = db.relationship("TaxonomyTerm", secondary=service_target_groups, order_by="TaxonomyTerm.position")
+    service_areas = db.relationship("Area", secondary=service_areas, order_by="Area.name")
+    location_links = db.relationship(
+        "ServiceAtLocation", back_populates="service", cascade="all, delete-orphan"
+    )
+    schedules = db.relationship(
+        "Schedule", back_populates="service", cascade="all, delete-orphan",
+        order_by="(Schedule.weekday, Schedule.opens_at)",
+    )
+
+    @property
+    def is_free(self):
+        """Return True when the resident pays nothing."""
+        return self.cost == ["gratis"]
+
+    @property
+    def is_published(self):
+        """Return True when the public may see this service."""
+        return self.publication_status == "published"
+
+
+class ServiceAtLocation(db.Model):
+    """A service given at one location: the unit of search (HSDS service_at_location)."""
+
+    __tablename__ = "service_at_locations"
+    __table_args__ = (db.UniqueConstraint("service_id", "location_id", name="uq_service_at_locations_pair"),)
+    id = db.Column(db.Integer, primary_key=True)
+    uuid = db.Column(db.String(36), nullable=False, unique=True, default=_uuid)
+    service_id = db.Column(db.ForeignKey("services.id", ondelete="CASCADE"), nullable=False, index=True)
+    location_id = db.Column(db.ForeignKey("locations.id"), nullable=False, index=True)
+    description = db.Column(db.Text, nullable=False, default="")
+    service = db.relationship("Service", back_populates="location_links")
+    location = db.relationship("Location", back_populates="service_links")
+
+
+class Schedule(db.Model):
+    """A weekly opening time (HSDS schedule with freq WEEKLY and one byday)."""
+
+    __tablename__ = "schedules"
+    __table_args__ = (
+        db.CheckConstraint("weekday >= 0 AND weekday <= 6", name="weekday"),
+        db.CheckConstraint("opens_at < closes_at", name="opens_before_closes"),
+    )
+    id = db.Column(db.Integer, primary_key=True)
+    uuid = db.Column(db.String(36), nullable=False, unique=True, default=_uuid)
+    service_id = db.Column(db.ForeignKey("services.id", ondelete="CASCADE"), nullable=False, index=True)
+    weekday = db.Column(db.Integer, nullable=False)  # 0 = Monday
+    opens_at = db.Column(db.Time, nullable=False)
+    closes_at = db.Column(db.Time, nullable=False)
+    description = db.Column(db.String(200), nullable=False, default="")
+    service = db.relationship("Service", back_populates="schedules")

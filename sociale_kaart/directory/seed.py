@@ -1,0 +1,153 @@
+"""Load the demo municipality from seed/demo/ (idempotent: keyed by stable identifiers)."""
+import json
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from ..extensions import db
+from . import hours, indexing
+from .models import (Area, Location, Organization, Schedule, Service, ServiceAtLocation,
+                     Taxonomy, TaxonomyTerm)
+from .services import ensure_taxonomies
+
+SEED_NAMESPACE = uuid.UUID("6f1d2c3e-7a8b-4c5d-9e0f-1a2b3c4d5e6f")
+
+
+def stable_uuid(kind, key):
+    """Return the same UUID for the same seed key on every install."""
+    return str(uuid.uuid5(SEED_NAMESPACE, f"{kind}:{key}"))
+
+
+def _read(folder, name):
+    return json.loads((Path(folder) / name).read_text(encoding="utf-8"))
+
+
+def _by(model, column, value):
+    return db.session.scalars(select(model).where(column == value)).first()
+
+
+def load_demo(folder, geocoder, backend, municipality_code, today=None):
+    """Load or update the demo data; return counts of what is in the data set."""
+    today = today or date.today()
+    ensure_taxonomies()
+    terms = {
+        (term.taxonomy.code, term.code): term
+        for term in db.session.scalars(select(TaxonomyTerm).join(Taxonomy))
+    }
+    areas = {row["code"]: _upsert_area(row, geocoder, municipality_code) for row in _read(folder, "areas.json")}
+    organizations = {row["key"]: _upsert_organization(row) for row in _read(folder, "organizations.json")}
+    locations = {
+        row["key"]: _upsert_location(row, organizations, areas) for row in _read(folder, "locations.json")
+    }
+    services = [
+        _upsert_service(row, organizations, locations, areas, terms, today)
+        for row in _read(folder, "services.json")
+    ]
+    indexing.commit(backend)
+    return {"areas": len(areas), "organizations": len(organizations),
+            "locations": len(locations), "services": len(services)}
+
+
+def _upsert_area(row, geocoder, municipality_code):
+    area = _by(Area, Area.code, row["code"]) or Area(code=row["code"])
+    point = geocoder.resolve(row["postcodes"][0])
+    area.name, area.kind, area.postcodes = row["name"], row["kind"], list(row["postcodes"])
+    area.municipality_code, area.lat, area.lon = municipality_code, point.lat, point.lon
+    db.session.add(area)
+    return area
+
+
+def _upsert_organization(row):
+    organization = _by(Organization, Organization.slug, row["key"]) or Organization(
+        slug=row["key"], uuid=stable_uuid("organization", row["key"])
+    )
+    organization.name = row["name"]
+    organization.description = row.get("description", "")
+    organization.kind = row.get("kind", "")
+    organization.email = row.get("email")
+    organization.website = row.get("website")
+    organization.phone = row.get("phone")
+    organization.is_demo = True
+    db.session.add(organization)
+    return organization
+
+
+def _upsert_location(row, organizations, areas):
+    key = stable_uuid("location", row["key"])
+    location = _by(Location, Location.uuid, key) or Location(uuid=key)
+    location.organization = organizations.get(row.get("organization"))
+    location.area = areas.get(row.get("area"))
+    location.name = row["name"]
+    location.description = row.get("description") or ""
+    location.address_1 = row["address_1"]
+    location.postal_code = row["postal_code"]
+    location.city = row["city"]
+    location.lat, location.lon = row["lat"], row["lon"]
+    location.accessibility = list(row.get("accessibility") or [])
+    location.transportation = row.get("transportation") or ""
+    db.session.add(location)
+    return location
+
+
+def _upsert_service(row, organizations, locations, areas, terms, today):
+    service = _by(Service, Service.slug, row["key"]) or Service(
+        slug=row["key"], uuid=stable_uuid("service", row["key"])
+    )
+    respite = row.get("respite") or {}
+    service.organization = organizations[row["organization"]]
+    service.name = row["name"]
+    service.summary = row.get("summary", "")
+    service.description = row.get("description", "")
+    service.for_whom = row.get("for_whom", "")
+    service.how_to_apply = row.get("how_to_apply", "")
+    service.pyramid_level = row["pyramid_level"]
+    service.access_route = row["access_route"]
+    service.cost = list(row.get("cost") or [])
+    service.cost_note = row.get("cost_note") or ""
+    service.modes = list(row.get("modes") or [])
+    service.languages = list(row.get("languages") or ["nl"])
+    service.keywords = list(row.get("keywords") or [])
+    service.respite_types = list(respite.get("types") or [])
+    service.respite_for = respite.get("for_whom") or ""
+    service.respite_lead_time_days = respite.get("lead_time_days")
+    service.phone, service.email, service.url = row.get("phone"), row.get("email"), row.get("url")
+    service.minimum_age, service.maximum_age = row.get("minimum_age"), row.get("maximum_age")
+    service.status = row.get("status") or "active"
+    service.alert = row.get("alert") or ""
+    service.publication_status = "published"
+    service.assured_date = today - timedelta(days=row.get("assured_days_ago", 0))
+    service.assurer = service.organization.name
+    service.categories = [terms[("category", code)] for code in row["categories"]]
+    service.target_groups = [terms[("target_group", code)] for code in row.get("target_groups", [])]
+    service.service_areas = [areas[code] for code in row.get("areas", [])]
+    db.session.add(service)
+    _sync_locations(service, [locations[key] for key in row["locations"]])
+    _sync_schedules(service, row.get("schedule") or [])
+    return service
+
+
+def _sync_locations(service, wanted):
+    current = {link.location_id: link for link in service.location_links if link.location_id}
+    wanted_ids = set()
+    for location in wanted:
+        db.session.flush()
+        wanted_ids.add(location.id)
+        if location.id not in current:
+            service.location_links.append(ServiceAtLocation(
+                location=location, uuid=stable_uuid("service_at_location", f"{service.slug}@{location.uuid}")
+            ))
+    for location_id, link in current.items():
+        if location_id not in wanted_ids:
+            service.location_links.remove(link)
+
+
+def _sync_schedules(service, rows):
+    wanted = [(row["weekday"], hours.parse_time(row["opens"]), hours.parse_time(row["closes"])) for row in rows]
+    current = [(s.weekday, s.opens_at, s.closes_at) for s in service.schedules]
+    if sorted(current) != sorted(wanted):
+        service.schedules = [
+            Schedule(weekday=weekday, opens_at=opens_at, closes_at=closes_at)
+            for weekday, opens_at, closes_at in wanted
+        ]

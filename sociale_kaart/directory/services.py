@@ -1,0 +1,379 @@
+"""Directory use cases: public search, listings, organisations, categories."""
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from .. import geo, search
+from ..errors import NotFound, ValidationError
+from ..extensions import db
+from . import hours, indexing, vocabularies
+from .models import (Area, Location, Organization, Service, ServiceAtLocation, Taxonomy,
+                     TaxonomyTerm)
+
+RADIUS_CHOICES = (1, 2, 5, 10, 25)
+SORTS = ("relevance", "distance")
+FILTER_FACETS = ("category", "target_group", "pyramid_level", "cost", "mode", "accessibility",
+                 "area", "respite_type", "access_route", "language")
+MAX_TEXT = 200
+MAX_WHERE = 100
+
+
+class LocationNotFound(ValidationError):
+    """The 'waar' field names no postcode or place we know; carries suggestions."""
+
+    def __init__(self, message, suggestions=()):
+        super().__init__("waar", message)
+        self.suggestions = tuple(suggestions)
+
+
+@dataclass
+class SearchCriteria:
+    """What a resident asked for, as plain values."""
+
+    text: str = ""
+    where: str = ""
+    radius_km: int | None = None
+    sort: str = "relevance"
+    filters: dict = field(default_factory=dict)
+    open_now: bool = False
+    page: int = 1
+
+
+@dataclass
+class Listing:
+    """One result: a service at a location, with distance and whether it is open."""
+
+    link: ServiceAtLocation
+    distance_km: float | None
+    open_now: bool
+
+    @property
+    def service(self):
+        return self.link.service
+
+    @property
+    def location(self):
+        return self.link.location
+
+
+@dataclass
+class FacetValue:
+    code: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class SearchPage:
+    """A page of search results with everything the results page shows."""
+
+    criteria: SearchCriteria
+    listings: list
+    total: int
+    pages: int
+    place: object
+    facets: dict
+    open_count: int | None
+    suggestion: str | None
+    fuzzy: bool
+
+
+def search_backend():
+    """Return the app's search backend."""
+    return current_app.extensions["sociale_kaart.search"]
+
+
+def geocoder():
+    """Return the app's geocoder."""
+    return current_app.extensions["sociale_kaart.geocoder"]
+
+
+def local_now():
+    """Return the current local time of the municipality (naive)."""
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    return datetime.now(zone).replace(tzinfo=None)
+
+
+def resolve_place(where):
+    """Return the place a resident typed, or raise LocationNotFound with suggestions."""
+    try:
+        return geocoder().resolve(where)
+    except geo.UnknownLocation as error:
+        raise LocationNotFound(_location_message(error), error.suggestions) from None
+
+
+def _location_message(error):
+    if error.reason == "too_long":
+        return _("Typ bij ‘waar’ een postcode of plaatsnaam van hoogstens %(max)d tekens.", max=MAX_WHERE)
+    if error.reason == "unknown_postcode":
+        return _("We kennen postcode ‘%(query)s’ niet. Kijk of de postcode klopt, of typ een plaatsnaam.",
+                 query=error.query)
+    return _("We kennen de plaats ‘%(query)s’ niet. Kijk of de naam goed is geschreven, of typ een postcode.",
+             query=error.query)
+
+
+def search_listings(criteria, now=None):
+    """Search published listings; raise ValidationError for a place we cannot find."""
+    if len(criteria.text) > MAX_TEXT:
+        raise ValidationError("q", _("Typ hoogstens %(max)d tekens bij ‘wat zoekt u’.", max=MAX_TEXT))
+    now = now or local_now()
+    place = resolve_place(criteria.where) if criteria.where.strip() else None
+    origin = (place.lat, place.lon) if place else None
+    query = search.SearchQuery(
+        text=criteria.text,
+        filters={facet: list(codes) for facet, codes in criteria.filters.items() if codes},
+        origin=origin,
+        radius_km=criteria.radius_km if origin else None,
+        distance=geo.distance_km if origin else None,
+        open_slot=hours.slot_of(now) if criteria.open_now else None,
+        sort=criteria.sort if origin else "relevance",
+        page=max(1, criteria.page),
+        per_page=current_app.config["SEARCH_PER_PAGE"],
+    )
+    result = search_backend().search(query, count_open_slot=hours.slot_of(now))
+    listings = _load_listings(result.hits, now)
+    return SearchPage(
+        criteria=criteria,
+        listings=listings,
+        total=result.total,
+        pages=result.pages,
+        place=place,
+        facets=_facet_values(result.facets, criteria.filters),
+        open_count=result.open_count,
+        suggestion=result.suggestion,
+        fuzzy=result.fuzzy,
+    )
+
+
+def _listing_options():
+    return (
+        selectinload(ServiceAtLocation.location),
+        selectinload(ServiceAtLocation.service).options(
+            selectinload(Service.organization),
+            selectinload(Service.categories),
+            selectinload(Service.schedules),
+        ),
+    )
+
+
+def _load_listings(hits, now):
+    """Load the listings of search hits in hit order, skipping any no longer public."""
+    ids = [int(hit.id) for hit in hits if hit.id.isdigit()]
+    if not ids:
+        return []
+    links = db.session.scalars(
+        select(ServiceAtLocation).where(ServiceAtLocation.id.in_(ids)).options(*_listing_options())
+    ).all()
+    by_id = {str(link.id): link for link in links}
+    listings = []
+    for hit in hits:
+        link = by_id.get(hit.id)
+        if link is None or not indexing.is_searchable(link.service):
+            continue
+        listings.append(Listing(link, hit.distance_km, is_open_now(link.service, now)))
+    return listings
+
+
+def _facet_values(facets, selected_filters):
+    """Return labelled facet values, selected ones first-class even without results."""
+    values = {}
+    for facet in FILTER_FACETS:
+        counts = dict(facets.get(facet, {}))
+        selected = set(selected_filters.get(facet, ()))
+        for code in selected:
+            counts.setdefault(code, 0)
+        labels = facet_labels(facet)
+        order = list(labels)
+        values[facet] = [
+            FacetValue(code, labels.get(code, code), counts[code], code in selected)
+            for code in sorted(counts, key=lambda c: (order.index(c) if c in order else len(order), c))
+            if code in labels
+        ]
+    return values
+
+
+def facet_labels(facet):
+    """Return {code: label} for a facet, in display order."""
+    if facet in ("category", "target_group"):
+        return {term.code: term_label(term) for term in taxonomy_terms(facet)}
+    if facet == "area":
+        return {area.code: area.name for area in list_areas()}
+    return {term.code: term.label for term in vocabularies.VOCABULARIES[facet]}
+
+
+def _known_term(term):
+    vocabulary = vocabularies.VOCABULARIES.get(term.taxonomy.code if term.taxonomy else "", ())
+    return next((known for known in vocabulary if known.code == term.code), None)
+
+
+def term_label(term):
+    """Return the label of a taxonomy term in the user's language when we know it."""
+    known = _known_term(term)
+    return known.label if known else term.name
+
+
+def term_description(term):
+    """Return the description of a taxonomy term in the user's language when we know it."""
+    known = _known_term(term)
+    return known.description if known and known.description else term.description
+
+
+def taxonomy_terms(taxonomy_code):
+    """Return the terms of a taxonomy in display order."""
+    return db.session.scalars(
+        select(TaxonomyTerm).join(TaxonomyTerm.taxonomy)
+        .where(Taxonomy.code == taxonomy_code).order_by(TaxonomyTerm.position)
+        .options(selectinload(TaxonomyTerm.taxonomy))
+    ).all()
+
+
+def list_areas():
+    """Return the areas of the municipality by name."""
+    return db.session.scalars(select(Area).order_by(Area.name)).all()
+
+
+def is_open_now(service, now):
+    """Return True when a service is open at a local moment."""
+    return hours.is_open([(s.weekday, s.opens_at, s.closes_at) for s in service.schedules], now)
+
+
+def valid_filters(raw):
+    """Keep only known codes per facet, so unknown values in a URL do nothing."""
+    clean = {}
+    for facet in FILTER_FACETS:
+        labels = facet_labels(facet)
+        codes = [code for code in raw.get(facet, ()) if code in labels]
+        if codes:
+            clean[facet] = list(dict.fromkeys(codes))
+    return clean
+
+
+def get_public_service(service_id):
+    """Return a published service with everything its page shows, or raise NotFound."""
+    service = db.session.scalars(
+        select(Service).where(Service.id == service_id).options(
+            selectinload(Service.organization),
+            selectinload(Service.categories),
+            selectinload(Service.target_groups),
+            selectinload(Service.service_areas),
+            selectinload(Service.schedules),
+            selectinload(Service.location_links).selectinload(ServiceAtLocation.location),
+        )
+    ).first()
+    if service is None or not indexing.is_searchable(service):
+        raise NotFound(service_id)
+    return service
+
+
+def other_services_of(service):
+    """Return the organisation's other published services."""
+    return [
+        other for other in public_services_of(service.organization) if other.id != service.id
+    ]
+
+
+def public_services_of(organization):
+    """Return the published services of an organisation by name."""
+    return db.session.scalars(
+        select(Service).where(
+            Service.organization_id == organization.id,
+            Service.publication_status == "published",
+            Service.status != "defunct",
+        ).options(selectinload(Service.categories), selectinload(Service.schedules))
+        .order_by(Service.name)
+    ).all()
+
+
+def similar_nearby(service, limit=4, radius_km=10):
+    """Return public listings of the same main category near this service, nearest first."""
+    links = [link for link in service.location_links if link.location.lat is not None]
+    if not service.categories or not links:
+        return []
+    origin = (links[0].location.lat, links[0].location.lon)
+    query = search.SearchQuery(
+        filters={"category": [service.categories[0].code]},
+        origin=origin,
+        radius_km=radius_km,
+        distance=geo.distance_km,
+        sort="distance",
+        per_page=limit + len(service.location_links),
+        exclude_ids=frozenset(str(link.id) for link in service.location_links),
+    )
+    result = search_backend().search(query)
+    listings = _load_listings(result.hits, local_now())
+    seen, unique = {service.id}, []
+    for listing in listings:
+        if listing.service.id not in seen:
+            seen.add(listing.service.id)
+            unique.append(listing)
+    return unique[:limit]
+
+
+def get_organization(slug):
+    """Return an organisation that has published services, or raise NotFound."""
+    organization = db.session.scalars(
+        select(Organization).where(Organization.slug == slug).options(
+            selectinload(Organization.locations)
+        )
+    ).first()
+    if organization is None:
+        raise NotFound(slug)
+    services = public_services_of(organization)
+    if not services:
+        raise NotFound(slug)
+    return organization, services
+
+
+def list_categories():
+    """Return (term, number of published services) for every category."""
+    counts = dict(
+        db.session.execute(
+            select(TaxonomyTerm.id, func.count(Service.id))
+            .join(Service.categories)
+            .where(Service.publication_status == "published", Service.status != "defunct")
+            .group_by(TaxonomyTerm.id)
+        ).all()
+    )
+    return [(term, counts.get(term.id, 0)) for term in taxonomy_terms("category")]
+
+
+def get_category(code):
+    """Return a category term, or raise NotFound."""
+    for term in taxonomy_terms("category"):
+        if term.code == code:
+            return term
+    raise NotFound(code)
+
+
+def reindex_all():
+    """Rebuild the search index from the database; return the number of documents."""
+    return search_backend().rebuild(indexing.documents())
+
+
+def ensure_taxonomies():
+    """Create the category and target-group taxonomies and their terms (idempotent)."""
+    specs = (
+        ("category", "Categorieën", "Soorten hulp en activiteiten", vocabularies.CATEGORIES),
+        ("target_group", "Doelgroepen", "Voor wie een voorziening bedoeld is", vocabularies.TARGET_GROUPS),
+    )
+    for code, name, description, terms in specs:
+        taxonomy = db.session.scalars(select(Taxonomy).where(Taxonomy.code == code)).first()
+        if taxonomy is None:
+            taxonomy = Taxonomy(code=code, name=name, description=description)
+            db.session.add(taxonomy)
+            db.session.flush()
+        existing = {term.code for term in taxonomy.terms}
+        for position, term in enumerate(terms):
+            if term.code not in existing:
+                db.session.add(TaxonomyTerm(
+                    taxonomy=taxonomy, code=term.code, position=position,
+                    name=str(term.label), description=str(term.description),
+                ))
+    db.session.commit()
+

@@ -1,0 +1,155 @@
+"""Public directory pages: search results, map, service, organisation, categories."""
+from flask import Blueprint, abort, render_template, request
+
+from ..errors import NotFound, ValidationError
+from ..extensions import limiter
+from . import services, vocabularies
+from .forms import SearchForm
+
+bp = Blueprint("directory", __name__)
+
+
+def _search_limit():
+    from flask import current_app
+
+    return current_app.config["SEARCH_RATE_LIMIT"]
+
+
+def _criteria(form):
+    return services.SearchCriteria(
+        text=(form.q.data or "").strip(),
+        where=(form.waar.data or "").strip(),
+        radius_km=int(form.straal.data) if form.straal.data else None,
+        sort=form.sorteer.data if form.sorteer.data in services.SORTS else "relevance",
+        filters=services.valid_filters(form.filter_values(request.args)),
+        open_now=bool(form.open.data),
+        page=form.pagina.data or 1,
+    )
+
+
+def _search(template):
+    form = SearchForm(request.args)
+    page, suggestions = None, ()
+    if form.validate():
+        try:
+            page = services.search_listings(_criteria(form))
+        except services.LocationNotFound as error:
+            form.add_error(error.field, error.message)
+            suggestions = error.suggestions
+        except ValidationError as error:
+            form.add_error(error.field, error.message)
+    return render_template(
+        template, form=form, page=page, place_suggestions=suggestions, vocab=vocabularies
+    )
+
+
+@bp.route("/zoeken")
+@limiter.limit(_search_limit)
+def search():
+    """Search results as a list."""
+    return _search("directory/search.html")
+
+
+@bp.route("/kaart")
+@limiter.limit(_search_limit)
+def map_view():
+    """Search results as a list with a map."""
+    return _search("directory/map.html")
+
+
+@bp.route("/aanbod/<int:service_id>")
+@bp.route("/aanbod/<int:service_id>/<slug>")
+def service_detail(service_id, slug=None):
+    """Everything about one service."""
+    try:
+        service = services.get_public_service(service_id)
+    except NotFound:
+        abort(404)
+    return render_template(
+        "directory/service.html",
+        service=service,
+        others=services.other_services_of(service),
+        nearby=services.similar_nearby(service),
+        open_now=services.is_open_now(service, services.local_now()),
+        now=services.local_now(),
+        vocab=vocabularies,
+    )
+
+
+@bp.route("/organisatie/<slug>")
+def organization_detail(slug):
+    """An organisation and its services."""
+    try:
+        organization, service_list = services.get_organization(slug)
+    except NotFound:
+        abort(404)
+    return render_template(
+        "directory/organization.html", organization=organization, services=service_list,
+        now=services.local_now(), vocab=vocabularies,
+    )
+
+
+@bp.route("/onderwerpen")
+def categories():
+    """All categories with their number of services."""
+    return render_template("directory/categories.html", categories=services.list_categories())
+
+
+@bp.route("/onderwerpen/<code>")
+def category_detail(code):
+    """One category: its services, optionally near a place."""
+    try:
+        term = services.get_category(code)
+    except NotFound:
+        abort(404)
+    form = SearchForm(request.args)
+    page = None
+    if form.validate():
+        criteria = _criteria(form)
+        criteria.filters = {**criteria.filters, "category": [code]}
+        try:
+            page = services.search_listings(criteria)
+        except ValidationError as error:
+            form.add_error(error.field, error.message)
+    return render_template(
+        "directory/category.html", term=term, label=services.term_label(term), form=form,
+        page=page, vocab=vocabularies,
+    )
+
+
+@bp.app_template_global()
+def vocab_label(term):
+    """Return a taxonomy term's label in the user's language."""
+    return services.term_label(term)
+
+
+@bp.app_template_global()
+def vocab_description(term):
+    """Return a taxonomy term's description in the user's language."""
+    return services.term_description(term)
+
+
+@bp.app_template_global()
+def search_url_with(endpoint="directory.search", **changes):
+    """Return the current search URL with some query parameters changed (None removes)."""
+    from flask import url_for
+
+    args = request.args.to_dict(flat=False)
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value if isinstance(value, list) else [value]
+    if "pagina" not in changes:
+        args.pop("pagina", None)
+    return url_for(endpoint, **args)
+
+
+@bp.app_template_global()
+def toggle_filter_url(facet, code, endpoint="directory.search"):
+    """Return the search URL with one filter value switched on or off."""
+    values = request.args.getlist(facet)
+    values = [v for v in values if v != code] if code in values else [*values, code]
+    return search_url_with(endpoint, **{facet: values or None})
+
+

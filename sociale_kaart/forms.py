@@ -1,0 +1,29 @@
+"""Base form: WTForms with CSRF (Flask-WTF) and a way to add a service error to a field."""
+from flask_wtf import FlaskForm
+
+
+class BaseForm(FlaskForm):
+    """A form whose errors a service can add to after validation."""
+
+    def add_error(self, field_name, message):
+        """Attach a message to a field, or to the form when the field is unknown."""
+        field = self._fields.get(field_name)
+        if field is None:
+            self.form_errors.append(message)
+        else:
+            field.errors = [*field.errors, message]
+
+    @property
+    def error_list(self):
+        """Return (field id or None, message) pairs for an error summary."""
+        pairs = [(None, message) for message in self.form_errors]
+        for field in self:
+            pairs.extend((field.id, message) for message in field.errors)
+        return pairs
+
+
+class SearchBaseForm(BaseForm):
+    """A GET form: no CSRF token, values read from the query string."""
+
+    class Meta:
+        csrf = False

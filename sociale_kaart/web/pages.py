@@ -1,0 +1,100 @@
+"""Page-wide behaviour: security headers, template helpers, error pages."""
+from datetime import date
+
+from flask import render_template
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
+
+from .. import geo
+
+
+def install(app):
+    """Attach headers, template helpers and error pages to an app."""
+    app.after_request(_security_headers)
+    app.context_processor(_template_context)
+    app.add_template_filter(format_km, "km")
+    app.add_template_filter(format_day, "day")
+    app.add_template_filter(phone_href, "tel")
+    app.register_error_handler(404, _not_found)
+    app.register_error_handler(405, _not_found)
+    app.register_error_handler(429, _too_many)
+    app.register_error_handler(CSRFError, _csrf_failed)
+    app.register_error_handler(500, _server_error)
+
+
+def _csp(app_config):
+    tiles = app_config.get("MAP_TILE_ORIGIN", "")
+    img = " ".join(filter(None, ["'self'", "data:", tiles]))
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        f"img-src {img}; connect-src 'self'; font-src 'self'; object-src 'none'; "
+        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+def _security_headers(response):
+    from flask import current_app
+
+    response.headers.setdefault("Content-Security-Policy", _csp(current_app.config))
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
+    return response
+
+
+def _template_context():
+    language = str(get_locale() or "nl")
+    return {
+        "language": language,
+        "other_language": "en" if language == "nl" else "nl",
+        "attribution": geo.ATTRIBUTION_EN if language == "en" else geo.ATTRIBUTION_NL,
+        "attribution_url": geo.ATTRIBUTION_URL,
+        "license_url": geo.LICENSE_URL,
+        "today": date.today(),
+    }
+
+
+def format_km(value):
+    """Format a distance for people: '850 m', '2,1 km', '12 km' (Dutch or English decimal mark)."""
+    if value is None:
+        return ""
+    if value < 1:
+        return f"{int(round(value * 1000, -1))} m"
+    text = f"{value:.1f}" if value < 10 else f"{value:.0f}"
+    if str(get_locale() or "nl") == "nl":
+        text = text.replace(".", ",")
+    return f"{text} km"
+
+
+def format_day(value):
+    """Format a date as '3 maart 2026'."""
+    return format_date(value, "d MMMM y") if value else ""
+
+
+def phone_href(number):
+    """Return a tel: link for a Dutch phone number ('0343 000 101' -> 'tel:+31343000101')."""
+    digits = "".join(ch for ch in number or "" if ch.isdigit() or ch == "+")
+    if digits.startswith("0") and not digits.startswith("00"):
+        digits = "+31" + digits[1:]
+    return Markup(f"tel:{digits}")
+
+
+def _not_found(error):
+    return render_template("errors/404.html"), 404
+
+
+def _too_many(error):
+    return render_template("errors/429.html"), 429
+
+
+def _csrf_failed(error):
+    return render_template("errors/400.html", reason=_("Het formulier is verlopen. Probeer het opnieuw.")), 400
+
+
+def _server_error(error):
+    return render_template("errors/500.html"), 500
+
+

@@ -1,0 +1,50 @@
+"""Home, about, and the language switch."""
+from urllib.parse import urlsplit
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+
+from ..directory import services as directory
+from ..directory.forms import SearchForm
+
+bp = Blueprint("web", __name__)
+
+SITUATIONS = (
+    # (label key, query string) — quick entries by situation on the home page
+    ("care", {"category": "mantelzorgondersteuning"}),
+    ("lonely", {"category": "eenzaamheid"}),
+    ("money", {"category": "geld_schulden"}),
+    ("respite", {"category": "respijtzorg"}),
+    ("dementia", {"category": "dementie"}),
+    ("volunteer", {"category": "vrijwilligerswerk"}),
+)
+
+
+@bp.route("/")
+def home():
+    """The home page: one search form, quick entries, emergency numbers."""
+    return render_template(
+        "web/home.html", form=SearchForm(request.args), categories=directory.list_categories(),
+        situations=SITUATIONS,
+    )
+
+
+@bp.route("/over-deze-kaart")
+def about():
+    """About the map: what it is, data sources and attribution."""
+    return render_template("web/about.html")
+
+
+@bp.route("/taal/<code>")
+def set_language(code):
+    """Switch the interface language and go back to the page the user was on."""
+    if code in ("nl", "en"):
+        session["lang"] = code
+    return redirect(safe_next(request.args.get("next")) or url_for("web.home"))
+
+
+def safe_next(target):
+    """Return target when it is a local path on this site, else None."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None

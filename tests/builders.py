@@ -1,0 +1,54 @@
+"""Builders: make_* functions that create valid rows with overridable fields."""
+import itertools
+from datetime import date, time
+
+from sociale_kaart.directory import indexing, services
+from sociale_kaart.directory.models import Location, Organization, Schedule, Service, ServiceAtLocation
+from sociale_kaart.extensions import db
+
+_numbers = itertools.count(1)
+
+
+def make_organization(**overrides):
+    number = next(_numbers)
+    values = {"slug": f"org-{number}", "name": f"Organisatie {number} (demo)", "description": "Test."}
+    values.update(overrides)
+    organization = Organization(**values)
+    db.session.add(organization)
+    return organization
+
+
+def make_location(organization=None, **overrides):
+    values = {
+        "organization": organization or make_organization(), "name": "Dorpshuis", "address_1": "Dorpsstraat 1",
+        "postal_code": "3941 AB", "city": "Doorn", "lat": 52.0388, "lon": 5.3363,
+    }
+    values.update(overrides)
+    location = Location(**values)
+    db.session.add(location)
+    return location
+
+
+def make_service(location=None, categories=("respijtzorg",), schedule=((2, "09:00", "17:00"),), **overrides):
+    """Create a published service at a location and commit it (which indexes it)."""
+    services.ensure_taxonomies()
+    location = location or make_location()
+    number = next(_numbers)
+    values = {
+        "organization": location.organization, "slug": f"dienst-{number}", "name": f"Dienst {number}",
+        "summary": "Een korte zin.", "pyramid_level": "vrij_toegankelijk", "access_route": "aanmelden",
+        "cost": ["gratis"], "modes": ["op_locatie"], "languages": ["nl"], "publication_status": "published",
+        "assured_date": date(2026, 10, 1),
+    }
+    values.update(overrides)
+    service = Service(**values)
+    terms = {term.code: term for term in services.taxonomy_terms("category")}
+    service.categories = [terms[code] for code in categories]
+    service.location_links = [ServiceAtLocation(location=location)]
+    service.schedules = [
+        Schedule(weekday=day, opens_at=time.fromisoformat(start), closes_at=time.fromisoformat(end))
+        for day, start, end in schedule
+    ]
+    db.session.add(service)
+    indexing.commit(services.search_backend())
+    return service

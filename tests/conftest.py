@@ -1,0 +1,102 @@
+"""Test fixtures: apps on a real SQLite file (or PostgreSQL), a RAM search index, the demo data.
+
+SOCIALE_KAART_TEST_DATABASE_URL=postgresql+psycopg://... runs the same tests on PostgreSQL,
+each app in its own schema (fresh per test, the demo schema once per session).
+"""
+import os
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from sociale_kaart import create_app
+from sociale_kaart.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("SOCIALE_KAART_TEST_DATABASE_URL", "")
+
+
+def _postgres_url(schema):
+    """Return the test PostgreSQL URL that uses one schema, after (re)creating it."""
+    engine = create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    separator = "&" if "?" in TEST_DATABASE_URL else "?"
+    return f"{TEST_DATABASE_URL}{separator}options=-csearch_path%3D{schema}"
+
+
+def database_url(folder, name):
+    """Return a fresh, empty database URL: a SQLite file in folder, or a PostgreSQL schema."""
+    if TEST_DATABASE_URL:
+        return _postgres_url(f"t_{re.sub(r'[^a-z0-9_]', '_', name.lower())[:40]}")
+    return f"sqlite:///{Path(folder) / (name + '.db')}"
+
+
+def make_app(folder, name="app", **overrides):
+    """Create a test app on an empty database with a RAM search index."""
+    config = {
+        "TESTING": True,
+        "ENV": "testing",
+        "SECRET_KEY": "test-secret-" + uuid.uuid4().hex,
+        "SQLALCHEMY_DATABASE_URI": database_url(folder, name),
+        "SEARCH_BACKEND": "memory",
+        "SEARCH_DIR": str(Path(folder) / "index"),
+        "MAP_TILE_URL": "",
+        "MAP_TILE_ORIGIN": "",
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture
+def app(tmp_path, request):
+    """An app with an empty database (tables created from the models)."""
+    app = make_app(tmp_path, name=request.node.name[:30] + "_" + uuid.uuid4().hex[:6])
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def _seed(app):
+    from sociale_kaart.directory import seed
+    from sociale_kaart.directory.cli import DEMO_FOLDER
+    from sociale_kaart.directory.services import geocoder, search_backend
+
+    seed.load_demo(DEMO_FOLDER, geocoder(), search_backend(), app.config["MUNICIPALITY_CODE"])
+
+
+@pytest.fixture(scope="session")
+def demo_app(tmp_path_factory):
+    """One app with the demo municipality loaded; tests using it must not write."""
+    folder = tmp_path_factory.mktemp("demo")
+    app = make_app(folder, name="demo")
+    with app.app_context():
+        db.create_all()
+        _seed(app)
+        db.session.remove()
+    return app
+
+
+@pytest.fixture
+def demo_client(demo_app):
+    with demo_app.app_context():
+        yield demo_app.test_client()
+        db.session.remove()
+
+
+@pytest.fixture
+def seeded_app(app):
+    """A fresh app with the demo data, for tests that write."""
+    _seed(app)
+    return app

@@ -1,0 +1,152 @@
+"""Directory services on the demo municipality (read-only: uses the shared demo app)."""
+from datetime import datetime
+
+import pytest
+
+from sociale_kaart import geo
+from sociale_kaart.directory import services
+from sociale_kaart.directory.models import Service
+from sociale_kaart.errors import NotFound, ValidationError
+from sociale_kaart.extensions import db
+
+WEDNESDAY_NOON = datetime(2026, 11, 25, 12, 0)
+
+
+def search(**kwargs):
+    return services.search_listings(services.SearchCriteria(**kwargs), now=WEDNESDAY_NOON)
+
+
+def all_listings(**kwargs):
+    """Return every listing over all pages."""
+    first = search(**kwargs)
+    listings = list(first.listings)
+    for number in range(2, first.pages + 1):
+        listings += search(**kwargs, page=number).listings
+    return first, listings
+
+
+@pytest.fixture(autouse=True)
+def _context(demo_app):
+    with demo_app.test_request_context():
+        yield
+        db.session.remove()
+
+
+def test_respite_near_doorn_is_sorted_nearest_first_with_distances():
+    page, listings = all_listings(text="respijtzorg", where="3941", sort="distance")
+    assert page.place.postcode4 == "3941"
+    assert len(listings) >= 5
+    distances = [listing.distance_km for listing in listings]
+    assert all(d is not None for d in distances)
+    assert distances == sorted(distances)
+    assert all("respijtzorg" in {t.code for t in l.service.categories} or l.service.respite_types
+               for l in listings[:5])
+
+
+def test_radius_keeps_only_services_within_it():
+    everything, wide = all_listings(text="dementie", where="Leersum")
+    page, near = all_listings(text="dementie", where="Leersum", radius_km=5)
+    assert near, "the demo data has dementia services within 5 km of Leersum"
+    assert len(near) < len(wide), "and some farther away"
+    origin = (page.place.lat, page.place.lon)
+    for listing in near:
+        exact = geo.distance_km(origin, (listing.location.lat, listing.location.lon))
+        assert exact <= 5.0
+        assert listing.distance_km == pytest.approx(exact, abs=0.01)
+
+
+def test_free_filter_removes_every_paid_service():
+    _, everything = all_listings(text="respijtzorg")
+    _, free = all_listings(text="respijtzorg", filters={"cost": ["gratis"]})
+    assert any(not listing.service.is_free for listing in everything)
+    assert free and all(listing.service.is_free for listing in free)
+
+
+@pytest.mark.parametrize("criteria", [
+    {"text": "respijtzorg", "where": "3941", "radius_km": 10},
+    {"text": "", "where": "Leersum", "radius_km": 5},
+    {"text": "dementie"},
+    {"text": "", "filters": {"cost": ["gratis"]}},
+])
+def test_facet_counts_equal_the_results_of_each_filter(criteria):
+    page = search(**criteria)
+    for facet, values in page.facets.items():
+        for value in values:
+            if value.selected:
+                continue
+            filters = {**criteria.get("filters", {})}
+            filters[facet] = [*filters.get(facet, []), value.code]
+            narrowed = search(**{**criteria, "filters": filters})
+            assert narrowed.total == value.count, (facet, value.code)
+
+
+def test_open_now_filter_matches_open_count():
+    page = search(text="")
+    open_page = search(text="", open_now=True)
+    assert open_page.total == page.open_count
+    assert all(listing.open_now for listing in open_page.listings)
+
+
+def test_empty_text_lists_everything_near_the_place_by_distance():
+    page, listings = all_listings(where="Maarn", radius_km=25)
+    assert page.total == db.session.query(services.ServiceAtLocation).count()
+    distances = [listing.distance_km for listing in listings]
+    assert distances == sorted(distances)
+
+
+@pytest.mark.parametrize("where", ["9999 ZZ", "9999", "Nergensdorp"])
+def test_unknown_place_raises_a_dutch_message_with_suggestions(where):
+    with pytest.raises(services.LocationNotFound) as caught:
+        search(text="hulp", where=where)
+    assert caught.value.field == "waar"
+    assert "kennen" in caught.value.message
+    if where.startswith("9999"):
+        assert caught.value.suggestions
+
+
+def test_too_long_text_is_a_validation_error():
+    with pytest.raises(ValidationError) as caught:
+        search(text="a" * 2000)
+    assert caught.value.field == "q"
+
+
+@pytest.mark.parametrize("text", ["<script>alert(1)</script>", "'; DROP TABLE services;--", "\x00", "🙂 hulp"])
+def test_hostile_text_searches_safely(text):
+    page = search(text=text)
+    assert page.total >= 0
+
+
+def test_compound_words_and_synonyms_find_listings():
+    assert search(text="mantelzorger").total > 0
+    boodschappen = search(text="boodschappen")
+    assert any("boodschappendienst" in l.service.name.lower() for l in boodschappen.listings)
+    assert search(text="oppas").total > 0
+
+
+def test_typo_gives_a_suggestion():
+    page = search(text="respijtsorg")
+    assert page.total > 0
+    assert page.suggestion == "respijtzorg"
+
+
+def test_paging_covers_all_results_once():
+    first, listings = all_listings(text="")
+    ids = [listing.link.id for listing in listings]
+    assert len(ids) == len(set(ids)) == first.total
+
+
+def test_get_public_service_raises_not_found_for_unknown_id():
+    service = db.session.query(Service).first()
+    assert services.get_public_service(service.id).id == service.id
+    with pytest.raises(NotFound):
+        services.get_public_service(10 ** 6)
+
+
+def test_similar_nearby_excludes_itself_and_shares_a_category():
+    service = db.session.query(Service).filter(Service.slug.like("%respijt%")).first()
+    nearby = services.similar_nearby(service)
+    assert nearby
+    category = service.categories[0].code
+    for listing in nearby:
+        assert listing.service.id != service.id
+        assert category in {term.code for term in listing.service.categories}

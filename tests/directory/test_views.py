@@ -1,0 +1,108 @@
+"""Public directory pages: status codes, friendly errors, what each page shows."""
+import re
+
+import pytest
+
+from sociale_kaart.directory.models import Organization, Service
+from sociale_kaart.extensions import db
+
+
+def html(response):
+    return response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"q": "hulp", "waar": "9999 ZZ"}, "We kennen postcode"),
+    ({"q": "hulp", "waar": "Nergensdorp"}, "We kennen de plaats"),
+    ({"q": "a" * 2000}, "hoogstens 200 tekens"),
+    ({"q": "x", "waar": "y" * 500}, "hoogstens 100 tekens"),
+])
+def test_bad_input_gets_a_friendly_dutch_page_and_keeps_the_text(demo_client, args, message):
+    response = demo_client.get("/zoeken", query_string=args)
+    assert response.status_code == 200
+    body = html(response)
+    assert message in body
+    assert 'class="error-summary"' in body and 'role="alert"' in body
+    # what was typed is still in the form (escaped)
+    assert f'value="{args["q"]}"' in body
+
+
+def test_unknown_postcode_offers_nearby_postcodes(demo_client):
+    body = html(demo_client.get("/zoeken", query_string={"q": "hulp", "waar": "9999 ZZ"}))
+    assert "Bedoelde u een van deze?" in body
+    assert re.search(r"waar=9\d\d\d", body)
+
+
+@pytest.mark.parametrize("args", [
+    {"q": "", "waar": ""},
+    {"q": "hulp", "waar": ""},
+    {"q": "<script>alert('x')</script>", "waar": "Doorn"},
+    {"q": "' OR 1=1; DROP TABLE services; --", "waar": "3941"},
+    {"q": "\" AND ( OR ~ * ^", "waar": "'s-Graveland"},
+    {"q": "hulp", "straal": "999", "sorteer": "evil", "pagina": "abc"},
+    {"q": "hulp", "category": "bestaat-niet", "pagina": "99999"},
+])
+def test_strange_input_never_breaks_the_results_page(demo_client, args):
+    response = demo_client.get("/zoeken", query_string=args)
+    assert response.status_code == 200
+    body = html(response)
+    assert "<script>alert" not in body
+
+
+def test_results_show_distance_and_key_facts(demo_client):
+    body = html(demo_client.get("/zoeken", query_string={"q": "respijtzorg", "waar": "3941", "sorteer": "distance"}))
+    assert re.search(r'class="listing__distance">[\d,]+ (km|m)<', body)
+    assert "Zonder indicatie" in body or "Met indicatie of verwijzing" in body
+    assert "resultaten" in body
+
+
+def test_map_page_lists_the_same_results_with_coordinates(demo_client):
+    body = html(demo_client.get("/kaart", query_string={"q": "dementie", "waar": "Leersum", "straal": "5"}))
+    assert 'id="kaart"' in body and "leaflet.js" in body
+    assert re.search(r'data-lat="52\.\d+"', body)
+
+
+def test_service_page_shows_all_parts(demo_client):
+    service = db.session.query(Service).filter(Service.phone.isnot(None)).first()
+    body = html(demo_client.get(f"/aanbod/{service.id}/{service.slug}"))
+    for text in (service.name, "Volgende stap", "Gecontroleerd op", "Openingstijden", 'href="tel:+31',
+                 "Afdrukken"):
+        assert text in body
+
+
+def test_organization_page_lists_its_services(demo_client):
+    organization = db.session.query(Organization).first()
+    body = html(demo_client.get(f"/organisatie/{organization.slug}"))
+    assert organization.name in body
+    assert all(service.name in body for service in organization.services if service.is_published)
+
+
+@pytest.mark.parametrize("url", ["/", "/onderwerpen", "/onderwerpen/respijtzorg", "/over-deze-kaart",
+                                 "/onderwerpen/respijtzorg?waar=Doorn&straal=5", "/kaart", "/zoeken"])
+def test_public_pages_render(demo_client, url):
+    assert demo_client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/aanbod/999999", "/organisatie/bestaat-niet", "/onderwerpen/bestaat-niet",
+                                 "/nergens"])
+def test_unknown_pages_get_a_dutch_404(demo_client, url):
+    response = demo_client.get(url)
+    assert response.status_code == 404
+    assert "Deze pagina bestaat niet" in html(response)
+
+
+def test_about_page_credits_geonames(demo_client):
+    body = html(demo_client.get("/over-deze-kaart"))
+    assert "GeoNames" in body and "CC BY 4.0" in body and "creativecommons.org/licenses/by/4.0" in body
+
+
+def test_home_has_search_form_situations_and_emergency_numbers(demo_client):
+    body = html(demo_client.get("/"))
+    for text in ('name="q"', 'name="waar"', "Ik zorg voor iemand", "Ik wil minder alleen zijn",
+                 "Ik heb geldzorgen", 'href="tel:112"', 'href="tel:113"', "huisartsenpost"):
+        assert text in body
+
+
+def test_pages_send_a_strict_content_security_policy(demo_client):
+    policy = demo_client.get("/").headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy

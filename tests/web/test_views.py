@@ -1,0 +1,28 @@
+"""Language switch and page-wide behaviour."""
+import pytest
+
+from sociale_kaart.web.views import safe_next
+
+
+def test_language_switch_to_english_and_back(demo_client):
+    response = demo_client.get("/taal/en", query_string={"next": "/zoeken?q=hulp"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/zoeken?q=hulp")
+    body = demo_client.get("/").get_data(as_text=True)
+    assert '<html lang="en">' in body
+    assert "Search" in body
+    demo_client.get("/taal/nl")
+    assert '<html lang="nl">' in demo_client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("/zoeken?q=x", "/zoeken?q=x"), ("//evil.example", None), ("https://evil.example/", None),
+    ("/\\evil", None), ("", None), (None, None), ("javascript:alert(1)", None),
+])
+def test_safe_next_only_allows_local_paths(target, expected):
+    assert safe_next(target) == expected
+
+
+def test_language_switch_ignores_foreign_next(demo_client):
+    response = demo_client.get("/taal/en", query_string={"next": "https://evil.example/"})
+    assert response.headers["Location"].endswith("/")
+    demo_client.get("/taal/nl")
