@@ -1,9 +1,9 @@
 """sociale_kaart: a public social map and volunteer matching for Dutch municipalities."""
-from flask import Flask, session
+from flask import Flask, has_request_context, session
 from sqlalchemy import event
 
 from . import config as settings
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .extensions import babel, csrf, db, limiter, migrate
 
 
 def create_app(config=None):
@@ -25,6 +25,8 @@ def create_app(config=None):
 
 
 def _select_locale():
+    if not has_request_context():
+        return "nl"
     language = session.get("lang")
     return language if language in ("nl", "en") else "nl"
 
@@ -35,7 +37,6 @@ def _init_extensions(app):
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     limiter.init_app(app)
-    login_manager.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)

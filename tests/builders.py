@@ -41,8 +41,9 @@ def make_service(location=None, categories=("respijtzorg",), schedule=((2, "09:0
         "assured_date": date(2026, 10, 1),
     }
     values.update(overrides)
-    service = Service(**values)
     terms = {term.code: term for term in services.taxonomy_terms("category")}
+    service = Service(**values)
+    db.session.add(service)
     service.categories = [terms[code] for code in categories]
     service.location_links = [ServiceAtLocation(location=location)]
     service.schedules = [

@@ -15,34 +15,47 @@ _TOUCHED = "sociale_kaart.touched_services"
 _REMOVED = "sociale_kaart.removed_documents"
 
 
-def _touched_service_ids(obj):
+def _note(touched, obj):
+    """Record what a changed row affects, without loading anything (we are inside a flush)."""
     if isinstance(obj, Service):
-        return {obj.id}
-    if isinstance(obj, (ServiceAtLocation, Schedule)):
-        return {obj.service_id}
-    if isinstance(obj, Location):
-        return {link.service_id for link in obj.service_links}
-    if isinstance(obj, Organization):
-        return {service.id for service in obj.services}
-    return set()
+        touched.add(("service", obj.id))
+    elif isinstance(obj, (ServiceAtLocation, Schedule)):
+        touched.add(("service", obj.service_id))
+    elif isinstance(obj, Location):
+        touched.add(("location", obj.id))
+    elif isinstance(obj, Organization):
+        touched.add(("organization", obj.id))
 
 
 def _note_changes(session, flush_context):
     touched = session.info.setdefault(_TOUCHED, set())
     removed = session.info.setdefault(_REMOVED, set())
     for obj in (*session.new, *session.dirty):
-        touched |= _touched_service_ids(obj)
+        _note(touched, obj)
     for obj in session.deleted:
+        # deleting a service cascades to its ServiceAtLocation rows, which land here too
         if isinstance(obj, ServiceAtLocation):
             removed.add(str(obj.id))
-            touched.add(obj.service_id)
-        elif isinstance(obj, Service):
-            removed |= {str(link.id) for link in obj.location_links}
+            touched.add(("service", obj.service_id))
 
 
 def _forget_changes(session, *args):
     session.info.pop(_TOUCHED, None)
     session.info.pop(_REMOVED, None)
+
+
+def _service_ids(touched):
+    """Turn noted (kind, id) pairs into the ids of the services they affect."""
+    ids = {key for kind, key in touched if kind == "service"}
+    locations = {key for kind, key in touched if kind == "location"}
+    organizations = {key for kind, key in touched if kind == "organization"}
+    if locations:
+        ids |= set(db.session.scalars(
+            select(ServiceAtLocation.service_id).where(ServiceAtLocation.location_id.in_(locations))))
+    if organizations:
+        ids |= set(db.session.scalars(
+            select(Service.id).where(Service.organization_id.in_(organizations))))
+    return ids - {None}
 
 
 def install(session_class):
@@ -56,8 +69,8 @@ def commit(backend):
     """Commit the session, then update the search index for the listings it changed."""
     session = db.session
     session.flush()
-    touched = set(session.info.pop(_TOUCHED, set())) - {None}
-    removed = set(session.info.pop(_REMOVED, set()))
+    touched = _service_ids(session.info.pop(_TOUCHED, set()))
+    removed = session.info.pop(_REMOVED, set())
     session.commit()
     if touched or removed:
         reindex(backend, touched, removed)
