@@ -1,6 +1,6 @@
 """Directory forms: the public search form (GET, shape checks only)."""
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional
 
 from ..forms import SearchBaseForm
@@ -20,12 +20,13 @@ class SearchForm(SearchBaseForm):
         Length(max=MAX_WHERE, message=_l("Typ bij ‘waar’ hoogstens %(max)d tekens."))])
     straal = SelectField(
         _l("Afstand"),
-        choices=[("", _l("Hele gemeente"))] + [(str(km), _l("Binnen %(km)d km", km=km)) for km in RADIUS_CHOICES],
+        choices=[SelectChoice("", _l("Hele gemeente"))]
+        + [SelectChoice(str(km), _l("Binnen %(km)d km", km=km)) for km in RADIUS_CHOICES],
         default="", validators=[Optional()],
     )
     sorteer = SelectField(
         _l("Sorteren op"),
-        choices=[("relevance", _l("Beste match")), ("distance", _l("Afstand"))],
+        choices=[SelectChoice("relevance", _l("Beste match")), SelectChoice("distance", _l("Afstand"))],
         default="relevance",
     )
     open = BooleanField(_l("Nu open"))

@@ -82,6 +82,7 @@ class SearchPage:
     open_count: int | None
     suggestion: str | None
     fuzzy: bool
+    outside_municipality: bool = False
 
 
 def search_backend():
@@ -148,6 +149,9 @@ def search_listings(criteria, now=None):
         open_count=result.open_count,
         suggestion=result.suggestion,
         fuzzy=result.fuzzy,
+        outside_municipality=bool(
+            place and place.municipality_code != current_app.config["MUNICIPALITY_CODE"]
+        ),
     )
 
 

@@ -142,7 +142,15 @@ def search_url_with(endpoint="directory.search", **changes):
             args[key] = value if isinstance(value, list) else [value]
     if "pagina" not in changes:
         args.pop("pagina", None)
+    if endpoint == request.endpoint:
+        args.update(request.view_args or {})
     return url_for(endpoint, **args)
+
+
+@bp.app_template_global()
+def clear_filters_url(endpoint="directory.search"):
+    """Return the search URL without any filter."""
+    return search_url_with(endpoint, open=None, **dict.fromkeys(services.FILTER_FACETS))
 
 
 @bp.app_template_global()

@@ -18,7 +18,8 @@ def urls(demo_app):
         return {
             "home": "/",
             "results": "/zoeken?q=respijtzorg&waar=3941",
-            "results-error": "/zoeken?q=hulp&waar=9999+ZZ",
+            "results-error": "/zoeken?q=hulp&waar=1234+AB",
+            "results-outside": "/zoeken?q=hulp&waar=9999+ZZ",
             "map": "/kaart?q=dementie&waar=Leersum&straal=5",
             "detail": f"/aanbod/{service.id}/{service.slug}",
             "organisation": f"/organisatie/{organization.slug}",
@@ -30,7 +31,7 @@ def urls(demo_app):
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])
-@pytest.mark.parametrize("name", ["home", "results", "results-error", "map", "detail", "organisation",
+@pytest.mark.parametrize("name", ["home", "results", "results-error", "results-outside", "map", "detail", "organisation",
                                   "categories", "category", "about", "not-found"])
 def test_page_has_no_wcag_violations(page, live_server, urls, name, language):
     page.goto(f"{live_server}/taal/{language}?next=/")

@@ -94,14 +94,20 @@ def test_empty_text_lists_everything_near_the_place_by_distance():
     assert distances == sorted(distances)
 
 
-@pytest.mark.parametrize("where", ["9999 ZZ", "9999", "Nergensdorp"])
+@pytest.mark.parametrize("where", ["1234 AB", "1954", "Nergensdorp"])
 def test_unknown_place_raises_a_dutch_message_with_suggestions(where):
     with pytest.raises(services.LocationNotFound) as caught:
         search(text="hulp", where=where)
     assert caught.value.field == "waar"
     assert "kennen" in caught.value.message
-    if where.startswith("9999"):
-        assert caught.value.suggestions
+    assert caught.value.suggestions
+
+
+@pytest.mark.parametrize("where, outside", [("9999 ZZ", True), ("Zeist", True), ("3941", False),
+                                            ("Utrechtse Heuvelrug", False)])
+def test_place_outside_the_municipality_is_flagged(where, outside):
+    page = search(text="", where=where)
+    assert page.outside_municipality is outside
 
 
 def test_too_long_text_is_a_validation_error():

@@ -1,5 +1,6 @@
 """Public directory pages: status codes, friendly errors, what each page shows."""
 import re
+from html import escape
 
 import pytest
 
@@ -12,7 +13,7 @@ def html(response):
 
 
 @pytest.mark.parametrize("args, message", [
-    ({"q": "hulp", "waar": "9999 ZZ"}, "We kennen postcode"),
+    ({"q": "hulp", "waar": "1234 AB"}, "We kennen postcode"),
     ({"q": "hulp", "waar": "Nergensdorp"}, "We kennen de plaats"),
     ({"q": "a" * 2000}, "hoogstens 200 tekens"),
     ({"q": "x", "waar": "y" * 500}, "hoogstens 100 tekens"),
@@ -28,9 +29,16 @@ def test_bad_input_gets_a_friendly_dutch_page_and_keeps_the_text(demo_client, ar
 
 
 def test_unknown_postcode_offers_nearby_postcodes(demo_client):
-    body = html(demo_client.get("/zoeken", query_string={"q": "hulp", "waar": "9999 ZZ"}))
+    body = html(demo_client.get("/zoeken", query_string={"q": "hulp", "waar": "1234 AB"}))
     assert "Bedoelde u een van deze?" in body
-    assert re.search(r"waar=9\d\d\d", body)
+    assert re.search(r"waar=12\d\d", body)
+
+
+def test_postcode_far_outside_the_municipality_gets_a_friendly_notice(demo_client):
+    response = demo_client.get("/zoeken", query_string={"q": "hulp", "waar": "9999 ZZ", "straal": "5"})
+    assert response.status_code == 200
+    body = html(response)
+    assert "buiten de gemeente" in body and "Kantens" in body
 
 
 @pytest.mark.parametrize("args", [
@@ -73,8 +81,8 @@ def test_service_page_shows_all_parts(demo_client):
 def test_organization_page_lists_its_services(demo_client):
     organization = db.session.query(Organization).first()
     body = html(demo_client.get(f"/organisatie/{organization.slug}"))
-    assert organization.name in body
-    assert all(service.name in body for service in organization.services if service.is_published)
+    assert escape(organization.name) in body
+    assert all(escape(service.name) in body for service in organization.services if service.is_published)
 
 
 @pytest.mark.parametrize("url", ["/", "/onderwerpen", "/onderwerpen/respijtzorg", "/over-deze-kaart",

@@ -1,0 +1,32 @@
+"""Geocoding adapter: Dutch postcodes, places and municipalities, and distances between them."""
+
+from .distance import bounding_box, distance_km
+from .gazetteer import Place, UnknownLocation, normalise_name, parse_postcode
+from .geocoders import FakeGeocoder, Geocoder, OfflineGeocoder, OnlineGeocoder, create_geocoder
+
+# The credit GeoNames' CC BY 4.0 licence asks for; see data/ATTRIBUTION.md.
+ATTRIBUTION_NL = (
+    "Geografische gegevens: © GeoNames (https://www.geonames.org), licentie CC BY 4.0 "
+    "(https://creativecommons.org/licenses/by/4.0/). Bewerkt: gefilterd en opgeschoond."
+)
+ATTRIBUTION_EN = "Geographic data © GeoNames (https://www.geonames.org), CC BY 4.0; filtered and cleaned."
+ATTRIBUTION_URL = "https://www.geonames.org"
+LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/"
+
+__all__ = [
+    "ATTRIBUTION_EN",
+    "ATTRIBUTION_NL",
+    "ATTRIBUTION_URL",
+    "LICENSE_URL",
+    "FakeGeocoder",
+    "Geocoder",
+    "OfflineGeocoder",
+    "OnlineGeocoder",
+    "Place",
+    "UnknownLocation",
+    "bounding_box",
+    "create_geocoder",
+    "distance_km",
+    "normalise_name",
+    "parse_postcode",
+]

@@ -1,0 +1,355 @@
+"""Dutch text analysis for search: words, accents, stop words, stems, compounds, synonyms, typos.
+
+Pure functions over text (the lexicon and synonym list are read once from ``data/``). The same
+analysis runs when a document is indexed and when a query is parsed, so any engine behind
+``SearchBackend`` can use it: the engine only ever sees stems.
+"""
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+
+from whoosh.lang import stemmer_for_language, stopwords_for_language
+
+MAX_TEXT = 200          # characters of query text that are read
+MAX_TERMS = 12          # query words that are searched (after stop words)
+MAX_WORD = 60           # longer "words" (URLs, garbage) are cut
+MIN_PART = 3            # shortest compound part
+MIN_BASE = 4            # shortest word left after stripping a derivational suffix
+MIN_FUZZY = 4           # shorter words are never corrected
+FUZZY_PREFIX = 2        # a correction keeps the first two letters
+LINKS = ("", "s", "e", "en", "er")                    # linking morphemes between compound parts
+DERIVATIONS = ("sters", "ster", "ers", "er", "heden", "heid")   # mantelzorger -> mantelzorg
+
+# Weights of the alternatives of one query word, relative to the word itself.
+WEIGHT_WORD, WEIGHT_BASE, WEIGHT_COMPOUND, WEIGHT_SYNONYM, WEIGHT_FUZZY = 1.0, 0.9, 0.8, 0.7, 0.6
+
+# Words residents type around what they look for; not in Whoosh's Dutch list.
+EXTRA_STOPWORDS = frozenset(
+    "we wij jij jou jullie zoek zoekt zoeken gezocht graag welke waar wanneer kun kunt mag wilt "
+    "willen hallo iemand ergens".split()
+)
+
+_WORD = re.compile(r"[^\W_]+")
+_WORDS: dict[str, tuple[str, str] | tuple[()]] = {}   # raw word -> (word, folded), () to skip
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One way a query word can match: all `stems` must occur in a document."""
+
+    stems: tuple[str, ...]
+    weight: float
+    kind: str   # "word" | "base" | "compound" | "synonym" | "fuzzy"
+
+
+@dataclass(frozen=True)
+class QueryWord:
+    """A query word as typed (lowercase), folded, and the alternatives it matches."""
+
+    text: str
+    folded: str
+    alternatives: tuple[Alternative, ...]
+
+    @property
+    def stems(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s for alt in self.alternatives for s in alt.stems))
+
+
+@lru_cache(maxsize=200_000)
+def fold(word: str) -> str:
+    """Return a word lowercased with accents removed (café -> cafe, ĳ -> ij)."""
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[tuple[str, str]]:
+    """Return (lowercase, folded) pairs of the words of a text; punctuation and emoji drop out."""
+    if not text:
+        return []
+    out = []
+    known = _WORDS
+    for raw in _WORD.findall(unicodedata.normalize("NFC", str(text)).lower()):
+        pair = known.get(raw)
+        if pair is None:
+            word = raw[:MAX_WORD]
+            folded = fold(word)
+            pair = (word, folded) if len(folded) >= 2 and folded.isalnum() else ()
+            if len(known) < 500_000:
+                known[raw] = pair
+        if pair:
+            out.append(pair)
+    return out
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Return the edit distance (swaps count one) of two words, or limit + 1 when above limit."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    if a == b:
+        return 0
+    before, previous = None, list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        lowest = i
+        for j in range(1, len(b) + 1):
+            value = min(previous[j] + 1, current[j - 1] + 1,
+                        previous[j - 1] + (a[i - 1] != b[j - 1]))
+            if (before is not None and j > 1 and a[i - 1] == b[j - 2]
+                    and a[i - 2] == b[j - 1]):
+                value = min(value, before[j - 2] + 1)
+            current[j] = value
+            lowest = min(lowest, value)
+        if lowest > limit:
+            return limit + 1
+        before, previous = previous, current
+    return min(previous[-1], limit + 1)
+
+
+def fuzzy_limit(folded: str) -> int:
+    """Return how many edits a correction of this word may make (0: never corrected)."""
+    if len(folded) < MIN_FUZZY or not folded.isalpha():
+        return 0
+    return 2 if len(folded) >= 8 else 1
+
+
+def _data_lines(name: str) -> list[str]:
+    text = (resources.files(__package__) / "data" / name).read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+class DutchAnalysis:
+    """Stemming, compound splitting and synonyms over a lexicon of word parts."""
+
+    def __init__(self, lexicon, synonyms):
+        """Take lexicon words and (term, expansion) pairs; both are folded here."""
+        self._stem = stemmer_for_language("nl")
+        self.stopwords = frozenset(stopwords_for_language("nl")) | EXTRA_STOPWORDS
+        self.lexicon = frozenset(fold(w.strip()) for w in lexicon if len(w.strip()) >= MIN_PART)
+        self._lexicon_by_stem = {}
+        for word in sorted(self.lexicon):
+            self._lexicon_by_stem.setdefault(self.stem(word), word)
+        self.synonyms: dict[str, tuple[tuple[str, ...], ...]] = {}
+        grouped: dict[str, list[tuple[str, ...]]] = {}
+        for term, expansion in synonyms:
+            term_words = [f for _, f in words(term)]
+            expansion_words = tuple(f for _, f in words(expansion) if f not in self.stopwords)
+            if len(term_words) != 1 or not expansion_words:
+                continue
+            for key in {term_words[0], self.stem(term_words[0])}:
+                grouped.setdefault(key, [])
+                if expansion_words not in grouped[key]:
+                    grouped[key].append(expansion_words)
+        self.synonyms = {key: tuple(value) for key, value in grouped.items()}
+        self._index_cache: dict[str, tuple[str, ...]] = {}
+        self._parts_cache: dict[str, tuple[tuple[str, ...], ...]] = {}
+        self._all_parts_cache: dict[str, tuple[str, ...]] = {}
+
+    # -- words -------------------------------------------------------------------------------
+
+    def stem(self, folded: str) -> str:
+        """Return the Snowball Dutch stem of a folded word."""
+        return _cached_stem(self._stem, folded)
+
+    def is_stopword(self, folded: str) -> bool:
+        return folded in self.stopwords
+
+    def bases(self, folded: str) -> tuple[str, ...]:
+        """Return lexicon words left after stripping a derivational suffix (mantelzorger -> mantelzorg)."""
+        found = []
+        for suffix in DERIVATIONS:
+            if not folded.endswith(suffix) or len(folded) - len(suffix) < MIN_BASE:
+                continue
+            base = folded[: -len(suffix)]
+            candidates = (base, base + "er") if suffix.startswith("ster") else (base,)
+            found.extend(c for c in candidates if c in self.lexicon and c != folded)
+        return tuple(dict.fromkeys(found))
+
+    def _final_part(self, rest: str) -> str | None:
+        """Return the lexicon word a compound may end in (inflected or derived), or None."""
+        if rest in self.lexicon:
+            return rest
+        by_stem = self._lexicon_by_stem.get(self.stem(rest))
+        if by_stem:
+            return by_stem
+        bases = self.bases(rest)
+        return bases[0] if bases else None
+
+    def segmentations(self, folded: str, limit: int = 8) -> tuple[tuple[str, ...], ...]:
+        """Return ways to split a compound into lexicon parts, fewest parts first.
+
+        Parts are at least MIN_PART letters and may be joined by a linking s/e/en/er; the
+        last part may be inflected or derived. A word with no split gives ().
+        """
+        cached = self._parts_cache.get(folded)
+        if cached is not None:
+            return cached
+        n = len(folded)
+        memo: dict[int, list[tuple[int, tuple[str, ...]]]] = {}
+
+        def tails(start):
+            if start in memo:
+                return memo[start]
+            found = []
+            final = self._final_part(folded[start:]) if n - start >= MIN_PART else None
+            if final:
+                found.append((0, (final,)))
+            for end in range(start + MIN_PART, n - MIN_PART + 1):
+                part = folded[start:end]
+                if part not in self.lexicon:
+                    continue
+                for link in LINKS:
+                    after = end + len(link)
+                    if n - after < MIN_PART or not folded.startswith(link, end):
+                        continue
+                    for links, tail in tails(after):
+                        found.append((links + len(link), (part,) + tail))
+                        if len(found) > 4 * limit:
+                            break
+            memo[start] = found
+            return found
+
+        splits = sorted((len(parts), links, parts) for links, parts in tails(0) if len(parts) > 1)
+        result = tuple(dict.fromkeys(parts for _, _, parts in splits))[:limit]
+        if len(self._parts_cache) < 500_000:
+            self._parts_cache[folded] = result
+        return result
+
+    def parts(self, folded: str) -> tuple[str, ...]:
+        """Return every lexicon part of a word (over all its splits and its derivational base)."""
+        cached = self._all_parts_cache.get(folded)
+        if cached is not None:
+            return cached
+        found = []
+        for base in self.bases(folded):
+            found.append(base)
+            found.extend(p for split in self.segmentations(base) for p in split)
+        found.extend(p for split in self.segmentations(folded) for p in split)
+        result = tuple(dict.fromkeys(p for p in found if p != folded))
+        if len(self._all_parts_cache) < 500_000:
+            self._all_parts_cache[folded] = result
+        return result
+
+    def index_terms(self, folded: str) -> tuple[str, ...]:
+        """Return the stems indexed for one document word: its own stem first, then its parts'."""
+        cached = self._index_cache.get(folded)
+        if cached is not None:
+            return cached
+        if folded in self.stopwords:
+            terms = ()
+        else:
+            terms = tuple(dict.fromkeys([self.stem(folded)] + [self.stem(p) for p in self.parts(folded)]))
+        if len(self._index_cache) < 500_000:
+            self._index_cache[folded] = terms
+        return terms
+
+    def analyze(self, text: str) -> list[tuple[int, str]]:
+        """Return (position, stem) pairs to index for a text; parts share their word's position."""
+        out = []
+        position = 0
+        for _, folded in words(text):
+            terms = self.index_terms(folded)
+            if not terms:
+                continue
+            out.extend((position, term) for term in terms)
+            position += 1
+        return out
+
+    def spelling_words(self, text: str) -> list[str]:
+        """Return the distinct real words of a text a correction may suggest: words and parts."""
+        out = {}
+        for word, folded in words(text):
+            if word in out or folded in self.stopwords or not folded.isalpha():
+                continue
+            out[word] = None
+            out.update(dict.fromkeys(self.parts(folded)))
+        return list(out)
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def word_alternatives(self, folded: str, weight: float = 1.0,
+                          synonyms: bool = True) -> tuple[Alternative, ...]:
+        """Return the ways a query word matches: itself, its base, its parts, its synonyms."""
+        found = [Alternative((self.stem(folded),), WEIGHT_WORD * weight, "word")]
+        for base in self.bases(folded):
+            found.append(Alternative((self.stem(base),), WEIGHT_BASE * weight, "base"))
+        splits = self.segmentations(folded)
+        if splits:
+            found.append(Alternative(tuple(dict.fromkeys(self.stem(p) for p in splits[0])),
+                                     WEIGHT_COMPOUND * weight, "compound"))
+        if synonyms:
+            for expansion in self.synonym_expansions(folded):
+                stems = tuple(dict.fromkeys(self.stem(w) for w in expansion))
+                found.append(Alternative(stems, WEIGHT_SYNONYM * weight, "synonym"))
+        return _dedupe(found)
+
+    def synonym_expansions(self, folded: str) -> tuple[tuple[str, ...], ...]:
+        """Return the expansions (folded words) listed for a word or its stem."""
+        found = list(self.synonyms.get(folded, ())) + list(self.synonyms.get(self.stem(folded), ()))
+        return tuple(dict.fromkeys(found))
+
+    def is_known_word(self, folded: str) -> bool:
+        """Return True for words we never call misspelled: lexicon parts and synonym terms."""
+        return (folded in self.lexicon or folded in self.synonyms
+                or self.stem(folded) in self._lexicon_by_stem)
+
+    def query_words(self, text: str) -> list[QueryWord]:
+        """Parse query text into at most MAX_TERMS distinct non-stop words with alternatives."""
+        seen, out = set(), []
+        for word, folded in words((text or "")[:MAX_TEXT]):
+            if folded in self.stopwords or folded in seen:
+                continue
+            seen.add(folded)
+            out.append(QueryWord(word, folded, self.word_alternatives(folded)))
+            if len(out) == MAX_TERMS:
+                break
+        return out
+
+    def fuzzy_word(self, word: QueryWord, corrections: list[str]) -> QueryWord:
+        """Return a query word that also matches the given corrections (folded words)."""
+        found = list(word.alternatives)
+        for correction in corrections:
+            for alt in self.word_alternatives(correction, WEIGHT_FUZZY, synonyms=False):
+                found.append(Alternative(alt.stems, alt.weight, "fuzzy"))
+        return QueryWord(word.text, word.folded, _dedupe(found))
+
+
+def _dedupe(alternatives) -> tuple[Alternative, ...]:
+    best: dict[tuple[str, ...], Alternative] = {}
+    for alt in alternatives:
+        if alt.stems not in best or alt.weight > best[alt.stems].weight:
+            best[alt.stems] = alt
+    return tuple(best.values())
+
+
+_STEMS: dict[str, str] = {}
+
+
+def _cached_stem(stemfn, folded: str) -> str:
+    stem = _STEMS.get(folded)
+    if stem is None:
+        stem = stemfn(folded)
+        if len(_STEMS) < 500_000:
+            _STEMS[folded] = stem
+    return stem
+
+
+def load_synonyms() -> list[tuple[str, str]]:
+    """Return the (term, expansion) rows of data/synonyms.csv."""
+    rows = list(csv.reader(_data_lines("synonyms.csv")))
+    return [(row[0], row[1]) for row in rows[1:] if len(row) >= 2]
+
+
+def load_lexicon() -> list[str]:
+    """Return the words of data/lexicon.txt."""
+    return [line.strip() for line in _data_lines("lexicon.txt")]
+
+
+@cache
+def default_analysis() -> DutchAnalysis:
+    """Return the analysis with the shipped lexicon and synonyms (built on first use)."""
+    return DutchAnalysis(load_lexicon(), load_synonyms())

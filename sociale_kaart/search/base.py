@@ -1,0 +1,80 @@
+"""The engine-neutral search interface: queries, results and the abstract backend."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+FACETS = ("category", "target_group", "pyramid_level", "access_route", "cost", "mode",
+          "accessibility", "area", "respite_type", "language")
+
+SLOTS_PER_WEEK = 7 * 96
+
+
+class SearchError(RuntimeError):
+    """The index cannot answer and could not be repaired (or a write could not get the lock)."""
+
+
+@dataclass
+class SearchQuery:
+    """What to search for; `text` is plain words (no query syntax)."""
+
+    text: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)   # facet -> codes, all must match
+    origin: tuple[float, float] | None = None                      # (lat, lon)
+    radius_km: float | None = None                                 # only with origin
+    distance: Callable[[tuple[float, float], tuple[float, float]], float] | None = None
+    open_slot: int | None = None      # weekday * 96 + minute_of_day // 15, weekday 0 = Monday
+    sort: str = "relevance"           # "relevance" | "distance" (distance needs origin)
+    page: int = 1
+    per_page: int = 20
+    exclude_ids: frozenset[str] = frozenset()
+
+
+@dataclass
+class SearchHit:
+    id: str
+    score: float
+    distance_km: float | None
+
+
+@dataclass
+class SearchResult:
+    hits: list[SearchHit]                 # only the requested page
+    total: int                            # all matches after every filter and the radius
+    page: int
+    per_page: int
+    pages: int
+    facets: dict[str, dict[str, int]]     # facet -> {code: results having it}
+    open_count: int | None                # results open at count_open_slot (when open_slot is None)
+    suggestion: str | None                # "Bedoelde u ...?" text
+    fuzzy: bool                           # typo-tolerant matching was needed to find results
+    terms: list[str]                      # stems actually searched
+
+
+class SearchBackend(ABC):
+    """A search index of documents (plain dicts, one per service at a location)."""
+
+    @abstractmethod
+    def index(self, docs: Iterable[dict]) -> None:
+        """Add or replace documents by id, in one commit."""
+
+    @abstractmethod
+    def delete(self, ids: Iterable[str]) -> None:
+        """Remove documents by id."""
+
+    @abstractmethod
+    def rebuild(self, docs: Iterable[dict]) -> int:
+        """Replace the whole index; return the document count. Readers never see a half-built index."""
+
+    @abstractmethod
+    def search(self, query: SearchQuery, count_open_slot: int | None = None) -> SearchResult:
+        """Return one page of results with totals and facet counts; never raises for any text."""
+
+    @abstractmethod
+    def count(self) -> int:
+        """Return the number of indexed documents."""
+
+    @abstractmethod
+    def check(self) -> bool:
+        """Return True when the index exists and opens."""

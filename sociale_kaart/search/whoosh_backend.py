@@ -1,0 +1,1002 @@
+"""SearchBackend on Whoosh 2.7: an index on disk, or in RAM for tests (the same code path).
+
+Matching is set algebra on per-segment bitsets of each stem (cached: segments never change),
+scoring is Whoosh's BM25F on the matching documents only, facets are popcounts of bitsets.
+Research notes: /work/shared/research/perf-sec-a11y-anchors.md section 1.
+"""
+from __future__ import annotations
+
+import ctypes
+import logging
+import math
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from itertools import groupby
+
+from whoosh import fields
+from whoosh import query as wq
+from whoosh.analysis import Token, Tokenizer
+from whoosh.filedb.filestore import FileStorage, RamStorage
+from whoosh.index import FileIndex, LockError
+
+from . import analysis
+from .base import (FACETS, SLOTS_PER_WEEK, SearchBackend, SearchError, SearchHit, SearchQuery,
+                   SearchResult)
+
+log = logging.getLogger(__name__)
+
+TEXT_FIELDS = {"name": 3.0, "organization": 2.5, "category_labels": 2.0, "keywords": 2.0,
+               "description": 1.0}
+INDEX_NAME = "MAIN"
+WRITE_TIMEOUT = 10.0      # seconds a writer waits for another process's lock
+SCORE_ALL = 3000          # up to this many matches every one is scored; above, Whoosh's top-N
+TERM_CACHE = 4096         # stems whose bitsets are kept per segment and per generation
+KM_PER_DEGREE = 110.574   # the shortest degree of latitude, so the box is never too small
+GRID = 1000               # cells per degree of the lat/lon grid fields
+
+
+# -- Whoosh analysis ---------------------------------------------------------------------------
+
+
+class DutchTokenizer(Tokenizer):
+    """Yield the stems of `analysis` (a word and its compound parts share a position)."""
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for position, stem in analysis.default_analysis().analyze(value):
+            token.text, token.boost, token.stopped = stem, 1.0, False
+            if positions:
+                token.pos = start_pos + position
+            if chars:
+                token.startchar = token.endchar = start_char
+            yield token
+
+
+def make_schema() -> fields.Schema:
+    """Return the index schema (also passed when opening, so the stored pickle is not read)."""
+    spec = {
+        "id": fields.ID(stored=True, unique=True),
+        "service_id": fields.STORED(),
+        "sort_name": fields.STORED(),
+        "slots": fields.STORED(),
+        "lat": fields.STORED(),
+        "lon": fields.STORED(),
+        # A coarse grid is enough for the bounding-box prefilter and keeps the term count small.
+        "lat_grid": fields.NUMERIC(int, bits=32, shift_step=8),
+        "lon_grid": fields.NUMERIC(int, bits=32, shift_step=8),
+        # The unstemmed words (and compound parts) of the document, for "Bedoelde u ...?".
+        # Stored rather than indexed: it is only read per segment, and postings are costly.
+        "words": fields.STORED(),
+    }
+    for name in TEXT_FIELDS:
+        spec[name] = fields.TEXT(analyzer=DutchTokenizer(), phrase=False)
+    for facet in FACETS:
+        spec[facet] = fields.KEYWORD(commas=True, lowercase=False, scorable=False)
+    return fields.Schema(**spec)
+
+
+# -- documents ---------------------------------------------------------------------------------
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return "\n".join(str(v) for v in value if v is not None)
+    return str(value)
+
+
+def _codes(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    codes = (str(code).replace(",", " ").strip() for code in value if code is not None)
+    return list(dict.fromkeys(code for code in codes if code))
+
+
+def _coordinate(value) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _slot_ranges(slots) -> tuple[tuple[int, int], ...]:
+    """Compress open slots to (first, last) runs: a typical week is a handful of runs."""
+    values = sorted({int(s) for s in slots or () if 0 <= int(s) < SLOTS_PER_WEEK})
+    runs = []
+    for value in values:
+        if runs and runs[-1][1] == value - 1:
+            runs[-1][1] = value
+        else:
+            runs.append([value, value])
+    return tuple((first, last) for first, last in runs)
+
+
+def document_fields(doc: dict) -> dict:
+    """Return the Whoosh fields of a document dict (missing keys are empty)."""
+    if doc.get("id") in (None, ""):
+        raise ValueError("a search document needs an id")
+    name = _text(doc.get("name"))
+    texts = {field: _text(doc.get(field)) for field in TEXT_FIELDS}
+    out = {
+        "id": str(doc["id"]),
+        "service_id": doc.get("service_id"),
+        "sort_name": analysis.fold(name).strip(),
+        "slots": _slot_ranges(doc.get("open_slots")),
+        "words": tuple(analysis.default_analysis().spelling_words("\n".join(texts.values()))),
+        **{field: text for field, text in texts.items() if text},
+    }
+    for facet in FACETS:
+        codes = _codes(doc.get(facet))
+        if codes:
+            out[facet] = ",".join(codes)
+    lat, lon = _coordinate(doc.get("lat")), _coordinate(doc.get("lon"))
+    if lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180:
+        out["lat"], out["lon"] = lat, lon
+        out["lat_grid"], out["lon_grid"] = _grid(lat), _grid(lon)
+    return out
+
+
+def _grid(degrees: float) -> int:
+    """Return the 0.001-degree cell (about 100 m) of a coordinate: floor keeps a box exact."""
+    return math.floor(degrees * GRID)
+
+
+def _prepare(docs: Iterable[dict]) -> list[dict]:
+    """Convert documents, keeping the last one of each id."""
+    by_id = {}
+    for doc in docs:
+        converted = document_fields(doc)
+        by_id.pop(converted["id"], None)
+        by_id[converted["id"]] = converted
+    return list(by_id.values())
+
+
+# -- bitsets -----------------------------------------------------------------------------------
+
+
+def _bits(docnums) -> int:
+    """Return an int with bit d set for every docnum d."""
+    docnums = list(docnums)
+    if not docnums:
+        return 0
+    buffer = bytearray((max(docnums) >> 3) + 1)
+    for d in docnums:
+        buffer[d >> 3] |= 1 << (d & 7)
+    return int.from_bytes(buffer, "little")
+
+
+_BYTE_BITS = tuple(tuple(j for j in range(8) if byte >> j & 1) for byte in range(256))
+
+
+def _members(bits: int) -> list[int]:
+    """Return the docnums set in a bitset, ascending."""
+    if not bits:
+        return []
+    raw = bits.to_bytes(((bits.bit_length() + 63) >> 6) << 3, "little")
+    out = []
+    table = _BYTE_BITS
+    for index, word in enumerate(memoryview(raw).cast("Q")):
+        if word:
+            base = index << 6
+            for offset, byte in enumerate(word.to_bytes(8, "little")):
+                if byte:
+                    start = base + (offset << 3)
+                    out.extend([start + j for j in table[byte]])
+    return out
+
+
+def _range_bits(first: int, last: int) -> int:
+    return ((1 << (last - first + 1)) - 1) << first
+
+
+# -- caches over immutable segments and one generation -------------------------------------------
+
+
+class _Segment:
+    """Per-segment arrays, read once: Whoosh segments never change (deletions are per generation)."""
+
+    def __init__(self, reader):
+        n = reader.doc_count_all()
+        self.n = n
+        self.ids, self.names, self.lat, self.lon, self.hours = [], [], [], [], []
+        self.words: Counter[str] = Counter()
+        for docnum in range(n):
+            stored = reader.stored_fields(docnum)
+            self.words.update(stored.get("words") or ())
+            self.ids.append(stored.get("id"))
+            self.names.append(stored.get("sort_name") or "")
+            self.lat.append(stored.get("lat"))
+            self.lon.append(stored.get("lon"))
+            mask = 0
+            for first, last in stored.get("slots") or ():
+                mask |= _range_bits(first, last)
+            self.hours.append(mask)
+        self.codes = {
+            facet: {code: _bits(reader.postings(facet, code).all_ids())
+                    for code in reader.field_terms(facet)}
+            for facet in FACETS
+        }
+        self._stems: dict[str, tuple[int, tuple[str, ...]]] = {}
+
+    def stem(self, stem: str, reader) -> tuple[int, tuple[str, ...]]:
+        """Return (bitset of docs with the stem in any text field, fields having it)."""
+        found = self._stems.get(stem)
+        if found is None:
+            bits, present = 0, []
+            for field in TEXT_FIELDS:
+                if (field, stem) in reader:
+                    bits |= _bits(reader.postings(field, stem).all_ids())
+                    present.append(field)
+            found = (bits, tuple(present))
+            if len(self._stems) >= TERM_CACHE:
+                self._stems.clear()
+            self._stems[stem] = found
+        return found
+
+
+class _Snapshot:
+    """Arrays of one index generation, shared by all threads: docnum -> id, place, facets."""
+
+    def __init__(self, leaves, segments: list[tuple[_Segment, int]]):
+        self.segments = segments
+        self.ids, self.names, self.lat, self.lon, self.hours = [], [], [], [], []
+        live = 0
+        self.codes: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
+        for (segment, offset), reader in zip(segments, leaves):
+            assert offset == len(self.ids), "segments must be contiguous"
+            self.ids += segment.ids
+            self.names += segment.names
+            self.lat += segment.lat
+            self.lon += segment.lon
+            self.hours += segment.hours
+            seg_live = (1 << segment.n) - 1
+            if reader.has_deletions():
+                for docnum in range(segment.n):
+                    if reader.is_deleted(docnum):
+                        seg_live &= ~(1 << docnum)
+            live |= seg_live << offset
+            for facet, codes in segment.codes.items():
+                target = self.codes[facet]
+                for code, bits in codes.items():
+                    target[code] = target.get(code, 0) | (bits << offset)
+        self.live = live
+        for facet, codes in self.codes.items():
+            self.codes[facet] = {code: bits & live for code, bits in codes.items() if bits & live}
+        self._stems: dict[str, tuple[int, tuple[str, ...]]] = {}
+        self._slots: dict[int, int] = {}
+        self._boxes: dict[tuple, int] = {}
+        self._docnums: dict[str, int] | None = None
+        self._vocabulary: dict[str, list[tuple[str, str, int]]] | None = None
+        self._spelling: set[str] | None = None
+
+    def stem(self, stem: str, leaves) -> tuple[int, tuple[str, ...]]:
+        """Return (bitset of live docs with the stem, text fields having it); leaves: this thread's readers."""
+        found = self._stems.get(stem)
+        if found is None:
+            bits, present = 0, set()
+            for (segment, offset), reader in zip(self.segments, leaves):
+                seg_bits, seg_fields = segment.stem(stem, reader)
+                bits |= seg_bits << offset
+                present.update(seg_fields)
+            found = (bits & self.live, tuple(f for f in TEXT_FIELDS if f in present))
+            if len(self._stems) >= TERM_CACHE:
+                self._stems.clear()
+            self._stems[stem] = found
+        return found
+
+    def slot(self, slot) -> int:
+        """Return the bitset of documents open in a week slot."""
+        if not isinstance(slot, int) or not 0 <= slot < SLOTS_PER_WEEK:
+            return 0
+        found = self._slots.get(slot)
+        if found is None:
+            found = _bits(d for d, mask in enumerate(self.hours) if mask >> slot & 1) & self.live
+            self._slots[slot] = found
+        return found
+
+    def box(self, searcher, south, north, west, east) -> int:
+        """Return the bitset of documents inside a lat/lon box (Whoosh numeric ranges)."""
+        key = tuple(round(v, 6) for v in (south, north, west, east))
+        found = self._boxes.get(key)
+        if found is None:
+            inside = wq.And([wq.NumericRange("lat_grid", _grid(south), _grid(north)),
+                             wq.NumericRange("lon_grid", _grid(west), _grid(east))])
+            found = _bits(searcher.docs_for_query(inside)) & self.live
+            if len(self._boxes) >= 256:
+                self._boxes.clear()
+            self._boxes[key] = found
+        return found
+
+    def docnum(self, doc_id: str) -> int | None:
+        if self._docnums is None:
+            self._docnums = {doc_id: d for d, doc_id in enumerate(self.ids)
+                             if doc_id is not None and self.live >> d & 1}
+        return self._docnums.get(doc_id)
+
+    def has_spelling(self, word: str, leaves) -> bool:
+        if self._spelling is None:
+            self._load_vocabulary(leaves)
+        return word in self._spelling
+
+    def corrections(self, folded: str, limit: int, leaves, count: int = 5) -> list[tuple[int, str, str]]:
+        """Return up to `count` (distance, folded, word) of the vocabulary close to a word."""
+        if self._vocabulary is None:
+            self._load_vocabulary(leaves)
+        found = []
+        for other, word, frequency in self._vocabulary.get(folded[:analysis.FUZZY_PREFIX], ()):
+            if other == folded or abs(len(other) - len(folded)) > limit:
+                continue
+            distance = analysis.edit_distance(folded, other, limit)
+            if distance <= limit:
+                found.append((distance, -frequency, other, word))
+        found.sort()
+        return [(distance, other, word) for distance, _, other, word in found[:count]]
+
+    def _load_vocabulary(self, leaves):
+        frequencies: Counter[str] = Counter()
+        for segment, _ in self.segments:
+            frequencies.update(segment.words)
+        best: dict[str, tuple[str, int]] = {}
+        for word, frequency in frequencies.items():
+            folded = analysis.fold(word)
+            if folded not in best or frequency > best[folded][1]:
+                best[folded] = (word, frequency)
+        vocabulary: dict[str, list[tuple[str, str, int]]] = {}
+        for folded, (word, frequency) in best.items():
+            vocabulary.setdefault(folded[:analysis.FUZZY_PREFIX], []).append((folded, word, frequency))
+        self._spelling = set(frequencies) | set(best)
+        self._vocabulary = vocabulary
+
+
+# -- where the index lives ---------------------------------------------------------------------
+
+
+class _Missing(Exception):
+    """There is no index yet."""
+
+
+class _RamStorage(RamStorage):
+    """RAM storage whose temporary files stay in RAM too.
+
+    Whoosh's RamStorage puts a writer's temporary files in /tmp/<indexname>.tmp, a folder
+    shared by every process and removed by whichever writer finishes first.
+    """
+
+    def temp_storage(self, name=None):
+        return RamStorage()
+
+
+class _RamLocation:
+    def __init__(self):
+        self.storage = None
+        self.version = 0
+
+    def describe(self):
+        return "RAM index"
+
+    def identity(self):
+        return None if self.storage is None else ("ram", self.version)
+
+    def open(self, schema):
+        if self.storage is None:
+            raise _Missing()
+        return FileIndex(self.storage, schema=schema, indexname=INDEX_NAME)
+
+    def fresh(self):
+        return _RamStorage(), None
+
+    def swap(self, storage, handle):
+        self.storage = storage
+        self.version += 1
+
+    def discard(self, handle):
+        pass
+
+
+class _DiskLocation:
+    """An index directory; a rebuild goes into a sibling directory that is then swapped in."""
+
+    def __init__(self, path):
+        self.path = os.path.abspath(path)
+
+    def describe(self):
+        return self.path
+
+    def identity(self):
+        try:
+            stat = os.stat(self.path)
+        except OSError:
+            return None
+        return ("disk", stat.st_dev, stat.st_ino)
+
+    def open(self, schema):
+        for attempt in range(3):
+            if os.path.isdir(self.path):
+                if not any(n.endswith(".toc") for n in os.listdir(self.path)):
+                    raise _Missing()
+                return FileIndex(FileStorage(self.path), schema=schema, indexname=INDEX_NAME)
+            time.sleep(0.02 * (attempt + 1))   # maybe between the two renames of a fallback swap
+        raise _Missing()
+
+    def fresh(self):
+        parent = os.path.dirname(self.path)
+        os.makedirs(parent, exist_ok=True)
+        folder = f"{self.path}.new-{uuid.uuid4().hex[:12]}"
+        os.makedirs(folder)
+        return FileStorage(folder), folder
+
+    def swap(self, storage, folder):
+        if os.path.isdir(self.path):
+            try:
+                _exchange(folder, self.path)
+            except OSError:
+                old = f"{self.path}.old-{uuid.uuid4().hex[:12]}"
+                os.rename(self.path, old)
+                os.rename(folder, self.path)
+                folder = old
+            # Readers that still have old files open keep them (POSIX); new ones open the new index.
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            if os.path.lexists(self.path):
+                os.remove(self.path)
+            os.rename(folder, self.path)
+
+    def discard(self, folder):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _exchange(a: str, b: str) -> None:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); OSError when unsupported."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError) as error:
+        raise OSError("renameat2 unavailable") from error
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, os.strerror(errno))
+
+
+# -- the backend -------------------------------------------------------------------------------
+
+
+class _CallerError(Exception):
+    """The caller's distance function failed; re-raised as is, never a reason to rebuild."""
+
+
+@dataclass
+class _Plan:
+    text: str
+    words: list[analysis.QueryWord]
+    filters: list[tuple[str, str]]
+    origin: tuple[float, float] | None
+    radius: float | None
+    distance: Callable | None
+    open_slot: int | None
+    by_distance: bool
+    page: int
+    per_page: int
+    exclude: frozenset[str]
+
+
+class WhooshBackend(SearchBackend):
+    """Whoosh index at `path` (a directory), or in RAM when path is None."""
+
+    def __init__(self, path: str | None = None,
+                 doc_source: Callable[[], Iterable[dict]] | None = None,
+                 limitmb: int = 256, procs: int = 1):
+        self._location = _DiskLocation(path) if path else _RamLocation()
+        self._doc_source = doc_source
+        self._limitmb, self._procs = limitmb, procs
+        self._schema = make_schema()
+        self._write_lock = threading.RLock()
+        self._cache_lock = threading.Lock()
+        self._local = threading.local()
+        self._segments: dict[tuple, _Segment] = {}
+        self._snapshots: dict[tuple, _Snapshot] = {}
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def index(self, docs: Iterable[dict]) -> None:
+        prepared = _prepare(docs)
+        if prepared:
+            self._write(lambda writer: [writer.update_document(**f) for f in prepared])
+
+    def delete(self, ids: Iterable[str]) -> None:
+        ids = list(dict.fromkeys(str(i) for i in ids))
+        if ids:
+            self._write(lambda writer: [writer.delete_by_term("id", i) for i in ids])
+
+    def rebuild(self, docs: Iterable[dict]) -> int:
+        with self._write_lock:
+            return self._rebuild(docs)
+
+    def _rebuild(self, docs) -> int:
+        prepared = _prepare(docs)
+        storage, handle = self._location.fresh()
+        try:
+            ix = FileIndex.create(storage, self._schema, INDEX_NAME)
+            writer = ix.writer(limitmb=self._limitmb, procs=self._procs)
+            try:
+                for fields_ in prepared:
+                    writer.add_document(**fields_)
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+        except BaseException:
+            self._location.discard(handle)
+            raise
+        self._location.swap(storage, handle)
+        self._forget()
+        return len(prepared)
+
+    def _write(self, apply) -> None:
+        with self._write_lock:
+            for attempt in range(2):
+                ident = self._location.identity()
+                try:
+                    ix = self._open_index()
+                    writer = ix.writer(timeout=WRITE_TIMEOUT, delay=0.05)
+                except LockError as error:
+                    raise SearchError("the search index is locked by another writer") from error
+                except (SearchError, MemoryError):
+                    raise
+                except Exception as error:
+                    if attempt or self._doc_source is None:
+                        raise SearchError(f"cannot write the search index: {error!r}") from error
+                    self._repair(ident, error)
+                    continue
+                try:
+                    apply(writer)
+                    writer.commit()
+                    return
+                except BaseException as error:
+                    writer.cancel()
+                    if attempt or self._doc_source is None or not isinstance(error, Exception):
+                        raise
+                    self._repair(ident, error)
+
+    def _open_index(self):
+        """Open the index, building it first when it is missing."""
+        try:
+            return self._location.open(self._schema)
+        except _Missing:
+            pass
+        with self._write_lock:
+            try:
+                return self._location.open(self._schema)
+            except _Missing:
+                if self._doc_source is not None:
+                    log.warning("Search index %s is missing; rebuilding it from the database",
+                                self._location.describe())
+                    self._rebuild(self._doc_source())
+                else:
+                    self._rebuild(())
+            return self._location.open(self._schema)
+
+    def _repair(self, ident, error) -> None:
+        """Rebuild a corrupt index from doc_source, unless another thread already replaced it."""
+        with self._write_lock:
+            if self._location.identity() != ident:
+                return
+            log.warning("Search index %s is unreadable (%r); rebuilding it from the database",
+                        self._location.describe(), error)
+            self._rebuild(self._doc_source())
+
+    def _forget(self) -> None:
+        with self._cache_lock:
+            self._segments.clear()
+            self._snapshots.clear()
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def _acquire(self):
+        """Return this thread's searcher (refreshed) and the snapshot of its generation."""
+        local = self._local
+        ident = self._location.identity()
+        searcher = getattr(local, "searcher", None)
+        if searcher is None or local.ident != ident or ident is None:
+            self._drop_searcher()
+            searcher = self._open_index().searcher()
+            local.ident = self._location.identity()
+        else:
+            searcher = searcher.refresh()
+        local.searcher = searcher
+        return searcher, self._snapshot(local.ident, searcher)
+
+    def _drop_searcher(self) -> None:
+        searcher = getattr(self._local, "searcher", None)
+        self._local.searcher = None
+        if searcher is not None:
+            try:
+                searcher.close()
+            except Exception:   # a broken index may fail to close; it is dropped either way
+                pass
+
+    def _snapshot(self, ident, searcher) -> _Snapshot:
+        leaves = _leaves(searcher)
+        key = (ident, tuple((leaf.segment().segment_id(), leaf.doc_count()) for leaf, _ in leaves))
+        snapshot = self._snapshots.get(key)
+        if snapshot is not None:
+            return snapshot
+        with self._cache_lock:
+            snapshot = self._snapshots.get(key)
+            if snapshot is None:
+                segments = []
+                for leaf, offset in leaves:
+                    seg_key = (ident, leaf.segment().segment_id())
+                    segment = self._segments.get(seg_key)
+                    if segment is None:
+                        segment = self._segments[seg_key] = _Segment(leaf)
+                    segments.append((segment, offset))
+                snapshot = _Snapshot([leaf for leaf, _ in leaves], segments)
+                used = {(ident, leaf.segment().segment_id()) for leaf, _ in leaves}
+                for seg_key in [k for k in self._segments if k not in used]:
+                    del self._segments[seg_key]
+                self._snapshots = {key: snapshot}
+            return snapshot
+
+    def _with_index(self, operation):
+        """Run a read; reopen once, then rebuild once from doc_source, when the index fails."""
+        for attempt in range(3):
+            ident = self._location.identity()
+            try:
+                searcher, snapshot = self._acquire()
+                return operation(searcher, snapshot)
+            except _CallerError as error:
+                raise error.__cause__ from None
+            except (SearchError, MemoryError):
+                raise
+            except Exception as error:
+                self._drop_searcher()
+                if attempt == 0:
+                    log.info("Search index read failed (%r); reopening", error)
+                    continue
+                if attempt == 1 and self._doc_source is not None:
+                    self._repair(ident, error)
+                    self._forget()
+                    continue
+                raise SearchError(f"the search index cannot be read: {error!r}") from error
+        raise AssertionError("unreachable")
+
+    def count(self) -> int:
+        return self._with_index(lambda searcher, snapshot: searcher.doc_count())
+
+    def check(self) -> bool:
+        try:
+            ix = self._location.open(self._schema)
+            with ix.searcher() as searcher:
+                searcher.doc_count()
+                for leaf, _ in searcher.reader().leaf_readers():
+                    if leaf.doc_count_all():
+                        leaf.stored_fields(0)
+            return True
+        except Exception:   # missing or corrupt: that is the answer, not an error
+            return False
+
+    # -- searching -------------------------------------------------------------------------------
+
+    def search(self, query: SearchQuery, count_open_slot: int | None = None) -> SearchResult:
+        plan = _plan(query)
+        return self._with_index(lambda searcher, snapshot: _Search(
+            searcher, snapshot, plan, count_open_slot).run())
+
+
+def _plan(query: SearchQuery) -> _Plan:
+    """Validate and normalise a query (text is never an error; a bad origin or facet is)."""
+    text = query.text if isinstance(query.text, str) else ""
+    text = text.replace("\x00", " ")[:analysis.MAX_TEXT]
+    filters = []
+    for facet, codes in (query.filters or {}).items():
+        if facet not in FACETS:
+            raise ValueError(f"unknown facet {facet!r}")
+        filters.extend((facet, str(code)) for code in _codes(codes))
+    origin = None
+    if query.origin is not None:
+        lat, lon = (_coordinate(v) for v in query.origin)
+        if lat is None or lon is None or not -90 <= lat <= 90:
+            raise ValueError(f"bad origin {query.origin!r}")
+        if query.distance is None:
+            raise ValueError("a distance function is required with an origin")
+        origin = (lat, lon)
+    radius = _coordinate(query.radius_km) if origin is not None else None
+    words = analysis.default_analysis().query_words(text)
+    try:
+        page, per_page = max(1, int(query.page)), max(1, int(query.per_page))
+    except (TypeError, ValueError):
+        page, per_page = 1, 20
+    return _Plan(
+        text=text, words=words, filters=filters, origin=origin, radius=radius,
+        distance=query.distance if origin is not None else None,
+        open_slot=query.open_slot,
+        by_distance=origin is not None and (query.sort == "distance" or not words),
+        page=page, per_page=per_page,
+        exclude=frozenset(str(i) for i in query.exclude_ids or ()),
+    )
+
+
+def bounding_box(origin: tuple[float, float], radius_km: float) -> tuple[float, float, float, float]:
+    """Return (south, north, west, east) degrees of a box holding the circle, with 1 % margin."""
+    lat, lon = origin
+    reach = max(radius_km, 0.0) * 1.01 + 0.001
+    dlat = reach / KM_PER_DEGREE
+    south, north = lat - dlat, lat + dlat
+    widest = max(abs(south), abs(north))
+    if widest >= 89.0:
+        return max(south, -90.0), min(north, 90.0), -180.0, 180.0
+    dlon = reach / (KM_PER_DEGREE * math.cos(math.radians(widest)))
+    if dlon >= 180.0:
+        return south, north, -180.0, 180.0
+    return south, north, lon - dlon, lon + dlon
+
+
+class _Search:
+    """One search over one snapshot: filters, text (AND, OR, fuzzy), radius, order, facets."""
+
+    def __init__(self, searcher, snapshot: _Snapshot, plan: _Plan, count_open_slot):
+        self.searcher, self.snap, self.plan = searcher, snapshot, plan
+        self.count_open_slot = count_open_slot
+        self.analysis = analysis.default_analysis()
+        self.leaves = [leaf for leaf, _ in _leaves(searcher)]
+        self._distances: dict[int, float | None] = {}
+
+    # distances
+
+    def distance(self, docnum: int) -> float | None:
+        if docnum in self._distances:
+            return self._distances[docnum]
+        lat, lon = self.snap.lat[docnum], self.snap.lon[docnum]
+        value = None
+        if lat is not None and lon is not None:
+            try:
+                value = float(self.plan.distance(self.plan.origin, (lat, lon)))
+            except Exception as error:
+                raise _CallerError() from error
+        self._distances[docnum] = value
+        return value
+
+    def _distance_key(self, docnum: int) -> float:
+        value = self.distance(docnum)
+        return math.inf if value is None else value
+
+    # matching
+
+    def allowed(self) -> int:
+        snap, plan = self.snap, self.plan
+        bits = snap.live
+        for facet, code in plan.filters:
+            bits &= snap.codes[facet].get(code, 0)
+        if plan.open_slot is not None:
+            bits &= snap.slot(plan.open_slot)
+        for doc_id in plan.exclude:
+            docnum = snap.docnum(doc_id)
+            if docnum is not None:
+                bits &= ~(1 << docnum)
+        if plan.origin is not None and plan.radius is not None:
+            bits &= snap.box(self.searcher, *bounding_box(plan.origin, plan.radius))
+        return bits
+
+    def word_bits(self, word: analysis.QueryWord, kinds=None) -> int:
+        bits = 0
+        for alt in word.alternatives:
+            if kinds is not None and alt.kind not in kinds:
+                continue
+            alt_bits = -1
+            for stem in alt.stems:
+                alt_bits &= self.snap.stem(stem, self.leaves)[0]
+                if not alt_bits:
+                    break
+            bits |= max(alt_bits, 0)
+        return bits
+
+    def text_bits(self, words, any_word: bool) -> int:
+        result = 0 if any_word else -1
+        for word in words:
+            bits = self.word_bits(word)
+            result = (result | bits) if any_word else (result & bits)
+        return max(result, 0)
+
+    def within_radius(self, bits: int) -> list[int]:
+        docs = _members(bits)
+        radius = self.plan.radius
+        if radius is not None:
+            docs = [d for d in docs if (km := self.distance(d)) is not None and km <= radius]
+        return docs
+
+    # corrections
+
+    def misspelled(self) -> dict[str, list[tuple[int, str, str]]]:
+        """Return folded word -> close vocabulary words, for words the index does not know."""
+        found = {}
+        for word in self.plan.words:
+            limit = analysis.fuzzy_limit(word.folded)
+            if not limit or self.analysis.is_known_word(word.folded):
+                continue
+            if self.word_bits(word, kinds=("word", "base", "compound")):
+                continue
+            if (self.snap.has_spelling(word.text, self.leaves)
+                    or self.snap.has_spelling(word.folded, self.leaves)):
+                continue
+            corrections = self.snap.corrections(word.folded, limit, self.leaves)
+            if corrections:
+                found[word.folded] = corrections
+        return found
+
+    def suggestion(self, corrections) -> str | None:
+        if not corrections:
+            return None
+        out = []
+        for word, folded in analysis.words(self.plan.text):
+            out.append(corrections[folded][0][2] if folded in corrections else word)
+        return " ".join(out)
+
+    # scoring
+
+    def whoosh_query(self, words, any_word: bool):
+        word_queries = []
+        for word in words:
+            alternatives = []
+            for alt in word.alternatives:
+                parts = []
+                for stem in alt.stems:
+                    present = self.snap.stem(stem, self.leaves)[1]
+                    if not present:
+                        parts = []
+                        break
+                    boost = alt.weight / len(alt.stems)
+                    terms = [wq.Term(f, stem, boost=TEXT_FIELDS[f] * boost) for f in present]
+                    parts.append(terms[0] if len(terms) == 1 else wq.Or(terms))
+                if parts:
+                    alternatives.append(parts[0] if len(parts) == 1 else wq.And(parts))
+            if alternatives:
+                word_queries.append(alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives))
+        if not word_queries:
+            return wq.NullQuery
+        if len(word_queries) == 1:
+            return word_queries[0]
+        return wq.Or(word_queries) if any_word else wq.And(word_queries)
+
+    def scores(self, q, docs: list[int]) -> dict[int, float]:
+        """Return BM25F scores of the given (ascending) docnums."""
+        scores: dict[int, float] = {}
+        context = self.searcher.context()
+        position = 0
+        for sub, offset in self.searcher.leaf_searchers():
+            end = offset + sub.doc_count_all()
+            local = []
+            while position < len(docs) and docs[position] < end:
+                local.append(docs[position] - offset)
+                position += 1
+            if not local:
+                continue
+            matcher = q.matcher(sub, context)
+            for docnum in local:
+                if not matcher.is_active():
+                    break
+                if matcher.id() < docnum:
+                    matcher.skip_to(docnum)
+                    if not matcher.is_active():
+                        break
+                if matcher.id() == docnum:
+                    scores[docnum + offset] = matcher.score()
+        return scores
+
+    def top(self, q, docs: list[int], limit: int, restricted: bool) -> list[tuple[int, float]]:
+        """Return the best `limit` (docnum, score) by Whoosh's top-N collector."""
+        allow = set(docs) if restricted else None
+        results = self.searcher.search(q, limit=limit, filter=allow)
+        return [(results.docnum(i), results.score(i)) for i in range(results.scored_length())]
+
+    # the search
+
+    def run(self) -> SearchResult:
+        plan, snap, words = self.plan, self.snap, self.plan.words
+        allowed = self.allowed()
+        used, any_word, fuzzy, suggestion = words, False, False, None
+        if words:
+            docs = self.within_radius(self.text_bits(words, False) & allowed)
+            if not docs and len(words) > 1:
+                any_word = True
+                docs = self.within_radius(self.text_bits(words, True) & allowed)
+            corrections = self.misspelled()
+            if not docs and corrections:
+                fuzzy_words = [self.analysis.fuzzy_word(w, [c[1] for c in corrections[w.folded]])
+                               if w.folded in corrections else w for w in words]
+                any_word = False
+                docs = self.within_radius(self.text_bits(fuzzy_words, False) & allowed)
+                if not docs and len(words) > 1:
+                    any_word = True
+                    docs = self.within_radius(self.text_bits(fuzzy_words, True) & allowed)
+                if docs:
+                    used, fuzzy = fuzzy_words, True
+            suggestion = self.suggestion(corrections)
+        else:
+            docs = self.within_radius(allowed)
+        total = len(docs)
+        start = (plan.page - 1) * plan.per_page
+        end = start + plan.per_page
+        page = self.order(docs, used, any_word, start, end) if start < total else []
+        geo = plan.origin is not None
+        hits = [SearchHit(snap.ids[d], float(score), self.distance(d) if geo else None)
+                for d, score in page]
+        result_bits = _bits(docs)
+        facets = {facet: {code: n for code, bits in snap.codes[facet].items()
+                          if (n := (bits & result_bits).bit_count())}
+                  for facet in FACETS}
+        open_count = None
+        if plan.open_slot is None and self.count_open_slot is not None:
+            open_count = (snap.slot(self.count_open_slot) & result_bits).bit_count()
+        return SearchResult(
+            hits=hits, total=total, page=plan.page, per_page=plan.per_page,
+            pages=-(-total // plan.per_page), facets=facets, open_count=open_count,
+            suggestion=suggestion, fuzzy=fuzzy,
+            terms=list(dict.fromkeys(s for w in used for s in w.stems)),
+        )
+
+    def order(self, docs, words, any_word, start, end) -> list[tuple[int, float]]:
+        """Return the (docnum, score) pairs of positions start..end of the ordered results."""
+        snap, plan = self.snap, self.plan
+        name = lambda d: (snap.names[d], snap.ids[d] or "")   # noqa: E731
+        if not words:
+            key = (lambda d: (self._distance_key(d), name(d))) if plan.by_distance else name
+            return [(d, 0.0) for d in sorted(docs, key=key)[start:end]]
+        q = self.whoosh_query(words, any_word)
+        if plan.by_distance:
+            ordered = sorted(docs, key=lambda d: (self._distance_key(d), name(d)))
+            window = _widen(ordered, start, end, self._distance_key)
+            scores = self.scores(q, sorted(ordered[window[0]:window[1]]))
+            part = sorted(ordered[window[0]:window[1]],
+                          key=lambda d: (self._distance_key(d), -scores.get(d, 0.0), name(d)))
+            return [(d, scores.get(d, 0.0)) for d in part[start - window[0]:end - window[0]]]
+        if len(docs) <= SCORE_ALL:
+            scores = self.scores(q, docs)
+            ranked = [(d, scores.get(d, 0.0)) for d in docs]
+        else:
+            restricted = len(docs) != (self.text_bits(words, any_word) & snap.live).bit_count()
+            ranked = self.top(q, docs, end, restricted)
+        ranked.sort(key=lambda pair: (-pair[1], name(pair[0])))
+        if plan.origin is not None:
+            ranked = self._ties_by_distance(ranked, end)
+        return ranked[start:end]
+
+    def _ties_by_distance(self, ranked, end):
+        """Order equal scores by distance (computing distances only for those ties)."""
+        out = []
+        for score, group in groupby(ranked, key=lambda pair: pair[1]):
+            group = list(group)
+            if len(out) < end and len(group) > 1:
+                group.sort(key=lambda pair: self._distance_key(pair[0]))
+            out.extend(group)
+        return out
+
+
+def _leaves(searcher) -> list:
+    """Return the (segment reader, offset) pairs of a searcher that hold documents."""
+    return [(leaf, offset) for leaf, offset in searcher.reader().leaf_readers()
+            if leaf.doc_count_all()]
+
+
+def _widen(ordered, start, end, key) -> tuple[int, int]:
+    """Return a window around ordered[start:end] that includes every tie at its edges."""
+    lo, hi = start, min(end, len(ordered))
+    if lo >= hi:
+        return lo, lo
+    while lo > 0 and key(ordered[lo - 1]) == key(ordered[lo]):
+        lo -= 1
+    while hi < len(ordered) and key(ordered[hi]) == key(ordered[hi - 1]):
+        hi += 1
+    return lo, hi

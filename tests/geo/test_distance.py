@@ -1,0 +1,71 @@
+import math
+
+import pytest
+from geopy.distance import geodesic
+
+from sociale_kaart.geo import bounding_box, distance_km
+
+DOORN_3941 = (52.0388, 5.3363)
+LEERSUM_3956 = (52.014, 5.4275)
+ZEIST_3701 = (52.0865, 5.2438)
+
+
+@pytest.mark.parametrize(
+    "a, b, km",
+    [
+        # The PC4 points of Doorn and Leersum; their village centres are 6.1 km apart.
+        (DOORN_3941, LEERSUM_3956, 6.84),
+        (DOORN_3941, ZEIST_3701, 8.27),
+        ((0.0, 0.0), (0.0, 1.0), 111.32),
+        ((0.0, 0.0), (1.0, 0.0), 110.57),
+        (DOORN_3941, DOORN_3941, 0.0),
+    ],
+)
+def test_distance_km_measures_along_the_ellipsoid(a, b, km):
+    assert distance_km(a, b) == pytest.approx(km, abs=0.01)
+    assert distance_km(b, a) == pytest.approx(distance_km(a, b))
+
+
+def test_distance_km_between_doorn_and_leersum_is_about_seven_km():
+    assert 6.5 < distance_km(DOORN_3941, LEERSUM_3956) < 8.0
+
+
+CENTRES = [DOORN_3941, (0.0, 0.0), (-33.9, 18.4), (69.6, 18.9), (89.9, 0.0), (0.0, 179.99)]
+
+
+@pytest.mark.parametrize("centre", CENTRES)
+@pytest.mark.parametrize("km", [0.1, 5.0, 25.0, 300.0])
+def test_bounding_box_contains_the_circle(centre, km):
+    min_lat, max_lat, min_lon, max_lon = bounding_box(*centre, km)
+
+    for bearing in range(0, 360, 5):
+        point = geodesic(kilometers=km).destination(centre, bearing)
+        assert min_lat <= point.latitude <= max_lat, bearing
+        assert min_lon <= point.longitude <= max_lon, bearing
+
+
+@pytest.mark.parametrize("km", [1.0, 10.0, 50.0])
+def test_bounding_box_is_only_slightly_larger_than_the_circle(km):
+    lat, lon = DOORN_3941
+    min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, km)
+
+    for edge in [(min_lat, lon), (max_lat, lon), (lat, min_lon), (lat, max_lon)]:
+        assert km <= distance_km((lat, lon), edge) <= km * 1.03
+
+
+def test_bounding_box_of_zero_km_is_the_point():
+    assert bounding_box(*DOORN_3941, 0) == (52.0388, 52.0388, 5.3363, 5.3363)
+
+
+@pytest.mark.parametrize("centre", [(89.99, 10.0), (0.0, 179.99), (0.0, -179.99)])
+def test_bounding_box_spans_all_longitudes_at_a_pole_or_the_antimeridian(centre):
+    assert bounding_box(*centre, 10)[2:] == (-180.0, 180.0)
+
+
+@pytest.mark.parametrize(
+    "lat, lon, km",
+    [(52.0, 5.3, -1.0), (52.0, 5.3, math.nan), (52.0, 5.3, math.inf), (91.0, 5.3, 1.0), (52.0, 181.0, 1.0)],
+)
+def test_bounding_box_rejects_impossible_input(lat, lon, km):
+    with pytest.raises(ValueError):
+        bounding_box(lat, lon, km)
