@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from . import hours, indexing
@@ -24,8 +25,9 @@ def _read(folder, name):
     return json.loads((Path(folder) / name).read_text(encoding="utf-8"))
 
 
-def _by(model, column, value):
-    return db.session.scalars(select(model).where(column == value)).first()
+def _existing(model, key, *options):
+    """Return {key: row} of a model's rows, loaded in one query."""
+    return {getattr(row, key): row for row in db.session.scalars(select(model).options(*options))}
 
 
 def load_demo(folder, geocoder, backend, municipality_code, today=None):
@@ -36,22 +38,35 @@ def load_demo(folder, geocoder, backend, municipality_code, today=None):
         (term.taxonomy.code, term.code): term
         for term in db.session.scalars(select(TaxonomyTerm).join(Taxonomy))
     }
-    areas = {row["code"]: _upsert_area(row, geocoder, municipality_code) for row in _read(folder, "areas.json")}
-    organizations = {row["key"]: _upsert_organization(row) for row in _read(folder, "organizations.json")}
-    locations = {
-        row["key"]: _upsert_location(row, organizations, areas) for row in _read(folder, "locations.json")
+    existing = {
+        "areas": _existing(Area, "code"),
+        "organizations": _existing(Organization, "slug"),
+        "locations": _existing(Location, "uuid"),
+        "services": _existing(Service, "slug", selectinload(Service.location_links).selectinload(ServiceAtLocation.location),
+                              selectinload(Service.schedules)),
     }
-    services = [
-        _upsert_service(row, organizations, locations, areas, terms, today)
-        for row in _read(folder, "services.json")
-    ]
+    with db.session.no_autoflush:
+        areas = {row["code"]: _upsert_area(existing["areas"].get(row["code"]), row, geocoder, municipality_code)
+                 for row in _read(folder, "areas.json")}
+        organizations = {row["key"]: _upsert_organization(existing["organizations"].get(row["key"]), row)
+                         for row in _read(folder, "organizations.json")}
+        locations = {
+            row["key"]: _upsert_location(existing["locations"].get(stable_uuid("location", row["key"])),
+                                         row, organizations, areas)
+            for row in _read(folder, "locations.json")
+        }
+        services = [
+            _upsert_service(existing["services"].get(row["key"]), row, organizations, locations, areas,
+                            terms, today)
+            for row in _read(folder, "services.json")
+        ]
     indexing.commit(backend)
     return {"areas": len(areas), "organizations": len(organizations),
             "locations": len(locations), "services": len(services)}
 
 
-def _upsert_area(row, geocoder, municipality_code):
-    area = _by(Area, Area.code, row["code"]) or Area(code=row["code"])
+def _upsert_area(area, row, geocoder, municipality_code):
+    area = area or Area(code=row["code"])
     point = geocoder.resolve(row["postcodes"][0])
     area.name, area.kind, area.postcodes = row["name"], row["kind"], list(row["postcodes"])
     area.municipality_code, area.lat, area.lon = municipality_code, point.lat, point.lon
@@ -59,8 +74,8 @@ def _upsert_area(row, geocoder, municipality_code):
     return area
 
 
-def _upsert_organization(row):
-    organization = _by(Organization, Organization.slug, row["key"]) or Organization(
+def _upsert_organization(organization, row):
+    organization = organization or Organization(
         slug=row["key"], uuid=stable_uuid("organization", row["key"])
     )
     organization.name = row["name"]
@@ -74,9 +89,8 @@ def _upsert_organization(row):
     return organization
 
 
-def _upsert_location(row, organizations, areas):
-    key = stable_uuid("location", row["key"])
-    location = _by(Location, Location.uuid, key) or Location(uuid=key)
+def _upsert_location(location, row, organizations, areas):
+    location = location or Location(uuid=stable_uuid("location", row["key"]))
     location.organization = organizations.get(row.get("organization"))
     location.area = areas.get(row.get("area"))
     location.name = row["name"]
@@ -91,8 +105,8 @@ def _upsert_location(row, organizations, areas):
     return location
 
 
-def _upsert_service(row, organizations, locations, areas, terms, today):
-    service = _by(Service, Service.slug, row["key"]) or Service(
+def _upsert_service(service, row, organizations, locations, areas, terms, today):
+    service = service or Service(
         slug=row["key"], uuid=stable_uuid("service", row["key"])
     )
     respite = row.get("respite") or {}
@@ -129,17 +143,15 @@ def _upsert_service(row, organizations, locations, areas, terms, today):
 
 
 def _sync_locations(service, wanted):
-    current = {link.location_id: link for link in service.location_links if link.location_id}
-    wanted_ids = set()
+    current = {link.location.uuid: link for link in service.location_links}
+    wanted_keys = {location.uuid for location in wanted}
     for location in wanted:
-        db.session.flush()
-        wanted_ids.add(location.id)
-        if location.id not in current:
+        if location.uuid not in current:
             service.location_links.append(ServiceAtLocation(
                 location=location, uuid=stable_uuid("service_at_location", f"{service.slug}@{location.uuid}")
             ))
-    for location_id, link in current.items():
-        if location_id not in wanted_ids:
+    for key, link in current.items():
+        if key not in wanted_keys:
             service.location_links.remove(link)
 
 
