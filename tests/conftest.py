@@ -90,8 +90,15 @@ def demo_app(tmp_path_factory):
 
 @pytest.fixture
 def demo_client(demo_app):
+    """A client of the demo app; each request gets its own app context, as in production."""
+    return demo_app.test_client()
+
+
+@pytest.fixture
+def demo_db(demo_app):
+    """The demo app's database session, for reading rows in a test."""
     with demo_app.app_context():
-        yield demo_app.test_client()
+        yield db.session
         db.session.remove()
 
 

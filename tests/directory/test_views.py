@@ -5,7 +5,6 @@ from html import escape
 import pytest
 
 from sociale_kaart.directory.models import Organization, Service
-from sociale_kaart.extensions import db
 
 
 def html(response):
@@ -70,16 +69,16 @@ def test_map_page_lists_the_same_results_with_coordinates(demo_client):
     assert re.search(r'data-lat="52\.\d+"', body)
 
 
-def test_service_page_shows_all_parts(demo_client):
-    service = db.session.query(Service).filter(Service.phone.isnot(None)).first()
+def test_service_page_shows_all_parts(demo_client, demo_db):
+    service = demo_db.query(Service).filter(Service.phone.isnot(None)).first()
     body = html(demo_client.get(f"/aanbod/{service.id}/{service.slug}"))
     for text in (service.name, "Volgende stap", "Gecontroleerd op", "Openingstijden", 'href="tel:+31',
                  "Afdrukken"):
         assert text in body
 
 
-def test_organization_page_lists_its_services(demo_client):
-    organization = db.session.query(Organization).first()
+def test_organization_page_lists_its_services(demo_client, demo_db):
+    organization = demo_db.query(Organization).first()
     body = html(demo_client.get(f"/organisatie/{organization.slug}"))
     assert escape(organization.name) in body
     assert all(escape(service.name) in body for service in organization.services if service.is_published)
