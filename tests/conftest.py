@@ -85,7 +85,9 @@ def demo_app(tmp_path_factory):
         db.create_all()
         _seed(app)
         db.session.remove()
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture
