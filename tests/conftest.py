@@ -47,6 +47,7 @@ def make_app(folder, name="app", **overrides):
         "MAP_TILE_URL": "",
         "MAP_TILE_ORIGIN": "",
         "SERVER_NAME": None,
+        "RATELIMIT_ENABLED": False,  # on in test_rate_limits.py
     }
     config.update(overrides)
     return create_app(config)
