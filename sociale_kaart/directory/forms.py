@@ -24,11 +24,8 @@ class SearchForm(SearchBaseForm):
         + [SelectChoice(str(km), _l("Binnen %(km)d km", km=km)) for km in RADIUS_CHOICES],
         default="", validators=[Optional()],
     )
-    sorteer = SelectField(
-        _l("Sorteren op"),
-        choices=[SelectChoice("relevance", _l("Beste match")), SelectChoice("distance", _l("Afstand"))],
-        default="relevance",
-    )
+    # chosen with links on the results page; an unknown value means the default order
+    sorteer = StringField(_l("Sorteren op"), validators=[Length(max=20)])
     open = BooleanField(_l("Nu open"))
     pagina = IntegerField(_l("Pagina"), default=1, validators=[
         Optional(), NumberRange(min=1, max=10000, message=_l("Deze pagina bestaat niet."))])

@@ -38,7 +38,7 @@ class SearchCriteria:
     text: str = ""
     where: str = ""
     radius_km: int | None = None
-    sort: str = "relevance"
+    sort: str | None = None  # None: nearest first when a place is given, else best match
     filters: dict = field(default_factory=dict)
     open_now: bool = False
     page: int = 1
@@ -133,7 +133,7 @@ def search_listings(criteria, now=None):
         radius_km=criteria.radius_km if origin else None,
         distance=geo.distance_km if origin else None,
         open_slot=hours.slot_of(now) if criteria.open_now else None,
-        sort=criteria.sort if origin else "relevance",
+        sort=(criteria.sort or "distance") if origin else "relevance",
         page=max(1, criteria.page),
         per_page=current_app.config["SEARCH_PER_PAGE"],
     )

@@ -20,7 +20,7 @@ def _criteria(form):
         text=(form.q.data or "").strip(),
         where=(form.waar.data or "").strip(),
         radius_km=int(form.straal.data) if form.straal.data else None,
-        sort=form.sorteer.data if form.sorteer.data in services.SORTS else "relevance",
+        sort=form.sorteer.data if form.sorteer.data in services.SORTS else None,
         filters=services.valid_filters(form.filter_values(request.args)),
         open_now=bool(form.open.data),
         page=form.pagina.data or 1,
