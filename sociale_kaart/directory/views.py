@@ -27,7 +27,7 @@ def _criteria(form):
     )
 
 
-def _search(template):
+def _search(with_map):
     form = SearchForm(request.args)
     page, suggestions = None, ()
     if form.validate():
@@ -39,7 +39,8 @@ def _search(template):
         except ValidationError as error:
             form.add_error(error.field, error.message)
     return render_template(
-        template, form=form, page=page, place_suggestions=suggestions, vocab=vocabularies
+        "directory/search.html", form=form, page=page, place_suggestions=suggestions,
+        vocab=vocabularies, with_map=with_map,
     )
 
 
@@ -47,14 +48,14 @@ def _search(template):
 @limiter.limit(_search_limit)
 def search():
     """Search results as a list."""
-    return _search("directory/search.html")
+    return _search(with_map=False)
 
 
 @bp.route("/kaart")
 @limiter.limit(_search_limit)
 def map_view():
     """Search results as a list with a map."""
-    return _search("directory/map.html")
+    return _search(with_map=True)
 
 
 @bp.route("/aanbod/<int:service_id>")
