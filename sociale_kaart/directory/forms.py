@@ -1,7 +1,7 @@
 """Directory forms: the public search form (GET, shape checks only)."""
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
-from wtforms.validators import Length, NumberRange, Optional
+from wtforms import BooleanField, SelectChoice, SelectField, StringField
+from wtforms.validators import Length, Optional
 
 from ..forms import SearchBaseForm
 from .services import FILTER_FACETS, MAX_TEXT, MAX_WHERE, RADIUS_CHOICES
@@ -27,8 +27,12 @@ class SearchForm(SearchBaseForm):
     # chosen with links on the results page; an unknown value means the default order
     sorteer = StringField(_l("Sorteren op"), validators=[Length(max=20)])
     open = BooleanField(_l("Nu open"))
-    pagina = IntegerField(_l("Pagina"), default=1, validators=[
-        Optional(), NumberRange(min=1, max=10000, message=_l("Deze pagina bestaat niet."))])
+
+    @staticmethod
+    def page_number(args):
+        """Return the page asked for by a pager link; anything else means the first page."""
+        value = args.get("pagina", "")
+        return int(value) if value.isdigit() and 0 < int(value) <= 10000 else 1
 
     def filter_values(self, args):
         """Return {facet: [codes]} from the query string (unknown codes are dropped later)."""

@@ -1,5 +1,5 @@
 """Public directory pages: search results, map, service, organisation, categories."""
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 
 from ..errors import NotFound, ValidationError
 from ..extensions import limiter
@@ -10,8 +10,6 @@ bp = Blueprint("directory", __name__)
 
 
 def _search_limit():
-    from flask import current_app
-
     return current_app.config["SEARCH_RATE_LIMIT"]
 
 
@@ -23,7 +21,7 @@ def _criteria(form):
         sort=form.sorteer.data if form.sorteer.data in services.SORTS else None,
         filters=services.valid_filters(form.filter_values(request.args)),
         open_now=bool(form.open.data),
-        page=form.pagina.data or 1,
+        page=form.page_number(request.args),
     )
 
 
@@ -133,8 +131,6 @@ def vocab_description(term):
 @bp.app_template_global()
 def search_url_with(endpoint="directory.search", **changes):
     """Return the current search URL with some query parameters changed (None removes)."""
-    from flask import url_for
-
     args = request.args.to_dict(flat=False)
     for key, value in changes.items():
         if value is None:
