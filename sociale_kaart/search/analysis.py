@@ -117,9 +117,13 @@ def fuzzy_limit(folded: str) -> int:
     return 2 if len(folded) >= 8 else 1
 
 
+def data_text(name: str) -> str:
+    """Return the text of a file in data/."""
+    return (resources.files(__package__) / "data" / name).read_text(encoding="utf-8")
+
+
 def _data_lines(name: str) -> list[str]:
-    text = (resources.files(__package__) / "data" / name).read_text(encoding="utf-8")
-    return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return [line for line in data_text(name).splitlines() if line.strip() and not line.startswith("#")]
 
 
 class DutchAnalysis:
@@ -148,11 +152,13 @@ class DutchAnalysis:
         self._index_cache: dict[str, tuple[str, ...]] = {}
         self._parts_cache: dict[str, tuple[tuple[str, ...], ...]] = {}
         self._all_parts_cache: dict[str, tuple[str, ...]] = {}
+        self._analyze_cache: dict[str, list[tuple[int, str]]] = {}
+        self._spelling_cache: dict[tuple[str, str], tuple[str, ...]] = {}
 
     # -- words -------------------------------------------------------------------------------
 
     def stem(self, folded: str) -> str:
-        """Return the Snowball Dutch stem of a folded word."""
+        """Return the Snowball Dutch stem of a folded word, with plural spellings undone."""
         return _cached_stem(self._stem, folded)
 
     def is_stopword(self, folded: str) -> bool:
@@ -249,6 +255,11 @@ class DutchAnalysis:
 
     def analyze(self, text: str) -> list[tuple[int, str]]:
         """Return (position, stem) pairs to index for a text; parts share their word's position."""
+        short = len(text) <= 120   # names, organisations and labels repeat across documents
+        if short:
+            cached = self._analyze_cache.get(text)
+            if cached is not None:
+                return cached
         out = []
         position = 0
         for _, folded in words(text):
@@ -257,17 +268,24 @@ class DutchAnalysis:
                 continue
             out.extend((position, term) for term in terms)
             position += 1
+        if short and len(self._analyze_cache) < 100_000:
+            self._analyze_cache[text] = out
         return out
 
     def spelling_words(self, text: str) -> list[str]:
         """Return the distinct real words of a text a correction may suggest: words and parts."""
-        out = {}
-        for word, folded in words(text):
-            if word in out or folded in self.stopwords or not folded.isalpha():
-                continue
-            out[word] = None
-            out.update(dict.fromkeys(self.parts(folded)))
-        return list(out)
+        found: list[str] = []
+        cache = self._spelling_cache
+        for pair in dict.fromkeys(words(text)):
+            forms = cache.get(pair)
+            if forms is None:
+                word, folded = pair
+                forms = () if folded in self.stopwords or not folded.isalpha() else (
+                    (word,) + self.parts(folded))
+                if len(cache) < 500_000:
+                    cache[pair] = forms
+            found.extend(forms)
+        return list(dict.fromkeys(found))
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -294,8 +312,7 @@ class DutchAnalysis:
 
     def is_known_word(self, folded: str) -> bool:
         """Return True for words we never call misspelled: lexicon parts and synonym terms."""
-        return (folded in self.lexicon or folded in self.synonyms
-                or self.stem(folded) in self._lexicon_by_stem)
+        return folded in self.lexicon or folded in self.synonyms
 
     def query_words(self, text: str) -> list[QueryWord]:
         """Parse query text into at most MAX_TERMS distinct non-stop words with alternatives."""
@@ -332,9 +349,24 @@ _STEMS: dict[str, str] = {}
 def _cached_stem(stemfn, folded: str) -> str:
     stem = _STEMS.get(folded)
     if stem is None:
-        stem = stemfn(folded)
+        stem = _respell(stemfn(folded), folded)
         if len(_STEMS) < 500_000:
             _STEMS[folded] = stem
+    return stem
+
+
+def _respell(stem: str, word: str) -> str:
+    """Undo plural spellings Snowball leaves: boodschapp -> boodschap, huiz -> huis, briev -> brief.
+
+    Snowball Dutch only undoubles k/d/t, so "boodschap" and "boodschappen" would not meet.
+    Only when a suffix was removed: "mantelzorgg" is a typo, not a plural.
+    """
+    if len(stem) >= len(word):
+        return stem
+    if len(stem) > 3 and stem[-1] == stem[-2] and stem[-1] not in "aeiouy":
+        stem = stem[:-1]
+    if len(stem) > 3 and stem[-1] in "zv" and stem[-2] not in "zv":
+        stem = stem[:-1] + ("s" if stem[-1] == "z" else "f")
     return stem
 
 
