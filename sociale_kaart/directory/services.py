@@ -137,7 +137,11 @@ def search_listings(criteria, now=None):
         page=max(1, criteria.page),
         per_page=current_app.config["SEARCH_PER_PAGE"],
     )
-    result = search_backend().search(query, count_open_slot=hours.slot_of(now))
+    try:
+        result = search_backend().search(query, count_open_slot=hours.slot_of(now))
+    except search.SearchError:
+        current_app.logger.exception("search failed")
+        raise ValidationError(None, _("Zoeken lukt nu even niet. Probeer het over een paar minuten opnieuw.")) from None
     listings = _load_listings(result.hits, now)
     return SearchPage(
         criteria=criteria,
@@ -309,7 +313,11 @@ def similar_nearby(service, limit=4, radius_km=10):
         per_page=limit + len(service.location_links),
         exclude_ids=frozenset(str(link.id) for link in service.location_links),
     )
-    result = search_backend().search(query)
+    try:
+        result = search_backend().search(query)
+    except search.SearchError:
+        current_app.logger.exception("search for similar services failed")
+        return []
     listings = _load_listings(result.hits, local_now())
     seen, unique = {service.id}, []
     for listing in listings:

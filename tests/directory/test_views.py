@@ -113,3 +113,17 @@ def test_home_has_search_form_situations_and_emergency_numbers(demo_client):
 def test_pages_send_a_strict_content_security_policy(demo_client):
     policy = demo_client.get("/").headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+
+
+def test_search_engine_failure_gets_a_friendly_page(app, client, monkeypatch):
+    from sociale_kaart import search
+    from sociale_kaart.directory import services
+
+    def broken(*args, **kwargs):
+        raise search.SearchError("index unavailable")
+
+    monkeypatch.setattr(services.search_backend(), "search", broken)
+    response = client.get("/zoeken", query_string={"q": "hulp", "waar": "Doorn"})
+    assert response.status_code == 200
+    assert "Zoeken lukt nu even niet" in html(response)
+    assert 'value="hulp"' in html(response)
