@@ -11,10 +11,8 @@ BACKENDS = ("whoosh", "memory")
 
 def create_backend(kind: str, path: str | None = None,
                    doc_source: Callable[[], Iterable[dict]] | None = None) -> SearchBackend:
-    """Return a backend: "whoosh" (on disk at path) or "memory" (RAM, for tests).
-
-    doc_source yields every document; it rebuilds the index when it is missing or corrupt.
-    """
+    """Return a backend: "whoosh" (on disk at path) or "memory" (RAM, for tests)."""
+    # doc_source yields every document; the index is rebuilt from it when missing or corrupt.
     from .whoosh_backend import WhooshBackend
 
     if kind == "whoosh":

@@ -137,7 +137,6 @@ class DutchAnalysis:
         self._lexicon_by_stem = {}
         for word in sorted(self.lexicon):
             self._lexicon_by_stem.setdefault(self.stem(word), word)
-        self.synonyms: dict[str, tuple[tuple[str, ...], ...]] = {}
         grouped: dict[str, list[tuple[str, ...]]] = {}
         for term, expansion in synonyms:
             term_words = [f for _, f in words(term)]
@@ -148,7 +147,8 @@ class DutchAnalysis:
                 grouped.setdefault(key, [])
                 if expansion_words not in grouped[key]:
                     grouped[key].append(expansion_words)
-        self.synonyms = {key: tuple(value) for key, value in grouped.items()}
+        self.synonyms: dict[str, tuple[tuple[str, ...], ...]] = {
+            key: tuple(value) for key, value in grouped.items()}
         self._index_cache: dict[str, tuple[str, ...]] = {}
         self._parts_cache: dict[str, tuple[tuple[str, ...], ...]] = {}
         self._all_parts_cache: dict[str, tuple[str, ...]] = {}
@@ -160,9 +160,6 @@ class DutchAnalysis:
     def stem(self, folded: str) -> str:
         """Return the Snowball Dutch stem of a folded word, with plural spellings undone."""
         return _cached_stem(self._stem, folded)
-
-    def is_stopword(self, folded: str) -> bool:
-        return folded in self.stopwords
 
     def bases(self, folded: str) -> tuple[str, ...]:
         """Return lexicon words left after stripping a derivational suffix (mantelzorger -> mantelzorg)."""
@@ -186,11 +183,9 @@ class DutchAnalysis:
         return bases[0] if bases else None
 
     def segmentations(self, folded: str, limit: int = 8) -> tuple[tuple[str, ...], ...]:
-        """Return ways to split a compound into lexicon parts, fewest parts first.
-
-        Parts are at least MIN_PART letters and may be joined by a linking s/e/en/er; the
-        last part may be inflected or derived. A word with no split gives ().
-        """
+        """Return the ways to split a compound into lexicon parts, fewest parts first (or ())."""
+        # Parts have at least MIN_PART letters and may be joined by a linking s/e/en/er; the
+        # last part may be inflected or derived (diensten, hulpverleners).
         cached = self._parts_cache.get(folded)
         if cached is not None:
             return cached
@@ -356,11 +351,9 @@ def _cached_stem(stemfn, folded: str) -> str:
 
 
 def _respell(stem: str, word: str) -> str:
-    """Undo plural spellings Snowball leaves: boodschapp -> boodschap, huiz -> huis, briev -> brief.
-
-    Snowball Dutch only undoubles k/d/t, so "boodschap" and "boodschappen" would not meet.
-    Only when a suffix was removed: "mantelzorgg" is a typo, not a plural.
-    """
+    """Undo plural spellings Snowball leaves: boodschapp -> boodschap, huiz -> huis, briev -> brief."""
+    # Snowball Dutch only undoubles k/d/t, so "boodschap" and "boodschappen" would not meet.
+    # Only after a suffix was removed: "mantelzorgg" is a typo, not a plural.
     if len(stem) >= len(word):
         return stem
     if len(stem) > 3 and stem[-1] == stem[-2] and stem[-1] not in "aeiouy":

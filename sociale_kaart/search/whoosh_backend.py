@@ -1,8 +1,9 @@
 """SearchBackend on Whoosh 2.7: an index on disk, or in RAM for tests (the same code path).
 
-Matching is set algebra on per-segment bitsets of each stem (cached: segments never change),
-scoring is Whoosh's BM25F on the matching documents only, facets are popcounts of bitsets.
-Research notes: /work/shared/research/perf-sec-a11y-anchors.md section 1.
+Whoosh stores the postings, the statistics and the segments. Matching is set algebra on bitsets
+of each stem (read once per segment: segments never change), scores are Whoosh's BM25F computed
+for the matching documents only, facet counts are popcounts of bitsets. Query text never goes
+through Whoosh's query parser. Research notes: /work/shared/research/perf-sec-a11y-anchors.md §1.
 """
 from __future__ import annotations
 
@@ -12,14 +13,15 @@ import logging
 import math
 import os
 import shutil
+import tempfile
 import threading
 import time
 import uuid
 import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable
-from itertools import compress
 from dataclasses import dataclass
+from itertools import compress
 
 from whoosh import columns, fields
 from whoosh import query as wq
@@ -39,10 +41,11 @@ TEXT_FIELDS = {"name": 3.0, "organization": 2.5, "category_labels": 2.0, "keywor
                "description": 1.0}
 INDEX_NAME = "MAIN"
 WRITE_TIMEOUT = 10.0      # seconds a writer waits for another process's lock
-TERM_CACHE = 4096         # terms whose postings, bitsets and scores are kept
+TERM_CACHE = 2048         # terms whose postings, bitsets and scores are kept (per segment/generation)
 BM25_B, BM25_K1 = 0.75, 1.2   # Whoosh's BM25F defaults
 KM_PER_DEGREE = 110.574   # the shortest degree of latitude, so the box is never too small
 GRID = 1000               # cells per degree of the lat/lon grid fields
+SNAPSHOTS = 3             # index generations whose arrays are kept
 
 
 # -- Whoosh analysis ---------------------------------------------------------------------------
@@ -197,12 +200,9 @@ def _members(bits: int) -> list[int]:
 
 
 def _read_postings(reader, field: str, text) -> tuple[list[int], list[float]]:
-    """Return the docnums and weights of a term in a segment, deleted documents included.
-
-    Reads whole blocks of Whoosh 2.7's W3 posting lists (ten times faster than stepping the
-    matcher); falls back to stepping for any other matcher. Deletions are applied by the
-    caller, which ANDs every bitset with the live documents.
-    """
+    """Return the docnums and weights of a term in a segment, deleted documents included."""
+    # Whole blocks of Whoosh 2.7's W3 posting lists are read at once (ten times faster than
+    # stepping the matcher); any other matcher is stepped. Callers AND with the live docs.
     matcher = reader.postings(field, text)
     while isinstance(matcher, FilterMatcher):
         matcher = matcher.child
@@ -326,9 +326,7 @@ class _Snapshot:
             self.hours += segment.hours
             seg_live = (1 << segment.n) - 1
             if reader.has_deletions():
-                for docnum in range(segment.n):
-                    if reader.is_deleted(docnum):
-                        seg_live &= ~(1 << docnum)
+                seg_live &= ~_bits(reader.segment().deleted_docs())
             live |= seg_live << offset
             for facet, codes in segment.codes.items():
                 target = self.codes[facet]
@@ -347,10 +345,8 @@ class _Snapshot:
         self._spelling: set[str] | None = None
 
     def stem(self, stem: str, leaves) -> tuple[int, tuple[str, ...]]:
-        """Return (bitset of live docs with the stem, text fields having it).
-
-        `leaves` are the calling thread's segment readers (readers are not shared).
-        """
+        """Return (bitset of live docs with the stem, text fields having it)."""
+        # `leaves` are the calling thread's segment readers: readers are not shared.
         found = self._stems.get(stem)
         if found is None:
             bits, present = 0, []
@@ -368,11 +364,9 @@ class _Snapshot:
         return found
 
     def stem_scores(self, stem: str, searcher, leaves) -> dict[int, float]:
-        """Return {docnum: sum over text fields of field weight x BM25F} for one stem.
-
-        BM25F as Whoosh computes it (its idf, average field length and quantised lengths),
-        but only ever for the documents a query needs, and cached per generation.
-        """
+        """Return {docnum: sum over text fields of field weight x BM25F} for one stem."""
+        # BM25F as Whoosh scores it (its idf, average field length and quantised lengths),
+        # computed once per generation instead of by Whoosh's matchers for every query.
         found = self._scores.get(stem)
         if found is None:
             found = {}
@@ -427,8 +421,8 @@ class _Snapshot:
 
     def docnum(self, doc_id: str) -> int | None:
         if self._docnums is None:
-            self._docnums = {doc_id: d for d, doc_id in enumerate(self.ids)
-                             if doc_id is not None and self.live >> d & 1}
+            ids = self.ids
+            self._docnums = {ids[d]: d for d in _members(self.live) if ids[d] is not None}
         return self._docnums.get(doc_id)
 
     def has_spelling(self, word: str, leaves) -> bool:
@@ -474,22 +468,24 @@ class _Missing(Exception):
 
 
 class _RamStorage(RamStorage):
-    """RAM storage whose temporary files stay in RAM too.
+    """RAM storage whose writers' temporary files go to a folder of its own."""
+    # Whoosh's RamStorage uses /tmp/<indexname>.tmp, shared by every process and removed by
+    # whichever writer finishes first. A RamStorage cannot hold them: the posting pool writes
+    # its sorted runs through raw files, which RamStorage never saves.
 
-    Whoosh's RamStorage puts a writer's temporary files in /tmp/<indexname>.tmp, a folder
-    shared by every process and removed by whichever writer finishes first.
-    """
+    def __init__(self):
+        super().__init__()
+        self._scratch = tempfile.mkdtemp(prefix="sociale-kaart-search-")
+        weakref.finalize(self, shutil.rmtree, self._scratch, ignore_errors=True)
 
     def temp_storage(self, name=None):
-        return RamStorage()
+        return FileStorage(os.path.join(self._scratch, name or uuid.uuid4().hex)).create()
 
 
 class _FileStorage(FileStorage):
-    """FileStorage that can close every file it opened.
-
-    Whoosh leaves files open when reading a corrupt index fails (the TOC stream, a segment);
-    they are closed here before the broken index is dropped.
-    """
+    """FileStorage that can close every file it opened."""
+    # Whoosh leaves files open when reading a corrupt index fails (the TOC stream, a segment);
+    # they are closed before the broken index is dropped (else: ResourceWarning).
 
     def __init__(self, path):
         super().__init__(path)
@@ -506,6 +502,14 @@ class _FileStorage(FileStorage):
                 opened.close()
             except Exception:   # already closed or half-built: nothing left to release
                 pass
+
+
+def _cancel(writer) -> None:
+    """Cancel a writer, releasing its lock; a writer on a broken index may fail doing so."""
+    try:
+        writer.cancel()
+    except Exception:   # the lock file goes with the broken index anyway
+        pass
 
 
 def _close_files(ix) -> None:
@@ -573,6 +577,8 @@ class _DiskLocation:
         raise _Missing()
 
     def fresh(self):
+        if os.path.lexists(self.path) and not self._replaceable():
+            raise SearchError(f"{self.path} is not a search index; refusing to replace it")
         parent = os.path.dirname(self.path)
         os.makedirs(parent, exist_ok=True)
         folder = f"{self.path}.new-{uuid.uuid4().hex[:12]}"
@@ -591,12 +597,17 @@ class _DiskLocation:
             # Readers that still have old files open keep them (POSIX); new ones open the new index.
             shutil.rmtree(folder, ignore_errors=True)
         else:
-            if os.path.lexists(self.path):
-                os.remove(self.path)
             os.rename(folder, self.path)
 
     def discard(self, folder):
         shutil.rmtree(folder, ignore_errors=True)
+
+    def _replaceable(self) -> bool:
+        """Return True when the path is a folder holding only (remains of) a Whoosh index."""
+        # A rebuild deletes the old folder: never one a typo in SEARCH_DIR pointed elsewhere.
+        if not os.path.isdir(self.path) or os.path.islink(self.path):
+            return False
+        return all(name.startswith((INDEX_NAME, "_" + INDEX_NAME)) for name in os.listdir(self.path))
 
 
 def _exchange(a: str, b: str) -> None:
@@ -686,28 +697,28 @@ class WhooshBackend(SearchBackend):
         return len(prepared)
 
     def _write(self, apply) -> None:
+        """Apply changes with one writer and one commit; repair a corrupt index once."""
         with self._write_lock:
             for attempt in range(2):
                 ident = self._location.identity()
+                ix = writer = None
                 try:
                     ix = self._open_index()
                     writer = ix.writer(timeout=WRITE_TIMEOUT, delay=0.05)
-                except LockError as error:
-                    raise SearchError("the search index is locked by another writer") from error
-                except (SearchError, MemoryError):
-                    raise
-                except Exception as error:
-                    if attempt or self._doc_source is None:
-                        raise SearchError(f"cannot write the search index: {error!r}") from error
-                    self._repair(ident, error)
-                    continue
-                try:
                     apply(writer)
                     writer.commit()
                     return
+                except LockError as error:
+                    raise SearchError("the search index is locked by another writer") from error
                 except BaseException as error:
-                    writer.cancel()
-                    if attempt or self._doc_source is None or not isinstance(error, Exception):
+                    if writer is not None:
+                        _cancel(writer)
+                    if ix is not None:
+                        _close_files(ix)
+                    if (attempt or self._doc_source is None
+                            or not isinstance(error, Exception) or isinstance(error, SearchError)):
+                        if isinstance(error, Exception) and not isinstance(error, SearchError):
+                            raise SearchError(f"cannot write the search index: {error!r}") from error
                         raise
                     self._repair(ident, error)
 
@@ -795,10 +806,12 @@ class WhooshBackend(SearchBackend):
                         segment = self._segments[seg_key] = _Segment(leaf)
                     segments.append((segment, offset))
                 snapshot = _Snapshot([leaf for leaf, _ in leaves], segments)
-                used = {(ident, leaf.segment().segment_id()) for leaf, _ in leaves}
+                # Keep the newest few generations: threads refresh at different moments.
+                kept = list(self._snapshots.items())[-(SNAPSHOTS - 1):] + [(key, snapshot)]
+                self._snapshots = dict(kept)
+                used = {(k[0], segment_id) for k, _ in kept for segment_id, _ in k[1]}
                 for seg_key in [k for k in self._segments if k not in used]:
                     del self._segments[seg_key]
-                self._snapshots = {key: snapshot}
             return snapshot
 
     def _with_index(self, operation):
@@ -818,7 +831,10 @@ class WhooshBackend(SearchBackend):
                     log.info("Search index read failed (%r); reopening", error)
                     continue
                 if attempt == 1 and self._doc_source is not None:
-                    self._repair(ident, error)
+                    try:
+                        self._repair(ident, error)
+                    except Exception as repair_error:
+                        raise SearchError("the search index cannot be read or rebuilt") from repair_error
                     self._forget()
                     continue
                 raise SearchError(f"the search index cannot be read: {error!r}") from error
@@ -1079,10 +1095,8 @@ class _Search:
         )
 
     def order(self, docs, words, start, end) -> list[tuple[int, float]]:
-        """Return the (docnum, score) pairs of positions start..end of the ordered results.
-
-        Only the documents that can reach the page (the best `end` and their ties) are sorted.
-        """
+        """Return the (docnum, score) pairs of positions start..end of the ordered results."""
+        # Only the documents that can reach the page (the best `end` and their ties) are sorted.
         snap, plan = self.snap, self.plan
         names, ids = snap.names, snap.ids
         if not words and not plan.by_distance:

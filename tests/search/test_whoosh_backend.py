@@ -464,6 +464,42 @@ def test_missing_keys_are_treated_as_empty():
     assert result.total == 2 and all(hit.distance_km is None for hit in result.hits)
 
 
+def test_updates_in_several_commits_keep_totals_and_facets_exact():
+    corpus = random_corpus(60)
+    by_id = {doc["id"]: doc for doc in corpus}
+    backend = create_backend("memory")
+    backend.rebuild(corpus)
+    rng = random.Random(3)
+    for round_ in range(6):   # each commit adds a segment and deletes older copies
+        changed = [dict(by_id[str(rng.randint(1, 60))], name=f"gewijzigd {round_}")
+                   for _ in range(4)]
+        by_id.update({doc["id"]: doc for doc in changed})
+        backend.index(changed)
+        search(backend, "koffie")
+    backend.delete(["1", "2"])
+    del by_id["1"], by_id["2"]
+    result = search(backend, per_page=1000)
+    assert sorted(ids(result), key=int) == sorted(by_id, key=int)
+    assert result.facets == {facet: dict(Counter(c for d in by_id.values() for c in d[facet]))
+                             for facet in FACETS}
+    assert {hit.id for hit in search(backend, "gewijzigd", per_page=1000).hits} == {
+        i for i, d in by_id.items() if d["name"].startswith("gewijzigd")}
+
+
+def test_memory_index_can_be_larger_than_the_writer_pool():
+    backend = whoosh_backend.WhooshBackend(limitmb=1)
+    words = " ".join(f"woord{j}" for j in range(60))
+    docs = [make_doc(str(i), f"Dienst {i}", description=f"{words} uniek{i}") for i in range(500)]
+    assert backend.rebuild(docs) == 500 and ids(search(backend, "uniek7")) == ["7"]
+
+
+def test_index_on_a_missing_index_builds_it_from_doc_source_first():
+    source = Source(CORPUS)
+    backend = create_backend("memory", doc_source=source)
+    backend.index([make_doc("13", "Repair Café", DOORN)])
+    assert source.calls == 1 and backend.count() == 13
+
+
 def test_updates_are_visible_to_searchers_in_other_threads(backend):
     search(backend, "koffie")
     backend.index([make_doc("20", "Repair Café", DOORN)])
@@ -599,6 +635,13 @@ def test_rebuild_on_disk_swaps_in_a_complete_index(tmp_path):
         thread.join()
     assert set(totals) <= {4, len(CORPUS)} and search(backend).total == len(CORPUS)
     assert [p.name for p in tmp_path.iterdir()] == ["index"]
+
+
+def test_rebuild_refuses_to_replace_a_folder_that_is_not_an_index(tmp_path):
+    (tmp_path / "notes.txt").write_text("keep me")
+    with pytest.raises(SearchError):
+        create_backend("whoosh", path=str(tmp_path)).rebuild(CORPUS)
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
 
 
 def test_check_reports_a_readable_index(tmp_path):
