@@ -48,8 +48,8 @@ bench: install
 
 ## translations: extract, update and compile the English catalogue
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o sociale_kaart/translations/messages.pot .
-	$(BIN)/pybabel update -i sociale_kaart/translations/messages.pot -d sociale_kaart/translations -l en --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k _l --ignore-dirs=".venv node_modules" -o sociale_kaart/translations/messages.pot .
+	$(BIN)/pybabel update -i sociale_kaart/translations/messages.pot -d sociale_kaart/translations -l en --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d sociale_kaart/translations
 
 clean:
