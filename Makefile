@@ -42,9 +42,11 @@ browser-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	else echo "WARNING: /usr/bin/chromium missing and not root: browser tests will be skipped"; fi
 
-## bench: search benchmark (2,000 and 50,000 synthetic services, Whoosh vs SQLite FTS5)
+## bench: search benchmarks: the engine at 2,000 and 50,000 synthetic services vs SQLite FTS5,
+## then the whole search service call (place, radius, facets, database) at 2,000 services
 bench: install
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/search_service.py
 
 ## translations: extract, update and compile the English catalogue
 translations: install

@@ -3,10 +3,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, g
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import geo, search
 from ..errors import NotFound, ValidationError
@@ -161,9 +161,9 @@ def search_listings(criteria, now=None):
 
 def _listing_options():
     return (
-        selectinload(ServiceAtLocation.location),
-        selectinload(ServiceAtLocation.service).options(
-            selectinload(Service.organization),
+        joinedload(ServiceAtLocation.location),
+        joinedload(ServiceAtLocation.service).options(
+            joinedload(Service.organization),
             selectinload(Service.categories),
             selectinload(Service.schedules),
         ),
@@ -207,7 +207,14 @@ def _facet_values(facets, selected_filters):
 
 
 def facet_labels(facet):
-    """Return {code: label} for a facet, in display order."""
+    """Return {code: label} for a facet, in display order (looked up once per request)."""
+    cache = g.setdefault("facet_labels", {})
+    if facet not in cache:
+        cache[facet] = _facet_labels(facet)
+    return cache[facet]
+
+
+def _facet_labels(facet):
     if facet in ("category", "target_group"):
         return {term.code: term_label(term) for term in taxonomy_terms(facet)}
     if facet == "area":

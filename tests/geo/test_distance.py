@@ -1,4 +1,5 @@
 import math
+import random
 
 import pytest
 from geopy.distance import geodesic
@@ -69,3 +70,16 @@ def test_bounding_box_spans_all_longitudes_at_a_pole_or_the_antimeridian(centre)
 def test_bounding_box_rejects_impossible_input(lat, lon, km):
     with pytest.raises(ValueError):
         bounding_box(lat, lon, km)
+
+
+def test_distance_agrees_with_geopy_geodesic_within_centimetres_over_the_netherlands():
+    rng = random.Random(2)
+    for _ in range(2000):
+        a = (rng.uniform(50.75, 53.5), rng.uniform(3.4, 7.2))
+        b = (a[0] + rng.uniform(-0.5, 0.5), a[1] + rng.uniform(-0.5, 0.5))
+        assert abs(distance_km(a, b) - geodesic(a, b).km) < 0.00015  # 15 cm
+
+
+def test_far_distances_are_geopy_geodesic():
+    amsterdam, maastricht = (52.37, 4.89), (50.85, 5.69)
+    assert distance_km(amsterdam, maastricht) == geodesic(amsterdam, maastricht).km

@@ -1,0 +1,149 @@
+"""Benchmark the whole search service call (directory.services.search_listings) without HTTP.
+
+Run from the project root:
+
+    .venv/bin/python bench/search_service.py [--services 2000] [--queries 200]
+
+It creates a temporary app (SQLite file + on-disk Whoosh index), inserts a synthetic directory
+of N published services of the Utrechtse Heuvelrug through the models (one location each,
+categories, target groups, costs, opening hours), indexes it, and times 200 mixed calls of
+``search_listings``: a place from the 'waar' field resolved by the offline gazetteer, a radius of
+5 or 10 km, one filter, facet counts, open-now counting, geopy geodesic distances, and loading the
+page's listings from the database; text is one word, two words, a typo or empty. It prints
+p50 / p95 / max in milliseconds per class and overall.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, datetime, time as clock
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from sociale_kaart import create_app  # noqa: E402
+from sociale_kaart.directory import indexing, services, vocabularies  # noqa: E402
+from sociale_kaart.directory.models import (Location, Organization, Schedule, Service,  # noqa: E402
+                                            ServiceAtLocation)
+from sociale_kaart.extensions import db  # noqa: E402
+
+SEED = 7
+VILLAGES = [("Doorn", "3941", 52.0388, 5.3363), ("Maarn", "3951", 52.0643, 5.3714),
+            ("Maarsbergen", "3953", 52.0553, 5.4119), ("Leersum", "3956", 52.014, 5.4275),
+            ("Amerongen", "3958", 52.0022, 5.4595), ("Overberg", "3959", 52.0314, 5.4985),
+            ("Driebergen-Rijsenburg", "3971", 52.0571, 5.2876)]
+WORDS = {
+    "respijtzorg": ["Respijtzorg aan huis", "Logeerhuis", "Oppasdienst", "Dagopvang"],
+    "mantelzorgondersteuning": ["Mantelzorgcafé", "Steunpunt mantelzorg", "Mantelzorgconsulent"],
+    "geld_schulden": ["Schuldhulpverlening", "Formulierenhulp", "Thuisadministratie"],
+    "eenzaamheid": ["Maatjesproject", "Huisbezoek ouderen", "Telefooncirkel"],
+    "dementie": ["Alzheimer Café", "Ontmoetingscentrum dementie", "Dementievriendelijk"],
+    "vervoer": ["Vrijwillige rijdienst", "Boodschappenbus", "Automaatje"],
+    "maaltijden": ["Maaltijdservice", "Eetclub", "Buurtrestaurant"],
+    "taal_digitaal": ["Taalcafé", "Digitaal spreekuur", "Klik en tik"],
+    "ontmoeting_activiteiten": ["Buurthuis", "Wandelgroep", "Repair Café"],
+    "gezondheid_bewegen": ["Beweegmaatje", "Valpreventie", "Gym voor ouderen"],
+}
+QUERIES = {
+    "one word": ["respijtzorg", "mantelzorg", "schulden", "eenzaam", "dementie", "vervoer", "maaltijd"],
+    "two words": ["respijtzorg dementie", "mantelzorg advies", "maaltijd ouderen", "taal hulp"],
+    "typo": ["respijtsorg", "mantelzorgg", "dementei", "schuldhulpverleing", "eenzaamhied"],
+    "empty": [""],
+}
+
+
+def populate(count, rng):
+    """Insert `count` published services, each at its own location, and index them."""
+    services.ensure_taxonomies()
+    terms = {term.code: term for term in services.taxonomy_terms("category")}
+    groups = services.taxonomy_terms("target_group")
+    organizations = [Organization(slug=f"org-{i}", name=f"Organisatie {i} (bench)") for i in range(60)]
+    db.session.add_all(organizations)
+    costs = [["gratis"], ["gratis"], ["eigen_bijdrage_wmo"], ["betaald"], ["zorgverzekering"]]
+    for number in range(count):
+        category = rng.choice(list(WORDS))
+        village, pc4, lat, lon = rng.choice(VILLAGES)
+        organization = rng.choice(organizations)
+        location = Location(organization=organization, name=f"Locatie {number}", address_1="Dorpsstraat 1",
+                            postal_code=f"{pc4} AB", city=village, lat=lat + rng.uniform(-0.02, 0.02),
+                            lon=lon + rng.uniform(-0.03, 0.03),
+                            accessibility=rng.sample(vocabularies.codes(vocabularies.ACCESSIBILITY), 2))
+        service = Service(
+            organization=organization, slug=f"dienst-{number}",
+            name=f"{rng.choice(WORDS[category])} {village}", summary="Een korte zin over deze hulp.",
+            description=" ".join(rng.choice(sum(WORDS.values(), [])) for _ in range(12)),
+            pyramid_level=rng.choice(vocabularies.codes(vocabularies.PYRAMID_LEVELS)),
+            access_route=rng.choice(vocabularies.codes(vocabularies.ACCESS_ROUTES)),
+            cost=rng.choice(costs), modes=["op_locatie"], languages=["nl"], keywords=[],
+            publication_status="published", assured_date=date(2026, 10, 1),
+        )
+        db.session.add(service)
+        service.categories = [terms[category]] + rng.sample([terms[c] for c in WORDS if c != category], 1)
+        service.target_groups = rng.sample(groups, 2)
+        service.location_links = [ServiceAtLocation(location=location)]
+        day = rng.randrange(7)
+        service.schedules = [Schedule(weekday=day, opens_at=clock(9), closes_at=clock(rng.choice((12, 17))))]
+    started = time.perf_counter()
+    indexing.commit(services.search_backend())
+    return time.perf_counter() - started
+
+
+def make_queries(count, rng):
+    classes = list(QUERIES)
+    filters = [{"category": ["respijtzorg"]}, {"cost": ["gratis"]}, {"pyramid_level": ["vrij_toegankelijk"]},
+               {"target_group": ["ouderen"]}, {}]
+    return [
+        (kind, services.SearchCriteria(
+            text=rng.choice(QUERIES[kind]), where=rng.choice(VILLAGES)[rng.choice((0, 1))],
+            radius_km=rng.choice((5, 10)), filters=rng.choice(filters),
+        ))
+        for kind in (classes[i % len(classes)] for i in range(count))
+    ]
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--services", type=int, default=2000)
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args(argv)
+    rng = random.Random(SEED)
+    folder = tempfile.mkdtemp(prefix="bench-service-")
+    app = create_app({"ENV": "testing", "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.db",
+                      "SEARCH_BACKEND": "whoosh", "SEARCH_DIR": f"{folder}/index"})
+    now = datetime(2026, 11, 25, 10, 30)
+    with app.test_request_context():
+        db.create_all()
+        index_seconds = populate(args.services, rng)
+        queries = make_queries(args.queries, rng)
+        services.search_listings(queries[0][1], now=now)  # load the gazetteer and open the searcher
+        timings = {}
+        for kind, criteria in queries:
+            started = time.perf_counter()
+            page = services.search_listings(criteria, now=now)
+            elapsed = (time.perf_counter() - started) * 1000
+            timings.setdefault(kind, []).append((elapsed, page.total))
+    print(f"== search service call, {args.services:,} services, {args.queries} queries "
+          f"(index {index_seconds:.1f} s) ==")
+    print(f"{'class':<10} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'hits p50':>9}")
+    everything = []
+    for kind, rows in timings.items():
+        values = [ms for ms, _ in rows]
+        everything += values
+        print(f"{kind:<10} {len(values):>4} {statistics.median(values):>8.2f} {percentile(values, 95):>8.2f} "
+              f"{max(values):>8.2f} {statistics.median([t for _, t in rows]):>9.0f}")
+    print(f"{'all':<10} {len(everything):>4} {statistics.median(everything):>8.2f} "
+          f"{percentile(everything, 95):>8.2f} {max(everything):>8.2f}")
+
+
+if __name__ == "__main__":
+    main()
