@@ -8,6 +8,7 @@ through Whoosh's query parser. Research notes: /work/shared/research/perf-sec-a1
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import heapq
 import logging
 import math
@@ -40,6 +41,10 @@ log = logging.getLogger(__name__)
 TEXT_FIELDS = {"name": 3.0, "organization": 2.5, "category_labels": 2.0, "keywords": 2.0,
                "description": 1.0}
 INDEX_NAME = "MAIN"
+# Bump when the schema or the way documents are analysed changes; an on-disk index written by
+# another format (or with other lexicon / synonym data) is rebuilt from the database on open.
+SCHEMA_VERSION = 1
+FORMAT_FILE = INDEX_NAME + ".format"
 WRITE_TIMEOUT = 10.0      # seconds a writer waits for another process's lock
 TERM_CACHE = 2048         # terms whose postings, bitsets and scores are kept (per segment/generation)
 BM25_B, BM25_K1 = 0.75, 1.2   # Whoosh's BM25F defaults
@@ -546,11 +551,27 @@ class _RamLocation:
         pass
 
 
+def index_format() -> str:
+    """Return the format stamp of indexes this code writes: schema version and analysis data."""
+    digest = hashlib.sha256()
+    for name in ("lexicon.txt", "synonyms.csv"):
+        digest.update(analysis.data_text(name).encode("utf-8"))
+    return f"{SCHEMA_VERSION}-{digest.hexdigest()[:16]}"
+
+
 class _DiskLocation:
     """An index directory; a rebuild goes into a sibling directory that is then swapped in."""
 
     def __init__(self, path):
         self.path = os.path.abspath(path)
+        self.format = index_format()
+
+    def _current_format(self) -> bool:
+        try:
+            with open(os.path.join(self.path, FORMAT_FILE), encoding="utf-8") as stamp:
+                return stamp.read().strip() == self.format
+        except OSError:
+            return False
 
     def describe(self):
         return self.path
@@ -566,6 +587,9 @@ class _DiskLocation:
         for attempt in range(3):
             if os.path.isdir(self.path):
                 if not any(n.endswith(".toc") for n in os.listdir(self.path)):
+                    raise _Missing()
+                if not self._current_format():
+                    log.warning("Search index %s was written by another version", self.path)
                     raise _Missing()
                 storage = _FileStorage(self.path)
                 try:
@@ -583,6 +607,8 @@ class _DiskLocation:
         os.makedirs(parent, exist_ok=True)
         folder = f"{self.path}.new-{uuid.uuid4().hex[:12]}"
         os.makedirs(folder)
+        with open(os.path.join(folder, FORMAT_FILE), "w", encoding="utf-8") as stamp:
+            stamp.write(self.format)
         return FileStorage(folder), folder
 
     def swap(self, storage, folder):

@@ -590,9 +590,12 @@ def corrupt(folder: Path, how: str):
         for f in files:
             f.unlink()
         folder.rmdir()
+    elif how == "older version":
+        (folder / whoosh_backend.FORMAT_FILE).write_text("0-written-by-an-older-release")
 
 
-@pytest.mark.parametrize("how", ["garbage toc", "truncated segment", "deleted segment", "deleted index"])
+@pytest.mark.parametrize("how", ["garbage toc", "truncated segment", "deleted segment", "deleted index",
+                                 "older version"])
 def test_corrupt_or_missing_index_on_disk_is_rebuilt_from_doc_source(tmp_path, caplog, how):
     folder = tmp_path / "index"
     create_backend("whoosh", path=str(folder)).rebuild(CORPUS)
