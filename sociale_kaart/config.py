@@ -60,12 +60,16 @@ def defaults(instance_path):
     }
 
 
+# Settings where an empty value means "off" rather than "use the default".
+MAY_BE_EMPTY = {"MAP_TILE_URL", "MAP_TILE_ORIGIN"}
+
+
 def from_environment(environ=None):
     """Return the settings given by SOCIALE_KAART_* environment variables."""
     environ = os.environ if environ is None else environ
     settings = {}
     for name, (variable, kind) in ENVIRONMENT.items():
-        if environ.get(variable):
+        if environ.get(variable) or (name in MAY_BE_EMPTY and variable in environ):
             settings[name] = kind(environ[variable])
     return settings
 

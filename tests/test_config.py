@@ -1,0 +1,26 @@
+"""Configuration from defaults, the environment and the test mapping."""
+from pathlib import Path
+
+from sociale_kaart import config
+
+
+def test_defaults_keep_data_under_instance(tmp_path):
+    settings = config.defaults(tmp_path)
+    assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'sociale_kaart.db'}"
+    assert settings["SEARCH_DIR"] == str(tmp_path / "search-index")
+
+
+def test_environment_overrides_and_empty_values():
+    settings = config.from_environment({
+        "SOCIALE_KAART_DATABASE_URL": "postgresql+psycopg://db/x",
+        "SOCIALE_KAART_SEARCH_DIR": "",          # empty: keep the default
+        "SOCIALE_KAART_MAP_TILE_URL": "",        # empty: no background tiles
+    })
+    assert settings == {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://db/x", "MAP_TILE_URL": ""}
+
+
+def test_development_key_is_generated_once_into_instance(tmp_path, monkeypatch):
+    monkeypatch.delenv("SOCIALE_KAART_SECRET_KEY", raising=False)
+    first = config.load(tmp_path)["SECRET_KEY"]
+    assert len(first) == 64 and config.load(tmp_path)["SECRET_KEY"] == first
+    assert (Path(tmp_path) / "secret_key").stat().st_mode & 0o077 == 0
