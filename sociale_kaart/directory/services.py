@@ -12,7 +12,7 @@ from .. import geo, search
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from . import hours, indexing, vocabularies
-from .models import (Area, Location, Organization, Service, ServiceAtLocation, Taxonomy,
+from .models import (Area, Organization, Service, ServiceAtLocation, Taxonomy,
                      TaxonomyTerm)
 
 RADIUS_CHOICES = (1, 2, 5, 10, 25)

@@ -2,7 +2,7 @@
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from sociale_kaart.directory.models import Organization, Service
+from sociale_kaart.directory.models import Service
 from sociale_kaart.extensions import db
 
 pytestmark = pytest.mark.browser
