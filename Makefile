@@ -27,7 +27,8 @@ run: install
 test: install browser-deps test-sqlite test-postgres
 
 test-sqlite: install
-	$(BIN)/python -m pytest -p no:cacheprovider
+	@echo "== the whole suite on a SQLite file, browser tests included =="
+	SOCIALE_KAART_TEST_DATABASE_URL= $(BIN)/python -m pytest -p no:cacheprovider
 
 test-postgres: install
 	@if [ -n "$(SOCIALE_KAART_TEST_DATABASE_URL)" ]; then \
