@@ -37,7 +37,3 @@ class SearchForm(SearchBaseForm):
     def filter_values(self, args):
         """Return {facet: [codes]} from the query string (unknown codes are dropped later)."""
         return {facet: args.getlist(facet)[:20] for facet in FILTER_FACETS if args.getlist(facet)}
-
-
-# The free-cost shortcut on the home page and results: "kost mij niets" is cost=gratis.
-FREE_FILTER = ("cost", "gratis")

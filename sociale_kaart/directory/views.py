@@ -148,13 +148,3 @@ def search_url_with(endpoint="directory.search", **changes):
 def clear_filters_url(endpoint="directory.search"):
     """Return the search URL without any filter."""
     return search_url_with(endpoint, open=None, **dict.fromkeys(services.FILTER_FACETS))
-
-
-@bp.app_template_global()
-def toggle_filter_url(facet, code, endpoint="directory.search"):
-    """Return the search URL with one filter value switched on or off."""
-    values = request.args.getlist(facet)
-    values = [v for v in values if v != code] if code in values else [*values, code]
-    return search_url_with(endpoint, **{facet: values or None})
-
-
