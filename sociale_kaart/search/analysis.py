@@ -10,7 +10,7 @@ import csv
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, lru_cache, wraps
 from importlib import resources
 
 from whoosh.lang import stemmer_for_language, stopwords_for_language
@@ -126,6 +126,27 @@ def _data_lines(name: str) -> list[str]:
     return [line for line in data_text(name).splitlines() if line.strip() and not line.startswith("#")]
 
 
+WORD_CACHE_SIZE = 500_000   # words per cached method: ample for a directory, bounded for a bulk build
+
+
+def _word_cache(method):
+    """Cache a method's results per instance and arguments, keeping at most WORD_CACHE_SIZE."""
+    attribute = f"_cache_{method.__name__}"
+
+    @wraps(method)
+    def cached(self, *args):
+        results = self.__dict__.setdefault(attribute, {})
+        try:
+            return results[args]
+        except KeyError:
+            result = method(self, *args)
+            if len(results) < WORD_CACHE_SIZE:
+                results[args] = result
+            return result
+
+    return cached
+
+
 class DutchAnalysis:
     """Stemming, compound splitting and synonyms over a lexicon of word parts."""
 
@@ -149,9 +170,6 @@ class DutchAnalysis:
                     grouped[key].append(expansion_words)
         self.synonyms: dict[str, tuple[tuple[str, ...], ...]] = {
             key: tuple(value) for key, value in grouped.items()}
-        self._index_cache: dict[str, tuple[str, ...]] = {}
-        self._parts_cache: dict[str, tuple[tuple[str, ...], ...]] = {}
-        self._all_parts_cache: dict[str, tuple[str, ...]] = {}
         self._analyze_cache: dict[str, list[tuple[int, str]]] = {}
         self._spelling_cache: dict[tuple[str, str], tuple[str, ...]] = {}
 
@@ -182,13 +200,11 @@ class DutchAnalysis:
         bases = self.bases(rest)
         return bases[0] if bases else None
 
+    @_word_cache
     def segmentations(self, folded: str, limit: int = 8) -> tuple[tuple[str, ...], ...]:
         """Return the ways to split a compound into lexicon parts, fewest parts first (or ())."""
         # Parts have at least MIN_PART letters and may be joined by a linking s/e/en/er; the
         # last part may be inflected or derived (diensten, hulpverleners).
-        cached = self._parts_cache.get(folded)
-        if cached is not None:
-            return cached
         n = len(folded)
         memo: dict[int, list[tuple[int, tuple[str, ...]]]] = {}
 
@@ -215,38 +231,24 @@ class DutchAnalysis:
             return found
 
         splits = sorted((len(parts), links, parts) for links, parts in tails(0) if len(parts) > 1)
-        result = tuple(dict.fromkeys(parts for _, _, parts in splits))[:limit]
-        if len(self._parts_cache) < 500_000:
-            self._parts_cache[folded] = result
-        return result
+        return tuple(dict.fromkeys(parts for _, _, parts in splits))[:limit]
 
+    @_word_cache
     def parts(self, folded: str) -> tuple[str, ...]:
         """Return every lexicon part of a word (over all its splits and its derivational base)."""
-        cached = self._all_parts_cache.get(folded)
-        if cached is not None:
-            return cached
         found = []
         for base in self.bases(folded):
             found.append(base)
             found.extend(p for split in self.segmentations(base) for p in split)
         found.extend(p for split in self.segmentations(folded) for p in split)
-        result = tuple(dict.fromkeys(p for p in found if p != folded))
-        if len(self._all_parts_cache) < 500_000:
-            self._all_parts_cache[folded] = result
-        return result
+        return tuple(dict.fromkeys(p for p in found if p != folded))
 
+    @_word_cache
     def index_terms(self, folded: str) -> tuple[str, ...]:
         """Return the stems indexed for one document word: its own stem first, then its parts'."""
-        cached = self._index_cache.get(folded)
-        if cached is not None:
-            return cached
         if folded in self.stopwords:
-            terms = ()
-        else:
-            terms = tuple(dict.fromkeys([self.stem(folded)] + [self.stem(p) for p in self.parts(folded)]))
-        if len(self._index_cache) < 500_000:
-            self._index_cache[folded] = terms
-        return terms
+            return ()
+        return tuple(dict.fromkeys([self.stem(folded)] + [self.stem(p) for p in self.parts(folded)]))
 
     def analyze(self, text: str) -> list[tuple[int, str]]:
         """Return (position, stem) pairs to index for a text; parts share their word's position."""
