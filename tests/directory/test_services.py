@@ -127,10 +127,19 @@ def test_too_long_text_is_a_validation_error():
     assert caught.value.field == "q"
 
 
-@pytest.mark.parametrize("text", ["<script>alert(1)</script>", "'; DROP TABLE services;--", "\x00", "🙂 hulp"])
-def test_hostile_text_searches_safely(text):
-    page = search(text=text)
-    assert page.total >= 0
+@pytest.mark.parametrize("text, expected", [
+    ("<script>alert(1)</script>", "none"),
+    ("'; DROP TABLE services;--", "fewer"),   # the words drop/table/services, nothing more
+    ("\x00", "all"),                         # no words: lists everything
+    ("🙂 hulp", "some"),                      # the emoji is ignored, "hulp" is searched
+    ("mantelzorg AND (oppas OR ~respijt*)", "some"),  # query syntax is plain words
+])
+def test_hostile_text_is_searched_as_plain_words(text, expected):
+    everything = search(text="").total
+    total = search(text=text).total
+    assert {"none": total == 0, "fewer": total < everything, "all": total == everything,
+            "some": 0 < total < everything}[expected]
+    assert db.session.query(Service).count() >= 150  # nothing was dropped
 
 
 def test_compound_words_and_synonyms_find_listings():
