@@ -286,6 +286,25 @@ def get_public_service(service_id):
     return service
 
 
+@dataclass
+class ServicePage:
+    """Everything a service's public page shows."""
+
+    service: Service
+    others: list
+    nearby: list
+    open_now: bool
+    now: datetime
+
+
+def service_page(service_id):
+    """Return a published service with its organisation's other services and similar ones nearby."""
+    service = get_public_service(service_id)
+    now = local_now()
+    return ServicePage(service, other_services_of(service), similar_nearby(service),
+                       is_open_now(service, now), now)
+
+
 def other_services_of(service):
     """Return the organisation's other published services."""
     return [

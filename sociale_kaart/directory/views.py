@@ -61,17 +61,12 @@ def map_view():
 def service_detail(service_id, slug=None):
     """Everything about one service."""
     try:
-        service = services.get_public_service(service_id)
+        page = services.service_page(service_id)
     except NotFound:
         abort(404)
     return render_template(
-        "directory/service.html",
-        service=service,
-        others=services.other_services_of(service),
-        nearby=services.similar_nearby(service),
-        open_now=services.is_open_now(service, services.local_now()),
-        now=services.local_now(),
-        vocab=vocabularies,
+        "directory/service.html", service=page.service, others=page.others, nearby=page.nearby,
+        open_now=page.open_now, now=page.now, vocab=vocabularies,
     )
 
 
