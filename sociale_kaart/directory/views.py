@@ -79,7 +79,7 @@ def organization_detail(slug):
         abort(404)
     return render_template(
         "directory/organization.html", organization=organization, services=service_list,
-        now=services.local_now(), vocab=vocabularies,
+        vocab=vocabularies,
     )
 
 
