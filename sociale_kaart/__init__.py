@@ -1,4 +1,6 @@
 """sociale_kaart: a public social map and volunteer matching for Dutch municipalities."""
+from pathlib import Path
+
 from flask import Flask, has_request_context, session
 from sqlalchemy import event
 
@@ -85,6 +87,4 @@ def _register_commands(app):
 
 
 def _project_root():
-    from pathlib import Path
-
     return Path(__file__).resolve().parent.parent
