@@ -5,7 +5,7 @@ from flask import Flask, has_request_context, session
 from sqlalchemy import event
 
 from . import config as settings
-from .extensions import babel, csrf, db, limiter, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config=None):
@@ -39,11 +39,26 @@ def _init_extensions(app):
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     limiter.init_app(app)
+    _init_login(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
     from .directory import indexing
     indexing.install(db.session)
+
+
+def _init_login(app):
+    from flask_babel import lazy_gettext
+
+    from .accounts import services as accounts
+    from .notify import models as notify_models  # noqa: F401  (the outbox belongs to the metadata)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = lazy_gettext("Log in om verder te gaan.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(accounts.load_user)
 
 
 def _sqlite_pragmas(connection, record):
@@ -72,18 +87,29 @@ def _init_adapters(app):
 
 
 def _register_blueprints(app):
+    from .accounts.views import bp as accounts_bp
+    from .admin.views import bp as admin_bp
     from .directory.views import bp as directory_bp
     from .web.views import bp as web_bp
+    from .workspace.views import bp as workspace_bp
 
     app.register_blueprint(web_bp)
     app.register_blueprint(directory_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(workspace_bp)
+    app.register_blueprint(admin_bp)
 
 
 def _register_commands(app):
-    from .directory.cli import search_cli, seed_cli
+    from .accounts.cli import users_cli
+    from .directory.cli import directory_cli, search_cli, seed_cli
+    from .notify.cli import notify_cli
 
     app.cli.add_command(seed_cli)
     app.cli.add_command(search_cli)
+    app.cli.add_command(directory_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(notify_cli)
 
 
 def _project_root():

@@ -20,6 +20,21 @@ ENVIRONMENT = {
     "MAP_TILE_URL": ("SOCIALE_KAART_MAP_TILE_URL", str),
     "MAP_TILE_ORIGIN": ("SOCIALE_KAART_MAP_TILE_ORIGIN", str),
     "MAP_ATTRIBUTION": ("SOCIALE_KAART_MAP_ATTRIBUTION", str),
+    "PUBLIC_URL": ("SOCIALE_KAART_PUBLIC_URL", str),
+    "MAIL_FROM": ("SOCIALE_KAART_MAIL_FROM", str),
+    "SMTP_HOST": ("SOCIALE_KAART_SMTP_HOST", str),
+    "SMTP_PORT": ("SOCIALE_KAART_SMTP_PORT", int),
+    "SMTP_USERNAME": ("SOCIALE_KAART_SMTP_USERNAME", str),
+    "SMTP_PASSWORD": ("SOCIALE_KAART_SMTP_PASSWORD", str),
+    "SMTP_SECURITY": ("SOCIALE_KAART_SMTP_SECURITY", str),
+    "SMTP_TIMEOUT": ("SOCIALE_KAART_SMTP_TIMEOUT", float),
+    "MAIL_DIR": ("SOCIALE_KAART_MAIL_DIR", str),
+    "MAIL_MAX_ATTEMPTS": ("SOCIALE_KAART_MAIL_MAX_ATTEMPTS", int),
+    "LOGIN_RATE_LIMIT": ("SOCIALE_KAART_LOGIN_RATE_LIMIT", str),
+    "FORM_RATE_LIMIT": ("SOCIALE_KAART_FORM_RATE_LIMIT", str),
+    "FRESHNESS_REMINDER_MONTHS": ("SOCIALE_KAART_FRESHNESS_REMINDER_MONTHS", int),
+    "FRESHNESS_STALE_MONTHS": ("SOCIALE_KAART_FRESHNESS_STALE_MONTHS", int),
+    "FRESHNESS_HIDE_MONTHS": ("SOCIALE_KAART_FRESHNESS_HIDE_MONTHS", int),
 }
 
 
@@ -57,6 +72,31 @@ def defaults(instance_path):
         "MAP_TILE_ORIGIN": "https://service.pdok.nl",
         "MAP_ATTRIBUTION": "Kaartgegevens © Kadaster (PDOK)",
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        # Accounts (issue #3)
+        "PUBLIC_URL": "http://127.0.0.1:5000",     # base of links in e-mails sent outside a request
+        "REMEMBER_COOKIE_DURATION": 30 * 24 * 3600,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": False,
+        "PASSWORD_MIN_LENGTH": 10,
+        "CONFIRM_TOKEN_MAX_AGE": 3 * 24 * 3600,
+        "RESET_TOKEN_MAX_AGE": 3600,
+        "LOGIN_RATE_LIMIT": "10 per minute",       # wrong passwords, per account and per IP
+        "FORM_RATE_LIMIT": "5 per minute;30 per hour",  # public forms (registration, reports, reset)
+        # E-mail (notify): without SMTP_HOST, development writes messages to MAIL_DIR
+        "MAIL_FROM": "Sociale kaart <noreply@sociale-kaart.example.org>",
+        "SMTP_HOST": "",
+        "SMTP_PORT": 25,
+        "SMTP_USERNAME": "",
+        "SMTP_PASSWORD": "",
+        "SMTP_SECURITY": "none",                   # none | starttls | ssl
+        "SMTP_TIMEOUT": 10.0,
+        "MAIL_DIR": str(instance / "mail"),
+        "MAIL_MAX_ATTEMPTS": 6,
+        # Freshness (issue #3): months without a check before a reminder, a warning, hiding
+        "FRESHNESS_REMINDER_MONTHS": 6,
+        "FRESHNESS_STALE_MONTHS": 9,
+        "FRESHNESS_HIDE_MONTHS": 12,
     }
 
 
@@ -95,6 +135,7 @@ def load(instance_path, overrides=None):
                 "SOCIALE_KAART_SECRET_KEY must be set when SOCIALE_KAART_ENV=production."
             )
         settings["SESSION_COOKIE_SECURE"] = True
+        settings["REMEMBER_COOKIE_SECURE"] = True
         settings["PREFERRED_URL_SCHEME"] = "https"
     elif not settings["SECRET_KEY"]:
         settings["SECRET_KEY"] = development_secret_key(instance_path)

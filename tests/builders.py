@@ -53,3 +53,47 @@ def make_service(location=None, categories=("respijtzorg",), schedule=((2, "09:0
     db.session.add(service)
     indexing.commit(services.search_backend())
     return service
+
+
+_user_numbers = itertools.count(1)
+TEST_PASSWORD = "Heuvelrug-Zonnebloem-2026"
+
+
+_hashes = {}
+
+
+def _hashed(password, hash_password):
+    """Hash each test password once: scrypt is slow on purpose."""
+    if password not in _hashes:
+        _hashes[password] = hash_password(password)
+    return _hashes[password]
+
+
+def make_user(roles=("editor",), organizations=(), areas=(), password=TEST_PASSWORD, confirmed=True, **overrides):
+    """Create and commit a user with roles, active memberships of organisations and broker areas."""
+    from datetime import datetime
+
+    from sociale_kaart.accounts.models import Membership, User, UserRole
+    from sociale_kaart.accounts.passwords import hash_password
+
+    number = next(_user_numbers)
+    values = {
+        "email": f"gebruiker{number}@example.org", "name": f"Gebruiker {number}",
+        "password_hash": _hashed(password, hash_password) if password else None,
+        "email_confirmed_at": datetime(2026, 1, 1) if confirmed else None,
+    }
+    values.update(overrides)
+    user = User(**values)
+    user.role_rows = [UserRole(role=role) for role in roles]
+    user.memberships = [Membership(organization=org, status="active") for org in organizations]
+    user.areas = list(areas)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def login(client, user):
+    """Log a user in on a test client (as Flask-Login would after a correct password)."""
+    with client.session_transaction() as session:
+        session["_user_id"] = user.session_token
+        session["_fresh"] = True

@@ -13,6 +13,7 @@ from .services import geocoder, reindex_all, search_backend
 
 seed_cli = AppGroup("seed", help="Load demonstration data.")
 search_cli = AppGroup("search", help="Manage the search index.")
+directory_cli = AppGroup("directory", help="Directory upkeep: freshness reminders.")
 
 DEMO_FOLDER = Path(__file__).resolve().parents[2] / "seed" / "demo"
 

@@ -176,10 +176,12 @@ class Service(db.Model):
     publication_status = db.Column(db.String(16), nullable=False, default="draft", index=True)
     assured_date = db.Column(db.Date)
     assurer = db.Column(db.String(200), nullable=False, default="")
+    assured_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
     created_at = db.Column(db.DateTime, nullable=False, default=_now)
     last_modified = db.Column(db.DateTime, nullable=False, default=_now, onupdate=_now)
 
     organization = db.relationship("Organization", back_populates="services")
+    assured_by = db.relationship("User")
     categories = db.relationship("TaxonomyTerm", secondary=service_categories, order_by="TaxonomyTerm.position")
     target_groups = db.relationship("TaxonomyTerm", secondary=service_target_groups, order_by="TaxonomyTerm.position")
     service_areas = db.relationship("Area", secondary=service_areas, order_by="Area.name")
@@ -232,3 +234,104 @@ class Schedule(db.Model):
     closes_at = db.Column(db.Time, nullable=False)
     description = db.Column(db.String(200), nullable=False, default="")
     service = db.relationship("Service", back_populates="schedules")
+
+
+# --- Editing, moderation, freshness and reports (issue #3) -------------------------------
+
+CHANGE_KINDS = ("organization", "service", "location")
+CHANGE_STATUSES = ("pending", "approved", "returned", "withdrawn")
+
+
+class ChangeRequest(db.Model):
+    """An editor's proposed version of a listing, waiting for a broker ("ter controle").
+
+    The live row stays as the public sees it until a broker approves; `data` holds the
+    proposed field values and `base` the live values when the proposal was made, so the
+    broker sees a diff. At most one pending request per listing.
+    """
+
+    __tablename__ = "change_requests"
+    __table_args__ = (
+        db.CheckConstraint("kind IN ('organization', 'service', 'location')", name="kind"),
+        db.CheckConstraint("action IN ('create', 'update')", name="action"),
+        db.CheckConstraint("status IN ('pending', 'approved', 'returned', 'withdrawn')", name="status"),
+        db.Index(
+            "uq_change_requests_one_pending", "kind", "target_id", unique=True,
+            sqlite_where=db.text("status = 'pending'"), postgresql_where=db.text("status = 'pending'"),
+        ),
+    )
+    id = db.Column(db.Integer, primary_key=True)
+    kind = db.Column(db.String(16), nullable=False)
+    target_id = db.Column(db.Integer, nullable=False)
+    organization_id = db.Column(db.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True)
+    action = db.Column(db.String(8), nullable=False, default="update")
+    status = db.Column(db.String(12), nullable=False, default="pending", index=True)
+    data = db.Column(JSON, nullable=False, default=dict)
+    base = db.Column(JSON, nullable=False, default=dict)
+    submitted_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
+    submitted_at = db.Column(db.DateTime, nullable=False, default=_now)
+    updated_at = db.Column(db.DateTime, nullable=False, default=_now, onupdate=_now)
+    decided_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at = db.Column(db.DateTime)
+    comment = db.Column(db.Text, nullable=False, default="")   # the broker's note to the editor
+
+    organization = db.relationship("Organization")
+    submitted_by = db.relationship("User", foreign_keys=[submitted_by_id])
+    decided_by = db.relationship("User", foreign_keys=[decided_by_id])
+
+
+class HistoryEntry(db.Model):
+    """One event in a listing's history: who, when, what, and each changed field's old and new value."""
+
+    __tablename__ = "history"
+    __table_args__ = (db.Index("ix_history_target", "kind", "target_id", "at"),)
+    id = db.Column(db.Integer, primary_key=True)
+    kind = db.Column(db.String(16), nullable=False)
+    target_id = db.Column(db.Integer, nullable=False)
+    organization_id = db.Column(db.ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    change_request_id = db.Column(db.ForeignKey("change_requests.id", ondelete="SET NULL"))
+    action = db.Column(db.String(24), nullable=False)
+    changes = db.Column(JSON, nullable=False, default=dict)    # field -> [old, new]
+    comment = db.Column(db.Text, nullable=False, default="")
+    actor_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
+    at = db.Column(db.DateTime, nullable=False, default=_now)
+
+    actor = db.relationship("User")
+    change_request = db.relationship("ChangeRequest")
+
+
+class Report(db.Model):
+    """A resident's "Klopt er iets niet?" report about a public listing."""
+
+    __tablename__ = "reports"
+    __table_args__ = (db.CheckConstraint("status IN ('open', 'resolved')", name="status"),)
+    id = db.Column(db.Integer, primary_key=True)
+    service_id = db.Column(db.ForeignKey("services.id", ondelete="CASCADE"), nullable=False, index=True)
+    topic = db.Column(db.String(32), nullable=False, default="other")
+    message = db.Column(db.Text, nullable=False)
+    reply_email = db.Column(db.String(254))      # optional, only to answer the reporter
+    language = db.Column(db.String(2), nullable=False, default="nl")
+    status = db.Column(db.String(12), nullable=False, default="open", index=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=_now)
+    resolved_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
+    resolved_at = db.Column(db.DateTime)
+    resolution = db.Column(db.Text, nullable=False, default="")
+
+    service = db.relationship("Service")
+    resolved_by = db.relationship("User")
+
+
+class FreshnessNotice(db.Model):
+    """A freshness e-mail sent for a listing: one per stage per check date (keeps reminders idempotent)."""
+
+    __tablename__ = "freshness_notices"
+    __table_args__ = (
+        db.UniqueConstraint("service_id", "stage", "checked_on", name="uq_freshness_notices_once"),
+        db.CheckConstraint("stage IN ('reminder', 'stale', 'hidden')", name="stage"),
+    )
+    id = db.Column(db.Integer, primary_key=True)
+    service_id = db.Column(db.ForeignKey("services.id", ondelete="CASCADE"), nullable=False, index=True)
+    stage = db.Column(db.String(12), nullable=False)
+    checked_on = db.Column(db.Date, nullable=False)   # the check date the notice is about
+    sent_at = db.Column(db.DateTime, nullable=False, default=_now)
+    recipients = db.Column(db.Integer, nullable=False, default=0)

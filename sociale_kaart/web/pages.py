@@ -1,13 +1,15 @@
 """Page-wide behaviour: security headers, template helpers, error pages."""
 from datetime import date
 
-from flask import render_template
+from flask import redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 
 from .. import geo
+from ..errors import NotFound, PermissionDenied
 
 
 def install(app):
@@ -17,6 +19,9 @@ def install(app):
     app.add_template_filter(format_km, "km")
     app.add_template_filter(format_day, "day")
     app.add_template_filter(phone_href, "tel")
+    app.register_error_handler(403, _forbidden)
+    app.register_error_handler(PermissionDenied, _permission_denied)
+    app.register_error_handler(NotFound, _not_found)
     app.register_error_handler(404, _not_found)
     app.register_error_handler(405, _not_found)
     app.register_error_handler(429, _too_many)
@@ -84,6 +89,17 @@ def phone_href(number):
 
 def _not_found(error):
     return render_template("errors/404.html"), 404
+
+
+def _forbidden(error):
+    return render_template("errors/403.html"), 403
+
+
+def _permission_denied(error):
+    """A service refused: anonymous people go to the login page, others get a 403 page."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+    return _forbidden(error)
 
 
 def _too_many(error):

@@ -1,10 +1,9 @@
 """Home, about, and the language switch."""
-from urllib.parse import urlsplit
-
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from ..directory import services as directory
 from ..directory.forms import SearchForm
+from ..urls import safe_next
 
 bp = Blueprint("web", __name__)
 
@@ -41,10 +40,3 @@ def set_language(code):
         session["lang"] = code
     return redirect(safe_next(request.args.get("next")) or url_for("web.home"))
 
-
-def safe_next(target):
-    """Return target when it is a local path on this site, else None."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None

@@ -1,7 +1,7 @@
 """Language switch and page-wide behaviour."""
 import pytest
 
-from sociale_kaart.web.views import safe_next
+from sociale_kaart.urls import safe_next
 
 
 def test_language_switch_to_english_and_back(demo_client):

@@ -1,0 +1,1 @@
+"""Accounts: registration, login, roles, organisation membership and broker areas (issue #3)."""

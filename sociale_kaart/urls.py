@@ -1,0 +1,10 @@
+"""Safe redirects: only local paths are followed after login, language switch and the like."""
+from urllib.parse import urlsplit
+
+
+def safe_next(target):
+    """Return target when it is a local path on this site, else None."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
