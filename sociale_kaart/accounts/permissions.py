@@ -63,3 +63,10 @@ def require_moderator(user, area_ids):
     require_login(user)
     if not may_moderate(user, area_ids):
         raise PermissionDenied("not a broker for these areas")
+
+
+def require_confirmed(user):
+    """Raise PermissionDenied unless a logged-in user has confirmed their e-mail address."""
+    require_login(user)
+    if not user.email_confirmed:
+        raise PermissionDenied("e-mail address not confirmed")

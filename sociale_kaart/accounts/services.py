@@ -1,8 +1,40 @@
 """Account use cases: registration, login, password reset, profile, roles (issue #3)."""
-from sqlalchemy import select
+import secrets
+from datetime import datetime, timezone
+from functools import lru_cache
 
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+
+from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
-from .models import User
+from ..notify import services as notify
+from ..notify.models import STATUSES as OUTBOX_STATUSES
+from ..notify.services import external_url, queue_message
+from . import permissions, tokens
+from .models import ROLES, Membership, User, UserRole, new_session_token
+from .passwords import check_password_policy, hash_password, verify_password
+
+# Roles people may choose themselves; broker and admin are given by an admin.
+SELF_SERVICE_ROLES = ("resident", "volunteer", "editor")
+LANGUAGES = ("nl", "en")
+USERS_PER_PAGE = 50
+
+
+def _now():
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _naive(moment):
+    if moment is None:
+        return _now()
+    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def normalize_email(email):
+    """Return an e-mail address as stored: trimmed and lower-case."""
+    return (email or "").strip().lower()
 
 
 def load_user(session_token):
@@ -11,3 +43,417 @@ def load_user(session_token):
         return None
     user = db.session.scalars(select(User).where(User.session_token == session_token)).first()
     return user if user is not None and user.is_active else None
+
+
+def find_user_by_email(email):
+    """Return the user with this e-mail address (any case), or None."""
+    return db.session.scalars(select(User).where(User.email == normalize_email(email))).first()
+
+
+def _language(language):
+    return language if language in LANGUAGES else "nl"
+
+
+def _check_password(password, email, name, field="password"):
+    problems = check_password_policy(password, email, name)
+    if problems:
+        raise ValidationError(field, " ".join(problems))
+
+
+def _set_password(user, password, now):
+    user.password_hash = hash_password(password)
+    user.password_changed_at = now
+    user.session_token = new_session_token()
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash():
+    """Return a hash to verify against when an account is unknown, so both take as long."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
+# --- registration and confirmation ---------------------------------------------------------
+
+def _queue_confirmation(user):
+    token = tokens.make_token("confirm-email", {"u": user.uuid, "e": user.email})
+    queue_message(
+        user.email, "confirm_email", language=user.language, name=user.name,
+        confirm_url=external_url("accounts.confirm", token=token),
+        hours=current_app.config["CONFIRM_TOKEN_MAX_AGE"] // 3600,
+    )
+
+
+def register_user(email, name, password, language="nl", role="resident", now=None):
+    """Create an account and queue the confirmation e-mail.
+
+    An address that already has an account gets an e-mail instead, and the caller shows the
+    same page either way, so nobody can find out which addresses have an account. Returns the
+    new user, or None when the address was taken.
+    """
+    email = normalize_email(email)
+    name = (name or "").strip()
+    if role not in SELF_SERVICE_ROLES:
+        raise ValidationError("role", _("Kies wat u wilt doen."))
+    _check_password(password, email, name)
+    password_hash = hash_password(password)  # also for a taken address: same time either way
+    existing = find_user_by_email(email)
+    if existing is not None:
+        queue_message(
+            existing.email, "register_existing", language=existing.language, name=existing.name,
+            login_url=external_url("accounts.login"), reset_url=external_url("accounts.forgot_password"),
+        )
+        db.session.commit()
+        return None
+    now = _naive(now)
+    user = User(
+        email=email, name=name, password_hash=password_hash, language=_language(language),
+        password_changed_at=now, created_at=now,
+    )
+    user.role_rows = [UserRole(role=role)]
+    db.session.add(user)
+    db.session.flush()
+    _queue_confirmation(user)
+    db.session.commit()
+    return user
+
+
+def confirm_email(token, now=None):
+    """Mark the address in a confirmation link as confirmed; return the user, or None when the link is invalid."""
+    payload = tokens.read_token("confirm-email", token, current_app.config["CONFIRM_TOKEN_MAX_AGE"], now=now)
+    if payload is None:
+        return None
+    user = db.session.scalars(select(User).where(User.uuid == payload.get("u"))).first()
+    if user is None or not user.is_active or user.email != payload.get("e"):
+        return None
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = _naive(now)
+        db.session.commit()
+    return user
+
+
+def resend_confirmation(email):
+    """Queue a new confirmation e-mail when the address has an unconfirmed, active account."""
+    user = find_user_by_email(email)
+    if user is not None and user.is_active and not user.email_confirmed and user.password_hash:
+        _queue_confirmation(user)
+        db.session.commit()
+
+
+# --- logging in ----------------------------------------------------------------------------
+
+def authenticate(email, password, now=None):
+    """Return the active user with this address and password, else None (the same for every reason)."""
+    user = find_user_by_email(email)
+    if user is None or not user.password_hash:
+        verify_password(_dummy_hash(), password or "")
+        return None
+    if not verify_password(user.password_hash, password or "") or not user.is_active:
+        return None
+    user.last_login_at = _naive(now)
+    db.session.commit()
+    return user
+
+
+def logout_everywhere(by):
+    """End every session and remember-me cookie of the acting user; return the new session token."""
+    permissions.require_login(by)
+    by.session_token = new_session_token()
+    db.session.commit()
+    return by.session_token
+
+
+# --- password reset and invitations --------------------------------------------------------
+
+def request_password_reset(email):
+    """Queue a reset link when the address belongs to an active account; silent otherwise."""
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        return
+    token = tokens.make_token("reset-password", {"u": user.uuid, "f": tokens.fingerprint(user)})
+    queue_message(
+        user.email, "reset_password", language=user.language, name=user.name,
+        reset_url=external_url("accounts.reset_password", token=token),
+        minutes=current_app.config["RESET_TOKEN_MAX_AGE"] // 60,
+    )
+    db.session.commit()
+
+
+def _user_for_password_token(purpose, token, max_age, now):
+    payload = tokens.read_token(purpose, token, max_age, now=now)
+    if payload is None:
+        return None
+    user = db.session.scalars(select(User).where(User.uuid == payload.get("u"))).first()
+    if user is None or not user.is_active or payload.get("f") != tokens.fingerprint(user):
+        return None
+    return user
+
+
+def user_for_reset_token(token, now=None):
+    """Return the user a password reset link is for, or None when it is invalid, used or expired."""
+    return _user_for_password_token("reset-password", token, current_app.config["RESET_TOKEN_MAX_AGE"], now)
+
+
+def user_for_invitation_token(token, now=None):
+    """Return the invited user a welcome link is for, or None when it is invalid, used or expired."""
+    return _user_for_password_token("set-password", token, current_app.config["CONFIRM_TOKEN_MAX_AGE"], now)
+
+
+def _complete_password_link(user, password, now):
+    if user is None:
+        raise ValidationError(None, _("Deze link is verlopen of al gebruikt. Vraag een nieuwe link aan."))
+    _check_password(password, user.email, user.name)
+    now = _naive(now)
+    _set_password(user, password, now)
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = now      # the link reached this address
+    db.session.commit()
+    return user
+
+
+def reset_password(token, password, now=None):
+    """Set a new password through a reset link (works once, expires); return the user."""
+    return _complete_password_link(user_for_reset_token(token, now), password, now)
+
+
+def accept_invitation(token, password, now=None):
+    """Set the first password of an invited user through the welcome link; return the user."""
+    return _complete_password_link(user_for_invitation_token(token, now), password, now)
+
+
+# --- profile -------------------------------------------------------------------------------
+
+def update_profile(user, name, language, by):
+    """Change a user's name and language (only their own)."""
+    permissions.require_login(by)
+    if by.id != user.id:
+        raise PermissionDenied("only your own profile")
+    user.name = (name or "").strip()
+    user.language = _language(language)
+    db.session.commit()
+    return user
+
+
+def change_password(user, current_password, new_password, by, now=None):
+    """Change a user's own password; ends their other sessions. Returns the new session token."""
+    permissions.require_login(by)
+    if by.id != user.id:
+        raise PermissionDenied("only your own password")
+    if not verify_password(user.password_hash, current_password or ""):
+        raise ValidationError("current_password", _("Uw huidige wachtwoord klopt niet."))
+    _check_password(new_password, user.email, user.name, field="new_password")
+    _set_password(user, new_password, _naive(now))
+    queue_message(user.email, "password_changed", language=user.language, name=user.name,
+                  reset_url=external_url("accounts.forgot_password"))
+    db.session.commit()
+    return user.session_token
+
+
+def request_email_change(user, new_email, current_password, by):
+    """Send a confirmation link to a new address; the address changes when it is followed."""
+    permissions.require_login(by)
+    if by.id != user.id:
+        raise PermissionDenied("only your own address")
+    if not verify_password(user.password_hash, current_password or ""):
+        raise ValidationError("current_password", _("Uw huidige wachtwoord klopt niet."))
+    new_email = normalize_email(new_email)
+    if new_email == user.email:
+        raise ValidationError("email", _("Dit is al uw e-mailadres."))
+    owner = find_user_by_email(new_email)
+    if owner is not None:
+        # Tell the owner, not the requester, so this does not reveal which addresses exist.
+        queue_message(owner.email, "email_taken", language=owner.language, name=owner.name,
+                      reset_url=external_url("accounts.forgot_password"))
+    else:
+        token = tokens.make_token("change-email", {"u": user.uuid, "o": user.email, "e": new_email})
+        queue_message(new_email, "change_email", language=user.language, name=user.name,
+                      confirm_url=external_url("accounts.confirm_email_change", token=token),
+                      hours=current_app.config["CONFIRM_TOKEN_MAX_AGE"] // 3600)
+    db.session.commit()
+
+
+def confirm_email_change(token, now=None):
+    """Switch to the new address in a change link (works once); return the user or None."""
+    payload = tokens.read_token("change-email", token, current_app.config["CONFIRM_TOKEN_MAX_AGE"], now=now)
+    if payload is None:
+        return None
+    user = db.session.scalars(select(User).where(User.uuid == payload.get("u"))).first()
+    if user is None or not user.is_active or user.email != payload.get("o"):
+        return None
+    new_email = payload.get("e")
+    if find_user_by_email(new_email) is not None:
+        return None
+    old_email = user.email
+    user.email = new_email
+    user.email_confirmed_at = _naive(now)
+    queue_message(old_email, "email_changed", language=user.language, name=user.name, new_email=new_email)
+    db.session.commit()
+    return user
+
+
+# --- administration ------------------------------------------------------------------------
+
+def _organization_class():
+    return Membership.organization.property.mapper.class_
+
+
+def _area_class():
+    return User.areas.property.mapper.class_
+
+
+def organization_choices(by):
+    """Return (id, name) of every organisation, for the admin forms."""
+    permissions.require_admin(by)
+    organization = _organization_class()
+    return [(row.id, row.name) for row in db.session.scalars(select(organization).order_by(organization.name))]
+
+
+def area_choices(by):
+    """Return (id, name) of every area, for the admin forms."""
+    permissions.require_admin(by)
+    area = _area_class()
+    return [(row.id, row.name) for row in db.session.scalars(select(area).order_by(area.name))]
+
+
+def list_users(by, query="", role="", status="", page=1):
+    """Return (users, total) matching a search on name or address, a role and a status."""
+    permissions.require_admin(by)
+    statement = select(User)
+    if query.strip():
+        pattern = f"%{query.strip().lower()}%"
+        statement = statement.where(or_(User.email.like(pattern), func.lower(User.name).like(pattern)))
+    if role in ROLES:
+        statement = statement.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
+    if status == "active":
+        statement = statement.where(User.active.is_(True))
+    elif status == "inactive":
+        statement = statement.where(User.active.is_(False))
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
+    page = max(1, page)
+    users = db.session.scalars(
+        statement.order_by(User.email).offset((page - 1) * USERS_PER_PAGE).limit(USERS_PER_PAGE)
+    ).all()
+    return users, total
+
+
+def get_user(user_id, by):
+    """Return a user for the admin pages."""
+    permissions.require_admin(by)
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id}")
+    return user
+
+
+def _check_roles(roles):
+    roles = list(dict.fromkeys(roles))
+    if not roles:
+        raise ValidationError("roles", _("Kies minstens één rol."))
+    if any(role not in ROLES for role in roles):
+        raise ValidationError("roles", _("Kies een rol uit de lijst."))
+    return roles
+
+
+def _rows(model_class, ids, field):
+    ids = set(ids)
+    rows = db.session.scalars(select(model_class).where(model_class.id.in_(ids))).all() if ids else []
+    if len(rows) != len(ids):
+        raise ValidationError(field, _("Kies uit de lijst."))
+    return rows
+
+
+def _apply_access(user, roles, organization_ids, area_ids, by, now):
+    organizations = _rows(_organization_class(), organization_ids, "organizations")
+    areas = _rows(_area_class(), area_ids, "areas")
+    user.role_rows = [UserRole(role=role) for role in roles]
+    wanted = {organization.id: organization for organization in organizations}
+    for membership in user.memberships:
+        if membership.organization_id in wanted:
+            if membership.status != "active":
+                membership.status, membership.decided_at, membership.decided_by_id = "active", now, by.id
+            wanted.pop(membership.organization_id)
+        elif membership.status == "active":
+            membership.status, membership.decided_at, membership.decided_by_id = "ended", now, by.id
+    for organization in wanted.values():
+        user.memberships.append(Membership(
+            organization=organization, status="active", requested_at=now, decided_at=now, decided_by_id=by.id,
+        ))
+    user.areas = areas
+
+
+def invite_user(email, name, roles, organization_ids, area_ids, by, language="nl", now=None):
+    """Create an account without a password and e-mail a welcome link to set one."""
+    permissions.require_admin(by)
+    email = normalize_email(email)
+    roles = _check_roles(roles)
+    if find_user_by_email(email) is not None:
+        raise ValidationError("email", _("Er is al een account met dit e-mailadres."))
+    now = _naive(now)
+    user = User(email=email, name=(name or "").strip(), language=_language(language),
+                invited_by_id=by.id, created_at=now)
+    db.session.add(user)
+    _apply_access(user, roles, organization_ids, area_ids, by, now)
+    db.session.flush()
+    token = tokens.make_token("set-password", {"u": user.uuid, "f": tokens.fingerprint(user)})
+    queue_message(
+        user.email, "invitation", language=user.language, name=user.name, inviter=by.name or by.email,
+        welcome_url=external_url("accounts.welcome", token=token),
+        hours=current_app.config["CONFIRM_TOKEN_MAX_AGE"] // 3600,
+    )
+    db.session.commit()
+    return user
+
+
+def update_user_access(user_id, roles, organization_ids, area_ids, by, now=None):
+    """Set a user's roles, organisations (active memberships) and broker areas."""
+    user = get_user(user_id, by)
+    roles = _check_roles(roles)
+    if user.id == by.id and "admin" not in roles:
+        raise ValidationError("roles", _("U kunt uw eigen beheerdersrol niet afnemen."))
+    _apply_access(user, roles, organization_ids, area_ids, by, _naive(now))
+    db.session.commit()
+    return user
+
+
+def set_user_active(user_id, active, by):
+    """Deactivate (ending all sessions) or reactivate an account."""
+    user = get_user(user_id, by)
+    if user.id == by.id and not active:
+        raise ValidationError(None, _("U kunt uw eigen account niet uitzetten."))
+    user.active = bool(active)
+    if not active:
+        user.session_token = new_session_token()
+    db.session.commit()
+    return user
+
+
+def create_admin(email, name, password):
+    """Create a confirmed admin account (CLI), or give an existing account the admin role."""
+    email = normalize_email(email)
+    user = find_user_by_email(email)
+    if user is None:
+        _check_password(password, email, name)
+        now = _now()
+        user = User(email=email, name=name.strip(), email_confirmed_at=now)
+        _set_password(user, password, now)
+        db.session.add(user)
+    if "admin" not in user.roles:
+        user.role_rows.append(UserRole(role="admin"))
+    db.session.commit()
+    return user
+
+
+# --- e-mail outbox (admin) -----------------------------------------------------------------
+
+def list_outbox(by, status=""):
+    """Return (messages, counts per status) for the outbox page: failed and queued, or one status."""
+    permissions.require_admin(by)
+    statuses = [status] if status in OUTBOX_STATUSES else ["failed", "queued"]
+    return notify.outbox_messages(statuses)
+
+
+def retry_outbox_message(message_id, by, now=None):
+    """Queue a failed or waiting e-mail again; the next `flask notify send` delivers it."""
+    permissions.require_admin(by)
+    message = notify.requeue(message_id, now=now)
+    db.session.commit()
+    return message

@@ -1,4 +1,113 @@
 """Admin pages under /beheer: invite users, assign roles, organisations and areas; outbox."""
-from flask import Blueprint
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..accounts import services as accounts
+from ..accounts.forms import ConfirmForm
+from ..errors import NotFound, ValidationError
+from .forms import ROLE_CHOICES, AccessForm, InviteForm, UserSearchForm
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
+
+
+@bp.app_template_filter("role_label")
+def role_label(role):
+    """Return the Dutch (translated) name of a role."""
+    return str(dict(ROLE_CHOICES).get(role, role))
+
+
+def _page_number():
+    value = request.args.get("pagina", "")
+    return int(value) if value.isdigit() and 0 < int(value) <= 10000 else 1
+
+
+def _access_form(form_class, **kwargs):
+    form = form_class(**kwargs)
+    return form.set_choices(accounts.organization_choices(by=current_user), accounts.area_choices(by=current_user))
+
+
+@bp.route("/")
+def index():
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/gebruikers")
+def users():
+    form = UserSearchForm(request.args)
+    form.validate()
+    page = _page_number()
+    rows, total = accounts.list_users(current_user, query=form.q.data or "", role=form.role.data or "",
+                                      status=form.status.data or "", page=page)
+    return render_template("admin/users.html", form=form, users=rows, total=total, page=page,
+                           per_page=accounts.USERS_PER_PAGE)
+
+
+@bp.route("/gebruikers/uitnodigen", methods=["GET", "POST"])
+def invite():
+    form = _access_form(InviteForm)
+    if form.validate_on_submit():
+        try:
+            user = accounts.invite_user(form.email.data, form.name.data, form.roles.data, form.organizations.data,
+                                        form.areas.data, by=current_user, language=form.language.data)
+        except ValidationError as error:
+            form.add_error(error.field, error.message)
+        else:
+            flash(_("Uitnodiging verstuurd naar %(email)s.", email=user.email), "success")
+            return redirect(url_for("admin.user", user_id=user.id))
+    return render_template("admin/invite.html", form=form), (400 if request.method == "POST" else 200)
+
+
+@bp.route("/gebruikers/<int:user_id>", methods=["GET", "POST"])
+def user(user_id):
+    person = accounts.get_user(user_id, by=current_user)
+    form = _access_form(AccessForm, data=None if request.method == "POST" else {
+        "roles": sorted(person.roles), "organizations": sorted(person.organization_ids),
+        "areas": sorted(person.area_ids)})
+    if form.validate_on_submit():
+        try:
+            accounts.update_user_access(person.id, form.roles.data, form.organizations.data, form.areas.data,
+                                        by=current_user)
+        except ValidationError as error:
+            form.add_error(error.field, error.message)
+        else:
+            flash(_("De rollen, organisaties en gebieden zijn opgeslagen."), "success")
+            return redirect(url_for("admin.user", user_id=person.id))
+    return render_template("admin/user.html", person=person, form=form), \
+        (400 if request.method == "POST" else 200)
+
+
+@bp.route("/gebruikers/<int:user_id>/status", methods=["POST"])
+def user_status(user_id):
+    active = request.form.get("active") == "1"
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        person = accounts.set_user_active(user_id, active, by=current_user)
+    except ValidationError as error:
+        flash(error.message, "error")
+    else:
+        flash(_("Het account is weer actief.") if person.active
+              else _("Het account is uitgezet. Deze persoon is overal uitgelogd."), "success")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.route("/e-mail")
+def outbox():
+    status = request.args.get("status", "")
+    messages, counts = accounts.list_outbox(current_user, status=status)
+    return render_template("admin/outbox.html", messages=messages, counts=counts, status=status)
+
+
+@bp.route("/e-mail/<int:message_id>/opnieuw", methods=["POST"])
+def retry(message_id):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        accounts.retry_outbox_message(message_id, by=current_user)
+    except NotFound:
+        flash(_("Dit bericht kan niet opnieuw worden verstuurd."), "error")
+    else:
+        flash(_("Het bericht staat weer in de wachtrij."), "success")
+    return redirect(url_for("admin.outbox"))

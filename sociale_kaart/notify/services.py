@@ -1,9 +1,16 @@
 """Queue e-mail in the outbox; the caller's commit makes it durable with the change itself."""
+from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
 from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
+from sqlalchemy import func, select, update
 
+from ..errors import NotFound
 from ..extensions import db
-from .models import OutboxMessage
+from .models import STATUSES, OutboxMessage
+from .transports import DeliveryError, create_transport
 
 
 def external_url(endpoint, **values):
@@ -33,4 +40,110 @@ def queue_message(to_address, template, language="nl", **context):
         template=template, language=language,
     )
     db.session.add(message)
+    return message
+
+
+# --- sending (issue #3) ----------------------------------------------------------------------
+
+# Minutes to wait after the 1st, 2nd, ... failed attempt.
+BACKOFF_MINUTES = (1, 5, 15, 60, 240)
+
+
+def _utcnow():
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _naive(moment):
+    if moment is None:
+        return _utcnow()
+    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def backoff(attempts):
+    """Return the wait before the next try after `attempts` failed attempts."""
+    return timedelta(minutes=BACKOFF_MINUTES[min(attempts, len(BACKOFF_MINUTES)) - 1])
+
+
+def build_email(message, mail_from):
+    """Return an EmailMessage (plain text plus HTML alternative) for an outbox row."""
+    email = EmailMessage()
+    email["Subject"] = message.subject
+    email["From"] = mail_from
+    email["To"] = message.to_address
+    email["Date"] = formatdate(localtime=False)
+    domain = mail_from.rpartition("@")[2].strip(" >") or "localhost"
+    email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain=domain)
+    email["Content-Language"] = message.language
+    email["Auto-Submitted"] = "auto-generated"
+    email.set_content(message.body_text)
+    if message.body_html:
+        email.add_alternative(message.body_html, subtype="html")
+    return email
+
+
+def _claim(message_id, now, lease):
+    """Take one due message for this worker: a conditional UPDATE, so two workers never both win."""
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == "queued",
+               OutboxMessage.next_attempt_at <= now)
+        .values(next_attempt_at=now + lease, attempts=OutboxMessage.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def send_due(now=None, limit=100, transport=None):
+    """Send the queued messages that are due; return (sent, failed_attempts)."""
+    config = current_app.config
+    now = _naive(now)
+    transport = transport or create_transport(config)
+    max_attempts = config["MAIL_MAX_ATTEMPTS"]
+    due_ids = db.session.scalars(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
+    ).all()
+    sent = failed = 0
+    # While one worker sends, the row's next_attempt_at is pushed past the SMTP timeout (a lease).
+    lease = timedelta(seconds=max(60, 3 * float(config.get("SMTP_TIMEOUT", 10))))
+    for message_id in due_ids:
+        if not _claim(message_id, now, lease):
+            continue
+        message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+        try:
+            transport.send(build_email(message, config["MAIL_FROM"]), f"{message.id}-{message.template}")
+        except DeliveryError as error:
+            failed += 1
+            message.last_error = str(error)
+            if message.attempts >= max_attempts:
+                message.status = "failed"
+            else:
+                message.next_attempt_at = now + backoff(message.attempts)
+        else:
+            sent += 1
+            message.status, message.sent_at, message.last_error = "sent", now, ""
+        db.session.commit()
+    return sent, failed
+
+
+def outbox_messages(statuses, limit=200):
+    """Return outbox rows with these statuses (failed before queued, newest first) and counts per status."""
+    rows = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.status.in_(statuses))
+        .order_by(OutboxMessage.status, OutboxMessage.next_attempt_at.desc(), OutboxMessage.id.desc()).limit(limit)
+    ).all()
+    counts = dict(db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
+    return rows, {name: counts.get(name, 0) for name in STATUSES}
+
+
+def requeue(message_id, now=None):
+    """Put a failed or waiting message back in the queue with fresh attempts (the caller commits)."""
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None or message.status == "sent":
+        raise NotFound(f"outbox message {message_id} to retry")
+    message.status = "queued"
+    message.attempts = 0
+    message.next_attempt_at = _naive(now)
     return message

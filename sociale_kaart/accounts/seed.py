@@ -1,0 +1,47 @@
+"""Demo accounts for development and testing (`flask users demo`)."""
+import secrets
+
+from sqlalchemy import select
+
+from ..extensions import db
+from . import services
+from .models import User, UserRole
+from .passwords import hash_password
+
+# (e-mail, name, roles, area codes, number of demo organisations to join)
+DEMO_ACCOUNTS = (
+    ("beheer@demo.sociale-kaart.example.org", "Beheerder (demo)", ("admin",), (), 0),
+    ("makelaar@demo.sociale-kaart.example.org", "Sociaal makelaar Doorn en Driebergen (demo)", ("broker",),
+     ("doorn", "driebergen_rijsenburg"), 0),
+    ("redacteur@demo.sociale-kaart.example.org", "Redacteur (demo)", ("editor",), (), 2),
+)
+
+
+def _password():
+    return "-".join(secrets.token_urlsafe(6) for _ in range(3))
+
+
+def seed_demo_accounts():
+    """Create the demo admin, broker and editor once; return [(email, password)] of the new ones."""
+    area_class = services._area_class()
+    organization_class = services._organization_class()
+    created = []
+    for email, name, roles, area_codes, organization_count in DEMO_ACCOUNTS:
+        if services.find_user_by_email(email) is not None:
+            continue
+        password = _password()
+        user = User(email=email, name=name, password_hash=hash_password(password),
+                    email_confirmed_at=services._now(), password_changed_at=services._now())
+        user.role_rows = [UserRole(role=role) for role in roles]
+        areas = db.session.scalars(select(area_class).where(area_class.code.in_(area_codes))).all()
+        organizations = db.session.scalars(
+            select(organization_class).where(organization_class.is_demo.is_(True))
+            .order_by(organization_class.name).limit(organization_count)
+        ).all() if organization_count else []
+        db.session.add(user)
+        db.session.flush()
+        services._apply_access(user, list(roles), [o.id for o in organizations], [a.id for a in areas],
+                               user, services._now())
+        created.append((email, password))
+    db.session.commit()
+    return created

@@ -1,0 +1,45 @@
+"""Signed, time-limited tokens for links in e-mails (issue #3).
+
+One salt per purpose, so a token made for one purpose never works for another. Tokens that
+set a password carry a fingerprint of the password hash and session token: once used (the
+hash changes) they stop working, so they work once.
+"""
+import hashlib
+from datetime import datetime, timezone
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+PURPOSES = ("confirm-email", "reset-password", "change-email", "set-password")
+
+
+def _serializer(purpose):
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown token purpose {purpose!r}")
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=purpose)
+
+
+def fingerprint(user):
+    """Return a short digest of what a password change replaces (hash and session token)."""
+    material = f"{user.password_hash or ''}|{user.session_token}".encode()
+    return hashlib.sha256(material).hexdigest()[:24]
+
+
+def make_token(purpose, payload):
+    """Return a URL-safe signed token for a purpose."""
+    return _serializer(purpose).dumps(payload)
+
+
+def read_token(purpose, token, max_age, now=None):
+    """Return the payload of a valid token younger than max_age seconds, else None."""
+    try:
+        payload, signed_at = _serializer(purpose).loads(token, return_timestamp=True)
+    except BadSignature:
+        return None
+    now = now or datetime.now(timezone.utc)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)
+    age = (now - signed_at).total_seconds()
+    if age > max_age or age < -60:
+        return None
+    return payload if isinstance(payload, dict) else None

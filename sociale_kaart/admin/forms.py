@@ -1,0 +1,64 @@
+"""Admin forms: invite a user, set roles, organisations and areas, search the user list."""
+from flask_babel import lazy_gettext as _l
+from wtforms import EmailField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import Email, InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..accounts.forms import EMAIL_MESSAGE, LANGUAGE_CHOICES
+from ..forms import BaseForm, SearchBaseForm
+
+ROLE_CHOICES = [
+    ("resident", _l("Inwoner")),
+    ("volunteer", _l("Vrijwilliger")),
+    ("editor", _l("Redacteur van een organisatie")),
+    ("broker", _l("Sociaal makelaar")),
+    ("admin", _l("Beheerder")),
+]
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as checkboxes (works without JavaScript)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _int_list(values):
+    return [int(value) for value in values or [] if str(value).isdigit()]
+
+
+class AccessForm(BaseForm):
+    """Roles, organisations (editor) and areas (broker) of a user."""
+
+    roles = CheckboxesField(_l("Rollen"), choices=ROLE_CHOICES, validators=[
+        InputRequired(message=_l("Kies minstens één rol."))])
+    organizations = CheckboxesField(_l("Organisaties (voor redacteuren)"), coerce=int, choices=[],
+                                    validators=[Optional()])
+    areas = CheckboxesField(_l("Gebieden (voor sociaal makelaars)"), coerce=int, choices=[],
+                            validators=[Optional()])
+
+    def set_choices(self, organizations, areas):
+        self.organizations.choices = organizations
+        self.areas.choices = areas
+        return self
+
+
+class InviteForm(AccessForm):
+    email = EmailField(_l("E-mailadres"), validators=[
+        InputRequired(message=_l("Vul het e-mailadres in.")),
+        Length(max=254, message=_l("Een e-mailadres heeft hoogstens %(max)d tekens.")),
+        Email(message=EMAIL_MESSAGE, check_deliverability=False),
+    ])
+    name = StringField(_l("Naam"), validators=[
+        InputRequired(message=_l("Vul de naam in.")),
+        Length(max=120, message=_l("Een naam heeft hoogstens %(max)d tekens.")),
+    ])
+    language = SelectField(_l("Taal van de uitnodiging"), choices=LANGUAGE_CHOICES, default="nl")
+
+
+class UserSearchForm(SearchBaseForm):
+    q = StringField(_l("Zoek op naam of e-mailadres"), validators=[Length(max=100)])
+    role = SelectField(_l("Rol"), choices=[("", _l("Alle rollen"))] + ROLE_CHOICES, default="", validators=[Optional()])
+    status = SelectField(_l("Status"), choices=[
+        ("", _l("Alle accounts")), ("active", _l("Actief")), ("inactive", _l("Uitgezet"))],
+        default="", validators=[Optional()])
