@@ -97,3 +97,13 @@ def login(client, user):
     with client.session_transaction() as session:
         session["_user_id"] = user.session_token
         session["_fresh"] = True
+
+
+def form_token(client, url):
+    """Return the CSRF token of the form on a page (CSRF stays on in tests, as in production)."""
+    import re
+
+    page = client.get(url).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert match, f"no form with a CSRF token on {url}"
+    return match.group(1)

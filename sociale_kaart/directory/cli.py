@@ -1,4 +1,4 @@
-"""Directory commands: `flask seed demo` and `flask search reindex`."""
+"""Directory commands: `flask seed demo`, `flask search reindex` and `flask directory freshness`."""
 from pathlib import Path
 
 import click
@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from ..extensions import db
+from . import freshness
 from . import seed as demo_seed
 from .models import Service
 from .services import geocoder, reindex_all, search_backend
@@ -37,3 +38,15 @@ def seed_demo(if_empty):
 def reindex():
     """Rebuild the search index from the database."""
     click.echo(f"Indexed {reindex_all()} listings.")
+
+
+@directory_cli.command("freshness")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Pretend it is this date (YYYY-MM-DD), for a catch-up run.")
+def freshness_command(today):
+    """Queue reminders for listings not checked for a while (one per listing per stage)."""
+    counts = freshness.send_reminders(today.date() if today else None)
+    click.echo(
+        f"Freshness: {counts['reminder']} reminders, {counts['stale']} 'mogelijk verouderd' notices, "
+        f"{counts['hidden']} 'uit de zoekresultaten' notices; {counts['emails']} e-mails queued."
+    )

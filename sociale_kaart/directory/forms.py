@@ -1,9 +1,11 @@
 """Directory forms: the public search form (GET, shape checks only)."""
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectChoice, SelectField, StringField
-from wtforms.validators import Length, Optional
+from wtforms import BooleanField, EmailField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import Email, InputRequired, Length, Optional
 
-from ..forms import SearchBaseForm
+from ..forms import BaseForm, SearchBaseForm
+from .reports import MAX_MESSAGE as MAX_REPORT
+from .reports import TOPICS as REPORT_TOPICS
 from .services import FILTER_FACETS, MAX_TEXT, MAX_WHERE, RADIUS_CHOICES
 
 
@@ -37,3 +39,25 @@ class SearchForm(SearchBaseForm):
     def filter_values(self, args):
         """Return {facet: [codes]} from the query string (unknown codes are dropped later)."""
         return {facet: args.getlist(facet)[:20] for facet in FILTER_FACETS if args.getlist(facet)}
+
+
+class ReportForm(BaseForm):
+    """"Klopt er iets niet?": what is wrong, and optionally where to send an answer."""
+
+    onderwerp = RadioField(_l("Wat klopt er niet?"), choices=[
+        SelectChoice(code, label) for code, label in REPORT_TOPICS.items()
+    ], default="other", validators=[InputRequired(message=_l("Kies wat er niet klopt."))])
+    bericht = TextAreaField(_l("Wat moet er anders?"), validators=[
+        InputRequired(message=_l("Schrijf kort wat er niet klopt.")),
+        Length(max=MAX_REPORT, message=_l("Schrijf hoogstens %(max)d tekens.")),
+    ])
+    email = EmailField(_l("Uw e-mailadres (niet verplicht)"), validators=[
+        Optional(), Length(max=254),
+        Email(message=_l("Dit e-mailadres klopt niet. Een e-mailadres ziet eruit als naam@voorbeeld.nl.")),
+    ])
+    # A honeypot: people never see or fill it; bots that fill every field are ignored.
+    website = StringField(_l("Laat dit veld leeg"))
+
+    def is_spam(self):
+        """Return True when the hidden field was filled in (by a bot)."""
+        return bool((self.website.data or "").strip())

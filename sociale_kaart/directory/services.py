@@ -1,17 +1,16 @@
 """Directory use cases: public search, listings, organisations, categories."""
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import current_app, g
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import geo, search
+from .. import clock, geo, search
 from ..errors import NotFound, ValidationError
 from ..extensions import db
-from . import hours, indexing, vocabularies
+from . import freshness, hours, indexing, vocabularies
 from .models import (Area, Organization, Service, ServiceAtLocation, Taxonomy,
                      TaxonomyTerm)
 
@@ -51,6 +50,7 @@ class Listing:
     link: ServiceAtLocation
     distance_km: float | None
     open_now: bool
+    freshness: str = "fresh"   # freshness.STAGES; "stale" shows "mogelijk verouderd"
 
     @property
     def service(self):
@@ -97,8 +97,7 @@ def geocoder():
 
 def local_now():
     """Return the current local time of the municipality (naive)."""
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    return datetime.now(zone).replace(tzinfo=None)
+    return clock.local_now()
 
 
 def resolve_place(where):
@@ -136,6 +135,7 @@ def search_listings(criteria, now=None):
         sort=(criteria.sort or "distance") if origin else "relevance",
         page=max(1, criteria.page),
         per_page=current_app.config["SEARCH_PER_PAGE"],
+        exclude_ids=freshness.hidden_listing_ids(now.date()),
     )
     try:
         result = search_backend().search(query, count_open_slot=hours.slot_of(now))
@@ -184,7 +184,8 @@ def _load_listings(hits, now):
         link = by_id.get(hit.id)
         if link is None or not indexing.is_searchable(link.service):
             continue
-        listings.append(Listing(link, hit.distance_km, is_open_now(link.service, now)))
+        listings.append(Listing(link, hit.distance_km, is_open_now(link.service, now),
+                                freshness.freshness_state(link.service, now.date())))
     return listings
 
 
@@ -295,6 +296,7 @@ class ServicePage:
     nearby: list
     open_now: bool
     now: datetime
+    freshness: str = "fresh"   # "stale": "mogelijk verouderd"; "hidden": also left out of search
 
 
 def service_page(service_id):
@@ -302,7 +304,7 @@ def service_page(service_id):
     service = get_public_service(service_id)
     now = local_now()
     return ServicePage(service, other_services_of(service), similar_nearby(service),
-                       is_open_now(service, now), now)
+                       is_open_now(service, now), now, freshness.freshness_state(service, now.date()))
 
 
 def other_services_of(service):
@@ -337,7 +339,8 @@ def similar_nearby(service, limit=4, radius_km=10):
         distance=geo.distance_km,
         sort="distance",
         per_page=limit + len(service.location_links),
-        exclude_ids=frozenset(str(link.id) for link in service.location_links),
+        exclude_ids=frozenset(str(link.id) for link in service.location_links)
+        | freshness.hidden_listing_ids(),
     )
     try:
         result = search_backend().search(query)
@@ -374,7 +377,8 @@ def list_categories():
         db.session.execute(
             select(TaxonomyTerm.id, func.count(Service.id))
             .join(Service.categories)
-            .where(Service.publication_status == "published", Service.status != "defunct")
+            .where(Service.publication_status == "published", Service.status != "defunct",
+                   ~freshness.checked_by(freshness.cutoff("hidden")))
             .group_by(TaxonomyTerm.id)
         ).all()
     )

@@ -1,10 +1,11 @@
 """Public directory pages: search results, map, service, organisation, categories."""
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
 
 from ..errors import NotFound, ValidationError
 from ..extensions import limiter
-from . import services, vocabularies
-from .forms import SearchForm
+from . import reports, services, vocabularies
+from .forms import ReportForm, SearchForm
 
 bp = Blueprint("directory", __name__)
 
@@ -66,8 +67,44 @@ def service_detail(service_id, slug=None):
         abort(404)
     return render_template(
         "directory/service.html", service=page.service, others=page.others, nearby=page.nearby,
-        open_now=page.open_now, now=page.now, vocab=vocabularies,
+        open_now=page.open_now, now=page.now, freshness=page.freshness, vocab=vocabularies,
+        report_form=ReportForm(formdata=None),
     )
+
+
+def _form_limit():
+    return current_app.config["FORM_RATE_LIMIT"]
+
+
+@bp.route("/aanbod/<int:service_id>/melding", methods=["GET", "POST"])
+@limiter.limit(_form_limit, methods=["POST"])
+def report(service_id):
+    """"Klopt er iets niet?": report an error in a listing, no account needed."""
+    try:
+        service = reports.report_target(service_id)
+    except NotFound:
+        abort(404)
+    form = ReportForm()
+    if request.method == "POST" and form.validate():
+        if not form.is_spam():
+            try:
+                reports.submit_report(service.id, form.onderwerp.data, form.bericht.data,
+                                      form.email.data, str(get_locale() or "nl"))
+            except ValidationError as error:
+                form.add_error(error.field, error.message)
+        if not form.error_list:
+            return redirect(url_for("directory.report_sent", service_id=service.id), code=303)
+    return render_template("directory/report.html", service=service, form=form)
+
+
+@bp.route("/aanbod/<int:service_id>/melding/bedankt")
+def report_sent(service_id):
+    """Thanks for a report."""
+    try:
+        service = reports.report_target(service_id)
+    except NotFound:
+        abort(404)
+    return render_template("directory/report_sent.html", service=service)
 
 
 @bp.route("/organisatie/<slug>")
@@ -109,6 +146,12 @@ def category_detail(code):
         "directory/category.html", term=term, label=services.term_label(term), form=form,
         page=page, vocab=vocabularies,
     )
+
+
+@bp.app_template_global()
+def report_topic_label(code):
+    """Return the label of a report topic ("Openingstijden")."""
+    return reports.TOPICS.get(code, code)
 
 
 @bp.app_template_global()
