@@ -110,3 +110,60 @@ def seeded_app(app):
     """A fresh app with the demo data, for tests that write."""
     _seed(app)
     return app
+
+
+# --- e-mail (issue #3): a real SMTP server on 127.0.0.1 -------------------------------------
+
+class _CollectingHandler:
+    """aiosmtpd handler that keeps every message it receives, or refuses them all."""
+
+    def __init__(self):
+        self.messages = []
+        self.refuse = False
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        from email import policy
+
+        if self.refuse:
+            return "554 Transaction failed (refused by the test server)"
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        message.envelope_recipients = list(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+
+def free_port():
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1; `.messages` lists the email.message objects received."""
+    from aiosmtpd.controller import Controller
+
+    handler = _CollectingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    handler.host, handler.port = controller.hostname, controller.port
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_app(tmp_path, request, smtp_server):
+    """Like `app`, but sending e-mail over SMTP to the `smtp_server` fixture."""
+    app = make_app(
+        tmp_path, name=request.node.name[:30] + "_" + uuid.uuid4().hex[:6],
+        SMTP_HOST=smtp_server.host, SMTP_PORT=smtp_server.port, SMTP_SECURITY="none", SMTP_TIMEOUT=5.0,
+    )
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
