@@ -605,6 +605,38 @@ def draft_values(kind, target):
     return snapshot(kind, target), change
 
 
+def organization_for_editing(organization_id, by):
+    """Return (organisation, form values, latest change) for its editor's form."""
+    organization = get_organization(organization_id)
+    if not _is_unapproved_registrant(by, organization_id):
+        require_editor(by, organization_id)
+    values, change = draft_values("organization", organization)
+    return organization, values, change
+
+
+def organization_for_new_listing(organization_id, by):
+    """Return an organisation its editor may add a service or location to."""
+    organization = get_organization(organization_id)
+    require_editor(by, organization_id)
+    return organization
+
+
+def service_for_editing(service_id, by):
+    """Return (service, form values, latest change) for its editor's form."""
+    service = get_service(service_id)
+    require_editor(by, service.organization_id)
+    values, change = draft_values("service", service)
+    return service, values, change
+
+
+def location_for_editing(location_id, by):
+    """Return (location, form values, latest change) for its editor's form."""
+    location = get_location(location_id)
+    require_editor(by, location.organization_id)
+    values, change = draft_values("location", location)
+    return location, values, change
+
+
 # --- memberships and registration --------------------------------------------------------------
 
 def find_organizations(text, limit=50):
