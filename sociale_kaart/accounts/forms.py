@@ -1,12 +1,12 @@
 """Account forms: shape checks only; the password policy and database rules live in services."""
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import Email, EqualTo, InputRequired, Length
 
 from ..forms import BaseForm
 
 EMAIL_MESSAGE = _l("Dit e-mailadres klopt niet. Een e-mailadres ziet eruit als naam@voorbeeld.nl.")
-LANGUAGE_CHOICES = [("nl", "Nederlands"), ("en", "English")]
+LANGUAGE_CHOICES = [SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")]
 
 
 def _email_field(label=None):
@@ -44,9 +44,9 @@ class RegisterForm(BaseForm):
     ])
     password, password_again = _new_password_fields(_l("Wachtwoord"))
     role = RadioField(_l("Wat wilt u doen?"), choices=[
-        ("resident", _l("Hulp zoeken of vragen voor mijzelf of iemand anders")),
-        ("volunteer", _l("Vrijwilliger worden en anderen helpen")),
-        ("editor", _l("Ik wil de gegevens van mijn organisatie bijhouden")),
+        SelectChoice("resident", _l("Hulp zoeken of vragen voor mijzelf of iemand anders")),
+        SelectChoice("volunteer", _l("Vrijwilliger worden en anderen helpen")),
+        SelectChoice("editor", _l("Ik wil de gegevens van mijn organisatie bijhouden")),
     ], default="resident", validators=[InputRequired(message=_l("Kies wat u wilt doen."))])
     language = SelectField(_l("Taal van de website en e-mails"), choices=LANGUAGE_CHOICES, default="nl")
 

@@ -1,19 +1,23 @@
 """Admin forms: invite a user, set roles, organisations and areas, search the user list."""
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, SelectField, SelectMultipleField, StringField
+from wtforms import EmailField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import Email, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..accounts.forms import EMAIL_MESSAGE, LANGUAGE_CHOICES
 from ..forms import BaseForm, SearchBaseForm
 
-ROLE_CHOICES = [
-    ("resident", _l("Inwoner")),
-    ("volunteer", _l("Vrijwilliger")),
-    ("editor", _l("Redacteur van een organisatie")),
-    ("broker", _l("Sociaal makelaar")),
-    ("admin", _l("Beheerder")),
-]
+ROLE_LABELS = {
+    "resident": _l("Inwoner"),
+    "volunteer": _l("Vrijwilliger"),
+    "editor": _l("Redacteur van een organisatie"),
+    "broker": _l("Sociaal makelaar"),
+    "admin": _l("Beheerder"),
+}
+
+
+def role_choices():
+    return [SelectChoice(role, label) for role, label in ROLE_LABELS.items()]
 
 
 class CheckboxesField(SelectMultipleField):
@@ -30,7 +34,7 @@ def _int_list(values):
 class AccessForm(BaseForm):
     """Roles, organisations (editor) and areas (broker) of a user."""
 
-    roles = CheckboxesField(_l("Rollen"), choices=ROLE_CHOICES, validators=[
+    roles = CheckboxesField(_l("Rollen"), choices=role_choices(), validators=[
         InputRequired(message=_l("Kies minstens één rol."))])
     organizations = CheckboxesField(_l("Organisaties (voor redacteuren)"), coerce=int, choices=[],
                                     validators=[Optional()])
@@ -38,8 +42,8 @@ class AccessForm(BaseForm):
                             validators=[Optional()])
 
     def set_choices(self, organizations, areas):
-        self.organizations.choices = organizations
-        self.areas.choices = areas
+        self.organizations.choices = [SelectChoice(value, label) for value, label in organizations]
+        self.areas.choices = [SelectChoice(value, label) for value, label in areas]
         return self
 
 
@@ -58,7 +62,8 @@ class InviteForm(AccessForm):
 
 class UserSearchForm(SearchBaseForm):
     q = StringField(_l("Zoek op naam of e-mailadres"), validators=[Length(max=100)])
-    role = SelectField(_l("Rol"), choices=[("", _l("Alle rollen"))] + ROLE_CHOICES, default="", validators=[Optional()])
+    role = SelectField(_l("Rol"), choices=[SelectChoice("", _l("Alle rollen"))] + role_choices(), default="", validators=[Optional()])
     status = SelectField(_l("Status"), choices=[
-        ("", _l("Alle accounts")), ("active", _l("Actief")), ("inactive", _l("Uitgezet"))],
+        SelectChoice("", _l("Alle accounts")), SelectChoice("active", _l("Actief")),
+        SelectChoice("inactive", _l("Uitgezet"))],
         default="", validators=[Optional()])

@@ -6,7 +6,7 @@ from flask_login import current_user
 from ..accounts import services as accounts
 from ..accounts.forms import ConfirmForm
 from ..errors import NotFound, ValidationError
-from .forms import ROLE_CHOICES, AccessForm, InviteForm, UserSearchForm
+from .forms import ROLE_LABELS, AccessForm, InviteForm, UserSearchForm
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
 
@@ -14,7 +14,7 @@ bp = Blueprint("admin", __name__, url_prefix="/beheer")
 @bp.app_template_filter("role_label")
 def role_label(role):
     """Return the Dutch (translated) name of a role."""
-    return str(dict(ROLE_CHOICES).get(role, role))
+    return str(ROLE_LABELS.get(role, role))
 
 
 def _page_number():

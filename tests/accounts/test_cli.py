@@ -1,0 +1,43 @@
+"""`flask users create-admin` and `flask users demo`."""
+from sqlalchemy import select
+
+from sociale_kaart.accounts import services
+from sociale_kaart.accounts.models import User
+from sociale_kaart.extensions import db
+
+
+def test_create_admin(app):
+    result = app.test_cli_runner().invoke(args=[
+        "users", "create-admin", "--email", "Baas@Example.org", "--name", "Baas",
+        "--password", "Heuvelrug-Zonnebloem-2026"])
+    assert result.exit_code == 0, result.output
+    user = services.authenticate("baas@example.org", "Heuvelrug-Zonnebloem-2026")
+    assert user is not None and user.is_admin
+
+
+def test_create_admin_refuses_a_weak_password(app):
+    result = app.test_cli_runner().invoke(args=[
+        "users", "create-admin", "--email", "baas@example.org", "--password", "qwertyuiop"])
+    assert result.exit_code != 0 and "veel gebruikt" in result.output
+    assert services.find_user_by_email("baas@example.org") is None
+
+
+def test_demo_accounts_are_created_once_with_random_passwords(seeded_app):
+    runner = seeded_app.test_cli_runner()
+    first = runner.invoke(args=["users", "demo"])
+    assert first.exit_code == 0, first.output
+    lines = [line for line in first.output.splitlines() if "password:" in line]
+    assert len(lines) == 3
+    email, password = lines[1].split("  password: ")
+    broker = services.authenticate(email, password)
+    assert broker.is_broker and sorted(a.code for a in broker.areas) == ["doorn", "driebergen_rijsenburg"]
+    editor = db.session.scalars(select(User).where(User.email.like("redacteur@%"))).one()
+    assert len(editor.organization_ids) == 2 and editor.has_role("editor")
+    second = runner.invoke(args=["users", "demo"])
+    assert second.exit_code == 0 and "password:" not in second.output
+
+
+def test_demo_refuses_production(app):
+    app.config["ENV"] = "production"
+    result = app.test_cli_runner().invoke(args=["users", "demo"])
+    assert result.exit_code != 0

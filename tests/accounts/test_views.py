@@ -1,0 +1,269 @@
+"""Account pages: status codes, redirects, sessions, CSRF, rate limits, no enumeration."""
+import re
+import uuid
+
+import pytest
+
+from sociale_kaart.accounts import services
+from sociale_kaart.extensions import db
+from sociale_kaart.notify import services as notify
+from tests.accounts.forms_helper import csrf_token, links, post_form
+from tests.builders import TEST_PASSWORD, login, make_user
+from tests.conftest import make_app
+
+GOOD = "Heuvelrug-Zonnebloem-2026"
+
+
+def register_data(**overrides):
+    data = {"email": "redacteur@example.org", "name": "Els Redacteur", "password": GOOD, "password_again": GOOD,
+            "role": "editor", "language": "nl"}
+    data.update(overrides)
+    return data
+
+
+def test_editor_registers_and_confirms_by_the_link_from_a_real_smtp_server(smtp_app, smtp_server):
+    client = smtp_app.test_client()
+    response = post_form(client, "/registreren", register_data())
+    assert response.status_code == 302 and response.location.endswith("/registreren/verstuurd")
+    assert notify.send_due() == (1, 0)
+    [message] = smtp_server.messages
+    assert message["To"] == "redacteur@example.org"
+    url = next(link for link in links(message.get_body(("plain",)).get_content()) if "/bevestigen/" in link)
+    path = url.split("localhost", 1)[1]
+    # log in before confirming: allowed, with a notice
+    response = post_form(client, "/inloggen", {"email": "redacteur@example.org", "password": GOOD})
+    assert response.status_code == 302
+    assert "nog niet bevestigd" in client.get("/account").get_data(as_text=True)
+    response = client.get(path)
+    assert response.status_code == 302
+    page = client.get("/account").get_data(as_text=True)
+    assert "Uw e-mailadres is bevestigd." in page and "nog niet bevestigd" not in page
+
+
+def test_registering_a_taken_address_looks_the_same(client):
+    make_user(email="bestaat@example.org")
+    new = post_form(client, "/registreren", register_data(email="nieuw@example.org"))
+    taken = post_form(client, "/registreren", register_data(email="bestaat@example.org"))
+    assert (new.status_code, new.location) == (taken.status_code, taken.location)
+
+
+def test_failed_registration_keeps_what_was_typed_except_passwords(client):
+    response = post_form(client, "/registreren", register_data(password="qwertyuiop", password_again="qwertyuiop"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'value="redacteur@example.org"' in html and 'value="Els Redacteur"' in html
+    assert "qwertyuiop" not in html
+    assert 'href="#password"' in html and "veel gebruikt" in html
+    assert re.search(r'value="editor"[^>]*checked|checked[^>]*value="editor"', html)
+
+
+def test_login_redirects_to_a_safe_next_and_sets_the_language(client):
+    user = make_user(language="en")
+    response = post_form(client, "/inloggen?next=/account", {"email": user.email, "password": TEST_PASSWORD})
+    assert response.location == "/account"
+    with client.session_transaction() as session:
+        assert session["lang"] == "en" and session["_user_id"] == user.session_token
+
+
+def test_login_ignores_an_external_next(client):
+    user = make_user()
+    response = post_form(client, "/inloggen?next=//evil.example/", {"email": user.email, "password": TEST_PASSWORD})
+    assert response.status_code == 302 and "evil" not in response.location
+
+
+def test_login_starts_a_fresh_session(client):
+    user = make_user()
+    with client.session_transaction() as session:
+        session["planted"] = "by an attacker"
+    post_form(client, "/inloggen", {"email": user.email, "password": TEST_PASSWORD})
+    with client.session_transaction() as session:
+        assert "planted" not in session
+
+
+@pytest.mark.parametrize("email, password, active", [
+    ("gebruiker@example.org", "wrong-password-here", True),
+    ("niemand@example.org", TEST_PASSWORD, True),
+    ("gebruiker@example.org", TEST_PASSWORD, False),
+])
+def test_login_failures_share_one_message(client, email, password, active):
+    make_user(email="gebruiker@example.org", active=active)
+    response = post_form(client, "/inloggen", {"email": email, "password": password})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "E-mailadres of wachtwoord klopt niet." in html
+    assert f'value="{email}"' in html and password not in html
+
+
+def test_remember_me_sets_a_cookie(client):
+    user = make_user()
+    response = post_form(client, "/inloggen", {"email": user.email, "password": TEST_PASSWORD, "remember": "y"})
+    assert "remember_token=" in " ".join(response.headers.getlist("Set-Cookie"))
+
+
+def test_logout_is_a_post(client):
+    user = make_user()
+    login(client, user)
+    assert client.get("/uitloggen").status_code in (404, 405)
+    response = post_form(client, "/uitloggen", {}, page="/account")
+    assert response.status_code == 302
+    assert client.get("/account").status_code == 302
+
+
+def test_pages_need_login(client):
+    for url in ("/account", "/account/wachtwoord", "/account/e-mail"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/inloggen" in response.location
+
+
+@pytest.fixture
+def request_app(tmp_path):
+    """An app without a pushed app context: each request gets its own, as in production."""
+    app = make_app(tmp_path, name="requests_" + uuid.uuid4().hex[:6])
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+class _Known:
+    """What a test keeps of a user made in another app context."""
+
+    def __init__(self, user):
+        self.id, self.session_token = user.id, user.session_token
+
+
+def known_user(app, **overrides):
+    with app.app_context():
+        return _Known(make_user(**overrides))
+
+
+def test_deactivated_user_is_logged_out(request_app):
+    user = known_user(request_app)
+    client = request_app.test_client()
+    login(client, user)
+    assert client.get("/account").status_code == 200
+    with request_app.app_context():
+        services.set_user_active(user.id, False, by=make_user(roles=("admin",)))
+    assert client.get("/account").status_code == 302
+
+
+def test_password_change_keeps_this_session_and_ends_others(request_app):
+    user = known_user(request_app)
+    this, other = request_app.test_client(), request_app.test_client()
+    login(this, user)
+    login(other, user)
+    assert other.get("/account").status_code == 200
+    response = post_form(this, "/account/wachtwoord", {
+        "current_password": TEST_PASSWORD, "new_password": GOOD, "new_password_again": GOOD})
+    assert response.status_code == 302
+    assert this.get("/account").status_code == 200
+    assert other.get("/account").status_code == 302
+
+
+def test_logout_everywhere_ends_every_session(request_app):
+    user = known_user(request_app)
+    this, other = request_app.test_client(), request_app.test_client()
+    login(this, user)
+    login(other, user)
+    assert post_form(this, "/account/overal-uitloggen", {}, page="/account").status_code == 302
+    assert this.get("/account").status_code == 302
+    assert other.get("/account").status_code == 302
+
+
+def test_profile_saves_name_and_language(client):
+    user = make_user()
+    login(client, user)
+    response = post_form(client, "/account", {"name": "Nieuwe Naam", "language": "en"})
+    assert response.status_code == 302
+    assert (user.name, user.language) == ("Nieuwe Naam", "en")
+
+
+def test_reset_link_page_works_once(client, app):
+    user = make_user()
+    response = post_form(client, "/wachtwoord-vergeten", {"email": user.email})
+    assert response.status_code == 200 and "Kijk in uw e-mail" in response.get_data(as_text=True)
+    from sociale_kaart.notify.models import OutboxMessage
+    message = db.session.query(OutboxMessage).one()
+    path = "/" + next(link for link in links(message.body_text) if "/wachtwoord-herstellen/" in link).split("/", 3)[3]
+    assert client.get(path).status_code == 200
+    response = post_form(client, path, {"password": GOOD, "password_again": GOOD})
+    assert response.status_code == 302 and response.location.endswith("/inloggen")
+    assert client.get(path).status_code == 400
+
+
+def test_reset_request_looks_the_same_for_unknown_addresses(client):
+    make_user(email="bestaat@example.org")
+    known = post_form(client, "/wachtwoord-vergeten", {"email": "bestaat@example.org"}).get_data(as_text=True)
+    unknown = post_form(client, "/wachtwoord-vergeten", {"email": "niemand@example.org"}).get_data(as_text=True)
+    assert known.replace("bestaat", "X") == unknown.replace("niemand", "X")
+
+
+def test_invalid_links_get_a_helpful_page(client):
+    for url in ("/bevestigen/onzin", "/wachtwoord-herstellen/onzin", "/account/e-mail/onzin", "/welkom/onzin"):
+        response = client.get(url)
+        assert response.status_code == 400 and "Deze link werkt niet meer" in response.get_data(as_text=True)
+
+
+FORMS = ["/inloggen", "/registreren", "/bevestiging-opnieuw", "/wachtwoord-vergeten", "/uitloggen", "/account",
+         "/account/wachtwoord", "/account/e-mail", "/account/overal-uitloggen"]
+
+
+@pytest.mark.parametrize("url", FORMS)
+def test_post_without_csrf_token_is_refused(client, url):
+    user = make_user()
+    login(client, user)
+    response = client.post(url, data={"email": user.email, "password": TEST_PASSWORD, "name": "X"})
+    assert response.status_code == 400
+    assert user.name != "X"
+
+
+def _limited_app(tmp_path, **config):
+    app = make_app(tmp_path, name="limits_" + uuid.uuid4().hex[:6], RATELIMIT_ENABLED=True, **config)
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+def test_the_eleventh_wrong_password_in_a_minute_is_rate_limited(tmp_path):
+    app = _limited_app(tmp_path)
+    with app.app_context():
+        user = make_user()
+        email = user.email
+    client = app.test_client()
+    token = csrf_token(client, "/inloggen")
+    statuses = [client.post("/inloggen", data={"csrf_token": token, "email": email, "password": f"fout-{n}"}).status_code
+                for n in range(11)]
+    assert statuses == [400] * 10 + [429]
+    assert "Even wachten" in client.post("/inloggen", data={"csrf_token": token, "email": email,
+                                                            "password": TEST_PASSWORD}).get_data(as_text=True)
+    # the same account from another address is limited too (per account) ...
+    other_ip = client.post("/inloggen", data={"csrf_token": token, "email": email, "password": TEST_PASSWORD},
+                           environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert other_ip.status_code == 429
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_successful_logins_do_not_count(tmp_path):
+    app = _limited_app(tmp_path)
+    with app.app_context():
+        user = make_user()
+        email = user.email
+    client = app.test_client()
+    statuses = [post_form(client, "/inloggen", {"email": email, "password": TEST_PASSWORD}).status_code
+                for _ in range(12)]
+    assert statuses == [302] * 12
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("url", ["/registreren", "/wachtwoord-vergeten", "/bevestiging-opnieuw"])
+def test_public_forms_are_rate_limited_per_ip(tmp_path, url):
+    app = _limited_app(tmp_path, FORM_RATE_LIMIT="3 per minute")
+    client = app.test_client()
+    token = csrf_token(client, url)
+    statuses = [client.post(url, data={"csrf_token": token, "email": "x@example.org"}).status_code for _ in range(4)]
+    assert statuses[-1] == 429 and 429 not in statuses[:3]
+    with app.app_context():
+        db.engine.dispose()
