@@ -226,15 +226,15 @@ def _check_period(day_name, opens, closes):
         return True
     for field, text in ((opens, opens_text), (closes, closes_text)):
         if not text:
-            field.errors = [*field.errors, str(_l("Vul op %(day)s zowel de begin- als de eindtijd in.",
+            field.errors = [*field.errors, str(_l("%(day)s: vul zowel de begin- als de eindtijd in.",
                                                     day=day_name))]
             return False
         if hours.parse_time(text) is None:
-            field.errors = [*field.errors, str(_l("Typ de tijd op %(day)s als uu:mm, bijvoorbeeld 09:00.",
+            field.errors = [*field.errors, str(_l("%(day)s: typ de tijd als uu:mm, bijvoorbeeld 09:00.",
                                                     day=day_name))]
             return False
     if hours.parse_time(closes_text) <= hours.parse_time(opens_text):
-        closes.errors = [*closes.errors, str(_l("Op %(day)s moet de eindtijd na de begintijd liggen.",
+        closes.errors = [*closes.errors, str(_l("%(day)s: de eindtijd moet na de begintijd liggen.",
                                                   day=day_name))]
         return False
     return True
