@@ -17,10 +17,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## run: install, migrate, load the demo data into an empty database, serve http://127.0.0.1:5000
+## run: install, migrate, load the demo data into an empty database (and demo accounts), serve http://127.0.0.1:5000
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed demo --if-empty
+	$(BIN)/flask users demo
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 ## test: install (with headless Chromium for the browser tests) and run the whole suite
