@@ -48,14 +48,14 @@ def _init_extensions(app):
 
 
 def _init_login(app):
-    from flask_babel import lazy_gettext
+    from flask_babel import lazy_gettext as _l
 
     from .accounts import services as accounts
     from .notify import models as notify_models  # noqa: F401  (the outbox belongs to the metadata)
 
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
-    login_manager.login_message = lazy_gettext("Log in om verder te gaan.")
+    login_manager.login_message = _l("Log in om verder te gaan.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     login_manager.user_loader(accounts.load_user)
