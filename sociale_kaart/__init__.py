@@ -72,18 +72,24 @@ def _init_adapters(app):
 
 
 def _register_blueprints(app):
+    from .api.views import bp as api_bp
+    from .api.views import docs_bp as api_docs_bp
     from .directory.views import bp as directory_bp
     from .web.views import bp as web_bp
 
     app.register_blueprint(web_bp)
     app.register_blueprint(directory_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(api_docs_bp)
 
 
 def _register_commands(app):
+    from .api.cli import hsds_cli
     from .directory.cli import search_cli, seed_cli
 
     app.cli.add_command(seed_cli)
     app.cli.add_command(search_cli)
+    app.cli.add_command(hsds_cli)
 
 
 def _project_root():
