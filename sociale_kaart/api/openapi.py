@@ -62,14 +62,14 @@ _ID = {"name": "id", "in": "path", "required": True, "description": "The object'
        "schema": {"type": "string", "format": "uuid"}}
 
 
-def _list(summary, description, param_list, item, context):
+def _list(summary, description, param_list, item, context, extra=None):
     return {"get": {
         "summary": summary, "description": description,
         "parameters": [_parameter(param, context) for param in param_list],
         "responses": {
             "200": _json({"allOf": [_ref("Page"), {"type": "object", "required": ["contents"], "properties": {
                 "contents": {"type": "array", "items": _ref(item)}}}]}, summary),
-            **_ERRORS,
+            **_ERRORS, **(extra or {}),
         },
     }}
 
@@ -125,8 +125,10 @@ def spec(context, docs_url):
             f"{PREFIX}/service_at_locations": _list(
                 "Services at locations",
                 "The web search's results, in its order: with `postcode` nearest first, with `proximity` (metres) "
-                "only within that distance. `proximity` needs `postcode`; an unknown postcode is a 400.",
-                params.SERVICE_AT_LOCATIONS, "service_at_location", context),
+                "only within that distance. `proximity` needs `postcode`. A malformed postcode is a 400; a well-formed "
+                "one that does not exist (e.g. 1000) is a 404.",
+                params.SERVICE_AT_LOCATIONS, "service_at_location", context,
+                {"404": _json(_ref("Error"), "The postcode is well formed but does not exist.")}),
             f"{PREFIX}/organizations": _list(
                 "Organisations", "Organisations that have at least one published service, by name.",
                 params.ORGANIZATIONS, "organization", context),

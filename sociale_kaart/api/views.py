@@ -38,6 +38,11 @@ def _invalid(error):
     return _error(400, "invalid parameter", error.message, error.field)
 
 
+@bp.errorhandler(open_data.UnknownPostcode)
+def _unknown_postcode(error):
+    return _error(404, "unknown postcode", error.message, "postcode")
+
+
 @bp.errorhandler(NotFound)
 def _not_found(error):
     return _error(404, "not found", "no published object has this id", "id")

@@ -26,6 +26,14 @@ _JSON_LISTS = {"cost": Service.cost, "mode": Service.modes, "respite_type": Serv
                "language": Service.languages}
 
 
+class UnknownPostcode(NotFound):
+    """A well-formed postcode that the gazetteer does not know."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
 @dataclass
 class Page:
     """One page of a list."""
@@ -213,7 +221,7 @@ def search_public_listings(query, postcode="", radius_km=None, page=1, per_page=
     try:
         result = services.search_listings(criteria)
     except services.LocationNotFound as error:
-        raise ValidationError("postcode", error.message) from None
+        raise UnknownPostcode(error.message) from None
     except ValidationError as error:
         raise ValidationError("search", error.message) from None
     if not others:
