@@ -173,7 +173,7 @@ def taxonomy_record(taxonomy):
 
 def term_record(term):
     return {
-        "id": term.id, "code": term.code, "name": term.name, "description": term.description,
+        "id": term.id, "code": term.code, "name": term.name, "description": term.description or term.name,
         "parent_id": term.parent_id, "taxonomy": term.taxonomy_name, "language": "nl",
         "taxonomy_id": term.taxonomy_id, "term_uri": None,
     }
