@@ -53,7 +53,11 @@ def _http_error(error):
     return _error(error.code or 500, error.name.lower(), error.description or error.name, headers=allow)
 
 
+# The site's HTML pages are registered for these codes on the app, and Flask prefers a handler
+# registered for the code over one for the class, so the API registers the codes too.
 bp.register_error_handler(HTTPException, _http_error)
+for _code in (400, 404, 405, 429, 500):
+    bp.register_error_handler(_code, _http_error)
 
 
 @bp.before_app_request

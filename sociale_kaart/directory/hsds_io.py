@@ -65,8 +65,8 @@ def export_tables():
     """Return {resource name: [row dicts]} of every published listing and the taxonomies."""
     catalogue = open_data.catalogue()
     rows = db.session.scalars(
-        select(Service).where(open_data._public()).options(
-            *open_data._full_service_options()).order_by(Service.uuid)
+        select(Service).where(open_data.public_condition()).options(
+            *open_data.full_service_options()).order_by(Service.uuid)
     ).all()
     tables = defaultdict(list)
     organizations, locations = {}, {}

@@ -72,7 +72,8 @@ def catalogue():
     return g.hsds_catalogue
 
 
-def _public():
+def public_condition():
+    """Return the SQL condition of a service the public may see: published and not defunct (as the web)."""
     return and_(Service.publication_status == "published", Service.status != "defunct")
 
 
@@ -142,7 +143,7 @@ def _other_conditions(query, cat):
 
 def _conditions(query, cat):
     _checked_filters(query)
-    conditions = [_public()]
+    conditions = [public_condition()]
     conditions += [_facet_condition(term.taxonomy_code, term.code) for term in _terms(query, cat)]
     conditions += [_facet_condition(facet, code) for facet, codes in query.filters.items() for code in codes]
     return conditions + _other_conditions(query, cat)
@@ -184,7 +185,8 @@ def list_public_services(query, page, per_page):
     return Page(list(rows), total, page, per_page)
 
 
-def _full_service_options():
+def full_service_options():
+    """Return the loader options of a fully nested service (no queries while shaping it)."""
     return (
         joinedload(Service.organization),
         selectinload(Service.categories),
@@ -199,7 +201,8 @@ def _full_service_options():
 def get_public_service(service_uuid):
     """Return a published service with everything HSDS nests in it, or raise NotFound."""
     service = db.session.scalars(
-        select(Service).where(Service.uuid == service_uuid, _public()).options(*_full_service_options())
+        select(Service).where(Service.uuid == service_uuid, public_condition())
+        .options(*full_service_options())
     ).first()
     if service is None:
         raise NotFound(service_uuid)
@@ -226,13 +229,13 @@ def search_public_listings(query, postcode="", radius_km=None, page=1, per_page=
         raise ValidationError("search", error.message) from None
     if not others:
         return Page(result.listings, result.total, page, per_page)
-    allowed = set(db.session.scalars(select(Service.id).where(_public(), *others)))
+    allowed = set(db.session.scalars(select(Service.id).where(public_condition(), *others)))
     listings = [listing for listing in result.listings if listing.service.id in allowed]
     return Page(listings[(page - 1) * per_page: page * per_page], len(listings), page, per_page)
 
 
 def _public_organization():
-    return Organization.services.any(_public())
+    return Organization.services.any(public_condition())
 
 
 def list_public_organizations(text, modified_after, page, per_page):
@@ -266,7 +269,7 @@ def get_public_organization(organization_uuid):
     if organization is None:
         raise NotFound(organization_uuid)
     rows = db.session.scalars(
-        select(Service).where(Service.organization_id == organization.id, _public())
+        select(Service).where(Service.organization_id == organization.id, public_condition())
         .options(*_list_options(), selectinload(Service.location_links).joinedload(ServiceAtLocation.location))
         .order_by(Service.name, Service.uuid)
     ).all()

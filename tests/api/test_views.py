@@ -11,11 +11,12 @@ from sociale_kaart.directory.models import Organization, Service, ServiceAtLocat
 from sociale_kaart.extensions import db
 
 from ..builders import make_location, make_organization, make_service
+from ..conftest import make_app
 from . import hsds_schemas
 
 API = "/api/hsds"
 PRIVATE_KEYS = {"is_demo", "publication_status", "slug", "kind", "created_at", "keywords", "respite_types",
-                "pyramid_level", "access_route", "area_id", "organization_id_internal"}
+                "pyramid_level", "access_route", "area_id"}
 # A list route -> (schema files each item must match, parameters of a full walk)
 LISTS = {
     "services": ("compiled/service_list.json", "service.json"),
@@ -300,3 +301,28 @@ def test_organisation_detail_lists_only_published_services(app, client):
     assert [l["id"] for l in body["locations"]] == [location.uuid]
     assert db.session.scalar(select(func.count(Organization.id))) == 1
     assert datetime.fromisoformat(body["services"][0]["last_modified"].replace("Z", "+00:00"))
+
+
+def test_too_many_requests_is_a_json_429(tmp_path):
+    app = make_app(tmp_path, name="api_rate_limit", RATELIMIT_ENABLED=True, SEARCH_RATE_LIMIT="2 per minute")
+    with app.app_context():
+        db.create_all()
+        client = app.test_client()
+        responses = [client.get(f"{API}/services") for _ in range(3)]
+        assert [r.status_code for r in responses] == [200, 200, 429]
+        assert responses[2].get_json()["error"] == "too many requests"
+        assert responses[2].headers["Access-Control-Allow-Origin"] == "*"
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_server_error_under_the_api_is_json(app, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr("sociale_kaart.directory.open_data.list_public_services", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = app.test_client().get(f"{API}/services")
+    assert response.status_code == 500
+    assert response.get_json()["error"] == "internal server error"
+    assert "fire" not in response.get_data(as_text=True)
