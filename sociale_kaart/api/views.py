@@ -43,6 +43,11 @@ def _unknown_postcode(error):
     return _error(404, "unknown postcode", error.message, "postcode")
 
 
+@bp.errorhandler(open_data.SearchUnavailable)
+def _search_unavailable(error):
+    return _error(503, "search unavailable", str(error))
+
+
 @bp.errorhandler(NotFound)
 def _not_found(error):
     return _error(404, "not found", "no published object has this id", "id")

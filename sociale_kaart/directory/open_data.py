@@ -26,6 +26,10 @@ _JSON_LISTS = {"cost": Service.cost, "mode": Service.modes, "respite_type": Serv
                "language": Service.languages}
 
 
+class SearchUnavailable(Exception):
+    """The search engine could not answer (not the caller's fault)."""
+
+
 class UnknownPostcode(NotFound):
     """A well-formed postcode that the gazetteer does not know."""
 
@@ -226,6 +230,8 @@ def search_public_listings(query, postcode="", radius_km=None, page=1, per_page=
     except services.LocationNotFound as error:
         raise UnknownPostcode(error.message) from None
     except ValidationError as error:
+        if error.field != "q":
+            raise SearchUnavailable(error.message) from None
         raise ValidationError("search", error.message) from None
     if not others:
         return Page(result.listings, result.total, page, per_page)

@@ -157,6 +157,13 @@ def test_proximity_search_gives_the_web_search_order(demo_client, demo_db):
         list(dict.fromkeys(api_ids))[:20]
 
 
+@pytest.mark.parametrize("proximity", [1, 26, 300, 100000])
+def test_any_proximity_is_a_search_not_an_error(demo_client, proximity):
+    """Radii narrower than the index's grid cell once made the engine fail (found by schemathesis)."""
+    body = demo_client.get(f"{API}/service_at_locations?postcode=3956+ZX&proximity={proximity}").get_json()
+    assert body["total_items"] >= 0 and (proximity < 100000 or body["total_items"] == 171)
+
+
 @pytest.mark.parametrize("query, parameter", [
     ("services?page=abc", "page"),
     ("services?page=0", "page"),
