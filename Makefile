@@ -49,6 +49,7 @@ browser-deps:
 bench: install
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/search_service.py
+	$(BIN)/python bench/api.py
 
 ## translations: extract, update and compile the English catalogue
 translations: install

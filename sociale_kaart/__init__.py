@@ -89,6 +89,8 @@ def _init_adapters(app):
 def _register_blueprints(app):
     from .accounts.views import bp as accounts_bp
     from .admin.views import bp as admin_bp
+    from .api.views import bp as api_bp
+    from .api.views import docs_bp as api_docs_bp
     from .directory.views import bp as directory_bp
     from .web.views import bp as web_bp
     from .workspace.views import bp as workspace_bp
@@ -98,10 +100,13 @@ def _register_blueprints(app):
     app.register_blueprint(accounts_bp)
     app.register_blueprint(workspace_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(api_docs_bp)
 
 
 def _register_commands(app):
     from .accounts.cli import users_cli
+    from .api.cli import hsds_cli
     from .directory.cli import directory_cli, search_cli, seed_cli
     from .notify.cli import notify_cli
 
@@ -110,6 +115,7 @@ def _register_commands(app):
     app.cli.add_command(directory_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(notify_cli)
+    app.cli.add_command(hsds_cli)
 
 
 def _project_root():

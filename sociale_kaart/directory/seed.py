@@ -65,6 +65,15 @@ def load_demo(folder, geocoder, backend, municipality_code, today=None):
             "locations": len(locations), "services": len(services)}
 
 
+def load_areas(folder, geocoder, municipality_code):
+    """Load or update only the municipality's areas, e.g. before importing listings from elsewhere."""
+    existing = _existing(Area, "code")
+    areas = {row["code"]: _upsert_area(existing.get(row["code"]), row, geocoder, municipality_code)
+             for row in _read(folder, "areas.json")}
+    db.session.commit()
+    return areas
+
+
 def _upsert_area(area, row, geocoder, municipality_code):
     area = area or Area(code=row["code"])
     point = geocoder.resolve(row["postcodes"][0])

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import clock, geo, search
 from ..errors import NotFound, ValidationError
 from ..extensions import db
-from . import freshness, hours, indexing, vocabularies
+from . import freshness, hours, hsds, indexing, vocabularies
 from .models import (Area, Organization, Service, ServiceAtLocation, Taxonomy,
                      TaxonomyTerm)
 
@@ -36,11 +36,12 @@ class SearchCriteria:
 
     text: str = ""
     where: str = ""
-    radius_km: int | None = None
+    radius_km: float | None = None  # the web offers RADIUS_CHOICES; the API any radius (issue #5)
     sort: str | None = None  # None: nearest first when a place is given, else best match
     filters: dict = field(default_factory=dict)
     open_now: bool = False
     page: int = 1
+    per_page: int | None = None  # None: the SEARCH_PER_PAGE setting of the web pages
 
 
 @dataclass
@@ -134,7 +135,7 @@ def search_listings(criteria, now=None):
         open_slot=hours.slot_of(now) if criteria.open_now else None,
         sort=(criteria.sort or "distance") if origin else "relevance",
         page=max(1, criteria.page),
-        per_page=current_app.config["SEARCH_PER_PAGE"],
+        per_page=criteria.per_page or current_app.config["SEARCH_PER_PAGE"],
         exclude_ids=freshness.hidden_listing_ids(now.date()),
     )
     try:
@@ -407,14 +408,14 @@ def ensure_taxonomies():
     for code, name, description, terms in specs:
         taxonomy = db.session.scalars(select(Taxonomy).where(Taxonomy.code == code)).first()
         if taxonomy is None:
-            taxonomy = Taxonomy(code=code, name=name, description=description)
+            taxonomy = Taxonomy(code=code, name=name, description=description, uuid=hsds.taxonomy_id(code))
             db.session.add(taxonomy)
             db.session.flush()
         existing = {term.code for term in taxonomy.terms}
         for position, term in enumerate(terms):
             if term.code not in existing:
                 db.session.add(TaxonomyTerm(
-                    taxonomy=taxonomy, code=term.code, position=position,
+                    taxonomy=taxonomy, code=term.code, position=position, uuid=hsds.term_id(code, term.code),
                     name=str(term.label), description=str(term.description),
                 ))
     db.session.commit()

@@ -300,7 +300,10 @@ class _Segment:
                 key = (field, cell)
                 cell_bits = self._grid.get(key)
                 if cell_bits is None:
-                    cell_bits = self._grid[key] = _bits(_read_postings(reader, field, cell)[0])
+                    # a range narrower than one cell simplifies to a term that may not be indexed
+                    # (a radius of metres through the API, issue #5): no documents there
+                    cell_bits = self._grid[key] = (
+                        _bits(_read_postings(reader, field, cell)[0]) if (field, cell) in reader else 0)
                 bits |= cell_bits
             found.append(bits)
         return found[0] & found[1]

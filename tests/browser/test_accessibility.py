@@ -26,13 +26,14 @@ def urls(demo_app):
             "categories": "/onderwerpen",
             "category": "/onderwerpen/respijtzorg?waar=Doorn",
             "about": "/over-deze-kaart",
+            "api": "/api",
             "not-found": "/nergens",
         }
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])
 @pytest.mark.parametrize("name", ["home", "results", "results-error", "results-outside", "map", "detail", "organisation",
-                                  "categories", "category", "about", "not-found"])
+                                  "categories", "category", "about", "api", "not-found"])
 def test_page_has_no_wcag_violations(page, live_server, urls, name, language):
     page.goto(f"{live_server}/taal/{language}?next=/")
     page.goto(live_server + urls[name])

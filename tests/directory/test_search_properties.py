@@ -8,6 +8,15 @@ HOSTILE = st.text(alphabet=st.sampled_from(list("<>\"'&/\\;()*~^:[]{}%= scriptim
                   max_size=60)
 
 
+_PAGE = {}
+
+
+def _empty_search_page(client):
+    if "body" not in _PAGE:
+        _PAGE["body"] = client.get("/zoeken").get_data(as_text=True)
+    return _PAGE["body"]
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=HOSTILE, where=HOSTILE)
 def test_any_typed_text_gives_a_page_and_is_escaped(demo_client, text, where):
@@ -16,6 +25,8 @@ def test_any_typed_text_gives_a_page_and_is_escaped(demo_client, text, where):
     response = demo_client.get("/zoeken", query_string={"q": text, "waar": where})
     assert response.status_code == 200
     body = response.get_data(as_text=True)
+    page_itself = _empty_search_page(demo_client)
     for typed in (text, where):
-        if re.search(r"<[a-z]", typed):
+        # "<i" is in every page (<input>): only typed text the page does not hold by itself counts
+        if re.search(r"<[a-z]", typed) and typed not in page_itself:
             assert typed not in body, "typed markup must be escaped"

@@ -1,0 +1,42 @@
+"""`flask hsds export DIR` and `flask hsds import DIR`: HSDS 3.0 tabular data packages (issue #5)."""
+import click
+from flask.cli import AppGroup
+
+from ..directory import hsds_io
+from ..directory.services import search_backend
+
+hsds_cli = AppGroup("hsds", help="Export and import HSDS 3.0 data packages.")
+
+
+def _counts(counter):
+    return ", ".join(f"{n} {kind}" for kind, n in sorted(counter.items())) or "none"
+
+
+@hsds_cli.command("export")
+@click.argument("folder", type=click.Path(file_okay=False))
+def export(folder):
+    """Write the published directory as an HSDS package (datapackage.json + CSV files) into FOLDER."""
+    counts = hsds_io.export_package(folder)
+    click.echo(f"HSDS 3.0 package written to {folder}: "
+               + ", ".join(f"{n} {name}" for name, n in counts.items() if n))
+
+
+@hsds_cli.command("import")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+def import_(folder):
+    """Read an HSDS package from FOLDER into the database as drafts for a broker to review."""
+    report = hsds_io.import_package(folder, search_backend())
+    click.echo(f"Created: {_counts(report.created)}.")
+    click.echo(f"Updated: {_counts(report.updated)}.")
+    click.echo(f"Unchanged: {_counts(report.unchanged)}.")
+    click.echo("New and changed services are drafts: a broker reviews and publishes them.")
+    for name in report.back_to_draft:
+        click.echo(f"Was published, changed by this import, now a draft again (hidden until published): {name}")
+    for what in report.public_updates:
+        click.echo(f"Updated in place, visible to the public: {what}")
+    for note in report.notes:
+        click.echo(f"Note: {note}")
+    if report.problems:
+        click.echo(f"{len(report.problems)} rows not used:", err=True)
+        for problem in report.problems:
+            click.echo(f"  {problem}", err=True)

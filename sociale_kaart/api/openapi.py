@@ -1,0 +1,154 @@
+"""The OpenAPI 3.1 description of the HSDS API, built from the same Params the views parse with.
+
+Response schemas are the official HSDS 3.0 object schemas (bundled in directory/hsds_schema),
+with their file references turned into component references and their non-standard keys
+dropped; the enumerations of taxonomy ids and areas are the current ones from the database.
+"""
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from ..directory import hsds
+from . import params
+
+SCHEMA_FOLDER = Path(__file__).resolve().parent.parent / "directory" / "hsds_schema" / "3.0" / "schema"
+# HSDS annotation keys that are not JSON Schema (see the schema folder's README).
+_NOT_JSON_SCHEMA = {"name", "path", "core", "constraints", "datapackage_metadata", "tabular_required", "example"}
+PREFIX = "/api/hsds"
+
+
+def _component(schema):
+    out = {}
+    for key, value in schema.items():
+        if key in _NOT_JSON_SCHEMA:
+            continue
+        if key == "properties":
+            out[key] = {name: _component(sub) for name, sub in value.items()}
+        elif key == "items":
+            out[key] = _component(value)
+        elif key == "$ref":
+            out[key] = "#/components/schemas/" + value.removesuffix(".json")
+        else:
+            out[key] = value
+    return out
+
+
+@lru_cache(maxsize=1)
+def hsds_components():
+    """Return the HSDS 3.0 object schemas as OpenAPI components."""
+    return {path.stem: _component(json.loads(path.read_text(encoding="utf-8")))
+            for path in sorted(SCHEMA_FOLDER.glob("*.json"))}
+
+
+def _ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema, description):
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _parameter(param, context):
+    schema = param.schema(context)
+    if param.multiple:
+        schema = {"type": "array", "items": schema, "maxItems": params.MAX_VALUES}
+    return {"name": param.name, "in": "query", "required": False, "description": param.description,
+            "schema": schema, "style": "form", "explode": True}
+
+
+_ERRORS = {"400": _json(_ref("Error"), "Invalid parameter: unknown, repeated, malformed or out of range.")}
+_NOT_FOUND = {"404": _json(_ref("Error"), "No published object has this id.")}
+_ID = {"name": "id", "in": "path", "required": True, "description": "The object's HSDS id (a uuid).",
+       "schema": {"type": "string", "format": "uuid"}}
+
+
+def _list(summary, description, param_list, item, context, extra=None):
+    return {"get": {
+        "summary": summary, "description": description,
+        "parameters": [_parameter(param, context) for param in param_list],
+        "responses": {
+            "200": _json({"allOf": [_ref("Page"), {"type": "object", "required": ["contents"], "properties": {
+                "contents": {"type": "array", "items": _ref(item)}}}]}, summary),
+            **_ERRORS, **(extra or {}),
+        },
+    }}
+
+
+def _detail(summary, item):
+    return {"get": {
+        "summary": summary, "parameters": [_ID],
+        "responses": {"200": _json(_ref(item), summary), **_ERRORS, **_NOT_FOUND},
+    }}
+
+
+def _page_schema():
+    integer = {"type": "integer", "minimum": 0}
+    boolean = {"type": "boolean"}
+    return {"type": "object", "required": ["total_items", "total_pages", "page_number", "size", "first_page",
+                                           "last_page", "empty"],
+            "properties": {"total_items": integer, "total_pages": integer, "page_number": integer,
+                           "size": integer, "first_page": boolean, "last_page": boolean, "empty": boolean}}
+
+
+def _error_schema():
+    return {"type": "object", "required": ["error", "detail", "parameter"], "properties": {
+        "error": {"type": "string"}, "detail": {"type": "string"}, "parameter": {"type": ["string", "null"]}}}
+
+
+def spec(context, docs_url):
+    """Return the OpenAPI document for the current taxonomies and areas."""
+    root = {"type": "object", "required": ["version", "profile", "openapi_url"], "properties": {
+        "version": {"type": "string"}, "profile": {"type": "string", "format": "uri"},
+        "openapi_url": {"type": "string", "format": "uri"}}}
+    services_text = ("Published services, by name; best match first with `search`. Filters combine (all must "
+                     "match). Unknown taxonomy ids, areas or codes are a 400.")
+    return {
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "info": {
+            "title": "Sociale kaart: open data (HSDS 3.0)",
+            "version": "1.0.0",
+            "description": (
+                "Read-only, open (no key) JSON API of the published directory in the shape of the Open "
+                "Referral Human Services Data Specification 3.0. Dutch vocabularies (pyramid level, access "
+                "route, cost, mode, respite type, accessibility) are HSDS taxonomies with stable ids, linked "
+                f"to services and locations by attributes. Documentation: {docs_url}. "
+                "Response schemas: Human Services Data Specification, an Open Referral resource "
+                "(https://openreferral.org/), CC BY-SA 4.0."
+            ),
+        },
+        "paths": {
+            f"{PREFIX}/": {"get": {"summary": "Version information", "parameters": [],
+                                   "responses": {"200": _json(root, "HSDS version and links"), **_ERRORS}}},
+            f"{PREFIX}/services": _list("Services", services_text, params.SERVICES, "service", context),
+            f"{PREFIX}/services/{{id}}": _detail("A fully nested service", "service"),
+            f"{PREFIX}/service_at_locations": _list(
+                "Services at locations",
+                "The web search's results, in its order: with `postcode` nearest first, with `proximity` (metres) "
+                "only within that distance. `proximity` needs `postcode`. A malformed postcode is a 400; a well-formed "
+                "one that does not exist (e.g. 1000) is a 404.",
+                params.SERVICE_AT_LOCATIONS, "service_at_location", context,
+                {"404": _json(_ref("Error"), "The postcode is well formed but does not exist.")}),
+            f"{PREFIX}/organizations": _list(
+                "Organisations", "Organisations that have at least one published service, by name.",
+                params.ORGANIZATIONS, "organization", context),
+            f"{PREFIX}/organizations/{{id}}": _detail(
+                "An organisation with its phones, locations and published services", "organization"),
+            f"{PREFIX}/taxonomies": _list("Taxonomies", "Every published taxonomy.", params.TAXONOMIES,
+                                          "taxonomy", context),
+            f"{PREFIX}/taxonomies/{{id}}": _detail("A taxonomy", "taxonomy"),
+            f"{PREFIX}/taxonomy_terms": _list("Taxonomy terms", "Every published taxonomy term.",
+                                              params.TAXONOMY_TERMS, "taxonomy_term", context),
+            f"{PREFIX}/taxonomy_terms/{{id}}": _detail("A taxonomy term", "taxonomy_term"),
+            f"{PREFIX}/export.zip": {"get": {
+                "summary": "The published directory as an HSDS 3.0 tabular data package (zip of CSV files)",
+                "parameters": [],
+                "responses": {"200": {"description": "datapackage.json and one CSV file per HSDS table",
+                                      "content": {"application/zip": {"schema": {
+                                          "type": "string", "contentMediaType": "application/zip"}}}},
+                              **_ERRORS},
+            }},
+        },
+        "components": {"schemas": {**hsds_components(), "Page": _page_schema(), "Error": _error_schema()}},
+        "x-hsds-version": hsds.HSDS_VERSION,
+    }

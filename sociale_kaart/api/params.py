@@ -1,0 +1,233 @@
+"""Strict query parameters of the HSDS API: each one parsed explicitly, described once.
+
+A Param both parses a value and gives its JSON Schema for the OpenAPI spec, so the spec and
+the checks cannot drift apart. Anything unknown, repeated, malformed or out of range raises
+ParameterError (a 400), never a silent default: Werkzeug's `args.get(..., type=int)` would
+quietly turn page=abc into the default, which is why it is not used here.
+"""
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from ..directory import open_data, services as directory, vocabularies
+
+MAX_PAGE = 10_000
+MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 20
+MAX_SEARCH = 200
+MAX_AGE = 150
+MAX_PROXIMITY = 100_000  # metres
+MAX_VALUES = 10
+
+_INTEGER = re.compile(r"-?(0|[1-9][0-9]{0,8})")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_DATE_TIME = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:([Zz])|([+-])(\d{2}):(\d{2}))")
+POSTCODE_PATTERN = "^[1-9][0-9]{3}( ?[A-Za-z]{2})?$"
+_POSTCODE = re.compile(POSTCODE_PATTERN[1:-1])
+
+
+class ParameterError(Exception):
+    """A query or path parameter the API cannot use."""
+
+    def __init__(self, parameter, error, detail):
+        super().__init__(f"{parameter}: {detail}")
+        self.parameter, self.error, self.detail = parameter, error, detail
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    description: str
+    schema: Callable  # (SpecContext) -> JSON Schema of one value
+    convert: Callable  # (name, text) -> value, raises ParameterError
+    multiple: bool = False
+    default: object = None
+
+
+@dataclass
+class SpecContext:
+    """What dynamic enumerations in the spec are drawn from: the published taxonomies, the areas."""
+
+    term_ids: list = field(default_factory=list)
+    taxonomy_ids: list = field(default_factory=list)
+    area_codes: list = field(default_factory=list)
+
+
+def spec_context():
+    """Return the current taxonomy and area identifiers, for the spec."""
+    catalogue = open_data.catalogue()
+    return SpecContext(
+        term_ids=[term.id for term in catalogue.terms if term.filterable],
+        taxonomy_ids=[taxonomy.id for taxonomy in catalogue.taxonomies if taxonomy.filterable],
+        area_codes=list(directory.facet_labels("area")),
+    )
+
+
+def _bad(name, detail):
+    raise ParameterError(name, "invalid parameter", detail)
+
+
+def _integer(minimum, maximum):
+    def convert(name, text):
+        if not _INTEGER.fullmatch(text):
+            _bad(name, f"{text!r} is not a whole number")
+        value = int(text)
+        if not minimum <= value <= maximum:
+            _bad(name, f"must be between {minimum} and {maximum}")
+        return value
+    return convert
+
+
+def _text(max_length):
+    def convert(name, text):
+        if len(text) > max_length:
+            _bad(name, f"at most {max_length} characters")
+        return text.strip()
+    return convert
+
+
+def _uuid(name, text):
+    if not _UUID.fullmatch(text):
+        _bad(name, f"{text!r} is not a uuid")
+    return str(uuid.UUID(text))
+
+
+def _choice(values):
+    def convert(name, text):
+        if text not in values():
+            _bad(name, f"unknown value {text!r}")
+        return text
+    return convert
+
+
+def _postcode(name, text):
+    if not _POSTCODE.fullmatch(text):
+        _bad(name, f"{text!r} is not a Dutch postcode such as 3941 or 3941 AB")
+    return text
+
+
+def _date_time(name, text):
+    """Parse an RFC 3339 date-time into naive UTC."""
+    match = _DATE_TIME.fullmatch(text)
+    if not match:
+        _bad(name, f"{text!r} is not an RFC 3339 date-time such as 2026-01-31T12:00:00Z")
+    year, month, dayno, hour, minute, second = (int(part) for part in match.groups()[:6])
+    try:
+        moment = datetime(year, month, dayno, hour, minute, min(second, 59))  # RFC 3339 allows leap second 60
+        offset = timedelta(0) if match.group(8) else \
+            (1 if match.group(9) == "+" else -1) * timedelta(hours=int(match.group(10)), minutes=int(match.group(11)))
+        if abs(offset) >= timedelta(hours=24) or int(match.group(11) or 0) > 59:
+            raise ValueError("offset out of range")
+    except ValueError:
+        _bad(name, f"{text!r} is not a valid date-time")
+    try:
+        return moment.replace(tzinfo=timezone(offset)).astimezone(timezone.utc).replace(tzinfo=None)
+    except OverflowError:
+        return datetime.min if offset > timedelta(0) else datetime.max
+
+
+def _static(schema):
+    return lambda context: dict(schema)
+
+
+def _enum(values):
+    def schema(context):
+        found = values(context)
+        return {"type": "string", "enum": found} if found else {"type": "string", "maxLength": 0, "minLength": 1}
+    return schema
+
+
+PAGE = Param("page", "Page number, from 1.", _static({"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
+             _integer(1, MAX_PAGE), default=1)
+PER_PAGE = Param("per_page", f"Results per page (default {DEFAULT_PER_PAGE}).",
+                 _static({"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}),
+                 _integer(1, MAX_PER_PAGE), default=DEFAULT_PER_PAGE)
+SEARCH = Param("search", "Words to search for, in Dutch (stemming, compounds, synonyms, typos).",
+               _static({"type": "string", "maxLength": MAX_SEARCH}), _text(MAX_SEARCH), default="")
+MODIFIED_AFTER = Param("modified_after", "Only what changed at or after this moment (RFC 3339).",
+                       _static({"type": "string", "format": "date-time"}), _date_time)
+TAXONOMY_TERM_ID = Param(
+    "taxonomy_term_id", "Only services with this taxonomy term (repeat for several: all must match).",
+    _enum(lambda c: c.term_ids), _uuid, multiple=True, default=())
+TAXONOMY_ID = Param("taxonomy_id", "Only services with any term of this taxonomy.",
+                    _enum(lambda c: c.taxonomy_ids), _uuid)
+ANY_TAXONOMY_ID = Param("taxonomy_id", "Only terms of this taxonomy.", _enum(lambda c: c.taxonomy_ids), _uuid)
+ORGANIZATION_ID = Param("organization_id", "Only services of this organisation.",
+                        _static({"type": "string", "format": "uuid"}), _uuid)
+MINIMUM_AGE = Param("minimum_age", "Only services open to people of this age or older "
+                    "(the service's maximum age is absent or at least this).",
+                    _static({"type": "integer", "minimum": 0, "maximum": MAX_AGE}), _integer(0, MAX_AGE))
+MAXIMUM_AGE = Param("maximum_age", "Only services open to people of this age or younger "
+                    "(the service's minimum age is absent or at most this).",
+                    _static({"type": "integer", "minimum": 0, "maximum": MAX_AGE}), _integer(0, MAX_AGE))
+PYRAMID_LEVEL = Param("pyramid_level", "Wmo pyramid level (gewone_leven, vrij_toegankelijk, met_indicatie).",
+                      _static({"type": "string", "enum": vocabularies.codes(vocabularies.PYRAMID_LEVELS)}),
+                      _choice(lambda: vocabularies.codes(vocabularies.PYRAMID_LEVELS)), multiple=True, default=())
+COST = Param("cost", "Cost route, e.g. gratis ('kost mij niets'); repeat for several: all must match.",
+             _static({"type": "string", "enum": vocabularies.codes(vocabularies.COSTS)}),
+             _choice(lambda: vocabularies.codes(vocabularies.COSTS)), multiple=True, default=())
+AREA = Param("area", "Village or neighbourhood code (the service area or the location is in it).",
+             _enum(lambda c: c.area_codes), _choice(lambda: list(directory.facet_labels("area"))),
+             multiple=True, default=())
+POSTCODE = Param("postcode", "Dutch postcode (3941 or 3941 AB): results nearest first from its centre.",
+                 _static({"type": "string", "format": "nl-postcode", "pattern": POSTCODE_PATTERN}), _postcode)
+PROXIMITY = Param("proximity", "Only results within this many metres of the postcode (needs postcode).",
+                  _static({"type": "integer", "minimum": 1, "maximum": MAX_PROXIMITY}), _integer(1, MAX_PROXIMITY))
+
+SERVICE_FILTERS = (SEARCH, PAGE, PER_PAGE, TAXONOMY_TERM_ID, TAXONOMY_ID, ORGANIZATION_ID, MODIFIED_AFTER,
+                   MINIMUM_AGE, MAXIMUM_AGE, PYRAMID_LEVEL, COST, AREA)
+SERVICES = SERVICE_FILTERS
+SERVICE_AT_LOCATIONS = SERVICE_FILTERS + (POSTCODE, PROXIMITY)
+ORGANIZATIONS = (SEARCH, PAGE, PER_PAGE, MODIFIED_AFTER)
+TAXONOMIES = (SEARCH, PAGE, PER_PAGE)
+TAXONOMY_TERMS = (SEARCH, PAGE, PER_PAGE, ANY_TAXONOMY_ID)
+NONE = ()
+
+
+def parse(args, params):
+    """Return {name: value} for a route's parameters; raise ParameterError for anything else."""
+    known = {param.name: param for param in params}
+    for name in args:
+        if name not in known:
+            raise ParameterError(name, "unknown parameter",
+                                 "this route takes " + (", ".join(sorted(known)) or "no query parameters"))
+    values = {}
+    for param in params:
+        raw = args.getlist(param.name)
+        if not raw:
+            values[param.name] = param.default
+        elif param.multiple:
+            if len(raw) > MAX_VALUES:
+                _bad(param.name, f"at most {MAX_VALUES} values")
+            values[param.name] = tuple(dict.fromkeys(param.convert(param.name, text) for text in raw))
+        elif len(raw) > 1:
+            _bad(param.name, "given more than once")
+        else:
+            values[param.name] = param.convert(param.name, raw[0])
+    return values
+
+
+def parse_id(text, name="id"):
+    """Return a path id as a lower-case uuid, or raise ParameterError."""
+    return _uuid(name, text)
+
+
+def service_query(values):
+    """Return the directory's ServiceQuery for parsed service filters."""
+    return open_data.ServiceQuery(
+        text=values["search"], term_ids=values["taxonomy_term_id"],
+        taxonomy_ids=(values["taxonomy_id"],) if values["taxonomy_id"] else (),
+        organization_id=values["organization_id"], modified_after=values["modified_after"],
+        minimum_age=values["minimum_age"], maximum_age=values["maximum_age"],
+        filters={facet: list(values[facet]) for facet in open_data.API_FACETS if values[facet]},
+    )
+
+
+def proximity_km(values):
+    """Return the radius in km of a proximity search; proximity needs a postcode."""
+    if values["proximity"] is not None and not values["postcode"]:
+        raise ParameterError("proximity", "invalid parameter", "proximity needs a postcode")
+    return values["proximity"] / 1000 if values["proximity"] is not None else None

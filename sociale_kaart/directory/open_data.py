@@ -1,0 +1,327 @@
+"""Open data use cases: the published directory as lists and details for the HSDS API (issue #5).
+
+Only what the web shows is here: published services that are not defunct, the organisations
+that have one, and the locations where one is given. Filters are checked against what exists
+and raise ValidationError naming the query parameter, so the API can answer 400.
+"""
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import g
+from sqlalchemy import String, and_, cast, false, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import search
+from ..errors import NotFound, ValidationError
+from ..extensions import db
+from . import hsds, services
+from .models import Area, Location, Organization, Service, ServiceAtLocation, Taxonomy, TaxonomyTerm
+
+# Results fetched at once when they must be filtered after the search engine has ranked them.
+ALL_RESULTS = 100_000
+# Facets the API takes as their own query parameters, besides taxonomy_term_id.
+API_FACETS = ("pyramid_level", "cost", "area")
+_JSON_LISTS = {"cost": Service.cost, "mode": Service.modes, "respite_type": Service.respite_types,
+               "language": Service.languages}
+
+
+class SearchUnavailable(Exception):
+    """The search engine could not answer (not the caller's fault)."""
+
+
+class UnknownPostcode(NotFound):
+    """A well-formed postcode that the gazetteer does not know."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Page:
+    """One page of a list."""
+
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self):
+        return math.ceil(self.total / self.per_page) if self.total else 0
+
+
+@dataclass
+class ServiceQuery:
+    """Filters of a service list, as plain values (ids are HSDS uuids)."""
+
+    text: str = ""
+    term_ids: tuple = ()
+    taxonomy_ids: tuple = ()
+    organization_id: str | None = None
+    modified_after: datetime | None = None  # naive UTC
+    minimum_age: int | None = None
+    maximum_age: int | None = None
+    filters: dict = field(default_factory=dict)  # facet in API_FACETS -> codes, all must match
+
+
+def catalogue():
+    """Return every published taxonomy and term (built once per request)."""
+    if "hsds_catalogue" not in g:
+        rows = db.session.scalars(
+            select(Taxonomy).options(selectinload(Taxonomy.terms)).order_by(Taxonomy.id)
+        ).all()
+        g.hsds_catalogue = hsds.build_catalogue(rows)
+    return g.hsds_catalogue
+
+
+def public_condition():
+    """Return the SQL condition of a service the public may see: published and not defunct (as the web)."""
+    return and_(Service.publication_status == "published", Service.status != "defunct")
+
+
+def _facet_condition(facet, code):
+    """Return the SQL condition 'the service has this code' with the web search's meaning."""
+    if facet == "category":
+        return Service.categories.any(TaxonomyTerm.code == code)
+    if facet == "target_group":
+        return Service.target_groups.any(TaxonomyTerm.code == code)
+    if facet in ("pyramid_level", "access_route"):
+        return getattr(Service, facet) == code
+    if facet in _JSON_LISTS:
+        # codes are fixed words, so the JSON text holds '"code"' exactly when the list has it
+        return cast(_JSON_LISTS[facet], String).contains(f'"{code}"', autoescape=True)
+    if facet == "accessibility":
+        return Service.location_links.any(ServiceAtLocation.location.has(
+            cast(Location.accessibility, String).contains(f'"{code}"', autoescape=True)))
+    if facet == "area":
+        return or_(Service.service_areas.any(Area.code == code), Service.location_links.any(
+            ServiceAtLocation.location.has(Location.area.has(Area.code == code))))
+    return false()
+
+
+def _checked_filters(query):
+    for facet, codes in query.filters.items():
+        known = services.facet_labels(facet)
+        for code in codes:
+            if code not in known:
+                raise ValidationError(facet, f"unknown value {code!r}")
+
+
+def _terms(query, cat):
+    terms = []
+    for term_id in query.term_ids:
+        term = cat.terms_by_id.get(term_id)
+        if term is None or not term.filterable:
+            raise ValidationError("taxonomy_term_id", f"unknown taxonomy term {term_id!r}")
+        terms.append(term)
+    return terms
+
+
+def _taxonomies(query, cat):
+    found = []
+    for taxonomy_id in query.taxonomy_ids:
+        taxonomy = cat.taxonomies_by_id.get(taxonomy_id)
+        if taxonomy is None or not taxonomy.filterable:
+            raise ValidationError("taxonomy_id", f"unknown taxonomy {taxonomy_id!r}")
+        found.append(taxonomy)
+    return found
+
+
+def _other_conditions(query, cat):
+    """Return the conditions the search engine does not know: taxonomy, organisation, dates, ages."""
+    conditions = []
+    for taxonomy in _taxonomies(query, cat):
+        conditions.append(or_(false(), *(_facet_condition(taxonomy.code, term.code) for term in taxonomy.terms)))
+    if query.organization_id:
+        conditions.append(Service.organization.has(Organization.uuid == query.organization_id))
+    if query.modified_after:
+        conditions.append(Service.last_modified >= query.modified_after)
+    if query.minimum_age is not None:
+        conditions.append(or_(Service.maximum_age.is_(None), Service.maximum_age >= query.minimum_age))
+    if query.maximum_age is not None:
+        conditions.append(or_(Service.minimum_age.is_(None), Service.minimum_age <= query.maximum_age))
+    return conditions
+
+
+def _conditions(query, cat):
+    _checked_filters(query)
+    conditions = [public_condition()]
+    conditions += [_facet_condition(term.taxonomy_code, term.code) for term in _terms(query, cat)]
+    conditions += [_facet_condition(facet, code) for facet, codes in query.filters.items() for code in codes]
+    return conditions + _other_conditions(query, cat)
+
+
+def _ranked_service_ids(text):
+    """Return the ids of services whose listings match a text, best match first."""
+    result = services.search_backend().search(search.SearchQuery(text=text, per_page=ALL_RESULTS))
+    link_ids = [int(hit.id) for hit in result.hits if hit.id.isdigit()]
+    owner = dict(db.session.execute(
+        select(ServiceAtLocation.id, ServiceAtLocation.service_id).where(ServiceAtLocation.id.in_(link_ids))
+    ).all()) if link_ids else {}
+    return list(dict.fromkeys(owner[i] for i in link_ids if i in owner))
+
+
+def _list_options():
+    return (joinedload(Service.organization),)
+
+
+def list_public_services(query, page, per_page):
+    """Return a page of published services: best match first with a text, else by name."""
+    conditions = _conditions(query, catalogue())
+    if query.text:
+        if len(query.text) > services.MAX_TEXT:
+            raise ValidationError("search", f"at most {services.MAX_TEXT} characters")
+        ranked = _ranked_service_ids(query.text)
+        allowed = set(db.session.scalars(select(Service.id).where(Service.id.in_(ranked), *conditions))) \
+            if ranked else set()
+        ids = [service_id for service_id in ranked if service_id in allowed]
+        chosen = ids[(page - 1) * per_page: page * per_page]
+        rows = {row.id: row for row in db.session.scalars(
+            select(Service).where(Service.id.in_(chosen)).options(*_list_options()))} if chosen else {}
+        return Page([rows[i] for i in chosen], len(ids), page, per_page)
+    total = db.session.scalar(select(func.count(Service.id)).where(*conditions))
+    rows = db.session.scalars(
+        select(Service).where(*conditions).options(*_list_options())
+        .order_by(Service.name, Service.uuid).offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return Page(list(rows), total, page, per_page)
+
+
+def full_service_options():
+    """Return the loader options of a fully nested service (no queries while shaping it)."""
+    return (
+        joinedload(Service.organization),
+        selectinload(Service.categories),
+        selectinload(Service.target_groups),
+        selectinload(Service.service_areas),
+        selectinload(Service.schedules),
+        selectinload(Service.location_links).joinedload(ServiceAtLocation.location)
+        .joinedload(Location.organization),
+    )
+
+
+def get_public_service(service_uuid):
+    """Return a published service with everything HSDS nests in it, or raise NotFound."""
+    service = db.session.scalars(
+        select(Service).where(Service.uuid == service_uuid, public_condition())
+        .options(*full_service_options())
+    ).first()
+    if service is None:
+        raise NotFound(service_uuid)
+    return service
+
+
+def search_public_listings(query, postcode="", radius_km=None, page=1, per_page=20):
+    """Return a page of listings from the web's search (same order), nearest first near a postcode."""
+    cat = catalogue()
+    _checked_filters(query)
+    filters = {facet: list(codes) for facet, codes in query.filters.items()}
+    for term in _terms(query, cat):
+        filters.setdefault(term.taxonomy_code, []).append(term.code)
+    others = _other_conditions(query, cat)
+    criteria = services.SearchCriteria(
+        text=query.text, where=postcode, radius_km=radius_km if postcode else None, filters=filters,
+        page=1 if others else page, per_page=ALL_RESULTS if others else per_page,
+    )
+    try:
+        result = services.search_listings(criteria)
+    except services.LocationNotFound as error:
+        raise UnknownPostcode(error.message) from None
+    except ValidationError as error:
+        if error.field != "q":
+            raise SearchUnavailable(error.message) from None
+        raise ValidationError("search", error.message) from None
+    if not others:
+        return Page(result.listings, result.total, page, per_page)
+    allowed = set(db.session.scalars(select(Service.id).where(public_condition(), *others)))
+    listings = [listing for listing in result.listings if listing.service.id in allowed]
+    return Page(listings[(page - 1) * per_page: page * per_page], len(listings), page, per_page)
+
+
+def _public_organization():
+    return Organization.services.any(public_condition())
+
+
+def list_public_organizations(text, modified_after, page, per_page):
+    """Return a page of organisations that have a published service, by name."""
+    conditions = [_public_organization()]
+    if text:
+        conditions.append(or_(*(column.icontains(text, autoescape=True) for column in (
+            Organization.name, Organization.alternate_name, Organization.description))))
+    if modified_after:
+        conditions.append(Organization.last_modified >= modified_after)
+    total = db.session.scalar(select(func.count(Organization.id)).where(*conditions))
+    rows = db.session.scalars(
+        select(Organization).where(*conditions).order_by(Organization.name, Organization.uuid)
+        .offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return Page(list(rows), total, page, per_page)
+
+
+@dataclass
+class PublicOrganization:
+    organization: Organization
+    services: list
+    locations: list
+
+
+def get_public_organization(organization_uuid):
+    """Return an organisation with its published services and their locations, or raise NotFound."""
+    organization = db.session.scalars(
+        select(Organization).where(Organization.uuid == organization_uuid, _public_organization())
+    ).first()
+    if organization is None:
+        raise NotFound(organization_uuid)
+    rows = db.session.scalars(
+        select(Service).where(Service.organization_id == organization.id, public_condition())
+        .options(*_list_options(), selectinload(Service.location_links).joinedload(ServiceAtLocation.location))
+        .order_by(Service.name, Service.uuid)
+    ).all()
+    locations = {link.location.uuid: link.location for row in rows for link in row.location_links}
+    return PublicOrganization(organization, list(rows), sorted(locations.values(), key=lambda l: (l.name, l.uuid)))
+
+
+def _matches(text, *values):
+    folded = text.casefold()
+    return any(folded in (value or "").casefold() for value in values)
+
+
+def _slice(items, page, per_page):
+    return Page(items[(page - 1) * per_page: page * per_page], len(items), page, per_page)
+
+
+def list_taxonomies(text, page, per_page):
+    """Return a page of the published taxonomies."""
+    found = [t for t in catalogue().taxonomies if not text or _matches(text, t.name, t.description, t.code)]
+    return _slice(found, page, per_page)
+
+
+def list_taxonomy_terms(text, taxonomy_id, page, per_page):
+    """Return a page of taxonomy terms, optionally of one taxonomy."""
+    cat = catalogue()
+    if taxonomy_id and taxonomy_id not in cat.taxonomies_by_id:
+        raise ValidationError("taxonomy_id", f"unknown taxonomy {taxonomy_id!r}")
+    found = [
+        term for term in cat.terms
+        if (not taxonomy_id or term.taxonomy_id == taxonomy_id)
+        and (not text or _matches(text, term.name, term.description, term.code))
+    ]
+    return _slice(found, page, per_page)
+
+
+def get_taxonomy(taxonomy_uuid):
+    """Return a published taxonomy, or raise NotFound."""
+    taxonomy = catalogue().taxonomies_by_id.get(taxonomy_uuid)
+    if taxonomy is None:
+        raise NotFound(taxonomy_uuid)
+    return taxonomy
+
+
+def get_taxonomy_term(term_uuid):
+    """Return a published taxonomy term, or raise NotFound."""
+    term = catalogue().terms_by_id.get(term_uuid)
+    if term is None:
+        raise NotFound(term_uuid)
+    return term

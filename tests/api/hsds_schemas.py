@@ -1,0 +1,56 @@
+"""The official HSDS 3.0 schemas bundled in tests/api/hsds_schema (CC BY-SA 4.0, see its README).
+
+Validators resolve the schemas' relative `$ref`s ("phone.json") through a `referencing`
+registry over the bundled folder, so nothing is fetched; formats (uuid, email, uri, date-time)
+are checked.
+"""
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+FOLDER = Path(__file__).resolve().parent / "hsds_schema" / "3.0"
+SCHEMAS = FOLDER / "schema"
+
+
+def load(name):
+    return json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def registry():
+    resources = []
+    for path in sorted(SCHEMAS.rglob("*.json")):
+        key = path.relative_to(SCHEMAS).as_posix()
+        resources.append((key, Resource.from_contents(json.loads(path.read_text(encoding="utf-8")),
+                                                      default_specification=DRAFT202012)))
+    return Registry().with_resources(resources)
+
+
+@lru_cache(maxsize=None)
+def validator(name):
+    """Return a format-checking validator of one bundled schema file (e.g. 'service.json')."""
+    return Draft202012Validator({"$ref": name}, registry=registry(),
+                                format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+@lru_cache(maxsize=None)
+def openapi_validator(*path):
+    """Return a validator of a schema inside HSDS's openapi.json (e.g. the Page component)."""
+    node = load("openapi.json")
+    for key in path:
+        node = node[key]
+    return Draft202012Validator(node, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def errors(name, instance):
+    """Return the validation errors of an instance against a schema file, as readable strings."""
+    return [f"{name} {'/'.join(map(str, error.absolute_path))}: {error.message}"
+            for error in validator(name).iter_errors(instance)]
+
+
+def datapackage():
+    return json.loads((FOLDER / "datapackage.json").read_text(encoding="utf-8"))

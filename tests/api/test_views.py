@@ -1,0 +1,338 @@
+"""The HSDS API over the demo data: every response against the official HSDS 3.0 schemas, errors, privacy."""
+import re
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from sociale_kaart.directory import freshness, indexing, services
+from sociale_kaart.directory.models import Organization, Service, ServiceAtLocation
+from sociale_kaart.extensions import db
+
+from ..builders import make_location, make_organization, make_service
+from ..conftest import make_app
+from . import hsds_schemas
+
+API = "/api/hsds"
+PRIVATE_KEYS = {"is_demo", "publication_status", "slug", "kind", "created_at", "keywords", "respite_types",
+                "pyramid_level", "access_route", "area_id"}
+# A list route -> (schema files each item must match, parameters of a full walk)
+LISTS = {
+    "services": ("compiled/service_list.json", "service.json"),
+    "service_at_locations": ("compiled/service_at_location_list.json", "service_at_location.json"),
+    "organizations": ("compiled/organization_list.json", "organization.json"),
+    "taxonomies": ("taxonomy.json",),
+    "taxonomy_terms": ("taxonomy_term.json",),
+}
+DETAILS = {
+    "services": ("service.json", "compiled/service_with_definitions.json"),
+    "organizations": ("organization.json",),
+    "taxonomies": ("taxonomy.json",),
+    "taxonomy_terms": ("taxonomy_term.json",),
+}
+
+
+def _keys(value):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _keys(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _keys(item)
+
+
+class Walk:
+    """Fetch responses and validate each against the HSDS schemas; count what was checked."""
+
+    def __init__(self, client):
+        self.client, self.responses, self.objects, self.problems = client, 0, 0, []
+        self.list_pages = 0
+
+    def get(self, url, schemas=(), item_schemas=()):
+        response = self.client.get(url)
+        assert response.status_code == 200, (url, response.get_data(as_text=True))
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        body = response.get_json()
+        self.responses += 1
+        for name in schemas:
+            self.problems += [f"{url}: {e}" for e in hsds_schemas.errors(name, body)]
+        if item_schemas:
+            self.list_pages += 1
+            page = hsds_schemas.openapi_validator("components", "schemas", "Page")
+            self.problems += [f"{url}: Page {e.message}" for e in page.iter_errors(body)]
+            for item in body["contents"]:
+                self.objects += 1
+                for name in item_schemas:
+                    self.problems += [f"{url}: {e}" for e in hsds_schemas.errors(name, item)]
+        private = PRIVATE_KEYS & set(_keys(body))
+        assert not private, (url, private)
+        return body
+
+    def pages(self, route, query=""):
+        """Walk every page of a list; return all its items."""
+        items, page = [], 1
+        while True:
+            body = self.get(f"{API}/{route}?per_page=100&page={page}{query}", item_schemas=LISTS[route])
+            assert body["page_number"] == page and body["size"] == len(body["contents"])
+            items += body["contents"]
+            if body["last_page"]:
+                break
+            page += 1
+        assert body["total_items"] == len(items) and body["total_pages"] == page
+        return items
+
+
+def test_every_response_of_every_route_matches_the_hsds_schemas(demo_client, demo_db):
+    walk = Walk(demo_client)
+    root = walk.get(f"{API}/")
+    assert not list(hsds_schemas.openapi_validator(
+        "paths", "/", "get", "responses", "200", "content", "application/json", "schema").iter_errors(root))
+    assert root["version"] == "3.0"
+    found = {route: walk.pages(route) for route in LISTS}
+    found["near 3941"] = walk.pages("service_at_locations", "&postcode=3941&proximity=25000")
+    for route, schemas in DETAILS.items():
+        for item in found[route]:
+            body = walk.get(f"{API}/{route}/{item['id']}", schemas=schemas)
+            assert body["id"] == item["id"]
+            if route == "organizations":
+                for service in body["services"]:
+                    walk.problems += hsds_schemas.errors("service.json", service)
+                for location in body["locations"]:
+                    walk.problems += hsds_schemas.errors("location.json", location)
+
+    assert walk.problems == []
+    public = select(func.count(Service.id)).where(Service.publication_status == "published",
+                                                  Service.status != "defunct")
+    assert len(found["services"]) == demo_db.scalar(public) == 164
+    assert len({s["id"] for s in found["services"]}) == 164
+    # service_at_locations is the web search: it leaves out listings unchecked for over
+    # 12 months (issue #3), which /services still lists with their assured_date
+    assert len(found["service_at_locations"]) == demo_db.scalar(
+        select(func.count(ServiceAtLocation.id)).join(ServiceAtLocation.service).where(
+            Service.publication_status == "published", Service.status != "defunct")
+    ) - len(freshness.hidden_listing_ids()) == 166
+    assert len(found["organizations"]) == 59
+    assert len(found["taxonomies"]) == 9 and len(found["taxonomy_terms"]) == 17 + 12 + 3 + 5 + 6 + 4 + 4 + 7 + 4
+    details = sum(len(found[route]) for route in DETAILS)
+    assert walk.responses == 1 + walk.list_pages + details
+    print(f"validated {walk.responses} responses: {walk.list_pages} list pages with {walk.objects} items, "
+          f"{details} details")
+
+
+def test_a_full_service_nests_organisation_locations_phones_schedules_costs_areas_and_terms(demo_client):
+    items = demo_client.get(f"{API}/services?search=respijt aan huis&per_page=1").get_json()["contents"]
+    body = demo_client.get(f"{API}/services/{items[0]['id']}").get_json()
+    assert body["name"] == "Respijt aan huis"
+    assert body["organization"]["name"]
+    assert body["service_at_locations"][0]["location"]["addresses"][0]["postal_code"]
+    assert body["phones"][0]["number"] and body["schedules"] and body["cost_options"]
+    taxonomies = {attribute["link_type"] for attribute in body["attributes"]}
+    assert {"category", "target_group", "pyramid_level", "access_route", "cost", "respite_type"} <= taxonomies
+    assert body["assured_date"] and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", body["last_modified"])
+
+
+def test_vocabulary_terms_have_stable_ids(demo_client):
+    terms = demo_client.get(f"{API}/taxonomy_terms?per_page=100").get_json()["contents"]
+    free = next(t for t in terms if t["code"] == "gratis")
+    namespace = uuid.UUID("1f6f4c1e-5b0a-4d8e-9c3a-7e2d5b8a9f10")
+    assert free["id"] == str(uuid.uuid5(namespace, "taxonomy_term:cost:gratis"))
+    assert free["taxonomy_id"] == str(uuid.uuid5(namespace, "taxonomy:cost"))
+
+
+def _web_service_ids(client, query):
+    html = client.get("/zoeken", query_string=query).get_data(as_text=True)
+    return list(dict.fromkeys(int(i) for i in re.findall(r'href="/aanbod/(\d+)', html.split('id="resultaten"')[-1])))
+
+
+def test_proximity_search_gives_the_web_search_order(demo_client, demo_db):
+    body = demo_client.get(f"{API}/service_at_locations?postcode=3941&proximity=5000&search=respijtzorg"
+                           "&per_page=100").get_json()
+    api_ids = [demo_db.scalar(select(Service.id).where(Service.uuid == item["service"]["id"]))
+               for item in body["contents"]]
+    page = services.search_listings(services.SearchCriteria(text="respijtzorg", where="3941", radius_km=5,
+                                                            per_page=100))
+    assert [listing.service.id for listing in page.listings] == api_ids
+    assert len(api_ids) == body["total_items"] == page.total >= 3
+    # and the page a resident sees: the same services in the same order
+    assert _web_service_ids(demo_client, {"q": "respijtzorg", "waar": "3941", "straal": "5"}) == \
+        list(dict.fromkeys(api_ids))[:20]
+
+
+@pytest.mark.parametrize("proximity", [1, 26, 300, 100000])
+def test_any_proximity_is_a_search_not_an_error(demo_client, proximity):
+    """Radii narrower than the index's grid cell once made the engine fail (found by schemathesis)."""
+    body = demo_client.get(f"{API}/service_at_locations?postcode=3956+ZX&proximity={proximity}").get_json()
+    assert body["total_items"] >= 0 and (proximity < 100000 or body["total_items"] == 166)
+
+
+@pytest.mark.parametrize("query, parameter", [
+    ("services?page=abc", "page"),
+    ("services?page=0", "page"),
+    ("services?page=", "page"),
+    ("services?page=1&page=2", "page"),
+    ("services?per_page=10000", "per_page"),
+    ("services?per_page=1.5", "per_page"),
+    ("services?taxonomy_term_id=not-a-uuid", "taxonomy_term_id"),
+    (f"services?taxonomy_term_id={uuid.UUID(int=1)}", "taxonomy_term_id"),
+    (f"services?taxonomy_id={uuid.UUID(int=2)}", "taxonomy_id"),
+    ("services?cost=duur", "cost"),
+    ("services?area=atlantis", "area"),
+    ("services?pyramid_level=top", "pyramid_level"),
+    ("services?minimum_age=-1", "minimum_age"),
+    ("services?modified_after=gisteren", "modified_after"),
+    ("services?modified_after=2026-02-30T00:00:00Z", "modified_after"),
+    ("services?search=" + "x" * 201, "search"),
+    ("services?sort=name", "sort"),
+    ("service_at_locations?postcode=39411", "postcode"),
+    ("service_at_locations?postcode=abc", "postcode"),
+    ("service_at_locations?proximity=5000", "proximity"),
+    ("service_at_locations?postcode=3941&proximity=0", "proximity"),
+    ("service_at_locations?postcode=3941&proximity=5km", "proximity"),
+    ("organizations?per_page=101", "per_page"),
+    ("taxonomy_terms?taxonomy_id=" + str(uuid.UUID(int=3)), "taxonomy_id"),
+    ("services/not-a-uuid", "id"),
+    ("openapi.json?x=1", "x"),
+])
+def test_invalid_parameters_get_a_400_with_a_json_error(demo_client, query, parameter):
+    response = demo_client.get(f"{API}/{query}")
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["parameter"] == parameter and body["error"] and body["detail"]
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize("method, url, status", [
+    ("get", f"{API}/services/{uuid.UUID(int=4)}", 404),
+    ("get", f"{API}/organizations/{uuid.UUID(int=4)}", 404),
+    ("get", f"{API}/no-such-route", 404),
+    ("get", f"{API}/service_at_locations?postcode=1000", 404),
+    ("post", f"{API}/services", 405),
+    ("delete", f"{API}/services/{uuid.UUID(int=4)}", 405),
+])
+def test_errors_under_the_api_are_json(demo_client, method, url, status):
+    response = getattr(demo_client, method)(url)
+    assert response.status_code == status
+    assert response.is_json and response.get_json()["error"]
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Content-Security-Policy" in response.headers
+    if status == 405:
+        assert "GET" in response.headers["Allow"]
+
+
+def test_errors_elsewhere_are_still_html_pages(demo_client):
+    response = demo_client.get("/bestaat-niet")
+    assert response.status_code == 404 and response.mimetype == "text/html"
+
+
+def test_filters_narrow_the_services(demo_client, demo_db):
+    everything = demo_client.get(f"{API}/services?per_page=100").get_json()["total_items"]
+    free = demo_client.get(f"{API}/services?cost=gratis&per_page=100").get_json()
+    expected = demo_db.scalar(select(func.count(Service.id)).where(
+        Service.publication_status == "published", Service.status != "defunct",
+        func.cast(Service.cost, db.String).contains('"gratis"')))
+    assert 0 < free["total_items"] == expected < everything
+    for item in free["contents"]:
+        detail = demo_client.get(f"{API}/services/{item['id']}").get_json()
+        assert "gratis" in {a["taxonomy_term"]["code"] for a in detail["attributes"] if a["link_type"] == "cost"}
+    terms = demo_client.get(f"{API}/taxonomy_terms?search=respijtzorg").get_json()["contents"]
+    respite = next(t for t in terms if t["code"] == "respijtzorg")
+    by_term = demo_client.get(f"{API}/services?taxonomy_term_id={respite['id']}&per_page=100").get_json()
+    assert 0 < by_term["total_items"] < everything
+    young = demo_client.get(f"{API}/services?maximum_age=12&per_page=100").get_json()["contents"]
+    assert all(demo_client.get(f"{API}/services/{s['id']}").get_json().get("minimum_age", 0) <= 12 for s in young)
+
+
+def test_modified_after_returns_only_later_changes(demo_client, demo_db):
+    stamps = sorted(demo_db.scalars(select(Service.last_modified).where(
+        Service.publication_status == "published", Service.status != "defunct")))
+    future = (stamps[-1] + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    past = (stamps[0] - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S+02:00")
+    for route in ("services", "service_at_locations"):
+        url = f"{API}/{route}"
+        assert demo_client.get(url, query_string={"modified_after": future}).get_json()["total_items"] == 0
+        assert demo_client.get(url, query_string={"modified_after": past}).get_json()["total_items"] > 0
+    assert demo_client.get(f"{API}/organizations", query_string={"modified_after": future}).get_json()[
+        "total_items"] == 0
+
+
+def test_only_published_services_and_their_organisations_appear(app, client):
+    published = make_service(name="Zichtbaar")
+    draft = make_service(name="Concept", publication_status="draft")
+    lonely = make_organization(name="Zonder aanbod")
+    make_service(location=make_location(organization=lonely), name="Ook concept", publication_status="pending")
+    db.session.commit()
+    names = [s["name"] for s in client.get(f"{API}/services").get_json()["contents"]]
+    assert names == ["Zichtbaar"]
+    assert client.get(f"{API}/services/{draft.uuid}").status_code == 404
+    assert client.get(f"{API}/services/{published.uuid}").status_code == 200
+    organizations = [o["name"] for o in client.get(f"{API}/organizations").get_json()["contents"]]
+    assert organizations == [published.organization.name]
+    assert client.get(f"{API}/organizations/{lonely.uuid}").status_code == 404
+    listed = client.get(f"{API}/service_at_locations").get_json()["contents"]
+    assert [item["service"]["name"] for item in listed] == ["Zichtbaar"]
+
+
+def test_a_service_unpublished_after_publication_disappears(app, client):
+    service = make_service(name="Even weg")
+    service.publication_status = "archived"
+    indexing.commit(services.search_backend())
+    assert client.get(f"{API}/services").get_json()["total_items"] == 0
+    assert client.get(f"{API}/service_at_locations?postcode=3941").get_json()["total_items"] == 0
+    assert client.get(f"{API}/services/{service.uuid}").status_code == 404
+
+
+def test_the_export_zip_holds_the_package(demo_client):
+    import io
+    import zipfile
+
+    response = demo_client.get(f"{API}/export.zip")
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(response.data)).namelist()
+    assert "datapackage.json" in names and "services.csv" in names and len(names) == 22
+
+
+@pytest.mark.parametrize("language, text", [("nl", "Open data: de API"), ("en", "Open data: the API")])
+def test_the_api_page_explains_the_api_in_dutch_and_english(demo_client, language, text):
+    demo_client.get(f"/taal/{language}")
+    html = demo_client.get("/api").get_data(as_text=True)
+    assert text in html and "/api/hsds/openapi.json" in html and "CC BY-SA 4.0" in html
+    assert 'href="/api"' in demo_client.get("/").get_data(as_text=True)
+
+
+def test_organisation_detail_lists_only_published_services(app, client):
+    organization = make_organization(name="Stichting Twee")
+    location = make_location(organization=organization)
+    make_service(location=location, name="Open")
+    make_service(location=location, name="Dicht", publication_status="draft")
+    body = client.get(f"{API}/organizations/{organization.uuid}").get_json()
+    assert [s["name"] for s in body["services"]] == ["Open"]
+    assert [l["id"] for l in body["locations"]] == [location.uuid]
+    assert db.session.scalar(select(func.count(Organization.id))) == 1
+    assert datetime.fromisoformat(body["services"][0]["last_modified"].replace("Z", "+00:00"))
+
+
+def test_too_many_requests_is_a_json_429(tmp_path):
+    app = make_app(tmp_path, name="api_rate_limit", RATELIMIT_ENABLED=True, SEARCH_RATE_LIMIT="2 per minute")
+    with app.app_context():
+        db.create_all()
+        client = app.test_client()
+        responses = [client.get(f"{API}/services") for _ in range(3)]
+        assert [r.status_code for r in responses] == [200, 200, 429]
+        assert responses[2].get_json()["error"] == "too many requests"
+        assert responses[2].headers["Access-Control-Allow-Origin"] == "*"
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_server_error_under_the_api_is_json(app, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr("sociale_kaart.directory.open_data.list_public_services", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = app.test_client().get(f"{API}/services")
+    assert response.status_code == 500
+    assert response.get_json()["error"] == "internal server error"
+    assert "fire" not in response.get_data(as_text=True)
