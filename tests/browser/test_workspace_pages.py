@@ -1,0 +1,107 @@
+"""axe-core (WCAG 2.1 A and AA) on the workspace pages in Dutch and English, and a form without JavaScript (issue #3)."""
+import threading
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from sociale_kaart.directory import editing
+from sociale_kaart.directory.models import Area, Service
+from sociale_kaart.extensions import db
+from tests.builders import make_user
+from tests.conftest import _seed, make_app
+
+pytestmark = pytest.mark.browser
+
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+@pytest.fixture(scope="module")
+def workspace_site(tmp_path_factory):
+    """The demo data plus an editor with a pending change and a broker, served on 127.0.0.1."""
+    app = make_app(tmp_path_factory.mktemp("workspace_browser"), name="workspace_browser")
+    with app.app_context():
+        db.create_all()
+        _seed(app)
+        service = db.session.scalars(
+            select(Service).where(Service.publication_status == "published").order_by(Service.id)).first()
+        areas = db.session.scalars(select(Area)).all()
+        editor = make_user(roles=("editor",), organizations=[service.organization], name="Els Editor")
+        broker = make_user(roles=("broker",), areas=areas, name="Bram Broker")
+        change = editing.propose_service_change(
+            service.id, {**editing.snapshot_service(service), "summary": "Een nieuwe korte zin."}, by=editor)
+        serializer = app.session_interface.get_signing_serializer(app)
+        cookies = {role: serializer.dumps({"_user_id": user.session_token, "_fresh": True})
+                   for role, user in (("editor", editor), ("broker", broker))}
+        urls = {
+            "editor-home": ("editor", "/werkplek/"),
+            "organisation": ("editor", f"/werkplek/organisaties/{service.organization_id}"),
+            "service-form": ("editor", f"/werkplek/aanbod/{service.id}/bewerken"),
+            "new-location": ("editor", f"/werkplek/organisaties/{service.organization_id}/locaties/nieuw"),
+            "broker-home": ("broker", "/werkplek/"),
+            "queue": ("broker", "/werkplek/controle"),
+            "change": ("broker", f"/werkplek/controle/{change.id}"),
+            "edit-then-approve": ("broker", f"/werkplek/controle/{change.id}/aanpassen"),
+            "history": ("broker", f"/werkplek/geschiedenis/service/{service.id}"),
+            "dashboard": ("broker", "/werkplek/overzicht"),
+        }
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", cookies, urls
+    server.shutdown()
+    thread.join(timeout=5)
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _log_in(page, base, cookie):
+    page.context.add_cookies([{"name": "session", "value": cookie, "url": base}])
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+@pytest.mark.parametrize("name", ["editor-home", "organisation", "service-form", "new-location", "broker-home",
+                                  "queue", "change", "edit-then-approve", "history", "dashboard"])
+def test_workspace_page_has_no_wcag_violations(page, workspace_site, name, language):
+    base, cookies, urls = workspace_site
+    role, path = urls[name]
+    _log_in(page, base, cookies[role])
+    page.goto(f"{base}/taal/{language}?next=/")
+    response = page.goto(base + path)
+    assert response.status == 200
+    results = Axe().run(page, options=WCAG)
+    assert results.violations_count == 0, results.generate_report()
+
+
+def _submit_with_errors(page, base, urls):
+    page.goto(base + urls["service-form"][1])
+    page.fill("#summary", "Wandelen met een maatje")
+    page.fill("#phone", "12345")
+    page.fill("#d0_1_van", "17:00")
+    page.fill("#d0_1_tot", "09:00")
+    page.click("button[type=submit].button--primary")
+
+
+def test_service_form_without_javascript_keeps_what_was_typed(phone_page_without_js, workspace_site):
+    page = phone_page_without_js
+    base, cookies, urls = workspace_site
+    _log_in(page, base, cookies["editor"])
+    _submit_with_errors(page, base, urls)
+    assert page.locator(".error-summary").is_visible()
+    assert page.input_value("#summary") == "Wandelen met een maatje"
+    assert page.input_value("#phone") == "12345"
+    assert page.input_value("#d0_1_van") == "17:00"
+    assert page.get_attribute("#phone", "aria-invalid") == "true"
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_service_form_with_errors_has_no_wcag_violations(page, workspace_site, language):
+    base, cookies, urls = workspace_site
+    _log_in(page, base, cookies["editor"])
+    page.goto(f"{base}/taal/{language}?next=/")
+    _submit_with_errors(page, base, urls)
+    assert page.locator(".error-summary").is_visible()
+    results = Axe().run(page, options=WCAG)
+    assert results.violations_count == 0, results.generate_report()
