@@ -151,7 +151,8 @@ def organization(organization_id):
 def taxonomies():
     """The published taxonomies."""
     values = params.parse(request.args, params.TAXONOMIES)
-    result = open_data.list_taxonomies(values["search"], values["page"], values["per_page"])
+    result = open_data.list_taxonomies(values["search"], values["page"], values["per_page"],
+                                       values["modified_after"])
     return _page(result, [serializers.taxonomy(item) for item in result.items])
 
 
@@ -167,7 +168,7 @@ def taxonomy_terms():
     """The published taxonomy terms."""
     values = params.parse(request.args, params.TAXONOMY_TERMS)
     result = open_data.list_taxonomy_terms(values["search"], values["taxonomy_id"], values["page"],
-                                           values["per_page"])
+                                           values["per_page"], values["modified_after"])
     catalogue = open_data.catalogue()
     return _page(result, [serializers.taxonomy_term(item, catalogue) for item in result.items])
 

@@ -73,6 +73,7 @@ class HsdsTerm:
     taxonomy_id: str
     taxonomy_name: str
     parent_id: str | None = None
+    last_modified: datetime | None = None   # naive UTC; for modified_after (HSDS has no field for it)
 
     @property
     def filterable(self):
@@ -87,6 +88,7 @@ class HsdsTaxonomy:
     name: str
     description: str
     terms: tuple = ()
+    last_modified: datetime | None = None   # the latest change of the taxonomy or any of its terms
 
     @property
     def filterable(self):
@@ -124,24 +126,26 @@ def build_catalogue(db_taxonomies):
     for row in db_taxonomies:
         terms = tuple(
             HsdsTerm(term.uuid, term.code, term.name, term.description or "", row.code, row.uuid, row.name,
-                     next((t.uuid for t in row.terms if t.id == term.parent_id), None))
+                     next((t.uuid for t in row.terms if t.id == term.parent_id), None), term.last_modified)
             for term in row.terms
         )
-        taxonomies.append(HsdsTaxonomy(row.uuid, row.code, row.name, row.description or "", terms))
+        changed = max([row.last_modified, *(term.last_modified for term in row.terms)])
+        taxonomies.append(HsdsTaxonomy(row.uuid, row.code, row.name, row.description or "", terms, changed))
     with force_locale("nl"):
         for code, (name, description, _entity) in VOCABULARY_TAXONOMIES.items():
             tid = taxonomy_id(code)
             terms = tuple(
                 HsdsTerm(term_id(code, term.code), term.code, str(term.label), str(term.description or ""),
-                         code, tid, name)
+                         code, tid, name, None, vocabularies.CHANGED)
                 for term in vocabularies.VOCABULARIES[code]
             )
-            taxonomies.append(HsdsTaxonomy(tid, code, name, description, terms))
+            taxonomies.append(HsdsTaxonomy(tid, code, name, description, terms, vocabularies.CHANGED))
     tid = taxonomy_id(FIELD_TAXONOMY)
     taxonomies.append(HsdsTaxonomy(tid, FIELD_TAXONOMY, FIELD_TAXONOMY_NAME, FIELD_TAXONOMY_DESCRIPTION, tuple(
-        HsdsTerm(term_id(FIELD_TAXONOMY, code), code, name, description, FIELD_TAXONOMY, tid, FIELD_TAXONOMY_NAME)
+        HsdsTerm(term_id(FIELD_TAXONOMY, code), code, name, description, FIELD_TAXONOMY, tid, FIELD_TAXONOMY_NAME,
+                 None, vocabularies.CHANGED)
         for code, name, description in FIELD_TERMS
-    )))
+    ), vocabularies.CHANGED))
     return Catalogue(taxonomies)
 
 

@@ -4,6 +4,8 @@ A flush listener notes which services a transaction touched; `commit()` commits 
 re-indexes exactly those, so the index is updated after every commit that changes a listing
 (issue #2). `documents()` yields every public document for a full rebuild.
 """
+from datetime import datetime, timezone
+
 from sqlalchemy import event, select
 from sqlalchemy.orm import selectinload
 
@@ -58,9 +60,26 @@ def _service_ids(touched):
     return ids - {None}
 
 
+def _touch_services(session, flush_context, instances):
+    """Bump Service.last_modified for changes the column's onupdate does not see.
+
+    Categories, target groups, areas, schedules and locations are relations: changing only
+    those would leave last_modified (the API's modified_after) untouched.
+    """
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Service) and obj in session.dirty and session.is_modified(obj):
+            obj.last_modified = now
+        elif isinstance(obj, (Schedule, ServiceAtLocation)):
+            service = obj.__dict__.get("service")
+            if service is not None and service not in session.deleted:
+                service.last_modified = now
+
+
 def install(session_class):
     """Listen to flushes of a session class (done once by create_app)."""
     if not event.contains(session_class, "after_flush", _note_changes):
+        event.listen(session_class, "before_flush", _touch_services)
         event.listen(session_class, "after_flush", _note_changes)
         event.listen(session_class, "after_rollback", _forget_changes)
 

@@ -63,6 +63,7 @@ class Taxonomy(db.Model):
     code = db.Column(db.String(64), nullable=False, unique=True)
     name = db.Column(db.String(120), nullable=False)
     description = db.Column(db.Text, nullable=False, default="")
+    last_modified = db.Column(db.DateTime, nullable=False, default=_now, onupdate=_now)
     terms = db.relationship("TaxonomyTerm", back_populates="taxonomy", order_by="TaxonomyTerm.position")
 
 
@@ -79,6 +80,7 @@ class TaxonomyTerm(db.Model):
     name = db.Column(db.String(120), nullable=False)
     description = db.Column(db.Text, nullable=False, default="")
     position = db.Column(db.Integer, nullable=False, default=0)
+    last_modified = db.Column(db.DateTime, nullable=False, default=_now, onupdate=_now)
     taxonomy = db.relationship("Taxonomy", back_populates="terms")
 
 

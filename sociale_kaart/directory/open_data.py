@@ -292,14 +292,19 @@ def _slice(items, page, per_page):
     return Page(items[(page - 1) * per_page: page * per_page], len(items), page, per_page)
 
 
-def list_taxonomies(text, page, per_page):
-    """Return a page of the published taxonomies."""
-    found = [t for t in catalogue().taxonomies if not text or _matches(text, t.name, t.description, t.code)]
+def _changed_since(item, modified_after):
+    return modified_after is None or (item.last_modified is not None and item.last_modified >= modified_after)
+
+
+def list_taxonomies(text, page, per_page, modified_after=None):
+    """Return a page of the published taxonomies (changed at or after modified_after, when given)."""
+    found = [t for t in catalogue().taxonomies
+             if (not text or _matches(text, t.name, t.description, t.code)) and _changed_since(t, modified_after)]
     return _slice(found, page, per_page)
 
 
-def list_taxonomy_terms(text, taxonomy_id, page, per_page):
-    """Return a page of taxonomy terms, optionally of one taxonomy."""
+def list_taxonomy_terms(text, taxonomy_id, page, per_page, modified_after=None):
+    """Return a page of taxonomy terms, optionally of one taxonomy or changed since a moment."""
     cat = catalogue()
     if taxonomy_id and taxonomy_id not in cat.taxonomies_by_id:
         raise ValidationError("taxonomy_id", f"unknown taxonomy {taxonomy_id!r}")
@@ -307,6 +312,7 @@ def list_taxonomy_terms(text, taxonomy_id, page, per_page):
         term for term in cat.terms
         if (not taxonomy_id or term.taxonomy_id == taxonomy_id)
         and (not text or _matches(text, term.name, term.description, term.code))
+        and _changed_since(term, modified_after)
     ]
     return _slice(found, page, per_page)
 

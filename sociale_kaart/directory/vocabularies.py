@@ -6,8 +6,13 @@ taxonomies in the database (seeded from CATEGORIES and TARGET_GROUPS) so staff c
 extend them; the other lists are fixed by the product.
 """
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+
+# When the fixed vocabularies below last changed (UTC): the API's modified_after on
+# taxonomies uses it. Update it with any change to a code, label or description here.
+CHANGED = datetime(2026, 11, 22, 0, 0)
 
 
 @dataclass(frozen=True)

@@ -336,3 +336,46 @@ def test_a_server_error_under_the_api_is_json(app, monkeypatch):
     assert response.status_code == 500
     assert response.get_json()["error"] == "internal server error"
     assert "fire" not in response.get_data(as_text=True)
+
+
+def test_modified_after_works_on_the_taxonomy_lists(demo_client):
+    everything = demo_client.get(f"{API}/taxonomies?modified_after=2000-01-01T00:00:00Z").get_json()
+    assert everything["total_items"] == 9
+    future = demo_client.get(f"{API}/taxonomies?modified_after=2999-01-01T00:00:00Z").get_json()
+    assert future["total_items"] == 0
+    terms = demo_client.get(f"{API}/taxonomy_terms?modified_after=2000-01-01T00:00:00Z&per_page=100").get_json()
+    assert terms["total_items"] == 17 + 12 + 3 + 5 + 6 + 4 + 4 + 7 + 4
+    assert demo_client.get(f"{API}/taxonomy_terms?modified_after=gisteren").status_code == 400
+
+
+def test_a_renamed_category_is_in_the_change_feed(app, client):
+    from datetime import datetime, timedelta, timezone
+
+    from flask import g
+
+    services.ensure_taxonomies()
+    db.session.commit()
+    since = (datetime.now(timezone.utc) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert client.get(f"{API}/taxonomy_terms?modified_after={since}").get_json()["total_items"] == 0
+    import time
+    time.sleep(1.2)
+    term = services.taxonomy_terms("category")[0]
+    term.name = term.name + " (nieuw)"
+    db.session.commit()
+    g.pop("hsds_catalogue", None)   # this test shares one app context (and g) across requests
+    changed = client.get(f"{API}/taxonomy_terms?modified_after={since}").get_json()
+    assert [item["code"] for item in changed["contents"]] == [term.code]
+    assert client.get(f"{API}/taxonomies?modified_after={since}").get_json()["total_items"] == 1
+
+
+def test_changing_only_a_category_bumps_last_modified(app):
+    from tests.builders import make_service
+
+    service = make_service(categories=("respijtzorg",))
+    before = service.last_modified
+    import time
+    time.sleep(0.01)
+    terms = {term.code: term for term in services.taxonomy_terms("category")}
+    service.categories = [terms["dementie"]]
+    db.session.commit()
+    assert service.last_modified > before
