@@ -31,7 +31,7 @@ MAX_NAME = 200
 MAX_SUMMARY = 300
 MAX_TEXT = 5000
 MAX_MESSAGE = 1000
-PERIODS_PER_DAY = 2
+PERIODS_PER_DAY = 3   # morning, afternoon, evening: the form shows this many per weekday
 
 ORGANIZATION_FIELDS = ("name", "description", "email", "website", "phone")
 SERVICE_FIELDS = (
@@ -307,6 +307,10 @@ def clean_schedules(periods):
             raise ValidationError("schedules", _("Een sluitingstijd moet na de openingstijd liggen."))
         clean.append([weekday, _time_text(opens_at), _time_text(closes_at)])
     clean.sort()
+    for weekday in range(7):
+        if sum(1 for period in clean if period[0] == weekday) > PERIODS_PER_DAY:
+            raise ValidationError("schedules", _("Geef per dag hoogstens %(count)d openingstijden op.",
+                                                 count=PERIODS_PER_DAY))
     for first, second in zip(clean, clean[1:]):
         if first[0] == second[0] and second[1] < first[2]:
             raise ValidationError("schedules", _("Twee openingstijden op dezelfde dag mogen niet overlappen."))

@@ -217,6 +217,8 @@ for _day in range(7):
     setattr(ServiceForm, f"d{_day}_1_tot", _day_field(_l("%(day)s open tot", day=WEEKDAY_NAMES[_day])))
     setattr(ServiceForm, f"d{_day}_2_van", _day_field(_l("%(day)s tweede dagdeel vanaf", day=WEEKDAY_NAMES[_day])))
     setattr(ServiceForm, f"d{_day}_2_tot", _day_field(_l("%(day)s tweede dagdeel tot", day=WEEKDAY_NAMES[_day])))
+    setattr(ServiceForm, f"d{_day}_3_van", _day_field(_l("%(day)s derde dagdeel vanaf", day=WEEKDAY_NAMES[_day])))
+    setattr(ServiceForm, f"d{_day}_3_tot", _day_field(_l("%(day)s derde dagdeel tot", day=WEEKDAY_NAMES[_day])))
 
 
 def _check_period(day_name, opens, closes):
