@@ -30,6 +30,7 @@ from sqlalchemy.orm import selectinload
 from .. import geo
 from ..extensions import db
 from . import hours, hsds, indexing, open_data, services, vocabularies
+from .editing import PERIODS_PER_DAY
 from .models import (Area, Location, Organization, Schedule, Service, ServiceAtLocation, Taxonomy,
                      TaxonomyTerm)
 
@@ -666,8 +667,21 @@ class _Importer:
                                  for code in dict.fromkeys(found.get("target_group", []))
                                  if ("target_group", code) in self.db_terms]
         service.service_areas = list(dict.fromkeys(found.get("area", [])))
-        self._apply_schedules(service, found["schedules"])
+        self._apply_schedules(service, self._editable_schedules(service, found["schedules"]))
         self._apply_links(service, found["links"])
+
+    def _editable_schedules(self, service, wanted):
+        """Keep at most the periods per weekday that the editor's form can show, and say so."""
+        kept, per_day = [], {}
+        for item in sorted(wanted, key=lambda item: (item[1], item[2])):
+            per_day[item[1]] = per_day.get(item[1], 0) + 1
+            if per_day[item[1]] <= PERIODS_PER_DAY:
+                kept.append(item)
+            else:
+                self.report.notes.append(
+                    f"{service.name}: more than {PERIODS_PER_DAY} opening periods on weekday {item[1]}; "
+                    f"{item[2]:%H:%M}-{item[3]:%H:%M} not imported")
+        return kept
 
     @staticmethod
     def _apply_schedules(service, wanted):

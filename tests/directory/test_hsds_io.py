@@ -339,3 +339,21 @@ def test_the_export_is_the_same_twice(demo_app, tmp_path):
     assert {k: v for k, v in first.items() if k != "datapackage.json"} == \
         {k: v for k, v in second.items() if k != "datapackage.json"}
     assert datetime.fromisoformat(json.loads(first["datapackage.json"])["created"].replace("Z", "+00:00"))
+
+
+def test_more_opening_periods_a_day_than_the_form_shows_are_reported_not_silently_kept(app, tmp_path):
+    seed.load_areas(DEMO_FOLDER, services.geocoder(), app.config["MUNICIPALITY_CODE"])
+    package = {name: list(lines) for name, lines in FOREIGN.items() if name in (
+        "organizations.csv", "services.csv", "locations.csv", "addresses.csv", "service_at_location.csv")}
+    package["schedules.csv"] = ["id,service_id,freq,byday,opens_at,closes_at"] + [
+        f"0f4a5e5e-6666-4c1c-9d0d-00000000010{n},0b4a5e5e-2222-4c1c-9d0d-000000000001,WEEKLY,TU,{start},{end}"
+        for n, (start, end) in enumerate([("08:00", "09:00"), ("10:00", "11:00"), ("13:00", "14:00"),
+                                          ("19:00", "20:00")])]
+    for name, lines in package.items():
+        (tmp_path / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    report = hsds_io.import_package(tmp_path, services.search_backend())
+
+    service = db.session.scalars(select(Service).where(Service.name == "Wijkverpleging")).one()
+    assert [(s.weekday, s.opens_at) for s in service.schedules] == [(1, time(8)), (1, time(10)), (1, time(13))]
+    assert any("19:00-20:00 not imported" in note for note in report.notes)
