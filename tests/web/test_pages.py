@@ -31,3 +31,16 @@ def test_server_error_gets_a_dutch_page(app):
     response = app.test_client().get("/kapot")
     assert response.status_code == 500
     assert "Er ging iets mis bij ons" in response.get_data(as_text=True)
+
+
+def test_stylesheets_have_balanced_blocks():
+    """A lost brace (say, in a merge) silently drops every rule after it."""
+    from pathlib import Path
+
+    for name in ("main.css", "print.css"):
+        text = (Path(__file__).resolve().parents[2] / "static" / "css" / name).read_text()
+        depth = 0
+        for number, line in enumerate(text.splitlines(), 1):
+            depth += line.count("{") - line.count("}")
+            assert depth >= 0, f"{name}:{number} closes a block that is not open"
+        assert depth == 0, f"{name} leaves {depth} block(s) open"
