@@ -24,3 +24,10 @@ def today():
 def naive_utcnow():
     """Return the current UTC time without tzinfo, as the models store it."""
     return utcnow().replace(tzinfo=None)
+
+
+def naive_utc(moment=None):
+    """Return a moment as naive UTC (how the models store time); now when None."""
+    if moment is None:
+        return naive_utcnow()
+    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment

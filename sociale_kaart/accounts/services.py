@@ -1,12 +1,13 @@
 """Account use cases: registration, login, password reset, profile, roles (issue #3)."""
 import secrets
-from datetime import datetime, timezone
+
 from functools import lru_cache
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
+from .. import clock
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
 from ..notify import services as notify
@@ -22,14 +23,8 @@ LANGUAGES = ("nl", "en")
 USERS_PER_PAGE = 50
 
 
-def _now():
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-def _naive(moment):
-    if moment is None:
-        return _now()
-    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+_now = clock.naive_utcnow
+_naive = clock.naive_utc
 
 
 def normalize_email(email):

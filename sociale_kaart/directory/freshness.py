@@ -96,7 +96,8 @@ def service_area_ids(service):
     return ids
 
 
-def _load_service(service_id):
+def load_service(service_id):
+    """Return a service with what its areas and permissions need, or raise NotFound."""
     service = db.session.scalars(
         select(Service).where(Service.id == service_id).options(
             selectinload(Service.service_areas),
@@ -118,7 +119,7 @@ def may_check(user, service):
 def mark_checked(service_id, by, today=None):
     """Mark a listing "gecontroleerd" today by `by`; it returns to search when it had left it."""
     permissions.require_login(by)
-    service = _load_service(service_id)
+    service = load_service(service_id)
     if not may_check(by, service):
         raise PermissionDenied(f"may not check service {service_id}")
     if service.publication_status not in ("published", "pending"):

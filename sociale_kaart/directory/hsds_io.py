@@ -31,7 +31,7 @@ from .. import geo
 from ..extensions import db
 from . import hours, hsds, indexing, open_data, services, vocabularies
 from .editing import PERIODS_PER_DAY
-from .models import (Area, Location, Organization, Schedule, Service, ServiceAtLocation, Taxonomy,
+from .models import (Area, Location, Organization, Schedule, Service, ServiceAtLocation,
                      TaxonomyTerm)
 
 DATAPACKAGE = Path(__file__).resolve().parent / "hsds_schema" / "3.0" / "datapackage.json"

@@ -26,14 +26,8 @@ MAX_MESSAGE = 2000
 
 
 def _public_service(service_id):
-    service = db.session.scalars(
-        select(Service).where(Service.id == service_id).options(
-            selectinload(Service.service_areas),
-            selectinload(Service.location_links).selectinload(ServiceAtLocation.location),
-            selectinload(Service.organization),
-        )
-    ).first()
-    if service is None or service.publication_status != "published":
+    service = freshness.load_service(service_id)
+    if service.publication_status != "published":
         raise NotFound(service_id)
     return service
 

@@ -1,5 +1,5 @@
 """Queue e-mail in the outbox; the caller's commit makes it durable with the change itself."""
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -7,6 +7,7 @@ from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
 from sqlalchemy import func, select, update
 
+from .. import clock
 from ..errors import NotFound
 from ..extensions import db
 from .models import STATUSES, OutboxMessage
@@ -49,14 +50,8 @@ def queue_message(to_address, template, language="nl", **context):
 BACKOFF_MINUTES = (1, 5, 15, 60, 240)
 
 
-def _utcnow():
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-def _naive(moment):
-    if moment is None:
-        return _utcnow()
-    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+_utcnow = clock.naive_utcnow
+_naive = clock.naive_utc
 
 
 def backoff(attempts):

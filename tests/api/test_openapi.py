@@ -7,7 +7,6 @@ import json
 import tempfile
 from collections import Counter
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st

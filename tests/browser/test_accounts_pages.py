@@ -26,7 +26,7 @@ def accounts_site(tmp_path_factory):
         db.create_all()
         make_organization(name="Stichting Welzijn (test)")
         db.session.commit()
-        admin = make_user(roles=("admin",), email="beheer@example.org", name="Anna Beheer")
+        make_user(roles=("admin",), email="beheer@example.org", name="Anna Beheer")
         resident = make_user(roles=("resident",), email="inwoner@example.org", name="Ivo Inwoner", confirmed=False)
         message = notify.queue_message(resident.email, "password_changed", name=resident.name, reset_url="http://x/")
         message.status, message.last_error = "failed", "ConnectionRefusedError: [Errno 111] Connection refused"

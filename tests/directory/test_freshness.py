@@ -1,8 +1,7 @@
 """Verified freshness: reminders once per stage, the stale badge, leaving and re-entering search."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from sociale_kaart import clock
@@ -11,7 +10,7 @@ from sociale_kaart.directory.models import FreshnessNotice, HistoryEntry
 from sociale_kaart.errors import PermissionDenied
 from sociale_kaart.extensions import db
 from sociale_kaart.notify.models import OutboxMessage
-from tests.builders import login, make_location, make_organization, make_service, make_user
+from tests.builders import make_location, make_organization, make_service, make_user
 
 TODAY = date(2026, 11, 22)
 
@@ -104,13 +103,12 @@ def test_a_check_starts_a_new_cycle_of_reminders(app, moved_clock):
 
 def test_freshness_command_is_idempotent(app, moved_clock):
     _listing(date(2026, 1, 10))
-    runner = CliRunner()
     from sociale_kaart.directory.cli import directory_cli
     first = app.test_cli_runner().invoke(directory_cli, ["freshness", "--today", "2026-07-20"])
     second = app.test_cli_runner().invoke(directory_cli, ["freshness", "--today", "2026-07-20"])
     assert "1 reminders" in first.output and "1 e-mails queued" in first.output
     assert "0 reminders" in second.output and "0 e-mails queued" in second.output
-    assert runner is not None and len(_outbox()) == 1
+    assert len(_outbox()) == 1
 
 
 def test_listing_without_editors_is_recorded_but_mails_nobody(app, moved_clock):
