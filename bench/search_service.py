@@ -128,6 +128,7 @@ def main(argv=None):
         services.search_listings(queries[0][1], now=now)  # load the gazetteer and open the searcher
         timings = {}
         for kind, criteria in queries:
+            db.session.remove()   # a fresh session per query, as each web request has
             started = time.perf_counter()
             page = services.search_listings(criteria, now=now)
             elapsed = (time.perf_counter() - started) * 1000

@@ -176,7 +176,7 @@ class Service(db.Model):
     status = db.Column(db.String(24), nullable=False, default="active")
     alert = db.Column(db.Text, nullable=False, default="")
     publication_status = db.Column(db.String(16), nullable=False, default="draft", index=True)
-    assured_date = db.Column(db.Date)
+    assured_date = db.Column(db.Date, index=True)   # indexed: search leaves out long-unchecked listings
     assurer = db.Column(db.String(200), nullable=False, default="")
     assured_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
     created_at = db.Column(db.DateTime, nullable=False, default=_now)
