@@ -21,7 +21,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed demo --if-empty
-	$(BIN)/flask users demo
+	$(BIN)/flask seed workspace
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 ## test: install (with headless Chromium for the browser tests) and run the whole suite

@@ -8,12 +8,14 @@ from . import services
 from .models import User, UserRole
 from .passwords import hash_password
 
-# (e-mail, name, roles, area codes, number of demo organisations to join)
+# (e-mail, name, roles, area codes, slugs of demo organisations to join): the editor's
+# organisations lie in the broker's villages, so the broker reviews the editor's changes.
 DEMO_ACCOUNTS = (
-    ("beheer@demo.sociale-kaart.example.org", "Beheerder (demo)", ("admin",), (), 0),
+    ("beheer@demo.sociale-kaart.example.org", "Beheerder (demo)", ("admin",), (), ()),
     ("makelaar@demo.sociale-kaart.example.org", "Sociaal makelaar Doorn en Driebergen (demo)", ("broker",),
-     ("doorn", "driebergen_rijsenburg"), 0),
-    ("redacteur@demo.sociale-kaart.example.org", "Redacteur (demo)", ("editor",), (), 2),
+     ("doorn", "driebergen_rijsenburg"), ()),
+    ("redacteur@demo.sociale-kaart.example.org", "Redacteur (demo)", ("editor",), (),
+     ("dorpsteam-doorn", "dorpsteam-driebergen")),
 )
 
 
@@ -26,7 +28,7 @@ def seed_demo_accounts():
     area_class = services._area_class()
     organization_class = services._organization_class()
     created = []
-    for email, name, roles, area_codes, organization_count in DEMO_ACCOUNTS:
+    for email, name, roles, area_codes, organization_slugs in DEMO_ACCOUNTS:
         if services.find_user_by_email(email) is not None:
             continue
         password = _password()
@@ -35,9 +37,10 @@ def seed_demo_accounts():
         user.role_rows = [UserRole(role=role) for role in roles]
         areas = db.session.scalars(select(area_class).where(area_class.code.in_(area_codes))).all()
         organizations = db.session.scalars(
-            select(organization_class).where(organization_class.is_demo.is_(True))
-            .order_by(organization_class.name).limit(organization_count)
-        ).all() if organization_count else []
+            select(organization_class).where(organization_class.is_demo.is_(True),
+                                             organization_class.slug.in_(organization_slugs))
+            .order_by(organization_class.name)
+        ).all() if organization_slugs else []
         db.session.add(user)
         db.session.flush()
         services._apply_access(user, list(roles), [o.id for o in organizations], [a.id for a in areas],

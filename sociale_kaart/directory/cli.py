@@ -34,6 +34,26 @@ def seed_demo(if_empty):
     click.echo("Demo data loaded: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
 
 
+@seed_cli.command("workspace")
+def seed_workspace():
+    """Demo accounts (admin, broker, editor) and work for the broker: a change, a report, a join request."""
+    from ..accounts.seed import DEMO_ACCOUNTS, seed_demo_accounts
+
+    if current_app.config["ENV"] not in ("development", "testing"):
+        raise click.ClickException("flask seed workspace only runs with SOCIALE_KAART_ENV=development or testing.")
+    created = seed_demo_accounts()
+    for email, password in created:
+        click.echo(f"{email}  password: {password}")
+    if created:
+        click.echo("These passwords are shown once; reset them with 'Wachtwoord vergeten' if lost "
+                   "(the e-mail is written to instance/mail/).")
+    else:
+        click.echo("Demo accounts already exist.")
+    emails = {roles[0]: email for email, _name, roles, _areas, _orgs in DEMO_ACCOUNTS}
+    for line in demo_seed.load_demo_activity(emails["editor"], emails["broker"]):
+        click.echo(f"Workspace demo: {line}")
+
+
 @search_cli.command("reindex")
 def reindex():
     """Rebuild the search index from the database."""

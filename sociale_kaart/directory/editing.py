@@ -317,8 +317,12 @@ def clean_schedules(periods):
     return clean
 
 
-def clean_service_values(values, organization_id):
-    """Return a complete, valid service snapshot from submitted values, or raise ValidationError."""
+def clean_service_values(values, organization_id, current_location_ids=()):
+    """Return a complete, valid service snapshot from submitted values, or raise ValidationError.
+
+    Locations must be the organisation's own, or ones the service is already given at (a
+    community centre of another organisation, say), so an edit never has to drop those.
+    """
     clean = {
         "name": _check_length(values, "name", MAX_NAME, required=True),
         "summary": _check_length(values, "summary", MAX_SUMMARY),
@@ -346,6 +350,7 @@ def clean_service_values(values, organization_id):
     areas = [area.code for area in db.session.scalars(select(Area).order_by(Area.name))]
     clean["service_areas"] = sorted(_codes(values, "service_areas", None, areas))
     own = set(db.session.scalars(select(Location.id).where(Location.organization_id == organization_id)))
+    own |= set(current_location_ids)
     chosen = sorted({int(value) for value in values.get("locations") or []})
     if any(location_id not in own for location_id in chosen):
         raise ValidationError("locations", _("Kies alleen locaties van uw eigen organisatie."))
@@ -815,7 +820,7 @@ def propose_service_change(service_id, values, by):
     """Propose new values for a service: published ones wait for review, unpublished ones are updated."""
     service = get_service(service_id)
     require_editor(by, service.organization_id)
-    clean = clean_service_values(values, service.organization_id)
+    clean = clean_service_values(values, service.organization_id, current_location_ids(service))
     if service.publication_status == "published":
         change = _submit("service", service, service.organization_id, clean, by)
     else:
@@ -981,8 +986,16 @@ def area_choices():
     return [(area.code, area.name) for area in db.session.scalars(select(Area).order_by(Area.name))]
 
 
-def location_choices(organization_id):
-    """Return (id, label) pairs of an organisation's locations for a form."""
+def current_location_ids(service):
+    """Return the ids of the locations a service is given at now."""
+    return {link.location_id for link in service.location_links} if service is not None else set()
+
+
+def location_choices(organization_id, extra_ids=()):
+    """Return (id, label) pairs of an organisation's locations, plus others a service already uses."""
+    condition = Location.organization_id == organization_id
+    if extra_ids:
+        condition = or_(condition, Location.id.in_(list(extra_ids)))
     return [(str(loc.id), f"{loc.name}, {loc.address_1}, {loc.city}") for loc in db.session.scalars(
-        select(Location).where(Location.organization_id == organization_id).order_by(Location.name))]
+        select(Location).where(condition).order_by(Location.name))]
 

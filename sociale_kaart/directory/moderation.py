@@ -283,9 +283,9 @@ def _load_pending(change_id, by):
     return change
 
 
-def _clean(kind, values, organization_id):
+def _clean(kind, values, organization_id, keep_location_ids=()):
     if kind == "service":
-        return editing.clean_service_values(values, organization_id)
+        return editing.clean_service_values(values, organization_id, keep_location_ids)
     if kind == "organization":
         return editing.clean_organization_values(values)
     from .services import geocoder
@@ -305,7 +305,10 @@ def approve_change(change_id, by, edited_values=None):
     proposal = dict(change.data)
     final = proposal
     if edited_values is not None:
-        final = _clean(change.kind, edited_values, change.organization_id)
+        keep = set(proposal.get("locations") or [])
+        if change.kind == "service":
+            keep |= editing.current_location_ids(target)
+        final = _clean(change.kind, edited_values, change.organization_id, keep)
     if not _claim(change.id, "approved", by):
         db.session.rollback()
         return False

@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from .. import clock
 from ..extensions import db
 from . import hours, indexing
 from .models import (Area, Location, Organization, Schedule, Service, ServiceAtLocation,
@@ -172,3 +173,58 @@ def _sync_schedules(service, rows):
             Schedule(weekday=weekday, opens_at=opens_at, closes_at=closes_at)
             for weekday, opens_at, closes_at in wanted
         ]
+
+
+# --- Demo activity for the workspace (issue #3) ----------------------------------------------
+
+DEMO_CHANGE_NOTE = " Nieuw: ook op zaterdagochtend."
+DEMO_REPORT = "Het telefoonnummer klopt niet meer. Als ik bel, krijg ik een ander bureau."
+DEMO_JOIN_MESSAGE = "Ik ben de nieuwe coördinator van de vrijwilligers en wil onze gegevens bijhouden."
+
+
+def load_demo_activity(editor_email, broker_email):
+    """Give the demo broker something to review: a change, a report and a join request (once).
+
+    Runs through the same use cases as the pages, so the e-mails to brokers are queued too.
+    Returns what it added, or an empty list when the workspace already has activity.
+    """
+    from sqlalchemy import func
+
+    from ..accounts import services as accounts
+    from ..accounts.models import Membership, User
+    from . import editing, reports
+    from .models import ChangeRequest, Report
+
+    if db.session.scalar(select(func.count(ChangeRequest.id))) or db.session.scalar(select(func.count(Report.id))):
+        return []
+    editor, broker = accounts.find_user_by_email(editor_email), accounts.find_user_by_email(broker_email)
+    if editor is None or broker is None:
+        return []
+    added = []
+    broker_areas = {area.id for area in broker.areas}
+    own = db.session.scalars(
+        select(Service).where(Service.organization_id.in_(editor.organization_ids),
+                              Service.publication_status == "published").order_by(Service.name)
+    ).all()
+    if own:
+        service = own[0]
+        values = {**editing.snapshot_service(service), "summary": (service.summary + DEMO_CHANGE_NOTE)[:300]}
+        editing.propose_service_change(service.id, values, by=editor)
+        added.append(f"change to '{service.name}' waiting for review")
+    in_area = db.session.scalars(
+        select(Service).join(Service.service_areas).where(
+            Area.id.in_(broker_areas), Service.publication_status == "published").order_by(Service.id)
+    ).first()
+    if in_area is not None:
+        reports.submit_report(in_area.id, "contact", DEMO_REPORT)
+        added.append(f"report about '{in_area.name}'")
+        applicant = accounts.find_user_by_email("nieuwe.redacteur@demo.sociale-kaart.example.org")
+        if applicant is None:
+            applicant = User(email="nieuwe.redacteur@demo.sociale-kaart.example.org",
+                             name="Nieuwe redacteur (demo)", email_confirmed_at=clock.naive_utcnow())
+            db.session.add(applicant)
+            db.session.flush()
+        if not db.session.scalar(select(func.count(Membership.id)).where(Membership.user_id == applicant.id)):
+            editing.request_membership(in_area.organization_id, DEMO_JOIN_MESSAGE, by=applicant)
+            added.append(f"join request for '{in_area.organization.name}'")
+    return added

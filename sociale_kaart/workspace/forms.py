@@ -145,7 +145,7 @@ class ServiceForm(BaseForm):
     minimum_age = StringField(_l("Vanaf leeftijd"), validators=[_age])
     maximum_age = StringField(_l("Tot en met leeftijd"), validators=[_age])
 
-    def __init__(self, *args, organization_id, **kwargs):
+    def __init__(self, *args, organization_id, location_ids=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.categories.choices = editing.term_choices("category")
         self.target_groups.choices = editing.term_choices("target_group")
@@ -155,7 +155,7 @@ class ServiceForm(BaseForm):
         self.modes.choices = editing.vocabulary_choices(vocabularies.MODES)
         self.languages.choices = editing.vocabulary_choices(vocabularies.LANGUAGES)
         self.service_areas.choices = editing.area_choices()
-        self.locations.choices = editing.location_choices(organization_id)
+        self.locations.choices = editing.location_choices(organization_id, location_ids)
 
     def hour_fields(self):
         """Return (weekday name, [(opens field, closes field) per period]) for the template."""

@@ -105,8 +105,9 @@ def edit_organization(organization_id):
     return render_template("workspace/organization_form.html", form=form, organization=organization, change=change)
 
 
-def _service_form(organization_id, values=None):
-    return ServiceForm(data=ServiceForm.initial(values) if values else None, organization_id=organization_id)
+def _service_form(organization_id, values=None, service=None):
+    return ServiceForm(data=ServiceForm.initial(values) if values else None, organization_id=organization_id,
+                       location_ids=editing.current_location_ids(service))
 
 
 @bp.route("/organisaties/<int:organization_id>/aanbod/nieuw", methods=["GET", "POST"])
@@ -130,7 +131,7 @@ def new_service(organization_id):
 def edit_service(service_id):
     """Edit a service; a published one keeps its public version until a broker approves."""
     service, values, change = editing.service_for_editing(service_id, by=current_user)
-    form = _service_form(service.organization_id, values)
+    form = _service_form(service.organization_id, values, service)
     if form.validate_on_submit():
         try:
             change = editing.propose_service_change(service_id, form.values(), by=current_user)
@@ -276,7 +277,7 @@ def edit_change(change_id):
         return redirect(url_for("workspace.change", change_id=change_id))
     values = {**editing.snapshot(change.kind, view.target), **change.data}
     if change.kind == "service":
-        form = _service_form(change.organization_id, values)
+        form = _service_form(change.organization_id, values, view.target)
     elif change.kind == "organization":
         form = OrganizationForm(data=values)
     else:

@@ -60,3 +60,35 @@ def test_search_reindex_rebuilds_a_deleted_index_on_disk(tmp_path):
         assert result.exit_code == 0 and "Indexed" in result.output
         db.session.remove()
         db.engine.dispose()
+
+
+def test_seed_workspace_gives_the_demo_broker_work_once(seeded_app):
+    from sociale_kaart.accounts.services import find_user_by_email
+    from sociale_kaart.directory import moderation
+    from sociale_kaart.directory.models import ChangeRequest, Report
+    from sociale_kaart.notify.models import OutboxMessage
+
+    runner = seeded_app.test_cli_runner()
+    first = runner.invoke(args=["seed", "workspace"])
+    assert first.exit_code == 0, first.output
+    assert first.output.count("password: ") == 3
+    assert "waiting for review" in first.output and "report about" in first.output and "join request" in first.output
+    broker = find_user_by_email("makelaar@demo.sociale-kaart.example.org")
+    editor = find_user_by_email("redacteur@demo.sociale-kaart.example.org")
+    assert {m.organization.slug for m in editor.memberships} == {"dorpsteam-doorn", "dorpsteam-driebergen"}
+    queue = moderation.moderation_queue(broker)
+    assert (len(queue.changed), len(queue.reports), len(queue.memberships)) == (1, 1, 1)
+    assert db.session.query(OutboxMessage).count() == 3        # the broker was told of all three
+    second = runner.invoke(args=["seed", "workspace"])
+    assert "already exist" in second.output and "password" not in second.output
+    assert (db.session.query(ChangeRequest).count(), db.session.query(Report).count()) == (1, 1)
+
+
+def test_seed_workspace_refuses_production(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOCIALE_KAART_SECRET_KEY", "k" * 64)
+    app = make_app(tmp_path, name="seed_ws_prod", ENV="production")
+    with app.app_context():
+        db.create_all()
+        result = app.test_cli_runner().invoke(args=["seed", "workspace"])
+        assert result.exit_code != 0 and "development or testing" in result.output
+        db.engine.dispose()

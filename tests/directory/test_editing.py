@@ -5,11 +5,12 @@ from sqlalchemy import func, select
 from sociale_kaart import search
 from sociale_kaart.accounts.models import Membership
 from sociale_kaart.directory import editing, services
-from sociale_kaart.directory.models import ChangeRequest, HistoryEntry, Location, Organization, Service
+from sociale_kaart.directory.models import (ChangeRequest, HistoryEntry, Location, Organization, Service,
+                                           ServiceAtLocation)
 from sociale_kaart.errors import NotFound, PermissionDenied, ValidationError
 from sociale_kaart.extensions import db
 from sociale_kaart.notify.models import OutboxMessage
-from tests.builders import make_user
+from tests.builders import make_location, make_user
 from tests.workspace.helpers import make_world, service_values
 
 
@@ -260,3 +261,20 @@ def test_phone_format(number, valid):
 ])
 def test_url_format(address, valid):
     assert editing.valid_url(address) is valid
+
+
+def test_a_service_given_at_another_organisations_location_can_be_edited(world):
+    """Services often meet in a community centre of another organisation: editing must keep it."""
+    centre = make_location(world.org_b, name="Dorpshuis De Linde", address_1="Brink 1")
+    service = world.service_a
+    service.location_links = [*service.location_links, ServiceAtLocation(location=centre)]
+    db.session.commit()
+    editor = world.users["editor_a"]
+    values = {**editing.snapshot_service(service), "summary": "Nu ook in De Linde."}
+    change = editing.propose_service_change(service.id, values, by=editor)
+    assert set(change.data["locations"]) == {world.location_a.id, centre.id}
+    # but an editor cannot add another organisation's location the service does not use
+    stranger = world.location_b
+    with pytest.raises(ValidationError):
+        editing.propose_service_change(
+            service.id, {**values, "locations": [world.location_a.id, stranger.id]}, by=editor)

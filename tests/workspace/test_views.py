@@ -138,3 +138,20 @@ def test_mark_checked_from_the_organisation_page(app, client, world):
     response = post(client, app, f"/werkplek/aanbod/{world.service_a.id}/gecontroleerd")
     assert response.status_code == 302
     assert world.service_a.assured_by_id == world.users["editor_a"].id
+
+
+def test_the_form_keeps_a_location_of_another_organisation_the_service_uses(app, client, world):
+    from sociale_kaart.directory.models import ServiceAtLocation
+    from tests.builders import make_location
+
+    centre = make_location(world.org_b, name="Dorpshuis De Linde", address_1="Brink 1")
+    world.service_a.location_links = [*world.service_a.location_links, ServiceAtLocation(location=centre)]
+    db.session.commit()
+    login_as(client, world.users["editor_a"])
+    page = client.get(f"/werkplek/aanbod/{world.service_a.id}/bewerken").get_data(as_text=True)
+    assert "Dorpshuis De Linde" in page and f'value="{centre.id}"' in page
+    response = post(client, app, f"/werkplek/aanbod/{world.service_a.id}/bewerken",
+                    service_form(world.service_a, summary="Ook in De Linde."))
+    assert response.status_code == 302
+    change = db.session.scalars(select(ChangeRequest).where(ChangeRequest.status == "pending")).one()
+    assert centre.id in change.data["locations"]
