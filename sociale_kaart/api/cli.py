@@ -24,14 +24,15 @@ def export(folder):
 @hsds_cli.command("import")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))
 def import_(folder):
-    """Read an HSDS package from FOLDER into the database as drafts for a broker to review."""
+    """Read an HSDS package from FOLDER into the database, for a broker to review and publish."""
     report = hsds_io.import_package(folder, search_backend())
     click.echo(f"Created: {_counts(report.created)}.")
     click.echo(f"Updated: {_counts(report.updated)}.")
     click.echo(f"Unchanged: {_counts(report.unchanged)}.")
-    click.echo("New and changed services are drafts: a broker reviews and publishes them.")
+    click.echo("New and changed services are 'ter controle': they wait in the brokers' queue "
+               "(/werkplek/controle) until a broker publishes them.")
     for name in report.back_to_draft:
-        click.echo(f"Was published, changed by this import, now a draft again (hidden until published): {name}")
+        click.echo(f"Was published, changed by this import, back in review (hidden until a broker approves): {name}")
     for what in report.public_updates:
         click.echo(f"Updated in place, visible to the public: {what}")
     for note in report.notes:

@@ -235,9 +235,12 @@ def apply_service(service, values, names=SERVICE_FIELDS):
             service.location_links = [keep.get(location_id) or ServiceAtLocation(location_id=location_id)
                                       for location_id in value]
         elif name == "schedules":
+            # keep the rows (and their HSDS ids) of opening times that did not change
+            keep = {(s.weekday, s.opens_at, s.closes_at): s for s in service.schedules}
+            wanted = [(weekday, hours.parse_time(opens), hours.parse_time(closes)) for weekday, opens, closes in value]
             service.schedules = [
-                Schedule(weekday=weekday, opens_at=hours.parse_time(opens), closes_at=hours.parse_time(closes))
-                for weekday, opens, closes in value
+                keep.pop(key, None) or Schedule(weekday=key[0], opens_at=key[1], closes_at=key[2])
+                for key in wanted
             ]
         elif name in ("phone", "email", "url"):
             setattr(service, name, value or None)

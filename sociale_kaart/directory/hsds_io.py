@@ -5,10 +5,13 @@ Import reads such a package into the database as drafts for a broker to review: 
 matched by their HSDS id, so importing twice updates instead of duplicating; every row that
 cannot be used is reported with its file, line and reason, and the rest is kept.
 
+Review (issue #3): every new or changed service goes "ter controle": it is hidden from the
+public and waits in the brokers' queue as a new listing, which a broker approves to publish.
 Re-import policy: a published service whose imported values differ from the current ones is
-updated and set back to draft (there is no place for a pending copy without a schema change);
-the command lists these. A published service whose values are the same stays published.
-Organisations and locations have no draft state: they are updated in place and listed.
+updated and taken back to review (the import rewrites the row, so the public cannot keep the old
+version meanwhile); the command lists these. A service whose values are the same stays as it is.
+Organisations and locations have no review state of their own: they are updated in place and
+listed.
 """
 import csv
 import io
@@ -30,9 +33,10 @@ from sqlalchemy.orm import selectinload
 from .. import geo
 from ..extensions import db
 from . import hours, hsds, indexing, open_data, services, vocabularies
+from . import editing
 from .editing import PERIODS_PER_DAY
-from .models import (Area, Location, Organization, Schedule, Service, ServiceAtLocation,
-                     TaxonomyTerm)
+from .models import (Area, ChangeRequest, HistoryEntry, Location, Organization, Schedule, Service,
+                     ServiceAtLocation, TaxonomyTerm)
 
 DATAPACKAGE = Path(__file__).resolve().parent / "hsds_schema" / "3.0" / "datapackage.json"
 UNSUPPORTED = {
@@ -313,6 +317,7 @@ class _Importer:
             select(TaxonomyTerm).join(TaxonomyTerm.taxonomy).options(selectinload(TaxonomyTerm.taxonomy)))}
         self.areas = db.session.scalars(select(Area)).all()
         self.organizations, self.locations, self.services = {}, {}, {}
+        self.to_review = []  # new or changed services, for the brokers' queue
         self.links = {}  # service_at_location id -> service id
         self._children = {}
 
@@ -530,7 +535,7 @@ class _Importer:
         created = service is None
         if created:
             service = Service(uuid=service_id, slug=self._unique_slug(Service, name, service_id),
-                              publication_status="draft")
+                              publication_status="pending")
             db.session.add(service)
             before = None
         else:
@@ -539,10 +544,12 @@ class _Importer:
             setattr(service, key, value)
         self._apply_details(service, details, created)
         changed = before != _snapshot(service)
-        if not created and changed and service.publication_status != "draft":
+        if not created and changed and service.publication_status != "pending":
             if service.is_published:
                 self.report.back_to_draft.append(service.name)
-            service.publication_status = "draft"
+            service.publication_status = "pending"
+        if created or changed:
+            self.to_review.append(service)
         self._count("service", created, changed)
         self.services[service_id] = service
 
@@ -772,5 +779,24 @@ def import_package(folder, backend):
         importer.each("location", importer.location)
         importer.each("service", importer.service)
     importer.check_orphans()
+    _queue_for_review(importer.to_review)
     indexing.commit(backend)
     return report
+
+
+def _queue_for_review(imported):
+    """Put each new or changed service in the brokers' queue as a listing to publish (issue #3)."""
+    db.session.flush()
+    for service in imported:
+        values = editing.snapshot_service(service)
+        change = db.session.scalars(select(ChangeRequest).where(
+            ChangeRequest.kind == "service", ChangeRequest.target_id == service.id,
+            ChangeRequest.status == "pending")).first()
+        if change is None:
+            change = ChangeRequest(kind="service", target_id=service.id, organization_id=service.organization_id,
+                                   base={})
+            db.session.add(change)
+        change.action, change.data = "create", values
+        change.comment = ""
+        db.session.add(HistoryEntry(kind="service", target_id=service.id, organization_id=service.organization_id,
+                                    action="imported", changes={}, comment="HSDS import"))

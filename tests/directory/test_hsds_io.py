@@ -10,10 +10,11 @@ from rfc3986_validator import validate_rfc3986
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from sociale_kaart.directory import hsds_io, indexing, seed, services
+from sociale_kaart.directory import hsds_io, indexing, moderation, seed, services
 from sociale_kaart.directory.cli import DEMO_FOLDER
 from sociale_kaart.directory.models import Location, Organization, Service, ServiceAtLocation
 from sociale_kaart.extensions import db
+from tests.builders import make_user
 
 from ..api import hsds_schemas
 
@@ -164,12 +165,15 @@ def test_export_then_import_into_an_empty_database_reproduces_the_published_list
     assert report.problems == [] and report.notes == []
     assert dict(report.created) == {"organization": 59, "location": 62, "service": 164}
     drafts = db.session.scalars(select(Service)).all()
-    assert {s.publication_status for s in drafts} == {"draft"}
+    assert {s.publication_status for s in drafts} == {"pending"}
     assert services.search_listings(services.SearchCriteria()).total == 0  # nothing public yet
 
-    for service in drafts:  # the broker publishes them
-        service.publication_status = "published"
-    indexing.commit(services.search_backend())
+    # the broker publishes them from the queue, where each waits as a new listing
+    admin = make_user(roles=("admin",))
+    queue = moderation.moderation_queue(admin)
+    assert len(queue.new) == 164
+    for item in queue.new:
+        assert moderation.approve_change(item.change.id, by=admin)
     imported = _snapshot()
     assert imported == original
     assert (len(imported["services"]), len(imported["locations"]), len(imported["organizations"])) == (164, 62, 59)
@@ -215,7 +219,7 @@ def test_a_changed_published_service_goes_back_to_draft_and_unchanged_ones_stay_
     assert dict(report.updated) == {"service": 1} and report.unchanged["service"] == 163
     db.session.expire_all()
     statuses = dict(db.session.execute(select(Service.uuid, Service.publication_status)).all())
-    assert statuses.pop(target.uuid) == "draft"
+    assert statuses.pop(target.uuid) == "pending"
     assert set(statuses.values()) == {"published"}
     names = {listing.service.name for listing in services.search_listings(
         services.SearchCriteria(text="respijt", per_page=100)).listings}
@@ -305,7 +309,7 @@ def test_a_package_with_broken_rows_imports_the_good_rows_and_reports_each_bad_o
     assert "contacts" in problems[("contacts.csv", 2)]
 
     service = db.session.scalars(select(Service)).one()
-    assert (service.name, service.publication_status, service.minimum_age) == ("Wijkverpleging", "draft", 18)
+    assert (service.name, service.publication_status, service.minimum_age) == ("Wijkverpleging", "pending", 18)
     assert service.cost == ["zorgverzekering"] and service.pyramid_level == "vrij_toegankelijk"
     assert [(s.weekday, s.opens_at) for s in service.schedules] == [(0, time(9)), (2, time(9))]
     location = service.location_links[0].location
