@@ -10,7 +10,7 @@ from rfc3986_validator import validate_rfc3986
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from sociale_kaart.directory import hsds_io, indexing, moderation, seed, services
+from sociale_kaart.directory import hsds_io, moderation, seed, services
 from sociale_kaart.directory.cli import DEMO_FOLDER
 from sociale_kaart.directory.models import Location, Organization, Service, ServiceAtLocation
 from sociale_kaart.extensions import db
