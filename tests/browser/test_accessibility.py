@@ -2,6 +2,7 @@
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from sociale_kaart.directory import freshness
 from sociale_kaart.directory.models import Service
 from sociale_kaart.extensions import db
 
@@ -14,6 +15,8 @@ WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "w
 def urls(demo_app):
     with demo_app.app_context():
         service = next(s for s in db.session.query(Service).order_by(Service.id) if s.respite_types)
+        stale = next(s for s in db.session.query(Service).order_by(Service.id)
+                     if freshness.freshness_state(s) in ("stale", "hidden"))
         organization = service.organization
         return {
             "home": "/",
@@ -22,6 +25,8 @@ def urls(demo_app):
             "results-outside": "/zoeken?q=hulp&waar=9999+ZZ",
             "map": "/kaart?q=dementie&waar=Leersum&straal=5",
             "detail": f"/aanbod/{service.id}/{service.slug}",
+            "detail-stale": f"/aanbod/{stale.id}/{stale.slug}",
+            "report": f"/aanbod/{service.id}/melding",
             "organisation": f"/organisatie/{organization.slug}",
             "categories": "/onderwerpen",
             "category": "/onderwerpen/respijtzorg?waar=Doorn",
@@ -32,8 +37,9 @@ def urls(demo_app):
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])
-@pytest.mark.parametrize("name", ["home", "results", "results-error", "results-outside", "map", "detail", "organisation",
-                                  "categories", "category", "about", "api", "not-found"])
+@pytest.mark.parametrize("name", ["home", "results", "results-error", "results-outside", "map", "detail",
+                                  "detail-stale", "report", "organisation", "categories", "category", "about", "api",
+                                  "not-found"])
 def test_page_has_no_wcag_violations(page, live_server, urls, name, language):
     page.goto(f"{live_server}/taal/{language}?next=/")
     page.goto(live_server + urls[name])
