@@ -238,29 +238,28 @@ def _fits(model, name, value):
     return value
 
 
-def _integer(row, name):
+def _number(row, name):
+    """Return a cell as a float (None when empty), or raise _RowError for text that is no number."""
     value = row.get(name)
     if value is None:
         return None
     try:
-        number = float(value)
+        return float(value)
     except ValueError:
         raise _RowError(f"{name} {value!r} is not a number") from None
-    if not number.is_integer() or not 0 <= number <= 150:
-        raise _RowError(f"{name} {value!r} is not a whole number of years")
-    return int(number)
+
+
+def _integer(row, name):
+    number = _number(row, name)
+    if number is not None and (not number.is_integer() or not 0 <= number <= 150):
+        raise _RowError(f"{name} {row.get(name)!r} is not a whole number of years")
+    return None if number is None else int(number)
 
 
 def _float(row, name, low, high):
-    value = row.get(name)
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        raise _RowError(f"{name} {value!r} is not a number") from None
-    if not low <= number <= high:
-        raise _RowError(f"{name} {value!r} is out of range")
+    number = _number(row, name)
+    if number is not None and not low <= number <= high:
+        raise _RowError(f"{name} {row.get(name)!r} is out of range")
     return number
 
 
