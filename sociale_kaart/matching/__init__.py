@@ -1,0 +1,1 @@
+"""Matching (issue #4): help requests, volunteers, explainable ranking, broker approval, privacy."""

@@ -1,0 +1,131 @@
+"""The fixed lists of the matching module: task types (with VOG and scope), skills, languages, labels."""
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+
+@dataclass(frozen=True)
+class TaskType:
+    """A kind of task: whether a VOG is required, and what a volunteer does and does not do."""
+
+    code: str
+    label: object
+    vog_required: bool
+    does: object
+    does_not: object
+
+
+TASK_TYPES = {
+    task.code: task
+    for task in (
+        TaskType("boodschappen", _l("Boodschappen"), False,
+                 _l("Boodschappen doen met of voor iemand, en ze thuis brengen."),
+                 _l("Geen geld opnemen of pinnen met de pas van een ander.")),
+        TaskType("vervoer", _l("Vervoer of begeleiding naar een afspraak"), True,
+                 _l("Iemand brengen en halen, of meegaan naar de dokter, het ziekenhuis of de gemeente."),
+                 _l("Geen medische hulp, geen tillen uit bed of rolstoel.")),
+        TaskType("gezelschap", _l("Gezelschap"), True,
+                 _l("Op bezoek gaan, een praatje maken, samen koffie drinken of een spel doen."),
+                 _l("Geen verzorging, schoonmaak of medicijnen geven.")),
+        TaskType("respijt", _l("Respijt / oppas bij een naaste"), True,
+                 _l("Bij iemand thuis zijn zodat de mantelzorger even weg kan."),
+                 _l("Geen persoonlijke verzorging, geen medicijnen geven, geen nachtdiensten.")),
+        TaskType("klusjes", _l("Klusjes in huis"), False,
+                 _l("Kleine klussen: een lamp ophangen, een kastje in elkaar zetten, een gordijn ophangen."),
+                 _l("Geen werk aan gas of elektra in de meterkast, geen verbouwing.")),
+        TaskType("tuin", _l("Tuin"), False,
+                 _l("Licht tuinwerk: onkruid wieden, snoeien, bladeren ruimen."),
+                 _l("Geen bomen kappen, geen groot onderhoud.")),
+        TaskType("administratie", _l("Administratie en formulieren"), True,
+                 _l("Helpen met post, formulieren en overzicht in de papieren."),
+                 _l("Geen schulden regelen, geen bankzaken namens iemand, geen belastingaangifte als gemachtigde.")),
+        TaskType("digitaal", _l("Digitale hulp"), False,
+                 _l("Uitleg over telefoon, tablet of computer, DigiD of videobellen."),
+                 _l("Geen reparaties, geen inloggen met de DigiD van een ander.")),
+        TaskType("bewegen", _l("Wandelen of bewegen"), False,
+                 _l("Samen wandelen of fietsen, of meegaan naar een beweegactiviteit."),
+                 _l("Geen fysiotherapie of oefeningen op voorschrift.")),
+        TaskType("overig", _l("Overig"), False,
+                 _l("Een andere korte klus; de sociaal makelaar bespreekt wat kan."),
+                 _l("Geen werk dat een professional hoort te doen.")),
+    )
+}
+
+SKILLS = {
+    "dementie": _l("Ervaring met dementie"),
+    "rolstoel": _l("Kan met een rolstoel omgaan"),
+    "rijbewijs": _l("Heeft rijbewijs en auto"),
+    "computer": _l("Handig met computer en telefoon"),
+    "papieren": _l("Goed met papieren en formulieren"),
+    "klussen": _l("Handig met klussen"),
+    "tuinieren": _l("Tuinieren"),
+    "koken": _l("Koken"),
+    "huisdieren": _l("Kan met huisdieren omgaan"),
+    "ehbo": _l("EHBO-diploma"),
+}
+
+LANGUAGES = {
+    "nl": _l("Nederlands"),
+    "en": _l("Engels"),
+    "de": _l("Duits"),
+    "fr": _l("Frans"),
+    "tr": _l("Turks"),
+    "ar": _l("Arabisch"),
+    "pl": _l("Pools"),
+    "uk": _l("Oekraïens"),
+    "ti": _l("Tigrinya"),
+    "pap": _l("Papiaments"),
+}
+
+URGENCIES = {
+    "high": _l("Snel nodig (binnen 2 dagen)"),
+    "normal": _l("Deze week of volgende week"),
+    "low": _l("Geen haast"),
+}
+
+RELATIONS = {
+    "self": _l("Voor mijzelf"),
+    "carer": _l("Voor iemand voor wie ik zorg (ik ben mantelzorger)"),
+    "other": _l("Voor iemand anders (buur, familie, cliënt)"),
+}
+
+TRAVEL_MODES = {
+    "walk": _l("lopend"),
+    "bike": _l("per fiets"),
+    "car": _l("met de auto"),
+}
+
+# Weekday and day-part labels of the availability grid; bit = weekday * 3 + part.
+WEEKDAYS = (_l("maandag"), _l("dinsdag"), _l("woensdag"), _l("donderdag"), _l("vrijdag"), _l("zaterdag"),
+            _l("zondag"))
+DAY_PARTS = (_l("ochtend"), _l("middag"), _l("avond"))
+
+REQUEST_STATUS_LABELS = {
+    "submitted": _l("Ingediend"),
+    "open": _l("Beoordeeld (open)"),
+    "proposed": _l("Voorgesteld"),
+    "matched": _l("Gekoppeld"),
+    "done": _l("Afgerond"),
+    "cancelled": _l("Geannuleerd"),
+    "expired": _l("Verlopen"),
+    "rejected": _l("Afgewezen"),
+}
+
+MATCH_STATUS_LABELS = {
+    "suggested": _l("Voorstel"),
+    "interested": _l("Wil helpen"),
+    "approved": _l("Goedgekeurd, wacht op vrijwilliger"),
+    "accepted": _l("Geaccepteerd"),
+    "declined": _l("Geweigerd door vrijwilliger"),
+    "withdrawn": _l("Ingetrokken"),
+    "rejected": _l("Niet gekozen"),
+    "cancelled": _l("Geannuleerd"),
+    "done": _l("Gedaan"),
+    "no_show": _l("Niet gekomen"),
+}
+
+VOLUNTEER_STATUS_LABELS = {
+    "pending": _l("Wacht op kennismaking"),
+    "active": _l("Actief"),
+    "stopped": _l("Gestopt"),
+}
