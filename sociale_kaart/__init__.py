@@ -93,6 +93,8 @@ def _register_blueprints(app):
     from .api.views import bp as api_bp
     from .api.views import docs_bp as api_docs_bp
     from .directory.views import bp as directory_bp
+    from .matching.broker_views import bp as broker_bp
+    from .matching.views import bp as matching_bp
     from .web.views import bp as web_bp
     from .workspace.views import bp as workspace_bp
 
@@ -100,6 +102,8 @@ def _register_blueprints(app):
     app.register_blueprint(directory_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(workspace_bp)
+    app.register_blueprint(matching_bp)
+    app.register_blueprint(broker_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(api_docs_bp)
@@ -109,6 +113,7 @@ def _register_commands(app):
     from .accounts.cli import users_cli
     from .api.cli import hsds_cli
     from .directory.cli import directory_cli, search_cli, seed_cli
+    from .matching.cli import matching_cli
     from .notify.cli import notify_cli
 
     app.cli.add_command(seed_cli)
@@ -117,6 +122,7 @@ def _register_commands(app):
     app.cli.add_command(users_cli)
     app.cli.add_command(notify_cli)
     app.cli.add_command(hsds_cli)
+    app.cli.add_command(matching_cli)
 
 
 def _project_root():

@@ -35,6 +35,10 @@ ENVIRONMENT = {
     "FRESHNESS_REMINDER_MONTHS": ("SOCIALE_KAART_FRESHNESS_REMINDER_MONTHS", int),
     "FRESHNESS_STALE_MONTHS": ("SOCIALE_KAART_FRESHNESS_STALE_MONTHS", int),
     "FRESHNESS_HIDE_MONTHS": ("SOCIALE_KAART_FRESHNESS_HIDE_MONTHS", int),
+    "MATCHING_RETENTION_DAYS": ("SOCIALE_KAART_MATCHING_RETENTION_DAYS", int),
+    "MATCHING_MIN_SERIES_COVERAGE": ("SOCIALE_KAART_MATCHING_MIN_SERIES_COVERAGE", float),
+    "MATCHING_LATE_CANCEL_HOURS": ("SOCIALE_KAART_MATCHING_LATE_CANCEL_HOURS", int),
+    "MATCHING_REQUEST_RATE_LIMIT": ("SOCIALE_KAART_MATCHING_REQUEST_RATE_LIMIT", str),
 }
 
 
@@ -97,6 +101,13 @@ def defaults(instance_path):
         "FRESHNESS_REMINDER_MONTHS": 6,
         "FRESHNESS_STALE_MONTHS": 9,
         "FRESHNESS_HIDE_MONTHS": 12,
+        # Matching (issue #4): score weights (points out of 100), retention, cancellation
+        "MATCHING_WEIGHTS": {"distance": 30, "availability": 20, "continuity": 15, "fairness": 15,
+                             "skills": 10, "language": 10},
+        "MATCHING_RETENTION_DAYS": 180,            # closed requests are anonymised after this
+        "MATCHING_MIN_SERIES_COVERAGE": 0.5,       # share of a series' dates a candidate must cover
+        "MATCHING_LATE_CANCEL_HOURS": 24,          # a cancellation closer than this alerts the broker
+        "MATCHING_REQUEST_RATE_LIMIT": "10 per hour",  # the public request form, per IP
     }
 
 
