@@ -3,6 +3,23 @@ import os
 import secrets
 from pathlib import Path
 
+WEIGHT_NAMES = ("distance", "availability", "continuity", "fairness", "skills", "language")
+
+
+def weights(text):
+    """Parse matching weights such as "distance=40,availability=20" (missing names count 0)."""
+    parsed = dict.fromkeys(WEIGHT_NAMES, 0)
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        name = name.strip()
+        if name not in WEIGHT_NAMES or not value.strip().isdigit():
+            raise ValueError(f"SOCIALE_KAART_MATCHING_WEIGHTS: expected name=points with names {WEIGHT_NAMES}")
+        parsed[name] = int(value)
+    if not sum(parsed.values()):
+        raise ValueError("SOCIALE_KAART_MATCHING_WEIGHTS: the weights add up to 0")
+    return parsed
+
+
 # name -> (environment variable, type); the default comes from defaults(instance_path)
 ENVIRONMENT = {
     "ENV": ("SOCIALE_KAART_ENV", str),
@@ -35,6 +52,7 @@ ENVIRONMENT = {
     "FRESHNESS_REMINDER_MONTHS": ("SOCIALE_KAART_FRESHNESS_REMINDER_MONTHS", int),
     "FRESHNESS_STALE_MONTHS": ("SOCIALE_KAART_FRESHNESS_STALE_MONTHS", int),
     "FRESHNESS_HIDE_MONTHS": ("SOCIALE_KAART_FRESHNESS_HIDE_MONTHS", int),
+    "MATCHING_WEIGHTS": ("SOCIALE_KAART_MATCHING_WEIGHTS", weights),
     "MATCHING_RETENTION_DAYS": ("SOCIALE_KAART_MATCHING_RETENTION_DAYS", int),
     "MATCHING_MIN_SERIES_COVERAGE": ("SOCIALE_KAART_MATCHING_MIN_SERIES_COVERAGE", float),
     "MATCHING_LATE_CANCEL_HOURS": ("SOCIALE_KAART_MATCHING_LATE_CANCEL_HOURS", int),

@@ -1,6 +1,8 @@
 """Configuration from defaults, the environment and the test mapping."""
 from pathlib import Path
 
+import pytest
+
 from sociale_kaart import config
 
 
@@ -24,3 +26,15 @@ def test_development_key_is_generated_once_into_instance(tmp_path, monkeypatch):
     first = config.load(tmp_path)["SECRET_KEY"]
     assert len(first) == 64 and config.load(tmp_path)["SECRET_KEY"] == first
     assert (Path(tmp_path) / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_matching_weights_come_from_the_environment():
+    settings = config.from_environment({"SOCIALE_KAART_MATCHING_WEIGHTS": "distance=50, availability=50"})
+    assert settings["MATCHING_WEIGHTS"] == {"distance": 50, "availability": 50, "continuity": 0, "fairness": 0,
+                                            "skills": 0, "language": 0}
+
+
+@pytest.mark.parametrize("text", ["afstand=30", "distance=veel", "distance=0"])
+def test_matching_weights_refuse_unknown_names_and_nothing(text):
+    with pytest.raises(ValueError):
+        config.from_environment({"SOCIALE_KAART_MATCHING_WEIGHTS": text})
