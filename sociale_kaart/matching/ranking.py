@@ -6,9 +6,13 @@ daylight-saving changes.
 """
 from __future__ import annotations
 
+import math
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+
+from . import timeslots
 
 
 @dataclass(frozen=True)
@@ -80,3 +84,446 @@ class Ranking:
     candidates: list
     excluded: object                 # Counter code -> n
     total: int
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules
+
+EXCLUSION_CODES = ("inactive", "task_type", "too_far", "vog", "language", "not_available", "overlap", "full")
+COMPONENTS = ("distance", "availability", "continuity", "fairness", "skills", "language")
+DEFAULT_WEIGHTS = {"distance": 30, "availability": 20, "continuity": 15, "fairness": 15, "skills": 10,
+                   "language": 10}
+FIRST_TASK_BOOST = 0.1
+
+# WGS-84; the same local ellipsoid radii as sociale_kaart.geo.distance_km (issue #2), which this
+# pure module cannot import (geo is an adapter around geopy).
+_AXIS_KM = 6378.137
+_FLATTENING = 1 / 298.257223563
+_ECCENTRICITY2 = _FLATTENING * (2 - _FLATTENING)
+
+
+def distance_km(lat1, lon1, lat2, lon2):
+    """Return the distance in km between two points (local ellipsoid radii at the mean latitude)."""
+    latitude = math.radians((lat1 + lat2) / 2)
+    w = 1 - _ECCENTRICITY2 * math.sin(latitude) ** 2
+    north = math.radians(lat2 - lat1) * _AXIS_KM * (1 - _ECCENTRICITY2) / w ** 1.5
+    east = math.radians(lon2 - lon1) * _AXIS_KM / math.sqrt(w) * math.cos(latitude)
+    return math.hypot(north, east)
+
+
+def normal_weights(weights=None):
+    """Return the weights as shares of 1; missing components weigh 0."""
+    weights = DEFAULT_WEIGHTS if weights is None else weights
+    unknown = set(weights) - set(COMPONENTS)
+    if unknown:
+        raise ValueError(f"unknown weight(s): {', '.join(sorted(unknown))}")
+    total = sum(float(weights.get(name, 0)) for name in COMPONENTS)
+    if total <= 0 or any(float(weights.get(name, 0)) < 0 for name in COMPONENTS):
+        raise ValueError("weights must be zero or positive and not all zero")
+    return {name: float(weights.get(name, 0)) / total for name in COMPONENTS}
+
+
+class _Window:
+    """One occurrence of a task, with its local facts computed once."""
+
+    __slots__ = ("start", "end", "day", "mask", "week")
+
+    def __init__(self, start, end, zone_name):
+        self.start, self.end = start, end
+        local_start = timeslots.to_local(start, zone_name)
+        self.day = local_start.date()
+        self.mask = timeslots.parts_needed(local_start, timeslots.to_local(end, zone_name))
+        self.week = timeslots.iso_week(self.day)
+
+
+class _Task:
+    """A task prepared for ranking: local windows, limits, weights."""
+
+    def __init__(self, task, weights=None, today=None, min_series_coverage=0.5):
+        self.task = task
+        self.weights = normal_weights(weights)
+        windows = [_Window(start, end, task.zone) for start, end in task.windows]
+        if today is not None:
+            windows = [window for window in windows if window.day >= today]
+        windows.sort(key=lambda window: window.start)
+        self.windows = windows
+        self.total = len(windows)
+        if self.total <= 1:
+            self.need = self.total
+        else:
+            self.need = max(1, math.ceil(min_series_coverage * self.total - 1e-9))
+        self.limit = math.inf if task.max_km is None else task.max_km
+        self.masks = {window.mask for window in windows}
+        self.parts = 0
+        for window in windows:
+            self.parts |= window.mask or 0
+
+
+class _Volunteer:
+    """A volunteer prepared for ranking: bookings per local ISO week, computed once."""
+
+    __slots__ = ("v", "weeks", "zone")
+
+    def __init__(self, volunteer, zone_name=timeslots.DEFAULT_ZONE):
+        self.v = volunteer
+        self.zone = zone_name
+        self.weeks = None
+
+    def week_counts(self, zone_name):
+        if self.weeks is None or self.zone != zone_name:
+            counts = Counter()
+            for start, _ in self.v.booked:
+                counts[timeslots.iso_week(timeslots.to_local(start, zone_name).date())] += 1
+            self.weeks, self.zone = counts, zone_name
+        return self.weeks
+
+
+def _evaluate(t, rec, distance=None):
+    """Return a Candidate, or the code of the first hard filter the volunteer fails."""
+    v = rec.v
+    task = t.task
+    if not v.active:
+        return "inactive"
+    if task.task_type not in v.task_types:
+        return "task_type"
+    if distance is None:
+        distance = distance_km(v.lat, v.lon, task.lat, task.lon)
+    limit = min(v.max_km, t.limit)
+    if distance > limit:
+        return "too_far"
+    need = t.need
+    if need == 0:
+        return "not_available"
+    windows = t.windows
+    if task.vog_required:
+        valid = v.vog_valid_until
+        if valid is None:
+            return "vog"
+        windows = [window for window in windows if window.day <= valid]
+        if len(windows) < need:
+            return "vog"
+    if task.language_required and task.language not in v.languages:
+        return "language"
+    availability = v.availability
+    windows = [window for window in windows
+               if window.mask is not None and not window.mask & ~availability]
+    if v.absences and windows:
+        windows = [window for window in windows
+                   if not any(first <= window.day <= last for first, last in v.absences)]
+    if len(windows) < need:
+        return "not_available"
+    if v.booked:
+        windows = [window for window in windows
+                   if not any(window.start < end and start < window.end for start, end in v.booked)]
+        if len(windows) < need:
+            return "overlap"
+        counts = Counter(rec.week_counts(task.zone))
+    else:
+        counts = Counter()
+    cap = v.max_per_week
+    kept = []
+    for window in windows:
+        if counts[window.week] < cap:
+            counts[window.week] += 1
+            kept.append(window)
+    if len(kept) < need:
+        return "full"
+    return _candidate(t, v, distance, limit, kept)
+
+
+def _candidate(t, v, distance, limit, windows):
+    task = t.task
+    covered = len(windows)
+    history = v.history.get(task.requester_key) if task.requester_key else None
+    continuity = 1.0 if history == "good" else 0.5 if history == "earlier" else 0.0
+    fairness = 1 - min(1.0, v.tasks_last_28_days / max(1, v.max_per_week * 4))
+    if v.is_new:
+        fairness = min(1.0, fairness + FIRST_TASK_BOOST)
+    if task.skills_wanted:
+        skills = len(task.skills_wanted & v.skills) / len(task.skills_wanted)
+    else:
+        skills = 1.0
+    if task.language in v.languages:
+        language = 1.0
+    elif "nl" in v.languages:
+        language = 0.5
+    else:
+        language = 0.0
+    components = {
+        "distance": 1.0 if limit <= 0 else max(0.0, 1 - distance / limit),
+        "availability": covered / t.total,
+        "continuity": continuity,
+        "fairness": fairness,
+        "skills": skills,
+        "language": language,
+    }
+    reasons = [Reason("distance", {"km": round(distance, 1), "mode": v.travel_mode, "max": v.max_km})]
+    parts = 0
+    for window in windows:
+        parts |= window.mask
+    reasons.append(Reason("available", {"cells": tuple(timeslots.cells_of(parts)), "covered": covered,
+                                        "total": t.total}))
+    if task.vog_required:
+        reasons.append(Reason("vog", {"valid_until": v.vog_valid_until}))
+    if history == "good":
+        reasons.append(Reason("helped_before", {}))
+        if task.same_volunteer:
+            reasons.append(Reason("same_volunteer", {}))
+    elif history == "earlier":
+        reasons.append(Reason("helped_earlier", {}))
+    if task.language != "nl" and task.language in v.languages:
+        reasons.append(Reason("language", {"language": task.language}))
+    if task.skills_wanted:
+        reasons.append(Reason("skills", {"matched": len(task.skills_wanted & v.skills),
+                                         "wanted": len(task.skills_wanted)}))
+    if v.is_new:
+        reasons.append(Reason("new", {}))
+    elif v.tasks_last_28_days:
+        reasons.append(Reason("load", {"tasks": v.tasks_last_28_days}))
+    return Candidate(
+        volunteer_id=v.id,
+        score=score_of(components, t.weights),
+        distance_km=distance,
+        covered=covered,
+        total=t.total,
+        components=components,
+        reasons=reasons,
+        covered_windows=tuple((window.start, window.end) for window in windows),
+    )
+
+
+def score_of(components, weights):
+    """Return the 0-100 score of score components (each 0..1) under normalised weights."""
+    value = 100 * sum(weights[name] * components[name] for name in COMPONENTS)
+    return max(0, min(100, math.floor(value + 0.5 + 1e-9)))
+
+
+def _order(candidate):
+    return (-candidate.score, candidate.distance_km, candidate.volunteer_id)
+
+
+def check(task, volunteer, weights=None, today=None, min_series_coverage=0.5):
+    """Return the volunteer as a Candidate for the task, or the code of the first filter it fails."""
+    return _evaluate(_Task(task, weights, today, min_series_coverage), _Volunteer(volunteer))
+
+
+def rank(task, volunteers, weights=None, today=None, min_series_coverage=0.5, limit=None):
+    """Return the volunteers who pass every hard filter, best first, and why the others did not."""
+    if isinstance(volunteers, VolunteerPool):
+        return volunteers.rank(task, weights=weights, today=today, min_series_coverage=min_series_coverage,
+                               limit=limit)
+    t = _Task(task, weights, today, min_series_coverage)
+    candidates, excluded, total = [], Counter(), 0
+    for volunteer in volunteers:
+        total += 1
+        result = _evaluate(t, _Volunteer(volunteer))
+        if isinstance(result, str):
+            excluded[result] += 1
+        else:
+            candidates.append(result)
+    candidates.sort(key=_order)
+    return Ranking(candidates[:limit] if limit is not None else candidates, excluded, total)
+
+
+# ---------------------------------------------------------------------------------------------
+# A prebuilt index for ranking among thousands of volunteers
+
+class VolunteerPool:
+    """Volunteers indexed by where they can reach, task type and availability bit.
+
+    The map is cut into cells of about CELL_KM; each cell keeps the volunteers whose travel
+    radius reaches some point of it. A task then only looks at the volunteers of its own cell:
+    every active volunteer who wants the task type but does not reach the cell is too far, so
+    the exclusion counts stay exact without computing each distance.
+    """
+
+    CELL_KM = 2.5
+
+    def __init__(self, volunteers, zone_name=timeslots.DEFAULT_ZONE):
+        self.records = {}
+        self.total = 0
+        self.inactive = 0
+        self.by_type = defaultdict(set)
+        self.by_bit = [set() for _ in range(21)]
+        self.reach = defaultdict(set)
+        volunteers = list(volunteers)
+        active = [v for v in volunteers if v.active]
+        latitude = (sum(v.lat for v in active) / len(active)) if active else 52.0
+        self.cell_lat = self.CELL_KM / 110.574           # the shortest degree of latitude
+        self.cell_lon = self.CELL_KM / (111.3195 * math.cos(math.radians(latitude)))
+        for v in volunteers:
+            self.total += 1
+            if v.id in self.records:
+                raise ValueError(f"volunteer {v.id} twice")
+            self.records[v.id] = _Volunteer(v, zone_name)
+            if not v.active:
+                self.inactive += 1
+                continue
+            for task_type in v.task_types:
+                self.by_type[task_type].add(v.id)
+            for index in range(21):
+                if v.availability >> index & 1:
+                    self.by_bit[index].add(v.id)
+            self._add_reach(v)
+
+    def _cell(self, lat, lon):
+        return math.floor(lat / self.cell_lat), math.floor(lon / self.cell_lon)
+
+    def _add_reach(self, v):
+        """Add the volunteer to every cell that has a point within their radius (a superset)."""
+        radius = v.max_km * 1.01 + 0.05
+        lat_span = radius / 110.574
+        top = min(89.0, abs(v.lat) + lat_span)
+        lon_span = radius / (111.3195 * math.cos(math.radians(top)))
+        row0, col0 = self._cell(v.lat - lat_span, v.lon - lon_span)
+        row1, col1 = self._cell(v.lat + lat_span, v.lon + lon_span)
+        for row in range(row0, row1 + 1):
+            south, north = row * self.cell_lat, (row + 1) * self.cell_lat
+            lat = min(max(v.lat, south), north)
+            for col in range(col0, col1 + 1):
+                west, east = col * self.cell_lon, (col + 1) * self.cell_lon
+                lon = min(max(v.lon, west), east)
+                if distance_km(v.lat, v.lon, lat, lon) <= radius:
+                    self.reach[(row, col)].add(v.id)
+
+    def _near(self, t):
+        """Return the ids of active volunteers who want the task type and may reach it."""
+        return self.reach.get(self._cell(t.task.lat, t.task.lon), set()) & self.by_type.get(t.task.task_type, set())
+
+    def rank(self, task, weights=None, today=None, min_series_coverage=0.5, limit=None):
+        """Return the same Ranking as rank(task, volunteers), fast."""
+        t = _Task(task, weights, today, min_series_coverage)
+        excluded = Counter()
+        if self.inactive:
+            excluded["inactive"] = self.inactive
+        wanting = len(self.by_type.get(task.task_type, ()))
+        if self.total - self.inactive - wanting:
+            excluded["task_type"] = self.total - self.inactive - wanting
+        near = self._near(t)
+        if wanting - len(near):
+            excluded["too_far"] = wanting - len(near)
+        candidates = []
+        records = self.records
+        for volunteer_id in near:
+            result = _evaluate(t, records[volunteer_id])
+            if isinstance(result, str):
+                excluded[result] += 1
+            else:
+                candidates.append(result)
+        candidates.sort(key=_order)
+        return Ranking(candidates[:limit] if limit is not None else candidates, excluded, self.total)
+
+    def feasible(self, t, records=None):
+        """Return the candidates of a prepared task, best first, without counting exclusions."""
+        ids = self._near(t)
+        if not ids:
+            return []
+        if None in t.masks or not t.windows:
+            return []
+        pool = set()
+        for mask in t.masks:
+            sets = sorted((self.by_bit[index] for index in range(21) if mask >> index & 1), key=len)
+            pool |= ids.intersection(*sets)
+        records = records or self.records
+        candidates = []
+        for volunteer_id in pool:
+            result = _evaluate(t, records.get(volunteer_id) or self.records[volunteer_id])
+            if not isinstance(result, str):
+                candidates.append(result)
+        candidates.sort(key=_order)
+        return candidates
+
+
+# ---------------------------------------------------------------------------------------------
+# Reasons in words
+
+_EXCLUSION_LABELS = {
+    "nl": {"inactive": "niet actief", "task_type": "wil deze taak niet", "too_far": "te ver",
+           "vog": "geen geldige VOG", "language": "spreekt de taal niet", "not_available": "niet beschikbaar",
+           "overlap": "heeft dan al een taak", "full": "vol deze week"},
+    "en": {"inactive": "not active", "task_type": "does not want this task", "too_far": "too far",
+           "vog": "no valid VOG", "language": "does not speak the language", "not_available": "not available",
+           "overlap": "already has a task then", "full": "full this week"},
+}
+_EXCLUDED = {"nl": "uitgesloten", "en": "excluded"}
+_MODES = {"nl": {"walk": "lopend", "bike": "per fiets", "car": "met de auto"},
+          "en": {"walk": "on foot", "bike": "by bike", "car": "by car"}}
+_WEEKDAYS = {"nl": ("ma", "di", "wo", "do", "vr", "za", "zo"),
+             "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+_PARTS = {"nl": ("ochtend", "middag", "avond"), "en": ("morning", "afternoon", "evening")}
+
+
+def _language(language):
+    return "en" if language == "en" else "nl"
+
+
+def _number(value, language, decimals=1):
+    """Return a number with at most `decimals` decimals; Dutch uses a decimal comma."""
+    value = round(float(value), decimals)
+    text = f"{value:.{decimals}f}" if value != int(value) else str(int(value))
+    return text.replace(".", ",") if language == "nl" else text
+
+
+def _cells_text(cells, language):
+    weekdays, parts = _WEEKDAYS[language], _PARTS[language]
+    joiner = "-" if language == "nl" else " "
+    texts = [f"{weekdays[weekday]}{joiner}{parts[part]}" for weekday, part in cells]
+    return (" en " if language == "nl" else " and ").join(texts)
+
+
+def _reason_text(reason, language):
+    p = reason.params
+    nl = language == "nl"
+    code = reason.code
+    if code == "distance":
+        km = f"{p['km']:.1f} km"
+        if nl:
+            km = km.replace(".", ",")
+        mode = _MODES[language].get(p["mode"], p["mode"])
+        return f"{km} {mode} (max {_number(p['max'], language)})"
+    if code == "available":
+        text = ("beschikbaar " if nl else "available ") + _cells_text(p["cells"], language)
+        if p["total"] > 1:
+            text += (f", {p['covered']} van {p['total']} weken" if nl
+                     else f", {p['covered']} of {p['total']} weeks")
+        return text
+    if code == "vog":
+        return "heeft geldige VOG" if nl else "has a valid VOG"
+    if code == "helped_before":
+        return "hielp eerder bij deze aanvrager" if nl else "helped this requester before"
+    if code == "helped_earlier":
+        return "hielp al eens bij deze aanvrager" if nl else "helped this requester once"
+    if code == "same_volunteer":
+        return "gevraagd: dezelfde vrijwilliger" if nl else "asked for: the same volunteer"
+    if code == "language":
+        return "spreekt de gevraagde taal" if nl else "speaks the requested language"
+    if code == "skills":
+        return (f"vaardigheden: {p['matched']} van {p['wanted']} gevraagd" if nl
+                else f"skills: {p['matched']} of {p['wanted']} asked for")
+    if code == "new":
+        return "nieuw, nog geen taak" if nl else "new, no task yet"
+    if code == "load":
+        tasks = p["tasks"]
+        if nl:
+            return f"laatste 4 weken: {tasks} {'taak' if tasks == 1 else 'taken'}"
+        return f"last 4 weeks: {tasks} {'task' if tasks == 1 else 'tasks'}"
+    return code
+
+
+def explain(candidate, language="nl"):
+    """Return the candidate's reasons as one line of plain text (Dutch, or English for "en")."""
+    language = _language(language)
+    return " · ".join(_reason_text(reason, language) for reason in candidate.reasons)
+
+
+def explain_exclusions(excluded, language="nl"):
+    """Return "41 uitgesloten: 22 te ver, …", largest count first; "" when nobody was excluded."""
+    language = _language(language)
+    counts = [(code, n) for code, n in excluded.items() if n]
+    if not counts:
+        return ""
+    order = {code: index for index, code in enumerate(EXCLUSION_CODES)}
+    counts.sort(key=lambda item: (-item[1], order.get(item[0], len(order)), item[0]))
+    labels = _EXCLUSION_LABELS[language]
+    parts = ", ".join(f"{n} {labels.get(code, code)}" for code, n in counts)
+    return f"{sum(n for _, n in counts)} {_EXCLUDED[language]}: {parts}"
