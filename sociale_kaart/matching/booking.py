@@ -471,21 +471,16 @@ def decline_match_by_token(token, reason=""):
 # --- broker decisions -------------------------------------------------------------------------
 
 def _candidate_explanation(request, profile):
-    """Return (score, explanation dict) from the ranking for one volunteer, or (None, {})."""
-    try:
-        from . import pool, ranking
-    except ImportError:   # pragma: no cover - the ranking lands with the module
+    """Return (score, explanation dict) from the ranking for one volunteer; (None, {...}) when excluded."""
+    from . import pool, ranking
+
+    task = pool.task_input(request)
+    if not task.windows or request.lat is None:
         return None, {}
-    try:
-        task = pool.task_input(request)
-        inputs = [v for v in pool.volunteer_inputs() if v.id == profile.id]
-        if not inputs:
-            return None, {}
-        candidate = ranking.check(task, inputs[0], weights=current_app.config["MATCHING_WEIGHTS"],
-                                  today=clock.today(),
-                                  min_series_coverage=current_app.config["MATCHING_MIN_SERIES_COVERAGE"])
-    except (AttributeError, TypeError, NotImplementedError):
-        return None, {}
+    inputs = pool.volunteer_inputs(profiles=[profile])
+    config = current_app.config
+    candidate = ranking.check(task, inputs[0], weights=config["MATCHING_WEIGHTS"], today=clock.today(),
+                              min_series_coverage=config["MATCHING_MIN_SERIES_COVERAGE"])
     if isinstance(candidate, str):
         return None, {"excluded": candidate}
     return candidate.score, explanation_of(candidate)
@@ -567,19 +562,30 @@ def reject_match(match_id, by, reason=""):
     return match
 
 
-def _cancel_role(match, by, access_token=None):
-    """Return the role in which `by` (or the holder of the request's link) may cancel, or raise."""
+def _cancel_role(match, by, access_token=None, by_role=None):
+    """Return the role in which `by` (or the holder of the request's link) cancels, or raise PermissionDenied."""
     request = match.request
-    if access_token and access_token == request.access_token:
-        return "requester"
-    permissions.require_login(by)
-    if permissions.may_moderate(by, _area_ids(request)):
-        return "broker"
-    if _is_volunteer_of(by, match):
-        return "volunteer"
-    if request.requester_id is not None and request.requester_id == by.id:
-        return "requester"
-    raise PermissionDenied(f"may not cancel match {match.id}")
+    roles = []
+    if access_token is not None:
+        if access_token != request.access_token:
+            raise PermissionDenied("wrong link")
+        roles.append("requester")
+    elif permissions.is_authenticated(by):
+        if permissions.may_moderate(by, _area_ids(request)):
+            roles.append("broker")
+        if _is_volunteer_of(by, match):
+            roles.append("volunteer")
+        if request.requester_id is not None and request.requester_id == by.id:
+            roles.append("requester")
+    else:
+        permissions.require_login(by)
+    if by_role is not None:
+        if by_role not in roles:
+            raise PermissionDenied(f"may not cancel match {match.id} as {by_role}")
+        return by_role
+    if not roles:
+        raise PermissionDenied(f"may not cancel match {match.id}")
+    return roles[0]
 
 
 def cancel_match(match_id, by=None, reason="", by_role=None, access_token=None):
@@ -589,11 +595,7 @@ def cancel_match(match_id, by=None, reason="", by_role=None, access_token=None):
     Idempotent: cancelling a cancelled match returns it.
     """
     match = load_match(match_id)
-    role = _cancel_role(match, by, access_token)
-    if by_role is not None and by_role != role:
-        if by_role not in ("requester", "volunteer", "broker") or (role != "broker" and by_role != role):
-            raise PermissionDenied(f"may not cancel as {by_role}")
-        role = by_role
+    role = _cancel_role(match, by, access_token, by_role)
     if match.status == "cancelled":
         return match
     if match.status not in HOLDING_MATCH_STATUSES + PENDING_MATCH_STATUSES:
@@ -747,36 +749,11 @@ def record_no_show(match_id, by, note=""):
 # --- replacement list for a late cancellation -----------------------------------------------------
 
 def replacement_list(request, limit=5):
-    """Return up to `limit` ready replacements [{first_name, place, score, text}] for a request's open dates."""
-    try:
-        from . import pool
-    except ImportError:   # pragma: no cover
-        return []
-    try:
-        if hasattr(pool, "replacements_for"):
-            rows = pool.replacements_for(request, limit=limit)
-        else:
-            rows = _ranked_replacements(request, limit)
-    except (AttributeError, NotImplementedError, TypeError):
-        return []
-    return rows
-
-
-def _ranked_replacements(request, limit):
+    """Return up to `limit` ready replacements [{volunteer_id, first_name, place, phone, score, text}], best first."""
     from . import pool, ranking
 
-    task = pool.task_input(request)
-    volunteers = pool.volunteer_inputs()
-    result = ranking.VolunteerPool(volunteers).rank(
-        task, weights=current_app.config["MATCHING_WEIGHTS"], today=clock.today(),
-        min_series_coverage=current_app.config["MATCHING_MIN_SERIES_COVERAGE"], limit=limit)
-    profiles = {p.id: p for p in db.session.scalars(select(VolunteerProfile).where(
-        VolunteerProfile.id.in_([c.volunteer_id for c in result.candidates])))}
     rows = []
-    for candidate in result.candidates[:limit]:
-        profile = profiles.get(candidate.volunteer_id)
-        if profile is None:
-            continue
+    for candidate, profile in pool.replacement_list(request.id, by=None, limit=limit):
         rows.append({"volunteer_id": profile.id, "first_name": profile.first_name, "place": profile.place_name,
                      "phone": profile.phone, "score": candidate.score, "text": ranking.explain(candidate)})
     return rows
