@@ -1,4 +1,432 @@
-"""Broker pages of the matching module under /werkplek/hulp (issue #4)."""
-from flask import Blueprint
+"""Broker pages of the matching module under /werkplek/hulp (issue #4).
+
+Thin views: each parses its form, calls one service of matching.requests, volunteers, pool,
+workload, booking or lifecycle (which check permissions and commit), and renders or redirects.
+"""
+import importlib
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..errors import NotFound, ValidationError
+from . import timeslots, vocabularies
+from .broker_forms import (CancelMatchForm, ConfirmForm, PhoneFeedbackForm, ProposeForm, RejectRequestForm,
+                           SuggestForm, VogForm)
 
 bp = Blueprint("broker", __name__, url_prefix="/werkplek/hulp")
+
+EVENT_LABELS = {
+    "submitted": _l("Ingediend"),
+    "confirmed": _l("E-mailadres bevestigd"),
+    "published": _l("Gepubliceerd"),
+    "edited": _l("Bewerkt"),
+    "rejected": _l("Afgewezen"),
+    "cancelled": _l("Geannuleerd"),
+}
+ROLE_LABELS = {
+    "requester": _l("aanvrager"),
+    "broker": _l("sociaal makelaar"),
+    "volunteer": _l("vrijwilliger"),
+    "system": _l("systeem"),
+    "admin": _l("beheerder"),
+}
+
+
+def _service(name):
+    """Return a service module of the matching package (requests, volunteers, pool, workload, booking, lifecycle)."""
+    return importlib.import_module(f"{__package__}.{name}")
+
+
+def local_moment(value, pattern="EEEE d MMMM y, HH:mm"):
+    """Format a naive-UTC moment in local time (Europe/Amsterdam), as '3 maart 2026, 13:00'."""
+    if value is None:
+        return ""
+    return format_datetime(timeslots.to_local(value), pattern)
+
+
+def local_window(starts_at, ends_at):
+    """Format an occurrence: 'dinsdag 3 maart 2026, 13:00–17:00' in local time."""
+    start, end = timeslots.to_local(starts_at), timeslots.to_local(ends_at)
+    return f"{format_date(start.date(), 'EEEE d MMMM y')}, {start:%H:%M}–{end:%H:%M}"
+
+
+def waited(since):
+    """Say how long ago a naive-UTC moment was, in days or hours ('3 dagen', '5 uur')."""
+    from .. import clock
+
+    if since is None:
+        return ""
+    hours = int((clock.naive_utcnow() - since).total_seconds() // 3600)
+    if hours >= 48:
+        return _("%(num)d dagen", num=hours // 24)
+    return _("%(num)d uur", num=max(hours, 0))
+
+
+@bp.context_processor
+def _template_helpers():
+    return {
+        "vocab": vocabularies,
+        "local_moment": local_moment,
+        "local_window": local_window,
+        "waited": waited,
+        "confirm": ConfirmForm(),
+        "event_labels": EVENT_LABELS,
+        "role_labels": ROLE_LABELS,
+    }
+
+
+def _language():
+    return str(get_locale() or "nl")
+
+
+def _back_to_request(request_id):
+    return redirect(url_for("broker.request", request_id=request_id))
+
+
+def _int_arg(name):
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+# --- queue, phone intake, proposals ------------------------------------------------------------------
+
+@bp.route("/")
+def queue():
+    """Per area: requests to review, open, proposed and matched; new volunteers; "Ik wil helpen"."""
+    help_requests = _service("requests")
+    area_id = _int_arg("gebied")
+    board = help_requests.broker_queue(current_user, area_id=area_id)
+    return render_template("matching/broker/queue.html", board=board, area_id=area_id, propose_form=ProposeForm())
+
+
+@bp.route("/stel-koppelingen-voor", methods=["POST"])
+def propose_all():
+    """Propose volunteers for every open request of one area at once (a global assignment)."""
+    booking = _service("booking")
+    form = ProposeForm()
+    if form.validate_on_submit():
+        try:
+            result = booking.run_batch_proposals(int(form.area_id.data), by=current_user)
+        except ValidationError as error:
+            flash(error.message, "error")
+        else:
+            flash(batch_summary(result))
+    else:
+        flash(_("Kies een gebied."), "error")
+    return redirect(url_for("broker.queue", gebied=form.area_id.data if str(form.area_id.data).isdigit() else None))
+
+
+def batch_summary(result):
+    """Say in one sentence what a batch run did."""
+    counts = getattr(result, "counts", None) or {}
+    return _("Klaar: %(proposed)d voorstellen voor %(requests)d open hulpvragen; %(unfilled)d hulpvragen zonder "
+             "passende vrijwilliger.", proposed=counts.get("proposed", 0), requests=counts.get("requests", 0),
+             unfilled=counts.get("unfilled", 0))
+
+
+def _request_form(*args, **kwargs):
+    from .forms import RequestForm
+    return RequestForm(*args, **kwargs)
+
+
+@bp.route("/nieuw", methods=["GET", "POST"])
+def new_request():
+    """Enter a help request for someone who phoned."""
+    help_requests = _service("requests")
+    _require_broker()
+    form = _request_form()
+    if form.validate_on_submit():
+        try:
+            item = help_requests.submit_request(form.values(), by=current_user)
+        except ValidationError as error:
+            form.add_error(error.field, error.message)
+        else:
+            flash(_("De hulpvraag is opgeslagen. Controleer haar en publiceer haar als ze klopt."))
+            return _back_to_request(item.id)
+    return render_template("matching/broker/request_form.html", form=form, item=None,
+                           action=url_for("broker.new_request"))
+
+
+def _require_broker():
+    from ..accounts import permissions
+    permissions.require_role(current_user, "broker")
+
+
+# --- one request ----------------------------------------------------------------------------------
+
+def _request_page(item, reject_form=None, status=200):
+    return render_template(
+        "matching/broker/request.html", item=item, reject_form=reject_form or RejectRequestForm(),
+        cancel_form=CancelMatchForm(), feedback_form=PhoneFeedbackForm(),
+    ), status
+
+
+@bp.route("/vraag/<int:request_id>", endpoint="request")
+def request_detail(request_id):
+    """A request with its personal data (the view is logged), history, dates and matches."""
+    help_requests = _service("requests")
+    item = help_requests.get_request_for_broker(request_id, by=current_user)
+    return _request_page(item)
+
+
+@bp.route("/vraag/<int:request_id>/publiceren", methods=["POST"])
+def publish(request_id):
+    """Publish a reviewed request: volunteers nearby can see it (without personal data)."""
+    help_requests = _service("requests")
+    if ConfirmForm().validate_on_submit():
+        try:
+            help_requests.publish_request(request_id, by=current_user)
+        except ValidationError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("De hulpvraag is gepubliceerd. Vrijwilligers in de buurt zien haar nu, zonder naam en adres."))
+    return _back_to_request(request_id)
+
+
+@bp.route("/vraag/<int:request_id>/afwijzen", methods=["POST"])
+def reject(request_id):
+    """Reject a request; the requester gets the reason by e-mail."""
+    help_requests = _service("requests")
+    form = RejectRequestForm()
+    if form.validate_on_submit():
+        try:
+            help_requests.reject_request(request_id, form.reason.data.strip(), by=current_user)
+        except ValidationError as error:
+            form.add_error("reason" if error.field in (None, "reason") else error.field, error.message)
+        else:
+            flash(_("De hulpvraag is afgewezen. De aanvrager krijgt de reden per e-mail."))
+            return _back_to_request(request_id)
+    item = help_requests.get_request_for_broker(request_id, by=current_user)
+    return _request_page(item, reject_form=form)
+
+
+@bp.route("/vraag/<int:request_id>/bewerken", methods=["GET", "POST"])
+def edit_request(request_id):
+    """Edit a request (typing errors, a better summary for the volunteer)."""
+    help_requests = _service("requests")
+    item = help_requests.get_request_for_broker(request_id, by=current_user, what="edit")
+    form = _request_form(obj=None, data=None if request.method == "POST" else _request_values(item))
+    if form.validate_on_submit():
+        try:
+            help_requests.update_request(request_id, form.values(), by=current_user)
+        except ValidationError as error:
+            form.add_error(error.field, error.message)
+        else:
+            flash(_("De hulpvraag is bijgewerkt."))
+            return _back_to_request(request_id)
+    return render_template("matching/broker/request_form.html", form=form, item=item,
+                           action=url_for("broker.edit_request", request_id=request_id))
+
+
+def _request_values(item):
+    """Return the form data of a stored request."""
+    from .forms import RequestForm
+
+    initial = getattr(RequestForm, "initial", None)
+    if initial is not None:
+        return initial(item)
+    names = ("task_type", "urgency", "relation", "contact_name", "contact_email", "contact_phone", "recipient_name",
+             "description", "summary", "street", "house_number", "postcode", "schedule_kind", "first_date",
+             "window_start", "window_end", "duration_minutes", "weeks", "preferred_language", "language_required",
+             "skills_wanted", "same_volunteer", "max_km", "language")
+    return {name: getattr(item, name) for name in names}
+
+
+# --- candidates and matches -------------------------------------------------------------------------
+
+@bp.route("/vraag/<int:request_id>/kandidaten")
+def candidates(request_id):
+    """Ranked volunteers with their reasons, and why the others were left out (counted)."""
+    from . import ranking
+    help_requests, pool = _service("requests"), _service("pool")
+    item = help_requests.get_request_for_broker(request_id, by=current_user, what="candidates")
+    result, profiles = pool.candidates(request_id, by=current_user)
+    language = _language()
+    rows = [{"candidate": candidate, "profile": profiles.get(candidate.volunteer_id),
+             "reasons": ranking.explain(candidate, language)} for candidate in result.candidates]
+    exclusions = ranking.explain_exclusions(result.excluded, language)
+    return render_template("matching/broker/candidates.html", item=item, ranking=result, rows=rows,
+                           exclusions=exclusions, suggest_form=SuggestForm())
+
+
+@bp.route("/vraag/<int:request_id>/voorstellen", methods=["POST"])
+def suggest(request_id):
+    """Put a volunteer on the request's list, or ask them at once (approve: book the dates, mail them)."""
+    booking = _service("booking")
+    form = SuggestForm()
+    if not form.validate_on_submit():
+        flash(_("Kies een vrijwilliger."), "error")
+        return redirect(url_for("broker.candidates", request_id=request_id))
+    try:
+        match = booking.suggest_match(request_id, int(form.volunteer_id.data), by=current_user)
+        if form.ask:
+            match = booking.approve_match(match.id, by=current_user)
+    except ValidationError as error:
+        flash(error.message, "error")
+        return redirect(url_for("broker.candidates", request_id=request_id))
+    if form.ask:
+        flash(_("%(name)s is gevraagd. De data zijn voor deze vrijwilliger gereserveerd tot die antwoordt.",
+                name=match.volunteer.first_name))
+    else:
+        flash(_("%(name)s staat op de lijst van voorstellen.", name=match.volunteer.first_name))
+    return _back_to_request(request_id)
+
+
+def _match_action(match_id, action, message):
+    """Run one booking action on a match behind a CSRF button and go back to its request."""
+    booking = _service("booking")
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return None
+    try:
+        match = action(booking)(match_id, by=current_user)
+    except ValidationError as error:
+        flash(error.message, "error")
+        match = None
+    else:
+        flash(message)
+    return match
+
+
+def _redirect_after(match_id, match=None):
+    """Go back to the match's request (the forms send its id along for when the action failed)."""
+    request_id = match.request_id if match is not None else request.form.get("request_id", "")
+    if str(request_id).isdigit():
+        return _back_to_request(int(request_id))
+    return redirect(url_for("broker.queue"))
+
+
+@bp.route("/koppeling/<int:match_id>/goedkeuren", methods=["POST"])
+def approve(match_id):
+    """Approve a suggested or offered match: book the dates and ask the volunteer."""
+    match = _match_action(match_id, lambda booking: booking.approve_match,
+                          _("Goedgekeurd. De vrijwilliger krijgt een e-mail met de vraag of die kan."))
+    return _redirect_after(match_id, match)
+
+
+@bp.route("/koppeling/<int:match_id>/niet-kiezen", methods=["POST"])
+def reject_match(match_id):
+    """Pass over a suggested or offered volunteer."""
+    match = _match_action(match_id, lambda booking: booking.reject_match, _("Deze vrijwilliger is niet gekozen."))
+    return _redirect_after(match_id, match)
+
+
+@bp.route("/koppeling/<int:match_id>/annuleren", methods=["POST"])
+def cancel_match(match_id):
+    """Cancel an approved or accepted match; the volunteer and the requester hear it."""
+    booking = _service("booking")
+    form = CancelMatchForm()
+    match = None
+    if form.validate_on_submit():
+        try:
+            match = booking.cancel_match(match_id, by=current_user, reason=(form.reason.data or "").strip(),
+                                         by_role="broker")
+        except ValidationError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("De koppeling is geannuleerd. De data zijn weer vrij."))
+    else:
+        flash(" ".join(message for _field, message in form.error_list), "error")
+    return _redirect_after(match_id, match)
+
+
+@bp.route("/koppeling/<int:match_id>/gedaan", methods=["POST"])
+def done(match_id):
+    """Mark a match as done."""
+    match = _match_action(match_id, lambda booking: booking.mark_done, _("Gemarkeerd als gedaan."))
+    return _redirect_after(match_id, match)
+
+
+@bp.route("/koppeling/<int:match_id>/niet-gekomen", methods=["POST"])
+def no_show(match_id):
+    """Record that the volunteer did not come (only brokers see this)."""
+    match = _match_action(match_id, lambda booking: booking.record_no_show,
+                          _("Vastgelegd: de vrijwilliger is niet gekomen."))
+    return _redirect_after(match_id, match)
+
+
+@bp.route("/koppeling/<int:match_id>/terugkoppeling", methods=["POST"])
+def feedback(match_id):
+    """Record feedback the broker heard by phone."""
+    lifecycle = _service("lifecycle")
+    form = PhoneFeedbackForm()
+    match = None
+    if form.validate_on_submit():
+        values = form.values()
+        try:
+            saved = lifecycle.save_feedback(match_id, values["role"], values["happened"], values["rating"],
+                                            values["comment"], by=current_user)
+        except ValidationError as error:
+            flash(error.message, "error")
+        else:
+            match = getattr(saved, "match", None)
+            flash(_("De terugkoppeling is opgeslagen."))
+    else:
+        flash(" ".join(message for _field, message in form.error_list), "error")
+    return _redirect_after(match_id, match)
+
+
+# --- volunteers -----------------------------------------------------------------------------------
+
+@bp.route("/vrijwilligers")
+def volunteers():
+    """The volunteers of my areas, new sign-ups first."""
+    volunteers_service = _service("volunteers")
+    status = request.args.get("status", "")
+    if status and status not in vocabularies.VOLUNTEER_STATUS_LABELS:
+        raise NotFound(status)
+    rows = volunteers_service.volunteer_list(current_user, status=status or None)
+    return render_template("matching/broker/volunteers.html", rows=rows, status=status)
+
+
+@bp.route("/vrijwilligers/<int:profile_id>")
+def volunteer(profile_id):
+    """One volunteer: what they offer, VOG, tasks and no-shows (brokers only)."""
+    volunteers_service = _service("volunteers")
+    view = volunteers_service.get_volunteer_for_broker(profile_id, by=current_user)
+    return render_template("matching/broker/volunteer.html", view=view, vog_form=VogForm())
+
+
+@bp.route("/vrijwilligers/<int:profile_id>/goedkeuren", methods=["POST"])
+def approve_volunteer(profile_id):
+    """Approve a volunteer after the intake talk (kennismaking)."""
+    volunteers_service = _service("volunteers")
+    if ConfirmForm().validate_on_submit():
+        try:
+            volunteers_service.approve_volunteer(profile_id, by=current_user)
+        except ValidationError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("De vrijwilliger is goedgekeurd en krijgt een e-mail."))
+    return redirect(url_for("broker.volunteer", profile_id=profile_id))
+
+
+@bp.route("/vrijwilligers/<int:profile_id>/vog", methods=["POST"])
+def vog(profile_id):
+    """Record the VOG the broker has seen: checked on, valid until."""
+    volunteers_service = _service("volunteers")
+    form = VogForm()
+    if form.validate_on_submit():
+        try:
+            volunteers_service.record_vog(profile_id, form.checked_on.data, form.valid_until.data, by=current_user)
+        except ValidationError as error:
+            form.add_error(error.field, error.message)
+        else:
+            flash(_("De VOG is vastgelegd."))
+            return redirect(url_for("broker.volunteer", profile_id=profile_id))
+    view = volunteers_service.get_volunteer_for_broker(profile_id, by=current_user)
+    return render_template("matching/broker/volunteer.html", view=view, vog_form=form)
+
+
+# --- workload -------------------------------------------------------------------------------------
+
+@bp.route("/werkdruk")
+def workload():
+    """Requests waiting and how long; unfilled by task type and village; volunteers without a task."""
+    workload_service = _service("workload")
+    area_id = _int_arg("gebied")
+    board = workload_service.workload(current_user, area_id=area_id)
+    return render_template("matching/broker/workload.html", board=board, area_id=area_id)
