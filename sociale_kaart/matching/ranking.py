@@ -154,6 +154,10 @@ class _Task:
             self.need = max(1, math.ceil(min_series_coverage * self.total - 1e-9))
         self.limit = math.inf if task.max_km is None else task.max_km
         self.masks = {window.mask for window in windows}
+        # Shortcuts for the common shapes: one day-part mask for every window, one window a week.
+        self.mask = next(iter(self.masks)) if len(self.masks) == 1 else -1
+        self.last_day = windows[-1].day if windows else None
+        self.weekly = len({window.week for window in windows}) == len(windows)
         self.parts = 0
         for window in windows:
             self.parts |= window.mask or 0
@@ -178,8 +182,12 @@ class _Volunteer:
         return self.weeks
 
 
-def _evaluate(t, rec, distance=None):
-    """Return a Candidate, or the code of the first hard filter the volunteer fails."""
+def _evaluate(t, rec, distance=None, build=True):
+    """Return a Candidate, or the code of the first hard filter the volunteer fails.
+
+    With build=False a passing volunteer comes back as a light _Fit (score, no reasons), which
+    the batch proposal turns into a Candidate only for the volunteer it picks.
+    """
     v = rec.v
     task = t.task
     if not v.active:
@@ -199,14 +207,19 @@ def _evaluate(t, rec, distance=None):
         valid = v.vog_valid_until
         if valid is None:
             return "vog"
-        windows = [window for window in windows if window.day <= valid]
-        if len(windows) < need:
-            return "vog"
+        if valid < t.last_day:
+            windows = [window for window in windows if window.day <= valid]
+            if len(windows) < need:
+                return "vog"
     if task.language_required and task.language not in v.languages:
         return "language"
     availability = v.availability
-    windows = [window for window in windows
-               if window.mask is not None and not window.mask & ~availability]
+    mask = t.mask
+    if mask is None or mask == -1:
+        windows = [window for window in windows
+                   if window.mask is not None and not window.mask & ~availability]
+    elif mask & ~availability:
+        return "not_available"
     if v.absences and windows:
         windows = [window for window in windows
                    if not any(first <= window.day <= last for first, last in v.absences)]
@@ -217,47 +230,63 @@ def _evaluate(t, rec, distance=None):
                    if not any(window.start < end and start < window.end for start, end in v.booked)]
         if len(windows) < need:
             return "overlap"
-        counts = Counter(rec.week_counts(task.zone))
+        counts = dict(rec.week_counts(task.zone))
     else:
-        counts = Counter()
+        counts = None
     cap = v.max_per_week
-    kept = []
-    for window in windows:
-        if counts[window.week] < cap:
-            counts[window.week] += 1
-            kept.append(window)
+    if counts is None and t.weekly and cap >= 1:
+        kept = windows
+    else:
+        counts = counts or {}
+        kept = []
+        for window in windows:
+            count = counts.get(window.week, 0)
+            if count < cap:
+                counts[window.week] = count + 1
+                kept.append(window)
     if len(kept) < need:
         return "full"
-    return _candidate(t, v, distance, limit, kept)
+    components = _components(t, v, distance, limit, len(kept))
+    fit = _Fit(score_of(components, t.weights), distance, v.id, rec, limit, kept, components)
+    return _candidate(t, fit) if build else fit
 
 
-def _candidate(t, v, distance, limit, windows):
+class _Fit:
+    """A volunteer who passes every hard filter for a task, before the reasons are written."""
+
+    __slots__ = ("score", "distance", "volunteer_id", "rec", "limit", "windows", "components")
+
+    def __init__(self, score, distance, volunteer_id, rec, limit, windows, components):
+        self.score, self.distance, self.volunteer_id = score, distance, volunteer_id
+        self.rec, self.limit, self.windows, self.components = rec, limit, windows, components
+
+
+def _components(t, v, distance, limit, covered):
     task = t.task
-    covered = len(windows)
     history = v.history.get(task.requester_key) if task.requester_key else None
-    continuity = 1.0 if history == "good" else 0.5 if history == "earlier" else 0.0
     fairness = 1 - min(1.0, v.tasks_last_28_days / max(1, v.max_per_week * 4))
     if v.is_new:
         fairness = min(1.0, fairness + FIRST_TASK_BOOST)
-    if task.skills_wanted:
-        skills = len(task.skills_wanted & v.skills) / len(task.skills_wanted)
-    else:
-        skills = 1.0
-    if task.language in v.languages:
-        language = 1.0
-    elif "nl" in v.languages:
-        language = 0.5
-    else:
-        language = 0.0
-    components = {
+    wanted = task.skills_wanted
+    languages = v.languages
+    return {
         "distance": 1.0 if limit <= 0 else max(0.0, 1 - distance / limit),
         "availability": covered / t.total,
-        "continuity": continuity,
+        "continuity": 1.0 if history == "good" else 0.5 if history == "earlier" else 0.0,
         "fairness": fairness,
-        "skills": skills,
-        "language": language,
+        "skills": len(wanted & v.skills) / len(wanted) if wanted else 1.0,
+        "language": 1.0 if task.language in languages else 0.5 if "nl" in languages else 0.0,
     }
-    reasons = [Reason("distance", {"km": round(distance, 1), "mode": v.travel_mode, "max": v.max_km})]
+
+
+def _candidate(t, fit):
+    """Return the Candidate of a fit, with its reasons."""
+    task = t.task
+    v = fit.rec.v
+    windows = fit.windows
+    covered = len(windows)
+    history = v.history.get(task.requester_key) if task.requester_key else None
+    reasons = [Reason("distance", {"km": round(fit.distance, 1), "mode": v.travel_mode, "max": v.max_km})]
     parts = 0
     for window in windows:
         parts |= window.mask
@@ -282,11 +311,11 @@ def _candidate(t, v, distance, limit, windows):
         reasons.append(Reason("load", {"tasks": v.tasks_last_28_days}))
     return Candidate(
         volunteer_id=v.id,
-        score=score_of(components, t.weights),
-        distance_km=distance,
+        score=fit.score,
+        distance_km=fit.distance,
         covered=covered,
         total=t.total,
-        components=components,
+        components=fit.components,
         reasons=reasons,
         covered_windows=tuple((window.start, window.end) for window in windows),
     )
@@ -294,7 +323,12 @@ def _candidate(t, v, distance, limit, windows):
 
 def score_of(components, weights):
     """Return the 0-100 score of score components (each 0..1) under normalised weights."""
-    value = 100 * sum(weights[name] * components[name] for name in COMPONENTS)
+    value = 100 * (weights["distance"] * components["distance"]
+                   + weights["availability"] * components["availability"]
+                   + weights["continuity"] * components["continuity"]
+                   + weights["fairness"] * components["fairness"]
+                   + weights["skills"] * components["skills"]
+                   + weights["language"] * components["language"])
     return max(0, min(100, math.floor(value + 0.5 + 1e-9)))
 
 
@@ -413,8 +447,8 @@ class VolunteerPool:
         candidates.sort(key=_order)
         return Ranking(candidates[:limit] if limit is not None else candidates, excluded, self.total)
 
-    def feasible(self, t, records=None):
-        """Return the candidates of a prepared task, best first, without counting exclusions."""
+    def feasible(self, t):
+        """Return the fits (_Fit) of a prepared task, best first, without counting or reasons."""
         ids = self._near(t)
         if not ids:
             return []
@@ -424,13 +458,13 @@ class VolunteerPool:
         for mask in t.masks:
             sets = sorted((self.by_bit[index] for index in range(21) if mask >> index & 1), key=len)
             pool |= ids.intersection(*sets)
-        records = records or self.records
+        records = self.records
         candidates = []
         for volunteer_id in pool:
-            result = _evaluate(t, records.get(volunteer_id) or self.records[volunteer_id])
+            result = _evaluate(t, records[volunteer_id], build=False)
             if not isinstance(result, str):
                 candidates.append(result)
-        candidates.sort(key=_order)
+        candidates.sort(key=lambda fit: (-fit.score, fit.distance, fit.volunteer_id))
         return candidates
 
 
