@@ -490,3 +490,9 @@ class DeleteAccountForm(BaseForm):
     def validate_confirm(self, field):
         if not field.data:
             raise FieldError(str(_l("Vink aan dat u uw account wilt verwijderen.")))
+
+
+class DeclineForm(BaseForm):
+    """Say no to an offered task from the e-mail link, with an optional reason."""
+
+    reason = TextAreaField(_l("Waarom kunt u niet? (niet verplicht)"), validators=[_length(1000, _l("reden"))])

@@ -1,4 +1,549 @@
-"""Public and volunteer pages of the matching module (issue #4)."""
-from flask import Blueprint
+"""Public and volunteer pages of the matching module (issue #4).
+
+Thin views: each parses its form, calls one service of matching.requests, volunteers, booking,
+privacy or lifecycle (which check permissions and commit), and renders or redirects. A
+ValidationError goes back to its form field; PermissionDenied and NotFound are handled app-wide.
+"""
+import json
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, logout_user
+
+from ..errors import NotFound, ValidationError
+from ..extensions import limiter
+from . import timeslots, vocabularies
+from .forms import (AbsenceForm, CancelForm, ConfirmForm, DeclineForm, DeleteAccountForm, FeedbackForm, InterestForm,
+                    RequestForm, VolunteerProfileForm, duration_label)
 
 bp = Blueprint("matching", __name__)
+
+EVENT_LABELS = {
+    "submitted": _l("Hulpvraag ingediend"),
+    "confirmed": _l("E-mailadres bevestigd"),
+    "published": _l("Beoordeeld door de sociaal makelaar"),
+    "edited": _l("Aangepast door de sociaal makelaar"),
+    "rejected": _l("Afgewezen"),
+    "cancelled": _l("Geannuleerd"),
+    "status": _l("Status veranderd"),
+    "match_approved": _l("Vrijwilliger gevraagd"),
+    "match_accepted": _l("Vrijwilliger heeft ja gezegd"),
+    "match_declined": _l("Vrijwilliger kan niet"),
+    "match_cancelled": _l("Koppeling geannuleerd"),
+    "match_done": _l("Hulp gegeven"),
+}
+ROLE_LABELS = {
+    "requester": _l("u (aanvrager)"),
+    "broker": _l("sociaal makelaar"),
+    "volunteer": _l("vrijwilliger"),
+    "system": _l("automatisch"),
+    "admin": _l("beheerder"),
+}
+VIEW_LABELS = {
+    "request": _l("uw hulpvraag"),
+    "contact": _l("uw contactgegevens"),
+    "address": _l("uw adres en telefoonnummer"),
+    "export": _l("uw gegevens (download)"),
+}
+
+
+def _services():
+    """Return the service modules (imported here: they import nothing of the views)."""
+    from . import booking, lifecycle, privacy, volunteers
+    from . import requests as help_requests
+    return help_requests, volunteers, booking, privacy, lifecycle
+
+
+def _language():
+    return str(get_locale() or "nl")
+
+
+def _user():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def _status(form=None):
+    return 400 if request.method == "POST" else 200
+
+
+# --- template helpers ---------------------------------------------------------------------------
+
+@bp.app_template_filter("matching_moment")
+def local_moment(value, pattern="d MMMM y, HH:mm"):
+    """Format a naive-UTC moment in local time: '3 maart 2026, 13:05'."""
+    if value is None:
+        return ""
+    return format_datetime(timeslots.to_local(value, current_app.config["TIMEZONE"]), pattern)
+
+
+@bp.app_template_filter("matching_when")
+def local_when(occurrence):
+    """Format a date's window in local time: 'dinsdag 3 maart 2026, 13:00–17:00'."""
+    zone = current_app.config["TIMEZONE"]
+    start, end = timeslots.to_local(occurrence.starts_at, zone), timeslots.to_local(occurrence.ends_at, zone)
+    return f"{format_date(start, 'EEEE d MMMM y')}, {start:%H:%M}–{end:%H:%M}"
+
+
+@bp.app_template_filter("matching_duration")
+def format_duration(minutes):
+    """Format a number of minutes as '1,5 uur'."""
+    return duration_label(int(minutes or 0))
+
+
+@bp.app_context_processor
+def _vocabularies():
+    return {"matching_vocab": vocabularies}
+
+
+# --- help requests (no account needed) ----------------------------------------------------------
+
+def _request_limit():
+    return current_app.config["MATCHING_REQUEST_RATE_LIMIT"]
+
+
+@bp.route("/hulp-vragen", methods=["GET", "POST"])
+@limiter.limit(_request_limit, methods=["POST"])
+def request_form():
+    """The public help request form: one page, no JavaScript, no account needed."""
+    form = RequestForm()
+    if request.method == "GET" and current_user.is_authenticated:
+        form.contact_name.data = current_user.name
+        form.contact_email.data = current_user.email
+    if request.method == "POST" and form.validate():
+        if form.is_spam():   # a bot filled the hidden field: pretend all went well
+            return redirect(url_for("matching.request_sent"), code=303)
+        help_requests = _services()[0]
+        try:
+            created = help_requests.submit_request({**form.values(), "language": _language()}, by=_user())
+        except ValidationError as error:
+            form.add_error(error.field, error.message)
+        else:
+            session["matching_sent"] = {"token": created.access_token,
+                                        "confirm": created.confirmed_at is None}
+            return redirect(url_for("matching.request_sent"), code=303)
+    return render_template("matching/request_form.html", form=form), _status(form)
+
+
+@bp.route("/hulp-vragen/verstuurd")
+def request_sent():
+    """What happens next, after sending a request."""
+    sent = session.get("matching_sent") or {}
+    page_url = url_for("matching.my_request", token=sent["token"]) if sent.get("token") else None
+    return render_template("matching/request_sent.html", page_url=page_url,
+                           needs_confirmation=bool(sent.get("confirm")))
+
+
+@bp.route("/hulp-vragen/bevestigen/<token>")
+def confirm_request(token):
+    """The link in the confirmation e-mail."""
+    help_requests = _services()[0]
+    try:
+        confirmed = help_requests.confirm_request(token)
+    except (NotFound, ValidationError):
+        return render_template("matching/link_invalid.html"), 400
+    flash(_("Dank u wel. Uw hulpvraag is bevestigd."), "success")
+    return redirect(url_for("matching.my_request", token=confirmed.access_token))
+
+
+def _requester_request(token):
+    return _services()[0].get_request_for_requester(token)
+
+
+def _feedback_due(help_request, now):
+    """Return the requester's matches that may get feedback now (after their first date, none given yet)."""
+    due = []
+    for match in help_request.matches:
+        if match.status not in ("accepted", "done"):
+            continue
+        started = [booking.starts_at for booking in match.bookings if booking.starts_at <= now]
+        given = any(feedback.author_role == "requester" for feedback in match.feedback)
+        if (started or match.status == "done") and not given:
+            due.append(match)
+    return due
+
+
+@bp.route("/mijn-hulpvraag/<token>")
+def my_request(token):
+    """The requester's own page: status and its history, dates, volunteer, who viewed the data."""
+    from .. import clock
+
+    help_request = _requester_request(token)
+    privacy = _services()[3]
+    return render_template(
+        "matching/my_request.html", help_request=help_request, token=token,
+        access_log=privacy.access_log(help_request), cancel_form=CancelForm(formdata=None),
+        feedback_due=_feedback_due(help_request, clock.naive_utcnow()),
+        event_labels=EVENT_LABELS, role_labels=ROLE_LABELS, view_labels=VIEW_LABELS,
+    )
+
+
+@bp.route("/mijn-hulpvraag/<token>/annuleren", methods=["POST"])
+def cancel_request(token):
+    """The requester cancels the request (and with it any volunteer's dates)."""
+    help_requests = _services()[0]
+    help_request = _requester_request(token)
+    form = CancelForm()
+    if form.validate():
+        try:
+            help_requests.cancel_request(help_request.id, by=_user(), access_token=token,
+                                         reason=form.reason.data or "")
+        except ValidationError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("Uw hulpvraag is geannuleerd."), "success")
+    else:
+        flash(" ".join(message for _field, message in form.error_list), "error")
+    return redirect(url_for("matching.my_request", token=token), code=303)
+
+
+def _feedback_page(form, match, save, done_url, heading_for):
+    """Show and save a feedback form; `save(values)` calls the service."""
+    if request.method == "POST" and form.validate():
+        try:
+            save(form.values())
+        except ValidationError as error:
+            form.add_error(error.field, error.message)
+        else:
+            flash(_("Dank u wel voor uw antwoord."), "success")
+            return redirect(done_url, code=303)
+    return render_template("matching/feedback.html", form=form, match=match, heading_for=heading_for), \
+        _status(form)
+
+
+@bp.route("/mijn-hulpvraag/<token>/terugkoppeling/<int:match_id>", methods=["GET", "POST"])
+def request_feedback(token, match_id):
+    """"Is het doorgegaan?" for the requester, from their page."""
+    lifecycle = _services()[4]
+    help_request = _requester_request(token)
+    match = next((m for m in help_request.matches if m.id == match_id), None)
+    if match is None:
+        raise NotFound(f"match {match_id}")
+    return _feedback_page(
+        FeedbackForm(), match,
+        lambda values: lifecycle.save_feedback(match.id, "requester", values["happened"], values["rating"],
+                                               values["comment"], by=_user(), access_token=token),
+        url_for("matching.my_request", token=token), "requester")
+
+
+@bp.route("/mijn-hulpvraag/<token>/gegevens.json")
+def request_data(token):
+    """Download everything stored about this request (AVG: right of access)."""
+    privacy = _services()[3]
+    help_request = _requester_request(token)
+    return _json_download(privacy.export_data(request=help_request), f"hulpvraag-{help_request.id}.json")
+
+
+def _json_download(data, filename):
+    body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    return Response(body, mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.route("/mijn-hulpvragen")
+@login_required
+def my_requests():
+    """The logged-in resident's requests."""
+    help_requests = _services()[0]
+    return render_template("matching/my_requests.html", requests=help_requests.requests_of_user(current_user))
+
+
+@bp.route("/mijn-gegevens")
+@login_required
+def my_data():
+    """Download my data, delete my account."""
+    return render_template("matching/my_data.html", form=DeleteAccountForm(formdata=None))
+
+
+@bp.route("/mijn-gegevens.json")
+@login_required
+def my_data_json():
+    privacy = _services()[3]
+    return _json_download(privacy.export_data(user=_user()), "mijn-gegevens.json")
+
+
+@bp.route("/mijn-gegevens/verwijderen", methods=["POST"])
+@login_required
+def delete_account():
+    """Delete the account: requests anonymised, matches cancelled, profile removed."""
+    privacy = _services()[3]
+    form = DeleteAccountForm()
+    if form.validate():
+        try:
+            privacy.delete_account(_user(), form.password.data, by=_user())
+        except ValidationError as error:
+            form.add_error(error.field, error.message)
+        else:
+            language = session.get("lang")
+            logout_user()
+            session.clear()
+            if language:
+                session["lang"] = language
+            flash(_("Uw account en uw gegevens zijn verwijderd."), "success")
+            return redirect(url_for("web.home"), code=303)
+    return render_template("matching/my_data.html", form=form), 400
+
+
+# --- volunteers ---------------------------------------------------------------------------------
+
+def _profile_page(form=None, absence_form=None, status=200):
+    volunteers = _services()[1]
+    profile = volunteers.get_profile(current_user)
+    if form is None:
+        if profile is not None:
+            form = VolunteerProfileForm(formdata=None, data=VolunteerProfileForm.initial(profile))
+        else:
+            form = VolunteerProfileForm(formdata=None, first_name=(current_user.name or "").split(" ")[0])
+    return render_template("matching/volunteer_profile.html", form=form, profile=profile,
+                           absence_form=absence_form or AbsenceForm(formdata=None),
+                           remove_form=ConfirmForm(formdata=None)), status
+
+
+@bp.route("/vrijwilliger/profiel", methods=["GET", "POST"])
+@login_required
+def volunteer_profile():
+    """Where, how far, what and when a volunteer helps; absences; VOG status."""
+    if request.method == "GET":
+        return _profile_page()
+    volunteers = _services()[1]
+    form = VolunteerProfileForm()
+    if form.validate():
+        try:
+            volunteers.save_profile(current_user, form.values(), by=_user())
+        except ValidationError as error:
+            form.add_error(error.field, error.message)
+        else:
+            flash(_("Uw vrijwilligersprofiel is opgeslagen."), "success")
+            return redirect(url_for("matching.volunteer_profile"), code=303)
+    return _profile_page(form=form, status=400)
+
+
+@bp.route("/vrijwilliger/profiel/afwezig", methods=["POST"])
+@login_required
+def add_absence():
+    volunteers = _services()[1]
+    form = AbsenceForm()
+    if form.validate():
+        try:
+            volunteers.add_absence(current_user, form.starts_on.data, form.ends_on.data, form.note.data or "")
+        except ValidationError as error:
+            form.add_error(error.field, error.message)
+        else:
+            flash(_("De periode is toegevoegd."), "success")
+            return redirect(url_for("matching.volunteer_profile", _anchor="afwezig"), code=303)
+    return _profile_page(absence_form=form, status=400)
+
+
+@bp.route("/vrijwilliger/profiel/afwezig/<int:absence_id>/verwijderen", methods=["POST"])
+@login_required
+def remove_absence(absence_id):
+    volunteers = _services()[1]
+    if ConfirmForm().validate():
+        volunteers.remove_absence(current_user, absence_id)
+        flash(_("De periode is verwijderd."), "success")
+    return redirect(url_for("matching.volunteer_profile", _anchor="afwezig"), code=303)
+
+
+@bp.route("/vrijwilliger/klussen")
+@login_required
+def tasks():
+    """"Klussen bij mij in de buurt": open requests that fit my grid and distance (no names, no addresses)."""
+    volunteers = _services()[1]
+    profile = volunteers.get_profile(current_user)
+    task_list = volunteers.tasks_near_me(current_user) if profile is not None else []
+    return render_template("matching/tasks.html", tasks=task_list, profile=profile)
+
+
+@bp.route("/vrijwilliger/klussen/<int:request_id>")
+@login_required
+def task(request_id):
+    """One task; the address and phone only after the volunteer's match is accepted."""
+    volunteers = _services()[1]
+    view = volunteers.task_for_volunteer(request_id, current_user)
+    return render_template("matching/task.html", task=view, form=InterestForm(formdata=None),
+                           confirm=ConfirmForm(formdata=None), cancel_form=CancelForm(formdata=None))
+
+
+@bp.route("/vrijwilliger/klussen/<int:request_id>/helpen", methods=["POST"])
+@login_required
+def offer_help(request_id):
+    """"Ik wil helpen": tell the broker."""
+    volunteers = _services()[1]
+    form = InterestForm()
+    if form.validate():
+        try:
+            volunteers.register_interest(request_id, current_user, form.message.data or "")
+        except ValidationError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("Dank u wel. De sociaal makelaar weet nu dat u wilt helpen en neemt contact met u op."),
+                  "success")
+    else:
+        flash(" ".join(message for _field, message in form.error_list), "error")
+    return redirect(url_for("matching.task", request_id=request_id), code=303)
+
+
+MY_TASK_GROUPS = ("offers", "accepted", "waiting", "done", "ended")
+
+
+def _task_of_match(match):
+    """Return the public fields of a match's request, with its booked dates (or its open ones)."""
+    active = [(b.starts_at, b.ends_at) for b in match.bookings if b.active]
+    windows = active or [(o.starts_at, o.ends_at) for o in match.request.occurrences
+                         if o.status in ("open", "booked")]
+    return _services()[1].public_task(match.request, windows, None, match)
+
+
+def _volunteer_tasks(user):
+    """Return the volunteer's profile and their matches grouped for "Mijn taken" (public task fields only).
+
+    There is no service for this list in the contract (issue #4); it reads the volunteer's own
+    matches and shows each through volunteers.public_task, so no requester data can slip in.
+    """
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from .. import clock
+    from ..extensions import db
+    from .models import Match
+
+    volunteers = _services()[1]
+    profile = volunteers.get_profile(user)
+    groups = {name: [] for name in MY_TASK_GROUPS}
+    if profile is None:
+        return None, groups
+    now = clock.naive_utcnow()
+    matches = db.session.scalars(
+        select(Match).options(selectinload(Match.request), selectinload(Match.bookings),
+                              selectinload(Match.feedback))
+        .where(Match.volunteer_id == profile.id).order_by(Match.id.desc())).all()
+    for match in matches:
+        if match.status == "no_show":   # recorded for brokers only (issue #4, item 8)
+            continue
+        started = any(b.starts_at <= now for b in match.bookings)
+        given = any(f.author_role == "volunteer" for f in match.feedback)
+        entry = {"match": match, "task": _task_of_match(match),
+                 "feedback_due": (match.status == "done" or (match.status == "accepted" and started)) and not given}
+        group = {"approved": "offers", "accepted": "accepted", "suggested": "waiting", "interested": "waiting",
+                 "done": "done"}.get(match.status, "ended")
+        groups[group].append(entry)
+    return profile, groups
+
+
+@bp.route("/vrijwilliger/mijn-taken")
+@login_required
+def my_tasks():
+    """Offers to answer, accepted tasks, and feedback after the date."""
+    profile, groups = _volunteer_tasks(_user())
+    return render_template("matching/my_tasks.html", profile=profile, groups=groups,
+                           cancel_form=CancelForm(formdata=None))
+
+
+def _answer(action, match_id, done_message, after=None):
+    """Run a volunteer's answer to a match (accept, decline, cancel); then the task list (or `after(match)`)."""
+    form = CancelForm()
+    done_url = None
+    if form.validate():
+        try:
+            match = action(match_id, form.reason.data or "")
+        except ValidationError as error:
+            flash(error.message, "error")
+        else:
+            flash(done_message, "success")
+            done_url = after(match) if after else None
+    else:
+        flash(" ".join(message for _field, message in form.error_list), "error")
+    return redirect(done_url or url_for("matching.my_tasks"), code=303)
+
+
+@bp.route("/vrijwilliger/koppeling/<int:match_id>/accepteren", methods=["POST"])
+@login_required
+def accept(match_id):
+    booking = _services()[2]
+    return _answer(lambda mid, _reason: booking.accept_match(mid, _user()), match_id,
+                   _("U heeft de taak aangenomen. U ziet nu het adres en het telefoonnummer."),
+                   after=lambda match: url_for("matching.task", request_id=match.request_id))
+
+
+@bp.route("/vrijwilliger/koppeling/<int:match_id>/weigeren", methods=["POST"])
+@login_required
+def decline(match_id):
+    booking = _services()[2]
+    return _answer(lambda mid, reason: booking.decline_match(mid, _user(), reason), match_id,
+                   _("U heeft de taak geweigerd. De sociaal makelaar zoekt iemand anders."))
+
+
+@bp.route("/vrijwilliger/koppeling/<int:match_id>/annuleren", methods=["POST"])
+@login_required
+def volunteer_cancel(match_id):
+    booking = _services()[2]
+    return _answer(lambda mid, reason: booking.cancel_match(mid, _user(), reason, by_role="volunteer"), match_id,
+                   _("U heeft afgezegd. De aanvrager en de sociaal makelaar horen het."))
+
+
+@bp.route("/vrijwilliger/koppeling/<int:match_id>/terugkoppeling", methods=["GET", "POST"])
+@login_required
+def volunteer_feedback(match_id):
+    """"Is het doorgegaan?" for the volunteer, in the app."""
+    booking, lifecycle = _services()[2], _services()[4]
+    match = booking.load_match(match_id)
+    if match.volunteer is None or match.volunteer.user_id != current_user.id:
+        raise NotFound(f"match {match_id}")
+    return _feedback_page(
+        FeedbackForm(), match,
+        lambda values: lifecycle.save_feedback(match.id, "volunteer", values["happened"], values["rating"],
+                                               values["comment"], by=_user()),
+        url_for("matching.my_tasks"), "volunteer")
+
+
+# --- links from e-mails (no login needed: the signed token stands for the person) ---------------
+
+@bp.route("/koppeling/<token>", methods=["GET", "POST"])
+def match_link(token):
+    """Accept or decline an offered task from the e-mail."""
+    booking = _services()[2]
+    try:
+        match = booking.match_for_token(token)
+    except NotFound:
+        return render_template("matching/link_invalid.html"), 400
+    form = DeclineForm()
+    if request.method == "POST" and form.validate():
+        decision = request.form.get("decision")
+        try:
+            if decision == "accept":
+                booking.accept_match_by_token(token)
+                flash(_("U heeft de taak aangenomen. U krijgt een e-mail met het adres."), "success")
+            elif decision == "decline":
+                booking.decline_match_by_token(token, form.reason.data or "")
+                flash(_("U heeft de taak geweigerd. De sociaal makelaar zoekt iemand anders."), "success")
+        except ValidationError as error:
+            form.add_error(error.field, error.message)
+        else:
+            return redirect(url_for("matching.match_link", token=token), code=303)
+    return render_template("matching/match_link.html", match=match, task=_task_of_match(match), form=form,
+                           token=token), \
+        (400 if form.error_list else 200)
+
+
+@bp.route("/terugkoppeling/<token>", methods=["GET", "POST"])
+def feedback_link(token):
+    """One-click "Is het doorgegaan?" from the e-mail (the link may carry ?doorgegaan=ja)."""
+    lifecycle = _services()[4]
+    try:
+        match, role = lifecycle.feedback_for_token(token)
+    except NotFound:
+        return render_template("matching/link_invalid.html"), 400
+    form = FeedbackForm()
+    if request.method == "GET" and request.args.get("doorgegaan") in ("ja", "nee"):
+        form.happened.data = "yes" if request.args["doorgegaan"] == "ja" else "no"
+    return _feedback_page(
+        form, match,
+        lambda values: lifecycle.save_feedback(match.id, role, values["happened"], values["rating"],
+                                               values["comment"], token=token),
+        url_for("matching.feedback_thanks"), role)
+
+
+@bp.route("/terugkoppeling/bedankt")
+def feedback_thanks():
+    return render_template("matching/feedback_thanks.html")
