@@ -25,6 +25,16 @@ EVENT_LABELS = {
     "edited": _l("Bewerkt"),
     "rejected": _l("Afgewezen"),
     "cancelled": _l("Geannuleerd"),
+    "status": _l("Status gewijzigd"),
+    "batch_proposal": _l("Voorstel bij ‘stel koppelingen voor’"),
+    "match_suggested": _l("Vrijwilliger voorgesteld"),
+    "match_approved": _l("Vrijwilliger gevraagd (goedgekeurd)"),
+    "match_accepted": _l("Vrijwilliger zei ja"),
+    "match_declined": _l("Vrijwilliger zei nee"),
+    "match_rejected": _l("Vrijwilliger niet gekozen"),
+    "match_cancelled": _l("Koppeling geannuleerd"),
+    "match_done": _l("Gedaan"),
+    "no_show": _l("Vrijwilliger niet gekomen"),
 }
 ROLE_LABELS = {
     "requester": _l("aanvrager"),
@@ -121,10 +131,9 @@ def propose_all():
 
 def batch_summary(result):
     """Say in one sentence what a batch run did."""
-    counts = getattr(result, "counts", None) or {}
-    return _("Klaar: %(proposed)d voorstellen voor %(requests)d open hulpvragen; %(unfilled)d hulpvragen zonder "
-             "passende vrijwilliger.", proposed=counts.get("proposed", 0), requests=counts.get("requests", 0),
-             unfilled=counts.get("unfilled", 0))
+    return _("Klaar. %(requests)d open hulpvragen bekeken, %(proposed)d nieuwe voorstellen; %(unmatched)d hulpvragen "
+             "zonder passende vrijwilliger. Keur de voorstellen goed bij elke hulpvraag.",
+             requests=result.requests, proposed=result.proposed, unmatched=result.unmatched)
 
 
 def _request_form(*args, **kwargs):
@@ -241,9 +250,8 @@ def _request_values(item):
 def candidates(request_id):
     """Ranked volunteers with their reasons, and why the others were left out (counted)."""
     from . import ranking
-    help_requests, pool = _service("requests"), _service("pool")
-    item = help_requests.get_request_for_broker(request_id, by=current_user, what="candidates")
-    result, profiles = pool.candidates(request_id, by=current_user)
+    result, profiles = _service("pool").candidates(request_id, by=current_user)   # checks the broker
+    item = _service("requests").get_request(request_id)   # no personal data on this page: not logged
     language = _language()
     rows = [{"candidate": candidate, "profile": profiles.get(candidate.volunteer_id),
              "reasons": ranking.explain(candidate, language)} for candidate in result.candidates]
@@ -385,9 +393,34 @@ def volunteers():
 @bp.route("/vrijwilligers/<int:profile_id>")
 def volunteer(profile_id):
     """One volunteer: what they offer, VOG, tasks and no-shows (brokers only)."""
-    volunteers_service = _service("volunteers")
-    view = volunteers_service.get_volunteer_for_broker(profile_id, by=current_user)
-    return render_template("matching/broker/volunteer.html", view=view, vog_form=VogForm())
+    return _volunteer_page(profile_id, VogForm())
+
+
+def _volunteer_page(profile_id, vog_form):
+    profile = _service("volunteers").get_volunteer_for_broker(profile_id, by=current_user)   # checks the broker
+    matches = _matches_of(profile.id)
+    no_shows = sum(match.status == "no_show" for match in matches)
+    return render_template("matching/broker/volunteer.html", profile=profile, matches=matches, no_shows=no_shows,
+                           vog_form=vog_form, grid=_grid(profile.availability))
+
+
+def _matches_of(profile_id):
+    """Return a volunteer's matches with their requests, newest first (read only; the caller checked access)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from ..extensions import db
+    from .models import Match
+
+    return db.session.scalars(select(Match).options(selectinload(Match.request))
+                              .where(Match.volunteer_id == profile_id)
+                              .order_by(Match.created_at.desc(), Match.id.desc())).all()
+
+
+def _grid(mask):
+    """Return [(weekday label, [True/False per day part])] of an availability mask."""
+    cells = set(timeslots.cells_of(mask or 0))
+    return [(vocabularies.WEEKDAYS[day], [(day, part) in cells for part in range(3)]) for day in range(7)]
 
 
 @bp.route("/vrijwilligers/<int:profile_id>/goedkeuren", methods=["POST"])
@@ -417,8 +450,7 @@ def vog(profile_id):
         else:
             flash(_("De VOG is vastgelegd."))
             return redirect(url_for("broker.volunteer", profile_id=profile_id))
-    view = volunteers_service.get_volunteer_for_broker(profile_id, by=current_user)
-    return render_template("matching/broker/volunteer.html", view=view, vog_form=form)
+    return _volunteer_page(profile_id, form)
 
 
 # --- workload -------------------------------------------------------------------------------------
