@@ -1,0 +1,650 @@
+"""Help requests (hulpvragen): submit, confirm, review, publish, reject, edit, cancel (issue #4, item 1).
+
+Every function takes plain values and the acting user (`by`, None for an anonymous
+requester), checks permissions, validates with Dutch messages on the form's field names,
+commits once and queues its e-mail in the same transaction.
+
+Status flow: submitted (ingediend) → open (beoordeeld) → proposed → matched → done, or
+cancelled / expired / rejected; each step is a RequestEvent with who and when. Publish,
+reject and cancel are conditional updates (`... WHERE status IN (...)`), so a second click,
+or two brokers at once, change nothing and write no second event.
+"""
+import re
+from datetime import date, datetime, time, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import selectinload
+
+from .. import clock
+from ..accounts import permissions
+from ..directory.editing import normal_postcode
+from ..directory.models import Area
+from ..errors import NotFound, PermissionDenied, ValidationError
+from ..extensions import db
+from ..geo import UnknownLocation
+from ..notify import services as notify
+from . import links, timeslots
+from .models import (
+    CLOSED_REQUEST_STATUSES, HOLDING_MATCH_STATUSES, PENDING_MATCH_STATUSES, RELATIONS, SCHEDULE_KINDS, URGENCIES,
+    Booking, HelpRequest, Match, Occurrence, PersonalDataView, RequestEvent, VolunteerProfile,
+)
+from .vocabularies import LANGUAGES, SKILLS, TASK_TYPES
+
+MAX_TEXT = 2000
+MAX_SERIES_WEEKS = 26
+MIN_KM, MAX_KM = 0.5, 50.0
+MIN_DURATION = 15
+MAX_DAYS_AHEAD = 366
+# Statuses a broker reviews or fills; requests in them are in the broker's queue.
+QUEUE_STATUSES = ("submitted", "open", "proposed", "matched")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+# The form fields of a request, as submit_request and update_request take them.
+FIELDS = (
+    "task_type", "urgency", "relation", "contact_name", "contact_email", "contact_phone", "recipient_name",
+    "description", "summary", "street", "house_number", "postcode", "schedule_kind", "first_date",
+    "window_start", "window_end", "duration_minutes", "weeks", "preferred_language", "language_required",
+    "skills_wanted", "same_volunteer", "max_km", "language",
+)
+SCHEDULE_FIELDS = ("schedule_kind", "first_date", "window_start", "window_end", "weeks")
+
+
+# --- shared helpers (also used by volunteers.py) ------------------------------------------------
+
+def geocoder():
+    """Return the app's geocoder."""
+    return current_app.extensions["sociale_kaart.geocoder"]
+
+
+def zone_name():
+    return current_app.config["TIMEZONE"]
+
+
+def area_of_postcode4(postcode4):
+    """Return the area whose postcodes include a PC4, or None."""
+    for area in db.session.scalars(select(Area).order_by(Area.name)):
+        if postcode4 in (area.postcodes or []):
+            return area
+    return None
+
+
+def resolve_postcode(text, geocoder_=None, field="postcode"):
+    """Return the geocoder's Place of a postcode, or raise ValidationError with a Dutch message."""
+    try:
+        return (geocoder_ or geocoder()).resolve(text)
+    except UnknownLocation:
+        raise ValidationError(field, _("We kennen postcode ‘%(postcode)s’ niet. Kijk of de postcode klopt.",
+                                       postcode=text)) from None
+
+
+def staff_role(user):
+    """Return "admin" or "broker" for the access log."""
+    return "admin" if user.is_admin else "broker"
+
+
+def log_view(request, viewer, role, what):
+    """Write a PersonalDataView (no commit): who looked at a requester's data (AVG access log)."""
+    try:
+        from . import privacy
+    except ImportError:   # privacy.py (helper BOOK) not there yet: write the same row here
+        privacy = None
+    if privacy is not None and hasattr(privacy, "log_view"):
+        return privacy.log_view(request, viewer, role, what)
+    view = PersonalDataView(request_id=request.id, viewer_id=viewer.id if viewer is not None else None,
+                            viewer_name=(viewer.name or viewer.email) if viewer is not None else "",
+                            viewer_role=role, what=what)
+    db.session.add(view)
+    return view
+
+
+def _text(values, name, limit=MAX_TEXT):
+    value = values.get(name)
+    return (value or "").strip()[:limit] if isinstance(value, str) or value is None else str(value)[:limit]
+
+
+def _digits(text):
+    return re.sub(r"\D", "", text or "")
+
+
+def _first_name(full_name):
+    parts = (full_name or "").split()
+    return parts[0][:60] if parts else ""
+
+
+def _int(values, name, message):
+    value = values.get(name)
+    if value in (None, ""):
+        raise ValidationError(name, message)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValidationError(name, message) from None
+
+
+def optional_km(value, field="max_km"):
+    """Return a travel limit in km (0.5–50) or None; raise ValidationError otherwise."""
+    if value in (None, ""):
+        return None
+    try:
+        km = float(str(value).replace(",", "."))
+    except (TypeError, ValueError):
+        km = -1.0
+    if not MIN_KM <= km <= MAX_KM:
+        raise ValidationError(field, _("Kies een afstand van 0,5 tot 50 km."))
+    return km
+
+
+# --- validation -----------------------------------------------------------------------------------
+
+def clean_request_values(values, geocoder_=None, check_dates=True):
+    """Return the columns of a request from form values, or raise ValidationError(field, message)."""
+    task_type = _text(values, "task_type")
+    if task_type not in TASK_TYPES:
+        raise ValidationError("task_type", _("Kies waarbij u hulp zoekt."))
+    urgency = _text(values, "urgency") or "normal"
+    if urgency not in URGENCIES:
+        raise ValidationError("urgency", _("Kies hoe snel de hulp nodig is."))
+    relation = _text(values, "relation") or "self"
+    if relation not in RELATIONS:
+        raise ValidationError("relation", _("Kies voor wie de hulp is."))
+
+    contact_name = _text(values, "contact_name", 120)
+    if not contact_name:
+        raise ValidationError("contact_name", _("Vul uw naam in."))
+    contact_email = _text(values, "contact_email", 254).lower()
+    contact_phone = _text(values, "contact_phone", 32)
+    if not contact_email and not contact_phone:
+        raise ValidationError("contact_email", _("Vul een e-mailadres of telefoonnummer in."))
+    if contact_email and not _EMAIL.fullmatch(contact_email):
+        raise ValidationError("contact_email", _("Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl."))
+    if contact_phone and not 8 <= len(_digits(contact_phone)) <= 15:
+        raise ValidationError("contact_phone", _("Vul een geldig telefoonnummer in, bijvoorbeeld 0343 123 456."))
+    recipient_name = _text(values, "recipient_name", 120)
+    if relation == "self":
+        recipient_name = recipient_name or contact_name
+    elif not recipient_name:
+        raise ValidationError("recipient_name", _("Vul de naam in van wie de hulp krijgt."))
+
+    description = _text(values, "description")
+    summary = _text(values, "summary")
+    if not description and not summary:
+        raise ValidationError("description", _("Vertel kort waarbij u hulp zoekt."))
+
+    street = _text(values, "street", 120)
+    if not street:
+        raise ValidationError("street", _("Vul de straat in."))
+    house_number = _text(values, "house_number", 16)
+    if not house_number:
+        raise ValidationError("house_number", _("Vul het huisnummer in."))
+    typed_postcode = _text(values, "postcode", 16)
+    postcode = normal_postcode(typed_postcode)
+    if postcode is None:
+        raise ValidationError("postcode", _("Vul een postcode in zoals 3941 AB."))
+    place = resolve_postcode(postcode, geocoder_)
+    municipality = current_app.config.get("MUNICIPALITY_CODE")
+    if municipality and place.municipality_code and place.municipality_code != municipality:
+        raise ValidationError("postcode", _(
+            "Postcode ‘%(postcode)s’ ligt niet in de gemeente %(name)s. Daar kunnen wij helaas niet helpen.",
+            postcode=postcode, name=current_app.config.get("MUNICIPALITY_NAME", "")))
+
+    schedule = clean_schedule(values, check_dates=check_dates)
+
+    preferred_language = _text(values, "preferred_language") or "nl"
+    if preferred_language not in LANGUAGES:
+        raise ValidationError("preferred_language", _("Kies een taal uit de lijst."))
+    skills_wanted = list(values.get("skills_wanted") or [])
+    unknown = [code for code in skills_wanted if code not in SKILLS]
+    if unknown:
+        raise ValidationError("skills_wanted", _("Kies vaardigheden uit de lijst."))
+    language = _text(values, "language") or "nl"
+    if language not in current_app.config["LANGUAGES"]:
+        language = "nl"
+    return {
+        "task_type": task_type, "urgency": urgency, "relation": relation,
+        "contact_name": contact_name, "contact_email": contact_email, "contact_phone": contact_phone,
+        "recipient_name": recipient_name, "recipient_first_name": _first_name(recipient_name),
+        "description": description, "summary": summary,
+        "street": street, "house_number": house_number, "postcode": postcode, "pc4": place.postcode4 or postcode[:4],
+        "place_name": place.place or "", "lat": place.lat, "lon": place.lon,
+        **schedule,
+        "preferred_language": preferred_language, "language_required": bool(values.get("language_required")),
+        "skills_wanted": sorted(set(skills_wanted)), "same_volunteer": bool(values.get("same_volunteer")),
+        "max_km": optional_km(values.get("max_km")), "language": language,
+    }
+
+
+def clean_schedule(values, check_dates=True):
+    """Return schedule_kind, first_date, window_start, window_end, duration_minutes and weeks, checked."""
+    kind = _text(values, "schedule_kind") or "once"
+    if kind not in SCHEDULE_KINDS:
+        raise ValidationError("schedule_kind", _("Kies één keer of elke week."))
+    first_date = values.get("first_date")
+    if isinstance(first_date, datetime):
+        first_date = first_date.date()
+    if not isinstance(first_date, date):
+        raise ValidationError("first_date", _("Kies een datum."))
+    today = clock.today()
+    if check_dates and first_date < today:
+        raise ValidationError("first_date", _("Kies een datum vanaf vandaag."))
+    if check_dates and first_date > today + timedelta(days=MAX_DAYS_AHEAD):
+        raise ValidationError("first_date", _("Kies een datum binnen een jaar."))
+    start, end = values.get("window_start"), values.get("window_end")
+    if not isinstance(start, time):
+        raise ValidationError("window_start", _("Vul een begintijd in, bijvoorbeeld 13:00."))
+    if not isinstance(end, time):
+        raise ValidationError("window_end", _("Vul een eindtijd in, bijvoorbeeld 17:00."))
+    if end <= start:
+        raise ValidationError("window_end", _("De eindtijd moet na de begintijd liggen."))
+    if check_dates and first_date == today and start <= clock.local_now().time():
+        raise ValidationError("window_start", _("Deze tijd is vandaag al voorbij. Kies een latere tijd of een andere dag."))
+    duration = _int(values, "duration_minutes", _("Vul in hoe lang de hulp duurt, in minuten."))
+    window_minutes = (datetime.combine(first_date, end) - datetime.combine(first_date, start)).seconds // 60
+    if duration < MIN_DURATION:
+        raise ValidationError("duration_minutes", _("De hulp duurt minstens %(minutes)s minuten.",
+                                                    minutes=MIN_DURATION))
+    if duration > window_minutes:
+        raise ValidationError("duration_minutes", _(
+            "De duur past niet tussen %(start)s en %(end)s. Kies een kortere duur of een ruimere tijd.",
+            start=start.strftime("%H:%M"), end=end.strftime("%H:%M")))
+    if kind == "series":
+        weeks = _int(values, "weeks", _("Kies 2 tot %(max)s weken.", max=MAX_SERIES_WEEKS))
+        if not 2 <= weeks <= MAX_SERIES_WEEKS:
+            raise ValidationError("weeks", _("Kies 2 tot %(max)s weken.", max=MAX_SERIES_WEEKS))
+    else:
+        weeks = 1
+    return {"schedule_kind": kind, "first_date": first_date, "window_start": start, "window_end": end,
+            "duration_minutes": duration, "weeks": weeks}
+
+
+def _occurrences(first_date, start, end, weeks, first_sequence=1):
+    windows = timeslots.occurrence_windows(first_date, start, end, weeks, zone_name())
+    return [Occurrence(sequence=first_sequence + index, starts_at=window_start, ends_at=window_end)
+            for index, (window_start, window_end) in enumerate(windows)]
+
+
+# --- events and status ---------------------------------------------------------------------------------
+
+def record_event(request, action, actor=None, actor_role="system", note="", from_status=None, to_status=None):
+    """Add a RequestEvent (no commit)."""
+    event = RequestEvent(request=request, action=action, actor_id=actor.id if actor is not None else None,
+                         actor_role=actor_role, note=(note or "")[:MAX_TEXT],
+                         from_status=from_status, to_status=to_status)
+    db.session.add(event)
+    return event
+
+
+def set_status(request, to_status, actor, actor_role, note="", action="status"):
+    """Move a request to a status and record who did it (no commit); closing sets closed_at."""
+    from_status = request.status
+    request.status = to_status
+    if to_status in CLOSED_REQUEST_STATUSES and request.closed_at is None:
+        request.closed_at = clock.naive_utcnow()
+    return record_event(request, action, actor, actor_role, note, from_status, to_status)
+
+
+def _conditional_status(request, from_statuses, to_status, **columns):
+    """Move a request's status only if it is still in from_statuses; return True when this call did it."""
+    result = db.session.execute(
+        update(HelpRequest)
+        .where(HelpRequest.id == request.id, HelpRequest.status.in_(from_statuses))
+        .values(status=to_status, updated_at=clock.naive_utcnow(), **columns)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        return False
+    db.session.refresh(request)
+    return True
+
+
+# --- mail -------------------------------------------------------------------------------------------------
+
+def request_url(request):
+    """Return the requester's own page of a request (works without an account)."""
+    return notify.external_url("matching.my_request", token=request.access_token)
+
+
+def _mail_requester(request, template, **context):
+    if request.contact_email:
+        notify.queue_message(request.contact_email, template, request.language, request=request,
+                             name=request.contact_name, task_label=str(TASK_TYPES[request.task_type].label),
+                             page_url=request_url(request), **context)
+
+
+# --- submit and confirm -----------------------------------------------------------------------------
+
+def submit_request(values, by=None, geocoder=None):
+    """Create a help request from the public form (anonymous or a resident) or a broker's phone intake."""
+    is_staff = permissions.is_authenticated(by) and by.is_staff
+    if by is not None and not permissions.is_authenticated(by):
+        by = None
+    columns = clean_request_values(values, geocoder)
+    request = HelpRequest(**columns)
+    request.area = area_of_postcode4(request.pc4)
+    request.occurrences = _occurrences(request.first_date, request.window_start, request.window_end, request.weeks)
+    now = clock.naive_utcnow()
+    if is_staff:
+        request.entered_by_id = by.id
+        request.confirmed_at = now       # the broker spoke with the requester
+        role = staff_role(by)
+    else:
+        role = "requester"
+        if by is not None:
+            request.requester_id = by.id
+        own_address = by is not None and by.email_confirmed and request.contact_email == by.email.lower()
+        if not request.contact_email or own_address:
+            request.confirmed_at = now
+    db.session.add(request)
+    record_event(request, "submitted", by, role, to_status="submitted")
+    db.session.flush()
+    if request.confirmed_at is None:
+        token = links.make_token("request-confirm", {"r": request.uuid})
+        _mail_requester(request, "matching_confirm_request",
+                        confirm_url=notify.external_url("matching.confirm_request", token=token),
+                        days=links.REQUEST_CONFIRM_MAX_AGE // 86400)
+    else:
+        _mail_requester(request, "matching_request_received")
+    db.session.commit()
+    return request
+
+
+def confirm_request(token):
+    """Confirm a request's e-mail address from the link in the e-mail; a second click changes nothing."""
+    payload = links.read_token("request-confirm", token, links.REQUEST_CONFIRM_MAX_AGE, now=clock.utcnow())
+    if not isinstance(payload, dict) or "r" not in payload:
+        raise NotFound(_("Deze link is verlopen of klopt niet."))
+    request = db.session.scalar(select(HelpRequest).where(HelpRequest.uuid == payload["r"]))
+    if request is None:
+        raise NotFound(_("Deze hulpvraag bestaat niet meer."))
+    if request.confirmed_at is not None:
+        return request
+    result = db.session.execute(
+        update(HelpRequest).where(HelpRequest.id == request.id, HelpRequest.confirmed_at.is_(None))
+        .values(confirmed_at=clock.naive_utcnow()).execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:      # confirmed by a simultaneous click
+        db.session.rollback()
+        db.session.refresh(request)
+        return request
+    db.session.refresh(request)
+    record_event(request, "confirmed", request.requester, "requester")
+    _mail_requester(request, "matching_request_received")
+    db.session.commit()
+    return request
+
+
+# --- loading ------------------------------------------------------------------------------------------------
+
+def _load_options():
+    return (selectinload(HelpRequest.occurrences), selectinload(HelpRequest.area),
+            selectinload(HelpRequest.matches).selectinload(Match.volunteer),
+            selectinload(HelpRequest.events))
+
+
+def get_request(request_id):
+    """Return a request by id with its dates and matches, or raise NotFound (no permission check)."""
+    request = db.session.scalar(select(HelpRequest).options(*_load_options()).where(HelpRequest.id == request_id))
+    if request is None:
+        raise NotFound(_("Deze hulpvraag bestaat niet."))
+    return request
+
+
+def get_request_for_requester(access_token):
+    """Return the request behind a requester's secret link, or raise NotFound."""
+    if not access_token or not isinstance(access_token, str):
+        raise NotFound(_("Deze hulpvraag bestaat niet."))
+    request = db.session.scalar(
+        select(HelpRequest).options(*_load_options()).where(HelpRequest.access_token == access_token))
+    if request is None:
+        raise NotFound(_("Deze hulpvraag bestaat niet."))
+    return request
+
+
+def requests_of_user(user):
+    """Return the requests a logged-in resident submitted, newest first."""
+    permissions.require_login(user)
+    return db.session.scalars(
+        select(HelpRequest).options(selectinload(HelpRequest.occurrences))
+        .where(HelpRequest.requester_id == user.id).order_by(HelpRequest.created_at.desc(), HelpRequest.id.desc())
+    ).all()
+
+
+def request_area_ids(request):
+    """Return the area ids a request belongs to ([] for none: every broker may handle it)."""
+    return [request.area_id] if request.area_id is not None else []
+
+
+def require_request_broker(request, by):
+    """Raise PermissionDenied unless by is an admin or a broker of the request's area."""
+    permissions.require_moderator(by, request_area_ids(request))
+
+
+def get_request_for_broker(request_id, by, what="request"):
+    """Return a request with its personal data for a broker of its area, and log the view."""
+    request = get_request(request_id)
+    require_request_broker(request, by)
+    log_view(request, by, staff_role(by), what)
+    db.session.commit()
+    return request
+
+
+def broker_areas(by):
+    """Return the areas a broker works in (all areas for an admin)."""
+    permissions.require_role(by, "broker")
+    if by.is_admin:
+        return db.session.scalars(select(Area).order_by(Area.name)).all()
+    return sorted(by.areas, key=lambda area: area.name)
+
+
+def area_filter(column, by, area_id=None):
+    """Return a WHERE clause: rows in the broker's areas (or one of them), plus rows without an area."""
+    areas = broker_areas(by)
+    ids = {area.id for area in areas}
+    if area_id is not None:
+        if area_id not in ids:
+            raise PermissionDenied("not a broker for this area")
+        return column == area_id, areas
+    if by.is_admin:
+        return db.true(), areas
+    return or_(column.in_(ids), column.is_(None)), areas
+
+
+def broker_queue(by, area_id=None):
+    """Return what waits for a broker, per status, for their areas (or one of them).
+
+    Keys: submitted (confirmed, to review), unconfirmed (waiting for the requester's e-mail
+    click), open, proposed, matched: lists of requests, oldest first; volunteers (profiles
+    waiting for approval), interested (matches of volunteers who said "Ik wil helpen"),
+    areas (the areas the broker may filter on), counts.
+    """
+    where, areas = area_filter(HelpRequest.area_id, by, area_id)
+    rows = db.session.scalars(
+        select(HelpRequest).options(selectinload(HelpRequest.occurrences), selectinload(HelpRequest.area),
+                                    selectinload(HelpRequest.matches))
+        .where(where, HelpRequest.status.in_(QUEUE_STATUSES))
+        .order_by(HelpRequest.created_at, HelpRequest.id)
+    ).all()
+    queue = {"submitted": [], "unconfirmed": [], "open": [], "proposed": [], "matched": []}
+    for request in rows:
+        if request.status == "submitted" and request.confirmed_at is None:
+            queue["unconfirmed"].append(request)
+        else:
+            queue[request.status].append(request)
+    volunteer_where, _areas = area_filter(VolunteerProfile.area_id, by, area_id)
+    queue["volunteers"] = db.session.scalars(
+        select(VolunteerProfile).options(selectinload(VolunteerProfile.user), selectinload(VolunteerProfile.area))
+        .where(volunteer_where, VolunteerProfile.status == "pending")
+        .order_by(VolunteerProfile.created_at, VolunteerProfile.id)
+    ).all()
+    queue["interested"] = db.session.scalars(
+        select(Match).join(HelpRequest, Match.request_id == HelpRequest.id)
+        .options(selectinload(Match.volunteer), selectinload(Match.request))
+        .where(where, Match.status == "interested", HelpRequest.status.in_(("open", "proposed")))
+        .order_by(Match.created_at, Match.id)
+    ).all()
+    queue["areas"] = areas
+    queue["counts"] = {key: len(queue[key]) for key in
+                       ("submitted", "unconfirmed", "open", "proposed", "matched", "volunteers", "interested")}
+    return queue
+
+
+# --- broker decisions ---------------------------------------------------------------------------------
+
+def publish_request(request_id, by):
+    """Publish a reviewed request (submitted → open) so volunteers see it; a second call changes nothing."""
+    request = get_request(request_id)
+    require_request_broker(request, by)
+    if request.status != "submitted":
+        if request.status in ("open", "proposed", "matched", "done"):
+            return request
+        raise ValidationError(None, _("Deze hulpvraag is %(status)s en kan niet meer worden gepubliceerd.",
+                                      status=_status_label(request.status)))
+    if request.confirmed_at is None:
+        raise ValidationError(None, _("De aanvrager heeft het e-mailadres nog niet bevestigd. "
+                                      "Bel de aanvrager, of wacht tot de bevestiging binnen is."))
+    if not _conditional_status(request, ("submitted",), "open", reviewed_at=clock.naive_utcnow(),
+                               reviewed_by_id=by.id):
+        return get_request(request_id)
+    record_event(request, "published", by, staff_role(by), from_status="submitted", to_status="open")
+    _mail_requester(request, "matching_request_published")
+    db.session.commit()
+    return request
+
+
+def reject_request(request_id, reason, by):
+    """Reject a request with a reason that the requester gets by e-mail; a second call changes nothing."""
+    request = get_request(request_id)
+    require_request_broker(request, by)
+    reason = (reason or "").strip()[:MAX_TEXT]
+    if request.status == "rejected":
+        return request
+    if request.status not in ("submitted", "open"):
+        raise ValidationError(None, _("Deze hulpvraag is %(status)s. Annuleer haar in plaats van af te wijzen.",
+                                      status=_status_label(request.status)))
+    if not reason:
+        raise ValidationError("reason", _("Schrijf kort waarom. De aanvrager krijgt dit te lezen."))
+    from_status = request.status
+    now = clock.naive_utcnow()
+    if not _conditional_status(request, ("submitted", "open"), "rejected", rejection_reason=reason,
+                               reviewed_at=now, reviewed_by_id=by.id, closed_at=now):
+        return get_request(request_id)
+    _reject_pending_matches(request, now)
+    record_event(request, "rejected", by, staff_role(by), note=reason, from_status=from_status, to_status="rejected")
+    _mail_requester(request, "matching_request_rejected", reason=reason)
+    db.session.commit()
+    return request
+
+
+def snapshot(request):
+    """Return a request's form values (as submit_request and update_request take them)."""
+    return {name: getattr(request, name) for name in FIELDS}
+
+
+def update_request(request_id, values, by):
+    """Edit a request as its broker (all form fields; missing ones keep their value)."""
+    request = get_request(request_id)
+    require_request_broker(request, by)
+    if request.is_closed:
+        raise ValidationError(None, _("Deze hulpvraag is gesloten en kan niet meer worden gewijzigd."))
+    current = snapshot(request)
+    merged = {**current, **{key: value for key, value in values.items() if key in FIELDS}}
+    columns = clean_request_values(merged, check_dates=any(merged[name] != current[name] for name in SCHEDULE_FIELDS))
+    new_area = area_of_postcode4(columns["pc4"])
+    if new_area is not None and new_area.id != request.area_id:
+        permissions.require_moderator(by, [new_area.id])
+    windows_changed = any(columns[name] != current[name] for name in SCHEDULE_FIELDS)
+    if windows_changed and any(match.status in HOLDING_MATCH_STATUSES for match in request.matches):
+        raise ValidationError("first_date", _(
+            "Er is al een vrijwilliger gekoppeld. Annuleer die koppeling eerst als de datum of tijd verandert."))
+    changed = sorted(name for name in columns if getattr(request, name) != columns[name])
+    if not changed:
+        return request
+    for name, value in columns.items():
+        setattr(request, name, value)
+    request.area = new_area
+    if windows_changed:
+        _replace_occurrences(request)
+    record_event(request, "edited", by, staff_role(by), note=", ".join(changed))
+    db.session.commit()
+    return get_request(request_id)
+
+
+def _replace_occurrences(request):
+    """Give a request new dates: drop the old ones, or cancel those with (released) bookings as history."""
+    booked_ids = set(db.session.scalars(
+        select(Booking.occurrence_id).join(Occurrence, Booking.occurrence_id == Occurrence.id)
+        .where(Occurrence.request_id == request.id)))
+    last = 0
+    for occurrence in list(request.occurrences):
+        if occurrence.id in booked_ids:
+            occurrence.status = "cancelled"
+            last = max(last, occurrence.sequence)
+        else:
+            request.occurrences.remove(occurrence)
+    db.session.flush()
+    request.occurrences.extend(
+        _occurrences(request.first_date, request.window_start, request.window_end, request.weeks, last + 1))
+
+
+# --- cancel ----------------------------------------------------------------------------------------------
+
+def _reject_pending_matches(request, now):
+    """End the suggested and interested matches of a rejected request (no bookings: nothing to release)."""
+    db.session.execute(
+        update(Match).where(Match.request_id == request.id, Match.status.in_(PENDING_MATCH_STATUSES))
+        .values(status="rejected", updated_at=now).execution_options(synchronize_session=False)
+    )
+    db.session.expire(request)
+
+
+def _canceller(request, by, access_token):
+    """Return the role of whoever may cancel a request, or raise PermissionDenied."""
+    if access_token is not None:
+        if access_token == request.access_token:
+            return "requester"
+        raise PermissionDenied("wrong link")
+    permissions.require_login(by)
+    if request.requester_id is not None and request.requester_id == by.id:
+        return "requester"
+    require_request_broker(request, by)
+    return "broker"
+
+
+def cancel_request(request_id, by=None, access_token=None, reason=""):
+    """Cancel a request (its requester by link or account, or its broker); releases the dates.
+
+    The status moves with a conditional UPDATE, then booking.release_request cancels the
+    pending and holding matches and releases their bookings; volunteers who were booked get
+    an e-mail. A second call changes nothing.
+    """
+    request = get_request(request_id)
+    role = _canceller(request, by, access_token)
+    if request.is_closed:
+        return request
+    from_status = request.status
+    now = clock.naive_utcnow()
+    reason = (reason or "").strip()[:MAX_TEXT]
+    if not _conditional_status(request, ("submitted", "open", "proposed", "matched"), "cancelled", closed_at=now):
+        return get_request(request_id)
+    actor = by if permissions.is_authenticated(by) else None
+    # Booking (helper BOOK) cancels each match with its own conditional update, releases its
+    # bookings and mails the volunteers who were booked.
+    from .booking import release_request
+
+    release_request(request, role, reason, by=actor)
+    db.session.execute(
+        update(Occurrence).where(Occurrence.request_id == request.id, Occurrence.status.in_(("open", "booked")))
+        .values(status="cancelled").execution_options(synchronize_session=False)
+    )
+    db.session.expire(request)
+    record_event(request, "cancelled", actor, role, note=reason, from_status=from_status, to_status="cancelled")
+    db.session.commit()
+    return get_request(request_id)
+
+
+def _status_label(status):
+    from .vocabularies import REQUEST_STATUS_LABELS
+
+    return str(REQUEST_STATUS_LABELS.get(status, status)).lower()
