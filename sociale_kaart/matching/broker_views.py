@@ -3,18 +3,27 @@
 Thin views: each parses its form, calls one service of matching.requests, volunteers, pool,
 workload, booking or lifecycle (which check permissions and commit), and renders or redirects.
 """
-import importlib
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .. import clock
+from ..accounts import permissions
 from ..errors import NotFound, ValidationError
-from . import timeslots, vocabularies
+from ..extensions import db
+from . import booking, pool, ranking, timeslots, vocabularies
+from . import requests as help_requests
+from . import volunteers as volunteer_service
+from . import workload as workload_service
 from .broker_forms import (CancelMatchForm, ConfirmForm, PhoneFeedbackForm, ProposeForm, RejectRequestForm,
                            SuggestForm, VogForm)
+from .forms import RequestForm
+from .models import Match
 
 bp = Blueprint("broker", __name__, url_prefix="/werkplek/hulp")
 
@@ -45,11 +54,6 @@ ROLE_LABELS = {
 }
 
 
-def _service(name):
-    """Return a service module of the matching package (requests, volunteers, pool, workload, booking, lifecycle)."""
-    return importlib.import_module(f"{__package__}.{name}")
-
-
 def local_moment(value, pattern="EEEE d MMMM y, HH:mm"):
     """Format a naive-UTC moment in local time (Europe/Amsterdam), as '3 maart 2026, 13:00'."""
     if value is None:
@@ -65,8 +69,6 @@ def local_window(starts_at, ends_at):
 
 def waited(since):
     """Say how long ago a naive-UTC moment was, in days or hours ('3 dagen', '5 uur')."""
-    from .. import clock
-
     if since is None:
         return ""
     hours = int((clock.naive_utcnow() - since).total_seconds() // 3600)
@@ -106,7 +108,6 @@ def _int_arg(name):
 @bp.route("/")
 def queue():
     """Per area: requests to review, open, proposed and matched; new volunteers; "Ik wil helpen"."""
-    help_requests = _service("requests")
     area_id = _int_arg("gebied")
     board = help_requests.broker_queue(current_user, area_id=area_id)
     return render_template("matching/broker/queue.html", board=board, area_id=area_id, propose_form=ProposeForm())
@@ -115,7 +116,6 @@ def queue():
 @bp.route("/stel-koppelingen-voor", methods=["POST"])
 def propose_all():
     """Propose volunteers for every open request of one area at once (a global assignment)."""
-    booking = _service("booking")
     form = ProposeForm()
     if form.validate_on_submit():
         try:
@@ -136,17 +136,11 @@ def batch_summary(result):
              requests=result.requests, proposed=result.proposed, unmatched=result.unmatched)
 
 
-def _request_form(*args, **kwargs):
-    from .forms import RequestForm
-    return RequestForm(*args, **kwargs)
-
-
 @bp.route("/nieuw", methods=["GET", "POST"])
 def new_request():
     """Enter a help request for someone who phoned."""
-    help_requests = _service("requests")
     _require_broker()
-    form = _request_form()
+    form = RequestForm()
     if form.validate_on_submit():
         try:
             item = help_requests.submit_request(form.values(), by=current_user)
@@ -160,7 +154,6 @@ def new_request():
 
 
 def _require_broker():
-    from ..accounts import permissions
     permissions.require_role(current_user, "broker")
 
 
@@ -176,7 +169,6 @@ def _request_page(item, reject_form=None, status=200):
 @bp.route("/vraag/<int:request_id>", endpoint="request")
 def request_detail(request_id):
     """A request with its personal data (the view is logged), history, dates and matches."""
-    help_requests = _service("requests")
     item = help_requests.get_request_for_broker(request_id, by=current_user)
     return _request_page(item)
 
@@ -184,7 +176,6 @@ def request_detail(request_id):
 @bp.route("/vraag/<int:request_id>/publiceren", methods=["POST"])
 def publish(request_id):
     """Publish a reviewed request: volunteers nearby can see it (without personal data)."""
-    help_requests = _service("requests")
     if ConfirmForm().validate_on_submit():
         try:
             help_requests.publish_request(request_id, by=current_user)
@@ -198,7 +189,6 @@ def publish(request_id):
 @bp.route("/vraag/<int:request_id>/afwijzen", methods=["POST"])
 def reject(request_id):
     """Reject a request; the requester gets the reason by e-mail."""
-    help_requests = _service("requests")
     form = RejectRequestForm()
     if form.validate_on_submit():
         try:
@@ -215,9 +205,8 @@ def reject(request_id):
 @bp.route("/vraag/<int:request_id>/bewerken", methods=["GET", "POST"])
 def edit_request(request_id):
     """Edit a request (typing errors, a better summary for the volunteer)."""
-    help_requests = _service("requests")
     item = help_requests.get_request_for_broker(request_id, by=current_user, what="edit")
-    form = _request_form(obj=None, data=None if request.method == "POST" else _request_values(item))
+    form = RequestForm(obj=None, data=None if request.method == "POST" else _request_values(item))
     if form.validate_on_submit():
         try:
             help_requests.update_request(request_id, form.values(), by=current_user)
@@ -232,16 +221,7 @@ def edit_request(request_id):
 
 def _request_values(item):
     """Return the form data of a stored request."""
-    from .forms import RequestForm
-
-    initial = getattr(RequestForm, "initial", None)
-    if initial is not None:
-        return initial(item)
-    names = ("task_type", "urgency", "relation", "contact_name", "contact_email", "contact_phone", "recipient_name",
-             "description", "summary", "street", "house_number", "postcode", "schedule_kind", "first_date",
-             "window_start", "window_end", "duration_minutes", "weeks", "preferred_language", "language_required",
-             "skills_wanted", "same_volunteer", "max_km", "language")
-    return {name: getattr(item, name) for name in names}
+    return RequestForm.initial(item)
 
 
 # --- candidates and matches -------------------------------------------------------------------------
@@ -249,9 +229,8 @@ def _request_values(item):
 @bp.route("/vraag/<int:request_id>/kandidaten")
 def candidates(request_id):
     """Ranked volunteers with their reasons, and why the others were left out (counted)."""
-    from . import ranking
-    result, profiles = _service("pool").candidates(request_id, by=current_user)   # checks the broker
-    item = _service("requests").get_request(request_id)   # no personal data on this page: not logged
+    result, profiles = pool.candidates(request_id, by=current_user)   # checks the broker
+    item = help_requests.get_request(request_id)   # no personal data on this page: not logged
     language = _language()
     rows = [{"candidate": candidate, "profile": profiles.get(candidate.volunteer_id),
              "reasons": ranking.explain(candidate, language)} for candidate in result.candidates]
@@ -263,7 +242,6 @@ def candidates(request_id):
 @bp.route("/vraag/<int:request_id>/voorstellen", methods=["POST"])
 def suggest(request_id):
     """Put a volunteer on the request's list, or ask them at once (approve: book the dates, mail them)."""
-    booking = _service("booking")
     form = SuggestForm()
     if not form.validate_on_submit():
         flash(_("Kies een vrijwilliger."), "error")
@@ -284,13 +262,12 @@ def suggest(request_id):
 
 
 def _match_action(match_id, action, message):
-    """Run one booking action on a match behind a CSRF button and go back to its request."""
-    booking = _service("booking")
+    """Run one booking action on a match behind a CSRF button; return the match (None when it failed)."""
     form = ConfirmForm()
     if not form.validate_on_submit():
         return None
     try:
-        match = action(booking)(match_id, by=current_user)
+        match = action(match_id, by=current_user)
     except ValidationError as error:
         flash(error.message, "error")
         match = None
@@ -310,7 +287,7 @@ def _redirect_after(match_id, match=None):
 @bp.route("/koppeling/<int:match_id>/goedkeuren", methods=["POST"])
 def approve(match_id):
     """Approve a suggested or offered match: book the dates and ask the volunteer."""
-    match = _match_action(match_id, lambda booking: booking.approve_match,
+    match = _match_action(match_id, booking.approve_match,
                           _("Goedgekeurd. De vrijwilliger krijgt een e-mail met de vraag of die kan."))
     return _redirect_after(match_id, match)
 
@@ -318,14 +295,13 @@ def approve(match_id):
 @bp.route("/koppeling/<int:match_id>/niet-kiezen", methods=["POST"])
 def reject_match(match_id):
     """Pass over a suggested or offered volunteer."""
-    match = _match_action(match_id, lambda booking: booking.reject_match, _("Deze vrijwilliger is niet gekozen."))
+    match = _match_action(match_id, booking.reject_match, _("Deze vrijwilliger is niet gekozen."))
     return _redirect_after(match_id, match)
 
 
 @bp.route("/koppeling/<int:match_id>/annuleren", methods=["POST"])
 def cancel_match(match_id):
     """Cancel an approved or accepted match; the volunteer and the requester hear it."""
-    booking = _service("booking")
     form = CancelMatchForm()
     match = None
     if form.validate_on_submit():
@@ -344,14 +320,14 @@ def cancel_match(match_id):
 @bp.route("/koppeling/<int:match_id>/gedaan", methods=["POST"])
 def done(match_id):
     """Mark a match as done."""
-    match = _match_action(match_id, lambda booking: booking.mark_done, _("Gemarkeerd als gedaan."))
+    match = _match_action(match_id, booking.mark_done, _("Gemarkeerd als gedaan."))
     return _redirect_after(match_id, match)
 
 
 @bp.route("/koppeling/<int:match_id>/niet-gekomen", methods=["POST"])
 def no_show(match_id):
     """Record that the volunteer did not come (only brokers see this)."""
-    match = _match_action(match_id, lambda booking: booking.record_no_show,
+    match = _match_action(match_id, booking.record_no_show,
                           _("Vastgelegd: de vrijwilliger is niet gekomen."))
     return _redirect_after(match_id, match)
 
@@ -359,7 +335,7 @@ def no_show(match_id):
 @bp.route("/koppeling/<int:match_id>/terugkoppeling", methods=["POST"])
 def feedback(match_id):
     """Record feedback the broker heard by phone."""
-    lifecycle = _service("lifecycle")
+    from . import lifecycle   # helper BOOK's module
     form = PhoneFeedbackForm()
     match = None
     if form.validate_on_submit():
@@ -382,11 +358,10 @@ def feedback(match_id):
 @bp.route("/vrijwilligers")
 def volunteers():
     """The volunteers of my areas, new sign-ups first."""
-    volunteers_service = _service("volunteers")
     status = request.args.get("status", "")
     if status and status not in vocabularies.VOLUNTEER_STATUS_LABELS:
         raise NotFound(status)
-    rows = volunteers_service.volunteer_list(current_user, status=status or None)
+    rows = volunteer_service.volunteer_list(current_user, status=status or None)
     return render_template("matching/broker/volunteers.html", rows=rows, status=status)
 
 
@@ -397,7 +372,7 @@ def volunteer(profile_id):
 
 
 def _volunteer_page(profile_id, vog_form):
-    profile = _service("volunteers").get_volunteer_for_broker(profile_id, by=current_user)   # checks the broker
+    profile = volunteer_service.get_volunteer_for_broker(profile_id, by=current_user)   # checks the broker
     matches = _matches_of(profile.id)
     no_shows = sum(match.status == "no_show" for match in matches)
     return render_template("matching/broker/volunteer.html", profile=profile, matches=matches, no_shows=no_shows,
@@ -406,12 +381,6 @@ def _volunteer_page(profile_id, vog_form):
 
 def _matches_of(profile_id):
     """Return a volunteer's matches with their requests, newest first (read only; the caller checked access)."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import selectinload
-
-    from ..extensions import db
-    from .models import Match
-
     return db.session.scalars(select(Match).options(selectinload(Match.request))
                               .where(Match.volunteer_id == profile_id)
                               .order_by(Match.created_at.desc(), Match.id.desc())).all()
@@ -426,10 +395,9 @@ def _grid(mask):
 @bp.route("/vrijwilligers/<int:profile_id>/goedkeuren", methods=["POST"])
 def approve_volunteer(profile_id):
     """Approve a volunteer after the intake talk (kennismaking)."""
-    volunteers_service = _service("volunteers")
     if ConfirmForm().validate_on_submit():
         try:
-            volunteers_service.approve_volunteer(profile_id, by=current_user)
+            volunteer_service.approve_volunteer(profile_id, by=current_user)
         except ValidationError as error:
             flash(error.message, "error")
         else:
@@ -440,11 +408,10 @@ def approve_volunteer(profile_id):
 @bp.route("/vrijwilligers/<int:profile_id>/vog", methods=["POST"])
 def vog(profile_id):
     """Record the VOG the broker has seen: checked on, valid until."""
-    volunteers_service = _service("volunteers")
     form = VogForm()
     if form.validate_on_submit():
         try:
-            volunteers_service.record_vog(profile_id, form.checked_on.data, form.valid_until.data, by=current_user)
+            volunteer_service.record_vog(profile_id, form.checked_on.data, form.valid_until.data, by=current_user)
         except ValidationError as error:
             form.add_error(error.field, error.message)
         else:
@@ -458,7 +425,6 @@ def vog(profile_id):
 @bp.route("/werkdruk")
 def workload():
     """Requests waiting and how long; unfilled by task type and village; volunteers without a task."""
-    workload_service = _service("workload")
     area_id = _int_arg("gebied")
     board = workload_service.workload(current_user, area_id=area_id)
     return render_template("matching/broker/workload.html", board=board, area_id=area_id)
