@@ -1,0 +1,455 @@
+"""Volunteers: their profile, absences, approval and VOG, and the tasks near them (issue #4, items 2 and 4).
+
+Before a broker approved a match and the volunteer accepted it, a volunteer sees only public
+fields of a request (task type, village and PC4, day and time, duration, the need-to-know
+summary, the first name of who gets help): `public_task` builds them as a plain dict, so no
+name, street, phone, e-mail or description can slip into a page.
+"""
+from datetime import date
+
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from .. import clock
+from ..accounts import permissions
+from ..accounts.models import UserRole
+from ..directory.editing import brokers_for, normal_postcode
+from ..errors import NotFound, PermissionDenied, ValidationError
+from ..extensions import db
+from ..geo import bounding_box
+from ..notify import services as notify
+from . import pool, ranking, timeslots
+from .models import TRAVEL_MODES, Absence, HelpRequest, Match, VolunteerProfile
+from .requests import (
+    MAX_TEXT, area_filter, area_of_postcode4, log_view, optional_km, resolve_postcode, zone_name,
+)
+from .vocabularies import LANGUAGES, SKILLS, TASK_TYPES
+
+MAX_TASKS_PER_WEEK = 7
+VISIBLE_REQUEST_STATUSES = ("open", "proposed")
+# A volunteer who registered interest again after declining or withdrawing is interested again.
+REOPENABLE_MATCH_STATUSES = ("declined", "withdrawn")
+PROFILE_FIELDS = ("first_name", "phone", "postcode", "street", "house_number", "travel_mode", "max_km",
+                  "task_types", "skills", "languages", "availability", "max_tasks_per_week", "paused",
+                  "paused_until", "motivation")
+# Why a task does not fit, as the volunteer reads it (the ranking's exclusion codes).
+NOT_FITTING = {
+    "inactive": _l("uw profiel staat op pauze"),
+    "task_type": _l("u heeft deze soort hulp niet gekozen"),
+    "too_far": _l("het is verder dan u wilt reizen"),
+    "vog": _l("voor deze klus is een geldige VOG nodig"),
+    "language": _l("de aanvrager spreekt een taal die u niet heeft opgegeven"),
+    "not_available": _l("u bent dan niet beschikbaar"),
+    "overlap": _l("u heeft dan al een andere taak"),
+    "full": _l("u heeft die week al genoeg taken"),
+}
+
+
+# --- the volunteer's own profile ------------------------------------------------------------------
+
+def get_profile(user):
+    """Return a user's volunteer profile with its absences, or None."""
+    if not permissions.is_authenticated(user):
+        return None
+    return db.session.scalar(select(VolunteerProfile).options(selectinload(VolunteerProfile.absences))
+                             .where(VolunteerProfile.user_id == user.id))
+
+
+def _codes(values, name, vocabulary, message, required=False):
+    codes = list(dict.fromkeys(values.get(name) or []))
+    if any(code not in vocabulary for code in codes) or (required and not codes):
+        raise ValidationError(name, message)
+    return codes
+
+
+def clean_profile_values(values):
+    """Return the columns of a volunteer profile from form values, or raise ValidationError(field, message)."""
+    first_name = (values.get("first_name") or "").strip()[:60]
+    if not first_name:
+        raise ValidationError("first_name", _("Vul uw voornaam in."))
+    typed = (values.get("postcode") or "").strip()
+    postcode = normal_postcode(typed)
+    if postcode is None:
+        digits = typed.replace(" ", "")
+        if not (len(digits) == 4 and digits.isdigit() and digits[0] != "0"):
+            raise ValidationError("postcode", _("Vul een postcode in zoals 3941 AB."))
+        postcode = digits
+    place = resolve_postcode(postcode)
+    travel_mode = values.get("travel_mode") or "bike"
+    if travel_mode not in TRAVEL_MODES:
+        raise ValidationError("travel_mode", _("Kies hoe u reist: lopend, per fiets of met de auto."))
+    max_km = optional_km(values.get("max_km"))
+    if max_km is None:
+        raise ValidationError("max_km", _("Kies een afstand van 0,5 tot 50 km."))
+    task_types = _codes(values, "task_types", TASK_TYPES, _("Kies minstens één soort hulp die u wilt geven."),
+                        required=True)
+    skills = _codes(values, "skills", SKILLS, _("Kies vaardigheden uit de lijst."))
+    languages = _codes(values, "languages", LANGUAGES, _("Kies minstens één taal die u spreekt."), required=True)
+    try:
+        availability = int(values.get("availability") or 0)
+    except (TypeError, ValueError):
+        availability = 0
+    if not 0 < availability <= timeslots.FULL_WEEK:
+        raise ValidationError("availability", _("Kies minstens één dagdeel waarop u kunt helpen."))
+    try:
+        per_week = int(values.get("max_tasks_per_week") or 0)
+    except (TypeError, ValueError):
+        per_week = 0
+    if not 1 <= per_week <= MAX_TASKS_PER_WEEK:
+        raise ValidationError("max_tasks_per_week", _("Kies 1 tot %(max)s taken per week.", max=MAX_TASKS_PER_WEEK))
+    paused = bool(values.get("paused"))
+    paused_until = values.get("paused_until") or None
+    if paused_until is not None:
+        if not isinstance(paused_until, date):
+            raise ValidationError("paused_until", _("Kies een datum."))
+        if paused_until < clock.today():
+            raise ValidationError("paused_until", _("Kies een datum vanaf vandaag."))
+    phone = (values.get("phone") or "").strip()[:32]
+    if phone and not 8 <= sum(ch.isdigit() for ch in phone) <= 15:
+        raise ValidationError("phone", _("Vul een geldig telefoonnummer in, bijvoorbeeld 06 12345678."))
+    return {
+        "first_name": first_name, "phone": phone, "postcode": postcode,
+        "street": (values.get("street") or "").strip()[:120],
+        "house_number": (values.get("house_number") or "").strip()[:16],
+        "pc4": place.postcode4 or postcode[:4], "place_name": place.place or "", "lat": place.lat, "lon": place.lon,
+        "travel_mode": travel_mode, "max_km": max_km, "task_types": task_types, "skills": skills,
+        "languages": languages, "availability": availability, "max_tasks_per_week": per_week,
+        "paused": paused, "paused_until": paused_until if paused else None,
+        "motivation": (values.get("motivation") or "").strip()[:MAX_TEXT],
+    }
+
+
+def save_profile(user, values, by):
+    """Create or update a volunteer profile; a new one waits for a broker and the area's brokers get an e-mail."""
+    permissions.require_login(by)
+    if by.id != user.id and not by.is_admin:
+        raise PermissionDenied("not your profile")
+    columns = clean_profile_values(values)
+    profile = get_profile(user)
+    is_new = profile is None
+    if is_new:
+        profile = VolunteerProfile(user_id=user.id, status="pending")
+        db.session.add(profile)
+    for name, value in columns.items():
+        setattr(profile, name, value)
+    profile.area = area_of_postcode4(profile.pc4)
+    if "volunteer" not in user.roles:
+        user.role_rows.append(UserRole(role="volunteer"))
+    if is_new:
+        db.session.flush()
+        for broker in brokers_for([profile.area_id] if profile.area_id else []):
+            notify.queue_message(
+                broker.email, "matching_volunteer_signed_up", broker.language, name=broker.name, profile=profile,
+                volunteer_url=notify.external_url("broker.volunteer", profile_id=profile.id),
+            )
+    db.session.commit()
+    return profile
+
+
+def _own_profile(user):
+    profile = get_profile(user)
+    if profile is None:
+        raise NotFound(_("U heeft nog geen vrijwilligersprofiel."))
+    return profile
+
+
+def add_absence(user, starts_on, ends_on, note=""):
+    """Add a period in which the volunteer cannot help ("niet beschikbaar van … tot …")."""
+    permissions.require_login(user)
+    profile = _own_profile(user)
+    if not isinstance(starts_on, date):
+        raise ValidationError("starts_on", _("Kies een begindatum."))
+    if not isinstance(ends_on, date):
+        raise ValidationError("ends_on", _("Kies een einddatum."))
+    if ends_on < starts_on:
+        raise ValidationError("ends_on", _("De einddatum moet op of na de begindatum liggen."))
+    if ends_on < clock.today():
+        raise ValidationError("ends_on", _("Deze periode is al voorbij. Kies een einddatum vanaf vandaag."))
+    absence = Absence(volunteer=profile, starts_on=starts_on, ends_on=ends_on, note=(note or "").strip()[:200])
+    db.session.add(absence)
+    db.session.commit()
+    return absence
+
+
+def remove_absence(user, absence_id):
+    """Remove one of the volunteer's own absences."""
+    permissions.require_login(user)
+    profile = _own_profile(user)
+    absence = db.session.get(Absence, absence_id)
+    if absence is None or absence.volunteer_id != profile.id:
+        raise NotFound(_("Deze periode bestaat niet."))
+    db.session.delete(absence)
+    db.session.commit()
+
+
+# --- brokers -----------------------------------------------------------------------------------------------
+
+def _profile_for_broker(profile_id, by):
+    profile = db.session.scalar(
+        select(VolunteerProfile).options(selectinload(VolunteerProfile.user), selectinload(VolunteerProfile.area),
+                                         selectinload(VolunteerProfile.absences))
+        .where(VolunteerProfile.id == profile_id))
+    if profile is None:
+        raise NotFound(_("Deze vrijwilliger bestaat niet."))
+    permissions.require_moderator(by, [profile.area_id] if profile.area_id is not None else [])
+    return profile
+
+
+def get_volunteer_for_broker(profile_id, by):
+    """Return a volunteer's profile for a broker of their area (not logged: no requester data)."""
+    return _profile_for_broker(profile_id, by)
+
+
+def approve_volunteer(profile_id, by):
+    """Approve a new volunteer after the intake (pending → active); a second call changes nothing."""
+    profile = _profile_for_broker(profile_id, by)
+    if profile.status != "pending":
+        return profile
+    now = clock.naive_utcnow()
+    result = db.session.execute(
+        VolunteerProfile.__table__.update()
+        .where(VolunteerProfile.id == profile.id, VolunteerProfile.status == "pending")
+        .values(status="active", approved_at=now, approved_by_id=by.id, updated_at=now)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        return _profile_for_broker(profile_id, by)
+    db.session.refresh(profile)
+    user = profile.user
+    if user is not None and user.active:
+        notify.queue_message(user.email, "matching_volunteer_approved", user.language, name=profile.first_name,
+                             profile=profile, tasks_url=notify.external_url("matching.tasks"))
+    db.session.commit()
+    return profile
+
+
+def record_vog(profile_id, checked_on, valid_until, by):
+    """Record that a broker saw the volunteer's VOG (Verklaring Omtrent het Gedrag) and until when it counts."""
+    profile = _profile_for_broker(profile_id, by)
+    if not isinstance(checked_on, date):
+        raise ValidationError("checked_on", _("Kies de datum waarop u de VOG heeft gezien."))
+    if checked_on > clock.today():
+        raise ValidationError("checked_on", _("Deze datum ligt in de toekomst. Kies vandaag of eerder."))
+    if not isinstance(valid_until, date):
+        raise ValidationError("valid_until", _("Kies tot wanneer de VOG geldig is."))
+    if valid_until <= checked_on:
+        raise ValidationError("valid_until", _("De VOG moet na de controledatum nog geldig zijn."))
+    profile.vog_checked_on, profile.vog_valid_until, profile.vog_checked_by_id = checked_on, valid_until, by.id
+    db.session.commit()
+    return profile
+
+
+def volunteer_list(by, status=None, area_id=None):
+    """Return the volunteers in a broker's areas (and those without an area), by status and first name."""
+    where, _areas = area_filter(VolunteerProfile.area_id, by, area_id)
+    query = select(VolunteerProfile).options(selectinload(VolunteerProfile.user),
+                                             selectinload(VolunteerProfile.area)).where(where)
+    if status is not None:
+        query = query.where(VolunteerProfile.status == status)
+    return db.session.scalars(query.order_by(VolunteerProfile.status, VolunteerProfile.first_name,
+                                             VolunteerProfile.id)).all()
+
+
+# --- tasks near the volunteer ---------------------------------------------------------------------------
+
+def _active_profile(user):
+    """Return the user's approved volunteer profile, or raise PermissionDenied."""
+    permissions.require_role(user, "volunteer")
+    profile = get_profile(user)
+    if profile is None or profile.status != "active":
+        raise PermissionDenied("no approved volunteer profile")
+    return profile
+
+
+def when_text(request, windows=None):
+    """Return when a request is, in local time: "dinsdag 24 november 2026, 13:00–17:00" or a weekly series."""
+    start, end = request.window_start.strftime("%H:%M"), request.window_end.strftime("%H:%M")
+    if request.schedule_kind == "series":
+        first = windows[0][0] if windows else None
+        weekday = format_date(request.first_date, "EEEE")
+        text = _("elke %(weekday)s %(start)s–%(end)s, %(weeks)s weken vanaf %(first)s", weekday=weekday, start=start,
+                 end=end, weeks=request.weeks, first=format_date(request.first_date, "d MMMM y"))
+        if first is not None and len(windows) < request.weeks:
+            text += " " + _("(nog %(left)s, de eerste op %(date)s)", left=len(windows),
+                            date=format_date(timeslots.to_local(first, zone_name()).date(), "d MMMM"))
+        return text
+    return f"{format_date(request.first_date, 'EEEE d MMMM y')}, {start}–{end}"
+
+
+def public_task(request, windows=(), candidate=None, match=None):
+    """Return the fields of a request every volunteer may see (never names, address, phone, e-mail, description)."""
+    task_type = TASK_TYPES.get(request.task_type)
+    local = [timeslots.to_local(start, zone_name()) for start, _end in windows]
+    return {
+        "id": request.id,
+        "task_type": request.task_type,
+        "task_label": str(task_type.label) if task_type else request.task_type,
+        "does": str(task_type.does) if task_type else "",
+        "does_not": str(task_type.does_not) if task_type else "",
+        "vog_required": bool(task_type and task_type.vog_required),
+        "place_name": request.place_name,
+        "pc4": request.pc4,
+        "when": when_text(request, list(windows)),
+        "dates": [moment.date() for moment in local],
+        "window_start": request.window_start,
+        "window_end": request.window_end,
+        "duration_minutes": request.duration_minutes,
+        "schedule_kind": request.schedule_kind,
+        "weeks": request.weeks,
+        "urgency": request.urgency,
+        "summary": request.summary,
+        "recipient_first_name": request.recipient_first_name,
+        "distance_km": round(candidate.distance_km, 1) if candidate is not None else None,
+        "covered": candidate.covered if candidate is not None else None,
+        "total": candidate.total if candidate is not None else len(local),
+        "explanation": ranking.explain(candidate, _language()) if candidate is not None else "",
+        "match_id": match.id if match is not None else None,
+        "match_status": match.status if match is not None else None,
+    }
+
+
+def _settings():
+    from flask import current_app
+
+    config = current_app.config
+    return {"weights": config["MATCHING_WEIGHTS"], "today": clock.today(),
+            "min_series_coverage": config["MATCHING_MIN_SERIES_COVERAGE"]}
+
+
+def _own_matches(profile, request_ids=None):
+    query = select(Match).where(Match.volunteer_id == profile.id)
+    if request_ids is not None:
+        query = query.where(Match.request_id.in_(list(request_ids)))
+    return {match.request_id: match for match in db.session.scalars(query)}
+
+
+def tasks_near_me(user):
+    """Return open requests that fit the volunteer's distance, task types and availability, soonest first.
+
+    Each is a plain dict of public fields (see public_task), with the volunteer's own match
+    status when they already said "Ik wil helpen".
+    """
+    profile = _active_profile(user)
+    volunteer = pool.volunteer_inputs(profiles=[profile])[0]
+    min_lat, max_lat, min_lon, max_lon = bounding_box(profile.lat, profile.lon, profile.max_km)
+    requests = db.session.scalars(
+        select(HelpRequest).where(
+            HelpRequest.status.in_(VISIBLE_REQUEST_STATUSES), HelpRequest.task_type.in_(list(volunteer.task_types)),
+            HelpRequest.lat.between(min_lat, max_lat), HelpRequest.lon.between(min_lon, max_lon))
+    ).all()
+    windows = pool.open_windows([request.id for request in requests])
+    matches = _own_matches(profile, [request.id for request in requests])
+    settings = _settings()
+    tasks = []
+    for request in requests:
+        if not windows.get(request.id):
+            continue
+        match = matches.get(request.id)
+        if match is not None and match.status in ("rejected", "cancelled", "no_show"):
+            continue
+        result = ranking.check(pool.task_input(request, windows[request.id]), volunteer, **settings)
+        if isinstance(result, str):
+            continue
+        tasks.append(public_task(request, windows[request.id], result, match))
+    tasks.sort(key=lambda task: (task["dates"][0] if task["dates"] else date.max, task["id"]))
+    return tasks
+
+
+def task_for_volunteer(request_id, user):
+    """Return one task for a volunteer: public fields, plus address and contact once their match is accepted.
+
+    Showing the private part is written to the requester's access log.
+    """
+    permissions.require_role(user, "volunteer")
+    profile = get_profile(user)
+    if profile is None:
+        raise PermissionDenied("no volunteer profile")
+    request = db.session.get(HelpRequest, request_id)
+    if request is None:
+        raise NotFound(_("Deze klus bestaat niet."))
+    match = _own_matches(profile, [request.id]).get(request.id)
+    windows = pool.open_windows([request.id])[request.id]
+    visible = match is not None and match.status not in ("rejected", "cancelled", "no_show")
+    if not visible:
+        if profile.status != "active" or request.status not in VISIBLE_REQUEST_STATUSES or not windows:
+            raise NotFound(_("Deze klus bestaat niet of is al vergeven."))
+    if match is not None and match.status in ("approved", "accepted", "done"):
+        windows = [(booking.starts_at, booking.ends_at) for booking in match.bookings if booking.active] or windows
+    candidate = None
+    if profile.status == "active" and windows:
+        result = ranking.check(pool.task_input(request, windows),
+                               pool.volunteer_inputs(profiles=[profile])[0], **_settings())
+        candidate = None if isinstance(result, str) else result
+    task = public_task(request, windows, candidate, match)
+    task["private"] = None
+    if match is not None and match.status == "accepted":
+        task["private"] = {
+            "contact_name": request.contact_name, "contact_phone": request.contact_phone,
+            "recipient_name": request.recipient_name, "street": request.street,
+            "house_number": request.house_number, "postcode": request.postcode,
+        }
+        log_view(request, user, "volunteer", "address")
+        db.session.commit()
+    return task
+
+
+def register_interest(request_id, user, message=""):
+    """Say "Ik wil helpen" for an open request; the area's brokers get an e-mail. A second call changes nothing."""
+    profile = _active_profile(user)
+    request = db.session.get(HelpRequest, request_id)
+    if request is None:
+        raise NotFound(_("Deze klus bestaat niet."))
+    message = (message or "").strip()[:MAX_TEXT]
+    match = _own_matches(profile, [request.id]).get(request.id)
+    if match is not None and match.status not in REOPENABLE_MATCH_STATUSES:
+        if match.status == "suggested":
+            match.status, match.message = "interested", message or match.message
+            db.session.commit()
+        elif match.status in ("rejected", "cancelled", "no_show"):
+            raise ValidationError(None, _("De sociaal makelaar heeft al iemand anders gevraagd voor deze klus."))
+        return match
+    windows = pool.open_windows([request.id])[request.id]
+    if request.status not in VISIBLE_REQUEST_STATUSES or not windows:
+        raise ValidationError(None, _("Deze klus is al vergeven of gaat niet meer door."))
+    result = ranking.check(pool.task_input(request, windows), pool.volunteer_inputs(profiles=[profile])[0],
+                           **_settings())
+    if isinstance(result, str):
+        raise ValidationError(None, _("Deze klus past niet bij uw profiel: %(reason)s.",
+                                      reason=NOT_FITTING.get(result, result)))
+    if match is None:
+        match = Match(request_id=request.id, volunteer_id=profile.id, status="interested", source="interest",
+                      created_by_id=user.id, message=message, score=result.score,
+                      explanation=_explanation(result))
+        db.session.add(match)
+    else:
+        match.status, match.message, match.score = "interested", message, result.score
+        match.explanation = _explanation(result)
+    try:
+        db.session.flush()
+    except IntegrityError:      # a simultaneous click made it
+        db.session.rollback()
+        return _own_matches(profile, [request_id])[request_id]
+    for broker in brokers_for([request.area_id] if request.area_id else []):
+        notify.queue_message(
+            broker.email, "matching_interest_registered", broker.language, name=broker.name, recipient=broker,
+            request=request, match=match, profile=profile, volunteer_name=profile.first_name,
+            task_label=str(TASK_TYPES[request.task_type].label), place_name=request.place_name or request.pc4,
+            message=message, url=notify.external_url("broker.candidates", request_id=request.id),
+        )
+    db.session.commit()
+    return match
+
+
+def _explanation(candidate):
+    return {"score": candidate.score, "distance_km": round(candidate.distance_km, 2), "covered": candidate.covered,
+            "total": candidate.total, "components": {k: round(v, 3) for k, v in candidate.components.items()},
+            "text": ranking.explain(candidate)}
+
+
+def _language():
+    locale = get_locale()
+    return locale.language if locale is not None else "nl"
