@@ -1,6 +1,7 @@
 """axe-core (WCAG 2.1 A and AA) on the broker's matching pages in Dutch and English, and the phone intake
 form with errors, also without JavaScript (issue #4)."""
 import threading
+from datetime import date, timedelta
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -25,8 +26,9 @@ def broker_site(tmp_path_factory):
         broker = make_broker(areas=("doorn", "driebergen_rijsenburg"), name="Bram Makelaar")
         make_request(status="submitted", reviewed_at=None)
         item = make_request(weeks=8, task_type="respijt")
-        near = make_volunteer(first_name="Vera (fictief)")
-        far = make_volunteer(postcode=DRIEBERGEN, first_name="Wim (fictief)")
+        valid = date.today() + timedelta(days=1000)
+        near = make_volunteer(first_name="Vera (fictief)", vog_checked_on=date.today(), vog_valid_until=valid)
+        far = make_volunteer(postcode=DRIEBERGEN, first_name="Wim (fictief)", vog_valid_until=valid)
         make_volunteer(status="pending", first_name="Nina (fictief)", approved_at=None)
         make_match(item, far, status="interested", source="interest", message="Ik help graag.")
         matched = make_request()
