@@ -271,6 +271,19 @@ def test_candidates_page_shows_reasons_and_exclusions(app, client, broker):
     assert "per fiets (max 10)" in page
     assert "2 uitgesloten:" in page and "1 te ver" in page and "1 wil deze taak niet" in page
     assert "Vraag deze vrijwilliger" in page
+    logged = db.session.scalar(select(func.count()).select_from(PersonalDataView))
+    assert logged == 0            # the candidate page shows no personal data of the requester
+
+
+def test_unconfirmed_request_cannot_be_published_yet(app, client, broker):
+    item = make_request(status="submitted", reviewed_at=None, confirmed_at=None)
+    login_as(client, broker)
+    page = _page(client, f"/werkplek/hulp/vraag/{item.id}")
+    assert "nog niet bevestigd" in page and ">Publiceren<" not in page
+    response = post(client, app, f"/werkplek/hulp/vraag/{item.id}/publiceren", follow_redirects=True)
+    assert "nog niet bevestigd" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(HelpRequest, item.id).status == "submitted"
 
 
 def test_ask_a_candidate_books_the_dates(app, client, broker):
