@@ -12,6 +12,7 @@ from wtforms import (BooleanField, DateField, PasswordField, RadioField, SelectF
 from wtforms.validators import InputRequired, Length, Optional, StopValidation
 from wtforms.validators import ValidationError as FieldError
 
+from .. import clock
 from ..directory import editing
 from ..forms import BaseForm
 from . import timeslots, vocabularies
@@ -227,8 +228,10 @@ class RequestForm(BaseForm):
     # A honeypot: people never see or fill it; bots that fill every field are ignored.
     website = StringField(_l("Laat dit veld leeg"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, check_past=False, **kwargs):
+        """check_past: refuse a first date before today (the public form; an edit may keep a past date)."""
         super().__init__(*args, **kwargs)
+        self.check_past = check_past
         self.task_type.choices = [(code, str(task.label)) for code, task in vocabularies.TASK_TYPES.items()]
         self.relation.choices = _choices(vocabularies.RELATIONS)
         self.schedule_kind.choices = [("once", str(_l("Eén keer"))), ("series", str(_l("Elke week op dezelfde dag en tijd")))]
@@ -260,6 +263,10 @@ class RequestForm(BaseForm):
                 and not self.contact_email.errors and not self.contact_phone.errors:
             self.contact_email.errors.append(str(_l("Vul een e-mailadres of een telefoonnummer in.")))
             valid = False
+        if self.check_past and self.first_date.data and not self.first_date.errors \
+                and self.first_date.data < clock.today():
+            self.first_date.errors.append(str(_l("Kies een datum vanaf vandaag.")))
+            valid = False
         start, end = self.window_start.data, self.window_end.data
         if start and end and not self.window_end.errors:
             if end <= start:
@@ -269,14 +276,13 @@ class RequestForm(BaseForm):
                 window = (datetime.combine(datetime.min, end) - datetime.combine(datetime.min, start))
                 if self.duration_minutes.data * 60 > window.total_seconds():
                     self.duration_minutes.errors.append(str(_l(
-                        "De hulp duurt langer dan de tijd tussen %(start)s en %(end)s.",
+                        "De duur past niet tussen %(start)s en %(end)s. Kies een kortere duur of een ruimere tijd.",
                         start=start.strftime("%H:%M"), end=end.strftime("%H:%M"))))
                     valid = False
         if self.schedule_kind.data == "series":
             weeks = _text(self.weeks.data)
             if not (weeks.isdigit() and MIN_WEEKS <= int(weeks) <= MAX_WEEKS):
-                self.weeks.errors = [*self.weeks.errors, str(_l(
-                    "Kies een aantal weken van %(min)d tot en met %(max)d.", min=MIN_WEEKS, max=MAX_WEEKS))]
+                self.weeks.errors = [*self.weeks.errors, str(_l("Kies 2 tot %(max)s weken.", max=MAX_WEEKS))]
                 valid = False
         return valid
 

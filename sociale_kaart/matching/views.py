@@ -4,6 +4,7 @@ Thin views: each parses its form, calls one service of matching.requests, volunt
 privacy or lifecycle (which check permissions and commit), and renders or redirects. A
 ValidationError goes back to its form field; PermissionDenied and NotFound are handled app-wide.
 """
+import importlib
 import json
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
@@ -49,11 +50,9 @@ VIEW_LABELS = {
 }
 
 
-def _services():
-    """Return the service modules (imported here: they import nothing of the views)."""
-    from . import booking, lifecycle, privacy, volunteers
-    from . import requests as help_requests
-    return help_requests, volunteers, booking, privacy, lifecycle
+def _service(name):
+    """Return a service module: requests, volunteers, booking, privacy or lifecycle (imported when used)."""
+    return importlib.import_module(f".{name}", __package__)
 
 
 def _language():
@@ -107,14 +106,14 @@ def _request_limit():
 @limiter.limit(_request_limit, methods=["POST"])
 def request_form():
     """The public help request form: one page, no JavaScript, no account needed."""
-    form = RequestForm()
+    form = RequestForm(check_past=True)
     if request.method == "GET" and current_user.is_authenticated:
         form.contact_name.data = current_user.name
         form.contact_email.data = current_user.email
     if request.method == "POST" and form.validate():
         if form.is_spam():   # a bot filled the hidden field: pretend all went well
             return redirect(url_for("matching.request_sent"), code=303)
-        help_requests = _services()[0]
+        help_requests = _service("requests")
         try:
             created = help_requests.submit_request({**form.values(), "language": _language()}, by=_user())
         except ValidationError as error:
@@ -138,7 +137,7 @@ def request_sent():
 @bp.route("/hulp-vragen/bevestigen/<token>")
 def confirm_request(token):
     """The link in the confirmation e-mail."""
-    help_requests = _services()[0]
+    help_requests = _service("requests")
     try:
         confirmed = help_requests.confirm_request(token)
     except (NotFound, ValidationError):
@@ -148,7 +147,7 @@ def confirm_request(token):
 
 
 def _requester_request(token):
-    return _services()[0].get_request_for_requester(token)
+    return _service("requests").get_request_for_requester(token)
 
 
 def _feedback_due(help_request, now):
@@ -170,7 +169,7 @@ def my_request(token):
     from .. import clock
 
     help_request = _requester_request(token)
-    privacy = _services()[3]
+    privacy = _service("privacy")
     return render_template(
         "matching/my_request.html", help_request=help_request, token=token,
         access_log=privacy.access_log(help_request), cancel_form=CancelForm(formdata=None),
@@ -182,7 +181,7 @@ def my_request(token):
 @bp.route("/mijn-hulpvraag/<token>/annuleren", methods=["POST"])
 def cancel_request(token):
     """The requester cancels the request (and with it any volunteer's dates)."""
-    help_requests = _services()[0]
+    help_requests = _service("requests")
     help_request = _requester_request(token)
     form = CancelForm()
     if form.validate():
@@ -215,7 +214,7 @@ def _feedback_page(form, match, save, done_url, heading_for):
 @bp.route("/mijn-hulpvraag/<token>/terugkoppeling/<int:match_id>", methods=["GET", "POST"])
 def request_feedback(token, match_id):
     """"Is het doorgegaan?" for the requester, from their page."""
-    lifecycle = _services()[4]
+    lifecycle = _service("lifecycle")
     help_request = _requester_request(token)
     match = next((m for m in help_request.matches if m.id == match_id), None)
     if match is None:
@@ -230,7 +229,7 @@ def request_feedback(token, match_id):
 @bp.route("/mijn-hulpvraag/<token>/gegevens.json")
 def request_data(token):
     """Download everything stored about this request (AVG: right of access)."""
-    privacy = _services()[3]
+    privacy = _service("privacy")
     help_request = _requester_request(token)
     return _json_download(privacy.export_data(request=help_request), f"hulpvraag-{help_request.id}.json")
 
@@ -245,7 +244,7 @@ def _json_download(data, filename):
 @login_required
 def my_requests():
     """The logged-in resident's requests."""
-    help_requests = _services()[0]
+    help_requests = _service("requests")
     return render_template("matching/my_requests.html", requests=help_requests.requests_of_user(current_user))
 
 
@@ -259,7 +258,7 @@ def my_data():
 @bp.route("/mijn-gegevens.json")
 @login_required
 def my_data_json():
-    privacy = _services()[3]
+    privacy = _service("privacy")
     return _json_download(privacy.export_data(user=_user()), "mijn-gegevens.json")
 
 
@@ -267,7 +266,7 @@ def my_data_json():
 @login_required
 def delete_account():
     """Delete the account: requests anonymised, matches cancelled, profile removed."""
-    privacy = _services()[3]
+    privacy = _service("privacy")
     form = DeleteAccountForm()
     if form.validate():
         try:
@@ -288,7 +287,7 @@ def delete_account():
 # --- volunteers ---------------------------------------------------------------------------------
 
 def _profile_page(form=None, absence_form=None, status=200):
-    volunteers = _services()[1]
+    volunteers = _service("volunteers")
     profile = volunteers.get_profile(current_user)
     if form is None:
         if profile is not None:
@@ -306,7 +305,7 @@ def volunteer_profile():
     """Where, how far, what and when a volunteer helps; absences; VOG status."""
     if request.method == "GET":
         return _profile_page()
-    volunteers = _services()[1]
+    volunteers = _service("volunteers")
     form = VolunteerProfileForm()
     if form.validate():
         try:
@@ -322,7 +321,7 @@ def volunteer_profile():
 @bp.route("/vrijwilliger/profiel/afwezig", methods=["POST"])
 @login_required
 def add_absence():
-    volunteers = _services()[1]
+    volunteers = _service("volunteers")
     form = AbsenceForm()
     if form.validate():
         try:
@@ -338,7 +337,7 @@ def add_absence():
 @bp.route("/vrijwilliger/profiel/afwezig/<int:absence_id>/verwijderen", methods=["POST"])
 @login_required
 def remove_absence(absence_id):
-    volunteers = _services()[1]
+    volunteers = _service("volunteers")
     if ConfirmForm().validate():
         volunteers.remove_absence(current_user, absence_id)
         flash(_("De periode is verwijderd."), "success")
@@ -349,9 +348,10 @@ def remove_absence(absence_id):
 @login_required
 def tasks():
     """"Klussen bij mij in de buurt": open requests that fit my grid and distance (no names, no addresses)."""
-    volunteers = _services()[1]
+    volunteers = _service("volunteers")
     profile = volunteers.get_profile(current_user)
-    task_list = volunteers.tasks_near_me(current_user) if profile is not None else []
+    active = profile is not None and profile.status == "active"
+    task_list = volunteers.tasks_near_me(current_user) if active else []
     return render_template("matching/tasks.html", tasks=task_list, profile=profile)
 
 
@@ -359,7 +359,7 @@ def tasks():
 @login_required
 def task(request_id):
     """One task; the address and phone only after the volunteer's match is accepted."""
-    volunteers = _services()[1]
+    volunteers = _service("volunteers")
     view = volunteers.task_for_volunteer(request_id, current_user)
     return render_template("matching/task.html", task=view, form=InterestForm(formdata=None),
                            confirm=ConfirmForm(formdata=None), cancel_form=CancelForm(formdata=None))
@@ -369,7 +369,7 @@ def task(request_id):
 @login_required
 def offer_help(request_id):
     """"Ik wil helpen": tell the broker."""
-    volunteers = _services()[1]
+    volunteers = _service("volunteers")
     form = InterestForm()
     if form.validate():
         try:
@@ -392,7 +392,7 @@ def _task_of_match(match):
     active = [(b.starts_at, b.ends_at) for b in match.bookings if b.active]
     windows = active or [(o.starts_at, o.ends_at) for o in match.request.occurrences
                          if o.status in ("open", "booked")]
-    return _services()[1].public_task(match.request, windows, None, match)
+    return _service("volunteers").public_task(match.request, windows, None, match)
 
 
 def _volunteer_tasks(user):
@@ -408,7 +408,7 @@ def _volunteer_tasks(user):
     from ..extensions import db
     from .models import Match
 
-    volunteers = _services()[1]
+    volunteers = _service("volunteers")
     profile = volunteers.get_profile(user)
     groups = {name: [] for name in MY_TASK_GROUPS}
     if profile is None:
@@ -460,7 +460,7 @@ def _answer(action, match_id, done_message, after=None):
 @bp.route("/vrijwilliger/koppeling/<int:match_id>/accepteren", methods=["POST"])
 @login_required
 def accept(match_id):
-    booking = _services()[2]
+    booking = _service("booking")
     return _answer(lambda mid, _reason: booking.accept_match(mid, _user()), match_id,
                    _("U heeft de taak aangenomen. U ziet nu het adres en het telefoonnummer."),
                    after=lambda match: url_for("matching.task", request_id=match.request_id))
@@ -469,7 +469,7 @@ def accept(match_id):
 @bp.route("/vrijwilliger/koppeling/<int:match_id>/weigeren", methods=["POST"])
 @login_required
 def decline(match_id):
-    booking = _services()[2]
+    booking = _service("booking")
     return _answer(lambda mid, reason: booking.decline_match(mid, _user(), reason), match_id,
                    _("U heeft de taak geweigerd. De sociaal makelaar zoekt iemand anders."))
 
@@ -477,7 +477,7 @@ def decline(match_id):
 @bp.route("/vrijwilliger/koppeling/<int:match_id>/annuleren", methods=["POST"])
 @login_required
 def volunteer_cancel(match_id):
-    booking = _services()[2]
+    booking = _service("booking")
     return _answer(lambda mid, reason: booking.cancel_match(mid, _user(), reason, by_role="volunteer"), match_id,
                    _("U heeft afgezegd. De aanvrager en de sociaal makelaar horen het."))
 
@@ -486,7 +486,7 @@ def volunteer_cancel(match_id):
 @login_required
 def volunteer_feedback(match_id):
     """"Is het doorgegaan?" for the volunteer, in the app."""
-    booking, lifecycle = _services()[2], _services()[4]
+    booking, lifecycle = _service("booking"), _service("lifecycle")
     match = booking.load_match(match_id)
     if match.volunteer is None or match.volunteer.user_id != current_user.id:
         raise NotFound(f"match {match_id}")
@@ -502,7 +502,7 @@ def volunteer_feedback(match_id):
 @bp.route("/koppeling/<token>", methods=["GET", "POST"])
 def match_link(token):
     """Accept or decline an offered task from the e-mail."""
-    booking = _services()[2]
+    booking = _service("booking")
     try:
         match = booking.match_for_token(token)
     except NotFound:
@@ -529,7 +529,7 @@ def match_link(token):
 @bp.route("/terugkoppeling/<token>", methods=["GET", "POST"])
 def feedback_link(token):
     """One-click "Is het doorgegaan?" from the e-mail (the link may carry ?doorgegaan=ja)."""
-    lifecycle = _services()[4]
+    lifecycle = _service("lifecycle")
     try:
         match, role = lifecycle.feedback_for_token(token)
     except NotFound:

@@ -1,0 +1,361 @@
+"""Public matching pages (issue #4): the help request form, the requester's page by link, my data.
+
+CSRF stays on: every POST carries a token (tests.workspace.helpers.post).
+"""
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from sociale_kaart import clock
+from sociale_kaart.extensions import db
+from sociale_kaart.matching import links
+from sociale_kaart.matching.models import Feedback, HelpRequest, Match, PersonalDataView
+from sociale_kaart.notify.models import OutboxMessage
+from tests.builders import TEST_PASSWORD, make_user
+from tests.conftest import make_app
+from tests.matching.factories import load_areas, make_broker, make_match, make_request, make_volunteer, next_weekday
+from tests.workspace.helpers import login_as, post
+
+
+@pytest.fixture
+def areas(app):
+    return load_areas()
+
+
+def form_data(**changes):
+    """Return the POST data of a valid public request: a carer asks respite for her father in Doorn."""
+    data = {
+        "task_type": "respijt", "relation": "carer", "recipient_name": "Jan de Vries",
+        "schedule_kind": "series", "first_date": next_weekday(1).isoformat(), "window_start": "13:00",
+        "window_end": "17:00", "duration_minutes": "240", "weeks": "8",
+        "street": "Kerkplein", "house_number": "3", "postcode": "3941 AB",
+        "contact_name": "Anna de Vries", "contact_email": "anna@example.org", "contact_phone": "06 12345678",
+        "summary": "Gezelschap voor een oudere man, zodat zijn dochter even weg kan.",
+        "description": "Vader heeft dementie.", "urgency": "normal", "preferred_language": "nl",
+        "skills_wanted": ["dementie"], "same_volunteer": "y", "website": "",
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def page_of(response):
+    return response.get_data(as_text=True)
+
+
+def summary_messages(page):
+    """Return the messages of the error summary."""
+    block = re.search(r'<div class="error-summary".*?</div>', page, re.S)
+    return re.findall(r"<li>(?:<a [^>]*>)?([^<]+)", block.group(0)) if block else []
+
+
+def field_error(page, field_id):
+    """Return the inline error text of a field, or None."""
+    match = re.search(rf'<p class="field__error" id="{re.escape(field_id)}-error">.*?</span>\s*([^<]+)</p>', page, re.S)
+    return match.group(1).strip() if match else None
+
+
+def requests_in_db():
+    return db.session.scalars(select(HelpRequest)).all()
+
+
+# --- the form -----------------------------------------------------------------------------------
+
+def test_form_is_one_grouped_page_with_scope_texts_and_a_honeypot(app, client, areas):
+    page = page_of(client.get("/hulp-vragen"))
+    for legend in ("Wat voor hulp?", "Voor wie?", "Wanneer?", "Waar?", "Uw gegevens", "Over de hulp"):
+        assert f'<legend class="form-group__legend">{legend}</legend>' in page
+    assert "Wel:" in page and "Niet:" in page and "VOG" in page
+    assert "Geen persoonlijke verzorging" in page          # the respite scope text
+    assert "alleen de 4 cijfers van de postcode" in page
+    assert 'class="honeypot"' in page and 'name="website"' in page
+    assert "<script" not in page.split("</footer>")[0].split("<main")[1]   # works without JavaScript
+    assert 'type="date"' in page and 'type="time"' in page
+
+
+def test_logged_in_resident_gets_name_and_email_filled_in(app, client, areas):
+    resident = make_user(roles=("resident",), name="Rita Resident", email="rita@example.org")
+    login_as(client, resident)
+    page = page_of(client.get("/hulp-vragen"))
+    assert 'value="Rita Resident"' in page and 'value="rita@example.org"' in page
+
+
+def test_submit_creates_a_request_and_tells_what_happens_next(app, client, areas):
+    response = post(client, app, "/hulp-vragen", form_data())
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/hulp-vragen/verstuurd")
+    [created] = requests_in_db()
+    assert (created.status, created.task_type, created.weeks, created.pc4) == ("submitted", "respijt", 8, "3941")
+    assert created.recipient_first_name == "Jan"
+    assert created.confirmed_at is None
+    assert db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.template == "matching_confirm_request")).one()
+    page = page_of(client.get("/hulp-vragen/verstuurd"))
+    assert "Wat gebeurt er nu?" in page and "bevestigen" in page
+    assert f"/mijn-hulpvraag/{created.access_token}" in page
+
+
+def test_phone_only_request_is_confirmed_at_once(app, client, areas):
+    response = post(client, app, "/hulp-vragen", form_data(contact_email="", relation="self", recipient_name=""))
+    assert response.status_code == 303
+    [created] = requests_in_db()
+    assert created.confirmed_at is not None and created.recipient_name == "Anna de Vries"
+
+
+def test_honeypot_pretends_success_and_stores_nothing(app, client, areas):
+    response = post(client, app, "/hulp-vragen", form_data(website="http://spam.example"))
+    assert response.status_code == 303
+    assert requests_in_db() == []
+
+
+def test_post_without_csrf_token_is_refused(app, client, areas):
+    response = client.post("/hulp-vragen", data=form_data())
+    assert response.status_code == 400
+    assert requests_in_db() == []
+
+
+def _yesterday():
+    return (clock.today() - timedelta(days=1)).isoformat()
+
+
+BAD_INPUT = [
+    # (changes, field, message part, typed value that must be kept)
+    (lambda: {"first_date": _yesterday()}, "first_date", "Kies een datum vanaf vandaag", None),
+    (lambda: {"window_start": "15:00", "window_end": "14:00"}, "window_end", "eindtijd moet na de begintijd",
+     'value="15:00"'),
+    (lambda: {"postcode": "3949 AA"}, "postcode", "We kennen postcode", 'value="3949 AA"'),
+    (lambda: {"postcode": "3999 XX"}, "postcode", "ligt niet in de gemeente", 'value="3999 XX"'),
+    (lambda: {"postcode": "12"}, "postcode", "postcode als 1234 AB", 'value="12"'),
+    (lambda: {"duration_minutes": "300"}, "duration_minutes", "De duur past niet", None),
+    (lambda: {"weeks": "40"}, "weeks", "Kies 2 tot 26 weken", 'value="40"'),
+    (lambda: {"weeks": "1"}, "weeks", "Kies 2 tot 26 weken", None),
+    (lambda: {"contact_email": "", "contact_phone": ""}, "contact_email", "e-mailadres of een telefoonnummer", None),
+    (lambda: {"contact_email": "anna@"}, "contact_email", "naam@voorbeeld.nl", 'value="anna@"'),
+    (lambda: {"first_date": "31-02-2027"}, "first_date", "Typ een datum als dd-mm-jjjj", 'value="31-02-2027"'),
+    (lambda: {"task_type": None}, "task_type", "Kies waar u hulp bij nodig heeft", None),
+    (lambda: {"recipient_name": ""}, "recipient_name", "Vul de naam in van wie de hulp krijgt", None),
+    (lambda: {"summary": ""}, "summary", "Schrijf kort wat de vrijwilliger gaat doen", None),
+]
+
+
+@pytest.mark.parametrize("changes, field, message, kept", BAD_INPUT,
+                         ids=[case[1] + "-" + str(number) for number, case in enumerate(BAD_INPUT)])
+def test_bad_input_keeps_what_was_typed_with_a_dutch_message(app, client, areas, changes, field, message, kept):
+    response = post(client, app, "/hulp-vragen", form_data(**changes()))
+    assert response.status_code == 400
+    page = page_of(response)
+    assert any(message in text for text in summary_messages(page)), summary_messages(page)
+    if field == "task_type":
+        assert f'id="{field}-error"' in page
+    else:
+        assert message in (field_error(page, field) or "")
+        assert re.search(rf'<[^>]*id="{field}"[^>]*aria-invalid="true"|<[^>]*aria-invalid="true"[^>]*id="{field}"',
+                         page), f"{field} has no aria-invalid"
+    assert f'href="#{field}"' in page
+    if kept:
+        assert kept in page
+    assert 'value="Kerkplein"' in page and 'value="Anna de Vries"' in page   # the rest is kept too
+    assert re.search(r">\s*Vader heeft dementie.</textarea>", page)
+    assert requests_in_db() == []
+
+
+def test_the_request_form_is_rate_limited_per_ip(tmp_path):
+    app = make_app(tmp_path, name="matching_limit", RATELIMIT_ENABLED=True, MATCHING_REQUEST_RATE_LIMIT="2 per hour")
+    with app.app_context():
+        db.create_all()
+        load_areas()
+        client = app.test_client()
+        statuses = [post(client, app, "/hulp-vragen", form_data(website="bot")).status_code for _ in range(3)]
+        assert statuses == [303, 303, 429]
+        assert client.get("/hulp-vragen").status_code == 200      # reading the form is not limited
+        db.session.remove()
+        db.engine.dispose()
+
+
+# --- confirmation and the requester's page --------------------------------------------------------
+
+def test_confirmation_link_confirms_and_opens_the_page(app, client, areas):
+    post(client, app, "/hulp-vragen", form_data())
+    [created] = requests_in_db()
+    token = links.make_token("request-confirm", {"r": created.uuid})
+    response = client.get(f"/hulp-vragen/bevestigen/{token}")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/mijn-hulpvraag/{created.access_token}")
+    db.session.refresh(created)
+    assert created.confirmed_at is not None
+    assert client.get(f"/hulp-vragen/bevestigen/{token}").status_code == 302   # a second click is fine
+
+
+def test_a_broken_confirmation_link_says_so(app, client, areas):
+    response = client.get("/hulp-vragen/bevestigen/niet-goed")
+    assert response.status_code == 400
+    assert "Deze link werkt niet" in page_of(response)
+
+
+def test_requester_page_shows_status_history_dates_and_who_viewed(app, client, areas):
+    from sociale_kaart.matching import requests as help_requests
+
+    request = make_request(task_type="respijt", weeks=3, status="submitted")
+    broker = make_broker(name="Bram Makelaar")
+    help_requests.publish_request(request.id, broker)
+    help_requests.get_request_for_broker(request.id, broker)      # logs the view
+    page = page_of(client.get(f"/mijn-hulpvraag/{request.access_token}"))
+    assert "Beoordeeld (open)" in page
+    assert "Wie heeft uw gegevens bekeken" in page
+    assert "Bram Makelaar" in page and "sociaal makelaar" in page
+    assert page.count("13:00–17:00") == 3
+    assert "Hulpvraag annuleren" in page
+    assert "/gegevens.json" in page
+
+
+def test_unknown_requester_link_is_not_found(app, client, areas):
+    assert client.get("/mijn-hulpvraag/bestaat-niet").status_code == 404
+
+
+def test_volunteer_first_name_only_once_accepted(app, client, areas):
+    request = make_request(status="proposed")
+    volunteer = make_volunteer(first_name="Vera")
+    match = make_match(request, volunteer, status="approved")
+    assert "Vera" not in page_of(client.get(f"/mijn-hulpvraag/{request.access_token}"))
+    match.status = "accepted"
+    request.status = "matched"
+    db.session.commit()
+    page = page_of(client.get(f"/mijn-hulpvraag/{request.access_token}"))
+    assert "Uw vrijwilliger" in page and "Vera" in page
+    assert volunteer.user.email not in page and volunteer.phone not in page
+
+
+def test_requester_cancels_by_link(app, client, areas):
+    request = make_request()
+    volunteer = make_volunteer()
+    match = make_match(request, volunteer, status="accepted")
+    response = post(client, app, f"/mijn-hulpvraag/{request.access_token}/annuleren", {"reason": "Opgelost."})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(HelpRequest, request.id).status == "cancelled"
+    assert db.session.get(Match, match.id).status == "cancelled"
+    assert "Uw hulpvraag is geannuleerd." in page_of(client.get(response.headers["Location"]))
+
+
+def test_cancel_needs_the_right_link(app, client, areas):
+    request = make_request()
+    assert post(client, app, "/mijn-hulpvraag/fout/annuleren", {}).status_code == 404
+    assert db.session.get(HelpRequest, request.id).status == "open"
+
+
+def _past_match(request, volunteer, status="accepted"):
+    """Make a match whose (only) date has passed."""
+    match = make_match(request, volunteer, status=status)
+    for booking in match.bookings:
+        booking.starts_at -= timedelta(days=30)
+        booking.ends_at -= timedelta(days=30)
+    for occurrence in request.occurrences:
+        occurrence.starts_at -= timedelta(days=30)
+        occurrence.ends_at -= timedelta(days=30)
+    db.session.commit()
+    return match
+
+
+def test_requester_feedback_after_the_date(app, client, areas):
+    request = make_request(status="matched")
+    match = _past_match(request, make_volunteer(first_name="Vera"))
+    page = page_of(client.get(f"/mijn-hulpvraag/{request.access_token}"))
+    url = f"/mijn-hulpvraag/{request.access_token}/terugkoppeling/{match.id}"
+    assert url in page
+    form = page_of(client.get(url))
+    assert "Is het doorgegaan?" in form and "Vera" in form
+    response = post(client, app, url, {"happened": "", "comment": "x"})
+    assert response.status_code == 400
+    assert "Kies of de hulp is doorgegaan." in page_of(response) and re.search(r">\s*x</textarea>", page_of(response))
+    response = post(client, app, url, {"happened": "yes", "rating": "3", "comment": "Fijne man."})
+    assert response.status_code == 303
+    feedback = db.session.scalars(select(Feedback)).one()
+    assert (feedback.author_role, feedback.happened, feedback.rating, feedback.comment) == (
+        "requester", True, 3, "Fijne man.")
+    assert url not in page_of(client.get(f"/mijn-hulpvraag/{request.access_token}"))
+
+
+def test_feedback_for_a_match_of_another_request_is_not_found(app, client, areas):
+    request, other = make_request(), make_request()
+    match = _past_match(other, make_volunteer())
+    assert client.get(f"/mijn-hulpvraag/{request.access_token}/terugkoppeling/{match.id}").status_code == 404
+
+
+def test_requester_downloads_the_data_as_json(app, client, areas):
+    request = make_request(contact_name="Anna de Vries")
+    response = client.get(f"/mijn-hulpvraag/{request.access_token}/gegevens.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert "Anna de Vries" in json.dumps(response.get_json(), ensure_ascii=False)
+
+
+# --- logged-in residents: my requests, my data, delete the account -----------------------------
+
+def test_my_requests_needs_login(app, client, areas):
+    response = client.get("/mijn-hulpvragen")
+    assert response.status_code == 302 and "/inloggen" in response.headers["Location"]
+
+
+def test_my_requests_lists_own_requests(app, client, areas):
+    resident = make_user(roles=("resident",))
+    mine = make_request(requester_id=resident.id, task_type="tuin")
+    make_request(task_type="digitaal")
+    login_as(client, resident)
+    page = page_of(client.get("/mijn-hulpvragen"))
+    assert f"/mijn-hulpvraag/{mine.access_token}" in page and "Tuin" in page and "Digitale hulp" not in page
+
+
+def test_my_data_download_and_page(app, client, areas):
+    resident = make_user(roles=("resident",), name="Rita Resident")
+    make_request(requester_id=resident.id)
+    assert client.get("/mijn-gegevens").status_code == 302
+    login_as(client, resident)
+    page = page_of(client.get("/mijn-gegevens"))
+    assert "/mijn-gegevens.json" in page and "Account verwijderen" in page
+    response = client.get("/mijn-gegevens.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert "Rita Resident" in json.dumps(response.get_json(), ensure_ascii=False)
+
+
+def test_delete_account_with_a_wrong_password_keeps_the_account(app, client, areas):
+    resident = make_user(roles=("resident",))
+    login_as(client, resident)
+    response = post(client, app, "/mijn-gegevens/verwijderen", {"password": "fout-wachtwoord", "confirm": "y"})
+    assert response.status_code == 400
+    page = page_of(response)
+    assert summary_messages(page) and 'aria-invalid="true"' in page
+    assert "fout-wachtwoord" not in page             # a password is never echoed
+    response = post(client, app, "/mijn-gegevens/verwijderen", {"password": TEST_PASSWORD})
+    assert response.status_code == 400
+    assert "Vink aan dat u uw account wilt verwijderen." in page_of(response)
+    from sociale_kaart.accounts.models import User
+    assert db.session.get(User, resident.id) is not None
+
+
+def test_delete_account_anonymises_and_logs_out(app, client, areas):
+    from sociale_kaart.accounts.models import User
+
+    resident = make_user(roles=("resident",))
+    request = make_request(requester_id=resident.id, contact_name="Rita Resident")
+    user_id = resident.id
+    login_as(client, resident)
+    response = post(client, app, "/mijn-gegevens/verwijderen", {"password": TEST_PASSWORD, "confirm": "y"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(User, user_id) is None
+    assert db.session.get(HelpRequest, request.id).contact_name != "Rita Resident"
+    assert client.get("/mijn-gegevens").status_code == 302      # logged out
+
+
+def test_access_log_lists_a_volunteer_who_saw_the_address(app, client, areas):
+    request = make_request(status="matched")
+    volunteer = make_volunteer(first_name="Vera", user_values={"name": "Vera Vrijwilliger"})
+    make_match(request, volunteer, status="accepted")
+    login_as(client, volunteer.user)
+    assert client.get(f"/vrijwilliger/klussen/{request.id}").status_code == 200
+    assert db.session.scalars(select(PersonalDataView)).one().viewer_role == "volunteer"
+    page = page_of(client.get(f"/mijn-hulpvraag/{request.access_token}"))
+    assert "Vera" in page and "vrijwilliger" in page
