@@ -332,8 +332,16 @@ def score_of(components, weights):
     return max(0, min(100, math.floor(value + 0.5 + 1e-9)))
 
 
-def _order(candidate):
-    return (-candidate.score, candidate.distance_km, candidate.volunteer_id)
+def _order(fit):
+    return (-fit.score, fit.distance, fit.volunteer_id)
+
+
+def _ranking(t, fits, excluded, total, limit):
+    """Return the Ranking of the fits, writing reasons only for those shown."""
+    fits.sort(key=_order)
+    if limit is not None:
+        fits = fits[:limit]
+    return Ranking([_candidate(t, fit) for fit in fits], excluded, total)
 
 
 def check(task, volunteer, weights=None, today=None, min_series_coverage=0.5):
@@ -350,13 +358,12 @@ def rank(task, volunteers, weights=None, today=None, min_series_coverage=0.5, li
     candidates, excluded, total = [], Counter(), 0
     for volunteer in volunteers:
         total += 1
-        result = _evaluate(t, _Volunteer(volunteer))
+        result = _evaluate(t, _Volunteer(volunteer), build=False)
         if isinstance(result, str):
             excluded[result] += 1
         else:
             candidates.append(result)
-    candidates.sort(key=_order)
-    return Ranking(candidates[:limit] if limit is not None else candidates, excluded, total)
+    return _ranking(t, candidates, excluded, total, limit)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -385,6 +392,12 @@ class VolunteerPool:
         latitude = (sum(v.lat for v in active) / len(active)) if active else 52.0
         self.cell_lat = self.CELL_KM / 110.574           # the shortest degree of latitude
         self.cell_lon = self.CELL_KM / (111.3195 * math.cos(math.radians(latitude)))
+        # A flat projection for a quick "surely too far" test in batch runs; within a degree of
+        # latitude it is off by well under 2 %, which the margin in feasible() covers.
+        self.km_lat = distance_km(latitude - 0.5, 0.0, latitude + 0.5, 0.0)
+        self.km_lon = distance_km(latitude, 0.0, latitude, 1.0)
+        self.flat = bool(active) and max(v.lat for v in active) - min(v.lat for v in active) <= 1.0
+        self.xy = {v.id: (v.lat * self.km_lat, v.lon * self.km_lon) for v in active}
         for v in volunteers:
             self.total += 1
             if v.id in self.records:
@@ -439,32 +452,39 @@ class VolunteerPool:
         candidates = []
         records = self.records
         for volunteer_id in near:
-            result = _evaluate(t, records[volunteer_id])
+            result = _evaluate(t, records[volunteer_id], build=False)
             if isinstance(result, str):
                 excluded[result] += 1
             else:
                 candidates.append(result)
-        candidates.sort(key=_order)
-        return Ranking(candidates[:limit] if limit is not None else candidates, excluded, self.total)
+        return _ranking(t, candidates, excluded, self.total, limit)
 
     def feasible(self, t):
         """Return the fits (_Fit) of a prepared task, best first, without counting or reasons."""
         ids = self._near(t)
         if not ids:
             return []
-        if None in t.masks or not t.windows:
-            return []
         pool = set()
         for mask in t.masks:
-            sets = sorted((self.by_bit[index] for index in range(21) if mask >> index & 1), key=len)
-            pool |= ids.intersection(*sets)
-        records = self.records
+            if mask is not None:     # a window outside the day parts cannot be covered
+                sets = sorted((self.by_bit[index] for index in range(21) if mask >> index & 1), key=len)
+                pool |= ids.intersection(*sets)
+        records, xy, limit = self.records, self.xy, t.limit
+        task = t.task
+        flat = self.flat and abs(task.lat - next(iter(xy.values()))[0] / self.km_lat) <= 1.0
+        tx, ty = task.lat * self.km_lat, task.lon * self.km_lon
         candidates = []
         for volunteer_id in pool:
-            result = _evaluate(t, records[volunteer_id], build=False)
+            record = records[volunteer_id]
+            if flat:
+                x, y = xy[volunteer_id]
+                reach = min(record.v.max_km, limit) * 1.02 + 0.1
+                if (x - tx) ** 2 + (y - ty) ** 2 > reach * reach:
+                    continue
+            result = _evaluate(t, record, build=False)
             if not isinstance(result, str):
                 candidates.append(result)
-        candidates.sort(key=lambda fit: (-fit.score, fit.distance, fit.volunteer_id))
+        candidates.sort(key=_order)
         return candidates
 
 

@@ -185,3 +185,20 @@ def test_a_prebuilt_pool_gives_the_same_proposals():
 
     assert [(p.task_id, p.volunteer_id, p.score) for p in first] == [(p.task_id, p.volunteer_id, p.score)
                                                                      for p in second]
+
+
+def test_a_window_outside_the_day_parts_does_not_block_the_rest_of_a_series():
+    early = timeslots.local_window(MONDAY + timedelta(days=1), time(5), time(7))
+    task = make_task(1, windows=(early, window(MONDAY + timedelta(days=8))))
+
+    proposals = propose([task], [make_volunteer(1)])
+
+    assert [(p.candidate.covered, p.candidate.total) for p in proposals] == [(1, 2)]
+
+
+def test_far_volunteers_are_never_proposed():
+    volunteers = [make_volunteer(1, lat=HOME[0] + 0.05, max_km=5), make_volunteer(2, lat=HOME[0] + 0.04, max_km=5)]
+
+    proposals = propose([make_task(1)], volunteers)
+
+    assert [p.volunteer_id for p in proposals] == [2]      # 5.6 km and 4.4 km away
