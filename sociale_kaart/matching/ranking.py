@@ -2,7 +2,8 @@
 
 Issue #4. Times are naive UTC on input; every day-part, absence, VOG and weekly-cap rule is
 checked on the local date and time (Europe/Amsterdam), so a series keeps its meaning across
-daylight-saving changes.
+daylight-saving changes. With `today` (a local date), windows before it are left out. A series
+needs at least `min_series_coverage` of its windows covered; a one-off needs its window.
 """
 from __future__ import annotations
 
