@@ -1,0 +1,179 @@
+"""axe-core (WCAG 2.1 A and AA) on the public and volunteer matching pages in Dutch and English, the
+request form and the volunteer profile with errors, and the forms without JavaScript (issue #4)."""
+import threading
+from datetime import date, timedelta
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from werkzeug.serving import make_server
+
+from sociale_kaart.extensions import db
+from tests.builders import make_user
+from tests.conftest import _seed, make_app
+from tests.matching.factories import make_broker, make_match, make_request, make_volunteer, next_weekday
+
+pytestmark = pytest.mark.browser
+
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+@pytest.fixture(scope="module")
+def public_site(tmp_path_factory):
+    """The demo data plus a volunteer with an offer, an accepted task and open tasks near her, served on 127.0.0.1."""
+    from sociale_kaart.matching import requests as help_requests
+
+    app = make_app(tmp_path_factory.mktemp("public_browser"), name="public_browser")
+    with app.app_context():
+        db.create_all()
+        _seed(app)
+        broker = make_broker(areas=("doorn",), name="Bram Makelaar (fictief)")
+        volunteer = make_volunteer(first_name="Vera (fictief)", vog_checked_on=date.today(),
+                                   vog_valid_until=date.today() + timedelta(days=1000))
+        open_task = make_request(task_type="boodschappen", contact_name="Anna (fictief)")
+        offered = make_request(task_type="tuin", first_date=next_weekday(2))
+        accepted = make_request(task_type="digitaal", first_date=next_weekday(3), status="matched")
+        make_match(offered, volunteer, status="approved")
+        make_match(accepted, volunteer, status="accepted")
+        series = make_request(weeks=4, task_type="respijt", status="submitted", reviewed_at=None)
+        help_requests.publish_request(series.id, broker)
+        help_requests.get_request_for_broker(series.id, broker)
+        serializer = app.session_interface.get_signing_serializer(app)
+        cookie = serializer.dumps({"_user_id": volunteer.user.session_token, "_fresh": True})
+        newcomer = make_user(roles=("resident",), name="Nina Nieuw (fictief)")
+        newcomer_cookie = serializer.dumps({"_user_id": newcomer.session_token, "_fresh": True})
+        urls = {
+            "request-form": "/hulp-vragen",
+            "request-sent": "/hulp-vragen/verstuurd",
+            "my-request": f"/mijn-hulpvraag/{series.access_token}",
+            "profile": "/vrijwilliger/profiel",
+            "tasks": "/vrijwilliger/klussen",
+            "task": f"/vrijwilliger/klussen/{open_task.id}",
+            "accepted-task": f"/vrijwilliger/klussen/{accepted.id}",
+            "my-tasks": "/vrijwilliger/mijn-taken",
+            "my-data": "/mijn-gegevens",
+        }
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield {"base": f"http://127.0.0.1:{server.server_port}", "cookie": cookie, "newcomer": newcomer_cookie,
+           "urls": urls}
+    server.shutdown()
+    thread.join(timeout=5)
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _open(page, site, language="nl", cookie=None):
+    if cookie:
+        page.context.add_cookies([{"name": "session", "value": cookie, "url": site["base"]}])
+    page.goto(f"{site['base']}/taal/{language}?next=/")
+
+
+def _axe(page):
+    results = Axe().run(page, options=WCAG)
+    assert results.violations_count == 0, results.generate_report()
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+@pytest.mark.parametrize("name", ["request-form", "request-sent", "my-request"])
+def test_public_page_has_no_wcag_violations(page, public_site, name, language):
+    _open(page, public_site, language)
+    response = page.goto(public_site["base"] + public_site["urls"][name])
+    assert response.status == 200
+    _axe(page)
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+@pytest.mark.parametrize("name", ["profile", "tasks", "task", "accepted-task", "my-tasks", "my-data"])
+def test_volunteer_page_has_no_wcag_violations(page, public_site, name, language):
+    _open(page, public_site, language, public_site["cookie"])
+    response = page.goto(public_site["base"] + public_site["urls"][name])
+    assert response.status == 200
+    _axe(page)
+
+
+def _submit_request_with_errors(page, site):
+    page.goto(site["base"] + site["urls"]["request-form"])
+    page.fill("#contact_name", "Greet (fictief)")
+    page.fill("#postcode", "3949 AA")
+    page.fill("#window_start", "17:00")
+    page.fill("#window_end", "13:00")
+    page.click("form.matching-form button[type=submit].button--primary")
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_request_form_with_errors_has_no_wcag_violations(page, public_site, language):
+    _open(page, public_site, language)
+    _submit_request_with_errors(page, public_site)
+    assert page.locator(".error-summary").is_visible()
+    _axe(page)
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_new_volunteer_profile_with_errors_has_no_wcag_violations(page, public_site, language):
+    _open(page, public_site, language, public_site["newcomer"])
+    page.goto(public_site["base"] + public_site["urls"]["profile"])
+    page.fill("#max_km", "500")
+    page.click("form.matching-form button[type=submit].button--primary")
+    assert page.locator(".error-summary").is_visible()
+    _axe(page)
+
+
+def test_request_form_without_javascript_keeps_what_was_typed_and_then_sends(phone_page_without_js, public_site):
+    page = phone_page_without_js
+    _open(page, public_site)
+    _submit_request_with_errors(page, public_site)
+    assert page.locator(".error-summary").is_visible()
+    assert page.input_value("#contact_name") == "Greet (fictief)"
+    assert page.input_value("#window_start") == "17:00"
+    assert page.get_attribute("#window_end", "aria-invalid") == "true"
+    page.check("input[name=task_type][value=boodschappen]")
+    page.check("input[name=relation][value=self]")
+    page.fill("#first_date", next_weekday_iso(2))
+    page.fill("#window_start", "10:00")
+    page.fill("#window_end", "12:00")
+    page.select_option("#duration_minutes", "60")
+    page.fill("#street", "Kerkplein (fictief)")
+    page.fill("#house_number", "3")
+    page.fill("#postcode", "3941 AB")
+    page.fill("#contact_phone", "0343 123 456")
+    page.fill("#summary", "Samen boodschappen doen.")
+    page.click("form.matching-form button[type=submit].button--primary")
+    assert page.url.endswith("/hulp-vragen/verstuurd")
+    assert page.locator("h1").inner_text() == "Uw hulpvraag is verstuurd"
+
+
+def next_weekday_iso(weekday):
+    day = date.today() + timedelta(days=3)
+    return (day + timedelta(days=(weekday - day.weekday()) % 7)).isoformat()
+
+
+@pytest.mark.parametrize("name", ["my-request", "tasks", "task", "my-tasks", "profile", "my-data"])
+def test_pages_load_without_javascript(phone_page_without_js, public_site, name):
+    page = phone_page_without_js
+    _open(page, public_site, cookie=None if name == "my-request" else public_site["cookie"])
+    response = page.goto(public_site["base"] + public_site["urls"][name])
+    assert response.status == 200
+    assert page.locator("h1").count() == 1
+
+
+def test_volunteer_profile_saves_without_javascript(phone_page_without_js, public_site):
+    page = phone_page_without_js
+    _open(page, public_site, cookie=public_site["cookie"])
+    page.goto(public_site["base"] + public_site["urls"]["profile"])
+    page.check("#avail-sun-evening")
+    page.fill("#max_km", "12,5")
+    page.click("form.matching-form button[type=submit].button--primary")
+    assert page.url.endswith("/vrijwilliger/profiel")
+    assert page.is_checked("#avail-sun-evening")
+    assert page.input_value("#max_km") == "12,5"
+    assert page.locator(".notice").first.inner_text().strip() == "Uw vrijwilligersprofiel is opgeslagen."
+
+
+def test_ik_wil_helpen_works_without_javascript(phone_page_without_js, public_site):
+    page = phone_page_without_js
+    _open(page, public_site, cookie=public_site["cookie"])
+    page.goto(public_site["base"] + public_site["urls"]["task"])
+    page.click("form.matching-form button[type=submit]")
+    assert "De sociaal makelaar weet nu dat u wilt helpen" in page.content()
