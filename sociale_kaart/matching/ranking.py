@@ -196,6 +196,8 @@ def _evaluate(t, rec, distance=None, build=True):
     if task.task_type not in v.task_types:
         return "task_type"
     if distance is None:
+        if v.lat is None or v.lon is None:
+            return "too_far"        # no known home: nobody can say it is near
         distance = distance_km(v.lat, v.lon, task.lat, task.lon)
     limit = min(v.max_km, t.limit)
     if distance > limit:
@@ -388,8 +390,9 @@ class VolunteerPool:
         self.by_type = defaultdict(set)
         self.by_bit = [set() for _ in range(21)]
         self.reach = defaultdict(set)
+        self.unplaced = Counter()
         volunteers = list(volunteers)
-        active = [v for v in volunteers if v.active]
+        active = [v for v in volunteers if v.active and v.lat is not None and v.lon is not None]
         latitude = (sum(v.lat for v in active) / len(active)) if active else 52.0
         self.cell_lat = self.CELL_KM / 110.574           # the shortest degree of latitude
         self.cell_lon = self.CELL_KM / (111.3195 * math.cos(math.radians(latitude)))
@@ -406,6 +409,9 @@ class VolunteerPool:
             self.records[v.id] = _Volunteer(v, zone_name)
             if not v.active:
                 self.inactive += 1
+                continue
+            if v.lat is None or v.lon is None:
+                self.unplaced.update(v.task_types)      # too far for every task of their types
                 continue
             for task_type in v.task_types:
                 self.by_type[task_type].add(v.id)
@@ -444,7 +450,7 @@ class VolunteerPool:
         excluded = Counter()
         if self.inactive:
             excluded["inactive"] = self.inactive
-        wanting = len(self.by_type.get(task.task_type, ()))
+        wanting = len(self.by_type.get(task.task_type, ())) + self.unplaced[task.task_type]
         if self.total - self.inactive - wanting:
             excluded["task_type"] = self.total - self.inactive - wanting
         near = self._near(t)

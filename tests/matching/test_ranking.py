@@ -367,3 +367,14 @@ def test_volunteer_input_is_hashable_and_replaceable():
     assert replace(volunteer, max_km=3).max_km == 3
     assert hash(volunteer) == hash(volunteer.id)
     assert isinstance(make_task().windows[0][0], datetime)
+
+
+def test_a_volunteer_without_a_known_home_is_too_far():
+    volunteers = [make_volunteer(id=1, lat=None, lon=None), make_volunteer(id=2, lat=None, lon=None,
+                                                                           task_types=frozenset({"tuin"})),
+                  make_volunteer(id=3)]
+
+    slow, fast = rank(make_task(), volunteers), VolunteerPool(volunteers).rank(make_task())
+
+    assert slow.excluded == fast.excluded == Counter(too_far=1, task_type=1)
+    assert [c.volunteer_id for c in fast.candidates] == [3]
