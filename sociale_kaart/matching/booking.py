@@ -17,7 +17,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 
 from .. import clock
@@ -245,6 +245,15 @@ def _refusal(reasons):
     return _messages()["past"]
 
 
+# PostgreSQL: a deadlock or serialization failure ends one transaction; trying again is safe.
+RETRY_SQLSTATES = ("40P01", "40001")
+ATTEMPTS = 3
+
+
+def _retryable(error):
+    return getattr(getattr(error, "orig", None), "sqlstate", None) in RETRY_SQLSTATES
+
+
 def approve_match(match_id, by):
     """Approve a suggested or interested volunteer: book the open dates they cover, then ask them.
 
@@ -254,7 +263,6 @@ def approve_match(match_id, by):
     match = load_match(match_id)
     request = match.request
     _require_broker(by, request)
-    broker_id = by.id
     if match.status in HOLDING_MATCH_STATUSES + ("done",):
         return match
     if match.status not in PENDING_MATCH_STATUSES:
@@ -263,63 +271,75 @@ def approve_match(match_id, by):
         raise ValidationError(None, _("Deze hulpvraag staat niet (meer) open."))
     if match.volunteer.status != "active":
         raise ValidationError(None, _("Deze vrijwilliger is nog niet goedgekeurd."))
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return _approve_locked(match, by)
+        except IntegrityError as error:
+            db.session.rollback()
+            raise ValidationError(None, _integrity_message(error)) from None
+        except OperationalError as error:
+            db.session.rollback()
+            if _retryable(error) and attempt < ATTEMPTS:
+                continue
+            # SQLite waited busy_timeout for the write lock in vain, or PostgreSQL kept failing
+            raise ValidationError(None, _("Het is nu even te druk. Probeer het zo opnieuw.")) from None
+        except Exception:
+            db.session.rollback()
+            raise
+
+
+def _approve_locked(match, by):
+    """The transaction of approve_match: lock, claim the match, choose and claim the dates, book, mail."""
     now = clock.naive_utcnow()
-    try:
-        begin_write()
-        # Lock first, then read: the volunteer's row, then the request's dates in id order.
-        profile = db.session.scalars(
-            select(VolunteerProfile).where(VolunteerProfile.id == match.volunteer_id)
-            .with_for_update().execution_options(populate_existing=True)
-        ).one()
-        occurrences = db.session.scalars(
-            select(Occurrence).where(Occurrence.request_id == request.id).order_by(Occurrence.id)
-            .with_for_update().execution_options(populate_existing=True)
-        ).all()
-        claimed = db.session.execute(
-            update(Match).where(Match.id == match.id, Match.status.in_(PENDING_MATCH_STATUSES))
-            .values(status="approved", approved_at=now, approved_by_id=broker_id, updated_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if claimed != 1:
-            db.session.rollback()
-            match = load_match(match_id, populate=True)
-            if match.status in HOLDING_MATCH_STATUSES + ("done",):
-                return match
-            raise ValidationError(None, _("Deze koppeling kan niet meer worden goedgekeurd."))
-        match = load_match(match_id, populate=True)
-        chosen, reasons = _choose_dates(match, profile, occurrences, now)
-        if not chosen:
-            db.session.rollback()
-            raise ValidationError(None, _refusal(reasons))
-        for occurrence in chosen:
-            # Claim the date itself: a second approval finds it no longer open.
-            if db.session.execute(
-                update(Occurrence).where(Occurrence.id == occurrence.id, Occurrence.status == "open")
-                .values(status="booked").execution_options(synchronize_session=False)
-            ).rowcount != 1:
-                db.session.rollback()
-                raise ValidationError(None, _messages()["taken"])
-            db.session.add(Booking(match_id=match.id, occurrence_id=occurrence.id, volunteer_id=profile.id,
-                                   starts_at=occurrence.starts_at, ends_at=occurrence.ends_at, created_at=now))
-        db.session.flush()
-        request = match.request
-        db.session.refresh(request)
-        if request.status == "open":
-            _set_request_status(request, "proposed", by, "broker")
-        record_event(request, "match_approved", by, "broker",
-                     note=f"{profile.first_name} ({len(chosen)}/{len(occurrences)})")
-        db.session.expire(match, ["bookings"])
-        _mail_volunteer(match, "matching_match_offered", dates=_dates(request, match.bookings),
-                        link_url=match_link_url(match),
-                        tasks_url=external_url("matching.my_tasks"))
-        _mail_requester(request, "matching_request_proposed", dates=_dates(request, match.bookings))
-        db.session.commit()
-    except IntegrityError as error:
+    begin_write()
+    # Lock first, then read: the volunteer's row, then the request's dates in id order.
+    profile = db.session.scalars(
+        select(VolunteerProfile).where(VolunteerProfile.id == match.volunteer_id)
+        .with_for_update().execution_options(populate_existing=True)
+    ).one()
+    occurrences = db.session.scalars(
+        select(Occurrence).where(Occurrence.request_id == match.request_id).order_by(Occurrence.id)
+        .with_for_update().execution_options(populate_existing=True)
+    ).all()
+    claimed = db.session.execute(
+        update(Match).where(Match.id == match.id, Match.status.in_(PENDING_MATCH_STATUSES))
+        .values(status="approved", approved_at=now, approved_by_id=by.id, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.expire(match, ["status", "approved_at", "approved_by_id", "updated_at", "explanation"])
+    if claimed != 1:
+        # approved by someone else meanwhile (a double click): the same answer as the first
         db.session.rollback()
-        raise ValidationError(None, _integrity_message(error)) from None
-    except Exception:
+        if match.status in HOLDING_MATCH_STATUSES + ("done",):
+            return match
+        raise ValidationError(None, _("Deze koppeling kan niet meer worden goedgekeurd."))
+    chosen, reasons = _choose_dates(match, profile, occurrences, now)
+    if not chosen:
         db.session.rollback()
-        raise
+        raise ValidationError(None, _refusal(reasons))
+    for occurrence in chosen:
+        # Claim the date itself: a second approval finds it no longer open.
+        if db.session.execute(
+            update(Occurrence).where(Occurrence.id == occurrence.id, Occurrence.status == "open")
+            .values(status="booked").execution_options(synchronize_session=False)
+        ).rowcount != 1:
+            db.session.rollback()
+            raise ValidationError(None, _messages()["taken"])
+        db.session.add(Booking(match_id=match.id, occurrence_id=occurrence.id, volunteer_id=profile.id,
+                               starts_at=occurrence.starts_at, ends_at=occurrence.ends_at, created_at=now))
+    db.session.flush()
+    request = match.request
+    db.session.refresh(request)
+    if request.status == "open":
+        _set_request_status(request, "proposed", by, "broker")
+    record_event(request, "match_approved", by, "broker",
+                 note=f"{profile.first_name} ({len(chosen)}/{len(occurrences)})")
+    db.session.expire(match, ["bookings"])
+    dates = _dates(request, match.bookings)
+    _mail_volunteer(match, "matching_match_offered", dates=dates, link_url=match_link_url(match),
+                    tasks_url=external_url("matching.my_tasks"))
+    _mail_requester(request, "matching_request_proposed", dates=dates)
+    db.session.commit()
     return match
 
 
