@@ -1,0 +1,277 @@
+"""After approval (issue #4, item 8): reminders, "Is het doorgegaan?", feedback, expiry.
+
+`flask matching reminders` runs send_reminders, ask_feedback and expire_requests, e.g. every
+hour. Each e-mail goes out once: a MatchNotice row (unique per match, date and kind) records
+it, as FreshnessNotice does for listings, so running the command twice sends nothing new.
+Feedback is private: only brokers see it; there are no public ratings.
+"""
+from datetime import time, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from .. import clock
+from ..accounts import permissions
+from ..errors import NotFound, PermissionDenied, ValidationError
+from ..extensions import db
+from ..notify.services import external_url
+from . import booking, links, timeslots
+from .models import (
+    FEEDBACK_ROLES, HOLDING_MATCH_STATUSES, PENDING_MATCH_STATUSES, Booking, Feedback, HelpRequest, Match,
+    MatchNotice, Occurrence,
+)
+from .vocabularies import TASK_TYPES
+
+# Ask "Is het doorgegaan?" only about dates that ended this recently (a first run does not dig up the past).
+FEEDBACK_WINDOW_DAYS = 7
+MAX_COMMENT = 2000
+# Matches that may get feedback (after their date).
+FEEDBACK_MATCH_STATUSES = ("approved", "accepted", "done", "no_show")
+
+
+def _zone():
+    return current_app.config["TIMEZONE"]
+
+
+def _task_label(request):
+    task = TASK_TYPES.get(request.task_type)
+    return task.label if task else request.task_type
+
+
+def _record_notice(match_id, occurrence_id, kind):
+    """Add the notice row and flush it: an IntegrityError means it went out already."""
+    db.session.add(MatchNotice(match_id=match_id, occurrence_id=occurrence_id, kind=kind,
+                               created_at=clock.naive_utcnow()))
+    db.session.flush()
+
+
+def _bookings(*conditions):
+    return db.session.scalars(
+        select(Booking).join(Match, Booking.match_id == Match.id).where(Booking.active.is_(True), *conditions)
+        .options(selectinload(Booking.match).selectinload(Match.request),
+                 selectinload(Booking.match).selectinload(Match.volunteer))
+        .order_by(Booking.starts_at, Booking.id)
+    ).all()
+
+
+def _already(kind, pairs):
+    """Return the (match_id, occurrence_id) pairs that already had a notice of this kind."""
+    if not pairs:
+        return set()
+    match_ids = {match_id for match_id, _occurrence in pairs}
+    return {tuple(row) for row in db.session.execute(
+        select(MatchNotice.match_id, MatchNotice.occurrence_id)
+        .where(MatchNotice.kind == kind, MatchNotice.match_id.in_(match_ids)))}
+
+
+# --- the day before ---------------------------------------------------------------------------------
+
+def send_reminders(now=None):
+    """Remind volunteer and requester the day before each accepted date; return {"reminders", "emails"}."""
+    now = clock.naive_utc(now)
+    tomorrow = timeslots.to_local(now, _zone()).date() + timedelta(days=1)
+    start = timeslots.to_utc_naive(timeslots.localize(tomorrow, time(0, 0), _zone()))
+    end = timeslots.to_utc_naive(timeslots.localize(tomorrow + timedelta(days=1), time(0, 0), _zone()))
+    counts = {"reminders": 0, "emails": 0}
+    rows = _bookings(Match.status == "accepted", Booking.starts_at >= start, Booking.starts_at < end,
+                     Booking.starts_at > now)
+    done = _already("reminder", [(b.match_id, b.occurrence_id) for b in rows])
+    for row in rows:
+        if (row.match_id, row.occurrence_id) in done:
+            continue
+        match, request = row.match, row.match.request
+        local_start, local_end = booking.local_when(row.starts_at, row.ends_at)
+        try:
+            _record_notice(match.id, row.occurrence_id, "reminder")
+        except IntegrityError:   # another run sent it first
+            db.session.rollback()
+            continue
+        sent = 0
+        if booking._mail_volunteer(match, "matching_reminder", audience="volunteer", start=local_start,
+                                   end=local_end, task_label=_task_label(request),
+                                   url=external_url("matching.task", request_id=request.id)):
+            sent += 1
+        if booking._mail_requester(request, "matching_reminder", audience="requester", start=local_start,
+                                   end=local_end, task_label=_task_label(request), match=match,
+                                   volunteer_first_name=match.volunteer.first_name,
+                                   url=booking.requester_url(request)):
+            sent += 1
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            continue
+        counts["reminders"] += 1
+        counts["emails"] += sent
+    return counts
+
+
+# --- after the date ---------------------------------------------------------------------------------
+
+def feedback_url(match, role, happened):
+    """Return the one-click link "Ja, het is doorgegaan" / "Nee" for one person of a match."""
+    token = links.make_token("feedback-link", {"m": match.id, "r": role})
+    return external_url("matching.feedback_link", token=token, doorgegaan="ja" if happened else "nee")
+
+
+def ask_feedback(now=None):
+    """Ask requester and volunteer "Is het doorgegaan?" once per match, after its first date; return counts."""
+    now = clock.naive_utc(now)
+    since = now - timedelta(days=FEEDBACK_WINDOW_DAYS)
+    rows = _bookings(Match.status.in_(("accepted", "done")), Booking.ends_at <= now, Booking.ends_at > since)
+    asked_matches = {match_id for match_id, _occurrence in _already("feedback", [(b.match_id, b.occurrence_id)
+                                                                                  for b in rows])}
+    counts = {"questions": 0, "emails": 0}
+    for row in rows:
+        match, request = row.match, row.match.request
+        if match.id in asked_matches:
+            continue
+        asked_matches.add(match.id)
+        given = set(db.session.scalars(select(Feedback.author_role).where(Feedback.match_id == match.id)))
+        try:
+            _record_notice(match.id, row.occurrence_id, "feedback")
+        except IntegrityError:
+            db.session.rollback()
+            continue
+        local_start, _local_end = booking.local_when(row.starts_at, row.ends_at)
+        sent = 0
+        if "volunteer" not in given and booking._mail_volunteer(
+                match, "matching_feedback_request", audience="volunteer", start=local_start,
+                yes_url=feedback_url(match, "volunteer", True), no_url=feedback_url(match, "volunteer", False)):
+            sent += 1
+        if "requester" not in given and booking._mail_requester(
+                request, "matching_feedback_request", audience="requester", start=local_start, match=match,
+                volunteer_first_name=match.volunteer.first_name,
+                yes_url=feedback_url(match, "requester", True), no_url=feedback_url(match, "requester", False)):
+            sent += 1
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            continue
+        counts["questions"] += 1
+        counts["emails"] += sent
+    return counts
+
+
+def feedback_for_token(token):
+    """Return (match, role) of a one-click feedback link, or raise NotFound."""
+    payload = links.read_token("feedback-link", token, links.FEEDBACK_LINK_MAX_AGE)
+    if not isinstance(payload, dict) or payload.get("r") not in ("requester", "volunteer"):
+        raise NotFound("feedback link")
+    match = booking.load_match(payload.get("m"))
+    if match.request.anonymised_at is not None:
+        raise NotFound("feedback link")
+    return match, payload["r"]
+
+
+def _feedback_author(match, role, by, token, access_token):
+    """Return (author user id, actor role for the request's history), or raise PermissionDenied."""
+    if role not in FEEDBACK_ROLES:
+        raise ValidationError("role", _("Kies van wie de terugkoppeling is."))
+    if token is not None:
+        payload = links.read_token("feedback-link", token, links.FEEDBACK_LINK_MAX_AGE)
+        if not isinstance(payload, dict) or payload.get("m") != match.id or payload.get("r") != role:
+            raise PermissionDenied("wrong feedback link")
+        return (match.volunteer.user_id if role == "volunteer" else match.request.requester_id), role
+    if access_token is not None:
+        if role != "requester" or access_token != match.request.access_token:
+            raise PermissionDenied("wrong request link")
+        return match.request.requester_id, role
+    permissions.require_login(by)
+    if role == "volunteer" and booking._is_volunteer_of(by, match):
+        return by.id, role
+    if role == "requester" and match.request.requester_id == by.id:
+        return by.id, role
+    if permissions.may_moderate(by, booking._area_ids(match.request)):
+        return by.id, "broker"     # a broker notes what they heard by phone, in any role
+    raise PermissionDenied(f"no feedback on match {match.id} as {role}")
+
+
+def save_feedback(match_id, role, happened, rating=None, comment="", by=None, token=None, access_token=None):
+    """Save (or correct) one person's short private feedback on a match; return the Feedback row.
+
+    When the requester or volunteer says it happened and no date is left, the match is done.
+    """
+    match = booking.load_match(match_id)
+    author_id, actor_role = _feedback_author(match, role, by, token, access_token)
+    if match.status not in FEEDBACK_MATCH_STATUSES:
+        raise ValidationError(None, _("Bij deze koppeling kan geen terugkoppeling worden gegeven."))
+    now = clock.naive_utcnow()
+    started = any(b.starts_at <= now for b in match.bookings)
+    if not started and match.status not in ("done", "no_show"):
+        raise ValidationError(None, _("U kunt pas na de afspraak laten weten hoe het ging."))
+    if rating is not None and rating not in (1, 2, 3):
+        raise ValidationError("rating", _("Kies hoe het ging: goed, redelijk of niet goed."))
+    comment = (comment or "").strip()
+    if len(comment) > MAX_COMMENT:
+        raise ValidationError("comment", _("Schrijf hooguit %(n)d tekens.", n=MAX_COMMENT))
+    happened = bool(happened)
+    feedback = db.session.scalar(select(Feedback).where(Feedback.match_id == match.id, Feedback.author_role == role))
+    if feedback is None:
+        feedback = Feedback(match_id=match.id, author_role=role, created_at=now)
+        db.session.add(feedback)
+    feedback.author_id = author_id
+    feedback.happened = happened
+    feedback.rating = rating
+    feedback.comment = comment
+    booking.record_event(match.request, "feedback", by if permissions.is_authenticated(by) else None, actor_role,
+                         note=role)
+    try:
+        db.session.commit()
+    except IntegrityError:   # the same person answered twice at once: keep the last answer
+        db.session.rollback()
+        feedback = db.session.scalar(select(Feedback).where(Feedback.match_id == match.id,
+                                                            Feedback.author_role == role))
+        feedback.happened, feedback.rating, feedback.comment = happened, rating, comment
+        db.session.commit()
+    future = any(b.active and b.starts_at > now for b in match.bookings)
+    if happened and role in ("requester", "volunteer") and match.status == "accepted" and not future:
+        booking._mark_done(match, None, "system")
+    return feedback
+
+
+# --- expiry -------------------------------------------------------------------------------------------------
+
+def expire_requests(now=None):
+    """Close requests nobody took before their last date started: status expired; return how many."""
+    now = clock.naive_utc(now)
+    last = (select(Occurrence.request_id, func.max(Occurrence.starts_at).label("last_start"))
+            .group_by(Occurrence.request_id).subquery())
+    requests = db.session.scalars(
+        select(HelpRequest).join(last, last.c.request_id == HelpRequest.id)
+        .where(HelpRequest.status.in_(("submitted", "open", "proposed")), last.c.last_start <= now)
+        .order_by(HelpRequest.id)
+    ).all()
+    expired = 0
+    for request in requests:
+        booking.begin_write()
+        db.session.refresh(request)
+        if request.status not in ("submitted", "open", "proposed"):
+            db.session.rollback()
+            continue
+        accepted = db.session.scalar(select(Match.id).where(Match.request_id == request.id,
+                                                            Match.status == "accepted").limit(1))
+        if accepted is not None:   # someone did (part of) it: the broker closes it as done
+            db.session.rollback()
+            continue
+        for match in db.session.scalars(select(Match).where(
+                Match.request_id == request.id, Match.status.in_(HOLDING_MATCH_STATUSES))).all():
+            # approved but never accepted: release quietly, the date is gone
+            db.session.execute(update(Match).where(Match.id == match.id, Match.status == "approved")
+                               .values(status="cancelled", cancelled_at=now, cancelled_by="system", updated_at=now)
+                               .execution_options(synchronize_session=False))
+            db.session.execute(update(Booking).where(Booking.match_id == match.id, Booking.active.is_(True))
+                               .values(active=False, released_at=now).execution_options(synchronize_session=False))
+        db.session.execute(update(Match).where(Match.request_id == request.id,
+                                               Match.status.in_(PENDING_MATCH_STATUSES))
+                           .values(status="withdrawn", updated_at=now).execution_options(synchronize_session=False))
+        db.session.execute(update(Occurrence).where(Occurrence.request_id == request.id, Occurrence.status == "open")
+                           .values(status="cancelled").execution_options(synchronize_session=False))
+        booking._set_request_status(request, "expired", None, "system", _("De datum is voorbij."))
+        db.session.commit()
+        expired += 1
+    return expired
