@@ -28,7 +28,7 @@ from ..notify import services as notify
 from . import links, timeslots
 from .models import (
     CLOSED_REQUEST_STATUSES, HOLDING_MATCH_STATUSES, PENDING_MATCH_STATUSES, RELATIONS, SCHEDULE_KINDS, URGENCIES,
-    Booking, HelpRequest, Match, Occurrence, PersonalDataView, RequestEvent, VolunteerProfile,
+    Booking, HelpRequest, Match, Occurrence, RequestEvent, VolunteerProfile,
 )
 from .vocabularies import LANGUAGES, SKILLS, TASK_TYPES
 
@@ -86,17 +86,9 @@ def staff_role(user):
 
 def log_view(request, viewer, role, what):
     """Write a PersonalDataView (no commit): who looked at a requester's data (AVG access log)."""
-    try:
-        from . import privacy
-    except ImportError:   # privacy.py (helper BOOK) not there yet: write the same row here
-        privacy = None
-    if privacy is not None and hasattr(privacy, "log_view"):
-        return privacy.log_view(request, viewer, role, what)
-    view = PersonalDataView(request_id=request.id, viewer_id=viewer.id if viewer is not None else None,
-                            viewer_name=(viewer.name or viewer.email) if viewer is not None else "",
-                            viewer_role=role, what=what)
-    db.session.add(view)
-    return view
+    from . import privacy
+
+    return privacy.log_view(request, viewer, role, what)
 
 
 def _text(values, name, limit=MAX_TEXT):
