@@ -1,0 +1,189 @@
+"""After approval (issue #4, item 8): reminders the day before, "Is het doorgegaan?", feedback, expiry."""
+from datetime import timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from sociale_kaart import clock
+from sociale_kaart.errors import NotFound, PermissionDenied, ValidationError
+from sociale_kaart.extensions import db
+from sociale_kaart.matching import lifecycle, links
+from sociale_kaart.matching.models import Booking, Feedback, HelpRequest, Match, MatchNotice
+from sociale_kaart.notify import services as notify
+from sociale_kaart.notify.models import OutboxMessage
+from tests.builders import make_user
+from tests.matching.factories import make_broker, make_match, make_request, make_volunteer
+
+
+def outbox(template=None):
+    query = select(OutboxMessage).order_by(OutboxMessage.id)
+    if template:
+        query = query.where(OutboxMessage.template == template)
+    return db.session.scalars(query).all()
+
+
+def move_clock(monkeypatch, naive_utc):
+    monkeypatch.setattr(clock, "utcnow", lambda: naive_utc.replace(tzinfo=timezone.utc))
+
+
+@pytest.fixture
+def accepted(app):
+    broker = make_broker(areas=("doorn",))
+    request = make_request()
+    volunteer = make_volunteer(first_name="Vera", user_values={"name": "Vera Achternaam"})
+    match = make_match(request, volunteer, status="accepted")
+    return broker, request, volunteer, match
+
+
+# --- reminders --------------------------------------------------------------------------------------
+
+def test_reminder_the_day_before_to_both_once(accepted):
+    broker, request, volunteer, match = accepted
+    start = request.occurrences[0].starts_at
+    day_before = start - timedelta(hours=20)
+    assert lifecycle.send_reminders(now=day_before) == {"reminders": 1, "emails": 2}
+    messages = outbox("matching_reminder")
+    assert sorted(m.to_address for m in messages) == sorted([request.contact_email, volunteer.user.email])
+    to_volunteer = next(m for m in messages if m.to_address == volunteer.user.email)
+    assert request.street in to_volunteer.body_text and "13:00" in to_volunteer.body_text
+    to_requester = next(m for m in messages if m.to_address == request.contact_email)
+    assert "Vera" in to_requester.body_text and "Achternaam" not in to_requester.body_text
+    assert lifecycle.send_reminders(now=day_before + timedelta(hours=1)) == {"reminders": 0, "emails": 0}
+    assert db.session.scalar(select(func.count(MatchNotice.id))) == 1
+
+
+def test_no_reminder_two_days_ahead_or_before_acceptance(app):
+    request = make_request()
+    make_match(request, make_volunteer(), status="approved")
+    start = request.occurrences[0].starts_at
+    assert lifecycle.send_reminders(now=start - timedelta(hours=20))["reminders"] == 0
+    assert lifecycle.send_reminders(now=start - timedelta(days=2, hours=1))["reminders"] == 0
+    assert outbox() == []
+
+
+def test_each_date_of_a_series_gets_its_reminder(app):
+    request = make_request(weeks=3, task_type="respijt")
+    make_match(request, make_volunteer(), status="accepted")
+    for occurrence in request.occurrences:
+        assert lifecycle.send_reminders(now=occurrence.starts_at - timedelta(hours=20))["reminders"] == 1
+
+
+def test_reminder_goes_out_over_real_smtp(tmp_path, request, smtp_server, smtp_app):
+    help_request = make_request()
+    volunteer = make_volunteer()
+    make_match(help_request, volunteer, status="accepted")
+    lifecycle.send_reminders(now=help_request.occurrences[0].starts_at - timedelta(hours=20))
+    sent, failed = notify.send_due()
+    assert (sent, failed) == (2, 0)
+    recipients = sorted(address for message in smtp_server.messages for address in message.envelope_recipients)
+    assert recipients == sorted([help_request.contact_email, volunteer.user.email])
+    assert all(message["Subject"].startswith("Morgen:") for message in smtp_server.messages)
+
+
+# --- "Is het doorgegaan?" ------------------------------------------------------------------------------
+
+def test_feedback_question_after_the_date_once_with_one_click_links(accepted):
+    broker, request, volunteer, match = accepted
+    after = request.occurrences[0].ends_at + timedelta(hours=2)
+    assert lifecycle.ask_feedback(now=request.occurrences[0].starts_at) == {"questions": 0, "emails": 0}
+    assert lifecycle.ask_feedback(now=after) == {"questions": 1, "emails": 2}
+    question = next(m for m in outbox("matching_feedback_request") if m.to_address == request.contact_email)
+    assert "/terugkoppeling/" in question.body_text
+    assert "doorgegaan=ja" in question.body_text and "doorgegaan=nee" in question.body_text
+    assert lifecycle.ask_feedback(now=after + timedelta(hours=1)) == {"questions": 0, "emails": 0}
+
+
+def test_feedback_question_skips_who_answered_already(accepted, monkeypatch):
+    broker, request, volunteer, match = accepted
+    after = request.occurrences[0].ends_at + timedelta(hours=1)
+    move_clock(monkeypatch, after)
+    lifecycle.save_feedback(match.id, "volunteer", True, 3, "", by=volunteer.user)
+    lifecycle.ask_feedback(now=after)
+    assert [m.to_address for m in outbox("matching_feedback_request")] == [request.contact_email]
+
+
+def test_feedback_question_not_for_old_dates(accepted):
+    broker, request, volunteer, match = accepted
+    long_after = request.occurrences[0].ends_at + timedelta(days=lifecycle.FEEDBACK_WINDOW_DAYS + 1)
+    assert lifecycle.ask_feedback(now=long_after)["questions"] == 0
+
+
+def test_one_click_link_saves_feedback_and_closes_the_task(accepted, monkeypatch):
+    broker, request, volunteer, match = accepted
+    move_clock(monkeypatch, request.occurrences[0].ends_at + timedelta(hours=1))
+    token = links.make_token("feedback-link", {"m": match.id, "r": "requester"})
+    found, role = lifecycle.feedback_for_token(token)
+    assert (found.id, role) == (match.id, "requester")
+    saved = lifecycle.save_feedback(match.id, "requester", True, 3, "Fijn geholpen", token=token)
+    assert (saved.happened, saved.rating, saved.comment, saved.author_role) == (True, 3, "Fijn geholpen", "requester")
+    assert db.session.get(Match, match.id).status == "done"
+    assert db.session.get(HelpRequest, request.id).status == "done"
+    # a second answer corrects the first
+    lifecycle.save_feedback(match.id, "requester", True, 2, "", token=token)
+    assert db.session.scalar(select(func.count(Feedback.id))) == 1
+    assert db.session.scalar(select(Feedback.rating)) == 2
+
+
+def test_feedback_links_are_bound_to_match_and_role(accepted, monkeypatch):
+    broker, request, volunteer, match = accepted
+    move_clock(monkeypatch, request.occurrences[0].ends_at + timedelta(hours=1))
+    volunteer_token = links.make_token("feedback-link", {"m": match.id, "r": "volunteer"})
+    with pytest.raises(PermissionDenied):
+        lifecycle.save_feedback(match.id, "requester", True, token=volunteer_token)
+    with pytest.raises(NotFound):
+        lifecycle.feedback_for_token(links.make_token("match-link", {"m": match.id, "r": "volunteer"}))
+    with pytest.raises(NotFound):
+        lifecycle.feedback_for_token("nonsense")
+
+
+def test_feedback_by_request_link_phone_or_app(accepted, monkeypatch):
+    broker, request, volunteer, match = accepted
+    move_clock(monkeypatch, request.occurrences[0].ends_at + timedelta(hours=1))
+    lifecycle.save_feedback(match.id, "requester", False, None, "Niemand gekomen", access_token=request.access_token)
+    lifecycle.save_feedback(match.id, "volunteer", False, 1, "Niemand thuis", by=broker)   # heard by phone
+    with pytest.raises(PermissionDenied):
+        lifecycle.save_feedback(match.id, "volunteer", True, by=make_user(roles=("volunteer",)))
+    with pytest.raises(PermissionDenied):
+        lifecycle.save_feedback(match.id, "requester", True, access_token="wrong")
+    rows = {f.author_role: f for f in db.session.scalars(select(Feedback))}
+    assert rows["volunteer"].author_id == broker.id and rows["requester"].happened is False
+    # it did not happen: the match stays for the broker to decide (no-show or not)
+    assert db.session.get(Match, match.id).status == "accepted"
+
+
+def test_no_feedback_before_the_date(accepted):
+    broker, request, volunteer, match = accepted
+    with pytest.raises(ValidationError):
+        lifecycle.save_feedback(match.id, "volunteer", True, 3, by=volunteer.user)
+
+
+def test_feedback_rating_must_be_one_to_three(accepted, monkeypatch):
+    broker, request, volunteer, match = accepted
+    move_clock(monkeypatch, request.occurrences[0].ends_at + timedelta(hours=1))
+    with pytest.raises(ValidationError) as error:
+        lifecycle.save_feedback(match.id, "volunteer", True, 5, by=volunteer.user)
+    assert error.value.field == "rating"
+
+
+# --- expiry -------------------------------------------------------------------------------------------
+
+def test_open_requests_whose_date_passed_expire(app):
+    passed = make_request()
+    proposed = make_request(status="proposed")
+    approved = make_match(proposed, make_volunteer(), status="approved")
+    waiting = make_match(passed, make_volunteer(), status="interested")
+    matched = make_request(status="matched")
+    make_match(matched, make_volunteer(), status="accepted")
+    future = make_request(first_date=passed.first_date + timedelta(days=14))
+    after = passed.occurrences[0].starts_at + timedelta(hours=1)
+    assert lifecycle.expire_requests(now=after) == 2
+    assert db.session.get(HelpRequest, passed.id).status == "expired"
+    assert db.session.get(HelpRequest, passed.id).closed_at is not None
+    assert db.session.get(HelpRequest, proposed.id).status == "expired"
+    assert db.session.get(Match, approved.id).status == "cancelled"
+    assert db.session.get(Match, waiting.id).status == "withdrawn"
+    assert db.session.scalar(select(func.count(Booking.id)).where(Booking.match_id == approved.id,
+                                                                   Booking.active.is_(True))) == 0
+    assert db.session.get(HelpRequest, matched.id).status == "matched"
+    assert db.session.get(HelpRequest, future.id).status == "open"
+    assert lifecycle.expire_requests(now=after) == 0
