@@ -35,6 +35,9 @@ EVENT_LABELS = {
     "match_cancelled": _l("Koppeling geannuleerd"),
     "match_done": _l("Hulp gegeven"),
 }
+# The requester's history leaves out the broker's internal steps (suggestions, batch runs) and
+# no-shows, which only brokers see (issue #4, item 8).
+REQUESTER_EVENTS = tuple(EVENT_LABELS)
 ROLE_LABELS = {
     "requester": _l("u (aanvrager)"),
     "broker": _l("sociaal makelaar"),
@@ -46,6 +49,7 @@ VIEW_LABELS = {
     "request": _l("uw hulpvraag"),
     "contact": _l("uw contactgegevens"),
     "address": _l("uw adres en telefoonnummer"),
+    "edit": _l("uw hulpvraag (om die aan te passen)"),
     "export": _l("uw gegevens (download)"),
 }
 
@@ -172,6 +176,7 @@ def my_request(token):
     privacy = _service("privacy")
     return render_template(
         "matching/my_request.html", help_request=help_request, token=token,
+        events=[event for event in help_request.events if event.action in REQUESTER_EVENTS],
         access_log=privacy.access_log(help_request), cancel_form=CancelForm(formdata=None),
         feedback_due=_feedback_due(help_request, clock.naive_utcnow()),
         event_labels=EVENT_LABELS, role_labels=ROLE_LABELS, view_labels=VIEW_LABELS,

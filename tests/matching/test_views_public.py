@@ -359,3 +359,18 @@ def test_access_log_lists_a_volunteer_who_saw_the_address(app, client, areas):
     assert db.session.scalars(select(PersonalDataView)).one().viewer_role == "volunteer"
     page = page_of(client.get(f"/mijn-hulpvraag/{request.access_token}"))
     assert "Vera" in page and "vrijwilliger" in page
+
+
+def test_requester_history_leaves_out_no_shows_and_internal_steps(app, client, areas):
+    from sociale_kaart.matching.models import RequestEvent
+
+    request = make_request(status="matched")
+    for action in ("no_show", "match_suggested", "batch_proposal", "match_rejected"):
+        db.session.add(RequestEvent(request=request, action=action, actor_role="broker"))
+    db.session.add(RequestEvent(request=request, action="status", from_status="proposed", to_status="matched",
+                                actor_role="volunteer"))
+    db.session.commit()
+    page = page_of(client.get(f"/mijn-hulpvraag/{request.access_token}"))
+    assert "Nieuwe status: Gekoppeld" in page
+    for hidden in ("no_show", "match_suggested", "batch_proposal", "match_rejected", "Niet gekomen"):
+        assert hidden not in page
