@@ -793,16 +793,18 @@ class BatchResult:
     pairs: list = field(default_factory=list)
 
 
-def run_batch_proposals(area_id, by):
+def run_batch_proposals(area_id, by, system=False):
     """Propose volunteers for every open request of an area at once (global assignment).
 
     Only requests without a holding (approved / accepted) match are considered, so approved
     matches are never changed; older `suggested` rows from an earlier batch are replaced;
-    suggestions a broker made and volunteers' "Ik wil helpen" stay.
+    suggestions a broker made and volunteers' "Ik wil helpen" stay. system=True is the
+    command line (`flask matching propose`), which acts without a user.
     """
     from . import assignment, pool
 
-    permissions.require_moderator(by, [area_id] if area_id else [])
+    if not system:
+        permissions.require_moderator(by, [area_id] if area_id else [])
     config = current_app.config
     requests = db.session.scalars(
         select(HelpRequest).where(HelpRequest.area_id == area_id, HelpRequest.status.in_(("open", "proposed")))
@@ -842,13 +844,13 @@ def run_batch_proposals(area_id, by):
             continue
         db.session.add(Match(request_id=request.id, volunteer_id=proposal.volunteer_id, status="suggested",
                              source="batch", score=proposal.score, explanation=explanation,
-                             created_at=now, created_by_id=by.id))
+                             created_at=now, created_by_id=getattr(by, "id", None)))
         result.proposed += 1
         result.pairs.append((request.id, proposal.volunteer_id))
         proposed_requests.add(request.id)
     result.unmatched = len([r for r in requests if r.id not in proposed_requests])
     for request in requests:
         if request.id in proposed_requests:
-            record_event(request, "batch_proposal", by, "broker")
+            record_event(request, "batch_proposal", by, "system" if system else "broker")
     db.session.commit()
     return result
