@@ -23,6 +23,8 @@ MAX_RADIUS_KM = 50.0
 NEW_VOLUNTEER_DAYS = 30
 RECENT_DAYS = 28
 REPLACEMENTS = 5
+# Longer id lists are not sent as IN (...) (SQLite's limit on parameters); rows are filtered in Python.
+MAX_IN_LIST = 1000
 # Matches that say the volunteer helped this requester before.
 HELPED_STATUSES = ("accepted", "done")
 # Matches after which a volunteer is not offered the same request again as a replacement.
@@ -84,24 +86,26 @@ def volunteer_inputs(area_ids=None, near=None, profiles=None, now=None):
     now = now or clock.naive_utcnow()
     today = clock.today()
     ids = [profile.id for profile in profiles]
+    wanted = set(ids)
     booked, recent = defaultdict(list), defaultdict(int)
     since = now - timedelta(days=RECENT_DAYS)
     for volunteer_id, starts_at, ends_at in db.session.execute(
         select(Booking.volunteer_id, Booking.starts_at, Booking.ends_at)
-        .where(Booking.active.is_(True), Booking.volunteer_id.in_(ids), Booking.ends_at >= since - timedelta(days=7))
+        .where(Booking.active.is_(True), _among(Booking.volunteer_id, ids), Booking.ends_at >= since - timedelta(days=7))
         .order_by(Booking.starts_at)
     ):
-        booked[volunteer_id].append((starts_at, ends_at))
-        if since <= starts_at <= now:
-            recent[volunteer_id] += 1
+        if volunteer_id in wanted:
+            booked[volunteer_id].append((starts_at, ends_at))
+            if since <= starts_at <= now:
+                recent[volunteer_id] += 1
     totals = dict(db.session.execute(
         select(Booking.volunteer_id, func.count(Booking.id))
-        .where(Booking.active.is_(True), Booking.volunteer_id.in_(ids)).group_by(Booking.volunteer_id)
+        .where(Booking.active.is_(True), _among(Booking.volunteer_id, ids)).group_by(Booking.volunteer_id)
     ).all())
     absences = defaultdict(list)
     for volunteer_id, starts_on, ends_on in db.session.execute(
         select(Absence.volunteer_id, Absence.starts_on, Absence.ends_on)
-        .where(Absence.volunteer_id.in_(ids), Absence.ends_on >= today).order_by(Absence.starts_on)
+        .where(_among(Absence.volunteer_id, ids), Absence.ends_on >= today).order_by(Absence.starts_on)
     ):
         absences[volunteer_id].append((starts_on, ends_on))
     history = _histories(ids)
@@ -122,31 +126,33 @@ def volunteer_inputs(area_ids=None, near=None, profiles=None, now=None):
     ]
 
 
+def _among(column, ids):
+    """Return `column IN ids`, or no condition for a long list (the caller keeps only its ids)."""
+    return column.in_(ids) if len(ids) <= MAX_IN_LIST else db.true()
+
+
 def _histories(volunteer_ids):
     """Return {volunteer_id: {requester_key: "good" | "earlier"}} from accepted and done matches.
 
     "good" unless the requester's feedback on that match was negative (rating 1, or it did not
     happen); one good match is enough.
     """
+    negative = select(Feedback.id).where(
+        Feedback.match_id == Match.id, Feedback.author_role == "requester",
+        (Feedback.rating == 1) | Feedback.happened.is_(False)).exists()
     rows = db.session.execute(
-        select(Match.id, Match.volunteer_id, HelpRequest.requester_id, HelpRequest.contact_email,
-               HelpRequest.contact_phone)
+        select(Match.volunteer_id, HelpRequest.requester_id, HelpRequest.contact_email, HelpRequest.contact_phone,
+               negative.label("negative"))
         .join(HelpRequest, Match.request_id == HelpRequest.id)
-        .where(Match.volunteer_id.in_(volunteer_ids), Match.status.in_(HELPED_STATUSES))
+        .where(_among(Match.volunteer_id, volunteer_ids), Match.status.in_(HELPED_STATUSES))
     ).all()
-    if not rows:
-        return {}
-    negative = set(db.session.scalars(
-        select(Feedback.match_id).where(
-            Feedback.match_id.in_([row.id for row in rows]), Feedback.author_role == "requester",
-            (Feedback.rating == 1) | Feedback.happened.is_(False))
-    ))
+    wanted = set(volunteer_ids)
     history = defaultdict(dict)
     for row in rows:
         key = requester_key(row)
-        if not key:
+        if not key or row.volunteer_id not in wanted:
             continue
-        verdict = "earlier" if row.id in negative else "good"
+        verdict = "earlier" if row.negative else "good"
         if history[row.volunteer_id].get(key) != "good":
             history[row.volunteer_id][key] = verdict
     return history

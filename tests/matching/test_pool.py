@@ -199,3 +199,15 @@ def test_now_parameter_counts_recent_tasks(app, areas):
     assert one_input(profile).tasks_last_28_days == 0
     [moved] = pool.volunteer_inputs(profiles=[profile], now=later)
     assert moved.tasks_last_28_days == 1
+
+
+def test_long_id_lists_give_the_same_inputs(app, areas, monkeypatch):
+    first, second, other = make_volunteer(), make_volunteer(), make_volunteer()
+    make_match(make_request(status="done"), first, status="accepted")
+    make_match(make_request(), other, status="accepted")
+    db.session.add(Absence(volunteer=other, starts_on=clock.today(), ends_on=clock.today()))
+    db.session.commit()
+    short = pool.volunteer_inputs(profiles=[first, second])
+    monkeypatch.setattr(pool, "MAX_IN_LIST", 1)
+    assert pool.volunteer_inputs(profiles=[first, second]) == short
+    assert short[0].booked and short[0].history and not short[1].booked and not short[1].absences
