@@ -16,7 +16,7 @@ from .. import clock
 from ..accounts import permissions
 from ..errors import NotFound, ValidationError
 from ..extensions import db
-from . import booking, pool, ranking, timeslots, vocabularies
+from . import booking, lifecycle, pool, ranking, timeslots, vocabularies
 from . import requests as help_requests
 from . import volunteers as volunteer_service
 from . import workload as workload_service
@@ -44,6 +44,7 @@ EVENT_LABELS = {
     "match_cancelled": _l("Koppeling geannuleerd"),
     "match_done": _l("Gedaan"),
     "no_show": _l("Vrijwilliger niet gekomen"),
+    "feedback": _l("Terugkoppeling"),
 }
 ROLE_LABELS = {
     "requester": _l("aanvrager"),
@@ -335,7 +336,6 @@ def no_show(match_id):
 @bp.route("/koppeling/<int:match_id>/terugkoppeling", methods=["POST"])
 def feedback(match_id):
     """Record feedback the broker heard by phone."""
-    from . import lifecycle   # helper BOOK's module
     form = PhoneFeedbackForm()
     match = None
     if form.validate_on_submit():

@@ -350,6 +350,9 @@ def test_cancel_done_no_show_and_phone_feedback(app, client, broker):
     assert db.session.get(Match, third.id).status == "cancelled"
     page = _page(client, f"/werkplek/hulp/vraag/{first.request_id}")
     assert "Heel fijn geholpen." in page
+    assert "Terugkoppeling: aanvrager" in page       # the history says the broker noted it
+    assert [(f.author_role, f.happened, f.rating, f.author_id) for f in db.session.get(Match, first.id).feedback] \
+        == [("requester", True, 3, broker.id)]
 
 
 def test_volunteer_approval_vog_and_no_shows(app, client, broker):
