@@ -143,6 +143,7 @@ class _Task:
     def __init__(self, task, weights=None, today=None, min_series_coverage=0.5):
         self.task = task
         self.weights = normal_weights(weights)
+        self.weight_values = tuple(self.weights[name] for name in COMPONENTS)
         windows = [_Window(start, end, task.zone) for start, end in task.windows]
         if today is not None:
             windows = [window for window in windows if window.day >= today]
@@ -167,12 +168,19 @@ class _Task:
 class _Volunteer:
     """A volunteer prepared for ranking: bookings per local ISO week, computed once."""
 
-    __slots__ = ("v", "weeks", "zone")
+    __slots__ = ("v", "weeks", "zone", "span")
 
     def __init__(self, volunteer, zone_name=timeslots.DEFAULT_ZONE):
         self.v = volunteer
         self.zone = zone_name
         self.weeks = None
+        self.span = None
+
+    def booked_span(self):
+        """Return (first start, last end) of the bookings: windows outside it overlap none."""
+        if self.span is None:
+            self.span = (min(start for start, _ in self.v.booked), max(end for _, end in self.v.booked))
+        return self.span
 
     def week_counts(self, zone_name):
         if self.weeks is None or self.zone != zone_name:
@@ -229,8 +237,10 @@ def _evaluate(t, rec, distance=None, build=True):
     if len(windows) < need:
         return "not_available"
     if v.booked:
+        first, last = rec.booked_span()
         windows = [window for window in windows
-                   if not any(window.start < end and start < window.end for start, end in v.booked)]
+                   if window.end <= first or window.start >= last
+                   or not any(window.start < end and start < window.end for start, end in v.booked)]
         if len(windows) < need:
             return "overlap"
         counts = dict(rec.week_counts(task.zone))
@@ -250,7 +260,10 @@ def _evaluate(t, rec, distance=None, build=True):
     if len(kept) < need:
         return "full"
     components = _components(t, v, distance, limit, len(kept))
-    fit = _Fit(score_of(components, t.weights), distance, v.id, rec, limit, kept, components)
+    w = t.weight_values
+    value = 100 * (w[0] * components[0] + w[1] * components[1] + w[2] * components[2]
+                   + w[3] * components[3] + w[4] * components[4] + w[5] * components[5])
+    fit = _Fit(max(0, min(100, math.floor(value + 0.5 + 1e-9))), distance, v.id, rec, limit, kept, components)
     return _candidate(t, fit) if build else fit
 
 
@@ -265,6 +278,7 @@ class _Fit:
 
 
 def _components(t, v, distance, limit, covered):
+    """Return the score components (each 0..1) in the order of COMPONENTS."""
     task = t.task
     history = v.history.get(task.requester_key) if task.requester_key else None
     fairness = 1 - min(1.0, v.tasks_last_28_days / max(1, v.max_per_week * 4))
@@ -272,14 +286,14 @@ def _components(t, v, distance, limit, covered):
         fairness = min(1.0, fairness + FIRST_TASK_BOOST)
     wanted = task.skills_wanted
     languages = v.languages
-    return {
-        "distance": 1.0 if limit <= 0 else max(0.0, 1 - distance / limit),
-        "availability": covered / t.total,
-        "continuity": 1.0 if history == "good" else 0.5 if history == "earlier" else 0.0,
-        "fairness": fairness,
-        "skills": len(wanted & v.skills) / len(wanted) if wanted else 1.0,
-        "language": 1.0 if task.language in languages else 0.5 if "nl" in languages else 0.0,
-    }
+    return (
+        1.0 if limit <= 0 else max(0.0, 1 - distance / limit),
+        covered / t.total,
+        1.0 if history == "good" else 0.5 if history == "earlier" else 0.0,
+        fairness,
+        len(wanted & v.skills) / len(wanted) if wanted else 1.0,
+        1.0 if task.language in languages else 0.5 if "nl" in languages else 0.0,
+    )
 
 
 def _candidate(t, fit):
@@ -318,7 +332,7 @@ def _candidate(t, fit):
         distance_km=fit.distance,
         covered=covered,
         total=t.total,
-        components=fit.components,
+        components=dict(zip(COMPONENTS, fit.components)),
         reasons=reasons,
         covered_windows=tuple((window.start, window.end) for window in windows),
     )
