@@ -160,11 +160,10 @@ def _require_broker():
 
 # --- one request ----------------------------------------------------------------------------------
 
-def _request_page(item, reject_form=None, status=200):
+def _request_page(item, reject_form=None):
     return render_template(
         "matching/broker/request.html", item=item, reject_form=reject_form or RejectRequestForm(),
-        cancel_form=CancelMatchForm(), feedback_form=PhoneFeedbackForm(),
-    ), status
+        cancel_form=CancelMatchForm(), feedback_form=PhoneFeedbackForm())
 
 
 @bp.route("/vraag/<int:request_id>", endpoint="request")
@@ -207,7 +206,7 @@ def reject(request_id):
 def edit_request(request_id):
     """Edit a request (typing errors, a better summary for the volunteer)."""
     item = help_requests.get_request_for_broker(request_id, by=current_user, what="edit")
-    form = RequestForm(obj=None, data=None if request.method == "POST" else _request_values(item))
+    form = RequestForm(data=None if request.method == "POST" else RequestForm.initial(item))
     if form.validate_on_submit():
         try:
             help_requests.update_request(request_id, form.values(), by=current_user)
@@ -218,11 +217,6 @@ def edit_request(request_id):
             return _back_to_request(request_id)
     return render_template("matching/broker/request_form.html", form=form, item=item,
                            action=url_for("broker.edit_request", request_id=request_id))
-
-
-def _request_values(item):
-    """Return the form data of a stored request."""
-    return RequestForm.initial(item)
 
 
 # --- candidates and matches -------------------------------------------------------------------------
@@ -346,7 +340,7 @@ def feedback(match_id):
         except ValidationError as error:
             flash(error.message, "error")
         else:
-            match = getattr(saved, "match", None)
+            match = saved.match
             flash(_("De terugkoppeling is opgeslagen."))
     else:
         flash(" ".join(message for _field, message in form.error_list), "error")
@@ -357,7 +351,7 @@ def feedback(match_id):
 
 @bp.route("/vrijwilligers")
 def volunteers():
-    """The volunteers of my areas, new sign-ups first."""
+    """The volunteers of my areas, by status and first name; optionally one status."""
     status = request.args.get("status", "")
     if status and status not in vocabularies.VOLUNTEER_STATUS_LABELS:
         raise NotFound(status)
