@@ -123,6 +123,21 @@ def _register_commands(app):
     app.cli.add_command(notify_cli)
     app.cli.add_command(hsds_cli)
     app.cli.add_command(matching_cli)
+    app.extensions["sociale_kaart.demo_seeders"] = [_matching_demo]
+
+
+def _matching_demo():
+    """`flask seed demo`: fictional volunteers and help requests (issue #4); yield lines to print."""
+    import secrets
+
+    from .matching.seed import load_demo_matching
+
+    password = secrets.token_urlsafe(12)
+    counts = load_demo_matching(password=password)
+    yield (f"Matching demo: {counts['volunteers']} volunteers ({counts['volunteers_added']} new), "
+           f"{counts['requests']} help requests ({counts['requests_added']} new)")
+    if counts["volunteers_added"]:
+        yield f"The new demo volunteers (…@example.org, see /werkplek/hulp/vrijwilligers) share the password: {password}"
 
 
 def _project_root():

@@ -27,11 +27,16 @@ def seed_demo(if_empty):
         raise click.ClickException("flask seed demo only runs with SOCIALE_KAART_ENV=development or testing.")
     if if_empty and db.session.scalar(select(func.count(Service.id))):
         click.echo("The directory already has services; demo data not loaded.")
-        return
-    counts = demo_seed.load_demo(
-        DEMO_FOLDER, geocoder(), search_backend(), current_app.config["MUNICIPALITY_CODE"]
-    )
-    click.echo("Demo data loaded: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+    else:
+        counts = demo_seed.load_demo(
+            DEMO_FOLDER, geocoder(), search_backend(), current_app.config["MUNICIPALITY_CODE"]
+        )
+        click.echo("Demo data loaded: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+    # Other capabilities (matching: volunteers and help requests) add their demo data here;
+    # create_app registers them, so this package imports none of them. Each is idempotent.
+    for seeder in current_app.extensions.get("sociale_kaart.demo_seeders", ()):
+        for line in seeder():
+            click.echo(line)
 
 
 @seed_cli.command("workspace")

@@ -55,7 +55,9 @@ def journey(tmp_path, smtp_server):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
+    base = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_URL"] = base     # links in e-mail queued outside a request (the feedback question)
+    yield app, base
     server.shutdown()
     thread.join(timeout=5)
     with app.app_context():
