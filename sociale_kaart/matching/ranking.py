@@ -410,11 +410,12 @@ class VolunteerPool:
         latitude = (sum(v.lat for v in active) / len(active)) if active else 52.0
         self.cell_lat = self.CELL_KM / 110.574           # the shortest degree of latitude
         self.cell_lon = self.CELL_KM / (111.3195 * math.cos(math.radians(latitude)))
-        # A flat projection for a quick "surely too far" test in batch runs; within a degree of
-        # latitude it is off by well under 2 %, which the margin in feasible() covers.
+        # A flat projection for a quick "surely too far" test: within half a degree of latitude
+        # (55 km) of the middle it is off by less than 1.2 %, which the margin in _gate() covers.
+        self.latitude = latitude
         self.km_lat = distance_km(latitude - 0.5, 0.0, latitude + 0.5, 0.0)
         self.km_lon = distance_km(latitude, 0.0, latitude, 1.0)
-        self.flat = bool(active) and max(v.lat for v in active) - min(v.lat for v in active) <= 1.0
+        self.flat = bool(active) and max(abs(v.lat - latitude) for v in active) <= 0.5
         self.xy = {v.id: (v.lat * self.km_lat, v.lon * self.km_lon) for v in active}
         for v in volunteers:
             self.total += 1
@@ -472,13 +473,33 @@ class VolunteerPool:
             excluded["too_far"] = wanting - len(near)
         candidates = []
         records = self.records
+        surely_too_far = self._gate(t)
         for volunteer_id in near:
-            result = _evaluate(t, records[volunteer_id], build=False)
+            record = records[volunteer_id]
+            if surely_too_far(volunteer_id, record):
+                excluded["too_far"] += 1    # the first filter after task type: the count stays exact
+                continue
+            result = _evaluate(t, record, build=False)
             if isinstance(result, str):
                 excluded[result] += 1
             else:
                 candidates.append(result)
         return _ranking(t, candidates, excluded, self.total, limit)
+
+    def _gate(self, t):
+        """Return a test (volunteer_id, record) -> True when the volunteer is surely too far."""
+        task = t.task
+        if not self.flat or abs(task.lat - self.latitude) > 0.5:
+            return lambda volunteer_id, record: False
+        xy, limit = self.xy, t.limit
+        tx, ty = task.lat * self.km_lat, task.lon * self.km_lon
+
+        def surely_too_far(volunteer_id, record):
+            x, y = xy[volunteer_id]
+            reach = min(record.v.max_km, limit) * 1.02 + 0.1
+            return (x - tx) ** 2 + (y - ty) ** 2 > reach * reach
+
+        return surely_too_far
 
     def feasible(self, t):
         """Return the fits (_Fit) of a prepared task, best first, without counting or reasons."""
@@ -490,18 +511,13 @@ class VolunteerPool:
             if mask is not None:     # a window outside the day parts cannot be covered
                 sets = sorted((self.by_bit[index] for index in range(21) if mask >> index & 1), key=len)
                 pool |= ids.intersection(*sets)
-        records, xy, limit = self.records, self.xy, t.limit
-        task = t.task
-        flat = self.flat and abs(task.lat - next(iter(xy.values()))[0] / self.km_lat) <= 1.0
-        tx, ty = task.lat * self.km_lat, task.lon * self.km_lon
+        records = self.records
+        surely_too_far = self._gate(t)
         candidates = []
         for volunteer_id in pool:
             record = records[volunteer_id]
-            if flat:
-                x, y = xy[volunteer_id]
-                reach = min(record.v.max_km, limit) * 1.02 + 0.1
-                if (x - tx) ** 2 + (y - ty) ** 2 > reach * reach:
-                    continue
+            if surely_too_far(volunteer_id, record):
+                continue
             result = _evaluate(t, record, build=False)
             if not isinstance(result, str):
                 candidates.append(result)

@@ -381,3 +381,14 @@ def test_a_volunteer_without_a_known_home_is_too_far():
 
     assert slow.excluded == fast.excluded == Counter(too_far=1, task_type=1)
     assert [c.volunteer_id for c in fast.candidates] == [3]
+
+
+def test_pool_spanning_more_than_half_a_degree_still_ranks_exactly():
+    volunteers = random_volunteers(7) + [make_volunteer(id=999, lat=53.2, lon=6.5, max_km=50)]
+    pool = VolunteerPool(volunteers)
+
+    for task in (make_task(), make_task(windows=series(), task_type="tuin", max_km=4.0)):
+        fast, slow = pool.rank(task), rank(task, volunteers)
+        assert not pool.flat
+        assert fast.excluded == slow.excluded
+        assert [c.volunteer_id for c in fast.candidates] == [c.volunteer_id for c in slow.candidates]
