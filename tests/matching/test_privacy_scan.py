@@ -17,7 +17,9 @@ RECIPIENT = "Gerrit Zonnebloemsma"
 STREET = "Kastanjelaan"
 PHONE = "06-11223344"
 EMAIL = "marieke.zonnebloemsma@example.org"
-PRIVATE = ("Zonnebloemsma", "Marieke", STREET, PHONE, "0611223344", EMAIL, "3941 AB", "dementie")
+POSTCODE = "3941 XZ"
+HEALTH = "Korsakov"      # in the description for the broker only
+PRIVATE = ("Zonnebloemsma", "Marieke", STREET, PHONE, "0611223344", EMAIL, POSTCODE, HEALTH)
 SKIP = ("/uitloggen", "/taal/", "/static/", "/api/")
 MAX_PAGES = 400
 
@@ -77,7 +79,7 @@ def world(app):
     broker = make_broker(areas=("doorn",))
     request = make_request(task_type="respijt", contact_name=CONTACT, recipient_name=RECIPIENT,
                            recipient_first_name="Gerrit", street=STREET, house_number="12", contact_phone=PHONE,
-                           contact_email=EMAIL, description="Vader heeft dementie.",
+                           contact_email=EMAIL, postcode=POSTCODE, description=f"Vader heeft het {HEALTH}-syndroom.",
                            summary="Oppas bij vader zodat ik naar de kapper kan.")
     volunteer = make_volunteer(vog_valid_until=request.first_date)
     return broker, request, volunteer
@@ -97,6 +99,8 @@ def test_volunteer_pages_before_approval_show_no_personal_data(app, world):
     # Before signing up: the task is listed, without personal data.
     pages = crawl(client, _volunteer_starts(request_id))
     assert any("Oppas bij vader" in html for html in pages.values())
+    assert {f"/vrijwilliger/klussen/{request_id}", "/vrijwilliger/mijn-taken", "/vrijwilliger/profiel",
+            "/mijn-gegevens", "/mijn-gegevens.json"} <= set(pages) and len(pages) > 25
     assert leaks(pages) == []
 
     # After "Ik wil helpen" and after the broker's approval, but before accepting: still nothing.
