@@ -4,7 +4,6 @@ Thin views: each parses its form, calls one service of matching.requests, volunt
 privacy or lifecycle (which check permissions and commit), and renders or redirects. A
 ValidationError goes back to its form field; PermissionDenied and NotFound are handled app-wide.
 """
-import importlib
 import json
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
@@ -12,12 +11,17 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
+from .. import clock
 from ..errors import NotFound, ValidationError
-from ..extensions import limiter
-from . import timeslots, vocabularies
+from ..extensions import db, limiter
+from . import booking, lifecycle, privacy, timeslots, vocabularies, volunteers
+from . import requests as help_requests
 from .forms import (AbsenceForm, CancelForm, ConfirmForm, DeclineForm, DeleteAccountForm, FeedbackForm, InterestForm,
                     RequestForm, VolunteerProfileForm, duration_label)
+from .models import Match
 
 bp = Blueprint("matching", __name__)
 
@@ -54,11 +58,6 @@ VIEW_LABELS = {
 }
 
 
-def _service(name):
-    """Return a service module: requests, volunteers, booking, privacy or lifecycle (imported when used)."""
-    return importlib.import_module(f".{name}", __package__)
-
-
 def _language():
     return str(get_locale() or "nl")
 
@@ -67,7 +66,7 @@ def _user():
     return current_user._get_current_object() if current_user.is_authenticated else None
 
 
-def _status(form=None):
+def _status():
     return 400 if request.method == "POST" else 200
 
 
@@ -117,7 +116,6 @@ def request_form():
     if request.method == "POST" and form.validate():
         if form.is_spam():   # a bot filled the hidden field: pretend all went well
             return redirect(url_for("matching.request_sent"), code=303)
-        help_requests = _service("requests")
         try:
             created = help_requests.submit_request({**form.values(), "language": _language()}, by=_user())
         except ValidationError as error:
@@ -126,7 +124,7 @@ def request_form():
             session["matching_sent"] = {"token": created.access_token,
                                         "confirm": created.confirmed_at is None}
             return redirect(url_for("matching.request_sent"), code=303)
-    return render_template("matching/request_form.html", form=form), _status(form)
+    return render_template("matching/request_form.html", form=form), _status()
 
 
 @bp.route("/hulp-vragen/verstuurd")
@@ -141,7 +139,6 @@ def request_sent():
 @bp.route("/hulp-vragen/bevestigen/<token>")
 def confirm_request(token):
     """The link in the confirmation e-mail."""
-    help_requests = _service("requests")
     try:
         confirmed = help_requests.confirm_request(token)
     except (NotFound, ValidationError):
@@ -151,7 +148,7 @@ def confirm_request(token):
 
 
 def _requester_request(token):
-    return _service("requests").get_request_for_requester(token)
+    return help_requests.get_request_for_requester(token)
 
 
 def _feedback_due(help_request, now):
@@ -160,7 +157,7 @@ def _feedback_due(help_request, now):
     for match in help_request.matches:
         if match.status not in ("accepted", "done"):
             continue
-        started = [booking.starts_at for booking in match.bookings if booking.starts_at <= now]
+        started = [b.starts_at for b in match.bookings if b.starts_at <= now]
         given = any(feedback.author_role == "requester" for feedback in match.feedback)
         if (started or match.status == "done") and not given:
             due.append(match)
@@ -170,10 +167,8 @@ def _feedback_due(help_request, now):
 @bp.route("/mijn-hulpvraag/<token>")
 def my_request(token):
     """The requester's own page: status and its history, dates, volunteer, who viewed the data."""
-    from .. import clock
 
     help_request = _requester_request(token)
-    privacy = _service("privacy")
     return render_template(
         "matching/my_request.html", help_request=help_request, token=token,
         events=[event for event in help_request.events if event.action in REQUESTER_EVENTS],
@@ -186,7 +181,6 @@ def my_request(token):
 @bp.route("/mijn-hulpvraag/<token>/annuleren", methods=["POST"])
 def cancel_request(token):
     """The requester cancels the request (and with it any volunteer's dates)."""
-    help_requests = _service("requests")
     help_request = _requester_request(token)
     form = CancelForm()
     if form.validate():
@@ -213,13 +207,12 @@ def _feedback_page(form, match, save, done_url, heading_for):
             flash(_("Dank u wel voor uw antwoord."), "success")
             return redirect(done_url, code=303)
     return render_template("matching/feedback.html", form=form, match=match, heading_for=heading_for), \
-        _status(form)
+        _status()
 
 
 @bp.route("/mijn-hulpvraag/<token>/terugkoppeling/<int:match_id>", methods=["GET", "POST"])
 def request_feedback(token, match_id):
     """"Is het doorgegaan?" for the requester, from their page."""
-    lifecycle = _service("lifecycle")
     help_request = _requester_request(token)
     match = next((m for m in help_request.matches if m.id == match_id), None)
     if match is None:
@@ -234,7 +227,6 @@ def request_feedback(token, match_id):
 @bp.route("/mijn-hulpvraag/<token>/gegevens.json")
 def request_data(token):
     """Download everything stored about this request (AVG: right of access)."""
-    privacy = _service("privacy")
     help_request = _requester_request(token)
     return _json_download(privacy.export_data(request=help_request), f"hulpvraag-{help_request.id}.json")
 
@@ -249,7 +241,6 @@ def _json_download(data, filename):
 @login_required
 def my_requests():
     """The logged-in resident's requests."""
-    help_requests = _service("requests")
     return render_template("matching/my_requests.html", requests=help_requests.requests_of_user(current_user))
 
 
@@ -263,7 +254,6 @@ def my_data():
 @bp.route("/mijn-gegevens.json")
 @login_required
 def my_data_json():
-    privacy = _service("privacy")
     return _json_download(privacy.export_data(user=_user()), "mijn-gegevens.json")
 
 
@@ -271,7 +261,6 @@ def my_data_json():
 @login_required
 def delete_account():
     """Delete the account: requests anonymised, matches cancelled, profile removed."""
-    privacy = _service("privacy")
     form = DeleteAccountForm()
     if form.validate():
         try:
@@ -292,7 +281,6 @@ def delete_account():
 # --- volunteers ---------------------------------------------------------------------------------
 
 def _profile_page(form=None, absence_form=None, status=200):
-    volunteers = _service("volunteers")
     profile = volunteers.get_profile(current_user)
     if form is None:
         if profile is not None:
@@ -310,7 +298,6 @@ def volunteer_profile():
     """Where, how far, what and when a volunteer helps; absences; VOG status."""
     if request.method == "GET":
         return _profile_page()
-    volunteers = _service("volunteers")
     form = VolunteerProfileForm()
     if form.validate():
         try:
@@ -326,7 +313,6 @@ def volunteer_profile():
 @bp.route("/vrijwilliger/profiel/afwezig", methods=["POST"])
 @login_required
 def add_absence():
-    volunteers = _service("volunteers")
     form = AbsenceForm()
     if form.validate():
         try:
@@ -342,7 +328,6 @@ def add_absence():
 @bp.route("/vrijwilliger/profiel/afwezig/<int:absence_id>/verwijderen", methods=["POST"])
 @login_required
 def remove_absence(absence_id):
-    volunteers = _service("volunteers")
     if ConfirmForm().validate():
         volunteers.remove_absence(current_user, absence_id)
         flash(_("De periode is verwijderd."), "success")
@@ -353,7 +338,6 @@ def remove_absence(absence_id):
 @login_required
 def tasks():
     """"Klussen bij mij in de buurt": open requests that fit my grid and distance (no names, no addresses)."""
-    volunteers = _service("volunteers")
     profile = volunteers.get_profile(current_user)
     active = profile is not None and profile.status == "active"
     task_list = volunteers.tasks_near_me(current_user) if active else []
@@ -364,7 +348,6 @@ def tasks():
 @login_required
 def task(request_id):
     """One task; the address and phone only after the volunteer's match is accepted."""
-    volunteers = _service("volunteers")
     view = volunteers.task_for_volunteer(request_id, current_user)
     return render_template("matching/task.html", task=view, form=InterestForm(formdata=None),
                            confirm=ConfirmForm(formdata=None), cancel_form=CancelForm(formdata=None))
@@ -374,7 +357,6 @@ def task(request_id):
 @login_required
 def offer_help(request_id):
     """"Ik wil helpen": tell the broker."""
-    volunteers = _service("volunteers")
     form = InterestForm()
     if form.validate():
         try:
@@ -397,7 +379,7 @@ def _task_of_match(match):
     active = [(b.starts_at, b.ends_at) for b in match.bookings if b.active]
     windows = active or [(o.starts_at, o.ends_at) for o in match.request.occurrences
                          if o.status in ("open", "booked")]
-    return _service("volunteers").public_task(match.request, windows, None, match)
+    return volunteers.public_task(match.request, windows, None, match)
 
 
 def _volunteer_tasks(user):
@@ -409,11 +391,9 @@ def _volunteer_tasks(user):
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
-    from .. import clock
     from ..extensions import db
     from .models import Match
 
-    volunteers = _service("volunteers")
     profile = volunteers.get_profile(user)
     groups = {name: [] for name in MY_TASK_GROUPS}
     if profile is None:
@@ -465,7 +445,6 @@ def _answer(action, match_id, done_message, after=None):
 @bp.route("/vrijwilliger/koppeling/<int:match_id>/accepteren", methods=["POST"])
 @login_required
 def accept(match_id):
-    booking = _service("booking")
     return _answer(lambda mid, _reason: booking.accept_match(mid, _user()), match_id,
                    _("U heeft de taak aangenomen. U ziet nu het adres en het telefoonnummer."),
                    after=lambda match: url_for("matching.task", request_id=match.request_id))
@@ -474,7 +453,6 @@ def accept(match_id):
 @bp.route("/vrijwilliger/koppeling/<int:match_id>/weigeren", methods=["POST"])
 @login_required
 def decline(match_id):
-    booking = _service("booking")
     return _answer(lambda mid, reason: booking.decline_match(mid, _user(), reason), match_id,
                    _("U heeft de taak geweigerd. De sociaal makelaar zoekt iemand anders."))
 
@@ -482,7 +460,6 @@ def decline(match_id):
 @bp.route("/vrijwilliger/koppeling/<int:match_id>/annuleren", methods=["POST"])
 @login_required
 def volunteer_cancel(match_id):
-    booking = _service("booking")
     return _answer(lambda mid, reason: booking.cancel_match(mid, _user(), reason, by_role="volunteer"), match_id,
                    _("U heeft afgezegd. De aanvrager en de sociaal makelaar horen het."))
 
@@ -491,7 +468,6 @@ def volunteer_cancel(match_id):
 @login_required
 def volunteer_feedback(match_id):
     """"Is het doorgegaan?" for the volunteer, in the app."""
-    booking, lifecycle = _service("booking"), _service("lifecycle")
     match = booking.load_match(match_id)
     if match.volunteer is None or match.volunteer.user_id != current_user.id:
         raise NotFound(f"match {match_id}")
@@ -507,7 +483,6 @@ def volunteer_feedback(match_id):
 @bp.route("/koppeling/<token>", methods=["GET", "POST"])
 def match_link(token):
     """Accept or decline an offered task from the e-mail."""
-    booking = _service("booking")
     try:
         match = booking.match_for_token(token)
     except NotFound:
@@ -534,7 +509,6 @@ def match_link(token):
 @bp.route("/terugkoppeling/<token>", methods=["GET", "POST"])
 def feedback_link(token):
     """One-click "Is het doorgegaan?" from the e-mail (the link may carry ?doorgegaan=ja)."""
-    lifecycle = _service("lifecycle")
     try:
         match, role = lifecycle.feedback_for_token(token)
     except NotFound:
