@@ -656,7 +656,7 @@ def _cancel(match, role, reason, now, by=None, notify_requester=True):
         dates = [local_when(b.starts_at, b.ends_at) for b in released if b.starts_at > now]
         if role != "volunteer":
             _mail_volunteer(match, "matching_match_cancelled", cancelled_by=role, reason=reason, dates=dates,
-                            audience="volunteer")
+                            audience="volunteer", page_url=external_url("matching.my_tasks"))
         if role != "requester" and notify_requester:
             _mail_requester(request, "matching_match_cancelled", cancelled_by=role, reason=reason, dates=dates,
                             audience="requester", volunteer_first_name=match.volunteer.first_name)

@@ -183,7 +183,7 @@ def _volunteer_data(profile):
             "task_type": m.request.task_type,
             "place": m.request.place_name,
             "pc4": m.request.pc4,
-            "status": m.status if m.status != "no_show" else "cancelled",   # no-shows are for brokers only
+            "status": m.status if m.status != "no_show" else "closed",   # no-shows are for brokers only (issue #4)
             "message": m.message,
             "dates": [{"starts_at": _iso(b.starts_at), "ends_at": _iso(b.ends_at), "active": b.active}
                       for b in m.bookings],

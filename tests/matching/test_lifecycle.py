@@ -187,3 +187,69 @@ def test_open_requests_whose_date_passed_expire(app):
     assert db.session.get(HelpRequest, matched.id).status == "matched"
     assert db.session.get(HelpRequest, future.id).status == "open"
     assert lifecycle.expire_requests(now=after) == 0
+
+
+# --- every matching e-mail renders, in Dutch and English -------------------------------------------
+
+def _mail_contexts(request, match, broker):
+    """Return {template: context} with the keys the services pass (booking, lifecycle, requests, volunteers)."""
+    from sociale_kaart.matching import booking
+
+    dates = [booking.local_when(o) for o in request.occurrences]
+    start, end = dates[0]
+    requester = {"request": request, "name": request.contact_name, "request_url": "https://x.example/r",
+                 "page_url": "https://x.example/r", "task_label": "Boodschappen"}
+    to_broker = {"recipient": broker, "name": broker.name, "request": request, "url": "https://x.example/b",
+                 "broker_url": "https://x.example/b"}
+    volunteer = {"request": request, "match": match, "name": match.volunteer.first_name}
+    return {
+        "matching_confirm_request": dict(requester, confirm_url="https://x.example/c", days=7),
+        "matching_request_received": requester,
+        "matching_request_published": requester,
+        "matching_request_rejected": dict(requester, reason="Dit doen vrijwilligers niet."),
+        "matching_volunteer_signed_up": dict(to_broker, profile=match.volunteer, place_name="Doorn"),
+        "matching_volunteer_approved": {"recipient": match.volunteer.user, "name": "Vera", "url": "https://x.example/t"},
+        "matching_interest_registered": dict(to_broker, volunteer_name="Vera", task_label="Tuin",
+                                             place_name="Doorn", message="Ik help graag."),
+        "matching_match_offered": dict(volunteer, dates=dates, link_url="https://x.example/k",
+                                       tasks_url="https://x.example/t"),
+        "matching_request_proposed": dict(requester, dates=dates),
+        "matching_match_accepted": dict(requester, volunteer_first_name="Vera", dates=dates),
+        "matching_match_confirmed": dict(volunteer, dates=dates, task_url="https://x.example/t"),
+        "matching_match_declined": dict(to_broker, match=match, reason="Vakantie", volunteer_first_name="Vera"),
+        "matching_match_cancelled": dict(volunteer, audience="volunteer", cancelled_by="requester", reason="",
+                                         dates=dates, page_url="https://x.example/t"),
+        "matching_late_cancellation": dict(to_broker, match=match, cancelled_by="volunteer", reason="Ziek",
+                                           first_start=start, candidates_url="https://x.example/k",
+                                           replacements=[{"first_name": "Ruud", "place": "Doorn", "phone": "06-1",
+                                                          "score": 80, "text": "2,1 km per fiets"}]),
+        "matching_reminder": dict(volunteer, audience="volunteer", start=start, end=end, task_label="Tuin",
+                                  url="https://x.example/t"),
+        "matching_feedback_request": dict(requester, audience="requester", match=match, start=start,
+                                          volunteer_first_name="Vera", yes_url="https://x.example/j",
+                                          no_url="https://x.example/n"),
+    }
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_every_matching_mail_renders(accepted, language):
+    from pathlib import Path
+
+    broker, request, volunteer, match = accepted
+    contexts = _mail_contexts(request, match, broker)
+    folder = Path(__file__).resolve().parents[2] / "templates" / "mail"
+    assert {path.stem for path in folder.glob("matching_*.txt")} == set(contexts)
+    for template, context in contexts.items():
+        subject, text, html = notify.render_message(template, language, **context)
+        assert subject and "{" not in subject, template
+        assert text.strip() and html.strip(), template
+        assert "https://x.example/" in text and "https://x.example/" in html, template
+    # the same cancellation mail, as requests.cancel_request queues it, and to the requester
+    subject, text, _html = notify.render_message(
+        "matching_match_cancelled", language, request=request, name="Vera", by_role="requester", reason="",
+        page_url="https://x.example/t")
+    assert "https://x.example/t" in text
+    subject, text, _html = notify.render_message(
+        "matching_match_cancelled", language, request=request, name=request.contact_name, audience="requester",
+        cancelled_by="volunteer", volunteer_first_name="Vera", dates=[], request_url="https://x.example/r")
+    assert "Vera" in text and "https://x.example/r" in text
