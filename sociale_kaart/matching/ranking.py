@@ -191,11 +191,13 @@ class _Volunteer:
         return self.weeks
 
 
-def _evaluate(t, rec, distance=None, build=True):
+def _evaluate(t, rec, distance=None, build=True, within=False):
     """Return a Candidate, or the code of the first hard filter the volunteer fails.
 
     With build=False a passing volunteer comes back as a light _Fit (score, no reasons), which
-    the batch proposal turns into a Candidate only for the volunteer it picks.
+    rank() and the batch proposal turn into a Candidate only for those they return. within=True
+    says the caller knows the volunteer is within reach, so the exact distance waits until it
+    is needed for the score.
     """
     v = rec.v
     task = t.task
@@ -203,13 +205,14 @@ def _evaluate(t, rec, distance=None, build=True):
         return "inactive"
     if task.task_type not in v.task_types:
         return "task_type"
-    if distance is None:
-        if v.lat is None or v.lon is None:
-            return "too_far"        # no known home: nobody can say it is near
-        distance = distance_km(v.lat, v.lon, task.lat, task.lon)
     limit = min(v.max_km, t.limit)
-    if distance > limit:
-        return "too_far"
+    if not within:
+        if distance is None:
+            if v.lat is None or v.lon is None:
+                return "too_far"        # no known home: nobody can say it is near
+            distance = distance_km(v.lat, v.lon, task.lat, task.lon)
+        if distance > limit:
+            return "too_far"
     need = t.need
     if need == 0:
         return "not_available"
@@ -259,6 +262,8 @@ def _evaluate(t, rec, distance=None, build=True):
                 kept.append(window)
     if len(kept) < need:
         return "full"
+    if distance is None:
+        distance = distance_km(v.lat, v.lon, task.lat, task.lon)
     components = _components(t, v, distance, limit, len(kept))
     w = t.weight_values
     value = 100 * (w[0] * components[0] + w[1] * components[1] + w[2] * components[2]
@@ -473,13 +478,14 @@ class VolunteerPool:
             excluded["too_far"] = wanting - len(near)
         candidates = []
         records = self.records
-        surely_too_far = self._gate(t)
+        gate = self._gate(t)
         for volunteer_id in near:
             record = records[volunteer_id]
-            if surely_too_far(volunteer_id, record):
+            reach = gate(volunteer_id, record)
+            if reach > 0:
                 excluded["too_far"] += 1    # the first filter after task type: the count stays exact
                 continue
-            result = _evaluate(t, record, build=False)
+            result = _evaluate(t, record, build=False, within=reach < 0)
             if isinstance(result, str):
                 excluded[result] += 1
             else:
@@ -487,19 +493,23 @@ class VolunteerPool:
         return _ranking(t, candidates, excluded, self.total, limit)
 
     def _gate(self, t):
-        """Return a test (volunteer_id, record) -> True when the volunteer is surely too far."""
+        """Return a test (volunteer_id, record) -> 1 surely too far, -1 surely within reach, 0 unsure."""
         task = t.task
         if not self.flat or abs(task.lat - self.latitude) > 0.5:
-            return lambda volunteer_id, record: False
+            return lambda volunteer_id, record: 0
         xy, limit = self.xy, t.limit
         tx, ty = task.lat * self.km_lat, task.lon * self.km_lon
 
-        def surely_too_far(volunteer_id, record):
+        def gate(volunteer_id, record):
             x, y = xy[volunteer_id]
-            reach = min(record.v.max_km, limit) * 1.02 + 0.1
-            return (x - tx) ** 2 + (y - ty) ** 2 > reach * reach
+            square = (x - tx) ** 2 + (y - ty) ** 2
+            reach = min(record.v.max_km, limit)
+            if square > (reach * 1.02 + 0.1) ** 2:
+                return 1
+            inner = reach * 0.98 - 0.1
+            return -1 if inner > 0 and square < inner * inner else 0
 
-        return surely_too_far
+        return gate
 
     def feasible(self, t):
         """Return the fits (_Fit) of a prepared task, best first, without counting or reasons."""
@@ -512,13 +522,14 @@ class VolunteerPool:
                 sets = sorted((self.by_bit[index] for index in range(21) if mask >> index & 1), key=len)
                 pool |= ids.intersection(*sets)
         records = self.records
-        surely_too_far = self._gate(t)
+        gate = self._gate(t)
         candidates = []
         for volunteer_id in pool:
             record = records[volunteer_id]
-            if surely_too_far(volunteer_id, record):
+            reach = gate(volunteer_id, record)
+            if reach > 0:
                 continue
-            result = _evaluate(t, record, build=False)
+            result = _evaluate(t, record, build=False, within=reach < 0)
             if not isinstance(result, str):
                 candidates.append(result)
         candidates.sort(key=_order)
