@@ -154,6 +154,24 @@ def test_one_volunteer_for_two_overlapping_requests_exactly_one_wins(app, slow_c
     assert exactly_one == RUNS
 
 
+def test_the_weekly_cap_holds_under_concurrency(app, slow_check):
+    """Cap 1 a week, two tasks the same week at different times: exactly one approval."""
+    from datetime import time, timedelta
+
+    broker = make_broker(areas=("doorn",))
+    for run in range(30):
+        volunteer = make_volunteer(max_tasks_per_week=1)
+        morning = make_request(window_start=time(9, 0), window_end=time(11, 0))
+        next_day = make_request(first_date=morning.first_date + timedelta(days=1))
+        matches = [make_match(morning, volunteer), make_match(next_day, volunteer)]
+        db.session.commit()
+        results = race(app, *(approve_as(broker.id, match.id) for match in matches))
+        wins, refusals, other = outcome(results)
+        assert other == [] and len(wins) == 1, f"run {run}: {results}"
+        assert refusals == ["Deze vrijwilliger heeft in die week al het maximale aantal taken."]
+        assert active_for(volunteer_id=volunteer.id) == 1
+
+
 def test_the_same_approval_twice_at_once_books_once(app):
     """A double click: both calls return the approved match, one set of bookings."""
     broker = make_broker(areas=("doorn",))
