@@ -397,3 +397,40 @@ def test_batch_requires_a_broker_of_the_area(app):
     request = make_request()
     with pytest.raises(PermissionDenied):
         booking.run_batch_proposals(request.area_id, by=make_broker(areas=("leersum",)))
+
+
+def test_approve_tries_again_after_a_deadlock(setup, monkeypatch):
+    """PostgreSQL may end one of two waiting transactions (deadlock detected): approve tries again."""
+    from sqlalchemy.exc import OperationalError
+
+    request, broker, volunteer, match = setup
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    locked = booking._approve_locked
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("SELECT ... FOR UPDATE", {}, Deadlock("deadlock detected"))
+        return locked(*args, **kwargs)
+
+    monkeypatch.setattr(booking, "_approve_locked", flaky)
+    assert booking.approve_match(match.id, by=broker).status == "approved"
+    assert len(calls) == 2
+
+
+def test_approve_gives_up_politely_when_the_database_stays_busy(setup, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    request, broker, volunteer, match = setup
+
+    def busy(*args, **kwargs):
+        raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(booking, "_approve_locked", busy)
+    with pytest.raises(ValidationError) as error:
+        booking.approve_match(match.id, by=broker)
+    assert error.value.message == "Het is nu even te druk. Probeer het zo opnieuw."
