@@ -246,3 +246,10 @@ def load_demo_matching(password=None):
     return {"volunteers": len(VOLUNTEERS), "requests": len(REQUESTS),
             "volunteers_added": added_volunteers, "requests_added": added_requests}
 
+
+
+def demo_seeder():
+    """Load the matching demo data; return the lines `flask seed demo` prints."""
+    counts = load_demo_matching()
+    return [f"Matching demo: {counts['volunteers']} fictional volunteers ({counts['volunteers_added']} new), "
+            f"{counts['requests']} help requests ({counts['requests_added']} new)."]

@@ -67,3 +67,10 @@ def test_demo_data_works_with_the_services(app):
     volunteer = db.session.scalar(select(VolunteerProfile).where(VolunteerProfile.first_name == "Vera"))
     data = privacy.export_data(user=volunteer.user)
     assert data["volunteer"]["tasks"][0]["status"] == "done"
+
+
+def test_demo_seeder_reports_what_it_added(app):
+    from sociale_kaart.matching.seed import demo_seeder
+
+    assert demo_seeder() == ["Matching demo: 8 fictional volunteers (8 new), 8 help requests (8 new)."]
+    assert demo_seeder() == ["Matching demo: 8 fictional volunteers (0 new), 8 help requests (0 new)."]
