@@ -10,6 +10,7 @@ partial unique index, the exclusion constraint (PostgreSQL) and the triggers (SQ
 
 Approve, accept, decline and cancel are idempotent: repeating one returns the match unchanged.
 """
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -167,6 +168,18 @@ def _mail_brokers(request, template, **context):
 
 
 # --- the write transaction --------------------------------------------------------------------
+
+def in_transaction(function):
+    """Roll the session back when a service fails halfway, so no lock or half a change stays behind."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except Exception:
+            db.session.rollback()
+            raise
+    return wrapper
+
 
 def begin_write():
     """Start the write transaction now, holding the write lock before anything is read.
@@ -395,6 +408,7 @@ def accept_match(match_id, by):
     return _accept(match, by)
 
 
+@in_transaction
 def _accept(match, by):
     if match.status in ("accepted", "done"):
         return match
@@ -433,6 +447,7 @@ def decline_match(match_id, by, reason=""):
     return _decline(match, by, reason)
 
 
+@in_transaction
 def _decline(match, by, reason=""):
     if match.status in ("declined", "withdrawn"):
         return match
@@ -526,6 +541,7 @@ def explanation_of(candidate):
     }
 
 
+@in_transaction
 def suggest_match(request_id, volunteer_id, by, score=None, explanation=None, source="broker"):
     """A broker picks a candidate for a request: a suggested match with the ranking's reasons."""
     request = _load_request(request_id)
@@ -562,6 +578,7 @@ def suggest_match(request_id, volunteer_id, by, score=None, explanation=None, so
     return match
 
 
+@in_transaction
 def reject_match(match_id, by, reason=""):
     """A broker does not choose a suggested or interested volunteer (they are not told)."""
     match = load_match(match_id)
@@ -608,6 +625,7 @@ def _cancel_role(match, by, access_token=None, by_role=None):
     return roles[0]
 
 
+@in_transaction
 def cancel_match(match_id, by=None, reason="", by_role=None, access_token=None):
     """Cancel an approved or accepted match: the dates open again; late means brokers get a replacement list.
 
@@ -699,6 +717,7 @@ def mark_done(match_id, by):
     return _mark_done(match, by, "broker")
 
 
+@in_transaction
 def _mark_done(match, by, role):
     now = clock.naive_utcnow()
     begin_write()
@@ -740,6 +759,7 @@ def _close_when_finished(request, by, role, now):
         _set_request_status(request, "done", by, role)
 
 
+@in_transaction
 def record_no_show(match_id, by, note=""):
     """A broker records that the volunteer did not come. Only brokers ever see this."""
     match = load_match(match_id)
@@ -793,6 +813,7 @@ class BatchResult:
     pairs: list = field(default_factory=list)
 
 
+@in_transaction
 def run_batch_proposals(area_id, by, system=False):
     """Propose volunteers for every open request of an area at once (global assignment).
 

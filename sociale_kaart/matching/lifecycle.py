@@ -69,6 +69,7 @@ def _already(kind, pairs):
 
 # --- the day before ---------------------------------------------------------------------------------
 
+@booking.in_transaction
 def send_reminders(now=None):
     """Remind volunteer and requester the day before each accepted date; return {"reminders", "emails"}."""
     now = clock.naive_utc(now)
@@ -117,6 +118,7 @@ def feedback_url(match, role, happened):
     return external_url("matching.feedback_link", token=token, doorgegaan="ja" if happened else "nee")
 
 
+@booking.in_transaction
 def ask_feedback(now=None):
     """Ask requester and volunteer "Is het doorgegaan?" once per match, after its first date; return counts."""
     now = clock.naive_utc(now)
@@ -191,6 +193,7 @@ def _feedback_author(match, role, by, token, access_token):
     raise PermissionDenied(f"no feedback on match {match.id} as {role}")
 
 
+@booking.in_transaction
 def save_feedback(match_id, role, happened, rating=None, comment="", by=None, token=None, access_token=None):
     """Save (or correct) one person's short private feedback on a match; return the Feedback row.
 
@@ -236,6 +239,7 @@ def save_feedback(match_id, role, happened, rating=None, comment="", by=None, to
 
 # --- expiry -------------------------------------------------------------------------------------------------
 
+@booking.in_transaction
 def expire_requests(now=None):
     """Close requests nobody took before their last date started: status expired; return how many."""
     now = clock.naive_utc(now)

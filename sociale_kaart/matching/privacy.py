@@ -241,6 +241,7 @@ def anonymise_request(request, now=None):
     return request
 
 
+@booking.in_transaction
 def run_retention(now=None, days=None):
     """Anonymise closed requests closed longer than the retention period ago; return how many. Idempotent."""
     now = clock.naive_utc(now)
@@ -259,6 +260,7 @@ def run_retention(now=None, days=None):
 
 # --- deleting an account -------------------------------------------------------------------------------
 
+@booking.in_transaction
 def delete_account(user, password, by):
     """Delete your own account: cancel your matches and requests, anonymise your requests, remove your profile.
 
