@@ -259,3 +259,27 @@ def test_begin_write_takes_the_sqlite_write_lock_until_commit_or_rollback(app):
         finish()
         raw = db.session.connection().connection.dbapi_connection
         assert not raw.in_transaction
+
+
+def test_approve_waits_for_the_lock_before_it_reads(app):
+    """Someone else holds the volunteer's row (PostgreSQL) or the write lock (SQLite): approve waits for it."""
+    from sqlalchemy import text
+
+    broker = make_broker(areas=("doorn",))
+    match = make_match(make_request(), make_volunteer())
+    broker_id, match_id, volunteer_id = broker.id, match.id, match.volunteer_id
+    db.session.commit()
+    with db.engine.connect() as other:
+        if db.engine.dialect.name == "sqlite":
+            other.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            other.execute(text("SELECT id FROM volunteer_profiles WHERE id = :id FOR UPDATE"),
+                          {"id": volunteer_id})
+        results = []
+        worker = threading.Thread(target=lambda: results.extend(race(app, approve_as(broker_id, match_id))))
+        worker.start()
+        worker.join(timeout=0.5)
+        assert worker.is_alive(), "approve did not wait for the lock"
+        other.commit()
+        worker.join(timeout=10)
+    assert [kind for kind, _value in results] == ["ok"]
