@@ -127,17 +127,10 @@ def _register_commands(app):
 
 
 def _matching_demo():
-    """`flask seed demo`: fictional volunteers and help requests (issue #4); yield lines to print."""
-    import secrets
+    """`flask seed demo`: fictional volunteers and help requests (issue #4)."""
+    from .matching.seed import demo_seeder
 
-    from .matching.seed import load_demo_matching
-
-    password = secrets.token_urlsafe(12)
-    counts = load_demo_matching(password=password)
-    yield (f"Matching demo: {counts['volunteers']} volunteers ({counts['volunteers_added']} new), "
-           f"{counts['requests']} help requests ({counts['requests_added']} new)")
-    if counts["volunteers_added"]:
-        yield f"The new demo volunteers (…@example.org, see /werkplek/hulp/vrijwilligers) share the password: {password}"
+    return demo_seeder()
 
 
 def _project_root():

@@ -8,6 +8,7 @@ their contact address); dates are set relative to the day of the first run.
 Rows are written directly rather than through the services, so loading demo data queues
 no e-mails; the statuses, bookings and history are what the services would have left.
 """
+import secrets
 from datetime import time, timedelta
 
 from flask import current_app
@@ -249,7 +250,15 @@ def load_demo_matching(password=None):
 
 
 def demo_seeder():
-    """Load the matching demo data; return the lines `flask seed demo` prints."""
-    counts = load_demo_matching()
-    return [f"Matching demo: {counts['volunteers']} fictional volunteers ({counts['volunteers_added']} new), "
-            f"{counts['requests']} help requests ({counts['requests_added']} new)."]
+    """Load the matching demo data; return the lines `flask seed demo` prints.
+
+    The new demo volunteers get one random password, printed once, so one can log in as one.
+    """
+    password = secrets.token_urlsafe(12)
+    counts = load_demo_matching(password=password)
+    lines = [f"Matching demo: {counts['volunteers']} fictional volunteers ({counts['volunteers_added']} new), "
+             f"{counts['requests']} help requests ({counts['requests_added']} new)."]
+    if counts["volunteers_added"]:
+        lines.append("The new demo volunteers (demo-vrijwilliger-…@example.org, listed on /werkplek/hulp/vrijwilligers) "
+                     f"share the password: {password}")
+    return lines

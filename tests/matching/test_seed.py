@@ -1,7 +1,8 @@
 """Demo data of the matching module (issue #4, item 9): fictional, marked so, loaded once."""
 from sqlalchemy import func, select
 
-from sociale_kaart.accounts.models import User
+from sociale_kaart.accounts.models import User, UserRole
+from sociale_kaart.accounts.passwords import verify_password
 from sociale_kaart.extensions import db
 from sociale_kaart.matching import booking, privacy
 from sociale_kaart.matching.models import (
@@ -72,5 +73,9 @@ def test_demo_data_works_with_the_services(app):
 def test_demo_seeder_reports_what_it_added(app):
     from sociale_kaart.matching.seed import demo_seeder
 
-    assert demo_seeder() == ["Matching demo: 8 fictional volunteers (8 new), 8 help requests (8 new)."]
+    first = demo_seeder()
+    assert first[0] == "Matching demo: 8 fictional volunteers (8 new), 8 help requests (8 new)."
+    password = first[1].rpartition(": ")[2]
+    volunteer = db.session.scalars(select(User).join(UserRole).where(UserRole.role == "volunteer")).first()
+    assert len(password) >= 16 and verify_password(volunteer.password_hash, password)     # printed once, and it works
     assert demo_seeder() == ["Matching demo: 8 fictional volunteers (0 new), 8 help requests (0 new)."]
