@@ -1,5 +1,8 @@
-"""Base form: WTForms with CSRF (Flask-WTF) and a way to add a service error to a field."""
+"""Base form: WTForms with CSRF (Flask-WTF) and a way to add a service error to a field; shared fields."""
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField, widgets
+from wtforms.validators import StopValidation
 
 
 class BaseForm(FlaskForm):
@@ -27,3 +30,15 @@ class SearchBaseForm(BaseForm):
 
     class Meta:
         csrf = False
+
+
+class CheckboxesField(SelectMultipleField):
+    """A group of checkboxes; an unknown value gets a Dutch message."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+    def pre_validate(self, form):
+        known = {str(value) for value, _label in self.choices or ()}
+        if any(str(value) not in known for value in self.data or ()):
+            raise StopValidation(str(_l("Kies alleen uit de lijst.")))

@@ -13,10 +13,9 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 PURPOSES = ("confirm-email", "reset-password", "change-email", "set-password")
 
 
-def _serializer(purpose):
+def _check(purpose):
     if purpose not in PURPOSES:
         raise ValueError(f"unknown token purpose {purpose!r}")
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=purpose)
 
 
 def fingerprint(user):
@@ -27,13 +26,27 @@ def fingerprint(user):
 
 def make_token(purpose, payload):
     """Return a URL-safe signed token for a purpose."""
-    return _serializer(purpose).dumps(payload)
+    _check(purpose)
+    return sign(purpose, payload)
 
 
 def read_token(purpose, token, max_age, now=None):
     """Return the payload of a valid token younger than max_age seconds, else None."""
+    _check(purpose)
+    payload = unsign(purpose, token, max_age, now)
+    return payload if isinstance(payload, dict) else None
+
+
+def sign(salt, payload):
+    """Return a URL-safe token of a payload signed with the app's key and a salt."""
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt).dumps(payload)
+
+
+def unsign(salt, token, max_age, now=None):
+    """Return the payload of a token signed with this salt and younger than max_age seconds, else None."""
     try:
-        payload, signed_at = _serializer(purpose).loads(token, return_timestamp=True)
+        payload, signed_at = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt).loads(
+            token, return_timestamp=True)
     except BadSignature:
         return None
     now = now or datetime.now(timezone.utc)
@@ -42,4 +55,4 @@ def read_token(purpose, token, max_age, now=None):
     age = (now - signed_at).total_seconds()
     if age > max_age or age < -60:
         return None
-    return payload if isinstance(payload, dict) else None
+    return payload

@@ -9,13 +9,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
 from .. import clock
 from ..accounts import permissions
 from ..errors import NotFound, ValidationError
-from ..extensions import db
 from . import booking, lifecycle, pool, ranking, timeslots, vocabularies
 from . import requests as help_requests
 from . import volunteers as volunteer_service
@@ -23,7 +19,6 @@ from . import workload as workload_service
 from .broker_forms import (CancelMatchForm, ConfirmForm, PhoneFeedbackForm, ProposeForm, RejectRequestForm,
                            SuggestForm, VogForm)
 from .forms import RequestForm
-from .models import Match
 
 bp = Blueprint("broker", __name__, url_prefix="/werkplek/hulp")
 
@@ -366,18 +361,10 @@ def volunteer(profile_id):
 
 
 def _volunteer_page(profile_id, vog_form):
-    profile = volunteer_service.get_volunteer_for_broker(profile_id, by=current_user)   # checks the broker
-    matches = _matches_of(profile.id)
+    profile, matches = volunteer_service.volunteer_with_matches(profile_id, by=current_user)   # checks the broker
     no_shows = sum(match.status == "no_show" for match in matches)
     return render_template("matching/broker/volunteer.html", profile=profile, matches=matches, no_shows=no_shows,
                            vog_form=vog_form, grid=_grid(profile.availability))
-
-
-def _matches_of(profile_id):
-    """Return a volunteer's matches with their requests, newest first (read only; the caller checked access)."""
-    return db.session.scalars(select(Match).options(selectinload(Match.request))
-                              .where(Match.volunteer_id == profile_id)
-                              .order_by(Match.created_at.desc(), Match.id.desc())).all()
 
 
 def _grid(mask):

@@ -7,14 +7,14 @@ returns that dict.
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from wtforms import (BooleanField, DateField, PasswordField, RadioField, SelectField, SelectMultipleField,
-                     StringField, TextAreaField, TimeField, widgets)
+from wtforms import (BooleanField, DateField, PasswordField, RadioField, SelectField, StringField, TextAreaField,
+                     TimeField)
 from wtforms.validators import InputRequired, Length, Optional, StopValidation
 from wtforms.validators import ValidationError as FieldError
 
 from .. import clock
 from ..directory import editing
-from ..forms import BaseForm
+from ..forms import BaseForm, CheckboxesField
 from . import timeslots, vocabularies
 
 MAX_TEXT = 2000
@@ -25,18 +25,6 @@ MIN_KM, MAX_KM = 0.5, 50
 
 
 # --- fields ---------------------------------------------------------------------------------------
-
-class CheckboxesField(SelectMultipleField):
-    """A group of checkboxes; an unknown value gets a Dutch message."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-    def pre_validate(self, form):
-        known = {str(value) for value, _label in self.choices or ()}
-        if any(str(value) not in known for value in self.data or ()):
-            raise StopValidation(str(_l("Kies alleen uit de lijst.")))
-
 
 class RadiosField(RadioField):
     """A group of radio buttons that must have a choice (or may stay empty when optional)."""

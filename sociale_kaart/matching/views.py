@@ -11,17 +11,14 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from .. import clock
 from ..errors import NotFound, ValidationError
-from ..extensions import db, limiter
+from ..extensions import limiter
 from . import booking, lifecycle, privacy, timeslots, vocabularies, volunteers
 from . import requests as help_requests
 from .forms import (AbsenceForm, CancelForm, ConfirmForm, DeclineForm, DeleteAccountForm, FeedbackForm, InterestForm,
                     RequestForm, VolunteerProfileForm, duration_label)
-from .models import Match
 
 bp = Blueprint("matching", __name__)
 
@@ -371,56 +368,11 @@ def offer_help(request_id):
     return redirect(url_for("matching.task", request_id=request_id), code=303)
 
 
-MY_TASK_GROUPS = ("offers", "accepted", "waiting", "done", "ended")
-
-
-def _task_of_match(match):
-    """Return the public fields of a match's request, with its booked dates (or its open ones)."""
-    active = [(b.starts_at, b.ends_at) for b in match.bookings if b.active]
-    windows = active or [(o.starts_at, o.ends_at) for o in match.request.occurrences
-                         if o.status in ("open", "booked")]
-    return volunteers.public_task(match.request, windows, None, match)
-
-
-def _volunteer_tasks(user):
-    """Return the volunteer's profile and their matches grouped for "Mijn taken" (public task fields only).
-
-    There is no service for this list in the contract (issue #4); it reads the volunteer's own
-    matches and shows each through volunteers.public_task, so no requester data can slip in.
-    """
-    from sqlalchemy import select
-    from sqlalchemy.orm import selectinload
-
-    from ..extensions import db
-    from .models import Match
-
-    profile = volunteers.get_profile(user)
-    groups = {name: [] for name in MY_TASK_GROUPS}
-    if profile is None:
-        return None, groups
-    now = clock.naive_utcnow()
-    matches = db.session.scalars(
-        select(Match).options(selectinload(Match.request), selectinload(Match.bookings),
-                              selectinload(Match.feedback))
-        .where(Match.volunteer_id == profile.id).order_by(Match.id.desc())).all()
-    for match in matches:
-        if match.status == "no_show":   # recorded for brokers only (issue #4, item 8)
-            continue
-        started = any(b.starts_at <= now for b in match.bookings)
-        given = any(f.author_role == "volunteer" for f in match.feedback)
-        entry = {"match": match, "task": _task_of_match(match),
-                 "feedback_due": (match.status == "done" or (match.status == "accepted" and started)) and not given}
-        group = {"approved": "offers", "accepted": "accepted", "suggested": "waiting", "interested": "waiting",
-                 "done": "done"}.get(match.status, "ended")
-        groups[group].append(entry)
-    return profile, groups
-
-
 @bp.route("/vrijwilliger/mijn-taken")
 @login_required
 def my_tasks():
     """Offers to answer, accepted tasks, and feedback after the date."""
-    profile, groups = _volunteer_tasks(_user())
+    profile, groups = volunteers.my_tasks(_user())
     return render_template("matching/my_tasks.html", profile=profile, groups=groups,
                            cancel_form=CancelForm(formdata=None))
 
@@ -501,7 +453,7 @@ def match_link(token):
             form.add_error(error.field, error.message)
         else:
             return redirect(url_for("matching.match_link", token=token), code=303)
-    return render_template("matching/match_link.html", match=match, task=_task_of_match(match), form=form,
+    return render_template("matching/match_link.html", match=match, task=volunteers.task_of_match(match), form=form,
                            token=token), \
         (400 if form.error_list else 200)
 

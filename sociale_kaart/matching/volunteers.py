@@ -453,3 +453,54 @@ def _explanation(candidate):
 def _language():
     locale = get_locale()
     return locale.language if locale is not None else "nl"
+
+
+# --- the volunteer's own tasks, and a volunteer's matches for the broker ----------------------------
+
+MY_TASK_GROUPS = ("offers", "accepted", "waiting", "done", "ended")
+
+
+def task_of_match(match):
+    """Return the public fields of a match's request, with its booked dates (or its open ones)."""
+    active = [(b.starts_at, b.ends_at) for b in match.bookings if b.active]
+    windows = active or [(o.starts_at, o.ends_at) for o in match.request.occurrences
+                         if o.status in ("open", "booked")]
+    return public_task(match.request, windows, None, match)
+
+
+def my_tasks(user):
+    """Return the volunteer's profile and their matches grouped for "Mijn taken" (public task fields only).
+
+    Each task goes through public_task, so no requester data can slip in; no-shows are for
+    brokers only (issue #4, item 8).
+    """
+    permissions.require_login(user)
+    profile = get_profile(user)
+    groups = {name: [] for name in MY_TASK_GROUPS}
+    if profile is None:
+        return None, groups
+    now = clock.naive_utcnow()
+    matches = db.session.scalars(
+        select(Match).options(selectinload(Match.request), selectinload(Match.bookings),
+                              selectinload(Match.feedback))
+        .where(Match.volunteer_id == profile.id).order_by(Match.id.desc())).all()
+    for match in matches:
+        if match.status == "no_show":   # recorded for brokers only (issue #4, item 8)
+            continue
+        started = any(b.starts_at <= now for b in match.bookings)
+        given = any(f.author_role == "volunteer" for f in match.feedback)
+        entry = {"match": match, "task": task_of_match(match),
+                 "feedback_due": (match.status == "done" or (match.status == "accepted" and started)) and not given}
+        group = {"approved": "offers", "accepted": "accepted", "suggested": "waiting", "interested": "waiting",
+                 "done": "done"}.get(match.status, "ended")
+        groups[group].append(entry)
+    return profile, groups
+
+
+def volunteer_with_matches(profile_id, by):
+    """Return a volunteer's profile and matches (newest first) for a broker of their area."""
+    profile = _profile_for_broker(profile_id, by)
+    matches = db.session.scalars(select(Match).options(selectinload(Match.request))
+                                 .where(Match.volunteer_id == profile.id)
+                                 .order_by(Match.created_at.desc(), Match.id.desc())).all()
+    return profile, matches

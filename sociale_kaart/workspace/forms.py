@@ -1,26 +1,14 @@
 """Workspace forms: shape and format checks only; rules that need the database live in editing.py."""
 from flask_babel import lazy_gettext as _l
-from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms import RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, StopValidation
 from wtforms.validators import ValidationError as FieldError
 
 from ..directory import editing, hours, vocabularies
-from ..forms import BaseForm, SearchBaseForm
+from ..forms import BaseForm, CheckboxesField, SearchBaseForm
 
 WEEKDAY_NAMES = (_l("Maandag"), _l("Dinsdag"), _l("Woensdag"), _l("Donderdag"), _l("Vrijdag"),
                  _l("Zaterdag"), _l("Zondag"))
-
-
-class CheckboxesField(SelectMultipleField):
-    """A group of checkboxes; an unknown value gets a Dutch message."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-    def pre_validate(self, form):
-        known = {str(value) for value, _label in self.choices or ()}
-        if any(str(value) not in known for value in self.data or ()):
-            raise StopValidation(str(_l("Kies alleen uit de lijst.")))
 
 
 class RadiosField(RadioField):
