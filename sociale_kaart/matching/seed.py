@@ -59,6 +59,39 @@ VOLUNTEERS = (
      ("nl", "tr"), _cells(("wed", "morning"), ("wed", "afternoon")), 1, "active", True, False),
 )
 
+def _more_volunteers():
+    """Return 28 more fictional volunteers spread over the villages, so candidate lists have choice."""
+    import random
+
+    chooser = random.Random(4)        # fixed: the same demo every time
+    names = ("Anouk", "Bas", "Carla", "Dirk", "Els", "Freek", "Gerda", "Hans", "Ilse", "Jeroen", "Karin",
+             "Luuk", "Marleen", "Niels", "Olga", "Paul", "Quirine", "Rob", "Saskia", "Teun", "Ursula", "Victor",
+             "Wendy", "Xander", "Yara", "Zeynep", "Bart", "Lotte")
+    surnames = ("Jansen", "de Vries", "van den Berg", "Dekker", "Brouwer", "de Graaf", "Vermeulen", "Kok")
+    postcodes = ("3941 AB", "3941 GH", "3941 BX", "3971 KL", "3972 AB", "3956 AA", "3958 BC", "3951 AA")
+    modes = (("walk", 2.0), ("walk", 3.0), ("bike", 5.0), ("bike", 8.0), ("bike", 12.0), ("car", 15.0),
+             ("car", 25.0))
+    tasks = ("boodschappen", "vervoer", "gezelschap", "respijt", "klusjes", "tuin", "administratie", "digitaal",
+             "bewegen", "overig")
+    skills = ("dementie", "rolstoel", "rijbewijs", "computer", "papieren", "klussen", "tuinieren", "koken",
+              "huisdieren", "ehbo")
+    rows = []
+    for index, first in enumerate(names):
+        mode, km = chooser.choice(modes)
+        wanted = tuple(sorted(chooser.sample(tasks, chooser.randint(2, 5))))
+        days = chooser.sample(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), chooser.randint(2, 4))
+        parts = chooser.sample(("morning", "afternoon", "evening"), chooser.randint(1, 2))
+        languages = ("nl",) + ((chooser.choice(("en", "de", "ar", "tr", "pl")),) if index % 3 == 0 else ())
+        rows.append((first.lower(), first, chooser.choice(surnames), chooser.choice(postcodes), mode, km, wanted,
+                     tuple(chooser.sample(skills, chooser.randint(0, 2))), languages,
+                     _cells(*((day, part) for day in days for part in parts)), chooser.randint(1, 3),
+                     "pending" if index % 9 == 8 else "active", index % 11 == 10, index % 2 == 0))
+    return tuple(rows)
+
+
+VOLUNTEERS += _more_volunteers()
+
+
 # (key, status, task type, postcode, place of the fictional street, weekday, days ahead at least,
 #  start, end, minutes, weeks, relation, contact, recipient, description, summary, volunteer key,
 #  match status, extra)

@@ -74,8 +74,8 @@ def test_demo_seeder_reports_what_it_added(app):
     from sociale_kaart.matching.seed import demo_seeder
 
     first = demo_seeder()
-    assert first[0] == "Matching demo: 8 fictional volunteers (8 new), 8 help requests (8 new)."
+    assert first[0] == "Matching demo: 36 fictional volunteers (36 new), 8 help requests (8 new)."
     password = first[1].rpartition(": ")[2]
     volunteer = db.session.scalars(select(User).join(UserRole).where(UserRole.role == "volunteer")).first()
     assert len(password) >= 16 and verify_password(volunteer.password_hash, password)     # printed once, and it works
-    assert demo_seeder() == ["Matching demo: 8 fictional volunteers (0 new), 8 help requests (0 new)."]
+    assert demo_seeder() == ["Matching demo: 36 fictional volunteers (0 new), 8 help requests (0 new)."]
