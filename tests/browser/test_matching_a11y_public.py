@@ -177,3 +177,15 @@ def test_ik_wil_helpen_works_without_javascript(phone_page_without_js, public_si
     page.goto(public_site["base"] + public_site["urls"]["task"])
     page.click("form.matching-form button[type=submit]")
     assert "De sociaal makelaar weet nu dat u wilt helpen" in page.content()
+
+
+@pytest.mark.parametrize("name", ["request-form", "my-request", "profile", "tasks", "task", "accepted-task",
+                                  "my-tasks", "my-data"])
+def test_page_fits_a_phone_without_scrolling_sideways(phone_page_without_js, public_site, name):
+    page = phone_page_without_js
+    _open(page, public_site, cookie=public_site["cookie"])
+    page.goto(public_site["base"] + public_site["urls"][name])
+    wide = page.evaluate("""Array.from(document.querySelectorAll('body *'))
+        .filter(e => e.getBoundingClientRect().right > 360.5)
+        .map(e => e.tagName + '.' + e.className).slice(0, 5)""")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360, wide
