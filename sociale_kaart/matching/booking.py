@@ -513,9 +513,7 @@ def _candidate_explanation(request, profile):
     if not task.windows or request.lat is None:
         return None, {}
     inputs = pool.volunteer_inputs(profiles=[profile])
-    config = current_app.config
-    candidate = ranking.check(task, inputs[0], weights=config["MATCHING_WEIGHTS"], today=clock.today(),
-                              min_series_coverage=config["MATCHING_MIN_SERIES_COVERAGE"])
+    candidate = ranking.check(task, inputs[0], **pool.ranking_settings())
     if isinstance(candidate, str):
         return None, {"excluded": candidate}
     return candidate.score, explanation_of(candidate)
@@ -826,7 +824,6 @@ def run_batch_proposals(area_id, by, system=False):
 
     if not system:
         permissions.require_moderator(by, [area_id] if area_id else [])
-    config = current_app.config
     requests = db.session.scalars(
         select(HelpRequest).where(HelpRequest.area_id == area_id, HelpRequest.status.in_(("open", "proposed")))
         .options(selectinload(HelpRequest.occurrences), selectinload(HelpRequest.matches))
@@ -838,8 +835,7 @@ def run_batch_proposals(area_id, by, system=False):
     tasks = [t for t in tasks if t is not None and t.windows]
     volunteers = pool.volunteer_inputs()
     result.volunteers = len(volunteers)
-    proposals = assignment.propose(tasks, volunteers, weights=config["MATCHING_WEIGHTS"], today=clock.today(),
-                                   min_series_coverage=config["MATCHING_MIN_SERIES_COVERAGE"]) if tasks else []
+    proposals = assignment.propose(tasks, volunteers, **pool.ranking_settings()) if tasks else []
     by_request = {r.id: r for r in requests}
     now = clock.naive_utcnow()
     begin_write()

@@ -51,9 +51,11 @@ def is_active(profile, today=None):
     return True
 
 
-def _settings():
+def ranking_settings():
+    """Return the ranking keywords from the config (weights, minimum series coverage) and today's date."""
     config = current_app.config
-    return {"weights": config["MATCHING_WEIGHTS"], "min_series_coverage": config["MATCHING_MIN_SERIES_COVERAGE"]}
+    return {"weights": config["MATCHING_WEIGHTS"], "min_series_coverage": config["MATCHING_MIN_SERIES_COVERAGE"],
+            "today": clock.today()}
 
 
 # --- volunteers --------------------------------------------------------------------------------------
@@ -208,7 +210,7 @@ def _rank(request, exclude_ids=(), limit=None):
     profiles = [profile for profile in volunteer_profiles(near=(request.lat, request.lon, MAX_RADIUS_KM))
                 if profile.id not in exclude_ids]
     inputs = volunteer_inputs(profiles=profiles)
-    result = ranking.rank(task, inputs, today=clock.today(), limit=limit, **_settings())
+    result = ranking.rank(task, inputs, limit=limit, **ranking_settings())
     wanted = {candidate.volunteer_id for candidate in result.candidates}
     by_id = {profile.id: profile for profile in profiles if profile.id in wanted}
     if by_id:   # eager-load what the candidate page shows

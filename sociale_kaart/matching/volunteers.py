@@ -312,14 +312,6 @@ def public_task(request, windows=(), candidate=None, match=None):
     }
 
 
-def _settings():
-    from flask import current_app
-
-    config = current_app.config
-    return {"weights": config["MATCHING_WEIGHTS"], "today": clock.today(),
-            "min_series_coverage": config["MATCHING_MIN_SERIES_COVERAGE"]}
-
-
 def _own_matches(profile, request_ids=None):
     query = select(Match).where(Match.volunteer_id == profile.id)
     if request_ids is not None:
@@ -343,7 +335,7 @@ def tasks_near_me(user):
     ).all()
     windows = pool.open_windows([request.id for request in requests])
     matches = _own_matches(profile, [request.id for request in requests])
-    settings = _settings()
+    settings = pool.ranking_settings()
     tasks = []
     for request in requests:
         if not windows.get(request.id):
@@ -382,7 +374,7 @@ def task_for_volunteer(request_id, user):
     candidate = None
     if profile.status == "active" and windows:
         result = ranking.check(pool.task_input(request, windows),
-                               pool.volunteer_inputs(profiles=[profile])[0], **_settings())
+                               pool.volunteer_inputs(profiles=[profile])[0], **pool.ranking_settings())
         candidate = None if isinstance(result, str) else result
     task = public_task(request, windows, candidate, match)
     task["private"] = None
@@ -416,7 +408,7 @@ def register_interest(request_id, user, message=""):
     if request.status not in VISIBLE_REQUEST_STATUSES or not windows:
         raise ValidationError(None, _("Deze klus is al vergeven of gaat niet meer door."))
     result = ranking.check(pool.task_input(request, windows), pool.volunteer_inputs(profiles=[profile])[0],
-                           **_settings())
+                           **pool.ranking_settings())
     if isinstance(result, str):
         raise ValidationError(None, _("Deze klus past niet bij uw profiel: %(reason)s.",
                                       reason=NOT_FITTING.get(result, result)))
