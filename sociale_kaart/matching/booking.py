@@ -28,8 +28,9 @@ from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
 from ..notify.services import external_url, queue_message
 from . import links, timeslots
+from . import requests as help_requests
 from .models import (
-    HOLDING_MATCH_STATUSES, PENDING_MATCH_STATUSES, Booking, HelpRequest, Match, Occurrence, RequestEvent,
+    HOLDING_MATCH_STATUSES, PENDING_MATCH_STATUSES, Booking, HelpRequest, Match, Occurrence,
     VolunteerProfile,
 )
 
@@ -93,21 +94,13 @@ def _zone():
 
 def record_event(request, action, by=None, role="system", from_status=None, to_status=None, note=""):
     """Add a RequestEvent (who did what, when) to the session; the caller commits."""
-    event = RequestEvent(request=request, action=action, from_status=from_status, to_status=to_status,
-                         actor_id=getattr(by, "id", None), actor_role=role, note=note or "",
-                         created_at=clock.naive_utcnow())
-    db.session.add(event)
-    return event
+    return help_requests.record_event(request, action, by, role, note=note, from_status=from_status,
+                                      to_status=to_status)
 
 
 def _set_request_status(request, to_status, by=None, role="system", note=""):
-    if request.status == to_status:
-        return
-    old = request.status
-    request.status = to_status
-    if to_status in ("done", "cancelled", "expired", "rejected"):
-        request.closed_at = clock.naive_utcnow()
-    record_event(request, "status", by, role, old, to_status, note)
+    if request.status != to_status:
+        help_requests.set_status(request, to_status, by, role, note)
 
 
 def brokers_of(area_id):

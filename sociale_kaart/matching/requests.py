@@ -262,7 +262,7 @@ def record_event(request, action, actor=None, actor_role="system", note="", from
     """Add a RequestEvent (no commit)."""
     event = RequestEvent(request=request, action=action, actor_id=actor.id if actor is not None else None,
                          actor_role=actor_role, note=(note or "")[:MAX_TEXT],
-                         from_status=from_status, to_status=to_status)
+                         from_status=from_status, to_status=to_status, created_at=clock.naive_utcnow())
     db.session.add(event)
     return event
 
