@@ -27,8 +27,10 @@ def _text(string):
 
 def source_messages():
     found = set()
-    for folder, method in ((ROOT / "sociale_kaart", "python"), (ROOT / "templates", "jinja2")):
-        pattern = "**.py" if method == "python" else "**.html"
+    # The e-mail templates (.txt: subject line and plain text) are translated too.
+    for folder, method, pattern in ((ROOT / "sociale_kaart", "python", "**.py"),
+                                    (ROOT / "templates", "jinja2", "**.html"),
+                                    (ROOT / "templates", "jinja2", "**.txt")):
         for _, _, message, _, _ in extract_from_dir(
             folder, method_map=[(pattern, method)], keywords=KEYWORDS,
             options_map={pattern: {"extensions": "jinja2.ext.i18n"}} if method == "jinja2" else None,

@@ -80,6 +80,13 @@ def test_submit_anonymous_with_email_waits_for_confirmation(app, areas):
     assert events(request) == [("submitted", None, "submitted")]
 
 
+def test_submit_in_english_sends_the_confirmation_in_english(app, areas):
+    services.submit_request(form(language="en"))
+    [mail] = outbox()
+    assert mail.language == "en" and mail.subject == "Confirm your help request"
+    assert "Bevestig" not in mail.body_text
+
+
 def test_submit_with_phone_only_is_confirmed_at_once(app, areas):
     request = services.submit_request(form(contact_email="", contact_phone="0343-123456"))
     assert request.confirmed_at is not None
