@@ -3,6 +3,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, widgets
 from wtforms.validators import StopValidation
+from wtforms.validators import ValidationError as FieldError
 
 
 class BaseForm(FlaskForm):
@@ -42,3 +43,11 @@ class CheckboxesField(SelectMultipleField):
         known = {str(value) for value, _label in self.choices or ()}
         if any(str(value) not in known for value in self.data or ()):
             raise StopValidation(str(_l("Kies alleen uit de lijst.")))
+
+
+def format_check(check, message):
+    """Return a WTForms validator: a filled-in value must pass check(value), else the message."""
+    def validator(form, field):
+        if field.data and field.data.strip() and not check(field.data.strip()):
+            raise FieldError(str(message))
+    return validator

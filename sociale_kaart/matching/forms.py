@@ -14,7 +14,7 @@ from wtforms.validators import ValidationError as FieldError
 
 from .. import clock
 from ..directory import editing
-from ..forms import BaseForm, CheckboxesField
+from ..forms import BaseForm, CheckboxesField, format_check
 from . import timeslots, vocabularies
 
 MAX_TEXT = 2000
@@ -114,16 +114,9 @@ def _required(message):
     return validator
 
 
-def _format(check, message):
-    def validator(form, field):
-        if field.data and field.data.strip() and not check(field.data.strip()):
-            raise FieldError(str(message))
-    return validator
-
-
-PHONE = _format(editing.valid_phone, _l("Typ een telefoonnummer van 10 cijfers, zoals 0343 123 456, of met +31."))
-EMAIL = _format(editing.valid_email, _l("Typ een e-mailadres zoals naam@voorbeeld.nl."))
-POSTCODE = _format(editing.normal_postcode, _l("Typ een postcode als 1234 AB."))
+PHONE = format_check(editing.valid_phone, _l("Typ een telefoonnummer van 10 cijfers, zoals 0343 123 456, of met +31."))
+EMAIL = format_check(editing.valid_email, _l("Typ een e-mailadres zoals naam@voorbeeld.nl."))
+POSTCODE = format_check(editing.normal_postcode, _l("Typ een postcode als 1234 AB."))
 
 
 def _length(limit, name):

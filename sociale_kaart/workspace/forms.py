@@ -5,7 +5,7 @@ from wtforms.validators import DataRequired, Length, StopValidation
 from wtforms.validators import ValidationError as FieldError
 
 from ..directory import editing, hours, vocabularies
-from ..forms import BaseForm, CheckboxesField, SearchBaseForm
+from ..forms import BaseForm, CheckboxesField, format_check, SearchBaseForm
 
 WEEKDAY_NAMES = (_l("Maandag"), _l("Dinsdag"), _l("Woensdag"), _l("Donderdag"), _l("Vrijdag"),
                  _l("Zaterdag"), _l("Zondag"))
@@ -23,16 +23,9 @@ class RadiosField(RadioField):
             raise StopValidation(str(self.required_message or _l("Maak een keuze.")))
 
 
-def _format(check, message):
-    def validator(form, field):
-        if field.data and field.data.strip() and not check(field.data.strip()):
-            raise FieldError(str(message))
-    return validator
-
-
-PHONE = _format(editing.valid_phone, _l("Typ een telefoonnummer van 10 cijfers, zoals 0343 123 456, of met +31."))
-EMAIL = _format(editing.valid_email, _l("Typ een e-mailadres zoals naam@voorbeeld.nl."))
-URL = _format(editing.valid_url, _l("Typ een webadres dat begint met https:// of http://."))
+PHONE = format_check(editing.valid_phone, _l("Typ een telefoonnummer van 10 cijfers, zoals 0343 123 456, of met +31."))
+EMAIL = format_check(editing.valid_email, _l("Typ een e-mailadres zoals naam@voorbeeld.nl."))
+URL = format_check(editing.valid_url, _l("Typ een webadres dat begint met https:// of http://."))
 
 
 def _age(form, field):

@@ -58,3 +58,9 @@ def phone_page_without_js(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+def session_cookie(app, user):
+    """Return a session cookie value that logs `user` in on `app` (as Flask-Login would)."""
+    serializer = app.session_interface.get_signing_serializer(app)
+    return serializer.dumps({"_user_id": user.session_token, "_fresh": True})

@@ -8,6 +8,7 @@ from axe_playwright_python.sync_playwright import Axe
 from werkzeug.serving import make_server
 
 from sociale_kaart.extensions import db
+from tests.browser.conftest import session_cookie
 from tests.conftest import _seed, make_app
 from tests.matching.factories import DRIEBERGEN, make_broker, make_match, make_request, make_volunteer
 
@@ -33,8 +34,7 @@ def broker_site(tmp_path_factory):
         make_match(item, far, status="interested", source="interest", message="Ik help graag.")
         matched = make_request()
         make_match(matched, near, status="accepted")
-        serializer = app.session_interface.get_signing_serializer(app)
-        cookie = serializer.dumps({"_user_id": broker.session_token, "_fresh": True})
+        cookie = session_cookie(app, broker)
         urls = {
             "queue": "/werkplek/hulp/",
             "request": f"/werkplek/hulp/vraag/{item.id}",

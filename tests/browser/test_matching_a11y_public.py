@@ -9,6 +9,7 @@ from werkzeug.serving import make_server
 
 from sociale_kaart.extensions import db
 from tests.builders import make_user
+from tests.browser.conftest import session_cookie
 from tests.conftest import _seed, make_app
 from tests.matching.factories import make_broker, make_match, make_request, make_volunteer, next_weekday
 
@@ -37,10 +38,9 @@ def public_site(tmp_path_factory):
         series = make_request(weeks=4, task_type="respijt", status="submitted", reviewed_at=None)
         help_requests.publish_request(series.id, broker)
         help_requests.get_request_for_broker(series.id, broker)
-        serializer = app.session_interface.get_signing_serializer(app)
-        cookie = serializer.dumps({"_user_id": volunteer.user.session_token, "_fresh": True})
+        cookie = session_cookie(app, volunteer.user)
         newcomer = make_user(roles=("resident",), name="Nina Nieuw (fictief)")
-        newcomer_cookie = serializer.dumps({"_user_id": newcomer.session_token, "_fresh": True})
+        newcomer_cookie = session_cookie(app, newcomer)
         urls = {
             "request-form": "/hulp-vragen",
             "request-sent": "/hulp-vragen/verstuurd",

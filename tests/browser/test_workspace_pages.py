@@ -10,6 +10,7 @@ from sociale_kaart.directory import editing
 from sociale_kaart.directory.models import Area, Service
 from sociale_kaart.extensions import db
 from tests.builders import make_user
+from tests.browser.conftest import session_cookie
 from tests.conftest import _seed, make_app
 
 pytestmark = pytest.mark.browser
@@ -31,9 +32,7 @@ def workspace_site(tmp_path_factory):
         broker = make_user(roles=("broker",), areas=areas, name="Bram Broker")
         change = editing.propose_service_change(
             service.id, {**editing.snapshot_service(service), "summary": "Een nieuwe korte zin."}, by=editor)
-        serializer = app.session_interface.get_signing_serializer(app)
-        cookies = {role: serializer.dumps({"_user_id": user.session_token, "_fresh": True})
-                   for role, user in (("editor", editor), ("broker", broker))}
+        cookies = {role: session_cookie(app, user) for role, user in (("editor", editor), ("broker", broker))}
         urls = {
             "editor-home": ("editor", "/werkplek/"),
             "organisation": ("editor", f"/werkplek/organisaties/{service.organization_id}"),
