@@ -1,22 +1,54 @@
-"""The one clock of the app: tests move it by replacing `utcnow`."""
-from datetime import datetime, timezone
+"""The one clock of the app: only this module reads the real time (issue #10).
+
+Everything else asks `utcnow()`, `local_now()` or `today()`. Two ways to move the clock:
+
+- the setting SOCIALE_KAART_CLOCK_OFFSET_DAYS (an environment variable, read on every call, so
+  every process started with it agrees) moves the real clock by whole days: a demo seen as it
+  will look next year, or CI's run of the suite "far in the future";
+- tests pin it: `tests/conftest.py` replaces `utcnow` with a clock that starts at a fixed moment
+  (moved by the same setting) for every test.
+"""
+import os
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 
+OFFSET_SETTING = "SOCIALE_KAART_CLOCK_OFFSET_DAYS"
+
+
+def offset():
+    """Return how far the setting moves the clock (zero when unset)."""
+    days = os.environ.get(OFFSET_SETTING, "").strip()
+    if not days:
+        return timedelta(0)
+    try:
+        return timedelta(days=int(days))
+    except ValueError:
+        raise RuntimeError(f"{OFFSET_SETTING} must be a whole number of days, not {days!r}") from None
+
+
+def real_utcnow():
+    """Return the real current time, aware, in UTC, moved by the offset setting."""
+    return datetime.now(timezone.utc) + offset()
+
 
 def utcnow():
     """Return the current time, aware, in UTC."""
-    return datetime.now(timezone.utc)
+    return real_utcnow()
+
+
+def zone():
+    """Return the municipality's time zone (the TIMEZONE setting)."""
+    return ZoneInfo(current_app.config["TIMEZONE"])
 
 
 def local_now():
     """Return the municipality's current local time (naive)."""
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    return utcnow().astimezone(zone).replace(tzinfo=None)
+    return utcnow().astimezone(zone()).replace(tzinfo=None)
 
 
-def today():
+def today() -> date:
     """Return the municipality's current date."""
     return local_now().date()
 
@@ -31,3 +63,8 @@ def naive_utc(moment=None):
     if moment is None:
         return naive_utcnow()
     return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def timestamp():
+    """Return the current time as whole seconds since the epoch (for signed tokens)."""
+    return int(utcnow().timestamp())

@@ -1,7 +1,8 @@
 """Builders: make_* functions that create valid rows with overridable fields."""
 import itertools
-from datetime import date, time
+from datetime import time
 
+from sociale_kaart import clock
 from sociale_kaart.directory import indexing, services
 from sociale_kaart.directory.models import Location, Organization, Schedule, Service, ServiceAtLocation
 from sociale_kaart.extensions import db
@@ -38,7 +39,7 @@ def make_service(location=None, categories=("respijtzorg",), schedule=((2, "09:0
         "organization": location.organization, "slug": f"dienst-{number}", "name": f"Dienst {number}",
         "summary": "Een korte zin.", "pyramid_level": "vrij_toegankelijk", "access_route": "aanmelden",
         "cost": ["gratis"], "modes": ["op_locatie"], "languages": ["nl"], "publication_status": "published",
-        "assured_date": date(2026, 10, 1),
+        "assured_date": clock.today(),
     }
     values.update(overrides)
     terms = {term.code: term for term in services.taxonomy_terms("category")}
@@ -71,8 +72,6 @@ def _hashed(password, hash_password):
 
 def make_user(roles=("editor",), organizations=(), areas=(), password=TEST_PASSWORD, confirmed=True, **overrides):
     """Create and commit a user with roles, active memberships of organisations and broker areas."""
-    from datetime import datetime
-
     from sociale_kaart.accounts.models import Membership, User, UserRole
     from sociale_kaart.accounts.passwords import hash_password
 
@@ -80,7 +79,7 @@ def make_user(roles=("editor",), organizations=(), areas=(), password=TEST_PASSW
     values = {
         "email": f"gebruiker{number}@example.org", "name": f"Gebruiker {number}",
         "password_hash": _hashed(password, hash_password) if password else None,
-        "email_confirmed_at": datetime(2026, 1, 1) if confirmed else None,
+        "email_confirmed_at": clock.naive_utcnow() if confirmed else None,
     }
     values.update(overrides)
     user = User(**values)

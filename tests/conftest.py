@@ -7,17 +7,74 @@ fresh schema of their own. Every schema is dropped again at the end of the sessi
 """
 import os
 import re
+import time
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from sociale_kaart import create_app
+from sociale_kaart import clock, create_app
 from sociale_kaart.extensions import db
 
 TEST_DATABASE_URL = os.environ.get("SOCIALE_KAART_TEST_DATABASE_URL", "")
+
+# --- the app clock (issue #10) ------------------------------------------------------------------
+# Every test starts at the same moment, whatever the real date: Monday 30 November 2026, 10:30 in
+# Amsterdam (after the code's own dates, such as vocabularies.CHANGED). SOCIALE_KAART_CLOCK_OFFSET_DAYS moves it (CI runs the suite again 400 days later, on
+# a Tuesday), so a test that mixes the app clock with the real date, or assumes a weekday, fails.
+PINNED_START = datetime(2026, 11, 30, 9, 30, tzinfo=timezone.utc)
+
+
+class PinnedClock:
+    """The app clock in tests: starts at `start` and runs on with the real seconds that pass."""
+
+    def __init__(self, start):
+        self.start(start)
+
+    def start(self, moment):
+        """Restart the clock at an aware moment."""
+        self._start, self._ticks = moment, time.monotonic()
+
+    def __call__(self):
+        return self._start + timedelta(seconds=time.monotonic() - self._ticks)
+
+
+def pinned_start():
+    """Return the moment every test starts at (moved by the clock offset setting)."""
+    return PINNED_START + clock.offset()
+
+
+_clock = PinnedClock(pinned_start())
+
+
+def pytest_configure(config):
+    """Pin the app clock before collection: apps made while collecting load their data at it too."""
+    from sociale_kaart.directory import vocabularies
+
+    if vocabularies.CHANGED >= PINNED_START.replace(tzinfo=None):
+        raise pytest.UsageError("tests/conftest.py: move PINNED_START after vocabularies.CHANGED")
+    clock.utcnow = _clock
+
+
+@pytest.fixture(autouse=True)
+def app_clock():
+    """The pinned app clock, restarted at the same moment for every test; `.start(moment)` moves it."""
+    _clock.start(pinned_start())
+    return _clock
+
+
+@pytest.fixture(autouse=True)
+def _limiter_left_as_found():
+    """Flask-Limiter is one object for every app: a test that makes a rate-limited app must not
+    leave the shared demo apps rate-limited for the tests after it."""
+    from sociale_kaart.extensions import limiter
+
+    enabled = limiter.enabled
+    yield
+    limiter.enabled = enabled
 
 
 _schemas = set()       # schemas this session made, dropped at its end

@@ -1,10 +1,10 @@
 """Accounts: users, their roles, organisation memberships and broker areas."""
 import secrets
 import uuid
-from datetime import datetime, timezone
 
 from flask_login import UserMixin
 
+from .. import clock
 from ..extensions import db
 
 ROLES = ("resident", "volunteer", "editor", "broker", "admin")
@@ -16,7 +16,7 @@ def _uuid():
 
 
 def _now():
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return clock.naive_utcnow()
 
 
 def new_session_token():

@@ -5,10 +5,12 @@ set a password carry a fingerprint of the password hash and session token: once 
 hash changes) they stop working, so they work once.
 """
 import hashlib
-from datetime import datetime, timezone
+from datetime import timezone
 
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
+
+from .. import clock
 
 PURPOSES = ("confirm-email", "reset-password", "change-email", "set-password")
 
@@ -37,19 +39,29 @@ def read_token(purpose, token, max_age, now=None):
     return payload if isinstance(payload, dict) else None
 
 
+class _ClockSigner(TimestampSigner):
+    """Stamp tokens with the app's clock, the clock that `unsign` checks their age against."""
+
+    def get_timestamp(self):
+        return clock.timestamp()
+
+
+def _serializer(salt):
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt, signer=_ClockSigner)
+
+
 def sign(salt, payload):
     """Return a URL-safe token of a payload signed with the app's key and a salt."""
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt).dumps(payload)
+    return _serializer(salt).dumps(payload)
 
 
 def unsign(salt, token, max_age, now=None):
     """Return the payload of a token signed with this salt and younger than max_age seconds, else None."""
     try:
-        payload, signed_at = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt).loads(
-            token, return_timestamp=True)
+        payload, signed_at = _serializer(salt).loads(token, return_timestamp=True)
     except BadSignature:
         return None
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.utcnow()
     if now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)
     age = (now - signed_at).total_seconds()

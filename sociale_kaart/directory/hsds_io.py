@@ -22,7 +22,7 @@ import uuid
 import zipfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,7 +30,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import geo
+from .. import clock, geo
 from ..extensions import db
 from . import hours, hsds, indexing, open_data, services, vocabularies
 from . import editing
@@ -125,7 +125,7 @@ def _package_descriptor():
         name=f"sociale-kaart-{current_app.config['MUNICIPALITY_CODE']}",
         title=f"Sociale kaart {current_app.config['MUNICIPALITY_NAME']}",
         description="The published services of the social map, in the Human Services Data Specification 3.0.",
-        created=datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        created=clock.utcnow().replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         sources=[{"title": "Human Services Data Specification 3.0: an Open Referral resource, CC BY-SA 4.0",
                   "path": "https://openreferral.org/"}],
     )

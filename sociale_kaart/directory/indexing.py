@@ -4,11 +4,11 @@ A flush listener notes which services a transaction touched; `commit()` commits 
 re-indexes exactly those, so the index is updated after every commit that changes a listing
 (issue #2). `documents()` yields every public document for a full rebuild.
 """
-from datetime import datetime, timezone
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import selectinload
 
+from .. import clock
 from ..extensions import db
 from . import hours
 from .models import Location, Organization, Schedule, Service, ServiceAtLocation
@@ -66,7 +66,7 @@ def _touch_services(session, flush_context, instances):
     Categories, target groups, areas, schedules and locations are relations: changing only
     those would leave last_modified (the API's modified_after) untouched.
     """
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = clock.naive_utcnow()
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Service) and obj in session.dirty and session.is_modified(obj):
             obj.last_modified = now

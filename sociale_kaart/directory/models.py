@@ -6,10 +6,10 @@ route, cost, mode, accessibility, respite type, language) are stored as codes; c
 and target groups are taxonomy terms so staff can extend them.
 """
 import uuid
-from datetime import datetime, timezone
 
 from sqlalchemy import JSON
 
+from .. import clock
 from ..extensions import db
 
 
@@ -18,7 +18,7 @@ def _uuid():
 
 
 def _now():
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return clock.naive_utcnow()
 
 
 service_categories = db.Table(

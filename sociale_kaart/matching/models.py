@@ -11,8 +11,8 @@ No double booking is guaranteed by the database (issue #4, item 6):
 """
 import secrets
 import uuid
-from datetime import datetime, timezone
 
+from .. import clock
 from ..extensions import db
 
 JSON = db.JSON
@@ -43,7 +43,7 @@ CANCELLERS = ("requester", "volunteer", "broker", "system")
 
 
 def _now():
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return clock.naive_utcnow()
 
 
 def _uuid():

@@ -1,13 +1,13 @@
 """The outbox: one row per e-mail, queued with the change that caused it."""
-from datetime import datetime, timezone
 
+from .. import clock
 from ..extensions import db
 
 STATUSES = ("queued", "sent", "failed")
 
 
 def _now():
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return clock.naive_utcnow()
 
 
 class OutboxMessage(db.Model):

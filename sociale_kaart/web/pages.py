@@ -1,5 +1,4 @@
 """Page-wide behaviour: security headers, template helpers, error pages."""
-from datetime import date
 
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user
@@ -8,7 +7,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 
-from .. import geo
+from .. import clock, geo
 from ..errors import NotFound, PermissionDenied
 
 
@@ -58,7 +57,7 @@ def _template_context():
         "attribution": geo.ATTRIBUTION_EN if language == "en" else geo.ATTRIBUTION_NL,
         "attribution_url": geo.ATTRIBUTION_URL,
         "license_url": geo.LICENSE_URL,
-        "today": date.today(),
+        "today": clock.today(),
     }
 
 

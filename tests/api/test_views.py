@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from sociale_kaart import clock
 from sociale_kaart.directory import freshness, indexing, services
 from sociale_kaart.directory.models import Organization, Service, ServiceAtLocation
 from sociale_kaart.extensions import db
@@ -348,17 +349,14 @@ def test_modified_after_works_on_the_taxonomy_lists(demo_client):
     assert demo_client.get(f"{API}/taxonomy_terms?modified_after=gisteren").status_code == 400
 
 
-def test_a_renamed_category_is_in_the_change_feed(app, client):
-    from datetime import datetime, timedelta, timezone
-
+def test_a_renamed_category_is_in_the_change_feed(app, client, app_clock):
     from flask import g
 
     services.ensure_taxonomies()
     db.session.commit()
-    since = (datetime.now(timezone.utc) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    since = (clock.utcnow() + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert client.get(f"{API}/taxonomy_terms?modified_after={since}").get_json()["total_items"] == 0
-    import time
-    time.sleep(1.2)
+    app_clock.start(clock.utcnow() + timedelta(seconds=2))
     term = services.taxonomy_terms("category")[0]
     term.name = term.name + " (nieuw)"
     db.session.commit()
@@ -368,13 +366,12 @@ def test_a_renamed_category_is_in_the_change_feed(app, client):
     assert client.get(f"{API}/taxonomies?modified_after={since}").get_json()["total_items"] == 1
 
 
-def test_changing_only_a_category_bumps_last_modified(app):
+def test_changing_only_a_category_bumps_last_modified(app, app_clock):
     from tests.builders import make_service
 
     service = make_service(categories=("respijtzorg",))
     before = service.last_modified
-    import time
-    time.sleep(0.01)
+    app_clock.start(clock.utcnow() + timedelta(seconds=1))
     terms = {term.code: term for term in services.taxonomy_terms("category")}
     service.categories = [terms["dementie"]]
     db.session.commit()

@@ -1,12 +1,13 @@
 """axe-core (WCAG 2.1 A and AA) on the broker's matching pages in Dutch and English, and the phone intake
 form with errors, also without JavaScript (issue #4)."""
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from werkzeug.serving import make_server
 
+from sociale_kaart import clock
 from sociale_kaart.extensions import db
 from tests.browser.conftest import session_cookie
 from tests.conftest import _seed, make_app
@@ -27,8 +28,8 @@ def broker_site(tmp_path_factory):
         broker = make_broker(areas=("doorn", "driebergen_rijsenburg"), name="Bram Makelaar")
         make_request(status="submitted", reviewed_at=None)
         item = make_request(weeks=8, task_type="respijt")
-        valid = date.today() + timedelta(days=1000)
-        near = make_volunteer(first_name="Vera (fictief)", vog_checked_on=date.today(), vog_valid_until=valid)
+        valid = clock.today() + timedelta(days=1000)
+        near = make_volunteer(first_name="Vera (fictief)", vog_checked_on=clock.today(), vog_valid_until=valid)
         far = make_volunteer(postcode=DRIEBERGEN, first_name="Wim (fictief)", vog_valid_until=valid)
         make_volunteer(status="pending", first_name="Nina (fictief)", approved_at=None)
         make_match(item, far, status="interested", source="interest", message="Ik help graag.")

@@ -1,12 +1,13 @@
 """axe-core (WCAG 2.1 A and AA) on the public and volunteer matching pages in Dutch and English, the
 request form and the volunteer profile with errors, and the forms without JavaScript (issue #4)."""
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from werkzeug.serving import make_server
 
+from sociale_kaart import clock
 from sociale_kaart.extensions import db
 from tests.builders import make_user
 from tests.browser.conftest import session_cookie
@@ -28,11 +29,14 @@ def public_site(tmp_path_factory):
         db.create_all()
         _seed(app)
         broker = make_broker(areas=("doorn",), name="Bram Makelaar (fictief)")
-        volunteer = make_volunteer(first_name="Vera (fictief)", vog_checked_on=date.today(),
-                                   vog_valid_until=date.today() + timedelta(days=1000))
-        open_task = make_request(task_type="boodschappen", contact_name="Anna (fictief)")
-        offered = make_request(task_type="tuin", first_date=next_weekday(2))
-        accepted = make_request(task_type="digitaal", first_date=next_weekday(3), status="matched")
+        volunteer = make_volunteer(first_name="Vera (fictief)", vog_checked_on=clock.today(),
+                                   vog_valid_until=clock.today() + timedelta(days=1000))
+        # three tasks in three calendar weeks, whatever today's weekday (issue #10): the volunteer
+        # takes 2 a week, so "Ik wil helpen" on the open task must not meet a full week
+        first = next_weekday(1)
+        open_task = make_request(task_type="boodschappen", contact_name="Anna (fictief)", first_date=first)
+        offered = make_request(task_type="tuin", first_date=first + timedelta(days=8))
+        accepted = make_request(task_type="digitaal", first_date=first + timedelta(days=16), status="matched")
         make_match(offered, volunteer, status="approved")
         make_match(accepted, volunteer, status="accepted")
         series = make_request(weeks=4, task_type="respijt", status="submitted", reviewed_at=None)
@@ -145,8 +149,7 @@ def test_request_form_without_javascript_keeps_what_was_typed_and_then_sends(pho
 
 
 def next_weekday_iso(weekday):
-    day = date.today() + timedelta(days=3)
-    return (day + timedelta(days=(weekday - day.weekday()) % 7)).isoformat()
+    return next_weekday(weekday).isoformat()
 
 
 @pytest.mark.parametrize("name", ["my-request", "tasks", "task", "my-tasks", "profile", "my-data"])

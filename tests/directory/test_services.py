@@ -1,19 +1,22 @@
 """Directory services on the demo municipality (read-only: uses the shared demo app)."""
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 import pytest
 
-from sociale_kaart import geo
+from sociale_kaart import clock, geo
 from sociale_kaart.directory import freshness, services
 from sociale_kaart.directory.models import Service
 from sociale_kaart.errors import NotFound, ValidationError
 from sociale_kaart.extensions import db
 
-WEDNESDAY_NOON = datetime(2026, 11, 25, 12, 0)
+def wednesday_noon():
+    """Return noon on the first Wednesday from the app clock's today (when the demo's hours are tested)."""
+    today = clock.today()
+    return datetime.combine(today + timedelta(days=(2 - today.weekday()) % 7), time(12))
 
 
 def search(**kwargs):
-    return services.search_listings(services.SearchCriteria(**kwargs), now=WEDNESDAY_NOON)
+    return services.search_listings(services.SearchCriteria(**kwargs), now=wednesday_noon())
 
 
 def all_listings(**kwargs):
