@@ -124,6 +124,7 @@ def _register_commands(app):
     app.cli.add_command(hsds_cli)
     app.cli.add_command(matching_cli)
     app.extensions["sociale_kaart.demo_seeders"] = [_matching_demo]
+    app.extensions["sociale_kaart.demo_refreshers"] = [_matching_demo_refresh]
 
 
 def _matching_demo():
@@ -131,6 +132,13 @@ def _matching_demo():
     from .matching.seed import demo_seeder
 
     return demo_seeder()
+
+
+def _matching_demo_refresh():
+    """`flask seed demo --refresh-dates`: the help requests and volunteers move to today (issue #10)."""
+    from .matching.seed import demo_refresher
+
+    return demo_refresher()
 
 
 def _project_root():

@@ -6,6 +6,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from .. import clock
 from ..extensions import db
 from . import freshness
 from . import seed as demo_seed
@@ -21,11 +22,22 @@ DEMO_FOLDER = Path(__file__).resolve().parents[2] / "seed" / "demo"
 
 @seed_cli.command("demo")
 @click.option("--if-empty", is_flag=True, help="Only load when the directory has no services.")
-def seed_demo(if_empty):
+@click.option("--refresh-dates", is_flag=True,
+              help="Move the dates of a demo loaded earlier to today: when listings were last checked, "
+                   "help requests, matches and volunteers. With --if-empty: load when empty, else move.")
+def seed_demo(if_empty, refresh_dates):
     """Load the demo municipality Utrechtse Heuvelrug (safe to run twice)."""
     if current_app.config["ENV"] not in ("development", "testing"):
         raise click.ClickException("flask seed demo only runs with SOCIALE_KAART_ENV=development or testing.")
-    if if_empty and db.session.scalar(select(func.count(Service.id))):
+    loaded = db.session.scalar(select(func.count(Service.id)))
+    if refresh_dates and (loaded or not if_empty):
+        moved = demo_seed.refresh_demo_dates(DEMO_FOLDER, search_backend())
+        click.echo(f"Demo dates moved to today ({clock.today().isoformat()}): {moved} listings.")
+        for refresher in current_app.extensions.get("sociale_kaart.demo_refreshers", ()):
+            for line in refresher():
+                click.echo(line)
+        return
+    if if_empty and loaded:
         click.echo("The directory already has services; demo data not loaded.")
     else:
         counts = demo_seed.load_demo(

@@ -1,7 +1,7 @@
 """Load the demo municipality from seed/demo/ (idempotent: keyed by stable identifiers)."""
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -33,7 +33,7 @@ def _existing(model, key, *options):
 
 def load_demo(folder, geocoder, backend, municipality_code, today=None):
     """Load or update the demo data; return counts of what is in the data set."""
-    today = today or date.today()
+    today = today or clock.today()
     ensure_taxonomies()
     terms = {
         (term.taxonomy.code, term.code): term
@@ -64,6 +64,25 @@ def load_demo(folder, geocoder, backend, municipality_code, today=None):
     indexing.commit(backend)
     return {"areas": len(areas), "organizations": len(organizations),
             "locations": len(locations), "services": len(services)}
+
+
+def refresh_demo_dates(folder, backend, today=None):
+    """Set when each demo listing was last checked again relative to today; return how many changed.
+
+    A demo loaded months ago would otherwise drift out of search (issue #10); only listings of
+    demo organisations are touched.
+    """
+    today = today or clock.today()
+    ages = {row["key"]: row.get("assured_days_ago", 0) for row in _read(folder, "services.json")}
+    changed = 0
+    for service in db.session.scalars(select(Service).join(Service.organization)
+                                      .where(Service.slug.in_(ages), Organization.is_demo.is_(True))):
+        assured = today - timedelta(days=ages[service.slug])
+        if service.assured_date != assured:
+            service.assured_date = assured
+            changed += 1
+    indexing.commit(backend)
+    return changed
 
 
 def load_areas(folder, geocoder, municipality_code):

@@ -24,6 +24,7 @@ from .models import Booking, Feedback, HelpRequest, Match, Occurrence, RequestEv
 
 DEMO_DOMAIN = "example.org"
 FICTIONAL = "(fictief)"
+VOLUNTEER_AGE_DAYS = 90     # a demo volunteer signed up this long before the demo was loaded
 
 
 def _cells(*pairs):
@@ -165,6 +166,11 @@ def _day(weekday, days_ahead, today):
     return day + timedelta(days=(weekday - day.weekday()) % 7)
 
 
+def _age_days(days_ahead):
+    """Return how many days before the load a demo request was made (a month for past ones)."""
+    return 30 if days_ahead < 0 else 3
+
+
 def _volunteer(number, row, areas, password_hash, now, today):
     (key, first, surname, postcode, mode, km, tasks, skills, languages, grid, per_week, status, paused,
      vog) = row
@@ -186,7 +192,7 @@ def _volunteer(number, row, areas, password_hash, now, today):
         motivation=f"{FICTIONAL} Ik heb tijd over en help graag mensen in mijn dorp.",
         vog_checked_on=today - timedelta(days=60) if vog else None,
         vog_valid_until=today + timedelta(days=3 * 365) if vog else None,
-        created_at=now - timedelta(days=90), approved_at=now - timedelta(days=80) if status == "active" else None,
+        created_at=now - timedelta(days=VOLUNTEER_AGE_DAYS), approved_at=now - timedelta(days=80) if status == "active" else None,
     )
     db.session.add(profile)
     return profile, True
@@ -205,7 +211,7 @@ def _request(row, areas, profiles, now, today):
         return False
     place = _geocode(postcode)
     first_date = _day(weekday, days_ahead, today)
-    created = now - timedelta(days=30 if days_ahead < 0 else 3)
+    created = now - timedelta(days=_age_days(days_ahead))
     request = HelpRequest(
         status=status, task_type=task_type, urgency=extra.get("urgency", "normal"), relation=relation,
         contact_name=f"{contact} {FICTIONAL}", contact_email=email, contact_phone="0343-000000",
@@ -280,6 +286,89 @@ def load_demo_matching(password=None):
     return {"volunteers": len(VOLUNTEERS), "requests": len(REQUESTS),
             "volunteers_added": added_volunteers, "requests_added": added_requests}
 
+
+# --- moving the demo to today (issue #10) ------------------------------------------------------
+
+_REQUEST_MOMENTS = ("created_at", "confirmed_at", "reviewed_at", "closed_at")
+_MATCH_MOMENTS = ("created_at", "approved_at", "accepted_at", "declined_at", "cancelled_at", "done_at",
+                  "no_show_at")
+_VOLUNTEER_MOMENTS = ("created_at", "approved_at", "last_task_at", "paused_until", "vog_checked_on",
+                      "vog_valid_until")
+
+
+def _shift(row, names, move):
+    for name in names:
+        value = getattr(row, name)
+        if value is not None:
+            setattr(row, name, move(value))
+
+
+def _move_request(request, days_ahead, now, today, zone):
+    """Put a demo request back where a load today would put it, with its matches and history.
+
+    The dates move by whole weeks (same weekday, same local times). What happened before the
+    first date (asked, reviewed, proposed) moves with the day the request was made, as the
+    seeder sets it; what happened after (done, feedback) moves with the dates.
+    """
+    first_start = min(occurrence.starts_at for occurrence in request.occurrences)
+    dates = _day(request.first_date.weekday(), days_ahead, today) - request.first_date
+    history = now - timedelta(days=_age_days(days_ahead)) - request.created_at
+
+    def move(moment):
+        return moment + (dates if moment >= first_start else history)
+
+    request.first_date += dates
+    _shift(request, _REQUEST_MOMENTS, move)
+    windows = timeslots.occurrence_windows(request.first_date, request.window_start, request.window_end,
+                                           request.weeks, zone)
+    for occurrence, (start, end) in zip(sorted(request.occurrences, key=lambda o: o.sequence), windows):
+        occurrence.starts_at, occurrence.ends_at = start, end
+    for event in request.events:
+        event.created_at = move(event.created_at)
+    for match in request.matches:
+        _shift(match, _MATCH_MOMENTS, move)
+        for booking in match.bookings:
+            booking.starts_at, booking.ends_at = booking.occurrence.starts_at, booking.occurrence.ends_at
+            _shift(booking, ("created_at", "released_at"), move)
+        for feedback in match.feedback:
+            feedback.created_at = move(feedback.created_at)
+
+
+def refresh_demo_matching():
+    """Move the demo's requests and volunteers so that their dates are those of a load today.
+
+    Returns how many requests and volunteers moved.
+    """
+    now, today, zone = clock.naive_utcnow(), clock.today(), current_app.config["TIMEZONE"]
+    moved_requests = moved_volunteers = 0
+    for row in REQUESTS:
+        key, days_ahead = row[0], row[6]
+        request = db.session.scalar(select(HelpRequest).where(HelpRequest.contact_email == _email("aanvrager", key)))
+        if request is not None and request.occurrences:
+            before = request.first_date, request.created_at
+            _move_request(request, days_ahead, now, today, zone)
+            moved_requests += (request.first_date, request.created_at) != before
+    for row in VOLUNTEERS:
+        profile = db.session.scalar(select(VolunteerProfile).join(VolunteerProfile.user)
+                                    .where(User.email == _email("vrijwilliger", row[0])))
+        if profile is None:
+            continue
+        delta = timedelta(days=(now - timedelta(days=VOLUNTEER_AGE_DAYS) - profile.created_at).days)
+        if delta:
+            _shift(profile, _VOLUNTEER_MOMENTS, lambda value: value + delta)
+            for absence in profile.absences:
+                absence.starts_on += delta
+                absence.ends_on += delta
+            moved_volunteers += 1
+    db.session.commit()
+    return {"requests": moved_requests, "volunteers": moved_volunteers}
+
+
+def demo_refresher():
+    """Move the matching demo to today; return the lines `flask seed demo --refresh-dates` prints."""
+    counts = refresh_demo_matching()
+    return [f"Matching demo: moved the dates of {counts['requests']} help requests and "
+            f"{counts['volunteers']} volunteers to today."]
 
 
 def demo_seeder():

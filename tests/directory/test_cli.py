@@ -92,3 +92,65 @@ def test_seed_workspace_refuses_production(tmp_path, monkeypatch):
         result = app.test_cli_runner().invoke(args=["seed", "workspace"])
         assert result.exit_code != 0 and "development or testing" in result.output
         db.engine.dispose()
+
+
+def _demo_dates(app):
+    """Return the demo's dates as a resident and a broker see them: in days from the app's today."""
+    from datetime import datetime
+
+    from sociale_kaart.matching import timeslots
+
+    from sociale_kaart import clock
+    from sociale_kaart.directory import freshness
+    from sociale_kaart.matching.models import HelpRequest, VolunteerProfile
+
+    today = clock.today()
+
+    def local(moment):
+        return timeslots.to_local(moment, app.config["TIMEZONE"])
+
+    def days(value):
+        return None if value is None else ((value.date() if isinstance(value, datetime) else value) - today).days
+
+    stages = sorted(freshness.stage_of(service.assured_date, today) for service in db.session.scalars(
+        select(Service).join(Service.organization).where(Organization.is_demo.is_(True))))
+    requests = sorted(repr((days(request.first_date), [(days(o.starts_at), local(o.starts_at).time()) for o in request.occurrences],
+                            [days(b.starts_at) for m in request.matches for b in m.bookings],
+                            [days(m.created_at) - days(request.first_date) for m in request.matches]))
+                      for request in db.session.scalars(select(HelpRequest)))
+    volunteers = sorted(repr((days(v.created_at), days(v.vog_valid_until), days(v.paused_until)))
+                        for v in db.session.scalars(select(VolunteerProfile)))
+    return stages, requests, volunteers
+
+
+def test_refresh_dates_moves_an_old_demo_to_today(app, app_clock, tmp_path):
+    """A demo loaded 200 days ago shows, after --refresh-dates, the dates of a demo loaded today (#10)."""
+    from datetime import timedelta
+
+    from sociale_kaart import clock
+    from sociale_kaart.matching.models import HelpRequest
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed", "demo"]).exit_code == 0
+    as_loaded = _demo_dates(app)
+    assert {"fresh", "reminder", "stale", "hidden"} <= set(as_loaded[0])
+    upcoming = sum(1 for request in HelpRequest.query if request.first_date > clock.today())
+    assert upcoming >= 5
+    app_clock.start(clock.utcnow() + timedelta(days=200, hours=5))
+    assert sum(1 for request in HelpRequest.query if request.first_date > clock.today()) == 0
+    assert _demo_dates(app) != as_loaded
+    kept = runner.invoke(args=["seed", "demo", "--if-empty"])
+    assert "already has services" in kept.output
+    moved = runner.invoke(args=["seed", "demo", "--if-empty", "--refresh-dates"])
+    assert moved.exit_code == 0, moved.output
+    assert "Demo dates moved to today" in moved.output and "help requests" in moved.output
+    refreshed = _demo_dates(app)
+    loaded_today = make_app(tmp_path, name="loaded_today")
+    with loaded_today.app_context():
+        db.create_all()
+        assert loaded_today.test_cli_runner().invoke(args=["seed", "demo"]).exit_code == 0
+        assert refreshed == _demo_dates(loaded_today)
+        db.session.remove()
+        db.engine.dispose()
+    again = runner.invoke(args=["seed", "demo", "--refresh-dates"])
+    assert "0 listings" in again.output and _demo_dates(app) == refreshed
