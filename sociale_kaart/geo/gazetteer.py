@@ -565,6 +565,22 @@ def _unique_labels(labels, limit: int) -> list[str]:
     return unique
 
 
+_shared: dict[Path, "Gazetteer"] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_gazetteer(data_dir: str | Path | None = None) -> "Gazetteer":
+    """Return the one gazetteer of this process for a data folder.
+
+    The tables are read-only once built, so every app in a process (every test app, every
+    request thread) uses the same: the CSVs are read and indexed once, not once per app.
+    """
+    gazetteer = Gazetteer(data_dir)
+    key = gazetteer.data_dir.resolve()
+    with _shared_lock:
+        return _shared.setdefault(key, gazetteer)
+
+
 class Gazetteer:
     """Resolve Dutch postcodes, place names and municipality names offline."""
 

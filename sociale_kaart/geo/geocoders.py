@@ -11,7 +11,7 @@ from typing import Protocol, runtime_checkable
 from geopy.exc import GeopyError
 
 from .distance import distance_km
-from .gazetteer import MAX_SUGGESTIONS, Gazetteer, Place, UnknownLocation, check_query, find_postcode
+from .gazetteer import MAX_SUGGESTIONS, Place, UnknownLocation, check_query, find_postcode, shared_gazetteer
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class OfflineGeocoder:
     """Geocode from the bundled GeoNames CSVs, preferring places in one municipality."""
 
     def __init__(self, data_dir: str | None = None, municipality_code: str | None = None):
-        self.gazetteer = Gazetteer(data_dir)
+        self.gazetteer = shared_gazetteer(data_dir)
         self.municipality_code = municipality_code or None
 
     def load(self) -> None:
