@@ -17,12 +17,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## run: install, migrate, load the demo data into an empty database (and demo accounts), serve http://127.0.0.1:5000
+## run: install, migrate, load the demo data into an empty database (or move an earlier demo's dates
+## to today), demo accounts; serve http://127.0.0.1:5000 with an e-mail sender beside it that writes
+## every queued e-mail to instance/mail/ within 5 seconds (Ctrl-C stops both)
 run: install
 	$(BIN)/flask db upgrade
-	$(BIN)/flask seed demo --if-empty
+	$(BIN)/flask seed demo --if-empty --refresh-dates
 	$(BIN)/flask seed workspace
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	@echo "E-mail: written to instance/mail/ (one .eml file a message) by 'flask notify send --loop'."
+	$(BIN)/flask notify send --loop --interval 5 & sender=$$!; \
+	  trap 'kill $$sender 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 ## test: install (with headless Chromium for the browser tests) and run the whole suite
 test: install browser-deps test-sqlite test-postgres
