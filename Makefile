@@ -7,7 +7,7 @@ export FLASK_APP := wsgi.py
 # PostgreSQL run of the suite: set by .ci/run; leave empty to test on SQLite only.
 SOCIALE_KAART_TEST_DATABASE_URL ?=
 
-.PHONY: install run test test-sqlite test-postgres browser-deps bench translations clean
+.PHONY: install run test test-sqlite test-postgres test-moved-clock test-postgres-then-moved-clock browser-deps bench translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,18 +29,34 @@ run: install
 	  trap 'kill $$sender 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/flask run --host 127.0.0.1 --port 5000
 
-## test: install (with headless Chromium for the browser tests) and run the whole suite
-test: install browser-deps test-sqlite test-postgres
+## test: install (with headless Chromium for the browser tests) and run the whole suite: on SQLite
+## with the browser tests, and beside it (2 cores) on PostgreSQL when SOCIALE_KAART_TEST_DATABASE_URL
+## is set, then once more on SQLite with the app clock 400 days ahead. Each run prints its report
+## when it ends; make fails when any run fails.
+test: install browser-deps
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres-then-moved-clock
+
+PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 
 test-sqlite: install
 	@echo "== the whole suite on a SQLite file, browser tests included =="
-	SOCIALE_KAART_TEST_DATABASE_URL= $(BIN)/python -m pytest -p no:cacheprovider
+	SOCIALE_KAART_TEST_DATABASE_URL= $(PYTEST) --basetemp=.pytest-tmp/sqlite
 
 test-postgres: install
 	@if [ -n "$(SOCIALE_KAART_TEST_DATABASE_URL)" ]; then \
 	  echo "== the suite again on PostgreSQL ($(SOCIALE_KAART_TEST_DATABASE_URL)), browser tests excluded =="; \
-	  SOCIALE_KAART_TEST_DATABASE_URL="$(SOCIALE_KAART_TEST_DATABASE_URL)" $(BIN)/python -m pytest -p no:cacheprovider -m "not browser"; \
+	  SOCIALE_KAART_TEST_DATABASE_URL="$(SOCIALE_KAART_TEST_DATABASE_URL)" $(PYTEST) --basetemp=.pytest-tmp/postgres -m "not browser"; \
 	else echo "SOCIALE_KAART_TEST_DATABASE_URL not set: PostgreSQL run skipped."; fi
+
+## test-moved-clock: the suite on SQLite with the app clock 400 days ahead (a Tuesday instead of a
+## Monday): catches tests and code that mix the app clock with the real date or assume a weekday.
+## Browser tests excluded, except those that build dated help requests (marker "dated").
+test-moved-clock: install
+	@echo "== the suite on SQLite with the app clock 400 days ahead (SOCIALE_KAART_CLOCK_OFFSET_DAYS=400) =="
+	SOCIALE_KAART_TEST_DATABASE_URL= SOCIALE_KAART_CLOCK_OFFSET_DAYS=400 $(PYTEST) --basetemp=.pytest-tmp/moved-clock -m "not browser or dated"
+
+test-postgres-then-moved-clock: test-postgres
+	@$(MAKE) --no-print-directory test-moved-clock
 
 ## browser-deps: Debian's Chromium and ChromeDriver for the browser tests (needs root; skipped otherwise)
 browser-deps:
@@ -65,4 +81,4 @@ translations: install
 	$(BIN)/pybabel compile -d sociale_kaart/translations
 
 clean:
-	rm -rf $(VENV) instance/search-index
+	rm -rf $(VENV) instance/search-index .pytest-tmp

@@ -13,7 +13,8 @@ from tests.browser.conftest import session_cookie
 from tests.conftest import _seed, make_app
 from tests.matching.factories import DRIEBERGEN, make_broker, make_match, make_request, make_volunteer
 
-pytestmark = pytest.mark.browser
+# "dated": these pages show help requests with dates, so the moved-clock run takes them too (#10)
+pytestmark = [pytest.mark.browser, pytest.mark.dated]
 
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 

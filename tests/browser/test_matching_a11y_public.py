@@ -14,7 +14,8 @@ from tests.browser.conftest import session_cookie
 from tests.conftest import _seed, make_app
 from tests.matching.factories import make_broker, make_match, make_request, make_volunteer, next_weekday
 
-pytestmark = pytest.mark.browser
+# "dated": these pages show help requests with dates, so the moved-clock run takes them too (#10)
+pytestmark = [pytest.mark.browser, pytest.mark.dated]
 
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
@@ -61,7 +62,7 @@ def public_site(tmp_path_factory):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield {"base": f"http://127.0.0.1:{server.server_port}", "cookie": cookie, "newcomer": newcomer_cookie,
-           "urls": urls}
+           "urls": urls, "app": app}
     server.shutdown()
     thread.join(timeout=5)
     with app.app_context():
@@ -134,7 +135,7 @@ def test_request_form_without_javascript_keeps_what_was_typed_and_then_sends(pho
     assert page.get_attribute("#window_end", "aria-invalid") == "true"
     page.check("input[name=task_type][value=boodschappen]")
     page.check("input[name=relation][value=self]")
-    page.fill("#first_date", next_weekday_iso(2))
+    page.fill("#first_date", next_weekday_iso(public_site, 2))
     page.fill("#window_start", "10:00")
     page.fill("#window_end", "12:00")
     page.select_option("#duration_minutes", "60")
@@ -148,8 +149,10 @@ def test_request_form_without_javascript_keeps_what_was_typed_and_then_sends(pho
     assert page.locator("h1").inner_text() == "Uw hulpvraag is verstuurd"
 
 
-def next_weekday_iso(weekday):
-    return next_weekday(weekday).isoformat()
+def next_weekday_iso(site, weekday):
+    """Return a date on a weekday, at least 3 days after the app clock's today, as the date field takes it."""
+    with site["app"].app_context():
+        return next_weekday(weekday).isoformat()
 
 
 @pytest.mark.parametrize("name", ["my-request", "tasks", "task", "my-tasks", "profile", "my-data"])

@@ -20,7 +20,8 @@ from tests.builders import TEST_PASSWORD
 from tests.conftest import _seed, make_app
 from tests.matching.factories import DRIEBERGEN, make_broker, make_volunteer, next_weekday
 
-pytestmark = pytest.mark.browser
+# "dated": these pages show help requests with dates, so the moved-clock run takes them too (#10)
+pytestmark = [pytest.mark.browser, pytest.mark.dated]
 
 CARER_EMAIL = "marieke.zonnebloemsma@example.org"
 CARER_NAME = "Marieke Zonnebloemsma"
