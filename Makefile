@@ -38,11 +38,14 @@ test: install browser-deps
 
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 
-test-sqlite: install
+.pytest-tmp:
+	mkdir -p .pytest-tmp
+
+test-sqlite: install | .pytest-tmp
 	@echo "== the whole suite on a SQLite file, browser tests included =="
 	SOCIALE_KAART_TEST_DATABASE_URL= $(PYTEST) --basetemp=.pytest-tmp/sqlite
 
-test-postgres: install
+test-postgres: install | .pytest-tmp
 	@if [ -n "$(SOCIALE_KAART_TEST_DATABASE_URL)" ]; then \
 	  echo "== the suite again on PostgreSQL ($(SOCIALE_KAART_TEST_DATABASE_URL)), browser tests excluded =="; \
 	  SOCIALE_KAART_TEST_DATABASE_URL="$(SOCIALE_KAART_TEST_DATABASE_URL)" $(PYTEST) --basetemp=.pytest-tmp/postgres -m "not browser"; \
@@ -51,7 +54,7 @@ test-postgres: install
 ## test-moved-clock: the suite on SQLite with the app clock 400 days ahead (a Tuesday instead of a
 ## Monday): catches tests and code that mix the app clock with the real date or assume a weekday.
 ## Browser tests excluded, except those that build dated help requests (marker "dated").
-test-moved-clock: install
+test-moved-clock: install | .pytest-tmp
 	@echo "== the suite on SQLite with the app clock 400 days ahead (SOCIALE_KAART_CLOCK_OFFSET_DAYS=400) =="
 	SOCIALE_KAART_TEST_DATABASE_URL= SOCIALE_KAART_CLOCK_OFFSET_DAYS=400 $(PYTEST) --basetemp=.pytest-tmp/moved-clock -m "not browser or dated"
 
