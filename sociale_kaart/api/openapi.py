@@ -124,7 +124,8 @@ def spec(context, docs_url):
             f"{PREFIX}/services/{{id}}": _detail("A fully nested service", "service"),
             f"{PREFIX}/service_at_locations": _list(
                 "Services at locations",
-                "The web search's results, in its order: with `postcode` nearest first, with `proximity` (metres) "
+                "The web search's results, in its order: with `postcode` and `search` the best matches weighed by "
+                "distance, with `postcode` alone nearest first; with `proximity` (metres) "
                 "only within that distance. `proximity` needs `postcode`. A malformed postcode is a 400; a well-formed "
                 "one that does not exist (e.g. 1000) is a 404.",
                 params.SERVICE_AT_LOCATIONS, "service_at_location", context,

@@ -172,7 +172,7 @@ COST = Param("cost", "Cost route, e.g. gratis ('kost mij niets'); repeat for sev
 AREA = Param("area", "Village or neighbourhood code (the service area or the location is in it).",
              _enum(lambda c: c.area_codes), _choice(lambda: list(directory.facet_labels("area"))),
              multiple=True, default=())
-POSTCODE = Param("postcode", "Dutch postcode (3941 or 3941 AB): results nearest first from its centre.",
+POSTCODE = Param("postcode", "Dutch postcode (3941 or 3941 AB): with `search`, the best matches weighed by distance from its centre; without, nearest first.",
                  _static({"type": "string", "format": "nl-postcode", "pattern": POSTCODE_PATTERN}), _postcode)
 PROXIMITY = Param("proximity", "Only results within this many metres of the postcode (needs postcode).",
                   _static({"type": "integer", "minimum": 1, "maximum": MAX_PROXIMITY}), _integer(1, MAX_PROXIMITY))

@@ -149,11 +149,12 @@ def document(link):
         "service_id": service.id,
         "name": service.name,
         "organization": service.organization.name,
-        "category_labels": [term.name for term in service.categories],
+        "category_labels": [term.name for term in (*service.categories, *service.target_groups)],
         "keywords": list(service.keywords or []),
+        "summary": service.summary,
         "description": " ".join(
-            part for part in (service.summary, service.description, service.for_whom,
-                              link.description, location.name, location.city) if part
+            part for part in (service.description, service.for_whom, link.description, location.name,
+                              location.city) if part
         ),
         "category": [term.code for term in service.categories],
         "target_group": [term.code for term in service.target_groups],

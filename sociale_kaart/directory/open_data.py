@@ -214,7 +214,7 @@ def get_public_service(service_uuid):
 
 
 def search_public_listings(query, postcode="", radius_km=None, page=1, per_page=20):
-    """Return a page of listings from the web's search (same order), nearest first near a postcode."""
+    """Return a page of listings from the web's search, in its order (near a postcode: best match weighed by distance)."""
     cat = catalogue()
     _checked_filters(query)
     filters = {facet: list(codes) for facet, codes in query.filters.items()}

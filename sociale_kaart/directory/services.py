@@ -37,7 +37,7 @@ class SearchCriteria:
     text: str = ""
     where: str = ""
     radius_km: float | None = None  # the web offers RADIUS_CHOICES; the API any radius (issue #5)
-    sort: str | None = None  # None: nearest first when a place is given, else best match
+    sort: str | None = None  # None: best match (weighed by distance with a place); "distance": nearest first
     filters: dict = field(default_factory=dict)
     open_now: bool = False
     page: int = 1
@@ -83,6 +83,7 @@ class SearchPage:
     open_count: int | None
     suggestion: str | None
     fuzzy: bool
+    partial: bool = False          # no result has every word of the query: said on the page (#11)
     outside_municipality: bool = False
 
 
@@ -133,7 +134,7 @@ def search_listings(criteria, now=None):
         radius_km=criteria.radius_km if origin else None,
         distance=geo.distance_km if origin else None,
         open_slot=hours.slot_of(now) if criteria.open_now else None,
-        sort=(criteria.sort or "distance") if origin else "relevance",
+        sort=(criteria.sort or "relevance") if origin else "relevance",
         page=max(1, criteria.page),
         per_page=criteria.per_page or current_app.config["SEARCH_PER_PAGE"],
         exclude_ids=freshness.hidden_listing_ids(now.date()),
@@ -154,6 +155,7 @@ def search_listings(criteria, now=None):
         open_count=result.open_count,
         suggestion=result.suggestion,
         fuzzy=result.fuzzy,
+        partial=result.partial,
         outside_municipality=bool(
             place and place.municipality_code != current_app.config["MUNICIPALITY_CODE"]
         ),

@@ -25,8 +25,10 @@ FUZZY_PREFIX = 2        # a correction keeps the first two letters
 LINKS = ("", "s", "e", "en", "er")                    # linking morphemes between compound parts
 DERIVATIONS = ("sters", "ster", "ers", "er", "heden", "heid")   # mantelzorger -> mantelzorg
 
-# Weights of the alternatives of one query word, relative to the word itself.
+# Weights of the alternatives of one query word, relative to the word itself; a synonym row
+# may give its own weight (data/synonyms.csv).
 WEIGHT_WORD, WEIGHT_BASE, WEIGHT_COMPOUND, WEIGHT_SYNONYM, WEIGHT_FUZZY = 1.0, 0.9, 0.8, 0.7, 0.6
+MIN_VERB_BASE = 4       # "wandelt" -> "wandel"; shorter bases ("gaat" -> "gaa") are not tried
 
 # Words residents type around what they look for; not in Whoosh's Dutch list.
 EXTRA_STOPWORDS = frozenset(
@@ -150,26 +152,28 @@ def _word_cache(method):
 class DutchAnalysis:
     """Stemming, compound splitting and synonyms over a lexicon of word parts."""
 
-    def __init__(self, lexicon, synonyms):
-        """Take lexicon words and (term, expansion) pairs; both are folded here."""
+    def __init__(self, lexicon, synonyms, needless=()):
+        """Take lexicon words, (term, expansion[, weight]) rows and need-less words; all folded here."""
         self._stem = stemmer_for_language("nl")
         self.stopwords = frozenset(stopwords_for_language("nl")) | EXTRA_STOPWORDS
+        self.needless = frozenset(f for w in needless for _, f in words(w)) - self.stopwords
         self.lexicon = frozenset(fold(w.strip()) for w in lexicon if len(w.strip()) >= MIN_PART)
         self._lexicon_by_stem = {}
         for word in sorted(self.lexicon):
             self._lexicon_by_stem.setdefault(self.stem(word), word)
-        grouped: dict[str, list[tuple[str, ...]]] = {}
-        for term, expansion in synonyms:
+        grouped: dict[str, dict[tuple[str, ...], float]] = {}
+        for row in synonyms:
+            term, expansion = row[0], row[1]
+            weight = float(row[2]) if len(row) > 2 and row[2] else WEIGHT_SYNONYM
             term_words = [f for _, f in words(term)]
             expansion_words = tuple(f for _, f in words(expansion) if f not in self.stopwords)
-            if len(term_words) != 1 or not expansion_words:
+            if len(term_words) != 1 or not expansion_words or term_words[0] in self.stopwords:
                 continue
             for key in {term_words[0], self.stem(term_words[0])}:
-                grouped.setdefault(key, [])
-                if expansion_words not in grouped[key]:
-                    grouped[key].append(expansion_words)
-        self.synonyms: dict[str, tuple[tuple[str, ...], ...]] = {
-            key: tuple(value) for key, value in grouped.items()}
+                known = grouped.setdefault(key, {})
+                known[expansion_words] = max(weight, known.get(expansion_words, 0.0))
+        self.synonyms: dict[str, tuple[tuple[tuple[str, ...], float], ...]] = {
+            key: tuple(value.items()) for key, value in grouped.items()}
         self._analyze_cache: dict[str, list[tuple[int, str]]] = {}
         self._spelling_cache: dict[tuple[str, str], tuple[str, ...]] = {}
 
@@ -286,42 +290,60 @@ class DutchAnalysis:
 
     # -- queries -----------------------------------------------------------------------------
 
+    def verb_bases(self, folded: str) -> tuple[str, ...]:
+        """Return the stem form of a verb in the present tense: "wandelt", "fietst" -> "wandel", "fiets"."""
+        # Snowball leaves the -t of "hij wandelt"; "wandelen" and "wandel" stem to "wandel".
+        if not folded.endswith("t") or folded.endswith("tt") or len(folded) - 1 < MIN_VERB_BASE:
+            return ()
+        base = folded[:-1]
+        known = (base in self.lexicon or self._lexicon_by_stem.get(self.stem(base))
+                 or base + "en" in self.lexicon or base in self.synonyms or base + "en" in self.synonyms)
+        return (base,) if known else ()
+
     def word_alternatives(self, folded: str, weight: float = 1.0,
                           synonyms: bool = True) -> tuple[Alternative, ...]:
         """Return the ways a query word matches: itself, its base, its parts, its synonyms."""
         found = [Alternative((self.stem(folded),), WEIGHT_WORD * weight, "word")]
-        for base in self.bases(folded):
+        for base in self.bases(folded) + self.verb_bases(folded):
             found.append(Alternative((self.stem(base),), WEIGHT_BASE * weight, "base"))
         splits = self.segmentations(folded)
         if splits:
             found.append(Alternative(tuple(dict.fromkeys(self.stem(p) for p in splits[0])),
                                      WEIGHT_COMPOUND * weight, "compound"))
         if synonyms:
-            for expansion in self.synonym_expansions(folded):
+            lookups = (folded, *self.verb_bases(folded))
+            for expansion, synonym_weight in self.synonym_expansions(*lookups):
                 stems = tuple(dict.fromkeys(self.stem(w) for w in expansion))
-                found.append(Alternative(stems, WEIGHT_SYNONYM * weight, "synonym"))
+                found.append(Alternative(stems, synonym_weight * weight, "synonym"))
         return _dedupe(found)
 
-    def synonym_expansions(self, folded: str) -> tuple[tuple[str, ...], ...]:
-        """Return the expansions (folded words) listed for a word or its stem."""
-        found = list(self.synonyms.get(folded, ())) + list(self.synonyms.get(self.stem(folded), ()))
-        return tuple(dict.fromkeys(found))
+    def synonym_expansions(self, *folded_words: str) -> tuple[tuple[tuple[str, ...], float], ...]:
+        """Return the (expansion words, weight) pairs listed for words or their stems."""
+        best: dict[tuple[str, ...], float] = {}
+        for folded in folded_words:
+            for key in (folded, self.stem(folded)):
+                for expansion, weight in self.synonyms.get(key, ()):
+                    best[expansion] = max(weight, best.get(expansion, 0.0))
+        return tuple(best.items())
 
     def is_known_word(self, folded: str) -> bool:
         """Return True for words we never call misspelled: lexicon parts and synonym terms."""
-        return folded in self.lexicon or folded in self.synonyms
+        return folded in self.lexicon or folded in self.synonyms or folded in self.needless
 
     def query_words(self, text: str) -> list[QueryWord]:
-        """Parse query text into at most MAX_TERMS distinct non-stop words with alternatives."""
-        seen, out = set(), []
+        """Parse query text into at most MAX_TERMS distinct words that carry the need, with alternatives.
+
+        Stop words never count; need-less words ("hulp", "iemand", "nodig") count only when the
+        text has nothing else, so "hulp bij boodschappen" searches "boodschappen" (issue #11).
+        """
+        seen, meaningful, needless = set(), [], []
         for word, folded in words((text or "")[:MAX_TEXT]):
             if folded in self.stopwords or folded in seen:
                 continue
             seen.add(folded)
-            out.append(QueryWord(word, folded, self.word_alternatives(folded)))
-            if len(out) == MAX_TERMS:
-                break
-        return out
+            (needless if folded in self.needless else meaningful).append((word, folded))
+        chosen = (meaningful or needless)[:MAX_TERMS]
+        return [QueryWord(word, folded, self.word_alternatives(folded)) for word, folded in chosen]
 
     def fuzzy_word(self, word: QueryWord, corrections: list[str]) -> QueryWord:
         """Return a query word that also matches the given corrections (folded words)."""
@@ -365,10 +387,15 @@ def _respell(stem: str, word: str) -> str:
     return stem
 
 
-def load_synonyms() -> list[tuple[str, str]]:
-    """Return the (term, expansion) rows of data/synonyms.csv."""
+def load_synonyms() -> list[tuple[str, ...]]:
+    """Return the (term, expansion[, weight]) rows of data/synonyms.csv."""
     rows = list(csv.reader(_data_lines("synonyms.csv")))
-    return [(row[0], row[1]) for row in rows[1:] if len(row) >= 2]
+    return [tuple(row[:3]) for row in rows[1:] if len(row) >= 2]
+
+
+def load_needless() -> list[str]:
+    """Return the words of data/needless.txt: words that carry no need."""
+    return [line.strip() for line in _data_lines("needless.txt")]
 
 
 def load_lexicon() -> list[str]:
@@ -379,4 +406,4 @@ def load_lexicon() -> list[str]:
 @cache
 def default_analysis() -> DutchAnalysis:
     """Return the analysis with the shipped lexicon and synonyms (built on first use)."""
-    return DutchAnalysis(load_lexicon(), load_synonyms())
+    return DutchAnalysis(load_lexicon(), load_synonyms(), load_needless())

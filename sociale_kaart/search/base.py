@@ -50,6 +50,7 @@ class SearchResult:
     suggestion: str | None                # "Bedoelde u ...?" text
     fuzzy: bool                           # typo-tolerant matching was needed to find results
     terms: list[str]                      # stems actually searched
+    partial: bool = False                 # no result has all the words: each has some of them
 
 
 class SearchBackend(ABC):

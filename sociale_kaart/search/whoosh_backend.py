@@ -38,12 +38,13 @@ from .base import (FACETS, SLOTS_PER_WEEK, SearchBackend, SearchError, SearchHit
 
 log = logging.getLogger(__name__)
 
-TEXT_FIELDS = {"name": 3.0, "organization": 2.5, "category_labels": 2.0, "keywords": 2.0,
-               "description": 1.0}
+# BM25F field weights (issue #11): name > organisation > keywords, categories > summary > the rest.
+TEXT_FIELDS = {"name": 3.0, "organization": 2.0, "category_labels": 2.0, "keywords": 2.0,
+               "summary": 1.5, "description": 1.0}
 INDEX_NAME = "MAIN"
 # Bump when the schema or the way documents are analysed changes; an on-disk index written by
 # another format (or with other lexicon / synonym data) is rebuilt from the database on open.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FORMAT_FILE = INDEX_NAME + ".format"
 WRITE_TIMEOUT = 10.0      # seconds a writer waits for another process's lock
 TERM_CACHE = 2048         # terms whose postings, bitsets and scores are kept (per segment/generation)
@@ -51,6 +52,8 @@ BM25_B, BM25_K1 = 0.75, 1.2   # Whoosh's BM25F defaults
 KM_PER_DEGREE = 110.574   # the shortest degree of latitude, so the box is never too small
 GRID = 1000               # cells per degree of the lat/lon grid fields
 SNAPSHOTS = 3             # index generations whose arrays are kept
+SOFT_AND_SHARE = 0.5      # a result matches at least this share of the query's words (rounded up)
+DISTANCE_SCALE_KM = 10.0  # with a place, relevance x 1 / (1 + km / scale): 0.5 km 0.95, 7 km 0.59
 
 
 # -- Whoosh analysis ---------------------------------------------------------------------------
@@ -557,7 +560,7 @@ class _RamLocation:
 def index_format() -> str:
     """Return the format stamp of indexes this code writes: schema version and analysis data."""
     digest = hashlib.sha256()
-    for name in ("lexicon.txt", "synonyms.csv"):
+    for name in ("lexicon.txt", "synonyms.csv", "needless.txt"):
         digest.update(analysis.data_text(name).encode("utf-8"))
     return f"{SCHEMA_VERSION}-{digest.hexdigest()[:16]}"
 
@@ -952,6 +955,7 @@ class _Search:
         self.analysis = analysis.default_analysis()
         self.leaves = [leaf for leaf, _ in _leaves(searcher)]
         self._distances: dict[int, float | None] = {}
+        self._tiers: list[int] = []
 
     # distances
 
@@ -1002,19 +1006,24 @@ class _Search:
             bits |= max(alt_bits, 0)
         return bits
 
-    def text_bits(self, words, any_word: bool) -> int:
-        result = 0 if any_word else -1
-        for word in words:
+    def tiers(self, words) -> list[int]:
+        """Return bitsets: [j] = the docs matching at least j of the words (j = 0 .. len(words))."""
+        levels = [-1] + [0] * len(words)
+        for count, word in enumerate(words, start=1):
             bits = self.word_bits(word)
-            result = (result | bits) if any_word else (result & bits)
-        return max(result, 0)
+            for j in range(count, 0, -1):
+                levels[j] |= levels[j - 1] & bits
+        return [max(level, 0) for level in levels]
 
     def matching(self, words, allowed: int) -> tuple[list[int], int]:
-        """Return the allowed docs (and bitset) matching every word, or else any word."""
-        found = self.within_radius(self.text_bits(words, False) & allowed)
-        if not found[0] and len(words) > 1:
-            found = self.within_radius(self.text_bits(words, True) & allowed)
-        return found
+        """Return the allowed docs (and bitset) matching enough of the words: a soft AND.
+
+        The text alone decides which documents match (at least half of the words, rounded up);
+        the place and radius only remove far ones, so a smaller radius never finds more (#11).
+        """
+        self._tiers = self.tiers(words)
+        needed = max(1, math.ceil(len(words) * SOFT_AND_SHARE))
+        return self.within_radius(self._tiers[needed] & allowed)
 
     def within_radius(self, bits: int) -> tuple[list[int], int]:
         """Return the docs (and bitset) of a bitset that lie within the radius."""
@@ -1104,6 +1113,7 @@ class _Search:
         else:
             docs, bits = self.within_radius(allowed)
         total = len(docs)
+        partial = len(used) > 1 and total > 0 and not (self._tiers[-1] & bits)
         start = (plan.page - 1) * plan.per_page
         end = start + plan.per_page
         page = self.order(docs, used, start, end) if start < total else []
@@ -1120,7 +1130,7 @@ class _Search:
             hits=hits, total=total, page=plan.page, per_page=plan.per_page,
             pages=-(-total // plan.per_page), facets=facets, open_count=open_count,
             suggestion=suggestion, fuzzy=fuzzy,
-            terms=list(dict.fromkeys(s for w in used for s in w.stems)),
+            terms=list(dict.fromkeys(s for w in used for s in w.stems)), partial=partial,
         )
 
     def order(self, docs, words, start, end) -> list[tuple[int, float]]:
@@ -1143,14 +1153,27 @@ class _Search:
             scores = self.scores(words, chosen) if words else dict.fromkeys(chosen, 0.0)
             chosen.sort(key=lambda d: (distances[d], -scores[d], names[d], ids[d] or ""))
             return [(d, scores[d]) for d in chosen[start:end]]
-        scores = self.scores(words, docs)
-        limit = _kth(scores.values(), end, largest=True)
-        chosen = [d for d, score in scores.items() if score >= limit]
-        if plan.origin is not None:
-            chosen.sort(key=lambda d: (-scores[d], self._distance_key(d), names[d], ids[d] or ""))
-        else:
-            chosen.sort(key=lambda d: (-scores[d], names[d], ids[d] or ""))
-        return [(d, scores[d]) for d in chosen[start:end]]
+        # Best match: documents matching more of the words first (a tier each), then relevance,
+        # with a place weighed by distance so that a close fit beats a loose match next door.
+        ranked: list[tuple[int, float]] = []
+        wanted = _bits(docs)
+        for tier_bits in reversed(self._tiers[1:]):
+            members = _members(tier_bits & wanted)
+            if not members:
+                continue
+            wanted &= ~tier_bits
+            scores = self.scores(words, members)
+            if plan.origin is not None:
+                scores = {d: score / (1.0 + self._distance_key(d) / DISTANCE_SCALE_KM)
+                          for d, score in scores.items()}
+            limit = _kth(scores.values(), end - len(ranked), largest=True)
+            chosen = [d for d, score in scores.items() if score >= limit]
+            distance = self._distance_key if plan.origin is not None else (lambda d: 0.0)
+            chosen.sort(key=lambda d: (-scores[d], distance(d), names[d], ids[d] or ""))
+            ranked.extend((d, scores[d]) for d in chosen[:end - len(ranked)])
+            if len(ranked) >= end or not wanted:
+                break
+        return ranked[start:end]
 
 
 def _leaves(searcher) -> list:

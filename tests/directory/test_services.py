@@ -36,7 +36,7 @@ def _context(demo_app):
 
 
 def test_respite_near_doorn_is_sorted_nearest_first_with_distances():
-    page, listings = all_listings(text="respijtzorg", where="3941")
+    page, listings = all_listings(text="respijtzorg", where="3941", sort="distance")
     assert page.place.postcode4 == "3941"
     assert len(listings) >= 5
     distances = [listing.distance_km for listing in listings]
@@ -84,9 +84,9 @@ def test_facet_counts_equal_the_results_of_each_filter(criteria):
             assert narrowed.total == value.count, (facet, value.code)
 
 
-def test_best_match_order_can_be_chosen_with_a_place():
-    nearest_page, nearest = all_listings(text="respijtzorg", where="3941")
-    best_page, best = all_listings(text="respijtzorg", where="3941", sort="relevance")
+def test_nearest_first_can_be_chosen_with_a_place_and_best_match_is_the_default():
+    nearest_page, nearest = all_listings(text="respijtzorg", where="3941", sort="distance")
+    best_page, best = all_listings(text="respijtzorg", where="3941")
     # the same results, in another order: best match is not simply nearest first
     assert {l.link.id for l in nearest} == {l.link.id for l in best}
     assert [l.link.id for l in nearest] != [l.link.id for l in best]

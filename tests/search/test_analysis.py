@@ -142,10 +142,13 @@ def test_fuzzy_limit_grows_with_word_length(word, limit):
 def test_data_files_are_documented_and_large_enough():
     lexicon_head = analysis.data_text("lexicon.txt").splitlines()[0]
     synonyms_head = analysis.data_text("synonyms.csv").splitlines()[:2]
-    assert lexicon_head.startswith("#") and synonyms_head[0].startswith("#")
-    assert synonyms_head[1] == "term,expansion"
+    needless_head = analysis.data_text("needless.txt").splitlines()[0]
+    assert lexicon_head.startswith("#") and synonyms_head[0].startswith("#") and needless_head.startswith("#")
+    assert synonyms_head[1] == "term,expansion,weight"
     assert len(analysis.load_lexicon()) >= 200
-    assert len(analysis.load_synonyms()) >= 40
+    assert len(analysis.load_synonyms()) >= 200
+    assert all(0 < float(row[2]) <= 1 for row in analysis.load_synonyms() if len(row) > 2 and row[2])
+    assert {"hulp", "iemand", "nodig", "help", "someone"} <= set(analysis.load_needless())
 
 
 def test_lexicon_words_are_folded_and_long_enough():
