@@ -29,6 +29,7 @@ DERIVATIONS = ("sters", "ster", "ers", "er", "heden", "heid")   # mantelzorger -
 # may give its own weight (data/synonyms.csv).
 WEIGHT_WORD, WEIGHT_BASE, WEIGHT_COMPOUND, WEIGHT_SYNONYM, WEIGHT_FUZZY = 1.0, 0.9, 0.8, 0.7, 0.6
 MIN_VERB_BASE = 4       # "wandelt" -> "wandel"; shorter bases ("gaat" -> "gaa") are not tried
+DIMINUTIVES = ("etje", "pje", "kje", "tje", "je")     # bijbaantje -> bijbaan, dagje -> dag
 
 # Words residents type around what they look for; not in Whoosh's Dutch list.
 EXTRA_STOPWORDS = frozenset(
@@ -300,18 +301,25 @@ class DutchAnalysis:
                  or base + "en" in self.lexicon or base in self.synonyms or base + "en" in self.synonyms)
         return (base,) if known else ()
 
+    def diminutive_bases(self, folded: str) -> tuple[str, ...]:
+        """Return the word a diminutive is made of: "bijbaantje" -> "bijbaan", "dagje" -> "dag"."""
+        for suffix in DIMINUTIVES:
+            if folded.endswith(suffix) and len(folded) - len(suffix) >= MIN_BASE:
+                return (folded[: -len(suffix)],)
+        return ()
+
     def word_alternatives(self, folded: str, weight: float = 1.0,
                           synonyms: bool = True) -> tuple[Alternative, ...]:
         """Return the ways a query word matches: itself, its base, its parts, its synonyms."""
         found = [Alternative((self.stem(folded),), WEIGHT_WORD * weight, "word")]
-        for base in self.bases(folded) + self.verb_bases(folded):
+        for base in self.bases(folded) + self.verb_bases(folded) + self.diminutive_bases(folded):
             found.append(Alternative((self.stem(base),), WEIGHT_BASE * weight, "base"))
         splits = self.segmentations(folded)
         if splits:
             found.append(Alternative(tuple(dict.fromkeys(self.stem(p) for p in splits[0])),
                                      WEIGHT_COMPOUND * weight, "compound"))
         if synonyms:
-            lookups = (folded, *self.verb_bases(folded))
+            lookups = (folded, *self.verb_bases(folded), *self.diminutive_bases(folded))
             for expansion, synonym_weight in self.synonym_expansions(*lookups):
                 stems = tuple(dict.fromkeys(self.stem(w) for w in expansion))
                 found.append(Alternative(stems, synonym_weight * weight, "synonym"))
@@ -341,7 +349,8 @@ class DutchAnalysis:
             if folded in self.stopwords or folded in seen:
                 continue
             seen.add(folded)
-            (needless if folded in self.needless else meaningful).append((word, folded))
+            # a number ("ik ben 15", "75 jaar") is context, not the need
+            (needless if folded in self.needless or folded.isdigit() else meaningful).append((word, folded))
         chosen = (meaningful or needless)[:MAX_TERMS]
         return [QueryWord(word, folded, self.word_alternatives(folded)) for word, folded in chosen]
 

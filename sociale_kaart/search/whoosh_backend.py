@@ -956,6 +956,7 @@ class _Search:
         self.leaves = [leaf for leaf, _ in _leaves(searcher)]
         self._distances: dict[int, float | None] = {}
         self._tiers: list[int] = []
+        self._text_bits = 0     # what the text matches before the radius: decides on typo tolerance
 
     # distances
 
@@ -979,6 +980,7 @@ class _Search:
     # matching
 
     def allowed(self) -> int:
+        """Return the documents the filters allow, before the radius (see matching)."""
         snap, plan = self.snap, self.plan
         bits = snap.live
         for facet, code in plan.filters:
@@ -989,8 +991,13 @@ class _Search:
             docnum = snap.docnum(doc_id)
             if docnum is not None:
                 bits &= ~(1 << docnum)
+        return bits
+
+    def near(self, bits: int) -> int:
+        """Return the documents of a bitset in the radius's bounding box (all without a radius)."""
+        plan = self.plan
         if plan.origin is not None and plan.radius is not None:
-            bits &= snap.box(*bounding_box(plan.origin, plan.radius), self.leaves)
+            bits &= self.snap.box(*bounding_box(plan.origin, plan.radius), self.leaves)
         return bits
 
     def word_bits(self, word: analysis.QueryWord, kinds=None) -> int:
@@ -1018,12 +1025,16 @@ class _Search:
     def matching(self, words, allowed: int) -> tuple[list[int], int]:
         """Return the allowed docs (and bitset) matching enough of the words: a soft AND.
 
-        The text alone decides which documents match (at least half of the words, rounded up);
-        the place and radius only remove far ones, so a smaller radius never finds more (#11).
+        The text and the filters alone decide which documents match: at least half of the words
+        (rounded up), fewer when nothing in the municipality has that many. The place and radius
+        only remove far ones afterwards, so a smaller radius never finds more (#11).
         """
-        self._tiers = self.tiers(words)
+        self._tiers = tiers = self.tiers(words)
         needed = max(1, math.ceil(len(words) * SOFT_AND_SHARE))
-        return self.within_radius(self._tiers[needed] & allowed)
+        while needed > 1 and not tiers[needed] & allowed:
+            needed -= 1
+        self._text_bits = tiers[needed] & allowed
+        return self.within_radius(self.near(self._text_bits))
 
     def within_radius(self, bits: int) -> tuple[list[int], int]:
         """Return the docs (and bitset) of a bitset that lie within the radius."""
@@ -1103,15 +1114,15 @@ class _Search:
         if words:
             docs, bits = self.matching(words, allowed)
             corrections = self.misspelled()
-            if not docs and corrections:
+            if not self._text_bits and corrections:
                 fuzzy_words = [self.analysis.fuzzy_word(w, [c[1] for c in corrections[w.folded]])
                                if w.folded in corrections else w for w in words]
                 docs, bits = self.matching(fuzzy_words, allowed)
-                if docs:
+                if self._text_bits:
                     used, fuzzy = fuzzy_words, True
             suggestion = self.suggestion(corrections)
         else:
-            docs, bits = self.within_radius(allowed)
+            docs, bits = self.within_radius(self.near(allowed))
         total = len(docs)
         partial = len(used) > 1 and total > 0 and not (self._tiers[-1] & bits)
         start = (plan.page - 1) * plan.per_page

@@ -172,10 +172,15 @@ def test_results_with_only_some_of_the_words_are_flagged_partial(backend):
     assert result.total and result.partial
 
 
-def test_three_words_need_two_of_them(backend):
+def test_three_words_need_two_of_them_while_some_service_has_two(backend):
     two = set(ids(search(backend, "koffie mantelzorgers")))
     assert set(ids(search(backend, "koffie mantelzorgers dinosaurus"))) <= two
-    assert ids(search(backend, "koffie dinosaurus olifant")) == []
+
+
+def test_when_no_service_has_half_the_words_fewer_will_do_and_the_result_says_so(backend):
+    result = search(backend, "koffie dinosaurus olifant")
+    assert set(ids(result)) == set(ids(search(backend, "koffie"))) and result.partial
+    assert ids(search(backend, "dinosaurus olifant giraf")) == []
 
 
 def test_several_words_fall_back_to_any_word_when_all_find_nothing(backend):
