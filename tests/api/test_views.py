@@ -376,3 +376,13 @@ def test_changing_only_a_category_bumps_last_modified(app, app_clock):
     service.categories = [terms["dementie"]]
     db.session.commit()
     assert service.last_modified > before
+
+
+@pytest.mark.parametrize("text", ["hulp bij boodschappen", "shopping", "dementie", "iemand die met mijn moeder wandelt"])
+def test_the_api_text_search_gives_the_web_search_order(demo_client, demo_db, text):
+    """One engine (#11): /services?search= lists the services in the order the web search finds them."""
+    body = demo_client.get(f"{API}/services", query_string={"search": text, "per_page": 100}).get_json()
+    api_ids = [demo_db.scalar(select(Service.id).where(Service.uuid == item["id"])) for item in body["contents"]]
+    page = services.search_listings(services.SearchCriteria(text=text, per_page=500))
+    web_ids = list(dict.fromkeys(listing.service.id for listing in page.listings))
+    assert web_ids and [i for i in api_ids if i in web_ids] == web_ids

@@ -154,3 +154,59 @@ def test_data_files_are_documented_and_large_enough():
 def test_lexicon_words_are_folded_and_long_enough():
     words = analysis.load_lexicon()
     assert all(w == analysis.fold(w) and len(w) >= analysis.MIN_PART for w in words)
+
+
+# -- issue #11: the resident's own words ------------------------------------------------------------
+
+@pytest.mark.parametrize("text, searched", [
+    ("hulp bij boodschappen", ["boodschappen"]),
+    ("iemand die met mijn moeder wandelt", ["moeder", "wandelt"]),
+    ("ik zoek hulp voor mantelzorgers", ["mantelzorgers"]),
+    ("I need help with shopping", ["shopping"]),
+    ("bijbaantje zoeken, ik ben 15", ["bijbaantje"]),
+    ("hulp", ["hulp"]),                      # nothing else: the need-less word is the need
+    ("hulp nodig", ["hulp", "nodig"]),
+])
+def test_words_that_carry_no_need_are_searched_only_when_nothing_else_is_left(dutch, text, searched):
+    assert [w.folded for w in dutch.query_words(text)] == searched
+
+
+@pytest.mark.parametrize("word, base", [("wandelt", "wandelen"), ("zorgt", "zorg"), ("kookt", "koken")])
+def test_a_verb_in_the_present_tense_finds_its_stem(dutch, word, base):
+    (query_word,) = dutch.query_words(word)
+    assert (dutch.stem(base),) in [alt.stems for alt in query_word.alternatives]
+
+
+@pytest.mark.parametrize("word", ["markt", "kunst", "gaat"])
+def test_a_word_ending_in_t_is_not_cut_without_a_known_base(dutch, word):
+    (query_word,) = dutch.query_words(word)
+    assert [alt.kind for alt in query_word.alternatives if alt.kind == "base"] == []
+
+
+@pytest.mark.parametrize("english, dutch_stems", [
+    ("shopping", ("boodschap",)),
+    ("loneliness", ("eenzam",)),
+    ("respite", ("respijtzorg",)),
+    ("dementia", ("dementie",)),
+    ("carer", ("mantelzorger",)),
+    ("debt", ("schuld",)),
+])
+def test_english_words_search_the_dutch_vocabulary(dutch, english, dutch_stems):
+    (word,) = dutch.query_words(english)
+    weights = {alt.stems: alt.weight for alt in word.alternatives}
+    assert weights[dutch_stems] == 1.0
+
+
+def test_english_words_are_known_so_no_typo_is_suggested(dutch):
+    assert dutch.is_known_word("respite") and dutch.is_known_word("care")
+
+
+def test_a_synonym_row_can_weigh_less_than_the_word(dutch):
+    (word,) = dutch.query_words("ziekenhuis")
+    weights = {alt.stems: alt.weight for alt in word.alternatives}
+    assert weights[("ziekenhuis",)] == 1.0 and weights[("vervoer",)] == 0.6
+
+
+def test_a_diminutive_finds_its_word(dutch):
+    (word,) = dutch.query_words("bijbaantje")
+    assert (dutch.stem("bijbaan"),) in [alt.stems for alt in word.alternatives]
