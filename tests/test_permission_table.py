@@ -8,7 +8,7 @@ import pytest
 
 from sociale_kaart.accounts import services as accounts
 from sociale_kaart.accounts.models import Membership
-from sociale_kaart.directory import editing, freshness, moderation, reports
+from sociale_kaart.directory import areas, editing, freshness, moderation, reports
 from sociale_kaart.errors import PermissionDenied
 from sociale_kaart.extensions import db
 from tests.builders import make_user
@@ -79,6 +79,9 @@ CASES = [
         w.users["resident"].id, ["editor"], [w.org_a.id], [], by=u)),
     ("deactivate a user", ADMIN, lambda w, u: accounts.set_user_active(w.users["resident"].id, False, by=u)),
     ("see the e-mail outbox", ADMIN, lambda w, u: accounts.list_outbox(by=u)),
+    ("list the areas", ADMIN, lambda w, u: areas.list_areas(by=u)),
+    ("edit an area's contact", ADMIN, lambda w, u: areas.update_area_contact(
+        w.area_a.id, {"contact_name": "Dorpsteam Doorn", "contact_phone": "0343 123 456"}, by=u)),
 ]
 
 

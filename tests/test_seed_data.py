@@ -75,7 +75,8 @@ PC4_POINTS = {
 }
 
 KEYS = {
-    "areas": {"code", "name", "kind", "postcodes"},
+    "areas": {"code", "name", "kind", "postcodes", "contact_name", "contact_phone", "contact_email",
+              "contact_address", "contact_hours"},
     "organizations": {"key", "name", "description", "email", "website", "phone", "kind"},
     "locations": {
         "key", "organization", "name", "address_1", "postal_code", "city", "area",
@@ -199,6 +200,18 @@ def test_organisation_contact_details_reach_nobody():
         assert PHONE.match(org["phone"]), org["key"]
         assert EMAIL.match(org["email"]), org["key"]
         assert URL.match(org["website"]), org["key"]
+
+
+def test_dorpsteam_contacts_are_fictional_and_reach_nobody():
+    """Issue #11: every village has a made-up dorpsteam whose phone and e-mail reach nobody."""
+    for area in AREAS:
+        assert area["contact_name"].endswith(" (demo)"), area["code"]
+        assert PHONE.match(area["contact_phone"]), area["code"]
+        assert EMAIL.match(area["contact_email"]), area["code"]
+        assert area["contact_address"].strip() and area["contact_hours"].strip(), area["code"]
+    phones = [area["contact_phone"] for area in AREAS]
+    used = {record.get("phone") for record in ORGANIZATIONS + SERVICES}
+    assert len(set(phones)) == len(phones) and not set(phones) & used
 
 
 def test_service_contact_details_reach_nobody():

@@ -1,11 +1,12 @@
-"""Admin forms: invite a user, set roles, organisations and areas, search the user list."""
+"""Admin forms: invite a user, set roles, organisations and areas, search the user list; an area's contact."""
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import Email, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..accounts.forms import EMAIL_MESSAGE, LANGUAGE_CHOICES
-from ..forms import BaseForm, SearchBaseForm
+from ..directory.formats import valid_phone
+from ..forms import BaseForm, SearchBaseForm, format_check
 
 ROLE_LABELS = {
     "resident": _l("Inwoner"),
@@ -67,3 +68,27 @@ class UserSearchForm(SearchBaseForm):
         SelectChoice("", _l("Alle accounts")), SelectChoice("active", _l("Actief")),
         SelectChoice("inactive", _l("Uitgezet"))],
         default="", validators=[Optional()])
+
+
+def _at_most(limit, field):
+    return Length(max=limit, message=_l("Typ bij %(field)s hoogstens %(max)d tekens.", field=field, max=limit))
+
+
+class AreaContactForm(BaseForm):
+    """The contact of an area's dorpsteam (issue #11): every field optional."""
+
+    contact_name = StringField(_l("Naam van het team"), validators=[_at_most(120, _l("naam"))])
+    contact_phone = StringField(_l("Telefoonnummer"), validators=[
+        _at_most(32, _l("telefoonnummer")),
+        format_check(valid_phone, _l("Typ een telefoonnummer van 10 cijfers, zoals 0343 123 456, of met +31.")),
+    ])
+    contact_email = EmailField(_l("E-mailadres"), validators=[
+        Optional(), _at_most(254, _l("e-mailadres")), Email(message=EMAIL_MESSAGE, check_deliverability=False),
+    ])
+    contact_address = StringField(_l("Adres"), validators=[_at_most(200, _l("adres"))])
+    contact_hours = StringField(_l("Spreekuur"), validators=[_at_most(200, _l("spreekuur"))])
+
+    def values(self):
+        """Return the values areas.update_area_contact takes."""
+        return {name: (self[name].data or "").strip() for name in (
+            "contact_name", "contact_phone", "contact_email", "contact_address", "contact_hours")}

@@ -1,12 +1,13 @@
-"""Admin pages under /beheer: invite users, assign roles, organisations and areas; outbox."""
+"""Admin pages under /beheer: invite users, assign roles, organisations and areas; outbox; area contacts."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts import services as accounts
 from ..accounts.forms import ConfirmForm
+from ..directory import areas as directory_areas
 from ..errors import NotFound, ValidationError
-from .forms import ROLE_LABELS, AccessForm, InviteForm, UserSearchForm
+from .forms import ROLE_LABELS, AccessForm, AreaContactForm, InviteForm, UserSearchForm
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
 
@@ -111,3 +112,25 @@ def retry(message_id):
     else:
         flash(_("Het bericht staat weer in de wachtrij."), "success")
     return redirect(url_for("admin.outbox"))
+
+
+@bp.route("/gebieden")
+def areas():
+    """The areas (dorpen, kernen, wijken) with their dorpsteam contact (issue #11)."""
+    return render_template("admin/areas.html", areas=directory_areas.list_areas(by=current_user))
+
+
+@bp.route("/gebieden/<int:area_id>", methods=["GET", "POST"])
+def area(area_id):
+    """Edit the contact of one area's dorpsteam."""
+    place = directory_areas.get_area(area_id, by=current_user)
+    form = AreaContactForm(obj=place)
+    if form.validate_on_submit():
+        try:
+            directory_areas.update_area_contact(place.id, form.values(), by=current_user)
+        except ValidationError as error:
+            form.add_error(error.field, error.message)
+        else:
+            flash(_("Het contact van %(name)s is opgeslagen.", name=place.name), "success")
+            return redirect(url_for("admin.areas"), code=303)
+    return render_template("admin/area.html", area=place, form=form), (400 if request.method == "POST" else 200)

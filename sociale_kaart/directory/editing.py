@@ -9,7 +9,6 @@ public pages and search leave out, plus a ChangeRequest(action="create").
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,6 +23,8 @@ from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
 from ..notify import services as notify
 from . import hours, indexing, vocabularies
+from .areas import area_of_postcode4
+from .formats import normal_postcode, valid_email, valid_phone, valid_url  # also used as editing.valid_phone etc.
 from .models import (Area, ChangeRequest, HistoryEntry, Location, Organization, Schedule, Service,
                      ServiceAtLocation)
 
@@ -93,44 +94,8 @@ ACTION_LABELS = {
     "checked": _l("Gecontroleerd"),
 }
 
-_PHONE_SEPARATORS = re.compile(r"[\s\-().]")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{2,}")
-_POSTCODE = re.compile(r"\s*([1-9][0-9]{3})\s?([A-Za-z]{2})\s*")
 
-
-# --- formats (pure; the forms use them too) -------------------------------------------------
-
-def valid_phone(text):
-    """Return True for a Dutch phone number: 10 digits from 0, +31 and 9 digits, or 0800/0900."""
-    number = _PHONE_SEPARATORS.sub("", text or "")
-    if number.startswith("+31"):
-        return number[3:].isdigit() and len(number) == 12
-    if not number.isdigit():
-        return False
-    if number.startswith(("0800", "0900", "0906", "0909")):
-        return 8 <= len(number) <= 11
-    return number.startswith("0") and len(number) == 10
-
-
-def valid_email(text):
-    """Return True for something shaped like an e-mail address."""
-    return bool(text) and len(text) <= 254 and bool(_EMAIL.fullmatch(text))
-
-
-def valid_url(text):
-    """Return True for an http or https address with a host name."""
-    try:
-        parts = urlsplit(text or "")
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and "." in (parts.hostname or "") and " " not in text
-
-
-def normal_postcode(text):
-    """Return '3941 AB' for a full Dutch postcode, or None."""
-    match = _POSTCODE.fullmatch(text or "")
-    return f"{match.group(1)} {match.group(2).upper()}" if match else None
-
+# --- names -----------------------------------------------------------------------------------
 
 def slugify(text):
     """Return a URL-safe lower-case slug of a name."""
@@ -409,10 +374,8 @@ def clean_location_values(values, geocoder):
 
 def area_code_of_postcode(postcode4):
     """Return the code of the area whose postcodes include a four-digit postcode, or None."""
-    for area in db.session.scalars(select(Area).order_by(Area.name)):
-        if postcode4 in (area.postcodes or []):
-            return area.code
-    return None
+    area = area_of_postcode4(postcode4)
+    return area.code if area is not None else None
 
 
 # --- permission helpers -----------------------------------------------------------------------

@@ -34,6 +34,7 @@ from .. import clock, geo
 from ..extensions import db
 from . import hours, hsds, indexing, open_data, services, vocabularies
 from . import editing
+from .areas import area_containing
 from .editing import PERIODS_PER_DAY
 from .models import (Area, ChangeRequest, HistoryEntry, Location, Organization, Schedule, Service,
                      ServiceAtLocation, TaxonomyTerm)
@@ -481,8 +482,7 @@ class _Importer:
         return None
 
     def _area_of(self, postcode):
-        digits = postcode[:4]
-        return next((area for area in self.areas if digits in (area.postcodes or [])), None)
+        return area_containing(self.areas, postcode[:4])
 
     def _accessibility(self, location_id):
         codes = []

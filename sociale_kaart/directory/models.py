@@ -40,6 +40,9 @@ service_areas = db.Table(
 )
 
 
+AREA_CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email", "contact_address", "contact_hours")
+
+
 class Area(db.Model):
     """A kern, dorp or wijk of the municipality, with its postcodes."""
 
@@ -52,6 +55,17 @@ class Area(db.Model):
     postcodes = db.Column(JSON, nullable=False, default=list)
     lat = db.Column(db.Float)
     lon = db.Column(db.Float)
+    # Who residents can call or visit in this area: the dorpsteam or wijkteam (issue #11).
+    contact_name = db.Column(db.String(120))
+    contact_phone = db.Column(db.String(32))
+    contact_email = db.Column(db.String(254))
+    contact_address = db.Column(db.String(200))
+    contact_hours = db.Column(db.String(200))   # spreekuur, free text
+
+    @property
+    def has_contact(self):
+        """Return True when any contact detail is filled in."""
+        return any(getattr(self, name) for name in AREA_CONTACT_FIELDS)
 
 
 class Taxonomy(db.Model):

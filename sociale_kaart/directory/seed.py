@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from .. import clock
 from ..extensions import db
 from . import hours, indexing
-from .models import (Area, Location, Organization, Schedule, Service, ServiceAtLocation,
+from .models import (AREA_CONTACT_FIELDS, Area, Location, Organization, Schedule, Service, ServiceAtLocation,
                      Taxonomy, TaxonomyTerm)
 from .services import ensure_taxonomies
 
@@ -99,6 +99,8 @@ def _upsert_area(area, row, geocoder, municipality_code):
     point = geocoder.resolve(row["postcodes"][0])
     area.name, area.kind, area.postcodes = row["name"], row["kind"], list(row["postcodes"])
     area.municipality_code, area.lat, area.lon = municipality_code, point.lat, point.lon
+    for name in AREA_CONTACT_FIELDS:   # the dorpsteam (issue #11)
+        setattr(area, name, row.get(name) or None)
     db.session.add(area)
     return area
 

@@ -230,6 +230,11 @@ class RequestForm(BaseForm):
         """Return the task types (label, VOG, does, does not) in the order of the radio buttons."""
         return vocabularies.TASK_TYPES
 
+    def preselect_task_type(self, code):
+        """Tick the task type a link asks for (?taak=boodschappen, issue #11); an unknown code is ignored."""
+        if isinstance(code, str) and code in vocabularies.TASK_TYPES:
+            self.task_type.data = code
+
     def is_spam(self):
         """Return True when the hidden field was filled in (by a bot)."""
         return bool(_text(self.website.data))

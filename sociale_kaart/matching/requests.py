@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import clock
 from ..accounts import permissions
+from ..directory.areas import area_of_postcode4
 from ..directory.editing import normal_postcode
 from ..directory.models import Area
 from ..errors import NotFound, PermissionDenied, ValidationError
@@ -60,14 +61,6 @@ def geocoder():
 
 def zone_name():
     return current_app.config["TIMEZONE"]
-
-
-def area_of_postcode4(postcode4):
-    """Return the area whose postcodes include a PC4, or None."""
-    for area in db.session.scalars(select(Area).order_by(Area.name)):
-        if postcode4 in (area.postcodes or []):
-            return area
-    return None
 
 
 def resolve_postcode(text, geocoder_=None, field="postcode"):

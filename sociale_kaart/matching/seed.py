@@ -17,6 +17,7 @@ from sqlalchemy import select
 from .. import clock
 from ..accounts.models import User, UserRole
 from ..accounts.passwords import hash_password
+from ..directory.areas import area_containing
 from ..directory.models import Area
 from ..extensions import db
 from . import timeslots
@@ -157,7 +158,7 @@ def _areas():
 
 
 def _area_of(areas, postcode4):
-    return next((area for area in areas.values() if postcode4 in (area.postcodes or [])), None)
+    return area_containing(areas.values(), postcode4)
 
 
 def _day(weekday, days_ahead, today):

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
 
 from .. import clock
+from ..directory import areas
 from ..errors import NotFound, ValidationError
 from ..extensions import limiter
 from . import booking, lifecycle, privacy, timeslots, vocabularies, volunteers
@@ -96,6 +97,20 @@ def _vocabularies():
     return {"matching_vocab": vocabularies}
 
 
+@bp.app_template_global()
+def volunteer_task_for(text="", services=(), categories=()):
+    """Return the volunteer task type a search text, services or category codes point to, or None (issue #11)."""
+    codes = [*categories, *(term.code for service in services for term in service.categories)]
+    return vocabularies.task_type_for(text, codes)
+
+
+@bp.app_template_global()
+def dorpsteam_of(place):
+    """Return the area of a searched place when it has a dorpsteam contact, or None (issue #11)."""
+    area = areas.area_of_place(place)
+    return area if area is not None and area.has_contact else None
+
+
 # --- help requests (no account needed) ----------------------------------------------------------
 
 def _request_limit():
@@ -107,6 +122,8 @@ def _request_limit():
 def request_form():
     """The public help request form: one page, no JavaScript, no account needed."""
     form = RequestForm(check_past=True)
+    if request.method == "GET":
+        form.preselect_task_type(request.args.get("taak"))
     if request.method == "GET" and current_user.is_authenticated:
         form.contact_name.data = current_user.name
         form.contact_email.data = current_user.email

@@ -1,4 +1,5 @@
 """The fixed lists of the matching module: task types (with VOG and scope), skills, languages, labels."""
+import re
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -50,6 +51,36 @@ TASK_TYPES = {
                  _l("Geen werk dat een professional hoort te doen.")),
     )
 }
+
+# Search words and directory categories that point to a kind of volunteer task (issue #11): the
+# search page (with few results) and a service page offer "Vraag een vrijwilliger" for that task.
+# A word of the search text counts when it starts with one of these ("boodschappenhulp").
+TASK_HINTS = {
+    "boodschappen": {"words": ("boodschap", "supermarkt", "groceries", "shopping"), "categories": ()},
+    "vervoer": {"words": ("vervoer", "rijden", "chauffeur", "autorit", "meerijden", "rolstoelbus", "transport"),
+                "categories": ("vervoer",)},
+    "klusjes": {"words": ("klus", "lamp", "gordijn"), "categories": ()},
+    "tuin": {"words": ("tuin", "onkruid", "snoei", "grasmaai", "garden"), "categories": ()},
+    "respijt": {"words": ("oppas", "respijt"), "categories": ("respijtzorg",)},
+    "gezelschap": {"words": ("gezelschap", "eenzaam", "bezoek", "praatje", "maatje"), "categories": ("eenzaamheid",)},
+    "digitaal": {"words": ("computer", "tablet", "laptop", "smartphone", "digid", "videobel"), "categories": ()},
+    "bewegen": {"words": ("wandel",), "categories": ()},
+}
+_WORD = re.compile(r"\w+")
+
+
+def task_type_for(text="", categories=()):
+    """Return the task type a search text points to, else the first of some category codes that does, or None."""
+    for word in _WORD.findall((text or "").lower()):
+        for code, hint in TASK_HINTS.items():
+            if word.startswith(hint["words"]):
+                return TASK_TYPES[code]
+    for category in categories:
+        for code, hint in TASK_HINTS.items():
+            if category in hint["categories"]:
+                return TASK_TYPES[code]
+    return None
+
 
 SKILLS = {
     "dementie": _l("Ervaring met dementie"),

@@ -1,6 +1,7 @@
 """Home, about, and the language switch."""
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
+from ..directory import areas
 from ..directory import services as directory
 from ..directory.forms import SearchForm
 from ..urls import safe_next
@@ -20,10 +21,10 @@ SITUATIONS = (
 
 @bp.route("/")
 def home():
-    """The home page: one search form, quick entries, emergency numbers."""
+    """The home page: one search form, quick entries, emergency numbers, the dorpsteams."""
     return render_template(
         "web/home.html", form=SearchForm(request.args), categories=directory.list_categories(),
-        situations=SITUATIONS,
+        situations=SITUATIONS, dorpsteams=areas.area_contacts(),
     )
 
 

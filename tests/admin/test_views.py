@@ -131,3 +131,89 @@ def test_admin_retries_a_failed_message(client, target):
 def test_admin_posts_without_csrf_token_are_refused(client, url):
     login(client, make_user(roles=("admin",)))
     assert client.post(url, data={"roles": "admin", "active": "0"}).status_code == 400
+
+
+# --- areas and their dorpsteam contact (issue #11) ----------------------------------------------
+
+@pytest.fixture
+def doorn(app):
+    from tests.matching.factories import load_areas
+
+    return load_areas()["doorn"]
+
+
+AREA_CONTACT = {"contact_name": "Dorpsteam Doorn", "contact_phone": "0343 123 456",
+                "contact_email": "dorpsteam@doorn.example.org", "contact_address": "Kampweg 12, Doorn",
+                "contact_hours": "dinsdag 9.00–11.00 in het dorpshuis"}
+
+
+def test_area_pages_send_anonymous_people_to_the_login_page(client, doorn):
+    for url in ("/beheer/gebieden", f"/beheer/gebieden/{doorn.id}"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/inloggen" in response.location, url
+    response = post_form(client, f"/beheer/gebieden/{doorn.id}", AREA_CONTACT, page="/inloggen")
+    assert response.status_code == 302 and "/inloggen" in response.location
+
+
+@pytest.mark.parametrize("roles", ROLES)
+def test_area_pages_are_for_admins_only(client, doorn, roles):
+    login(client, make_user(roles=roles))
+    assert client.get("/beheer/gebieden").status_code == 403
+    assert client.get(f"/beheer/gebieden/{doorn.id}").status_code == 403
+    assert post_form(client, f"/beheer/gebieden/{doorn.id}", AREA_CONTACT, page="/account").status_code == 403
+    db.session.refresh(doorn)
+    assert doorn.contact_name == "Dorpsteam Doorn (demo)"
+
+
+def test_admin_start_page_links_to_the_areas(client, doorn):
+    login(client, make_user(roles=("admin",)))
+    html = client.get("/beheer/", follow_redirects=True).get_data(as_text=True)
+    assert 'href="/beheer/gebieden"' in html
+
+
+def test_admin_lists_the_areas_with_their_contact(client, doorn):
+    login(client, make_user(roles=("admin",)))
+    html = client.get("/beheer/gebieden").get_data(as_text=True)
+    assert "Dorpsteam Doorn (demo)" in html and "0343 000 192" in html and "Overberg" in html
+    assert f'href="/beheer/gebieden/{doorn.id}"' in html
+
+
+def test_admin_edits_an_areas_contact(client, doorn):
+    login(client, make_user(roles=("admin",)))
+    html = client.get(f"/beheer/gebieden/{doorn.id}").get_data(as_text=True)
+    assert 'value="Dorpsteam Doorn (demo)"' in html and 'value="0343 000 192"' in html
+    response = post_form(client, f"/beheer/gebieden/{doorn.id}", {**AREA_CONTACT, "contact_address": ""})
+    assert response.status_code == 303 and response.location.endswith("/beheer/gebieden")
+    db.session.refresh(doorn)
+    assert (doorn.contact_name, doorn.contact_phone, doorn.contact_email, doorn.contact_hours) == (
+        "Dorpsteam Doorn", "0343 123 456", "dorpsteam@doorn.example.org", "dinsdag 9.00–11.00 in het dorpshuis")
+    assert doorn.contact_address is None
+    assert "Het contact van Doorn is opgeslagen." in client.get("/beheer/gebieden").get_data(as_text=True)
+
+
+def test_bad_phone_and_email_get_a_dutch_message_per_field(client, doorn):
+    login(client, make_user(roles=("admin",)))
+    response = post_form(client, f"/beheer/gebieden/{doorn.id}", {
+        **AREA_CONTACT, "contact_phone": "12345", "contact_email": "dorpsteam-at-doorn", "contact_hours": "x" * 201})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'id="contact_phone-error"' in html and "Typ een telefoonnummer van 10 cijfers" in html
+    assert 'id="contact_email-error"' in html and "Dit e-mailadres klopt niet." in html
+    assert 'id="contact_hours-error"' in html and "hoogstens 200 tekens" in html
+    assert 'value="12345"' in html          # what was typed stays
+    db.session.refresh(doorn)
+    assert doorn.contact_phone == "0343 000 192"
+
+
+@pytest.mark.parametrize("url", ["/beheer/gebieden/999999", "/beheer/gebieden/99999999999999999999",
+                                 "/beheer/gebieden/0", "/beheer/gebieden/abc", "/beheer/gebieden/-1"])
+def test_an_unknown_area_is_not_found(client, doorn, url):
+    login(client, make_user(roles=("admin",)))
+    assert client.get(url).status_code == 404
+
+
+def test_area_post_without_csrf_token_is_refused(client, doorn):
+    login(client, make_user(roles=("admin",)))
+    assert client.post(f"/beheer/gebieden/{doorn.id}", data=AREA_CONTACT).status_code == 400
+    db.session.refresh(doorn)
+    assert doorn.contact_phone == "0343 000 192"

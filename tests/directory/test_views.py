@@ -127,3 +127,57 @@ def test_search_engine_failure_gets_a_friendly_page(app, client, monkeypatch):
     assert response.status_code == 200
     assert "Zoeken lukt nu even niet" in html(response)
     assert 'value="hulp"' in html(response)
+
+
+# --- from a listing to help (issue #11) --------------------------------------------------------
+
+@pytest.fixture
+def areas(app):
+    from tests.matching.factories import load_areas
+
+    return load_areas()
+
+
+def test_no_results_for_a_volunteer_task_offer_a_volunteer_and_the_dorpsteam(areas, client):
+    body = html(client.get("/zoeken", query_string={"q": "hulp bij boodschappen", "waar": "Doorn"}))
+    assert "Geen resultaten gevonden" in body
+    assert 'href="/hulp-vragen?taak=boodschappen"' in body and "Vraag een vrijwilliger" in body
+    assert "Dorpsteam Doorn (demo)" in body and 'href="tel:+31343000192"' in body and "0343 000 192" in body
+    assert "dinsdag 9.00–11.00 in het dorpshuis" in body
+
+
+def test_without_a_place_the_offer_links_to_the_dorpsteams_on_the_home_page(areas, client):
+    body = html(client.get("/zoeken", query_string={"q": "iemand voor de tuin"}))
+    assert 'href="/hulp-vragen?taak=tuin"' in body
+    assert 'href="/#dorpsteams"' in body and "(demo)" not in body
+
+
+def test_few_results_offer_the_task_of_their_category(areas, client):
+    from tests.builders import make_service
+
+    make_service(name="Logeeropvang Doorn")     # category respijtzorg
+    body = html(client.get("/zoeken", query_string={"q": "logeeropvang", "waar": "3941"}))
+    assert "Logeeropvang Doorn" in body
+    assert 'href="/hulp-vragen?taak=respijt"' in body and "Dorpsteam Doorn (demo)" in body
+
+
+def test_a_search_without_a_volunteer_task_offers_only_the_dorpsteam(areas, client):
+    body = html(client.get("/zoeken", query_string={"q": "schuldhulp", "waar": "Leersum"}))
+    assert "Vraag een vrijwilliger" not in body and "/hulp-vragen?taak=" not in body
+    assert "Dorpsteam Leersum (demo)" in body
+
+
+def test_many_results_need_no_offer(demo_client):
+    body = html(demo_client.get("/zoeken", query_string={"q": "respijtzorg", "waar": "Doorn"}))
+    assert "Vraag een vrijwilliger" not in body and "Dorpsteam Doorn (demo)" not in body
+
+
+def test_service_page_offers_a_volunteer_for_a_volunteer_kind_of_service(app, client):
+    from tests.builders import make_service
+
+    respite = make_service(categories=("respijtzorg",))
+    money = make_service(categories=("geld_schulden",))
+    body = html(client.get(f"/aanbod/{respite.id}"))
+    assert "Liever hulp van een vrijwilliger?" in body and 'href="/hulp-vragen?taak=respijt"' in body
+    body = html(client.get(f"/aanbod/{money.id}"))
+    assert "Liever hulp van een vrijwilliger?" not in body and "Vraag een vrijwilliger" not in body

@@ -386,3 +386,32 @@ def test_set_status_records_the_event_and_closes(app, areas):
     db.session.commit()
     assert request.closed_at is not None
     assert events(request)[-1] == ("status", "open", "done")
+
+
+# --- the dorpsteam in the requester's e-mails (issue #11) ----------------------------------------
+
+def test_confirmation_and_received_mails_name_the_dorpsteam(app, areas):
+    services.submit_request(form())
+    token = re.search(r"/hulp-vragen/bevestigen/(\S+)", outbox()[0].body_text).group(1)
+    services.confirm_request(token)
+    line = "Vragen? Bel het dorpsteam: Dorpsteam Doorn (demo), 0343 000 192."
+    mails = outbox()
+    assert [mail.template for mail in mails] == ["matching_confirm_request", "matching_request_received"]
+    for mail in mails:
+        assert line in mail.body_text and line in mail.body_html
+
+
+def test_a_dorpsteam_without_a_phone_is_mailed(app, areas):
+    areas["doorn"].contact_phone = None
+    db.session.commit()
+    services.submit_request(form())
+    [mail] = outbox()
+    assert "Vragen? Mail het dorpsteam: Dorpsteam Doorn (demo), dorpsteam-doorn@heuvelrug.example.org." in mail.body_text
+
+
+def test_a_dorpsteam_without_phone_or_email_gets_no_line(app, areas):
+    areas["doorn"].contact_phone = areas["doorn"].contact_email = None
+    db.session.commit()
+    services.submit_request(form())
+    [mail] = outbox()
+    assert "dorpsteam" not in mail.body_text.lower() and "dorpsteam" not in mail.body_html.lower()

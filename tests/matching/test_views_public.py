@@ -374,3 +374,42 @@ def test_requester_history_leaves_out_no_shows_and_internal_steps(app, client, a
     assert "Nieuwe status: Gekoppeld" in page
     for hidden in ("no_show", "match_suggested", "batch_proposal", "match_rejected", "Niet gekomen"):
         assert hidden not in page
+
+
+# --- from a listing to help (issue #11) ---------------------------------------------------------
+
+def checked_task_types(page):
+    return re.findall(r'<input[^>]*\bchecked\b[^>]*name="task_type"[^>]*value="([^"]+)"'
+                      r'|<input[^>]*name="task_type"[^>]*\bchecked\b[^>]*value="([^"]+)"'
+                      r'|<input[^>]*value="([^"]+)"[^>]*name="task_type"[^>]*\bchecked\b', page)
+
+
+def test_a_link_preselects_the_task_type(app, client, areas):
+    page = page_of(client.get("/hulp-vragen?taak=boodschappen"))
+    assert [value for match in checked_task_types(page) for value in match if value] == ["boodschappen"]
+
+
+@pytest.mark.parametrize("taak", ["bestaat-niet", "", "BOODSCHAPPEN", "<script>"])
+def test_an_unknown_task_type_in_the_link_is_ignored(app, client, areas, taak):
+    response = client.get("/hulp-vragen", query_string={"taak": taak})
+    assert response.status_code == 200
+    assert checked_task_types(page_of(response)) == []
+
+
+def test_the_posted_task_type_wins_over_the_link(app, client, areas):
+    response = post(client, app, "/hulp-vragen?taak=tuin", form_data(task_type="boodschappen"))
+    assert response.status_code == 303
+    assert requests_in_db()[0].task_type == "boodschappen"
+
+
+def test_requester_page_names_the_dorpsteam(app, client, areas):
+    request = make_request()
+    page = page_of(client.get(f"/mijn-hulpvraag/{request.access_token}"))
+    assert "Vragen? Bel het dorpsteam" in page
+    assert "Dorpsteam Doorn (demo)" in page and 'href="tel:+31343000192"' in page
+
+
+def test_requester_page_without_a_dorpsteam_says_nothing_about_it(app, client, areas):
+    request = make_request(area=None)
+    page = page_of(client.get(f"/mijn-hulpvraag/{request.access_token}"))
+    assert "Vragen? Bel het dorpsteam" not in page and "(demo)" not in page

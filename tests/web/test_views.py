@@ -26,3 +26,16 @@ def test_language_switch_ignores_foreign_next(demo_client):
     response = demo_client.get("/taal/en", query_string={"next": "https://evil.example/"})
     assert response.headers["Location"].endswith("/")
     demo_client.get("/taal/nl")
+
+
+def test_home_lists_the_dorpsteams(demo_client):
+    """Issue #11: "Hulp in uw dorp" with each village's dorpsteam; the search page links here."""
+    body = demo_client.get("/").get_data(as_text=True)
+    assert 'id="dorpsteams"' in body and "Hulp in uw dorp" in body
+    assert body.count("Dorpsteam ") >= 7 and "Dorpsteam Overberg (demo)" in body
+    assert 'href="tel:+31343000192"' in body and 'href="mailto:dorpsteam-doorn@heuvelrug.example.org"' in body
+    assert "dinsdag 9.00–11.00 in het dorpshuis" in body
+
+
+def test_home_without_contacts_has_no_dorpsteam_block(client):
+    assert 'id="dorpsteams"' not in client.get("/").get_data(as_text=True)
