@@ -68,10 +68,11 @@ browser-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	else echo "WARNING: /usr/bin/chromium missing and not root: browser tests will be skipped"; fi
 
-## bench: search benchmarks: the engine at 2,000 and 50,000 synthetic services vs SQLite FTS5,
+## bench: search relevance on the judged queries against an FTS5 baseline; search benchmarks: the engine at 2,000 and 50,000 synthetic services vs SQLite FTS5,
 ## then the whole search service call (place, radius, facets, database) at 2,000 services,
 ## the HSDS API, and matching (rank one request among 10,000 volunteers; a batch of 2,000 requests)
 bench: install
+	$(BIN)/python bench/relevance.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/search_service.py
 	$(BIN)/python bench/api.py

@@ -51,6 +51,7 @@ def _init_login(app):
     from flask_babel import lazy_gettext as _l
 
     from .accounts import services as accounts
+    from .directory import search_log  # noqa: F401  (the search log belongs to the metadata)
     from .matching import models as matching_models  # noqa: F401  (matching tables belong to the metadata)
     from .notify import models as notify_models  # noqa: F401  (the outbox belongs to the metadata)
 

@@ -57,6 +57,7 @@ ENVIRONMENT = {
     "MATCHING_MIN_SERIES_COVERAGE": ("SOCIALE_KAART_MATCHING_MIN_SERIES_COVERAGE", float),
     "MATCHING_LATE_CANCEL_HOURS": ("SOCIALE_KAART_MATCHING_LATE_CANCEL_HOURS", int),
     "MATCHING_REQUEST_RATE_LIMIT": ("SOCIALE_KAART_MATCHING_REQUEST_RATE_LIMIT", str),
+    "SEARCH_LOG_MONTHS": ("SOCIALE_KAART_SEARCH_LOG_MONTHS", int),
 }
 
 
@@ -126,6 +127,8 @@ def defaults(instance_path):
         "MATCHING_MIN_SERIES_COVERAGE": 0.5,       # share of a series' dates a candidate must cover
         "MATCHING_LATE_CANCEL_HOURS": 24,          # a cancellation closer than this alerts the broker
         "MATCHING_REQUEST_RATE_LIMIT": "10 per hour",  # the public request form, per IP
+        # The anonymous search log (issue #11): entries older than this are deleted
+        "SEARCH_LOG_MONTHS": 12,
     }
 
 

@@ -38,3 +38,8 @@ def test_matching_weights_come_from_the_environment():
 def test_matching_weights_refuse_unknown_names_and_nothing(text):
     with pytest.raises(ValueError):
         config.from_environment({"SOCIALE_KAART_MATCHING_WEIGHTS": text})
+
+
+def test_search_log_months_default_to_twelve_and_come_from_the_environment(tmp_path):
+    assert config.defaults(tmp_path)["SEARCH_LOG_MONTHS"] == 12
+    assert config.from_environment({"SOCIALE_KAART_SEARCH_LOG_MONTHS": "6"}) == {"SEARCH_LOG_MONTHS": 6}

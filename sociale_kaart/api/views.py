@@ -2,9 +2,10 @@
 import io
 
 from flask import Blueprint, current_app, jsonify, render_template, request, send_file, url_for
+from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException
 
-from ..directory import hsds, hsds_io, open_data
+from ..directory import hsds, hsds_io, open_data, search_log
 from ..errors import NotFound, ValidationError
 from ..extensions import limiter
 from . import openapi, params, serializers
@@ -104,8 +105,11 @@ def spec():
 def services():
     """Published services, paged and filtered."""
     values = params.parse(request.args, params.SERVICES)
-    result = open_data.list_public_services(params.service_query(values), values["page"], values["per_page"])
-    return _page(result, [serializers.service_item(item) for item in result.items])
+    query = params.service_query(values)
+    result = open_data.list_public_services(query, values["page"], values["per_page"])
+    response = _page(result, [serializers.service_item(item) for item in result.items])
+    search_log.record_api_search(query, result, str(get_locale() or "nl"))
+    return response
 
 
 @bp.get("/services/<service_id>")
@@ -122,11 +126,15 @@ def service_at_locations():
     """The web search's listings: near a postcode, within a proximity in metres."""
     values = params.parse(request.args, params.SERVICE_AT_LOCATIONS)
     radius_km = params.proximity_km(values)
+    query = params.service_query(values)
     result = open_data.search_public_listings(
-        params.service_query(values), postcode=values["postcode"] or "", radius_km=radius_km,
+        query, postcode=values["postcode"] or "", radius_km=radius_km,
         page=values["page"], per_page=values["per_page"])
     catalogue = open_data.catalogue()
-    return _page(result, [serializers.service_at_location_item(item, catalogue) for item in result.items])
+    response = _page(result, [serializers.service_at_location_item(item, catalogue) for item in result.items])
+    search_log.record_api_search(query, result, str(get_locale() or "nl"), postcode=values["postcode"] or "",
+                                 radius_km=radius_km)
+    return response
 
 
 @bp.get("/organizations")

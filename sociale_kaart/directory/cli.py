@@ -1,4 +1,4 @@
-"""Directory commands: `flask seed demo`, `flask search reindex` and `flask directory freshness`."""
+"""Directory commands: `flask seed demo`, `flask search reindex`, `flask directory freshness`, `search-log-retention`."""
 from pathlib import Path
 
 import click
@@ -8,14 +8,14 @@ from sqlalchemy import func, select
 
 from .. import clock
 from ..extensions import db
-from . import freshness
+from . import freshness, search_log
 from . import seed as demo_seed
 from .models import Service
 from .services import geocoder, reindex_all, search_backend
 
 seed_cli = AppGroup("seed", help="Load demonstration data.")
 search_cli = AppGroup("search", help="Manage the search index.")
-directory_cli = AppGroup("directory", help="Directory upkeep: freshness reminders.")
+directory_cli = AppGroup("directory", help="Directory upkeep: freshness reminders, search log retention.")
 
 DEMO_FOLDER = Path(__file__).resolve().parents[2] / "seed" / "demo"
 
@@ -87,3 +87,13 @@ def freshness_command(today):
         f"Freshness: {counts['reminder']} reminders, {counts['stale']} 'mogelijk verouderd' notices, "
         f"{counts['hidden']} 'uit de zoekresultaten' notices; {counts['emails']} e-mails queued."
     )
+
+
+@directory_cli.command("search-log-retention")
+@click.option("--months", type=click.IntRange(min=1), default=None,
+              help="Keep this many months (default SEARCH_LOG_MONTHS, 12).")
+def search_log_retention(months):
+    """Delete search log entries older than the retention period, by the app clock (run daily)."""
+    months = current_app.config["SEARCH_LOG_MONTHS"] if months is None else months
+    count = search_log.delete_old_entries(months)
+    click.echo(f"Search log: {count} entries older than {months} months deleted.")

@@ -4,7 +4,7 @@ from flask_babel import get_locale
 
 from ..errors import NotFound, ValidationError
 from ..extensions import limiter
-from . import reports, services, vocabularies
+from . import reports, search_log, services, vocabularies
 from .forms import ReportForm, SearchForm
 
 bp = Blueprint("directory", __name__)
@@ -37,10 +37,14 @@ def _search(with_map):
             suggestions = error.suggestions
         except ValidationError as error:
             form.add_error(error.field, error.message)
-    return render_template(
+    html = render_template(
         "directory/search.html", form=form, page=page, place_suggestions=suggestions,
         vocab=vocabularies, with_map=with_map,
     )
+    if page is not None:
+        # after rendering: the log's commit expires the listings the page shows (issue #11)
+        search_log.record_search(page.criteria, page, str(get_locale() or "nl"), "web")
+    return html
 
 
 @bp.route("/zoeken")

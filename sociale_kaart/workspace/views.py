@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts import permissions
-from ..directory import editing, moderation, vocabularies
+from ..directory import editing, moderation, search_log, vocabularies
 from ..errors import NotFound, ValidationError
 from .forms import (ConfirmForm, DecisionForm, FindOrganizationForm, LocationForm, MembershipRequestForm,
                     OrganizationForm, RegisterOrganizationForm, ReturnForm, ServiceForm)
@@ -339,6 +339,7 @@ def history(kind, target_id):
 
 @bp.route("/overzicht")
 def dashboard():
-    """Per area: pending changes, join requests, open reports and overdue listings."""
+    """Per area: pending changes, join requests, open reports, overdue listings, searches without results."""
     board = moderation.dashboard(current_user)
-    return render_template("workspace/dashboard.html", board=board, vocab=vocabularies)
+    unanswered = search_log.unanswered_searches(current_user)
+    return render_template("workspace/dashboard.html", board=board, unanswered=unanswered, vocab=vocabularies)

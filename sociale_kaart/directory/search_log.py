@@ -1,0 +1,208 @@
+"""The anonymous search log for the area analysis (issue #11).
+
+One row per search that ran (page 1 only): the words typed, how many results, the area of the
+place searched, language, local date and hour. Never an IP address, account, session, cookie or
+full postcode: a postcode is kept only as the code of the area it lies in. Rows are deleted after
+SEARCH_LOG_MONTHS (`flask directory search-log-retention`). Brokers see this month's searches
+without results in their areas on the workspace dashboard.
+"""
+import math
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+
+from .. import clock, geo
+from ..accounts import permissions
+from ..extensions import db
+from . import areas as area_lookup
+from . import freshness
+from .models import Area
+from .services import SearchCriteria
+
+MAX_QUERY = 200
+PLACE_KINDS = ("none", "postcode", "place")
+SOURCES = ("web", "api")
+LANGUAGES = ("nl", "en")
+TOP_QUERIES = 20
+
+
+def _in(column, values):
+    return f"{column} IN ({', '.join(repr(value) for value in values)})"
+
+
+class SearchLogEntry(db.Model):
+    """One anonymous search: what was typed, how many results, where (as an area) and when (local)."""
+
+    __tablename__ = "search_log"
+    __table_args__ = (
+        db.CheckConstraint(_in("place_kind", PLACE_KINDS), name="place_kind"),
+        db.CheckConstraint(_in("source", SOURCES), name="source"),
+        db.CheckConstraint(_in("language", LANGUAGES), name="language"),
+        db.CheckConstraint("hour >= 0 AND hour <= 23", name="hour"),
+        db.Index("ix_search_log_area_code_searched_on", "area_code", "searched_on"),
+    )
+    id = db.Column(db.Integer, primary_key=True)
+    searched_on = db.Column(db.Date, nullable=False, index=True)      # local date of the municipality
+    hour = db.Column(db.Integer, nullable=False)                      # local hour, 0-23
+    query = db.Column(db.String(MAX_QUERY), nullable=False, default="")
+    result_count = db.Column(db.Integer, nullable=False)
+    area_code = db.Column(db.String(64))                              # never the postcode itself
+    place_kind = db.Column(db.String(8), nullable=False, default="none")
+    radius_km = db.Column(db.Integer)
+    filters = db.Column(db.Integer, nullable=False, default=0)        # how many filter values were used
+    language = db.Column(db.String(2), nullable=False, default="nl")
+    source = db.Column(db.String(3), nullable=False, default="web")
+
+
+# --- what is stored ---------------------------------------------------------------------------------
+
+def _postcode_digits(text: str) -> str | None:
+    """Return the four digits of a postcode with its letters ("3941 ab", "3941ab"), else None."""
+    parsed = geo.parse_postcode(text)
+    return parsed[0] if parsed is not None and text != parsed[0] else None
+
+
+def _without_postcode_letters(words: list[str]) -> list[str]:
+    """Keep only the four digits of a full postcode typed among the words (no full postcode is stored)."""
+    kept, index = [], 0
+    while index < len(words):
+        word = words[index]
+        if index + 1 < len(words) and word.isdigit() and _postcode_digits(f"{word} {words[index + 1]}"):
+            kept.append(word)
+            index += 2
+            continue
+        kept.append(_postcode_digits(word) or word)
+        index += 1
+    return kept
+
+
+def normal_query(text: str) -> str:
+    """Return the words typed as stored: no control characters, single spaces, lower case, at most 200 characters."""
+    printable = "".join(
+        " " if char.isspace() else char for char in (text or "")
+        if char.isspace() or not unicodedata.category(char).startswith("C")
+    )
+    words = _without_postcode_letters(printable.lower().split())
+    return " ".join(words)[:MAX_QUERY].rstrip()
+
+
+def _filter_count(criteria: SearchCriteria) -> int:
+    return sum(len(codes) for codes in criteria.filters.values() if codes) + (1 if criteria.open_now else 0)
+
+
+def _place_of(criteria: SearchCriteria, page) -> tuple[str, str | None]:
+    """Return the kind of place given and the code of the area it lies in (or None)."""
+    place = getattr(page, "place", None)
+    if place is not None:          # the web search: the place it resolved
+        kind = "postcode" if place.kind == "postcode" else "place"
+        area = area_lookup.area_of_place(place)
+    elif criteria.where.strip():   # the API: a postcode it checked
+        parsed = geo.parse_postcode(criteria.where)
+        kind = "postcode" if parsed else "place"
+        area = area_lookup.area_of_postcode4(parsed[0]) if parsed else None
+    else:
+        return "none", None
+    return kind, (area.code if area is not None else None)
+
+
+def _entry(criteria: SearchCriteria, page, language: str, source: str) -> SearchLogEntry:
+    place_kind, area_code = _place_of(criteria, page)
+    now = clock.local_now()
+    radius = criteria.radius_km if place_kind != "none" else None
+    return SearchLogEntry(
+        searched_on=now.date(), hour=now.hour, query=normal_query(criteria.text),
+        result_count=int(page.total), area_code=area_code, place_kind=place_kind,
+        radius_km=math.ceil(radius) if radius is not None else None, filters=_filter_count(criteria),
+        language=language if language in LANGUAGES else "nl", source=source,
+    )
+
+
+def _asked_anything(criteria: SearchCriteria) -> bool:
+    return bool(criteria.text.strip() or criteria.where.strip() or _filter_count(criteria))
+
+
+def record_search(criteria: SearchCriteria, page, language: str, source: str = "web") -> SearchLogEntry | None:
+    """Log a search that ran (page 1 only); never raise: a failure is logged without the words typed.
+
+    `page` is what the search returned: its `total` and, when a place was resolved, its `place`.
+    A bare visit of the search page (nothing typed or chosen) is no search and is not logged.
+    """
+    if criteria.page != 1 or not _asked_anything(criteria):
+        return None
+    try:
+        entry = _entry(criteria, page, language, source)
+        db.session.add(entry)
+        db.session.commit()
+    except Exception as error:  # noqa: BLE001  (the log must never break a search)
+        db.session.rollback()
+        # only the kind of error: a database error's text would hold the words typed
+        current_app.logger.error("search log: a %s search was not recorded (%s)", source, type(error).__name__)
+        return None
+    return entry
+
+
+def record_api_search(query, result, language: str, postcode: str = "",
+                      radius_km: float | None = None) -> SearchLogEntry | None:
+    """Log an API list search (text given, page 1 only); `query` is an open_data.ServiceQuery."""
+    if not (query.text or "").strip():
+        return None
+    filters = {
+        **query.filters, "taxonomy_term_id": list(query.term_ids), "taxonomy_id": list(query.taxonomy_ids),
+        "other": [value for value in (query.organization_id, query.modified_after, query.minimum_age,
+                                      query.maximum_age) if value is not None],
+    }
+    criteria = SearchCriteria(text=query.text, where=postcode or "", radius_km=radius_km if postcode else None,
+                              filters=filters, page=result.page)
+    return record_search(criteria, result, language, "api")
+
+
+# --- retention ----------------------------------------------------------------------------------------
+
+def delete_old_entries(months: int | None = None, today: date | None = None) -> int:
+    """Delete the entries older than `months` (SEARCH_LOG_MONTHS) months by the app clock; return how many."""
+    months = current_app.config["SEARCH_LOG_MONTHS"] if months is None else months
+    cutoff = freshness.add_months(today or clock.today(), -months)
+    count = db.session.execute(delete(SearchLogEntry).where(SearchLogEntry.searched_on < cutoff)).rowcount
+    db.session.commit()
+    return count or 0
+
+
+# --- the brokers' dashboard -------------------------------------------------------------------------
+
+@dataclass
+class UnansweredSearches:
+    """This month's searches without results in a broker's areas, most frequent first."""
+
+    month: date                                   # the first day of this month
+    areas: list = field(default_factory=list)     # the broker's areas (all of them for an admin)
+    all_areas: bool = False                       # an admin: every search, with or without an area
+    queries: list = field(default_factory=list)   # (words typed, number of searches)
+    total: int = 0                                # all searches this month in those areas
+
+
+def unanswered_searches(by, today: date | None = None) -> UnansweredSearches:
+    """Return this month's searches without results in the broker's areas; raise PermissionDenied for others."""
+    permissions.require_role(by, "broker")
+    today = today or clock.today()
+    first = today.replace(day=1)
+    conditions = [SearchLogEntry.searched_on >= first, SearchLogEntry.searched_on <= today]
+    if by.is_admin:
+        areas = list(db.session.scalars(select(Area).order_by(Area.name)))
+        board = UnansweredSearches(first, areas, all_areas=True)
+    else:
+        areas = sorted(by.areas, key=lambda area: area.name)
+        board = UnansweredSearches(first, areas)
+        if not areas:
+            return board
+        conditions.append(SearchLogEntry.area_code.in_([area.code for area in areas]))
+    board.total = db.session.scalar(select(func.count(SearchLogEntry.id)).where(*conditions)) or 0
+    searches = func.count(SearchLogEntry.id)
+    board.queries = [tuple(row) for row in db.session.execute(
+        select(SearchLogEntry.query, searches)
+        .where(*conditions, SearchLogEntry.result_count == 0, SearchLogEntry.query != "")
+        .group_by(SearchLogEntry.query).order_by(searches.desc(), SearchLogEntry.query).limit(TOP_QUERIES)
+    )]
+    return board
