@@ -7,7 +7,7 @@ export FLASK_APP := wsgi.py
 # PostgreSQL run of the suite: set by .ci/run; leave empty to test on SQLite only.
 SOCIALE_KAART_TEST_DATABASE_URL ?=
 
-.PHONY: install run test test-sqlite test-postgres test-moved-clock test-postgres-then-moved-clock browser-deps bench translations clean
+.PHONY: install run test test-sqlite test-postgres test-moved-clock test-moved-clock-first test-moved-clock-second test-sqlite-stream test-postgres-stream browser-deps bench translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,14 +29,19 @@ run: install
 	  trap 'kill $$sender 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/flask run --host 127.0.0.1 --port 5000
 
-## test: install (with headless Chromium for the browser tests) and run the whole suite: on SQLite
-## with the browser tests, and beside it (2 cores) on PostgreSQL when SOCIALE_KAART_TEST_DATABASE_URL
-## is set, then once more on SQLite with the app clock 400 days ahead. Each run prints its report
-## when it ends; make fails when any run fails.
+## test: install (with headless Chromium for the browser tests) and run the whole suite, in two
+## streams on the 2 cores: (1) on SQLite with the browser tests, (2) beside it on PostgreSQL when
+## SOCIALE_KAART_TEST_DATABASE_URL is set; then each stream runs half of the suite once more on
+## SQLite with the app clock 400 days ahead. Each run prints its report when it ends; make fails
+## when any run fails.
 test: install browser-deps
-	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres-then-moved-clock
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite-stream test-postgres-stream
 
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
+# The moved-clock run in two halves, one after each of the two long runs.
+MOVED_CLOCK := SOCIALE_KAART_TEST_DATABASE_URL= SOCIALE_KAART_CLOCK_OFFSET_DAYS=400 $(PYTEST) -m "not browser or dated"
+MOVED_CLOCK_FIRST := tests/matching tests/browser
+MOVED_CLOCK_SECOND := --ignore=tests/matching --ignore=tests/browser
 
 .pytest-tmp:
 	mkdir -p .pytest-tmp
@@ -54,12 +59,21 @@ test-postgres: install | .pytest-tmp
 ## test-moved-clock: the suite on SQLite with the app clock 400 days ahead (a Tuesday instead of a
 ## Monday): catches tests and code that mix the app clock with the real date or assume a weekday.
 ## Browser tests excluded, except those that build dated help requests (marker "dated").
-test-moved-clock: install | .pytest-tmp
-	@echo "== the suite on SQLite with the app clock 400 days ahead (SOCIALE_KAART_CLOCK_OFFSET_DAYS=400) =="
-	SOCIALE_KAART_TEST_DATABASE_URL= SOCIALE_KAART_CLOCK_OFFSET_DAYS=400 $(PYTEST) --basetemp=.pytest-tmp/moved-clock -m "not browser or dated"
+test-moved-clock: test-moved-clock-first test-moved-clock-second
 
-test-postgres-then-moved-clock: test-postgres
-	@$(MAKE) --no-print-directory test-moved-clock
+test-moved-clock-first: install | .pytest-tmp
+	@echo "== matching and the dated browser tests on SQLite, the app clock 400 days ahead (SOCIALE_KAART_CLOCK_OFFSET_DAYS=400) =="
+	$(MOVED_CLOCK) --basetemp=.pytest-tmp/moved-clock-first $(MOVED_CLOCK_FIRST)
+
+test-moved-clock-second: install | .pytest-tmp
+	@echo "== the rest of the suite on SQLite, the app clock 400 days ahead (SOCIALE_KAART_CLOCK_OFFSET_DAYS=400) =="
+	$(MOVED_CLOCK) --basetemp=.pytest-tmp/moved-clock-second $(MOVED_CLOCK_SECOND)
+
+test-sqlite-stream: test-sqlite
+	@$(MAKE) --no-print-directory test-moved-clock-first
+
+test-postgres-stream: test-postgres
+	@$(MAKE) --no-print-directory test-moved-clock-second
 
 ## browser-deps: Debian's Chromium and ChromeDriver for the browser tests (needs root; skipped otherwise)
 browser-deps:

@@ -18,6 +18,12 @@ NAMING_CONVENTION = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+
+def one_of(column, values):
+    """Return the SQL of a check constraint: the column holds one of these codes."""
+    return f"{column} IN ({', '.join(repr(value) for value in values)})"
+
 migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select
 
 from .. import clock, geo
 from ..accounts import permissions
-from ..extensions import db
+from ..extensions import db, one_of
 from . import areas as area_lookup
 from . import freshness
 from .models import Area
@@ -29,18 +29,15 @@ LANGUAGES = ("nl", "en")
 TOP_QUERIES = 20
 
 
-def _in(column, values):
-    return f"{column} IN ({', '.join(repr(value) for value in values)})"
-
 
 class SearchLogEntry(db.Model):
     """One anonymous search: what was typed, how many results, where (as an area) and when (local)."""
 
     __tablename__ = "search_log"
     __table_args__ = (
-        db.CheckConstraint(_in("place_kind", PLACE_KINDS), name="place_kind"),
-        db.CheckConstraint(_in("source", SOURCES), name="source"),
-        db.CheckConstraint(_in("language", LANGUAGES), name="language"),
+        db.CheckConstraint(one_of("place_kind", PLACE_KINDS), name="place_kind"),
+        db.CheckConstraint(one_of("source", SOURCES), name="source"),
+        db.CheckConstraint(one_of("language", LANGUAGES), name="language"),
         db.CheckConstraint("hour >= 0 AND hour <= 23", name="hour"),
         db.Index("ix_search_log_area_code_searched_on", "area_code", "searched_on"),
     )

@@ -13,7 +13,7 @@ import secrets
 import uuid
 
 from .. import clock
-from ..extensions import db
+from ..extensions import db, one_of
 
 JSON = db.JSON
 
@@ -55,19 +55,16 @@ def new_token():
     return secrets.token_urlsafe(24)
 
 
-def _in(column, values):
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
 
 class HelpRequest(db.Model):
     """A hulpvraag: who asks, for whom, what, where and when. Holds the requester's personal data."""
 
     __tablename__ = "help_requests"
     __table_args__ = (
-        db.CheckConstraint(_in("status", REQUEST_STATUSES), name="status"),
-        db.CheckConstraint(_in("schedule_kind", SCHEDULE_KINDS), name="schedule_kind"),
-        db.CheckConstraint(_in("urgency", URGENCIES), name="urgency"),
-        db.CheckConstraint(_in("relation", RELATIONS), name="relation"),
+        db.CheckConstraint(one_of("status", REQUEST_STATUSES), name="status"),
+        db.CheckConstraint(one_of("schedule_kind", SCHEDULE_KINDS), name="schedule_kind"),
+        db.CheckConstraint(one_of("urgency", URGENCIES), name="urgency"),
+        db.CheckConstraint(one_of("relation", RELATIONS), name="relation"),
         db.CheckConstraint("duration_minutes > 0", name="duration"),
         db.CheckConstraint("weeks >= 1 AND weeks <= 52", name="weeks"),
     )
@@ -164,7 +161,7 @@ class Occurrence(db.Model):
     __tablename__ = "occurrences"
     __table_args__ = (
         db.UniqueConstraint("request_id", "sequence", name="uq_occurrences_request_sequence"),
-        db.CheckConstraint(_in("status", OCCURRENCE_STATUSES), name="status"),
+        db.CheckConstraint(one_of("status", OCCURRENCE_STATUSES), name="status"),
         db.CheckConstraint("ends_at > starts_at", name="window"),
     )
     id = db.Column(db.Integer, primary_key=True)
@@ -182,8 +179,8 @@ class VolunteerProfile(db.Model):
 
     __tablename__ = "volunteer_profiles"
     __table_args__ = (
-        db.CheckConstraint(_in("status", VOLUNTEER_STATUSES), name="status"),
-        db.CheckConstraint(_in("travel_mode", TRAVEL_MODES), name="travel_mode"),
+        db.CheckConstraint(one_of("status", VOLUNTEER_STATUSES), name="status"),
+        db.CheckConstraint(one_of("travel_mode", TRAVEL_MODES), name="travel_mode"),
         db.CheckConstraint("max_km > 0 AND max_km <= 100", name="max_km"),
         db.CheckConstraint("max_tasks_per_week >= 1 AND max_tasks_per_week <= 21", name="max_tasks"),
     )
@@ -253,7 +250,7 @@ class Match(db.Model):
     __tablename__ = "matches"
     __table_args__ = (
         db.UniqueConstraint("request_id", "volunteer_id", name="uq_matches_request_volunteer"),
-        db.CheckConstraint(_in("status", MATCH_STATUSES), name="status"),
+        db.CheckConstraint(one_of("status", MATCH_STATUSES), name="status"),
     )
     id = db.Column(db.Integer, primary_key=True)
     request_id = db.Column(db.ForeignKey("help_requests.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -316,7 +313,7 @@ class Feedback(db.Model):
     __tablename__ = "match_feedback"
     __table_args__ = (
         db.UniqueConstraint("match_id", "author_role", name="uq_match_feedback_match_author"),
-        db.CheckConstraint(_in("author_role", FEEDBACK_ROLES), name="author_role"),
+        db.CheckConstraint(one_of("author_role", FEEDBACK_ROLES), name="author_role"),
         db.CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 3)", name="rating"),
     )
     id = db.Column(db.Integer, primary_key=True)

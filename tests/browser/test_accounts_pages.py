@@ -11,6 +11,7 @@ from sociale_kaart.extensions import db
 from sociale_kaart.notify import services as notify
 from tests.builders import TEST_PASSWORD, make_organization, make_user
 from tests.conftest import make_app
+from tests.matching.factories import load_areas
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +32,7 @@ def accounts_site(tmp_path_factory):
         message = notify.queue_message(resident.email, "password_changed", name=resident.name, reset_url="http://x/")
         message.status, message.last_error = "failed", "ConnectionRefusedError: [Errno 111] Connection refused"
         db.session.commit()
-        ids = {"resident": resident.id}
+        ids = {"resident": resident.id, "area": load_areas()["doorn"].id}
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -59,7 +60,7 @@ ANONYMOUS = {"login": "/inloggen", "register": "/registreren", "forgot": "/wacht
              "resend": "/bevestiging-opnieuw", "registered": "/registreren/verstuurd", "bad-link": "/bevestigen/onzin"}
 ADMIN = {"profile": "/account", "password": "/account/wachtwoord", "email": "/account/e-mail",
          "users": "/beheer/gebruikers", "invite": "/beheer/gebruikers/uitnodigen", "user": "/beheer/gebruikers/{resident}",
-         "outbox": "/beheer/e-mail"}
+         "outbox": "/beheer/e-mail", "areas": "/beheer/gebieden", "area": "/beheer/gebieden/{area}"}
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])

@@ -165,7 +165,7 @@ def test_who_may_mark_a_listing_checked(app, moved_clock):
             freshness.mark_checked(service.id, by=user)
 
 
-def test_overdue_listings_per_area_for_brokers(seeded_app, moved_clock):
+def test_overdue_listings_per_area_for_brokers(seeded_app):
     from sociale_kaart.directory.models import Area
     doorn = db.session.scalars(select(Area).where(Area.code == "doorn")).one()
     broker = make_user(roles=("broker",), areas=[doorn])
