@@ -1,4 +1,5 @@
 """Queue e-mail in the outbox; the caller's commit makes it durable with the change itself."""
+import unicodedata
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -59,12 +60,23 @@ def backoff(attempts):
     return timedelta(minutes=BACKOFF_MINUTES[min(attempts, len(BACKOFF_MINUTES)) - 1])
 
 
+def header_value(text):
+    """Return text fit for one header line: every line break and control character a space (#12).
+
+    A name with a carriage return, VT, FF, NEL or U+2028 in a subject made EmailMessage raise,
+    and the sender stopped on that message at every run.
+    """
+    cleaned = "".join(" " if unicodedata.category(char)[0] in "CZ" and char != " " else char
+                      for char in str(text or ""))
+    return " ".join(cleaned.split())
+
+
 def build_email(message, mail_from):
     """Return an EmailMessage (plain text plus HTML alternative) for an outbox row."""
     email = EmailMessage()
-    email["Subject"] = message.subject
-    email["From"] = mail_from
-    email["To"] = message.to_address
+    email["Subject"] = header_value(message.subject)
+    email["From"] = header_value(mail_from)
+    email["To"] = header_value(message.to_address)
     email["Date"] = formatdate(localtime=False)
     domain = mail_from.rpartition("@")[2].strip(" >") or "localhost"
     email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain=domain)
@@ -108,7 +120,17 @@ def send_due(now=None, limit=100, transport=None):
             continue
         message = db.session.get(OutboxMessage, message_id, populate_existing=True)
         try:
-            transport.send(build_email(message, config["MAIL_FROM"]), f"{message.id}-{message.template}")
+            email = build_email(message, config["MAIL_FROM"])
+        except (ValueError, TypeError) as error:
+            # a message that cannot be built never will be: fail it, with the reason, and go on
+            failed += 1
+            message.status, message.last_error = "failed", f"cannot build the e-mail: {type(error).__name__}"
+            db.session.commit()
+            current_app.logger.error("outbox message %s failed: it cannot be built (%s)", message.id,
+                                     type(error).__name__)
+            continue
+        try:
+            transport.send(email, f"{message.id}-{message.template}")
         except DeliveryError as error:
             failed += 1
             message.last_error = str(error)

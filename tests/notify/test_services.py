@@ -117,3 +117,43 @@ def test_external_url_outside_a_request_uses_public_url(app):
     app.config["PUBLIC_URL"] = "https://kaart.example.org"
     assert services.external_url("accounts.login") == "https://kaart.example.org/inloggen"
     assert db.session.scalars(select(OutboxMessage)).all() == []
+
+
+# -- issue #12: one message never stops the mail ----------------------------------------------------
+
+POISON = ["\r", "\n", "\x0b", "\x0c", "\x85", "\u2028", "\u2029", "\x00", "\x1b"]
+
+
+def test_header_values_lose_every_line_break_and_control_character():
+    for char in POISON:
+        assert services.header_value(f"Welkom Eve{char}Poison") == "Welkom Eve Poison"
+    assert services.header_value("  Gewoon   een  onderwerp ") == "Gewoon een onderwerp"
+
+
+def test_a_name_with_a_line_break_in_the_subject_is_sent_on_one_line(smtp_app, smtp_server):
+    poisoned = queue()
+    poisoned.subject = "Welkom Eve\u2028Poison\rBcc: iedereen@example.org"
+    db.session.commit()
+    assert services.send_due(now=NOW) == (1, 0)
+    [received] = smtp_server.messages
+    assert received["Subject"] == "Welkom Eve Poison Bcc: iedereen@example.org"
+    assert received["Bcc"] is None and received.envelope_recipients == ["jan@example.org"]
+
+
+def test_a_message_that_cannot_be_built_fails_with_its_reason_and_the_rest_go_out(smtp_app, smtp_server,
+                                                                                  monkeypatch):
+    first, broken, last = queue("a@example.org"), queue("b@example.org"), queue("c@example.org")
+    real_build = services.build_email
+
+    def build(message, mail_from):
+        if message.id == broken.id:     # whatever the next unforeseen input is: EmailMessage raises
+            raise ValueError("Header values may not contain linefeed or carriage return characters")
+        return real_build(message, mail_from)
+
+    monkeypatch.setattr(services, "build_email", build)
+    sent, failed = services.send_due(now=NOW)
+    assert (sent, failed) == (2, 1)
+    assert sorted(m.envelope_recipients[0] for m in smtp_server.messages) == ["a@example.org", "c@example.org"]
+    db.session.refresh(broken)
+    assert broken.status == "failed" and "cannot build" in broken.last_error
+    assert services.send_due(now=NOW + timedelta(hours=1)) == (0, 0)      # and it is not tried again
