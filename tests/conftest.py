@@ -79,7 +79,10 @@ def _limiter_left_as_found():
 
 _schemas = set()       # schemas this session made, dropped at its end
 _admin = {}
-_shared = {"schema": "t_app"}
+# Schema names carry the process id, so two runs on one database (two developers' suites, or
+# CI's PostgreSQL stream beside a hand-run test) never drop or empty each other's tables.
+_RUN = f"{os.getpid():x}"
+_shared = {"schema": f"t_app_{_RUN}"}
 
 
 def _admin_engine():
@@ -118,7 +121,7 @@ def _emptied_shared_url():
                 connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             except OperationalError:
                 # an earlier test left a transaction open on these tables: start a new schema
-                _shared["schema"] = f"t_app_{uuid.uuid4().hex[:8]}"
+                _shared["schema"] = f"t_app_{_RUN}_{uuid.uuid4().hex[:8]}"
                 return _postgres_url(_shared["schema"])
     return _schema_url(schema)
 
@@ -137,7 +140,7 @@ def _drop_test_schemas():
 def database_url(folder, name):
     """Return a fresh, empty database URL: a SQLite file in folder, or a PostgreSQL schema."""
     if TEST_DATABASE_URL:
-        return _postgres_url(f"t_{re.sub(r'[^a-z0-9_]', '_', name.lower())[:40]}")
+        return _postgres_url(f"t_{_RUN}_{re.sub(r'[^a-z0-9_]', '_', name.lower())[:40]}")
     return f"sqlite:///{Path(folder) / (name + '.db')}"
 
 
