@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import attrgetter
 
 from . import timeslots
 
@@ -137,7 +138,7 @@ class _Window:
         self.week = timeslots.iso_week(self.day)
 
 
-class _Task:
+class PreparedTask:
     """A task prepared for ranking: local windows, limits, weights."""
 
     def __init__(self, task, weights=None, today=None, min_series_coverage=0.5):
@@ -158,6 +159,7 @@ class _Task:
         self.masks = {window.mask for window in windows}
         # Shortcuts for the common shapes: one day-part mask for every window, one window a week.
         self.mask = next(iter(self.masks)) if len(self.masks) == 1 else -1
+        self.first_day = windows[0].day if windows else None
         self.last_day = windows[-1].day if windows else None
         self.weekly = len({window.week for window in windows}) == len(windows)
         self.parts = 0
@@ -165,22 +167,26 @@ class _Task:
             self.parts |= window.mask or 0
 
 
-class _Volunteer:
-    """A volunteer prepared for ranking: bookings per local ISO week, computed once."""
+class PreparedVolunteer:
+    """A volunteer prepared for ranking: bookings per local ISO week and fairness, computed once.
 
-    __slots__ = ("v", "weeks", "zone", "span")
+    `span` is (first start, last end) of the bookings and `away` (first, last day) of the
+    absences, or None: a window outside them needs no closer look.
+    """
+
+    __slots__ = ("v", "weeks", "zone", "span", "away", "fairness")
 
     def __init__(self, volunteer, zone_name=timeslots.DEFAULT_ZONE):
         self.v = volunteer
         self.zone = zone_name
         self.weeks = None
-        self.span = None
-
-    def booked_span(self):
-        """Return (first start, last end) of the bookings: windows outside it overlap none."""
-        if self.span is None:
-            self.span = (min(start for start, _ in self.v.booked), max(end for _, end in self.v.booked))
-        return self.span
+        booked, absences = volunteer.booked, volunteer.absences
+        self.span = (min(start for start, _ in booked), max(end for _, end in booked)) if booked else None
+        self.away = (min(first for first, _ in absences), max(last for _, last in absences)) if absences else None
+        fairness = 1 - min(1.0, volunteer.tasks_last_28_days / max(1, volunteer.max_per_week * 4))
+        if volunteer.is_new:
+            fairness = min(1.0, fairness + FIRST_TASK_BOOST)
+        self.fairness = fairness
 
     def week_counts(self, zone_name):
         if self.weeks is None or self.zone != zone_name:
@@ -191,10 +197,11 @@ class _Volunteer:
         return self.weeks
 
 
-def _evaluate(t, rec, distance=None, build=True, within=False):
+def evaluate(t: PreparedTask, rec: PreparedVolunteer, distance: float | None = None, build: bool = True,
+             within: bool = False) -> Candidate | Fit | str:
     """Return a Candidate, or the code of the first hard filter the volunteer fails.
 
-    With build=False a passing volunteer comes back as a light _Fit (score, no reasons), which
+    With build=False a passing volunteer comes back as a light Fit (score, no reasons), which
     rank() and the batch proposal turn into a Candidate only for those they return. within=True
     says the caller knows the volunteer is within reach, so the exact distance waits until it
     is needed for the score.
@@ -234,45 +241,74 @@ def _evaluate(t, rec, distance=None, build=True, within=False):
                    if window.mask is not None and not window.mask & ~availability]
     elif mask & ~availability:
         return "not_available"
-    if v.absences and windows:
+    away = rec.away
+    if away is not None and windows and away[0] <= t.last_day and away[1] >= t.first_day:
+        absences = v.absences
         windows = [window for window in windows
-                   if not any(first <= window.day <= last for first, last in v.absences)]
+                   if not any(first <= window.day <= last for first, last in absences)]
     if len(windows) < need:
         return "not_available"
-    if v.booked:
-        first, last = rec.booked_span()
-        windows = [window for window in windows
-                   if window.end <= first or window.start >= last
-                   or not any(window.start < end and start < window.end for start, end in v.booked)]
-        if len(windows) < need:
-            return "overlap"
-        counts = dict(rec.week_counts(task.zone))
-    else:
-        counts = None
     cap = v.max_per_week
-    if counts is None and t.weekly and cap >= 1:
+    span = rec.span
+    if span is not None:
+        first, last = span
+        free = []
+        for window in windows:
+            if window.end > first and window.start < last:
+                for start, end in v.booked:
+                    if window.start < end and start < window.end:
+                        break
+                else:
+                    free.append(window)
+            else:
+                free.append(window)
+        if len(free) < need:
+            return "overlap"
+        counts = rec.week_counts(task.zone)
+        if t.weekly:
+            kept = [window for window in free if counts.get(window.week, 0) < cap]
+        else:
+            kept = _within_cap(free, dict(counts), cap)
+    elif t.weekly and cap >= 1:
         kept = windows
     else:
-        counts = counts or {}
-        kept = []
-        for window in windows:
-            count = counts.get(window.week, 0)
-            if count < cap:
-                counts[window.week] = count + 1
-                kept.append(window)
+        kept = _within_cap(windows, {}, cap)
     if len(kept) < need:
         return "full"
     if distance is None:
         distance = distance_km(v.lat, v.lon, task.lat, task.lon)
-    components = _components(t, v, distance, limit, len(kept))
+    # The score components (each 0..1) in the order of COMPONENTS, written out here rather than
+    # in a helper: this runs for every feasible pair of a batch (issue #13).
+    history = v.history.get(task.requester_key) if task.requester_key else None
+    wanted = task.skills_wanted
+    languages = v.languages
+    components = (
+        1.0 if limit <= 0 else max(0.0, 1 - distance / limit),
+        len(kept) / t.total,
+        1.0 if history == "good" else 0.5 if history == "earlier" else 0.0,
+        rec.fairness,
+        len(wanted & v.skills) / len(wanted) if wanted else 1.0,
+        1.0 if task.language in languages else 0.5 if "nl" in languages else 0.0,
+    )
     w = t.weight_values
     value = 100 * (w[0] * components[0] + w[1] * components[1] + w[2] * components[2]
                    + w[3] * components[3] + w[4] * components[4] + w[5] * components[5])
-    fit = _Fit(max(0, min(100, math.floor(value + 0.5 + 1e-9))), distance, v.id, rec, limit, kept, components)
-    return _candidate(t, fit) if build else fit
+    fit = Fit(max(0, min(100, math.floor(value + 0.5 + 1e-9))), distance, v.id, rec, limit, kept, components)
+    return candidate_of(t, fit) if build else fit
 
 
-class _Fit:
+def _within_cap(windows, counts, cap):
+    """Return the windows, earliest first, that fit under the weekly cap given counts per week (updated)."""
+    kept = []
+    for window in windows:
+        count = counts.get(window.week, 0)
+        if count < cap:
+            counts[window.week] = count + 1
+            kept.append(window)
+    return kept
+
+
+class Fit:
     """A volunteer who passes every hard filter for a task, before the reasons are written."""
 
     __slots__ = ("score", "distance", "volunteer_id", "rec", "limit", "windows", "components")
@@ -282,26 +318,7 @@ class _Fit:
         self.rec, self.limit, self.windows, self.components = rec, limit, windows, components
 
 
-def _components(t, v, distance, limit, covered):
-    """Return the score components (each 0..1) in the order of COMPONENTS."""
-    task = t.task
-    history = v.history.get(task.requester_key) if task.requester_key else None
-    fairness = 1 - min(1.0, v.tasks_last_28_days / max(1, v.max_per_week * 4))
-    if v.is_new:
-        fairness = min(1.0, fairness + FIRST_TASK_BOOST)
-    wanted = task.skills_wanted
-    languages = v.languages
-    return (
-        1.0 if limit <= 0 else max(0.0, 1 - distance / limit),
-        covered / t.total,
-        1.0 if history == "good" else 0.5 if history == "earlier" else 0.0,
-        fairness,
-        len(wanted & v.skills) / len(wanted) if wanted else 1.0,
-        1.0 if task.language in languages else 0.5 if "nl" in languages else 0.0,
-    )
-
-
-def _candidate(t, fit):
+def candidate_of(t: PreparedTask, fit: Fit) -> Candidate:
     """Return the Candidate of a fit, with its reasons."""
     task = t.task
     v = fit.rec.v
@@ -354,21 +371,27 @@ def score_of(components, weights):
     return max(0, min(100, math.floor(value + 0.5 + 1e-9)))
 
 
-def _order(fit):
-    return (-fit.score, fit.distance, fit.volunteer_id)
+def _sort(fits):
+    """Sort fits best first: highest score, then nearest, then lowest id (two stable passes, fast)."""
+    fits.sort(key=_NEAREST)
+    fits.sort(key=_SCORE, reverse=True)
+
+
+_NEAREST = attrgetter("distance", "volunteer_id")
+_SCORE = attrgetter("score")
 
 
 def _ranking(t, fits, excluded, total, limit):
     """Return the Ranking of the fits, writing reasons only for those shown."""
-    fits.sort(key=_order)
+    _sort(fits)
     if limit is not None:
         fits = fits[:limit]
-    return Ranking([_candidate(t, fit) for fit in fits], excluded, total)
+    return Ranking([candidate_of(t, fit) for fit in fits], excluded, total)
 
 
 def check(task, volunteer, weights=None, today=None, min_series_coverage=0.5):
     """Return the volunteer as a Candidate for the task, or the code of the first filter it fails."""
-    return _evaluate(_Task(task, weights, today, min_series_coverage), _Volunteer(volunteer))
+    return evaluate(PreparedTask(task, weights, today, min_series_coverage), PreparedVolunteer(volunteer))
 
 
 def rank(task, volunteers, weights=None, today=None, min_series_coverage=0.5, limit=None):
@@ -376,11 +399,11 @@ def rank(task, volunteers, weights=None, today=None, min_series_coverage=0.5, li
     if isinstance(volunteers, VolunteerPool):
         return volunteers.rank(task, weights=weights, today=today, min_series_coverage=min_series_coverage,
                                limit=limit)
-    t = _Task(task, weights, today, min_series_coverage)
+    t = PreparedTask(task, weights, today, min_series_coverage)
     candidates, excluded, total = [], Counter(), 0
     for volunteer in volunteers:
         total += 1
-        result = _evaluate(t, _Volunteer(volunteer), build=False)
+        result = evaluate(t, PreparedVolunteer(volunteer), build=False)
         if isinstance(result, str):
             excluded[result] += 1
         else:
@@ -416,17 +439,19 @@ class VolunteerPool:
         self.cell_lat = self.CELL_KM / 110.574           # the shortest degree of latitude
         self.cell_lon = self.CELL_KM / (111.3195 * math.cos(math.radians(latitude)))
         # A flat projection for a quick "surely too far" test: within half a degree of latitude
-        # (55 km) of the middle it is off by less than 1.2 %, which the margin in _gate() covers.
+        # (55 km) of the middle it is off by less than 1.2 %, which _margins() covers.
         self.latitude = latitude
         self.km_lat = distance_km(latitude - 0.5, 0.0, latitude + 0.5, 0.0)
         self.km_lon = distance_km(latitude, 0.0, latitude, 1.0)
         self.flat = bool(active) and max(abs(v.lat - latitude) for v in active) <= 0.5
-        self.xy = {v.id: (v.lat * self.km_lat, v.lon * self.km_lon) for v in active}
+        self.xy = {v.id: (v.lat * self.km_lat, v.lon * self.km_lon, v.max_km, *self._margins(v.max_km))
+                   for v in active}
+        self.near_cache = {}
         for v in volunteers:
             self.total += 1
             if v.id in self.records:
                 raise ValueError(f"volunteer {v.id} twice")
-            self.records[v.id] = _Volunteer(v, zone_name)
+            self.records[v.id] = PreparedVolunteer(v, zone_name)
             if not v.active:
                 self.inactive += 1
                 continue
@@ -444,29 +469,44 @@ class VolunteerPool:
         return math.floor(lat / self.cell_lat), math.floor(lon / self.cell_lon)
 
     def _add_reach(self, v):
-        """Add the volunteer to every cell that has a point within their radius (a superset)."""
+        """Add the volunteer to every cell that has a point within their radius (a superset).
+
+        Per row of cells the nearest latitude is fixed, so distance_km grows with the east-west
+        offset alone: solve its formula for the largest offset within the radius, not each cell.
+        """
         radius = v.max_km * 1.01 + 0.05
-        lat_span = radius / 110.574
-        top = min(89.0, abs(v.lat) + lat_span)
-        lon_span = radius / (111.3195 * math.cos(math.radians(top)))
-        row0, col0 = self._cell(v.lat - lat_span, v.lon - lon_span)
-        row1, col1 = self._cell(v.lat + lat_span, v.lon + lon_span)
+        row0 = math.floor((v.lat - radius / 110.574) / self.cell_lat)
+        row1 = math.floor((v.lat + radius / 110.574) / self.cell_lat)
+        reach = self.reach
         for row in range(row0, row1 + 1):
             south, north = row * self.cell_lat, (row + 1) * self.cell_lat
             lat = min(max(v.lat, south), north)
+            latitude = math.radians((v.lat + lat) / 2)
+            w = 1 - _ECCENTRICITY2 * math.sin(latitude) ** 2
+            north_km = math.radians(lat - v.lat) * _AXIS_KM * (1 - _ECCENTRICITY2) / w ** 1.5
+            if abs(north_km) > radius:
+                continue
+            east_km = math.sqrt(radius * radius - north_km * north_km)
+            per_degree = math.radians(1) * _AXIS_KM / math.sqrt(w) * math.cos(latitude)
+            # 0.1 % and a metre more than the formula gives: rounding may only ever add a cell.
+            # Near a pole a degree of longitude shrinks to nothing: half the globe is the most.
+            offset = min(180.0, (east_km * 1.001 + 0.001) / max(per_degree, 1e-9))
+            col0 = math.floor((v.lon - offset) / self.cell_lon)
+            col1 = math.floor((v.lon + offset) / self.cell_lon)
             for col in range(col0, col1 + 1):
-                west, east = col * self.cell_lon, (col + 1) * self.cell_lon
-                lon = min(max(v.lon, west), east)
-                if distance_km(v.lat, v.lon, lat, lon) <= radius:
-                    self.reach[(row, col)].add(v.id)
+                reach[(row, col)].add(v.id)
 
     def _near(self, t):
-        """Return the ids of active volunteers who want the task type and may reach it."""
-        return self.reach.get(self._cell(t.task.lat, t.task.lon), set()) & self.by_type.get(t.task.task_type, set())
+        """Return the ids of active volunteers who want the task type and may reach it (do not change it)."""
+        key = (self._cell(t.task.lat, t.task.lon), t.task.task_type)
+        near = self.near_cache.get(key)
+        if near is None:
+            near = self.near_cache[key] = self.reach.get(key[0], set()) & self.by_type.get(key[1], set())
+        return near
 
     def rank(self, task, weights=None, today=None, min_series_coverage=0.5, limit=None):
         """Return the same Ranking as rank(task, volunteers), fast."""
-        t = _Task(task, weights, today, min_series_coverage)
+        t = PreparedTask(task, weights, today, min_series_coverage)
         excluded = Counter()
         if self.inactive:
             excluded["inactive"] = self.inactive
@@ -478,41 +518,54 @@ class VolunteerPool:
             excluded["too_far"] = wanting - len(near)
         candidates = []
         records = self.records
-        gate = self._gate(t)
-        for volunteer_id in near:
-            record = records[volunteer_id]
-            reach = gate(volunteer_id, record)
-            if reach > 0:
-                excluded["too_far"] += 1    # the first filter after task type: the count stays exact
-                continue
-            result = _evaluate(t, record, build=False, within=reach < 0)
-            if isinstance(result, str):
-                excluded[result] += 1
-            else:
-                candidates.append(result)
+        within, unsure = self._split(t, near)
+        # Too far is the first filter after task type, so counting the rest here keeps it exact.
+        if len(near) - len(within) - len(unsure):
+            excluded["too_far"] += len(near) - len(within) - len(unsure)
+        for group, known in ((within, True), (unsure, False)):
+            for volunteer_id in group:
+                result = evaluate(t, records[volunteer_id], build=False, within=known)
+                if isinstance(result, str):
+                    excluded[result] += 1
+                else:
+                    candidates.append(result)
         return _ranking(t, candidates, excluded, self.total, limit)
 
-    def _gate(self, t):
-        """Return a test (volunteer_id, record) -> 1 surely too far, -1 surely within reach, 0 unsure."""
+    def _split(self, t, ids):
+        """Return (surely within reach, unsure) of the ids; the others are surely too far."""
         task = t.task
         if not self.flat or abs(task.lat - self.latitude) > 0.5:
-            return lambda volunteer_id, record: 0
+            return [], list(ids)
         xy, limit = self.xy, t.limit
         tx, ty = task.lat * self.km_lat, task.lon * self.km_lon
+        limit_outer, limit_inner = self._margins(limit) if limit != math.inf else (0.0, 0.0)
+        within, unsure = [], []
+        for volunteer_id in ids:
+            x, y, max_km, outer, inner = xy[volunteer_id]
+            if limit < max_km:
+                outer, inner = limit_outer, limit_inner
+            dx, dy = x - tx, y - ty
+            square = dx * dx + dy * dy
+            if square > outer:
+                continue
+            if square < inner:
+                within.append(volunteer_id)
+            else:
+                unsure.append(volunteer_id)
+        return within, unsure
 
-        def gate(volunteer_id, record):
-            x, y = xy[volunteer_id]
-            square = (x - tx) ** 2 + (y - ty) ** 2
-            reach = min(record.v.max_km, limit)
-            if square > (reach * 1.02 + 0.1) ** 2:
-                return 1
-            inner = reach * 0.98 - 0.1
-            return -1 if inner > 0 and square < inner * inner else 0
+    @staticmethod
+    def _margins(reach):
+        """Return the squared flat distances beyond which one is surely too far, and within which surely not.
 
-        return gate
+        Within half a degree of latitude of the middle the flat projection is off by less than
+        1.2 %; 2 % and 100 m cover that. -1 when no distance is surely within reach.
+        """
+        outer, inner = reach * 1.02 + 0.1, reach * 0.98 - 0.1
+        return outer * outer, inner * inner if inner > 0 else -1.0
 
-    def feasible(self, t):
-        """Return the fits (_Fit) of a prepared task, best first, without counting or reasons."""
+    def feasible(self, t: PreparedTask) -> list[Fit]:
+        """Return the fits of a prepared task, best first, without counting or reasons."""
         ids = self._near(t)
         if not ids:
             return []
@@ -522,17 +575,15 @@ class VolunteerPool:
                 sets = sorted((self.by_bit[index] for index in range(21) if mask >> index & 1), key=len)
                 pool |= ids.intersection(*sets)
         records = self.records
-        gate = self._gate(t)
         candidates = []
-        for volunteer_id in pool:
-            record = records[volunteer_id]
-            reach = gate(volunteer_id, record)
-            if reach > 0:
-                continue
-            result = _evaluate(t, record, build=False, within=reach < 0)
-            if not isinstance(result, str):
-                candidates.append(result)
-        candidates.sort(key=_order)
+        append = candidates.append
+        within, unsure = self._split(t, pool)
+        for group, known in ((within, True), (unsure, False)):
+            for volunteer_id in group:
+                result = evaluate(t, records[volunteer_id], build=False, within=known)
+                if result.__class__ is Fit:
+                    append(result)
+        _sort(candidates)
         return candidates
 
 
