@@ -3,8 +3,10 @@
 Run from the project root:
 
     .venv/bin/python bench/relevance.py [--queries PATH] [--json PATH] [--show-failures]
+                                        [--backend whoosh|postgres] [--database-url URL]
 
-It creates a temporary app (SQLite file + RAM search index) with the demo municipality and reads
+It creates a temporary app (SQLite file + RAM search index; with ``--backend postgres`` a schema of
+its own in PostgreSQL, searched by the PostgreSQL backend) with the demo municipality and reads
 the judged set bench/relevance/queries.json: queries of residents, carers, brokers and English
 speakers, each with the demo services that answer it graded 3 (exactly what is asked),
 2 (relevant) or 1 (partly relevant); judgments {} means no demo service answers it.
@@ -37,7 +39,7 @@ import sqlite3
 import sys
 import tempfile
 import time
-from contextlib import closing
+from contextlib import ExitStack, closing
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,6 +55,8 @@ from sociale_kaart.directory import freshness, indexing, seed, services  # noqa:
 from sociale_kaart.directory.cli import DEMO_FOLDER  # noqa: E402
 from sociale_kaart.directory.models import Service, ServiceAtLocation  # noqa: E402
 from sociale_kaart.extensions import db  # noqa: E402
+
+from bench.database import database_url, postgres_schema  # noqa: E402
 
 DEFAULT_QUERIES = ROOT / "bench" / "relevance" / "queries.json"
 RELEVANT = 2            # a judgment grade from which a service answers the query
@@ -314,11 +318,13 @@ def failures(rankings: dict[str, list[str]], queries: list[dict]) -> list[dict]:
 
 # --- the script -----------------------------------------------------------------------------------
 
-def make_demo_app(folder: str) -> Flask:
-    """Create an app on a SQLite file in folder with a RAM index, and load the demo municipality."""
+def make_demo_app(folder: str, database_url: str | None = None) -> Flask:
+    """Create an app with the demo municipality: a SQLite file in folder and a RAM index, or the
+    given PostgreSQL database and its search backend (issue #16)."""
     app = create_app({"ENV": "testing", "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.db",
-                      "SEARCH_BACKEND": "memory", "SEARCH_DIR": f"{folder}/index"})
+                      "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{folder}/bench.db",
+                      "SEARCH_BACKEND": "postgres" if database_url else "memory",
+                      "SEARCH_DIR": f"{folder}/index"})
     with app.app_context():
         db.create_all()
         seed.load_demo(DEMO_FOLDER, services.geocoder(), services.search_backend(),
@@ -331,13 +337,13 @@ def _figure(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}"
 
 
-def print_report(result: dict, queries: list[dict], seconds: dict[str, float]) -> None:
+def print_report(result: dict, queries: list[dict], seconds: dict[str, float], backend: str = "whoosh") -> None:
     """Print the figures of every engine side by side, overall and per persona."""
     engines = [engine for engine in ENGINES if engine in result]
     overall = {engine: result[engine]["overall"] for engine in engines}
     first = overall[engines[0]]
-    print(f"== relevance of the directory search: {len(queries)} queries, {first['judged_queries']} with a "
-          f"relevant service, {first['empty_queries']} without any judged service ==")
+    print(f"== relevance of the directory search (ours: the {backend} backend): {len(queries)} queries, "
+          f"{first['judged_queries']} with a relevant service, {first['empty_queries']} without any judged service ==")
     print(f"{'metric':<22}" + "".join(f" {ENGINE_TITLES[engine]:>14}" for engine in engines))
     for key, title in METRICS:
         print(f"{title:<22}" + "".join(f" {_figure(overall[engine][key]):>14}" for engine in engines))
@@ -376,10 +382,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
     parser.add_argument("--show-failures", action="store_true",
                         help="list the queries where ours has no relevant service in the top 5")
+    parser.add_argument("--backend", choices=("whoosh", "postgres"), default="whoosh",
+                        help="our search engine: Whoosh with SQLite, or PostgreSQL full-text search")
+    parser.add_argument("--database-url", help="PostgreSQL for --backend postgres (a schema of its own is "
+                        "made and dropped; default: SOCIALE_KAART_TEST_DATABASE_URL or the local server)")
     args = parser.parse_args(argv)
     queries = load_queries(args.queries)
-    with tempfile.TemporaryDirectory(prefix="bench-relevance-") as folder:
-        app = make_demo_app(folder)
+    with ExitStack() as stack:
+        folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-relevance-"))
+        url = None
+        if args.backend == "postgres":
+            url = stack.enter_context(postgres_schema(database_url(args.database_url), "relevance"))
+        app = make_demo_app(folder, url)
         queries = within_reach(app, queries)
         result: dict = {"queries": len(queries)}
         seconds = {}
@@ -389,12 +403,12 @@ def main(argv: list[str] | None = None) -> None:
             seconds[engine] = time.perf_counter() - started
         with app.app_context():
             db.engine.dispose()
-    print_report(result, queries, seconds)
+    print_report(result, queries, seconds, args.backend)
     missed = failures(result["ours"]["rankings"], queries)
     if args.show_failures:
         print_failures(missed)
     if args.json:
-        figures = {"queries_file": str(args.queries), "queries": len(queries),
+        figures = {"queries_file": str(args.queries), "backend": args.backend, "queries": len(queries),
                    "load_average": list(os.getloadavg()), "seconds": seconds,
                    **{engine: result[engine] for engine in ENGINES}, "ours_failures": missed}
         Path(args.json).write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -3,8 +3,12 @@
 Run from the project root:
 
     .venv/bin/python bench/search_service.py [--services 2000] [--queries 200]
+                                             [--backend whoosh|postgres|both] [--database sqlite|postgres]
+                                             [--database-url URL]
 
-It creates a temporary app (SQLite file + on-disk Whoosh index), inserts a synthetic directory
+It creates a temporary app (SQLite file + on-disk Whoosh index; with ``--backend postgres`` a
+schema of its own in PostgreSQL and its search backend; with ``--backend both`` one such schema
+searched by both, query by query in turn, so a busy machine slows both alike), inserts a synthetic directory
 of N published services of the Utrechtse Heuvelrug through the models (one location each,
 categories, target groups, costs, opening hours), indexes it, and times 200 mixed calls of
 ``search_listings``: a place from the 'waar' field resolved by the offline gazetteer, a radius of
@@ -21,6 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from datetime import date, datetime, time as clock
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -30,6 +35,8 @@ from sociale_kaart.directory import indexing, services, vocabularies  # noqa: E4
 from sociale_kaart.directory.models import (Location, Organization, Schedule, Service,  # noqa: E402
                                             ServiceAtLocation)
 from sociale_kaart.extensions import db  # noqa: E402
+
+from bench.database import database_url, postgres_schema  # noqa: E402
 
 SEED = 7
 VILLAGES = [("Doorn", "3941", 52.0388, 5.3363), ("Maarn", "3951", 52.0643, 5.3714),
@@ -114,36 +121,73 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--services", type=int, default=2000)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--backend", choices=("whoosh", "postgres", "both"), default="whoosh",
+                        help="Whoosh on disk, PostgreSQL full-text search in the database (issue #16), or both "
+                        "on one PostgreSQL database, taking turns query by query")
+    parser.add_argument("--database", choices=("sqlite", "postgres"),
+                        help="where the directory lives (default: sqlite for --backend whoosh, else postgres)")
+    parser.add_argument("--database-url", help="PostgreSQL for --database postgres (a schema of its own is "
+                        "made and dropped; default: SOCIALE_KAART_TEST_DATABASE_URL or the local server)")
     args = parser.parse_args(argv)
+    args.database = args.database or ("sqlite" if args.backend == "whoosh" else "postgres")
+    if args.backend != "whoosh" and args.database != "postgres":
+        parser.error(f"--backend {args.backend} needs --database postgres")
+    with ExitStack() as stack:
+        url = None
+        if args.database == "postgres":
+            url = stack.enter_context(postgres_schema(database_url(args.database_url), "search_service"))
+        run(args, url)
+
+
+def run(args, url=None):
+    """Fill a database, time the queries (each backend in turn) and print the figures."""
     rng = random.Random(SEED)
     folder = tempfile.mkdtemp(prefix="bench-service-")
-    app = create_app({"ENV": "testing", "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.db",
-                      "SEARCH_BACKEND": "whoosh", "SEARCH_DIR": f"{folder}/index"})
+    backends = ("whoosh", "postgres") if args.backend == "both" else (args.backend,)
+    apps = {backend: create_app({"ENV": "testing", "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False,
+                                 "SQLALCHEMY_DATABASE_URI": url or f"sqlite:///{folder}/bench.db",
+                                 "SEARCH_BACKEND": backend, "SEARCH_DIR": f"{folder}/index"})
+            for backend in backends}
     now = datetime(2026, 11, 25, 10, 30)
-    with app.test_request_context():
+    index_seconds = {}
+    with apps[backends[0]].test_request_context():
         db.create_all()
-        index_seconds = populate(args.services, rng)
+        index_seconds[backends[0]] = populate(args.services, rng)
         queries = make_queries(args.queries, rng)
-        services.search_listings(queries[0][1], now=now)  # load the gazetteer and open the searcher
-        timings = {}
-        for kind, criteria in queries:
-            db.session.remove()   # a fresh session per query, as each web request has
+    for backend in backends[1:]:   # the same directory, indexed by the other backend too
+        with apps[backend].test_request_context():
             started = time.perf_counter()
-            page = services.search_listings(criteria, now=now)
-            elapsed = (time.perf_counter() - started) * 1000
-            timings.setdefault(kind, []).append((elapsed, page.total))
-    print(f"== search service call, {args.services:,} services, {args.queries} queries "
-          f"(index {index_seconds:.1f} s) ==")
-    print(f"{'class':<10} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'hits p50':>9}")
-    everything = []
-    for kind, rows in timings.items():
-        values = [ms for ms, _ in rows]
-        everything += values
-        print(f"{kind:<10} {len(values):>4} {statistics.median(values):>8.2f} {percentile(values, 95):>8.2f} "
-              f"{max(values):>8.2f} {statistics.median([t for _, t in rows]):>9.0f}")
-    print(f"{'all':<10} {len(everything):>4} {statistics.median(everything):>8.2f} "
-          f"{percentile(everything, 95):>8.2f} {max(everything):>8.2f}")
+            services.reindex_all()
+            index_seconds[backend] = time.perf_counter() - started
+    for app in apps.values():
+        with app.test_request_context():
+            services.search_listings(queries[0][1], now=now)  # load the gazetteer and open the searcher
+            db.session.remove()
+    timings = {backend: {} for backend in backends}
+    for number, (kind, criteria) in enumerate(queries):
+        for backend in backends[::-1] if number % 2 else backends:   # each goes first half of the time
+            with apps[backend].test_request_context():   # a fresh session per query, as each request has
+                started = time.perf_counter()
+                page = services.search_listings(criteria, now=now)
+                elapsed = (time.perf_counter() - started) * 1000
+                timings[backend].setdefault(kind, []).append((elapsed, page.total))
+                db.session.remove()
+    for app in apps.values():
+        with app.app_context():
+            db.engine.dispose()
+    for backend in backends:
+        print(f"== search service call ({backend} search, {args.database} database), {args.services:,} services, "
+              f"{args.queries} queries (index {index_seconds[backend]:.1f} s) ==")
+        print(f"{'class':<10} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'hits p50':>9}")
+        everything = []
+        for kind, rows in timings[backend].items():
+            values = [ms for ms, _ in rows]
+            everything += values
+            print(f"{kind:<10} {len(values):>4} {statistics.median(values):>8.2f} {percentile(values, 95):>8.2f} "
+                  f"{max(values):>8.2f} {statistics.median([t for _, t in rows]):>9.0f}")
+        print(f"{'all':<10} {len(everything):>4} {statistics.median(everything):>8.2f} "
+              f"{percentile(everything, 95):>8.2f} {max(everything):>8.2f}")
+    print(f"load average (1, 5, 15 min): {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
 
 
 if __name__ == "__main__":

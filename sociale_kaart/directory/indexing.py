@@ -2,9 +2,12 @@
 
 A flush listener notes which services a transaction touched; `commit()` commits and then
 re-indexes exactly those, so the index is updated after every commit that changes a listing
-(issue #2). `documents()` yields every public document for a full rebuild.
+(issue #2). A transactional backend (PostgreSQL, issue #16) is written instead just before the
+commit, in the same transaction, by any commit of the session: every server sees the change as
+soon as it is committed. `documents()` yields every public document for a full rebuild.
 """
 
+from flask import current_app, has_app_context
 from sqlalchemy import event, select
 from sqlalchemy.orm import selectinload
 
@@ -77,16 +80,36 @@ def _touch_services(session, flush_context, instances):
 
 
 def install(session_class):
-    """Listen to flushes of a session class (done once by create_app)."""
+    """Listen to flushes and commits of a session class (done once by create_app)."""
     if not event.contains(session_class, "after_flush", _note_changes):
         event.listen(session_class, "before_flush", _touch_services)
         event.listen(session_class, "after_flush", _note_changes)
         event.listen(session_class, "after_rollback", _forget_changes)
+        event.listen(session_class, "before_commit", _index_before_commit)
+
+
+def _index_before_commit(session):
+    """Write the documents of the touched listings into the committing transaction (issue #16)."""
+    backend = current_app.extensions.get("sociale_kaart.search") if has_app_context() else None
+    if backend is not None and backend.transactional:
+        _reindex_touched(session, backend)
+
+
+def _reindex_touched(session, backend):
+    session.flush()
+    touched = _service_ids(session.info.pop(_TOUCHED, set()))
+    removed = session.info.pop(_REMOVED, set())
+    if touched or removed:
+        reindex(backend, touched, removed)
 
 
 def commit(backend):
-    """Commit the session, then update the search index for the listings it changed."""
+    """Commit the session and update the search index for the listings it changed."""
     session = db.session
+    if backend.transactional:
+        _reindex_touched(session, backend)   # in this transaction: seen by every server at commit
+        session.commit()
+        return
     session.flush()
     touched = _service_ids(session.info.pop(_TOUCHED, set()))
     removed = session.info.pop(_REMOVED, set())

@@ -4,15 +4,41 @@ from collections.abc import Callable, Iterable
 from .base import (FACETS, SearchBackend, SearchError, SearchHit, SearchQuery, SearchResult)
 
 __all__ = ["FACETS", "SearchBackend", "SearchError", "SearchHit", "SearchQuery", "SearchResult",
-           "create_backend"]
+           "create_backend", "default_backend", "TABLES"]
 
-BACKENDS = ("whoosh", "memory")
+BACKENDS = ("whoosh", "memory", "postgres")
+# Tables of the postgres backend (migration 0008): the adapter's own storage, like the Whoosh
+# folder, so `flask db migrate` / `check` leave them out of the comparison with the models.
+TABLES = ("search_documents", "search_words", "search_terms", "search_state")
+
+
+def default_backend(database_url: str) -> str:
+    """Return the backend for a database: "postgres" in PostgreSQL, else the embedded "whoosh"."""
+    # The index in the database is seen by every server at commit; a Whoosh folder only by its own (#16).
+    scheme = database_url.split(":", 1)[0].split("+", 1)[0].lower()
+    return "postgres" if scheme in ("postgresql", "postgres") else "whoosh"
 
 
 def create_backend(kind: str, path: str | None = None,
-                   doc_source: Callable[[], Iterable[dict]] | None = None) -> SearchBackend:
-    """Return a backend: "whoosh" (on disk at path) or "memory" (RAM, for tests)."""
-    # doc_source yields every document; the index is rebuilt from it when missing or corrupt.
+                   doc_source: Callable[[], Iterable[dict]] | None = None,
+                   session=None, metadata=None) -> SearchBackend:
+    """Return a backend: "whoosh" (on disk at path), "memory" (RAM, for tests) or "postgres".
+
+    "postgres" keeps the index in tables of the database of `session` (a SQLAlchemy session,
+    whose transaction index() and delete() write in); given the app's `metadata`, its
+    create_all() also creates those tables.
+    """
+    # doc_source yields every document; the index is rebuilt from it when missing or corrupt
+    # (postgres: when its documents were written by another version).
+    if kind == "postgres":
+        if session is None:
+            raise ValueError("the postgres search backend needs a database session")
+        from . import postgres_backend
+
+        if metadata is not None:
+            postgres_backend.create_with(metadata)
+        return postgres_backend.PostgresBackend(session, doc_source=doc_source)
+
     from .whoosh_backend import WhooshBackend
 
     if kind == "whoosh":

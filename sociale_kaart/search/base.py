@@ -23,6 +23,8 @@ class SearchQuery:
     filters: dict[str, list[str]] = field(default_factory=dict)   # facet -> codes, all must match
     origin: tuple[float, float] | None = None                      # (lat, lon)
     radius_km: float | None = None                                 # only with origin
+    # The postgres backend keeps and orders by the WGS84 distance of geo.distance_km, computed in
+    # the database; it calls `distance` for the distances of the hits it returns (issue #16).
     distance: Callable[[tuple[float, float], tuple[float, float]], float] | None = None
     open_slot: int | None = None      # weekday * 96 + minute_of_day // 15, weekday 0 = Monday
     sort: str = "relevance"           # "relevance" | "distance" (distance needs origin)
@@ -55,6 +57,11 @@ class SearchResult:
 
 class SearchBackend(ABC):
     """A search index of documents (plain dicts, one per service at a location)."""
+
+    #: False: index() and delete() change the index at once, so they are called after the
+    #: database commit. True: they write in the caller's database transaction and take effect
+    #: at its commit, for every server (directory/indexing.py calls them before it; issue #16).
+    transactional: bool = False
 
     @abstractmethod
     def index(self, docs: Iterable[dict]) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sociale_kaart.search import (FACETS, SearchBackend, SearchError, SearchQuery, create_backend,
-                                  whoosh_backend)
+                                  default_backend, whoosh_backend)
 
 DOORN = (52.033, 5.345)
 MONDAY_10 = 0 * 96 + 40
@@ -63,8 +63,14 @@ CORPUS = [
 
 
 @pytest.fixture
-def backend():
-    backend = create_backend("memory")
+def make_backend():
+    """Return a function that makes an empty backend (test_postgres_backend.py makes its own)."""
+    return lambda: create_backend("memory")
+
+
+@pytest.fixture
+def backend(make_backend):
+    backend = make_backend()
     backend.rebuild(CORPUS)
     return backend
 
@@ -92,6 +98,19 @@ def test_create_backend_returns_a_search_backend(kind, tmp_path):
 def test_create_backend_rejects_unknown_kinds_and_missing_paths(kind, path):
     with pytest.raises(ValueError):
         create_backend(kind, path=path)
+
+
+def test_create_backend_postgres_needs_a_session():
+    with pytest.raises(ValueError):
+        create_backend("postgres")
+
+
+@pytest.mark.parametrize("url, kind", [
+    ("postgresql+psycopg://db/x", "postgres"), ("postgresql://db/x", "postgres"),
+    ("sqlite:///instance/x.db", "whoosh"), ("sqlite://", "whoosh"),
+])
+def test_the_database_chooses_the_backend(url, kind):
+    assert default_backend(url) == kind
 
 
 def test_search_package_imports_no_flask_and_no_other_project_package():
@@ -218,6 +237,14 @@ def test_misspelled_word_gets_a_suggestion_even_with_results(backend):
     assert result.suggestion == "mantelzorg respijtzorg"
 
 
+def test_a_suggestion_is_spelled_as_most_services_spell_it(make_backend):
+    backend = make_backend()
+    backend.rebuild([make_doc("1", "Coördinatie"), make_doc("2", "Coördinatie de Linde"),
+                     make_doc("3", "Coordinatie")])
+    result = search(backend, "coordinatei")
+    assert result.suggestion == "coördinatie" and result.fuzzy and set(ids(result)) == {"1", "2", "3"}
+
+
 @pytest.mark.parametrize("text", ["mantelzorg", "oppas", "", "   ", "qqqqqqqq"])
 def test_known_words_empty_text_and_nonsense_get_no_suggestion(backend, text):
     result = search(backend, text)
@@ -227,8 +254,8 @@ def test_known_words_empty_text_and_nonsense_get_no_suggestion(backend, text):
 # -- 6: field weights ---------------------------------------------------------------------------
 
 
-def test_a_word_in_the_name_ranks_above_the_same_word_in_the_description():
-    backend = create_backend("memory")
+def test_a_word_in_the_name_ranks_above_the_same_word_in_the_description(make_backend):
+    backend = make_backend()
     backend.rebuild([
         make_doc("1", "Wandelclub", description="Samen wandelen na een verlies, praten over rouw."),
         make_doc("2", "Rouw en verlies", description="Een groep voor lotgenoten."),
@@ -238,8 +265,8 @@ def test_a_word_in_the_name_ranks_above_the_same_word_in_the_description():
 
 
 @pytest.mark.parametrize("field", ["organization", "category_labels", "keywords"])
-def test_medium_fields_rank_above_the_description(field):
-    backend = create_backend("memory")
+def test_medium_fields_rank_above_the_description(field, make_backend):
+    backend = make_backend()
     backend.rebuild([
         make_doc("1", "Inloop", description="Een ochtend met taal en koffie."),
         make_doc("2", "Inloop", **{field: "taal" if field == "organization" else ["taal"]}),
@@ -297,10 +324,10 @@ def random_corpus(n=90, seed=7):
     {"text": "hulp", "origin": DOORN, "radius_km": 4, "filters": {"cost": ["cos1"]}},
     {"text": "", "open_slot": 100},
 ])
-def test_facet_counts_equal_the_totals_of_adding_that_filter(query):
+def test_facet_counts_equal_the_totals_of_adding_that_filter(query, make_backend):
     corpus = random_corpus()
     by_id = {doc["id"]: doc for doc in corpus}
-    backend = create_backend("memory")
+    backend = make_backend()
     backend.rebuild(corpus)
     result = search(backend, per_page=1000, **query)
     assert result.total == len(result.hits) > 0
@@ -335,9 +362,9 @@ def test_distance_sort_puts_documents_without_coordinates_last(backend):
     assert result.hits[-1].id == "4" and result.hits[-1].distance_km is None
 
 
-def test_distance_sort_is_nearest_first_with_ties_by_score():
+def test_distance_sort_is_nearest_first_with_ties_by_score(make_backend):
     place = (52.1, 5.3)
-    backend = create_backend("memory")
+    backend = make_backend()
     backend.rebuild([
         make_doc("1", "Koffie", (52.2, 5.3), description="Koffie, koffie."),
         make_doc("2", "Wandelen", place, description="Daarna koffie."),
@@ -348,9 +375,9 @@ def test_distance_sort_is_nearest_first_with_ties_by_score():
     assert result.hits[0].score > result.hits[1].score
 
 
-def test_best_match_with_a_place_weighs_distance_and_breaks_ties_by_name():
+def test_best_match_with_a_place_weighs_distance_and_breaks_ties_by_name(make_backend):
     """A closer fit beats a slightly better match 44 km away (#11); equal ones go by name."""
-    backend = create_backend("memory")
+    backend = make_backend()
     backend.rebuild([
         make_doc("1", "Inloop Bb", (52.20, 5.3)),
         make_doc("2", "Inloop Cc", (52.11, 5.3)),
@@ -483,17 +510,17 @@ def test_document_without_id_is_refused(backend):
         backend.index([{"name": "Zonder id"}])
 
 
-def test_missing_keys_are_treated_as_empty():
-    backend = create_backend("memory")
+def test_missing_keys_are_treated_as_empty(make_backend):
+    backend = make_backend()
     backend.rebuild([{"id": "1"}, {"id": "2", "name": None, "category": None, "lat": "x"}])
     result = search(backend, origin=DOORN)
     assert result.total == 2 and all(hit.distance_km is None for hit in result.hits)
 
 
-def test_updates_in_several_commits_keep_totals_and_facets_exact():
+def test_updates_in_several_commits_keep_totals_and_facets_exact(make_backend):
     corpus = random_corpus(60)
     by_id = {doc["id"]: doc for doc in corpus}
-    backend = create_backend("memory")
+    backend = make_backend()
     backend.rebuild(corpus)
     rng = random.Random(3)
     for round_ in range(6):   # each commit adds a segment and deletes older copies

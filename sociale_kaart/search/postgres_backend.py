@@ -1,0 +1,670 @@
+"""SearchBackend on PostgreSQL full-text search: the index is a table in the app's database (issue #16).
+
+Documents are analysed in Python by `analysis`, the same stems Whoosh indexes, and stored as a
+weighted tsvector (name A; organisation, categories and keywords B; summary C; description D),
+with a GIN index. They are written in the caller's transaction (`transactional`):
+directory/indexing.py writes them just before the commit of the change, so every server sees a
+change the moment it is committed. A statement trigger keeps the spelling vocabulary
+(`search_words`) and the number of documents of each stem (`search_terms`, for its idf) in step.
+
+Matching, the soft AND, tiers, order, page, facets and counts are one SQL statement (a second one
+only when a misspelled word found nothing). The same documents match as in the Whoosh backend;
+scores are `ts_rank` with the field weights times each stem's idf, summed over a word's
+alternatives as the Whoosh backend sums BM25F, so the order within a tier may differ. A radius is
+a GiST box on `point(lon, lat)` and then the WGS84 distance of `geo.distance_km`, written in SQL,
+so both engines keep the same services within a radius. "Bedoelde u ...?" reads the vocabulary
+words with the same first two letters and a length within reach, and applies the Whoosh
+backend's edit distance. Tables: `create_tables()` (with `db.create_all()`) and migration 0008.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import threading
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import (DDL, Column, Float, Index, Integer, MetaData, Table, Text, event, func,
+                        text)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DBAPIError
+
+from . import analysis, whoosh_backend
+from .base import FACETS, SLOTS_PER_WEEK, SearchBackend, SearchError, SearchHit, SearchQuery, SearchResult
+
+log = logging.getLogger(__name__)
+
+# Bump when the table layout or the way documents are written changes: a database whose
+# documents were written another way (or with other lexicon / synonym data) is rebuilt.
+SCHEMA_VERSION = 1
+# The text fields of a document by tsvector weight; ts_rank's weights follow the Whoosh
+# backend's field weights (name 3, organisation / categories / keywords 2, summary 1.5, rest 1).
+WEIGHT_CLASSES = (("A", ("name",)), ("B", ("organization", "category_labels", "keywords")),
+                  ("C", ("summary",)), ("D", ("description",)))
+RANK_WEIGHTS = "{%s}" % ",".join(f"{w / 3.0:.7f}" for w in (1.0, 1.5, 2.0, 3.0))   # D, C, B, A
+MAX_POSITION = 16383      # PostgreSQL keeps tsvector positions up to here
+MAX_POSITIONS = 256       # ... and this many positions of one lexeme
+BATCH = 500               # documents per INSERT statement (one trigger run each)
+LOCK_TIMEOUT = "10s"      # a rebuild waits this long for rows another transaction is writing
+REBUILD_LOCK = 0x5EA6C4   # pg_advisory_xact_lock key: one rebuild at a time
+# geo.distance_km within 0.3 degrees: the WGS84 radii of curvature at the mean latitude
+AXIS_KM, FLATTENING = 6378.137, 1 / 298.257223563
+ECCENTRICITY2 = FLATTENING * (2 - FLATTENING)
+
+
+# -- the tables -----------------------------------------------------------------------------------
+
+metadata = MetaData()
+
+documents_table = Table(
+    "search_documents", metadata,
+    Column("id", Text, primary_key=True),
+    Column("service_id", Integer),
+    Column("sort_name", Text, nullable=False),
+    Column("document", postgresql.TSVECTOR, nullable=False),
+    Column("codes", postgresql.ARRAY(Text), nullable=False),          # "facet:code"
+    Column("open_hours", postgresql.BIT(SLOTS_PER_WEEK), nullable=False),
+    Column("lat", Float(precision=53)),
+    Column("lon", Float(precision=53)),
+    Column("words", postgresql.ARRAY(Text), nullable=False),          # for "Bedoelde u ...?"
+    Column("folded_words", postgresql.ARRAY(Text), nullable=False),   # analysis.fold of each
+)
+Index("ix_search_documents_document", documents_table.c.document, postgresql_using="gin")
+Index("ix_search_documents_codes", documents_table.c.codes, postgresql_using="gin")
+Index("ix_search_documents_position", func.point(documents_table.c.lon, documents_table.c.lat),
+      postgresql_using="gist")
+
+words_table = Table(
+    "search_words", metadata,
+    Column("word", Text, primary_key=True),
+    Column("folded", Text, nullable=False),
+    Column("documents", Integer, nullable=False),     # documents using the word; 0 rows are left
+)
+Index("ix_search_words_bucket", func.left(words_table.c.folded, 2), func.length(words_table.c.folded))
+Index("ix_search_words_folded", words_table.c.folded)
+
+terms_table = Table(
+    "search_terms", metadata,
+    Column("stem", Text, primary_key=True),
+    Column("documents", Integer, nullable=False),     # documents having the stem (for its idf)
+)
+
+state_table = Table(
+    "search_state", metadata,
+    Column("key", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# One run per INSERT / UPDATE / DELETE statement counts the words and stems of the changed
+# documents in or out, ordered so that two writers lock the rows of both tables in the same order.
+# A rebuild (the setting sociale_kaart.search_rebuild on) counts everything once at its end.
+COUNT_FUNCTION = """
+CREATE OR REPLACE FUNCTION search_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('sociale_kaart.search_rebuild', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO search_words AS v (word, folded, documents)
+        SELECT w.word, min(w.folded), count(*)
+        FROM added, unnest(added.words, added.folded_words) AS w(word, folded)
+        GROUP BY w.word ORDER BY w.word
+        ON CONFLICT (word) DO UPDATE SET documents = v.documents + EXCLUDED.documents;
+        INSERT INTO search_terms AS t (stem, documents)
+        SELECT s.stem, count(*) FROM added, unnest(tsvector_to_array(added.document)) AS s(stem)
+        GROUP BY s.stem ORDER BY s.stem
+        ON CONFLICT (stem) DO UPDATE SET documents = t.documents + EXCLUDED.documents;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO search_words AS v (word, folded, documents)
+        SELECT w.word, min(w.folded), -count(*)
+        FROM removed, unnest(removed.words, removed.folded_words) AS w(word, folded)
+        GROUP BY w.word ORDER BY w.word
+        ON CONFLICT (word) DO UPDATE SET documents = v.documents + EXCLUDED.documents;
+        INSERT INTO search_terms AS t (stem, documents)
+        SELECT s.stem, -count(*) FROM removed, unnest(tsvector_to_array(removed.document)) AS s(stem)
+        GROUP BY s.stem ORDER BY s.stem
+        ON CONFLICT (stem) DO UPDATE SET documents = t.documents + EXCLUDED.documents;
+    ELSE
+        INSERT INTO search_words AS v (word, folded, documents)
+        SELECT word, min(folded), sum(delta) FROM (
+            SELECT w.word, w.folded, 1 AS delta
+            FROM added, unnest(added.words, added.folded_words) AS w(word, folded)
+            UNION ALL
+            SELECT w.word, w.folded, -1
+            FROM removed, unnest(removed.words, removed.folded_words) AS w(word, folded)
+        ) AS changes
+        GROUP BY word HAVING sum(delta) <> 0 ORDER BY word
+        ON CONFLICT (word) DO UPDATE SET documents = v.documents + EXCLUDED.documents;
+        INSERT INTO search_terms AS t (stem, documents)
+        SELECT stem, sum(delta) FROM (
+            SELECT s.stem, 1 AS delta FROM added, unnest(tsvector_to_array(added.document)) AS s(stem)
+            UNION ALL
+            SELECT s.stem, -1 FROM removed, unnest(tsvector_to_array(removed.document)) AS s(stem)
+        ) AS changes
+        GROUP BY stem HAVING sum(delta) <> 0 ORDER BY stem
+        ON CONFLICT (stem) DO UPDATE SET documents = t.documents + EXCLUDED.documents;
+    END IF;
+    RETURN NULL;
+END
+$$
+"""
+COUNT_TRIGGERS = (
+    "CREATE TRIGGER search_count_insert AFTER INSERT ON search_documents "
+    "REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION search_count()",
+    "CREATE TRIGGER search_count_update AFTER UPDATE ON search_documents "
+    "REFERENCING OLD TABLE AS removed NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION search_count()",
+    "CREATE TRIGGER search_count_delete AFTER DELETE ON search_documents "
+    "REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION search_count()",
+)
+# What a rebuild counts at its end, in place of the trigger.
+RECOUNT = (
+    "DELETE FROM search_words",
+    "INSERT INTO search_words (word, folded, documents) SELECT w.word, min(w.folded), count(*) "
+    "FROM search_documents, unnest(words, folded_words) AS w(word, folded) GROUP BY w.word",
+    "DELETE FROM search_terms",
+    "INSERT INTO search_terms (stem, documents) SELECT s.stem, count(*) "
+    "FROM search_documents, unnest(tsvector_to_array(document)) AS s(stem) GROUP BY s.stem",
+)
+# Every search reads `document` (and `codes`) of each matching row: kept in the row (compressed
+# when large) rather than in the TOAST table, whence each use would fetch it again (issue #16).
+KEEP_IN_ROW = ("ALTER TABLE search_documents ALTER COLUMN document SET STORAGE MAIN, "
+               "ALTER COLUMN codes SET STORAGE MAIN")
+event.listen(documents_table, "after_create", DDL(KEEP_IN_ROW))
+event.listen(documents_table, "after_create", DDL(COUNT_FUNCTION))
+for _trigger in COUNT_TRIGGERS:
+    event.listen(documents_table, "after_create", DDL(_trigger))
+event.listen(documents_table, "after_drop", DDL("DROP FUNCTION IF EXISTS search_count()"))
+
+
+def index_format() -> str:
+    """Return the stamp of documents this code writes: table version and analysis data."""
+    digest = hashlib.sha256()
+    for name in ("lexicon.txt", "synonyms.csv", "needless.txt"):
+        digest.update(analysis.data_text(name).encode("utf-8"))
+    return f"pg{SCHEMA_VERSION}-{digest.hexdigest()[:16]}"
+
+
+def create_tables(connection) -> None:
+    """Create the search tables that are missing; an index created empty is current."""
+    metadata.create_all(connection, checkfirst=True)
+    connection.execute(text(
+        "INSERT INTO search_state (key, value) SELECT 'format', :format "
+        "WHERE NOT EXISTS (SELECT 1 FROM search_documents) ON CONFLICT (key) DO NOTHING"
+    ), {"format": index_format()})
+
+
+def _create_with_app_tables(target, connection, **kw) -> None:
+    if connection.dialect.name == "postgresql":
+        create_tables(connection)
+
+
+def create_with(app_metadata: MetaData) -> None:
+    """Create the search tables whenever the app's tables are created on PostgreSQL (create_all)."""
+    if not event.contains(app_metadata, "after_create", _create_with_app_tables):
+        event.listen(app_metadata, "after_create", _create_with_app_tables)
+
+
+# -- documents ------------------------------------------------------------------------------------
+
+
+def _lexeme(stem: str) -> str:
+    return "'" + stem.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def weighted_tsvector(fields: dict) -> str:
+    """Return the tsvector literal of a document's text fields: analysed stems, positions, weights."""
+    found: dict[str, list[str]] = {}
+    offset = 0
+    dutch = analysis.default_analysis()
+    for label, names in WEIGHT_CLASSES:
+        for name in names:
+            value = fields.get(name)
+            if not value:
+                continue
+            last = -1
+            for position, stem in dutch.analyze(value):
+                positions = found.setdefault(stem, [])
+                if len(positions) < MAX_POSITIONS:
+                    positions.append(f"{min(offset + position + 1, MAX_POSITION)}{label}")
+                last = position
+            offset += last + 1
+    return " ".join(f"{_lexeme(stem)}:{','.join(positions)}" for stem, positions in found.items())
+
+
+def _open_hours(ranges) -> str:
+    bits = bytearray(b"0" * SLOTS_PER_WEEK)
+    for first, last in ranges:
+        bits[first:last + 1] = b"1" * (last - first + 1)
+    return bits.decode("ascii")
+
+
+def document_row(doc: dict) -> dict:
+    """Return the search_documents values of a document dict (the Whoosh backend's reading of it)."""
+    fields = whoosh_backend.document_fields(doc)
+    words = [w for w in fields["words"].decode("utf-8").split("\n") if w]
+    service_id = fields.get("service_id")
+    return {
+        "id": fields["id"],
+        "service_id": service_id if isinstance(service_id, int) and not isinstance(service_id, bool)
+        and -2**31 <= service_id < 2**31 else None,
+        "sort_name": fields["sort_name"],
+        "document": weighted_tsvector(fields),
+        "codes": list(fields.get("codes", ())),
+        "open_hours": _open_hours(fields["slots"]),
+        "lat": fields.get("lat"),
+        "lon": fields.get("lon"),
+        "words": words,
+        "folded_words": [analysis.fold(w) for w in words],
+    }
+
+
+def _prepare(docs: Iterable[dict]) -> list[dict]:
+    """Convert documents, keeping the last one of each id, in id order (the order rows are locked)."""
+    by_id = {}
+    for doc in docs:
+        row = document_row(doc)
+        by_id[row["id"]] = row
+    return [by_id[key] for key in sorted(by_id)]
+
+
+_COLUMNS = ("id", "service_id", "sort_name", "document", "codes", "open_hours", "lat", "lon", "words",
+            "folded_words")
+_INSERT = text(f"""
+INSERT INTO search_documents ({", ".join(_COLUMNS)})
+SELECT r.id, r.service_id, r.sort_name, CAST(r.document AS tsvector), r.codes,
+       CAST(r.open_hours AS bit({SLOTS_PER_WEEK})), r.lat, r.lon, r.words, r.folded_words
+FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
+    id text, service_id integer, sort_name text, document text, codes text[], open_hours text,
+    lat double precision, lon double precision, words text[], folded_words text[])
+ON CONFLICT (id) DO UPDATE SET {", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS[1:])}
+""")
+
+
+def _write(execute, rows: list[dict]) -> None:
+    for start in range(0, len(rows), BATCH):
+        execute(_INSERT, {"rows": json.dumps(rows[start:start + BATCH], ensure_ascii=False)})
+
+
+# -- queries --------------------------------------------------------------------------------------
+
+
+class _Params(dict):
+    """Bind parameters of one statement: `params(value)` returns the placeholder of a new one."""
+
+    def __call__(self, value, cast: str | None = None) -> str:
+        name = f"p{len(self)}"
+        self[name] = value
+        return f"CAST(:{name} AS {cast})" if cast else f":{name}"
+
+
+def _tsquery(alternatives) -> str:
+    """Return tsquery text matching any of the alternatives (each needs all its stems)."""
+    return " | ".join("(" + " & ".join(_lexeme(s) for s in alt.stems) + ")" for alt in alternatives)
+
+
+def _matches(alternatives, column: dict[str, str]) -> str:
+    """Return SQL that is true when a document has any alternative (each: all its stems ranked > 0)."""
+    return " OR ".join("(" + " AND ".join(f"{column[s]} > 0" for s in alt.stems) + ")"
+                       for alt in alternatives) or "false"
+
+
+def _distance_sql(origin: tuple[float, float], params: _Params) -> str:
+    """Return SQL for geo.distance_km (within 0.3 degrees) from the origin to (lat, lon), NULL without."""
+    lat0, lon0 = params(origin[0], "float8"), params(origin[1], "float8")
+    mean = f"radians((lat + {lat0}) / 2)"
+    w = f"(1 - {ECCENTRICITY2!r} * sin({mean}) ^ 2)"
+    north = f"radians(lat - {lat0}) * ({AXIS_KM * (1 - ECCENTRICITY2)!r} / {w} ^ 1.5)"
+    east = f"radians(lon - {lon0}) * ({AXIS_KM!r} / sqrt({w})) * cos({mean})"
+    return f"CASE WHEN lat IS NULL OR lon IS NULL THEN NULL ELSE sqrt(({north}) ^ 2 + ({east}) ^ 2) END"
+
+
+def _valid_slot(slot) -> bool:
+    return isinstance(slot, int) and 0 <= slot < SLOTS_PER_WEEK
+
+
+@dataclass
+class _Answer:
+    """What one statement returns."""
+
+    total: int
+    text_total: int
+    has_all: bool
+    page: list[list]
+    facets: dict[str, int]
+    open_count: int
+    known: list[bool]
+    vocabulary: list[list[list]]
+    spelled: list[bool]
+
+
+class _Statement:
+    """The one statement of a search: matching, soft AND, radius, order, page, facets, counts."""
+
+    def __init__(self, plan, words, count_open_slot, suspects):
+        self.plan, self.words, self.suspects = plan, words, suspects
+        self.count_open_slot = count_open_slot
+        self.params = _Params()
+
+    def filters(self) -> list[str]:
+        """Return the conditions of the filters, the open slot and the excluded ids."""
+        plan, params = self.plan, self.params
+        where = []
+        if plan.filters:
+            where.append(f"codes @> {params([f'{f}:{c}' for f, c in plan.filters], 'text[]')}")
+        if plan.open_slot is not None:
+            where.append(f"get_bit(open_hours, {params(plan.open_slot, 'int')}) = 1"
+                         if _valid_slot(plan.open_slot) else "false")
+        if plan.exclude:
+            where.append(f"id <> ALL({params(sorted(plan.exclude), 'text[]')})")
+        return where
+
+    def box(self) -> str | None:
+        """Return the GiST-indexed bounding box of the radius (None without one)."""
+        plan = self.plan
+        if plan.origin is None or plan.radius is None:
+            return None
+        south, north, west, east = whoosh_backend.bounding_box(plan.origin, plan.radius)
+        corner = lambda lon, lat: f"point({self.params(lon, 'float8')}, {self.params(lat, 'float8')})"  # noqa: E731
+        return f"point(lon, lat) <@ box({corner(west, south)}, {corner(east, north)})"
+
+    def sql(self) -> str:
+        plan, params = self.plan, self.params
+        words = self.words
+        km = _distance_sql(plan.origin, params) if plan.origin is not None else "NULL::float8"
+        radius = f"km <= {params(plan.radius, 'float8')}" if plan.origin is not None and plan.radius is not None \
+            else "true"
+        box = self.box()
+        ctes = []
+        if words:
+            # One pass over the documents with any of the words (and the filters): each stem's
+            # rank is computed once per document; a word or alternative matches where its stems'
+            # ranks are > 0. The idf comes from search_terms, which the trigger keeps.
+            stems = list(dict.fromkeys(s for w in words for alt in w.alternatives for s in alt.stems))
+            column = {stem: f"r{i}" for i, stem in enumerate(stems)}
+            weights = params(RANK_WEIGHTS, "float4[]")
+            ranks = ", ".join(f"ts_rank({weights}, document, {params(_lexeme(s), 'tsquery')})::float8 AS {column[s]}"
+                              for s in stems)
+            any_word = params(" | ".join(f"({_tsquery(w.alternatives)})" for w in words), "tsquery")
+            matched = " + ".join(f"({_matches(w.alternatives, column)})::int" for w in words)
+            ctes.append(f"""allowed AS MATERIALIZED (
+                SELECT ranked.*, {matched} AS matched FROM (
+                    SELECT id, sort_name, lat, lon, codes, open_hours, {ranks} FROM search_documents
+                    WHERE {" AND ".join([f"document @@ {any_word}", *self.filters()])} OFFSET 0) AS ranked)""")
+            ctes.append("terms AS (SELECT " + ", ".join(
+                [f"greatest(0, coalesce(sum(documents) FILTER (WHERE stem = {params(s, 'text')}), 0)) AS df{i}"
+                 for i, s in enumerate(stems)]
+                + ["(SELECT count(*) FROM search_documents) AS n"])
+                + f" FROM search_terms WHERE stem = ANY({params(stems, 'text[]')}))")
+            needed = max(1, math.ceil(len(words) * whoosh_backend.SOFT_AND_SHARE))
+            ctes.append(f"cut AS (SELECT greatest(1, least({params(needed, 'int')}, coalesce(max(matched), 0))) "
+                        "AS needed FROM allowed)")
+            ctes.append(f"""found AS (SELECT * FROM (
+                SELECT allowed.*, {km} AS km FROM allowed, cut
+                WHERE {" AND ".join(["matched >= cut.needed", *([box] if box else [])])}) AS near
+                WHERE {radius})""")
+            score = self.score(stems, column)
+            if plan.origin is not None and not plan.by_distance:
+                score = f"({score}) / (1 + coalesce(km, 'Infinity'::float8) / {whoosh_backend.DISTANCE_SCALE_KM!r})"
+            ctes.append(f"scored AS (SELECT found.*, {score} AS score FROM found, terms)")
+            text_total = ("(SELECT count(*) FROM allowed, cut WHERE matched >= cut.needed)" if radius != "true"
+                          else "(SELECT count(*) FROM found)")
+            has_all = f"(SELECT coalesce(bool_or(matched = {len(words)}), false) FROM found)"
+            known = []
+            for word in self.suspects:   # does any document have the word itself, its base or parts?
+                alternatives = [alt for alt in word.alternatives if alt.kind in ("word", "base", "compound")]
+                known.append(f"EXISTS (SELECT 1 FROM search_documents WHERE document @@ "
+                             f"{params(_tsquery(alternatives), 'tsquery')})" if alternatives else "false")
+            known_flags = f"json_build_array({', '.join(known)})"
+        else:
+            where = [*self.filters(), *([box] if box else [])]
+            ctes.append(f"""found AS (SELECT * FROM (
+                SELECT id, sort_name, lat, lon, codes, open_hours, 0 AS matched, {km} AS km
+                FROM search_documents {"WHERE " + " AND ".join(where) if where else ""}) AS near
+                WHERE {radius})""")
+            ctes.append("scored AS (SELECT found.*, 0::float8 AS score FROM found)")
+            text_total = "(SELECT count(*) FROM found)"
+            has_all = "false"
+            known_flags = "json_build_array()"
+        order = self.order()
+        start = (plan.page - 1) * plan.per_page
+        if plan.open_slot is None and self.count_open_slot is not None:
+            open_count = (f"(SELECT count(*) FROM found WHERE get_bit(open_hours, "
+                          f"{params(self.count_open_slot, 'int')}) = 1)"
+                          if _valid_slot(self.count_open_slot) else "0")
+        else:
+            open_count = "0"
+        vocabulary, spelled = self.vocabulary()
+        return f"""WITH {", ".join(ctes)}
+            SELECT (SELECT count(*) FROM found) AS total, {text_total} AS text_total, {has_all} AS has_all,
+                (SELECT coalesce(json_agg(json_build_array(id, score, lat, lon) ORDER BY {order}), '[]')
+                 FROM (SELECT * FROM scored ORDER BY {order}
+                       LIMIT {params(min(plan.per_page, 2 ** 62), 'bigint')}
+                       OFFSET {params(min(start, 2 ** 62), 'bigint')})
+                      AS page) AS page,
+                (SELECT coalesce(json_object_agg(code, n), '{{}}')
+                 FROM (SELECT code, count(*) AS n FROM (SELECT unnest(codes) AS code FROM found) AS coded
+                       GROUP BY code) AS counted) AS facets,
+                {open_count} AS open_count, {known_flags} AS known,
+                json_build_array({", ".join(vocabulary)}) AS vocabulary,
+                json_build_array({", ".join(spelled)}) AS spelled"""
+
+    def score(self, stems: list[str], column: dict[str, str]) -> str:
+        """Return the score: for each word, the sum over its matching alternatives (as Whoosh sums)."""
+        idf = {stem: f"(ln(terms.n::float8 / (terms.df{i} + 1)) + 1)" for i, stem in enumerate(stems)}
+        terms = []
+        for word in self.words:
+            for alt in word.alternatives:
+                weight = self.params(alt.weight / len(alt.stems), "float8")
+                parts = " + ".join(f"{idf[s]} * {column[s]}" for s in alt.stems)
+                terms.append(f"CASE WHEN {_matches([alt], column)} THEN {weight} * ({parts}) ELSE 0 END")
+        return " + ".join(terms) or "0"
+
+    def order(self) -> str:
+        plan = self.plan
+        tail = 'sort_name COLLATE "C", id COLLATE "C"'
+        if plan.by_distance:
+            return f"km ASC NULLS LAST, score DESC, {tail}"
+        if not self.words:
+            return tail
+        nearest = "km ASC NULLS LAST, " if plan.origin is not None else ""
+        return f"matched DESC, score DESC, {nearest}{tail}"
+
+    def vocabulary(self) -> tuple[list[str], list[str]]:
+        """Return subqueries for each suspect word: close vocabulary words, and whether it is spelled so."""
+        params = self.params
+        close, spelled = [], []
+        for word in self.suspects:
+            limit = analysis.fuzzy_limit(word.folded)
+            close.append(
+                "(SELECT coalesce(json_agg(json_build_array(word, folded, documents)), '[]') FROM search_words "
+                f"WHERE documents > 0 AND left(folded, 2) = {params(word.folded[:analysis.FUZZY_PREFIX], 'text')} "
+                f"AND length(folded) BETWEEN {params(len(word.folded) - limit, 'int')} "
+                f"AND {params(len(word.folded) + limit, 'int')})")
+            forms = params(sorted({word.text, word.folded}), "text[]")
+            spelled.append(f"EXISTS (SELECT 1 FROM search_words WHERE documents > 0 "
+                           f"AND (word = ANY({forms}) OR folded = ANY({forms})))")
+        return close, spelled
+
+    def run(self, connection) -> _Answer:
+        row = connection.execute(text(self.sql()), dict(self.params)).mappings().one()
+        return _Answer(total=row["total"], text_total=row["text_total"], has_all=row["has_all"],
+                       page=row["page"], facets=row["facets"], open_count=row["open_count"],
+                       known=list(row["known"]), vocabulary=list(row["vocabulary"]),
+                       spelled=list(row["spelled"]))
+
+
+def _corrections(folded: str, rows: list[list]) -> list[tuple[int, str, str]]:
+    """Return up to five (distance, folded, word) of the vocabulary close to a word (as Whoosh does)."""
+    best: dict[str, tuple[str, int]] = {}
+    for word, other, documents in rows:
+        known = best.get(other)
+        if known is None or documents > known[1] or (documents == known[1] and word < known[0]):
+            best[other] = (word, documents)
+    limit = analysis.fuzzy_limit(folded)
+    found = []
+    for other, (word, frequency) in best.items():
+        if other == folded or abs(len(other) - len(folded)) > limit:
+            continue
+        distance = analysis.edit_distance(folded, other, limit)
+        if distance <= limit:
+            found.append((distance, -frequency, other, word))
+    found.sort()
+    return [(distance, other, word) for distance, _, other, word in found[:5]]
+
+
+# -- the backend ----------------------------------------------------------------------------------
+
+
+def _stored_format(connection) -> str | None:
+    return connection.execute(text("SELECT value FROM search_state WHERE key = 'format'")).scalar()
+
+
+class PostgresBackend(SearchBackend):
+    """The search index as tables in the PostgreSQL database of `session` (a SQLAlchemy session)."""
+
+    transactional = True
+
+    def __init__(self, session, doc_source: Callable[[], Iterable[dict]] | None = None):
+        self._session = session
+        self._doc_source = doc_source
+        self._format = index_format()
+        self._checked = False       # the stored format was found current by this process
+        self._check_lock = threading.Lock()
+
+    # -- writing (in the caller's transaction) ----------------------------------------------------
+
+    def index(self, docs: Iterable[dict]) -> None:
+        rows = _prepare(docs)
+        if rows:
+            _write(self._session.execute, rows)
+
+    def delete(self, ids: Iterable[str]) -> None:
+        ids = sorted({str(i) for i in ids})
+        if ids:
+            self._session.execute(text("DELETE FROM search_documents WHERE id = ANY(CAST(:ids AS text[]))"),
+                                  {"ids": ids})
+
+    def rebuild(self, docs: Iterable[dict]) -> int:
+        """Replace every document in a transaction of its own; readers see the old ones until it commits."""
+        rows = _prepare(docs)
+        self._rebuild(rows)
+        self._checked = True
+        return len(rows)
+
+    def _rebuild(self, rows: list[dict], only_if_stale: bool = False) -> None:
+        try:
+            with self._engine().begin() as connection:
+                connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": REBUILD_LOCK})
+                if only_if_stale and _stored_format(connection) == self._format:
+                    return     # another server rebuilt it while we waited
+                self._replace(connection, rows)
+        except DBAPIError as error:
+            raise SearchError(f"cannot rebuild the search index: {error.orig!r}") from error
+
+    def _replace(self, connection, rows: list[dict]) -> None:
+        # Writers wait (readers do not), so that the counts below include every document.
+        connection.execute(text("LOCK TABLE search_documents IN SHARE ROW EXCLUSIVE MODE"))
+        connection.execute(text("SET LOCAL sociale_kaart.search_rebuild = 'on'"))
+        connection.execute(text("DELETE FROM search_documents"))
+        _write(connection.execute, rows)
+        for statement in RECOUNT:
+            connection.execute(text(statement))
+        connection.execute(text("SET LOCAL sociale_kaart.search_rebuild = 'off'"))
+        connection.execute(text(
+            "INSERT INTO search_state (key, value) VALUES ('format', :format) "
+            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"), {"format": self._format})
+
+    # -- reading (a connection of its own, so a failure never breaks the caller's transaction) ----
+
+    def _engine(self):
+        return self._session.get_bind()
+
+    @contextmanager
+    def _reading(self):
+        try:
+            # Autocommit: each statement reads one snapshot, without BEGIN and ROLLBACK round trips.
+            with self._engine().connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                yield connection
+        except DBAPIError as error:
+            raise SearchError(f"the search index cannot be read: {error.orig!r}") from error
+
+    def _ensure_current(self) -> None:
+        """Rebuild from doc_source once when the documents were written another way (or never)."""
+        if self._checked:
+            return
+        with self._check_lock:
+            if self._checked:
+                return
+            with self._reading() as connection:
+                stored = _stored_format(connection)
+            if stored != self._format and self._doc_source is not None:
+                # after migration 0008 (empty tables) or a change of analysis data, as Whoosh does
+                log.warning("Search documents in PostgreSQL were written %s; rebuilding them from the database",
+                            f"by another version ({stored})" if stored else "by no version yet")
+                self._rebuild(_prepare(self._doc_source()), only_if_stale=True)
+            self._checked = True
+
+    def count(self) -> int:
+        with self._reading() as connection:
+            return connection.execute(text("SELECT count(*) FROM search_documents")).scalar_one()
+
+    def check(self) -> bool:
+        try:
+            with self._reading() as connection:
+                stored = _stored_format(connection)
+                connection.execute(text("SELECT count(*) FROM search_documents"))
+        except SearchError:
+            return False
+        return stored == self._format
+
+    def search(self, query: SearchQuery, count_open_slot: int | None = None) -> SearchResult:
+        plan = whoosh_backend._plan(query)   # noqa: SLF001 - one home for reading a query (issue #16)
+        self._ensure_current()
+        dutch = analysis.default_analysis()
+        words = plan.words
+        suspects = [w for w in words if analysis.fuzzy_limit(w.folded) and not dutch.is_known_word(w.folded)]
+        with self._reading() as connection:
+            answer = _Statement(plan, words, count_open_slot, suspects).run(connection)
+            corrections = {}
+            for word, known, spelled, close in zip(suspects, answer.known, answer.spelled, answer.vocabulary):
+                if not known and not spelled:
+                    found = _corrections(word.folded, close)
+                    if found:
+                        corrections[word.folded] = found
+            used, fuzzy = words, False
+            if words and not answer.text_total and corrections:
+                fuzzy_words = [dutch.fuzzy_word(w, [c[1] for c in corrections[w.folded]])
+                               if w.folded in corrections else w for w in words]
+                second = _Statement(plan, fuzzy_words, count_open_slot, []).run(connection)
+                if second.text_total:
+                    answer, used, fuzzy = second, fuzzy_words, True
+        suggestion = None
+        if corrections:
+            suggestion = " ".join(corrections[folded][0][2] if folded in corrections else word
+                                  for word, folded in analysis.words(plan.text))
+        hits = [SearchHit(doc_id, float(score), self._distance(plan, lat, lon))
+                for doc_id, score, lat, lon in answer.page]
+        facets: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
+        for term, n in answer.facets.items():
+            facet, _, code = term.partition(":")
+            if facet in facets:
+                facets[facet][code] = n
+        open_count = answer.open_count if plan.open_slot is None and count_open_slot is not None else None
+        return SearchResult(
+            hits=hits, total=answer.total, page=plan.page, per_page=plan.per_page,
+            pages=-(-answer.total // plan.per_page), facets=facets, open_count=open_count,
+            suggestion=suggestion, fuzzy=fuzzy,
+            terms=list(dict.fromkeys(s for w in used for s in w.stems)),
+            partial=len(used) > 1 and answer.total > 0 and not answer.has_all,
+        )
+
+    @staticmethod
+    def _distance(plan, lat, lon) -> float | None:
+        """Return the caller's distance to a hit (as the Whoosh backend reports it)."""
+        if plan.origin is None or lat is None or lon is None:
+            return None
+        return float(plan.distance(plan.origin, (lat, lon)))

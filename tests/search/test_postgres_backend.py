@@ -1,0 +1,275 @@
+"""The PostgreSQL search backend: the Whoosh backend's behaviour tests, and what only it does (issue #16).
+
+Runs in the suite's PostgreSQL run (SOCIALE_KAART_TEST_DATABASE_URL); skipped otherwise.
+"""
+import logging
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from sociale_kaart import search
+from sociale_kaart.directory import indexing, services
+from sociale_kaart.extensions import db
+from sociale_kaart.search import SearchError, analysis, postgres_backend
+from sociale_kaart.search.postgres_backend import PostgresBackend
+from tests.builders import make_service
+from tests.conftest import TEST_DATABASE_URL, database_url, make_app
+
+# The behaviour both backends share: run here against PostgreSQL with the fixtures below.
+from .test_whoosh_backend import (  # noqa: F401
+    CORPUS, DOORN, Source, backend, ids, make_doc, search as run_search,
+    test_a_result_without_every_word_is_not_called_partial_when_one_has_them_all,
+    test_a_suggestion_is_spelled_as_most_services_spell_it,
+    test_a_word_in_the_name_ranks_above_the_same_word_in_the_description,
+    test_an_origin_needs_a_distance_function,
+    test_best_match_with_a_place_weighs_distance_and_breaks_ties_by_name,
+    test_count_open_slot_counts_without_filtering,
+    test_delete_removes_documents_and_their_facet_counts,
+    test_distance_is_filled_on_every_hit_with_an_origin,
+    test_distance_sort_is_nearest_first_with_ties_by_score,
+    test_distance_sort_puts_documents_without_coordinates_last,
+    test_document_without_id_is_refused,
+    test_documents_without_coordinates_never_match_a_radius,
+    test_dutch_analysis_finds_inflected_and_accented_words,
+    test_empty_text_with_an_origin_lists_everything_nearby_by_distance,
+    test_empty_text_without_an_origin_lists_everything_by_name,
+    test_errors_of_the_distance_function_reach_the_caller,
+    test_excluded_ids_are_left_out,
+    test_facet_counts_equal_the_totals_of_adding_that_filter,
+    test_filters_match_exact_codes,
+    test_filters_within_one_facet_must_all_match,
+    test_index_adds_and_replaces_documents_by_id,
+    test_known_words_empty_text_and_nonsense_get_no_suggestion,
+    test_lay_words_find_services_through_synonyms,
+    test_medium_fields_rank_above_the_description,
+    test_misspelled_word_gets_a_suggestion_even_with_results,
+    test_missing_keys_are_treated_as_empty,
+    test_only_the_first_12_terms_are_searched,
+    test_open_count_is_none_without_count_open_slot,
+    test_open_slot_keeps_only_services_open_then,
+    test_pages_do_not_overlap,
+    test_paging,
+    test_query_syntax_is_plain_words,
+    test_radius_keeps_documents_within_exact_distance,
+    test_rebuild_replaces_everything_and_returns_the_count,
+    test_results_with_only_some_of_the_words_are_flagged_partial,
+    test_search_never_raises_for_any_text,
+    test_services_with_more_of_the_words_come_first,
+    test_several_words_fall_back_to_any_word_when_all_find_nothing,
+    test_terms_lists_the_expanded_stems_searched,
+    test_three_words_need_two_of_them_while_some_service_has_two,
+    test_typos_find_results_and_suggest_a_real_word,
+    test_unknown_facet_is_a_programming_error,
+    test_updates_in_several_commits_keep_totals_and_facets_exact,
+    test_when_no_service_has_half_the_words_fewer_will_do_and_the_result_says_so,
+    test_words_find_compounds_that_contain_them,
+)
+
+pytestmark = pytest.mark.skipif(not TEST_DATABASE_URL,
+                                reason="needs PostgreSQL: set SOCIALE_KAART_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    """An engine on a schema of this module's own, with the search tables."""
+    engine = create_engine(database_url(tmp_path_factory.mktemp("pg"), "search_backend"))
+    with engine.begin() as connection:
+        postgres_backend.create_tables(connection)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine):
+    with engine.begin() as connection:
+        connection.execute(text("TRUNCATE search_documents, search_words, search_terms, search_state"))
+    session = Session(engine)
+    yield session
+    session.rollback()
+    session.close()
+
+
+class CommittingBackend(PostgresBackend):
+    """The backend as directory/indexing.commit() uses it: each write is followed by a commit."""
+
+    def index(self, docs):
+        super().index(docs)
+        self._session.commit()
+
+    def delete(self, ids):
+        super().delete(ids)
+        self._session.commit()
+
+
+@pytest.fixture
+def make_backend(session):
+    return lambda: CommittingBackend(session)
+
+
+def vocabulary(engine):
+    with engine.connect() as connection:
+        return dict(connection.execute(text("SELECT word, documents FROM search_words WHERE documents > 0")).all())
+
+
+def stem_counts(engine):
+    with engine.connect() as connection:
+        return dict(connection.execute(text("SELECT stem, documents FROM search_terms WHERE documents > 0")).all())
+
+
+# -- the index is part of the database transaction ----------------------------------------------
+
+
+def test_the_tables_are_the_search_packages_own(engine):
+    assert set(postgres_backend.metadata.tables) == set(search.TABLES)
+
+
+def test_written_documents_are_found_once_the_transaction_commits(session):
+    backend = PostgresBackend(session)
+    backend.rebuild(CORPUS)
+    backend.index([make_doc("20", "Repair Café", DOORN)])
+    backend.delete(["9"])
+    assert ids(run_search(backend, "repair")) == [] and "9" in ids(run_search(backend, "koffie"))
+    session.commit()
+    assert ids(run_search(backend, "repair")) == ["20"] and ids(run_search(backend, "koffie")) == []
+
+
+def test_written_documents_are_gone_when_the_transaction_rolls_back(session):
+    backend = PostgresBackend(session)
+    backend.rebuild(CORPUS)
+    backend.index([make_doc("20", "Repair Café", DOORN)])
+    session.rollback()
+    assert ids(run_search(backend, "repair")) == [] and backend.count() == len(CORPUS)
+
+
+TAAL = analysis.default_analysis().stem("taal")
+
+
+def test_the_vocabulary_and_stem_counts_follow_every_write(session, engine):
+    backend = CommittingBackend(session)
+    backend.rebuild([make_doc("1", "Koffieochtend"), make_doc("2", "Koffie en taal")])
+    assert {word: n for word, n in vocabulary(engine).items() if word.startswith("koffie")} == {
+        "koffieochtend": 1, "koffie": 2}
+    assert stem_counts(engine)["koffie"] == 2 and stem_counts(engine)[TAAL] == 1
+    backend.index([make_doc("1", "Taalcafé")])
+    assert vocabulary(engine)["koffie"] == 1 and "koffieochtend" not in vocabulary(engine)
+    assert vocabulary(engine)["taal"] == 2 and stem_counts(engine)[TAAL] == 2
+    backend.delete(["2"])
+    assert "koffie" not in vocabulary(engine) and vocabulary(engine)["taal"] == 1
+    assert "koffie" not in stem_counts(engine) and stem_counts(engine)[TAAL] == 1
+
+
+def test_a_rebuild_counts_what_writes_counted(session, engine):
+    backend = CommittingBackend(session)
+    backend.rebuild([])
+    backend.index(CORPUS)
+    backend.delete(["3"])
+    backend.index([make_doc("1", "Fietsenmaker", DOORN)])
+    written = vocabulary(engine), stem_counts(engine)
+    backend.rebuild([doc for doc in CORPUS if doc["id"] not in ("1", "3")] + [make_doc("1", "Fietsenmaker", DOORN)])
+    assert (vocabulary(engine), stem_counts(engine)) == written
+
+
+def test_documents_written_by_another_version_are_rebuilt_from_doc_source(session, engine, caplog):
+    CommittingBackend(session).rebuild(CORPUS[:2])
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE search_state SET value = 'pg0-written-by-an-older-release'"))
+    source = Source(CORPUS)
+    backend = PostgresBackend(session, doc_source=source)
+    assert not backend.check()
+    with caplog.at_level(logging.WARNING, logger=postgres_backend.__name__):
+        result = run_search(backend, "mantelzorg")
+    assert set(ids(result)) == {"1", "9"} and "rebuilding" in caplog.text
+    run_search(backend, "koffie")
+    assert source.calls == 1 and backend.check() and backend.count() == len(CORPUS)
+
+
+def test_missing_tables_are_a_search_error(tmp_path):
+    empty = create_engine(database_url(tmp_path, "search_no_tables"))
+    try:
+        with Session(empty) as session:
+            backend = PostgresBackend(session)
+            assert not backend.check()
+            with pytest.raises(SearchError):
+                run_search(backend, "koffie")
+            session.execute(text("SELECT 1"))   # the caller's transaction is not broken by it
+    finally:
+        empty.dispose()
+
+
+def _schema_of(connection) -> dict:
+    """Return the search tables' columns, indexes and triggers as the database describes them."""
+    names = {"tables": list(search.TABLES)}
+    columns = connection.execute(text(
+        "SELECT c.table_name, c.column_name, c.data_type, c.udt_name, c.is_nullable, c.column_default, "
+        "c.character_maximum_length, a.attstorage FROM information_schema.columns AS c "
+        "JOIN pg_attribute AS a ON a.attrelid = (c.table_schema || '.' || c.table_name)::regclass "
+        "AND a.attname = c.column_name "
+        "WHERE c.table_schema = current_schema() AND c.table_name = ANY(:tables) ORDER BY 1, 2"), names).all()
+    indexes = connection.execute(text(
+        "SELECT tablename, indexname, regexp_replace(indexdef, ' ON \\S+\\.', ' ON ') FROM pg_indexes "
+        "WHERE schemaname = current_schema() AND tablename = ANY(:tables) ORDER BY 1, 2"), names).all()
+    triggers = connection.execute(text(
+        "SELECT trigger_name, event_manipulation, action_timing, action_orientation, action_statement, "
+        "action_reference_old_table, action_reference_new_table FROM information_schema.triggers "
+        "WHERE trigger_schema = current_schema() ORDER BY 1, 2"), names).all()
+    function = connection.execute(text(
+        "SELECT prosrc FROM pg_proc WHERE proname = 'search_count' "
+        "AND pronamespace = current_schema()::regnamespace")).scalar_one()
+    return {"columns": columns, "indexes": indexes, "triggers": triggers,
+            "function": " ".join(function.split())}
+
+
+def test_migration_0008_makes_the_same_tables_as_create_tables(tmp_path, engine):
+    app = make_app(tmp_path, name="search_migration")
+    disabled = {lg: lg.disabled for lg in logging.root.manager.loggerDict.values() if isinstance(lg, logging.Logger)}
+    with app.app_context():
+        try:
+            upgrade(revision="0008_search_documents")
+        finally:   # alembic's fileConfig disables every logger that exists: the tests after this read logs
+            for logger, was in disabled.items():
+                logger.disabled = was
+        with db.engine.connect() as connection:
+            migrated = _schema_of(connection)
+        db.engine.dispose()
+    with engine.connect() as connection:
+        assert migrated == _schema_of(connection)
+
+
+# -- two servers, one database ------------------------------------------------------------------
+
+
+def test_a_change_committed_through_one_server_is_found_by_another(tmp_path):
+    """No reindex call, no shared disk: the second app sees the first one's commit (issue #16)."""
+    url = database_url(tmp_path, "two_servers")
+    one = make_app(tmp_path, name="one", SQLALCHEMY_DATABASE_URI=url)
+    two = make_app(tmp_path, name="two", SQLALCHEMY_DATABASE_URI=url)
+
+    def found(app, text):
+        with app.app_context():
+            hits = services.search_backend().search(search.SearchQuery(text=text)).hits
+            db.session.remove()
+            return {hit.id for hit in hits}
+
+    try:
+        with one.app_context():
+            db.create_all()
+            service = make_service(name="Logeerhuis De Linde")
+            listing = str(service.location_links[0].id)
+            db.session.remove()
+        assert found(two, "logeerhuis") == {listing}
+        with one.app_context():
+            db.session.get(type(service), service.id).name = "Zorgboerderij De Eik"
+            db.session.commit()      # a plain commit: the documents are written just before it
+            db.session.remove()
+        assert found(two, "zorgboerderij") == {listing} and found(two, "logeerhuis") == set()
+        with two.app_context():
+            db.session.get(type(service), service.id).publication_status = "pending"
+            indexing.commit(services.search_backend())
+            db.session.remove()
+        assert found(one, "zorgboerderij") == set()
+    finally:
+        for app in (one, two):
+            with app.app_context():
+                db.engine.dispose()
