@@ -9,16 +9,18 @@ import pytest
 from sociale_kaart.accounts import services as accounts
 from sociale_kaart.accounts.models import Membership
 from sociale_kaart.directory import areas, editing, freshness, moderation, reports
+from sociale_kaart.insights import services as insights
 from sociale_kaart.errors import PermissionDenied
 from sociale_kaart.extensions import db
 from tests.builders import make_user
 from tests.workspace.helpers import make_world, service_values
 
-ROLES = ("anonymous", "resident", "volunteer", "editor_a", "editor_b", "broker_a", "broker_b", "admin")
+ROLES = ("anonymous", "resident", "volunteer", "editor_a", "editor_b", "broker_a", "broker_b", "admin", "policy")
 EDITOR_A = {"editor_a", "admin"}
 BROKER_A = {"broker_a", "admin"}
 BROKERS = {"broker_a", "broker_b", "admin"}
 ADMIN = {"admin"}
+POLICY = {"policy"}     # a beleidsmedewerker reads the area analysis's aggregates, nothing else (issue #15)
 
 
 def _anonymous():
@@ -82,6 +84,10 @@ CASES = [
     ("list the areas", ADMIN, lambda w, u: areas.list_areas(by=u)),
     ("edit an area's contact", ADMIN, lambda w, u: areas.update_area_contact(
         w.area_a.id, {"contact_name": "Dorpsteam Doorn", "contact_phone": "0343 123 456"}, by=u)),
+    ("analyse my areas", BROKERS | POLICY, lambda w, u: insights.area_analysis(
+        u, insights.default_analysis_period())),
+    ("analyse area A", BROKER_A | POLICY, lambda w, u: insights.area_analysis(
+        u, insights.default_analysis_period(), area_code=w.area_a.code)),
 ]
 
 

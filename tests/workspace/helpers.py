@@ -43,7 +43,7 @@ class World:
 
 def make_world():
     """Create areas Doorn (A) and Leersum (B), organisations A and B with one published service each,
-    and the users: resident, volunteer, editor of A, editor of B, broker of A, broker of B, admin."""
+    and the users: resident, volunteer, editor of A, editor of B, broker of A, broker of B, admin, policy officer."""
     from sociale_kaart.directory.models import Area
     from sociale_kaart.extensions import db
     from tests.builders import make_location, make_organization, make_service, make_user
@@ -70,6 +70,7 @@ def make_world():
         "broker_a": make_user(roles=("broker",), areas=[world.area_a], name="Bram Broker"),
         "broker_b": make_user(roles=("broker",), areas=[world.area_b]),
         "admin": make_user(roles=("admin",)),
+        "policy": make_user(roles=("policy",)),     # beleidsmedewerker: aggregated figures only (issue #15)
     }
     return world
 

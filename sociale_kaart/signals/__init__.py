@@ -1,0 +1,1 @@
+"""Early signalling (issue #15): "Zorgen over iemand?" and its follow-up by the village team of the area."""
