@@ -5,6 +5,7 @@ from flask import Flask, has_request_context, session
 from sqlalchemy import event
 
 from . import config as settings
+from . import params
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -17,13 +18,29 @@ def create_app(config=None):
         instance_relative_config=True,
     )
     app.config.update(settings.load(app.instance_path, config))
+    _refuse_debugger_in_production(app)
     _init_extensions(app)
+    _init_proxy_and_rate_limits(app)
     _init_adapters(app)
+    params.install_converters(app)   # before the blueprints: their routes use the converters (issue #12)
     _register_blueprints(app)
     _register_commands(app)
     from .web import pages
     pages.install(app)
+    from . import logs
+    logs.install(app)   # after the blueprints: the token routes come from the URL map (issue #12)
     return app
+
+
+def _refuse_debugger_in_production(app):
+    """FLASK_DEBUG=1 serves the Werkzeug debugger, which runs any code a visitor types (issue #12)."""
+    from flask.helpers import get_debug_flag
+
+    if app.config["ENV"] == "production" and (app.debug or get_debug_flag()):
+        raise RuntimeError(
+            "FLASK_DEBUG is on while SOCIALE_KAART_ENV=production: the debugger would let anyone who reaches "
+            "it run code on the server. Unset FLASK_DEBUG (and do not pass --debug)."
+        )
 
 
 def _select_locale():
@@ -35,7 +52,8 @@ def _select_locale():
 
 def _init_extensions(app):
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(_project_root() / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(_project_root() / "migrations"), render_as_batch=True,
+                     include_name=_not_search_table)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     limiter.init_app(app)
@@ -51,16 +69,38 @@ def _init_login(app):
     from flask_babel import lazy_gettext as _l
 
     from .accounts import services as accounts
+    from .accounts import sessions
     from .directory import search_log  # noqa: F401  (the search log belongs to the metadata)
     from .matching import models as matching_models  # noqa: F401  (matching tables belong to the metadata)
     from .notify import models as notify_models  # noqa: F401  (the outbox belongs to the metadata)
+    from .signals import models as signals_models  # noqa: F401  (signal tables belong to the metadata, #15)
+    from .insights import models as insights_models  # noqa: F401  (population figures, area analysis #15)
 
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Log in om verder te gaan.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
-    login_manager.user_loader(accounts.load_user)
+    login_manager.user_loader(sessions.load_user)           # login sessions (issue #12)
+    login_manager.localize_callback = sessions.login_message
+    from .notify.services import RESOLVERS
+    app.extensions[RESOLVERS] = {accounts.RESET_REQUEST: accounts.password_reset_draft}
+
+
+def _init_proxy_and_rate_limits(app):
+    """Trust the proxies in front for the client's address and scheme; warn about per-worker limits (issue #12)."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies > 0:
+        # X-Forwarded-For/-Proto as set by that many proxies; anything a client adds before them is ignored
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    if app.config["ENV"] == "production" and app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        app.logger.warning(
+            "Rate limits are kept in memory (SOCIALE_KAART_RATELIMIT_STORAGE_URI=memory://): with several "
+            "workers or servers each counts on its own, so the login limit allows that many times more "
+            "wrong passwords. Set SOCIALE_KAART_RATELIMIT_STORAGE_URI=redis://…"
+        )
 
 
 def _sqlite_pragmas(connection, record):
@@ -84,8 +124,16 @@ def _init_adapters(app):
         user_agent=app.config["GEOCODER_USER_AGENT"],
     )
     app.extensions["sociale_kaart.search"] = search.create_backend(
-        app.config["SEARCH_BACKEND"], path=app.config["SEARCH_DIR"], doc_source=documents
+        app.config["SEARCH_BACKEND"], path=app.config["SEARCH_DIR"], doc_source=documents,
+        session=db.session, metadata=db.metadata,   # "postgres": tables beside the app's (issue #16)
     )
+
+
+def _not_search_table(name, type_, parent_names):
+    """Leave the postgres search backend's tables (migration 0008) out of `flask db migrate/check`."""
+    from . import search
+
+    return not (type_ == "table" and name in search.TABLES)
 
 
 def _register_blueprints(app):
@@ -105,6 +153,14 @@ def _register_blueprints(app):
     app.register_blueprint(workspace_bp)
     app.register_blueprint(matching_bp)
     app.register_blueprint(broker_bp)
+    from .signals import privacy as signal_privacy
+    from .signals.views import bp as signals_bp
+    from .signals.views import team_bp as signal_team_bp
+    app.register_blueprint(signals_bp)         # "Zorgen over iemand?" and its follow-up (issue #15)
+    app.register_blueprint(signal_team_bp)
+    signal_privacy.connect_account_events()
+    from .insights.views import bp as insights_bp
+    app.register_blueprint(insights_bp)        # /werkplek/analyse, the area analysis (issue #15)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(api_docs_bp)
@@ -124,6 +180,10 @@ def _register_commands(app):
     app.cli.add_command(notify_cli)
     app.cli.add_command(hsds_cli)
     app.cli.add_command(matching_cli)
+    from .signals.cli import signals_cli
+    app.cli.add_command(signals_cli)           # flask signals remind / retention (issue #15)
+    from .insights.cli import insights_cli
+    app.cli.add_command(insights_cli)          # flask insights import-population (issue #15)
     app.extensions["sociale_kaart.demo_seeders"] = [_matching_demo]
     app.extensions["sociale_kaart.demo_refreshers"] = [_matching_demo_refresh]
 

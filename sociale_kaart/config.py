@@ -3,6 +3,8 @@ import os
 import secrets
 from pathlib import Path
 
+from .search import default_backend
+
 WEIGHT_NAMES = ("distance", "availability", "continuity", "fairness", "skills", "language")
 
 
@@ -49,6 +51,9 @@ ENVIRONMENT = {
     "MAIL_MAX_ATTEMPTS": ("SOCIALE_KAART_MAIL_MAX_ATTEMPTS", int),
     "LOGIN_RATE_LIMIT": ("SOCIALE_KAART_LOGIN_RATE_LIMIT", str),
     "FORM_RATE_LIMIT": ("SOCIALE_KAART_FORM_RATE_LIMIT", str),
+    "STAFF_IDLE_MINUTES": ("SOCIALE_KAART_STAFF_IDLE_MINUTES", int),
+    "STAFF_SESSION_HOURS": ("SOCIALE_KAART_STAFF_SESSION_HOURS", int),
+    "TRUSTED_PROXIES": ("SOCIALE_KAART_TRUSTED_PROXIES", int),
     "FRESHNESS_REMINDER_MONTHS": ("SOCIALE_KAART_FRESHNESS_REMINDER_MONTHS", int),
     "FRESHNESS_STALE_MONTHS": ("SOCIALE_KAART_FRESHNESS_STALE_MONTHS", int),
     "FRESHNESS_HIDE_MONTHS": ("SOCIALE_KAART_FRESHNESS_HIDE_MONTHS", int),
@@ -68,8 +73,8 @@ def defaults(instance_path):
         "ENV": "development",
         "SECRET_KEY": None,
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'sociale_kaart.db'}",
-        "SQLALCHEMY_ENGINE_OPTIONS": {},
-        "SEARCH_BACKEND": "whoosh",
+        "SQLALCHEMY_ENGINE_OPTIONS": {},          # load() adds hide_parameters
+        "SEARCH_BACKEND": "",     # empty: "postgres" with a PostgreSQL database, else "whoosh" (#16)
         "SEARCH_DIR": str(instance / "search-index"),
         "GEOCODER": "offline",
         "GEOCODER_USER_AGENT": "sociale_kaart",
@@ -81,12 +86,15 @@ def defaults(instance_path):
         "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Redis down: count in each worker's memory (logged) rather than fail the request (issue #12)
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "SEARCH_RATE_LIMIT": "120 per minute",
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": False,
+        "HSTS": "",                                # Strict-Transport-Security; production sets it (#12)
         "PREFERRED_URL_SCHEME": "http",
         "SEARCH_PER_PAGE": 20,
         # Background map tiles (PDOK BRT-Achtergrondkaart, open data of the Kadaster, no key);
@@ -106,6 +114,13 @@ def defaults(instance_path):
         "RESET_TOKEN_MAX_AGE": 3600,
         "LOGIN_RATE_LIMIT": "10 per minute",       # wrong passwords, per account and per IP
         "FORM_RATE_LIMIT": "5 per minute;30 per hour",  # public forms (registration, reports, reset)
+        # Login sessions (issue #12): brokers and admins are logged out after this long without a
+        # request, and this long after logging in; anyone else after REMEMBER_COOKIE_DURATION.
+        "STAFF_IDLE_MINUTES": 120,
+        "STAFF_SESSION_HOURS": 12,
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (issue #12);
+        # 0: none, the connecting address is the client (rate limits key on it).
+        "TRUSTED_PROXIES": 0,
         # E-mail (notify): without SMTP_HOST, development writes messages to MAIL_DIR
         "MAIL_FROM": "Sociale kaart <noreply@sociale-kaart.example.org>",
         "SMTP_HOST": "",
@@ -161,6 +176,11 @@ def load(instance_path, overrides=None):
     settings = defaults(instance_path)
     settings.update(from_environment())
     settings.update(overrides or {})
+    # A failed statement never puts its values (names, addresses, password hashes) in a log or an
+    # error page, whatever engine options a test or deployment passes (issue #12).
+    settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True, **settings["SQLALCHEMY_ENGINE_OPTIONS"]}
+    # Search lives in the database when that is PostgreSQL, so every server sees a change (issue #16).
+    settings["SEARCH_BACKEND"] = settings["SEARCH_BACKEND"] or default_backend(settings["SQLALCHEMY_DATABASE_URI"])
     if settings["ENV"] == "production":
         if not settings["SECRET_KEY"]:
             raise RuntimeError(
@@ -169,6 +189,7 @@ def load(instance_path, overrides=None):
         settings["SESSION_COOKIE_SECURE"] = True
         settings["REMEMBER_COOKIE_SECURE"] = True
         settings["PREFERRED_URL_SCHEME"] = "https"
+        settings["HSTS"] = settings["HSTS"] or "max-age=31536000; includeSubDomains"   # a year
     elif not settings["SECRET_KEY"]:
         settings["SECRET_KEY"] = development_secret_key(instance_path)
     return settings

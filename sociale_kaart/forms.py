@@ -1,13 +1,32 @@
 """Base form: WTForms with CSRF (Flask-WTF) and a way to add a service error to a field; shared fields."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, widgets
+from wtforms import SelectChoice, SelectField, SelectMultipleField, TextAreaField, widgets
 from wtforms.validators import StopValidation
 from wtforms.validators import ValidationError as FieldError
 
+from .params import has_control_characters, without_control_characters
+
+CONTROL_CHARACTER_MESSAGE = _l("Hier stond een teken dat niet mag, misschien een onzichtbaar teken. "
+                               "We hebben het weggehaald. Kijk of de tekst klopt.")
+
 
 class BaseForm(FlaskForm):
-    """A form whose errors a service can add to after validation."""
+    """A form whose errors a service can add to after validation; no field takes control characters."""
+
+    def validate(self, extra_validators=None):
+        """Validate every field; a value with a control character is refused, on every database (issue #12)."""
+        valid = super().validate(extra_validators)
+        for field in self:
+            multiline = isinstance(field, TextAreaField)
+            if any(has_control_characters(value, multiline) for value in field.raw_data or ()):
+                # refused, and shown again without them: the page never echoes a control character
+                field.raw_data = [without_control_characters(value, multiline) for value in field.raw_data]
+                if isinstance(field.data, str):
+                    field.data = without_control_characters(field.data, multiline)
+                field.errors = [str(CONTROL_CHARACTER_MESSAGE)]
+                valid = False
+        return valid
 
     def add_error(self, field_name, message):
         """Attach a message to a field, or to the form when the field is unknown."""
@@ -20,9 +39,10 @@ class BaseForm(FlaskForm):
     @property
     def error_list(self):
         """Return (field id or None, message) pairs for an error summary."""
-        pairs = [(None, message) for message in self.form_errors]
+        pairs = [(None, str(message)) for message in self.form_errors]
         for field in self:
-            pairs.extend((field.id, message) for message in field.errors)
+            # str(): a validator's message may be a lazy string, which " ".join() refuses (issue #12)
+            pairs.extend((field.id, str(message)) for message in field.errors)
         return pairs
 
 
@@ -33,6 +53,19 @@ class SearchBaseForm(BaseForm):
         csrf = False
 
 
+def choice_values(choices):
+    """Return the values of a field's choices, given as (value, label) pairs or SelectChoice objects."""
+    return {choice.value if isinstance(choice, SelectChoice) else choice[0] for choice in choices or ()}
+
+
+class ChoiceSelectField(SelectField):
+    """A select whose unknown value (also an empty or blank one not in the list) gets a Dutch message."""
+
+    def pre_validate(self, form):
+        if self.data not in choice_values(self.choices):
+            raise StopValidation(str(_l("Kies alleen uit de lijst.")))
+
+
 class CheckboxesField(SelectMultipleField):
     """A group of checkboxes; an unknown value gets a Dutch message."""
 
@@ -40,7 +73,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
     def pre_validate(self, form):
-        known = {str(value) for value, _label in self.choices or ()}
+        known = {str(value) for value in choice_values(self.choices)}
         if any(str(value) not in known for value in self.data or ()):
             raise StopValidation(str(_l("Kies alleen uit de lijst.")))
 

@@ -91,10 +91,23 @@ def make_user(roles=("editor",), organizations=(), areas=(), password=TEST_PASSW
     return user
 
 
+def login_token(app, user):
+    """Start a login session for a user on an app, as the login page does; return its token (issue #12)."""
+    from flask import current_app, has_app_context
+
+    from sociale_kaart.accounts import services as accounts
+
+    if has_app_context() and current_app._get_current_object() is app:
+        return accounts.start_session(user)
+    with app.app_context():
+        return accounts.start_session(user)
+
+
 def login(client, user):
     """Log a user in on a test client (as Flask-Login would after a correct password)."""
+    token = login_token(client.application, user)
     with client.session_transaction() as session:
-        session["_user_id"] = user.session_token
+        session["_user_id"] = token
         session["_fresh"] = True
 
 

@@ -160,6 +160,8 @@ def make_app(folder, name="app", **overrides):
     config.update(overrides)
     if "SQLALCHEMY_DATABASE_URI" not in config:
         config["SQLALCHEMY_DATABASE_URI"] = database_url(folder, name)
+    if "SEARCH_BACKEND" not in overrides and config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        config["SEARCH_BACKEND"] = "postgres"   # the PostgreSQL run searches in PostgreSQL (issue #16)
     return create_app(config)
 
 

@@ -43,3 +43,12 @@ def test_matching_weights_refuse_unknown_names_and_nothing(text):
 def test_search_log_months_default_to_twelve_and_come_from_the_environment(tmp_path):
     assert config.defaults(tmp_path)["SEARCH_LOG_MONTHS"] == 12
     assert config.from_environment({"SOCIALE_KAART_SEARCH_LOG_MONTHS": "6"}) == {"SEARCH_LOG_MONTHS": 6}
+
+
+def test_session_and_proxy_settings_default_and_come_from_the_environment(tmp_path):
+    settings = config.defaults(tmp_path)
+    assert (settings["STAFF_IDLE_MINUTES"], settings["STAFF_SESSION_HOURS"], settings["TRUSTED_PROXIES"]) == (120, 12, 0)
+    assert config.from_environment({
+        "SOCIALE_KAART_STAFF_IDLE_MINUTES": "30", "SOCIALE_KAART_STAFF_SESSION_HOURS": "8",
+        "SOCIALE_KAART_TRUSTED_PROXIES": "1",
+    }) == {"STAFF_IDLE_MINUTES": 30, "STAFF_SESSION_HOURS": 8, "TRUSTED_PROXIES": 1}

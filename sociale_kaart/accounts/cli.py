@@ -1,4 +1,4 @@
-"""Account commands: `flask users create-admin`, `flask users demo`."""
+"""Account commands: `flask users create-admin`, `flask users demo`, `flask users prune-sessions`."""
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -37,3 +37,11 @@ def demo():
         click.echo(f"{email}  password: {password}")
     if created:
         click.echo("These passwords are shown once; reset them with 'Wachtwoord vergeten' if lost.")
+
+
+@users_cli.command("prune-sessions")
+def prune_sessions():
+    """Delete login sessions that have timed out (run daily; a timed-out session never works anyway)."""
+    from . import services
+
+    click.echo(f"Deleted {services.prune_sessions()} ended login sessions.")

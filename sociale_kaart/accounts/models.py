@@ -5,9 +5,10 @@ import uuid
 from flask_login import UserMixin
 
 from .. import clock
-from ..extensions import db
+from ..extensions import db, one_of
 
-ROLES = ("resident", "volunteer", "editor", "broker", "admin")
+# "policy": a beleidsmedewerker, who reads the area analysis's aggregated figures only (issue #15)
+ROLES = ("resident", "volunteer", "editor", "broker", "admin", "policy")
 STAFF_ROLES = ("broker", "admin")
 
 
@@ -43,8 +44,9 @@ class User(UserMixin, db.Model):
     language = db.Column(db.String(2), nullable=False, default="nl")
     email_confirmed_at = db.Column(db.DateTime)
     active = db.Column(db.Boolean, nullable=False, default=True)
-    # Flask-Login stores this token, not the id, so a password change or deactivation
-    # invalidates every session and remember-me cookie at once.
+    # Rotated when the password is set, on "log out everywhere" and on deactivation; part of the
+    # fingerprint that makes reset and welcome links work once. The cookies carry a LoginSession's
+    # token instead (issue #12).
     session_token = db.Column(db.String(64), nullable=False, unique=True, default=new_session_token)
     created_at = db.Column(db.DateTime, nullable=False, default=_now)
     last_login_at = db.Column(db.DateTime)
@@ -58,8 +60,24 @@ class User(UserMixin, db.Model):
     )
     areas = db.relationship("Area", secondary=broker_areas, order_by="Area.name", lazy="selectin")
 
+    # The token of the login session this user was loaded or logged in with (not a column);
+    # Flask-Login keeps it in the session and remember-me cookies.
+    login_token = None
+
     def get_id(self):
-        return self.session_token
+        return self.login_token
+
+    # UserMixin compares users by get_id(); the login token is per browser, so compare rows.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other):
+        if isinstance(other, User):
+            return self is other or (self.id is not None and self.id == other.id)
+        return NotImplemented
+
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
 
     @property
     def is_active(self):
@@ -106,7 +124,7 @@ class UserRole(db.Model):
 
     __tablename__ = "user_roles"
     __table_args__ = (
-        db.CheckConstraint("role IN ('resident', 'volunteer', 'editor', 'broker', 'admin')", name="role"),
+        db.CheckConstraint(one_of("role", ROLES), name="role"),
     )
     user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     role = db.Column(db.String(16), primary_key=True)
@@ -133,3 +151,17 @@ class Membership(db.Model):
     user = db.relationship("User", back_populates="memberships", foreign_keys=[user_id])
     decided_by = db.relationship("User", foreign_keys=[decided_by_id])
     organization = db.relationship("Organization")
+
+
+class LoginSession(db.Model):
+    """One logged-in browser (issue #12): logging out deletes the row, so a copied cookie stops working.
+
+    Only the SHA-256 of the cookie's token is stored, and no IP address or browser.
+    """
+
+    __tablename__ = "login_sessions"
+    id = db.Column(db.Integer, primary_key=True)
+    token_hash = db.Column(db.String(64), nullable=False, unique=True)
+    user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=_now)
+    last_seen_at = db.Column(db.DateTime, nullable=False, default=_now)   # written at most once a minute

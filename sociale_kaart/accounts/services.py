@@ -1,20 +1,23 @@
 """Account use cases: registration, login, password reset, profile, roles (issue #3)."""
+import hashlib
 import secrets
-
+from datetime import timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.exc import DBAPIError
 
 from .. import clock
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
 from ..notify import services as notify
 from ..notify.models import STATUSES as OUTBOX_STATUSES
-from ..notify.services import external_url, queue_message
+from ..notify.services import Draft, external_url, queue_deferred, queue_message
 from . import permissions, tokens
-from .models import ROLES, Membership, User, UserRole, new_session_token
+from .models import ROLES, STAFF_ROLES, LoginSession, Membership, User, UserRole, new_session_token
 from .passwords import check_password_policy, hash_password, verify_password
 
 # Roles people may choose themselves; broker and admin are given by an admin.
@@ -30,14 +33,6 @@ _naive = clock.naive_utc
 def normalize_email(email):
     """Return an e-mail address as stored: trimmed and lower-case."""
     return (email or "").strip().lower()
-
-
-def load_user(session_token):
-    """Return the active user a session or remember-me cookie refers to, or None."""
-    if not session_token:
-        return None
-    user = db.session.scalars(select(User).where(User.session_token == session_token)).first()
-    return user if user is not None and user.is_active else None
 
 
 def find_user_by_email(email):
@@ -150,27 +145,160 @@ def authenticate(email, password, now=None):
 
 
 def logout_everywhere(by):
-    """End every session and remember-me cookie of the acting user; return the new session token."""
+    """End every login session (and so every remember-me cookie) of the acting user."""
     permissions.require_login(by)
     by.session_token = new_session_token()
+    _end_sessions(by)
     db.session.commit()
-    return by.session_token
+
+
+# --- login sessions (issue #12) ------------------------------------------------------------
+# One row per logged-in browser. The cookies carry a random token, the table its SHA-256 only.
+# Logging out deletes the row, so a copied session or remember-me cookie stops working; staff
+# (brokers and admins, who see residents' data and manage accounts) are also logged out after
+# STAFF_IDLE_MINUTES without a request and STAFF_SESSION_HOURS after logging in; anyone else
+# after REMEMBER_COOKIE_DURATION. Editors count as others: they keep public listings, and a
+# broker reviews every change they make.
+
+# last_seen_at is written at most this often, not on every request.
+SEEN_EVERY = timedelta(minutes=1)
+
+
+class SessionCheck(NamedTuple):
+    """The user of a login session token (or None), and why the session just ended: "idle", "lifetime" or None."""
+
+    user: User | None
+    expired: str | None = None
+
+
+def _token_hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def session_lifetime(user):
+    """Return the longest a login session of this user lasts: short for staff."""
+    if user.is_staff:
+        return timedelta(hours=current_app.config["STAFF_SESSION_HOURS"])
+    return timedelta(seconds=current_app.config["REMEMBER_COOKIE_DURATION"])
+
+
+def _staff_session():
+    return LoginSession.user_id.in_(select(UserRole.user_id).where(UserRole.role.in_(STAFF_ROLES)))
+
+
+def _past_lifetime(now):
+    """SQL: the session is older than its user's lifetime (the rule of session_lifetime)."""
+    staff = _staff_session()
+    return or_(
+        and_(staff, LoginSession.created_at < now - timedelta(hours=current_app.config["STAFF_SESSION_HOURS"])),
+        and_(~staff, LoginSession.created_at < now - timedelta(seconds=current_app.config["REMEMBER_COOKIE_DURATION"])),
+    )
+
+
+def _idle_too_long(now):
+    """SQL: a staff session without a request for longer than STAFF_IDLE_MINUTES."""
+    idle = timedelta(minutes=current_app.config["STAFF_IDLE_MINUTES"])
+    return and_(_staff_session(), LoginSession.last_seen_at < now - idle)
+
+
+def _end_sessions(user):
+    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+
+
+def start_session(user, now=None):
+    """Start a login session for a user who has just logged in; return its token for the cookies."""
+    now = _naive(now)
+    token = secrets.token_urlsafe(32)
+    db.session.add(LoginSession(token_hash=_token_hash(token), user_id=user.id, created_at=now, last_seen_at=now))
+    db.session.commit()
+    user.login_token = token
+    return token
+
+
+def load_session(token, now=None):
+    """Return the active user of a login session token; a session that has timed out ends here.
+
+    Its own small writes (last seen, ending a timed-out session) go over a separate connection,
+    so they never commit or expire anything of the request's session.
+    """
+    if not isinstance(token, str) or not token:
+        return SessionCheck(None)
+    now = _naive(now)
+    row = db.session.execute(
+        select(LoginSession.id, LoginSession.last_seen_at, User,
+               _past_lifetime(now).label("old"), _idle_too_long(now).label("idle"))
+        .join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.token_hash == _token_hash(token))
+    ).first()
+    if row is None or not row.User.is_active:
+        return SessionCheck(None)
+    if row.old or row.idle:
+        _write_aside(delete(LoginSession).where(LoginSession.id == row.id))
+        return SessionCheck(None, "idle" if row.idle else "lifetime")
+    if now - row.last_seen_at >= SEEN_EVERY:
+        _write_aside(update(LoginSession).where(LoginSession.id == row.id).values(last_seen_at=now))
+    row.User.login_token = token
+    return SessionCheck(row.User)
+
+
+def _write_aside(statement):
+    """Run a bookkeeping write in its own transaction; when the database is busy, the next request does it."""
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(statement)
+    except DBAPIError as error:
+        # e.g. SQLite's writer lock held by this very request (matching's BEGIN IMMEDIATE), or a
+        # read-only database (maintenance, a standby): reading pages must go on. A timed-out
+        # session stays refused by the check above, and prune-sessions deletes it later.
+        current_app.logger.warning("login session bookkeeping skipped: the database took no write (%s)",
+                                   type(getattr(error, "orig", error)).__name__)
+
+
+def end_session(token):
+    """End one login session (logging out on this browser); other browsers stay logged in."""
+    if isinstance(token, str) and token:
+        db.session.execute(delete(LoginSession).where(LoginSession.token_hash == _token_hash(token)))
+        db.session.commit()
+
+
+def prune_sessions(now=None):
+    """Delete login sessions that have timed out or belong to deactivated accounts; return how many."""
+    now = _naive(now)
+    inactive = LoginSession.user_id.in_(select(User.id).where(User.active.is_(False)))
+    result = db.session.execute(
+        delete(LoginSession).where(or_(_past_lifetime(now), _idle_too_long(now), inactive))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount
 
 
 # --- password reset and invitations --------------------------------------------------------
 
+# The outbox job of a reset request; the sender turns it into the e-mail (password_reset_draft).
+RESET_REQUEST = "password_reset_request"
+
+
 def request_password_reset(email):
-    """Queue a reset link when the address belongs to an active account; silent otherwise."""
+    """Queue a reset request for an address, known or not: the same work either way (issue #12).
+
+    Whether the address has an account is decided later, by the sender (password_reset_draft),
+    so the time this takes tells nobody which addresses have an account.
+    """
+    queue_deferred(normalize_email(email), RESET_REQUEST)
+    db.session.commit()
+
+
+def password_reset_draft(email):
+    """Return the reset e-mail for a queued request, or None when the address has no active account."""
     user = find_user_by_email(email)
     if user is None or not user.is_active:
-        return
+        return None
     token = tokens.make_token("reset-password", {"u": user.uuid, "f": tokens.fingerprint(user)})
-    queue_message(
-        user.email, "reset_password", language=user.language, name=user.name,
-        reset_url=external_url("accounts.reset_password", token=token),
-        minutes=current_app.config["RESET_TOKEN_MAX_AGE"] // 60,
-    )
-    db.session.commit()
+    return Draft(user.email, "reset_password", user.language, {
+        "name": user.name, "reset_url": external_url("accounts.reset_password", token=token),
+        "minutes": current_app.config["RESET_TOKEN_MAX_AGE"] // 60,
+    })
 
 
 def _user_for_password_token(purpose, token, max_age, now):
@@ -199,6 +327,7 @@ def _complete_password_link(user, password, now):
     _check_password(password, user.email, user.name)
     now = _naive(now)
     _set_password(user, password, now)
+    _end_sessions(user)
     if user.email_confirmed_at is None:
         user.email_confirmed_at = now      # the link reached this address
     db.session.commit()
@@ -229,7 +358,7 @@ def update_profile(user, name, language, by):
 
 
 def change_password(user, current_password, new_password, by, now=None):
-    """Change a user's own password; ends their other sessions. Returns the new session token."""
+    """Change a user's own password; ends all their login sessions (the page starts a new one for itself)."""
     permissions.require_login(by)
     if by.id != user.id:
         raise PermissionDenied("only your own password")
@@ -237,10 +366,11 @@ def change_password(user, current_password, new_password, by, now=None):
         raise ValidationError("current_password", _("Uw huidige wachtwoord klopt niet."))
     _check_password(new_password, user.email, user.name, field="new_password")
     _set_password(user, new_password, _naive(now))
+    _end_sessions(user)
     queue_message(user.email, "password_changed", language=user.language, name=user.name,
                   reset_url=external_url("accounts.forgot_password"))
     db.session.commit()
-    return user.session_token
+    return user
 
 
 def request_email_change(user, new_email, current_password, by):
@@ -417,6 +547,7 @@ def set_user_active(user_id, active, by):
     user.active = bool(active)
     if not active:
         user.session_token = new_session_token()
+        _end_sessions(user)
     db.session.commit()
     return user
 

@@ -1,4 +1,6 @@
 """Account pages: log in and out, register, confirm, reset password, profile."""
+import hashlib
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -6,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..errors import ValidationError
 from ..extensions import limiter
 from ..urls import safe_next
-from . import services
+from . import services, sessions
 from .forms import (
     ChangeEmailForm, ChangePasswordForm, ConfirmForm, EmailOnlyForm, LoginForm, NewPasswordForm, ProfileForm,
     RegisterForm,
@@ -23,7 +25,9 @@ def _form_limit():
 
 
 def _submitted_email():
-    return "login-email:" + services.normalize_email(request.form.get("email", ""))
+    # hashed: the rate-limit store (Redis) never holds the address, nor what else was typed
+    email = services.normalize_email(request.form.get("email", ""))
+    return "login-email:" + hashlib.sha256(email.encode("utf-8", "replace")).hexdigest()[:32]
 
 
 def _failed(response):
@@ -32,10 +36,27 @@ def _failed(response):
 
 
 def _start_session(user, remember=False):
-    """Log a user in on a fresh session (no session fixation), in their language."""
+    """Log a user in on a fresh session and login session (no session fixation), in their language."""
+    services.end_session(current_user.get_id())      # this browser's earlier login, if any
     session.clear()
-    login_user(user, remember=remember)
+    services.start_session(user)
+    login_user(user, remember=remember, duration=services.session_lifetime(user))
     session["lang"] = user.language
+
+
+def _end_session():
+    """Log out on this browser: its login session ends, so a copy of its cookies stops working too."""
+    services.end_session(current_user.get_id())
+    logout_user()
+
+
+def _remembered():
+    return current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+
+
+@bp.after_app_request
+def _time_out_notice(response):
+    return sessions.add_time_out_notice(response, url_for("accounts.login"))
 
 
 @bp.app_template_global()
@@ -66,7 +87,7 @@ def login():
 def logout():
     if ConfirmForm().validate_on_submit():
         language = session.get("lang")
-        logout_user()
+        _end_session()
         session.clear()
         if language:
             session["lang"] = language
@@ -138,7 +159,7 @@ def reset_password(token):
         except ValidationError as error:
             form.add_error(error.field, error.message)
         else:
-            logout_user()
+            _end_session()
             flash(_("Uw wachtwoord is veranderd. Log in met uw nieuwe wachtwoord."), "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/reset.html", form=form), (400 if request.method == "POST" else 200)
@@ -168,7 +189,8 @@ def change_password():
         except ValidationError as error:
             form.add_error(error.field, error.message)
         else:
-            _start_session(current_user._get_current_object())  # this session goes on, the others end
+            # every login session ended; this browser goes on in a new one
+            _start_session(current_user._get_current_object(), remember=_remembered())
             flash(_("Uw wachtwoord is veranderd. U bent op andere apparaten uitgelogd."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/change_password.html", form=form), (400 if request.method == "POST" else 200)
@@ -222,7 +244,7 @@ def welcome(token):
         except ValidationError as error:
             form.add_error(error.field, error.message)
         else:
-            logout_user()
+            _end_session()
             flash(_("Uw wachtwoord is ingesteld. Log nu in."), "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/welcome.html", form=form, person=person), \

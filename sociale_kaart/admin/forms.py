@@ -1,12 +1,12 @@
 """Admin forms: invite a user, set roles, organisations and areas, search the user list; an area's contact."""
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, SelectChoice, SelectField, SelectMultipleField, StringField
+from wtforms import EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import Email, InputRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from .. import params
 from ..accounts.forms import EMAIL_MESSAGE, LANGUAGE_CHOICES
 from ..directory.formats import valid_phone
-from ..forms import BaseForm, SearchBaseForm, format_check
+from ..forms import BaseForm, CheckboxesField, SearchBaseForm, format_check
 
 ROLE_LABELS = {
     "resident": _l("Inwoner"),
@@ -14,6 +14,7 @@ ROLE_LABELS = {
     "editor": _l("Redacteur van een organisatie"),
     "broker": _l("Sociaal makelaar"),
     "admin": _l("Beheerder"),
+    "policy": _l("Beleidsmedewerker (alleen cijfers)"),
 }
 
 
@@ -21,25 +22,14 @@ def role_choices():
     return [SelectChoice(role, label) for role, label in ROLE_LABELS.items()]
 
 
-class CheckboxesField(SelectMultipleField):
-    """Several choices as checkboxes (works without JavaScript)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-def _int_list(values):
-    return [int(value) for value in values or [] if str(value).isdigit()]
-
-
 class AccessForm(BaseForm):
     """Roles, organisations (editor) and areas (broker) of a user."""
 
     roles = CheckboxesField(_l("Rollen"), choices=role_choices(), validators=[
         InputRequired(message=_l("Kies minstens één rol."))])
-    organizations = CheckboxesField(_l("Organisaties (voor redacteuren)"), coerce=int, choices=[],
-                                    validators=[Optional()])
-    areas = CheckboxesField(_l("Gebieden (voor sociaal makelaars)"), coerce=int, choices=[],
+    organizations = CheckboxesField(_l("Organisaties (voor redacteuren)"), coerce=params.parse_id,
+                                    choices=[], validators=[Optional()])
+    areas = CheckboxesField(_l("Gebieden (voor sociaal makelaars)"), coerce=params.parse_id, choices=[],
                             validators=[Optional()])
 
     def set_choices(self, organizations, areas):
@@ -68,6 +58,10 @@ class UserSearchForm(SearchBaseForm):
         SelectChoice("", _l("Alle accounts")), SelectChoice("active", _l("Actief")),
         SelectChoice("inactive", _l("Uitgezet"))],
         default="", validators=[Optional()])
+
+    def criteria(self):
+        """Return the query, role and status accounts.list_users takes."""
+        return {"query": (self.q.data or "").strip(), "role": self.role.data or "", "status": self.status.data or ""}
 
 
 def _at_most(limit, field):

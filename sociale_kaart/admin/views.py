@@ -3,6 +3,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import params
 from ..accounts import services as accounts
 from ..accounts.forms import ConfirmForm
 from ..directory import areas as directory_areas
@@ -19,8 +20,7 @@ def role_label(role):
 
 
 def _page_number():
-    value = request.args.get("pagina", "")
-    return int(value) if value.isdigit() and 0 < int(value) <= 10000 else 1
+    return params.parse_page(request.args.get("pagina", ""))
 
 
 def _access_form(form_class, **kwargs):
@@ -36,10 +36,9 @@ def index():
 @bp.route("/gebruikers")
 def users():
     form = UserSearchForm(request.args)
-    form.validate()
+    criteria = form.criteria() if form.validate() else {}    # refused values filter nothing (issue #12)
     page = _page_number()
-    rows, total = accounts.list_users(current_user, query=form.q.data or "", role=form.role.data or "",
-                                      status=form.status.data or "", page=page)
+    rows, total = accounts.list_users(current_user, page=page, **criteria)
     return render_template("admin/users.html", form=form, users=rows, total=total, page=page,
                            per_page=accounts.USERS_PER_PAGE)
 

@@ -58,6 +58,14 @@ def _parameter(param, context):
 
 _ERRORS = {"400": _json(_ref("Error"), "Invalid parameter: unknown, repeated, malformed or out of range.")}
 _NOT_FOUND = {"404": _json(_ref("Error"), "No published object has this id.")}
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again.",
+                                "schema": {"type": "integer", "minimum": 0}}}
+# Routes with a rate limit per IP address (SOCIALE_KAART_SEARCH_RATE_LIMIT) and routes that search.
+_TOO_MANY = {"429": {**_json(_ref("Error"), "Too many requests from this address: wait Retry-After seconds."),
+                     "headers": _RETRY_AFTER}}
+_UNAVAILABLE = {"503": {**_json(_ref("Error"), "The search or the database cannot answer for a while (not the "
+                                               "caller's fault): try again after Retry-After seconds."),
+                        "headers": _RETRY_AFTER}}
 _ID = {"name": "id", "in": "path", "required": True, "description": "The object's HSDS id (a uuid).",
        "schema": {"type": "string", "format": "uuid"}}
 
@@ -120,7 +128,8 @@ def spec(context, docs_url):
         "paths": {
             f"{PREFIX}/": {"get": {"summary": "Version information", "parameters": [],
                                    "responses": {"200": _json(root, "HSDS version and links"), **_ERRORS}}},
-            f"{PREFIX}/services": _list("Services", services_text, params.SERVICES, "service", context),
+            f"{PREFIX}/services": _list("Services", services_text, params.SERVICES, "service", context,
+                                        {**_TOO_MANY, **_UNAVAILABLE}),
             f"{PREFIX}/services/{{id}}": _detail("A fully nested service", "service"),
             f"{PREFIX}/service_at_locations": _list(
                 "Services at locations",
@@ -129,10 +138,11 @@ def spec(context, docs_url):
                 "only within that distance. `proximity` needs `postcode`. A malformed postcode is a 400; a well-formed "
                 "one that does not exist (e.g. 1000) is a 404.",
                 params.SERVICE_AT_LOCATIONS, "service_at_location", context,
-                {"404": _json(_ref("Error"), "The postcode is well formed but does not exist.")}),
+                {"404": _json(_ref("Error"), "The postcode is well formed but does not exist."),
+                 **_TOO_MANY, **_UNAVAILABLE}),
             f"{PREFIX}/organizations": _list(
                 "Organisations", "Organisations that have at least one published service, by name.",
-                params.ORGANIZATIONS, "organization", context),
+                params.ORGANIZATIONS, "organization", context, _TOO_MANY),
             f"{PREFIX}/organizations/{{id}}": _detail(
                 "An organisation with its phones, locations and published services", "organization"),
             f"{PREFIX}/taxonomies": _list("Taxonomies", "Every published taxonomy.", params.TAXONOMIES,
@@ -147,7 +157,7 @@ def spec(context, docs_url):
                 "responses": {"200": {"description": "datapackage.json and one CSV file per HSDS table",
                                       "content": {"application/zip": {"schema": {
                                           "type": "string", "contentMediaType": "application/zip"}}}},
-                              **_ERRORS},
+                              **_ERRORS, **_TOO_MANY},
             }},
         },
         "components": {"schemas": {**hsds_components(), "Page": _page_schema(), "Error": _error_schema()}},

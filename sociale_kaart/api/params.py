@@ -3,7 +3,8 @@
 A Param both parses a value and gives its JSON Schema for the OpenAPI spec, so the spec and
 the checks cannot drift apart. Anything unknown, repeated, malformed or out of range raises
 ParameterError (a 400), never a silent default: Werkzeug's `args.get(..., type=int)` would
-quietly turn page=abc into the default, which is why it is not used here.
+quietly turn page=abc into the default, which is why it is not used here. Whole numbers and
+control characters are checked by sociale_kaart.params, as everywhere else.
 """
 import re
 import uuid
@@ -12,8 +13,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from ..directory import open_data, services as directory, vocabularies
+from ..params import MAX_PAGE, has_control_characters, whole_number
 
-MAX_PAGE = 10_000
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
 MAX_SEARCH = 200
@@ -21,11 +22,11 @@ MAX_AGE = 150
 MAX_PROXIMITY = 100_000  # metres
 MAX_VALUES = 10
 
-_INTEGER = re.compile(r"-?(0|[1-9][0-9]{0,8})")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _DATE_TIME = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:([Zz])|([+-])(\d{2}):(\d{2}))")
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:([Zz])|([+-])(\d{2}):(\d{2}))", re.ASCII)
 POSTCODE_PATTERN = "^[1-9][0-9]{3}( ?[A-Za-z]{2})?$"
+NO_CONTROL_CHARACTERS = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"   # what params.has_control_characters refuses
 _POSTCODE = re.compile(POSTCODE_PATTERN[1:-1])
 
 
@@ -72,9 +73,9 @@ def _bad(name, detail):
 
 def _integer(minimum, maximum):
     def convert(name, text):
-        if not _INTEGER.fullmatch(text):
+        value = whole_number(text)    # ASCII digits only: not '²', '٣', ' 3' or '1_0' (issue #12)
+        if value is None:
             _bad(name, f"{text!r} is not a whole number")
-        value = int(text)
         if not minimum <= value <= maximum:
             _bad(name, f"must be between {minimum} and {maximum}")
         return value
@@ -85,6 +86,8 @@ def _text(max_length):
     def convert(name, text):
         if len(text) > max_length:
             _bad(name, f"at most {max_length} characters")
+        if has_control_characters(text):
+            _bad(name, "contains a control character")
         return text.strip()
     return convert
 
@@ -145,8 +148,10 @@ PAGE = Param("page", "Page number, from 1.", _static({"type": "integer", "minimu
 PER_PAGE = Param("per_page", f"Results per page (default {DEFAULT_PER_PAGE}).",
                  _static({"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}),
                  _integer(1, MAX_PER_PAGE), default=DEFAULT_PER_PAGE)
-SEARCH = Param("search", "Words to search for, in Dutch (stemming, compounds, synonyms, typos).",
-               _static({"type": "string", "maxLength": MAX_SEARCH}), _text(MAX_SEARCH), default="")
+SEARCH = Param("search", "Words to search for, in Dutch (stemming, compounds, synonyms, typos); "
+               "no control characters.",
+               _static({"type": "string", "maxLength": MAX_SEARCH, "pattern": NO_CONTROL_CHARACTERS}),
+               _text(MAX_SEARCH), default="")
 MODIFIED_AFTER = Param("modified_after", "Only what changed at or after this moment (RFC 3339).",
                        _static({"type": "string", "format": "date-time"}), _date_time)
 TAXONOMY_TERM_ID = Param(

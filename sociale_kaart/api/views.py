@@ -11,6 +11,8 @@ from ..extensions import limiter
 from . import openapi, params, serializers
 
 PREFIX = openapi.PREFIX
+# Seconds a client is asked to wait when the search engine cannot answer.
+SEARCH_RETRY_AFTER = 60
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 # The /api documentation page is HTML with the site's error pages, so it has its own blueprint.
 docs_bp = Blueprint("api_docs", __name__)
@@ -46,7 +48,7 @@ def _unknown_postcode(error):
 
 @bp.errorhandler(open_data.SearchUnavailable)
 def _search_unavailable(error):
-    return _error(503, "search unavailable", str(error))
+    return _error(503, "search unavailable", str(error), headers={"Retry-After": str(SEARCH_RETRY_AFTER)})
 
 
 @bp.errorhandler(NotFound)
@@ -55,14 +57,14 @@ def _not_found(error):
 
 
 def _http_error(error):
-    allow = {"Allow": error.get_response().headers["Allow"]} if error.code == 405 else None
-    return _error(error.code or 500, error.name.lower(), error.description or error.name, headers=allow)
+    headers = {name: value for name, value in error.get_headers() if name in ("Allow", "Retry-After")}
+    return _error(error.code or 500, error.name.lower(), error.description or error.name, headers=headers)
 
 
 # The site's HTML pages are registered for these codes on the app, and Flask prefers a handler
 # registered for the code over one for the class, so the API registers the codes too.
 bp.register_error_handler(HTTPException, _http_error)
-for _code in (400, 404, 405, 429, 500):
+for _code in (400, 404, 405, 429, 500, 503):
     bp.register_error_handler(_code, _http_error)
 
 

@@ -1,16 +1,13 @@
 """Directory forms: the public search form (GET, shape checks only)."""
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional
 
-from ..forms import BaseForm, SearchBaseForm
+from .. import params
+from ..forms import BaseForm, ChoiceSelectField, SearchBaseForm
 from .reports import MAX_MESSAGE as MAX_REPORT
 from .reports import TOPICS as REPORT_TOPICS
 from .services import FILTER_FACETS, MAX_TEXT, MAX_WHERE, RADIUS_CHOICES
-
-
-def _radius(value):
-    return int(value) if value not in (None, "", "None") else None
 
 
 class SearchForm(SearchBaseForm):
@@ -20,11 +17,12 @@ class SearchForm(SearchBaseForm):
         Length(max=MAX_TEXT, message=_l("Typ hoogstens %(max)d tekens bij ‘wat zoekt u’."))])
     waar = StringField(_l("Waar? Postcode of plaats"), validators=[
         Length(max=MAX_WHERE, message=_l("Typ bij ‘waar’ hoogstens %(max)d tekens."))])
-    straal = SelectField(
+    # a value outside the list ('+' in a URL is a space) is a form error (issue #12)
+    straal = ChoiceSelectField(
         _l("Afstand"),
         choices=[SelectChoice("", _l("Hele gemeente"))]
         + [SelectChoice(str(km), _l("Binnen %(km)d km", km=km)) for km in RADIUS_CHOICES],
-        default="", validators=[Optional()],
+        default="",
     )
     # chosen with links on the results page; an unknown value means the default order
     sorteer = StringField(_l("Sorteren op"), validators=[Length(max=20)])
@@ -33,8 +31,11 @@ class SearchForm(SearchBaseForm):
     @staticmethod
     def page_number(args):
         """Return the page asked for by a pager link; anything else means the first page."""
-        value = args.get("pagina", "")
-        return int(value) if value.isdigit() and 0 < int(value) <= 10000 else 1
+        return params.parse_page(args.get("pagina", ""))
+
+    def radius_km(self):
+        """Return the chosen radius in km, or None for the whole municipality."""
+        return params.parse_int(self.straal.data, 1, max(RADIUS_CHOICES))
 
     def filter_values(self, args):
         """Return {facet: [codes]} from the query string (unknown codes are dropped later)."""

@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import clock, geo
+from ..params import without_control_characters
 from ..extensions import db
 from . import hours, hsds, indexing, open_data, services, vocabularies
 from . import editing
@@ -105,10 +106,36 @@ def export_tables():
     return tables
 
 
+# Formula injection (issue #12; OWASP "CSV Injection"): Excel and LibreOffice run a cell that starts
+# with one of these as a formula ("=HYPERLINK(…)", "+cmd|' /C calc'!A0"), so such a cell gets a
+# single quote in front, which spreadsheets show as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Numbers and phone numbers ("+31 343 000 101", "-0.5") keep their sign: without letters or "|" a
+# spreadsheet can only do sums with them (no function, link or command), while a quote would spoil
+# them for every program that reads the open data.
+_NUMBER_LIKE = re.compile(r"[+-]?[0-9][0-9 ().+-]*")
+
+
+def _formula_like(text):
+    return text.lstrip("'")[:1] in FORMULA_STARTS
+
+
+def formula_safe(text: str) -> str:
+    """Return a CSV cell that no spreadsheet runs as a formula: a single quote before a formula character.
+
+    A cell that already starts with quotes before one gets one more, so unquote_formula gives it back."""
+    return "'" + text if _formula_like(text) and not _NUMBER_LIKE.fullmatch(text) else text
+
+
+def unquote_formula(text: str) -> str:
+    """Return an imported cell without the quote formula_safe (or another system) put before a formula character."""
+    return text[1:] if text[:1] == "'" and _formula_like(text[1:]) else text
+
+
 def _cell(value):
     if value is None:
         return ""
-    return str(value)
+    return formula_safe(str(value))
 
 
 def _csv(fields, rows):
@@ -212,11 +239,18 @@ def _read_tables(folder):
             continue
         with file.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
-            rows = [(reader.line_num, {key.strip(): (value or "").strip() or None
-                                       for key, value in row.items() if key})
+            rows = [(reader.line_num, {key.strip(): _cell_text(value) for key, value in row.items() if key})
                     for row in reader]
         tables[name] = (path, rows)
     return tables
+
+
+def _cell_text(value):
+    """Return an imported cell as stored: trimmed, the export's formula quote taken off, and without
+    control characters (a NUL or a stray form feed in an operator's file never reaches the database,
+    issue #12); tab and line breaks stay, since descriptions have paragraphs."""
+    text = without_control_characters(value or "", multiline=True) if isinstance(value, str) else ""
+    return unquote_formula(text.strip()).strip() or None
 
 
 def _uuid(value, what="id"):

@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import g
+from flask import current_app, g
 from sqlalchemy import String, and_, cast, false, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -155,7 +155,11 @@ def _conditions(query, cat):
 
 def _ranked_service_ids(text):
     """Return the ids of services whose listings match a text, best match first."""
-    result = services.search_backend().search(search.SearchQuery(text=text, per_page=ALL_RESULTS))
+    try:
+        result = services.search_backend().search(search.SearchQuery(text=text, per_page=ALL_RESULTS))
+    except search.SearchError:
+        current_app.logger.exception("API search failed")
+        raise SearchUnavailable("the search index cannot be read now; try again in a few minutes") from None
     link_ids = [int(hit.id) for hit in result.hits if hit.id.isdigit()]
     owner = dict(db.session.execute(
         select(ServiceAtLocation.id, ServiceAtLocation.service_id).where(ServiceAtLocation.id.in_(link_ids))

@@ -18,7 +18,7 @@ def _criteria(form):
     return services.SearchCriteria(
         text=(form.q.data or "").strip(),
         where=(form.waar.data or "").strip(),
-        radius_km=int(form.straal.data) if form.straal.data else None,
+        radius_km=form.radius_km(),
         sort=form.sorteer.data if form.sorteer.data in services.SORTS else None,
         filters=services.valid_filters(form.filter_values(request.args)),
         open_now=bool(form.open.data),

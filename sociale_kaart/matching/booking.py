@@ -154,6 +154,14 @@ def _mail_volunteer(match, template, **context):
                          name=match.volunteer.first_name or user.name, **context)
 
 
+def mail_volunteer_address(match, template, **context):
+    """Mail the volunteer the requester's address and phone, logged as a view of the address (issue #12)."""
+    message = _mail_volunteer(match, template, **context)
+    if message is not None:
+        help_requests.log_view(match.request, match.volunteer.user, "volunteer", "address")
+    return message
+
+
 def _mail_brokers(request, template, **context):
     for broker in brokers_of(request.area_id):
         queue_message(broker.email, template, broker.language, request=request, name=broker.name,
@@ -427,8 +435,8 @@ def _accept(match, by):
     dates = _dates(request, match.bookings)
     _mail_requester(request, "matching_match_accepted", volunteer_first_name=match.volunteer.first_name,
                     dates=dates)
-    _mail_volunteer(match, "matching_match_confirmed", dates=dates,
-                    task_url=external_url("matching.task", request_id=request.id))
+    mail_volunteer_address(match, "matching_match_confirmed", dates=dates,
+                           task_url=external_url("matching.task", request_id=request.id))
     db.session.commit()
     return match
 

@@ -4,6 +4,7 @@ from wtforms import DateField, HiddenField, RadioField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.validators import ValidationError as FieldError
 
+from .. import params
 from ..forms import BaseForm
 
 
@@ -36,8 +37,12 @@ class SuggestForm(BaseForm):
     step = HiddenField(default="ask")
 
     def validate_volunteer_id(self, field):
-        if not str(field.data or "").isdigit():
+        if params.parse_id(field.data) is None:
             raise FieldError(str(_l("Kies een vrijwilliger.")))
+
+    def volunteer(self):
+        """Return the chosen volunteer's id (after validation)."""
+        return params.parse_id(self.volunteer_id.data)
 
     @property
     def ask(self):
@@ -97,5 +102,9 @@ class ProposeForm(BaseForm):
     area_id = HiddenField(validators=[DataRequired(message=_l("Kies een gebied."))])
 
     def validate_area_id(self, field):
-        if not str(field.data or "").isdigit():
+        if params.parse_id(field.data) is None:
             raise FieldError(str(_l("Kies een gebied.")))
+
+    def area(self):
+        """Return the chosen area's id, or None."""
+        return params.parse_id(self.area_id.data)

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .. import clock
+from .. import clock, params
 from ..accounts import permissions
 from ..errors import NotFound, ValidationError
 from . import booking, lifecycle, pool, ranking, timeslots, vocabularies
@@ -94,9 +94,8 @@ def _back_to_request(request_id):
     return redirect(url_for("broker.request", request_id=request_id))
 
 
-def _int_arg(name):
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+def _id_arg(name):
+    return params.parse_id(request.args.get(name, ""))
 
 
 # --- queue, phone intake, proposals ------------------------------------------------------------------
@@ -104,7 +103,7 @@ def _int_arg(name):
 @bp.route("/")
 def queue():
     """Per area: requests to review, open, proposed and matched; new volunteers; "Ik wil helpen"."""
-    area_id = _int_arg("gebied")
+    area_id = _id_arg("gebied")
     board = help_requests.broker_queue(current_user, area_id=area_id)
     return render_template("matching/broker/queue.html", board=board, area_id=area_id, propose_form=ProposeForm())
 
@@ -115,14 +114,14 @@ def propose_all():
     form = ProposeForm()
     if form.validate_on_submit():
         try:
-            result = booking.run_batch_proposals(int(form.area_id.data), by=current_user)
+            result = booking.run_batch_proposals(form.area(), by=current_user)
         except ValidationError as error:
             flash(error.message, "error")
         else:
             flash(batch_summary(result))
     else:
         flash(_("Kies een gebied."), "error")
-    return redirect(url_for("broker.queue", gebied=form.area_id.data if str(form.area_id.data).isdigit() else None))
+    return redirect(url_for("broker.queue", gebied=form.area()))
 
 
 def batch_summary(result):
@@ -237,7 +236,7 @@ def suggest(request_id):
         flash(_("Kies een vrijwilliger."), "error")
         return redirect(url_for("broker.candidates", request_id=request_id))
     try:
-        match = booking.suggest_match(request_id, int(form.volunteer_id.data), by=current_user)
+        match = booking.suggest_match(request_id, form.volunteer(), by=current_user)
         if form.ask:
             match = booking.approve_match(match.id, by=current_user)
     except ValidationError as error:
@@ -268,9 +267,9 @@ def _match_action(match_id, action, message):
 
 def _redirect_after(match_id, match=None):
     """Go back to the match's request (the forms send its id along for when the action failed)."""
-    request_id = match.request_id if match is not None else request.form.get("request_id", "")
-    if str(request_id).isdigit():
-        return _back_to_request(int(request_id))
+    request_id = match.request_id if match is not None else params.parse_id(request.form.get("request_id", ""))
+    if request_id is not None:
+        return _back_to_request(request_id)
     return redirect(url_for("broker.queue"))
 
 
@@ -406,6 +405,6 @@ def vog(profile_id):
 @bp.route("/werkdruk")
 def workload():
     """Requests waiting and how long; unfilled by task type and village; volunteers without a task."""
-    area_id = _int_arg("gebied")
+    area_id = _id_arg("gebied")
     board = workload_service.workload(current_user, area_id=area_id)
     return render_template("matching/broker/workload.html", board=board, area_id=area_id)

@@ -12,9 +12,9 @@ from wtforms import (BooleanField, DateField, PasswordField, RadioField, SelectF
 from wtforms.validators import InputRequired, Length, Optional, StopValidation
 from wtforms.validators import ValidationError as FieldError
 
-from .. import clock
+from .. import clock, params
 from ..directory import editing
-from ..forms import BaseForm, CheckboxesField, format_check
+from ..forms import BaseForm, CheckboxesField, ChoiceSelectField, format_check
 from . import timeslots, vocabularies
 
 MAX_TEXT = 2000
@@ -47,19 +47,11 @@ class RadiosField(RadioField):
             raise StopValidation(str(self.required_message or _l("Maak een keuze.")))
 
 
-class ChoiceSelectField(SelectField):
-    """A select whose unknown value gets a Dutch message."""
-
-    def pre_validate(self, form):
-        if self.data not in {value for value, _label in self.choices or ()}:
-            raise StopValidation(str(_l("Kies alleen uit de lijst.")))
-
-
 class NumberSelectField(SelectField):
     """A select of whole numbers whose unknown value gets a Dutch message."""
 
     def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, coerce=int, **kwargs)
+        super().__init__(label, validators, coerce=params.whole_number, **kwargs)   # ASCII digits only (#12)
 
     def process_formdata(self, valuelist):
         try:
@@ -129,10 +121,7 @@ def _text(value):
 
 def _number(text):
     """Return a float of '2,5' or '2.5', or None."""
-    try:
-        return float((text or "").strip().replace(",", "."))
-    except ValueError:
-        return None
+    return params.parse_decimal((text or "").strip(), float("-inf"), float("inf"))
 
 
 def _km_field(label, required):
@@ -266,11 +255,14 @@ class RequestForm(BaseForm):
                         start=start.strftime("%H:%M"), end=end.strftime("%H:%M"))))
                     valid = False
         if self.schedule_kind.data == "series":
-            weeks = _text(self.weeks.data)
-            if not (weeks.isdigit() and MIN_WEEKS <= int(weeks) <= MAX_WEEKS):
+            if self.series_weeks() is None:
                 self.weeks.errors = [*self.weeks.errors, str(_l("Kies 2 tot %(max)s weken.", max=MAX_WEEKS))]
                 valid = False
         return valid
+
+    def series_weeks(self):
+        """Return the number of weeks typed for a series (2 to 26), or None."""
+        return params.parse_int(_text(self.weeks.data), MIN_WEEKS, MAX_WEEKS)
 
     def values(self):
         """Return the values requests.submit_request and update_request take."""
@@ -285,8 +277,7 @@ class RequestForm(BaseForm):
         values["window_start"] = self.window_start.data
         values["window_end"] = self.window_end.data
         values["duration_minutes"] = self.duration_minutes.data
-        weeks = _text(self.weeks.data)
-        values["weeks"] = int(weeks) if values["schedule_kind"] == "series" and weeks.isdigit() else 1
+        values["weeks"] = (self.series_weeks() or 1) if values["schedule_kind"] == "series" else 1
         values["language_required"] = bool(self.language_required.data)
         values["same_volunteer"] = bool(self.same_volunteer.data)
         values["skills_wanted"] = list(self.skills_wanted.data or [])

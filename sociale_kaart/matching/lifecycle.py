@@ -91,9 +91,9 @@ def send_reminders(now=None):
             db.session.rollback()
             continue
         sent = 0
-        if booking._mail_volunteer(match, "matching_reminder", audience="volunteer", start=local_start,
-                                   end=local_end, task_label=_task_label(request),
-                                   url=external_url("matching.task", request_id=request.id)):
+        if booking.mail_volunteer_address(match, "matching_reminder", audience="volunteer", start=local_start,
+                                          end=local_end, task_label=_task_label(request),
+                                          url=external_url("matching.task", request_id=request.id)):
             sent += 1
         if booking._mail_requester(request, "matching_reminder", audience="requester", start=local_start,
                                    end=local_end, task_label=_task_label(request), match=match,

@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import selectinload
 
 from .. import clock
-from ..accounts import permissions
+from ..accounts import events, permissions
 from ..accounts.models import Membership, User
 from ..accounts.passwords import verify_password
 from ..errors import PermissionDenied, ValidationError
@@ -211,6 +211,7 @@ def export_data(user=None, request=None):
         },
         "requests": [_request_data(r) for r in _load_requests(HelpRequest.requester_id == user.id)],
         "volunteer": _volunteer_data(profile) if profile is not None else None,
+        **events.collect_export(user),     # other capabilities' data of this account (signals, issue #15)
     }
 
 
@@ -293,7 +294,9 @@ def delete_account(user, password, by):
             booking._cancel(match, "volunteer", _("De vrijwilliger heeft het account verwijderd."), now)
         db.session.flush()
         db.session.delete(profile)
-    # 3. the account: references that do not clear themselves, mail to the address, then the user
+    # 3. other capabilities take their rows of this account along (signals, issue #15)
+    events.account_deleting.send(user)
+    # 4. the account: references that do not clear themselves, mail to the address, then the user
     db.session.execute(update(User).where(User.invited_by_id == user.id).values(invited_by_id=None)
                        .execution_options(synchronize_session=False))
     db.session.execute(update(Membership).where(Membership.decided_by_id == user.id).values(decided_by_id=None)

@@ -13,11 +13,12 @@ import re
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
-from .. import clock
+from .. import clock, params
 from ..accounts import permissions
 from ..directory.areas import area_of_postcode4
 from ..directory.editing import normal_postcode
@@ -99,24 +100,18 @@ def _first_name(full_name):
 
 
 def _int(values, name, message):
-    value = values.get(name)
-    if value in (None, ""):
+    value = params.whole_number(values.get(name))
+    if value is None:
         raise ValidationError(name, message)
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ValidationError(name, message) from None
+    return value
 
 
 def optional_km(value, field="max_km"):
     """Return a travel limit in km (0.5–50) or None; raise ValidationError otherwise."""
     if value in (None, ""):
         return None
-    try:
-        km = float(str(value).replace(",", "."))
-    except (TypeError, ValueError):
-        km = -1.0
-    if not MIN_KM <= km <= MAX_KM:
+    km = params.parse_decimal(value, MIN_KM, MAX_KM)
+    if km is None:
         raise ValidationError(field, _("Kies een afstand van 0,5 tot 50 km."))
     return km
 
@@ -239,6 +234,18 @@ def clean_schedule(values, check_dates=True):
             raise ValidationError("weeks", _("Kies 2 tot %(max)s weken.", max=MAX_SERIES_WEEKS))
     else:
         weeks = 1
+    conflict = timeslots.clock_change_conflict(first_date, start, end, weeks, duration, zone_name())
+    if conflict is not None:   # issue #12: a date must start before it ends (ck_occurrences_window)
+        day, missing = conflict
+        if missing is not None:
+            raise ValidationError("window_start", _(
+                "Op %(date)s gaat de klok een uur vooruit: die nacht bestaat %(time)s niet. "
+                "Kies een andere tijd of een andere dag.",
+                date=format_date(day, "EEEE d MMMM y"), time=missing.strftime("%H:%M")))
+        raise ValidationError("duration_minutes", _(
+            "Op %(date)s gaat de klok een uur vooruit: dan past de duur niet tussen %(start)s en %(end)s. "
+            "Kies een kortere duur, een ruimere tijd of een andere dag.",
+            date=format_date(day, "EEEE d MMMM y"), start=start.strftime("%H:%M"), end=end.strftime("%H:%M")))
     return {"schedule_kind": kind, "first_date": first_date, "window_start": start, "window_end": end,
             "duration_minutes": duration, "weeks": weeks}
 

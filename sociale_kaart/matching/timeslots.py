@@ -53,6 +53,30 @@ def localize(day, clock_time, zone_name=DEFAULT_ZONE):
     return aware.astimezone(timezone.utc).astimezone(tz)
 
 
+def exists(day, clock_time, zone_name=DEFAULT_ZONE):
+    """Return False for a wall-clock time the clocks skip on that date (02:00-03:00 on the last Sunday of March)."""
+    naive = datetime.combine(day, clock_time)
+    return localize(day, clock_time, zone_name).replace(tzinfo=None) == naive
+
+
+def clock_change_conflict(first_date, start, end, weeks=1, duration_minutes=0, zone_name=DEFAULT_ZONE):
+    """Return (date, missing time or None) for the first date of a request the spring clock change breaks.
+
+    A window breaks when its start or end does not exist that night (the missing time is
+    returned), or when the skipped hour leaves less real time than the duration (None). Returns
+    None when every date is fine. (In October the repeated hour is no problem: localize takes
+    the first of the two.)
+    """
+    for day in series_dates(first_date, weeks):
+        for moment in (start, end):
+            if not exists(day, moment, zone_name):
+                return day, moment
+        window_start, window_end = local_window(day, start, end, zone_name)
+        if (window_end - window_start).total_seconds() < duration_minutes * 60:
+            return day, None
+    return None
+
+
 def to_utc_naive(moment):
     """Return an aware moment as naive UTC (how the models store time)."""
     return moment.astimezone(timezone.utc).replace(tzinfo=None)

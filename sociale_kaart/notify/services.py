@@ -3,6 +3,7 @@ import unicodedata
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import NamedTuple
 
 from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
@@ -43,6 +44,47 @@ def queue_message(to_address, template, language="nl", **context):
     )
     db.session.add(message)
     return message
+
+
+# --- deferred jobs (issue #12) -----------------------------------------------------------------
+# A job is an outbox row that the sender first turns into an e-mail, or drops. A request that
+# must not show what it found (a reset for an address with or without an account) queues one
+# and so does the same work either way. Jobs are named by their `template`; app.extensions
+# [RESOLVERS] maps each name to a function (address -> Draft or None), filled by create_app.
+
+RESOLVERS = "sociale_kaart.outbox_resolvers"
+
+
+class Draft(NamedTuple):
+    """The e-mail a resolver makes of a job: address, template, language and the template's values."""
+
+    to_address: str
+    template: str
+    language: str
+    context: dict
+
+
+def queue_deferred(to_address, job):
+    """Add a job for the sender to the outbox in the current transaction (the caller commits)."""
+    message = OutboxMessage(to_address=to_address, subject="", body_text="", body_html="", template=job)
+    db.session.add(message)
+    return message
+
+
+def _resolve(message):
+    """Turn a job into its e-mail; return False when there is nothing to send (the row is deleted)."""
+    resolver = current_app.extensions.get(RESOLVERS, {}).get(message.template)
+    if resolver is None:
+        return True
+    draft = resolver(message.to_address)
+    if draft is None:
+        db.session.delete(message)      # with it the address that was asked about
+        db.session.commit()
+        return False
+    message.subject, message.body_text, message.body_html = render_message(
+        draft.template, draft.language, **draft.context)
+    message.to_address, message.template, message.language = draft.to_address, draft.template, draft.language
+    return True
 
 
 # --- sending (issue #3) ----------------------------------------------------------------------
@@ -119,6 +161,8 @@ def send_due(now=None, limit=100, transport=None):
         if not _claim(message_id, now, lease):
             continue
         message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+        if not _resolve(message):
+            continue
         try:
             email = build_email(message, config["MAIL_FROM"])
         except (ValueError, TypeError) as error:

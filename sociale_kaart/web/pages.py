@@ -1,14 +1,21 @@
 """Page-wide behaviour: security headers, template helpers, error pages."""
 
-from flask import redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import ServiceUnavailable
+from werkzeug.serving import WSGIRequestHandler
 
 from .. import clock, geo
 from ..errors import NotFound, PermissionDenied
+from ..extensions import db
+
+# Seconds a client is asked to wait while the database takes no writes (maintenance, a standby).
+READ_ONLY_RETRY_AFTER = 300
 
 
 def install(app):
@@ -26,6 +33,9 @@ def install(app):
     app.register_error_handler(429, _too_many)
     app.register_error_handler(CSRFError, _csrf_failed)
     app.register_error_handler(500, _server_error)
+    app.register_error_handler(503, _unavailable)
+    app.register_error_handler(DBAPIError, _database_error)
+    _hide_server_version()
 
 
 def _csp(app_config):
@@ -39,14 +49,25 @@ def _csp(app_config):
 
 
 def _security_headers(response):
-    from flask import current_app
-
     response.headers.setdefault("Content-Security-Policy", _csp(current_app.config))
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
+    if current_app.config.get("HSTS"):
+        response.headers.setdefault("Strict-Transport-Security", current_app.config["HSTS"])
     return response
+
+
+def _server_name(handler):
+    return "Werkzeug"
+
+
+def _hide_server_version():
+    """Let the Werkzeug server (`make run`, the tests) send `Server: Werkzeug`, without its and Python's
+    versions (issue #12). It adds the header itself, so only its handler class can change it; gunicorn
+    sends `Server: gunicorn` without a version already."""
+    WSGIRequestHandler.version_string = _server_name
 
 
 def _template_context():
@@ -113,3 +134,39 @@ def _server_error(error):
     return render_template("errors/500.html"), 500
 
 
+def _unavailable(error):
+    page = render_template("errors/503.html", read_only=isinstance(error, ReadOnlyDatabase))
+    response = current_app.make_response((page, 503))
+    retry_after = getattr(error, "retry_after", None)
+    if isinstance(retry_after, int):
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+class ReadOnlyDatabase(ServiceUnavailable):
+    """The database refused a write because it is read-only for now."""
+
+    description = "The database is read-only for a while (maintenance): reading works, saving does not."
+
+
+def read_only_database(error):
+    """Return True for a database error that says it takes no writes (SQLite, PostgreSQL SQLSTATE 25006)."""
+    original = getattr(error, "orig", None)
+    if "25006" in (getattr(original, "sqlstate", None), getattr(original, "pgcode", None)):
+        return True    # read_only_sql_transaction: a standby, or default_transaction_read_only
+    code = getattr(original, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF == 8    # SQLITE_READONLY and its extended codes
+    return "readonly database" in str(original)
+
+
+def _database_error(error):
+    """A write the read-only database refused: 503 "Tijdelijk alleen lezen" (JSON under the API).
+
+    Any other database error is raised again, so Flask logs it and answers 500 as before."""
+    if not read_only_database(error):
+        raise error
+    db.session.rollback()
+    current_app.logger.warning("a write was refused: the database is read-only (%s)", type(error.orig).__name__)
+    # handled as an HTTP error, so each blueprint answers in its own way (the API in JSON)
+    return current_app.handle_http_exception(ReadOnlyDatabase(retry_after=READ_ONLY_RETRY_AFTER))

@@ -4,6 +4,7 @@ from wtforms import RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, StopValidation
 from wtforms.validators import ValidationError as FieldError
 
+from .. import params
 from ..directory import editing, hours, vocabularies
 from ..forms import BaseForm, CheckboxesField, format_check, SearchBaseForm
 
@@ -28,9 +29,12 @@ EMAIL = format_check(editing.valid_email, _l("Typ een e-mailadres zoals naam@voo
 URL = format_check(editing.valid_url, _l("Typ een webadres dat begint met https:// of http://."))
 
 
+MAX_AGE = 120
+
+
 def _age(form, field):
     value = (field.data or "").strip()
-    if value and not (value.isdigit() and int(value) <= 120):
+    if value and params.parse_int(value, 0, MAX_AGE) is None:
         raise FieldError(str(_l("Typ een leeftijd van 0 tot en met 120, alleen cijfers.")))
 
 
@@ -170,11 +174,10 @@ class ServiceForm(BaseForm):
             "name", "summary", "description", "for_whom", "how_to_apply", "cost_note", "phone", "email", "url")}
         for name in ("categories", "target_groups", "cost", "modes", "languages", "service_areas"):
             values[name] = list(self[name].data or [])
-        values["locations"] = [int(value) for value in self.locations.data or [] if str(value).isdigit()]
+        values["locations"] = params.parse_ids(self.locations.data)
         values["pyramid_level"], values["access_route"] = self.pyramid_level.data, self.access_route.data
         for name in ("minimum_age", "maximum_age"):
-            text = _text(self[name].data)
-            values[name] = int(text) if text.isdigit() else None
+            values[name] = params.parse_int(_text(self[name].data), 0, MAX_AGE)
         values["schedules"] = self.schedules()
         return values
 
@@ -249,6 +252,12 @@ class DecisionForm(BaseForm):
 
     note = TextAreaField(_l("Toelichting (optioneel, de aanvrager ziet deze)"), validators=[
         _length(2000, _l("toelichting"))])
+
+
+class ResolveReportForm(BaseForm):
+    """Close a resident's report, with a note the reporter gets as the answer (optional)."""
+
+    note = TextAreaField(_l("Wat heeft u gedaan?"), validators=[_length(2000, _l("wat u heeft gedaan"))])
 
 
 class ConfirmForm(BaseForm):

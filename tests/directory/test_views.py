@@ -48,6 +48,8 @@ def test_postcode_far_outside_the_municipality_gets_a_friendly_notice(demo_clien
     {"q": "\" AND ( OR ~ * ^", "waar": "'s-Graveland"},
     {"q": "hulp", "straal": "999", "sorteer": "evil", "pagina": "abc"},
     {"q": "hulp", "category": "bestaat-niet", "pagina": "99999"},
+    {"q": "hulp", "pagina": "²", "straal": " "},          # issue #12: both gave a 500
+    {"q": "hulp\x00", "waar": "Doorn\x1b", "sorteer": "\x00"},
 ])
 def test_strange_input_never_breaks_the_results_page(demo_client, args):
     response = demo_client.get("/zoeken", query_string=args)

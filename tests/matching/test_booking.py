@@ -8,7 +8,7 @@ from sociale_kaart import clock
 from sociale_kaart.errors import NotFound, PermissionDenied, ValidationError
 from sociale_kaart.extensions import db
 from sociale_kaart.matching import booking, links
-from sociale_kaart.matching.models import Booking, HelpRequest, Match, Occurrence, RequestEvent
+from sociale_kaart.matching.models import Booking, HelpRequest, Match, Occurrence, PersonalDataView, RequestEvent
 from sociale_kaart.notify.models import OutboxMessage
 from tests.builders import make_user
 from tests.matching.factories import (
@@ -181,6 +181,17 @@ def test_accept_matches_the_request_and_mails_both(setup):
     # idempotent
     assert booking.accept_match(match.id, by=volunteer.user).status == "accepted"
     assert len(outbox("matching_match_confirmed")) == 1
+
+
+def test_the_confirmation_mail_with_the_address_is_in_the_requesters_access_log(setup):
+    """The e-mail gives the volunteer the address, so it counts as a view of it (issue #12)."""
+    request, broker, volunteer, match = setup
+    booking.approve_match(match.id, by=broker)
+    booking.accept_match(match.id, by=volunteer.user)
+    booking.accept_match(match.id, by=volunteer.user)          # a repeat sends nothing, logs nothing
+    views = db.session.scalars(select(PersonalDataView)).all()
+    assert [(v.request_id, v.viewer_id, v.viewer_role, v.viewer_name, v.what) for v in views] == [
+        (request.id, volunteer.user.id, "volunteer", volunteer.first_name, "address")]
 
 
 def test_only_the_volunteer_accepts(setup):

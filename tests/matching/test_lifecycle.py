@@ -8,7 +8,7 @@ from sociale_kaart import clock
 from sociale_kaart.errors import NotFound, PermissionDenied, ValidationError
 from sociale_kaart.extensions import db
 from sociale_kaart.matching import lifecycle, links
-from sociale_kaart.matching.models import Booking, Feedback, HelpRequest, Match, MatchNotice
+from sociale_kaart.matching.models import Booking, Feedback, HelpRequest, Match, MatchNotice, PersonalDataView
 from sociale_kaart.notify import services as notify
 from sociale_kaart.notify.models import OutboxMessage
 from tests.builders import make_user
@@ -50,6 +50,14 @@ def test_reminder_the_day_before_to_both_once(accepted):
     assert "Vera" in to_requester.body_text and "Achternaam" not in to_requester.body_text
     assert lifecycle.send_reminders(now=day_before + timedelta(hours=1)) == {"reminders": 0, "emails": 0}
     assert db.session.scalar(select(func.count(MatchNotice.id))) == 1
+
+
+def test_the_reminder_with_the_address_is_in_the_requesters_access_log(accepted):
+    """The volunteer's reminder repeats the address, so it counts as a view of it (issue #12)."""
+    broker, request, volunteer, match = accepted
+    lifecycle.send_reminders(now=request.occurrences[0].starts_at - timedelta(hours=20))
+    views = db.session.scalars(select(PersonalDataView)).all()
+    assert [(v.viewer_id, v.viewer_role, v.what) for v in views] == [(volunteer.user.id, "volunteer", "address")]
 
 
 def test_no_reminder_two_days_ahead_or_before_acceptance(app):

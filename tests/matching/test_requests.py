@@ -1,6 +1,6 @@
 """Help requests: submit, confirm, review, publish, reject, edit, cancel (issue #4, item 1)."""
 import re
-from datetime import time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -165,6 +165,36 @@ def test_submit_refuses_bad_input_with_a_dutch_message_on_the_field(app, areas, 
     assert error.value.field == field
     assert message in error.value.message
     assert db.session.scalar(select(HelpRequest.id)) is None and outbox() == []
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"first_date": date(2027, 3, 28), "window_start": time(2, 0), "window_end": time(3, 30)}, "window_start",
+     "Op zondag 28 maart 2027 gaat de klok een uur vooruit: die nacht bestaat 02:00 niet."),
+    ({"first_date": date(2027, 3, 28), "window_start": time(1, 0), "window_end": time(2, 30)}, "window_start",
+     "die nacht bestaat 02:30 niet"),
+    ({"first_date": date(2027, 3, 28), "window_start": time(1, 30), "window_end": time(3, 30),
+      "duration_minutes": 120}, "duration_minutes", "dan past de duur niet tussen 01:30 en 03:30"),
+    ({"first_date": date(2027, 3, 7), "weeks": 4, "window_start": time(2, 15), "window_end": time(2, 45),
+      "duration_minutes": 30}, "window_start", "Op zondag 28 maart 2027"),
+])
+def test_a_date_in_the_spring_clock_change_is_refused(app, areas, monkeypatch, changes, field, message):
+    """Issue #12: 2027-03-28 02:00-03:00 does not exist in Amsterdam; the dates gave a 500 (ck_occurrences_window)."""
+    monkeypatch.setattr(clock, "utcnow", lambda: datetime(2027, 1, 15, 9, 0, tzinfo=timezone.utc))
+    values = {"schedule_kind": "series" if changes.get("weeks", 1) > 1 else "once", "duration_minutes": 60,
+              **changes}
+    with pytest.raises(ValidationError) as error:
+        services.submit_request(form(**values))
+    assert error.value.field == field
+    assert message in error.value.message
+    assert db.session.scalar(select(HelpRequest.id)) is None
+
+
+def test_the_repeated_autumn_hour_is_taken_in_summer_time(app, areas, monkeypatch):
+    monkeypatch.setattr(clock, "utcnow", lambda: datetime(2027, 9, 1, 9, 0, tzinfo=timezone.utc))
+    request = services.submit_request(form(schedule_kind="once", first_date=date(2027, 10, 31),
+                                           window_start=time(2, 15), window_end=time(2, 45), duration_minutes=30))
+    occurrence, = request.occurrences
+    assert (occurrence.starts_at, occurrence.ends_at) == (datetime(2027, 10, 31, 0, 15), datetime(2027, 10, 31, 0, 45))
 
 
 def test_submit_once_ignores_weeks_and_accepts_today_later(app, areas, monkeypatch):

@@ -109,3 +109,36 @@ def test_overlaps(a, b, expected):
                                            (date(2027, 1, 1), (2026, 53))])
 def test_iso_week_runs_monday_to_sunday(day, week):
     assert timeslots.iso_week(day) == week
+
+
+# 2027: summer time starts on Sunday 28 March (02:00-03:00 does not exist) and ends on Sunday 31 October
+# (02:00-03:00 happens twice). Issue #12: a request in the gap broke ck_occurrences_window.
+
+@pytest.mark.parametrize(("day", "wall", "exists"), [
+    (date(2027, 3, 28), time(2, 0), False),
+    (date(2027, 3, 28), time(2, 59), False),
+    (date(2027, 3, 28), time(1, 59), True),
+    (date(2027, 3, 28), time(3, 0), True),
+    (date(2027, 10, 31), time(2, 30), True),    # twice, but it exists
+    (date(2027, 3, 21), time(2, 30), True),
+])
+def test_exists(day, wall, exists):
+    assert timeslots.exists(day, wall) is exists
+
+
+@pytest.mark.parametrize(("first_date", "start", "end", "weeks", "duration", "conflict"), [
+    (date(2027, 3, 28), time(2, 30), time(3, 30), 1, 30, (date(2027, 3, 28), time(2, 30))),
+    (date(2027, 3, 28), time(1, 0), time(2, 30), 1, 30, (date(2027, 3, 28), time(2, 30))),
+    (date(2027, 3, 28), time(1, 30), time(3, 30), 1, 120, (date(2027, 3, 28), None)),   # only 1 real hour
+    (date(2027, 3, 28), time(1, 30), time(3, 30), 1, 60, None),
+    (date(2027, 3, 14), time(2, 15), time(2, 45), 4, 30, (date(2027, 3, 28), time(2, 15))),
+    (date(2027, 3, 14), time(2, 15), time(2, 45), 2, 30, None),
+    (date(2027, 10, 31), time(2, 15), time(2, 45), 1, 30, None),
+])
+def test_clock_change_conflict(first_date, start, end, weeks, duration, conflict):
+    assert timeslots.clock_change_conflict(first_date, start, end, weeks, duration) == conflict
+
+
+def test_the_repeated_autumn_hour_is_the_first_of_the_two():
+    (start, end), = timeslots.occurrence_windows(date(2027, 10, 31), time(2, 15), time(2, 45))
+    assert (start, end) == (datetime(2027, 10, 31, 0, 15), datetime(2027, 10, 31, 0, 45))   # summer time

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from sociale_kaart.extensions import db
 from sociale_kaart.matching.models import Booking, HelpRequest, Match, PersonalDataView, VolunteerProfile
-from tests.builders import make_user
+from tests.builders import login_token, make_user
 from tests.conftest import make_app
 from tests.matching.factories import (DRIEBERGEN, load_areas, make_broker, make_match, make_request,
                                       make_volunteer, next_weekday)
@@ -102,7 +102,7 @@ def site(tmp_path_factory):
             "propose all": {"area_id": str(areas["doorn"].id)},
             "record VOG": {"checked_on": "2026-11-01", "valid_until": "2029-11-01"},
         }
-        tokens = {role: (user.session_token if user else None) for role, user in users.items()}
+        tokens = {role: (login_token(app, user) if user else None) for role, user in users.items()}
         with app.test_request_context():
             login_url = url_for("accounts.login")
         db.session.remove()
@@ -406,3 +406,37 @@ def test_workload_page(app, client, broker):
     login_as(client, broker)
     page = _page(client, "/werkplek/hulp/werkdruk")
     assert "Tuin" in page
+
+
+# --- odd input (issue #12) ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("data", [
+    {"happened": "yes"},                                  # no role: the form error, not a 500
+    {"role": "", "happened": "yes"},
+    {"role": "requester"},
+    {"role": "requester", "happened": "yes", "comment": "fijn\x00"},
+])
+def test_phone_feedback_with_a_missing_or_odd_field_is_a_message(app, client, broker, data):
+    match = make_match(make_request(), make_volunteer(), status="accepted")
+    login_as(client, broker)
+    response = post(client, app, f"/werkplek/hulp/koppeling/{match.id}/terugkoppeling", data)
+    assert response.status_code == 302
+    with client.session_transaction() as session:
+        assert [category for category, _message in session["_flashes"]] == ["error"]
+    db.session.expire_all()
+    assert db.session.get(Match, match.id).feedback == []
+
+
+@pytest.mark.parametrize("area_id", ["²", "٣", "2147483648", "-1", "abc", ""])
+def test_odd_area_ids_show_every_area(client, broker, area_id):
+    login_as(client, broker)
+    for url in ("/werkplek/hulp/", "/werkplek/hulp/werkdruk"):
+        assert client.get(url, query_string={"gebied": area_id}).status_code == 200
+
+
+@pytest.mark.parametrize("area_id", ["²", "2147483648", "abc\x00"])
+def test_propose_all_with_an_odd_area_is_refused(app, client, broker, area_id):
+    login_as(client, broker)
+    response = post(client, app, "/werkplek/hulp/stel-koppelingen-voor", {"area_id": area_id})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/werkplek/hulp/")
+    assert db.session.scalar(select(func.count()).select_from(Match)) == 0

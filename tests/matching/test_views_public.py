@@ -137,6 +137,11 @@ BAD_INPUT = [
     (lambda: {"task_type": None}, "task_type", "Kies waar u hulp bij nodig heeft", None),
     (lambda: {"recipient_name": ""}, "recipient_name", "Vul de naam in van wie de hulp krijgt", None),
     (lambda: {"summary": ""}, "summary", "Schrijf kort wat de vrijwilliger gaat doen", None),
+    # issue #12: '²' passed str.isdigit() and gave a 500; a control character is refused on every database
+    (lambda: {"weeks": "²"}, "weeks", "Kies 2 tot 26 weken", None),
+    (lambda: {"weeks": "٣"}, "weeks", "Kies 2 tot 26 weken", None),
+    (lambda: {"street": "Kerk\x00plein"}, "street", "een teken dat niet mag", None),
+    (lambda: {"duration_minutes": "²"}, "duration_minutes", "Kies alleen uit de lijst", None),
 ]
 
 
@@ -413,3 +418,17 @@ def test_requester_page_without_a_dorpsteam_says_nothing_about_it(app, client, a
     request = make_request(area=None)
     page = page_of(client.get(f"/mijn-hulpvraag/{request.access_token}"))
     assert "Vragen? Bel het dorpsteam" not in page and "(demo)" not in page
+
+
+def test_a_time_the_clocks_skip_gets_a_dutch_message(app, client, areas, monkeypatch):
+    """Issue #12: 02:30 on 28 March 2027 does not exist in Amsterdam; it broke ck_occurrences_window (a 500)."""
+    from datetime import datetime, timezone
+
+    monkeypatch.setattr(clock, "utcnow", lambda: datetime(2027, 3, 1, 9, 0, tzinfo=timezone.utc))
+    response = post(client, app, "/hulp-vragen", form_data(
+        schedule_kind="once", first_date="2027-03-28", window_start="02:30", window_end="03:30",
+        duration_minutes="30", weeks=""))
+    assert response.status_code == 400
+    assert ("Op zondag 28 maart 2027 gaat de klok een uur vooruit: die nacht bestaat 02:30 niet."
+            in summary_messages(page_of(response))[0])
+    assert requests_in_db() == []

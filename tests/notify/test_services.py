@@ -157,3 +157,50 @@ def test_a_message_that_cannot_be_built_fails_with_its_reason_and_the_rest_go_ou
     db.session.refresh(broken)
     assert broken.status == "failed" and "cannot build" in broken.last_error
     assert services.send_due(now=NOW + timedelta(hours=1)) == (0, 0)      # and it is not tried again
+
+
+# -- issue #12: deferred jobs (a reset request whose outcome the request must not show) -----------------
+
+def _job(to, when=NOW):
+    message = services.queue_deferred(to, "test_job")
+    message.next_attempt_at = when
+    db.session.commit()
+    return message
+
+
+def _resolver(app, function):
+    app.extensions[services.RESOLVERS] = {**app.extensions[services.RESOLVERS], "test_job": function}
+
+
+def test_a_job_becomes_the_e_mail_its_resolver_drafts(smtp_app, smtp_server):
+    _resolver(smtp_app, lambda address: services.Draft(
+        address.upper(), "password_changed", "en", {"name": "Jan", "reset_url": "http://example.org/x"}))
+    job = _job("jan@example.org")
+    assert (job.subject, job.body_text) == ("", "")
+    assert services.send_due(now=NOW) == (1, 0)
+    [received] = smtp_server.messages
+    assert received.envelope_recipients == ["JAN@EXAMPLE.ORG"]
+    db.session.refresh(job)
+    assert (job.status, job.template, job.language) == ("sent", "password_changed", "en")
+    assert job.subject and received["Subject"] == job.subject
+    assert "Jan" in job.body_text and "http://example.org/x" in job.body_html
+
+
+def test_a_job_with_nothing_to_send_is_deleted_with_its_address(smtp_app, smtp_server):
+    _resolver(smtp_app, lambda address: None)
+    _job("niemand@example.org")
+    other = queue()
+    assert services.send_due(now=NOW) == (1, 0)
+    assert [m.envelope_recipients for m in smtp_server.messages] == [["jan@example.org"]]
+    assert db.session.scalars(select(OutboxMessage)).all() == [other]
+
+
+def test_a_reset_request_goes_out_as_the_reset_mail_over_smtp(smtp_app, smtp_server):
+    user = make_user(email="jan@example.org", name="Jan")
+    accounts.request_password_reset("jan@example.org")
+    accounts.request_password_reset("niemand@example.org")
+    assert services.send_due() == (1, 0)
+    [received] = smtp_server.messages
+    assert received.envelope_recipients == [user.email]
+    assert "/wachtwoord-herstellen/" in received.get_body(("plain",)).get_content()
+    assert [row.to_address for row in db.session.scalars(select(OutboxMessage))] == [user.email]

@@ -4,7 +4,7 @@ import re
 import pytest
 
 from sociale_kaart import config
-from tests.builders import make_service, make_user
+from tests.builders import login_token, make_service, make_user
 from tests.conftest import make_app
 
 # Placeholder values for URL variables: the CSRF check runs before the view, so they only
@@ -42,7 +42,7 @@ def test_every_post_without_a_csrf_token_is_refused(app):
         client = app.test_client()
         if logged_in:
             with client.session_transaction() as session:
-                session["_user_id"] = admin.session_token
+                session["_user_id"] = login_token(app, admin)
         refused = []
         for rule in rules:
             url = _url(app, rule)
@@ -98,3 +98,61 @@ def test_content_security_policy_allows_no_inline_script(client):
     script = re.search(r"script-src ([^;]+)", policy).group(1)
     assert "'unsafe-inline'" not in script and "'unsafe-eval'" not in script
     assert "frame-ancestors 'none'" in policy and "form-action 'self'" in policy
+
+
+# --- production hardening (issue #12) -------------------------------------------------------------
+
+def _production_app(tmp_path, **overrides):
+    return make_app(tmp_path, name="production", ENV="production", SECRET_KEY="k" * 64, **overrides)
+
+
+def test_production_pages_send_hsts_for_a_year_with_subdomains(tmp_path):
+    app = _production_app(tmp_path)
+    response = app.test_client().get("/over-deze-kaart")
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    with app.app_context():
+        from sociale_kaart.extensions import db
+        db.engine.dispose()
+
+
+def test_development_sends_no_hsts(client):
+    """HSTS on http://127.0.0.1 would make a browser refuse every other local site on plain http."""
+    assert "Strict-Transport-Security" not in client.get("/over-deze-kaart").headers
+
+
+@pytest.mark.parametrize("how", ["environment", "config"])
+def test_production_refuses_to_start_with_the_debugger_on(tmp_path, monkeypatch, how):
+    overrides = {}
+    if how == "environment":
+        monkeypatch.setenv("FLASK_DEBUG", "1")      # what `flask run --debug` sets too
+    else:
+        overrides["DEBUG"] = True
+    with pytest.raises(RuntimeError, match="FLASK_DEBUG is on while SOCIALE_KAART_ENV=production"):
+        _production_app(tmp_path, **overrides)
+
+
+def test_development_may_use_the_debugger(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    app = make_app(tmp_path, name="debugging", ENV="development")
+    assert app.debug
+    with app.app_context():
+        from sociale_kaart.extensions import db
+        db.engine.dispose()
+
+
+def test_the_werkzeug_server_names_no_versions(app):
+    """`make run` serves with Werkzeug, which would send `Server: Werkzeug/3.1.9 Python/3.11.2`."""
+    import threading
+    import urllib.request
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/over-deze-kaart") as response:
+            assert response.headers.get_all("Server") == ["Werkzeug"]
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)

@@ -17,6 +17,7 @@ def test_language_switch_to_english_and_back(demo_client):
 @pytest.mark.parametrize("target, expected", [
     ("/zoeken?q=x", "/zoeken?q=x"), ("//evil.example", None), ("https://evil.example/", None),
     ("/\\evil", None), ("", None), (None, None), ("javascript:alert(1)", None),
+    ("/\r\nSet-Cookie: x=1", None), ("/zoeken\x00", None), ("/zoeken\x85", None),   # issue #12
 ])
 def test_safe_next_only_allows_local_paths(target, expected):
     assert safe_next(target) == expected

@@ -12,7 +12,7 @@ from flask import url_for
 from sociale_kaart.directory import editing
 from sociale_kaart.directory.models import Report
 from sociale_kaart.extensions import db
-from tests.builders import make_user
+from tests.builders import login_token, make_user
 from tests.conftest import make_app
 from tests.workspace.helpers import csrf_token, make_world, service_form
 
@@ -80,7 +80,7 @@ def site(tmp_path_factory):
                "report_a": report.id}
         forms = {"service_a": service_form(world.service_a, summary="Anders."),
                  "service_b": service_form(world.service_b, summary="Anders.")}
-        tokens = {role: (user.session_token if user else None) for role, user in world.users.items()}
+        tokens = {role: (login_token(app, user) if user else None) for role, user in world.users.items()}
         with app.test_request_context():
             login_url = url_for("accounts.login")
         db.session.remove()

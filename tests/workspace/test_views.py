@@ -155,3 +155,30 @@ def test_the_form_keeps_a_location_of_another_organisation_the_service_uses(app,
     assert response.status_code == 302
     change = db.session.scalars(select(ChangeRequest).where(ChangeRequest.status == "pending")).one()
     assert centre.id in change.data["locations"]
+
+
+@pytest.mark.parametrize("age", ["²", "٣", "121", "-1", "9223372036854775808"])
+def test_an_odd_age_is_a_form_error(app, client, world, age):
+    """'²' passes str.isdigit() but not int(): it gave a 500 (issue #12)."""
+    login_as(client, world.users["editor_a"])
+    response = post(client, app, f"/werkplek/aanbod/{world.service_a.id}/bewerken",
+                    service_form(world.service_a, minimum_age=age))
+    assert response.status_code == 200
+    assert "Typ een leeftijd van 0 tot en met 120, alleen cijfers." in response.get_data(as_text=True)
+    assert db.session.scalars(select(ChangeRequest)).all() == []
+
+
+@pytest.mark.parametrize("note, resolved", [("Aangepast.\r\nDank u.", True), ("Aangepast\x00", False),
+                                           ("x" * 2001, False)])
+def test_resolving_a_report_checks_the_note(app, client, world, note, resolved):
+    from sociale_kaart.directory import reports
+    from sociale_kaart.directory.models import Report
+
+    report = reports.submit_report(world.service_a.id, "hours", "Dinsdag is het dicht.")
+    login_as(client, world.users["broker_a"])
+    response = post(client, app, f"/werkplek/meldingen/{report.id}/afhandelen", {"note": note})
+    assert response.status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(Report, report.id)
+    assert (stored.status == "resolved") is resolved
+    assert stored.resolution == ("Aangepast.\r\nDank u." if resolved else "")

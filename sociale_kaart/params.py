@@ -1,0 +1,111 @@
+"""Outside input parsed in one place: ids, page numbers, small whole numbers and decimals, text free of
+control characters (issue #12). Pure rules; only the route converters import Werkzeug.
+
+Views, forms, the route converters (IdConverter, SegmentConverter) and the API call these, never their own
+`isdigit()` or `int()`: `'²'.isdigit()` is True but int('²') fails, int('٣') is 3, int(' 3')
+is 3, and an id past 2**31 - 1 breaks PostgreSQL's integer column (past 2**63 - 1 SQLite's).
+So only ASCII digits count (a minus sign at most; no plus, spaces or leading zeros), and every value
+is range-checked.
+"""
+import re
+
+from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
+
+MAX_ID = 2**31 - 1          # PostgreSQL's integer: every id column
+MAX_PAGE = 10_000
+_WHOLE_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]{0,39})")   # ASCII only; at most 40 digits, so int() stays cheap
+_DECIMAL = re.compile(r"-?[0-9]{1,15}(?:[.,][0-9]{1,15})?")   # float() also takes '٣', 'nan', '1e9' and '1_0'
+# C0 controls, DEL and C1 controls (Unicode category Cc). Tab, line feed and carriage return are
+# allowed in multi-line text only; NUL never (PostgreSQL refuses it in text).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_EXCEPT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def whole_number(text):
+    """Return the int of an ASCII whole number such as '12' or '-3', or None for anything else."""
+    if isinstance(text, bool):
+        return None
+    if isinstance(text, int):
+        return text
+    if not isinstance(text, str) or not _WHOLE_NUMBER.fullmatch(text):
+        return None
+    return int(text)
+
+
+def parse_int(text, low, high):
+    """Return a whole number from low to high (inclusive) typed in ASCII digits, or None."""
+    value = whole_number(text)
+    return value if value is not None and low <= value <= high else None
+
+
+def parse_decimal(text, low, high):
+    """Return a number typed as '2,5' or '2.5' (ASCII digits; a comma or a point) from low to high, or None."""
+    if isinstance(text, bool):
+        return None
+    if isinstance(text, (int, float)):
+        value = float(text)
+    elif isinstance(text, str) and _DECIMAL.fullmatch(text):
+        value = float(text.replace(",", "."))
+    else:
+        return None
+    return value if low <= value <= high else None      # NaN is in no range
+
+
+def parse_id(text):
+    """Return a database id (1 to 2**31 - 1) from a URL, a query string or a form, or None."""
+    return parse_int(text, 1, MAX_ID)
+
+
+def parse_page(text):
+    """Return the page number a pager link asks for (1 to 10,000); anything else is page 1."""
+    return parse_int(text, 1, MAX_PAGE) or 1
+
+
+def parse_ids(values):
+    """Return the ids among values (a form's checked boxes), in order, without the odd ones."""
+    ids = (parse_id(value) for value in values or ())
+    return [value for value in ids if value is not None]
+
+
+def has_control_characters(text, multiline=False):
+    """Return True when text holds a control character (multiline: tab, CR and LF are allowed)."""
+    pattern = _CONTROL_EXCEPT_LINES if multiline else _CONTROL
+    return isinstance(text, str) and pattern.search(text) is not None
+
+
+def without_control_characters(text, multiline=False):
+    """Return text with its control characters removed (multiline: tab, CR and LF stay)."""
+    pattern = _CONTROL_EXCEPT_LINES if multiline else _CONTROL
+    return pattern.sub("", text) if isinstance(text, str) else text
+
+
+class IdConverter(IntegerConverter):
+    """`<int:name>` in every route (issue #12): an id in ASCII digits, 1 to 2**31 - 1.
+
+    Werkzeug's own int converter takes any Unicode digit ('٣') and any size, so an id past the
+    database's integer range reached the query and gave a 500; here such a URL matches no route (404).
+    """
+
+    regex = r"[0-9]{1,40}"
+
+    def to_python(self, value):
+        number = parse_id(value)
+        if number is None:
+            raise ValidationError()
+        return number
+
+
+class SegmentConverter(UnicodeConverter):
+    """`<name>` in every route (issue #12): one path segment without control characters (a 404
+    otherwise), so a token or slug with NUL never reaches a query."""
+
+    def __init__(self, map, minlength=1, maxlength=None, length=None):
+        super().__init__(map, minlength, maxlength, length)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00-\\x1f\\x7f-\\x9f]", 1)
+
+
+def install_converters(app):
+    """Replace Werkzeug's int and string converters; call before any blueprint is registered."""
+    app.url_map.converters["int"] = IdConverter
+    app.url_map.converters["default"] = SegmentConverter
+    app.url_map.converters["string"] = SegmentConverter
