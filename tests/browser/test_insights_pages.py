@@ -104,4 +104,4 @@ def test_print_view_prints_every_table_without_the_form(page, insights_site):
     assert page.locator(".insights-table").count() >= 9
     _shot(page, "analyse-print")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.pdf(path=str(SHOTS / "analyse-print.pdf"), format="A4")
+    page.pdf(path=str(SHOTS / "analyse-print.pdf"), prefer_css_page_size=True)   # A4 landscape (print.css)
