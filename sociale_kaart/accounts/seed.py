@@ -16,6 +16,8 @@ DEMO_ACCOUNTS = (
      ("doorn", "driebergen_rijsenburg"), ()),
     ("redacteur@demo.sociale-kaart.example.org", "Redacteur (demo)", ("editor",), (),
      ("dorpsteam-doorn", "dorpsteam-driebergen")),
+    # A beleidsmedewerker: the area analysis's aggregated figures, never a person's data (issue #15)
+    ("beleid@demo.sociale-kaart.example.org", "Beleidsmedewerker (demo)", ("policy",), (), ()),
 )
 
 
@@ -24,7 +26,7 @@ def _password():
 
 
 def seed_demo_accounts():
-    """Create the demo admin, broker and editor once; return [(email, password)] of the new ones."""
+    """Create the demo admin, broker, editor and policy officer once; return [(email, password)] of the new ones."""
     area_class = services._area_class()
     organization_class = services._organization_class()
     created = []

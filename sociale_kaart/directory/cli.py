@@ -53,7 +53,7 @@ def seed_demo(if_empty, refresh_dates):
 
 @seed_cli.command("workspace")
 def seed_workspace():
-    """Demo accounts (admin, broker, editor) and work for the broker: a change, a report, a join request."""
+    """Demo accounts (admin, broker, editor, policy officer) and work for the broker: a change, a report, a join request."""
     from ..accounts.seed import DEMO_ACCOUNTS, seed_demo_accounts
 
     if current_app.config["ENV"] not in ("development", "testing"):

@@ -27,12 +27,15 @@ def test_demo_accounts_are_created_once_with_random_passwords(seeded_app):
     first = runner.invoke(args=["users", "demo"])
     assert first.exit_code == 0, first.output
     lines = [line for line in first.output.splitlines() if "password:" in line]
-    assert len(lines) == 3
+    assert len(lines) == 4
     email, password = lines[1].split("  password: ")
     broker = services.authenticate(email, password)
     assert broker.is_broker and sorted(a.code for a in broker.areas) == ["doorn", "driebergen_rijsenburg"]
     editor = db.session.scalars(select(User).where(User.email.like("redacteur@%"))).one()
     assert len(editor.organization_ids) == 2 and editor.has_role("editor")
+    email, password = lines[3].split("  password: ")
+    policy = services.authenticate(email, password)
+    assert policy.has_role("policy") and not policy.is_staff and not policy.areas
     second = runner.invoke(args=["users", "demo"])
     assert second.exit_code == 0 and "password:" not in second.output
 

@@ -71,7 +71,9 @@ def test_seed_workspace_gives_the_demo_broker_work_once(seeded_app):
     runner = seeded_app.test_cli_runner()
     first = runner.invoke(args=["seed", "workspace"])
     assert first.exit_code == 0, first.output
-    assert first.output.count("password: ") == 3
+    assert first.output.count("password: ") == 4
+    policy = find_user_by_email("beleid@demo.sociale-kaart.example.org")
+    assert [role.role for role in policy.role_rows] == ["policy"] and not policy.areas and not policy.memberships
     assert "waiting for review" in first.output and "report about" in first.output and "join request" in first.output
     broker = find_user_by_email("makelaar@demo.sociale-kaart.example.org")
     editor = find_user_by_email("redacteur@demo.sociale-kaart.example.org")
