@@ -4,6 +4,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 from axe_playwright_python.sync_playwright import Axe
 from werkzeug.serving import make_server
 
@@ -90,7 +91,7 @@ def test_phone_intake_with_errors_has_no_wcag_violations(page, broker_site, lang
     base, cookie, urls = broker_site
     _log_in(page, base, cookie, language)
     _submit_intake_with_errors(page, base, urls)
-    assert page.locator(".error-summary").is_visible()
+    expect(page.locator(".error-summary")).to_be_visible()
     results = Axe().run(page, options=WCAG)
     assert results.violations_count == 0, results.generate_report()
 
@@ -100,7 +101,7 @@ def test_phone_intake_without_javascript_keeps_what_was_typed(phone_page_without
     base, cookie, urls = broker_site
     _log_in(page, base, cookie)
     _submit_intake_with_errors(page, base, urls)
-    assert page.locator(".error-summary").is_visible()
+    expect(page.locator(".error-summary")).to_be_visible()
     assert page.input_value("#contact_name") == "Greet (fictief)"
     assert page.input_value("#window_start") == "17:00"
     assert page.get_attribute("#window_end", "aria-invalid") == "true"

@@ -4,6 +4,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 from axe_playwright_python.sync_playwright import Axe
 from werkzeug.serving import make_server
 
@@ -111,7 +112,7 @@ def _submit_request_with_errors(page, site):
 def test_request_form_with_errors_has_no_wcag_violations(page, public_site, language):
     _open(page, public_site, language)
     _submit_request_with_errors(page, public_site)
-    assert page.locator(".error-summary").is_visible()
+    expect(page.locator(".error-summary")).to_be_visible()
     _axe(page)
 
 
@@ -121,7 +122,7 @@ def test_new_volunteer_profile_with_errors_has_no_wcag_violations(page, public_s
     page.goto(public_site["base"] + public_site["urls"]["profile"])
     page.fill("#max_km", "500")
     page.click("form.matching-form button[type=submit].button--primary")
-    assert page.locator(".error-summary").is_visible()
+    expect(page.locator(".error-summary")).to_be_visible()
     _axe(page)
 
 
@@ -129,7 +130,7 @@ def test_request_form_without_javascript_keeps_what_was_typed_and_then_sends(pho
     page = phone_page_without_js
     _open(page, public_site)
     _submit_request_with_errors(page, public_site)
-    assert page.locator(".error-summary").is_visible()
+    expect(page.locator(".error-summary")).to_be_visible()
     assert page.input_value("#contact_name") == "Greet (fictief)"
     assert page.input_value("#window_start") == "17:00"
     assert page.get_attribute("#window_end", "aria-invalid") == "true"

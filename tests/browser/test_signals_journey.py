@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy import select
 from werkzeug.serving import make_server
@@ -100,7 +101,7 @@ def test_signal_journey_on_a_phone_without_javascript(site, browser):
     # 2. Sending too little gives an error summary; what was typed stays.
     driver.get_by_label("Uw naam").fill(DRIVER_NAME)
     _submit(driver, "Melding versturen")
-    assert driver.locator(".error-summary").is_visible()
+    expect(driver.locator(".error-summary")).to_be_visible()
     assert driver.input_value("#reporter_name") == DRIVER_NAME
     _shot(driver, "2-errors")
 
@@ -140,7 +141,7 @@ def test_signal_journey_on_a_phone_without_javascript(site, browser):
     assert "De status is nu: In behandeling." in broker.content()
     broker.get_by_label("Afgesloten").check()
     _submit(broker, "Status opslaan")
-    assert broker.locator(".error-summary").is_visible()     # closing asks how it ended
+    expect(broker.locator(".error-summary")).to_be_visible()     # closing asks how it ended
     broker.get_by_label("Afgesloten").check()
     broker.get_by_label("Hulp geregeld").check()
     broker.get_by_label("Notitie (niet verplicht)").fill(NOTE)
@@ -188,7 +189,7 @@ def test_the_form_with_errors_has_no_wcag_violations(page, site, language):
     page.goto(site["base"] + site["urls"]["form"])
     page.fill("#reporter_email", "kees@")
     page.click("form.matching-form button[type=submit]")
-    assert page.locator(".error-summary").is_visible()
+    expect(page.locator(".error-summary")).to_be_visible()
     _axe(page)
 
 

@@ -2,6 +2,7 @@
 import threading
 
 import pytest
+from playwright.sync_api import expect
 from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy import select
 from werkzeug.serving import make_server
@@ -88,7 +89,7 @@ def test_service_form_without_javascript_keeps_what_was_typed(phone_page_without
     base, cookies, urls = workspace_site
     _log_in(page, base, cookies["editor"])
     _submit_with_errors(page, base, urls)
-    assert page.locator(".error-summary").is_visible()
+    expect(page.locator(".error-summary")).to_be_visible()
     assert page.input_value("#summary") == "Wandelen met een maatje"
     assert page.input_value("#phone") == "12345"
     assert page.input_value("#d0_1_van") == "17:00"
@@ -101,6 +102,6 @@ def test_service_form_with_errors_has_no_wcag_violations(page, workspace_site, l
     _log_in(page, base, cookies["editor"])
     page.goto(f"{base}/taal/{language}?next=/")
     _submit_with_errors(page, base, urls)
-    assert page.locator(".error-summary").is_visible()
+    expect(page.locator(".error-summary")).to_be_visible()
     results = Axe().run(page, options=WCAG)
     assert results.violations_count == 0, results.generate_report()
