@@ -239,13 +239,25 @@ def signals_installed() -> bool:
     return importlib.util.find_spec("sociale_kaart.signals.services") is not None
 
 
-def signal_counts(start: date, end: date, area_ids) -> dict | None:
-    """Return signals.services.counts() for a period, or None while that capability is not installed."""
+def signal_counts(start: date, end: date, area_ids, by_theme: bool = True) -> dict | None:
+    """Return signals.services.counts() for a period, or None while that capability is not installed.
+
+    by_theme=True: per (area, theme), a signal counted for each of its themes; False: per area, once.
+    """
     if not signals_installed():
         return None
     from ..signals import services as signals   # lazily: signals sits beside insights (issue #15)
 
-    return signals.counts(start, end, area_ids=area_ids)
+    return signals.counts(start, end, area_ids=area_ids, by_theme=by_theme)
+
+
+def signal_days(start: date, end: date, area_ids) -> Counter | None:
+    """Return how many signals came in per local day, or None while the signals capability is not installed."""
+    if not signals_installed():
+        return None
+    from ..signals import services as signals
+
+    return signals.received_per_day(start, end, area_ids=area_ids)
 
 
 def theme_codes(found: Iterable[str]) -> list:
@@ -330,6 +342,8 @@ class _Builder:
         codes = [area.code for area in scope.areas] if not scope.whole else None
         self.searches = queries.search_counts(period.start, period.end, codes)
         self.signals = signal_counts(period.start, period.end, scope.area_ids)
+        # each signal once, per area: totals and shares over all themes (a signal may have several)
+        self.signal_totals = signal_counts(period.start, period.end, scope.area_ids, by_theme=False)
         self.signal_cache = {}
         # a signal is due 5 working days after it came in: the share "in time" leaves out the last two weeks
         self.signals_due_by = min(period.end, today - timedelta(days=SIGNAL_DUE_DAYS))
@@ -543,7 +557,7 @@ class _Builder:
         )
 
     def _signal_table(self) -> Table:
-        """Signals per theme; no total row: a signal about two themes counts for each (signals.services.counts)."""
+        """Signals per theme (a signal about two themes counts for each), and all signals, each once."""
         numbers = defaultdict(Counter)
         for (_area, theme), found in self.signals.items():
             numbers[theme].update(found)
@@ -551,33 +565,44 @@ class _Builder:
             count(numbers[theme]["received"]), count(numbers[theme]["followed_up_in_time"]),
             count(numbers[theme]["closed"]), self._signal_share(theme),
         ]) for theme in theme_codes(numbers)]
+        whole = Counter()
+        for found in self.signal_totals.values():
+            whole.update(found)
+        rows.append(Row(ALL, _("Alle signalen"), [
+            count(whole["received"]), count(whole["followed_up_in_time"]), count(whole["closed"]),
+            self._signal_share(ALL),
+        ], total=True))
         return Table(
             "signalen", _("Signalen per thema"), _("Thema"),
             [_("Ontvangen"), _("Binnen 5 werkdagen opgevolgd"), _("Afgesloten"), _("Deel op tijd opgevolgd")], rows,
             summary=_("Van de signalen (zorgen over iemand) werd %(share)s binnen 5 werkdagen opgevolgd.",
                       share=figure_text(self._signal_share(ALL))),
-            note=_("Een signaal over meer dan één thema telt bij elk thema. Het deel op tijd opgevolgd gaat over "
+            note=_("Een signaal over meer dan één thema telt bij elk thema, en bij 'Alle signalen' één keer. Het "
+                   "deel op tijd opgevolgd gaat over "
                    "signalen van tot 2 weken geleden: voor nieuwere is de termijn nog niet voorbij. Alleen aantallen: "
                    "nooit wie iets meldde, over wie of wat er stond."),
         )
 
-    def _signals_between(self, start: date, end: date) -> dict:
+    def _signals_between(self, start: date, end: date, by_theme: bool = True) -> dict:
         """Return signals.services.counts() for some dates, asked once per analysis."""
-        if (start, end) not in self.signal_cache:
-            self.signal_cache[(start, end)] = signal_counts(start, end, self.scope.area_ids) or {}
-        return self.signal_cache[(start, end)]
+        if (start, end, by_theme) not in self.signal_cache:
+            self.signal_cache[(start, end, by_theme)] = signal_counts(start, end, self.scope.area_ids,
+                                                                      by_theme=by_theme) or {}
+        return self.signal_cache[(start, end, by_theme)]
 
     def _signal_share(self, theme, start: date | None = None, end: date | None = None) -> Figure:
         """Return the share of signals (of one theme, or ALL) received from start to end that were followed up in time.
 
-        Only signals whose 5 working days are over count; over all themes a signal about two themes
-        weighs twice (counts() gives no total per signal).
+        Only signals whose 5 working days are over count; over all themes each signal counts once.
         """
         start, end = start or self.period.start, min(end or self.period.end, self.signals_due_by)
         if end < start:
             return Figure(None, "share")
-        found = self._signals_between(start, end)
-        chosen = [numbers for (_area, name), numbers in found.items() if theme == ALL or name == theme]
+        if theme == ALL:
+            chosen = list(self._signals_between(start, end, by_theme=False).values())
+        else:
+            chosen = [numbers for (_area, name), numbers in self._signals_between(start, end).items()
+                      if name == theme]
         return share(sum(n.get("followed_up_in_time", 0) for n in chosen), sum(n.get("received", 0) for n in chosen))
 
     # supply
@@ -746,11 +771,18 @@ class _Builder:
             Row("searches", _("Zoekopdrachten"), [searches[(ALL, key)] for key in keys]),
             Row("zero", _("Zoekopdrachten zonder resultaat"), [zero[(ALL, key)] for key in keys]),
         ]
+        totals = [received[TOTAL], within[TOTAL], searches[(ALL, TOTAL)], zero[(ALL, TOTAL)]]
+        days = signal_days(self.period.start, self.period.end, self.scope.area_ids)
+        if days is not None:
+            per_bucket = Counter()
+            for day, number in days.items():
+                per_bucket[periods.bucket_key(day, self.period.step)] += number
+            signals = line(keys, per_bucket)
+            rows.append(Row("signals", _("Signalen ontvangen"), [signals[key] for key in keys]))
+            totals.append(signals[TOTAL])
         if len(keys) > 1:
-            rows[0].cells.append(received[TOTAL])
-            rows[1].cells.append(within[TOTAL])
-            rows[2].cells.append(searches[(ALL, TOTAL)])
-            rows[3].cells.append(zero[(ALL, TOTAL)])
+            for row, figure in zip(rows, totals):
+                row.cells.append(figure)
         labels = [bucket_label(bucket) for bucket in self.buckets] + ([_("Totaal")] if len(keys) > 1 else [])
         busiest = max(((bucket, received[bucket.key]) for bucket in self.buckets if received[bucket.key].shown),
                       key=lambda item: item[1].value, default=None)
@@ -781,15 +813,28 @@ class _Builder:
             figures = [public(value) if value is not None else Figure(None, "public") for value in (
                 getattr(population, name) if population else None for name in POPULATION_FIELDS)]
             rates = [rate(demand[(ALL, column)], residents), rate(supply[(ALL, column)], residents)]
+            if self.signal_totals is not None:
+                rates.append(rate(self._signals_in(column), residents))
             rows.append(Row(column, self.column_label(column), figures + rates, total=column == TOTAL))
         columns = [_("Inwoners"), _("65 jaar en ouder"), _("75 jaar en ouder"), _("Eenpersoonshuishoudens"),
                    _("Hulpvragen per 1.000 inwoners"), _("Actieve vrijwilligers per 1.000 inwoners")]
+        if self.signal_totals is not None:
+            columns.append(_("Signalen per 1.000 inwoners"))
         return Table("bevolking", _("Inwoners en cijfers per 1.000 inwoners"), _("Gebied"), columns, rows,
                      summary=_("Hoeveel hulpvragen en vrijwilligers er zijn naar verhouding van het aantal "
                                "inwoners."),
                      note=_("Bron van de inwonersaantallen: %(source)s.",
                             source="; ".join(sorted({p.source for p in self.population.values() if p.source}))
                             or _("onbekend")))
+
+    def _signals_in(self, column) -> Figure:
+        """Return the signals received in the period in one area column (TOTAL: all shown), each once."""
+        if column == TOTAL:
+            number = sum(found["received"] for area, found in self.signal_totals.items()
+                         if area in self.columns)
+        else:
+            number = self.signal_totals.get(column, {}).get("received", 0)
+        return count(number)
 
     # headline and charts
 
@@ -804,6 +849,8 @@ class _Builder:
             (_("Zoekopdrachten zonder resultaat"), zero[(ALL, total)]),
         ]
         if self.signals is not None:
+            figures.append((_("Signalen ontvangen"), count(sum(found["received"]
+                                                               for found in self.signal_totals.values()))))
             figures.append((_("Signalen binnen 5 werkdagen opgevolgd"), self._signal_share(ALL)))
         rows = [Row(index, label, [figure]) for index, (label, figure) in enumerate(figures)]
         return Table("kerncijfers", _("Kerncijfers"), _("Cijfer"), [_("Waarde")], rows)

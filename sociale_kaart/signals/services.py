@@ -13,7 +13,7 @@ Who sees what:
 - insights reads `counts` only: numbers per area and theme, no text.
 E-mail to brokers names the signal's number, area and due date, never what was reported.
 """
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -23,9 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import clock, params
 from ..accounts import permissions
-from ..accounts.models import User, UserRole, broker_areas
-from ..directory.editing import brokers_for
-from ..directory.formats import valid_email, valid_phone
+from ..accounts.queries import areas_with_brokers, brokers_of_areas
 from ..directory.models import Area
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
@@ -63,11 +61,7 @@ def due_date(received: date) -> date:
 
 def _covered_area_ids() -> set[int]:
     """Return the areas that have an active broker with a confirmed address (the others fall to every broker)."""
-    return set(db.session.scalars(
-        select(broker_areas.c.area_id).join(User, User.id == broker_areas.c.user_id)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == "broker", User.active.is_(True), User.email_confirmed_at.is_not(None))
-    ))
+    return areas_with_brokers()
 
 
 def _handles(user, area_id, covered) -> bool:
@@ -83,8 +77,8 @@ def may_handle(user, signal: Signal) -> bool:
 
 def handlers_of(area_id: int | None) -> list:
     """Return the brokers who get a signal of this area by e-mail (every broker when the area has none)."""
-    brokers = brokers_for([area_id]) if area_id is not None else []
-    return brokers or brokers_for([])
+    brokers = brokers_of_areas(area_id) if area_id is not None else []
+    return brokers or brokers_of_areas(None)
 
 
 def _require_handler(user, signal):
@@ -150,9 +144,9 @@ def clean_signal_values(values: dict) -> dict:
         area = db.session.get(Area, area_id) if known else None
         if area is None:
             raise ValidationError("area_id", _("Kies een dorp uit de lijst."))
-    if clean["reporter_email"] and not valid_email(clean["reporter_email"]):
+    if clean["reporter_email"] and not params.valid_email(clean["reporter_email"]):
         raise ValidationError("reporter_email", _("Typ een e-mailadres zoals naam@voorbeeld.nl."))
-    if clean["reporter_phone"] and not valid_phone(clean["reporter_phone"]):
+    if clean["reporter_phone"] and not params.valid_phone(clean["reporter_phone"]):
         raise ValidationError("reporter_phone",
                               _("Typ een telefoonnummer van 10 cijfers, zoals 0343 123 456, of met +31."))
     ordered = [theme for theme in THEMES if theme in themes] or ["other"]
@@ -385,27 +379,40 @@ def send_overdue_reminders() -> int:
 
 # --- aggregates for insights ---------------------------------------------------------------------------
 
-def counts(period_start: date, period_end: date, area_ids=None) -> dict:
+def counts(period_start: date, period_end: date, area_ids=None, by_theme: bool = True) -> dict:
     """Return {(area_id, theme): {"received", "followed_up_in_time", "closed"}} for signals received in a period.
 
     period_start and period_end are local dates, both included (a quarter: 1 October to 31 December).
     Of the signals received then: how many, how many reached "contact gelegd" or "afgesloten" on or
     before their due date, how many are closed by now. A signal counts once for each of its themes;
     area_id None is a signal without an area. area_ids limits the areas (None: all, and no area).
-    Numbers only: no text, no person. Small-number suppression is the caller's.
+    by_theme=False gives {area_id: {...}} instead, each signal counted once (totals and shares over
+    all themes). Numbers only: no text, no person. Small-number suppression is the caller's.
     """
-    statement = select(Signal.area_id, Signal.themes, Signal.due_on, Signal.followed_up_at, Signal.status).where(
-        Signal.received_at >= start_of_day(period_start),
-        Signal.received_at < start_of_day(period_end + timedelta(days=1)))
-    if area_ids is not None:
-        statement = statement.where(Signal.area_id.in_(list(area_ids)))
     result = defaultdict(lambda: {"received": 0, "followed_up_in_time": 0, "closed": 0})
-    for area_id, themes, due_on, followed_up_at, status in db.session.execute(statement):
+    for area_id, themes, due_on, followed_up_at, status, _day in _received(period_start, period_end, area_ids):
         in_time = followed_up_at is not None and local_date(followed_up_at) <= due_on
-        for theme in themes or ["other"]:
-            row = result[(area_id, theme)]
+        for key in [(area_id, theme) for theme in themes or ["other"]] if by_theme else [area_id]:
+            row = result[key]
             row["received"] += 1
             row["followed_up_in_time"] += int(in_time)
             row["closed"] += int(status == "closed")
     return dict(result)
+
+
+def received_per_day(period_start: date, period_end: date, area_ids=None) -> Counter:
+    """Return how many signals came in on each local day of a period (for a trend line; each signal once)."""
+    return Counter(day for *_rest, day in _received(period_start, period_end, area_ids))
+
+
+def _received(period_start: date, period_end: date, area_ids):
+    """Yield (area_id, themes, due_on, followed_up_at, status, local day received) of the signals of a period."""
+    statement = select(Signal.area_id, Signal.themes, Signal.due_on, Signal.followed_up_at, Signal.status,
+                       Signal.received_at).where(
+        Signal.received_at >= start_of_day(period_start),
+        Signal.received_at < start_of_day(period_end + timedelta(days=1)))
+    if area_ids is not None:
+        statement = statement.where(Signal.area_id.in_(list(area_ids)))
+    for area_id, themes, due_on, followed_up_at, status, received_at in db.session.execute(statement):
+        yield area_id, themes, due_on, followed_up_at, status, local_date(received_at)
 

@@ -11,7 +11,7 @@ from sociale_kaart.insights import population, services
 from sociale_kaart.insights.models import AreaPopulation
 from sociale_kaart.insights.periods import Period
 from tests.builders import make_user
-from tests.insights.builders import asked, helper, months_ago
+from tests.insights.builders import asked, helper, months_ago, signal
 from tests.matching.factories import area, load_areas
 
 # As the cbsodata package gives it: the name in WijkenEnBuurten, the code in Codering_3 (made-up figures).
@@ -108,11 +108,18 @@ def test_rates_per_thousand_residents_appear_when_the_figures_are_loaded(areas):
         asked(period.start + timedelta(days=number), matched_after=1, volunteer=volunteer, status="done")
     table = services.area_analysis(policy, period).tables["bevolking"]
     assert table.columns == ["Inwoners", "65 jaar en ouder", "75 jaar en ouder", "Eenpersoonshuishoudens",
-                             "Hulpvragen per 1.000 inwoners", "Actieve vrijwilligers per 1.000 inwoners"]
+                             "Hulpvragen per 1.000 inwoners", "Actieve vrijwilligers per 1.000 inwoners",
+                             "Signalen per 1.000 inwoners"]
     row = next(row for row in table.rows if row.key == area("doorn").id)
-    assert [services.figure_text(cell) for cell in row.cells] == ["10.000", "3.000", "1.400", "1.600", "0,5", "0,6"]
+    assert [services.figure_text(cell) for cell in row.cells] == ["10.000", "3.000", "1.400", "1.600", "0,5", "0,6",
+                                                                  "0"]
+    for _ in range(7):
+        signal(period.start + timedelta(days=3), ("loneliness", "money"))
+    table = services.area_analysis(policy, period).tables["bevolking"]
+    row = next(row for row in table.rows if row.key == area("doorn").id)
+    assert services.figure_text(row.cells[-1]) == "0,7"       # 7 signals (not 14 themes) per 10,000 residents
     leersum = next(row for row in table.rows if row.key == area("leersum").id)
-    assert [services.figure_text(cell) for cell in leersum.cells] == ["–", "–", "–", "–", "–", "–"]
+    assert [services.figure_text(cell) for cell in leersum.cells] == ["–", "–", "–", "–", "–", "–", "–"]
     total = next(row for row in table.rows if row.key == services.TOTAL)
     assert [services.figure_text(cell) for cell in total.cells][:1] == ["50.000"]       # the municipality's own row
     assert table.note == "Bron van de inwonersaantallen: CBS, Kerncijfers wijken en buurten 2024."

@@ -161,7 +161,8 @@ def test_the_headline_figures(policy, period):
     assert {row.label: services.figure_text(row.cells[0]) for row in headline.rows} == {
         "Hulpvragen ontvangen": "13", "Binnen 7 dagen een vrijwilliger": "46%",
         "Dagen tot een vrijwilliger (mediaan)": "2", "Actieve vrijwilligers (nu)": "8", "Zoekopdrachten": "0",
-        "Zoekopdrachten zonder resultaat": "0", "Signalen binnen 5 werkdagen opgevolgd": "–"}
+        "Zoekopdrachten zonder resultaat": "0", "Signalen ontvangen": "0",
+        "Signalen binnen 5 werkdagen opgevolgd": "–"}
 
 
 def test_the_days_to_a_volunteer_and_the_seven_day_share_count_from_confirmation(policy, period):
@@ -299,16 +300,39 @@ def test_signals_per_theme_and_followed_up_within_five_working_days(policy, peri
     assert texts(table, "carer") == ["5", "5", "0", "100%"]
     assert texts(table, "money") == ["5", "5", "0", "100%"]
     assert texts(table, "neglect") == ["0", "0", "0", "–"]
-    assert services.ALL not in [row.key for row in table.rows]   # a signal about two themes counts for both
-    assert texts(analysis.tables["uitkomsten"], "signals")[-1] == "94%"     # 15 of 16 (per theme)
+    assert texts(table, services.ALL) == ["11", "10", "0", "91%"]   # each signal once, though 5 have two themes
+    assert texts(analysis.tables["uitkomsten"], "signals")[-1] == "91%"     # 10 of 11 signals, not 15 of 16 themes
+    assert texts(analysis.headline, 6) == ["11"]                             # "Signalen ontvangen"
+    assert texts(analysis.headline, 7) == ["91%"]
+
+
+def test_signals_in_the_trend_count_each_signal_once_in_its_month(policy):
+    first = periods.first_of_month(clock.today())
+    period = Period(periods.shift_month(first, -3), first - timedelta(days=1))
+    for months_back, number in ((3, 6), (2, 5), (1, 7)):
+        for _ in range(number):
+            signal(periods.shift_month(first, -months_back) + timedelta(days=9), ("carer", "money"), area="leersum")
+    trend = services.area_analysis(policy, period).tables["verloop"]
+    assert texts(trend, "signals") == ["6", "5", "7", "18"]     # not 12, 10, 14, 36: two themes, one signal
+
+
+def test_a_small_month_of_signals_is_hidden_with_one_more_so_the_total_gives_nothing_away(policy):
+    first = periods.first_of_month(clock.today())
+    period = Period(periods.shift_month(first, -3), first - timedelta(days=1))
+    for months_back, number in ((3, 6), (2, 2), (1, 7)):
+        for _ in range(number):
+            signal(periods.shift_month(first, -months_back) + timedelta(days=9), ("loneliness",))
+    trend = services.area_analysis(policy, period).tables["verloop"]
+    assert texts(trend, "signals") == ["×", "<5", "7", "15"]    # 15 - 6 - 7 would tell the hidden 2
 
 
 def test_signals_are_read_through_the_counts_of_the_signals_capability(policy, period, monkeypatch):
     asked_for = []
 
-    def counts(period_start, period_end, area_ids=None):
+    def counts(period_start, period_end, area_ids=None, by_theme=True):
         asked_for.append((period_start, period_end, area_ids))
-        return {(area("doorn").id, "money"): {"received": 7, "followed_up_in_time": 2, "closed": 6}}
+        numbers = {"received": 7, "followed_up_in_time": 2, "closed": 6}
+        return {(area("doorn").id, "money"): numbers} if by_theme else {area("doorn").id: numbers}
 
     from sociale_kaart.signals import services as signals
 
@@ -322,7 +346,8 @@ def test_the_in_time_share_leaves_out_signals_still_within_their_term(policy, mo
     from sociale_kaart.signals import services as signals
 
     calls = []
-    monkeypatch.setattr(signals, "counts", lambda start, end, area_ids=None: calls.append((start, end)) or {})
+    monkeypatch.setattr(signals, "counts",
+                        lambda start, end, area_ids=None, by_theme=True: calls.append((start, end)) or {})
     today = clock.today()
     start = today - timedelta(days=40)
     services.area_analysis(policy, Period(start, today))
