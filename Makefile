@@ -7,7 +7,7 @@ export FLASK_APP := wsgi.py
 # PostgreSQL run of the suite: set by .ci/run; leave empty to test on SQLite only.
 SOCIALE_KAART_TEST_DATABASE_URL ?=
 
-.PHONY: install run test test-sqlite test-postgres test-moved-clock test-moved-clock-first test-moved-clock-second test-sqlite-stream test-postgres-stream browser-deps bench translations clean
+.PHONY: install run lint test test-sqlite test-postgres test-moved-clock test-moved-clock-first test-moved-clock-second test-sqlite-stream test-postgres-stream browser-deps bench translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,14 @@ run: install
 	$(BIN)/flask notify send --loop --interval 5 & sender=$$!; \
 	  trap 'kill $$sender 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/flask run --host 127.0.0.1 --port 5000
+
+## lint: ruff's lint rules and format check, and mypy's type check of the package (pyproject.toml's
+## [tool.ruff] and [tool.mypy]); .ci/run runs it before the tests
+LINT_PATHS := sociale_kaart tests bench
+lint: install
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/mypy
 
 ## test: install (with headless Chromium for the browser tests) and run the whole suite, in two
 ## streams on the 2 cores: (1) on SQLite with the browser tests, (2) beside it on PostgreSQL when
@@ -92,13 +100,15 @@ $(BENCH_STAMP): $(STAMP)
 ## bench: search relevance on the judged queries against an FTS5 baseline; search benchmarks: the engine at 2,000 and 50,000 synthetic services vs SQLite FTS5,
 ## then the whole search service call (place, radius, facets, database) at 2,000 services,
 ## the HSDS API, and matching (rank one request among 10,000 volunteers; a batch of 2,000 requests and its
-## exact optimum through SciPy, which it installs: the `bench` extra)
+## exact optimum through SciPy, which it installs: the `bench` extra), and the area analysis page with 3 years
+## of one municipality's data on SQLite and PostgreSQL (through the app and under gunicorn)
 bench: install $(BENCH_STAMP)
 	$(BIN)/python bench/relevance.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/search_service.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/matching.py
+	$(BIN)/python bench/insights.py
 
 ## translations: extract, update and compile the English catalogue
 translations: install

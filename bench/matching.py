@@ -46,7 +46,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from geopy.distance import geodesic  # noqa: E402
 
 from sociale_kaart.matching import assignment, ranking, timeslots  # noqa: E402
-from sociale_kaart.matching.ranking import explain  # noqa: E402
+from sociale_kaart.matching import reasons  # noqa: E402
 from sociale_kaart.matching.vocabularies import LANGUAGES, SKILLS, TASK_TYPES  # noqa: E402
 
 SEED = 11
@@ -299,6 +299,17 @@ class _Column:
 # ---------------------------------------------------------------------------------------------
 # Figures
 
+def _words():
+    """Return a request context in which reasons are worded in Dutch (gettext needs Flask-Babel)."""
+    from flask import Flask
+    from flask_babel import Babel
+
+    app = Flask("bench")
+    app.config["BABEL_DEFAULT_LOCALE"] = "nl"
+    Babel(app)
+    return app.test_request_context()
+
+
 def percentile(values, p):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -376,7 +387,7 @@ def main(argv=None):
             found.append(len(result.candidates))
             # Keep only what the checks need, so kept rankings do not pile up for the collector.
             results[label, task.id] = ([c.volunteer_id for c in result.candidates], result.excluded,
-                                       explain(result.candidates[0]) if result.candidates else None)
+                                       result.candidates[0].reasons if result.candidates else None)
         lines[label] = (wall, cpu, found)
     wall, cpu, found = lines["pool"]
     print(f"rank one request (pool), n={len(wall):<4} CPU p50 {statistics.median(cpu):7.2f} ms   "
@@ -387,8 +398,9 @@ def main(argv=None):
           f"min {min(found)}   max {max(found)}")
     sample = next((results["pool", t.id] for t in ranked if results["pool", t.id][2]), None)
     if sample is not None:
-        print(f"  e.g. {sample[2]}")
-        print(f"       {ranking.explain_exclusions(sample[1])}")
+        with _words():
+            print(f"  e.g. {reasons.explain(sample[2])}")
+            print(f"       {reasons.explain_exclusions(sample[1])}")
     linear_wall, linear_cpu, _ = lines["linear"]
     agree = sum(results["pool", t.id][:2] == results["linear", t.id][:2] for t in ranked)
     print(f"honest baseline: ranking.rank() over the list (same filters, no candidate index), n={len(ranked)}")

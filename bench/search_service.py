@@ -30,8 +30,8 @@ from datetime import date, datetime, time as clock
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from sociale_kaart import create_app  # noqa: E402
-from sociale_kaart.directory import indexing, services, vocabularies  # noqa: E402
+from sociale_kaart import create_app, transactions  # noqa: E402
+from sociale_kaart.directory import services, vocabularies  # noqa: E402
 from sociale_kaart.directory.models import (Location, Organization, Schedule, Service,  # noqa: E402
                                             ServiceAtLocation)
 from sociale_kaart.extensions import db  # noqa: E402
@@ -95,7 +95,7 @@ def populate(count, rng):
         day = rng.randrange(7)
         service.schedules = [Schedule(weekday=day, opens_at=clock(9), closes_at=clock(rng.choice((12, 17))))]
     started = time.perf_counter()
-    indexing.commit(services.search_backend())
+    transactions.commit()
     return time.perf_counter() - started
 
 

@@ -18,6 +18,10 @@ def create_app(config=None):
         instance_relative_config=True,
     )
     app.config.update(settings.load(app.instance_path, config))
+    from . import logs
+    logs.choose_output(app)   # JSON lines from the first message on (SOCIALE_KAART_LOG_FORMAT, issue #16)
+    # One time-zone setting (issue #13): Flask-Babel's formatting follows TIMEZONE.
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
     _refuse_debugger_in_production(app)
     _init_extensions(app)
     _init_proxy_and_rate_limits(app)
@@ -27,7 +31,6 @@ def create_app(config=None):
     _register_commands(app)
     from .web import pages
     pages.install(app)
-    from . import logs
     logs.install(app)   # after the blueprints: the token routes come from the URL map (issue #12)
     return app
 
@@ -61,8 +64,10 @@ def _init_extensions(app):
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
+    from . import transactions
     from .directory import indexing
     indexing.install(db.session)
+    transactions.add_commit_hook(app, indexing.reindex_on_commit)   # the search index after each commit
 
 
 def _init_login(app):
@@ -75,6 +80,7 @@ def _init_login(app):
     from .notify import models as notify_models  # noqa: F401  (the outbox belongs to the metadata)
     from .signals import models as signals_models  # noqa: F401  (signal tables belong to the metadata, #15)
     from .insights import models as insights_models  # noqa: F401  (population figures, area analysis #15)
+    from .ops import models as ops_models  # noqa: F401  (job runs of the scheduler, #16)
 
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
@@ -115,6 +121,13 @@ def _init_adapters(app):
     from .directory import indexing
 
     def documents():
+        # A missing or outdated index is built by `flask search reindex` (at deploy), never inside a
+        # web request: a build takes seconds to minutes and every worker would start one (issue #16).
+        # The RAM index of the tests belongs to its process and starts empty, so it is built anywhere.
+        if has_request_context() and app.config["SEARCH_BACKEND"] != "memory":
+            app.logger.error("The search index is missing or outdated; searches answer 503 until "
+                             "`flask search reindex` has built it")
+            raise search.IndexNotBuilt("the search index is built by `flask search reindex`, not in a request")
         with app.app_context():
             yield from indexing.documents()
 
@@ -158,12 +171,16 @@ def _register_blueprints(app):
     from .signals.views import team_bp as signal_team_bp
     app.register_blueprint(signals_bp)         # "Zorgen over iemand?" and its follow-up (issue #15)
     app.register_blueprint(signal_team_bp)
+    from .matching import account_events as matching_account_events
+    matching_account_events.connect_account_events()   # first: the download keeps its order (issue #13)
     signal_privacy.connect_account_events()
     from .insights.views import bp as insights_bp
     app.register_blueprint(insights_bp)        # /werkplek/analyse, the area analysis (issue #15)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(api_docs_bp)
+    from .ops.views import bp as ops_bp
+    app.register_blueprint(ops_bp)             # /healthz (issue #16)
 
 
 def _register_commands(app):
@@ -184,6 +201,8 @@ def _register_commands(app):
     app.cli.add_command(signals_cli)           # flask signals remind / retention (issue #15)
     from .insights.cli import insights_cli
     app.cli.add_command(insights_cli)          # flask insights import-population (issue #15)
+    from .ops.cli import jobs_cli
+    app.cli.add_command(jobs_cli)              # flask jobs list / run / run-due / schedule (issue #16)
     app.extensions["sociale_kaart.demo_seeders"] = [_matching_demo]
     app.extensions["sociale_kaart.demo_refreshers"] = [_matching_demo_refresh]
 

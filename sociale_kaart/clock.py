@@ -9,10 +9,11 @@ Everything else asks `utcnow()`, `local_now()` or `today()`. Two ways to move th
   (moved by the same setting) for every test.
 """
 import os
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import format_date, format_datetime
 
 OFFSET_SETTING = "SOCIALE_KAART_CLOCK_OFFSET_DAYS"
 
@@ -38,9 +39,47 @@ def utcnow():
     return real_utcnow()
 
 
+def zone_name() -> str:
+    """Return the name of the municipality's time zone: the one TIMEZONE setting (Babel's follows it)."""
+    return current_app.config["TIMEZONE"]
+
+
 def zone():
     """Return the municipality's time zone (the TIMEZONE setting)."""
-    return ZoneInfo(current_app.config["TIMEZONE"])
+    return ZoneInfo(zone_name())
+
+
+def to_local(moment: datetime) -> datetime:
+    """Return a moment (naive UTC, as the models store it, or aware) as an aware local time."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(zone())
+
+
+def local_date(moment: datetime) -> date:
+    """Return the municipality's date of a moment (naive UTC or aware)."""
+    return to_local(moment).date()
+
+
+def start_of_day(day: date) -> datetime:
+    """Return, as naive UTC, the moment the municipality's day starts (local midnight)."""
+    return naive_utc(datetime.combine(day, time(), tzinfo=zone()))
+
+
+def format_local(moment: datetime | None, pattern: str = "d MMMM y, HH:mm") -> str:
+    """Return a moment in local time in the page's language: '3 maart 2026, 13:05' ('' for None).
+
+    The one local-time formatting (issue #13): the template filter `local_time` and every page use it.
+    """
+    if moment is None:
+        return ""
+    return format_datetime(to_local(moment), pattern)
+
+
+def format_local_window(start: datetime, end: datetime) -> str:
+    """Return a time window in local time: 'dinsdag 3 maart 2026, 13:00–17:00'."""
+    start, end = to_local(start), to_local(end)
+    return f"{format_date(start.date(), 'EEEE d MMMM y')}, {start:%H:%M}–{end:%H:%M}"
 
 
 def local_now():

@@ -1,8 +1,11 @@
 """Configuration: defaults, then SOCIALE_KAART_* environment variables, then the test mapping."""
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from .logs import log_format
 from .search import default_backend
 
 WEIGHT_NAMES = ("distance", "availability", "continuity", "fairness", "skills", "language")
@@ -23,7 +26,7 @@ def weights(text):
 
 
 # name -> (environment variable, type); the default comes from defaults(instance_path)
-ENVIRONMENT = {
+ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "ENV": ("SOCIALE_KAART_ENV", str),
     "SECRET_KEY": ("SOCIALE_KAART_SECRET_KEY", str),
     "SQLALCHEMY_DATABASE_URI": ("SOCIALE_KAART_DATABASE_URL", str),
@@ -33,6 +36,7 @@ ENVIRONMENT = {
     "GEOCODER_USER_AGENT": ("SOCIALE_KAART_GEOCODER_USER_AGENT", str),
     "MUNICIPALITY_CODE": ("SOCIALE_KAART_MUNICIPALITY_CODE", str),
     "MUNICIPALITY_NAME": ("SOCIALE_KAART_MUNICIPALITY_NAME", str),
+    "TIMEZONE": ("SOCIALE_KAART_TIMEZONE", str),     # the municipality's; Babel's is derived from it
     "RATELIMIT_STORAGE_URI": ("SOCIALE_KAART_RATELIMIT_STORAGE_URI", str),
     "SEARCH_RATE_LIMIT": ("SOCIALE_KAART_SEARCH_RATE_LIMIT", str),
     "PREFERRED_URL_SCHEME": ("SOCIALE_KAART_URL_SCHEME", str),
@@ -63,6 +67,7 @@ ENVIRONMENT = {
     "MATCHING_LATE_CANCEL_HOURS": ("SOCIALE_KAART_MATCHING_LATE_CANCEL_HOURS", int),
     "MATCHING_REQUEST_RATE_LIMIT": ("SOCIALE_KAART_MATCHING_REQUEST_RATE_LIMIT", str),
     "SEARCH_LOG_MONTHS": ("SOCIALE_KAART_SEARCH_LOG_MONTHS", int),
+    "LOG_FORMAT": ("SOCIALE_KAART_LOG_FORMAT", log_format),
 }
 
 
@@ -83,7 +88,6 @@ def defaults(instance_path):
         "TIMEZONE": "Europe/Amsterdam",
         "LANGUAGES": ("nl", "en"),
         "BABEL_DEFAULT_LOCALE": "nl",
-        "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
         "RATELIMIT_STORAGE_URI": "memory://",
         # Redis down: count in each worker's memory (logged) rather than fail the request (issue #12)
@@ -144,6 +148,8 @@ def defaults(instance_path):
         "MATCHING_REQUEST_RATE_LIMIT": "10 per hour",  # the public request form, per IP
         # The anonymous search log (issue #11): entries older than this are deleted
         "SEARCH_LOG_MONTHS": 12,
+        # Logs (issue #16): "plain" lines, or "json" (one JSON object a line on standard output)
+        "LOG_FORMAT": "plain",
     }
 
 

@@ -1,4 +1,6 @@
 """Flask extensions, created unbound; create_app binds them."""
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -17,7 +19,35 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+if TYPE_CHECKING:
+    from typing import Any
+
+    from sqlalchemy.orm import Relationship
+
+    class _SQLAlchemy(SQLAlchemy):
+        # Flask-SQLAlchemy 3.1 types db.relationship() as RelationshipProperty, which is no descriptor to a
+        # type checker (pallets-eco/flask-sqlalchemy#1318): Service.locations would not be usable in
+        # selectinload() nor user.roles iterable. It returns sqlalchemy.orm.relationship()'s Relationship.
+        def relationship(self, *args: Any, **kwargs: Any) -> Relationship[Any]: ...
+
+else:
+    _SQLAlchemy = SQLAlchemy
+
+db = _SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+# The base class of every model. `db.Model` is made at run time, so a type checker cannot use it as a
+# base class ("Name db.Model is not defined"); models subclass `Model` instead. To the type checker it
+# is what db.Model is: Flask-SQLAlchemy's Model (query, query_class) on a declarative base (keyword
+# constructor, metadata, __table__); at run time it is db.Model itself.
+if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as _FlaskSQLAlchemyModel
+    from sqlalchemy.orm import DeclarativeBase
+
+    class Model(_FlaskSQLAlchemyModel, DeclarativeBase):
+        pass
+
+else:
+    Model = db.Model
 
 
 def one_of(column, values):

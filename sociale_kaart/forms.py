@@ -5,7 +5,8 @@ from wtforms import SelectChoice, SelectField, SelectMultipleField, TextAreaFiel
 from wtforms.validators import StopValidation
 from wtforms.validators import ValidationError as FieldError
 
-from .params import has_control_characters, without_control_characters
+from .geo import normal_postcode
+from .params import has_control_characters, valid_email, valid_phone, without_control_characters
 
 CONTROL_CHARACTER_MESSAGE = _l("Hier stond een teken dat niet mag, misschien een onzichtbaar teken. "
                                "We hebben het weggehaald. Kijk of de tekst klopt.")
@@ -84,3 +85,9 @@ def format_check(check, message):
         if field.data and field.data.strip() and not check(field.data.strip()):
             raise FieldError(str(message))
     return validator
+
+
+# The format checks of every form (issue #13): the rules live in params (phone, e-mail) and geo (postcode).
+PHONE = format_check(valid_phone, _l("Typ een telefoonnummer van 10 cijfers, zoals 0343 123 456, of met +31."))
+EMAIL = format_check(valid_email, _l("Typ een e-mailadres zoals naam@voorbeeld.nl."))
+POSTCODE = format_check(normal_postcode, _l("Typ een postcode als 1234 AB."))

@@ -13,10 +13,20 @@ SQL parameters never reach a log at all: every engine has hide_parameters (confi
 
 `install(app)` puts the one filter on the app's loggers, the Werkzeug server's (`make run`, the
 tests' live servers) and gunicorn's access and error logs (gunicorn.conf.py puts it there too).
+
+Issue #16: every request gets an id (`RequestIds`: the trusted proxy's valid X-Request-ID, else
+a new one), echoed in the response's X-Request-ID. With SOCIALE_KAART_LOG_FORMAT=json every log
+line on standard output is one JSON object (`JsonFormatter`): time, level, logger, message, and
+in a request its id and path (tokens masked, no query string); gunicorn's access lines too
+(`access_entry`), without the client's address, user agent or referrer.
 """
+import json
 import logging
 import re
+import sys
 import traceback
+import uuid
+from datetime import UTC, datetime
 from urllib.parse import quote, unquote_plus
 
 MASK = "***"
@@ -27,6 +37,15 @@ LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
 _URL = re.compile(r"""(?:\b[A-Za-z][A-Za-z0-9+.-]*://[^/\s"'<>\x00-\x1f\x7f]*)?/[^\s"'<>\x00-\x1f\x7f]*""")
 _URL_PARTS = re.compile(r"(?P<origin>[A-Za-z][A-Za-z0-9+.-]*://[^/]*)?(?P<path>[^?#]*)(?P<query>\?[^#]*)?(?P<rest>.*)",
                         re.DOTALL)
+
+
+def _url_parts(url: str) -> re.Match[str]:
+    """Split a URL or path into origin, path, query and the rest (every group is optional: it always matches)."""
+    parts = _URL_PARTS.fullmatch(url)
+    assert parts is not None
+    return parts
+
+
 _VARIABLE = re.compile(r"<(?:[^<>:]+:)?(\w+)>")
 _SECRET_NAME = re.compile(r"token|secret|passw|signature|(?:^|_)(?:api_?)?key$|^sig$", re.IGNORECASE)
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_.~-]{20,}")
@@ -80,7 +99,7 @@ class TokenMask(logging.Filter):
         """Return the tokens in the paths and URLs of a text (say, an e-mail with links), as the mask finds them."""
         found = []
         for url in _URL.findall(text):
-            path = _URL_PARTS.fullmatch(url)["path"]
+            path = _url_parts(url)["path"]
             for pattern in self._patterns.values():
                 match = pattern.match(path)
                 if match:
@@ -115,7 +134,7 @@ class TokenMask(logging.Filter):
 
     def mask_url(self, url):
         """Return a path or URL with its token segments and token-like query values masked."""
-        parts = _URL_PARTS.fullmatch(url)
+        parts = _url_parts(url)
         query = parts["query"]
         return "".join((parts["origin"] or "", self.mask_path(parts["path"]),
                         "?" + self.mask_query(query[1:]) if query else "", parts["rest"]))
@@ -157,7 +176,130 @@ def mask(*loggers):
 
 
 def install(app):
-    """Mask tokens in the app's logs, the Werkzeug server's and gunicorn's, with the app's token routes."""
+    """Mask tokens in the app's logs, the Werkzeug server's and gunicorn's, with the app's token routes;
+    give every request an id."""
     MASKER.add_rules(app.url_map)
     own = [name for name in logging.root.manager.loggerDict if name.startswith(app.logger.name + ".")]
     mask(app.logger, *own, *LOGGERS)
+    app.wsgi_app = RequestIds(app.wsgi_app, trust_header=app.config["TRUSTED_PROXIES"] > 0)
+
+
+def choose_output(app):
+    """Write JSON lines to standard output when LOG_FORMAT is "json" (called first: warnings at start too)."""
+    if app.config["LOG_FORMAT"] == "json":
+        log_json_lines(app.logger)
+
+
+# --- request ids and JSON lines (issue #16) ----------------------------------------------------------
+
+FORMATS = ("plain", "json")
+REQUEST_ID_HEADER = "X-Request-ID"
+ENVIRON_KEY = "sociale_kaart.request_id"
+# What a proxy may hand us: nginx's $request_id (32 hex), a uuid, a trace id; nothing that could
+# break a log line or smuggle text into it.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{7,127}")
+
+
+def log_format(value):
+    """Parse SOCIALE_KAART_LOG_FORMAT: "plain" (the default) or "json"."""
+    value = value.strip().lower()
+    if value not in FORMATS:
+        raise ValueError(f"SOCIALE_KAART_LOG_FORMAT: expected one of {', '.join(FORMATS)}, not {value!r}")
+    return value
+
+
+class RequestIds:
+    """WSGI middleware: a request id in the environ and the response's X-Request-ID header.
+
+    The id a client sends is taken only behind a trusted proxy (SOCIALE_KAART_TRUSTED_PROXIES > 0;
+    the proxy sets or replaces it) and only when it looks like an id; else a new one is made.
+    """
+
+    def __init__(self, wsgi_app, trust_header):
+        self.wsgi_app = wsgi_app
+        self.trust_header = trust_header
+
+    def __call__(self, environ, start_response):
+        given = environ.get("HTTP_X_REQUEST_ID", "") if self.trust_header else ""
+        request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        environ[ENVIRON_KEY] = request_id
+
+        def start_with_id(status, headers, exc_info=None):
+            headers = [(name, value) for name, value in headers if name.lower() != "x-request-id"]
+            headers.append((REQUEST_ID_HEADER, request_id))
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start_with_id)
+
+
+def _request_fields():
+    """Return the current request's id and masked path (no query string), or {} outside a request."""
+    from flask import has_request_context, request
+
+    if not has_request_context():
+        return {}
+    return {"request_id": request.environ.get(ENVIRON_KEY), "path": MASKER.mask_path(request.path)}
+
+
+# Attributes a record may carry (gunicorn's access lines set them through `extra`).
+_EXTRA_FIELDS = ("request_id", "path", "method", "status", "duration_ms", "bytes")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time (UTC), level, logger, message, request_id and path in a request."""
+
+    def format(self, record):
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "pid": record.process,        # which worker: several write to the same output
+        }
+        entry.update(_request_fields())
+        for name in _EXTRA_FIELDS:
+            if getattr(record, name, None) is not None:
+                entry[name] = getattr(record, name)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = MASKER.mask_text(self.formatException(record.exc_info))
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class _JsonHandler(logging.StreamHandler):
+    sociale_kaart_json = True      # how the app's own handler is told from others on the root logger
+
+
+def json_handler(stream=None):
+    """Return a handler writing masked JSON lines to a stream (standard output by default)."""
+    handler = _JsonHandler(stream or sys.stdout)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(MASKER)      # whatever logger a record comes from, tokens are masked
+    return handler
+
+
+def log_json_lines(app_logger):
+    """Send every log record to standard output as JSON lines: one handler on the root logger (once a process)."""
+    from flask.logging import default_handler
+
+    root = logging.getLogger()
+    if not any(getattr(handler, "sociale_kaart_json", False) for handler in root.handlers):
+        root.addHandler(json_handler())
+    app_logger.removeHandler(default_handler)     # Flask's plain handler would write each line twice
+    if app_logger.getEffectiveLevel() > logging.INFO:
+        app_logger.setLevel(logging.INFO)
+
+
+def access_entry(environ, status, size, seconds):
+    """Return (message, extra) of a JSON access line: method, masked path, status, size, time, request id.
+
+    Leaves out the client's address, user agent and referrer (personal data), and the query string."""
+    method = environ.get("REQUEST_METHOD", "-")
+    raw = environ.get("RAW_URI") or environ.get("PATH_INFO") or "/"
+    path = MASKER.mask_path(raw.split("?", 1)[0])
+    extra = {"request_id": environ.get(ENVIRON_KEY), "path": path, "method": method, "status": status,
+             "bytes": size, "duration_ms": round(seconds * 1000, 1)}
+    return f"{method} {path} {status}", extra

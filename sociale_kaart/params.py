@@ -1,5 +1,6 @@
 """Outside input parsed in one place: ids, page numbers, small whole numbers and decimals, text free of
-control characters (issue #12). Pure rules; only the route converters import Werkzeug.
+control characters (issue #12), e-mail addresses and phone numbers (issue #13; postcodes are geo's).
+Pure rules; only the route converters import Werkzeug.
 
 Views, forms, the route converters (IdConverter, SegmentConverter) and the API call these, never their own
 `isdigit()` or `int()`: `'²'.isdigit()` is True but int('²') fails, int('٣') is 3, int(' 3')
@@ -9,6 +10,7 @@ is range-checked.
 """
 import re
 
+from email_validator import EmailNotValidError, validate_email
 from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
 
 MAX_ID = 2**31 - 1          # PostgreSQL's integer: every id column
@@ -19,6 +21,12 @@ _DECIMAL = re.compile(r"-?[0-9]{1,15}(?:[.,][0-9]{1,15})?")   # float() also tak
 # allowed in multi-line text only; NUL never (PostgreSQL refuses it in text).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_EXCEPT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+MAX_EMAIL = 254             # RFC 5321's longest path, and every e-mail column
+# What people put between the digits of a phone number: spaces (also a no-break space), hyphens,
+# dots, brackets. ASCII digits only count: '٣' or '３' is no digit of a phone number.
+_PHONE_SEPARATORS = re.compile(r"[ \u00a0\-.()]")
+_INTERNATIONAL_NL = re.compile(r"(?:\+|00)31")
+_SERVICE_PREFIXES = ("0800", "0900", "0906", "0909")
 
 
 def whole_number(text):
@@ -77,6 +85,65 @@ def without_control_characters(text, multiline=False):
     """Return text with its control characters removed (multiline: tab, CR and LF stay)."""
     pattern = _CONTROL_EXCEPT_LINES if multiline else _CONTROL
     return pattern.sub("", text) if isinstance(text, str) else text
+
+
+def parse_email(text):
+    """Return an e-mail address with its domain in lower case, or None when it is not one.
+
+    The one e-mail rule (issue #13): email-validator's syntax check (the one WTForms' Email validator
+    uses), without a DNS look-up, at most 254 characters, no control characters.
+    """
+    if not isinstance(text, str) or has_control_characters(text):
+        return None
+    text = text.strip()
+    if not text or len(text) > MAX_EMAIL:
+        return None
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
+
+
+def valid_email(text):
+    """Return True for an e-mail address (see parse_email)."""
+    return parse_email(text) is not None
+
+
+def parse_phone(text):
+    """Return a Dutch phone number as its national digits ('0343123456'), or None.
+
+    The one phone rule (issue #13), for every form and service:
+    - a regular number: 0 and nine digits ('0343 123 456', '06-12345678'), or the same after +31 or 0031,
+      with or without '(0)' ('+31 (0)6 1234 5678');
+    - an information number: 0800, 0900, 0906 or 0909 and four or seven digits ('0800-1234', '0900 123 4567');
+    - a municipality's short number: 14 and the area code ('14 030', '14 0343').
+    Spaces, hyphens, dots and brackets may stand between the digits; other characters, Unicode digits and
+    foreign numbers are refused (a foreign number can go in the message).
+    """
+    if not isinstance(text, str) or has_control_characters(text) or len(text) > 40:
+        return None
+    compact = text.strip()
+    match = _INTERNATIONAL_NL.match(compact)
+    if match:
+        compact = _PHONE_SEPARATORS.sub("", compact[match.end():])
+        # '+31 (0)6 ...' and '+31 06 ...': the trunk 0 written anyway
+        compact = compact if compact.startswith("0") else "0" + compact
+    else:
+        compact = _PHONE_SEPARATORS.sub("", compact)
+    if not compact.isascii() or not compact.isdigit():
+        return None
+    if compact.startswith(_SERVICE_PREFIXES) and len(compact) in (8, 11):
+        return compact
+    if compact.startswith("140") and len(compact) in (5, 6) and not match:
+        return compact
+    if len(compact) == 10 and compact[0] == "0" and compact[1] != "0":
+        return compact
+    return None
+
+
+def valid_phone(text):
+    """Return True for a Dutch phone number (see parse_phone)."""
+    return parse_phone(text) is not None
 
 
 class IdConverter(IntegerConverter):

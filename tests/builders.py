@@ -2,8 +2,8 @@
 import itertools
 from datetime import time
 
-from sociale_kaart import clock
-from sociale_kaart.directory import indexing, services
+from sociale_kaart import clock, transactions
+from sociale_kaart.directory import services
 from sociale_kaart.directory.models import Location, Organization, Schedule, Service, ServiceAtLocation
 from sociale_kaart.extensions import db
 
@@ -52,7 +52,7 @@ def make_service(location=None, categories=("respijtzorg",), schedule=((2, "09:0
         for day, start, end in schedule
     ]
     db.session.add(service)
-    indexing.commit(services.search_backend())
+    transactions.commit()
     return service
 
 

@@ -23,8 +23,9 @@ TEST_DATABASE_URL = os.environ.get("SOCIALE_KAART_TEST_DATABASE_URL", "")
 
 # --- the app clock (issue #10) ------------------------------------------------------------------
 # Every test starts at the same moment, whatever the real date: Monday 30 November 2026, 10:30 in
-# Amsterdam (after the code's own dates, such as vocabularies.CHANGED). SOCIALE_KAART_CLOCK_OFFSET_DAYS moves it (CI runs the suite again 400 days later, on
-# a Tuesday), so a test that mixes the app clock with the real date, or assumes a weekday, fails.
+# Amsterdam (after the code's own dates, such as vocabularies.CHANGED). SOCIALE_KAART_CLOCK_OFFSET_DAYS moves it
+# (CI runs the suite again 400 days later, on a Tuesday), so a test that mixes the app clock with the real date,
+# or assumes a weekday, fails.
 PINNED_START = datetime(2026, 11, 30, 9, 30, tzinfo=timezone.utc)
 
 

@@ -410,17 +410,17 @@ class Site:
             for table in reversed(tables):
                 keys = list(table.primary_key.columns)
                 for key in state[table.name].keys() - self.pristine[table.name].keys():
-                    connection.execute(table.delete().where(*(column == value for column, value in zip(keys, key))))
+                    connection.execute(table.delete().where(*(column == value for column, value in zip(keys, key, strict=True))))
             for table in tables:
                 keys = list(table.primary_key.columns)
                 names = [column.name for column in table.columns]
                 for key, row in self.pristine[table.name].items():
                     now = state[table.name].get(key)
                     if now is None:
-                        connection.execute(table.insert().values(dict(zip(names, row))))
+                        connection.execute(table.insert().values(dict(zip(names, row, strict=True))))
                     elif now != row:
-                        connection.execute(table.update().where(*(column == value for column, value in zip(keys, key)))
-                                           .values(dict(zip(names, row))))
+                        connection.execute(table.update().where(*(column == value for column, value in zip(keys, key, strict=True)))
+                                           .values(dict(zip(names, row, strict=True))))
             db.session.commit()
             if SEARCHED_TABLES & set(changed):
                 search_backend().rebuild(indexing.documents())

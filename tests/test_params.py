@@ -89,3 +89,51 @@ def test_urls_are_built_with_the_converters(app):
     with app.test_request_context():
         assert url_for("directory.service_detail", service_id=12) == "/aanbod/12"
         assert url_for("directory.organization_detail", slug="zorg-en-welzijn") == "/organisatie/zorg-en-welzijn"
+
+
+# --- e-mail and phone: one rule each (issue #13) ------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("naam@voorbeeld.nl", "naam@voorbeeld.nl"),
+    ("  Naam@Voorbeeld.NL ", "Naam@voorbeeld.nl"),            # the domain in lower case, the rest as typed
+    ("a.b+c@sub.example.org", "a.b+c@sub.example.org"),
+    ("jan@münchen.de", "jan@münchen.de"),                     # an international domain is an address
+    ("x" * 64 + "@" + "d" * 60 + ".nl", "x" * 64 + "@" + "d" * 60 + ".nl"),
+    ("", None), ("   ", None), (None, None), (42, None),
+    ("naam", None), ("naam@", None), ("@voorbeeld.nl", None), ("naam@voorbeeld", None),
+    ("na am@voorbeeld.nl", None), ("naam@@voorbeeld.nl", None), ("naam@voorbeeld..nl", None),
+    ("naam@voorbeeld.nl\x00", None), ("naam\x1f@voorbeeld.nl", None), ("naam@voor\u0085beeld.nl", None),
+    ("naam@voorbeeld.nl\nBcc: x@y.nl", None),
+    ("x" * 64 + "@" + "d" * 190 + ".nl", None),                # more than 254 characters
+])
+def test_parse_email(text, expected):
+    assert params.parse_email(text) == expected
+    assert params.valid_email(text) is (expected is not None)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("0343 123 456", "0343123456"), ("0343-123456", "0343123456"), ("(0343) 12 34 56", "0343123456"),
+    ("06 12345678", "0612345678"), ("06-123 45678", "0612345678"), ("06.12.34.56.78", "0612345678"),
+    ("0343\u00a0123\u00a0456", "0343123456"),
+    ("+31 343 123 456", "0343123456"), ("+31 6 12345678", "0612345678"), ("+31612345678", "0612345678"),
+    ("+31 (0)6 1234 5678", "0612345678"), ("0031 343 123 456", "0343123456"),
+    ("0800-1234", "08001234"), ("0800 123 4567", "08001234567"), ("0900-1234", "09001234"),
+    ("0906 1234", "09061234"), ("0909 123 4567", "09091234567"), ("+31 800 1234", "08001234"),
+    ("14 030", "14030"), ("14 0343", "140343"), ("140343", "140343"),
+])
+def test_parse_phone_takes_dutch_numbers(text, expected):
+    assert params.parse_phone(text) == expected
+    assert params.valid_phone(text)
+
+
+@pytest.mark.parametrize("text", [
+    "", "   ", None, 343123456,
+    "12345", "112", "0343 12345", "0343 1234567", "343 123 456", "0012345678", "0031 00 12345678",
+    "+32 2 123 45 67", "+49 30 1234567", "+31 343 12345", "+3114030", "14 343", "14 03431",
+    "0800 12345", "0900 12", "0343/123456", "0343 123 456 toestel 2", "tel. 0343 123 456",
+    "٠٣٤٣١٢٣٤٥٦", "０３４３１２３４５６", "0343 123 45٦", "0343 123 4⁵⁶",   # digits of other scripts
+    "0343\x00123456", "0343 123 456\n", "\t0343123456", "0343\u2028123456", "0343 123\x7f456",
+])
+def test_parse_phone_refuses_other_text(text):
+    assert params.parse_phone(text) is None
+    assert not params.valid_phone(text)

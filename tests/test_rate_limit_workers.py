@@ -8,23 +8,20 @@ import logging
 import os
 import re
 import secrets
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 from http.cookiejar import CookieJar
-from pathlib import Path
 
 import pytest
 
 from sociale_kaart.extensions import db
 from tests.builders import make_user
 from tests.conftest import free_port, make_app
+from tests.servers import Process, wait_for
 
-ROOT = Path(__file__).resolve().parent.parent
 # A database other than 0; the test deletes only the keys it made.
 REDIS_URL = os.environ.get("SOCIALE_KAART_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 TOKEN = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
@@ -42,18 +39,6 @@ def _redis_or_skip():
     return client
 
 
-def _wait_until_serving(base, process, log, seconds=60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn stopped: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(base + "/inloggen", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"gunicorn did not answer within {seconds} s: {log.read_text()[-2000:]}")
 
 
 @pytest.fixture
@@ -79,24 +64,15 @@ def gunicorn_site(tmp_path):
         "SOCIALE_KAART_RATELIMIT_STORAGE_URI": REDIS_URL,
         "SOCIALE_KAART_TRUSTED_PROXIES": "1",     # the test plays the proxy: X-Forwarded-For names the client
     }
-    log = tmp_path / "gunicorn.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "3", "-b", f"127.0.0.1:{port}", "wsgi:app"],
-            cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
-        )
+    process = Process([sys.executable, "-m", "gunicorn", "-w", "3", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+                      environment, tmp_path / "gunicorn.log")
     client_address = f"198.18.{secrets.randbelow(256)}.{secrets.randbelow(254) + 1}"
     try:
         base = f"http://127.0.0.1:{port}"
-        _wait_until_serving(base, process, log)
+        wait_for(base + "/inloggen", process)
         yield base, email, client_address
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        process.stop()
         account_key = hashlib.sha256(email.encode()).hexdigest()[:32]
         for pattern in (f"*{client_address}*", f"*{account_key}*"):
             for key in store.scan_iter(match=pattern):

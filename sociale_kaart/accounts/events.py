@@ -1,7 +1,7 @@
 """Events of an account that other capabilities take part in (blinker signals, as Flask's own).
 
-The data-subject rights live in matching.privacy (the /mijn-gegevens page); a capability with
-personal data of its own connects here instead of being imported there (issue #15):
+The data-subject rights live in accounts.privacy (the /mijn-gegevens page); a capability with
+personal data of an account connects here at app start instead of being imported there (issue #13, #15):
 
 - `personal_data_export.send(user)`: each receiver returns a dict of its own keys, merged into
   the account's download;
@@ -18,7 +18,7 @@ account_deleting = _events.signal("account-deleting")
 
 def collect_export(user) -> dict:
     """Return the merged dicts every receiver of personal_data_export gives for a user."""
-    data = {}
+    data: dict = {}
     for _receiver, part in personal_data_export.send(user):
         data.update(part or {})
     return data

@@ -1,9 +1,10 @@
 """Account forms: shape checks only; the password policy and database rules live in services."""
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectChoice, SelectField, StringField
-from wtforms.validators import Email, EqualTo, InputRequired, Length
+from wtforms.validators import EqualTo, InputRequired, Length
 
-from ..forms import BaseForm
+from ..forms import BaseForm, format_check
+from ..params import valid_email
 
 EMAIL_MESSAGE = _l("Dit e-mailadres klopt niet. Een e-mailadres ziet eruit als naam@voorbeeld.nl.")
 LANGUAGE_CHOICES = [SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")]
@@ -13,7 +14,7 @@ def _email_field(label=None):
     return EmailField(label or _l("E-mailadres"), validators=[
         InputRequired(message=_l("Vul uw e-mailadres in.")),
         Length(max=254, message=_l("Een e-mailadres heeft hoogstens %(max)d tekens.")),
-        Email(message=EMAIL_MESSAGE, check_deliverability=False),
+        format_check(valid_email, EMAIL_MESSAGE),
     ])
 
 

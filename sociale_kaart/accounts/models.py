@@ -5,7 +5,7 @@ import uuid
 from flask_login import UserMixin
 
 from .. import clock
-from ..extensions import db, one_of
+from ..extensions import Model, db, one_of
 
 # "policy": a beleidsmedewerker, who reads the area analysis's aggregated figures only (issue #15)
 ROLES = ("resident", "volunteer", "editor", "broker", "admin", "policy")
@@ -14,10 +14,6 @@ STAFF_ROLES = ("broker", "admin")
 
 def _uuid():
     return str(uuid.uuid4())
-
-
-def _now():
-    return clock.naive_utcnow()
 
 
 def new_session_token():
@@ -32,7 +28,7 @@ broker_areas = db.Table(
 )
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A person with an account. The e-mail address is stored lower-case."""
 
     __tablename__ = "users"
@@ -48,7 +44,7 @@ class User(UserMixin, db.Model):
     # fingerprint that makes reset and welcome links work once. The cookies carry a LoginSession's
     # token instead (issue #12).
     session_token = db.Column(db.String(64), nullable=False, unique=True, default=new_session_token)
-    created_at = db.Column(db.DateTime, nullable=False, default=_now)
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
     last_login_at = db.Column(db.DateTime)
     password_changed_at = db.Column(db.DateTime)
     invited_by_id = db.Column(db.ForeignKey("users.id"))
@@ -61,8 +57,10 @@ class User(UserMixin, db.Model):
     areas = db.relationship("Area", secondary=broker_areas, order_by="Area.name", lazy="selectin")
 
     # The token of the login session this user was loaded or logged in with (not a column);
-    # Flask-Login keeps it in the session and remember-me cookies.
-    login_token = None
+    # Flask-Login keeps it in the session and remember-me cookies. `__allow_unmapped__`: SQLAlchemy
+    # leaves this annotated plain attribute alone (it would take a non-Mapped[] annotation for a column).
+    __allow_unmapped__ = True
+    login_token: str | None = None
 
     def get_id(self):
         return self.login_token
@@ -119,7 +117,7 @@ class User(UserMixin, db.Model):
         return {area.id for area in self.areas}
 
 
-class UserRole(db.Model):
+class UserRole(Model):
     """One role of a user."""
 
     __tablename__ = "user_roles"
@@ -130,7 +128,7 @@ class UserRole(db.Model):
     role = db.Column(db.String(16), primary_key=True)
 
 
-class Membership(db.Model):
+class Membership(Model):
     """A user's membership of an organisation: requested by the user, approved by staff."""
 
     __tablename__ = "memberships"
@@ -143,7 +141,7 @@ class Membership(db.Model):
     organization_id = db.Column(db.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True)
     status = db.Column(db.String(16), nullable=False, default="requested")
     message = db.Column(db.Text, nullable=False, default="")      # why the user asks to join
-    requested_at = db.Column(db.DateTime, nullable=False, default=_now)
+    requested_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
     decided_at = db.Column(db.DateTime)
     decided_by_id = db.Column(db.ForeignKey("users.id"))
     decision_note = db.Column(db.Text, nullable=False, default="")
@@ -153,7 +151,7 @@ class Membership(db.Model):
     organization = db.relationship("Organization")
 
 
-class LoginSession(db.Model):
+class LoginSession(Model):
     """One logged-in browser (issue #12): logging out deletes the row, so a copied cookie stops working.
 
     Only the SHA-256 of the cookie's token is stored, and no IP address or browser.
@@ -163,5 +161,5 @@ class LoginSession(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     token_hash = db.Column(db.String(64), nullable=False, unique=True)
     user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
-    created_at = db.Column(db.DateTime, nullable=False, default=_now)
-    last_seen_at = db.Column(db.DateTime, nullable=False, default=_now)   # written at most once a minute
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
+    last_seen_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)   # written at most once a minute

@@ -3,6 +3,7 @@ import secrets
 
 from sqlalchemy import select
 
+from .. import clock, transactions
 from ..extensions import db
 from . import services
 from .models import User, UserRole
@@ -27,15 +28,15 @@ def _password():
 
 def seed_demo_accounts():
     """Create the demo admin, broker, editor and policy officer once; return [(email, password)] of the new ones."""
-    area_class = services._area_class()
-    organization_class = services._organization_class()
+    area_class = services.area_class()
+    organization_class = services.organization_class()
     created = []
     for email, name, roles, area_codes, organization_slugs in DEMO_ACCOUNTS:
         if services.find_user_by_email(email) is not None:
             continue
         password = _password()
         user = User(email=email, name=name, password_hash=hash_password(password),
-                    email_confirmed_at=services._now(), password_changed_at=services._now())
+                    email_confirmed_at=clock.naive_utcnow(), password_changed_at=clock.naive_utcnow())
         user.role_rows = [UserRole(role=role) for role in roles]
         areas = db.session.scalars(select(area_class).where(area_class.code.in_(area_codes))).all()
         organizations = db.session.scalars(
@@ -45,8 +46,8 @@ def seed_demo_accounts():
         ).all() if organization_slugs else []
         db.session.add(user)
         db.session.flush()
-        services._apply_access(user, list(roles), [o.id for o in organizations], [a.id for a in areas],
-                               user, services._now())
+        services.apply_access(user, list(roles), [o.id for o in organizations], [a.id for a in areas],
+                               user, clock.naive_utcnow())
         created.append((email, password))
-    db.session.commit()
+    transactions.commit()
     return created

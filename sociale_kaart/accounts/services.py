@@ -1,20 +1,22 @@
 """Account use cases: registration, login, password reset, profile, roles (issue #3)."""
 import hashlib
 import secrets
-from datetime import timedelta
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import CursorResult, and_, delete, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
-from .. import clock
+from .. import clock, transactions
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
 from ..notify import services as notify
 from ..notify.models import STATUSES as OUTBOX_STATUSES
+from ..notify.models import OutboxMessage
 from ..notify.services import Draft, external_url, queue_deferred, queue_message
 from . import permissions, tokens
 from .models import ROLES, STAFF_ROLES, LoginSession, Membership, User, UserRole, new_session_token
@@ -26,16 +28,15 @@ LANGUAGES = ("nl", "en")
 USERS_PER_PAGE = 50
 
 
-_now = clock.naive_utcnow
 _naive = clock.naive_utc
 
 
-def normalize_email(email):
+def normalize_email(email: str | None) -> str:
     """Return an e-mail address as stored: trimmed and lower-case."""
     return (email or "").strip().lower()
 
 
-def find_user_by_email(email):
+def find_user_by_email(email: str | None) -> User | None:
     """Return the user with this e-mail address (any case), or None."""
     return db.session.scalars(select(User).where(User.email == normalize_email(email))).first()
 
@@ -73,7 +74,8 @@ def _queue_confirmation(user):
     )
 
 
-def register_user(email, name, password, language="nl", role="resident", now=None):
+def register_user(email: str, name: str, password: str, language: str = "nl", role: str = "resident",
+                  now: datetime | None = None) -> User | None:
     """Create an account and queue the confirmation e-mail.
 
     An address that already has an account gets an e-mail instead, and the caller shows the
@@ -92,7 +94,7 @@ def register_user(email, name, password, language="nl", role="resident", now=Non
             existing.email, "register_existing", language=existing.language, name=existing.name,
             login_url=external_url("accounts.login"), reset_url=external_url("accounts.forgot_password"),
         )
-        db.session.commit()
+        transactions.commit()
         return None
     now = _naive(now)
     user = User(
@@ -103,11 +105,11 @@ def register_user(email, name, password, language="nl", role="resident", now=Non
     db.session.add(user)
     db.session.flush()
     _queue_confirmation(user)
-    db.session.commit()
+    transactions.commit()
     return user
 
 
-def confirm_email(token, now=None):
+def confirm_email(token: str, now: datetime | None = None) -> User | None:
     """Mark the address in a confirmation link as confirmed; return the user, or None when the link is invalid."""
     payload = tokens.read_token("confirm-email", token, current_app.config["CONFIRM_TOKEN_MAX_AGE"], now=now)
     if payload is None:
@@ -117,21 +119,21 @@ def confirm_email(token, now=None):
         return None
     if user.email_confirmed_at is None:
         user.email_confirmed_at = _naive(now)
-        db.session.commit()
+        transactions.commit()
     return user
 
 
-def resend_confirmation(email):
+def resend_confirmation(email: str) -> None:
     """Queue a new confirmation e-mail when the address has an unconfirmed, active account."""
     user = find_user_by_email(email)
     if user is not None and user.is_active and not user.email_confirmed and user.password_hash:
         _queue_confirmation(user)
-        db.session.commit()
+        transactions.commit()
 
 
 # --- logging in ----------------------------------------------------------------------------
 
-def authenticate(email, password, now=None):
+def authenticate(email: str, password: str, now: datetime | None = None) -> User | None:
     """Return the active user with this address and password, else None (the same for every reason)."""
     user = find_user_by_email(email)
     if user is None or not user.password_hash:
@@ -140,16 +142,16 @@ def authenticate(email, password, now=None):
     if not verify_password(user.password_hash, password or "") or not user.is_active:
         return None
     user.last_login_at = _naive(now)
-    db.session.commit()
+    transactions.commit()
     return user
 
 
-def logout_everywhere(by):
+def logout_everywhere(by: User) -> None:
     """End every login session (and so every remember-me cookie) of the acting user."""
     permissions.require_login(by)
     by.session_token = new_session_token()
     _end_sessions(by)
-    db.session.commit()
+    transactions.commit()
 
 
 # --- login sessions (issue #12) ------------------------------------------------------------
@@ -175,7 +177,7 @@ def _token_hash(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def session_lifetime(user):
+def session_lifetime(user: User) -> timedelta:
     """Return the longest a login session of this user lasts: short for staff."""
     if user.is_staff:
         return timedelta(hours=current_app.config["STAFF_SESSION_HOURS"])
@@ -205,17 +207,17 @@ def _end_sessions(user):
     db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
 
 
-def start_session(user, now=None):
+def start_session(user: User, now: datetime | None = None) -> str:
     """Start a login session for a user who has just logged in; return its token for the cookies."""
     now = _naive(now)
     token = secrets.token_urlsafe(32)
     db.session.add(LoginSession(token_hash=_token_hash(token), user_id=user.id, created_at=now, last_seen_at=now))
-    db.session.commit()
+    transactions.commit()
     user.login_token = token
     return token
 
 
-def load_session(token, now=None):
+def load_session(token: object, now: datetime | None = None) -> SessionCheck:
     """Return the active user of a login session token; a session that has timed out ends here.
 
     Its own small writes (last seen, ending a timed-out session) go over a separate connection,
@@ -254,14 +256,14 @@ def _write_aside(statement):
                                    type(getattr(error, "orig", error)).__name__)
 
 
-def end_session(token):
+def end_session(token: object) -> None:
     """End one login session (logging out on this browser); other browsers stay logged in."""
     if isinstance(token, str) and token:
         db.session.execute(delete(LoginSession).where(LoginSession.token_hash == _token_hash(token)))
-        db.session.commit()
+        transactions.commit()
 
 
-def prune_sessions(now=None):
+def prune_sessions(now: datetime | None = None) -> int:
     """Delete login sessions that have timed out or belong to deactivated accounts; return how many."""
     now = _naive(now)
     inactive = LoginSession.user_id.in_(select(User.id).where(User.active.is_(False)))
@@ -269,8 +271,8 @@ def prune_sessions(now=None):
         delete(LoginSession).where(or_(_past_lifetime(now), _idle_too_long(now), inactive))
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
-    return result.rowcount
+    transactions.commit()
+    return cast(CursorResult[Any], result).rowcount
 
 
 # --- password reset and invitations --------------------------------------------------------
@@ -279,17 +281,17 @@ def prune_sessions(now=None):
 RESET_REQUEST = "password_reset_request"
 
 
-def request_password_reset(email):
+def request_password_reset(email: str) -> None:
     """Queue a reset request for an address, known or not: the same work either way (issue #12).
 
     Whether the address has an account is decided later, by the sender (password_reset_draft),
     so the time this takes tells nobody which addresses have an account.
     """
     queue_deferred(normalize_email(email), RESET_REQUEST)
-    db.session.commit()
+    transactions.commit()
 
 
-def password_reset_draft(email):
+def password_reset_draft(email: str) -> Draft | None:
     """Return the reset e-mail for a queued request, or None when the address has no active account."""
     user = find_user_by_email(email)
     if user is None or not user.is_active:
@@ -311,12 +313,12 @@ def _user_for_password_token(purpose, token, max_age, now):
     return user
 
 
-def user_for_reset_token(token, now=None):
+def user_for_reset_token(token: str, now: datetime | None = None) -> User | None:
     """Return the user a password reset link is for, or None when it is invalid, used or expired."""
     return _user_for_password_token("reset-password", token, current_app.config["RESET_TOKEN_MAX_AGE"], now)
 
 
-def user_for_invitation_token(token, now=None):
+def user_for_invitation_token(token: str, now: datetime | None = None) -> User | None:
     """Return the invited user a welcome link is for, or None when it is invalid, used or expired."""
     return _user_for_password_token("set-password", token, current_app.config["CONFIRM_TOKEN_MAX_AGE"], now)
 
@@ -330,34 +332,35 @@ def _complete_password_link(user, password, now):
     _end_sessions(user)
     if user.email_confirmed_at is None:
         user.email_confirmed_at = now      # the link reached this address
-    db.session.commit()
+    transactions.commit()
     return user
 
 
-def reset_password(token, password, now=None):
+def reset_password(token: str, password: str, now: datetime | None = None) -> User:
     """Set a new password through a reset link (works once, expires); return the user."""
     return _complete_password_link(user_for_reset_token(token, now), password, now)
 
 
-def accept_invitation(token, password, now=None):
+def accept_invitation(token: str, password: str, now: datetime | None = None) -> User:
     """Set the first password of an invited user through the welcome link; return the user."""
     return _complete_password_link(user_for_invitation_token(token, now), password, now)
 
 
 # --- profile -------------------------------------------------------------------------------
 
-def update_profile(user, name, language, by):
+def update_profile(user: User, name: str, language: str, by: User) -> User:
     """Change a user's name and language (only their own)."""
     permissions.require_login(by)
     if by.id != user.id:
         raise PermissionDenied("only your own profile")
     user.name = (name or "").strip()
     user.language = _language(language)
-    db.session.commit()
+    transactions.commit()
     return user
 
 
-def change_password(user, current_password, new_password, by, now=None):
+def change_password(user: User, current_password: str, new_password: str, by: User,
+                    now: datetime | None = None) -> User:
     """Change a user's own password; ends all their login sessions (the page starts a new one for itself)."""
     permissions.require_login(by)
     if by.id != user.id:
@@ -369,11 +372,11 @@ def change_password(user, current_password, new_password, by, now=None):
     _end_sessions(user)
     queue_message(user.email, "password_changed", language=user.language, name=user.name,
                   reset_url=external_url("accounts.forgot_password"))
-    db.session.commit()
+    transactions.commit()
     return user
 
 
-def request_email_change(user, new_email, current_password, by):
+def request_email_change(user: User, new_email: str, current_password: str, by: User) -> None:
     """Send a confirmation link to a new address; the address changes when it is followed."""
     permissions.require_login(by)
     if by.id != user.id:
@@ -393,10 +396,10 @@ def request_email_change(user, new_email, current_password, by):
         queue_message(new_email, "change_email", language=user.language, name=user.name,
                       confirm_url=external_url("accounts.confirm_email_change", token=token),
                       hours=current_app.config["CONFIRM_TOKEN_MAX_AGE"] // 3600)
-    db.session.commit()
+    transactions.commit()
 
 
-def confirm_email_change(token, now=None):
+def confirm_email_change(token: str, now: datetime | None = None) -> User | None:
     """Switch to the new address in a change link (works once); return the user or None."""
     payload = tokens.read_token("change-email", token, current_app.config["CONFIRM_TOKEN_MAX_AGE"], now=now)
     if payload is None:
@@ -411,35 +414,36 @@ def confirm_email_change(token, now=None):
     user.email = new_email
     user.email_confirmed_at = _naive(now)
     queue_message(old_email, "email_changed", language=user.language, name=user.name, new_email=new_email)
-    db.session.commit()
+    transactions.commit()
     return user
 
 
 # --- administration ------------------------------------------------------------------------
 
-def _organization_class():
+def organization_class() -> type[Any]:
     return Membership.organization.property.mapper.class_
 
 
-def _area_class():
+def area_class() -> type[Any]:
     return User.areas.property.mapper.class_
 
 
-def organization_choices(by):
+def organization_choices(by: User) -> list[tuple[int, str]]:
     """Return (id, name) of every organisation, for the admin forms."""
     permissions.require_admin(by)
-    organization = _organization_class()
+    organization = organization_class()
     return [(row.id, row.name) for row in db.session.scalars(select(organization).order_by(organization.name))]
 
 
-def area_choices(by):
+def area_choices(by: User) -> list[tuple[int, str]]:
     """Return (id, name) of every area, for the admin forms."""
     permissions.require_admin(by)
-    area = _area_class()
+    area = area_class()
     return [(row.id, row.name) for row in db.session.scalars(select(area).order_by(area.name))]
 
 
-def list_users(by, query="", role="", status="", page=1):
+def list_users(by: User, query: str = "", role: str = "", status: str = "",
+               page: int = 1) -> tuple[Sequence[User], int]:
     """Return (users, total) matching a search on name or address, a role and a status."""
     permissions.require_admin(by)
     statement = select(User)
@@ -452,7 +456,7 @@ def list_users(by, query="", role="", status="", page=1):
         statement = statement.where(User.active.is_(True))
     elif status == "inactive":
         statement = statement.where(User.active.is_(False))
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     page = max(1, page)
     users = db.session.scalars(
         statement.order_by(User.email).offset((page - 1) * USERS_PER_PAGE).limit(USERS_PER_PAGE)
@@ -460,7 +464,7 @@ def list_users(by, query="", role="", status="", page=1):
     return users, total
 
 
-def get_user(user_id, by):
+def get_user(user_id: int, by: User) -> User:
     """Return a user for the admin pages."""
     permissions.require_admin(by)
     user = db.session.get(User, user_id)
@@ -486,9 +490,10 @@ def _rows(model_class, ids, field):
     return rows
 
 
-def _apply_access(user, roles, organization_ids, area_ids, by, now):
-    organizations = _rows(_organization_class(), organization_ids, "organizations")
-    areas = _rows(_area_class(), area_ids, "areas")
+def apply_access(user: User, roles: Iterable[str], organization_ids: Iterable[int], area_ids: Iterable[int],
+                 by: User, now: datetime) -> None:
+    organizations = _rows(organization_class(), organization_ids, "organizations")
+    areas = _rows(area_class(), area_ids, "areas")
     user.role_rows = [UserRole(role=role) for role in roles]
     wanted = {organization.id: organization for organization in organizations}
     for membership in user.memberships:
@@ -505,7 +510,8 @@ def _apply_access(user, roles, organization_ids, area_ids, by, now):
     user.areas = areas
 
 
-def invite_user(email, name, roles, organization_ids, area_ids, by, language="nl", now=None):
+def invite_user(email: str, name: str, roles: Iterable[str], organization_ids: Iterable[int],
+                area_ids: Iterable[int], by: User, language: str = "nl", now: datetime | None = None) -> User:
     """Create an account without a password and e-mail a welcome link to set one."""
     permissions.require_admin(by)
     email = normalize_email(email)
@@ -516,7 +522,7 @@ def invite_user(email, name, roles, organization_ids, area_ids, by, language="nl
     user = User(email=email, name=(name or "").strip(), language=_language(language),
                 invited_by_id=by.id, created_at=now)
     db.session.add(user)
-    _apply_access(user, roles, organization_ids, area_ids, by, now)
+    apply_access(user, roles, organization_ids, area_ids, by, now)
     db.session.flush()
     token = tokens.make_token("set-password", {"u": user.uuid, "f": tokens.fingerprint(user)})
     queue_message(
@@ -524,22 +530,23 @@ def invite_user(email, name, roles, organization_ids, area_ids, by, language="nl
         welcome_url=external_url("accounts.welcome", token=token),
         hours=current_app.config["CONFIRM_TOKEN_MAX_AGE"] // 3600,
     )
-    db.session.commit()
+    transactions.commit()
     return user
 
 
-def update_user_access(user_id, roles, organization_ids, area_ids, by, now=None):
+def update_user_access(user_id: int, roles: Iterable[str], organization_ids: Iterable[int],
+                       area_ids: Iterable[int], by: User, now: datetime | None = None) -> User:
     """Set a user's roles, organisations (active memberships) and broker areas."""
     user = get_user(user_id, by)
     roles = _check_roles(roles)
     if user.id == by.id and "admin" not in roles:
         raise ValidationError("roles", _("U kunt uw eigen beheerdersrol niet afnemen."))
-    _apply_access(user, roles, organization_ids, area_ids, by, _naive(now))
-    db.session.commit()
+    apply_access(user, roles, organization_ids, area_ids, by, _naive(now))
+    transactions.commit()
     return user
 
 
-def set_user_active(user_id, active, by):
+def set_user_active(user_id: int, active: bool, by: User) -> User:
     """Deactivate (ending all sessions) or reactivate an account."""
     user = get_user(user_id, by)
     if user.id == by.id and not active:
@@ -548,38 +555,38 @@ def set_user_active(user_id, active, by):
     if not active:
         user.session_token = new_session_token()
         _end_sessions(user)
-    db.session.commit()
+    transactions.commit()
     return user
 
 
-def create_admin(email, name, password):
+def create_admin(email: str, name: str, password: str) -> User:
     """Create a confirmed admin account (CLI), or give an existing account the admin role."""
     email = normalize_email(email)
     user = find_user_by_email(email)
     if user is None:
         _check_password(password, email, name)
-        now = _now()
+        now = clock.naive_utcnow()
         user = User(email=email, name=name.strip(), email_confirmed_at=now)
         _set_password(user, password, now)
         db.session.add(user)
     if "admin" not in user.roles:
         user.role_rows.append(UserRole(role="admin"))
-    db.session.commit()
+    transactions.commit()
     return user
 
 
 # --- e-mail outbox (admin) -----------------------------------------------------------------
 
-def list_outbox(by, status=""):
+def list_outbox(by: User, status: str = "") -> tuple[Sequence[OutboxMessage], dict[str, int]]:
     """Return (messages, counts per status) for the outbox page: failed and queued, or one status."""
     permissions.require_admin(by)
     statuses = [status] if status in OUTBOX_STATUSES else ["failed", "queued"]
     return notify.outbox_messages(statuses)
 
 
-def retry_outbox_message(message_id, by, now=None):
+def retry_outbox_message(message_id: int, by: User, now: datetime | None = None) -> OutboxMessage:
     """Queue a failed or waiting e-mail again; the next `flask notify send` delivers it."""
     permissions.require_admin(by)
     message = notify.requeue(message_id, now=now)
-    db.session.commit()
+    transactions.commit()
     return message

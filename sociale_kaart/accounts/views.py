@@ -65,8 +65,29 @@ def has_endpoint(name):
     return name in current_app.view_functions
 
 
+# Where each role starts after logging in (issue #14), most responsible role first: a broker who also
+# volunteers starts at the help queue. Endpoints by name: accounts imports no capability above it.
+LANDINGS = (
+    ("admin", "admin.users"),
+    ("broker", "broker.queue"),
+    ("policy", "insights.analysis"),
+    ("editor", "workspace.home"),
+    ("volunteer", "matching.my_tasks"),
+    ("resident", "matching.my_requests"),
+)
+
+
+@bp.app_template_global()
+def landing_url(user) -> str:
+    """Return the start page of a user's main role (the account page when no capability has one)."""
+    for role, endpoint in LANDINGS:
+        if user.has_role(role) and has_endpoint(endpoint):
+            return url_for(endpoint)
+    return url_for("accounts.profile")
+
+
 def _home():
-    return url_for("workspace.home") if has_endpoint("workspace.home") else url_for("accounts.profile")
+    return landing_url(current_user)
 
 
 @bp.route("/inloggen", methods=["GET", "POST"])

@@ -1,12 +1,11 @@
 """Admin forms: invite a user, set roles, organisations and areas, search the user list; an area's contact."""
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, SelectChoice, SelectField, StringField
-from wtforms.validators import Email, InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
 from .. import params
 from ..accounts.forms import EMAIL_MESSAGE, LANGUAGE_CHOICES
-from ..directory.formats import valid_phone
-from ..forms import BaseForm, CheckboxesField, SearchBaseForm, format_check
+from ..forms import PHONE, BaseForm, CheckboxesField, SearchBaseForm, format_check
 
 ROLE_LABELS = {
     "resident": _l("Inwoner"),
@@ -42,7 +41,7 @@ class InviteForm(AccessForm):
     email = EmailField(_l("E-mailadres"), validators=[
         InputRequired(message=_l("Vul het e-mailadres in.")),
         Length(max=254, message=_l("Een e-mailadres heeft hoogstens %(max)d tekens.")),
-        Email(message=EMAIL_MESSAGE, check_deliverability=False),
+        format_check(params.valid_email, EMAIL_MESSAGE),
     ])
     name = StringField(_l("Naam"), validators=[
         InputRequired(message=_l("Vul de naam in.")),
@@ -74,10 +73,10 @@ class AreaContactForm(BaseForm):
     contact_name = StringField(_l("Naam van het team"), validators=[_at_most(120, _l("naam"))])
     contact_phone = StringField(_l("Telefoonnummer"), validators=[
         _at_most(32, _l("telefoonnummer")),
-        format_check(valid_phone, _l("Typ een telefoonnummer van 10 cijfers, zoals 0343 123 456, of met +31.")),
+        PHONE,
     ])
     contact_email = EmailField(_l("E-mailadres"), validators=[
-        Optional(), _at_most(254, _l("e-mailadres")), Email(message=EMAIL_MESSAGE, check_deliverability=False),
+        Optional(), _at_most(254, _l("e-mailadres")), format_check(params.valid_email, EMAIL_MESSAGE),
     ])
     contact_address = StringField(_l("Adres"), validators=[_at_most(200, _l("adres"))])
     contact_hours = StringField(_l("Spreekuur"), validators=[_at_most(200, _l("spreekuur"))])

@@ -10,9 +10,10 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from typing import Callable, NoReturn
 
 from ..directory import open_data, services as directory, vocabularies
+from ..geo import POSTCODE_PATTERN, parse_postcode
 from ..params import MAX_PAGE, has_control_characters, whole_number
 
 MAX_PER_PAGE = 100
@@ -25,9 +26,7 @@ MAX_VALUES = 10
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _DATE_TIME = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:([Zz])|([+-])(\d{2}):(\d{2}))", re.ASCII)
-POSTCODE_PATTERN = "^[1-9][0-9]{3}( ?[A-Za-z]{2})?$"
 NO_CONTROL_CHARACTERS = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"   # what params.has_control_characters refuses
-_POSTCODE = re.compile(POSTCODE_PATTERN[1:-1])
 
 
 class ParameterError(Exception):
@@ -67,7 +66,7 @@ def spec_context():
     )
 
 
-def _bad(name, detail):
+def _bad(name: str, detail: str) -> NoReturn:
     raise ParameterError(name, "invalid parameter", detail)
 
 
@@ -107,7 +106,7 @@ def _choice(values):
 
 
 def _postcode(name, text):
-    if not _POSTCODE.fullmatch(text):
+    if parse_postcode(text, exact=True) is None:
         _bad(name, f"{text!r} is not a Dutch postcode such as 3941 or 3941 AB")
     return text
 
@@ -177,7 +176,8 @@ COST = Param("cost", "Cost route, e.g. gratis ('kost mij niets'); repeat for sev
 AREA = Param("area", "Village or neighbourhood code (the service area or the location is in it).",
              _enum(lambda c: c.area_codes), _choice(lambda: list(directory.facet_labels("area"))),
              multiple=True, default=())
-POSTCODE = Param("postcode", "Dutch postcode (3941 or 3941 AB): with `search`, the best matches weighed by distance from its centre; without, nearest first.",
+POSTCODE = Param("postcode", "Dutch postcode (3941 or 3941 AB): with `search`, the best matches weighed by "
+                 "distance from its centre; without, nearest first.",
                  _static({"type": "string", "format": "nl-postcode", "pattern": POSTCODE_PATTERN}), _postcode)
 PROXIMITY = Param("proximity", "Only results within this many metres of the postcode (needs postcode).",
                   _static({"type": "integer", "minimum": 1, "maximum": MAX_PROXIMITY}), _integer(1, MAX_PROXIMITY))

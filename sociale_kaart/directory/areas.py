@@ -10,10 +10,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from .. import params, transactions
 from ..accounts import permissions
 from ..errors import NotFound, ValidationError
 from ..extensions import db
-from .formats import valid_email, valid_phone
+from ..params import valid_email, valid_phone
 from .models import AREA_CONTACT_FIELDS, Area
 
 CONTACT_LABELS = {
@@ -23,7 +24,7 @@ CONTACT_LABELS = {
     "contact_address": _l("Adres"),
     "contact_hours": _l("Spreekuur"),
 }
-MAX_ID = 2**31 - 1   # an id in a URL beyond the database's integer is simply not found
+MAX_ID = params.MAX_ID   # an id in a URL beyond the database's integer is simply not found
 CONTACT_MAX_LENGTHS = {
     "contact_name": 120, "contact_phone": 32, "contact_email": 254, "contact_address": 200, "contact_hours": 200,
 }
@@ -98,5 +99,5 @@ def update_area_contact(area_id: object, values: Mapping[str, object], by: objec
     area = get_area(area_id, by)
     for name, value in clean_contact_values(values).items():
         setattr(area, name, value or None)
-    db.session.commit()
+    transactions.commit()
     return area

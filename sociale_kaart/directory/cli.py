@@ -1,4 +1,5 @@
-"""Directory commands: `flask seed demo`, `flask search reindex`, `flask directory freshness`, `search-log-retention`."""
+"""Directory commands: `flask seed demo`, `flask search reindex`, `flask directory freshness`,
+`search-log-retention`."""
 from pathlib import Path
 
 import click
@@ -53,7 +54,8 @@ def seed_demo(if_empty, refresh_dates):
 
 @seed_cli.command("workspace")
 def seed_workspace():
-    """Demo accounts (admin, broker, editor, policy officer) and work for the broker: a change, a report, a join request."""
+    """Demo accounts (admin, broker, editor, policy officer) and work for the broker: a change, a report,
+    a join request."""
     from ..accounts.seed import DEMO_ACCOUNTS, seed_demo_accounts
 
     if current_app.config["ENV"] not in ("development", "testing"):

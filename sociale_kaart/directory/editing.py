@@ -6,9 +6,11 @@ with the proposed snapshot; the live row stays as it is until a broker approves 
 (moderation.py). A new service is a live row with publication_status "pending", which
 public pages and search leave out, plus a ChangeRequest(action="create").
 """
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import cast
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,15 +18,18 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from .. import clock, geo
+from .. import clock, geo, transactions
 from ..accounts import permissions
-from ..accounts.models import Membership, User, UserRole
+from ..accounts.models import Membership
+from ..accounts.queries import brokers_of_areas
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
+from ..geo import normal_postcode
 from ..notify import services as notify
-from . import hours, indexing, vocabularies
+from ..params import valid_email, valid_phone
+from . import hours, vocabularies
 from .areas import area_of_postcode4
-from .formats import normal_postcode, valid_email, valid_phone, valid_url  # also used as editing.valid_phone etc.
+from .formats import valid_url  # also used as editing.valid_url
 from .models import (Area, ChangeRequest, HistoryEntry, Location, Organization, Schedule, Service,
                      ServiceAtLocation)
 
@@ -162,10 +167,10 @@ def snapshot(kind, target):
 def changed_fields(old, new, kind):
     """Return {field: [old, new]} for the fields whose values differ."""
     return {name: [old.get(name), new.get(name)] for name in FIELDS[kind]
-            if name in new and _comparable(old.get(name)) != _comparable(new.get(name))}
+            if name in new and comparable(old.get(name)) != comparable(new.get(name))}
 
 
-def _comparable(value):
+def comparable(value):
     return None if value in ("", [], None) else value
 
 
@@ -279,7 +284,7 @@ def clean_schedules(periods):
         if sum(1 for period in clean if period[0] == weekday) > PERIODS_PER_DAY:
             raise ValidationError("schedules", _("Geef per dag hoogstens %(count)d openingstijden op.",
                                                  count=PERIODS_PER_DAY))
-    for first, second in zip(clean, clean[1:]):
+    for first, second in itertools.pairwise(clean):
         if first[0] == second[0] and second[1] < first[2]:
             raise ValidationError("schedules", _("Twee openingstijden op dezelfde dag mogen niet overlappen."))
     return clean
@@ -538,7 +543,7 @@ def change_title(change):
     if name:
         return name
     target = {"organization": Organization, "service": Service, "location": Location}[change.kind]
-    row = db.session.get(target, change.target_id)
+    row = cast(Organization | Service | Location | None, db.session.get(target, change.target_id))
     return row.name if row is not None else f"#{change.target_id}"
 
 
@@ -637,20 +642,8 @@ def organization_area_ids(organization_id):
     return set(db.session.scalars(union(located, served)))
 
 
-def brokers_for(area_ids):
-    """Return the active brokers responsible for areas (all brokers when there is no area)."""
-    from ..accounts.models import broker_areas
-
-    query = select(User).join(UserRole, UserRole.user_id == User.id).where(
-        UserRole.role == "broker", User.active.is_(True), User.email_confirmed_at.is_not(None))
-    if area_ids:
-        query = query.where(User.id.in_(
-            select(broker_areas.c.user_id).where(broker_areas.c.area_id.in_(set(area_ids)))))
-    return db.session.scalars(query.order_by(User.id)).unique().all()
-
-
 def _notify_brokers(area_ids, template, **context):
-    for broker in brokers_for(area_ids):
+    for broker in brokers_of_areas(area_ids):
         notify.queue_message(broker.email, template, broker.language, recipient=broker, **context)
 
 
@@ -675,7 +668,7 @@ def request_membership(organization_id, message, by):
     _notify_brokers(organization_area_ids(organization_id), "membership_requested",
                     membership=membership, organization=organization, requester=by,
                     url=notify.external_url("workspace.membership", membership_id=membership.id))
-    db.session.commit()
+    transactions.commit()
     return membership
 
 
@@ -708,17 +701,17 @@ def register_organization(values, by):
     db.session.add(change)
     db.session.add(Membership(user=by, organization=organization, status="requested", message=message))
     db.session.flush()
-    _history("organization", organization.id, organization.id, "proposed",
+    record_history("organization", organization.id, organization.id, "proposed",
              changed_fields({}, clean, "organization"), by, change)
     _notify_brokers(set(), "organization_registered", organization=organization, requester=by,
                     message=message, url=notify.external_url("workspace.change", change_id=change.id))
-    db.session.commit()
+    transactions.commit()
     return organization
 
 
 # --- proposing changes ---------------------------------------------------------------------------
 
-def _history(kind, target_id, organization_id, action, changes, by, change=None, comment=""):
+def record_history(kind, target_id, organization_id, action, changes, by, change=None, comment=""):
     entry = HistoryEntry(kind=kind, target_id=target_id, organization_id=organization_id, action=action,
                          changes=changes, comment=comment, actor_id=by.id if by is not None else None,
                          change_request=change, at=clock.naive_utcnow())
@@ -763,7 +756,7 @@ def _submit(kind, target, organization_id, clean, by, action="update"):
         change.data = clean
     change.submitted_by_id, change.submitted_at = by.id, clock.naive_utcnow()
     db.session.flush()
-    _history(kind, target.id, organization_id, "proposed",
+    record_history(kind, target.id, organization_id, "proposed",
              changed_fields(live if action == "update" else {}, clean, kind), by, change)
     if first:
         _notify_brokers(listing_area_ids(kind, target, clean), "change_submitted", change=change,
@@ -772,11 +765,9 @@ def _submit(kind, target, organization_id, clean, by, action="update"):
     return change
 
 
-def _commit():
-    from .services import search_backend
-
+def commit_edit():
     try:
-        indexing.commit(search_backend())
+        transactions.commit()
     except IntegrityError:
         db.session.rollback()
         raise ValidationError(None, _("Iemand anders heeft net een wijziging ingediend. Probeer het opnieuw.")) from None
@@ -804,13 +795,13 @@ def propose_service_change(service_id, values, by):
             change.data, change.submitted_by_id, first = clean, by.id, False
         change.submitted_at = clock.naive_utcnow()
         db.session.flush()
-        _history("service", service.id, service.organization_id, "proposed",
+        record_history("service", service.id, service.organization_id, "proposed",
                  changed_fields(old, clean, "service"), by, change)
         if first:
             _notify_brokers(listing_area_ids("service", service), "change_submitted", change=change,
                             title=service.name, editor=by,
                             url=notify.external_url("workspace.change", change_id=change.id))
-    _commit()
+    commit_edit()
     return change
 
 
@@ -829,11 +820,11 @@ def create_service(organization_id, values, by):
                            action="create", data=clean, base={}, submitted_by_id=by.id)
     db.session.add(change)
     db.session.flush()
-    _history("service", service.id, organization_id, "proposed", changed_fields({}, clean, "service"), by, change)
+    record_history("service", service.id, organization_id, "proposed", changed_fields({}, clean, "service"), by, change)
     _notify_brokers(listing_area_ids("service", service), "change_submitted", change=change,
                     title=service.name, editor=by,
                     url=notify.external_url("workspace.change", change_id=change.id))
-    _commit()
+    commit_edit()
     return service
 
 
@@ -863,9 +854,9 @@ def propose_organization_change(organization_id, values, by):
         if not changes:
             raise ValidationError(None, _("U heeft niets gewijzigd."))
         apply_organization(organization, clean)
-        _history("organization", organization_id, organization_id, "edited", changes, by)
+        record_history("organization", organization_id, organization_id, "edited", changes, by)
         change = None
-    _commit()
+    commit_edit()
     return change
 
 
@@ -887,8 +878,8 @@ def create_location(organization_id, values, by, geocoder=None):
     db.session.add(location)
     apply_location(location, clean)
     db.session.flush()
-    _history("location", location.id, organization_id, "created", changed_fields({}, clean, "location"), by)
-    _commit()
+    record_history("location", location.id, organization_id, "created", changed_fields({}, clean, "location"), by)
+    commit_edit()
     return location
 
 
@@ -909,9 +900,9 @@ def propose_location_change(location_id, values, by, geocoder=None):
         if not changes:
             raise ValidationError(None, _("U heeft niets gewijzigd."))
         apply_location(location, clean)
-        _history("location", location_id, location.organization_id, "edited", changes, by)
+        record_history("location", location_id, location.organization_id, "edited", changes, by)
         change = None
-    _commit()
+    commit_edit()
     return change
 
 
@@ -930,8 +921,8 @@ def withdraw_change(change_id, by):
         service = db.session.get(Service, change.target_id)
         if service is not None and service.publication_status == "pending":
             service.publication_status = "draft"
-    _history(change.kind, change.target_id, change.organization_id, "withdrawn", {}, by, change)
-    _commit()
+    record_history(change.kind, change.target_id, change.organization_id, "withdrawn", {}, by, change)
+    commit_edit()
     return change
 
 

@@ -1,10 +1,10 @@
 """Directory forms: the public search form (GET, shape checks only)."""
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, RadioField, SelectChoice, StringField, TextAreaField
-from wtforms.validators import Email, InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
 from .. import params
-from ..forms import BaseForm, ChoiceSelectField, SearchBaseForm
+from ..forms import BaseForm, ChoiceSelectField, SearchBaseForm, format_check
 from .reports import MAX_MESSAGE as MAX_REPORT
 from .reports import TOPICS as REPORT_TOPICS
 from .services import FILTER_FACETS, MAX_TEXT, MAX_WHERE, RADIUS_CHOICES
@@ -54,7 +54,7 @@ class ReportForm(BaseForm):
     ])
     email = EmailField(_l("Uw e-mailadres (niet verplicht)"), validators=[
         Optional(), Length(max=254),
-        Email(message=_l("Dit e-mailadres klopt niet. Een e-mailadres ziet eruit als naam@voorbeeld.nl.")),
+        format_check(params.valid_email, _l("Dit e-mailadres klopt niet. Een e-mailadres ziet eruit als naam@voorbeeld.nl.")),
     ])
     # A honeypot: people never see or fill it; bots that fill every field are ignored.
     website = StringField(_l("Laat dit veld leeg"))

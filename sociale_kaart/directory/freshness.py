@@ -14,13 +14,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from .. import clock
+from .. import clock, transactions
 from ..accounts import permissions
 from ..accounts.models import Membership, User
 from ..errors import NotFound, PermissionDenied
 from ..extensions import db
 from ..notify import services as mail
-from . import indexing
 from .models import FreshnessNotice, HistoryEntry, Location, Service, ServiceAtLocation
 
 STAGES = ("fresh", "reminder", "stale", "hidden")
@@ -137,7 +136,7 @@ def mark_checked(service_id, by, today=None):
         action="checked", actor_id=by.id,
         changes={"assured_date": [old.isoformat() if old else None, day.isoformat()]},
     ))
-    indexing.commit(current_app.extensions["sociale_kaart.search"])
+    transactions.commit()
     return service
 
 
@@ -231,7 +230,7 @@ def send_reminders(today=None):
                     "directory.service_detail", service_id=service.id, slug=service.slug),
             )
         try:
-            db.session.commit()
+            transactions.commit()
         except IntegrityError:   # another run recorded this notice first: nothing to send twice
             db.session.rollback()
             continue

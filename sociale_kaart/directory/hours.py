@@ -17,7 +17,7 @@ def _minutes(value: time) -> int:
 
 def open_slots(periods) -> list[int]:
     """Return the sorted week slots covered by (weekday, opens_at, closes_at) periods."""
-    slots = set()
+    slots: set[int] = set()
     for weekday, opens_at, closes_at in periods:
         first = _minutes(opens_at) // SLOT_MINUTES
         # a slot counts as open when the service is open at its start

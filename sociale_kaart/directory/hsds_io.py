@@ -17,7 +17,6 @@ import csv
 import io
 import json
 import re
-import unicodedata
 import uuid
 import zipfile
 from collections import Counter, defaultdict
@@ -30,10 +29,10 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import clock, geo
+from .. import clock, geo, transactions
 from ..params import without_control_characters
 from ..extensions import db
-from . import hours, hsds, indexing, open_data, services, vocabularies
+from . import hours, hsds, open_data, services, vocabularies
 from . import editing
 from .areas import area_containing
 from .editing import PERIODS_PER_DAY
@@ -92,7 +91,7 @@ def export_tables():
     for organization in sorted(organizations.values(), key=lambda o: o.uuid):
         tables["organization"].append(hsds.organization_record(organization))
         tables["phone"] += hsds.phone_records(organization, "organization")
-    for location in sorted(locations.values(), key=lambda l: l.uuid):
+    for location in sorted(locations.values(), key=lambda loc: loc.uuid):
         record = hsds.location_record(location)
         if record["organization_id"] not in organizations:
             record["organization_id"] = None  # its organisation has nothing published
@@ -231,7 +230,7 @@ def _read_tables(folder):
                     paths[resource["name"]] = resource["path"]
         except (ValueError, AttributeError):
             pass
-    tables = {}
+    tables: dict[str, tuple[str, list[tuple[int, dict[str, str]]]]] = {}
     for name, path in paths.items():
         file = folder / path
         if not file.is_file():
@@ -314,12 +313,6 @@ def _time(value, name):
     if parsed is None:
         raise _RowError(f"{name} {value!r} is not a time (HH:MM)")
     return parsed
-
-
-def slugify(text, limit=150):
-    """Return a URL slug of a name."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:limit] or "item"
 
 
 def _snapshot(service):
@@ -428,7 +421,7 @@ class _Importer:
         phone = _fits(Organization, "phone", phones[0].get("number")) if phones else None
         organization = db.session.scalars(select(Organization).where(Organization.uuid == org_id)).first()
         created = organization is None
-        if created:
+        if organization is None:
             organization = Organization(uuid=org_id, slug=self._unique_slug(Organization, name, org_id))
             db.session.add(organization)
         before = {key: getattr(organization, key) for key in (*values, "phone")}
@@ -473,7 +466,7 @@ class _Importer:
             values["area"] = self._area_of(address["postal_code"])
         location = db.session.scalars(select(Location).where(Location.uuid == location_id)).first()
         created = location is None
-        if created:
+        if location is None:
             location = Location(uuid=location_id)
             db.session.add(location)
         accessibility = self._accessibility(location_id)
@@ -566,7 +559,7 @@ class _Importer:
             selectinload(Service.schedules), selectinload(Service.categories),
             selectinload(Service.target_groups), selectinload(Service.service_areas))).first()
         created = service is None
-        if created:
+        if service is None:
             service = Service(uuid=service_id, slug=self._unique_slug(Service, name, service_id),
                               publication_status="pending")
             db.session.add(service)
@@ -712,7 +705,8 @@ class _Importer:
 
     def _editable_schedules(self, service, wanted):
         """Keep at most the periods per weekday that the editor's form can show, and say so."""
-        kept, per_day = [], {}
+        kept: list = []
+        per_day: dict[int, int] = {}
         for item in sorted(wanted, key=lambda item: (item[1], item[2])):
             per_day[item[1]] = per_day.get(item[1], 0) + 1
             if per_day[item[1]] <= PERIODS_PER_DAY:
@@ -737,7 +731,7 @@ class _Importer:
     def _apply_links(self, service, rows):
         current = {link.uuid: link for link in service.location_links}
         by_location = {link.location.uuid: link for link in service.location_links}
-        result = []
+        result: list = []
         for file, line, row in rows:
             try:
                 link_id = _uuid(_required(row, "id"))
@@ -789,7 +783,7 @@ class _Importer:
 
     @staticmethod
     def _unique_slug(model, name, key):
-        return f"{slugify(name)}-{key[:8]}"
+        return f"{editing.slugify(name)}-{key[:8]}"
 
 
 def _safe_uuid(value):
@@ -813,7 +807,7 @@ def import_package(folder, backend):
         importer.each("service", importer.service)
     importer.check_orphans()
     _queue_for_review(importer.to_review)
-    indexing.commit(backend)
+    transactions.commit()
     return report
 
 

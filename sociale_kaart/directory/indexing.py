@@ -1,10 +1,10 @@
 """Keep the search index in step with the database.
 
-A flush listener notes which services a transaction touched; `commit()` commits and then
-re-indexes exactly those, so the index is updated after every commit that changes a listing
-(issue #2). A transactional backend (PostgreSQL, issue #16) is written instead just before the
-commit, in the same transaction, by any commit of the session: every server sees the change as
-soon as it is committed. `documents()` yields every public document for a full rebuild.
+A flush listener notes which services a transaction touched; `reindex_on_commit`, a commit
+hook of transactions.commit(), re-indexes exactly those after the commit, so the index is updated
+after every commit that changes a listing (issue #2). A transactional backend (PostgreSQL, issue #16)
+is written instead just before the commit, in the same transaction, by any commit of the session: every
+server sees the change as soon as it is committed. `documents()` yields every public document for a full rebuild.
 """
 
 from flask import current_app, has_app_context
@@ -103,19 +103,23 @@ def _reindex_touched(session, backend):
         reindex(backend, touched, removed)
 
 
-def commit(backend):
-    """Commit the session and update the search index for the listings it changed."""
-    session = db.session
+def reindex_on_commit(session):
+    """Commit hook (transactions.commit): re-index the listings the committing transaction changed.
+
+    A transactional backend is written now, inside the transaction; any other backend after
+    the commit (the returned function), so the index never shows a change that was rolled back.
+    """
+    backend = current_app.extensions.get("sociale_kaart.search")
+    if backend is None:
+        return None
     if backend.transactional:
         _reindex_touched(session, backend)   # in this transaction: seen by every server at commit
-        session.commit()
-        return
-    session.flush()
+        return None
     touched = _service_ids(session.info.pop(_TOUCHED, set()))
     removed = session.info.pop(_REMOVED, set())
-    session.commit()
-    if touched or removed:
-        reindex(backend, touched, removed)
+    if not (touched or removed):
+        return None
+    return lambda: reindex(backend, touched, removed)
 
 
 def _listing_query():

@@ -10,15 +10,11 @@ import uuid
 from sqlalchemy import JSON
 
 from .. import clock
-from ..extensions import db
+from ..extensions import Model, db
 
 
 def _uuid():
     return str(uuid.uuid4())
-
-
-def _now():
-    return clock.naive_utcnow()
 
 
 service_categories = db.Table(
@@ -43,7 +39,7 @@ service_areas = db.Table(
 AREA_CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email", "contact_address", "contact_hours")
 
 
-class Area(db.Model):
+class Area(Model):
     """A kern, dorp or wijk of the municipality, with its postcodes."""
 
     __tablename__ = "areas"
@@ -68,7 +64,7 @@ class Area(db.Model):
         return any(getattr(self, name) for name in AREA_CONTACT_FIELDS)
 
 
-class Taxonomy(db.Model):
+class Taxonomy(Model):
     """A classification scheme (HSDS taxonomy), e.g. categories or target groups."""
 
     __tablename__ = "taxonomies"
@@ -77,11 +73,11 @@ class Taxonomy(db.Model):
     code = db.Column(db.String(64), nullable=False, unique=True)
     name = db.Column(db.String(120), nullable=False)
     description = db.Column(db.Text, nullable=False, default="")
-    last_modified = db.Column(db.DateTime, nullable=False, default=_now, onupdate=_now)
+    last_modified = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow, onupdate=clock.naive_utcnow)
     terms = db.relationship("TaxonomyTerm", back_populates="taxonomy", order_by="TaxonomyTerm.position")
 
 
-class TaxonomyTerm(db.Model):
+class TaxonomyTerm(Model):
     """A term of a taxonomy (HSDS taxonomy_term) with a Dutch label."""
 
     __tablename__ = "taxonomy_terms"
@@ -94,11 +90,11 @@ class TaxonomyTerm(db.Model):
     name = db.Column(db.String(120), nullable=False)
     description = db.Column(db.Text, nullable=False, default="")
     position = db.Column(db.Integer, nullable=False, default=0)
-    last_modified = db.Column(db.DateTime, nullable=False, default=_now, onupdate=_now)
+    last_modified = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow, onupdate=clock.naive_utcnow)
     taxonomy = db.relationship("Taxonomy", back_populates="terms")
 
 
-class Organization(db.Model):
+class Organization(Model):
     """An organisation or initiative that offers services (HSDS organization)."""
 
     __tablename__ = "organizations"
@@ -113,13 +109,13 @@ class Organization(db.Model):
     website = db.Column(db.String(500))
     phone = db.Column(db.String(40))
     is_demo = db.Column(db.Boolean, nullable=False, default=False)
-    created_at = db.Column(db.DateTime, nullable=False, default=_now)
-    last_modified = db.Column(db.DateTime, nullable=False, default=_now, onupdate=_now)
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
+    last_modified = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow, onupdate=clock.naive_utcnow)
     services = db.relationship("Service", back_populates="organization", order_by="Service.name")
     locations = db.relationship("Location", back_populates="organization", order_by="Location.name")
 
 
-class Location(db.Model):
+class Location(Model):
     """A place where services are given (HSDS location with its physical address)."""
 
     __tablename__ = "locations"
@@ -149,7 +145,7 @@ class Location(db.Model):
         return self.postal_code[:4]
 
 
-class Service(db.Model):
+class Service(Model):
     """A service (voorziening) of an organisation (HSDS service)."""
 
     __tablename__ = "services"
@@ -193,8 +189,8 @@ class Service(db.Model):
     assured_date = db.Column(db.Date, index=True)   # indexed: search leaves out long-unchecked listings
     assurer = db.Column(db.String(200), nullable=False, default="")
     assured_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
-    created_at = db.Column(db.DateTime, nullable=False, default=_now)
-    last_modified = db.Column(db.DateTime, nullable=False, default=_now, onupdate=_now)
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
+    last_modified = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow, onupdate=clock.naive_utcnow)
 
     organization = db.relationship("Organization", back_populates="services")
     assured_by = db.relationship("User")
@@ -220,7 +216,7 @@ class Service(db.Model):
         return self.publication_status == "published"
 
 
-class ServiceAtLocation(db.Model):
+class ServiceAtLocation(Model):
     """A service given at one location: the unit of search (HSDS service_at_location)."""
 
     __tablename__ = "service_at_locations"
@@ -234,7 +230,7 @@ class ServiceAtLocation(db.Model):
     location = db.relationship("Location", back_populates="service_links")
 
 
-class Schedule(db.Model):
+class Schedule(Model):
     """A weekly opening time (HSDS schedule with freq WEEKLY and one byday)."""
 
     __tablename__ = "schedules"
@@ -258,7 +254,7 @@ CHANGE_KINDS = ("organization", "service", "location")
 CHANGE_STATUSES = ("pending", "approved", "returned", "withdrawn")
 
 
-class ChangeRequest(db.Model):
+class ChangeRequest(Model):
     """An editor's proposed version of a listing, waiting for a broker ("ter controle").
 
     The live row stays as the public sees it until a broker approves; `data` holds the
@@ -285,8 +281,8 @@ class ChangeRequest(db.Model):
     data = db.Column(JSON, nullable=False, default=dict)
     base = db.Column(JSON, nullable=False, default=dict)
     submitted_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
-    submitted_at = db.Column(db.DateTime, nullable=False, default=_now)
-    updated_at = db.Column(db.DateTime, nullable=False, default=_now, onupdate=_now)
+    submitted_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
+    updated_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow, onupdate=clock.naive_utcnow)
     decided_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
     decided_at = db.Column(db.DateTime)
     comment = db.Column(db.Text, nullable=False, default="")   # the broker's note to the editor
@@ -296,7 +292,7 @@ class ChangeRequest(db.Model):
     decided_by = db.relationship("User", foreign_keys=[decided_by_id])
 
 
-class HistoryEntry(db.Model):
+class HistoryEntry(Model):
     """One event in a listing's history: who, when, what, and each changed field's old and new value."""
 
     __tablename__ = "history"
@@ -310,13 +306,13 @@ class HistoryEntry(db.Model):
     changes = db.Column(JSON, nullable=False, default=dict)    # field -> [old, new]
     comment = db.Column(db.Text, nullable=False, default="")
     actor_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
-    at = db.Column(db.DateTime, nullable=False, default=_now)
+    at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
 
     actor = db.relationship("User")
     change_request = db.relationship("ChangeRequest")
 
 
-class Report(db.Model):
+class Report(Model):
     """A resident's "Klopt er iets niet?" report about a public listing."""
 
     __tablename__ = "reports"
@@ -328,7 +324,7 @@ class Report(db.Model):
     reply_email = db.Column(db.String(254))      # optional, only to answer the reporter
     language = db.Column(db.String(2), nullable=False, default="nl")
     status = db.Column(db.String(12), nullable=False, default="open", index=True)
-    created_at = db.Column(db.DateTime, nullable=False, default=_now)
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
     resolved_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
     resolved_at = db.Column(db.DateTime)
     resolution = db.Column(db.Text, nullable=False, default="")
@@ -337,7 +333,7 @@ class Report(db.Model):
     resolved_by = db.relationship("User")
 
 
-class FreshnessNotice(db.Model):
+class FreshnessNotice(Model):
     """A freshness e-mail sent for a listing: one per stage per check date (keeps reminders idempotent)."""
 
     __tablename__ = "freshness_notices"
@@ -349,5 +345,5 @@ class FreshnessNotice(db.Model):
     service_id = db.Column(db.ForeignKey("services.id", ondelete="CASCADE"), nullable=False, index=True)
     stage = db.Column(db.String(12), nullable=False)
     checked_on = db.Column(db.Date, nullable=False)   # the check date the notice is about
-    sent_at = db.Column(db.DateTime, nullable=False, default=_now)
+    sent_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
     recipients = db.Column(db.Integer, nullable=False, default=0)

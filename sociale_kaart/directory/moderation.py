@@ -3,15 +3,15 @@
 Approve and return are conditional updates (`... WHERE status = 'pending'`), so a second
 click, or two brokers at once, changes nothing and writes no second history entry.
 """
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
+from typing import Any, cast
 
-from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import selectinload
 
-from .. import clock
+from .. import clock, transactions
 from ..accounts import permissions
 from ..accounts.models import Membership, UserRole
 from ..errors import NotFound, PermissionDenied, ValidationError
@@ -46,8 +46,8 @@ def display_value(name, value):
         return ", ".join(labels.get(code, code) for code in codes)
     if name in ("service_areas", "area"):
         codes = value if isinstance(value, list) else [value]
-        names = dict(db.session.execute(select(Area.code, Area.name).where(Area.code.in_(codes))).all())
-        return ", ".join(names.get(code, code) for code in codes)
+        names: dict[str, str] = dict(db.session.execute(select(Area.code, Area.name).where(Area.code.in_(codes))).all())
+        return ", ".join(names.get(code, code) or "" for code in codes)
     if name == "locations":
         rows = {row.id: row for row in db.session.scalars(select(Location).where(Location.id.in_(value)))}
         return "; ".join(f"{rows[i].name}, {rows[i].address_1}, {rows[i].city}" if i in rows else f"#{i}"
@@ -216,9 +216,9 @@ class ChangeView:
     change: ChangeRequest
     title: str
     target: object
-    rows: list
-    area_names: list
-    history: list
+    rows: list[DiffRow]
+    area_names: list[str]
+    history: Sequence[HistoryEntry]
 
     @property
     def conflicts(self):
@@ -248,13 +248,13 @@ def get_change(change_id, by):
             continue
         old, new = live.get(name), change.data.get(name)
         base = change.base.get(name) if change.base else None
-        changed = editing._comparable(old) != editing._comparable(new)
+        changed = editing.comparable(old) != editing.comparable(new)
         conflict = (change.action == "update" and change.status == "pending"
-                    and editing._comparable(base) != editing._comparable(old)
-                    and editing._comparable(base) != editing._comparable(new))
+                    and editing.comparable(base) != editing.comparable(old)
+                    and editing.comparable(base) != editing.comparable(new))
         rows.append(DiffRow(name, field_label(name), display_value(name, old), display_value(name, new),
                             changed, conflict))
-    names = dict(db.session.execute(select(Area.id, Area.name)).all())
+    names: dict[int, str] = dict(db.session.execute(select(Area.id, Area.name)).all())
     history = db.session.scalars(
         select(HistoryEntry).where(HistoryEntry.change_request_id == change.id)
         .options(selectinload(HistoryEntry.actor)).order_by(HistoryEntry.at.desc(), HistoryEntry.id.desc())
@@ -272,7 +272,7 @@ def _claim(change_id, status, by, comment=""):
                 updated_at=clock.naive_utcnow())
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return cast(CursorResult[Any], result).rowcount == 1
 
 
 def _load_pending(change_id, by):
@@ -319,12 +319,12 @@ def approve_change(change_id, by, edited_values=None):
     else:
         # apply what the editor changed (and what the broker edited), keep other live values
         names = [name for name in editing.FIELDS[change.kind] if name in final and (
-            editing._comparable(final.get(name)) != editing._comparable(change.base.get(name))
-            or editing._comparable(final.get(name)) != editing._comparable(proposal.get(name)))]
+            editing.comparable(final.get(name)) != editing.comparable(change.base.get(name))
+            or editing.comparable(final.get(name)) != editing.comparable(proposal.get(name)))]
     if edited_values is not None:
         broker_edits = editing.changed_fields(proposal, final, change.kind)
         if broker_edits:
-            editing._history(change.kind, change.target_id, change.organization_id, "edited_by_broker",
+            editing.record_history(change.kind, change.target_id, change.organization_id, "edited_by_broker",
                              broker_edits, by, change)
     before = {} if change.action == "create" else live
     editing.apply(change.kind, target, final, names)
@@ -333,10 +333,10 @@ def approve_change(change_id, by, edited_values=None):
     if change.kind == "organization" and change.action == "create":
         _activate_registrant(change, by)
     change.data = final
-    editing._history(change.kind, change.target_id, change.organization_id, "approved",
+    editing.record_history(change.kind, change.target_id, change.organization_id, "approved",
                      editing.changed_fields(before, {name: final[name] for name in names}, change.kind), by, change)
     _mail_editor(change, "change_approved")
-    editing._commit()
+    editing.commit_edit()
     return True
 
 
@@ -382,10 +382,10 @@ def return_change(change_id, comment, by):
         service = db.session.get(Service, change.target_id)
         if service is not None and service.publication_status == "pending":
             service.publication_status = "draft"
-    editing._history(change.kind, change.target_id, change.organization_id, "returned", {}, by, change,
+    editing.record_history(change.kind, change.target_id, change.organization_id, "returned", {}, by, change,
                      comment=comment)
     _mail_editor(change, "change_returned")
-    editing._commit()
+    editing.commit_edit()
     return True
 
 
@@ -418,7 +418,7 @@ def decide_membership(membership_id, approve, note, by):
                 decided_at=clock.naive_utcnow(), decision_note=note)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if cast(CursorResult[Any], result).rowcount != 1:
         db.session.rollback()
         return False
     db.session.refresh(membership)
@@ -428,7 +428,7 @@ def decide_membership(membership_id, approve, note, by):
     notify.queue_message(user.email, "membership_decided", user.language, recipient=user,
                          membership=membership, organization=membership.organization, approved=approve,
                          note=note, url=notify.external_url("workspace.home"))
-    db.session.commit()
+    transactions.commit()
     return True
 
 
@@ -469,12 +469,11 @@ def history(kind, target_id, by):
         select(HistoryEntry).where(HistoryEntry.kind == kind, HistoryEntry.target_id == target_id)
         .options(selectinload(HistoryEntry.actor)).order_by(HistoryEntry.at.desc(), HistoryEntry.id.desc())
     ).all()
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
     rows = []
     for entry in entries:
         fields = [(field_label(name), display_value(name, old), display_value(name, new))
                   for name, (old, new) in entry.changes.items() if name not in HIDDEN_FIELDS]
-        at_local = entry.at.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
+        at_local = clock.to_local(entry.at)
         rows.append(HistoryRow(entry, at_local, str(editing.ACTION_LABELS.get(entry.action, entry.action)), fields))
     return HistoryPage(kind, target, target.name, rows)
 

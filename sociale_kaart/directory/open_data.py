@@ -161,7 +161,7 @@ def _ranked_service_ids(text):
         current_app.logger.exception("API search failed")
         raise SearchUnavailable("the search index cannot be read now; try again in a few minutes") from None
     link_ids = [int(hit.id) for hit in result.hits if hit.id.isdigit()]
-    owner = dict(db.session.execute(
+    owner: dict[int, int] = dict(db.session.execute(
         select(ServiceAtLocation.id, ServiceAtLocation.service_id).where(ServiceAtLocation.id.in_(link_ids))
     ).all()) if link_ids else {}
     return list(dict.fromkeys(owner[i] for i in link_ids if i in owner))
@@ -182,10 +182,10 @@ def list_public_services(query, page, per_page):
             if ranked else set()
         ids = [service_id for service_id in ranked if service_id in allowed]
         chosen = ids[(page - 1) * per_page: page * per_page]
-        rows = {row.id: row for row in db.session.scalars(
+        by_id = {row.id: row for row in db.session.scalars(
             select(Service).where(Service.id.in_(chosen)).options(*_list_options()))} if chosen else {}
-        return Page([rows[i] for i in chosen], len(ids), page, per_page)
-    total = db.session.scalar(select(func.count(Service.id)).where(*conditions))
+        return Page([by_id[i] for i in chosen], len(ids), page, per_page)
+    total = db.session.scalar(select(func.count(Service.id)).where(*conditions)) or 0
     rows = db.session.scalars(
         select(Service).where(*conditions).options(*_list_options())
         .order_by(Service.name, Service.uuid).offset((page - 1) * per_page).limit(per_page)
@@ -218,7 +218,8 @@ def get_public_service(service_uuid):
 
 
 def search_public_listings(query, postcode="", radius_km=None, page=1, per_page=20):
-    """Return a page of listings from the web's search, in its order (near a postcode: best match weighed by distance)."""
+    """Return a page of listings from the web's search, in its order (near a postcode: best match weighed by
+    distance)."""
     cat = catalogue()
     _checked_filters(query)
     filters = {facet: list(codes) for facet, codes in query.filters.items()}
@@ -233,6 +234,8 @@ def search_public_listings(query, postcode="", radius_km=None, page=1, per_page=
         result = services.search_listings(criteria)
     except services.LocationNotFound as error:
         raise UnknownPostcode(error.message) from None
+    except search.IndexNotBuilt:
+        raise SearchUnavailable("the search index is being built; try again in a few minutes") from None
     except ValidationError as error:
         if error.field != "q":
             raise SearchUnavailable(error.message) from None
@@ -256,7 +259,7 @@ def list_public_organizations(text, modified_after, page, per_page):
             Organization.name, Organization.alternate_name, Organization.description))))
     if modified_after:
         conditions.append(Organization.last_modified >= modified_after)
-    total = db.session.scalar(select(func.count(Organization.id)).where(*conditions))
+    total = db.session.scalar(select(func.count(Organization.id)).where(*conditions)) or 0
     rows = db.session.scalars(
         select(Organization).where(*conditions).order_by(Organization.name, Organization.uuid)
         .offset((page - 1) * per_page).limit(per_page)
@@ -284,7 +287,7 @@ def get_public_organization(organization_uuid):
         .order_by(Service.name, Service.uuid)
     ).all()
     locations = {link.location.uuid: link.location for row in rows for link in row.location_links}
-    return PublicOrganization(organization, list(rows), sorted(locations.values(), key=lambda l: (l.name, l.uuid)))
+    return PublicOrganization(organization, list(rows), sorted(locations.values(), key=lambda loc: (loc.name, loc.uuid)))
 
 
 def _matches(text, *values):

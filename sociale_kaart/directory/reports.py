@@ -6,9 +6,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import clock
+from .. import clock, transactions
 from ..accounts import permissions
-from ..accounts.models import User, UserRole
+from ..accounts.queries import brokers_of_areas
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..notify import services as mail
@@ -37,15 +37,6 @@ def report_target(service_id):
     return _public_service(service_id)
 
 
-def _brokers_for(area_ids):
-    brokers = db.session.scalars(
-        select(User).join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == "broker", User.active.is_(True), User.email_confirmed_at.is_not(None))
-        .order_by(User.id)
-    ).all()
-    return [user for user in brokers if permissions.may_moderate(user, area_ids)]
-
-
 def submit_report(service_id, topic, message, reply_email=None, language="nl"):
     """Record a report about a published listing and tell its brokers and editors (no account needed)."""
     service = _public_service(service_id)
@@ -57,7 +48,7 @@ def submit_report(service_id, topic, message, reply_email=None, language="nl"):
     report = Report(service_id=service.id, topic=topic, message=message[:MAX_MESSAGE],
                     reply_email=(reply_email or "").strip().lower() or None, language=language)
     db.session.add(report)
-    recipients = {user.id: user for user in _brokers_for(freshness.service_area_ids(service))}
+    recipients = {user.id: user for user in brokers_of_areas(freshness.service_area_ids(service))}
     recipients.update({user.id: user for user in freshness.editors_of(service.organization_id)})
     for user in recipients.values():
         mail.queue_message(
@@ -66,7 +57,7 @@ def submit_report(service_id, topic, message, reply_email=None, language="nl"):
             page_url=mail.external_url("directory.service_detail", service_id=service.id, slug=service.slug),
             queue_url=mail.external_url("workspace.home"),
         )
-    db.session.commit()
+    transactions.commit()
     return report
 
 
@@ -117,5 +108,5 @@ def resolve_report(report_id, by, note=""):
             page_url=mail.external_url("directory.service_detail", service_id=report.service.id,
                                        slug=report.service.slug),
         )
-    db.session.commit()
+    transactions.commit()
     return report

@@ -10,13 +10,14 @@ import math
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 
-from .. import clock, geo
+from .. import clock, geo, transactions
 from ..accounts import permissions
-from ..extensions import db, one_of
+from ..extensions import Model, db, one_of
 from . import areas as area_lookup
 from . import freshness
 from .models import Area
@@ -30,7 +31,7 @@ TOP_QUERIES = 20
 
 
 
-class SearchLogEntry(db.Model):
+class SearchLogEntry(Model):
     """One anonymous search: what was typed, how many results, where (as an area) and when (local)."""
 
     __tablename__ = "search_log"
@@ -132,7 +133,7 @@ def record_search(criteria: SearchCriteria, page, language: str, source: str = "
     try:
         entry = _entry(criteria, page, language, source)
         db.session.add(entry)
-        db.session.commit()
+        transactions.commit()
     except Exception as error:  # noqa: BLE001  (the log must never break a search)
         db.session.rollback()
         # only the kind of error: a database error's text would hold the words typed
@@ -162,8 +163,9 @@ def delete_old_entries(months: int | None = None, today: date | None = None) -> 
     """Delete the entries older than `months` (SEARCH_LOG_MONTHS) months by the app clock; return how many."""
     months = current_app.config["SEARCH_LOG_MONTHS"] if months is None else months
     cutoff = freshness.add_months(today or clock.today(), -months)
-    count = db.session.execute(delete(SearchLogEntry).where(SearchLogEntry.searched_on < cutoff)).rowcount
-    db.session.commit()
+    result = db.session.execute(delete(SearchLogEntry).where(SearchLogEntry.searched_on < cutoff))
+    count = cast(CursorResult[Any], result).rowcount
+    transactions.commit()
     return count or 0
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import clock
+from .. import clock, transactions
 from ..extensions import db
-from . import hours, indexing
+from . import hours
 from .models import (AREA_CONTACT_FIELDS, Area, Location, Organization, Schedule, Service, ServiceAtLocation,
                      Taxonomy, TaxonomyTerm)
 from .services import ensure_taxonomies
@@ -61,7 +61,7 @@ def load_demo(folder, geocoder, backend, municipality_code, today=None):
                             terms, today)
             for row in _read(folder, "services.json")
         ]
-    indexing.commit(backend)
+    transactions.commit()
     return {"areas": len(areas), "organizations": len(organizations),
             "locations": len(locations), "services": len(services)}
 
@@ -81,7 +81,7 @@ def refresh_demo_dates(folder, backend, today=None):
         if service.assured_date != assured:
             service.assured_date = assured
             changed += 1
-    indexing.commit(backend)
+    transactions.commit()
     return changed
 
 
@@ -90,7 +90,7 @@ def load_areas(folder, geocoder, municipality_code):
     existing = _existing(Area, "code")
     areas = {row["code"]: _upsert_area(existing.get(row["code"]), row, geocoder, municipality_code)
              for row in _read(folder, "areas.json")}
-    db.session.commit()
+    transactions.commit()
     return areas
 
 

@@ -1,4 +1,5 @@
 """Directory use cases: public search, listings, organisations, categories."""
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -7,11 +8,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import clock, geo, search
+from .. import clock, geo, search, transactions
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from . import freshness, hours, hsds, indexing, vocabularies
-from .models import (Area, Organization, Service, ServiceAtLocation, Taxonomy,
+from .models import (Area, Location, Organization, Service, ServiceAtLocation, Taxonomy,
                      TaxonomyTerm)
 
 RADIUS_CHOICES = (1, 2, 5, 10, 25)
@@ -25,7 +26,7 @@ MAX_WHERE = 100
 class LocationNotFound(ValidationError):
     """The 'waar' field names no postcode or place we know; carries suggestions."""
 
-    def __init__(self, message, suggestions=()):
+    def __init__(self, message: str, suggestions: Iterable[str] = ()):
         super().__init__("waar", message)
         self.suggestions = tuple(suggestions)
 
@@ -54,11 +55,11 @@ class Listing:
     freshness: str = "fresh"   # freshness.STAGES; "stale" shows "mogelijk verouderd"
 
     @property
-    def service(self):
+    def service(self) -> Service:
         return self.link.service
 
     @property
-    def location(self):
+    def location(self) -> Location:
         return self.link.location
 
 
@@ -75,11 +76,11 @@ class SearchPage:
     """A page of search results with everything the results page shows."""
 
     criteria: SearchCriteria
-    listings: list
+    listings: list[Listing]
     total: int
     pages: int
-    place: object
-    facets: dict
+    place: geo.Place | None
+    facets: dict[str, list[FacetValue]]
     open_count: int | None
     suggestion: str | None
     fuzzy: bool
@@ -87,22 +88,22 @@ class SearchPage:
     outside_municipality: bool = False
 
 
-def search_backend():
+def search_backend() -> search.SearchBackend:
     """Return the app's search backend."""
     return current_app.extensions["sociale_kaart.search"]
 
 
-def geocoder():
+def geocoder() -> geo.Geocoder:
     """Return the app's geocoder."""
     return current_app.extensions["sociale_kaart.geocoder"]
 
 
-def local_now():
+def local_now() -> datetime:
     """Return the current local time of the municipality (naive)."""
     return clock.local_now()
 
 
-def resolve_place(where):
+def resolve_place(where: str) -> geo.Place:
     """Return the place a resident typed, or raise LocationNotFound with suggestions."""
     try:
         return geocoder().resolve(where)
@@ -120,7 +121,7 @@ def _location_message(error):
              query=error.query)
 
 
-def search_listings(criteria, now=None):
+def search_listings(criteria: SearchCriteria, now: datetime | None = None) -> SearchPage:
     """Search published listings; raise ValidationError for a place we cannot find."""
     if len(criteria.text) > MAX_TEXT:
         raise ValidationError("q", _("Typ hoogstens %(max)d tekens bij ‘wat zoekt u’.", max=MAX_TEXT))
@@ -141,6 +142,8 @@ def search_listings(criteria, now=None):
     )
     try:
         result = search_backend().search(query, count_open_slot=hours.slot_of(now))
+    except search.IndexNotBuilt:
+        raise       # not built yet: the page answers 503 (web/pages.py; issue #16)
     except search.SearchError:
         current_app.logger.exception("search failed")
         raise ValidationError(None, _("Zoeken lukt nu even niet. Probeer het over een paar minuten opnieuw.")) from None
@@ -210,7 +213,7 @@ def _facet_values(facets, selected_filters):
     return values
 
 
-def facet_labels(facet):
+def facet_labels(facet: str) -> dict[str, str]:
     """Return {code: label} for a facet, in display order (looked up once per request)."""
     cache = g.setdefault("facet_labels", {})
     if facet not in cache:
@@ -231,19 +234,19 @@ def _known_term(term):
     return next((known for known in vocabulary if known.code == term.code), None)
 
 
-def term_label(term):
+def term_label(term: TaxonomyTerm) -> str:
     """Return the label of a taxonomy term in the user's language when we know it."""
     known = _known_term(term)
     return known.label if known else term.name
 
 
-def term_description(term):
+def term_description(term: TaxonomyTerm) -> str:
     """Return the description of a taxonomy term in the user's language when we know it."""
     known = _known_term(term)
     return known.description if known and known.description else term.description
 
 
-def taxonomy_terms(taxonomy_code):
+def taxonomy_terms(taxonomy_code: str) -> Sequence[TaxonomyTerm]:
     """Return the terms of a taxonomy in display order."""
     return db.session.scalars(
         select(TaxonomyTerm).join(TaxonomyTerm.taxonomy)
@@ -252,17 +255,17 @@ def taxonomy_terms(taxonomy_code):
     ).all()
 
 
-def list_areas():
+def list_areas() -> Sequence[Area]:
     """Return the areas of the municipality by name."""
     return db.session.scalars(select(Area).order_by(Area.name)).all()
 
 
-def is_open_now(service, now):
+def is_open_now(service: Service, now: datetime) -> bool:
     """Return True when a service is open at a local moment."""
     return hours.is_open([(s.weekday, s.opens_at, s.closes_at) for s in service.schedules], now)
 
 
-def valid_filters(raw):
+def valid_filters(raw: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
     """Keep only known codes per facet, so unknown values in a URL do nothing."""
     clean = {}
     for facet in FILTER_FACETS:
@@ -273,7 +276,7 @@ def valid_filters(raw):
     return clean
 
 
-def get_public_service(service_id):
+def get_public_service(service_id: int) -> Service:
     """Return a published service with everything its page shows, or raise NotFound."""
     service = db.session.scalars(
         select(Service).where(Service.id == service_id).options(
@@ -295,14 +298,14 @@ class ServicePage:
     """Everything a service's public page shows."""
 
     service: Service
-    others: list
-    nearby: list
+    others: list[Service]
+    nearby: list[Listing]
     open_now: bool
     now: datetime
     freshness: str = "fresh"   # "stale": "mogelijk verouderd"; "hidden": also left out of search
 
 
-def service_page(service_id):
+def service_page(service_id: int) -> ServicePage:
     """Return a published service with its organisation's other services and similar ones nearby."""
     service = get_public_service(service_id)
     now = local_now()
@@ -310,14 +313,14 @@ def service_page(service_id):
                        is_open_now(service, now), now, freshness.freshness_state(service, now.date()))
 
 
-def other_services_of(service):
+def other_services_of(service: Service) -> list[Service]:
     """Return the organisation's other published services."""
     return [
         other for other in public_services_of(service.organization) if other.id != service.id
     ]
 
 
-def public_services_of(organization):
+def public_services_of(organization: Organization) -> Sequence[Service]:
     """Return the published services of an organisation by name."""
     return db.session.scalars(
         select(Service).where(
@@ -329,7 +332,7 @@ def public_services_of(organization):
     ).all()
 
 
-def similar_nearby(service, limit=4, radius_km=10):
+def similar_nearby(service: Service, limit: int = 4, radius_km: float = 10) -> list[Listing]:
     """Return public listings of the same main category near this service, nearest first."""
     links = [link for link in service.location_links if link.location.lat is not None]
     if not service.categories or not links:
@@ -359,7 +362,7 @@ def similar_nearby(service, limit=4, radius_km=10):
     return unique[:limit]
 
 
-def get_organization(slug):
+def get_organization(slug: str) -> tuple[Organization, Sequence[Service]]:
     """Return an organisation that has published services, or raise NotFound."""
     organization = db.session.scalars(
         select(Organization).where(Organization.slug == slug).options(
@@ -374,9 +377,9 @@ def get_organization(slug):
     return organization, services
 
 
-def list_categories():
+def list_categories() -> list[tuple[TaxonomyTerm, int]]:
     """Return (term, number of published services) for every category."""
-    counts = dict(
+    counts: dict[int, int] = dict(
         db.session.execute(
             select(TaxonomyTerm.id, func.count(Service.id))
             .join(Service.categories)
@@ -388,7 +391,7 @@ def list_categories():
     return [(term, counts.get(term.id, 0)) for term in taxonomy_terms("category")]
 
 
-def get_category(code):
+def get_category(code: str) -> TaxonomyTerm:
     """Return a category term, or raise NotFound."""
     for term in taxonomy_terms("category"):
         if term.code == code:
@@ -396,12 +399,12 @@ def get_category(code):
     raise NotFound(code)
 
 
-def reindex_all():
+def reindex_all() -> int:
     """Rebuild the search index from the database; return the number of documents."""
     return search_backend().rebuild(indexing.documents())
 
 
-def ensure_taxonomies():
+def ensure_taxonomies() -> None:
     """Create the category and target-group taxonomies and their terms (idempotent)."""
     specs = (
         ("category", "Categorieën", "Soorten hulp en activiteiten", vocabularies.CATEGORIES),
@@ -420,5 +423,5 @@ def ensure_taxonomies():
                     taxonomy=taxonomy, code=term.code, position=position, uuid=hsds.term_id(code, term.code),
                     name=str(term.label), description=str(term.description),
                 ))
-    db.session.commit()
+    transactions.commit()
 

@@ -1,4 +1,6 @@
 """Public directory pages: search results, map, service, organisation, categories."""
+from typing import Any
+
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 
@@ -28,7 +30,8 @@ def _criteria(form):
 
 def _search(with_map):
     form = SearchForm(request.args)
-    page, suggestions = None, ()
+    page = None
+    suggestions: tuple[str, ...] = ()
     if form.validate():
         try:
             page = services.search_listings(_criteria(form))
@@ -173,7 +176,7 @@ def vocab_description(term):
 @bp.app_template_global()
 def search_url_with(endpoint="directory.search", **changes):
     """Return the current search URL with some query parameters changed (None removes)."""
-    args = request.args.to_dict(flat=False)
+    args: dict[str, Any] = request.args.to_dict(flat=False)
     for key, value in changes.items():
         if value is None:
             args.pop(key, None)

@@ -1,7 +1,7 @@
 """Geocoding adapter: Dutch postcodes, places and municipalities, and distances between them."""
 
-from .distance import bounding_box, distance_km
-from .gazetteer import Place, UnknownLocation, normalise_name, parse_postcode
+from .distance import bounding_box, distance_km, local_distance_km
+from .gazetteer import POSTCODE_PATTERN, Place, UnknownLocation, normal_postcode, normalise_name, parse_postcode
 from .geocoders import FakeGeocoder, Geocoder, OfflineGeocoder, OnlineGeocoder, create_geocoder
 
 # The credit GeoNames' CC BY 4.0 licence asks for; see data/ATTRIBUTION.md.
@@ -14,6 +14,7 @@ ATTRIBUTION_URL = "https://www.geonames.org"
 LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/"
 
 __all__ = [
+    "POSTCODE_PATTERN",
     "ATTRIBUTION_EN",
     "ATTRIBUTION_NL",
     "ATTRIBUTION_URL",
@@ -27,6 +28,8 @@ __all__ = [
     "bounding_box",
     "create_geocoder",
     "distance_km",
+    "local_distance_km",
+    "normal_postcode",
     "normalise_name",
     "parse_postcode",
 ]

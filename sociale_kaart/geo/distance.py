@@ -25,13 +25,29 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
         return geodesic(a, b).km
     # Search ranks thousands of points per query: geopy's geodesic costs ~0.25 ms a pair on this
     # machine, the radii of curvature at the mean latitude ~1.5 µs, with the same result (issue #2).
-    latitude = math.radians((a[0] + b[0]) / 2)
+    return local_distance_km(a[0], a[1], b[0], b[1])
+
+
+def local_distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Return the distance in km by the ellipsoid's radii at the mean latitude (fast; exact to 0.15 m within 0.3°).
+
+    Farther apart it slowly drifts from the geodesic; distance_km() switches to geopy there. Matching
+    ranks with this one everywhere (issue #13), so a volunteer's reach is one formula in the index and the filter.
+    """
+    latitude = math.radians((lat1 + lat2) / 2)
     w = 1 - _ECCENTRICITY2 * math.sin(latitude) ** 2
-    meridian = _AXIS_KM * (1 - _ECCENTRICITY2) / w ** 1.5
-    prime_vertical = _AXIS_KM / math.sqrt(w)
-    north = math.radians(b[0] - a[0]) * meridian
-    east = math.radians(b[1] - a[1]) * prime_vertical * math.cos(latitude)
+    north = math.radians(lat2 - lat1) * _AXIS_KM * (1 - _ECCENTRICITY2) / w ** 1.5
+    east = math.radians(lon2 - lon1) * _AXIS_KM / math.sqrt(w) * math.cos(latitude)
     return math.hypot(north, east)
+
+
+def km_per_degree(latitude: float) -> tuple[float, float]:
+    """Return the km of one degree of latitude and of longitude at a latitude (local_distance_km's radii)."""
+    radians = math.radians(latitude)
+    w = 1 - _ECCENTRICITY2 * math.sin(radians) ** 2
+    one_degree = math.radians(1)
+    return (one_degree * _AXIS_KM * (1 - _ECCENTRICITY2) / w ** 1.5,
+            one_degree * _AXIS_KM / math.sqrt(w) * math.cos(radians))
 
 
 def bounding_box(lat: float, lon: float, km: float) -> tuple[float, float, float, float]:

@@ -12,6 +12,7 @@ import operator
 import re
 import threading
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -32,6 +33,9 @@ _HISTORICAL_TIER = 2
 _WOONPLAATS, _PRIMARY, _ALTERNATE = 0, 1, 2
 
 _POSTCODE = re.compile(r"([1-9][0-9]{3})\s*([A-Za-z]{2})?")
+# The written form the API documents and takes as it is: four digits, then at most one space and two letters.
+POSTCODE_PATTERN = "^[1-9][0-9]{3}( ?[A-Za-z]{2})?$"
+_WRITTEN_POSTCODE = re.compile(POSTCODE_PATTERN[1:-1])
 _POSTCODE_AND_PLACE = re.compile(r"([1-9][0-9]{3})(?:\s*([A-Za-z]{2})(?![^\W\d_]))?\s+(\S.*)")
 _DIGITS = re.compile(r"[0-9][0-9\s]*")
 _POSTCODE_PREFIX = re.compile(r"([0-9]{1,4})(?:\s*[A-Za-z]{1,2})?")
@@ -68,7 +72,7 @@ class Place:
 class UnknownLocation(Exception):
     """Signal that a text does not name a known location; carries data, not a message."""
 
-    def __init__(self, reason: str, query: str, suggestions=()):
+    def __init__(self, reason: str, query: str, suggestions: Iterable[str] = ()):
         suggestions = tuple(suggestions)[:MAX_SUGGESTIONS]
         super().__init__(reason, query, suggestions)
         self.reason = reason
@@ -76,9 +80,14 @@ class UnknownLocation(Exception):
         self.suggestions = suggestions
 
 
-def parse_postcode(text: str) -> tuple[str, str | None] | None:
-    """Split a Dutch postcode into its four digits and its letters, if any."""
-    if not isinstance(text, str):
+def parse_postcode(text: str, exact: bool = False) -> tuple[str, str | None] | None:
+    """Split a Dutch postcode into its four digits and its letters, if any.
+
+    The one postcode rule (issue #13): ASCII digits 1000-9999, letters optional; letter pairs PostNL
+    never hands out (SA, SD, SS) are dropped. People may type any spaces around and between; with
+    exact=True the text must be written as POSTCODE_PATTERN says (the API's documented form).
+    """
+    if not isinstance(text, str) or (exact and not _WRITTEN_POSTCODE.fullmatch(text)):
         return None
     match = _POSTCODE.fullmatch(text.strip())
     if match is None:
@@ -89,6 +98,14 @@ def parse_postcode(text: str) -> tuple[str, str | None] | None:
         if letters in _INVALID_POSTCODE_LETTERS:
             letters = None
     return digits, letters
+
+
+def normal_postcode(text: str | None) -> str | None:
+    """Return a full Dutch postcode written as '3941 AB', or None (also for four digits alone)."""
+    parsed = parse_postcode(text) if text else None
+    if parsed is None or parsed[1] is None:
+        return None
+    return f"{parsed[0]} {parsed[1]}"
 
 
 def normalise_name(text: str) -> str:
@@ -108,7 +125,7 @@ def strip_article(key: str) -> str:
     return key[match.end():] if match else key
 
 
-def check_query(text) -> str:
+def check_query(text: object) -> str:
     """Return the stripped text, or raise UnknownLocation when it is empty or too long."""
     stripped = "" if text is None else (text if isinstance(text, str) else str(text)).strip()
     if not stripped:
@@ -124,7 +141,7 @@ def _one_edit_apart(a: str, b: str) -> bool:
         return False
     if len(a) > len(b):
         a, b = b, a
-    for i, (x, y) in enumerate(zip(a, b)):
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):   # b may be one longer
         if x != y:
             return a[i + 1:] == b[i + 1:] if len(a) == len(b) else a[i:] == b[i + 1:]
     return True
@@ -527,13 +544,13 @@ class _Suggestions:
         longest = math.floor(size * (2 - SIMILARITY_CUTOFF) / SIMILARITY_CUTOFF)
         # Only names sharing a fair part of the letter pairs are worth comparing.
         bigrams = _bigrams(bare_key)
-        shared = collections.Counter()
+        shared: collections.Counter[int] = collections.Counter()
         for bigram in bigrams:
             shared.update(self.similar_keys_by_bigram.get(bigram, ()))
         needed = math.ceil(len(bigrams) * _SHARED_BIGRAMS)
         matcher = difflib.SequenceMatcher(autojunk=False)
         matcher.set_seq2(bare_key)
-        similar = []
+        similar: list[tuple[float, _Entry]] = []
         for number, count in shared.items():
             other = self.similar_keys[number]
             if count < needed or not shortest <= len(other) <= longest:

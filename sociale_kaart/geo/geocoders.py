@@ -6,9 +6,10 @@ import difflib
 import inspect
 import logging
 from collections.abc import Mapping
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from geopy.exc import GeopyError
+from geopy.geocoders.base import Geocoder as GeopyGeocoder
 
 from .distance import distance_km
 from .gazetteer import MAX_SUGGESTIONS, Place, UnknownLocation, check_query, find_postcode, shared_gazetteer
@@ -70,7 +71,8 @@ class OfflineGeocoder:
 class OnlineGeocoder:
     """Geocode offline first and ask a geopy geocoder only for what the CSVs do not know."""
 
-    def __init__(self, geopy_geocoder, fallback: OfflineGeocoder | None = None, country_codes="nl", timeout=3):
+    def __init__(self, geopy_geocoder: GeopyGeocoder, fallback: OfflineGeocoder | None = None,
+                 country_codes: str = "nl", timeout: float = 3):
         self.geopy_geocoder = geopy_geocoder
         self.fallback = fallback if fallback is not None else OfflineGeocoder()
         self.country_codes = country_codes
@@ -107,7 +109,7 @@ class OnlineGeocoder:
 
     def _geocode_online(self, query: str) -> Place | None:
         """Return the online geocoder's answer as a Place in the Netherlands, or None."""
-        options = {"exactly_one": True, "timeout": self.timeout}
+        options: dict[str, object] = {"exactly_one": True, "timeout": self.timeout}
         if self.country_codes and _accepts(self.geopy_geocoder.geocode, "country_codes"):
             options["country_codes"] = self.country_codes
         try:
@@ -174,7 +176,7 @@ class FakeGeocoder:
         postcodes = {
             p.postcode4: {"postcode4": p.postcode4, "place": p.place, "lat": p.lat, "lon": p.lon}
             for p in self.places.values()
-            if p.kind == "postcode" and p.municipality_code == code
+            if p.kind == "postcode" and p.postcode4 is not None and p.municipality_code == code
         }
         return [postcodes[postcode4] for postcode4 in sorted(postcodes)]
 
@@ -184,7 +186,7 @@ class FakeGeocoder:
         return sorted(places, key=lambda p: p.label.casefold())
 
 
-def create_geocoder(name: str = "offline", **options) -> Geocoder:
+def create_geocoder(name: str = "offline", **options: Any) -> Geocoder:
     """Return the geocoder a config names: "offline", "nominatim" or "fake"."""
     unknown = set(options) - _OPTIONS
     if unknown:

@@ -24,7 +24,7 @@ def records(table: Table) -> list[list[str]]:
     if table.id == "tekort":
         header = [table.row_header, _("Gebied"), _("Hulpvragen"), _("Actieve vrijwilligers"), _("Tekort")]
         rows = [[row.label, column, figure_text(cell.demand), figure_text(cell.supply), str(GAP_LABELS[cell.level])]
-                for row in table.rows for column, cell in zip(table.columns, row.cells)]
+                for row in table.rows for column, cell in zip(table.columns, row.cells, strict=False)]
         return [header, *rows]
     return [[table.row_header, *table.columns], *([row.label, *(_text(cell) for cell in row.cells)]
                                                    for row in table.rows)]

@@ -3,14 +3,10 @@
 Nothing else is stored: every other figure of the area analysis is counted when it is asked for.
 """
 from .. import clock
-from ..extensions import db
+from ..extensions import Model, db
 
 
-def _now():
-    return clock.naive_utcnow()
-
-
-class AreaPopulation(db.Model):
+class AreaPopulation(Model):
     """Residents of one area (or, with no area, of the whole municipality), as CBS published them."""
 
     __tablename__ = "area_population"
@@ -23,6 +19,6 @@ class AreaPopulation(db.Model):
     aged_75_plus = db.Column(db.Integer)
     single_person_households = db.Column(db.Integer)
     source = db.Column(db.String(300), nullable=False, default="")   # shown under the figures (attribution)
-    imported_at = db.Column(db.DateTime, nullable=False, default=_now)
+    imported_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
 
     area = db.relationship("Area")

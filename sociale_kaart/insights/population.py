@@ -194,4 +194,5 @@ def import_population(data: bytes, mappings: Iterable[str] = (), source: str = "
 def _sum(values: Iterable[int | None]) -> int | None:
     """Return the sum, or None when one region's figure is unknown (a partial sum would mislead)."""
     values = list(values)
-    return None if any(value is None for value in values) else sum(values)
+    known = [value for value in values if value is not None]
+    return sum(known) if len(known) == len(values) else None

@@ -6,25 +6,34 @@ its definitions ("received", "matched", "active") belong together so that every 
 counts the same thing. Spread over matching and directory they would be functions nobody there
 uses. The rules of those capabilities are reused, not copied: which volunteer is active
 (matching.pool.is_active), who the same requester is (pool.requester_key), a service's areas
-(directory.freshness.service_area_ids), what a search is about (matching.vocabularies.task_type_for).
+(its own and its locations', as directory.freshness.service_area_ids, read here as columns), what a search
+is about (matching.vocabularies.task_type_for).
 
 Nothing here writes, and every function returns plain rows without personal data: ids, codes,
-dates and numbers. Who asked is returned only as a one-way pseudonym, to see repeat help.
+dates and numbers. Who asked is returned only as a number within one answer, to see repeat help.
 """
-import hashlib
-from collections.abc import Collection
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
-from flask import current_app
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Row, and_, case, func, literal, select, union_all
 
-from ..directory.freshness import service_area_ids
-from ..directory.models import Service, ServiceAtLocation
+from .. import clock
+from ..directory.models import (
+    Location,
+    Schedule,
+    Service,
+    ServiceAtLocation,
+    TaxonomyTerm,
+    service_areas,
+    service_categories,
+)
 from ..directory.search_log import SearchLogEntry
 from ..extensions import db
-from ..matching import pool, timeslots
+from ..matching import pool
 from ..matching.models import HelpRequest, Match, VolunteerProfile
 from .models import AreaPopulation
 
@@ -34,29 +43,61 @@ EVENING = time(18, 0)      # a service still open after 18:00 is open in the eve
 WEEKEND = (5, 6)           # Saturday, Sunday
 
 
-def _zone() -> str:
-    return current_app.config["TIMEZONE"]
-
-
-def utc_bound(day: date) -> datetime:
-    """Return local midnight at the start of a day as naive UTC (how the models store moments)."""
-    return timeslots.to_utc_naive(timeslots.localize(day, time(0, 0), _zone()))
-
-
-def local_day(moment: datetime) -> date:
-    """Return the local date of a naive UTC moment."""
-    return timeslots.to_local(moment, _zone()).date()
-
-
 def _in_areas(column, area_ids: Collection[int] | None):
     """Return a WHERE clause for rows in these areas; None: every row, also those without an area."""
     return db.true() if area_ids is None else column.in_(list(area_ids) or [-1])
 
 
+# Months and quarters are counted in SQL (GROUP BY) rather than over thousands of rows in Python
+# (bench/insights.py): a CASE gives each row the key of its bucket. A moment (naive UTC) falls in
+# a bucket from the start of its first local day to the start of the day after its last, the
+# same days clock.local_date gives.
+Bucket = tuple[str, date, date]        # (key, first local day, last local day), as periods.Bucket
+
+
+def _moment_bucket(column, buckets: Collection[Bucket]):
+    """Return a SQL expression: the key of the bucket a naive-UTC moment falls in, else NULL."""
+    return case(*((and_(column >= clock.start_of_day(first), column < clock.start_of_day(last + timedelta(days=1))),
+                   key) for key, first, last in buckets), else_=None)
+
+
+def _day_bucket(column, buckets: Collection[Bucket]):
+    """Return a SQL expression: the key of the bucket a local date falls in, else NULL."""
+    return case(*((column.between(first, last), key) for key, first, last in buckets), else_=None)
+
+
+def _rows(statement):
+    """Return the rows of a Core SELECT through the session's connection (in its transaction).
+
+    session.execute would take them through the ORM's loading, which costs more than the query
+    itself for the tens of thousands of plain rows an analysis reads (bench/insights.py). Like
+    session.execute, it first flushes what the session holds.
+    """
+    db.session.flush()
+    return db.session.connection().execute(statement)
+
+
+class LocalDays:
+    """The local date of naive-UTC moments, found among the days from `first` to `last` by their starts.
+
+    As clock.local_date (a day runs from one clock.start_of_day to the next) without a time-zone
+    conversion per row: an analysis of 3 years dates tens of thousands of rows.
+    """
+
+    def __init__(self, first: date, last: date):
+        self.days = [first + timedelta(days=number) for number in range((last - first).days + 2)]
+        self.starts = [clock.start_of_day(day) for day in self.days]
+
+    def __call__(self, moment: datetime) -> date:
+        index = bisect_right(self.starts, moment) - 1
+        if 0 <= index < len(self.days) - 1:
+            return self.days[index]
+        return clock.local_date(moment)
+
+
 # --- help requests -------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class ReceivedRequest:
+class ReceivedRequest(NamedTuple):
     """A help request as the analysis counts it: no name, address, text or contact."""
 
     area_id: int | None
@@ -73,17 +114,20 @@ def received_requests(start: date, end: date, area_ids: Collection[int] | None) 
     Never confirmed requests did not reach anyone and rejected ones were not for a volunteer:
     neither counts as demand.
     """
-    first = (select(Match.request_id, func.min(Match.approved_at).label("first_match"))
-             .where(Match.approved_at.is_not(None)).group_by(Match.request_id).subquery())
-    rows = db.session.execute(
+    # per request through the index on matches.request_id, not a minimum over every match ever made
+    first = (select(func.min(Match.approved_at)).where(Match.request_id == HelpRequest.id,
+                                                       Match.approved_at.is_not(None))
+             .correlate(HelpRequest).scalar_subquery())
+    rows = _rows(
         select(HelpRequest.area_id, HelpRequest.task_type, HelpRequest.status, HelpRequest.created_at,
-               HelpRequest.confirmed_at, first.c.first_match)
-        .outerjoin(first, first.c.request_id == HelpRequest.id)
-        .where(HelpRequest.created_at >= utc_bound(start), HelpRequest.created_at < utc_bound(end + timedelta(days=1)),
+               HelpRequest.confirmed_at, first.label("first_match"))
+        .where(HelpRequest.created_at >= clock.start_of_day(start),
+               HelpRequest.created_at < clock.start_of_day(end + timedelta(days=1)),
                HelpRequest.confirmed_at.is_not(None), HelpRequest.status != "rejected",
                _in_areas(HelpRequest.area_id, area_ids))
         .order_by(HelpRequest.id)
     ).all()
+    local_day = LocalDays(start, end)
     return [ReceivedRequest(row.area_id, row.task_type, row.status, local_day(row.created_at), row.confirmed_at,
                             row.first_match) for row in rows]
 
@@ -97,47 +141,52 @@ class WaitingRequest:
 
 def waiting_requests(area_ids: Collection[int] | None, now: datetime) -> list[WaitingRequest]:
     """Return the requests open now (reviewed or waiting for review, not closed), and whether each is unfilled."""
-    rows = db.session.execute(
+    rows = _rows(
         select(HelpRequest.id, HelpRequest.area_id, HelpRequest.task_type, HelpRequest.status)
         .where(HelpRequest.status.in_(WAITING_STATUSES), HelpRequest.confirmed_at.is_not(None),
                _in_areas(HelpRequest.area_id, area_ids))
         .order_by(HelpRequest.id)
     ).all()
     to_fill = [row.id for row in rows if row.status in TO_FILL_STATUSES]
-    windows = {}
+    windows: dict[int, list[tuple[datetime, datetime]]] = {}
     for start in range(0, len(to_fill), pool.MAX_IN_LIST):
         windows.update(pool.open_windows(to_fill[start:start + pool.MAX_IN_LIST], now))
     return [WaitingRequest(row.area_id, row.task_type, row.status in TO_FILL_STATUSES and bool(windows.get(row.id)))
             for row in rows]
 
 
-@dataclass(frozen=True)
-class HelpedMatch:
-    """A volunteer who helped (accepted or done), with a pseudonym of who was helped."""
-
-    area_id: int | None
-    volunteer_id: int
-    requester: str          # one-way pseudonym; "" when unknown (anonymised after retention)
-    approved_at: datetime
+HelpedMatch = tuple[str | None, int, int]
+"""A volunteer who helped (accepted or done): (the key of the bucket it was approved in, None before them;
+the volunteer's id; who was helped, as a number within one answer, 0 when unknown (anonymised)).
+Plain tuples: an analysis of 3 years reads tens of thousands of them."""
 
 
-def _pseudonym(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()[:16] if key else ""
+def helped_matches(buckets: Collection[Bucket], area_ids: Collection[int] | None) -> list[HelpedMatch]:
+    """Return every match in which a volunteer helped, approved before the end of the last bucket, oldest first.
 
-
-def helped_matches(until: date, area_ids: Collection[int] | None) -> list[HelpedMatch]:
-    """Return every match in which a volunteer helped, approved before the end of `until`, oldest first."""
-    rows = db.session.execute(
-        select(HelpRequest.area_id, Match.volunteer_id, Match.approved_at, HelpRequest.requester_id,
-               HelpRequest.contact_email, HelpRequest.contact_phone)
+    Who was helped is pool.requester_key, numbered in the order first seen: the same person gets
+    the same number within one answer, and nothing of the key leaves this function.
+    """
+    until = max(last for _key, _first, last in buckets)
+    rows = _rows(
+        select(_moment_bucket(Match.approved_at, buckets).label("bucket"), Match.volunteer_id,
+               HelpRequest.requester_id, HelpRequest.contact_email, HelpRequest.contact_phone)
         .join(HelpRequest, Match.request_id == HelpRequest.id)
         .where(Match.status.in_(pool.HELPED_STATUSES), Match.approved_at.is_not(None),
-               Match.approved_at < utc_bound(until + timedelta(days=1)),
+               Match.approved_at < clock.start_of_day(until + timedelta(days=1)),
                _in_areas(HelpRequest.area_id, area_ids))
         .order_by(Match.approved_at, Match.id)
     ).all()
-    return [HelpedMatch(row.area_id, row.volunteer_id, _pseudonym(pool.requester_key(row)), row.approved_at)
-            for row in rows]
+    numbers = {"": 0}                      # requester key: number
+    by_contact: dict[tuple, int] = {}      # (account, e-mail, phone) as stored: number, to work out each key once
+    matches = []
+    for row in rows:
+        bucket, volunteer_id, account, email, phone = row
+        number = by_contact.get(who := (account, email, phone))
+        if number is None:
+            number = by_contact[who] = numbers.setdefault(pool.requester_key(row), len(numbers))
+        matches.append((bucket, volunteer_id, number))
+    return matches
 
 
 # --- volunteers --------------------------------------------------------------------------------------
@@ -155,7 +204,7 @@ class Volunteer:
 
 def volunteers(area_ids: Collection[int] | None, today: date) -> list[Volunteer]:
     """Return every volunteer profile that a broker approved once, without name or contact."""
-    rows = db.session.execute(
+    rows = _rows(
         select(VolunteerProfile.area_id, VolunteerProfile.status, VolunteerProfile.paused,
                VolunteerProfile.paused_until, VolunteerProfile.task_types, VolunteerProfile.availability,
                VolunteerProfile.max_tasks_per_week, VolunteerProfile.approved_at)
@@ -164,7 +213,7 @@ def volunteers(area_ids: Collection[int] | None, today: date) -> list[Volunteer]
     ).all()
     return [Volunteer(row.area_id, pool.is_active(row, today), row.status == "stopped",
                       tuple(row.task_types or ()), row.availability, row.max_tasks_per_week,
-                      local_day(row.approved_at)) for row in rows]
+                      clock.local_date(row.approved_at)) for row in rows]
 
 
 # --- services ----------------------------------------------------------------------------------------
@@ -180,38 +229,61 @@ class PublishedService:
 
 
 def published_services() -> list[PublishedService]:
-    """Return every published service (as the public search has them) with its areas and what it offers."""
-    services = db.session.scalars(
-        select(Service).where(Service.publication_status == "published", Service.status != "defunct")
-        .options(selectinload(Service.categories), selectinload(Service.schedules),
-                 selectinload(Service.service_areas),
-                 selectinload(Service.location_links).selectinload(ServiceAtLocation.location))
-        .order_by(Service.id)
+    """Return every published service (as the public search has them) with its areas and what it offers.
+
+    Column reads rather than loading each service with its relations: a municipality has a
+    thousand of them. Its areas are directory.freshness.service_area_ids: its own service areas
+    and the areas of its locations.
+    """
+    published = (select(Service.id).where(Service.publication_status == "published", Service.status != "defunct")
+                 .scalar_subquery())
+    areas, categories, evening, weekend = defaultdict(set), defaultdict(list), set(), set()
+    for service_id, area_id in _rows(
+            select(service_areas.c.service_id, service_areas.c.area_id)
+            .where(service_areas.c.service_id.in_(published))
+            .union(select(ServiceAtLocation.service_id, Location.area_id)
+                   .join(Location, Location.id == ServiceAtLocation.location_id)
+                   .where(ServiceAtLocation.service_id.in_(published), Location.area_id.is_not(None)))):
+        areas[service_id].add(area_id)
+    for service_id, code in _rows(
+            select(service_categories.c.service_id, TaxonomyTerm.code)
+            .join(TaxonomyTerm, TaxonomyTerm.id == service_categories.c.term_id)
+            .where(service_categories.c.service_id.in_(published))
+            .order_by(service_categories.c.service_id, TaxonomyTerm.position, TaxonomyTerm.id)):
+        categories[service_id].append(code)
+    for service_id, weekday, closes_at in _rows(
+            select(Schedule.service_id, Schedule.weekday, Schedule.closes_at)
+            .where(Schedule.service_id.in_(published))):
+        if closes_at > EVENING:
+            evening.add(service_id)
+        if weekday in WEEKEND:
+            weekend.add(service_id)
+    rows = _rows(
+        select(Service.id, Service.pyramid_level, Service.cost)
+        .where(Service.publication_status == "published", Service.status != "defunct").order_by(Service.id)
     ).all()
-    return [PublishedService(
-        frozenset(service_area_ids(service)), tuple(term.code for term in service.categories),
-        service.pyramid_level, "gratis" in (service.cost or ()),
-        any(schedule.closes_at > EVENING for schedule in service.schedules),
-        any(schedule.weekday in WEEKEND for schedule in service.schedules),
-    ) for service in services]
+    return [PublishedService(frozenset(areas[row.id]), tuple(categories[row.id]), row.pyramid_level,
+                             "gratis" in (row.cost or ()), row.id in evening, row.id in weekend) for row in rows]
 
 
 # --- the anonymous search log ---------------------------------------------------------------------
 
-def search_counts(start: date, end: date, area_codes: Collection[str] | None) -> list:
-    """Return how often each text was searched per day in some areas (None: all), with and without results.
+def search_counts(buckets: Collection[Bucket], area_codes: Collection[str] | None) -> Sequence[Row]:
+    """Return how often each text was searched per bucket (month or quarter) in some areas (None: all).
 
-    Rows of (searched_on, query, zero, searches); a year of a busy log is tens of thousands of them,
-    so they stay SQLAlchemy rows rather than objects made one by one.
+    Rows of (bucket, query, searches, zero), zero being how many of those searches had no results;
+    counted in SQL, so a busy log gives one row per text and bucket rather than one per search.
+    One SELECT per bucket over its range of days, joined by UNION ALL: a CASE giving every row
+    its bucket costs three times as much on SQLite (bench/insights.py).
     """
-    where = [SearchLogEntry.searched_on >= start, SearchLogEntry.searched_on <= end]
+    where = []
     if area_codes is not None:
         where.append(SearchLogEntry.area_code.in_(list(area_codes) or [""]))
-    zero = (SearchLogEntry.result_count == 0).label("zero")
-    return db.session.execute(
-        select(SearchLogEntry.searched_on, SearchLogEntry.query, zero, func.count(SearchLogEntry.id).label("searches"))
-        .where(*where).group_by(SearchLogEntry.searched_on, SearchLogEntry.query, zero)
-    ).all()
+    zero = func.sum(case((SearchLogEntry.result_count == 0, 1), else_=0)).label("zero")
+    parts = [select(literal(key).label("bucket"), SearchLogEntry.query, func.count().label("searches"), zero)
+             .where(SearchLogEntry.searched_on.between(first, last), *where).group_by(SearchLogEntry.query)
+             for key, first, last in buckets]
+    return _rows(parts[0] if len(parts) == 1 else union_all(*parts)).all()
 
 
 # --- population ---------------------------------------------------------------------------------------

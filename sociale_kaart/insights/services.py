@@ -15,11 +15,13 @@ Definitions (the page explains them in plain Dutch):
 """
 import importlib.util
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
+from typing import Any
 
+from flask import g
 from flask_babel import format_date, format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -27,6 +29,7 @@ from sqlalchemy import select
 
 from .. import clock
 from ..accounts import permissions
+from ..accounts.models import User
 from ..directory import freshness
 from ..directory import services as directory
 from ..directory.models import Area
@@ -79,7 +82,7 @@ class Scope:
         return self.area_ids is None
 
 
-def analysis_areas(by) -> list:
+def analysis_areas(by: User) -> list[Area]:
     """Return the areas a user may analyse; raise PermissionDenied for anyone but brokers, policy and admins."""
     permissions.require_role(by, *READER_ROLES)
     if by.has_role("admin", "policy"):
@@ -87,7 +90,7 @@ def analysis_areas(by) -> list:
     return sorted(by.areas, key=lambda area: area.name)
 
 
-def scope_for(by, area_code: str | None = None) -> Scope:
+def scope_for(by: User, area_code: str | None = None) -> Scope:
     """Return the scope of an analysis: one area (by code) or everything the user may see."""
     allowed = analysis_areas(by)
     if area_code:
@@ -170,11 +173,24 @@ class Analysis:
 # --- showing a figure ---------------------------------------------------------------------------------
 
 def figure_text(figure: Figure) -> str:
-    """Return a figure as people read it, in their language: "1.234", "63%", "2,5", "<5", "×" or "–"."""
+    """Return a figure as people read it, in their language: "1.234", "63%", "2,5", "<5", "×" or "–".
+
+    A page shows hundreds of figures and Babel formats slowly, so each (kind, value) is formatted
+    once per request (one locale) and kept on flask.g until the request ends.
+    """
     if figure.hidden:
         return figure.mark
     if figure.value is None:
         return "–"
+    texts = g.setdefault("insight_figure_texts", {})
+    key = (figure.kind, figure.value)
+    text = texts.get(key)
+    if text is None:
+        text = texts[key] = _formatted(figure)
+    return text
+
+
+def _formatted(figure: Figure) -> str:
     if figure.kind == "share":
         return format_percent(figure.value, "#,##0%")
     if figure.kind in ("median", "rate"):
@@ -200,7 +216,7 @@ def without_empty_rows(rows: list) -> list:
 
 # --- the analysis -----------------------------------------------------------------------------------
 
-def area_analysis(by, period: Period, area_code: str | None = None, now: datetime | None = None) -> Analysis:
+def area_analysis(by: User, period: Period, area_code: str | None = None, now: datetime | None = None) -> Analysis:
     """Return every figure of the area analysis for a period and the user's areas (or one of them)."""
     scope = scope_for(by, area_code)
     now = now or clock.naive_utcnow()
@@ -239,19 +255,19 @@ def signals_installed() -> bool:
     return importlib.util.find_spec("sociale_kaart.signals.services") is not None
 
 
-def signal_counts(start: date, end: date, area_ids, by_theme: bool = True) -> dict | None:
+def signal_counts(start: date, end: date, area_ids: Iterable[int] | None, by_theme: bool = True) -> dict | None:
     """Return signals.services.counts() for a period, or None while that capability is not installed.
 
     by_theme=True: per (area, theme), a signal counted for each of its themes; False: per area, once.
     """
     if not signals_installed():
         return None
-    from ..signals import services as signals   # lazily: signals sits beside insights (issue #15)
+    from ..signals import services as signals  # lazily: signals sits beside insights (issue #15)
 
     return signals.counts(start, end, area_ids=area_ids, by_theme=by_theme)
 
 
-def signal_days(start: date, end: date, area_ids) -> Counter | None:
+def signal_days(start: date, end: date, area_ids: Iterable[int] | None) -> Counter | None:
     """Return how many signals came in per local day, or None while the signals capability is not installed."""
     if not signals_installed():
         return None
@@ -328,6 +344,23 @@ def line(keys: Sequence, counts: Counter, total_hidden: bool = False) -> dict:
     return protect(values, [(list(keys), TOTAL)], [TOTAL] if total_hidden else [])
 
 
+@dataclass(slots=True)
+class _Request:
+    """A received help request (queries.ReceivedRequest) with what the tables ask of it, worked out once."""
+
+    area_id: int | None
+    task_type: str
+    status: str
+    received_on: date
+    since: datetime
+    first_match: datetime | None
+    had_week: bool              # it reached the team at least 7 days ago
+    within: bool                # a volunteer was approved within 7 days of that
+    days: float | None          # days until the first volunteer; None: none yet
+    bucket: str                 # the key of its month or quarter (the period's step)
+    quarter: str                # the key of its quarter
+
+
 class _Builder:
     """Counts everything once and builds the tables; one per analysis."""
 
@@ -335,16 +368,29 @@ class _Builder:
         self.scope, self.period, self.now, self.today = scope, period, now, today
         self.buckets = periods.buckets(period)
         self.quarters = periods.buckets(period, "quarter")
-        self.requests = queries.received_requests(period.start, period.end, scope.area_ids)
+        week = timedelta(days=MATCH_DAYS)
+        keys: dict[date, tuple[str, str]] = {}      # a day's bucket and quarter, worked out once per day
+
+        def keys_of(day: date) -> tuple[str, str]:
+            if day not in keys:
+                keys[day] = (periods.bucket_key(day, period.step), periods.bucket_key(day, "quarter"))
+            return keys[day]
+
+        self.requests = [_Request(r.area_id, r.task_type, r.status, r.received_on, r.since, r.first_match,
+                                  r.since + week <= now,
+                                  r.first_match is not None and r.first_match - r.since <= week,
+                                  max(0.0, (r.first_match - r.since).total_seconds() / 86400)
+                                  if r.first_match is not None else None, *keys_of(r.received_on))
+                         for r in queries.received_requests(period.start, period.end, scope.area_ids)]
         self.waiting = queries.waiting_requests(scope.area_ids, now)
         self.volunteers = queries.volunteers(scope.area_ids, today)
         self.active = [volunteer for volunteer in self.volunteers if volunteer.active]
         codes = [area.code for area in scope.areas] if not scope.whole else None
-        self.searches = queries.search_counts(period.start, period.end, codes)
+        self.searches = queries.search_counts(_bounds(self.buckets), codes)
         self.signals = signal_counts(period.start, period.end, scope.area_ids)
         # each signal once, per area: totals and shares over all themes (a signal may have several)
         self.signal_totals = signal_counts(period.start, period.end, scope.area_ids, by_theme=False)
-        self.signal_cache = {}
+        self.signal_cache: dict = {}
         # a signal is due 5 working days after it came in: the share "in time" leaves out the last two weeks
         self.signals_due_by = min(period.end, today - timedelta(days=SIGNAL_DUE_DAYS))
         self.population = queries.populations()
@@ -376,17 +422,17 @@ class _Builder:
     # help requests
 
     def _got_volunteer_within(self, request) -> bool:
-        return request.first_match is not None and request.first_match - request.since <= timedelta(days=MATCH_DAYS)
+        return request.within
 
     def _had_a_week(self, request) -> bool:
-        return request.since + timedelta(days=MATCH_DAYS) <= self.now
+        return request.had_week
 
     def _days_to_match(self, requests) -> list:
-        return [max(0.0, (r.first_match - r.since).total_seconds() / 86400) for r in requests if r.first_match]
+        return [request.days for request in requests if request.days is not None]
 
     def _within_share(self, requests) -> Figure:
-        had_week = [request for request in requests if self._had_a_week(request)]
-        return share(sum(self._got_volunteer_within(request) for request in had_week), len(had_week))
+        had_week = [request for request in requests if request.had_week]
+        return share(sum(request.within for request in had_week), len(had_week))
 
     def build(self) -> Analysis:
         demand, supply = self._demand_grid(), self._supply_grid()
@@ -428,7 +474,7 @@ class _Builder:
             for column in {request.area_id, TOTAL}:
                 by_cell[(request.task_type, column)].append(request)
                 by_cell[(ALL, column)].append(request)
-        volunteers = Counter()
+        volunteers: Counter[tuple[str, object]] = Counter()
         for volunteer in self.active:
             for column in {volunteer.area_id, TOTAL}:
                 volunteers[(ALL, column)] += 1
@@ -439,8 +485,8 @@ class _Builder:
             cells = []
             for column in self.column_keys():
                 requests = by_cell[(task, column)]
-                had_week = [request for request in requests if self._had_a_week(request)]
-                missing = sum(not self._got_volunteer_within(request) for request in had_week)
+                had_week = [request for request in requests if request.had_week]
+                missing = sum(not request.within for request in had_week)
                 level = gap_level(len(requests), len(had_week), missing, volunteers[(task, column)],
                                   demand_hidden=not demand[(task, column)].shown)
                 cell = HeatCell(demand[(task, column)], supply[(task, column)], level, count(missing),
@@ -518,18 +564,16 @@ class _Builder:
     def _search_grids(self):
         topics = [code for code in TASK_TYPES if code in TASK_HINTS] + [OTHER_TOPIC]
         keys = [bucket.key for bucket in self.buckets]
-        searches, zero, topic_of, bucket_of = Counter(), Counter(), {}, {}
-        for row in self.searches:
-            if row.query not in topic_of:       # a text comes back on many days: look it up once
-                task = task_type_for(row.query)
-                topic_of[row.query] = task.code if task is not None and task.code in topics else OTHER_TOPIC
-            topic = topic_of[row.query]
-            if row.searched_on not in bucket_of:
-                bucket_of[row.searched_on] = periods.bucket_key(row.searched_on, self.period.step)
-            bucket = bucket_of[row.searched_on]
-            searches[(topic, bucket)] += row.searches
-            if row.zero:
-                zero[(topic, bucket)] += row.searches
+        searches: Counter[tuple[str, object]] = Counter()
+        zero: Counter[tuple[str, object]] = Counter()
+        topic_of: dict[str, str] = {}
+        for bucket, text, number, none in self.searches:
+            topic = topic_of.get(text)
+            if topic is None:       # a text comes back in many months: look it up once
+                task = task_type_for(text)
+                topic = topic_of[text] = task.code if task is not None and task.code in topics else OTHER_TOPIC
+            searches[(topic, bucket)] += number
+            zero[(topic, bucket)] += none
         self.topics = topics
         return grid(topics, keys, searches), grid(topics, keys, zero)
 
@@ -558,15 +602,15 @@ class _Builder:
 
     def _signal_table(self) -> Table:
         """Signals per theme (a signal about two themes counts for each), and all signals, each once."""
-        numbers = defaultdict(Counter)
-        for (_area, theme), found in self.signals.items():
+        numbers: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        for (_area, theme), found in (self.signals or {}).items():
             numbers[theme].update(found)
         rows = [Row(theme, theme_label(theme), [
             count(numbers[theme]["received"]), count(numbers[theme]["followed_up_in_time"]),
             count(numbers[theme]["closed"]), self._signal_share(theme),
         ]) for theme in theme_codes(numbers)]
-        whole = Counter()
-        for found in self.signal_totals.values():
+        whole: Counter[str] = Counter()
+        for found in (self.signal_totals or {}).values():
             whole.update(found)
         rows.append(Row(ALL, _("Alle signalen"), [
             count(whole["received"]), count(whole["followed_up_in_time"]), count(whole["closed"]),
@@ -608,7 +652,8 @@ class _Builder:
     # supply
 
     def _volunteer_table(self, supply: dict) -> Table:
-        hours, tasks = Counter(), Counter()
+        hours: defaultdict[object, float] = defaultdict(float)
+        tasks: Counter[object] = Counter()
         for volunteer in self.active:
             for column in {volunteer.area_id, TOTAL}:
                 hours[column] += hours_offered(volunteer.availability)
@@ -637,15 +682,16 @@ class _Builder:
         keys = [*areas, WHOLE, TOTAL]
         shown = []
         for service in services:
-            columns = {area for area in service.area_ids if area in areas}
+            columns: set[object] = {area for area in service.area_ids if area in areas}
             if not service.area_ids:
                 columns.add(WHOLE)
             if not columns and not self.scope.whole:
                 continue
             shown.append((service, columns | {TOTAL}))
         levels = [(level.code, str(level.label)) for level in PYRAMID_LEVELS]
-        features = [("published", _("Gepubliceerd aanbod"), lambda s: True)]
-        features += [(code, label, lambda s, code=code: s.pyramid_level == code) for code, label in levels]
+        features: list[tuple[str, str, Callable[[Any], bool]]] = [
+            ("published", _("Gepubliceerd aanbod"), lambda s: True)]
+        features += [(code, label, _has_level(code)) for code, label in levels]
         features += [("free", _("Gratis"), lambda s: s.free),
                      ("evening", _("Open in de avond (na 18 uur)"), lambda s: s.evening),
                      ("weekend", _("Open in het weekend"), lambda s: s.weekend)]
@@ -653,8 +699,11 @@ class _Builder:
         rows = [Row(code, label, [public(sum(1 for s, cols in shown if key in cols and test(s))) for key in keys])
                 for code, label, test in features]
         categories = [(term.code, str(directory.term_label(term))) for term in directory.taxonomy_terms("category")]
-        category_rows = [Row(code, label, [public(sum(1 for s, cols in shown if key in cols and code in s.categories))
-                                           for key in keys]) for code, label in categories]
+        # one pass over the services rather than one per category and column: a thousand services, 30 categories
+        per_category: Counter[tuple[str, object]] = Counter(
+            (code, key) for s, cols in shown for code in set(s.categories) for key in cols)
+        category_rows = [Row(code, label, [public(per_category[(code, key)]) for key in keys])
+                         for code, label in categories]
         top = max(category_rows, key=lambda row: row.cells[-1].value, default=None)
         note = _("Stand van vandaag, zoals de openbare zoekfunctie het aanbod toont. 'Voor de hele gemeente': aanbod "
                  "zonder eigen gebied. Een voorziening in meer gebieden telt in elk gebied mee, in het totaal één "
@@ -679,10 +728,10 @@ class _Builder:
         keys = [quarter.key for quarter in quarters]
         requests_in = defaultdict(list)
         for request in self.requests:
-            requests_in[periods.bucket_key(request.received_on, "quarter")].append(request)
+            requests_in[request.quarter].append(request)
         # one row per end, as in the table of requests: a sum of two would give a hidden one away
-        ends = {status: line(keys, Counter(periods.bucket_key(r.received_on, "quarter") for r in self.requests
-                                           if r.status == status)) for status in ("done", "cancelled", "expired")}
+        ends = {status: line(keys, Counter(r.quarter for r in self.requests if r.status == status))
+                for status in ("done", "cancelled", "expired")}
         repeat, helped = self._repeat_help()
         cohort, staying = self._retention()
         quarter_by_key = {quarter.key: quarter for quarter in quarters}
@@ -712,7 +761,7 @@ class _Builder:
                 self._signal_share(ALL, quarter_by_key[k].start, quarter_by_key[k].end))))
         labels = [bucket_label(quarter) for quarter in quarters] + ([_("Hele periode")] if len(keys) > 1 else [])
         within = rows[0].cells[:len(keys)]
-        shown = [(label, cell) for label, cell in zip(labels, within) if cell.shown]
+        shown = [(label, cell) for label, cell in zip(labels, within, strict=False) if cell.shown]
         return Table(
             "uitkomsten", _("Uitkomsten per kwartaal"), _("Uitkomst"), labels, rows,
             summary=_("Binnen 7 dagen een vrijwilliger: %(earlier)s in %(first)s, %(later)s in %(last)s.",
@@ -728,25 +777,26 @@ class _Builder:
 
     def _repeat_help(self):
         """Return (repeat, helped) Counters per quarter key and TOTAL: helped matches approved in the period."""
-        matches = queries.helped_matches(self.period.end, self.scope.area_ids)
-        seen, repeat, helped = set(), Counter(), Counter()
-        for match in matches:
-            pair = (match.volunteer_id, match.requester)
-            day = queries.local_day(match.approved_at)
-            if self.period.start <= day <= self.period.end:
-                key = periods.bucket_key(day, "quarter")
-                again = bool(match.requester) and pair in seen
-                for bucket in (key, TOTAL):
-                    helped[bucket] += 1
-                    repeat[bucket] += again
-            if match.requester:
+        matches = queries.helped_matches(_bounds(self.quarters), self.scope.area_ids)
+        seen: set[tuple[int, int]] = set()
+        repeat: Counter[object] = Counter()
+        helped: Counter[object] = Counter()
+        for bucket, volunteer_id, requester in matches:
+            pair = (volunteer_id, requester)
+            if bucket is not None:        # approved in the period
+                helped[bucket] += 1
+                if requester and pair in seen:
+                    repeat[bucket] += 1
+            if requester:
                 seen.add(pair)
+        helped[TOTAL], repeat[TOTAL] = sum(helped.values()), sum(repeat.values())
         return repeat, helped
 
     def _retention(self):
         """Return (cohort, staying) Counters: volunteers approved per quarter at least 3 months ago, and still in."""
         cutoff = freshness.add_months(self.today, -RETENTION_MONTHS)
-        cohort, staying = Counter(), Counter()
+        cohort: Counter[object] = Counter()
+        staying: Counter[object] = Counter()
         for volunteer in self.volunteers:
             day = volunteer.approved_on
             if day is None or not (self.period.start <= day <= self.period.end) or day > cutoff:
@@ -760,9 +810,9 @@ class _Builder:
 
     def _trend_table(self, demand: dict, searches: dict, zero: dict) -> Table:
         keys = [bucket.key for bucket in self.buckets]
-        received = line(keys, Counter(periods.bucket_key(r.received_on, self.period.step) for r in self.requests),
+        received = line(keys, Counter(r.bucket for r in self.requests),
                         total_hidden=bool(demand[(ALL, self.total)].hidden))
-        within = line(keys, Counter(periods.bucket_key(r.received_on, self.period.step) for r in self.requests
+        within = line(keys, Counter(r.bucket for r in self.requests
                                     if self._had_a_week(r) and self._got_volunteer_within(r)))
         total = self._bucket_total()
         rows = [
@@ -774,14 +824,14 @@ class _Builder:
         totals = [received[TOTAL], within[TOTAL], searches[(ALL, TOTAL)], zero[(ALL, TOTAL)]]
         days = signal_days(self.period.start, self.period.end, self.scope.area_ids)
         if days is not None:
-            per_bucket = Counter()
+            per_bucket: Counter[object] = Counter()
             for day, number in days.items():
                 per_bucket[periods.bucket_key(day, self.period.step)] += number
             signals = line(keys, per_bucket)
             rows.append(Row("signals", _("Signalen ontvangen"), [signals[key] for key in keys]))
             totals.append(signals[TOTAL])
         if len(keys) > 1:
-            for row, figure in zip(rows, totals):
+            for row, figure in zip(rows, totals, strict=True):
                 row.cells.append(figure)
         labels = [bucket_label(bucket) for bucket in self.buckets] + ([_("Totaal")] if len(keys) > 1 else [])
         busiest = max(((bucket, received[bucket.key]) for bucket in self.buckets if received[bucket.key].shown),
@@ -830,10 +880,10 @@ class _Builder:
     def _signals_in(self, column) -> Figure:
         """Return the signals received in the period in one area column (TOTAL: all shown), each once."""
         if column == TOTAL:
-            number = sum(found["received"] for area, found in self.signal_totals.items()
+            number = sum(found["received"] for area, found in (self.signal_totals or {}).items()
                          if area in self.columns)
         else:
-            number = self.signal_totals.get(column, {}).get("received", 0)
+            number = (self.signal_totals or {}).get(column, {}).get("received", 0)
         return count(number)
 
     # headline and charts
@@ -850,7 +900,7 @@ class _Builder:
         ]
         if self.signals is not None:
             figures.append((_("Signalen ontvangen"), count(sum(found["received"]
-                                                               for found in self.signal_totals.values()))))
+                                                               for found in (self.signal_totals or {}).values()))))
             figures.append((_("Signalen binnen 5 werkdagen opgevolgd"), self._signal_share(ALL)))
         rows = [Row(index, label, [figure]) for index, (label, figure) in enumerate(figures)]
         return Table("kerncijfers", _("Kerncijfers"), _("Cijfer"), [_("Waarde")], rows)
@@ -884,6 +934,16 @@ class _Builder:
                             [(_("Totaal"), [row.cells[-1].value for row in categories.rows])],
                             table="aanbod-categorie"))
         return charts
+
+
+def _has_level(code: str) -> Callable[[Any], bool]:
+    """Return a test: is a published service on this level of the pyramid?"""
+    return lambda service: service.pyramid_level == code
+
+
+def _bounds(buckets: Iterable[periods.Bucket]) -> list:
+    """Return (key, first day, last day) of each bucket, as queries.py counts them."""
+    return [(bucket.key, bucket.start, bucket.end) for bucket in buckets]
 
 
 def _summed(populations: list):

@@ -48,7 +48,7 @@ class Figure:
 NOTHING = Figure(None)
 
 
-def is_small(number: int) -> bool:
+def is_small(number: float) -> bool:
     """Return True for a count of people too small to show (1 to 4)."""
     return 0 < number < MIN_PEOPLE
 
@@ -63,7 +63,7 @@ def public(number: int) -> Figure:
     return Figure(int(number), "public")
 
 
-def share(part: int, base: int) -> Figure:
+def share(part: float, base: float) -> Figure:
     """Return part/base (0 to 1): hidden over fewer than 5 people or when the part is 1 to 4; nothing for base 0."""
     if base <= 0:
         return Figure(None, "share")

@@ -77,7 +77,7 @@ def _marker(shape: str, x: float, y: float, colour: str) -> str:
 
 def _runs(points):
     """Split [(x, y) or None] into runs of consecutive known points."""
-    run = []
+    run: list = []
     for point in points:
         if point is None:
             if run:

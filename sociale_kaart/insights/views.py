@@ -40,7 +40,7 @@ def _charts(analysis):
         pointer = _("De cijfers staan in de tabel '%(table)s' hieronder.", table=table.title)
         if chart.kind == "bar":
             name, values = chart.series[0]
-            markup = svg.bar_chart(chart.id, chart.title, pointer, list(zip(chart.labels, values)))
+            markup = svg.bar_chart(chart.id, chart.title, pointer, list(zip(chart.labels, values, strict=False)))
         else:
             markup = svg.line_chart(chart.id, chart.title, pointer, chart.labels,
                                     [svg.Series(name, values) for name, values in chart.series],

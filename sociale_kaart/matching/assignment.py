@@ -78,13 +78,14 @@ def _greedy(tasks, pool, weights, today, frozen, min_series_coverage, fairness_p
             prepared.append((len(candidates), URGENCY_ORDER.get(task.urgency, 1), task.id, t, candidates))
     prepared.sort(key=lambda item: item[:3])
 
-    given = {}          # volunteer id -> proposals in this run
-    changed = {}        # volunteer id -> PreparedVolunteer with this run's proposals as bookings
+    given: dict[int, int] = {}                      # volunteer id -> proposals in this run
+    changed: dict[int, PreparedVolunteer] = {}      # volunteer id -> PreparedVolunteer with this run's bookings
     proposals = []
     for _, _, task_id, t, candidates in prepared:
-        best = best_key = None
+        best = None
+        best_key: tuple[float, float, int] | None = None
         for fit in candidates:
-            if best is not None and fit.score < -best_key[0]:
+            if best_key is not None and fit.score < -best_key[0]:
                 break       # sorted by score: nobody further down can beat the best any more
             volunteer_id = fit.volunteer_id
             if volunteer_id in changed:
@@ -92,7 +93,7 @@ def _greedy(tasks, pool, weights, today, frozen, min_series_coverage, fairness_p
                 if isinstance(fit, str):
                     continue
             key = (-(fit.score - fairness_penalty * given.get(volunteer_id, 0)), fit.distance, volunteer_id)
-            if best is None or key < best_key:
+            if best_key is None or key < best_key:
                 best, best_key = fit, key
         if best is None:
             continue

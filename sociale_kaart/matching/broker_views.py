@@ -4,7 +4,6 @@ Thin views: each parses its form, calls one service of matching.requests, volunt
 workload, booking or lifecycle (which check permissions and commit), and renders or redirects.
 """
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -12,7 +11,7 @@ from flask_login import current_user
 from .. import clock, params
 from ..accounts import permissions
 from ..errors import NotFound, ValidationError
-from . import booking, lifecycle, pool, ranking, timeslots, vocabularies
+from . import booking, lifecycle, pool, queries, reasons, timeslots, vocabularies
 from . import requests as help_requests
 from . import volunteers as volunteer_service
 from . import workload as workload_service
@@ -51,16 +50,8 @@ ROLE_LABELS = {
 
 
 def local_moment(value, pattern="EEEE d MMMM y, HH:mm"):
-    """Format a naive-UTC moment in local time (Europe/Amsterdam), as '3 maart 2026, 13:00'."""
-    if value is None:
-        return ""
-    return format_datetime(timeslots.to_local(value), pattern)
-
-
-def local_window(starts_at, ends_at):
-    """Format an occurrence: 'dinsdag 3 maart 2026, 13:00–17:00' in local time."""
-    start, end = timeslots.to_local(starts_at), timeslots.to_local(ends_at)
-    return f"{format_date(start.date(), 'EEEE d MMMM y')}, {start:%H:%M}–{end:%H:%M}"
+    """Format a naive-UTC moment in local time, as 'dinsdag 3 maart 2026, 13:00' (clock formats it)."""
+    return clock.format_local(value, pattern)
 
 
 def waited(since):
@@ -78,16 +69,12 @@ def _template_helpers():
     return {
         "vocab": vocabularies,
         "local_moment": local_moment,
-        "local_window": local_window,
+        "local_window": clock.format_local_window,
         "waited": waited,
         "confirm": ConfirmForm(),
         "event_labels": EVENT_LABELS,
         "role_labels": ROLE_LABELS,
     }
-
-
-def _language():
-    return str(get_locale() or "nl")
 
 
 def _back_to_request(request_id):
@@ -219,11 +206,10 @@ def edit_request(request_id):
 def candidates(request_id):
     """Ranked volunteers with their reasons, and why the others were left out (counted)."""
     result, profiles = pool.candidates(request_id, by=current_user)   # checks the broker
-    item = help_requests.get_request(request_id)   # no personal data on this page: not logged
-    language = _language()
+    item = queries.get_request(request_id)   # no personal data on this page: not logged
     rows = [{"candidate": candidate, "profile": profiles.get(candidate.volunteer_id),
-             "reasons": ranking.explain(candidate, language)} for candidate in result.candidates]
-    exclusions = ranking.explain_exclusions(result.excluded, language)
+             "reasons": reasons.explain(candidate.reasons)} for candidate in result.candidates]
+    exclusions = reasons.explain_exclusions(result.excluded)
     return render_template("matching/broker/candidates.html", item=item, ranking=result, rows=rows,
                            exclusions=exclusions, suggest_form=SuggestForm())
 

@@ -13,8 +13,8 @@ from wtforms.validators import InputRequired, Length, Optional, StopValidation
 from wtforms.validators import ValidationError as FieldError
 
 from .. import clock, params
-from ..directory import editing
-from ..forms import BaseForm, CheckboxesField, ChoiceSelectField, format_check
+from ..forms import EMAIL, PHONE, POSTCODE, BaseForm, CheckboxesField, ChoiceSelectField
+from ..geo import normal_postcode
 from . import timeslots, vocabularies
 
 MAX_TEXT = 2000
@@ -104,11 +104,6 @@ def _required(message):
         if field.data is None:
             raise StopValidation(str(message))
     return validator
-
-
-PHONE = format_check(editing.valid_phone, _l("Typ een telefoonnummer van 10 cijfers, zoals 0343 123 456, of met +31."))
-EMAIL = format_check(editing.valid_email, _l("Typ een e-mailadres zoals naam@voorbeeld.nl."))
-POSTCODE = format_check(editing.normal_postcode, _l("Typ een postcode als 1234 AB."))
 
 
 def _length(limit, name):
@@ -251,7 +246,8 @@ class RequestForm(BaseForm):
                 window = (datetime.combine(datetime.min, end) - datetime.combine(datetime.min, start))
                 if self.duration_minutes.data * 60 > window.total_seconds():
                     self.duration_minutes.errors.append(str(_l(
-                        "De duur past niet tussen %(start)s en %(end)s. Kies een kortere duur of een ruimere tijd.",
+                        "De duur past niet tussen %(start)s en %(end)s. "
+                        "Kies een kortere duur of een ruimere tijd.",
                         start=start.strftime("%H:%M"), end=end.strftime("%H:%M"))))
                     valid = False
         if self.schedule_kind.data == "series":
@@ -272,7 +268,7 @@ class RequestForm(BaseForm):
             "schedule_kind", "preferred_language")}
         if values["relation"] == "self" and not values["recipient_name"]:
             values["recipient_name"] = values["contact_name"]
-        values["postcode"] = editing.normal_postcode(values["postcode"]) or values["postcode"]
+        values["postcode"] = normal_postcode(values["postcode"]) or values["postcode"]
         values["first_date"] = self.first_date.data
         values["window_start"] = self.window_start.data
         values["window_end"] = self.window_end.data
@@ -382,7 +378,7 @@ class VolunteerProfileForm(BaseForm):
         """Return the values volunteers.save_profile takes."""
         values = {name: _text(self[name].data) for name in (
             "first_name", "phone", "postcode", "street", "house_number", "travel_mode", "motivation")}
-        values["postcode"] = editing.normal_postcode(values["postcode"]) or values["postcode"]
+        values["postcode"] = normal_postcode(values["postcode"]) or values["postcode"]
         values["max_km"] = _number(self.max_km.data)
         for name in ("task_types", "skills", "languages"):
             values[name] = list(self[name].data or [])

@@ -5,20 +5,20 @@ hour. Each e-mail goes out once: a MatchNotice row (unique per match, date and k
 it, as FreshnessNotice does for listings, so running the command twice sends nothing new.
 Feedback is private: only brokers see it; there are no public ratings.
 """
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from .. import clock
+from .. import clock, transactions
 from ..accounts import permissions
+from ..accounts.models import User
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
 from ..notify.services import external_url
-from . import booking, links, timeslots
+from . import booking, links, mail, queries, states, timeslots
 from .models import (
     FEEDBACK_ROLES, HOLDING_MATCH_STATUSES, PENDING_MATCH_STATUSES, Booking, Feedback, HelpRequest, Match,
     MatchNotice, Occurrence,
@@ -30,10 +30,6 @@ FEEDBACK_WINDOW_DAYS = 7
 MAX_COMMENT = 2000
 # Matches that may get feedback (after their date).
 FEEDBACK_MATCH_STATUSES = ("approved", "accepted", "done", "no_show")
-
-
-def _zone():
-    return current_app.config["TIMEZONE"]
 
 
 def _task_label(request):
@@ -69,13 +65,13 @@ def _already(kind, pairs):
 
 # --- the day before ---------------------------------------------------------------------------------
 
-@booking.in_transaction
-def send_reminders(now=None):
+@transactions.write
+def send_reminders(now: datetime | None = None) -> dict[str, int]:
     """Remind volunteer and requester the day before each accepted date; return {"reminders", "emails"}."""
     now = clock.naive_utc(now)
-    tomorrow = timeslots.to_local(now, _zone()).date() + timedelta(days=1)
-    start = timeslots.to_utc_naive(timeslots.localize(tomorrow, time(0, 0), _zone()))
-    end = timeslots.to_utc_naive(timeslots.localize(tomorrow + timedelta(days=1), time(0, 0), _zone()))
+    tomorrow = timeslots.to_local(now, clock.zone_name()).date() + timedelta(days=1)
+    start = timeslots.to_utc_naive(timeslots.localize(tomorrow, time(0, 0), clock.zone_name()))
+    end = timeslots.to_utc_naive(timeslots.localize(tomorrow + timedelta(days=1), time(0, 0), clock.zone_name()))
     counts = {"reminders": 0, "emails": 0}
     rows = _bookings(Match.status == "accepted", Booking.starts_at >= start, Booking.starts_at < end,
                      Booking.starts_at > now)
@@ -84,24 +80,24 @@ def send_reminders(now=None):
         if (row.match_id, row.occurrence_id) in done:
             continue
         match, request = row.match, row.match.request
-        local_start, local_end = booking.local_when(row.starts_at, row.ends_at)
+        local_start, local_end = mail.local_when(row.starts_at, row.ends_at)
         try:
             _record_notice(match.id, row.occurrence_id, "reminder")
         except IntegrityError:   # another run sent it first
             db.session.rollback()
             continue
         sent = 0
-        if booking.mail_volunteer_address(match, "matching_reminder", audience="volunteer", start=local_start,
+        if mail.mail_volunteer_address(match, "matching_reminder", audience="volunteer", start=local_start,
                                           end=local_end, task_label=_task_label(request),
                                           url=external_url("matching.task", request_id=request.id)):
             sent += 1
-        if booking._mail_requester(request, "matching_reminder", audience="requester", start=local_start,
+        if mail.mail_requester(request, "matching_reminder", audience="requester", start=local_start,
                                    end=local_end, task_label=_task_label(request), match=match,
                                    volunteer_first_name=match.volunteer.first_name,
-                                   url=booking.requester_url(request)):
+                                   url=mail.request_url(request)):
             sent += 1
         try:
-            db.session.commit()
+            transactions.commit()
         except IntegrityError:
             db.session.rollback()
             continue
@@ -112,14 +108,14 @@ def send_reminders(now=None):
 
 # --- after the date ---------------------------------------------------------------------------------
 
-def feedback_url(match, role, happened):
+def feedback_url(match: Match, role: str, happened: bool) -> str:
     """Return the one-click link "Ja, het is doorgegaan" / "Nee" for one person of a match."""
     token = links.make_token("feedback-link", {"m": match.id, "r": role})
     return external_url("matching.feedback_link", token=token, doorgegaan="ja" if happened else "nee")
 
 
-@booking.in_transaction
-def ask_feedback(now=None):
+@transactions.write
+def ask_feedback(now: datetime | None = None) -> dict[str, int]:
     """Ask requester and volunteer "Is het doorgegaan?" once per match, after its first date; return counts."""
     now = clock.naive_utc(now)
     since = now - timedelta(days=FEEDBACK_WINDOW_DAYS)
@@ -138,19 +134,19 @@ def ask_feedback(now=None):
         except IntegrityError:
             db.session.rollback()
             continue
-        local_start, _local_end = booking.local_when(row.starts_at, row.ends_at)
+        local_start, _local_end = mail.local_when(row.starts_at, row.ends_at)
         sent = 0
-        if "volunteer" not in given and booking._mail_volunteer(
+        if "volunteer" not in given and mail.mail_volunteer(
                 match, "matching_feedback_request", audience="volunteer", start=local_start,
                 yes_url=feedback_url(match, "volunteer", True), no_url=feedback_url(match, "volunteer", False)):
             sent += 1
-        if "requester" not in given and booking._mail_requester(
+        if "requester" not in given and mail.mail_requester(
                 request, "matching_feedback_request", audience="requester", start=local_start, match=match,
                 volunteer_first_name=match.volunteer.first_name,
                 yes_url=feedback_url(match, "requester", True), no_url=feedback_url(match, "requester", False)):
             sent += 1
         try:
-            db.session.commit()
+            transactions.commit()
         except IntegrityError:
             db.session.rollback()
             continue
@@ -159,12 +155,12 @@ def ask_feedback(now=None):
     return counts
 
 
-def feedback_for_token(token):
+def feedback_for_token(token: str) -> tuple[Match, str]:
     """Return (match, role) of a one-click feedback link, or raise NotFound."""
     payload = links.read_token("feedback-link", token, links.FEEDBACK_LINK_MAX_AGE)
     if not isinstance(payload, dict) or payload.get("r") not in ("requester", "volunteer"):
         raise NotFound("feedback link")
-    match = booking.load_match(payload.get("m"))
+    match = queries.load_match(payload.get("m"))
     if match.request.anonymised_at is not None:
         raise NotFound("feedback link")
     return match, payload["r"]
@@ -184,22 +180,23 @@ def _feedback_author(match, role, by, token, access_token):
             raise PermissionDenied("wrong request link")
         return match.request.requester_id, role
     permissions.require_login(by)
-    if role == "volunteer" and booking._is_volunteer_of(by, match):
+    if role == "volunteer" and queries.is_volunteer_of(by, match):
         return by.id, role
     if role == "requester" and match.request.requester_id == by.id:
         return by.id, role
-    if permissions.may_moderate(by, booking._area_ids(match.request)):
+    if permissions.may_moderate(by, queries.request_area_ids(match.request)):
         return by.id, "broker"     # a broker notes what they heard by phone, in any role
     raise PermissionDenied(f"no feedback on match {match.id} as {role}")
 
 
-@booking.in_transaction
-def save_feedback(match_id, role, happened, rating=None, comment="", by=None, token=None, access_token=None):
+@transactions.write
+def save_feedback(match_id: int, role: str, happened: bool, rating: int | None = None, comment: str = "",
+                  by: User | None = None, token: str | None = None, access_token: str | None = None) -> Feedback:
     """Save (or correct) one person's short private feedback on a match; return the Feedback row.
 
     When the requester or volunteer says it happened and no date is left, the match is done.
     """
-    match = booking.load_match(match_id)
+    match = queries.load_match(match_id)
     author_id, actor_role = _feedback_author(match, role, by, token, access_token)
     if match.status not in FEEDBACK_MATCH_STATUSES:
         raise ValidationError(None, _("Bij deze koppeling kan geen terugkoppeling worden gegeven."))
@@ -221,26 +218,27 @@ def save_feedback(match_id, role, happened, rating=None, comment="", by=None, to
     feedback.happened = happened
     feedback.rating = rating
     feedback.comment = comment
-    booking.record_event(match.request, "feedback", by if permissions.is_authenticated(by) else None, actor_role,
+    states.record_event(match.request, "feedback", by if permissions.is_authenticated(by) else None, actor_role,
                          note=role)
     try:
-        db.session.commit()
+        transactions.commit()
     except IntegrityError:   # the same person answered twice at once: keep the last answer
         db.session.rollback()
         feedback = db.session.scalar(select(Feedback).where(Feedback.match_id == match.id,
                                                             Feedback.author_role == role))
+        assert feedback is not None, "the IntegrityError was the other answer's row"
         feedback.happened, feedback.rating, feedback.comment = happened, rating, comment
-        db.session.commit()
+        transactions.commit()
     future = any(b.active and b.starts_at > now for b in match.bookings)
     if happened and role in ("requester", "volunteer") and match.status == "accepted" and not future:
-        booking._mark_done(match, None, "system")
+        booking.finish_match(match, None, "system")
     return feedback
 
 
 # --- expiry -------------------------------------------------------------------------------------------------
 
-@booking.in_transaction
-def expire_requests(now=None):
+@transactions.write
+def expire_requests(now: datetime | None = None) -> int:
     """Close requests nobody took before their last date started: status expired; return how many."""
     now = clock.naive_utc(now)
     last = (select(Occurrence.request_id, func.max(Occurrence.starts_at).label("last_start"))
@@ -252,7 +250,7 @@ def expire_requests(now=None):
     ).all()
     expired = 0
     for request in requests:
-        booking.begin_write()
+        transactions.begin_write()
         db.session.refresh(request)
         if request.status not in ("submitted", "open", "proposed"):
             db.session.rollback()
@@ -275,7 +273,7 @@ def expire_requests(now=None):
                            .values(status="withdrawn", updated_at=now).execution_options(synchronize_session=False))
         db.session.execute(update(Occurrence).where(Occurrence.request_id == request.id, Occurrence.status == "open")
                            .values(status="cancelled").execution_options(synchronize_session=False))
-        booking._set_request_status(request, "expired", None, "system", _("De datum is voorbij."))
-        db.session.commit()
+        states.set_status(request, "expired", None, "system", _("De datum is voorbij."))
+        transactions.commit()
         expired += 1
     return expired

@@ -13,7 +13,7 @@ import secrets
 import uuid
 
 from .. import clock
-from ..extensions import db, one_of
+from ..extensions import Model, db, one_of
 
 JSON = db.JSON
 
@@ -42,10 +42,6 @@ FEEDBACK_ROLES = ("requester", "volunteer", "broker")
 CANCELLERS = ("requester", "volunteer", "broker", "system")
 
 
-def _now():
-    return clock.naive_utcnow()
-
-
 def _uuid():
     return str(uuid.uuid4())
 
@@ -56,7 +52,7 @@ def new_token():
 
 
 
-class HelpRequest(db.Model):
+class HelpRequest(Model):
     """A hulpvraag: who asks, for whom, what, where and when. Holds the requester's personal data."""
 
     __tablename__ = "help_requests"
@@ -113,14 +109,14 @@ class HelpRequest(db.Model):
     same_volunteer = db.Column(db.Boolean, nullable=False, default=False)  # "same volunteer as last time"
 
     access_token = db.Column(db.String(64), nullable=False, unique=True, default=new_token)
-    created_at = db.Column(db.DateTime, nullable=False, default=_now)
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
     confirmed_at = db.Column(db.DateTime)    # e-mail confirmed, or entered by a broker / by phone
     reviewed_at = db.Column(db.DateTime)
     reviewed_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
     rejection_reason = db.Column(db.Text, nullable=False, default="")
     closed_at = db.Column(db.DateTime, index=True)
     anonymised_at = db.Column(db.DateTime)
-    updated_at = db.Column(db.DateTime, nullable=False, default=_now, onupdate=_now)
+    updated_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow, onupdate=clock.naive_utcnow)
 
     requester = db.relationship("User", foreign_keys=[requester_id])
     entered_by = db.relationship("User", foreign_keys=[entered_by_id])
@@ -137,7 +133,7 @@ class HelpRequest(db.Model):
         return self.status in CLOSED_REQUEST_STATUSES
 
 
-class RequestEvent(db.Model):
+class RequestEvent(Model):
     """One step of a request's life: who did what and when (status changes, edits, views are elsewhere)."""
 
     __tablename__ = "request_events"
@@ -149,13 +145,13 @@ class RequestEvent(db.Model):
     actor_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
     actor_role = db.Column(db.String(16), nullable=False, default="system")  # requester/broker/volunteer/system
     note = db.Column(db.Text, nullable=False, default="")
-    created_at = db.Column(db.DateTime, nullable=False, default=_now)
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
 
     request = db.relationship("HelpRequest", back_populates="events")
     actor = db.relationship("User")
 
 
-class Occurrence(db.Model):
+class Occurrence(Model):
     """One date of a request: its time window in UTC (converted from Europe/Amsterdam)."""
 
     __tablename__ = "occurrences"
@@ -174,7 +170,7 @@ class Occurrence(db.Model):
     request = db.relationship("HelpRequest", back_populates="occurrences")
 
 
-class VolunteerProfile(db.Model):
+class VolunteerProfile(Model):
     """What a volunteer offers: where, how far, what, when; VOG status; approved by a broker."""
 
     __tablename__ = "volunteer_profiles"
@@ -216,8 +212,8 @@ class VolunteerProfile(db.Model):
     vog_checked_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
     vog_valid_until = db.Column(db.Date)
 
-    created_at = db.Column(db.DateTime, nullable=False, default=_now)
-    updated_at = db.Column(db.DateTime, nullable=False, default=_now, onupdate=_now)
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
+    updated_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow, onupdate=clock.naive_utcnow)
     approved_at = db.Column(db.DateTime)
     approved_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
     last_task_at = db.Column(db.DateTime)     # end of the last done task, for the workload view
@@ -230,7 +226,7 @@ class VolunteerProfile(db.Model):
                                cascade="all, delete-orphan")
 
 
-class Absence(db.Model):
+class Absence(Model):
     """A period in which a volunteer is not available ("niet beschikbaar van … tot …"), local dates inclusive."""
 
     __tablename__ = "absences"
@@ -244,7 +240,7 @@ class Absence(db.Model):
     volunteer = db.relationship("VolunteerProfile", back_populates="absences")
 
 
-class Match(db.Model):
+class Match(Model):
     """A volunteer for a request: suggested or asked for, approved by a broker, accepted by the volunteer."""
 
     __tablename__ = "matches"
@@ -261,7 +257,7 @@ class Match(db.Model):
     explanation = db.Column(JSON, nullable=False, default=dict)   # the ranking's breakdown and reasons
     message = db.Column(db.Text, nullable=False, default="")      # the volunteer's note with "Ik wil helpen"
 
-    created_at = db.Column(db.DateTime, nullable=False, default=_now)
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
     created_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
     approved_at = db.Column(db.DateTime)
     approved_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
@@ -273,7 +269,7 @@ class Match(db.Model):
     cancelled_late = db.Column(db.Boolean, nullable=False, default=False)   # less than 24 h before
     done_at = db.Column(db.DateTime)
     no_show_at = db.Column(db.DateTime)            # visible to brokers only
-    updated_at = db.Column(db.DateTime, nullable=False, default=_now, onupdate=_now)
+    updated_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow, onupdate=clock.naive_utcnow)
 
     request = db.relationship("HelpRequest", back_populates="matches")
     volunteer = db.relationship("VolunteerProfile")
@@ -281,7 +277,7 @@ class Match(db.Model):
     feedback = db.relationship("Feedback", back_populates="match", cascade="all, delete-orphan")
 
 
-class Booking(db.Model):
+class Booking(Model):
     """An approved volunteer on one occurrence. Active rows may not collide (see the module docstring)."""
 
     __tablename__ = "bookings"
@@ -297,7 +293,7 @@ class Booking(db.Model):
     starts_at = db.Column(db.DateTime, nullable=False)   # naive UTC, copied from the occurrence
     ends_at = db.Column(db.DateTime, nullable=False)
     active = db.Column(db.Boolean, nullable=False, default=True)
-    created_at = db.Column(db.DateTime, nullable=False, default=_now)
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
     released_at = db.Column(db.DateTime)
 
     match = db.relationship("Match", back_populates="bookings")
@@ -307,7 +303,7 @@ class Booking(db.Model):
 db.Index("ix_bookings_volunteer_active", Booking.volunteer_id, Booking.starts_at)
 
 
-class Feedback(db.Model):
+class Feedback(Model):
     """Short private feedback after the date: did it happen, how did it go. Never public."""
 
     __tablename__ = "match_feedback"
@@ -323,12 +319,12 @@ class Feedback(db.Model):
     happened = db.Column(db.Boolean, nullable=False)
     rating = db.Column(db.Integer)            # 1 niet goed, 2 redelijk, 3 goed
     comment = db.Column(db.Text, nullable=False, default="")
-    created_at = db.Column(db.DateTime, nullable=False, default=_now)
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
 
     match = db.relationship("Match", back_populates="feedback")
 
 
-class PersonalDataView(db.Model):
+class PersonalDataView(Model):
     """Who looked at a requester's personal data, and when (AVG access log, shown to the requester)."""
 
     __tablename__ = "personal_data_views"
@@ -338,10 +334,10 @@ class PersonalDataView(db.Model):
     viewer_name = db.Column(db.String(120), nullable=False, default="")   # kept when the account goes
     viewer_role = db.Column(db.String(16), nullable=False)   # broker, volunteer, admin
     what = db.Column(db.String(32), nullable=False)          # request, contact, address, export, ...
-    created_at = db.Column(db.DateTime, nullable=False, default=_now, index=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow, index=True)
 
 
-class MatchNotice(db.Model):
+class MatchNotice(Model):
     """A lifecycle e-mail that went out once (reminder, feedback question), so commands are idempotent."""
 
     __tablename__ = "match_notices"
@@ -352,7 +348,7 @@ class MatchNotice(db.Model):
     match_id = db.Column(db.ForeignKey("matches.id", ondelete="CASCADE"), nullable=False)
     occurrence_id = db.Column(db.ForeignKey("occurrences.id", ondelete="CASCADE"), nullable=False)
     kind = db.Column(db.String(16), nullable=False)     # reminder, feedback
-    created_at = db.Column(db.DateTime, nullable=False, default=_now)
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
 
 
 # --- database guards against double booking (also created by the migration 0004_matching) ---------

@@ -5,16 +5,19 @@ bookings, absences, recent work and history with requesters) and requests (with 
 still to fill) in a few bulk queries and hands them over.
 """
 from collections import Counter, defaultdict
-from datetime import timedelta
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import selectinload
 
 from .. import clock
+from ..accounts.models import User
 from ..extensions import db
 from ..geo import bounding_box
-from . import ranking
+from . import queries, ranking
 from .models import Absence, Booking, Feedback, HelpRequest, Match, Occurrence, VolunteerProfile
 from .vocabularies import TASK_TYPES
 
@@ -31,7 +34,7 @@ HELPED_STATUSES = ("accepted", "done")
 ENDED_STATUSES = ("declined", "withdrawn", "rejected", "cancelled", "no_show")
 
 
-def requester_key(request):
+def requester_key(request: HelpRequest | Row) -> str:
     """Return who asked, across requests: their account, else their e-mail, else their phone ("" if none)."""
     if request.requester_id is not None:
         return f"u:{request.requester_id}"
@@ -41,7 +44,7 @@ def requester_key(request):
     return f"p:{digits}" if digits else ""
 
 
-def is_active(profile, today=None):
+def is_active(profile: VolunteerProfile | Row, today: date | None = None) -> bool:
     """Return True for an approved volunteer who is not paused (a pause ends after paused_until)."""
     if profile.status != "active":
         return False
@@ -51,7 +54,7 @@ def is_active(profile, today=None):
     return True
 
 
-def ranking_settings():
+def ranking_settings() -> dict[str, Any]:
     """Return the ranking keywords from the config (weights, minimum series coverage) and today's date."""
     config = current_app.config
     return {"weights": config["MATCHING_WEIGHTS"], "min_series_coverage": config["MATCHING_MIN_SERIES_COVERAGE"],
@@ -60,7 +63,8 @@ def ranking_settings():
 
 # --- volunteers --------------------------------------------------------------------------------------
 
-def volunteer_profiles(area_ids=None, near=None, ids=None):
+def volunteer_profiles(area_ids: Iterable[int] | None = None, near: tuple[float, float, float] | None = None,
+                       ids: Iterable[int] | None = None) -> Sequence[VolunteerProfile]:
     """Return the volunteer profiles (not stopped) in areas, in a box around (lat, lon, km), or with ids."""
     query = select(VolunteerProfile).where(VolunteerProfile.status != "stopped")
     if area_ids is not None:
@@ -75,7 +79,9 @@ def volunteer_profiles(area_ids=None, near=None, ids=None):
     return db.session.scalars(query.order_by(VolunteerProfile.id)).all()
 
 
-def volunteer_inputs(area_ids=None, near=None, profiles=None, now=None):
+def volunteer_inputs(area_ids: Iterable[int] | None = None, near: tuple[float, float, float] | None = None,
+                     profiles: Sequence[VolunteerProfile] | None = None,
+                     now: datetime | None = None) -> list[ranking.VolunteerInput]:
     """Return VolunteerInputs of the volunteers in areas or near (lat, lon, km), or of given profiles.
 
     Loads in bulk: active bookings from four weeks back (their windows, recent and total task
@@ -89,7 +95,8 @@ def volunteer_inputs(area_ids=None, near=None, profiles=None, now=None):
     today = clock.today()
     ids = [profile.id for profile in profiles]
     wanted = set(ids)
-    booked, recent = defaultdict(list), defaultdict(int)
+    booked: defaultdict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    recent: defaultdict[int, int] = defaultdict(int)
     since = now - timedelta(days=RECENT_DAYS)
     for volunteer_id, starts_at, ends_at in db.session.execute(
         select(Booking.volunteer_id, Booking.starts_at, Booking.ends_at)
@@ -100,7 +107,7 @@ def volunteer_inputs(area_ids=None, near=None, profiles=None, now=None):
             booked[volunteer_id].append((starts_at, ends_at))
             if since <= starts_at <= now:
                 recent[volunteer_id] += 1
-    totals = dict(db.session.execute(
+    totals: dict[int, int] = dict(db.session.execute(
         select(Booking.volunteer_id, func.count(Booking.id))
         .where(Booking.active.is_(True), _among(Booking.volunteer_id, ids)).group_by(Booking.volunteer_id)
     ).all())
@@ -149,7 +156,7 @@ def _histories(volunteer_ids):
         .where(_among(Match.volunteer_id, volunteer_ids), Match.status.in_(HELPED_STATUSES))
     ).all()
     wanted = set(volunteer_ids)
-    history = defaultdict(dict)
+    history: defaultdict[int, dict[str, str]] = defaultdict(dict)
     for row in rows:
         key = requester_key(row)
         if not key or row.volunteer_id not in wanted:
@@ -162,11 +169,12 @@ def _histories(volunteer_ids):
 
 # --- requests -------------------------------------------------------------------------------------------
 
-def open_windows(request_ids, now=None):
+def open_windows(request_ids: Sequence[int],
+                 now: datetime | None = None) -> defaultdict[int, list[tuple[datetime, datetime]]]:
     """Return {request_id: [(starts_at, ends_at), ...]}: future dates that are not cancelled and not booked."""
     now = now or clock.naive_utcnow()
     booked = select(Booking.id).where(Booking.occurrence_id == Occurrence.id, Booking.active.is_(True))
-    windows = defaultdict(list)
+    windows: defaultdict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     if not request_ids:
         return windows
     for request_id, starts_at, ends_at in db.session.execute(
@@ -179,7 +187,8 @@ def open_windows(request_ids, now=None):
     return windows
 
 
-def task_input(request, windows=None, now=None):
+def task_input(request: HelpRequest, windows: Sequence[tuple[datetime, datetime]] | None = None,
+               now: datetime | None = None) -> ranking.TaskInput:
     """Return the TaskInput of a request: where, what, and the dates still to fill."""
     if windows is None:
         windows = open_windows([request.id], now)[request.id]
@@ -189,17 +198,15 @@ def task_input(request, windows=None, now=None):
         vog_required=bool(task_type and task_type.vog_required), windows=tuple(windows),
         max_km=request.max_km, language=request.preferred_language, language_required=request.language_required,
         skills_wanted=frozenset(request.skills_wanted or ()), requester_key=requester_key(request),
-        same_volunteer=request.same_volunteer, zone=current_app.config["TIMEZONE"], urgency=request.urgency,
+        same_volunteer=request.same_volunteer, zone=clock.zone_name(), urgency=request.urgency,
     )
 
 
 # --- the broker's lists ------------------------------------------------------------------------------------
 
 def _broker_request(request_id, by):
-    from .requests import get_request, require_request_broker
-
-    request = get_request(request_id)
-    require_request_broker(request, by)
+    request = queries.get_request(request_id)
+    queries.require_request_broker(request, by)
     return request
 
 
@@ -219,13 +226,14 @@ def _rank(request, exclude_ids=(), limit=None):
     return result, by_id
 
 
-def candidates(request_id, by):
+def candidates(request_id: int, by: User) -> tuple[ranking.Ranking, dict[int, VolunteerProfile]]:
     """Return the ranked candidates of a request for its broker: (Ranking, {volunteer_id: VolunteerProfile})."""
     request = _broker_request(request_id, by)
     return _rank(request)
 
 
-def replacement_list(request_id, by=None, limit=REPLACEMENTS):
+def replacement_list(request_id: int, by: User | None = None,
+                     limit: int = REPLACEMENTS) -> list[tuple[ranking.Candidate, VolunteerProfile]]:
     """Return [(Candidate, VolunteerProfile)] who could take over a request's open dates, best first.
 
     Leaves out volunteers who already declined, withdrew, were not chosen, cancelled or did
@@ -233,9 +241,7 @@ def replacement_list(request_id, by=None, limit=REPLACEMENTS):
     brokers); a user must be a broker of the request's area.
     """
     if by is None:
-        from .requests import get_request
-
-        request = get_request(request_id)
+        request = queries.get_request(request_id)
     else:
         request = _broker_request(request_id, by)
     exclude = {match.volunteer_id for match in request.matches if match.status in ENDED_STATUSES}

@@ -2,31 +2,27 @@
 
 - Every view of a requester's personal data by a broker or volunteer is a PersonalDataView
   row; the requester sees the list on their page (`access_log`).
-- A resident downloads what is stored about them (`export_data`) and deletes their account
-  (`delete_account`): their requests are anonymised, their matches cancelled, their volunteer
-  profile and account removed.
+- A requester downloads what is stored about a request (`export_request`); an account's download
+  (accounts.privacy) takes its requests and volunteer profile from `account_data`, and deleting
+  an account cancels and anonymises them (account_events.py).
 - Closed requests are anonymised after MATCHING_RETENTION_DAYS (`run_retention`, run by
   `flask matching retention`).
 Volunteers stay private towards requesters too: exports and logs name them by first name only.
 """
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
-from .. import clock
-from ..accounts import events, permissions
-from ..accounts.models import Membership, User
-from ..accounts.passwords import verify_password
-from ..errors import PermissionDenied, ValidationError
+from .. import clock, transactions
+from ..accounts.models import User
 from ..extensions import db
-from ..notify.models import OutboxMessage
-from . import booking
 from .models import (
-    CLOSED_REQUEST_STATUSES, HOLDING_MATCH_STATUSES, PENDING_MATCH_STATUSES, Feedback, HelpRequest, Match,
-    PersonalDataView, RequestEvent, VolunteerProfile, new_token,
+    CLOSED_REQUEST_STATUSES, PENDING_MATCH_STATUSES, Feedback, HelpRequest, Match, PersonalDataView, RequestEvent,
+    VolunteerProfile, new_token,
 )
 
 VIEWER_ROLES = ("broker", "admin", "volunteer")
@@ -50,7 +46,7 @@ def _viewer_name(viewer, role):
     return viewer.name or viewer.email
 
 
-def log_view(request, viewer, role, what):
+def log_view(request: HelpRequest, viewer: User | None, role: str, what: str) -> PersonalDataView:
     """Add a PersonalDataView: `viewer` (as broker, admin or volunteer) saw `what` of a request. No commit."""
     view = PersonalDataView(request_id=request.id, viewer_id=getattr(viewer, "id", None),
                             viewer_name=_viewer_name(viewer, role), viewer_role=role, what=what,
@@ -59,7 +55,7 @@ def log_view(request, viewer, role, what):
     return view
 
 
-def access_log(request):
+def access_log(request: HelpRequest) -> Sequence[PersonalDataView]:
     """Return who viewed a request's personal data and when, newest first (PersonalDataView rows)."""
     return db.session.scalars(
         select(PersonalDataView).where(PersonalDataView.request_id == request.id)
@@ -193,31 +189,25 @@ def _volunteer_data(profile):
     }
 
 
-def export_data(user=None, request=None):
-    """Return the JSON-able data of an account (with its requests and volunteer profile) or of one request."""
+def export_request(request: HelpRequest) -> dict[str, Any]:
+    """Return the JSON-able data of one request, as its requester downloads it."""
     now = clock.naive_utcnow()
-    if request is not None and user is None:
-        data = {"exported_at": _iso(now), "request": _request_data(_load_requests(HelpRequest.id == request.id)[0])}
-        return data
-    permissions.require_login(user)
+    return {"exported_at": _iso(now), "request": _request_data(_load_requests(HelpRequest.id == request.id)[0])}
+
+
+def account_data(user: User) -> dict[str, Any]:
+    """Return an account's requests and volunteer profile, its part of the account's data download."""
     profile = db.session.scalar(select(VolunteerProfile).where(VolunteerProfile.user_id == user.id)
                                 .options(selectinload(VolunteerProfile.absences)))
     return {
-        "exported_at": _iso(now),
-        "account": {
-            "email": user.email, "name": user.name, "language": user.language, "roles": sorted(user.roles),
-            "created_at": _iso(user.created_at), "email_confirmed_at": _iso(user.email_confirmed_at),
-            "last_login_at": _iso(user.last_login_at),
-        },
         "requests": [_request_data(r) for r in _load_requests(HelpRequest.requester_id == user.id)],
         "volunteer": _volunteer_data(profile) if profile is not None else None,
-        **events.collect_export(user),     # other capabilities' data of this account (signals, issue #15)
     }
 
 
 # --- anonymising ------------------------------------------------------------------------------------
 
-def anonymise_request(request, now=None):
+def anonymise_request(request: HelpRequest, now: datetime | None = None) -> HelpRequest:
     """Blank a request's personal data (keeping PC4, village, task type and dates for statistics). No commit."""
     if request.anonymised_at is not None:
         return request
@@ -242,8 +232,8 @@ def anonymise_request(request, now=None):
     return request
 
 
-@booking.in_transaction
-def run_retention(now=None, days=None):
+@transactions.write
+def run_retention(now: datetime | None = None, days: int | None = None) -> int:
     """Anonymise closed requests closed longer than the retention period ago; return how many. Idempotent."""
     now = clock.naive_utc(now)
     days = current_app.config["MATCHING_RETENTION_DAYS"] if days is None else days
@@ -255,53 +245,5 @@ def run_retention(now=None, days=None):
     ).all()
     for request in requests:
         anonymise_request(request, now)
-    db.session.commit()
+    transactions.commit()
     return len(requests)
-
-
-# --- deleting an account -------------------------------------------------------------------------------
-
-@booking.in_transaction
-def delete_account(user, password, by):
-    """Delete your own account: cancel your matches and requests, anonymise your requests, remove your profile.
-
-    Volunteers whose dates are cancelled get an e-mail (and brokers, when it is late). The
-    access log keeps the names of those who viewed data: the requester's right to know.
-    """
-    permissions.require_login(by)
-    if by.id != user.id:
-        raise PermissionDenied("only your own account")
-    if not verify_password(user.password_hash, password or ""):
-        raise ValidationError("password", _("Het wachtwoord klopt niet."))
-    if user.is_admin:
-        raise ValidationError(None, _("Een beheerder kan zijn eigen account niet verwijderen. "
-                                      "Vraag een andere beheerder om dat te doen."))
-    now = clock.naive_utcnow()
-    booking.begin_write()
-    # 1. their requests: matches cancelled (volunteers told), open requests cancelled, all anonymised
-    for request in db.session.scalars(select(HelpRequest).where(HelpRequest.requester_id == user.id)
-                                      .order_by(HelpRequest.id)).all():
-        booking.release_request(request, "requester", _("De aanvrager heeft het account verwijderd."), by=None)
-        if not request.is_closed:
-            booking._set_request_status(request, "cancelled", None, "requester", "account verwijderd")
-        anonymise_request(request, now)
-    # 2. their volunteer work: holding and pending matches cancelled, then the profile goes
-    profile = db.session.scalar(select(VolunteerProfile).where(VolunteerProfile.user_id == user.id))
-    if profile is not None:
-        for match in db.session.scalars(select(Match).where(
-                Match.volunteer_id == profile.id,
-                Match.status.in_(PENDING_MATCH_STATUSES + HOLDING_MATCH_STATUSES)).order_by(Match.id)).all():
-            booking._cancel(match, "volunteer", _("De vrijwilliger heeft het account verwijderd."), now)
-        db.session.flush()
-        db.session.delete(profile)
-    # 3. other capabilities take their rows of this account along (signals, issue #15)
-    events.account_deleting.send(user)
-    # 4. the account: references that do not clear themselves, mail to the address, then the user
-    db.session.execute(update(User).where(User.invited_by_id == user.id).values(invited_by_id=None)
-                       .execution_options(synchronize_session=False))
-    db.session.execute(update(Membership).where(Membership.decided_by_id == user.id).values(decided_by_id=None)
-                       .execution_options(synchronize_session=False))
-    db.session.execute(delete(OutboxMessage).where(OutboxMessage.to_address == user.email)
-                       .execution_options(synchronize_session=False))
-    db.session.delete(user)
-    db.session.commit()

@@ -1,5 +1,7 @@
 """Rank volunteers for a help request: hard filters, an explainable score, reasons (pure rules, no Flask).
 
+Reasons and exclusions are codes with parameters; reasons.py words them when they are shown (issue #13).
+
 Issue #4. Times are naive UTC on input; every day-part, absence, VOG and weekly-cap rule is
 checked on the local date and time (Europe/Amsterdam), so a series keeps its meaning across
 daylight-saving changes. With `today` (a local date), windows before it are left out. A series
@@ -9,11 +11,12 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from operator import attrgetter
 
+from ..geo.distance import km_per_degree, local_distance_km
 from . import timeslots
 
 
@@ -83,8 +86,8 @@ class Candidate:
 
 @dataclass
 class Ranking:
-    candidates: list
-    excluded: object                 # Counter code -> n
+    candidates: list[Candidate]
+    excluded: Counter[str]           # code -> n
     total: int
 
 
@@ -97,23 +100,11 @@ DEFAULT_WEIGHTS = {"distance": 30, "availability": 20, "continuity": 15, "fairne
                    "language": 10}
 FIRST_TASK_BOOST = 0.1
 
-# WGS-84; the same local ellipsoid radii as sociale_kaart.geo.distance_km (issue #2), which this
-# pure module cannot import (geo is an adapter around geopy).
-_AXIS_KM = 6378.137
-_FLATTENING = 1 / 298.257223563
-_ECCENTRICITY2 = _FLATTENING * (2 - _FLATTENING)
+# Ranking's distance is geo's fast one (local ellipsoid radii at the mean latitude; issue #13).
+distance_km = local_distance_km
 
 
-def distance_km(lat1, lon1, lat2, lon2):
-    """Return the distance in km between two points (local ellipsoid radii at the mean latitude)."""
-    latitude = math.radians((lat1 + lat2) / 2)
-    w = 1 - _ECCENTRICITY2 * math.sin(latitude) ** 2
-    north = math.radians(lat2 - lat1) * _AXIS_KM * (1 - _ECCENTRICITY2) / w ** 1.5
-    east = math.radians(lon2 - lon1) * _AXIS_KM / math.sqrt(w) * math.cos(latitude)
-    return math.hypot(north, east)
-
-
-def normal_weights(weights=None):
+def normal_weights(weights: Mapping[str, float] | None = None) -> dict[str, float]:
     """Return the weights as shares of 1; missing components weigh 0."""
     weights = DEFAULT_WEIGHTS if weights is None else weights
     unknown = set(weights) - set(COMPONENTS)
@@ -141,7 +132,8 @@ class _Window:
 class PreparedTask:
     """A task prepared for ranking: local windows, limits, weights."""
 
-    def __init__(self, task, weights=None, today=None, min_series_coverage=0.5):
+    def __init__(self, task: TaskInput, weights: Mapping[str, float] | None = None, today: date | None = None,
+                 min_series_coverage: float = 0.5):
         self.task = task
         self.weights = normal_weights(weights)
         self.weight_values = tuple(self.weights[name] for name in COMPONENTS)
@@ -159,8 +151,9 @@ class PreparedTask:
         self.masks = {window.mask for window in windows}
         # Shortcuts for the common shapes: one day-part mask for every window, one window a week.
         self.mask = next(iter(self.masks)) if len(self.masks) == 1 else -1
-        self.first_day = windows[0].day if windows else None
-        self.last_day = windows[-1].day if windows else None
+        # without windows an empty range (evaluate() stops before it at need == 0)
+        self.first_day: date = windows[0].day if windows else date.max
+        self.last_day: date = windows[-1].day if windows else date.min
         self.weekly = len({window.week for window in windows}) == len(windows)
         self.parts = 0
         for window in windows:
@@ -176,10 +169,10 @@ class PreparedVolunteer:
 
     __slots__ = ("v", "weeks", "zone", "span", "away", "fairness")
 
-    def __init__(self, volunteer, zone_name=timeslots.DEFAULT_ZONE):
+    def __init__(self, volunteer: VolunteerInput, zone_name: str = timeslots.DEFAULT_ZONE):
         self.v = volunteer
         self.zone = zone_name
-        self.weeks = None
+        self.weeks: Counter[int] | None = None
         booked, absences = volunteer.booked, volunteer.absences
         self.span = (min(start for start, _ in booked), max(end for _, end in booked)) if booked else None
         self.away = (min(first for first, _ in absences), max(last for _, last in absences)) if absences else None
@@ -188,13 +181,14 @@ class PreparedVolunteer:
             fairness = min(1.0, fairness + FIRST_TASK_BOOST)
         self.fairness = fairness
 
-    def week_counts(self, zone_name):
-        if self.weeks is None or self.zone != zone_name:
+    def week_counts(self, zone_name: str) -> Counter[int]:
+        counts = self.weeks
+        if counts is None or self.zone != zone_name:
             counts = Counter()
             for start, _ in self.v.booked:
                 counts[timeslots.iso_week(timeslots.to_local(start, zone_name).date())] += 1
             self.weeks, self.zone = counts, zone_name
-        return self.weeks
+        return counts
 
 
 def evaluate(t: PreparedTask, rec: PreparedVolunteer, distance: float | None = None, build: bool = True,
@@ -313,7 +307,8 @@ class Fit:
 
     __slots__ = ("score", "distance", "volunteer_id", "rec", "limit", "windows", "components")
 
-    def __init__(self, score, distance, volunteer_id, rec, limit, windows, components):
+    def __init__(self, score: int, distance: float, volunteer_id: int, rec: PreparedVolunteer, limit: float,
+                 windows: list[_Window], components: tuple[float, ...]):
         self.score, self.distance, self.volunteer_id = score, distance, volunteer_id
         self.rec, self.limit, self.windows, self.components = rec, limit, windows, components
 
@@ -354,13 +349,13 @@ def candidate_of(t: PreparedTask, fit: Fit) -> Candidate:
         distance_km=fit.distance,
         covered=covered,
         total=t.total,
-        components=dict(zip(COMPONENTS, fit.components)),
+        components=dict(zip(COMPONENTS, fit.components, strict=True)),
         reasons=reasons,
         covered_windows=tuple((window.start, window.end) for window in windows),
     )
 
 
-def score_of(components, weights):
+def score_of(components: Mapping[str, float], weights: Mapping[str, float]) -> int:
     """Return the 0-100 score of score components (each 0..1) under normalised weights."""
     value = 100 * (weights["distance"] * components["distance"]
                    + weights["availability"] * components["availability"]
@@ -389,18 +384,23 @@ def _ranking(t, fits, excluded, total, limit):
     return Ranking([candidate_of(t, fit) for fit in fits], excluded, total)
 
 
-def check(task, volunteer, weights=None, today=None, min_series_coverage=0.5):
+def check(task: TaskInput, volunteer: VolunteerInput, weights: Mapping[str, float] | None = None,
+          today: date | None = None, min_series_coverage: float = 0.5) -> Candidate | Fit | str:
     """Return the volunteer as a Candidate for the task, or the code of the first filter it fails."""
     return evaluate(PreparedTask(task, weights, today, min_series_coverage), PreparedVolunteer(volunteer))
 
 
-def rank(task, volunteers, weights=None, today=None, min_series_coverage=0.5, limit=None):
+def rank(task: TaskInput, volunteers: VolunteerPool | Iterable[VolunteerInput],
+         weights: Mapping[str, float] | None = None, today: date | None = None, min_series_coverage: float = 0.5,
+         limit: int | None = None) -> Ranking:
     """Return the volunteers who pass every hard filter, best first, and why the others did not."""
     if isinstance(volunteers, VolunteerPool):
         return volunteers.rank(task, weights=weights, today=today, min_series_coverage=min_series_coverage,
                                limit=limit)
     t = PreparedTask(task, weights, today, min_series_coverage)
-    candidates, excluded, total = [], Counter(), 0
+    candidates: list[Candidate | Fit] = []
+    excluded: Counter[str] = Counter()
+    total = 0
     for volunteer in volunteers:
         total += 1
         result = evaluate(t, PreparedVolunteer(volunteer), build=False)
@@ -425,14 +425,14 @@ class VolunteerPool:
 
     CELL_KM = 2.5
 
-    def __init__(self, volunteers, zone_name=timeslots.DEFAULT_ZONE):
-        self.records = {}
+    def __init__(self, volunteers: Iterable[VolunteerInput], zone_name: str = timeslots.DEFAULT_ZONE):
+        self.records: dict[int, PreparedVolunteer] = {}
         self.total = 0
         self.inactive = 0
         self.by_type = defaultdict(set)
-        self.by_bit = [set() for _ in range(21)]
-        self.reach = defaultdict(set)
-        self.unplaced = Counter()
+        self.by_bit: list[set[int]] = [set() for _ in range(21)]
+        self.reach: defaultdict[tuple[int, int], set[int]] = defaultdict(set)
+        self.unplaced: Counter[str] = Counter()
         volunteers = list(volunteers)
         active = [v for v in volunteers if v.active and v.lat is not None and v.lon is not None]
         latitude = (sum(v.lat for v in active) / len(active)) if active else 52.0
@@ -446,7 +446,7 @@ class VolunteerPool:
         self.flat = bool(active) and max(abs(v.lat - latitude) for v in active) <= 0.5
         self.xy = {v.id: (v.lat * self.km_lat, v.lon * self.km_lon, v.max_km, *self._margins(v.max_km))
                    for v in active}
-        self.near_cache = {}
+        self.near_cache: dict[tuple[tuple[int, int], str], set[int]] = {}
         for v in volunteers:
             self.total += 1
             if v.id in self.records:
@@ -481,13 +481,11 @@ class VolunteerPool:
         for row in range(row0, row1 + 1):
             south, north = row * self.cell_lat, (row + 1) * self.cell_lat
             lat = min(max(v.lat, south), north)
-            latitude = math.radians((v.lat + lat) / 2)
-            w = 1 - _ECCENTRICITY2 * math.sin(latitude) ** 2
-            north_km = math.radians(lat - v.lat) * _AXIS_KM * (1 - _ECCENTRICITY2) / w ** 1.5
+            per_degree_north, per_degree = km_per_degree((v.lat + lat) / 2)
+            north_km = (lat - v.lat) * per_degree_north
             if abs(north_km) > radius:
                 continue
             east_km = math.sqrt(radius * radius - north_km * north_km)
-            per_degree = math.radians(1) * _AXIS_KM / math.sqrt(w) * math.cos(latitude)
             # 0.1 % and a metre more than the formula gives: rounding may only ever add a cell.
             # Near a pole a degree of longitude shrinks to nothing: half the globe is the most.
             offset = min(180.0, (east_km * 1.001 + 0.001) / max(per_degree, 1e-9))
@@ -504,10 +502,11 @@ class VolunteerPool:
             near = self.near_cache[key] = self.reach.get(key[0], set()) & self.by_type.get(key[1], set())
         return near
 
-    def rank(self, task, weights=None, today=None, min_series_coverage=0.5, limit=None):
+    def rank(self, task: TaskInput, weights: Mapping[str, float] | None = None, today: date | None = None,
+             min_series_coverage: float = 0.5, limit: int | None = None) -> Ranking:
         """Return the same Ranking as rank(task, volunteers), fast."""
         t = PreparedTask(task, weights, today, min_series_coverage)
-        excluded = Counter()
+        excluded: Counter[str] = Counter()
         if self.inactive:
             excluded["inactive"] = self.inactive
         wanting = len(self.by_type.get(task.task_type, ())) + self.unplaced[task.task_type]
@@ -575,108 +574,13 @@ class VolunteerPool:
                 sets = sorted((self.by_bit[index] for index in range(21) if mask >> index & 1), key=len)
                 pool |= ids.intersection(*sets)
         records = self.records
-        candidates = []
+        candidates: list[Fit] = []
         append = candidates.append
         within, unsure = self._split(t, pool)
         for group, known in ((within, True), (unsure, False)):
             for volunteer_id in group:
                 result = evaluate(t, records[volunteer_id], build=False, within=known)
-                if result.__class__ is Fit:
+                if isinstance(result, Fit):   # exact-type fast path in CPython, as quick as `__class__ is`
                     append(result)
         _sort(candidates)
         return candidates
-
-
-# ---------------------------------------------------------------------------------------------
-# Reasons in words
-
-_EXCLUSION_LABELS = {
-    "nl": {"inactive": "niet actief", "task_type": "wil deze taak niet", "too_far": "te ver",
-           "vog": "geen geldige VOG", "language": "spreekt de taal niet", "not_available": "niet beschikbaar",
-           "overlap": "heeft dan al een taak", "full": "vol deze week"},
-    "en": {"inactive": "not active", "task_type": "does not want this task", "too_far": "too far",
-           "vog": "no valid VOG", "language": "does not speak the language", "not_available": "not available",
-           "overlap": "already has a task then", "full": "full this week"},
-}
-_EXCLUDED = {"nl": "uitgesloten", "en": "excluded"}
-_MODES = {"nl": {"walk": "lopend", "bike": "per fiets", "car": "met de auto"},
-          "en": {"walk": "on foot", "bike": "by bike", "car": "by car"}}
-_WEEKDAYS = {"nl": ("ma", "di", "wo", "do", "vr", "za", "zo"),
-             "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
-_PARTS = {"nl": ("ochtend", "middag", "avond"), "en": ("morning", "afternoon", "evening")}
-
-
-def _language(language):
-    return "en" if language == "en" else "nl"
-
-
-def _number(value, language, decimals=1):
-    """Return a number with at most `decimals` decimals; Dutch uses a decimal comma."""
-    value = round(float(value), decimals)
-    text = f"{value:.{decimals}f}" if value != int(value) else str(int(value))
-    return text.replace(".", ",") if language == "nl" else text
-
-
-def _cells_text(cells, language):
-    weekdays, parts = _WEEKDAYS[language], _PARTS[language]
-    joiner = "-" if language == "nl" else " "
-    texts = [f"{weekdays[weekday]}{joiner}{parts[part]}" for weekday, part in cells]
-    return (" en " if language == "nl" else " and ").join(texts)
-
-
-def _reason_text(reason, language):
-    p = reason.params
-    nl = language == "nl"
-    code = reason.code
-    if code == "distance":
-        km = f"{p['km']:.1f} km"
-        if nl:
-            km = km.replace(".", ",")
-        mode = _MODES[language].get(p["mode"], p["mode"])
-        return f"{km} {mode} (max {_number(p['max'], language)})"
-    if code == "available":
-        text = ("beschikbaar " if nl else "available ") + _cells_text(p["cells"], language)
-        if p["total"] > 1:
-            text += (f", {p['covered']} van {p['total']} weken" if nl
-                     else f", {p['covered']} of {p['total']} weeks")
-        return text
-    if code == "vog":
-        return "heeft geldige VOG" if nl else "has a valid VOG"
-    if code == "helped_before":
-        return "hielp eerder bij deze aanvrager" if nl else "helped this requester before"
-    if code == "helped_earlier":
-        return "hielp al eens bij deze aanvrager" if nl else "helped this requester once"
-    if code == "same_volunteer":
-        return "gevraagd: dezelfde vrijwilliger" if nl else "asked for: the same volunteer"
-    if code == "language":
-        return "spreekt de gevraagde taal" if nl else "speaks the requested language"
-    if code == "skills":
-        return (f"vaardigheden: {p['matched']} van {p['wanted']} gevraagd" if nl
-                else f"skills: {p['matched']} of {p['wanted']} asked for")
-    if code == "new":
-        return "nieuw, nog geen taak" if nl else "new, no task yet"
-    if code == "load":
-        tasks = p["tasks"]
-        if nl:
-            return f"laatste 4 weken: {tasks} {'taak' if tasks == 1 else 'taken'}"
-        return f"last 4 weeks: {tasks} {'task' if tasks == 1 else 'tasks'}"
-    return code
-
-
-def explain(candidate, language="nl"):
-    """Return the candidate's reasons as one line of plain text (Dutch, or English for "en")."""
-    language = _language(language)
-    return " · ".join(_reason_text(reason, language) for reason in candidate.reasons)
-
-
-def explain_exclusions(excluded, language="nl"):
-    """Return "41 uitgesloten: 22 te ver, …", largest count first; "" when nobody was excluded."""
-    language = _language(language)
-    counts = [(code, n) for code, n in excluded.items() if n]
-    if not counts:
-        return ""
-    order = {code: index for index, code in enumerate(EXCLUSION_CODES)}
-    counts.sort(key=lambda item: (-item[1], order.get(item[0], len(order)), item[0]))
-    labels = _EXCLUSION_LABELS[language]
-    parts = ", ".join(f"{n} {labels.get(code, code)}" for code, n in counts)
-    return f"{sum(n for _, n in counts)} {_EXCLUDED[language]}: {parts}"

@@ -4,35 +4,33 @@ Every function takes plain values and the acting user (`by`, None for an anonymo
 requester), checks permissions, validates with Dutch messages on the form's field names,
 commits once and queues its e-mail in the same transaction.
 
-Status flow: submitted (ingediend) → open (beoordeeld) → proposed → matched → done, or
-cancelled / expired / rejected; each step is a RequestEvent with who and when. Publish,
+Status flow (states.py, the one table): submitted (ingediend) → open (beoordeeld) → proposed →
+matched → done, or cancelled / expired / rejected; each step is a RequestEvent with who and when. Publish,
 reject and cancel are conditional updates (`... WHERE status IN (...)`), so a second click,
 or two brokers at once, change nothing and write no second event.
 """
-import re
 from datetime import date, datetime, time, timedelta
+from typing import Any, cast
 
 from flask import current_app
 from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import selectinload
 
-from .. import clock, params
+from .. import clock, params, transactions
 from ..accounts import permissions
 from ..directory.areas import area_of_postcode4
-from ..directory.editing import normal_postcode
-from ..directory.models import Area
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
-from ..geo import UnknownLocation
+from ..geo import UnknownLocation, normal_postcode
 from ..notify import services as notify
-from . import links, timeslots
+from . import booking, links, mail, privacy, queries, states, timeslots
 from .models import (
-    CLOSED_REQUEST_STATUSES, HOLDING_MATCH_STATUSES, PENDING_MATCH_STATUSES, RELATIONS, SCHEDULE_KINDS, URGENCIES,
-    Booking, HelpRequest, Match, Occurrence, RequestEvent, VolunteerProfile,
+    HOLDING_MATCH_STATUSES, PENDING_MATCH_STATUSES, RELATIONS, SCHEDULE_KINDS, URGENCIES, Booking, HelpRequest, Match,
+    Occurrence, VolunteerProfile,
 )
-from .vocabularies import LANGUAGES, SKILLS, TASK_TYPES
+from .vocabularies import LANGUAGES, REQUEST_STATUS_LABELS, SKILLS, TASK_TYPES
 
 MAX_TEXT = 2000
 MAX_SERIES_WEEKS = 26
@@ -41,7 +39,6 @@ MIN_DURATION = 15
 MAX_DAYS_AHEAD = 366
 # Statuses a broker reviews or fills; requests in them are in the broker's queue.
 QUEUE_STATUSES = ("submitted", "open", "proposed", "matched")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 # The form fields of a request, as submit_request and update_request take them.
 FIELDS = (
@@ -53,15 +50,11 @@ FIELDS = (
 SCHEDULE_FIELDS = ("schedule_kind", "first_date", "window_start", "window_end", "weeks")
 
 
-# --- shared helpers (also used by volunteers.py) ------------------------------------------------
+# --- helpers (also used by volunteers.py) --------------------------------------------------
 
 def geocoder():
     """Return the app's geocoder."""
     return current_app.extensions["sociale_kaart.geocoder"]
-
-
-def zone_name():
-    return current_app.config["TIMEZONE"]
 
 
 def resolve_postcode(text, geocoder_=None, field="postcode"):
@@ -73,25 +66,9 @@ def resolve_postcode(text, geocoder_=None, field="postcode"):
                                        postcode=text)) from None
 
 
-def staff_role(user):
-    """Return "admin" or "broker" for the access log."""
-    return "admin" if user.is_admin else "broker"
-
-
-def log_view(request, viewer, role, what):
-    """Write a PersonalDataView (no commit): who looked at a requester's data (AVG access log)."""
-    from . import privacy
-
-    return privacy.log_view(request, viewer, role, what)
-
-
 def _text(values, name, limit=MAX_TEXT):
     value = values.get(name)
     return (value or "").strip()[:limit] if isinstance(value, str) or value is None else str(value)[:limit]
-
-
-def _digits(text):
-    return re.sub(r"\D", "", text or "")
 
 
 def _first_name(full_name):
@@ -137,9 +114,9 @@ def clean_request_values(values, geocoder_=None, check_dates=True):
     contact_phone = _text(values, "contact_phone", 32)
     if not contact_email and not contact_phone:
         raise ValidationError("contact_email", _("Vul een e-mailadres of telefoonnummer in."))
-    if contact_email and not _EMAIL.fullmatch(contact_email):
+    if contact_email and not params.valid_email(contact_email):
         raise ValidationError("contact_email", _("Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl."))
-    if contact_phone and not 8 <= len(_digits(contact_phone)) <= 15:
+    if contact_phone and not params.valid_phone(contact_phone):
         raise ValidationError("contact_phone", _("Vul een geldig telefoonnummer in, bijvoorbeeld 0343 123 456."))
     recipient_name = _text(values, "recipient_name", 120)
     if relation == "self":
@@ -234,7 +211,7 @@ def clean_schedule(values, check_dates=True):
             raise ValidationError("weeks", _("Kies 2 tot %(max)s weken.", max=MAX_SERIES_WEEKS))
     else:
         weeks = 1
-    conflict = timeslots.clock_change_conflict(first_date, start, end, weeks, duration, zone_name())
+    conflict = timeslots.clock_change_conflict(first_date, start, end, weeks, duration, clock.zone_name())
     if conflict is not None:   # issue #12: a date must start before it ends (ck_occurrences_window)
         day, missing = conflict
         if missing is not None:
@@ -251,58 +228,9 @@ def clean_schedule(values, check_dates=True):
 
 
 def _occurrences(first_date, start, end, weeks, first_sequence=1):
-    windows = timeslots.occurrence_windows(first_date, start, end, weeks, zone_name())
+    windows = timeslots.occurrence_windows(first_date, start, end, weeks, clock.zone_name())
     return [Occurrence(sequence=first_sequence + index, starts_at=window_start, ends_at=window_end)
             for index, (window_start, window_end) in enumerate(windows)]
-
-
-# --- events and status ---------------------------------------------------------------------------------
-
-def record_event(request, action, actor=None, actor_role="system", note="", from_status=None, to_status=None):
-    """Add a RequestEvent (no commit)."""
-    event = RequestEvent(request=request, action=action, actor_id=actor.id if actor is not None else None,
-                         actor_role=actor_role, note=(note or "")[:MAX_TEXT],
-                         from_status=from_status, to_status=to_status, created_at=clock.naive_utcnow())
-    db.session.add(event)
-    return event
-
-
-def set_status(request, to_status, actor, actor_role, note="", action="status"):
-    """Move a request to a status and record who did it (no commit); closing sets closed_at."""
-    from_status = request.status
-    request.status = to_status
-    if to_status in CLOSED_REQUEST_STATUSES and request.closed_at is None:
-        request.closed_at = clock.naive_utcnow()
-    return record_event(request, action, actor, actor_role, note, from_status, to_status)
-
-
-def _conditional_status(request, from_statuses, to_status, **columns):
-    """Move a request's status only if it is still in from_statuses; return True when this call did it."""
-    result = db.session.execute(
-        update(HelpRequest)
-        .where(HelpRequest.id == request.id, HelpRequest.status.in_(from_statuses))
-        .values(status=to_status, updated_at=clock.naive_utcnow(), **columns)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.rollback()
-        return False
-    db.session.refresh(request)
-    return True
-
-
-# --- mail -------------------------------------------------------------------------------------------------
-
-def request_url(request):
-    """Return the requester's own page of a request (works without an account)."""
-    return notify.external_url("matching.my_request", token=request.access_token)
-
-
-def _mail_requester(request, template, **context):
-    if request.contact_email:
-        notify.queue_message(request.contact_email, template, request.language, request=request,
-                             name=request.contact_name, task_label=str(TASK_TYPES[request.task_type].label),
-                             page_url=request_url(request), **context)
 
 
 # --- submit and confirm -----------------------------------------------------------------------------
@@ -320,7 +248,7 @@ def submit_request(values, by=None, geocoder=None):
     if is_staff:
         request.entered_by_id = by.id
         request.confirmed_at = now       # the broker spoke with the requester
-        role = staff_role(by)
+        role = queries.staff_role(by)
     else:
         role = "requester"
         if by is not None:
@@ -329,16 +257,16 @@ def submit_request(values, by=None, geocoder=None):
         if not request.contact_email or own_address:
             request.confirmed_at = now
     db.session.add(request)
-    record_event(request, "submitted", by, role, to_status="submitted")
+    states.submitted(request, by, role)
     db.session.flush()
     if request.confirmed_at is None:
         token = links.make_token("request-confirm", {"r": request.uuid})
-        _mail_requester(request, "matching_confirm_request",
+        mail.mail_requester_about_request(request, "matching_confirm_request",
                         confirm_url=notify.external_url("matching.confirm_request", token=token),
                         days=links.REQUEST_CONFIRM_MAX_AGE // 86400)
     else:
-        _mail_requester(request, "matching_request_received")
-    db.session.commit()
+        mail.mail_requester_about_request(request, "matching_request_received")
+    transactions.commit()
     return request
 
 
@@ -356,39 +284,25 @@ def confirm_request(token):
         update(HelpRequest).where(HelpRequest.id == request.id, HelpRequest.confirmed_at.is_(None))
         .values(confirmed_at=clock.naive_utcnow()).execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:      # confirmed by a simultaneous click
+    if cast(CursorResult[Any], result).rowcount != 1:      # confirmed by a simultaneous click
         db.session.rollback()
         db.session.refresh(request)
         return request
     db.session.refresh(request)
-    record_event(request, "confirmed", request.requester, "requester")
-    _mail_requester(request, "matching_request_received")
-    db.session.commit()
+    states.record_event(request, "confirmed", request.requester, "requester")
+    mail.mail_requester_about_request(request, "matching_request_received")
+    transactions.commit()
     return request
 
 
 # --- loading ------------------------------------------------------------------------------------------------
-
-def _load_options():
-    return (selectinload(HelpRequest.occurrences), selectinload(HelpRequest.area),
-            selectinload(HelpRequest.matches).selectinload(Match.volunteer),
-            selectinload(HelpRequest.events))
-
-
-def get_request(request_id):
-    """Return a request by id with its dates and matches, or raise NotFound (no permission check)."""
-    request = db.session.scalar(select(HelpRequest).options(*_load_options()).where(HelpRequest.id == request_id))
-    if request is None:
-        raise NotFound(_("Deze hulpvraag bestaat niet."))
-    return request
-
 
 def get_request_for_requester(access_token):
     """Return the request behind a requester's secret link, or raise NotFound."""
     if not access_token or not isinstance(access_token, str):
         raise NotFound(_("Deze hulpvraag bestaat niet."))
     request = db.session.scalar(
-        select(HelpRequest).options(*_load_options()).where(HelpRequest.access_token == access_token))
+        select(HelpRequest).options(*queries.load_options()).where(HelpRequest.access_token == access_token))
     if request is None:
         raise NotFound(_("Deze hulpvraag bestaat niet."))
     return request
@@ -403,44 +317,13 @@ def requests_of_user(user):
     ).all()
 
 
-def request_area_ids(request):
-    """Return the area ids a request belongs to ([] for none: every broker may handle it)."""
-    return [request.area_id] if request.area_id is not None else []
-
-
-def require_request_broker(request, by):
-    """Raise PermissionDenied unless by is an admin or a broker of the request's area."""
-    permissions.require_moderator(by, request_area_ids(request))
-
-
 def get_request_for_broker(request_id, by, what="request"):
     """Return a request with its personal data for a broker of its area, and log the view."""
-    request = get_request(request_id)
-    require_request_broker(request, by)
-    log_view(request, by, staff_role(by), what)
-    db.session.commit()
+    request = queries.get_request(request_id)
+    queries.require_request_broker(request, by)
+    privacy.log_view(request, by, queries.staff_role(by), what)
+    transactions.commit()
     return request
-
-
-def broker_areas(by):
-    """Return the areas a broker works in (all areas for an admin)."""
-    permissions.require_role(by, "broker")
-    if by.is_admin:
-        return db.session.scalars(select(Area).order_by(Area.name)).all()
-    return sorted(by.areas, key=lambda area: area.name)
-
-
-def area_filter(column, by, area_id=None):
-    """Return a WHERE clause: rows in the broker's areas (or one of them), plus rows without an area."""
-    areas = broker_areas(by)
-    ids = {area.id for area in areas}
-    if area_id is not None:
-        if area_id not in ids:
-            raise PermissionDenied("not a broker for this area")
-        return column == area_id, areas
-    if by.is_admin:
-        return db.true(), areas
-    return or_(column.in_(ids), column.is_(None)), areas
 
 
 def broker_queue(by, area_id=None):
@@ -451,20 +334,20 @@ def broker_queue(by, area_id=None):
     waiting for approval), interested (matches of volunteers who said "Ik wil helpen"),
     areas (the areas the broker may filter on), counts.
     """
-    where, areas = area_filter(HelpRequest.area_id, by, area_id)
+    where, areas = queries.area_filter(HelpRequest.area_id, by, area_id)
     rows = db.session.scalars(
         select(HelpRequest).options(selectinload(HelpRequest.occurrences), selectinload(HelpRequest.area),
                                     selectinload(HelpRequest.matches))
         .where(where, HelpRequest.status.in_(QUEUE_STATUSES))
         .order_by(HelpRequest.created_at, HelpRequest.id)
     ).all()
-    queue = {"submitted": [], "unconfirmed": [], "open": [], "proposed": [], "matched": []}
+    queue: dict[str, Any] = {"submitted": [], "unconfirmed": [], "open": [], "proposed": [], "matched": []}
     for request in rows:
         if request.status == "submitted" and request.confirmed_at is None:
             queue["unconfirmed"].append(request)
         else:
             queue[request.status].append(request)
-    volunteer_where, _areas = area_filter(VolunteerProfile.area_id, by, area_id)
+    volunteer_where, _areas = queries.area_filter(VolunteerProfile.area_id, by, area_id)
     queue["volunteers"] = db.session.scalars(
         select(VolunteerProfile).options(selectinload(VolunteerProfile.user), selectinload(VolunteerProfile.area))
         .where(volunteer_where, VolunteerProfile.status == "pending")
@@ -486,8 +369,8 @@ def broker_queue(by, area_id=None):
 
 def publish_request(request_id, by):
     """Publish a reviewed request (submitted → open) so volunteers see it; a second call changes nothing."""
-    request = get_request(request_id)
-    require_request_broker(request, by)
+    request = queries.get_request(request_id)
+    queries.require_request_broker(request, by)
     if request.status != "submitted":
         if request.status in ("open", "proposed", "matched", "done"):
             return request
@@ -496,19 +379,19 @@ def publish_request(request_id, by):
     if request.confirmed_at is None:
         raise ValidationError(None, _("De aanvrager heeft het e-mailadres nog niet bevestigd. "
                                       "Bel de aanvrager, of wacht tot de bevestiging binnen is."))
-    if not _conditional_status(request, ("submitted",), "open", reviewed_at=clock.naive_utcnow(),
+    if not states.claim(request, ("submitted",), "open", reviewed_at=clock.naive_utcnow(),
                                reviewed_by_id=by.id):
-        return get_request(request_id)
-    record_event(request, "published", by, staff_role(by), from_status="submitted", to_status="open")
-    _mail_requester(request, "matching_request_published")
-    db.session.commit()
+        return queries.get_request(request_id)
+    states.record_transition(request, "published", "submitted", "open", by, queries.staff_role(by))
+    mail.mail_requester_about_request(request, "matching_request_published")
+    transactions.commit()
     return request
 
 
 def reject_request(request_id, reason, by):
     """Reject a request with a reason that the requester gets by e-mail; a second call changes nothing."""
-    request = get_request(request_id)
-    require_request_broker(request, by)
+    request = queries.get_request(request_id)
+    queries.require_request_broker(request, by)
     reason = (reason or "").strip()[:MAX_TEXT]
     if request.status == "rejected":
         return request
@@ -519,13 +402,13 @@ def reject_request(request_id, reason, by):
         raise ValidationError("reason", _("Schrijf kort waarom. De aanvrager krijgt dit te lezen."))
     from_status = request.status
     now = clock.naive_utcnow()
-    if not _conditional_status(request, ("submitted", "open"), "rejected", rejection_reason=reason,
+    if not states.claim(request, ("submitted", "open"), "rejected", rejection_reason=reason,
                                reviewed_at=now, reviewed_by_id=by.id, closed_at=now):
-        return get_request(request_id)
+        return queries.get_request(request_id)
     _reject_pending_matches(request, now)
-    record_event(request, "rejected", by, staff_role(by), note=reason, from_status=from_status, to_status="rejected")
-    _mail_requester(request, "matching_request_rejected", reason=reason)
-    db.session.commit()
+    states.record_transition(request, "rejected", from_status, "rejected", by, queries.staff_role(by), note=reason)
+    mail.mail_requester_about_request(request, "matching_request_rejected", reason=reason)
+    transactions.commit()
     return request
 
 
@@ -536,8 +419,8 @@ def snapshot(request):
 
 def update_request(request_id, values, by):
     """Edit a request as its broker (all form fields; missing ones keep their value)."""
-    request = get_request(request_id)
-    require_request_broker(request, by)
+    request = queries.get_request(request_id)
+    queries.require_request_broker(request, by)
     if request.is_closed:
         raise ValidationError(None, _("Deze hulpvraag is gesloten en kan niet meer worden gewijzigd."))
     current = snapshot(request)
@@ -558,9 +441,9 @@ def update_request(request_id, values, by):
     request.area = new_area
     if windows_changed:
         _replace_occurrences(request)
-    record_event(request, "edited", by, staff_role(by), note=", ".join(changed))
-    db.session.commit()
-    return get_request(request_id)
+    states.record_event(request, "edited", by, queries.staff_role(by), note=", ".join(changed))
+    transactions.commit()
+    return queries.get_request(request_id)
 
 
 def _replace_occurrences(request):
@@ -600,7 +483,7 @@ def _canceller(request, by, access_token):
     permissions.require_login(by)
     if request.requester_id is not None and request.requester_id == by.id:
         return "requester"
-    require_request_broker(request, by)
+    queries.require_request_broker(request, by)
     return "broker"
 
 
@@ -611,32 +494,28 @@ def cancel_request(request_id, by=None, access_token=None, reason=""):
     pending and holding matches and releases their bookings; volunteers who were booked get
     an e-mail. A second call changes nothing.
     """
-    request = get_request(request_id)
+    request = queries.get_request(request_id)
     role = _canceller(request, by, access_token)
     if request.is_closed:
         return request
     from_status = request.status
     now = clock.naive_utcnow()
     reason = (reason or "").strip()[:MAX_TEXT]
-    if not _conditional_status(request, ("submitted", "open", "proposed", "matched"), "cancelled", closed_at=now):
-        return get_request(request_id)
+    if not states.claim(request, ("submitted", "open", "proposed", "matched"), "cancelled", closed_at=now):
+        return queries.get_request(request_id)
     actor = by if permissions.is_authenticated(by) else None
-    # Booking (helper BOOK) cancels each match with its own conditional update, releases its
-    # bookings and mails the volunteers who were booked.
-    from .booking import release_request
-
-    release_request(request, role, reason, by=actor)
+    # Booking cancels each match with its own conditional update, releases its bookings and
+    # mails the volunteers who were booked.
+    booking.release_request(request, role, reason, by=actor)
     db.session.execute(
         update(Occurrence).where(Occurrence.request_id == request.id, Occurrence.status.in_(("open", "booked")))
         .values(status="cancelled").execution_options(synchronize_session=False)
     )
     db.session.expire(request)
-    record_event(request, "cancelled", actor, role, note=reason, from_status=from_status, to_status="cancelled")
-    db.session.commit()
-    return get_request(request_id)
+    states.record_transition(request, "cancelled", from_status, "cancelled", actor, role, note=reason)
+    transactions.commit()
+    return queries.get_request(request_id)
 
 
 def _status_label(status):
-    from .vocabularies import REQUEST_STATUS_LABELS
-
     return str(REQUEST_STATUS_LABELS.get(status, status)).lower()

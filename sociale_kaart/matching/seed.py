@@ -14,14 +14,14 @@ from datetime import time, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from .. import clock
+from .. import clock, transactions
 from ..accounts.models import User, UserRole
 from ..accounts.passwords import hash_password
 from ..directory.areas import area_containing
 from ..directory.models import Area
 from ..extensions import db
-from . import timeslots
-from .models import Booking, Feedback, HelpRequest, Match, Occurrence, RequestEvent, VolunteerProfile
+from . import states, timeslots
+from .models import Booking, Feedback, HelpRequest, Match, Occurrence, VolunteerProfile
 
 DEMO_DOMAIN = "example.org"
 FICTIONAL = "(fictief)"
@@ -97,7 +97,7 @@ VOLUNTEERS += _more_volunteers()
 # (key, status, task type, postcode, place of the fictional street, weekday, days ahead at least,
 #  start, end, minutes, weeks, relation, contact, recipient, description, summary, volunteer key,
 #  match status, extra)
-REQUESTS = (
+REQUESTS: tuple[tuple, ...] = (
     ("respijt-doorn", "submitted", "respijt", "3941 AB", "Dorpsstraat", 1, 5, time(13, 0), time(17, 0), 240, 8,
      "carer", "Marije Bos", "Henk Bos",
      "Vader (82) heeft beginnende dementie. Moeder is overleden; ik zorg voor hem naast mijn werk.",
@@ -200,8 +200,7 @@ def _volunteer(number, row, areas, password_hash, now, today):
 
 
 def _event(request, action, role, at, from_status=None, to_status=None, note=""):
-    db.session.add(RequestEvent(request=request, action=action, actor_role=role, from_status=from_status,
-                                to_status=to_status, note=note, created_at=at))
+    states.record_event(request, action, None, role, note, from_status, to_status, at=at)
 
 
 def _request(row, areas, profiles, now, today):
@@ -227,7 +226,7 @@ def _request(row, areas, profiles, now, today):
         created_at=created, confirmed_at=created,
         reviewed_at=None if status == "submitted" else created + timedelta(hours=20),
     )
-    windows = timeslots.occurrence_windows(first_date, start, end, weeks, current_app.config["TIMEZONE"])
+    windows = timeslots.occurrence_windows(first_date, start, end, weeks, clock.zone_name())
     request.occurrences = [Occurrence(sequence=index, starts_at=s, ends_at=e)
                            for index, (s, e) in enumerate(windows, start=1)]
     db.session.add(request)
@@ -283,7 +282,7 @@ def load_demo_matching(password=None):
         added_volunteers += added
     db.session.flush()
     added_requests = sum(_request(row, areas, profiles, now, today) for row in REQUESTS)
-    db.session.commit()
+    transactions.commit()
     return {"volunteers": len(VOLUNTEERS), "requests": len(REQUESTS),
             "volunteers_added": added_volunteers, "requests_added": added_requests}
 
@@ -322,7 +321,7 @@ def _move_request(request, days_ahead, now, today, zone):
     _shift(request, _REQUEST_MOMENTS, move)
     windows = timeslots.occurrence_windows(request.first_date, request.window_start, request.window_end,
                                            request.weeks, zone)
-    for occurrence, (start, end) in zip(sorted(request.occurrences, key=lambda o: o.sequence), windows):
+    for occurrence, (start, end) in zip(sorted(request.occurrences, key=lambda o: o.sequence), windows, strict=False):
         occurrence.starts_at, occurrence.ends_at = start, end
     for event in request.events:
         event.created_at = move(event.created_at)
@@ -340,7 +339,7 @@ def refresh_demo_matching():
 
     Returns how many requests and volunteers moved.
     """
-    now, today, zone = clock.naive_utcnow(), clock.today(), current_app.config["TIMEZONE"]
+    now, today, zone = clock.naive_utcnow(), clock.today(), clock.zone_name()
     moved_requests = moved_volunteers = 0
     for row in REQUESTS:
         key, days_ahead = row[0], row[6]
@@ -356,12 +355,12 @@ def refresh_demo_matching():
             continue
         delta = timedelta(days=(now - timedelta(days=VOLUNTEER_AGE_DAYS) - profile.created_at).days)
         if delta:
-            _shift(profile, _VOLUNTEER_MOMENTS, lambda value: value + delta)
+            _shift(profile, _VOLUNTEER_MOMENTS, lambda value, delta=delta: value + delta)
             for absence in profile.absences:
                 absence.starts_on += delta
                 absence.ends_on += delta
             moved_volunteers += 1
-    db.session.commit()
+    transactions.commit()
     return {"requests": moved_requests, "volunteers": moved_volunteers}
 
 

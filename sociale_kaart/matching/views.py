@@ -7,16 +7,17 @@ ValidationError goes back to its form field; PermissionDenied and NotFound are h
 import json
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
 
 from .. import clock
+from ..accounts import privacy as account_privacy
 from ..directory import areas
 from ..errors import NotFound, ValidationError
 from ..extensions import limiter
-from . import booking, lifecycle, privacy, timeslots, vocabularies, volunteers
+from . import booking, lifecycle, privacy, queries, reasons, vocabularies, volunteers
 from . import requests as help_requests
 from .forms import (AbsenceForm, CancelForm, ConfirmForm, DeclineForm, DeleteAccountForm, FeedbackForm, InterestForm,
                     RequestForm, VolunteerProfileForm, duration_label)
@@ -70,20 +71,16 @@ def _status():
 
 # --- template helpers ---------------------------------------------------------------------------
 
-@bp.app_template_filter("matching_moment")
-def local_moment(value, pattern="d MMMM y, HH:mm"):
-    """Format a naive-UTC moment in local time: '3 maart 2026, 13:05'."""
-    if value is None:
-        return ""
-    return format_datetime(timeslots.to_local(value, current_app.config["TIMEZONE"]), pattern)
+# Local time is formatted by clock (issue #13); these names stay for the templates that use them.
+bp.add_app_template_filter(clock.format_local, "matching_moment")
+# A ranking's reasons (codes, or a match's stored records) in the page's or the e-mail's language.
+bp.add_app_template_filter(reasons.explain, "ranking_reasons")
 
 
 @bp.app_template_filter("matching_when")
 def local_when(occurrence):
     """Format a date's window in local time: 'dinsdag 3 maart 2026, 13:00–17:00'."""
-    zone = current_app.config["TIMEZONE"]
-    start, end = timeslots.to_local(occurrence.starts_at, zone), timeslots.to_local(occurrence.ends_at, zone)
-    return f"{format_date(start, 'EEEE d MMMM y')}, {start:%H:%M}–{end:%H:%M}"
+    return clock.format_local_window(occurrence.starts_at, occurrence.ends_at)
 
 
 @bp.app_template_filter("matching_duration")
@@ -242,7 +239,7 @@ def request_feedback(token, match_id):
 def request_data(token):
     """Download everything stored about this request (AVG: right of access)."""
     help_request = _requester_request(token)
-    return _json_download(privacy.export_data(request=help_request), f"hulpvraag-{help_request.id}.json")
+    return _json_download(privacy.export_request(help_request), f"hulpvraag-{help_request.id}.json")
 
 
 def _json_download(data, filename):
@@ -268,7 +265,7 @@ def my_data():
 @bp.route("/mijn-gegevens.json")
 @login_required
 def my_data_json():
-    return _json_download(privacy.export_data(user=_user()), "mijn-gegevens.json")
+    return _json_download(account_privacy.export_data(_user()), "mijn-gegevens.json")
 
 
 @bp.route("/mijn-gegevens/verwijderen", methods=["POST"])
@@ -278,7 +275,7 @@ def delete_account():
     form = DeleteAccountForm()
     if form.validate():
         try:
-            privacy.delete_account(_user(), form.password.data, by=_user())
+            account_privacy.delete_account(_user(), form.password.data, by=_user())
         except ValidationError as error:
             form.add_error(error.field, error.message)
         else:
@@ -437,7 +434,7 @@ def volunteer_cancel(match_id):
 @login_required
 def volunteer_feedback(match_id):
     """"Is het doorgegaan?" for the volunteer, in the app."""
-    match = booking.load_match(match_id)
+    match = queries.load_match(match_id)
     if match.volunteer is None or match.volunteer.user_id != current_user.id:
         raise NotFound(f"match {match_id}")
     return _feedback_page(

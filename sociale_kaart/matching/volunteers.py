@@ -6,27 +6,29 @@ summary, the first name of who gets help): `public_task` builds them as a plain 
 name, street, phone, e-mail or description can slip into a page.
 """
 from datetime import date
+from typing import Any, cast
 
-from flask_babel import format_date, get_locale
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from .. import clock
+from .. import clock, params, transactions
 from ..accounts import permissions
 from ..accounts.models import UserRole
-from ..directory.editing import brokers_for, normal_postcode
+from ..directory.areas import area_of_postcode4
+from ..accounts.queries import brokers_of_areas
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
-from ..geo import bounding_box
+from ..geo import bounding_box, normal_postcode, parse_postcode
 from ..notify import services as notify
-from . import pool, ranking, timeslots
+from . import pool, ranking, reasons, timeslots
 from .models import TRAVEL_MODES, Absence, HelpRequest, Match, VolunteerProfile
-from .requests import (
-    MAX_TEXT, area_filter, area_of_postcode4, log_view, optional_km, resolve_postcode, zone_name,
-)
+from .privacy import log_view
+from .queries import area_filter
+from .requests import MAX_TEXT, optional_km, resolve_postcode
 from .vocabularies import LANGUAGES, SKILLS, TASK_TYPES
 
 MAX_TASKS_PER_WEEK = 7
@@ -72,12 +74,10 @@ def clean_profile_values(values):
     if not first_name:
         raise ValidationError("first_name", _("Vul uw voornaam in."))
     typed = (values.get("postcode") or "").strip()
-    postcode = normal_postcode(typed)
-    if postcode is None:
-        digits = typed.replace(" ", "")
-        if not (len(digits) == 4 and digits.isdigit() and digits[0] != "0"):
-            raise ValidationError("postcode", _("Vul een postcode in zoals 3941 AB."))
-        postcode = digits
+    parsed = parse_postcode(typed)      # four digits alone will do
+    if parsed is None:
+        raise ValidationError("postcode", _("Vul een postcode in zoals 3941 AB."))
+    postcode = normal_postcode(typed) or parsed[0]
     place = resolve_postcode(postcode)
     travel_mode = values.get("travel_mode") or "bike"
     if travel_mode not in TRAVEL_MODES:
@@ -109,7 +109,7 @@ def clean_profile_values(values):
         if paused_until < clock.today():
             raise ValidationError("paused_until", _("Kies een datum vanaf vandaag."))
     phone = (values.get("phone") or "").strip()[:32]
-    if phone and not 8 <= sum(ch.isdigit() for ch in phone) <= 15:
+    if phone and not params.valid_phone(phone):
         raise ValidationError("phone", _("Vul een geldig telefoonnummer in, bijvoorbeeld 06 12345678."))
     return {
         "first_name": first_name, "phone": phone, "postcode": postcode,
@@ -141,12 +141,12 @@ def save_profile(user, values, by):
         user.role_rows.append(UserRole(role="volunteer"))
     if is_new:
         db.session.flush()
-        for broker in brokers_for([profile.area_id] if profile.area_id else []):
+        for broker in brokers_of_areas(profile.area_id):
             notify.queue_message(
                 broker.email, "matching_volunteer_signed_up", broker.language, name=broker.name, profile=profile,
                 volunteer_url=notify.external_url("broker.volunteer", profile_id=profile.id),
             )
-    db.session.commit()
+    transactions.commit()
     return profile
 
 
@@ -171,7 +171,7 @@ def add_absence(user, starts_on, ends_on, note=""):
         raise ValidationError("ends_on", _("Deze periode is al voorbij. Kies een einddatum vanaf vandaag."))
     absence = Absence(volunteer=profile, starts_on=starts_on, ends_on=ends_on, note=(note or "").strip()[:200])
     db.session.add(absence)
-    db.session.commit()
+    transactions.commit()
     return absence
 
 
@@ -183,7 +183,7 @@ def remove_absence(user, absence_id):
     if absence is None or absence.volunteer_id != profile.id:
         raise NotFound(_("Deze periode bestaat niet."))
     db.session.delete(absence)
-    db.session.commit()
+    transactions.commit()
 
 
 # --- brokers -----------------------------------------------------------------------------------------------
@@ -211,11 +211,12 @@ def approve_volunteer(profile_id, by):
         return profile
     now = clock.naive_utcnow()
     result = db.session.execute(
-        VolunteerProfile.__table__.update()
+        update(VolunteerProfile)
         .where(VolunteerProfile.id == profile.id, VolunteerProfile.status == "pending")
         .values(status="active", approved_at=now, approved_by_id=by.id, updated_at=now)
+        .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if cast(CursorResult[Any], result).rowcount != 1:
         db.session.rollback()
         return _profile_for_broker(profile_id, by)
     db.session.refresh(profile)
@@ -223,7 +224,7 @@ def approve_volunteer(profile_id, by):
     if user is not None and user.active:
         notify.queue_message(user.email, "matching_volunteer_approved", user.language, name=profile.first_name,
                              profile=profile, tasks_url=notify.external_url("matching.tasks"))
-    db.session.commit()
+    transactions.commit()
     return profile
 
 
@@ -239,7 +240,7 @@ def record_vog(profile_id, checked_on, valid_until, by):
     if valid_until <= checked_on:
         raise ValidationError("valid_until", _("De VOG moet na de controledatum nog geldig zijn."))
     profile.vog_checked_on, profile.vog_valid_until, profile.vog_checked_by_id = checked_on, valid_until, by.id
-    db.session.commit()
+    transactions.commit()
     return profile
 
 
@@ -275,7 +276,7 @@ def when_text(request, windows=None):
                  end=end, weeks=request.weeks, first=format_date(request.first_date, "d MMMM y"))
         if first is not None and len(windows) < request.weeks:
             text += " " + _("(nog %(left)s, de eerste op %(date)s)", left=len(windows),
-                            date=format_date(timeslots.to_local(first, zone_name()).date(), "d MMMM"))
+                            date=format_date(timeslots.to_local(first, clock.zone_name()).date(), "d MMMM"))
         return text
     return f"{format_date(request.first_date, 'EEEE d MMMM y')}, {start}–{end}"
 
@@ -283,7 +284,7 @@ def when_text(request, windows=None):
 def public_task(request, windows=(), candidate=None, match=None):
     """Return the fields of a request every volunteer may see (never names, address, phone, e-mail, description)."""
     task_type = TASK_TYPES.get(request.task_type)
-    local = [timeslots.to_local(start, zone_name()) for start, _end in windows]
+    local = [timeslots.to_local(start, clock.zone_name()) for start, _end in windows]
     return {
         "id": request.id,
         "task_type": request.task_type,
@@ -306,7 +307,7 @@ def public_task(request, windows=(), candidate=None, match=None):
         "distance_km": round(candidate.distance_km, 1) if candidate is not None else None,
         "covered": candidate.covered if candidate is not None else None,
         "total": candidate.total if candidate is not None else len(local),
-        "explanation": ranking.explain(candidate, _language()) if candidate is not None else "",
+        "explanation": reasons.explain(candidate.reasons) if candidate is not None else "",
         "match_id": match.id if match is not None else None,
         "match_status": match.status if match is not None else None,
     }
@@ -385,7 +386,7 @@ def task_for_volunteer(request_id, user):
             "house_number": request.house_number, "postcode": request.postcode,
         }
         log_view(request, user, "volunteer", "address")
-        db.session.commit()
+        transactions.commit()
     return task
 
 
@@ -400,7 +401,7 @@ def register_interest(request_id, user, message=""):
     if match is not None and match.status not in REOPENABLE_MATCH_STATUSES:
         if match.status == "suggested":
             match.status, match.message = "interested", message or match.message
-            db.session.commit()
+            transactions.commit()
         elif match.status in ("rejected", "cancelled", "no_show"):
             raise ValidationError(None, _("De sociaal makelaar heeft al iemand anders gevraagd voor deze klus."))
         return match
@@ -415,36 +416,25 @@ def register_interest(request_id, user, message=""):
     if match is None:
         match = Match(request_id=request.id, volunteer_id=profile.id, status="interested", source="interest",
                       created_by_id=user.id, message=message, score=result.score,
-                      explanation=_explanation(result))
+                      explanation=reasons.breakdown(result))
         db.session.add(match)
     else:
         match.status, match.message, match.score = "interested", message, result.score
-        match.explanation = _explanation(result)
+        match.explanation = reasons.breakdown(result)
     try:
         db.session.flush()
     except IntegrityError:      # a simultaneous click made it
         db.session.rollback()
         return _own_matches(profile, [request_id])[request_id]
-    for broker in brokers_for([request.area_id] if request.area_id else []):
+    for broker in brokers_of_areas(request.area_id):
         notify.queue_message(
             broker.email, "matching_interest_registered", broker.language, name=broker.name, recipient=broker,
             request=request, match=match, profile=profile, volunteer_name=profile.first_name,
             task_label=str(TASK_TYPES[request.task_type].label), place_name=request.place_name or request.pc4,
             message=message, url=notify.external_url("broker.candidates", request_id=request.id),
         )
-    db.session.commit()
+    transactions.commit()
     return match
-
-
-def _explanation(candidate):
-    return {"score": candidate.score, "distance_km": round(candidate.distance_km, 2), "covered": candidate.covered,
-            "total": candidate.total, "components": {k: round(v, 3) for k, v in candidate.components.items()},
-            "text": ranking.explain(candidate)}
-
-
-def _language():
-    locale = get_locale()
-    return locale.language if locale is not None else "nl"
 
 
 # --- the volunteer's own tasks, and a volunteer's matches for the broker ----------------------------
@@ -468,7 +458,7 @@ def my_tasks(user):
     """
     permissions.require_login(user)
     profile = get_profile(user)
-    groups = {name: [] for name in MY_TASK_GROUPS}
+    groups: dict[str, list] = {name: [] for name in MY_TASK_GROUPS}
     if profile is None:
         return None, groups
     now = clock.naive_utcnow()

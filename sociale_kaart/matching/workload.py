@@ -1,6 +1,6 @@
 """The broker's workload view: who waits and how long, what stays unfilled, who has had no task (issue #4, item 5)."""
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from statistics import median
 
 from flask_babel import gettext as _
@@ -11,7 +11,7 @@ from .. import clock
 from ..extensions import db
 from . import pool
 from .models import Booking, HelpRequest, VolunteerProfile
-from .requests import area_filter
+from .queries import area_filter
 from .vocabularies import REQUEST_STATUS_LABELS, TASK_TYPES
 
 IDLE_DAYS = 60
@@ -39,7 +39,9 @@ def workload(by, area_id=None, now=None):
         .order_by(HelpRequest.created_at, HelpRequest.id)
     ).all()
     windows = pool.open_windows([request.id for request in requests], now)
-    waiting, by_type, by_place = [], Counter(), Counter()
+    waiting: list = []
+    by_type: Counter[str] = Counter()
+    by_place: Counter[str] = Counter()
     for request in requests:
         if request.status == "submitted" and request.confirmed_at is None:
             continue          # not yet confirmed by the requester: nothing for the broker to do
@@ -89,7 +91,7 @@ def idle_volunteers(by, area_id=None, now=None, days=IDLE_DAYS):
         .where(where, VolunteerProfile.status == "active")
     ).all()
     ids = [profile.id for profile in profiles]
-    last = dict(db.session.execute(
+    last: dict[int, datetime] = dict(db.session.execute(
         select(Booking.volunteer_id, func.max(Booking.starts_at))
         .where(Booking.active.is_(True), Booking.volunteer_id.in_(ids)).group_by(Booking.volunteer_id)
     ).all()) if ids else {}

@@ -1,16 +1,12 @@
 """The outbox: one row per e-mail, queued with the change that caused it."""
 
 from .. import clock
-from ..extensions import db
+from ..extensions import Model, db
 
 STATUSES = ("queued", "sent", "failed")
 
 
-def _now():
-    return clock.naive_utcnow()
-
-
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """An e-mail waiting to be sent, sent, or given up on after its retries."""
 
     __tablename__ = "outbox"
@@ -27,7 +23,7 @@ class OutboxMessage(db.Model):
     language = db.Column(db.String(2), nullable=False, default="nl")
     status = db.Column(db.String(8), nullable=False, default="queued")
     attempts = db.Column(db.Integer, nullable=False, default=0)
-    created_at = db.Column(db.DateTime, nullable=False, default=_now)
-    next_attempt_at = db.Column(db.DateTime, nullable=False, default=_now)
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
+    next_attempt_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
     sent_at = db.Column(db.DateTime)
     last_error = db.Column(db.Text, nullable=False, default="")

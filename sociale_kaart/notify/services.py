@@ -1,22 +1,23 @@
 """Queue e-mail in the outbox; the caller's commit makes it durable with the change itself."""
 import unicodedata
-from datetime import timedelta
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 
 from .. import clock
 from ..errors import NotFound
 from ..extensions import db
 from .models import STATUSES, OutboxMessage
-from .transports import DeliveryError, create_transport
+from .transports import DeliveryError, Transport, create_transport
 
 
-def external_url(endpoint, **values):
+def external_url(endpoint: str, **values: Any) -> str:
     """Return an absolute URL for a link in an e-mail, also outside a request (CLI, worker)."""
     if has_request_context():
         return url_for(endpoint, _external=True, **values)
@@ -24,7 +25,7 @@ def external_url(endpoint, **values):
         return url_for(endpoint, _external=True, **values)
 
 
-def render_message(template, language, **context):
+def render_message(template: str, language: str, **context: Any) -> tuple[str, str, str]:
     """Render mail/<template>.txt (first line: subject) and .html in a language."""
     language = language if language in current_app.config["LANGUAGES"] else "nl"
     with force_locale(language):
@@ -35,7 +36,7 @@ def render_message(template, language, **context):
     return subject.strip(), body_text, body_html
 
 
-def queue_message(to_address, template, language="nl", **context):
+def queue_message(to_address: str, template: str, language: str = "nl", **context: Any) -> OutboxMessage:
     """Add an e-mail to the outbox in the current transaction (the caller commits)."""
     subject, body_text, body_html = render_message(template, language, **context)
     message = OutboxMessage(
@@ -61,10 +62,10 @@ class Draft(NamedTuple):
     to_address: str
     template: str
     language: str
-    context: dict
+    context: dict[str, Any]
 
 
-def queue_deferred(to_address, job):
+def queue_deferred(to_address: str, job: str) -> OutboxMessage:
     """Add a job for the sender to the outbox in the current transaction (the caller commits)."""
     message = OutboxMessage(to_address=to_address, subject="", body_text="", body_html="", template=job)
     db.session.add(message)
@@ -97,12 +98,12 @@ _utcnow = clock.naive_utcnow
 _naive = clock.naive_utc
 
 
-def backoff(attempts):
+def backoff(attempts: int) -> timedelta:
     """Return the wait before the next try after `attempts` failed attempts."""
     return timedelta(minutes=BACKOFF_MINUTES[min(attempts, len(BACKOFF_MINUTES)) - 1])
 
 
-def header_value(text):
+def header_value(text: object) -> str:
     """Return text fit for one header line: every line break and control character a space (#12).
 
     A name with a carriage return, VT, FF, NEL or U+2028 in a subject made EmailMessage raise,
@@ -113,7 +114,7 @@ def header_value(text):
     return " ".join(cleaned.split())
 
 
-def build_email(message, mail_from):
+def build_email(message: OutboxMessage, mail_from: str) -> EmailMessage:
     """Return an EmailMessage (plain text plus HTML alternative) for an outbox row."""
     email = EmailMessage()
     email["Subject"] = header_value(message.subject)
@@ -140,10 +141,11 @@ def _claim(message_id, now, lease):
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    return result.rowcount == 1
+    return cast(CursorResult[Any], result).rowcount == 1
 
 
-def send_due(now=None, limit=100, transport=None):
+def send_due(now: datetime | None = None, limit: int = 100,
+             transport: Transport | None = None) -> tuple[int, int]:
     """Send the queued messages that are due; return (sent, failed_attempts)."""
     config = current_app.config
     now = _naive(now)
@@ -161,7 +163,7 @@ def send_due(now=None, limit=100, transport=None):
         if not _claim(message_id, now, lease):
             continue
         message = db.session.get(OutboxMessage, message_id, populate_existing=True)
-        if not _resolve(message):
+        if message is None or not _resolve(message):   # None: deleted since the claim (an erased account)
             continue
         try:
             email = build_email(message, config["MAIL_FROM"])
@@ -189,17 +191,28 @@ def send_due(now=None, limit=100, transport=None):
     return sent, failed
 
 
-def outbox_messages(statuses, limit=200):
+def backlog(now: datetime | None = None) -> tuple[int, datetime | None]:
+    """Return how many queued messages are due and since when the oldest of them is due (None: none; #16)."""
+    now = _naive(now)
+    count, oldest = db.session.execute(
+        select(func.count(OutboxMessage.id), func.min(OutboxMessage.next_attempt_at))
+        .where(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now)
+    ).one()
+    return count, oldest
+
+
+def outbox_messages(statuses: Iterable[str], limit: int = 200
+                    ) -> tuple[Sequence[OutboxMessage], dict[str, int]]:
     """Return outbox rows with these statuses (failed before queued, newest first) and counts per status."""
     rows = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.status.in_(statuses))
         .order_by(OutboxMessage.status, OutboxMessage.next_attempt_at.desc(), OutboxMessage.id.desc()).limit(limit)
     ).all()
-    counts = dict(db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
+    counts: dict[str, int] = dict(db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
     return rows, {name: counts.get(name, 0) for name in STATUSES}
 
 
-def requeue(message_id, now=None):
+def requeue(message_id: int, now: datetime | None = None) -> OutboxMessage:
     """Put a failed or waiting message back in the queue with fresh attempts (the caller commits)."""
     message = db.session.get(OutboxMessage, message_id)
     if message is None or message.status == "sent":

@@ -1,11 +1,20 @@
 """Ways to deliver a built e-mail: SMTP (none / STARTTLS / SSL) or .eml files for development."""
 import smtplib
 import ssl
+from collections.abc import Mapping
+from email.message import EmailMessage
 from pathlib import Path
+from typing import Any, Protocol
 
 
 class DeliveryError(Exception):
     """Delivery failed; the message says why without secrets."""
+
+
+class Transport(Protocol):
+    """Delivers one built e-mail; `name` identifies it (outbox id and template); raises DeliveryError."""
+
+    def send(self, message: EmailMessage, name: str) -> None: ...
 
 
 class SMTPTransport:
@@ -62,7 +71,7 @@ def _describe(error):
     return f"{type(error).__name__}: {text}"[:500]
 
 
-def create_transport(config):
+def create_transport(config: Mapping[str, Any]) -> Transport:
     """Return the SMTP transport when SMTP_HOST is set, else the file transport in MAIL_DIR."""
     if config.get("SMTP_HOST"):
         return SMTPTransport(

@@ -1,9 +1,13 @@
 """Search adapter: the only package that imports Whoosh; the engine sits behind SearchBackend."""
 from collections.abc import Callable, Iterable
+from typing import Any
 
-from .base import (FACETS, SearchBackend, SearchError, SearchHit, SearchQuery, SearchResult)
+from sqlalchemy import MetaData
+from sqlalchemy.orm import Session, scoped_session
 
-__all__ = ["FACETS", "SearchBackend", "SearchError", "SearchHit", "SearchQuery", "SearchResult",
+from .base import (FACETS, IndexNotBuilt, SearchBackend, SearchError, SearchHit, SearchQuery, SearchResult)
+
+__all__ = ["FACETS", "IndexNotBuilt", "SearchBackend", "SearchError", "SearchHit", "SearchQuery", "SearchResult",
            "create_backend", "default_backend", "TABLES"]
 
 BACKENDS = ("whoosh", "memory", "postgres")
@@ -21,7 +25,8 @@ def default_backend(database_url: str) -> str:
 
 def create_backend(kind: str, path: str | None = None,
                    doc_source: Callable[[], Iterable[dict]] | None = None,
-                   session=None, metadata=None) -> SearchBackend:
+                   session: Session | scoped_session[Any] | None = None,
+                   metadata: MetaData | None = None) -> SearchBackend:
     """Return a backend: "whoosh" (on disk at path), "memory" (RAM, for tests) or "postgres".
 
     "postgres" keeps the index in tables of the database of `session` (a SQLAlchemy session,

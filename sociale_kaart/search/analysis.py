@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache, wraps
 from importlib import resources
@@ -153,13 +154,13 @@ def _word_cache(method):
 class DutchAnalysis:
     """Stemming, compound splitting and synonyms over a lexicon of word parts."""
 
-    def __init__(self, lexicon, synonyms, needless=()):
+    def __init__(self, lexicon: Iterable[str], synonyms: Iterable[Sequence[str]], needless: Iterable[str] = ()):
         """Take lexicon words, (term, expansion[, weight]) rows and need-less words; all folded here."""
         self._stem = stemmer_for_language("nl")
         self.stopwords = frozenset(stopwords_for_language("nl")) | EXTRA_STOPWORDS
         self.needless = frozenset(f for w in needless for _, f in words(w)) - self.stopwords
         self.lexicon = frozenset(fold(w.strip()) for w in lexicon if len(w.strip()) >= MIN_PART)
-        self._lexicon_by_stem = {}
+        self._lexicon_by_stem: dict[str, str] = {}
         for word in sorted(self.lexicon):
             self._lexicon_by_stem.setdefault(self.stem(word), word)
         grouped: dict[str, dict[tuple[str, ...], float]] = {}
@@ -186,7 +187,7 @@ class DutchAnalysis:
 
     def bases(self, folded: str) -> tuple[str, ...]:
         """Return lexicon words left after stripping a derivational suffix (mantelzorger -> mantelzorg)."""
-        found = []
+        found: list[str] = []
         for suffix in DERIVATIONS:
             if not folded.endswith(suffix) or len(folded) - len(suffix) < MIN_BASE:
                 continue
@@ -213,10 +214,10 @@ class DutchAnalysis:
         n = len(folded)
         memo: dict[int, list[tuple[int, tuple[str, ...]]]] = {}
 
-        def tails(start):
+        def tails(start: int) -> list[tuple[int, tuple[str, ...]]]:
             if start in memo:
                 return memo[start]
-            found = []
+            found: list[tuple[int, tuple[str, ...]]] = []
             final = self._final_part(folded[start:]) if n - start >= MIN_PART else None
             if final:
                 found.append((0, (final,)))
@@ -262,7 +263,7 @@ class DutchAnalysis:
             cached = self._analyze_cache.get(text)
             if cached is not None:
                 return cached
-        out = []
+        out: list[tuple[int, str]] = []
         position = 0
         for _, folded in words(text):
             terms = self.index_terms(folded)
@@ -344,7 +345,9 @@ class DutchAnalysis:
         Stop words never count; need-less words ("hulp", "iemand", "nodig") count only when the
         text has nothing else, so "hulp bij boodschappen" searches "boodschappen" (issue #11).
         """
-        seen, meaningful, needless = set(), [], []
+        seen: set[str] = set()
+        meaningful: list[tuple[str, str]] = []
+        needless: list[tuple[str, str]] = []
         for word, folded in words((text or "")[:MAX_TEXT]):
             if folded in self.stopwords or folded in seen:
                 continue

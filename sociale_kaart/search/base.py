@@ -15,6 +15,12 @@ class SearchError(RuntimeError):
     """The index cannot answer and could not be repaired (or a write could not get the lock)."""
 
 
+class IndexNotBuilt(SearchError):
+    """The index is missing or outdated, and it is not built here: a web request never builds it (#16).
+
+    Raised by the app's document source inside a request; `flask search reindex` builds it."""
+
+
 @dataclass
 class SearchQuery:
     """What to search for; `text` is plain words (no query syntax)."""

@@ -26,11 +26,14 @@ import threading
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (DDL, Column, Float, Index, Integer, MetaData, Table, Text, event, func,
                         text)
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, scoped_session
 
 from . import analysis, whoosh_backend
 from .base import FACETS, SLOTS_PER_WEEK, SearchBackend, SearchError, SearchHit, SearchQuery, SearchResult
@@ -44,7 +47,7 @@ SCHEMA_VERSION = 1
 # backend's field weights (name 3, organisation / categories / keywords 2, summary 1.5, rest 1).
 WEIGHT_CLASSES = (("A", ("name",)), ("B", ("organization", "category_labels", "keywords")),
                   ("C", ("summary",)), ("D", ("description",)))
-RANK_WEIGHTS = "{%s}" % ",".join(f"{w / 3.0:.7f}" for w in (1.0, 1.5, 2.0, 3.0))   # D, C, B, A
+RANK_WEIGHTS = "{" + ",".join(f"{w / 3.0:.7f}" for w in (1.0, 1.5, 2.0, 3.0)) + "}"   # D, C, B, A
 MAX_POSITION = 16383      # PostgreSQL keeps tsvector positions up to here
 MAX_POSITIONS = 256       # ... and this many positions of one lexeme
 BATCH = 500               # documents per INSERT statement (one trigger run each)
@@ -187,7 +190,7 @@ def index_format() -> str:
     return f"pg{SCHEMA_VERSION}-{digest.hexdigest()[:16]}"
 
 
-def create_tables(connection) -> None:
+def create_tables(connection: Connection) -> None:
     """Create the search tables that are missing; an index created empty is current."""
     metadata.create_all(connection, checkfirst=True)
     connection.execute(text(
@@ -527,7 +530,8 @@ class PostgresBackend(SearchBackend):
 
     transactional = True
 
-    def __init__(self, session, doc_source: Callable[[], Iterable[dict]] | None = None):
+    def __init__(self, session: Session | scoped_session[Any],
+                 doc_source: Callable[[], Iterable[dict]] | None = None):
         self._session = session
         self._doc_source = doc_source
         self._format = index_format()
@@ -622,7 +626,7 @@ class PostgresBackend(SearchBackend):
         return stored == self._format
 
     def search(self, query: SearchQuery, count_open_slot: int | None = None) -> SearchResult:
-        plan = whoosh_backend._plan(query)   # noqa: SLF001 - one home for reading a query (issue #16)
+        plan = whoosh_backend.plan_query(query)   # one home for reading a query (issue #16)
         self._ensure_current()
         dutch = analysis.default_analysis()
         words = plan.words
@@ -630,7 +634,7 @@ class PostgresBackend(SearchBackend):
         with self._reading() as connection:
             answer = _Statement(plan, words, count_open_slot, suspects).run(connection)
             corrections = {}
-            for word, known, spelled, close in zip(suspects, answer.known, answer.spelled, answer.vocabulary):
+            for word, known, spelled, close in zip(suspects, answer.known, answer.spelled, answer.vocabulary, strict=True):
                 if not known and not spelled:
                     found = _corrections(word.folded, close)
                     if found:

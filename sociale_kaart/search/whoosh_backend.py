@@ -22,6 +22,7 @@ import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 from itertools import compress
 
 from whoosh import columns, fields
@@ -33,7 +34,7 @@ from whoosh.index import FileIndex, LockError
 from whoosh.matching.wrappers import FilterMatcher
 
 from . import analysis
-from .base import (FACETS, SLOTS_PER_WEEK, SearchBackend, SearchError, SearchHit, SearchQuery,
+from .base import (FACETS, SLOTS_PER_WEEK, IndexNotBuilt, SearchBackend, SearchError, SearchHit, SearchQuery,
                    SearchResult)
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,7 @@ def _slot_ranges(slots) -> tuple[tuple[int, int], ...]:
     values = sorted(set(map(int, slots or ())))
     if values and (values[0] < 0 or values[-1] >= SLOTS_PER_WEEK):
         values = [v for v in values if 0 <= v < SLOTS_PER_WEEK]
-    runs = []
+    runs: list[list[int]] = []
     for value in values:
         if runs and runs[-1][1] == value - 1:
             runs[-1][1] = value
@@ -174,7 +175,7 @@ def _grid(degrees: float) -> int:
 
 def _prepare(docs: Iterable[dict]) -> list[dict]:
     """Convert documents, keeping the last one of each id."""
-    by_id = {}
+    by_id: dict[str, dict] = {}
     for doc in docs:
         converted = document_fields(doc)
         by_id.pop(converted["id"], None)
@@ -246,7 +247,11 @@ class _Segment:
     def __init__(self, reader):
         n = reader.doc_count_all()
         self.n = n
-        self.ids, self.names, self.lat, self.lon, self.hours = [], [], [], [], []
+        self.ids: list[str] = []       # every document has an id (document_fields)
+        self.names: list[str] = []
+        self.lat: list[float | None] = []
+        self.lon: list[float | None] = []
+        self.hours: list[int] = []
         docs_with: dict[str, list[int]] = {}
         for docnum in range(n):
             stored = reader.stored_fields(docnum)
@@ -275,7 +280,7 @@ class _Segment:
         key = (field, stem)
         found = self._terms.get(key)
         if found is None:
-            postings = dict(zip(*_read_postings(reader, field, stem))) if key in reader else {}
+            postings = dict(zip(*_read_postings(reader, field, stem), strict=True)) if key in reader else {}
             found = (_bits(postings), postings)
             if len(self._terms) >= TERM_CACHE:
                 self._terms.clear()
@@ -325,10 +330,14 @@ class _Snapshot:
 
     def __init__(self, leaves, segments: list[tuple[_Segment, int]]):
         self.segments = segments
-        self.ids, self.names, self.lat, self.lon, self.hours = [], [], [], [], []
+        self.ids: list[str] = []       # every document has an id (document_fields)
+        self.names: list[str] = []
+        self.lat: list[float | None] = []
+        self.lon: list[float | None] = []
+        self.hours: list[int] = []
         live = 0
         self.codes: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
-        for (segment, offset), reader in zip(segments, leaves):
+        for (segment, offset), reader in zip(segments, leaves, strict=True):
             assert offset == len(self.ids), "segments must be contiguous"
             self.ids += segment.ids
             self.names += segment.names
@@ -363,7 +372,7 @@ class _Snapshot:
             bits, present = 0, []
             for field in TEXT_FIELDS:
                 field_bits = 0
-                for (segment, offset), reader in zip(self.segments, leaves):
+                for (segment, offset), reader in zip(self.segments, leaves, strict=True):
                     field_bits |= segment.term(field, stem, reader)[0] << offset
                 if field_bits & self.live:
                     bits |= field_bits
@@ -386,7 +395,7 @@ class _Snapshot:
                 average = searcher.avg_field_length(field) or 1.0
                 a = TEXT_FIELDS[field] * idf * (BM25_K1 + 1)
                 c1, c2 = BM25_K1 * (1 - BM25_B), BM25_K1 * BM25_B / average
-                for (segment, offset), reader in zip(self.segments, leaves):
+                for (segment, offset), reader in zip(self.segments, leaves, strict=True):
                     postings = segment.term(field, stem, reader)[1]
                     if postings:
                         lengths = segment.lengths(field, reader)
@@ -422,7 +431,7 @@ class _Snapshot:
         found = self._boxes.get(key)
         if found is None:
             found = 0
-            for (segment, offset), reader in zip(self.segments, leaves):
+            for (segment, offset), reader in zip(self.segments, leaves, strict=True):
                 found |= segment.box(*key, reader) << offset
             found &= self.live
             if len(self._boxes) >= 256:
@@ -438,15 +447,16 @@ class _Snapshot:
 
     def has_spelling(self, word: str, leaves) -> bool:
         if self._spelling is None:
-            self._load_vocabulary(leaves)
+            self._spelling = self._load_vocabulary(leaves)[1]
         return word in self._spelling
 
     def corrections(self, folded: str, limit: int, leaves, count: int = 5) -> list[tuple[int, str, str]]:
         """Return up to `count` (distance, folded, word) of the vocabulary close to a word."""
-        if self._vocabulary is None:
-            self._load_vocabulary(leaves)
+        vocabulary = self._vocabulary
+        if vocabulary is None:
+            vocabulary = self._load_vocabulary(leaves)[0]
         found = []
-        for other, word, frequency in self._vocabulary.get(folded[:analysis.FUZZY_PREFIX], ()):
+        for other, word, frequency in vocabulary.get(folded[:analysis.FUZZY_PREFIX], ()):
             if other == folded or abs(len(other) - len(folded)) > limit:
                 continue
             distance = analysis.edit_distance(folded, other, limit)
@@ -455,9 +465,10 @@ class _Snapshot:
         found.sort()
         return [(distance, other, word) for distance, _, other, word in found[:count]]
 
-    def _load_vocabulary(self, leaves):
+    def _load_vocabulary(self, leaves) -> tuple[dict[str, list[tuple[str, str, int]]], set[str]]:
+        """Read the vocabulary of the generation once: (by first letters, every spelling); kept on self."""
         frequencies: Counter[str] = Counter()
-        for (segment, _), reader in zip(self.segments, leaves):
+        for (segment, _), reader in zip(self.segments, leaves, strict=True):
             frequencies.update(segment.words(reader))
         best: dict[str, tuple[str, int]] = {}
         for word, frequency in frequencies.items():
@@ -467,8 +478,9 @@ class _Snapshot:
         vocabulary: dict[str, list[tuple[str, str, int]]] = {}
         for folded, (word, frequency) in best.items():
             vocabulary.setdefault(folded[:analysis.FUZZY_PREFIX], []).append((folded, word, frequency))
-        self._spelling = set(frequencies) | set(best)
-        self._vocabulary = vocabulary
+        spelling = set(frequencies) | set(best)
+        self._spelling, self._vocabulary = spelling, vocabulary
+        return vocabulary, spelling
 
 
 # -- where the index lives ---------------------------------------------------------------------
@@ -500,7 +512,7 @@ class _FileStorage(FileStorage):
 
     def __init__(self, path):
         super().__init__(path)
-        self._opened = weakref.WeakSet()
+        self._opened: weakref.WeakSet[Any] = weakref.WeakSet()
 
     def open_file(self, name, **kwargs):
         opened = super().open_file(name, **kwargs)
@@ -660,6 +672,10 @@ def _exchange(a: str, b: str) -> None:
 class _CallerError(Exception):
     """The caller's distance function failed; re-raised as is, never a reason to rebuild."""
 
+    def __init__(self, error: Exception):
+        super().__init__(error)
+        self.error = error
+
 
 @dataclass
 class _Plan:
@@ -729,6 +745,14 @@ class WhooshBackend(SearchBackend):
         return len(prepared)
 
     def _write(self, apply) -> None:
+        """Apply changes; when the index is not built (and not built here), leave them to its build."""
+        try:
+            self._write_or_repair(apply)
+        except IndexNotBuilt:
+            # the change is in the database; `flask search reindex` reads it from there (issue #16)
+            log.warning("Search index %s is not built; this change is indexed when it is", self._location.describe())
+
+    def _write_or_repair(self, apply) -> None:
         """Apply changes with one writer and one commit; repair a corrupt index once."""
         with self._write_lock:
             for attempt in range(2):
@@ -779,6 +803,7 @@ class WhooshBackend(SearchBackend):
                 return
             log.warning("Search index %s is unreadable (%r); rebuilding it from the database",
                         self._location.describe(), error)
+            assert self._doc_source is not None, "only an index with a doc_source is repaired"
             self._rebuild(self._doc_source())
 
     def _forget(self) -> None:
@@ -854,7 +879,7 @@ class WhooshBackend(SearchBackend):
                 searcher, snapshot = self._acquire()
                 return operation(searcher, snapshot)
             except _CallerError as error:
-                raise error.__cause__ from None
+                raise error.error from None
             except (SearchError, MemoryError):
                 raise
             except Exception as error:
@@ -893,16 +918,16 @@ class WhooshBackend(SearchBackend):
     # -- searching -------------------------------------------------------------------------------
 
     def search(self, query: SearchQuery, count_open_slot: int | None = None) -> SearchResult:
-        plan = _plan(query)
+        plan = plan_query(query)
         return self._with_index(lambda searcher, snapshot: _Search(
             searcher, snapshot, plan, count_open_slot).run())
 
 
-def _plan(query: SearchQuery) -> _Plan:
+def plan_query(query: SearchQuery) -> _Plan:
     """Validate and normalise a query (text is never an error; a bad origin or facet is)."""
     text = query.text if isinstance(query.text, str) else ""
     text = text.replace("\x00", " ")[:analysis.MAX_TEXT]
-    filters = []
+    filters: list[tuple[str, str]] = []
     for facet, codes in (query.filters or {}).items():
         if facet not in FACETS:
             raise ValueError(f"unknown facet {facet!r}")
@@ -966,10 +991,12 @@ class _Search:
         lat, lon = self.snap.lat[docnum], self.snap.lon[docnum]
         value = None
         if lat is not None and lon is not None:
+            distance = self.plan.distance
+            assert distance is not None, "plan_query() requires a distance function with an origin"
             try:
-                value = float(self.plan.distance(self.plan.origin, (lat, lon)))
+                value = float(distance(self.plan.origin, (lat, lon)))
             except Exception as error:
-                raise _CallerError() from error
+                raise _CallerError(error) from error
         self._distances[docnum] = value
         return value
 
@@ -1091,9 +1118,9 @@ class _Search:
                     else:
                         get = part.get
                         for d in scores:
-                            value = get(d)
-                            if value is not None:
-                                scores[d] += weight * value
+                            found = get(d)
+                            if found is not None:
+                                scores[d] += weight * found
                 else:
                     common = scores.keys() & min(parts, key=len).keys()
                     for part in parts:
@@ -1167,12 +1194,12 @@ class _Search:
         # Best match: documents matching more of the words first (a tier each), then relevance,
         # with a place weighed by distance so that a close fit beats a loose match next door.
         ranked: list[tuple[int, float]] = []
-        wanted = _bits(docs)
+        wanted_bits = _bits(docs)
         for tier_bits in reversed(self._tiers[1:]):
-            members = _members(tier_bits & wanted)
+            members = _members(tier_bits & wanted_bits)
             if not members:
                 continue
-            wanted &= ~tier_bits
+            wanted_bits &= ~tier_bits
             scores = self.scores(words, members)
             if plan.origin is not None:
                 scores = {d: score / (1.0 + self._distance_key(d) / DISTANCE_SCALE_KM)
@@ -1182,7 +1209,7 @@ class _Search:
             distance = self._distance_key if plan.origin is not None else (lambda d: 0.0)
             chosen.sort(key=lambda d: (-scores[d], distance(d), names[d], ids[d] or ""))
             ranked.extend((d, scores[d]) for d in chosen[:end - len(ranked)])
-            if len(ranked) >= end or not wanted:
+            if len(ranked) >= end or not wanted_bits:
                 break
         return ranked[start:end]
 

@@ -4,14 +4,10 @@ from wtforms import RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, StopValidation
 
 from .. import params
-from ..directory.formats import valid_email, valid_phone
-from ..forms import BaseForm, CheckboxesField, ChoiceSelectField, format_check
+from ..forms import EMAIL, PHONE, BaseForm, CheckboxesField, ChoiceSelectField
 from .models import THEMES
 from .services import LIMITS, MAX_NOTE, MAX_TEXT, missing_parts
 from .vocabularies import OUTCOME_LABELS, STATUS_LABELS, THEME_LABELS
-
-PHONE = format_check(valid_phone, _l("Typ een telefoonnummer van 10 cijfers, zoals 0343 123 456, of met +31."))
-EMAIL = format_check(valid_email, _l("Typ een e-mailadres zoals naam@voorbeeld.nl."))
 
 
 def _length(limit):

@@ -7,7 +7,7 @@ signal a SignalView row is written. Six months after closing those fields are er
 that insights reads (`services.counts`).
 """
 from .. import clock
-from ..extensions import db, one_of
+from ..extensions import Model, db, one_of
 
 # nieuw → in behandeling → contact gelegd → afgesloten (with an outcome). Steps may be skipped,
 # never taken back: a closed signal stays closed.
@@ -23,11 +23,7 @@ PERSONAL_FIELDS = ("description", "subject_name", "subject_address", "reporter_n
                    "reporter_phone")
 
 
-def _now():
-    return clock.naive_utcnow()
-
-
-class Signal(db.Model):
+class Signal(Model):
     """One report of concern about someone: what was noticed, about whom, by whom (optional)."""
 
     __tablename__ = "signals"
@@ -52,21 +48,21 @@ class Signal(db.Model):
     reporter_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"), index=True)   # a logged-in reporter
     language = db.Column(db.String(2), nullable=False, default="nl")      # of the reporter's e-mail
 
-    received_at = db.Column(db.DateTime, nullable=False, default=_now, index=True)
+    received_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow, index=True)
     due_on = db.Column(db.Date, nullable=False)          # local date: 5 working days after receipt
     picked_up_at = db.Column(db.DateTime)                # first step past "new"
     followed_up_at = db.Column(db.DateTime)              # contact made or closed, whichever came first
     closed_at = db.Column(db.DateTime, index=True)
     reminded_at = db.Column(db.DateTime)                 # the overdue reminder went to the brokers
     erased_at = db.Column(db.DateTime)                   # the personal fields were erased
-    updated_at = db.Column(db.DateTime, nullable=False, default=_now, onupdate=_now)
+    updated_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow, onupdate=clock.naive_utcnow)
 
     area = db.relationship("Area")
     reporter = db.relationship("User")
     events = db.relationship("SignalEvent", back_populates="signal", order_by="SignalEvent.id",
                              cascade="all, delete-orphan")
     views = db.relationship("SignalView", back_populates="signal",
-                            order_by=lambda: [SignalView.created_at.desc(), SignalView.id.desc()],
+                            order_by="[SignalView.created_at.desc(), SignalView.id.desc()]",
                             cascade="all, delete-orphan")
 
     @property
@@ -83,7 +79,7 @@ class Signal(db.Model):
         return self.is_waiting and today > self.due_on
 
 
-class SignalEvent(db.Model):
+class SignalEvent(Model):
     """One step in a signal's history: received, a status change (with its outcome), or a note."""
 
     __tablename__ = "signal_events"
@@ -97,12 +93,12 @@ class SignalEvent(db.Model):
     note = db.Column(db.Text, nullable=False, default="")        # personal: erased with the signal
     actor_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
     actor_name = db.Column(db.String(120), nullable=False, default="")   # kept when the account goes
-    created_at = db.Column(db.DateTime, nullable=False, default=_now)
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
 
     signal = db.relationship("Signal", back_populates="events")
 
 
-class SignalView(db.Model):
+class SignalView(Model):
     """Who opened a signal's personal fields, and when (the access log)."""
 
     __tablename__ = "signal_views"
@@ -112,6 +108,6 @@ class SignalView(db.Model):
     viewer_name = db.Column(db.String(120), nullable=False, default="")   # kept when the account goes
     viewer_role = db.Column(db.String(16), nullable=False)
     what = db.Column(db.String(16), nullable=False, default="signal")
-    created_at = db.Column(db.DateTime, nullable=False, default=_now, index=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow, index=True)
 
     signal = db.relationship("Signal", back_populates="views")

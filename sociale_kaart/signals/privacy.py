@@ -6,11 +6,12 @@
 - A reporter with an account finds their signals in their data download (what they reported
   and its status, not the team's work) and, when they delete their account, their contact
   details leave the signals they made; the concern itself stays with the village team.
-  Both hook into matching.privacy through the account events (accounts/events.py).
+  Both hook into accounts.privacy through the account events (accounts/events.py).
 """
 from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 
 from .. import clock
 from ..accounts import events
@@ -18,7 +19,6 @@ from ..directory.freshness import add_months
 from ..extensions import db
 from ..notify.models import OutboxMessage
 from .models import PERSONAL_FIELDS, Signal, SignalEvent
-from .services import local_date, start_of_day
 
 RETENTION_MONTHS = 6
 
@@ -57,7 +57,7 @@ def run_retention(months: int = RETENTION_MONTHS) -> int:
     last_day = add_months(clock.today(), -months)          # closed on this local day or before
     signals = db.session.scalars(
         select(Signal).where(Signal.status == "closed", Signal.erased_at.is_(None),
-                             Signal.closed_at < start_of_day(last_day + timedelta(days=1)))
+                             Signal.closed_at < clock.start_of_day(last_day + timedelta(days=1)))
         .order_by(Signal.id)
     ).all()
     now = clock.naive_utcnow()
@@ -79,7 +79,7 @@ def export_for_reporter(user) -> dict:
         select(Signal).where(Signal.reporter_id == user.id).order_by(Signal.id)).all()
     return {"signals_reported": [{
         "number": signal.id,
-        "received_on": _iso(local_date(signal.received_at)),
+        "received_on": _iso(clock.local_date(signal.received_at)),
         "area": signal.area.name if signal.area else None,
         "themes": list(signal.themes or []),
         "description": signal.description,
@@ -100,7 +100,7 @@ def forget_reporter(user, **_extra) -> int:
         update(Signal).where(Signal.reporter_id == user.id)
         .values(reporter_id=None, reporter_name="", reporter_email="", reporter_phone="")
         .execution_options(synchronize_session=False))
-    return result.rowcount or 0
+    return cast(CursorResult[Any], result).rowcount or 0
 
 
 def _export(user, **_extra):

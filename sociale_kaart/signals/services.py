@@ -14,15 +14,18 @@ Who sees what:
 E-mail to brokers names the signal's number, area and due date, never what was reported.
 """
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, timedelta
+from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import selectinload
 
 from .. import clock, params
 from ..accounts import permissions
+from ..accounts.models import User
 from ..accounts.queries import areas_with_brokers, brokers_of_areas
 from ..directory.models import Area
 from ..errors import NotFound, PermissionDenied, ValidationError
@@ -37,20 +40,10 @@ MAX_NOTE = 2000
 LIMITS = {"subject_name": 120, "subject_address": 200, "reporter_name": 120, "reporter_email": 254,
           "reporter_phone": 32}
 RECENTLY_CLOSED = 30          # closed signals the queue still lists
-MAX_ID = 2**31 - 1
+MAX_ID = params.MAX_ID
 
 
 # --- time -------------------------------------------------------------------------------------------
-
-def local_date(moment: datetime) -> date:
-    """Return the municipality's date of a naive-UTC moment."""
-    return moment.replace(tzinfo=timezone.utc).astimezone(clock.zone()).date()
-
-
-def start_of_day(day: date) -> datetime:
-    """Return the naive-UTC moment the municipality's day starts."""
-    return clock.naive_utc(datetime.combine(day, time(), tzinfo=clock.zone()))
-
 
 def due_date(received: date) -> date:
     """Return the date by which the team should have made contact: 5 working days after receipt."""
@@ -70,7 +63,7 @@ def _handles(user, area_id, covered) -> bool:
     return area_id is None or area_id not in covered or area_id in user.area_ids
 
 
-def may_handle(user, signal: Signal) -> bool:
+def may_handle(user: User, signal: Signal) -> bool:
     """Return True when the user is a broker of the signal's area (and so may read its personal fields)."""
     return _handles(user, signal.area_id, _covered_area_ids())
 
@@ -119,8 +112,8 @@ def missing_parts(values: dict) -> list[tuple[str, str]]:
         missing.append(("themes", _("Kies wat u opviel, of schrijf het op.")))
     if not any(str(values.get(name) or "").strip() for name in ("subject_name", "subject_address", "area_id")):
         missing.append(("subject_name", _(
-            "Vertel iets over wie het is of waar de persoon woont: een voornaam, een omschrijving, de straat of "
-            "het dorp. Anders kan het dorpsteam de persoon niet vinden.")))
+            "Vertel iets over wie het is of waar de persoon woont: een voornaam, een omschrijving, "
+            "de straat of het dorp. Anders kan het dorpsteam de persoon niet vinden.")))
     return missing
 
 
@@ -184,16 +177,16 @@ def _mail_reporter(signal, template):
     """
     if signal.reporter_email and signal.erased_at is None:
         notify.queue_message(signal.reporter_email, template, signal.language,
-                             received_on=local_date(signal.received_at), area=signal.area)
+                             received_on=clock.local_date(signal.received_at), area=signal.area)
 
 
-def submit_signal(values: dict, by=None, language: str = "nl") -> Signal:
+def submit_signal(values: dict, by: User | None = None, language: str = "nl") -> Signal:
     """Record a "zorgen over iemand" signal (no account needed) and tell the area's brokers."""
     columns = clean_signal_values(values)
     now = clock.naive_utcnow()
     signal = Signal(**columns, language=language if language in ("nl", "en") else "nl", received_at=now,
-                    due_on=due_date(local_date(now)), status="new")
-    if permissions.is_authenticated(by):
+                    due_on=due_date(clock.local_date(now)), status="new")
+    if by is not None and permissions.is_authenticated(by):
         signal.reporter_id = by.id
     db.session.add(signal)
     _record(signal, "received", to_status="new")
@@ -204,7 +197,7 @@ def submit_signal(values: dict, by=None, language: str = "nl") -> Signal:
     return signal
 
 
-def signals_of_reporter(by) -> list[Signal]:
+def signals_of_reporter(by: User) -> list[Signal]:
     """Return the signals a logged-in user reported, newest first (their status, not the team's work)."""
     permissions.require_login(by)
     return list(db.session.scalars(
@@ -236,13 +229,13 @@ class Queue:
     today: date | None = None
 
 
-def signal_queue(by) -> Queue:
+def signal_queue(by: User) -> Queue:
     """Return the signals a broker handles; for an admin the counts per area without opening any signal."""
     _require_queue_reader(by)
     today = clock.today()
     covered = _covered_area_ids()
     queue = Queue(may_open=by.is_broker, today=today)
-    since = start_of_day(today - timedelta(days=RECENTLY_CLOSED))
+    since = clock.start_of_day(today - timedelta(days=RECENTLY_CLOSED))
     rows = db.session.scalars(
         select(Signal).options(selectinload(Signal.area))
         .where(Signal.erased_at.is_(None), (Signal.closed_at.is_(None)) | (Signal.closed_at >= since))
@@ -283,7 +276,7 @@ def _load(signal_id, populate=False) -> Signal:
     return signal
 
 
-def get_signal_for_broker(signal_id: int, by) -> Signal:
+def get_signal_for_broker(signal_id: int, by: User) -> Signal:
     """Return a signal with its personal fields for a broker of its area, and log the view."""
     signal = _load(signal_id)
     _require_handler(by, signal)
@@ -293,7 +286,7 @@ def get_signal_for_broker(signal_id: int, by) -> Signal:
     return _load(signal_id, populate=True)
 
 
-def get_signal_status(signal_id: int, by) -> Signal:
+def get_signal_status(signal_id: int, by: User) -> Signal:
     """Return a signal for a broker of its area without logging a view: for its status, not its personal fields."""
     signal = _load(signal_id)
     _require_handler(by, signal)
@@ -305,7 +298,8 @@ def next_statuses(signal: Signal) -> tuple:
     return STATUSES[STATUSES.index(signal.status) + 1:]
 
 
-def change_status(signal_id: int, to_status: str, by, outcome: str | None = None, note: str = "") -> Signal:
+def change_status(signal_id: int, to_status: str, by: User, outcome: str | None = None,
+                  note: str = "") -> Signal:
     """Move a signal on (nieuw → in behandeling → contact gelegd → afgesloten, with an outcome)."""
     signal = _load(signal_id)
     _require_handler(by, signal)
@@ -331,7 +325,7 @@ def change_status(signal_id: int, to_status: str, by, outcome: str | None = None
     result = db.session.execute(
         update(Signal).where(Signal.id == signal.id, Signal.status == signal.status).values(**columns)
         .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if cast(CursorResult[Any], result).rowcount != 1:
         db.session.rollback()
         raise ValidationError("status", _("Iemand anders heeft de status net veranderd. Bekijk de melding opnieuw."))
     _record(signal, "status", by, from_status=signal.status, to_status=to_status, outcome=outcome, note=note)
@@ -342,7 +336,7 @@ def change_status(signal_id: int, to_status: str, by, outcome: str | None = None
     return signal
 
 
-def add_note(signal_id: int, text: str, by) -> SignalEvent:
+def add_note(signal_id: int, text: str, by: User) -> SignalEvent:
     """Add a note to a signal's history."""
     signal = _load(signal_id)
     _require_handler(by, signal)
@@ -379,7 +373,8 @@ def send_overdue_reminders() -> int:
 
 # --- aggregates for insights ---------------------------------------------------------------------------
 
-def counts(period_start: date, period_end: date, area_ids=None, by_theme: bool = True) -> dict:
+def counts(period_start: date, period_end: date, area_ids: Iterable[int] | None = None,
+           by_theme: bool = True) -> dict:
     """Return {(area_id, theme): {"received", "followed_up_in_time", "closed"}} for signals received in a period.
 
     period_start and period_end are local dates, both included (a quarter: 1 October to 31 December).
@@ -389,9 +384,10 @@ def counts(period_start: date, period_end: date, area_ids=None, by_theme: bool =
     by_theme=False gives {area_id: {...}} instead, each signal counted once (totals and shares over
     all themes). Numbers only: no text, no person. Small-number suppression is the caller's.
     """
-    result = defaultdict(lambda: {"received": 0, "followed_up_in_time": 0, "closed": 0})
+    result: defaultdict[object, dict[str, int]] = defaultdict(
+        lambda: {"received": 0, "followed_up_in_time": 0, "closed": 0})
     for area_id, themes, due_on, followed_up_at, status, _day in _received(period_start, period_end, area_ids):
-        in_time = followed_up_at is not None and local_date(followed_up_at) <= due_on
+        in_time = followed_up_at is not None and clock.local_date(followed_up_at) <= due_on
         for key in [(area_id, theme) for theme in themes or ["other"]] if by_theme else [area_id]:
             row = result[key]
             row["received"] += 1
@@ -400,7 +396,7 @@ def counts(period_start: date, period_end: date, area_ids=None, by_theme: bool =
     return dict(result)
 
 
-def received_per_day(period_start: date, period_end: date, area_ids=None) -> Counter:
+def received_per_day(period_start: date, period_end: date, area_ids: Iterable[int] | None = None) -> Counter:
     """Return how many signals came in on each local day of a period (for a trend line; each signal once)."""
     return Counter(day for *_rest, day in _received(period_start, period_end, area_ids))
 
@@ -409,10 +405,10 @@ def _received(period_start: date, period_end: date, area_ids):
     """Yield (area_id, themes, due_on, followed_up_at, status, local day received) of the signals of a period."""
     statement = select(Signal.area_id, Signal.themes, Signal.due_on, Signal.followed_up_at, Signal.status,
                        Signal.received_at).where(
-        Signal.received_at >= start_of_day(period_start),
-        Signal.received_at < start_of_day(period_end + timedelta(days=1)))
+        Signal.received_at >= clock.start_of_day(period_start),
+        Signal.received_at < clock.start_of_day(period_end + timedelta(days=1)))
     if area_ids is not None:
         statement = statement.where(Signal.area_id.in_(list(area_ids)))
     for area_id, themes, due_on, followed_up_at, status, received_at in db.session.execute(statement):
-        yield area_id, themes, due_on, followed_up_at, status, local_date(received_at)
+        yield area_id, themes, due_on, followed_up_at, status, clock.local_date(received_at)
 

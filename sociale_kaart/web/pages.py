@@ -10,12 +10,14 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.serving import WSGIRequestHandler
 
-from .. import clock, geo
+from .. import clock, geo, params, search
 from ..errors import NotFound, PermissionDenied
 from ..extensions import db
 
 # Seconds a client is asked to wait while the database takes no writes (maintenance, a standby).
 READ_ONLY_RETRY_AFTER = 300
+# ... and while the search index is built (issue #16)
+SEARCH_BUILD_RETRY_AFTER = 120
 
 
 def install(app):
@@ -35,6 +37,7 @@ def install(app):
     app.register_error_handler(500, _server_error)
     app.register_error_handler(503, _unavailable)
     app.register_error_handler(DBAPIError, _database_error)
+    app.register_error_handler(search.IndexNotBuilt, _search_not_built)
     _hide_server_version()
 
 
@@ -67,7 +70,7 @@ def _hide_server_version():
     """Let the Werkzeug server (`make run`, the tests) send `Server: Werkzeug`, without its and Python's
     versions (issue #12). It adds the header itself, so only its handler class can change it; gunicorn
     sends `Server: gunicorn` without a version already."""
-    WSGIRequestHandler.version_string = _server_name
+    WSGIRequestHandler.version_string = _server_name  # type: ignore[method-assign]  # a deliberate patch
 
 
 def _template_context():
@@ -100,10 +103,16 @@ def format_day(value):
 
 
 def phone_href(number):
-    """Return a tel: link for a Dutch phone number ('0343 000 101' -> 'tel:+31343000101')."""
-    digits = "".join(ch for ch in number or "" if ch.isdigit() or ch == "+")
-    if digits.startswith("0") and not digits.startswith("00"):
-        digits = "+31" + digits[1:]
+    """Return a tel: link for a Dutch phone number ('0343 000 101' -> 'tel:+31343000101').
+
+    The number is read by params.parse_phone; a short number (14 0343) is dialled as it is, and so
+    is anything else (112, 113), with its ASCII digits only.
+    """
+    national = params.parse_phone(number)
+    if national is None or national.startswith("14"):
+        digits = national or "".join(ch for ch in number or "" if ch in "+0123456789")
+    else:
+        digits = "+31" + national[1:]
     return Markup(f"tel:{digits}")
 
 
@@ -135,12 +144,24 @@ def _server_error(error):
 
 
 def _unavailable(error):
-    page = render_template("errors/503.html", read_only=isinstance(error, ReadOnlyDatabase))
+    page = render_template("errors/503.html", read_only=isinstance(error, ReadOnlyDatabase),
+                           search_building=isinstance(error, SearchNotBuilt))
     response = current_app.make_response((page, 503))
     retry_after = getattr(error, "retry_after", None)
     if isinstance(retry_after, int):
         response.headers["Retry-After"] = str(retry_after)
     return response
+
+
+class SearchNotBuilt(ServiceUnavailable):
+    """The search index is being built (`flask search reindex`); searching works again after it (#16)."""
+
+    description = "The search index is not built yet: searching works again in a few minutes."
+
+
+def _search_not_built(error):
+    """A search before `flask search reindex` built the index: 503 (the app already logged it)."""
+    return current_app.handle_http_exception(SearchNotBuilt(retry_after=SEARCH_BUILD_RETRY_AFTER))
 
 
 class ReadOnlyDatabase(ServiceUnavailable):

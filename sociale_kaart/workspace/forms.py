@@ -6,7 +6,7 @@ from wtforms.validators import ValidationError as FieldError
 
 from .. import params
 from ..directory import editing, hours, vocabularies
-from ..forms import BaseForm, CheckboxesField, format_check, SearchBaseForm
+from ..forms import EMAIL, PHONE, BaseForm, CheckboxesField, format_check, SearchBaseForm
 
 WEEKDAY_NAMES = (_l("Maandag"), _l("Dinsdag"), _l("Woensdag"), _l("Donderdag"), _l("Vrijdag"),
                  _l("Zaterdag"), _l("Zondag"))
@@ -24,8 +24,6 @@ class RadiosField(RadioField):
             raise StopValidation(str(self.required_message or _l("Maak een keuze.")))
 
 
-PHONE = format_check(editing.valid_phone, _l("Typ een telefoonnummer van 10 cijfers, zoals 0343 123 456, of met +31."))
-EMAIL = format_check(editing.valid_email, _l("Typ een e-mailadres zoals naam@voorbeeld.nl."))
 URL = format_check(editing.valid_url, _l("Typ een webadres dat begint met https:// of http://."))
 
 
@@ -188,7 +186,7 @@ class ServiceForm(BaseForm):
         data["locations"] = [str(value) for value in snapshot.get("locations") or []]
         for name in ("minimum_age", "maximum_age"):
             data[name] = "" if snapshot.get(name) is None else str(snapshot[name])
-        used = {}
+        used: dict[int, int] = {}
         for weekday, opens, closes in snapshot.get("schedules") or []:
             n = used[weekday] = used.get(weekday, 0) + 1
             if n <= editing.PERIODS_PER_DAY:
@@ -219,7 +217,8 @@ def _check_period(day_name, opens, closes):
             field.errors = [*field.errors, str(_l("%(day)s: typ de tijd als uu:mm, bijvoorbeeld 09:00.",
                                                     day=day_name))]
             return False
-    if hours.parse_time(closes_text) <= hours.parse_time(opens_text):
+    opens_at, closes_at = hours.parse_time(opens_text), hours.parse_time(closes_text)
+    if opens_at is not None and closes_at is not None and closes_at <= opens_at:
         closes.errors = [*closes.errors, str(_l("%(day)s: de eindtijd moet na de begintijd liggen.",
                                                   day=day_name))]
         return False

@@ -3,8 +3,8 @@
  *
  * Without JavaScript, without Leaflet, or when no result has coordinates, the
  * map stays hidden and the numbered list is the whole page. Otherwise the map
- * shows one marker per result (numbered like the list), each with a popup that
- * links to the service page; the list below stays the primary content.
+ * shows one marker per spot (numbered like the list, with a count where results share
+ * an address), each with a popup that links to the service pages; the list below stays the primary content.
  *
  * The map container (#kaart, div.map[hidden]) carries:
  *   data-list          id of the <ol> with the results (li.listing with data-lat,
@@ -27,8 +27,10 @@ document.documentElement.classList.add('js');
 (() => {
   const EN = (document.documentElement.lang || '').toLowerCase().startsWith('en');
   const TEXT = EN
-    ? { here: 'Your place', zoomIn: 'Zoom in', zoomOut: 'Zoom out', close: 'Close' }
-    : { here: 'Uw plek', zoomIn: 'Inzoomen', zoomOut: 'Uitzoomen', close: 'Sluiten' };
+    ? { here: 'Your place', zoomIn: 'Zoom in', zoomOut: 'Zoom out', close: 'Close',
+      here_many: (count) => `${count} results at this spot` }
+    : { here: 'Uw plek', zoomIn: 'Inzoomen', zoomOut: 'Uitzoomen', close: 'Sluiten',
+      here_many: (count) => `${count} resultaten op deze plek` };
 
   const toNumber = (value) => {
     if (value === undefined || value === null || String(value).trim() === '') {
@@ -180,31 +182,38 @@ document.documentElement.classList.add('js');
       }).addTo(map);
     }
 
+    // One pin per spot (#14): results at the same address share it, its popup lists them all, and
+    // its label gives their list numbers and, for more than one, how many there are.
     const points = [];
     groupByPlace(listings).forEach((group) => {
-      group.forEach((listing, index) => {
-        const label = `${listing.position}. ${listing.name}`;
-        const marker = L.marker([listing.lat, listing.lon], {
-          title: label,
-          alt: label,
-          keyboard: true,
-          riseOnHover: true
-        });
-        marker.bindPopup(popupContent(group), { maxWidth: 300, autoPanPadding: [16, 16] });
-        if (index === 0) {
-          // The list number(s) beside the pin, so map and list match by eye.
-          const number = document.createElement('span');
-          number.textContent = group.map((item) => item.position).join(', ');
-          marker.bindTooltip(number, {
-            permanent: true,
-            direction: 'right',
-            offset: [2, 0],
-            className: 'map-number',
-            interactive: false
-          });
-        }
-        marker.addTo(map);
+      const numbers = group.map((item) => item.position).join(', ');
+      const label = group.length > 1
+        ? `${TEXT.here_many(group.length)}: ${group.map((item) => `${item.position}. ${item.name}`).join('; ')}`
+        : `${group[0].position}. ${group[0].name}`;
+      const marker = L.marker([group[0].lat, group[0].lon], {
+        title: label,
+        alt: label,
+        keyboard: true,
+        riseOnHover: true
       });
+      marker.bindPopup(popupContent(group), {
+        // narrow enough to fit beside the zoom buttons on a phone
+        maxWidth: Math.max(160, Math.min(300, container.clientWidth - 96)),
+        keepInView: true,
+        // clear of the zoom buttons (top left) and the attribution (bottom right)
+        autoPanPaddingTopLeft: [64, 16],
+        autoPanPaddingBottomRight: [16, 32]
+      });
+      const number = document.createElement('span');
+      number.textContent = group.length > 1 ? `${numbers} (${group.length})` : numbers;
+      marker.bindTooltip(number, {
+        permanent: true,
+        direction: 'right',
+        offset: [2, 0],
+        className: group.length > 1 ? 'map-number map-number--group' : 'map-number',
+        interactive: false
+      });
+      marker.addTo(map);
       points.push([group[0].lat, group[0].lon]);
     });
 

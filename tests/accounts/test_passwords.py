@@ -33,5 +33,5 @@ def test_bundled_list_has_at_least_ten_thousand_passwords():
 def test_password_policy(app, password, email, name, expected):
     problems = check_password_policy(password, email, name)
     assert len(problems) == len(expected)
-    for problem, fragment in zip(problems, expected):
+    for problem, fragment in zip(problems, expected, strict=True):
         assert fragment in problem

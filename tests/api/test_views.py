@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from sociale_kaart import clock
-from sociale_kaart.directory import freshness, indexing, services
+from sociale_kaart import clock, transactions
+from sociale_kaart.directory import freshness, services
 from sociale_kaart.directory.models import Organization, Service, ServiceAtLocation
 from sociale_kaart.extensions import db
 
@@ -284,7 +284,7 @@ def test_only_published_services_and_their_organisations_appear(app, client):
 def test_a_service_unpublished_after_publication_disappears(app, client):
     service = make_service(name="Even weg")
     service.publication_status = "archived"
-    indexing.commit(services.search_backend())
+    transactions.commit()
     assert client.get(f"{API}/services").get_json()["total_items"] == 0
     assert client.get(f"{API}/service_at_locations?postcode=3941").get_json()["total_items"] == 0
     assert client.get(f"{API}/services/{service.uuid}").status_code == 404
@@ -315,7 +315,7 @@ def test_organisation_detail_lists_only_published_services(app, client):
     make_service(location=location, name="Dicht", publication_status="draft")
     body = client.get(f"{API}/organizations/{organization.uuid}").get_json()
     assert [s["name"] for s in body["services"]] == ["Open"]
-    assert [l["id"] for l in body["locations"]] == [location.uuid]
+    assert [loc["id"] for loc in body["locations"]] == [location.uuid]
     assert db.session.scalar(select(func.count(Organization.id))) == 1
     assert datetime.fromisoformat(body["services"][0]["last_modified"].replace("Z", "+00:00"))
 

@@ -24,6 +24,7 @@ def urls(demo_app):
             "results-error": "/zoeken?q=hulp&waar=1234+AB",
             "results-outside": "/zoeken?q=hulp&waar=9999+ZZ",
             "map": "/kaart?q=dementie&waar=Leersum&straal=5",
+            "map-empty": "/kaart?q=qqxxzzqq",
             "detail": f"/aanbod/{service.id}/{service.slug}",
             "detail-stale": f"/aanbod/{stale.id}/{stale.slug}",
             "report": f"/aanbod/{service.id}/melding",
@@ -37,7 +38,7 @@ def urls(demo_app):
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])
-@pytest.mark.parametrize("name", ["home", "results", "results-error", "results-outside", "map", "detail",
+@pytest.mark.parametrize("name", ["home", "results", "results-error", "results-outside", "map", "map-empty", "detail",
                                   "detail-stale", "report", "organisation", "categories", "category", "about", "api",
                                   "not-found"])
 def test_page_has_no_wcag_violations(page, live_server, urls, name, language):

@@ -1,4 +1,5 @@
-"""axe-core (WCAG 2.1 A and AA) on the workspace pages in Dutch and English, and a form without JavaScript (issue #3)."""
+"""axe-core (WCAG 2.1 A and AA) on the workspace pages in Dutch and English, and a form without JavaScript
+(issue #3)."""
 import threading
 
 import pytest

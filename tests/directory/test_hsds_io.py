@@ -58,7 +58,7 @@ def validate_package(folder):
         with path.open(encoding="utf-8", newline="") as handle:
             reader = csv.reader(handle)
             header = next(reader)
-            rows = [dict(zip(header, row)) for row in reader]
+            rows = [dict(zip(header, row, strict=True)) for row in reader]
         fields = resource["schema"]["fields"]
         if header != [f["name"] for f in fields]:
             problems.append(f"{resource['path']}: header {header}")
@@ -150,9 +150,9 @@ def _snapshot():
                        selectinload(Service.organization))
     return {
         "services": {key: _service_values(s) for key, s in _load(Service, *service_options).items()},
-        "locations": {key: {**{f: getattr(l, f) for f in LOCATION_FIELDS}, "area": l.area.code if l.area else None,
-                            "organization": l.organization.uuid if l.organization else None}
-                      for key, l in _load(Location, selectinload(Location.area)).items()},
+        "locations": {key: {**{f: getattr(loc, f) for f in LOCATION_FIELDS}, "area": loc.area.code if loc.area else None,
+                            "organization": loc.organization.uuid if loc.organization else None}
+                      for key, loc in _load(Location, selectinload(Location.area)).items()},
         "organizations": {key: {f: getattr(o, f) for f in ORGANIZATION_FIELDS}
                           for key, o in _load(Organization).items()},
     }

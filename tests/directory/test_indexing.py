@@ -1,6 +1,6 @@
 """The search index follows every commit that changes a listing."""
-from sociale_kaart import search
-from sociale_kaart.directory import indexing, services
+from sociale_kaart import search, transactions
+from sociale_kaart.directory import services
 from sociale_kaart.extensions import db
 from tests.builders import make_location, make_service
 
@@ -17,7 +17,7 @@ def test_new_published_service_is_searchable_after_commit(app):
 def test_renaming_updates_the_index(app):
     service = make_service(name="Logeerhuis De Linde")
     service.name = "Zorgboerderij De Eik"
-    indexing.commit(services.search_backend())
+    transactions.commit()
     assert found("logeerhuis") == set()
     assert found("zorgboerderij")
 
@@ -25,7 +25,7 @@ def test_renaming_updates_the_index(app):
 def test_unpublishing_removes_from_search_and_public_page(app, client):
     service = make_service(name="Logeerhuis De Linde")
     service.publication_status = "pending"
-    indexing.commit(services.search_backend())
+    transactions.commit()
     assert found("logeerhuis") == set()
     assert client.get(f"/aanbod/{service.id}").status_code == 404
 
@@ -34,7 +34,7 @@ def test_moving_a_location_updates_distance_results(app):
     location = make_location(lat=52.0388, lon=5.3363)
     make_service(location=location, name="Logeerhuis De Linde")
     location.lat, location.lon = 52.0022, 5.4595  # to Amerongen
-    indexing.commit(services.search_backend())
+    transactions.commit()
     backend = services.search_backend()
     query = search.SearchQuery(origin=(52.0022, 5.4595), radius_km=1, distance=lambda a, b: 0.0
                                if a == b else 99.0)
@@ -44,7 +44,7 @@ def test_moving_a_location_updates_distance_results(app):
 def test_deleting_a_service_removes_its_documents(app):
     service = make_service(name="Logeerhuis De Linde")
     db.session.delete(service)
-    indexing.commit(services.search_backend())
+    transactions.commit()
     assert found("logeerhuis") == set()
 
 

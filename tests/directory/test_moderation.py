@@ -4,9 +4,9 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from sociale_kaart import search
+from sociale_kaart import search, transactions
 from sociale_kaart.accounts.models import Membership
-from sociale_kaart.directory import editing, indexing, moderation, services
+from sociale_kaart.directory import editing, moderation, services
 from sociale_kaart.directory.models import HistoryEntry, Service
 from sociale_kaart.errors import PermissionDenied, ValidationError
 from sociale_kaart.extensions import db
@@ -136,7 +136,7 @@ def test_the_diff_labels_fields_and_shows_a_conflict(world):
     # another change reached the live row after the proposal was made
     world.service_a.summary = "Intussen gewijzigd."
     world.service_a.name = "Maatjes Doorn"
-    indexing.commit(services.search_backend())
+    transactions.commit()
     view = moderation.get_change(change.id, by=world.users["broker_a"])
     rows = {row.name: row for row in view.rows}
     assert rows["cost"].label == "Kosten" and rows["cost"].proposed == "Gratis, Pgb mogelijk"
@@ -245,7 +245,7 @@ def test_history_shows_both_versions_newest_first(world):
 def test_the_dashboard_counts_per_area(world):
     propose(world, summary="A.")
     world.service_b.assured_date = date(2020, 1, 1)
-    indexing.commit(services.search_backend())
+    transactions.commit()
     board = moderation.dashboard(world.users["admin"], today=date(2026, 10, 2))
     rows = {row.area.code if row.area else None: row for row in board.rows}
     assert (rows["doorn"].changes, rows["doorn"].overdue) == (1, 0)

@@ -30,7 +30,7 @@ def found(text, where, radius_km):
 @pytest.mark.parametrize("where", PLACES)
 def test_a_smaller_radius_never_finds_more(text, where):
     sets = [found(text, where, radius) for radius in RADII]
-    for smaller, larger, radius in zip(sets, sets[1:], RADII[1:]):
+    for smaller, larger, radius in zip(sets[:-1], sets[1:], RADII[1:], strict=True):
         assert smaller <= larger, f"{text!r} at {where}: more within a smaller radius than within {radius} km"
     assert sets[-1] == found(text, "", None), "a place without a radius removes nothing"
 

@@ -42,8 +42,8 @@ def test_respite_near_doorn_is_sorted_nearest_first_with_distances():
     distances = [listing.distance_km for listing in listings]
     assert all(d is not None for d in distances)
     assert distances == sorted(distances)
-    assert all("respijtzorg" in {t.code for t in l.service.categories} or l.service.respite_types
-               for l in listings[:5])
+    assert all("respijtzorg" in {t.code for t in listing.service.categories} or listing.service.respite_types
+               for listing in listings[:5])
 
 
 def test_radius_keeps_only_services_within_it():
@@ -88,9 +88,9 @@ def test_nearest_first_can_be_chosen_with_a_place_and_best_match_is_the_default(
     nearest_page, nearest = all_listings(text="respijtzorg", where="3941", sort="distance")
     best_page, best = all_listings(text="respijtzorg", where="3941")
     # the same results, in another order: best match is not simply nearest first
-    assert {l.link.id for l in nearest} == {l.link.id for l in best}
-    assert [l.link.id for l in nearest] != [l.link.id for l in best]
-    assert [l.distance_km for l in nearest] == sorted(l.distance_km for l in nearest)
+    assert {listing.link.id for listing in nearest} == {listing.link.id for listing in best}
+    assert [listing.link.id for listing in nearest] != [listing.link.id for listing in best]
+    assert [listing.distance_km for listing in nearest] == sorted(listing.distance_km for listing in nearest)
     assert "respijt" in best[0].service.name.lower()
 
 
@@ -151,7 +151,7 @@ def test_hostile_text_is_searched_as_plain_words(text, expected):
 def test_compound_words_and_synonyms_find_listings():
     assert search(text="mantelzorger").total > 0
     boodschappen = search(text="boodschappen")
-    assert any("boodschappendienst" in l.service.name.lower() for l in boodschappen.listings)
+    assert any("boodschappendienst" in listing.service.name.lower() for listing in boodschappen.listings)
     assert search(text="oppas").total > 0
 
 

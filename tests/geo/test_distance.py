@@ -4,7 +4,8 @@ import random
 import pytest
 from geopy.distance import geodesic
 
-from sociale_kaart.geo import bounding_box, distance_km
+from sociale_kaart.geo import bounding_box, distance_km, local_distance_km
+from sociale_kaart.geo.distance import km_per_degree
 
 DOORN_3941 = (52.0388, 5.3363)
 LEERSUM_3956 = (52.014, 5.4275)
@@ -83,3 +84,21 @@ def test_distance_agrees_with_geopy_geodesic_within_centimetres_over_the_netherl
 def test_far_distances_are_geopy_geodesic():
     amsterdam, maastricht = (52.37, 4.89), (50.85, 5.69)
     assert distance_km(amsterdam, maastricht) == geodesic(amsterdam, maastricht).km
+
+
+# --- the fast local formula that matching ranks with (issue #13) -------------------------------------
+
+@pytest.mark.parametrize("a, b", [
+    ((52.04, 5.35), (52.06, 5.35)), ((52.04, 5.35), (52.04, 5.60)), ((52.0, 5.0), (52.29, 5.29)),
+    ((50.8, 3.4), (50.9, 3.6)), ((53.4, 7.1), (53.2, 6.9)), ((52.1, 5.1), (52.1, 5.1)),
+])
+def test_local_distance_km_is_the_geodesic_within_the_local_range(a, b):
+    assert local_distance_km(*a, *b) == pytest.approx(geodesic(a, b).km, abs=0.0002)
+    assert local_distance_km(*a, *b) == distance_km(a, b)
+
+
+def test_km_per_degree_gives_local_distance_kms_radii():
+    north, east = km_per_degree(52.0)
+
+    assert local_distance_km(51.9, 5.0, 52.1, 5.0) == pytest.approx(0.2 * north, rel=1e-9)
+    assert local_distance_km(52.0, 5.0, 52.0, 5.3) == pytest.approx(0.3 * east, rel=1e-9)

@@ -9,7 +9,7 @@ import pytest
 
 import sociale_kaart.geo as geo
 from sociale_kaart.geo import gazetteer as gazetteer_module
-from sociale_kaart.geo.gazetteer import Gazetteer, UnknownLocation, normalise_name, parse_postcode
+from sociale_kaart.geo.gazetteer import Gazetteer, UnknownLocation, normal_postcode, normalise_name, parse_postcode
 
 DATA = Path(gazetteer_module.__file__).parent / "data"
 
@@ -469,3 +469,21 @@ def test_attribution_repeats_the_credit_line_of_the_sources():
     assert geo.ATTRIBUTION_EN == english
     assert geo.ATTRIBUTION_NL in attribution and geo.ATTRIBUTION_EN in attribution
     assert geo.ATTRIBUTION_URL in geo.ATTRIBUTION_NL and geo.LICENSE_URL in geo.ATTRIBUTION_NL
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("3941 AB", "3941 AB"), ("3941ab", "3941 AB"), (" 3941  Ab ", "3941 AB"), ("3941\u00a0ab", "3941 AB"),
+    ("1011 ZZ", "1011 ZZ"),
+    ("3941", None), ("3941 SA", None), ("0941 AB", None), ("39411 AB", None), ("3941 A", None),
+    ("3941-AB", None), ("３９４１ AB", None), ("٣٩٤١ AB", None), ("3941 ÄB", None), ("", None), (None, None),
+])
+def test_normal_postcode_writes_a_full_postcode_or_refuses(text, expected):
+    assert normal_postcode(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("3941", ("3941", None)), ("3941 AB", ("3941", "AB")), ("3941ab", ("3941", "AB")),
+    (" 3941", None), ("3941 ", None), ("3941  AB", None), ("3941\u00a0AB", None), ("3941\tAB", None),
+])
+def test_parse_postcode_exact_takes_only_the_written_form(text, expected):
+    assert parse_postcode(text, exact=True) == expected

@@ -15,8 +15,9 @@ from tests.insights.builders import asked, helper, months_ago, signal
 from tests.matching.factories import area, load_areas
 
 # As the cbsodata package gives it: the name in WijkenEnBuurten, the code in Codering_3 (made-up figures).
-NAMED = """ID,WijkenEnBuurten,Gemeentenaam_1,SoortRegio_2,Codering_3,IndelingswijzigingWijkenEnBuurten_4,AantalInwoners_5,k_65JaarOfOuder_12,k_75JaarOfOuder_13,HuishoudensTotaal_28,Eenpersoonshuishoudens_29,Perioden
-1,Utrechtse Heuvelrug,Utrechtse Heuvelrug,Gemeente,GM1581,1,50000,13000,6000,22000,7000,2024JJ00
+NAMED = ("ID,WijkenEnBuurten,Gemeentenaam_1,SoortRegio_2,Codering_3,IndelingswijzigingWijkenEnBuurten_4,"
+         "AantalInwoners_5,k_65JaarOfOuder_12,k_75JaarOfOuder_13,HuishoudensTotaal_28,Eenpersoonshuishoudens_29,"
+         "Perioden\n") + """1,Utrechtse Heuvelrug,Utrechtse Heuvelrug,Gemeente,GM1581,1,50000,13000,6000,22000,7000,2024JJ00
 2,Wijk 00 Driebergen-Rijsenburg,Utrechtse Heuvelrug,Wijk,WK158100,1,19000,5000,2300,8500,2900,2024JJ00
 3,Wijk 01 Doorn,Utrechtse Heuvelrug,Wijk,WK158101,1,10000,3000,1400,4600,1600,2024JJ00
 4,Doorn,Utrechtse Heuvelrug,Buurt,BU15810101,1,4000,1200,600,1900,700,2024JJ00

@@ -97,15 +97,15 @@ def test_the_heat_table_sets_requests_against_volunteers_per_task_and_area(polic
     names = table.columns
     assert names == ["Amerongen", "Doorn", "Driebergen-Rijsenburg", "Leersum", "Maarn", "Maarsbergen", "Overberg",
                      "Totaal"]
-    shopping = dict(zip(names, heat(table, "boodschappen")))
+    shopping = dict(zip(names, heat(table, "boodschappen"), strict=True))
     assert shopping["Doorn"] == ("8", "8", "gap")           # 2 of 8 without a volunteer within 7 days
     assert shopping["Leersum"] == ("0", "0", "no_demand")
     assert shopping["Totaal"] == ("8", "8", "gap")
-    respite = dict(zip(names, heat(table, "respijt")))
+    respite = dict(zip(names, heat(table, "respijt"), strict=True))
     assert respite["Leersum"] == ("5", "0", "big")            # none of 5
-    company = dict(zip(names, heat(table, "gezelschap")))
+    company = dict(zip(names, heat(table, "gezelschap"), strict=True))
     assert company["Doorn"] == ("0", "<5", "no_demand")       # 3 volunteers: too few to show
-    everything = dict(zip(names, heat(table, services.ALL)))
+    everything = dict(zip(names, heat(table, services.ALL), strict=True))
     assert everything["Totaal"] == ("13", "8", "big")         # 7 of 13 without a volunteer within 7 days
     assert [row.key for row in table.rows] == ["boodschappen", "gezelschap", "respijt", services.ALL]
 
@@ -184,7 +184,7 @@ def test_the_trend_counts_requests_by_the_month_they_came_in(policy, period):
         asked(months_ago(2) + timedelta(days=number), matched_after=9, status="done")
     trend = services.area_analysis(policy, period).tables["verloop"]
     assert len(trend.columns) == 7 and trend.columns[-1] == "Totaal"
-    received = dict(zip(trend.columns, texts(trend, "received")))
+    received = dict(zip(trend.columns, texts(trend, "received"), strict=True))
     month = services.bucket_label(periods.Bucket("", "month", 0, 0, months_ago(5), months_ago(5)))
     later = services.bucket_label(periods.Bucket("", "month", 0, 0, months_ago(2), months_ago(2)))
     assert (received[month], received[later], received["Totaal"]) == ("5", "7", "12")
@@ -411,9 +411,9 @@ def test_a_small_number_in_a_row_with_a_total_takes_another_with_it(policy, peri
     for number in range(3):
         asked(period.start + timedelta(days=number), area="leersum")               # Leersum: 3
     table = services.area_analysis(policy, period).tables["tekort"]
-    shopping = dict(zip(table.columns, heat(table, "boodschappen")))
+    shopping = dict(zip(table.columns, heat(table, "boodschappen"), strict=True))
     assert (shopping["Doorn"][0], shopping["Leersum"][0], shopping["Totaal"][0]) == ("×", "<5", "9")
-    everything = dict(zip(table.columns, heat(table, services.ALL)))
+    everything = dict(zip(table.columns, heat(table, services.ALL), strict=True))
     assert (everything["Doorn"][0], everything["Leersum"][0], everything["Totaal"][0]) == ("×", "<5", "9")
 
 

@@ -275,7 +275,7 @@ def test_late_cancel_alerts_brokers_with_a_replacement_list(setup, monkeypatch):
     assert cancelled.cancelled_late is True
     alert = outbox("matching_late_cancellation")
     assert [m.to_address for m in alert] == [broker.email]
-    assert "Ruud" in alert[0].body_text
+    assert "Ruud" in alert[0].body_text and " km per fiets (max " in alert[0].body_text   # reasons worded (#13)
     assert volunteer.first_name not in alert[0].body_text.split("vervangers")[1]
     assert "/kandidaten" in alert[0].body_text
     assert replacement.id in [row["volunteer_id"] for row in booking.replacement_list(request)]
@@ -320,7 +320,8 @@ def test_suggest_stores_the_rankings_reasons(app):
     match = booking.suggest_match(request.id, volunteer.id, by=broker)
     assert match.status == "suggested" and match.source == "broker"
     assert match.score is not None and 0 <= match.score <= 100
-    assert match.explanation["text"]
+    # codes with parameters, worded when shown (issue #13)
+    assert match.explanation["reasons"][0]["code"] == "distance" and "text" not in match.explanation
     assert booking.suggest_match(request.id, volunteer.id, by=broker).id == match.id
     with pytest.raises(PermissionDenied):
         booking.suggest_match(request.id, volunteer.id, by=volunteer.user)

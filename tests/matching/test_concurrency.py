@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from sociale_kaart import transactions
 from sociale_kaart.accounts.models import User
 from sociale_kaart.errors import ValidationError
 from sociale_kaart.extensions import db
@@ -187,7 +188,7 @@ def test_the_same_approval_twice_at_once_books_once(app):
 def insert_booking(match_id, occurrence_id, volunteer_id):
     """An action for a thread: write a booking row directly, without any check in Python."""
     def action():
-        booking.begin_write()
+        transactions.begin_write()
         occurrence = db.session.get(Occurrence, occurrence_id)
         db.session.add(Booking(match_id=match_id, occurrence_id=occurrence_id, volunteer_id=volunteer_id,
                                starts_at=occurrence.starts_at, ends_at=occurrence.ends_at))
@@ -246,7 +247,7 @@ def test_begin_write_takes_the_sqlite_write_lock_until_commit_or_rollback(app):
     raw = db.session.connection().connection.dbapi_connection
     for finish in (db.session.commit, db.session.rollback):
         assert not raw.in_transaction
-        booking.begin_write()
+        transactions.begin_write()
         assert raw.in_transaction
         # another connection cannot write now (it would wait busy_timeout; here: fail at once)
         with db.engine.connect() as other:

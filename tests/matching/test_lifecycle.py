@@ -201,9 +201,9 @@ def test_open_requests_whose_date_passed_expire(app):
 
 def _mail_contexts(request, match, broker):
     """Return {template: context} with the keys the services pass (booking, lifecycle, requests, volunteers)."""
-    from sociale_kaart.matching import booking
+    from sociale_kaart.matching import mail
 
-    dates = [booking.local_when(o) for o in request.occurrences]
+    dates = [mail.local_when(o) for o in request.occurrences]
     start, end = dates[0]
     requester = {"request": request, "name": request.contact_name, "request_url": "https://x.example/r",
                  "page_url": "https://x.example/r", "task_label": "Boodschappen"}
@@ -230,7 +230,8 @@ def _mail_contexts(request, match, broker):
         "matching_late_cancellation": dict(to_broker, match=match, cancelled_by="volunteer", reason="Ziek",
                                            first_start=start, candidates_url="https://x.example/k",
                                            replacements=[{"first_name": "Ruud", "place": "Doorn", "phone": "06-1",
-                                                          "score": 80, "text": "2,1 km per fiets"}]),
+                                                          "score": 80, "reasons": [{"code": "distance", "km": 2.1,
+                                                                                    "mode": "bike", "max": 5}]}]),
         "matching_reminder": dict(volunteer, audience="volunteer", start=start, end=end, task_label="Tuin",
                                   url="https://x.example/t"),
         "matching_feedback_request": dict(requester, audience="requester", match=match, start=start,

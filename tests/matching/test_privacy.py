@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from sociale_kaart import clock
+from sociale_kaart.accounts import privacy as account_privacy
 from sociale_kaart.accounts.models import User
 from sociale_kaart.errors import PermissionDenied, ValidationError
 from sociale_kaart.extensions import db
@@ -61,7 +62,7 @@ def test_log_view_does_not_commit(accepted):
 def test_export_of_an_account_holds_their_data_and_only_the_volunteers_first_name(accepted):
     resident, broker, request, volunteer, match = accepted
     requests.get_request_for_broker(request.id, by=broker)
-    data = privacy.export_data(user=resident)
+    data = account_privacy.export_data(user=resident)
     text = json.dumps(data, default=str)
     assert data["account"]["email"] == "anna@example.org"
     [exported] = data["requests"]
@@ -76,7 +77,7 @@ def test_export_of_an_account_holds_their_data_and_only_the_volunteers_first_nam
 
 def test_export_of_one_request_by_its_link(accepted):
     resident, broker, request, volunteer, match = accepted
-    data = privacy.export_data(request=request)
+    data = privacy.export_request(request)
     text = json.dumps(data, default=str)
     assert data["request"]["contact_phone"] == request.contact_phone
     assert len(data["request"]["dates"]) == 1
@@ -86,7 +87,7 @@ def test_export_of_one_request_by_its_link(accepted):
 def test_export_of_a_volunteer_shows_tasks_without_the_requesters_details(accepted):
     resident, broker, request, volunteer, match = accepted
     booking.record_no_show(match.id, by=broker)
-    data = privacy.export_data(user=volunteer.user)
+    data = account_privacy.export_data(user=volunteer.user)
     text = json.dumps(data, default=str)
     assert data["volunteer"]["first_name"] == "Vera"
     assert data["volunteer"]["tasks"][0]["place"] == request.place_name
@@ -97,7 +98,7 @@ def test_export_of_a_volunteer_shows_tasks_without_the_requesters_details(accept
 
 def test_export_of_an_account_needs_a_login(app):
     with pytest.raises(PermissionDenied):
-        privacy.export_data(user=None)
+        account_privacy.export_data(user=None)
 
 
 # --- deleting an account --------------------------------------------------------------------------------
@@ -105,17 +106,17 @@ def test_export_of_an_account_needs_a_login(app):
 def test_delete_account_needs_the_password(accepted):
     resident, broker, request, volunteer, match = accepted
     with pytest.raises(ValidationError) as error:
-        privacy.delete_account(resident, "verkeerd", by=resident)
+        account_privacy.delete_account(resident, "verkeerd", by=resident)
     assert error.value.field == "password" and error.value.message == "Het wachtwoord klopt niet."
     with pytest.raises(PermissionDenied):
-        privacy.delete_account(resident, TEST_PASSWORD, by=broker)
+        account_privacy.delete_account(resident, TEST_PASSWORD, by=broker)
     assert db.session.get(User, resident.id) is not None
 
 
 def test_delete_account_of_a_requester_anonymises_and_cancels(accepted):
     resident, broker, request, volunteer, match = accepted
     requests.get_request_for_broker(request.id, by=broker)
-    privacy.delete_account(resident, TEST_PASSWORD, by=resident)
+    account_privacy.delete_account(resident, TEST_PASSWORD, by=resident)
     db.session.expire_all()
     assert db.session.get(User, resident.id) is None
     row = db.session.get(HelpRequest, request.id)
@@ -132,7 +133,7 @@ def test_delete_account_of_a_requester_anonymises_and_cancels(accepted):
 def test_delete_account_of_a_volunteer_cancels_their_matches_and_removes_the_profile(accepted):
     resident, broker, request, volunteer, match = accepted
     user_id, profile_id = volunteer.user.id, volunteer.id
-    privacy.delete_account(volunteer.user, TEST_PASSWORD, by=volunteer.user)
+    account_privacy.delete_account(volunteer.user, TEST_PASSWORD, by=volunteer.user)
     db.session.expire_all()
     assert db.session.get(User, user_id) is None
     assert db.session.get(VolunteerProfile, profile_id) is None
@@ -145,7 +146,7 @@ def test_delete_account_of_a_volunteer_cancels_their_matches_and_removes_the_pro
 def test_an_admin_cannot_delete_their_own_account_here(app):
     admin = make_user(roles=("admin",))
     with pytest.raises(ValidationError):
-        privacy.delete_account(admin, TEST_PASSWORD, by=admin)
+        account_privacy.delete_account(admin, TEST_PASSWORD, by=admin)
 
 
 # --- retention --------------------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ from datetime import date, datetime, time
 import pytest
 
 from sociale_kaart.matching import timeslots
-from sociale_kaart.matching.ranking import (Candidate, Reason, TaskInput, VolunteerInput, VolunteerPool, check,
-                                            distance_km, explain, explain_exclusions, rank)
+from sociale_kaart.matching.ranking import (Candidate, TaskInput, VolunteerInput, VolunteerPool, check, distance_km,
+                                            rank)
 
 HOME = (52.04, 5.35)
 NORTH_2_1_KM = 2.1 / 111.25           # degrees of latitude for ~2.1 km at 52 N
@@ -294,74 +294,13 @@ def test_distance_matches_the_apps_distance(other):
     assert distance_km(*HOME, *other) == pytest.approx(app_distance_km(HOME, other), abs=0.005)
 
 
-# ---- reasons in words ----
-
-EXAMPLE = dict(task=dict(windows=series()), volunteer=dict(history={"req-1": "good"},
-                                                           absences=((date(2026, 3, 17), date(2026, 3, 17)),)))
-
-
-@pytest.mark.parametrize(("language", "expected"), [
-    ("nl", "2,1 km per fiets (max 5) · beschikbaar di-middag, 7 van 8 weken · heeft geldige VOG · "
-           "hielp eerder bij deze aanvrager"),
-    ("en", "2.1 km by bike (max 5) · available Tue afternoon, 7 of 8 weeks · has a valid VOG · "
-           "helped this requester before"),
-])
-def test_explain_the_issue_example(language, expected):
-    candidate = check(make_task(**EXAMPLE["task"]), make_volunteer(**EXAMPLE["volunteer"]))
-
-    assert explain(candidate, language) == expected
-
-
-def candidate_with(*reasons):
-    return Candidate(volunteer_id=1, score=50, distance_km=1.0, covered=1, total=1, components={},
-                     reasons=list(reasons))
-
-
-@pytest.mark.parametrize(("reason", "nl", "en"), [
-    (Reason("distance", {"km": 0.5, "mode": "walk", "max": 1.5}), "0,5 km lopend (max 1,5)",
-     "0.5 km on foot (max 1.5)"),
-    (Reason("distance", {"km": 12.0, "mode": "car", "max": 25}), "12,0 km met de auto (max 25)",
-     "12.0 km by car (max 25)"),
-    (Reason("available", {"cells": ((0, 0), (0, 1)), "covered": 1, "total": 1}),
-     "beschikbaar ma-ochtend en ma-middag", "available Mon morning and Mon afternoon"),
-    (Reason("available", {"cells": ((6, 2),), "covered": 3, "total": 4}), "beschikbaar zo-avond, 3 van 4 weken",
-     "available Sun evening, 3 of 4 weeks"),
-    (Reason("same_volunteer"), "gevraagd: dezelfde vrijwilliger", "asked for: the same volunteer"),
-    (Reason("helped_earlier"), "hielp al eens bij deze aanvrager", "helped this requester once"),
-    (Reason("language", {"language": "tr"}), "spreekt de gevraagde taal", "speaks the requested language"),
-    (Reason("skills", {"matched": 1, "wanted": 2}), "vaardigheden: 1 van 2 gevraagd", "skills: 1 of 2 asked for"),
-    (Reason("new"), "nieuw, nog geen taak", "new, no task yet"),
-    (Reason("load", {"tasks": 1}), "laatste 4 weken: 1 taak", "last 4 weeks: 1 task"),
-    (Reason("load", {"tasks": 3}), "laatste 4 weken: 3 taken", "last 4 weeks: 3 tasks"),
-])
-def test_explain_each_reason(reason, nl, en):
-    candidate = candidate_with(reason)
-
-    assert (explain(candidate), explain(candidate, "en")) == (nl, en)
-
+# ---- reasons (worded in tests/matching/test_reasons.py) ----
 
 def test_same_volunteer_asked_and_helped_before_is_a_reason():
     candidate = check(make_task(same_volunteer=True), make_volunteer(history={"req-1": "good"}))
 
     assert [reason.code for reason in candidate.reasons] == ["distance", "available", "vog", "helped_before",
                                                              "same_volunteer"]
-
-
-@pytest.mark.parametrize(("excluded", "language", "expected"), [
-    (Counter(too_far=22, not_available=11, vog=5, full=3), "nl",
-     "41 uitgesloten: 22 te ver, 11 niet beschikbaar, 5 geen geldige VOG, 3 vol deze week"),
-    (Counter(too_far=22, not_available=11, vog=5, full=3), "en",
-     "41 excluded: 22 too far, 11 not available, 5 no valid VOG, 3 full this week"),
-    (Counter(full=2, inactive=2, overlap=1, task_type=0), "nl",
-     "5 uitgesloten: 2 niet actief, 2 vol deze week, 1 heeft dan al een taak"),
-    (Counter(language=1, task_type=3), "nl", "4 uitgesloten: 3 wil deze taak niet, 1 spreekt de taal niet"),
-    (Counter(language=1, task_type=3), "en",
-     "4 excluded: 3 does not want this task, 1 does not speak the language"),
-    (Counter(), "nl", ""),
-    (Counter(vog=0), "en", ""),
-])
-def test_explain_exclusions(excluded, language, expected):
-    assert explain_exclusions(excluded, language) == expected
 
 
 def test_volunteer_input_is_hashable_and_replaceable():

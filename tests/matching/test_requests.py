@@ -9,7 +9,7 @@ from sociale_kaart import clock
 from sociale_kaart.errors import NotFound, PermissionDenied, ValidationError
 from sociale_kaart.extensions import db
 from sociale_kaart.matching import requests as services
-from sociale_kaart.matching import timeslots
+from sociale_kaart.matching import states, timeslots
 from sociale_kaart.matching.models import Booking, HelpRequest, Match, PersonalDataView, RequestEvent
 from sociale_kaart.notify.models import OutboxMessage
 from tests.builders import make_user
@@ -412,7 +412,7 @@ def test_cancel_by_own_account_or_broker_and_not_by_others(app, areas):
 def test_set_status_records_the_event_and_closes(app, areas):
     broker = make_broker()
     request = make_request()
-    services.set_status(request, "done", broker, "broker", note="Klaar")
+    states.set_status(request, "done", broker, "broker", note="Klaar")
     db.session.commit()
     assert request.closed_at is not None
     assert events(request)[-1] == ("status", "open", "done")

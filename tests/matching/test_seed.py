@@ -1,10 +1,11 @@
 """Demo data of the matching module (issue #4, item 9): fictional, marked so, loaded once."""
 from sqlalchemy import func, select
 
+from sociale_kaart.accounts import privacy as account_privacy
 from sociale_kaart.accounts.models import User, UserRole
 from sociale_kaart.accounts.passwords import verify_password
 from sociale_kaart.extensions import db
-from sociale_kaart.matching import booking, privacy
+from sociale_kaart.matching import booking
 from sociale_kaart.matching.models import (
     Booking, Feedback, HelpRequest, Match, Occurrence, RequestEvent, VolunteerProfile,
 )
@@ -66,7 +67,7 @@ def test_demo_data_works_with_the_services(app):
     result = booking.run_batch_proposals(doorn.area_id, by=broker)
     assert result.requests >= 1
     volunteer = db.session.scalar(select(VolunteerProfile).where(VolunteerProfile.first_name == "Vera"))
-    data = privacy.export_data(user=volunteer.user)
+    data = account_privacy.export_data(user=volunteer.user)
     assert data["volunteer"]["tasks"][0]["status"] == "done"
 
 

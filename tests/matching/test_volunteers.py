@@ -283,7 +283,8 @@ def test_register_interest_is_idempotent_and_mails_the_area_brokers(app, areas):
     match = services.register_interest(request.id, volunteer.user, "Ik woon om de hoek.")
     again = services.register_interest(request.id, volunteer.user, "Nog een keer")
     assert again.id == match.id and match.status == "interested" and match.source == "interest"
-    assert match.message == "Ik woon om de hoek." and match.score is not None and match.explanation["text"]
+    assert match.message == "Ik woon om de hoek." and match.score is not None
+    assert match.explanation["reasons"][0]["code"] == "distance" and "text" not in match.explanation   # codes (#13)
     mails = db.session.scalars(select(OutboxMessage)).all()
     assert [(m.template, m.to_address) for m in mails] == [("matching_interest_registered", broker.email)]
     assert "Ik woon om de hoek." in mails[0].body_text

@@ -51,7 +51,7 @@ def test_unfilled_by_task_type_and_village(app, areas):
 
 def test_idle_volunteers_without_a_task_for_60_days(app, areas):
     broker = make_broker()
-    never = make_volunteer(first_name="Nooit", approved_at=days_ago(90), created_at=days_ago(90))
+    make_volunteer(first_name="Nooit", approved_at=days_ago(90), created_at=days_ago(90))
     make_volunteer(first_name="Nieuw", approved_at=days_ago(10))               # approved recently
     long_ago = make_volunteer(first_name="Lang", approved_at=days_ago(200))
     make_match(make_request(first_date=clock.today() - timedelta(days=70)), long_ago, status="done", book=True)

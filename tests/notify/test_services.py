@@ -142,7 +142,7 @@ def test_a_name_with_a_line_break_in_the_subject_is_sent_on_one_line(smtp_app, s
 
 def test_a_message_that_cannot_be_built_fails_with_its_reason_and_the_rest_go_out(smtp_app, smtp_server,
                                                                                   monkeypatch):
-    first, broken, last = queue("a@example.org"), queue("b@example.org"), queue("c@example.org")
+    _, broken, _ = queue("a@example.org"), queue("b@example.org"), queue("c@example.org")
     real_build = services.build_email
 
     def build(message, mail_from):

@@ -9,8 +9,8 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from sociale_kaart import search
-from sociale_kaart.directory import indexing, services
+from sociale_kaart import search, transactions
+from sociale_kaart.directory import services
 from sociale_kaart.extensions import db
 from sociale_kaart.search import SearchError, analysis, postgres_backend
 from sociale_kaart.search.postgres_backend import PostgresBackend
@@ -92,7 +92,7 @@ def session(engine):
 
 
 class CommittingBackend(PostgresBackend):
-    """The backend as directory/indexing.commit() uses it: each write is followed by a commit."""
+    """The backend as transactions.commit() uses it: each write is followed by a commit."""
 
     def index(self, docs):
         super().index(docs)
@@ -126,48 +126,48 @@ def test_the_tables_are_the_search_packages_own(engine):
 
 
 def test_written_documents_are_found_once_the_transaction_commits(session):
-    backend = PostgresBackend(session)
-    backend.rebuild(CORPUS)
-    backend.index([make_doc("20", "Repair Café", DOORN)])
-    backend.delete(["9"])
-    assert ids(run_search(backend, "repair")) == [] and "9" in ids(run_search(backend, "koffie"))
+    store = PostgresBackend(session)
+    store.rebuild(CORPUS)
+    store.index([make_doc("20", "Repair Café", DOORN)])
+    store.delete(["9"])
+    assert ids(run_search(store, "repair")) == [] and "9" in ids(run_search(store, "koffie"))
     session.commit()
-    assert ids(run_search(backend, "repair")) == ["20"] and ids(run_search(backend, "koffie")) == []
+    assert ids(run_search(store, "repair")) == ["20"] and ids(run_search(store, "koffie")) == []
 
 
 def test_written_documents_are_gone_when_the_transaction_rolls_back(session):
-    backend = PostgresBackend(session)
-    backend.rebuild(CORPUS)
-    backend.index([make_doc("20", "Repair Café", DOORN)])
+    store = PostgresBackend(session)
+    store.rebuild(CORPUS)
+    store.index([make_doc("20", "Repair Café", DOORN)])
     session.rollback()
-    assert ids(run_search(backend, "repair")) == [] and backend.count() == len(CORPUS)
+    assert ids(run_search(store, "repair")) == [] and store.count() == len(CORPUS)
 
 
 TAAL = analysis.default_analysis().stem("taal")
 
 
 def test_the_vocabulary_and_stem_counts_follow_every_write(session, engine):
-    backend = CommittingBackend(session)
-    backend.rebuild([make_doc("1", "Koffieochtend"), make_doc("2", "Koffie en taal")])
+    store = CommittingBackend(session)
+    store.rebuild([make_doc("1", "Koffieochtend"), make_doc("2", "Koffie en taal")])
     assert {word: n for word, n in vocabulary(engine).items() if word.startswith("koffie")} == {
         "koffieochtend": 1, "koffie": 2}
     assert stem_counts(engine)["koffie"] == 2 and stem_counts(engine)[TAAL] == 1
-    backend.index([make_doc("1", "Taalcafé")])
+    store.index([make_doc("1", "Taalcafé")])
     assert vocabulary(engine)["koffie"] == 1 and "koffieochtend" not in vocabulary(engine)
     assert vocabulary(engine)["taal"] == 2 and stem_counts(engine)[TAAL] == 2
-    backend.delete(["2"])
+    store.delete(["2"])
     assert "koffie" not in vocabulary(engine) and vocabulary(engine)["taal"] == 1
     assert "koffie" not in stem_counts(engine) and stem_counts(engine)[TAAL] == 1
 
 
 def test_a_rebuild_counts_what_writes_counted(session, engine):
-    backend = CommittingBackend(session)
-    backend.rebuild([])
-    backend.index(CORPUS)
-    backend.delete(["3"])
-    backend.index([make_doc("1", "Fietsenmaker", DOORN)])
+    store = CommittingBackend(session)
+    store.rebuild([])
+    store.index(CORPUS)
+    store.delete(["3"])
+    store.index([make_doc("1", "Fietsenmaker", DOORN)])
     written = vocabulary(engine), stem_counts(engine)
-    backend.rebuild([doc for doc in CORPUS if doc["id"] not in ("1", "3")] + [make_doc("1", "Fietsenmaker", DOORN)])
+    store.rebuild([doc for doc in CORPUS if doc["id"] not in ("1", "3")] + [make_doc("1", "Fietsenmaker", DOORN)])
     assert (vocabulary(engine), stem_counts(engine)) == written
 
 
@@ -176,13 +176,13 @@ def test_documents_written_by_another_version_are_rebuilt_from_doc_source(sessio
     with engine.begin() as connection:
         connection.execute(text("UPDATE search_state SET value = 'pg0-written-by-an-older-release'"))
     source = Source(CORPUS)
-    backend = PostgresBackend(session, doc_source=source)
-    assert not backend.check()
+    store = PostgresBackend(session, doc_source=source)
+    assert not store.check()
     with caplog.at_level(logging.WARNING, logger=postgres_backend.__name__):
-        result = run_search(backend, "mantelzorg")
+        result = run_search(store, "mantelzorg")
     assert set(ids(result)) == {"1", "9"} and "rebuilding" in caplog.text
-    run_search(backend, "koffie")
-    assert source.calls == 1 and backend.check() and backend.count() == len(CORPUS)
+    run_search(store, "koffie")
+    assert source.calls == 1 and store.check() and store.count() == len(CORPUS)
 
 
 def test_missing_tables_are_a_search_error(tmp_path):
@@ -266,7 +266,7 @@ def test_a_change_committed_through_one_server_is_found_by_another(tmp_path):
         assert found(two, "zorgboerderij") == {listing} and found(two, "logeerhuis") == set()
         with two.app_context():
             db.session.get(type(service), service.id).publication_status = "pending"
-            indexing.commit(services.search_backend())
+            transactions.commit()
             db.session.remove()
         assert found(one, "zorgboerderij") == set()
     finally:

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import select, update
 
 from sociale_kaart import clock
+from sociale_kaart.accounts import privacy as account_privacy
 from sociale_kaart.directory.freshness import add_months
 from sociale_kaart.extensions import db
 from sociale_kaart.notify.models import OutboxMessage
-from sociale_kaart.matching import privacy as account_privacy
 from sociale_kaart.signals import privacy, services
 from sociale_kaart.signals.models import PERSONAL_FIELDS, Signal, SignalEvent, SignalView
 from tests.builders import TEST_PASSWORD

@@ -1,0 +1,103 @@
+"""Loading help requests and matches, and who may see them (issue #4, #13): the reads every matching module shares.
+
+Nothing here writes; the access log of personal data is privacy.log_view.
+"""
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from ..accounts import permissions
+from ..directory.models import Area
+from ..errors import NotFound, PermissionDenied
+from ..extensions import db
+from .models import HelpRequest, Match, VolunteerProfile
+
+
+# --- requests -----------------------------------------------------------------------------------------
+
+def load_options():
+    """Return the loader options of a request page: dates, area, matches with volunteers, history."""
+    return (selectinload(HelpRequest.occurrences), selectinload(HelpRequest.area),
+            selectinload(HelpRequest.matches).selectinload(Match.volunteer),
+            selectinload(HelpRequest.events))
+
+
+def get_request(request_id):
+    """Return a request by id with its dates and matches, or raise NotFound (no permission check)."""
+    request = db.session.scalar(select(HelpRequest).options(*load_options()).where(HelpRequest.id == request_id))
+    if request is None:
+        raise NotFound(_("Deze hulpvraag bestaat niet."))
+    return request
+
+
+def load_request(request_id):
+    """Return a request by id (nothing eager-loaded), or raise NotFound."""
+    request = db.session.get(HelpRequest, request_id)
+    if request is None:
+        raise NotFound(f"request {request_id}")
+    return request
+
+
+# --- matches ------------------------------------------------------------------------------------------
+
+def load_match(match_id, populate=False):
+    """Return a match with its request and volunteer, or raise NotFound."""
+    statement = select(Match).where(Match.id == match_id).options(
+        selectinload(Match.request), selectinload(Match.volunteer).selectinload(VolunteerProfile.user),
+    )
+    if populate:
+        statement = statement.execution_options(populate_existing=True)
+    match = db.session.scalars(statement).first()
+    if match is None:
+        raise NotFound(f"match {match_id}")
+    return match
+
+
+# --- who may ------------------------------------------------------------------------------------------
+
+def request_area_ids(request):
+    """Return the area ids a request belongs to ([] for none: every broker may handle it)."""
+    return [request.area_id] if request.area_id is not None else []
+
+
+def require_request_broker(request, by):
+    """Raise PermissionDenied unless by is an admin or a broker of the request's area."""
+    permissions.require_moderator(by, request_area_ids(request))
+
+
+def is_volunteer_of(by, match):
+    """Return True when `by` is the volunteer of a match."""
+    return permissions.is_authenticated(by) and match.volunteer is not None and match.volunteer.user_id == by.id
+
+
+def require_volunteer(by, match):
+    """Raise PermissionDenied unless `by` is the volunteer of a match."""
+    permissions.require_login(by)
+    if not is_volunteer_of(by, match):
+        raise PermissionDenied(f"not the volunteer of match {match.id}")
+
+
+def staff_role(user):
+    """Return "admin" or "broker" for the access log."""
+    return "admin" if user.is_admin else "broker"
+
+
+def broker_areas(by):
+    """Return the areas a broker works in (all areas for an admin)."""
+    permissions.require_role(by, "broker")
+    if by.is_admin:
+        return db.session.scalars(select(Area).order_by(Area.name)).all()
+    return sorted(by.areas, key=lambda area: area.name)
+
+
+def area_filter(column, by, area_id=None):
+    """Return a WHERE clause: rows in the broker's areas (or one of them), plus rows without an area."""
+    areas = broker_areas(by)
+    ids = {area.id for area in areas}
+    if area_id is not None:
+        if area_id not in ids:
+            raise PermissionDenied("not a broker for this area")
+        return column == area_id, areas
+    if by.is_admin:
+        return db.true(), areas
+    return or_(column.in_(ids), column.is_(None)), areas
