@@ -14,6 +14,7 @@ parsing, the service call, HSDS shaping and JSON encoding are all included:
 
 It prints p50 / p95 / max in milliseconds per request class.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,9 +37,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
     rng = random.Random(11)
     folder = tempfile.mkdtemp(prefix="bench-api-")
-    app = create_app({"ENV": "testing", "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.db",
-                      "SEARCH_BACKEND": "whoosh", "SEARCH_DIR": f"{folder}/index"})
+    app = create_app(
+        {
+            "ENV": "testing",
+            "SECRET_KEY": "bench",
+            "RATELIMIT_ENABLED": False,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.db",
+            "SEARCH_BACKEND": "whoosh",
+            "SEARCH_DIR": f"{folder}/index",
+        }
+    )
     with app.app_context():
         db.create_all()
         populate(args.services, rng)
@@ -50,7 +58,8 @@ def main(argv=None):
         "services?page=": lambda: f"/api/hsds/services?page={rng.randint(1, pages)}&per_page=20",
         "service_at_locations proximity": lambda: (
             f"/api/hsds/service_at_locations?postcode={rng.choice(VILLAGES)[1]}&proximity=5000"
-            f"&search={rng.choice(words)}"),
+            f"&search={rng.choice(words)}"
+        ),
         "services/{id}": lambda: f"/api/hsds/services/{rng.choice(ids)}",
     }
     client.get(requests["service_at_locations proximity"]())  # load the gazetteer, open the searcher
@@ -65,8 +74,10 @@ def main(argv=None):
             timings.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, (url, response.get_data(as_text=True)[:200])
             sizes.append(len(response.get_json().get("contents", [None])))
-        print(f"{name:<32} {statistics.median(timings):>8.2f} {percentile(timings, 95):>8.2f} "
-              f"{max(timings):>8.2f} {statistics.median(sizes):>10.0f}")
+        print(
+            f"{name:<32} {statistics.median(timings):>8.2f} {percentile(timings, 95):>8.2f} "
+            f"{max(timings):>8.2f} {statistics.median(sizes):>10.0f}"
+        )
 
 
 if __name__ == "__main__":

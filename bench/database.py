@@ -1,4 +1,5 @@
 """A throwaway PostgreSQL schema for a benchmark run (``--backend postgres``)."""
+
 from __future__ import annotations
 
 import os

@@ -29,6 +29,7 @@ from time.process_time: wall time also counts waiting for a busy CPU):
 - sanity figures: candidates found, agreement of pool and baselines, proposals made, and whether
   any volunteer got more than their weekly cap or two overlapping windows (greedy and optimum).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,23 +40,37 @@ import statistics
 import sys
 import time
 from collections import Counter, defaultdict
-from datetime import date, time as clock, timedelta
+from datetime import date, timedelta
+from datetime import time as clock
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from geopy.distance import geodesic  # noqa: E402
 
-from sociale_kaart.matching import assignment, ranking, timeslots  # noqa: E402
-from sociale_kaart.matching import reasons  # noqa: E402
+from sociale_kaart.matching import (  # noqa: E402
+    assignment,
+    ranking,
+    reasons,  # noqa: E402
+    timeslots,
+)
 from sociale_kaart.matching.vocabularies import LANGUAGES, SKILLS, TASK_TYPES  # noqa: E402
 
 SEED = 11
 CENTRE = (52.04, 5.35)
-HALF_LAT, HALF_LON = 0.1125, 0.1825          # about 12.5 km each way
-VILLAGES = [(52.0388, 5.3363), (52.0643, 5.3714), (52.0553, 5.4119), (52.014, 5.4275), (52.0022, 5.4595),
-            (52.0314, 5.4985), (52.0571, 5.2876), (52.0880, 5.2700), (52.0100, 5.2500)]
+HALF_LAT, HALF_LON = 0.1125, 0.1825  # about 12.5 km each way
+VILLAGES = [
+    (52.0388, 5.3363),
+    (52.0643, 5.3714),
+    (52.0553, 5.4119),
+    (52.014, 5.4275),
+    (52.0022, 5.4595),
+    (52.0314, 5.4985),
+    (52.0571, 5.2876),
+    (52.0880, 5.2700),
+    (52.0100, 5.2500),
+]
 TODAY = date(2026, 3, 2)
-PART_WEIGHTS = (3, 4, 2)                      # mornings and afternoons are more common than evenings
+PART_WEIGHTS = (3, 4, 2)  # mornings and afternoons are more common than evenings
 
 
 def place(rng):
@@ -74,8 +89,11 @@ def make_volunteers(count, rng):
     for number in range(1, count + 1):
         lat, lon = place(rng)
         mode = rng.choices(("walk", "bike", "car"), (20, 50, 30))[0]
-        max_km = {"walk": rng.choice((1, 1.5, 2, 3)), "bike": rng.choice((3, 5, 7, 10)),
-                  "car": rng.choice((8, 10, 15, 20, 25))}[mode]
+        max_km = {
+            "walk": rng.choice((1, 1.5, 2, 3)),
+            "bike": rng.choice((3, 5, 7, 10)),
+            "car": rng.choice((8, 10, 15, 20, 25)),
+        }[mode]
         chosen = set()
         while len(chosen) < rng.randint(3, 9):
             chosen.add(rng.choices(cells, weights)[0])
@@ -85,8 +103,13 @@ def make_volunteers(count, rng):
         if rng.random() < 0.08:
             languages.add(rng.choice(others))
         vog = rng.random()
-        vog_valid_until = (TODAY + timedelta(days=rng.randint(30, 900)) if vog < 0.5
-                           else TODAY - timedelta(days=rng.randint(1, 300)) if vog < 0.6 else None)
+        vog_valid_until = (
+            TODAY + timedelta(days=rng.randint(30, 900))
+            if vog < 0.5
+            else TODAY - timedelta(days=rng.randint(1, 300))
+            if vog < 0.6
+            else None
+        )
         max_per_week = rng.choice((1, 1, 2, 2, 2, 3))
         booked = []
         if rng.random() < 0.2:
@@ -101,17 +124,28 @@ def make_volunteers(count, rng):
             first = TODAY + timedelta(days=rng.randrange(60))
             absences = ((first, first + timedelta(days=rng.randint(3, 21))),)
         recent = rng.choices((0, 1, 2, 3, 4, 6), (40, 25, 15, 10, 6, 4))[0]
-        volunteers.append(ranking.VolunteerInput(
-            id=number, lat=lat, lon=lon, travel_mode=mode, max_km=max_km,
-            task_types=frozenset(rng.sample(types, rng.randint(2, 5))),
-            skills=frozenset(rng.sample(skills, rng.randint(0, 3))),
-            languages=frozenset(languages), availability=timeslots.mask_from_cells(chosen),
-            absences=absences, max_per_week=max_per_week,
-            active=rng.random() < 0.9, vog_valid_until=vog_valid_until, booked=tuple(sorted(booked)),
-            tasks_last_28_days=recent, tasks_total=recent + rng.randint(0, 30),
-            is_new=recent == 0 and rng.random() < 0.1,
-            history={f"r{rng.randrange(3000)}": rng.choice(("good", "earlier"))} if rng.random() < 0.1 else {},
-        ))
+        volunteers.append(
+            ranking.VolunteerInput(
+                id=number,
+                lat=lat,
+                lon=lon,
+                travel_mode=mode,
+                max_km=max_km,
+                task_types=frozenset(rng.sample(types, rng.randint(2, 5))),
+                skills=frozenset(rng.sample(skills, rng.randint(0, 3))),
+                languages=frozenset(languages),
+                availability=timeslots.mask_from_cells(chosen),
+                absences=absences,
+                max_per_week=max_per_week,
+                active=rng.random() < 0.9,
+                vog_valid_until=vog_valid_until,
+                booked=tuple(sorted(booked)),
+                tasks_last_28_days=recent,
+                tasks_total=recent + rng.randint(0, 30),
+                is_new=recent == 0 and rng.random() < 0.1,
+                history={f"r{rng.randrange(3000)}": rng.choice(("good", "earlier"))} if rng.random() < 0.1 else {},
+            )
+        )
     return volunteers
 
 
@@ -127,20 +161,29 @@ def make_tasks(count, rng):
         end = clock(min(23, start.hour + hours))
         weeks = 1 if rng.random() < 0.7 else rng.randint(4, 12)
         language = "nl" if rng.random() < 0.95 else rng.choice(("en", "tr", "ar", "pl"))
-        tasks.append(ranking.TaskInput(
-            id=number, lat=lat, lon=lon, task_type=task_type, vog_required=TASK_TYPES[task_type].vog_required,
-            windows=tuple(timeslots.occurrence_windows(first, start, end, weeks)),
-            max_km=rng.choice((None, None, None, 5, 10)), language=language,
-            language_required=language != "nl" and rng.random() < 0.3,
-            skills_wanted=frozenset(rng.sample(skills, rng.choice((0, 0, 1, 2)))),
-            requester_key=f"r{rng.randrange(3000)}", same_volunteer=rng.random() < 0.1,
-            urgency=rng.choice(("high", "normal", "normal", "low")),
-        ))
+        tasks.append(
+            ranking.TaskInput(
+                id=number,
+                lat=lat,
+                lon=lon,
+                task_type=task_type,
+                vog_required=TASK_TYPES[task_type].vog_required,
+                windows=tuple(timeslots.occurrence_windows(first, start, end, weeks)),
+                max_km=rng.choice((None, None, None, 5, 10)),
+                language=language,
+                language_required=language != "nl" and rng.random() < 0.3,
+                skills_wanted=frozenset(rng.sample(skills, rng.choice((0, 0, 1, 2)))),
+                requester_key=f"r{rng.randrange(3000)}",
+                same_volunteer=rng.random() < 0.1,
+                urgency=rng.choice(("high", "normal", "normal", "low")),
+            )
+        )
     return tasks
 
 
 # ---------------------------------------------------------------------------------------------
 # Baselines
+
 
 def geopy_rank(task, volunteers):
     """Rank with geopy's geodesic distance for every pair before any filter (the earlier baseline)."""
@@ -168,14 +211,18 @@ class LinearPool:
         self.records = [ranking.PreparedVolunteer(volunteer) for volunteer in volunteers]
 
     def feasible(self, t):
-        fits = [fit for fit in (ranking.evaluate(t, record, build=False) for record in self.records)
-                if isinstance(fit, ranking.Fit)]
+        fits = [
+            fit
+            for fit in (ranking.evaluate(t, record, build=False) for record in self.records)
+            if isinstance(fit, ranking.Fit)
+        ]
         fits.sort(key=lambda fit: (-fit.score, fit.distance, fit.volunteer_id))
         return fits
 
 
 # ---------------------------------------------------------------------------------------------
 # The exact optimum (issue #13)
+
 
 class Optimum:
     """The best assignment: `chosen` is [(task id, volunteer id, windows, score)]."""
@@ -260,9 +307,13 @@ def exact_optimum(prepared, extra=(), time_limit=None):
     options = {"mip_rel_gap": 0.0}
     if time_limit:
         options["time_limit"] = time_limit
-    result = milp(objective, integrality=[1] * len(columns), bounds=Bounds(0, 1),
-                  constraints=[LinearConstraint(matrix, -float("inf"), upper)] if upper else [],
-                  options=options)
+    result = milp(
+        objective,
+        integrality=[1] * len(columns),
+        bounds=Bounds(0, 1),
+        constraints=[LinearConstraint(matrix, -float("inf"), upper)] if upper else [],
+        options=options,
+    )
     seconds = time.process_time() - started
     chosen = []
     if result.x is not None:
@@ -298,6 +349,7 @@ class _Column:
 
 # ---------------------------------------------------------------------------------------------
 # Figures
+
 
 def _words():
     """Return a request context in which reasons are worded in Dutch (gettext needs Flask-Babel)."""
@@ -367,8 +419,10 @@ def main(argv=None):
     volunteers = make_volunteers(args.volunteers, rng)
     tasks = make_tasks(args.requests, rng)
     ranked = rng.sample(tasks, min(args.ranked, len(tasks)))
-    print(f"== matching, {args.volunteers:,} volunteers, {args.requests:,} open requests "
-          f"(synthetic, seed {SEED}; {load()} on {os.cpu_count()} CPUs) ==")
+    print(
+        f"== matching, {args.volunteers:,} volunteers, {args.requests:,} open requests "
+        f"(synthetic, seed {SEED}; {load()} on {os.cpu_count()} CPUs) =="
+    )
 
     pool, build_s, build_cpu_s = timed(ranking.VolunteerPool, volunteers)
     print(f"pool build                      {build_s * 1000:8.1f} ms   ({build_cpu_s * 1000:.1f} ms CPU)")
@@ -378,7 +432,7 @@ def main(argv=None):
     results = {}
     for label, rank in (("pool", pool.rank), ("linear", lambda task: ranking.rank(task, volunteers))):
         wall, cpu, found = [], [], []
-        gc.collect()        # start from a settled heap, as a web worker would between requests
+        gc.collect()  # start from a settled heap, as a web worker would between requests
         for task in ranked:
             started, cpu_started = time.perf_counter(), time.process_time()
             result = rank(task)
@@ -386,16 +440,24 @@ def main(argv=None):
             cpu.append((time.process_time() - cpu_started) * 1000)
             found.append(len(result.candidates))
             # Keep only what the checks need, so kept rankings do not pile up for the collector.
-            results[label, task.id] = ([c.volunteer_id for c in result.candidates], result.excluded,
-                                       result.candidates[0].reasons if result.candidates else None)
+            results[label, task.id] = (
+                [c.volunteer_id for c in result.candidates],
+                result.excluded,
+                result.candidates[0].reasons if result.candidates else None,
+            )
         lines[label] = (wall, cpu, found)
     wall, cpu, found = lines["pool"]
-    print(f"rank one request (pool), n={len(wall):<4} CPU p50 {statistics.median(cpu):7.2f} ms   "
-          f"p95 {percentile(cpu, 95):7.2f} ms   max {max(cpu):7.2f} ms")
-    print(f"  wall time of the same calls   p50 {statistics.median(wall):7.2f} ms   "
-          f"p95 {percentile(wall, 95):7.2f} ms   (includes waiting for a busy CPU)")
-    print(f"  candidates per request        p50 {statistics.median(found):7.0f}      "
-          f"min {min(found)}   max {max(found)}")
+    print(
+        f"rank one request (pool), n={len(wall):<4} CPU p50 {statistics.median(cpu):7.2f} ms   "
+        f"p95 {percentile(cpu, 95):7.2f} ms   max {max(cpu):7.2f} ms"
+    )
+    print(
+        f"  wall time of the same calls   p50 {statistics.median(wall):7.2f} ms   "
+        f"p95 {percentile(wall, 95):7.2f} ms   (includes waiting for a busy CPU)"
+    )
+    print(
+        f"  candidates per request        p50 {statistics.median(found):7.0f}      min {min(found)}   max {max(found)}"
+    )
     sample = next((results["pool", t.id] for t in ranked if results["pool", t.id][2]), None)
     if sample is not None:
         with _words():
@@ -404,40 +466,53 @@ def main(argv=None):
     linear_wall, linear_cpu, _ = lines["linear"]
     agree = sum(results["pool", t.id][:2] == results["linear", t.id][:2] for t in ranked)
     print(f"honest baseline: ranking.rank() over the list (same filters, no candidate index), n={len(ranked)}")
-    print(f"                                CPU p50 {statistics.median(linear_cpu):7.2f} ms   "
-          f"p95 {percentile(linear_cpu, 95):7.2f} ms   (wall p50 {statistics.median(linear_wall):.2f} ms)")
-    print(f"  ratio baseline / pool, CPU    p50 {statistics.median(linear_cpu) / statistics.median(cpu):7.1f} x   "
-          f"p95 {percentile(linear_cpu, 95) / percentile(cpu, 95):7.1f} x")
+    print(
+        f"                                CPU p50 {statistics.median(linear_cpu):7.2f} ms   "
+        f"p95 {percentile(linear_cpu, 95):7.2f} ms   (wall p50 {statistics.median(linear_wall):.2f} ms)"
+    )
+    print(
+        f"  ratio baseline / pool, CPU    p50 {statistics.median(linear_cpu) / statistics.median(cpu):7.1f} x   "
+        f"p95 {percentile(linear_cpu, 95) / percentile(cpu, 95):7.1f} x"
+    )
     print(f"  same candidates and exclusion counts as the pool: {agree} of {len(ranked)}")
     if args.geopy:
         geopy_wall, geopy_agree = [], 0
-        for task in ranked[:args.geopy]:
+        for task in ranked[: args.geopy]:
             started = time.perf_counter()
             baseline = geopy_rank(task, volunteers)
             geopy_wall.append((time.perf_counter() - started) * 1000)
             ids, excluded, _ = results["pool", task.id]
             geopy_agree += [c.volunteer_id for c in baseline.candidates] == ids and baseline.excluded == excluded
         print(f"earlier baseline: geopy geodesic for every pair before any filter, n={len(geopy_wall)}")
-        print(f"                                wall p50 {statistics.median(geopy_wall):7.1f} ms   "
-              f"(ratio to the pool's wall p50: {statistics.median(geopy_wall) / statistics.median(wall):.0f} x; "
-              f"same results {geopy_agree} of {len(geopy_wall)})")
+        print(
+            f"                                wall p50 {statistics.median(geopy_wall):7.1f} ms   "
+            f"(ratio to the pool's wall p50: {statistics.median(geopy_wall) / statistics.median(wall):.0f} x; "
+            f"same results {geopy_agree} of {len(geopy_wall)})"
+        )
 
     # The batch: with the prebuilt pool, building it, and without the index.
     proposals, batch_s, batch_cpu_s = timed(assignment.propose, tasks, volunteers, pool=pool)
     _, cold_s, cold_cpu_s = timed(assignment.propose, tasks, volunteers)
-    print(f"propose() for all requests      {batch_cpu_s:8.2f} s CPU with the prebuilt pool ({batch_s:.2f} s wall); "
-          f"{cold_cpu_s:.2f} s CPU building the pool itself ({cold_s:.2f} s wall); {load()}")
+    print(
+        f"propose() for all requests      {batch_cpu_s:8.2f} s CPU with the prebuilt pool ({batch_s:.2f} s wall); "
+        f"{cold_cpu_s:.2f} s CPU building the pool itself ({cold_s:.2f} s wall); {load()}"
+    )
     over_cap, overlapping, highest = check_loads(
-        [(p.volunteer_id, p.candidate.covered_windows) for p in proposals], volunteers)
-    print(f"  proposals {len(proposals):,} of {len(tasks):,} requests, "
-          f"{len({p.volunteer_id for p in proposals}):,} volunteers; over their weekly cap: {over_cap}; "
-          f"with overlapping windows: {overlapping}; highest week load {highest:.0%} of cap")
+        [(p.volunteer_id, p.candidate.covered_windows) for p in proposals], volunteers
+    )
+    print(
+        f"  proposals {len(proposals):,} of {len(tasks):,} requests, "
+        f"{len({p.volunteer_id for p in proposals}):,} volunteers; over their weekly cap: {over_cap}; "
+        f"with overlapping windows: {overlapping}; highest week load {highest:.0%} of cap"
+    )
     if not args.no_linear_batch:
         linear, linear_s, linear_cpu_s = timed(assignment.propose, tasks, volunteers, pool=LinearPool(volunteers))
         same = [(p.task_id, p.volunteer_id) for p in linear] == [(p.task_id, p.volunteer_id) for p in proposals]
-        print(f"honest baseline: the same greedy without the candidate index "
-              f"{linear_cpu_s:8.2f} s CPU ({linear_s:.2f} s wall); ratio {linear_cpu_s / cold_cpu_s:.1f} x "
-              f"the batch that builds its pool; same proposals: {'yes' if same else 'NO'}; {load()}")
+        print(
+            f"honest baseline: the same greedy without the candidate index "
+            f"{linear_cpu_s:8.2f} s CPU ({linear_s:.2f} s wall); ratio {linear_cpu_s / cold_cpu_s:.1f} x "
+            f"the batch that builds its pool; same proposals: {'yes' if same else 'NO'}; {load()}"
+        )
 
     if args.no_optimum:
         return
@@ -452,20 +527,29 @@ def main(argv=None):
     score = sum(p.score for p in proposals)
     plain = assignment.propose(tasks, volunteers, pool=pool, fairness_penalty=0)
     plain_score = sum(p.score for p in plain)
-    print(f"exact optimum (HiGHS via scipy.optimize.milp; most requests filled, then the highest sum of scores): "
-          f"{optimum.columns:,} pairs, {optimum.rows:,} rows, {optimum.seconds:.1f} s CPU; {optimum.message}; "
-          f"gap {optimum.gap}")
-    print(f"  requests with at least one candidate {len(prepared):,}; the greedy's proposals that cover fewer "
-          f"windows than their pair's fit: {len(extra)} (offered to the solver too)")
+    print(
+        f"exact optimum (HiGHS via scipy.optimize.milp; most requests filled, then the highest sum of scores): "
+        f"{optimum.columns:,} pairs, {optimum.rows:,} rows, {optimum.seconds:.1f} s CPU; {optimum.message}; "
+        f"gap {optimum.gap}"
+    )
+    print(
+        f"  requests with at least one candidate {len(prepared):,}; the greedy's proposals that cover fewer "
+        f"windows than their pair's fit: {len(extra)} (offered to the solver too)"
+    )
     if optimum.filled:
         print(f"  optimum: {optimum.filled:,} filled, score sum {optimum.score:,}")
-        print(f"  greedy:  {len(proposals):,} filled ({len(proposals) / optimum.filled:.2%} of the optimum), "
-              f"score sum {score:,} ({score / optimum.score:.2%})")
-        print(f"  greedy without the fairness penalty: {len(plain):,} filled ({len(plain) / optimum.filled:.2%}), "
-              f"score sum {plain_score:,} ({plain_score / optimum.score:.2%})")
+        print(
+            f"  greedy:  {len(proposals):,} filled ({len(proposals) / optimum.filled:.2%} of the optimum), "
+            f"score sum {score:,} ({score / optimum.score:.2%})"
+        )
+        print(
+            f"  greedy without the fairness penalty: {len(plain):,} filled ({len(plain) / optimum.filled:.2%}), "
+            f"score sum {plain_score:,} ({plain_score / optimum.score:.2%})"
+        )
         over_cap, overlapping, _ = check_loads(
             [(volunteer_id, [(w.start, w.end) for w in windows]) for _, volunteer_id, windows, _ in optimum.chosen],
-            volunteers)
+            volunteers,
+        )
         print(f"  optimum over their weekly cap: {over_cap}; with overlapping windows: {overlapping}; {load()}")
 
 

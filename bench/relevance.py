@@ -28,6 +28,7 @@ share of those that found nothing, and the share of the queries without any rele
 that found nothing ("no invented matches"), overall and per persona. tests/search/test_relevance.py
 holds the floors these figures may not drop below.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,16 +51,15 @@ from flask import Flask, session  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import selectinload  # noqa: E402
 
+from bench.database import database_url, postgres_schema  # noqa: E402
 from sociale_kaart import create_app, geo  # noqa: E402
 from sociale_kaart.directory import freshness, indexing, seed, services  # noqa: E402
 from sociale_kaart.directory.cli import DEMO_FOLDER  # noqa: E402
 from sociale_kaart.directory.models import Service, ServiceAtLocation  # noqa: E402
 from sociale_kaart.extensions import db  # noqa: E402
 
-from bench.database import database_url, postgres_schema  # noqa: E402
-
 DEFAULT_QUERIES = ROOT / "bench" / "relevance" / "queries.json"
-RELEVANT = 2            # a judgment grade from which a service answers the query
+RELEVANT = 2  # a judgment grade from which a service answers the query
 SUCCESS_DEPTH = 5
 RANK_DEPTH = 10
 FIELDS = ("name", "keywords", "categories", "summary", "description")
@@ -78,6 +78,7 @@ WORD = re.compile(r"[^\W_]+")
 
 
 # --- metrics (pure) -------------------------------------------------------------------------------
+
 
 def has_relevant(judgments: dict[str, int]) -> bool:
     """Return True when a query has a judged service of grade 2 or more."""
@@ -99,7 +100,7 @@ def reciprocal_rank(ranking: list[str], judgments: dict[str, int], k: int = RANK
 
 def dcg(grades: list[int]) -> float:
     """Return the discounted cumulative gain of grades in rank order (gain 2**grade - 1)."""
-    return sum((2 ** grade - 1) / math.log2(rank + 1) for rank, grade in enumerate(grades, start=1))
+    return sum((2**grade - 1) / math.log2(rank + 1) for rank, grade in enumerate(grades, start=1))
 
 
 def ndcg_at_k(ranking: list[str], judgments: dict[str, int], k: int = RANK_DEPTH) -> float:
@@ -139,6 +140,7 @@ def persona_metrics(rankings: dict[str, list[str]], queries: list[dict]) -> dict
 
 # --- the judged set -------------------------------------------------------------------------------
 
+
 def load_queries(path: str | os.PathLike = DEFAULT_QUERIES) -> list[dict]:
     """Return the judged queries of a file, checked for what the bench needs."""
     queries = json.loads(Path(path).read_text(encoding="utf-8"))["queries"]
@@ -155,9 +157,11 @@ def load_queries(path: str | os.PathLike = DEFAULT_QUERIES) -> list[dict]:
 
 # --- the engines ----------------------------------------------------------------------------------
 
+
 def _criteria(query: dict, page: int) -> services.SearchCriteria:
-    return services.SearchCriteria(text=query["query"], where=query.get("where") or "",
-                                   radius_km=query.get("radius_km"), page=page)
+    return services.SearchCriteria(
+        text=query["query"], where=query.get("where") or "", radius_km=query.get("radius_km"), page=page
+    )
 
 
 def _our_ranking(query: dict, now) -> list[str]:
@@ -194,33 +198,48 @@ def _baseline_services(today) -> list[dict]:
     """Return the services search may show: searchable, not hidden for freshness, with their points."""
     hidden = freshness.hidden_listing_ids(today)
     rows = db.session.scalars(
-        select(Service).where(Service.publication_status == "published").options(
+        select(Service)
+        .where(Service.publication_status == "published")
+        .options(
             selectinload(Service.categories),
             selectinload(Service.location_links).selectinload(ServiceAtLocation.location),
-        ).order_by(Service.id)
+        )
+        .order_by(Service.id)
     ).all()
     documents = []
     for service in rows:
         links = [link for link in service.location_links if str(link.id) not in hidden]
         if not indexing.is_searchable(service) or not links:
-            continue   # no listing left in search (a service without locations has none either)
-        documents.append({
-            "slug": service.slug,
-            "fields": (service.name, " ".join(service.keywords or []),
-                       " ".join(term.name for term in service.categories),
-                       service.summary or "", service.description or ""),
-            "points": [(link.location.lat, link.location.lon) for link in links
-                       if link.location.lat is not None and link.location.lon is not None],
-        })
+            continue  # no listing left in search (a service without locations has none either)
+        documents.append(
+            {
+                "slug": service.slug,
+                "fields": (
+                    service.name,
+                    " ".join(service.keywords or []),
+                    " ".join(term.name for term in service.categories),
+                    service.summary or "",
+                    service.description or "",
+                ),
+                "points": [
+                    (link.location.lat, link.location.lon)
+                    for link in links
+                    if link.location.lat is not None and link.location.lon is not None
+                ],
+            }
+        )
     return documents
 
 
 def _fts5_table(documents: list[dict]) -> sqlite3.Connection:
     connection = sqlite3.connect(":memory:")
-    connection.execute(f"CREATE VIRTUAL TABLE listings USING fts5({', '.join(FIELDS)}, "
-                       "tokenize = 'unicode61 remove_diacritics 2')")
-    connection.executemany(f"INSERT INTO listings (rowid, {', '.join(FIELDS)}) VALUES (?, ?, ?, ?, ?, ?)",
-                           [(number, *document["fields"]) for number, document in enumerate(documents)])
+    connection.execute(
+        f"CREATE VIRTUAL TABLE listings USING fts5({', '.join(FIELDS)}, tokenize = 'unicode61 remove_diacritics 2')"
+    )
+    connection.executemany(
+        f"INSERT INTO listings (rowid, {', '.join(FIELDS)}) VALUES (?, ?, ?, ?, ?, ?)",
+        [(number, *document["fields"]) for number, document in enumerate(documents)],
+    )
     return connection
 
 
@@ -238,15 +257,19 @@ def _fts5_ranking(connection: sqlite3.Connection, documents: list[dict], query: 
         except services.LocationNotFound:
             return []
         origin = (place.lat, place.lon)
-    distances = {number: _nearest(document["points"], origin)
-                 for number, document in enumerate(documents)} if origin else {}
+    distances = (
+        {number: _nearest(document["points"], origin) for number, document in enumerate(documents)} if origin else {}
+    )
     words = WORD.findall(query["query"].lower())
     if words:
         weights = ", ".join(str(weight) for weight in FIELD_WEIGHTS)
-        numbers = [row[0] for row in connection.execute(
-            f"SELECT rowid FROM listings WHERE listings MATCH ? ORDER BY bm25(listings, {weights}), rowid",
-            (" OR ".join(f'"{word}"' for word in words),),
-        )]
+        numbers = [
+            row[0]
+            for row in connection.execute(
+                f"SELECT rowid FROM listings WHERE listings MATCH ? ORDER BY bm25(listings, {weights}), rowid",
+                (" OR ".join(f'"{word}"' for word in words),),
+            )
+        ]
     else:
         numbers = sorted(range(len(documents)), key=lambda number: (distances.get(number, 0.0), number))
     radius = query.get("radius_km")
@@ -286,10 +309,16 @@ def within_reach(app: Flask, queries: list[dict]) -> list[dict]:
                     place = services.resolve_place(where)
                     origin = (place.lat, place.lon)
                 except services.LocationNotFound:
-                    unknown_place = True      # a place nobody can find: nothing is within reach
-            judged = {} if unknown_place else {
-                key: grade for key, grade in query["judgments"].items()
-                if key in points and (origin is None or _nearest(points[key], origin) <= radius)}
+                    unknown_place = True  # a place nobody can find: nothing is within reach
+            judged = (
+                {}
+                if unknown_place
+                else {
+                    key: grade
+                    for key, grade in query["judgments"].items()
+                    if key in points and (origin is None or _nearest(points[key], origin) <= radius)
+                }
+            )
             reachable.append({**query, "judgments": judged, "judged_anywhere": len(query["judgments"])})
     return reachable
 
@@ -300,17 +329,26 @@ def evaluate(app: Flask, queries: list[dict], engines: tuple[str, ...] = ENGINES
     result: dict = {"queries": len(queries)}
     for engine in engines:
         rankings = RUNNERS[engine](app, queries)
-        result[engine] = {"overall": metrics(rankings, queries),
-                          "personas": persona_metrics(rankings, queries), "rankings": rankings}
+        result[engine] = {
+            "overall": metrics(rankings, queries),
+            "personas": persona_metrics(rankings, queries),
+            "rankings": rankings,
+        }
     return result
 
 
 def failures(rankings: dict[str, list[str]], queries: list[dict]) -> list[dict]:
     """Return the queries with a relevant service that has none in the first five, with what was found."""
     return [
-        {"id": q["id"], "query": q["query"], "where": q.get("where") or "", "radius_km": q.get("radius_km"),
-         "persona": q["persona"], "top_5": rankings[q["id"]][:SUCCESS_DEPTH],
-         "judged": dict(sorted(q["judgments"].items(), key=lambda item: (-item[1], item[0])))}
+        {
+            "id": q["id"],
+            "query": q["query"],
+            "where": q.get("where") or "",
+            "radius_km": q.get("radius_km"),
+            "persona": q["persona"],
+            "top_5": rankings[q["id"]][:SUCCESS_DEPTH],
+            "judged": dict(sorted(q["judgments"].items(), key=lambda item: (-item[1], item[0]))),
+        }
         for q in queries
         if has_relevant(q["judgments"]) and not success_at_k(rankings[q["id"]], q["judgments"])
     ]
@@ -318,17 +356,23 @@ def failures(rankings: dict[str, list[str]], queries: list[dict]) -> list[dict]:
 
 # --- the script -----------------------------------------------------------------------------------
 
+
 def make_demo_app(folder: str, database_url: str | None = None) -> Flask:
     """Create an app with the demo municipality: a SQLite file in folder and a RAM index, or the
     given PostgreSQL database and its search backend (issue #16)."""
-    app = create_app({"ENV": "testing", "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False,
-                      "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{folder}/bench.db",
-                      "SEARCH_BACKEND": "postgres" if database_url else "memory",
-                      "SEARCH_DIR": f"{folder}/index"})
+    app = create_app(
+        {
+            "ENV": "testing",
+            "SECRET_KEY": "bench",
+            "RATELIMIT_ENABLED": False,
+            "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{folder}/bench.db",
+            "SEARCH_BACKEND": "postgres" if database_url else "memory",
+            "SEARCH_DIR": f"{folder}/index",
+        }
+    )
     with app.app_context():
         db.create_all()
-        seed.load_demo(DEMO_FOLDER, services.geocoder(), services.search_backend(),
-                       app.config["MUNICIPALITY_CODE"])
+        seed.load_demo(DEMO_FOLDER, services.geocoder(), services.search_backend(), app.config["MUNICIPALITY_CODE"])
         db.session.remove()
     return app
 
@@ -342,8 +386,10 @@ def print_report(result: dict, queries: list[dict], seconds: dict[str, float], b
     engines = [engine for engine in ENGINES if engine in result]
     overall = {engine: result[engine]["overall"] for engine in engines}
     first = overall[engines[0]]
-    print(f"== relevance of the directory search (ours: the {backend} backend): {len(queries)} queries, "
-          f"{first['judged_queries']} with a relevant service, {first['empty_queries']} without any judged service ==")
+    print(
+        f"== relevance of the directory search (ours: the {backend} backend): {len(queries)} queries, "
+        f"{first['judged_queries']} with a relevant service, {first['empty_queries']} without any judged service =="
+    )
     print(f"{'metric':<22}" + "".join(f" {ENGINE_TITLES[engine]:>14}" for engine in engines))
     for key, title in METRICS:
         print(f"{title:<22}" + "".join(f" {_figure(overall[engine][key]):>14}" for engine in engines))
@@ -355,8 +401,10 @@ def print_report(result: dict, queries: list[dict], seconds: dict[str, float], b
             " " + " / ".join(_figure(result[engine]["personas"][persona][key]) for engine in engines).rjust(19)
             for key, _ in METRICS
         )
-        print(f"{persona:<10} {figures['queries']:>3} {figures['judged_queries']:>3} {figures['empty_queries']:>5}"
-              + cells)
+        print(
+            f"{persona:<10} {figures['queries']:>3} {figures['judged_queries']:>3} {figures['empty_queries']:>5}"
+            + cells
+        )
     print()
     timings = ", ".join(f"{ENGINE_TITLES[engine]} {seconds[engine]:.2f} s" for engine in engines)
     load = " ".join(f"{value:.2f}" for value in os.getloadavg())
@@ -368,8 +416,11 @@ def print_failures(rows: list[dict]) -> None:
     print()
     print(f"== {len(rows)} queries where ours has no relevant service in the top 5 ==")
     for row in rows:
-        place = f" @ {row['where']}" + (f" ({row['radius_km']:g} km)" if row["radius_km"] is not None else "") \
-            if row["where"] else ""
+        place = (
+            f" @ {row['where']}" + (f" ({row['radius_km']:g} km)" if row["radius_km"] is not None else "")
+            if row["where"]
+            else ""
+        )
         print(f"{row['id']} [{row['persona']}] {row['query']!r}{place}")
         print(f"    ours:   {', '.join(row['top_5']) or '(nothing)'}")
         print(f"    judged: {', '.join(f'{key}={grade}' for key, grade in row['judged'].items())}")
@@ -380,12 +431,20 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queries", default=str(DEFAULT_QUERIES), help="the judged set (JSON)")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
-    parser.add_argument("--show-failures", action="store_true",
-                        help="list the queries where ours has no relevant service in the top 5")
-    parser.add_argument("--backend", choices=("whoosh", "postgres"), default="whoosh",
-                        help="our search engine: Whoosh with SQLite, or PostgreSQL full-text search")
-    parser.add_argument("--database-url", help="PostgreSQL for --backend postgres (a schema of its own is "
-                        "made and dropped; default: SOCIALE_KAART_TEST_DATABASE_URL or the local server)")
+    parser.add_argument(
+        "--show-failures", action="store_true", help="list the queries where ours has no relevant service in the top 5"
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("whoosh", "postgres"),
+        default="whoosh",
+        help="our search engine: Whoosh with SQLite, or PostgreSQL full-text search",
+    )
+    parser.add_argument(
+        "--database-url",
+        help="PostgreSQL for --backend postgres (a schema of its own is "
+        "made and dropped; default: SOCIALE_KAART_TEST_DATABASE_URL or the local server)",
+    )
     args = parser.parse_args(argv)
     queries = load_queries(args.queries)
     with ExitStack() as stack:
@@ -408,9 +467,15 @@ def main(argv: list[str] | None = None) -> None:
     if args.show_failures:
         print_failures(missed)
     if args.json:
-        figures = {"queries_file": str(args.queries), "backend": args.backend, "queries": len(queries),
-                   "load_average": list(os.getloadavg()), "seconds": seconds,
-                   **{engine: result[engine] for engine in ENGINES}, "ours_failures": missed}
+        figures = {
+            "queries_file": str(args.queries),
+            "backend": args.backend,
+            "queries": len(queries),
+            "load_average": list(os.getloadavg()),
+            "seconds": seconds,
+            **{engine: result[engine] for engine in ENGINES},
+            "ours_failures": missed,
+        }
         Path(args.json).write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 

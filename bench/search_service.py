@@ -16,6 +16,7 @@ categories, target groups, costs, opening hours), indexes it, and times 200 mixe
 page's listings from the database; text is one word, two words, a typo or empty. It prints
 p50 / p95 / max in milliseconds per class and overall.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,23 +27,27 @@ import sys
 import tempfile
 import time
 from contextlib import ExitStack
-from datetime import date, datetime, time as clock
+from datetime import date, datetime
+from datetime import time as clock
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from bench.database import database_url, postgres_schema  # noqa: E402
 from sociale_kaart import create_app, transactions  # noqa: E402
 from sociale_kaart.directory import services, vocabularies  # noqa: E402
-from sociale_kaart.directory.models import (Location, Organization, Schedule, Service,  # noqa: E402
-                                            ServiceAtLocation)
+from sociale_kaart.directory.models import Location, Organization, Schedule, Service, ServiceAtLocation  # noqa: E402
 from sociale_kaart.extensions import db  # noqa: E402
 
-from bench.database import database_url, postgres_schema  # noqa: E402
-
 SEED = 7
-VILLAGES = [("Doorn", "3941", 52.0388, 5.3363), ("Maarn", "3951", 52.0643, 5.3714),
-            ("Maarsbergen", "3953", 52.0553, 5.4119), ("Leersum", "3956", 52.014, 5.4275),
-            ("Amerongen", "3958", 52.0022, 5.4595), ("Overberg", "3959", 52.0314, 5.4985),
-            ("Driebergen-Rijsenburg", "3971", 52.0571, 5.2876)]
+VILLAGES = [
+    ("Doorn", "3941", 52.0388, 5.3363),
+    ("Maarn", "3951", 52.0643, 5.3714),
+    ("Maarsbergen", "3953", 52.0553, 5.4119),
+    ("Leersum", "3956", 52.014, 5.4275),
+    ("Amerongen", "3958", 52.0022, 5.4595),
+    ("Overberg", "3959", 52.0314, 5.4985),
+    ("Driebergen-Rijsenburg", "3971", 52.0571, 5.2876),
+]
 WORDS = {
     "respijtzorg": ["Respijtzorg aan huis", "Logeerhuis", "Oppasdienst", "Dagopvang"],
     "mantelzorgondersteuning": ["Mantelzorgcafé", "Steunpunt mantelzorg", "Mantelzorgconsulent"],
@@ -75,18 +80,30 @@ def populate(count, rng):
         category = rng.choice(list(WORDS))
         village, pc4, lat, lon = rng.choice(VILLAGES)
         organization = rng.choice(organizations)
-        location = Location(organization=organization, name=f"Locatie {number}", address_1="Dorpsstraat 1",
-                            postal_code=f"{pc4} AB", city=village, lat=lat + rng.uniform(-0.02, 0.02),
-                            lon=lon + rng.uniform(-0.03, 0.03),
-                            accessibility=rng.sample(vocabularies.codes(vocabularies.ACCESSIBILITY), 2))
+        location = Location(
+            organization=organization,
+            name=f"Locatie {number}",
+            address_1="Dorpsstraat 1",
+            postal_code=f"{pc4} AB",
+            city=village,
+            lat=lat + rng.uniform(-0.02, 0.02),
+            lon=lon + rng.uniform(-0.03, 0.03),
+            accessibility=rng.sample(vocabularies.codes(vocabularies.ACCESSIBILITY), 2),
+        )
         service = Service(
-            organization=organization, slug=f"dienst-{number}",
-            name=f"{rng.choice(WORDS[category])} {village}", summary="Een korte zin over deze hulp.",
+            organization=organization,
+            slug=f"dienst-{number}",
+            name=f"{rng.choice(WORDS[category])} {village}",
+            summary="Een korte zin over deze hulp.",
             description=" ".join(rng.choice(sum(WORDS.values(), [])) for _ in range(12)),
             pyramid_level=rng.choice(vocabularies.codes(vocabularies.PYRAMID_LEVELS)),
             access_route=rng.choice(vocabularies.codes(vocabularies.ACCESS_ROUTES)),
-            cost=rng.choice(costs), modes=["op_locatie"], languages=["nl"], keywords=[],
-            publication_status="published", assured_date=date(2026, 10, 1),
+            cost=rng.choice(costs),
+            modes=["op_locatie"],
+            languages=["nl"],
+            keywords=[],
+            publication_status="published",
+            assured_date=date(2026, 10, 1),
         )
         db.session.add(service)
         service.categories = [terms[category]] + rng.sample([terms[c] for c in WORDS if c != category], 1)
@@ -101,13 +118,23 @@ def populate(count, rng):
 
 def make_queries(count, rng):
     classes = list(QUERIES)
-    filters = [{"category": ["respijtzorg"]}, {"cost": ["gratis"]}, {"pyramid_level": ["vrij_toegankelijk"]},
-               {"target_group": ["ouderen"]}, {}]
+    filters = [
+        {"category": ["respijtzorg"]},
+        {"cost": ["gratis"]},
+        {"pyramid_level": ["vrij_toegankelijk"]},
+        {"target_group": ["ouderen"]},
+        {},
+    ]
     return [
-        (kind, services.SearchCriteria(
-            text=rng.choice(QUERIES[kind]), where=rng.choice(VILLAGES)[rng.choice((0, 1))],
-            radius_km=rng.choice((5, 10)), filters=rng.choice(filters),
-        ))
+        (
+            kind,
+            services.SearchCriteria(
+                text=rng.choice(QUERIES[kind]),
+                where=rng.choice(VILLAGES)[rng.choice((0, 1))],
+                radius_km=rng.choice((5, 10)),
+                filters=rng.choice(filters),
+            ),
+        )
         for kind in (classes[i % len(classes)] for i in range(count))
     ]
 
@@ -121,13 +148,23 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--services", type=int, default=2000)
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--backend", choices=("whoosh", "postgres", "both"), default="whoosh",
-                        help="Whoosh on disk, PostgreSQL full-text search in the database (issue #16), or both "
-                        "on one PostgreSQL database, taking turns query by query")
-    parser.add_argument("--database", choices=("sqlite", "postgres"),
-                        help="where the directory lives (default: sqlite for --backend whoosh, else postgres)")
-    parser.add_argument("--database-url", help="PostgreSQL for --database postgres (a schema of its own is "
-                        "made and dropped; default: SOCIALE_KAART_TEST_DATABASE_URL or the local server)")
+    parser.add_argument(
+        "--backend",
+        choices=("whoosh", "postgres", "both"),
+        default="whoosh",
+        help="Whoosh on disk, PostgreSQL full-text search in the database (issue #16), or both "
+        "on one PostgreSQL database, taking turns query by query",
+    )
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgres"),
+        help="where the directory lives (default: sqlite for --backend whoosh, else postgres)",
+    )
+    parser.add_argument(
+        "--database-url",
+        help="PostgreSQL for --database postgres (a schema of its own is "
+        "made and dropped; default: SOCIALE_KAART_TEST_DATABASE_URL or the local server)",
+    )
     args = parser.parse_args(argv)
     args.database = args.database or ("sqlite" if args.backend == "whoosh" else "postgres")
     if args.backend != "whoosh" and args.database != "postgres":
@@ -144,17 +181,26 @@ def run(args, url=None):
     rng = random.Random(SEED)
     folder = tempfile.mkdtemp(prefix="bench-service-")
     backends = ("whoosh", "postgres") if args.backend == "both" else (args.backend,)
-    apps = {backend: create_app({"ENV": "testing", "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False,
-                                 "SQLALCHEMY_DATABASE_URI": url or f"sqlite:///{folder}/bench.db",
-                                 "SEARCH_BACKEND": backend, "SEARCH_DIR": f"{folder}/index"})
-            for backend in backends}
+    apps = {
+        backend: create_app(
+            {
+                "ENV": "testing",
+                "SECRET_KEY": "bench",
+                "RATELIMIT_ENABLED": False,
+                "SQLALCHEMY_DATABASE_URI": url or f"sqlite:///{folder}/bench.db",
+                "SEARCH_BACKEND": backend,
+                "SEARCH_DIR": f"{folder}/index",
+            }
+        )
+        for backend in backends
+    }
     now = datetime(2026, 11, 25, 10, 30)
     index_seconds = {}
     with apps[backends[0]].test_request_context():
         db.create_all()
         index_seconds[backends[0]] = populate(args.services, rng)
         queries = make_queries(args.queries, rng)
-    for backend in backends[1:]:   # the same directory, indexed by the other backend too
+    for backend in backends[1:]:  # the same directory, indexed by the other backend too
         with apps[backend].test_request_context():
             started = time.perf_counter()
             services.reindex_all()
@@ -165,8 +211,8 @@ def run(args, url=None):
             db.session.remove()
     timings = {backend: {} for backend in backends}
     for number, (kind, criteria) in enumerate(queries):
-        for backend in backends[::-1] if number % 2 else backends:   # each goes first half of the time
-            with apps[backend].test_request_context():   # a fresh session per query, as each request has
+        for backend in backends[::-1] if number % 2 else backends:  # each goes first half of the time
+            with apps[backend].test_request_context():  # a fresh session per query, as each request has
                 started = time.perf_counter()
                 page = services.search_listings(criteria, now=now)
                 elapsed = (time.perf_counter() - started) * 1000
@@ -176,17 +222,23 @@ def run(args, url=None):
         with app.app_context():
             db.engine.dispose()
     for backend in backends:
-        print(f"== search service call ({backend} search, {args.database} database), {args.services:,} services, "
-              f"{args.queries} queries (index {index_seconds[backend]:.1f} s) ==")
+        print(
+            f"== search service call ({backend} search, {args.database} database), {args.services:,} services, "
+            f"{args.queries} queries (index {index_seconds[backend]:.1f} s) =="
+        )
         print(f"{'class':<10} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'hits p50':>9}")
         everything = []
         for kind, rows in timings[backend].items():
             values = [ms for ms, _ in rows]
             everything += values
-            print(f"{kind:<10} {len(values):>4} {statistics.median(values):>8.2f} {percentile(values, 95):>8.2f} "
-                  f"{max(values):>8.2f} {statistics.median([t for _, t in rows]):>9.0f}")
-        print(f"{'all':<10} {len(everything):>4} {statistics.median(everything):>8.2f} "
-              f"{percentile(everything, 95):>8.2f} {max(everything):>8.2f}")
+            print(
+                f"{kind:<10} {len(values):>4} {statistics.median(values):>8.2f} {percentile(values, 95):>8.2f} "
+                f"{max(values):>8.2f} {statistics.median([t for _, t in rows]):>9.0f}"
+            )
+        print(
+            f"{'all':<10} {len(everything):>4} {statistics.median(everything):>8.2f} "
+            f"{percentile(everything, 95):>8.2f} {max(everything):>8.2f}"
+        )
     print(f"load average (1, 5, 15 min): {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
 
 

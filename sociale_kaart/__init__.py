@@ -1,4 +1,5 @@
 """sociale_kaart: a public social map and volunteer matching for Dutch municipalities."""
+
 from pathlib import Path
 
 from flask import Flask, has_request_context, session
@@ -19,19 +20,21 @@ def create_app(config=None):
     )
     app.config.update(settings.load(app.instance_path, config))
     from . import logs
-    logs.choose_output(app)   # JSON lines from the first message on (SOCIALE_KAART_LOG_FORMAT, issue #16)
+
+    logs.choose_output(app)  # JSON lines from the first message on (SOCIALE_KAART_LOG_FORMAT, issue #16)
     # One time-zone setting (issue #13): Flask-Babel's formatting follows TIMEZONE.
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
     _refuse_debugger_in_production(app)
     _init_extensions(app)
     _init_proxy_and_rate_limits(app)
     _init_adapters(app)
-    params.install_converters(app)   # before the blueprints: their routes use the converters (issue #12)
+    params.install_converters(app)  # before the blueprints: their routes use the converters (issue #12)
     _register_blueprints(app)
     _register_commands(app)
     from .web import pages
+
     pages.install(app)
-    logs.install(app)   # after the blueprints: the token routes come from the URL map (issue #12)
+    logs.install(app)  # after the blueprints: the token routes come from the URL map (issue #12)
     return app
 
 
@@ -55,8 +58,9 @@ def _select_locale():
 
 def _init_extensions(app):
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(_project_root() / "migrations"), render_as_batch=True,
-                     include_name=_not_search_table)
+    migrate.init_app(
+        app, db, directory=str(_project_root() / "migrations"), render_as_batch=True, include_name=_not_search_table
+    )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     limiter.init_app(app)
@@ -66,8 +70,9 @@ def _init_extensions(app):
             event.listen(db.engine, "connect", _sqlite_pragmas)
     from . import transactions
     from .directory import indexing
+
     indexing.install(db.session)
-    transactions.add_commit_hook(app, indexing.reindex_on_commit)   # the search index after each commit
+    transactions.add_commit_hook(app, indexing.reindex_on_commit)  # the search index after each commit
 
 
 def _init_login(app):
@@ -76,20 +81,21 @@ def _init_login(app):
     from .accounts import services as accounts
     from .accounts import sessions
     from .directory import search_log  # noqa: F401  (the search log belongs to the metadata)
+    from .insights import models as insights_models  # noqa: F401  (population figures, area analysis #15)
     from .matching import models as matching_models  # noqa: F401  (matching tables belong to the metadata)
     from .notify import models as notify_models  # noqa: F401  (the outbox belongs to the metadata)
-    from .signals import models as signals_models  # noqa: F401  (signal tables belong to the metadata, #15)
-    from .insights import models as insights_models  # noqa: F401  (population figures, area analysis #15)
     from .ops import models as ops_models  # noqa: F401  (job runs of the scheduler, #16)
+    from .signals import models as signals_models  # noqa: F401  (signal tables belong to the metadata, #15)
 
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Log in om verder te gaan.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
-    login_manager.user_loader(sessions.load_user)           # login sessions (issue #12)
+    login_manager.user_loader(sessions.load_user)  # login sessions (issue #12)
     login_manager.localize_callback = sessions.login_message
     from .notify.services import RESOLVERS
+
     app.extensions[RESOLVERS] = {accounts.RESET_REQUEST: accounts.password_reset_draft}
 
 
@@ -125,8 +131,9 @@ def _init_adapters(app):
         # web request: a build takes seconds to minutes and every worker would start one (issue #16).
         # The RAM index of the tests belongs to its process and starts empty, so it is built anywhere.
         if has_request_context() and app.config["SEARCH_BACKEND"] != "memory":
-            app.logger.error("The search index is missing or outdated; searches answer 503 until "
-                             "`flask search reindex` has built it")
+            app.logger.error(
+                "The search index is missing or outdated; searches answer 503 until `flask search reindex` has built it"
+            )
             raise search.IndexNotBuilt("the search index is built by `flask search reindex`, not in a request")
         with app.app_context():
             yield from indexing.documents()
@@ -137,8 +144,11 @@ def _init_adapters(app):
         user_agent=app.config["GEOCODER_USER_AGENT"],
     )
     app.extensions["sociale_kaart.search"] = search.create_backend(
-        app.config["SEARCH_BACKEND"], path=app.config["SEARCH_DIR"], doc_source=documents,
-        session=db.session, metadata=db.metadata,   # "postgres": tables beside the app's (issue #16)
+        app.config["SEARCH_BACKEND"],
+        path=app.config["SEARCH_DIR"],
+        doc_source=documents,
+        session=db.session,
+        metadata=db.metadata,  # "postgres": tables beside the app's (issue #16)
     )
 
 
@@ -169,18 +179,22 @@ def _register_blueprints(app):
     from .signals import privacy as signal_privacy
     from .signals.views import bp as signals_bp
     from .signals.views import team_bp as signal_team_bp
-    app.register_blueprint(signals_bp)         # "Zorgen over iemand?" and its follow-up (issue #15)
+
+    app.register_blueprint(signals_bp)  # "Zorgen over iemand?" and its follow-up (issue #15)
     app.register_blueprint(signal_team_bp)
     from .matching import account_events as matching_account_events
-    matching_account_events.connect_account_events()   # first: the download keeps its order (issue #13)
+
+    matching_account_events.connect_account_events()  # first: the download keeps its order (issue #13)
     signal_privacy.connect_account_events()
     from .insights.views import bp as insights_bp
-    app.register_blueprint(insights_bp)        # /werkplek/analyse, the area analysis (issue #15)
+
+    app.register_blueprint(insights_bp)  # /werkplek/analyse, the area analysis (issue #15)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(api_docs_bp)
     from .ops.views import bp as ops_bp
-    app.register_blueprint(ops_bp)             # /healthz (issue #16)
+
+    app.register_blueprint(ops_bp)  # /healthz (issue #16)
 
 
 def _register_commands(app):
@@ -198,11 +212,14 @@ def _register_commands(app):
     app.cli.add_command(hsds_cli)
     app.cli.add_command(matching_cli)
     from .signals.cli import signals_cli
-    app.cli.add_command(signals_cli)           # flask signals remind / retention (issue #15)
+
+    app.cli.add_command(signals_cli)  # flask signals remind / retention (issue #15)
     from .insights.cli import insights_cli
-    app.cli.add_command(insights_cli)          # flask insights import-population (issue #15)
+
+    app.cli.add_command(insights_cli)  # flask insights import-population (issue #15)
     from .ops.cli import jobs_cli
-    app.cli.add_command(jobs_cli)              # flask jobs list / run / run-due / schedule (issue #16)
+
+    app.cli.add_command(jobs_cli)  # flask jobs list / run / run-due / schedule (issue #16)
     app.extensions["sociale_kaart.demo_seeders"] = [_matching_demo]
     app.extensions["sociale_kaart.demo_refreshers"] = [_matching_demo_refresh]
 

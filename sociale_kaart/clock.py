@@ -8,8 +8,9 @@ Everything else asks `utcnow()`, `local_now()` or `today()`. Two ways to move th
 - tests pin it: `tests/conftest.py` replaces `utcnow` with a clock that starts at a fixed moment
   (moved by the same setting) for every test.
 """
+
 import os
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -31,7 +32,7 @@ def offset():
 
 def real_utcnow():
     """Return the real current time, aware, in UTC, moved by the offset setting."""
-    return datetime.now(timezone.utc) + offset()
+    return datetime.now(UTC) + offset()
 
 
 def utcnow():
@@ -52,7 +53,7 @@ def zone():
 def to_local(moment: datetime) -> datetime:
     """Return a moment (naive UTC, as the models store it, or aware) as an aware local time."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(zone())
 
 
@@ -101,7 +102,7 @@ def naive_utc(moment=None):
     """Return a moment as naive UTC (how the models store time); now when None."""
     if moment is None:
         return naive_utcnow()
-    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def timestamp():

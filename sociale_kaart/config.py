@@ -1,4 +1,5 @@
 """Configuration: defaults, then SOCIALE_KAART_* environment variables, then the test mapping."""
+
 import os
 import secrets
 from collections.abc import Callable
@@ -36,7 +37,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "GEOCODER_USER_AGENT": ("SOCIALE_KAART_GEOCODER_USER_AGENT", str),
     "MUNICIPALITY_CODE": ("SOCIALE_KAART_MUNICIPALITY_CODE", str),
     "MUNICIPALITY_NAME": ("SOCIALE_KAART_MUNICIPALITY_NAME", str),
-    "TIMEZONE": ("SOCIALE_KAART_TIMEZONE", str),     # the municipality's; Babel's is derived from it
+    "TIMEZONE": ("SOCIALE_KAART_TIMEZONE", str),  # the municipality's; Babel's is derived from it
     "RATELIMIT_STORAGE_URI": ("SOCIALE_KAART_RATELIMIT_STORAGE_URI", str),
     "SEARCH_RATE_LIMIT": ("SOCIALE_KAART_SEARCH_RATE_LIMIT", str),
     "PREFERRED_URL_SCHEME": ("SOCIALE_KAART_URL_SCHEME", str),
@@ -78,8 +79,8 @@ def defaults(instance_path):
         "ENV": "development",
         "SECRET_KEY": None,
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'sociale_kaart.db'}",
-        "SQLALCHEMY_ENGINE_OPTIONS": {},          # load() adds hide_parameters
-        "SEARCH_BACKEND": "",     # empty: "postgres" with a PostgreSQL database, else "whoosh" (#16)
+        "SQLALCHEMY_ENGINE_OPTIONS": {},  # load() adds hide_parameters
+        "SEARCH_BACKEND": "",  # empty: "postgres" with a PostgreSQL database, else "whoosh" (#16)
         "SEARCH_DIR": str(instance / "search-index"),
         "GEOCODER": "offline",
         "GEOCODER_USER_AGENT": "sociale_kaart",
@@ -98,7 +99,7 @@ def defaults(instance_path):
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": False,
-        "HSTS": "",                                # Strict-Transport-Security; production sets it (#12)
+        "HSTS": "",  # Strict-Transport-Security; production sets it (#12)
         "PREFERRED_URL_SCHEME": "http",
         "SEARCH_PER_PAGE": 20,
         # Background map tiles (PDOK BRT-Achtergrondkaart, open data of the Kadaster, no key);
@@ -108,7 +109,7 @@ def defaults(instance_path):
         "MAP_ATTRIBUTION": "Kaartgegevens © Kadaster (PDOK)",
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         # Accounts (issue #3)
-        "PUBLIC_URL": "http://127.0.0.1:5000",     # base of links in e-mails sent outside a request
+        "PUBLIC_URL": "http://127.0.0.1:5000",  # base of links in e-mails sent outside a request
         "REMEMBER_COOKIE_DURATION": 30 * 24 * 3600,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
@@ -116,7 +117,7 @@ def defaults(instance_path):
         "PASSWORD_MIN_LENGTH": 10,
         "CONFIRM_TOKEN_MAX_AGE": 3 * 24 * 3600,
         "RESET_TOKEN_MAX_AGE": 3600,
-        "LOGIN_RATE_LIMIT": "10 per minute",       # wrong passwords, per account and per IP
+        "LOGIN_RATE_LIMIT": "10 per minute",  # wrong passwords, per account and per IP
         "FORM_RATE_LIMIT": "5 per minute;30 per hour",  # public forms (registration, reports, reset)
         # Login sessions (issue #12): brokers and admins are logged out after this long without a
         # request, and this long after logging in; anyone else after REMEMBER_COOKIE_DURATION.
@@ -131,7 +132,7 @@ def defaults(instance_path):
         "SMTP_PORT": 25,
         "SMTP_USERNAME": "",
         "SMTP_PASSWORD": "",
-        "SMTP_SECURITY": "none",                   # none | starttls | ssl
+        "SMTP_SECURITY": "none",  # none | starttls | ssl
         "SMTP_TIMEOUT": 10.0,
         "MAIL_DIR": str(instance / "mail"),
         "MAIL_MAX_ATTEMPTS": 6,
@@ -140,11 +141,17 @@ def defaults(instance_path):
         "FRESHNESS_STALE_MONTHS": 9,
         "FRESHNESS_HIDE_MONTHS": 12,
         # Matching (issue #4): score weights (points out of 100), retention, cancellation
-        "MATCHING_WEIGHTS": {"distance": 30, "availability": 20, "continuity": 15, "fairness": 15,
-                             "skills": 10, "language": 10},
-        "MATCHING_RETENTION_DAYS": 180,            # closed requests are anonymised after this
-        "MATCHING_MIN_SERIES_COVERAGE": 0.5,       # share of a series' dates a candidate must cover
-        "MATCHING_LATE_CANCEL_HOURS": 24,          # a cancellation closer than this alerts the broker
+        "MATCHING_WEIGHTS": {
+            "distance": 30,
+            "availability": 20,
+            "continuity": 15,
+            "fairness": 15,
+            "skills": 10,
+            "language": 10,
+        },
+        "MATCHING_RETENTION_DAYS": 180,  # closed requests are anonymised after this
+        "MATCHING_MIN_SERIES_COVERAGE": 0.5,  # share of a series' dates a candidate must cover
+        "MATCHING_LATE_CANCEL_HOURS": 24,  # a cancellation closer than this alerts the broker
         "MATCHING_REQUEST_RATE_LIMIT": "10 per hour",  # the public request form, per IP
         # The anonymous search log (issue #11): entries older than this are deleted
         "SEARCH_LOG_MONTHS": 12,
@@ -189,13 +196,11 @@ def load(instance_path, overrides=None):
     settings["SEARCH_BACKEND"] = settings["SEARCH_BACKEND"] or default_backend(settings["SQLALCHEMY_DATABASE_URI"])
     if settings["ENV"] == "production":
         if not settings["SECRET_KEY"]:
-            raise RuntimeError(
-                "SOCIALE_KAART_SECRET_KEY must be set when SOCIALE_KAART_ENV=production."
-            )
+            raise RuntimeError("SOCIALE_KAART_SECRET_KEY must be set when SOCIALE_KAART_ENV=production.")
         settings["SESSION_COOKIE_SECURE"] = True
         settings["REMEMBER_COOKIE_SECURE"] = True
         settings["PREFERRED_URL_SCHEME"] = "https"
-        settings["HSTS"] = settings["HSTS"] or "max-age=31536000; includeSubDomains"   # a year
+        settings["HSTS"] = settings["HSTS"] or "max-age=31536000; includeSubDomains"  # a year
     elif not settings["SECRET_KEY"]:
         settings["SECRET_KEY"] = development_secret_key(instance_path)
     return settings

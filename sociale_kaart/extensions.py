@@ -1,4 +1,5 @@
 """Flask extensions, created unbound; create_app binds them."""
+
 from typing import TYPE_CHECKING
 
 from flask_babel import Babel
@@ -53,6 +54,7 @@ else:
 def one_of(column, values):
     """Return the SQL of a check constraint: the column holds one of these codes."""
     return f"{column} IN ({', '.join(repr(value) for value in values)})"
+
 
 migrate = Migrate()
 csrf = CSRFProtect()

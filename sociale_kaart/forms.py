@@ -1,4 +1,5 @@
 """Base form: WTForms with CSRF (Flask-WTF) and a way to add a service error to a field; shared fields."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, SelectMultipleField, TextAreaField, widgets
@@ -8,8 +9,10 @@ from wtforms.validators import ValidationError as FieldError
 from .geo import normal_postcode
 from .params import has_control_characters, valid_email, valid_phone, without_control_characters
 
-CONTROL_CHARACTER_MESSAGE = _l("Hier stond een teken dat niet mag, misschien een onzichtbaar teken. "
-                               "We hebben het weggehaald. Kijk of de tekst klopt.")
+CONTROL_CHARACTER_MESSAGE = _l(
+    "Hier stond een teken dat niet mag, misschien een onzichtbaar teken. "
+    "We hebben het weggehaald. Kijk of de tekst klopt."
+)
 
 
 class BaseForm(FlaskForm):
@@ -81,9 +84,11 @@ class CheckboxesField(SelectMultipleField):
 
 def format_check(check, message):
     """Return a WTForms validator: a filled-in value must pass check(value), else the message."""
+
     def validator(form, field):
         if field.data and field.data.strip() and not check(field.data.strip()):
             raise FieldError(str(message))
+
     return validator
 
 

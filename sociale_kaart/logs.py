@@ -20,6 +20,7 @@ line on standard output is one JSON object (`JsonFormatter`): time, level, logge
 in a request its id and path (tokens masked, no query string); gunicorn's access lines too
 (`access_entry`), without the client's address, user agent or referrer.
 """
+
 import json
 import logging
 import re
@@ -35,8 +36,9 @@ LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
 
 # A path or URL inside free text: from a scheme or a slash up to white space, a quote or a control character.
 _URL = re.compile(r"""(?:\b[A-Za-z][A-Za-z0-9+.-]*://[^/\s"'<>\x00-\x1f\x7f]*)?/[^\s"'<>\x00-\x1f\x7f]*""")
-_URL_PARTS = re.compile(r"(?P<origin>[A-Za-z][A-Za-z0-9+.-]*://[^/]*)?(?P<path>[^?#]*)(?P<query>\?[^#]*)?(?P<rest>.*)",
-                        re.DOTALL)
+_URL_PARTS = re.compile(
+    r"(?P<origin>[A-Za-z][A-Za-z0-9+.-]*://[^/]*)?(?P<path>[^?#]*)(?P<query>\?[^#]*)?(?P<rest>.*)", re.DOTALL
+)
 
 
 def _url_parts(url: str) -> re.Match[str]:
@@ -63,7 +65,7 @@ def token_pattern(rule):
     """Return a regex matching a path of this rule up to its last token segment (groups: the tokens), or None."""
     parts, position, last_token = [], 0, None
     for variable in _VARIABLE.finditer(rule):
-        parts.append(re.escape(rule[position:variable.start()]))
+        parts.append(re.escape(rule[position : variable.start()]))
         if is_token_variable(variable.group(1)):
             parts.append(r"([^/?#]+)")
             last_token = len(parts)
@@ -77,8 +79,12 @@ def token_pattern(rule):
 
 def looks_like_token(value):
     """Return True for a query value shaped like a secret: long, URL-safe, letters and digits, not a uuid."""
-    return (bool(_TOKEN_SHAPE.fullmatch(value)) and any(c.isdigit() for c in value)
-            and any(c.isalpha() for c in value) and not _UUID.fullmatch(value))
+    return (
+        bool(_TOKEN_SHAPE.fullmatch(value))
+        and any(c.isdigit() for c in value)
+        and any(c.isalpha() for c in value)
+        and not _UUID.fullmatch(value)
+    )
 
 
 class TokenMask(logging.Filter):
@@ -112,7 +118,7 @@ class TokenMask(logging.Filter):
             found = pattern.match(path)
             if found:
                 for group in range(found.re.groups, 0, -1):
-                    path = path[:found.start(group)] + MASK + path[found.end(group):]
+                    path = path[: found.start(group)] + MASK + path[found.end(group) :]
                 return path
         return path
 
@@ -136,8 +142,14 @@ class TokenMask(logging.Filter):
         """Return a path or URL with its token segments and token-like query values masked."""
         parts = _url_parts(url)
         query = parts["query"]
-        return "".join((parts["origin"] or "", self.mask_path(parts["path"]),
-                        "?" + self.mask_query(query[1:]) if query else "", parts["rest"]))
+        return "".join(
+            (
+                parts["origin"] or "",
+                self.mask_path(parts["path"]),
+                "?" + self.mask_query(query[1:]) if query else "",
+                parts["rest"],
+            )
+        )
 
     def mask_text(self, text):
         """Return free text (a log message, a traceback) with its paths, URLs and database details masked."""
@@ -254,7 +266,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "pid": record.process,        # which worker: several write to the same output
+            "pid": record.process,  # which worker: several write to the same output
         }
         entry.update(_request_fields())
         for name in _EXTRA_FIELDS:
@@ -270,14 +282,14 @@ class JsonFormatter(logging.Formatter):
 
 
 class _JsonHandler(logging.StreamHandler):
-    sociale_kaart_json = True      # how the app's own handler is told from others on the root logger
+    sociale_kaart_json = True  # how the app's own handler is told from others on the root logger
 
 
 def json_handler(stream=None):
     """Return a handler writing masked JSON lines to a stream (standard output by default)."""
     handler = _JsonHandler(stream or sys.stdout)
     handler.setFormatter(JsonFormatter())
-    handler.addFilter(MASKER)      # whatever logger a record comes from, tokens are masked
+    handler.addFilter(MASKER)  # whatever logger a record comes from, tokens are masked
     return handler
 
 
@@ -288,7 +300,7 @@ def log_json_lines(app_logger):
     root = logging.getLogger()
     if not any(getattr(handler, "sociale_kaart_json", False) for handler in root.handlers):
         root.addHandler(json_handler())
-    app_logger.removeHandler(default_handler)     # Flask's plain handler would write each line twice
+    app_logger.removeHandler(default_handler)  # Flask's plain handler would write each line twice
     if app_logger.getEffectiveLevel() > logging.INFO:
         app_logger.setLevel(logging.INFO)
 
@@ -300,6 +312,12 @@ def access_entry(environ, status, size, seconds):
     method = environ.get("REQUEST_METHOD", "-")
     raw = environ.get("RAW_URI") or environ.get("PATH_INFO") or "/"
     path = MASKER.mask_path(raw.split("?", 1)[0])
-    extra = {"request_id": environ.get(ENVIRON_KEY), "path": path, "method": method, "status": status,
-             "bytes": size, "duration_ms": round(seconds * 1000, 1)}
+    extra = {
+        "request_id": environ.get(ENVIRON_KEY),
+        "path": path,
+        "method": method,
+        "status": status,
+        "bytes": size,
+        "duration_ms": round(seconds * 1000, 1),
+    }
     return f"{method} {path} {status}", extra

@@ -8,20 +8,21 @@ is 3, and an id past 2**31 - 1 breaks PostgreSQL's integer column (past 2**63 - 
 So only ASCII digits count (a minus sign at most; no plus, spaces or leading zeros), and every value
 is range-checked.
 """
+
 import re
 
 from email_validator import EmailNotValidError, validate_email
 from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
 
-MAX_ID = 2**31 - 1          # PostgreSQL's integer: every id column
+MAX_ID = 2**31 - 1  # PostgreSQL's integer: every id column
 MAX_PAGE = 10_000
-_WHOLE_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]{0,39})")   # ASCII only; at most 40 digits, so int() stays cheap
-_DECIMAL = re.compile(r"-?[0-9]{1,15}(?:[.,][0-9]{1,15})?")   # float() also takes '٣', 'nan', '1e9' and '1_0'
+_WHOLE_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]{0,39})")  # ASCII only; at most 40 digits, so int() stays cheap
+_DECIMAL = re.compile(r"-?[0-9]{1,15}(?:[.,][0-9]{1,15})?")  # float() also takes '٣', 'nan', '1e9' and '1_0'
 # C0 controls, DEL and C1 controls (Unicode category Cc). Tab, line feed and carriage return are
 # allowed in multi-line text only; NUL never (PostgreSQL refuses it in text).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_EXCEPT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-MAX_EMAIL = 254             # RFC 5321's longest path, and every e-mail column
+MAX_EMAIL = 254  # RFC 5321's longest path, and every e-mail column
 # What people put between the digits of a phone number: spaces (also a no-break space), hyphens,
 # dots, brackets. ASCII digits only count: '٣' or '３' is no digit of a phone number.
 _PHONE_SEPARATORS = re.compile(r"[ \u00a0\-.()]")
@@ -56,7 +57,7 @@ def parse_decimal(text, low, high):
         value = float(text.replace(",", "."))
     else:
         return None
-    return value if low <= value <= high else None      # NaN is in no range
+    return value if low <= value <= high else None  # NaN is in no range
 
 
 def parse_id(text):
@@ -125,7 +126,7 @@ def parse_phone(text):
     compact = text.strip()
     match = _INTERNATIONAL_NL.match(compact)
     if match:
-        compact = _PHONE_SEPARATORS.sub("", compact[match.end():])
+        compact = _PHONE_SEPARATORS.sub("", compact[match.end() :])
         # '+31 (0)6 ...' and '+31 06 ...': the trunk 0 written anyway
         compact = compact if compact.startswith("0") else "0" + compact
     else:

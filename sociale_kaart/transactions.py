@@ -9,6 +9,7 @@
 E-mail goes to the outbox (notify.queue_message) inside the transaction, so `commit()` queues it
 together with the change: a rolled-back change sends nothing, a committed one is never without its mail.
 """
+
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -32,6 +33,7 @@ ATTEMPTS = 3
 
 def write(function: Callable[..., T]) -> Callable[..., T]:
     """Roll the session back when a service fails halfway, so no lock or half a change stays behind."""
+
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
         try:
@@ -39,6 +41,7 @@ def write(function: Callable[..., T]) -> Callable[..., T]:
         except Exception:
             db.session.rollback()
             raise
+
     return wrapper
 
 
@@ -81,7 +84,7 @@ def retrying(work: Callable[[], T], attempts: int = ATTEMPTS) -> T:
         except Exception:
             db.session.rollback()
             raise
-    raise AssertionError("attempts must be at least 1")   # pragma: no cover
+    raise AssertionError("attempts must be at least 1")  # pragma: no cover
 
 
 def add_commit_hook(app, hook: CommitHook) -> None:

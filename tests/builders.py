@@ -1,4 +1,5 @@
 """Builders: make_* functions that create valid rows with overridable fields."""
+
 import itertools
 from datetime import time
 
@@ -21,8 +22,13 @@ def make_organization(**overrides):
 
 def make_location(organization=None, **overrides):
     values = {
-        "organization": organization or make_organization(), "name": "Dorpshuis", "address_1": "Dorpsstraat 1",
-        "postal_code": "3941 AB", "city": "Doorn", "lat": 52.0388, "lon": 5.3363,
+        "organization": organization or make_organization(),
+        "name": "Dorpshuis",
+        "address_1": "Dorpsstraat 1",
+        "postal_code": "3941 AB",
+        "city": "Doorn",
+        "lat": 52.0388,
+        "lon": 5.3363,
     }
     values.update(overrides)
     location = Location(**values)
@@ -36,9 +42,16 @@ def make_service(location=None, categories=("respijtzorg",), schedule=((2, "09:0
     location = location or make_location()
     number = next(_numbers)
     values = {
-        "organization": location.organization, "slug": f"dienst-{number}", "name": f"Dienst {number}",
-        "summary": "Een korte zin.", "pyramid_level": "vrij_toegankelijk", "access_route": "aanmelden",
-        "cost": ["gratis"], "modes": ["op_locatie"], "languages": ["nl"], "publication_status": "published",
+        "organization": location.organization,
+        "slug": f"dienst-{number}",
+        "name": f"Dienst {number}",
+        "summary": "Een korte zin.",
+        "pyramid_level": "vrij_toegankelijk",
+        "access_route": "aanmelden",
+        "cost": ["gratis"],
+        "modes": ["op_locatie"],
+        "languages": ["nl"],
+        "publication_status": "published",
         "assured_date": clock.today(),
     }
     values.update(overrides)
@@ -77,7 +90,8 @@ def make_user(roles=("editor",), organizations=(), areas=(), password=TEST_PASSW
 
     number = next(_user_numbers)
     values = {
-        "email": f"gebruiker{number}@example.org", "name": f"Gebruiker {number}",
+        "email": f"gebruiker{number}@example.org",
+        "name": f"Gebruiker {number}",
         "password_hash": _hashed(password, hash_password) if password else None,
         "email_confirmed_at": clock.naive_utcnow() if confirmed else None,
     }

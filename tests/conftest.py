@@ -5,11 +5,12 @@ the `app` fixture uses one schema whose tables are created once and emptied befo
 (TRUNCATE is much faster than creating 25 tables per test); apps a test makes itself get a
 fresh schema of their own. Every schema is dropped again at the end of the session.
 """
+
 import os
 import re
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,7 @@ TEST_DATABASE_URL = os.environ.get("SOCIALE_KAART_TEST_DATABASE_URL", "")
 # Amsterdam (after the code's own dates, such as vocabularies.CHANGED). SOCIALE_KAART_CLOCK_OFFSET_DAYS moves it
 # (CI runs the suite again 400 days later, on a Tuesday), so a test that mixes the app clock with the real date,
 # or assumes a weekday, fails.
-PINNED_START = datetime(2026, 11, 30, 9, 30, tzinfo=timezone.utc)
+PINNED_START = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
 
 
 class PinnedClock:
@@ -78,7 +79,7 @@ def _limiter_left_as_found():
     limiter.enabled = enabled
 
 
-_schemas = set()       # schemas this session made, dropped at its end
+_schemas = set()  # schemas this session made, dropped at its end
 _admin = {}
 # Schema names carry the process id, so two runs on one database (two developers' suites, or
 # CI's PostgreSQL stream beside a hand-run test) never drop or empty each other's tables.
@@ -112,9 +113,11 @@ def _emptied_shared_url():
     if schema not in _schemas:
         return _postgres_url(schema)
     with _admin_engine().connect() as connection:
-        tables = connection.execute(
-            text("SELECT tablename FROM pg_tables WHERE schemaname = :schema"), {"schema": schema}
-        ).scalars().all()
+        tables = (
+            connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = :schema"), {"schema": schema})
+            .scalars()
+            .all()
+        )
         if tables:
             names = ", ".join(f'"{schema}"."{table}"' for table in tables)
             try:
@@ -162,7 +165,7 @@ def make_app(folder, name="app", **overrides):
     if "SQLALCHEMY_DATABASE_URI" not in config:
         config["SQLALCHEMY_DATABASE_URI"] = database_url(folder, name)
     if "SEARCH_BACKEND" not in overrides and config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        config["SEARCH_BACKEND"] = "postgres"   # the PostgreSQL run searches in PostgreSQL (issue #16)
+        config["SEARCH_BACKEND"] = "postgres"  # the PostgreSQL run searches in PostgreSQL (issue #16)
     return create_app(config)
 
 
@@ -234,6 +237,7 @@ def seeded_app(app):
 
 # --- e-mail (issue #3): a real SMTP server on 127.0.0.1 -------------------------------------
 
+
 class _CollectingHandler:
     """aiosmtpd handler that keeps every message it receives, or refuses them all."""
 
@@ -279,8 +283,12 @@ def smtp_server():
 def smtp_app(tmp_path, request, smtp_server):
     """Like `app`, but sending e-mail over SMTP to the `smtp_server` fixture."""
     app = fresh_app(
-        tmp_path, request,
-        SMTP_HOST=smtp_server.host, SMTP_PORT=smtp_server.port, SMTP_SECURITY="none", SMTP_TIMEOUT=5.0,
+        tmp_path,
+        request,
+        SMTP_HOST=smtp_server.host,
+        SMTP_PORT=smtp_server.port,
+        SMTP_SECURITY="none",
+        SMTP_TIMEOUT=5.0,
     )
     with app.app_context():
         db.create_all()

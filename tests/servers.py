@@ -3,6 +3,7 @@
 `Process` starts a command in the project folder with its output in a file; `wait_for` polls a
 URL until it answers 200; `stop` ends each process it started, by its own id.
 """
+
 import subprocess
 import sys
 import time
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = str(Path(sys.executable).parent)    # flask and gunicorn of this virtual environment
+BIN = str(Path(sys.executable).parent)  # flask and gunicorn of this virtual environment
 
 
 class Process:
@@ -21,8 +22,7 @@ class Process:
     def __init__(self, command, environment, log: Path):
         self.log = log
         with log.open("w") as output:
-            self.popen = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=output,
-                                          stderr=subprocess.STDOUT)
+            self.popen = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT)
 
     def output(self, tail=3000):
         return self.log.read_text()[-tail:] if self.log.exists() else ""

@@ -1,4 +1,5 @@
 """The suite runs on the database it was given; constraints hold there."""
+
 from datetime import time
 
 import pytest
@@ -15,11 +16,14 @@ def test_the_suite_uses_the_configured_database(app):
     assert db.engine.dialect.name == expected
 
 
-@pytest.mark.parametrize("change", [
-    lambda service: setattr(service, "publication_status", "gepubliceerd"),
-    lambda service: setattr(service, "pyramid_level", "hoog"),
-    lambda service: setattr(service.schedules[0], "closes_at", time(8, 0)),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda service: setattr(service, "publication_status", "gepubliceerd"),
+        lambda service: setattr(service, "pyramid_level", "hoog"),
+        lambda service: setattr(service.schedules[0], "closes_at", time(8, 0)),
+    ],
+)
 def test_check_constraints_reject_invalid_rows(app, change):
     service = make_service()
     change(service)

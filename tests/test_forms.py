@@ -1,4 +1,5 @@
 """sociale_kaart.forms: the shared form base (issue #12: control characters are refused in every field)."""
+
 import pytest
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
@@ -16,17 +17,29 @@ class NoteForm(SearchBaseForm):
     size = ChoiceSelectField(choices=[SelectChoice("", "Geen"), SelectChoice("s", "Klein")], default="")
 
 
-@pytest.mark.parametrize("field, value", [
-    ("name", "Anna\x00"), ("name", "Anna\tde Vries"), ("name", "Anna\nde Vries"), ("name", "\x85Anna"),
-    ("note", "regel\x00"), ("note", "regel\x1b[31m"), ("note", "regel\x7f"),
-    ("secret", "geheim\x00"), ("kind", "\x01"), ("size", "s\x00"),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("name", "Anna\x00"),
+        ("name", "Anna\tde Vries"),
+        ("name", "Anna\nde Vries"),
+        ("name", "\x85Anna"),
+        ("note", "regel\x00"),
+        ("note", "regel\x1b[31m"),
+        ("note", "regel\x7f"),
+        ("secret", "geheim\x00"),
+        ("kind", "\x01"),
+        ("size", "s\x00"),
+    ],
+)
 def test_a_control_character_is_a_field_error(app, field, value):
     with app.test_request_context():
         form = NoteForm(MultiDict({field: value}))
         assert not form.validate()
-        assert form[field].errors == ["Hier stond een teken dat niet mag, misschien een onzichtbaar teken. "
-                                      "We hebben het weggehaald. Kijk of de tekst klopt."]
+        assert form[field].errors == [
+            "Hier stond een teken dat niet mag, misschien een onzichtbaar teken. "
+            "We hebben het weggehaald. Kijk of de tekst klopt."
+        ]
 
 
 def test_lines_and_tabs_are_fine_in_a_text_area(app):

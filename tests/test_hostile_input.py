@@ -22,6 +22,7 @@ CHOICE_CORPUS; fields that differ only by a number (opening hours per day) or af
 availability grid) are one family, posted through one member; only tables that a committed
 statement wrote to are compared and put back; scrypt runs at its lowest cost in this module.
 """
+
 import hashlib
 import html.parser
 import re
@@ -44,7 +45,7 @@ from tests.builders import TEST_PASSWORD, login
 from tests.conftest import _clock, make_app, pinned_start
 from tests.workspace.helpers import csrf_token
 
-ROLES = ("anonymous", *ACCOUNT_ROLES)     # resident, volunteer, editor, broker, admin, ...
+ROLES = ("anonymous", *ACCOUNT_ROLES)  # resident, volunteer, editor, broker, admin, ...
 
 # Routes the walk does not visit, with the reason. (Empty is fine; a route that is neither
 # reached nor listed here fails test_every_route_is_walked.)
@@ -52,17 +53,25 @@ EXCLUDED_ROUTES: dict[str, str] = {}
 # Tables that may change although a POST was refused, with the reason.
 EXCLUDED_TABLES = {
     "login_sessions": "every login writes a row and every page may touch its last_seen_at; the walk logs in "
-                      "again after each POST that went through",
+    "again after each POST that went through",
     "personal_data_views": "the AVG access log: a page that shows a request's personal data logs the view, "
-                           "also when it shows that page again with a form's errors",
+    "also when it shows that page again with a form's errors",
     "signal_views": "the access log of signals (issue #15): the team's page logs each view, also when it shows "
-                    "a form's errors again",
+    "a form's errors again",
 }
 
-ODD_IDS = ("0", "-1", "2147483648", "9223372036854775808", "²", "٣", "abc", "\x00")   # NUL is %00 in the URL
+ODD_IDS = ("0", "-1", "2147483648", "9223372036854775808", "²", "٣", "abc", "\x00")  # NUL is %00 in the URL
 # What a text variable of a route (a token, slug or code) gets besides ODD_IDS.
-PATH_TEXT = ("C0 controls", "line separator U+2028", "next line U+0085", "10,000 characters", "script tag", "SQL",
-             "path", "percent-encoded NUL")
+PATH_TEXT = (
+    "C0 controls",
+    "line separator U+2028",
+    "next line U+0085",
+    "10,000 characters",
+    "script tag",
+    "SQL",
+    "path",
+    "percent-encoded NUL",
+)
 # name -> value; None means the field is left out of the POST
 CORPUS = {
     "NUL": "a\x00b",
@@ -90,8 +99,7 @@ QUERY_CORPUS = {name: value for name, value in VALUES.items() if value is not No
 # What a choice (checkbox, radio button, select, hidden field, button) gets: its value is looked up in a
 # list or parsed as an id, so the variants of free text add nothing.
 CHOICE_KINDS = {"checkbox", "radio", "select", "hidden", "button"}
-CHOICE_CORPUS = ("NUL", "superscript two", "minus one", "2**63", "space (a + in a query string)", "empty",
-                 "missing")
+CHOICE_CORPUS = ("NUL", "superscript two", "minus one", "2**63", "space (a + in a query string)", "empty", "missing")
 # What a role posts to a form another role or route already posted the whole corpus to.
 SHORT_CORPUS = ("NUL", "superscript two")
 
@@ -158,6 +166,7 @@ class _RecordingRequest(Request):
 
 # --- pages: links and forms ---------------------------------------------------------------------------
 
+
 @dataclass
 class Result:
     status: int
@@ -170,9 +179,9 @@ class Result:
 @dataclass
 class Field:
     name: str
-    kind: str                       # text, textarea, hidden, password, checkbox, radio, select, button, ...
-    values: list = field(default_factory=list)     # what the browser sends as it stands
-    options: list = field(default_factory=list)    # the values a person can choose (checkbox, radio, select)
+    kind: str  # text, textarea, hidden, password, checkbox, radio, select, button, ...
+    values: list = field(default_factory=list)  # what the browser sends as it stands
+    options: list = field(default_factory=list)  # the values a person can choose (checkbox, radio, select)
 
 
 @dataclass
@@ -247,7 +256,7 @@ class _PageParser(html.parser.HTMLParser):
                 self._select.values.append(value)
             self._option = None
         elif tag == "textarea" and self._textarea is not None:
-            text = self._textarea.values[-1]   # a browser drops the newline right after <textarea>
+            text = self._textarea.values[-1]  # a browser drops the newline right after <textarea>
             self._textarea.values[-1] = text[2:] if text.startswith("\r\n") else text.removeprefix("\n")
             self._textarea = None
 
@@ -314,8 +323,11 @@ class _Writes:
         written, self.committed = self.committed, set()
         reached = set(written)
         while True:
-            more = {name for name, table in self.tables.items() if name not in reached
-                    and any(key.column.table.name in reached for key in table.foreign_keys)}
+            more = {
+                name
+                for name, table in self.tables.items()
+                if name not in reached and any(key.column.table.name in reached for key in table.foreign_keys)
+            }
             if not more:
                 return [table for name, table in self.tables.items() if name in reached]
             reached |= more
@@ -323,20 +335,21 @@ class _Writes:
 
 # --- the seeded world -----------------------------------------------------------------------------
 
+
 class Site:
     """The app, a logged-in test client per role, and what the walk found."""
 
     def __init__(self, app, users):
         self.app, self.users = app, users
         self.clients = {role: app.test_client() for role in ROLES}
-        self.pages = {}          # (role, path) -> (status, reads)
-        self.urls = {}           # endpoint -> [path] of real URLs, in the order found
-        self.forms = {role: {} for role in ROLES}     # role -> {(route, field names): (page, Form)}
+        self.pages = {}  # (role, path) -> (status, reads)
+        self.urls = {}  # endpoint -> [path] of real URLs, in the order found
+        self.forms = {role: {} for role in ROLES}  # role -> {(route, field names): (page, Form)}
         self.requests = 0
         self.tables = []
         self.pristine = None
         self.writes = None
-        self.whole_corpus = []   # the field names of the forms posted with the whole corpus
+        self.whole_corpus = []  # the field names of the forms posted with the whole corpus
         self.adapter = app.url_map.bind("localhost")
 
     # sessions and requests
@@ -349,7 +362,7 @@ class Site:
         if self.users[role] is not None:
             login(client, self.users[role])
         if self.writes is not None:
-            self.writes.take()    # logging in is not what a test's request did
+            self.writes.take()  # logging in is not what a test's request did
 
     def token(self, role):
         with self.app.app_context():
@@ -362,14 +375,19 @@ class Site:
         client = self.clients[role]
         try:
             response = client.open(url, method=method, data=data)
-        except Exception as error:   # TESTING propagates exceptions: that is the 500
+        except Exception as error:  # TESTING propagates exceptions: that is the 500
             return Result(500, "", _describe(error))
         body = response.get_data(as_text=True) if response.mimetype == "text/html" else ""
         error = f"HTTP {response.status_code}" if response.status_code >= 500 else None
         location = urllib.parse.urlsplit(response.headers.get("Location", ""))
         local = location.path if location.path.startswith("/") and not location.netloc else ""
-        return Result(response.status_code, body, error, local,
-                      response.get_json(silent=True) if response.mimetype == "application/json" else None)
+        return Result(
+            response.status_code,
+            body,
+            error,
+            local,
+            response.get_json(silent=True) if response.mimetype == "application/json" else None,
+        )
 
     def note(self, endpoint, url):
         """Remember a real URL of a route."""
@@ -410,7 +428,9 @@ class Site:
             for table in reversed(tables):
                 keys = list(table.primary_key.columns)
                 for key in state[table.name].keys() - self.pristine[table.name].keys():
-                    connection.execute(table.delete().where(*(column == value for column, value in zip(keys, key, strict=True))))
+                    connection.execute(
+                        table.delete().where(*(column == value for column, value in zip(keys, key, strict=True)))
+                    )
             for table in tables:
                 keys = list(table.primary_key.columns)
                 names = [column.name for column in table.columns]
@@ -419,8 +439,11 @@ class Site:
                     if now is None:
                         connection.execute(table.insert().values(dict(zip(names, row, strict=True))))
                     elif now != row:
-                        connection.execute(table.update().where(*(column == value for column, value in zip(keys, key, strict=True)))
-                                           .values(dict(zip(names, row, strict=True))))
+                        connection.execute(
+                            table.update()
+                            .where(*(column == value for column, value in zip(keys, key, strict=True)))
+                            .values(dict(zip(names, row, strict=True)))
+                        )
             db.session.commit()
             if SEARCHED_TABLES & set(changed):
                 search_backend().rebuild(indexing.documents())
@@ -451,41 +474,62 @@ def _build_world(app):
     for role in ACCOUNT_ROLES:
         users.setdefault(role, world.users.get(role) or builders.make_user(roles=(role,)))
     profile = make_volunteer(user=users["volunteer"])
-    make_volunteer(status="pending", approved_at=None)      # a volunteer to approve
-    make_request(requester_id=users["resident"].id, first_date=next_weekday(3))   # the resident's; a free day
-    make_volunteer()                                                                 # a candidate for it
-    make_match(make_request(first_date=next_weekday(4)), make_volunteer(), status="suggested")   # to approve
-    make_request(status="submitted", reviewed_at=None)         # to publish or reject
+    make_volunteer(status="pending", approved_at=None)  # a volunteer to approve
+    make_request(requester_id=users["resident"].id, first_date=next_weekday(3))  # the resident's; a free day
+    make_volunteer()  # a candidate for it
+    make_match(make_request(first_date=next_weekday(4)), make_volunteer(), status="suggested")  # to approve
+    make_request(status="submitted", reviewed_at=None)  # to publish or reject
     offered = make_request()
-    booking.approve_match(make_match(offered, profile, status="suggested").id, by=users["broker"])   # mails a link
-    make_match(make_request(), make_volunteer(), status="accepted")                                  # to cancel
-    past = make_request(first_date=clock.today() - timedelta(days=2), status="matched",
-                        requester_id=users["resident"].id)
+    booking.approve_match(make_match(offered, profile, status="suggested").id, by=users["broker"])  # mails a link
+    make_match(make_request(), make_volunteer(), status="accepted")  # to cancel
+    past = make_request(
+        first_date=clock.today() - timedelta(days=2), status="matched", requester_id=users["resident"].id
+    )
     make_match(past, profile, status="accepted")
-    lifecycle.ask_feedback()                                                                          # mails links
-    volunteers.add_absence(users["volunteer"], next_weekday(3, 30), next_weekday(3, 30) + timedelta(days=2),
-                           "Op vakantie")
-    editing.propose_service_change(world.service_a.id, service_values(world.service_a, summary="Nieuw."),
-                                   by=users["editor"])
+    lifecycle.ask_feedback()  # mails links
+    volunteers.add_absence(
+        users["volunteer"], next_weekday(3, 30), next_weekday(3, 30) + timedelta(days=2), "Op vakantie"
+    )
+    editing.propose_service_change(
+        world.service_a.id, service_values(world.service_a, summary="Nieuw."), by=users["editor"]
+    )
     editing.request_membership(world.org_a.id, "Ik ben coördinator.", by=users["resident"])
     reports.submit_report(world.service_a.id, "hours", "Dinsdag is het dicht.")
     from sociale_kaart.signals import services as signals
-    signals.submit_signal({"themes": ["loneliness"], "description": "Ze komt de deur niet meer uit.",
-                           "subject_name": "Mevrouw op nummer 3", "area_id": world.area_a.id},
-                          by=users["resident"])                                 # for the broker's signal pages
-    help_requests.submit_request({
-        "task_type": "boodschappen", "relation": "self", "contact_name": "Anna de Vries",
-        "contact_email": "anna.devries@example.org", "summary": "Samen boodschappen doen.", "street": "Dorpsstraat",
-        "house_number": "7", "postcode": "3941 AB", "schedule_kind": "once", "first_date": next_weekday(2),
-        "window_start": time(13, 0), "window_end": time(17, 0),
-        "duration_minutes": 60,
-    })                                                                                                # mails a link
-    accounts.register_user("nieuw-lid@example.org", "Nina Nieuw", TEST_PASSWORD)                     # mails a link
-    accounts.request_password_reset(users["resident"].email)                                          # mails a link
+
+    signals.submit_signal(
+        {
+            "themes": ["loneliness"],
+            "description": "Ze komt de deur niet meer uit.",
+            "subject_name": "Mevrouw op nummer 3",
+            "area_id": world.area_a.id,
+        },
+        by=users["resident"],
+    )  # for the broker's signal pages
+    help_requests.submit_request(
+        {
+            "task_type": "boodschappen",
+            "relation": "self",
+            "contact_name": "Anna de Vries",
+            "contact_email": "anna.devries@example.org",
+            "summary": "Samen boodschappen doen.",
+            "street": "Dorpsstraat",
+            "house_number": "7",
+            "postcode": "3941 AB",
+            "schedule_kind": "once",
+            "first_date": next_weekday(2),
+            "window_start": time(13, 0),
+            "window_end": time(17, 0),
+            "duration_minutes": 60,
+        }
+    )  # mails a link
+    accounts.register_user("nieuw-lid@example.org", "Nina Nieuw", TEST_PASSWORD)  # mails a link
+    accounts.request_password_reset(users["resident"].email)  # mails a link
     accounts.request_email_change(users["editor"], "els.nieuw@example.org", TEST_PASSWORD, by=users["editor"])
-    accounts.invite_user("ina@example.org", "Ina Uitgenodigd", ["editor"], [world.org_a.id], [],
-                         by=users["admin"])                                                           # mails a link
-    notify.send_due(transport=_Postbox())          # the sender writes the e-mails of queued jobs (resets)
+    accounts.invite_user(
+        "ina@example.org", "Ina Uitgenodigd", ["editor"], [world.org_a.id], [], by=users["admin"]
+    )  # mails a link
+    notify.send_due(transport=_Postbox())  # the sender writes the e-mails of queued jobs (resets)
     failed = db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id)).first()
     failed.status, failed.last_error = "failed", "550 mailbox unavailable"
     db.session.commit()
@@ -512,10 +556,20 @@ def _mailed_paths():
 
 # The tables the search documents are made of (directory/indexing.document): when one changed, the
 # index is rebuilt after putting them back.
-SEARCHED_TABLES = {"services", "service_at_locations", "locations", "organizations", "areas", "schedules",
-                   "service_areas", "service_categories", "service_target_groups", "taxonomy_terms"}
-PER_ENDPOINT = 10      # real URLs the walk visits per route and role, at most
-DULL_VISITS = 2        # ... and it stops after this many in a row showed no route it had not seen
+SEARCHED_TABLES = {
+    "services",
+    "service_at_locations",
+    "locations",
+    "organizations",
+    "areas",
+    "schedules",
+    "service_areas",
+    "service_categories",
+    "service_target_groups",
+    "taxonomy_terms",
+}
+PER_ENDPOINT = 10  # real URLs the walk visits per route and role, at most
+DULL_VISITS = 2  # ... and it stops after this many in a row showed no route it had not seen
 
 
 def _walk(site, role, seeds, follow=True):
@@ -532,14 +586,19 @@ def _walk(site, role, seeds, follow=True):
         if not follow and url not in seeds:
             continue
         endpoint = site.endpoint(url)
-        if url in seen or endpoint is None or endpoint in EXCLUDED_ROUTES \
-                or visits.get(endpoint, 0) >= PER_ENDPOINT or dull.get(endpoint, 0) >= DULL_VISITS:
+        if (
+            url in seen
+            or endpoint is None
+            or endpoint in EXCLUDED_ROUTES
+            or visits.get(endpoint, 0) >= PER_ENDPOINT
+            or dull.get(endpoint, 0) >= DULL_VISITS
+        ):
             continue
         seen.add(url)
         visits[endpoint] = visits.get(endpoint, 0) + 1
         site.note(endpoint, url)
         if not _allows(site, url, "GET"):
-            continue      # POST only: reached through its forms
+            continue  # POST only: reached through its forms
         result = site.call(role, "GET", url)
         assert result.error is None, f"GET {url} as {role}: {result.error}"
         site.pages[(role, url)] = (result.status, frozenset(_reads))
@@ -574,9 +633,14 @@ def _unreached_urls(site):
         for url in urls:
             for name, value in (_variables(site, url)[1] or {}).items():
                 seen.setdefault(name, value)
-    return [_with_value(rule, seen, None, None) for rule in site.app.url_map.iter_rules()
-            if rule.endpoint not in site.urls and rule.endpoint not in EXCLUDED_ROUTES and rule.arguments
-            and rule.arguments <= seen.keys()]
+    return [
+        _with_value(rule, seen, None, None)
+        for rule in site.app.url_map.iter_rules()
+        if rule.endpoint not in site.urls
+        and rule.endpoint not in EXCLUDED_ROUTES
+        and rule.arguments
+        and rule.arguments <= seen.keys()
+    ]
 
 
 def _allows(site, url, method):
@@ -603,7 +667,7 @@ def site(tmp_path_factory):
     app = make_app(tmp_path_factory.mktemp("hostile"), name="hostile")
     app.request_class = _RecordingRequest
     patch.setattr(hashlib, "scrypt", _cheap_scrypt)
-    patch.setattr(builders, "_hashes", {})     # the cheap hashes stay in this module
+    patch.setattr(builders, "_hashes", {})  # the cheap hashes stay in this module
     with app.app_context():
         db.create_all()
         users = _build_world(app)
@@ -634,6 +698,7 @@ def site(tmp_path_factory):
 
 # --- the tests --------------------------------------------------------------------------------------
 
+
 def _report(site, what, before, failures, record_property):
     record_property("requests", site.requests - before)
     print(f"{what}: {site.requests - before} requests")
@@ -643,12 +708,18 @@ def _report(site, what, before, failures, record_property):
 def test_every_route_is_walked(site):
     """Every route of the URL map was reached with real values, and every POST route through a form on
     a page (or is excluded with a reason)."""
-    missing = sorted(rule.endpoint for rule in site.app.url_map.iter_rules()
-                     if rule.endpoint not in EXCLUDED_ROUTES and rule.endpoint not in site.urls)
+    missing = sorted(
+        rule.endpoint
+        for rule in site.app.url_map.iter_rules()
+        if rule.endpoint not in EXCLUDED_ROUTES and rule.endpoint not in site.urls
+    )
     assert not missing, f"routes the walk never reached (seed the world, or exclude with a reason): {missing}"
     posted = {endpoint for forms in site.forms.values() for endpoint, _names in forms}
-    formless = sorted(rule.endpoint for rule in site.app.url_map.iter_rules() if "GET" not in rule.methods
-                      and rule.endpoint not in posted and rule.endpoint not in EXCLUDED_ROUTES)
+    formless = sorted(
+        rule.endpoint
+        for rule in site.app.url_map.iter_rules()
+        if "GET" not in rule.methods and rule.endpoint not in posted and rule.endpoint not in EXCLUDED_ROUTES
+    )
     assert not formless, f"POST routes no page had a form for (seed the world, or exclude with a reason): {formless}"
 
 
@@ -665,10 +736,12 @@ def _variables(site, url):
 
 def _with_value(rule, values, name, raw):
     """Return the path of a rule with its variables filled in, `name` given the raw (unquoted) text."""
+
     def fill(match):
         variable = match.group(2)
         text = raw if variable == name else str(values[variable])
         return urllib.parse.quote(text, safe="" if match.group(1) != "path" else "/")
+
     return re.sub(r"<(?:([a-z]+)(?:\([^)]*\))?:)?([a-z_]+)>", fill, rule.rule)
 
 
@@ -680,13 +753,19 @@ def test_odd_route_variables_give_no_500(site, record_property):
     as anonymous and as the first role that reached the route.
     """
     before, failures = site.requests, []
-    rules = [rule for rule in site.app.url_map.iter_rules() if rule.arguments and rule.endpoint in site.urls
-             and rule.endpoint not in EXCLUDED_ROUTES]
+    rules = [
+        rule
+        for rule in site.app.url_map.iter_rules()
+        if rule.arguments and rule.endpoint in site.urls and rule.endpoint not in EXCLUDED_ROUTES
+    ]
     for rule in rules:
         _endpoint, values = _variables(site, site.urls[rule.endpoint][0])
         method = "GET" if "GET" in rule.methods else "POST"
-        reached = [role for role in ROLES if any(site.pages.get((role, url), (404,))[0] < 400
-                                                 for url in site.urls[rule.endpoint])]
+        reached = [
+            role
+            for role in ROLES
+            if any(site.pages.get((role, url), (404,))[0] < 400 for url in site.urls[rule.endpoint])
+        ]
         for name in sorted(rule.arguments):
             is_id = isinstance(rule._converters[name], IdConverter)
             roles = ["anonymous"] if is_id else list(dict.fromkeys(["anonymous", *reached[:1]]))
@@ -695,7 +774,7 @@ def test_odd_route_variables_give_no_500(site, record_property):
                 data = {"csrf_token": site.token(role)} if method == "POST" else None
                 for odd in odd_values:
                     if not odd.strip():
-                        continue      # an empty or blank segment is another URL (a 404 or a redirect)
+                        continue  # an empty or blank segment is another URL (a 404 or a redirect)
                     url = _with_value(rule, values, name, odd)
                     result = site.call(role, method, url, data)
                     if result.error:
@@ -742,8 +821,11 @@ def _flashed_errors(client):
 
 
 def _refused(status, body, flashed_error):
-    return 400 <= status < 500 or flashed_error or (
-        status == 200 and ('class="error-summary"' in body or "notice--warn" in body))
+    return (
+        400 <= status < 500
+        or flashed_error
+        or (status == 200 and ('class="error-summary"' in body or "notice--warn" in body))
+    )
 
 
 def _first_to_post(site, role, endpoint, names):
@@ -791,8 +873,7 @@ def test_hostile_form_values_give_no_500_and_change_nothing_when_refused(site, r
         base = baseline(form, site.today)
         attempts = [("(as filled in)", None, None)]
         for name in names:
-            labels = SHORT_CORPUS if not whole else \
-                CHOICE_CORPUS if form.fields[name].kind in CHOICE_KINDS else CORPUS
+            labels = SHORT_CORPUS if not whole else CHOICE_CORPUS if form.fields[name].kind in CHOICE_KINDS else CORPUS
             attempts += [(f"{name}={label}", name, VALUES[label]) for label in labels]
         for label, name, value in attempts:
             pairs = [(key_, val) for key_, val in base if key_ != name]
@@ -811,8 +892,9 @@ def test_hostile_form_values_give_no_500_and_change_nothing_when_refused(site, r
                 after = site.snapshot(written)
                 changed = sorted(table for table in after if after[table] != site.pristine[table])
             if changed and (refused or error):
-                failures.append(f"POST {form.action or page} {label!r} as {role}: refused ({status}) "
-                                f"but changed {changed}")
+                failures.append(
+                    f"POST {form.action or page} {label!r} as {role}: refused ({status}) but changed {changed}"
+                )
             if changed:
                 site.restore(after, changed)
                 site.writes.take()

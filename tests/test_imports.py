@@ -8,6 +8,7 @@ Every import counts, also one inside a function: a circle hidden in a function i
   above it, directory none above it, matching none above it; nothing imports a `views` module
   except create_app, which registers the blueprints.
 """
+
 import ast
 from collections import defaultdict
 from pathlib import Path
@@ -27,7 +28,13 @@ LAYERS = {
     "directory": 2,
     "matching": 3,
     # the rest act through the services above
-    "signals": 4, "insights": 4, "workspace": 4, "api": 4, "admin": 4, "web": 4, "ops": 4,
+    "signals": 4,
+    "insights": 4,
+    "workspace": 4,
+    "api": 4,
+    "admin": 4,
+    "web": 4,
+    "ops": 4,
 }
 
 
@@ -67,15 +74,15 @@ class _Imports(ast.NodeVisitor):
     def __init__(self, name):
         self.name = name
         self.package = name if _is_package(name) else name.rpartition(".")[0]
-        self.targets = []          # (line, imported module)
-        self.private = []          # (line, text)
-        self.aliases = {}          # local name -> package module it stands for
+        self.targets = []  # (line, imported module)
+        self.private = []  # (line, text)
+        self.aliases = {}  # local name -> package module it stands for
 
     def _base(self, node):
         if node.level == 0:
             return node.module or ""
         parts = self.package.split(".")
-        base = parts[:len(parts) - (node.level - 1)]
+        base = parts[: len(parts) - (node.level - 1)]
         return ".".join(base + ([node.module] if node.module else []))
 
     def visit_Import(self, node):
@@ -104,9 +111,13 @@ class _Imports(ast.NodeVisitor):
                 self.private.append((node.lineno, f"from {base} import {alias.name}"))
 
     def visit_Attribute(self, node):
-        if (isinstance(node.value, ast.Name) and node.value.id in self.aliases
-                and node.attr.startswith("_") and not node.attr.startswith("__")
-                and self.aliases[node.value.id] != self.name):
+        if (
+            isinstance(node.value, ast.Name)
+            and node.value.id in self.aliases
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+            and self.aliases[node.value.id] != self.name
+        ):
             self.private.append((node.lineno, f"{node.value.id}.{node.attr}"))
         self.generic_visit(node)
 
@@ -129,7 +140,7 @@ def _child(package, module):
     prefix = package + "."
     if not module.startswith(prefix):
         return None
-    return module[len(prefix):].split(".")[0]
+    return module[len(prefix) :].split(".")[0]
 
 
 def _graph(package):
@@ -155,7 +166,7 @@ def _circle(graph):
         stack.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == "open":
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state:
                 found = visit(nxt)
                 if found:
@@ -209,14 +220,17 @@ def test_imports_go_down_the_layers():
 
 # --- the checker itself -----------------------------------------------------------------------------------
 
+
 def test_the_checker_sees_imports_inside_functions_and_resolves_relative_ones():
     scan = _scan("sociale_kaart.matching.seed") if "sociale_kaart.matching.seed" in MODULES else None
     assert scan is not None
     tree = ast.parse("def f():\n    from . import booking\n    from ..accounts.models import User\n")
     visitor = _Imports("sociale_kaart.matching.requests")
     visitor.visit(tree)
-    assert [target for _line, target in visitor.targets] == ["sociale_kaart.matching.booking",
-                                                             "sociale_kaart.accounts.models"]
+    assert [target for _line, target in visitor.targets] == [
+        "sociale_kaart.matching.booking",
+        "sociale_kaart.accounts.models",
+    ]
 
 
 def test_the_checker_finds_a_circle_and_private_names():
@@ -224,5 +238,7 @@ def test_the_checker_finds_a_circle_and_private_names():
     assert _circle({"a": {"b": ""}, "b": {}}) is None
     visitor = _Imports("sociale_kaart.matching.lifecycle")
     visitor.visit(ast.parse("from . import booking\nfrom .booking import _cancel\nbooking._mark_done(1)\n"))
-    assert [text for _line, text in visitor.private] == ["from sociale_kaart.matching.booking import _cancel",
-                                                        "booking._mark_done"]
+    assert [text for _line, text in visitor.private] == [
+        "from sociale_kaart.matching.booking import _cancel",
+        "booking._mark_done",
+    ]

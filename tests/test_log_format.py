@@ -1,4 +1,5 @@
 """Request ids and JSON log lines (issue #16): SOCIALE_KAART_LOG_FORMAT=json, X-Request-ID."""
+
 import io
 import json
 import logging
@@ -48,14 +49,17 @@ def test_a_clients_request_id_is_ignored_without_a_trusted_proxy(client):
     assert response.headers.get_all("X-Request-ID") == [response.headers["X-Request-ID"]]
 
 
-@pytest.mark.parametrize("given, kept", [
-    ("5f0c2b8e9d6a4c1f8b7e3a2d1c0b9a88", True),            # nginx's $request_id
-    ("3f2504e0-4f89-11d3-9a0c-0305e82c3301", True),        # a uuid
-    ("kort", False),                                       # too short
-    ("x" * 129, False),                                    # too long
-    ("abc def ghi jkl", False),                            # white space
-    ('abcdefgh"}{"level":"ERROR', False),                  # an attempt to forge a log field
-])
+@pytest.mark.parametrize(
+    "given, kept",
+    [
+        ("5f0c2b8e9d6a4c1f8b7e3a2d1c0b9a88", True),  # nginx's $request_id
+        ("3f2504e0-4f89-11d3-9a0c-0305e82c3301", True),  # a uuid
+        ("kort", False),  # too short
+        ("x" * 129, False),  # too long
+        ("abc def ghi jkl", False),  # white space
+        ('abcdefgh"}{"level":"ERROR', False),  # an attempt to forge a log field
+    ],
+)
 def test_the_trusted_proxys_request_id_is_used_when_it_looks_like_one(json_app, given, kept):
     response = json_app.test_client().get("/over-deze-kaart", headers={"X-Request-ID": given})
     assert (response.headers["X-Request-ID"] == given) is kept
@@ -69,7 +73,7 @@ def test_a_log_line_in_a_request_is_json_with_its_id_and_the_masked_path(json_ap
         raise RuntimeError(f"kapot: /mijn-hulpvraag/{token}")
 
     monkeypatch.setattr("sociale_kaart.matching.views._requester_request", logs_and_fails)
-    json_app.testing = False     # Flask logs the error and answers 500
+    json_app.testing = False  # Flask logs the error and answers 500
     response = json_app.test_client().get(f"/mijn-hulpvraag/{SECRET}?email=iemand@example.org")
     assert response.status_code == 500
     lines = json_app.lines()
@@ -99,13 +103,24 @@ def test_the_app_writes_each_line_once(json_app):
 
 
 def test_an_access_entry_has_no_address_user_agent_referrer_or_query():
-    environ = {"REQUEST_METHOD": "GET", "RAW_URI": f"/mijn-hulpvraag/{SECRET}/annuleren?postcode=3941AB",
-               "REMOTE_ADDR": "198.51.100.7", "HTTP_USER_AGENT": "Mozilla/5.0", "HTTP_REFERER": "https://x.example",
-               logs.ENVIRON_KEY: "abcdef0123456789"}
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"/mijn-hulpvraag/{SECRET}/annuleren?postcode=3941AB",
+        "REMOTE_ADDR": "198.51.100.7",
+        "HTTP_USER_AGENT": "Mozilla/5.0",
+        "HTTP_REFERER": "https://x.example",
+        logs.ENVIRON_KEY: "abcdef0123456789",
+    }
     message, extra = logs.access_entry(environ, 200, 5120, 0.0123)
     assert message == "GET /mijn-hulpvraag/***/annuleren 200"
-    assert extra == {"request_id": "abcdef0123456789", "path": "/mijn-hulpvraag/***/annuleren", "method": "GET",
-                     "status": 200, "bytes": 5120, "duration_ms": 12.3}
+    assert extra == {
+        "request_id": "abcdef0123456789",
+        "path": "/mijn-hulpvraag/***/annuleren",
+        "method": "GET",
+        "status": 200,
+        "bytes": 5120,
+        "duration_ms": 12.3,
+    }
     record = logging.LogRecord("gunicorn.access", logging.INFO, __file__, 1, message, (), None)
     record.__dict__.update(extra)
     line = json.loads(logs.JsonFormatter().format(record))

@@ -1,4 +1,5 @@
 """Logs without secrets (issue #12): tokens masked in every log line, no SQL parameters or row values."""
+
 import logging
 import os
 import subprocess
@@ -38,40 +39,54 @@ def _example_path(app, rule):
 def test_every_route_with_a_token_is_masked_in_an_access_log_line(app, caplog):
     caplog.set_level(logging.INFO, logger="werkzeug")
     token_rules = [rule for rule in app.url_map.iter_rules() if any(map(logs.is_token_variable, rule.arguments))]
-    assert {"/mijn-hulpvraag/<token>", "/wachtwoord-herstellen/<token>", "/bevestigen/<token>", "/welkom/<token>",
-            "/koppeling/<token>", "/terugkoppeling/<token>", "/hulp-vragen/bevestigen/<token>",
-            "/account/e-mail/<token>"} <= {rule.rule for rule in token_rules}
+    assert {
+        "/mijn-hulpvraag/<token>",
+        "/wachtwoord-herstellen/<token>",
+        "/bevestigen/<token>",
+        "/welkom/<token>",
+        "/koppeling/<token>",
+        "/terugkoppeling/<token>",
+        "/hulp-vragen/bevestigen/<token>",
+        "/account/e-mail/<token>",
+    } <= {rule.rule for rule in token_rules}
     for rule in token_rules:
         path = _example_path(app, rule)
-        text = _logged(caplog, "werkzeug", '127.0.0.1 - - [30/Nov/2026 10:30:00] "%s" %s -', f"GET {path} HTTP/1.1",
-                       200)
+        text = _logged(
+            caplog, "werkzeug", '127.0.0.1 - - [30/Nov/2026 10:30:00] "%s" %s -', f"GET {path} HTTP/1.1", 200
+        )
         assert SECRET not in text, rule.rule
         assert path.replace(SECRET, logs.MASK) in text, rule.rule
 
 
-@pytest.mark.parametrize("line", [
-    "GET /vrijwilliger/koppeling/12/accepteren HTTP/1.1",
-    "GET /werkplek/hulp/koppeling/3/terugkoppeling HTTP/1.1",
-    "GET /aanbod/5/respijt-aan-huis-doorn HTTP/1.1",
-    "GET /zoeken?q=mantelzorgondersteuning&waar=3941+AB&afstand=5 HTTP/1.1",
-    f"GET /api/hsds/services?taxonomy_term_id={UUID}&modified_after=2026-11-30T10:00:00Z HTTP/1.1",
-    "GET /static/css/main.css HTTP/1.1",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "GET /vrijwilliger/koppeling/12/accepteren HTTP/1.1",
+        "GET /werkplek/hulp/koppeling/3/terugkoppeling HTTP/1.1",
+        "GET /aanbod/5/respijt-aan-huis-doorn HTTP/1.1",
+        "GET /zoeken?q=mantelzorgondersteuning&waar=3941+AB&afstand=5 HTTP/1.1",
+        f"GET /api/hsds/services?taxonomy_term_id={UUID}&modified_after=2026-11-30T10:00:00Z HTTP/1.1",
+        "GET /static/css/main.css HTTP/1.1",
+    ],
+)
 def test_paths_without_a_token_are_logged_as_they_are(app, line):
     assert logs.MASKER.mask_text(line) == line
 
 
-@pytest.mark.parametrize("query, masked", [
-    (f"next=/mijn-hulpvraag/{SECRET}", "next=/mijn-hulpvraag/***"),
-    (f"next=%2Fmijn-hulpvraag%2F{SECRET}%2Fannuleren", "next=/mijn-hulpvraag/***/annuleren"),
-    (f"next=http://127.0.0.1:5000/welkom/{SECRET}", "next=http://127.0.0.1:5000/welkom/***"),
-    ("token=abc", "token=***"),
-    ("csrf_token=abc&q=hulp", "csrf_token=***&q=hulp"),
-    ("api_key=abc", "api_key=***"),
-    (f"x={SECRET}", "x=***"),                         # shaped like a token, whatever its name
-    (f"id={UUID}", f"id={UUID}"),                     # uuids are the API's public ids
-    ("q=hulp+bij+boodschappen&pagina=2", "q=hulp+bij+boodschappen&pagina=2"),
-])
+@pytest.mark.parametrize(
+    "query, masked",
+    [
+        (f"next=/mijn-hulpvraag/{SECRET}", "next=/mijn-hulpvraag/***"),
+        (f"next=%2Fmijn-hulpvraag%2F{SECRET}%2Fannuleren", "next=/mijn-hulpvraag/***/annuleren"),
+        (f"next=http://127.0.0.1:5000/welkom/{SECRET}", "next=http://127.0.0.1:5000/welkom/***"),
+        ("token=abc", "token=***"),
+        ("csrf_token=abc&q=hulp", "csrf_token=***&q=hulp"),
+        ("api_key=abc", "api_key=***"),
+        (f"x={SECRET}", "x=***"),  # shaped like a token, whatever its name
+        (f"id={UUID}", f"id={UUID}"),  # uuids are the API's public ids
+        ("q=hulp+bij+boodschappen&pagina=2", "q=hulp+bij+boodschappen&pagina=2"),
+    ],
+)
 def test_query_values_that_are_or_carry_a_token_are_masked(app, query, masked):
     assert logs.MASKER.mask_text(f"GET /taal/en?{query} HTTP/1.1") == f"GET /taal/en?{masked} HTTP/1.1"
 
@@ -81,14 +96,19 @@ def test_a_referer_with_a_token_is_masked(app):
     assert logs.MASKER.mask_text(line) == line.replace(SECRET, "***")
 
 
-@pytest.mark.parametrize("detail, masked", [
-    ("DETAIL:  Key (email)=(anna@example.org) already exists.", "DETAIL:  Key (email)=(***)"),
-    ("DETAIL:  Failing row contains (7, Anna de Vries, 06-12345678).", "DETAIL:  ***"),
-])
+@pytest.mark.parametrize(
+    "detail, masked",
+    [
+        ("DETAIL:  Key (email)=(anna@example.org) already exists.", "DETAIL:  Key (email)=(***)"),
+        ("DETAIL:  Failing row contains (7, Anna de Vries, 06-12345678).", "DETAIL:  ***"),
+    ],
+)
 def test_database_details_that_repeat_a_rows_values_are_masked(detail, masked):
     text = f"(psycopg.errors.UniqueViolation) duplicate key value\n{detail}\n[SQL: INSERT INTO users]"
-    assert logs.MASKER.mask_text(text) == f"(psycopg.errors.UniqueViolation) duplicate key value\n{masked}\n" \
-                                          "[SQL: INSERT INTO users]"
+    assert (
+        logs.MASKER.mask_text(text) == f"(psycopg.errors.UniqueViolation) duplicate key value\n{masked}\n"
+        "[SQL: INSERT INTO users]"
+    )
 
 
 def test_every_engine_hides_sql_parameters(app, tmp_path):
@@ -101,8 +121,14 @@ def test_a_failed_insert_logs_neither_its_values_nor_the_rows_values(app, caplog
     """A second account with the same e-mail address: an IntegrityError logged with its traceback."""
     make_user(email="anna.devries@example.org", name="Anna de Vries")
     caplog.set_level(logging.DEBUG)
-    db.session.add(User(email="anna.devries@example.org", name="Anna Geheim", password_hash="scrypt$geheime-hash",
-                        session_token="geheim-sessietoken-123"))
+    db.session.add(
+        User(
+            email="anna.devries@example.org",
+            name="Anna Geheim",
+            password_hash="scrypt$geheime-hash",
+            session_token="geheim-sessietoken-123",
+        )
+    )
     try:
         db.session.commit()
     except IntegrityError:
@@ -151,23 +177,42 @@ def test_gunicorn_with_our_config_masks_tokens_in_its_access_log(tmp_path):
         db.create_all()
         db.engine.dispose()
     port, access_log, error_log = free_port(), tmp_path / "access.log", tmp_path / "error.log"
-    environment = {**os.environ, "SOCIALE_KAART_DATABASE_URL": url, "SOCIALE_KAART_SECRET_KEY": uuid.uuid4().hex,
-                   "SOCIALE_KAART_SEARCH_BACKEND": "memory", "SOCIALE_KAART_SEARCH_DIR": str(tmp_path / "index"),
-                   "SOCIALE_KAART_MAIL_DIR": str(tmp_path / "mail")}
-    command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "-b", f"127.0.0.1:{port}",
-               "--workers", "1", "--access-logfile", str(access_log), "--error-logfile", str(error_log),
-               "--no-control-socket", "wsgi:app"]
-    process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    environment = {
+        **os.environ,
+        "SOCIALE_KAART_DATABASE_URL": url,
+        "SOCIALE_KAART_SECRET_KEY": uuid.uuid4().hex,
+        "SOCIALE_KAART_SEARCH_BACKEND": "memory",
+        "SOCIALE_KAART_SEARCH_DIR": str(tmp_path / "index"),
+        "SOCIALE_KAART_MAIL_DIR": str(tmp_path / "mail"),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        str(ROOT / "gunicorn.conf.py"),
+        "-b",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "1",
+        "--access-logfile",
+        str(access_log),
+        "--error-logfile",
+        str(error_log),
+        "--no-control-socket",
+        "wsgi:app",
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/mijn-hulpvraag/{SECRET}?next=/bevestigen/{SECRET}",
-            headers={"Referer": f"http://127.0.0.1:{port}/koppeling/{SECRET}"})
+            headers={"Referer": f"http://127.0.0.1:{port}/koppeling/{SECRET}"},
+        )
         with _first_answer(request, process, error_log) as response:
             assert response.status == 404
-            assert response.headers.get_all("Server") == ["gunicorn"]       # no version
+            assert response.headers.get_all("Server") == ["gunicorn"]  # no version
     finally:
-        process.terminate()     # gunicorn finishes the request, and its access log line, first
+        process.terminate()  # gunicorn finishes the request, and its access log line, first
         process.wait(timeout=60)
     text = access_log.read_text()
     assert '"GET /mijn-hulpvraag/***?next=/bevestigen/*** HTTP/1.1" 404' in text

@@ -1,4 +1,5 @@
 """Migrations reach head on a real database and match the models (`flask db check`)."""
+
 from flask_migrate import check, downgrade, upgrade
 from sqlalchemy import inspect
 
@@ -11,8 +12,17 @@ def test_upgrade_to_head_matches_the_models(tmp_path):
     with app.app_context():
         upgrade()
         tables = set(inspect(db.engine).get_table_names())
-        assert {"services", "organizations", "locations", "service_at_locations", "schedules",
-                "taxonomies", "taxonomy_terms", "areas", "alembic_version"} <= tables
+        assert {
+            "services",
+            "organizations",
+            "locations",
+            "service_at_locations",
+            "schedules",
+            "taxonomies",
+            "taxonomy_terms",
+            "areas",
+            "alembic_version",
+        } <= tables
         check()  # raises when the models have changes without a migration
         db.engine.dispose()
 

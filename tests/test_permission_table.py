@@ -4,14 +4,15 @@ The views are tested the same way in tests/workspace/test_permissions.py and
 tests/admin/; this table holds the services themselves to account, because a check that only
 lives in a template or a view is no check.
 """
+
 import pytest
 
 from sociale_kaart.accounts import services as accounts
 from sociale_kaart.accounts.models import Membership
 from sociale_kaart.directory import areas, editing, freshness, moderation, reports
-from sociale_kaart.insights import services as insights
 from sociale_kaart.errors import PermissionDenied
 from sociale_kaart.extensions import db
+from sociale_kaart.insights import services as insights
 from tests.builders import make_user
 from tests.workspace.helpers import make_world, service_values
 
@@ -20,17 +21,19 @@ EDITOR_A = {"editor_a", "admin"}
 BROKER_A = {"broker_a", "admin"}
 BROKERS = {"broker_a", "broker_b", "admin"}
 ADMIN = {"admin"}
-POLICY = {"policy"}     # a beleidsmedewerker reads the area analysis's aggregates, nothing else (issue #15)
+POLICY = {"policy"}  # a beleidsmedewerker reads the area analysis's aggregates, nothing else (issue #15)
 
 
 def _anonymous():
     from flask_login import AnonymousUserMixin
+
     return AnonymousUserMixin()
 
 
 def _pending_change(world):
     return editing.propose_service_change(
-        world.service_a.id, service_values(world.service_a, summary="Nieuwe tekst."), by=world.users["editor_a"])
+        world.service_a.id, service_values(world.service_a, summary="Nieuwe tekst."), by=world.users["editor_a"]
+    )
 
 
 def _membership(world):
@@ -42,31 +45,55 @@ def _report(world):
     return reports.submit_report(world.service_a.id, "hours", "Dinsdag is het dicht.")
 
 
-LOCATION = {"name": "Wijkpost", "address_1": "Dorpsstraat 9", "postal_code": "3941 AB", "city": "Doorn",
-            "description": "", "transportation": "", "accessibility": []}
-ORGANIZATION = {"name": "Stichting Welzijn Doorn", "description": "Welzijnswerk in Doorn.",
-                "phone": "0343 000 101", "email": "info@welzijn-doorn.example.org", "website": ""}
+LOCATION = {
+    "name": "Wijkpost",
+    "address_1": "Dorpsstraat 9",
+    "postal_code": "3941 AB",
+    "city": "Doorn",
+    "description": "",
+    "transportation": "",
+    "accessibility": [],
+}
+ORGANIZATION = {
+    "name": "Stichting Welzijn Doorn",
+    "description": "Welzijnswerk in Doorn.",
+    "phone": "0343 000 101",
+    "email": "info@welzijn-doorn.example.org",
+    "website": "",
+}
 
 # (use case, allowed roles, call(world, user))
 CASES = [
-    ("propose a service change", EDITOR_A, lambda w, u: editing.propose_service_change(
-        w.service_a.id, service_values(w.service_a, summary="Anders."), by=u)),
-    ("create a service", EDITOR_A, lambda w, u: editing.create_service(
-        w.org_a.id, service_values(w.service_a, name="Nieuw aanbod"), by=u)),
-    ("change an organisation", EDITOR_A, lambda w, u: editing.propose_organization_change(
-        w.org_a.id, ORGANIZATION, by=u)),
+    (
+        "propose a service change",
+        EDITOR_A,
+        lambda w, u: editing.propose_service_change(
+            w.service_a.id, service_values(w.service_a, summary="Anders."), by=u
+        ),
+    ),
+    (
+        "create a service",
+        EDITOR_A,
+        lambda w, u: editing.create_service(w.org_a.id, service_values(w.service_a, name="Nieuw aanbod"), by=u),
+    ),
+    (
+        "change an organisation",
+        EDITOR_A,
+        lambda w, u: editing.propose_organization_change(w.org_a.id, ORGANIZATION, by=u),
+    ),
     ("create a location", EDITOR_A, lambda w, u: editing.create_location(w.org_a.id, LOCATION, by=u)),
-    ("change a location", EDITOR_A, lambda w, u: editing.propose_location_change(
-        w.location_a.id, {**LOCATION, "name": "Dorpshuis De Linde"}, by=u)),
+    (
+        "change a location",
+        EDITOR_A,
+        lambda w, u: editing.propose_location_change(w.location_a.id, {**LOCATION, "name": "Dorpshuis De Linde"}, by=u),
+    ),
     ("see an organisation's overview", EDITOR_A, lambda w, u: editing.organization_overview(w.org_a.id, by=u)),
     ("withdraw a change", EDITOR_A, lambda w, u: editing.withdraw_change(_pending_change(w).id, by=u)),
     ("see the moderation queue", BROKERS, lambda w, u: moderation.moderation_queue(by=u)),
     ("see a change's diff", BROKER_A, lambda w, u: moderation.get_change(_pending_change(w).id, by=u)),
     ("approve a change", BROKER_A, lambda w, u: moderation.approve_change(_pending_change(w).id, by=u)),
-    ("return a change", BROKER_A, lambda w, u: moderation.return_change(
-        _pending_change(w).id, "Welke dagen?", by=u)),
-    ("decide a join request", BROKER_A, lambda w, u: moderation.decide_membership(
-        _membership(w).id, True, "", by=u)),
+    ("return a change", BROKER_A, lambda w, u: moderation.return_change(_pending_change(w).id, "Welke dagen?", by=u)),
+    ("decide a join request", BROKER_A, lambda w, u: moderation.decide_membership(_membership(w).id, True, "", by=u)),
     ("see a listing's history", EDITOR_A | BROKER_A, lambda w, u: moderation.history("service", w.service_a.id, by=u)),
     ("see the dashboard", BROKERS, lambda w, u: moderation.dashboard(by=u)),
     ("mark a listing checked", EDITOR_A | BROKER_A, lambda w, u: freshness.mark_checked(w.service_a.id, by=u)),
@@ -75,19 +102,32 @@ CASES = [
     ("resolve a report", BROKER_A, lambda w, u: reports.resolve_report(_report(w).id, u, "Aangepast.")),
     ("list users", ADMIN, lambda w, u: accounts.list_users(by=u)),
     ("see a user", ADMIN, lambda w, u: accounts.get_user(w.users["resident"].id, by=u)),
-    ("invite a user", ADMIN, lambda w, u: accounts.invite_user(
-        "nieuw@example.org", "Nieuwe collega", ["broker"], [], [w.area_a.id], by=u)),
-    ("change a user's access", ADMIN, lambda w, u: accounts.update_user_access(
-        w.users["resident"].id, ["editor"], [w.org_a.id], [], by=u)),
+    (
+        "invite a user",
+        ADMIN,
+        lambda w, u: accounts.invite_user("nieuw@example.org", "Nieuwe collega", ["broker"], [], [w.area_a.id], by=u),
+    ),
+    (
+        "change a user's access",
+        ADMIN,
+        lambda w, u: accounts.update_user_access(w.users["resident"].id, ["editor"], [w.org_a.id], [], by=u),
+    ),
     ("deactivate a user", ADMIN, lambda w, u: accounts.set_user_active(w.users["resident"].id, False, by=u)),
     ("see the e-mail outbox", ADMIN, lambda w, u: accounts.list_outbox(by=u)),
     ("list the areas", ADMIN, lambda w, u: areas.list_areas(by=u)),
-    ("edit an area's contact", ADMIN, lambda w, u: areas.update_area_contact(
-        w.area_a.id, {"contact_name": "Dorpsteam Doorn", "contact_phone": "0343 123 456"}, by=u)),
-    ("analyse my areas", BROKERS | POLICY, lambda w, u: insights.area_analysis(
-        u, insights.default_analysis_period())),
-    ("analyse area A", BROKER_A | POLICY, lambda w, u: insights.area_analysis(
-        u, insights.default_analysis_period(), area_code=w.area_a.code)),
+    (
+        "edit an area's contact",
+        ADMIN,
+        lambda w, u: areas.update_area_contact(
+            w.area_a.id, {"contact_name": "Dorpsteam Doorn", "contact_phone": "0343 123 456"}, by=u
+        ),
+    ),
+    ("analyse my areas", BROKERS | POLICY, lambda w, u: insights.area_analysis(u, insights.default_analysis_period())),
+    (
+        "analyse area A",
+        BROKER_A | POLICY,
+        lambda w, u: insights.area_analysis(u, insights.default_analysis_period(), area_code=w.area_a.code),
+    ),
 ]
 
 
@@ -97,7 +137,7 @@ def test_who_may_call_each_service(app, use_case, allowed, call, role):
     world = make_world()
     user = world.users[role] or _anonymous()
     if role in allowed:
-        call(world, user)          # raises nothing (PermissionDenied would fail the test)
+        call(world, user)  # raises nothing (PermissionDenied would fail the test)
     else:
         with pytest.raises(PermissionDenied):
             call(world, user)

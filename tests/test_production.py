@@ -5,6 +5,7 @@ Docker may be absent (it is on CI), so compose.yaml is checked as YAML and its c
 here directly: the migration step, two gunicorn servers (2 workers each, their own instance
 folders, different ports) on one PostgreSQL database, the e-mail worker and the scheduler.
 """
+
 import json
 import os
 import re
@@ -30,10 +31,11 @@ from tests.servers import BIN, ROOT, Process, wait_for
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
 SERVICES = COMPOSE["services"]
 TOKEN = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
-WORD = "kwebbelkoffie"      # a word no listing has until the edit
+WORD = "kwebbelkoffie"  # a word no listing has until the edit
 
 
 # --- the files -----------------------------------------------------------------------------------
+
 
 def test_compose_defines_the_processes_in_their_order():
     assert set(SERVICES) == {"db", "redis", "migrate", "web", "worker", "scheduler"}
@@ -47,7 +49,7 @@ def test_compose_defines_the_processes_in_their_order():
     for name in ("web", "worker", "scheduler"):
         assert SERVICES[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
         assert SERVICES[name]["build"] == "." and SERVICES[name]["environment"]["SOCIALE_KAART_ENV"] == "production"
-    assert "healthcheck" not in SERVICES["web"]                   # the image's HEALTHCHECK on /healthz
+    assert "healthcheck" not in SERVICES["web"]  # the image's HEALTHCHECK on /healthz
     assert all(SERVICES[name]["healthcheck"] == {"disable": True} for name in ("migrate", "worker", "scheduler"))
 
 
@@ -72,6 +74,7 @@ def test_the_image_runs_gunicorn_as_a_user_without_dev_extras_and_checks_healthz
 
 
 # --- running the processes ---------------------------------------------------------------------
+
 
 def _command(service, **options):
     """Return a service's command from compose.yaml with some --options changed (faster loops here)."""
@@ -98,9 +101,9 @@ def _environment(tmp_path, url, name, **more):
         "SOCIALE_KAART_SECRET_KEY": more.pop("secret"),
         "SOCIALE_KAART_DATABASE_URL": url,
         "SOCIALE_KAART_PUBLIC_URL": "https://kaart.example.org",
-        "SOCIALE_KAART_TRUSTED_PROXIES": "1",       # the test plays the TLS proxy
+        "SOCIALE_KAART_TRUSTED_PROXIES": "1",  # the test plays the TLS proxy
         "SOCIALE_KAART_LOG_FORMAT": "json",
-        "SOCIALE_KAART_SEARCH_DIR": str(instance / "search-index"),    # nothing on disk is shared
+        "SOCIALE_KAART_SEARCH_DIR": str(instance / "search-index"),  # nothing on disk is shared
         "SOCIALE_KAART_MAIL_DIR": str(instance / "mail"),
         "SOCIALE_KAART_CLOCK_OFFSET_DAYS": str(days),
         "SOCIALE_KAART_MAP_TILE_URL": "",
@@ -170,8 +173,9 @@ def _edit_and_approve(app, browser_editor, browser_broker, world):
     with app.app_context():
         change_id = db.session.scalars(select(ChangeRequest.id).where(ChangeRequest.status == "pending")).one()
         db.session.remove()
-    status, _, _ = browser_broker.post(f"/werkplek/controle/{change_id}/goedkeuren", {},
-                                       token_from=f"/werkplek/controle/{change_id}")
+    status, _, _ = browser_broker.post(
+        f"/werkplek/controle/{change_id}/goedkeuren", {}, token_from=f"/werkplek/controle/{change_id}"
+    )
     assert status == 302
 
 
@@ -193,8 +197,11 @@ def _make_world(app):
 
     with app.app_context():
         world = make_world()
-        made = {"service_id": world.service_a.id, "editor": world.users["editor_a"].email,
-                "broker": world.users["broker_a"].email}
+        made = {
+            "service_id": world.service_a.id,
+            "editor": world.users["editor_a"].email,
+            "broker": world.users["broker_a"].email,
+        }
         db.session.remove()
         return made
 
@@ -204,8 +211,13 @@ def _make_world(app):
 def test_two_servers_a_worker_and_a_scheduler_on_one_postgresql(tmp_path, smtp_server):
     url = database_url(tmp_path, "production_smoke")
     secret = secrets.token_hex(32)
-    base_env = dict(url=url, secret=secret, SOCIALE_KAART_SMTP_HOST=smtp_server.host,
-                    SOCIALE_KAART_SMTP_PORT=smtp_server.port, SOCIALE_KAART_SMTP_SECURITY="none")
+    base_env = dict(
+        url=url,
+        secret=secret,
+        SOCIALE_KAART_SMTP_HOST=smtp_server.host,
+        SOCIALE_KAART_SMTP_PORT=smtp_server.port,
+        SOCIALE_KAART_SMTP_SECURITY="none",
+    )
     _run_step(SERVICES["migrate"]["command"], _environment(tmp_path, name="migrate", **base_env))
     app = make_app(tmp_path, name="production_data", SQLALCHEMY_DATABASE_URI=url, SEARCH_BACKEND="postgres")
     world = _make_world(app)
@@ -215,12 +227,17 @@ def test_two_servers_a_worker_and_a_scheduler_on_one_postgresql(tmp_path, smtp_s
     try:
         for name, port in ports.items():
             web = _command("web", bind=f"127.0.0.1:{port}")
-            processes[name] = Process(web, _environment(tmp_path, name=f"instance-{name}", **base_env),
-                                      tmp_path / f"web-{name}.log")
-        processes["worker"] = Process(_command("worker", interval="0.5"),
-                                      _environment(tmp_path, name="worker", **base_env), tmp_path / "worker.log")
-        processes["scheduler"] = Process(_command("scheduler"), _environment(tmp_path, name="scheduler", **base_env),
-                                         tmp_path / "scheduler.log")
+            processes[name] = Process(
+                web, _environment(tmp_path, name=f"instance-{name}", **base_env), tmp_path / f"web-{name}.log"
+            )
+        processes["worker"] = Process(
+            _command("worker", interval="0.5"),
+            _environment(tmp_path, name="worker", **base_env),
+            tmp_path / "worker.log",
+        )
+        processes["scheduler"] = Process(
+            _command("scheduler"), _environment(tmp_path, name="scheduler", **base_env), tmp_path / "scheduler.log"
+        )
         a, b = (f"http://127.0.0.1:{ports[name]}" for name in ("a", "b"))
         wait_for(a + "/healthz", processes["a"])
         wait_for(b + "/healthz", processes["b"])
@@ -231,18 +248,21 @@ def test_two_servers_a_worker_and_a_scheduler_on_one_postgresql(tmp_path, smtp_s
         editor.log_in(world["editor"])
         broker.log_in(world["broker"])
         _edit_and_approve(app, editor, broker, world)
-        assert _found(b)        # the first search after the approval's answer, not after a wait
+        assert _found(b)  # the first search after the approval's answer, not after a wait
 
         # A help request over HTTP: its confirmation e-mail goes out through the worker and SMTP.
         from tests.matching.test_views_public import form_data
 
         address = f"aanvrager-{secrets.token_hex(4)}@example.org"
         with app.app_context():
-            request_form = form_data(contact_email=address)      # dates from the app clock
+            request_form = form_data(contact_email=address)  # dates from the app clock
         status, headers, _ = Browser(b).post("/hulp-vragen", request_form)
         assert status == 303 and headers["Location"].endswith("/hulp-vragen/verstuurd")
-        _wait(lambda: any(address in message["To"] for message in smtp_server.messages), processes["worker"],
-              "the confirmation e-mail")
+        _wait(
+            lambda: any(address in message["To"] for message in smtp_server.messages),
+            processes["worker"],
+            "the confirmation e-mail",
+        )
 
         # The scheduler ran each job of the timetable once (its first look catches up every slot).
         from sociale_kaart.ops import jobs
@@ -253,6 +273,7 @@ def test_two_servers_a_worker_and_a_scheduler_on_one_postgresql(tmp_path, smtp_s
                 runs = db.session.scalars(select(JobRun).where(JobRun.finished_at.is_not(None))).all()
                 db.session.remove()
             return runs if len(runs) == len(jobs.TIMETABLE) else None
+
         runs = _wait(all_jobs_ran, processes["scheduler"], "the scheduler's runs")
         assert {run.job for run in runs} == {job.name for job in jobs.TIMETABLE}
         assert {run.status for run in runs} == {"ok"}, [(run.job, run.summary) for run in runs]
@@ -272,9 +293,9 @@ def test_two_servers_a_worker_and_a_scheduler_on_one_postgresql(tmp_path, smtp_s
     access = [line for line in _json_lines(processes["a"]) if line["logger"] == "gunicorn.access"]
     assert any(line["request_id"] == request_id and line["path"] == "/healthz" for line in access)
     assert all({"time", "level", "message", "method", "status", "duration_ms"} <= set(line) for line in access)
-    assert not any("127.0.0.1" in json.dumps(line) for line in access)     # no client address
+    assert not any("127.0.0.1" in json.dumps(line) for line in access)  # no client address
     for name in ("b", "scheduler"):
-        _json_lines(processes[name])          # parses: JSON lines only
+        _json_lines(processes[name])  # parses: JSON lines only
     # (the worker's log also has `flask notify send`'s plain "sent 1, failed attempts 0" lines)
     assert any("job freshness" in line["message"] for line in _json_lines(processes["scheduler"]))
 
@@ -301,8 +322,13 @@ def test_two_workers_of_one_server_see_an_edit_in_the_whoosh_index(tmp_path):
     if TEST_DATABASE_URL:
         pytest.skip("the Whoosh case runs in the SQLite phase")
     url = f"sqlite:///{tmp_path / 'whoosh.db'}"
-    app = make_app(tmp_path, name="whoosh_data", SQLALCHEMY_DATABASE_URI=url, SEARCH_BACKEND="whoosh",
-                   SEARCH_DIR=str(tmp_path / "instance-a" / "search-index"))
+    app = make_app(
+        tmp_path,
+        name="whoosh_data",
+        SQLALCHEMY_DATABASE_URI=url,
+        SEARCH_BACKEND="whoosh",
+        SEARCH_DIR=str(tmp_path / "instance-a" / "search-index"),
+    )
     environment = _environment(tmp_path, url, name="instance-a", secret=secrets.token_hex(32))
     _run_step(shlex.split("flask db upgrade"), environment)
     world = _make_world(app)
@@ -312,12 +338,12 @@ def test_two_workers_of_one_server_see_an_edit_in_the_whoosh_index(tmp_path):
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(base + "/healthz", server)
-        assert _pids_seeing(base, server, found=False) == 2       # both workers have the index open
+        assert _pids_seeing(base, server, found=False) == 2  # both workers have the index open
         editor, broker = Browser(base), Browser(base)
         editor.log_in(world["editor"])
         broker.log_in(world["broker"])
         _edit_and_approve(app, editor, broker, world)
-        assert _pids_seeing(base, server, found=True) == 2        # and both see the edit
+        assert _pids_seeing(base, server, found=True) == 2  # and both see the edit
     finally:
         server.stop()
         with app.app_context():
@@ -334,9 +360,12 @@ def _pids_seeing(base, server, found, rounds=20):
             ids = [f"zoek{secrets.token_hex(8)}" for _ in range(4)]
             answers = list(pool.map(lambda rid: (rid, _search_with_id(base, rid)), ids))
             assert all(hit is found for _, hit in answers), answers
-            time.sleep(0.3)        # gunicorn writes the access lines after the answers
-            pids = {line["pid"] for line in _json_lines(server)
-                    if line.get("logger") == "gunicorn.access" and line.get("request_id") in ids}
+            time.sleep(0.3)  # gunicorn writes the access lines after the answers
+            pids = {
+                line["pid"]
+                for line in _json_lines(server)
+                if line.get("logger") == "gunicorn.access" and line.get("request_id") in ids
+            }
             seen |= pids
             if len(seen) >= 2:
                 break

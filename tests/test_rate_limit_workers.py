@@ -3,6 +3,7 @@
 With memory:// storage and `gunicorn -w 3` each worker counted on its own: 27 wrong passwords for
 one account went through before the first 429. Here three real workers share Redis.
 """
+
 import hashlib
 import logging
 import os
@@ -34,11 +35,8 @@ def _redis_or_skip():
     try:
         client.ping()
     except redis.RedisError as error:
-        pytest.skip(f"Redis is not reachable at {REDIS_URL} ({type(error).__name__}); "
-                    "set SOCIALE_KAART_TEST_REDIS_URL")
+        pytest.skip(f"Redis is not reachable at {REDIS_URL} ({type(error).__name__}); set SOCIALE_KAART_TEST_REDIS_URL")
     return client
-
-
 
 
 @pytest.fixture
@@ -47,7 +45,7 @@ def gunicorn_site(tmp_path):
     store = _redis_or_skip()
     database = f"sqlite:///{tmp_path / 'workers.db'}"
     app = make_app(tmp_path, name="workers", SQLALCHEMY_DATABASE_URI=database)
-    email = f"werker-{uuid.uuid4().hex[:12]}@example.org"      # keys of its own, also beside another run
+    email = f"werker-{uuid.uuid4().hex[:12]}@example.org"  # keys of its own, also beside another run
     with app.app_context():
         db.create_all()
         make_user(email=email)
@@ -62,10 +60,13 @@ def gunicorn_site(tmp_path):
         "SOCIALE_KAART_SEARCH_DIR": str(tmp_path / "index"),
         "SOCIALE_KAART_MAIL_DIR": str(tmp_path / "mail"),
         "SOCIALE_KAART_RATELIMIT_STORAGE_URI": REDIS_URL,
-        "SOCIALE_KAART_TRUSTED_PROXIES": "1",     # the test plays the proxy: X-Forwarded-For names the client
+        "SOCIALE_KAART_TRUSTED_PROXIES": "1",  # the test plays the proxy: X-Forwarded-For names the client
     }
-    process = Process([sys.executable, "-m", "gunicorn", "-w", "3", "-b", f"127.0.0.1:{port}", "wsgi:app"],
-                      environment, tmp_path / "gunicorn.log")
+    process = Process(
+        [sys.executable, "-m", "gunicorn", "-w", "3", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+        environment,
+        tmp_path / "gunicorn.log",
+    )
     client_address = f"198.18.{secrets.randbelow(256)}.{secrets.randbelow(254) + 1}"
     try:
         base = f"http://127.0.0.1:{port}"
@@ -103,13 +104,13 @@ def test_the_eleventh_wrong_password_in_a_minute_is_refused_by_three_workers_sha
 
 # --- a clear warning when production counts in each worker's memory --------------------------------
 
+
 @pytest.mark.parametrize("storage, warned", [("memory://", True), ("redis://127.0.0.1:6379/5", False)])
 def test_production_warns_when_rate_limits_are_kept_in_memory(tmp_path, caplog, monkeypatch, storage, warned):
     # alembic's fileConfig (tests/test_migrations.py) disables the loggers that exist when it runs
     monkeypatch.setattr(logging.getLogger("sociale_kaart"), "disabled", False)
     caplog.set_level(logging.WARNING, logger="sociale_kaart")
-    app = make_app(tmp_path, name="production_" + uuid.uuid4().hex[:6], ENV="production",
-                   RATELIMIT_STORAGE_URI=storage)
+    app = make_app(tmp_path, name="production_" + uuid.uuid4().hex[:6], ENV="production", RATELIMIT_STORAGE_URI=storage)
     messages = [record.getMessage() for record in caplog.records if record.name == app.logger.name]
     assert any("SOCIALE_KAART_RATELIMIT_STORAGE_URI" in message for message in messages) is warned
     with app.app_context():

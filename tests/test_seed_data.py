@@ -1,4 +1,5 @@
 """Check the fictional demo data in seed/demo against the rules the loader and the search tests rely on."""
+
 import importlib.util
 import json
 import math
@@ -75,18 +76,61 @@ PC4_POINTS = {
 }
 
 KEYS = {
-    "areas": {"code", "name", "kind", "postcodes", "contact_name", "contact_phone", "contact_email",
-              "contact_address", "contact_hours"},
+    "areas": {
+        "code",
+        "name",
+        "kind",
+        "postcodes",
+        "contact_name",
+        "contact_phone",
+        "contact_email",
+        "contact_address",
+        "contact_hours",
+    },
     "organizations": {"key", "name", "description", "email", "website", "phone", "kind"},
     "locations": {
-        "key", "organization", "name", "address_1", "postal_code", "city", "area",
-        "lat", "lon", "accessibility", "transportation", "description",
+        "key",
+        "organization",
+        "name",
+        "address_1",
+        "postal_code",
+        "city",
+        "area",
+        "lat",
+        "lon",
+        "accessibility",
+        "transportation",
+        "description",
     },
     "services": {
-        "key", "organization", "name", "summary", "description", "for_whom", "how_to_apply",
-        "categories", "target_groups", "pyramid_level", "access_route", "cost", "cost_note",
-        "modes", "languages", "keywords", "areas", "locations", "schedule", "phone", "email", "url",
-        "minimum_age", "maximum_age", "respite", "assured_days_ago", "status", "alert",
+        "key",
+        "organization",
+        "name",
+        "summary",
+        "description",
+        "for_whom",
+        "how_to_apply",
+        "categories",
+        "target_groups",
+        "pyramid_level",
+        "access_route",
+        "cost",
+        "cost_note",
+        "modes",
+        "languages",
+        "keywords",
+        "areas",
+        "locations",
+        "schedule",
+        "phone",
+        "email",
+        "url",
+        "minimum_age",
+        "maximum_age",
+        "respite",
+        "assured_days_ago",
+        "status",
+        "alert",
     },
 }
 DATA = {"areas": AREAS, "organizations": ORGANIZATIONS, "locations": LOCATIONS, "services": SERVICES}
@@ -101,9 +145,21 @@ POSTCODE_LETTERS_UNUSED = set("FIOQUY")
 POSTCODE_PAIRS_UNUSED = {"SA", "SD", "SS"}
 # Real organisations and brands that the fictional data must not name.
 REAL_NAMES = [
-    r"\bMEE\b", "Humanitas", "Rode Kruis", "Vluchtelingenwerk", "Welzijn Utrechtse Heuvelrug",
-    "Sociaal Dorpsteam", "Zonnebloem", "Alzheimer Nederland", "Alzheimer Café", "Voedselbank ",
-    "SchuldHulpMaatje", "AutoMaatje", "MantelzorgNL", "Stichting Present", "Tafeltje Dekje",
+    r"\bMEE\b",
+    "Humanitas",
+    "Rode Kruis",
+    "Vluchtelingenwerk",
+    "Welzijn Utrechtse Heuvelrug",
+    "Sociaal Dorpsteam",
+    "Zonnebloem",
+    "Alzheimer Nederland",
+    "Alzheimer Café",
+    "Voedselbank ",
+    "SchuldHulpMaatje",
+    "AutoMaatje",
+    "MantelzorgNL",
+    "Stichting Present",
+    "Tafeltje Dekje",
 ]
 EXPECTED_REAL_NAME_FIELDS = {
     "organizations": ("name", "description"),
@@ -148,15 +204,22 @@ def all_strings(value):
 
 # --- shape -----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", sorted(KEYS))
 def test_records_have_exactly_the_agreed_keys(name):
     wrong = [record for record in DATA[name] if set(record) != KEYS[name]]
     assert DATA[name] and not wrong, wrong[:1]
 
 
-@pytest.mark.parametrize("name, key", [
-    ("areas", "code"), ("organizations", "key"), ("locations", "key"), ("services", "key"),
-])
+@pytest.mark.parametrize(
+    "name, key",
+    [
+        ("areas", "code"),
+        ("organizations", "key"),
+        ("locations", "key"),
+        ("services", "key"),
+    ],
+)
 def test_keys_are_unique(name, key):
     counts = Counter(record[key] for record in DATA[name])
     assert [k for k, n in counts.items() if n > 1] == []
@@ -177,6 +240,7 @@ def test_counts_are_large_enough():
 
 
 # --- fictional and safe ----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["organizations", "locations"])
 def test_names_are_marked_demo(name):
@@ -234,6 +298,7 @@ def test_free_text_holds_no_other_contact_details(name):
 
 # --- organisations ---------------------------------------------------------------------------
 
+
 def test_organisations_are_described_briefly():
     for org in ORGANIZATIONS:
         assert org["kind"].strip(), org["key"]
@@ -247,6 +312,7 @@ def test_every_organisation_offers_a_service():
 
 
 # --- locations -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("location", LOCATIONS, ids=lambda location: location["key"])
 def test_location_is_a_plausible_address_in_its_village(location):
@@ -294,6 +360,7 @@ def test_every_accessibility_code_is_used_twice(code):
 
 
 # --- services: references and vocabularies ---------------------------------------------------
+
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda service: service["key"])
 def test_service_references_exist_and_fit(service):
@@ -358,6 +425,7 @@ def test_service_respite_is_consistent(service):
 
 # --- services: plain Dutch -------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("service", SERVICES, ids=lambda service: service["key"])
 def test_service_texts_are_short_plain_sentences(service):
     assert len(sentences(service["summary"])) == 1
@@ -383,11 +451,14 @@ def test_average_sentence_is_short():
 
 
 def test_respite_care_is_explained_in_plain_words():
-    explained = [s for s in SERVICES if re.search(r"zorg (even )?(van u )?overneemt|zorg even overnemen", s["description"])]
+    explained = [
+        s for s in SERVICES if re.search(r"zorg (even )?(van u )?overneemt|zorg even overnemen", s["description"])
+    ]
     assert len(explained) >= 2
 
 
 # --- coverage of vocabularies ----------------------------------------------------------------
+
 
 @pytest.mark.parametrize("code", sorted(CATEGORY_CODES))
 def test_every_category_is_used_three_times(code):
@@ -399,11 +470,14 @@ def test_every_pyramid_level_is_used_fifteen_times(code):
     assert sum(s["pyramid_level"] == code for s in SERVICES) >= 15
 
 
-@pytest.mark.parametrize("field, code", [
-    *[("access_route", code) for code in sorted(ACCESS_ROUTE_CODES)],
-    *[("cost", code) for code in sorted(COST_CODES)],
-    *[("modes", code) for code in sorted(MODE_CODES)],
-])
+@pytest.mark.parametrize(
+    "field, code",
+    [
+        *[("access_route", code) for code in sorted(ACCESS_ROUTE_CODES)],
+        *[("cost", code) for code in sorted(COST_CODES)],
+        *[("modes", code) for code in sorted(MODE_CODES)],
+    ],
+)
 def test_every_code_is_used_twice(field, code):
     values = [s[field] if isinstance(s[field], list) else [s[field]] for s in SERVICES]
     assert sum(code in v for v in values) >= 2
@@ -426,6 +500,7 @@ def test_every_village_has_services_located_in_it_and_serving_it(village):
 
 
 # --- content the product features rely on ----------------------------------------------------
+
 
 def test_respite_care_is_rich_enough():
     respite = [s for s in SERVICES if s["respite"]]

@@ -1,4 +1,5 @@
 """Every Dutch UI string has an English translation with the same placeholders."""
+
 import re
 from pathlib import Path
 
@@ -28,11 +29,15 @@ def _text(string):
 def source_messages():
     found = set()
     # The e-mail templates (.txt: subject line and plain text) are translated too.
-    for folder, method, pattern in ((ROOT / "sociale_kaart", "python", "**.py"),
-                                    (ROOT / "templates", "jinja2", "**.html"),
-                                    (ROOT / "templates", "jinja2", "**.txt")):
+    for folder, method, pattern in (
+        (ROOT / "sociale_kaart", "python", "**.py"),
+        (ROOT / "templates", "jinja2", "**.html"),
+        (ROOT / "templates", "jinja2", "**.txt"),
+    ):
         for _, _, message, _, _ in extract_from_dir(
-            folder, method_map=[(pattern, method)], keywords=KEYWORDS,
+            folder,
+            method_map=[(pattern, method)],
+            keywords=KEYWORDS,
             options_map={pattern: {"extensions": "jinja2.ext.i18n"}} if method == "jinja2" else None,
         ):
             found.add(message[0] if isinstance(message, tuple) else message)

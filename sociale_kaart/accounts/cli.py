@@ -1,4 +1,5 @@
 """Account commands: `flask users create-admin`, `flask users demo`, `flask users prune-sessions`."""
+
 import click
 from flask import current_app
 from flask.cli import AppGroup

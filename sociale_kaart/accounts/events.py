@@ -8,6 +8,7 @@ personal data of an account connects here at app start instead of being imported
 - `account_deleting.send(user)`: each receiver removes or anonymises its rows of the user,
   inside the deleting transaction (no commit).
 """
+
 from blinker import Namespace
 
 _events = Namespace()

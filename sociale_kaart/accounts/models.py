@@ -1,4 +1,5 @@
 """Accounts: users, their roles, organisation memberships and broker areas."""
+
 import secrets
 import uuid
 
@@ -36,7 +37,7 @@ class User(UserMixin, Model):
     uuid = db.Column(db.String(36), nullable=False, unique=True, default=_uuid)
     email = db.Column(db.String(254), nullable=False, unique=True)
     name = db.Column(db.String(120), nullable=False, default="")
-    password_hash = db.Column(db.String(255))            # None: invited, no password set yet
+    password_hash = db.Column(db.String(255))  # None: invited, no password set yet
     language = db.Column(db.String(2), nullable=False, default="nl")
     email_confirmed_at = db.Column(db.DateTime)
     active = db.Column(db.Boolean, nullable=False, default=True)
@@ -51,8 +52,11 @@ class User(UserMixin, Model):
 
     role_rows = db.relationship("UserRole", cascade="all, delete-orphan", lazy="selectin")
     memberships = db.relationship(
-        "Membership", back_populates="user", cascade="all, delete-orphan",
-        foreign_keys="Membership.user_id", lazy="selectin",
+        "Membership",
+        back_populates="user",
+        cascade="all, delete-orphan",
+        foreign_keys="Membership.user_id",
+        lazy="selectin",
     )
     areas = db.relationship("Area", secondary=broker_areas, order_by="Area.name", lazy="selectin")
 
@@ -121,9 +125,7 @@ class UserRole(Model):
     """One role of a user."""
 
     __tablename__ = "user_roles"
-    __table_args__ = (
-        db.CheckConstraint(one_of("role", ROLES), name="role"),
-    )
+    __table_args__ = (db.CheckConstraint(one_of("role", ROLES), name="role"),)
     user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     role = db.Column(db.String(16), primary_key=True)
 
@@ -140,7 +142,7 @@ class Membership(Model):
     user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     organization_id = db.Column(db.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True)
     status = db.Column(db.String(16), nullable=False, default="requested")
-    message = db.Column(db.Text, nullable=False, default="")      # why the user asks to join
+    message = db.Column(db.Text, nullable=False, default="")  # why the user asks to join
     requested_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
     decided_at = db.Column(db.DateTime)
     decided_by_id = db.Column(db.ForeignKey("users.id"))
@@ -162,4 +164,4 @@ class LoginSession(Model):
     token_hash = db.Column(db.String(64), nullable=False, unique=True)
     user_id = db.Column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
-    last_seen_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)   # written at most once a minute
+    last_seen_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)  # written at most once a minute

@@ -1,4 +1,5 @@
 """Password hashing (scrypt, Werkzeug's current default) and the password policy (issue #3)."""
+
 from functools import lru_cache
 from pathlib import Path
 

@@ -2,6 +2,7 @@
 
 Views may hide links with these too, but the services are where they are enforced.
 """
+
 from ..errors import PermissionDenied
 
 

@@ -1,4 +1,5 @@
 """Demo accounts for development and testing (`flask users demo`)."""
+
 import secrets
 
 from sqlalchemy import select
@@ -13,10 +14,20 @@ from .passwords import hash_password
 # organisations lie in the broker's villages, so the broker reviews the editor's changes.
 DEMO_ACCOUNTS = (
     ("beheer@demo.sociale-kaart.example.org", "Beheerder (demo)", ("admin",), (), ()),
-    ("makelaar@demo.sociale-kaart.example.org", "Sociaal makelaar Doorn en Driebergen (demo)", ("broker",),
-     ("doorn", "driebergen_rijsenburg"), ()),
-    ("redacteur@demo.sociale-kaart.example.org", "Redacteur (demo)", ("editor",), (),
-     ("dorpsteam-doorn", "dorpsteam-driebergen")),
+    (
+        "makelaar@demo.sociale-kaart.example.org",
+        "Sociaal makelaar Doorn en Driebergen (demo)",
+        ("broker",),
+        ("doorn", "driebergen_rijsenburg"),
+        (),
+    ),
+    (
+        "redacteur@demo.sociale-kaart.example.org",
+        "Redacteur (demo)",
+        ("editor",),
+        (),
+        ("dorpsteam-doorn", "dorpsteam-driebergen"),
+    ),
     # A beleidsmedewerker: the area analysis's aggregated figures, never a person's data (issue #15)
     ("beleid@demo.sociale-kaart.example.org", "Beleidsmedewerker (demo)", ("policy",), (), ()),
 )
@@ -35,19 +46,29 @@ def seed_demo_accounts():
         if services.find_user_by_email(email) is not None:
             continue
         password = _password()
-        user = User(email=email, name=name, password_hash=hash_password(password),
-                    email_confirmed_at=clock.naive_utcnow(), password_changed_at=clock.naive_utcnow())
+        user = User(
+            email=email,
+            name=name,
+            password_hash=hash_password(password),
+            email_confirmed_at=clock.naive_utcnow(),
+            password_changed_at=clock.naive_utcnow(),
+        )
         user.role_rows = [UserRole(role=role) for role in roles]
         areas = db.session.scalars(select(area_class).where(area_class.code.in_(area_codes))).all()
-        organizations = db.session.scalars(
-            select(organization_class).where(organization_class.is_demo.is_(True),
-                                             organization_class.slug.in_(organization_slugs))
-            .order_by(organization_class.name)
-        ).all() if organization_slugs else []
+        organizations = (
+            db.session.scalars(
+                select(organization_class)
+                .where(organization_class.is_demo.is_(True), organization_class.slug.in_(organization_slugs))
+                .order_by(organization_class.name)
+            ).all()
+            if organization_slugs
+            else []
+        )
         db.session.add(user)
         db.session.flush()
-        services.apply_access(user, list(roles), [o.id for o in organizations], [a.id for a in areas],
-                               user, clock.naive_utcnow())
+        services.apply_access(
+            user, list(roles), [o.id for o in organizations], [a.id for a in areas], user, clock.naive_utcnow()
+        )
         created.append((email, password))
     transactions.commit()
     return created

@@ -1,4 +1,5 @@
 """Account use cases: registration, login, password reset, profile, roles (issue #3)."""
+
 import hashlib
 import secrets
 from collections.abc import Iterable, Sequence
@@ -65,17 +66,22 @@ def _dummy_hash():
 
 # --- registration and confirmation ---------------------------------------------------------
 
+
 def _queue_confirmation(user):
     token = tokens.make_token("confirm-email", {"u": user.uuid, "e": user.email})
     queue_message(
-        user.email, "confirm_email", language=user.language, name=user.name,
+        user.email,
+        "confirm_email",
+        language=user.language,
+        name=user.name,
         confirm_url=external_url("accounts.confirm", token=token),
         hours=current_app.config["CONFIRM_TOKEN_MAX_AGE"] // 3600,
     )
 
 
-def register_user(email: str, name: str, password: str, language: str = "nl", role: str = "resident",
-                  now: datetime | None = None) -> User | None:
+def register_user(
+    email: str, name: str, password: str, language: str = "nl", role: str = "resident", now: datetime | None = None
+) -> User | None:
     """Create an account and queue the confirmation e-mail.
 
     An address that already has an account gets an e-mail instead, and the caller shows the
@@ -91,15 +97,23 @@ def register_user(email: str, name: str, password: str, language: str = "nl", ro
     existing = find_user_by_email(email)
     if existing is not None:
         queue_message(
-            existing.email, "register_existing", language=existing.language, name=existing.name,
-            login_url=external_url("accounts.login"), reset_url=external_url("accounts.forgot_password"),
+            existing.email,
+            "register_existing",
+            language=existing.language,
+            name=existing.name,
+            login_url=external_url("accounts.login"),
+            reset_url=external_url("accounts.forgot_password"),
         )
         transactions.commit()
         return None
     now = _naive(now)
     user = User(
-        email=email, name=name, password_hash=password_hash, language=_language(language),
-        password_changed_at=now, created_at=now,
+        email=email,
+        name=name,
+        password_hash=password_hash,
+        language=_language(language),
+        password_changed_at=now,
+        created_at=now,
     )
     user.role_rows = [UserRole(role=role)]
     db.session.add(user)
@@ -132,6 +146,7 @@ def resend_confirmation(email: str) -> None:
 
 
 # --- logging in ----------------------------------------------------------------------------
+
 
 def authenticate(email: str, password: str, now: datetime | None = None) -> User | None:
     """Return the active user with this address and password, else None (the same for every reason)."""
@@ -227,8 +242,13 @@ def load_session(token: object, now: datetime | None = None) -> SessionCheck:
         return SessionCheck(None)
     now = _naive(now)
     row = db.session.execute(
-        select(LoginSession.id, LoginSession.last_seen_at, User,
-               _past_lifetime(now).label("old"), _idle_too_long(now).label("idle"))
+        select(
+            LoginSession.id,
+            LoginSession.last_seen_at,
+            User,
+            _past_lifetime(now).label("old"),
+            _idle_too_long(now).label("idle"),
+        )
         .join(User, User.id == LoginSession.user_id)
         .where(LoginSession.token_hash == _token_hash(token))
     ).first()
@@ -252,8 +272,10 @@ def _write_aside(statement):
         # e.g. SQLite's writer lock held by this very request (matching's BEGIN IMMEDIATE), or a
         # read-only database (maintenance, a standby): reading pages must go on. A timed-out
         # session stays refused by the check above, and prune-sessions deletes it later.
-        current_app.logger.warning("login session bookkeeping skipped: the database took no write (%s)",
-                                   type(getattr(error, "orig", error)).__name__)
+        current_app.logger.warning(
+            "login session bookkeeping skipped: the database took no write (%s)",
+            type(getattr(error, "orig", error)).__name__,
+        )
 
 
 def end_session(token: object) -> None:
@@ -268,7 +290,8 @@ def prune_sessions(now: datetime | None = None) -> int:
     now = _naive(now)
     inactive = LoginSession.user_id.in_(select(User.id).where(User.active.is_(False)))
     result = db.session.execute(
-        delete(LoginSession).where(or_(_past_lifetime(now), _idle_too_long(now), inactive))
+        delete(LoginSession)
+        .where(or_(_past_lifetime(now), _idle_too_long(now), inactive))
         .execution_options(synchronize_session=False)
     )
     transactions.commit()
@@ -297,10 +320,16 @@ def password_reset_draft(email: str) -> Draft | None:
     if user is None or not user.is_active:
         return None
     token = tokens.make_token("reset-password", {"u": user.uuid, "f": tokens.fingerprint(user)})
-    return Draft(user.email, "reset_password", user.language, {
-        "name": user.name, "reset_url": external_url("accounts.reset_password", token=token),
-        "minutes": current_app.config["RESET_TOKEN_MAX_AGE"] // 60,
-    })
+    return Draft(
+        user.email,
+        "reset_password",
+        user.language,
+        {
+            "name": user.name,
+            "reset_url": external_url("accounts.reset_password", token=token),
+            "minutes": current_app.config["RESET_TOKEN_MAX_AGE"] // 60,
+        },
+    )
 
 
 def _user_for_password_token(purpose, token, max_age, now):
@@ -331,7 +360,7 @@ def _complete_password_link(user, password, now):
     _set_password(user, password, now)
     _end_sessions(user)
     if user.email_confirmed_at is None:
-        user.email_confirmed_at = now      # the link reached this address
+        user.email_confirmed_at = now  # the link reached this address
     transactions.commit()
     return user
 
@@ -348,6 +377,7 @@ def accept_invitation(token: str, password: str, now: datetime | None = None) ->
 
 # --- profile -------------------------------------------------------------------------------
 
+
 def update_profile(user: User, name: str, language: str, by: User) -> User:
     """Change a user's name and language (only their own)."""
     permissions.require_login(by)
@@ -359,8 +389,9 @@ def update_profile(user: User, name: str, language: str, by: User) -> User:
     return user
 
 
-def change_password(user: User, current_password: str, new_password: str, by: User,
-                    now: datetime | None = None) -> User:
+def change_password(
+    user: User, current_password: str, new_password: str, by: User, now: datetime | None = None
+) -> User:
     """Change a user's own password; ends all their login sessions (the page starts a new one for itself)."""
     permissions.require_login(by)
     if by.id != user.id:
@@ -370,8 +401,13 @@ def change_password(user: User, current_password: str, new_password: str, by: Us
     _check_password(new_password, user.email, user.name, field="new_password")
     _set_password(user, new_password, _naive(now))
     _end_sessions(user)
-    queue_message(user.email, "password_changed", language=user.language, name=user.name,
-                  reset_url=external_url("accounts.forgot_password"))
+    queue_message(
+        user.email,
+        "password_changed",
+        language=user.language,
+        name=user.name,
+        reset_url=external_url("accounts.forgot_password"),
+    )
     transactions.commit()
     return user
 
@@ -389,13 +425,23 @@ def request_email_change(user: User, new_email: str, current_password: str, by: 
     owner = find_user_by_email(new_email)
     if owner is not None:
         # Tell the owner, not the requester, so this does not reveal which addresses exist.
-        queue_message(owner.email, "email_taken", language=owner.language, name=owner.name,
-                      reset_url=external_url("accounts.forgot_password"))
+        queue_message(
+            owner.email,
+            "email_taken",
+            language=owner.language,
+            name=owner.name,
+            reset_url=external_url("accounts.forgot_password"),
+        )
     else:
         token = tokens.make_token("change-email", {"u": user.uuid, "o": user.email, "e": new_email})
-        queue_message(new_email, "change_email", language=user.language, name=user.name,
-                      confirm_url=external_url("accounts.confirm_email_change", token=token),
-                      hours=current_app.config["CONFIRM_TOKEN_MAX_AGE"] // 3600)
+        queue_message(
+            new_email,
+            "change_email",
+            language=user.language,
+            name=user.name,
+            confirm_url=external_url("accounts.confirm_email_change", token=token),
+            hours=current_app.config["CONFIRM_TOKEN_MAX_AGE"] // 3600,
+        )
     transactions.commit()
 
 
@@ -420,6 +466,7 @@ def confirm_email_change(token: str, now: datetime | None = None) -> User | None
 
 # --- administration ------------------------------------------------------------------------
 
+
 def organization_class() -> type[Any]:
     return Membership.organization.property.mapper.class_
 
@@ -442,8 +489,9 @@ def area_choices(by: User) -> list[tuple[int, str]]:
     return [(row.id, row.name) for row in db.session.scalars(select(area).order_by(area.name))]
 
 
-def list_users(by: User, query: str = "", role: str = "", status: str = "",
-               page: int = 1) -> tuple[Sequence[User], int]:
+def list_users(
+    by: User, query: str = "", role: str = "", status: str = "", page: int = 1
+) -> tuple[Sequence[User], int]:
     """Return (users, total) matching a search on name or address, a role and a status."""
     permissions.require_admin(by)
     statement = select(User)
@@ -490,8 +538,9 @@ def _rows(model_class, ids, field):
     return rows
 
 
-def apply_access(user: User, roles: Iterable[str], organization_ids: Iterable[int], area_ids: Iterable[int],
-                 by: User, now: datetime) -> None:
+def apply_access(
+    user: User, roles: Iterable[str], organization_ids: Iterable[int], area_ids: Iterable[int], by: User, now: datetime
+) -> None:
     organizations = _rows(organization_class(), organization_ids, "organizations")
     areas = _rows(area_class(), area_ids, "areas")
     user.role_rows = [UserRole(role=role) for role in roles]
@@ -504,14 +553,28 @@ def apply_access(user: User, roles: Iterable[str], organization_ids: Iterable[in
         elif membership.status == "active":
             membership.status, membership.decided_at, membership.decided_by_id = "ended", now, by.id
     for organization in wanted.values():
-        user.memberships.append(Membership(
-            organization=organization, status="active", requested_at=now, decided_at=now, decided_by_id=by.id,
-        ))
+        user.memberships.append(
+            Membership(
+                organization=organization,
+                status="active",
+                requested_at=now,
+                decided_at=now,
+                decided_by_id=by.id,
+            )
+        )
     user.areas = areas
 
 
-def invite_user(email: str, name: str, roles: Iterable[str], organization_ids: Iterable[int],
-                area_ids: Iterable[int], by: User, language: str = "nl", now: datetime | None = None) -> User:
+def invite_user(
+    email: str,
+    name: str,
+    roles: Iterable[str],
+    organization_ids: Iterable[int],
+    area_ids: Iterable[int],
+    by: User,
+    language: str = "nl",
+    now: datetime | None = None,
+) -> User:
     """Create an account without a password and e-mail a welcome link to set one."""
     permissions.require_admin(by)
     email = normalize_email(email)
@@ -519,14 +582,19 @@ def invite_user(email: str, name: str, roles: Iterable[str], organization_ids: I
     if find_user_by_email(email) is not None:
         raise ValidationError("email", _("Er is al een account met dit e-mailadres."))
     now = _naive(now)
-    user = User(email=email, name=(name or "").strip(), language=_language(language),
-                invited_by_id=by.id, created_at=now)
+    user = User(
+        email=email, name=(name or "").strip(), language=_language(language), invited_by_id=by.id, created_at=now
+    )
     db.session.add(user)
     apply_access(user, roles, organization_ids, area_ids, by, now)
     db.session.flush()
     token = tokens.make_token("set-password", {"u": user.uuid, "f": tokens.fingerprint(user)})
     queue_message(
-        user.email, "invitation", language=user.language, name=user.name, inviter=by.name or by.email,
+        user.email,
+        "invitation",
+        language=user.language,
+        name=user.name,
+        inviter=by.name or by.email,
         welcome_url=external_url("accounts.welcome", token=token),
         hours=current_app.config["CONFIRM_TOKEN_MAX_AGE"] // 3600,
     )
@@ -534,8 +602,14 @@ def invite_user(email: str, name: str, roles: Iterable[str], organization_ids: I
     return user
 
 
-def update_user_access(user_id: int, roles: Iterable[str], organization_ids: Iterable[int],
-                       area_ids: Iterable[int], by: User, now: datetime | None = None) -> User:
+def update_user_access(
+    user_id: int,
+    roles: Iterable[str],
+    organization_ids: Iterable[int],
+    area_ids: Iterable[int],
+    by: User,
+    now: datetime | None = None,
+) -> User:
     """Set a user's roles, organisations (active memberships) and broker areas."""
     user = get_user(user_id, by)
     roles = _check_roles(roles)
@@ -576,6 +650,7 @@ def create_admin(email: str, name: str, password: str) -> User:
 
 
 # --- e-mail outbox (admin) -----------------------------------------------------------------
+
 
 def list_outbox(by: User, status: str = "") -> tuple[Sequence[OutboxMessage], dict[str, int]]:
     """Return (messages, counts per status) for the outbox page: failed and queued, or one status."""

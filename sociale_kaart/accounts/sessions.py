@@ -1,4 +1,5 @@
 """Flask-Login glue for login sessions (issue #12): the user loader and the notice after a time-out."""
+
 from flask import flash, g, session
 from flask_babel import gettext as _
 
@@ -11,7 +12,7 @@ def load_user(token):
     if check.expired:
         g.login_session_expired = check.expired
         session.pop("_user_id", None)
-        session["_remember"] = "clear"     # Flask-Login then deletes the remember-me cookie too
+        session["_remember"] = "clear"  # Flask-Login then deletes the remember-me cookie too
     return check.user
 
 
@@ -31,8 +32,12 @@ def login_message(message):
 
 def add_time_out_notice(response, login_path):
     """After a redirect to the login page for a session that just timed out, say why (once)."""
-    if (g.get("login_session_expired") and not g.get("time_out_notice_shown")
-            and response.status_code in (301, 302, 303) and (response.location or "").startswith(login_path)):
+    if (
+        g.get("login_session_expired")
+        and not g.get("time_out_notice_shown")
+        and response.status_code in (301, 302, 303)
+        and (response.location or "").startswith(login_path)
+    ):
         flash(_time_out_notice(), "info")
         g.time_out_notice_shown = True
     return response

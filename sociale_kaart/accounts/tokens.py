@@ -4,8 +4,9 @@ One salt per purpose, so a token made for one purpose never works for another. T
 set a password carry a fingerprint of the password hash and session token: once used (the
 hash changes) they stop working, so they work once.
 """
+
 import hashlib
-from datetime import timezone
+from datetime import UTC
 
 from flask import current_app
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
@@ -63,7 +64,7 @@ def unsign(salt, token, max_age, now=None):
         return None
     now = now or clock.utcnow()
     if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
+        now = now.replace(tzinfo=UTC)
     age = (now - signed_at).total_seconds()
     if age > max_age or age < -60:
         return None

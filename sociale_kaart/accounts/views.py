@@ -1,4 +1,5 @@
 """Account pages: log in and out, register, confirm, reset password, profile."""
+
 import hashlib
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
@@ -10,11 +11,18 @@ from ..extensions import limiter
 from ..urls import safe_next
 from . import services, sessions
 from .forms import (
-    ChangeEmailForm, ChangePasswordForm, ConfirmForm, EmailOnlyForm, LoginForm, NewPasswordForm, ProfileForm,
+    ChangeEmailForm,
+    ChangePasswordForm,
+    ConfirmForm,
+    EmailOnlyForm,
+    LoginForm,
+    NewPasswordForm,
+    ProfileForm,
     RegisterForm,
 )
 
 bp = Blueprint("accounts", __name__)
+
 
 def _login_limit():
     return current_app.config["LOGIN_RATE_LIMIT"]
@@ -37,7 +45,7 @@ def _failed(response):
 
 def _start_session(user, remember=False):
     """Log a user in on a fresh session and login session (no session fixation), in their language."""
-    services.end_session(current_user.get_id())      # this browser's earlier login, if any
+    services.end_session(current_user.get_id())  # this browser's earlier login, if any
     session.clear()
     services.start_session(user)
     login_user(user, remember=remember, duration=services.session_lifetime(user))
@@ -124,8 +132,9 @@ def register():
         form.language.data = session["lang"]
     if form.validate_on_submit():
         try:
-            services.register_user(form.email.data, form.name.data, form.password.data,
-                                   language=form.language.data, role=form.role.data)
+            services.register_user(
+                form.email.data, form.name.data, form.password.data, language=form.language.data, role=form.role.data
+            )
         except ValidationError as error:
             form.add_error(error.field, error.message)
         else:
@@ -195,8 +204,7 @@ def profile():
         session["lang"] = current_user.language
         flash(_("Uw gegevens zijn opgeslagen."), "success")
         return redirect(url_for("accounts.profile"))
-    return render_template("accounts/profile.html", form=form), \
-        (400 if request.method == "POST" else 200)
+    return render_template("accounts/profile.html", form=form), (400 if request.method == "POST" else 200)
 
 
 @bp.route("/account/wachtwoord", methods=["GET", "POST"])
@@ -205,8 +213,7 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(current_user, form.current_password.data, form.new_password.data,
-                                     by=current_user)
+            services.change_password(current_user, form.current_password.data, form.new_password.data, by=current_user)
         except ValidationError as error:
             form.add_error(error.field, error.message)
         else:
@@ -223,13 +230,13 @@ def change_email():
     form = ChangeEmailForm()
     if form.validate_on_submit():
         try:
-            services.request_email_change(current_user, form.email.data, form.current_password.data,
-                                          by=current_user)
+            services.request_email_change(current_user, form.email.data, form.current_password.data, by=current_user)
         except ValidationError as error:
             form.add_error(error.field, error.message)
         else:
-            return render_template("accounts/check_mail.html", email=services.normalize_email(form.email.data),
-                                   change=True)
+            return render_template(
+                "accounts/check_mail.html", email=services.normalize_email(form.email.data), change=True
+            )
     return render_template("accounts/change_email.html", form=form), (400 if request.method == "POST" else 200)
 
 
@@ -268,5 +275,6 @@ def welcome(token):
             _end_session()
             flash(_("Uw wachtwoord is ingesteld. Log nu in."), "success")
             return redirect(url_for("accounts.login"))
-    return render_template("accounts/welcome.html", form=form, person=person), \
-        (400 if request.method == "POST" else 200)
+    return render_template("accounts/welcome.html", form=form, person=person), (
+        400 if request.method == "POST" else 200
+    )

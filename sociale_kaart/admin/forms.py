@@ -1,4 +1,5 @@
 """Admin forms: invite a user, set roles, organisations and areas, search the user list; an area's contact."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
@@ -24,12 +25,15 @@ def role_choices():
 class AccessForm(BaseForm):
     """Roles, organisations (editor) and areas (broker) of a user."""
 
-    roles = CheckboxesField(_l("Rollen"), choices=role_choices(), validators=[
-        InputRequired(message=_l("Kies minstens één rol."))])
-    organizations = CheckboxesField(_l("Organisaties (voor redacteuren)"), coerce=params.parse_id,
-                                    choices=[], validators=[Optional()])
-    areas = CheckboxesField(_l("Gebieden (voor sociaal makelaars)"), coerce=params.parse_id, choices=[],
-                            validators=[Optional()])
+    roles = CheckboxesField(
+        _l("Rollen"), choices=role_choices(), validators=[InputRequired(message=_l("Kies minstens één rol."))]
+    )
+    organizations = CheckboxesField(
+        _l("Organisaties (voor redacteuren)"), coerce=params.parse_id, choices=[], validators=[Optional()]
+    )
+    areas = CheckboxesField(
+        _l("Gebieden (voor sociaal makelaars)"), coerce=params.parse_id, choices=[], validators=[Optional()]
+    )
 
     def set_choices(self, organizations, areas):
         self.organizations.choices = [SelectChoice(value, label) for value, label in organizations]
@@ -38,25 +42,39 @@ class AccessForm(BaseForm):
 
 
 class InviteForm(AccessForm):
-    email = EmailField(_l("E-mailadres"), validators=[
-        InputRequired(message=_l("Vul het e-mailadres in.")),
-        Length(max=254, message=_l("Een e-mailadres heeft hoogstens %(max)d tekens.")),
-        format_check(params.valid_email, EMAIL_MESSAGE),
-    ])
-    name = StringField(_l("Naam"), validators=[
-        InputRequired(message=_l("Vul de naam in.")),
-        Length(max=120, message=_l("Een naam heeft hoogstens %(max)d tekens.")),
-    ])
+    email = EmailField(
+        _l("E-mailadres"),
+        validators=[
+            InputRequired(message=_l("Vul het e-mailadres in.")),
+            Length(max=254, message=_l("Een e-mailadres heeft hoogstens %(max)d tekens.")),
+            format_check(params.valid_email, EMAIL_MESSAGE),
+        ],
+    )
+    name = StringField(
+        _l("Naam"),
+        validators=[
+            InputRequired(message=_l("Vul de naam in.")),
+            Length(max=120, message=_l("Een naam heeft hoogstens %(max)d tekens.")),
+        ],
+    )
     language = SelectField(_l("Taal van de uitnodiging"), choices=LANGUAGE_CHOICES, default="nl")
 
 
 class UserSearchForm(SearchBaseForm):
     q = StringField(_l("Zoek op naam of e-mailadres"), validators=[Length(max=100)])
-    role = SelectField(_l("Rol"), choices=[SelectChoice("", _l("Alle rollen"))] + role_choices(), default="", validators=[Optional()])
-    status = SelectField(_l("Status"), choices=[
-        SelectChoice("", _l("Alle accounts")), SelectChoice("active", _l("Actief")),
-        SelectChoice("inactive", _l("Uitgezet"))],
-        default="", validators=[Optional()])
+    role = SelectField(
+        _l("Rol"), choices=[SelectChoice("", _l("Alle rollen"))] + role_choices(), default="", validators=[Optional()]
+    )
+    status = SelectField(
+        _l("Status"),
+        choices=[
+            SelectChoice("", _l("Alle accounts")),
+            SelectChoice("active", _l("Actief")),
+            SelectChoice("inactive", _l("Uitgezet")),
+        ],
+        default="",
+        validators=[Optional()],
+    )
 
     def criteria(self):
         """Return the query, role and status accounts.list_users takes."""
@@ -71,17 +89,27 @@ class AreaContactForm(BaseForm):
     """The contact of an area's dorpsteam (issue #11): every field optional."""
 
     contact_name = StringField(_l("Naam van het team"), validators=[_at_most(120, _l("naam"))])
-    contact_phone = StringField(_l("Telefoonnummer"), validators=[
-        _at_most(32, _l("telefoonnummer")),
-        PHONE,
-    ])
-    contact_email = EmailField(_l("E-mailadres"), validators=[
-        Optional(), _at_most(254, _l("e-mailadres")), format_check(params.valid_email, EMAIL_MESSAGE),
-    ])
+    contact_phone = StringField(
+        _l("Telefoonnummer"),
+        validators=[
+            _at_most(32, _l("telefoonnummer")),
+            PHONE,
+        ],
+    )
+    contact_email = EmailField(
+        _l("E-mailadres"),
+        validators=[
+            Optional(),
+            _at_most(254, _l("e-mailadres")),
+            format_check(params.valid_email, EMAIL_MESSAGE),
+        ],
+    )
     contact_address = StringField(_l("Adres"), validators=[_at_most(200, _l("adres"))])
     contact_hours = StringField(_l("Spreekuur"), validators=[_at_most(200, _l("spreekuur"))])
 
     def values(self):
         """Return the values areas.update_area_contact takes."""
-        return {name: (self[name].data or "").strip() for name in (
-            "contact_name", "contact_phone", "contact_email", "contact_address", "contact_hours")}
+        return {
+            name: (self[name].data or "").strip()
+            for name in ("contact_name", "contact_phone", "contact_email", "contact_address", "contact_hours")
+        }

@@ -1,4 +1,5 @@
 """Admin pages under /beheer: invite users, assign roles, organisations and areas; outbox; area contacts."""
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -36,11 +37,12 @@ def index():
 @bp.route("/gebruikers")
 def users():
     form = UserSearchForm(request.args)
-    criteria = form.criteria() if form.validate() else {}    # refused values filter nothing (issue #12)
+    criteria = form.criteria() if form.validate() else {}  # refused values filter nothing (issue #12)
     page = _page_number()
     rows, total = accounts.list_users(current_user, page=page, **criteria)
-    return render_template("admin/users.html", form=form, users=rows, total=total, page=page,
-                           per_page=accounts.USERS_PER_PAGE)
+    return render_template(
+        "admin/users.html", form=form, users=rows, total=total, page=page, per_page=accounts.USERS_PER_PAGE
+    )
 
 
 @bp.route("/gebruikers/uitnodigen", methods=["GET", "POST"])
@@ -48,8 +50,15 @@ def invite():
     form = _access_form(InviteForm)
     if form.validate_on_submit():
         try:
-            user = accounts.invite_user(form.email.data, form.name.data, form.roles.data, form.organizations.data,
-                                        form.areas.data, by=current_user, language=form.language.data)
+            user = accounts.invite_user(
+                form.email.data,
+                form.name.data,
+                form.roles.data,
+                form.organizations.data,
+                form.areas.data,
+                by=current_user,
+                language=form.language.data,
+            )
         except ValidationError as error:
             form.add_error(error.field, error.message)
         else:
@@ -61,20 +70,27 @@ def invite():
 @bp.route("/gebruikers/<int:user_id>", methods=["GET", "POST"])
 def user(user_id):
     person = accounts.get_user(user_id, by=current_user)
-    form = _access_form(AccessForm, data=None if request.method == "POST" else {
-        "roles": sorted(person.roles), "organizations": sorted(person.organization_ids),
-        "areas": sorted(person.area_ids)})
+    form = _access_form(
+        AccessForm,
+        data=None
+        if request.method == "POST"
+        else {
+            "roles": sorted(person.roles),
+            "organizations": sorted(person.organization_ids),
+            "areas": sorted(person.area_ids),
+        },
+    )
     if form.validate_on_submit():
         try:
-            accounts.update_user_access(person.id, form.roles.data, form.organizations.data, form.areas.data,
-                                        by=current_user)
+            accounts.update_user_access(
+                person.id, form.roles.data, form.organizations.data, form.areas.data, by=current_user
+            )
         except ValidationError as error:
             form.add_error(error.field, error.message)
         else:
             flash(_("De rollen, organisaties en gebieden zijn opgeslagen."), "success")
             return redirect(url_for("admin.user", user_id=person.id))
-    return render_template("admin/user.html", person=person, form=form), \
-        (400 if request.method == "POST" else 200)
+    return render_template("admin/user.html", person=person, form=form), (400 if request.method == "POST" else 200)
 
 
 @bp.route("/gebruikers/<int:user_id>/status", methods=["POST"])
@@ -88,8 +104,12 @@ def user_status(user_id):
     except ValidationError as error:
         flash(error.message, "error")
     else:
-        flash(_("Het account is weer actief.") if person.active
-              else _("Het account is uitgezet. Deze persoon is overal uitgelogd."), "success")
+        flash(
+            _("Het account is weer actief.")
+            if person.active
+            else _("Het account is uitgezet. Deze persoon is overal uitgelogd."),
+            "success",
+        )
     return redirect(url_for("admin.user", user_id=user_id))
 
 

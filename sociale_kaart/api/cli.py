@@ -1,4 +1,5 @@
 """`flask hsds export DIR` and `flask hsds import DIR`: HSDS 3.0 tabular data packages (issue #5)."""
+
 import click
 from flask.cli import AppGroup
 
@@ -17,8 +18,7 @@ def _counts(counter):
 def export(folder):
     """Write the published directory as an HSDS package (datapackage.json + CSV files) into FOLDER."""
     counts = hsds_io.export_package(folder)
-    click.echo(f"HSDS 3.0 package written to {folder}: "
-               + ", ".join(f"{n} {name}" for name, n in counts.items() if n))
+    click.echo(f"HSDS 3.0 package written to {folder}: " + ", ".join(f"{n} {name}" for name, n in counts.items() if n))
 
 
 @hsds_cli.command("import")
@@ -29,8 +29,10 @@ def import_(folder):
     click.echo(f"Created: {_counts(report.created)}.")
     click.echo(f"Updated: {_counts(report.updated)}.")
     click.echo(f"Unchanged: {_counts(report.unchanged)}.")
-    click.echo("New and changed services are 'ter controle': they wait in the brokers' queue "
-               "(/werkplek/controle) until a broker publishes them.")
+    click.echo(
+        "New and changed services are 'ter controle': they wait in the brokers' queue "
+        "(/werkplek/controle) until a broker publishes them."
+    )
     for name in report.back_to_draft:
         click.echo(f"Was published, changed by this import, back in review (hidden until a broker approves): {name}")
     for what in report.public_updates:

@@ -4,6 +4,7 @@ Response schemas are the official HSDS 3.0 object schemas (bundled in directory/
 with their file references turned into component references and their non-standard keys
 dropped; the enumerations of taxonomy ids and areas are the current ones from the database.
 """
+
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -36,8 +37,10 @@ def _component(schema):
 @lru_cache(maxsize=1)
 def hsds_components():
     """Return the HSDS 3.0 object schemas as OpenAPI components."""
-    return {path.stem: _component(json.loads(path.read_text(encoding="utf-8")))
-            for path in sorted(SCHEMA_FOLDER.glob("*.json"))}
+    return {
+        path.stem: _component(json.loads(path.read_text(encoding="utf-8")))
+        for path in sorted(SCHEMA_FOLDER.glob("*.json"))
+    }
 
 
 def _ref(name):
@@ -52,64 +55,130 @@ def _parameter(param, context):
     schema = param.schema(context)
     if param.multiple:
         schema = {"type": "array", "items": schema, "maxItems": params.MAX_VALUES}
-    return {"name": param.name, "in": "query", "required": False, "description": param.description,
-            "schema": schema, "style": "form", "explode": True}
+    return {
+        "name": param.name,
+        "in": "query",
+        "required": False,
+        "description": param.description,
+        "schema": schema,
+        "style": "form",
+        "explode": True,
+    }
 
 
 _ERRORS = {"400": _json(_ref("Error"), "Invalid parameter: unknown, repeated, malformed or out of range.")}
 _NOT_FOUND = {"404": _json(_ref("Error"), "No published object has this id.")}
-_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again.",
-                                "schema": {"type": "integer", "minimum": 0}}}
+_RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer", "minimum": 0}}
+}
 # Routes with a rate limit per IP address (SOCIALE_KAART_SEARCH_RATE_LIMIT) and routes that search.
-_TOO_MANY = {"429": {**_json(_ref("Error"), "Too many requests from this address: wait Retry-After seconds."),
-                     "headers": _RETRY_AFTER}}
-_UNAVAILABLE = {"503": {**_json(_ref("Error"), "The search or the database cannot answer for a while (not the "
-                                               "caller's fault): try again after Retry-After seconds."),
-                        "headers": _RETRY_AFTER}}
-_ID = {"name": "id", "in": "path", "required": True, "description": "The object's HSDS id (a uuid).",
-       "schema": {"type": "string", "format": "uuid"}}
+_TOO_MANY = {
+    "429": {
+        **_json(_ref("Error"), "Too many requests from this address: wait Retry-After seconds."),
+        "headers": _RETRY_AFTER,
+    }
+}
+_UNAVAILABLE = {
+    "503": {
+        **_json(
+            _ref("Error"),
+            "The search or the database cannot answer for a while (not the "
+            "caller's fault): try again after Retry-After seconds.",
+        ),
+        "headers": _RETRY_AFTER,
+    }
+}
+_ID = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "description": "The object's HSDS id (a uuid).",
+    "schema": {"type": "string", "format": "uuid"},
+}
 
 
 def _list(summary, description, param_list, item, context, extra=None):
-    return {"get": {
-        "summary": summary, "description": description,
-        "parameters": [_parameter(param, context) for param in param_list],
-        "responses": {
-            "200": _json({"allOf": [_ref("Page"), {"type": "object", "required": ["contents"], "properties": {
-                "contents": {"type": "array", "items": _ref(item)}}}]}, summary),
-            **_ERRORS, **(extra or {}),
-        },
-    }}
+    return {
+        "get": {
+            "summary": summary,
+            "description": description,
+            "parameters": [_parameter(param, context) for param in param_list],
+            "responses": {
+                "200": _json(
+                    {
+                        "allOf": [
+                            _ref("Page"),
+                            {
+                                "type": "object",
+                                "required": ["contents"],
+                                "properties": {"contents": {"type": "array", "items": _ref(item)}},
+                            },
+                        ]
+                    },
+                    summary,
+                ),
+                **_ERRORS,
+                **(extra or {}),
+            },
+        }
+    }
 
 
 def _detail(summary, item):
-    return {"get": {
-        "summary": summary, "parameters": [_ID],
-        "responses": {"200": _json(_ref(item), summary), **_ERRORS, **_NOT_FOUND},
-    }}
+    return {
+        "get": {
+            "summary": summary,
+            "parameters": [_ID],
+            "responses": {"200": _json(_ref(item), summary), **_ERRORS, **_NOT_FOUND},
+        }
+    }
 
 
 def _page_schema():
     integer = {"type": "integer", "minimum": 0}
     boolean = {"type": "boolean"}
-    return {"type": "object", "required": ["total_items", "total_pages", "page_number", "size", "first_page",
-                                           "last_page", "empty"],
-            "properties": {"total_items": integer, "total_pages": integer, "page_number": integer,
-                           "size": integer, "first_page": boolean, "last_page": boolean, "empty": boolean}}
+    return {
+        "type": "object",
+        "required": ["total_items", "total_pages", "page_number", "size", "first_page", "last_page", "empty"],
+        "properties": {
+            "total_items": integer,
+            "total_pages": integer,
+            "page_number": integer,
+            "size": integer,
+            "first_page": boolean,
+            "last_page": boolean,
+            "empty": boolean,
+        },
+    }
 
 
 def _error_schema():
-    return {"type": "object", "required": ["error", "detail", "parameter"], "properties": {
-        "error": {"type": "string"}, "detail": {"type": "string"}, "parameter": {"type": ["string", "null"]}}}
+    return {
+        "type": "object",
+        "required": ["error", "detail", "parameter"],
+        "properties": {
+            "error": {"type": "string"},
+            "detail": {"type": "string"},
+            "parameter": {"type": ["string", "null"]},
+        },
+    }
 
 
 def spec(context, docs_url):
     """Return the OpenAPI document for the current taxonomies and areas."""
-    root = {"type": "object", "required": ["version", "profile", "openapi_url"], "properties": {
-        "version": {"type": "string"}, "profile": {"type": "string", "format": "uri"},
-        "openapi_url": {"type": "string", "format": "uri"}}}
-    services_text = ("Published services, by name; best match first with `search`. Filters combine (all must "
-                     "match). Unknown taxonomy ids, areas or codes are a 400.")
+    root = {
+        "type": "object",
+        "required": ["version", "profile", "openapi_url"],
+        "properties": {
+            "version": {"type": "string"},
+            "profile": {"type": "string", "format": "uri"},
+            "openapi_url": {"type": "string", "format": "uri"},
+        },
+    }
+    services_text = (
+        "Published services, by name; best match first with `search`. Filters combine (all must "
+        "match). Unknown taxonomy ids, areas or codes are a 400."
+    )
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
@@ -126,10 +195,16 @@ def spec(context, docs_url):
             ),
         },
         "paths": {
-            f"{PREFIX}/": {"get": {"summary": "Version information", "parameters": [],
-                                   "responses": {"200": _json(root, "HSDS version and links"), **_ERRORS}}},
-            f"{PREFIX}/services": _list("Services", services_text, params.SERVICES, "service", context,
-                                        {**_TOO_MANY, **_UNAVAILABLE}),
+            f"{PREFIX}/": {
+                "get": {
+                    "summary": "Version information",
+                    "parameters": [],
+                    "responses": {"200": _json(root, "HSDS version and links"), **_ERRORS},
+                }
+            },
+            f"{PREFIX}/services": _list(
+                "Services", services_text, params.SERVICES, "service", context, {**_TOO_MANY, **_UNAVAILABLE}
+            ),
             f"{PREFIX}/services/{{id}}": _detail("A fully nested service", "service"),
             f"{PREFIX}/service_at_locations": _list(
                 "Services at locations",
@@ -137,28 +212,50 @@ def spec(context, docs_url):
                 "distance, with `postcode` alone nearest first; with `proximity` (metres) "
                 "only within that distance. `proximity` needs `postcode`. A malformed postcode is a 400; a well-formed "
                 "one that does not exist (e.g. 1000) is a 404.",
-                params.SERVICE_AT_LOCATIONS, "service_at_location", context,
-                {"404": _json(_ref("Error"), "The postcode is well formed but does not exist."),
-                 **_TOO_MANY, **_UNAVAILABLE}),
+                params.SERVICE_AT_LOCATIONS,
+                "service_at_location",
+                context,
+                {
+                    "404": _json(_ref("Error"), "The postcode is well formed but does not exist."),
+                    **_TOO_MANY,
+                    **_UNAVAILABLE,
+                },
+            ),
             f"{PREFIX}/organizations": _list(
-                "Organisations", "Organisations that have at least one published service, by name.",
-                params.ORGANIZATIONS, "organization", context, _TOO_MANY),
+                "Organisations",
+                "Organisations that have at least one published service, by name.",
+                params.ORGANIZATIONS,
+                "organization",
+                context,
+                _TOO_MANY,
+            ),
             f"{PREFIX}/organizations/{{id}}": _detail(
-                "An organisation with its phones, locations and published services", "organization"),
-            f"{PREFIX}/taxonomies": _list("Taxonomies", "Every published taxonomy.", params.TAXONOMIES,
-                                          "taxonomy", context),
+                "An organisation with its phones, locations and published services", "organization"
+            ),
+            f"{PREFIX}/taxonomies": _list(
+                "Taxonomies", "Every published taxonomy.", params.TAXONOMIES, "taxonomy", context
+            ),
             f"{PREFIX}/taxonomies/{{id}}": _detail("A taxonomy", "taxonomy"),
-            f"{PREFIX}/taxonomy_terms": _list("Taxonomy terms", "Every published taxonomy term.",
-                                              params.TAXONOMY_TERMS, "taxonomy_term", context),
+            f"{PREFIX}/taxonomy_terms": _list(
+                "Taxonomy terms", "Every published taxonomy term.", params.TAXONOMY_TERMS, "taxonomy_term", context
+            ),
             f"{PREFIX}/taxonomy_terms/{{id}}": _detail("A taxonomy term", "taxonomy_term"),
-            f"{PREFIX}/export.zip": {"get": {
-                "summary": "The published directory as an HSDS 3.0 tabular data package (zip of CSV files)",
-                "parameters": [],
-                "responses": {"200": {"description": "datapackage.json and one CSV file per HSDS table",
-                                      "content": {"application/zip": {"schema": {
-                                          "type": "string", "contentMediaType": "application/zip"}}}},
-                              **_ERRORS, **_TOO_MANY},
-            }},
+            f"{PREFIX}/export.zip": {
+                "get": {
+                    "summary": "The published directory as an HSDS 3.0 tabular data package (zip of CSV files)",
+                    "parameters": [],
+                    "responses": {
+                        "200": {
+                            "description": "datapackage.json and one CSV file per HSDS table",
+                            "content": {
+                                "application/zip": {"schema": {"type": "string", "contentMediaType": "application/zip"}}
+                            },
+                        },
+                        **_ERRORS,
+                        **_TOO_MANY,
+                    },
+                }
+            },
         },
         "components": {"schemas": {**hsds_components(), "Page": _page_schema(), "Error": _error_schema()}},
         "x-hsds-version": hsds.HSDS_VERSION,

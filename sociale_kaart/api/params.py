@@ -6,13 +6,16 @@ ParameterError (a 400), never a silent default: Werkzeug's `args.get(..., type=i
 quietly turn page=abc into the default, which is why it is not used here. Whole numbers and
 control characters are checked by sociale_kaart.params, as everywhere else.
 """
+
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Callable, NoReturn
+from datetime import UTC, datetime, timedelta, timezone
+from typing import NoReturn
 
-from ..directory import open_data, services as directory, vocabularies
+from ..directory import open_data, vocabularies
+from ..directory import services as directory
 from ..geo import POSTCODE_PATTERN, parse_postcode
 from ..params import MAX_PAGE, has_control_characters, whole_number
 
@@ -25,8 +28,9 @@ MAX_VALUES = 10
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _DATE_TIME = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:([Zz])|([+-])(\d{2}):(\d{2}))", re.ASCII)
-NO_CONTROL_CHARACTERS = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"   # what params.has_control_characters refuses
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:([Zz])|([+-])(\d{2}):(\d{2}))", re.ASCII
+)
+NO_CONTROL_CHARACTERS = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"  # what params.has_control_characters refuses
 
 
 class ParameterError(Exception):
@@ -72,12 +76,13 @@ def _bad(name: str, detail: str) -> NoReturn:
 
 def _integer(minimum, maximum):
     def convert(name, text):
-        value = whole_number(text)    # ASCII digits only: not '²', '٣', ' 3' or '1_0' (issue #12)
+        value = whole_number(text)  # ASCII digits only: not '²', '٣', ' 3' or '1_0' (issue #12)
         if value is None:
             _bad(name, f"{text!r} is not a whole number")
         if not minimum <= value <= maximum:
             _bad(name, f"must be between {minimum} and {maximum}")
         return value
+
     return convert
 
 
@@ -88,6 +93,7 @@ def _text(max_length):
         if has_control_characters(text):
             _bad(name, "contains a control character")
         return text.strip()
+
     return convert
 
 
@@ -102,6 +108,7 @@ def _choice(values):
         if text not in values():
             _bad(name, f"unknown value {text!r}")
         return text
+
     return convert
 
 
@@ -119,14 +126,18 @@ def _date_time(name, text):
     year, month, dayno, hour, minute, second = (int(part) for part in match.groups()[:6])
     try:
         moment = datetime(year, month, dayno, hour, minute, min(second, 59))  # RFC 3339 allows leap second 60
-        offset = timedelta(0) if match.group(8) else \
-            (1 if match.group(9) == "+" else -1) * timedelta(hours=int(match.group(10)), minutes=int(match.group(11)))
+        offset = (
+            timedelta(0)
+            if match.group(8)
+            else (1 if match.group(9) == "+" else -1)
+            * timedelta(hours=int(match.group(10)), minutes=int(match.group(11)))
+        )
         if abs(offset) >= timedelta(hours=24) or int(match.group(11) or 0) > 59:
             raise ValueError("offset out of range")
     except ValueError:
         _bad(name, f"{text!r} is not a valid date-time")
     try:
-        return moment.replace(tzinfo=timezone(offset)).astimezone(timezone.utc).replace(tzinfo=None)
+        return moment.replace(tzinfo=timezone(offset)).astimezone(UTC).replace(tzinfo=None)
     except OverflowError:
         return datetime.min if offset > timedelta(0) else datetime.max
 
@@ -139,51 +150,116 @@ def _enum(values):
     def schema(context):
         found = values(context)
         return {"type": "string", "enum": found} if found else {"type": "string", "maxLength": 0, "minLength": 1}
+
     return schema
 
 
-PAGE = Param("page", "Page number, from 1.", _static({"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
-             _integer(1, MAX_PAGE), default=1)
-PER_PAGE = Param("per_page", f"Results per page (default {DEFAULT_PER_PAGE}).",
-                 _static({"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}),
-                 _integer(1, MAX_PER_PAGE), default=DEFAULT_PER_PAGE)
-SEARCH = Param("search", "Words to search for, in Dutch (stemming, compounds, synonyms, typos); "
-               "no control characters.",
-               _static({"type": "string", "maxLength": MAX_SEARCH, "pattern": NO_CONTROL_CHARACTERS}),
-               _text(MAX_SEARCH), default="")
-MODIFIED_AFTER = Param("modified_after", "Only what changed at or after this moment (RFC 3339).",
-                       _static({"type": "string", "format": "date-time"}), _date_time)
+PAGE = Param(
+    "page",
+    "Page number, from 1.",
+    _static({"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
+    _integer(1, MAX_PAGE),
+    default=1,
+)
+PER_PAGE = Param(
+    "per_page",
+    f"Results per page (default {DEFAULT_PER_PAGE}).",
+    _static({"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}),
+    _integer(1, MAX_PER_PAGE),
+    default=DEFAULT_PER_PAGE,
+)
+SEARCH = Param(
+    "search",
+    "Words to search for, in Dutch (stemming, compounds, synonyms, typos); no control characters.",
+    _static({"type": "string", "maxLength": MAX_SEARCH, "pattern": NO_CONTROL_CHARACTERS}),
+    _text(MAX_SEARCH),
+    default="",
+)
+MODIFIED_AFTER = Param(
+    "modified_after",
+    "Only what changed at or after this moment (RFC 3339).",
+    _static({"type": "string", "format": "date-time"}),
+    _date_time,
+)
 TAXONOMY_TERM_ID = Param(
-    "taxonomy_term_id", "Only services with this taxonomy term (repeat for several: all must match).",
-    _enum(lambda c: c.term_ids), _uuid, multiple=True, default=())
-TAXONOMY_ID = Param("taxonomy_id", "Only services with any term of this taxonomy.",
-                    _enum(lambda c: c.taxonomy_ids), _uuid)
+    "taxonomy_term_id",
+    "Only services with this taxonomy term (repeat for several: all must match).",
+    _enum(lambda c: c.term_ids),
+    _uuid,
+    multiple=True,
+    default=(),
+)
+TAXONOMY_ID = Param(
+    "taxonomy_id", "Only services with any term of this taxonomy.", _enum(lambda c: c.taxonomy_ids), _uuid
+)
 ANY_TAXONOMY_ID = Param("taxonomy_id", "Only terms of this taxonomy.", _enum(lambda c: c.taxonomy_ids), _uuid)
-ORGANIZATION_ID = Param("organization_id", "Only services of this organisation.",
-                        _static({"type": "string", "format": "uuid"}), _uuid)
-MINIMUM_AGE = Param("minimum_age", "Only services open to people of this age or older "
-                    "(the service's maximum age is absent or at least this).",
-                    _static({"type": "integer", "minimum": 0, "maximum": MAX_AGE}), _integer(0, MAX_AGE))
-MAXIMUM_AGE = Param("maximum_age", "Only services open to people of this age or younger "
-                    "(the service's minimum age is absent or at most this).",
-                    _static({"type": "integer", "minimum": 0, "maximum": MAX_AGE}), _integer(0, MAX_AGE))
-PYRAMID_LEVEL = Param("pyramid_level", "Wmo pyramid level (gewone_leven, vrij_toegankelijk, met_indicatie).",
-                      _static({"type": "string", "enum": vocabularies.codes(vocabularies.PYRAMID_LEVELS)}),
-                      _choice(lambda: vocabularies.codes(vocabularies.PYRAMID_LEVELS)), multiple=True, default=())
-COST = Param("cost", "Cost route, e.g. gratis ('kost mij niets'); repeat for several: all must match.",
-             _static({"type": "string", "enum": vocabularies.codes(vocabularies.COSTS)}),
-             _choice(lambda: vocabularies.codes(vocabularies.COSTS)), multiple=True, default=())
-AREA = Param("area", "Village or neighbourhood code (the service area or the location is in it).",
-             _enum(lambda c: c.area_codes), _choice(lambda: list(directory.facet_labels("area"))),
-             multiple=True, default=())
-POSTCODE = Param("postcode", "Dutch postcode (3941 or 3941 AB): with `search`, the best matches weighed by "
-                 "distance from its centre; without, nearest first.",
-                 _static({"type": "string", "format": "nl-postcode", "pattern": POSTCODE_PATTERN}), _postcode)
-PROXIMITY = Param("proximity", "Only results within this many metres of the postcode (needs postcode).",
-                  _static({"type": "integer", "minimum": 1, "maximum": MAX_PROXIMITY}), _integer(1, MAX_PROXIMITY))
+ORGANIZATION_ID = Param(
+    "organization_id", "Only services of this organisation.", _static({"type": "string", "format": "uuid"}), _uuid
+)
+MINIMUM_AGE = Param(
+    "minimum_age",
+    "Only services open to people of this age or older (the service's maximum age is absent or at least this).",
+    _static({"type": "integer", "minimum": 0, "maximum": MAX_AGE}),
+    _integer(0, MAX_AGE),
+)
+MAXIMUM_AGE = Param(
+    "maximum_age",
+    "Only services open to people of this age or younger (the service's minimum age is absent or at most this).",
+    _static({"type": "integer", "minimum": 0, "maximum": MAX_AGE}),
+    _integer(0, MAX_AGE),
+)
+PYRAMID_LEVEL = Param(
+    "pyramid_level",
+    "Wmo pyramid level (gewone_leven, vrij_toegankelijk, met_indicatie).",
+    _static({"type": "string", "enum": vocabularies.codes(vocabularies.PYRAMID_LEVELS)}),
+    _choice(lambda: vocabularies.codes(vocabularies.PYRAMID_LEVELS)),
+    multiple=True,
+    default=(),
+)
+COST = Param(
+    "cost",
+    "Cost route, e.g. gratis ('kost mij niets'); repeat for several: all must match.",
+    _static({"type": "string", "enum": vocabularies.codes(vocabularies.COSTS)}),
+    _choice(lambda: vocabularies.codes(vocabularies.COSTS)),
+    multiple=True,
+    default=(),
+)
+AREA = Param(
+    "area",
+    "Village or neighbourhood code (the service area or the location is in it).",
+    _enum(lambda c: c.area_codes),
+    _choice(lambda: list(directory.facet_labels("area"))),
+    multiple=True,
+    default=(),
+)
+POSTCODE = Param(
+    "postcode",
+    "Dutch postcode (3941 or 3941 AB): with `search`, the best matches weighed by "
+    "distance from its centre; without, nearest first.",
+    _static({"type": "string", "format": "nl-postcode", "pattern": POSTCODE_PATTERN}),
+    _postcode,
+)
+PROXIMITY = Param(
+    "proximity",
+    "Only results within this many metres of the postcode (needs postcode).",
+    _static({"type": "integer", "minimum": 1, "maximum": MAX_PROXIMITY}),
+    _integer(1, MAX_PROXIMITY),
+)
 
-SERVICE_FILTERS = (SEARCH, PAGE, PER_PAGE, TAXONOMY_TERM_ID, TAXONOMY_ID, ORGANIZATION_ID, MODIFIED_AFTER,
-                   MINIMUM_AGE, MAXIMUM_AGE, PYRAMID_LEVEL, COST, AREA)
+SERVICE_FILTERS = (
+    SEARCH,
+    PAGE,
+    PER_PAGE,
+    TAXONOMY_TERM_ID,
+    TAXONOMY_ID,
+    ORGANIZATION_ID,
+    MODIFIED_AFTER,
+    MINIMUM_AGE,
+    MAXIMUM_AGE,
+    PYRAMID_LEVEL,
+    COST,
+    AREA,
+)
 SERVICES = SERVICE_FILTERS
 SERVICE_AT_LOCATIONS = SERVICE_FILTERS + (POSTCODE, PROXIMITY)
 ORGANIZATIONS = (SEARCH, PAGE, PER_PAGE, MODIFIED_AFTER)
@@ -197,8 +273,9 @@ def parse(args, params):
     known = {param.name: param for param in params}
     for name in args:
         if name not in known:
-            raise ParameterError(name, "unknown parameter",
-                                 "this route takes " + (", ".join(sorted(known)) or "no query parameters"))
+            raise ParameterError(
+                name, "unknown parameter", "this route takes " + (", ".join(sorted(known)) or "no query parameters")
+            )
     values = {}
     for param in params:
         raw = args.getlist(param.name)
@@ -223,10 +300,13 @@ def parse_id(text, name="id"):
 def service_query(values):
     """Return the directory's ServiceQuery for parsed service filters."""
     return open_data.ServiceQuery(
-        text=values["search"], term_ids=values["taxonomy_term_id"],
+        text=values["search"],
+        term_ids=values["taxonomy_term_id"],
         taxonomy_ids=(values["taxonomy_id"],) if values["taxonomy_id"] else (),
-        organization_id=values["organization_id"], modified_after=values["modified_after"],
-        minimum_age=values["minimum_age"], maximum_age=values["maximum_age"],
+        organization_id=values["organization_id"],
+        modified_after=values["modified_after"],
+        minimum_age=values["minimum_age"],
+        maximum_age=values["maximum_age"],
         filters={facet: list(values[facet]) for facet in open_data.API_FACETS if values[facet]},
     )
 

@@ -3,6 +3,7 @@
 HSDS types its fields as strings or numbers, never null, so fields we have no value for are
 left out rather than sent as null.
 """
+
 from ..directory import hsds
 
 

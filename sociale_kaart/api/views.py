@@ -1,4 +1,5 @@
 """The HSDS 3.0 JSON API under /api/hsds/ (open, no key, CORS *) and the /api page for people."""
+
 import io
 
 from flask import Blueprint, current_app, jsonify, render_template, request, send_file, url_for
@@ -91,8 +92,11 @@ def _page(result, items):
 def root():
     """Version information."""
     params.parse(request.args, params.NONE)
-    return jsonify(version=hsds.HSDS_VERSION, profile=url_for("api_docs.docs", _external=True),
-                   openapi_url=url_for(".spec", _external=True))
+    return jsonify(
+        version=hsds.HSDS_VERSION,
+        profile=url_for("api_docs.docs", _external=True),
+        openapi_url=url_for(".spec", _external=True),
+    )
 
 
 @bp.get("/openapi.json")
@@ -130,12 +134,13 @@ def service_at_locations():
     radius_km = params.proximity_km(values)
     query = params.service_query(values)
     result = open_data.search_public_listings(
-        query, postcode=values["postcode"] or "", radius_km=radius_km,
-        page=values["page"], per_page=values["per_page"])
+        query, postcode=values["postcode"] or "", radius_km=radius_km, page=values["page"], per_page=values["per_page"]
+    )
     catalogue = open_data.catalogue()
     response = _page(result, [serializers.service_at_location_item(item, catalogue) for item in result.items])
-    search_log.record_api_search(query, result, str(get_locale() or "nl"), postcode=values["postcode"] or "",
-                                 radius_km=radius_km)
+    search_log.record_api_search(
+        query, result, str(get_locale() or "nl"), postcode=values["postcode"] or "", radius_km=radius_km
+    )
     return response
 
 
@@ -144,8 +149,9 @@ def service_at_locations():
 def organizations():
     """Organisations with at least one published service."""
     values = params.parse(request.args, params.ORGANIZATIONS)
-    result = open_data.list_public_organizations(values["search"], values["modified_after"], values["page"],
-                                                 values["per_page"])
+    result = open_data.list_public_organizations(
+        values["search"], values["modified_after"], values["page"], values["per_page"]
+    )
     return _page(result, [serializers.organization(item) for item in result.items])
 
 
@@ -161,8 +167,7 @@ def organization(organization_id):
 def taxonomies():
     """The published taxonomies."""
     values = params.parse(request.args, params.TAXONOMIES)
-    result = open_data.list_taxonomies(values["search"], values["page"], values["per_page"],
-                                       values["modified_after"])
+    result = open_data.list_taxonomies(values["search"], values["page"], values["per_page"], values["modified_after"])
     return _page(result, [serializers.taxonomy(item) for item in result.items])
 
 
@@ -177,8 +182,9 @@ def taxonomy(taxonomy_id):
 def taxonomy_terms():
     """The published taxonomy terms."""
     values = params.parse(request.args, params.TAXONOMY_TERMS)
-    result = open_data.list_taxonomy_terms(values["search"], values["taxonomy_id"], values["page"],
-                                           values["per_page"], values["modified_after"])
+    result = open_data.list_taxonomy_terms(
+        values["search"], values["taxonomy_id"], values["page"], values["per_page"], values["modified_after"]
+    )
     catalogue = open_data.catalogue()
     return _page(result, [serializers.taxonomy_term(item, catalogue) for item in result.items])
 
@@ -197,8 +203,9 @@ def export_zip():
     """The published directory as an HSDS tabular data package."""
     params.parse(request.args, params.NONE)
     data = hsds_io.package_zip()
-    return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True,
-                     download_name="sociale-kaart-hsds.zip")
+    return send_file(
+        io.BytesIO(data), mimetype="application/zip", as_attachment=True, download_name="sociale-kaart-hsds.zip"
+    )
 
 
 @docs_bp.route("/api")

@@ -4,6 +4,7 @@ Which area a postcode or place lies in is decided here, for the directory, match
 seeds alike. Admins keep each area's contact up to date; residents see it on the home page,
 next to few search results and on their help request.
 """
+
 from collections.abc import Iterable, Mapping
 
 from flask_babel import gettext as _
@@ -24,13 +25,18 @@ CONTACT_LABELS = {
     "contact_address": _l("Adres"),
     "contact_hours": _l("Spreekuur"),
 }
-MAX_ID = params.MAX_ID   # an id in a URL beyond the database's integer is simply not found
+MAX_ID = params.MAX_ID  # an id in a URL beyond the database's integer is simply not found
 CONTACT_MAX_LENGTHS = {
-    "contact_name": 120, "contact_phone": 32, "contact_email": 254, "contact_address": 200, "contact_hours": 200,
+    "contact_name": 120,
+    "contact_phone": 32,
+    "contact_email": 254,
+    "contact_address": 200,
+    "contact_hours": 200,
 }
 
 
 # --- where is a postcode or place ------------------------------------------------------------
+
 
 def area_containing(areas: Iterable[Area], postcode4: str | None) -> Area | None:
     """Return the first of the given areas whose postcodes include a four-digit postcode, or None."""
@@ -60,6 +66,7 @@ def area_contacts() -> list[Area]:
 
 # --- the admin keeps the contacts up to date -------------------------------------------------
 
+
 def list_areas(by: object) -> list[Area]:
     """Return every area by name, for the admin's list."""
     permissions.require_admin(by)
@@ -84,11 +91,15 @@ def clean_contact_values(values: Mapping[str, object]) -> dict[str, str]:
         value = "" if value is None else " ".join(str(value).split())
         limit = CONTACT_MAX_LENGTHS[name]
         if len(value) > limit:
-            raise ValidationError(name, _("Typ bij %(field)s hoogstens %(max)d tekens.",
-                                          field=str(CONTACT_LABELS[name]).lower(), max=limit))
+            raise ValidationError(
+                name,
+                _("Typ bij %(field)s hoogstens %(max)d tekens.", field=str(CONTACT_LABELS[name]).lower(), max=limit),
+            )
         clean[name] = value
     if clean["contact_phone"] and not valid_phone(clean["contact_phone"]):
-        raise ValidationError("contact_phone", _("Typ een telefoonnummer van 10 cijfers, zoals 0343 123 456, of met +31."))
+        raise ValidationError(
+            "contact_phone", _("Typ een telefoonnummer van 10 cijfers, zoals 0343 123 456, of met +31.")
+        )
     if clean["contact_email"] and not valid_email(clean["contact_email"]):
         raise ValidationError("contact_email", _("Typ een e-mailadres zoals naam@voorbeeld.nl."))
     return clean

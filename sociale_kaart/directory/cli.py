@@ -1,5 +1,6 @@
 """Directory commands: `flask seed demo`, `flask search reindex`, `flask directory freshness`,
 `search-log-retention`."""
+
 from pathlib import Path
 
 import click
@@ -23,9 +24,12 @@ DEMO_FOLDER = Path(__file__).resolve().parents[2] / "seed" / "demo"
 
 @seed_cli.command("demo")
 @click.option("--if-empty", is_flag=True, help="Only load when the directory has no services.")
-@click.option("--refresh-dates", is_flag=True,
-              help="Move the dates of a demo loaded earlier to today: when listings were last checked, "
-                   "help requests, matches and volunteers. With --if-empty: load when empty, else move.")
+@click.option(
+    "--refresh-dates",
+    is_flag=True,
+    help="Move the dates of a demo loaded earlier to today: when listings were last checked, "
+    "help requests, matches and volunteers. With --if-empty: load when empty, else move.",
+)
 def seed_demo(if_empty, refresh_dates):
     """Load the demo municipality Utrechtse Heuvelrug (safe to run twice)."""
     if current_app.config["ENV"] not in ("development", "testing"):
@@ -41,9 +45,7 @@ def seed_demo(if_empty, refresh_dates):
     if if_empty and loaded:
         click.echo("The directory already has services; demo data not loaded.")
     else:
-        counts = demo_seed.load_demo(
-            DEMO_FOLDER, geocoder(), search_backend(), current_app.config["MUNICIPALITY_CODE"]
-        )
+        counts = demo_seed.load_demo(DEMO_FOLDER, geocoder(), search_backend(), current_app.config["MUNICIPALITY_CODE"])
         click.echo("Demo data loaded: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
     # Other capabilities (matching: volunteers and help requests) add their demo data here;
     # create_app registers them, so this package imports none of them. Each is idempotent.
@@ -64,8 +66,10 @@ def seed_workspace():
     for email, password in created:
         click.echo(f"{email}  password: {password}")
     if created:
-        click.echo("These passwords are shown once; reset them with 'Wachtwoord vergeten' if lost "
-                   "(the e-mail is written to instance/mail/).")
+        click.echo(
+            "These passwords are shown once; reset them with 'Wachtwoord vergeten' if lost "
+            "(the e-mail is written to instance/mail/)."
+        )
     else:
         click.echo("Demo accounts already exist.")
     emails = {roles[0]: email for email, _name, roles, _areas, _orgs in DEMO_ACCOUNTS}
@@ -80,8 +84,12 @@ def reindex():
 
 
 @directory_cli.command("freshness")
-@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Pretend it is this date (YYYY-MM-DD), for a catch-up run.")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Pretend it is this date (YYYY-MM-DD), for a catch-up run.",
+)
 def freshness_command(today):
     """Queue reminders for listings not checked for a while (one per listing per stage)."""
     counts = freshness.send_reminders(today.date() if today else None)
@@ -92,8 +100,9 @@ def freshness_command(today):
 
 
 @directory_cli.command("search-log-retention")
-@click.option("--months", type=click.IntRange(min=1), default=None,
-              help="Keep this many months (default SEARCH_LOG_MONTHS, 12).")
+@click.option(
+    "--months", type=click.IntRange(min=1), default=None, help="Keep this many months (default SEARCH_LOG_MONTHS, 12)."
+)
 def search_log_retention(months):
     """Delete search log entries older than the retention period, by the app clock (run daily)."""
     months = current_app.config["SEARCH_LOG_MONTHS"] if months is None else months

@@ -6,6 +6,7 @@ with the proposed snapshot; the live row stays as it is until a broker approves 
 (moderation.py). A new service is a live row with publication_status "pending", which
 public pages and search leave out, plus a ChangeRequest(action="create").
 """
+
 import itertools
 import re
 import unicodedata
@@ -30,23 +31,50 @@ from ..params import valid_email, valid_phone
 from . import hours, vocabularies
 from .areas import area_of_postcode4
 from .formats import valid_url  # also used as editing.valid_url
-from .models import (Area, ChangeRequest, HistoryEntry, Location, Organization, Schedule, Service,
-                     ServiceAtLocation)
+from .models import Area, ChangeRequest, HistoryEntry, Location, Organization, Schedule, Service, ServiceAtLocation
 
 MAX_NAME = 200
 MAX_SUMMARY = 300
 MAX_TEXT = 5000
 MAX_MESSAGE = 1000
-PERIODS_PER_DAY = 3   # morning, afternoon, evening: the form shows this many per weekday
+PERIODS_PER_DAY = 3  # morning, afternoon, evening: the form shows this many per weekday
 
 ORGANIZATION_FIELDS = ("name", "description", "email", "website", "phone")
 SERVICE_FIELDS = (
-    "name", "summary", "description", "for_whom", "how_to_apply", "categories", "target_groups",
-    "pyramid_level", "access_route", "cost", "cost_note", "modes", "languages", "service_areas",
-    "locations", "schedules", "phone", "email", "url", "minimum_age", "maximum_age",
+    "name",
+    "summary",
+    "description",
+    "for_whom",
+    "how_to_apply",
+    "categories",
+    "target_groups",
+    "pyramid_level",
+    "access_route",
+    "cost",
+    "cost_note",
+    "modes",
+    "languages",
+    "service_areas",
+    "locations",
+    "schedules",
+    "phone",
+    "email",
+    "url",
+    "minimum_age",
+    "maximum_age",
 )
-LOCATION_FIELDS = ("name", "description", "address_1", "postal_code", "city", "transportation",
-                   "accessibility", "area", "lat", "lon")
+LOCATION_FIELDS = (
+    "name",
+    "description",
+    "address_1",
+    "postal_code",
+    "city",
+    "transportation",
+    "accessibility",
+    "area",
+    "lat",
+    "lon",
+)
 FIELDS = {"organization": ORGANIZATION_FIELDS, "service": SERVICE_FIELDS, "location": LOCATION_FIELDS}
 
 FIELD_LABELS = {
@@ -102,6 +130,7 @@ ACTION_LABELS = {
 
 # --- names -----------------------------------------------------------------------------------
 
+
 def slugify(text):
     """Return a URL-safe lower-case slug of a name."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
@@ -109,6 +138,7 @@ def slugify(text):
 
 
 # --- snapshots: the field values of a listing as plain JSON ------------------------------------
+
 
 def _text(value):
     return (value or "").strip() if isinstance(value, str) or value is None else value
@@ -160,14 +190,18 @@ def snapshot_service(service):
 
 def snapshot(kind, target):
     """Return the snapshot of a live organisation, service or location."""
-    return {"organization": snapshot_organization, "service": snapshot_service,
-            "location": snapshot_location}[kind](target)
+    return {"organization": snapshot_organization, "service": snapshot_service, "location": snapshot_location}[kind](
+        target
+    )
 
 
 def changed_fields(old, new, kind):
     """Return {field: [old, new]} for the fields whose values differ."""
-    return {name: [old.get(name), new.get(name)] for name in FIELDS[kind]
-            if name in new and comparable(old.get(name)) != comparable(new.get(name))}
+    return {
+        name: [old.get(name), new.get(name)]
+        for name in FIELDS[kind]
+        if name in new and comparable(old.get(name)) != comparable(new.get(name))
+    }
 
 
 def comparable(value):
@@ -202,15 +236,15 @@ def apply_service(service, values, names=SERVICE_FIELDS):
             service.service_areas = sorted(areas, key=lambda area: area.name)
         elif name == "locations":
             keep = {link.location_id: link for link in service.location_links}
-            service.location_links = [keep.get(location_id) or ServiceAtLocation(location_id=location_id)
-                                      for location_id in value]
+            service.location_links = [
+                keep.get(location_id) or ServiceAtLocation(location_id=location_id) for location_id in value
+            ]
         elif name == "schedules":
             # keep the rows (and their HSDS ids) of opening times that did not change
             keep = {(s.weekday, s.opens_at, s.closes_at): s for s in service.schedules}
             wanted = [(weekday, hours.parse_time(opens), hours.parse_time(closes)) for weekday, opens, closes in value]
             service.schedules = [
-                keep.pop(key, None) or Schedule(weekday=key[0], opens_at=key[1], closes_at=key[2])
-                for key in wanted
+                keep.pop(key, None) or Schedule(weekday=key[0], opens_at=key[1], closes_at=key[2]) for key in wanted
             ]
         elif name in ("phone", "email", "url"):
             setattr(service, name, value or None)
@@ -232,13 +266,15 @@ def _terms_by_code(taxonomy_code):
 
 # --- cleaning: turn submitted values into a valid snapshot ------------------------------------
 
+
 def _check_length(values, name, limit, required=False):
     value = _text(values.get(name))
     if required and not value:
         raise ValidationError(name, _("Vul %(field)s in.", field=str(FIELD_LABELS[name]).lower()))
     if len(value) > limit:
-        raise ValidationError(name, _("Typ bij %(field)s hoogstens %(max)d tekens.",
-                                      field=str(FIELD_LABELS[name]).lower(), max=limit))
+        raise ValidationError(
+            name, _("Typ bij %(field)s hoogstens %(max)d tekens.", field=str(FIELD_LABELS[name]).lower(), max=limit)
+        )
     return value
 
 
@@ -282,8 +318,9 @@ def clean_schedules(periods):
     clean.sort()
     for weekday in range(7):
         if sum(1 for period in clean if period[0] == weekday) > PERIODS_PER_DAY:
-            raise ValidationError("schedules", _("Geef per dag hoogstens %(count)d openingstijden op.",
-                                                 count=PERIODS_PER_DAY))
+            raise ValidationError(
+                "schedules", _("Geef per dag hoogstens %(count)d openingstijden op.", count=PERIODS_PER_DAY)
+            )
     for first, second in itertools.pairwise(clean):
         if first[0] == second[0] and second[1] < first[2]:
             raise ValidationError("schedules", _("Twee openingstijden op dezelfde dag mogen niet overlappen."))
@@ -308,14 +345,18 @@ def clean_service_values(values, organization_id, current_location_ids=()):
     clean["categories"] = _codes(values, "categories", None, categories)
     if not clean["categories"]:
         raise ValidationError("categories", _("Kies minstens één categorie."))
-    clean["target_groups"] = _codes(values, "target_groups", None,
-                                    [term.code for term in _terms_by_code("target_group").values()])
-    for name, vocabulary in (("pyramid_level", vocabularies.PYRAMID_LEVELS),
-                             ("access_route", vocabularies.ACCESS_ROUTES)):
+    clean["target_groups"] = _codes(
+        values, "target_groups", None, [term.code for term in _terms_by_code("target_group").values()]
+    )
+    for name, vocabulary in (
+        ("pyramid_level", vocabularies.PYRAMID_LEVELS),
+        ("access_route", vocabularies.ACCESS_ROUTES),
+    ):
         value = values.get(name)
         if value not in vocabularies.codes(vocabulary):
-            raise ValidationError(name, _("Kies bij %(field)s een van de mogelijkheden.",
-                                          field=str(FIELD_LABELS[name]).lower()))
+            raise ValidationError(
+                name, _("Kies bij %(field)s een van de mogelijkheden.", field=str(FIELD_LABELS[name]).lower())
+            )
         clean[name] = value
     clean["cost"] = _codes(values, "cost", vocabularies.COSTS)
     clean["modes"] = _codes(values, "modes", vocabularies.MODES)
@@ -335,8 +376,11 @@ def clean_service_values(values, organization_id, current_location_ids=()):
         if value not in (None, "") and not (isinstance(value, int) and 0 <= value <= 120):
             raise ValidationError(name, _("Typ een leeftijd van 0 tot en met 120."))
         clean[name] = value if value not in (None, "") else None
-    if clean["minimum_age"] is not None and clean["maximum_age"] is not None \
-            and clean["maximum_age"] < clean["minimum_age"]:
+    if (
+        clean["minimum_age"] is not None
+        and clean["maximum_age"] is not None
+        and clean["maximum_age"] < clean["minimum_age"]
+    ):
         raise ValidationError("maximum_age", _("De maximumleeftijd mag niet lager zijn dan de minimumleeftijd."))
     return clean
 
@@ -368,8 +412,9 @@ def clean_location_values(values, geocoder):
     try:
         place = geocoder.resolve(postcode)
     except geo.UnknownLocation:
-        raise ValidationError("postal_code", _("We kennen postcode ‘%(query)s’ niet. Kijk of de postcode klopt.",
-                                                query=typed)) from None
+        raise ValidationError(
+            "postal_code", _("We kennen postcode ‘%(query)s’ niet. Kijk of de postcode klopt.", query=typed)
+        ) from None
     clean["postal_code"] = postcode
     clean["city"] = clean["city"] or (place.place or "")
     clean["lat"], clean["lon"] = round(place.lat, 6), round(place.lon, 6)
@@ -384,6 +429,7 @@ def area_code_of_postcode(postcode4):
 
 
 # --- permission helpers -----------------------------------------------------------------------
+
 
 def require_editor(user, organization_id):
     """Raise PermissionDenied unless a confirmed user may edit the organisation's listings."""
@@ -402,8 +448,12 @@ def require_confirmed(user):
 def _registration_of(organization_id):
     """Return the latest create request of an organisation that was registered here, if any."""
     return db.session.scalars(
-        select(ChangeRequest).where(ChangeRequest.kind == "organization", ChangeRequest.action == "create",
-                                    ChangeRequest.target_id == organization_id)
+        select(ChangeRequest)
+        .where(
+            ChangeRequest.kind == "organization",
+            ChangeRequest.action == "create",
+            ChangeRequest.target_id == organization_id,
+        )
         .order_by(ChangeRequest.id.desc())
     ).first()
 
@@ -413,17 +463,20 @@ def _is_unapproved_registrant(user, organization_id):
     if not permissions.is_authenticated(user) or not user.email_confirmed:
         return False
     registration = _registration_of(organization_id)
-    return (registration is not None and registration.status in ("pending", "returned")
-            and registration.submitted_by_id == user.id)
+    return (
+        registration is not None
+        and registration.status in ("pending", "returned")
+        and registration.submitted_by_id == user.id
+    )
 
 
 def may_view_organization(user, organization_id):
     """Return True for editors of the organisation, its unapproved registrant and admins."""
-    return permissions.may_edit_organization(user, organization_id) \
-        or _is_unapproved_registrant(user, organization_id)
+    return permissions.may_edit_organization(user, organization_id) or _is_unapproved_registrant(user, organization_id)
 
 
 # --- loading ------------------------------------------------------------------------------------
+
 
 def get_organization(organization_id):
     """Return an organisation, or raise NotFound."""
@@ -436,9 +489,13 @@ def get_organization(organization_id):
 def get_service(service_id):
     """Return a service with everything its edit form shows, or raise NotFound."""
     service = db.session.scalars(
-        select(Service).where(Service.id == service_id).options(
-            selectinload(Service.organization), selectinload(Service.categories),
-            selectinload(Service.target_groups), selectinload(Service.service_areas),
+        select(Service)
+        .where(Service.id == service_id)
+        .options(
+            selectinload(Service.organization),
+            selectinload(Service.categories),
+            selectinload(Service.target_groups),
+            selectinload(Service.service_areas),
             selectinload(Service.schedules),
             selectinload(Service.location_links).selectinload(ServiceAtLocation.location).selectinload(Location.area),
         )
@@ -464,30 +521,33 @@ def load_target(kind, target_id):
 def pending_change(kind, target_id):
     """Return the pending change request of a listing, or None."""
     return db.session.scalars(
-        select(ChangeRequest).where(ChangeRequest.kind == kind, ChangeRequest.target_id == target_id,
-                                    ChangeRequest.status == "pending")
+        select(ChangeRequest).where(
+            ChangeRequest.kind == kind, ChangeRequest.target_id == target_id, ChangeRequest.status == "pending"
+        )
     ).first()
 
 
 def latest_change(kind, target_id):
     """Return the most recent change request of a listing, or None."""
     return db.session.scalars(
-        select(ChangeRequest).where(ChangeRequest.kind == kind, ChangeRequest.target_id == target_id)
+        select(ChangeRequest)
+        .where(ChangeRequest.kind == kind, ChangeRequest.target_id == target_id)
         .order_by(ChangeRequest.id.desc())
     ).first()
 
 
 # --- the editor's workspace ------------------------------------------------------------------
 
+
 @dataclass
 class OrganizationOverview:
     """An organisation with its services and locations and their review status."""
 
     organization: Organization
-    status: str                       # published / pending / returned / draft
-    change: ChangeRequest | None      # the latest request about the organisation itself
-    services: list = field(default_factory=list)    # [(service, status, change)]
-    locations: list = field(default_factory=list)   # [(location, status, change)]
+    status: str  # published / pending / returned / draft
+    change: ChangeRequest | None  # the latest request about the organisation itself
+    services: list = field(default_factory=list)  # [(service, status, change)]
+    locations: list = field(default_factory=list)  # [(location, status, change)]
     may_edit: bool = False
 
 
@@ -524,8 +584,8 @@ def my_changes(by):
     """Return the user's pending and returned change requests, newest first."""
     permissions.require_login(by)
     return db.session.scalars(
-        select(ChangeRequest).where(ChangeRequest.submitted_by_id == by.id,
-                                    ChangeRequest.status.in_(("pending", "returned")))
+        select(ChangeRequest)
+        .where(ChangeRequest.submitted_by_id == by.id, ChangeRequest.status.in_(("pending", "returned")))
         .options(selectinload(ChangeRequest.organization))
         .order_by(ChangeRequest.updated_at.desc(), ChangeRequest.id.desc())
     ).all()
@@ -554,8 +614,7 @@ def organization_overview(organization_id, by):
     if not may_view_organization(by, organization_id):
         raise PermissionDenied(f"not an editor of organisation {organization_id}")
     requests = db.session.scalars(
-        select(ChangeRequest).where(ChangeRequest.organization_id == organization_id)
-        .order_by(ChangeRequest.id)
+        select(ChangeRequest).where(ChangeRequest.organization_id == organization_id).order_by(ChangeRequest.id)
     ).all()
     latest = {(change.kind, change.target_id): change for change in requests}
     services = db.session.scalars(
@@ -569,10 +628,14 @@ def organization_overview(organization_id, by):
         organization=organization,
         status=listing_status("organization", organization, own_change),
         change=own_change,
-        services=[(s, listing_status("service", s, latest.get(("service", s.id))), latest.get(("service", s.id)))
-                  for s in services],
-        locations=[(loc, listing_status("location", loc, latest.get(("location", loc.id))),
-                    latest.get(("location", loc.id))) for loc in locations],
+        services=[
+            (s, listing_status("service", s, latest.get(("service", s.id))), latest.get(("service", s.id)))
+            for s in services
+        ],
+        locations=[
+            (loc, listing_status("location", loc, latest.get(("location", loc.id))), latest.get(("location", loc.id)))
+            for loc in locations
+        ],
         may_edit=permissions.may_edit_organization(by, organization_id),
     )
 
@@ -619,6 +682,7 @@ def location_for_editing(location_id, by):
 
 # --- memberships and registration --------------------------------------------------------------
 
+
 def find_organizations(text, limit=50):
     """Return organisations whose name contains the text (all when empty), by name."""
     query = select(Organization).order_by(Organization.name)
@@ -635,10 +699,12 @@ def organization_area_ids(organization_id):
 
     from .models import service_areas
 
-    located = select(Location.area_id).where(Location.organization_id == organization_id,
-                                             Location.area_id.is_not(None))
-    served = select(service_areas.c.area_id).join(Service, Service.id == service_areas.c.service_id) \
+    located = select(Location.area_id).where(Location.organization_id == organization_id, Location.area_id.is_not(None))
+    served = (
+        select(service_areas.c.area_id)
+        .join(Service, Service.id == service_areas.c.service_id)
         .where(Service.organization_id == organization_id)
+    )
     return set(db.session.scalars(union(located, served)))
 
 
@@ -665,9 +731,14 @@ def request_membership(organization_id, message, by):
     membership.status, membership.message = "requested", message
     membership.requested_at, membership.decided_at, membership.decided_by_id = clock.naive_utcnow(), None, None
     db.session.flush()
-    _notify_brokers(organization_area_ids(organization_id), "membership_requested",
-                    membership=membership, organization=organization, requester=by,
-                    url=notify.external_url("workspace.membership", membership_id=membership.id))
+    _notify_brokers(
+        organization_area_ids(organization_id),
+        "membership_requested",
+        membership=membership,
+        organization=organization,
+        requester=by,
+        url=notify.external_url("workspace.membership", membership_id=membership.id),
+    )
     transactions.commit()
     return membership
 
@@ -695,26 +766,55 @@ def register_organization(values, by):
     apply_organization(organization, clean)
     db.session.add(organization)
     db.session.flush()
-    change = ChangeRequest(kind="organization", target_id=organization.id, organization_id=organization.id,
-                           action="create", data=clean, base={}, submitted_by_id=by.id,
-                           comment="")
+    change = ChangeRequest(
+        kind="organization",
+        target_id=organization.id,
+        organization_id=organization.id,
+        action="create",
+        data=clean,
+        base={},
+        submitted_by_id=by.id,
+        comment="",
+    )
     db.session.add(change)
     db.session.add(Membership(user=by, organization=organization, status="requested", message=message))
     db.session.flush()
-    record_history("organization", organization.id, organization.id, "proposed",
-             changed_fields({}, clean, "organization"), by, change)
-    _notify_brokers(set(), "organization_registered", organization=organization, requester=by,
-                    message=message, url=notify.external_url("workspace.change", change_id=change.id))
+    record_history(
+        "organization",
+        organization.id,
+        organization.id,
+        "proposed",
+        changed_fields({}, clean, "organization"),
+        by,
+        change,
+    )
+    _notify_brokers(
+        set(),
+        "organization_registered",
+        organization=organization,
+        requester=by,
+        message=message,
+        url=notify.external_url("workspace.change", change_id=change.id),
+    )
     transactions.commit()
     return organization
 
 
 # --- proposing changes ---------------------------------------------------------------------------
 
+
 def record_history(kind, target_id, organization_id, action, changes, by, change=None, comment=""):
-    entry = HistoryEntry(kind=kind, target_id=target_id, organization_id=organization_id, action=action,
-                         changes=changes, comment=comment, actor_id=by.id if by is not None else None,
-                         change_request=change, at=clock.naive_utcnow())
+    entry = HistoryEntry(
+        kind=kind,
+        target_id=target_id,
+        organization_id=organization_id,
+        action=action,
+        changes=changes,
+        comment=comment,
+        actor_id=by.id if by is not None else None,
+        change_request=change,
+        at=clock.naive_utcnow(),
+    )
     db.session.add(entry)
     return entry
 
@@ -729,8 +829,15 @@ def listing_area_ids(kind, target, values=None):
             codes = values.get("service_areas") or []
             ids |= set(db.session.scalars(select(Area.id).where(Area.code.in_(codes)))) if codes else set()
             locations = values.get("locations") or []
-            ids |= set(db.session.scalars(select(Location.area_id).where(
-                Location.id.in_(locations), Location.area_id.is_not(None)))) if locations else set()
+            ids |= (
+                set(
+                    db.session.scalars(
+                        select(Location.area_id).where(Location.id.in_(locations), Location.area_id.is_not(None))
+                    )
+                )
+                if locations
+                else set()
+            )
     elif kind == "location":
         if target.area_id:
             ids.add(target.area_id)
@@ -749,19 +856,37 @@ def _submit(kind, target, organization_id, clean, by, action="update"):
     if first:
         if action == "update" and not changed_fields(live, clean, kind):
             raise ValidationError(None, _("U heeft niets gewijzigd."))
-        change = ChangeRequest(kind=kind, target_id=target.id, organization_id=organization_id, action=action,
-                               base=live if action == "update" else {}, data=clean)
+        change = ChangeRequest(
+            kind=kind,
+            target_id=target.id,
+            organization_id=organization_id,
+            action=action,
+            base=live if action == "update" else {},
+            data=clean,
+        )
         db.session.add(change)
     else:
         change.data = clean
     change.submitted_by_id, change.submitted_at = by.id, clock.naive_utcnow()
     db.session.flush()
-    record_history(kind, target.id, organization_id, "proposed",
-             changed_fields(live if action == "update" else {}, clean, kind), by, change)
+    record_history(
+        kind,
+        target.id,
+        organization_id,
+        "proposed",
+        changed_fields(live if action == "update" else {}, clean, kind),
+        by,
+        change,
+    )
     if first:
-        _notify_brokers(listing_area_ids(kind, target, clean), "change_submitted", change=change,
-                        title=clean.get("name") or target.name, editor=by,
-                        url=notify.external_url("workspace.change", change_id=change.id))
+        _notify_brokers(
+            listing_area_ids(kind, target, clean),
+            "change_submitted",
+            change=change,
+            title=clean.get("name") or target.name,
+            editor=by,
+            url=notify.external_url("workspace.change", change_id=change.id),
+        )
     return change
 
 
@@ -770,7 +895,9 @@ def commit_edit():
         transactions.commit()
     except IntegrityError:
         db.session.rollback()
-        raise ValidationError(None, _("Iemand anders heeft net een wijziging ingediend. Probeer het opnieuw.")) from None
+        raise ValidationError(
+            None, _("Iemand anders heeft net een wijziging ingediend. Probeer het opnieuw.")
+        ) from None
 
 
 def propose_service_change(service_id, values, by):
@@ -787,20 +914,39 @@ def propose_service_change(service_id, values, by):
         service.publication_status = "pending"
         change = pending_change("service", service.id)
         if change is None:
-            change = ChangeRequest(kind="service", target_id=service.id, organization_id=service.organization_id,
-                                   action="create", data=clean, base={}, submitted_by_id=by.id)
+            change = ChangeRequest(
+                kind="service",
+                target_id=service.id,
+                organization_id=service.organization_id,
+                action="create",
+                data=clean,
+                base={},
+                submitted_by_id=by.id,
+            )
             db.session.add(change)
             first = True
         else:
             change.data, change.submitted_by_id, first = clean, by.id, False
         change.submitted_at = clock.naive_utcnow()
         db.session.flush()
-        record_history("service", service.id, service.organization_id, "proposed",
-                 changed_fields(old, clean, "service"), by, change)
+        record_history(
+            "service",
+            service.id,
+            service.organization_id,
+            "proposed",
+            changed_fields(old, clean, "service"),
+            by,
+            change,
+        )
         if first:
-            _notify_brokers(listing_area_ids("service", service), "change_submitted", change=change,
-                            title=service.name, editor=by,
-                            url=notify.external_url("workspace.change", change_id=change.id))
+            _notify_brokers(
+                listing_area_ids("service", service),
+                "change_submitted",
+                change=change,
+                title=service.name,
+                editor=by,
+                url=notify.external_url("workspace.change", change_id=change.id),
+            )
     commit_edit()
     return change
 
@@ -810,27 +956,50 @@ def create_service(organization_id, values, by):
     organization = get_organization(organization_id)
     require_editor(by, organization_id)
     clean = clean_service_values(values, organization_id)
-    service = Service(organization=organization, slug=_unique_slug(Service, clean["name"]),
-                      publication_status="pending", pyramid_level=clean["pyramid_level"],
-                      access_route=clean["access_route"], name=clean["name"])
+    service = Service(
+        organization=organization,
+        slug=_unique_slug(Service, clean["name"]),
+        publication_status="pending",
+        pyramid_level=clean["pyramid_level"],
+        access_route=clean["access_route"],
+        name=clean["name"],
+    )
     db.session.add(service)
     apply_service(service, clean)
     db.session.flush()
-    change = ChangeRequest(kind="service", target_id=service.id, organization_id=organization_id,
-                           action="create", data=clean, base={}, submitted_by_id=by.id)
+    change = ChangeRequest(
+        kind="service",
+        target_id=service.id,
+        organization_id=organization_id,
+        action="create",
+        data=clean,
+        base={},
+        submitted_by_id=by.id,
+    )
     db.session.add(change)
     db.session.flush()
     record_history("service", service.id, organization_id, "proposed", changed_fields({}, clean, "service"), by, change)
-    _notify_brokers(listing_area_ids("service", service), "change_submitted", change=change,
-                    title=service.name, editor=by,
-                    url=notify.external_url("workspace.change", change_id=change.id))
+    _notify_brokers(
+        listing_area_ids("service", service),
+        "change_submitted",
+        change=change,
+        title=service.name,
+        editor=by,
+        url=notify.external_url("workspace.change", change_id=change.id),
+    )
     commit_edit()
     return service
 
 
 def _is_public_organization(organization_id):
-    return db.session.scalars(select(Service.id).where(
-        Service.organization_id == organization_id, Service.publication_status == "published")).first() is not None
+    return (
+        db.session.scalars(
+            select(Service.id).where(
+                Service.organization_id == organization_id, Service.publication_status == "published"
+            )
+        ).first()
+        is not None
+    )
 
 
 def propose_organization_change(organization_id, values, by):
@@ -861,10 +1030,14 @@ def propose_organization_change(organization_id, values, by):
 
 
 def _is_public_location(location_id):
-    return db.session.scalars(
-        select(ServiceAtLocation.id).join(ServiceAtLocation.service).where(
-            ServiceAtLocation.location_id == location_id, Service.publication_status == "published")
-    ).first() is not None
+    return (
+        db.session.scalars(
+            select(ServiceAtLocation.id)
+            .join(ServiceAtLocation.service)
+            .where(ServiceAtLocation.location_id == location_id, Service.publication_status == "published")
+        ).first()
+        is not None
+    )
 
 
 def create_location(organization_id, values, by, geocoder=None):
@@ -953,6 +1126,7 @@ def location_choices(organization_id, extra_ids=()):
     condition = Location.organization_id == organization_id
     if extra_ids:
         condition = or_(condition, Location.id.in_(list(extra_ids)))
-    return [(str(loc.id), f"{loc.name}, {loc.address_1}, {loc.city}") for loc in db.session.scalars(
-        select(Location).where(condition).order_by(Location.name))]
-
+    return [
+        (str(loc.id), f"{loc.name}, {loc.address_1}, {loc.city}")
+        for loc in db.session.scalars(select(Location).where(condition).order_by(Location.name))
+    ]

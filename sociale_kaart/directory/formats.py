@@ -2,6 +2,7 @@
 
 Phone numbers and e-mail addresses are parsed by sociale_kaart.params, postcodes by geo (issue #13).
 """
+
 from urllib.parse import urlsplit
 
 

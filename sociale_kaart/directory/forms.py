@@ -1,4 +1,5 @@
 """Directory forms: the public search form (GET, shape checks only)."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
@@ -13,10 +14,14 @@ from .services import FILTER_FACETS, MAX_TEXT, MAX_WHERE, RADIUS_CHOICES
 class SearchForm(SearchBaseForm):
     """Wat zoekt u / waar, with filters; every field optional."""
 
-    q = StringField(_l("Wat zoekt u?"), validators=[
-        Length(max=MAX_TEXT, message=_l("Typ hoogstens %(max)d tekens bij ‘wat zoekt u’."))])
-    waar = StringField(_l("Waar? Postcode of plaats"), validators=[
-        Length(max=MAX_WHERE, message=_l("Typ bij ‘waar’ hoogstens %(max)d tekens."))])
+    q = StringField(
+        _l("Wat zoekt u?"),
+        validators=[Length(max=MAX_TEXT, message=_l("Typ hoogstens %(max)d tekens bij ‘wat zoekt u’."))],
+    )
+    waar = StringField(
+        _l("Waar? Postcode of plaats"),
+        validators=[Length(max=MAX_WHERE, message=_l("Typ bij ‘waar’ hoogstens %(max)d tekens."))],
+    )
     # a value outside the list ('+' in a URL is a space) is a form error (issue #12)
     straal = ChoiceSelectField(
         _l("Afstand"),
@@ -43,19 +48,31 @@ class SearchForm(SearchBaseForm):
 
 
 class ReportForm(BaseForm):
-    """"Klopt er iets niet?": what is wrong, and optionally where to send an answer."""
+    """ "Klopt er iets niet?": what is wrong, and optionally where to send an answer."""
 
-    onderwerp = RadioField(_l("Wat klopt er niet?"), choices=[
-        SelectChoice(code, label) for code, label in REPORT_TOPICS.items()
-    ], default="other", validators=[InputRequired(message=_l("Kies wat er niet klopt."))])
-    bericht = TextAreaField(_l("Wat moet er anders?"), validators=[
-        InputRequired(message=_l("Schrijf kort wat er niet klopt.")),
-        Length(max=MAX_REPORT, message=_l("Schrijf hoogstens %(max)d tekens.")),
-    ])
-    email = EmailField(_l("Uw e-mailadres (niet verplicht)"), validators=[
-        Optional(), Length(max=254),
-        format_check(params.valid_email, _l("Dit e-mailadres klopt niet. Een e-mailadres ziet eruit als naam@voorbeeld.nl.")),
-    ])
+    onderwerp = RadioField(
+        _l("Wat klopt er niet?"),
+        choices=[SelectChoice(code, label) for code, label in REPORT_TOPICS.items()],
+        default="other",
+        validators=[InputRequired(message=_l("Kies wat er niet klopt."))],
+    )
+    bericht = TextAreaField(
+        _l("Wat moet er anders?"),
+        validators=[
+            InputRequired(message=_l("Schrijf kort wat er niet klopt.")),
+            Length(max=MAX_REPORT, message=_l("Schrijf hoogstens %(max)d tekens.")),
+        ],
+    )
+    email = EmailField(
+        _l("Uw e-mailadres (niet verplicht)"),
+        validators=[
+            Optional(),
+            Length(max=254),
+            format_check(
+                params.valid_email, _l("Dit e-mailadres klopt niet. Een e-mailadres ziet eruit als naam@voorbeeld.nl.")
+            ),
+        ],
+    )
     # A honeypot: people never see or fill it; bots that fill every field are ignored.
     website = StringField(_l("Laat dit veld leeg"))
 

@@ -5,6 +5,7 @@ after FRESHNESS_STALE_MONTHS the public page says "mogelijk verouderd", and afte
 FRESHNESS_HIDE_MONTHS it leaves search results (its page stays reachable, with a warning)
 until someone marks it "gecontroleerd" again.
 """
+
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -73,8 +74,7 @@ def checked_by(day):
     """SQL condition: the service was last checked on or before `day`."""
     return or_(
         Service.assured_date <= day,
-        Service.assured_date.is_(None)
-        & (Service.created_at < datetime.combine(day + timedelta(days=1), time.min)),
+        Service.assured_date.is_(None) & (Service.created_at < datetime.combine(day + timedelta(days=1), time.min)),
     )
 
 
@@ -85,9 +85,7 @@ def hidden_listing_ids(today=None):
     services); unpublished listings are not in the index anyway.
     """
     day = cutoff("hidden", today)
-    rows = db.session.scalars(
-        select(ServiceAtLocation.id).join(ServiceAtLocation.service).where(checked_by(day))
-    )
+    rows = db.session.scalars(select(ServiceAtLocation.id).join(ServiceAtLocation.service).where(checked_by(day)))
     return frozenset(str(row) for row in rows)
 
 
@@ -101,7 +99,9 @@ def service_area_ids(service):
 def load_service(service_id):
     """Return a service with what its areas and permissions need, or raise NotFound."""
     service = db.session.scalars(
-        select(Service).where(Service.id == service_id).options(
+        select(Service)
+        .where(Service.id == service_id)
+        .options(
             selectinload(Service.service_areas),
             selectinload(Service.location_links).selectinload(ServiceAtLocation.location),
             selectinload(Service.organization),
@@ -114,8 +114,9 @@ def load_service(service_id):
 
 def may_check(user, service):
     """Return True when the user may mark the listing as checked: its editors, its brokers, admins."""
-    return (permissions.may_edit_organization(user, service.organization_id)
-            or permissions.may_moderate(user, service_area_ids(service)))
+    return permissions.may_edit_organization(user, service.organization_id) or permissions.may_moderate(
+        user, service_area_ids(service)
+    )
 
 
 def mark_checked(service_id, by, today=None):
@@ -131,11 +132,16 @@ def mark_checked(service_id, by, today=None):
     service.assured_date = day
     service.assured_by_id = by.id
     service.assurer = by.name or by.email
-    db.session.add(HistoryEntry(
-        kind="service", target_id=service.id, organization_id=service.organization_id,
-        action="checked", actor_id=by.id,
-        changes={"assured_date": [old.isoformat() if old else None, day.isoformat()]},
-    ))
+    db.session.add(
+        HistoryEntry(
+            kind="service",
+            target_id=service.id,
+            organization_id=service.organization_id,
+            action="checked",
+            actor_id=by.id,
+            changes={"assured_date": [old.isoformat() if old else None, day.isoformat()]},
+        )
+    )
     transactions.commit()
     return service
 
@@ -147,7 +153,7 @@ class OverdueListing:
     service: Service
     checked_on: date
     stage: str
-    months: int            # whole months since the last check
+    months: int  # whole months since the last check
     area_ids: set
 
 
@@ -161,12 +167,11 @@ def overdue_listings(by, area_id=None, today=None):
     permissions.require_role(by, "broker")
     day = today or clock.today()
     services = db.session.scalars(
-        select(Service).where(
-            Service.publication_status == "published", checked_by(cutoff("reminder", day))
-        ).options(
+        select(Service)
+        .where(Service.publication_status == "published", checked_by(cutoff("reminder", day)))
+        .options(
             selectinload(Service.service_areas),
-            selectinload(Service.location_links).selectinload(ServiceAtLocation.location)
-            .selectinload(Location.area),
+            selectinload(Service.location_links).selectinload(ServiceAtLocation.location).selectinload(Location.area),
             selectinload(Service.organization),
         )
     ).all()
@@ -186,10 +191,15 @@ def overdue_listings(by, area_id=None, today=None):
 def editors_of(organization_id):
     """Return the active, confirmed editors of an organisation."""
     return db.session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id).where(
-            Membership.organization_id == organization_id, Membership.status == "active",
-            User.active.is_(True), User.email_confirmed_at.is_not(None),
-        ).order_by(User.id)
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.organization_id == organization_id,
+            Membership.status == "active",
+            User.active.is_(True),
+            User.email_confirmed_at.is_not(None),
+        )
+        .order_by(User.id)
     ).all()
 
 
@@ -203,35 +213,43 @@ def send_reminders(today=None):
     counts = {stage: 0 for stage in NOTICE_STAGES}
     counts["emails"] = 0
     services = db.session.scalars(
-        select(Service).where(
-            Service.publication_status == "published", checked_by(cutoff("reminder", day))
-        ).options(selectinload(Service.organization)).order_by(Service.id)
+        select(Service)
+        .where(Service.publication_status == "published", checked_by(cutoff("reminder", day)))
+        .options(selectinload(Service.organization))
+        .order_by(Service.id)
     ).all()
     for service in services:
         checked = checked_on(service)
         stage = stage_of(checked, day)
         if stage == "fresh":
             continue
-        already = set(db.session.scalars(select(FreshnessNotice.stage).where(
-            FreshnessNotice.service_id == service.id, FreshnessNotice.checked_on == checked)))
+        already = set(
+            db.session.scalars(
+                select(FreshnessNotice.stage).where(
+                    FreshnessNotice.service_id == service.id, FreshnessNotice.checked_on == checked
+                )
+            )
+        )
         if stage in already:
             continue
         editors = editors_of(service.organization_id)
-        db.session.add(FreshnessNotice(service_id=service.id, stage=stage, checked_on=checked,
-                                       recipients=len(editors)))
+        db.session.add(FreshnessNotice(service_id=service.id, stage=stage, checked_on=checked, recipients=len(editors)))
         for editor in editors:
             mail.queue_message(
-                editor.email, f"freshness_{stage}", editor.language,
-                name=editor.name, service=service, checked_on=checked,
+                editor.email,
+                f"freshness_{stage}",
+                editor.language,
+                name=editor.name,
+                service=service,
+                checked_on=checked,
                 stale_on=add_months(checked, _months("stale")),
                 hidden_on=add_months(checked, _months("hidden")),
                 edit_url=mail.external_url("workspace.home"),
-                page_url=mail.external_url(
-                    "directory.service_detail", service_id=service.id, slug=service.slug),
+                page_url=mail.external_url("directory.service_detail", service_id=service.id, slug=service.slug),
             )
         try:
             transactions.commit()
-        except IntegrityError:   # another run recorded this notice first: nothing to send twice
+        except IntegrityError:  # another run recorded this notice first: nothing to send twice
             db.session.rollback()
             continue
         counts[stage] += 1

@@ -1,4 +1,5 @@
 """Opening-hours rules (pure: no Flask): slots for the search index, open now, display."""
+
 from datetime import datetime, time
 
 SLOT_MINUTES = 15

@@ -5,6 +5,7 @@ same HSDS. Identifiers are the rows' own uuids; objects HSDS has but we store as
 (addresses, phones, cost options, service areas, languages, accessibility, attributes) get a
 uuid5 from a fixed namespace and what they describe, so they are the same on every export.
 """
+
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -21,14 +22,16 @@ NAMESPACE = uuid.UUID("1f6f4c1e-5b0a-4d8e-9c3a-7e2d5b8a9f10")
 # The Dutch vocabularies published as HSDS taxonomies: code -> (name, description, link entity).
 # Categories and target groups are taxonomies in the database and come from there.
 VOCABULARY_TAXONOMIES = {
-    "pyramid_level": ("Piramideniveau", "Waar een voorziening staat in de Wmo-piramide: gewone leven, "
-                      "vrij toegankelijk of met indicatie.", "service"),
+    "pyramid_level": (
+        "Piramideniveau",
+        "Waar een voorziening staat in de Wmo-piramide: gewone leven, vrij toegankelijk of met indicatie.",
+        "service",
+    ),
     "access_route": ("Toegang", "Hoe een inwoner de voorziening krijgt.", "service"),
     "cost": ("Kosten", "Wie de voorziening betaalt.", "service"),
     "mode": ("Vorm", "Waar of hoe de hulp wordt gegeven.", "service"),
     "respite_type": ("Soort respijtzorg", "Welke vorm van respijtzorg (de zorg even overnemen).", "service"),
-    "accessibility": ("Toegankelijkheid", "Voorzieningen voor mensen met een beperking op een locatie.",
-                      "location"),
+    "accessibility": ("Toegankelijkheid", "Voorzieningen voor mensen met een beperking op een locatie.", "location"),
 }
 
 # Fields of ours that HSDS 3.0 has no place for: published as attributes with a value.
@@ -37,12 +40,16 @@ FIELD_TERMS = (
     ("samenvatting", "Samenvatting", "Eén zin over de voorziening (service.summary)."),
     ("trefwoord", "Trefwoord", "Een woord waarop inwoners de voorziening vinden."),
     ("respijt_voor", "Respijtzorg voor", "Voor wie de respijtzorg bedoeld is."),
-    ("respijt_aanmeldtermijn", "Aanmeldtermijn respijtzorg (dagen)",
-     "Hoeveel dagen van tevoren respijtzorg aangevraagd moet worden."),
+    (
+        "respijt_aanmeldtermijn",
+        "Aanmeldtermijn respijtzorg (dagen)",
+        "Hoeveel dagen van tevoren respijtzorg aangevraagd moet worden.",
+    ),
 )
 FIELD_TAXONOMY_NAME = "Extra velden"
-FIELD_TAXONOMY_DESCRIPTION = ("Velden van de sociale kaart zonder eigen plek in HSDS 3.0; "
-                              "de waarde staat in attribute.value.")
+FIELD_TAXONOMY_DESCRIPTION = (
+    "Velden van de sociale kaart zonder eigen plek in HSDS 3.0; de waarde staat in attribute.value."
+)
 
 DB_TAXONOMIES = ("category", "target_group")
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -73,7 +80,7 @@ class HsdsTerm:
     taxonomy_id: str
     taxonomy_name: str
     parent_id: str | None = None
-    last_modified: datetime | None = None   # naive UTC; for modified_after (HSDS has no field for it)
+    last_modified: datetime | None = None  # naive UTC; for modified_after (HSDS has no field for it)
 
     @property
     def filterable(self):
@@ -88,7 +95,7 @@ class HsdsTaxonomy:
     name: str
     description: str
     terms: tuple = ()
-    last_modified: datetime | None = None   # the latest change of the taxonomy or any of its terms
+    last_modified: datetime | None = None  # the latest change of the taxonomy or any of its terms
 
     @property
     def filterable(self):
@@ -125,8 +132,17 @@ def build_catalogue(db_taxonomies):
     taxonomies = []
     for row in db_taxonomies:
         terms = tuple(
-            HsdsTerm(term.uuid, term.code, term.name, term.description or "", row.code, row.uuid, row.name,
-                     next((t.uuid for t in row.terms if t.id == term.parent_id), None), term.last_modified)
+            HsdsTerm(
+                term.uuid,
+                term.code,
+                term.name,
+                term.description or "",
+                row.code,
+                row.uuid,
+                row.name,
+                next((t.uuid for t in row.terms if t.id == term.parent_id), None),
+                term.last_modified,
+            )
             for term in row.terms
         )
         changed = max([row.last_modified, *(term.last_modified for term in row.terms)])
@@ -135,21 +151,49 @@ def build_catalogue(db_taxonomies):
         for code, (name, description, _entity) in VOCABULARY_TAXONOMIES.items():
             tid = taxonomy_id(code)
             terms = tuple(
-                HsdsTerm(term_id(code, term.code), term.code, str(term.label), str(term.description or ""),
-                         code, tid, name, None, vocabularies.CHANGED)
+                HsdsTerm(
+                    term_id(code, term.code),
+                    term.code,
+                    str(term.label),
+                    str(term.description or ""),
+                    code,
+                    tid,
+                    name,
+                    None,
+                    vocabularies.CHANGED,
+                )
                 for term in vocabularies.VOCABULARIES[code]
             )
             taxonomies.append(HsdsTaxonomy(tid, code, name, description, terms, vocabularies.CHANGED))
     tid = taxonomy_id(FIELD_TAXONOMY)
-    taxonomies.append(HsdsTaxonomy(tid, FIELD_TAXONOMY, FIELD_TAXONOMY_NAME, FIELD_TAXONOMY_DESCRIPTION, tuple(
-        HsdsTerm(term_id(FIELD_TAXONOMY, code), code, name, description, FIELD_TAXONOMY, tid, FIELD_TAXONOMY_NAME,
-                 None, vocabularies.CHANGED)
-        for code, name, description in FIELD_TERMS
-    ), vocabularies.CHANGED))
+    taxonomies.append(
+        HsdsTaxonomy(
+            tid,
+            FIELD_TAXONOMY,
+            FIELD_TAXONOMY_NAME,
+            FIELD_TAXONOMY_DESCRIPTION,
+            tuple(
+                HsdsTerm(
+                    term_id(FIELD_TAXONOMY, code),
+                    code,
+                    name,
+                    description,
+                    FIELD_TAXONOMY,
+                    tid,
+                    FIELD_TAXONOMY_NAME,
+                    None,
+                    vocabularies.CHANGED,
+                )
+                for code, name, description in FIELD_TERMS
+            ),
+            vocabularies.CHANGED,
+        )
+    )
     return Catalogue(taxonomies)
 
 
 # formatting
+
 
 def timestamp(value):
     """Return an RFC 3339 UTC timestamp of a naive UTC datetime."""
@@ -170,56 +214,84 @@ def _text(value):
 
 # flat records: HSDS field names, None where we have nothing
 
+
 def taxonomy_record(taxonomy):
-    return {"id": taxonomy.id, "name": taxonomy.name, "description": taxonomy.description, "version": None,
-            "uri": None}
+    return {"id": taxonomy.id, "name": taxonomy.name, "description": taxonomy.description, "version": None, "uri": None}
 
 
 def term_record(term):
     return {
-        "id": term.id, "code": term.code, "name": term.name, "description": term.description or term.name,
-        "parent_id": term.parent_id, "taxonomy": term.taxonomy_name, "language": "nl",
-        "taxonomy_id": term.taxonomy_id, "term_uri": None,
+        "id": term.id,
+        "code": term.code,
+        "name": term.name,
+        "description": term.description or term.name,
+        "parent_id": term.parent_id,
+        "taxonomy": term.taxonomy_name,
+        "language": "nl",
+        "taxonomy_id": term.taxonomy_id,
+        "term_uri": None,
     }
 
 
 def organization_record(organization):
     return {
-        "id": organization.uuid, "name": organization.name, "alternate_name": _text(organization.alternate_name),
-        "description": organization.description or "", "email": _text(organization.email),
+        "id": organization.uuid,
+        "name": organization.name,
+        "alternate_name": _text(organization.alternate_name),
+        "description": organization.description or "",
+        "email": _text(organization.email),
         "website": _text(organization.website),
     }
 
 
 def service_record(service):
     return {
-        "id": service.uuid, "organization_id": service.organization.uuid, "name": service.name,
-        "description": _text(service.description), "url": _text(service.url), "email": _text(service.email),
-        "status": service.status, "application_process": _text(service.how_to_apply),
-        "fees_description": _text(service.cost_note), "eligibility_description": _text(service.for_whom),
-        "minimum_age": service.minimum_age, "maximum_age": service.maximum_age,
-        "assured_date": day(service.assured_date), "alert": _text(service.alert),
+        "id": service.uuid,
+        "organization_id": service.organization.uuid,
+        "name": service.name,
+        "description": _text(service.description),
+        "url": _text(service.url),
+        "email": _text(service.email),
+        "status": service.status,
+        "application_process": _text(service.how_to_apply),
+        "fees_description": _text(service.cost_note),
+        "eligibility_description": _text(service.for_whom),
+        "minimum_age": service.minimum_age,
+        "maximum_age": service.maximum_age,
+        "assured_date": day(service.assured_date),
+        "alert": _text(service.alert),
         "last_modified": timestamp(service.last_modified),
     }
 
 
 def location_record(location):
     return {
-        "id": location.uuid, "location_type": location.location_type,
+        "id": location.uuid,
+        "location_type": location.location_type,
         "organization_id": location.organization.uuid if location.organization else None,
-        "name": _text(location.name), "description": _text(location.description),
-        "transportation": _text(location.transportation), "latitude": location.lat, "longitude": location.lon,
+        "name": _text(location.name),
+        "description": _text(location.description),
+        "transportation": _text(location.transportation),
+        "latitude": location.lat,
+        "longitude": location.lon,
     }
 
 
 def address_records(location):
     if not location.address_1:
         return []
-    return [{
-        "id": derived_id("address", location.uuid), "location_id": location.uuid,
-        "address_1": location.address_1, "city": location.city, "state_province": location.state_province,
-        "postal_code": location.postal_code, "country": location.country, "address_type": "physical",
-    }]
+    return [
+        {
+            "id": derived_id("address", location.uuid),
+            "location_id": location.uuid,
+            "address_1": location.address_1,
+            "city": location.city,
+            "state_province": location.state_province,
+            "postal_code": location.postal_code,
+            "country": location.country,
+            "address_type": "physical",
+        }
+    ]
 
 
 def accessibility_records(location, catalogue):
@@ -227,14 +299,23 @@ def accessibility_records(location, catalogue):
     for code in location.accessibility or []:
         term = catalogue.term("accessibility", code)
         if term is not None:
-            records.append({"id": derived_id("accessibility", location.uuid, code), "location_id": location.uuid,
-                            "description": term.name})
+            records.append(
+                {
+                    "id": derived_id("accessibility", location.uuid, code),
+                    "location_id": location.uuid,
+                    "description": term.name,
+                }
+            )
     return records
 
 
 def service_at_location_record(link):
-    return {"id": link.uuid, "service_id": link.service.uuid, "location_id": link.location.uuid,
-            "description": _text(link.description)}
+    return {
+        "id": link.uuid,
+        "service_id": link.service.uuid,
+        "location_id": link.location.uuid,
+        "description": _text(link.description),
+    }
 
 
 def phone_records(owner, kind):
@@ -245,25 +326,46 @@ def phone_records(owner, kind):
 
 
 def schedule_records(service):
-    return [{
-        "id": schedule.uuid, "service_id": service.uuid, "freq": "WEEKLY", "wkst": "MO", "interval": 1,
-        "byday": WEEKDAYS[schedule.weekday], "opens_at": clock(schedule.opens_at),
-        "closes_at": clock(schedule.closes_at), "description": _text(schedule.description),
-    } for schedule in service.schedules]
+    return [
+        {
+            "id": schedule.uuid,
+            "service_id": service.uuid,
+            "freq": "WEEKLY",
+            "wkst": "MO",
+            "interval": 1,
+            "byday": WEEKDAYS[schedule.weekday],
+            "opens_at": clock(schedule.opens_at),
+            "closes_at": clock(schedule.closes_at),
+            "description": _text(schedule.description),
+        }
+        for schedule in service.schedules
+    ]
 
 
 def service_area_records(service):
     with force_locale("nl"):
-        return [{"id": derived_id("service_area", service.uuid, area.code), "service_id": service.uuid,
-                 "name": area.name, "description": str(vocabularies.label(vocabularies.AREA_KINDS, area.kind))}
-                for area in service.service_areas]
+        return [
+            {
+                "id": derived_id("service_area", service.uuid, area.code),
+                "service_id": service.uuid,
+                "name": area.name,
+                "description": str(vocabularies.label(vocabularies.AREA_KINDS, area.kind)),
+            }
+            for area in service.service_areas
+        ]
 
 
 def language_records(service):
     with force_locale("nl"):
-        return [{"id": derived_id("language", service.uuid, code), "service_id": service.uuid,
-                 "name": str(vocabularies.label(vocabularies.LANGUAGES, code)), "code": code}
-                for code in service.languages or []]
+        return [
+            {
+                "id": derived_id("language", service.uuid, code),
+                "service_id": service.uuid,
+                "name": str(vocabularies.label(vocabularies.LANGUAGES, code)),
+                "code": code,
+            }
+            for code in service.languages or []
+        ]
 
 
 def cost_option_records(service, catalogue):
@@ -272,8 +374,12 @@ def cost_option_records(service, catalogue):
         term = catalogue.term("cost", code)
         if term is None:
             continue
-        record = {"id": derived_id("cost_option", service.uuid, code), "service_id": service.uuid,
-                  "option": term.name, "amount_description": _text(service.cost_note)}
+        record = {
+            "id": derived_id("cost_option", service.uuid, code),
+            "service_id": service.uuid,
+            "option": term.name,
+            "amount_description": _text(service.cost_note),
+        }
         if code == "gratis":
             record.update(amount=0, currency="EUR")
         records.append(record)
@@ -282,8 +388,11 @@ def cost_option_records(service, catalogue):
 
 def _attribute(entity, link_id, term, index=0, value=None):
     return {
-        "id": derived_id("attribute", entity, link_id, term.id, index), "link_id": link_id,
-        "taxonomy_term_id": term.id, "link_type": term.taxonomy_code, "link_entity": entity,
+        "id": derived_id("attribute", entity, link_id, term.id, index),
+        "link_id": link_id,
+        "taxonomy_term_id": term.id,
+        "link_type": term.taxonomy_code,
+        "link_entity": entity,
         "value": value,
     }
 

@@ -13,6 +13,7 @@ version meanwhile); the command lists these. A service whose values are the same
 Organisations and locations have no review state of their own: they are updated in place and
 listed.
 """
+
 import csv
 import io
 import json
@@ -30,14 +31,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import clock, geo, transactions
-from ..params import without_control_characters
 from ..extensions import db
-from . import hours, hsds, open_data, services, vocabularies
-from . import editing
+from ..params import without_control_characters
+from . import editing, hours, hsds, open_data, services, vocabularies
 from .areas import area_containing
 from .editing import PERIODS_PER_DAY
-from .models import (Area, ChangeRequest, HistoryEntry, Location, Organization, Schedule, Service,
-                     ServiceAtLocation, TaxonomyTerm)
+from .models import (
+    Area,
+    ChangeRequest,
+    HistoryEntry,
+    Location,
+    Organization,
+    Schedule,
+    Service,
+    ServiceAtLocation,
+    TaxonomyTerm,
+)
 
 DATAPACKAGE = Path(__file__).resolve().parent / "hsds_schema" / "3.0" / "datapackage.json"
 UNSUPPORTED = {
@@ -61,18 +70,23 @@ def descriptor():
 
 def resources():
     """Return {resource name: (path, [field names])} in HSDS's order."""
-    return {resource["name"]: (resource["path"], [f["name"] for f in resource["schema"]["fields"]])
-            for resource in descriptor()["resources"]}
+    return {
+        resource["name"]: (resource["path"], [f["name"] for f in resource["schema"]["fields"]])
+        for resource in descriptor()["resources"]
+    }
 
 
 # export
+
 
 def export_tables():
     """Return {resource name: [row dicts]} of every published listing and the taxonomies."""
     catalogue = open_data.catalogue()
     rows = db.session.scalars(
-        select(Service).where(open_data.public_condition()).options(
-            *open_data.full_service_options()).order_by(Service.uuid)
+        select(Service)
+        .where(open_data.public_condition())
+        .options(*open_data.full_service_options())
+        .order_by(Service.uuid)
     ).all()
     tables = defaultdict(list)
     organizations, locations = {}, {}
@@ -153,8 +167,12 @@ def _package_descriptor():
         title=f"Sociale kaart {current_app.config['MUNICIPALITY_NAME']}",
         description="The published services of the social map, in the Human Services Data Specification 3.0.",
         created=clock.utcnow().replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-        sources=[{"title": "Human Services Data Specification 3.0: an Open Referral resource, CC BY-SA 4.0",
-                  "path": "https://openreferral.org/"}],
+        sources=[
+            {
+                "title": "Human Services Data Specification 3.0: an Open Referral resource, CC BY-SA 4.0",
+                "path": "https://openreferral.org/",
+            }
+        ],
     )
     package["resources"] = descriptor()["resources"]
     return package
@@ -190,6 +208,7 @@ def package_zip():
 
 
 # import
+
 
 @dataclass
 class Problem:
@@ -238,8 +257,10 @@ def _read_tables(folder):
             continue
         with file.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
-            rows = [(reader.line_num, {key.strip(): _cell_text(value) for key, value in row.items() if key})
-                    for row in reader]
+            rows = [
+                (reader.line_num, {key.strip(): _cell_text(value) for key, value in row.items() if key})
+                for row in reader
+            ]
         tables[name] = (path, rows)
     return tables
 
@@ -319,7 +340,8 @@ def _snapshot(service):
     """Return what the public sees of a service, to tell whether an import changed it."""
     return (
         tuple(getattr(service, name) for name in SERVICE_FIELDS),
-        tuple(term.uuid for term in service.categories), tuple(term.uuid for term in service.target_groups),
+        tuple(term.uuid for term in service.categories),
+        tuple(term.uuid for term in service.target_groups),
         tuple(area.code for area in service.service_areas),
         tuple(sorted((link.uuid, link.location.uuid, link.description) for link in service.location_links)),
         tuple(sorted((s.uuid, s.weekday, s.opens_at, s.closes_at, s.description) for s in service.schedules)),
@@ -327,10 +349,31 @@ def _snapshot(service):
     )
 
 
-SERVICE_FIELDS = ("name", "summary", "description", "for_whom", "how_to_apply", "pyramid_level", "access_route",
-                  "cost", "cost_note", "modes", "languages", "keywords", "respite_types", "respite_for",
-                  "respite_lead_time_days", "phone", "email", "url", "minimum_age", "maximum_age", "status",
-                  "alert", "assured_date")
+SERVICE_FIELDS = (
+    "name",
+    "summary",
+    "description",
+    "for_whom",
+    "how_to_apply",
+    "pyramid_level",
+    "access_route",
+    "cost",
+    "cost_note",
+    "modes",
+    "languages",
+    "keywords",
+    "respite_types",
+    "respite_for",
+    "respite_lead_time_days",
+    "phone",
+    "email",
+    "url",
+    "minimum_age",
+    "maximum_age",
+    "status",
+    "alert",
+    "assured_date",
+)
 
 
 class _Importer:
@@ -340,8 +383,12 @@ class _Importer:
         self.tables, self.report = tables, report
         services.ensure_taxonomies()
         self.catalogue = open_data.catalogue()
-        self.db_terms = {(term.taxonomy.code, term.code): term for term in db.session.scalars(
-            select(TaxonomyTerm).join(TaxonomyTerm.taxonomy).options(selectinload(TaxonomyTerm.taxonomy)))}
+        self.db_terms = {
+            (term.taxonomy.code, term.code): term
+            for term in db.session.scalars(
+                select(TaxonomyTerm).join(TaxonomyTerm.taxonomy).options(selectinload(TaxonomyTerm.taxonomy))
+            )
+        }
         self.areas = db.session.scalars(select(Area)).all()
         self.organizations, self.locations, self.services = {}, {}, {}
         self.to_review = []  # new or changed services, for the brokers' queue
@@ -391,8 +438,10 @@ class _Importer:
                 code = row.get("code") or ""
                 if taxonomy and self.catalogue.term(taxonomy.code, code):
                     return taxonomy.code, code
-                raise _RowError(f"unknown taxonomy term {row.get('name') or code!r} ({term_id}): "
-                                "map it to one of ours before importing")
+                raise _RowError(
+                    f"unknown taxonomy term {row.get('name') or code!r} ({term_id}): "
+                    "map it to one of ours before importing"
+                )
         raise _RowError(f"unknown taxonomy term {term_id}")
 
     def _package_taxonomy(self, term_row):
@@ -413,10 +462,13 @@ class _Importer:
     def organization(self, row):
         org_id = _uuid(_required(row, "id"))
         name = _fits(Organization, "name", _required(row, "name"))
-        values = {"name": name, "alternate_name": _fits(Organization, "alternate_name", row.get("alternate_name")),
-                  "description": row.get("description") or "",
-                  "email": _fits(Organization, "email", row.get("email")),
-                  "website": _fits(Organization, "website", row.get("website"))}
+        values = {
+            "name": name,
+            "alternate_name": _fits(Organization, "alternate_name", row.get("alternate_name")),
+            "description": row.get("description") or "",
+            "email": _fits(Organization, "email", row.get("email")),
+            "website": _fits(Organization, "website", row.get("website")),
+        }
         phones = [row for _f, _l, row in self.children("phone", "organization_id", org_id)]
         phone = _fits(Organization, "phone", phones[0].get("number")) if phones else None
         organization = db.session.scalars(select(Organization).where(Organization.uuid == org_id)).first()
@@ -429,8 +481,11 @@ class _Importer:
             setattr(organization, key, value)
         organization.phone = phone
         self._count("organization", created, before != {key: getattr(organization, key) for key in before})
-        if not created and before != {key: getattr(organization, key) for key in before} and \
-                any(s.is_published for s in organization.services):
+        if (
+            not created
+            and before != {key: getattr(organization, key) for key in before}
+            and any(s.is_published for s in organization.services)
+        ):
             self.report.public_updates.append(f"organisation {name}")
         self.organizations[org_id] = organization
 
@@ -456,10 +511,13 @@ class _Importer:
         if not name:
             raise _RowError("the location has no name and no address")
         values = {
-            "location_type": location_type, "organization": organization,
-            "name": _fits(Location, "name", name), "description": row.get("description") or "",
+            "location_type": location_type,
+            "organization": organization,
+            "name": _fits(Location, "name", name),
+            "description": row.get("description") or "",
             "transportation": row.get("transportation") or "",
-            "lat": _float(row, "latitude", -90, 90), "lon": _float(row, "longitude", -180, 180),
+            "lat": _float(row, "latitude", -90, 90),
+            "lon": _float(row, "longitude", -180, 180),
         }
         if address:
             values.update(address)
@@ -482,9 +540,24 @@ class _Importer:
 
     @staticmethod
     def _location_state(location):
-        return tuple(getattr(location, key) for key in (
-            "location_type", "organization", "name", "description", "transportation", "lat", "lon", "address_1",
-            "postal_code", "city", "state_province", "country", "accessibility"))
+        return tuple(
+            getattr(location, key)
+            for key in (
+                "location_type",
+                "organization",
+                "name",
+                "description",
+                "transportation",
+                "lat",
+                "lon",
+                "address_1",
+                "postal_code",
+                "city",
+                "state_province",
+                "country",
+                "accessibility",
+            )
+        )
 
     def _address(self, location_id):
         """Return the location's address columns from addresses.csv (the first usable one)."""
@@ -523,8 +596,10 @@ class _Importer:
                 codes.append(code)
             except _RowError as error:
                 self.problem(file, line, str(error))
-        labels = {term.name.casefold(): term.code for term in self.catalogue.taxonomies_by_id[
-            hsds.taxonomy_id("accessibility")].terms}
+        labels = {
+            term.name.casefold(): term.code
+            for term in self.catalogue.taxonomies_by_id[hsds.taxonomy_id("accessibility")].terms
+        }
         for file, line, row in self.children("accessibility", "location_id", location_id):
             text = (row.get("description") or "").casefold()
             code = labels.get(text) or (text if text in labels.values() else None)
@@ -546,22 +621,37 @@ class _Importer:
         if organization is None:
             raise _RowError(f"organization_id {row['organization_id']} is not in the package or the database")
         values = {
-            "organization": organization, "name": name, "description": row.get("description") or "",
-            "url": _fits(Service, "url", row.get("url")), "email": _fits(Service, "email", row.get("email")),
-            "status": status, "how_to_apply": row.get("application_process") or "",
-            "cost_note": row.get("fees_description") or "", "for_whom": row.get("eligibility_description") or "",
-            "minimum_age": _integer(row, "minimum_age"), "maximum_age": _integer(row, "maximum_age"),
-            "assured_date": _date(row, "assured_date"), "alert": row.get("alert") or "",
+            "organization": organization,
+            "name": name,
+            "description": row.get("description") or "",
+            "url": _fits(Service, "url", row.get("url")),
+            "email": _fits(Service, "email", row.get("email")),
+            "status": status,
+            "how_to_apply": row.get("application_process") or "",
+            "cost_note": row.get("fees_description") or "",
+            "for_whom": row.get("eligibility_description") or "",
+            "minimum_age": _integer(row, "minimum_age"),
+            "maximum_age": _integer(row, "maximum_age"),
+            "assured_date": _date(row, "assured_date"),
+            "alert": row.get("alert") or "",
         }
         details = self._service_details(service_id)
-        service = db.session.scalars(select(Service).where(Service.uuid == service_id).options(
-            selectinload(Service.location_links).selectinload(ServiceAtLocation.location),
-            selectinload(Service.schedules), selectinload(Service.categories),
-            selectinload(Service.target_groups), selectinload(Service.service_areas))).first()
+        service = db.session.scalars(
+            select(Service)
+            .where(Service.uuid == service_id)
+            .options(
+                selectinload(Service.location_links).selectinload(ServiceAtLocation.location),
+                selectinload(Service.schedules),
+                selectinload(Service.categories),
+                selectinload(Service.target_groups),
+                selectinload(Service.service_areas),
+            )
+        ).first()
         created = service is None
         if service is None:
-            service = Service(uuid=service_id, slug=self._unique_slug(Service, name, service_id),
-                              publication_status="pending")
+            service = Service(
+                uuid=service_id, slug=self._unique_slug(Service, name, service_id), publication_status="pending"
+            )
             db.session.add(service)
             before = None
         else:
@@ -624,13 +714,15 @@ class _Importer:
         if "cost" not in found:
             found["cost"] = self._costs_from_options(service_id)
         found["schedules"] = self._schedules(service_id)
-        found["links"] = [(file, line, row) for file, line, row in self.children(
-            "service_at_location", "service_id", service_id)]
+        found["links"] = [
+            (file, line, row) for file, line, row in self.children("service_at_location", "service_id", service_id)
+        ]
         return found
 
     def _costs_from_options(self, service_id):
-        labels = {term.name.casefold(): term.code for term in
-                  self.catalogue.taxonomies_by_id[hsds.taxonomy_id("cost")].terms}
+        labels = {
+            term.name.casefold(): term.code for term in self.catalogue.taxonomies_by_id[hsds.taxonomy_id("cost")].terms
+        }
         codes = []
         for file, line, row in self.children("cost_option", "service_id", service_id):
             option = (row.get("option") or "").casefold()
@@ -648,10 +740,14 @@ class _Importer:
 
     def _schedules(self, service_id):
         rows = self.children("schedule", "service_id", service_id)
-        link_ids = {_safe_uuid(r.get("id")) for _f, _l, r in self.children("service_at_location", "service_id",
-                                                                            service_id)}
-        rows += [item for item in self.rows("schedule") if not item[2].get("service_id")
-                 and _safe_uuid(item[2].get("service_at_location_id")) in link_ids - {None}]
+        link_ids = {
+            _safe_uuid(r.get("id")) for _f, _l, r in self.children("service_at_location", "service_id", service_id)
+        }
+        rows += [
+            item
+            for item in self.rows("schedule")
+            if not item[2].get("service_id") and _safe_uuid(item[2].get("service_at_location_id")) in link_ids - {None}
+        ]
         wanted = []
         for file, line, row in rows:
             try:
@@ -673,9 +769,15 @@ class _Importer:
         return wanted
 
     def _apply_details(self, service, found, created):
-        fields = {name: found.get(code, []) for code, name in (
-            ("samenvatting", "summary"), ("trefwoord", "keywords"), ("respijt_voor", "respite_for"),
-            ("respijt_aanmeldtermijn", "respite_lead_time_days"))}
+        fields = {
+            name: found.get(code, [])
+            for code, name in (
+                ("samenvatting", "summary"),
+                ("trefwoord", "keywords"),
+                ("respijt_voor", "respite_for"),
+                ("respijt_aanmeldtermijn", "respite_lead_time_days"),
+            )
+        }
         service.summary = fields["summary"][0] if fields["summary"] else ""
         service.keywords = list(fields["keywords"])
         service.respite_for = fields["respite_for"][0] if fields["respite_for"] else ""
@@ -687,18 +789,24 @@ class _Importer:
                 setattr(service, taxonomy, codes[-1])
             elif created or not getattr(service, taxonomy):
                 setattr(service, taxonomy, default)
-                self.report.notes.append(f"{service.name}: no {taxonomy} in the package; set to {default}, "
-                                         "check it before publishing")
+                self.report.notes.append(
+                    f"{service.name}: no {taxonomy} in the package; set to {default}, check it before publishing"
+                )
         service.cost = list(dict.fromkeys(found.get("cost", [])))
         service.modes = list(dict.fromkeys(found.get("mode", [])))
         service.respite_types = list(dict.fromkeys(found.get("respite_type", [])))
         service.languages = list(dict.fromkeys(found.get("language", [])))
         service.phone = found["phone"][0] if found.get("phone") else None
-        service.categories = [self.db_terms[("category", code)] for code in dict.fromkeys(found.get("category", []))
-                              if ("category", code) in self.db_terms]
-        service.target_groups = [self.db_terms[("target_group", code)]
-                                 for code in dict.fromkeys(found.get("target_group", []))
-                                 if ("target_group", code) in self.db_terms]
+        service.categories = [
+            self.db_terms[("category", code)]
+            for code in dict.fromkeys(found.get("category", []))
+            if ("category", code) in self.db_terms
+        ]
+        service.target_groups = [
+            self.db_terms[("target_group", code)]
+            for code in dict.fromkeys(found.get("target_group", []))
+            if ("target_group", code) in self.db_terms
+        ]
         service.service_areas = list(dict.fromkeys(found.get("area", [])))
         self._apply_schedules(service, self._editable_schedules(service, found["schedules"]))
         self._apply_links(service, found["links"])
@@ -714,7 +822,8 @@ class _Importer:
             else:
                 self.report.notes.append(
                     f"{service.name}: more than {PERIODS_PER_DAY} opening periods on weekday {item[1]}; "
-                    f"{item[2]:%H:%M}-{item[3]:%H:%M} not imported")
+                    f"{item[2]:%H:%M}-{item[3]:%H:%M} not imported"
+                )
         return kept
 
     @staticmethod
@@ -736,8 +845,10 @@ class _Importer:
             try:
                 link_id = _uuid(_required(row, "id"))
                 location_id = _uuid(_required(row, "location_id"), "location_id")
-                location = self.locations.get(location_id) or db.session.scalars(
-                    select(Location).where(Location.uuid == location_id)).first()
+                location = (
+                    self.locations.get(location_id)
+                    or db.session.scalars(select(Location).where(Location.uuid == location_id)).first()
+                )
                 if location is None:
                     raise _RowError(f"location_id {location_id} is not in the package or the database")
                 if any(item.location is location for item in result):
@@ -754,10 +865,23 @@ class _Importer:
 
     def check_orphans(self):
         """Report rows that point at a service, location or organisation that was not imported."""
-        known = {"service_id": set(self.services), "location_id": set(self.locations),
-                 "organization_id": set(self.organizations), "service_at_location_id": set(self.links)}
-        for name in ("phone", "schedule", "service_area", "language", "cost_option", "service_at_location",
-                     "address", "accessibility", "attribute"):
+        known = {
+            "service_id": set(self.services),
+            "location_id": set(self.locations),
+            "organization_id": set(self.organizations),
+            "service_at_location_id": set(self.links),
+        }
+        for name in (
+            "phone",
+            "schedule",
+            "service_area",
+            "language",
+            "cost_option",
+            "service_at_location",
+            "address",
+            "accessibility",
+            "attribute",
+        ):
             for file, line, row in self.rows(name):
                 if name == "attribute":
                     link = _safe_uuid(row.get("link_id"))
@@ -771,8 +895,11 @@ class _Importer:
                 if not keys:
                     self.problem(file, line, "the row points at no service, location or organisation")
                 elif not any(_safe_uuid(row.get(key)) in known[key] for key in keys):
-                    self.problem(file, line, "it points at " + ", ".join(f"{key} {row[key]}" for key in keys)
-                                 + ", which was not imported")
+                    self.problem(
+                        file,
+                        line,
+                        "it points at " + ", ".join(f"{key} {row[key]}" for key in keys) + ", which was not imported",
+                    )
         for name, reason in UNSUPPORTED.items():
             for file, line, _row in self.rows(name):
                 self.problem(file, line, reason)
@@ -816,14 +943,27 @@ def _queue_for_review(imported):
     db.session.flush()
     for service in imported:
         values = editing.snapshot_service(service)
-        change = db.session.scalars(select(ChangeRequest).where(
-            ChangeRequest.kind == "service", ChangeRequest.target_id == service.id,
-            ChangeRequest.status == "pending")).first()
+        change = db.session.scalars(
+            select(ChangeRequest).where(
+                ChangeRequest.kind == "service",
+                ChangeRequest.target_id == service.id,
+                ChangeRequest.status == "pending",
+            )
+        ).first()
         if change is None:
-            change = ChangeRequest(kind="service", target_id=service.id, organization_id=service.organization_id,
-                                   base={})
+            change = ChangeRequest(
+                kind="service", target_id=service.id, organization_id=service.organization_id, base={}
+            )
             db.session.add(change)
         change.action, change.data = "create", values
         change.comment = ""
-        db.session.add(HistoryEntry(kind="service", target_id=service.id, organization_id=service.organization_id,
-                                    action="imported", changes={}, comment="HSDS import"))
+        db.session.add(
+            HistoryEntry(
+                kind="service",
+                target_id=service.id,
+                organization_id=service.organization_id,
+                action="imported",
+                changes={},
+                comment="HSDS import",
+            )
+        )

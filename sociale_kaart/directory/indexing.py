@@ -55,11 +55,11 @@ def _service_ids(touched):
     locations = {key for kind, key in touched if kind == "location"}
     organizations = {key for kind, key in touched if kind == "organization"}
     if locations:
-        ids |= set(db.session.scalars(
-            select(ServiceAtLocation.service_id).where(ServiceAtLocation.location_id.in_(locations))))
+        ids |= set(
+            db.session.scalars(select(ServiceAtLocation.service_id).where(ServiceAtLocation.location_id.in_(locations)))
+        )
     if organizations:
-        ids |= set(db.session.scalars(
-            select(Service.id).where(Service.organization_id.in_(organizations))))
+        ids |= set(db.session.scalars(select(Service.id).where(Service.organization_id.in_(organizations))))
     return ids - {None}
 
 
@@ -113,7 +113,7 @@ def reindex_on_commit(session):
     if backend is None:
         return None
     if backend.transactional:
-        _reindex_touched(session, backend)   # in this transaction: seen by every server at commit
+        _reindex_touched(session, backend)  # in this transaction: seen by every server at commit
         return None
     touched = _service_ids(session.info.pop(_TOUCHED, set()))
     removed = session.info.pop(_REMOVED, set())
@@ -138,9 +138,11 @@ def _listing_query():
 
 def reindex(backend, service_ids, removed_ids=()):
     """Re-index the given services: published ones are written, the rest removed."""
-    links = db.session.scalars(
-        _listing_query().where(ServiceAtLocation.service_id.in_(service_ids))
-    ).all() if service_ids else []
+    links = (
+        db.session.scalars(_listing_query().where(ServiceAtLocation.service_id.in_(service_ids))).all()
+        if service_ids
+        else []
+    )
     public = [link for link in links if is_searchable(link.service)]
     hidden = {str(link.id) for link in links if not is_searchable(link.service)}
     stale = set(removed_ids) | hidden
@@ -157,9 +159,12 @@ def is_searchable(service):
 
 def documents():
     """Yield the search document of every public service-at-location."""
-    query = _listing_query().join(ServiceAtLocation.service).where(
-        Service.publication_status == "published", Service.status != "defunct"
-    ).order_by(ServiceAtLocation.id)
+    query = (
+        _listing_query()
+        .join(ServiceAtLocation.service)
+        .where(Service.publication_status == "published", Service.status != "defunct")
+        .order_by(ServiceAtLocation.id)
+    )
     for link in db.session.scalars(query):
         yield document(link)
 
@@ -180,8 +185,9 @@ def document(link):
         "keywords": list(service.keywords or []),
         "summary": service.summary,
         "description": " ".join(
-            part for part in (service.description, service.for_whom, link.description, location.name,
-                              location.city) if part
+            part
+            for part in (service.description, service.for_whom, link.description, location.name, location.city)
+            if part
         ),
         "category": [term.code for term in service.categories],
         "target_group": [term.code for term in service.target_groups],

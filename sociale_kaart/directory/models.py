@@ -5,6 +5,7 @@ schedules and taxonomy terms. Dutch vocabularies with fixed codes (pyramid level
 route, cost, mode, accessibility, respite type, language) are stored as codes; categories
 and target groups are taxonomy terms so staff can extend them.
 """
+
 import uuid
 
 from sqlalchemy import JSON
@@ -56,7 +57,7 @@ class Area(Model):
     contact_phone = db.Column(db.String(32))
     contact_email = db.Column(db.String(254))
     contact_address = db.Column(db.String(200))
-    contact_hours = db.Column(db.String(200))   # spreekuur, free text
+    contact_hours = db.Column(db.String(200))  # spreekuur, free text
 
     @property
     def has_contact(self):
@@ -186,7 +187,7 @@ class Service(Model):
     status = db.Column(db.String(24), nullable=False, default="active")
     alert = db.Column(db.Text, nullable=False, default="")
     publication_status = db.Column(db.String(16), nullable=False, default="draft", index=True)
-    assured_date = db.Column(db.Date, index=True)   # indexed: search leaves out long-unchecked listings
+    assured_date = db.Column(db.Date, index=True)  # indexed: search leaves out long-unchecked listings
     assurer = db.Column(db.String(200), nullable=False, default="")
     assured_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
     created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
@@ -197,11 +198,11 @@ class Service(Model):
     categories = db.relationship("TaxonomyTerm", secondary=service_categories, order_by="TaxonomyTerm.position")
     target_groups = db.relationship("TaxonomyTerm", secondary=service_target_groups, order_by="TaxonomyTerm.position")
     service_areas = db.relationship("Area", secondary=service_areas, order_by="Area.name")
-    location_links = db.relationship(
-        "ServiceAtLocation", back_populates="service", cascade="all, delete-orphan"
-    )
+    location_links = db.relationship("ServiceAtLocation", back_populates="service", cascade="all, delete-orphan")
     schedules = db.relationship(
-        "Schedule", back_populates="service", cascade="all, delete-orphan",
+        "Schedule",
+        back_populates="service",
+        cascade="all, delete-orphan",
         order_by="(Schedule.weekday, Schedule.opens_at)",
     )
 
@@ -268,8 +269,12 @@ class ChangeRequest(Model):
         db.CheckConstraint("action IN ('create', 'update')", name="action"),
         db.CheckConstraint("status IN ('pending', 'approved', 'returned', 'withdrawn')", name="status"),
         db.Index(
-            "uq_change_requests_one_pending", "kind", "target_id", unique=True,
-            sqlite_where=db.text("status = 'pending'"), postgresql_where=db.text("status = 'pending'"),
+            "uq_change_requests_one_pending",
+            "kind",
+            "target_id",
+            unique=True,
+            sqlite_where=db.text("status = 'pending'"),
+            postgresql_where=db.text("status = 'pending'"),
         ),
     )
     id = db.Column(db.Integer, primary_key=True)
@@ -285,7 +290,7 @@ class ChangeRequest(Model):
     updated_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow, onupdate=clock.naive_utcnow)
     decided_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
     decided_at = db.Column(db.DateTime)
-    comment = db.Column(db.Text, nullable=False, default="")   # the broker's note to the editor
+    comment = db.Column(db.Text, nullable=False, default="")  # the broker's note to the editor
 
     organization = db.relationship("Organization")
     submitted_by = db.relationship("User", foreign_keys=[submitted_by_id])
@@ -303,7 +308,7 @@ class HistoryEntry(Model):
     organization_id = db.Column(db.ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     change_request_id = db.Column(db.ForeignKey("change_requests.id", ondelete="SET NULL"))
     action = db.Column(db.String(24), nullable=False)
-    changes = db.Column(JSON, nullable=False, default=dict)    # field -> [old, new]
+    changes = db.Column(JSON, nullable=False, default=dict)  # field -> [old, new]
     comment = db.Column(db.Text, nullable=False, default="")
     actor_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
     at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
@@ -321,7 +326,7 @@ class Report(Model):
     service_id = db.Column(db.ForeignKey("services.id", ondelete="CASCADE"), nullable=False, index=True)
     topic = db.Column(db.String(32), nullable=False, default="other")
     message = db.Column(db.Text, nullable=False)
-    reply_email = db.Column(db.String(254))      # optional, only to answer the reporter
+    reply_email = db.Column(db.String(254))  # optional, only to answer the reporter
     language = db.Column(db.String(2), nullable=False, default="nl")
     status = db.Column(db.String(12), nullable=False, default="open", index=True)
     created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
@@ -344,6 +349,6 @@ class FreshnessNotice(Model):
     id = db.Column(db.Integer, primary_key=True)
     service_id = db.Column(db.ForeignKey("services.id", ondelete="CASCADE"), nullable=False, index=True)
     stage = db.Column(db.String(12), nullable=False)
-    checked_on = db.Column(db.Date, nullable=False)   # the check date the notice is about
+    checked_on = db.Column(db.Date, nullable=False)  # the check date the notice is about
     sent_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
     recipients = db.Column(db.Integer, nullable=False, default=0)

@@ -3,6 +3,7 @@
 Approve and return are conditional updates (`... WHERE status = 'pending'`), so a second
 click, or two brokers at once, changes nothing and writes no second history entry.
 """
+
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -26,6 +27,7 @@ WEEKDAYS = ("ma", "di", "wo", "do", "vr", "za", "zo")
 
 # --- labels for values -------------------------------------------------------------------------
 
+
 def _vocab_labels(vocabulary):
     return {term.code: str(term.label) for term in vocabulary}
 
@@ -37,9 +39,14 @@ def display_value(name, value):
     if name in ("categories", "target_groups"):
         labels = dict(editing.term_choices("category" if name == "categories" else "target_group"))
         return ", ".join(str(labels.get(code, code)) for code in value)
-    vocabulary = {"pyramid_level": vocabularies.PYRAMID_LEVELS, "access_route": vocabularies.ACCESS_ROUTES,
-                  "cost": vocabularies.COSTS, "modes": vocabularies.MODES, "languages": vocabularies.LANGUAGES,
-                  "accessibility": vocabularies.ACCESSIBILITY}.get(name)
+    vocabulary = {
+        "pyramid_level": vocabularies.PYRAMID_LEVELS,
+        "access_route": vocabularies.ACCESS_ROUTES,
+        "cost": vocabularies.COSTS,
+        "modes": vocabularies.MODES,
+        "languages": vocabularies.LANGUAGES,
+        "accessibility": vocabularies.ACCESSIBILITY,
+    }.get(name)
     if vocabulary is not None:
         labels = _vocab_labels(vocabulary)
         codes = value if isinstance(value, list) else [value]
@@ -50,8 +57,9 @@ def display_value(name, value):
         return ", ".join(names.get(code, code) or "" for code in codes)
     if name == "locations":
         rows = {row.id: row for row in db.session.scalars(select(Location).where(Location.id.in_(value)))}
-        return "; ".join(f"{rows[i].name}, {rows[i].address_1}, {rows[i].city}" if i in rows else f"#{i}"
-                         for i in value)
+        return "; ".join(
+            f"{rows[i].name}, {rows[i].address_1}, {rows[i].city}" if i in rows else f"#{i}" for i in value
+        )
     if name == "schedules":
         days = [_("maandag"), _("dinsdag"), _("woensdag"), _("donderdag"), _("vrijdag"), _("zaterdag"), _("zondag")]
         return "; ".join(f"{days[weekday]} {opens}–{closes}" for weekday, opens, closes in value)
@@ -63,6 +71,7 @@ def field_label(name):
 
 
 # --- which area a listing is in ------------------------------------------------------------------
+
 
 def change_area_ids(change):
     """Return the area ids of the listing a change request is about (live and proposed)."""
@@ -80,6 +89,7 @@ def require_change_moderator(change, by):
 
 # --- the queue ---------------------------------------------------------------------------------------
 
+
 @dataclass
 class QueueItem:
     """A pending change request in the broker's queue."""
@@ -88,7 +98,7 @@ class QueueItem:
     title: str
     area_ids: set
     area_names: list
-    changed: list          # labels of the changed fields
+    changed: list  # labels of the changed fields
 
 
 @dataclass
@@ -106,7 +116,7 @@ class Queue:
     changed: list = field(default_factory=list)
     memberships: list = field(default_factory=list)
     reports: list = field(default_factory=list)
-    areas: list = field(default_factory=list)      # the areas the broker may filter on
+    areas: list = field(default_factory=list)  # the areas the broker may filter on
 
     @property
     def total(self):
@@ -124,7 +134,8 @@ def moderation_queue(by, area_id=None):
     names = {area.id: area.name for area in areas}
     queue = Queue(areas=[area for area in areas if by.is_admin or area.id in by.area_ids])
     changes = db.session.scalars(
-        select(ChangeRequest).where(ChangeRequest.status == "pending")
+        select(ChangeRequest)
+        .where(ChangeRequest.status == "pending")
         .options(selectinload(ChangeRequest.organization), selectinload(ChangeRequest.submitted_by))
         .order_by(ChangeRequest.submitted_at, ChangeRequest.id)
     ).all()
@@ -132,11 +143,17 @@ def moderation_queue(by, area_id=None):
         area_ids = change_area_ids(change)
         if not permissions.may_moderate(by, area_ids) or (area_id is not None and area_id not in area_ids):
             continue
-        item = QueueItem(change, editing.change_title(change), area_ids, _area_names(area_ids, names),
-                         [field_label(name) for name in editing.changed_fields(change.base, change.data, change.kind)])
+        item = QueueItem(
+            change,
+            editing.change_title(change),
+            area_ids,
+            _area_names(area_ids, names),
+            [field_label(name) for name in editing.changed_fields(change.base, change.data, change.kind)],
+        )
         (queue.new if change.action == "create" else queue.changed).append(item)
     memberships = db.session.scalars(
-        select(Membership).where(Membership.status == "requested")
+        select(Membership)
+        .where(Membership.status == "requested")
         .options(selectinload(Membership.user), selectinload(Membership.organization))
         .order_by(Membership.requested_at, Membership.id)
     ).all()
@@ -171,7 +188,7 @@ class AreaCounts:
 class Dashboard:
     rows: list
     queue: Queue
-    overdue: list          # freshness.OverdueListing rows, oldest check first
+    overdue: list  # freshness.OverdueListing rows, oldest check first
 
 
 def dashboard(by, today=None):
@@ -201,6 +218,7 @@ def dashboard(by, today=None):
 
 # --- one change: the diff ---------------------------------------------------------------------------
 
+
 @dataclass
 class DiffRow:
     name: str
@@ -208,7 +226,7 @@ class DiffRow:
     live: str
     proposed: str
     changed: bool
-    conflict: bool         # the live value changed since the editor made the proposal
+    conflict: bool  # the live value changed since the editor made the proposal
 
 
 @dataclass
@@ -231,9 +249,13 @@ HIDDEN_FIELDS = ("lat", "lon")
 def get_change(change_id, by):
     """Return a change request with a field-by-field diff against the live listing, for its brokers."""
     change = db.session.scalars(
-        select(ChangeRequest).where(ChangeRequest.id == change_id)
-        .options(selectinload(ChangeRequest.organization), selectinload(ChangeRequest.submitted_by),
-                 selectinload(ChangeRequest.decided_by))
+        select(ChangeRequest)
+        .where(ChangeRequest.id == change_id)
+        .options(
+            selectinload(ChangeRequest.organization),
+            selectinload(ChangeRequest.submitted_by),
+            selectinload(ChangeRequest.decided_by),
+        )
     ).first()
     if change is None:
         raise NotFound(change_id)
@@ -249,27 +271,40 @@ def get_change(change_id, by):
         old, new = live.get(name), change.data.get(name)
         base = change.base.get(name) if change.base else None
         changed = editing.comparable(old) != editing.comparable(new)
-        conflict = (change.action == "update" and change.status == "pending"
-                    and editing.comparable(base) != editing.comparable(old)
-                    and editing.comparable(base) != editing.comparable(new))
-        rows.append(DiffRow(name, field_label(name), display_value(name, old), display_value(name, new),
-                            changed, conflict))
+        conflict = (
+            change.action == "update"
+            and change.status == "pending"
+            and editing.comparable(base) != editing.comparable(old)
+            and editing.comparable(base) != editing.comparable(new)
+        )
+        rows.append(
+            DiffRow(name, field_label(name), display_value(name, old), display_value(name, new), changed, conflict)
+        )
     names: dict[int, str] = dict(db.session.execute(select(Area.id, Area.name)).all())
     history = db.session.scalars(
-        select(HistoryEntry).where(HistoryEntry.change_request_id == change.id)
-        .options(selectinload(HistoryEntry.actor)).order_by(HistoryEntry.at.desc(), HistoryEntry.id.desc())
+        select(HistoryEntry)
+        .where(HistoryEntry.change_request_id == change.id)
+        .options(selectinload(HistoryEntry.actor))
+        .order_by(HistoryEntry.at.desc(), HistoryEntry.id.desc())
     ).all()
     return ChangeView(change, editing.change_title(change), target, rows, _area_names(area_ids, names), history)
 
 
 # --- deciding -----------------------------------------------------------------------------------------
 
+
 def _claim(change_id, status, by, comment=""):
     """Set a pending change's decision; return False when it was already decided."""
     result = db.session.execute(
-        update(ChangeRequest).where(ChangeRequest.id == change_id, ChangeRequest.status == "pending")
-        .values(status=status, decided_by_id=by.id, decided_at=clock.naive_utcnow(), comment=comment,
-                updated_at=clock.naive_utcnow())
+        update(ChangeRequest)
+        .where(ChangeRequest.id == change_id, ChangeRequest.status == "pending")
+        .values(
+            status=status,
+            decided_by_id=by.id,
+            decided_at=clock.naive_utcnow(),
+            comment=comment,
+            updated_at=clock.naive_utcnow(),
+        )
         .execution_options(synchronize_session=False)
     )
     return cast(CursorResult[Any], result).rowcount == 1
@@ -318,14 +353,21 @@ def approve_change(change_id, by, edited_values=None):
         names = [name for name in editing.FIELDS[change.kind] if name in final]
     else:
         # apply what the editor changed (and what the broker edited), keep other live values
-        names = [name for name in editing.FIELDS[change.kind] if name in final and (
-            editing.comparable(final.get(name)) != editing.comparable(change.base.get(name))
-            or editing.comparable(final.get(name)) != editing.comparable(proposal.get(name)))]
+        names = [
+            name
+            for name in editing.FIELDS[change.kind]
+            if name in final
+            and (
+                editing.comparable(final.get(name)) != editing.comparable(change.base.get(name))
+                or editing.comparable(final.get(name)) != editing.comparable(proposal.get(name))
+            )
+        ]
     if edited_values is not None:
         broker_edits = editing.changed_fields(proposal, final, change.kind)
         if broker_edits:
-            editing.record_history(change.kind, change.target_id, change.organization_id, "edited_by_broker",
-                             broker_edits, by, change)
+            editing.record_history(
+                change.kind, change.target_id, change.organization_id, "edited_by_broker", broker_edits, by, change
+            )
     before = {} if change.action == "create" else live
     editing.apply(change.kind, target, final, names)
     if change.kind == "service" and change.action == "create":
@@ -333,8 +375,15 @@ def approve_change(change_id, by, edited_values=None):
     if change.kind == "organization" and change.action == "create":
         _activate_registrant(change, by)
     change.data = final
-    editing.record_history(change.kind, change.target_id, change.organization_id, "approved",
-                     editing.changed_fields(before, {name: final[name] for name in names}, change.kind), by, change)
+    editing.record_history(
+        change.kind,
+        change.target_id,
+        change.organization_id,
+        "approved",
+        editing.changed_fields(before, {name: final[name] for name in names}, change.kind),
+        by,
+        change,
+    )
     _mail_editor(change, "change_approved")
     editing.commit_edit()
     return True
@@ -342,9 +391,13 @@ def approve_change(change_id, by, edited_values=None):
 
 def _activate_registrant(change, by):
     """Approving a registered organisation makes its registrant an editor of it."""
-    membership = db.session.scalars(select(Membership).where(
-        Membership.organization_id == change.target_id, Membership.user_id == change.submitted_by_id,
-        Membership.status == "requested")).first()
+    membership = db.session.scalars(
+        select(Membership).where(
+            Membership.organization_id == change.target_id,
+            Membership.user_id == change.submitted_by_id,
+            Membership.status == "requested",
+        )
+    ).first()
     if membership is not None:
         _activate(membership, by)
 
@@ -361,9 +414,15 @@ def _mail_editor(change, template):
     editor = change.submitted_by
     if editor is None or not editor.active:
         return
-    notify.queue_message(editor.email, template, editor.language, recipient=editor, change=change,
-                         title=editing.change_title(change),
-                         url=notify.external_url("workspace.home"))
+    notify.queue_message(
+        editor.email,
+        template,
+        editor.language,
+        recipient=editor,
+        change=change,
+        title=editing.change_title(change),
+        url=notify.external_url("workspace.home"),
+    )
 
 
 def return_change(change_id, comment, by):
@@ -382,8 +441,9 @@ def return_change(change_id, comment, by):
         service = db.session.get(Service, change.target_id)
         if service is not None and service.publication_status == "pending":
             service.publication_status = "draft"
-    editing.record_history(change.kind, change.target_id, change.organization_id, "returned", {}, by, change,
-                     comment=comment)
+    editing.record_history(
+        change.kind, change.target_id, change.organization_id, "returned", {}, by, change, comment=comment
+    )
     _mail_editor(change, "change_returned")
     editing.commit_edit()
     return True
@@ -391,10 +451,12 @@ def return_change(change_id, comment, by):
 
 # --- memberships ------------------------------------------------------------------------------------
 
+
 def get_membership(membership_id, by):
     """Return a membership request for a broker of the organisation's areas."""
     membership = db.session.scalars(
-        select(Membership).where(Membership.id == membership_id)
+        select(Membership)
+        .where(Membership.id == membership_id)
         .options(selectinload(Membership.user), selectinload(Membership.organization))
     ).first()
     if membership is None:
@@ -413,9 +475,14 @@ def decide_membership(membership_id, approve, note, by):
         raise ValidationError("note", _("Typ hoogstens %(max)d tekens.", max=MAX_COMMENT))
     membership = get_membership(membership_id, by)
     result = db.session.execute(
-        update(Membership).where(Membership.id == membership_id, Membership.status == "requested")
-        .values(status="active" if approve else "refused", decided_by_id=by.id,
-                decided_at=clock.naive_utcnow(), decision_note=note)
+        update(Membership)
+        .where(Membership.id == membership_id, Membership.status == "requested")
+        .values(
+            status="active" if approve else "refused",
+            decided_by_id=by.id,
+            decided_at=clock.naive_utcnow(),
+            decision_note=note,
+        )
         .execution_options(synchronize_session=False)
     )
     if cast(CursorResult[Any], result).rowcount != 1:
@@ -425,21 +492,30 @@ def decide_membership(membership_id, approve, note, by):
     user = membership.user
     if approve and "editor" not in user.roles:
         user.role_rows.append(UserRole(role="editor"))
-    notify.queue_message(user.email, "membership_decided", user.language, recipient=user,
-                         membership=membership, organization=membership.organization, approved=approve,
-                         note=note, url=notify.external_url("workspace.home"))
+    notify.queue_message(
+        user.email,
+        "membership_decided",
+        user.language,
+        recipient=user,
+        membership=membership,
+        organization=membership.organization,
+        approved=approve,
+        note=note,
+        url=notify.external_url("workspace.home"),
+    )
     transactions.commit()
     return True
 
 
 # --- history -----------------------------------------------------------------------------------------
 
+
 @dataclass
 class HistoryRow:
     entry: HistoryEntry
     at_local: object
     action_label: str
-    fields: list            # [(label, old, new)]
+    fields: list  # [(label, old, new)]
 
 
 @dataclass
@@ -453,8 +529,9 @@ class HistoryPage:
 def may_see_history(user, kind, target):
     """Return True for brokers of the listing's area, admins and editors of its organisation."""
     organization_id = target.id if kind == "organization" else target.organization_id
-    return (permissions.may_moderate(user, editing.listing_area_ids(kind, target))
-            or editing.may_view_organization(user, organization_id))
+    return permissions.may_moderate(user, editing.listing_area_ids(kind, target)) or editing.may_view_organization(
+        user, organization_id
+    )
 
 
 def history(kind, target_id, by):
@@ -466,14 +543,18 @@ def history(kind, target_id, by):
     if not may_see_history(by, kind, target):
         raise PermissionDenied(f"no access to the history of {kind} {target_id}")
     entries = db.session.scalars(
-        select(HistoryEntry).where(HistoryEntry.kind == kind, HistoryEntry.target_id == target_id)
-        .options(selectinload(HistoryEntry.actor)).order_by(HistoryEntry.at.desc(), HistoryEntry.id.desc())
+        select(HistoryEntry)
+        .where(HistoryEntry.kind == kind, HistoryEntry.target_id == target_id)
+        .options(selectinload(HistoryEntry.actor))
+        .order_by(HistoryEntry.at.desc(), HistoryEntry.id.desc())
     ).all()
     rows = []
     for entry in entries:
-        fields = [(field_label(name), display_value(name, old), display_value(name, new))
-                  for name, (old, new) in entry.changes.items() if name not in HIDDEN_FIELDS]
+        fields = [
+            (field_label(name), display_value(name, old), display_value(name, new))
+            for name, (old, new) in entry.changes.items()
+            if name not in HIDDEN_FIELDS
+        ]
         at_local = clock.to_local(entry.at)
         rows.append(HistoryRow(entry, at_local, str(editing.ACTION_LABELS.get(entry.action, entry.action)), fields))
     return HistoryPage(kind, target, target.name, rows)
-

@@ -4,6 +4,7 @@ Only what the web shows is here: published services that are not defunct, the or
 that have one, and the locations where one is given. Filters are checked against what exists
 and raise ValidationError naming the query parameter, so the API can answer 400.
 """
+
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,8 +23,12 @@ from .models import Area, Location, Organization, Service, ServiceAtLocation, Ta
 ALL_RESULTS = 100_000
 # Facets the API takes as their own query parameters, besides taxonomy_term_id.
 API_FACETS = ("pyramid_level", "cost", "area")
-_JSON_LISTS = {"cost": Service.cost, "mode": Service.modes, "respite_type": Service.respite_types,
-               "language": Service.languages}
+_JSON_LISTS = {
+    "cost": Service.cost,
+    "mode": Service.modes,
+    "respite_type": Service.respite_types,
+    "language": Service.languages,
+}
 
 
 class SearchUnavailable(Exception):
@@ -69,9 +74,7 @@ class ServiceQuery:
 def catalogue():
     """Return every published taxonomy and term (built once per request)."""
     if "hsds_catalogue" not in g:
-        rows = db.session.scalars(
-            select(Taxonomy).options(selectinload(Taxonomy.terms)).order_by(Taxonomy.id)
-        ).all()
+        rows = db.session.scalars(select(Taxonomy).options(selectinload(Taxonomy.terms)).order_by(Taxonomy.id)).all()
         g.hsds_catalogue = hsds.build_catalogue(rows)
     return g.hsds_catalogue
 
@@ -93,11 +96,14 @@ def _facet_condition(facet, code):
         # codes are fixed words, so the JSON text holds '"code"' exactly when the list has it
         return cast(_JSON_LISTS[facet], String).contains(f'"{code}"', autoescape=True)
     if facet == "accessibility":
-        return Service.location_links.any(ServiceAtLocation.location.has(
-            cast(Location.accessibility, String).contains(f'"{code}"', autoescape=True)))
+        return Service.location_links.any(
+            ServiceAtLocation.location.has(cast(Location.accessibility, String).contains(f'"{code}"', autoescape=True))
+        )
     if facet == "area":
-        return or_(Service.service_areas.any(Area.code == code), Service.location_links.any(
-            ServiceAtLocation.location.has(Location.area.has(Area.code == code))))
+        return or_(
+            Service.service_areas.any(Area.code == code),
+            Service.location_links.any(ServiceAtLocation.location.has(Location.area.has(Area.code == code))),
+        )
     return false()
 
 
@@ -161,9 +167,15 @@ def _ranked_service_ids(text):
         current_app.logger.exception("API search failed")
         raise SearchUnavailable("the search index cannot be read now; try again in a few minutes") from None
     link_ids = [int(hit.id) for hit in result.hits if hit.id.isdigit()]
-    owner: dict[int, int] = dict(db.session.execute(
-        select(ServiceAtLocation.id, ServiceAtLocation.service_id).where(ServiceAtLocation.id.in_(link_ids))
-    ).all()) if link_ids else {}
+    owner: dict[int, int] = (
+        dict(
+            db.session.execute(
+                select(ServiceAtLocation.id, ServiceAtLocation.service_id).where(ServiceAtLocation.id.in_(link_ids))
+            ).all()
+        )
+        if link_ids
+        else {}
+    )
     return list(dict.fromkeys(owner[i] for i in link_ids if i in owner))
 
 
@@ -178,17 +190,28 @@ def list_public_services(query, page, per_page):
         if len(query.text) > services.MAX_TEXT:
             raise ValidationError("search", f"at most {services.MAX_TEXT} characters")
         ranked = _ranked_service_ids(query.text)
-        allowed = set(db.session.scalars(select(Service.id).where(Service.id.in_(ranked), *conditions))) \
-            if ranked else set()
+        allowed = (
+            set(db.session.scalars(select(Service.id).where(Service.id.in_(ranked), *conditions))) if ranked else set()
+        )
         ids = [service_id for service_id in ranked if service_id in allowed]
-        chosen = ids[(page - 1) * per_page: page * per_page]
-        by_id = {row.id: row for row in db.session.scalars(
-            select(Service).where(Service.id.in_(chosen)).options(*_list_options()))} if chosen else {}
+        chosen = ids[(page - 1) * per_page : page * per_page]
+        by_id = (
+            {
+                row.id: row
+                for row in db.session.scalars(select(Service).where(Service.id.in_(chosen)).options(*_list_options()))
+            }
+            if chosen
+            else {}
+        )
         return Page([by_id[i] for i in chosen], len(ids), page, per_page)
     total = db.session.scalar(select(func.count(Service.id)).where(*conditions)) or 0
     rows = db.session.scalars(
-        select(Service).where(*conditions).options(*_list_options())
-        .order_by(Service.name, Service.uuid).offset((page - 1) * per_page).limit(per_page)
+        select(Service)
+        .where(*conditions)
+        .options(*_list_options())
+        .order_by(Service.name, Service.uuid)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
     ).all()
     return Page(list(rows), total, page, per_page)
 
@@ -201,16 +224,14 @@ def full_service_options():
         selectinload(Service.target_groups),
         selectinload(Service.service_areas),
         selectinload(Service.schedules),
-        selectinload(Service.location_links).joinedload(ServiceAtLocation.location)
-        .joinedload(Location.organization),
+        selectinload(Service.location_links).joinedload(ServiceAtLocation.location).joinedload(Location.organization),
     )
 
 
 def get_public_service(service_uuid):
     """Return a published service with everything HSDS nests in it, or raise NotFound."""
     service = db.session.scalars(
-        select(Service).where(Service.uuid == service_uuid, public_condition())
-        .options(*full_service_options())
+        select(Service).where(Service.uuid == service_uuid, public_condition()).options(*full_service_options())
     ).first()
     if service is None:
         raise NotFound(service_uuid)
@@ -227,8 +248,12 @@ def search_public_listings(query, postcode="", radius_km=None, page=1, per_page=
         filters.setdefault(term.taxonomy_code, []).append(term.code)
     others = _other_conditions(query, cat)
     criteria = services.SearchCriteria(
-        text=query.text, where=postcode, radius_km=radius_km if postcode else None, filters=filters,
-        page=1 if others else page, per_page=ALL_RESULTS if others else per_page,
+        text=query.text,
+        where=postcode,
+        radius_km=radius_km if postcode else None,
+        filters=filters,
+        page=1 if others else page,
+        per_page=ALL_RESULTS if others else per_page,
     )
     try:
         result = services.search_listings(criteria)
@@ -244,7 +269,7 @@ def search_public_listings(query, postcode="", radius_km=None, page=1, per_page=
         return Page(result.listings, result.total, page, per_page)
     allowed = set(db.session.scalars(select(Service.id).where(public_condition(), *others)))
     listings = [listing for listing in result.listings if listing.service.id in allowed]
-    return Page(listings[(page - 1) * per_page: page * per_page], len(listings), page, per_page)
+    return Page(listings[(page - 1) * per_page : page * per_page], len(listings), page, per_page)
 
 
 def _public_organization():
@@ -255,14 +280,23 @@ def list_public_organizations(text, modified_after, page, per_page):
     """Return a page of organisations that have a published service, by name."""
     conditions = [_public_organization()]
     if text:
-        conditions.append(or_(*(column.icontains(text, autoescape=True) for column in (
-            Organization.name, Organization.alternate_name, Organization.description))))
+        conditions.append(
+            or_(
+                *(
+                    column.icontains(text, autoescape=True)
+                    for column in (Organization.name, Organization.alternate_name, Organization.description)
+                )
+            )
+        )
     if modified_after:
         conditions.append(Organization.last_modified >= modified_after)
     total = db.session.scalar(select(func.count(Organization.id)).where(*conditions)) or 0
     rows = db.session.scalars(
-        select(Organization).where(*conditions).order_by(Organization.name, Organization.uuid)
-        .offset((page - 1) * per_page).limit(per_page)
+        select(Organization)
+        .where(*conditions)
+        .order_by(Organization.name, Organization.uuid)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
     ).all()
     return Page(list(rows), total, page, per_page)
 
@@ -282,12 +316,15 @@ def get_public_organization(organization_uuid):
     if organization is None:
         raise NotFound(organization_uuid)
     rows = db.session.scalars(
-        select(Service).where(Service.organization_id == organization.id, public_condition())
+        select(Service)
+        .where(Service.organization_id == organization.id, public_condition())
         .options(*_list_options(), selectinload(Service.location_links).joinedload(ServiceAtLocation.location))
         .order_by(Service.name, Service.uuid)
     ).all()
     locations = {link.location.uuid: link.location for row in rows for link in row.location_links}
-    return PublicOrganization(organization, list(rows), sorted(locations.values(), key=lambda loc: (loc.name, loc.uuid)))
+    return PublicOrganization(
+        organization, list(rows), sorted(locations.values(), key=lambda loc: (loc.name, loc.uuid))
+    )
 
 
 def _matches(text, *values):
@@ -296,7 +333,7 @@ def _matches(text, *values):
 
 
 def _slice(items, page, per_page):
-    return Page(items[(page - 1) * per_page: page * per_page], len(items), page, per_page)
+    return Page(items[(page - 1) * per_page : page * per_page], len(items), page, per_page)
 
 
 def _changed_since(item, modified_after):
@@ -305,8 +342,11 @@ def _changed_since(item, modified_after):
 
 def list_taxonomies(text, page, per_page, modified_after=None):
     """Return a page of the published taxonomies (changed at or after modified_after, when given)."""
-    found = [t for t in catalogue().taxonomies
-             if (not text or _matches(text, t.name, t.description, t.code)) and _changed_since(t, modified_after)]
+    found = [
+        t
+        for t in catalogue().taxonomies
+        if (not text or _matches(text, t.name, t.description, t.code)) and _changed_since(t, modified_after)
+    ]
     return _slice(found, page, per_page)
 
 
@@ -316,7 +356,8 @@ def list_taxonomy_terms(text, taxonomy_id, page, per_page, modified_after=None):
     if taxonomy_id and taxonomy_id not in cat.taxonomies_by_id:
         raise ValidationError("taxonomy_id", f"unknown taxonomy {taxonomy_id!r}")
     found = [
-        term for term in cat.terms
+        term
+        for term in cat.terms
         if (not taxonomy_id or term.taxonomy_id == taxonomy_id)
         and (not text or _matches(text, term.name, term.description, term.code))
         and _changed_since(term, modified_after)

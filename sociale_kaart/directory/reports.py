@@ -1,4 +1,5 @@
-""""Klopt er iets niet?" (issue #3): residents report an error in a listing, brokers resolve it."""
+""" "Klopt er iets niet?" (issue #3): residents report an error in a listing, brokers resolve it."""
+
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -45,15 +46,25 @@ def submit_report(service_id, topic, message, reply_email=None, language="nl"):
         raise ValidationError("onderwerp", _("Kies wat er niet klopt."))
     if not message:
         raise ValidationError("bericht", _("Schrijf kort wat er niet klopt."))
-    report = Report(service_id=service.id, topic=topic, message=message[:MAX_MESSAGE],
-                    reply_email=(reply_email or "").strip().lower() or None, language=language)
+    report = Report(
+        service_id=service.id,
+        topic=topic,
+        message=message[:MAX_MESSAGE],
+        reply_email=(reply_email or "").strip().lower() or None,
+        language=language,
+    )
     db.session.add(report)
     recipients = {user.id: user for user in brokers_of_areas(freshness.service_area_ids(service))}
     recipients.update({user.id: user for user in freshness.editors_of(service.organization_id)})
     for user in recipients.values():
         mail.queue_message(
-            user.email, "report_received", user.language, name=user.name, service=service,
-            topic=topic, message=report.message,
+            user.email,
+            "report_received",
+            user.language,
+            name=user.name,
+            service=service,
+            topic=topic,
+            message=report.message,
             page_url=mail.external_url("directory.service_detail", service_id=service.id, slug=service.slug),
             queue_url=mail.external_url("workspace.home"),
         )
@@ -71,11 +82,15 @@ def open_reports(by, area_id=None):
     """Return the open reports about listings a broker or admin moderates, oldest first."""
     permissions.require_role(by, "broker")
     reports = db.session.scalars(
-        select(Report).where(Report.status == "open").order_by(Report.created_at, Report.id).options(
+        select(Report)
+        .where(Report.status == "open")
+        .order_by(Report.created_at, Report.id)
+        .options(
             selectinload(Report.service).options(
                 selectinload(Service.service_areas),
                 selectinload(Service.organization),
-                selectinload(Service.location_links).selectinload(ServiceAtLocation.location)
+                selectinload(Service.location_links)
+                .selectinload(ServiceAtLocation.location)
                 .selectinload(Location.area),
             )
         )
@@ -103,10 +118,14 @@ def resolve_report(report_id, by, note=""):
     report.resolution = (note or "").strip()[:MAX_MESSAGE]
     if report.reply_email and report.resolution:
         mail.queue_message(
-            report.reply_email, "report_resolved", report.language, service=report.service,
+            report.reply_email,
+            "report_resolved",
+            report.language,
+            service=report.service,
             resolution=report.resolution,
-            page_url=mail.external_url("directory.service_detail", service_id=report.service.id,
-                                       slug=report.service.slug),
+            page_url=mail.external_url(
+                "directory.service_detail", service_id=report.service.id, slug=report.service.slug
+            ),
         )
     transactions.commit()
     return report

@@ -6,6 +6,7 @@ full postcode: a postcode is kept only as the code of the area it lies in. Rows 
 SEARCH_LOG_MONTHS (`flask directory search-log-retention`). Brokers see this month's searches
 without results in their areas on the workspace dashboard.
 """
+
 import math
 import unicodedata
 from dataclasses import dataclass, field
@@ -30,7 +31,6 @@ LANGUAGES = ("nl", "en")
 TOP_QUERIES = 20
 
 
-
 class SearchLogEntry(Model):
     """One anonymous search: what was typed, how many results, where (as an area) and when (local)."""
 
@@ -43,19 +43,20 @@ class SearchLogEntry(Model):
         db.Index("ix_search_log_area_code_searched_on", "area_code", "searched_on"),
     )
     id = db.Column(db.Integer, primary_key=True)
-    searched_on = db.Column(db.Date, nullable=False, index=True)      # local date of the municipality
-    hour = db.Column(db.Integer, nullable=False)                      # local hour, 0-23
+    searched_on = db.Column(db.Date, nullable=False, index=True)  # local date of the municipality
+    hour = db.Column(db.Integer, nullable=False)  # local hour, 0-23
     query = db.Column(db.String(MAX_QUERY), nullable=False, default="")
     result_count = db.Column(db.Integer, nullable=False)
-    area_code = db.Column(db.String(64))                              # never the postcode itself
+    area_code = db.Column(db.String(64))  # never the postcode itself
     place_kind = db.Column(db.String(8), nullable=False, default="none")
     radius_km = db.Column(db.Integer)
-    filters = db.Column(db.Integer, nullable=False, default=0)        # how many filter values were used
+    filters = db.Column(db.Integer, nullable=False, default=0)  # how many filter values were used
     language = db.Column(db.String(2), nullable=False, default="nl")
     source = db.Column(db.String(3), nullable=False, default="web")
 
 
 # --- what is stored ---------------------------------------------------------------------------------
+
 
 def _postcode_digits(text: str) -> str | None:
     """Return the four digits of a postcode with its letters ("3941 ab", "3941ab"), else None."""
@@ -80,7 +81,8 @@ def _without_postcode_letters(words: list[str]) -> list[str]:
 def normal_query(text: str) -> str:
     """Return the words typed as stored: no control characters, single spaces, lower case, at most 200 characters."""
     printable = "".join(
-        " " if char.isspace() else char for char in (text or "")
+        " " if char.isspace() else char
+        for char in (text or "")
         if char.isspace() or not unicodedata.category(char).startswith("C")
     )
     words = _without_postcode_letters(printable.lower().split())
@@ -94,10 +96,10 @@ def _filter_count(criteria: SearchCriteria) -> int:
 def _place_of(criteria: SearchCriteria, page) -> tuple[str, str | None]:
     """Return the kind of place given and the code of the area it lies in (or None)."""
     place = getattr(page, "place", None)
-    if place is not None:          # the web search: the place it resolved
+    if place is not None:  # the web search: the place it resolved
         kind = "postcode" if place.kind == "postcode" else "place"
         area = area_lookup.area_of_place(place)
-    elif criteria.where.strip():   # the API: a postcode it checked
+    elif criteria.where.strip():  # the API: a postcode it checked
         parsed = geo.parse_postcode(criteria.where)
         kind = "postcode" if parsed else "place"
         area = area_lookup.area_of_postcode4(parsed[0]) if parsed else None
@@ -111,10 +113,16 @@ def _entry(criteria: SearchCriteria, page, language: str, source: str) -> Search
     now = clock.local_now()
     radius = criteria.radius_km if place_kind != "none" else None
     return SearchLogEntry(
-        searched_on=now.date(), hour=now.hour, query=normal_query(criteria.text),
-        result_count=int(page.total), area_code=area_code, place_kind=place_kind,
-        radius_km=math.ceil(radius) if radius is not None else None, filters=_filter_count(criteria),
-        language=language if language in LANGUAGES else "nl", source=source,
+        searched_on=now.date(),
+        hour=now.hour,
+        query=normal_query(criteria.text),
+        result_count=int(page.total),
+        area_code=area_code,
+        place_kind=place_kind,
+        radius_km=math.ceil(radius) if radius is not None else None,
+        filters=_filter_count(criteria),
+        language=language if language in LANGUAGES else "nl",
+        source=source,
     )
 
 
@@ -142,22 +150,34 @@ def record_search(criteria: SearchCriteria, page, language: str, source: str = "
     return entry
 
 
-def record_api_search(query, result, language: str, postcode: str = "",
-                      radius_km: float | None = None) -> SearchLogEntry | None:
+def record_api_search(
+    query, result, language: str, postcode: str = "", radius_km: float | None = None
+) -> SearchLogEntry | None:
     """Log an API list search (text given, page 1 only); `query` is an open_data.ServiceQuery."""
     if not (query.text or "").strip():
         return None
     filters = {
-        **query.filters, "taxonomy_term_id": list(query.term_ids), "taxonomy_id": list(query.taxonomy_ids),
-        "other": [value for value in (query.organization_id, query.modified_after, query.minimum_age,
-                                      query.maximum_age) if value is not None],
+        **query.filters,
+        "taxonomy_term_id": list(query.term_ids),
+        "taxonomy_id": list(query.taxonomy_ids),
+        "other": [
+            value
+            for value in (query.organization_id, query.modified_after, query.minimum_age, query.maximum_age)
+            if value is not None
+        ],
     }
-    criteria = SearchCriteria(text=query.text, where=postcode or "", radius_km=radius_km if postcode else None,
-                              filters=filters, page=result.page)
+    criteria = SearchCriteria(
+        text=query.text,
+        where=postcode or "",
+        radius_km=radius_km if postcode else None,
+        filters=filters,
+        page=result.page,
+    )
     return record_search(criteria, result, language, "api")
 
 
 # --- retention ----------------------------------------------------------------------------------------
+
 
 def delete_old_entries(months: int | None = None, today: date | None = None) -> int:
     """Delete the entries older than `months` (SEARCH_LOG_MONTHS) months by the app clock; return how many."""
@@ -171,15 +191,16 @@ def delete_old_entries(months: int | None = None, today: date | None = None) -> 
 
 # --- the brokers' dashboard -------------------------------------------------------------------------
 
+
 @dataclass
 class UnansweredSearches:
     """This month's searches without results in a broker's areas, most frequent first."""
 
-    month: date                                   # the first day of this month
-    areas: list = field(default_factory=list)     # the broker's areas (all of them for an admin)
-    all_areas: bool = False                       # an admin: every search, with or without an area
-    queries: list = field(default_factory=list)   # (words typed, number of searches)
-    total: int = 0                                # all searches this month in those areas
+    month: date  # the first day of this month
+    areas: list = field(default_factory=list)  # the broker's areas (all of them for an admin)
+    all_areas: bool = False  # an admin: every search, with or without an area
+    queries: list = field(default_factory=list)  # (words typed, number of searches)
+    total: int = 0  # all searches this month in those areas
 
 
 def unanswered_searches(by, today: date | None = None) -> UnansweredSearches:
@@ -199,9 +220,14 @@ def unanswered_searches(by, today: date | None = None) -> UnansweredSearches:
         conditions.append(SearchLogEntry.area_code.in_([area.code for area in areas]))
     board.total = db.session.scalar(select(func.count(SearchLogEntry.id)).where(*conditions)) or 0
     searches = func.count(SearchLogEntry.id)
-    board.queries = [tuple(row) for row in db.session.execute(
-        select(SearchLogEntry.query, searches)
-        .where(*conditions, SearchLogEntry.result_count == 0, SearchLogEntry.query != "")
-        .group_by(SearchLogEntry.query).order_by(searches.desc(), SearchLogEntry.query).limit(TOP_QUERIES)
-    )]
+    board.queries = [
+        tuple(row)
+        for row in db.session.execute(
+            select(SearchLogEntry.query, searches)
+            .where(*conditions, SearchLogEntry.result_count == 0, SearchLogEntry.query != "")
+            .group_by(SearchLogEntry.query)
+            .order_by(searches.desc(), SearchLogEntry.query)
+            .limit(TOP_QUERIES)
+        )
+    ]
     return board

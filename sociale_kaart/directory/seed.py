@@ -1,4 +1,5 @@
 """Load the demo municipality from seed/demo/ (idempotent: keyed by stable identifiers)."""
+
 import json
 import uuid
 from datetime import timedelta
@@ -10,8 +11,17 @@ from sqlalchemy.orm import selectinload
 from .. import clock, transactions
 from ..extensions import db
 from . import hours
-from .models import (AREA_CONTACT_FIELDS, Area, Location, Organization, Schedule, Service, ServiceAtLocation,
-                     Taxonomy, TaxonomyTerm)
+from .models import (
+    AREA_CONTACT_FIELDS,
+    Area,
+    Location,
+    Organization,
+    Schedule,
+    Service,
+    ServiceAtLocation,
+    Taxonomy,
+    TaxonomyTerm,
+)
 from .services import ensure_taxonomies
 
 SEED_NAMESPACE = uuid.UUID("6f1d2c3e-7a8b-4c5d-9e0f-1a2b3c4d5e6f")
@@ -35,35 +45,44 @@ def load_demo(folder, geocoder, backend, municipality_code, today=None):
     """Load or update the demo data; return counts of what is in the data set."""
     today = today or clock.today()
     ensure_taxonomies()
-    terms = {
-        (term.taxonomy.code, term.code): term
-        for term in db.session.scalars(select(TaxonomyTerm).join(Taxonomy))
-    }
+    terms = {(term.taxonomy.code, term.code): term for term in db.session.scalars(select(TaxonomyTerm).join(Taxonomy))}
     existing = {
         "areas": _existing(Area, "code"),
         "organizations": _existing(Organization, "slug"),
         "locations": _existing(Location, "uuid"),
-        "services": _existing(Service, "slug", selectinload(Service.location_links).selectinload(ServiceAtLocation.location),
-                              selectinload(Service.schedules)),
+        "services": _existing(
+            Service,
+            "slug",
+            selectinload(Service.location_links).selectinload(ServiceAtLocation.location),
+            selectinload(Service.schedules),
+        ),
     }
     with db.session.no_autoflush:
-        areas = {row["code"]: _upsert_area(existing["areas"].get(row["code"]), row, geocoder, municipality_code)
-                 for row in _read(folder, "areas.json")}
-        organizations = {row["key"]: _upsert_organization(existing["organizations"].get(row["key"]), row)
-                         for row in _read(folder, "organizations.json")}
+        areas = {
+            row["code"]: _upsert_area(existing["areas"].get(row["code"]), row, geocoder, municipality_code)
+            for row in _read(folder, "areas.json")
+        }
+        organizations = {
+            row["key"]: _upsert_organization(existing["organizations"].get(row["key"]), row)
+            for row in _read(folder, "organizations.json")
+        }
         locations = {
-            row["key"]: _upsert_location(existing["locations"].get(stable_uuid("location", row["key"])),
-                                         row, organizations, areas)
+            row["key"]: _upsert_location(
+                existing["locations"].get(stable_uuid("location", row["key"])), row, organizations, areas
+            )
             for row in _read(folder, "locations.json")
         }
         services = [
-            _upsert_service(existing["services"].get(row["key"]), row, organizations, locations, areas,
-                            terms, today)
+            _upsert_service(existing["services"].get(row["key"]), row, organizations, locations, areas, terms, today)
             for row in _read(folder, "services.json")
         ]
     transactions.commit()
-    return {"areas": len(areas), "organizations": len(organizations),
-            "locations": len(locations), "services": len(services)}
+    return {
+        "areas": len(areas),
+        "organizations": len(organizations),
+        "locations": len(locations),
+        "services": len(services),
+    }
 
 
 def refresh_demo_dates(folder, backend, today=None):
@@ -75,8 +94,9 @@ def refresh_demo_dates(folder, backend, today=None):
     today = today or clock.today()
     ages = {row["key"]: row.get("assured_days_ago", 0) for row in _read(folder, "services.json")}
     changed = 0
-    for service in db.session.scalars(select(Service).join(Service.organization)
-                                      .where(Service.slug.in_(ages), Organization.is_demo.is_(True))):
+    for service in db.session.scalars(
+        select(Service).join(Service.organization).where(Service.slug.in_(ages), Organization.is_demo.is_(True))
+    ):
         assured = today - timedelta(days=ages[service.slug])
         if service.assured_date != assured:
             service.assured_date = assured
@@ -88,8 +108,10 @@ def refresh_demo_dates(folder, backend, today=None):
 def load_areas(folder, geocoder, municipality_code):
     """Load or update only the municipality's areas, e.g. before importing listings from elsewhere."""
     existing = _existing(Area, "code")
-    areas = {row["code"]: _upsert_area(existing.get(row["code"]), row, geocoder, municipality_code)
-             for row in _read(folder, "areas.json")}
+    areas = {
+        row["code"]: _upsert_area(existing.get(row["code"]), row, geocoder, municipality_code)
+        for row in _read(folder, "areas.json")
+    }
     transactions.commit()
     return areas
 
@@ -99,16 +121,14 @@ def _upsert_area(area, row, geocoder, municipality_code):
     point = geocoder.resolve(row["postcodes"][0])
     area.name, area.kind, area.postcodes = row["name"], row["kind"], list(row["postcodes"])
     area.municipality_code, area.lat, area.lon = municipality_code, point.lat, point.lon
-    for name in AREA_CONTACT_FIELDS:   # the dorpsteam (issue #11)
+    for name in AREA_CONTACT_FIELDS:  # the dorpsteam (issue #11)
         setattr(area, name, row.get(name) or None)
     db.session.add(area)
     return area
 
 
 def _upsert_organization(organization, row):
-    organization = organization or Organization(
-        slug=row["key"], uuid=stable_uuid("organization", row["key"])
-    )
+    organization = organization or Organization(slug=row["key"], uuid=stable_uuid("organization", row["key"]))
     organization.name = row["name"]
     organization.description = row.get("description", "")
     organization.kind = row.get("kind", "")
@@ -137,9 +157,7 @@ def _upsert_location(location, row, organizations, areas):
 
 
 def _upsert_service(service, row, organizations, locations, areas, terms, today):
-    service = service or Service(
-        slug=row["key"], uuid=stable_uuid("service", row["key"])
-    )
+    service = service or Service(slug=row["key"], uuid=stable_uuid("service", row["key"]))
     respite = row.get("respite") or {}
     service.organization = organizations[row["organization"]]
     service.name = row["name"]
@@ -178,9 +196,11 @@ def _sync_locations(service, wanted):
     wanted_keys = {location.uuid for location in wanted}
     for location in wanted:
         if location.uuid not in current:
-            service.location_links.append(ServiceAtLocation(
-                location=location, uuid=stable_uuid("service_at_location", f"{service.slug}@{location.uuid}")
-            ))
+            service.location_links.append(
+                ServiceAtLocation(
+                    location=location, uuid=stable_uuid("service_at_location", f"{service.slug}@{location.uuid}")
+                )
+            )
     for key, link in current.items():
         if key not in wanted_keys:
             service.location_links.remove(link)
@@ -191,8 +211,7 @@ def _sync_schedules(service, rows):
     current = [(s.weekday, s.opens_at, s.closes_at) for s in service.schedules]
     if sorted(current) != sorted(wanted):
         service.schedules = [
-            Schedule(weekday=weekday, opens_at=opens_at, closes_at=closes_at)
-            for weekday, opens_at, closes_at in wanted
+            Schedule(weekday=weekday, opens_at=opens_at, closes_at=closes_at) for weekday, opens_at, closes_at in wanted
         ]
 
 
@@ -224,8 +243,9 @@ def load_demo_activity(editor_email, broker_email):
     added = []
     broker_areas = {area.id for area in broker.areas}
     own = db.session.scalars(
-        select(Service).where(Service.organization_id.in_(editor.organization_ids),
-                              Service.publication_status == "published").order_by(Service.name)
+        select(Service)
+        .where(Service.organization_id.in_(editor.organization_ids), Service.publication_status == "published")
+        .order_by(Service.name)
     ).all()
     if own:
         service = own[0]
@@ -233,16 +253,21 @@ def load_demo_activity(editor_email, broker_email):
         editing.propose_service_change(service.id, values, by=editor)
         added.append(f"change to '{service.name}' waiting for review")
     in_area = db.session.scalars(
-        select(Service).join(Service.service_areas).where(
-            Area.id.in_(broker_areas), Service.publication_status == "published").order_by(Service.id)
+        select(Service)
+        .join(Service.service_areas)
+        .where(Area.id.in_(broker_areas), Service.publication_status == "published")
+        .order_by(Service.id)
     ).first()
     if in_area is not None:
         reports.submit_report(in_area.id, "contact", DEMO_REPORT)
         added.append(f"report about '{in_area.name}'")
         applicant = accounts.find_user_by_email("nieuwe.redacteur@demo.sociale-kaart.example.org")
         if applicant is None:
-            applicant = User(email="nieuwe.redacteur@demo.sociale-kaart.example.org",
-                             name="Nieuwe redacteur (demo)", email_confirmed_at=clock.naive_utcnow())
+            applicant = User(
+                email="nieuwe.redacteur@demo.sociale-kaart.example.org",
+                name="Nieuwe redacteur (demo)",
+                email_confirmed_at=clock.naive_utcnow(),
+            )
             db.session.add(applicant)
             db.session.flush()
         if not db.session.scalar(select(func.count(Membership.id)).where(Membership.user_id == applicant.id)):

@@ -1,4 +1,5 @@
 """Directory use cases: public search, listings, organisations, categories."""
+
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,13 +13,22 @@ from .. import clock, geo, search, transactions
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from . import freshness, hours, hsds, indexing, vocabularies
-from .models import (Area, Location, Organization, Service, ServiceAtLocation, Taxonomy,
-                     TaxonomyTerm)
+from .models import Area, Location, Organization, Service, ServiceAtLocation, Taxonomy, TaxonomyTerm
 
 RADIUS_CHOICES = (1, 2, 5, 10, 25)
 SORTS = ("relevance", "distance")
-FILTER_FACETS = ("category", "target_group", "pyramid_level", "cost", "mode", "accessibility",
-                 "area", "respite_type", "access_route", "language")
+FILTER_FACETS = (
+    "category",
+    "target_group",
+    "pyramid_level",
+    "cost",
+    "mode",
+    "accessibility",
+    "area",
+    "respite_type",
+    "access_route",
+    "language",
+)
 MAX_TEXT = 200
 MAX_WHERE = 100
 
@@ -52,7 +62,7 @@ class Listing:
     link: ServiceAtLocation
     distance_km: float | None
     open_now: bool
-    freshness: str = "fresh"   # freshness.STAGES; "stale" shows "mogelijk verouderd"
+    freshness: str = "fresh"  # freshness.STAGES; "stale" shows "mogelijk verouderd"
 
     @property
     def service(self) -> Service:
@@ -84,7 +94,7 @@ class SearchPage:
     open_count: int | None
     suggestion: str | None
     fuzzy: bool
-    partial: bool = False          # no result has every word of the query: said on the page (#11)
+    partial: bool = False  # no result has every word of the query: said on the page (#11)
     outside_municipality: bool = False
 
 
@@ -115,10 +125,13 @@ def _location_message(error):
     if error.reason == "too_long":
         return _("Typ bij ‘waar’ een postcode of plaatsnaam van hoogstens %(max)d tekens.", max=MAX_WHERE)
     if error.reason == "unknown_postcode":
-        return _("We kennen postcode ‘%(query)s’ niet. Kijk of de postcode klopt, of typ een plaatsnaam.",
-                 query=error.query)
-    return _("We kennen de plaats ‘%(query)s’ niet. Kijk of de naam goed is geschreven, of typ een postcode.",
-             query=error.query)
+        return _(
+            "We kennen postcode ‘%(query)s’ niet. Kijk of de postcode klopt, of typ een plaatsnaam.", query=error.query
+        )
+    return _(
+        "We kennen de plaats ‘%(query)s’ niet. Kijk of de naam goed is geschreven, of typ een postcode.",
+        query=error.query,
+    )
 
 
 def search_listings(criteria: SearchCriteria, now: datetime | None = None) -> SearchPage:
@@ -143,7 +156,7 @@ def search_listings(criteria: SearchCriteria, now: datetime | None = None) -> Se
     try:
         result = search_backend().search(query, count_open_slot=hours.slot_of(now))
     except search.IndexNotBuilt:
-        raise       # not built yet: the page answers 503 (web/pages.py; issue #16)
+        raise  # not built yet: the page answers 503 (web/pages.py; issue #16)
     except search.SearchError:
         current_app.logger.exception("search failed")
         raise ValidationError(None, _("Zoeken lukt nu even niet. Probeer het over een paar minuten opnieuw.")) from None
@@ -159,9 +172,7 @@ def search_listings(criteria: SearchCriteria, now: datetime | None = None) -> Se
         suggestion=result.suggestion,
         fuzzy=result.fuzzy,
         partial=result.partial,
-        outside_municipality=bool(
-            place and place.municipality_code != current_app.config["MUNICIPALITY_CODE"]
-        ),
+        outside_municipality=bool(place and place.municipality_code != current_app.config["MUNICIPALITY_CODE"]),
     )
 
 
@@ -190,8 +201,14 @@ def _load_listings(hits, now):
         link = by_id.get(hit.id)
         if link is None or not indexing.is_searchable(link.service):
             continue
-        listings.append(Listing(link, hit.distance_km, is_open_now(link.service, now),
-                                freshness.freshness_state(link.service, now.date())))
+        listings.append(
+            Listing(
+                link,
+                hit.distance_km,
+                is_open_now(link.service, now),
+                freshness.freshness_state(link.service, now.date()),
+            )
+        )
     return listings
 
 
@@ -249,8 +266,10 @@ def term_description(term: TaxonomyTerm) -> str:
 def taxonomy_terms(taxonomy_code: str) -> Sequence[TaxonomyTerm]:
     """Return the terms of a taxonomy in display order."""
     return db.session.scalars(
-        select(TaxonomyTerm).join(TaxonomyTerm.taxonomy)
-        .where(Taxonomy.code == taxonomy_code).order_by(TaxonomyTerm.position)
+        select(TaxonomyTerm)
+        .join(TaxonomyTerm.taxonomy)
+        .where(Taxonomy.code == taxonomy_code)
+        .order_by(TaxonomyTerm.position)
         .options(selectinload(TaxonomyTerm.taxonomy))
     ).all()
 
@@ -279,7 +298,9 @@ def valid_filters(raw: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
 def get_public_service(service_id: int) -> Service:
     """Return a published service with everything its page shows, or raise NotFound."""
     service = db.session.scalars(
-        select(Service).where(Service.id == service_id).options(
+        select(Service)
+        .where(Service.id == service_id)
+        .options(
             selectinload(Service.organization),
             selectinload(Service.categories),
             selectinload(Service.target_groups),
@@ -302,32 +323,38 @@ class ServicePage:
     nearby: list[Listing]
     open_now: bool
     now: datetime
-    freshness: str = "fresh"   # "stale": "mogelijk verouderd"; "hidden": also left out of search
+    freshness: str = "fresh"  # "stale": "mogelijk verouderd"; "hidden": also left out of search
 
 
 def service_page(service_id: int) -> ServicePage:
     """Return a published service with its organisation's other services and similar ones nearby."""
     service = get_public_service(service_id)
     now = local_now()
-    return ServicePage(service, other_services_of(service), similar_nearby(service),
-                       is_open_now(service, now), now, freshness.freshness_state(service, now.date()))
+    return ServicePage(
+        service,
+        other_services_of(service),
+        similar_nearby(service),
+        is_open_now(service, now),
+        now,
+        freshness.freshness_state(service, now.date()),
+    )
 
 
 def other_services_of(service: Service) -> list[Service]:
     """Return the organisation's other published services."""
-    return [
-        other for other in public_services_of(service.organization) if other.id != service.id
-    ]
+    return [other for other in public_services_of(service.organization) if other.id != service.id]
 
 
 def public_services_of(organization: Organization) -> Sequence[Service]:
     """Return the published services of an organisation by name."""
     return db.session.scalars(
-        select(Service).where(
+        select(Service)
+        .where(
             Service.organization_id == organization.id,
             Service.publication_status == "published",
             Service.status != "defunct",
-        ).options(selectinload(Service.categories), selectinload(Service.schedules))
+        )
+        .options(selectinload(Service.categories), selectinload(Service.schedules))
         .order_by(Service.name)
     ).all()
 
@@ -345,8 +372,7 @@ def similar_nearby(service: Service, limit: int = 4, radius_km: float = 10) -> l
         distance=geo.distance_km,
         sort="distance",
         per_page=limit + len(service.location_links),
-        exclude_ids=frozenset(str(link.id) for link in service.location_links)
-        | freshness.hidden_listing_ids(),
+        exclude_ids=frozenset(str(link.id) for link in service.location_links) | freshness.hidden_listing_ids(),
     )
     try:
         result = search_backend().search(query)
@@ -365,9 +391,7 @@ def similar_nearby(service: Service, limit: int = 4, radius_km: float = 10) -> l
 def get_organization(slug: str) -> tuple[Organization, Sequence[Service]]:
     """Return an organisation that has published services, or raise NotFound."""
     organization = db.session.scalars(
-        select(Organization).where(Organization.slug == slug).options(
-            selectinload(Organization.locations)
-        )
+        select(Organization).where(Organization.slug == slug).options(selectinload(Organization.locations))
     ).first()
     if organization is None:
         raise NotFound(slug)
@@ -383,8 +407,11 @@ def list_categories() -> list[tuple[TaxonomyTerm, int]]:
         db.session.execute(
             select(TaxonomyTerm.id, func.count(Service.id))
             .join(Service.categories)
-            .where(Service.publication_status == "published", Service.status != "defunct",
-                   ~freshness.checked_by(freshness.cutoff("hidden")))
+            .where(
+                Service.publication_status == "published",
+                Service.status != "defunct",
+                ~freshness.checked_by(freshness.cutoff("hidden")),
+            )
             .group_by(TaxonomyTerm.id)
         ).all()
     )
@@ -419,9 +446,14 @@ def ensure_taxonomies() -> None:
         existing = {term.code for term in taxonomy.terms}
         for position, term in enumerate(terms):
             if term.code not in existing:
-                db.session.add(TaxonomyTerm(
-                    taxonomy=taxonomy, code=term.code, position=position, uuid=hsds.term_id(code, term.code),
-                    name=str(term.label), description=str(term.description),
-                ))
+                db.session.add(
+                    TaxonomyTerm(
+                        taxonomy=taxonomy,
+                        code=term.code,
+                        position=position,
+                        uuid=hsds.term_id(code, term.code),
+                        name=str(term.label),
+                        description=str(term.description),
+                    )
+                )
     transactions.commit()
-

@@ -1,4 +1,5 @@
 """Public directory pages: search results, map, service, organisation, categories."""
+
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
@@ -41,8 +42,12 @@ def _search(with_map):
         except ValidationError as error:
             form.add_error(error.field, error.message)
     html = render_template(
-        "directory/search.html", form=form, page=page, place_suggestions=suggestions,
-        vocab=vocabularies, with_map=with_map,
+        "directory/search.html",
+        form=form,
+        page=page,
+        place_suggestions=suggestions,
+        vocab=vocabularies,
+        with_map=with_map,
     )
     if page is not None:
         # after rendering: the log's commit expires the listings the page shows (issue #11)
@@ -73,8 +78,14 @@ def service_detail(service_id, slug=None):
     except NotFound:
         abort(404)
     return render_template(
-        "directory/service.html", service=page.service, others=page.others, nearby=page.nearby,
-        open_now=page.open_now, now=page.now, freshness=page.freshness, vocab=vocabularies,
+        "directory/service.html",
+        service=page.service,
+        others=page.others,
+        nearby=page.nearby,
+        open_now=page.open_now,
+        now=page.now,
+        freshness=page.freshness,
+        vocab=vocabularies,
         report_form=ReportForm(formdata=None),
     )
 
@@ -86,7 +97,7 @@ def _form_limit():
 @bp.route("/aanbod/<int:service_id>/melding", methods=["GET", "POST"])
 @limiter.limit(_form_limit, methods=["POST"])
 def report(service_id):
-    """"Klopt er iets niet?": report an error in a listing, no account needed."""
+    """ "Klopt er iets niet?": report an error in a listing, no account needed."""
     try:
         service = reports.report_target(service_id)
     except NotFound:
@@ -95,8 +106,9 @@ def report(service_id):
     if request.method == "POST" and form.validate():
         if not form.is_spam():
             try:
-                reports.submit_report(service.id, form.onderwerp.data, form.bericht.data,
-                                      form.email.data, str(get_locale() or "nl"))
+                reports.submit_report(
+                    service.id, form.onderwerp.data, form.bericht.data, form.email.data, str(get_locale() or "nl")
+                )
             except ValidationError as error:
                 form.add_error(error.field, error.message)
         if not form.error_list:
@@ -122,7 +134,9 @@ def organization_detail(slug):
     except NotFound:
         abort(404)
     return render_template(
-        "directory/organization.html", organization=organization, services=service_list,
+        "directory/organization.html",
+        organization=organization,
+        services=service_list,
         vocab=vocabularies,
     )
 
@@ -150,8 +164,12 @@ def category_detail(code):
         except ValidationError as error:
             form.add_error(error.field, error.message)
     return render_template(
-        "directory/category.html", term=term, label=services.term_label(term), form=form,
-        page=page, vocab=vocabularies,
+        "directory/category.html",
+        term=term,
+        label=services.term_label(term),
+        form=form,
+        page=page,
+        vocab=vocabularies,
     )
 
 

@@ -5,6 +5,7 @@ labels are Dutch and marked for translation. Categories and target groups are
 taxonomies in the database (seeded from CATEGORIES and TARGET_GROUPS) so staff can
 extend them; the other lists are fixed by the product.
 """
+
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,8 +28,16 @@ def _terms(*rows):
 
 
 CATEGORIES = _terms(
-    ("informatie_advies", _l("Informatie en advies"), _l("Vragen stellen, uitleg en advies over zorg, welzijn en regels.")),
-    ("clientondersteuning", _l("Cliëntondersteuning"), _l("Iemand die gratis met u meedenkt en meegaat naar gesprekken.")),
+    (
+        "informatie_advies",
+        _l("Informatie en advies"),
+        _l("Vragen stellen, uitleg en advies over zorg, welzijn en regels."),
+    ),
+    (
+        "clientondersteuning",
+        _l("Cliëntondersteuning"),
+        _l("Iemand die gratis met u meedenkt en meegaat naar gesprekken."),
+    ),
     ("mantelzorgondersteuning", _l("Mantelzorgondersteuning"), _l("Steun voor wie zorgt voor een naaste.")),
     ("respijtzorg", _l("Respijtzorg"), _l("De zorg even overnemen, zodat de mantelzorger kan uitrusten.")),
     ("ontmoeting_activiteiten", _l("Ontmoeting en activiteiten"), _l("Samen iets doen en andere mensen ontmoeten.")),
@@ -43,7 +52,11 @@ CATEGORIES = _terms(
     ("dementie", _l("Dementie"), _l("Voor mensen met dementie en hun naasten.")),
     ("eenzaamheid", _l("Eenzaamheid"), _l("Voor wie zich alleen voelt.")),
     ("werk_participatie", _l("Werk en participatie"), _l("Werk vinden, dagbesteding en meedoen.")),
-    ("taal_digitaal", _l("Taal en digitale vaardigheden"), _l("Beter lezen, schrijven, rekenen en omgaan met computer en telefoon.")),
+    (
+        "taal_digitaal",
+        _l("Taal en digitale vaardigheden"),
+        _l("Beter lezen, schrijven, rekenen en omgaan met computer en telefoon."),
+    ),
 )
 
 TARGET_GROUPS = _terms(

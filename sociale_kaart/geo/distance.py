@@ -36,7 +36,7 @@ def local_distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> flo
     """
     latitude = math.radians((lat1 + lat2) / 2)
     w = 1 - _ECCENTRICITY2 * math.sin(latitude) ** 2
-    north = math.radians(lat2 - lat1) * _AXIS_KM * (1 - _ECCENTRICITY2) / w ** 1.5
+    north = math.radians(lat2 - lat1) * _AXIS_KM * (1 - _ECCENTRICITY2) / w**1.5
     east = math.radians(lon2 - lon1) * _AXIS_KM / math.sqrt(w) * math.cos(latitude)
     return math.hypot(north, east)
 
@@ -46,8 +46,10 @@ def km_per_degree(latitude: float) -> tuple[float, float]:
     radians = math.radians(latitude)
     w = 1 - _ECCENTRICITY2 * math.sin(radians) ** 2
     one_degree = math.radians(1)
-    return (one_degree * _AXIS_KM * (1 - _ECCENTRICITY2) / w ** 1.5,
-            one_degree * _AXIS_KM / math.sqrt(w) * math.cos(radians))
+    return (
+        one_degree * _AXIS_KM * (1 - _ECCENTRICITY2) / w**1.5,
+        one_degree * _AXIS_KM / math.sqrt(w) * math.cos(radians),
+    )
 
 
 def bounding_box(lat: float, lon: float, km: float) -> tuple[float, float, float, float]:

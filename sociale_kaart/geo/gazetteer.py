@@ -122,7 +122,7 @@ def normalise_name(text: str) -> str:
 def strip_article(key: str) -> str:
     """Drop a leading "'s" or "'t" from a normalised name."""
     match = _ARTICLE.match(key)
-    return key[match.end():] if match else key
+    return key[match.end() :] if match else key
 
 
 def check_query(text: object) -> str:
@@ -141,9 +141,9 @@ def _one_edit_apart(a: str, b: str) -> bool:
         return False
     if len(a) > len(b):
         a, b = b, a
-    for i, (x, y) in enumerate(zip(a, b, strict=False)):   # b may be one longer
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):  # b may be one longer
         if x != y:
-            return a[i + 1:] == b[i + 1:] if len(a) == len(b) else a[i:] == b[i + 1:]
+            return a[i + 1 :] == b[i + 1 :] if len(a) == len(b) else a[i:] == b[i + 1 :]
     return True
 
 
@@ -229,9 +229,7 @@ class _Index:
     def _read_municipalities(self, path: Path) -> dict[str, _Municipality]:
         rows = self._rows(path)
         column = {name: i for i, name in enumerate(next(rows))}
-        code, name, status, successor = (
-            column[c] for c in ("municipality_code", "name", "status", "successor_code")
-        )
+        code, name, status, successor = (column[c] for c in ("municipality_code", "name", "status", "successor_code"))
         lat, lon, mean_lat, mean_lon = (column[c] for c in ("lat", "lon", "pc4_mean_lat", "pc4_mean_lon"))
         municipalities = {}
         for row in rows:
@@ -246,21 +244,31 @@ class _Index:
         rows = self._rows(path)
         column = {name: i for i, name in enumerate(next(rows))}
         fields = operator.itemgetter(
-            *(column[c] for c in ("postcode4", "place", "municipality", "municipality_code", "lat", "lon", "other_places"))
+            *(
+                column[c]
+                for c in ("postcode4", "place", "municipality", "municipality_code", "lat", "lon", "other_places")
+            )
         )
         postcodes = {}
         for row in rows:
             code, place, municipality, municipality_code, lat, lon, others = fields(row)
             others = tuple(name for name in others.split(";") if name)
-            postcodes[code] = _Postcode(
-                code, place, municipality, municipality_code, float(lat), float(lon), others
-            )
+            postcodes[code] = _Postcode(code, place, municipality, municipality_code, float(lat), float(lon), others)
         return postcodes
 
     def _read_places(self, path: Path) -> None:
         rows = self._rows(path)
         column = {name: i for i, name in enumerate(next(rows))}
-        names = ("geonameid", "name", "alternate_names", "municipality_code", "lat", "lon", "population", "feature_code")
+        names = (
+            "geonameid",
+            "name",
+            "alternate_names",
+            "municipality_code",
+            "lat",
+            "lon",
+            "population",
+            "feature_code",
+        )
         fields = operator.itemgetter(*(column[c] for c in names))
         for row in rows:
             geonameid, name, alternates, code, lat, lon, population, feature = fields(row)
@@ -314,9 +322,7 @@ class _Index:
                 woonplaatsen[name] = woonplaatsen.get(name, 0) + is_main
 
     def _find_in_municipality(self, bare_key: str, code: str) -> int | None:
-        spellings = [
-            s for s in self.spellings.get(bare_key, ()) if self.candidates[s.number].municipality_code == code
-        ]
+        spellings = [s for s in self.spellings.get(bare_key, ()) if self.candidates[s.number].municipality_code == code]
         return self._best(spellings, code) if spellings else None
 
     def _add_woonplaats_candidate(self, members, code: str) -> int:
@@ -582,11 +588,11 @@ def _unique_labels(labels, limit: int) -> list[str]:
     return unique
 
 
-_shared: dict[Path, "Gazetteer"] = {}
+_shared: dict[Path, Gazetteer] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_gazetteer(data_dir: str | Path | None = None) -> "Gazetteer":
+def shared_gazetteer(data_dir: str | Path | None = None) -> Gazetteer:
     """Return the one gazetteer of this process for a data folder.
 
     The tables are read-only once built, so every app in a process (every test app, every
@@ -783,4 +789,4 @@ def _name_key(text: str) -> tuple[str, bool]:
     """Return the normalised name and whether the text asks for a municipality."""
     key = normalise_name(text)
     prefix = _MUNICIPALITY_PREFIX.match(key)
-    return (key[prefix.end():], True) if prefix else (key, False)
+    return (key[prefix.end() :], True) if prefix else (key, False)

@@ -71,8 +71,13 @@ class OfflineGeocoder:
 class OnlineGeocoder:
     """Geocode offline first and ask a geopy geocoder only for what the CSVs do not know."""
 
-    def __init__(self, geopy_geocoder: GeopyGeocoder, fallback: OfflineGeocoder | None = None,
-                 country_codes: str = "nl", timeout: float = 3):
+    def __init__(
+        self,
+        geopy_geocoder: GeopyGeocoder,
+        fallback: OfflineGeocoder | None = None,
+        country_codes: str = "nl",
+        timeout: float = 3,
+    ):
         self.geopy_geocoder = geopy_geocoder
         self.fallback = fallback if fallback is not None else OfflineGeocoder()
         self.country_codes = country_codes

@@ -3,6 +3,7 @@
 accounts.privacy owns both and imports no capability; create_app connects these receivers to its
 account events (accounts/events.py) once, before the other capabilities'.
 """
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -26,8 +27,9 @@ def forget_account(user, **_extra) -> None:
     """
     now = clock.naive_utcnow()
     # 1. their requests: matches cancelled (volunteers told), open requests cancelled, all anonymised
-    for request in db.session.scalars(select(HelpRequest).where(HelpRequest.requester_id == user.id)
-                                      .order_by(HelpRequest.id)).all():
+    for request in db.session.scalars(
+        select(HelpRequest).where(HelpRequest.requester_id == user.id).order_by(HelpRequest.id)
+    ).all():
         booking.release_request(request, "requester", _("De aanvrager heeft het account verwijderd."), by=None)
         if not request.is_closed:
             states.set_status(request, "cancelled", None, "requester", "account verwijderd")
@@ -35,9 +37,11 @@ def forget_account(user, **_extra) -> None:
     # 2. their volunteer work: holding and pending matches cancelled, then the profile goes
     profile = db.session.scalar(select(VolunteerProfile).where(VolunteerProfile.user_id == user.id))
     if profile is not None:
-        for match in db.session.scalars(select(Match).where(
-                Match.volunteer_id == profile.id,
-                Match.status.in_(PENDING_MATCH_STATUSES + HOLDING_MATCH_STATUSES)).order_by(Match.id)).all():
+        for match in db.session.scalars(
+            select(Match)
+            .where(Match.volunteer_id == profile.id, Match.status.in_(PENDING_MATCH_STATUSES + HOLDING_MATCH_STATUSES))
+            .order_by(Match.id)
+        ).all():
             booking.cancel_in_transaction(match, "volunteer", _("De vrijwilliger heeft het account verwijderd."), now)
         db.session.flush()
         db.session.delete(profile)

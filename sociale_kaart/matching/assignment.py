@@ -12,6 +12,7 @@ Issue #13: bench/matching.py measures this greedy against the exact optimum of t
 instances (a MILP: most tasks filled, then the highest sum of scores). It fills every task that
 has a feasible volunteer, so a solver would add nothing to the fill; see README "Benchmarks".
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -21,8 +22,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
-from .ranking import (Candidate, PreparedTask, PreparedVolunteer, TaskInput, VolunteerInput, VolunteerPool,
-                      candidate_of, evaluate)
+from .ranking import (
+    Candidate,
+    PreparedTask,
+    PreparedVolunteer,
+    TaskInput,
+    VolunteerInput,
+    VolunteerPool,
+    candidate_of,
+    evaluate,
+)
 
 FAIRNESS_PENALTY = 8
 URGENCY_ORDER = {"high": 0, "normal": 1, "low": 2}
@@ -36,9 +45,16 @@ class Proposal:
     candidate: Candidate
 
 
-def propose(tasks: Iterable[TaskInput], volunteers: Iterable[VolunteerInput], weights: Mapping | None = None,
-            today: date | None = None, frozen: Iterable[int] = (), min_series_coverage: float = 0.5,
-            pool: VolunteerPool | None = None, fairness_penalty: int = FAIRNESS_PENALTY) -> list[Proposal]:
+def propose(
+    tasks: Iterable[TaskInput],
+    volunteers: Iterable[VolunteerInput],
+    weights: Mapping | None = None,
+    today: date | None = None,
+    frozen: Iterable[int] = (),
+    min_series_coverage: float = 0.5,
+    pool: VolunteerPool | None = None,
+    fairness_penalty: int = FAIRNESS_PENALTY,
+) -> list[Proposal]:
     """Return at most one proposal per task, never overbooking a volunteer.
 
     `pool` is a prebuilt VolunteerPool of the same volunteers (or anything with its feasible());
@@ -78,15 +94,15 @@ def _greedy(tasks, pool, weights, today, frozen, min_series_coverage, fairness_p
             prepared.append((len(candidates), URGENCY_ORDER.get(task.urgency, 1), task.id, t, candidates))
     prepared.sort(key=lambda item: item[:3])
 
-    given: dict[int, int] = {}                      # volunteer id -> proposals in this run
-    changed: dict[int, PreparedVolunteer] = {}      # volunteer id -> PreparedVolunteer with this run's bookings
+    given: dict[int, int] = {}  # volunteer id -> proposals in this run
+    changed: dict[int, PreparedVolunteer] = {}  # volunteer id -> PreparedVolunteer with this run's bookings
     proposals = []
     for _, _, task_id, t, candidates in prepared:
         best = None
         best_key: tuple[float, float, int] | None = None
         for fit in candidates:
             if best_key is not None and fit.score < -best_key[0]:
-                break       # sorted by score: nobody further down can beat the best any more
+                break  # sorted by score: nobody further down can beat the best any more
             volunteer_id = fit.volunteer_id
             if volunteer_id in changed:
                 fit = evaluate(t, changed[volunteer_id], fit.distance, build=False)
@@ -101,7 +117,8 @@ def _greedy(tasks, pool, weights, today, frozen, min_series_coverage, fairness_p
         volunteer_id = candidate.volunteer_id
         volunteer = best.rec.v
         changed[volunteer_id] = PreparedVolunteer(
-            dataclasses.replace(volunteer, booked=volunteer.booked + candidate.covered_windows))
+            dataclasses.replace(volunteer, booked=volunteer.booked + candidate.covered_windows)
+        )
         given[volunteer_id] = given.get(volunteer_id, 0) + 1
         proposals.append(Proposal(task_id, volunteer_id, candidate.score, candidate))
     return proposals

@@ -10,6 +10,7 @@ partial unique index, the exclusion constraint (PostgreSQL) and the triggers (SQ
 
 Approve, accept, decline and cancel are idempotent: repeating one returns the match unchanged.
 """
+
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,7 +29,12 @@ from ..extensions import db
 from ..notify.services import external_url
 from . import assignment, links, mail, pool, queries, ranking, reasons, states, timeslots
 from .models import (
-    HOLDING_MATCH_STATUSES, PENDING_MATCH_STATUSES, Booking, HelpRequest, Match, Occurrence,
+    HOLDING_MATCH_STATUSES,
+    PENDING_MATCH_STATUSES,
+    Booking,
+    HelpRequest,
+    Match,
+    Occurrence,
     VolunteerProfile,
 )
 
@@ -48,6 +54,7 @@ def _messages():
 
 # --- approving -----------------------------------------------------------------------------------
 
+
 def _integrity_message(error):
     text = str(getattr(error, "orig", error))
     if "ex_bookings_volunteer_overlap" in text:
@@ -57,7 +64,8 @@ def _integrity_message(error):
 
 def _volunteer_windows(volunteer_id, exclude_match_id=None):
     statement = select(Booking.starts_at, Booking.ends_at).where(
-        Booking.volunteer_id == volunteer_id, Booking.active.is_(True))
+        Booking.volunteer_id == volunteer_id, Booking.active.is_(True)
+    )
     if exclude_match_id is not None:
         statement = statement.where(Booking.match_id != exclude_match_id)
     return [tuple(row) for row in db.session.execute(statement)]
@@ -73,8 +81,13 @@ def _covered_starts(match):
 
 def _choose_dates(match, profile, occurrences, now):
     """Return (occurrences to book, Counter of reasons for the others) for an approval."""
-    taken = set(db.session.scalars(select(Booking.occurrence_id).where(
-        Booking.occurrence_id.in_([o.id for o in occurrences]), Booking.active.is_(True))))
+    taken = set(
+        db.session.scalars(
+            select(Booking.occurrence_id).where(
+                Booking.occurrence_id.in_([o.id for o in occurrences]), Booking.active.is_(True)
+            )
+        )
+    )
     windows = _volunteer_windows(profile.id)
     weeks = Counter(timeslots.iso_week(timeslots.to_local(start, clock.zone_name()).date()) for start, _end in windows)
     covered = _covered_starts(match)
@@ -142,18 +155,27 @@ def _approve_locked(match, by):
     transactions.begin_write()
     # Lock first, then read: the volunteer's row, then the request's dates in id order.
     profile = db.session.scalars(
-        select(VolunteerProfile).where(VolunteerProfile.id == match.volunteer_id)
-        .with_for_update().execution_options(populate_existing=True)
+        select(VolunteerProfile)
+        .where(VolunteerProfile.id == match.volunteer_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).one()
     occurrences = db.session.scalars(
-        select(Occurrence).where(Occurrence.request_id == match.request_id).order_by(Occurrence.id)
-        .with_for_update().execution_options(populate_existing=True)
+        select(Occurrence)
+        .where(Occurrence.request_id == match.request_id)
+        .order_by(Occurrence.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).all()
-    claimed = cast(CursorResult[Any], db.session.execute(
-        update(Match).where(Match.id == match.id, Match.status.in_(PENDING_MATCH_STATUSES))
-        .values(status="approved", approved_at=now, approved_by_id=by.id, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )).rowcount
+    claimed = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(Match)
+            .where(Match.id == match.id, Match.status.in_(PENDING_MATCH_STATUSES))
+            .values(status="approved", approved_at=now, approved_by_id=by.id, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
     db.session.expire(match, ["status", "approved_at", "approved_by_id", "updated_at", "explanation"])
     if claimed != 1:
         # approved by someone else meanwhile (a double click): the same answer as the first
@@ -167,25 +189,47 @@ def _approve_locked(match, by):
         raise ValidationError(None, _refusal(reasons))
     for occurrence in chosen:
         # Claim the date itself: a second approval finds it no longer open.
-        if cast(CursorResult[Any], db.session.execute(
-            update(Occurrence).where(Occurrence.id == occurrence.id, Occurrence.status == "open")
-            .values(status="booked").execution_options(synchronize_session=False)
-        )).rowcount != 1:
+        if (
+            cast(
+                CursorResult[Any],
+                db.session.execute(
+                    update(Occurrence)
+                    .where(Occurrence.id == occurrence.id, Occurrence.status == "open")
+                    .values(status="booked")
+                    .execution_options(synchronize_session=False)
+                ),
+            ).rowcount
+            != 1
+        ):
             db.session.rollback()
             raise ValidationError(None, _messages()["taken"])
-        db.session.add(Booking(match_id=match.id, occurrence_id=occurrence.id, volunteer_id=profile.id,
-                               starts_at=occurrence.starts_at, ends_at=occurrence.ends_at, created_at=now))
+        db.session.add(
+            Booking(
+                match_id=match.id,
+                occurrence_id=occurrence.id,
+                volunteer_id=profile.id,
+                starts_at=occurrence.starts_at,
+                ends_at=occurrence.ends_at,
+                created_at=now,
+            )
+        )
     db.session.flush()
     request = match.request
     db.session.refresh(request)
     if request.status == "open":
         states.set_status(request, "proposed", by, "broker")
-    states.record_event(request, "match_approved", by, "broker",
-                 note=f"{profile.first_name} ({len(chosen)}/{len(occurrences)})")
+    states.record_event(
+        request, "match_approved", by, "broker", note=f"{profile.first_name} ({len(chosen)}/{len(occurrences)})"
+    )
     db.session.expire(match, ["bookings"])
     dates = mail.dates_of(request, match.bookings)
-    mail.mail_volunteer(match, "matching_match_offered", dates=dates, link_url=mail.match_link_url(match),
-                    tasks_url=external_url("matching.my_tasks"))
+    mail.mail_volunteer(
+        match,
+        "matching_match_offered",
+        dates=dates,
+        link_url=mail.match_link_url(match),
+        tasks_url=external_url("matching.my_tasks"),
+    )
     mail.mail_requester(request, "matching_request_proposed", dates=dates)
     transactions.commit()
     return match
@@ -193,21 +237,31 @@ def _approve_locked(match, by):
 
 # --- releasing bookings -----------------------------------------------------------------------
 
+
 def _release_bookings(match, now):
     """Deactivate a match's active bookings and reopen their dates (conditional UPDATEs); return them."""
-    bookings = db.session.scalars(select(Booking).where(Booking.match_id == match.id, Booking.active.is_(True))
-                                  .execution_options(populate_existing=True)).all()
+    bookings = db.session.scalars(
+        select(Booking)
+        .where(Booking.match_id == match.id, Booking.active.is_(True))
+        .execution_options(populate_existing=True)
+    ).all()
     if not bookings:
         return []
     ids = [b.id for b in bookings]
     db.session.execute(
-        update(Booking).where(Booking.id.in_(ids), Booking.active.is_(True))
-        .values(active=False, released_at=now).execution_options(synchronize_session=False))
+        update(Booking)
+        .where(Booking.id.in_(ids), Booking.active.is_(True))
+        .values(active=False, released_at=now)
+        .execution_options(synchronize_session=False)
+    )
     future = [b.occurrence_id for b in bookings if b.starts_at > now]
     if future:
         db.session.execute(
-            update(Occurrence).where(Occurrence.id.in_(future), Occurrence.status == "booked")
-            .values(status="open").execution_options(synchronize_session=False))
+            update(Occurrence)
+            .where(Occurrence.id.in_(future), Occurrence.status == "booked")
+            .values(status="open")
+            .execution_options(synchronize_session=False)
+        )
     db.session.expire(match, ["bookings"])
     for booking in bookings:
         db.session.expire(booking)
@@ -220,6 +274,7 @@ def _first_future_start(bookings, now):
 
 
 # --- the volunteer's answer ---------------------------------------------------------------------
+
 
 def accept_match(match_id, by):
     """The volunteer accepts an approved match: the request is matched and they see the address."""
@@ -236,10 +291,15 @@ def _accept(match, by):
         raise ValidationError(None, _("Deze koppeling kan niet (meer) worden geaccepteerd."))
     now = clock.naive_utcnow()
     transactions.begin_write()
-    claimed = cast(CursorResult[Any], db.session.execute(
-        update(Match).where(Match.id == match.id, Match.status == "approved")
-        .values(status="accepted", accepted_at=now, updated_at=now).execution_options(synchronize_session=False)
-    )).rowcount
+    claimed = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(Match)
+            .where(Match.id == match.id, Match.status == "approved")
+            .values(status="accepted", accepted_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
     match = queries.load_match(match.id, populate=True)
     if claimed != 1:
         db.session.rollback()
@@ -252,10 +312,12 @@ def _accept(match, by):
         states.set_status(request, "matched", by, "volunteer")
     states.record_event(request, "match_accepted", by, "volunteer", note=match.volunteer.first_name)
     dates = mail.dates_of(request, match.bookings)
-    mail.mail_requester(request, "matching_match_accepted", volunteer_first_name=match.volunteer.first_name,
-                    dates=dates)
-    mail.mail_volunteer_address(match, "matching_match_confirmed", dates=dates,
-                           task_url=external_url("matching.task", request_id=request.id))
+    mail.mail_requester(
+        request, "matching_match_accepted", volunteer_first_name=match.volunteer.first_name, dates=dates
+    )
+    mail.mail_volunteer_address(
+        match, "matching_match_confirmed", dates=dates, task_url=external_url("matching.task", request_id=request.id)
+    )
     transactions.commit()
     return match
 
@@ -272,16 +334,21 @@ def _decline(match, by, reason=""):
     if match.status in ("declined", "withdrawn"):
         return match
     if match.status not in PENDING_MATCH_STATUSES + ("approved",):
-        raise ValidationError(None, _("Deze koppeling kan niet (meer) worden geweigerd. Wilt u afzeggen? "
-                                      "Gebruik dan ‘Afzeggen’."))
+        raise ValidationError(
+            None, _("Deze koppeling kan niet (meer) worden geweigerd. Wilt u afzeggen? Gebruik dan ‘Afzeggen’.")
+        )
     now = clock.naive_utcnow()
     transactions.begin_write()
     old = match.status
-    claimed = cast(CursorResult[Any], db.session.execute(
-        update(Match).where(Match.id == match.id, Match.status == old)
-        .values(status="declined", declined_at=now, cancel_reason=(reason or "").strip(), updated_at=now)
-        .execution_options(synchronize_session=False)
-    )).rowcount
+    claimed = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(Match)
+            .where(Match.id == match.id, Match.status == old)
+            .values(status="declined", declined_at=now, cancel_reason=(reason or "").strip(), updated_at=now)
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
     if claimed != 1:
         db.session.rollback()
         match = queries.load_match(match.id, populate=True)
@@ -294,8 +361,13 @@ def _decline(match, by, reason=""):
     states.reopen(request, by, "volunteer")
     states.record_event(request, "match_declined", by, "volunteer", note=(reason or "").strip())
     if old == "approved":
-        mail.mail_brokers(request, "matching_match_declined", match=match, reason=(reason or "").strip(),
-                      volunteer_first_name=match.volunteer.first_name)
+        mail.mail_brokers(
+            request,
+            "matching_match_declined",
+            match=match,
+            reason=(reason or "").strip(),
+            volunteer_first_name=match.volunteer.first_name,
+        )
     transactions.commit()
     return match
 
@@ -324,6 +396,7 @@ def decline_match_by_token(token, reason=""):
 
 
 # --- broker decisions -------------------------------------------------------------------------
+
 
 def _candidate_explanation(request, profile):
     """Return (score, explanation dict) from the ranking for one volunteer; (None, {...}) when excluded."""
@@ -354,8 +427,9 @@ def suggest_match(request_id, volunteer_id, by, score=None, explanation=None, so
         raise ValidationError(None, _("Deze hulpvraag staat niet (meer) open."))
     if profile.status != "active":
         raise ValidationError(None, _("Deze vrijwilliger is nog niet goedgekeurd."))
-    match = db.session.scalars(select(Match).where(Match.request_id == request.id,
-                                                   Match.volunteer_id == profile.id)).first()
+    match = db.session.scalars(
+        select(Match).where(Match.request_id == request.id, Match.volunteer_id == profile.id)
+    ).first()
     if match is not None and match.status in PENDING_MATCH_STATUSES + HOLDING_MATCH_STATUSES:
         return match
     if match is not None and match.status in ("done", "no_show"):
@@ -391,9 +465,11 @@ def reject_match(match_id, by, reason=""):
     now = clock.naive_utcnow()
     transactions.begin_write()
     db.session.execute(
-        update(Match).where(Match.id == match.id, Match.status.in_(PENDING_MATCH_STATUSES))
+        update(Match)
+        .where(Match.id == match.id, Match.status.in_(PENDING_MATCH_STATUSES))
         .values(status="rejected", cancel_reason=(reason or "").strip(), updated_at=now)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     match = queries.load_match(match.id, populate=True)
     states.record_event(match.request, "match_rejected", by, "broker", note=(reason or "").strip())
     transactions.commit()
@@ -442,7 +518,7 @@ def cancel_match(match_id, by=None, reason="", by_role=None, access_token=None):
     now = clock.naive_utcnow()
     transactions.begin_write()
     match = cancel_in_transaction(match, role, reason, now, by)
-    if match is None:   # another request cancelled it first
+    if match is None:  # another request cancelled it first
         db.session.rollback()
         return queries.load_match(match_id, populate=True)
     transactions.commit()
@@ -453,17 +529,31 @@ def cancel_in_transaction(match, role, reason, now, by=None, notify_requester=Tr
     """Cancel one match inside the caller's transaction (no commit); return it, or None when it had changed."""
     old = match.status
     reason = (reason or "").strip()
-    bookings_before = db.session.scalars(select(Booking).where(
-        Booking.match_id == match.id, Booking.active.is_(True))).all()
+    bookings_before = db.session.scalars(
+        select(Booking).where(Booking.match_id == match.id, Booking.active.is_(True))
+    ).all()
     first = _first_future_start(bookings_before, now)
-    late = bool(old in HOLDING_MATCH_STATUSES and first is not None
-                and first - now < timedelta(hours=current_app.config["MATCHING_LATE_CANCEL_HOURS"]))
-    claimed = cast(CursorResult[Any], db.session.execute(
-        update(Match).where(Match.id == match.id, Match.status == old)
-        .values(status="cancelled", cancelled_at=now, cancelled_by=role, cancel_reason=reason,
-                cancelled_late=late, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )).rowcount
+    late = bool(
+        old in HOLDING_MATCH_STATUSES
+        and first is not None
+        and first - now < timedelta(hours=current_app.config["MATCHING_LATE_CANCEL_HOURS"])
+    )
+    claimed = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(Match)
+            .where(Match.id == match.id, Match.status == old)
+            .values(
+                status="cancelled",
+                cancelled_at=now,
+                cancelled_by=role,
+                cancel_reason=reason,
+                cancelled_late=late,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
     if claimed != 1:
         return None
     match = queries.load_match(match.id, populate=True)
@@ -474,16 +564,36 @@ def cancel_in_transaction(match, role, reason, now, by=None, notify_requester=Tr
     if old in HOLDING_MATCH_STATUSES:
         dates = [mail.local_when(b.starts_at, b.ends_at) for b in released if b.starts_at > now]
         if role != "volunteer":
-            mail.mail_volunteer(match, "matching_match_cancelled", cancelled_by=role, reason=reason, dates=dates,
-                            audience="volunteer", page_url=external_url("matching.my_tasks"))
+            mail.mail_volunteer(
+                match,
+                "matching_match_cancelled",
+                cancelled_by=role,
+                reason=reason,
+                dates=dates,
+                audience="volunteer",
+                page_url=external_url("matching.my_tasks"),
+            )
         if role != "requester" and notify_requester:
-            mail.mail_requester(request, "matching_match_cancelled", cancelled_by=role, reason=reason, dates=dates,
-                            audience="requester", volunteer_first_name=match.volunteer.first_name)
+            mail.mail_requester(
+                request,
+                "matching_match_cancelled",
+                cancelled_by=role,
+                reason=reason,
+                dates=dates,
+                audience="requester",
+                volunteer_first_name=match.volunteer.first_name,
+            )
         if late and role != "broker" and not request.is_closed:
-            mail.mail_brokers(request, "matching_late_cancellation", match=match, cancelled_by=role, reason=reason,
-                          first_start=mail.local_when(first, first + timedelta(minutes=1))[0],
-                          replacements=replacement_list(request),
-                          candidates_url=external_url("broker.candidates", request_id=request.id))
+            mail.mail_brokers(
+                request,
+                "matching_late_cancellation",
+                match=match,
+                cancelled_by=role,
+                reason=reason,
+                first_start=mail.local_when(first, first + timedelta(minutes=1))[0],
+                replacements=replacement_list(request),
+                candidates_url=external_url("broker.candidates", request_id=request.id),
+            )
     return match
 
 
@@ -495,9 +605,11 @@ def release_request(request, by_role, reason="", by=None):
     now = clock.naive_utcnow()
     transactions.begin_write()
     cancelled = []
-    matches = db.session.scalars(select(Match).where(
-        Match.request_id == request.id,
-        Match.status.in_(PENDING_MATCH_STATUSES + HOLDING_MATCH_STATUSES)).order_by(Match.id)).all()
+    matches = db.session.scalars(
+        select(Match)
+        .where(Match.request_id == request.id, Match.status.in_(PENDING_MATCH_STATUSES + HOLDING_MATCH_STATUSES))
+        .order_by(Match.id)
+    ).all()
     for match in matches:
         done = cancel_in_transaction(match, by_role, reason, now, by, notify_requester=False)
         if done is not None:
@@ -506,6 +618,7 @@ def release_request(request, by_role, reason="", by=None):
 
 
 # --- after the date ---------------------------------------------------------------------------
+
 
 def mark_done(match_id, by):
     """A broker marks a match done: its dates are done; the request closes when nothing is left."""
@@ -523,10 +636,15 @@ def finish_match(match, by, role):
     """Mark a holding match done in its own transaction (a broker, or the system after feedback)."""
     now = clock.naive_utcnow()
     transactions.begin_write()
-    claimed = cast(CursorResult[Any], db.session.execute(
-        update(Match).where(Match.id == match.id, Match.status.in_(HOLDING_MATCH_STATUSES))
-        .values(status="done", done_at=now, updated_at=now).execution_options(synchronize_session=False)
-    )).rowcount
+    claimed = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(Match)
+            .where(Match.id == match.id, Match.status.in_(HOLDING_MATCH_STATUSES))
+            .values(status="done", done_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
     match = queries.load_match(match.id, populate=True)
     if claimed != 1:
         db.session.rollback()
@@ -534,9 +652,11 @@ def finish_match(match, by, role):
     booked = [b for b in match.bookings if b.active]
     if booked:
         db.session.execute(
-            update(Occurrence).where(Occurrence.id.in_([b.occurrence_id for b in booked]),
-                                     Occurrence.status == "booked")
-            .values(status="done").execution_options(synchronize_session=False))
+            update(Occurrence)
+            .where(Occurrence.id.in_([b.occurrence_id for b in booked]), Occurrence.status == "booked")
+            .values(status="done")
+            .execution_options(synchronize_session=False)
+        )
         last_end = max(b.ends_at for b in booked)
         profile = match.volunteer
         if profile.last_task_at is None or profile.last_task_at < last_end:
@@ -561,13 +681,20 @@ def record_no_show(match_id, by, note=""):
     now = clock.naive_utcnow()
     transactions.begin_write()
     db.session.execute(
-        update(Match).where(Match.id == match.id, Match.status.in_(HOLDING_MATCH_STATUSES + ("done",)))
-        .values(status="no_show", no_show_at=now, updated_at=now).execution_options(synchronize_session=False))
+        update(Match)
+        .where(Match.id == match.id, Match.status.in_(HOLDING_MATCH_STATUSES + ("done",)))
+        .values(status="no_show", no_show_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
     match = queries.load_match(match.id, populate=True)
     past = [b.id for b in match.bookings if b.active and b.starts_at <= now]
     if past:
-        db.session.execute(update(Booking).where(Booking.id.in_(past)).values(active=False, released_at=now)
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            update(Booking)
+            .where(Booking.id.in_(past))
+            .values(active=False, released_at=now)
+            .execution_options(synchronize_session=False)
+        )
     # Later dates of a series open again: someone else has to come.
     _release_bookings(match, now)
     states.record_event(match.request, "no_show", by, "broker", note=(note or "").strip())
@@ -578,28 +705,37 @@ def record_no_show(match_id, by, note=""):
 
 # --- replacement list for a late cancellation -----------------------------------------------------
 
+
 def replacement_list(request, limit=5):
     """Return up to `limit` ready replacements, best first: [{volunteer_id, first_name, place, phone, score,
     reasons}]."""
     rows = []
     for candidate, profile in pool.replacement_list(request.id, by=None, limit=limit):
-        rows.append({"volunteer_id": profile.id, "first_name": profile.first_name, "place": profile.place_name,
-                     "phone": profile.phone, "score": candidate.score,
-                     "reasons": [reasons.record(reason) for reason in candidate.reasons]})
+        rows.append(
+            {
+                "volunteer_id": profile.id,
+                "first_name": profile.first_name,
+                "place": profile.place_name,
+                "phone": profile.phone,
+                "score": candidate.score,
+                "reasons": [reasons.record(reason) for reason in candidate.reasons],
+            }
+        )
     return rows
 
 
 # --- "stel koppelingen voor" ------------------------------------------------------------------------
 
+
 @dataclass
 class BatchResult:
     """What a batch proposal run did: counts, and the new suggestions as (request_id, volunteer_id)."""
 
-    requests: int = 0          # open requests considered
-    volunteers: int = 0        # volunteers considered
-    proposed: int = 0          # suggested matches written
-    replaced: int = 0          # older batch suggestions removed
-    unmatched: int = 0         # requests left without a proposal
+    requests: int = 0  # open requests considered
+    volunteers: int = 0  # volunteers considered
+    proposed: int = 0  # suggested matches written
+    replaced: int = 0  # older batch suggestions removed
+    unmatched: int = 0  # requests left without a proposal
     pairs: list = field(default_factory=list)
 
 
@@ -615,7 +751,8 @@ def run_batch_proposals(area_id, by, system=False):
     if not system:
         permissions.require_moderator(by, [area_id] if area_id else [])
     requests = db.session.scalars(
-        select(HelpRequest).where(HelpRequest.area_id == area_id, HelpRequest.status.in_(("open", "proposed")))
+        select(HelpRequest)
+        .where(HelpRequest.area_id == area_id, HelpRequest.status.in_(("open", "proposed")))
         .options(selectinload(HelpRequest.occurrences), selectinload(HelpRequest.matches))
         .order_by(HelpRequest.id)
     ).all()
@@ -640,8 +777,9 @@ def run_batch_proposals(area_id, by, system=False):
         request = by_request.get(proposal.task_id)
         if request is None:
             continue
-        existing = db.session.scalars(select(Match).where(
-            Match.request_id == request.id, Match.volunteer_id == proposal.volunteer_id)).first()
+        existing = db.session.scalars(
+            select(Match).where(Match.request_id == request.id, Match.volunteer_id == proposal.volunteer_id)
+        ).first()
         explanation = explanation_of(proposal.candidate) if proposal.candidate is not None else {}
         if existing is not None:
             if existing.status in PENDING_MATCH_STATUSES + HOLDING_MATCH_STATUSES + ("done", "no_show"):
@@ -649,9 +787,18 @@ def run_batch_proposals(area_id, by, system=False):
                 continue
             # an earlier declined or rejected match: do not propose the same person again
             continue
-        db.session.add(Match(request_id=request.id, volunteer_id=proposal.volunteer_id, status="suggested",
-                             source="batch", score=proposal.score, explanation=explanation,
-                             created_at=now, created_by_id=getattr(by, "id", None)))
+        db.session.add(
+            Match(
+                request_id=request.id,
+                volunteer_id=proposal.volunteer_id,
+                status="suggested",
+                source="batch",
+                score=proposal.score,
+                explanation=explanation,
+                created_at=now,
+                created_by_id=getattr(by, "id", None),
+            )
+        )
         result.proposed += 1
         result.pairs.append((request.id, proposal.volunteer_id))
         proposed_requests.add(request.id)

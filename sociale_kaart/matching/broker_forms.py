@@ -1,4 +1,5 @@
 """Broker forms of the matching module: shape and format checks only; rules live in the services (issue #4)."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, HiddenField, RadioField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -25,9 +26,13 @@ class ConfirmForm(BaseForm):
 class RejectRequestForm(BaseForm):
     """Reject a help request; the reason goes to the requester by e-mail."""
 
-    reason = TextAreaField(_l("Reden (de aanvrager krijgt deze per e-mail)"), validators=[
-        DataRequired(message=_l("Schrijf erbij waarom u de hulpvraag afwijst.")),
-        Length(max=2000, message=_l("Typ bij de reden hoogstens %(max)d tekens.", max=2000))])
+    reason = TextAreaField(
+        _l("Reden (de aanvrager krijgt deze per e-mail)"),
+        validators=[
+            DataRequired(message=_l("Schrijf erbij waarom u de hulpvraag afwijst.")),
+            Length(max=2000, message=_l("Typ bij de reden hoogstens %(max)d tekens.", max=2000)),
+        ],
+    )
 
 
 class SuggestForm(BaseForm):
@@ -53,20 +58,29 @@ class SuggestForm(BaseForm):
 class CancelMatchForm(BaseForm):
     """Cancel an approved or accepted match (the volunteer and the requester hear it)."""
 
-    reason = TextAreaField(_l("Reden van annuleren"), validators=[
-        Length(max=2000, message=_l("Typ bij de reden hoogstens %(max)d tekens.", max=2000))])
+    reason = TextAreaField(
+        _l("Reden van annuleren"),
+        validators=[Length(max=2000, message=_l("Typ bij de reden hoogstens %(max)d tekens.", max=2000))],
+    )
 
 
 class PhoneFeedbackForm(BaseForm):
     """Feedback the broker heard by phone, from the requester or the volunteer."""
 
-    role = RadioField(_l("Wie vertelde het?"), choices=[], default="requester",
-                      validators=[InputRequired(message=_l("Kies wie het vertelde."))])
-    happened = RadioField(_l("Is het doorgegaan?"), choices=[],
-                          validators=[InputRequired(message=_l("Kies of het is doorgegaan."))])
+    role = RadioField(
+        _l("Wie vertelde het?"),
+        choices=[],
+        default="requester",
+        validators=[InputRequired(message=_l("Kies wie het vertelde."))],
+    )
+    happened = RadioField(
+        _l("Is het doorgegaan?"), choices=[], validators=[InputRequired(message=_l("Kies of het is doorgegaan."))]
+    )
     rating = RadioField(_l("Hoe ging het? (niet verplicht)"), choices=[], validators=[Optional()])
-    comment = TextAreaField(_l("Opmerking (alleen voor sociaal makelaars)"), validators=[
-        Length(max=2000, message=_l("Typ bij de opmerking hoogstens %(max)d tekens.", max=2000))])
+    comment = TextAreaField(
+        _l("Opmerking (alleen voor sociaal makelaars)"),
+        validators=[Length(max=2000, message=_l("Typ bij de opmerking hoogstens %(max)d tekens.", max=2000))],
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -86,10 +100,14 @@ class PhoneFeedbackForm(BaseForm):
 class VogForm(BaseForm):
     """Record a checked VOG (Verklaring Omtrent het Gedrag)."""
 
-    checked_on = DayField(_l("Gecontroleerd op"), validators=[
-        InputRequired(message=_l("Vul de datum in waarop u de VOG hebt gezien, zoals 2026-11-22."))])
-    valid_until = DayField(_l("Geldig tot en met"), validators=[
-        InputRequired(message=_l("Vul in tot wanneer de VOG geldt, zoals 2029-11-22."))])
+    checked_on = DayField(
+        _l("Gecontroleerd op"),
+        validators=[InputRequired(message=_l("Vul de datum in waarop u de VOG hebt gezien, zoals 2026-11-22."))],
+    )
+    valid_until = DayField(
+        _l("Geldig tot en met"),
+        validators=[InputRequired(message=_l("Vul in tot wanneer de VOG geldt, zoals 2029-11-22."))],
+    )
 
     def validate_valid_until(self, field):
         if field.data and self.checked_on.data and field.data < self.checked_on.data:
@@ -97,7 +115,7 @@ class VogForm(BaseForm):
 
 
 class ProposeForm(BaseForm):
-    """"Stel koppelingen voor" for one area."""
+    """ "Stel koppelingen voor" for one area."""
 
     area_id = HiddenField(validators=[DataRequired(message=_l("Kies een gebied."))])
 

@@ -3,6 +3,7 @@
 Thin views: each parses its form, calls one service of matching.requests, volunteers, pool,
 workload, booking or lifecycle (which check permissions and commit), and renders or redirects.
 """
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,8 +16,15 @@ from . import booking, lifecycle, pool, queries, reasons, timeslots, vocabularie
 from . import requests as help_requests
 from . import volunteers as volunteer_service
 from . import workload as workload_service
-from .broker_forms import (CancelMatchForm, ConfirmForm, PhoneFeedbackForm, ProposeForm, RejectRequestForm,
-                           SuggestForm, VogForm)
+from .broker_forms import (
+    CancelMatchForm,
+    ConfirmForm,
+    PhoneFeedbackForm,
+    ProposeForm,
+    RejectRequestForm,
+    SuggestForm,
+    VogForm,
+)
 from .forms import RequestForm
 
 bp = Blueprint("broker", __name__, url_prefix="/werkplek/hulp")
@@ -87,6 +95,7 @@ def _id_arg(name):
 
 # --- queue, phone intake, proposals ------------------------------------------------------------------
 
+
 @bp.route("/")
 def queue():
     """Per area: requests to review, open, proposed and matched; new volunteers; "Ik wil helpen"."""
@@ -113,9 +122,13 @@ def propose_all():
 
 def batch_summary(result):
     """Say in one sentence what a batch run did."""
-    return _("Klaar. %(requests)d open hulpvragen bekeken, %(proposed)d nieuwe voorstellen; %(unmatched)d hulpvragen "
-             "zonder passende vrijwilliger. Keur de voorstellen goed bij elke hulpvraag.",
-             requests=result.requests, proposed=result.proposed, unmatched=result.unmatched)
+    return _(
+        "Klaar. %(requests)d open hulpvragen bekeken, %(proposed)d nieuwe voorstellen; %(unmatched)d hulpvragen "
+        "zonder passende vrijwilliger. Keur de voorstellen goed bij elke hulpvraag.",
+        requests=result.requests,
+        proposed=result.proposed,
+        unmatched=result.unmatched,
+    )
 
 
 @bp.route("/nieuw", methods=["GET", "POST"])
@@ -131,8 +144,9 @@ def new_request():
         else:
             flash(_("De hulpvraag is opgeslagen. Controleer haar en publiceer haar als ze klopt."))
             return _back_to_request(item.id)
-    return render_template("matching/broker/request_form.html", form=form, item=None,
-                           action=url_for("broker.new_request"))
+    return render_template(
+        "matching/broker/request_form.html", form=form, item=None, action=url_for("broker.new_request")
+    )
 
 
 def _require_broker():
@@ -141,10 +155,15 @@ def _require_broker():
 
 # --- one request ----------------------------------------------------------------------------------
 
+
 def _request_page(item, reject_form=None):
     return render_template(
-        "matching/broker/request.html", item=item, reject_form=reject_form or RejectRequestForm(),
-        cancel_form=CancelMatchForm(), feedback_form=PhoneFeedbackForm())
+        "matching/broker/request.html",
+        item=item,
+        reject_form=reject_form or RejectRequestForm(),
+        cancel_form=CancelMatchForm(),
+        feedback_form=PhoneFeedbackForm(),
+    )
 
 
 @bp.route("/vraag/<int:request_id>", endpoint="request")
@@ -196,22 +215,39 @@ def edit_request(request_id):
         else:
             flash(_("De hulpvraag is bijgewerkt."))
             return _back_to_request(request_id)
-    return render_template("matching/broker/request_form.html", form=form, item=item,
-                           action=url_for("broker.edit_request", request_id=request_id))
+    return render_template(
+        "matching/broker/request_form.html",
+        form=form,
+        item=item,
+        action=url_for("broker.edit_request", request_id=request_id),
+    )
 
 
 # --- candidates and matches -------------------------------------------------------------------------
 
+
 @bp.route("/vraag/<int:request_id>/kandidaten")
 def candidates(request_id):
     """Ranked volunteers with their reasons, and why the others were left out (counted)."""
-    result, profiles = pool.candidates(request_id, by=current_user)   # checks the broker
-    item = queries.get_request(request_id)   # no personal data on this page: not logged
-    rows = [{"candidate": candidate, "profile": profiles.get(candidate.volunteer_id),
-             "reasons": reasons.explain(candidate.reasons)} for candidate in result.candidates]
+    result, profiles = pool.candidates(request_id, by=current_user)  # checks the broker
+    item = queries.get_request(request_id)  # no personal data on this page: not logged
+    rows = [
+        {
+            "candidate": candidate,
+            "profile": profiles.get(candidate.volunteer_id),
+            "reasons": reasons.explain(candidate.reasons),
+        }
+        for candidate in result.candidates
+    ]
     exclusions = reasons.explain_exclusions(result.excluded)
-    return render_template("matching/broker/candidates.html", item=item, ranking=result, rows=rows,
-                           exclusions=exclusions, suggest_form=SuggestForm())
+    return render_template(
+        "matching/broker/candidates.html",
+        item=item,
+        ranking=result,
+        rows=rows,
+        exclusions=exclusions,
+        suggest_form=SuggestForm(),
+    )
 
 
 @bp.route("/vraag/<int:request_id>/voorstellen", methods=["POST"])
@@ -229,8 +265,12 @@ def suggest(request_id):
         flash(error.message, "error")
         return redirect(url_for("broker.candidates", request_id=request_id))
     if form.ask:
-        flash(_("%(name)s is gevraagd. De data zijn voor deze vrijwilliger gereserveerd tot die antwoordt.",
-                name=match.volunteer.first_name))
+        flash(
+            _(
+                "%(name)s is gevraagd. De data zijn voor deze vrijwilliger gereserveerd tot die antwoordt.",
+                name=match.volunteer.first_name,
+            )
+        )
     else:
         flash(_("%(name)s staat op de lijst van voorstellen.", name=match.volunteer.first_name))
     return _back_to_request(request_id)
@@ -262,8 +302,9 @@ def _redirect_after(match_id, match=None):
 @bp.route("/koppeling/<int:match_id>/goedkeuren", methods=["POST"])
 def approve(match_id):
     """Approve a suggested or offered match: book the dates and ask the volunteer."""
-    match = _match_action(match_id, booking.approve_match,
-                          _("Goedgekeurd. De vrijwilliger krijgt een e-mail met de vraag of die kan."))
+    match = _match_action(
+        match_id, booking.approve_match, _("Goedgekeurd. De vrijwilliger krijgt een e-mail met de vraag of die kan.")
+    )
     return _redirect_after(match_id, match)
 
 
@@ -281,8 +322,9 @@ def cancel_match(match_id):
     match = None
     if form.validate_on_submit():
         try:
-            match = booking.cancel_match(match_id, by=current_user, reason=(form.reason.data or "").strip(),
-                                         by_role="broker")
+            match = booking.cancel_match(
+                match_id, by=current_user, reason=(form.reason.data or "").strip(), by_role="broker"
+            )
         except ValidationError as error:
             flash(error.message, "error")
         else:
@@ -302,8 +344,7 @@ def done(match_id):
 @bp.route("/koppeling/<int:match_id>/niet-gekomen", methods=["POST"])
 def no_show(match_id):
     """Record that the volunteer did not come (only brokers see this)."""
-    match = _match_action(match_id, booking.record_no_show,
-                          _("Vastgelegd: de vrijwilliger is niet gekomen."))
+    match = _match_action(match_id, booking.record_no_show, _("Vastgelegd: de vrijwilliger is niet gekomen."))
     return _redirect_after(match_id, match)
 
 
@@ -315,8 +356,9 @@ def feedback(match_id):
     if form.validate_on_submit():
         values = form.values()
         try:
-            saved = lifecycle.save_feedback(match_id, values["role"], values["happened"], values["rating"],
-                                            values["comment"], by=current_user)
+            saved = lifecycle.save_feedback(
+                match_id, values["role"], values["happened"], values["rating"], values["comment"], by=current_user
+            )
         except ValidationError as error:
             flash(error.message, "error")
         else:
@@ -328,6 +370,7 @@ def feedback(match_id):
 
 
 # --- volunteers -----------------------------------------------------------------------------------
+
 
 @bp.route("/vrijwilligers")
 def volunteers():
@@ -346,10 +389,16 @@ def volunteer(profile_id):
 
 
 def _volunteer_page(profile_id, vog_form):
-    profile, matches = volunteer_service.volunteer_with_matches(profile_id, by=current_user)   # checks the broker
+    profile, matches = volunteer_service.volunteer_with_matches(profile_id, by=current_user)  # checks the broker
     no_shows = sum(match.status == "no_show" for match in matches)
-    return render_template("matching/broker/volunteer.html", profile=profile, matches=matches, no_shows=no_shows,
-                           vog_form=vog_form, grid=_grid(profile.availability))
+    return render_template(
+        "matching/broker/volunteer.html",
+        profile=profile,
+        matches=matches,
+        no_shows=no_shows,
+        vog_form=vog_form,
+        grid=_grid(profile.availability),
+    )
 
 
 def _grid(mask):
@@ -387,6 +436,7 @@ def vog(profile_id):
 
 
 # --- workload -------------------------------------------------------------------------------------
+
 
 @bp.route("/werkdruk")
 def workload():

@@ -1,4 +1,5 @@
 """Commands of the matching module (issue #4): retention, reminders, batch proposals."""
+
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
@@ -11,8 +12,12 @@ matching_cli = AppGroup("matching", help="Hulpvragen en vrijwilligers: herinneri
 
 
 @matching_cli.command("retention")
-@click.option("--days", type=click.IntRange(min=0), default=None,
-              help="Bewaartermijn in dagen (standaard MATCHING_RETENTION_DAYS).")
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Bewaartermijn in dagen (standaard MATCHING_RETENTION_DAYS).",
+)
 def retention(days):
     """Anonymise closed help requests older than the retention period (safe to run daily)."""
     from flask import current_app
@@ -28,9 +33,11 @@ def reminders():
     sent = lifecycle.send_reminders()
     asked = lifecycle.ask_feedback()
     expired = lifecycle.expire_requests()
-    click.echo(f"Herinneringen: {sent['reminders']} ({sent['emails']} e-mails). "
-               f"Vragen ‘Is het doorgegaan?’: {asked['questions']} ({asked['emails']} e-mails). "
-               f"Verlopen hulpvragen: {expired}.")
+    click.echo(
+        f"Herinneringen: {sent['reminders']} ({sent['emails']} e-mails). "
+        f"Vragen ‘Is het doorgegaan?’: {asked['questions']} ({asked['emails']} e-mails). "
+        f"Verlopen hulpvragen: {expired}."
+    )
 
 
 @matching_cli.command("propose")
@@ -42,6 +49,8 @@ def propose(area_code):
         codes = ", ".join(db.session.scalars(select(Area.code).order_by(Area.code)))
         raise click.ClickException(f"Onbekend gebied ‘{area_code}’. Kies uit: {codes or 'geen gebieden geladen'}.")
     result = booking.run_batch_proposals(area.id, by=None, system=True)
-    click.echo(f"{area.name}: {result.requests} open hulpvragen, {result.volunteers} vrijwilligers bekeken; "
-               f"{result.proposed} voorstellen gedaan ({result.replaced} oudere voorstellen vervangen), "
-               f"{result.unmatched} hulpvragen zonder passende vrijwilliger.")
+    click.echo(
+        f"{area.name}: {result.requests} open hulpvragen, {result.volunteers} vrijwilligers bekeken; "
+        f"{result.proposed} voorstellen gedaan ({result.replaced} oudere voorstellen vervangen), "
+        f"{result.unmatched} hulpvragen zonder passende vrijwilliger."
+    )

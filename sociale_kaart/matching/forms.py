@@ -4,11 +4,20 @@ RequestForm is shared: residents use it on /hulp-vragen, brokers for a phone int
 editing (broker_views). Field names are the keys requests.submit_request takes; values()
 returns that dict.
 """
+
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from wtforms import (BooleanField, DateField, PasswordField, RadioField, SelectField, StringField, TextAreaField,
-                     TimeField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.validators import InputRequired, Length, Optional, StopValidation
 from wtforms.validators import ValidationError as FieldError
 
@@ -25,6 +34,7 @@ MIN_KM, MAX_KM = 0.5, 50
 
 
 # --- fields ---------------------------------------------------------------------------------------
+
 
 class RadiosField(RadioField):
     """A group of radio buttons that must have a choice (or may stay empty when optional)."""
@@ -51,7 +61,7 @@ class NumberSelectField(SelectField):
     """A select of whole numbers whose unknown value gets a Dutch message."""
 
     def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, coerce=params.whole_number, **kwargs)   # ASCII digits only (#12)
+        super().__init__(label, validators, coerce=params.whole_number, **kwargs)  # ASCII digits only (#12)
 
     def process_formdata(self, valuelist):
         try:
@@ -71,9 +81,13 @@ class LocalDateField(DateField):
     """A date as 2026-03-17 (what a date input sends) or 17-03-2026; empty is None, not an error."""
 
     def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, format=["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"],
-                         invalid_value_message=_l("Typ een datum als dd-mm-jjjj, bijvoorbeeld 17-03-2027."),
-                         **kwargs)
+        super().__init__(
+            label,
+            validators,
+            format=["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"],
+            invalid_value_message=_l("Typ een datum als dd-mm-jjjj, bijvoorbeeld 17-03-2027."),
+            **kwargs,
+        )
 
     def process_formdata(self, valuelist):
         if valuelist and not "".join(valuelist).strip():
@@ -86,8 +100,13 @@ class LocalTimeField(TimeField):
     """A time as 13:00 (what a time input sends) or 13.00; empty is None, not an error."""
 
     def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, format=["%H:%M", "%H.%M", "%H:%M:%S"],
-                         invalid_value_message=_l("Typ een tijd als uu:mm, bijvoorbeeld 13:30."), **kwargs)
+        super().__init__(
+            label,
+            validators,
+            format=["%H:%M", "%H.%M", "%H:%M:%S"],
+            invalid_value_message=_l("Typ een tijd als uu:mm, bijvoorbeeld 13:30."),
+            **kwargs,
+        )
 
     def process_formdata(self, valuelist):
         if valuelist and not "".join(valuelist).strip():
@@ -98,11 +117,13 @@ class LocalTimeField(TimeField):
 
 def _required(message):
     """Like InputRequired, for fields whose empty value is None (dates, times)."""
+
     def validator(form, field):
-        if field.errors:   # typed but not a date or time: that message says enough
+        if field.errors:  # typed but not a date or time: that message says enough
             raise StopValidation()
         if field.data is None:
             raise StopValidation(str(message))
+
     return validator
 
 
@@ -129,6 +150,7 @@ def _km_field(label, required):
         value = _number(text)
         if value is None or not (MIN_KM <= value <= MAX_KM):
             raise StopValidation(str(_l("Kies een afstand van 0,5 tot 50 km.")))
+
     return StringField(label, validators=[validator])
 
 
@@ -147,43 +169,59 @@ def duration_label(minutes):
 
 # --- help request ---------------------------------------------------------------------------------
 
+
 class RequestForm(BaseForm):
     """A help request: what, for whom, when, where, contact. Residents, and brokers for a phone call."""
 
-    task_type = RadiosField(_l("Waar heeft u hulp bij nodig?"), choices=[],
-                            required_message=_l("Kies waar u hulp bij nodig heeft."))
-    relation = RadiosField(_l("Voor wie is de hulp?"), choices=[], default="self",
-                           required_message=_l("Kies voor wie de hulp is."))
+    task_type = RadiosField(
+        _l("Waar heeft u hulp bij nodig?"), choices=[], required_message=_l("Kies waar u hulp bij nodig heeft.")
+    )
+    relation = RadiosField(
+        _l("Voor wie is de hulp?"), choices=[], default="self", required_message=_l("Kies voor wie de hulp is.")
+    )
     recipient_name = StringField(_l("Naam van wie de hulp krijgt"), validators=[_length(120, _l("naam"))])
 
-    schedule_kind = RadiosField(_l("Eén keer of elke week?"), choices=[], default="once",
-                                required_message=_l("Kies één keer of elke week."))
+    schedule_kind = RadiosField(
+        _l("Eén keer of elke week?"), choices=[], default="once", required_message=_l("Kies één keer of elke week.")
+    )
     first_date = LocalDateField(_l("Datum"), validators=[_required(_l("Vul de datum in."))])
     window_start = LocalTimeField(_l("Vanaf (tijd)"), validators=[_required(_l("Vul in vanaf hoe laat."))])
     window_end = LocalTimeField(_l("Tot (tijd)"), validators=[_required(_l("Vul in tot hoe laat."))])
     duration_minutes = NumberSelectField(_l("Hoe lang duurt de hulp?"), choices=[], default=60)
     weeks = StringField(_l("Hoeveel weken?"))
 
-    street = StringField(_l("Straat"), validators=[InputRequired(message=_l("Vul de straat in.")),
-                                                   _length(120, _l("straat"))])
-    house_number = StringField(_l("Huisnummer"), validators=[
-        InputRequired(message=_l("Vul het huisnummer in.")), _length(16, _l("huisnummer"))])
-    postcode = StringField(_l("Postcode"), validators=[InputRequired(message=_l("Vul de postcode in.")),
-                                                       POSTCODE])
+    street = StringField(
+        _l("Straat"), validators=[InputRequired(message=_l("Vul de straat in.")), _length(120, _l("straat"))]
+    )
+    house_number = StringField(
+        _l("Huisnummer"),
+        validators=[InputRequired(message=_l("Vul het huisnummer in.")), _length(16, _l("huisnummer"))],
+    )
+    postcode = StringField(_l("Postcode"), validators=[InputRequired(message=_l("Vul de postcode in.")), POSTCODE])
 
-    contact_name = StringField(_l("Uw naam"), validators=[InputRequired(message=_l("Vul uw naam in.")),
-                                                          _length(120, _l("naam"))])
+    contact_name = StringField(
+        _l("Uw naam"), validators=[InputRequired(message=_l("Vul uw naam in.")), _length(120, _l("naam"))]
+    )
     contact_email = StringField(_l("E-mailadres"), validators=[EMAIL, Length(max=254)])
     contact_phone = StringField(_l("Telefoonnummer"), validators=[PHONE, Length(max=32)])
 
-    summary = TextAreaField(_l("Korte omschrijving voor de vrijwilliger"), validators=[
-        InputRequired(message=_l("Schrijf kort wat de vrijwilliger gaat doen.")),
-        _length(MAX_SUMMARY, _l("korte omschrijving"))])
-    description = TextAreaField(_l("Toelichting voor de sociaal makelaar (niet verplicht)"), validators=[
-        _length(MAX_TEXT, _l("toelichting"))])
+    summary = TextAreaField(
+        _l("Korte omschrijving voor de vrijwilliger"),
+        validators=[
+            InputRequired(message=_l("Schrijf kort wat de vrijwilliger gaat doen.")),
+            _length(MAX_SUMMARY, _l("korte omschrijving")),
+        ],
+    )
+    description = TextAreaField(
+        _l("Toelichting voor de sociaal makelaar (niet verplicht)"), validators=[_length(MAX_TEXT, _l("toelichting"))]
+    )
 
-    urgency = RadiosField(_l("Hoe snel is de hulp nodig?"), choices=[], default="normal",
-                          required_message=_l("Kies hoe snel de hulp nodig is."))
+    urgency = RadiosField(
+        _l("Hoe snel is de hulp nodig?"),
+        choices=[],
+        default="normal",
+        required_message=_l("Kies hoe snel de hulp nodig is."),
+    )
     preferred_language = ChoiceSelectField(_l("In welke taal praat u het liefst?"), choices=[], default="nl")
     language_required = BooleanField(_l("De vrijwilliger moet deze taal echt spreken"))
     skills_wanted = CheckboxesField(_l("Wat is fijn als de vrijwilliger kan? (niet verplicht)"), choices=[])
@@ -199,7 +237,10 @@ class RequestForm(BaseForm):
         self.check_past = check_past
         self.task_type.choices = [(code, str(task.label)) for code, task in vocabularies.TASK_TYPES.items()]
         self.relation.choices = _choices(vocabularies.RELATIONS)
-        self.schedule_kind.choices = [("once", str(_l("Eén keer"))), ("series", str(_l("Elke week op dezelfde dag en tijd")))]
+        self.schedule_kind.choices = [
+            ("once", str(_l("Eén keer"))),
+            ("series", str(_l("Elke week op dezelfde dag en tijd"))),
+        ]
         self.urgency.choices = _choices(vocabularies.URGENCIES)
         self.preferred_language.choices = _choices(vocabularies.LANGUAGES)
         self.skills_wanted.choices = _choices(vocabularies.SKILLS)
@@ -225,16 +266,27 @@ class RequestForm(BaseForm):
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
-        if self.relation.data in ("carer", "other") and not _text(self.recipient_name.data) \
-                and not self.recipient_name.errors:
+        if (
+            self.relation.data in ("carer", "other")
+            and not _text(self.recipient_name.data)
+            and not self.recipient_name.errors
+        ):
             self.recipient_name.errors.append(str(_l("Vul de naam in van wie de hulp krijgt.")))
             valid = False
-        if not _text(self.contact_email.data) and not _text(self.contact_phone.data) \
-                and not self.contact_email.errors and not self.contact_phone.errors:
+        if (
+            not _text(self.contact_email.data)
+            and not _text(self.contact_phone.data)
+            and not self.contact_email.errors
+            and not self.contact_phone.errors
+        ):
             self.contact_email.errors.append(str(_l("Vul een e-mailadres of een telefoonnummer in.")))
             valid = False
-        if self.check_past and self.first_date.data and not self.first_date.errors \
-                and self.first_date.data < clock.today():
+        if (
+            self.check_past
+            and self.first_date.data
+            and not self.first_date.errors
+            and self.first_date.data < clock.today()
+        ):
             self.first_date.errors.append(str(_l("Kies een datum vanaf vandaag.")))
             valid = False
         start, end = self.window_start.data, self.window_end.data
@@ -243,12 +295,18 @@ class RequestForm(BaseForm):
                 self.window_end.errors.append(str(_l("De eindtijd moet na de begintijd liggen.")))
                 valid = False
             elif isinstance(self.duration_minutes.data, int) and not self.duration_minutes.errors:
-                window = (datetime.combine(datetime.min, end) - datetime.combine(datetime.min, start))
+                window = datetime.combine(datetime.min, end) - datetime.combine(datetime.min, start)
                 if self.duration_minutes.data * 60 > window.total_seconds():
-                    self.duration_minutes.errors.append(str(_l(
-                        "De duur past niet tussen %(start)s en %(end)s. "
-                        "Kies een kortere duur of een ruimere tijd.",
-                        start=start.strftime("%H:%M"), end=end.strftime("%H:%M"))))
+                    self.duration_minutes.errors.append(
+                        str(
+                            _l(
+                                "De duur past niet tussen %(start)s en %(end)s. "
+                                "Kies een kortere duur of een ruimere tijd.",
+                                start=start.strftime("%H:%M"),
+                                end=end.strftime("%H:%M"),
+                            )
+                        )
+                    )
                     valid = False
         if self.schedule_kind.data == "series":
             if self.series_weeks() is None:
@@ -262,10 +320,25 @@ class RequestForm(BaseForm):
 
     def values(self):
         """Return the values requests.submit_request and update_request take."""
-        values = {name: _text(self[name].data) for name in (
-            "task_type", "urgency", "relation", "contact_name", "contact_email", "contact_phone",
-            "recipient_name", "description", "summary", "street", "house_number", "postcode",
-            "schedule_kind", "preferred_language")}
+        values = {
+            name: _text(self[name].data)
+            for name in (
+                "task_type",
+                "urgency",
+                "relation",
+                "contact_name",
+                "contact_email",
+                "contact_phone",
+                "recipient_name",
+                "description",
+                "summary",
+                "street",
+                "house_number",
+                "postcode",
+                "schedule_kind",
+                "preferred_language",
+            )
+        }
         if values["relation"] == "self" and not values["recipient_name"]:
             values["recipient_name"] = values["contact_name"]
         values["postcode"] = normal_postcode(values["postcode"]) or values["postcode"]
@@ -283,11 +356,31 @@ class RequestForm(BaseForm):
     @staticmethod
     def initial(help_request):
         """Return form data for an existing request (for editing)."""
-        data = {name: getattr(help_request, name) for name in (
-            "task_type", "urgency", "relation", "contact_name", "contact_email", "contact_phone",
-            "recipient_name", "description", "summary", "street", "house_number", "postcode",
-            "schedule_kind", "first_date", "window_start", "window_end", "duration_minutes",
-            "preferred_language", "language_required", "same_volunteer")}
+        data = {
+            name: getattr(help_request, name)
+            for name in (
+                "task_type",
+                "urgency",
+                "relation",
+                "contact_name",
+                "contact_email",
+                "contact_phone",
+                "recipient_name",
+                "description",
+                "summary",
+                "street",
+                "house_number",
+                "postcode",
+                "schedule_kind",
+                "first_date",
+                "window_start",
+                "window_end",
+                "duration_minutes",
+                "preferred_language",
+                "language_required",
+                "same_volunteer",
+            )
+        }
         data["skills_wanted"] = list(help_request.skills_wanted or [])
         data["weeks"] = str(help_request.weeks) if help_request.schedule_kind == "series" else ""
         data["max_km"] = f"{help_request.max_km:g}".replace(".", ",") if help_request.max_km else ""
@@ -295,6 +388,7 @@ class RequestForm(BaseForm):
 
 
 # --- volunteer ------------------------------------------------------------------------------------
+
 
 def grid_field_name(weekday, part):
     """Return the name of one checkbox of the availability grid: avail-tue-afternoon."""
@@ -304,15 +398,14 @@ def grid_field_name(weekday, part):
 class VolunteerProfileForm(BaseForm):
     """What a volunteer offers: where, how far, what, when, how often; pause."""
 
-    first_name = StringField(_l("Uw voornaam"), validators=[
-        InputRequired(message=_l("Vul uw voornaam in.")), _length(60, _l("voornaam"))])
+    first_name = StringField(
+        _l("Uw voornaam"), validators=[InputRequired(message=_l("Vul uw voornaam in.")), _length(60, _l("voornaam"))]
+    )
     phone = StringField(_l("Telefoonnummer (niet verplicht)"), validators=[PHONE, Length(max=32)])
-    postcode = StringField(_l("Postcode"), validators=[InputRequired(message=_l("Vul uw postcode in.")),
-                                                       POSTCODE])
+    postcode = StringField(_l("Postcode"), validators=[InputRequired(message=_l("Vul uw postcode in.")), POSTCODE])
     street = StringField(_l("Straat (niet verplicht)"), validators=[_length(120, _l("straat"))])
     house_number = StringField(_l("Huisnummer (niet verplicht)"), validators=[_length(16, _l("huisnummer"))])
-    travel_mode = RadiosField(_l("Hoe reist u?"), choices=[], default="bike",
-                              required_message=_l("Kies hoe u reist."))
+    travel_mode = RadiosField(_l("Hoe reist u?"), choices=[], default="bike", required_message=_l("Kies hoe u reist."))
     max_km = _km_field(_l("Hoe ver wilt u hoogstens reizen? (km)"), required=True)
     task_types = CheckboxesField(_l("Waar wilt u bij helpen?"), choices=[])
     skills = CheckboxesField(_l("Wat kunt u goed? (niet verplicht)"), choices=[])
@@ -320,8 +413,10 @@ class VolunteerProfileForm(BaseForm):
     max_tasks_per_week = NumberSelectField(_l("Hoeveel taken per week hoogstens?"), choices=[], default=2)
     paused = BooleanField(_l("Ik neem even pauze (ik krijg dan geen nieuwe taken)"))
     paused_until = LocalDateField(_l("Pauze tot en met (niet verplicht)"), validators=[Optional()])
-    motivation = TextAreaField(_l("Waarom wilt u helpen? (voor het kennismakingsgesprek, niet verplicht)"),
-                               validators=[_length(MAX_TEXT, _l("motivatie"))])
+    motivation = TextAreaField(
+        _l("Waarom wilt u helpen? (voor het kennismakingsgesprek, niet verplicht)"),
+        validators=[_length(MAX_TEXT, _l("motivatie"))],
+    )
 
     GRID_ID = "beschikbaarheid"
 
@@ -351,13 +446,19 @@ class VolunteerProfileForm(BaseForm):
 
     def grid(self):
         """Return [(weekday label, [(part label, field)])] for the availability table."""
-        return [(vocabularies.WEEKDAYS[day], [(vocabularies.DAY_PARTS[part], self[grid_field_name(day, part)])
-                                              for part in range(3)]) for day in range(7)]
+        return [
+            (
+                vocabularies.WEEKDAYS[day],
+                [(vocabularies.DAY_PARTS[part], self[grid_field_name(day, part)]) for part in range(3)],
+            )
+            for day in range(7)
+        ]
 
     def availability(self):
         """Return the grid mask of the ticked day parts."""
         return timeslots.mask_from_cells(
-            (day, part) for day in range(7) for part in range(3) if self[grid_field_name(day, part)].data)
+            (day, part) for day in range(7) for part in range(3) if self[grid_field_name(day, part)].data
+        )
 
     def validate_task_types(self, field):
         if not field.data:
@@ -376,8 +477,10 @@ class VolunteerProfileForm(BaseForm):
 
     def values(self):
         """Return the values volunteers.save_profile takes."""
-        values = {name: _text(self[name].data) for name in (
-            "first_name", "phone", "postcode", "street", "house_number", "travel_mode", "motivation")}
+        values = {
+            name: _text(self[name].data)
+            for name in ("first_name", "phone", "postcode", "street", "house_number", "travel_mode", "motivation")
+        }
         values["postcode"] = normal_postcode(values["postcode"]) or values["postcode"]
         values["max_km"] = _number(self.max_km.data)
         for name in ("task_types", "skills", "languages"):
@@ -391,9 +494,24 @@ class VolunteerProfileForm(BaseForm):
     @staticmethod
     def initial(profile):
         """Return form data for a saved profile (the grid spread over its checkboxes)."""
-        data = {name: getattr(profile, name) for name in (
-            "first_name", "phone", "postcode", "street", "house_number", "travel_mode", "task_types", "skills",
-            "languages", "max_tasks_per_week", "paused", "paused_until", "motivation")}
+        data = {
+            name: getattr(profile, name)
+            for name in (
+                "first_name",
+                "phone",
+                "postcode",
+                "street",
+                "house_number",
+                "travel_mode",
+                "task_types",
+                "skills",
+                "languages",
+                "max_tasks_per_week",
+                "paused",
+                "paused_until",
+                "motivation",
+            )
+        }
         data["max_km"] = f"{profile.max_km:g}".replace(".", ",")
         for day, part in timeslots.cells_of(profile.availability or 0):
             data[grid_field_name(day, part)] = True
@@ -402,8 +520,11 @@ class VolunteerProfileForm(BaseForm):
 
 for _day in range(7):
     for _part in range(3):
-        setattr(VolunteerProfileForm, grid_field_name(_day, _part), BooleanField(
-            _l("%(day)s %(part)s", day=vocabularies.WEEKDAYS[_day], part=vocabularies.DAY_PARTS[_part])))
+        setattr(
+            VolunteerProfileForm,
+            grid_field_name(_day, _part),
+            BooleanField(_l("%(day)s %(part)s", day=vocabularies.WEEKDAYS[_day], part=vocabularies.DAY_PARTS[_part])),
+        )
 
 
 class AbsenceForm(BaseForm):
@@ -411,8 +532,9 @@ class AbsenceForm(BaseForm):
 
     starts_on = LocalDateField(_l("Niet beschikbaar van"), validators=[_required(_l("Vul de eerste dag in."))])
     ends_on = LocalDateField(_l("Tot en met"), validators=[_required(_l("Vul de laatste dag in."))])
-    note = StringField(_l("Reden (niet verplicht, alleen voor uzelf en de sociaal makelaar)"), validators=[
-        _length(200, _l("reden"))])
+    note = StringField(
+        _l("Reden (niet verplicht, alleen voor uzelf en de sociaal makelaar)"), validators=[_length(200, _l("reden"))]
+    )
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
@@ -423,20 +545,24 @@ class AbsenceForm(BaseForm):
 
 
 class InterestForm(BaseForm):
-    """"Ik wil helpen", with an optional note for the broker."""
+    """ "Ik wil helpen", with an optional note for the broker."""
 
-    message = TextAreaField(_l("Bericht voor de sociaal makelaar (niet verplicht)"), validators=[
-        _length(1000, _l("bericht"))])
+    message = TextAreaField(
+        _l("Bericht voor de sociaal makelaar (niet verplicht)"), validators=[_length(1000, _l("bericht"))]
+    )
 
 
 class FeedbackForm(BaseForm):
     """After the date: did it happen, how did it go (private, never public)."""
 
-    happened = RadiosField(_l("Is de hulp doorgegaan?"), choices=[],
-                           required_message=_l("Kies of de hulp is doorgegaan."))
+    happened = RadiosField(
+        _l("Is de hulp doorgegaan?"), choices=[], required_message=_l("Kies of de hulp is doorgegaan.")
+    )
     rating = RadiosField(_l("Hoe ging het? (niet verplicht)"), choices=[], optional=True)
-    comment = TextAreaField(_l("Wilt u nog iets kwijt? (niet verplicht, alleen de sociaal makelaar leest dit)"),
-                            validators=[_length(MAX_TEXT, _l("opmerking"))])
+    comment = TextAreaField(
+        _l("Wilt u nog iets kwijt? (niet verplicht, alleen de sociaal makelaar leest dit)"),
+        validators=[_length(MAX_TEXT, _l("opmerking"))],
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -444,9 +570,11 @@ class FeedbackForm(BaseForm):
         self.rating.choices = [("3", str(_l("Goed"))), ("2", str(_l("Redelijk"))), ("1", str(_l("Niet goed")))]
 
     def values(self):
-        return {"happened": self.happened.data == "yes",
-                "rating": int(self.rating.data) if self.rating.data else None,
-                "comment": _text(self.comment.data)}
+        return {
+            "happened": self.happened.data == "yes",
+            "rating": int(self.rating.data) if self.rating.data else None,
+            "comment": _text(self.comment.data),
+        }
 
 
 class CancelForm(BaseForm):
@@ -462,8 +590,9 @@ class ConfirmForm(BaseForm):
 class DeleteAccountForm(BaseForm):
     """Delete an account: the password confirms it."""
 
-    password = PasswordField(_l("Uw wachtwoord"), validators=[
-        InputRequired(message=_l("Vul uw wachtwoord in.")), Length(max=200)])
+    password = PasswordField(
+        _l("Uw wachtwoord"), validators=[InputRequired(message=_l("Vul uw wachtwoord in.")), Length(max=200)]
+    )
     confirm = BooleanField(_l("Ja, verwijder mijn account en mijn gegevens"))
 
     def validate_confirm(self, field):

@@ -5,6 +5,7 @@ hour. Each e-mail goes out once: a MatchNotice row (unique per match, date and k
 it, as FreshnessNotice does for listings, so running the command twice sends nothing new.
 Feedback is private: only brokers see it; there are no public ratings.
 """
+
 from datetime import datetime, time, timedelta
 
 from flask_babel import gettext as _
@@ -20,8 +21,15 @@ from ..extensions import db
 from ..notify.services import external_url
 from . import booking, links, mail, queries, states, timeslots
 from .models import (
-    FEEDBACK_ROLES, HOLDING_MATCH_STATUSES, PENDING_MATCH_STATUSES, Booking, Feedback, HelpRequest, Match,
-    MatchNotice, Occurrence,
+    FEEDBACK_ROLES,
+    HOLDING_MATCH_STATUSES,
+    PENDING_MATCH_STATUSES,
+    Booking,
+    Feedback,
+    HelpRequest,
+    Match,
+    MatchNotice,
+    Occurrence,
 )
 from .vocabularies import TASK_TYPES
 
@@ -39,16 +47,21 @@ def _task_label(request):
 
 def _record_notice(match_id, occurrence_id, kind):
     """Add the notice row and flush it: an IntegrityError means it went out already."""
-    db.session.add(MatchNotice(match_id=match_id, occurrence_id=occurrence_id, kind=kind,
-                               created_at=clock.naive_utcnow()))
+    db.session.add(
+        MatchNotice(match_id=match_id, occurrence_id=occurrence_id, kind=kind, created_at=clock.naive_utcnow())
+    )
     db.session.flush()
 
 
 def _bookings(*conditions):
     return db.session.scalars(
-        select(Booking).join(Match, Booking.match_id == Match.id).where(Booking.active.is_(True), *conditions)
-        .options(selectinload(Booking.match).selectinload(Match.request),
-                 selectinload(Booking.match).selectinload(Match.volunteer))
+        select(Booking)
+        .join(Match, Booking.match_id == Match.id)
+        .where(Booking.active.is_(True), *conditions)
+        .options(
+            selectinload(Booking.match).selectinload(Match.request),
+            selectinload(Booking.match).selectinload(Match.volunteer),
+        )
         .order_by(Booking.starts_at, Booking.id)
     ).all()
 
@@ -58,12 +71,18 @@ def _already(kind, pairs):
     if not pairs:
         return set()
     match_ids = {match_id for match_id, _occurrence in pairs}
-    return {tuple(row) for row in db.session.execute(
-        select(MatchNotice.match_id, MatchNotice.occurrence_id)
-        .where(MatchNotice.kind == kind, MatchNotice.match_id.in_(match_ids)))}
+    return {
+        tuple(row)
+        for row in db.session.execute(
+            select(MatchNotice.match_id, MatchNotice.occurrence_id).where(
+                MatchNotice.kind == kind, MatchNotice.match_id.in_(match_ids)
+            )
+        )
+    }
 
 
 # --- the day before ---------------------------------------------------------------------------------
+
 
 @transactions.write
 def send_reminders(now: datetime | None = None) -> dict[str, int]:
@@ -73,8 +92,9 @@ def send_reminders(now: datetime | None = None) -> dict[str, int]:
     start = timeslots.to_utc_naive(timeslots.localize(tomorrow, time(0, 0), clock.zone_name()))
     end = timeslots.to_utc_naive(timeslots.localize(tomorrow + timedelta(days=1), time(0, 0), clock.zone_name()))
     counts = {"reminders": 0, "emails": 0}
-    rows = _bookings(Match.status == "accepted", Booking.starts_at >= start, Booking.starts_at < end,
-                     Booking.starts_at > now)
+    rows = _bookings(
+        Match.status == "accepted", Booking.starts_at >= start, Booking.starts_at < end, Booking.starts_at > now
+    )
     done = _already("reminder", [(b.match_id, b.occurrence_id) for b in rows])
     for row in rows:
         if (row.match_id, row.occurrence_id) in done:
@@ -83,18 +103,31 @@ def send_reminders(now: datetime | None = None) -> dict[str, int]:
         local_start, local_end = mail.local_when(row.starts_at, row.ends_at)
         try:
             _record_notice(match.id, row.occurrence_id, "reminder")
-        except IntegrityError:   # another run sent it first
+        except IntegrityError:  # another run sent it first
             db.session.rollback()
             continue
         sent = 0
-        if mail.mail_volunteer_address(match, "matching_reminder", audience="volunteer", start=local_start,
-                                          end=local_end, task_label=_task_label(request),
-                                          url=external_url("matching.task", request_id=request.id)):
+        if mail.mail_volunteer_address(
+            match,
+            "matching_reminder",
+            audience="volunteer",
+            start=local_start,
+            end=local_end,
+            task_label=_task_label(request),
+            url=external_url("matching.task", request_id=request.id),
+        ):
             sent += 1
-        if mail.mail_requester(request, "matching_reminder", audience="requester", start=local_start,
-                                   end=local_end, task_label=_task_label(request), match=match,
-                                   volunteer_first_name=match.volunteer.first_name,
-                                   url=mail.request_url(request)):
+        if mail.mail_requester(
+            request,
+            "matching_reminder",
+            audience="requester",
+            start=local_start,
+            end=local_end,
+            task_label=_task_label(request),
+            match=match,
+            volunteer_first_name=match.volunteer.first_name,
+            url=mail.request_url(request),
+        ):
             sent += 1
         try:
             transactions.commit()
@@ -108,6 +141,7 @@ def send_reminders(now: datetime | None = None) -> dict[str, int]:
 
 # --- after the date ---------------------------------------------------------------------------------
 
+
 def feedback_url(match: Match, role: str, happened: bool) -> str:
     """Return the one-click link "Ja, het is doorgegaan" / "Nee" for one person of a match."""
     token = links.make_token("feedback-link", {"m": match.id, "r": role})
@@ -120,8 +154,9 @@ def ask_feedback(now: datetime | None = None) -> dict[str, int]:
     now = clock.naive_utc(now)
     since = now - timedelta(days=FEEDBACK_WINDOW_DAYS)
     rows = _bookings(Match.status.in_(("accepted", "done")), Booking.ends_at <= now, Booking.ends_at > since)
-    asked_matches = {match_id for match_id, _occurrence in _already("feedback", [(b.match_id, b.occurrence_id)
-                                                                                  for b in rows])}
+    asked_matches = {
+        match_id for match_id, _occurrence in _already("feedback", [(b.match_id, b.occurrence_id) for b in rows])
+    }
     counts = {"questions": 0, "emails": 0}
     for row in rows:
         match, request = row.match, row.match.request
@@ -137,13 +172,24 @@ def ask_feedback(now: datetime | None = None) -> dict[str, int]:
         local_start, _local_end = mail.local_when(row.starts_at, row.ends_at)
         sent = 0
         if "volunteer" not in given and mail.mail_volunteer(
-                match, "matching_feedback_request", audience="volunteer", start=local_start,
-                yes_url=feedback_url(match, "volunteer", True), no_url=feedback_url(match, "volunteer", False)):
+            match,
+            "matching_feedback_request",
+            audience="volunteer",
+            start=local_start,
+            yes_url=feedback_url(match, "volunteer", True),
+            no_url=feedback_url(match, "volunteer", False),
+        ):
             sent += 1
         if "requester" not in given and mail.mail_requester(
-                request, "matching_feedback_request", audience="requester", start=local_start, match=match,
-                volunteer_first_name=match.volunteer.first_name,
-                yes_url=feedback_url(match, "requester", True), no_url=feedback_url(match, "requester", False)):
+            request,
+            "matching_feedback_request",
+            audience="requester",
+            start=local_start,
+            match=match,
+            volunteer_first_name=match.volunteer.first_name,
+            yes_url=feedback_url(match, "requester", True),
+            no_url=feedback_url(match, "requester", False),
+        ):
             sent += 1
         try:
             transactions.commit()
@@ -185,13 +231,21 @@ def _feedback_author(match, role, by, token, access_token):
     if role == "requester" and match.request.requester_id == by.id:
         return by.id, role
     if permissions.may_moderate(by, queries.request_area_ids(match.request)):
-        return by.id, "broker"     # a broker notes what they heard by phone, in any role
+        return by.id, "broker"  # a broker notes what they heard by phone, in any role
     raise PermissionDenied(f"no feedback on match {match.id} as {role}")
 
 
 @transactions.write
-def save_feedback(match_id: int, role: str, happened: bool, rating: int | None = None, comment: str = "",
-                  by: User | None = None, token: str | None = None, access_token: str | None = None) -> Feedback:
+def save_feedback(
+    match_id: int,
+    role: str,
+    happened: bool,
+    rating: int | None = None,
+    comment: str = "",
+    by: User | None = None,
+    token: str | None = None,
+    access_token: str | None = None,
+) -> Feedback:
     """Save (or correct) one person's short private feedback on a match; return the Feedback row.
 
     When the requester or volunteer says it happened and no date is left, the match is done.
@@ -218,14 +272,16 @@ def save_feedback(match_id: int, role: str, happened: bool, rating: int | None =
     feedback.happened = happened
     feedback.rating = rating
     feedback.comment = comment
-    states.record_event(match.request, "feedback", by if permissions.is_authenticated(by) else None, actor_role,
-                         note=role)
+    states.record_event(
+        match.request, "feedback", by if permissions.is_authenticated(by) else None, actor_role, note=role
+    )
     try:
         transactions.commit()
-    except IntegrityError:   # the same person answered twice at once: keep the last answer
+    except IntegrityError:  # the same person answered twice at once: keep the last answer
         db.session.rollback()
-        feedback = db.session.scalar(select(Feedback).where(Feedback.match_id == match.id,
-                                                            Feedback.author_role == role))
+        feedback = db.session.scalar(
+            select(Feedback).where(Feedback.match_id == match.id, Feedback.author_role == role)
+        )
         assert feedback is not None, "the IntegrityError was the other answer's row"
         feedback.happened, feedback.rating, feedback.comment = happened, rating, comment
         transactions.commit()
@@ -237,14 +293,19 @@ def save_feedback(match_id: int, role: str, happened: bool, rating: int | None =
 
 # --- expiry -------------------------------------------------------------------------------------------------
 
+
 @transactions.write
 def expire_requests(now: datetime | None = None) -> int:
     """Close requests nobody took before their last date started: status expired; return how many."""
     now = clock.naive_utc(now)
-    last = (select(Occurrence.request_id, func.max(Occurrence.starts_at).label("last_start"))
-            .group_by(Occurrence.request_id).subquery())
+    last = (
+        select(Occurrence.request_id, func.max(Occurrence.starts_at).label("last_start"))
+        .group_by(Occurrence.request_id)
+        .subquery()
+    )
     requests = db.session.scalars(
-        select(HelpRequest).join(last, last.c.request_id == HelpRequest.id)
+        select(HelpRequest)
+        .join(last, last.c.request_id == HelpRequest.id)
         .where(HelpRequest.status.in_(("submitted", "open", "proposed")), last.c.last_start <= now)
         .order_by(HelpRequest.id)
     ).all()
@@ -255,24 +316,40 @@ def expire_requests(now: datetime | None = None) -> int:
         if request.status not in ("submitted", "open", "proposed"):
             db.session.rollback()
             continue
-        accepted = db.session.scalar(select(Match.id).where(Match.request_id == request.id,
-                                                            Match.status == "accepted").limit(1))
-        if accepted is not None:   # someone did (part of) it: the broker closes it as done
+        accepted = db.session.scalar(
+            select(Match.id).where(Match.request_id == request.id, Match.status == "accepted").limit(1)
+        )
+        if accepted is not None:  # someone did (part of) it: the broker closes it as done
             db.session.rollback()
             continue
-        for match in db.session.scalars(select(Match).where(
-                Match.request_id == request.id, Match.status.in_(HOLDING_MATCH_STATUSES))).all():
+        for match in db.session.scalars(
+            select(Match).where(Match.request_id == request.id, Match.status.in_(HOLDING_MATCH_STATUSES))
+        ).all():
             # approved but never accepted: release quietly, the date is gone
-            db.session.execute(update(Match).where(Match.id == match.id, Match.status == "approved")
-                               .values(status="cancelled", cancelled_at=now, cancelled_by="system", updated_at=now)
-                               .execution_options(synchronize_session=False))
-            db.session.execute(update(Booking).where(Booking.match_id == match.id, Booking.active.is_(True))
-                               .values(active=False, released_at=now).execution_options(synchronize_session=False))
-        db.session.execute(update(Match).where(Match.request_id == request.id,
-                                               Match.status.in_(PENDING_MATCH_STATUSES))
-                           .values(status="withdrawn", updated_at=now).execution_options(synchronize_session=False))
-        db.session.execute(update(Occurrence).where(Occurrence.request_id == request.id, Occurrence.status == "open")
-                           .values(status="cancelled").execution_options(synchronize_session=False))
+            db.session.execute(
+                update(Match)
+                .where(Match.id == match.id, Match.status == "approved")
+                .values(status="cancelled", cancelled_at=now, cancelled_by="system", updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            db.session.execute(
+                update(Booking)
+                .where(Booking.match_id == match.id, Booking.active.is_(True))
+                .values(active=False, released_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        db.session.execute(
+            update(Match)
+            .where(Match.request_id == request.id, Match.status.in_(PENDING_MATCH_STATUSES))
+            .values(status="withdrawn", updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.execute(
+            update(Occurrence)
+            .where(Occurrence.request_id == request.id, Occurrence.status == "open")
+            .values(status="cancelled")
+            .execution_options(synchronize_session=False)
+        )
         states.set_status(request, "expired", None, "system", _("De datum is voorbij."))
         transactions.commit()
         expired += 1

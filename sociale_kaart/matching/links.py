@@ -6,6 +6,7 @@ One salt per purpose, so a token made for one purpose never works for another:
 - "request-confirm": a requester confirms their e-mail address.
 The signing itself is the accounts package's (accounts.tokens.sign / unsign).
 """
+
 from ..accounts import tokens
 
 PURPOSES = ("match-link", "feedback-link", "request-confirm")

@@ -3,6 +3,7 @@
 Each function queues one message in the outbox inside the caller's transaction (notify.queue_message);
 the service's commit sends it on its way with the change.
 """
+
 from .. import clock
 from ..accounts.queries import brokers_of_areas
 from ..notify.services import external_url, queue_message
@@ -38,17 +39,31 @@ def match_link_url(match):
 def mail_requester_about_request(request, template, **context):
     """Mail the requester about their request itself (received, published, rejected), with its page."""
     if request.contact_email:
-        queue_message(request.contact_email, template, request.language, request=request,
-                      name=request.contact_name, task_label=str(TASK_TYPES[request.task_type].label),
-                      page_url=request_url(request), **context)
+        queue_message(
+            request.contact_email,
+            template,
+            request.language,
+            request=request,
+            name=request.contact_name,
+            task_label=str(TASK_TYPES[request.task_type].label),
+            page_url=request_url(request),
+            **context,
+        )
 
 
 def mail_requester(request, template, **context):
     """Mail the requester about a volunteer for their request; nothing once the request is anonymised."""
     if not request.contact_email or request.anonymised_at:
         return None
-    return queue_message(request.contact_email, template, request.language, request=request,
-                         name=request.contact_name, request_url=request_url(request), **context)
+    return queue_message(
+        request.contact_email,
+        template,
+        request.language,
+        request=request,
+        name=request.contact_name,
+        request_url=request_url(request),
+        **context,
+    )
 
 
 def mail_volunteer(match, template, **context):
@@ -56,8 +71,15 @@ def mail_volunteer(match, template, **context):
     user = match.volunteer.user
     if user is None or not user.email:
         return None
-    return queue_message(user.email, template, user.language, match=match, request=match.request,
-                         name=match.volunteer.first_name or user.name, **context)
+    return queue_message(
+        user.email,
+        template,
+        user.language,
+        match=match,
+        request=match.request,
+        name=match.volunteer.first_name or user.name,
+        **context,
+    )
 
 
 def mail_volunteer_address(match, template, **context):
@@ -71,5 +93,12 @@ def mail_volunteer_address(match, template, **context):
 def mail_brokers(request, template, **context):
     """Mail every active broker of the request's area."""
     for broker in brokers_of_areas(request.area_id):
-        queue_message(broker.email, template, broker.language, request=request, name=broker.name,
-                      broker_url=external_url("broker.request", request_id=request.id), **context)
+        queue_message(
+            broker.email,
+            template,
+            broker.language,
+            request=request,
+            name=broker.name,
+            broker_url=external_url("broker.request", request_id=request.id),
+            **context,
+        )

@@ -9,6 +9,7 @@ No double booking is guaranteed by the database (issue #4, item 6):
 - a volunteer's active bookings may not overlap in time: an exclusion constraint on
   PostgreSQL (btree_gist), triggers on SQLite (see the migration 0004_matching).
 """
+
 import secrets
 import uuid
 
@@ -27,8 +28,18 @@ CLOSED_REQUEST_STATUSES = ("done", "cancelled", "expired", "rejected")
 # interested: the volunteer said "Ik wil helpen"; approved: the broker approved and the dates
 # are booked, waiting for the volunteer; accepted: the volunteer accepted (address visible);
 # declined / withdrawn / rejected / cancelled end it; done and no_show after the date.
-MATCH_STATUSES = ("suggested", "interested", "approved", "accepted", "declined", "withdrawn", "rejected",
-                  "cancelled", "done", "no_show")
+MATCH_STATUSES = (
+    "suggested",
+    "interested",
+    "approved",
+    "accepted",
+    "declined",
+    "withdrawn",
+    "rejected",
+    "cancelled",
+    "done",
+    "no_show",
+)
 PENDING_MATCH_STATUSES = ("suggested", "interested")
 HOLDING_MATCH_STATUSES = ("approved", "accepted")
 
@@ -49,7 +60,6 @@ def _uuid():
 def new_token():
     """Return a random token for a link that gives access without an account."""
     return secrets.token_urlsafe(24)
-
 
 
 class HelpRequest(Model):
@@ -75,30 +85,30 @@ class HelpRequest(Model):
     contact_name = db.Column(db.String(120), nullable=False, default="")
     contact_email = db.Column(db.String(254), nullable=False, default="")
     contact_phone = db.Column(db.String(32), nullable=False, default="")
-    recipient_name = db.Column(db.String(120), nullable=False, default="")   # full name, private
+    recipient_name = db.Column(db.String(120), nullable=False, default="")  # full name, private
     recipient_first_name = db.Column(db.String(60), nullable=False, default="")  # shown to volunteers
     requester_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     entered_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))  # a broker, for a phone call
     language = db.Column(db.String(2), nullable=False, default="nl")  # language of the e-mails
 
     description = db.Column(db.Text, nullable=False, default="")  # for the broker only (may hold health data)
-    summary = db.Column(db.Text, nullable=False, default="")      # need-to-know, for the volunteer
+    summary = db.Column(db.Text, nullable=False, default="")  # need-to-know, for the volunteer
 
     # Address: private. Postcode digits (PC4) and village: public.
     street = db.Column(db.String(120), nullable=False, default="")
     house_number = db.Column(db.String(16), nullable=False, default="")
-    postcode = db.Column(db.String(7), nullable=False, default="")     # "3941 AB", private
+    postcode = db.Column(db.String(7), nullable=False, default="")  # "3941 AB", private
     pc4 = db.Column(db.String(4), nullable=False, default="")
     place_name = db.Column(db.String(120), nullable=False, default="")
     area_id = db.Column(db.ForeignKey("areas.id", ondelete="SET NULL"), index=True)
     lat = db.Column(db.Float)
     lon = db.Column(db.Float)
-    max_km = db.Column(db.Float)            # the requester's own travel limit, optional
+    max_km = db.Column(db.Float)  # the requester's own travel limit, optional
 
     # When: one date with a time window and duration, or a weekly series.
     schedule_kind = db.Column(db.String(8), nullable=False, default="once")
-    first_date = db.Column(db.Date, nullable=False)        # local date (Europe/Amsterdam)
-    window_start = db.Column(db.Time, nullable=False)      # local time
+    first_date = db.Column(db.Date, nullable=False)  # local date (Europe/Amsterdam)
+    window_start = db.Column(db.Time, nullable=False)  # local time
     window_end = db.Column(db.Time, nullable=False)
     duration_minutes = db.Column(db.Integer, nullable=False)
     weeks = db.Column(db.Integer, nullable=False, default=1)  # number of weekly dates of a series
@@ -110,7 +120,7 @@ class HelpRequest(Model):
 
     access_token = db.Column(db.String(64), nullable=False, unique=True, default=new_token)
     created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
-    confirmed_at = db.Column(db.DateTime)    # e-mail confirmed, or entered by a broker / by phone
+    confirmed_at = db.Column(db.DateTime)  # e-mail confirmed, or entered by a broker / by phone
     reviewed_at = db.Column(db.DateTime)
     reviewed_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
     rejection_reason = db.Column(db.Text, nullable=False, default="")
@@ -122,11 +132,13 @@ class HelpRequest(Model):
     entered_by = db.relationship("User", foreign_keys=[entered_by_id])
     reviewed_by = db.relationship("User", foreign_keys=[reviewed_by_id])
     area = db.relationship("Area")
-    occurrences = db.relationship("Occurrence", back_populates="request", order_by="Occurrence.starts_at",
-                                  cascade="all, delete-orphan")
+    occurrences = db.relationship(
+        "Occurrence", back_populates="request", order_by="Occurrence.starts_at", cascade="all, delete-orphan"
+    )
     matches = db.relationship("Match", back_populates="request", cascade="all, delete-orphan")
-    events = db.relationship("RequestEvent", back_populates="request", order_by="RequestEvent.id",
-                             cascade="all, delete-orphan")
+    events = db.relationship(
+        "RequestEvent", back_populates="request", order_by="RequestEvent.id", cascade="all, delete-orphan"
+    )
 
     @property
     def is_closed(self):
@@ -139,7 +151,7 @@ class RequestEvent(Model):
     __tablename__ = "request_events"
     id = db.Column(db.Integer, primary_key=True)
     request_id = db.Column(db.ForeignKey("help_requests.id", ondelete="CASCADE"), nullable=False, index=True)
-    action = db.Column(db.String(32), nullable=False)   # submitted, confirmed, published, status, edited, ...
+    action = db.Column(db.String(32), nullable=False)  # submitted, confirmed, published, status, edited, ...
     from_status = db.Column(db.String(16))
     to_status = db.Column(db.String(16))
     actor_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
@@ -162,9 +174,9 @@ class Occurrence(Model):
     )
     id = db.Column(db.Integer, primary_key=True)
     request_id = db.Column(db.ForeignKey("help_requests.id", ondelete="CASCADE"), nullable=False, index=True)
-    sequence = db.Column(db.Integer, nullable=False)        # 1, 2, ... within the request
-    starts_at = db.Column(db.DateTime, nullable=False, index=True)   # naive UTC
-    ends_at = db.Column(db.DateTime, nullable=False)                  # naive UTC
+    sequence = db.Column(db.Integer, nullable=False)  # 1, 2, ... within the request
+    starts_at = db.Column(db.DateTime, nullable=False, index=True)  # naive UTC
+    ends_at = db.Column(db.DateTime, nullable=False)  # naive UTC
     status = db.Column(db.String(16), nullable=False, default="open")
 
     request = db.relationship("HelpRequest", back_populates="occurrences")
@@ -187,7 +199,7 @@ class VolunteerProfile(Model):
     phone = db.Column(db.String(32), nullable=False, default="")
 
     postcode = db.Column(db.String(7), nullable=False, default="")
-    street = db.Column(db.String(120), nullable=False, default="")      # optional, private
+    street = db.Column(db.String(120), nullable=False, default="")  # optional, private
     house_number = db.Column(db.String(16), nullable=False, default="")
     pc4 = db.Column(db.String(4), nullable=False, default="")
     place_name = db.Column(db.String(120), nullable=False, default="")
@@ -205,7 +217,7 @@ class VolunteerProfile(Model):
     availability = db.Column(db.Integer, nullable=False, default=0)
     max_tasks_per_week = db.Column(db.Integer, nullable=False, default=2)
     paused = db.Column(db.Boolean, nullable=False, default=False)
-    paused_until = db.Column(db.Date)          # optional: the pause ends by itself after this date
+    paused_until = db.Column(db.Date)  # optional: the pause ends by itself after this date
     motivation = db.Column(db.Text, nullable=False, default="")  # for the broker's intake
 
     vog_checked_on = db.Column(db.Date)
@@ -216,14 +228,15 @@ class VolunteerProfile(Model):
     updated_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow, onupdate=clock.naive_utcnow)
     approved_at = db.Column(db.DateTime)
     approved_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
-    last_task_at = db.Column(db.DateTime)     # end of the last done task, for the workload view
+    last_task_at = db.Column(db.DateTime)  # end of the last done task, for the workload view
 
     user = db.relationship("User", foreign_keys=[user_id])
     approved_by = db.relationship("User", foreign_keys=[approved_by_id])
     vog_checked_by = db.relationship("User", foreign_keys=[vog_checked_by_id])
     area = db.relationship("Area")
-    absences = db.relationship("Absence", back_populates="volunteer", order_by="Absence.starts_on",
-                               cascade="all, delete-orphan")
+    absences = db.relationship(
+        "Absence", back_populates="volunteer", order_by="Absence.starts_on", cascade="all, delete-orphan"
+    )
 
 
 class Absence(Model):
@@ -252,10 +265,10 @@ class Match(Model):
     request_id = db.Column(db.ForeignKey("help_requests.id", ondelete="CASCADE"), nullable=False, index=True)
     volunteer_id = db.Column(db.ForeignKey("volunteer_profiles.id", ondelete="CASCADE"), nullable=False, index=True)
     status = db.Column(db.String(16), nullable=False, index=True)
-    source = db.Column(db.String(16), nullable=False, default="broker")   # broker, interest, batch
+    source = db.Column(db.String(16), nullable=False, default="broker")  # broker, interest, batch
     score = db.Column(db.Integer)
-    explanation = db.Column(JSON, nullable=False, default=dict)   # the ranking's breakdown and reasons
-    message = db.Column(db.Text, nullable=False, default="")      # the volunteer's note with "Ik wil helpen"
+    explanation = db.Column(JSON, nullable=False, default=dict)  # the ranking's breakdown and reasons
+    message = db.Column(db.Text, nullable=False, default="")  # the volunteer's note with "Ik wil helpen"
 
     created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
     created_by_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
@@ -264,11 +277,11 @@ class Match(Model):
     accepted_at = db.Column(db.DateTime)
     declined_at = db.Column(db.DateTime)
     cancelled_at = db.Column(db.DateTime)
-    cancelled_by = db.Column(db.String(16))       # requester, volunteer, broker, system
+    cancelled_by = db.Column(db.String(16))  # requester, volunteer, broker, system
     cancel_reason = db.Column(db.Text, nullable=False, default="")
-    cancelled_late = db.Column(db.Boolean, nullable=False, default=False)   # less than 24 h before
+    cancelled_late = db.Column(db.Boolean, nullable=False, default=False)  # less than 24 h before
     done_at = db.Column(db.DateTime)
-    no_show_at = db.Column(db.DateTime)            # visible to brokers only
+    no_show_at = db.Column(db.DateTime)  # visible to brokers only
     updated_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow, onupdate=clock.naive_utcnow)
 
     request = db.relationship("HelpRequest", back_populates="matches")
@@ -282,15 +295,20 @@ class Booking(Model):
 
     __tablename__ = "bookings"
     __table_args__ = (
-        db.Index("uq_bookings_active_occurrence", "occurrence_id", unique=True,
-                 sqlite_where=db.text("active"), postgresql_where=db.text("active")),
+        db.Index(
+            "uq_bookings_active_occurrence",
+            "occurrence_id",
+            unique=True,
+            sqlite_where=db.text("active"),
+            postgresql_where=db.text("active"),
+        ),
         db.CheckConstraint("ends_at > starts_at", name="window"),
     )
     id = db.Column(db.Integer, primary_key=True)
     match_id = db.Column(db.ForeignKey("matches.id", ondelete="CASCADE"), nullable=False, index=True)
     occurrence_id = db.Column(db.ForeignKey("occurrences.id", ondelete="CASCADE"), nullable=False, index=True)
     volunteer_id = db.Column(db.ForeignKey("volunteer_profiles.id", ondelete="CASCADE"), nullable=False)
-    starts_at = db.Column(db.DateTime, nullable=False)   # naive UTC, copied from the occurrence
+    starts_at = db.Column(db.DateTime, nullable=False)  # naive UTC, copied from the occurrence
     ends_at = db.Column(db.DateTime, nullable=False)
     active = db.Column(db.Boolean, nullable=False, default=True)
     created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
@@ -317,7 +335,7 @@ class Feedback(Model):
     author_role = db.Column(db.String(16), nullable=False)
     author_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
     happened = db.Column(db.Boolean, nullable=False)
-    rating = db.Column(db.Integer)            # 1 niet goed, 2 redelijk, 3 goed
+    rating = db.Column(db.Integer)  # 1 niet goed, 2 redelijk, 3 goed
     comment = db.Column(db.Text, nullable=False, default="")
     created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
 
@@ -331,9 +349,9 @@ class PersonalDataView(Model):
     id = db.Column(db.Integer, primary_key=True)
     request_id = db.Column(db.ForeignKey("help_requests.id", ondelete="CASCADE"), nullable=False, index=True)
     viewer_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
-    viewer_name = db.Column(db.String(120), nullable=False, default="")   # kept when the account goes
-    viewer_role = db.Column(db.String(16), nullable=False)   # broker, volunteer, admin
-    what = db.Column(db.String(32), nullable=False)          # request, contact, address, export, ...
+    viewer_name = db.Column(db.String(120), nullable=False, default="")  # kept when the account goes
+    viewer_role = db.Column(db.String(16), nullable=False)  # broker, volunteer, admin
+    what = db.Column(db.String(32), nullable=False)  # request, contact, address, export, ...
     created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow, index=True)
 
 
@@ -347,7 +365,7 @@ class MatchNotice(Model):
     id = db.Column(db.Integer, primary_key=True)
     match_id = db.Column(db.ForeignKey("matches.id", ondelete="CASCADE"), nullable=False)
     occurrence_id = db.Column(db.ForeignKey("occurrences.id", ondelete="CASCADE"), nullable=False)
-    kind = db.Column(db.String(16), nullable=False)     # reminder, feedback
+    kind = db.Column(db.String(16), nullable=False)  # reminder, feedback
     created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
 
 
@@ -362,7 +380,7 @@ PG_NO_OVERLAP = (
 # SQLite has no exclusion constraints; these triggers refuse the same rows.
 SQLITE_NO_OVERLAP = tuple(
     f"""CREATE TRIGGER tr_bookings_no_overlap_{event}
-BEFORE {'INSERT' if event == 'insert' else 'UPDATE OF active, starts_at, ends_at, volunteer_id'} ON bookings
+BEFORE {"INSERT" if event == "insert" else "UPDATE OF active, starts_at, ends_at, volunteer_id"} ON bookings
 WHEN NEW.active AND EXISTS (
     SELECT 1 FROM bookings AS other
     WHERE other.volunteer_id = NEW.volunteer_id AND other.active AND other.id IS NOT NEW.id

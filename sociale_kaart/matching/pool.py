@@ -4,6 +4,7 @@
 bookings, absences, recent work and history with requesters) and requests (with the dates
 still to fill) in a few bulk queries and hands them over.
 """
+
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
@@ -57,14 +58,21 @@ def is_active(profile: VolunteerProfile | Row, today: date | None = None) -> boo
 def ranking_settings() -> dict[str, Any]:
     """Return the ranking keywords from the config (weights, minimum series coverage) and today's date."""
     config = current_app.config
-    return {"weights": config["MATCHING_WEIGHTS"], "min_series_coverage": config["MATCHING_MIN_SERIES_COVERAGE"],
-            "today": clock.today()}
+    return {
+        "weights": config["MATCHING_WEIGHTS"],
+        "min_series_coverage": config["MATCHING_MIN_SERIES_COVERAGE"],
+        "today": clock.today(),
+    }
 
 
 # --- volunteers --------------------------------------------------------------------------------------
 
-def volunteer_profiles(area_ids: Iterable[int] | None = None, near: tuple[float, float, float] | None = None,
-                       ids: Iterable[int] | None = None) -> Sequence[VolunteerProfile]:
+
+def volunteer_profiles(
+    area_ids: Iterable[int] | None = None,
+    near: tuple[float, float, float] | None = None,
+    ids: Iterable[int] | None = None,
+) -> Sequence[VolunteerProfile]:
     """Return the volunteer profiles (not stopped) in areas, in a box around (lat, lon, km), or with ids."""
     query = select(VolunteerProfile).where(VolunteerProfile.status != "stopped")
     if area_ids is not None:
@@ -72,16 +80,20 @@ def volunteer_profiles(area_ids: Iterable[int] | None = None, near: tuple[float,
     if near is not None:
         lat, lon, km = near
         min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, km)
-        query = query.where(VolunteerProfile.lat.between(min_lat, max_lat),
-                            VolunteerProfile.lon.between(min_lon, max_lon))
+        query = query.where(
+            VolunteerProfile.lat.between(min_lat, max_lat), VolunteerProfile.lon.between(min_lon, max_lon)
+        )
     if ids is not None:
         query = query.where(VolunteerProfile.id.in_(list(ids)))
     return db.session.scalars(query.order_by(VolunteerProfile.id)).all()
 
 
-def volunteer_inputs(area_ids: Iterable[int] | None = None, near: tuple[float, float, float] | None = None,
-                     profiles: Sequence[VolunteerProfile] | None = None,
-                     now: datetime | None = None) -> list[ranking.VolunteerInput]:
+def volunteer_inputs(
+    area_ids: Iterable[int] | None = None,
+    near: tuple[float, float, float] | None = None,
+    profiles: Sequence[VolunteerProfile] | None = None,
+    now: datetime | None = None,
+) -> list[ranking.VolunteerInput]:
     """Return VolunteerInputs of the volunteers in areas or near (lat, lon, km), or of given profiles.
 
     Loads in bulk: active bookings from four weeks back (their windows, recent and total task
@@ -100,34 +112,49 @@ def volunteer_inputs(area_ids: Iterable[int] | None = None, near: tuple[float, f
     since = now - timedelta(days=RECENT_DAYS)
     for volunteer_id, starts_at, ends_at in db.session.execute(
         select(Booking.volunteer_id, Booking.starts_at, Booking.ends_at)
-        .where(Booking.active.is_(True), _among(Booking.volunteer_id, ids), Booking.ends_at >= since - timedelta(days=7))
+        .where(
+            Booking.active.is_(True), _among(Booking.volunteer_id, ids), Booking.ends_at >= since - timedelta(days=7)
+        )
         .order_by(Booking.starts_at)
     ):
         if volunteer_id in wanted:
             booked[volunteer_id].append((starts_at, ends_at))
             if since <= starts_at <= now:
                 recent[volunteer_id] += 1
-    totals: dict[int, int] = dict(db.session.execute(
-        select(Booking.volunteer_id, func.count(Booking.id))
-        .where(Booking.active.is_(True), _among(Booking.volunteer_id, ids)).group_by(Booking.volunteer_id)
-    ).all())
+    totals: dict[int, int] = dict(
+        db.session.execute(
+            select(Booking.volunteer_id, func.count(Booking.id))
+            .where(Booking.active.is_(True), _among(Booking.volunteer_id, ids))
+            .group_by(Booking.volunteer_id)
+        ).all()
+    )
     absences = defaultdict(list)
     for volunteer_id, starts_on, ends_on in db.session.execute(
         select(Absence.volunteer_id, Absence.starts_on, Absence.ends_on)
-        .where(_among(Absence.volunteer_id, ids), Absence.ends_on >= today).order_by(Absence.starts_on)
+        .where(_among(Absence.volunteer_id, ids), Absence.ends_on >= today)
+        .order_by(Absence.starts_on)
     ):
         absences[volunteer_id].append((starts_on, ends_on))
     history = _histories(ids)
     new_since = now - timedelta(days=NEW_VOLUNTEER_DAYS)
     return [
         ranking.VolunteerInput(
-            id=profile.id, lat=profile.lat, lon=profile.lon, travel_mode=profile.travel_mode,
-            max_km=profile.max_km, task_types=frozenset(profile.task_types or ()),
-            skills=frozenset(profile.skills or ()), languages=frozenset(profile.languages or ()),
-            availability=profile.availability, absences=tuple(absences[profile.id]),
-            max_per_week=profile.max_tasks_per_week, active=is_active(profile, today),
-            vog_valid_until=profile.vog_valid_until, booked=tuple(booked[profile.id]),
-            tasks_last_28_days=recent[profile.id], tasks_total=totals.get(profile.id, 0),
+            id=profile.id,
+            lat=profile.lat,
+            lon=profile.lon,
+            travel_mode=profile.travel_mode,
+            max_km=profile.max_km,
+            task_types=frozenset(profile.task_types or ()),
+            skills=frozenset(profile.skills or ()),
+            languages=frozenset(profile.languages or ()),
+            availability=profile.availability,
+            absences=tuple(absences[profile.id]),
+            max_per_week=profile.max_tasks_per_week,
+            active=is_active(profile, today),
+            vog_valid_until=profile.vog_valid_until,
+            booked=tuple(booked[profile.id]),
+            tasks_last_28_days=recent[profile.id],
+            tasks_total=totals.get(profile.id, 0),
             is_new=profile.created_at >= new_since and not totals.get(profile.id, 0),
             history=history.get(profile.id, {}),
         )
@@ -146,12 +173,23 @@ def _histories(volunteer_ids):
     "good" unless the requester's feedback on that match was negative (rating 1, or it did not
     happen); one good match is enough.
     """
-    negative = select(Feedback.id).where(
-        Feedback.match_id == Match.id, Feedback.author_role == "requester",
-        (Feedback.rating == 1) | Feedback.happened.is_(False)).exists()
+    negative = (
+        select(Feedback.id)
+        .where(
+            Feedback.match_id == Match.id,
+            Feedback.author_role == "requester",
+            (Feedback.rating == 1) | Feedback.happened.is_(False),
+        )
+        .exists()
+    )
     rows = db.session.execute(
-        select(Match.volunteer_id, HelpRequest.requester_id, HelpRequest.contact_email, HelpRequest.contact_phone,
-               negative.label("negative"))
+        select(
+            Match.volunteer_id,
+            HelpRequest.requester_id,
+            HelpRequest.contact_email,
+            HelpRequest.contact_phone,
+            negative.label("negative"),
+        )
         .join(HelpRequest, Match.request_id == HelpRequest.id)
         .where(_among(Match.volunteer_id, volunteer_ids), Match.status.in_(HELPED_STATUSES))
     ).all()
@@ -169,8 +207,10 @@ def _histories(volunteer_ids):
 
 # --- requests -------------------------------------------------------------------------------------------
 
-def open_windows(request_ids: Sequence[int],
-                 now: datetime | None = None) -> defaultdict[int, list[tuple[datetime, datetime]]]:
+
+def open_windows(
+    request_ids: Sequence[int], now: datetime | None = None
+) -> defaultdict[int, list[tuple[datetime, datetime]]]:
     """Return {request_id: [(starts_at, ends_at), ...]}: future dates that are not cancelled and not booked."""
     now = now or clock.naive_utcnow()
     booked = select(Booking.id).where(Booking.occurrence_id == Occurrence.id, Booking.active.is_(True))
@@ -179,30 +219,45 @@ def open_windows(request_ids: Sequence[int],
         return windows
     for request_id, starts_at, ends_at in db.session.execute(
         select(Occurrence.request_id, Occurrence.starts_at, Occurrence.ends_at)
-        .where(Occurrence.request_id.in_(list(request_ids)), Occurrence.starts_at > now,
-               Occurrence.status != "cancelled", ~booked.exists())
+        .where(
+            Occurrence.request_id.in_(list(request_ids)),
+            Occurrence.starts_at > now,
+            Occurrence.status != "cancelled",
+            ~booked.exists(),
+        )
         .order_by(Occurrence.starts_at)
     ):
         windows[request_id].append((starts_at, ends_at))
     return windows
 
 
-def task_input(request: HelpRequest, windows: Sequence[tuple[datetime, datetime]] | None = None,
-               now: datetime | None = None) -> ranking.TaskInput:
+def task_input(
+    request: HelpRequest, windows: Sequence[tuple[datetime, datetime]] | None = None, now: datetime | None = None
+) -> ranking.TaskInput:
     """Return the TaskInput of a request: where, what, and the dates still to fill."""
     if windows is None:
         windows = open_windows([request.id], now)[request.id]
     task_type = TASK_TYPES.get(request.task_type)
     return ranking.TaskInput(
-        id=request.id, lat=request.lat, lon=request.lon, task_type=request.task_type,
-        vog_required=bool(task_type and task_type.vog_required), windows=tuple(windows),
-        max_km=request.max_km, language=request.preferred_language, language_required=request.language_required,
-        skills_wanted=frozenset(request.skills_wanted or ()), requester_key=requester_key(request),
-        same_volunteer=request.same_volunteer, zone=clock.zone_name(), urgency=request.urgency,
+        id=request.id,
+        lat=request.lat,
+        lon=request.lon,
+        task_type=request.task_type,
+        vog_required=bool(task_type and task_type.vog_required),
+        windows=tuple(windows),
+        max_km=request.max_km,
+        language=request.preferred_language,
+        language_required=request.language_required,
+        skills_wanted=frozenset(request.skills_wanted or ()),
+        requester_key=requester_key(request),
+        same_volunteer=request.same_volunteer,
+        zone=clock.zone_name(),
+        urgency=request.urgency,
     )
 
 
 # --- the broker's lists ------------------------------------------------------------------------------------
+
 
 def _broker_request(request_id, by):
     request = queries.get_request(request_id)
@@ -214,15 +269,21 @@ def _rank(request, exclude_ids=(), limit=None):
     task = task_input(request)
     if request.lat is None or request.lon is None or not task.windows:
         return ranking.Ranking([], Counter(), 0), {}
-    profiles = [profile for profile in volunteer_profiles(near=(request.lat, request.lon, MAX_RADIUS_KM))
-                if profile.id not in exclude_ids]
+    profiles = [
+        profile
+        for profile in volunteer_profiles(near=(request.lat, request.lon, MAX_RADIUS_KM))
+        if profile.id not in exclude_ids
+    ]
     inputs = volunteer_inputs(profiles=profiles)
     result = ranking.rank(task, inputs, limit=limit, **ranking_settings())
     wanted = {candidate.volunteer_id for candidate in result.candidates}
     by_id = {profile.id: profile for profile in profiles if profile.id in wanted}
-    if by_id:   # eager-load what the candidate page shows
-        db.session.scalars(select(VolunteerProfile).options(selectinload(VolunteerProfile.user))
-                           .where(VolunteerProfile.id.in_(list(by_id)))).all()
+    if by_id:  # eager-load what the candidate page shows
+        db.session.scalars(
+            select(VolunteerProfile)
+            .options(selectinload(VolunteerProfile.user))
+            .where(VolunteerProfile.id.in_(list(by_id)))
+        ).all()
     return result, by_id
 
 
@@ -232,8 +293,9 @@ def candidates(request_id: int, by: User) -> tuple[ranking.Ranking, dict[int, Vo
     return _rank(request)
 
 
-def replacement_list(request_id: int, by: User | None = None,
-                     limit: int = REPLACEMENTS) -> list[tuple[ranking.Candidate, VolunteerProfile]]:
+def replacement_list(
+    request_id: int, by: User | None = None, limit: int = REPLACEMENTS
+) -> list[tuple[ranking.Candidate, VolunteerProfile]]:
     """Return [(Candidate, VolunteerProfile)] who could take over a request's open dates, best first.
 
     Leaves out volunteers who already declined, withdrew, were not chosen, cancelled or did

@@ -9,6 +9,7 @@
   `flask matching retention`).
 Volunteers stay private towards requesters too: exports and logs name them by first name only.
 """
+
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,8 +22,15 @@ from .. import clock, transactions
 from ..accounts.models import User
 from ..extensions import db
 from .models import (
-    CLOSED_REQUEST_STATUSES, PENDING_MATCH_STATUSES, Feedback, HelpRequest, Match, PersonalDataView, RequestEvent,
-    VolunteerProfile, new_token,
+    CLOSED_REQUEST_STATUSES,
+    PENDING_MATCH_STATUSES,
+    Feedback,
+    HelpRequest,
+    Match,
+    PersonalDataView,
+    RequestEvent,
+    VolunteerProfile,
+    new_token,
 )
 
 VIEWER_ROLES = ("broker", "admin", "volunteer")
@@ -36,6 +44,7 @@ def _iso(value):
 
 # --- access log ---------------------------------------------------------------------------------
 
+
 def _viewer_name(viewer, role):
     """Return how the requester sees the viewer: a volunteer by first name, staff by name."""
     if viewer is None:
@@ -48,9 +57,14 @@ def _viewer_name(viewer, role):
 
 def log_view(request: HelpRequest, viewer: User | None, role: str, what: str) -> PersonalDataView:
     """Add a PersonalDataView: `viewer` (as broker, admin or volunteer) saw `what` of a request. No commit."""
-    view = PersonalDataView(request_id=request.id, viewer_id=getattr(viewer, "id", None),
-                            viewer_name=_viewer_name(viewer, role), viewer_role=role, what=what,
-                            created_at=clock.naive_utcnow())
+    view = PersonalDataView(
+        request_id=request.id,
+        viewer_id=getattr(viewer, "id", None),
+        viewer_name=_viewer_name(viewer, role),
+        viewer_role=role,
+        what=what,
+        created_at=clock.naive_utcnow(),
+    )
     db.session.add(view)
     return view
 
@@ -58,12 +72,14 @@ def log_view(request: HelpRequest, viewer: User | None, role: str, what: str) ->
 def access_log(request: HelpRequest) -> Sequence[PersonalDataView]:
     """Return who viewed a request's personal data and when, newest first (PersonalDataView rows)."""
     return db.session.scalars(
-        select(PersonalDataView).where(PersonalDataView.request_id == request.id)
+        select(PersonalDataView)
+        .where(PersonalDataView.request_id == request.id)
         .order_by(PersonalDataView.created_at.desc(), PersonalDataView.id.desc())
     ).all()
 
 
 # --- export ---------------------------------------------------------------------------------------
+
 
 def _dates(occurrences):
     return [{"starts_at": _iso(o.starts_at), "ends_at": _iso(o.ends_at), "status": o.status} for o in occurrences]
@@ -74,21 +90,27 @@ def _request_data(request):
     matches = []
     for match in request.matches:
         if match.status in PENDING_MATCH_STATUSES + ("rejected",):
-            continue   # candidates the broker considered are not the requester's data
-        matches.append({
-            "volunteer_first_name": match.volunteer.first_name if match.volunteer else "",
-            "status": match.status,
-            "approved_at": _iso(match.approved_at),
-            "accepted_at": _iso(match.accepted_at),
-            "cancelled_at": _iso(match.cancelled_at),
-            "cancelled_by": match.cancelled_by,
-            "done_at": _iso(match.done_at),
-            "dates": [{"starts_at": _iso(b.starts_at), "ends_at": _iso(b.ends_at), "active": b.active}
-                      for b in match.bookings],
-        })
+            continue  # candidates the broker considered are not the requester's data
+        matches.append(
+            {
+                "volunteer_first_name": match.volunteer.first_name if match.volunteer else "",
+                "status": match.status,
+                "approved_at": _iso(match.approved_at),
+                "accepted_at": _iso(match.accepted_at),
+                "cancelled_at": _iso(match.cancelled_at),
+                "cancelled_by": match.cancelled_by,
+                "done_at": _iso(match.done_at),
+                "dates": [
+                    {"starts_at": _iso(b.starts_at), "ends_at": _iso(b.ends_at), "active": b.active}
+                    for b in match.bookings
+                ],
+            }
+        )
     feedback = [
         {"happened": f.happened, "rating": f.rating, "comment": f.comment, "created_at": _iso(f.created_at)}
-        for match in request.matches for f in match.feedback if f.author_role == "requester"
+        for match in request.matches
+        for f in match.feedback
+        if f.author_role == "requester"
     ]
     return {
         "id": request.id,
@@ -125,30 +147,45 @@ def _request_data(request):
         "closed_at": _iso(request.closed_at),
         "anonymised_at": _iso(request.anonymised_at),
         "dates": _dates(request.occurrences),
-        "events": [{"action": e.action, "from_status": e.from_status, "to_status": e.to_status,
-                    "by": e.actor_role, "at": _iso(e.created_at)} for e in request.events],
+        "events": [
+            {
+                "action": e.action,
+                "from_status": e.from_status,
+                "to_status": e.to_status,
+                "by": e.actor_role,
+                "at": _iso(e.created_at),
+            }
+            for e in request.events
+        ],
         "volunteers": matches,
         "feedback_given": feedback,
-        "access_log": [{"at": _iso(v.created_at), "role": v.viewer_role, "name": v.viewer_name, "what": v.what}
-                       for v in access_log(request)],
+        "access_log": [
+            {"at": _iso(v.created_at), "role": v.viewer_role, "name": v.viewer_name, "what": v.what}
+            for v in access_log(request)
+        ],
     }
 
 
 def _load_requests(condition):
     return db.session.scalars(
-        select(HelpRequest).where(condition).options(
-            selectinload(HelpRequest.occurrences), selectinload(HelpRequest.events),
+        select(HelpRequest)
+        .where(condition)
+        .options(
+            selectinload(HelpRequest.occurrences),
+            selectinload(HelpRequest.events),
             selectinload(HelpRequest.matches).selectinload(Match.volunteer),
             selectinload(HelpRequest.matches).selectinload(Match.bookings),
             selectinload(HelpRequest.matches).selectinload(Match.feedback),
-        ).order_by(HelpRequest.id)
+        )
+        .order_by(HelpRequest.id)
     ).all()
 
 
 def _volunteer_data(profile):
     """Return a volunteer's own data; the requests they helped with only what every volunteer may see."""
     matches = db.session.scalars(
-        select(Match).where(Match.volunteer_id == profile.id)
+        select(Match)
+        .where(Match.volunteer_id == profile.id)
         .options(selectinload(Match.request), selectinload(Match.bookings), selectinload(Match.feedback))
         .order_by(Match.id)
     ).all()
@@ -175,17 +212,24 @@ def _volunteer_data(profile):
         "created_at": _iso(profile.created_at),
         "approved_at": _iso(profile.approved_at),
         "absences": [{"from": _iso(a.starts_on), "to": _iso(a.ends_on), "note": a.note} for a in profile.absences],
-        "tasks": [{
-            "task_type": m.request.task_type,
-            "place": m.request.place_name,
-            "pc4": m.request.pc4,
-            "status": m.status if m.status != "no_show" else "closed",   # no-shows are for brokers only (issue #4)
-            "message": m.message,
-            "dates": [{"starts_at": _iso(b.starts_at), "ends_at": _iso(b.ends_at), "active": b.active}
-                      for b in m.bookings],
-            "feedback_given": [{"happened": f.happened, "rating": f.rating, "comment": f.comment}
-                               for f in m.feedback if f.author_role == "volunteer"],
-        } for m in matches],
+        "tasks": [
+            {
+                "task_type": m.request.task_type,
+                "place": m.request.place_name,
+                "pc4": m.request.pc4,
+                "status": m.status if m.status != "no_show" else "closed",  # no-shows are for brokers only (issue #4)
+                "message": m.message,
+                "dates": [
+                    {"starts_at": _iso(b.starts_at), "ends_at": _iso(b.ends_at), "active": b.active} for b in m.bookings
+                ],
+                "feedback_given": [
+                    {"happened": f.happened, "rating": f.rating, "comment": f.comment}
+                    for f in m.feedback
+                    if f.author_role == "volunteer"
+                ],
+            }
+            for m in matches
+        ],
     }
 
 
@@ -197,8 +241,11 @@ def export_request(request: HelpRequest) -> dict[str, Any]:
 
 def account_data(user: User) -> dict[str, Any]:
     """Return an account's requests and volunteer profile, its part of the account's data download."""
-    profile = db.session.scalar(select(VolunteerProfile).where(VolunteerProfile.user_id == user.id)
-                                .options(selectinload(VolunteerProfile.absences)))
+    profile = db.session.scalar(
+        select(VolunteerProfile)
+        .where(VolunteerProfile.user_id == user.id)
+        .options(selectinload(VolunteerProfile.absences))
+    )
     return {
         "requests": [_request_data(r) for r in _load_requests(HelpRequest.requester_id == user.id)],
         "volunteer": _volunteer_data(profile) if profile is not None else None,
@@ -207,28 +254,52 @@ def account_data(user: User) -> dict[str, Any]:
 
 # --- anonymising ------------------------------------------------------------------------------------
 
+
 def anonymise_request(request: HelpRequest, now: datetime | None = None) -> HelpRequest:
     """Blank a request's personal data (keeping PC4, village, task type and dates for statistics). No commit."""
     if request.anonymised_at is not None:
         return request
     now = now or clock.naive_utcnow()
-    for column in ("contact_name", "contact_email", "contact_phone", "recipient_name", "recipient_first_name",
-                   "description", "summary", "street", "house_number", "postcode", "rejection_reason"):
+    for column in (
+        "contact_name",
+        "contact_email",
+        "contact_phone",
+        "recipient_name",
+        "recipient_first_name",
+        "description",
+        "summary",
+        "street",
+        "house_number",
+        "postcode",
+        "rejection_reason",
+    ):
         setattr(request, column, "")
     if request.lat is not None:
         request.lat = round(request.lat, ANONYMOUS_DECIMALS)
     if request.lon is not None:
         request.lon = round(request.lon, ANONYMOUS_DECIMALS)
     request.requester_id = None
-    request.access_token = new_token()     # the old link shows nothing any more
+    request.access_token = new_token()  # the old link shows nothing any more
     request.anonymised_at = now
     match_ids = select(Match.id).where(Match.request_id == request.id)
-    db.session.execute(update(Feedback).where(Feedback.match_id.in_(match_ids)).values(comment="")
-                       .execution_options(synchronize_session=False))
-    db.session.execute(update(Match).where(Match.request_id == request.id).values(cancel_reason="", message="")
-                       .execution_options(synchronize_session=False))
-    db.session.execute(update(RequestEvent).where(RequestEvent.request_id == request.id).values(note="")
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(Feedback)
+        .where(Feedback.match_id.in_(match_ids))
+        .values(comment="")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Match)
+        .where(Match.request_id == request.id)
+        .values(cancel_reason="", message="")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(RequestEvent)
+        .where(RequestEvent.request_id == request.id)
+        .values(note="")
+        .execution_options(synchronize_session=False)
+    )
     return request
 
 
@@ -240,8 +311,9 @@ def run_retention(now: datetime | None = None, days: int | None = None) -> int:
     cutoff = now - timedelta(days=days)
     closed = func.coalesce(HelpRequest.closed_at, HelpRequest.updated_at)
     requests = db.session.scalars(
-        select(HelpRequest).where(HelpRequest.status.in_(CLOSED_REQUEST_STATUSES), HelpRequest.anonymised_at.is_(None),
-                                  closed < cutoff).order_by(HelpRequest.id)
+        select(HelpRequest)
+        .where(HelpRequest.status.in_(CLOSED_REQUEST_STATUSES), HelpRequest.anonymised_at.is_(None), closed < cutoff)
+        .order_by(HelpRequest.id)
     ).all()
     for request in requests:
         anonymise_request(request, now)

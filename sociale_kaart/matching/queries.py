@@ -2,6 +2,7 @@
 
 Nothing here writes; the access log of personal data is privacy.log_view.
 """
+
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
@@ -12,14 +13,17 @@ from ..errors import NotFound, PermissionDenied
 from ..extensions import db
 from .models import HelpRequest, Match, VolunteerProfile
 
-
 # --- requests -----------------------------------------------------------------------------------------
+
 
 def load_options():
     """Return the loader options of a request page: dates, area, matches with volunteers, history."""
-    return (selectinload(HelpRequest.occurrences), selectinload(HelpRequest.area),
-            selectinload(HelpRequest.matches).selectinload(Match.volunteer),
-            selectinload(HelpRequest.events))
+    return (
+        selectinload(HelpRequest.occurrences),
+        selectinload(HelpRequest.area),
+        selectinload(HelpRequest.matches).selectinload(Match.volunteer),
+        selectinload(HelpRequest.events),
+    )
 
 
 def get_request(request_id):
@@ -40,10 +44,16 @@ def load_request(request_id):
 
 # --- matches ------------------------------------------------------------------------------------------
 
+
 def load_match(match_id, populate=False):
     """Return a match with its request and volunteer, or raise NotFound."""
-    statement = select(Match).where(Match.id == match_id).options(
-        selectinload(Match.request), selectinload(Match.volunteer).selectinload(VolunteerProfile.user),
+    statement = (
+        select(Match)
+        .where(Match.id == match_id)
+        .options(
+            selectinload(Match.request),
+            selectinload(Match.volunteer).selectinload(VolunteerProfile.user),
+        )
     )
     if populate:
         statement = statement.execution_options(populate_existing=True)
@@ -54,6 +64,7 @@ def load_match(match_id, populate=False):
 
 
 # --- who may ------------------------------------------------------------------------------------------
+
 
 def request_area_ids(request):
     """Return the area ids a request belongs to ([] for none: every broker may handle it)."""

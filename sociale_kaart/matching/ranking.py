@@ -7,6 +7,7 @@ checked on the local date and time (Europe/Amsterdam), so a series keeps its mea
 daylight-saving changes. With `today` (a local date), windows before it are left out. A series
 needs at least `min_series_coverage` of its windows covered; a one-off needs its window.
 """
+
 from __future__ import annotations
 
 import math
@@ -25,20 +26,20 @@ class VolunteerInput:
     id: int
     lat: float
     lon: float
-    travel_mode: str                 # walk / bike / car
+    travel_mode: str  # walk / bike / car
     max_km: float
     task_types: frozenset[str]
     skills: frozenset[str]
     languages: frozenset[str]
-    availability: int                # grid mask (timeslots.bit)
+    availability: int  # grid mask (timeslots.bit)
     absences: tuple[tuple[date, date], ...] = ()
     max_per_week: int = 2
-    active: bool = True              # approved, not paused, not stopped (the caller decides)
+    active: bool = True  # approved, not paused, not stopped (the caller decides)
     vog_valid_until: date | None = None
-    booked: tuple[tuple[datetime, datetime], ...] = ()   # naive UTC windows of active bookings
+    booked: tuple[tuple[datetime, datetime], ...] = ()  # naive UTC windows of active bookings
     tasks_last_28_days: int = 0
     tasks_total: int = 0
-    is_new: bool = False             # registered < 30 days ago and no task yet
+    is_new: bool = False  # registered < 30 days ago and no task yet
     history: Mapping[str, str] = field(default_factory=dict)  # requester_key -> "good" | "earlier"
 
     def __hash__(self):
@@ -52,15 +53,15 @@ class TaskInput:
     lon: float
     task_type: str
     vog_required: bool
-    windows: tuple[tuple[datetime, datetime], ...]   # naive UTC, one per occurrence still to fill
-    max_km: float | None = None      # the requester's own limit
+    windows: tuple[tuple[datetime, datetime], ...]  # naive UTC, one per occurrence still to fill
+    max_km: float | None = None  # the requester's own limit
     language: str = "nl"
     language_required: bool = False
     skills_wanted: frozenset[str] = frozenset()
     requester_key: str = ""
     same_volunteer: bool = False
     zone: str = "Europe/Amsterdam"
-    urgency: str = "normal"          # high / normal / low: batch proposals fill urgent tasks first
+    urgency: str = "normal"  # high / normal / low: batch proposals fill urgent tasks first
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class Candidate:
 @dataclass
 class Ranking:
     candidates: list[Candidate]
-    excluded: Counter[str]           # code -> n
+    excluded: Counter[str]  # code -> n
     total: int
 
 
@@ -96,8 +97,7 @@ class Ranking:
 
 EXCLUSION_CODES = ("inactive", "task_type", "too_far", "vog", "language", "not_available", "overlap", "full")
 COMPONENTS = ("distance", "availability", "continuity", "fairness", "skills", "language")
-DEFAULT_WEIGHTS = {"distance": 30, "availability": 20, "continuity": 15, "fairness": 15, "skills": 10,
-                   "language": 10}
+DEFAULT_WEIGHTS = {"distance": 30, "availability": 20, "continuity": 15, "fairness": 15, "skills": 10, "language": 10}
 FIRST_TASK_BOOST = 0.1
 
 # Ranking's distance is geo's fast one (local ellipsoid radii at the mean latitude; issue #13).
@@ -132,8 +132,13 @@ class _Window:
 class PreparedTask:
     """A task prepared for ranking: local windows, limits, weights."""
 
-    def __init__(self, task: TaskInput, weights: Mapping[str, float] | None = None, today: date | None = None,
-                 min_series_coverage: float = 0.5):
+    def __init__(
+        self,
+        task: TaskInput,
+        weights: Mapping[str, float] | None = None,
+        today: date | None = None,
+        min_series_coverage: float = 0.5,
+    ):
         self.task = task
         self.weights = normal_weights(weights)
         self.weight_values = tuple(self.weights[name] for name in COMPONENTS)
@@ -191,8 +196,9 @@ class PreparedVolunteer:
         return counts
 
 
-def evaluate(t: PreparedTask, rec: PreparedVolunteer, distance: float | None = None, build: bool = True,
-             within: bool = False) -> Candidate | Fit | str:
+def evaluate(
+    t: PreparedTask, rec: PreparedVolunteer, distance: float | None = None, build: bool = True, within: bool = False
+) -> Candidate | Fit | str:
     """Return a Candidate, or the code of the first hard filter the volunteer fails.
 
     With build=False a passing volunteer comes back as a light Fit (score, no reasons), which
@@ -210,7 +216,7 @@ def evaluate(t: PreparedTask, rec: PreparedVolunteer, distance: float | None = N
     if not within:
         if distance is None:
             if v.lat is None or v.lon is None:
-                return "too_far"        # no known home: nobody can say it is near
+                return "too_far"  # no known home: nobody can say it is near
             distance = distance_km(v.lat, v.lon, task.lat, task.lon)
         if distance > limit:
             return "too_far"
@@ -231,15 +237,13 @@ def evaluate(t: PreparedTask, rec: PreparedVolunteer, distance: float | None = N
     availability = v.availability
     mask = t.mask
     if mask is None or mask == -1:
-        windows = [window for window in windows
-                   if window.mask is not None and not window.mask & ~availability]
+        windows = [window for window in windows if window.mask is not None and not window.mask & ~availability]
     elif mask & ~availability:
         return "not_available"
     away = rec.away
     if away is not None and windows and away[0] <= t.last_day and away[1] >= t.first_day:
         absences = v.absences
-        windows = [window for window in windows
-                   if not any(first <= window.day <= last for first, last in absences)]
+        windows = [window for window in windows if not any(first <= window.day <= last for first, last in absences)]
     if len(windows) < need:
         return "not_available"
     cap = v.max_per_week
@@ -285,8 +289,14 @@ def evaluate(t: PreparedTask, rec: PreparedVolunteer, distance: float | None = N
         1.0 if task.language in languages else 0.5 if "nl" in languages else 0.0,
     )
     w = t.weight_values
-    value = 100 * (w[0] * components[0] + w[1] * components[1] + w[2] * components[2]
-                   + w[3] * components[3] + w[4] * components[4] + w[5] * components[5])
+    value = 100 * (
+        w[0] * components[0]
+        + w[1] * components[1]
+        + w[2] * components[2]
+        + w[3] * components[3]
+        + w[4] * components[4]
+        + w[5] * components[5]
+    )
     fit = Fit(max(0, min(100, math.floor(value + 0.5 + 1e-9))), distance, v.id, rec, limit, kept, components)
     return candidate_of(t, fit) if build else fit
 
@@ -307,8 +317,16 @@ class Fit:
 
     __slots__ = ("score", "distance", "volunteer_id", "rec", "limit", "windows", "components")
 
-    def __init__(self, score: int, distance: float, volunteer_id: int, rec: PreparedVolunteer, limit: float,
-                 windows: list[_Window], components: tuple[float, ...]):
+    def __init__(
+        self,
+        score: int,
+        distance: float,
+        volunteer_id: int,
+        rec: PreparedVolunteer,
+        limit: float,
+        windows: list[_Window],
+        components: tuple[float, ...],
+    ):
         self.score, self.distance, self.volunteer_id = score, distance, volunteer_id
         self.rec, self.limit, self.windows, self.components = rec, limit, windows, components
 
@@ -324,8 +342,9 @@ def candidate_of(t: PreparedTask, fit: Fit) -> Candidate:
     parts = 0
     for window in windows:
         parts |= window.mask
-    reasons.append(Reason("available", {"cells": tuple(timeslots.cells_of(parts)), "covered": covered,
-                                        "total": t.total}))
+    reasons.append(
+        Reason("available", {"cells": tuple(timeslots.cells_of(parts)), "covered": covered, "total": t.total})
+    )
     if task.vog_required:
         reasons.append(Reason("vog", {"valid_until": v.vog_valid_until}))
     if history == "good":
@@ -337,8 +356,9 @@ def candidate_of(t: PreparedTask, fit: Fit) -> Candidate:
     if task.language != "nl" and task.language in v.languages:
         reasons.append(Reason("language", {"language": task.language}))
     if task.skills_wanted:
-        reasons.append(Reason("skills", {"matched": len(task.skills_wanted & v.skills),
-                                         "wanted": len(task.skills_wanted)}))
+        reasons.append(
+            Reason("skills", {"matched": len(task.skills_wanted & v.skills), "wanted": len(task.skills_wanted)})
+        )
     if v.is_new:
         reasons.append(Reason("new", {}))
     elif v.tasks_last_28_days:
@@ -357,12 +377,14 @@ def candidate_of(t: PreparedTask, fit: Fit) -> Candidate:
 
 def score_of(components: Mapping[str, float], weights: Mapping[str, float]) -> int:
     """Return the 0-100 score of score components (each 0..1) under normalised weights."""
-    value = 100 * (weights["distance"] * components["distance"]
-                   + weights["availability"] * components["availability"]
-                   + weights["continuity"] * components["continuity"]
-                   + weights["fairness"] * components["fairness"]
-                   + weights["skills"] * components["skills"]
-                   + weights["language"] * components["language"])
+    value = 100 * (
+        weights["distance"] * components["distance"]
+        + weights["availability"] * components["availability"]
+        + weights["continuity"] * components["continuity"]
+        + weights["fairness"] * components["fairness"]
+        + weights["skills"] * components["skills"]
+        + weights["language"] * components["language"]
+    )
     return max(0, min(100, math.floor(value + 0.5 + 1e-9)))
 
 
@@ -384,19 +406,28 @@ def _ranking(t, fits, excluded, total, limit):
     return Ranking([candidate_of(t, fit) for fit in fits], excluded, total)
 
 
-def check(task: TaskInput, volunteer: VolunteerInput, weights: Mapping[str, float] | None = None,
-          today: date | None = None, min_series_coverage: float = 0.5) -> Candidate | Fit | str:
+def check(
+    task: TaskInput,
+    volunteer: VolunteerInput,
+    weights: Mapping[str, float] | None = None,
+    today: date | None = None,
+    min_series_coverage: float = 0.5,
+) -> Candidate | Fit | str:
     """Return the volunteer as a Candidate for the task, or the code of the first filter it fails."""
     return evaluate(PreparedTask(task, weights, today, min_series_coverage), PreparedVolunteer(volunteer))
 
 
-def rank(task: TaskInput, volunteers: VolunteerPool | Iterable[VolunteerInput],
-         weights: Mapping[str, float] | None = None, today: date | None = None, min_series_coverage: float = 0.5,
-         limit: int | None = None) -> Ranking:
+def rank(
+    task: TaskInput,
+    volunteers: VolunteerPool | Iterable[VolunteerInput],
+    weights: Mapping[str, float] | None = None,
+    today: date | None = None,
+    min_series_coverage: float = 0.5,
+    limit: int | None = None,
+) -> Ranking:
     """Return the volunteers who pass every hard filter, best first, and why the others did not."""
     if isinstance(volunteers, VolunteerPool):
-        return volunteers.rank(task, weights=weights, today=today, min_series_coverage=min_series_coverage,
-                               limit=limit)
+        return volunteers.rank(task, weights=weights, today=today, min_series_coverage=min_series_coverage, limit=limit)
     t = PreparedTask(task, weights, today, min_series_coverage)
     candidates: list[Candidate | Fit] = []
     excluded: Counter[str] = Counter()
@@ -413,6 +444,7 @@ def rank(task: TaskInput, volunteers: VolunteerPool | Iterable[VolunteerInput],
 
 # ---------------------------------------------------------------------------------------------
 # A prebuilt index for ranking among thousands of volunteers
+
 
 class VolunteerPool:
     """Volunteers indexed by where they can reach, task type and availability bit.
@@ -436,7 +468,7 @@ class VolunteerPool:
         volunteers = list(volunteers)
         active = [v for v in volunteers if v.active and v.lat is not None and v.lon is not None]
         latitude = (sum(v.lat for v in active) / len(active)) if active else 52.0
-        self.cell_lat = self.CELL_KM / 110.574           # the shortest degree of latitude
+        self.cell_lat = self.CELL_KM / 110.574  # the shortest degree of latitude
         self.cell_lon = self.CELL_KM / (111.3195 * math.cos(math.radians(latitude)))
         # A flat projection for a quick "surely too far" test: within half a degree of latitude
         # (55 km) of the middle it is off by less than 1.2 %, which _margins() covers.
@@ -444,8 +476,7 @@ class VolunteerPool:
         self.km_lat = distance_km(latitude - 0.5, 0.0, latitude + 0.5, 0.0)
         self.km_lon = distance_km(latitude, 0.0, latitude, 1.0)
         self.flat = bool(active) and max(abs(v.lat - latitude) for v in active) <= 0.5
-        self.xy = {v.id: (v.lat * self.km_lat, v.lon * self.km_lon, v.max_km, *self._margins(v.max_km))
-                   for v in active}
+        self.xy = {v.id: (v.lat * self.km_lat, v.lon * self.km_lon, v.max_km, *self._margins(v.max_km)) for v in active}
         self.near_cache: dict[tuple[tuple[int, int], str], set[int]] = {}
         for v in volunteers:
             self.total += 1
@@ -456,7 +487,7 @@ class VolunteerPool:
                 self.inactive += 1
                 continue
             if v.lat is None or v.lon is None:
-                self.unplaced.update(v.task_types)      # too far for every task of their types
+                self.unplaced.update(v.task_types)  # too far for every task of their types
                 continue
             for task_type in v.task_types:
                 self.by_type[task_type].add(v.id)
@@ -502,8 +533,14 @@ class VolunteerPool:
             near = self.near_cache[key] = self.reach.get(key[0], set()) & self.by_type.get(key[1], set())
         return near
 
-    def rank(self, task: TaskInput, weights: Mapping[str, float] | None = None, today: date | None = None,
-             min_series_coverage: float = 0.5, limit: int | None = None) -> Ranking:
+    def rank(
+        self,
+        task: TaskInput,
+        weights: Mapping[str, float] | None = None,
+        today: date | None = None,
+        min_series_coverage: float = 0.5,
+        limit: int | None = None,
+    ) -> Ranking:
         """Return the same Ranking as rank(task, volunteers), fast."""
         t = PreparedTask(task, weights, today, min_series_coverage)
         excluded: Counter[str] = Counter()
@@ -570,7 +607,7 @@ class VolunteerPool:
             return []
         pool = set()
         for mask in t.masks:
-            if mask is not None:     # a window outside the day parts cannot be covered
+            if mask is not None:  # a window outside the day parts cannot be covered
                 sets = sorted((self.by_bit[index] for index in range(21) if mask >> index & 1), key=len)
                 pool |= ids.intersection(*sets)
         records = self.records
@@ -580,7 +617,7 @@ class VolunteerPool:
         for group, known in ((within, True), (unsure, False)):
             for volunteer_id in group:
                 result = evaluate(t, records[volunteer_id], build=False, within=known)
-                if isinstance(result, Fit):   # exact-type fast path in CPython, as quick as `__class__ is`
+                if isinstance(result, Fit):  # exact-type fast path in CPython, as quick as `__class__ is`
                     append(result)
         _sort(candidates)
         return candidates

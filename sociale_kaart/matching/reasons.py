@@ -4,6 +4,7 @@ ranking.py (pure rules) gives each candidate Reason(code, params) and counts exc
 a match stores them as JSON records such as {"code": "distance", "km": 2.1, "mode": "bike", "max": 5}.
 They are put into words here, in the page's (or e-mail's) language, never stored as sentences.
 """
+
 from collections.abc import Iterable, Mapping
 from datetime import date
 
@@ -63,8 +64,7 @@ def _code_and_params(reason) -> tuple[str, Mapping]:
 
 
 def _cells(cells) -> str:
-    texts = [_("%(weekday)s-%(part)s", weekday=WEEKDAY_SHORT[weekday], part=DAY_PARTS[part])
-             for weekday, part in cells]
+    texts = [_("%(weekday)s-%(part)s", weekday=WEEKDAY_SHORT[weekday], part=DAY_PARTS[part]) for weekday, part in cells]
     return format_list(texts, locale=get_locale() or "nl") if texts else ""
 
 
@@ -73,8 +73,12 @@ def reason_text(reason) -> str:
     code, p = _code_and_params(reason)
     if code == "distance":
         mode = p.get("mode")
-        return _("%(km)s km %(mode)s (max %(max)s)", km=format_decimal(p["km"], "0.0"),
-                 mode=TRAVEL_MODES[mode] if mode in TRAVEL_MODES else mode, max=format_decimal(p["max"], "0.#"))
+        return _(
+            "%(km)s km %(mode)s (max %(max)s)",
+            km=format_decimal(p["km"], "0.0"),
+            mode=TRAVEL_MODES[mode] if mode in TRAVEL_MODES else mode,
+            max=format_decimal(p["max"], "0.#"),
+        )
     if code == "available":
         text = _("beschikbaar %(cells)s", cells=_cells(p["cells"]))
         if p["total"] > 1:

@@ -9,6 +9,7 @@ matched → done, or cancelled / expired / rejected; each step is a RequestEvent
 reject and cancel are conditional updates (`... WHERE status IN (...)`), so a second click,
 or two brokers at once, change nothing and write no second event.
 """
+
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
@@ -27,8 +28,16 @@ from ..geo import UnknownLocation, normal_postcode
 from ..notify import services as notify
 from . import booking, links, mail, privacy, queries, states, timeslots
 from .models import (
-    HOLDING_MATCH_STATUSES, PENDING_MATCH_STATUSES, RELATIONS, SCHEDULE_KINDS, URGENCIES, Booking, HelpRequest, Match,
-    Occurrence, VolunteerProfile,
+    HOLDING_MATCH_STATUSES,
+    PENDING_MATCH_STATUSES,
+    RELATIONS,
+    SCHEDULE_KINDS,
+    URGENCIES,
+    Booking,
+    HelpRequest,
+    Match,
+    Occurrence,
+    VolunteerProfile,
 )
 from .vocabularies import LANGUAGES, REQUEST_STATUS_LABELS, SKILLS, TASK_TYPES
 
@@ -42,15 +51,36 @@ QUEUE_STATUSES = ("submitted", "open", "proposed", "matched")
 
 # The form fields of a request, as submit_request and update_request take them.
 FIELDS = (
-    "task_type", "urgency", "relation", "contact_name", "contact_email", "contact_phone", "recipient_name",
-    "description", "summary", "street", "house_number", "postcode", "schedule_kind", "first_date",
-    "window_start", "window_end", "duration_minutes", "weeks", "preferred_language", "language_required",
-    "skills_wanted", "same_volunteer", "max_km", "language",
+    "task_type",
+    "urgency",
+    "relation",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "recipient_name",
+    "description",
+    "summary",
+    "street",
+    "house_number",
+    "postcode",
+    "schedule_kind",
+    "first_date",
+    "window_start",
+    "window_end",
+    "duration_minutes",
+    "weeks",
+    "preferred_language",
+    "language_required",
+    "skills_wanted",
+    "same_volunteer",
+    "max_km",
+    "language",
 )
 SCHEDULE_FIELDS = ("schedule_kind", "first_date", "window_start", "window_end", "weeks")
 
 
 # --- helpers (also used by volunteers.py) --------------------------------------------------
+
 
 def geocoder():
     """Return the app's geocoder."""
@@ -62,8 +92,9 @@ def resolve_postcode(text, geocoder_=None, field="postcode"):
     try:
         return (geocoder_ or geocoder()).resolve(text)
     except UnknownLocation:
-        raise ValidationError(field, _("We kennen postcode ‘%(postcode)s’ niet. Kijk of de postcode klopt.",
-                                       postcode=text)) from None
+        raise ValidationError(
+            field, _("We kennen postcode ‘%(postcode)s’ niet. Kijk of de postcode klopt.", postcode=text)
+        ) from None
 
 
 def _text(values, name, limit=MAX_TEXT):
@@ -94,6 +125,7 @@ def optional_km(value, field="max_km"):
 
 
 # --- validation -----------------------------------------------------------------------------------
+
 
 def clean_request_values(values, geocoder_=None, check_dates=True):
     """Return the columns of a request from form values, or raise ValidationError(field, message)."""
@@ -142,9 +174,14 @@ def clean_request_values(values, geocoder_=None, check_dates=True):
     place = resolve_postcode(postcode, geocoder_)
     municipality = current_app.config.get("MUNICIPALITY_CODE")
     if municipality and place.municipality_code and place.municipality_code != municipality:
-        raise ValidationError("postcode", _(
-            "Postcode ‘%(postcode)s’ ligt niet in de gemeente %(name)s. Daar kunnen wij helaas niet helpen.",
-            postcode=postcode, name=current_app.config.get("MUNICIPALITY_NAME", "")))
+        raise ValidationError(
+            "postcode",
+            _(
+                "Postcode ‘%(postcode)s’ ligt niet in de gemeente %(name)s. Daar kunnen wij helaas niet helpen.",
+                postcode=postcode,
+                name=current_app.config.get("MUNICIPALITY_NAME", ""),
+            ),
+        )
 
     schedule = clean_schedule(values, check_dates=check_dates)
 
@@ -159,16 +196,30 @@ def clean_request_values(values, geocoder_=None, check_dates=True):
     if language not in current_app.config["LANGUAGES"]:
         language = "nl"
     return {
-        "task_type": task_type, "urgency": urgency, "relation": relation,
-        "contact_name": contact_name, "contact_email": contact_email, "contact_phone": contact_phone,
-        "recipient_name": recipient_name, "recipient_first_name": _first_name(recipient_name),
-        "description": description, "summary": summary,
-        "street": street, "house_number": house_number, "postcode": postcode, "pc4": place.postcode4 or postcode[:4],
-        "place_name": place.place or "", "lat": place.lat, "lon": place.lon,
+        "task_type": task_type,
+        "urgency": urgency,
+        "relation": relation,
+        "contact_name": contact_name,
+        "contact_email": contact_email,
+        "contact_phone": contact_phone,
+        "recipient_name": recipient_name,
+        "recipient_first_name": _first_name(recipient_name),
+        "description": description,
+        "summary": summary,
+        "street": street,
+        "house_number": house_number,
+        "postcode": postcode,
+        "pc4": place.postcode4 or postcode[:4],
+        "place_name": place.place or "",
+        "lat": place.lat,
+        "lon": place.lon,
         **schedule,
-        "preferred_language": preferred_language, "language_required": bool(values.get("language_required")),
-        "skills_wanted": sorted(set(skills_wanted)), "same_volunteer": bool(values.get("same_volunteer")),
-        "max_km": optional_km(values.get("max_km")), "language": language,
+        "preferred_language": preferred_language,
+        "language_required": bool(values.get("language_required")),
+        "skills_wanted": sorted(set(skills_wanted)),
+        "same_volunteer": bool(values.get("same_volunteer")),
+        "max_km": optional_km(values.get("max_km")),
+        "language": language,
     }
 
 
@@ -195,16 +246,24 @@ def clean_schedule(values, check_dates=True):
     if end <= start:
         raise ValidationError("window_end", _("De eindtijd moet na de begintijd liggen."))
     if check_dates and first_date == today and start <= clock.local_now().time():
-        raise ValidationError("window_start", _("Deze tijd is vandaag al voorbij. Kies een latere tijd of een andere dag."))
+        raise ValidationError(
+            "window_start", _("Deze tijd is vandaag al voorbij. Kies een latere tijd of een andere dag.")
+        )
     duration = _int(values, "duration_minutes", _("Vul in hoe lang de hulp duurt, in minuten."))
     window_minutes = (datetime.combine(first_date, end) - datetime.combine(first_date, start)).seconds // 60
     if duration < MIN_DURATION:
-        raise ValidationError("duration_minutes", _("De hulp duurt minstens %(minutes)s minuten.",
-                                                    minutes=MIN_DURATION))
+        raise ValidationError(
+            "duration_minutes", _("De hulp duurt minstens %(minutes)s minuten.", minutes=MIN_DURATION)
+        )
     if duration > window_minutes:
-        raise ValidationError("duration_minutes", _(
-            "De duur past niet tussen %(start)s en %(end)s. Kies een kortere duur of een ruimere tijd.",
-            start=start.strftime("%H:%M"), end=end.strftime("%H:%M")))
+        raise ValidationError(
+            "duration_minutes",
+            _(
+                "De duur past niet tussen %(start)s en %(end)s. Kies een kortere duur of een ruimere tijd.",
+                start=start.strftime("%H:%M"),
+                end=end.strftime("%H:%M"),
+            ),
+        )
     if kind == "series":
         weeks = _int(values, "weeks", _("Kies 2 tot %(max)s weken.", max=MAX_SERIES_WEEKS))
         if not 2 <= weeks <= MAX_SERIES_WEEKS:
@@ -212,28 +271,48 @@ def clean_schedule(values, check_dates=True):
     else:
         weeks = 1
     conflict = timeslots.clock_change_conflict(first_date, start, end, weeks, duration, clock.zone_name())
-    if conflict is not None:   # issue #12: a date must start before it ends (ck_occurrences_window)
+    if conflict is not None:  # issue #12: a date must start before it ends (ck_occurrences_window)
         day, missing = conflict
         if missing is not None:
-            raise ValidationError("window_start", _(
-                "Op %(date)s gaat de klok een uur vooruit: die nacht bestaat %(time)s niet. "
-                "Kies een andere tijd of een andere dag.",
-                date=format_date(day, "EEEE d MMMM y"), time=missing.strftime("%H:%M")))
-        raise ValidationError("duration_minutes", _(
-            "Op %(date)s gaat de klok een uur vooruit: dan past de duur niet tussen %(start)s en %(end)s. "
-            "Kies een kortere duur, een ruimere tijd of een andere dag.",
-            date=format_date(day, "EEEE d MMMM y"), start=start.strftime("%H:%M"), end=end.strftime("%H:%M")))
-    return {"schedule_kind": kind, "first_date": first_date, "window_start": start, "window_end": end,
-            "duration_minutes": duration, "weeks": weeks}
+            raise ValidationError(
+                "window_start",
+                _(
+                    "Op %(date)s gaat de klok een uur vooruit: die nacht bestaat %(time)s niet. "
+                    "Kies een andere tijd of een andere dag.",
+                    date=format_date(day, "EEEE d MMMM y"),
+                    time=missing.strftime("%H:%M"),
+                ),
+            )
+        raise ValidationError(
+            "duration_minutes",
+            _(
+                "Op %(date)s gaat de klok een uur vooruit: dan past de duur niet tussen %(start)s en %(end)s. "
+                "Kies een kortere duur, een ruimere tijd of een andere dag.",
+                date=format_date(day, "EEEE d MMMM y"),
+                start=start.strftime("%H:%M"),
+                end=end.strftime("%H:%M"),
+            ),
+        )
+    return {
+        "schedule_kind": kind,
+        "first_date": first_date,
+        "window_start": start,
+        "window_end": end,
+        "duration_minutes": duration,
+        "weeks": weeks,
+    }
 
 
 def _occurrences(first_date, start, end, weeks, first_sequence=1):
     windows = timeslots.occurrence_windows(first_date, start, end, weeks, clock.zone_name())
-    return [Occurrence(sequence=first_sequence + index, starts_at=window_start, ends_at=window_end)
-            for index, (window_start, window_end) in enumerate(windows)]
+    return [
+        Occurrence(sequence=first_sequence + index, starts_at=window_start, ends_at=window_end)
+        for index, (window_start, window_end) in enumerate(windows)
+    ]
 
 
 # --- submit and confirm -----------------------------------------------------------------------------
+
 
 def submit_request(values, by=None, geocoder=None):
     """Create a help request from the public form (anonymous or a resident) or a broker's phone intake."""
@@ -247,7 +326,7 @@ def submit_request(values, by=None, geocoder=None):
     now = clock.naive_utcnow()
     if is_staff:
         request.entered_by_id = by.id
-        request.confirmed_at = now       # the broker spoke with the requester
+        request.confirmed_at = now  # the broker spoke with the requester
         role = queries.staff_role(by)
     else:
         role = "requester"
@@ -261,9 +340,12 @@ def submit_request(values, by=None, geocoder=None):
     db.session.flush()
     if request.confirmed_at is None:
         token = links.make_token("request-confirm", {"r": request.uuid})
-        mail.mail_requester_about_request(request, "matching_confirm_request",
-                        confirm_url=notify.external_url("matching.confirm_request", token=token),
-                        days=links.REQUEST_CONFIRM_MAX_AGE // 86400)
+        mail.mail_requester_about_request(
+            request,
+            "matching_confirm_request",
+            confirm_url=notify.external_url("matching.confirm_request", token=token),
+            days=links.REQUEST_CONFIRM_MAX_AGE // 86400,
+        )
     else:
         mail.mail_requester_about_request(request, "matching_request_received")
     transactions.commit()
@@ -281,10 +363,12 @@ def confirm_request(token):
     if request.confirmed_at is not None:
         return request
     result = db.session.execute(
-        update(HelpRequest).where(HelpRequest.id == request.id, HelpRequest.confirmed_at.is_(None))
-        .values(confirmed_at=clock.naive_utcnow()).execution_options(synchronize_session=False)
+        update(HelpRequest)
+        .where(HelpRequest.id == request.id, HelpRequest.confirmed_at.is_(None))
+        .values(confirmed_at=clock.naive_utcnow())
+        .execution_options(synchronize_session=False)
     )
-    if cast(CursorResult[Any], result).rowcount != 1:      # confirmed by a simultaneous click
+    if cast(CursorResult[Any], result).rowcount != 1:  # confirmed by a simultaneous click
         db.session.rollback()
         db.session.refresh(request)
         return request
@@ -297,12 +381,14 @@ def confirm_request(token):
 
 # --- loading ------------------------------------------------------------------------------------------------
 
+
 def get_request_for_requester(access_token):
     """Return the request behind a requester's secret link, or raise NotFound."""
     if not access_token or not isinstance(access_token, str):
         raise NotFound(_("Deze hulpvraag bestaat niet."))
     request = db.session.scalar(
-        select(HelpRequest).options(*queries.load_options()).where(HelpRequest.access_token == access_token))
+        select(HelpRequest).options(*queries.load_options()).where(HelpRequest.access_token == access_token)
+    )
     if request is None:
         raise NotFound(_("Deze hulpvraag bestaat niet."))
     return request
@@ -312,8 +398,10 @@ def requests_of_user(user):
     """Return the requests a logged-in resident submitted, newest first."""
     permissions.require_login(user)
     return db.session.scalars(
-        select(HelpRequest).options(selectinload(HelpRequest.occurrences))
-        .where(HelpRequest.requester_id == user.id).order_by(HelpRequest.created_at.desc(), HelpRequest.id.desc())
+        select(HelpRequest)
+        .options(selectinload(HelpRequest.occurrences))
+        .where(HelpRequest.requester_id == user.id)
+        .order_by(HelpRequest.created_at.desc(), HelpRequest.id.desc())
     ).all()
 
 
@@ -336,8 +424,10 @@ def broker_queue(by, area_id=None):
     """
     where, areas = queries.area_filter(HelpRequest.area_id, by, area_id)
     rows = db.session.scalars(
-        select(HelpRequest).options(selectinload(HelpRequest.occurrences), selectinload(HelpRequest.area),
-                                    selectinload(HelpRequest.matches))
+        select(HelpRequest)
+        .options(
+            selectinload(HelpRequest.occurrences), selectinload(HelpRequest.area), selectinload(HelpRequest.matches)
+        )
         .where(where, HelpRequest.status.in_(QUEUE_STATUSES))
         .order_by(HelpRequest.created_at, HelpRequest.id)
     ).all()
@@ -349,23 +439,28 @@ def broker_queue(by, area_id=None):
             queue[request.status].append(request)
     volunteer_where, _areas = queries.area_filter(VolunteerProfile.area_id, by, area_id)
     queue["volunteers"] = db.session.scalars(
-        select(VolunteerProfile).options(selectinload(VolunteerProfile.user), selectinload(VolunteerProfile.area))
+        select(VolunteerProfile)
+        .options(selectinload(VolunteerProfile.user), selectinload(VolunteerProfile.area))
         .where(volunteer_where, VolunteerProfile.status == "pending")
         .order_by(VolunteerProfile.created_at, VolunteerProfile.id)
     ).all()
     queue["interested"] = db.session.scalars(
-        select(Match).join(HelpRequest, Match.request_id == HelpRequest.id)
+        select(Match)
+        .join(HelpRequest, Match.request_id == HelpRequest.id)
         .options(selectinload(Match.volunteer), selectinload(Match.request))
         .where(where, Match.status == "interested", HelpRequest.status.in_(("open", "proposed")))
         .order_by(Match.created_at, Match.id)
     ).all()
     queue["areas"] = areas
-    queue["counts"] = {key: len(queue[key]) for key in
-                       ("submitted", "unconfirmed", "open", "proposed", "matched", "volunteers", "interested")}
+    queue["counts"] = {
+        key: len(queue[key])
+        for key in ("submitted", "unconfirmed", "open", "proposed", "matched", "volunteers", "interested")
+    }
     return queue
 
 
 # --- broker decisions ---------------------------------------------------------------------------------
+
 
 def publish_request(request_id, by):
     """Publish a reviewed request (submitted → open) so volunteers see it; a second call changes nothing."""
@@ -374,13 +469,22 @@ def publish_request(request_id, by):
     if request.status != "submitted":
         if request.status in ("open", "proposed", "matched", "done"):
             return request
-        raise ValidationError(None, _("Deze hulpvraag is %(status)s en kan niet meer worden gepubliceerd.",
-                                      status=_status_label(request.status)))
+        raise ValidationError(
+            None,
+            _(
+                "Deze hulpvraag is %(status)s en kan niet meer worden gepubliceerd.",
+                status=_status_label(request.status),
+            ),
+        )
     if request.confirmed_at is None:
-        raise ValidationError(None, _("De aanvrager heeft het e-mailadres nog niet bevestigd. "
-                                      "Bel de aanvrager, of wacht tot de bevestiging binnen is."))
-    if not states.claim(request, ("submitted",), "open", reviewed_at=clock.naive_utcnow(),
-                               reviewed_by_id=by.id):
+        raise ValidationError(
+            None,
+            _(
+                "De aanvrager heeft het e-mailadres nog niet bevestigd. "
+                "Bel de aanvrager, of wacht tot de bevestiging binnen is."
+            ),
+        )
+    if not states.claim(request, ("submitted",), "open", reviewed_at=clock.naive_utcnow(), reviewed_by_id=by.id):
         return queries.get_request(request_id)
     states.record_transition(request, "published", "submitted", "open", by, queries.staff_role(by))
     mail.mail_requester_about_request(request, "matching_request_published")
@@ -396,14 +500,26 @@ def reject_request(request_id, reason, by):
     if request.status == "rejected":
         return request
     if request.status not in ("submitted", "open"):
-        raise ValidationError(None, _("Deze hulpvraag is %(status)s. Annuleer haar in plaats van af te wijzen.",
-                                      status=_status_label(request.status)))
+        raise ValidationError(
+            None,
+            _(
+                "Deze hulpvraag is %(status)s. Annuleer haar in plaats van af te wijzen.",
+                status=_status_label(request.status),
+            ),
+        )
     if not reason:
         raise ValidationError("reason", _("Schrijf kort waarom. De aanvrager krijgt dit te lezen."))
     from_status = request.status
     now = clock.naive_utcnow()
-    if not states.claim(request, ("submitted", "open"), "rejected", rejection_reason=reason,
-                               reviewed_at=now, reviewed_by_id=by.id, closed_at=now):
+    if not states.claim(
+        request,
+        ("submitted", "open"),
+        "rejected",
+        rejection_reason=reason,
+        reviewed_at=now,
+        reviewed_by_id=by.id,
+        closed_at=now,
+    ):
         return queries.get_request(request_id)
     _reject_pending_matches(request, now)
     states.record_transition(request, "rejected", from_status, "rejected", by, queries.staff_role(by), note=reason)
@@ -431,8 +547,10 @@ def update_request(request_id, values, by):
         permissions.require_moderator(by, [new_area.id])
     windows_changed = any(columns[name] != current[name] for name in SCHEDULE_FIELDS)
     if windows_changed and any(match.status in HOLDING_MATCH_STATUSES for match in request.matches):
-        raise ValidationError("first_date", _(
-            "Er is al een vrijwilliger gekoppeld. Annuleer die koppeling eerst als de datum of tijd verandert."))
+        raise ValidationError(
+            "first_date",
+            _("Er is al een vrijwilliger gekoppeld. Annuleer die koppeling eerst als de datum of tijd verandert."),
+        )
     changed = sorted(name for name in columns if getattr(request, name) != columns[name])
     if not changed:
         return request
@@ -448,9 +566,13 @@ def update_request(request_id, values, by):
 
 def _replace_occurrences(request):
     """Give a request new dates: drop the old ones, or cancel those with (released) bookings as history."""
-    booked_ids = set(db.session.scalars(
-        select(Booking.occurrence_id).join(Occurrence, Booking.occurrence_id == Occurrence.id)
-        .where(Occurrence.request_id == request.id)))
+    booked_ids = set(
+        db.session.scalars(
+            select(Booking.occurrence_id)
+            .join(Occurrence, Booking.occurrence_id == Occurrence.id)
+            .where(Occurrence.request_id == request.id)
+        )
+    )
     last = 0
     for occurrence in list(request.occurrences):
         if occurrence.id in booked_ids:
@@ -460,16 +582,20 @@ def _replace_occurrences(request):
             request.occurrences.remove(occurrence)
     db.session.flush()
     request.occurrences.extend(
-        _occurrences(request.first_date, request.window_start, request.window_end, request.weeks, last + 1))
+        _occurrences(request.first_date, request.window_start, request.window_end, request.weeks, last + 1)
+    )
 
 
 # --- cancel ----------------------------------------------------------------------------------------------
 
+
 def _reject_pending_matches(request, now):
     """End the suggested and interested matches of a rejected request (no bookings: nothing to release)."""
     db.session.execute(
-        update(Match).where(Match.request_id == request.id, Match.status.in_(PENDING_MATCH_STATUSES))
-        .values(status="rejected", updated_at=now).execution_options(synchronize_session=False)
+        update(Match)
+        .where(Match.request_id == request.id, Match.status.in_(PENDING_MATCH_STATUSES))
+        .values(status="rejected", updated_at=now)
+        .execution_options(synchronize_session=False)
     )
     db.session.expire(request)
 
@@ -508,8 +634,10 @@ def cancel_request(request_id, by=None, access_token=None, reason=""):
     # mails the volunteers who were booked.
     booking.release_request(request, role, reason, by=actor)
     db.session.execute(
-        update(Occurrence).where(Occurrence.request_id == request.id, Occurrence.status.in_(("open", "booked")))
-        .values(status="cancelled").execution_options(synchronize_session=False)
+        update(Occurrence)
+        .where(Occurrence.request_id == request.id, Occurrence.status.in_(("open", "booked")))
+        .values(status="cancelled")
+        .execution_options(synchronize_session=False)
     )
     db.session.expire(request)
     states.record_transition(request, "cancelled", from_status, "cancelled", actor, role, note=reason)

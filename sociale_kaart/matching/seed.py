@@ -8,6 +8,7 @@ their contact address); dates are set relative to the day of the first run.
 Rows are written directly rather than through the services, so loading demo data queues
 no e-mails; the statuses, bookings and history are what the services would have left.
 """
+
 import secrets
 from datetime import time, timedelta
 
@@ -25,13 +26,14 @@ from .models import Booking, Feedback, HelpRequest, Match, Occurrence, Volunteer
 
 DEMO_DOMAIN = "example.org"
 FICTIONAL = "(fictief)"
-VOLUNTEER_AGE_DAYS = 90     # a demo volunteer signed up this long before the demo was loaded
+VOLUNTEER_AGE_DAYS = 90  # a demo volunteer signed up this long before the demo was loaded
 
 
 def _cells(*pairs):
     """Return a grid mask from ("tue", "afternoon") style pairs."""
     return timeslots.mask_from_cells(
-        (timeslots.WEEKDAY_CODES.index(day), timeslots.PART_CODES.index(part)) for day, part in pairs)
+        (timeslots.WEEKDAY_CODES.index(day), timeslots.PART_CODES.index(part)) for day, part in pairs
+    )
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
@@ -39,44 +41,199 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 # (key, first name, surname, postcode, travel mode, km, task types, skills, languages, grid, per week,
 #  status, paused, VOG)
 VOLUNTEERS = (
-    ("vera", "Vera", "Visser", "3971 KL", "bike", 8.0, ("respijt", "gezelschap", "boodschappen"),
-     ("dementie",), ("nl", "en"), _cells(("tue", "afternoon"), ("thu", "afternoon"), ("sat", "morning")),
-     2, "active", False, True),
-    ("johan", "Johan", "de Boer", "3941 GH", "car", 15.0, ("vervoer", "klusjes", "tuin"), ("rijbewijs", "klussen"),
-     ("nl",), _cells(*((day, "morning") for day in WEEKDAYS)), 3, "active", False, True),
-    ("fatima", "Fatima", "El Amrani", "3941 BX", "walk", 3.0, ("gezelschap", "boodschappen", "digitaal"),
-     ("computer", "koken"), ("nl", "ar"), _cells(*((day, "afternoon") for day in WEEKDAYS)), 2, "active", False,
-     False),
-    ("kees", "Kees", "van Dam", "3956 AA", "bike", 10.0, ("tuin", "klusjes", "bewegen"), ("tuinieren", "klussen"),
-     ("nl",), _cells(("wed", "afternoon"), ("sat", "morning"), ("sat", "afternoon")), 2, "active", False, False),
-    ("ingrid", "Ingrid", "Smit", "3958 BC", "car", 20.0, ("vervoer", "administratie", "gezelschap"),
-     ("papieren", "rijbewijs"), ("nl", "de"), _cells(*((day, part) for day in WEEKDAYS
-                                                      for part in ("morning", "afternoon"))), 3, "active", False,
-     True),
-    ("sanne", "Sanne", "Mulder", "3951 AA", "bike", 6.0, ("digitaal", "administratie", "bewegen"), ("computer",),
-     ("nl", "en"), _cells(*((day, "evening") for day in WEEKDAYS), ("sat", "morning")), 2, "active", False, False),
-    ("pieter", "Pieter", "Bakker", "3972 AB", "walk", 2.0, ("bewegen", "gezelschap"), (), ("nl",),
-     _cells(("mon", "morning"), ("fri", "morning")), 1, "pending", False, False),
-    ("noor", "Noor", "Hendriks", "3941 AB", "bike", 5.0, ("boodschappen", "gezelschap"), ("huisdieren",),
-     ("nl", "tr"), _cells(("wed", "morning"), ("wed", "afternoon")), 1, "active", True, False),
+    (
+        "vera",
+        "Vera",
+        "Visser",
+        "3971 KL",
+        "bike",
+        8.0,
+        ("respijt", "gezelschap", "boodschappen"),
+        ("dementie",),
+        ("nl", "en"),
+        _cells(("tue", "afternoon"), ("thu", "afternoon"), ("sat", "morning")),
+        2,
+        "active",
+        False,
+        True,
+    ),
+    (
+        "johan",
+        "Johan",
+        "de Boer",
+        "3941 GH",
+        "car",
+        15.0,
+        ("vervoer", "klusjes", "tuin"),
+        ("rijbewijs", "klussen"),
+        ("nl",),
+        _cells(*((day, "morning") for day in WEEKDAYS)),
+        3,
+        "active",
+        False,
+        True,
+    ),
+    (
+        "fatima",
+        "Fatima",
+        "El Amrani",
+        "3941 BX",
+        "walk",
+        3.0,
+        ("gezelschap", "boodschappen", "digitaal"),
+        ("computer", "koken"),
+        ("nl", "ar"),
+        _cells(*((day, "afternoon") for day in WEEKDAYS)),
+        2,
+        "active",
+        False,
+        False,
+    ),
+    (
+        "kees",
+        "Kees",
+        "van Dam",
+        "3956 AA",
+        "bike",
+        10.0,
+        ("tuin", "klusjes", "bewegen"),
+        ("tuinieren", "klussen"),
+        ("nl",),
+        _cells(("wed", "afternoon"), ("sat", "morning"), ("sat", "afternoon")),
+        2,
+        "active",
+        False,
+        False,
+    ),
+    (
+        "ingrid",
+        "Ingrid",
+        "Smit",
+        "3958 BC",
+        "car",
+        20.0,
+        ("vervoer", "administratie", "gezelschap"),
+        ("papieren", "rijbewijs"),
+        ("nl", "de"),
+        _cells(*((day, part) for day in WEEKDAYS for part in ("morning", "afternoon"))),
+        3,
+        "active",
+        False,
+        True,
+    ),
+    (
+        "sanne",
+        "Sanne",
+        "Mulder",
+        "3951 AA",
+        "bike",
+        6.0,
+        ("digitaal", "administratie", "bewegen"),
+        ("computer",),
+        ("nl", "en"),
+        _cells(*((day, "evening") for day in WEEKDAYS), ("sat", "morning")),
+        2,
+        "active",
+        False,
+        False,
+    ),
+    (
+        "pieter",
+        "Pieter",
+        "Bakker",
+        "3972 AB",
+        "walk",
+        2.0,
+        ("bewegen", "gezelschap"),
+        (),
+        ("nl",),
+        _cells(("mon", "morning"), ("fri", "morning")),
+        1,
+        "pending",
+        False,
+        False,
+    ),
+    (
+        "noor",
+        "Noor",
+        "Hendriks",
+        "3941 AB",
+        "bike",
+        5.0,
+        ("boodschappen", "gezelschap"),
+        ("huisdieren",),
+        ("nl", "tr"),
+        _cells(("wed", "morning"), ("wed", "afternoon")),
+        1,
+        "active",
+        True,
+        False,
+    ),
 )
+
 
 def _more_volunteers():
     """Return 28 more fictional volunteers spread over the villages, so candidate lists have choice."""
     import random
 
-    chooser = random.Random(4)        # fixed: the same demo every time
-    names = ("Anouk", "Bas", "Carla", "Dirk", "Els", "Freek", "Gerda", "Hans", "Ilse", "Jeroen", "Karin",
-             "Luuk", "Marleen", "Niels", "Olga", "Paul", "Quirine", "Rob", "Saskia", "Teun", "Ursula", "Victor",
-             "Wendy", "Xander", "Yara", "Zeynep", "Bart", "Lotte")
+    chooser = random.Random(4)  # fixed: the same demo every time
+    names = (
+        "Anouk",
+        "Bas",
+        "Carla",
+        "Dirk",
+        "Els",
+        "Freek",
+        "Gerda",
+        "Hans",
+        "Ilse",
+        "Jeroen",
+        "Karin",
+        "Luuk",
+        "Marleen",
+        "Niels",
+        "Olga",
+        "Paul",
+        "Quirine",
+        "Rob",
+        "Saskia",
+        "Teun",
+        "Ursula",
+        "Victor",
+        "Wendy",
+        "Xander",
+        "Yara",
+        "Zeynep",
+        "Bart",
+        "Lotte",
+    )
     surnames = ("Jansen", "de Vries", "van den Berg", "Dekker", "Brouwer", "de Graaf", "Vermeulen", "Kok")
     postcodes = ("3941 AB", "3941 GH", "3941 BX", "3971 KL", "3972 AB", "3956 AA", "3958 BC", "3951 AA")
-    modes = (("walk", 2.0), ("walk", 3.0), ("bike", 5.0), ("bike", 8.0), ("bike", 12.0), ("car", 15.0),
-             ("car", 25.0))
-    tasks = ("boodschappen", "vervoer", "gezelschap", "respijt", "klusjes", "tuin", "administratie", "digitaal",
-             "bewegen", "overig")
-    skills = ("dementie", "rolstoel", "rijbewijs", "computer", "papieren", "klussen", "tuinieren", "koken",
-              "huisdieren", "ehbo")
+    modes = (("walk", 2.0), ("walk", 3.0), ("bike", 5.0), ("bike", 8.0), ("bike", 12.0), ("car", 15.0), ("car", 25.0))
+    tasks = (
+        "boodschappen",
+        "vervoer",
+        "gezelschap",
+        "respijt",
+        "klusjes",
+        "tuin",
+        "administratie",
+        "digitaal",
+        "bewegen",
+        "overig",
+    )
+    skills = (
+        "dementie",
+        "rolstoel",
+        "rijbewijs",
+        "computer",
+        "papieren",
+        "klussen",
+        "tuinieren",
+        "koken",
+        "huisdieren",
+        "ehbo",
+    )
     rows = []
     for index, first in enumerate(names):
         mode, km = chooser.choice(modes)
@@ -84,10 +241,24 @@ def _more_volunteers():
         days = chooser.sample(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), chooser.randint(2, 4))
         parts = chooser.sample(("morning", "afternoon", "evening"), chooser.randint(1, 2))
         languages = ("nl",) + ((chooser.choice(("en", "de", "ar", "tr", "pl")),) if index % 3 == 0 else ())
-        rows.append((first.lower(), first, chooser.choice(surnames), chooser.choice(postcodes), mode, km, wanted,
-                     tuple(chooser.sample(skills, chooser.randint(0, 2))), languages,
-                     _cells(*((day, part) for day in days for part in parts)), chooser.randint(1, 3),
-                     "pending" if index % 9 == 8 else "active", index % 11 == 10, index % 2 == 0))
+        rows.append(
+            (
+                first.lower(),
+                first,
+                chooser.choice(surnames),
+                chooser.choice(postcodes),
+                mode,
+                km,
+                wanted,
+                tuple(chooser.sample(skills, chooser.randint(0, 2))),
+                languages,
+                _cells(*((day, part) for day in days for part in parts)),
+                chooser.randint(1, 3),
+                "pending" if index % 9 == 8 else "active",
+                index % 11 == 10,
+                index % 2 == 0,
+            )
+        )
     return tuple(rows)
 
 
@@ -98,43 +269,175 @@ VOLUNTEERS += _more_volunteers()
 #  start, end, minutes, weeks, relation, contact, recipient, description, summary, volunteer key,
 #  match status, extra)
 REQUESTS: tuple[tuple, ...] = (
-    ("respijt-doorn", "submitted", "respijt", "3941 AB", "Dorpsstraat", 1, 5, time(13, 0), time(17, 0), 240, 8,
-     "carer", "Marije Bos", "Henk Bos",
-     "Vader (82) heeft beginnende dementie. Moeder is overleden; ik zorg voor hem naast mijn werk.",
-     "Elke dinsdagmiddag gezelschap bij een meneer thuis, zodat zijn dochter even vrij is. Samen koffie, "
-     "een wandelingetje in de tuin.", None, None, {"urgency": "normal", "same_volunteer": True}),
-    ("boodschappen-driebergen", "open", "boodschappen", "3971 KL", "Hoofdstraat", 3, 3, time(10, 0), time(12, 0),
-     90, 1, "self", "Gerrit Jansen", "Gerrit Jansen",
-     "Heup gebroken, loopt met rollator. Tijdelijk hulp nodig.",
-     "Boodschappen doen bij de supermarkt in het dorp; het lijstje ligt klaar.", None, None, {}),
-    ("tuin-leersum", "open", "tuin", "3956 AA", "Rijksstraatweg", 5, 4, time(9, 0), time(12, 0), 150, 1,
-     "other", "Wijkteam Leersum", "Truus de Wit",
-     "Mevrouw woont alleen, de tuin groeit dicht. Aangemeld door het wijkteam.",
-     "Onkruid wieden en de heg knippen in een kleine achtertuin. Gereedschap is er.", None, None,
-     {"urgency": "low"}),
-    ("vervoer-doorn", "proposed", "vervoer", "3941 GH", "Amersfoortseweg", 2, 4, time(9, 0), time(11, 30), 150, 1,
-     "carer", "Esther Koster", "Wim Koster",
-     "Vader moet naar de polikliniek in Zeist; ik kan die ochtend niet vrij krijgen.",
-     "Iemand naar het ziekenhuis in Zeist brengen, wachten en weer thuis brengen.", "johan", "approved",
-     {"urgency": "high"}),
-    ("administratie-amerongen", "matched", "administratie", "3958 BC", "Drostestraat", 0, 3, time(10, 0),
-     time(12, 0), 90, 1, "self", "Annie Verbeek", "Annie Verbeek",
-     "Weduwe sinds kort; de post stapelt zich op.",
-     "Samen de post doorlopen en een overzicht maken van wat betaald moet worden.", "ingrid", "accepted", {}),
-    ("gezelschap-driebergen", "done", "gezelschap", "3971 KL", "Traay", 3, -14, time(14, 0), time(16, 0), 120, 1,
-     "carer", "Sophie Claassen", "Jan Claassen",
-     "Vader is eenzaam sinds hij niet meer autorijdt.",
-     "Een middag op bezoek: een praatje, samen een spelletje.", "vera", "done", {"feedback": True}),
-    ("digitaal-maarn", "open", "digitaal", "3951 AA", "Tuindorpweg", 1, 4, time(19, 0), time(21, 0), 60, 1,
-     "self", "Ria Peters", "Ria Peters",
-     "Kreeg een tablet van de kinderen en wil leren videobellen.",
-     "Uitleg over videobellen op een tablet, aan de keukentafel.", "sanne", "interested",
-     {"message": "Ik woon om de hoek en help graag."}),
-    ("gezelschap-doorn-ar", "open", "gezelschap", "3941 BX", "Kampweg", 2, 6, time(14, 0), time(16, 0), 120, 4,
-     "carer", "Youssef Haddad", "Amina Haddad",
-     "Moeder spreekt weinig Nederlands en zit veel alleen thuis.",
-     "Wekelijks een uurtje gezelschap; Arabisch spreken is fijn.", None, None,
-     {"preferred_language": "ar", "language_required": True}),
+    (
+        "respijt-doorn",
+        "submitted",
+        "respijt",
+        "3941 AB",
+        "Dorpsstraat",
+        1,
+        5,
+        time(13, 0),
+        time(17, 0),
+        240,
+        8,
+        "carer",
+        "Marije Bos",
+        "Henk Bos",
+        "Vader (82) heeft beginnende dementie. Moeder is overleden; ik zorg voor hem naast mijn werk.",
+        "Elke dinsdagmiddag gezelschap bij een meneer thuis, zodat zijn dochter even vrij is. Samen koffie, "
+        "een wandelingetje in de tuin.",
+        None,
+        None,
+        {"urgency": "normal", "same_volunteer": True},
+    ),
+    (
+        "boodschappen-driebergen",
+        "open",
+        "boodschappen",
+        "3971 KL",
+        "Hoofdstraat",
+        3,
+        3,
+        time(10, 0),
+        time(12, 0),
+        90,
+        1,
+        "self",
+        "Gerrit Jansen",
+        "Gerrit Jansen",
+        "Heup gebroken, loopt met rollator. Tijdelijk hulp nodig.",
+        "Boodschappen doen bij de supermarkt in het dorp; het lijstje ligt klaar.",
+        None,
+        None,
+        {},
+    ),
+    (
+        "tuin-leersum",
+        "open",
+        "tuin",
+        "3956 AA",
+        "Rijksstraatweg",
+        5,
+        4,
+        time(9, 0),
+        time(12, 0),
+        150,
+        1,
+        "other",
+        "Wijkteam Leersum",
+        "Truus de Wit",
+        "Mevrouw woont alleen, de tuin groeit dicht. Aangemeld door het wijkteam.",
+        "Onkruid wieden en de heg knippen in een kleine achtertuin. Gereedschap is er.",
+        None,
+        None,
+        {"urgency": "low"},
+    ),
+    (
+        "vervoer-doorn",
+        "proposed",
+        "vervoer",
+        "3941 GH",
+        "Amersfoortseweg",
+        2,
+        4,
+        time(9, 0),
+        time(11, 30),
+        150,
+        1,
+        "carer",
+        "Esther Koster",
+        "Wim Koster",
+        "Vader moet naar de polikliniek in Zeist; ik kan die ochtend niet vrij krijgen.",
+        "Iemand naar het ziekenhuis in Zeist brengen, wachten en weer thuis brengen.",
+        "johan",
+        "approved",
+        {"urgency": "high"},
+    ),
+    (
+        "administratie-amerongen",
+        "matched",
+        "administratie",
+        "3958 BC",
+        "Drostestraat",
+        0,
+        3,
+        time(10, 0),
+        time(12, 0),
+        90,
+        1,
+        "self",
+        "Annie Verbeek",
+        "Annie Verbeek",
+        "Weduwe sinds kort; de post stapelt zich op.",
+        "Samen de post doorlopen en een overzicht maken van wat betaald moet worden.",
+        "ingrid",
+        "accepted",
+        {},
+    ),
+    (
+        "gezelschap-driebergen",
+        "done",
+        "gezelschap",
+        "3971 KL",
+        "Traay",
+        3,
+        -14,
+        time(14, 0),
+        time(16, 0),
+        120,
+        1,
+        "carer",
+        "Sophie Claassen",
+        "Jan Claassen",
+        "Vader is eenzaam sinds hij niet meer autorijdt.",
+        "Een middag op bezoek: een praatje, samen een spelletje.",
+        "vera",
+        "done",
+        {"feedback": True},
+    ),
+    (
+        "digitaal-maarn",
+        "open",
+        "digitaal",
+        "3951 AA",
+        "Tuindorpweg",
+        1,
+        4,
+        time(19, 0),
+        time(21, 0),
+        60,
+        1,
+        "self",
+        "Ria Peters",
+        "Ria Peters",
+        "Kreeg een tablet van de kinderen en wil leren videobellen.",
+        "Uitleg over videobellen op een tablet, aan de keukentafel.",
+        "sanne",
+        "interested",
+        {"message": "Ik woon om de hoek en help graag."},
+    ),
+    (
+        "gezelschap-doorn-ar",
+        "open",
+        "gezelschap",
+        "3941 BX",
+        "Kampweg",
+        2,
+        6,
+        time(14, 0),
+        time(16, 0),
+        120,
+        4,
+        "carer",
+        "Youssef Haddad",
+        "Amina Haddad",
+        "Moeder spreekt weinig Nederlands en zit veel alleen thuis.",
+        "Wekelijks een uurtje gezelschap; Arabisch spreken is fijn.",
+        None,
+        None,
+        {"preferred_language": "ar", "language_required": True},
+    ),
 )
 
 
@@ -152,8 +455,9 @@ def _areas():
         from ..directory import seed as directory_seed
         from ..directory.cli import DEMO_FOLDER
 
-        areas = directory_seed.load_areas(DEMO_FOLDER, current_app.extensions["sociale_kaart.geocoder"],
-                                          current_app.config["MUNICIPALITY_CODE"])
+        areas = directory_seed.load_areas(
+            DEMO_FOLDER, current_app.extensions["sociale_kaart.geocoder"], current_app.config["MUNICIPALITY_CODE"]
+        )
     return areas
 
 
@@ -173,27 +477,40 @@ def _age_days(days_ahead):
 
 
 def _volunteer(number, row, areas, password_hash, now, today):
-    (key, first, surname, postcode, mode, km, tasks, skills, languages, grid, per_week, status, paused,
-     vog) = row
+    (key, first, surname, postcode, mode, km, tasks, skills, languages, grid, per_week, status, paused, vog) = row
     email = _email("vrijwilliger", key)
     user = db.session.scalar(select(User).where(User.email == email))
     if user is not None:
         return db.session.scalar(select(VolunteerProfile).where(VolunteerProfile.user_id == user.id)), False
-    user = User(email=email, name=f"{first} {surname} {FICTIONAL}", password_hash=password_hash,
-                email_confirmed_at=now)
+    user = User(email=email, name=f"{first} {surname} {FICTIONAL}", password_hash=password_hash, email_confirmed_at=now)
     user.role_rows = [UserRole(role="volunteer")]
     db.session.add(user)
     place = _geocode(postcode)
     profile = VolunteerProfile(
-        user=user, status=status, first_name=first, phone=f"06-0000{number:04d}",
-        postcode=postcode, pc4=place.postcode4, place_name=place.place or "",
-        area=_area_of(areas, place.postcode4), lat=place.lat, lon=place.lon, travel_mode=mode, max_km=km,
-        task_types=list(tasks), skills=list(skills), languages=list(languages), availability=grid,
-        max_tasks_per_week=per_week, paused=paused, paused_until=today + timedelta(days=21) if paused else None,
+        user=user,
+        status=status,
+        first_name=first,
+        phone=f"06-0000{number:04d}",
+        postcode=postcode,
+        pc4=place.postcode4,
+        place_name=place.place or "",
+        area=_area_of(areas, place.postcode4),
+        lat=place.lat,
+        lon=place.lon,
+        travel_mode=mode,
+        max_km=km,
+        task_types=list(tasks),
+        skills=list(skills),
+        languages=list(languages),
+        availability=grid,
+        max_tasks_per_week=per_week,
+        paused=paused,
+        paused_until=today + timedelta(days=21) if paused else None,
         motivation=f"{FICTIONAL} Ik heb tijd over en help graag mensen in mijn dorp.",
         vog_checked_on=today - timedelta(days=60) if vog else None,
         vog_valid_until=today + timedelta(days=3 * 365) if vog else None,
-        created_at=now - timedelta(days=VOLUNTEER_AGE_DAYS), approved_at=now - timedelta(days=80) if status == "active" else None,
+        created_at=now - timedelta(days=VOLUNTEER_AGE_DAYS),
+        approved_at=now - timedelta(days=80) if status == "active" else None,
     )
     db.session.add(profile)
     return profile, True
@@ -204,8 +521,27 @@ def _event(request, action, role, at, from_status=None, to_status=None, note="")
 
 
 def _request(row, areas, profiles, now, today):
-    (key, status, task_type, postcode, street, weekday, days_ahead, start, end, minutes, weeks, relation,
-     contact, recipient, description, summary, volunteer_key, match_status, extra) = row
+    (
+        key,
+        status,
+        task_type,
+        postcode,
+        street,
+        weekday,
+        days_ahead,
+        start,
+        end,
+        minutes,
+        weeks,
+        relation,
+        contact,
+        recipient,
+        description,
+        summary,
+        volunteer_key,
+        match_status,
+        extra,
+    ) = row
     email = _email("aanvrager", key)
     if db.session.scalar(select(HelpRequest.id).where(HelpRequest.contact_email == email)) is not None:
         return False
@@ -213,40 +549,72 @@ def _request(row, areas, profiles, now, today):
     first_date = _day(weekday, days_ahead, today)
     created = now - timedelta(days=_age_days(days_ahead))
     request = HelpRequest(
-        status=status, task_type=task_type, urgency=extra.get("urgency", "normal"), relation=relation,
-        contact_name=f"{contact} {FICTIONAL}", contact_email=email, contact_phone="0343-000000",
-        recipient_name=f"{recipient} {FICTIONAL}", recipient_first_name=recipient.split(" ")[0],
-        description=f"{FICTIONAL} {description}", summary=summary, street=f"{street} {FICTIONAL}",
-        house_number=str(10 + len(key)), postcode=postcode, pc4=place.postcode4, place_name=place.place or "",
-        area=_area_of(areas, place.postcode4), lat=place.lat, lon=place.lon,
-        schedule_kind="series" if weeks > 1 else "once", first_date=first_date, window_start=start,
-        window_end=end, duration_minutes=minutes, weeks=weeks,
+        status=status,
+        task_type=task_type,
+        urgency=extra.get("urgency", "normal"),
+        relation=relation,
+        contact_name=f"{contact} {FICTIONAL}",
+        contact_email=email,
+        contact_phone="0343-000000",
+        recipient_name=f"{recipient} {FICTIONAL}",
+        recipient_first_name=recipient.split(" ")[0],
+        description=f"{FICTIONAL} {description}",
+        summary=summary,
+        street=f"{street} {FICTIONAL}",
+        house_number=str(10 + len(key)),
+        postcode=postcode,
+        pc4=place.postcode4,
+        place_name=place.place or "",
+        area=_area_of(areas, place.postcode4),
+        lat=place.lat,
+        lon=place.lon,
+        schedule_kind="series" if weeks > 1 else "once",
+        first_date=first_date,
+        window_start=start,
+        window_end=end,
+        duration_minutes=minutes,
+        weeks=weeks,
         preferred_language=extra.get("preferred_language", "nl"),
-        language_required=extra.get("language_required", False), same_volunteer=extra.get("same_volunteer", False),
-        created_at=created, confirmed_at=created,
+        language_required=extra.get("language_required", False),
+        same_volunteer=extra.get("same_volunteer", False),
+        created_at=created,
+        confirmed_at=created,
         reviewed_at=None if status == "submitted" else created + timedelta(hours=20),
     )
     windows = timeslots.occurrence_windows(first_date, start, end, weeks, clock.zone_name())
-    request.occurrences = [Occurrence(sequence=index, starts_at=s, ends_at=e)
-                           for index, (s, e) in enumerate(windows, start=1)]
+    request.occurrences = [
+        Occurrence(sequence=index, starts_at=s, ends_at=e) for index, (s, e) in enumerate(windows, start=1)
+    ]
     db.session.add(request)
     _event(request, "submitted", "requester", created, None, "submitted")
     if status != "submitted":
         _event(request, "status", "broker", created + timedelta(hours=20), "submitted", "open")
     if volunteer_key:
         profile = profiles[volunteer_key]
-        match = Match(request=request, volunteer=profile, status=match_status,
-                      source="interest" if match_status == "interested" else "broker",
-                      message=extra.get("message", ""), created_at=created + timedelta(days=1))
+        match = Match(
+            request=request,
+            volunteer=profile,
+            status=match_status,
+            source="interest" if match_status == "interested" else "broker",
+            message=extra.get("message", ""),
+            created_at=created + timedelta(days=1),
+        )
         db.session.add(match)
         if match_status in ("approved", "accepted", "done"):
             match.approved_at = created + timedelta(days=1)
             _event(request, "status", "broker", match.approved_at, "open", "proposed")
             for occurrence in request.occurrences:
                 occurrence.status = "done" if match_status == "done" else "booked"
-                db.session.add(Booking(match=match, occurrence=occurrence, volunteer_id=profile.id,
-                                       starts_at=occurrence.starts_at, ends_at=occurrence.ends_at,
-                                       created_at=match.approved_at))
+                db.session.add(
+                    Booking(
+                        match=match,
+                        occurrence=occurrence,
+                        volunteer_id=profile.id,
+                        starts_at=occurrence.starts_at,
+                        ends_at=occurrence.ends_at,
+                        created_at=match.approved_at,
+                    )
+                )
         if match_status in ("accepted", "done"):
             match.accepted_at = created + timedelta(days=1, hours=3)
             _event(request, "status", "volunteer", match.accepted_at, "proposed", "matched")
@@ -257,10 +625,20 @@ def _request(row, areas, profiles, now, today):
             _event(request, "status", "system", match.done_at, "matched", "done")
             if extra.get("feedback"):
                 match.feedback = [
-                    Feedback(author_role="requester", happened=True, rating=3,
-                             comment=f"{FICTIONAL} Vader keek er de hele week naar uit.", created_at=match.done_at),
-                    Feedback(author_role="volunteer", happened=True, rating=3,
-                             comment=f"{FICTIONAL} Gezellige middag, we hebben gesjoeld.", created_at=match.done_at),
+                    Feedback(
+                        author_role="requester",
+                        happened=True,
+                        rating=3,
+                        comment=f"{FICTIONAL} Vader keek er de hele week naar uit.",
+                        created_at=match.done_at,
+                    ),
+                    Feedback(
+                        author_role="volunteer",
+                        happened=True,
+                        rating=3,
+                        comment=f"{FICTIONAL} Gezellige middag, we hebben gesjoeld.",
+                        created_at=match.done_at,
+                    ),
                 ]
     return True
 
@@ -283,17 +661,19 @@ def load_demo_matching(password=None):
     db.session.flush()
     added_requests = sum(_request(row, areas, profiles, now, today) for row in REQUESTS)
     transactions.commit()
-    return {"volunteers": len(VOLUNTEERS), "requests": len(REQUESTS),
-            "volunteers_added": added_volunteers, "requests_added": added_requests}
+    return {
+        "volunteers": len(VOLUNTEERS),
+        "requests": len(REQUESTS),
+        "volunteers_added": added_volunteers,
+        "requests_added": added_requests,
+    }
 
 
 # --- moving the demo to today (issue #10) ------------------------------------------------------
 
 _REQUEST_MOMENTS = ("created_at", "confirmed_at", "reviewed_at", "closed_at")
-_MATCH_MOMENTS = ("created_at", "approved_at", "accepted_at", "declined_at", "cancelled_at", "done_at",
-                  "no_show_at")
-_VOLUNTEER_MOMENTS = ("created_at", "approved_at", "last_task_at", "paused_until", "vog_checked_on",
-                      "vog_valid_until")
+_MATCH_MOMENTS = ("created_at", "approved_at", "accepted_at", "declined_at", "cancelled_at", "done_at", "no_show_at")
+_VOLUNTEER_MOMENTS = ("created_at", "approved_at", "last_task_at", "paused_until", "vog_checked_on", "vog_valid_until")
 
 
 def _shift(row, names, move):
@@ -319,8 +699,9 @@ def _move_request(request, days_ahead, now, today, zone):
 
     request.first_date += dates
     _shift(request, _REQUEST_MOMENTS, move)
-    windows = timeslots.occurrence_windows(request.first_date, request.window_start, request.window_end,
-                                           request.weeks, zone)
+    windows = timeslots.occurrence_windows(
+        request.first_date, request.window_start, request.window_end, request.weeks, zone
+    )
     for occurrence, (start, end) in zip(sorted(request.occurrences, key=lambda o: o.sequence), windows, strict=False):
         occurrence.starts_at, occurrence.ends_at = start, end
     for event in request.events:
@@ -349,8 +730,9 @@ def refresh_demo_matching():
             _move_request(request, days_ahead, now, today, zone)
             moved_requests += (request.first_date, request.created_at) != before
     for row in VOLUNTEERS:
-        profile = db.session.scalar(select(VolunteerProfile).join(VolunteerProfile.user)
-                                    .where(User.email == _email("vrijwilliger", row[0])))
+        profile = db.session.scalar(
+            select(VolunteerProfile).join(VolunteerProfile.user).where(User.email == _email("vrijwilliger", row[0]))
+        )
         if profile is None:
             continue
         delta = timedelta(days=(now - timedelta(days=VOLUNTEER_AGE_DAYS) - profile.created_at).days)
@@ -367,8 +749,10 @@ def refresh_demo_matching():
 def demo_refresher():
     """Move the matching demo to today; return the lines `flask seed demo --refresh-dates` prints."""
     counts = refresh_demo_matching()
-    return [f"Matching demo: moved the dates of {counts['requests']} help requests and "
-            f"{counts['volunteers']} volunteers to today."]
+    return [
+        f"Matching demo: moved the dates of {counts['requests']} help requests and "
+        f"{counts['volunteers']} volunteers to today."
+    ]
 
 
 def demo_seeder():
@@ -378,9 +762,13 @@ def demo_seeder():
     """
     password = secrets.token_urlsafe(12)
     counts = load_demo_matching(password=password)
-    lines = [f"Matching demo: {counts['volunteers']} fictional volunteers ({counts['volunteers_added']} new), "
-             f"{counts['requests']} help requests ({counts['requests_added']} new)."]
+    lines = [
+        f"Matching demo: {counts['volunteers']} fictional volunteers ({counts['volunteers_added']} new), "
+        f"{counts['requests']} help requests ({counts['requests_added']} new)."
+    ]
     if counts["volunteers_added"]:
-        lines.append("The new demo volunteers (demo-vrijwilliger-…@example.org, listed on /werkplek/hulp/vrijwilligers) "
-                     f"share the password: {password}")
+        lines.append(
+            "The new demo volunteers (demo-vrijwilliger-…@example.org, listed on /werkplek/hulp/vrijwilligers) "
+            f"share the password: {password}"
+        )
     return lines

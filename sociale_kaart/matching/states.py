@@ -12,6 +12,7 @@ list is a programming error (InvalidTransition), never a user's mistake.
 - `reopen` and `close_when_finished` are the request's rules after a match changed.
 Nothing here commits.
 """
+
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
@@ -46,14 +47,20 @@ def _check(from_status, to_status):
         raise InvalidTransition(f"a help request cannot go from {from_status} to {to_status}")
 
 
-def record_event(request, action, actor=None, actor_role="system", note="", from_status=None, to_status=None,
-                 at=None):
+def record_event(request, action, actor=None, actor_role="system", note="", from_status=None, to_status=None, at=None):
     """Add a RequestEvent (who did what, when) to the session; no commit. A status step is checked first."""
     if to_status is not None and from_status != to_status:
         _check(from_status, to_status)
-    event = RequestEvent(request=request, action=action, actor_id=actor.id if actor is not None else None,
-                         actor_role=actor_role, note=(note or "")[:MAX_NOTE],
-                         from_status=from_status, to_status=to_status, created_at=at or clock.naive_utcnow())
+    event = RequestEvent(
+        request=request,
+        action=action,
+        actor_id=actor.id if actor is not None else None,
+        actor_role=actor_role,
+        note=(note or "")[:MAX_NOTE],
+        from_status=from_status,
+        to_status=to_status,
+        created_at=at or clock.naive_utcnow(),
+    )
     db.session.add(event)
     return event
 
@@ -109,13 +116,15 @@ def reopen(request, by, role, note=""):
     """Put a request back to open when it has no holding match left (or back to proposed when none is accepted)."""
     if request.is_closed:
         return
-    holding = db.session.scalar(select(Match.id).where(
-        Match.request_id == request.id, Match.status.in_(HOLDING_MATCH_STATUSES)).limit(1))
+    holding = db.session.scalar(
+        select(Match.id).where(Match.request_id == request.id, Match.status.in_(HOLDING_MATCH_STATUSES)).limit(1)
+    )
     if holding is None and request.status in ("proposed", "matched"):
         set_status(request, "open", by, role, note)
     elif holding is not None and request.status == "matched":
-        accepted = db.session.scalar(select(Match.id).where(
-            Match.request_id == request.id, Match.status == "accepted").limit(1))
+        accepted = db.session.scalar(
+            select(Match.id).where(Match.request_id == request.id, Match.status == "accepted").limit(1)
+        )
         if accepted is None:
             set_status(request, "proposed", by, role, note)
 
@@ -124,9 +133,13 @@ def close_when_finished(request, by, role, now):
     """Close a request as done when no holding match and no future open date is left."""
     if request.is_closed:
         return
-    holding = db.session.scalar(select(Match.id).where(
-        Match.request_id == request.id, Match.status.in_(HOLDING_MATCH_STATUSES)).limit(1))
-    open_future = db.session.scalar(select(Occurrence.id).where(
-        Occurrence.request_id == request.id, Occurrence.status == "open", Occurrence.starts_at > now).limit(1))
+    holding = db.session.scalar(
+        select(Match.id).where(Match.request_id == request.id, Match.status.in_(HOLDING_MATCH_STATUSES)).limit(1)
+    )
+    open_future = db.session.scalar(
+        select(Occurrence.id)
+        .where(Occurrence.request_id == request.id, Occurrence.status == "open", Occurrence.starts_at > now)
+        .limit(1)
+    )
     if holding is None and open_future is None:
         set_status(request, "done", by, role)

@@ -4,7 +4,8 @@ Requests and availability are stated in the municipality's local time (Europe/Am
 the database stores moments as naive UTC. Converting each date on its own keeps "every
 Tuesday 13:00–17:00" at 13:00 local time on both sides of a daylight-saving change.
 """
-from datetime import date, datetime, time, timedelta, timezone
+
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 DEFAULT_ZONE = "Europe/Amsterdam"
@@ -50,7 +51,7 @@ def localize(day, clock_time, zone_name=DEFAULT_ZONE):
     naive = datetime.combine(day, clock_time)
     aware = naive.replace(tzinfo=tz, fold=0)
     # Round-trip through UTC normalises a non-existent wall time.
-    return aware.astimezone(timezone.utc).astimezone(tz)
+    return aware.astimezone(UTC).astimezone(tz)
 
 
 def exists(day, clock_time, zone_name=DEFAULT_ZONE):
@@ -79,12 +80,12 @@ def clock_change_conflict(first_date, start, end, weeks=1, duration_minutes=0, z
 
 def to_utc_naive(moment):
     """Return an aware moment as naive UTC (how the models store time)."""
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def to_local(utc_naive, zone_name=DEFAULT_ZONE):
     """Return a naive UTC moment as an aware local moment."""
-    return utc_naive.replace(tzinfo=timezone.utc).astimezone(zone(zone_name))
+    return utc_naive.replace(tzinfo=UTC).astimezone(zone(zone_name))
 
 
 def local_window(day, start, end, zone_name=DEFAULT_ZONE):

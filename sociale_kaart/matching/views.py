@@ -4,6 +4,7 @@ Thin views: each parses its form, calls one service of matching.requests, volunt
 privacy or lifecycle (which check permissions and commit), and renders or redirects. A
 ValidationError goes back to its form field; PermissionDenied and NotFound are handled app-wide.
 """
+
 import json
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
@@ -19,8 +20,18 @@ from ..errors import NotFound, ValidationError
 from ..extensions import limiter
 from . import booking, lifecycle, privacy, queries, reasons, vocabularies, volunteers
 from . import requests as help_requests
-from .forms import (AbsenceForm, CancelForm, ConfirmForm, DeclineForm, DeleteAccountForm, FeedbackForm, InterestForm,
-                    RequestForm, VolunteerProfileForm, duration_label)
+from .forms import (
+    AbsenceForm,
+    CancelForm,
+    ConfirmForm,
+    DeclineForm,
+    DeleteAccountForm,
+    FeedbackForm,
+    InterestForm,
+    RequestForm,
+    VolunteerProfileForm,
+    duration_label,
+)
 
 bp = Blueprint("matching", __name__)
 
@@ -110,6 +121,7 @@ def dorpsteam_of(place):
 
 # --- help requests (no account needed) ----------------------------------------------------------
 
+
 def _request_limit():
     return current_app.config["MATCHING_REQUEST_RATE_LIMIT"]
 
@@ -125,15 +137,14 @@ def request_form():
         form.contact_name.data = current_user.name
         form.contact_email.data = current_user.email
     if request.method == "POST" and form.validate():
-        if form.is_spam():   # a bot filled the hidden field: pretend all went well
+        if form.is_spam():  # a bot filled the hidden field: pretend all went well
             return redirect(url_for("matching.request_sent"), code=303)
         try:
             created = help_requests.submit_request({**form.values(), "language": _language()}, by=_user())
         except ValidationError as error:
             form.add_error(error.field, error.message)
         else:
-            session["matching_sent"] = {"token": created.access_token,
-                                        "confirm": created.confirmed_at is None}
+            session["matching_sent"] = {"token": created.access_token, "confirm": created.confirmed_at is None}
             return redirect(url_for("matching.request_sent"), code=303)
     return render_template("matching/request_form.html", form=form), _status()
 
@@ -143,8 +154,9 @@ def request_sent():
     """What happens next, after sending a request."""
     sent = session.get("matching_sent") or {}
     page_url = url_for("matching.my_request", token=sent["token"]) if sent.get("token") else None
-    return render_template("matching/request_sent.html", page_url=page_url,
-                           needs_confirmation=bool(sent.get("confirm")))
+    return render_template(
+        "matching/request_sent.html", page_url=page_url, needs_confirmation=bool(sent.get("confirm"))
+    )
 
 
 @bp.route("/hulp-vragen/bevestigen/<token>")
@@ -181,11 +193,16 @@ def my_request(token):
 
     help_request = _requester_request(token)
     return render_template(
-        "matching/my_request.html", help_request=help_request, token=token,
+        "matching/my_request.html",
+        help_request=help_request,
+        token=token,
         events=[event for event in help_request.events if event.action in REQUESTER_EVENTS],
-        access_log=privacy.access_log(help_request), cancel_form=CancelForm(formdata=None),
+        access_log=privacy.access_log(help_request),
+        cancel_form=CancelForm(formdata=None),
         feedback_due=_feedback_due(help_request, clock.naive_utcnow()),
-        event_labels=EVENT_LABELS, role_labels=ROLE_LABELS, view_labels=VIEW_LABELS,
+        event_labels=EVENT_LABELS,
+        role_labels=ROLE_LABELS,
+        view_labels=VIEW_LABELS,
     )
 
 
@@ -196,8 +213,7 @@ def cancel_request(token):
     form = CancelForm()
     if form.validate():
         try:
-            help_requests.cancel_request(help_request.id, by=_user(), access_token=token,
-                                         reason=form.reason.data or "")
+            help_requests.cancel_request(help_request.id, by=_user(), access_token=token, reason=form.reason.data or "")
         except ValidationError as error:
             flash(error.message, "error")
         else:
@@ -217,22 +233,31 @@ def _feedback_page(form, match, save, done_url, heading_for):
         else:
             flash(_("Dank u wel voor uw antwoord."), "success")
             return redirect(done_url, code=303)
-    return render_template("matching/feedback.html", form=form, match=match, heading_for=heading_for), \
-        _status()
+    return render_template("matching/feedback.html", form=form, match=match, heading_for=heading_for), _status()
 
 
 @bp.route("/mijn-hulpvraag/<token>/terugkoppeling/<int:match_id>", methods=["GET", "POST"])
 def request_feedback(token, match_id):
-    """"Is het doorgegaan?" for the requester, from their page."""
+    """ "Is het doorgegaan?" for the requester, from their page."""
     help_request = _requester_request(token)
     match = next((m for m in help_request.matches if m.id == match_id), None)
     if match is None:
         raise NotFound(f"match {match_id}")
     return _feedback_page(
-        FeedbackForm(), match,
-        lambda values: lifecycle.save_feedback(match.id, "requester", values["happened"], values["rating"],
-                                               values["comment"], by=_user(), access_token=token),
-        url_for("matching.my_request", token=token), "requester")
+        FeedbackForm(),
+        match,
+        lambda values: lifecycle.save_feedback(
+            match.id,
+            "requester",
+            values["happened"],
+            values["rating"],
+            values["comment"],
+            by=_user(),
+            access_token=token,
+        ),
+        url_for("matching.my_request", token=token),
+        "requester",
+    )
 
 
 @bp.route("/mijn-hulpvraag/<token>/gegevens.json")
@@ -244,8 +269,9 @@ def request_data(token):
 
 def _json_download(data, filename):
     body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
-    return Response(body, mimetype="application/json",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        body, mimetype="application/json", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
 
 
 @bp.route("/mijn-hulpvragen")
@@ -291,6 +317,7 @@ def delete_account():
 
 # --- volunteers ---------------------------------------------------------------------------------
 
+
 def _profile_page(form=None, absence_form=None, status=200):
     profile = volunteers.get_profile(current_user)
     if form is None:
@@ -298,9 +325,13 @@ def _profile_page(form=None, absence_form=None, status=200):
             form = VolunteerProfileForm(formdata=None, data=VolunteerProfileForm.initial(profile))
         else:
             form = VolunteerProfileForm(formdata=None, first_name=(current_user.name or "").split(" ")[0])
-    return render_template("matching/volunteer_profile.html", form=form, profile=profile,
-                           absence_form=absence_form or AbsenceForm(formdata=None),
-                           remove_form=ConfirmForm(formdata=None)), status
+    return render_template(
+        "matching/volunteer_profile.html",
+        form=form,
+        profile=profile,
+        absence_form=absence_form or AbsenceForm(formdata=None),
+        remove_form=ConfirmForm(formdata=None),
+    ), status
 
 
 @bp.route("/vrijwilliger/profiel", methods=["GET", "POST"])
@@ -348,7 +379,7 @@ def remove_absence(absence_id):
 @bp.route("/vrijwilliger/klussen")
 @login_required
 def tasks():
-    """"Klussen bij mij in de buurt": open requests that fit my grid and distance (no names, no addresses)."""
+    """ "Klussen bij mij in de buurt": open requests that fit my grid and distance (no names, no addresses)."""
     profile = volunteers.get_profile(current_user)
     active = profile is not None and profile.status == "active"
     task_list = volunteers.tasks_near_me(current_user) if active else []
@@ -360,14 +391,19 @@ def tasks():
 def task(request_id):
     """One task; the address and phone only after the volunteer's match is accepted."""
     view = volunteers.task_for_volunteer(request_id, current_user)
-    return render_template("matching/task.html", task=view, form=InterestForm(formdata=None),
-                           confirm=ConfirmForm(formdata=None), cancel_form=CancelForm(formdata=None))
+    return render_template(
+        "matching/task.html",
+        task=view,
+        form=InterestForm(formdata=None),
+        confirm=ConfirmForm(formdata=None),
+        cancel_form=CancelForm(formdata=None),
+    )
 
 
 @bp.route("/vrijwilliger/klussen/<int:request_id>/helpen", methods=["POST"])
 @login_required
 def offer_help(request_id):
-    """"Ik wil helpen": tell the broker."""
+    """ "Ik wil helpen": tell the broker."""
     form = InterestForm()
     if form.validate():
         try:
@@ -375,8 +411,7 @@ def offer_help(request_id):
         except ValidationError as error:
             flash(error.message, "error")
         else:
-            flash(_("Dank u wel. De sociaal makelaar weet nu dat u wilt helpen en neemt contact met u op."),
-                  "success")
+            flash(_("Dank u wel. De sociaal makelaar weet nu dat u wilt helpen en neemt contact met u op."), "success")
     else:
         flash(" ".join(message for _field, message in form.error_list), "error")
     return redirect(url_for("matching.task", request_id=request_id), code=303)
@@ -387,8 +422,9 @@ def offer_help(request_id):
 def my_tasks():
     """Offers to answer, accepted tasks, and feedback after the date."""
     profile, groups = volunteers.my_tasks(_user())
-    return render_template("matching/my_tasks.html", profile=profile, groups=groups,
-                           cancel_form=CancelForm(formdata=None))
+    return render_template(
+        "matching/my_tasks.html", profile=profile, groups=groups, cancel_form=CancelForm(formdata=None)
+    )
 
 
 def _answer(action, match_id, done_message, after=None):
@@ -411,40 +447,54 @@ def _answer(action, match_id, done_message, after=None):
 @bp.route("/vrijwilliger/koppeling/<int:match_id>/accepteren", methods=["POST"])
 @login_required
 def accept(match_id):
-    return _answer(lambda mid, _reason: booking.accept_match(mid, _user()), match_id,
-                   _("U heeft de taak aangenomen. U ziet nu het adres en het telefoonnummer."),
-                   after=lambda match: url_for("matching.task", request_id=match.request_id))
+    return _answer(
+        lambda mid, _reason: booking.accept_match(mid, _user()),
+        match_id,
+        _("U heeft de taak aangenomen. U ziet nu het adres en het telefoonnummer."),
+        after=lambda match: url_for("matching.task", request_id=match.request_id),
+    )
 
 
 @bp.route("/vrijwilliger/koppeling/<int:match_id>/weigeren", methods=["POST"])
 @login_required
 def decline(match_id):
-    return _answer(lambda mid, reason: booking.decline_match(mid, _user(), reason), match_id,
-                   _("U heeft de taak geweigerd. De sociaal makelaar zoekt iemand anders."))
+    return _answer(
+        lambda mid, reason: booking.decline_match(mid, _user(), reason),
+        match_id,
+        _("U heeft de taak geweigerd. De sociaal makelaar zoekt iemand anders."),
+    )
 
 
 @bp.route("/vrijwilliger/koppeling/<int:match_id>/annuleren", methods=["POST"])
 @login_required
 def volunteer_cancel(match_id):
-    return _answer(lambda mid, reason: booking.cancel_match(mid, _user(), reason, by_role="volunteer"), match_id,
-                   _("U heeft afgezegd. De aanvrager en de sociaal makelaar horen het."))
+    return _answer(
+        lambda mid, reason: booking.cancel_match(mid, _user(), reason, by_role="volunteer"),
+        match_id,
+        _("U heeft afgezegd. De aanvrager en de sociaal makelaar horen het."),
+    )
 
 
 @bp.route("/vrijwilliger/koppeling/<int:match_id>/terugkoppeling", methods=["GET", "POST"])
 @login_required
 def volunteer_feedback(match_id):
-    """"Is het doorgegaan?" for the volunteer, in the app."""
+    """ "Is het doorgegaan?" for the volunteer, in the app."""
     match = queries.load_match(match_id)
     if match.volunteer is None or match.volunteer.user_id != current_user.id:
         raise NotFound(f"match {match_id}")
     return _feedback_page(
-        FeedbackForm(), match,
-        lambda values: lifecycle.save_feedback(match.id, "volunteer", values["happened"], values["rating"],
-                                               values["comment"], by=_user()),
-        url_for("matching.my_tasks"), "volunteer")
+        FeedbackForm(),
+        match,
+        lambda values: lifecycle.save_feedback(
+            match.id, "volunteer", values["happened"], values["rating"], values["comment"], by=_user()
+        ),
+        url_for("matching.my_tasks"),
+        "volunteer",
+    )
 
 
 # --- links from e-mails (no login needed: the signed token stands for the person) ---------------
+
 
 @bp.route("/koppeling/<token>", methods=["GET", "POST"])
 def match_link(token):
@@ -467,9 +517,9 @@ def match_link(token):
             form.add_error(error.field, error.message)
         else:
             return redirect(url_for("matching.match_link", token=token), code=303)
-    return render_template("matching/match_link.html", match=match, task=volunteers.task_of_match(match), form=form,
-                           token=token), \
-        (400 if form.error_list else 200)
+    return render_template(
+        "matching/match_link.html", match=match, task=volunteers.task_of_match(match), form=form, token=token
+    ), (400 if form.error_list else 200)
 
 
 @bp.route("/terugkoppeling/<token>", methods=["GET", "POST"])
@@ -483,10 +533,14 @@ def feedback_link(token):
     if request.method == "GET" and request.args.get("doorgegaan") in ("ja", "nee"):
         form.happened.data = "yes" if request.args["doorgegaan"] == "ja" else "no"
     return _feedback_page(
-        form, match,
-        lambda values: lifecycle.save_feedback(match.id, role, values["happened"], values["rating"],
-                                               values["comment"], token=token),
-        url_for("matching.feedback_thanks"), role)
+        form,
+        match,
+        lambda values: lifecycle.save_feedback(
+            match.id, role, values["happened"], values["rating"], values["comment"], token=token
+        ),
+        url_for("matching.feedback_thanks"),
+        role,
+    )
 
 
 @bp.route("/terugkoppeling/bedankt")

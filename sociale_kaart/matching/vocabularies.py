@@ -1,4 +1,5 @@
 """The fixed lists of the matching module: task types (with VOG and scope), skills, languages, labels."""
+
 import re
 from dataclasses import dataclass
 
@@ -19,36 +20,76 @@ class TaskType:
 TASK_TYPES = {
     task.code: task
     for task in (
-        TaskType("boodschappen", _l("Boodschappen"), False,
-                 _l("Boodschappen doen met of voor iemand, en ze thuis brengen."),
-                 _l("Geen geld opnemen of pinnen met de pas van een ander.")),
-        TaskType("vervoer", _l("Vervoer of begeleiding naar een afspraak"), True,
-                 _l("Iemand brengen en halen, of meegaan naar de dokter, het ziekenhuis of de gemeente."),
-                 _l("Geen medische hulp, geen tillen uit bed of rolstoel.")),
-        TaskType("gezelschap", _l("Gezelschap"), True,
-                 _l("Op bezoek gaan, een praatje maken, samen koffie drinken of een spel doen."),
-                 _l("Geen verzorging, schoonmaak of medicijnen geven.")),
-        TaskType("respijt", _l("Respijt / oppas bij een naaste"), True,
-                 _l("Bij iemand thuis zijn zodat de mantelzorger even weg kan."),
-                 _l("Geen persoonlijke verzorging, geen medicijnen geven, geen nachtdiensten.")),
-        TaskType("klusjes", _l("Klusjes in huis"), False,
-                 _l("Kleine klussen: een lamp ophangen, een kastje in elkaar zetten, een gordijn ophangen."),
-                 _l("Geen werk aan gas of elektra in de meterkast, geen verbouwing.")),
-        TaskType("tuin", _l("Tuin"), False,
-                 _l("Licht tuinwerk: onkruid wieden, snoeien, bladeren ruimen."),
-                 _l("Geen bomen kappen, geen groot onderhoud.")),
-        TaskType("administratie", _l("Administratie en formulieren"), True,
-                 _l("Helpen met post, formulieren en overzicht in de papieren."),
-                 _l("Geen schulden regelen, geen bankzaken namens iemand, geen belastingaangifte als gemachtigde.")),
-        TaskType("digitaal", _l("Digitale hulp"), False,
-                 _l("Uitleg over telefoon, tablet of computer, DigiD of videobellen."),
-                 _l("Geen reparaties, geen inloggen met de DigiD van een ander.")),
-        TaskType("bewegen", _l("Wandelen of bewegen"), False,
-                 _l("Samen wandelen of fietsen, of meegaan naar een beweegactiviteit."),
-                 _l("Geen fysiotherapie of oefeningen op voorschrift.")),
-        TaskType("overig", _l("Overig"), False,
-                 _l("Een andere korte klus; de sociaal makelaar bespreekt wat kan."),
-                 _l("Geen werk dat een professional hoort te doen.")),
+        TaskType(
+            "boodschappen",
+            _l("Boodschappen"),
+            False,
+            _l("Boodschappen doen met of voor iemand, en ze thuis brengen."),
+            _l("Geen geld opnemen of pinnen met de pas van een ander."),
+        ),
+        TaskType(
+            "vervoer",
+            _l("Vervoer of begeleiding naar een afspraak"),
+            True,
+            _l("Iemand brengen en halen, of meegaan naar de dokter, het ziekenhuis of de gemeente."),
+            _l("Geen medische hulp, geen tillen uit bed of rolstoel."),
+        ),
+        TaskType(
+            "gezelschap",
+            _l("Gezelschap"),
+            True,
+            _l("Op bezoek gaan, een praatje maken, samen koffie drinken of een spel doen."),
+            _l("Geen verzorging, schoonmaak of medicijnen geven."),
+        ),
+        TaskType(
+            "respijt",
+            _l("Respijt / oppas bij een naaste"),
+            True,
+            _l("Bij iemand thuis zijn zodat de mantelzorger even weg kan."),
+            _l("Geen persoonlijke verzorging, geen medicijnen geven, geen nachtdiensten."),
+        ),
+        TaskType(
+            "klusjes",
+            _l("Klusjes in huis"),
+            False,
+            _l("Kleine klussen: een lamp ophangen, een kastje in elkaar zetten, een gordijn ophangen."),
+            _l("Geen werk aan gas of elektra in de meterkast, geen verbouwing."),
+        ),
+        TaskType(
+            "tuin",
+            _l("Tuin"),
+            False,
+            _l("Licht tuinwerk: onkruid wieden, snoeien, bladeren ruimen."),
+            _l("Geen bomen kappen, geen groot onderhoud."),
+        ),
+        TaskType(
+            "administratie",
+            _l("Administratie en formulieren"),
+            True,
+            _l("Helpen met post, formulieren en overzicht in de papieren."),
+            _l("Geen schulden regelen, geen bankzaken namens iemand, geen belastingaangifte als gemachtigde."),
+        ),
+        TaskType(
+            "digitaal",
+            _l("Digitale hulp"),
+            False,
+            _l("Uitleg over telefoon, tablet of computer, DigiD of videobellen."),
+            _l("Geen reparaties, geen inloggen met de DigiD van een ander."),
+        ),
+        TaskType(
+            "bewegen",
+            _l("Wandelen of bewegen"),
+            False,
+            _l("Samen wandelen of fietsen, of meegaan naar een beweegactiviteit."),
+            _l("Geen fysiotherapie of oefeningen op voorschrift."),
+        ),
+        TaskType(
+            "overig",
+            _l("Overig"),
+            False,
+            _l("Een andere korte klus; de sociaal makelaar bespreekt wat kan."),
+            _l("Geen werk dat een professional hoort te doen."),
+        ),
     )
 }
 
@@ -57,8 +98,10 @@ TASK_TYPES = {
 # A word of the search text counts when it starts with one of these ("boodschappenhulp").
 TASK_HINTS = {
     "boodschappen": {"words": ("boodschap", "supermarkt", "groceries", "shopping"), "categories": ()},
-    "vervoer": {"words": ("vervoer", "rijden", "chauffeur", "autorit", "meerijden", "rolstoelbus", "transport"),
-                "categories": ("vervoer",)},
+    "vervoer": {
+        "words": ("vervoer", "rijden", "chauffeur", "autorit", "meerijden", "rolstoelbus", "transport"),
+        "categories": ("vervoer",),
+    },
     "klusjes": {"words": ("klus", "lamp", "gordijn"), "categories": ()},
     "tuin": {"words": ("tuin", "onkruid", "snoei", "grasmaai", "garden"), "categories": ()},
     "respijt": {"words": ("oppas", "respijt"), "categories": ("respijtzorg",)},
@@ -127,8 +170,7 @@ TRAVEL_MODES = {
 }
 
 # Weekday and day-part labels of the availability grid; bit = weekday * 3 + part.
-WEEKDAYS = (_l("maandag"), _l("dinsdag"), _l("woensdag"), _l("donderdag"), _l("vrijdag"), _l("zaterdag"),
-            _l("zondag"))
+WEEKDAYS = (_l("maandag"), _l("dinsdag"), _l("woensdag"), _l("donderdag"), _l("vrijdag"), _l("zaterdag"), _l("zondag"))
 DAY_PARTS = (_l("ochtend"), _l("middag"), _l("avond"))
 
 REQUEST_STATUS_LABELS = {

@@ -5,6 +5,7 @@ fields of a request (task type, village and PC4, day and time, duration, the nee
 summary, the first name of who gets help): `public_task` builds them as a plain dict, so no
 name, street, phone, e-mail or description can slip into a page.
 """
+
 from datetime import date
 from typing import Any, cast
 
@@ -18,8 +19,8 @@ from sqlalchemy.orm import selectinload
 from .. import clock, params, transactions
 from ..accounts import permissions
 from ..accounts.models import UserRole
-from ..directory.areas import area_of_postcode4
 from ..accounts.queries import brokers_of_areas
+from ..directory.areas import area_of_postcode4
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
 from ..geo import bounding_box, normal_postcode, parse_postcode
@@ -35,9 +36,23 @@ MAX_TASKS_PER_WEEK = 7
 VISIBLE_REQUEST_STATUSES = ("open", "proposed")
 # A volunteer who registered interest again after declining or withdrawing is interested again.
 REOPENABLE_MATCH_STATUSES = ("declined", "withdrawn")
-PROFILE_FIELDS = ("first_name", "phone", "postcode", "street", "house_number", "travel_mode", "max_km",
-                  "task_types", "skills", "languages", "availability", "max_tasks_per_week", "paused",
-                  "paused_until", "motivation")
+PROFILE_FIELDS = (
+    "first_name",
+    "phone",
+    "postcode",
+    "street",
+    "house_number",
+    "travel_mode",
+    "max_km",
+    "task_types",
+    "skills",
+    "languages",
+    "availability",
+    "max_tasks_per_week",
+    "paused",
+    "paused_until",
+    "motivation",
+)
 # Why a task does not fit, as the volunteer reads it (the ranking's exclusion codes).
 NOT_FITTING = {
     "inactive": _l("uw profiel staat op pauze"),
@@ -53,12 +68,16 @@ NOT_FITTING = {
 
 # --- the volunteer's own profile ------------------------------------------------------------------
 
+
 def get_profile(user):
     """Return a user's volunteer profile with its absences, or None."""
     if not permissions.is_authenticated(user):
         return None
-    return db.session.scalar(select(VolunteerProfile).options(selectinload(VolunteerProfile.absences))
-                             .where(VolunteerProfile.user_id == user.id))
+    return db.session.scalar(
+        select(VolunteerProfile)
+        .options(selectinload(VolunteerProfile.absences))
+        .where(VolunteerProfile.user_id == user.id)
+    )
 
 
 def _codes(values, name, vocabulary, message, required=False):
@@ -74,7 +93,7 @@ def clean_profile_values(values):
     if not first_name:
         raise ValidationError("first_name", _("Vul uw voornaam in."))
     typed = (values.get("postcode") or "").strip()
-    parsed = parse_postcode(typed)      # four digits alone will do
+    parsed = parse_postcode(typed)  # four digits alone will do
     if parsed is None:
         raise ValidationError("postcode", _("Vul een postcode in zoals 3941 AB."))
     postcode = normal_postcode(typed) or parsed[0]
@@ -85,8 +104,9 @@ def clean_profile_values(values):
     max_km = optional_km(values.get("max_km"))
     if max_km is None:
         raise ValidationError("max_km", _("Kies een afstand van 0,5 tot 50 km."))
-    task_types = _codes(values, "task_types", TASK_TYPES, _("Kies minstens één soort hulp die u wilt geven."),
-                        required=True)
+    task_types = _codes(
+        values, "task_types", TASK_TYPES, _("Kies minstens één soort hulp die u wilt geven."), required=True
+    )
     skills = _codes(values, "skills", SKILLS, _("Kies vaardigheden uit de lijst."))
     languages = _codes(values, "languages", LANGUAGES, _("Kies minstens één taal die u spreekt."), required=True)
     try:
@@ -112,13 +132,24 @@ def clean_profile_values(values):
     if phone and not params.valid_phone(phone):
         raise ValidationError("phone", _("Vul een geldig telefoonnummer in, bijvoorbeeld 06 12345678."))
     return {
-        "first_name": first_name, "phone": phone, "postcode": postcode,
+        "first_name": first_name,
+        "phone": phone,
+        "postcode": postcode,
         "street": (values.get("street") or "").strip()[:120],
         "house_number": (values.get("house_number") or "").strip()[:16],
-        "pc4": place.postcode4 or postcode[:4], "place_name": place.place or "", "lat": place.lat, "lon": place.lon,
-        "travel_mode": travel_mode, "max_km": max_km, "task_types": task_types, "skills": skills,
-        "languages": languages, "availability": availability, "max_tasks_per_week": per_week,
-        "paused": paused, "paused_until": paused_until if paused else None,
+        "pc4": place.postcode4 or postcode[:4],
+        "place_name": place.place or "",
+        "lat": place.lat,
+        "lon": place.lon,
+        "travel_mode": travel_mode,
+        "max_km": max_km,
+        "task_types": task_types,
+        "skills": skills,
+        "languages": languages,
+        "availability": availability,
+        "max_tasks_per_week": per_week,
+        "paused": paused,
+        "paused_until": paused_until if paused else None,
         "motivation": (values.get("motivation") or "").strip()[:MAX_TEXT],
     }
 
@@ -143,7 +174,11 @@ def save_profile(user, values, by):
         db.session.flush()
         for broker in brokers_of_areas(profile.area_id):
             notify.queue_message(
-                broker.email, "matching_volunteer_signed_up", broker.language, name=broker.name, profile=profile,
+                broker.email,
+                "matching_volunteer_signed_up",
+                broker.language,
+                name=broker.name,
+                profile=profile,
                 volunteer_url=notify.external_url("broker.volunteer", profile_id=profile.id),
             )
     transactions.commit()
@@ -188,11 +223,17 @@ def remove_absence(user, absence_id):
 
 # --- brokers -----------------------------------------------------------------------------------------------
 
+
 def _profile_for_broker(profile_id, by):
     profile = db.session.scalar(
-        select(VolunteerProfile).options(selectinload(VolunteerProfile.user), selectinload(VolunteerProfile.area),
-                                         selectinload(VolunteerProfile.absences))
-        .where(VolunteerProfile.id == profile_id))
+        select(VolunteerProfile)
+        .options(
+            selectinload(VolunteerProfile.user),
+            selectinload(VolunteerProfile.area),
+            selectinload(VolunteerProfile.absences),
+        )
+        .where(VolunteerProfile.id == profile_id)
+    )
     if profile is None:
         raise NotFound(_("Deze vrijwilliger bestaat niet."))
     permissions.require_moderator(by, [profile.area_id] if profile.area_id is not None else [])
@@ -222,8 +263,14 @@ def approve_volunteer(profile_id, by):
     db.session.refresh(profile)
     user = profile.user
     if user is not None and user.active:
-        notify.queue_message(user.email, "matching_volunteer_approved", user.language, name=profile.first_name,
-                             profile=profile, tasks_url=notify.external_url("matching.tasks"))
+        notify.queue_message(
+            user.email,
+            "matching_volunteer_approved",
+            user.language,
+            name=profile.first_name,
+            profile=profile,
+            tasks_url=notify.external_url("matching.tasks"),
+        )
     transactions.commit()
     return profile
 
@@ -247,15 +294,20 @@ def record_vog(profile_id, checked_on, valid_until, by):
 def volunteer_list(by, status=None, area_id=None):
     """Return the volunteers in a broker's areas (and those without an area), by status and first name."""
     where, _areas = area_filter(VolunteerProfile.area_id, by, area_id)
-    query = select(VolunteerProfile).options(selectinload(VolunteerProfile.user),
-                                             selectinload(VolunteerProfile.area)).where(where)
+    query = (
+        select(VolunteerProfile)
+        .options(selectinload(VolunteerProfile.user), selectinload(VolunteerProfile.area))
+        .where(where)
+    )
     if status is not None:
         query = query.where(VolunteerProfile.status == status)
-    return db.session.scalars(query.order_by(VolunteerProfile.status, VolunteerProfile.first_name,
-                                             VolunteerProfile.id)).all()
+    return db.session.scalars(
+        query.order_by(VolunteerProfile.status, VolunteerProfile.first_name, VolunteerProfile.id)
+    ).all()
 
 
 # --- tasks near the volunteer ---------------------------------------------------------------------------
+
 
 def _active_profile(user):
     """Return the user's approved volunteer profile, or raise PermissionDenied."""
@@ -272,11 +324,20 @@ def when_text(request, windows=None):
     if request.schedule_kind == "series":
         first = windows[0][0] if windows else None
         weekday = format_date(request.first_date, "EEEE")
-        text = _("elke %(weekday)s %(start)s–%(end)s, %(weeks)s weken vanaf %(first)s", weekday=weekday, start=start,
-                 end=end, weeks=request.weeks, first=format_date(request.first_date, "d MMMM y"))
+        text = _(
+            "elke %(weekday)s %(start)s–%(end)s, %(weeks)s weken vanaf %(first)s",
+            weekday=weekday,
+            start=start,
+            end=end,
+            weeks=request.weeks,
+            first=format_date(request.first_date, "d MMMM y"),
+        )
         if first is not None and len(windows) < request.weeks:
-            text += " " + _("(nog %(left)s, de eerste op %(date)s)", left=len(windows),
-                            date=format_date(timeslots.to_local(first, clock.zone_name()).date(), "d MMMM"))
+            text += " " + _(
+                "(nog %(left)s, de eerste op %(date)s)",
+                left=len(windows),
+                date=format_date(timeslots.to_local(first, clock.zone_name()).date(), "d MMMM"),
+            )
         return text
     return f"{format_date(request.first_date, 'EEEE d MMMM y')}, {start}–{end}"
 
@@ -331,8 +392,11 @@ def tasks_near_me(user):
     min_lat, max_lat, min_lon, max_lon = bounding_box(profile.lat, profile.lon, profile.max_km)
     requests = db.session.scalars(
         select(HelpRequest).where(
-            HelpRequest.status.in_(VISIBLE_REQUEST_STATUSES), HelpRequest.task_type.in_(list(volunteer.task_types)),
-            HelpRequest.lat.between(min_lat, max_lat), HelpRequest.lon.between(min_lon, max_lon))
+            HelpRequest.status.in_(VISIBLE_REQUEST_STATUSES),
+            HelpRequest.task_type.in_(list(volunteer.task_types)),
+            HelpRequest.lat.between(min_lat, max_lat),
+            HelpRequest.lon.between(min_lon, max_lon),
+        )
     ).all()
     windows = pool.open_windows([request.id for request in requests])
     matches = _own_matches(profile, [request.id for request in requests])
@@ -374,16 +438,20 @@ def task_for_volunteer(request_id, user):
         windows = [(booking.starts_at, booking.ends_at) for booking in match.bookings if booking.active] or windows
     candidate = None
     if profile.status == "active" and windows:
-        result = ranking.check(pool.task_input(request, windows),
-                               pool.volunteer_inputs(profiles=[profile])[0], **pool.ranking_settings())
+        result = ranking.check(
+            pool.task_input(request, windows), pool.volunteer_inputs(profiles=[profile])[0], **pool.ranking_settings()
+        )
         candidate = None if isinstance(result, str) else result
     task = public_task(request, windows, candidate, match)
     task["private"] = None
     if match is not None and match.status == "accepted":
         task["private"] = {
-            "contact_name": request.contact_name, "contact_phone": request.contact_phone,
-            "recipient_name": request.recipient_name, "street": request.street,
-            "house_number": request.house_number, "postcode": request.postcode,
+            "contact_name": request.contact_name,
+            "contact_phone": request.contact_phone,
+            "recipient_name": request.recipient_name,
+            "street": request.street,
+            "house_number": request.house_number,
+            "postcode": request.postcode,
         }
         log_view(request, user, "volunteer", "address")
         transactions.commit()
@@ -408,30 +476,48 @@ def register_interest(request_id, user, message=""):
     windows = pool.open_windows([request.id])[request.id]
     if request.status not in VISIBLE_REQUEST_STATUSES or not windows:
         raise ValidationError(None, _("Deze klus is al vergeven of gaat niet meer door."))
-    result = ranking.check(pool.task_input(request, windows), pool.volunteer_inputs(profiles=[profile])[0],
-                           **pool.ranking_settings())
+    result = ranking.check(
+        pool.task_input(request, windows), pool.volunteer_inputs(profiles=[profile])[0], **pool.ranking_settings()
+    )
     if isinstance(result, str):
-        raise ValidationError(None, _("Deze klus past niet bij uw profiel: %(reason)s.",
-                                      reason=NOT_FITTING.get(result, result)))
+        raise ValidationError(
+            None, _("Deze klus past niet bij uw profiel: %(reason)s.", reason=NOT_FITTING.get(result, result))
+        )
     if match is None:
-        match = Match(request_id=request.id, volunteer_id=profile.id, status="interested", source="interest",
-                      created_by_id=user.id, message=message, score=result.score,
-                      explanation=reasons.breakdown(result))
+        match = Match(
+            request_id=request.id,
+            volunteer_id=profile.id,
+            status="interested",
+            source="interest",
+            created_by_id=user.id,
+            message=message,
+            score=result.score,
+            explanation=reasons.breakdown(result),
+        )
         db.session.add(match)
     else:
         match.status, match.message, match.score = "interested", message, result.score
         match.explanation = reasons.breakdown(result)
     try:
         db.session.flush()
-    except IntegrityError:      # a simultaneous click made it
+    except IntegrityError:  # a simultaneous click made it
         db.session.rollback()
         return _own_matches(profile, [request_id])[request_id]
     for broker in brokers_of_areas(request.area_id):
         notify.queue_message(
-            broker.email, "matching_interest_registered", broker.language, name=broker.name, recipient=broker,
-            request=request, match=match, profile=profile, volunteer_name=profile.first_name,
-            task_label=str(TASK_TYPES[request.task_type].label), place_name=request.place_name or request.pc4,
-            message=message, url=notify.external_url("broker.candidates", request_id=request.id),
+            broker.email,
+            "matching_interest_registered",
+            broker.language,
+            name=broker.name,
+            recipient=broker,
+            request=request,
+            match=match,
+            profile=profile,
+            volunteer_name=profile.first_name,
+            task_label=str(TASK_TYPES[request.task_type].label),
+            place_name=request.place_name or request.pc4,
+            message=message,
+            url=notify.external_url("broker.candidates", request_id=request.id),
         )
     transactions.commit()
     return match
@@ -445,8 +531,7 @@ MY_TASK_GROUPS = ("offers", "accepted", "waiting", "done", "ended")
 def task_of_match(match):
     """Return the public fields of a match's request, with its booked dates (or its open ones)."""
     active = [(b.starts_at, b.ends_at) for b in match.bookings if b.active]
-    windows = active or [(o.starts_at, o.ends_at) for o in match.request.occurrences
-                         if o.status in ("open", "booked")]
+    windows = active or [(o.starts_at, o.ends_at) for o in match.request.occurrences if o.status in ("open", "booked")]
     return public_task(match.request, windows, None, match)
 
 
@@ -463,18 +548,28 @@ def my_tasks(user):
         return None, groups
     now = clock.naive_utcnow()
     matches = db.session.scalars(
-        select(Match).options(selectinload(Match.request), selectinload(Match.bookings),
-                              selectinload(Match.feedback))
-        .where(Match.volunteer_id == profile.id).order_by(Match.id.desc())).all()
+        select(Match)
+        .options(selectinload(Match.request), selectinload(Match.bookings), selectinload(Match.feedback))
+        .where(Match.volunteer_id == profile.id)
+        .order_by(Match.id.desc())
+    ).all()
     for match in matches:
-        if match.status == "no_show":   # recorded for brokers only (issue #4, item 8)
+        if match.status == "no_show":  # recorded for brokers only (issue #4, item 8)
             continue
         started = any(b.starts_at <= now for b in match.bookings)
         given = any(f.author_role == "volunteer" for f in match.feedback)
-        entry = {"match": match, "task": task_of_match(match),
-                 "feedback_due": (match.status == "done" or (match.status == "accepted" and started)) and not given}
-        group = {"approved": "offers", "accepted": "accepted", "suggested": "waiting", "interested": "waiting",
-                 "done": "done"}.get(match.status, "ended")
+        entry = {
+            "match": match,
+            "task": task_of_match(match),
+            "feedback_due": (match.status == "done" or (match.status == "accepted" and started)) and not given,
+        }
+        group = {
+            "approved": "offers",
+            "accepted": "accepted",
+            "suggested": "waiting",
+            "interested": "waiting",
+            "done": "done",
+        }.get(match.status, "ended")
         groups[group].append(entry)
     return profile, groups
 
@@ -482,7 +577,10 @@ def my_tasks(user):
 def volunteer_with_matches(profile_id, by):
     """Return a volunteer's profile and matches (newest first) for a broker of their area."""
     profile = _profile_for_broker(profile_id, by)
-    matches = db.session.scalars(select(Match).options(selectinload(Match.request))
-                                 .where(Match.volunteer_id == profile.id)
-                                 .order_by(Match.created_at.desc(), Match.id.desc())).all()
+    matches = db.session.scalars(
+        select(Match)
+        .options(selectinload(Match.request))
+        .where(Match.volunteer_id == profile.id)
+        .order_by(Match.created_at.desc(), Match.id.desc())
+    ).all()
     return profile, matches

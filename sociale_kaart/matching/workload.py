@@ -1,4 +1,5 @@
 """The broker's workload view: who waits and how long, what stays unfilled, who has had no task (issue #4, item 5)."""
+
 from collections import Counter
 from datetime import datetime, timedelta
 from statistics import median
@@ -34,7 +35,8 @@ def workload(by, area_id=None, now=None):
     where, areas = area_filter(HelpRequest.area_id, by, area_id)
     now = now or clock.naive_utcnow()
     requests = db.session.scalars(
-        select(HelpRequest).options(selectinload(HelpRequest.area))
+        select(HelpRequest)
+        .options(selectinload(HelpRequest.area))
         .where(where, HelpRequest.status.in_(WAITING_STATUSES))
         .order_by(HelpRequest.created_at, HelpRequest.id)
     ).all()
@@ -44,18 +46,28 @@ def workload(by, area_id=None, now=None):
     by_place: Counter[str] = Counter()
     for request in requests:
         if request.status == "submitted" and request.confirmed_at is None:
-            continue          # not yet confirmed by the requester: nothing for the broker to do
+            continue  # not yet confirmed by the requester: nothing for the broker to do
         since = request.confirmed_at or request.created_at
         task_type = TASK_TYPES.get(request.task_type)
         label = str(task_type.label) if task_type else request.task_type
         place = request.area.name if request.area is not None else (request.place_name or _("Onbekend"))
         open_dates = len(windows.get(request.id, ()))
-        waiting.append({
-            "id": request.id, "status": request.status, "status_label": str(REQUEST_STATUS_LABELS[request.status]),
-            "task_type": request.task_type, "task_label": label, "place_name": place, "pc4": request.pc4,
-            "urgency": request.urgency, "since": since, "days": _days(since, now), "first_date": request.first_date,
-            "open_dates": open_dates,
-        })
+        waiting.append(
+            {
+                "id": request.id,
+                "status": request.status,
+                "status_label": str(REQUEST_STATUS_LABELS[request.status]),
+                "task_type": request.task_type,
+                "task_label": label,
+                "place_name": place,
+                "pc4": request.pc4,
+                "urgency": request.urgency,
+                "since": since,
+                "days": _days(since, now),
+                "first_date": request.first_date,
+                "open_dates": open_dates,
+            }
+        )
         if request.status in ("open", "proposed") and open_dates:
             by_type[label] += 1
             by_place[place] += 1
@@ -87,14 +99,22 @@ def idle_volunteers(by, area_id=None, now=None, days=IDLE_DAYS):
     now = now or clock.naive_utcnow()
     cutoff = now - timedelta(days=days)
     profiles = db.session.scalars(
-        select(VolunteerProfile).options(selectinload(VolunteerProfile.area))
+        select(VolunteerProfile)
+        .options(selectinload(VolunteerProfile.area))
         .where(where, VolunteerProfile.status == "active")
     ).all()
     ids = [profile.id for profile in profiles]
-    last: dict[int, datetime] = dict(db.session.execute(
-        select(Booking.volunteer_id, func.max(Booking.starts_at))
-        .where(Booking.active.is_(True), Booking.volunteer_id.in_(ids)).group_by(Booking.volunteer_id)
-    ).all()) if ids else {}
+    last: dict[int, datetime] = (
+        dict(
+            db.session.execute(
+                select(Booking.volunteer_id, func.max(Booking.starts_at))
+                .where(Booking.active.is_(True), Booking.volunteer_id.in_(ids))
+                .group_by(Booking.volunteer_id)
+            ).all()
+        )
+        if ids
+        else {}
+    )
     idle = []
     for profile in profiles:
         last_task = max((moment for moment in (last.get(profile.id), profile.last_task_at) if moment), default=None)

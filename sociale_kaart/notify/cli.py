@@ -1,4 +1,5 @@
 """E-mail commands: `flask notify send [--loop]`."""
+
 import time
 
 import click

@@ -1,4 +1,5 @@
 """Queue e-mail in the outbox; the caller's commit makes it durable with the change itself."""
+
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -40,8 +41,12 @@ def queue_message(to_address: str, template: str, language: str = "nl", **contex
     """Add an e-mail to the outbox in the current transaction (the caller commits)."""
     subject, body_text, body_html = render_message(template, language, **context)
     message = OutboxMessage(
-        to_address=to_address, subject=subject, body_text=body_text, body_html=body_html,
-        template=template, language=language,
+        to_address=to_address,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        template=template,
+        language=language,
     )
     db.session.add(message)
     return message
@@ -79,11 +84,12 @@ def _resolve(message):
         return True
     draft = resolver(message.to_address)
     if draft is None:
-        db.session.delete(message)      # with it the address that was asked about
+        db.session.delete(message)  # with it the address that was asked about
         db.session.commit()
         return False
     message.subject, message.body_text, message.body_html = render_message(
-        draft.template, draft.language, **draft.context)
+        draft.template, draft.language, **draft.context
+    )
     message.to_address, message.template, message.language = draft.to_address, draft.template, draft.language
     return True
 
@@ -109,8 +115,9 @@ def header_value(text: object) -> str:
     A name with a carriage return, VT, FF, NEL or U+2028 in a subject made EmailMessage raise,
     and the sender stopped on that message at every run.
     """
-    cleaned = "".join(" " if unicodedata.category(char)[0] in "CZ" and char != " " else char
-                      for char in str(text or ""))
+    cleaned = "".join(
+        " " if unicodedata.category(char)[0] in "CZ" and char != " " else char for char in str(text or "")
+    )
     return " ".join(cleaned.split())
 
 
@@ -135,8 +142,7 @@ def _claim(message_id, now, lease):
     """Take one due message for this worker: a conditional UPDATE, so two workers never both win."""
     result = db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == "queued",
-               OutboxMessage.next_attempt_at <= now)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now)
         .values(next_attempt_at=now + lease, attempts=OutboxMessage.attempts + 1)
         .execution_options(synchronize_session=False)
     )
@@ -144,8 +150,7 @@ def _claim(message_id, now, lease):
     return cast(CursorResult[Any], result).rowcount == 1
 
 
-def send_due(now: datetime | None = None, limit: int = 100,
-             transport: Transport | None = None) -> tuple[int, int]:
+def send_due(now: datetime | None = None, limit: int = 100, transport: Transport | None = None) -> tuple[int, int]:
     """Send the queued messages that are due; return (sent, failed_attempts)."""
     config = current_app.config
     now = _naive(now)
@@ -154,7 +159,8 @@ def send_due(now: datetime | None = None, limit: int = 100,
     due_ids = db.session.scalars(
         select(OutboxMessage.id)
         .where(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
     ).all()
     sent = failed = 0
     # While one worker sends, the row's next_attempt_at is pushed past the SMTP timeout (a lease).
@@ -163,7 +169,7 @@ def send_due(now: datetime | None = None, limit: int = 100,
         if not _claim(message_id, now, lease):
             continue
         message = db.session.get(OutboxMessage, message_id, populate_existing=True)
-        if message is None or not _resolve(message):   # None: deleted since the claim (an erased account)
+        if message is None or not _resolve(message):  # None: deleted since the claim (an erased account)
             continue
         try:
             email = build_email(message, config["MAIL_FROM"])
@@ -172,8 +178,9 @@ def send_due(now: datetime | None = None, limit: int = 100,
             failed += 1
             message.status, message.last_error = "failed", f"cannot build the e-mail: {type(error).__name__}"
             db.session.commit()
-            current_app.logger.error("outbox message %s failed: it cannot be built (%s)", message.id,
-                                     type(error).__name__)
+            current_app.logger.error(
+                "outbox message %s failed: it cannot be built (%s)", message.id, type(error).__name__
+            )
             continue
         try:
             transport.send(email, f"{message.id}-{message.template}")
@@ -195,20 +202,24 @@ def backlog(now: datetime | None = None) -> tuple[int, datetime | None]:
     """Return how many queued messages are due and since when the oldest of them is due (None: none; #16)."""
     now = _naive(now)
     count, oldest = db.session.execute(
-        select(func.count(OutboxMessage.id), func.min(OutboxMessage.next_attempt_at))
-        .where(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now)
+        select(func.count(OutboxMessage.id), func.min(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now
+        )
     ).one()
     return count, oldest
 
 
-def outbox_messages(statuses: Iterable[str], limit: int = 200
-                    ) -> tuple[Sequence[OutboxMessage], dict[str, int]]:
+def outbox_messages(statuses: Iterable[str], limit: int = 200) -> tuple[Sequence[OutboxMessage], dict[str, int]]:
     """Return outbox rows with these statuses (failed before queued, newest first) and counts per status."""
     rows = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.status.in_(statuses))
-        .order_by(OutboxMessage.status, OutboxMessage.next_attempt_at.desc(), OutboxMessage.id.desc()).limit(limit)
+        select(OutboxMessage)
+        .where(OutboxMessage.status.in_(statuses))
+        .order_by(OutboxMessage.status, OutboxMessage.next_attempt_at.desc(), OutboxMessage.id.desc())
+        .limit(limit)
     ).all()
-    counts: dict[str, int] = dict(db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
+    counts: dict[str, int] = dict(
+        db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
+    )
     return rows, {name: counts.get(name, 0) for name in STATUSES}
 
 

@@ -1,4 +1,5 @@
 """Ways to deliver a built e-mail: SMTP (none / STARTTLS / SSL) or .eml files for development."""
+
 import smtplib
 import ssl
 from collections.abc import Mapping
@@ -64,7 +65,11 @@ class FileTransport:
 def _describe(error):
     """Return an error's class and text, short; smtplib errors never contain the password."""
     if isinstance(error, smtplib.SMTPResponseException):
-        detail = error.smtp_error.decode("utf-8", "replace") if isinstance(error.smtp_error, bytes) else str(error.smtp_error)
+        detail = (
+            error.smtp_error.decode("utf-8", "replace")
+            if isinstance(error.smtp_error, bytes)
+            else str(error.smtp_error)
+        )
         text = f"{error.smtp_code} {detail}"
     else:
         text = str(error)
@@ -75,7 +80,11 @@ def create_transport(config: Mapping[str, Any]) -> Transport:
     """Return the SMTP transport when SMTP_HOST is set, else the file transport in MAIL_DIR."""
     if config.get("SMTP_HOST"):
         return SMTPTransport(
-            config["SMTP_HOST"], config["SMTP_PORT"], config.get("SMTP_USERNAME", ""),
-            config.get("SMTP_PASSWORD", ""), config.get("SMTP_SECURITY", "none"), config.get("SMTP_TIMEOUT", 10.0),
+            config["SMTP_HOST"],
+            config["SMTP_PORT"],
+            config.get("SMTP_USERNAME", ""),
+            config.get("SMTP_PASSWORD", ""),
+            config.get("SMTP_SECURITY", "none"),
+            config.get("SMTP_TIMEOUT", 10.0),
         )
     return FileTransport(config["MAIL_DIR"])

@@ -1,4 +1,5 @@
 """`flask jobs list | run NAME | run-due | schedule` (issue #16)."""
+
 import logging
 import time
 
@@ -33,8 +34,9 @@ def run(name):
     """Run one job now, outside the timetable (recorded as a manual run)."""
     job = jobs.find_job(name)
     if job is None:
-        raise click.ClickException(f"Unknown job {name!r}; choose one of: "
-                                   + ", ".join(job.name for job in jobs.TIMETABLE))
+        raise click.ClickException(
+            f"Unknown job {name!r}; choose one of: " + ", ".join(job.name for job in jobs.TIMETABLE)
+        )
     result = jobs.run_now(job)
     click.echo(_line(result))
     if result.status != "ok":
@@ -59,13 +61,13 @@ def run_due():
 def schedule(interval, runs):
     """The scheduler: every minute run the jobs that are due. Several may run; each slot runs once."""
     if log.getEffectiveLevel() > logging.INFO:
-        log.setLevel(logging.INFO)     # each run is logged (as JSON with SOCIALE_KAART_LOG_FORMAT=json)
+        log.setLevel(logging.INFO)  # each run is logged (as JSON with SOCIALE_KAART_LOG_FORMAT=json)
     log.info("scheduler started: %s jobs, a look every %s s", len(jobs.TIMETABLE), interval)
     done = 0
     while True:
         try:
             jobs.run_due()
-        except Exception:   # the database away for a while: log, and look again next time
+        except Exception:  # the database away for a while: log, and look again next time
             log.exception("scheduler: could not run the due jobs")
         finally:
             db.session.remove()

@@ -4,6 +4,7 @@ No personal data: only "ok"/"down" and two numbers. The server is healthy when t
 answers and the search index can be read; the outbox is reported, never a reason for a 503
 (a stuck e-mail worker does not make this server unfit for requests; alert on the age instead).
 """
+
 import logging
 
 from sqlalchemy import text
@@ -30,12 +31,11 @@ def _database_ok() -> bool:
 def _search_ok() -> bool:
     try:
         healthy = search_backend().check()
-    except Exception as error:    # check() answers False itself; anything else counts as down too
+    except Exception as error:  # check() answers False itself; anything else counts as down too
         log.warning("health check: the search index fails (%s)", type(error).__name__)
         return False
     if not healthy:
-        log.warning("health check: the search index is missing, outdated or unreadable; "
-                    "run `flask search reindex`")
+        log.warning("health check: the search index is missing, outdated or unreadable; run `flask search reindex`")
     return healthy
 
 

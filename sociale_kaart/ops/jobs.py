@@ -7,6 +7,7 @@ run (several servers, a restart in the middle of a slot), only the one whose ins
 runs the job; the others skip it. That works the same on PostgreSQL and SQLite. A job that
 fails is rolled back, logged and recorded as failed; the jobs after it still run.
 """
+
 import logging
 import os
 import socket
@@ -25,7 +26,7 @@ from .timetable import Every, current_slot
 
 log = logging.getLogger(__name__)
 
-MANUAL = "manual-"    # the slot of `flask jobs run NAME` starts with this
+MANUAL = "manual-"  # the slot of `flask jobs run NAME` starts with this
 SUMMARY_LENGTH = 300
 
 
@@ -89,20 +90,40 @@ def _matching_reminders() -> str:
 
 # In this order within a minute. Local times (the TIMEZONE setting, Europe/Amsterdam).
 TIMETABLE = (
-    Job("prune-sessions", Every.day(3, 0), _prune_sessions,
-        "delete ended login sessions (flask users prune-sessions)"),
-    Job("matching-retention", Every.day(3, 0), _matching_retention,
-        "anonymise closed help requests after the retention period (flask matching retention)"),
-    Job("signals-retention", Every.day(3, 0), _signals_retention,
-        "erase closed signals' personal fields after 6 months (flask signals retention)"),
-    Job("search-log-retention", Every.day(3, 0), _search_log_retention,
-        "delete anonymous search log entries after 12 months (flask directory search-log-retention)"),
-    Job("freshness", Every.day(6, 0), _freshness,
-        "queue the freshness reminders to editors (flask directory freshness)"),
-    Job("signals-remind", Every.day(7, 0), _signals_remind,
-        "mail the brokers about signals past their due date (flask signals remind)"),
-    Job("matching-reminders", Every.hour_at(5), _matching_reminders,
-        "day-before reminders, 'Is het doorgegaan?', expiry of past requests (flask matching reminders)"),
+    Job("prune-sessions", Every.day(3, 0), _prune_sessions, "delete ended login sessions (flask users prune-sessions)"),
+    Job(
+        "matching-retention",
+        Every.day(3, 0),
+        _matching_retention,
+        "anonymise closed help requests after the retention period (flask matching retention)",
+    ),
+    Job(
+        "signals-retention",
+        Every.day(3, 0),
+        _signals_retention,
+        "erase closed signals' personal fields after 6 months (flask signals retention)",
+    ),
+    Job(
+        "search-log-retention",
+        Every.day(3, 0),
+        _search_log_retention,
+        "delete anonymous search log entries after 12 months (flask directory search-log-retention)",
+    ),
+    Job(
+        "freshness", Every.day(6, 0), _freshness, "queue the freshness reminders to editors (flask directory freshness)"
+    ),
+    Job(
+        "signals-remind",
+        Every.day(7, 0),
+        _signals_remind,
+        "mail the brokers about signals past their due date (flask signals remind)",
+    ),
+    Job(
+        "matching-reminders",
+        Every.hour_at(5),
+        _matching_reminders,
+        "day-before reminders, 'Is het doorgegaan?', expiry of past requests (flask matching reminders)",
+    ),
 )
 
 
@@ -115,8 +136,10 @@ def due_jobs(now=None, timetable=TIMETABLE) -> list[tuple[Job, str]]:
     """Return the jobs whose current slot has no run yet, with that slot, in timetable order."""
     now = now or clock.local_now()
     slots = {job.name: current_slot(job.every, now) for job in timetable}
-    taken = {tuple(row) for row in db.session.execute(
-        select(JobRun.job, JobRun.slot).where(JobRun.slot.in_(set(slots.values()))))}
+    taken = {
+        tuple(row)
+        for row in db.session.execute(select(JobRun.job, JobRun.slot).where(JobRun.slot.in_(set(slots.values()))))
+    }
     return [(job, slots[job.name]) for job in timetable if (job.name, slots[job.name]) not in taken]
 
 
@@ -134,7 +157,7 @@ def run_now(job: Job) -> JobRun:
     """Run a job at once, outside the timetable (`flask jobs run NAME`); recorded under a manual slot."""
     slot = MANUAL + clock.naive_utcnow().strftime("%Y-%m-%dT%H:%M:%S.%f")
     run = run_job(job, slot)
-    if run is None:       # two manual runs in the same microsecond
+    if run is None:  # two manual runs in the same microsecond
         raise RuntimeError(f"job {job.name} was started twice at once")
     return run
 
@@ -156,12 +179,15 @@ def run_job(job: Job, slot: str) -> JobRun | None:
         summary, status = f"{type(error).__name__}: {MASKER.mask_text(first_line)}", "failed"
     else:
         log.info("job %s, slot %s: done (%s)", job.name, slot, summary)
-    db.session.execute(update(JobRun).where(JobRun.id == run_id).values(
-        status=status, finished_at=clock.naive_utcnow(), summary=summary[:SUMMARY_LENGTH]))
+    db.session.execute(
+        update(JobRun)
+        .where(JobRun.id == run_id)
+        .values(status=status, finished_at=clock.naive_utcnow(), summary=summary[:SUMMARY_LENGTH])
+    )
     db.session.commit()
     run = db.session.get(JobRun, run_id, populate_existing=True)
     db.session.expunge(run)
-    db.session.remove()    # the next job starts with an empty session
+    db.session.remove()  # the next job starts with an empty session
     return run
 
 
@@ -182,6 +208,6 @@ def last_runs(timetable=TIMETABLE) -> dict[str, JobRun | None]:
     latest = {}
     for job in timetable:
         latest[job.name] = db.session.scalars(
-            select(JobRun).where(JobRun.job == job.name).order_by(JobRun.started_at.desc(), JobRun.id.desc())
-            .limit(1)).first()
+            select(JobRun).where(JobRun.job == job.name).order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(1)
+        ).first()
     return latest

@@ -1,4 +1,5 @@
 """One row per job run: the claim that makes each slot of a job run once, on any number of servers."""
+
 from .. import clock
 from ..extensions import Model, db, one_of
 
@@ -23,5 +24,5 @@ class JobRun(Model):
     status = db.Column(db.String(8), nullable=False, default="running")
     started_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow, index=True)
     finished_at = db.Column(db.DateTime)
-    summary = db.Column(db.Text, nullable=False, default="")      # counts, or the error (no personal data)
+    summary = db.Column(db.Text, nullable=False, default="")  # counts, or the error (no personal data)
     host = db.Column(db.String(100), nullable=False, default="")  # the scheduler that ran it: host and pid

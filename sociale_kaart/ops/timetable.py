@@ -8,6 +8,7 @@ the daylight-saving changes need nothing special: on the night the clock goes fo
 still exists, and in the hour that repeats in autumn the slot keeps its name, so it is not run
 twice. Times are naive local datetimes (clock.local_now()).
 """
+
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 

@@ -1,4 +1,5 @@
 """`/healthz` for the load balancer and the container's HEALTHCHECK (issue #16)."""
+
 from flask import Blueprint, jsonify
 
 from ..extensions import limiter

@@ -1,14 +1,25 @@
 """Search adapter: the only package that imports Whoosh; the engine sits behind SearchBackend."""
+
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import MetaData
 from sqlalchemy.orm import Session, scoped_session
 
-from .base import (FACETS, IndexNotBuilt, SearchBackend, SearchError, SearchHit, SearchQuery, SearchResult)
+from .base import FACETS, IndexNotBuilt, SearchBackend, SearchError, SearchHit, SearchQuery, SearchResult
 
-__all__ = ["FACETS", "IndexNotBuilt", "SearchBackend", "SearchError", "SearchHit", "SearchQuery", "SearchResult",
-           "create_backend", "default_backend", "TABLES"]
+__all__ = [
+    "FACETS",
+    "IndexNotBuilt",
+    "SearchBackend",
+    "SearchError",
+    "SearchHit",
+    "SearchQuery",
+    "SearchResult",
+    "create_backend",
+    "default_backend",
+    "TABLES",
+]
 
 BACKENDS = ("whoosh", "memory", "postgres")
 # Tables of the postgres backend (migration 0008): the adapter's own storage, like the Whoosh
@@ -23,10 +34,13 @@ def default_backend(database_url: str) -> str:
     return "postgres" if scheme in ("postgresql", "postgres") else "whoosh"
 
 
-def create_backend(kind: str, path: str | None = None,
-                   doc_source: Callable[[], Iterable[dict]] | None = None,
-                   session: Session | scoped_session[Any] | None = None,
-                   metadata: MetaData | None = None) -> SearchBackend:
+def create_backend(
+    kind: str,
+    path: str | None = None,
+    doc_source: Callable[[], Iterable[dict]] | None = None,
+    session: Session | scoped_session[Any] | None = None,
+    metadata: MetaData | None = None,
+) -> SearchBackend:
     """Return a backend: "whoosh" (on disk at path), "memory" (RAM, for tests) or "postgres".
 
     "postgres" keeps the index in tables of the database of `session` (a SQLAlchemy session,

@@ -4,6 +4,7 @@ Pure functions over text (the lexicon and synonym list are read once from ``data
 analysis runs when a document is indexed and when a query is parsed, so any engine behind
 ``SearchBackend`` can use it: the engine only ever sees stems.
 """
+
 from __future__ import annotations
 
 import csv
@@ -16,21 +17,21 @@ from importlib import resources
 
 from whoosh.lang import stemmer_for_language, stopwords_for_language
 
-MAX_TEXT = 200          # characters of query text that are read
-MAX_TERMS = 12          # query words that are searched (after stop words)
-MAX_WORD = 60           # longer "words" (URLs, garbage) are cut
-MIN_PART = 3            # shortest compound part
-MIN_BASE = 4            # shortest word left after stripping a derivational suffix
-MIN_FUZZY = 4           # shorter words are never corrected
-FUZZY_PREFIX = 2        # a correction keeps the first two letters
-LINKS = ("", "s", "e", "en", "er")                    # linking morphemes between compound parts
-DERIVATIONS = ("sters", "ster", "ers", "er", "heden", "heid")   # mantelzorger -> mantelzorg
+MAX_TEXT = 200  # characters of query text that are read
+MAX_TERMS = 12  # query words that are searched (after stop words)
+MAX_WORD = 60  # longer "words" (URLs, garbage) are cut
+MIN_PART = 3  # shortest compound part
+MIN_BASE = 4  # shortest word left after stripping a derivational suffix
+MIN_FUZZY = 4  # shorter words are never corrected
+FUZZY_PREFIX = 2  # a correction keeps the first two letters
+LINKS = ("", "s", "e", "en", "er")  # linking morphemes between compound parts
+DERIVATIONS = ("sters", "ster", "ers", "er", "heden", "heid")  # mantelzorger -> mantelzorg
 
 # Weights of the alternatives of one query word, relative to the word itself; a synonym row
 # may give its own weight (data/synonyms.csv).
 WEIGHT_WORD, WEIGHT_BASE, WEIGHT_COMPOUND, WEIGHT_SYNONYM, WEIGHT_FUZZY = 1.0, 0.9, 0.8, 0.7, 0.6
-MIN_VERB_BASE = 4       # "wandelt" -> "wandel"; shorter bases ("gaat" -> "gaa") are not tried
-DIMINUTIVES = ("etje", "pje", "kje", "tje", "je")     # bijbaantje -> bijbaan, dagje -> dag
+MIN_VERB_BASE = 4  # "wandelt" -> "wandel"; shorter bases ("gaat" -> "gaa") are not tried
+DIMINUTIVES = ("etje", "pje", "kje", "tje", "je")  # bijbaantje -> bijbaan, dagje -> dag
 
 # Words residents type around what they look for; not in Whoosh's Dutch list.
 EXTRA_STOPWORDS = frozenset(
@@ -39,7 +40,7 @@ EXTRA_STOPWORDS = frozenset(
 )
 
 _WORD = re.compile(r"[^\W_]+")
-_WORDS: dict[str, tuple[str, str] | tuple[()]] = {}   # raw word -> (word, folded), () to skip
+_WORDS: dict[str, tuple[str, str] | tuple[()]] = {}  # raw word -> (word, folded), () to skip
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class Alternative:
 
     stems: tuple[str, ...]
     weight: float
-    kind: str   # "word" | "base" | "compound" | "synonym" | "fuzzy"
+    kind: str  # "word" | "base" | "compound" | "synonym" | "fuzzy"
 
 
 @dataclass(frozen=True)
@@ -101,10 +102,8 @@ def edit_distance(a: str, b: str, limit: int) -> int:
         current = [i] + [0] * len(b)
         lowest = i
         for j in range(1, len(b) + 1):
-            value = min(previous[j] + 1, current[j - 1] + 1,
-                        previous[j - 1] + (a[i - 1] != b[j - 1]))
-            if (before is not None and j > 1 and a[i - 1] == b[j - 2]
-                    and a[i - 2] == b[j - 1]):
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] != b[j - 1]))
+            if before is not None and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
                 value = min(value, before[j - 2] + 1)
             current[j] = value
             lowest = min(lowest, value)
@@ -130,7 +129,7 @@ def _data_lines(name: str) -> list[str]:
     return [line for line in data_text(name).splitlines() if line.strip() and not line.startswith("#")]
 
 
-WORD_CACHE_SIZE = 500_000   # words per cached method: ample for a directory, bounded for a bulk build
+WORD_CACHE_SIZE = 500_000  # words per cached method: ample for a directory, bounded for a bulk build
 
 
 def _word_cache(method):
@@ -175,7 +174,8 @@ class DutchAnalysis:
                 known = grouped.setdefault(key, {})
                 known[expansion_words] = max(weight, known.get(expansion_words, 0.0))
         self.synonyms: dict[str, tuple[tuple[tuple[str, ...], float], ...]] = {
-            key: tuple(value.items()) for key, value in grouped.items()}
+            key: tuple(value.items()) for key, value in grouped.items()
+        }
         self._analyze_cache: dict[str, list[tuple[int, str]]] = {}
         self._spelling_cache: dict[tuple[str, str], tuple[str, ...]] = {}
 
@@ -258,7 +258,7 @@ class DutchAnalysis:
 
     def analyze(self, text: str) -> list[tuple[int, str]]:
         """Return (position, stem) pairs to index for a text; parts share their word's position."""
-        short = len(text) <= 120   # names, organisations and labels repeat across documents
+        short = len(text) <= 120  # names, organisations and labels repeat across documents
         if short:
             cached = self._analyze_cache.get(text)
             if cached is not None:
@@ -283,8 +283,7 @@ class DutchAnalysis:
             forms = cache.get(pair)
             if forms is None:
                 word, folded = pair
-                forms = () if folded in self.stopwords or not folded.isalpha() else (
-                    (word,) + self.parts(folded))
+                forms = () if folded in self.stopwords or not folded.isalpha() else ((word,) + self.parts(folded))
                 if len(cache) < 500_000:
                     cache[pair] = forms
             found.extend(forms)
@@ -298,8 +297,13 @@ class DutchAnalysis:
         if not folded.endswith("t") or folded.endswith("tt") or len(folded) - 1 < MIN_VERB_BASE:
             return ()
         base = folded[:-1]
-        known = (base in self.lexicon or self._lexicon_by_stem.get(self.stem(base))
-                 or base + "en" in self.lexicon or base in self.synonyms or base + "en" in self.synonyms)
+        known = (
+            base in self.lexicon
+            or self._lexicon_by_stem.get(self.stem(base))
+            or base + "en" in self.lexicon
+            or base in self.synonyms
+            or base + "en" in self.synonyms
+        )
         return (base,) if known else ()
 
     def diminutive_bases(self, folded: str) -> tuple[str, ...]:
@@ -309,16 +313,16 @@ class DutchAnalysis:
                 return (folded[: -len(suffix)],)
         return ()
 
-    def word_alternatives(self, folded: str, weight: float = 1.0,
-                          synonyms: bool = True) -> tuple[Alternative, ...]:
+    def word_alternatives(self, folded: str, weight: float = 1.0, synonyms: bool = True) -> tuple[Alternative, ...]:
         """Return the ways a query word matches: itself, its base, its parts, its synonyms."""
         found = [Alternative((self.stem(folded),), WEIGHT_WORD * weight, "word")]
         for base in self.bases(folded) + self.verb_bases(folded) + self.diminutive_bases(folded):
             found.append(Alternative((self.stem(base),), WEIGHT_BASE * weight, "base"))
         splits = self.segmentations(folded)
         if splits:
-            found.append(Alternative(tuple(dict.fromkeys(self.stem(p) for p in splits[0])),
-                                     WEIGHT_COMPOUND * weight, "compound"))
+            found.append(
+                Alternative(tuple(dict.fromkeys(self.stem(p) for p in splits[0])), WEIGHT_COMPOUND * weight, "compound")
+            )
         if synonyms:
             lookups = (folded, *self.verb_bases(folded), *self.diminutive_bases(folded))
             for expansion, synonym_weight in self.synonym_expansions(*lookups):

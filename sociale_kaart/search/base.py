@@ -1,12 +1,23 @@
 """The engine-neutral search interface: queries, results and the abstract backend."""
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-FACETS = ("category", "target_group", "pyramid_level", "access_route", "cost", "mode",
-          "accessibility", "area", "respite_type", "language")
+FACETS = (
+    "category",
+    "target_group",
+    "pyramid_level",
+    "access_route",
+    "cost",
+    "mode",
+    "accessibility",
+    "area",
+    "respite_type",
+    "language",
+)
 
 SLOTS_PER_WEEK = 7 * 96
 
@@ -26,14 +37,14 @@ class SearchQuery:
     """What to search for; `text` is plain words (no query syntax)."""
 
     text: str = ""
-    filters: dict[str, list[str]] = field(default_factory=dict)   # facet -> codes, all must match
-    origin: tuple[float, float] | None = None                      # (lat, lon)
-    radius_km: float | None = None                                 # only with origin
+    filters: dict[str, list[str]] = field(default_factory=dict)  # facet -> codes, all must match
+    origin: tuple[float, float] | None = None  # (lat, lon)
+    radius_km: float | None = None  # only with origin
     # The postgres backend keeps and orders by the WGS84 distance of geo.distance_km, computed in
     # the database; it calls `distance` for the distances of the hits it returns (issue #16).
     distance: Callable[[tuple[float, float], tuple[float, float]], float] | None = None
-    open_slot: int | None = None      # weekday * 96 + minute_of_day // 15, weekday 0 = Monday
-    sort: str = "relevance"           # "relevance" | "distance" (distance needs origin)
+    open_slot: int | None = None  # weekday * 96 + minute_of_day // 15, weekday 0 = Monday
+    sort: str = "relevance"  # "relevance" | "distance" (distance needs origin)
     page: int = 1
     per_page: int = 20
     exclude_ids: frozenset[str] = frozenset()
@@ -48,17 +59,17 @@ class SearchHit:
 
 @dataclass
 class SearchResult:
-    hits: list[SearchHit]                 # only the requested page
-    total: int                            # all matches after every filter and the radius
+    hits: list[SearchHit]  # only the requested page
+    total: int  # all matches after every filter and the radius
     page: int
     per_page: int
     pages: int
-    facets: dict[str, dict[str, int]]     # facet -> {code: results having it}
-    open_count: int | None                # results open at count_open_slot (when open_slot is None)
-    suggestion: str | None                # "Bedoelde u ...?" text
-    fuzzy: bool                           # typo-tolerant matching was needed to find results
-    terms: list[str]                      # stems actually searched
-    partial: bool = False                 # no result has all the words: each has some of them
+    facets: dict[str, dict[str, int]]  # facet -> {code: results having it}
+    open_count: int | None  # results open at count_open_slot (when open_slot is None)
+    suggestion: str | None  # "Bedoelde u ...?" text
+    fuzzy: bool  # typo-tolerant matching was needed to find results
+    terms: list[str]  # stems actually searched
+    partial: bool = False  # no result has all the words: each has some of them
 
 
 class SearchBackend(ABC):

@@ -16,6 +16,7 @@ so both engines keep the same services within a radius. "Bedoelde u ...?" reads 
 words with the same first two letters and a length within reach, and applies the Whoosh
 backend's edit distance. Tables: `create_tables()` (with `db.create_all()`) and migration 0008.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,8 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (DDL, Column, Float, Index, Integer, MetaData, Table, Text, event, func,
-                        text)
+from sqlalchemy import DDL, Column, Float, Index, Integer, MetaData, Table, Text, event, func, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -45,14 +45,18 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 # The text fields of a document by tsvector weight; ts_rank's weights follow the Whoosh
 # backend's field weights (name 3, organisation / categories / keywords 2, summary 1.5, rest 1).
-WEIGHT_CLASSES = (("A", ("name",)), ("B", ("organization", "category_labels", "keywords")),
-                  ("C", ("summary",)), ("D", ("description",)))
-RANK_WEIGHTS = "{" + ",".join(f"{w / 3.0:.7f}" for w in (1.0, 1.5, 2.0, 3.0)) + "}"   # D, C, B, A
-MAX_POSITION = 16383      # PostgreSQL keeps tsvector positions up to here
-MAX_POSITIONS = 256       # ... and this many positions of one lexeme
-BATCH = 500               # documents per INSERT statement (one trigger run each)
-LOCK_TIMEOUT = "10s"      # a rebuild waits this long for rows another transaction is writing
-REBUILD_LOCK = 0x5EA6C4   # pg_advisory_xact_lock key: one rebuild at a time
+WEIGHT_CLASSES = (
+    ("A", ("name",)),
+    ("B", ("organization", "category_labels", "keywords")),
+    ("C", ("summary",)),
+    ("D", ("description",)),
+)
+RANK_WEIGHTS = "{" + ",".join(f"{w / 3.0:.7f}" for w in (1.0, 1.5, 2.0, 3.0)) + "}"  # D, C, B, A
+MAX_POSITION = 16383  # PostgreSQL keeps tsvector positions up to here
+MAX_POSITIONS = 256  # ... and this many positions of one lexeme
+BATCH = 500  # documents per INSERT statement (one trigger run each)
+LOCK_TIMEOUT = "10s"  # a rebuild waits this long for rows another transaction is writing
+REBUILD_LOCK = 0x5EA6C4  # pg_advisory_xact_lock key: one rebuild at a time
 # geo.distance_km within 0.3 degrees: the WGS84 radii of curvature at the mean latitude
 AXIS_KM, FLATTENING = 6378.137, 1 / 298.257223563
 ECCENTRICITY2 = FLATTENING * (2 - FLATTENING)
@@ -63,40 +67,43 @@ ECCENTRICITY2 = FLATTENING * (2 - FLATTENING)
 metadata = MetaData()
 
 documents_table = Table(
-    "search_documents", metadata,
+    "search_documents",
+    metadata,
     Column("id", Text, primary_key=True),
     Column("service_id", Integer),
     Column("sort_name", Text, nullable=False),
     Column("document", postgresql.TSVECTOR, nullable=False),
-    Column("codes", postgresql.ARRAY(Text), nullable=False),          # "facet:code"
+    Column("codes", postgresql.ARRAY(Text), nullable=False),  # "facet:code"
     Column("open_hours", postgresql.BIT(SLOTS_PER_WEEK), nullable=False),
     Column("lat", Float(precision=53)),
     Column("lon", Float(precision=53)),
-    Column("words", postgresql.ARRAY(Text), nullable=False),          # for "Bedoelde u ...?"
-    Column("folded_words", postgresql.ARRAY(Text), nullable=False),   # analysis.fold of each
+    Column("words", postgresql.ARRAY(Text), nullable=False),  # for "Bedoelde u ...?"
+    Column("folded_words", postgresql.ARRAY(Text), nullable=False),  # analysis.fold of each
 )
 Index("ix_search_documents_document", documents_table.c.document, postgresql_using="gin")
 Index("ix_search_documents_codes", documents_table.c.codes, postgresql_using="gin")
-Index("ix_search_documents_position", func.point(documents_table.c.lon, documents_table.c.lat),
-      postgresql_using="gist")
+Index("ix_search_documents_position", func.point(documents_table.c.lon, documents_table.c.lat), postgresql_using="gist")
 
 words_table = Table(
-    "search_words", metadata,
+    "search_words",
+    metadata,
     Column("word", Text, primary_key=True),
     Column("folded", Text, nullable=False),
-    Column("documents", Integer, nullable=False),     # documents using the word; 0 rows are left
+    Column("documents", Integer, nullable=False),  # documents using the word; 0 rows are left
 )
 Index("ix_search_words_bucket", func.left(words_table.c.folded, 2), func.length(words_table.c.folded))
 Index("ix_search_words_folded", words_table.c.folded)
 
 terms_table = Table(
-    "search_terms", metadata,
+    "search_terms",
+    metadata,
     Column("stem", Text, primary_key=True),
-    Column("documents", Integer, nullable=False),     # documents having the stem (for its idf)
+    Column("documents", Integer, nullable=False),  # documents having the stem (for its idf)
 )
 
 state_table = Table(
-    "search_state", metadata,
+    "search_state",
+    metadata,
     Column("key", Text, primary_key=True),
     Column("value", Text, nullable=False),
 )
@@ -173,8 +180,7 @@ RECOUNT = (
 )
 # Every search reads `document` (and `codes`) of each matching row: kept in the row (compressed
 # when large) rather than in the TOAST table, whence each use would fetch it again (issue #16).
-KEEP_IN_ROW = ("ALTER TABLE search_documents ALTER COLUMN document SET STORAGE MAIN, "
-               "ALTER COLUMN codes SET STORAGE MAIN")
+KEEP_IN_ROW = "ALTER TABLE search_documents ALTER COLUMN document SET STORAGE MAIN, ALTER COLUMN codes SET STORAGE MAIN"
 event.listen(documents_table, "after_create", DDL(KEEP_IN_ROW))
 event.listen(documents_table, "after_create", DDL(COUNT_FUNCTION))
 for _trigger in COUNT_TRIGGERS:
@@ -193,10 +199,13 @@ def index_format() -> str:
 def create_tables(connection: Connection) -> None:
     """Create the search tables that are missing; an index created empty is current."""
     metadata.create_all(connection, checkfirst=True)
-    connection.execute(text(
-        "INSERT INTO search_state (key, value) SELECT 'format', :format "
-        "WHERE NOT EXISTS (SELECT 1 FROM search_documents) ON CONFLICT (key) DO NOTHING"
-    ), {"format": index_format()})
+    connection.execute(
+        text(
+            "INSERT INTO search_state (key, value) SELECT 'format', :format "
+            "WHERE NOT EXISTS (SELECT 1 FROM search_documents) ON CONFLICT (key) DO NOTHING"
+        ),
+        {"format": index_format()},
+    )
 
 
 def _create_with_app_tables(target, connection, **kw) -> None:
@@ -240,7 +249,7 @@ def weighted_tsvector(fields: dict) -> str:
 def _open_hours(ranges) -> str:
     bits = bytearray(b"0" * SLOTS_PER_WEEK)
     for first, last in ranges:
-        bits[first:last + 1] = b"1" * (last - first + 1)
+        bits[first : last + 1] = b"1" * (last - first + 1)
     return bits.decode("ascii")
 
 
@@ -251,8 +260,9 @@ def document_row(doc: dict) -> dict:
     service_id = fields.get("service_id")
     return {
         "id": fields["id"],
-        "service_id": service_id if isinstance(service_id, int) and not isinstance(service_id, bool)
-        and -2**31 <= service_id < 2**31 else None,
+        "service_id": service_id
+        if isinstance(service_id, int) and not isinstance(service_id, bool) and -(2**31) <= service_id < 2**31
+        else None,
         "sort_name": fields["sort_name"],
         "document": weighted_tsvector(fields),
         "codes": list(fields.get("codes", ())),
@@ -273,8 +283,7 @@ def _prepare(docs: Iterable[dict]) -> list[dict]:
     return [by_id[key] for key in sorted(by_id)]
 
 
-_COLUMNS = ("id", "service_id", "sort_name", "document", "codes", "open_hours", "lat", "lon", "words",
-            "folded_words")
+_COLUMNS = ("id", "service_id", "sort_name", "document", "codes", "open_hours", "lat", "lon", "words", "folded_words")
 _INSERT = text(f"""
 INSERT INTO search_documents ({", ".join(_COLUMNS)})
 SELECT r.id, r.service_id, r.sort_name, CAST(r.document AS tsvector), r.codes,
@@ -288,7 +297,7 @@ ON CONFLICT (id) DO UPDATE SET {", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMN
 
 def _write(execute, rows: list[dict]) -> None:
     for start in range(0, len(rows), BATCH):
-        execute(_INSERT, {"rows": json.dumps(rows[start:start + BATCH], ensure_ascii=False)})
+        execute(_INSERT, {"rows": json.dumps(rows[start : start + BATCH], ensure_ascii=False)})
 
 
 # -- queries --------------------------------------------------------------------------------------
@@ -310,8 +319,9 @@ def _tsquery(alternatives) -> str:
 
 def _matches(alternatives, column: dict[str, str]) -> str:
     """Return SQL that is true when a document has any alternative (each: all its stems ranked > 0)."""
-    return " OR ".join("(" + " AND ".join(f"{column[s]} > 0" for s in alt.stems) + ")"
-                       for alt in alternatives) or "false"
+    return (
+        " OR ".join("(" + " AND ".join(f"{column[s]} > 0" for s in alt.stems) + ")" for alt in alternatives) or "false"
+    )
 
 
 def _distance_sql(origin: tuple[float, float], params: _Params) -> str:
@@ -358,8 +368,9 @@ class _Statement:
         if plan.filters:
             where.append(f"codes @> {params([f'{f}:{c}' for f, c in plan.filters], 'text[]')}")
         if plan.open_slot is not None:
-            where.append(f"get_bit(open_hours, {params(plan.open_slot, 'int')}) = 1"
-                         if _valid_slot(plan.open_slot) else "false")
+            where.append(
+                f"get_bit(open_hours, {params(plan.open_slot, 'int')}) = 1" if _valid_slot(plan.open_slot) else "false"
+            )
         if plan.exclude:
             where.append(f"id <> ALL({params(sorted(plan.exclude), 'text[]')})")
         return where
@@ -377,8 +388,9 @@ class _Statement:
         plan, params = self.plan, self.params
         words = self.words
         km = _distance_sql(plan.origin, params) if plan.origin is not None else "NULL::float8"
-        radius = f"km <= {params(plan.radius, 'float8')}" if plan.origin is not None and plan.radius is not None \
-            else "true"
+        radius = (
+            f"km <= {params(plan.radius, 'float8')}" if plan.origin is not None and plan.radius is not None else "true"
+        )
         box = self.box()
         ctes = []
         if words:
@@ -388,22 +400,31 @@ class _Statement:
             stems = list(dict.fromkeys(s for w in words for alt in w.alternatives for s in alt.stems))
             column = {stem: f"r{i}" for i, stem in enumerate(stems)}
             weights = params(RANK_WEIGHTS, "float4[]")
-            ranks = ", ".join(f"ts_rank({weights}, document, {params(_lexeme(s), 'tsquery')})::float8 AS {column[s]}"
-                              for s in stems)
+            ranks = ", ".join(
+                f"ts_rank({weights}, document, {params(_lexeme(s), 'tsquery')})::float8 AS {column[s]}" for s in stems
+            )
             any_word = params(" | ".join(f"({_tsquery(w.alternatives)})" for w in words), "tsquery")
             matched = " + ".join(f"({_matches(w.alternatives, column)})::int" for w in words)
             ctes.append(f"""allowed AS MATERIALIZED (
                 SELECT ranked.*, {matched} AS matched FROM (
                     SELECT id, sort_name, lat, lon, codes, open_hours, {ranks} FROM search_documents
                     WHERE {" AND ".join([f"document @@ {any_word}", *self.filters()])} OFFSET 0) AS ranked)""")
-            ctes.append("terms AS (SELECT " + ", ".join(
-                [f"greatest(0, coalesce(sum(documents) FILTER (WHERE stem = {params(s, 'text')}), 0)) AS df{i}"
-                 for i, s in enumerate(stems)]
-                + ["(SELECT count(*) FROM search_documents) AS n"])
-                + f" FROM search_terms WHERE stem = ANY({params(stems, 'text[]')}))")
+            ctes.append(
+                "terms AS (SELECT "
+                + ", ".join(
+                    [
+                        f"greatest(0, coalesce(sum(documents) FILTER (WHERE stem = {params(s, 'text')}), 0)) AS df{i}"
+                        for i, s in enumerate(stems)
+                    ]
+                    + ["(SELECT count(*) FROM search_documents) AS n"]
+                )
+                + f" FROM search_terms WHERE stem = ANY({params(stems, 'text[]')}))"
+            )
             needed = max(1, math.ceil(len(words) * whoosh_backend.SOFT_AND_SHARE))
-            ctes.append(f"cut AS (SELECT greatest(1, least({params(needed, 'int')}, coalesce(max(matched), 0))) "
-                        "AS needed FROM allowed)")
+            ctes.append(
+                f"cut AS (SELECT greatest(1, least({params(needed, 'int')}, coalesce(max(matched), 0))) "
+                "AS needed FROM allowed)"
+            )
             ctes.append(f"""found AS (SELECT * FROM (
                 SELECT allowed.*, {km} AS km FROM allowed, cut
                 WHERE {" AND ".join(["matched >= cut.needed", *([box] if box else [])])}) AS near
@@ -412,14 +433,21 @@ class _Statement:
             if plan.origin is not None and not plan.by_distance:
                 score = f"({score}) / (1 + coalesce(km, 'Infinity'::float8) / {whoosh_backend.DISTANCE_SCALE_KM!r})"
             ctes.append(f"scored AS (SELECT found.*, {score} AS score FROM found, terms)")
-            text_total = ("(SELECT count(*) FROM allowed, cut WHERE matched >= cut.needed)" if radius != "true"
-                          else "(SELECT count(*) FROM found)")
+            text_total = (
+                "(SELECT count(*) FROM allowed, cut WHERE matched >= cut.needed)"
+                if radius != "true"
+                else "(SELECT count(*) FROM found)"
+            )
             has_all = f"(SELECT coalesce(bool_or(matched = {len(words)}), false) FROM found)"
             known = []
-            for word in self.suspects:   # does any document have the word itself, its base or parts?
+            for word in self.suspects:  # does any document have the word itself, its base or parts?
                 alternatives = [alt for alt in word.alternatives if alt.kind in ("word", "base", "compound")]
-                known.append(f"EXISTS (SELECT 1 FROM search_documents WHERE document @@ "
-                             f"{params(_tsquery(alternatives), 'tsquery')})" if alternatives else "false")
+                known.append(
+                    f"EXISTS (SELECT 1 FROM search_documents WHERE document @@ "
+                    f"{params(_tsquery(alternatives), 'tsquery')})"
+                    if alternatives
+                    else "false"
+                )
             known_flags = f"json_build_array({', '.join(known)})"
         else:
             where = [*self.filters(), *([box] if box else [])]
@@ -434,9 +462,11 @@ class _Statement:
         order = self.order()
         start = (plan.page - 1) * plan.per_page
         if plan.open_slot is None and self.count_open_slot is not None:
-            open_count = (f"(SELECT count(*) FROM found WHERE get_bit(open_hours, "
-                          f"{params(self.count_open_slot, 'int')}) = 1)"
-                          if _valid_slot(self.count_open_slot) else "0")
+            open_count = (
+                f"(SELECT count(*) FROM found WHERE get_bit(open_hours, {params(self.count_open_slot, 'int')}) = 1)"
+                if _valid_slot(self.count_open_slot)
+                else "0"
+            )
         else:
             open_count = "0"
         vocabulary, spelled = self.vocabulary()
@@ -444,8 +474,8 @@ class _Statement:
             SELECT (SELECT count(*) FROM found) AS total, {text_total} AS text_total, {has_all} AS has_all,
                 (SELECT coalesce(json_agg(json_build_array(id, score, lat, lon) ORDER BY {order}), '[]')
                  FROM (SELECT * FROM scored ORDER BY {order}
-                       LIMIT {params(min(plan.per_page, 2 ** 62), 'bigint')}
-                       OFFSET {params(min(start, 2 ** 62), 'bigint')})
+                       LIMIT {params(min(plan.per_page, 2**62), "bigint")}
+                       OFFSET {params(min(start, 2**62), "bigint")})
                       AS page) AS page,
                 (SELECT coalesce(json_object_agg(code, n), '{{}}')
                  FROM (SELECT code, count(*) AS n FROM (SELECT unnest(codes) AS code FROM found) AS coded
@@ -483,20 +513,30 @@ class _Statement:
             limit = analysis.fuzzy_limit(word.folded)
             close.append(
                 "(SELECT coalesce(json_agg(json_build_array(word, folded, documents)), '[]') FROM search_words "
-                f"WHERE documents > 0 AND left(folded, 2) = {params(word.folded[:analysis.FUZZY_PREFIX], 'text')} "
+                f"WHERE documents > 0 AND left(folded, 2) = {params(word.folded[: analysis.FUZZY_PREFIX], 'text')} "
                 f"AND length(folded) BETWEEN {params(len(word.folded) - limit, 'int')} "
-                f"AND {params(len(word.folded) + limit, 'int')})")
+                f"AND {params(len(word.folded) + limit, 'int')})"
+            )
             forms = params(sorted({word.text, word.folded}), "text[]")
-            spelled.append(f"EXISTS (SELECT 1 FROM search_words WHERE documents > 0 "
-                           f"AND (word = ANY({forms}) OR folded = ANY({forms})))")
+            spelled.append(
+                f"EXISTS (SELECT 1 FROM search_words WHERE documents > 0 "
+                f"AND (word = ANY({forms}) OR folded = ANY({forms})))"
+            )
         return close, spelled
 
     def run(self, connection) -> _Answer:
         row = connection.execute(text(self.sql()), dict(self.params)).mappings().one()
-        return _Answer(total=row["total"], text_total=row["text_total"], has_all=row["has_all"],
-                       page=row["page"], facets=row["facets"], open_count=row["open_count"],
-                       known=list(row["known"]), vocabulary=list(row["vocabulary"]),
-                       spelled=list(row["spelled"]))
+        return _Answer(
+            total=row["total"],
+            text_total=row["text_total"],
+            has_all=row["has_all"],
+            page=row["page"],
+            facets=row["facets"],
+            open_count=row["open_count"],
+            known=list(row["known"]),
+            vocabulary=list(row["vocabulary"]),
+            spelled=list(row["spelled"]),
+        )
 
 
 def _corrections(folded: str, rows: list[list]) -> list[tuple[int, str, str]]:
@@ -530,12 +570,11 @@ class PostgresBackend(SearchBackend):
 
     transactional = True
 
-    def __init__(self, session: Session | scoped_session[Any],
-                 doc_source: Callable[[], Iterable[dict]] | None = None):
+    def __init__(self, session: Session | scoped_session[Any], doc_source: Callable[[], Iterable[dict]] | None = None):
         self._session = session
         self._doc_source = doc_source
         self._format = index_format()
-        self._checked = False       # the stored format was found current by this process
+        self._checked = False  # the stored format was found current by this process
         self._check_lock = threading.Lock()
 
     # -- writing (in the caller's transaction) ----------------------------------------------------
@@ -548,8 +587,9 @@ class PostgresBackend(SearchBackend):
     def delete(self, ids: Iterable[str]) -> None:
         ids = sorted({str(i) for i in ids})
         if ids:
-            self._session.execute(text("DELETE FROM search_documents WHERE id = ANY(CAST(:ids AS text[]))"),
-                                  {"ids": ids})
+            self._session.execute(
+                text("DELETE FROM search_documents WHERE id = ANY(CAST(:ids AS text[]))"), {"ids": ids}
+            )
 
     def rebuild(self, docs: Iterable[dict]) -> int:
         """Replace every document in a transaction of its own; readers see the old ones until it commits."""
@@ -564,7 +604,7 @@ class PostgresBackend(SearchBackend):
                 connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": REBUILD_LOCK})
                 if only_if_stale and _stored_format(connection) == self._format:
-                    return     # another server rebuilt it while we waited
+                    return  # another server rebuilt it while we waited
                 self._replace(connection, rows)
         except DBAPIError as error:
             raise SearchError(f"cannot rebuild the search index: {error.orig!r}") from error
@@ -578,9 +618,13 @@ class PostgresBackend(SearchBackend):
         for statement in RECOUNT:
             connection.execute(text(statement))
         connection.execute(text("SET LOCAL sociale_kaart.search_rebuild = 'off'"))
-        connection.execute(text(
-            "INSERT INTO search_state (key, value) VALUES ('format', :format) "
-            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"), {"format": self._format})
+        connection.execute(
+            text(
+                "INSERT INTO search_state (key, value) VALUES ('format', :format) "
+                "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
+            ),
+            {"format": self._format},
+        )
 
     # -- reading (a connection of its own, so a failure never breaks the caller's transaction) ----
 
@@ -607,8 +651,10 @@ class PostgresBackend(SearchBackend):
                 stored = _stored_format(connection)
             if stored != self._format and self._doc_source is not None:
                 # after migration 0008 (empty tables) or a change of analysis data, as Whoosh does
-                log.warning("Search documents in PostgreSQL were written %s; rebuilding them from the database",
-                            f"by another version ({stored})" if stored else "by no version yet")
+                log.warning(
+                    "Search documents in PostgreSQL were written %s; rebuilding them from the database",
+                    f"by another version ({stored})" if stored else "by no version yet",
+                )
                 self._rebuild(_prepare(self._doc_source()), only_if_stale=True)
             self._checked = True
 
@@ -626,7 +672,7 @@ class PostgresBackend(SearchBackend):
         return stored == self._format
 
     def search(self, query: SearchQuery, count_open_slot: int | None = None) -> SearchResult:
-        plan = whoosh_backend.plan_query(query)   # one home for reading a query (issue #16)
+        plan = whoosh_backend.plan_query(query)  # one home for reading a query (issue #16)
         self._ensure_current()
         dutch = analysis.default_analysis()
         words = plan.words
@@ -634,24 +680,31 @@ class PostgresBackend(SearchBackend):
         with self._reading() as connection:
             answer = _Statement(plan, words, count_open_slot, suspects).run(connection)
             corrections = {}
-            for word, known, spelled, close in zip(suspects, answer.known, answer.spelled, answer.vocabulary, strict=True):
+            for word, known, spelled, close in zip(
+                suspects, answer.known, answer.spelled, answer.vocabulary, strict=True
+            ):
                 if not known and not spelled:
                     found = _corrections(word.folded, close)
                     if found:
                         corrections[word.folded] = found
             used, fuzzy = words, False
             if words and not answer.text_total and corrections:
-                fuzzy_words = [dutch.fuzzy_word(w, [c[1] for c in corrections[w.folded]])
-                               if w.folded in corrections else w for w in words]
+                fuzzy_words = [
+                    dutch.fuzzy_word(w, [c[1] for c in corrections[w.folded]]) if w.folded in corrections else w
+                    for w in words
+                ]
                 second = _Statement(plan, fuzzy_words, count_open_slot, []).run(connection)
                 if second.text_total:
                     answer, used, fuzzy = second, fuzzy_words, True
         suggestion = None
         if corrections:
-            suggestion = " ".join(corrections[folded][0][2] if folded in corrections else word
-                                  for word, folded in analysis.words(plan.text))
-        hits = [SearchHit(doc_id, float(score), self._distance(plan, lat, lon))
-                for doc_id, score, lat, lon in answer.page]
+            suggestion = " ".join(
+                corrections[folded][0][2] if folded in corrections else word
+                for word, folded in analysis.words(plan.text)
+            )
+        hits = [
+            SearchHit(doc_id, float(score), self._distance(plan, lat, lon)) for doc_id, score, lat, lon in answer.page
+        ]
         facets: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
         for term, n in answer.facets.items():
             facet, _, code = term.partition(":")
@@ -659,9 +712,15 @@ class PostgresBackend(SearchBackend):
                 facets[facet][code] = n
         open_count = answer.open_count if plan.open_slot is None and count_open_slot is not None else None
         return SearchResult(
-            hits=hits, total=answer.total, page=plan.page, per_page=plan.per_page,
-            pages=-(-answer.total // plan.per_page), facets=facets, open_count=open_count,
-            suggestion=suggestion, fuzzy=fuzzy,
+            hits=hits,
+            total=answer.total,
+            page=plan.page,
+            per_page=plan.per_page,
+            pages=-(-answer.total // plan.per_page),
+            facets=facets,
+            open_count=open_count,
+            suggestion=suggestion,
+            fuzzy=fuzzy,
             terms=list(dict.fromkeys(s for w in used for s in w.stems)),
             partial=len(used) > 1 and answer.total > 0 and not answer.has_all,
         )

@@ -5,6 +5,7 @@ of each stem (read once per segment: segments never change), scores are Whoosh's
 for the matching documents only, facet counts are popcounts of bitsets. Query text never goes
 through Whoosh's query parser. Research notes: /work/shared/research/perf-sec-a11y-anchors.md §1.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -22,8 +23,8 @@ import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 from itertools import compress
+from typing import Any
 
 from whoosh import columns, fields
 from whoosh import query as wq
@@ -34,26 +35,40 @@ from whoosh.index import FileIndex, LockError
 from whoosh.matching.wrappers import FilterMatcher
 
 from . import analysis
-from .base import (FACETS, SLOTS_PER_WEEK, IndexNotBuilt, SearchBackend, SearchError, SearchHit, SearchQuery,
-                   SearchResult)
+from .base import (
+    FACETS,
+    SLOTS_PER_WEEK,
+    IndexNotBuilt,
+    SearchBackend,
+    SearchError,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+)
 
 log = logging.getLogger(__name__)
 
 # BM25F field weights (issue #11): name > organisation > keywords, categories > summary > the rest.
-TEXT_FIELDS = {"name": 3.0, "organization": 2.0, "category_labels": 2.0, "keywords": 2.0,
-               "summary": 1.5, "description": 1.0}
+TEXT_FIELDS = {
+    "name": 3.0,
+    "organization": 2.0,
+    "category_labels": 2.0,
+    "keywords": 2.0,
+    "summary": 1.5,
+    "description": 1.0,
+}
 INDEX_NAME = "MAIN"
 # Bump when the schema or the way documents are analysed changes; an on-disk index written by
 # another format (or with other lexicon / synonym data) is rebuilt from the database on open.
 SCHEMA_VERSION = 2
 FORMAT_FILE = INDEX_NAME + ".format"
-WRITE_TIMEOUT = 10.0      # seconds a writer waits for another process's lock
-TERM_CACHE = 2048         # terms whose postings, bitsets and scores are kept (per segment/generation)
-BM25_B, BM25_K1 = 0.75, 1.2   # Whoosh's BM25F defaults
-KM_PER_DEGREE = 110.574   # the shortest degree of latitude, so the box is never too small
-GRID = 1000               # cells per degree of the lat/lon grid fields
-SNAPSHOTS = 3             # index generations whose arrays are kept
-SOFT_AND_SHARE = 0.5      # a result matches at least this share of the query's words (rounded up)
+WRITE_TIMEOUT = 10.0  # seconds a writer waits for another process's lock
+TERM_CACHE = 2048  # terms whose postings, bitsets and scores are kept (per segment/generation)
+BM25_B, BM25_K1 = 0.75, 1.2  # Whoosh's BM25F defaults
+KM_PER_DEGREE = 110.574  # the shortest degree of latitude, so the box is never too small
+GRID = 1000  # cells per degree of the lat/lon grid fields
+SNAPSHOTS = 3  # index generations whose arrays are kept
+SOFT_AND_SHARE = 0.5  # a result matches at least this share of the query's words (rounded up)
 DISTANCE_SCALE_KM = 10.0  # with a place, relevance x 1 / (1 + km / scale): 0.5 km 0.95, 7 km 0.59
 
 
@@ -63,8 +78,19 @@ DISTANCE_SCALE_KM = 10.0  # with a place, relevance x 1 / (1 + km / scale): 0.5 
 class DutchTokenizer(Tokenizer):
     """Yield the stems of `analysis` (a word and its compound parts share a position)."""
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         for position, stem in analysis.default_analysis().analyze(value):
             token.text, token.boost, token.stopped = stem, 1.0, False
@@ -154,8 +180,7 @@ def document_fields(doc: dict) -> dict:
         "service_id": doc.get("service_id"),
         "sort_name": analysis.fold(name).strip(),
         "slots": _slot_ranges(doc.get("open_slots")),
-        "words": "\n".join(analysis.default_analysis().spelling_words(
-            "\n".join(texts.values()))).encode("utf-8"),
+        "words": "\n".join(analysis.default_analysis().spelling_words("\n".join(texts.values()))).encode("utf-8"),
         **{field: text for field, text in texts.items() if text},
     }
     codes = tuple(f"{facet}:{code}" for facet in FACETS for code in _codes(doc.get(facet)))
@@ -223,8 +248,8 @@ def _read_postings(reader, field: str, text) -> tuple[list[int], list[float]]:
                 matcher._read_ids()
             if matcher._weights is None:
                 matcher._read_weights()
-            ids.extend(matcher._ids[matcher._i:])
-            weights.extend(matcher._weights[matcher._i:])
+            ids.extend(matcher._ids[matcher._i :])
+            weights.extend(matcher._weights[matcher._i :])
             matcher._next_block()
         return ids, weights
     while matcher.is_active():
@@ -247,7 +272,7 @@ class _Segment:
     def __init__(self, reader):
         n = reader.doc_count_all()
         self.n = n
-        self.ids: list[str] = []       # every document has an id (document_fields)
+        self.ids: list[str] = []  # every document has an id (document_fields)
         self.names: list[str] = []
         self.lat: list[float | None] = []
         self.lon: list[float | None] = []
@@ -311,7 +336,8 @@ class _Segment:
                     # a range narrower than one cell simplifies to a term that may not be indexed
                     # (a radius of metres through the API, issue #5): no documents there
                     cell_bits = self._grid[key] = (
-                        _bits(_read_postings(reader, field, cell)[0]) if (field, cell) in reader else 0)
+                        _bits(_read_postings(reader, field, cell)[0]) if (field, cell) in reader else 0
+                    )
                 bits |= cell_bits
             found.append(bits)
         return found[0] & found[1]
@@ -320,8 +346,7 @@ class _Segment:
         """Return the (Whoosh-quantised) length of a text field for every document."""
         found = self._lengths.get(field)
         if found is None:
-            found = self._lengths[field] = [reader.doc_field_length(d, field, 0)
-                                            for d in range(self.n)]
+            found = self._lengths[field] = [reader.doc_field_length(d, field, 0) for d in range(self.n)]
         return found
 
 
@@ -330,7 +355,7 @@ class _Snapshot:
 
     def __init__(self, leaves, segments: list[tuple[_Segment, int]]):
         self.segments = segments
-        self.ids: list[str] = []       # every document has an id (document_fields)
+        self.ids: list[str] = []  # every document has an id (document_fields)
         self.names: list[str] = []
         self.lat: list[float | None] = []
         self.lon: list[float | None] = []
@@ -456,7 +481,7 @@ class _Snapshot:
         if vocabulary is None:
             vocabulary = self._load_vocabulary(leaves)[0]
         found = []
-        for other, word, frequency in vocabulary.get(folded[:analysis.FUZZY_PREFIX], ()):
+        for other, word, frequency in vocabulary.get(folded[: analysis.FUZZY_PREFIX], ()):
             if other == folded or abs(len(other) - len(folded)) > limit:
                 continue
             distance = analysis.edit_distance(folded, other, limit)
@@ -477,7 +502,7 @@ class _Snapshot:
                 best[folded] = (word, frequency)
         vocabulary: dict[str, list[tuple[str, str, int]]] = {}
         for folded, (word, frequency) in best.items():
-            vocabulary.setdefault(folded[:analysis.FUZZY_PREFIX], []).append((folded, word, frequency))
+            vocabulary.setdefault(folded[: analysis.FUZZY_PREFIX], []).append((folded, word, frequency))
         spelling = set(frequencies) | set(best)
         self._spelling, self._vocabulary = spelling, vocabulary
         return vocabulary, spelling
@@ -492,6 +517,7 @@ class _Missing(Exception):
 
 class _RamStorage(RamStorage):
     """RAM storage whose writers' temporary files go to a folder of its own."""
+
     # Whoosh's RamStorage uses /tmp/<indexname>.tmp, shared by every process and removed by
     # whichever writer finishes first. A RamStorage cannot hold them: the posting pool writes
     # its sorted runs through raw files, which RamStorage never saves.
@@ -507,6 +533,7 @@ class _RamStorage(RamStorage):
 
 class _FileStorage(FileStorage):
     """FileStorage that can close every file it opened."""
+
     # Whoosh leaves files open when reading a corrupt index fails (the TOC stream, a segment);
     # they are closed before the broken index is dropped (else: ResourceWarning).
 
@@ -523,7 +550,7 @@ class _FileStorage(FileStorage):
         for opened in list(self._opened):
             try:
                 opened.close()
-            except Exception:   # already closed or half-built: nothing left to release
+            except Exception:  # already closed or half-built: nothing left to release
                 pass
 
 
@@ -531,7 +558,7 @@ def _cancel(writer) -> None:
     """Cancel a writer, releasing its lock; a writer on a broken index may fail doing so."""
     try:
         writer.cancel()
-    except Exception:   # the lock file goes with the broken index anyway
+    except Exception:  # the lock file goes with the broken index anyway
         pass
 
 
@@ -615,7 +642,7 @@ class _DiskLocation:
                 except BaseException:
                     storage.close_files()
                     raise
-            time.sleep(0.02 * (attempt + 1))   # maybe between the two renames of a fallback swap
+            time.sleep(0.02 * (attempt + 1))  # maybe between the two renames of a fallback swap
         raise _Missing()
 
     def fresh(self):
@@ -695,9 +722,13 @@ class _Plan:
 class WhooshBackend(SearchBackend):
     """Whoosh index at `path` (a directory), or in RAM when path is None."""
 
-    def __init__(self, path: str | None = None,
-                 doc_source: Callable[[], Iterable[dict]] | None = None,
-                 limitmb: int = 256, procs: int = 1):
+    def __init__(
+        self,
+        path: str | None = None,
+        doc_source: Callable[[], Iterable[dict]] | None = None,
+        limitmb: int = 256,
+        procs: int = 1,
+    ):
         self._location = _DiskLocation(path) if path else _RamLocation()
         self._doc_source = doc_source
         self._limitmb, self._procs = limitmb, procs
@@ -771,8 +802,12 @@ class WhooshBackend(SearchBackend):
                         _cancel(writer)
                     if ix is not None:
                         _close_files(ix)
-                    if (attempt or self._doc_source is None
-                            or not isinstance(error, Exception) or isinstance(error, SearchError)):
+                    if (
+                        attempt
+                        or self._doc_source is None
+                        or not isinstance(error, Exception)
+                        or isinstance(error, SearchError)
+                    ):
                         if isinstance(error, Exception) and not isinstance(error, SearchError):
                             raise SearchError(f"cannot write the search index: {error!r}") from error
                         raise
@@ -789,8 +824,9 @@ class WhooshBackend(SearchBackend):
                 return self._location.open(self._schema)
             except _Missing:
                 if self._doc_source is not None:
-                    log.warning("Search index %s is missing; rebuilding it from the database",
-                                self._location.describe())
+                    log.warning(
+                        "Search index %s is missing; rebuilding it from the database", self._location.describe()
+                    )
                     self._rebuild(self._doc_source())
                 else:
                     self._rebuild(())
@@ -801,8 +837,9 @@ class WhooshBackend(SearchBackend):
         with self._write_lock:
             if self._location.identity() != ident:
                 return
-            log.warning("Search index %s is unreadable (%r); rebuilding it from the database",
-                        self._location.describe(), error)
+            log.warning(
+                "Search index %s is unreadable (%r); rebuilding it from the database", self._location.describe(), error
+            )
             assert self._doc_source is not None, "only an index with a doc_source is repaired"
             self._rebuild(self._doc_source())
 
@@ -840,7 +877,7 @@ class WhooshBackend(SearchBackend):
         if searcher is not None:
             try:
                 searcher.close()
-            except Exception:   # a broken index may fail to close; it is dropped either way
+            except Exception:  # a broken index may fail to close; it is dropped either way
                 pass
         if failed and ix is not None:
             _close_files(ix)
@@ -864,7 +901,7 @@ class WhooshBackend(SearchBackend):
                     segments.append((segment, offset))
                 snapshot = _Snapshot([leaf for leaf, _ in leaves], segments)
                 # Keep the newest few generations: threads refresh at different moments.
-                kept = list(self._snapshots.items())[-(SNAPSHOTS - 1):] + [(key, snapshot)]
+                kept = list(self._snapshots.items())[-(SNAPSHOTS - 1) :] + [(key, snapshot)]
                 self._snapshots = dict(kept)
                 used = {(k[0], segment_id) for k, _ in kept for segment_id, _ in k[1]}
                 for seg_key in [k for k in self._segments if k not in used]:
@@ -910,7 +947,7 @@ class WhooshBackend(SearchBackend):
                     if leaf.doc_count_all():
                         leaf.stored_fields(0)
             return True
-        except Exception:   # missing or corrupt: that is the answer, not an error
+        except Exception:  # missing or corrupt: that is the answer, not an error
             if ix is not None:
                 _close_files(ix)
             return False
@@ -919,14 +956,13 @@ class WhooshBackend(SearchBackend):
 
     def search(self, query: SearchQuery, count_open_slot: int | None = None) -> SearchResult:
         plan = plan_query(query)
-        return self._with_index(lambda searcher, snapshot: _Search(
-            searcher, snapshot, plan, count_open_slot).run())
+        return self._with_index(lambda searcher, snapshot: _Search(searcher, snapshot, plan, count_open_slot).run())
 
 
 def plan_query(query: SearchQuery) -> _Plan:
     """Validate and normalise a query (text is never an error; a bad origin or facet is)."""
     text = query.text if isinstance(query.text, str) else ""
-    text = text.replace("\x00", " ")[:analysis.MAX_TEXT]
+    text = text.replace("\x00", " ")[: analysis.MAX_TEXT]
     filters: list[tuple[str, str]] = []
     for facet, codes in (query.filters or {}).items():
         if facet not in FACETS:
@@ -947,11 +983,16 @@ def plan_query(query: SearchQuery) -> _Plan:
     except (TypeError, ValueError):
         page, per_page = 1, 20
     return _Plan(
-        text=text, words=words, filters=filters, origin=origin, radius=radius,
+        text=text,
+        words=words,
+        filters=filters,
+        origin=origin,
+        radius=radius,
         distance=query.distance if origin is not None else None,
         open_slot=query.open_slot,
         by_distance=origin is not None and (query.sort == "distance" or not words),
-        page=page, per_page=per_page,
+        page=page,
+        per_page=per_page,
         exclude=frozenset(str(i) for i in query.exclude_ids or ()),
     )
 
@@ -981,7 +1022,7 @@ class _Search:
         self.leaves = [leaf for leaf, _ in _leaves(searcher)]
         self._distances: dict[int, float | None] = {}
         self._tiers: list[int] = []
-        self._text_bits = 0     # what the text matches before the radius: decides on typo tolerance
+        self._text_bits = 0  # what the text matches before the radius: decides on typo tolerance
 
     # distances
 
@@ -1084,8 +1125,7 @@ class _Search:
                 continue
             if self.word_bits(word, kinds=("word", "base", "compound")):
                 continue
-            if (self.snap.has_spelling(word.text, self.leaves)
-                    or self.snap.has_spelling(word.folded, self.leaves)):
+            if self.snap.has_spelling(word.text, self.leaves) or self.snap.has_spelling(word.folded, self.leaves):
                 continue
             corrections = self.snap.corrections(word.folded, limit, self.leaves)
             if corrections:
@@ -1142,8 +1182,10 @@ class _Search:
             docs, bits = self.matching(words, allowed)
             corrections = self.misspelled()
             if not self._text_bits and corrections:
-                fuzzy_words = [self.analysis.fuzzy_word(w, [c[1] for c in corrections[w.folded]])
-                               if w.folded in corrections else w for w in words]
+                fuzzy_words = [
+                    self.analysis.fuzzy_word(w, [c[1] for c in corrections[w.folded]]) if w.folded in corrections else w
+                    for w in words
+                ]
                 docs, bits = self.matching(fuzzy_words, allowed)
                 if self._text_bits:
                     used, fuzzy = fuzzy_words, True
@@ -1156,19 +1198,26 @@ class _Search:
         end = start + plan.per_page
         page = self.order(docs, used, start, end) if start < total else []
         geo = plan.origin is not None
-        hits = [SearchHit(snap.ids[d], float(score), self.distance(d) if geo else None)
-                for d, score in page]
-        facets = {facet: {code: n for code, code_bits in snap.codes[facet].items()
-                          if (n := (code_bits & bits).bit_count())}
-                  for facet in FACETS}
+        hits = [SearchHit(snap.ids[d], float(score), self.distance(d) if geo else None) for d, score in page]
+        facets = {
+            facet: {code: n for code, code_bits in snap.codes[facet].items() if (n := (code_bits & bits).bit_count())}
+            for facet in FACETS
+        }
         open_count = None
         if plan.open_slot is None and self.count_open_slot is not None:
             open_count = (snap.slot(self.count_open_slot) & bits).bit_count()
         return SearchResult(
-            hits=hits, total=total, page=plan.page, per_page=plan.per_page,
-            pages=-(-total // plan.per_page), facets=facets, open_count=open_count,
-            suggestion=suggestion, fuzzy=fuzzy,
-            terms=list(dict.fromkeys(s for w in used for s in w.stems)), partial=partial,
+            hits=hits,
+            total=total,
+            page=plan.page,
+            per_page=plan.per_page,
+            pages=-(-total // plan.per_page),
+            facets=facets,
+            open_count=open_count,
+            suggestion=suggestion,
+            fuzzy=fuzzy,
+            terms=list(dict.fromkeys(s for w in used for s in w.stems)),
+            partial=partial,
         )
 
     def order(self, docs, words, start, end) -> list[tuple[int, float]]:
@@ -1202,13 +1251,12 @@ class _Search:
             wanted_bits &= ~tier_bits
             scores = self.scores(words, members)
             if plan.origin is not None:
-                scores = {d: score / (1.0 + self._distance_key(d) / DISTANCE_SCALE_KM)
-                          for d, score in scores.items()}
+                scores = {d: score / (1.0 + self._distance_key(d) / DISTANCE_SCALE_KM) for d, score in scores.items()}
             limit = _kth(scores.values(), end - len(ranked), largest=True)
             chosen = [d for d, score in scores.items() if score >= limit]
             distance = self._distance_key if plan.origin is not None else (lambda d: 0.0)
             chosen.sort(key=lambda d: (-scores[d], distance(d), names[d], ids[d] or ""))
-            ranked.extend((d, scores[d]) for d in chosen[:end - len(ranked)])
+            ranked.extend((d, scores[d]) for d in chosen[: end - len(ranked)])
             if len(ranked) >= end or not wanted_bits:
                 break
         return ranked[start:end]
@@ -1216,8 +1264,7 @@ class _Search:
 
 def _leaves(searcher) -> list:
     """Return the (segment reader, offset) pairs of a searcher that hold documents."""
-    return [(leaf, offset) for leaf, offset in searcher.reader().leaf_readers()
-            if leaf.doc_count_all()]
+    return [(leaf, offset) for leaf, offset in searcher.reader().leaf_readers() if leaf.doc_count_all()]
 
 
 def _kth(values, k: int, largest: bool) -> float:

@@ -1,4 +1,5 @@
 """Commands of early signalling (issue #15): overdue reminders and retention; both safe to run daily."""
+
 import click
 from flask.cli import AppGroup
 

@@ -1,4 +1,5 @@
 """Signal forms (issue #15): shape and format only; the rules live in services."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, StopValidation
@@ -30,7 +31,7 @@ class ChoiceRadioField(RadioField):
 
 
 class SignalForm(BaseForm):
-    """"Zorgen over iemand?": what you noticed, about whom, how to reach you (all but one part optional)."""
+    """ "Zorgen over iemand?": what you noticed, about whom, how to reach you (all but one part optional)."""
 
     themes = CheckboxesField(_l("Waar maakt u zich zorgen over?"), choices=[])
     description = TextAreaField(_l("Vertel wat u zag of hoorde (niet verplicht)"), validators=[_length(MAX_TEXT)])
@@ -63,8 +64,17 @@ class SignalForm(BaseForm):
 
     def values(self):
         """Return the values services.submit_signal takes."""
-        values = {name: _text(self[name].data) for name in (
-            "description", "subject_name", "subject_address", "reporter_name", "reporter_email", "reporter_phone")}
+        values = {
+            name: _text(self[name].data)
+            for name in (
+                "description",
+                "subject_name",
+                "subject_address",
+                "reporter_name",
+                "reporter_email",
+                "reporter_phone",
+            )
+        }
         values["themes"] = list(self.themes.data or [])
         values["area_id"] = params.parse_id(self.area_id.data or "")
         return values
@@ -73,8 +83,9 @@ class SignalForm(BaseForm):
 class StatusForm(BaseForm):
     """The next step of a signal; closing asks how it ended."""
 
-    status = ChoiceRadioField(_l("Wat is de nieuwe status?"), choices=[],
-                              validators=[InputRequired(message=_l("Kies een volgende stap."))])
+    status = ChoiceRadioField(
+        _l("Wat is de nieuwe status?"), choices=[], validators=[InputRequired(message=_l("Kies een volgende stap."))]
+    )
     outcome = ChoiceRadioField(_l("Hoe is het afgelopen? (bij afsluiten)"), choices=[])
     note = TextAreaField(_l("Notitie (niet verplicht)"), validators=[_length(MAX_NOTE)])
 
@@ -94,5 +105,6 @@ class StatusForm(BaseForm):
 class NoteForm(BaseForm):
     """A note in a signal's history."""
 
-    note = TextAreaField(_l("Notitie"), validators=[InputRequired(message=_l("Schrijf een notitie.")),
-                                                    _length(MAX_NOTE)])
+    note = TextAreaField(
+        _l("Notitie"), validators=[InputRequired(message=_l("Schrijf een notitie.")), _length(MAX_NOTE)]
+    )

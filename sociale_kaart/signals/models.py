@@ -6,6 +6,7 @@ signal a SignalView row is written. Six months after closing those fields are er
 (`privacy.run_retention`); area, themes, dates, status and outcome stay for the aggregates
 that insights reads (`services.counts`).
 """
+
 from .. import clock
 from ..extensions import Model, db, one_of
 
@@ -19,8 +20,14 @@ THEMES = ("loneliness", "neglect", "money", "confusion", "carer", "other")
 EVENT_ACTIONS = ("received", "status", "note")
 
 # The columns that hold personal data: erased by retention, shown only to the area's brokers.
-PERSONAL_FIELDS = ("description", "subject_name", "subject_address", "reporter_name", "reporter_email",
-                   "reporter_phone")
+PERSONAL_FIELDS = (
+    "description",
+    "subject_name",
+    "subject_address",
+    "reporter_name",
+    "reporter_email",
+    "reporter_phone",
+)
 
 
 class Signal(Model):
@@ -35,35 +42,39 @@ class Signal(Model):
     id = db.Column(db.Integer, primary_key=True)
     status = db.Column(db.String(16), nullable=False, default="new", index=True)
     outcome = db.Column(db.String(16))
-    themes = db.Column(db.JSON, nullable=False, default=list)     # codes of THEMES, at least one
-    area_id = db.Column(db.ForeignKey("areas.id", ondelete="SET NULL"), index=True)   # None: every broker
+    themes = db.Column(db.JSON, nullable=False, default=list)  # codes of THEMES, at least one
+    area_id = db.Column(db.ForeignKey("areas.id", ondelete="SET NULL"), index=True)  # None: every broker
 
     # Personal: for the area's brokers only, erased six months after closing.
-    description = db.Column(db.Text, nullable=False, default="")          # what the reporter noticed
+    description = db.Column(db.Text, nullable=False, default="")  # what the reporter noticed
     subject_name = db.Column(db.String(120), nullable=False, default="")  # first name or a description
-    subject_address = db.Column(db.String(200), nullable=False, default="")   # street or neighbourhood
+    subject_address = db.Column(db.String(200), nullable=False, default="")  # street or neighbourhood
     reporter_name = db.Column(db.String(120), nullable=False, default="")
     reporter_email = db.Column(db.String(254), nullable=False, default="")
     reporter_phone = db.Column(db.String(32), nullable=False, default="")
-    reporter_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"), index=True)   # a logged-in reporter
-    language = db.Column(db.String(2), nullable=False, default="nl")      # of the reporter's e-mail
+    reporter_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"), index=True)  # a logged-in reporter
+    language = db.Column(db.String(2), nullable=False, default="nl")  # of the reporter's e-mail
 
     received_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow, index=True)
-    due_on = db.Column(db.Date, nullable=False)          # local date: 5 working days after receipt
-    picked_up_at = db.Column(db.DateTime)                # first step past "new"
-    followed_up_at = db.Column(db.DateTime)              # contact made or closed, whichever came first
+    due_on = db.Column(db.Date, nullable=False)  # local date: 5 working days after receipt
+    picked_up_at = db.Column(db.DateTime)  # first step past "new"
+    followed_up_at = db.Column(db.DateTime)  # contact made or closed, whichever came first
     closed_at = db.Column(db.DateTime, index=True)
-    reminded_at = db.Column(db.DateTime)                 # the overdue reminder went to the brokers
-    erased_at = db.Column(db.DateTime)                   # the personal fields were erased
+    reminded_at = db.Column(db.DateTime)  # the overdue reminder went to the brokers
+    erased_at = db.Column(db.DateTime)  # the personal fields were erased
     updated_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow, onupdate=clock.naive_utcnow)
 
     area = db.relationship("Area")
     reporter = db.relationship("User")
-    events = db.relationship("SignalEvent", back_populates="signal", order_by="SignalEvent.id",
-                             cascade="all, delete-orphan")
-    views = db.relationship("SignalView", back_populates="signal",
-                            order_by="[SignalView.created_at.desc(), SignalView.id.desc()]",
-                            cascade="all, delete-orphan")
+    events = db.relationship(
+        "SignalEvent", back_populates="signal", order_by="SignalEvent.id", cascade="all, delete-orphan"
+    )
+    views = db.relationship(
+        "SignalView",
+        back_populates="signal",
+        order_by="[SignalView.created_at.desc(), SignalView.id.desc()]",
+        cascade="all, delete-orphan",
+    )
 
     @property
     def is_closed(self):
@@ -90,9 +101,9 @@ class SignalEvent(Model):
     from_status = db.Column(db.String(16))
     to_status = db.Column(db.String(16))
     outcome = db.Column(db.String(16))
-    note = db.Column(db.Text, nullable=False, default="")        # personal: erased with the signal
+    note = db.Column(db.Text, nullable=False, default="")  # personal: erased with the signal
     actor_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
-    actor_name = db.Column(db.String(120), nullable=False, default="")   # kept when the account goes
+    actor_name = db.Column(db.String(120), nullable=False, default="")  # kept when the account goes
     created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
 
     signal = db.relationship("Signal", back_populates="events")
@@ -105,7 +116,7 @@ class SignalView(Model):
     id = db.Column(db.Integer, primary_key=True)
     signal_id = db.Column(db.ForeignKey("signals.id", ondelete="CASCADE"), nullable=False, index=True)
     viewer_id = db.Column(db.ForeignKey("users.id", ondelete="SET NULL"))
-    viewer_name = db.Column(db.String(120), nullable=False, default="")   # kept when the account goes
+    viewer_name = db.Column(db.String(120), nullable=False, default="")  # kept when the account goes
     viewer_role = db.Column(db.String(16), nullable=False)
     what = db.Column(db.String(16), nullable=False, default="signal")
     created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow, index=True)

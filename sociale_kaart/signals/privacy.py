@@ -8,6 +8,7 @@
   details leave the signals they made; the concern itself stays with the village team.
   Both hook into accounts.privacy through the account events (accounts/events.py).
 """
+
 from datetime import timedelta
 from typing import Any, cast
 
@@ -32,7 +33,7 @@ def _forget_mail(address, queued_too=False):
     if not address:
         return
     condition = [OutboxMessage.to_address == address, OutboxMessage.template.in_(REPORTER_TEMPLATES)]
-    if not queued_too:   # a receipt of a newer signal from the same address still goes out
+    if not queued_too:  # a receipt of a newer signal from the same address still goes out
         condition.append(OutboxMessage.status != "queued")
     db.session.execute(delete(OutboxMessage).where(*condition).execution_options(synchronize_session=False))
 
@@ -47,17 +48,25 @@ def erase_signal(signal: Signal, now=None) -> Signal:
         setattr(signal, name, "")
     signal.reporter_id = None
     signal.erased_at = now or clock.naive_utcnow()
-    db.session.execute(update(SignalEvent).where(SignalEvent.signal_id == signal.id).values(note="")
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(SignalEvent)
+        .where(SignalEvent.signal_id == signal.id)
+        .values(note="")
+        .execution_options(synchronize_session=False)
+    )
     return signal
 
 
 def run_retention(months: int = RETENTION_MONTHS) -> int:
     """Erase the signals closed `months` months ago or longer, by the app clock; return how many. Idempotent."""
-    last_day = add_months(clock.today(), -months)          # closed on this local day or before
+    last_day = add_months(clock.today(), -months)  # closed on this local day or before
     signals = db.session.scalars(
-        select(Signal).where(Signal.status == "closed", Signal.erased_at.is_(None),
-                             Signal.closed_at < clock.start_of_day(last_day + timedelta(days=1)))
+        select(Signal)
+        .where(
+            Signal.status == "closed",
+            Signal.erased_at.is_(None),
+            Signal.closed_at < clock.start_of_day(last_day + timedelta(days=1)),
+        )
         .order_by(Signal.id)
     ).all()
     now = clock.naive_utcnow()
@@ -69,27 +78,32 @@ def run_retention(months: int = RETENTION_MONTHS) -> int:
 
 # --- the reporter's own data ------------------------------------------------------------------------
 
+
 def _iso(value):
     return value.isoformat() if value is not None else None
 
 
 def export_for_reporter(user) -> dict:
     """Return the signals a user reported: what they wrote and the status; not the team's notes or outcome."""
-    signals = db.session.scalars(
-        select(Signal).where(Signal.reporter_id == user.id).order_by(Signal.id)).all()
-    return {"signals_reported": [{
-        "number": signal.id,
-        "received_on": _iso(clock.local_date(signal.received_at)),
-        "area": signal.area.name if signal.area else None,
-        "themes": list(signal.themes or []),
-        "description": signal.description,
-        "about_whom": signal.subject_name,
-        "where": signal.subject_address,
-        "your_name": signal.reporter_name,
-        "your_email": signal.reporter_email,
-        "your_phone": signal.reporter_phone,
-        "status": signal.status,
-    } for signal in signals]}
+    signals = db.session.scalars(select(Signal).where(Signal.reporter_id == user.id).order_by(Signal.id)).all()
+    return {
+        "signals_reported": [
+            {
+                "number": signal.id,
+                "received_on": _iso(clock.local_date(signal.received_at)),
+                "area": signal.area.name if signal.area else None,
+                "themes": list(signal.themes or []),
+                "description": signal.description,
+                "about_whom": signal.subject_name,
+                "where": signal.subject_address,
+                "your_name": signal.reporter_name,
+                "your_email": signal.reporter_email,
+                "your_phone": signal.reporter_phone,
+                "status": signal.status,
+            }
+            for signal in signals
+        ]
+    }
 
 
 def forget_reporter(user, **_extra) -> int:
@@ -97,9 +111,11 @@ def forget_reporter(user, **_extra) -> int:
     for address in set(db.session.scalars(select(Signal.reporter_email).where(Signal.reporter_id == user.id))):
         _forget_mail(address, queued_too=True)
     result = db.session.execute(
-        update(Signal).where(Signal.reporter_id == user.id)
+        update(Signal)
+        .where(Signal.reporter_id == user.id)
         .values(reporter_id=None, reporter_name="", reporter_email="", reporter_phone="")
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     return cast(CursorResult[Any], result).rowcount or 0
 
 

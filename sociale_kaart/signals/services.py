@@ -13,6 +13,7 @@ Who sees what:
 - insights reads `counts` only: numbers per area and theme, no text.
 E-mail to brokers names the signal's number, area and due date, never what was reported.
 """
+
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -37,13 +38,19 @@ from .models import OUTCOMES, STATUSES, THEMES, WAITING_STATUSES, Signal, Signal
 DUE_WORKING_DAYS = 5
 MAX_TEXT = 2000
 MAX_NOTE = 2000
-LIMITS = {"subject_name": 120, "subject_address": 200, "reporter_name": 120, "reporter_email": 254,
-          "reporter_phone": 32}
-RECENTLY_CLOSED = 30          # closed signals the queue still lists
+LIMITS = {
+    "subject_name": 120,
+    "subject_address": 200,
+    "reporter_name": 120,
+    "reporter_email": 254,
+    "reporter_phone": 32,
+}
+RECENTLY_CLOSED = 30  # closed signals the queue still lists
 MAX_ID = params.MAX_ID
 
 
 # --- time -------------------------------------------------------------------------------------------
+
 
 def due_date(received: date) -> date:
     """Return the date by which the team should have made contact: 5 working days after receipt."""
@@ -51,6 +58,7 @@ def due_date(received: date) -> date:
 
 
 # --- who handles a signal ---------------------------------------------------------------------------
+
 
 def _covered_area_ids() -> set[int]:
     """Return the areas that have an active broker with a confirmed address (the others fall to every broker)."""
@@ -88,6 +96,7 @@ def _require_queue_reader(user):
 
 # --- reporting ----------------------------------------------------------------------------------------
 
+
 def area_choices() -> list[Area]:
     """Return every area by name, for "in which village?"."""
     return list(db.session.scalars(select(Area).order_by(Area.name)))
@@ -96,7 +105,7 @@ def area_choices() -> list[Area]:
 def area_by_code(code: object) -> Area | None:
     """Return the area with this code (a link from a dorpsteam's contact block), or None."""
     if not isinstance(code, str) or not code or len(code) > 64 or params.has_control_characters(code):
-        return None     # PostgreSQL refuses a NUL in a query: bad input is simply no area (issue #12)
+        return None  # PostgreSQL refuses a NUL in a query: bad input is simply no area (issue #12)
     return db.session.scalar(select(Area).where(Area.code == code))
 
 
@@ -111,9 +120,15 @@ def missing_parts(values: dict) -> list[tuple[str, str]]:
     if not values.get("themes") and not str(values.get("description") or "").strip():
         missing.append(("themes", _("Kies wat u opviel, of schrijf het op.")))
     if not any(str(values.get(name) or "").strip() for name in ("subject_name", "subject_address", "area_id")):
-        missing.append(("subject_name", _(
-            "Vertel iets over wie het is of waar de persoon woont: een voornaam, een omschrijving, "
-            "de straat of het dorp. Anders kan het dorpsteam de persoon niet vinden.")))
+        missing.append(
+            (
+                "subject_name",
+                _(
+                    "Vertel iets over wie het is of waar de persoon woont: een voornaam, een omschrijving, "
+                    "de straat of het dorp. Anders kan het dorpsteam de persoon niet vinden."
+                ),
+            )
+        )
     return missing
 
 
@@ -140,8 +155,9 @@ def clean_signal_values(values: dict) -> dict:
     if clean["reporter_email"] and not params.valid_email(clean["reporter_email"]):
         raise ValidationError("reporter_email", _("Typ een e-mailadres zoals naam@voorbeeld.nl."))
     if clean["reporter_phone"] and not params.valid_phone(clean["reporter_phone"]):
-        raise ValidationError("reporter_phone",
-                              _("Typ een telefoonnummer van 10 cijfers, zoals 0343 123 456, of met +31."))
+        raise ValidationError(
+            "reporter_phone", _("Typ een telefoonnummer van 10 cijfers, zoals 0343 123 456, of met +31.")
+        )
     ordered = [theme for theme in THEMES if theme in themes] or ["other"]
     return {**clean, "description": description, "themes": ordered, "area_id": area.id if area else None}
 
@@ -151,9 +167,17 @@ def _actor_name(user):
 
 
 def _record(signal, action, by=None, from_status=None, to_status=None, outcome=None, note=""):
-    event = SignalEvent(signal=signal, action=action, from_status=from_status, to_status=to_status,
-                        outcome=outcome, note=note, actor_id=getattr(by, "id", None), actor_name=_actor_name(by),
-                        created_at=clock.naive_utcnow())
+    event = SignalEvent(
+        signal=signal,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        outcome=outcome,
+        note=note,
+        actor_id=getattr(by, "id", None),
+        actor_name=_actor_name(by),
+        created_at=clock.naive_utcnow(),
+    )
     db.session.add(event)
     return event
 
@@ -165,9 +189,18 @@ def _workspace_url(signal):
 def _mail_handlers(signal, template, **context):
     """Mail the brokers of the signal's area: number, area, due date and a link; never what was reported."""
     for broker in handlers_of(signal.area_id):
-        notify.queue_message(broker.email, template, broker.language, name=broker.name, number=signal.id,
-                             area=signal.area, due_on=signal.due_on, status=signal.status,
-                             signal_url=_workspace_url(signal), **context)
+        notify.queue_message(
+            broker.email,
+            template,
+            broker.language,
+            name=broker.name,
+            number=signal.id,
+            area=signal.area,
+            due_on=signal.due_on,
+            status=signal.status,
+            signal_url=_workspace_url(signal),
+            **context,
+        )
 
 
 def _mail_reporter(signal, template):
@@ -176,16 +209,26 @@ def _mail_reporter(signal, template):
     Not even the reporter's own name: nothing the form took goes into an e-mail (issue #15).
     """
     if signal.reporter_email and signal.erased_at is None:
-        notify.queue_message(signal.reporter_email, template, signal.language,
-                             received_on=clock.local_date(signal.received_at), area=signal.area)
+        notify.queue_message(
+            signal.reporter_email,
+            template,
+            signal.language,
+            received_on=clock.local_date(signal.received_at),
+            area=signal.area,
+        )
 
 
 def submit_signal(values: dict, by: User | None = None, language: str = "nl") -> Signal:
     """Record a "zorgen over iemand" signal (no account needed) and tell the area's brokers."""
     columns = clean_signal_values(values)
     now = clock.naive_utcnow()
-    signal = Signal(**columns, language=language if language in ("nl", "en") else "nl", received_at=now,
-                    due_on=due_date(clock.local_date(now)), status="new")
+    signal = Signal(
+        **columns,
+        language=language if language in ("nl", "en") else "nl",
+        received_at=now,
+        due_on=due_date(clock.local_date(now)),
+        status="new",
+    )
     if by is not None and permissions.is_authenticated(by):
         signal.reporter_id = by.id
     db.session.add(signal)
@@ -200,13 +243,18 @@ def submit_signal(values: dict, by: User | None = None, language: str = "nl") ->
 def signals_of_reporter(by: User) -> list[Signal]:
     """Return the signals a logged-in user reported, newest first (their status, not the team's work)."""
     permissions.require_login(by)
-    return list(db.session.scalars(
-        select(Signal).options(selectinload(Signal.area)).where(Signal.reporter_id == by.id)
-        .order_by(Signal.received_at.desc(), Signal.id.desc())
-    ))
+    return list(
+        db.session.scalars(
+            select(Signal)
+            .options(selectinload(Signal.area))
+            .where(Signal.reporter_id == by.id)
+            .order_by(Signal.received_at.desc(), Signal.id.desc())
+        )
+    )
 
 
 # --- the village team's queue --------------------------------------------------------------------------
+
 
 @dataclass
 class AreaCount:
@@ -221,11 +269,11 @@ class AreaCount:
 class Queue:
     """A broker's signals (waiting, contact made, recently closed) and, for everyone, counts per area."""
 
-    waiting: list = field(default_factory=list)          # new and in behandeling, earliest due first
+    waiting: list = field(default_factory=list)  # new and in behandeling, earliest due first
     contact_made: list = field(default_factory=list)
-    closed: list = field(default_factory=list)           # closed in the last RECENTLY_CLOSED days
-    areas: list = field(default_factory=list)            # AreaCount rows (an admin's overview)
-    may_open: bool = False                               # the user handles signals (a broker)
+    closed: list = field(default_factory=list)  # closed in the last RECENTLY_CLOSED days
+    areas: list = field(default_factory=list)  # AreaCount rows (an admin's overview)
+    may_open: bool = False  # the user handles signals (a broker)
     today: date | None = None
 
 
@@ -237,7 +285,8 @@ def signal_queue(by: User) -> Queue:
     queue = Queue(may_open=by.is_broker, today=today)
     since = clock.start_of_day(today - timedelta(days=RECENTLY_CLOSED))
     rows = db.session.scalars(
-        select(Signal).options(selectinload(Signal.area))
+        select(Signal)
+        .options(selectinload(Signal.area))
         .where(Signal.erased_at.is_(None), (Signal.closed_at.is_(None)) | (Signal.closed_at >= since))
         .order_by(Signal.due_on, Signal.id)
     ).all()
@@ -255,7 +304,8 @@ def _area_counts(today):
     counts = {area.id: AreaCount(area=area, statuses=dict.fromkeys(STATUSES, 0)) for area in area_choices()}
     without = AreaCount(area=None, statuses=dict.fromkeys(STATUSES, 0))
     rows = db.session.execute(
-        select(Signal.area_id, Signal.status, Signal.due_on).where(Signal.erased_at.is_(None))).all()
+        select(Signal.area_id, Signal.status, Signal.due_on).where(Signal.erased_at.is_(None))
+    ).all()
     for area_id, status, due_on in rows:
         row = counts.get(area_id, without)
         row.statuses[status] += 1
@@ -266,8 +316,11 @@ def _area_counts(today):
 
 def _load(signal_id, populate=False) -> Signal:
     known = isinstance(signal_id, int) and not isinstance(signal_id, bool) and 0 < signal_id <= MAX_ID
-    statement = select(Signal).where(Signal.id == signal_id).options(
-        selectinload(Signal.area), selectinload(Signal.events), selectinload(Signal.views))
+    statement = (
+        select(Signal)
+        .where(Signal.id == signal_id)
+        .options(selectinload(Signal.area), selectinload(Signal.events), selectinload(Signal.views))
+    )
     if populate:
         statement = statement.execution_options(populate_existing=True)
     signal = db.session.scalar(statement) if known else None
@@ -280,8 +333,16 @@ def get_signal_for_broker(signal_id: int, by: User) -> Signal:
     """Return a signal with its personal fields for a broker of its area, and log the view."""
     signal = _load(signal_id)
     _require_handler(by, signal)
-    db.session.add(SignalView(signal_id=signal.id, viewer_id=by.id, viewer_name=_actor_name(by),
-                              viewer_role="broker", what="signal", created_at=clock.naive_utcnow()))
+    db.session.add(
+        SignalView(
+            signal_id=signal.id,
+            viewer_id=by.id,
+            viewer_name=_actor_name(by),
+            viewer_role="broker",
+            what="signal",
+            created_at=clock.naive_utcnow(),
+        )
+    )
     db.session.commit()
     return _load(signal_id, populate=True)
 
@@ -295,11 +356,10 @@ def get_signal_status(signal_id: int, by: User) -> Signal:
 
 def next_statuses(signal: Signal) -> tuple:
     """Return the statuses a signal may move to: the later steps; none once closed."""
-    return STATUSES[STATUSES.index(signal.status) + 1:]
+    return STATUSES[STATUSES.index(signal.status) + 1 :]
 
 
-def change_status(signal_id: int, to_status: str, by: User, outcome: str | None = None,
-                  note: str = "") -> Signal:
+def change_status(signal_id: int, to_status: str, by: User, outcome: str | None = None, note: str = "") -> Signal:
     """Move a signal on (nieuw → in behandeling → contact gelegd → afgesloten, with an outcome)."""
     signal = _load(signal_id)
     _require_handler(by, signal)
@@ -323,8 +383,11 @@ def change_status(signal_id: int, to_status: str, by: User, outcome: str | None 
         columns["closed_at"] = now
     # Conditional: two brokers changing the same signal at once cannot both move it (nor mail twice).
     result = db.session.execute(
-        update(Signal).where(Signal.id == signal.id, Signal.status == signal.status).values(**columns)
-        .execution_options(synchronize_session=False))
+        update(Signal)
+        .where(Signal.id == signal.id, Signal.status == signal.status)
+        .values(**columns)
+        .execution_options(synchronize_session=False)
+    )
     if cast(CursorResult[Any], result).rowcount != 1:
         db.session.rollback()
         raise ValidationError("status", _("Iemand anders heeft de status net veranderd. Bekijk de melding opnieuw."))
@@ -354,13 +417,19 @@ def add_note(signal_id: int, text: str, by: User) -> SignalEvent:
 
 # --- daily jobs --------------------------------------------------------------------------------------
 
+
 def send_overdue_reminders() -> int:
     """Mail the brokers once about each signal still waiting after its due date; return how many. Idempotent."""
     today = clock.today()
     overdue = db.session.scalars(
-        select(Signal).options(selectinload(Signal.area))
-        .where(Signal.status.in_(WAITING_STATUSES), Signal.due_on < today, Signal.reminded_at.is_(None),
-               Signal.erased_at.is_(None))
+        select(Signal)
+        .options(selectinload(Signal.area))
+        .where(
+            Signal.status.in_(WAITING_STATUSES),
+            Signal.due_on < today,
+            Signal.reminded_at.is_(None),
+            Signal.erased_at.is_(None),
+        )
         .order_by(Signal.id)
     ).all()
     now = clock.naive_utcnow()
@@ -373,8 +442,8 @@ def send_overdue_reminders() -> int:
 
 # --- aggregates for insights ---------------------------------------------------------------------------
 
-def counts(period_start: date, period_end: date, area_ids: Iterable[int] | None = None,
-           by_theme: bool = True) -> dict:
+
+def counts(period_start: date, period_end: date, area_ids: Iterable[int] | None = None, by_theme: bool = True) -> dict:
     """Return {(area_id, theme): {"received", "followed_up_in_time", "closed"}} for signals received in a period.
 
     period_start and period_end are local dates, both included (a quarter: 1 October to 31 December).
@@ -385,7 +454,8 @@ def counts(period_start: date, period_end: date, area_ids: Iterable[int] | None 
     all themes). Numbers only: no text, no person. Small-number suppression is the caller's.
     """
     result: defaultdict[object, dict[str, int]] = defaultdict(
-        lambda: {"received": 0, "followed_up_in_time": 0, "closed": 0})
+        lambda: {"received": 0, "followed_up_in_time": 0, "closed": 0}
+    )
     for area_id, themes, due_on, followed_up_at, status, _day in _received(period_start, period_end, area_ids):
         in_time = followed_up_at is not None and clock.local_date(followed_up_at) <= due_on
         for key in [(area_id, theme) for theme in themes or ["other"]] if by_theme else [area_id]:
@@ -403,12 +473,13 @@ def received_per_day(period_start: date, period_end: date, area_ids: Iterable[in
 
 def _received(period_start: date, period_end: date, area_ids):
     """Yield (area_id, themes, due_on, followed_up_at, status, local day received) of the signals of a period."""
-    statement = select(Signal.area_id, Signal.themes, Signal.due_on, Signal.followed_up_at, Signal.status,
-                       Signal.received_at).where(
+    statement = select(
+        Signal.area_id, Signal.themes, Signal.due_on, Signal.followed_up_at, Signal.status, Signal.received_at
+    ).where(
         Signal.received_at >= clock.start_of_day(period_start),
-        Signal.received_at < clock.start_of_day(period_end + timedelta(days=1)))
+        Signal.received_at < clock.start_of_day(period_end + timedelta(days=1)),
+    )
     if area_ids is not None:
         statement = statement.where(Signal.area_id.in_(list(area_ids)))
     for area_id, themes, due_on, followed_up_at, status, received_at in db.session.execute(statement):
         yield area_id, themes, due_on, followed_up_at, status, clock.local_date(received_at)
-

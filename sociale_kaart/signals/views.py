@@ -5,6 +5,7 @@ signals. Nothing typed is lost: a form with an error, an expired form (CSRF) and
 the rate limit all come back filled in. `team_bp`: the village team's queue under
 /werkplek/zorgen. Thin views: services check permissions, log views and commit.
 """
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -35,6 +36,7 @@ def _labels():
 
 # --- "Zorgen over iemand?" ---------------------------------------------------------------------------
 
+
 def _form_limit():
     return current_app.config["FORM_RATE_LIMIT"]
 
@@ -57,7 +59,7 @@ def report():
             form.reporter_email.data = current_user.email
         return _report_page(form)
     if form.validate():
-        if form.is_spam():   # a bot filled the hidden field: pretend all went well
+        if form.is_spam():  # a bot filled the hidden field: pretend all went well
             return redirect(url_for("signals.sent"), code=303)
         try:
             signal = services.submit_signal(form.values(), by=_user(), language=_language())
@@ -80,16 +82,22 @@ def _form_again(message, status):
 def _expired(error):
     if request.endpoint != "signals.report":
         return render_template("errors/400.html", reason=_("Het formulier is verlopen. Probeer het opnieuw.")), 400
-    return _form_again(_("Het formulier is verlopen. Wat u typte staat er nog. Kijk het na en verstuur het opnieuw."),
-                       400)
+    return _form_again(
+        _("Het formulier is verlopen. Wat u typte staat er nog. Kijk het na en verstuur het opnieuw."), 400
+    )
 
 
 @bp.errorhandler(429)
 def _too_many(error):
     if request.endpoint != "signals.report" or request.method != "POST":
         return render_template("errors/429.html"), 429
-    return _form_again(_("U heeft net al een paar meldingen verstuurd. Wacht een paar minuten en verstuur dan "
-                         "opnieuw. Wat u typte staat er nog."), 429)
+    return _form_again(
+        _(
+            "U heeft net al een paar meldingen verstuurd. Wacht een paar minuten en verstuur dan "
+            "opnieuw. Wat u typte staat er nog."
+        ),
+        429,
+    )
 
 
 @bp.route("/zorgen-over-iemand/verstuurd")
@@ -108,6 +116,7 @@ def mine():
 
 # --- the village team -------------------------------------------------------------------------------
 
+
 @team_bp.route("/")
 def queue():
     """The brokers' signals: waiting for contact (earliest due first), contact made, recently closed."""
@@ -115,10 +124,11 @@ def queue():
 
 
 def _detail_page(signal_id, status_form=None, note_form=None, status=200):
-    signal = services.get_signal_for_broker(signal_id, by=_user())     # checks the broker, logs the view
+    signal = services.get_signal_for_broker(signal_id, by=_user())  # checks the broker, logs the view
     statuses = services.next_statuses(signal)
     return render_template(
-        "signals/detail.html", signal=signal,
+        "signals/detail.html",
+        signal=signal,
         status_form=status_form or StatusForm(formdata=None, statuses=statuses),
         note_form=note_form or NoteForm(formdata=None),
     ), status
@@ -137,8 +147,9 @@ def change_status(signal_id):
     form = StatusForm(statuses=services.next_statuses(signal))
     if form.validate():
         try:
-            services.change_status(signal_id, form.status.data, by=_user(), outcome=form.outcome.data or None,
-                                   note=form.note.data or "")
+            services.change_status(
+                signal_id, form.status.data, by=_user(), outcome=form.outcome.data or None, note=form.note.data or ""
+            )
         except ValidationError as error:
             form.add_error(error.field, error.message)
         else:

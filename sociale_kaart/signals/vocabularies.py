@@ -1,4 +1,5 @@
 """Labels of the signal codes (issue #15): stored as codes, translated when shown."""
+
 from flask_babel import lazy_gettext as _l
 
 THEME_LABELS = {

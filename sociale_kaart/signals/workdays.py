@@ -5,6 +5,7 @@ A working day is Monday to Friday, except the public holidays of the Algemene te
 Hemelvaartsdag, Tweede Pinksterdag and both Christmas days. The law extends statutory
 deadlines over exactly these days, so the village team's 5 working days never count them.
 """
+
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -33,16 +34,18 @@ def kings_day(year: int) -> date:
 def public_holidays(year: int) -> frozenset[date]:
     """Return the public holidays of a year (Algemene termijnenwet, art. 3)."""
     easter = easter_sunday(year)
-    return frozenset({
-        date(year, 1, 1),                 # Nieuwjaarsdag
-        easter + timedelta(days=1),       # Tweede Paasdag
-        kings_day(year),                  # Koningsdag
-        date(year, 5, 5),                 # Bevrijdingsdag
-        easter + timedelta(days=39),      # Hemelvaartsdag
-        easter + timedelta(days=50),      # Tweede Pinksterdag
-        date(year, 12, 25),               # Eerste Kerstdag
-        date(year, 12, 26),               # Tweede Kerstdag
-    })
+    return frozenset(
+        {
+            date(year, 1, 1),  # Nieuwjaarsdag
+            easter + timedelta(days=1),  # Tweede Paasdag
+            kings_day(year),  # Koningsdag
+            date(year, 5, 5),  # Bevrijdingsdag
+            easter + timedelta(days=39),  # Hemelvaartsdag
+            easter + timedelta(days=50),  # Tweede Pinksterdag
+            date(year, 12, 25),  # Eerste Kerstdag
+            date(year, 12, 26),  # Tweede Kerstdag
+        }
+    )
 
 
 def is_working_day(day: date) -> bool:

@@ -1,9 +1,9 @@
 """Page-wide behaviour: security headers, template helpers, error pages."""
 
 from flask import current_app, redirect, render_template, request, url_for
-from flask_login import current_user
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from sqlalchemy.exc import DBAPIError
@@ -144,8 +144,11 @@ def _server_error(error):
 
 
 def _unavailable(error):
-    page = render_template("errors/503.html", read_only=isinstance(error, ReadOnlyDatabase),
-                           search_building=isinstance(error, SearchNotBuilt))
+    page = render_template(
+        "errors/503.html",
+        read_only=isinstance(error, ReadOnlyDatabase),
+        search_building=isinstance(error, SearchNotBuilt),
+    )
     response = current_app.make_response((page, 503))
     retry_after = getattr(error, "retry_after", None)
     if isinstance(retry_after, int):
@@ -174,10 +177,10 @@ def read_only_database(error):
     """Return True for a database error that says it takes no writes (SQLite, PostgreSQL SQLSTATE 25006)."""
     original = getattr(error, "orig", None)
     if "25006" in (getattr(original, "sqlstate", None), getattr(original, "pgcode", None)):
-        return True    # read_only_sql_transaction: a standby, or default_transaction_read_only
+        return True  # read_only_sql_transaction: a standby, or default_transaction_read_only
     code = getattr(original, "sqlite_errorcode", None)
     if code is not None:
-        return code & 0xFF == 8    # SQLITE_READONLY and its extended codes
+        return code & 0xFF == 8  # SQLITE_READONLY and its extended codes
     return "readonly database" in str(original)
 
 

@@ -1,4 +1,5 @@
 """Home, about, and the language switch."""
+
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from ..directory import areas
@@ -23,8 +24,11 @@ SITUATIONS = (
 def home():
     """The home page: one search form, quick entries, emergency numbers, the dorpsteams."""
     return render_template(
-        "web/home.html", form=SearchForm(request.args), categories=directory.list_categories(),
-        situations=SITUATIONS, dorpsteams=areas.area_contacts(),
+        "web/home.html",
+        form=SearchForm(request.args),
+        categories=directory.list_categories(),
+        situations=SITUATIONS,
+        dorpsteams=areas.area_contacts(),
     )
 
 
@@ -40,4 +44,3 @@ def set_language(code):
     if code in ("nl", "en"):
         session["lang"] = code
     return redirect(safe_next(request.args.get("next")) or url_for("web.home"))
-

@@ -1,4 +1,5 @@
 """Workspace forms: shape and format checks only; rules that need the database live in editing.py."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, StopValidation
@@ -6,10 +7,17 @@ from wtforms.validators import ValidationError as FieldError
 
 from .. import params
 from ..directory import editing, hours, vocabularies
-from ..forms import EMAIL, PHONE, BaseForm, CheckboxesField, format_check, SearchBaseForm
+from ..forms import EMAIL, PHONE, BaseForm, CheckboxesField, SearchBaseForm, format_check
 
-WEEKDAY_NAMES = (_l("Maandag"), _l("Dinsdag"), _l("Woensdag"), _l("Donderdag"), _l("Vrijdag"),
-                 _l("Zaterdag"), _l("Zondag"))
+WEEKDAY_NAMES = (
+    _l("Maandag"),
+    _l("Dinsdag"),
+    _l("Woensdag"),
+    _l("Donderdag"),
+    _l("Vrijdag"),
+    _l("Zaterdag"),
+    _l("Zondag"),
+)
 
 
 class RadiosField(RadioField):
@@ -47,8 +55,13 @@ def _length(limit, name):
 class OrganizationForm(BaseForm):
     """The public details of an organisation."""
 
-    name = StringField(_l("Naam van de organisatie"), validators=[
-        DataRequired(message=_l("Vul de naam van de organisatie in.")), _length(editing.MAX_NAME, _l("naam"))])
+    name = StringField(
+        _l("Naam van de organisatie"),
+        validators=[
+            DataRequired(message=_l("Vul de naam van de organisatie in.")),
+            _length(editing.MAX_NAME, _l("naam")),
+        ],
+    )
     description = TextAreaField(_l("Beschrijving"), validators=[_length(editing.MAX_TEXT, _l("beschrijving"))])
     phone = StringField(_l("Telefoonnummer"), validators=[PHONE])
     email = StringField(_l("E-mailadres"), validators=[EMAIL, Length(max=254)])
@@ -61,8 +74,9 @@ class OrganizationForm(BaseForm):
 class RegisterOrganizationForm(OrganizationForm):
     """A new organisation, with a note for the broker."""
 
-    message = TextAreaField(_l("Wat is uw rol bij deze organisatie?"), validators=[
-        _length(editing.MAX_MESSAGE, _l("uw rol"))])
+    message = TextAreaField(
+        _l("Wat is uw rol bij deze organisatie?"), validators=[_length(editing.MAX_MESSAGE, _l("uw rol"))]
+    )
 
     def values(self):
         return {**super().values(), "message": _text(self.message.data)}
@@ -71,16 +85,22 @@ class RegisterOrganizationForm(OrganizationForm):
 class LocationForm(BaseForm):
     """A place where an organisation gives its services."""
 
-    name = StringField(_l("Naam van de locatie"), validators=[
-        DataRequired(message=_l("Vul de naam van de locatie in.")), _length(editing.MAX_NAME, _l("naam"))])
-    address_1 = StringField(_l("Straat en huisnummer"), validators=[
-        DataRequired(message=_l("Vul straat en huisnummer in.")), _length(editing.MAX_NAME, _l("adres"))])
-    postal_code = StringField(_l("Postcode"), validators=[DataRequired(message=_l("Vul de postcode in.")),
-                                                           Length(max=10)])
+    name = StringField(
+        _l("Naam van de locatie"),
+        validators=[DataRequired(message=_l("Vul de naam van de locatie in.")), _length(editing.MAX_NAME, _l("naam"))],
+    )
+    address_1 = StringField(
+        _l("Straat en huisnummer"),
+        validators=[DataRequired(message=_l("Vul straat en huisnummer in.")), _length(editing.MAX_NAME, _l("adres"))],
+    )
+    postal_code = StringField(
+        _l("Postcode"), validators=[DataRequired(message=_l("Vul de postcode in.")), Length(max=10)]
+    )
     city = StringField(_l("Plaats"), validators=[_length(120, _l("plaats"))])
     description = TextAreaField(_l("Beschrijving"), validators=[_length(editing.MAX_TEXT, _l("beschrijving"))])
-    transportation = TextAreaField(_l("Bereikbaarheid (openbaar vervoer, parkeren)"), validators=[
-        _length(editing.MAX_TEXT, _l("bereikbaarheid"))])
+    transportation = TextAreaField(
+        _l("Bereikbaarheid (openbaar vervoer, parkeren)"), validators=[_length(editing.MAX_TEXT, _l("bereikbaarheid"))]
+    )
     accessibility = CheckboxesField(_l("Toegankelijkheid"), choices=[])
 
     def __init__(self, *args, **kwargs):
@@ -88,8 +108,10 @@ class LocationForm(BaseForm):
         self.accessibility.choices = editing.vocabulary_choices(vocabularies.ACCESSIBILITY)
 
     def values(self):
-        values = {name: _text(getattr(self, name).data) for name in
-                  ("name", "address_1", "postal_code", "city", "description", "transportation")}
+        values = {
+            name: _text(getattr(self, name).data)
+            for name in ("name", "address_1", "postal_code", "city", "description", "transportation")
+        }
         values["accessibility"] = list(self.accessibility.data or [])
         return values
 
@@ -101,23 +123,28 @@ def _day_field(label):
 class ServiceForm(BaseForm):
     """A service (voorziening): text, categories, vocabularies, contact and opening hours."""
 
-    name = StringField(_l("Naam van het aanbod"), validators=[
-        DataRequired(message=_l("Vul de naam van het aanbod in.")), _length(editing.MAX_NAME, _l("naam"))])
-    summary = StringField(_l("Korte omschrijving (één zin)"), validators=[
-        _length(editing.MAX_SUMMARY, _l("korte omschrijving"))])
+    name = StringField(
+        _l("Naam van het aanbod"),
+        validators=[DataRequired(message=_l("Vul de naam van het aanbod in.")), _length(editing.MAX_NAME, _l("naam"))],
+    )
+    summary = StringField(
+        _l("Korte omschrijving (één zin)"), validators=[_length(editing.MAX_SUMMARY, _l("korte omschrijving"))]
+    )
     description = TextAreaField(_l("Beschrijving"), validators=[_length(editing.MAX_TEXT, _l("beschrijving"))])
     for_whom = TextAreaField(_l("Voor wie is het?"), validators=[_length(editing.MAX_TEXT, _l("voor wie"))])
-    how_to_apply = TextAreaField(_l("Hoe meldt iemand zich aan?"), validators=[
-        _length(editing.MAX_TEXT, _l("aanmelden"))])
+    how_to_apply = TextAreaField(
+        _l("Hoe meldt iemand zich aan?"), validators=[_length(editing.MAX_TEXT, _l("aanmelden"))]
+    )
     categories = CheckboxesField(_l("Categorieën"), choices=[])
     target_groups = CheckboxesField(_l("Doelgroepen"), choices=[])
-    pyramid_level = RadiosField(_l("Soort voorziening"), choices=[],
-                                required_message=_l("Kies de soort voorziening."))
-    access_route = RadiosField(_l("Hoe komt iemand erbij?"), choices=[],
-                               required_message=_l("Kies hoe iemand bij dit aanbod komt."))
+    pyramid_level = RadiosField(_l("Soort voorziening"), choices=[], required_message=_l("Kies de soort voorziening."))
+    access_route = RadiosField(
+        _l("Hoe komt iemand erbij?"), choices=[], required_message=_l("Kies hoe iemand bij dit aanbod komt.")
+    )
     cost = CheckboxesField(_l("Kosten"), choices=[])
-    cost_note = TextAreaField(_l("Toelichting op de kosten"), validators=[
-        _length(editing.MAX_TEXT, _l("toelichting op de kosten"))])
+    cost_note = TextAreaField(
+        _l("Toelichting op de kosten"), validators=[_length(editing.MAX_TEXT, _l("toelichting op de kosten"))]
+    )
     modes = CheckboxesField(_l("Waar of hoe"), choices=[])
     languages = CheckboxesField(_l("Talen"), choices=[])
     service_areas = CheckboxesField(_l("Werkgebied (dorpen of wijken)"), choices=[])
@@ -142,8 +169,13 @@ class ServiceForm(BaseForm):
 
     def hour_fields(self):
         """Return (weekday name, [(opens field, closes field) per period]) for the template."""
-        return [(WEEKDAY_NAMES[day], [(self[f"d{day}_{n}_van"], self[f"d{day}_{n}_tot"])
-                                      for n in range(1, editing.PERIODS_PER_DAY + 1)]) for day in range(7)]
+        return [
+            (
+                WEEKDAY_NAMES[day],
+                [(self[f"d{day}_{n}_van"], self[f"d{day}_{n}_tot"]) for n in range(1, editing.PERIODS_PER_DAY + 1)],
+            )
+            for day in range(7)
+        ]
 
     def validate_categories(self, field):
         if not field.data:
@@ -168,8 +200,20 @@ class ServiceForm(BaseForm):
         return periods
 
     def values(self):
-        values = {name: _text(self[name].data) for name in (
-            "name", "summary", "description", "for_whom", "how_to_apply", "cost_note", "phone", "email", "url")}
+        values = {
+            name: _text(self[name].data)
+            for name in (
+                "name",
+                "summary",
+                "description",
+                "for_whom",
+                "how_to_apply",
+                "cost_note",
+                "phone",
+                "email",
+                "url",
+            )
+        }
         for name in ("categories", "target_groups", "cost", "modes", "languages", "service_areas"):
             values[name] = list(self[name].data or [])
         values["locations"] = params.parse_ids(self.locations.data)
@@ -210,17 +254,14 @@ def _check_period(day_name, opens, closes):
         return True
     for field, text in ((opens, opens_text), (closes, closes_text)):
         if not text:
-            field.errors = [*field.errors, str(_l("%(day)s: vul zowel de begin- als de eindtijd in.",
-                                                    day=day_name))]
+            field.errors = [*field.errors, str(_l("%(day)s: vul zowel de begin- als de eindtijd in.", day=day_name))]
             return False
         if hours.parse_time(text) is None:
-            field.errors = [*field.errors, str(_l("%(day)s: typ de tijd als uu:mm, bijvoorbeeld 09:00.",
-                                                    day=day_name))]
+            field.errors = [*field.errors, str(_l("%(day)s: typ de tijd als uu:mm, bijvoorbeeld 09:00.", day=day_name))]
             return False
     opens_at, closes_at = hours.parse_time(opens_text), hours.parse_time(closes_text)
     if opens_at is not None and closes_at is not None and closes_at <= opens_at:
-        closes.errors = [*closes.errors, str(_l("%(day)s: de eindtijd moet na de begintijd liggen.",
-                                                  day=day_name))]
+        closes.errors = [*closes.errors, str(_l("%(day)s: de eindtijd moet na de begintijd liggen.", day=day_name))]
         return False
     return True
 
@@ -228,8 +269,9 @@ def _check_period(day_name, opens, closes):
 class MembershipRequestForm(BaseForm):
     """Ask to become an editor of an organisation."""
 
-    message = TextAreaField(_l("Wat is uw rol bij deze organisatie?"), validators=[
-        _length(editing.MAX_MESSAGE, _l("uw rol"))])
+    message = TextAreaField(
+        _l("Wat is uw rol bij deze organisatie?"), validators=[_length(editing.MAX_MESSAGE, _l("uw rol"))]
+    )
 
 
 class FindOrganizationForm(SearchBaseForm):
@@ -241,16 +283,21 @@ class FindOrganizationForm(SearchBaseForm):
 class ReturnForm(BaseForm):
     """Send a proposal back with a comment for the editor."""
 
-    comment = TextAreaField(_l("Wat moet de redacteur aanpassen?"), validators=[
-        DataRequired(message=_l("Schrijf erbij wat de redacteur moet aanpassen.")),
-        _length(2000, _l("opmerking"))])
+    comment = TextAreaField(
+        _l("Wat moet de redacteur aanpassen?"),
+        validators=[
+            DataRequired(message=_l("Schrijf erbij wat de redacteur moet aanpassen.")),
+            _length(2000, _l("opmerking")),
+        ],
+    )
 
 
 class DecisionForm(BaseForm):
     """Approve or refuse a join request, with an optional note."""
 
-    note = TextAreaField(_l("Toelichting (optioneel, de aanvrager ziet deze)"), validators=[
-        _length(2000, _l("toelichting"))])
+    note = TextAreaField(
+        _l("Toelichting (optioneel, de aanvrager ziet deze)"), validators=[_length(2000, _l("toelichting"))]
+    )
 
 
 class ResolveReportForm(BaseForm):

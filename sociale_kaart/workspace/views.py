@@ -1,4 +1,5 @@
 """Workspace pages under /werkplek: my organisations, edit forms, moderation queue, history, dashboard."""
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -6,10 +7,21 @@ from flask_login import current_user
 from ..accounts import permissions
 from ..directory import editing, moderation, search_log, vocabularies
 from ..errors import NotFound, ValidationError
-from .forms import (ConfirmForm, DecisionForm, FindOrganizationForm, LocationForm, MembershipRequestForm,
-                    OrganizationForm, RegisterOrganizationForm, ResolveReportForm, ReturnForm, ServiceForm)
+from .forms import (
+    ConfirmForm,
+    DecisionForm,
+    FindOrganizationForm,
+    LocationForm,
+    MembershipRequestForm,
+    OrganizationForm,
+    RegisterOrganizationForm,
+    ResolveReportForm,
+    ReturnForm,
+    ServiceForm,
+)
 
 bp = Blueprint("workspace", __name__, url_prefix="/werkplek")
+
 
 def _labels():
     return {"status_labels": editing.STATUS_LABELS, "kind_labels": editing.KIND_LABELS}
@@ -18,8 +30,10 @@ def _labels():
 def _submitted_message(change):
     if change is None:
         return _("De wijziging is opgeslagen.")
-    return _("Uw wijziging staat ter controle. Een sociaal makelaar bekijkt haar; tot dan ziet iedereen de "
-             "gepubliceerde versie.")
+    return _(
+        "Uw wijziging staat ter controle. Een sociaal makelaar bekijkt haar; tot dan ziet iedereen de "
+        "gepubliceerde versie."
+    )
 
 
 @bp.route("/")
@@ -32,11 +46,13 @@ def home():
         organizations=editing.list_my_organizations(current_user),
         changes=editing.my_changes(current_user),
         memberships=editing.my_memberships(current_user),
-        board=board, **_labels(),
+        board=board,
+        **_labels(),
     )
 
 
 # --- joining and registering -----------------------------------------------------------------------
+
 
 @bp.route("/organisaties/aanmelden", methods=["GET", "POST"])
 def register_organization():
@@ -82,6 +98,7 @@ def join_organization(organization_id):
 
 # --- organisations, services, locations ------------------------------------------------------------
 
+
 @bp.route("/organisaties/<int:organization_id>")
 def organization(organization_id):
     """An organisation with its services and locations and their review status."""
@@ -106,8 +123,11 @@ def edit_organization(organization_id):
 
 
 def _service_form(organization_id, values=None, service=None):
-    return ServiceForm(data=ServiceForm.initial(values) if values else None, organization_id=organization_id,
-                       location_ids=editing.current_location_ids(service))
+    return ServiceForm(
+        data=ServiceForm.initial(values) if values else None,
+        organization_id=organization_id,
+        location_ids=editing.current_location_ids(service),
+    )
 
 
 @bp.route("/organisaties/<int:organization_id>/aanbod/nieuw", methods=["GET", "POST"])
@@ -123,8 +143,14 @@ def new_service(organization_id):
         else:
             flash(_("Het nieuwe aanbod staat ter controle. Het is zichtbaar zodra een sociaal makelaar het goedkeurt."))
             return redirect(url_for("workspace.organization", organization_id=organization_id))
-    return render_template("workspace/service_form.html", form=form, organization=organization, service=None,
-                           change=None, action=url_for("workspace.new_service", organization_id=organization_id))
+    return render_template(
+        "workspace/service_form.html",
+        form=form,
+        organization=organization,
+        service=None,
+        change=None,
+        action=url_for("workspace.new_service", organization_id=organization_id),
+    )
 
 
 @bp.route("/aanbod/<int:service_id>/bewerken", methods=["GET", "POST"])
@@ -140,9 +166,14 @@ def edit_service(service_id):
         else:
             flash(_submitted_message(change))
             return redirect(url_for("workspace.organization", organization_id=service.organization_id))
-    return render_template("workspace/service_form.html", form=form, organization=service.organization,
-                           service=service, change=change,
-                           action=url_for("workspace.edit_service", service_id=service_id))
+    return render_template(
+        "workspace/service_form.html",
+        form=form,
+        organization=service.organization,
+        service=service,
+        change=change,
+        action=url_for("workspace.edit_service", service_id=service_id),
+    )
 
 
 @bp.route("/organisaties/<int:organization_id>/locaties/nieuw", methods=["GET", "POST"])
@@ -158,8 +189,14 @@ def new_location(organization_id):
         else:
             flash(_("De locatie is toegevoegd. Kies haar bij het aanbod dat er wordt gegeven."))
             return redirect(url_for("workspace.organization", organization_id=organization_id))
-    return render_template("workspace/location_form.html", form=form, organization=organization, location=None,
-                           change=None, action=url_for("workspace.new_location", organization_id=organization_id))
+    return render_template(
+        "workspace/location_form.html",
+        form=form,
+        organization=organization,
+        location=None,
+        change=None,
+        action=url_for("workspace.new_location", organization_id=organization_id),
+    )
 
 
 @bp.route("/locaties/<int:location_id>/bewerken", methods=["GET", "POST"])
@@ -175,9 +212,14 @@ def edit_location(location_id):
         else:
             flash(_submitted_message(change))
             return redirect(url_for("workspace.organization", organization_id=location.organization_id))
-    return render_template("workspace/location_form.html", form=form, organization=location.organization,
-                           location=location, change=change,
-                           action=url_for("workspace.edit_location", location_id=location_id))
+    return render_template(
+        "workspace/location_form.html",
+        form=form,
+        organization=location.organization,
+        location=location,
+        change=change,
+        action=url_for("workspace.edit_location", location_id=location_id),
+    )
 
 
 @bp.route("/aanbod/<int:service_id>/gecontroleerd", methods=["POST"])
@@ -213,6 +255,7 @@ def withdraw(change_id):
 
 # --- moderation --------------------------------------------------------------------------------------
 
+
 def _area_id(areas, code):
     return next((area.id for area in areas if area.code == code), None)
 
@@ -226,16 +269,18 @@ def queue():
     if code and area_id is None:
         raise NotFound(code)
     items = full if area_id is None else moderation.moderation_queue(current_user, area_id=area_id)
-    return render_template("workspace/queue.html", queue=items, areas=full.areas, area_code=code,
-                           confirm=ConfirmForm(), **_labels())
+    return render_template(
+        "workspace/queue.html", queue=items, areas=full.areas, area_code=code, confirm=ConfirmForm(), **_labels()
+    )
 
 
 @bp.route("/controle/<int:change_id>")
 def change(change_id):
     """A change's diff with approve, edit-then-approve and return."""
     view = moderation.get_change(change_id, by=current_user)
-    return render_template("workspace/change.html", view=view, confirm=ConfirmForm(), return_form=ReturnForm(),
-                           **_labels())
+    return render_template(
+        "workspace/change.html", view=view, confirm=ConfirmForm(), return_form=ReturnForm(), **_labels()
+    )
 
 
 @bp.route("/controle/<int:change_id>/goedkeuren", methods=["POST"])
@@ -263,8 +308,7 @@ def return_change(change_id):
         else:
             flash(_("Teruggestuurd naar de redacteur.") if decided else _("Deze wijziging was al afgehandeld."))
             return redirect(url_for("workspace.queue"))
-    return render_template("workspace/change.html", view=view, confirm=ConfirmForm(), return_form=form,
-                           **_labels())
+    return render_template("workspace/change.html", view=view, confirm=ConfirmForm(), return_form=form, **_labels())
 
 
 @bp.route("/controle/<int:change_id>/aanpassen", methods=["GET", "POST"])
@@ -290,11 +334,21 @@ def edit_change(change_id):
         else:
             flash(_("Aangepast, goedgekeurd en gepubliceerd.") if decided else _("Deze wijziging was al afgehandeld."))
             return redirect(url_for("workspace.queue"))
-    template = {"service": "workspace/service_form.html", "organization": "workspace/organization_form.html",
-                "location": "workspace/location_form.html"}[change.kind]
-    return render_template(template, form=form, organization=change.organization, service=view.target,
-                           location=view.target, change=change, broker_edit=True,
-                           action=url_for("workspace.edit_change", change_id=change_id))
+    template = {
+        "service": "workspace/service_form.html",
+        "organization": "workspace/organization_form.html",
+        "location": "workspace/location_form.html",
+    }[change.kind]
+    return render_template(
+        template,
+        form=form,
+        organization=change.organization,
+        service=view.target,
+        location=view.target,
+        change=change,
+        broker_edit=True,
+        action=url_for("workspace.edit_change", change_id=change_id),
+    )
 
 
 @bp.route("/lidmaatschappen/<int:membership_id>", methods=["GET", "POST"])
@@ -312,8 +366,11 @@ def membership(membership_id):
             if not decided:
                 flash(_("Deze aanvraag was al afgehandeld."))
             else:
-                flash(_("Goedgekeurd: %(name)s is nu redacteur.", name=item.user.name) if approve
-                      else _("De aanvraag is afgewezen."))
+                flash(
+                    _("Goedgekeurd: %(name)s is nu redacteur.", name=item.user.name)
+                    if approve
+                    else _("De aanvraag is afgewezen.")
+                )
             return redirect(url_for("workspace.queue"))
     return render_template("workspace/membership.html", membership=item, form=form)
 

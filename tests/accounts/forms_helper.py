@@ -1,4 +1,5 @@
 """Helpers for posting forms the way a browser does: with the CSRF token from the page."""
+
 import re
 
 TOKEN = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')

@@ -1,4 +1,5 @@
 """`flask users create-admin`, `flask users demo` and `flask users prune-sessions`."""
+
 from sqlalchemy import select
 
 from sociale_kaart.accounts import services
@@ -7,17 +8,27 @@ from sociale_kaart.extensions import db
 
 
 def test_create_admin(app):
-    result = app.test_cli_runner().invoke(args=[
-        "users", "create-admin", "--email", "Baas@Example.org", "--name", "Baas",
-        "--password", "Heuvelrug-Zonnebloem-2026"])
+    result = app.test_cli_runner().invoke(
+        args=[
+            "users",
+            "create-admin",
+            "--email",
+            "Baas@Example.org",
+            "--name",
+            "Baas",
+            "--password",
+            "Heuvelrug-Zonnebloem-2026",
+        ]
+    )
     assert result.exit_code == 0, result.output
     user = services.authenticate("baas@example.org", "Heuvelrug-Zonnebloem-2026")
     assert user is not None and user.is_admin
 
 
 def test_create_admin_refuses_a_weak_password(app):
-    result = app.test_cli_runner().invoke(args=[
-        "users", "create-admin", "--email", "baas@example.org", "--password", "qwertyuiop"])
+    result = app.test_cli_runner().invoke(
+        args=["users", "create-admin", "--email", "baas@example.org", "--password", "qwertyuiop"]
+    )
     assert result.exit_code != 0 and "veel gebruikt" in result.output
     assert services.find_user_by_email("baas@example.org") is None
 

@@ -1,7 +1,10 @@
 import pytest
 
 from sociale_kaart.accounts.passwords import (
-    check_password_policy, common_passwords, hash_password, verify_password,
+    check_password_policy,
+    common_passwords,
+    hash_password,
+    verify_password,
 )
 
 
@@ -22,14 +25,17 @@ def test_bundled_list_has_at_least_ten_thousand_passwords():
     assert "qwertyuiop" in passwords
 
 
-@pytest.mark.parametrize("password, email, name, expected", [
-    ("Kort-1", "a@b.nl", "", ["minstens 10 tekens"]),
-    ("QwertyUiop", "a@b.nl", "", ["veel gebruikt"]),
-    ("1234567890", "a@b.nl", "", ["veel gebruikt"]),
-    ("janssen-is-de-beste", "janssen@example.org", "", ["e-mailadres"]),
-    ("Marieke-houdt-van-fietsen", "m@example.org", "Marieke de Vries", ["naam"]),
-    ("Heuvelrug-Zonnebloem-2026", "jan@example.org", "Jan de Vries", []),
-])
+@pytest.mark.parametrize(
+    "password, email, name, expected",
+    [
+        ("Kort-1", "a@b.nl", "", ["minstens 10 tekens"]),
+        ("QwertyUiop", "a@b.nl", "", ["veel gebruikt"]),
+        ("1234567890", "a@b.nl", "", ["veel gebruikt"]),
+        ("janssen-is-de-beste", "janssen@example.org", "", ["e-mailadres"]),
+        ("Marieke-houdt-van-fietsen", "m@example.org", "Marieke de Vries", ["naam"]),
+        ("Heuvelrug-Zonnebloem-2026", "jan@example.org", "Jan de Vries", []),
+    ],
+)
 def test_password_policy(app, password, email, name, expected):
     problems = check_password_policy(password, email, name)
     assert len(problems) == len(expected)

@@ -1,4 +1,5 @@
 """accounts.queries: who gets the news about something in an area (issue #13: one rule for every caller)."""
+
 import pytest
 
 from sociale_kaart.accounts.queries import areas_with_brokers, brokers_of_areas
@@ -9,8 +10,10 @@ from tests.builders import make_user
 
 @pytest.fixture
 def world(app):
-    doorn, leersum, maarn = (Area(code=code, name=name, kind="dorp", municipality_code="1581") for code, name in
-                             (("doorn", "Doorn"), ("leersum", "Leersum"), ("maarn", "Maarn")))
+    doorn, leersum, maarn = (
+        Area(code=code, name=name, kind="dorp", municipality_code="1581")
+        for code, name in (("doorn", "Doorn"), ("leersum", "Leersum"), ("maarn", "Maarn"))
+    )
     db.session.add_all([doorn, leersum, maarn])
     db.session.commit()
     people = {
@@ -25,15 +28,18 @@ def world(app):
     return {"doorn": doorn, "leersum": leersum, "maarn": maarn}, people
 
 
-@pytest.mark.parametrize("areas, expected", [
-    (["doorn"], ["doorn", "both"]),
-    (["leersum"], ["both"]),
-    (["doorn", "leersum"], ["doorn", "both"]),
-    (["maarn"], []),                                     # nobody: the caller decides what then
-    ([], ["doorn", "both", "none"]),                     # no area: every broker
-    ([None], ["doorn", "both", "none"]),
-    (None, ["doorn", "both", "none"]),
-])
+@pytest.mark.parametrize(
+    "areas, expected",
+    [
+        (["doorn"], ["doorn", "both"]),
+        (["leersum"], ["both"]),
+        (["doorn", "leersum"], ["doorn", "both"]),
+        (["maarn"], []),  # nobody: the caller decides what then
+        ([], ["doorn", "both", "none"]),  # no area: every broker
+        ([None], ["doorn", "both", "none"]),
+        (None, ["doorn", "both", "none"]),
+    ],
+)
 def test_brokers_of_areas_are_active_confirmed_brokers_of_one_of_the_areas(world, areas, expected):
     area_by_code, people = world
     area_ids = None if areas is None else [area_by_code[code].id if code else None for code in areas]

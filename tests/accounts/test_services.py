@@ -1,4 +1,5 @@
 """Account use cases, tested without requests."""
+
 from datetime import timedelta
 
 import pytest
@@ -179,8 +180,10 @@ def _statements_of(call):
 def test_reset_request_does_the_same_database_work_for_known_and_unknown_addresses(app):
     """Issue #12: 13.8 ms for a known address against 7.3 ms for an unknown one told which had an account."""
     known, inactive = make_user(email="bestaat@example.org"), make_user(email="uit@example.org", active=False)
-    runs = {address: _statements_of(lambda address=address: services.request_password_reset(address))
-            for address in (known.email, inactive.email, "niemand@example.org")}
+    runs = {
+        address: _statements_of(lambda address=address: services.request_password_reset(address))
+        for address in (known.email, inactive.email, "niemand@example.org")
+    }
     assert runs[known.email] == runs[inactive.email] == runs["niemand@example.org"]
     assert any(statement.startswith("INSERT INTO outbox") for statement in runs[known.email])
     assert [row.to_address for row in outbox()] == [known.email, inactive.email, "niemand@example.org"]
@@ -219,7 +222,7 @@ def test_change_email_goes_through_a_link_to_the_new_address(app):
     assert services.confirm_email_change(token) is user
     assert user.email == "nieuw@example.org"
     assert outbox()[-1].to_address == "oud@example.org"
-    assert services.confirm_email_change(token) is None       # works once
+    assert services.confirm_email_change(token) is None  # works once
 
 
 def test_change_email_to_a_taken_address_tells_its_owner_only(app):
@@ -243,7 +246,7 @@ def test_logout_everywhere_ends_every_login_session_of_the_user_only(app):
     services.logout_everywhere(by=user)
     assert services.load_session(phone).user is None and services.load_session(laptop).user is None
     assert services.load_session(others).user is other
-    assert user.session_token != old          # and reset links sent before stop working
+    assert user.session_token != old  # and reset links sent before stop working
 
 
 def test_reset_by_link_ends_every_login_session(app):
@@ -257,12 +260,12 @@ def test_reset_by_link_ends_every_login_session(app):
 
 # --- administration ------------------------------------------------------------------------
 
+
 def test_invite_creates_a_passwordless_account_and_a_welcome_link_that_works_once(app):
     admin = make_user(roles=("admin",))
     organization = make_organization()
     db.session.commit()
-    user = services.invite_user("Nieuw@Example.org", "Nieuwe Redacteur", ["editor"], [organization.id], [],
-                                by=admin)
+    user = services.invite_user("Nieuw@Example.org", "Nieuwe Redacteur", ["editor"], [organization.id], [], by=admin)
     assert user.password_hash is None and user.organization_ids == {organization.id}
     assert user.invited_by_id == admin.id
     [message] = outbox()
@@ -326,15 +329,18 @@ def test_list_users_searches_and_filters(app):
 
 
 @pytest.mark.parametrize("roles", [(), ("resident",), ("volunteer",), ("editor",), ("broker",)])
-@pytest.mark.parametrize("call", [
-    lambda by, other: services.list_users(by),
-    lambda by, other: services.get_user(other.id, by=by),
-    lambda by, other: services.invite_user("x@example.org", "X", ["resident"], [], [], by=by),
-    lambda by, other: services.update_user_access(other.id, ["admin"], [], [], by=by),
-    lambda by, other: services.set_user_active(other.id, False, by=by),
-    lambda by, other: services.list_outbox(by),
-    lambda by, other: services.organization_choices(by),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda by, other: services.list_users(by),
+        lambda by, other: services.get_user(other.id, by=by),
+        lambda by, other: services.invite_user("x@example.org", "X", ["resident"], [], [], by=by),
+        lambda by, other: services.update_user_access(other.id, ["admin"], [], [], by=by),
+        lambda by, other: services.set_user_active(other.id, False, by=by),
+        lambda by, other: services.list_outbox(by),
+        lambda by, other: services.organization_choices(by),
+    ],
+)
 def test_admin_use_cases_require_the_admin_role(app, roles, call):
     actor = make_user(roles=roles)
     other = make_user(roles=("resident",))
@@ -359,6 +365,7 @@ def test_tokens_for_passwords_carry_a_fingerprint_of_the_password(app):
 
 
 # --- login sessions (issue #12) --------------------------------------------------------------
+
 
 def _later(**delta):
     return clock.naive_utcnow() + timedelta(**delta)
@@ -391,7 +398,7 @@ def test_staff_are_logged_out_after_two_idle_hours(app, roles):
     token = services.start_session(make_user(roles=roles))
     assert services.load_session(token, now=_later(minutes=119)).user is not None
     assert services.load_session(token, now=_later(minutes=119 + 121)) == (None, "idle")
-    assert services.load_session(token, now=_later(minutes=119 + 122)) == (None, None)   # it ended
+    assert services.load_session(token, now=_later(minutes=119 + 122)) == (None, None)  # it ended
 
 
 def test_the_idle_time_is_a_setting(app):
@@ -449,8 +456,8 @@ def test_prune_deletes_ended_sessions_and_keeps_live_ones(app):
     services.set_user_active(leaving.id, False, by=admin)
     old = clock.naive_utcnow() - timedelta(days=31)
     services.start_session(resident, now=old)
-    services.start_session(broker, now=clock.naive_utcnow() - timedelta(hours=3))     # idle
-    services.start_session(broker, now=clock.naive_utcnow() - timedelta(hours=13))    # too old
+    services.start_session(broker, now=clock.naive_utcnow() - timedelta(hours=3))  # idle
+    services.start_session(broker, now=clock.naive_utcnow() - timedelta(hours=13))  # too old
     assert services.prune_sessions() == 3
     assert db.session.scalar(select(db.func.count()).select_from(LoginSession)) == 2
     assert services.load_session(live_broker).user is broker

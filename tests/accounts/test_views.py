@@ -1,4 +1,5 @@
 """Account pages: status codes, redirects, sessions, CSRF, rate limits, no enumeration."""
+
 import re
 import uuid
 from datetime import timedelta
@@ -16,8 +17,14 @@ GOOD = "Heuvelrug-Zonnebloem-2026"
 
 
 def register_data(**overrides):
-    data = {"email": "redacteur@example.org", "name": "Els Redacteur", "password": GOOD, "password_again": GOOD,
-            "role": "editor", "language": "nl"}
+    data = {
+        "email": "redacteur@example.org",
+        "name": "Els Redacteur",
+        "password": GOOD,
+        "password_again": GOOD,
+        "role": "editor",
+        "language": "nl",
+    }
     data.update(overrides)
     return data
 
@@ -83,11 +90,14 @@ def test_login_starts_a_fresh_session(client):
         assert "planted" not in session
 
 
-@pytest.mark.parametrize("email, password, active", [
-    ("gebruiker@example.org", "wrong-password-here", True),
-    ("niemand@example.org", TEST_PASSWORD, True),
-    ("gebruiker@example.org", TEST_PASSWORD, False),
-])
+@pytest.mark.parametrize(
+    "email, password, active",
+    [
+        ("gebruiker@example.org", "wrong-password-here", True),
+        ("niemand@example.org", TEST_PASSWORD, True),
+        ("gebruiker@example.org", TEST_PASSWORD, False),
+    ],
+)
 def test_login_failures_share_one_message(client, email, password, active):
     make_user(email="gebruiker@example.org", active=active)
     response = post_form(client, "/inloggen", {"email": email, "password": password})
@@ -157,8 +167,11 @@ def test_password_change_keeps_this_session_and_ends_others(request_app):
     login(this, user)
     login(other, user)
     assert other.get("/account").status_code == 200
-    response = post_form(this, "/account/wachtwoord", {
-        "current_password": TEST_PASSWORD, "new_password": GOOD, "new_password_again": GOOD})
+    response = post_form(
+        this,
+        "/account/wachtwoord",
+        {"current_password": TEST_PASSWORD, "new_password": GOOD, "new_password_again": GOOD},
+    )
     assert response.status_code == 302
     assert this.get("/account").status_code == 200
     assert other.get("/account").status_code == 302
@@ -188,7 +201,8 @@ def test_reset_link_page_works_once(client, app):
     assert response.status_code == 200 and "Kijk in uw e-mail" in response.get_data(as_text=True)
     from sociale_kaart.notify.models import OutboxMessage
     from tests.accounts.test_services import run_sender
-    run_sender()        # the worker turns the request into the e-mail (issue #12)
+
+    run_sender()  # the worker turns the request into the e-mail (issue #12)
     message = db.session.query(OutboxMessage).one()
     path = "/" + next(link for link in links(message.body_text) if "/wachtwoord-herstellen/" in link).split("/", 3)[3]
     assert client.get(path).status_code == 200
@@ -210,8 +224,17 @@ def test_invalid_links_get_a_helpful_page(client):
         assert response.status_code == 400 and "Deze link werkt niet meer" in response.get_data(as_text=True)
 
 
-FORMS = ["/inloggen", "/registreren", "/bevestiging-opnieuw", "/wachtwoord-vergeten", "/uitloggen", "/account",
-         "/account/wachtwoord", "/account/e-mail", "/account/overal-uitloggen"]
+FORMS = [
+    "/inloggen",
+    "/registreren",
+    "/bevestiging-opnieuw",
+    "/wachtwoord-vergeten",
+    "/uitloggen",
+    "/account",
+    "/account/wachtwoord",
+    "/account/e-mail",
+    "/account/overal-uitloggen",
+]
 
 
 @pytest.mark.parametrize("url", FORMS)
@@ -237,14 +260,20 @@ def test_the_eleventh_wrong_password_in_a_minute_is_rate_limited(tmp_path):
         email = user.email
     client = app.test_client()
     token = csrf_token(client, "/inloggen")
-    statuses = [client.post("/inloggen", data={"csrf_token": token, "email": email, "password": f"fout-{n}"}).status_code
-                for n in range(11)]
+    statuses = [
+        client.post("/inloggen", data={"csrf_token": token, "email": email, "password": f"fout-{n}"}).status_code
+        for n in range(11)
+    ]
     assert statuses == [400] * 10 + [429]
-    assert "Even wachten" in client.post("/inloggen", data={"csrf_token": token, "email": email,
-                                                            "password": TEST_PASSWORD}).get_data(as_text=True)
+    assert "Even wachten" in client.post(
+        "/inloggen", data={"csrf_token": token, "email": email, "password": TEST_PASSWORD}
+    ).get_data(as_text=True)
     # the same account from another address is limited too (per account) ...
-    other_ip = client.post("/inloggen", data={"csrf_token": token, "email": email, "password": TEST_PASSWORD},
-                           environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    other_ip = client.post(
+        "/inloggen",
+        data={"csrf_token": token, "email": email, "password": TEST_PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+    )
     assert other_ip.status_code == 429
     with app.app_context():
         db.engine.dispose()
@@ -256,8 +285,9 @@ def test_successful_logins_do_not_count(tmp_path):
         user = make_user()
         email = user.email
     client = app.test_client()
-    statuses = [post_form(client, "/inloggen", {"email": email, "password": TEST_PASSWORD}).status_code
-                for _ in range(12)]
+    statuses = [
+        post_form(client, "/inloggen", {"email": email, "password": TEST_PASSWORD}).status_code for _ in range(12)
+    ]
     assert statuses == [302] * 12
     with app.app_context():
         db.engine.dispose()
@@ -275,6 +305,7 @@ def test_public_forms_are_rate_limited_per_ip(tmp_path, url):
 
 
 # --- login sessions (issue #12) ----------------------------------------------------------------
+
 
 def _cookies(client):
     return {cookie.key: cookie.value for cookie in client._cookies.values()}
@@ -331,7 +362,7 @@ def test_logging_in_again_ends_the_earlier_login_of_that_browser(request_app):
     assert copy.get("/account").status_code == 302
 
 
-@pytest.mark.parametrize("url", ["/werkplek/hulp/", "/account"])   # a service's refusal; @login_required
+@pytest.mark.parametrize("url", ["/werkplek/hulp/", "/account"])  # a service's refusal; @login_required
 def test_an_idle_broker_is_sent_to_the_login_page_with_one_notice(broker_site, app_clock, url):
     app, email = broker_site
     client = app.test_client()
@@ -340,7 +371,7 @@ def test_an_idle_broker_is_sent_to_the_login_page_with_one_notice(broker_site, a
     app_clock.start(app_clock() + timedelta(minutes=121))
     response = client.get(url)
     assert response.status_code == 302 and "/inloggen" in response.location
-    assert "remember_token=;" in " ".join(response.headers.getlist("Set-Cookie"))   # forgotten too
+    assert "remember_token=;" in " ".join(response.headers.getlist("Set-Cookie"))  # forgotten too
     page = client.get(response.location).get_data(as_text=True)
     assert page.count("U was een tijd niet actief. Log opnieuw in.") == 1
     assert "Log in om verder te gaan." not in page
@@ -371,14 +402,20 @@ def test_an_idle_editor_stays_logged_in(request_app, app_clock):
 
 # --- rate limits behind a proxy (issue #12) -------------------------------------------------------
 
+
 def _wrong_logins(app, count, forwarded_for=None):
     client = app.test_client()
     token = csrf_token(client, "/inloggen")
     statuses = []
     for n in range(count):
         headers = {"X-Forwarded-For": forwarded_for(n)} if forwarded_for else {}
-        statuses.append(client.post("/inloggen", headers=headers, data={
-            "csrf_token": token, "email": f"iemand{n}@example.org", "password": "fout-wachtwoord"}).status_code)
+        statuses.append(
+            client.post(
+                "/inloggen",
+                headers=headers,
+                data={"csrf_token": token, "email": f"iemand{n}@example.org", "password": "fout-wachtwoord"},
+            ).status_code
+        )
     return statuses
 
 

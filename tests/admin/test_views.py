@@ -1,4 +1,5 @@
 """Admin pages: per-role access (pages and POSTs), invite, edit, deactivate, outbox retry."""
+
 import re
 
 import pytest
@@ -75,8 +76,16 @@ def test_user_list_search(client):
     assert "Carla Vrijwilliger" in html and "Bert" not in html
 
 
-@pytest.mark.parametrize("query", [{"pagina": "²"}, {"pagina": "9223372036854775808"}, {"q": "carla\x00"},
-                                   {"role": "\x00"}, {"status": "actief\x1b"}])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"pagina": "²"},
+        {"pagina": "9223372036854775808"},
+        {"q": "carla\x00"},
+        {"role": "\x00"},
+        {"status": "actief\x1b"},
+    ],
+)
 def test_odd_search_values_list_everyone(client, query):
     """'²' as a page number and NUL in the search (on PostgreSQL) gave a 500 (issue #12)."""
     login(client, make_user(roles=("admin",)))
@@ -90,9 +99,17 @@ def test_an_odd_organisation_id_is_a_form_error(client, organization):
     login(client, make_user(roles=("admin",)))
     make_organization()
     db.session.commit()
-    response = post_form(client, "/beheer/gebruikers/uitnodigen", {
-        "email": "nieuw@example.org", "name": "Nieuw", "language": "nl", "roles": "editor",
-        "organizations": organization})
+    response = post_form(
+        client,
+        "/beheer/gebruikers/uitnodigen",
+        {
+            "email": "nieuw@example.org",
+            "name": "Nieuw",
+            "language": "nl",
+            "roles": "editor",
+            "organizations": organization,
+        },
+    )
     assert response.status_code == 400
     assert db.session.scalars(select(User).where(User.email == "nieuw@example.org")).first() is None
 
@@ -101,9 +118,17 @@ def test_admin_invites_a_user(client):
     login(client, make_user(roles=("admin",)))
     organization = make_organization()
     db.session.commit()
-    response = post_form(client, "/beheer/gebruikers/uitnodigen", {
-        "email": "Nieuw@Example.org", "name": "Nieuwe Redacteur", "language": "nl",
-        "roles": "editor", "organizations": str(organization.id)})
+    response = post_form(
+        client,
+        "/beheer/gebruikers/uitnodigen",
+        {
+            "email": "Nieuw@Example.org",
+            "name": "Nieuwe Redacteur",
+            "language": "nl",
+            "roles": "editor",
+            "organizations": str(organization.id),
+        },
+    )
     assert response.status_code == 302
     user = db.session.scalars(select(User).where(User.email == "nieuw@example.org")).one()
     assert user.roles == {"editor"} and user.organization_ids == {organization.id}
@@ -114,8 +139,11 @@ def test_admin_invites_a_user(client):
 def test_failed_invite_keeps_the_input(client):
     admin = make_user(roles=("admin",))
     login(client, admin)
-    response = post_form(client, "/beheer/gebruikers/uitnodigen", {
-        "email": admin.email, "name": "Dubbel", "language": "nl", "roles": "broker"})
+    response = post_form(
+        client,
+        "/beheer/gebruikers/uitnodigen",
+        {"email": admin.email, "name": "Dubbel", "language": "nl", "roles": "broker"},
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "Er is al een account met dit e-mailadres." in html and 'value="Dubbel"' in html
@@ -130,8 +158,9 @@ def test_admin_edits_roles_and_deactivates(client):
     assert post_form(client, f"/beheer/gebruikers/{user.id}", {"roles": ["volunteer", "broker"]}).status_code == 302
     db.session.refresh(user)
     assert user.roles == {"volunteer", "broker"}
-    response = post_form(client, f"/beheer/gebruikers/{user.id}/status", {"active": "0"},
-                         page=f"/beheer/gebruikers/{user.id}")
+    response = post_form(
+        client, f"/beheer/gebruikers/{user.id}/status", {"active": "0"}, page=f"/beheer/gebruikers/{user.id}"
+    )
     assert response.status_code == 302
     db.session.refresh(user)
     assert not user.active and user.session_token != old_token
@@ -148,14 +177,22 @@ def test_admin_retries_a_failed_message(client, target):
     assert message.status == "queued" and message.attempts == 0
 
 
-@pytest.mark.parametrize("url", ["/beheer/gebruikers/uitnodigen", "/beheer/gebruikers/1", "/beheer/gebruikers/1/status",
-                                 "/beheer/e-mail/1/opnieuw"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/beheer/gebruikers/uitnodigen",
+        "/beheer/gebruikers/1",
+        "/beheer/gebruikers/1/status",
+        "/beheer/e-mail/1/opnieuw",
+    ],
+)
 def test_admin_posts_without_csrf_token_are_refused(client, url):
     login(client, make_user(roles=("admin",)))
     assert client.post(url, data={"roles": "admin", "active": "0"}).status_code == 400
 
 
 # --- areas and their dorpsteam contact (issue #11) ----------------------------------------------
+
 
 @pytest.fixture
 def doorn(app):
@@ -164,9 +201,13 @@ def doorn(app):
     return load_areas()["doorn"]
 
 
-AREA_CONTACT = {"contact_name": "Dorpsteam Doorn", "contact_phone": "0343 123 456",
-                "contact_email": "dorpsteam@doorn.example.org", "contact_address": "Kampweg 12, Doorn",
-                "contact_hours": "dinsdag 9.00–11.00 in het dorpshuis"}
+AREA_CONTACT = {
+    "contact_name": "Dorpsteam Doorn",
+    "contact_phone": "0343 123 456",
+    "contact_email": "dorpsteam@doorn.example.org",
+    "contact_address": "Kampweg 12, Doorn",
+    "contact_hours": "dinsdag 9.00–11.00 in het dorpshuis",
+}
 
 
 def test_area_pages_send_anonymous_people_to_the_login_page(client, doorn):
@@ -208,27 +249,42 @@ def test_admin_edits_an_areas_contact(client, doorn):
     assert response.status_code == 303 and response.location.endswith("/beheer/gebieden")
     db.session.refresh(doorn)
     assert (doorn.contact_name, doorn.contact_phone, doorn.contact_email, doorn.contact_hours) == (
-        "Dorpsteam Doorn", "0343 123 456", "dorpsteam@doorn.example.org", "dinsdag 9.00–11.00 in het dorpshuis")
+        "Dorpsteam Doorn",
+        "0343 123 456",
+        "dorpsteam@doorn.example.org",
+        "dinsdag 9.00–11.00 in het dorpshuis",
+    )
     assert doorn.contact_address is None
     assert "Het contact van Doorn is opgeslagen." in client.get("/beheer/gebieden").get_data(as_text=True)
 
 
 def test_bad_phone_and_email_get_a_dutch_message_per_field(client, doorn):
     login(client, make_user(roles=("admin",)))
-    response = post_form(client, f"/beheer/gebieden/{doorn.id}", {
-        **AREA_CONTACT, "contact_phone": "12345", "contact_email": "dorpsteam-at-doorn", "contact_hours": "x" * 201})
+    response = post_form(
+        client,
+        f"/beheer/gebieden/{doorn.id}",
+        {**AREA_CONTACT, "contact_phone": "12345", "contact_email": "dorpsteam-at-doorn", "contact_hours": "x" * 201},
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert 'id="contact_phone-error"' in html and "Typ een telefoonnummer van 10 cijfers" in html
     assert 'id="contact_email-error"' in html and "Dit e-mailadres klopt niet." in html
     assert 'id="contact_hours-error"' in html and "hoogstens 200 tekens" in html
-    assert 'value="12345"' in html          # what was typed stays
+    assert 'value="12345"' in html  # what was typed stays
     db.session.refresh(doorn)
     assert doorn.contact_phone == "0343 000 192"
 
 
-@pytest.mark.parametrize("url", ["/beheer/gebieden/999999", "/beheer/gebieden/99999999999999999999",
-                                 "/beheer/gebieden/0", "/beheer/gebieden/abc", "/beheer/gebieden/-1"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/beheer/gebieden/999999",
+        "/beheer/gebieden/99999999999999999999",
+        "/beheer/gebieden/0",
+        "/beheer/gebieden/abc",
+        "/beheer/gebieden/-1",
+    ],
+)
 def test_an_unknown_area_is_not_found(client, doorn, url):
     login(client, make_user(roles=("admin",)))
     assert client.get(url).status_code == 404

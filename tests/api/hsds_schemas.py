@@ -4,8 +4,9 @@ Validators resolve the schemas' relative `$ref`s ("phone.json") through a `refer
 registry over the bundled folder, so nothing is fetched; formats (uuid, email, uri, date-time)
 are checked.
 """
+
 import json
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
@@ -25,19 +26,22 @@ def registry():
     resources = []
     for path in sorted(SCHEMAS.rglob("*.json")):
         key = path.relative_to(SCHEMAS).as_posix()
-        resources.append((key, Resource.from_contents(json.loads(path.read_text(encoding="utf-8")),
-                                                      default_specification=DRAFT202012)))
+        resources.append(
+            (
+                key,
+                Resource.from_contents(json.loads(path.read_text(encoding="utf-8")), default_specification=DRAFT202012),
+            )
+        )
     return Registry().with_resources(resources)
 
 
-@lru_cache(maxsize=None)
+@cache
 def validator(name):
     """Return a format-checking validator of one bundled schema file (e.g. 'service.json')."""
-    return Draft202012Validator({"$ref": name}, registry=registry(),
-                                format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return Draft202012Validator({"$ref": name}, registry=registry(), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
-@lru_cache(maxsize=None)
+@cache
 def openapi_validator(*path):
     """Return a validator of a schema inside HSDS's openapi.json (e.g. the Page component)."""
     node = load("openapi.json")
@@ -48,8 +52,10 @@ def openapi_validator(*path):
 
 def errors(name, instance):
     """Return the validation errors of an instance against a schema file, as readable strings."""
-    return [f"{name} {'/'.join(map(str, error.absolute_path))}: {error.message}"
-            for error in validator(name).iter_errors(instance)]
+    return [
+        f"{name} {'/'.join(map(str, error.absolute_path))}: {error.message}"
+        for error in validator(name).iter_errors(instance)
+    ]
 
 
 def datapackage():

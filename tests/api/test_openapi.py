@@ -3,6 +3,7 @@
 It generates valid and invalid requests for every operation and checks: no server errors, every
 status code, content type and body as the spec says, invalid input rejected, valid input accepted.
 """
+
 import json
 import tempfile
 from collections import Counter
@@ -10,7 +11,6 @@ from collections import Counter
 import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from sociale_kaart.api import openapi
@@ -48,9 +48,11 @@ schema = schemathesis.openapi.from_wsgi("/api/hsds/openapi.json", APP)
 
 
 @schema.parametrize()
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.filter_too_much])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 def test_the_api_keeps_its_spec(case):
     CASES[case.operation.label] += 1
     MODES[str(case.meta.generation.mode.value) if case.meta else "explicit"] += 1
@@ -74,9 +76,16 @@ def test_schemathesis_ran_many_cases():
 
 
 def test_the_spec_describes_every_route(demo_app):
-    rules = {rule.rule.replace("<", "{").replace(">", "}").replace("{service_id}", "{id}")
-             .replace("{organization_id}", "{id}").replace("{taxonomy_id}", "{id}").replace("{term_id}", "{id}")
-             for rule in demo_app.url_map.iter_rules() if rule.endpoint.startswith("api.")}
+    rules = {
+        rule.rule.replace("<", "{")
+        .replace(">", "}")
+        .replace("{service_id}", "{id}")
+        .replace("{organization_id}", "{id}")
+        .replace("{taxonomy_id}", "{id}")
+        .replace("{term_id}", "{id}")
+        for rule in demo_app.url_map.iter_rules()
+        if rule.endpoint.startswith("api.")
+    }
     described = set(demo_app.test_client().get("/api/hsds/openapi.json").get_json()["paths"])
     assert rules - {"/api/hsds/openapi.json"} == described
 

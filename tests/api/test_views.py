@@ -1,4 +1,5 @@
 """The HSDS API over the demo data: every response against the official HSDS 3.0 schemas, errors, privacy."""
+
 import re
 import uuid
 from datetime import datetime, timedelta
@@ -16,8 +17,18 @@ from ..conftest import make_app
 from . import hsds_schemas
 
 API = "/api/hsds"
-PRIVATE_KEYS = {"is_demo", "publication_status", "slug", "kind", "created_at", "keywords", "respite_types",
-                "pyramid_level", "access_route", "area_id"}
+PRIVATE_KEYS = {
+    "is_demo",
+    "publication_status",
+    "slug",
+    "kind",
+    "created_at",
+    "keywords",
+    "respite_types",
+    "pyramid_level",
+    "access_route",
+    "area_id",
+}
 # A list route -> (schema files each item must match, parameters of a full walk)
 LISTS = {
     "services": ("compiled/service_list.json", "service.json"),
@@ -88,8 +99,11 @@ class Walk:
 def test_every_response_of_every_route_matches_the_hsds_schemas(demo_client, demo_db):
     walk = Walk(demo_client)
     root = walk.get(f"{API}/")
-    assert not list(hsds_schemas.openapi_validator(
-        "paths", "/", "get", "responses", "200", "content", "application/json", "schema").iter_errors(root))
+    assert not list(
+        hsds_schemas.openapi_validator(
+            "paths", "/", "get", "responses", "200", "content", "application/json", "schema"
+        ).iter_errors(root)
+    )
     assert root["version"] == "3.0"
     found = {route: walk.pages(route) for route in LISTS}
     found["near 3941"] = walk.pages("service_at_locations", "&postcode=3941&proximity=25000")
@@ -104,22 +118,31 @@ def test_every_response_of_every_route_matches_the_hsds_schemas(demo_client, dem
                     walk.problems += hsds_schemas.errors("location.json", location)
 
     assert walk.problems == []
-    public = select(func.count(Service.id)).where(Service.publication_status == "published",
-                                                  Service.status != "defunct")
+    public = select(func.count(Service.id)).where(
+        Service.publication_status == "published", Service.status != "defunct"
+    )
     assert len(found["services"]) == demo_db.scalar(public) == 164
     assert len({s["id"] for s in found["services"]}) == 164
     # service_at_locations is the web search: it leaves out listings unchecked for over
     # 12 months (issue #3), which /services still lists with their assured_date
-    assert len(found["service_at_locations"]) == demo_db.scalar(
-        select(func.count(ServiceAtLocation.id)).join(ServiceAtLocation.service).where(
-            Service.publication_status == "published", Service.status != "defunct")
-    ) - len(freshness.hidden_listing_ids()) == 166
+    assert (
+        len(found["service_at_locations"])
+        == demo_db.scalar(
+            select(func.count(ServiceAtLocation.id))
+            .join(ServiceAtLocation.service)
+            .where(Service.publication_status == "published", Service.status != "defunct")
+        )
+        - len(freshness.hidden_listing_ids())
+        == 166
+    )
     assert len(found["organizations"]) == 59
     assert len(found["taxonomies"]) == 9 and len(found["taxonomy_terms"]) == 17 + 12 + 3 + 5 + 6 + 4 + 4 + 7 + 4
     details = sum(len(found[route]) for route in DETAILS)
     assert walk.responses == 1 + walk.list_pages + details
-    print(f"validated {walk.responses} responses: {walk.list_pages} list pages with {walk.objects} items, "
-          f"{details} details")
+    print(
+        f"validated {walk.responses} responses: {walk.list_pages} list pages with {walk.objects} items, "
+        f"{details} details"
+    )
 
 
 def test_a_full_service_nests_organisation_locations_phones_schedules_costs_areas_and_terms(demo_client):
@@ -148,17 +171,22 @@ def _web_service_ids(client, query):
 
 
 def test_proximity_search_gives_the_web_search_order(demo_client, demo_db):
-    body = demo_client.get(f"{API}/service_at_locations?postcode=3941&proximity=5000&search=respijtzorg"
-                           "&per_page=100").get_json()
-    api_ids = [demo_db.scalar(select(Service.id).where(Service.uuid == item["service"]["id"]))
-               for item in body["contents"]]
-    page = services.search_listings(services.SearchCriteria(text="respijtzorg", where="3941", radius_km=5,
-                                                            per_page=100))
+    body = demo_client.get(
+        f"{API}/service_at_locations?postcode=3941&proximity=5000&search=respijtzorg&per_page=100"
+    ).get_json()
+    api_ids = [
+        demo_db.scalar(select(Service.id).where(Service.uuid == item["service"]["id"])) for item in body["contents"]
+    ]
+    page = services.search_listings(
+        services.SearchCriteria(text="respijtzorg", where="3941", radius_km=5, per_page=100)
+    )
     assert [listing.service.id for listing in page.listings] == api_ids
     assert len(api_ids) == body["total_items"] == page.total >= 3
     # and the page a resident sees: the same services in the same order
-    assert _web_service_ids(demo_client, {"q": "respijtzorg", "waar": "3941", "straal": "5"}) == \
-        list(dict.fromkeys(api_ids))[:20]
+    assert (
+        _web_service_ids(demo_client, {"q": "respijtzorg", "waar": "3941", "straal": "5"})
+        == list(dict.fromkeys(api_ids))[:20]
+    )
 
 
 @pytest.mark.parametrize("proximity", [1, 26, 300, 100000])
@@ -168,40 +196,43 @@ def test_any_proximity_is_a_search_not_an_error(demo_client, proximity):
     assert body["total_items"] >= 0 and (proximity < 100000 or body["total_items"] == 166)
 
 
-@pytest.mark.parametrize("query, parameter", [
-    ("services?page=abc", "page"),
-    ("services?page=0", "page"),
-    ("services?page=", "page"),
-    ("services?page=1&page=2", "page"),
-    ("services?page=%C2%B2", "page"),                # '²' passes str.isdigit() (issue #12)
-    ("services?page=%D9%A3", "page"),                # Arabic-Indic 3: int() takes it
-    ("services?per_page=%2B5", "per_page"),
-    ("services?search=a%00b", "search"),             # NUL: PostgreSQL refuses it in text
-    ("organizations?search=a%1Bb", "search"),
-    ("services?modified_after=%D9%A2%D9%A0%D9%A2%D9%A6-01-31T12:00:00Z", "modified_after"),
-    ("services?per_page=10000", "per_page"),
-    ("services?per_page=1.5", "per_page"),
-    ("services?taxonomy_term_id=not-a-uuid", "taxonomy_term_id"),
-    (f"services?taxonomy_term_id={uuid.UUID(int=1)}", "taxonomy_term_id"),
-    (f"services?taxonomy_id={uuid.UUID(int=2)}", "taxonomy_id"),
-    ("services?cost=duur", "cost"),
-    ("services?area=atlantis", "area"),
-    ("services?pyramid_level=top", "pyramid_level"),
-    ("services?minimum_age=-1", "minimum_age"),
-    ("services?modified_after=gisteren", "modified_after"),
-    ("services?modified_after=2026-02-30T00:00:00Z", "modified_after"),
-    ("services?search=" + "x" * 201, "search"),
-    ("services?sort=name", "sort"),
-    ("service_at_locations?postcode=39411", "postcode"),
-    ("service_at_locations?postcode=abc", "postcode"),
-    ("service_at_locations?proximity=5000", "proximity"),
-    ("service_at_locations?postcode=3941&proximity=0", "proximity"),
-    ("service_at_locations?postcode=3941&proximity=5km", "proximity"),
-    ("organizations?per_page=101", "per_page"),
-    ("taxonomy_terms?taxonomy_id=" + str(uuid.UUID(int=3)), "taxonomy_id"),
-    ("services/not-a-uuid", "id"),
-    ("openapi.json?x=1", "x"),
-])
+@pytest.mark.parametrize(
+    "query, parameter",
+    [
+        ("services?page=abc", "page"),
+        ("services?page=0", "page"),
+        ("services?page=", "page"),
+        ("services?page=1&page=2", "page"),
+        ("services?page=%C2%B2", "page"),  # '²' passes str.isdigit() (issue #12)
+        ("services?page=%D9%A3", "page"),  # Arabic-Indic 3: int() takes it
+        ("services?per_page=%2B5", "per_page"),
+        ("services?search=a%00b", "search"),  # NUL: PostgreSQL refuses it in text
+        ("organizations?search=a%1Bb", "search"),
+        ("services?modified_after=%D9%A2%D9%A0%D9%A2%D9%A6-01-31T12:00:00Z", "modified_after"),
+        ("services?per_page=10000", "per_page"),
+        ("services?per_page=1.5", "per_page"),
+        ("services?taxonomy_term_id=not-a-uuid", "taxonomy_term_id"),
+        (f"services?taxonomy_term_id={uuid.UUID(int=1)}", "taxonomy_term_id"),
+        (f"services?taxonomy_id={uuid.UUID(int=2)}", "taxonomy_id"),
+        ("services?cost=duur", "cost"),
+        ("services?area=atlantis", "area"),
+        ("services?pyramid_level=top", "pyramid_level"),
+        ("services?minimum_age=-1", "minimum_age"),
+        ("services?modified_after=gisteren", "modified_after"),
+        ("services?modified_after=2026-02-30T00:00:00Z", "modified_after"),
+        ("services?search=" + "x" * 201, "search"),
+        ("services?sort=name", "sort"),
+        ("service_at_locations?postcode=39411", "postcode"),
+        ("service_at_locations?postcode=abc", "postcode"),
+        ("service_at_locations?proximity=5000", "proximity"),
+        ("service_at_locations?postcode=3941&proximity=0", "proximity"),
+        ("service_at_locations?postcode=3941&proximity=5km", "proximity"),
+        ("organizations?per_page=101", "per_page"),
+        ("taxonomy_terms?taxonomy_id=" + str(uuid.UUID(int=3)), "taxonomy_id"),
+        ("services/not-a-uuid", "id"),
+        ("openapi.json?x=1", "x"),
+    ],
+)
 def test_invalid_parameters_get_a_400_with_a_json_error(demo_client, query, parameter):
     response = demo_client.get(f"{API}/{query}")
     assert response.status_code == 400
@@ -210,14 +241,17 @@ def test_invalid_parameters_get_a_400_with_a_json_error(demo_client, query, para
     assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
-@pytest.mark.parametrize("method, url, status", [
-    ("get", f"{API}/services/{uuid.UUID(int=4)}", 404),
-    ("get", f"{API}/organizations/{uuid.UUID(int=4)}", 404),
-    ("get", f"{API}/no-such-route", 404),
-    ("get", f"{API}/service_at_locations?postcode=1000", 404),
-    ("post", f"{API}/services", 405),
-    ("delete", f"{API}/services/{uuid.UUID(int=4)}", 405),
-])
+@pytest.mark.parametrize(
+    "method, url, status",
+    [
+        ("get", f"{API}/services/{uuid.UUID(int=4)}", 404),
+        ("get", f"{API}/organizations/{uuid.UUID(int=4)}", 404),
+        ("get", f"{API}/no-such-route", 404),
+        ("get", f"{API}/service_at_locations?postcode=1000", 404),
+        ("post", f"{API}/services", 405),
+        ("delete", f"{API}/services/{uuid.UUID(int=4)}", 405),
+    ],
+)
 def test_errors_under_the_api_are_json(demo_client, method, url, status):
     response = getattr(demo_client, method)(url)
     assert response.status_code == status
@@ -236,9 +270,13 @@ def test_errors_elsewhere_are_still_html_pages(demo_client):
 def test_filters_narrow_the_services(demo_client, demo_db):
     everything = demo_client.get(f"{API}/services?per_page=100").get_json()["total_items"]
     free = demo_client.get(f"{API}/services?cost=gratis&per_page=100").get_json()
-    expected = demo_db.scalar(select(func.count(Service.id)).where(
-        Service.publication_status == "published", Service.status != "defunct",
-        func.cast(Service.cost, db.String).contains('"gratis"')))
+    expected = demo_db.scalar(
+        select(func.count(Service.id)).where(
+            Service.publication_status == "published",
+            Service.status != "defunct",
+            func.cast(Service.cost, db.String).contains('"gratis"'),
+        )
+    )
     assert 0 < free["total_items"] == expected < everything
     for item in free["contents"]:
         detail = demo_client.get(f"{API}/services/{item['id']}").get_json()
@@ -252,16 +290,20 @@ def test_filters_narrow_the_services(demo_client, demo_db):
 
 
 def test_modified_after_returns_only_later_changes(demo_client, demo_db):
-    stamps = sorted(demo_db.scalars(select(Service.last_modified).where(
-        Service.publication_status == "published", Service.status != "defunct")))
+    stamps = sorted(
+        demo_db.scalars(
+            select(Service.last_modified).where(Service.publication_status == "published", Service.status != "defunct")
+        )
+    )
     future = (stamps[-1] + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
     past = (stamps[0] - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S+02:00")
     for route in ("services", "service_at_locations"):
         url = f"{API}/{route}"
         assert demo_client.get(url, query_string={"modified_after": future}).get_json()["total_items"] == 0
         assert demo_client.get(url, query_string={"modified_after": past}).get_json()["total_items"] > 0
-    assert demo_client.get(f"{API}/organizations", query_string={"modified_after": future}).get_json()[
-        "total_items"] == 0
+    assert (
+        demo_client.get(f"{API}/organizations", query_string={"modified_after": future}).get_json()["total_items"] == 0
+    )
 
 
 def test_only_published_services_and_their_organisations_appear(app, client):
@@ -366,7 +408,7 @@ def test_a_renamed_category_is_in_the_change_feed(app, client, app_clock):
     term = services.taxonomy_terms("category")[0]
     term.name = term.name + " (nieuw)"
     db.session.commit()
-    g.pop("hsds_catalogue", None)   # this test shares one app context (and g) across requests
+    g.pop("hsds_catalogue", None)  # this test shares one app context (and g) across requests
     changed = client.get(f"{API}/taxonomy_terms?modified_after={since}").get_json()
     assert [item["code"] for item in changed["contents"]] == [term.code]
     assert client.get(f"{API}/taxonomies?modified_after={since}").get_json()["total_items"] == 1
@@ -384,7 +426,9 @@ def test_changing_only_a_category_bumps_last_modified(app, app_clock):
     assert service.last_modified > before
 
 
-@pytest.mark.parametrize("text", ["hulp bij boodschappen", "shopping", "dementie", "iemand die met mijn moeder wandelt"])
+@pytest.mark.parametrize(
+    "text", ["hulp bij boodschappen", "shopping", "dementie", "iemand die met mijn moeder wandelt"]
+)
 def test_the_api_text_search_gives_the_web_search_order(demo_client, demo_db, text):
     """One engine (#11): /services?search= lists the services in the order the web search finds them."""
     body = demo_client.get(f"{API}/services", query_string={"search": text, "per_page": 100}).get_json()
@@ -395,6 +439,7 @@ def test_the_api_text_search_gives_the_web_search_order(demo_client, demo_db, te
 
 
 # --- 503 and 429 (issue #12) ------------------------------------------------------------------------
+
 
 def test_a_search_without_a_usable_index_is_a_503_with_a_json_error(tmp_path, request):
     """The index folder holds something else, so the index can be neither opened nor rebuilt."""
@@ -413,7 +458,7 @@ def test_a_search_without_a_usable_index_is_a_503_with_a_json_error(tmp_path, re
             assert response.get_json()["error"] == "search unavailable"
             assert int(response.headers["Retry-After"]) > 0
             assert response.headers["Access-Control-Allow-Origin"] == "*"
-        assert client.get(f"{API}/services").status_code == 200        # without a text: no index needed
+        assert client.get(f"{API}/services").status_code == 200  # without a text: no index needed
         assert (folder / "notes.txt").read_text() == "not an index"
         db.session.remove()
         db.engine.dispose()
@@ -452,7 +497,10 @@ def test_every_rate_limited_route_answers_429_in_json_as_the_spec_says(tmp_path)
                 assert int(second.headers["Retry-After"]) > 0
             assert str(first.status_code) in paths[path]["get"]["responses"], (path, first.status_code)
         documented = {path for path, item in paths.items() if "429" in item["get"]["responses"]}
-        assert limited == documented == {f"{API}/services", f"{API}/service_at_locations", f"{API}/organizations",
-                                         f"{API}/export.zip"}
+        assert (
+            limited
+            == documented
+            == {f"{API}/services", f"{API}/service_at_locations", f"{API}/organizations", f"{API}/export.zip"}
+        )
         db.session.remove()
         db.engine.dispose()

@@ -1,4 +1,5 @@
 """Browser fixtures: the demo app served on 127.0.0.1 and headless Debian Chromium via Playwright."""
+
 import logging
 import os
 import threading
@@ -9,8 +10,16 @@ from sqlalchemy.engine import Engine
 from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -110,8 +119,7 @@ def page(browser):
 
 @pytest.fixture
 def phone_page_without_js(browser):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, java_script_enabled=False,
-                                  locale="nl-NL")
+    context = browser.new_context(viewport={"width": 360, "height": 740}, java_script_enabled=False, locale="nl-NL")
     page = context.new_page()
     yield page
     context.close()

@@ -1,4 +1,5 @@
 """axe-core (WCAG 2.1 A and AA) on every public page type, as served, in Dutch and English."""
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
@@ -15,8 +16,11 @@ WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "w
 def urls(demo_app):
     with demo_app.app_context():
         service = next(s for s in db.session.query(Service).order_by(Service.id) if s.respite_types)
-        stale = next(s for s in db.session.query(Service).order_by(Service.id)
-                     if freshness.freshness_state(s) in ("stale", "hidden"))
+        stale = next(
+            s
+            for s in db.session.query(Service).order_by(Service.id)
+            if freshness.freshness_state(s) in ("stale", "hidden")
+        )
         organization = service.organization
         return {
             "home": "/",
@@ -38,9 +42,26 @@ def urls(demo_app):
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])
-@pytest.mark.parametrize("name", ["home", "results", "results-error", "results-outside", "map", "map-empty", "detail",
-                                  "detail-stale", "report", "organisation", "categories", "category", "about", "api",
-                                  "not-found"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "home",
+        "results",
+        "results-error",
+        "results-outside",
+        "map",
+        "map-empty",
+        "detail",
+        "detail-stale",
+        "report",
+        "organisation",
+        "categories",
+        "category",
+        "about",
+        "api",
+        "not-found",
+    ],
+)
 def test_page_has_no_wcag_violations(page, live_server, urls, name, language):
     page.goto(f"{live_server}/taal/{language}?next=/")
     page.goto(live_server + urls[name])

@@ -1,5 +1,6 @@
 """Account and admin pages in a real browser: axe-core (WCAG 2.1 A/AA) in Dutch and English,
 and the forms without JavaScript (issue #3)."""
+
 import threading
 import uuid
 
@@ -56,11 +57,25 @@ def assert_no_violations(page):
     assert results.violations_count == 0, results.generate_report()
 
 
-ANONYMOUS = {"login": "/inloggen", "register": "/registreren", "forgot": "/wachtwoord-vergeten",
-             "resend": "/bevestiging-opnieuw", "registered": "/registreren/verstuurd", "bad-link": "/bevestigen/onzin"}
-ADMIN = {"profile": "/account", "password": "/account/wachtwoord", "email": "/account/e-mail",
-         "users": "/beheer/gebruikers", "invite": "/beheer/gebruikers/uitnodigen", "user": "/beheer/gebruikers/{resident}",
-         "outbox": "/beheer/e-mail", "areas": "/beheer/gebieden", "area": "/beheer/gebieden/{area}"}
+ANONYMOUS = {
+    "login": "/inloggen",
+    "register": "/registreren",
+    "forgot": "/wachtwoord-vergeten",
+    "resend": "/bevestiging-opnieuw",
+    "registered": "/registreren/verstuurd",
+    "bad-link": "/bevestigen/onzin",
+}
+ADMIN = {
+    "profile": "/account",
+    "password": "/account/wachtwoord",
+    "email": "/account/e-mail",
+    "users": "/beheer/gebruikers",
+    "invite": "/beheer/gebruikers/uitnodigen",
+    "user": "/beheer/gebruikers/{resident}",
+    "outbox": "/beheer/e-mail",
+    "areas": "/beheer/gebieden",
+    "area": "/beheer/gebieden/{area}",
+}
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])
@@ -92,7 +107,7 @@ def test_form_errors_have_no_wcag_violations(page, accounts_site, language):
     page.click("main button[type=submit]")
     assert page.locator(".error-summary").count() == 1
     assert_no_violations(page)
-    page.goto(base + "/beheer/gebruikers")          # anonymous: sent to the login page
+    page.goto(base + "/beheer/gebruikers")  # anonymous: sent to the login page
     assert "/inloggen" in page.url
     assert_no_violations(page)
 
@@ -129,7 +144,7 @@ def test_login_and_logout_without_javascript(phone_page_without_js, accounts_sit
     assert page.input_value("#email") == "inwoner@example.org"
     page.fill("#password", TEST_PASSWORD)
     page.click("main button[type=submit]")
-    assert "nog niet bevestigd" in page.inner_text("main")       # unconfirmed: logged in, with a notice
+    assert "nog niet bevestigd" in page.inner_text("main")  # unconfirmed: logged in, with a notice
     page.click("text=Uitloggen")
     assert page.locator("text=Inloggen").count() >= 1
     assert page.goto(base + "/account").url.endswith("/inloggen?next=/account") or "/inloggen" in page.url

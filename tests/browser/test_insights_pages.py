@@ -1,5 +1,6 @@
 """The area analysis in a browser (issue #15): axe-core (WCAG 2.1 A and AA) in Dutch and English, a phone of
 360×740 without sideways scrolling and without JavaScript, the print view; screenshots go to /tmp/shots/."""
+
 import threading
 from pathlib import Path
 
@@ -56,12 +57,16 @@ def _shot(page, name):
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])
-@pytest.mark.parametrize("who, path", [
-    ("policy", "/werkplek/analyse"),
-    ("broker", "/werkplek/analyse"),
-    ("broker", "/werkplek/analyse?gebied=leersum&per=kwartaal"),
-    ("policy", "/werkplek/analyse/afdrukken?per=kwartaal"),
-], ids=["policy", "broker", "broker-one-area-by-quarter", "print"])
+@pytest.mark.parametrize(
+    "who, path",
+    [
+        ("policy", "/werkplek/analyse"),
+        ("broker", "/werkplek/analyse"),
+        ("broker", "/werkplek/analyse?gebied=leersum&per=kwartaal"),
+        ("policy", "/werkplek/analyse/afdrukken?per=kwartaal"),
+    ],
+    ids=["policy", "broker", "broker-one-area-by-quarter", "print"],
+)
 def test_analysis_page_has_no_wcag_violations(page, insights_site, who, path, language):
     response = _open(page, insights_site, who, path, language)
     assert response.status == 200
@@ -104,4 +109,4 @@ def test_print_view_prints_every_table_without_the_form(page, insights_site):
     assert page.locator(".insights-table").count() >= 9
     _shot(page, "analyse-print")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.pdf(path=str(SHOTS / "analyse-print.pdf"), prefer_css_page_size=True)   # A4 landscape (print.css)
+    page.pdf(path=str(SHOTS / "analyse-print.pdf"), prefer_css_page_size=True)  # A4 landscape (print.css)

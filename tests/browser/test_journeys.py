@@ -1,4 +1,5 @@
 """The resident's search journey in headless Chromium, with and without JavaScript."""
+
 import re
 
 import pytest
@@ -19,12 +20,14 @@ def test_search_journey_with_javascript_shows_map_markers(page, live_server):
     page.wait_for_url(re.compile(r"/kaart\?"))
     page.wait_for_selector("#kaart .leaflet-marker-icon")
     spots = page.eval_on_selector_all(
-        "ol.results > li.listing[data-lat]", "items => new Set(items.map(i => i.dataset.lat + ',' + i.dataset.lon)).size")
+        "ol.results > li.listing[data-lat]",
+        "items => new Set(items.map(i => i.dataset.lat + ',' + i.dataset.lon)).size",
+    )
     markers = page.locator("#kaart .leaflet-marker-icon").count()
-    assert markers == spots > 0                     # one pin per spot: results at one address share it (#14)
+    assert markers == spots > 0  # one pin per spot: results at one address share it (#14)
     labels = page.locator("#kaart .map-number").all_inner_texts()
     numbers = [n for label in labels for n in re.sub(r" \(\d+\)$", "", label).split(", ")]
-    assert sorted(numbers, key=int) == [str(n) for n in range(1, len(numbers) + 1)]   # every result is numbered once
+    assert sorted(numbers, key=int) == [str(n) for n in range(1, len(numbers) + 1)]  # every result is numbered once
     assert page.locator("#kaart").is_visible()
 
     page.locator("ol.results > li.listing a").first.click()
@@ -64,11 +67,14 @@ def test_search_journey_without_javascript_on_a_phone(phone_page_without_js, liv
 def test_results_at_one_address_share_one_pin_with_a_count(page, live_server):
     page.goto(live_server + "/kaart?q=hulp&waar=Doorn&straal=25")
     page.wait_for_selector("#kaart .leaflet-marker-icon")
-    shared = page.eval_on_selector_all("ol.results > li.listing[data-lat]", """items => {
+    shared = page.eval_on_selector_all(
+        "ol.results > li.listing[data-lat]",
+        """items => {
         const seen = {};
         items.forEach(i => { const k = i.dataset.lat + ',' + i.dataset.lon; seen[k] = (seen[k] || 0) + 1; });
         return Math.max(...Object.values(seen));
-    }""")
+    }""",
+    )
     if shared < 2:
         pytest.skip("the demo data has no two results at one address for this search")
     group = page.locator("#kaart .map-number--group").first

@@ -3,6 +3,7 @@
 The e-mail goes through a real SMTP server (aiosmtpd); the app runs on a live server with
 its own demo database; the editor, the broker and a resident each have their own browser.
 """
+
 import re
 import threading
 
@@ -27,19 +28,32 @@ NEW_SUMMARY = "Wekelijks wandelen met een maatje, nu ook op zaterdagochtend."
 @pytest.fixture
 def journey(tmp_path, smtp_server):
     """A seeded app sending mail to the test SMTP server, served on a free port."""
-    app = make_app(tmp_path, name="journey", SMTP_HOST=smtp_server.host, SMTP_PORT=smtp_server.port,
-                   SMTP_SECURITY="none", SMTP_TIMEOUT=5.0)
+    app = make_app(
+        tmp_path,
+        name="journey",
+        SMTP_HOST=smtp_server.host,
+        SMTP_PORT=smtp_server.port,
+        SMTP_SECURITY="none",
+        SMTP_TIMEOUT=5.0,
+    )
     with app.app_context():
         db.create_all()
         _seed(app)
         doorn = db.session.scalars(select(Area).where(Area.code == "doorn")).one()
         service = db.session.scalars(
-            select(Service).join(Service.service_areas).where(Area.id == doorn.id, Service.publication_status == "published")
+            select(Service)
+            .join(Service.service_areas)
+            .where(Area.id == doorn.id, Service.publication_status == "published")
             .order_by(Service.id)
         ).first()
         make_user(roles=("broker",), areas=[doorn], name="Bram Broker", email="bram@example.org")
-        facts = {"service_id": service.id, "old_summary": service.summary, "org_id": service.organization_id,
-                 "org_name": service.organization.name, "slug": service.slug}
+        facts = {
+            "service_id": service.id,
+            "old_summary": service.summary,
+            "org_id": service.organization_id,
+            "org_name": service.organization.name,
+            "slug": service.slug,
+        }
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -56,8 +70,11 @@ def _deliver(app, smtp_server, to):
     with app.app_context():
         notify.send_due()
         db.session.remove()
-    return [(message["Subject"], message.get_body(preferencelist=("plain",)).get_content())
-            for message in smtp_server.messages if to in message.envelope_recipients]
+    return [
+        (message["Subject"], message.get_body(preferencelist=("plain",)).get_content())
+        for message in smtp_server.messages
+        if to in message.envelope_recipients
+    ]
 
 
 def _login(page, base, email, password):
@@ -100,7 +117,8 @@ def test_editor_registers_joins_edits_and_broker_publishes(journey, smtp_server,
     editor.wait_for_load_state()
     with app.app_context():
         membership_id = db.session.scalars(
-            select(Membership.id).join(User, Membership.user_id == User.id).where(User.email == EDITOR_EMAIL)).one()
+            select(Membership.id).join(User, Membership.user_id == User.id).where(User.email == EDITOR_EMAIL)
+        ).one()
     _login(broker, base, "bram@example.org", TEST_PASSWORD)
     broker.goto(f"{base}/werkplek/lidmaatschappen/{membership_id}")
     assert "Ik ben coördinator vrijwilligers." in broker.content()
@@ -120,8 +138,9 @@ def test_editor_registers_joins_edits_and_broker_publishes(journey, smtp_server,
     # 4. The broker sees the diff in the queue and approves.
     broker.goto(f"{base}/werkplek/controle")
     with app.app_context():
-        change_id = db.session.scalars(select(ChangeRequest.id).where(ChangeRequest.status == "pending",
-                                                                       ChangeRequest.kind == "service")).one()
+        change_id = db.session.scalars(
+            select(ChangeRequest.id).where(ChangeRequest.status == "pending", ChangeRequest.kind == "service")
+        ).one()
     broker.goto(f"{base}/werkplek/controle/{change_id}")
     diff = broker.content()
     assert facts["old_summary"] in diff and NEW_SUMMARY in diff

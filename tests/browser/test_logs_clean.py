@@ -7,6 +7,7 @@ databases their apps used (accounts, help requests, volunteers; the access token
 token link in the e-mail they sent), the journeys' own inputs (their modules' constants) and
 the demo data's people.
 """
+
 import importlib
 
 import pytest
@@ -18,15 +19,22 @@ from sociale_kaart.matching.seed import REQUESTS, VOLUNTEERS
 
 pytestmark = pytest.mark.browser
 
-JOURNEYS = ("test_journeys", "test_matching_journey", "test_listing_journey", "test_accounts_pages",
-            "test_signals_journey")
+JOURNEYS = (
+    "test_journeys",
+    "test_matching_journey",
+    "test_listing_journey",
+    "test_accounts_pages",
+    "test_signals_journey",
+)
 # Columns that hold a person's name, e-mail address, phone number or street; and tokens.
-PERSONAL = {"users": ("email", "name"), "volunteer_profiles": ("phone", "street"),
-            "help_requests": ("contact_name", "contact_email", "contact_phone", "recipient_name", "street"),
-            # "Zorgen over iemand" (issue #15): no signal text reaches a log either
-            "signals": ("description", "subject_name", "subject_address", "reporter_name", "reporter_email",
-                        "reporter_phone"),
-            "signal_events": ("note",)}
+PERSONAL = {
+    "users": ("email", "name"),
+    "volunteer_profiles": ("phone", "street"),
+    "help_requests": ("contact_name", "contact_email", "contact_phone", "recipient_name", "street"),
+    # "Zorgen over iemand" (issue #15): no signal text reaches a log either
+    "signals": ("description", "subject_name", "subject_address", "reporter_name", "reporter_email", "reporter_phone"),
+    "signal_events": ("note",),
+}
 TOKENS = {"help_requests": ("access_token",), "users": ("session_token",)}
 MAILS = {"outbox": ("body_text",)}
 # Shorter values ("Vera", "12") are parts of ordinary words and numbers in any log.

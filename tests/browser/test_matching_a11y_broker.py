@@ -1,11 +1,12 @@
 """axe-core (WCAG 2.1 A and AA) on the broker's matching pages in Dutch and English, and the phone intake
 form with errors, also without JavaScript (issue #4)."""
+
 import threading
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import expect
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from sociale_kaart import clock
@@ -66,8 +67,20 @@ def _log_in(page, base, cookie, language="nl"):
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])
-@pytest.mark.parametrize("name", ["queue", "request", "matched-request", "candidates", "edit-request", "volunteers",
-                                  "volunteer", "workload", "new-request"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "queue",
+        "request",
+        "matched-request",
+        "candidates",
+        "edit-request",
+        "volunteers",
+        "volunteer",
+        "workload",
+        "new-request",
+    ],
+)
 def test_broker_page_has_no_wcag_violations(page, broker_site, name, language):
     base, cookie, urls = broker_site
     _log_in(page, base, cookie, language)

@@ -1,17 +1,18 @@
 """axe-core (WCAG 2.1 A and AA) on the public and volunteer matching pages in Dutch and English, the
 request form and the volunteer profile with errors, and the forms without JavaScript (issue #4)."""
+
 import threading
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import expect
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from sociale_kaart import clock
 from sociale_kaart.extensions import db
-from tests.builders import make_user
 from tests.browser.conftest import session_cookie
+from tests.builders import make_user
 from tests.conftest import _seed, make_app
 from tests.matching.factories import make_broker, make_match, make_request, make_volunteer, next_weekday
 
@@ -31,8 +32,11 @@ def public_site(tmp_path_factory):
         db.create_all()
         _seed(app)
         broker = make_broker(areas=("doorn",), name="Bram Makelaar (fictief)")
-        volunteer = make_volunteer(first_name="Vera (fictief)", vog_checked_on=clock.today(),
-                                   vog_valid_until=clock.today() + timedelta(days=1000))
+        volunteer = make_volunteer(
+            first_name="Vera (fictief)",
+            vog_checked_on=clock.today(),
+            vog_valid_until=clock.today() + timedelta(days=1000),
+        )
         # three tasks in three calendar weeks, whatever today's weekday (issue #10): the volunteer
         # takes 2 a week, so "Ik wil helpen" on the open task must not meet a full week
         first = next_weekday(1)
@@ -62,8 +66,13 @@ def public_site(tmp_path_factory):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield {"base": f"http://127.0.0.1:{server.server_port}", "cookie": cookie, "newcomer": newcomer_cookie,
-           "urls": urls, "app": app}
+    yield {
+        "base": f"http://127.0.0.1:{server.server_port}",
+        "cookie": cookie,
+        "newcomer": newcomer_cookie,
+        "urls": urls,
+        "app": app,
+    }
     server.shutdown()
     thread.join(timeout=5)
     with app.app_context():
@@ -186,8 +195,9 @@ def test_ik_wil_helpen_works_without_javascript(phone_page_without_js, public_si
     assert "De sociaal makelaar weet nu dat u wilt helpen" in page.content()
 
 
-@pytest.mark.parametrize("name", ["request-form", "my-request", "profile", "tasks", "task", "accepted-task",
-                                  "my-tasks", "my-data"])
+@pytest.mark.parametrize(
+    "name", ["request-form", "my-request", "profile", "tasks", "task", "accepted-task", "my-tasks", "my-data"]
+)
 def test_page_fits_a_phone_without_scrolling_sideways(phone_page_without_js, public_site, name):
     page = phone_page_without_js
     _open(page, public_site, cookie=public_site["cookie"])

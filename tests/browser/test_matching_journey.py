@@ -3,9 +3,10 @@ publishes, a volunteer in Driebergen signs up, the broker approves from the rank
 volunteer accepts and only then sees the address, both get e-mail over real SMTP, the task is
 done with feedback, and the carer's page shows who viewed her data.
 """
+
 import re
 import threading
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -36,20 +37,39 @@ BROKER_EMAIL = "bram@example.org"
 @pytest.fixture
 def journey(tmp_path, smtp_server):
     """The demo directory, a broker for Doorn and four volunteers, served on a free port."""
-    app = make_app(tmp_path, name="matching_journey", SMTP_HOST=smtp_server.host, SMTP_PORT=smtp_server.port,
-                   SMTP_SECURITY="none", SMTP_TIMEOUT=5.0)
+    app = make_app(
+        tmp_path,
+        name="matching_journey",
+        SMTP_HOST=smtp_server.host,
+        SMTP_PORT=smtp_server.port,
+        SMTP_SECURITY="none",
+        SMTP_TIMEOUT=5.0,
+    )
     tuesday_afternoon = timeslots.bit(1, 1)
     with app.app_context():
         db.create_all()
         _seed(app)
         make_broker(areas=("doorn",), name="Bram Broker", email=BROKER_EMAIL)
         valid = clock.today() + timedelta(days=365)
-        make_volunteer(postcode=DRIEBERGEN, first_name="Vera", travel_mode="bike", max_km=10.0,
-                       availability=tuesday_afternoon, vog_checked_on=clock.today(), vog_valid_until=valid,
-                       user_values={"email": VOLUNTEER_EMAIL, "name": "Vera Visser (fictief)"})
+        make_volunteer(
+            postcode=DRIEBERGEN,
+            first_name="Vera",
+            travel_mode="bike",
+            max_km=10.0,
+            availability=tuesday_afternoon,
+            vog_checked_on=clock.today(),
+            vog_valid_until=valid,
+            user_values={"email": VOLUNTEER_EMAIL, "name": "Vera Visser (fictief)"},
+        )
         # Three others, each excluded for another reason: too far, no VOG, not available.
-        make_volunteer(postcode=DRIEBERGEN, first_name="Wim", travel_mode="walk", max_km=1.0,
-                       availability=tuesday_afternoon, vog_valid_until=valid)
+        make_volunteer(
+            postcode=DRIEBERGEN,
+            first_name="Wim",
+            travel_mode="walk",
+            max_km=1.0,
+            availability=tuesday_afternoon,
+            vog_valid_until=valid,
+        )
         make_volunteer(first_name="Nina", availability=tuesday_afternoon)
         make_volunteer(first_name="Otto", availability=timeslots.bit(1, 0), vog_valid_until=valid)
         db.session.remove()
@@ -57,7 +77,7 @@ def journey(tmp_path, smtp_server):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"
-    app.config["PUBLIC_URL"] = base     # links in e-mail queued outside a request (the feedback question)
+    app.config["PUBLIC_URL"] = base  # links in e-mail queued outside a request (the feedback question)
     yield app, base
     server.shutdown()
     thread.join(timeout=5)
@@ -70,8 +90,11 @@ def _deliver(app, smtp_server, to):
     with app.app_context():
         notify.send_due()
         db.session.remove()
-    return [(message["Subject"], message.get_body(preferencelist=("plain",)).get_content())
-            for message in smtp_server.messages if to in message.envelope_recipients]
+    return [
+        (message["Subject"], message.get_body(preferencelist=("plain",)).get_content())
+        for message in smtp_server.messages
+        if to in message.envelope_recipients
+    ]
 
 
 def _link(body, path):
@@ -178,12 +201,12 @@ def test_carer_broker_and_volunteer_journey(journey, smtp_server, browser, monke
     # 6. Both got e-mail on every step, over SMTP.
     volunteer_subjects = [subject for subject, _ in _deliver(app, smtp_server, VOLUNTEER_EMAIL)]
     carer_mails = _deliver(app, smtp_server, CARER_EMAIL)
-    assert len(volunteer_subjects) >= 2          # the offer, then the confirmation with the address
-    assert len(carer_mails) >= 4                 # confirm, published, proposed, accepted
+    assert len(volunteer_subjects) >= 2  # the offer, then the confirmation with the address
+    assert len(carer_mails) >= 4  # confirm, published, proposed, accepted
     assert not any(STREET in body for subject, body in carer_mails[:1])
 
     # 7. After the date: "Is het doorgegaan?" by a one-click link; the task is done, with feedback.
-    after = datetime.combine(tuesday + timedelta(days=1), time(10), tzinfo=timezone.utc)
+    after = datetime.combine(tuesday + timedelta(days=1), time(10), tzinfo=UTC)
     monkeypatch.setattr(clock, "utcnow", lambda: after)
     with app.app_context():
         lifecycle.ask_feedback(after)

@@ -1,4 +1,5 @@
 """The header menu on a phone (#14): folded behind one "Menu" link that works without JavaScript."""
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
@@ -10,8 +11,9 @@ WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "w
 
 @pytest.fixture(params=[True, False], ids=["js", "no-js"])
 def phone(browser, request):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, java_script_enabled=request.param,
-                                  locale="nl-NL")
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, java_script_enabled=request.param, locale="nl-NL"
+    )
     page = context.new_page()
     yield page
     context.close()
@@ -20,7 +22,7 @@ def phone(browser, request):
 def test_on_a_phone_the_menu_folds_behind_one_link_and_opens(phone, live_server, tmp_path):
     phone.goto(live_server + "/")
     header = phone.locator(".site-header").bounding_box()
-    assert header["height"] < 120                                  # the page starts in the first screen
+    assert header["height"] < 120  # the page starts in the first screen
     expect(phone.get_by_role("navigation", name="Hoofdmenu")).to_be_hidden()
     phone.get_by_role("link", name="Menu", exact=True).click()
     expect(phone.get_by_role("link", name="Inloggen")).to_be_visible()

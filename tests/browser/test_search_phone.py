@@ -1,4 +1,5 @@
 """Phone first (#11): after a search the count has the focus and the first result shows on a 360 × 740 screen."""
+
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -66,9 +67,12 @@ def test_filters_are_reached_within_five_tab_presses(phone, live_server, query):
     reached = []
     for _ in range(5):
         phone.keyboard.press("Tab")
-        reached.append(phone.evaluate(
-            "document.activeElement.matches('details.search-edit > summary') ? 'edit'"
-            " : document.activeElement.matches('details.filters-disclosure > summary') ? 'filters' : 'other'"))
+        reached.append(
+            phone.evaluate(
+                "document.activeElement.matches('details.search-edit > summary') ? 'edit'"
+                " : document.activeElement.matches('details.filters-disclosure > summary') ? 'filters' : 'other'"
+            )
+        )
         if reached[-1] == "filters":
             break
     assert reached == ["edit", "filters"]
@@ -161,10 +165,13 @@ def test_map_view_keeps_the_same_structure(phone, live_server, request):
         assert phone.locator("#kaart").is_hidden()
 
 
-@pytest.mark.parametrize("url, title", [
-    ("/zoeken", "Zoeken in de sociale kaart"),
-    ("/zoeken?q=hulp&waar=1234+AB", "Zoeken in de sociale kaart"),
-])
+@pytest.mark.parametrize(
+    "url, title",
+    [
+        ("/zoeken", "Zoeken in de sociale kaart"),
+        ("/zoeken?q=hulp&waar=1234+AB", "Zoeken in de sociale kaart"),
+    ],
+)
 def test_without_results_the_full_form_stays(phone_page_without_js, live_server, url, title):
     page = phone_page_without_js
     page.goto(live_server + url)

@@ -3,13 +3,14 @@ the dorpsteam of Doorn about a lonely passenger, the broker of Doorn follows it 
 and the driver hears only that it was picked up. axe-core finds no WCAG 2.1 A/AA violation on the new
 pages in Dutch and English. Screenshots of the journey go to /tmp/shots/ (SOCIALE_KAART_SHOTS moves them).
 """
+
 import os
 import threading
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -47,14 +48,28 @@ def site(tmp_path_factory):
         broker = make_user(roles=("broker",), areas=[doorn], name="Bram Makelaar (fictief)", email=BROKER_EMAIL)
         admin = make_user(roles=("admin",), name="Ada Beheer (fictief)")
         resident = make_user(roles=("resident",), name="Rita Buur (fictief)")
-        shown = services.submit_signal({"themes": ["money", "confusion"], "description": "Post stapelt zich op.",
-                                        "subject_name": "Meneer met de rode fiets", "area_id": doorn.id}, by=resident)
+        shown = services.submit_signal(
+            {
+                "themes": ["money", "confusion"],
+                "description": "Post stapelt zich op.",
+                "subject_name": "Meneer met de rode fiets",
+                "area_id": doorn.id,
+            },
+            by=resident,
+        )
         services.add_note(shown.id, "Eerst de wijkverpleegkundige vragen.", by=broker)
-        cookies = {"broker": session_cookie(app, broker), "admin": session_cookie(app, admin),
-                   "resident": session_cookie(app, resident)}
-        urls = {"form": "/zorgen-over-iemand", "sent": "/zorgen-over-iemand/verstuurd",
-                "mine": "/zorgen-over-iemand/mijn-meldingen", "queue": "/werkplek/zorgen/",
-                "detail": f"/werkplek/zorgen/{shown.id}"}
+        cookies = {
+            "broker": session_cookie(app, broker),
+            "admin": session_cookie(app, admin),
+            "resident": session_cookie(app, resident),
+        }
+        urls = {
+            "form": "/zorgen-over-iemand",
+            "sent": "/zorgen-over-iemand/verstuurd",
+            "mine": "/zorgen-over-iemand/mijn-meldingen",
+            "queue": "/werkplek/zorgen/",
+            "detail": f"/werkplek/zorgen/{shown.id}",
+        }
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -127,7 +142,7 @@ def test_signal_journey_on_a_phone_without_javascript(site, browser):
     _submit(broker, "Inloggen")
     broker.goto(base + "/werkplek/")
     broker.get_by_role("link", name="Zorgen over iemand", exact=True).click()
-    assert PASSENGER not in broker.content()                 # the queue shows no personal fields
+    assert PASSENGER not in broker.content()  # the queue shows no personal fields
     _fits(broker)
     _shot(broker, "4-queue")
     broker.get_by_role("link", name=f"Nr. {signal_id}", exact=True).click()
@@ -141,7 +156,7 @@ def test_signal_journey_on_a_phone_without_javascript(site, browser):
     assert "De status is nu: In behandeling." in broker.content()
     broker.get_by_label("Afgesloten").check()
     _submit(broker, "Status opslaan")
-    expect(broker.locator(".error-summary")).to_be_visible()     # closing asks how it ended
+    expect(broker.locator(".error-summary")).to_be_visible()  # closing asks how it ended
     broker.get_by_label("Afgesloten").check()
     broker.get_by_label("Hulp geregeld").check()
     broker.get_by_label("Notitie (niet verplicht)").fill(NOTE)
@@ -151,8 +166,9 @@ def test_signal_journey_on_a_phone_without_javascript(site, browser):
 
     # 6. The driver got a receipt and "opgepakt", nothing of what he wrote or what was done.
     with app.app_context():
-        mails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.to_address == DRIVER_EMAIL)
-                                   .order_by(OutboxMessage.id)).all()
+        mails = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.to_address == DRIVER_EMAIL).order_by(OutboxMessage.id)
+        ).all()
         assert [mail.template for mail in mails] == ["signal_received", "signal_picked_up"]
         for mail in db.session.scalars(select(OutboxMessage).where(OutboxMessage.template.like("signal_%"))):
             for private in (NOTICED, PASSENGER, "Zonnebloem", DRIVER_NAME, NOTE, "Hulp geregeld"):
@@ -174,8 +190,17 @@ def _axe(page):
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])
-@pytest.mark.parametrize("name, cookie", [("form", None), ("sent", None), ("mine", "resident"),
-                                          ("queue", "broker"), ("detail", "broker"), ("queue", "admin")])
+@pytest.mark.parametrize(
+    "name, cookie",
+    [
+        ("form", None),
+        ("sent", None),
+        ("mine", "resident"),
+        ("queue", "broker"),
+        ("detail", "broker"),
+        ("queue", "admin"),
+    ],
+)
 def test_signal_pages_have_no_wcag_violations(page, site, name, cookie, language):
     _open(page, site, language, cookie)
     response = page.goto(site["base"] + site["urls"][name])
@@ -193,8 +218,17 @@ def test_the_form_with_errors_has_no_wcag_violations(page, site, language):
     _axe(page)
 
 
-@pytest.mark.parametrize("name, cookie", [("form", None), ("sent", None), ("mine", "resident"),
-                                          ("queue", "broker"), ("detail", "broker"), ("queue", "admin")])
+@pytest.mark.parametrize(
+    "name, cookie",
+    [
+        ("form", None),
+        ("sent", None),
+        ("mine", "resident"),
+        ("queue", "broker"),
+        ("detail", "broker"),
+        ("queue", "admin"),
+    ],
+)
 def test_signal_pages_fit_a_phone(browser, site, name, cookie):
     page = _phone(browser)
     _open(page, site, "nl", cookie)

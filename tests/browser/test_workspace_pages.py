@@ -1,18 +1,19 @@
 """axe-core (WCAG 2.1 A and AA) on the workspace pages in Dutch and English, and a form without JavaScript
 (issue #3)."""
+
 import threading
 
 import pytest
-from playwright.sync_api import expect
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from sociale_kaart.directory import editing
 from sociale_kaart.directory.models import Area, Service
 from sociale_kaart.extensions import db
-from tests.builders import make_user
 from tests.browser.conftest import session_cookie
+from tests.builders import make_user
 from tests.conftest import _seed, make_app
 
 pytestmark = pytest.mark.browser
@@ -28,12 +29,14 @@ def workspace_site(tmp_path_factory):
         db.create_all()
         _seed(app)
         service = db.session.scalars(
-            select(Service).where(Service.publication_status == "published").order_by(Service.id)).first()
+            select(Service).where(Service.publication_status == "published").order_by(Service.id)
+        ).first()
         areas = db.session.scalars(select(Area)).all()
         editor = make_user(roles=("editor",), organizations=[service.organization], name="Els Editor")
         broker = make_user(roles=("broker",), areas=areas, name="Bram Broker")
         change = editing.propose_service_change(
-            service.id, {**editing.snapshot_service(service), "summary": "Een nieuwe korte zin."}, by=editor)
+            service.id, {**editing.snapshot_service(service), "summary": "Een nieuwe korte zin."}, by=editor
+        )
         cookies = {role: session_cookie(app, user) for role, user in (("editor", editor), ("broker", broker))}
         urls = {
             "editor-home": ("editor", "/werkplek/"),
@@ -63,8 +66,21 @@ def _log_in(page, base, cookie):
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])
-@pytest.mark.parametrize("name", ["editor-home", "organisation", "service-form", "new-location", "broker-home",
-                                  "queue", "change", "edit-then-approve", "history", "dashboard"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "editor-home",
+        "organisation",
+        "service-form",
+        "new-location",
+        "broker-home",
+        "queue",
+        "change",
+        "edit-then-approve",
+        "history",
+        "dashboard",
+    ],
+)
 def test_workspace_page_has_no_wcag_violations(page, workspace_site, name, language):
     base, cookies, urls = workspace_site
     role, path = urls[name]

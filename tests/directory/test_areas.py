@@ -1,4 +1,5 @@
 """Areas and their dorpsteam contact (issue #11): where a postcode or place lies, the admin's edits."""
+
 import pytest
 from flask_login import AnonymousUserMixin
 
@@ -10,9 +11,13 @@ from sociale_kaart.extensions import db
 from tests.builders import make_user
 from tests.matching.factories import load_areas
 
-CONTACT = {"contact_name": "  Dorpsteam   Doorn ", "contact_phone": "0343 123 456",
-           "contact_email": "team@doorn.example.org", "contact_address": "Kampweg 12, 3941 HK Doorn",
-           "contact_hours": "dinsdag 9.00–11.00 in het dorpshuis"}
+CONTACT = {
+    "contact_name": "  Dorpsteam   Doorn ",
+    "contact_phone": "0343 123 456",
+    "contact_email": "team@doorn.example.org",
+    "contact_address": "Kampweg 12, 3941 HK Doorn",
+    "contact_hours": "dinsdag 9.00–11.00 in het dorpshuis",
+}
 
 
 @pytest.fixture
@@ -22,15 +27,18 @@ def demo_areas(app):
 
 # --- where a postcode or place lies ------------------------------------------------------------
 
-@pytest.mark.parametrize("postcode4, code", [("3941", "doorn"), ("3972", "driebergen_rijsenburg"), ("1012", None),
-                                             ("", None), (None, None)])
+
+@pytest.mark.parametrize(
+    "postcode4, code", [("3941", "doorn"), ("3972", "driebergen_rijsenburg"), ("1012", None), ("", None), (None, None)]
+)
 def test_area_of_postcode4(demo_areas, postcode4, code):
     found = areas.area_of_postcode4(postcode4)
     assert (found.code if found else None) == code
 
 
-@pytest.mark.parametrize("where, code", [("Doorn", "doorn"), ("3958 BK", "amerongen"), ("Amsterdam", None),
-                                         ("Utrechtse Heuvelrug", None)])
+@pytest.mark.parametrize(
+    "where, code", [("Doorn", "doorn"), ("3958 BK", "amerongen"), ("Amsterdam", None), ("Utrechtse Heuvelrug", None)]
+)
 def test_area_of_a_searched_place(demo_areas, where, code):
     found = areas.area_of_place(geocoder().resolve(where))
     assert (found.code if found else None) == code
@@ -56,6 +64,7 @@ def test_the_public_list_leaves_out_areas_without_a_contact(demo_areas):
 
 # --- the demo data -----------------------------------------------------------------------------
 
+
 def test_demo_areas_get_a_fictional_dorpsteam_and_loading_twice_changes_nothing(demo_areas, app):
     doorn = demo_areas["doorn"]
     assert (doorn.contact_name, doorn.contact_phone) == ("Dorpsteam Doorn (demo)", "0343 000 192")
@@ -69,14 +78,24 @@ def test_demo_areas_get_a_fictional_dorpsteam_and_loading_twice_changes_nothing(
 
 # --- the admin edits a contact -----------------------------------------------------------------
 
+
 def _user(role):
     if role == "anonymous":
         return AnonymousUserMixin()
     return make_user(roles=(role,))
 
 
-@pytest.mark.parametrize("role, allowed", [("anonymous", False), ("resident", False), ("volunteer", False),
-                                           ("editor", False), ("broker", False), ("admin", True)])
+@pytest.mark.parametrize(
+    "role, allowed",
+    [
+        ("anonymous", False),
+        ("resident", False),
+        ("volunteer", False),
+        ("editor", False),
+        ("broker", False),
+        ("admin", True),
+    ],
+)
 def test_only_an_admin_edits_a_contact(demo_areas, role, allowed):
     doorn = demo_areas["doorn"]
     user = _user(role)
@@ -84,8 +103,11 @@ def test_only_an_admin_edits_a_contact(demo_areas, role, allowed):
         areas.update_area_contact(doorn.id, CONTACT, by=user)
         assert areas.list_areas(by=user) and areas.get_area(doorn.id, by=user) is doorn
     else:
-        for call in (lambda: areas.update_area_contact(doorn.id, CONTACT, by=user),
-                     lambda: areas.list_areas(by=user), lambda: areas.get_area(doorn.id, by=user)):
+        for call in (
+            lambda: areas.update_area_contact(doorn.id, CONTACT, by=user),
+            lambda: areas.list_areas(by=user),
+            lambda: areas.get_area(doorn.id, by=user),
+        ):
             with pytest.raises(PermissionDenied):
                 call()
     db.session.refresh(doorn)
@@ -100,14 +122,17 @@ def test_update_trims_and_clears_empty_fields(demo_areas):
     assert not area.has_contact
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("contact_phone", "12345", "Typ een telefoonnummer van 10 cijfers, zoals 0343 123 456, of met +31."),
-    ("contact_phone", "0343-abc-def", "Typ een telefoonnummer van 10 cijfers, zoals 0343 123 456, of met +31."),
-    ("contact_email", "dorpsteam-doorn", "Typ een e-mailadres zoals naam@voorbeeld.nl."),
-    ("contact_email", "team@doorn", "Typ een e-mailadres zoals naam@voorbeeld.nl."),
-    ("contact_name", "x" * 121, "Typ bij naam hoogstens 120 tekens."),
-    ("contact_hours", "x" * 201, "Typ bij spreekuur hoogstens 200 tekens."),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("contact_phone", "12345", "Typ een telefoonnummer van 10 cijfers, zoals 0343 123 456, of met +31."),
+        ("contact_phone", "0343-abc-def", "Typ een telefoonnummer van 10 cijfers, zoals 0343 123 456, of met +31."),
+        ("contact_email", "dorpsteam-doorn", "Typ een e-mailadres zoals naam@voorbeeld.nl."),
+        ("contact_email", "team@doorn", "Typ een e-mailadres zoals naam@voorbeeld.nl."),
+        ("contact_name", "x" * 121, "Typ bij naam hoogstens 120 tekens."),
+        ("contact_hours", "x" * 201, "Typ bij spreekuur hoogstens 200 tekens."),
+    ],
+)
 def test_bad_contact_details_get_a_dutch_message_on_the_field(demo_areas, field, value, message):
     admin = make_user(roles=("admin",))
     with pytest.raises(ValidationError) as raised:

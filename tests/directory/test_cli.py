@@ -1,4 +1,5 @@
 """`flask seed demo` and `flask search reindex`."""
+
 import shutil
 
 from sqlalchemy import func, select
@@ -9,8 +10,10 @@ from tests.conftest import make_app
 
 
 def counts():
-    return tuple(db.session.scalar(select(func.count()).select_from(model))
-                 for model in (Organization, Service, Location, ServiceAtLocation))
+    return tuple(
+        db.session.scalar(select(func.count()).select_from(model))
+        for model in (Organization, Service, Location, ServiceAtLocation)
+    )
 
 
 def test_seed_demo_loads_the_municipality_and_is_idempotent(app):
@@ -85,7 +88,7 @@ def test_seed_workspace_gives_the_demo_broker_work_once(seeded_app):
     assert {m.organization.slug for m in editor.memberships} == {"dorpsteam-doorn", "dorpsteam-driebergen"}
     queue = moderation.moderation_queue(broker)
     assert (len(queue.changed), len(queue.reports), len(queue.memberships)) == (1, 1, 1)
-    assert db.session.query(OutboxMessage).count() == 3        # the broker was told of all three
+    assert db.session.query(OutboxMessage).count() == 3  # the broker was told of all three
     second = runner.invoke(args=["seed", "workspace"])
     assert "already exist" in second.output and "password" not in second.output
     assert (db.session.query(ChangeRequest).count(), db.session.query(Report).count()) == (1, 1)
@@ -105,10 +108,9 @@ def _demo_dates(app):
     """Return the demo's dates as a resident and a broker see them: in days from the app's today."""
     from datetime import datetime
 
-    from sociale_kaart.matching import timeslots
-
     from sociale_kaart import clock
     from sociale_kaart.directory import freshness
+    from sociale_kaart.matching import timeslots
     from sociale_kaart.matching.models import HelpRequest, VolunteerProfile
 
     today = clock.today()
@@ -119,14 +121,27 @@ def _demo_dates(app):
     def days(value):
         return None if value is None else ((value.date() if isinstance(value, datetime) else value) - today).days
 
-    stages = sorted(freshness.stage_of(service.assured_date, today) for service in db.session.scalars(
-        select(Service).join(Service.organization).where(Organization.is_demo.is_(True))))
-    requests = sorted(repr((days(request.first_date), [(days(o.starts_at), local(o.starts_at).time()) for o in request.occurrences],
-                            [days(b.starts_at) for m in request.matches for b in m.bookings],
-                            [days(m.created_at) - days(request.first_date) for m in request.matches]))
-                      for request in db.session.scalars(select(HelpRequest)))
-    volunteers = sorted(repr((days(v.created_at), days(v.vog_valid_until), days(v.paused_until)))
-                        for v in db.session.scalars(select(VolunteerProfile)))
+    stages = sorted(
+        freshness.stage_of(service.assured_date, today)
+        for service in db.session.scalars(
+            select(Service).join(Service.organization).where(Organization.is_demo.is_(True))
+        )
+    )
+    requests = sorted(
+        repr(
+            (
+                days(request.first_date),
+                [(days(o.starts_at), local(o.starts_at).time()) for o in request.occurrences],
+                [days(b.starts_at) for m in request.matches for b in m.bookings],
+                [days(m.created_at) - days(request.first_date) for m in request.matches],
+            )
+        )
+        for request in db.session.scalars(select(HelpRequest))
+    )
+    volunteers = sorted(
+        repr((days(v.created_at), days(v.vog_valid_until), days(v.paused_until)))
+        for v in db.session.scalars(select(VolunteerProfile))
+    )
     return stages, requests, volunteers
 
 

@@ -1,12 +1,19 @@
 """Editor use cases: proposals wait for review, the public keeps the published version (issue #3)."""
+
 import pytest
 from sqlalchemy import func, select
 
 from sociale_kaart import search
 from sociale_kaart.accounts.models import Membership
 from sociale_kaart.directory import editing, services
-from sociale_kaart.directory.models import (ChangeRequest, HistoryEntry, Location, Organization, Service,
-                                           ServiceAtLocation)
+from sociale_kaart.directory.models import (
+    ChangeRequest,
+    HistoryEntry,
+    Location,
+    Organization,
+    Service,
+    ServiceAtLocation,
+)
 from sociale_kaart.errors import NotFound, PermissionDenied, ValidationError
 from sociale_kaart.extensions import db
 from sociale_kaart.notify.models import OutboxMessage
@@ -30,7 +37,8 @@ def mail_to(user):
 def test_editing_a_published_service_leaves_the_public_version(world):
     editor = world.users["editor_a"]
     change = editing.propose_service_change(
-        world.service_a.id, service_values(world.service_a, summary="Nu ook op zaterdag."), by=editor)
+        world.service_a.id, service_values(world.service_a, summary="Nu ook op zaterdag."), by=editor
+    )
     db.session.expire_all()
     assert change.status == "pending" and change.action == "update"
     assert change.data["summary"] == "Nu ook op zaterdag."
@@ -43,8 +51,9 @@ def test_editing_a_published_service_leaves_the_public_version(world):
 
 
 def test_a_proposal_mails_the_brokers_of_the_listing_area_only(world):
-    editing.propose_service_change(world.service_a.id, service_values(world.service_a, summary="Anders."),
-                                   by=world.users["editor_a"])
+    editing.propose_service_change(
+        world.service_a.id, service_values(world.service_a, summary="Anders."), by=world.users["editor_a"]
+    )
     assert len(mail_to(world.users["broker_a"])) == 1
     assert mail_to(world.users["broker_b"]) == []
     assert "Maatjesproject Doorn" in mail_to(world.users["broker_a"])[0].subject
@@ -52,10 +61,12 @@ def test_a_proposal_mails_the_brokers_of_the_listing_area_only(world):
 
 def test_a_second_edit_updates_the_one_pending_request(world):
     editor = world.users["editor_a"]
-    first = editing.propose_service_change(world.service_a.id, service_values(world.service_a, summary="Een."),
-                                           by=editor)
-    second = editing.propose_service_change(world.service_a.id, service_values(world.service_a, summary="Twee."),
-                                            by=editor)
+    first = editing.propose_service_change(
+        world.service_a.id, service_values(world.service_a, summary="Een."), by=editor
+    )
+    second = editing.propose_service_change(
+        world.service_a.id, service_values(world.service_a, summary="Twee."), by=editor
+    )
     assert first.id == second.id
     assert db.session.scalar(select(func.count(ChangeRequest.id))) == 1
     assert second.data["summary"] == "Twee."
@@ -72,8 +83,9 @@ def test_saving_without_changes_is_refused(world):
 @pytest.mark.parametrize("who", ["editor_b", "resident", "volunteer", "broker_a", "anonymous"])
 def test_only_the_organisations_editor_may_propose(world, who):
     with pytest.raises(PermissionDenied):
-        editing.propose_service_change(world.service_a.id, service_values(world.service_a, summary="X."),
-                                       by=world.users[who])
+        editing.propose_service_change(
+            world.service_a.id, service_values(world.service_a, summary="X."), by=world.users[who]
+        )
 
 
 def test_an_unconfirmed_editor_may_not_propose(world):
@@ -87,26 +99,30 @@ def test_a_missing_service_is_not_found(world):
         editing.propose_service_change(999999, {}, by=world.users["editor_a"])
 
 
-@pytest.mark.parametrize("changes, field, message", [
-    ({"name": ""}, "name", "Vul naam in"),
-    ({"name": "x" * 201}, "name", "hoogstens 200"),
-    ({"categories": []}, "categories", "minstens één categorie"),
-    ({"categories": ["bestaat_niet"]}, "categories", "alleen uit de lijst"),
-    ({"pyramid_level": "hoog"}, "pyramid_level", "een van de mogelijkheden"),
-    ({"cost": ["duur"]}, "cost", "alleen uit de lijst"),
-    ({"schedules": [[0, "17:00", "09:00"]]}, "schedules", "na de openingstijd"),
-    ({"schedules": [[0, "25:00", "26:00"]]}, "schedules", "uu:mm"),
-    ({"schedules": [[0, "09:00", "12:00"], [0, "11:00", "13:00"]]}, "schedules", "overlappen"),
-    ({"phone": "12345"}, "phone", "10 cijfers"),
-    ({"email": "geen-adres"}, "email", "naam@voorbeeld.nl"),
-    ({"url": "ftp://example.org"}, "url", "https://"),
-    ({"minimum_age": 200}, "minimum_age", "0 tot en met 120"),
-    ({"minimum_age": 18, "maximum_age": 12}, "maximum_age", "niet lager"),
-])
+@pytest.mark.parametrize(
+    "changes, field, message",
+    [
+        ({"name": ""}, "name", "Vul naam in"),
+        ({"name": "x" * 201}, "name", "hoogstens 200"),
+        ({"categories": []}, "categories", "minstens één categorie"),
+        ({"categories": ["bestaat_niet"]}, "categories", "alleen uit de lijst"),
+        ({"pyramid_level": "hoog"}, "pyramid_level", "een van de mogelijkheden"),
+        ({"cost": ["duur"]}, "cost", "alleen uit de lijst"),
+        ({"schedules": [[0, "17:00", "09:00"]]}, "schedules", "na de openingstijd"),
+        ({"schedules": [[0, "25:00", "26:00"]]}, "schedules", "uu:mm"),
+        ({"schedules": [[0, "09:00", "12:00"], [0, "11:00", "13:00"]]}, "schedules", "overlappen"),
+        ({"phone": "12345"}, "phone", "10 cijfers"),
+        ({"email": "geen-adres"}, "email", "naam@voorbeeld.nl"),
+        ({"url": "ftp://example.org"}, "url", "https://"),
+        ({"minimum_age": 200}, "minimum_age", "0 tot en met 120"),
+        ({"minimum_age": 18, "maximum_age": 12}, "maximum_age", "niet lager"),
+    ],
+)
 def test_invalid_values_name_the_field(world, changes, field, message):
     with pytest.raises(ValidationError) as error:
-        editing.propose_service_change(world.service_a.id, service_values(world.service_a, **changes),
-                                       by=world.users["editor_a"])
+        editing.propose_service_change(
+            world.service_a.id, service_values(world.service_a, **changes), by=world.users["editor_a"]
+        )
     assert error.value.field == field
     assert message in error.value.message
 
@@ -114,14 +130,17 @@ def test_invalid_values_name_the_field(world, changes, field, message):
 def test_a_location_of_another_organisation_cannot_be_chosen(world):
     with pytest.raises(ValidationError) as error:
         editing.propose_service_change(
-            world.service_a.id, service_values(world.service_a, locations=[world.location_b.id]),
-            by=world.users["editor_a"])
+            world.service_a.id,
+            service_values(world.service_a, locations=[world.location_b.id]),
+            by=world.users["editor_a"],
+        )
     assert error.value.field == "locations"
 
 
 def test_a_new_service_waits_hidden_for_review(world):
-    values = service_values(world.service_a, name="Repair Café Doorn", summary="Samen repareren.",
-                            schedules=[[5, "10:00", "13:00"]])
+    values = service_values(
+        world.service_a, name="Repair Café Doorn", summary="Samen repareren.", schedules=[[5, "10:00", "13:00"]]
+    )
     service = editing.create_service(world.org_a.id, values, by=world.users["editor_a"])
     assert service.publication_status == "pending"
     with pytest.raises(NotFound):
@@ -142,9 +161,17 @@ def test_editing_a_service_under_review_for_creation_updates_its_row(world):
 
 
 def test_a_new_location_gets_coordinates_and_area_from_the_postcode(world):
-    location = editing.create_location(world.org_a.id, {
-        "name": "Kerkgebouw", "address_1": "Kerkplein 1", "postal_code": "3941ab", "city": "",
-        "accessibility": ["lift"]}, by=world.users["editor_a"])
+    location = editing.create_location(
+        world.org_a.id,
+        {
+            "name": "Kerkgebouw",
+            "address_1": "Kerkplein 1",
+            "postal_code": "3941ab",
+            "city": "",
+            "accessibility": ["lift"],
+        },
+        by=world.users["editor_a"],
+    )
     assert location.postal_code == "3941 AB"
     assert location.area_id == world.area_a.id
     assert location.lat and location.lon
@@ -153,15 +180,17 @@ def test_a_new_location_gets_coordinates_and_area_from_the_postcode(world):
 
 def test_an_unknown_postcode_is_refused_in_dutch(world):
     with pytest.raises(ValidationError) as error:
-        editing.create_location(world.org_a.id, {"name": "X", "address_1": "Y 1", "postal_code": "0000 AA"},
-                                by=world.users["editor_a"])
+        editing.create_location(
+            world.org_a.id, {"name": "X", "address_1": "Y 1", "postal_code": "0000 AA"}, by=world.users["editor_a"]
+        )
     assert error.value.field == "postal_code"
 
 
 def test_an_unknown_but_well_formed_postcode_says_we_do_not_know_it(world):
     with pytest.raises(ValidationError) as error:
-        editing.create_location(world.org_a.id, {"name": "X", "address_1": "Y 1", "postal_code": "1234 AB"},
-                                by=world.users["editor_a"])
+        editing.create_location(
+            world.org_a.id, {"name": "X", "address_1": "Y 1", "postal_code": "1234 AB"}, by=world.users["editor_a"]
+        )
     assert error.value.field == "postal_code"
     assert "We kennen postcode ‘1234 AB’ niet" in error.value.message
 
@@ -172,10 +201,13 @@ def test_a_location_of_published_services_is_reviewed_an_unused_one_is_not(world
     change = editing.propose_location_change(world.location_a.id, values, by=editor)
     assert change is not None and change.status == "pending"
     assert db.session.get(Location, world.location_a.id).name == "Dorpshuis"
-    spare = editing.create_location(world.org_a.id, {"name": "Schuur", "address_1": "Laan 3",
-                                                     "postal_code": "3941 AB"}, by=editor)
-    assert editing.propose_location_change(spare.id, {**editing.snapshot_location(spare), "name": "Loods"},
-                                           by=editor) is None
+    spare = editing.create_location(
+        world.org_a.id, {"name": "Schuur", "address_1": "Laan 3", "postal_code": "3941 AB"}, by=editor
+    )
+    assert (
+        editing.propose_location_change(spare.id, {**editing.snapshot_location(spare), "name": "Loods"}, by=editor)
+        is None
+    )
     assert spare.name == "Loods"
 
 
@@ -207,8 +239,16 @@ def test_an_unconfirmed_user_may_not_ask_to_join(world):
 def test_registering_an_organisation_waits_for_a_broker(world):
     volunteer = world.users["volunteer"]
     organization = editing.register_organization(
-        {"name": "Buurtkracht Maarn", "description": "Buren helpen buren.", "email": "info@buurtkracht.nl",
-         "website": "", "phone": "", "message": "Ik ben voorzitter."}, by=volunteer)
+        {
+            "name": "Buurtkracht Maarn",
+            "description": "Buren helpen buren.",
+            "email": "info@buurtkracht.nl",
+            "website": "",
+            "phone": "",
+            "message": "Ik ben voorzitter.",
+        },
+        by=volunteer,
+    )
     change = editing.pending_change("organization", organization.id)
     assert change.action == "create"
     membership = db.session.scalars(select(Membership).where(Membership.user_id == volunteer.id)).one()
@@ -223,7 +263,8 @@ def test_the_registrant_may_correct_a_registration_before_approval(world):
     volunteer = world.users["volunteer"]
     organization = editing.register_organization({"name": "Buurtkracht Maarn"}, by=volunteer)
     change = editing.propose_organization_change(
-        organization.id, {"name": "Buurtkracht Maarn", "description": "Buren helpen buren."}, by=volunteer)
+        organization.id, {"name": "Buurtkracht Maarn", "description": "Buren helpen buren."}, by=volunteer
+    )
     assert change.action == "create" and change.data["description"] == "Buren helpen buren."
     with pytest.raises(PermissionDenied):
         editing.propose_organization_change(organization.id, {"name": "Anders"}, by=world.users["resident"])
@@ -247,18 +288,33 @@ def test_editors_list_only_their_own_organisations(world):
         editing.organization_overview(world.org_b.id, by=world.users["editor_a"])
 
 
-@pytest.mark.parametrize("number, valid", [
-    ("0343 123 456", True), ("06-12345678", True), ("+31 343 123 456", True), ("0800-0113", True),
-    ("12345", False), ("0343 12 34", False), ("+32 2 123 45 67", False), ("bel ons", False),
-])
+@pytest.mark.parametrize(
+    "number, valid",
+    [
+        ("0343 123 456", True),
+        ("06-12345678", True),
+        ("+31 343 123 456", True),
+        ("0800-0113", True),
+        ("12345", False),
+        ("0343 12 34", False),
+        ("+32 2 123 45 67", False),
+        ("bel ons", False),
+    ],
+)
 def test_phone_format(number, valid):
     assert editing.valid_phone(number) is valid
 
 
-@pytest.mark.parametrize("address, valid", [
-    ("https://www.example.org/pad", True), ("http://example.nl", True), ("www.example.org", False),
-    ("javascript:alert(1)", False), ("https://localhost", False),
-])
+@pytest.mark.parametrize(
+    "address, valid",
+    [
+        ("https://www.example.org/pad", True),
+        ("http://example.nl", True),
+        ("www.example.org", False),
+        ("javascript:alert(1)", False),
+        ("https://localhost", False),
+    ],
+)
 def test_url_format(address, valid):
     assert editing.valid_url(address) is valid
 
@@ -277,4 +333,5 @@ def test_a_service_given_at_another_organisations_location_can_be_edited(world):
     stranger = world.location_b
     with pytest.raises(ValidationError):
         editing.propose_service_change(
-            service.id, {**values, "locations": [world.location_a.id, stranger.id]}, by=editor)
+            service.id, {**values, "locations": [world.location_a.id, stranger.id]}, by=editor
+        )

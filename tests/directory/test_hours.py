@@ -7,13 +7,16 @@ from sociale_kaart.directory import hours
 TUESDAY_AFTERNOON = [(1, time(13, 30), time(16, 30))]
 
 
-@pytest.mark.parametrize("moment, expected", [
-    (datetime(2026, 11, 24, 13, 30), True),    # Tuesday, opening minute
-    (datetime(2026, 11, 24, 16, 29), True),
-    (datetime(2026, 11, 24, 16, 30), False),   # closing minute is closed
-    (datetime(2026, 11, 24, 13, 29), False),
-    (datetime(2026, 11, 25, 14, 0), False),    # Wednesday
-])
+@pytest.mark.parametrize(
+    "moment, expected",
+    [
+        (datetime(2026, 11, 24, 13, 30), True),  # Tuesday, opening minute
+        (datetime(2026, 11, 24, 16, 29), True),
+        (datetime(2026, 11, 24, 16, 30), False),  # closing minute is closed
+        (datetime(2026, 11, 24, 13, 29), False),
+        (datetime(2026, 11, 25, 14, 0), False),  # Wednesday
+    ],
+)
 def test_is_open_respects_day_and_time(moment, expected):
     assert hours.is_open(TUESDAY_AFTERNOON, moment) is expected
 
@@ -26,17 +29,33 @@ def test_open_slots_cover_the_period_in_quarters():
     assert len(slots) == 12
 
 
-@pytest.mark.parametrize("moment", [
-    datetime(2026, 11, 24, 13, 45), datetime(2026, 11, 24, 16, 15), datetime(2026, 11, 24, 12, 0),
-])
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 11, 24, 13, 45),
+        datetime(2026, 11, 24, 16, 15),
+        datetime(2026, 11, 24, 12, 0),
+    ],
+)
 def test_slot_of_agrees_with_is_open(moment):
     in_slots = hours.slot_of(moment) in hours.open_slots(TUESDAY_AFTERNOON)
     assert in_slots == hours.is_open(TUESDAY_AFTERNOON, moment)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("09:00", time(9, 0)), ("9:05", time(9, 5)), ("13.30", time(13, 30)), (" 23:59 ", time(23, 59)),
-    ("24:00", None), ("12:60", None), ("12", None), ("", None), ("ab:cd", None), ("9:5", None),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("09:00", time(9, 0)),
+        ("9:05", time(9, 5)),
+        ("13.30", time(13, 30)),
+        (" 23:59 ", time(23, 59)),
+        ("24:00", None),
+        ("12:60", None),
+        ("12", None),
+        ("", None),
+        ("ab:cd", None),
+        ("9:5", None),
+    ],
+)
 def test_parse_time(text, expected):
     assert hours.parse_time(text) == expected

@@ -1,4 +1,5 @@
 """HSDS 3.0 packages: the export validates against HSDS's datapackage.json; export + import round-trips."""
+
 import csv
 import json
 import re
@@ -89,8 +90,9 @@ def validate_package(folder):
             for line, row in enumerate(tables.get(resource["name"], []), start=2):
                 value = row[key["fields"]]
                 if value and value not in target:
-                    problems.append(f"{resource['path']}:{line} {key['fields']} {value} has no "
-                                    f"{key['reference']['resource']}")
+                    problems.append(
+                        f"{resource['path']}:{line} {key['fields']} {value} has no {key['reference']['resource']}"
+                    )
     return problems, {name: len(rows) for name, rows in tables.items()}
 
 
@@ -138,23 +140,45 @@ def _service_values(service):
     }
 
 
-LOCATION_FIELDS = ("location_type", "name", "description", "address_1", "postal_code", "city", "state_province",
-                   "country", "lat", "lon", "transportation", "accessibility")
+LOCATION_FIELDS = (
+    "location_type",
+    "name",
+    "description",
+    "address_1",
+    "postal_code",
+    "city",
+    "state_province",
+    "country",
+    "lat",
+    "lon",
+    "transportation",
+    "accessibility",
+)
 ORGANIZATION_FIELDS = ("name", "alternate_name", "description", "email", "website", "phone")
 
 
 def _snapshot():
-    service_options = (selectinload(Service.categories), selectinload(Service.target_groups),
-                       selectinload(Service.service_areas), selectinload(Service.schedules),
-                       selectinload(Service.location_links).selectinload(ServiceAtLocation.location),
-                       selectinload(Service.organization))
+    service_options = (
+        selectinload(Service.categories),
+        selectinload(Service.target_groups),
+        selectinload(Service.service_areas),
+        selectinload(Service.schedules),
+        selectinload(Service.location_links).selectinload(ServiceAtLocation.location),
+        selectinload(Service.organization),
+    )
     return {
         "services": {key: _service_values(s) for key, s in _load(Service, *service_options).items()},
-        "locations": {key: {**{f: getattr(loc, f) for f in LOCATION_FIELDS}, "area": loc.area.code if loc.area else None,
-                            "organization": loc.organization.uuid if loc.organization else None}
-                      for key, loc in _load(Location, selectinload(Location.area)).items()},
-        "organizations": {key: {f: getattr(o, f) for f in ORGANIZATION_FIELDS}
-                          for key, o in _load(Organization).items()},
+        "locations": {
+            key: {
+                **{f: getattr(loc, f) for f in LOCATION_FIELDS},
+                "area": loc.area.code if loc.area else None,
+                "organization": loc.organization.uuid if loc.organization else None,
+            }
+            for key, loc in _load(Location, selectinload(Location.area)).items()
+        },
+        "organizations": {
+            key: {f: getattr(o, f) for f in ORGANIZATION_FIELDS} for key, o in _load(Organization).items()
+        },
     }
 
 
@@ -223,8 +247,10 @@ def test_a_changed_published_service_goes_back_to_draft_and_unchanged_ones_stay_
     statuses = dict(db.session.execute(select(Service.uuid, Service.publication_status)).all())
     assert statuses.pop(target.uuid) == "pending"
     assert set(statuses.values()) == {"published"}
-    names = {listing.service.name for listing in services.search_listings(
-        services.SearchCriteria(text="respijt", per_page=100)).listings}
+    names = {
+        listing.service.name
+        for listing in services.search_listings(services.SearchCriteria(text="respijt", per_page=100)).listings
+    }
     assert "Respijt aan huis" not in names and "Respijt aan huis (nieuw)" not in names
 
 
@@ -252,21 +278,25 @@ def test_control_characters_in_an_imported_package_never_reach_the_database(seed
 
 # --- formula injection (issue #12) --------------------------------------------------------------------
 
-@pytest.mark.parametrize("value, cell", [
-    ('=HYPERLINK("https://example.org","klik")', '\'=HYPERLINK("https://example.org","klik")'),
-    ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
-    ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
-    ("@SUM(1+1)*cmd|' /C calc'!A0", "'@SUM(1+1)*cmd|' /C calc'!A0"),
-    ("\t=1+1", "'\t=1+1"),
-    ("\r=1+1", "'\r=1+1"),
-    ("'=1+1", "''=1+1"),                 # a quote of its own stays after the round trip
-    ("+31 343 000 101", "+31 343 000 101"),   # phone numbers and numbers keep their sign
-    ("-0.5", "-0.5"),
-    ("0343-000101", "0343-000101"),
-    ("Koffie & een praatje", "Koffie & een praatje"),
-    ("'t Hof", "'t Hof"),
-    ("", ""),
-])
+
+@pytest.mark.parametrize(
+    "value, cell",
+    [
+        ('=HYPERLINK("https://example.org","klik")', '\'=HYPERLINK("https://example.org","klik")'),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+        ("@SUM(1+1)*cmd|' /C calc'!A0", "'@SUM(1+1)*cmd|' /C calc'!A0"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r=1+1", "'\r=1+1"),
+        ("'=1+1", "''=1+1"),  # a quote of its own stays after the round trip
+        ("+31 343 000 101", "+31 343 000 101"),  # phone numbers and numbers keep their sign
+        ("-0.5", "-0.5"),
+        ("0343-000101", "0343-000101"),
+        ("Koffie & een praatje", "Koffie & een praatje"),
+        ("'t Hof", "'t Hof"),
+        ("", ""),
+    ],
+)
 def test_a_cell_that_starts_like_a_formula_gets_a_quote(value, cell):
     assert hsds_io.formula_safe(value) == cell
     assert hsds_io.unquote_formula(cell) == value
@@ -298,10 +328,13 @@ def test_the_export_neutralises_formulas_and_our_import_gives_the_values_back(se
     for path in tmp_path.glob("*.csv"):
         with path.open(encoding="utf-8", newline="") as handle:
             cells += [cell for row in csv.reader(handle) for cell in row]
-    assert "'=HYPERLINK(\"https://example.org/?\"&A1,\"Respijt\")" in cells
+    assert '\'=HYPERLINK("https://example.org/?"&A1,"Respijt")' in cells
     assert "'+cmd|' /C calc'!A0" in cells and "'@SUM(1+1)" in cells and "+31 343 000 101" in cells
-    formulas = [cell for cell in cells if cell[:1] in hsds_io.FORMULA_STARTS
-                and not re.fullmatch(r"[+-]?[0-9][0-9 ().+-]*", cell)]
+    formulas = [
+        cell
+        for cell in cells
+        if cell[:1] in hsds_io.FORMULA_STARTS and not re.fullmatch(r"[+-]?[0-9][0-9 ().+-]*", cell)
+    ]
     assert formulas == []
 
     report = hsds_io.import_package(tmp_path, services.search_backend())
@@ -344,7 +377,7 @@ FOREIGN = {
     ],
     "schedules.csv": [
         "id,service_id,freq,byday,opens_at,closes_at",
-        "0f4a5e5e-6666-4c1c-9d0d-000000000001,0b4a5e5e-2222-4c1c-9d0d-000000000001,WEEKLY,\"MO,WE\",09:00,17:00",
+        '0f4a5e5e-6666-4c1c-9d0d-000000000001,0b4a5e5e-2222-4c1c-9d0d-000000000001,WEEKLY,"MO,WE",09:00,17:00',
         "0f4a5e5e-6666-4c1c-9d0d-000000000002,0b4a5e5e-2222-4c1c-9d0d-000000000001,MONTHLY,MO,09:00,12:00",
         "0f4a5e5e-6666-4c1c-9d0d-000000000003,0b4a5e5e-2222-4c1c-9d0d-000000000001,WEEKLY,FR,17:00,09:00",
     ],
@@ -361,8 +394,10 @@ FOREIGN = {
         f"{uuid.uuid5(uuid.UUID('1f6f4c1e-5b0a-4d8e-9c3a-7e2d5b8a9f10'), 'taxonomy_term:cost:zorgverzekering')},"
         ",service,",
     ],
-    "contacts.csv": ["id,service_id,name", "1d4a5e5e-aaaa-4c1c-9d0d-000000000001,0b4a5e5e-2222-4c1c-9d0d-000000000001,"
-                                          "Jan Jansen"],
+    "contacts.csv": [
+        "id,service_id,name",
+        "1d4a5e5e-aaaa-4c1c-9d0d-000000000001,0b4a5e5e-2222-4c1c-9d0d-000000000001,Jan Jansen",
+    ],
 }
 
 
@@ -375,9 +410,17 @@ def test_a_package_with_broken_rows_imports_the_good_rows_and_reports_each_bad_o
 
     problems = {(p.file, p.line): p.reason for p in report.problems}
     assert set(problems) == {
-        ("organizations.csv", 3), ("organizations.csv", 4), ("services.csv", 3), ("services.csv", 4),
-        ("services.csv", 5), ("locations.csv", 3), ("service_at_location.csv", 3), ("schedules.csv", 3),
-        ("schedules.csv", 4), ("attributes.csv", 2), ("contacts.csv", 2),
+        ("organizations.csv", 3),
+        ("organizations.csv", 4),
+        ("services.csv", 3),
+        ("services.csv", 4),
+        ("services.csv", 5),
+        ("locations.csv", 3),
+        ("service_at_location.csv", 3),
+        ("schedules.csv", 3),
+        ("schedules.csv", 4),
+        ("attributes.csv", 2),
+        ("contacts.csv", 2),
     }, problems
     assert "not a uuid" in problems[("organizations.csv", 3)]
     assert "name is empty" in problems[("organizations.csv", 4)]
@@ -423,19 +466,25 @@ def test_the_export_is_the_same_twice(demo_app, tmp_path):
     with demo_app.app_context():
         first, _ = hsds_io.package_files()
         second, _ = hsds_io.package_files()
-    assert {k: v for k, v in first.items() if k != "datapackage.json"} == \
-        {k: v for k, v in second.items() if k != "datapackage.json"}
+    assert {k: v for k, v in first.items() if k != "datapackage.json"} == {
+        k: v for k, v in second.items() if k != "datapackage.json"
+    }
     assert datetime.fromisoformat(json.loads(first["datapackage.json"])["created"].replace("Z", "+00:00"))
 
 
 def test_more_opening_periods_a_day_than_the_form_shows_are_reported_not_silently_kept(app, tmp_path):
     seed.load_areas(DEMO_FOLDER, services.geocoder(), app.config["MUNICIPALITY_CODE"])
-    package = {name: list(lines) for name, lines in FOREIGN.items() if name in (
-        "organizations.csv", "services.csv", "locations.csv", "addresses.csv", "service_at_location.csv")}
+    package = {
+        name: list(lines)
+        for name, lines in FOREIGN.items()
+        if name in ("organizations.csv", "services.csv", "locations.csv", "addresses.csv", "service_at_location.csv")
+    }
     package["schedules.csv"] = ["id,service_id,freq,byday,opens_at,closes_at"] + [
         f"0f4a5e5e-6666-4c1c-9d0d-00000000010{n},0b4a5e5e-2222-4c1c-9d0d-000000000001,WEEKLY,TU,{start},{end}"
-        for n, (start, end) in enumerate([("08:00", "09:00"), ("10:00", "11:00"), ("13:00", "14:00"),
-                                          ("19:00", "20:00")])]
+        for n, (start, end) in enumerate(
+            [("08:00", "09:00"), ("10:00", "11:00"), ("13:00", "14:00"), ("19:00", "20:00")]
+        )
+    ]
     for name, lines in package.items():
         (tmp_path / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
 

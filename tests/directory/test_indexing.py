@@ -1,4 +1,5 @@
 """The search index follows every commit that changes a listing."""
+
 from sociale_kaart import search, transactions
 from sociale_kaart.directory import services
 from sociale_kaart.extensions import db
@@ -36,8 +37,7 @@ def test_moving_a_location_updates_distance_results(app):
     location.lat, location.lon = 52.0022, 5.4595  # to Amerongen
     transactions.commit()
     backend = services.search_backend()
-    query = search.SearchQuery(origin=(52.0022, 5.4595), radius_km=1, distance=lambda a, b: 0.0
-                               if a == b else 99.0)
+    query = search.SearchQuery(origin=(52.0022, 5.4595), radius_km=1, distance=lambda a, b: 0.0 if a == b else 99.0)
     assert backend.search(query).total == 1
 
 

@@ -1,4 +1,5 @@
 """Broker use cases: queue per area, diff, approve, edit-then-approve, return, join requests, history (issue #3)."""
+
 from datetime import date
 
 import pytest
@@ -28,14 +29,20 @@ def mail_to(user):
 
 
 def propose(world, **changes):
-    return editing.propose_service_change(world.service_a.id, service_values(world.service_a, **changes),
-                                          by=world.users["editor_a"])
+    return editing.propose_service_change(
+        world.service_a.id, service_values(world.service_a, **changes), by=world.users["editor_a"]
+    )
 
 
 def actions(kind, target_id):
-    return [e.action for e in db.session.scalars(
-        select(HistoryEntry).where(HistoryEntry.kind == kind, HistoryEntry.target_id == target_id)
-        .order_by(HistoryEntry.id))]
+    return [
+        e.action
+        for e in db.session.scalars(
+            select(HistoryEntry)
+            .where(HistoryEntry.kind == kind, HistoryEntry.target_id == target_id)
+            .order_by(HistoryEntry.id)
+        )
+    ]
 
 
 def test_approving_publishes_the_new_text_everywhere(world):
@@ -96,8 +103,9 @@ def test_returning_needs_a_comment(world):
 
 
 def test_approving_a_new_service_publishes_it(world):
-    service = editing.create_service(world.org_a.id, service_values(world.service_a, name="Repair Café Doorn"),
-                                     by=world.users["editor_a"])
+    service = editing.create_service(
+        world.org_a.id, service_values(world.service_a, name="Repair Café Doorn"), by=world.users["editor_a"]
+    )
     change = editing.pending_change("service", service.id)
     moderation.approve_change(change.id, by=world.users["broker_a"])
     assert db.session.get(Service, service.id).publication_status == "published"
@@ -105,8 +113,9 @@ def test_approving_a_new_service_publishes_it(world):
 
 
 def test_returning_a_new_service_makes_it_a_draft(world):
-    service = editing.create_service(world.org_a.id, service_values(world.service_a, name="Repair Café Doorn"),
-                                     by=world.users["editor_a"])
+    service = editing.create_service(
+        world.org_a.id, service_values(world.service_a, name="Repair Café Doorn"), by=world.users["editor_a"]
+    )
     moderation.return_change(editing.pending_change("service", service.id).id, "Welke dag?", by=world.users["admin"])
     assert db.session.get(Service, service.id).publication_status == "draft"
 
@@ -126,8 +135,9 @@ def test_a_broker_may_edit_then_approve(world):
 def test_edit_then_approve_validates_the_broker_values(world):
     change = propose(world, summary="Nieuw.")
     with pytest.raises(ValidationError):
-        moderation.approve_change(change.id, by=world.users["broker_a"],
-                                  edited_values=service_values(world.service_a, categories=[]))
+        moderation.approve_change(
+            change.id, by=world.users["broker_a"], edited_values=service_values(world.service_a, categories=[])
+        )
     assert editing.pending_change("service", world.service_a.id).id == change.id
 
 
@@ -142,32 +152,40 @@ def test_the_diff_labels_fields_and_shows_a_conflict(world):
     assert rows["cost"].label == "Kosten" and rows["cost"].proposed == "Gratis, Pgb mogelijk"
     assert rows["cost"].changed and not rows["cost"].conflict
     assert rows["summary"].conflict and rows["summary"].live == "Intussen gewijzigd."
-    assert not rows["name"].conflict      # the editor did not touch the name
+    assert not rows["name"].conflict  # the editor did not touch the name
     assert rows["categories"].live == "Respijtzorg" and not rows["categories"].changed
     moderation.approve_change(change.id, by=world.users["broker_a"])
     db.session.expire_all()
     service = db.session.get(Service, world.service_a.id)
-    assert service.summary == "Voorstel."          # the broker saw the conflict and chose the proposal
-    assert service.name == "Maatjes Doorn"        # a field the editor left alone keeps its newer value
+    assert service.summary == "Voorstel."  # the broker saw the conflict and chose the proposal
+    assert service.name == "Maatjes Doorn"  # a field the editor left alone keeps its newer value
 
 
 def test_the_queue_is_per_area(world):
     change_a = propose(world, summary="A.")
-    change_b = editing.propose_service_change(world.service_b.id, service_values(world.service_b, summary="B."),
-                                              by=world.users["editor_b"])
-    new = editing.create_service(world.org_b.id, service_values(world.service_b, name="Nieuw in Leersum"),
-                                 by=world.users["editor_b"])
+    change_b = editing.propose_service_change(
+        world.service_b.id, service_values(world.service_b, summary="B."), by=world.users["editor_b"]
+    )
+    new = editing.create_service(
+        world.org_b.id, service_values(world.service_b, name="Nieuw in Leersum"), by=world.users["editor_b"]
+    )
     editing.request_membership(world.org_a.id, "", by=world.users["resident"])
 
     def ids(queue):
-        return ({item.change.id for item in queue.changed}, {item.change.target_id for item in queue.new},
-                len(queue.memberships))
+        return (
+            {item.change.id for item in queue.changed},
+            {item.change.target_id for item in queue.new},
+            len(queue.memberships),
+        )
 
     assert ids(moderation.moderation_queue(world.users["broker_a"])) == ({change_a.id}, set(), 1)
     assert ids(moderation.moderation_queue(world.users["broker_b"])) == ({change_b.id}, {new.id}, 0)
     assert ids(moderation.moderation_queue(world.users["admin"])) == ({change_a.id, change_b.id}, {new.id}, 1)
     assert ids(moderation.moderation_queue(world.users["admin"], area_id=world.area_b.id)) == (
-        {change_b.id}, {new.id}, 0)
+        {change_b.id},
+        {new.id},
+        0,
+    )
     item = moderation.moderation_queue(world.users["broker_a"]).changed[0]
     assert item.area_names == ["Doorn"] and item.changed == ["Korte omschrijving"]
 
@@ -203,7 +221,7 @@ def test_approving_a_registered_organisation_activates_its_registrant(world):
     volunteer = world.users["volunteer"]
     organization = editing.register_organization({"name": "Buurtkracht Maarn"}, by=volunteer)
     change = editing.pending_change("organization", organization.id)
-    moderation.approve_change(change.id, by=world.users["broker_b"])   # no area yet: every broker
+    moderation.approve_change(change.id, by=world.users["broker_b"])  # no area yet: every broker
     db.session.expire_all()
     membership = db.session.scalars(select(Membership).where(Membership.user_id == volunteer.id)).one()
     assert membership.status == "active" and "editor" in volunteer.roles
@@ -220,10 +238,19 @@ def test_a_location_change_is_applied_on_approval(world):
     assert found("linde") == {str(world.service_a.location_links[0].id)}
 
 
-@pytest.mark.parametrize("who, allowed", [
-    ("broker_a", True), ("admin", True), ("editor_a", True),
-    ("broker_b", False), ("editor_b", False), ("resident", False), ("volunteer", False), ("anonymous", False),
-])
+@pytest.mark.parametrize(
+    "who, allowed",
+    [
+        ("broker_a", True),
+        ("admin", True),
+        ("editor_a", True),
+        ("broker_b", False),
+        ("editor_b", False),
+        ("resident", False),
+        ("volunteer", False),
+        ("anonymous", False),
+    ],
+)
 def test_history_is_for_staff_and_the_organisations_editors(world, who, allowed):
     if allowed:
         assert moderation.history("service", world.service_a.id, by=world.users[who]).title == "Maatjesproject Doorn"

@@ -1,4 +1,5 @@
-""""Klopt er iets niet?": the public report form, its protections, and the broker's side."""
+""" "Klopt er iets niet?": the public report form, its protections, and the broker's side."""
+
 import re
 
 import pytest
@@ -36,15 +37,20 @@ def test_report_reaches_the_area_brokers_and_the_editors(app):
     service, organization = _service(doorn)
     editor = make_user(roles=("editor",), organizations=[organization])
     broker = make_user(roles=("broker",), areas=[doorn])
-    make_user(roles=("broker",), areas=[leersum])          # another area: not told
+    make_user(roles=("broker",), areas=[leersum])  # another area: not told
     make_user(roles=("editor",), organizations=[make_organization()])
     client = app.test_client()
-    response = _post(client, service, onderwerp="hours", bericht="Op woensdag is het nu dicht.",
-                     email="Piet@Example.org")
+    response = _post(
+        client, service, onderwerp="hours", bericht="Op woensdag is het nu dicht.", email="Piet@Example.org"
+    )
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/aanbod/{service.id}/melding/bedankt")
     report = db.session.scalars(select(Report)).one()
-    assert (report.topic, report.message, report.reply_email) == ("hours", "Op woensdag is het nu dicht.", "piet@example.org")
+    assert (report.topic, report.message, report.reply_email) == (
+        "hours",
+        "Op woensdag is het nu dicht.",
+        "piet@example.org",
+    )
     mails = db.session.scalars(select(OutboxMessage)).all()
     assert sorted(m.to_address for m in mails) == sorted([editor.email, broker.email])
     assert all("Openingstijden" in m.body_text and "Op woensdag" in m.body_text for m in mails)
@@ -69,8 +75,7 @@ def test_too_long_report_is_refused_with_the_text_kept(app):
 
 def test_honeypot_drops_bot_reports_silently(app):
     service, _ = _service()
-    response = _post(app.test_client(), service, onderwerp="other", bericht="Koop nu!",
-                     website="http://spam.example")
+    response = _post(app.test_client(), service, onderwerp="other", bericht="Koop nu!", website="http://spam.example")
     assert response.status_code == 303
     assert db.session.query(Report).count() == 0
 
@@ -80,9 +85,10 @@ def test_report_form_needs_a_csrf_token(app):
     client = app.test_client()
     refused = client.post(f"/aanbod/{service.id}/melding", data={"onderwerp": "other", "bericht": "Fout"})
     assert refused.status_code == 400
-    token = form_token(client, f"/aanbod/{service.id}")   # the form on the service page itself
-    accepted = client.post(f"/aanbod/{service.id}/melding",
-                           data={"onderwerp": "other", "bericht": "Fout", "csrf_token": token})
+    token = form_token(client, f"/aanbod/{service.id}")  # the form on the service page itself
+    accepted = client.post(
+        f"/aanbod/{service.id}/melding", data={"onderwerp": "other", "bericht": "Fout", "csrf_token": token}
+    )
     assert accepted.status_code == 303
 
 

@@ -1,6 +1,7 @@
 """The anonymous search log (issue #11): what is stored, when, retention and the brokers' list."""
+
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import flask_babel
 import pytest
@@ -15,8 +16,19 @@ from sociale_kaart.errors import PermissionDenied
 from sociale_kaart.extensions import db
 from tests.builders import make_location, make_service, make_user
 
-ALLOWED = {"id", "searched_on", "hour", "query", "result_count", "area_code", "place_kind", "radius_km",
-           "filters", "language", "source"}
+ALLOWED = {
+    "id",
+    "searched_on",
+    "hour",
+    "query",
+    "result_count",
+    "area_code",
+    "place_kind",
+    "radius_km",
+    "filters",
+    "language",
+    "source",
+}
 
 
 @pytest.fixture
@@ -30,8 +42,9 @@ def areas(app):
 
 @pytest.fixture
 def listing(areas):
-    return make_service(make_location(area=areas["doorn"]), name="Maaltijdservice Doorn",
-                        summary="Warme maaltijden aan huis.")
+    return make_service(
+        make_location(area=areas["doorn"]), name="Maaltijdservice Doorn", summary="Warme maaltijden aan huis."
+    )
 
 
 def entries():
@@ -44,14 +57,24 @@ def values_of(entry):
 
 
 def add_entry(day, query="", result_count=0, area_code=None, **overrides):
-    entry = SearchLogEntry(searched_on=day, hour=10, query=query, result_count=result_count,
-                           area_code=area_code, place_kind="postcode" if area_code else "none", filters=0,
-                           language="nl", source="web", **overrides)
+    entry = SearchLogEntry(
+        searched_on=day,
+        hour=10,
+        query=query,
+        result_count=result_count,
+        area_code=area_code,
+        place_kind="postcode" if area_code else "none",
+        filters=0,
+        language="nl",
+        source="web",
+        **overrides,
+    )
     db.session.add(entry)
     return entry
 
 
 # --- what is stored -----------------------------------------------------------------------------------
+
 
 def test_the_entry_holds_only_the_allowed_fields():
     assert {column.name for column in SearchLogEntry.__table__.columns} == ALLOWED
@@ -62,9 +85,17 @@ def test_a_full_postcode_is_stored_as_its_area_not_as_digits_and_letters(client,
     assert response.status_code == 200
     [entry] = entries()
     assert values_of(entry) == {
-        "id": entry.id, "searched_on": clock.today(), "hour": clock.local_now().hour,
-        "query": "maaltijden aan huis", "result_count": 1, "area_code": "doorn", "place_kind": "postcode",
-        "radius_km": 5, "filters": 0, "language": "nl", "source": "web",
+        "id": entry.id,
+        "searched_on": clock.today(),
+        "hour": clock.local_now().hour,
+        "query": "maaltijden aan huis",
+        "result_count": 1,
+        "area_code": "doorn",
+        "place_kind": "postcode",
+        "radius_km": 5,
+        "filters": 0,
+        "language": "nl",
+        "source": "web",
     }
     assert "3941" not in repr(values_of(entry))
 
@@ -73,14 +104,17 @@ def test_a_postcode_typed_among_the_words_keeps_only_its_digits():
     assert search_log.normal_query("hulp 3941 AB boodschappen 3956ab") == "hulp 3941 boodschappen 3956"
 
 
-@pytest.mark.parametrize("typed, stored", [
-    ("Hulp\x00 bij\x07 Boodschappen", "hulp bij boodschappen"),
-    ("  hulp\t\n bij   \r\nboodschappen ", "hulp bij boodschappen"),
-    ("Mantel\u200bzorg", "mantelzorg"),
-    ("a" * 250, "a" * 200),
-    ("woord " * 40, ("woord " * 34)[:200].rstrip()),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    "typed, stored",
+    [
+        ("Hulp\x00 bij\x07 Boodschappen", "hulp bij boodschappen"),
+        ("  hulp\t\n bij   \r\nboodschappen ", "hulp bij boodschappen"),
+        ("Mantel\u200bzorg", "mantelzorg"),
+        ("a" * 250, "a" * 200),
+        ("woord " * 40, ("woord " * 34)[:200].rstrip()),
+        ("", ""),
+    ],
+)
 def test_the_query_is_normalised(typed, stored):
     assert search_log.normal_query(typed) == stored
 
@@ -90,26 +124,30 @@ def test_a_place_outside_our_areas_has_no_area(client, areas):
     client.get("/zoeken", query_string={"q": "hulp", "waar": "3511"})
     client.get("/kaart", query_string={"q": "hulp"})
     assert [(e.place_kind, e.area_code, e.radius_km) for e in entries()] == [
-        ("place", "leersum", None), ("postcode", None, None), ("none", None, None)]
+        ("place", "leersum", None),
+        ("postcode", None, None),
+        ("none", None, None),
+    ]
 
 
 def test_filters_and_language_are_counted(client, listing):
     with client.session_transaction() as session:
         session["lang"] = "en"
-    flask_babel.refresh()   # the test's app context remembers the language of earlier calls
+    flask_babel.refresh()  # the test's app context remembers the language of earlier calls
     client.get("/zoeken", query_string={"q": "maaltijd", "cost": ["gratis"], "mode": ["op_locatie"], "open": "1"})
     [entry] = entries()
     assert (entry.filters, entry.language) == (3, "en")
 
 
 def test_the_local_date_and_hour_are_stored(client, areas, app_clock):
-    app_clock.start(datetime(2027, 1, 15, 23, 30, tzinfo=timezone.utc))   # 00:30 on 16 January in Doorn
+    app_clock.start(datetime(2027, 1, 15, 23, 30, tzinfo=UTC))  # 00:30 on 16 January in Doorn
     client.get("/zoeken", query_string={"q": "hulp"})
     [entry] = entries()
     assert (entry.searched_on.isoformat(), entry.hour) == ("2027-01-16", 0)
 
 
 # --- when a search is recorded --------------------------------------------------------------------------
+
 
 def test_only_the_first_page_of_a_search_is_recorded(client, listing):
     client.get("/zoeken", query_string={"q": "maaltijd", "pagina": "2"})
@@ -118,11 +156,14 @@ def test_only_the_first_page_of_a_search_is_recorded(client, listing):
     assert [entry.query for entry in entries()] == ["maaltijd"]
 
 
-@pytest.mark.parametrize("args", [
-    {"q": "hulp", "waar": "Nergensdorp"},
-    {"q": "a" * 300},
-    {},
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"q": "hulp", "waar": "Nergensdorp"},
+        {"q": "a" * 300},
+        {},
+    ],
+)
 def test_form_errors_and_a_bare_visit_are_not_recorded(client, areas, args):
     assert client.get("/zoeken", query_string=args).status_code == 200
     assert entries() == []
@@ -153,16 +194,19 @@ def test_a_failing_commit_is_rolled_back_and_the_page_still_shows(client, listin
     assert "Maaltijdservice Doorn" in response.get_data(as_text=True)
     assert "OperationalError" in caplog.text and "geheim" not in caplog.text
     assert entries() == []
-    client.get("/zoeken", query_string={"q": "maaltijd"})   # the session works again
+    client.get("/zoeken", query_string={"q": "maaltijd"})  # the session works again
     assert [entry.query for entry in entries()] == ["maaltijd"]
 
 
 # --- the API ----------------------------------------------------------------------------------------------
 
+
 def test_an_api_search_is_recorded_with_source_api(client, listing):
     assert client.get("/api/hsds/services", query_string={"search": "Maaltijd"}).status_code == 200
-    response = client.get("/api/hsds/service_at_locations",
-                          query_string={"search": "rolstoeltaxi", "postcode": "3941 AB", "proximity": "2500"})
+    response = client.get(
+        "/api/hsds/service_at_locations",
+        query_string={"search": "rolstoeltaxi", "postcode": "3941 AB", "proximity": "2500"},
+    )
     assert response.status_code == 200
     assert [(e.source, e.query, e.result_count, e.area_code, e.place_kind, e.radius_km) for e in entries()] == [
         ("api", "maaltijd", 1, None, "none", None),
@@ -170,18 +214,22 @@ def test_an_api_search_is_recorded_with_source_api(client, listing):
     ]
 
 
-@pytest.mark.parametrize("url, args", [
-    ("/api/hsds/services", {}),
-    ("/api/hsds/services", {"search": "maaltijd", "page": "2"}),
-    ("/api/hsds/service_at_locations", {"postcode": "3941"}),
-    ("/api/hsds/organizations", {"search": "maaltijd"}),
-])
+@pytest.mark.parametrize(
+    "url, args",
+    [
+        ("/api/hsds/services", {}),
+        ("/api/hsds/services", {"search": "maaltijd", "page": "2"}),
+        ("/api/hsds/service_at_locations", {"postcode": "3941"}),
+        ("/api/hsds/organizations", {"search": "maaltijd"}),
+    ],
+)
 def test_api_lists_without_text_or_after_page_one_are_not_recorded(client, listing, url, args):
     assert client.get(url, query_string=args).status_code == 200
     assert entries() == []
 
 
 # --- retention ----------------------------------------------------------------------------------------------
+
 
 def test_retention_deletes_only_entries_older_than_twelve_months(app, app_clock):
     app_clock.start(app_clock() + timedelta(days=500))
@@ -210,6 +258,7 @@ def test_retention_months_come_from_the_setting_or_the_option(app, app_clock):
 
 
 # --- this month's searches without results --------------------------------------------------------------
+
 
 def test_unanswered_searches_are_this_months_of_the_brokers_areas_most_frequent_first(app, areas):
     today = clock.today()

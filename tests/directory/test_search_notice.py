@@ -1,4 +1,5 @@
 """The results page says so when no result has all the words (#11): a relaxed match is never silent."""
+
 NOTICE = "Geen aanbod past bij al uw woorden"
 
 

@@ -1,11 +1,13 @@
 """Property test: no text a resident can type breaks the results page or reaches it unescaped."""
+
 import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-HOSTILE = st.text(alphabet=st.sampled_from(list("<>\"'&/\\;()*~^:[]{}%= scriptimgonerale0123456789\u0000\u200b🙂")),
-                  max_size=60)
+HOSTILE = st.text(
+    alphabet=st.sampled_from(list("<>\"'&/\\;()*~^:[]{}%= scriptimgonerale0123456789\u0000\u200b🙂")), max_size=60
+)
 
 
 _PAGE = {}

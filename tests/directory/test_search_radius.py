@@ -1,14 +1,26 @@
 """One consistent result set (#11): the text decides what matches, the place and radius only remove far ones."""
+
 import pytest
 
 from sociale_kaart.directory import services
 from sociale_kaart.extensions import db
 
-QUERIES = ["hulp bij boodschappen", "boodschappen", "dementie", "hulp bij dementie", "hulp voor mantelzorgers",
-           "iemand die met mijn moeder wandelt", "koffie", "eenzaam", "respijtzorg logeren", "shopping",
-           "vervoer naar het ziekenhuis", "ik zoek hulp met formulieren"]
+QUERIES = [
+    "hulp bij boodschappen",
+    "boodschappen",
+    "dementie",
+    "hulp bij dementie",
+    "hulp voor mantelzorgers",
+    "iemand die met mijn moeder wandelt",
+    "koffie",
+    "eenzaam",
+    "respijtzorg logeren",
+    "shopping",
+    "vervoer naar het ziekenhuis",
+    "ik zoek hulp met formulieren",
+]
 PLACES = ["Doorn", "3941", "Leersum", "Maarn", "3972 AB"]
-RADII = [1, 2, 5, 10, 25, None]     # None: the whole municipality (no radius)
+RADII = [1, 2, 5, 10, 25, None]  # None: the whole municipality (no radius)
 
 
 @pytest.fixture(autouse=True)
@@ -20,8 +32,7 @@ def _context(demo_app):
 
 def found(text, where, radius_km):
     """Return the ids of every listing a search finds, over all pages."""
-    page = services.search_listings(services.SearchCriteria(text=text, where=where, radius_km=radius_km,
-                                                            per_page=500))
+    page = services.search_listings(services.SearchCriteria(text=text, where=where, radius_km=radius_km, per_page=500))
     assert page.pages <= 1
     return {listing.link.id for listing in page.listings}
 

@@ -1,4 +1,5 @@
 """Directory services on the demo municipality (read-only: uses the shared demo app)."""
+
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -8,6 +9,7 @@ from sociale_kaart.directory import freshness, services
 from sociale_kaart.directory.models import Service
 from sociale_kaart.errors import NotFound, ValidationError
 from sociale_kaart.extensions import db
+
 
 def wednesday_noon():
     """Return noon on the first Wednesday from the app clock's today (when the demo's hours are tested)."""
@@ -42,8 +44,10 @@ def test_respite_near_doorn_is_sorted_nearest_first_with_distances():
     distances = [listing.distance_km for listing in listings]
     assert all(d is not None for d in distances)
     assert distances == sorted(distances)
-    assert all("respijtzorg" in {t.code for t in listing.service.categories} or listing.service.respite_types
-               for listing in listings[:5])
+    assert all(
+        "respijtzorg" in {t.code for t in listing.service.categories} or listing.service.respite_types
+        for listing in listings[:5]
+    )
 
 
 def test_radius_keeps_only_services_within_it():
@@ -65,12 +69,15 @@ def test_free_filter_removes_every_paid_service():
     assert free and all(listing.service.is_free for listing in free)
 
 
-@pytest.mark.parametrize("criteria", [
-    {"text": "respijtzorg", "where": "3941", "radius_km": 10},
-    {"text": "", "where": "Leersum", "radius_km": 5},
-    {"text": "dementie"},
-    {"text": "", "filters": {"cost": ["gratis"]}},
-])
+@pytest.mark.parametrize(
+    "criteria",
+    [
+        {"text": "respijtzorg", "where": "3941", "radius_km": 10},
+        {"text": "", "where": "Leersum", "radius_km": 5},
+        {"text": "dementie"},
+        {"text": "", "filters": {"cost": ["gratis"]}},
+    ],
+)
 def test_facet_counts_equal_the_results_of_each_filter(criteria):
     page = search(**criteria)
     assert sum(len(values) for values in page.facets.values()) >= 10
@@ -120,8 +127,9 @@ def test_unknown_place_raises_a_dutch_message_with_suggestions(where):
     assert caught.value.suggestions
 
 
-@pytest.mark.parametrize("where, outside", [("9999 ZZ", True), ("Zeist", True), ("3941", False),
-                                            ("Utrechtse Heuvelrug", False)])
+@pytest.mark.parametrize(
+    "where, outside", [("9999 ZZ", True), ("Zeist", True), ("3941", False), ("Utrechtse Heuvelrug", False)]
+)
 def test_place_outside_the_municipality_is_flagged(where, outside):
     page = search(text="", where=where)
     assert page.outside_municipality is outside
@@ -133,18 +141,25 @@ def test_too_long_text_is_a_validation_error():
     assert caught.value.field == "q"
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("<script>alert(1)</script>", "none"),
-    ("'; DROP TABLE services;--", "fewer"),   # the words drop/table/services, nothing more
-    ("\x00", "all"),                         # no words: lists everything
-    ("🙂 hulp", "some"),                      # the emoji is ignored, "hulp" is searched
-    ("mantelzorg AND (oppas OR ~respijt*)", "some"),  # query syntax is plain words
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("<script>alert(1)</script>", "none"),
+        ("'; DROP TABLE services;--", "fewer"),  # the words drop/table/services, nothing more
+        ("\x00", "all"),  # no words: lists everything
+        ("🙂 hulp", "some"),  # the emoji is ignored, "hulp" is searched
+        ("mantelzorg AND (oppas OR ~respijt*)", "some"),  # query syntax is plain words
+    ],
+)
 def test_hostile_text_is_searched_as_plain_words(text, expected):
     everything = search(text="").total
     total = search(text=text).total
-    assert {"none": total == 0, "fewer": total < everything, "all": total == everything,
-            "some": 0 < total < everything}[expected]
+    assert {
+        "none": total == 0,
+        "fewer": total < everything,
+        "all": total == everything,
+        "some": 0 < total < everything,
+    }[expected]
     assert db.session.query(Service).count() >= 150  # nothing was dropped
 
 
@@ -171,7 +186,7 @@ def test_get_public_service_raises_not_found_for_unknown_id():
     service = db.session.query(Service).first()
     assert services.get_public_service(service.id).id == service.id
     with pytest.raises(NotFound):
-        services.get_public_service(10 ** 6)
+        services.get_public_service(10**6)
 
 
 def test_similar_nearby_excludes_itself_and_shares_a_category():

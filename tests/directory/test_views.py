@@ -1,4 +1,5 @@
 """Public directory pages: status codes, friendly errors, what each page shows."""
+
 import re
 from html import escape
 
@@ -11,12 +12,15 @@ def html(response):
     return response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("args, message", [
-    ({"q": "hulp", "waar": "1234 AB"}, "We kennen postcode"),
-    ({"q": "hulp", "waar": "Nergensdorp"}, "We kennen de plaats"),
-    ({"q": "a" * 2000}, "hoogstens 200 tekens"),
-    ({"q": "x", "waar": "y" * 500}, "hoogstens 100 tekens"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({"q": "hulp", "waar": "1234 AB"}, "We kennen postcode"),
+        ({"q": "hulp", "waar": "Nergensdorp"}, "We kennen de plaats"),
+        ({"q": "a" * 2000}, "hoogstens 200 tekens"),
+        ({"q": "x", "waar": "y" * 500}, "hoogstens 100 tekens"),
+    ],
+)
 def test_bad_input_gets_a_friendly_dutch_page_and_keeps_the_text(demo_client, args, message):
     response = demo_client.get("/zoeken", query_string=args)
     assert response.status_code == 200
@@ -40,17 +44,20 @@ def test_postcode_far_outside_the_municipality_gets_a_friendly_notice(demo_clien
     assert "buiten de gemeente" in body and "Kantens" in body
 
 
-@pytest.mark.parametrize("args", [
-    {"q": "", "waar": ""},
-    {"q": "hulp", "waar": ""},
-    {"q": "<script>alert('x')</script>", "waar": "Doorn"},
-    {"q": "' OR 1=1; DROP TABLE services; --", "waar": "3941"},
-    {"q": "\" AND ( OR ~ * ^", "waar": "'s-Graveland"},
-    {"q": "hulp", "straal": "999", "sorteer": "evil", "pagina": "abc"},
-    {"q": "hulp", "category": "bestaat-niet", "pagina": "99999"},
-    {"q": "hulp", "pagina": "²", "straal": " "},          # issue #12: both gave a 500
-    {"q": "hulp\x00", "waar": "Doorn\x1b", "sorteer": "\x00"},
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"q": "", "waar": ""},
+        {"q": "hulp", "waar": ""},
+        {"q": "<script>alert('x')</script>", "waar": "Doorn"},
+        {"q": "' OR 1=1; DROP TABLE services; --", "waar": "3941"},
+        {"q": '" AND ( OR ~ * ^', "waar": "'s-Graveland"},
+        {"q": "hulp", "straal": "999", "sorteer": "evil", "pagina": "abc"},
+        {"q": "hulp", "category": "bestaat-niet", "pagina": "99999"},
+        {"q": "hulp", "pagina": "²", "straal": " "},  # issue #12: both gave a 500
+        {"q": "hulp\x00", "waar": "Doorn\x1b", "sorteer": "\x00"},
+    ],
+)
 def test_strange_input_never_breaks_the_results_page(demo_client, args):
     response = demo_client.get("/zoeken", query_string=args)
     assert response.status_code == 200
@@ -74,8 +81,7 @@ def test_map_page_lists_the_same_results_with_coordinates(demo_client):
 def test_service_page_shows_all_parts(demo_client, demo_db):
     service = demo_db.query(Service).filter(Service.phone.isnot(None)).first()
     body = html(demo_client.get(f"/aanbod/{service.id}/{service.slug}"))
-    for text in (service.name, "Volgende stap", "Gecontroleerd op", "Openingstijden", 'href="tel:+31',
-                 "Afdrukken"):
+    for text in (service.name, "Volgende stap", "Gecontroleerd op", "Openingstijden", 'href="tel:+31', "Afdrukken"):
         assert text in body
 
 
@@ -86,14 +92,25 @@ def test_organization_page_lists_its_services(demo_client, demo_db):
     assert all(escape(service.name) in body for service in organization.services if service.is_published)
 
 
-@pytest.mark.parametrize("url", ["/", "/onderwerpen", "/onderwerpen/respijtzorg", "/over-deze-kaart",
-                                 "/onderwerpen/respijtzorg?waar=Doorn&straal=5", "/kaart", "/zoeken"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/onderwerpen",
+        "/onderwerpen/respijtzorg",
+        "/over-deze-kaart",
+        "/onderwerpen/respijtzorg?waar=Doorn&straal=5",
+        "/kaart",
+        "/zoeken",
+    ],
+)
 def test_public_pages_render(demo_client, url):
     assert demo_client.get(url).status_code == 200
 
 
-@pytest.mark.parametrize("url", ["/aanbod/999999", "/organisatie/bestaat-niet", "/onderwerpen/bestaat-niet",
-                                 "/nergens"])
+@pytest.mark.parametrize(
+    "url", ["/aanbod/999999", "/organisatie/bestaat-niet", "/onderwerpen/bestaat-niet", "/nergens"]
+)
 def test_unknown_pages_get_a_dutch_404(demo_client, url):
     response = demo_client.get(url)
     assert response.status_code == 404
@@ -107,8 +124,16 @@ def test_about_page_credits_geonames(demo_client):
 
 def test_home_has_search_form_situations_and_emergency_numbers(demo_client):
     body = html(demo_client.get("/"))
-    for text in ('name="q"', 'name="waar"', "Ik zorg voor iemand", "Ik wil minder alleen zijn",
-                 "Ik heb geldzorgen", 'href="tel:112"', 'href="tel:113"', "huisartsenpost"):
+    for text in (
+        'name="q"',
+        'name="waar"',
+        "Ik zorg voor iemand",
+        "Ik wil minder alleen zijn",
+        "Ik heb geldzorgen",
+        'href="tel:112"',
+        'href="tel:113"',
+        "huisartsenpost",
+    ):
         assert text in body
 
 
@@ -132,6 +157,7 @@ def test_search_engine_failure_gets_a_friendly_page(app, client, monkeypatch):
 
 
 # --- from a listing to help (issue #11) --------------------------------------------------------
+
 
 @pytest.fixture
 def areas(app):
@@ -157,7 +183,7 @@ def test_without_a_place_the_offer_links_to_the_dorpsteams_on_the_home_page(area
 def test_few_results_offer_the_task_of_their_category(areas, client):
     from tests.builders import make_service
 
-    make_service(name="Logeeropvang Doorn")     # category respijtzorg
+    make_service(name="Logeeropvang Doorn")  # category respijtzorg
     body = html(client.get("/zoeken", query_string={"q": "logeeropvang", "waar": "3941"}))
     assert "Logeeropvang Doorn" in body
     assert 'href="/hulp-vragen?taak=respijt"' in body and "Dorpsteam Doorn (demo)" in body

@@ -88,10 +88,18 @@ def test_far_distances_are_geopy_geodesic():
 
 # --- the fast local formula that matching ranks with (issue #13) -------------------------------------
 
-@pytest.mark.parametrize("a, b", [
-    ((52.04, 5.35), (52.06, 5.35)), ((52.04, 5.35), (52.04, 5.60)), ((52.0, 5.0), (52.29, 5.29)),
-    ((50.8, 3.4), (50.9, 3.6)), ((53.4, 7.1), (53.2, 6.9)), ((52.1, 5.1), (52.1, 5.1)),
-])
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ((52.04, 5.35), (52.06, 5.35)),
+        ((52.04, 5.35), (52.04, 5.60)),
+        ((52.0, 5.0), (52.29, 5.29)),
+        ((50.8, 3.4), (50.9, 3.6)),
+        ((53.4, 7.1), (53.2, 6.9)),
+        ((52.1, 5.1), (52.1, 5.1)),
+    ],
+)
 def test_local_distance_km_is_the_geodesic_within_the_local_range(a, b):
     assert local_distance_km(*a, *b) == pytest.approx(geodesic(a, b).km, abs=0.0002)
     assert local_distance_km(*a, *b) == distance_km(a, b)

@@ -79,7 +79,21 @@ def test_parse_postcode_keeps_digits_of_letters_postnl_never_uses(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "0941 AB", "394", "39411", "3941 A", "3941 ABC", "AB 3941", "Doorn", "３９４１", "٣٩٤١", "3941-AB", None],
+    [
+        "",
+        "   ",
+        "0941 AB",
+        "394",
+        "39411",
+        "3941 A",
+        "3941 ABC",
+        "AB 3941",
+        "Doorn",
+        "３９４１",
+        "٣٩٤١",
+        "3941-AB",
+        None,
+    ],
 )
 def test_parse_postcode_rejects_other_text(text):
     assert parse_postcode(text) is None
@@ -471,19 +485,43 @@ def test_attribution_repeats_the_credit_line_of_the_sources():
     assert geo.ATTRIBUTION_URL in geo.ATTRIBUTION_NL and geo.LICENSE_URL in geo.ATTRIBUTION_NL
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("3941 AB", "3941 AB"), ("3941ab", "3941 AB"), (" 3941  Ab ", "3941 AB"), ("3941\u00a0ab", "3941 AB"),
-    ("1011 ZZ", "1011 ZZ"),
-    ("3941", None), ("3941 SA", None), ("0941 AB", None), ("39411 AB", None), ("3941 A", None),
-    ("3941-AB", None), ("３９４１ AB", None), ("٣٩٤١ AB", None), ("3941 ÄB", None), ("", None), (None, None),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("3941 AB", "3941 AB"),
+        ("3941ab", "3941 AB"),
+        (" 3941  Ab ", "3941 AB"),
+        ("3941\u00a0ab", "3941 AB"),
+        ("1011 ZZ", "1011 ZZ"),
+        ("3941", None),
+        ("3941 SA", None),
+        ("0941 AB", None),
+        ("39411 AB", None),
+        ("3941 A", None),
+        ("3941-AB", None),
+        ("３９４１ AB", None),
+        ("٣٩٤١ AB", None),
+        ("3941 ÄB", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_normal_postcode_writes_a_full_postcode_or_refuses(text, expected):
     assert normal_postcode(text) == expected
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("3941", ("3941", None)), ("3941 AB", ("3941", "AB")), ("3941ab", ("3941", "AB")),
-    (" 3941", None), ("3941 ", None), ("3941  AB", None), ("3941\u00a0AB", None), ("3941\tAB", None),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("3941", ("3941", None)),
+        ("3941 AB", ("3941", "AB")),
+        ("3941ab", ("3941", "AB")),
+        (" 3941", None),
+        ("3941 ", None),
+        ("3941  AB", None),
+        ("3941\u00a0AB", None),
+        ("3941\tAB", None),
+    ],
+)
 def test_parse_postcode_exact_takes_only_the_written_form(text, expected):
     assert parse_postcode(text, exact=True) == expected

@@ -108,9 +108,7 @@ def test_offline_geocoder_lists_places_of_a_municipality(offline):
     expected = {"Doorn", "Leersum", "Amerongen", "Maarn", "Maarsbergen", "Overberg", "Driebergen-Rijsenburg"}
     assert expected <= set(labels)
     assert labels == sorted(labels, key=str.casefold)
-    assert {(p.kind, p.municipality, p.municipality_code) for p in places} == {
-        ("place", "Utrechtse Heuvelrug", "1581")
-    }
+    assert {(p.kind, p.municipality, p.municipality_code) for p in places} == {("place", "Utrechtse Heuvelrug", "1581")}
     assert all(p.postcode4 in {"3941", "3951", "3953", "3956", "3958", "3959", "3971", "3972"} for p in places)
 
 
@@ -154,9 +152,7 @@ def test_online_geocoder_asks_online_for_what_the_csvs_do_not_know(offline):
     assert place == Place(
         "Dorpsstraat 1, Doorn", 52.0401, 5.3352, "place", "3941", "Doorn", "Utrechtse Heuvelrug", "1581"
     )
-    assert stub.calls == [
-        {"query": "Dorpsstraat 1, Doorn", "exactly_one": True, "timeout": 2, "country_codes": "nl"}
-    ]
+    assert stub.calls == [{"query": "Dorpsstraat 1, Doorn", "exactly_one": True, "timeout": 2, "country_codes": "nl"}]
 
 
 def test_online_geocoder_looks_up_postcodes_missing_from_the_csvs(offline):

@@ -9,6 +9,7 @@ Dates are local dates relative to the app clock, so a test reads the same on any
     searched(month, "boodschappenhulp", results=0, times=3)
     signal(month, ("loneliness",), followed_after=2)
 """
+
 from datetime import date, datetime, time, timedelta
 
 from sociale_kaart import clock
@@ -33,40 +34,82 @@ def moment(day: date, at: time = NOON) -> datetime:
     return timeslots.to_utc_naive(timeslots.localize(day, at))
 
 
-def asked(day: date, task_type="boodschappen", area="doorn", status="open", matched_after=None, volunteer=None,
-          requester="", confirmed=True, **overrides):
+def asked(
+    day: date,
+    task_type="boodschappen",
+    area="doorn",
+    status="open",
+    matched_after=None,
+    volunteer=None,
+    requester="",
+    confirmed=True,
+    **overrides,
+):
     """Create a help request asked (and confirmed) at noon on a local day; with matched_after (days), a volunteer
     was approved that long after and helped (done when the request is done, else accepted)."""
     asked_at = moment(day)
     if requester:
         overrides["contact_email"] = requester
-    request = make_request(task_type=task_type, area=area, status=status, created_at=asked_at,
-                           confirmed_at=asked_at if confirmed else None, reviewed_at=asked_at, **overrides)
+    request = make_request(
+        task_type=task_type,
+        area=area,
+        status=status,
+        created_at=asked_at,
+        confirmed_at=asked_at if confirmed else None,
+        reviewed_at=asked_at,
+        **overrides,
+    )
     if matched_after is not None:
         volunteer = volunteer or helper(area=area)
-        match = Match(request=request, volunteer=volunteer, status="done" if status == "done" else "accepted",
-                      source="broker", approved_at=asked_at + timedelta(days=matched_after),
-                      accepted_at=asked_at + timedelta(days=matched_after))
+        match = Match(
+            request=request,
+            volunteer=volunteer,
+            status="done" if status == "done" else "accepted",
+            source="broker",
+            approved_at=asked_at + timedelta(days=matched_after),
+            accepted_at=asked_at + timedelta(days=matched_after),
+        )
         db.session.add(match)
         db.session.commit()
     return request
 
 
-def helper(area="doorn", task_types=("boodschappen",), approved_on=None, status="active", availability=None,
-           max_tasks_per_week=2, **overrides):
+def helper(
+    area="doorn",
+    task_types=("boodschappen",),
+    approved_on=None,
+    status="active",
+    availability=None,
+    max_tasks_per_week=2,
+    **overrides,
+):
     """Create a volunteer approved on a local day (default: a year ago) for some task types in an area."""
     approved_on = approved_on or periods.shift_month(clock.today(), -12)
-    return make_volunteer(area=area, task_types=list(task_types), status=status,
-                          approved_at=moment(approved_on), max_tasks_per_week=max_tasks_per_week,
-                          availability=timeslots.FULL_WEEK if availability is None else availability, **overrides)
+    return make_volunteer(
+        area=area,
+        task_types=list(task_types),
+        status=status,
+        approved_at=moment(approved_on),
+        max_tasks_per_week=max_tasks_per_week,
+        availability=timeslots.FULL_WEEK if availability is None else availability,
+        **overrides,
+    )
 
 
 def searched(day: date, query: str, results: int = 3, area="doorn", times: int = 1):
     """Log the same anonymous search `times` times on a local day (area: a code, or None for no place)."""
     code = demo_area(area).code if area else None
     for _ in range(times):
-        db.session.add(SearchLogEntry(searched_on=day, hour=11, query=query, result_count=results, area_code=code,
-                                      place_kind="place" if code else "none"))
+        db.session.add(
+            SearchLogEntry(
+                searched_on=day,
+                hour=11,
+                query=query,
+                result_count=results,
+                area_code=code,
+                place_kind="place" if code else "none",
+            )
+        )
     db.session.commit()
 
 
@@ -78,10 +121,17 @@ def signal(day: date, themes=("loneliness",), area="doorn", followed_after=None,
     received_at = moment(day)
     followed = received_at + timedelta(days=followed_after) if followed_after is not None else None
     status = status or ("contact_made" if followed else "new")
-    row = Signal(status=status, outcome="help_arranged" if status == "closed" else None, themes=list(themes),
-                 area=demo_area(area) if area else None, description="(test)", received_at=received_at,
-                 due_on=signals.due_date(day), followed_up_at=followed,
-                 closed_at=followed if status == "closed" else None)
+    row = Signal(
+        status=status,
+        outcome="help_arranged" if status == "closed" else None,
+        themes=list(themes),
+        area=demo_area(area) if area else None,
+        description="(test)",
+        received_at=received_at,
+        due_on=signals.due_date(day),
+        followed_up_at=followed,
+        closed_at=followed if status == "closed" else None,
+    )
     db.session.add(row)
     db.session.commit()
     return row
@@ -96,12 +146,26 @@ def busy_municipality():
     for month in range(11, 0, -1):
         start = months_ago(month)
         for number in range(2 + month % 3):
-            asked(start + timedelta(days=2 + number * 5), matched_after=1 + number % 4,
-                  volunteer=doorn_helpers[number % 6], status="done")
-        asked(start + timedelta(days=3), task_type="respijt", area="leersum",
-              status="expired" if month % 2 else "cancelled")
-        asked(start + timedelta(days=9), task_type="vervoer", area="driebergen_rijsenburg",
-              matched_after=8 if month % 3 == 0 else 3, volunteer=drivers[month % 5], status="done")
+            asked(
+                start + timedelta(days=2 + number * 5),
+                matched_after=1 + number % 4,
+                volunteer=doorn_helpers[number % 6],
+                status="done",
+            )
+        asked(
+            start + timedelta(days=3),
+            task_type="respijt",
+            area="leersum",
+            status="expired" if month % 2 else "cancelled",
+        )
+        asked(
+            start + timedelta(days=9),
+            task_type="vervoer",
+            area="driebergen_rijsenburg",
+            matched_after=8 if month % 3 == 0 else 3,
+            volunteer=drivers[month % 5],
+            status="done",
+        )
         searched(start + timedelta(days=1), "boodschappen", results=4, times=3 + month % 4)
         searched(start + timedelta(days=6), "oppas voor mijn moeder", results=0, area="leersum", times=2 + month % 3)
         searched(start + timedelta(days=8), "sportschool", results=0, area=None, times=1 + month % 2)

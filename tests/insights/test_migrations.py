@@ -1,19 +1,25 @@
 """Migrations of issue #15's area analysis: the policy role (0010) and the population table (0011)."""
+
+import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
-
-import pytest
 
 from sociale_kaart.extensions import db
 from tests.conftest import make_app
 
 
 def _add_role(role):
-    db.session.execute(text("INSERT INTO users (uuid, email, name, language, active, session_token, created_at) "
-                            "VALUES ('u-1', 'beleid@example.org', 'Pim', 'nl', true, 't-1', CURRENT_TIMESTAMP)"))
-    db.session.execute(text("INSERT INTO user_roles (user_id, role) "
-                            "SELECT id, :role FROM users WHERE email = 'beleid@example.org'"), {"role": role})
+    db.session.execute(
+        text(
+            "INSERT INTO users (uuid, email, name, language, active, session_token, created_at) "
+            "VALUES ('u-1', 'beleid@example.org', 'Pim', 'nl', true, 't-1', CURRENT_TIMESTAMP)"
+        )
+    )
+    db.session.execute(
+        text("INSERT INTO user_roles (user_id, role) SELECT id, :role FROM users WHERE email = 'beleid@example.org'"),
+        {"role": role},
+    )
     db.session.commit()
 
 

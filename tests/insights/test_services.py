@@ -2,6 +2,7 @@
 
 The period is the six whole months before this month, so the tests read the same on any day.
 """
+
 from datetime import timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from tests.builders import make_location, make_organization, make_service, make_
 from tests.insights.builders import asked, helper, months_ago, searched, signal
 from tests.matching.factories import area, load_areas, make_broker, make_volunteer
 
-SEVENTEEN_HOURS = timeslots.mask_from_cells([(0, 0), (0, 1), (2, 2)])     # 6 + 6 + 5 hours a week
+SEVENTEEN_HOURS = timeslots.mask_from_cells([(0, 0), (0, 1), (2, 2)])  # 6 + 6 + 5 hours a week
 
 
 @pytest.fixture
@@ -48,9 +49,14 @@ def known_half_year():
     volunteers. Leersum: 5 requests for respite, none got a volunteer, and no volunteer for respite."""
     start = months_ago(6)
     old = [helper("doorn", ("boodschappen", "gezelschap"), availability=SEVENTEEN_HOURS) for _ in range(3)]
-    for number in range(6):           # the same person, helped by the same volunteer: 5 times again
-        asked(start + timedelta(days=10 + number * 7), matched_after=2, volunteer=old[0], requester="els@example.org",
-              status="matched" if number == 5 else "done")
+    for number in range(6):  # the same person, helped by the same volunteer: 5 times again
+        asked(
+            start + timedelta(days=10 + number * 7),
+            matched_after=2,
+            volunteer=old[0],
+            requester="els@example.org",
+            status="matched" if number == 5 else "done",
+        )
     asked(start + timedelta(days=20), matched_after=10, volunteer=old[1], status="done")
     asked(start + timedelta(days=30), status="expired")
     for number, status in enumerate(("expired", "expired", "expired", "cancelled", "cancelled")):
@@ -59,18 +65,25 @@ def known_half_year():
     asked(start + timedelta(days=12), confirmed=False, status="submitted")
     asked(start + timedelta(days=12), status="rejected")
     asked(start - timedelta(days=3), status="done")
-    for _ in range(5):                # open now (this month): a snapshot, not the period's demand
+    for _ in range(5):  # open now (this month): a snapshot, not the period's demand
         asked(clock.today() - timedelta(days=1), task_type="vervoer", status="open")
     # volunteers who started in the period (more than 3 months ago): 5 of 6 still in, one paused
     for status, paused in (("active", False),) * 4 + (("active", True), ("stopped", False)):
-        helper("doorn", ("boodschappen",), approved_on=start + timedelta(days=5), status=status, paused=paused,
-               availability=SEVENTEEN_HOURS)
+        helper(
+            "doorn",
+            ("boodschappen",),
+            approved_on=start + timedelta(days=5),
+            status=status,
+            paused=paused,
+            availability=SEVENTEEN_HOURS,
+        )
     helper("doorn", ("boodschappen",), approved_on=months_ago(1) + timedelta(days=2), availability=SEVENTEEN_HOURS)
     make_volunteer(area="doorn", status="pending", approved_at=None)
     return old
 
 
 # --- who may read it ------------------------------------------------------------------------------------
+
 
 def test_a_broker_analyses_their_own_areas_and_policy_and_admins_all(app):
     areas = load_areas()
@@ -91,22 +104,31 @@ def test_a_broker_cannot_choose_another_broker_s_area(app, period):
 
 # --- demand, the gap ------------------------------------------------------------------------------------
 
+
 def test_the_heat_table_sets_requests_against_volunteers_per_task_and_area(policy, period):
     known_half_year()
     table = services.area_analysis(policy, period).tables["tekort"]
     names = table.columns
-    assert names == ["Amerongen", "Doorn", "Driebergen-Rijsenburg", "Leersum", "Maarn", "Maarsbergen", "Overberg",
-                     "Totaal"]
+    assert names == [
+        "Amerongen",
+        "Doorn",
+        "Driebergen-Rijsenburg",
+        "Leersum",
+        "Maarn",
+        "Maarsbergen",
+        "Overberg",
+        "Totaal",
+    ]
     shopping = dict(zip(names, heat(table, "boodschappen"), strict=True))
-    assert shopping["Doorn"] == ("8", "8", "gap")           # 2 of 8 without a volunteer within 7 days
+    assert shopping["Doorn"] == ("8", "8", "gap")  # 2 of 8 without a volunteer within 7 days
     assert shopping["Leersum"] == ("0", "0", "no_demand")
     assert shopping["Totaal"] == ("8", "8", "gap")
     respite = dict(zip(names, heat(table, "respijt"), strict=True))
-    assert respite["Leersum"] == ("5", "0", "big")            # none of 5
+    assert respite["Leersum"] == ("5", "0", "big")  # none of 5
     company = dict(zip(names, heat(table, "gezelschap"), strict=True))
-    assert company["Doorn"] == ("0", "<5", "no_demand")       # 3 volunteers: too few to show
+    assert company["Doorn"] == ("0", "<5", "no_demand")  # 3 volunteers: too few to show
     everything = dict(zip(names, heat(table, services.ALL), strict=True))
-    assert everything["Totaal"] == ("13", "8", "big")         # 7 of 13 without a volunteer within 7 days
+    assert everything["Totaal"] == ("13", "8", "big")  # 7 of 13 without a volunteer within 7 days
     assert [row.key for row in table.rows] == ["boodschappen", "gezelschap", "respijt", services.ALL]
 
 
@@ -116,7 +138,8 @@ def test_the_biggest_gaps_are_read_out_in_one_sentence(policy, period):
     assert analysis.gap_sentence == (
         "Hulp ontbreekt het meest bij respijt / oppas bij een naaste in Leersum (5 van de 5 hulpvragen kregen niet "
         "binnen 7 dagen een vrijwilliger) en boodschappen in Doorn (<5 van de 8 hulpvragen kregen niet binnen 7 "
-        "dagen een vrijwilliger).")
+        "dagen een vrijwilliger)."
+    )
 
 
 def test_the_sentence_says_so_when_there_was_nothing_or_no_gap(policy, period):
@@ -125,20 +148,24 @@ def test_the_sentence_says_so_when_there_was_nothing_or_no_gap(policy, period):
     for number in range(5):
         asked(months_ago(3) + timedelta(days=number), matched_after=1, volunteer=volunteer, status="done")
     assert services.area_analysis(policy, period).gap_sentence == (
-        "Er is geen taak en gebied waar veel hulpvragen zonder vrijwilliger bleven.")
+        "Er is geen taak en gebied waar veel hulpvragen zonder vrijwilliger bleven."
+    )
 
 
-@pytest.mark.parametrize("received, base, missing, volunteers, hidden, level", [
-    (0, 0, 0, 4, False, "no_demand"),
-    (10, 8, 0, 2, False, "none"),
-    (10, 8, 1, 2, False, "small"),
-    (10, 8, 2, 2, False, "gap"),
-    (10, 8, 4, 0, False, "big"),
-    (10, 4, 4, 2, False, "too_few"),          # fewer than 5 had their 7 days
-    (3, 3, 3, 0, True, "no_volunteers"),      # too few to judge, but nobody here does this task
-    (3, 3, 3, 1, True, "too_few"),
-    (8, 8, 8, 1, True, "too_few"),            # the count itself is hidden: no verdict that would show it
-])
+@pytest.mark.parametrize(
+    "received, base, missing, volunteers, hidden, level",
+    [
+        (0, 0, 0, 4, False, "no_demand"),
+        (10, 8, 0, 2, False, "none"),
+        (10, 8, 1, 2, False, "small"),
+        (10, 8, 2, 2, False, "gap"),
+        (10, 8, 4, 0, False, "big"),
+        (10, 4, 4, 2, False, "too_few"),  # fewer than 5 had their 7 days
+        (3, 3, 3, 0, True, "no_volunteers"),  # too few to judge, but nobody here does this task
+        (3, 3, 3, 1, True, "too_few"),
+        (8, 8, 8, 1, True, "too_few"),  # the count itself is hidden: no verdict that would show it
+    ],
+)
 def test_how_much_help_is_missing(received, base, missing, volunteers, hidden, level):
     assert services.gap_level(received, base, missing, volunteers, hidden) == level
 
@@ -146,8 +173,16 @@ def test_how_much_help_is_missing(received, base, missing, volunteers, hidden, l
 def test_requests_per_task_with_their_outcomes_and_what_is_open_now(policy, period):
     known_half_year()
     table = services.area_analysis(policy, period).tables["hulpvragen"]
-    assert table.columns == ["Ontvangen", "Binnen 7 dagen een vrijwilliger", "Dagen tot een vrijwilliger (mediaan)",
-                             "Afgerond", "Geannuleerd", "Verlopen", "Nu open", "Nu zonder vrijwilliger"]
+    assert table.columns == [
+        "Ontvangen",
+        "Binnen 7 dagen een vrijwilliger",
+        "Dagen tot een vrijwilliger (mediaan)",
+        "Afgerond",
+        "Geannuleerd",
+        "Verlopen",
+        "Nu open",
+        "Nu zonder vrijwilliger",
+    ]
     assert texts(table, "boodschappen") == ["8", "75%", "2", "6", "0", "<5", "<5", "0"]
     assert texts(table, "respijt") == ["5", "0%", "–", "0", "<5", "<5", "0", "0"]
     # open now: 1 shopping request (<5) beside 5 for transport and 6 in all, so the 5 would give the 1 away
@@ -159,10 +194,15 @@ def test_the_headline_figures(policy, period):
     known_half_year()
     headline = services.area_analysis(policy, period).headline
     assert {row.label: services.figure_text(row.cells[0]) for row in headline.rows} == {
-        "Hulpvragen ontvangen": "13", "Binnen 7 dagen een vrijwilliger": "46%",
-        "Dagen tot een vrijwilliger (mediaan)": "2", "Actieve vrijwilligers (nu)": "8", "Zoekopdrachten": "0",
-        "Zoekopdrachten zonder resultaat": "0", "Signalen ontvangen": "0",
-        "Signalen binnen 5 werkdagen opgevolgd": "–"}
+        "Hulpvragen ontvangen": "13",
+        "Binnen 7 dagen een vrijwilliger": "46%",
+        "Dagen tot een vrijwilliger (mediaan)": "2",
+        "Actieve vrijwilligers (nu)": "8",
+        "Zoekopdrachten": "0",
+        "Zoekopdrachten zonder resultaat": "0",
+        "Signalen ontvangen": "0",
+        "Signalen binnen 5 werkdagen opgevolgd": "–",
+    }
 
 
 def test_the_days_to_a_volunteer_and_the_seven_day_share_count_from_confirmation(policy, period):
@@ -170,7 +210,7 @@ def test_the_days_to_a_volunteer_and_the_seven_day_share_count_from_confirmation
     for days in (0.5, 1, 3, 7, 7.5, 20):
         asked(months_ago(4), matched_after=days, volunteer=volunteer, status="done")
     table = services.area_analysis(policy, period).tables["hulpvragen"]
-    assert texts(table, "boodschappen")[:3] == ["6", "×", "5"]       # 4 of 6 within 7 days: too few to show
+    assert texts(table, "boodschappen")[:3] == ["6", "×", "5"]  # 4 of 6 within 7 days: too few to show
     for days in (1, 2, 2, 6):
         asked(months_ago(4), matched_after=days, volunteer=volunteer, status="done")
     table = services.area_analysis(policy, period).tables["hulpvragen"]
@@ -192,7 +232,7 @@ def test_the_trend_counts_requests_by_the_month_they_came_in(policy, period):
 
 
 def test_per_quarter_the_trend_has_a_column_per_quarter(policy):
-    start = periods.shift_month(clock.today(), -((clock.today().month - 1) % 3) - 6)   # two whole quarters back
+    start = periods.shift_month(clock.today(), -((clock.today().month - 1) % 3) - 6)  # two whole quarters back
     period = Period(start, periods.shift_month(start, 6) - timedelta(days=1), "quarter")
     for number in range(6):
         asked(start + timedelta(days=number), status="open")
@@ -204,10 +244,11 @@ def test_per_quarter_the_trend_has_a_column_per_quarter(policy):
 
 # --- supply ---------------------------------------------------------------------------------------------
 
+
 def test_active_volunteers_with_the_hours_and_tasks_they_offer(policy, period):
     known_half_year()
     table = services.area_analysis(policy, period).tables["vrijwilligers"]
-    assert texts(table, area("doorn").id) == ["8", "136", "16"]      # 8 × 17 hours, 8 × 2 tasks
+    assert texts(table, area("doorn").id) == ["8", "136", "16"]  # 8 × 17 hours, 8 × 2 tasks
     assert texts(table, area("leersum").id) == ["0", "0", "0"]
     assert texts(table, services.TOTAL) == ["8", "136", "16"]
 
@@ -234,15 +275,25 @@ def test_published_services_per_area_category_and_level(app, period):
     broker = make_broker(areas=("doorn",))
     organization = make_organization()
     doorn = make_location(organization, area=area("doorn"))
-    leersum = make_location(organization, name="Buurthuis", city="Leersum", postal_code="3956 AA",
-                            area=area("leersum"))
+    leersum = make_location(organization, name="Buurthuis", city="Leersum", postal_code="3956 AA", area=area("leersum"))
     nowhere = make_location(organization, name="Online", area=None)
-    _published("Koffie", doorn, categories=("ontmoeting_activiteiten",), pyramid_level="gewone_leven",
-               schedule=((5, "10:00", "12:00"),))
-    _published("Avondspreekuur", doorn, categories=("informatie_advies",), cost=["betaald"],
-               schedule=((1, "17:00", "20:30"),))
-    _published("Respijthuis", doorn, categories=("respijtzorg", "mantelzorgondersteuning"),
-               pyramid_level="met_indicatie", cost=["wlz"])
+    _published(
+        "Koffie",
+        doorn,
+        categories=("ontmoeting_activiteiten",),
+        pyramid_level="gewone_leven",
+        schedule=((5, "10:00", "12:00"),),
+    )
+    _published(
+        "Avondspreekuur", doorn, categories=("informatie_advies",), cost=["betaald"], schedule=((1, "17:00", "20:30"),)
+    )
+    _published(
+        "Respijthuis",
+        doorn,
+        categories=("respijtzorg", "mantelzorgondersteuning"),
+        pyramid_level="met_indicatie",
+        cost=["wlz"],
+    )
     _published("Hulplijn", nowhere, categories=("informatie_advies",))
     _published("Leersum", leersum, categories=("respijtzorg",))
     _published("Concept", doorn, publication_status="draft")
@@ -257,18 +308,19 @@ def test_published_services_per_area_category_and_level(app, period):
     assert texts(table, "weekend") == ["1", "0", "1"]
     categories = services.area_analysis(broker, period).tables["aanbod-categorie"]
     assert texts(categories, "informatie_advies") == ["1", "1", "2"]
-    assert texts(categories, "respijtzorg") == ["1", "0", "1"]      # Leersum's is not this broker's
-    assert texts(categories, "vervoer") == ["0", "0", "0"]           # public listings: small numbers are shown
+    assert texts(categories, "respijtzorg") == ["1", "0", "1"]  # Leersum's is not this broker's
+    assert texts(categories, "vervoer") == ["0", "0", "0"]  # public listings: small numbers are shown
 
 
 # --- searches and signals -------------------------------------------------------------------------------
+
 
 def _searches(period_start):
     day = period_start + timedelta(days=1)
     searched(day, "boodschappen hulp", results=6, area="doorn", times=7)
     searched(day, "oppas voor mijn vader", results=0, area="leersum", times=5)
     searched(day, "sportschool", results=0, area=None, times=5)
-    searched(period_start - timedelta(days=1), "oppas", results=0, area="leersum", times=9)   # before it
+    searched(period_start - timedelta(days=1), "oppas", results=0, area="leersum", times=9)  # before it
 
 
 def test_searches_and_searches_without_results_per_topic(policy, period):
@@ -300,9 +352,9 @@ def test_signals_per_theme_and_followed_up_within_five_working_days(policy, peri
     assert texts(table, "carer") == ["5", "5", "0", "100%"]
     assert texts(table, "money") == ["5", "5", "0", "100%"]
     assert texts(table, "neglect") == ["0", "0", "0", "–"]
-    assert texts(table, services.ALL) == ["11", "10", "0", "91%"]   # each signal once, though 5 have two themes
-    assert texts(analysis.tables["uitkomsten"], "signals")[-1] == "91%"     # 10 of 11 signals, not 15 of 16 themes
-    assert texts(analysis.headline, 6) == ["11"]                             # "Signalen ontvangen"
+    assert texts(table, services.ALL) == ["11", "10", "0", "91%"]  # each signal once, though 5 have two themes
+    assert texts(analysis.tables["uitkomsten"], "signals")[-1] == "91%"  # 10 of 11 signals, not 15 of 16 themes
+    assert texts(analysis.headline, 6) == ["11"]  # "Signalen ontvangen"
     assert texts(analysis.headline, 7) == ["91%"]
 
 
@@ -313,7 +365,7 @@ def test_signals_in_the_trend_count_each_signal_once_in_its_month(policy):
         for _ in range(number):
             signal(periods.shift_month(first, -months_back) + timedelta(days=9), ("carer", "money"), area="leersum")
     trend = services.area_analysis(policy, period).tables["verloop"]
-    assert texts(trend, "signals") == ["6", "5", "7", "18"]     # not 12, 10, 14, 36: two themes, one signal
+    assert texts(trend, "signals") == ["6", "5", "7", "18"]  # not 12, 10, 14, 36: two themes, one signal
 
 
 def test_a_small_month_of_signals_is_hidden_with_one_more_so_the_total_gives_nothing_away(policy):
@@ -323,7 +375,7 @@ def test_a_small_month_of_signals_is_hidden_with_one_more_so_the_total_gives_not
         for _ in range(number):
             signal(periods.shift_month(first, -months_back) + timedelta(days=9), ("loneliness",))
     trend = services.area_analysis(policy, period).tables["verloop"]
-    assert texts(trend, "signals") == ["×", "<5", "7", "15"]    # 15 - 6 - 7 would tell the hidden 2
+    assert texts(trend, "signals") == ["×", "<5", "7", "15"]  # 15 - 6 - 7 would tell the hidden 2
 
 
 def test_signals_are_read_through_the_counts_of_the_signals_capability(policy, period, monkeypatch):
@@ -346,13 +398,14 @@ def test_the_in_time_share_leaves_out_signals_still_within_their_term(policy, mo
     from sociale_kaart.signals import services as signals
 
     calls = []
-    monkeypatch.setattr(signals, "counts",
-                        lambda start, end, area_ids=None, by_theme=True: calls.append((start, end)) or {})
+    monkeypatch.setattr(
+        signals, "counts", lambda start, end, area_ids=None, by_theme=True: calls.append((start, end)) or {}
+    )
     today = clock.today()
     start = today - timedelta(days=40)
     services.area_analysis(policy, Period(start, today))
-    assert (start, today) in calls                                                   # the counts of the period
-    assert (start, today - timedelta(days=14)) in calls                              # the share: two weeks back
+    assert (start, today) in calls  # the counts of the period
+    assert (start, today - timedelta(days=14)) in calls  # the share: two weeks back
     assert max(end for _start, end in calls if end != today) == today - timedelta(days=14)
 
 
@@ -365,35 +418,58 @@ def test_without_the_signals_capability_the_page_has_no_signals(policy, period, 
 
 # --- outcomes ---------------------------------------------------------------------------------------------
 
+
 def test_outcomes_over_the_whole_period(policy, period):
     known_half_year()
     table = services.area_analysis(policy, period).tables["uitkomsten"]
     assert table.columns[-1] == "Hele periode"
     whole = {row.key: services.figure_text(row.cells[-1]) for row in table.rows}
-    assert whole == {"within": "46%", "days": "2", "done": "6", "cancelled": "<5", "expired": "<5",
-                     "repeat": "71%",         # 5 of 7 helps were the same volunteer for the same person again
-                     "retention": "83%",      # 5 of the 6 who started more than 3 months ago
-                     "signals": "–"}
+    assert whole == {
+        "within": "46%",
+        "days": "2",
+        "done": "6",
+        "cancelled": "<5",
+        "expired": "<5",
+        "repeat": "71%",  # 5 of 7 helps were the same volunteer for the same person again
+        "retention": "83%",  # 5 of the 6 who started more than 3 months ago
+        "signals": "–",
+    }
 
 
 def test_repeat_help_needs_the_same_volunteer_for_the_same_person(policy, period):
     first, second = helper("doorn"), helper("doorn")
     start = period.start + timedelta(days=5)
     for number in range(5):
-        asked(start + timedelta(days=number), matched_after=1, volunteer=first, requester="piet@example.org",
-              status="done")
-        asked(start + timedelta(days=number), matched_after=1, volunteer=second if number % 2 else first,
-              requester=f"ander{number}@example.org", status="done")
+        asked(
+            start + timedelta(days=number),
+            matched_after=1,
+            volunteer=first,
+            requester="piet@example.org",
+            status="done",
+        )
+        asked(
+            start + timedelta(days=number),
+            matched_after=1,
+            volunteer=second if number % 2 else first,
+            requester=f"ander{number}@example.org",
+            status="done",
+        )
     whole = {row.key: row.cells[-1] for row in services.area_analysis(policy, period).tables["uitkomsten"].rows}
-    assert services.figure_text(whole["repeat"]) == "×"      # 4 of 10: too few to show
+    assert services.figure_text(whole["repeat"]) == "×"  # 4 of 10: too few to show
     for number in range(2):
-        asked(start + timedelta(days=9 + number), matched_after=1, volunteer=first, requester="piet@example.org",
-              status="done")
+        asked(
+            start + timedelta(days=9 + number),
+            matched_after=1,
+            volunteer=first,
+            requester="piet@example.org",
+            status="done",
+        )
     whole = {row.key: row.cells[-1] for row in services.area_analysis(policy, period).tables["uitkomsten"].rows}
-    assert services.figure_text(whole["repeat"]) == "50%"    # 6 of 12
+    assert services.figure_text(whole["repeat"]) == "50%"  # 6 of 12
 
 
 # --- areas and suppression ------------------------------------------------------------------------------
+
 
 def test_requests_without_an_area_count_for_the_whole_municipality_only(policy, period):
     for number in range(5):
@@ -407,9 +483,9 @@ def test_requests_without_an_area_count_for_the_whole_municipality_only(policy, 
 
 def test_a_small_number_in_a_row_with_a_total_takes_another_with_it(policy, period):
     for number in range(6):
-        asked(period.start + timedelta(days=number))                               # Doorn: 6
+        asked(period.start + timedelta(days=number))  # Doorn: 6
     for number in range(3):
-        asked(period.start + timedelta(days=number), area="leersum")               # Leersum: 3
+        asked(period.start + timedelta(days=number), area="leersum")  # Leersum: 3
     table = services.area_analysis(policy, period).tables["tekort"]
     shopping = dict(zip(table.columns, heat(table, "boodschappen"), strict=True))
     assert (shopping["Doorn"][0], shopping["Leersum"][0], shopping["Totaal"][0]) == ("×", "<5", "9")
@@ -424,13 +500,16 @@ def test_one_area_chosen_shows_that_area_only(app, period):
         asked(period.start + timedelta(days=number), area="leersum")
     analysis = services.area_analysis(broker, period, area_code="leersum")
     assert analysis.tables["tekort"].columns == ["Leersum"]
-    assert heat(analysis.tables["tekort"], services.ALL) == [("5", "0", "big")]   # none of 5 got one
+    assert heat(analysis.tables["tekort"], services.ALL) == [("5", "0", "big")]  # none of 5 got one
     assert analysis.headline.rows[0].cells[0].value == 5
 
 
 def test_no_free_text_of_requests_or_signals_reaches_the_analysis(policy, period):
-    asked(period.start + timedelta(days=1), description="Mevrouw Jansen heeft dementie",
-          summary="Boodschappen bij de Plus")
+    asked(
+        period.start + timedelta(days=1),
+        description="Mevrouw Jansen heeft dementie",
+        summary="Boodschappen bij de Plus",
+    )
     signal(period.start + timedelta(days=1), ("loneliness",))
     analysis = services.area_analysis(policy, period)
     words = repr(analysis)

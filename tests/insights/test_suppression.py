@@ -1,13 +1,22 @@
 """Small-number suppression (issue #15): one rule for every figure about people, on the page and in the CSV files."""
+
 import pytest
 
 from sociale_kaart.insights import suppression
 from sociale_kaart.insights.suppression import Figure
 
 
-@pytest.mark.parametrize("number, mark, value", [
-    (0, "", 0), (1, "<5", None), (2, "<5", None), (4, "<5", None), (5, "", 5), (123, "", 123),
-])
+@pytest.mark.parametrize(
+    "number, mark, value",
+    [
+        (0, "", 0),
+        (1, "<5", None),
+        (2, "<5", None),
+        (4, "<5", None),
+        (5, "", 5),
+        (123, "", 123),
+    ],
+)
 def test_a_count_of_one_to_four_people_is_shown_as_less_than_five(number, mark, value):
     figure = suppression.count(number)
     assert (figure.mark, figure.value) == (mark, value)
@@ -21,14 +30,17 @@ def test_public_listings_are_never_hidden():
     assert suppression.public(2) == Figure(2, "public")
 
 
-@pytest.mark.parametrize("part, base, expected", [
-    (6, 8, 0.75),       # shown
-    (0, 7, 0.0),        # nobody: shown
-    (8, 8, 1.0),
-    (3, 10, None),      # the part is 1 to 4 people
-    (2, 4, None),       # fewer than 5 people in all
-    (0, 0, None),       # nothing to divide: no figure
-])
+@pytest.mark.parametrize(
+    "part, base, expected",
+    [
+        (6, 8, 0.75),  # shown
+        (0, 7, 0.0),  # nobody: shown
+        (8, 8, 1.0),
+        (3, 10, None),  # the part is 1 to 4 people
+        (2, 4, None),  # fewer than 5 people in all
+        (0, 0, None),  # nothing to divide: no figure
+    ],
+)
 def test_a_share_is_hidden_over_fewer_than_five_people_or_with_a_small_part(part, base, expected):
     figure = suppression.share(part, base)
     assert figure.value == expected
@@ -79,12 +91,16 @@ def test_suppression_runs_until_no_row_or_column_gives_a_number_away():
     # all    9   15  |  24
     values = {("r1", "x"): 2, ("r1", "y"): 6, ("r2", "x"): 7, ("r2", "y"): 9}
     values.update({("r1", "t"): 8, ("r2", "t"): 16, ("all", "x"): 9, ("all", "y"): 15, ("all", "t"): 24})
-    lines = [([("r1", "x"), ("r1", "y")], ("r1", "t")), ([("r2", "x"), ("r2", "y")], ("r2", "t")),
-             ([("all", "x"), ("all", "y")], ("all", "t")),
-             ([("r1", "x"), ("r2", "x")], ("all", "x")), ([("r1", "y"), ("r2", "y")], ("all", "y")),
-             ([("r1", "t"), ("r2", "t")], ("all", "t"))]
+    lines = [
+        ([("r1", "x"), ("r1", "y")], ("r1", "t")),
+        ([("r2", "x"), ("r2", "y")], ("r2", "t")),
+        ([("all", "x"), ("all", "y")], ("all", "t")),
+        ([("r1", "x"), ("r2", "x")], ("all", "x")),
+        ([("r1", "y"), ("r2", "y")], ("all", "y")),
+        ([("r1", "t"), ("r2", "t")], ("all", "t")),
+    ]
     figures = suppression.protect(values, lines)
     hidden = {key for key, figure in figures.items() if figure.hidden}
     assert hidden == {("r1", "x"), ("r1", "y"), ("r2", "x"), ("r2", "y")}
-    for members, total in lines:       # no line has exactly one hidden number left
+    for members, total in lines:  # no line has exactly one hidden number left
         assert sum(key in hidden for key in [*members, total]) != 1

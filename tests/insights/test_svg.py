@@ -1,13 +1,15 @@
 """Charts drawn on the server (issue #15): images with a title and description, lines that differ in more than
 colour, gaps for hidden numbers, every text escaped."""
+
 import re
 
 from sociale_kaart.insights import svg
 
 
 def test_a_line_chart_is_an_image_with_a_title_and_a_description():
-    drawn = svg.line_chart("c1", "Hulpvragen", "De cijfers staan in de tabel.", ["jan", "feb"],
-                           [svg.Series("Ontvangen", [4, 9])])
+    drawn = svg.line_chart(
+        "c1", "Hulpvragen", "De cijfers staan in de tabel.", ["jan", "feb"], [svg.Series("Ontvangen", [4, 9])]
+    )
     assert drawn.startswith('<svg class="chart" id="c1" viewBox="0 0 340 ')
     assert 'role="img" aria-labelledby="c1-title c1-desc"' in drawn
     assert '<title id="c1-title">Hulpvragen</title><desc id="c1-desc">De cijfers staan in de tabel.</desc>' in drawn
@@ -22,7 +24,7 @@ def test_series_differ_in_colour_dash_and_marker():
 def test_a_hidden_value_leaves_a_gap_in_the_line():
     drawn = svg.line_chart("c", "t", "d", list("abcde"), [svg.Series("s", [5, 6, None, 7, 8])])
     assert drawn.count("<polyline") == 2
-    assert len(re.findall(r"<circle", drawn)) == 4 + 1    # four points and the legend's marker
+    assert len(re.findall(r"<circle", drawn)) == 4 + 1  # four points and the legend's marker
 
 
 def test_shares_are_drawn_on_a_scale_of_zero_to_hundred_percent():

@@ -11,6 +11,7 @@ gets requests in its own future.
     broker = make_broker(areas=("doorn",))
     match = make_match(request, volunteer, status="approved")   # books the open dates
 """
+
 import itertools
 from datetime import time, timedelta
 
@@ -193,8 +194,15 @@ def make_match(request, volunteer, status="suggested", book=None, **overrides):
     if book:
         for occurrence in request.occurrences:
             if occurrence.status == "open":
-                db.session.add(Booking(match=match, occurrence=occurrence, volunteer_id=volunteer.id,
-                                       starts_at=occurrence.starts_at, ends_at=occurrence.ends_at))
+                db.session.add(
+                    Booking(
+                        match=match,
+                        occurrence=occurrence,
+                        volunteer_id=volunteer.id,
+                        starts_at=occurrence.starts_at,
+                        ends_at=occurrence.ends_at,
+                    )
+                )
                 occurrence.status = "booked"
         db.session.flush()
     db.session.commit()

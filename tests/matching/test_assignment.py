@@ -1,4 +1,5 @@
 """Batch proposals: caps, overlaps, frozen tasks, most-constrained-first (issue #4)."""
+
 import random
 from collections import Counter, defaultdict
 from datetime import date, time, timedelta
@@ -10,7 +11,7 @@ from sociale_kaart.matching.assignment import propose
 from sociale_kaart.matching.ranking import TaskInput, VolunteerInput, VolunteerPool, rank
 
 HOME = (52.04, 5.35)
-MONDAY = date(2026, 3, 23)          # the week across the start of summer time (29 March)
+MONDAY = date(2026, 3, 23)  # the week across the start of summer time (29 March)
 
 
 def window(day, start=13, hours=2):
@@ -18,16 +19,31 @@ def window(day, start=13, hours=2):
 
 
 def make_task(id, **overrides):
-    values = dict(id=id, lat=HOME[0], lon=HOME[1], task_type="boodschappen", vog_required=False,
-                  windows=(window(MONDAY + timedelta(days=1)),))
+    values = dict(
+        id=id,
+        lat=HOME[0],
+        lon=HOME[1],
+        task_type="boodschappen",
+        vog_required=False,
+        windows=(window(MONDAY + timedelta(days=1)),),
+    )
     values.update(overrides)
     return TaskInput(**values)
 
 
 def make_volunteer(id, **overrides):
-    values = dict(id=id, lat=HOME[0], lon=HOME[1], travel_mode="bike", max_km=5,
-                  task_types=frozenset({"boodschappen", "tuin"}), skills=frozenset(), languages=frozenset({"nl"}),
-                  availability=timeslots.FULL_WEEK, max_per_week=1)
+    values = dict(
+        id=id,
+        lat=HOME[0],
+        lon=HOME[1],
+        travel_mode="bike",
+        max_km=5,
+        task_types=frozenset({"boodschappen", "tuin"}),
+        skills=frozenset(),
+        languages=frozenset({"nl"}),
+        availability=timeslots.FULL_WEEK,
+        max_per_week=1,
+    )
     values.update(overrides)
     return VolunteerInput(**values)
 
@@ -51,25 +67,36 @@ def random_instance(seed):
         for week in rng.sample(range(3), rng.randint(0, min(cap, 2))):
             day = MONDAY + timedelta(weeks=week, days=rng.randrange(7))
             booked.append(window(day, rng.choice((9, 14, 19)), 1))
-        volunteers.append(make_volunteer(
-            number, lat=HOME[0] + rng.uniform(-0.03, 0.03), lon=HOME[1] + rng.uniform(-0.05, 0.05),
-            max_km=rng.choice((2, 4, 8)), max_per_week=cap, booked=tuple(booked),
-            availability=rng.randrange(1, 1 << 21) | timeslots.bit(1, 1),
-            task_types=frozenset(rng.sample(["boodschappen", "tuin", "respijt"], rng.randint(1, 3))),
-            tasks_last_28_days=rng.randrange(5),
-        ))
+        volunteers.append(
+            make_volunteer(
+                number,
+                lat=HOME[0] + rng.uniform(-0.03, 0.03),
+                lon=HOME[1] + rng.uniform(-0.05, 0.05),
+                max_km=rng.choice((2, 4, 8)),
+                max_per_week=cap,
+                booked=tuple(booked),
+                availability=rng.randrange(1, 1 << 21) | timeslots.bit(1, 1),
+                task_types=frozenset(rng.sample(["boodschappen", "tuin", "respijt"], rng.randint(1, 3))),
+                tasks_last_28_days=rng.randrange(5),
+            )
+        )
     tasks = []
     for number in range(1, 81):
         first = MONDAY + timedelta(days=rng.randrange(14))
         start = rng.choice((9, 10, 13, 14, 18))
         weeks = rng.choice((1, 1, 1, 3))
-        tasks.append(make_task(
-            number, lat=HOME[0] + rng.uniform(-0.03, 0.03), lon=HOME[1] + rng.uniform(-0.05, 0.05),
-            task_type=rng.choice(["boodschappen", "tuin", "respijt"]),
-            windows=tuple(timeslots.occurrence_windows(first, time(start), time(start + rng.choice((1, 2, 3))),
-                                                       weeks)),
-            urgency=rng.choice(("high", "normal", "low")),
-        ))
+        tasks.append(
+            make_task(
+                number,
+                lat=HOME[0] + rng.uniform(-0.03, 0.03),
+                lon=HOME[1] + rng.uniform(-0.05, 0.05),
+                task_type=rng.choice(["boodschappen", "tuin", "respijt"]),
+                windows=tuple(
+                    timeslots.occurrence_windows(first, time(start), time(start + rng.choice((1, 2, 3))), weeks)
+                ),
+                urgency=rng.choice(("high", "normal", "low")),
+            )
+        )
     return tasks, volunteers
 
 
@@ -119,14 +146,16 @@ def test_an_approved_match_is_respected_through_the_volunteers_bookings():
 
 def test_most_constrained_first_fills_both_where_greedy_by_order_does_not():
     # Task 1 can use volunteers 1 and 2, and prefers 1 (nearer); task 2 only has volunteer 1.
-    tasks = [make_task(1, task_type="boodschappen"), make_task(2, task_type="tuin",
-                                                               windows=(window(MONDAY + timedelta(days=3)),))]
+    tasks = [
+        make_task(1, task_type="boodschappen"),
+        make_task(2, task_type="tuin", windows=(window(MONDAY + timedelta(days=3)),)),
+    ]
     volunteers = [make_volunteer(1), make_volunteer(2, lat=HOME[0] + 0.03, task_types=frozenset({"boodschappen"}))]
     greedy_first = rank(tasks[0], volunteers).candidates[0].volunteer_id
 
     proposals = propose(tasks, volunteers)
 
-    assert greedy_first == 1         # taking task 1 first would leave task 2 without anyone
+    assert greedy_first == 1  # taking task 1 first would leave task 2 without anyone
     assert sorted((p.task_id, p.volunteer_id) for p in proposals) == [(1, 2), (2, 1)]
 
 
@@ -146,8 +175,7 @@ def test_existing_bookings_count_towards_the_weekly_cap():
 
 
 def test_urgent_tasks_go_first_among_equally_constrained():
-    tasks = [make_task(1, urgency="low"), make_task(2, urgency="high",
-                                                   windows=(window(MONDAY + timedelta(days=2)),))]
+    tasks = [make_task(1, urgency="low"), make_task(2, urgency="high", windows=(window(MONDAY + timedelta(days=2)),))]
 
     proposals = propose(tasks, [make_volunteer(1)])
 
@@ -169,8 +197,11 @@ def test_a_series_counts_only_its_covered_windows():
 
 def test_fairness_penalty_spreads_work_over_similar_volunteers():
     tasks = [make_task(number, windows=(window(MONDAY + timedelta(days=number)),)) for number in range(1, 4)]
-    volunteers = [make_volunteer(1, max_per_week=3), make_volunteer(2, max_per_week=3, lat=HOME[0] + 0.002),
-                  make_volunteer(3, max_per_week=3, lat=HOME[0] + 0.004)]
+    volunteers = [
+        make_volunteer(1, max_per_week=3),
+        make_volunteer(2, max_per_week=3, lat=HOME[0] + 0.002),
+        make_volunteer(3, max_per_week=3, lat=HOME[0] + 0.004),
+    ]
 
     proposals = propose(tasks, volunteers)
 
@@ -183,8 +214,9 @@ def test_a_prebuilt_pool_gives_the_same_proposals():
     first = propose(tasks, volunteers, today=MONDAY)
     second = propose(tasks, volunteers, today=MONDAY, pool=VolunteerPool(volunteers))
 
-    assert [(p.task_id, p.volunteer_id, p.score) for p in first] == [(p.task_id, p.volunteer_id, p.score)
-                                                                     for p in second]
+    assert [(p.task_id, p.volunteer_id, p.score) for p in first] == [
+        (p.task_id, p.volunteer_id, p.score) for p in second
+    ]
 
 
 def test_a_window_outside_the_day_parts_does_not_block_the_rest_of_a_series():
@@ -201,4 +233,4 @@ def test_far_volunteers_are_never_proposed():
 
     proposals = propose([make_task(1)], volunteers)
 
-    assert [p.volunteer_id for p in proposals] == [2]      # 5.6 km and 4.4 km away
+    assert [p.volunteer_id for p in proposals] == [2]  # 5.6 km and 4.4 km away

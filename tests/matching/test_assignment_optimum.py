@@ -1,4 +1,5 @@
 """The batch against the best possible assignment: bench/matching.py's exact optimum (issue #13)."""
+
 import gc
 import importlib.util
 import itertools
@@ -16,7 +17,7 @@ from sociale_kaart.matching.ranking import PreparedTask, VolunteerPool
 from .test_assignment import HOME, MONDAY, make_task, make_volunteer, random_instance, window
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "matching.py"
-KM_NORTH = 1 / 111.25          # degrees of latitude in a kilometre, near 52 N
+KM_NORTH = 1 / 111.25  # degrees of latitude in a kilometre, near 52 N
 
 
 @pytest.fixture(scope="module")
@@ -77,17 +78,29 @@ def small_instance(seed):
         booked = ()
         if rng.random() < 0.5:
             booked = (window(MONDAY + timedelta(days=rng.randrange(14)), rng.choice((9, 13)), 1),)
-        volunteers.append(make_volunteer(
-            number, lat=HOME[0] + rng.uniform(-0.02, 0.02), lon=HOME[1] + rng.uniform(-0.03, 0.03),
-            max_per_week=rng.choice((1, 1, 2)), booked=booked, tasks_last_28_days=rng.randrange(4)))
+        volunteers.append(
+            make_volunteer(
+                number,
+                lat=HOME[0] + rng.uniform(-0.02, 0.02),
+                lon=HOME[1] + rng.uniform(-0.03, 0.03),
+                max_per_week=rng.choice((1, 1, 2)),
+                booked=booked,
+                tasks_last_28_days=rng.randrange(4),
+            )
+        )
     tasks = []
     for number in range(1, 6):
         first = MONDAY + timedelta(days=rng.randrange(10))
         weeks = rng.choice((1, 1, 3))
         start = rng.choice((9, 13, 14))
-        tasks.append(make_task(
-            number, lat=HOME[0] + rng.uniform(-0.02, 0.02), lon=HOME[1] + rng.uniform(-0.03, 0.03),
-            windows=tuple(timeslots.occurrence_windows(first, time(start), time(start + 2), weeks))))
+        tasks.append(
+            make_task(
+                number,
+                lat=HOME[0] + rng.uniform(-0.02, 0.02),
+                lon=HOME[1] + rng.uniform(-0.03, 0.03),
+                windows=tuple(timeslots.occurrence_windows(first, time(start), time(start + 2), weeks)),
+            )
+        )
     return tasks, volunteers
 
 
@@ -104,8 +117,10 @@ def test_exact_optimum_is_the_best_of_all_assignments(bench, seed):
 
 def test_optimum_gives_the_nearer_volunteer_to_the_task_that_needs_them_most(bench):
     # Volunteer 1 (cap 1) is nearest to both tasks; volunteer 2 lies beyond task 1, far from task 2.
-    tasks = [make_task(1, lat=HOME[0] + 1 * KM_NORTH),
-             make_task(2, lat=HOME[0] - 1 * KM_NORTH, windows=(window(MONDAY + timedelta(days=3)),))]
+    tasks = [
+        make_task(1, lat=HOME[0] + 1 * KM_NORTH),
+        make_task(2, lat=HOME[0] - 1 * KM_NORTH, windows=(window(MONDAY + timedelta(days=3)),)),
+    ]
     volunteers = [make_volunteer(1), make_volunteer(2, lat=HOME[0] + 2.5 * KM_NORTH)]
     prepared = prepare(tasks, volunteers)
 
@@ -121,10 +136,12 @@ def test_optimum_gives_the_nearer_volunteer_to_the_task_that_needs_them_most(ben
 def test_optimum_keeps_series_windows_bookings_and_the_weekly_cap_together(bench):
     second_tuesday = MONDAY + timedelta(days=8)
     series = tuple(timeslots.occurrence_windows(MONDAY + timedelta(days=1), time(13), time(15), 3))
-    tasks = [make_task(1, windows=series),
-             make_task(2, windows=(window(second_tuesday, start=14),)),                 # overlaps week 2 of the series
-             make_task(3, windows=(window(second_tuesday + timedelta(days=1)),)),      # week 2 is then full
-             make_task(4, windows=(window(MONDAY + timedelta(days=3)),))]
+    tasks = [
+        make_task(1, windows=series),
+        make_task(2, windows=(window(second_tuesday, start=14),)),  # overlaps week 2 of the series
+        make_task(3, windows=(window(second_tuesday + timedelta(days=1)),)),  # week 2 is then full
+        make_task(4, windows=(window(MONDAY + timedelta(days=3)),)),
+    ]
     volunteers = [make_volunteer(1, max_per_week=2, booked=(window(MONDAY + timedelta(days=7), start=9, hours=1),))]
     prepared = prepare(tasks, volunteers)
 
@@ -153,8 +170,9 @@ def test_the_honest_baseline_proposes_the_same_as_the_pool(bench):
 
     linear = propose(tasks, volunteers, pool=bench.LinearPool(volunteers))
 
-    assert [(p.task_id, p.volunteer_id, p.score) for p in linear] == [(p.task_id, p.volunteer_id, p.score)
-                                                                      for p in propose(tasks, volunteers)]
+    assert [(p.task_id, p.volunteer_id, p.score) for p in linear] == [
+        (p.task_id, p.volunteer_id, p.score) for p in propose(tasks, volunteers)
+    ]
 
 
 def test_without_the_fairness_penalty_the_nearest_volunteer_takes_every_task():

@@ -1,4 +1,5 @@
 """Matches and bookings: approve, accept, decline, cancel, done, no-show, batch proposals (issue #4)."""
+
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,12 @@ from sociale_kaart.matching.models import Booking, HelpRequest, Match, Occurrenc
 from sociale_kaart.notify.models import OutboxMessage
 from tests.builders import make_user
 from tests.matching.factories import (
-    DRIEBERGEN, make_broker, make_match, make_request, make_volunteer, next_weekday,
+    DRIEBERGEN,
+    make_broker,
+    make_match,
+    make_request,
+    make_volunteer,
+    next_weekday,
 )
 
 
@@ -43,6 +49,7 @@ def setup(app):
 
 
 # --- approve -------------------------------------------------------------------------------------------
+
 
 def test_approve_books_the_dates_and_asks_the_volunteer(setup):
     request, broker, volunteer, match = setup
@@ -106,6 +113,7 @@ def test_approve_keeps_the_weekly_cap(setup):
     db.session.commit()
     # another task the same week, the morning of the same day: no overlap, but the week is full
     from datetime import time
+
     morning = make_request(window_start=time(9, 0), window_end=time(11, 0), first_date=request.first_date)
     make_match(morning, volunteer, status="accepted")
     with pytest.raises(ValidationError) as error:
@@ -135,8 +143,15 @@ def test_database_refuses_overlap_when_the_service_check_is_bypassed(setup):
     make_match(same_time, volunteer, status="approved")
     match.status = "approved"
     occurrence = request.occurrences[0]
-    db.session.add(Booking(match=match, occurrence=occurrence, volunteer_id=volunteer.id,
-                           starts_at=occurrence.starts_at, ends_at=occurrence.ends_at))
+    db.session.add(
+        Booking(
+            match=match,
+            occurrence=occurrence,
+            volunteer_id=volunteer.id,
+            starts_at=occurrence.starts_at,
+            ends_at=occurrence.ends_at,
+        )
+    )
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
@@ -165,6 +180,7 @@ def test_approve_refuses_an_unapproved_volunteer(app):
 
 # --- the volunteer's answer -------------------------------------------------------------------------
 
+
 def test_accept_matches_the_request_and_mails_both(setup):
     request, broker, volunteer, match = setup
     booking.approve_match(match.id, by=broker)
@@ -188,10 +204,11 @@ def test_the_confirmation_mail_with_the_address_is_in_the_requesters_access_log(
     request, broker, volunteer, match = setup
     booking.approve_match(match.id, by=broker)
     booking.accept_match(match.id, by=volunteer.user)
-    booking.accept_match(match.id, by=volunteer.user)          # a repeat sends nothing, logs nothing
+    booking.accept_match(match.id, by=volunteer.user)  # a repeat sends nothing, logs nothing
     views = db.session.scalars(select(PersonalDataView)).all()
     assert [(v.request_id, v.viewer_id, v.viewer_role, v.viewer_name, v.what) for v in views] == [
-        (request.id, volunteer.user.id, "volunteer", volunteer.first_name, "address")]
+        (request.id, volunteer.user.id, "volunteer", volunteer.first_name, "address")
+    ]
 
 
 def test_only_the_volunteer_accepts(setup):
@@ -247,6 +264,7 @@ def test_declined_dates_can_go_to_someone_else(setup):
 
 # --- cancel -------------------------------------------------------------------------------------------
 
+
 def test_cancel_by_the_volunteer_in_time_tells_the_requester(setup):
     request, broker, volunteer, match = setup
     booking.approve_match(match.id, by=broker)
@@ -275,7 +293,7 @@ def test_late_cancel_alerts_brokers_with_a_replacement_list(setup, monkeypatch):
     assert cancelled.cancelled_late is True
     alert = outbox("matching_late_cancellation")
     assert [m.to_address for m in alert] == [broker.email]
-    assert "Ruud" in alert[0].body_text and " km per fiets (max " in alert[0].body_text   # reasons worded (#13)
+    assert "Ruud" in alert[0].body_text and " km per fiets (max " in alert[0].body_text  # reasons worded (#13)
     assert volunteer.first_name not in alert[0].body_text.split("vervangers")[1]
     assert "/kandidaten" in alert[0].body_text
     assert replacement.id in [row["volunteer_id"] for row in booking.replacement_list(request)]
@@ -312,6 +330,7 @@ def test_release_request_cancels_every_match(setup):
 
 
 # --- broker decisions ---------------------------------------------------------------------------------
+
 
 def test_suggest_stores_the_rankings_reasons(app):
     broker = make_broker()
@@ -364,13 +383,16 @@ def test_no_show_is_for_brokers_only(setup):
 
 # --- "stel koppelingen voor" ------------------------------------------------------------------------------
 
+
 def test_batch_never_exceeds_a_volunteers_weekly_cap(app):
     from datetime import time
 
     broker = make_broker(areas=("doorn",))
     day = next_weekday(1)
-    requests = [make_request(first_date=day + timedelta(days=offset), window_start=time(10, 0),
-                             window_end=time(12, 0)) for offset in range(4)]   # four days of one week
+    requests = [
+        make_request(first_date=day + timedelta(days=offset), window_start=time(10, 0), window_end=time(12, 0))
+        for offset in range(4)
+    ]  # four days of one week
     only = make_volunteer(max_tasks_per_week=2)
     result = booking.run_batch_proposals(requests[0].area_id, by=broker)
     proposed = db.session.scalars(select(Match).where(Match.status == "suggested")).all()

@@ -1,5 +1,6 @@
 """`flask matching retention | reminders | propose` (issue #4)."""
-from datetime import timedelta, timezone
+
+from datetime import UTC, timedelta
 
 from sqlalchemy import select
 
@@ -29,12 +30,13 @@ def test_reminders_sends_reminders_questions_and_expires(app, monkeypatch):
     make_match(tomorrow, make_volunteer(), status="accepted")
     passed = make_request(first_date=tomorrow.first_date - timedelta(days=1))
     moment = tomorrow.occurrences[0].starts_at - timedelta(hours=20)
-    monkeypatch.setattr(clock, "utcnow", lambda: moment.replace(tzinfo=timezone.utc))
+    monkeypatch.setattr(clock, "utcnow", lambda: moment.replace(tzinfo=UTC))
     runner = app.test_cli_runner()
     result = runner.invoke(args=["matching", "reminders"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == ("Herinneringen: 1 (2 e-mails). Vragen ‘Is het doorgegaan?’: 0 (0 e-mails). "
-                                     "Verlopen hulpvragen: 1.")
+    assert result.output.strip() == (
+        "Herinneringen: 1 (2 e-mails). Vragen ‘Is het doorgegaan?’: 0 (0 e-mails). Verlopen hulpvragen: 1."
+    )
     again = runner.invoke(args=["matching", "reminders"])
     assert "Herinneringen: 0 (0 e-mails)" in again.output and "Verlopen hulpvragen: 0." in again.output
     db.session.expire_all()

@@ -12,6 +12,7 @@ The last test bypasses the service and its checks: raw inserts of colliding book
 and the database's own guards (partial unique index; exclusion constraint on PostgreSQL,
 triggers on SQLite) let exactly one through.
 """
+
 import threading
 import time as wall
 
@@ -28,8 +29,8 @@ from sociale_kaart.matching.models import Booking, Match, Occurrence
 from tests.matching.factories import make_broker, make_match, make_request, make_volunteer
 
 RUNS = 100
-GUARD_RUNS = 50            # the raw-insert races of the last test
-THINK_SECONDS = 0.002      # between the check and the write, where a naive check-then-insert races
+GUARD_RUNS = 50  # the raw-insert races of the last test
+THINK_SECONDS = 0.002  # between the check and the write, where a naive check-then-insert races
 TAKEN = "Er is voor deze datum al een vrijwilliger gekoppeld."
 BUSY = "Deze vrijwilliger heeft op dat moment al een taak."
 
@@ -57,7 +58,7 @@ def race(app, *actions):
                 # PostgreSQL: two inserts that both wait on the other's exclusion check; one is ended
                 deadlock = getattr(error.orig, "sqlstate", None) == "40P01"
                 results[index] = ("deadlock" if deadlock else "error", str(error.orig))
-            except Exception as error:   # noqa: BLE001 - any other outcome fails the run below
+            except Exception as error:  # noqa: BLE001 - any other outcome fails the run below
                 db.session.rollback()
                 results[index] = ("error", repr(error))
             finally:
@@ -73,9 +74,11 @@ def race(app, *actions):
 
 def approve_as(broker_id, match_id):
     """An action for a thread: load the broker in this thread's session and approve."""
+
     def action():
         broker = db.session.get(User, broker_id)
         return booking.approve_match(match_id, by=broker).id
+
     return action
 
 
@@ -130,8 +133,10 @@ def test_two_volunteers_for_one_date_exactly_one_wins(app, slow_check):
         for match in matches:
             db.session.execute(Booking.__table__.update().where(Booking.match_id == match.id).values(active=False))
         db.session.commit()
-    print(f"\n{db.engine.dialect.name}: one volunteer per date, {exactly_one}/{RUNS} runs with exactly one "
-          f"approval ({wall.perf_counter() - started:.1f} s)")
+    print(
+        f"\n{db.engine.dialect.name}: one volunteer per date, {exactly_one}/{RUNS} runs with exactly one "
+        f"approval ({wall.perf_counter() - started:.1f} s)"
+    )
     assert exactly_one == RUNS
 
 
@@ -141,7 +146,7 @@ def test_one_volunteer_for_two_overlapping_requests_exactly_one_wins(app, slow_c
     exactly_one = 0
     for run in range(RUNS):
         volunteer = make_volunteer(max_tasks_per_week=5)
-        requests = [make_request(), make_request()]      # same date and time window
+        requests = [make_request(), make_request()]  # same date and time window
         matches = [make_match(request, volunteer) for request in requests]
         db.session.commit()
         results = race(app, *(approve_as(broker.id, match.id) for match in matches))
@@ -150,8 +155,10 @@ def test_one_volunteer_for_two_overlapping_requests_exactly_one_wins(app, slow_c
         assert len(wins) == 1 and refusals == [BUSY], f"run {run}: {results}"
         assert active_for(volunteer_id=volunteer.id) == 1
         exactly_one += 1
-    print(f"\n{db.engine.dialect.name}: one volunteer, overlapping requests, {exactly_one}/{RUNS} runs with "
-          f"exactly one approval ({wall.perf_counter() - started:.1f} s)")
+    print(
+        f"\n{db.engine.dialect.name}: one volunteer, overlapping requests, {exactly_one}/{RUNS} runs with "
+        f"exactly one approval ({wall.perf_counter() - started:.1f} s)"
+    )
     assert exactly_one == RUNS
 
 
@@ -187,13 +194,22 @@ def test_the_same_approval_twice_at_once_books_once(app):
 
 def insert_booking(match_id, occurrence_id, volunteer_id):
     """An action for a thread: write a booking row directly, without any check in Python."""
+
     def action():
         transactions.begin_write()
         occurrence = db.session.get(Occurrence, occurrence_id)
-        db.session.add(Booking(match_id=match_id, occurrence_id=occurrence_id, volunteer_id=volunteer_id,
-                               starts_at=occurrence.starts_at, ends_at=occurrence.ends_at))
+        db.session.add(
+            Booking(
+                match_id=match_id,
+                occurrence_id=occurrence_id,
+                volunteer_id=volunteer_id,
+                starts_at=occurrence.starts_at,
+                ends_at=occurrence.ends_at,
+            )
+        )
         db.session.commit()
         return True
+
     return action
 
 
@@ -208,8 +224,9 @@ def test_database_guards_hold_when_the_service_check_is_bypassed(app):
         a = make_match(request, first, status="approved", book=False)
         b = make_match(request, second, status="approved", book=False)
         db.session.commit()
-        results = race(app, insert_booking(a.id, occurrence_id, first.id),
-                       insert_booking(b.id, occurrence_id, second.id))
+        results = race(
+            app, insert_booking(a.id, occurrence_id, first.id), insert_booking(b.id, occurrence_id, second.id)
+        )
         assert sorted(kind for kind, _value in results) == ["integrity", "ok"], f"run {run}: {results}"
         assert active_for(occurrence_id=occurrence_id) == 1
 
@@ -220,8 +237,11 @@ def test_database_guards_hold_when_the_service_check_is_bypassed(app):
         c = make_match(one, volunteer, status="approved", book=False)
         d = make_match(two, volunteer, status="approved", book=False)
         db.session.commit()
-        results = race(app, insert_booking(c.id, one.occurrences[0].id, volunteer.id),
-                       insert_booking(d.id, two.occurrences[0].id, volunteer.id))
+        results = race(
+            app,
+            insert_booking(c.id, one.occurrences[0].id, volunteer.id),
+            insert_booking(d.id, two.occurrences[0].id, volunteer.id),
+        )
         kinds = sorted(kind for kind, _value in results)
         # PostgreSQL checks an exclusion constraint after inserting the row, so two racing inserts
         # may each wait for the other: it then ends one of them (deadlock detected) instead.
@@ -232,11 +252,14 @@ def test_database_guards_hold_when_the_service_check_is_bypassed(app):
         assert active_for(volunteer_id=volunteer.id) == 1
         held += 1
         # free the first two volunteers' slot for the next run
-        db.session.execute(Booking.__table__.update().where(Booking.volunteer_id.in_((first.id, second.id)))
-                           .values(active=False))
+        db.session.execute(
+            Booking.__table__.update().where(Booking.volunteer_id.in_((first.id, second.id))).values(active=False)
+        )
         db.session.commit()
-    print(f"\n{db.engine.dialect.name}: database guards held in {held}/{GUARD_RUNS} runs, {deadlocks} of them "
-          f"ended by deadlock detection ({wall.perf_counter() - started:.1f} s)")
+    print(
+        f"\n{db.engine.dialect.name}: database guards held in {held}/{GUARD_RUNS} runs, {deadlocks} of them "
+        f"ended by deadlock detection ({wall.perf_counter() - started:.1f} s)"
+    )
     assert held == GUARD_RUNS
 
 
@@ -274,8 +297,7 @@ def test_approve_waits_for_the_lock_before_it_reads(app):
         if db.engine.dialect.name == "sqlite":
             other.exec_driver_sql("BEGIN IMMEDIATE")
         else:
-            other.execute(text("SELECT id FROM volunteer_profiles WHERE id = :id FOR UPDATE"),
-                          {"id": volunteer_id})
+            other.execute(text("SELECT id FROM volunteer_profiles WHERE id = :id FOR UPDATE"), {"id": volunteer_id})
         results = []
         worker = threading.Thread(target=lambda: results.extend(race(app, approve_as(broker_id, match_id))))
         worker.start()

@@ -1,5 +1,6 @@
 """After approval (issue #4, item 8): reminders the day before, "Is het doorgegaan?", feedback, expiry."""
-from datetime import timedelta, timezone
+
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -23,7 +24,7 @@ def outbox(template=None):
 
 
 def move_clock(monkeypatch, naive_utc):
-    monkeypatch.setattr(clock, "utcnow", lambda: naive_utc.replace(tzinfo=timezone.utc))
+    monkeypatch.setattr(clock, "utcnow", lambda: naive_utc.replace(tzinfo=UTC))
 
 
 @pytest.fixture
@@ -36,6 +37,7 @@ def accepted(app):
 
 
 # --- reminders --------------------------------------------------------------------------------------
+
 
 def test_reminder_the_day_before_to_both_once(accepted):
     broker, request, volunteer, match = accepted
@@ -89,6 +91,7 @@ def test_reminder_goes_out_over_real_smtp(tmp_path, request, smtp_server, smtp_a
 
 
 # --- "Is het doorgegaan?" ------------------------------------------------------------------------------
+
 
 def test_feedback_question_after_the_date_once_with_one_click_links(accepted):
     broker, request, volunteer, match = accepted
@@ -148,7 +151,7 @@ def test_feedback_by_request_link_phone_or_app(accepted, monkeypatch):
     broker, request, volunteer, match = accepted
     move_clock(monkeypatch, request.occurrences[0].ends_at + timedelta(hours=1))
     lifecycle.save_feedback(match.id, "requester", False, None, "Niemand gekomen", access_token=request.access_token)
-    lifecycle.save_feedback(match.id, "volunteer", False, 1, "Niemand thuis", by=broker)   # heard by phone
+    lifecycle.save_feedback(match.id, "volunteer", False, 1, "Niemand thuis", by=broker)  # heard by phone
     with pytest.raises(PermissionDenied):
         lifecycle.save_feedback(match.id, "volunteer", True, by=make_user(roles=("volunteer",)))
     with pytest.raises(PermissionDenied):
@@ -175,6 +178,7 @@ def test_feedback_rating_must_be_one_to_three(accepted, monkeypatch):
 
 # --- expiry -------------------------------------------------------------------------------------------
 
+
 def test_open_requests_whose_date_passed_expire(app):
     passed = make_request()
     proposed = make_request(status="proposed")
@@ -190,8 +194,12 @@ def test_open_requests_whose_date_passed_expire(app):
     assert db.session.get(HelpRequest, proposed.id).status == "expired"
     assert db.session.get(Match, approved.id).status == "cancelled"
     assert db.session.get(Match, waiting.id).status == "withdrawn"
-    assert db.session.scalar(select(func.count(Booking.id)).where(Booking.match_id == approved.id,
-                                                                   Booking.active.is_(True))) == 0
+    assert (
+        db.session.scalar(
+            select(func.count(Booking.id)).where(Booking.match_id == approved.id, Booking.active.is_(True))
+        )
+        == 0
+    )
     assert db.session.get(HelpRequest, matched.id).status == "matched"
     assert db.session.get(HelpRequest, future.id).status == "open"
     assert lifecycle.expire_requests(now=after) == 0
@@ -199,16 +207,27 @@ def test_open_requests_whose_date_passed_expire(app):
 
 # --- every matching e-mail renders, in Dutch and English -------------------------------------------
 
+
 def _mail_contexts(request, match, broker):
     """Return {template: context} with the keys the services pass (booking, lifecycle, requests, volunteers)."""
     from sociale_kaart.matching import mail
 
     dates = [mail.local_when(o) for o in request.occurrences]
     start, end = dates[0]
-    requester = {"request": request, "name": request.contact_name, "request_url": "https://x.example/r",
-                 "page_url": "https://x.example/r", "task_label": "Boodschappen"}
-    to_broker = {"recipient": broker, "name": broker.name, "request": request, "url": "https://x.example/b",
-                 "broker_url": "https://x.example/b"}
+    requester = {
+        "request": request,
+        "name": request.contact_name,
+        "request_url": "https://x.example/r",
+        "page_url": "https://x.example/r",
+        "task_label": "Boodschappen",
+    }
+    to_broker = {
+        "recipient": broker,
+        "name": broker.name,
+        "request": request,
+        "url": "https://x.example/b",
+        "broker_url": "https://x.example/b",
+    }
     volunteer = {"request": request, "match": match, "name": match.volunteer.first_name}
     return {
         "matching_confirm_request": dict(requester, confirm_url="https://x.example/c", days=7),
@@ -216,27 +235,58 @@ def _mail_contexts(request, match, broker):
         "matching_request_published": requester,
         "matching_request_rejected": dict(requester, reason="Dit doen vrijwilligers niet."),
         "matching_volunteer_signed_up": dict(to_broker, profile=match.volunteer, place_name="Doorn"),
-        "matching_volunteer_approved": {"recipient": match.volunteer.user, "name": "Vera", "url": "https://x.example/t"},
-        "matching_interest_registered": dict(to_broker, volunteer_name="Vera", task_label="Tuin",
-                                             place_name="Doorn", message="Ik help graag."),
-        "matching_match_offered": dict(volunteer, dates=dates, link_url="https://x.example/k",
-                                       tasks_url="https://x.example/t"),
+        "matching_volunteer_approved": {
+            "recipient": match.volunteer.user,
+            "name": "Vera",
+            "url": "https://x.example/t",
+        },
+        "matching_interest_registered": dict(
+            to_broker, volunteer_name="Vera", task_label="Tuin", place_name="Doorn", message="Ik help graag."
+        ),
+        "matching_match_offered": dict(
+            volunteer, dates=dates, link_url="https://x.example/k", tasks_url="https://x.example/t"
+        ),
         "matching_request_proposed": dict(requester, dates=dates),
         "matching_match_accepted": dict(requester, volunteer_first_name="Vera", dates=dates),
         "matching_match_confirmed": dict(volunteer, dates=dates, task_url="https://x.example/t"),
         "matching_match_declined": dict(to_broker, match=match, reason="Vakantie", volunteer_first_name="Vera"),
-        "matching_match_cancelled": dict(volunteer, audience="volunteer", cancelled_by="requester", reason="",
-                                         dates=dates, page_url="https://x.example/t"),
-        "matching_late_cancellation": dict(to_broker, match=match, cancelled_by="volunteer", reason="Ziek",
-                                           first_start=start, candidates_url="https://x.example/k",
-                                           replacements=[{"first_name": "Ruud", "place": "Doorn", "phone": "06-1",
-                                                          "score": 80, "reasons": [{"code": "distance", "km": 2.1,
-                                                                                    "mode": "bike", "max": 5}]}]),
-        "matching_reminder": dict(volunteer, audience="volunteer", start=start, end=end, task_label="Tuin",
-                                  url="https://x.example/t"),
-        "matching_feedback_request": dict(requester, audience="requester", match=match, start=start,
-                                          volunteer_first_name="Vera", yes_url="https://x.example/j",
-                                          no_url="https://x.example/n"),
+        "matching_match_cancelled": dict(
+            volunteer,
+            audience="volunteer",
+            cancelled_by="requester",
+            reason="",
+            dates=dates,
+            page_url="https://x.example/t",
+        ),
+        "matching_late_cancellation": dict(
+            to_broker,
+            match=match,
+            cancelled_by="volunteer",
+            reason="Ziek",
+            first_start=start,
+            candidates_url="https://x.example/k",
+            replacements=[
+                {
+                    "first_name": "Ruud",
+                    "place": "Doorn",
+                    "phone": "06-1",
+                    "score": 80,
+                    "reasons": [{"code": "distance", "km": 2.1, "mode": "bike", "max": 5}],
+                }
+            ],
+        ),
+        "matching_reminder": dict(
+            volunteer, audience="volunteer", start=start, end=end, task_label="Tuin", url="https://x.example/t"
+        ),
+        "matching_feedback_request": dict(
+            requester,
+            audience="requester",
+            match=match,
+            start=start,
+            volunteer_first_name="Vera",
+            yes_url="https://x.example/j",
+            no_url="https://x.example/n",
+        ),
     }
 
 
@@ -255,10 +305,24 @@ def test_every_matching_mail_renders(accepted, language):
         assert "https://x.example/" in text and "https://x.example/" in html, template
     # the same cancellation mail, as requests.cancel_request queues it, and to the requester
     subject, text, _html = notify.render_message(
-        "matching_match_cancelled", language, request=request, name="Vera", by_role="requester", reason="",
-        page_url="https://x.example/t")
+        "matching_match_cancelled",
+        language,
+        request=request,
+        name="Vera",
+        by_role="requester",
+        reason="",
+        page_url="https://x.example/t",
+    )
     assert "https://x.example/t" in text
     subject, text, _html = notify.render_message(
-        "matching_match_cancelled", language, request=request, name=request.contact_name, audience="requester",
-        cancelled_by="volunteer", volunteer_first_name="Vera", dates=[], request_url="https://x.example/r")
+        "matching_match_cancelled",
+        language,
+        request=request,
+        name=request.contact_name,
+        audience="requester",
+        cancelled_by="volunteer",
+        volunteer_first_name="Vera",
+        dates=[],
+        request_url="https://x.example/r",
+    )
     assert "Vera" in text and "https://x.example/r" in text

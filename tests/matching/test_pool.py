@@ -1,5 +1,6 @@
 """From database rows to ranking inputs, and the broker's candidates (issue #4, item 3)."""
-from datetime import timedelta, timezone
+
+from datetime import UTC, timedelta
 
 import pytest
 
@@ -22,12 +23,15 @@ def one_input(profile):
     return result
 
 
-@pytest.mark.parametrize(("request_values", "key"), [
-    ({"requester_id": 7, "contact_email": "a@b.nl"}, "u:7"),
-    ({"requester_id": None, "contact_email": "Anna@Example.ORG "}, "e:anna@example.org"),
-    ({"requester_id": None, "contact_email": "", "contact_phone": "06-123 45678"}, "p:0612345678"),
-    ({"requester_id": None, "contact_email": "", "contact_phone": ""}, ""),
-])
+@pytest.mark.parametrize(
+    ("request_values", "key"),
+    [
+        ({"requester_id": 7, "contact_email": "a@b.nl"}, "u:7"),
+        ({"requester_id": None, "contact_email": "Anna@Example.ORG "}, "e:anna@example.org"),
+        ({"requester_id": None, "contact_email": "", "contact_phone": "06-123 45678"}, "p:0612345678"),
+        ({"requester_id": None, "contact_email": "", "contact_phone": ""}, ""),
+    ],
+)
 def test_requester_key(request_values, key):
     values = {"requester_id": None, "contact_email": "", "contact_phone": ""}
     values.update(request_values)
@@ -35,30 +39,50 @@ def test_requester_key(request_values, key):
 
 
 def test_volunteer_input_carries_the_profile(app, areas):
-    profile = make_volunteer(travel_mode="car", max_km=20, task_types=["vervoer"], skills=["rijbewijs"],
-                             languages=["nl", "tr"], max_tasks_per_week=3,
-                             vog_valid_until=clock.today() + timedelta(days=100))
-    db.session.add(Absence(volunteer=profile, starts_on=clock.today() - timedelta(days=9),
-                           ends_on=clock.today() - timedelta(days=2)))        # over: left out
-    db.session.add(Absence(volunteer=profile, starts_on=clock.today() + timedelta(days=2),
-                           ends_on=clock.today() + timedelta(days=5)))
+    profile = make_volunteer(
+        travel_mode="car",
+        max_km=20,
+        task_types=["vervoer"],
+        skills=["rijbewijs"],
+        languages=["nl", "tr"],
+        max_tasks_per_week=3,
+        vog_valid_until=clock.today() + timedelta(days=100),
+    )
+    db.session.add(
+        Absence(
+            volunteer=profile, starts_on=clock.today() - timedelta(days=9), ends_on=clock.today() - timedelta(days=2)
+        )
+    )  # over: left out
+    db.session.add(
+        Absence(
+            volunteer=profile, starts_on=clock.today() + timedelta(days=2), ends_on=clock.today() + timedelta(days=5)
+        )
+    )
     db.session.commit()
     result = one_input(profile)
     assert (result.id, result.lat, result.lon, result.travel_mode, result.max_km) == (
-        profile.id, profile.lat, profile.lon, "car", 20)
+        profile.id,
+        profile.lat,
+        profile.lon,
+        "car",
+        20,
+    )
     assert result.task_types == {"vervoer"} and result.skills == {"rijbewijs"} and result.languages == {"nl", "tr"}
     assert result.max_per_week == 3 and result.vog_valid_until == profile.vog_valid_until
     assert result.absences == ((clock.today() + timedelta(days=2), clock.today() + timedelta(days=5)),)
     assert result.active and result.is_new and result.tasks_total == 0 and result.booked == ()
 
 
-@pytest.mark.parametrize(("values", "active"), [
-    ({"status": "active"}, True),
-    ({"status": "pending"}, False),
-    ({"status": "active", "paused": True}, False),
-    ({"status": "active", "paused": True, "paused_until": "future"}, False),
-    ({"status": "active", "paused": True, "paused_until": "past"}, True),
-])
+@pytest.mark.parametrize(
+    ("values", "active"),
+    [
+        ({"status": "active"}, True),
+        ({"status": "pending"}, False),
+        ({"status": "active", "paused": True}, False),
+        ({"status": "active", "paused": True, "paused_until": "future"}, False),
+        ({"status": "active", "paused": True, "paused_until": "past"}, True),
+    ],
+)
 def test_active_means_approved_and_not_paused(app, areas, values, active):
     if "paused_until" in values:
         values["paused_until"] = clock.today() + timedelta(days=5 if values["paused_until"] == "future" else -1)
@@ -73,8 +97,8 @@ def test_stopped_volunteers_are_left_out(app, areas):
 
 def test_bookings_give_windows_counts_and_end_newness(app, areas, monkeypatch):
     profile = make_volunteer()
-    past = make_request(first_date=clock.today() - timedelta(days=10))      # 10 days ago: recent
-    old = make_request(first_date=clock.today() - timedelta(days=60))       # 60 days ago: not recent
+    past = make_request(first_date=clock.today() - timedelta(days=10))  # 10 days ago: recent
+    old = make_request(first_date=clock.today() - timedelta(days=60))  # 60 days ago: not recent
     future = make_request(weeks=2)
     for request in (past, old, future):
         make_match(request, profile, status="accepted")
@@ -97,45 +121,75 @@ def test_history_per_requester_with_feedback(app, areas):
     resident = make_user(roles=("resident",))
     profile = make_volunteer()
     good = make_match(make_request(requester_id=resident.id, status="done"), profile, status="done", book=False)
-    bad = make_match(make_request(contact_email="Kees@Example.org", status="done"), profile, status="done",
-                     book=False)
-    make_match(make_request(contact_email="", contact_phone="0343 111 222", status="done"), profile,
-               status="accepted", book=False)
+    bad = make_match(make_request(contact_email="Kees@Example.org", status="done"), profile, status="done", book=False)
+    make_match(
+        make_request(contact_email="", contact_phone="0343 111 222", status="done"),
+        profile,
+        status="accepted",
+        book=False,
+    )
     make_match(make_request(contact_email="nooit@example.org"), profile, status="declined")
-    db.session.add_all([Feedback(match=good, author_role="requester", happened=True, rating=3),
-                        Feedback(match=bad, author_role="requester", happened=True, rating=1),
-                        Feedback(match=bad, author_role="volunteer", happened=True, rating=3)])
+    db.session.add_all(
+        [
+            Feedback(match=good, author_role="requester", happened=True, rating=3),
+            Feedback(match=bad, author_role="requester", happened=True, rating=1),
+            Feedback(match=bad, author_role="volunteer", happened=True, rating=3),
+        ]
+    )
     db.session.commit()
     assert dict(one_input(profile).history) == {
-        f"u:{resident.id}": "good", "e:kees@example.org": "earlier", "p:0343111222": "good"}
+        f"u:{resident.id}": "good",
+        "e:kees@example.org": "earlier",
+        "p:0343111222": "good",
+    }
 
 
 def test_task_input_only_future_unbooked_dates(app, areas, monkeypatch):
-    request = make_request(weeks=4, task_type="respijt", skills_wanted=["dementie"], preferred_language="tr",
-                           language_required=True, same_volunteer=True, max_km=3, urgency="high")
+    request = make_request(
+        weeks=4,
+        task_type="respijt",
+        skills_wanted=["dementie"],
+        preferred_language="tr",
+        language_required=True,
+        same_volunteer=True,
+        max_km=3,
+        urgency="high",
+    )
     first, second, third, fourth = request.occurrences
-    db.session.add(Booking(match=make_match(request, make_volunteer(), status="suggested"), occurrence=second,
-                           volunteer_id=make_volunteer().id, starts_at=second.starts_at, ends_at=second.ends_at))
+    db.session.add(
+        Booking(
+            match=make_match(request, make_volunteer(), status="suggested"),
+            occurrence=second,
+            volunteer_id=make_volunteer().id,
+            starts_at=second.starts_at,
+            ends_at=second.ends_at,
+        )
+    )
     third.status = "cancelled"
     db.session.commit()
-    monkeypatch.setattr(clock, "utcnow", lambda: (first.starts_at + timedelta(minutes=1)).replace(tzinfo=timezone.utc))
+    monkeypatch.setattr(clock, "utcnow", lambda: (first.starts_at + timedelta(minutes=1)).replace(tzinfo=UTC))
     task = pool.task_input(request)
     assert task.windows == ((fourth.starts_at, fourth.ends_at),)
     assert (task.id, task.lat, task.lon, task.task_type, task.vog_required) == (
-        request.id, request.lat, request.lon, "respijt", True)
+        request.id,
+        request.lat,
+        request.lon,
+        "respijt",
+        True,
+    )
     assert task.skills_wanted == {"dementie"} and task.language == "tr" and task.language_required
     assert task.same_volunteer and task.max_km == 3 and task.urgency == "high"
     assert task.requester_key == f"e:{request.contact_email}" and task.zone == "Europe/Amsterdam"
 
 
 def test_candidates_rank_with_reasons_and_count_exclusions(app, areas):
-    request = make_request()                                          # Doorn, Tuesday 13-17
+    request = make_request()  # Doorn, Tuesday 13-17
     near = make_volunteer(first_name="Dichtbij")
-    driebergen = make_volunteer(postcode="3971 KL", max_km=10)          # Driebergen, ~4 km
-    make_volunteer(max_km=10, task_types=["tuin"])                     # does not want it
-    make_volunteer(availability=1)                                     # Monday morning only
-    make_volunteer(status="pending")                                   # not active
-    make_volunteer(postcode="3958 AA", max_km=2)                      # Amerongen: too far
+    driebergen = make_volunteer(postcode="3971 KL", max_km=10)  # Driebergen, ~4 km
+    make_volunteer(max_km=10, task_types=["tuin"])  # does not want it
+    make_volunteer(availability=1)  # Monday morning only
+    make_volunteer(status="pending")  # not active
+    make_volunteer(postcode="3958 AA", max_km=2)  # Amerongen: too far
     ranking, profiles = pool.candidates(request.id, make_broker())
     assert [c.volunteer_id for c in ranking.candidates] == [near.id, driebergen.id]
     assert profiles[near.id].first_name == "Dichtbij" and set(profiles) == {near.id, driebergen.id}
@@ -147,10 +201,16 @@ def test_candidates_rank_with_reasons_and_count_exclusions(app, areas):
 def test_candidates_use_configured_weights(app, areas):
     request = make_request()
     make_volunteer()
-    app.config["MATCHING_WEIGHTS"] = {"distance": 100, "availability": 0, "continuity": 0, "fairness": 0,
-                                      "skills": 0, "language": 0}
+    app.config["MATCHING_WEIGHTS"] = {
+        "distance": 100,
+        "availability": 0,
+        "continuity": 0,
+        "fairness": 0,
+        "skills": 0,
+        "language": 0,
+    }
     [only_distance] = pool.candidates(request.id, make_broker())[0].candidates
-    assert only_distance.score == 100      # lives at the request's own postcode
+    assert only_distance.score == 100  # lives at the request's own postcode
 
 
 def test_candidates_are_for_brokers_of_the_area(app, areas):
@@ -185,7 +245,7 @@ def test_replacement_list_leaves_out_who_dropped_out(app, areas):
 
 def test_volunteer_inputs_near_a_point_prefilters_by_box(app, areas):
     doorn = make_volunteer()
-    make_volunteer(postcode="3958 AA")                                 # Amerongen, ~12 km east
+    make_volunteer(postcode="3958 AA")  # Amerongen, ~12 km east
     near = (doorn.lat, doorn.lon, 5)
     assert [v.id for v in pool.volunteer_inputs(near=near)] == [doorn.id]
     assert len(pool.volunteer_inputs(near=(doorn.lat, doorn.lon, 50))) == 2

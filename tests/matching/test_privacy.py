@@ -1,4 +1,5 @@
 """Privacy by design (issue #4, item 7): access log, data export, account deletion, retention."""
+
 import json
 from datetime import timedelta
 
@@ -12,7 +13,13 @@ from sociale_kaart.errors import PermissionDenied, ValidationError
 from sociale_kaart.extensions import db
 from sociale_kaart.matching import booking, privacy, requests, volunteers
 from sociale_kaart.matching.models import (
-    Booking, Feedback, HelpRequest, Match, PersonalDataView, RequestEvent, VolunteerProfile,
+    Booking,
+    Feedback,
+    HelpRequest,
+    Match,
+    PersonalDataView,
+    RequestEvent,
+    VolunteerProfile,
 )
 from sociale_kaart.notify.models import OutboxMessage
 from tests.builders import TEST_PASSWORD, make_user
@@ -28,15 +35,16 @@ def accepted(app):
     """A resident's request in Doorn with an accepted volunteer (surname and e-mail on the account only)."""
     resident = make_user(roles=("resident",), name="Anna de Vries", email="anna@example.org")
     broker = make_broker(areas=("doorn",), name="Bram Makelaar")
-    request = make_request(requester_id=resident.id, contact_name="Anna de Vries",
-                           contact_email="anna@example.org")
-    volunteer = make_volunteer(first_name="Vera",
-                               user_values={"name": "Vera Achternaam", "email": "vera.achternaam@example.org"})
+    request = make_request(requester_id=resident.id, contact_name="Anna de Vries", contact_email="anna@example.org")
+    volunteer = make_volunteer(
+        first_name="Vera", user_values={"name": "Vera Achternaam", "email": "vera.achternaam@example.org"}
+    )
     match = make_match(request, volunteer, status="accepted")
     return resident, broker, request, volunteer, match
 
 
 # --- access log ---------------------------------------------------------------------------------
+
 
 def test_the_requesters_access_log_lists_broker_and_volunteer_views(accepted):
     resident, broker, request, volunteer, match = accepted
@@ -45,7 +53,7 @@ def test_the_requesters_access_log_lists_broker_and_volunteer_views(accepted):
     assert task["private"]["street"] == request.street
     log = privacy.access_log(db.session.get(HelpRequest, request.id))
     assert [(view.viewer_role, view.viewer_name, view.what) for view in log] == [
-        ("volunteer", "Vera", "address"),          # newest first; a volunteer by first name only
+        ("volunteer", "Vera", "address"),  # newest first; a volunteer by first name only
         ("broker", "Bram Makelaar", "request"),
     ]
 
@@ -58,6 +66,7 @@ def test_log_view_does_not_commit(accepted):
 
 
 # --- export -------------------------------------------------------------------------------------------
+
 
 def test_export_of_an_account_holds_their_data_and_only_the_volunteers_first_name(accepted):
     resident, broker, request, volunteer, match = accepted
@@ -93,7 +102,7 @@ def test_export_of_a_volunteer_shows_tasks_without_the_requesters_details(accept
     assert data["volunteer"]["tasks"][0]["place"] == request.place_name
     for secret in ("Anna de Vries", request.street, request.contact_phone, "anna@example.org"):
         assert secret not in text
-    assert "no_show" not in text        # brokers only
+    assert "no_show" not in text  # brokers only
 
 
 def test_export_of_an_account_needs_a_login(app):
@@ -102,6 +111,7 @@ def test_export_of_an_account_needs_a_login(app):
 
 
 # --- deleting an account --------------------------------------------------------------------------------
+
 
 def test_delete_account_needs_the_password(accepted):
     resident, broker, request, volunteer, match = accepted
@@ -151,6 +161,7 @@ def test_an_admin_cannot_delete_their_own_account_here(app):
 
 # --- retention --------------------------------------------------------------------------------------------
 
+
 def _closed(days_ago, status="done", **overrides):
     closed_at = clock.naive_utcnow() - timedelta(days=days_ago)
     return make_request(status=status, closed_at=closed_at, **overrides)
@@ -164,8 +175,15 @@ def test_retention_anonymises_only_closed_requests_older_than_the_period(accepte
     old_but_open = make_request(status="open", closed_at=clock.naive_utcnow() - timedelta(days=300))
     helper = make_volunteer()
     done_match = make_match(old_done, helper, status="done", book=False)
-    db.session.add(Feedback(match=done_match, author_role="requester", happened=True, rating=3,
-                            comment="Mijn vader, meneer Jansen, vond het fijn."))
+    db.session.add(
+        Feedback(
+            match=done_match,
+            author_role="requester",
+            happened=True,
+            rating=3,
+            comment="Mijn vader, meneer Jansen, vond het fijn.",
+        )
+    )
     db.session.add(RequestEvent(request=old_done, action="rejected", note="Belde met mevrouw Jansen"))
     db.session.commit()
 
@@ -173,8 +191,17 @@ def test_retention_anonymises_only_closed_requests_older_than_the_period(accepte
     db.session.expire_all()
     row = db.session.get(HelpRequest, old_done.id)
     assert row.anonymised_at is not None
-    for column in ("contact_name", "contact_email", "contact_phone", "recipient_name", "street", "house_number",
-                   "postcode", "description", "summary"):
+    for column in (
+        "contact_name",
+        "contact_email",
+        "contact_phone",
+        "recipient_name",
+        "street",
+        "house_number",
+        "postcode",
+        "description",
+        "summary",
+    ):
         assert getattr(row, column) == "", column
     assert row.pc4 == "3941" and row.place_name and row.task_type == "boodschappen"
     assert db.session.get(Feedback, done_match.feedback[0].id).comment == ""

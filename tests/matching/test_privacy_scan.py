@@ -1,6 +1,7 @@
 """Issue #4: public pages and every page a volunteer can reach before approval never show a
 requester's name, street, phone or e-mail. A crawler follows every link from the start pages.
 """
+
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
@@ -18,7 +19,7 @@ STREET = "Kastanjelaan"
 PHONE = "06-11223344"
 EMAIL = "marieke.zonnebloemsma@example.org"
 POSTCODE = "3941 XZ"
-HEALTH = "Korsakov"      # in the description for the broker only
+HEALTH = "Korsakov"  # in the description for the broker only
 PRIVATE = ("Zonnebloemsma", "Marieke", STREET, PHONE, "0611223344", EMAIL, POSTCODE, HEALTH)
 SKIP = ("/uitloggen", "/taal/", "/static/", "/api/")
 MAX_PAGES = 400
@@ -50,7 +51,7 @@ def crawl(client, starts):
             queue.append(target.path + (f"?{target.query}" if target.query else ""))
             continue
         if response.content_type.startswith("application/json"):
-            pages[path] = response.get_data(as_text=True)     # scanned too (the data download)
+            pages[path] = response.get_data(as_text=True)  # scanned too (the data download)
             continue
         if not response.content_type.startswith("text/html"):
             continue
@@ -77,17 +78,33 @@ def leaks(pages):
 def world(app):
     load_areas()
     broker = make_broker(areas=("doorn",))
-    request = make_request(task_type="respijt", contact_name=CONTACT, recipient_name=RECIPIENT,
-                           recipient_first_name="Gerrit", street=STREET, house_number="12", contact_phone=PHONE,
-                           contact_email=EMAIL, postcode=POSTCODE, description=f"Vader heeft het {HEALTH}-syndroom.",
-                           summary="Oppas bij vader zodat ik naar de kapper kan.")
+    request = make_request(
+        task_type="respijt",
+        contact_name=CONTACT,
+        recipient_name=RECIPIENT,
+        recipient_first_name="Gerrit",
+        street=STREET,
+        house_number="12",
+        contact_phone=PHONE,
+        contact_email=EMAIL,
+        postcode=POSTCODE,
+        description=f"Vader heeft het {HEALTH}-syndroom.",
+        summary="Oppas bij vader zodat ik naar de kapper kan.",
+    )
     volunteer = make_volunteer(vog_valid_until=request.first_date)
     return broker, request, volunteer
 
 
 def _volunteer_starts(request_id):
-    return ["/", "/vrijwilliger/klussen", f"/vrijwilliger/klussen/{request_id}", "/vrijwilliger/mijn-taken",
-            "/vrijwilliger/profiel", "/mijn-gegevens", "/zoeken"]
+    return [
+        "/",
+        "/vrijwilliger/klussen",
+        f"/vrijwilliger/klussen/{request_id}",
+        "/vrijwilliger/mijn-taken",
+        "/vrijwilliger/profiel",
+        "/mijn-gegevens",
+        "/zoeken",
+    ]
 
 
 def test_volunteer_pages_before_approval_show_no_personal_data(app, world):
@@ -99,8 +116,13 @@ def test_volunteer_pages_before_approval_show_no_personal_data(app, world):
     # Before signing up: the task is listed, without personal data.
     pages = crawl(client, _volunteer_starts(request_id))
     assert any("Oppas bij vader" in html for html in pages.values())
-    assert {f"/vrijwilliger/klussen/{request_id}", "/vrijwilliger/mijn-taken", "/vrijwilliger/profiel",
-            "/mijn-gegevens", "/mijn-gegevens.json"} <= set(pages) and len(pages) > 25
+    assert {
+        f"/vrijwilliger/klussen/{request_id}",
+        "/vrijwilliger/mijn-taken",
+        "/vrijwilliger/profiel",
+        "/mijn-gegevens",
+        "/mijn-gegevens.json",
+    } <= set(pages) and len(pages) > 25
     assert leaks(pages) == []
 
     # After "Ik wil helpen" and after the broker's approval, but before accepting: still nothing.
@@ -120,6 +142,8 @@ def test_volunteer_pages_before_approval_show_no_personal_data(app, world):
 def test_public_pages_show_no_personal_data(app, world):
     broker, request, volunteer = world
     make_match(request, volunteer, status="accepted")
-    pages = crawl(app.test_client(), ["/", "/hulp-vragen", "/zoeken", "/over-deze-kaart", f"/vrijwilliger/klussen/{request.id}"])
+    pages = crawl(
+        app.test_client(), ["/", "/hulp-vragen", "/zoeken", "/over-deze-kaart", f"/vrijwilliger/klussen/{request.id}"]
+    )
     assert "/hulp-vragen" in pages
     assert leaks(pages) == []

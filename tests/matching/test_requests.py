@@ -1,6 +1,7 @@
 """Help requests: submit, confirm, review, publish, reject, edit, cancel (issue #4, item 1)."""
+
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -19,14 +20,29 @@ from tests.matching.factories import load_areas, make_broker, make_match, make_r
 def form(**changes):
     """Return valid values of the public request form (a carer asks respite for her father in Doorn)."""
     values = {
-        "task_type": "respijt", "urgency": "normal", "relation": "carer",
-        "contact_name": "Anna de Vries", "contact_email": "Anna@Example.org", "contact_phone": "06 12345678",
-        "recipient_name": "Jan de Vries", "description": "Vader heeft dementie.",
+        "task_type": "respijt",
+        "urgency": "normal",
+        "relation": "carer",
+        "contact_name": "Anna de Vries",
+        "contact_email": "Anna@Example.org",
+        "contact_phone": "06 12345678",
+        "recipient_name": "Jan de Vries",
+        "description": "Vader heeft dementie.",
         "summary": "Gezelschap voor een oudere man, zodat zijn dochter even weg kan.",
-        "street": "Kerkplein", "house_number": "3", "postcode": "3941ab",
-        "schedule_kind": "series", "first_date": next_weekday(1), "window_start": time(13, 0),
-        "window_end": time(17, 0), "duration_minutes": 240, "weeks": 8, "preferred_language": "nl",
-        "language_required": False, "skills_wanted": ["dementie"], "same_volunteer": True, "max_km": None,
+        "street": "Kerkplein",
+        "house_number": "3",
+        "postcode": "3941ab",
+        "schedule_kind": "series",
+        "first_date": next_weekday(1),
+        "window_start": time(13, 0),
+        "window_end": time(17, 0),
+        "duration_minutes": 240,
+        "weeks": 8,
+        "preferred_language": "nl",
+        "language_required": False,
+        "skills_wanted": ["dementie"],
+        "same_volunteer": True,
+        "max_km": None,
         "language": "nl",
     }
     values.update(changes)
@@ -41,9 +57,12 @@ def outbox(template=None):
 
 
 def events(request):
-    return [(e.action, e.from_status, e.to_status) for e in
-            db.session.scalars(select(RequestEvent).where(RequestEvent.request_id == request.id)
-                               .order_by(RequestEvent.id))]
+    return [
+        (e.action, e.from_status, e.to_status)
+        for e in db.session.scalars(
+            select(RequestEvent).where(RequestEvent.request_id == request.id).order_by(RequestEvent.id)
+        )
+    ]
 
 
 @pytest.fixture
@@ -53,15 +72,20 @@ def areas(app):
 
 # --- submit --------------------------------------------------------------------------------------
 
-def test_submit_creates_series_with_local_times_across_daylight_saving(app, areas, monkeypatch):
-    from datetime import datetime, timezone
 
-    monkeypatch.setattr(clock, "utcnow", lambda: datetime(2026, 10, 1, 9, 0, tzinfo=timezone.utc))
+def test_submit_creates_series_with_local_times_across_daylight_saving(app, areas, monkeypatch):
+    from datetime import datetime
+
+    monkeypatch.setattr(clock, "utcnow", lambda: datetime(2026, 10, 1, 9, 0, tzinfo=UTC))
     # Tuesdays 13:00-17:00 from 13 October: summer time until 25 October, winter time after.
     request = services.submit_request(form(first_date=datetime(2026, 10, 13).date(), weeks=4))
     starts = [o.starts_at for o in request.occurrences]
-    assert starts == [datetime(2026, 10, 13, 11), datetime(2026, 10, 20, 11),
-                      datetime(2026, 10, 27, 12), datetime(2026, 11, 3, 12)]
+    assert starts == [
+        datetime(2026, 10, 13, 11),
+        datetime(2026, 10, 20, 11),
+        datetime(2026, 10, 27, 12),
+        datetime(2026, 11, 3, 12),
+    ]
     assert [o.sequence for o in request.occurrences] == [1, 2, 3, 4]
     assert all(timeslots.to_local(o.starts_at).hour == 13 for o in request.occurrences)
 
@@ -132,31 +156,34 @@ def test_confirm_request_refuses_another_purposes_token(app, areas):
         services.confirm_request(links.make_token("match-link", {"r": request.uuid}))
 
 
-@pytest.mark.parametrize(("changes", "field", "message"), [
-    ({"first_date": "yesterday"}, "first_date", "Kies een datum vanaf vandaag."),
-    ({"window_end": time(12, 0)}, "window_end", "De eindtijd moet na de begintijd liggen."),
-    ({"window_end": time(13, 0)}, "window_end", "De eindtijd moet na de begintijd liggen."),
-    ({"postcode": "1000 ZZ"}, "postcode", "We kennen postcode ‘1000 ZZ’ niet. Kijk of de postcode klopt."),
-    ({"postcode": "39411"}, "postcode", "Vul een postcode in zoals 3941 AB."),
-    ({"postcode": "9999 ZZ"}, "postcode", "ligt niet in de gemeente Utrechtse Heuvelrug"),
-    ({"contact_email": "", "contact_phone": ""}, "contact_email", "Vul een e-mailadres of telefoonnummer in."),
-    ({"contact_email": "anna@"}, "contact_email", "Vul een geldig e-mailadres in"),
-    ({"contact_phone": "12"}, "contact_phone", "Vul een geldig telefoonnummer in"),
-    ({"contact_name": " "}, "contact_name", "Vul uw naam in."),
-    ({"recipient_name": ""}, "recipient_name", "Vul de naam in van wie de hulp krijgt."),
-    ({"task_type": "schoonmaak"}, "task_type", "Kies waarbij u hulp zoekt."),
-    ({"duration_minutes": 300}, "duration_minutes", "De duur past niet tussen 13:00 en 17:00"),
-    ({"duration_minutes": 0}, "duration_minutes", "De hulp duurt minstens 15 minuten."),
-    ({"duration_minutes": ""}, "duration_minutes", "Vul in hoe lang de hulp duurt"),
-    ({"weeks": 1}, "weeks", "Kies 2 tot 26 weken."),
-    ({"weeks": 27}, "weeks", "Kies 2 tot 26 weken."),
-    ({"max_km": 0}, "max_km", "Kies een afstand van 0,5 tot 50 km."),
-    ({"max_km": 500}, "max_km", "Kies een afstand van 0,5 tot 50 km."),
-    ({"skills_wanted": ["toveren"]}, "skills_wanted", "Kies vaardigheden uit de lijst."),
-    ({"description": "", "summary": ""}, "description", "Vertel kort waarbij u hulp zoekt."),
-    ({"street": ""}, "street", "Vul de straat in."),
-    ({"first_date": None}, "first_date", "Kies een datum."),
-])
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"first_date": "yesterday"}, "first_date", "Kies een datum vanaf vandaag."),
+        ({"window_end": time(12, 0)}, "window_end", "De eindtijd moet na de begintijd liggen."),
+        ({"window_end": time(13, 0)}, "window_end", "De eindtijd moet na de begintijd liggen."),
+        ({"postcode": "1000 ZZ"}, "postcode", "We kennen postcode ‘1000 ZZ’ niet. Kijk of de postcode klopt."),
+        ({"postcode": "39411"}, "postcode", "Vul een postcode in zoals 3941 AB."),
+        ({"postcode": "9999 ZZ"}, "postcode", "ligt niet in de gemeente Utrechtse Heuvelrug"),
+        ({"contact_email": "", "contact_phone": ""}, "contact_email", "Vul een e-mailadres of telefoonnummer in."),
+        ({"contact_email": "anna@"}, "contact_email", "Vul een geldig e-mailadres in"),
+        ({"contact_phone": "12"}, "contact_phone", "Vul een geldig telefoonnummer in"),
+        ({"contact_name": " "}, "contact_name", "Vul uw naam in."),
+        ({"recipient_name": ""}, "recipient_name", "Vul de naam in van wie de hulp krijgt."),
+        ({"task_type": "schoonmaak"}, "task_type", "Kies waarbij u hulp zoekt."),
+        ({"duration_minutes": 300}, "duration_minutes", "De duur past niet tussen 13:00 en 17:00"),
+        ({"duration_minutes": 0}, "duration_minutes", "De hulp duurt minstens 15 minuten."),
+        ({"duration_minutes": ""}, "duration_minutes", "Vul in hoe lang de hulp duurt"),
+        ({"weeks": 1}, "weeks", "Kies 2 tot 26 weken."),
+        ({"weeks": 27}, "weeks", "Kies 2 tot 26 weken."),
+        ({"max_km": 0}, "max_km", "Kies een afstand van 0,5 tot 50 km."),
+        ({"max_km": 500}, "max_km", "Kies een afstand van 0,5 tot 50 km."),
+        ({"skills_wanted": ["toveren"]}, "skills_wanted", "Kies vaardigheden uit de lijst."),
+        ({"description": "", "summary": ""}, "description", "Vertel kort waarbij u hulp zoekt."),
+        ({"street": ""}, "street", "Vul de straat in."),
+        ({"first_date": None}, "first_date", "Kies een datum."),
+    ],
+)
 def test_submit_refuses_bad_input_with_a_dutch_message_on_the_field(app, areas, changes, field, message):
     if changes.get("first_date") == "yesterday":
         changes["first_date"] = clock.today() - timedelta(days=1)
@@ -167,21 +194,46 @@ def test_submit_refuses_bad_input_with_a_dutch_message_on_the_field(app, areas, 
     assert db.session.scalar(select(HelpRequest.id)) is None and outbox() == []
 
 
-@pytest.mark.parametrize(("changes", "field", "message"), [
-    ({"first_date": date(2027, 3, 28), "window_start": time(2, 0), "window_end": time(3, 30)}, "window_start",
-     "Op zondag 28 maart 2027 gaat de klok een uur vooruit: die nacht bestaat 02:00 niet."),
-    ({"first_date": date(2027, 3, 28), "window_start": time(1, 0), "window_end": time(2, 30)}, "window_start",
-     "die nacht bestaat 02:30 niet"),
-    ({"first_date": date(2027, 3, 28), "window_start": time(1, 30), "window_end": time(3, 30),
-      "duration_minutes": 120}, "duration_minutes", "dan past de duur niet tussen 01:30 en 03:30"),
-    ({"first_date": date(2027, 3, 7), "weeks": 4, "window_start": time(2, 15), "window_end": time(2, 45),
-      "duration_minutes": 30}, "window_start", "Op zondag 28 maart 2027"),
-])
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        (
+            {"first_date": date(2027, 3, 28), "window_start": time(2, 0), "window_end": time(3, 30)},
+            "window_start",
+            "Op zondag 28 maart 2027 gaat de klok een uur vooruit: die nacht bestaat 02:00 niet.",
+        ),
+        (
+            {"first_date": date(2027, 3, 28), "window_start": time(1, 0), "window_end": time(2, 30)},
+            "window_start",
+            "die nacht bestaat 02:30 niet",
+        ),
+        (
+            {
+                "first_date": date(2027, 3, 28),
+                "window_start": time(1, 30),
+                "window_end": time(3, 30),
+                "duration_minutes": 120,
+            },
+            "duration_minutes",
+            "dan past de duur niet tussen 01:30 en 03:30",
+        ),
+        (
+            {
+                "first_date": date(2027, 3, 7),
+                "weeks": 4,
+                "window_start": time(2, 15),
+                "window_end": time(2, 45),
+                "duration_minutes": 30,
+            },
+            "window_start",
+            "Op zondag 28 maart 2027",
+        ),
+    ],
+)
 def test_a_date_in_the_spring_clock_change_is_refused(app, areas, monkeypatch, changes, field, message):
     """Issue #12: 2027-03-28 02:00-03:00 does not exist in Amsterdam; the dates gave a 500 (ck_occurrences_window)."""
-    monkeypatch.setattr(clock, "utcnow", lambda: datetime(2027, 1, 15, 9, 0, tzinfo=timezone.utc))
-    values = {"schedule_kind": "series" if changes.get("weeks", 1) > 1 else "once", "duration_minutes": 60,
-              **changes}
+    monkeypatch.setattr(clock, "utcnow", lambda: datetime(2027, 1, 15, 9, 0, tzinfo=UTC))
+    values = {"schedule_kind": "series" if changes.get("weeks", 1) > 1 else "once", "duration_minutes": 60, **changes}
     with pytest.raises(ValidationError) as error:
         services.submit_request(form(**values))
     assert error.value.field == field
@@ -190,23 +242,45 @@ def test_a_date_in_the_spring_clock_change_is_refused(app, areas, monkeypatch, c
 
 
 def test_the_repeated_autumn_hour_is_taken_in_summer_time(app, areas, monkeypatch):
-    monkeypatch.setattr(clock, "utcnow", lambda: datetime(2027, 9, 1, 9, 0, tzinfo=timezone.utc))
-    request = services.submit_request(form(schedule_kind="once", first_date=date(2027, 10, 31),
-                                           window_start=time(2, 15), window_end=time(2, 45), duration_minutes=30))
-    occurrence, = request.occurrences
+    monkeypatch.setattr(clock, "utcnow", lambda: datetime(2027, 9, 1, 9, 0, tzinfo=UTC))
+    request = services.submit_request(
+        form(
+            schedule_kind="once",
+            first_date=date(2027, 10, 31),
+            window_start=time(2, 15),
+            window_end=time(2, 45),
+            duration_minutes=30,
+        )
+    )
+    (occurrence,) = request.occurrences
     assert (occurrence.starts_at, occurrence.ends_at) == (datetime(2027, 10, 31, 0, 15), datetime(2027, 10, 31, 0, 45))
 
 
 def test_submit_once_ignores_weeks_and_accepts_today_later(app, areas, monkeypatch):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    monkeypatch.setattr(clock, "utcnow", lambda: datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc))  # 09:00 local
-    request = services.submit_request(form(schedule_kind="once", weeks=8, first_date=clock.today(),
-                                           window_start=time(10, 0), window_end=time(12, 0), duration_minutes=60))
+    monkeypatch.setattr(clock, "utcnow", lambda: datetime(2026, 11, 24, 8, 0, tzinfo=UTC))  # 09:00 local
+    request = services.submit_request(
+        form(
+            schedule_kind="once",
+            weeks=8,
+            first_date=clock.today(),
+            window_start=time(10, 0),
+            window_end=time(12, 0),
+            duration_minutes=60,
+        )
+    )
     assert request.weeks == 1 and len(request.occurrences) == 1
     with pytest.raises(ValidationError) as error:
-        services.submit_request(form(schedule_kind="once", first_date=clock.today(), window_start=time(8, 0),
-                                     window_end=time(12, 0), duration_minutes=60))
+        services.submit_request(
+            form(
+                schedule_kind="once",
+                first_date=clock.today(),
+                window_start=time(8, 0),
+                window_end=time(12, 0),
+                duration_minutes=60,
+            )
+        )
     assert error.value.field == "window_start"
 
 
@@ -216,6 +290,7 @@ def test_relation_self_uses_the_contact_as_recipient(app, areas):
 
 
 # --- requester access -------------------------------------------------------------------------------
+
 
 def test_get_request_for_requester_needs_the_exact_token(app, areas):
     request = make_request()
@@ -235,6 +310,7 @@ def test_requests_of_user_needs_login_and_lists_only_own(app, areas):
 
 
 # --- broker: queue, view, publish, reject ------------------------------------------------------------
+
 
 def test_broker_queue_lists_own_areas_per_status(app, areas):
     broker = make_broker(areas=("doorn",))
@@ -272,7 +348,9 @@ def test_get_request_for_broker_logs_the_view(app, areas):
     services.get_request_for_broker(request.id, admin, what="contact")
     views = db.session.scalars(select(PersonalDataView).order_by(PersonalDataView.id)).all()
     assert [(v.viewer_id, v.viewer_name, v.viewer_role, v.what) for v in views] == [
-        (broker.id, broker.name, "broker", "request"), (admin.id, "Ada Admin", "admin", "contact")]
+        (broker.id, broker.name, "broker", "request"),
+        (admin.id, "Ada Admin", "admin", "contact"),
+    ]
 
 
 def test_get_request_for_broker_of_another_area_is_refused_and_not_logged(app, areas):
@@ -330,11 +408,15 @@ def test_reject_refuses_a_matched_request(app, areas):
 
 # --- broker: edit ---------------------------------------------------------------------------------------
 
+
 def test_update_request_changes_fields_and_rebuilds_dates(app, areas):
     broker = make_broker()
     request = make_request(weeks=2)
-    updated = services.update_request(request.id, {"summary": "Korte uitleg.", "weeks": 3,
-                                                   "schedule_kind": "series", "window_start": time(14, 0)}, broker)
+    updated = services.update_request(
+        request.id,
+        {"summary": "Korte uitleg.", "weeks": 3, "schedule_kind": "series", "window_start": time(14, 0)},
+        broker,
+    )
     assert updated.summary == "Korte uitleg." and updated.weeks == 3
     assert len(updated.occurrences) == 3 and [o.sequence for o in updated.occurrences] == [1, 2, 3]
     assert all(timeslots.to_local(o.starts_at).hour == 14 for o in updated.occurrences)
@@ -363,11 +445,12 @@ def test_update_request_validates_and_checks_the_broker(app, areas):
         services.update_request(request.id, {"window_end": time(9, 0)}, make_broker())
     with pytest.raises(PermissionDenied):
         services.update_request(request.id, {"summary": "x"}, make_broker(areas=("leersum",)))
-    with pytest.raises(PermissionDenied):   # moving it to an area the broker does not serve
+    with pytest.raises(PermissionDenied):  # moving it to an area the broker does not serve
         services.update_request(request.id, {"postcode": "3971 KL"}, make_broker(areas=("doorn",)))
 
 
 # --- cancel -------------------------------------------------------------------------------------------
+
 
 def test_requester_cancels_by_link_releasing_bookings_and_matches(app, areas):
     request = make_request(weeks=3, status="matched")
@@ -404,8 +487,9 @@ def test_cancel_by_own_account_or_broker_and_not_by_others(app, areas):
     other = make_request()
     broker = make_broker()
     assert services.cancel_request(other.id, by=broker, reason="Dubbel").status == "cancelled"
-    event = db.session.scalar(select(RequestEvent).where(RequestEvent.request_id == other.id,
-                                                         RequestEvent.action == "cancelled"))
+    event = db.session.scalar(
+        select(RequestEvent).where(RequestEvent.request_id == other.id, RequestEvent.action == "cancelled")
+    )
     assert (event.actor_id, event.actor_role, event.note) == (broker.id, "broker", "Dubbel")
 
 
@@ -419,6 +503,7 @@ def test_set_status_records_the_event_and_closes(app, areas):
 
 
 # --- the dorpsteam in the requester's e-mails (issue #11) ----------------------------------------
+
 
 def test_confirmation_and_received_mails_name_the_dorpsteam(app, areas):
     services.submit_request(form())
@@ -436,7 +521,9 @@ def test_a_dorpsteam_without_a_phone_is_mailed(app, areas):
     db.session.commit()
     services.submit_request(form())
     [mail] = outbox()
-    assert "Vragen? Mail het dorpsteam: Dorpsteam Doorn (demo), dorpsteam-doorn@heuvelrug.example.org." in mail.body_text
+    assert (
+        "Vragen? Mail het dorpsteam: Dorpsteam Doorn (demo), dorpsteam-doorn@heuvelrug.example.org." in mail.body_text
+    )
 
 
 def test_a_dorpsteam_without_phone_or_email_gets_no_line(app, areas):

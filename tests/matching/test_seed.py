@@ -1,4 +1,5 @@
 """Demo data of the matching module (issue #4, item 9): fictional, marked so, loaded once."""
+
 from sqlalchemy import func, select
 
 from sociale_kaart.accounts import privacy as account_privacy
@@ -7,7 +8,13 @@ from sociale_kaart.accounts.passwords import verify_password
 from sociale_kaart.extensions import db
 from sociale_kaart.matching import booking
 from sociale_kaart.matching.models import (
-    Booking, Feedback, HelpRequest, Match, Occurrence, RequestEvent, VolunteerProfile,
+    Booking,
+    Feedback,
+    HelpRequest,
+    Match,
+    Occurrence,
+    RequestEvent,
+    VolunteerProfile,
 )
 from sociale_kaart.matching.seed import FICTIONAL, load_demo_matching
 from sociale_kaart.notify.models import OutboxMessage
@@ -30,7 +37,7 @@ def test_demo_data_loads_once(app):
     second = load_demo_matching()
     assert second["volunteers_added"] == second["requests_added"] == 0
     assert counts() == before
-    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0     # no e-mails for demo data
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0  # no e-mails for demo data
 
 
 def test_demo_data_is_fictional_and_marked(app):
@@ -62,8 +69,9 @@ def test_demo_data_works_with_the_services(app):
 
     load_demo_matching(password=TEST_PASSWORD)
     broker = make_broker(areas=("doorn", "driebergen_rijsenburg", "leersum", "maarn", "amerongen"))
-    doorn = db.session.scalar(select(HelpRequest).where(HelpRequest.status == "open",
-                                                        HelpRequest.place_name == "Doorn"))
+    doorn = db.session.scalar(
+        select(HelpRequest).where(HelpRequest.status == "open", HelpRequest.place_name == "Doorn")
+    )
     result = booking.run_batch_proposals(doorn.area_id, by=broker)
     assert result.requests >= 1
     volunteer = db.session.scalar(select(VolunteerProfile).where(VolunteerProfile.first_name == "Vera"))
@@ -78,5 +86,5 @@ def test_demo_seeder_reports_what_it_added(app):
     assert first[0] == "Matching demo: 36 fictional volunteers (36 new), 8 help requests (8 new)."
     password = first[1].rpartition(": ")[2]
     volunteer = db.session.scalars(select(User).join(UserRole).where(UserRole.role == "volunteer")).first()
-    assert len(password) >= 16 and verify_password(volunteer.password_hash, password)     # printed once, and it works
+    assert len(password) >= 16 and verify_password(volunteer.password_hash, password)  # printed once, and it works
     assert demo_seeder() == ["Matching demo: 36 fictional volunteers (0 new), 8 help requests (0 new)."]

@@ -1,4 +1,5 @@
 """Broker pages of the matching module (issue #4): who may use each URL, and the flows through the views."""
+
 import re
 from datetime import date
 
@@ -10,8 +11,15 @@ from sociale_kaart.extensions import db
 from sociale_kaart.matching.models import Booking, HelpRequest, Match, PersonalDataView, VolunteerProfile
 from tests.builders import login_token, make_user
 from tests.conftest import make_app
-from tests.matching.factories import (DRIEBERGEN, load_areas, make_broker, make_match, make_request,
-                                      make_volunteer, next_weekday)
+from tests.matching.factories import (
+    DRIEBERGEN,
+    load_areas,
+    make_broker,
+    make_match,
+    make_request,
+    make_volunteer,
+    next_weekday,
+)
 from tests.workspace.helpers import csrf_token, login_as, post
 
 ROLES = ("anonymous", "resident", "volunteer", "broker_a", "broker_b", "admin")
@@ -50,12 +58,26 @@ CASES = [
 def intake_form(**changes):
     """POST data of the phone intake: a one-off request for shopping in Doorn next week."""
     data = {
-        "task_type": "boodschappen", "relation": "carer", "recipient_name": "Kees Jansen (fictief)",
-        "schedule_kind": "once", "first_date": next_weekday(2).isoformat(), "window_start": "10:00",
-        "window_end": "12:00", "duration_minutes": "60", "weeks": "", "street": "Dorpsstraat",
-        "house_number": "4", "postcode": "3941 AB", "max_km": "", "contact_name": "Greet Jansen (fictief)",
-        "contact_email": "", "contact_phone": "0343 123 456", "summary": "Samen naar de supermarkt.",
-        "description": "Belde zelf; dochter woont ver weg.", "urgency": "normal", "preferred_language": "nl",
+        "task_type": "boodschappen",
+        "relation": "carer",
+        "recipient_name": "Kees Jansen (fictief)",
+        "schedule_kind": "once",
+        "first_date": next_weekday(2).isoformat(),
+        "window_start": "10:00",
+        "window_end": "12:00",
+        "duration_minutes": "60",
+        "weeks": "",
+        "street": "Dorpsstraat",
+        "house_number": "4",
+        "postcode": "3941 AB",
+        "max_km": "",
+        "contact_name": "Greet Jansen (fictief)",
+        "contact_email": "",
+        "contact_phone": "0343 123 456",
+        "summary": "Samen naar de supermarkt.",
+        "description": "Belde zelf; dochter woont ver weg.",
+        "urgency": "normal",
+        "preferred_language": "nl",
     }
     data.update(changes)
     return data
@@ -149,6 +171,7 @@ def test_the_table_covers_every_broker_url(site):
 
 # --- flows through the views (fresh database each) -----------------------------------------------
 
+
 @pytest.fixture
 def broker(app):
     load_areas()
@@ -181,7 +204,7 @@ def test_publish_through_the_view(app, client, broker):
     assert db.session.get(HelpRequest, item.id).status == "open"
     page = _page(client, f"/werkplek/hulp/vraag/{item.id}")
     assert "gepubliceerd" in page
-    assert "Bram Makelaar" in page          # the history says who
+    assert "Bram Makelaar" in page  # the history says who
 
 
 def test_publish_without_csrf_changes_nothing(app, client, broker):
@@ -208,8 +231,9 @@ def test_reject_needs_a_reason(app, client, broker):
 def test_reject_with_a_reason(app, client, broker):
     item = make_request(status="submitted", reviewed_at=None)
     login_as(client, broker)
-    response = post(client, app, f"/werkplek/hulp/vraag/{item.id}/afwijzen",
-                    {"reason": "Dit is werk voor de thuiszorg."})
+    response = post(
+        client, app, f"/werkplek/hulp/vraag/{item.id}/afwijzen", {"reason": "Dit is werk voor de thuiszorg."}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     rejected = db.session.get(HelpRequest, item.id)
@@ -229,8 +253,12 @@ def test_phone_intake_creates_a_confirmed_request(app, client, broker):
 
 def test_phone_intake_errors_keep_what_was_typed(app, client, broker):
     login_as(client, broker)
-    response = post(client, app, "/werkplek/hulp/nieuw",
-                    intake_form(window_start="14:00", window_end="12:00", contact_phone="", postcode="9999 ZZ"))
+    response = post(
+        client,
+        app,
+        "/werkplek/hulp/nieuw",
+        intake_form(window_start="14:00", window_end="12:00", contact_phone="", postcode="9999 ZZ"),
+    )
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "error-summary" in page
@@ -253,8 +281,9 @@ def test_edit_request(app, client, broker):
     login_as(client, broker)
     page = _page(client, f"/werkplek/hulp/vraag/{item.id}/bewerken")
     assert item.contact_name in page
-    response = post(client, app, f"/werkplek/hulp/vraag/{item.id}/bewerken",
-                    intake_form(summary="Samen naar de markt op dinsdag."))
+    response = post(
+        client, app, f"/werkplek/hulp/vraag/{item.id}/bewerken", intake_form(summary="Samen naar de markt op dinsdag.")
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(HelpRequest, item.id).summary == "Samen naar de markt op dinsdag."
@@ -262,9 +291,9 @@ def test_edit_request(app, client, broker):
 
 def test_candidates_page_shows_reasons_and_exclusions(app, client, broker):
     item = make_request()
-    make_volunteer(first_name="Vera")                                    # Doorn, by bike, 10 km
-    make_volunteer(first_name="Wim", postcode=DRIEBERGEN, max_km=1.0)    # too far
-    make_volunteer(first_name="Tom", task_types=["tuin"])               # does not want this task
+    make_volunteer(first_name="Vera")  # Doorn, by bike, 10 km
+    make_volunteer(first_name="Wim", postcode=DRIEBERGEN, max_km=1.0)  # too far
+    make_volunteer(first_name="Tom", task_types=["tuin"])  # does not want this task
     login_as(client, broker)
     page = _page(client, f"/werkplek/hulp/vraag/{item.id}/kandidaten")
     assert "Vera" in page and "Wim" not in page and "Tom" not in page
@@ -272,7 +301,7 @@ def test_candidates_page_shows_reasons_and_exclusions(app, client, broker):
     assert "2 uitgesloten:" in page and "1 te ver" in page and "1 wil deze taak niet" in page
     assert "Vraag deze vrijwilliger" in page
     logged = db.session.scalar(select(func.count()).select_from(PersonalDataView))
-    assert logged == 0            # the candidate page shows no personal data of the requester
+    assert logged == 0  # the candidate page shows no personal data of the requester
 
 
 def test_unconfirmed_request_cannot_be_published_yet(app, client, broker):
@@ -290,8 +319,9 @@ def test_ask_a_candidate_books_the_dates(app, client, broker):
     item = make_request(weeks=3)
     volunteer = make_volunteer(first_name="Vera")
     login_as(client, broker)
-    response = post(client, app, f"/werkplek/hulp/vraag/{item.id}/voorstellen",
-                    {"volunteer_id": str(volunteer.id), "step": "ask"})
+    response = post(
+        client, app, f"/werkplek/hulp/vraag/{item.id}/voorstellen", {"volunteer_id": str(volunteer.id), "step": "ask"}
+    )
     assert response.status_code == 302
     match = db.session.scalars(select(Match)).one()
     assert match.status == "approved" and match.volunteer_id == volunteer.id
@@ -304,8 +334,12 @@ def test_suggest_then_approve(app, client, broker):
     item = make_request()
     volunteer = make_volunteer(first_name="Vera")
     login_as(client, broker)
-    post(client, app, f"/werkplek/hulp/vraag/{item.id}/voorstellen",
-         {"volunteer_id": str(volunteer.id), "step": "suggest"})
+    post(
+        client,
+        app,
+        f"/werkplek/hulp/vraag/{item.id}/voorstellen",
+        {"volunteer_id": str(volunteer.id), "step": "suggest"},
+    )
     match = db.session.scalars(select(Match)).one()
     assert match.status == "suggested"
     assert "Vera" in _page(client, f"/werkplek/hulp/vraag/{item.id}/kandidaten")
@@ -314,7 +348,7 @@ def test_suggest_then_approve(app, client, broker):
     assert response.headers["Location"].endswith(f"/werkplek/hulp/vraag/{item.id}")
     db.session.expire_all()
     assert db.session.get(Match, match.id).status == "approved"
-    again = post(client, app, f"/werkplek/hulp/koppeling/{match.id}/goedkeuren")    # idempotent
+    again = post(client, app, f"/werkplek/hulp/koppeling/{match.id}/goedkeuren")  # idempotent
     assert again.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(Booking)) == 1
 
@@ -341,8 +375,12 @@ def test_cancel_done_no_show_and_phone_feedback(app, client, broker):
     post(client, app, f"/werkplek/hulp/koppeling/{first.id}/gedaan")
     post(client, app, f"/werkplek/hulp/koppeling/{second.id}/niet-gekomen")
     post(client, app, f"/werkplek/hulp/koppeling/{third.id}/annuleren", {"reason": "Opgenomen in het ziekenhuis."})
-    response = post(client, app, f"/werkplek/hulp/koppeling/{first.id}/terugkoppeling",
-                    {"role": "requester", "happened": "yes", "rating": "3", "comment": "Heel fijn geholpen."})
+    response = post(
+        client,
+        app,
+        f"/werkplek/hulp/koppeling/{first.id}/terugkoppeling",
+        {"role": "requester", "happened": "yes", "rating": "3", "comment": "Heel fijn geholpen."},
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Match, first.id).status == "done"
@@ -350,9 +388,10 @@ def test_cancel_done_no_show_and_phone_feedback(app, client, broker):
     assert db.session.get(Match, third.id).status == "cancelled"
     page = _page(client, f"/werkplek/hulp/vraag/{first.request_id}")
     assert "Heel fijn geholpen." in page
-    assert "Terugkoppeling: aanvrager" in page       # the history says the broker noted it
-    assert [(f.author_role, f.happened, f.rating, f.author_id) for f in db.session.get(Match, first.id).feedback] \
-        == [("requester", True, 3, broker.id)]
+    assert "Terugkoppeling: aanvrager" in page  # the history says the broker noted it
+    assert [(f.author_role, f.happened, f.rating, f.author_id) for f in db.session.get(Match, first.id).feedback] == [
+        ("requester", True, 3, broker.id)
+    ]
 
 
 def test_volunteer_approval_vog_and_no_shows(app, client, broker):
@@ -362,11 +401,19 @@ def test_volunteer_approval_vog_and_no_shows(app, client, broker):
     assert "Nina" in listing
     response = post(client, app, f"/werkplek/hulp/vrijwilligers/{newcomer.id}/goedkeuren")
     assert response.status_code == 302
-    bad = post(client, app, f"/werkplek/hulp/vrijwilligers/{newcomer.id}/vog",
-               {"checked_on": "2026-11-01", "valid_until": "2020-01-01"})
+    bad = post(
+        client,
+        app,
+        f"/werkplek/hulp/vrijwilligers/{newcomer.id}/vog",
+        {"checked_on": "2026-11-01", "valid_until": "2020-01-01"},
+    )
     assert bad.status_code == 200 and "De einddatum moet na de controledatum liggen." in bad.get_data(as_text=True)
-    post(client, app, f"/werkplek/hulp/vrijwilligers/{newcomer.id}/vog",
-         {"checked_on": "2026-11-01", "valid_until": "2029-11-01"})
+    post(
+        client,
+        app,
+        f"/werkplek/hulp/vrijwilligers/{newcomer.id}/vog",
+        {"checked_on": "2026-11-01", "valid_until": "2029-11-01"},
+    )
     db.session.expire_all()
     profile = db.session.get(VolunteerProfile, newcomer.id)
     assert profile.status == "active" and profile.vog_valid_until == date(2029, 11, 1)
@@ -410,12 +457,16 @@ def test_workload_page(app, client, broker):
 
 # --- odd input (issue #12) ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("data", [
-    {"happened": "yes"},                                  # no role: the form error, not a 500
-    {"role": "", "happened": "yes"},
-    {"role": "requester"},
-    {"role": "requester", "happened": "yes", "comment": "fijn\x00"},
-])
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"happened": "yes"},  # no role: the form error, not a 500
+        {"role": "", "happened": "yes"},
+        {"role": "requester"},
+        {"role": "requester", "happened": "yes", "comment": "fijn\x00"},
+    ],
+)
 def test_phone_feedback_with_a_missing_or_odd_field_is_a_message(app, client, broker, data):
     match = make_match(make_request(), make_volunteer(), status="accepted")
     login_as(client, broker)

@@ -2,9 +2,10 @@
 
 CSRF stays on: every POST carries a token (tests.workspace.helpers.post).
 """
+
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -28,14 +29,28 @@ def areas(app):
 def form_data(**changes):
     """Return the POST data of a valid public request: a carer asks respite for her father in Doorn."""
     data = {
-        "task_type": "respijt", "relation": "carer", "recipient_name": "Jan de Vries",
-        "schedule_kind": "series", "first_date": next_weekday(1).isoformat(), "window_start": "13:00",
-        "window_end": "17:00", "duration_minutes": "240", "weeks": "8",
-        "street": "Kerkplein", "house_number": "3", "postcode": "3941 AB",
-        "contact_name": "Anna de Vries", "contact_email": "anna@example.org", "contact_phone": "06 12345678",
+        "task_type": "respijt",
+        "relation": "carer",
+        "recipient_name": "Jan de Vries",
+        "schedule_kind": "series",
+        "first_date": next_weekday(1).isoformat(),
+        "window_start": "13:00",
+        "window_end": "17:00",
+        "duration_minutes": "240",
+        "weeks": "8",
+        "street": "Kerkplein",
+        "house_number": "3",
+        "postcode": "3941 AB",
+        "contact_name": "Anna de Vries",
+        "contact_email": "anna@example.org",
+        "contact_phone": "06 12345678",
         "summary": "Gezelschap voor een oudere man, zodat zijn dochter even weg kan.",
-        "description": "Vader heeft dementie.", "urgency": "normal", "preferred_language": "nl",
-        "skills_wanted": ["dementie"], "same_volunteer": "y", "website": "",
+        "description": "Vader heeft dementie.",
+        "urgency": "normal",
+        "preferred_language": "nl",
+        "skills_wanted": ["dementie"],
+        "same_volunteer": "y",
+        "website": "",
     }
     data.update(changes)
     return {key: value for key, value in data.items() if value is not None}
@@ -63,15 +78,16 @@ def requests_in_db():
 
 # --- the form -----------------------------------------------------------------------------------
 
+
 def test_form_is_one_grouped_page_with_scope_texts_and_a_honeypot(app, client, areas):
     page = page_of(client.get("/hulp-vragen"))
     for legend in ("Wat voor hulp?", "Voor wie?", "Wanneer?", "Waar?", "Uw gegevens", "Over de hulp"):
         assert f'<legend class="form-group__legend">{legend}</legend>' in page
     assert "Wel:" in page and "Niet:" in page and "VOG" in page
-    assert "Geen persoonlijke verzorging" in page          # the respite scope text
+    assert "Geen persoonlijke verzorging" in page  # the respite scope text
     assert "alleen de 4 cijfers van de postcode" in page
     assert 'class="honeypot"' in page and 'name="website"' in page
-    assert "<script" not in page.split("</footer>")[0].split("<main")[1]   # works without JavaScript
+    assert "<script" not in page.split("</footer>")[0].split("<main")[1]  # works without JavaScript
     assert 'type="date"' in page and 'type="time"' in page
 
 
@@ -90,8 +106,7 @@ def test_submit_creates_a_request_and_tells_what_happens_next(app, client, areas
     assert (created.status, created.task_type, created.weeks, created.pc4) == ("submitted", "respijt", 8, "3941")
     assert created.recipient_first_name == "Jan"
     assert created.confirmed_at is None
-    assert db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.template == "matching_confirm_request")).one()
+    assert db.session.scalars(select(OutboxMessage).where(OutboxMessage.template == "matching_confirm_request")).one()
     page = page_of(client.get("/hulp-vragen/verstuurd"))
     assert "Wat gebeurt er nu?" in page and "bevestigen" in page
     assert f"/mijn-hulpvraag/{created.access_token}" in page
@@ -123,8 +138,12 @@ def _yesterday():
 BAD_INPUT = [
     # (changes, field, message part, typed value that must be kept)
     (lambda: {"first_date": _yesterday()}, "first_date", "Kies een datum vanaf vandaag", None),
-    (lambda: {"window_start": "15:00", "window_end": "14:00"}, "window_end", "eindtijd moet na de begintijd",
-     'value="15:00"'),
+    (
+        lambda: {"window_start": "15:00", "window_end": "14:00"},
+        "window_end",
+        "eindtijd moet na de begintijd",
+        'value="15:00"',
+    ),
     (lambda: {"postcode": "3949 AA"}, "postcode", "We kennen postcode", 'value="3949 AA"'),
     (lambda: {"postcode": "3999 XX"}, "postcode", "ligt niet in de gemeente", 'value="3999 XX"'),
     (lambda: {"postcode": "12"}, "postcode", "postcode als 1234 AB", 'value="12"'),
@@ -145,8 +164,11 @@ BAD_INPUT = [
 ]
 
 
-@pytest.mark.parametrize("changes, field, message, kept", BAD_INPUT,
-                         ids=[case[1] + "-" + str(number) for number, case in enumerate(BAD_INPUT)])
+@pytest.mark.parametrize(
+    "changes, field, message, kept",
+    BAD_INPUT,
+    ids=[case[1] + "-" + str(number) for number, case in enumerate(BAD_INPUT)],
+)
 def test_bad_input_keeps_what_was_typed_with_a_dutch_message(app, client, areas, changes, field, message, kept):
     response = post(client, app, "/hulp-vragen", form_data(**changes()))
     assert response.status_code == 400
@@ -156,12 +178,13 @@ def test_bad_input_keeps_what_was_typed_with_a_dutch_message(app, client, areas,
         assert f'id="{field}-error"' in page
     else:
         assert message in (field_error(page, field) or "")
-        assert re.search(rf'<[^>]*id="{field}"[^>]*aria-invalid="true"|<[^>]*aria-invalid="true"[^>]*id="{field}"',
-                         page), f"{field} has no aria-invalid"
+        assert re.search(
+            rf'<[^>]*id="{field}"[^>]*aria-invalid="true"|<[^>]*aria-invalid="true"[^>]*id="{field}"', page
+        ), f"{field} has no aria-invalid"
     assert f'href="#{field}"' in page
     if kept:
         assert kept in page
-    assert 'value="Kerkplein"' in page and 'value="Anna de Vries"' in page   # the rest is kept too
+    assert 'value="Kerkplein"' in page and 'value="Anna de Vries"' in page  # the rest is kept too
     assert re.search(r">\s*Vader heeft dementie.</textarea>", page)
     assert requests_in_db() == []
 
@@ -174,12 +197,13 @@ def test_the_request_form_is_rate_limited_per_ip(tmp_path):
         client = app.test_client()
         statuses = [post(client, app, "/hulp-vragen", form_data(website="bot")).status_code for _ in range(3)]
         assert statuses == [303, 303, 429]
-        assert client.get("/hulp-vragen").status_code == 200      # reading the form is not limited
+        assert client.get("/hulp-vragen").status_code == 200  # reading the form is not limited
         db.session.remove()
         db.engine.dispose()
 
 
 # --- confirmation and the requester's page --------------------------------------------------------
+
 
 def test_confirmation_link_confirms_and_opens_the_page(app, client, areas):
     post(client, app, "/hulp-vragen", form_data())
@@ -190,7 +214,7 @@ def test_confirmation_link_confirms_and_opens_the_page(app, client, areas):
     assert response.headers["Location"].endswith(f"/mijn-hulpvraag/{created.access_token}")
     db.session.refresh(created)
     assert created.confirmed_at is not None
-    assert client.get(f"/hulp-vragen/bevestigen/{token}").status_code == 302   # a second click is fine
+    assert client.get(f"/hulp-vragen/bevestigen/{token}").status_code == 302  # a second click is fine
 
 
 def test_a_broken_confirmation_link_says_so(app, client, areas):
@@ -205,7 +229,7 @@ def test_requester_page_shows_status_history_dates_and_who_viewed(app, client, a
     request = make_request(task_type="respijt", weeks=3, status="submitted")
     broker = make_broker(name="Bram Makelaar")
     help_requests.publish_request(request.id, broker)
-    help_requests.get_request_for_broker(request.id, broker)      # logs the view
+    help_requests.get_request_for_broker(request.id, broker)  # logs the view
     page = page_of(client.get(f"/mijn-hulpvraag/{request.access_token}"))
     assert "Beoordeeld (open)" in page
     assert "Wie heeft uw gegevens bekeken" in page
@@ -278,7 +302,11 @@ def test_requester_feedback_after_the_date(app, client, areas):
     assert response.status_code == 303
     feedback = db.session.scalars(select(Feedback)).one()
     assert (feedback.author_role, feedback.happened, feedback.rating, feedback.comment) == (
-        "requester", True, 3, "Fijne man.")
+        "requester",
+        True,
+        3,
+        "Fijne man.",
+    )
     assert url not in page_of(client.get(f"/mijn-hulpvraag/{request.access_token}"))
 
 
@@ -298,6 +326,7 @@ def test_requester_downloads_the_data_as_json(app, client, areas):
 
 
 # --- logged-in residents: my requests, my data, delete the account -----------------------------
+
 
 def test_my_requests_needs_login(app, client, areas):
     response = client.get("/mijn-hulpvragen")
@@ -332,11 +361,12 @@ def test_delete_account_with_a_wrong_password_keeps_the_account(app, client, are
     assert response.status_code == 400
     page = page_of(response)
     assert summary_messages(page) and 'aria-invalid="true"' in page
-    assert "fout-wachtwoord" not in page             # a password is never echoed
+    assert "fout-wachtwoord" not in page  # a password is never echoed
     response = post(client, app, "/mijn-gegevens/verwijderen", {"password": TEST_PASSWORD})
     assert response.status_code == 400
     assert "Vink aan dat u uw account wilt verwijderen." in page_of(response)
     from sociale_kaart.accounts.models import User
+
     assert db.session.get(User, resident.id) is not None
 
 
@@ -352,7 +382,7 @@ def test_delete_account_anonymises_and_logs_out(app, client, areas):
     db.session.expire_all()
     assert db.session.get(User, user_id) is None
     assert db.session.get(HelpRequest, request.id).contact_name != "Rita Resident"
-    assert client.get("/mijn-gegevens").status_code == 302      # logged out
+    assert client.get("/mijn-gegevens").status_code == 302  # logged out
 
 
 def test_access_log_lists_a_volunteer_who_saw_the_address(app, client, areas):
@@ -372,8 +402,11 @@ def test_requester_history_leaves_out_no_shows_and_internal_steps(app, client, a
     request = make_request(status="matched")
     for action in ("no_show", "match_suggested", "batch_proposal", "match_rejected"):
         db.session.add(RequestEvent(request=request, action=action, actor_role="broker"))
-    db.session.add(RequestEvent(request=request, action="status", from_status="proposed", to_status="matched",
-                                actor_role="volunteer"))
+    db.session.add(
+        RequestEvent(
+            request=request, action="status", from_status="proposed", to_status="matched", actor_role="volunteer"
+        )
+    )
     db.session.commit()
     page = page_of(client.get(f"/mijn-hulpvraag/{request.access_token}"))
     assert "Nieuwe status: Gekoppeld" in page
@@ -383,10 +416,14 @@ def test_requester_history_leaves_out_no_shows_and_internal_steps(app, client, a
 
 # --- from a listing to help (issue #11) ---------------------------------------------------------
 
+
 def checked_task_types(page):
-    return re.findall(r'<input[^>]*\bchecked\b[^>]*name="task_type"[^>]*value="([^"]+)"'
-                      r'|<input[^>]*name="task_type"[^>]*\bchecked\b[^>]*value="([^"]+)"'
-                      r'|<input[^>]*value="([^"]+)"[^>]*name="task_type"[^>]*\bchecked\b', page)
+    return re.findall(
+        r'<input[^>]*\bchecked\b[^>]*name="task_type"[^>]*value="([^"]+)"'
+        r'|<input[^>]*name="task_type"[^>]*\bchecked\b[^>]*value="([^"]+)"'
+        r'|<input[^>]*value="([^"]+)"[^>]*name="task_type"[^>]*\bchecked\b',
+        page,
+    )
 
 
 def test_a_link_preselects_the_task_type(app, client, areas):
@@ -422,13 +459,25 @@ def test_requester_page_without_a_dorpsteam_says_nothing_about_it(app, client, a
 
 def test_a_time_the_clocks_skip_gets_a_dutch_message(app, client, areas, monkeypatch):
     """Issue #12: 02:30 on 28 March 2027 does not exist in Amsterdam; it broke ck_occurrences_window (a 500)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    monkeypatch.setattr(clock, "utcnow", lambda: datetime(2027, 3, 1, 9, 0, tzinfo=timezone.utc))
-    response = post(client, app, "/hulp-vragen", form_data(
-        schedule_kind="once", first_date="2027-03-28", window_start="02:30", window_end="03:30",
-        duration_minutes="30", weeks=""))
+    monkeypatch.setattr(clock, "utcnow", lambda: datetime(2027, 3, 1, 9, 0, tzinfo=UTC))
+    response = post(
+        client,
+        app,
+        "/hulp-vragen",
+        form_data(
+            schedule_kind="once",
+            first_date="2027-03-28",
+            window_start="02:30",
+            window_end="03:30",
+            duration_minutes="30",
+            weeks="",
+        ),
+    )
     assert response.status_code == 400
-    assert ("Op zondag 28 maart 2027 gaat de klok een uur vooruit: die nacht bestaat 02:30 niet."
-            in summary_messages(page_of(response))[0])
+    assert (
+        "Op zondag 28 maart 2027 gaat de klok een uur vooruit: die nacht bestaat 02:30 niet."
+        in summary_messages(page_of(response))[0]
+    )
     assert requests_in_db() == []

@@ -2,6 +2,7 @@
 
 Before approval and acceptance a volunteer sees no requester name, street or phone.
 """
+
 import re
 from datetime import timedelta
 
@@ -34,10 +35,20 @@ def summary_messages(page):
 def profile_data(**changes):
     """Return valid POST data of the volunteer profile: Driebergen, bike 5 km, Tuesday and Thursday afternoons."""
     data = {
-        "first_name": "Vera", "phone": "06 87654321", "postcode": "3971 KL", "street": "", "house_number": "",
-        "travel_mode": "bike", "max_km": "5", "task_types": ["respijt", "boodschappen"], "skills": ["dementie"],
-        "languages": ["nl", "en"], "avail-tue-afternoon": "y", "avail-thu-afternoon": "y",
-        "max_tasks_per_week": "2", "motivation": "Ik heb tijd over.",
+        "first_name": "Vera",
+        "phone": "06 87654321",
+        "postcode": "3971 KL",
+        "street": "",
+        "house_number": "",
+        "travel_mode": "bike",
+        "max_km": "5",
+        "task_types": ["respijt", "boodschappen"],
+        "skills": ["dementie"],
+        "languages": ["nl", "en"],
+        "avail-tue-afternoon": "y",
+        "avail-thu-afternoon": "y",
+        "max_tasks_per_week": "2",
+        "motivation": "Ik heb tijd over.",
     }
     data.update(changes)
     return {key: value for key, value in data.items() if value is not None}
@@ -45,11 +56,19 @@ def profile_data(**changes):
 
 def private_bits(request):
     """Return the requester's private values that a volunteer must not see before acceptance."""
-    return [request.contact_name, request.contact_phone, request.contact_email, request.recipient_name,
-            request.street + " " + request.house_number, request.postcode, request.description]
+    return [
+        request.contact_name,
+        request.contact_phone,
+        request.contact_email,
+        request.recipient_name,
+        request.street + " " + request.house_number,
+        request.postcode,
+        request.description,
+    ]
 
 
 # --- profile ------------------------------------------------------------------------------------
+
 
 def test_profile_needs_login(app, client, areas):
     response = client.get("/vrijwilliger/profiel")
@@ -59,11 +78,14 @@ def test_profile_needs_login(app, client, areas):
 def test_grid_is_a_table_with_labelled_checkboxes(app, client, areas):
     login_as(client, make_user(roles=("resident",), name="Vera Jansen"))
     page = page_of(client.get("/vrijwilliger/profiel"))
-    assert 'value="Vera"' in page                               # first name from the account
+    assert 'value="Vera"' in page  # first name from the account
     assert "<caption>Dagdelen per week</caption>" in page
     assert page.count('<th scope="row">') == 7 and '<th scope="col">middag</th>' in page
-    assert re.search(r'<label class="availability__cell" for="avail-tue-afternoon"><input[^>]*'
-                     r'id="avail-tue-afternoon"[^>]*><span class="visually-hidden">dinsdag middag</span>', page)
+    assert re.search(
+        r'<label class="availability__cell" for="avail-tue-afternoon"><input[^>]*'
+        r'id="avail-tue-afternoon"[^>]*><span class="visually-hidden">dinsdag middag</span>',
+        page,
+    )
     assert page.count('type="checkbox"') >= 21
 
 
@@ -85,8 +107,9 @@ def test_saving_a_new_profile_makes_a_pending_volunteer(app, client, areas):
 
 
 def test_editing_keeps_values_and_shows_the_vog_read_only(app, client, areas):
-    profile = make_volunteer(first_name="Vera", vog_checked_on=clock.today(),
-                             vog_valid_until=clock.today() + timedelta(days=700), max_km=7.5)
+    profile = make_volunteer(
+        first_name="Vera", vog_checked_on=clock.today(), vog_valid_until=clock.today() + timedelta(days=700), max_km=7.5
+    )
     login_as(client, profile.user)
     page = page_of(client.get("/vrijwilliger/profiel"))
     assert 'value="7,5"' in page and "Gecontroleerd op" in page and "geldig tot" in page
@@ -97,16 +120,16 @@ BAD_PROFILE = [
     ({"max_km": "0"}, "max_km", "Kies een afstand van 0,5 tot 50 km", 'value="0"'),
     ({"max_km": "500"}, "max_km", "Kies een afstand van 0,5 tot 50 km", 'value="500"'),
     ({"max_km": "ver"}, "max_km", "Kies een afstand van 0,5 tot 50 km", 'value="ver"'),
-    ({"avail-tue-afternoon": None, "avail-thu-afternoon": None}, "beschikbaarheid", "Kies minstens één dagdeel",
-     None),
+    ({"avail-tue-afternoon": None, "avail-thu-afternoon": None}, "beschikbaarheid", "Kies minstens één dagdeel", None),
     ({"postcode": "3949 AA"}, "postcode", "We kennen postcode", 'value="3949 AA"'),
     ({"task_types": []}, "task_types", "Kies minstens één soort hulp", None),
     ({"first_name": ""}, "first_name", "Vul uw voornaam in", None),
 ]
 
 
-@pytest.mark.parametrize("changes, field, message, kept", BAD_PROFILE, ids=[case[1] + str(n) for n, case in
-                                                                         enumerate(BAD_PROFILE)])
+@pytest.mark.parametrize(
+    "changes, field, message, kept", BAD_PROFILE, ids=[case[1] + str(n) for n, case in enumerate(BAD_PROFILE)]
+)
 def test_bad_profile_input_keeps_what_was_typed(app, client, areas, changes, field, message, kept):
     login_as(client, make_user(roles=("resident",)))
     response = post(client, app, "/vrijwilliger/profiel", profile_data(**changes))
@@ -120,7 +143,7 @@ def test_bad_profile_input_keeps_what_was_typed(app, client, areas, changes, fie
     assert 'value="3971 KL"' in page or field == "postcode"
     assert re.search(r">\s*Ik heb tijd over.</textarea>", page)
     if field != "beschikbaarheid":
-        assert re.search(r'<input checked id="avail-tue-afternoon"', page)   # ticked boxes stay ticked
+        assert re.search(r'<input checked id="avail-tue-afternoon"', page)  # ticked boxes stay ticked
     assert db.session.scalars(select(VolunteerProfile)).all() == []
 
 
@@ -128,8 +151,12 @@ def test_absences_add_and_remove(app, client, areas):
     profile = make_volunteer()
     login_as(client, profile.user)
     start = clock.today() + timedelta(days=10)
-    response = post(client, app, "/vrijwilliger/profiel/afwezig", {
-        "starts_on": start.isoformat(), "ends_on": (start + timedelta(days=7)).isoformat(), "note": "Vakantie"})
+    response = post(
+        client,
+        app,
+        "/vrijwilliger/profiel/afwezig",
+        {"starts_on": start.isoformat(), "ends_on": (start + timedelta(days=7)).isoformat(), "note": "Vakantie"},
+    )
     assert response.status_code == 303
     absence = db.session.scalars(select(Absence)).one()
     assert "Vakantie" in page_of(client.get("/vrijwilliger/profiel"))
@@ -142,8 +169,12 @@ def test_absence_ending_before_it_starts_is_refused(app, client, areas):
     profile = make_volunteer()
     login_as(client, profile.user)
     start = clock.today() + timedelta(days=10)
-    response = post(client, app, "/vrijwilliger/profiel/afwezig", {
-        "starts_on": start.isoformat(), "ends_on": (start - timedelta(days=2)).isoformat(), "note": "Vakantie"})
+    response = post(
+        client,
+        app,
+        "/vrijwilliger/profiel/afwezig",
+        {"starts_on": start.isoformat(), "ends_on": (start - timedelta(days=2)).isoformat(), "note": "Vakantie"},
+    )
     assert response.status_code == 400
     page = page_of(response)
     assert "De laatste dag moet na de eerste dag liggen." in summary_messages(page)
@@ -162,6 +193,7 @@ def test_removing_someone_elses_absence_is_not_found(app, client, areas):
 
 
 # --- tasks near me ------------------------------------------------------------------------------
+
 
 def test_tasks_show_public_fields_only(app, client, areas):
     request = make_request(summary="Samen naar de markt.", recipient_first_name="Piet")
@@ -234,7 +266,8 @@ def test_address_only_after_acceptance_and_the_view_is_logged(app, client, areas
     # two views of the address: the confirmation e-mail that carries it (issue #12), then the page
     views = db.session.scalars(select(PersonalDataView)).all()
     assert [(view.viewer_id, view.viewer_role, view.what) for view in views] == [
-        (volunteer.user_id, "volunteer", "address")] * 2
+        (volunteer.user_id, "volunteer", "address")
+    ] * 2
 
 
 def test_task_of_a_closed_request_is_not_found(app, client, areas):
@@ -250,6 +283,7 @@ def test_volunteer_pages_need_the_volunteer_role(app, client, areas):
 
 
 # --- my tasks -----------------------------------------------------------------------------------
+
 
 def test_my_tasks_groups_offers_accepted_and_waiting(app, client, areas):
     volunteer = make_volunteer()
@@ -357,6 +391,7 @@ def test_feedback_page_of_someone_elses_match_is_not_found(app, client, areas):
 
 # --- links from e-mails -------------------------------------------------------------------------
 
+
 def test_match_link_accepts_without_login(app, client, areas):
     request = make_request(status="proposed")
     volunteer = make_volunteer()
@@ -381,7 +416,9 @@ def test_match_link_declines_with_a_reason(app, client, areas):
     assert post(client, app, f"/koppeling/{token}", {"decision": "decline", "reason": "Op reis."}).status_code == 303
     db.session.expire_all()
     assert (db.session.get(Match, match.id).status, db.session.get(Match, match.id).cancel_reason) == (
-        "declined", "Op reis.")
+        "declined",
+        "Op reis.",
+    )
 
 
 def test_a_broken_match_link_says_so(app, client, areas):

@@ -1,22 +1,26 @@
 """The table of search words and categories that point to a volunteer task (issue #11)."""
+
 import pytest
 
 from sociale_kaart.matching import vocabularies
 
 
-@pytest.mark.parametrize("text, code", [
-    ("hulp bij boodschappen", "boodschappen"),
-    ("Boodschappenhulp", "boodschappen"),
-    ("vervoer naar het ziekenhuis", "vervoer"),
-    ("iemand voor klusjes", "klusjes"),
-    ("tuinonderhoud", "tuin"),
-    ("oppas voor mijn vader", "respijt"),
-    ("ik ben eenzaam", "gezelschap"),
-    ("iemand die met mijn moeder wandelt", "bewegen"),
-    ("schuldhulp", None),
-    ("", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("hulp bij boodschappen", "boodschappen"),
+        ("Boodschappenhulp", "boodschappen"),
+        ("vervoer naar het ziekenhuis", "vervoer"),
+        ("iemand voor klusjes", "klusjes"),
+        ("tuinonderhoud", "tuin"),
+        ("oppas voor mijn vader", "respijt"),
+        ("ik ben eenzaam", "gezelschap"),
+        ("iemand die met mijn moeder wandelt", "bewegen"),
+        ("schuldhulp", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_search_words_point_to_a_task(text, code):
     task = vocabularies.task_type_for(text)
     assert (task.code if task else None) == code

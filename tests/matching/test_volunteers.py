@@ -1,5 +1,6 @@
 """Volunteers: profile, absences, approval, VOG, tasks near me, one task, "Ik wil helpen" (issue #4, items 2 and 4)."""
-from datetime import date, time, timedelta
+
+from datetime import UTC, date, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,16 +15,35 @@ from sociale_kaart.notify.models import OutboxMessage
 from tests.builders import make_user
 from tests.matching.factories import load_areas, make_broker, make_match, make_request, make_volunteer, next_weekday
 
-PRIVATE_FIELDS = ("contact_name", "contact_email", "contact_phone", "recipient_name", "street", "house_number",
-                  "postcode", "description")
+PRIVATE_FIELDS = (
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "recipient_name",
+    "street",
+    "house_number",
+    "postcode",
+    "description",
+)
 
 
 def profile_form(**changes):
     values = {
-        "first_name": "Vera", "phone": "06 11112222", "postcode": "3971 KL", "street": "", "house_number": "",
-        "travel_mode": "bike", "max_km": "7,5", "task_types": ["respijt", "gezelschap"], "skills": ["dementie"],
-        "languages": ["nl", "en"], "availability": timeslots.mask_from_cells([(1, 1), (3, 0)]),
-        "max_tasks_per_week": 2, "paused": False, "paused_until": None, "motivation": "Ik heb tijd over.",
+        "first_name": "Vera",
+        "phone": "06 11112222",
+        "postcode": "3971 KL",
+        "street": "",
+        "house_number": "",
+        "travel_mode": "bike",
+        "max_km": "7,5",
+        "task_types": ["respijt", "gezelschap"],
+        "skills": ["dementie"],
+        "languages": ["nl", "en"],
+        "availability": timeslots.mask_from_cells([(1, 1), (3, 0)]),
+        "max_tasks_per_week": 2,
+        "paused": False,
+        "paused_until": None,
+        "motivation": "Ik heb tijd over.",
     }
     values.update(changes)
     return values
@@ -34,7 +54,7 @@ def assert_public(task, request):
     assert not set(task) & set(PRIVATE_FIELDS)
     text = repr(task)
     for field in PRIVATE_FIELDS:
-        if field != "house_number":      # a short number; its key is absent
+        if field != "house_number":  # a short number; its key is absent
             assert getattr(request, field) not in text, field
 
 
@@ -48,6 +68,7 @@ def areas(app):
 
 
 # --- profile -------------------------------------------------------------------------------------------
+
 
 def test_new_profile_waits_for_a_broker_gives_the_role_and_mails_the_area_brokers(app, areas):
     broker_here = make_broker(areas=("driebergen_rijsenburg",))
@@ -76,23 +97,26 @@ def test_profile_accepts_four_digit_postcode(app, areas):
     assert profile.postcode == "3941" and profile.area.code == "doorn"
 
 
-@pytest.mark.parametrize(("changes", "field", "message"), [
-    ({"max_km": 0}, "max_km", "Kies een afstand van 0,5 tot 50 km."),
-    ({"max_km": 500}, "max_km", "Kies een afstand van 0,5 tot 50 km."),
-    ({"max_km": ""}, "max_km", "Kies een afstand van 0,5 tot 50 km."),
-    ({"availability": 0}, "availability", "Kies minstens één dagdeel waarop u kunt helpen."),
-    ({"availability": 1 << 21}, "availability", "Kies minstens één dagdeel waarop u kunt helpen."),
-    ({"postcode": "1000 ZZ"}, "postcode", "We kennen postcode ‘1000 ZZ’ niet. Kijk of de postcode klopt."),
-    ({"postcode": "abc"}, "postcode", "Vul een postcode in zoals 3941 AB."),
-    ({"task_types": []}, "task_types", "Kies minstens één soort hulp"),
-    ({"task_types": ["toveren"]}, "task_types", "Kies minstens één soort hulp"),
-    ({"languages": []}, "languages", "Kies minstens één taal"),
-    ({"first_name": ""}, "first_name", "Vul uw voornaam in."),
-    ({"travel_mode": "boat"}, "travel_mode", "Kies hoe u reist"),
-    ({"max_tasks_per_week": 0}, "max_tasks_per_week", "Kies 1 tot 7 taken per week."),
-    ({"paused": True, "paused_until": date(2020, 1, 1)}, "paused_until", "Kies een datum vanaf vandaag."),
-    ({"phone": "123"}, "phone", "Vul een geldig telefoonnummer in"),
-])
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"max_km": 0}, "max_km", "Kies een afstand van 0,5 tot 50 km."),
+        ({"max_km": 500}, "max_km", "Kies een afstand van 0,5 tot 50 km."),
+        ({"max_km": ""}, "max_km", "Kies een afstand van 0,5 tot 50 km."),
+        ({"availability": 0}, "availability", "Kies minstens één dagdeel waarop u kunt helpen."),
+        ({"availability": 1 << 21}, "availability", "Kies minstens één dagdeel waarop u kunt helpen."),
+        ({"postcode": "1000 ZZ"}, "postcode", "We kennen postcode ‘1000 ZZ’ niet. Kijk of de postcode klopt."),
+        ({"postcode": "abc"}, "postcode", "Vul een postcode in zoals 3941 AB."),
+        ({"task_types": []}, "task_types", "Kies minstens één soort hulp"),
+        ({"task_types": ["toveren"]}, "task_types", "Kies minstens één soort hulp"),
+        ({"languages": []}, "languages", "Kies minstens één taal"),
+        ({"first_name": ""}, "first_name", "Vul uw voornaam in."),
+        ({"travel_mode": "boat"}, "travel_mode", "Kies hoe u reist"),
+        ({"max_tasks_per_week": 0}, "max_tasks_per_week", "Kies 1 tot 7 taken per week."),
+        ({"paused": True, "paused_until": date(2020, 1, 1)}, "paused_until", "Kies een datum vanaf vandaag."),
+        ({"phone": "123"}, "phone", "Vul een geldig telefoonnummer in"),
+    ],
+)
 def test_profile_refuses_bad_input_with_a_dutch_message(app, areas, changes, field, message):
     user = make_user(roles=("resident",))
     with pytest.raises(ValidationError) as error:
@@ -128,6 +152,7 @@ def test_absences_add_validate_and_remove_only_own(app, areas):
 
 
 # --- brokers ---------------------------------------------------------------------------------------------
+
 
 def test_approve_volunteer_once_by_a_broker_of_the_area(app, areas):
     profile = make_volunteer(status="pending", approved_at=None)
@@ -173,17 +198,22 @@ def test_volunteer_list_and_detail_for_brokers_of_the_area(app, areas):
 
 # --- tasks near me -------------------------------------------------------------------------------------
 
+
 def test_tasks_near_me_shows_only_fitting_tasks_with_public_fields(app, areas):
-    volunteer = make_volunteer(postcode="3971 KL", max_km=8, task_types=["respijt", "boodschappen"],
-                               availability=timeslots.mask_from_cells([(1, 1)]))   # Tuesday afternoon
-    fits = make_request(task_type="boodschappen")                         # Doorn, ~4 km, Tuesday 13-17
-    make_request(task_type="tuin")                                        # task type not wanted
-    make_request(first_date=next_weekday(2))                              # Wednesday: not available
-    make_request(status="submitted")                                      # not published
-    make_request(postcode="3958 AA")                                      # Amerongen, too far
-    make_request(task_type="respijt")                                     # needs a VOG
+    volunteer = make_volunteer(
+        postcode="3971 KL",
+        max_km=8,
+        task_types=["respijt", "boodschappen"],
+        availability=timeslots.mask_from_cells([(1, 1)]),
+    )  # Tuesday afternoon
+    fits = make_request(task_type="boodschappen")  # Doorn, ~4 km, Tuesday 13-17
+    make_request(task_type="tuin")  # task type not wanted
+    make_request(first_date=next_weekday(2))  # Wednesday: not available
+    make_request(status="submitted")  # not published
+    make_request(postcode="3958 AA")  # Amerongen, too far
+    make_request(task_type="respijt")  # needs a VOG
     booked = make_request()
-    make_match(booked, make_volunteer(), status="approved")               # its date is taken
+    make_match(booked, make_volunteer(), status="approved")  # its date is taken
     tasks = services.tasks_near_me(volunteer.user)
     assert [task["id"] for task in tasks] == [fits.id]
     [task] = tasks
@@ -225,16 +255,17 @@ def test_tasks_near_me_needs_an_approved_profile(app, areas, status):
 
 
 def test_tasks_near_me_leaves_out_past_dates(app, areas, monkeypatch):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     request = make_request()
     volunteer = make_volunteer()
-    later = datetime.combine(request.first_date + timedelta(days=1), time(9)).replace(tzinfo=timezone.utc)
+    later = datetime.combine(request.first_date + timedelta(days=1), time(9)).replace(tzinfo=UTC)
     monkeypatch.setattr(clock, "utcnow", lambda: later)
     assert request.id not in [t["id"] for t in services.tasks_near_me(volunteer.user)]
 
 
 # --- one task ---------------------------------------------------------------------------------------------
+
 
 def test_task_for_volunteer_shows_the_address_only_after_acceptance_and_logs_it(app, areas):
     request = make_request()
@@ -248,14 +279,23 @@ def test_task_for_volunteer_shows_the_address_only_after_acceptance_and_logs_it(
     match.status = "accepted"
     db.session.commit()
     task = services.task_for_volunteer(request.id, volunteer.user)
-    assert task["private"] == {"contact_name": request.contact_name, "contact_phone": request.contact_phone,
-                               "recipient_name": request.recipient_name, "street": request.street,
-                               "house_number": request.house_number, "postcode": request.postcode}
+    assert task["private"] == {
+        "contact_name": request.contact_name,
+        "contact_phone": request.contact_phone,
+        "recipient_name": request.recipient_name,
+        "street": request.street,
+        "house_number": request.house_number,
+        "postcode": request.postcode,
+    }
     assert task["match_status"] == "accepted"
     [view] = db.session.scalars(select(PersonalDataView)).all()
     assert (view.request_id, view.viewer_id, view.viewer_role, view.what) == (
-        request.id, volunteer.user.id, "volunteer", "address")
-    assert view.viewer_name == volunteer.first_name      # the requester sees the volunteer's first name
+        request.id,
+        volunteer.user.id,
+        "volunteer",
+        "address",
+    )
+    assert view.viewer_name == volunteer.first_name  # the requester sees the volunteer's first name
 
 
 def test_task_for_volunteer_hides_unpublished_and_taken_tasks(app, areas):
@@ -275,6 +315,7 @@ def test_task_for_volunteer_hides_unpublished_and_taken_tasks(app, areas):
 
 # --- Ik wil helpen --------------------------------------------------------------------------------------------
 
+
 def test_register_interest_is_idempotent_and_mails_the_area_brokers(app, areas):
     broker = make_broker()
     make_broker(areas=("leersum",))
@@ -284,7 +325,7 @@ def test_register_interest_is_idempotent_and_mails_the_area_brokers(app, areas):
     again = services.register_interest(request.id, volunteer.user, "Nog een keer")
     assert again.id == match.id and match.status == "interested" and match.source == "interest"
     assert match.message == "Ik woon om de hoek." and match.score is not None
-    assert match.explanation["reasons"][0]["code"] == "distance" and "text" not in match.explanation   # codes (#13)
+    assert match.explanation["reasons"][0]["code"] == "distance" and "text" not in match.explanation  # codes (#13)
     mails = db.session.scalars(select(OutboxMessage)).all()
     assert [(m.template, m.to_address) for m in mails] == [("matching_interest_registered", broker.email)]
     assert "Ik woon om de hoek." in mails[0].body_text

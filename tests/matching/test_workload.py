@@ -1,4 +1,5 @@
 """The broker's workload view (issue #4, item 5)."""
+
 from datetime import timedelta
 
 import pytest
@@ -23,9 +24,9 @@ def test_waiting_requests_longest_first_without_personal_data(app, areas):
     broker = make_broker()
     review = make_request(status="submitted", confirmed_at=days_ago(5), created_at=days_ago(6))
     to_fill = make_request(status="open", confirmed_at=days_ago(12), created_at=days_ago(12))
-    make_request(status="submitted", confirmed_at=None)                      # not confirmed yet
-    make_request(status="matched")                                            # not waiting
-    make_request(postcode="3971 KL", confirmed_at=days_ago(30))               # other area
+    make_request(status="submitted", confirmed_at=None)  # not confirmed yet
+    make_request(status="matched")  # not waiting
+    make_request(postcode="3971 KL", confirmed_at=days_ago(30))  # other area
     result = workload(broker)
     assert [(item["id"], item["days"]) for item in result["waiting"]] == [(to_fill.id, 12), (review.id, 5)]
     assert result["summary"] == {"to_review": 1, "to_fill": 1, "longest_days": 12, "median_days": 8.5}
@@ -40,8 +41,8 @@ def test_unfilled_by_task_type_and_village(app, areas):
     make_request(task_type="tuin", postcode="3971 KL")
     make_request(task_type="boodschappen", postcode="3971 KL")
     booked = make_request(task_type="klusjes")
-    make_match(booked, make_volunteer(), status="approved")                    # filled
-    make_request(task_type="klusjes", first_date=clock.today() - timedelta(days=7))   # date passed
+    make_match(booked, make_volunteer(), status="approved")  # filled
+    make_request(task_type="klusjes", first_date=clock.today() - timedelta(days=7))  # date passed
     result = workload(broker)
     assert result["unfilled_by_task_type"] == [("Tuin", 2), ("Boodschappen", 1)]
     assert result["unfilled_by_place"] == [("Driebergen-Rijsenburg", 2), ("Doorn", 1)]
@@ -52,7 +53,7 @@ def test_unfilled_by_task_type_and_village(app, areas):
 def test_idle_volunteers_without_a_task_for_60_days(app, areas):
     broker = make_broker()
     make_volunteer(first_name="Nooit", approved_at=days_ago(90), created_at=days_ago(90))
-    make_volunteer(first_name="Nieuw", approved_at=days_ago(10))               # approved recently
+    make_volunteer(first_name="Nieuw", approved_at=days_ago(10))  # approved recently
     long_ago = make_volunteer(first_name="Lang", approved_at=days_ago(200))
     make_match(make_request(first_date=clock.today() - timedelta(days=70)), long_ago, status="done", book=True)
     recent = make_volunteer(first_name="Kort", approved_at=days_ago(200))
@@ -62,7 +63,9 @@ def test_idle_volunteers_without_a_task_for_60_days(app, areas):
     make_volunteer(first_name="Gestopt", status="stopped", approved_at=days_ago(200))
     idle = workload(broker)["idle_volunteers"]
     assert [(item["profile"].first_name, item["last_task"] is None) for item in idle] == [
-        ("Nooit", True), ("Lang", False)]
+        ("Nooit", True),
+        ("Lang", False),
+    ]
     assert idle[0]["days"] == 90 and 69 <= idle[1]["days"] <= 71
 
 

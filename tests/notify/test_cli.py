@@ -1,4 +1,5 @@
 """`flask notify send` delivers the due messages."""
+
 from sociale_kaart.extensions import db
 from sociale_kaart.notify import services
 

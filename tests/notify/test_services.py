@@ -1,4 +1,5 @@
 """Sending the outbox: real SMTP (aiosmtpd), the file transport, retries with backoff."""
+
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -14,8 +15,9 @@ NOW = datetime(2026, 11, 23, 9, 0)
 
 
 def queue(to="jan@example.org", when=NOW):
-    message = services.queue_message(to, "password_changed", language="nl", name="Jan",
-                                     reset_url="http://example.org/wachtwoord-vergeten")
+    message = services.queue_message(
+        to, "password_changed", language="nl", name="Jan", reset_url="http://example.org/wachtwoord-vergeten"
+    )
     message.next_attempt_at = when
     db.session.commit()
     return message
@@ -51,7 +53,7 @@ def test_refused_message_is_retried_with_backoff_then_failed(smtp_app, smtp_serv
     assert message.status == "queued" and message.attempts == 1
     assert message.next_attempt_at == NOW + timedelta(minutes=1)
     assert "554" in message.last_error
-    assert services.send_due(now=NOW + timedelta(seconds=59)) == (0, 0)      # not due yet
+    assert services.send_due(now=NOW + timedelta(seconds=59)) == (0, 0)  # not due yet
     second = NOW + timedelta(minutes=1)
     assert services.send_due(now=second) == (0, 1)
     db.session.refresh(message)
@@ -69,8 +71,13 @@ def test_refused_message_is_retried_with_backoff_then_failed(smtp_app, smtp_serv
 
 
 def test_server_down_schedules_a_retry_without_secrets_in_the_error(app):
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(), SMTP_TIMEOUT=2.0,
-                      SMTP_USERNAME="mailer", SMTP_PASSWORD="geheim-wachtwoord-123")
+    app.config.update(
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=free_port(),
+        SMTP_TIMEOUT=2.0,
+        SMTP_USERNAME="mailer",
+        SMTP_PASSWORD="geheim-wachtwoord-123",
+    )
     message = queue()
     assert services.send_due(now=NOW) == (0, 1)
     db.session.refresh(message)
@@ -90,13 +97,14 @@ def test_a_claimed_message_is_not_claimed_again(app):
     message = queue()
     lease = timedelta(seconds=60)
     assert services._claim(message.id, NOW, lease) is True
-    assert services._claim(message.id, NOW, lease) is False      # a second worker at the same moment
-    assert services._claim(message.id, NOW + lease, lease) is True   # the first worker died: lease over
+    assert services._claim(message.id, NOW, lease) is False  # a second worker at the same moment
+    assert services._claim(message.id, NOW + lease, lease) is True  # the first worker died: lease over
 
 
 def test_backoff_grows_and_stays_at_the_last_step():
     assert [services.backoff(n) for n in (1, 2, 3, 4, 5, 6, 9)] == [
-        timedelta(minutes=m) for m in (1, 5, 15, 60, 240, 240, 240)]
+        timedelta(minutes=m) for m in (1, 5, 15, 60, 240, 240, 240)
+    ]
 
 
 def test_outbox_lists_failed_and_queued_for_admins(app):
@@ -140,13 +148,12 @@ def test_a_name_with_a_line_break_in_the_subject_is_sent_on_one_line(smtp_app, s
     assert received["Bcc"] is None and received.envelope_recipients == ["jan@example.org"]
 
 
-def test_a_message_that_cannot_be_built_fails_with_its_reason_and_the_rest_go_out(smtp_app, smtp_server,
-                                                                                  monkeypatch):
+def test_a_message_that_cannot_be_built_fails_with_its_reason_and_the_rest_go_out(smtp_app, smtp_server, monkeypatch):
     _, broken, _ = queue("a@example.org"), queue("b@example.org"), queue("c@example.org")
     real_build = services.build_email
 
     def build(message, mail_from):
-        if message.id == broken.id:     # whatever the next unforeseen input is: EmailMessage raises
+        if message.id == broken.id:  # whatever the next unforeseen input is: EmailMessage raises
             raise ValueError("Header values may not contain linefeed or carriage return characters")
         return real_build(message, mail_from)
 
@@ -156,10 +163,11 @@ def test_a_message_that_cannot_be_built_fails_with_its_reason_and_the_rest_go_ou
     assert sorted(m.envelope_recipients[0] for m in smtp_server.messages) == ["a@example.org", "c@example.org"]
     db.session.refresh(broken)
     assert broken.status == "failed" and "cannot build" in broken.last_error
-    assert services.send_due(now=NOW + timedelta(hours=1)) == (0, 0)      # and it is not tried again
+    assert services.send_due(now=NOW + timedelta(hours=1)) == (0, 0)  # and it is not tried again
 
 
 # -- issue #12: deferred jobs (a reset request whose outcome the request must not show) -----------------
+
 
 def _job(to, when=NOW):
     message = services.queue_deferred(to, "test_job")
@@ -173,8 +181,12 @@ def _resolver(app, function):
 
 
 def test_a_job_becomes_the_e_mail_its_resolver_drafts(smtp_app, smtp_server):
-    _resolver(smtp_app, lambda address: services.Draft(
-        address.upper(), "password_changed", "en", {"name": "Jan", "reset_url": "http://example.org/x"}))
+    _resolver(
+        smtp_app,
+        lambda address: services.Draft(
+            address.upper(), "password_changed", "en", {"name": "Jan", "reset_url": "http://example.org/x"}
+        ),
+    )
     job = _job("jan@example.org")
     assert (job.subject, job.body_text) == ("", "")
     assert services.send_due(now=NOW) == (1, 0)

@@ -1,4 +1,5 @@
 """`flask jobs list | run NAME | run-due | schedule` (issue #16)."""
+
 from sqlalchemy import select
 
 from sociale_kaart.extensions import db
@@ -37,5 +38,5 @@ def test_the_scheduler_runs_the_due_jobs_at_each_look(app):
     result = app.test_cli_runner().invoke(args=["jobs", "schedule", "--runs", "2", "--interval", "0"])
     assert result.exit_code == 0, result.output
     runs = db.session.scalars(select(JobRun)).all()
-    assert sorted(run.job for run in runs) == sorted(job.name for job in jobs.TIMETABLE)   # once, not twice
+    assert sorted(run.job for run in runs) == sorted(job.name for job in jobs.TIMETABLE)  # once, not twice
     assert {run.status for run in runs} == {"ok"}

@@ -1,4 +1,5 @@
 """Scheduled jobs (issue #16): what is due when, each slot once across schedulers, failures recorded."""
+
 import logging
 from datetime import UTC, datetime, time, timedelta
 
@@ -30,7 +31,7 @@ def test_each_job_runs_in_its_slot_once_by_the_app_clock(app, app_clock):
     today = clock.today()
     tomorrow = today + timedelta(days=1)
     steps = [
-        ((today, 10, 30), ALL),                    # a fresh scheduler catches up every job's latest slot
+        ((today, 10, 30), ALL),  # a fresh scheduler catches up every job's latest slot
         ((today, 10, 59), []),
         ((today, 11, 5), ["matching-reminders"]),
         ((tomorrow, 2, 59), ["matching-reminders"]),
@@ -52,6 +53,7 @@ def test_each_job_runs_in_its_slot_once_by_the_app_clock(app, app_clock):
 
 def counting_timetable(calls, fail=()):
     """Three hourly jobs that count their runs; those named in `fail` write a message, then raise."""
+
     def make(name):
         def run():
             calls.append(name)
@@ -60,7 +62,9 @@ def counting_timetable(calls, fail=()):
                 db.session.flush()
                 raise RuntimeError("kapot bij https://kaart.example.org/mijn-hulpvraag/Abc123Def456Ghi789Jkl0")
             return f"{name} done"
+
         return run
+
     return tuple(jobs.Job(name, Every.hour_at(0), make(name), name) for name in ("een", "twee", "drie"))
 
 
@@ -73,9 +77,9 @@ def test_a_failing_job_is_recorded_rolled_back_and_the_others_still_run(app, cap
     failed = runs[1]
     assert failed.summary == "RuntimeError: kapot bij https://kaart.example.org/mijn-hulpvraag/***"
     assert failed.finished_at is not None
-    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0      # its write was rolled back
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0  # its write was rolled back
     assert "job twee" in caplog.text and "Abc123Def456" not in caplog.text
-    assert jobs.run_due(timetable=timetable) == [] and calls == ["een", "twee", "drie"]   # not again this slot
+    assert jobs.run_due(timetable=timetable) == [] and calls == ["een", "twee", "drie"]  # not again this slot
 
 
 def test_two_schedulers_on_one_database_run_a_slot_once(app, tmp_path):
@@ -85,7 +89,7 @@ def test_two_schedulers_on_one_database_run_a_slot_once(app, tmp_path):
     try:
         mine = jobs.due_jobs(timetable=timetable)
         with other.app_context():
-            theirs = jobs.due_jobs(timetable=timetable)       # both see every job as due ...
+            theirs = jobs.due_jobs(timetable=timetable)  # both see every job as due ...
             assert [job.name for job, _ in theirs] == ["een", "twee", "drie"]
             won = [jobs.run_job(job, slot) for job, slot in theirs]
             db.session.remove()

@@ -1,4 +1,5 @@
 """When a job is due: the latest slot at or before now, named by its local wall time (issue #16)."""
+
 from datetime import datetime
 
 import pytest
@@ -6,15 +7,18 @@ import pytest
 from sociale_kaart.ops.timetable import Every, current_slot
 
 
-@pytest.mark.parametrize("rule, now, slot", [
-    (Every.day(3), datetime(2026, 11, 30, 2, 59), "2026-11-29T03:00"),     # before 03:00: yesterday's
-    (Every.day(3), datetime(2026, 11, 30, 3, 0), "2026-11-30T03:00"),
-    (Every.day(3), datetime(2026, 11, 30, 23, 59), "2026-11-30T03:00"),
-    (Every.day(6, 30), datetime(2027, 1, 1, 6, 29), "2026-12-31T06:30"),   # across a year end
-    (Every.hour_at(5), datetime(2026, 11, 30, 10, 4), "2026-11-30T09:05"),
-    (Every.hour_at(5), datetime(2026, 11, 30, 10, 5), "2026-11-30T10:05"),
-    (Every.hour_at(5), datetime(2026, 12, 1, 0, 1), "2026-11-30T23:05"),    # across midnight
-])
+@pytest.mark.parametrize(
+    "rule, now, slot",
+    [
+        (Every.day(3), datetime(2026, 11, 30, 2, 59), "2026-11-29T03:00"),  # before 03:00: yesterday's
+        (Every.day(3), datetime(2026, 11, 30, 3, 0), "2026-11-30T03:00"),
+        (Every.day(3), datetime(2026, 11, 30, 23, 59), "2026-11-30T03:00"),
+        (Every.day(6, 30), datetime(2027, 1, 1, 6, 29), "2026-12-31T06:30"),  # across a year end
+        (Every.hour_at(5), datetime(2026, 11, 30, 10, 4), "2026-11-30T09:05"),
+        (Every.hour_at(5), datetime(2026, 11, 30, 10, 5), "2026-11-30T10:05"),
+        (Every.hour_at(5), datetime(2026, 12, 1, 0, 1), "2026-11-30T23:05"),  # across midnight
+    ],
+)
 def test_the_slot_is_the_latest_moment_of_the_rule_at_or_before_now(rule, now, slot):
     assert current_slot(rule, now) == slot
 

@@ -1,4 +1,5 @@
 """`/healthz` (issue #16): database, search and outbox; 503 when the database or search is down."""
+
 from datetime import timedelta
 
 from flask_limiter import ExemptionScope
@@ -12,8 +13,17 @@ from tests.conftest import make_app
 
 def queue(minutes_ago, status="queued"):
     moment = clock.naive_utcnow() - timedelta(minutes=minutes_ago)
-    db.session.add(OutboxMessage(to_address="iemand@example.org", subject="Onderwerp", body_text="Tekst",
-                                 template="t", status=status, created_at=moment, next_attempt_at=moment))
+    db.session.add(
+        OutboxMessage(
+            to_address="iemand@example.org",
+            subject="Onderwerp",
+            body_text="Tekst",
+            template="t",
+            status=status,
+            created_at=moment,
+            next_attempt_at=moment,
+        )
+    )
     db.session.commit()
 
 
@@ -21,7 +31,7 @@ def test_healthy_is_200_with_the_report_and_no_cookie(app, client):
     services.reindex_all()
     queue(10)
     queue(3)
-    queue(-5)                   # a retry that is not due yet
+    queue(-5)  # a retry that is not due yet
     queue(60, status="sent")
     response = client.get("/healthz")
     assert response.status_code == 200
@@ -51,15 +61,20 @@ def test_an_unreadable_search_index_is_503(tmp_path, request):
         db.create_all()
         response = app.test_client().get("/healthz")
         assert response.status_code == 503
-        assert response.get_json() == {"status": "unavailable", "database": "ok", "search": "down",
-                                       "outbox": {"backlog": 0, "oldest_age_seconds": 0}}
+        assert response.get_json() == {
+            "status": "unavailable",
+            "database": "ok",
+            "search": "down",
+            "outbox": {"backlog": 0, "oldest_age_seconds": 0},
+        }
         db.session.remove()
         db.engine.dispose()
 
 
 def test_a_database_that_does_not_answer_is_503(tmp_path):
-    app = make_app(tmp_path, name="no_database",
-                   SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'missing-folder' / 'x.db'}")
+    app = make_app(
+        tmp_path, name="no_database", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'missing-folder' / 'x.db'}"
+    )
     with app.app_context():
         response = app.test_client().get("/healthz")
         assert response.status_code == 503

@@ -2,6 +2,7 @@
 
 Runs in the suite's PostgreSQL run (SOCIALE_KAART_TEST_DATABASE_URL); skipped otherwise.
 """
+
 import logging
 
 import pytest
@@ -19,7 +20,12 @@ from tests.conftest import TEST_DATABASE_URL, database_url, make_app
 
 # The behaviour both backends share: run here against PostgreSQL with the fixtures below.
 from .test_whoosh_backend import (  # noqa: F401
-    CORPUS, DOORN, Source, backend, ids, make_doc, search as run_search,
+    CORPUS,
+    DOORN,
+    Source,
+    backend,
+    ids,
+    make_doc,
     test_a_result_without_every_word_is_not_called_partial_when_one_has_them_all,
     test_a_suggestion_is_spelled_as_most_services_spell_it,
     test_a_word_in_the_name_ranks_above_the_same_word_in_the_description,
@@ -44,8 +50,8 @@ from .test_whoosh_backend import (  # noqa: F401
     test_known_words_empty_text_and_nonsense_get_no_suggestion,
     test_lay_words_find_services_through_synonyms,
     test_medium_fields_rank_above_the_description,
-    test_misspelled_word_gets_a_suggestion_even_with_results,
     test_missing_keys_are_treated_as_empty,
+    test_misspelled_word_gets_a_suggestion_even_with_results,
     test_only_the_first_12_terms_are_searched,
     test_open_count_is_none_without_count_open_slot,
     test_open_slot_keeps_only_services_open_then,
@@ -66,9 +72,11 @@ from .test_whoosh_backend import (  # noqa: F401
     test_when_no_service_has_half_the_words_fewer_will_do_and_the_result_says_so,
     test_words_find_compounds_that_contain_them,
 )
+from .test_whoosh_backend import (
+    search as run_search,
+)
 
-pytestmark = pytest.mark.skipif(not TEST_DATABASE_URL,
-                                reason="needs PostgreSQL: set SOCIALE_KAART_TEST_DATABASE_URL")
+pytestmark = pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs PostgreSQL: set SOCIALE_KAART_TEST_DATABASE_URL")
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +158,9 @@ def test_the_vocabulary_and_stem_counts_follow_every_write(session, engine):
     store = CommittingBackend(session)
     store.rebuild([make_doc("1", "Koffieochtend"), make_doc("2", "Koffie en taal")])
     assert {word: n for word, n in vocabulary(engine).items() if word.startswith("koffie")} == {
-        "koffieochtend": 1, "koffie": 2}
+        "koffieochtend": 1,
+        "koffie": 2,
+    }
     assert stem_counts(engine)["koffie"] == 2 and stem_counts(engine)[TAAL] == 1
     store.index([make_doc("1", "Taalcafé")])
     assert vocabulary(engine)["koffie"] == 1 and "koffieochtend" not in vocabulary(engine)
@@ -193,7 +203,7 @@ def test_missing_tables_are_a_search_error(tmp_path):
             assert not backend.check()
             with pytest.raises(SearchError):
                 run_search(backend, "koffie")
-            session.execute(text("SELECT 1"))   # the caller's transaction is not broken by it
+            session.execute(text("SELECT 1"))  # the caller's transaction is not broken by it
     finally:
         empty.dispose()
 
@@ -201,24 +211,38 @@ def test_missing_tables_are_a_search_error(tmp_path):
 def _schema_of(connection) -> dict:
     """Return the search tables' columns, indexes and triggers as the database describes them."""
     names = {"tables": list(search.TABLES)}
-    columns = connection.execute(text(
-        "SELECT c.table_name, c.column_name, c.data_type, c.udt_name, c.is_nullable, c.column_default, "
-        "c.character_maximum_length, a.attstorage FROM information_schema.columns AS c "
-        "JOIN pg_attribute AS a ON a.attrelid = (c.table_schema || '.' || c.table_name)::regclass "
-        "AND a.attname = c.column_name "
-        "WHERE c.table_schema = current_schema() AND c.table_name = ANY(:tables) ORDER BY 1, 2"), names).all()
-    indexes = connection.execute(text(
-        "SELECT tablename, indexname, regexp_replace(indexdef, ' ON \\S+\\.', ' ON ') FROM pg_indexes "
-        "WHERE schemaname = current_schema() AND tablename = ANY(:tables) ORDER BY 1, 2"), names).all()
-    triggers = connection.execute(text(
-        "SELECT trigger_name, event_manipulation, action_timing, action_orientation, action_statement, "
-        "action_reference_old_table, action_reference_new_table FROM information_schema.triggers "
-        "WHERE trigger_schema = current_schema() ORDER BY 1, 2"), names).all()
-    function = connection.execute(text(
-        "SELECT prosrc FROM pg_proc WHERE proname = 'search_count' "
-        "AND pronamespace = current_schema()::regnamespace")).scalar_one()
-    return {"columns": columns, "indexes": indexes, "triggers": triggers,
-            "function": " ".join(function.split())}
+    columns = connection.execute(
+        text(
+            "SELECT c.table_name, c.column_name, c.data_type, c.udt_name, c.is_nullable, c.column_default, "
+            "c.character_maximum_length, a.attstorage FROM information_schema.columns AS c "
+            "JOIN pg_attribute AS a ON a.attrelid = (c.table_schema || '.' || c.table_name)::regclass "
+            "AND a.attname = c.column_name "
+            "WHERE c.table_schema = current_schema() AND c.table_name = ANY(:tables) ORDER BY 1, 2"
+        ),
+        names,
+    ).all()
+    indexes = connection.execute(
+        text(
+            "SELECT tablename, indexname, regexp_replace(indexdef, ' ON \\S+\\.', ' ON ') FROM pg_indexes "
+            "WHERE schemaname = current_schema() AND tablename = ANY(:tables) ORDER BY 1, 2"
+        ),
+        names,
+    ).all()
+    triggers = connection.execute(
+        text(
+            "SELECT trigger_name, event_manipulation, action_timing, action_orientation, action_statement, "
+            "action_reference_old_table, action_reference_new_table FROM information_schema.triggers "
+            "WHERE trigger_schema = current_schema() ORDER BY 1, 2"
+        ),
+        names,
+    ).all()
+    function = connection.execute(
+        text(
+            "SELECT prosrc FROM pg_proc WHERE proname = 'search_count' "
+            "AND pronamespace = current_schema()::regnamespace"
+        )
+    ).scalar_one()
+    return {"columns": columns, "indexes": indexes, "triggers": triggers, "function": " ".join(function.split())}
 
 
 def test_migration_0008_makes_the_same_tables_as_create_tables(tmp_path, engine):
@@ -227,7 +251,7 @@ def test_migration_0008_makes_the_same_tables_as_create_tables(tmp_path, engine)
     with app.app_context():
         try:
             upgrade(revision="0008_search_documents")
-        finally:   # alembic's fileConfig disables every logger that exists: the tests after this read logs
+        finally:  # alembic's fileConfig disables every logger that exists: the tests after this read logs
             for logger, was in disabled.items():
                 logger.disabled = was
         with db.engine.connect() as connection:
@@ -261,7 +285,7 @@ def test_a_change_committed_through_one_server_is_found_by_another(tmp_path):
         assert found(two, "logeerhuis") == {listing}
         with one.app_context():
             db.session.get(type(service), service.id).name = "Zorgboerderij De Eik"
-            db.session.commit()      # a plain commit: the documents are written just before it
+            db.session.commit()  # a plain commit: the documents are written just before it
             db.session.remove()
         assert found(two, "zorgboerderij") == {listing} and found(two, "logeerhuis") == set()
         with two.app_context():

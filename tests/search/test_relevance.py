@@ -1,4 +1,5 @@
 """Relevance of the directory search on the judged set (bench/relevance.py), and its metrics."""
+
 import importlib.util
 import math
 from pathlib import Path
@@ -21,15 +22,44 @@ FLOOR = {
     "zero_result_rate_max": 0.02,
 }
 
-FIGURE_KEYS = {"queries", "judged_queries", "empty_queries", "success_at_5", "ndcg_at_10", "mrr",
-               "zero_result_rate", "no_invented_matches"}
+FIGURE_KEYS = {
+    "queries",
+    "judged_queries",
+    "empty_queries",
+    "success_at_5",
+    "ndcg_at_10",
+    "mrr",
+    "zero_result_rate",
+    "no_invented_matches",
+}
 SMALL_SET = [
-    {"id": "s1", "query": "mantelzorg even vrij", "where": "", "radius_km": None, "persona": "carer",
-     "language": "nl", "judgments": {"vrijwillige-oppas-even-vrij": 3}},
-    {"id": "s2", "query": "dementie", "where": "Leersum", "radius_km": 5, "persona": "english",
-     "language": "en", "judgments": {"geheugencafe-leersum": 3}},
-    {"id": "s3", "query": "vrijwilligerswerk", "where": "Atlantis", "radius_km": 5, "persona": "broker",
-     "language": "nl", "judgments": {}},
+    {
+        "id": "s1",
+        "query": "mantelzorg even vrij",
+        "where": "",
+        "radius_km": None,
+        "persona": "carer",
+        "language": "nl",
+        "judgments": {"vrijwillige-oppas-even-vrij": 3},
+    },
+    {
+        "id": "s2",
+        "query": "dementie",
+        "where": "Leersum",
+        "radius_km": 5,
+        "persona": "english",
+        "language": "en",
+        "judgments": {"geheugencafe-leersum": 3},
+    },
+    {
+        "id": "s3",
+        "query": "vrijwilligerswerk",
+        "where": "Atlantis",
+        "radius_km": 5,
+        "persona": "broker",
+        "language": "nl",
+        "judgments": {},
+    },
 ]
 
 
@@ -77,24 +107,30 @@ def test_ndcg_counts_grades_judged_but_not_found(bench):
     assert bench.ndcg_at_k(["a"], judgments) == pytest.approx(7 / (7 + 7 / math.log2(3)))
 
 
-@pytest.mark.parametrize("ranking, expected", [
-    (["a"], 1.0),
-    (["x1", "x2", "x3", "x4", "a"], 1.0),
-    (["x1", "x2", "x3", "x4", "x5", "a"], 0.0),
-    (["p"], 0.0),   # grade 1 is only partly relevant
-    ([], 0.0),
-])
+@pytest.mark.parametrize(
+    "ranking, expected",
+    [
+        (["a"], 1.0),
+        (["x1", "x2", "x3", "x4", "a"], 1.0),
+        (["x1", "x2", "x3", "x4", "x5", "a"], 0.0),
+        (["p"], 0.0),  # grade 1 is only partly relevant
+        ([], 0.0),
+    ],
+)
 def test_success_at_5(bench, ranking, expected):
     assert bench.success_at_k(ranking, {"a": 2, "p": 1}) == expected
 
 
-@pytest.mark.parametrize("ranking, expected", [
-    (["a", "b"], 1.0),
-    (["p", "a"], 0.5),
-    (["x1", "x2", "x3", "b"], 0.25),
-    ([f"x{n}" for n in range(10)] + ["a"], 0.0),
-    ([], 0.0),
-])
+@pytest.mark.parametrize(
+    "ranking, expected",
+    [
+        (["a", "b"], 1.0),
+        (["p", "a"], 0.5),
+        (["x1", "x2", "x3", "b"], 0.25),
+        ([f"x{n}" for n in range(10)] + ["a"], 0.0),
+        ([], 0.0),
+    ],
+)
 def test_reciprocal_rank(bench, ranking, expected):
     assert bench.reciprocal_rank(ranking, {"a": 3, "b": 2, "p": 1}) == expected
 
@@ -104,20 +140,26 @@ def test_metrics_average_over_queries_with_relevant_service(bench):
         {"id": "hit", "persona": "resident", "judgments": {"a": 3}},
         {"id": "second", "persona": "resident", "judgments": {"a": 2}},
         {"id": "miss", "persona": "carer", "judgments": {"a": 2}},
-        {"id": "partly", "persona": "carer", "judgments": {"p": 1}},   # in no average
+        {"id": "partly", "persona": "carer", "judgments": {"p": 1}},  # in no average
         {"id": "nothing-found", "persona": "broker", "judgments": {}},
         {"id": "invented", "persona": "broker", "judgments": {}},
     ]
-    rankings = {"hit": ["a"], "second": ["x", "a"], "miss": [], "partly": ["p"],
-                "nothing-found": [], "invented": ["x"]}
+    rankings = {"hit": ["a"], "second": ["x", "a"], "miss": [], "partly": ["p"], "nothing-found": [], "invented": ["x"]}
 
     figures = bench.metrics(rankings, queries)
 
-    assert figures == pytest.approx({
-        "queries": 6, "judged_queries": 3, "empty_queries": 2,
-        "success_at_5": 2 / 3, "ndcg_at_10": (1 + 1 / math.log2(3)) / 3, "mrr": 1.5 / 3,
-        "zero_result_rate": 1 / 3, "no_invented_matches": 0.5,
-    })
+    assert figures == pytest.approx(
+        {
+            "queries": 6,
+            "judged_queries": 3,
+            "empty_queries": 2,
+            "success_at_5": 2 / 3,
+            "ndcg_at_10": (1 + 1 / math.log2(3)) / 3,
+            "mrr": 1.5 / 3,
+            "zero_result_rate": 1 / 3,
+            "no_invented_matches": 0.5,
+        }
+    )
 
 
 def test_metrics_without_queries_of_a_kind_are_none(bench):

@@ -1,4 +1,5 @@
 """The Whoosh search backend (RAM index unless a test needs the disk)."""
+
 import ast
 import logging
 import math
@@ -9,8 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from sociale_kaart.search import (FACETS, SearchBackend, SearchError, SearchQuery, create_backend,
-                                  default_backend, whoosh_backend)
+from sociale_kaart.search import (
+    FACETS,
+    SearchBackend,
+    SearchError,
+    SearchQuery,
+    create_backend,
+    default_backend,
+    whoosh_backend,
+)
 
 DOORN = (52.033, 5.345)
 MONDAY_10 = 0 * 96 + 40
@@ -19,14 +27,18 @@ SUNDAY_10 = 6 * 96 + 40
 
 def haversine_km(a, b):
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (math.sin((lat2 - lat1) / 2) ** 2
-         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
     return 2 * 6371.0088 * math.asin(math.sqrt(h))
 
 
 def make_doc(doc_id, name, at=None, **fields):
-    doc = {"id": doc_id, "service_id": int(doc_id), "name": name,
-           "lat": at[0] if at else None, "lon": at[1] if at else None}
+    doc = {
+        "id": doc_id,
+        "service_id": int(doc_id),
+        "name": name,
+        "lat": at[0] if at else None,
+        "lon": at[1] if at else None,
+    }
     doc.update(fields)
     return doc
 
@@ -34,31 +46,78 @@ def make_doc(doc_id, name, at=None, **fields):
 WEEKDAYS_9_TO_17 = [day * 96 + q for day in range(5) for q in range(36, 68)]
 
 CORPUS = [
-    make_doc("1", "Mantelzorgondersteuning", DOORN, organization="Stichting Welzijn Heuvelrug",
-             category_labels=["Mantelzorg"], category=["mantelzorg"],
-             target_group=["mantelzorgers"], open_slots=WEEKDAYS_9_TO_17),
-    make_doc("2", "Boodschappendienst Doorn", (52.040, 5.350),
-             description="Vrijwilligers halen uw boodschappen.", category=["vervoer"],
-             target_group=["ouderen"]),
+    make_doc(
+        "1",
+        "Mantelzorgondersteuning",
+        DOORN,
+        organization="Stichting Welzijn Heuvelrug",
+        category_labels=["Mantelzorg"],
+        category=["mantelzorg"],
+        target_group=["mantelzorgers"],
+        open_slots=WEEKDAYS_9_TO_17,
+    ),
+    make_doc(
+        "2",
+        "Boodschappendienst Doorn",
+        (52.040, 5.350),
+        description="Vrijwilligers halen uw boodschappen.",
+        category=["vervoer"],
+        target_group=["ouderen"],
+    ),
     make_doc("3", "Vrijwilligerswerk in de buurt", (52.090, 5.450), category=["vrijwilligers"]),
-    make_doc("4", "Schuldhulpverlening", None, description="Hulp bij geldzorgen en rekeningen.",
-             category=["geld"], cost=["gratis"]),
+    make_doc(
+        "4",
+        "Schuldhulpverlening",
+        None,
+        description="Hulp bij geldzorgen en rekeningen.",
+        category=["geld"],
+        cost=["gratis"],
+    ),
     make_doc("5", "Alzheimer Café dementie", (52.000, 5.200), category=["dementie"]),
     make_doc("6", "Dementievriendelijk Leersum", (52.012, 5.431), category=["dementie"]),
-    make_doc("7", "Respijtzorg aan huis", (52.035, 5.347), keywords=["logeren"],
-             category=["respijtzorg", "mantelzorg"], target_group=["mantelzorgers"],
-             respite_type=["respijt_aan_huis"], open_slots=[SUNDAY_10]),
+    make_doc(
+        "7",
+        "Respijtzorg aan huis",
+        (52.035, 5.347),
+        keywords=["logeren"],
+        category=["respijtzorg", "mantelzorg"],
+        target_group=["mantelzorgers"],
+        respite_type=["respijt_aan_huis"],
+        open_slots=[SUNDAY_10],
+    ),
     make_doc("8", "Maatjesproject tegen eenzaamheid", (52.050, 5.300), category=["eenzaamheid"]),
-    make_doc("9", "Koffieochtend", (52.030, 5.340),
-             description="Gezellig koffie drinken, ook voor mantelzorgers.", category=["ontmoeting"],
-             open_slots=WEEKDAYS_9_TO_17),
-    make_doc("10", "Buurthuis De Linde", (52.060, 5.380),
-             description="Een rolstoeltoegankelijk gebouw met lift.", category=["ontmoeting"],
-             accessibility=["rolstoeltoegankelijk", "lift"]),
-    make_doc("11", "Maaltijdservice Maarn", (52.064, 5.370), description="Warme maaltijden aan huis.",
-             category=["maaltijden"], mode=["aan_huis"]),
-    make_doc("12", "Taalcafé", (52.010, 5.430), description="Nederlands oefenen met elkaar.",
-             category=["taal"], language=["nl", "ar"]),
+    make_doc(
+        "9",
+        "Koffieochtend",
+        (52.030, 5.340),
+        description="Gezellig koffie drinken, ook voor mantelzorgers.",
+        category=["ontmoeting"],
+        open_slots=WEEKDAYS_9_TO_17,
+    ),
+    make_doc(
+        "10",
+        "Buurthuis De Linde",
+        (52.060, 5.380),
+        description="Een rolstoeltoegankelijk gebouw met lift.",
+        category=["ontmoeting"],
+        accessibility=["rolstoeltoegankelijk", "lift"],
+    ),
+    make_doc(
+        "11",
+        "Maaltijdservice Maarn",
+        (52.064, 5.370),
+        description="Warme maaltijden aan huis.",
+        category=["maaltijden"],
+        mode=["aan_huis"],
+    ),
+    make_doc(
+        "12",
+        "Taalcafé",
+        (52.010, 5.430),
+        description="Nederlands oefenen met elkaar.",
+        category=["taal"],
+        language=["nl", "ar"],
+    ),
 ]
 
 
@@ -105,10 +164,15 @@ def test_create_backend_postgres_needs_a_session():
         create_backend("postgres")
 
 
-@pytest.mark.parametrize("url, kind", [
-    ("postgresql+psycopg://db/x", "postgres"), ("postgresql://db/x", "postgres"),
-    ("sqlite:///instance/x.db", "whoosh"), ("sqlite://", "whoosh"),
-])
+@pytest.mark.parametrize(
+    "url, kind",
+    [
+        ("postgresql+psycopg://db/x", "postgres"),
+        ("postgresql://db/x", "postgres"),
+        ("sqlite:///instance/x.db", "whoosh"),
+        ("sqlite://", "whoosh"),
+    ],
+)
 def test_the_database_chooses_the_backend(url, kind):
     assert default_backend(url) == kind
 
@@ -128,40 +192,49 @@ def test_search_package_imports_no_flask_and_no_other_project_package():
 # -- 1-3: Dutch analysis, compounds, synonyms -------------------------------------------------
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("cafe", "5"),                       # accents fold
-    ("ALZHEIMER", "5"),                  # case folds
-    ("de het een koffie", "9"),          # stop words are dropped
-    ("vrijwilliger", "2"),               # stemming: "Vrijwilligers" in a description
-    ("maaltijd", "11"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("cafe", "5"),  # accents fold
+        ("ALZHEIMER", "5"),  # case folds
+        ("de het een koffie", "9"),  # stop words are dropped
+        ("vrijwilliger", "2"),  # stemming: "Vrijwilligers" in a description
+        ("maaltijd", "11"),
+    ],
+)
 def test_dutch_analysis_finds_inflected_and_accented_words(backend, text, expected):
     assert expected in ids(search(backend, text))
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("mantelzorger", "1"),               # Mantelzorgondersteuning
-    ("boodschappen", "2"),               # Boodschappendienst
-    ("vrijwilliger", "3"),               # Vrijwilligerswerk
-    ("schuld", "4"),                     # Schuldhulpverlening
-    ("dementie", "6"),                   # Dementievriendelijk
-    ("dementie", "5"),                   # Alzheimer Café dementie
-    ("eenzaam", "8"),                    # eenzaamheid
-    ("mantelzorg", "9"),                 # mantelzorgers in a description
-    ("hulpverlening", "4"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("mantelzorger", "1"),  # Mantelzorgondersteuning
+        ("boodschappen", "2"),  # Boodschappendienst
+        ("vrijwilliger", "3"),  # Vrijwilligerswerk
+        ("schuld", "4"),  # Schuldhulpverlening
+        ("dementie", "6"),  # Dementievriendelijk
+        ("dementie", "5"),  # Alzheimer Café dementie
+        ("eenzaam", "8"),  # eenzaamheid
+        ("mantelzorg", "9"),  # mantelzorgers in a description
+        ("hulpverlening", "4"),
+    ],
+)
 def test_words_find_compounds_that_contain_them(backend, text, expected):
     assert expected in ids(search(backend, text))
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("oppas", "7"),
-    ("geldzorgen", "4"),
-    ("schulden", "4"),
-    ("rolstoel", "10"),
-    ("eten", "11"),
-    ("dementerend", "5"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("oppas", "7"),
+        ("geldzorgen", "4"),
+        ("schulden", "4"),
+        ("rolstoel", "10"),
+        ("eten", "11"),
+        ("dementerend", "5"),
+    ],
+)
 def test_lay_words_find_services_through_synonyms(backend, text, expected):
     assert expected in ids(search(backend, text))
 
@@ -169,16 +242,19 @@ def test_lay_words_find_services_through_synonyms(backend, text, expected):
 # -- 4: several words ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, first, also", [
-    ("mantelzorgers", {"1", "9"}, set()),
-    ("koffie mantelzorgers", {"9"}, {"1"}),
-    ("respijtzorg logeren", {"7"}, set()),
-])
+@pytest.mark.parametrize(
+    "text, first, also",
+    [
+        ("mantelzorgers", {"1", "9"}, set()),
+        ("koffie mantelzorgers", {"9"}, {"1"}),
+        ("respijtzorg logeren", {"7"}, set()),
+    ],
+)
 def test_services_with_more_of_the_words_come_first(backend, text, first, also):
     """A soft AND (#11): what has every word leads; what has half of them still counts, lower."""
     found = ids(search(backend, text))
-    assert set(found[:len(first)]) == first
-    assert also <= set(found[len(first):])
+    assert set(found[: len(first)]) == first
+    assert also <= set(found[len(first) :])
 
 
 @pytest.mark.parametrize("text", ["koffie mantelzorgers", "mantelzorgers koffie"])
@@ -220,12 +296,15 @@ def test_only_the_first_12_terms_are_searched(backend):
 # -- 5: typos -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, suggestion, expected", [
-    ("respijtsorg", "respijtzorg", "7"),
-    ("mantelzorgg", "mantelzorg", "1"),
-    ("bootschappen", "boodschappen", "2"),
-    ("koffieochtendd", "koffieochtend", "9"),
-])
+@pytest.mark.parametrize(
+    "text, suggestion, expected",
+    [
+        ("respijtsorg", "respijtzorg", "7"),
+        ("mantelzorgg", "mantelzorg", "1"),
+        ("bootschappen", "boodschappen", "2"),
+        ("koffieochtendd", "koffieochtend", "9"),
+    ],
+)
 def test_typos_find_results_and_suggest_a_real_word(backend, text, suggestion, expected):
     result = search(backend, text)
     assert result.fuzzy and result.suggestion == suggestion and expected in ids(result)
@@ -239,8 +318,7 @@ def test_misspelled_word_gets_a_suggestion_even_with_results(backend):
 
 def test_a_suggestion_is_spelled_as_most_services_spell_it(make_backend):
     backend = make_backend()
-    backend.rebuild([make_doc("1", "Coördinatie"), make_doc("2", "Coördinatie de Linde"),
-                     make_doc("3", "Coordinatie")])
+    backend.rebuild([make_doc("1", "Coördinatie"), make_doc("2", "Coördinatie de Linde"), make_doc("3", "Coordinatie")])
     result = search(backend, "coordinatei")
     assert result.suggestion == "coördinatie" and result.fuzzy and set(ids(result)) == {"1", "2", "3"}
 
@@ -256,21 +334,25 @@ def test_known_words_empty_text_and_nonsense_get_no_suggestion(backend, text):
 
 def test_a_word_in_the_name_ranks_above_the_same_word_in_the_description(make_backend):
     backend = make_backend()
-    backend.rebuild([
-        make_doc("1", "Wandelclub", description="Samen wandelen na een verlies, praten over rouw."),
-        make_doc("2", "Rouw en verlies", description="Een groep voor lotgenoten."),
-        make_doc("3", "Lotgenoten", organization="Rouwcentrum de Linde"),
-    ])
+    backend.rebuild(
+        [
+            make_doc("1", "Wandelclub", description="Samen wandelen na een verlies, praten over rouw."),
+            make_doc("2", "Rouw en verlies", description="Een groep voor lotgenoten."),
+            make_doc("3", "Lotgenoten", organization="Rouwcentrum de Linde"),
+        ]
+    )
     assert ids(search(backend, "rouw"))[0] == "2"
 
 
 @pytest.mark.parametrize("field", ["organization", "category_labels", "keywords"])
 def test_medium_fields_rank_above_the_description(field, make_backend):
     backend = make_backend()
-    backend.rebuild([
-        make_doc("1", "Inloop", description="Een ochtend met taal en koffie."),
-        make_doc("2", "Inloop", **{field: "taal" if field == "organization" else ["taal"]}),
-    ])
+    backend.rebuild(
+        [
+            make_doc("1", "Inloop", description="Een ochtend met taal en koffie."),
+            make_doc("2", "Inloop", **{field: "taal" if field == "organization" else ["taal"]}),
+        ]
+    )
     assert ids(search(backend, "taal")) == ["2", "1"]
 
 
@@ -282,14 +364,17 @@ def test_filters_within_one_facet_must_all_match(backend):
     assert ids(result) == ["7"]
 
 
-@pytest.mark.parametrize("filters, expected", [
-    ({"category": ["dementie"]}, {"5", "6"}),
-    ({"category": ["dementie"], "target_group": ["ouderen"]}, set()),
-    ({"accessibility": ["lift"]}, {"10"}),
-    ({"language": ["ar"]}, {"12"}),
-    ({"category": ["bestaat-niet"]}, set()),
-    ({"category": []}, {d["id"] for d in CORPUS}),
-])
+@pytest.mark.parametrize(
+    "filters, expected",
+    [
+        ({"category": ["dementie"]}, {"5", "6"}),
+        ({"category": ["dementie"], "target_group": ["ouderen"]}, set()),
+        ({"accessibility": ["lift"]}, {"10"}),
+        ({"language": ["ar"]}, {"12"}),
+        ({"category": ["bestaat-niet"]}, set()),
+        ({"category": []}, {d["id"] for d in CORPUS}),
+    ],
+)
 def test_filters_match_exact_codes(backend, filters, expected):
     assert set(ids(search(backend, filters=filters))) == expected
 
@@ -305,25 +390,30 @@ def random_corpus(n=90, seed=7):
     codes = {facet: [f"{facet[:3]}{i}" for i in range(4)] for facet in FACETS}
     corpus = []
     for i in range(n):
-        doc = make_doc(str(i + 1), " ".join(rng.sample(words, 2)),
-                       None if i % 9 == 0 else (DOORN[0] + rng.uniform(-0.05, 0.05),
-                                                DOORN[1] + rng.uniform(-0.08, 0.08)),
-                       description=" ".join(rng.choices(words, k=6)),
-                       open_slots=rng.sample(range(7 * 96), 50))
+        doc = make_doc(
+            str(i + 1),
+            " ".join(rng.sample(words, 2)),
+            None if i % 9 == 0 else (DOORN[0] + rng.uniform(-0.05, 0.05), DOORN[1] + rng.uniform(-0.08, 0.08)),
+            description=" ".join(rng.choices(words, k=6)),
+            open_slots=rng.sample(range(7 * 96), 50),
+        )
         for facet in FACETS:
             doc[facet] = rng.sample(codes[facet], rng.randint(0, 2))
         corpus.append(doc)
     return corpus
 
 
-@pytest.mark.parametrize("query", [
-    {},
-    {"text": "koffie"},
-    {"text": "koffie taal"},
-    {"text": "", "origin": DOORN, "radius_km": 3},
-    {"text": "hulp", "origin": DOORN, "radius_km": 4, "filters": {"cost": ["cos1"]}},
-    {"text": "", "open_slot": 100},
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"text": "koffie"},
+        {"text": "koffie taal"},
+        {"text": "", "origin": DOORN, "radius_km": 3},
+        {"text": "hulp", "origin": DOORN, "radius_km": 4, "filters": {"cost": ["cos1"]}},
+        {"text": "", "open_slot": 100},
+    ],
+)
 def test_facet_counts_equal_the_totals_of_adding_that_filter(query, make_backend):
     corpus = random_corpus()
     by_id = {doc["id"]: doc for doc in corpus}
@@ -331,8 +421,7 @@ def test_facet_counts_equal_the_totals_of_adding_that_filter(query, make_backend
     backend.rebuild(corpus)
     result = search(backend, per_page=1000, **query)
     assert result.total == len(result.hits) > 0
-    expected = {facet: dict(Counter(code for hit in result.hits for code in by_id[hit.id][facet]))
-                for facet in FACETS}
+    expected = {facet: dict(Counter(code for hit in result.hits for code in by_id[hit.id][facet])) for facet in FACETS}
     assert result.facets == expected
     for facet, counts in result.facets.items():
         for code, count in counts.items():
@@ -350,7 +439,8 @@ def test_radius_keeps_documents_within_exact_distance(backend):
     assert ids(result) == ["1", "7", "9", "2"]
     assert all(hit.distance_km <= 1 for hit in result.hits)
     assert [round(hit.distance_km, 3) for hit in result.hits] == sorted(
-        round(haversine_km(DOORN, (d["lat"], d["lon"])), 3) for d in CORPUS if d["id"] in ids(result))
+        round(haversine_km(DOORN, (d["lat"], d["lon"])), 3) for d in CORPUS if d["id"] in ids(result)
+    )
 
 
 def test_documents_without_coordinates_never_match_a_radius(backend):
@@ -365,11 +455,13 @@ def test_distance_sort_puts_documents_without_coordinates_last(backend):
 def test_distance_sort_is_nearest_first_with_ties_by_score(make_backend):
     place = (52.1, 5.3)
     backend = make_backend()
-    backend.rebuild([
-        make_doc("1", "Koffie", (52.2, 5.3), description="Koffie, koffie."),
-        make_doc("2", "Wandelen", place, description="Daarna koffie."),
-        make_doc("3", "Koffie en koffie", place),
-    ])
+    backend.rebuild(
+        [
+            make_doc("1", "Koffie", (52.2, 5.3), description="Koffie, koffie."),
+            make_doc("2", "Wandelen", place, description="Daarna koffie."),
+            make_doc("3", "Koffie en koffie", place),
+        ]
+    )
     result = search(backend, "koffie", origin=(52.1, 5.3), sort="distance")
     assert ids(result) == ["3", "2", "1"]
     assert result.hits[0].score > result.hits[1].score
@@ -378,12 +470,14 @@ def test_distance_sort_is_nearest_first_with_ties_by_score(make_backend):
 def test_best_match_with_a_place_weighs_distance_and_breaks_ties_by_name(make_backend):
     """A closer fit beats a slightly better match 44 km away (#11); equal ones go by name."""
     backend = make_backend()
-    backend.rebuild([
-        make_doc("1", "Inloop Bb", (52.20, 5.3)),
-        make_doc("2", "Inloop Cc", (52.11, 5.3)),
-        make_doc("3", "Inloop Aa", (52.11, 5.3)),
-        make_doc("4", "Inloop inloop", (52.50, 5.3)),
-    ])
+    backend.rebuild(
+        [
+            make_doc("1", "Inloop Bb", (52.20, 5.3)),
+            make_doc("2", "Inloop Cc", (52.11, 5.3)),
+            make_doc("3", "Inloop Aa", (52.11, 5.3)),
+            make_doc("4", "Inloop inloop", (52.50, 5.3)),
+        ]
+    )
     result = search(backend, "inloop", origin=(52.1, 5.3))
     assert ids(result) == ["3", "2", "1", "4"]
     assert ids(search(backend, "inloop")) == ["4", "3", "1", "2"]
@@ -438,9 +532,17 @@ def test_open_count_is_none_without_count_open_slot(backend):
     assert search(backend).open_count is None
 
 
-@pytest.mark.parametrize("page, expected_page, hits", [
-    (1, 1, 5), (3, 3, 2), (4, 4, 0), (99, 99, 0), (0, 1, 5), (-3, 1, 5),
-])
+@pytest.mark.parametrize(
+    "page, expected_page, hits",
+    [
+        (1, 1, 5),
+        (3, 3, 2),
+        (4, 4, 0),
+        (99, 99, 0),
+        (0, 1, 5),
+        (-3, 1, 5),
+    ],
+)
 def test_paging(backend, page, expected_page, hits):
     result = backend.search(SearchQuery(page=page, per_page=5))
     assert (result.page, len(result.hits), result.total, result.pages) == (expected_page, hits, 12, 3)
@@ -459,20 +561,23 @@ def test_excluded_ids_are_left_out(backend):
 # -- never raises --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", [
-    "a" * 2000,
-    "mantelzorg " * 300,
-    "<script>alert('x')</script>",
-    "'; DROP TABLE x;--",
-    'AND OR NOT ( ) " * ? ~ ^ : [ ] { }',
-    'respijtzorg AND (oppas OR "logeren',
-    'mantel* zorg~2 name:koffie [a TO z] {x} ^3',
-    "\x00koffie\x00",
-    "😀🙈 koffie 👍",
-    "\ud800",                 # a lone surrogate
-    "ǅ ß ﬁ ㎏ Ⅷ ١٢٣",
-    "\n\t\r",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a" * 2000,
+        "mantelzorg " * 300,
+        "<script>alert('x')</script>",
+        "'; DROP TABLE x;--",
+        'AND OR NOT ( ) " * ? ~ ^ : [ ] { }',
+        'respijtzorg AND (oppas OR "logeren',
+        "mantel* zorg~2 name:koffie [a TO z] {x} ^3",
+        "\x00koffie\x00",
+        "😀🙈 koffie 👍",
+        "\ud800",  # a lone surrogate
+        "ǅ ß ﬁ ㎏ Ⅷ ١٢٣",
+        "\n\t\r",
+    ],
+)
 def test_search_never_raises_for_any_text(backend, text):
     result = search(backend, text, origin=DOORN, radius_km=10, filters={"category": ["taal"]})
     assert result.total >= 0
@@ -523,9 +628,8 @@ def test_updates_in_several_commits_keep_totals_and_facets_exact(make_backend):
     backend = make_backend()
     backend.rebuild(corpus)
     rng = random.Random(3)
-    for round_ in range(6):   # each commit adds a segment and deletes older copies
-        changed = [dict(by_id[str(rng.randint(1, 60))], name=f"gewijzigd {round_}")
-                   for _ in range(4)]
+    for round_ in range(6):  # each commit adds a segment and deletes older copies
+        changed = [dict(by_id[str(rng.randint(1, 60))], name=f"gewijzigd {round_}") for _ in range(4)]
         by_id.update({doc["id"]: doc for doc in changed})
         backend.index(changed)
         search(backend, "koffie")
@@ -533,10 +637,10 @@ def test_updates_in_several_commits_keep_totals_and_facets_exact(make_backend):
     del by_id["1"], by_id["2"]
     result = search(backend, per_page=1000)
     assert sorted(ids(result), key=int) == sorted(by_id, key=int)
-    assert result.facets == {facet: dict(Counter(c for d in by_id.values() for c in d[facet]))
-                             for facet in FACETS}
+    assert result.facets == {facet: dict(Counter(c for d in by_id.values() for c in d[facet])) for facet in FACETS}
     assert {hit.id for hit in search(backend, "gewijzigd", per_page=1000).hits} == {
-        i for i, d in by_id.items() if d["name"].startswith("gewijzigd")}
+        i for i, d in by_id.items() if d["name"].startswith("gewijzigd")
+    }
 
 
 def test_memory_index_can_be_larger_than_the_writer_pool():
@@ -569,9 +673,8 @@ def test_concurrent_searches_and_writes_do_not_fail(backend):
     def reader():
         try:
             for i in range(25):
-                search(backend, ["koffie", "mantelzorg", "", "respijtsorg"][i % 4],
-                       origin=DOORN, radius_km=5)
-        except Exception as error:   # noqa: BLE001 - collected and asserted below
+                search(backend, ["koffie", "mantelzorg", "", "respijtsorg"][i % 4], origin=DOORN, radius_km=5)
+        except Exception as error:  # noqa: BLE001 - collected and asserted below
             errors.append(error)
 
     threads = [threading.Thread(target=reader) for _ in range(4)]
@@ -588,7 +691,7 @@ def test_a_second_writer_waits_for_the_lock_then_fails_cleanly(tmp_path, monkeyp
     monkeypatch.setattr(whoosh_backend, "WRITE_TIMEOUT", 0.2)
     backend = create_backend("whoosh", path=str(tmp_path / "index"))
     backend.rebuild(CORPUS)
-    holder = backend._open_index().writer()   # as another process would hold the file lock
+    holder = backend._open_index().writer()  # as another process would hold the file lock
     try:
         with pytest.raises(SearchError):
             backend.index([make_doc("30", "Wacht", DOORN)])
@@ -647,8 +750,9 @@ def corrupt(folder: Path, how: str):
         (folder / whoosh_backend.FORMAT_FILE).write_text("0-written-by-an-older-release")
 
 
-@pytest.mark.parametrize("how", ["garbage toc", "truncated segment", "deleted segment", "deleted index",
-                                 "older version"])
+@pytest.mark.parametrize(
+    "how", ["garbage toc", "truncated segment", "deleted segment", "deleted index", "older version"]
+)
 def test_corrupt_or_missing_index_on_disk_is_rebuilt_from_doc_source(tmp_path, caplog, how):
     folder = tmp_path / "index"
     create_backend("whoosh", path=str(folder)).rebuild(CORPUS)

@@ -1,4 +1,5 @@
 """Builders for the signal tests (issue #15): two areas, a user per role, signals through the service."""
+
 from datetime import datetime, time
 
 from sociale_kaart import clock
@@ -29,8 +30,15 @@ class World:
 def make_world():
     """Create the areas and one user per role (broker_a works in Doorn, broker_b in Leersum)."""
     world = World()
-    world.area_a = Area(code="doorn", name="Doorn", kind="dorp", municipality_code="1581", postcodes=["3941"],
-                        contact_name="Dorpsteam Doorn", contact_phone="0343 000 111")
+    world.area_a = Area(
+        code="doorn",
+        name="Doorn",
+        kind="dorp",
+        municipality_code="1581",
+        postcodes=["3941"],
+        contact_name="Dorpsteam Doorn",
+        contact_phone="0343 000 111",
+    )
     world.area_b = Area(code="leersum", name="Leersum", kind="dorp", municipality_code="1581", postcodes=["3956"])
     db.session.add_all([world.area_a, world.area_b])
     db.session.commit()
@@ -49,9 +57,16 @@ def make_world():
 
 def signal_values(area=None, **overrides):
     """Return the form values of a complete signal (with the reporter's contact details)."""
-    values = {"themes": ["loneliness", "neglect"], "description": DESCRIPTION, "subject_name": SUBJECT,
-              "subject_address": STREET, "area_id": area.id if area is not None else None,
-              "reporter_name": REPORTER, "reporter_email": REPORTER_EMAIL, "reporter_phone": REPORTER_PHONE}
+    values = {
+        "themes": ["loneliness", "neglect"],
+        "description": DESCRIPTION,
+        "subject_name": SUBJECT,
+        "subject_address": STREET,
+        "area_id": area.id if area is not None else None,
+        "reporter_name": REPORTER,
+        "reporter_email": REPORTER_EMAIL,
+        "reporter_phone": REPORTER_PHONE,
+    }
     values.update(overrides)
     return values
 

@@ -1,4 +1,5 @@
 """`flask signals remind | retention` (issue #15): daily jobs, safe to run twice, by the app clock."""
+
 from datetime import timedelta
 
 from sociale_kaart import clock

@@ -1,5 +1,6 @@
 """Issue #15: signals are erased six months after closing (the clock moved), and a reporter with an
 account finds them in their data download and takes their details along when deleting the account."""
+
 from datetime import timedelta
 
 import pytest
@@ -28,7 +29,7 @@ def _closed_signal(world, **values):
     services.add_note(signal.id, NOTE, by=broker)
     services.get_signal_for_broker(signal.id, by=broker)
     closed = services.change_status(signal.id, "closed", by=broker, outcome="help_arranged")
-    db.session.execute(update(OutboxMessage).values(status="sent"))     # the sender ran
+    db.session.execute(update(OutboxMessage).values(status="sent"))  # the sender ran
     db.session.commit()
     return closed
 
@@ -41,7 +42,7 @@ def test_retention_erases_six_months_after_closing_not_a_day_earlier(world, app_
     assert privacy.run_retention() == 0
     app_clock.start(local_moment(erase_day, hour=0))
     assert privacy.run_retention() == 1
-    assert privacy.run_retention() == 0                        # idempotent
+    assert privacy.run_retention() == 0  # idempotent
     erased = db.session.get(Signal, signal.id)
     db.session.refresh(erased)
     assert all(getattr(erased, name) == "" for name in PERSONAL_FIELDS)
@@ -49,11 +50,15 @@ def test_retention_erases_six_months_after_closing_not_a_day_earlier(world, app_
     assert all(event.note == "" for event in db.session.scalars(select(SignalEvent)))
     # what insights needs stays: area, themes, dates, status, outcome; and the access log
     assert (erased.area_id, erased.themes, erased.status, erased.outcome) == (
-        world.area_a.id, ["loneliness", "neglect"], "closed", "help_arranged")
+        world.area_a.id,
+        ["loneliness", "neglect"],
+        "closed",
+        "help_arranged",
+    )
     assert db.session.scalar(select(db.func.count(SignalView.id))) == 1
-    assert db.session.get(Signal, open_one.id).description != ""     # never closed: kept
+    assert db.session.get(Signal, open_one.id).description != ""  # never closed: kept
     receipts = select(OutboxMessage.status).where(OutboxMessage.to_address == REPORTER_EMAIL)
-    assert db.session.scalars(receipts).all() == ["queued"]          # sent receipts go; the open one's still goes out
+    assert db.session.scalars(receipts).all() == ["queued"]  # sent receipts go; the open one's still goes out
 
 
 def test_an_erased_signal_still_counts(world, app_clock):
@@ -79,11 +84,21 @@ def test_the_account_download_holds_what_the_reporter_wrote_not_the_teams_work(w
     resident = world.users["resident"]
     signal = _closed_signal(world, by=resident)
     data = account_privacy.export_data(user=resident)
-    assert data["signals_reported"] == [{
-        "number": signal.id, "received_on": clock.today().isoformat(), "area": "Doorn",
-        "themes": ["loneliness", "neglect"], "description": signal.description, "about_whom": SUBJECT,
-        "where": signal.subject_address, "your_name": signal.reporter_name, "your_email": REPORTER_EMAIL,
-        "your_phone": signal.reporter_phone, "status": "closed"}]
+    assert data["signals_reported"] == [
+        {
+            "number": signal.id,
+            "received_on": clock.today().isoformat(),
+            "area": "Doorn",
+            "themes": ["loneliness", "neglect"],
+            "description": signal.description,
+            "about_whom": SUBJECT,
+            "where": signal.subject_address,
+            "your_name": signal.reporter_name,
+            "your_email": REPORTER_EMAIL,
+            "your_phone": signal.reporter_phone,
+            "status": "closed",
+        }
+    ]
     assert NOTE not in str(data) and "help_arranged" not in str(data)
 
 

@@ -1,5 +1,6 @@
 """Issue #15: a signal's life with the clock moved: due date in working days, the reminder when it
 passes, the follow-up steps and their e-mail, and the aggregates for insights."""
+
 from datetime import timedelta
 
 import pytest
@@ -40,6 +41,7 @@ def _to_the_day(app_clock, day, hour=9):
 
 # --- reporting ---------------------------------------------------------------------------------------
 
+
 def test_a_signal_is_due_five_working_days_after_it_arrives(world):
     signal = make_signal(world.area_a)
     assert signal.status == "new"
@@ -71,7 +73,9 @@ def test_an_anonymous_signal_mails_only_the_brokers(world):
 def test_a_signal_without_a_village_goes_to_every_broker(world):
     make_signal(None)
     assert {message.to_address for message in _mail(template="signal_new")} == {
-        world.users["broker_a"].email, world.users["broker_b"].email}
+        world.users["broker_a"].email,
+        world.users["broker_b"].email,
+    }
 
 
 def test_a_village_without_a_broker_falls_to_every_broker(world):
@@ -85,15 +89,18 @@ def test_a_village_without_a_broker_falls_to_every_broker(world):
     assert services.may_handle(world.users["broker_b"], signal)
 
 
-@pytest.mark.parametrize("values, field", [
-    ({"themes": [], "description": ""}, "themes"),
-    ({"themes": ["gossip"]}, "themes"),
-    ({"subject_name": "", "subject_address": "", "area_id": None}, "subject_name"),
-    ({"reporter_email": "piet@"}, "reporter_email"),
-    ({"reporter_phone": "12345"}, "reporter_phone"),
-    ({"area_id": 999_999}, "area_id"),
-    ({"description": "x" * 2001}, "description"),
-])
+@pytest.mark.parametrize(
+    "values, field",
+    [
+        ({"themes": [], "description": ""}, "themes"),
+        ({"themes": ["gossip"]}, "themes"),
+        ({"subject_name": "", "subject_address": "", "area_id": None}, "subject_name"),
+        ({"reporter_email": "piet@"}, "reporter_email"),
+        ({"reporter_phone": "12345"}, "reporter_phone"),
+        ({"area_id": 999_999}, "area_id"),
+        ({"description": "x" * 2001}, "description"),
+    ],
+)
 def test_a_signal_needs_something_to_follow_up(world, values, field):
     with pytest.raises(ValidationError) as raised:
         make_signal(world.area_a, **values)
@@ -102,8 +109,16 @@ def test_a_signal_needs_something_to_follow_up(world, values, field):
 
 
 def test_as_little_as_a_village_is_enough(world):
-    signal = make_signal(world.area_a, themes=["money"], description="", subject_name="", subject_address="",
-                         reporter_name="", reporter_email="", reporter_phone="")
+    signal = make_signal(
+        world.area_a,
+        themes=["money"],
+        description="",
+        subject_name="",
+        subject_address="",
+        reporter_name="",
+        reporter_email="",
+        reporter_phone="",
+    )
     assert signal.themes == ["money"] and signal.area_id == world.area_a.id
 
 
@@ -120,6 +135,7 @@ def test_a_logged_in_reporter_sees_their_own_signals(world):
 
 # --- follow-up -------------------------------------------------------------------------------------------
 
+
 def test_the_steps_go_forward_and_closing_needs_an_outcome(world):
     broker = world.users["broker_a"]
     signal = make_signal(world.area_a)
@@ -134,7 +150,10 @@ def test_the_steps_go_forward_and_closing_needs_an_outcome(world):
     assert (closed.status, closed.outcome) == ("closed", "referred")
     assert closed.closed_at is not None and closed.followed_up_at == closed.closed_at
     assert [(e.action, e.from_status, e.to_status) for e in closed.events] == [
-        ("received", None, "new"), ("status", "new", "in_progress"), ("status", "in_progress", "closed")]
+        ("received", None, "new"),
+        ("status", "new", "in_progress"),
+        ("status", "in_progress", "closed"),
+    ]
     with pytest.raises(ValidationError):
         services.change_status(signal.id, "contact_made", by=broker)
 
@@ -158,7 +177,10 @@ def test_notes_build_the_history(world):
         services.add_note(signal.id, "   ", by=broker)
     opened = services.get_signal_for_broker(signal.id, by=broker)
     assert [(e.action, e.note, e.actor_name) for e in opened.events][-1] == (
-        "note", "Eerst de buurvrouw bellen.", "Bram Broker")
+        "note",
+        "Eerst de buurvrouw bellen.",
+        "Bram Broker",
+    )
 
 
 def test_every_opening_is_in_the_access_log(world):
@@ -189,18 +211,23 @@ ROLE_CASES = [
     ("move it on", {"broker_a"}, lambda w, u, s: services.change_status(s.id, "in_progress", by=u)),
     ("add a note", {"broker_a"}, lambda w, u, s: services.add_note(s.id, "Gebeld.", by=u)),
     ("see the queue", {"broker_a", "broker_b", "admin"}, lambda w, u, s: services.signal_queue(u)),
-    ("see my own signals", {"resident", "volunteer", "editor", "broker_a", "broker_b", "admin", "policy"},
-     lambda w, u, s: services.signals_of_reporter(u)),
+    (
+        "see my own signals",
+        {"resident", "volunteer", "editor", "broker_a", "broker_b", "admin", "policy"},
+        lambda w, u, s: services.signals_of_reporter(u),
+    ),
 ]
 
 
 def _anonymous():
     from flask_login import AnonymousUserMixin
+
     return AnonymousUserMixin()
 
 
-@pytest.mark.parametrize("role", ["anonymous", "resident", "volunteer", "editor", "broker_a", "broker_b", "admin",
-                                  "policy"])
+@pytest.mark.parametrize(
+    "role", ["anonymous", "resident", "volunteer", "editor", "broker_a", "broker_b", "admin", "policy"]
+)
 @pytest.mark.parametrize("use_case, allowed, call", ROLE_CASES, ids=[case[0] for case in ROLE_CASES])
 def test_who_may_call_each_service(world, use_case, allowed, call, role):
     signal = make_signal(world.area_a)
@@ -210,8 +237,9 @@ def test_who_may_call_each_service(world, use_case, allowed, call, role):
     else:
         with pytest.raises(PermissionDenied):
             call(world, user, signal)
-    assert db.session.scalar(select(db.func.count(SignalView.id))) == (1 if role in allowed and
-                                                                        use_case.startswith("open") else 0)
+    assert db.session.scalar(select(db.func.count(SignalView.id))) == (
+        1 if role in allowed and use_case.startswith("open") else 0
+    )
 
 
 def test_the_queue_holds_only_the_brokers_own_areas(world):
@@ -231,6 +259,7 @@ def test_an_admin_sees_numbers_per_area_and_no_signal(world):
 
 # --- the clock moves: reminders --------------------------------------------------------------------------
 
+
 def test_the_reminder_goes_the_day_after_the_due_date_once(world, app_clock):
     signal = make_signal(world.area_a)
     due = signal.due_on
@@ -238,7 +267,7 @@ def test_the_reminder_goes_the_day_after_the_due_date_once(world, app_clock):
     assert services.send_overdue_reminders() == 0
     _to_the_day(app_clock, due + timedelta(days=1), hour=0)
     assert services.send_overdue_reminders() == 1
-    assert services.send_overdue_reminders() == 0           # idempotent: one reminder per signal
+    assert services.send_overdue_reminders() == 0  # idempotent: one reminder per signal
     reminders = _mail(template="signal_overdue")
     assert [message.to_address for message in reminders] == [world.users["broker_a"].email]
     _no_private_text(reminders)
@@ -263,6 +292,7 @@ def test_a_signal_received_on_a_friday_evening_is_due_the_next_friday(world, app
 
 # --- aggregates for insights --------------------------------------------------------------------------------
 
+
 def test_counts_per_area_and_theme_with_follow_up_in_time(world, app_clock):
     broker_a, broker_b = world.users["broker_a"], world.users["broker_b"]
     start = clock.today()
@@ -272,7 +302,7 @@ def test_counts_per_area_and_theme_with_follow_up_in_time(world, app_clock):
     services.change_status(in_time.id, "contact_made", by=broker_a)
     _to_the_day(app_clock, late.due_on + timedelta(days=1))
     services.change_status(late.id, "closed", by=broker_a, outcome="not_reached")
-    outside = make_signal(world.area_b, themes=["carer"])     # received after the period
+    outside = make_signal(world.area_b, themes=["carer"])  # received after the period
     services.change_status(outside.id, "in_progress", by=broker_b)
     result = services.counts(start, start)
     assert result == {
@@ -281,7 +311,8 @@ def test_counts_per_area_and_theme_with_follow_up_in_time(world, app_clock):
         (world.area_b.id, "money"): {"received": 1, "followed_up_in_time": 0, "closed": 0},
     }
     assert services.counts(start, start, area_ids=[world.area_b.id]) == {
-        (world.area_b.id, "money"): {"received": 1, "followed_up_in_time": 0, "closed": 0}}
+        (world.area_b.id, "money"): {"received": 1, "followed_up_in_time": 0, "closed": 0}
+    }
     assert never.status == "new"
 
 

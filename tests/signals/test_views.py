@@ -1,5 +1,6 @@
 """Issue #15: "Zorgen over iemand?" without JavaScript (posted as a browser does, CSRF on), nothing lost
 on an error, honeypot and rate limit; the follow-up pages; and who may open each page."""
+
 import re
 
 import pytest
@@ -11,8 +12,18 @@ from sociale_kaart.signals.models import Signal, SignalView
 from tests.accounts.forms_helper import csrf_token, post_form
 from tests.builders import login, login_token
 from tests.conftest import fresh_app
-from tests.signals.helpers import (DESCRIPTION, NOTE, PRIVATE, REPORTER, REPORTER_EMAIL, ROLES, STREET, SUBJECT,
-                                   make_signal, make_world)
+from tests.signals.helpers import (
+    DESCRIPTION,
+    NOTE,
+    PRIVATE,
+    REPORTER,
+    REPORTER_EMAIL,
+    ROLES,
+    STREET,
+    SUBJECT,
+    make_signal,
+    make_world,
+)
 
 FORM = "/zorgen-over-iemand"
 
@@ -23,9 +34,17 @@ def world(app):
 
 
 def _form_data(world, **overrides):
-    data = {"themes": ["loneliness", "confusion"], "description": DESCRIPTION, "subject_name": SUBJECT,
-            "subject_address": STREET, "area_id": str(world.area_a.id), "reporter_name": REPORTER,
-            "reporter_email": REPORTER_EMAIL, "reporter_phone": "", "website": ""}
+    data = {
+        "themes": ["loneliness", "confusion"],
+        "description": DESCRIPTION,
+        "subject_name": SUBJECT,
+        "subject_address": STREET,
+        "area_id": str(world.area_a.id),
+        "reporter_name": REPORTER,
+        "reporter_email": REPORTER_EMAIL,
+        "reporter_phone": "",
+        "website": "",
+    }
     data.update(overrides)
     return data
 
@@ -35,6 +54,7 @@ def _signals():
 
 
 # --- the public form, as a browser without JavaScript posts it ------------------------------------------
+
 
 def test_the_form_is_plain_html(client, world):
     page = client.get(FORM).get_data(as_text=True)
@@ -47,9 +67,13 @@ def test_the_form_is_plain_html(client, world):
 def test_a_signal_is_sent_and_what_happens_next_is_told(client, world):
     response = post_form(client, FORM, _form_data(world))
     assert response.status_code == 303 and response.headers["Location"].endswith("/zorgen-over-iemand/verstuurd")
-    signal, = _signals()
+    (signal,) = _signals()
     assert (signal.themes, signal.subject_name, signal.area_id, signal.reporter_email) == (
-        ["loneliness", "confusion"], SUBJECT, world.area_a.id, REPORTER_EMAIL)
+        ["loneliness", "confusion"],
+        SUBJECT,
+        world.area_a.id,
+        REPORTER_EMAIL,
+    )
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Uw melding is verstuurd" in page and "U krijgt een e-mail" in page
 
@@ -57,18 +81,21 @@ def test_a_signal_is_sent_and_what_happens_next_is_told(client, world):
 def test_an_anonymous_signal_needs_no_contact_details(client, world):
     data = _form_data(world, reporter_name="", reporter_email="", description="", subject_name="", subject_address="")
     assert post_form(client, FORM, data).status_code == 303
-    signal, = _signals()
+    (signal,) = _signals()
     assert (signal.reporter_name, signal.reporter_email, signal.reporter_id) == ("", "", None)
     assert "U krijgt een e-mail" not in client.get("/zorgen-over-iemand/verstuurd").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("overrides, field, message", [
-    ({"themes": [], "description": ""}, "themes", "Kies wat u opviel"),
-    ({"subject_name": "", "subject_address": "", "area_id": ""}, "subject_name", "Anders kan het dorpsteam"),
-    ({"reporter_email": "piet@"}, "reporter_email", "naam@voorbeeld.nl"),
-    ({"area_id": "99999"}, "area_id", "Kies alleen uit de lijst"),
-    ({"themes": ["gossip"]}, "themes", "Kies alleen uit de lijst"),
-])
+@pytest.mark.parametrize(
+    "overrides, field, message",
+    [
+        ({"themes": [], "description": ""}, "themes", "Kies wat u opviel"),
+        ({"subject_name": "", "subject_address": "", "area_id": ""}, "subject_name", "Anders kan het dorpsteam"),
+        ({"reporter_email": "piet@"}, "reporter_email", "naam@voorbeeld.nl"),
+        ({"area_id": "99999"}, "area_id", "Kies alleen uit de lijst"),
+        ({"themes": ["gossip"]}, "themes", "Kies alleen uit de lijst"),
+    ],
+)
 def test_an_error_keeps_everything_typed(client, world, overrides, field, message):
     data = _form_data(world, **overrides)
     response = post_form(client, FORM, data)
@@ -92,8 +119,7 @@ def test_an_expired_form_comes_back_filled_in(client, world):
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and _signals() == []
     assert "Het formulier is verlopen" in page and DESCRIPTION in page and f'value="{SUBJECT}"' in page
-    assert re.search(rf'<option selected value="{world.area_a.id}">|<option value="{world.area_a.id}" selected',
-                     page)
+    assert re.search(rf'<option selected value="{world.area_a.id}">|<option value="{world.area_a.id}" selected', page)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     again = client.post(FORM, data={**_form_data(world), "csrf_token": token})
     assert again.status_code == 303 and len(_signals()) == 1
@@ -106,8 +132,7 @@ def test_a_bot_filling_the_hidden_field_is_ignored(client, world):
 
 def test_a_village_link_from_the_dorpsteam_block_preselects_it(client, world):
     page = client.get(f"{FORM}?dorp=doorn").get_data(as_text=True)
-    assert re.search(rf'<option selected value="{world.area_a.id}">|<option value="{world.area_a.id}" selected',
-                     page)
+    assert re.search(rf'<option selected value="{world.area_a.id}">|<option value="{world.area_a.id}" selected', page)
     assert client.get(f"{FORM}?dorp=%00%0a").status_code == 200
 
 
@@ -118,13 +143,14 @@ def test_control_characters_are_refused_and_not_stored(client, world):
 
 def test_the_home_page_footer_and_dorpsteam_block_link_to_the_form(client, world):
     page = client.get("/").get_data(as_text=True)
-    assert page.count('href="/zorgen-over-iemand"') >= 2        # tile and footer
-    assert 'href="/zorgen-over-iemand?dorp=doorn"' in page        # Doorn's dorpsteam block
+    assert page.count('href="/zorgen-over-iemand"') >= 2  # tile and footer
+    assert 'href="/zorgen-over-iemand?dorp=doorn"' in page  # Doorn's dorpsteam block
 
 
 def test_the_form_over_its_rate_limit_keeps_the_text(tmp_path, request):
-    app = fresh_app(tmp_path, request, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://",
-                    FORM_RATE_LIMIT="2 per minute")
+    app = fresh_app(
+        tmp_path, request, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://", FORM_RATE_LIMIT="2 per minute"
+    )
     with app.app_context():
         db.create_all()
         world = make_world()
@@ -142,9 +168,9 @@ def test_the_form_over_its_rate_limit_keeps_the_text(tmp_path, request):
 def test_a_logged_in_reporter_sees_the_status_and_nothing_of_the_follow_up(client, world):
     resident = world.users["resident"]
     login(client, resident)
-    assert f'value="{resident.email}"' in client.get(FORM).get_data(as_text=True)    # prefilled, may be cleared
+    assert f'value="{resident.email}"' in client.get(FORM).get_data(as_text=True)  # prefilled, may be cleared
     assert post_form(client, FORM, _form_data(world)).status_code == 303
-    signal, = _signals()
+    (signal,) = _signals()
     assert signal.reporter_id == resident.id
     from sociale_kaart.signals import services
 
@@ -156,6 +182,7 @@ def test_a_logged_in_reporter_sees_the_status_and_nothing_of_the_follow_up(clien
 
 # --- the village team's pages ----------------------------------------------------------------------------
 
+
 def test_the_broker_follows_a_signal_up_without_javascript(client, world):
     signal = make_signal(world.area_a)
     broker = world.users["broker_a"]
@@ -164,22 +191,25 @@ def test_the_broker_follows_a_signal_up_without_javascript(client, world):
     assert f'href="/werkplek/zorgen/{signal.id}"' in queue and SUBJECT not in queue
     detail = client.get(f"/werkplek/zorgen/{signal.id}").get_data(as_text=True)
     assert DESCRIPTION in detail and SUBJECT in detail and REPORTER_EMAIL in detail
-    assert "Bram Broker" in detail.split('id="bekeken"')[1]          # the access log shows the view
+    assert "Bram Broker" in detail.split('id="bekeken"')[1]  # the access log shows the view
     url = f"/werkplek/zorgen/{signal.id}/status"
     response = post_form(client, url, {"status": "closed", "note": ""}, page=f"/werkplek/zorgen/{signal.id}")
     assert response.status_code == 400 and "Kies hoe het is afgelopen" in response.get_data(as_text=True)
-    response = post_form(client, url, {"status": "in_progress", "note": "Morgen langs."},
-                         page=f"/werkplek/zorgen/{signal.id}")
+    response = post_form(
+        client, url, {"status": "in_progress", "note": "Morgen langs."}, page=f"/werkplek/zorgen/{signal.id}"
+    )
     assert response.status_code == 303
-    response = post_form(client, f"/werkplek/zorgen/{signal.id}/notitie", {"note": NOTE},
-                         page=f"/werkplek/zorgen/{signal.id}")
+    response = post_form(
+        client, f"/werkplek/zorgen/{signal.id}/notitie", {"note": NOTE}, page=f"/werkplek/zorgen/{signal.id}"
+    )
     assert response.status_code == 303
-    response = post_form(client, url, {"status": "closed", "outcome": "help_arranged", "note": ""},
-                         page=f"/werkplek/zorgen/{signal.id}")
+    response = post_form(
+        client, url, {"status": "closed", "outcome": "help_arranged", "note": ""}, page=f"/werkplek/zorgen/{signal.id}"
+    )
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Hulp geregeld" in page and NOTE in page and "Morgen langs." in page
-    assert 'id="volgende-stap"' not in page                          # closed: no next step
+    assert 'id="volgende-stap"' not in page  # closed: no next step
     assert db.session.scalar(select(db.func.count(SignalView.id))) >= 3
 
 
@@ -187,8 +217,9 @@ def test_a_note_with_an_error_keeps_its_text(client, world):
     signal = make_signal(world.area_a)
     login(client, world.users["broker_a"])
     text = "Lang verhaal. " * 200
-    response = post_form(client, f"/werkplek/zorgen/{signal.id}/notitie", {"note": text},
-                         page=f"/werkplek/zorgen/{signal.id}")
+    response = post_form(
+        client, f"/werkplek/zorgen/{signal.id}/notitie", {"note": text}, page=f"/werkplek/zorgen/{signal.id}"
+    )
     assert response.status_code == 400 and text.strip() in response.get_data(as_text=True)
 
 
@@ -272,8 +303,9 @@ def test_who_may_use_each_url_and_only_the_areas_broker_sees_personal_data(site,
 
 def test_the_table_covers_every_signal_url(site):
     app = site[0]
-    routes = {rule.rule for rule in app.url_map.iter_rules()
-              if rule.endpoint.split(".")[0] in ("signals", "signal_team")}
+    routes = {
+        rule.rule for rule in app.url_map.iter_rules() if rule.endpoint.split(".")[0] in ("signals", "signal_team")
+    }
     covered = set()
     for _name, _method, path, _allowed in CASES:
         bare = path.split("?")[0]

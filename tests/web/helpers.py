@@ -1,4 +1,5 @@
 """Test helpers for page-wide behaviour: a database that refuses writes (issue #12)."""
+
 from contextlib import contextmanager
 
 from sqlalchemy import event
@@ -15,14 +16,17 @@ def database_refusing_writes():
     before and after, so no connection of the other kind is reused.
     """
     engine = db.engine
-    statement = ("PRAGMA query_only = ON" if engine.dialect.name == "sqlite"
-                 else "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    statement = (
+        "PRAGMA query_only = ON"
+        if engine.dialect.name == "sqlite"
+        else "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
+    )
 
     def refuse_writes(connection, record):
         cursor = connection.cursor()
         cursor.execute(statement)
         cursor.close()
-        connection.commit()     # PostgreSQL: a SET in a transaction that is rolled back is undone
+        connection.commit()  # PostgreSQL: a SET in a transaction that is rolled back is undone
 
     db.session.remove()
     engine.dispose()

@@ -1,22 +1,36 @@
 """Page-wide helpers and error pages."""
+
 import pytest
 
 from sociale_kaart.web import pages
 
 
-@pytest.mark.parametrize("km, language, expected", [
-    (0.42, "nl", "420 m"), (2.14, "nl", "2,1 km"), (2.14, "en", "2.1 km"), (12.6, "nl", "13 km"), (None, "nl", ""),
-])
+@pytest.mark.parametrize(
+    "km, language, expected",
+    [
+        (0.42, "nl", "420 m"),
+        (2.14, "nl", "2,1 km"),
+        (2.14, "en", "2.1 km"),
+        (12.6, "nl", "13 km"),
+        (None, "nl", ""),
+    ],
+)
 def test_format_km(app, km, language, expected):
     with app.test_request_context():
         from flask import session
+
         session["lang"] = language
         assert pages.format_km(km) == expected
 
 
-@pytest.mark.parametrize("number, href", [
-    ("0343 000 101", "tel:+31343000101"), ("+31 6 0000 0000", "tel:+31600000000"), ("112", "tel:112"),
-])
+@pytest.mark.parametrize(
+    "number, href",
+    [
+        ("0343 000 101", "tel:+31343000101"),
+        ("+31 6 0000 0000", "tel:+31600000000"),
+        ("112", "tel:112"),
+    ],
+)
 def test_phone_href_makes_international_numbers(number, href):
     assert str(pages.phone_href(number)) == href
 
@@ -48,6 +62,7 @@ def test_stylesheets_have_balanced_blocks():
 
 # --- a read-only database (issue #12) ---------------------------------------------------------------
 
+
 def test_a_write_to_a_read_only_database_gets_a_dutch_503_page(app):
     from sqlalchemy import func, select
 
@@ -60,13 +75,15 @@ def test_a_write_to_a_read_only_database_gets_a_dutch_503_page(app):
     client = app.test_client()
     token = form_token(client, f"/aanbod/{service.id}/melding")
     with database_refusing_writes():
-        response = client.post(f"/aanbod/{service.id}/melding",
-                               data={"csrf_token": token, "onderwerp": "hours", "bericht": "Woensdag dicht."})
+        response = client.post(
+            f"/aanbod/{service.id}/melding",
+            data={"csrf_token": token, "onderwerp": "hours", "bericht": "Woensdag dicht."},
+        )
         assert response.status_code == 503
         assert response.headers["Retry-After"] == str(pages.READ_ONLY_RETRY_AFTER)
         body = response.get_data(as_text=True)
         assert "Tijdelijk alleen lezen" in body and "niet bewaard" in body
-        assert client.get(f"/aanbod/{service.id}").status_code == 200      # reading still works
+        assert client.get(f"/aanbod/{service.id}").status_code == 200  # reading still works
     assert db.session.scalar(select(func.count(Report.id))) == 0
 
 
@@ -86,10 +103,13 @@ def test_other_database_errors_stay_a_500(app):
     assert "Er ging iets mis bij ons" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("message, read_only", [
-    ("attempt to write a readonly database", True),
-    ("UNIQUE constraint failed: users.email", False),
-])
+@pytest.mark.parametrize(
+    "message, read_only",
+    [
+        ("attempt to write a readonly database", True),
+        ("UNIQUE constraint failed: users.email", False),
+    ],
+)
 def test_read_only_database_tells_a_refused_write_from_other_errors(message, read_only):
     import sqlite3
 
@@ -109,7 +129,7 @@ def test_a_logged_in_broker_keeps_reading_on_a_read_only_database(app, app_clock
     broker = make_user(roles=("broker",))
     client = app.test_client()
     login(client, broker)
-    app_clock.start(app_clock() + timedelta(minutes=5))      # the session is due a "last seen" write
+    app_clock.start(app_clock() + timedelta(minutes=5))  # the session is due a "last seen" write
     with database_refusing_writes():
         response = client.get("/werkplek/hulp/")
     assert response.status_code == 200

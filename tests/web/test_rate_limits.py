@@ -1,4 +1,5 @@
 """Public search is rate-limited per IP and answers with a friendly Dutch page."""
+
 from sociale_kaart.extensions import db
 from tests.conftest import make_app
 

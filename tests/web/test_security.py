@@ -1,4 +1,5 @@
 """Security baseline (issue #3): CSRF on every POST, cookie flags, headers, safe redirects."""
+
 import re
 
 import pytest
@@ -30,6 +31,7 @@ def _url(app, rule):
             values[name] = "service" if name == "kind" else "x"
     with app.test_request_context():
         from flask import url_for
+
         return url_for(rule.endpoint, **values)
 
 
@@ -59,8 +61,9 @@ def test_a_wrong_csrf_token_is_refused_too(app):
     service = make_service()
     client = app.test_client()
     client.get(f"/aanbod/{service.id}")
-    response = client.post(f"/aanbod/{service.id}/melding",
-                           data={"csrf_token": "IjAwMDAi.aaaa.bbbb", "onderwerp": "other", "bericht": "x"})
+    response = client.post(
+        f"/aanbod/{service.id}/melding", data={"csrf_token": "IjAwMDAi.aaaa.bbbb", "onderwerp": "other", "bericht": "x"}
+    )
     assert response.status_code == 400
 
 
@@ -83,9 +86,10 @@ def test_session_cookie_flags_on_a_response(tmp_path):
     app = make_app(tmp_path, name="cookie_flags", SESSION_COOKIE_SECURE=True)
     with app.app_context():
         from sociale_kaart.extensions import db
+
         db.create_all()
         service = make_service()
-        response = app.test_client().get(f"/aanbod/{service.id}")   # the report form puts a token in the session
+        response = app.test_client().get(f"/aanbod/{service.id}")  # the report form puts a token in the session
         cookie = response.headers.get("Set-Cookie", "")
         assert "session=" in cookie
         assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie
@@ -102,6 +106,7 @@ def test_content_security_policy_allows_no_inline_script(client):
 
 # --- production hardening (issue #12) -------------------------------------------------------------
 
+
 def _production_app(tmp_path, **overrides):
     return make_app(tmp_path, name="production", ENV="production", SECRET_KEY="k" * 64, **overrides)
 
@@ -112,6 +117,7 @@ def test_production_pages_send_hsts_for_a_year_with_subdomains(tmp_path):
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
     with app.app_context():
         from sociale_kaart.extensions import db
+
         db.engine.dispose()
 
 
@@ -124,7 +130,7 @@ def test_development_sends_no_hsts(client):
 def test_production_refuses_to_start_with_the_debugger_on(tmp_path, monkeypatch, how):
     overrides = {}
     if how == "environment":
-        monkeypatch.setenv("FLASK_DEBUG", "1")      # what `flask run --debug` sets too
+        monkeypatch.setenv("FLASK_DEBUG", "1")  # what `flask run --debug` sets too
     else:
         overrides["DEBUG"] = True
     with pytest.raises(RuntimeError, match="FLASK_DEBUG is on while SOCIALE_KAART_ENV=production"):
@@ -137,6 +143,7 @@ def test_development_may_use_the_debugger(tmp_path, monkeypatch):
     assert app.debug
     with app.app_context():
         from sociale_kaart.extensions import db
+
         db.engine.dispose()
 
 

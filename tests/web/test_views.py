@@ -1,4 +1,5 @@
 """Language switch and page-wide behaviour."""
+
 import pytest
 
 from sociale_kaart.urls import safe_next
@@ -14,11 +15,21 @@ def test_language_switch_to_english_and_back(demo_client):
     assert '<html lang="nl">' in demo_client.get("/").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("target, expected", [
-    ("/zoeken?q=x", "/zoeken?q=x"), ("//evil.example", None), ("https://evil.example/", None),
-    ("/\\evil", None), ("", None), (None, None), ("javascript:alert(1)", None),
-    ("/\r\nSet-Cookie: x=1", None), ("/zoeken\x00", None), ("/zoeken\x85", None),   # issue #12
-])
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("/zoeken?q=x", "/zoeken?q=x"),
+        ("//evil.example", None),
+        ("https://evil.example/", None),
+        ("/\\evil", None),
+        ("", None),
+        (None, None),
+        ("javascript:alert(1)", None),
+        ("/\r\nSet-Cookie: x=1", None),
+        ("/zoeken\x00", None),
+        ("/zoeken\x85", None),  # issue #12
+    ],
+)
 def test_safe_next_only_allows_local_paths(target, expected):
     assert safe_next(target) == expected
 

@@ -1,4 +1,5 @@
 """Helpers for workspace view tests: a valid CSRF token for a test client's session."""
+
 import secrets
 
 from itsdangerous import URLSafeTimedSerializer
@@ -55,11 +56,19 @@ def make_world():
     world.org_a = make_organization(name="Stichting Welzijn Doorn")
     world.org_b = make_organization(name="Vereniging Leersum Helpt")
     world.location_a = make_location(world.org_a, area=world.area_a)
-    world.location_b = make_location(world.org_b, name="Buurthuis", address_1="Rijksstraatweg 2",
-                                     postal_code="3956 AA", city="Leersum", area=world.area_b,
-                                     lat=52.011, lon=5.43)
-    world.service_a = make_service(world.location_a, name="Maatjesproject Doorn",
-                                   summary="Een maatje voor een wandeling.")
+    world.location_b = make_location(
+        world.org_b,
+        name="Buurthuis",
+        address_1="Rijksstraatweg 2",
+        postal_code="3956 AA",
+        city="Leersum",
+        area=world.area_b,
+        lat=52.011,
+        lon=5.43,
+    )
+    world.service_a = make_service(
+        world.location_a, name="Maatjesproject Doorn", summary="Een maatje voor een wandeling."
+    )
     world.service_b = make_service(world.location_b, name="Boodschappenhulp Leersum")
     world.users = {
         "anonymous": None,
@@ -70,7 +79,7 @@ def make_world():
         "broker_a": make_user(roles=("broker",), areas=[world.area_a], name="Bram Broker"),
         "broker_b": make_user(roles=("broker",), areas=[world.area_b]),
         "admin": make_user(roles=("admin",)),
-        "policy": make_user(roles=("policy",)),     # beleidsmedewerker: aggregated figures only (issue #15)
+        "policy": make_user(roles=("policy",)),  # beleidsmedewerker: aggregated figures only (issue #15)
     }
     return world
 

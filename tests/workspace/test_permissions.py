@@ -4,6 +4,7 @@ Allowed: the page renders (200) or the action redirects somewhere other than the
 Refused: anonymous people are sent to the login page, everybody else gets 403. That includes an
 editor who changes the id in the URL to another organisation's listing.
 """
+
 import re
 
 import pytest
@@ -67,19 +68,30 @@ def site(tmp_path_factory):
         db.create_all()
         world = make_world()
         change = editing.propose_service_change(
-            world.service_a.id, {**editing.snapshot_service(world.service_a), "summary": "Voorstel."},
-            by=world.users["editor_a"])
-        applicant = make_user(roles=("volunteer",))    # not one of the table's roles: approving changes nothing
+            world.service_a.id,
+            {**editing.snapshot_service(world.service_a), "summary": "Voorstel."},
+            by=world.users["editor_a"],
+        )
+        applicant = make_user(roles=("volunteer",))  # not one of the table's roles: approving changes nothing
         membership = editing.request_membership(world.org_a.id, "Ik help mee.", by=applicant)
         report = Report(service_id=world.service_a.id, message="Het telefoonnummer klopt niet.")
         db.session.add(report)
         db.session.commit()
-        ids = {"org_a": world.org_a.id, "org_b": world.org_b.id, "service_a": world.service_a.id,
-               "service_b": world.service_b.id, "location_a": world.location_a.id,
-               "location_b": world.location_b.id, "change_a": change.id, "membership_a": membership.id,
-               "report_a": report.id}
-        forms = {"service_a": service_form(world.service_a, summary="Anders."),
-                 "service_b": service_form(world.service_b, summary="Anders.")}
+        ids = {
+            "org_a": world.org_a.id,
+            "org_b": world.org_b.id,
+            "service_a": world.service_a.id,
+            "service_b": world.service_b.id,
+            "location_a": world.location_a.id,
+            "location_b": world.location_b.id,
+            "change_a": change.id,
+            "membership_a": membership.id,
+            "report_a": report.id,
+        }
+        forms = {
+            "service_a": service_form(world.service_a, summary="Anders."),
+            "service_b": service_form(world.service_b, summary="Anders."),
+        }
         tokens = {role: (login_token(app, user) if user else None) for role, user in world.users.items()}
         with app.test_request_context():
             login_url = url_for("accounts.login")

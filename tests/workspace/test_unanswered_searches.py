@@ -1,4 +1,5 @@
 """The dashboard's "Gezocht zonder resultaat (deze maand)" (issue #11): brokers see their own areas."""
+
 import pytest
 
 from sociale_kaart import clock
@@ -11,9 +12,19 @@ SECTION = "Gezocht zonder resultaat (deze maand)"
 
 
 def add_search(day, query, area_code, result_count=0):
-    db.session.add(SearchLogEntry(searched_on=day, hour=10, query=query, result_count=result_count,
-                                  area_code=area_code, place_kind="postcode", filters=0, language="nl",
-                                  source="web"))
+    db.session.add(
+        SearchLogEntry(
+            searched_on=day,
+            hour=10,
+            query=query,
+            result_count=result_count,
+            area_code=area_code,
+            place_kind="postcode",
+            filters=0,
+            language="nl",
+            source="web",
+        )
+    )
 
 
 @pytest.fixture
@@ -43,8 +54,8 @@ def test_a_broker_sees_this_months_unanswered_searches_of_their_own_area(client,
     page = response.get_data(as_text=True)
     assert SECTION in page and "<caption>" in page
     assert "rolstoeltaxi doorn" in page
-    assert "klusjesman leersum" not in page           # another area
-    assert "vorige maand doorn" not in page           # last month
+    assert "klusjesman leersum" not in page  # another area
+    assert "vorige maand doorn" not in page  # last month
     assert "Zoekopdrachten in uw gebieden (Doorn)" in page and ": 3." in page
 
 

@@ -1,4 +1,5 @@
 """Workspace pages: the editor-to-broker journey, form errors that keep what was typed, the diff page."""
+
 import pytest
 from sqlalchemy import select
 
@@ -36,8 +37,12 @@ def test_join_edit_approve_journey(app, client, world):
     login_as(client, resident)
     page = client.get("/werkplek/").get_data(as_text=True)
     assert "Stichting Welzijn Doorn" in page
-    response = post(client, app, f"/werkplek/aanbod/{service.id}/bewerken",
-                    service_form(service, summary="Wandelen met een maatje, ook op zaterdag."))
+    response = post(
+        client,
+        app,
+        f"/werkplek/aanbod/{service.id}/bewerken",
+        service_form(service, summary="Wandelen met een maatje, ook op zaterdag."),
+    )
     assert response.status_code == 302
     assert "Een maatje voor een wandeling." in client.get(public_url).get_data(as_text=True)
     assert "ook op zaterdag" not in client.get(public_url).get_data(as_text=True)
@@ -55,15 +60,16 @@ def test_join_edit_approve_journey(app, client, world):
     assert found("zaterdag") == {str(service.location_links[0].id)}
 
     history = client.get(f"/werkplek/geschiedenis/service/{service.id}").get_data(as_text=True)
-    assert history.count("Een maatje voor een wandeling.") == 2          # old value in both entries
+    assert history.count("Een maatje voor een wandeling.") == 2  # old value in both entries
     assert history.count("Wandelen met een maatje, ook op zaterdag.") == 2
-    assert history.index("Goedgekeurd") < history.index("Voorgesteld")   # newest first
+    assert history.index("Goedgekeurd") < history.index("Voorgesteld")  # newest first
 
 
 def test_a_returned_change_shows_the_comment_to_the_editor(app, client, world):
     editor = world.users["editor_a"]
     change = editing.propose_service_change(
-        world.service_a.id, {**editing.snapshot_service(world.service_a), "summary": "Foutje."}, by=editor)
+        world.service_a.id, {**editing.snapshot_service(world.service_a), "summary": "Foutje."}, by=editor
+    )
     login_as(client, world.users["broker_a"])
     response = post(client, app, f"/werkplek/controle/{change.id}/terugsturen", {"comment": "Welke dagen precies?"})
     assert response.status_code == 302
@@ -75,7 +81,10 @@ def test_a_returned_change_shows_the_comment_to_the_editor(app, client, world):
 
 def test_returning_without_a_comment_shows_an_error(app, client, world):
     change = editing.propose_service_change(
-        world.service_a.id, {**editing.snapshot_service(world.service_a), "summary": "Iets."}, by=world.users["editor_a"])
+        world.service_a.id,
+        {**editing.snapshot_service(world.service_a), "summary": "Iets."},
+        by=world.users["editor_a"],
+    )
     login_as(client, world.users["broker_a"])
     response = post(client, app, f"/werkplek/controle/{change.id}/terugsturen", {"comment": ""})
     assert response.status_code == 200
@@ -100,24 +109,40 @@ def test_service_form_errors_keep_what_was_typed(app, client, world):
 
 def test_location_form_names_an_unknown_postcode(app, client, world):
     login_as(client, world.users["editor_a"])
-    response = post(client, app, f"/werkplek/organisaties/{world.org_a.id}/locaties/nieuw",
-                    {"name": "Kerkzaal", "address_1": "Kerkplein 1", "postal_code": "1234 AB"})
+    response = post(
+        client,
+        app,
+        f"/werkplek/organisaties/{world.org_a.id}/locaties/nieuw",
+        {"name": "Kerkzaal", "address_1": "Kerkplein 1", "postal_code": "1234 AB"},
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "We kennen postcode ‘1234 AB’ niet." in page and 'value="Kerkzaal"' in page
-    response = post(client, app, f"/werkplek/organisaties/{world.org_a.id}/locaties/nieuw",
-                    {"name": "Kerkzaal", "address_1": "Kerkplein 1", "postal_code": "3941 AB"})
+    response = post(
+        client,
+        app,
+        f"/werkplek/organisaties/{world.org_a.id}/locaties/nieuw",
+        {"name": "Kerkzaal", "address_1": "Kerkplein 1", "postal_code": "3941 AB"},
+    )
     assert response.status_code == 302
     assert db.session.scalars(select(Location).where(Location.name == "Kerkzaal")).one().area_id == world.area_a.id
 
 
 def test_registering_an_organisation(app, client, world):
     login_as(client, world.users["volunteer"])
-    response = post(client, app, "/werkplek/organisaties/aanmelden",
-                    {"name": "Buurtkracht Maarn", "website": "buurtkracht", "message": "Voorzitter"})
+    response = post(
+        client,
+        app,
+        "/werkplek/organisaties/aanmelden",
+        {"name": "Buurtkracht Maarn", "website": "buurtkracht", "message": "Voorzitter"},
+    )
     assert response.status_code == 200 and "Typ een webadres" in response.get_data(as_text=True)
-    response = post(client, app, "/werkplek/organisaties/aanmelden",
-                    {"name": "Buurtkracht Maarn", "website": "https://buurtkracht.example.org"})
+    response = post(
+        client,
+        app,
+        "/werkplek/organisaties/aanmelden",
+        {"name": "Buurtkracht Maarn", "website": "https://buurtkracht.example.org"},
+    )
     assert response.status_code == 302
     login_as(client, world.users["broker_b"])
     queue = client.get("/werkplek/controle").get_data(as_text=True)
@@ -126,7 +151,10 @@ def test_registering_an_organisation(app, client, world):
 
 def test_the_queue_filters_on_area(app, client, world):
     editing.propose_service_change(
-        world.service_a.id, {**editing.snapshot_service(world.service_a), "summary": "In Doorn."}, by=world.users["editor_a"])
+        world.service_a.id,
+        {**editing.snapshot_service(world.service_a), "summary": "In Doorn."},
+        by=world.users["editor_a"],
+    )
     login_as(client, world.users["admin"])
     assert "Maatjesproject Doorn" in client.get("/werkplek/controle?gebied=doorn").get_data(as_text=True)
     assert "Maatjesproject Doorn" not in client.get("/werkplek/controle?gebied=leersum").get_data(as_text=True)
@@ -150,8 +178,12 @@ def test_the_form_keeps_a_location_of_another_organisation_the_service_uses(app,
     login_as(client, world.users["editor_a"])
     page = client.get(f"/werkplek/aanbod/{world.service_a.id}/bewerken").get_data(as_text=True)
     assert "Dorpshuis De Linde" in page and f'value="{centre.id}"' in page
-    response = post(client, app, f"/werkplek/aanbod/{world.service_a.id}/bewerken",
-                    service_form(world.service_a, summary="Ook in De Linde."))
+    response = post(
+        client,
+        app,
+        f"/werkplek/aanbod/{world.service_a.id}/bewerken",
+        service_form(world.service_a, summary="Ook in De Linde."),
+    )
     assert response.status_code == 302
     change = db.session.scalars(select(ChangeRequest).where(ChangeRequest.status == "pending")).one()
     assert centre.id in change.data["locations"]
@@ -161,15 +193,17 @@ def test_the_form_keeps_a_location_of_another_organisation_the_service_uses(app,
 def test_an_odd_age_is_a_form_error(app, client, world, age):
     """'²' passes str.isdigit() but not int(): it gave a 500 (issue #12)."""
     login_as(client, world.users["editor_a"])
-    response = post(client, app, f"/werkplek/aanbod/{world.service_a.id}/bewerken",
-                    service_form(world.service_a, minimum_age=age))
+    response = post(
+        client, app, f"/werkplek/aanbod/{world.service_a.id}/bewerken", service_form(world.service_a, minimum_age=age)
+    )
     assert response.status_code == 200
     assert "Typ een leeftijd van 0 tot en met 120, alleen cijfers." in response.get_data(as_text=True)
     assert db.session.scalars(select(ChangeRequest)).all() == []
 
 
-@pytest.mark.parametrize("note, resolved", [("Aangepast.\r\nDank u.", True), ("Aangepast\x00", False),
-                                           ("x" * 2001, False)])
+@pytest.mark.parametrize(
+    "note, resolved", [("Aangepast.\r\nDank u.", True), ("Aangepast\x00", False), ("x" * 2001, False)]
+)
 def test_resolving_a_report_checks_the_note(app, client, world, note, resolved):
     from sociale_kaart.directory import reports
     from sociale_kaart.directory.models import Report
