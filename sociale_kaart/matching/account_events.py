@@ -4,22 +4,25 @@ accounts.privacy owns both and imports no capability; create_app connects these 
 account events (accounts/events.py) once, before the other capabilities'.
 """
 
+from typing import Any
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import clock
 from ..accounts import events
+from ..accounts.models import User
 from ..extensions import db
 from . import booking, privacy, states
 from .models import HOLDING_MATCH_STATUSES, PENDING_MATCH_STATUSES, HelpRequest, Match, VolunteerProfile
 
 
-def export_account(user, **_extra) -> dict:
+def export_account(user: User, **_extra: Any) -> dict[str, Any]:
     """Return the requests and the volunteer profile of an account for its data download."""
     return privacy.account_data(user)
 
 
-def forget_account(user, **_extra) -> None:
+def forget_account(user: User, **_extra: Any) -> None:
     """Cancel a deleted account's matches and requests, anonymise its requests, remove its profile. No commit.
 
     Volunteers whose dates are cancelled get an e-mail (and brokers, when it is late). The

@@ -13,7 +13,7 @@ Approve, accept, decline and cancel are idempotent: repeating one returns the ma
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from flask import current_app
@@ -24,6 +24,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import clock, transactions
 from ..accounts import permissions
+from ..accounts.models import User
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
 from ..notify.services import external_url
@@ -123,7 +124,7 @@ def _refusal(reasons):
     return _messages()["past"]
 
 
-def approve_match(match_id, by):
+def approve_match(match_id: int, by: User) -> Match:
     """Approve a suggested or interested volunteer: book the open dates they cover, then ask them.
 
     Idempotent: approving an approved (or accepted) match returns it unchanged. Raises
@@ -276,7 +277,7 @@ def _first_future_start(bookings, now):
 # --- the volunteer's answer ---------------------------------------------------------------------
 
 
-def accept_match(match_id, by):
+def accept_match(match_id: int, by: User) -> Match:
     """The volunteer accepts an approved match: the request is matched and they see the address."""
     match = queries.load_match(match_id)
     queries.require_volunteer(by, match)
@@ -322,7 +323,7 @@ def _accept(match, by):
     return match
 
 
-def decline_match(match_id, by, reason=""):
+def decline_match(match_id: int, by: User, reason: str | None = "") -> Match:
     """The volunteer says no to an offered (or suggested) match: the dates open again, brokers hear it."""
     match = queries.load_match(match_id)
     queries.require_volunteer(by, match)
@@ -372,7 +373,7 @@ def _decline(match, by, reason=""):
     return match
 
 
-def match_for_token(token):
+def match_for_token(token: str) -> Match:
     """Return the match of an e-mail link (accept / decline), or raise NotFound."""
     payload = links.read_token("match-link", token, links.MATCH_LINK_MAX_AGE)
     if not isinstance(payload, dict) or "m" not in payload:
@@ -383,13 +384,13 @@ def match_for_token(token):
     return match
 
 
-def accept_match_by_token(token):
+def accept_match_by_token(token: str) -> Match:
     """Accept through the signed e-mail link; the link stands for the volunteer."""
     match = match_for_token(token)
     return _accept(match, match.volunteer.user)
 
 
-def decline_match_by_token(token, reason=""):
+def decline_match_by_token(token: str, reason: str | None = "") -> Match:
     """Decline through the signed e-mail link."""
     match = match_for_token(token)
     return _decline(match, match.volunteer.user, reason)
@@ -410,13 +411,20 @@ def _candidate_explanation(request, profile):
     return candidate.score, explanation_of(candidate)
 
 
-def explanation_of(candidate):
+def explanation_of(candidate: ranking.Candidate) -> dict[str, Any]:
     """Return the JSON-able breakdown of a ranking candidate, as stored on a match (reason codes, no text)."""
     return reasons.breakdown(candidate)
 
 
 @transactions.write
-def suggest_match(request_id, volunteer_id, by, score=None, explanation=None, source="broker"):
+def suggest_match(
+    request_id: int,
+    volunteer_id: int,
+    by: User,
+    score: int | None = None,
+    explanation: dict[str, Any] | None = None,
+    source: str = "broker",
+) -> Match:
     """A broker picks a candidate for a request: a suggested match with the ranking's reasons."""
     request = queries.load_request(request_id)
     queries.require_request_broker(request, by)
@@ -454,7 +462,7 @@ def suggest_match(request_id, volunteer_id, by, score=None, explanation=None, so
 
 
 @transactions.write
-def reject_match(match_id, by, reason=""):
+def reject_match(match_id: int, by: User, reason: str | None = "") -> Match:
     """A broker does not choose a suggested or interested volunteer (they are not told)."""
     match = queries.load_match(match_id)
     queries.require_request_broker(match.request, by)
@@ -503,7 +511,13 @@ def _cancel_role(match, by, access_token=None, by_role=None):
 
 
 @transactions.write
-def cancel_match(match_id, by=None, reason="", by_role=None, access_token=None):
+def cancel_match(
+    match_id: int,
+    by: User | None = None,
+    reason: str | None = "",
+    by_role: str | None = None,
+    access_token: str | None = None,
+) -> Match:
     """Cancel an approved or accepted match: the dates open again; late means brokers get a replacement list.
 
     The requester (logged in or through the request link), the volunteer or a broker may cancel.
@@ -517,15 +531,22 @@ def cancel_match(match_id, by=None, reason="", by_role=None, access_token=None):
         raise ValidationError(None, _("Deze koppeling kan niet meer worden geannuleerd."))
     now = clock.naive_utcnow()
     transactions.begin_write()
-    match = cancel_in_transaction(match, role, reason, now, by)
-    if match is None:  # another request cancelled it first
+    cancelled = cancel_in_transaction(match, role, reason, now, by)
+    if cancelled is None:  # another request cancelled it first
         db.session.rollback()
         return queries.load_match(match_id, populate=True)
     transactions.commit()
-    return match
+    return cancelled
 
 
-def cancel_in_transaction(match, role, reason, now, by=None, notify_requester=True):
+def cancel_in_transaction(
+    match: Match,
+    role: str,
+    reason: str | None,
+    now: datetime,
+    by: User | None = None,
+    notify_requester: bool = True,
+) -> Match | None:
     """Cancel one match inside the caller's transaction (no commit); return it, or None when it had changed."""
     old = match.status
     reason = (reason or "").strip()
@@ -597,7 +618,7 @@ def cancel_in_transaction(match, role, reason, now, by=None, notify_requester=Tr
     return match
 
 
-def release_request(request, by_role, reason="", by=None):
+def release_request(request: HelpRequest, by_role: str, reason: str | None = "", by: User | None = None) -> list[Match]:
     """Cancel every pending and holding match of a request that is being cancelled (no commit).
 
     Used by requests.cancel_request; the volunteers who were booked get an e-mail.
@@ -620,7 +641,7 @@ def release_request(request, by_role, reason="", by=None):
 # --- after the date ---------------------------------------------------------------------------
 
 
-def mark_done(match_id, by):
+def mark_done(match_id: int, by: User) -> Match:
     """A broker marks a match done: its dates are done; the request closes when nothing is left."""
     match = queries.load_match(match_id)
     queries.require_request_broker(match.request, by)
@@ -632,7 +653,7 @@ def mark_done(match_id, by):
 
 
 @transactions.write
-def finish_match(match, by, role):
+def finish_match(match: Match, by: User | None, role: str) -> Match:
     """Mark a holding match done in its own transaction (a broker, or the system after feedback)."""
     now = clock.naive_utcnow()
     transactions.begin_write()
@@ -670,7 +691,7 @@ def finish_match(match, by, role):
 
 
 @transactions.write
-def record_no_show(match_id, by, note=""):
+def record_no_show(match_id: int, by: User, note: str | None = "") -> Match:
     """A broker records that the volunteer did not come. Only brokers ever see this."""
     match = queries.load_match(match_id)
     queries.require_request_broker(match.request, by)
@@ -706,7 +727,7 @@ def record_no_show(match_id, by, note=""):
 # --- replacement list for a late cancellation -----------------------------------------------------
 
 
-def replacement_list(request, limit=5):
+def replacement_list(request: HelpRequest, limit: int = 5) -> list[dict[str, Any]]:
     """Return up to `limit` ready replacements, best first: [{volunteer_id, first_name, place, phone, score,
     reasons}]."""
     rows = []
@@ -736,11 +757,11 @@ class BatchResult:
     proposed: int = 0  # suggested matches written
     replaced: int = 0  # older batch suggestions removed
     unmatched: int = 0  # requests left without a proposal
-    pairs: list = field(default_factory=list)
+    pairs: list[tuple[int, int]] = field(default_factory=list)
 
 
 @transactions.write
-def run_batch_proposals(area_id, by, system=False):
+def run_batch_proposals(area_id: int | None, by: User | None, system: bool = False) -> BatchResult:
     """Propose volunteers for every open request of an area at once (global assignment).
 
     Only requests without a holding (approved / accepted) match are considered, so approved

@@ -4,39 +4,45 @@ Each function queues one message in the outbox inside the caller's transaction (
 the service's commit sends it on its way with the change.
 """
 
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
 from .. import clock
 from ..accounts.queries import brokers_of_areas
+from ..notify.models import OutboxMessage
 from ..notify.services import external_url, queue_message
 from . import links, privacy
+from .models import Booking, HelpRequest, Match, Occurrence
 from .vocabularies import TASK_TYPES
 
 
-def local_when(occurrence_or_start, end=None):
+def local_when(occurrence_or_start: Occurrence | datetime, end: datetime | None = None) -> tuple[datetime, datetime]:
     """Return '(dinsdag) 3 maart 2026, 13:00–17:00' style parts: (local start, local end)."""
-    start = getattr(occurrence_or_start, "starts_at", occurrence_or_start)
-    end = getattr(occurrence_or_start, "ends_at", end)
-    return clock.to_local(start), clock.to_local(end)
+    start = cast(datetime, getattr(occurrence_or_start, "starts_at", occurrence_or_start))
+    stop = cast(datetime, getattr(occurrence_or_start, "ends_at", end))
+    return clock.to_local(start), clock.to_local(stop)
 
 
-def dates_of(request, bookings=None):
+def dates_of(request: HelpRequest, bookings: Sequence[Booking] | None = None) -> list[tuple[datetime, datetime]]:
     """Return [(local start, local end)] of a match's booked dates, or the request's open ones."""
     if bookings:
         return [local_when(b.starts_at, b.ends_at) for b in bookings]
     return [local_when(o) for o in request.occurrences if o.status in ("open", "booked")]
 
 
-def request_url(request):
+def request_url(request: HelpRequest) -> str:
     """Return the requester's own page of a request (works without an account)."""
     return external_url("matching.my_request", token=request.access_token)
 
 
-def match_link_url(match):
+def match_link_url(match: Match) -> str:
     """Return the e-mail link where the volunteer accepts or declines an offered match."""
     token = links.make_token("match-link", {"m": match.id, "v": match.volunteer_id})
     return external_url("matching.match_link", token=token)
 
 
-def mail_requester_about_request(request, template, **context):
+def mail_requester_about_request(request: HelpRequest, template: str, **context: Any) -> None:
     """Mail the requester about their request itself (received, published, rejected), with its page."""
     if request.contact_email:
         queue_message(
@@ -51,7 +57,7 @@ def mail_requester_about_request(request, template, **context):
         )
 
 
-def mail_requester(request, template, **context):
+def mail_requester(request: HelpRequest, template: str, **context: Any) -> OutboxMessage | None:
     """Mail the requester about a volunteer for their request; nothing once the request is anonymised."""
     if not request.contact_email or request.anonymised_at:
         return None
@@ -66,7 +72,7 @@ def mail_requester(request, template, **context):
     )
 
 
-def mail_volunteer(match, template, **context):
+def mail_volunteer(match: Match, template: str, **context: Any) -> OutboxMessage | None:
     """Mail the volunteer of a match (no address of the requester: see mail_volunteer_address)."""
     user = match.volunteer.user
     if user is None or not user.email:
@@ -82,7 +88,7 @@ def mail_volunteer(match, template, **context):
     )
 
 
-def mail_volunteer_address(match, template, **context):
+def mail_volunteer_address(match: Match, template: str, **context: Any) -> OutboxMessage | None:
     """Mail the volunteer the requester's address and phone, logged as a view of the address (issue #12)."""
     message = mail_volunteer(match, template, **context)
     if message is not None:
@@ -90,7 +96,7 @@ def mail_volunteer_address(match, template, **context):
     return message
 
 
-def mail_brokers(request, template, **context):
+def mail_brokers(request: HelpRequest, template: str, **context: Any) -> None:
     """Mail every active broker of the request's area."""
     for broker in brokers_of_areas(request.area_id):
         queue_message(

@@ -3,11 +3,15 @@
 Nothing here writes; the access log of personal data is privacy.log_view.
 """
 
+from collections.abc import Sequence
+
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, or_, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.base import ExecutableOption
 
 from ..accounts import permissions
+from ..accounts.models import User
 from ..directory.models import Area
 from ..errors import NotFound, PermissionDenied
 from ..extensions import db
@@ -16,7 +20,7 @@ from .models import HelpRequest, Match, VolunteerProfile
 # --- requests -----------------------------------------------------------------------------------------
 
 
-def load_options():
+def load_options() -> tuple[ExecutableOption, ...]:
     """Return the loader options of a request page: dates, area, matches with volunteers, history."""
     return (
         selectinload(HelpRequest.occurrences),
@@ -26,7 +30,7 @@ def load_options():
     )
 
 
-def get_request(request_id):
+def get_request(request_id: int) -> HelpRequest:
     """Return a request by id with its dates and matches, or raise NotFound (no permission check)."""
     request = db.session.scalar(select(HelpRequest).options(*load_options()).where(HelpRequest.id == request_id))
     if request is None:
@@ -34,7 +38,7 @@ def get_request(request_id):
     return request
 
 
-def load_request(request_id):
+def load_request(request_id: int) -> HelpRequest:
     """Return a request by id (nothing eager-loaded), or raise NotFound."""
     request = db.session.get(HelpRequest, request_id)
     if request is None:
@@ -45,8 +49,8 @@ def load_request(request_id):
 # --- matches ------------------------------------------------------------------------------------------
 
 
-def load_match(match_id, populate=False):
-    """Return a match with its request and volunteer, or raise NotFound."""
+def load_match(match_id: int | None, populate: bool = False) -> Match:
+    """Return a match with its request and volunteer, or raise NotFound (also for no id)."""
     statement = (
         select(Match)
         .where(Match.id == match_id)
@@ -66,34 +70,34 @@ def load_match(match_id, populate=False):
 # --- who may ------------------------------------------------------------------------------------------
 
 
-def request_area_ids(request):
+def request_area_ids(request: HelpRequest) -> list[int]:
     """Return the area ids a request belongs to ([] for none: every broker may handle it)."""
     return [request.area_id] if request.area_id is not None else []
 
 
-def require_request_broker(request, by):
+def require_request_broker(request: HelpRequest, by: User | None) -> None:
     """Raise PermissionDenied unless by is an admin or a broker of the request's area."""
     permissions.require_moderator(by, request_area_ids(request))
 
 
-def is_volunteer_of(by, match):
+def is_volunteer_of(by: User, match: Match) -> bool:
     """Return True when `by` is the volunteer of a match."""
     return permissions.is_authenticated(by) and match.volunteer is not None and match.volunteer.user_id == by.id
 
 
-def require_volunteer(by, match):
+def require_volunteer(by: User, match: Match) -> None:
     """Raise PermissionDenied unless `by` is the volunteer of a match."""
     permissions.require_login(by)
     if not is_volunteer_of(by, match):
         raise PermissionDenied(f"not the volunteer of match {match.id}")
 
 
-def staff_role(user):
+def staff_role(user: User) -> str:
     """Return "admin" or "broker" for the access log."""
     return "admin" if user.is_admin else "broker"
 
 
-def broker_areas(by):
+def broker_areas(by: User) -> Sequence[Area]:
     """Return the areas a broker works in (all areas for an admin)."""
     permissions.require_role(by, "broker")
     if by.is_admin:
@@ -101,7 +105,9 @@ def broker_areas(by):
     return sorted(by.areas, key=lambda area: area.name)
 
 
-def area_filter(column, by, area_id=None):
+def area_filter(
+    column: SQLColumnExpression[int | None], by: User, area_id: int | None = None
+) -> tuple[ColumnElement[bool], Sequence[Area]]:
     """Return a WHERE clause: rows in the broker's areas (or one of them), plus rows without an area."""
     areas = broker_areas(by)
     ids = {area.id for area in areas}

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from operator import attrgetter
+from typing import cast
 
 from ..geo.distance import km_per_degree, local_distance_km
 from . import timeslots
@@ -412,9 +413,10 @@ def check(
     weights: Mapping[str, float] | None = None,
     today: date | None = None,
     min_series_coverage: float = 0.5,
-) -> Candidate | Fit | str:
+) -> Candidate | str:
     """Return the volunteer as a Candidate for the task, or the code of the first filter it fails."""
-    return evaluate(PreparedTask(task, weights, today, min_series_coverage), PreparedVolunteer(volunteer))
+    result = evaluate(PreparedTask(task, weights, today, min_series_coverage), PreparedVolunteer(volunteer))
+    return cast("Candidate | str", result)  # build=True: never a Fit
 
 
 def rank(

@@ -7,13 +7,14 @@ They are put into words here, in the page's (or e-mail's) language, never stored
 
 from collections.abc import Iterable, Mapping
 from datetime import date
+from typing import Any
 
 from babel.lists import format_list
 from flask_babel import format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .ranking import EXCLUSION_CODES, Reason
+from .ranking import EXCLUSION_CODES, Candidate, Reason
 from .vocabularies import DAY_PARTS, TRAVEL_MODES
 
 EXCLUSION_LABELS = {
@@ -30,7 +31,7 @@ EXCLUSION_LABELS = {
 WEEKDAY_SHORT = (_l("ma"), _l("di"), _l("wo"), _l("do"), _l("vr"), _l("za"), _l("zo"))
 
 
-def breakdown(candidate) -> dict:
+def breakdown(candidate: Candidate) -> dict[str, Any]:
     """Return the JSON-able breakdown of a ranking candidate, as a match stores it: figures and reason codes."""
     return {
         "score": candidate.score,
@@ -68,7 +69,7 @@ def _cells(cells) -> str:
     return format_list(texts, locale=get_locale() or "nl") if texts else ""
 
 
-def reason_text(reason) -> str:
+def reason_text(reason: Reason | Mapping[str, Any]) -> str:
     """Return one reason (a Reason or a stored record) in words, in the current language."""
     code, p = _code_and_params(reason)
     if code == "distance":

@@ -10,6 +10,7 @@ reject and cancel are conditional updates (`... WHERE status IN (...)`), so a se
 or two brokers at once, change nothing and write no second event.
 """
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
@@ -21,10 +22,11 @@ from sqlalchemy.orm import selectinload
 
 from .. import clock, params, transactions
 from ..accounts import permissions
+from ..accounts.models import User
 from ..directory.areas import area_of_postcode4
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
-from ..geo import UnknownLocation, normal_postcode
+from ..geo import Geocoder, Place, UnknownLocation, normal_postcode
 from ..notify import services as notify
 from . import booking, links, mail, privacy, queries, states, timeslots
 from .models import (
@@ -82,12 +84,12 @@ SCHEDULE_FIELDS = ("schedule_kind", "first_date", "window_start", "window_end", 
 # --- helpers (also used by volunteers.py) --------------------------------------------------
 
 
-def geocoder():
+def geocoder() -> Geocoder:
     """Return the app's geocoder."""
     return current_app.extensions["sociale_kaart.geocoder"]
 
 
-def resolve_postcode(text, geocoder_=None, field="postcode"):
+def resolve_postcode(text: str, geocoder_: Geocoder | None = None, field: str = "postcode") -> Place:
     """Return the geocoder's Place of a postcode, or raise ValidationError with a Dutch message."""
     try:
         return (geocoder_ or geocoder()).resolve(text)
@@ -114,7 +116,7 @@ def _int(values, name, message):
     return value
 
 
-def optional_km(value, field="max_km"):
+def optional_km(value: str | float | None, field: str = "max_km") -> float | None:
     """Return a travel limit in km (0.5–50) or None; raise ValidationError otherwise."""
     if value in (None, ""):
         return None
@@ -127,7 +129,9 @@ def optional_km(value, field="max_km"):
 # --- validation -----------------------------------------------------------------------------------
 
 
-def clean_request_values(values, geocoder_=None, check_dates=True):
+def clean_request_values(
+    values: Mapping[str, Any], geocoder_: Geocoder | None = None, check_dates: bool = True
+) -> dict[str, Any]:
     """Return the columns of a request from form values, or raise ValidationError(field, message)."""
     task_type = _text(values, "task_type")
     if task_type not in TASK_TYPES:
@@ -223,7 +227,7 @@ def clean_request_values(values, geocoder_=None, check_dates=True):
     }
 
 
-def clean_schedule(values, check_dates=True):
+def clean_schedule(values: Mapping[str, Any], check_dates: bool = True) -> dict[str, Any]:
     """Return schedule_kind, first_date, window_start, window_end, duration_minutes and weeks, checked."""
     kind = _text(values, "schedule_kind") or "once"
     if kind not in SCHEDULE_KINDS:
@@ -314,20 +318,20 @@ def _occurrences(first_date, start, end, weeks, first_sequence=1):
 # --- submit and confirm -----------------------------------------------------------------------------
 
 
-def submit_request(values, by=None, geocoder=None):
+def submit_request(values: Mapping[str, Any], by: User | None = None, geocoder: Geocoder | None = None) -> HelpRequest:
     """Create a help request from the public form (anonymous or a resident) or a broker's phone intake."""
-    is_staff = permissions.is_authenticated(by) and by.is_staff
     if by is not None and not permissions.is_authenticated(by):
         by = None
+    staff = by if by is not None and by.is_staff else None
     columns = clean_request_values(values, geocoder)
     request = HelpRequest(**columns)
     request.area = area_of_postcode4(request.pc4)
     request.occurrences = _occurrences(request.first_date, request.window_start, request.window_end, request.weeks)
     now = clock.naive_utcnow()
-    if is_staff:
-        request.entered_by_id = by.id
+    if staff is not None:
+        request.entered_by_id = staff.id
         request.confirmed_at = now  # the broker spoke with the requester
-        role = queries.staff_role(by)
+        role = queries.staff_role(staff)
     else:
         role = "requester"
         if by is not None:
@@ -352,7 +356,7 @@ def submit_request(values, by=None, geocoder=None):
     return request
 
 
-def confirm_request(token):
+def confirm_request(token: str) -> HelpRequest:
     """Confirm a request's e-mail address from the link in the e-mail; a second click changes nothing."""
     payload = links.read_token("request-confirm", token, links.REQUEST_CONFIRM_MAX_AGE, now=clock.utcnow())
     if not isinstance(payload, dict) or "r" not in payload:
@@ -382,7 +386,7 @@ def confirm_request(token):
 # --- loading ------------------------------------------------------------------------------------------------
 
 
-def get_request_for_requester(access_token):
+def get_request_for_requester(access_token: str | None) -> HelpRequest:
     """Return the request behind a requester's secret link, or raise NotFound."""
     if not access_token or not isinstance(access_token, str):
         raise NotFound(_("Deze hulpvraag bestaat niet."))
@@ -394,7 +398,7 @@ def get_request_for_requester(access_token):
     return request
 
 
-def requests_of_user(user):
+def requests_of_user(user: User) -> Sequence[HelpRequest]:
     """Return the requests a logged-in resident submitted, newest first."""
     permissions.require_login(user)
     return db.session.scalars(
@@ -405,7 +409,7 @@ def requests_of_user(user):
     ).all()
 
 
-def get_request_for_broker(request_id, by, what="request"):
+def get_request_for_broker(request_id: int, by: User, what: str = "request") -> HelpRequest:
     """Return a request with its personal data for a broker of its area, and log the view."""
     request = queries.get_request(request_id)
     queries.require_request_broker(request, by)
@@ -414,7 +418,7 @@ def get_request_for_broker(request_id, by, what="request"):
     return request
 
 
-def broker_queue(by, area_id=None):
+def broker_queue(by: User, area_id: int | None = None) -> dict[str, Any]:
     """Return what waits for a broker, per status, for their areas (or one of them).
 
     Keys: submitted (confirmed, to review), unconfirmed (waiting for the requester's e-mail
@@ -462,7 +466,7 @@ def broker_queue(by, area_id=None):
 # --- broker decisions ---------------------------------------------------------------------------------
 
 
-def publish_request(request_id, by):
+def publish_request(request_id: int, by: User) -> HelpRequest:
     """Publish a reviewed request (submitted → open) so volunteers see it; a second call changes nothing."""
     request = queries.get_request(request_id)
     queries.require_request_broker(request, by)
@@ -492,7 +496,7 @@ def publish_request(request_id, by):
     return request
 
 
-def reject_request(request_id, reason, by):
+def reject_request(request_id: int, reason: str | None, by: User) -> HelpRequest:
     """Reject a request with a reason that the requester gets by e-mail; a second call changes nothing."""
     request = queries.get_request(request_id)
     queries.require_request_broker(request, by)
@@ -528,12 +532,12 @@ def reject_request(request_id, reason, by):
     return request
 
 
-def snapshot(request):
+def snapshot(request: HelpRequest) -> dict[str, Any]:
     """Return a request's form values (as submit_request and update_request take them)."""
     return {name: getattr(request, name) for name in FIELDS}
 
 
-def update_request(request_id, values, by):
+def update_request(request_id: int, values: Mapping[str, Any], by: User) -> HelpRequest:
     """Edit a request as its broker (all form fields; missing ones keep their value)."""
     request = queries.get_request(request_id)
     queries.require_request_broker(request, by)
@@ -613,7 +617,9 @@ def _canceller(request, by, access_token):
     return "broker"
 
 
-def cancel_request(request_id, by=None, access_token=None, reason=""):
+def cancel_request(
+    request_id: int, by: User | None = None, access_token: str | None = None, reason: str | None = ""
+) -> HelpRequest:
     """Cancel a request (its requester by link or account, or its broker); releases the dates.
 
     The status moves with a conditional UPDATE, then booking.release_request cancels the

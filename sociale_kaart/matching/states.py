@@ -13,11 +13,14 @@ list is a programming error (InvalidTransition), never a user's mistake.
 Nothing here commits.
 """
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
 
 from .. import clock
+from ..accounts.models import User
 from ..extensions import db
 from .models import CLOSED_REQUEST_STATUSES, HOLDING_MATCH_STATUSES, HelpRequest, Match, Occurrence, RequestEvent
 
@@ -37,7 +40,7 @@ class InvalidTransition(ValueError):
     """A status change the table does not allow."""
 
 
-def may_move(from_status, to_status) -> bool:
+def may_move(from_status: str | None, to_status: str | None) -> bool:
     """Return True when TRANSITIONS allows a request to go from one status to the other."""
     return to_status in TRANSITIONS.get(from_status, ())
 
@@ -47,7 +50,16 @@ def _check(from_status, to_status):
         raise InvalidTransition(f"a help request cannot go from {from_status} to {to_status}")
 
 
-def record_event(request, action, actor=None, actor_role="system", note="", from_status=None, to_status=None, at=None):
+def record_event(
+    request: HelpRequest,
+    action: str,
+    actor: User | None = None,
+    actor_role: str = "system",
+    note: str | None = "",
+    from_status: str | None = None,
+    to_status: str | None = None,
+    at: datetime | None = None,
+) -> RequestEvent:
     """Add a RequestEvent (who did what, when) to the session; no commit. A status step is checked first."""
     if to_status is not None and from_status != to_status:
         _check(from_status, to_status)
@@ -65,18 +77,33 @@ def record_event(request, action, actor=None, actor_role="system", note="", from
     return event
 
 
-def record_transition(request, action, from_status, to_status, actor=None, actor_role="system", note=""):
+def record_transition(
+    request: HelpRequest,
+    action: str,
+    from_status: str | None,
+    to_status: str,
+    actor: User | None = None,
+    actor_role: str = "system",
+    note: str | None = "",
+) -> RequestEvent:
     """Record a status step made earlier by `claim` (no commit)."""
     return record_event(request, action, actor, actor_role, note, from_status, to_status)
 
 
-def submitted(request, actor, actor_role):
+def submitted(request: HelpRequest, actor: User | None, actor_role: str) -> RequestEvent:
     """Record that a new request was handed in (status submitted; no commit)."""
     request.status = "submitted"
     return record_event(request, "submitted", actor, actor_role, to_status="submitted")
 
 
-def set_status(request, to_status, actor, actor_role, note="", action="status"):
+def set_status(
+    request: HelpRequest,
+    to_status: str,
+    actor: User | None,
+    actor_role: str,
+    note: str | None = "",
+    action: str = "status",
+) -> RequestEvent | None:
     """Move a loaded request to a status and record who did it (no commit); closing sets closed_at.
 
     Moving to the status it already has changes nothing and records nothing (returns None).
@@ -91,7 +118,7 @@ def set_status(request, to_status, actor, actor_role, note="", action="status"):
     return record_event(request, action, actor, actor_role, note, from_status, to_status)
 
 
-def claim(request, from_statuses, to_status, **columns) -> bool:
+def claim(request: HelpRequest, from_statuses: Sequence[str], to_status: str, **columns: Any) -> bool:
     """Move a request's status only if it is still in from_statuses; return True when this call did it.
 
     A conditional UPDATE: when another transaction moved it first, the session is rolled back
@@ -112,7 +139,7 @@ def claim(request, from_statuses, to_status, **columns) -> bool:
     return True
 
 
-def reopen(request, by, role, note=""):
+def reopen(request: HelpRequest, by: User | None, role: str, note: str | None = "") -> None:
     """Put a request back to open when it has no holding match left (or back to proposed when none is accepted)."""
     if request.is_closed:
         return
@@ -129,7 +156,7 @@ def reopen(request, by, role, note=""):
             set_status(request, "proposed", by, role, note)
 
 
-def close_when_finished(request, by, role, now):
+def close_when_finished(request: HelpRequest, by: User | None, role: str, now: datetime) -> None:
     """Close a request as done when no holding match and no future open date is left."""
     if request.is_closed:
         return

@@ -6,7 +6,8 @@ summary, the first name of who gets help): `public_task` builds them as a plain 
 name, street, phone, e-mail or description can slip into a page.
 """
 
-from datetime import date
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from typing import Any, cast
 
 from flask_babel import format_date
@@ -18,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import clock, params, transactions
 from ..accounts import permissions
-from ..accounts.models import UserRole
+from ..accounts.models import User, UserRole
 from ..accounts.queries import brokers_of_areas
 from ..directory.areas import area_of_postcode4
 from ..errors import NotFound, PermissionDenied, ValidationError
@@ -69,7 +70,7 @@ NOT_FITTING = {
 # --- the volunteer's own profile ------------------------------------------------------------------
 
 
-def get_profile(user):
+def get_profile(user: User) -> VolunteerProfile | None:
     """Return a user's volunteer profile with its absences, or None."""
     if not permissions.is_authenticated(user):
         return None
@@ -87,7 +88,7 @@ def _codes(values, name, vocabulary, message, required=False):
     return codes
 
 
-def clean_profile_values(values):
+def clean_profile_values(values: Mapping[str, Any]) -> dict[str, Any]:
     """Return the columns of a volunteer profile from form values, or raise ValidationError(field, message)."""
     first_name = (values.get("first_name") or "").strip()[:60]
     if not first_name:
@@ -154,7 +155,7 @@ def clean_profile_values(values):
     }
 
 
-def save_profile(user, values, by):
+def save_profile(user: User, values: Mapping[str, Any], by: User) -> VolunteerProfile:
     """Create or update a volunteer profile; a new one waits for a broker and the area's brokers get an e-mail."""
     permissions.require_login(by)
     if by.id != user.id and not by.is_admin:
@@ -162,7 +163,7 @@ def save_profile(user, values, by):
     columns = clean_profile_values(values)
     profile = get_profile(user)
     is_new = profile is None
-    if is_new:
+    if profile is None:
         profile = VolunteerProfile(user_id=user.id, status="pending")
         db.session.add(profile)
     for name, value in columns.items():
@@ -192,7 +193,7 @@ def _own_profile(user):
     return profile
 
 
-def add_absence(user, starts_on, ends_on, note=""):
+def add_absence(user: User, starts_on: date | None, ends_on: date | None, note: str | None = "") -> Absence:
     """Add a period in which the volunteer cannot help ("niet beschikbaar van … tot …")."""
     permissions.require_login(user)
     profile = _own_profile(user)
@@ -210,7 +211,7 @@ def add_absence(user, starts_on, ends_on, note=""):
     return absence
 
 
-def remove_absence(user, absence_id):
+def remove_absence(user: User, absence_id: int) -> None:
     """Remove one of the volunteer's own absences."""
     permissions.require_login(user)
     profile = _own_profile(user)
@@ -240,12 +241,12 @@ def _profile_for_broker(profile_id, by):
     return profile
 
 
-def get_volunteer_for_broker(profile_id, by):
+def get_volunteer_for_broker(profile_id: int, by: User) -> VolunteerProfile:
     """Return a volunteer's profile for a broker of their area (not logged: no requester data)."""
     return _profile_for_broker(profile_id, by)
 
 
-def approve_volunteer(profile_id, by):
+def approve_volunteer(profile_id: int, by: User) -> VolunteerProfile:
     """Approve a new volunteer after the intake (pending → active); a second call changes nothing."""
     profile = _profile_for_broker(profile_id, by)
     if profile.status != "pending":
@@ -275,7 +276,7 @@ def approve_volunteer(profile_id, by):
     return profile
 
 
-def record_vog(profile_id, checked_on, valid_until, by):
+def record_vog(profile_id: int, checked_on: date | None, valid_until: date | None, by: User) -> VolunteerProfile:
     """Record that a broker saw the volunteer's VOG (Verklaring Omtrent het Gedrag) and until when it counts."""
     profile = _profile_for_broker(profile_id, by)
     if not isinstance(checked_on, date):
@@ -291,7 +292,7 @@ def record_vog(profile_id, checked_on, valid_until, by):
     return profile
 
 
-def volunteer_list(by, status=None, area_id=None):
+def volunteer_list(by: User, status: str | None = None, area_id: int | None = None) -> Sequence[VolunteerProfile]:
     """Return the volunteers in a broker's areas (and those without an area), by status and first name."""
     where, _areas = area_filter(VolunteerProfile.area_id, by, area_id)
     query = (
@@ -318,11 +319,10 @@ def _active_profile(user):
     return profile
 
 
-def when_text(request, windows=None):
+def when_text(request: HelpRequest, windows: Sequence[tuple[datetime, datetime]] | None = None) -> str:
     """Return when a request is, in local time: "dinsdag 24 november 2026, 13:00–17:00" or a weekly series."""
     start, end = request.window_start.strftime("%H:%M"), request.window_end.strftime("%H:%M")
     if request.schedule_kind == "series":
-        first = windows[0][0] if windows else None
         weekday = format_date(request.first_date, "EEEE")
         text = _(
             "elke %(weekday)s %(start)s–%(end)s, %(weeks)s weken vanaf %(first)s",
@@ -332,17 +332,22 @@ def when_text(request, windows=None):
             weeks=request.weeks,
             first=format_date(request.first_date, "d MMMM y"),
         )
-        if first is not None and len(windows) < request.weeks:
+        if windows and len(windows) < request.weeks:
             text += " " + _(
                 "(nog %(left)s, de eerste op %(date)s)",
                 left=len(windows),
-                date=format_date(timeslots.to_local(first, clock.zone_name()).date(), "d MMMM"),
+                date=format_date(timeslots.to_local(windows[0][0], clock.zone_name()).date(), "d MMMM"),
             )
         return text
     return f"{format_date(request.first_date, 'EEEE d MMMM y')}, {start}–{end}"
 
 
-def public_task(request, windows=(), candidate=None, match=None):
+def public_task(
+    request: HelpRequest,
+    windows: Sequence[tuple[datetime, datetime]] = (),
+    candidate: ranking.Candidate | None = None,
+    match: Match | None = None,
+) -> dict[str, Any]:
     """Return the fields of a request every volunteer may see (never names, address, phone, e-mail, description)."""
     task_type = TASK_TYPES.get(request.task_type)
     local = [timeslots.to_local(start, clock.zone_name()) for start, _end in windows]
@@ -381,7 +386,7 @@ def _own_matches(profile, request_ids=None):
     return {match.request_id: match for match in db.session.scalars(query)}
 
 
-def tasks_near_me(user):
+def tasks_near_me(user: User) -> list[dict[str, Any]]:
     """Return open requests that fit the volunteer's distance, task types and availability, soonest first.
 
     Each is a plain dict of public fields (see public_task), with the volunteer's own match
@@ -416,7 +421,7 @@ def tasks_near_me(user):
     return tasks
 
 
-def task_for_volunteer(request_id, user):
+def task_for_volunteer(request_id: int, user: User) -> dict[str, Any]:
     """Return one task for a volunteer: public fields, plus address and contact once their match is accepted.
 
     Showing the private part is written to the requester's access log.
@@ -458,7 +463,7 @@ def task_for_volunteer(request_id, user):
     return task
 
 
-def register_interest(request_id, user, message=""):
+def register_interest(request_id: int, user: User, message: str | None = "") -> Match:
     """Say "Ik wil helpen" for an open request; the area's brokers get an e-mail. A second call changes nothing."""
     profile = _active_profile(user)
     request = db.session.get(HelpRequest, request_id)
@@ -528,14 +533,14 @@ def register_interest(request_id, user, message=""):
 MY_TASK_GROUPS = ("offers", "accepted", "waiting", "done", "ended")
 
 
-def task_of_match(match):
+def task_of_match(match: Match) -> dict[str, Any]:
     """Return the public fields of a match's request, with its booked dates (or its open ones)."""
     active = [(b.starts_at, b.ends_at) for b in match.bookings if b.active]
     windows = active or [(o.starts_at, o.ends_at) for o in match.request.occurrences if o.status in ("open", "booked")]
     return public_task(match.request, windows, None, match)
 
 
-def my_tasks(user):
+def my_tasks(user: User) -> tuple[VolunteerProfile | None, dict[str, list[dict[str, Any]]]]:
     """Return the volunteer's profile and their matches grouped for "Mijn taken" (public task fields only).
 
     Each task goes through public_task, so no requester data can slip in; no-shows are for
@@ -574,7 +579,7 @@ def my_tasks(user):
     return profile, groups
 
 
-def volunteer_with_matches(profile_id, by):
+def volunteer_with_matches(profile_id: int, by: User) -> tuple[VolunteerProfile, Sequence[Match]]:
     """Return a volunteer's profile and matches (newest first) for a broker of their area."""
     profile = _profile_for_broker(profile_id, by)
     matches = db.session.scalars(

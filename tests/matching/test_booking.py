@@ -1,6 +1,6 @@
 """Matches and bookings: approve, accept, decline, cancel, done, no-show, batch proposals (issue #4)."""
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -287,7 +287,7 @@ def test_late_cancel_alerts_brokers_with_a_replacement_list(setup, monkeypatch):
     booking.approve_match(match.id, by=broker)
     booking.accept_match(match.id, by=volunteer.user)
     start = request.occurrences[0].starts_at
-    moment = (start - timedelta(hours=5)).replace(tzinfo=clock.timezone.utc)
+    moment = (start - timedelta(hours=5)).replace(tzinfo=UTC)
     monkeypatch.setattr(clock, "utcnow", lambda: moment)
     cancelled = booking.cancel_match(match.id, by=volunteer.user, reason="Auto kapot")
     assert cancelled.cancelled_late is True
