@@ -6,9 +6,14 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 HASH_METHOD = "scrypt"
 COMMON_PASSWORDS = Path(__file__).parent / "data" / "common-passwords.txt"
+# zxcvbn's score runs 0 (guessed in under a thousand tries) to 4; 3 means about 10^8 guesses or more.
+MIN_STRENGTH = 3
+# zxcvbn slows down on very long input; the first 100 characters decide the score well enough.
+STRENGTH_CHECKED_CHARS = 100
 
 
 def hash_password(password):
@@ -35,6 +40,7 @@ def check_password_policy(password, email="", name=""):
     if len(password) < minimum:
         problems.append(_("Kies een wachtwoord van minstens %(count)d tekens.", count=minimum))
     lowered = password.lower()
+    hints = [part for part in [(email or "").split("@")[0], *(name or "").split()] if part]
     if lowered in common_passwords() or lowered.strip() in common_passwords():
         problems.append(_("Dit wachtwoord wordt veel gebruikt en is makkelijk te raden. Kies een ander wachtwoord."))
     local_part = (email or "").split("@")[0].lower()
@@ -43,4 +49,12 @@ def check_password_policy(password, email="", name=""):
     name_parts = [part for part in (name or "").lower().split() if len(part) >= 4]
     if any(part in lowered for part in name_parts):
         problems.append(_("Gebruik uw naam niet in uw wachtwoord."))
+    # The strength check last, and only when no plainer reason was found: it names no single cause.
+    if not problems and zxcvbn(password[:STRENGTH_CHECKED_CHARS], user_inputs=hints)["score"] < MIN_STRENGTH:
+        problems.append(
+            _(
+                "Dit wachtwoord is te makkelijk te raden: het lijkt op een veelgebruikt wachtwoord of een "
+                "bekend patroon. Kies een langer wachtwoord, bijvoorbeeld een paar losse woorden."
+            )
+        )
     return problems

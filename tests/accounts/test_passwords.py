@@ -34,6 +34,10 @@ def test_bundled_list_has_at_least_ten_thousand_passwords():
         ("janssen-is-de-beste", "janssen@example.org", "", ["e-mailadres"]),
         ("Marieke-houdt-van-fietsen", "m@example.org", "Marieke de Vries", ["naam"]),
         ("Heuvelrug-Zonnebloem-2026", "jan@example.org", "Jan de Vries", []),
+        # Not on the bundled list, but zxcvbn sees a dictionary word plus a digit (issue #14)
+        ("wachtwoord1", "a@b.nl", "", ["te makkelijk te raden"]),
+        ("Welkom01!x", "a@b.nl", "", ["te makkelijk te raden"]),
+        ("fiets paraplu kaas molen", "a@b.nl", "", []),
     ],
 )
 def test_password_policy(app, password, email, name, expected):
@@ -41,3 +45,9 @@ def test_password_policy(app, password, email, name, expected):
     assert len(problems) == len(expected)
     for problem, fragment in zip(problems, expected, strict=True):
         assert fragment in problem
+
+
+def test_test_builders_password_passes_the_policy(app):
+    from tests.builders import TEST_PASSWORD
+
+    assert check_password_policy(TEST_PASSWORD, "tester@example.org", "Test Persoon") == []
