@@ -1,10 +1,12 @@
 """Public directory pages: search results, map, service, organisation, categories."""
 
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 
+from .. import params
 from ..errors import NotFound, ValidationError
 from ..extensions import limiter
 from . import reports, search_log, services, vocabularies
@@ -69,6 +71,43 @@ def map_view():
     return _search(with_map=True)
 
 
+# The search a results page came from, carried to a service page in its links (`?zoek=`), so the
+# "Zoeken" breadcrumb leads back to the same results (#14). Only these parameters, each short.
+SEARCH_PARAMS = ("q", "waar", "straal", "sorteer", "open", "pagina", *services.FILTER_FACETS)
+MAX_SEARCH_PARAM = 200
+
+
+def _search_params(pairs) -> list[tuple[str, str]]:
+    """Return the known search parameters of some (name, value) pairs, without empty or odd values."""
+    return [
+        (name, value)
+        for name, value in pairs
+        if name in SEARCH_PARAMS
+        and value
+        and len(value) <= MAX_SEARCH_PARAM
+        and not params.has_control_characters(value)
+    ]
+
+
+@bp.app_template_global()
+def search_trail() -> str | None:
+    """Return this results page's search as one query string for its listing links, or None elsewhere."""
+    if request.endpoint not in ("directory.search", "directory.map_view"):
+        return None
+    pairs = _search_params(request.args.items(multi=True))
+    if request.endpoint == "directory.map_view":
+        pairs.append(("kaart", "1"))
+    return urlencode(pairs) or None
+
+
+def _back_to_search(trail: str | None) -> str:
+    """Return the results page a service page was opened from (the plain search page without a trail)."""
+    pairs = parse_qsl(trail or "", max_num_fields=len(SEARCH_PARAMS) * 4)[: len(SEARCH_PARAMS) * 4]
+    endpoint = "directory.map_view" if ("kaart", "1") in pairs else "directory.search"
+    kept = _search_params(pairs)
+    return url_for(endpoint) + ("?" + urlencode(kept) if kept else "")
+
+
 @bp.route("/aanbod/<int:service_id>")
 @bp.route("/aanbod/<int:service_id>/<slug>")
 def service_detail(service_id, slug=None):
@@ -77,8 +116,13 @@ def service_detail(service_id, slug=None):
         page = services.service_page(service_id)
     except NotFound:
         abort(404)
+    try:
+        back = _back_to_search(request.args.get("zoek"))
+    except ValueError:  # more fields than a search has
+        back = url_for("directory.search")
     return render_template(
         "directory/service.html",
+        back_to_search=back,
         service=page.service,
         others=page.others,
         nearby=page.nearby,
