@@ -7,6 +7,7 @@ workload, booking or lifecycle (which check permissions and commit), and renders
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
 from .. import clock, params
@@ -47,6 +48,8 @@ EVENT_LABELS = {
     "match_done": _l("Gedaan"),
     "no_show": _l("Vrijwilliger niet gekomen"),
     "feedback": _l("Terugkoppeling"),
+    "reopened": _l("Heropend"),
+    "escalated": _l("Sociaal makelaars gemaild: nog geen vrijwilliger"),
 }
 ROLE_LABELS = {
     "requester": _l("aanvrager"),
@@ -120,14 +123,20 @@ def propose_all():
     return redirect(url_for("broker.queue", gebied=form.area()))
 
 
-def batch_summary(result):
-    """Say in one sentence what a batch run did."""
+def batch_summary(result) -> str:
+    """Say in one sentence what a batch run did, with the nouns in the singular for one (#14)."""
+    looked = ngettext("%(num)d open hulpvraag bekeken", "%(num)d open hulpvragen bekeken", result.requests)
+    proposed = ngettext("%(num)d nieuw voorstel", "%(num)d nieuwe voorstellen", result.proposed)
+    unmatched = ngettext(
+        "%(num)d hulpvraag zonder passende vrijwilliger",
+        "%(num)d hulpvragen zonder passende vrijwilliger",
+        result.unmatched,
+    )
     return _(
-        "Klaar. %(requests)d open hulpvragen bekeken, %(proposed)d nieuwe voorstellen; %(unmatched)d hulpvragen "
-        "zonder passende vrijwilliger. Keur de voorstellen goed bij elke hulpvraag.",
-        requests=result.requests,
-        proposed=result.proposed,
-        unmatched=result.unmatched,
+        "Klaar. %(looked)s, %(proposed)s; %(unmatched)s. Keur de voorstellen goed bij elke hulpvraag.",
+        looked=looked,
+        proposed=proposed,
+        unmatched=unmatched,
     )
 
 
@@ -157,12 +166,14 @@ def _require_broker():
 
 
 def _request_page(item, reject_form=None):
+    now = clock.naive_utcnow()
     return render_template(
         "matching/broker/request.html",
         item=item,
         reject_form=reject_form or RejectRequestForm(),
-        cancel_form=CancelMatchForm(),
         feedback_form=PhoneFeedbackForm(),
+        closable={match.id for match in item.matches if booking.closing_refusal(match, now) is None},
+        may_reopen=help_requests.reopen_refusal(item, now) is None,
     )
 
 
@@ -315,11 +326,78 @@ def reject_match(match_id):
     return _redirect_after(match_id, match)
 
 
-@bp.route("/koppeling/<int:match_id>/annuleren", methods=["POST"])
+# Closing actions ask "Weet u het zeker?" on a page of their own, without JavaScript (issue #14):
+# GET shows what will happen and who gets an e-mail, POST (with CSRF) does it.
+CLOSING_PAGES = {
+    "done": {
+        "title": _l("Markeren als gedaan"),
+        "what": _l(
+            "De koppeling krijgt de status ‘gedaan’. Als er geen datums meer open zijn, wordt de hulpvraag afgerond."
+        ),
+        "mail": _l("Niemand krijgt hierover een e-mail."),
+        "button": _l("Ja, markeer als gedaan"),
+    },
+    "no_show": {
+        "title": _l("Vrijwilliger niet gekomen"),
+        "what": _l(
+            "U legt vast dat de vrijwilliger niet kwam. Latere datums komen weer open. Alleen makelaars zien dit."
+        ),
+        "mail": _l("Niemand krijgt hierover een e-mail."),
+        "button": _l("Ja, leg vast: niet gekomen"),
+    },
+    "cancel": {
+        "title": _l("Koppeling annuleren"),
+        "what": _l("De koppeling wordt geannuleerd. De datums komen weer vrij voor een andere vrijwilliger."),
+        "mail": _l("De vrijwilliger en de aanvrager krijgen een e-mail."),
+        "button": _l("Ja, annuleer de koppeling"),
+    },
+    "reopen": {
+        "title": _l("Hulpvraag heropenen"),
+        "what": _l("De hulpvraag staat weer open. Toekomstige datums komen weer open. Dit komt in de geschiedenis."),
+        "mail": _l("De aanvrager krijgt een e-mail, en de vrijwilliger als die de taak als gedaan had."),
+        "button": _l("Ja, heropen de hulpvraag"),
+    },
+}
+
+
+def _confirm_page(kind, item, form, action, match=None):
+    """Render the "Weet u het zeker?" page of a closing action."""
+    return render_template(
+        "matching/broker/confirm.html", page=CLOSING_PAGES[kind], item=item, match=match, form=form, action=action
+    )
+
+
+def _closing_match(match_id, check):
+    """Return the match of a closing page for a broker of its request, or flash why not and return None."""
+    match = booking.match_for_broker(match_id, by=current_user)
+    refusal = check(match)
+    if refusal is not None:
+        flash(refusal, "error")
+        return match, False
+    return match, True
+
+
+def _closing_action(match_id, kind, action, message, refusal):
+    """GET: confirmation page; POST: run the booking action behind CSRF (refused actions flash why)."""
+    if request.method == "POST":
+        return _redirect_after(match_id, _match_action(match_id, action, message))
+    match, allowed = _closing_match(match_id, refusal)
+    if not allowed:
+        return _back_to_request(match.request_id)
+    url = url_for(request.endpoint or "broker.queue", match_id=match_id)
+    return _confirm_page(kind, match.request, ConfirmForm(), url, match)
+
+
+@bp.route("/koppeling/<int:match_id>/annuleren", methods=["GET", "POST"])
 def cancel_match(match_id):
-    """Cancel an approved or accepted match; the volunteer and the requester hear it."""
+    """Cancel an approved or accepted match after confirmation; the volunteer and the requester hear it."""
     form = CancelMatchForm()
     match = None
+    if request.method == "GET":
+        match, allowed = _closing_match(match_id, booking.cancel_refusal)
+        if not allowed:
+            return _back_to_request(match.request_id)
+        return _confirm_page("cancel", match.request, form, url_for("broker.cancel_match", match_id=match_id), match)
     if form.validate_on_submit():
         try:
             match = booking.cancel_match(
@@ -334,18 +412,44 @@ def cancel_match(match_id):
     return _redirect_after(match_id, match)
 
 
-@bp.route("/koppeling/<int:match_id>/gedaan", methods=["POST"])
+@bp.route("/koppeling/<int:match_id>/gedaan", methods=["GET", "POST"])
 def done(match_id):
-    """Mark a match as done."""
-    match = _match_action(match_id, booking.mark_done, _("Gemarkeerd als gedaan."))
-    return _redirect_after(match_id, match)
+    """Mark an accepted match as done after its date (after confirmation)."""
+    return _closing_action(
+        match_id, "done", booking.mark_done, _("Gemarkeerd als gedaan."), booking.closing_refusal_now
+    )
 
 
-@bp.route("/koppeling/<int:match_id>/niet-gekomen", methods=["POST"])
+@bp.route("/koppeling/<int:match_id>/niet-gekomen", methods=["GET", "POST"])
 def no_show(match_id):
-    """Record that the volunteer did not come (only brokers see this)."""
-    match = _match_action(match_id, booking.record_no_show, _("Vastgelegd: de vrijwilliger is niet gekomen."))
-    return _redirect_after(match_id, match)
+    """Record that the volunteer did not come (only brokers see this; after confirmation)."""
+    return _closing_action(
+        match_id,
+        "no_show",
+        booking.record_no_show,
+        _("Vastgelegd: de vrijwilliger is niet gekomen."),
+        booking.closing_refusal_now,
+    )
+
+
+@bp.route("/vraag/<int:request_id>/heropenen", methods=["GET", "POST"])
+def reopen(request_id):
+    """Reopen a request closed by mistake, within 14 days (after confirmation)."""
+    item, refusal = help_requests.request_to_reopen(request_id, by=current_user)
+    form = ConfirmForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                help_requests.reopen_request(request_id, by=current_user)
+            except ValidationError as error:
+                flash(error.message, "error")
+            else:
+                flash(_("De hulpvraag staat weer open. De aanvrager krijgt een e-mail."))
+        return _back_to_request(request_id)
+    if refusal is not None:
+        flash(refusal, "error")
+        return _back_to_request(request_id)
+    return _confirm_page("reopen", item, form, url_for("broker.reopen", request_id=request_id))
 
 
 @bp.route("/koppeling/<int:match_id>/terugkoppeling", methods=["POST"])

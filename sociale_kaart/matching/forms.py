@@ -7,6 +7,7 @@ returns that dict.
 
 from datetime import datetime
 
+from flask_babel import format_decimal, ngettext
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -162,9 +163,9 @@ def duration_label(minutes):
     """Return '1,5 uur' or '45 minuten'."""
     if minutes < 60:
         return str(_l("%(count)d minuten", count=minutes))
-    hours = minutes / 60
-    text = f"{hours:g}".replace(".", ",")
-    return str(_l("%(hours)s uur", hours=text))
+    # "1,5 uur" in Dutch, "1.5 hours" in English: the number in the page's language
+    hours = round(minutes / 60, 2)
+    return str(ngettext("%(hours)s uur", "%(hours)s uur", 1 if hours == 1 else 2, hours=format_decimal(hours)))
 
 
 # --- help request ---------------------------------------------------------------------------------

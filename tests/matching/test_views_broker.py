@@ -1,12 +1,13 @@
 """Broker pages of the matching module (issue #4): who may use each URL, and the flows through the views."""
 
 import re
-from datetime import date
+from datetime import UTC, date, timedelta
 
 import pytest
 from flask import url_for
 from sqlalchemy import func, select
 
+from sociale_kaart import clock
 from sociale_kaart.extensions import db
 from sociale_kaart.matching.models import Booking, HelpRequest, Match, PersonalDataView, VolunteerProfile
 from tests.builders import login_token, make_user
@@ -44,7 +45,12 @@ CASES = [
     ("cancel match", "POST", "/werkplek/hulp/koppeling/{to_cancel}/annuleren", BROKERS_A),
     ("mark done", "POST", "/werkplek/hulp/koppeling/{to_finish}/gedaan", BROKERS_A),
     ("no-show", "POST", "/werkplek/hulp/koppeling/{to_miss}/niet-gekomen", BROKERS_A),
+    ("confirm cancel", "GET", "/werkplek/hulp/koppeling/{to_cancel}/annuleren", BROKERS_A),
+    ("confirm done", "GET", "/werkplek/hulp/koppeling/{to_finish}/gedaan", BROKERS_A),
+    ("confirm no-show", "GET", "/werkplek/hulp/koppeling/{to_miss}/niet-gekomen", BROKERS_A),
     ("feedback", "POST", "/werkplek/hulp/koppeling/{to_hear}/terugkoppeling", BROKERS_A),
+    ("confirm reopen", "GET", "/werkplek/hulp/vraag/{to_reopen}/heropenen", BROKERS_A),
+    ("reopen", "POST", "/werkplek/hulp/vraag/{to_reopen}/heropenen", BROKERS_A),
     ("propose all", "POST", "/werkplek/hulp/stel-koppelingen-voor", BROKERS_A),
     ("volunteers", "GET", "/werkplek/hulp/vrijwilligers", BROKERS),
     ("volunteer", "GET", "/werkplek/hulp/vrijwilligers/{volunteer}", BROKERS_A),
@@ -111,6 +117,7 @@ def site(tmp_path_factory):
             "to_finish": make_match(make_request(), make_volunteer(), status="accepted").id,
             "to_miss": make_match(make_request(), make_volunteer(), status="accepted").id,
             "to_hear": make_match(make_request(), make_volunteer(), status="accepted").id,
+            "to_reopen": make_request(status="done", closed_at=clock.naive_utcnow()).id,
             "volunteer": volunteer.id,
             "newcomer": make_volunteer(status="pending", approved_at=None).id,
         }
@@ -367,10 +374,12 @@ def test_approve_an_interested_volunteer_and_pass_over_another(app, client, brok
     assert db.session.get(Match, other.id).status == "rejected"
 
 
-def test_cancel_done_no_show_and_phone_feedback(app, client, broker):
+def test_cancel_done_no_show_and_phone_feedback(app, client, broker, app_clock):
     first = make_match(make_request(), make_volunteer(), status="accepted")
     second = make_match(make_request(), make_volunteer(), status="accepted")
     third = make_match(make_request(), make_volunteer(), status="approved")
+    last = max(b.starts_at for match in (first, second) for b in match.bookings)
+    app_clock.start(last.replace(tzinfo=UTC) + timedelta(hours=1))
     login_as(client, broker)
     post(client, app, f"/werkplek/hulp/koppeling/{first.id}/gedaan")
     post(client, app, f"/werkplek/hulp/koppeling/{second.id}/niet-gekomen")
@@ -443,7 +452,8 @@ def test_propose_all_flashes_a_summary(app, client, broker):
     assert response.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(Match).where(Match.status == "suggested")) == 1
     page = _page(client, response.headers["Location"])
-    assert "voorstel" in page.lower()
+    # one of each: the nouns in the singular (#14: not "1 open hulpvragen")
+    assert "Klaar. 1 open hulpvraag bekeken, 1 nieuw voorstel; 0 hulpvragen zonder passende vrijwilliger." in page
 
 
 def test_workload_page(app, client, broker):
