@@ -514,10 +514,10 @@ def run_gunicorn(url: str, folder: str, today: date, requests: int, warm_up: int
     try:
         session = http.Session()
         for _ in range(100):
-            try:
-                page = session.get(f"{base}/inloggen", timeout=5)
+            try:       # the first page of a new worker may take a while on a busy machine
+                page = session.get(f"{base}/inloggen", timeout=30)
                 break
-            except http.ConnectionError:
+            except (http.ConnectionError, http.Timeout):
                 time.sleep(0.2)
         else:
             raise RuntimeError("gunicorn did not start")

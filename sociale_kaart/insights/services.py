@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from flask import g
+from flask import g, has_app_context
 from flask_babel import format_date, format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -182,7 +182,7 @@ def figure_text(figure: Figure) -> str:
         return figure.mark
     if figure.value is None:
         return "–"
-    texts = g.setdefault("insight_figure_texts", {})
+    texts = g.setdefault("insight_figure_texts", {}) if has_app_context() else {}
     key = (figure.kind, figure.value)
     text = texts.get(key)
     if text is None:

@@ -640,15 +640,61 @@ def release_request(request: HelpRequest, by_role: str, reason: str | None = "",
 
 # --- after the date ---------------------------------------------------------------------------
 
+# "Gedaan" and "Niet gekomen" are for a match the volunteer accepted, once its last date has begun
+# (issue #14, item 1): before that nothing has happened yet.
+CLOSABLE_MATCH_STATUSES = ("accepted",)
+
+
+def last_start(match: Match) -> datetime | None:
+    """Return the naive-UTC start of the match's last active booked date, or None when it has none."""
+    starts = [b.starts_at for b in match.bookings if b.active]
+    return max(starts) if starts else None
+
+
+def closing_refusal(match: Match, now: datetime) -> str | None:
+    """Return why a broker may not mark this match done or not-come now, or None when they may."""
+    if match.status not in CLOSABLE_MATCH_STATUSES:
+        return _("Dit kan pas als de vrijwilliger de taak heeft geaccepteerd.")
+    last = last_start(match)
+    if last is None:
+        return _("Deze koppeling heeft geen geplande datum.")
+    if last > now:
+        return _("Dit kan pas als de (laatste) datum van de taak is begonnen.")
+    return None
+
+
+def closing_refusal_now(match: Match) -> str | None:
+    """Return closing_refusal at the app clock's now."""
+    return closing_refusal(match, clock.naive_utcnow())
+
+
+def cancel_refusal(match: Match) -> str | None:
+    """Return why a broker may not cancel this match, or None when they may (approved or accepted)."""
+    if match.status not in HOLDING_MATCH_STATUSES:
+        return _("Deze koppeling kan niet meer worden geannuleerd.")
+    return None
+
+
+def match_for_broker(match_id: int, by: User) -> Match:
+    """Return a match with its request and volunteer for a broker of the request's area (no personal data)."""
+    match = queries.load_match(match_id)
+    queries.require_request_broker(match.request, by)
+    return match
+
+
+def _require_closable(match):
+    refusal = closing_refusal(match, clock.naive_utcnow())
+    if refusal is not None:
+        raise ValidationError(None, refusal)
+
 
 def mark_done(match_id: int, by: User) -> Match:
-    """A broker marks a match done: its dates are done; the request closes when nothing is left."""
+    """A broker marks an accepted match done after its last date; the request closes when nothing is left."""
     match = queries.load_match(match_id)
     queries.require_request_broker(match.request, by)
     if match.status == "done":
         return match
-    if match.status not in HOLDING_MATCH_STATUSES:
-        raise ValidationError(None, _("Alleen een goedgekeurde of geaccepteerde koppeling kan worden afgerond."))
+    _require_closable(match)
     return finish_match(match, by, "broker")
 
 
@@ -697,13 +743,12 @@ def record_no_show(match_id: int, by: User, note: str | None = "") -> Match:
     queries.require_request_broker(match.request, by)
     if match.status == "no_show":
         return match
-    if match.status not in HOLDING_MATCH_STATUSES + ("done",):
-        raise ValidationError(None, _("Alleen bij een goedgekeurde koppeling kan ‘niet gekomen’ worden genoteerd."))
+    _require_closable(match)
     now = clock.naive_utcnow()
     transactions.begin_write()
     db.session.execute(
         update(Match)
-        .where(Match.id == match.id, Match.status.in_(HOLDING_MATCH_STATUSES + ("done",)))
+        .where(Match.id == match.id, Match.status.in_(CLOSABLE_MATCH_STATUSES))
         .values(status="no_show", no_show_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )

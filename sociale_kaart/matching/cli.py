@@ -29,14 +29,15 @@ def retention(days):
 
 @matching_cli.command("reminders")
 def reminders():
-    """Send the day-before reminders and the "Is het doorgegaan?" questions; expire passed requests."""
+    """Send the reminders and "Is het doorgegaan?" questions; expire passed requests; mail about long waits."""
     sent = lifecycle.send_reminders()
     asked = lifecycle.ask_feedback()
     expired = lifecycle.expire_requests()
+    escalated = lifecycle.escalate_waiting()
     click.echo(
         f"Herinneringen: {sent['reminders']} ({sent['emails']} e-mails). "
         f"Vragen ‘Is het doorgegaan?’: {asked['questions']} ({asked['emails']} e-mails). "
-        f"Verlopen hulpvragen: {expired}."
+        f"Verlopen hulpvragen: {expired}. Wachten te lang (makelaars gemaild): {escalated}."
     )
 
 

@@ -1,8 +1,9 @@
 """After approval (issue #4, item 8): reminders, "Is het doorgegaan?", feedback, expiry.
 
-`flask matching reminders` runs send_reminders, ask_feedback and expire_requests, e.g. every
-hour. Each e-mail goes out once: a MatchNotice row (unique per match, date and kind) records
-it, as FreshnessNotice does for listings, so running the command twice sends nothing new.
+`flask matching reminders` runs send_reminders, ask_feedback, expire_requests and
+escalate_waiting (issue #14), e.g. every hour. Each e-mail goes out once: a MatchNotice row
+(unique per match, date and kind) records it, as FreshnessNotice does for listings, so running
+the command twice sends nothing new; escalate_waiting records an 'escalated' RequestEvent.
 Feedback is private: only brokers see it; there are no public ratings.
 """
 
@@ -24,12 +25,14 @@ from .models import (
     FEEDBACK_ROLES,
     HOLDING_MATCH_STATUSES,
     PENDING_MATCH_STATUSES,
+    WAITING_REQUEST_STATUSES,
     Booking,
     Feedback,
     HelpRequest,
     Match,
     MatchNotice,
     Occurrence,
+    RequestEvent,
 )
 from .vocabularies import TASK_TYPES
 
@@ -354,3 +357,63 @@ def expire_requests(now: datetime | None = None) -> int:
         transactions.commit()
         expired += 1
     return expired
+
+
+# --- a request that waits too long for a volunteer (issue #14, item 5) ---------------------------------------
+
+# Hours a confirmed request may wait for a volunteer before its area's brokers get an e-mail.
+ESCALATION_HOURS = {"high": 24, "normal": 4 * 24, "low": 4 * 24}
+ESCALATED = "escalated"  # the RequestEvent action that records the e-mail went out (once per request)
+
+
+@transactions.write
+def escalate_waiting(now: datetime | None = None) -> int:
+    """Mail the area's brokers about each request that waited too long for a volunteer; return how many.
+
+    Spoed waits 24 hours, the others 4 days (since the requester confirmed). Each request is
+    mailed about once: the 'escalated' RequestEvent is written in the same transaction as the
+    mail, after locking the request's row, so two schedulers never both send it.
+    """
+    now = clock.naive_utc(now)
+    since = func.coalesce(HelpRequest.confirmed_at, HelpRequest.created_at)
+    sent_before = select(RequestEvent.id).where(
+        RequestEvent.request_id == HelpRequest.id, RequestEvent.action == ESCALATED
+    )
+    candidates = db.session.scalars(
+        select(HelpRequest.id)
+        .where(
+            HelpRequest.status.in_(WAITING_REQUEST_STATUSES),
+            HelpRequest.confirmed_at.is_not(None),
+            since <= now - timedelta(hours=min(ESCALATION_HOURS.values())),
+            ~sent_before.exists(),
+        )
+        .order_by(HelpRequest.id)
+    ).all()
+    escalated = 0
+    for request_id in candidates:
+        transactions.begin_write()
+        request = db.session.scalars(
+            select(HelpRequest)
+            .where(HelpRequest.id == request_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one()
+        waited = now - request.waiting_since
+        due = waited >= timedelta(hours=ESCALATION_HOURS.get(request.urgency, ESCALATION_HOURS["normal"]))
+        already = db.session.scalar(
+            select(RequestEvent.id).where(RequestEvent.request_id == request.id, RequestEvent.action == ESCALATED)
+        )
+        if not due or already is not None or request.status not in WAITING_REQUEST_STATUSES:
+            db.session.rollback()
+            continue
+        states.record_event(request, ESCALATED, None, "system", note=request.urgency)
+        mail.mail_brokers(
+            request,
+            "matching_request_waiting",
+            task_label=_task_label(request),
+            urgent=request.urgency == "high",
+            hours=int(waited.total_seconds() // 3600),
+        )
+        transactions.commit()
+        escalated += 1
+    return escalated

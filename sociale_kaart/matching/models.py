@@ -22,6 +22,8 @@ JSON = db.JSON
 # afgerond, or geannuleerd / verlopen / afgewezen.
 REQUEST_STATUSES = ("submitted", "open", "proposed", "matched", "done", "cancelled", "expired", "rejected")
 CLOSED_REQUEST_STATUSES = ("done", "cancelled", "expired", "rejected")
+# Waiting for review or for a volunteer (no one accepted yet).
+WAITING_REQUEST_STATUSES = ("submitted", "open", "proposed")
 
 # A match links one volunteer to one request (all its dates, or the dates the volunteer covers).
 # suggested: proposed by "stel koppelingen voor" or picked by the broker, not yet approved;
@@ -143,6 +145,11 @@ class HelpRequest(Model):
     @property
     def is_closed(self):
         return self.status in CLOSED_REQUEST_STATUSES
+
+    @property
+    def waiting_since(self):
+        """When the request started waiting for the broker: confirmed by the requester, or else handed in."""
+        return self.confirmed_at or self.created_at
 
 
 class RequestEvent(Model):

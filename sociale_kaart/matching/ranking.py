@@ -100,6 +100,10 @@ EXCLUSION_CODES = ("inactive", "task_type", "too_far", "vog", "language", "not_a
 COMPONENTS = ("distance", "availability", "continuity", "fairness", "skills", "language")
 DEFAULT_WEIGHTS = {"distance": 30, "availability": 20, "continuity": 15, "fairness": 15, "skills": 10, "language": 10}
 FIRST_TASK_BOOST = 0.1
+# Asked-for experience (skills_wanted, e.g. "ervaring met dementie") is a strong component (issue #14,
+# item 5): beside its weight, the score is multiplied by 1 - SKILLS_MISSING_PENALTY x the share missing,
+# so a volunteer without it cannot win on being new or a little nearer.
+SKILLS_MISSING_PENALTY = 0.4
 
 # Ranking's distance is geo's fast one (local ellipsoid radii at the mean latitude; issue #13).
 distance_km = local_distance_km
@@ -290,13 +294,17 @@ def evaluate(
         1.0 if task.language in languages else 0.5 if "nl" in languages else 0.0,
     )
     w = t.weight_values
-    value = 100 * (
-        w[0] * components[0]
-        + w[1] * components[1]
-        + w[2] * components[2]
-        + w[3] * components[3]
-        + w[4] * components[4]
-        + w[5] * components[5]
+    value = (
+        100
+        * (
+            w[0] * components[0]
+            + w[1] * components[1]
+            + w[2] * components[2]
+            + w[3] * components[3]
+            + w[4] * components[4]
+            + w[5] * components[5]
+        )
+        * (1 - SKILLS_MISSING_PENALTY * (1 - components[4]))
     )
     fit = Fit(max(0, min(100, math.floor(value + 0.5 + 1e-9))), distance, v.id, rec, limit, kept, components)
     return candidate_of(t, fit) if build else fit
@@ -378,13 +386,17 @@ def candidate_of(t: PreparedTask, fit: Fit) -> Candidate:
 
 def score_of(components: Mapping[str, float], weights: Mapping[str, float]) -> int:
     """Return the 0-100 score of score components (each 0..1) under normalised weights."""
-    value = 100 * (
-        weights["distance"] * components["distance"]
-        + weights["availability"] * components["availability"]
-        + weights["continuity"] * components["continuity"]
-        + weights["fairness"] * components["fairness"]
-        + weights["skills"] * components["skills"]
-        + weights["language"] * components["language"]
+    value = (
+        100
+        * (
+            weights["distance"] * components["distance"]
+            + weights["availability"] * components["availability"]
+            + weights["continuity"] * components["continuity"]
+            + weights["fairness"] * components["fairness"]
+            + weights["skills"] * components["skills"]
+            + weights["language"] * components["language"]
+        )
+        * (1 - SKILLS_MISSING_PENALTY * (1 - components["skills"]))
     )
     return max(0, min(100, math.floor(value + 0.5 + 1e-9)))
 

@@ -17,7 +17,7 @@ from typing import Any, cast
 from flask import current_app
 from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, case, select, update
 from sqlalchemy.orm import selectinload
 
 from .. import clock, params, transactions
@@ -422,7 +422,7 @@ def broker_queue(by: User, area_id: int | None = None) -> dict[str, Any]:
     """Return what waits for a broker, per status, for their areas (or one of them).
 
     Keys: submitted (confirmed, to review), unconfirmed (waiting for the requester's e-mail
-    click), open, proposed, matched: lists of requests, oldest first; volunteers (profiles
+    click), open, proposed, matched: lists of requests, spoed first, then oldest first; volunteers (profiles
     waiting for approval), interested (matches of volunteers who said "Ik wil helpen"),
     areas (the areas the broker may filter on), counts.
     """
@@ -433,7 +433,8 @@ def broker_queue(by: User, area_id: int | None = None) -> dict[str, Any]:
             selectinload(HelpRequest.occurrences), selectinload(HelpRequest.area), selectinload(HelpRequest.matches)
         )
         .where(where, HelpRequest.status.in_(QUEUE_STATUSES))
-        .order_by(HelpRequest.created_at, HelpRequest.id)
+        # spoed first, then oldest first (issue #14, item 5)
+        .order_by(case((HelpRequest.urgency == "high", 0), else_=1), HelpRequest.created_at, HelpRequest.id)
     ).all()
     queue: dict[str, Any] = {"submitted": [], "unconfirmed": [], "open": [], "proposed": [], "matched": []}
     for request in rows:
@@ -647,6 +648,75 @@ def cancel_request(
     )
     db.session.expire(request)
     states.record_transition(request, "cancelled", from_status, "cancelled", actor, role, note=reason)
+    transactions.commit()
+    return queries.get_request(request_id)
+
+
+# --- reopen (issue #14) ----------------------------------------------------------------------------------
+
+
+def reopen_refusal(request: HelpRequest, now: datetime) -> str | None:
+    """Return why a broker may not reopen this request now, or None when they may."""
+    if not request.is_closed:
+        return _("Deze hulpvraag is niet gesloten.")
+    if not states.may_reopen(request, now):
+        return _(
+            "Deze hulpvraag kan niet meer worden heropend. Dat kan tot %(days)d dagen na het sluiten.",
+            days=states.REOPEN_DAYS,
+        )
+    return None
+
+
+def request_to_reopen(request_id: int, by: User) -> tuple[HelpRequest, str | None]:
+    """Return a request for its broker's "Heropenen" page and why it may not be reopened (None: it may)."""
+    request = queries.get_request(request_id)
+    queries.require_request_broker(request, by)
+    return request, reopen_refusal(request, clock.naive_utcnow())
+
+
+def reopened_volunteers(request: HelpRequest) -> list[Match]:
+    """Return the matches whose volunteer hears that a request was reopened: those marked done."""
+    return [match for match in request.matches if match.status == "done"]
+
+
+def reopen_request(request_id: int, by: User, note: str | None = "") -> HelpRequest:
+    """A broker reopens a request closed by mistake (done or cancelled, at most 14 days ago).
+
+    The request goes back to open (a step of TRANSITIONS, recorded as 'reopened'); its future
+    dates that were closed open again. The requester and the volunteers whose match was done
+    get an e-mail. Matches keep their status: they are the history of what happened.
+    """
+    request = queries.get_request(request_id)
+    queries.require_request_broker(request, by)
+    now = clock.naive_utcnow()
+    refusal = reopen_refusal(request, now)
+    if refusal is not None:
+        raise ValidationError(None, refusal)
+    from_status = request.status
+    note = (note or "").strip()[:MAX_TEXT]
+    if not states.claim(request, (from_status,), "open", closed_at=None):
+        return queries.get_request(request_id)
+    future = [o.id for o in request.occurrences if o.starts_at > now and o.status in ("cancelled", "done")]
+    if future:
+        db.session.execute(
+            update(Booking)
+            .where(Booking.occurrence_id.in_(future), Booking.active.is_(True))
+            .values(active=False, released_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.execute(
+            update(Occurrence)
+            .where(Occurrence.id.in_(future))
+            .values(status="open")
+            .execution_options(synchronize_session=False)
+        )
+    db.session.expire(request)
+    states.record_transition(request, "reopened", from_status, "open", by, "broker", note=note)
+    mail.mail_requester(request, "matching_request_reopened", audience="requester")
+    for match in reopened_volunteers(request):
+        mail.mail_volunteer(
+            match, "matching_request_reopened", audience="volunteer", page_url=notify.external_url("matching.my_tasks")
+        )
     transactions.commit()
     return queries.get_request(request_id)
 

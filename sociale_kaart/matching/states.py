@@ -9,12 +9,13 @@ list is a programming error (InvalidTransition), never a user's mistake.
 - `claim` moves it with a conditional UPDATE (`... WHERE status IN (...)`), so a second click or
   two brokers at once change nothing; the caller records the step with `record_transition` when
   its other work is done (the history reads in the order things happened);
-- `reopen` and `close_when_finished` are the request's rules after a match changed.
+- `reopen` and `close_when_finished` are the request's rules after a match changed;
+- `may_reopen` / `reopen_closed`: a broker reopens a request closed by mistake (issue #14).
 Nothing here commits.
 """
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
@@ -31,7 +32,13 @@ TRANSITIONS = {
     "open": ("proposed", "matched", "done", "rejected", "cancelled", "expired"),
     "proposed": ("open", "matched", "done", "cancelled", "expired"),
     "matched": ("open", "proposed", "done", "cancelled"),
+    # A broker reopens a request closed by mistake (issue #14): see reopen_closed.
+    "done": ("open",),
+    "cancelled": ("open",),
 }
+# A closed request may be reopened this many days after it closed (issue #14).
+REOPEN_DAYS = 14
+REOPENABLE_STATUSES = ("done", "cancelled")
 # Event notes are cut to this length.
 MAX_NOTE = 2000
 
@@ -154,6 +161,23 @@ def reopen(request: HelpRequest, by: User | None, role: str, note: str | None = 
         )
         if accepted is None:
             set_status(request, "proposed", by, role, note)
+
+
+def may_reopen(request: HelpRequest, now: datetime) -> bool:
+    """Return True when a broker may still reopen this closed request (done or cancelled, closed < 14 days ago)."""
+    return (
+        request.status in REOPENABLE_STATUSES
+        and request.closed_at is not None
+        and now - request.closed_at <= timedelta(days=REOPEN_DAYS)
+        and request.anonymised_at is None
+    )
+
+
+def reopen_closed(request: HelpRequest, by: User, note: str | None = "") -> RequestEvent | None:
+    """Move a closed request back to open (no commit): closed_at is cleared, the step is recorded as 'reopened'."""
+    event = set_status(request, "open", by, "broker", note, action="reopened")
+    request.closed_at = None
+    return event
 
 
 def close_when_finished(request: HelpRequest, by: User | None, role: str, now: datetime) -> None:

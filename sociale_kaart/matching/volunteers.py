@@ -575,6 +575,9 @@ def my_tasks(user: User) -> tuple[VolunteerProfile | None, dict[str, list[dict[s
             "interested": "waiting",
             "done": "done",
         }.get(match.status, "ended")
+        if group == "done" and (match.accepted_at is None or not started):
+            # never accepted, or its dates are still to come: not done (issue #14); a broker can reopen it
+            group, entry["feedback_due"] = "ended", False
         groups[group].append(entry)
     return profile, groups
 

@@ -11,12 +11,12 @@ from sqlalchemy.orm import selectinload
 from .. import clock
 from ..extensions import db
 from . import pool
-from .models import Booking, HelpRequest, VolunteerProfile
+from .models import WAITING_REQUEST_STATUSES, Booking, HelpRequest, VolunteerProfile
 from .queries import area_filter
 from .vocabularies import REQUEST_STATUS_LABELS, TASK_TYPES
 
 IDLE_DAYS = 60
-WAITING_STATUSES = ("submitted", "open", "proposed")
+WAITING_STATUSES = WAITING_REQUEST_STATUSES
 
 
 def _days(since, now):
@@ -47,7 +47,7 @@ def workload(by, area_id=None, now=None):
     for request in requests:
         if request.status == "submitted" and request.confirmed_at is None:
             continue  # not yet confirmed by the requester: nothing for the broker to do
-        since = request.confirmed_at or request.created_at
+        since = request.waiting_since
         task_type = TASK_TYPES.get(request.task_type)
         label = str(task_type.label) if task_type else request.task_type
         place = request.area.name if request.area is not None else (request.place_name or _("Onbekend"))

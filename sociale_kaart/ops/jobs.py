@@ -85,7 +85,8 @@ def _matching_reminders() -> str:
 
     sent, asked = lifecycle.send_reminders(), lifecycle.ask_feedback()
     expired = lifecycle.expire_requests()
-    return f"reminders {sent['reminders']}, questions {asked['questions']}, expired {expired}"
+    escalated = lifecycle.escalate_waiting()
+    return f"reminders {sent['reminders']}, questions {asked['questions']}, expired {expired}, escalated {escalated}"
 
 
 # In this order within a minute. Local times (the TIMEZONE setting, Europe/Amsterdam).
@@ -122,7 +123,8 @@ TIMETABLE = (
         "matching-reminders",
         Every.hour_at(5),
         _matching_reminders,
-        "day-before reminders, 'Is het doorgegaan?', expiry of past requests (flask matching reminders)",
+        "day-before reminders, 'Is het doorgegaan?', expiry of past requests, brokers mailed about requests "
+        "waiting too long (flask matching reminders)",
     ),
 )
 

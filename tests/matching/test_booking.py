@@ -354,10 +354,17 @@ def test_reject_match_leaves_the_others(setup):
     assert outbox() == []
 
 
-def test_mark_done_closes_the_request(setup):
+def after_the_date(app_clock, request):
+    """Move the app clock to one hour after the request's last date began."""
+    last = max(o.starts_at for o in db.session.get(HelpRequest, request.id).occurrences)
+    app_clock.start(last.replace(tzinfo=UTC) + timedelta(hours=1))
+
+
+def test_mark_done_closes_the_request(setup, app_clock):
     request, broker, volunteer, match = setup
     booking.approve_match(match.id, by=broker)
     booking.accept_match(match.id, by=volunteer.user)
+    after_the_date(app_clock, request)
     done = booking.mark_done(match.id, by=broker)
     assert done.status == "done"
     req = db.session.get(HelpRequest, request.id)
@@ -368,10 +375,11 @@ def test_mark_done_closes_the_request(setup):
     assert "match_done" in actions
 
 
-def test_no_show_is_for_brokers_only(setup):
+def test_no_show_is_for_brokers_only(setup, app_clock):
     request, broker, volunteer, match = setup
     booking.approve_match(match.id, by=broker)
     booking.accept_match(match.id, by=volunteer.user)
+    after_the_date(app_clock, request)
     with pytest.raises(PermissionDenied):
         booking.record_no_show(match.id, by=volunteer.user)
     noted = booking.record_no_show(match.id, by=broker)

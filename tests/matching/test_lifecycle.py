@@ -278,6 +278,8 @@ def _mail_contexts(request, match, broker):
         "matching_reminder": dict(
             volunteer, audience="volunteer", start=start, end=end, task_label="Tuin", url="https://x.example/t"
         ),
+        "matching_request_reopened": dict(requester, audience="requester"),
+        "matching_request_waiting": dict(to_broker, task_label="Tuin", urgent=True, hours=25),
         "matching_feedback_request": dict(
             requester,
             audience="requester",

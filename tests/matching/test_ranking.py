@@ -246,6 +246,26 @@ def test_weights_are_configurable_and_normalised(weights, expected):
     assert check(make_task(), make_volunteer(), weights=weights).score == expected
 
 
+def test_asked_experience_beats_a_nearer_new_volunteer():
+    """Issue #14, item 5: dementia experience was asked; the new volunteer without it, nearer, ranked first."""
+    task = make_task(skills_wanted=frozenset({"dementie"}))
+    newcomer = make_volunteer(id=11, lat=HOME[0] + NORTH_2_1_KM / 3, is_new=True)
+    experienced = make_volunteer(id=12, skills=frozenset({"dementie"}), tasks_last_28_days=4, tasks_total=20)
+
+    result = rank(task, [newcomer, experienced])
+
+    assert [c.volunteer_id for c in result.candidates] == [12, 11]
+    # without the asked experience the newcomer would have ranked first
+    assert [c.volunteer_id for c in rank(make_task(), [newcomer, experienced]).candidates] == [11, 12]
+
+
+def test_missing_experience_weighs_beyond_its_weight():
+    with_it = check(make_task(skills_wanted=frozenset({"dementie"})), make_volunteer(skills=frozenset({"dementie"})))
+    without = check(make_task(skills_wanted=frozenset({"dementie"})), make_volunteer())
+
+    assert with_it.score == 72 and without.score == round(62 * 0.6)  # 72 - 10 for the weight, then x (1 - 0.4)
+
+
 @pytest.mark.parametrize("weights", [{"distance": 0}, {"distance": -1, "skills": 2}, {"speed": 1}])
 def test_bad_weights_are_refused(weights):
     with pytest.raises(ValueError):
