@@ -1,4 +1,5 @@
 """Insights commands (issue #15): `flask insights import-population FILE`."""
+
 from pathlib import Path
 
 import click
@@ -13,10 +14,19 @@ insights_cli = AppGroup("insights", help="Area analysis: population figures per 
 
 @insights_cli.command("import-population")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--map", "mappings", multiple=True, metavar="CBS_CODE=AREA",
-              help="Count a CBS region (WK158101, BU15810101) as one of our areas (its code); may be repeated.")
-@click.option("--source", default="", help='Attribution shown under the figures, e.g. "CBS, Kerncijfers wijken en '
-                                           'buurten 2024 (CC BY 4.0)". Default: CBS with the year of the file.')
+@click.option(
+    "--map",
+    "mappings",
+    multiple=True,
+    metavar="CBS_CODE=AREA",
+    help="Count a CBS region (WK158101, BU15810101) as one of our areas (its code); may be repeated.",
+)
+@click.option(
+    "--source",
+    default="",
+    help='Attribution shown under the figures, e.g. "CBS, Kerncijfers wijken en '
+    'buurten 2024 (CC BY 4.0)". Default: CBS with the year of the file.',
+)
 def import_population(file, mappings, source):
     """Load residents, 65+, 75+ and single-person households per area from a CBS Kerncijfers CSV (replaces)."""
     try:

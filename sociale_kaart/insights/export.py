@@ -4,6 +4,7 @@ Every cell goes through directory.hsds_io.formula_safe, the app's one rule again
 formulas (=, +, -, @, tab, CR at the start of a cell). It lives with the HSDS export, which sits
 below insights, so importing it follows the layering (insights → directory).
 """
+
 import csv
 import io
 
@@ -23,11 +24,16 @@ def records(table: Table) -> list[list[str]]:
     """Return the table as rows of text: a header, then one row per line (the heat table: per task and area)."""
     if table.id == "tekort":
         header = [table.row_header, _("Gebied"), _("Hulpvragen"), _("Actieve vrijwilligers"), _("Tekort")]
-        rows = [[row.label, column, figure_text(cell.demand), figure_text(cell.supply), str(GAP_LABELS[cell.level])]
-                for row in table.rows for column, cell in zip(table.columns, row.cells, strict=False)]
+        rows = [
+            [row.label, column, figure_text(cell.demand), figure_text(cell.supply), str(GAP_LABELS[cell.level])]
+            for row in table.rows
+            for column, cell in zip(table.columns, row.cells, strict=False)
+        ]
         return [header, *rows]
-    return [[table.row_header, *table.columns], *([row.label, *(_text(cell) for cell in row.cells)]
-                                                   for row in table.rows)]
+    return [
+        [table.row_header, *table.columns],
+        *([row.label, *(_text(cell) for cell in row.cells)] for row in table.rows),
+    ]
 
 
 def csv_text(table: Table) -> str:

@@ -1,4 +1,5 @@
 """The area analysis's choice of area and period: a GET form, checked for shape only (issue #15)."""
+
 from datetime import date
 
 from flask_babel import format_date
@@ -9,7 +10,7 @@ from wtforms.validators import ValidationError as FieldError
 from ..forms import ChoiceSelectField, SearchBaseForm
 from . import periods
 
-STEP_CODES = {"maand": "month", "kwartaal": "quarter"}     # the URL speaks Dutch, the code English
+STEP_CODES = {"maand": "month", "kwartaal": "quarter"}  # the URL speaks Dutch, the code English
 
 
 def _month_value(day: date) -> str:
@@ -22,8 +23,11 @@ class AnalysisForm(SearchBaseForm):
     gebied = ChoiceSelectField(_l("Gebied"), choices=[], default="")
     van = ChoiceSelectField(_l("Van"), choices=[])
     tot = ChoiceSelectField(_l("Tot en met"), choices=[])
-    per = ChoiceSelectField(_l("Per"), default="maand",
-                            choices=[SelectChoice("maand", _l("maand")), SelectChoice("kwartaal", _l("kwartaal"))])
+    per = ChoiceSelectField(
+        _l("Per"),
+        default="maand",
+        choices=[SelectChoice("maand", _l("maand")), SelectChoice("kwartaal", _l("kwartaal"))],
+    )
 
     @classmethod
     def for_request(cls, args, areas, today: date, whole: bool):
@@ -32,7 +36,8 @@ class AnalysisForm(SearchBaseForm):
         default = periods.default_period(today)
         form = cls(args, data={"van": _month_value(default.start), "tot": _month_value(default.end)})
         form.gebied.choices = [SelectChoice("", _l("Hele gemeente") if whole else _l("Al mijn gebieden"))] + [
-            SelectChoice(area.code, area.name) for area in areas]
+            SelectChoice(area.code, area.name) for area in areas
+        ]
         month_choices = [SelectChoice(_month_value(month), format_date(month, "MMM y")) for month in months]
         form.van.choices = month_choices
         form.tot.choices = month_choices
@@ -53,5 +58,4 @@ class AnalysisForm(SearchBaseForm):
 
     def query(self) -> dict:
         """Return the query string of the chosen view, for links to the CSV files and the print view."""
-        return {name: getattr(self, name).data for name in ("gebied", "van", "tot", "per")
-                if getattr(self, name).data}
+        return {name: getattr(self, name).data for name in ("gebied", "van", "tot", "per") if getattr(self, name).data}

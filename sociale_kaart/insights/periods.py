@@ -2,6 +2,7 @@
 
 All dates are local dates of the municipality; a period's end is inclusive and never after today.
 """
+
 import calendar
 from dataclasses import dataclass
 from datetime import date
@@ -52,10 +53,10 @@ class Period:
 class Bucket:
     """One month or quarter of a period, clipped to the period."""
 
-    key: str        # "2026-03" or "2026-Q1"
+    key: str  # "2026-03" or "2026-Q1"
     step: str
     year: int
-    number: int     # month 1-12 or quarter 1-4
+    number: int  # month 1-12 or quarter 1-4
     start: date
     end: date
 
@@ -91,7 +92,8 @@ def buckets(period: Period, step: str | None = None) -> list[Bucket]:
             number, next_month = quarter_of(month), shift_month(start, 3)
         else:
             start, end, number, next_month = month, last_of_month(month), month.month, shift_month(month, 1)
-        found.append(Bucket(bucket_key(month, step), step, month.year, number,
-                            max(start, period.start), min(end, period.end)))
+        found.append(
+            Bucket(bucket_key(month, step), step, month.year, number, max(start, period.start), min(end, period.end))
+        )
         month = next_month
     return found

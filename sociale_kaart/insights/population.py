@@ -13,6 +13,7 @@ one area), else a wijk whose name is the area's name ("Wijk 01 Doorn" or "Doorn"
 whose code is the area's code. The row of our municipality ("GM" + its CBS code) holds the whole
 municipality. Every other row is skipped and listed. Loading replaces what was loaded before.
 """
+
 import csv
 import io
 import re
@@ -40,8 +41,8 @@ FIELDS = {
 CODE = re.compile(r"(GM|WK|BU)\d{4,8}", re.IGNORECASE)
 WIJK_PREFIX = re.compile(r"^(wijk|buurt)\s+\d+\s+", re.IGNORECASE)
 MAX_SOURCE = 300
-MAX_BYTES = 50 * 1024 * 1024      # the whole country's wijken en buurten is about 20 MB
-WHOLE = object()                  # the municipality's own row
+MAX_BYTES = 50 * 1024 * 1024  # the whole country's wijken en buurten is about 20 MB
+WHOLE = object()  # the municipality's own row
 
 
 @dataclass
@@ -51,15 +52,15 @@ class CbsRow:
     line: int
     code: str
     name: str
-    kind: str            # "GM", "WK" or "BU"
+    kind: str  # "GM", "WK" or "BU"
     year: int | None
-    figures: dict        # our field name -> int or None
+    figures: dict  # our field name -> int or None
 
 
 @dataclass
 class ImportResult:
-    loaded: dict = field(default_factory=dict)      # area name (or "" for the municipality) -> residents
-    skipped: list = field(default_factory=list)     # (line, code, name) of regions that are none of ours
+    loaded: dict = field(default_factory=dict)  # area name (or "" for the municipality) -> residents
+    skipped: list = field(default_factory=list)  # (line, code, name) of regions that are none of ours
     source: str = ""
 
 
@@ -109,20 +110,28 @@ def read_cbs_csv(data: bytes) -> list[CbsRow]:
     columns = {stem: index for index, stem in enumerate(names)}
     code_columns = [columns[stem] for stem in ("codering", "wijkenenbuurten", "regios") if stem in columns]
     if not code_columns or "aantalinwoners" not in columns:
-        raise ValidationError("file", _("Dit is geen CBS-bestand 'Kerncijfers wijken en buurten': de kolommen "
-                                        "WijkenEnBuurten (of Codering) en AantalInwoners ontbreken."))
+        raise ValidationError(
+            "file",
+            _(
+                "Dit is geen CBS-bestand 'Kerncijfers wijken en buurten': de kolommen "
+                "WijkenEnBuurten (of Codering) en AantalInwoners ontbreken."
+            ),
+        )
     rows = []
     for line, values in enumerate(reader, start=2):
         cells = [value.strip() for value in values]
-        code = next((cells[index].upper() for index in code_columns
-                     if index < len(cells) and CODE.fullmatch(cells[index])), "")
+        code = next(
+            (cells[index].upper() for index in code_columns if index < len(cells) and CODE.fullmatch(cells[index])), ""
+        )
         if not code:
             continue
         name_column = columns.get("wijkenenbuurten")
         name = cells[name_column] if name_column is not None and name_column < len(cells) else ""
         name = "" if CODE.fullmatch(name) else without_control_characters(name)[:120]
-        figures = {ours: _number(cells[columns[stem]]) if stem in columns and columns[stem] < len(cells) else None
-                   for stem, ours in FIELDS.items()}
+        figures = {
+            ours: _number(cells[columns[stem]]) if stem in columns and columns[stem] < len(cells) else None
+            for stem, ours in FIELDS.items()
+        }
         period = columns.get("perioden")
         year = _year(cells[period]) if period is not None and period < len(cells) else None
         rows.append(CbsRow(line, code, name, code[:2], year, figures))
@@ -173,19 +182,33 @@ def import_population(data: bytes, mappings: Iterable[str] = (), source: str = "
         else:
             grouped[None if area is WHOLE else area.id].append(row)
     if not grouped:
-        raise ValidationError("file", _("Geen enkele regio in dit bestand hoort bij een gebied van de gemeente. "
-                                        "Koppel ze met --map CBS-CODE=gebied."))
+        raise ValidationError(
+            "file",
+            _(
+                "Geen enkele regio in dit bestand hoort bij een gebied van de gemeente. "
+                "Koppel ze met --map CBS-CODE=gebied."
+            ),
+        )
     years = sorted({row.year for group in grouped.values() for row in group if row.year})
     source = " ".join(without_control_characters(source or "").split())[:MAX_SOURCE]
-    result.source = source or (_("CBS, Kerncijfers wijken en buurten %(year)s", year=years[-1]) if years
-                               else _("CBS, Kerncijfers wijken en buurten"))
+    result.source = source or (
+        _("CBS, Kerncijfers wijken en buurten %(year)s", year=years[-1])
+        if years
+        else _("CBS, Kerncijfers wijken en buurten")
+    )
     db.session.execute(delete(AreaPopulation))
     names = {area.id: area.name for area in areas}
     for area_id, group in grouped.items():
         figures = {name: _sum(row.figures[name] for row in group) for name in FIELDS.values()}
-        db.session.add(AreaPopulation(
-            area_id=area_id, region_codes=",".join(row.code for row in group)[:200],
-            year=max((row.year for row in group if row.year), default=None), source=result.source, **figures))
+        db.session.add(
+            AreaPopulation(
+                area_id=area_id,
+                region_codes=",".join(row.code for row in group)[:200],
+                year=max((row.year for row in group if row.year), default=None),
+                source=result.source,
+                **figures,
+            )
+        )
         result.loaded[names.get(area_id, "")] = figures["residents"]
     db.session.commit()
     return result

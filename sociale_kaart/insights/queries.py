@@ -12,6 +12,7 @@ is about (matching.vocabularies.task_type_for).
 Nothing here writes, and every function returns plain rows without personal data: ids, codes,
 dates and numbers. Who asked is returned only as a number within one answer, to see repeat help.
 """
+
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Collection, Sequence
@@ -39,8 +40,8 @@ from .models import AreaPopulation
 
 WAITING_STATUSES = ("submitted", "open", "proposed", "matched")
 TO_FILL_STATUSES = ("open", "proposed")
-EVENING = time(18, 0)      # a service still open after 18:00 is open in the evening
-WEEKEND = (5, 6)           # Saturday, Sunday
+EVENING = time(18, 0)  # a service still open after 18:00 is open in the evening
+WEEKEND = (5, 6)  # Saturday, Sunday
 
 
 def _in_areas(column, area_ids: Collection[int] | None):
@@ -52,13 +53,18 @@ def _in_areas(column, area_ids: Collection[int] | None):
 # (bench/insights.py): a CASE gives each row the key of its bucket. A moment (naive UTC) falls in
 # a bucket from the start of its first local day to the start of the day after its last, the
 # same days clock.local_date gives.
-Bucket = tuple[str, date, date]        # (key, first local day, last local day), as periods.Bucket
+Bucket = tuple[str, date, date]  # (key, first local day, last local day), as periods.Bucket
 
 
 def _moment_bucket(column, buckets: Collection[Bucket]):
     """Return a SQL expression: the key of the bucket a naive-UTC moment falls in, else NULL."""
-    return case(*((and_(column >= clock.start_of_day(first), column < clock.start_of_day(last + timedelta(days=1))),
-                   key) for key, first, last in buckets), else_=None)
+    return case(
+        *(
+            (and_(column >= clock.start_of_day(first), column < clock.start_of_day(last + timedelta(days=1))), key)
+            for key, first, last in buckets
+        ),
+        else_=None,
+    )
 
 
 def _day_bucket(column, buckets: Collection[Bucket]):
@@ -97,15 +103,16 @@ class LocalDays:
 
 # --- help requests -------------------------------------------------------------------------------------
 
+
 class ReceivedRequest(NamedTuple):
     """A help request as the analysis counts it: no name, address, text or contact."""
 
     area_id: int | None
     task_type: str
     status: str
-    received_on: date              # local date it was asked
-    since: datetime                # when the team could start (confirmed), naive UTC
-    first_match: datetime | None   # the first time a broker approved a volunteer for it
+    received_on: date  # local date it was asked
+    since: datetime  # when the team could start (confirmed), naive UTC
+    first_match: datetime | None  # the first time a broker approved a volunteer for it
 
 
 def received_requests(start: date, end: date, area_ids: Collection[int] | None) -> list[ReceivedRequest]:
@@ -115,44 +122,65 @@ def received_requests(start: date, end: date, area_ids: Collection[int] | None) 
     neither counts as demand.
     """
     # per request through the index on matches.request_id, not a minimum over every match ever made
-    first = (select(func.min(Match.approved_at)).where(Match.request_id == HelpRequest.id,
-                                                       Match.approved_at.is_not(None))
-             .correlate(HelpRequest).scalar_subquery())
+    first = (
+        select(func.min(Match.approved_at))
+        .where(Match.request_id == HelpRequest.id, Match.approved_at.is_not(None))
+        .correlate(HelpRequest)
+        .scalar_subquery()
+    )
     rows = _rows(
-        select(HelpRequest.area_id, HelpRequest.task_type, HelpRequest.status, HelpRequest.created_at,
-               HelpRequest.confirmed_at, first.label("first_match"))
-        .where(HelpRequest.created_at >= clock.start_of_day(start),
-               HelpRequest.created_at < clock.start_of_day(end + timedelta(days=1)),
-               HelpRequest.confirmed_at.is_not(None), HelpRequest.status != "rejected",
-               _in_areas(HelpRequest.area_id, area_ids))
+        select(
+            HelpRequest.area_id,
+            HelpRequest.task_type,
+            HelpRequest.status,
+            HelpRequest.created_at,
+            HelpRequest.confirmed_at,
+            first.label("first_match"),
+        )
+        .where(
+            HelpRequest.created_at >= clock.start_of_day(start),
+            HelpRequest.created_at < clock.start_of_day(end + timedelta(days=1)),
+            HelpRequest.confirmed_at.is_not(None),
+            HelpRequest.status != "rejected",
+            _in_areas(HelpRequest.area_id, area_ids),
+        )
         .order_by(HelpRequest.id)
     ).all()
     local_day = LocalDays(start, end)
-    return [ReceivedRequest(row.area_id, row.task_type, row.status, local_day(row.created_at), row.confirmed_at,
-                            row.first_match) for row in rows]
+    return [
+        ReceivedRequest(
+            row.area_id, row.task_type, row.status, local_day(row.created_at), row.confirmed_at, row.first_match
+        )
+        for row in rows
+    ]
 
 
 @dataclass(frozen=True)
 class WaitingRequest:
     area_id: int | None
     task_type: str
-    unfilled: bool      # looking for a volunteer, with dates to come that nobody is booked for
+    unfilled: bool  # looking for a volunteer, with dates to come that nobody is booked for
 
 
 def waiting_requests(area_ids: Collection[int] | None, now: datetime) -> list[WaitingRequest]:
     """Return the requests open now (reviewed or waiting for review, not closed), and whether each is unfilled."""
     rows = _rows(
         select(HelpRequest.id, HelpRequest.area_id, HelpRequest.task_type, HelpRequest.status)
-        .where(HelpRequest.status.in_(WAITING_STATUSES), HelpRequest.confirmed_at.is_not(None),
-               _in_areas(HelpRequest.area_id, area_ids))
+        .where(
+            HelpRequest.status.in_(WAITING_STATUSES),
+            HelpRequest.confirmed_at.is_not(None),
+            _in_areas(HelpRequest.area_id, area_ids),
+        )
         .order_by(HelpRequest.id)
     ).all()
     to_fill = [row.id for row in rows if row.status in TO_FILL_STATUSES]
     windows: dict[int, list[tuple[datetime, datetime]]] = {}
     for start in range(0, len(to_fill), pool.MAX_IN_LIST):
-        windows.update(pool.open_windows(to_fill[start:start + pool.MAX_IN_LIST], now))
-    return [WaitingRequest(row.area_id, row.task_type, row.status in TO_FILL_STATUSES and bool(windows.get(row.id)))
-            for row in rows]
+        windows.update(pool.open_windows(to_fill[start : start + pool.MAX_IN_LIST], now))
+    return [
+        WaitingRequest(row.area_id, row.task_type, row.status in TO_FILL_STATUSES and bool(windows.get(row.id)))
+        for row in rows
+    ]
 
 
 HelpedMatch = tuple[str | None, int, int]
@@ -169,16 +197,24 @@ def helped_matches(buckets: Collection[Bucket], area_ids: Collection[int] | None
     """
     until = max(last for _key, _first, last in buckets)
     rows = _rows(
-        select(_moment_bucket(Match.approved_at, buckets).label("bucket"), Match.volunteer_id,
-               HelpRequest.requester_id, HelpRequest.contact_email, HelpRequest.contact_phone)
+        select(
+            _moment_bucket(Match.approved_at, buckets).label("bucket"),
+            Match.volunteer_id,
+            HelpRequest.requester_id,
+            HelpRequest.contact_email,
+            HelpRequest.contact_phone,
+        )
         .join(HelpRequest, Match.request_id == HelpRequest.id)
-        .where(Match.status.in_(pool.HELPED_STATUSES), Match.approved_at.is_not(None),
-               Match.approved_at < clock.start_of_day(until + timedelta(days=1)),
-               _in_areas(HelpRequest.area_id, area_ids))
+        .where(
+            Match.status.in_(pool.HELPED_STATUSES),
+            Match.approved_at.is_not(None),
+            Match.approved_at < clock.start_of_day(until + timedelta(days=1)),
+            _in_areas(HelpRequest.area_id, area_ids),
+        )
         .order_by(Match.approved_at, Match.id)
     ).all()
-    numbers = {"": 0}                      # requester key: number
-    by_contact: dict[tuple, int] = {}      # (account, e-mail, phone) as stored: number, to work out each key once
+    numbers = {"": 0}  # requester key: number
+    by_contact: dict[tuple, int] = {}  # (account, e-mail, phone) as stored: number, to work out each key once
     matches = []
     for row in rows:
         bucket, volunteer_id, account, email, phone = row
@@ -191,13 +227,14 @@ def helped_matches(buckets: Collection[Bucket], area_ids: Collection[int] | None
 
 # --- volunteers --------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Volunteer:
     area_id: int | None
-    active: bool                  # approved, not paused (matching.pool.is_active)
+    active: bool  # approved, not paused (matching.pool.is_active)
     stopped: bool
     task_types: tuple[str, ...]
-    availability: int             # the weekly day-part grid (matching.timeslots)
+    availability: int  # the weekly day-part grid (matching.timeslots)
     max_tasks_per_week: int
     approved_on: date | None
 
@@ -205,22 +242,39 @@ class Volunteer:
 def volunteers(area_ids: Collection[int] | None, today: date) -> list[Volunteer]:
     """Return every volunteer profile that a broker approved once, without name or contact."""
     rows = _rows(
-        select(VolunteerProfile.area_id, VolunteerProfile.status, VolunteerProfile.paused,
-               VolunteerProfile.paused_until, VolunteerProfile.task_types, VolunteerProfile.availability,
-               VolunteerProfile.max_tasks_per_week, VolunteerProfile.approved_at)
+        select(
+            VolunteerProfile.area_id,
+            VolunteerProfile.status,
+            VolunteerProfile.paused,
+            VolunteerProfile.paused_until,
+            VolunteerProfile.task_types,
+            VolunteerProfile.availability,
+            VolunteerProfile.max_tasks_per_week,
+            VolunteerProfile.approved_at,
+        )
         .where(VolunteerProfile.approved_at.is_not(None), _in_areas(VolunteerProfile.area_id, area_ids))
         .order_by(VolunteerProfile.id)
     ).all()
-    return [Volunteer(row.area_id, pool.is_active(row, today), row.status == "stopped",
-                      tuple(row.task_types or ()), row.availability, row.max_tasks_per_week,
-                      clock.local_date(row.approved_at)) for row in rows]
+    return [
+        Volunteer(
+            row.area_id,
+            pool.is_active(row, today),
+            row.status == "stopped",
+            tuple(row.task_types or ()),
+            row.availability,
+            row.max_tasks_per_week,
+            clock.local_date(row.approved_at),
+        )
+        for row in rows
+    ]
 
 
 # --- services ----------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class PublishedService:
-    area_ids: frozenset[int]      # empty: for the whole municipality
+    area_ids: frozenset[int]  # empty: for the whole municipality
     categories: tuple[str, ...]
     pyramid_level: str
     free: bool
@@ -235,38 +289,56 @@ def published_services() -> list[PublishedService]:
     thousand of them. Its areas are directory.freshness.service_area_ids: its own service areas
     and the areas of its locations.
     """
-    published = (select(Service.id).where(Service.publication_status == "published", Service.status != "defunct")
-                 .scalar_subquery())
+    published = (
+        select(Service.id)
+        .where(Service.publication_status == "published", Service.status != "defunct")
+        .scalar_subquery()
+    )
     areas, categories, evening, weekend = defaultdict(set), defaultdict(list), set(), set()
     for service_id, area_id in _rows(
-            select(service_areas.c.service_id, service_areas.c.area_id)
-            .where(service_areas.c.service_id.in_(published))
-            .union(select(ServiceAtLocation.service_id, Location.area_id)
-                   .join(Location, Location.id == ServiceAtLocation.location_id)
-                   .where(ServiceAtLocation.service_id.in_(published), Location.area_id.is_not(None)))):
+        select(service_areas.c.service_id, service_areas.c.area_id)
+        .where(service_areas.c.service_id.in_(published))
+        .union(
+            select(ServiceAtLocation.service_id, Location.area_id)
+            .join(Location, Location.id == ServiceAtLocation.location_id)
+            .where(ServiceAtLocation.service_id.in_(published), Location.area_id.is_not(None))
+        )
+    ):
         areas[service_id].add(area_id)
     for service_id, code in _rows(
-            select(service_categories.c.service_id, TaxonomyTerm.code)
-            .join(TaxonomyTerm, TaxonomyTerm.id == service_categories.c.term_id)
-            .where(service_categories.c.service_id.in_(published))
-            .order_by(service_categories.c.service_id, TaxonomyTerm.position, TaxonomyTerm.id)):
+        select(service_categories.c.service_id, TaxonomyTerm.code)
+        .join(TaxonomyTerm, TaxonomyTerm.id == service_categories.c.term_id)
+        .where(service_categories.c.service_id.in_(published))
+        .order_by(service_categories.c.service_id, TaxonomyTerm.position, TaxonomyTerm.id)
+    ):
         categories[service_id].append(code)
     for service_id, weekday, closes_at in _rows(
-            select(Schedule.service_id, Schedule.weekday, Schedule.closes_at)
-            .where(Schedule.service_id.in_(published))):
+        select(Schedule.service_id, Schedule.weekday, Schedule.closes_at).where(Schedule.service_id.in_(published))
+    ):
         if closes_at > EVENING:
             evening.add(service_id)
         if weekday in WEEKEND:
             weekend.add(service_id)
     rows = _rows(
         select(Service.id, Service.pyramid_level, Service.cost)
-        .where(Service.publication_status == "published", Service.status != "defunct").order_by(Service.id)
+        .where(Service.publication_status == "published", Service.status != "defunct")
+        .order_by(Service.id)
     ).all()
-    return [PublishedService(frozenset(areas[row.id]), tuple(categories[row.id]), row.pyramid_level,
-                             "gratis" in (row.cost or ()), row.id in evening, row.id in weekend) for row in rows]
+    return [
+        PublishedService(
+            frozenset(areas[row.id]),
+            tuple(categories[row.id]),
+            row.pyramid_level,
+            "gratis" in (row.cost or ()),
+            row.id in evening,
+            row.id in weekend,
+        )
+        for row in rows
+    ]
 
 
 # --- the anonymous search log ---------------------------------------------------------------------
+
 
 def search_counts(buckets: Collection[Bucket], area_codes: Collection[str] | None) -> Sequence[Row]:
     """Return how often each text was searched per bucket (month or quarter) in some areas (None: all).
@@ -280,13 +352,17 @@ def search_counts(buckets: Collection[Bucket], area_codes: Collection[str] | Non
     if area_codes is not None:
         where.append(SearchLogEntry.area_code.in_(list(area_codes) or [""]))
     zero = func.sum(case((SearchLogEntry.result_count == 0, 1), else_=0)).label("zero")
-    parts = [select(literal(key).label("bucket"), SearchLogEntry.query, func.count().label("searches"), zero)
-             .where(SearchLogEntry.searched_on.between(first, last), *where).group_by(SearchLogEntry.query)
-             for key, first, last in buckets]
+    parts = [
+        select(literal(key).label("bucket"), SearchLogEntry.query, func.count().label("searches"), zero)
+        .where(SearchLogEntry.searched_on.between(first, last), *where)
+        .group_by(SearchLogEntry.query)
+        for key, first, last in buckets
+    ]
     return _rows(parts[0] if len(parts) == 1 else union_all(*parts)).all()
 
 
 # --- population ---------------------------------------------------------------------------------------
+
 
 def populations() -> dict[int | None, AreaPopulation]:
     """Return the loaded population figures by area id (None: the whole municipality)."""

@@ -13,6 +13,7 @@ Definitions (the page explains them in plain Dutch):
 - help is *missing* where requests did not get a volunteer within 7 days (the heat table);
 - supply is as it is today: published services (as public search shows them) and active volunteers.
 """
+
 import importlib.util
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -42,18 +43,18 @@ from . import periods, queries
 from .periods import Period
 from .suppression import MIN_PEOPLE, Figure, amount, count, median, protect, public, rate, share, share_of
 
-ALL = "all"            # the row of all task types, topics or themes
-TOTAL = "total"        # the column of all areas shown
-WHOLE = "whole"        # services for the whole municipality (no area)
+ALL = "all"  # the row of all task types, topics or themes
+TOTAL = "total"  # the column of all areas shown
+WHOLE = "whole"  # services for the whole municipality (no area)
 OTHER_TOPIC = "other"
 MATCH_DAYS = 7
-SIGNAL_DUE_DAYS = 14       # 5 working days, with weekends and holidays, are over within two weeks
+SIGNAL_DUE_DAYS = 14  # 5 working days, with weekends and holidays, are over within two weeks
 RETENTION_MONTHS = 3
-READER_ROLES = ("broker", "policy")        # and admin, who may do anything
+READER_ROLES = ("broker", "policy")  # and admin, who may do anything
 POPULATION_FIELDS = ("residents", "aged_65_plus", "aged_75_plus", "single_person_households")
 
 GAP_LEVELS = ("none", "small", "gap", "big", "no_volunteers", "too_few", "no_demand")
-GAP_RANKS = {"big": 3, "gap": 2, "no_volunteers": 1}     # which gaps the sentence names first
+GAP_RANKS = {"big": 3, "gap": 2, "no_volunteers": 1}  # which gaps the sentence names first
 GAP_LABELS = {
     "none": _l("geen tekort"),
     "small": _l("klein tekort"),
@@ -67,12 +68,13 @@ GAP_LABELS = {
 
 # --- who may see which areas --------------------------------------------------------------------------
 
+
 @dataclass
 class Scope:
     """The areas of one analysis: which the user may choose, which are shown, and the query filter."""
 
-    allowed: list          # the areas the user may choose, by name
-    areas: list            # the areas shown (all allowed, or the one chosen)
+    allowed: list  # the areas the user may choose, by name
+    areas: list  # the areas shown (all allowed, or the one chosen)
     area_ids: list | None  # the filter for the queries; None: every row, also rows without an area
     chosen: Area | None = None
 
@@ -105,12 +107,13 @@ def scope_for(by: User, area_code: str | None = None) -> Scope:
 
 # --- tables -----------------------------------------------------------------------------------------
 
+
 @dataclass
 class Row:
     key: object
     label: str
-    cells: list                 # Figures (HeatCells in the heat table)
-    total: bool = False         # a row of totals (shown in bold)
+    cells: list  # Figures (HeatCells in the heat table)
+    total: bool = False  # a row of totals (shown in bold)
 
 
 @dataclass
@@ -120,11 +123,11 @@ class Table:
     id: str
     title: str
     row_header: str
-    columns: list               # column labels
+    columns: list  # column labels
     rows: list
-    summary: str = ""           # one plain sentence: what the table says
-    note: str = ""              # where the numbers come from, or what is left out
-    public: bool = False        # counts of public listings: not suppressed
+    summary: str = ""  # one plain sentence: what the table says
+    note: str = ""  # where the numbers come from, or what is left out
+    public: bool = False  # counts of public listings: not suppressed
     total_column: bool = False  # the last column holds totals
 
 
@@ -144,13 +147,13 @@ class Chart:
     """What a chart shows; views draw it with svg.py."""
 
     id: str
-    kind: str                   # "line" or "bar"
+    kind: str  # "line" or "bar"
     title: str
     summary: str
     labels: list
-    series: list                # [(name, [value or None])]
+    series: list  # [(name, [value or None])]
     percent: bool = False
-    table: str = ""             # the id of its data table
+    table: str = ""  # the id of its data table
 
 
 @dataclass
@@ -171,6 +174,7 @@ class Analysis:
 
 
 # --- showing a figure ---------------------------------------------------------------------------------
+
 
 def figure_text(figure: Figure) -> str:
     """Return a figure as people read it, in their language: "1.234", "63%", "2,5", "<5", "×" or "–".
@@ -215,6 +219,7 @@ def without_empty_rows(rows: list) -> list:
 
 
 # --- the analysis -----------------------------------------------------------------------------------
+
 
 def area_analysis(by: User, period: Period, area_code: str | None = None, now: datetime | None = None) -> Analysis:
     """Return every figure of the area analysis for a period and the user's areas (or one of them)."""
@@ -306,13 +311,13 @@ def gap_level(received: int, base: int, missing: int, volunteers: int, demand_hi
 
 def hours_offered(availability: int) -> float:
     """Return the hours a week of the day parts a volunteer ticked (morning 6, afternoon 6, evening 5)."""
-    lengths = [(end.hour * 60 + end.minute - start.hour * 60 - start.minute) / 60
-               for start, end in timeslots.DAY_PARTS]
+    lengths = [(end.hour * 60 + end.minute - start.hour * 60 - start.minute) / 60 for start, end in timeslots.DAY_PARTS]
     return sum(lengths[part] for _weekday, part in timeslots.cells_of(availability))
 
 
-def grid(rows: Sequence, columns: Sequence, counts: Counter, all_counts: Counter | None = None,
-         hidden: Iterable = ()) -> dict:
+def grid(
+    rows: Sequence, columns: Sequence, counts: Counter, all_counts: Counter | None = None, hidden: Iterable = ()
+) -> dict:
     """Return {(row, column): Figure} with a row ALL and, for more than one column, a column TOTAL.
 
     The ALL row adds up the rows unless `all_counts` gives it (volunteers with several task types);
@@ -324,8 +329,9 @@ def grid(rows: Sequence, columns: Sequence, counts: Counter, all_counts: Counter
         for column in columns:
             values[(row, column)] = counts[(row, column)]
     for column in columns:
-        values[(ALL, column)] = (all_counts[column] if all_counts is not None
-                                 else sum(counts[(row, column)] for row in rows))
+        values[(ALL, column)] = (
+            all_counts[column] if all_counts is not None else sum(counts[(row, column)] for row in rows)
+        )
     lines = []
     if with_total:
         for row in [*rows, ALL]:
@@ -354,11 +360,11 @@ class _Request:
     received_on: date
     since: datetime
     first_match: datetime | None
-    had_week: bool              # it reached the team at least 7 days ago
-    within: bool                # a volunteer was approved within 7 days of that
-    days: float | None          # days until the first volunteer; None: none yet
-    bucket: str                 # the key of its month or quarter (the period's step)
-    quarter: str                # the key of its quarter
+    had_week: bool  # it reached the team at least 7 days ago
+    within: bool  # a volunteer was approved within 7 days of that
+    days: float | None  # days until the first volunteer; None: none yet
+    bucket: str  # the key of its month or quarter (the period's step)
+    quarter: str  # the key of its quarter
 
 
 class _Builder:
@@ -369,19 +375,28 @@ class _Builder:
         self.buckets = periods.buckets(period)
         self.quarters = periods.buckets(period, "quarter")
         week = timedelta(days=MATCH_DAYS)
-        keys: dict[date, tuple[str, str]] = {}      # a day's bucket and quarter, worked out once per day
+        keys: dict[date, tuple[str, str]] = {}  # a day's bucket and quarter, worked out once per day
 
         def keys_of(day: date) -> tuple[str, str]:
             if day not in keys:
                 keys[day] = (periods.bucket_key(day, period.step), periods.bucket_key(day, "quarter"))
             return keys[day]
 
-        self.requests = [_Request(r.area_id, r.task_type, r.status, r.received_on, r.since, r.first_match,
-                                  r.since + week <= now,
-                                  r.first_match is not None and r.first_match - r.since <= week,
-                                  max(0.0, (r.first_match - r.since).total_seconds() / 86400)
-                                  if r.first_match is not None else None, *keys_of(r.received_on))
-                         for r in queries.received_requests(period.start, period.end, scope.area_ids)]
+        self.requests = [
+            _Request(
+                r.area_id,
+                r.task_type,
+                r.status,
+                r.received_on,
+                r.since,
+                r.first_match,
+                r.since + week <= now,
+                r.first_match is not None and r.first_match - r.since <= week,
+                max(0.0, (r.first_match - r.since).total_seconds() / 86400) if r.first_match is not None else None,
+                *keys_of(r.received_on),
+            )
+            for r in queries.received_requests(period.start, period.end, scope.area_ids)
+        ]
         self.waiting = queries.waiting_requests(scope.area_ids, now)
         self.volunteers = queries.volunteers(scope.area_ids, today)
         self.active = [volunteer for volunteer in self.volunteers if volunteer.active]
@@ -394,13 +409,16 @@ class _Builder:
         # a signal is due 5 working days after it came in: the share "in time" leaves out the last two weeks
         self.signals_due_by = min(period.end, today - timedelta(days=SIGNAL_DUE_DAYS))
         self.population = queries.populations()
-        self.tasks = _task_codes([request.task_type for request in self.requests]
-                                 + [code for volunteer in self.active for code in volunteer.task_types])
-        has_none = scope.whole and (any(r.area_id is None for r in self.requests)
-                                    or any(v.area_id is None for v in self.active))
+        self.tasks = _task_codes(
+            [request.task_type for request in self.requests]
+            + [code for volunteer in self.active for code in volunteer.task_types]
+        )
+        has_none = scope.whole and (
+            any(r.area_id is None for r in self.requests) or any(v.area_id is None for v in self.active)
+        )
         # the columns of the area tables: the areas shown, then "no area" when the whole municipality has such rows
         self.columns = [area.id for area in scope.areas] + ([None] if has_none else []) or [None]
-        self.total = TOTAL if len(self.columns) > 1 else self.columns[0]   # the key of the all-areas figures
+        self.total = TOTAL if len(self.columns) > 1 else self.columns[0]  # the key of the all-areas figures
 
     # labels
 
@@ -437,8 +455,13 @@ class _Builder:
     def build(self) -> Analysis:
         demand, supply = self._demand_grid(), self._supply_grid()
         search_grid, zero_grid = self._search_grids()
-        analysis = Analysis(self.scope, self.period, self.today, headline=Table("kerncijfers", "", "", [], []),
-                            signals_available=self.signals is not None)
+        analysis = Analysis(
+            self.scope,
+            self.period,
+            self.today,
+            headline=Table("kerncijfers", "", "", [], []),
+            signals_available=self.signals is not None,
+        )
         heat = self._heat_table(demand, supply)
         analysis.gap_sentence = heat.summary
         tables = [
@@ -487,21 +510,41 @@ class _Builder:
                 requests = by_cell[(task, column)]
                 had_week = [request for request in requests if request.had_week]
                 missing = sum(not request.within for request in had_week)
-                level = gap_level(len(requests), len(had_week), missing, volunteers[(task, column)],
-                                  demand_hidden=not demand[(task, column)].shown)
-                cell = HeatCell(demand[(task, column)], supply[(task, column)], level, count(missing),
-                                count(len(had_week)))
+                level = gap_level(
+                    len(requests),
+                    len(had_week),
+                    missing,
+                    volunteers[(task, column)],
+                    demand_hidden=not demand[(task, column)].shown,
+                )
+                cell = HeatCell(
+                    demand[(task, column)], supply[(task, column)], level, count(missing), count(len(had_week))
+                )
                 cells.append(cell)
                 if task != ALL and column != TOTAL and level in GAP_RANKS:
-                    gaps.append((GAP_RANKS[level], missing / len(had_week) if had_week else 0, len(had_week),
-                                 task_label(task), self.column_label(column), cell))
+                    gaps.append(
+                        (
+                            GAP_RANKS[level],
+                            missing / len(had_week) if had_week else 0,
+                            len(had_week),
+                            task_label(task),
+                            self.column_label(column),
+                            cell,
+                        )
+                    )
             rows.append(Row(task, task_label(task) if task != ALL else _("Alle taken"), cells, total=task == ALL))
         return Table(
-            "tekort", _("Waar ontbreekt hulp?"), _("Taak"), self.column_labels(), without_empty_rows(rows),
+            "tekort",
+            _("Waar ontbreekt hulp?"),
+            _("Taak"),
+            self.column_labels(),
+            without_empty_rows(rows),
             summary=self._gap_sentence(gaps),
-            note=_("Per taak en gebied: hoeveel hulpvragen er kwamen, hoeveel actieve vrijwilligers die taak doen, "
-                   "en of hulpvragen binnen 7 dagen een vrijwilliger kregen. Vrijwilligers helpen ook in een gebied "
-                   "naast het hunne."),
+            note=_(
+                "Per taak en gebied: hoeveel hulpvragen er kwamen, hoeveel actieve vrijwilligers die taak doen, "
+                "en of hulpvragen binnen 7 dagen een vrijwilliger kregen. Vrijwilligers helpen ook in een gebied "
+                "naast het hunne."
+            ),
             total_column=self.total == TOTAL,
         )
 
@@ -516,11 +559,15 @@ class _Builder:
             if cell.level == "no_volunteers":
                 detail = _("er zijn geen vrijwilligers voor deze taak")
             else:
-                detail = _("%(missing)s van de %(base)s hulpvragen kregen niet binnen 7 dagen een vrijwilliger",
-                           missing=figure_text(cell.missing), base=figure_text(cell.base))
+                detail = _(
+                    "%(missing)s van de %(base)s hulpvragen kregen niet binnen 7 dagen een vrijwilliger",
+                    missing=figure_text(cell.missing),
+                    base=figure_text(cell.base),
+                )
             parts.append(_("%(task)s in %(area)s (%(detail)s)", task=task.lower(), area=area, detail=detail))
-        listed = parts[0] if len(parts) == 1 else _("%(first)s en %(last)s", first=", ".join(parts[:-1]),
-                                                      last=parts[-1])
+        listed = (
+            parts[0] if len(parts) == 1 else _("%(first)s en %(last)s", first=", ".join(parts[:-1]), last=parts[-1])
+        )
         return _("Hulp ontbreekt het meest bij %(list)s.", list=listed)
 
     # demand
@@ -530,35 +577,65 @@ class _Builder:
         for request in self.requests:
             by_task[request.task_type].append(request)
             by_task[ALL].append(request)
-        statuses = {status: Counter(r.task_type for r in self.requests if r.status == status)
-                    for status in ("done", "cancelled", "expired")}
+        statuses = {
+            status: Counter(r.task_type for r in self.requests if r.status == status)
+            for status in ("done", "cancelled", "expired")
+        }
         open_now = Counter(request.task_type for request in self.waiting)
         unfilled = Counter(request.task_type for request in self.waiting if request.unfilled)
-        columns = {name: grid(self.tasks, [name], Counter({(task, name): n for task, n in counter.items()}))
-                   for name, counter in (("done", statuses["done"]), ("cancelled", statuses["cancelled"]),
-                                         ("expired", statuses["expired"]), ("open", open_now),
-                                         ("unfilled", unfilled))}
+        columns = {
+            name: grid(self.tasks, [name], Counter({(task, name): n for task, n in counter.items()}))
+            for name, counter in (
+                ("done", statuses["done"]),
+                ("cancelled", statuses["cancelled"]),
+                ("expired", statuses["expired"]),
+                ("open", open_now),
+                ("unfilled", unfilled),
+            )
+        }
         rows = []
         for task in [*self.tasks, ALL]:
             requests = by_task[task]
-            rows.append(Row(task, task_label(task) if task != ALL else _("Alle taken"), [
-                demand[(task, self.total)],
-                self._within_share(requests),
-                median(self._days_to_match(requests)),
-                *(columns[name][(task, name)] for name in ("done", "cancelled", "expired", "open", "unfilled")),
-            ], total=task == ALL))
+            rows.append(
+                Row(
+                    task,
+                    task_label(task) if task != ALL else _("Alle taken"),
+                    [
+                        demand[(task, self.total)],
+                        self._within_share(requests),
+                        median(self._days_to_match(requests)),
+                        *(columns[name][(task, name)] for name in ("done", "cancelled", "expired", "open", "unfilled")),
+                    ],
+                    total=task == ALL,
+                )
+            )
         received = demand[(ALL, self.total)]
         return Table(
-            "hulpvragen", _("Hulpvragen per taak"), _("Taak"),
-            [_("Ontvangen"), _("Binnen 7 dagen een vrijwilliger"), _("Dagen tot een vrijwilliger (mediaan)"),
-             _("Afgerond"), _("Geannuleerd"), _("Verlopen"), _("Nu open"), _("Nu zonder vrijwilliger")],
+            "hulpvragen",
+            _("Hulpvragen per taak"),
+            _("Taak"),
+            [
+                _("Ontvangen"),
+                _("Binnen 7 dagen een vrijwilliger"),
+                _("Dagen tot een vrijwilliger (mediaan)"),
+                _("Afgerond"),
+                _("Geannuleerd"),
+                _("Verlopen"),
+                _("Nu open"),
+                _("Nu zonder vrijwilliger"),
+            ],
             without_empty_rows(rows),
-            summary=_("%(received)s hulpvragen kwamen in deze periode binnen; %(share)s kreeg binnen 7 dagen een "
-                      "vrijwilliger.", received=figure_text(received),
-                      share=figure_text(self._within_share(self.requests))),
-            note=_("Ontvangen: gevraagd in deze periode en bij het team aangekomen; afgewezen hulpvragen tellen niet "
-                   "mee. Afgerond, geannuleerd en verlopen: hoe het met die hulpvragen afliep. Nu open en nu zonder "
-                   "vrijwilliger: de stand van vandaag."),
+            summary=_(
+                "%(received)s hulpvragen kwamen in deze periode binnen; %(share)s kreeg binnen 7 dagen een "
+                "vrijwilliger.",
+                received=figure_text(received),
+                share=figure_text(self._within_share(self.requests)),
+            ),
+            note=_(
+                "Ontvangen: gevraagd in deze periode en bij het team aangekomen; afgewezen hulpvragen tellen niet "
+                "mee. Afgerond, geannuleerd en verlopen: hoe het met die hulpvragen afliep. Nu open en nu zonder "
+                "vrijwilliger: de stand van vandaag."
+            ),
         )
 
     def _search_grids(self):
@@ -569,7 +646,7 @@ class _Builder:
         topic_of: dict[str, str] = {}
         for bucket, text, number, none in self.searches:
             topic = topic_of.get(text)
-            if topic is None:       # a text comes back in many months: look it up once
+            if topic is None:  # a text comes back in many months: look it up once
                 task = task_type_for(text)
                 topic = topic_of[text] = task.code if task is not None and task.code in topics else OTHER_TOPIC
             searches[(topic, bucket)] += number
@@ -588,16 +665,30 @@ class _Builder:
         rows = []
         for topic in [*self.topics, ALL]:
             found, none = searches[(topic, total)], zero[(topic, total)]
-            rows.append(Row(topic, self._topic_label(topic) if topic != ALL else _("Alle onderwerpen"),
-                            [found, none, share_of(none, found)], total=topic == ALL))
+            rows.append(
+                Row(
+                    topic,
+                    self._topic_label(topic) if topic != ALL else _("Alle onderwerpen"),
+                    [found, none, share_of(none, found)],
+                    total=topic == ALL,
+                )
+            )
         return Table(
-            "zoeken", _("Zoeken per onderwerp"), _("Onderwerp"),
-            [_("Zoekopdrachten"), _("Zonder resultaat"), _("Deel zonder resultaat")], without_empty_rows(rows),
-            summary=_("%(searches)s zoekopdrachten in deze periode, waarvan %(zero)s zonder resultaat.",
-                      searches=figure_text(searches[(ALL, total)]), zero=figure_text(zero[(ALL, total)])),
-            note=_("Uit het anonieme zoeklog: wat mensen typten, zonder wie het was. Het onderwerp volgt uit de "
-                   "woorden, zoals bij 'Vraag een vrijwilliger'. Zoekopdrachten zonder plaats tellen alleen mee "
-                   "voor de hele gemeente."),
+            "zoeken",
+            _("Zoeken per onderwerp"),
+            _("Onderwerp"),
+            [_("Zoekopdrachten"), _("Zonder resultaat"), _("Deel zonder resultaat")],
+            without_empty_rows(rows),
+            summary=_(
+                "%(searches)s zoekopdrachten in deze periode, waarvan %(zero)s zonder resultaat.",
+                searches=figure_text(searches[(ALL, total)]),
+                zero=figure_text(zero[(ALL, total)]),
+            ),
+            note=_(
+                "Uit het anonieme zoeklog: wat mensen typten, zonder wie het was. Het onderwerp volgt uit de "
+                "woorden, zoals bij 'Vraag een vrijwilliger'. Zoekopdrachten zonder plaats tellen alleen mee "
+                "voor de hele gemeente."
+            ),
         )
 
     def _signal_table(self) -> Table:
@@ -605,33 +696,59 @@ class _Builder:
         numbers: defaultdict[str, Counter[str]] = defaultdict(Counter)
         for (_area, theme), found in (self.signals or {}).items():
             numbers[theme].update(found)
-        rows = [Row(theme, theme_label(theme), [
-            count(numbers[theme]["received"]), count(numbers[theme]["followed_up_in_time"]),
-            count(numbers[theme]["closed"]), self._signal_share(theme),
-        ]) for theme in theme_codes(numbers)]
+        rows = [
+            Row(
+                theme,
+                theme_label(theme),
+                [
+                    count(numbers[theme]["received"]),
+                    count(numbers[theme]["followed_up_in_time"]),
+                    count(numbers[theme]["closed"]),
+                    self._signal_share(theme),
+                ],
+            )
+            for theme in theme_codes(numbers)
+        ]
         whole: Counter[str] = Counter()
         for found in (self.signal_totals or {}).values():
             whole.update(found)
-        rows.append(Row(ALL, _("Alle signalen"), [
-            count(whole["received"]), count(whole["followed_up_in_time"]), count(whole["closed"]),
-            self._signal_share(ALL),
-        ], total=True))
+        rows.append(
+            Row(
+                ALL,
+                _("Alle signalen"),
+                [
+                    count(whole["received"]),
+                    count(whole["followed_up_in_time"]),
+                    count(whole["closed"]),
+                    self._signal_share(ALL),
+                ],
+                total=True,
+            )
+        )
         return Table(
-            "signalen", _("Signalen per thema"), _("Thema"),
-            [_("Ontvangen"), _("Binnen 5 werkdagen opgevolgd"), _("Afgesloten"), _("Deel op tijd opgevolgd")], rows,
-            summary=_("Van de signalen (zorgen over iemand) werd %(share)s binnen 5 werkdagen opgevolgd.",
-                      share=figure_text(self._signal_share(ALL))),
-            note=_("Een signaal over meer dan één thema telt bij elk thema, en bij 'Alle signalen' één keer. Het "
-                   "deel op tijd opgevolgd gaat over "
-                   "signalen van tot 2 weken geleden: voor nieuwere is de termijn nog niet voorbij. Alleen aantallen: "
-                   "nooit wie iets meldde, over wie of wat er stond."),
+            "signalen",
+            _("Signalen per thema"),
+            _("Thema"),
+            [_("Ontvangen"), _("Binnen 5 werkdagen opgevolgd"), _("Afgesloten"), _("Deel op tijd opgevolgd")],
+            rows,
+            summary=_(
+                "Van de signalen (zorgen over iemand) werd %(share)s binnen 5 werkdagen opgevolgd.",
+                share=figure_text(self._signal_share(ALL)),
+            ),
+            note=_(
+                "Een signaal over meer dan één thema telt bij elk thema, en bij 'Alle signalen' één keer. Het "
+                "deel op tijd opgevolgd gaat over "
+                "signalen van tot 2 weken geleden: voor nieuwere is de termijn nog niet voorbij. Alleen aantallen: "
+                "nooit wie iets meldde, over wie of wat er stond."
+            ),
         )
 
     def _signals_between(self, start: date, end: date, by_theme: bool = True) -> dict:
         """Return signals.services.counts() for some dates, asked once per analysis."""
         if (start, end, by_theme) not in self.signal_cache:
-            self.signal_cache[(start, end, by_theme)] = signal_counts(start, end, self.scope.area_ids,
-                                                                      by_theme=by_theme) or {}
+            self.signal_cache[(start, end, by_theme)] = (
+                signal_counts(start, end, self.scope.area_ids, by_theme=by_theme) or {}
+            )
         return self.signal_cache[(start, end, by_theme)]
 
     def _signal_share(self, theme, start: date | None = None, end: date | None = None) -> Figure:
@@ -645,8 +762,7 @@ class _Builder:
         if theme == ALL:
             chosen = list(self._signals_between(start, end, by_theme=False).values())
         else:
-            chosen = [numbers for (_area, name), numbers in self._signals_between(start, end).items()
-                      if name == theme]
+            chosen = [numbers for (_area, name), numbers in self._signals_between(start, end).items() if name == theme]
         return share(sum(n.get("followed_up_in_time", 0) for n in chosen), sum(n.get("received", 0) for n in chosen))
 
     # supply
@@ -661,18 +777,36 @@ class _Builder:
         rows = []
         for column in self.column_keys():
             people = supply[(ALL, column)]
-            rows.append(Row(column, self.column_label(column), [
-                people, amount(hours[column], people), amount(tasks[column], people),
-            ], total=column == TOTAL))
+            rows.append(
+                Row(
+                    column,
+                    self.column_label(column),
+                    [
+                        people,
+                        amount(hours[column], people),
+                        amount(tasks[column], people),
+                    ],
+                    total=column == TOTAL,
+                )
+            )
         return Table(
-            "vrijwilligers", _("Actieve vrijwilligers"), _("Gebied"),
-            [_("Actieve vrijwilligers"), _("Uren per week beschikbaar"), _("Taken per week (hoogstens)")], rows,
-            summary=_("%(people)s actieve vrijwilligers; samen zijn ze %(hours)s uur per week beschikbaar voor "
-                      "hoogstens %(tasks)s taken.", people=figure_text(supply[(ALL, self.total)]),
-                      hours=figure_text(rows[-1].cells[1]), tasks=figure_text(rows[-1].cells[2])),
-            note=_("Stand van vandaag: goedgekeurd en niet met pauze. Uren: de dagdelen die ze aanvinkten (ochtend "
-                   "en middag 6 uur, avond 5 uur); het aantal taken per week is hun eigen grens. Hoeveel vrijwilligers "
-                   "elke taak doen, staat in de tabel 'Waar ontbreekt hulp?'."),
+            "vrijwilligers",
+            _("Actieve vrijwilligers"),
+            _("Gebied"),
+            [_("Actieve vrijwilligers"), _("Uren per week beschikbaar"), _("Taken per week (hoogstens)")],
+            rows,
+            summary=_(
+                "%(people)s actieve vrijwilligers; samen zijn ze %(hours)s uur per week beschikbaar voor "
+                "hoogstens %(tasks)s taken.",
+                people=figure_text(supply[(ALL, self.total)]),
+                hours=figure_text(rows[-1].cells[1]),
+                tasks=figure_text(rows[-1].cells[2]),
+            ),
+            note=_(
+                "Stand van vandaag: goedgekeurd en niet met pauze. Uren: de dagdelen die ze aanvinkten (ochtend "
+                "en middag 6 uur, avond 5 uur); het aantal taken per week is hun eigen grens. Hoeveel vrijwilligers "
+                "elke taak doen, staat in de tabel 'Waar ontbreekt hulp?'."
+            ),
             total_column=False,
         )
 
@@ -690,35 +824,69 @@ class _Builder:
             shown.append((service, columns | {TOTAL}))
         levels = [(level.code, str(level.label)) for level in PYRAMID_LEVELS]
         features: list[tuple[str, str, Callable[[Any], bool]]] = [
-            ("published", _("Gepubliceerd aanbod"), lambda s: True)]
+            ("published", _("Gepubliceerd aanbod"), lambda s: True)
+        ]
         features += [(code, label, _has_level(code)) for code, label in levels]
-        features += [("free", _("Gratis"), lambda s: s.free),
-                     ("evening", _("Open in de avond (na 18 uur)"), lambda s: s.evening),
-                     ("weekend", _("Open in het weekend"), lambda s: s.weekend)]
+        features += [
+            ("free", _("Gratis"), lambda s: s.free),
+            ("evening", _("Open in de avond (na 18 uur)"), lambda s: s.evening),
+            ("weekend", _("Open in het weekend"), lambda s: s.weekend),
+        ]
         labels = [self.column_label(key) for key in keys]
-        rows = [Row(code, label, [public(sum(1 for s, cols in shown if key in cols and test(s))) for key in keys])
-                for code, label, test in features]
+        rows = [
+            Row(code, label, [public(sum(1 for s, cols in shown if key in cols and test(s))) for key in keys])
+            for code, label, test in features
+        ]
         categories = [(term.code, str(directory.term_label(term))) for term in directory.taxonomy_terms("category")]
         # one pass over the services rather than one per category and column: a thousand services, 30 categories
         per_category: Counter[tuple[str, object]] = Counter(
-            (code, key) for s, cols in shown for code in set(s.categories) for key in cols)
-        category_rows = [Row(code, label, [public(per_category[(code, key)]) for key in keys])
-                         for code, label in categories]
+            (code, key) for s, cols in shown for code in set(s.categories) for key in cols
+        )
+        category_rows = [
+            Row(code, label, [public(per_category[(code, key)]) for key in keys]) for code, label in categories
+        ]
         top = max(category_rows, key=lambda row: row.cells[-1].value, default=None)
-        note = _("Stand van vandaag, zoals de openbare zoekfunctie het aanbod toont. 'Voor de hele gemeente': aanbod "
-                 "zonder eigen gebied. Een voorziening in meer gebieden telt in elk gebied mee, in het totaal één "
-                 "keer. Aanbod staat op de openbare kaart, dus hier wordt niets verborgen.")
+        note = _(
+            "Stand van vandaag, zoals de openbare zoekfunctie het aanbod toont. 'Voor de hele gemeente': aanbod "
+            "zonder eigen gebied. Een voorziening in meer gebieden telt in elk gebied mee, in het totaal één "
+            "keer. Aanbod staat op de openbare kaart, dus hier wordt niets verborgen."
+        )
         return [
-            Table("aanbod", _("Aanbod"), _("Aanbod"), labels, rows, public=True, total_column=True, note=note,
-                  summary=_("%(published)s voorzieningen; %(free)s gratis, %(evening)s open in de avond en "
-                            "%(weekend)s in het weekend.", published=figure_text(rows[0].cells[-1]),
-                            free=figure_text(rows[-3].cells[-1]), evening=figure_text(rows[-2].cells[-1]),
-                            weekend=figure_text(rows[-1].cells[-1]))),
-            Table("aanbod-categorie", _("Aanbod per onderwerp"), _("Onderwerp"), labels, category_rows, public=True,
-                  total_column=True, note=note,
-                  summary=_("Het meeste aanbod is er voor %(category)s (%(count)s).", category=top.label.lower(),
-                            count=figure_text(top.cells[-1])) if top and top.cells[-1].value else
-                  _("Er is nog geen gepubliceerd aanbod.")),
+            Table(
+                "aanbod",
+                _("Aanbod"),
+                _("Aanbod"),
+                labels,
+                rows,
+                public=True,
+                total_column=True,
+                note=note,
+                summary=_(
+                    "%(published)s voorzieningen; %(free)s gratis, %(evening)s open in de avond en "
+                    "%(weekend)s in het weekend.",
+                    published=figure_text(rows[0].cells[-1]),
+                    free=figure_text(rows[-3].cells[-1]),
+                    evening=figure_text(rows[-2].cells[-1]),
+                    weekend=figure_text(rows[-1].cells[-1]),
+                ),
+            ),
+            Table(
+                "aanbod-categorie",
+                _("Aanbod per onderwerp"),
+                _("Onderwerp"),
+                labels,
+                category_rows,
+                public=True,
+                total_column=True,
+                note=note,
+                summary=_(
+                    "Het meeste aanbod is er voor %(category)s (%(count)s).",
+                    category=top.label.lower(),
+                    count=figure_text(top.cells[-1]),
+                )
+                if top and top.cells[-1].value
+                else _("Er is nog geen gepubliceerd aanbod."),
+            ),
         ]
 
     # outcomes
@@ -730,8 +898,10 @@ class _Builder:
         for request in self.requests:
             requests_in[request.quarter].append(request)
         # one row per end, as in the table of requests: a sum of two would give a hidden one away
-        ends = {status: line(keys, Counter(r.quarter for r in self.requests if r.status == status))
-                for status in ("done", "cancelled", "expired")}
+        ends = {
+            status: line(keys, Counter(r.quarter for r in self.requests if r.status == status))
+            for status in ("done", "cancelled", "expired")
+        }
         repeat, helped = self._repeat_help()
         cohort, staying = self._retention()
         quarter_by_key = {quarter.key: quarter for quarter in quarters}
@@ -743,35 +913,68 @@ class _Builder:
             return self.requests if key == TOTAL else requests_in[key]
 
         rows = [
-            Row("within", _("Binnen 7 dagen een vrijwilliger"),
-                per_quarter(lambda k: self._within_share(requests_of(k)))),
-            Row("days", _("Dagen tot een vrijwilliger (mediaan)"),
-                per_quarter(lambda k: median(self._days_to_match(requests_of(k))))),
+            Row(
+                "within",
+                _("Binnen 7 dagen een vrijwilliger"),
+                per_quarter(lambda k: self._within_share(requests_of(k))),
+            ),
+            Row(
+                "days",
+                _("Dagen tot een vrijwilliger (mediaan)"),
+                per_quarter(lambda k: median(self._days_to_match(requests_of(k)))),
+            ),
             Row("done", _("Afgerond"), per_quarter(lambda k: ends["done"][k])),
             Row("cancelled", _("Geannuleerd"), per_quarter(lambda k: ends["cancelled"][k])),
             Row("expired", _("Verlopen"), per_quarter(lambda k: ends["expired"][k])),
-            Row("repeat", _("Herhaalde hulp door dezelfde vrijwilliger"),
-                per_quarter(lambda k: share(repeat[k], helped[k]))),
-            Row("retention", _("Vrijwilligers na 3 maanden nog actief"),
-                per_quarter(lambda k: share(staying[k], cohort[k]))),
+            Row(
+                "repeat",
+                _("Herhaalde hulp door dezelfde vrijwilliger"),
+                per_quarter(lambda k: share(repeat[k], helped[k])),
+            ),
+            Row(
+                "retention",
+                _("Vrijwilligers na 3 maanden nog actief"),
+                per_quarter(lambda k: share(staying[k], cohort[k])),
+            ),
         ]
         if self.signals is not None:
-            rows.append(Row("signals", _("Signalen binnen 5 werkdagen opgevolgd"), per_quarter(
-                lambda k: self._signal_share(ALL) if k == TOTAL else
-                self._signal_share(ALL, quarter_by_key[k].start, quarter_by_key[k].end))))
+            rows.append(
+                Row(
+                    "signals",
+                    _("Signalen binnen 5 werkdagen opgevolgd"),
+                    per_quarter(
+                        lambda k: (
+                            self._signal_share(ALL)
+                            if k == TOTAL
+                            else self._signal_share(ALL, quarter_by_key[k].start, quarter_by_key[k].end)
+                        )
+                    ),
+                )
+            )
         labels = [bucket_label(quarter) for quarter in quarters] + ([_("Hele periode")] if len(keys) > 1 else [])
-        within = rows[0].cells[:len(keys)]
+        within = rows[0].cells[: len(keys)]
         shown = [(label, cell) for label, cell in zip(labels, within, strict=False) if cell.shown]
         return Table(
-            "uitkomsten", _("Uitkomsten per kwartaal"), _("Uitkomst"), labels, rows,
-            summary=_("Binnen 7 dagen een vrijwilliger: %(earlier)s in %(first)s, %(later)s in %(last)s.",
-                      earlier=figure_text(shown[0][1]), first=shown[0][0], later=figure_text(shown[-1][1]),
-                      last=shown[-1][0]) if len(shown) > 1 else
-            _("Te weinig hulpvragen om de uitkomsten per kwartaal te vergelijken."),
-            note=_("Per kwartaal waarin de hulpvraag binnenkwam. Herhaalde hulp: de vrijwilliger hielp dezelfde "
-                   "persoon al eerder (na het anonimiseren van oude hulpvragen is dat niet meer te zien). "
-                   "Vrijwilligers na 3 maanden: van wie in dat kwartaal begon en minstens 3 maanden geleden, het deel "
-                   "dat nu nog meedoet."),
+            "uitkomsten",
+            _("Uitkomsten per kwartaal"),
+            _("Uitkomst"),
+            labels,
+            rows,
+            summary=_(
+                "Binnen 7 dagen een vrijwilliger: %(earlier)s in %(first)s, %(later)s in %(last)s.",
+                earlier=figure_text(shown[0][1]),
+                first=shown[0][0],
+                later=figure_text(shown[-1][1]),
+                last=shown[-1][0],
+            )
+            if len(shown) > 1
+            else _("Te weinig hulpvragen om de uitkomsten per kwartaal te vergelijken."),
+            note=_(
+                "Per kwartaal waarin de hulpvraag binnenkwam. Herhaalde hulp: de vrijwilliger hielp dezelfde "
+                "persoon al eerder (na het anonimiseren van oude hulpvragen is dat niet meer te zien). "
+                "Vrijwilligers na 3 maanden: van wie in dat kwartaal begon en minstens 3 maanden geleden, het deel "
+                "dat nu nog meedoet."
+            ),
             total_column=len(keys) > 1,
         )
 
@@ -783,7 +986,7 @@ class _Builder:
         helped: Counter[object] = Counter()
         for bucket, volunteer_id, requester in matches:
             pair = (volunteer_id, requester)
-            if bucket is not None:        # approved in the period
+            if bucket is not None:  # approved in the period
                 helped[bucket] += 1
                 if requester and pair in seen:
                     repeat[bucket] += 1
@@ -810,10 +1013,12 @@ class _Builder:
 
     def _trend_table(self, demand: dict, searches: dict, zero: dict) -> Table:
         keys = [bucket.key for bucket in self.buckets]
-        received = line(keys, Counter(r.bucket for r in self.requests),
-                        total_hidden=bool(demand[(ALL, self.total)].hidden))
-        within = line(keys, Counter(r.bucket for r in self.requests
-                                    if self._had_a_week(r) and self._got_volunteer_within(r)))
+        received = line(
+            keys, Counter(r.bucket for r in self.requests), total_hidden=bool(demand[(ALL, self.total)].hidden)
+        )
+        within = line(
+            keys, Counter(r.bucket for r in self.requests if self._had_a_week(r) and self._got_volunteer_within(r))
+        )
         total = self._bucket_total()
         rows = [
             Row("received", _("Hulpvragen ontvangen"), [received[key] for key in keys]),
@@ -834,15 +1039,25 @@ class _Builder:
             for row, figure in zip(rows, totals, strict=True):
                 row.cells.append(figure)
         labels = [bucket_label(bucket) for bucket in self.buckets] + ([_("Totaal")] if len(keys) > 1 else [])
-        busiest = max(((bucket, received[bucket.key]) for bucket in self.buckets if received[bucket.key].shown),
-                      key=lambda item: item[1].value, default=None)
+        busiest = max(
+            ((bucket, received[bucket.key]) for bucket in self.buckets if received[bucket.key].shown),
+            key=lambda item: item[1].value,
+            default=None,
+        )
         return Table(
-            "verloop", _("Verloop per maand") if self.period.step == "month" else _("Verloop per kwartaal"),
-            _("Cijfer"), labels, rows,
-            summary=_("%(total)s hulpvragen in deze periode; de meeste in %(bucket)s (%(count)s).",
-                      total=figure_text(received[total]), bucket=bucket_label(busiest[0]),
-                      count=figure_text(busiest[1])) if busiest and busiest[1].value else
-            _("Te weinig hulpvragen om het verloop te tonen."),
+            "verloop",
+            _("Verloop per maand") if self.period.step == "month" else _("Verloop per kwartaal"),
+            _("Cijfer"),
+            labels,
+            rows,
+            summary=_(
+                "%(total)s hulpvragen in deze periode; de meeste in %(bucket)s (%(count)s).",
+                total=figure_text(received[total]),
+                bucket=bucket_label(busiest[0]),
+                count=figure_text(busiest[1]),
+            )
+            if busiest and busiest[1].value
+            else _("Te weinig hulpvragen om het verloop te tonen."),
             total_column=len(keys) > 1,
         )
 
@@ -860,28 +1075,43 @@ class _Builder:
             else:
                 population = self.population.get(column)
             residents = population.residents if population else None
-            figures = [public(value) if value is not None else Figure(None, "public") for value in (
-                getattr(population, name) if population else None for name in POPULATION_FIELDS)]
+            figures = [
+                public(value) if value is not None else Figure(None, "public")
+                for value in (getattr(population, name) if population else None for name in POPULATION_FIELDS)
+            ]
             rates = [rate(demand[(ALL, column)], residents), rate(supply[(ALL, column)], residents)]
             if self.signal_totals is not None:
                 rates.append(rate(self._signals_in(column), residents))
             rows.append(Row(column, self.column_label(column), figures + rates, total=column == TOTAL))
-        columns = [_("Inwoners"), _("65 jaar en ouder"), _("75 jaar en ouder"), _("Eenpersoonshuishoudens"),
-                   _("Hulpvragen per 1.000 inwoners"), _("Actieve vrijwilligers per 1.000 inwoners")]
+        columns = [
+            _("Inwoners"),
+            _("65 jaar en ouder"),
+            _("75 jaar en ouder"),
+            _("Eenpersoonshuishoudens"),
+            _("Hulpvragen per 1.000 inwoners"),
+            _("Actieve vrijwilligers per 1.000 inwoners"),
+        ]
         if self.signal_totals is not None:
             columns.append(_("Signalen per 1.000 inwoners"))
-        return Table("bevolking", _("Inwoners en cijfers per 1.000 inwoners"), _("Gebied"), columns, rows,
-                     summary=_("Hoeveel hulpvragen en vrijwilligers er zijn naar verhouding van het aantal "
-                               "inwoners."),
-                     note=_("Bron van de inwonersaantallen: %(source)s.",
-                            source="; ".join(sorted({p.source for p in self.population.values() if p.source}))
-                            or _("onbekend")))
+        return Table(
+            "bevolking",
+            _("Inwoners en cijfers per 1.000 inwoners"),
+            _("Gebied"),
+            columns,
+            rows,
+            summary=_("Hoeveel hulpvragen en vrijwilligers er zijn naar verhouding van het aantal inwoners."),
+            note=_(
+                "Bron van de inwonersaantallen: %(source)s.",
+                source="; ".join(sorted({p.source for p in self.population.values() if p.source})) or _("onbekend"),
+            ),
+        )
 
     def _signals_in(self, column) -> Figure:
         """Return the signals received in the period in one area column (TOTAL: all shown), each once."""
         if column == TOTAL:
-            number = sum(found["received"] for area, found in (self.signal_totals or {}).items()
-                         if area in self.columns)
+            number = sum(
+                found["received"] for area, found in (self.signal_totals or {}).items() if area in self.columns
+            )
         else:
             number = (self.signal_totals or {}).get(column, {}).get("received", 0)
         return count(number)
@@ -899,8 +1129,12 @@ class _Builder:
             (_("Zoekopdrachten zonder resultaat"), zero[(ALL, total)]),
         ]
         if self.signals is not None:
-            figures.append((_("Signalen ontvangen"), count(sum(found["received"]
-                                                               for found in (self.signal_totals or {}).values()))))
+            figures.append(
+                (
+                    _("Signalen ontvangen"),
+                    count(sum(found["received"] for found in (self.signal_totals or {}).values())),
+                )
+            )
             figures.append((_("Signalen binnen 5 werkdagen opgevolgd"), self._signal_share(ALL)))
         rows = [Row(index, label, [figure]) for index, (label, figure) in enumerate(figures)]
         return Table("kerncijfers", _("Kerncijfers"), _("Cijfer"), [_("Waarde")], rows)
@@ -911,28 +1145,60 @@ class _Builder:
         count_of = len(self.buckets)
 
         def series(table, keys):
-            return [(row.label, [_value(cell) for cell in row.cells[:count_of]]) for row in table.rows
-                    if row.key in keys]
+            return [
+                (row.label, [_value(cell) for cell in row.cells[:count_of]]) for row in table.rows if row.key in keys
+            ]
 
         charts = [
-            Chart("grafiek-hulpvragen", "line", _("Hulpvragen"), trend.summary, labels,
-                  series(trend, ("received", "within")), table="verloop"),
-            Chart("grafiek-zoeken", "line", _("Zoekopdrachten"), analysis.tables["zoeken"].summary, labels,
-                  series(trend, ("searches", "zero")), table="verloop"),
+            Chart(
+                "grafiek-hulpvragen",
+                "line",
+                _("Hulpvragen"),
+                trend.summary,
+                labels,
+                series(trend, ("received", "within")),
+                table="verloop",
+            ),
+            Chart(
+                "grafiek-zoeken",
+                "line",
+                _("Zoekopdrachten"),
+                analysis.tables["zoeken"].summary,
+                labels,
+                series(trend, ("searches", "zero")),
+                table="verloop",
+            ),
         ]
         outcomes = analysis.tables["uitkomsten"]
         quarter_count = len(self.quarters)
-        charts.append(Chart(
-            "grafiek-uitkomsten", "line", _("Uitkomsten per kwartaal"), outcomes.summary,
-            [bucket_label(quarter, short=True) for quarter in self.quarters],
-            [(row.label, [_value(cell) for cell in row.cells[:quarter_count]]) for row in outcomes.rows
-             if row.key in ("within", "repeat", "retention", "signals")],
-            percent=True, table="uitkomsten"))
+        charts.append(
+            Chart(
+                "grafiek-uitkomsten",
+                "line",
+                _("Uitkomsten per kwartaal"),
+                outcomes.summary,
+                [bucket_label(quarter, short=True) for quarter in self.quarters],
+                [
+                    (row.label, [_value(cell) for cell in row.cells[:quarter_count]])
+                    for row in outcomes.rows
+                    if row.key in ("within", "repeat", "retention", "signals")
+                ],
+                percent=True,
+                table="uitkomsten",
+            )
+        )
         categories = analysis.tables["aanbod-categorie"]
-        charts.append(Chart("grafiek-aanbod", "bar", _("Aanbod per onderwerp"), categories.summary,
-                            [row.label for row in categories.rows],
-                            [(_("Totaal"), [row.cells[-1].value for row in categories.rows])],
-                            table="aanbod-categorie"))
+        charts.append(
+            Chart(
+                "grafiek-aanbod",
+                "bar",
+                _("Aanbod per onderwerp"),
+                categories.summary,
+                [row.label for row in categories.rows],
+                [(_("Totaal"), [row.cells[-1].value for row in categories.rows])],
+                table="aanbod-categorie",
+            )
+        )
         return charts
 
 

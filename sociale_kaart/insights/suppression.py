@@ -11,14 +11,15 @@ suppression), so nobody can subtract their way to it.
 A hidden Figure carries no value at all, so nothing after this module can leak it: a template,
 a chart or a CSV file only ever gets the text.
 """
+
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from statistics import median as _median
 
 MIN_PEOPLE = 5
-SMALL = "small"          # a count of 1 to 4: "<5"
-FEW = "few"              # computed over fewer than 5 people: "×"
-DISCLOSING = "disclosing"   # would give a hidden count away through a total: "×"
+SMALL = "small"  # a count of 1 to 4: "<5"
+FEW = "few"  # computed over fewer than 5 people: "×"
+DISCLOSING = "disclosing"  # would give a hidden count away through a total: "×"
 SMALL_TEXT = "<5"
 HIDDEN_TEXT = "×"
 
@@ -111,7 +112,7 @@ def hide(figure: Figure) -> Figure:
     return figure if figure.hidden else Figure(None, figure.kind, DISCLOSING)
 
 
-Line = tuple[Sequence[Hashable], Hashable]   # (the numbers that add up, their total)
+Line = tuple[Sequence[Hashable], Hashable]  # (the numbers that add up, their total)
 
 
 def protect(values: dict, lines: Iterable[Line] = (), hidden: Iterable[Hashable] = ()) -> dict:

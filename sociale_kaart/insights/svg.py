@@ -6,6 +6,7 @@ differ in colour, dash and marker, never in colour alone. Sizes are in a 340-uni
 about one to one on a phone, and the stylesheet caps the width on a large screen.
 A value None (hidden or unknown) leaves a gap in a line and no bar.
 """
+
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -65,12 +66,16 @@ def _marker(shape: str, x: float, y: float, colour: str) -> str:
     if shape == "square":
         return f'<rect x="{_number(x - 3.5)}" y="{_number(y - 3.5)}" width="7" height="7" fill="{colour}"/>'
     if shape == "diamond":
-        points = f"{_number(x)},{_number(y - 4.5)} {_number(x + 4.5)},{_number(y)} {_number(x)},{_number(y + 4.5)} " \
-                 f"{_number(x - 4.5)},{_number(y)}"
+        points = (
+            f"{_number(x)},{_number(y - 4.5)} {_number(x + 4.5)},{_number(y)} {_number(x)},{_number(y + 4.5)} "
+            f"{_number(x - 4.5)},{_number(y)}"
+        )
         return f'<polygon points="{points}" fill="{colour}"/>'
     if shape == "triangle":
-        points = f"{_number(x)},{_number(y - 4.5)} {_number(x + 4.5)},{_number(y + 3.5)} " \
-                 f"{_number(x - 4.5)},{_number(y + 3.5)}"
+        points = (
+            f"{_number(x)},{_number(y - 4.5)} {_number(x + 4.5)},{_number(y + 3.5)} "
+            f"{_number(x - 4.5)},{_number(y + 3.5)}"
+        )
         return f'<polygon points="{points}" fill="{colour}"/>'
     return f'<circle cx="{_number(x)}" cy="{_number(y)}" r="3.5" fill="{colour}"/>'
 
@@ -89,8 +94,15 @@ def _runs(points):
         yield run
 
 
-def line_chart(chart_id: str, title: str, description: str, labels: Sequence[str], series: Sequence[Series],
-               percent: bool = False, number: Callable[[float], str] = _number) -> str:
+def line_chart(
+    chart_id: str,
+    title: str,
+    description: str,
+    labels: Sequence[str],
+    series: Sequence[Series],
+    percent: bool = False,
+    number: Callable[[float], str] = _number,
+) -> str:
     """Return an SVG line chart of some series over labels (months, quarters); percent: values 0-1."""
     left, right, top, plot_height = 42.0, 10.0, 10.0, 150.0
     legend_top = top + plot_height + 34
@@ -114,41 +126,57 @@ def line_chart(chart_id: str, title: str, description: str, labels: Sequence[str
     while tick <= maximum + 1e-9:
         y = y_of(tick)
         label = f"{round(tick * 100)}%" if percent else number(tick)
-        parts.append(f'<line x1="{_number(left)}" x2="{_number(WIDTH - right)}" y1="{_number(y)}" y2="{_number(y)}" '
-                     f'stroke="{GRID if tick else AXIS}" stroke-width="1"/>')
-        parts.append(f'<text x="{_number(left - 6)}" y="{_number(y + 4)}" text-anchor="end" fill="{AXIS}">'
-                     f'{_text(label)}</text>')
+        parts.append(
+            f'<line x1="{_number(left)}" x2="{_number(WIDTH - right)}" y1="{_number(y)}" y2="{_number(y)}" '
+            f'stroke="{GRID if tick else AXIS}" stroke-width="1"/>'
+        )
+        parts.append(
+            f'<text x="{_number(left - 6)}" y="{_number(y + 4)}" text-anchor="end" fill="{AXIS}">{_text(label)}</text>'
+        )
         tick += step
-    every = max(1, -(-count // 6))   # at most about six labels under the axis
+    every = max(1, -(-count // 6))  # at most about six labels under the axis
     for index, label in enumerate(labels):
         if index % every == 0:
             # the last label ends at the right edge instead of running off it
             anchor = "end" if index == count - 1 and count > 1 else "middle"
             x = x_of(index) + (4 if anchor == "end" else 0)
-            parts.append(f'<text x="{_number(x)}" y="{_number(top + plot_height + 18)}" '
-                         f'text-anchor="{anchor}" fill="{AXIS}">{_text(label)}</text>')
+            parts.append(
+                f'<text x="{_number(x)}" y="{_number(top + plot_height + 18)}" '
+                f'text-anchor="{anchor}" fill="{AXIS}">{_text(label)}</text>'
+            )
     for number_of_line, line in enumerate(series):
         colour, dash, shape = STYLES[number_of_line % len(STYLES)]
-        points = [None if value is None else (x_of(index), y_of(min(value, maximum)))
-                  for index, value in enumerate(line.values)]
+        points = [
+            None if value is None else (x_of(index), y_of(min(value, maximum)))
+            for index, value in enumerate(line.values)
+        ]
         dash_attribute = f' stroke-dasharray="{dash}"' if dash else ""
         for run in _runs(points):
             if len(run) > 1:
                 path = " ".join(f"{_number(x)},{_number(y)}" for x, y in run)
-                parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2.5"'
-                             f'{dash_attribute}/>')
+                parts.append(
+                    f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2.5"{dash_attribute}/>'
+                )
             parts.extend(_marker(shape, x, y, colour) for x, y in run)
         y = legend_top + 20 * number_of_line
-        parts.append(f'<line x1="{_number(left)}" x2="{_number(left + 28)}" y1="{_number(y)}" y2="{_number(y)}" '
-                     f'stroke="{colour}" stroke-width="2.5"{dash_attribute}/>')
+        parts.append(
+            f'<line x1="{_number(left)}" x2="{_number(left + 28)}" y1="{_number(y)}" y2="{_number(y)}" '
+            f'stroke="{colour}" stroke-width="2.5"{dash_attribute}/>'
+        )
         parts.append(_marker(shape, left + 14, y, colour))
         parts.append(f'<text x="{_number(left + 36)}" y="{_number(y + 4)}" fill="#1b1b1b">{_text(line.name)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
-def bar_chart(chart_id: str, title: str, description: str, items: Sequence[tuple[str, float | None]],
-              number: Callable[[float], str] = _number, hidden_text: str = "") -> str:
+def bar_chart(
+    chart_id: str,
+    title: str,
+    description: str,
+    items: Sequence[tuple[str, float | None]],
+    number: Callable[[float], str] = _number,
+    hidden_text: str = "",
+) -> str:
     """Return an SVG chart of horizontal bars, each with its label above it and its value behind it."""
     left, right, row = 4.0, 44.0, 36.0
     height = row * len(items) + 6
@@ -162,9 +190,12 @@ def bar_chart(chart_id: str, title: str, description: str, items: Sequence[tuple
             parts.append(f'<text x="{_number(left)}" y="{_number(y + 28)}" fill="{AXIS}">{_text(hidden_text)}</text>')
             continue
         width = (WIDTH - left - right) * value / maximum
-        parts.append(f'<rect x="{_number(left)}" y="{_number(y + 16)}" width="{_number(max(width, 1.5))}" '
-                     f'height="14" fill="{colour}"/>')
-        parts.append(f'<text x="{_number(left + width + 5)}" y="{_number(y + 27)}" fill="#1b1b1b">'
-                     f'{_text(number(value))}</text>')
+        parts.append(
+            f'<rect x="{_number(left)}" y="{_number(y + 16)}" width="{_number(max(width, 1.5))}" '
+            f'height="14" fill="{colour}"/>'
+        )
+        parts.append(
+            f'<text x="{_number(left + width + 5)}" y="{_number(y + 27)}" fill="#1b1b1b">{_text(number(value))}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)

@@ -3,6 +3,7 @@
 Brokers see their areas, policy officers (beleidsmedewerkers) and admins the whole municipality;
 services.analysis_areas refuses everyone else (anonymous people go to the login page).
 """
+
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -24,7 +25,7 @@ def insight_figure(figure):
 
 def _choice():
     """Return (form, period, area code, query) from the query string; the defaults when it is not valid."""
-    areas = services.analysis_areas(current_user)        # raises PermissionDenied for anyone else
+    areas = services.analysis_areas(current_user)  # raises PermissionDenied for anyone else
     whole = current_user.has_role("admin", "policy")
     form = AnalysisForm.for_request(request.args, areas, clock.today(), whole)
     if form.validate():
@@ -42,9 +43,14 @@ def _charts(analysis):
             name, values = chart.series[0]
             markup = svg.bar_chart(chart.id, chart.title, pointer, list(zip(chart.labels, values, strict=False)))
         else:
-            markup = svg.line_chart(chart.id, chart.title, pointer, chart.labels,
-                                    [svg.Series(name, values) for name, values in chart.series],
-                                    percent=chart.percent)
+            markup = svg.line_chart(
+                chart.id,
+                chart.title,
+                pointer,
+                chart.labels,
+                [svg.Series(name, values) for name, values in chart.series],
+                percent=chart.percent,
+            )
         drawn[chart.id] = Markup(markup)
     return drawn
 
@@ -54,8 +60,14 @@ def _page(template):
     analysis = None
     if form.gebied.choices[1:] or current_user.has_role("admin", "policy"):
         analysis = services.area_analysis(current_user, period, area_code)
-    return render_template(template, form=form, analysis=analysis, query=query,
-                           charts=_charts(analysis) if analysis else {}, gap_labels=services.GAP_LABELS)
+    return render_template(
+        template,
+        form=form,
+        analysis=analysis,
+        query=query,
+        charts=_charts(analysis) if analysis else {},
+        gap_labels=services.GAP_LABELS,
+    )
 
 
 @bp.route("")
@@ -74,12 +86,15 @@ def print_view():
 def table_csv(table_id):
     """One table of the analysis as a CSV file, with the same hidden numbers as the page."""
     form, period, area_code, _query = _choice()
-    if form.error_list:     # a file has no page to show the form's errors on
+    if form.error_list:  # a file has no page to show the form's errors on
         return render_template("errors/400.html", reason=_("Kies een gebied en maanden uit de lijst.")), 400
     analysis = services.area_analysis(current_user, period, area_code)
     table = analysis.table(table_id)
     if table is None:
         raise NotFound(table_id)
     filename = f"gebiedsanalyse-{table.id}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
-    return Response(export.csv_text(table), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        export.csv_text(table),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
