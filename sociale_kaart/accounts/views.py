@@ -130,6 +130,8 @@ def register():
     form = RegisterForm()
     if request.method == "GET" and session.get("lang") in ("nl", "en"):
         form.language.data = session["lang"]
+    if request.method == "GET" and request.args.get("rol") == "vrijwilliger":  # from matching's way in (issue #14)
+        form.role.data = "volunteer"
     if form.validate_on_submit():
         try:
             services.register_user(

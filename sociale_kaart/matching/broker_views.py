@@ -368,7 +368,7 @@ def _confirm_page(kind, item, form, action, match=None):
 
 
 def _closing_match(match_id, check):
-    """Return the match of a closing page for a broker of its request, or flash why not and return None."""
+    """Return (match, allowed) for a closing page of a broker of its request; flash the reason when not allowed."""
     match = booking.match_for_broker(match_id, by=current_user)
     refusal = check(match)
     if refusal is not None:

@@ -343,13 +343,43 @@ def volunteer_profile():
     form = VolunteerProfileForm()
     if form.validate():
         try:
-            volunteers.save_profile(current_user, form.values(), by=_user())
+            saved = volunteers.save_profile(current_user, form.values(), by=_user())
         except ValidationError as error:
             form.add_error(error.field, error.message)
         else:
             flash(_("Uw vrijwilligersprofiel is opgeslagen."), "success")
+            if saved.status == "pending":  # what happens next: the intake (issue #14)
+                return redirect(url_for("matching.volunteer_next_steps"), code=303)
             return redirect(url_for("matching.volunteer_profile"), code=303)
     return _profile_page(form=form, status=400)
+
+
+@bp.route("/vrijwilliger")
+def volunteer_start():
+    """The one way in for volunteering (issue #14): explain and register, fill in the profile, or the tasks."""
+    if not current_user.is_authenticated:
+        return render_template("matching/volunteer_start.html")
+    profile = volunteers.get_profile(current_user)
+    if profile is None:
+        return redirect(url_for("matching.volunteer_profile"))
+    if profile.status == "pending":
+        return redirect(url_for("matching.volunteer_next_steps"))
+    return redirect(url_for("matching.my_tasks"))
+
+
+@bp.route("/vrijwilliger/aangemeld")
+@login_required
+def volunteer_next_steps():
+    """What happens after signing up as a volunteer: the intake, when, whom to ask, the VOG (issue #14)."""
+    profile = volunteers.get_profile(current_user)
+    if profile is None:
+        return redirect(url_for("matching.volunteer_profile"))
+    return render_template(
+        "matching/volunteer_next_steps.html",
+        profile=profile,
+        intake_days=volunteers.intake_working_days(),
+        kinds=volunteers.nearby_task_kinds(_user()) if profile.status == "pending" else [],
+    )
 
 
 @bp.route("/vrijwilliger/profiel/afwezig", methods=["POST"])
@@ -383,7 +413,15 @@ def tasks():
     profile = volunteers.get_profile(current_user)
     active = profile is not None and profile.status == "active"
     task_list = volunteers.tasks_near_me(current_user) if active else []
-    return render_template("matching/tasks.html", tasks=task_list, profile=profile)
+    # before approval: the kinds of tasks nearby and how many, nothing more (issue #14)
+    kinds = volunteers.nearby_task_kinds(_user()) if profile is not None and profile.status == "pending" else []
+    return render_template(
+        "matching/tasks.html",
+        tasks=task_list,
+        profile=profile,
+        kinds=kinds,
+        intake_days=volunteers.intake_working_days(),
+    )
 
 
 @bp.route("/vrijwilliger/klussen/<int:request_id>")

@@ -6,10 +6,12 @@ summary, the first name of who gets help): `public_task` builds them as a plain 
 name, street, phone, e-mail or description can slip into a page.
 """
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
+from flask import current_app
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,7 +26,7 @@ from ..accounts.queries import brokers_of_areas
 from ..directory.areas import area_of_postcode4
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
-from ..geo import bounding_box, normal_postcode, parse_postcode
+from ..geo import bounding_box, local_distance_km, normal_postcode, parse_postcode
 from ..notify import services as notify
 from . import pool, ranking, reasons, timeslots
 from .models import TRAVEL_MODES, Absence, HelpRequest, Match, VolunteerProfile
@@ -37,6 +39,9 @@ MAX_TASKS_PER_WEEK = 7
 VISIBLE_REQUEST_STATUSES = ("open", "proposed")
 # A volunteer who registered interest again after declining or withdrawing is interested again.
 REOPENABLE_MATCH_STATUSES = ("declined", "withdrawn")
+# A kind of task nearby shows to a volunteer who waits for approval only from this many on:
+# fewer could point at one neighbour (issue #14).
+PREVIEW_MIN_COUNT = 3
 PROFILE_FIELDS = (
     "first_name",
     "phone",
@@ -76,7 +81,7 @@ def get_profile(user: User) -> VolunteerProfile | None:
         return None
     return db.session.scalar(
         select(VolunteerProfile)
-        .options(selectinload(VolunteerProfile.absences))
+        .options(selectinload(VolunteerProfile.absences), selectinload(VolunteerProfile.area))
         .where(VolunteerProfile.user_id == user.id)
     )
 
@@ -182,8 +187,23 @@ def save_profile(user: User, values: Mapping[str, Any], by: User) -> VolunteerPr
                 profile=profile,
                 volunteer_url=notify.external_url("broker.volunteer", profile_id=profile.id),
             )
+        if user.active:
+            notify.queue_message(
+                user.email,
+                "matching_volunteer_welcome",
+                user.language,
+                name=profile.first_name,
+                area=profile.area,
+                intake_days=intake_working_days(),
+                next_url=notify.external_url("matching.volunteer_next_steps"),
+            )
     transactions.commit()
     return profile
+
+
+def intake_working_days() -> int:
+    """Return within how many working days a broker contacts a new volunteer for the intake (config)."""
+    return int(current_app.config["MATCHING_INTAKE_WORKING_DAYS"])
 
 
 def _own_profile(user):
@@ -317,6 +337,44 @@ def _active_profile(user):
     if profile is None or profile.status != "active":
         raise PermissionDenied("no approved volunteer profile")
     return profile
+
+
+def nearby_task_kinds(user: User) -> list[dict[str, Any]]:
+    """Return the kinds of open tasks within the volunteer's distance and how many, for a preview before approval.
+
+    Only a task type and a count: no dates, places, names or addresses. A kind with fewer than
+    PREVIEW_MIN_COUNT tasks is left out, so the preview never points at one neighbour.
+    """
+    permissions.require_login(user)
+    profile = get_profile(user)
+    if profile is None or profile.lat is None or profile.lon is None:
+        return []
+    min_lat, max_lat, min_lon, max_lon = bounding_box(profile.lat, profile.lon, profile.max_km)
+    rows = db.session.execute(
+        select(HelpRequest.id, HelpRequest.task_type, HelpRequest.lat, HelpRequest.lon).where(
+            HelpRequest.status.in_(VISIBLE_REQUEST_STATUSES),
+            HelpRequest.lat.between(min_lat, max_lat),
+            HelpRequest.lon.between(min_lon, max_lon),
+        )
+    ).all()
+    windows = pool.open_windows([row.id for row in rows])
+    counts = Counter(
+        row.task_type
+        for row in rows
+        if windows.get(row.id) and local_distance_km(profile.lat, profile.lon, row.lat, row.lon) <= profile.max_km
+    )
+    kinds = [
+        {
+            "task_type": code,
+            "label": str(TASK_TYPES[code].label),
+            "count": count,
+            "chosen": code in (profile.task_types or []),
+        }
+        for code, count in counts.items()
+        if count >= PREVIEW_MIN_COUNT and code in TASK_TYPES
+    ]
+    kinds.sort(key=lambda kind: (-kind["count"], kind["label"]))
+    return kinds
 
 
 def when_text(request: HelpRequest, windows: Sequence[tuple[datetime, datetime]] | None = None) -> str:

@@ -61,6 +61,7 @@ def public_site(tmp_path_factory):
             "accepted-task": f"/vrijwilliger/klussen/{accepted.id}",
             "my-tasks": "/vrijwilliger/mijn-taken",
             "my-data": "/mijn-gegevens",
+            "volunteer-start": "/vrijwilliger",  # the one way in (issue #14)
         }
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -91,7 +92,7 @@ def _axe(page):
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])
-@pytest.mark.parametrize("name", ["request-form", "request-sent", "my-request"])
+@pytest.mark.parametrize("name", ["request-form", "request-sent", "my-request", "volunteer-start"])
 def test_public_page_has_no_wcag_violations(page, public_site, name, language):
     _open(page, public_site, language)
     response = page.goto(public_site["base"] + public_site["urls"][name])

@@ -55,7 +55,7 @@ def phone_site(tmp_path_factory):
         valid = clock.today() + timedelta(days=1000)
         near = make_volunteer(first_name="Vera (fictief)", vog_checked_on=clock.today(), vog_valid_until=valid)
         far = make_volunteer(postcode=DRIEBERGEN, first_name="Wim (fictief)", vog_valid_until=valid)
-        make_volunteer(status="pending", first_name="Nina (fictief)", approved_at=None)
+        pending = make_volunteer(status="pending", first_name="Nina (fictief)", approved_at=None)
         make_match(item, far, status="interested", source="interest", message="Ik help graag.")
         matched = make_request(requester_id=resident.id)
         make_match(matched, near, status="accepted")
@@ -65,6 +65,7 @@ def phone_site(tmp_path_factory):
         people = {
             "resident": resident,
             "volunteer": near.user,
+            "pending volunteer": pending.user,
             "editor": editor,
             "broker": broker,
             "policy": policy,
@@ -79,6 +80,13 @@ def phone_site(tmp_path_factory):
                 "/vrijwilliger/klussen",
                 f"/vrijwilliger/klussen/{item.id}",
                 "/vrijwilliger/profiel",
+            ],
+            # a new volunteer before the intake: next steps, the preview of tasks nearby, the status badge (#14)
+            "pending volunteer": [
+                "/vrijwilliger/aangemeld",
+                "/vrijwilliger/klussen",
+                "/vrijwilliger/profiel",
+                "/vrijwilliger/mijn-taken",
             ],
             "editor": [
                 *common,
@@ -135,7 +143,7 @@ def phone_site(tmp_path_factory):
         db.engine.dispose()
 
 
-@pytest.mark.parametrize("role", ["resident", "volunteer", "editor", "broker", "policy", "admin"])
+@pytest.mark.parametrize("role", ["resident", "volunteer", "pending volunteer", "editor", "broker", "policy", "admin"])
 def test_every_page_of_a_role_fits_a_phone(browser, phone_site, role):
     base, cookies, pages = phone_site
     context = browser.new_context(viewport=PHONE, locale="nl-NL")

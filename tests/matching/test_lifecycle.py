@@ -240,6 +240,12 @@ def _mail_contexts(request, match, broker):
             "name": "Vera",
             "url": "https://x.example/t",
         },
+        "matching_volunteer_welcome": {
+            "name": "Vera",
+            "area": match.volunteer.area,
+            "intake_days": 5,
+            "next_url": "https://x.example/v",
+        },
         "matching_interest_registered": dict(
             to_broker, volunteer_name="Vera", task_label="Tuin", place_name="Doorn", message="Ik help graag."
         ),

@@ -13,8 +13,9 @@ from sociale_kaart import clock
 from sociale_kaart.extensions import db
 from sociale_kaart.matching import links, timeslots
 from sociale_kaart.matching.models import Absence, Feedback, Match, PersonalDataView, VolunteerProfile
+from sociale_kaart.notify.models import OutboxMessage
 from tests.builders import make_user
-from tests.matching.factories import load_areas, make_match, make_request, make_volunteer
+from tests.matching.factories import load_areas, make_broker, make_match, make_request, make_volunteer
 from tests.workspace.helpers import login_as, post
 
 
@@ -441,3 +442,69 @@ def test_feedback_link_one_click(app, client, areas):
 
 def test_a_broken_feedback_link_says_so(app, client, areas):
     assert client.get("/terugkoppeling/niet-goed").status_code == 400
+
+
+# --- a new volunteer: one way in, what happens next, a preview of the tasks (issue #14) ----------------
+
+
+def test_both_home_tiles_and_the_menu_lead_to_the_one_way_in(app, client, areas):
+    page = page_of(client.get("/"))
+    tiles = re.findall(r'<a class="tile" href="([^"]*)">(?:Ik wil vrijwilliger worden|Vrijwilliger worden)</a>', page)
+    assert tiles == ["/vrijwilliger", "/vrijwilliger"]
+    login_as(client, make_volunteer().user)
+    assert 'href="/vrijwilliger"' in page_of(client.get("/vrijwilliger/mijn-taken"))
+
+
+def test_the_way_in_explains_and_leads_to_registration_as_volunteer(app, client, areas):
+    response = client.get("/vrijwilliger")
+    page = page_of(response)
+    assert response.status_code == 200 and "binnen 5 werkdagen" in page and "VOG" in page
+    assert 'href="/registreren?rol=vrijwilliger"' in page
+    register = page_of(client.get("/registreren?rol=vrijwilliger"))
+    assert re.search(r'<input[^>]*checked[^>]*value="volunteer"|<input[^>]*value="volunteer"[^>]*checked', register)
+
+
+@pytest.mark.parametrize(
+    ("status", "where"),
+    [(None, "/vrijwilliger/profiel"), ("pending", "/vrijwilliger/aangemeld"), ("active", "/vrijwilliger/mijn-taken")],
+)
+def test_the_way_in_sends_a_logged_in_user_on(app, client, areas, status, where):
+    user = make_volunteer(status=status, approved_at=None).user if status else make_user(roles=("resident",))
+    login_as(client, user)
+    response = client.get("/vrijwilliger")
+    assert response.status_code == 302 and response.headers["Location"].endswith(where)
+
+
+def test_sign_up_shows_the_next_steps_with_the_area_contact_and_mails_them_once(app, client, areas):
+    area = areas["driebergen_rijsenburg"]
+    area.contact_phone, area.contact_email = "0343 123 456", "dt@example.org"
+    db.session.commit()
+    broker = make_broker(areas=("driebergen_rijsenburg",), name="Bram Makelaar")
+    other = make_volunteer(first_name="Wim (fictief)")
+    user = make_user(roles=("resident",), name="Vera Jansen")
+    login_as(client, user)
+    response = post(client, app, "/vrijwilliger/profiel", profile_data())
+    assert response.status_code == 303 and response.headers["Location"].endswith("/vrijwilliger/aangemeld")
+    page = page_of(client.get("/vrijwilliger/aangemeld"))
+    assert "binnen 5 werkdagen" in page and "VOG" in page
+    assert "0343 123 456" in page and "dt@example.org" in page
+    post(client, app, "/vrijwilliger/profiel", profile_data(first_name="Vera"))  # saved again: no new mail
+    mails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.to_address == user.email)).all()
+    assert [mail.template for mail in mails] == ["matching_volunteer_welcome"]
+    assert "0343 123 456" in mails[0].body_text and "dt@example.org" in mails[0].body_html
+    for private in (broker.name, broker.email, other.first_name, other.phone, other.user.email):
+        assert private not in mails[0].body_text and private not in mails[0].body_html and private not in page
+
+
+def test_pending_volunteer_sees_a_preview_of_task_kinds_without_details(app, client, areas):
+    pending = make_volunteer(status="pending", approved_at=None, max_km=5.0)
+    requests = [make_request(task_type="gezelschap") for _ in range(3)]
+    make_request(task_type="vervoer")
+    login_as(client, pending.user)
+    page = page_of(client.get("/vrijwilliger/klussen"))
+    assert "Dit soort klussen is er nu bij u in de buurt" in page and "3 klussen" in page
+    assert "Gezelschap" in page and "Vervoer" not in page
+    assert "/vrijwilliger/klussen/" not in page  # no task links before approval
+    for request in requests:
+        for bit in [*private_bits(request), request.summary, request.recipient_first_name]:
+            assert bit not in page

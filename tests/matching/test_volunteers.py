@@ -78,8 +78,11 @@ def test_new_profile_waits_for_a_broker_gives_the_role_and_mails_the_area_broker
     assert profile.status == "pending" and profile.area.code == "driebergen_rijsenburg"
     assert profile.max_km == 7.5 and profile.pc4 == "3971" and profile.place_name == "Driebergen-Rijsenburg"
     assert user.has_role("volunteer") and user.has_role("resident")
-    mails = db.session.scalars(select(OutboxMessage)).all()
-    assert [(m.template, m.to_address) for m in mails] == [("matching_volunteer_signed_up", broker_here.email)]
+    mails = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [(m.template, m.to_address) for m in mails] == [
+        ("matching_volunteer_signed_up", broker_here.email),
+        ("matching_volunteer_welcome", user.email),
+    ]
     assert f"/werkplek/hulp/vrijwilligers/{profile.id}" in mails[0].body_text
 
 
@@ -353,3 +356,67 @@ def test_register_interest_refuses_tasks_that_do_not_fit_or_are_gone(app, areas)
     with pytest.raises(PermissionDenied):
         services.register_interest(make_request().id, make_volunteer(status="pending").user)
     assert db.session.scalar(select(Match.id).where(Match.status == "interested")) is None
+
+
+# --- before approval: a preview of the kinds of tasks nearby (issue #14) --------------------------------
+
+
+def test_preview_counts_task_kinds_within_the_distance_and_leaves_out_fewer_than_three(app, areas):
+    pending = make_volunteer(status="pending", approved_at=None, max_km=5.0)  # Doorn
+    for _ in range(3):
+        make_request(task_type="boodschappen")
+    for _ in range(4):
+        make_request(task_type="gezelschap")
+    make_request(task_type="vervoer")  # one alone could point at a neighbour
+    make_request(task_type="vervoer")
+    for _ in range(3):
+        make_request(task_type="boodschappen", postcode="3911 AA")  # Rhenen: farther than 5 km
+    make_request(task_type="boodschappen", status="matched")  # no longer open
+    kinds = services.nearby_task_kinds(pending.user)
+    assert [(kind["task_type"], kind["count"]) for kind in kinds] == [("gezelschap", 4), ("boodschappen", 3)]
+
+
+def test_preview_holds_only_type_label_and_count(app, areas):
+    pending = make_volunteer(status="pending", approved_at=None, task_types=["boodschappen"])
+    requests = [make_request() for _ in range(3)]
+    kinds = services.nearby_task_kinds(pending.user)
+    assert [set(kind) for kind in kinds] == [{"task_type", "label", "count", "chosen"}]
+    assert kinds[0]["chosen"] is True
+    text = repr(kinds)
+    for request in requests:
+        for field in ("contact_name", "recipient_first_name", "street", "postcode", "pc4", "place_name", "summary"):
+            assert str(getattr(request, field)) not in text, field
+
+
+def test_preview_follows_the_volunteers_own_distance(app, areas):
+    near = make_volunteer(status="pending", approved_at=None, postcode="3971 KL", max_km=0.5)  # Driebergen
+    far = make_volunteer(status="pending", approved_at=None, postcode="3971 KL", max_km=50.0)
+    for _ in range(3):
+        make_request()  # Doorn, several km from Driebergen
+    assert services.nearby_task_kinds(near.user) == []
+    assert [kind["count"] for kind in services.nearby_task_kinds(far.user)] == [3]
+
+
+def test_preview_is_empty_without_a_profile(app, areas):
+    make_request()
+    assert services.nearby_task_kinds(make_user(roles=("resident",))) == []
+    with pytest.raises(PermissionDenied):
+        services.nearby_task_kinds(None)
+
+
+def test_new_volunteer_gets_one_mail_with_the_intake_and_the_area_contact(app, areas):
+    area = areas["driebergen_rijsenburg"]
+    area.contact_name, area.contact_phone, area.contact_email = "Dorpsteam Driebergen", "0343 123 456", "dt@example.org"
+    broker = make_broker(areas=("driebergen_rijsenburg",), name="Bram Makelaar")
+    other = make_volunteer(first_name="Wim (fictief)")
+    user = make_user(roles=("resident",))
+    services.save_profile(user, profile_form(), by=user)
+    services.save_profile(user, profile_form(first_name="Vera"), by=user)  # saving again: no second mail
+    mails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.to_address == user.email)).all()
+    assert [mail.template for mail in mails] == ["matching_volunteer_welcome"]
+    text = mails[0].body_text
+    assert "binnen 5 werkdagen" in text and "VOG" in text
+    assert "Dorpsteam Driebergen" in text and "0343 123 456" in text and "dt@example.org" in text
+    assert "/vrijwilliger/aangemeld" in text
+    for private in (broker.name, broker.email, other.first_name, other.phone, other.user.email):
+        assert private not in text and private not in mails[0].body_html
