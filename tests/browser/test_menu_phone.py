@@ -15,6 +15,7 @@ def phone(browser, request):
         viewport={"width": 360, "height": 740}, java_script_enabled=request.param, locale="nl-NL"
     )
     page = context.new_page()
+    page.javascript = request.param  # axe-core needs JavaScript: without it, axe.run() never settles
     yield page
     context.close()
 
@@ -29,8 +30,9 @@ def test_on_a_phone_the_menu_folds_behind_one_link_and_opens(phone, live_server,
     expect(phone.get_by_role("link", name="Menu", exact=True)).to_be_hidden()
     phone.screenshot(path=str(tmp_path / "menu-open.png"))
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
-    results = Axe().run(phone, options=WCAG)
-    assert results.violations_count == 0, results.generate_report()
+    if phone.javascript:
+        results = Axe().run(phone, options=WCAG)
+        assert results.violations_count == 0, results.generate_report()
     phone.get_by_role("link", name="Menu sluiten").click()
     expect(phone.get_by_role("navigation", name="Hoofdmenu")).to_be_hidden()
     phone.get_by_role("link", name="Menu", exact=True).click()
