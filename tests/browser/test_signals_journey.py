@@ -91,6 +91,7 @@ def _shot(page, name):
 
 
 def _fits(page):
+    page.wait_for_load_state()  # a click starts the navigation; the new document may not be there yet
     wide = page.evaluate("""Array.from(document.querySelectorAll('body *'))
         .filter(e => e.getBoundingClientRect().right > 360.5).map(e => e.tagName + '.' + e.className).slice(0, 5)""")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360, wide

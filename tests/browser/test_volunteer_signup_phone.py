@@ -59,6 +59,7 @@ def _mail_to(app, template):
 
 
 def _fits(page, name):
+    page.wait_for_load_state()  # after a click the new document may not be there yet
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/volunteer-signup-{name}.png", full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name
