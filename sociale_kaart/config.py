@@ -67,6 +67,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "MATCHING_MIN_SERIES_COVERAGE": ("SOCIALE_KAART_MATCHING_MIN_SERIES_COVERAGE", float),
     "MATCHING_LATE_CANCEL_HOURS": ("SOCIALE_KAART_MATCHING_LATE_CANCEL_HOURS", int),
     "MATCHING_REQUEST_RATE_LIMIT": ("SOCIALE_KAART_MATCHING_REQUEST_RATE_LIMIT", str),
+    "MATCHING_STEP_RATE_LIMIT": ("SOCIALE_KAART_MATCHING_STEP_RATE_LIMIT", str),
     "MATCHING_INTAKE_WORKING_DAYS": ("SOCIALE_KAART_MATCHING_INTAKE_WORKING_DAYS", int),
     "SEARCH_LOG_MONTHS": ("SOCIALE_KAART_SEARCH_LOG_MONTHS", int),
     "LOG_FORMAT": ("SOCIALE_KAART_LOG_FORMAT", log_format),
@@ -153,7 +154,8 @@ def defaults(instance_path):
         "MATCHING_RETENTION_DAYS": 180,  # closed requests are anonymised after this
         "MATCHING_MIN_SERIES_COVERAGE": 0.5,  # share of a series' dates a candidate must cover
         "MATCHING_LATE_CANCEL_HOURS": 24,  # a cancellation closer than this alerts the broker
-        "MATCHING_REQUEST_RATE_LIMIT": "10 per hour",  # the public request form, per IP
+        "MATCHING_REQUEST_RATE_LIMIT": "10 per hour",  # sending the public request form, per IP
+        "MATCHING_STEP_RATE_LIMIT": "120 per hour",  # the form's steps (each saves a draft), per IP
         # A new volunteer hears from a broker for the intake within this many working days (issue #14)
         "MATCHING_INTAKE_WORKING_DAYS": 5,
         # The anonymous search log (issue #11): entries older than this are deleted

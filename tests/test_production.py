@@ -256,7 +256,21 @@ def test_two_servers_a_worker_and_a_scheduler_on_one_postgresql(tmp_path, smtp_s
         address = f"aanvrager-{secrets.token_hex(4)}@example.org"
         with app.app_context():
             request_form = form_data(contact_email=address)  # dates from the app clock
-        status, headers, _ = Browser(b).post("/hulp-vragen", request_form)
+        # One resident walks the form's steps through both servers in turn: the draft is in PostgreSQL.
+        from sociale_kaart.matching.forms import STEPS, step_fields
+        from tests.matching.form_steps import CHECK_URL, as_answers, step_url
+
+        resident_a, resident_b = Browser(a), Browser(b)
+        resident_b.cookies = resident_a.cookies
+        for number, step in enumerate(STEPS[:-1]):
+            fields = step_fields(step.name, as_answers(request_form))
+            status, headers, _ = (resident_a, resident_b)[number % 2].post(
+                step_url(step.name),
+                {f: request_form[f] for f in fields if f in request_form},
+                token_from="/hulp-vragen",
+            )
+            assert status == 303, (step.name, status)
+        status, headers, _ = resident_b.post(CHECK_URL, {}, token_from="/hulp-vragen")
         assert status == 303 and headers["Location"].endswith("/hulp-vragen/verstuurd")
         _wait(
             lambda: any(address in message["To"] for message in smtp_server.messages),

@@ -32,6 +32,7 @@ from . import assignment, links, mail, pool, queries, ranking, reasons, states, 
 from .models import (
     HOLDING_MATCH_STATUSES,
     PENDING_MATCH_STATUSES,
+    Absence,
     Booking,
     HelpRequest,
     Match,
@@ -50,6 +51,7 @@ def _messages():
         "full": _("Deze vrijwilliger heeft in die week al het maximale aantal taken."),
         "past": _("Deze hulpvraag heeft geen open datums meer."),
         "not_covered": _("Deze vrijwilliger kan op geen van de open datums."),
+        "period": _("Deze vrijwilliger kan op geen dag in de gevraagde periode."),
     }
 
 
@@ -115,6 +117,63 @@ def _choose_dates(match, profile, occurrences, now):
         windows.append((occurrence.starts_at, occurrence.ends_at))
         chosen.append(occurrence)
     return chosen, reasons
+
+
+def _period_day(request, profile, match, now):
+    """Return the first (start, end) of a period request's days that suits the volunteer, or None.
+
+    "Geen haast" (issue #14): the days the ranking said the volunteer covers (all days when it
+    said nothing), within their weekly grid, not while away, not over another booking, and not
+    in a week they are full.
+    """
+    zone_name = clock.zone_name()
+    covered = _covered_starts(match)
+    windows = _volunteer_windows(profile.id)
+    weeks = Counter(timeslots.iso_week(timeslots.to_local(start, zone_name).date()) for start, _end in windows)
+    away = [
+        (absence.starts_on, absence.ends_on)
+        for absence in db.session.scalars(select(Absence).where(Absence.volunteer_id == profile.id))
+    ]
+    days = timeslots.period_windows(
+        request.first_date, request.window_start, request.window_end, request.period_weeks, zone_name
+    )
+    for start, end in days:
+        if start <= now or (covered is not None and start.isoformat() not in covered):
+            continue
+        local_start = timeslots.to_local(start, zone_name)
+        mask = timeslots.parts_needed(local_start, timeslots.to_local(end, zone_name))
+        if mask is None or mask & ~profile.availability:
+            continue
+        day = local_start.date()
+        if any(first <= day <= last for first, last in away):
+            continue
+        if any(timeslots.overlaps(start, end, s, e) for s, e in windows):
+            continue
+        if weeks[timeslots.iso_week(day)] >= profile.max_tasks_per_week:
+            continue
+        return start, end
+    return None
+
+
+def _place_period(request, occurrences, profile, match, now):
+    """Move a period request's open date to the day that suits this volunteer; False when none does."""
+    open_dates = [o for o in occurrences if o.status == "open"]
+    if not request.is_period or len(open_dates) != 1:
+        return True
+    day = _period_day(request, profile, match, now)
+    if day is None:
+        return False
+    occurrence = open_dates[0]
+    occurrence.starts_at, occurrence.ends_at = day
+    db.session.flush()
+    return True
+
+
+def period_placeholder(request: HelpRequest) -> tuple[datetime, datetime]:
+    """Return the (start, end) a period request's open date stands on: the period's last day."""
+    return timeslots.occurrence_windows(
+        request.period_last_day, request.window_start, request.window_end, 1, clock.zone_name()
+    )[0]
 
 
 def _refusal(reasons):
@@ -184,6 +243,10 @@ def _approve_locked(match, by):
         if match.status in HOLDING_MATCH_STATUSES + ("done",):
             return match
         raise ValidationError(None, _("Deze koppeling kan niet meer worden goedgekeurd."))
+    request = match.request
+    if not _place_period(request, occurrences, profile, match, now):
+        db.session.rollback()
+        raise ValidationError(None, _messages()["period"])
     chosen, reasons = _choose_dates(match, profile, occurrences, now)
     if not chosen:
         db.session.rollback()
@@ -263,6 +326,15 @@ def _release_bookings(match, now):
             .values(status="open")
             .execution_options(synchronize_session=False)
         )
+        request = match.request
+        if request.is_period:  # the period is open again: its date goes back to the last day
+            starts_at, ends_at = period_placeholder(request)
+            db.session.execute(
+                update(Occurrence)
+                .where(Occurrence.id.in_(future), Occurrence.status == "open")
+                .values(starts_at=starts_at, ends_at=ends_at)
+                .execution_options(synchronize_session=False)
+            )
     db.session.expire(match, ["bookings"])
     for booking in bookings:
         db.session.expire(booking)

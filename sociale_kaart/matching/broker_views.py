@@ -218,6 +218,7 @@ def edit_request(request_id):
     """Edit a request (typing errors, a better summary for the volunteer)."""
     item = help_requests.get_request_for_broker(request_id, by=current_user, what="edit")
     form = RequestForm(data=None if request.method == "POST" else RequestForm.initial(item))
+    form.period_start = item.first_date if item.is_period else None  # a period keeps its start
     if form.validate_on_submit():
         try:
             help_requests.update_request(request_id, form.values(), by=current_user)

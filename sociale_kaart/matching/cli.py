@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from ..directory.models import Area
 from ..extensions import db
-from . import booking, lifecycle, privacy
+from . import booking, drafts, lifecycle, privacy
 
 matching_cli = AppGroup("matching", help="Hulpvragen en vrijwilligers: herinneringen, bewaartermijn, voorstellen.")
 
@@ -19,12 +19,13 @@ matching_cli = AppGroup("matching", help="Hulpvragen en vrijwilligers: herinneri
     help="Bewaartermijn in dagen (standaard MATCHING_RETENTION_DAYS).",
 )
 def retention(days):
-    """Anonymise closed help requests older than the retention period (safe to run daily)."""
+    """Anonymise closed help requests older than the retention period, delete old unsent drafts (safe to run daily)."""
     from flask import current_app
 
     days = current_app.config["MATCHING_RETENTION_DAYS"] if days is None else days
     count = privacy.run_retention(days=days)
     click.echo(f"Bewaartermijn {days} dagen: {count} afgesloten hulpvragen geanonimiseerd.")
+    click.echo(f"{drafts.purge()} niet verstuurde formulieren van meer dan {drafts.DRAFT_HOURS} uur oud verwijderd.")
 
 
 @matching_cli.command("reminders")

@@ -5,9 +5,10 @@ editing (broker_views). Field names are the keys requests.submit_request takes; 
 returns that dict.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import format_decimal, ngettext
+from flask_babel import format_date, format_decimal, ngettext
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -117,11 +118,13 @@ class LocalTimeField(TimeField):
 
 
 def _required(message):
-    """Like InputRequired, for fields whose empty value is None (dates, times)."""
+    """Like InputRequired, for fields whose empty value is None (dates, times); a period needs neither."""
 
     def validator(form, field):
         if field.errors:  # typed but not a date or time: that message says enough
             raise StopValidation()
+        if getattr(form, "is_period", lambda: False)():
+            raise StopValidation()  # no date or time asked: no error either
         if field.data is None:
             raise StopValidation(str(message))
 
@@ -183,13 +186,23 @@ class RequestForm(BaseForm):
     recipient_name = StringField(_l("Naam van wie de hulp krijgt"), validators=[_length(120, _l("naam"))])
 
     schedule_kind = RadiosField(
-        _l("Eén keer of elke week?"), choices=[], default="once", required_message=_l("Kies één keer of elke week.")
+        _l("Op welke dag?"),
+        choices=[],
+        default="once",
+        required_message=_l("Kies een vaste dag, geen vaste dag of elke week."),
     )
     first_date = LocalDateField(_l("Datum"), validators=[_required(_l("Vul de datum in."))])
     window_start = LocalTimeField(_l("Vanaf (tijd)"), validators=[_required(_l("Vul in vanaf hoe laat."))])
     window_end = LocalTimeField(_l("Tot (tijd)"), validators=[_required(_l("Vul in tot hoe laat."))])
     duration_minutes = NumberSelectField(_l("Hoe lang duurt de hulp?"), choices=[], default=60)
     weeks = StringField(_l("Hoeveel weken?"))
+    # "Geen haast" (issue #14): a period and a time of day instead of a date and times
+    period_weeks = RadiosField(
+        _l("Binnen welke tijd?"), choices=[], default="2", required_message=_l("Kies binnen welke tijd.")
+    )
+    day_part = RadiosField(
+        _l("Hoe laat het liefst?"), choices=[], default="any", required_message=_l("Kies hoe laat het liefst.")
+    )
 
     street = StringField(
         _l("Straat"), validators=[InputRequired(message=_l("Vul de straat in.")), _length(120, _l("straat"))]
@@ -236,12 +249,16 @@ class RequestForm(BaseForm):
         """check_past: refuse a first date before today (the public form; an edit may keep a past date)."""
         super().__init__(*args, **kwargs)
         self.check_past = check_past
+        self.period_start = None  # a period starts today; an edit keeps the request's own start
         self.task_type.choices = [(code, str(task.label)) for code, task in vocabularies.TASK_TYPES.items()]
         self.relation.choices = _choices(vocabularies.RELATIONS)
         self.schedule_kind.choices = [
-            ("once", str(_l("Eén keer"))),
+            ("once", str(_l("Eén keer, op een vaste dag"))),
+            ("period", str(_l("Eén keer, geen vaste dag: ergens in de komende weken"))),
             ("series", str(_l("Elke week op dezelfde dag en tijd"))),
         ]
+        self.period_weeks.choices = [(str(weeks), str(label)) for weeks, label in vocabularies.PERIOD_WEEKS.items()]
+        self.day_part.choices = _choices(vocabularies.PERIOD_PARTS)
         self.urgency.choices = _choices(vocabularies.URGENCIES)
         self.preferred_language.choices = _choices(vocabularies.LANGUAGES)
         self.skills_wanted.choices = _choices(vocabularies.SKILLS)
@@ -251,6 +268,28 @@ class RequestForm(BaseForm):
         self.duration_minutes.choices = [(minutes, duration_label(minutes)) for minutes in durations]
         if self.weeks.data is not None and not isinstance(self.weeks.data, str):
             self.weeks.data = str(self.weeks.data)
+
+    def is_period(self):
+        """Return True when the requester chose a period instead of a date ("geen haast")."""
+        return self.schedule_kind.data == "period"
+
+    def shown(self, name):
+        """Return a field's answer as a person reads it on the check page: a choice's label, "Ja", a date."""
+        field = self[name]
+        data = field.data
+        if isinstance(field, (RadioField, SelectField)) and not isinstance(field, CheckboxesField):
+            labels = {str(value): label for value, label in field.choices or ()}
+            return labels.get(str(data), "") if data not in (None, "") else ""
+        if isinstance(field, CheckboxesField):
+            labels = {str(value): label for value, label in field.choices or ()}
+            return ", ".join(labels.get(str(value), str(value)) for value in data or ())
+        if isinstance(field, BooleanField):
+            return str(_l("Ja")) if data else str(_l("Nee"))
+        if isinstance(field, DateField):
+            return format_date(data, "EEEE d MMMM y") if data else ""
+        if isinstance(field, TimeField):
+            return data.strftime("%H:%M") if data else ""
+        return _text(data)
 
     def task_types(self):
         """Return the task types (label, VOG, does, does not) in the order of the radio buttons."""
@@ -291,13 +330,20 @@ class RequestForm(BaseForm):
             self.first_date.errors.append(str(_l("Kies een datum vanaf vandaag.")))
             valid = False
         start, end = self.window_start.data, self.window_end.data
+        if self.is_period():
+            start, end = timeslots.PERIOD_PARTS.get(self.day_part.data or "", (None, None))
         if start and end and not self.window_end.errors:
             if end <= start:
                 self.window_end.errors.append(str(_l("De eindtijd moet na de begintijd liggen.")))
                 valid = False
             elif isinstance(self.duration_minutes.data, int) and not self.duration_minutes.errors:
                 window = datetime.combine(datetime.min, end) - datetime.combine(datetime.min, start)
-                if self.duration_minutes.data * 60 > window.total_seconds():
+                if self.duration_minutes.data * 60 > window.total_seconds() and self.is_period():
+                    self.duration_minutes.errors.append(
+                        str(_l("Zo lang past niet in dit deel van de dag. Kies een kortere duur of 'maakt niet uit'."))
+                    )
+                    valid = False
+                elif self.duration_minutes.data * 60 > window.total_seconds():
                     self.duration_minutes.errors.append(
                         str(
                             _l(
@@ -346,6 +392,14 @@ class RequestForm(BaseForm):
         values["first_date"] = self.first_date.data
         values["window_start"] = self.window_start.data
         values["window_end"] = self.window_end.data
+        values["period_weeks"] = None
+        if self.is_period():  # one date, chosen in a period from today: requests.clean_schedule
+            values["schedule_kind"] = "once"
+            values["period_weeks"] = params.parse_int(self.period_weeks.data or "", 1, timeslots.MAX_PERIOD_WEEKS)
+            values["first_date"] = self.period_start
+            values["window_start"], values["window_end"] = timeslots.PERIOD_PARTS.get(
+                self.day_part.data or "", (None, None)
+            )
         values["duration_minutes"] = self.duration_minutes.data
         values["weeks"] = (self.series_weeks() or 1) if values["schedule_kind"] == "series" else 1
         values["language_required"] = bool(self.language_required.data)
@@ -382,10 +436,82 @@ class RequestForm(BaseForm):
                 "same_volunteer",
             )
         }
+        if help_request.is_period:
+            data["schedule_kind"] = "period"
+            data["period_weeks"] = str(help_request.period_weeks)
+            data["day_part"] = timeslots.period_part(help_request.window_start, help_request.window_end) or "any"
         data["skills_wanted"] = list(help_request.skills_wanted or [])
         data["weeks"] = str(help_request.weeks) if help_request.schedule_kind == "series" else ""
         data["max_km"] = f"{help_request.max_km:g}".replace(".", ",") if help_request.max_km else ""
         return data
+
+
+# --- the public form in steps (issue #14) -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One page of the help request form: its URL name, number (of STEP_COUNT) and heading."""
+
+    name: str
+    number: int
+    heading: object
+
+
+STEPS = (
+    Step("wat", 1, _l("Wat voor hulp zoekt u?")),
+    Step("wanneer", 2, _l("Wanneer is de hulp nodig?")),
+    Step("tijd", 2, _l("Welke dag en tijd?")),
+    Step("waar", 3, _l("Waar is de hulp?")),
+    Step("contact", 4, _l("Hoe bereiken we u?")),
+    Step("controleren", 5, _l("Klopt alles?")),
+)
+STEP_COUNT = 5
+STEP_NAMES = tuple(step.name for step in STEPS)
+
+
+def step_named(name):
+    """Return the Step of a URL name, or None."""
+    return next((step for step in STEPS if step.name == name), None)
+
+
+def step_fields(name, answers):
+    """Return the field names one step asks, given the answers so far ({name: [values]}).
+
+    Fields show only when they apply: a date and times for one fixed day, the weeks too for a
+    weekly series, a period and time of day for "geen haast"; the recipient's name only when
+    the help is for someone else.
+    """
+    first = (answers.get("schedule_kind") or ["once"])[0]
+    relation = (answers.get("relation") or ["self"])[0]
+    if name == "wat":
+        return ("task_type", "relation", "summary", "description", "skills_wanted", "website")
+    if name == "wanneer":
+        return ("urgency", "schedule_kind")
+    if name == "tijd":
+        if first == "period":
+            return ("period_weeks", "day_part", "duration_minutes")
+        dated = ("first_date", "window_start", "window_end", "duration_minutes")
+        return (*dated, "weeks") if first == "series" else dated
+    if name == "waar":
+        return ("street", "house_number", "postcode")
+    if name == "contact":
+        recipient = ("recipient_name",) if relation != "self" else ()
+        return (
+            "contact_name",
+            *recipient,
+            "contact_email",
+            "contact_phone",
+            "preferred_language",
+            "language_required",
+            "same_volunteer",
+        )
+    return ()
+
+
+def step_of_field(name, answers):
+    """Return the step that asks a field (for a service's error), or the first step."""
+    return next((step for step in STEPS if name in step_fields(step.name, answers)), STEPS[0])
 
 
 # --- volunteer ------------------------------------------------------------------------------------

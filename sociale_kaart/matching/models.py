@@ -12,6 +12,7 @@ No double booking is guaranteed by the database (issue #4, item 6):
 
 import secrets
 import uuid
+from datetime import timedelta
 
 from .. import clock
 from ..extensions import Model, db, one_of
@@ -107,13 +108,17 @@ class HelpRequest(Model):
     lon = db.Column(db.Float)
     max_km = db.Column(db.Float)  # the requester's own travel limit, optional
 
-    # When: one date with a time window and duration, or a weekly series.
+    # When: one date with a time window and duration, or a weekly series. A one-off request may
+    # name a period instead of a date ("geen haast", issue #14): any one day of period_weeks x 7
+    # days from first_date, in the window; its one date stands on the period's last day until a
+    # volunteer is booked for the day that suits them (booking.py).
     schedule_kind = db.Column(db.String(8), nullable=False, default="once")
     first_date = db.Column(db.Date, nullable=False)  # local date (Europe/Amsterdam)
     window_start = db.Column(db.Time, nullable=False)  # local time
     window_end = db.Column(db.Time, nullable=False)
     duration_minutes = db.Column(db.Integer, nullable=False)
     weeks = db.Column(db.Integer, nullable=False, default=1)  # number of weekly dates of a series
+    period_weeks = db.Column(db.Integer)  # None: a fixed date; 1-4: any day in that many weeks
 
     preferred_language = db.Column(db.String(2), nullable=False, default="nl")
     language_required = db.Column(db.Boolean, nullable=False, default=False)
@@ -141,6 +146,16 @@ class HelpRequest(Model):
     events = db.relationship(
         "RequestEvent", back_populates="request", order_by="RequestEvent.id", cascade="all, delete-orphan"
     )
+
+    @property
+    def is_period(self):
+        """Return True when the request names a period ("geen haast") instead of a date."""
+        return bool(self.period_weeks)
+
+    @property
+    def period_last_day(self):
+        """Return the last local date of a period request, or None."""
+        return self.first_date + timedelta(days=self.period_weeks * 7 - 1) if self.period_weeks else None
 
     @property
     def is_closed(self):
@@ -374,6 +389,22 @@ class MatchNotice(Model):
     occurrence_id = db.Column(db.ForeignKey("occurrences.id", ondelete="CASCADE"), nullable=False)
     kind = db.Column(db.String(16), nullable=False)  # reminder, feedback
     created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
+
+
+class RequestDraft(Model):
+    """What a resident typed so far on the help request form in steps (issue #14), until sent.
+
+    The browser holds only a random key (in its session cookie); the row holds the answers, so
+    every app server sees them. Sending deletes it; an unsent draft is deleted by the daily
+    retention job REQUEST_DRAFT_HOURS after its last change.
+    """
+
+    __tablename__ = "request_drafts"
+    id = db.Column(db.Integer, primary_key=True)
+    key_hash = db.Column(db.String(64), nullable=False, unique=True)  # sha256 of the browser's key
+    data = db.Column(JSON, nullable=False, default=dict)  # field name -> text, as typed
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
+    updated_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow, index=True)
 
 
 # --- database guards against double booking (also created by the migration 0004_matching) ---------

@@ -18,7 +18,7 @@ from .. import clock
 from ..accounts.models import User
 from ..extensions import db
 from ..geo import bounding_box
-from . import queries, ranking
+from . import queries, ranking, timeslots
 from .models import Absence, Booking, Feedback, HelpRequest, Match, Occurrence, VolunteerProfile
 from .vocabularies import TASK_TYPES
 
@@ -217,8 +217,17 @@ def open_windows(
     windows: defaultdict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     if not request_ids:
         return windows
-    for request_id, starts_at, ends_at in db.session.execute(
-        select(Occurrence.request_id, Occurrence.starts_at, Occurrence.ends_at)
+    for request_id, starts_at, ends_at, first_date, start, end, period_weeks in db.session.execute(
+        select(
+            Occurrence.request_id,
+            Occurrence.starts_at,
+            Occurrence.ends_at,
+            HelpRequest.first_date,
+            HelpRequest.window_start,
+            HelpRequest.window_end,
+            HelpRequest.period_weeks,
+        )
+        .join(HelpRequest, Occurrence.request_id == HelpRequest.id)
         .where(
             Occurrence.request_id.in_(list(request_ids)),
             Occurrence.starts_at > now,
@@ -227,7 +236,11 @@ def open_windows(
         )
         .order_by(Occurrence.starts_at)
     ):
-        windows[request_id].append((starts_at, ends_at))
+        if period_weeks:  # "geen haast": every day of the period that is still to come (issue #14)
+            days = timeslots.period_windows(first_date, start, end, period_weeks, clock.zone_name())
+            windows[request_id].extend(window for window in days if window[0] > now)
+        else:
+            windows[request_id].append((starts_at, ends_at))
     return windows
 
 
@@ -253,6 +266,7 @@ def task_input(
         same_volunteer=request.same_volunteer,
         zone=clock.zone_name(),
         urgency=request.urgency,
+        any_one=request.is_period,
     )
 
 

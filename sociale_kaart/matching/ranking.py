@@ -63,6 +63,7 @@ class TaskInput:
     same_volunteer: bool = False
     zone: str = "Europe/Amsterdam"
     urgency: str = "normal"  # high / normal / low: batch proposals fill urgent tasks first
+    any_one: bool = False  # the windows are alternatives (a period, "geen haast"): one of them is enough
 
 
 @dataclass(frozen=True)
@@ -153,8 +154,8 @@ class PreparedTask:
         windows.sort(key=lambda window: window.start)
         self.windows = windows
         self.total = len(windows)
-        if self.total <= 1:
-            self.need = self.total
+        if self.total <= 1 or task.any_one:
+            self.need = min(1, self.total)
         else:
             self.need = max(1, math.ceil(min_series_coverage * self.total - 1e-9))
         self.limit = math.inf if task.max_km is None else task.max_km
@@ -351,9 +352,8 @@ def candidate_of(t: PreparedTask, fit: Fit) -> Candidate:
     parts = 0
     for window in windows:
         parts |= window.mask
-    reasons.append(
-        Reason("available", {"cells": tuple(timeslots.cells_of(parts)), "covered": covered, "total": t.total})
-    )
+    available = {"cells": tuple(timeslots.cells_of(parts)), "covered": covered, "total": t.total}
+    reasons.append(Reason("available", {**available, "period": True} if task.any_one else available))
     if task.vog_required:
         reasons.append(Reason("vog", {"valid_until": v.vog_valid_until}))
     if history == "good":

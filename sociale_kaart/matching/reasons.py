@@ -82,7 +82,11 @@ def reason_text(reason: Reason | Mapping[str, Any]) -> str:
         )
     if code == "available":
         text = _("beschikbaar %(cells)s", cells=_cells(p["cells"]))
-        if p["total"] > 1:
+        if p.get("period"):  # any one day of a period (issue #14)
+            text = ngettext(
+                "%(text)s, %(num)s dag in de periode", "%(text)s, %(num)s dagen in de periode", p["covered"], text=text
+            )
+        elif p["total"] > 1:
             text = _("%(text)s, %(covered)s van %(total)s weken", text=text, covered=p["covered"], total=p["total"])
         return text
     if code == "vog":

@@ -71,6 +71,7 @@ FIELDS = (
     "window_end",
     "duration_minutes",
     "weeks",
+    "period_weeks",
     "preferred_language",
     "language_required",
     "skills_wanted",
@@ -78,7 +79,7 @@ FIELDS = (
     "max_km",
     "language",
 )
-SCHEDULE_FIELDS = ("schedule_kind", "first_date", "window_start", "window_end", "weeks")
+SCHEDULE_FIELDS = ("schedule_kind", "first_date", "window_start", "window_end", "weeks", "period_weeks")
 
 
 # --- helpers (also used by volunteers.py) --------------------------------------------------
@@ -232,9 +233,12 @@ def clean_schedule(values: Mapping[str, Any], check_dates: bool = True) -> dict[
     kind = _text(values, "schedule_kind") or "once"
     if kind not in SCHEDULE_KINDS:
         raise ValidationError("schedule_kind", _("Kies één keer of elke week."))
+    period_weeks = _period_weeks(values) if kind == "once" else None
     first_date = values.get("first_date")
     if isinstance(first_date, datetime):
         first_date = first_date.date()
+    if period_weeks and first_date is None:
+        first_date = clock.today()  # "in de komende twee weken": from today
     if not isinstance(first_date, date):
         raise ValidationError("first_date", _("Kies een datum."))
     today = clock.today()
@@ -249,7 +253,7 @@ def clean_schedule(values: Mapping[str, Any], check_dates: bool = True) -> dict[
         raise ValidationError("window_end", _("Vul een eindtijd in, bijvoorbeeld 17:00."))
     if end <= start:
         raise ValidationError("window_end", _("De eindtijd moet na de begintijd liggen."))
-    if check_dates and first_date == today and start <= clock.local_now().time():
+    if check_dates and not period_weeks and first_date == today and start <= clock.local_now().time():
         raise ValidationError(
             "window_start", _("Deze tijd is vandaag al voorbij. Kies een latere tijd of een andere dag.")
         )
@@ -274,7 +278,12 @@ def clean_schedule(values: Mapping[str, Any], check_dates: bool = True) -> dict[
             raise ValidationError("weeks", _("Kies 2 tot %(max)s weken.", max=MAX_SERIES_WEEKS))
     else:
         weeks = 1
-    conflict = timeslots.clock_change_conflict(first_date, start, end, weeks, duration, clock.zone_name())
+    days = timeslots.period_days(first_date, period_weeks) if period_weeks else None
+    conflict = (
+        timeslots.clock_change_conflict(days[-1], start, end, 1, duration, clock.zone_name())
+        if days
+        else timeslots.clock_change_conflict(first_date, start, end, weeks, duration, clock.zone_name())
+    )
     if conflict is not None:  # issue #12: a date must start before it ends (ck_occurrences_window)
         day, missing = conflict
         if missing is not None:
@@ -304,10 +313,27 @@ def clean_schedule(values: Mapping[str, Any], check_dates: bool = True) -> dict[
         "window_end": end,
         "duration_minutes": duration,
         "weeks": weeks,
+        "period_weeks": period_weeks,
     }
 
 
-def _occurrences(first_date, start, end, weeks, first_sequence=1):
+def _period_weeks(values: Mapping[str, Any]) -> int | None:
+    """Return the weeks of a period ("geen haast", 1 to 4), or None for a fixed date."""
+    raw = values.get("period_weeks")
+    if raw in (None, "", 0):
+        return None
+    weeks = raw if isinstance(raw, int) and not isinstance(raw, bool) else params.parse_int(str(raw), 1, 99)
+    if weeks is None or not 1 <= weeks <= timeslots.MAX_PERIOD_WEEKS:
+        raise ValidationError(
+            "period_weeks", _("Kies een periode van 1 tot %(max)s weken.", max=timeslots.MAX_PERIOD_WEEKS)
+        )
+    return weeks
+
+
+def _occurrences(first_date, start, end, weeks, first_sequence=1, period_weeks=None):
+    if period_weeks:
+        # one date, on the period's last day until a volunteer is booked for the day that suits them
+        first_date = timeslots.period_days(first_date, period_weeks)[-1]
     windows = timeslots.occurrence_windows(first_date, start, end, weeks, clock.zone_name())
     return [
         Occurrence(sequence=first_sequence + index, starts_at=window_start, ends_at=window_end)
@@ -326,7 +352,9 @@ def submit_request(values: Mapping[str, Any], by: User | None = None, geocoder: 
     columns = clean_request_values(values, geocoder)
     request = HelpRequest(**columns)
     request.area = area_of_postcode4(request.pc4)
-    request.occurrences = _occurrences(request.first_date, request.window_start, request.window_end, request.weeks)
+    request.occurrences = _occurrences(
+        request.first_date, request.window_start, request.window_end, request.weeks, period_weeks=request.period_weeks
+    )
     now = clock.naive_utcnow()
     if staff is not None:
         request.entered_by_id = staff.id
@@ -587,7 +615,14 @@ def _replace_occurrences(request):
             request.occurrences.remove(occurrence)
     db.session.flush()
     request.occurrences.extend(
-        _occurrences(request.first_date, request.window_start, request.window_end, request.weeks, last + 1)
+        _occurrences(
+            request.first_date,
+            request.window_start,
+            request.window_end,
+            request.weeks,
+            last + 1,
+            period_weeks=request.period_weeks,
+        )
     )
 
 

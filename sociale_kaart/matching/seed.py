@@ -331,7 +331,7 @@ REQUESTS: tuple[tuple, ...] = (
         "Onkruid wieden en de heg knippen in een kleine achtertuin. Gereedschap is er.",
         None,
         None,
-        {"urgency": "low"},
+        {"urgency": "low", "period_weeks": 2},  # "geen haast": any morning in two weeks (issue #14)
     ),
     (
         "vervoer-doorn",
@@ -546,7 +546,8 @@ def _request(row, areas, profiles, now, today):
     if db.session.scalar(select(HelpRequest.id).where(HelpRequest.contact_email == email)) is not None:
         return False
     place = _geocode(postcode)
-    first_date = _day(weekday, days_ahead, today)
+    period_weeks = extra.get("period_weeks")
+    first_date = today if period_weeks else _day(weekday, days_ahead, today)
     created = now - timedelta(days=_age_days(days_ahead))
     request = HelpRequest(
         status=status,
@@ -574,6 +575,7 @@ def _request(row, areas, profiles, now, today):
         window_end=end,
         duration_minutes=minutes,
         weeks=weeks,
+        period_weeks=period_weeks,
         preferred_language=extra.get("preferred_language", "nl"),
         language_required=extra.get("language_required", False),
         same_volunteer=extra.get("same_volunteer", False),
@@ -581,7 +583,8 @@ def _request(row, areas, profiles, now, today):
         confirmed_at=created,
         reviewed_at=None if status == "submitted" else created + timedelta(hours=20),
     )
-    windows = timeslots.occurrence_windows(first_date, start, end, weeks, clock.zone_name())
+    last_day = timeslots.period_days(first_date, period_weeks)[-1] if period_weeks else first_date
+    windows = timeslots.occurrence_windows(last_day, start, end, weeks, clock.zone_name())
     request.occurrences = [
         Occurrence(sequence=index, starts_at=s, ends_at=e) for index, (s, e) in enumerate(windows, start=1)
     ]
@@ -691,7 +694,10 @@ def _move_request(request, days_ahead, now, today, zone):
     seeder sets it; what happened after (done, feedback) moves with the dates.
     """
     first_start = min(occurrence.starts_at for occurrence in request.occurrences)
-    dates = _day(request.first_date.weekday(), days_ahead, today) - request.first_date
+    if request.is_period:  # a period starts on the day of the load
+        dates = today - request.first_date
+    else:
+        dates = _day(request.first_date.weekday(), days_ahead, today) - request.first_date
     history = now - timedelta(days=_age_days(days_ahead)) - request.created_at
 
     def move(moment):
@@ -700,7 +706,7 @@ def _move_request(request, days_ahead, now, today, zone):
     request.first_date += dates
     _shift(request, _REQUEST_MOMENTS, move)
     windows = timeslots.occurrence_windows(
-        request.first_date, request.window_start, request.window_end, request.weeks, zone
+        request.period_last_day or request.first_date, request.window_start, request.window_end, request.weeks, zone
     )
     for occurrence, (start, end) in zip(sorted(request.occurrences, key=lambda o: o.sequence), windows, strict=False):
         occurrence.starts_at, occurrence.ends_at = start, end

@@ -105,6 +105,32 @@ def occurrence_windows(first_date, start, end, weeks=1, zone_name=DEFAULT_ZONE):
     return [local_window(day, start, end, zone_name) for day in series_dates(first_date, weeks)]
 
 
+# "Geen haast" (issue #14): a request for any one day in a period of 1 to 4 weeks, at a preferred
+# time of day. Its window per day, local time; "any" is the whole day the grid covers.
+PERIOD_PARTS = {
+    "morning": (time(9, 0), time(12, 0)),
+    "afternoon": (time(13, 0), time(17, 0)),
+    "evening": (time(18, 0), time(21, 0)),
+    "any": (time(9, 0), time(21, 0)),
+}
+MAX_PERIOD_WEEKS = 4
+
+
+def period_part(start, end):
+    """Return the PERIOD_PARTS code of a window (local times), or None when it is not one of them."""
+    return next((code for code, window in PERIOD_PARTS.items() if window == (start, end)), None)
+
+
+def period_days(first_date, weeks):
+    """Return the local dates of a period: weeks x 7 days from first_date."""
+    return [first_date + timedelta(days=index) for index in range(weeks * 7)]
+
+
+def period_windows(first_date, start, end, weeks, zone_name=DEFAULT_ZONE):
+    """Return the naive-UTC (start, end) of each day of a period, in order: the days a volunteer may choose."""
+    return [local_window(day, start, end, zone_name) for day in period_days(first_date, weeks)]
+
+
 def parts_needed(local_start, local_end):
     """Return the grid mask of day parts a local window touches, or None when it falls outside them.
 

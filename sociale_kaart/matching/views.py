@@ -12,15 +12,19 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
+from werkzeug.datastructures import MultiDict
 
 from .. import clock
 from ..accounts import privacy as account_privacy
 from ..directory import areas
 from ..errors import NotFound, ValidationError
 from ..extensions import limiter
-from . import booking, lifecycle, privacy, queries, reasons, vocabularies, volunteers
+from . import booking, drafts, lifecycle, privacy, queries, reasons, vocabularies, volunteers
 from . import requests as help_requests
 from .forms import (
+    STEP_COUNT,
+    STEP_NAMES,
+    STEPS,
     AbsenceForm,
     CancelForm,
     ConfirmForm,
@@ -31,6 +35,9 @@ from .forms import (
     RequestForm,
     VolunteerProfileForm,
     duration_label,
+    step_fields,
+    step_named,
+    step_of_field,
 )
 
 bp = Blueprint("matching", __name__)
@@ -94,6 +101,14 @@ def local_when(occurrence):
     return clock.format_local_window(occurrence.starts_at, occurrence.ends_at)
 
 
+@bp.app_template_global()
+def request_period(help_request):
+    """Return a period request's "een dag naar keuze tussen ..." while nobody is booked, else None (issue #14)."""
+    if help_request.is_period and not volunteers.request_is_booked(help_request):
+        return volunteers.period_text(help_request)
+    return None
+
+
 @bp.app_template_filter("matching_duration")
 def format_duration(minutes):
     """Format a number of minutes as '1,5 uur'."""
@@ -126,27 +141,170 @@ def _request_limit():
     return current_app.config["MATCHING_REQUEST_RATE_LIMIT"]
 
 
-@bp.route("/hulp-vragen", methods=["GET", "POST"])
-@limiter.limit(_request_limit, methods=["POST"])
-def request_form():
-    """The public help request form: one page, no JavaScript, no account needed."""
-    form = RequestForm(check_past=True)
-    if request.method == "GET":
-        form.preselect_task_type(request.args.get("taak"))
-    if request.method == "GET" and current_user.is_authenticated:
+def _step_limit():
+    return current_app.config["MATCHING_STEP_RATE_LIMIT"]
+
+
+# The help request form in steps (issue #14): what · when · where · contact · check, each its own
+# page that works without JavaScript. Every step saves what was typed in a draft (drafts.py) before
+# it checks anything, so nothing typed is lost; "Vorige" saves without checking.
+DRAFT = "hulpvraag_concept"
+ALL_FIELDS = frozenset(name for step in STEPS for name in step_fields(step.name, {"relation": ["other"]})) | {
+    "first_date",
+    "window_start",
+    "window_end",
+    "weeks",
+    "period_weeks",
+    "day_part",
+}
+
+
+def _answers():
+    return drafts.load(session.get(DRAFT))
+
+
+def _step_form(answers):
+    """Return a RequestForm filled from the answers (field checks only; CSRF is checked app-wide)."""
+    data = MultiDict([(name, value) for name, values in answers.items() for value in values])
+    form = RequestForm(formdata=data, check_past=True, meta={"csrf": False})
+    if current_user.is_authenticated and "contact_name" not in answers:
         form.contact_name.data = current_user.name
         form.contact_email.data = current_user.email
-    if request.method == "POST" and form.validate():
+    return form
+
+
+def _step_errors(form, step, answers):
+    """Validate the whole form; keep only the errors of this step's fields. Return True when it has none."""
+    form.validate()
+    asked = set(step_fields(step.name, answers))
+    for field in form:
+        if field.name not in asked:
+            field.errors = []
+    form.form_errors = []
+    return not any(form[name].errors for name in asked)
+
+
+def _neighbour(step, offset):
+    index = STEP_NAMES.index(step.name) + offset
+    return STEPS[index] if 0 <= index < len(STEPS) else None
+
+
+def _step_url(step, **args):
+    if step.name == "wat":
+        return url_for("matching.request_form", **args)
+    return url_for("matching.request_step", step=step.name, **args)
+
+
+def _render_step(step, form, answers, status=200):
+    return (
+        render_template(
+            "matching/request_step.html",
+            form=form,
+            step=step,
+            step_count=STEP_COUNT,
+            fields=step_fields(step.name, answers),
+            previous=_neighbour(step, -1),
+            back_to_check=request.values.get("terug") == "controleren",
+            action=_step_url(step),
+        ),
+        status,
+    )
+
+
+def _step(step):
+    """Show one step of the form (GET) or save it and go on (POST)."""
+    answers = _answers()
+    if request.method == "GET":
+        if step.name != "wat" and not answers:
+            if session.pop(DRAFT, None):
+                flash(_("Uw antwoorden waren langer dan een dag niet gebruikt en zijn gewist. Begin opnieuw."))
+            return redirect(url_for("matching.request_form"), code=303)
+        form = _step_form(answers)
+        if step.name == "wat" and "task_type" not in answers:
+            form.preselect_task_type(request.args.get("taak"))
+        if request.args.get("fouten"):  # sent here by the check page: show what is missing
+            _step_errors(form, step, answers)
+        return _render_step(step, form, answers)
+    fields = step_fields(step.name, answers)
+    kind_changed = (
+        step.name == "wanneer"
+        and "schedule_kind" in answers
+        and (request.form.get("schedule_kind") != answers["schedule_kind"][0])
+    )
+    if kind_changed:  # another kind of "when" asks other fields on the next page: drop the old ones
+        fields = (*fields, "first_date", "window_start", "window_end", "weeks", "period_weeks", "day_part")
+    posted = {name: request.form.getlist(name) for name in fields}
+    # Checked as typed (a control character is refused with a message), saved without control characters.
+    answers = {**{name: values for name, values in answers.items() if name not in fields}, **posted}
+    form = _step_form(answers)
+    valid = _step_errors(form, step, answers)
+    session[DRAFT] = drafts.save(session.get(DRAFT), fields, posted, allowed=ALL_FIELDS)
+    back_to_check = request.form.get("terug") == "controleren"
+    if request.form.get("actie") == "vorige":
+        previous = _neighbour(step, -1) or step
+        return redirect(_step_url(previous), code=303)
+    if not valid:
+        return _render_step(step, form, answers, status=400)
+    if back_to_check and not kind_changed:
+        return redirect(url_for("matching.request_step", step="controleren"), code=303)
+    following = _neighbour(step, 1)
+    assert following is not None, "the check page has its own view"
+    return redirect(_step_url(following, **({"terug": "controleren"} if back_to_check else {})), code=303)
+
+
+@bp.route("/hulp-vragen", methods=["GET", "POST"])
+@limiter.limit(_step_limit, methods=["POST"])
+def request_form():
+    """The public help request form, first step (what and for whom): no JavaScript, no account needed."""
+    return _step(STEPS[0])
+
+
+@bp.route("/hulp-vragen/stap/<step>", methods=["GET", "POST"])
+@limiter.limit(_step_limit, methods=["POST"])
+def request_step(step):
+    """A later step of the help request form (the check page has its own view)."""
+    found = step_named(step)
+    if found is None or found.name == "wat":  # (controleren has its own route, which comes first)
+        raise NotFound(_("Deze stap bestaat niet."))
+    return _step(found)
+
+
+@bp.route("/hulp-vragen/stap/controleren", methods=["GET", "POST"])
+@limiter.limit(_request_limit, methods=["POST"])
+def request_check():
+    """The last step: every answer with a link to change it, then send."""
+    answers = _answers()
+    if not answers:
+        if session.pop(DRAFT, None):
+            flash(_("Uw antwoorden waren langer dan een dag niet gebruikt en zijn gewist. Begin opnieuw."))
+        return redirect(url_for("matching.request_form"), code=303)
+    form = _step_form(answers)
+    if not form.validate():
+        failing = next(step for step in STEPS if any(form[name].errors for name in step_fields(step.name, answers)))
+        return redirect(_step_url(failing, fouten=1, terug="controleren"), code=303)
+    if request.method == "POST":
         if form.is_spam():  # a bot filled the hidden field: pretend all went well
+            drafts.discard(session.pop(DRAFT, None))
             return redirect(url_for("matching.request_sent"), code=303)
         try:
             created = help_requests.submit_request({**form.values(), "language": _language()}, by=_user())
         except ValidationError as error:
-            form.add_error(error.field, error.message)
-        else:
-            session["matching_sent"] = {"token": created.access_token, "confirm": created.confirmed_at is None}
-            return redirect(url_for("matching.request_sent"), code=303)
-    return render_template("matching/request_form.html", form=form), _status()
+            step = step_of_field(error.field, answers)
+            form = _step_form(answers)
+            form.add_error(error.field if error.field in step_fields(step.name, answers) else None, error.message)
+            return _render_step(step, form, answers, status=400)
+        drafts.discard(session.pop(DRAFT, None))
+        session["matching_sent"] = {"token": created.access_token, "confirm": created.confirmed_at is None}
+        return redirect(url_for("matching.request_sent"), code=303)
+    return render_template(
+        "matching/request_check.html",
+        form=form,
+        step=STEPS[-1],
+        step_count=STEP_COUNT,
+        answers=answers,
+        steps=[(step, step_fields(step.name, answers)) for step in STEPS[:-1]],
+        previous=_neighbour(STEPS[-1], -1),
+    )
 
 
 @bp.route("/hulp-vragen/verstuurd")

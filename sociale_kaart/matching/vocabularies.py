@@ -173,6 +173,16 @@ TRAVEL_MODES = {
 WEEKDAYS = (_l("maandag"), _l("dinsdag"), _l("woensdag"), _l("donderdag"), _l("vrijdag"), _l("zaterdag"), _l("zondag"))
 DAY_PARTS = (_l("ochtend"), _l("middag"), _l("avond"))
 
+# "Geen haast" (issue #14): how long the period may be, and the preferred time of day
+# (timeslots.PERIOD_PARTS holds their windows).
+PERIOD_WEEKS = {1: _l("in de komende week"), 2: _l("in de komende twee weken"), 4: _l("in de komende vier weken")}
+PERIOD_PARTS = {
+    "morning": _l("liefst 's ochtends (9:00–12:00)"),
+    "afternoon": _l("liefst 's middags (13:00–17:00)"),
+    "evening": _l("liefst 's avonds (18:00–21:00)"),
+    "any": _l("maakt niet uit (9:00–21:00)"),
+}
+
 REQUEST_STATUS_LABELS = {
     "submitted": _l("Ingediend"),
     "open": _l("Beoordeeld (open)"),

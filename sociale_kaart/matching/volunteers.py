@@ -33,7 +33,7 @@ from .models import TRAVEL_MODES, Absence, HelpRequest, Match, VolunteerProfile
 from .privacy import log_view
 from .queries import area_filter
 from .requests import MAX_TEXT, optional_km, resolve_postcode
-from .vocabularies import LANGUAGES, SKILLS, TASK_TYPES
+from .vocabularies import LANGUAGES, PERIOD_PARTS, SKILLS, TASK_TYPES
 
 MAX_TASKS_PER_WEEK = 7
 VISIBLE_REQUEST_STATUSES = ("open", "proposed")
@@ -397,7 +397,33 @@ def when_text(request: HelpRequest, windows: Sequence[tuple[datetime, datetime]]
                 date=format_date(timeslots.to_local(windows[0][0], clock.zone_name()).date(), "d MMMM"),
             )
         return text
+    if request.is_period:
+        booked = [o for o in request.occurrences if o.status in ("booked", "done")]
+        if not booked:
+            return period_text(request)
+        return clock.format_local_window(booked[0].starts_at, booked[0].ends_at)
     return f"{format_date(request.first_date, 'EEEE d MMMM y')}, {start}–{end}"
+
+
+def request_is_booked(request: HelpRequest) -> bool:
+    """Return True when a volunteer is booked for (one of) the request's dates."""
+    return any(occurrence.status in ("booked", "done") for occurrence in request.occurrences)
+
+
+def period_text(request: HelpRequest) -> str:
+    """Return when a period request ("geen haast") may be: "een dag tussen 7 december en 20 december, 's ochtends"."""
+    part = timeslots.period_part(request.window_start, request.window_end)
+    times = (
+        str(PERIOD_PARTS[part])
+        if part
+        else f"{request.window_start.strftime('%H:%M')}–{request.window_end.strftime('%H:%M')}"
+    )
+    return _(
+        "een dag naar keuze tussen %(first)s en %(last)s, %(times)s",
+        first=format_date(request.first_date, "EEEE d MMMM"),
+        last=format_date(request.period_last_day, "EEEE d MMMM y"),
+        times=times,
+    )
 
 
 def public_task(

@@ -51,9 +51,10 @@ def _prune_sessions() -> str:
 
 
 def _matching_retention() -> str:
-    from ..matching import privacy
+    from ..matching import drafts, privacy
 
-    return f"anonymised {privacy.run_retention(days=current_app.config['MATCHING_RETENTION_DAYS'])}"
+    anonymised = privacy.run_retention(days=current_app.config["MATCHING_RETENTION_DAYS"])
+    return f"anonymised {anonymised}, unsent drafts deleted {drafts.purge()}"
 
 
 def _signals_retention() -> str:
@@ -96,7 +97,7 @@ TIMETABLE = (
         "matching-retention",
         Every.day(3, 0),
         _matching_retention,
-        "anonymise closed help requests after the retention period (flask matching retention)",
+        "anonymise closed help requests after the retention period, delete old form drafts (flask matching retention)",
     ),
     Job(
         "signals-retention",

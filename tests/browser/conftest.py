@@ -3,6 +3,7 @@
 import logging
 import os
 import threading
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event
@@ -87,15 +88,24 @@ def browser_log():
     capture.stop()
 
 
+@contextmanager
+def serving(app):
+    """Serve an app on a free port of 127.0.0.1 in a thread (it shares the pinned app clock); yield its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
 @pytest.fixture(scope="session")
 def live_server(demo_app):
     """Serve the demo app on a free port in a thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving(demo_app) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
@@ -118,6 +128,15 @@ def page(browser):
 
 
 @pytest.fixture
+def phone_page(browser):
+    """A 360 × 740 page with JavaScript."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="nl-NL")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
 def phone_page_without_js(browser):
     context = browser.new_context(viewport={"width": 360, "height": 740}, java_script_enabled=False, locale="nl-NL")
     page = context.new_page()
@@ -131,3 +150,39 @@ def session_cookie(app, user):
 
     serializer = app.session_interface.get_signing_serializer(app)
     return serializer.dumps({"_user_id": login_token(app, user), "_fresh": True})
+
+
+# axe-core's rules for WCAG 2.1 A and AA; run it only with JavaScript on (without it, axe.run() never settles)
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+def assert_no_wcag_violations(page):
+    """Run axe-core on the page and fail with its report when anything violates WCAG 2.1 A or AA."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options=WCAG)
+    assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+
+
+# The innermost elements that reach past the right edge, to name in a failure
+WIDEST = """() => [...document.body.querySelectorAll('*')]
+  .filter(e => e.getBoundingClientRect().right > innerWidth + 0.5
+    && ![...e.children].some(c => c.getBoundingClientRect().right > innerWidth + 0.5))
+  .slice(0, 5)
+  .map(e => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ').join('.') : '')
+    + ' ' + Math.round(e.getBoundingClientRect().right))"""
+
+
+def outbox_body(app, to, template):
+    """Return the text of the one queued e-mail with a template to an address (a link in it, say)."""
+    from sqlalchemy import select
+
+    from sociale_kaart.extensions import db
+    from sociale_kaart.notify.models import OutboxMessage
+
+    with app.app_context():
+        body = db.session.scalars(
+            select(OutboxMessage.body_text).where(OutboxMessage.to_address == to, OutboxMessage.template == template)
+        ).one()
+        db.session.remove()
+    return body

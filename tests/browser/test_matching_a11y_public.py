@@ -109,13 +109,17 @@ def test_volunteer_page_has_no_wcag_violations(page, public_site, name, language
     _axe(page)
 
 
+def _next(page):
+    """Press the step's main button and wait for the next page."""
+    with page.expect_navigation():
+        page.click("form.matching-form button[type=submit].button--primary")
+
+
 def _submit_request_with_errors(page, site):
+    """Send the first step of the help request form empty: no kind of help, no summary."""
     page.goto(site["base"] + site["urls"]["request-form"])
-    page.fill("#contact_name", "Greet (fictief)")
-    page.fill("#postcode", "3949 AA")
-    page.fill("#window_start", "17:00")
-    page.fill("#window_end", "13:00")
-    page.click("form.matching-form button[type=submit].button--primary")
+    page.fill("#description", "Greet (fictief) woont alleen.")
+    _next(page)
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])
@@ -127,6 +131,91 @@ def test_request_form_with_errors_has_no_wcag_violations(page, public_site, lang
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])
+def test_every_step_of_the_request_form_fits_a_phone_without_wcag_violations(phone_page, public_site, language):
+    page = phone_page
+    _open(page, public_site, language)
+    page.goto(public_site["base"] + public_site["urls"]["request-form"])
+    seen = []
+    for fill in (
+        lambda: (
+            page.check("input[name=task_type][value=boodschappen]"),
+            page.check("input[name=relation][value=other]"),
+            page.fill("#summary", "Samen boodschappen doen."),
+        ),
+        lambda: (page.check("input[name=urgency][value=low]"), page.check("input[name=schedule_kind][value=period]")),
+        lambda: page.select_option("#duration_minutes", "60"),
+        lambda: (
+            page.fill("#street", "Kerkplein (fictief)"),
+            page.fill("#house_number", "3"),
+            page.fill("#postcode", "3941 AB"),
+        ),
+        lambda: (
+            page.fill("#contact_name", "Greet (fictief)"),
+            page.fill("#recipient_name", "Kees (fictief)"),
+            page.fill("#contact_phone", "0343 123 456"),
+        ),
+    ):
+        seen.append(page.url)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, page.url
+        _axe(page)
+        fill()
+        _next(page)
+    assert page.url.endswith("/hulp-vragen/stap/controleren"), page.url
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    _axe(page)
+    assert len(set(seen)) == 5
+
+
+def test_request_form_in_steps_without_javascript(phone_page_without_js, public_site):
+    """Issue #14: each step its own page, errors first with focus, nothing typed lost, a period instead of a date."""
+    page = phone_page_without_js
+    _open(page, public_site)
+    _submit_request_with_errors(page, public_site)
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_visible()
+    expect(summary).to_be_focused()
+    assert page.title().startswith("Fout: ")
+    box = summary.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 740  # on the first screen of the phone
+    assert page.input_value("#description") == "Greet (fictief) woont alleen."
+    page.check("input[name=task_type][value=boodschappen]")
+    page.check("input[name=relation][value=self]")
+    page.fill("#summary", "Samen boodschappen doen.")
+    _next(page)
+    assert page.url.endswith("/hulp-vragen/stap/wanneer")
+    page.check("input[name=urgency][value=low]")
+    page.check("input[name=schedule_kind][value=period]")
+    _next(page)
+    assert page.locator("#first_date").count() == 0  # a period: no date, no times
+    page.check("input[name=period_weeks][value='2']")
+    page.check("input[name=day_part][value=morning]")
+    page.select_option("#duration_minutes", "240")  # longer than the morning
+    _next(page)
+    expect(page.locator(".error-summary")).to_be_focused()
+    page.select_option("#duration_minutes", "60")
+    _next(page)
+    page.fill("#street", "Kerkplein (fictief)")
+    page.fill("#house_number", "3")
+    page.fill("#postcode", "3941 AB")
+    _next(page)
+    assert page.locator("#recipient_name").count() == 0  # for myself: no second name asked
+    page.fill("#contact_name", "Greet (fictief)")
+    page.fill("#contact_phone", "0343 123 456")
+    with page.expect_navigation():
+        page.click("button[name=actie][value=vorige]")  # back: what was typed on this step stays
+    with page.expect_navigation():
+        page.click("form.matching-form button[type=submit].button--primary")
+    assert page.input_value("#contact_name") == "Greet (fictief)"
+    _next(page)
+    text = page.locator("main").inner_text()
+    assert "Klopt alles?" in text and "Kerkplein (fictief)" in text and "in de komende twee weken" in text
+    with page.expect_navigation():
+        page.click("form.matching-form button[type=submit].button--primary")
+    assert page.url.endswith("/hulp-vragen/verstuurd")
+    assert page.locator("h1").inner_text() == "Uw hulpvraag is verstuurd"
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
 def test_new_volunteer_profile_with_errors_has_no_wcag_violations(page, public_site, language):
     _open(page, public_site, language, public_site["newcomer"])
     page.goto(public_site["base"] + public_site["urls"]["profile"])
@@ -134,30 +223,6 @@ def test_new_volunteer_profile_with_errors_has_no_wcag_violations(page, public_s
     page.click("form.matching-form button[type=submit].button--primary")
     expect(page.locator(".error-summary")).to_be_visible()
     _axe(page)
-
-
-def test_request_form_without_javascript_keeps_what_was_typed_and_then_sends(phone_page_without_js, public_site):
-    page = phone_page_without_js
-    _open(page, public_site)
-    _submit_request_with_errors(page, public_site)
-    expect(page.locator(".error-summary")).to_be_visible()
-    assert page.input_value("#contact_name") == "Greet (fictief)"
-    assert page.input_value("#window_start") == "17:00"
-    assert page.get_attribute("#window_end", "aria-invalid") == "true"
-    page.check("input[name=task_type][value=boodschappen]")
-    page.check("input[name=relation][value=self]")
-    page.fill("#first_date", next_weekday_iso(public_site, 2))
-    page.fill("#window_start", "10:00")
-    page.fill("#window_end", "12:00")
-    page.select_option("#duration_minutes", "60")
-    page.fill("#street", "Kerkplein (fictief)")
-    page.fill("#house_number", "3")
-    page.fill("#postcode", "3941 AB")
-    page.fill("#contact_phone", "0343 123 456")
-    page.fill("#summary", "Samen boodschappen doen.")
-    page.click("form.matching-form button[type=submit].button--primary")
-    assert page.url.endswith("/hulp-vragen/verstuurd")
-    assert page.locator("h1").inner_text() == "Uw hulpvraag is verstuurd"
 
 
 def next_weekday_iso(site, weekday):

@@ -110,8 +110,8 @@ def _login(page, base, email):
 
 
 def _submit(page, name):
-    page.get_by_role("button", name=name).first.click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name=name).first.click()
 
 
 def test_carer_broker_and_volunteer_journey(journey, smtp_server, browser, monkeypatch):
@@ -126,19 +126,26 @@ def test_carer_broker_and_volunteer_journey(journey, smtp_server, browser, monke
     carer.goto(f"{base}/hulp-vragen")
     carer.get_by_label("Respijt / oppas bij een naaste").check()
     carer.get_by_label("Voor iemand voor wie ik zorg (ik ben mantelzorger)").check()
-    carer.get_by_label("Naam van wie de hulp krijgt").fill(FATHER)
+    carer.get_by_label("Korte omschrijving voor de vrijwilliger").fill(SUMMARY)
+    carer.get_by_label("Toelichting voor de sociaal makelaar (niet verplicht)").fill("Vader heeft dementie.")
+    _submit(carer, "Volgende")
+    carer.get_by_label("Eén keer, op een vaste dag").check()
+    _submit(carer, "Volgende")
     carer.get_by_label("Datum").fill(tuesday.isoformat())
     carer.get_by_label("Vanaf (tijd)").fill("13:00")
     carer.get_by_label("Tot (tijd)").fill("17:00")
     carer.get_by_label("Hoe lang duurt de hulp?").select_option("240")
+    _submit(carer, "Volgende")
     carer.get_by_label("Straat").fill(STREET)
     carer.get_by_label("Huisnummer").fill("12")
     carer.get_by_label("Postcode").fill("3941 AB")
+    _submit(carer, "Volgende")
     carer.get_by_label("Uw naam").fill(CARER_NAME)
+    carer.get_by_label("Naam van wie de hulp krijgt").fill(FATHER)
     carer.get_by_label("E-mailadres").fill(CARER_EMAIL)
     carer.get_by_label("Telefoonnummer").fill(PHONE)
-    carer.get_by_label("Korte omschrijving voor de vrijwilliger").fill(SUMMARY)
-    carer.get_by_label("Toelichting voor de sociaal makelaar (niet verplicht)").fill("Vader heeft dementie.")
+    _submit(carer, "Volgende")
+    assert FATHER in carer.content() and STREET in carer.content()  # the check page
     _submit(carer, "Hulpvraag versturen")
     assert "/hulp-vragen/verstuurd" in carer.url
     mails = _deliver(app, smtp_server, CARER_EMAIL)

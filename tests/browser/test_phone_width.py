@@ -13,7 +13,7 @@ from sociale_kaart import clock
 from sociale_kaart.directory import editing
 from sociale_kaart.directory.models import Area, Service
 from sociale_kaart.extensions import db
-from tests.browser.conftest import session_cookie
+from tests.browser.conftest import WIDEST, session_cookie
 from tests.builders import make_user
 from tests.conftest import _seed, make_app
 from tests.matching.factories import DRIEBERGEN, make_broker, make_match, make_request, make_volunteer
@@ -23,14 +23,6 @@ from tests.signals.helpers import make_signal
 pytestmark = [pytest.mark.browser, pytest.mark.dated]
 
 PHONE = {"width": 360, "height": 740}
-
-# The innermost elements that reach past the right edge, to name in a failure
-WIDEST = """() => [...document.body.querySelectorAll('*')]
-  .filter(e => e.getBoundingClientRect().right > innerWidth + 0.5
-    && ![...e.children].some(c => c.getBoundingClientRect().right > innerWidth + 0.5))
-  .slice(0, 5)
-  .map(e => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ').join('.') : '')
-    + ' ' + Math.round(e.getBoundingClientRect().right))"""
 
 
 @pytest.fixture(scope="module")

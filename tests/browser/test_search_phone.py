@@ -22,14 +22,6 @@ FILTERS = "details.filters-disclosure > summary"
 SEARCH_EDIT = "details.search-edit > summary"
 
 
-@pytest.fixture
-def phone_page(browser):
-    context = browser.new_context(viewport=PHONE, locale="nl-NL")
-    page = context.new_page()
-    yield page
-    context.close()
-
-
 @pytest.fixture(params=[True, False], ids=["js", "no-js"])
 def phone(browser, request):
     """A 360 × 740 page, with and without JavaScript."""

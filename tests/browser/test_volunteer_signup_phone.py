@@ -7,12 +7,10 @@ import threading
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from sociale_kaart.extensions import db
-from sociale_kaart.notify.models import OutboxMessage
-from tests.browser.conftest import session_cookie
+from tests.browser.conftest import outbox_body, session_cookie
 from tests.builders import TEST_PASSWORD
 from tests.conftest import _seed, make_app
 from tests.matching.factories import load_areas, make_request, make_volunteer
@@ -49,15 +47,6 @@ def signup_site(tmp_path):
         db.engine.dispose()
 
 
-def _mail_to(app, template):
-    with app.app_context():
-        body = db.session.scalars(
-            select(OutboxMessage.body_text).where(OutboxMessage.to_address == EMAIL, OutboxMessage.template == template)
-        ).one()
-        db.session.remove()
-    return body
-
-
 def _fits(page, name):
     page.wait_for_load_state()  # after a click the new document may not be there yet
     if SHOTS:
@@ -82,7 +71,8 @@ def test_new_volunteer_signs_up_and_hears_what_happens_next(browser, signup_site
         page.fill("#password_again", TEST_PASSWORD)
         page.click("main button[type=submit]")
         assert page.url.endswith("/registreren/verstuurd")
-        confirm = re.search(r"http://127\.0\.0\.1:\d+/bevestigen/\S+", _mail_to(app, "confirm_email")).group(0)
+        mail = outbox_body(app, EMAIL, "confirm_email")
+        confirm = re.search(r"http://127\.0\.0\.1:\d+/bevestigen/\S+", mail).group(0)
         page.goto(confirm)
         page.fill("#email", EMAIL)
         page.fill("#password", TEST_PASSWORD)
@@ -110,7 +100,7 @@ def test_new_volunteer_signs_up_and_hears_what_happens_next(browser, signup_site
         _fits(page, "4-profile")
     finally:
         context.close()
-    assert "0343 111 222" in _mail_to(app, "matching_volunteer_welcome")
+    assert "0343 111 222" in outbox_body(app, EMAIL, "matching_volunteer_welcome")
 
 
 @pytest.mark.parametrize("path", ["/vrijwilliger", "/vrijwilliger/aangemeld", "/vrijwilliger/klussen"])

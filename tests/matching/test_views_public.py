@@ -13,11 +13,13 @@ from sqlalchemy import select
 from sociale_kaart import clock
 from sociale_kaart.extensions import db
 from sociale_kaart.matching import links
-from sociale_kaart.matching.models import Feedback, HelpRequest, Match, PersonalDataView
+from sociale_kaart.matching.forms import step_fields
+from sociale_kaart.matching.models import Feedback, HelpRequest, Match, PersonalDataView, RequestDraft
 from sociale_kaart.notify.models import OutboxMessage
 from tests.builders import TEST_PASSWORD, make_user
 from tests.conftest import make_app
 from tests.matching.factories import load_areas, make_broker, make_match, make_request, make_volunteer, next_weekday
+from tests.matching.form_steps import as_answers, post_step, send_in_steps, step_url
 from tests.workspace.helpers import login_as, post
 
 
@@ -79,27 +81,117 @@ def requests_in_db():
 # --- the form -----------------------------------------------------------------------------------
 
 
-def test_form_is_one_grouped_page_with_scope_texts_and_a_honeypot(app, client, areas):
+def test_the_first_step_asks_what_and_for_whom_with_scope_texts_and_a_honeypot(app, client, areas):
     page = page_of(client.get("/hulp-vragen"))
-    for legend in ("Wat voor hulp?", "Voor wie?", "Wanneer?", "Waar?", "Uw gegevens", "Over de hulp"):
-        assert f'<legend class="form-group__legend">{legend}</legend>' in page
+    assert "stap 1 van 5" in page and "<h1>Wat voor hulp zoekt u?</h1>" in page
     assert "Wel:" in page and "Niet:" in page and "VOG" in page
     assert "Geen persoonlijke verzorging" in page  # the respite scope text
-    assert "alleen de 4 cijfers van de postcode" in page
+    assert 'name="relation"' in page and 'name="summary"' in page and 'name="skills_wanted"' in page
+    assert 'name="recipient_name"' not in page and 'name="street"' not in page and 'name="first_date"' not in page
     assert 'class="honeypot"' in page and 'name="website"' in page
     assert "<script" not in page.split("</footer>")[0].split("<main")[1]  # works without JavaScript
-    assert 'type="date"' in page and 'type="time"' in page
+    assert "Vorige" not in page
+
+
+def test_each_step_asks_only_the_fields_that_apply(app, client, areas):
+    data = form_data()
+    post_step(client, app, "wat", data)
+    post_step(client, app, "wanneer", data)
+    page = page_of(client.get("/hulp-vragen/stap/tijd"))
+    assert "stap 2 van 5" in page and 'type="date"' in page and 'type="time"' in page and 'name="weeks"' in page
+    assert 'name="period_weeks"' not in page
+    post_step(client, app, "wanneer", {**data, "schedule_kind": "once"})
+    page = page_of(client.get("/hulp-vragen/stap/tijd"))
+    assert 'name="first_date"' in page and 'name="weeks"' not in page
+    post_step(client, app, "wanneer", {**data, "urgency": "low", "schedule_kind": "period"})
+    page = page_of(client.get("/hulp-vragen/stap/tijd"))
+    assert 'name="period_weeks"' in page and 'name="day_part"' in page and 'name="first_date"' not in page
+    page = page_of(client.get("/hulp-vragen/stap/contact"))
+    assert 'name="recipient_name"' in page  # for someone else (a carer asks for her father)
+    post_step(client, app, "wat", {**data, "relation": "self"})
+    page = page_of(client.get("/hulp-vragen/stap/contact"))
+    assert 'name="recipient_name"' not in page and 'name="contact_name"' in page
+
+
+def test_back_keeps_what_was_typed_without_checking_it(app, client, areas):
+    data = form_data()
+    post_step(client, app, "wat", data)
+    post_step(client, app, "wanneer", data)
+    response = post_step(client, app, "tijd", {**data, "window_end": "12:00"}, actie="vorige")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/hulp-vragen/stap/wanneer")
+    page = page_of(client.get("/hulp-vragen/stap/tijd"))
+    assert 'value="12:00"' in page and 'value="13:00"' in page and "Er ging iets mis" not in page
+    page = page_of(client.get("/hulp-vragen"))
+    assert re.search(r">\s*Vader heeft dementie.</textarea>", page)
+
+
+def test_a_later_step_without_a_draft_goes_to_the_start(app, client, areas):
+    for name in ("wanneer", "tijd", "waar", "contact", "controleren"):
+        response = client.get(step_url(name))
+        assert response.status_code == 303 and response.headers["Location"].endswith("/hulp-vragen")
+    assert client.get("/hulp-vragen/stap/bestaat-niet").status_code == 404
+
+
+def test_the_check_page_shows_every_answer_with_a_link_to_change_it(app, client, areas):
+    data = form_data()
+    for name in ("wat", "wanneer", "tijd", "waar", "contact"):
+        assert post_step(client, app, name, data).status_code == 303
+    page = page_of(client.get("/hulp-vragen/stap/controleren"))
+    assert "<h1>Klopt alles?</h1>" in page and "stap 5 van 5" in page
+    for shown in ("Respijt / oppas", "Kerkplein", "3941 AB", "Anna de Vries", "Jan de Vries", "4 uur", "met dementie"):
+        assert shown in page, shown
+    assert page.count(">Wijzigen<span") == 5
+    response = client.get("/hulp-vragen/stap/waar?terug=controleren")
+    assert 'name="terug" value="controleren"' in page_of(response)
+    response = post_step(client, app, "waar", {**data, "house_number": "5"}, terug="controleren")
+    assert response.headers["Location"].endswith("/hulp-vragen/stap/controleren")
+    assert "Kerkplein" in page_of(client.get("/hulp-vragen/stap/controleren"))
+    assert requests_in_db() == []
+
+
+def test_a_step_with_an_error_puts_the_summary_first_with_focus_and_fout_in_the_title(app, client, areas):
+    data = form_data()
+    post_step(client, app, "wat", data)
+    response = post_step(client, app, "wanneer", {**data, "urgency": "morgen"})
+    assert response.status_code == 400
+    page = page_of(response)
+    assert re.search(r"<title>Fout: Wanneer is de hulp nodig\?", page)
+    main = page.split("<main")[1]
+    assert main.index('class="error-summary"') < main.index("<form")
+    assert re.search(r'<div class="error-summary"[^>]*autofocus', page)
+
+
+def test_a_period_instead_of_a_date_when_there_is_no_hurry(app, client, areas):
+    data = form_data(urgency="low", schedule_kind="period", period_weeks="2", day_part="morning", duration_minutes="90")
+    response = send_in_steps(client, app, data)
+    assert response.status_code == 303, summary_messages(page_of(response))
+    [created] = requests_in_db()
+    assert (created.schedule_kind, created.period_weeks, created.first_date) == ("once", 2, clock.today())
+    assert (created.window_start.hour, created.window_end.hour) == (9, 12)
+    [occurrence] = created.occurrences  # one date, on the period's last day until a volunteer is booked
+    assert clock.to_local(occurrence.starts_at).date() == clock.today() + timedelta(days=13)
+
+
+def test_a_period_refuses_a_duration_longer_than_the_time_of_day(app, client, areas):
+    data = form_data(urgency="low", schedule_kind="period", period_weeks="1", day_part="morning")
+    post_step(client, app, "wat", data)
+    post_step(client, app, "wanneer", data)
+    response = post_step(client, app, "tijd", data)  # 4 hours in a morning of 3
+    assert response.status_code == 400
+    assert "past niet in dit deel van de dag" in (field_error(page_of(response), "duration_minutes") or "")
 
 
 def test_logged_in_resident_gets_name_and_email_filled_in(app, client, areas):
     resident = make_user(roles=("resident",), name="Rita Resident", email="rita@example.org")
     login_as(client, resident)
-    page = page_of(client.get("/hulp-vragen"))
+    page = page_of(client.get("/hulp-vragen/stap/contact"))  # no answers yet: back to the start
+    post_step(client, app, "wat", form_data())
+    page = page_of(client.get("/hulp-vragen/stap/contact"))
     assert 'value="Rita Resident"' in page and 'value="rita@example.org"' in page
 
 
 def test_submit_creates_a_request_and_tells_what_happens_next(app, client, areas):
-    response = post(client, app, "/hulp-vragen", form_data())
+    response = send_in_steps(client, app, form_data())
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/hulp-vragen/verstuurd")
     [created] = requests_in_db()
@@ -113,15 +205,15 @@ def test_submit_creates_a_request_and_tells_what_happens_next(app, client, areas
 
 
 def test_phone_only_request_is_confirmed_at_once(app, client, areas):
-    response = post(client, app, "/hulp-vragen", form_data(contact_email="", relation="self", recipient_name=""))
+    response = send_in_steps(client, app, form_data(contact_email="", relation="self", recipient_name=""))
     assert response.status_code == 303
     [created] = requests_in_db()
     assert created.confirmed_at is not None and created.recipient_name == "Anna de Vries"
 
 
 def test_honeypot_pretends_success_and_stores_nothing(app, client, areas):
-    response = post(client, app, "/hulp-vragen", form_data(website="http://spam.example"))
-    assert response.status_code == 303
+    response = send_in_steps(client, app, form_data(website="http://spam.example"))
+    assert response.status_code == 303 and response.headers["Location"].endswith("/hulp-vragen/verstuurd")
     assert requests_in_db() == []
 
 
@@ -170,7 +262,7 @@ BAD_INPUT = [
     ids=[case[1] + "-" + str(number) for number, case in enumerate(BAD_INPUT)],
 )
 def test_bad_input_keeps_what_was_typed_with_a_dutch_message(app, client, areas, changes, field, message, kept):
-    response = post(client, app, "/hulp-vragen", form_data(**changes()))
+    response = send_in_steps(client, app, form_data(**changes()))
     assert response.status_code == 400
     page = page_of(response)
     assert any(message in text for text in summary_messages(page)), summary_messages(page)
@@ -184,8 +276,31 @@ def test_bad_input_keeps_what_was_typed_with_a_dutch_message(app, client, areas,
     assert f'href="#{field}"' in page
     if kept:
         assert kept in page
-    assert 'value="Kerkplein"' in page and 'value="Anna de Vries"' in page  # the rest is kept too
-    assert re.search(r">\s*Vader heeft dementie.</textarea>", page)
+    assert requests_in_db() == []
+    # what was typed on the steps before is kept too
+    assert re.search(r">\s*Vader heeft dementie.</textarea>", page_of(client.get("/hulp-vragen")))
+
+
+HOSTILE = ["\x00", "\x1b[31m", "²", "٣", "9" * 5000, "<script>alert(1)</script>", "' OR 1=1 --", "\u202e", ""]
+
+
+@pytest.mark.parametrize("step", ["wat", "wanneer", "tijd", "waar", "contact"])
+@pytest.mark.parametrize("kind", ["once", "period", "series"])
+def test_hostile_values_on_every_step_never_give_a_500(app, client, areas, step, kind):
+    data = form_data(schedule_kind=kind, period_weeks="2", day_part="any")
+    for earlier in ("wat", "wanneer", "tijd", "waar", "contact")[
+        : ("wat", "wanneer", "tijd", "waar", "contact").index(step)
+    ]:
+        assert post_step(client, app, earlier, data).status_code == 303, earlier
+    fields = step_fields(step, as_answers(data))
+    for value in HOSTILE:
+        response = post_step(client, app, step, {name: [value, value] for name in fields})
+        assert response.status_code in (303, 400), (step, value, response.status_code)
+        assert "\x00" not in page_of(response) and "\x1b" not in page_of(response)
+        for check in (client.get(step_url(step)), client.get("/hulp-vragen/stap/controleren")):
+            assert check.status_code in (200, 303)
+    drafts = db.session.scalars(select(RequestDraft)).all()
+    assert all("\x00" not in value for draft in drafts for values in draft.data.values() for value in values)
     assert requests_in_db() == []
 
 
@@ -195,8 +310,8 @@ def test_the_request_form_is_rate_limited_per_ip(tmp_path):
         db.create_all()
         load_areas()
         client = app.test_client()
-        statuses = [post(client, app, "/hulp-vragen", form_data(website="bot")).status_code for _ in range(3)]
-        assert statuses == [303, 303, 429]
+        statuses = [send_in_steps(client, app, form_data(website="bot")).status_code for _ in range(3)]
+        assert statuses == [303, 303, 429]  # sending is limited; the steps before it have a limit of their own
         assert client.get("/hulp-vragen").status_code == 200  # reading the form is not limited
         db.session.remove()
         db.engine.dispose()
@@ -206,7 +321,7 @@ def test_the_request_form_is_rate_limited_per_ip(tmp_path):
 
 
 def test_confirmation_link_confirms_and_opens_the_page(app, client, areas):
-    post(client, app, "/hulp-vragen", form_data())
+    send_in_steps(client, app, form_data())
     [created] = requests_in_db()
     token = links.make_token("request-confirm", {"r": created.uuid})
     response = client.get(f"/hulp-vragen/bevestigen/{token}")
@@ -439,7 +554,7 @@ def test_an_unknown_task_type_in_the_link_is_ignored(app, client, areas, taak):
 
 
 def test_the_posted_task_type_wins_over_the_link(app, client, areas):
-    response = post(client, app, "/hulp-vragen?taak=tuin", form_data(task_type="boodschappen"))
+    response = send_in_steps(client, app, form_data(task_type="boodschappen"), url="/hulp-vragen?taak=tuin")
     assert response.status_code == 303
     assert requests_in_db()[0].task_type == "boodschappen"
 
@@ -462,10 +577,9 @@ def test_a_time_the_clocks_skip_gets_a_dutch_message(app, client, areas, monkeyp
     from datetime import datetime
 
     monkeypatch.setattr(clock, "utcnow", lambda: datetime(2027, 3, 1, 9, 0, tzinfo=UTC))
-    response = post(
+    response = send_in_steps(
         client,
         app,
-        "/hulp-vragen",
         form_data(
             schedule_kind="once",
             first_date="2027-03-28",
