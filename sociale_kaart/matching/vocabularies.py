@@ -177,9 +177,9 @@ DAY_PARTS = (_l("ochtend"), _l("middag"), _l("avond"))
 # (timeslots.PERIOD_PARTS holds their windows).
 PERIOD_WEEKS = {1: _l("in de komende week"), 2: _l("in de komende twee weken"), 4: _l("in de komende vier weken")}
 PERIOD_PARTS = {
-    "morning": _l("liefst 's ochtends (9:00–12:00)"),
-    "afternoon": _l("liefst 's middags (13:00–17:00)"),
-    "evening": _l("liefst 's avonds (18:00–21:00)"),
+    "morning": _l("'s ochtends (9:00–12:00)"),
+    "afternoon": _l("'s middags (13:00–17:00)"),
+    "evening": _l("'s avonds (18:00–21:00)"),
     "any": _l("maakt niet uit (9:00–21:00)"),
 }
 

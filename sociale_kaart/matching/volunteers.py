@@ -413,11 +413,8 @@ def request_is_booked(request: HelpRequest) -> bool:
 def period_text(request: HelpRequest) -> str:
     """Return when a period request ("geen haast") may be: "een dag tussen 7 december en 20 december, 's ochtends"."""
     part = timeslots.period_part(request.window_start, request.window_end)
-    times = (
-        str(PERIOD_PARTS[part])
-        if part
-        else f"{request.window_start.strftime('%H:%M')}–{request.window_end.strftime('%H:%M')}"
-    )
+    window = f"{request.window_start.strftime('%H:%M')}–{request.window_end.strftime('%H:%M')}"
+    times = str(PERIOD_PARTS[part]) if part and part != "any" else window
     return _(
         "een dag naar keuze tussen %(first)s en %(last)s, %(times)s",
         first=format_date(request.first_date, "EEEE d MMMM"),

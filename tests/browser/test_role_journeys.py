@@ -24,7 +24,7 @@ from sociale_kaart.directory.models import Service
 from sociale_kaart.extensions import db
 from sociale_kaart.matching import booking
 from sociale_kaart.matching import volunteers as volunteer_service
-from sociale_kaart.matching.models import Match, VolunteerProfile
+from sociale_kaart.matching.models import HelpRequest, Match, VolunteerProfile
 from tests.browser.conftest import WIDEST, assert_no_wcag_violations, outbox_body, serving
 from tests.builders import TEST_PASSWORD, make_location, make_organization, make_service, make_user
 from tests.conftest import _seed, make_app
@@ -311,4 +311,116 @@ def test_editor_changes_a_listing_and_sees_it_waiting_for_review(site, person):
     expect(changes.get_by_role("button", name=re.compile("^Intrekken"))).to_be_visible()
     with app.app_context():
         assert db.session.get(Service, service_id).summary != new_summary  # the public version until approved
+        db.session.remove()
+
+
+def _next(page):
+    """Press the step's main button ("Volgende", or "Hulpvraag versturen" on the check page)."""
+    with page.expect_navigation():
+        page.locator("form.matching-form button[type=submit].button--primary").click()
+
+
+def test_resident_with_an_account_asks_help_without_a_fixed_day(site, person):
+    """A resident logs in, lands on her requests, asks for help "in de komende twee weken, 's ochtends" in steps."""
+    app, base = site
+    rita = person("resident")
+    email = f"rita.{rita.viewport}@example.org"
+    with app.app_context():
+        make_user(roles=("resident",), name="Rita Verhoef", email=email)
+        db.session.remove()
+    page = rita.page
+    page.goto(base + "/")
+    rita.menu("Inloggen")
+    rita.log_in(email)
+    text = rita.sees("01-landing", "Mijn hulpvragen")
+    rita.menu("Hulp vragen")
+    rita.sees("02-what", "Wat voor hulp zoekt u?")
+    page.check("input[name=task_type][value=boodschappen]")
+    page.check("input[name=relation][value=self]")
+    page.get_by_label("Korte omschrijving voor de vrijwilliger").fill("Samen boodschappen doen in het dorp.")
+    _next(page)
+    rita.sees("03-when", "Wanneer is de hulp nodig?")
+    page.get_by_label("Geen haast").check()
+    page.get_by_label("Eén keer, geen vaste dag: ergens in de komende weken").check()
+    _next(page)
+    text = rita.sees("04-day", "Welke dag en tijd?")
+    assert "Datum" not in text
+    page.get_by_label("in de komende twee weken").check()
+    page.get_by_label("'s ochtends (9:00–12:00)").check()
+    page.get_by_label("Hoe lang duurt de hulp?").select_option("90")
+    _next(page)
+    rita.sees("05-where", "Waar is de hulp?")
+    page.get_by_label("Straat").fill("Kerkplein")
+    page.get_by_label("Huisnummer").fill("3")
+    page.get_by_label("Postcode").fill("3941 AB")
+    _next(page)
+    text = rita.sees("06-contact", "Hoe bereiken we u?")
+    assert page.get_by_label("Uw naam").input_value() == "Rita Verhoef"  # from her account
+    assert page.get_by_label("Naam van wie de hulp krijgt").count() == 0  # for herself
+    page.get_by_label("Telefoonnummer").fill("0343 123 456")
+    _next(page)
+    text = rita.sees("07-check", "Klopt alles?")
+    assert "in de komende twee weken" in text and "Kerkplein" in text and "1,5 uur" in text
+    _next(page)
+    rita.sees("08-sent", "Uw hulpvraag is verstuurd")
+    page.get_by_role("link", name="Al mijn hulpvragen").click()
+    text = rita.sees("09-my-requests", "Mijn hulpvragen")
+    assert "Boodschappen" in text
+
+
+@pytest.mark.dated
+def test_carer_without_an_account_asks_help_for_her_father_and_changes_an_answer(site, person):
+    """A carer asks weekly respite for her father; on the check page she changes the house number."""
+    app, base = site
+    anna = person("carer")
+    with app.app_context():
+        tuesday = clock.today() + timedelta(days=(1 - clock.today().weekday()) % 7 or 7)
+        db.session.remove()
+    page = anna.page
+    page.goto(base + "/")
+    page.get_by_role("main").get_by_role("link", name="Hulp vragen").first.click()
+    anna.sees("01-what", "Wat voor hulp zoekt u?")
+    page.check("input[name=task_type][value=respijt]")
+    page.get_by_label("Voor iemand voor wie ik zorg (ik ben mantelzorger)").check()
+    page.get_by_label("Korte omschrijving voor de vrijwilliger").fill("Gezelschap voor mijn vader op dinsdagmiddag.")
+    page.get_by_label("Toelichting voor de sociaal makelaar (niet verplicht)").fill("Vader heeft dementie.")
+    _next(page)
+    anna.sees("02-when", "Wanneer is de hulp nodig?")
+    page.get_by_label("Elke week op dezelfde dag en tijd").check()
+    _next(page)
+    anna.sees("03-day", "Welke dag en tijd?")
+    page.get_by_label("Datum").fill(tuesday.isoformat())
+    page.get_by_label("Vanaf (tijd)").fill("13:00")
+    page.get_by_label("Tot (tijd)").fill("17:00")
+    page.get_by_label("Hoe lang duurt de hulp?").select_option("180")
+    page.get_by_label("Hoeveel weken?").fill("6")
+    _next(page)
+    page.get_by_label("Straat").fill("Dorpsstraat")
+    page.get_by_label("Huisnummer").fill("12")
+    page.get_by_label("Postcode").fill("3941 AB")
+    _next(page)
+    text = anna.sees("04-contact", "Hoe bereiken we u?")
+    page.get_by_label("Uw naam").fill("Anna de Vries")
+    page.get_by_label("Naam van wie de hulp krijgt").fill("Gerrit de Vries")
+    page.get_by_label("E-mailadres").fill(f"anna.{anna.viewport}@example.org")
+    _next(page)
+    text = anna.sees("05-check", "Klopt alles?")
+    assert "Gerrit de Vries" in text and "Dorpsstraat" in text and "6" in text
+    page.get_by_role("link", name=re.compile(r"^Wijzigen\W+Waar is de hulp")).click()
+    anna.sees("06-change", "Waar is de hulp?")
+    page.get_by_label("Huisnummer").fill("14")
+    _next(page)  # "Opslaan en terug naar het overzicht"
+    text = anna.sees("07-check-again", "Klopt alles?")
+    assert "14" in text
+    _next(page)
+    text = anna.sees("08-sent", "Uw hulpvraag is verstuurd")
+    assert "bevestigen" in text  # a link by e-mail confirms her address
+    assert "/hulp-vragen/bevestigen/" in outbox_body(
+        app, f"anna.{anna.viewport}@example.org", "matching_confirm_request"
+    )
+    with app.app_context():
+        sent = db.session.scalars(
+            select(HelpRequest).where(HelpRequest.contact_email == f"anna.{anna.viewport}@example.org")
+        ).one()
+        assert (sent.house_number, sent.weeks, sent.recipient_first_name) == ("14", 6, "Gerrit")
         db.session.remove()
