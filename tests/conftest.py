@@ -52,6 +52,35 @@ def pinned_start():
 _clock = PinnedClock(pinned_start())
 
 
+# The moved-clock run (`make test-moved-clock`, --time-dependent) takes only the tests that can depend on the
+# date: those marked "dated" and those whose module speaks of time at all. A module that never mentions a
+# clock, a date, a day or an expiry cannot be moved by the app clock; it runs in the two main runs.
+TIME_WORDS = re.compile(r"clock|date|datetime|timedelta|today|days|expire|fresh|retention|remind|session|token")
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--time-dependent",
+        action="store_true",
+        help="only tests marked 'dated' or whose module mentions time (the moved-clock run)",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--time-dependent"):
+        return
+    sources: dict[Path, str] = {}
+    keep, drop = [], []
+    for item in items:
+        path = Path(item.path)
+        if path not in sources:
+            sources[path] = path.read_text(encoding="utf-8")
+        (keep if item.get_closest_marker("dated") or TIME_WORDS.search(sources[path]) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def pytest_configure(config):
     """Pin the app clock before collection: apps made while collecting load their data at it too."""
     from sociale_kaart.directory import vocabularies
