@@ -173,6 +173,28 @@ WIDEST = """() => [...document.body.querySelectorAll('*')]
     + ' ' + Math.round(e.getBoundingClientRect().right))"""
 
 
+# Buttons that touch: one starts less than 4 px under another it overlaps sideways (wrapped onto a new line, #14)
+TOUCHING_BUTTONS = """() => {
+  const shown = [...document.querySelectorAll('.button')].filter(b => b.getClientRects().length)
+  const touching = []
+  for (const upper of shown) for (const lower of shown) {
+    const a = upper.getBoundingClientRect(), b = lower.getBoundingClientRect()
+    const gap = b.top - a.bottom, side = Math.min(a.right, b.right) - Math.max(a.left, b.left)
+    if (upper !== lower && gap > -1 && gap < 4 && side > 0) touching.push(`${upper.innerText} / ${lower.innerText}`)
+  }
+  return touching.slice(0, 5)
+}"""
+
+
+def assert_on_first_screen(locator):
+    """The element shows whole on the first screen: its bottom within the viewport's height, before any scrolling
+    (issue #14: a person on a 360 × 740 phone sees the answer without scrolling)."""
+    page = locator.page
+    bottom = locator.evaluate("e => e.getBoundingClientRect().bottom + scrollY")
+    height = page.viewport_size["height"]
+    assert bottom <= height, f"{page.url}: {locator} ends at {round(bottom)} px, below the first screen ({height} px)"
+
+
 def outbox_body(app, to, template):
     """Return the text of the one queued e-mail with a template to an address (a link in it, say)."""
     from sqlalchemy import select

@@ -13,7 +13,7 @@ from sociale_kaart import clock
 from sociale_kaart.directory import editing
 from sociale_kaart.directory.models import Area, Service
 from sociale_kaart.extensions import db
-from tests.browser.conftest import WIDEST, session_cookie
+from tests.browser.conftest import TOUCHING_BUTTONS, WIDEST, session_cookie
 from tests.builders import make_user
 from tests.conftest import _seed, make_app
 from tests.matching.factories import DRIEBERGEN, make_broker, make_match, make_request, make_volunteer
@@ -141,7 +141,7 @@ def test_every_page_of_a_role_fits_a_phone(browser, phone_site, role):
     context = browser.new_context(viewport=PHONE, locale="nl-NL")
     context.add_cookies([{"name": "session", "value": cookies[role], "url": base}])
     page = context.new_page()
-    too_wide = {}
+    too_wide, touching = {}, {}
     try:
         for path in pages[role]:
             response = page.goto(base + path)
@@ -152,6 +152,9 @@ def test_every_page_of_a_role_fits_a_phone(browser, phone_site, role):
                 page.screenshot(path=f"{os.environ['SOCIALE_KAART_PHONE_SHOTS']}/{role}-{name}.png", full_page=True)
             if width > PHONE["width"]:
                 too_wide[path] = (width, page.evaluate(WIDEST))
+            if buttons := page.evaluate(TOUCHING_BUTTONS):  # wrapped buttons keep a gap between them (#14)
+                touching[path] = buttons
     finally:
         context.close()
     assert too_wide == {}, "\n".join(f"{path}: {width} px, {parts}" for path, (width, parts) in too_wide.items())
+    assert touching == {}, "\n".join(f"{path}: buttons touch: {pairs}" for path, pairs in touching.items())

@@ -2,8 +2,9 @@
 
 The volunteer signs up and, once approved, accepts a task a broker asked her for; the broker takes an urgent
 request from the help queue to a match and, after its date, to "Gedaan"; an organisation editor changes a
-listing. Each person clicks and types; every page they reach shows what they need, fits the screen (no
-sideways scrolling) and has no axe-core violations (WCAG 2.1 A and AA). One live server for the module.
+listing. Each person clicks and types; every page they reach shows what they need (the answer or next step
+on the phone's first screen, without scrolling), fits the screen (no sideways scrolling), keeps wrapped buttons
+apart and has no axe-core violations (WCAG 2.1 A and AA). One live server for the module.
 
 Each step is photographed into the test's tmp_path, or into SOCIALE_KAART_SHOTS_DIR when that is set
 (as <role>-<viewport>-<step>.png), to look at; the tests never read the pictures.
@@ -25,7 +26,14 @@ from sociale_kaart.extensions import db
 from sociale_kaart.matching import booking
 from sociale_kaart.matching import volunteers as volunteer_service
 from sociale_kaart.matching.models import HelpRequest, Match, VolunteerProfile
-from tests.browser.conftest import WIDEST, assert_no_wcag_violations, outbox_body, serving
+from tests.browser.conftest import (
+    TOUCHING_BUTTONS,
+    WIDEST,
+    assert_no_wcag_violations,
+    assert_on_first_screen,
+    outbox_body,
+    serving,
+)
 from tests.builders import TEST_PASSWORD, make_location, make_organization, make_service, make_user
 from tests.conftest import _seed, make_app
 from tests.matching.factories import load_areas, make_broker, make_request, make_volunteer
@@ -65,13 +73,14 @@ class Person:
         self.page = self.context.new_page()
 
     def sees(self, step, heading):
-        """The page shows its h1, fits the screen and passes axe-core; photograph it."""
+        """The page shows its h1, fits the screen, keeps wrapped buttons apart and passes axe-core; photograph it."""
         page = self.page
         page.wait_for_load_state()  # after a click the new document may not be there yet
         expect(page.get_by_role("heading", level=1)).to_have_text(heading)
         self.photograph(step)
         fits = page.evaluate("document.documentElement.scrollWidth <= innerWidth")
         assert fits, f"{step} ({page.url}) scrolls sideways: {page.evaluate(WIDEST)}"
+        assert page.evaluate(TOUCHING_BUTTONS) == [], f"{step} ({page.url}): buttons touch"
         assert_no_wcag_violations(page)
         return page.inner_text("main")
 
@@ -139,6 +148,7 @@ def test_volunteer_signs_up_is_approved_and_accepts_a_task(site, person):
     page.get_by_role("link", name="Vrijwilliger worden", exact=True).click()
     text = nora.sees("02-way-in", "Vrijwilliger worden")
     assert "binnen 5 werkdagen" in text and "VOG" in text
+    assert_on_first_screen(page.get_by_role("link", name="Aanmelden als vrijwilliger"))  # how it works below it
     page.get_by_role("link", name="Aanmelden als vrijwilliger").click()
     nora.sees("03-register", "Account aanmaken")
     expect(page.get_by_label("Vrijwilliger worden en anderen helpen")).to_be_checked()
@@ -191,9 +201,16 @@ def test_volunteer_signs_up_is_approved_and_accepts_a_task(site, person):
     expect(offers).to_have_count(1)
     expect(offers).to_contain_text("Boodschappen")
     assert "U heeft nu geen aangenomen taken." in text
-    offers.get_by_role("button", name=re.compile("^Ja, ik help")).click()
+    yes = offers.get_by_role("button", name=re.compile("^Ja, ik help"))
+    assert_on_first_screen(yes)
+    offers.get_by_role("link", name="Boodschappen", exact=True).click()  # the task's own page asks it first too
+    nora.sees("10-offer-task", "Boodschappen")
+    assert_on_first_screen(page.get_by_role("button", name="Ja, ik help"))
+    page.get_by_role("navigation", name="Kruimelpad").get_by_role("link", name="Mijn taken").click()
+    yes.click()
     text = nora.sees("11-accepted", "Boodschappen")
     assert "U heeft de taak aangenomen." in text and address in text
+    assert_on_first_screen(page.locator(".private-data dd", has_text=address))  # what the message at the top says
     page.get_by_role("navigation", name="Kruimelpad").get_by_role("link", name="Mijn taken").click()
     nora.sees("12-my-tasks", "Mijn taken")
     accepted = page.locator("h2", has_text="Aangenomen taken").locator("xpath=following-sibling::ul[1]")
@@ -204,6 +221,9 @@ def test_volunteer_signs_up_is_approved_and_accepts_a_task(site, person):
 
 
 VOLUNTEER_NAMES = {"360": "Vera", "1280": "Wies"}
+# The number of lines an element's text takes
+LINES = """e => { const range = document.createRange(); range.selectNodeContents(e)
+  return new Set([...range.getClientRects()].map(line => Math.round(line.top))).size }"""
 
 
 @pytest.mark.dated  # builds help requests with dates: the moved-clock run takes it too (#10)
@@ -229,11 +249,17 @@ def test_broker_takes_an_urgent_request_from_the_queue_to_done(site, person, app
     first = page.locator("section[aria-labelledby=open] tbody tr").first
     expect(first).to_contain_text("Spoed")
     expect(first).to_contain_text(f"Nr. {urgent_id}: Boodschappen")
+    if bram.viewport == "360":  # small buttons and a folded filter above the lists on a phone
+        assert_on_first_screen(first.get_by_role("link", name=f"Nr. {urgent_id}: Boodschappen"))
     first.get_by_role("link", name=f"Nr. {urgent_id}: Boodschappen").click()
 
     # 2. The request, its candidates; ask the volunteer
     text = bram.sees("02-request", f"Hulpvraag {urgent_id}: Boodschappen")
     assert "Snel nodig (binnen 2 dagen)" in text and "Beoordeeld (open)" in text
+    actions = page.locator("section[aria-labelledby=acties]")  # "Wat wilt u doen?": what fits the state, near the top
+    assert_on_first_screen(actions.get_by_role("link", name="Kandidaten bekijken"))
+    mail = page.locator("section[aria-labelledby=gegevens] dd", has_text="@")  # whole on its line, not "aanvrager1|2@"
+    assert mail.evaluate(LINES) == 1, f"the e-mail address breaks: {mail.inner_text()}"
     page.get_by_role("link", name="Kandidaten bekijken").click()
     text = bram.sees("03-candidates", f"Kandidaten voor hulpvraag {urgent_id}")
     assert name in text and "km per fiets (max 10)" in text
@@ -258,7 +284,9 @@ def test_broker_takes_an_urgent_request_from_the_queue_to_done(site, person, app
     page.reload()  # the login session ended while the broker was away
     bram.log_in(email)
     bram.sees("06-after-date", f"Hulpvraag {urgent_id}: Boodschappen")
-    done_link.click()
+    assert_on_first_screen(actions.get_by_role("link", name=f"Gedaan: {name}"))
+    assert_on_first_screen(actions.get_by_role("link", name=f"Niet gekomen: {name}"))
+    actions.get_by_role("link", name=f"Gedaan: {name}").click()
     text = bram.sees("07-confirm", "Markeren als gedaan")
     assert "Weet u het zeker?" in text and f"Vrijwilliger: {name}" in text
     page.get_by_role("button", name="Ja, markeer als gedaan").click()
