@@ -103,8 +103,11 @@ $(BENCH_STAMP): $(STAMP)
 ## bench: search relevance on the judged queries against an FTS5 baseline; search benchmarks: the engine at 2,000 and 50,000 synthetic services vs SQLite FTS5,
 ## then the whole search service call (place, radius, facets, database) at 2,000 services,
 ## the HSDS API, and matching (rank one request among 10,000 volunteers; a batch of 2,000 requests and its
-## exact optimum through SciPy, which it installs: the `bench` extra), and the area analysis page with 3 years
-## of one municipality's data on SQLite and PostgreSQL (through the app and under gunicorn)
+## exact optimum through SciPy, which it installs: the `bench` extra), the area analysis page with 3 years
+## of one municipality's data on SQLite and PostgreSQL (through the app and under gunicorn), and the public
+## pages over HTTP against gunicorn (2 workers) on a demo database with 2,000 services: req/s, p50, p99 and the
+## ratio to a bare page per page type, a worker's first request, CPU and SQL statements per page (its load
+## client is in bench/pages.py: asyncio from the standard library, nothing to install)
 bench: install $(BENCH_STAMP)
 	$(BIN)/python bench/relevance.py
 	$(BIN)/python bench/search.py
@@ -112,6 +115,7 @@ bench: install $(BENCH_STAMP)
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/matching.py
 	$(BIN)/python bench/insights.py
+	$(BIN)/python bench/pages.py
 
 ## translations: extract, update and compile the English catalogue
 translations: install

@@ -8,6 +8,9 @@ access log, in a Referer too. gunicorn sends `Server: gunicorn`, without its ver
 With SOCIALE_KAART_LOG_FORMAT=json (issue #16) its error and access logs go to standard output as
 JSON lines, like the app's: an access line has the method, the masked path without the query,
 status, size, duration and the request id, never the client's address, user agent or referrer.
+
+Each worker warms up before its first request (post_worker_init, issue #17): it loads the gazetteer,
+opens the search index and renders the public pages once, so its first visitor waits no longer than the tenth.
 """
 import sys
 
@@ -50,3 +53,14 @@ class MaskingLogger(Logger):
 
 
 logger_class = MaskingLogger
+
+
+def post_worker_init(worker):
+    """Warm the worker before its first request (issue #17): gazetteer, search index, kept data, templates."""
+    from flask import Flask
+
+    from sociale_kaart.web import warm
+
+    app = getattr(worker, "wsgi", None)
+    if isinstance(app, Flask):
+        worker.log.info("Worker %s warmed up in %.2f s", worker.pid, warm.warm_up(app))

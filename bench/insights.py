@@ -2,7 +2,7 @@
 
 Run from the project root:
 
-    .venv/bin/python bench/insights.py [--database sqlite|postgres|both] [--database-url URL]
+    .venv/bin/python -m bench.insights [--database sqlite|postgres|both] [--database-url URL]
                                        [--requests 40] [--scale 1.0] [--no-gunicorn] [--profile]
 
 It builds, per database (a temporary SQLite file; PostgreSQL in a schema of its own that is
@@ -11,25 +11,30 @@ app clock's today (clock.today(): the real date, moved by SOCIALE_KAART_CLOCK_OF
 20,000 help requests (with their dates, statuses and repeat requesters), 17,000 matches, 1,600
 volunteers, 1,000 services (900 published), 200,000 logged searches, 2,000 signals and the
 population per area, spread over the areas and the years and bulk-inserted (core inserts,
-executemany). Then it logs a policy officer (beleidsmedewerker) in through the login form and
-times, after a warm-up, N requests of each page, taking turns page by page:
+executemany). The search log is kept 3 years here (SEARCH_LOG_MONTHS 37, the default is 12), and
+the nightly job search-log-months has added up the months that are over, as in production (this
+month's searches are counted from the log). Then it logs a policy officer (beleidsmedewerker) in
+through the login form and times, after a warm-up, N requests of each page, taking turns page by
+page:
 
 - baselines: /over-deze-kaart (public, nothing counted) and /werkplek/ (the workspace home);
 - /werkplek/analyse (the default: last 12 months by month, the whole municipality), by quarter,
   all 36 months by quarter, one area, and the CSV file of the heat table.
 
 First through the WSGI app in this process (Flask's test client with the real session cookie;
-it also counts the SQL statements per page), then over HTTP against gunicorn (2 workers, as in
-production) with one client in a loop. It prints p50 / p95 / max in milliseconds per page, the
-build time and the load average. Target (issue #15): the analysis pages ≤ 300 ms p95.
---scale 0.1 makes a tenth of everything (a quick look); --profile prints cProfile's top
-functions of the default page in this process.
+it also counts the SQL statements per page; what the process holds by then is kept out of the
+garbage collector's full runs with gc.freeze(), as wsgi.py does in a server), then over HTTP
+against gunicorn (2 workers, as in production) with one client in a loop. It prints p50 / p95 /
+max in milliseconds per page, the build time and the load average. Target (issue #15): the
+analysis pages ≤ 300 ms p95. --scale 0.1 makes a tenth of everything (a quick look); --profile
+prints cProfile's top functions of the default page in this process.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import os
 import pstats
 import random
@@ -55,6 +60,7 @@ from sociale_kaart import clock, create_app  # noqa: E402
 from sociale_kaart.accounts.models import User, UserRole  # noqa: E402
 from sociale_kaart.accounts.passwords import hash_password  # noqa: E402
 from sociale_kaart.directory import (
+    search_log,  # noqa: E402
     seed,  # noqa: E402
     vocabularies,  # noqa: E402
 )
@@ -83,6 +89,7 @@ YEARS = 3
 PASSWORD = "Bench-Beleid-2026-analyse"
 POLICY_EMAIL = "beleid@bench.example.org"
 TARGET_MS = 300
+SEARCH_LOG_MONTHS = 12 * YEARS + 1  # every search built is kept (the default keeps 12 months)
 TOKEN = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
 # residents per area (roughly the villages of the Utrechtse Heuvelrug): requests, volunteers and
@@ -725,6 +732,7 @@ def run_gunicorn(url: str, folder: str, today: date, requests: int, warm_up: int
         "SOCIALE_KAART_SEARCH_DIR": f"{folder}/index",
         "SOCIALE_KAART_MAIL_DIR": f"{folder}/mail",
         "SOCIALE_KAART_MAP_TILE_URL": "",
+        "SOCIALE_KAART_SEARCH_LOG_MONTHS": str(SEARCH_LOG_MONTHS),
     }
     server = subprocess.Popen(
         [
@@ -790,6 +798,7 @@ def run(kind: str, url: str | None, args):
             "SEARCH_DIR": f"{folder}/index",
             "MAIL_DIR": f"{folder}/mail",
             "MAP_TILE_URL": "",
+            "SEARCH_LOG_MONTHS": SEARCH_LOG_MONTHS,
         }
     )
     with app.app_context():
@@ -797,6 +806,9 @@ def run(kind: str, url: str | None, args):
         started = time.perf_counter()
         counts = build(args.scale, random.Random(SEED))
         built = time.perf_counter() - started
+        started = time.perf_counter()
+        months = search_log.add_up_months()  # what the nightly job search-log-months does
+        added_up = time.perf_counter() - started
         if kind == "postgres":
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.execute(text("ANALYZE"))  # as autovacuum would after a load
@@ -804,8 +816,10 @@ def run(kind: str, url: str | None, args):
     print(
         f"== {kind}: built in {built:.1f} s: "
         + ", ".join(f"{number:,} {name}" for name, number in counts.items())
-        + f" (up to {clock_today(app)}) =="
+        + f" (up to {clock_today(app)}); {months} months of searches added up in {added_up:.1f} s =="
     )
+    gc.collect()
+    gc.freeze()  # what the app holds now lives as long as the process, as wsgi.py has it in a server
     if args.profile:
         profile(app, 5)
     timings, statements = run_in_process(app, args.requests, args.warm_up)

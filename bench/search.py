@@ -1,22 +1,32 @@
-"""Benchmark the search backend against a plain SQLite FTS5 baseline on synthetic directories.
+"""Benchmark the search backends side by side on synthetic directories: Whoosh, SQLite FTS5, PostgreSQL.
 
 Run from the project root:
 
-    .venv/bin/python bench/search.py [--sizes 2000,50000] [--queries 200] [--distance haversine|geo]
+    .venv/bin/python -m bench.search [--sizes 2000,50000 | --services 100000] [--queries 200]
+                                     [--backend whoosh,fts5,postgres] [--database-url URL]
+                                     [--distance haversine|geo]
 
+(`make bench` runs `bench/search.py` with the defaults: Whoosh and FTS5 at 2,000 and 50,000.)
 For every size it generates a deterministic directory (seed 42) of Dutch social-domain services
-around the Utrechtse Heuvelrug, builds the Whoosh index in a temporary directory (build time and
-size), runs the same mixed queries through ``SearchBackend.search()`` (one word, two words, typo,
-and "near": radius 5 km + a category filter; facets and totals are always computed) and through
-SQLite FTS5 (in memory, ``unicode61 remove_diacritics 2``, ``bm25`` with the same field weights,
-``LIMIT 20``, bbox ``WHERE`` + Python distance filter, facet counts by ``GROUP BY`` over
-``json_each``), and prints p50 / p95 / max in milliseconds and the Whoosh / FTS5 ratio. The
-first pass includes reading each term's postings once per index generation; a second Whoosh
-pass shows the same queries with those caches warm. FTS5 does no stemming, compounds or typo
-matching, so its hit counts differ (typos find nothing).
+around the Utrechtse Heuvelrug and builds each engine: the Whoosh index in a temporary directory,
+SQLite FTS5 in memory (``unicode61 remove_diacritics 2``), and with ``postgres`` the postgres
+search backend's tables in a schema of their own (dropped afterwards; VACUUM ANALYZE after the
+bulk load, timed apart, as autovacuum does soon after). It prints each build / bulk load time,
+the first search of a new process that opens the index (FTS5: its first query after the build),
+and the peak resident memory of this process while building (and of the PostgreSQL server
+process the bench used).
+Then the engines take turns on the same mixed queries (one word, two words, typo, and "near":
+radius 5 km + a category filter; facets and totals are always computed), each going first
+equally often so that a busy machine slows them alike, in two passes (the second with the
+engines' caches warm), and it prints p50 / p95 / max in milliseconds by query class, the CPU time
+of this thread, the median hit count, each engine's p95 against Whoosh's, and the load average.
 
-``--distance geo`` uses ``sociale_kaart.geo.distance_km`` (geodesic) when it can be imported;
-the default is a plain haversine. The 50,000 build uses ``limitmb=256, procs=1``.
+FTS5 is a plain baseline: ``bm25`` with the same field weights, ``LIMIT 20``, bbox ``WHERE`` +
+Python distance filter, facet counts by ``GROUP BY`` over ``json_each``; it does no stemming,
+compounds or typo matching, so its hit counts differ (typos find nothing). ``--distance geo``
+uses ``sociale_kaart.geo.distance_km`` (geodesic) when it can be imported; the default is a plain
+haversine (the postgres backend always keeps the geodesic radius, so a few "near" hit counts
+differ from Whoosh's with haversine). The Whoosh build uses ``limitmb=256, procs=1``.
 """
 
 from __future__ import annotations
@@ -30,12 +40,15 @@ import resource
 import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from bench.database import database_url, postgres_schema  # noqa: E402
 from sociale_kaart.search import FACETS, SearchQuery, create_backend  # noqa: E402
 
 SEED = 42
@@ -348,44 +361,6 @@ def make_queries(count, seed=SEED):
     return out
 
 
-# -- Whoosh ----------------------------------------------------------------------------------
-
-
-def dir_size(path):
-    return sum(os.path.getsize(os.path.join(root, f)) for root, _, files in os.walk(path) for f in files)
-
-
-def run_whoosh(docs, queries, distance, folder):
-    backend = create_backend("whoosh", path=os.path.join(folder, "index"))
-    started, cpu = time.perf_counter(), time.process_time()
-    backend.rebuild(docs)
-    build = (time.perf_counter() - started, time.process_time() - cpu)
-    size = dir_size(os.path.join(folder, "index"))
-    started = time.perf_counter()
-    backend.search(SearchQuery(text="warm"))  # first search reads the per-segment arrays
-    warm = time.perf_counter() - started
-    passes = []
-    for _ in range(2):  # the second pass finds every term's postings already cached
-        timings, hits = [], []
-        for kind, text, origin, category in queries:
-            query = SearchQuery(text=text, per_page=20)
-            if origin:
-                query = SearchQuery(
-                    text=text,
-                    origin=origin,
-                    radius_km=5,
-                    distance=distance,
-                    filters={"category": [category]},
-                    per_page=20,
-                )
-            started, cpu = time.perf_counter(), time.thread_time()
-            result = backend.search(query, count_open_slot=3 * 96 + 40)
-            timings.append((kind, (time.perf_counter() - started) * 1000, (time.thread_time() - cpu) * 1000))
-            hits.append((kind, result.total))
-        passes.append(timings)
-    return build, size, warm, passes[0], hits, passes[1]
-
-
 # -- SQLite FTS5 baseline --------------------------------------------------------------------
 
 
@@ -452,16 +427,226 @@ def fts_search(db, text, origin, category, distance):
     return len(ids), top, facets
 
 
-def run_fts(docs, queries, distance):
-    db, build = build_fts(docs)
-    timings, hits = [], []
-    for kind, text, origin, category in queries:
-        started, cpu = time.perf_counter(), time.thread_time()
-        total, _, _ = fts_search(db, text, origin, category, distance)
-        timings.append((kind, (time.perf_counter() - started) * 1000, (time.thread_time() - cpu) * 1000))
-        hits.append((kind, total))
-    db.close()
-    return build, timings, hits
+# -- memory ----------------------------------------------------------------------------------
+
+
+def peak_rss_mb(pid="self"):
+    """Return the peak resident memory of a process in MB (VmHWM), None when it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    if pid == "self":
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return None
+
+
+def reset_peak_rss():
+    """Start this process's peak resident memory again from its current size (Linux 4.0+)."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as clear:
+            clear.write("5")
+    except OSError:
+        pass
+
+
+def megabytes(value):
+    return "n/a" if value is None else f"{value:,.0f} MB"
+
+
+# -- the engines -----------------------------------------------------------------------------
+
+
+def search_query(text, origin, category, distance):
+    """Return the SearchQuery of a bench query: 20 per page; "near" adds 5 km and a category."""
+    if origin is None:
+        return SearchQuery(text=text, per_page=20)
+    return SearchQuery(
+        text=text, origin=origin, radius_km=5, distance=distance, filters={"category": [category]}, per_page=20
+    )
+
+
+OPEN_SLOT = 3 * 96 + 40  # Thursday 10:00, counted (not filtered) as the app does
+
+
+def dir_size(path):
+    return sum(os.path.getsize(os.path.join(root, f)) for root, _, files in os.walk(path) for f in files)
+
+
+class WhooshEngine:
+    """The Whoosh backend with its index in a temporary folder."""
+
+    name = "whoosh"
+
+    def __init__(self, folder, distance):
+        self.path = os.path.join(folder, "index")
+        self.distance = distance
+        self.backend = create_backend("whoosh", path=self.path)
+
+    def build(self, docs):
+        self.backend.rebuild(docs)
+        return f"index {dir_size(self.path) / 1e6:.1f} MB"
+
+    def first_search(self):
+        return first_search_elsewhere("whoosh", self.path)
+
+    def search(self, text, origin, category):
+        return self.backend.search(search_query(text, origin, category, self.distance), OPEN_SLOT).total
+
+    def close(self):
+        pass
+
+
+class Fts5Engine:
+    """Plain SQLite FTS5 in memory: no stemming, compounds or typos, so its hit counts differ."""
+
+    name = "fts5"
+
+    def __init__(self, distance):
+        self.distance = distance
+        self.db = None
+
+    def build(self, docs):
+        self.db, _ = build_fts(docs)
+        return "in memory"
+
+    def first_search(self):
+        started = time.perf_counter()
+        fts_search(self.db, "mantelzorg", None, None, self.distance)
+        return {"first_ms": (time.perf_counter() - started) * 1000, "where": "in this process, after the build"}
+
+    def search(self, text, origin, category):
+        total, _, _ = fts_search(self.db, text, origin, category, self.distance)
+        return total
+
+    def close(self):
+        self.db.close()
+
+
+TABLES = ("search_documents", "search_words", "search_terms", "search_codes")  # the postgres backend's
+
+
+class PostgresEngine:
+    """The postgres backend in a schema of its own, on one connection (so its server process is known)."""
+
+    name = "postgres"
+
+    def __init__(self, url, distance):
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import Session
+
+        from sociale_kaart.search import postgres_backend
+
+        self.url, self.distance, self.text = url, distance, text
+        self.engine = create_engine(url, pool_size=1, max_overflow=0)
+        with self.engine.begin() as connection:
+            postgres_backend.create_tables(connection)
+            self.server_pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        self.session = Session(self.engine)
+        self.backend = create_backend("postgres", session=self.session)
+
+    def build(self, docs):
+        self.backend.rebuild(docs)
+        peak = self.server_peak()
+        started = time.perf_counter()
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(self.text(f"VACUUM ANALYZE {', '.join(TABLES)}"))  # as autovacuum does soon after
+            size = connection.execute(
+                self.text(
+                    "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class AS c WHERE c.relname = ANY(:tables) "
+                    "AND c.relnamespace = to_regnamespace(current_schema())"
+                ),
+                {"tables": list(TABLES)},
+            ).scalar_one()
+        return (
+            f"then VACUUM ANALYZE {time.perf_counter() - started:.1f} s; tables and indexes {int(size) / 1e6:.1f} MB, "
+            f"server process peak {megabytes(peak)}"
+        )
+
+    def server_peak(self):
+        return peak_rss_mb(self.server_pid)
+
+    def first_search(self):
+        return first_search_elsewhere("postgres", self.url)
+
+    def search(self, text, origin, category):
+        return self.backend.search(search_query(text, origin, category, self.distance), OPEN_SLOT).total
+
+    def close(self):
+        self.session.close()
+        self.engine.dispose()
+
+
+def first_search_elsewhere(engine, location):
+    """Return the first and second search of a fresh Python process that opens the index."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    # `-c` rather than this file: a script's own folder comes first on sys.path, where a bench
+    # named like a standard module would hide it.
+    code = f"import sys; sys.path.insert(0, {root!r}); from bench.search import main; main()"
+    output = subprocess.run(
+        [sys.executable, "-c", code, "--first-search", engine, location], check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def first_search(engine, location):
+    """Open an index as a new worker does and time its first two searches (after the imports)."""
+    started = time.perf_counter()
+    if engine == "whoosh":
+        backend = create_backend("whoosh", path=location)
+    else:
+        from sqlalchemy import create_engine
+        from sqlalchemy.orm import Session
+
+        backend = create_backend("postgres", session=Session(create_engine(location)))
+    timings = []
+    for text in ("mantelzorg", "vervoer ouderen"):
+        backend.search(SearchQuery(text=text, per_page=20), OPEN_SLOT)
+        timings.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+    return {"first_ms": timings[0], "second_ms": timings[1], "where": "a new process"}
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+CLASSES = ("one word", "two words", "typo", "near")
+
+
+def run_size(engines, docs, queries, loads, passes=2):
+    """Build every engine, then run the queries with the engines taking turns; return the figures.
+
+    The load average is added to `loads` before the queries and after them.
+    """
+    figures = {}
+    for engine in engines:
+        reset_peak_rss()
+        started, cpu = time.perf_counter(), time.process_time()
+        note = engine.build(docs)
+        figures[engine.name] = {
+            "build": (time.perf_counter() - started, time.process_time() - cpu),
+            "note": note,
+            "build_peak": peak_rss_mb(),
+            "first": engine.first_search(),
+            "passes": [[] for _ in range(passes)],
+        }
+    loads.append(load_average())
+    for number in range(passes):  # the second pass finds the caches (term postings, pages) warm
+        for i, (kind, text, origin, category) in enumerate(queries):
+            turn = i % len(engines)  # each engine goes first equally often
+            for engine in engines[turn:] + engines[:turn]:
+                started, cpu = time.perf_counter(), time.thread_time()
+                total = engine.search(text, origin, category)
+                wall, used = (time.perf_counter() - started) * 1000, (time.thread_time() - cpu) * 1000
+                figures[engine.name]["passes"][number].append((kind, wall, used, total))
+    loads.append(load_average())
+    for engine in engines:
+        if isinstance(engine, PostgresEngine):
+            figures[engine.name]["server_peak"] = engine.server_peak()
+    return figures
 
 
 # -- report ----------------------------------------------------------------------------------
@@ -473,65 +658,116 @@ def percentile(values, p):
 
 
 def summary(timings, kind=None):
-    """Return wall p50, p95, max and CPU p95 (this thread) in ms."""
-    values = [ms for k, ms, _ in timings if kind is None or k == kind]
-    cpu = [ms for k, _, ms in timings if kind is None or k == kind]
-    return percentile(values, 50), percentile(values, 95), max(values), percentile(cpu, 95)
-
-
-def report(size, whoosh, fts, distance_name):
-    build, index_bytes, warm, w_timings, w_hits, w_second = whoosh
-    fts_build, f_timings, f_hits = fts
-    print(f"\n== {size:,} services (distance: {distance_name}) ==")
-    print(
-        f"Whoosh build {build[0]:6.1f} s (CPU {build[1]:.1f} s), index {index_bytes / 1e6:5.1f} MB, "
-        f"first search {warm * 1000:.0f} ms | FTS5 build {fts_build:4.1f} s"
+    """Return wall p50, p95, max, CPU p95 (this thread) in ms, and the median hit count."""
+    rows = [row for row in timings if kind is None or row[0] == kind]
+    wall = [ms for _, ms, _, _ in rows]
+    cpu = [ms for _, _, ms, _ in rows]
+    return (
+        percentile(wall, 50),
+        percentile(wall, 95),
+        max(wall),
+        percentile(cpu, 95),
+        statistics.median(total for _, _, _, total in rows),
     )
+
+
+def load_average():
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def report(size, figures, distance_name, loads):
+    print(f"\n== {size:,} services (distance: {distance_name}), {', '.join(figures)} taking turns query by query ==")
+    print(f"load average (1, 5, 15 min) before the builds {loads[0]}, before the queries {loads[1]}, after {loads[2]}")
+    for name, figure in figures.items():
+        first = figure["first"]
+        second = f", second {first['second_ms']:.0f} ms" if "second_ms" in first else ""
+        print(
+            f"{name:<9} build {figure['build'][0]:6.1f} s (CPU here {figure['build'][1]:5.1f} s), {figure['note']}; "
+            f"peak RSS of this process while building {megabytes(figure['build_peak'])}; "
+            f"first search ({first['where']}) {first['first_ms']:.0f} ms{second}"
+        )
+        if "server_peak" in figure:
+            print(f"{'':<9} PostgreSQL server process peak RSS after the queries {megabytes(figure['server_peak'])}")
     print(
         "milliseconds; p50/p95/max are wall time, cpu95 is the p95 of this thread's CPU time "
-        "(less noisy on a shared machine)"
+        "(less noisy on a shared machine; PostgreSQL's own CPU is not in it)"
     )
-    print(
-        f"{'class':<10} {'whoosh p50':>10} {'p95':>7} {'max':>7} {'cpu95':>6} {'hits p50':>8} | "
-        f"{'fts5 p50':>8} {'p95':>7} {'max':>7} {'cpu95':>6} {'hits p50':>8} | {'ratio p50':>9} {'p95':>5}"
-    )
-    for kind in ("one word", "two words", "typo", "near", None):
-        w = summary(w_timings, kind)
-        f = summary(f_timings, kind)
-        wh = statistics.median(h for k, h in w_hits if kind is None or k == kind)
-        fh = statistics.median(h for k, h in f_hits if kind is None or k == kind)
+    names = list(figures)
+    for number, label in enumerate(("first pass", "second pass (caches warm)")):
+        print(f"-- {label}")
         print(
-            f"{kind or 'all':<10} {w[0]:10.2f} {w[1]:7.2f} {w[2]:7.2f} {w[3]:6.2f} {wh:8.0f} | "
-            f"{f[0]:8.2f} {f[1]:7.2f} {f[2]:7.2f} {f[3]:6.2f} {fh:8.0f} | "
-            f"{w[0] / f[0]:9.1f} {w[1] / f[1]:5.1f}"
+            f"{'class':<10} "
+            + " | ".join(f"{name + ' p50':>13} {'p95':>7} {'max':>7} {'cpu95':>6} {'hits':>6}" for name in names)
+            + ("" if names[0] != "whoosh" or len(names) < 2 else " | " + " ".join(f"{n}/whoosh p95" for n in names[1:]))
         )
-    second = {kind: summary(w_second, kind) for kind in ("one word", "two words", "typo", "near", None)}
-    print(
-        "Whoosh, same queries again (term caches warm), p50/p95/max: "
-        + "; ".join(f"{kind or 'all'} {v[0]:.1f}/{v[1]:.1f}/{v[2]:.1f}" for kind, v in second.items())
-    )
+        for kind in (*CLASSES, None):
+            rows = {name: summary(figures[name]["passes"][number], kind) for name in names}
+            line = f"{kind or 'all':<10} " + " | ".join(
+                f"{r[0]:13.2f} {r[1]:7.2f} {r[2]:7.2f} {r[3]:6.2f} {r[4]:6.0f}" for r in rows.values()
+            )
+            if names[0] == "whoosh" and len(names) > 1:
+                line += " | " + " ".join(f"{rows[n][1] / rows['whoosh'][1]:{len(n) + 11}.2f}" for n in names[1:])
+            print(line)
+
+
+def make_engines(names, folder, distance, url):
+    engines = []
+    for name in names:
+        if name == "whoosh":
+            engines.append(WhooshEngine(folder, distance))
+        elif name == "fts5":
+            engines.append(Fts5Engine(distance))
+        else:
+            engines.append(PostgresEngine(url, distance))
+    return engines
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="2000,50000")
+    parser.add_argument("--sizes", default="2000,50000", help="corpus sizes, comma-separated")
+    parser.add_argument("--services", type=int, help="one corpus of this size (instead of --sizes)")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--distance", choices=("haversine", "geo"), default="haversine")
+    parser.add_argument(
+        "--backend",
+        default="whoosh,fts5",
+        help="engines taking turns, comma-separated: whoosh, fts5, postgres (the first is the one the "
+        "ratios compare with when it is whoosh)",
+    )
+    parser.add_argument(
+        "--database-url",
+        help="PostgreSQL for postgres (a schema of its own is made and dropped; default: "
+        "SOCIALE_KAART_TEST_DATABASE_URL or the local server)",
+    )
+    parser.add_argument("--first-search", nargs=2, metavar=("ENGINE", "WHERE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.first_search:
+        print(json.dumps(first_search(*args.first_search)))
+        return
+    names = [name.strip() for name in args.backend.split(",") if name.strip()]
+    unknown = sorted(set(names) - {"whoosh", "fts5", "postgres"})
+    if unknown or not names or len(set(names)) != len(names):
+        parser.error(f"--backend takes whoosh, fts5 and postgres, each once (not {args.backend!r})")
+    sizes = [args.services] if args.services else [int(s) for s in args.sizes.split(",") if s.strip()]
     distance, distance_name = pick_distance(args.distance)
     queries = make_queries(args.queries)
     started = time.perf_counter()
-    for size in (int(s) for s in args.sizes.split(",") if s.strip()):
+    for size in sizes:
         docs = generate(size)
         folder = tempfile.mkdtemp(prefix="sk-bench-")
-        try:
-            whoosh = run_whoosh(docs, queries, distance, folder)
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-        fts = run_fts(docs, queries, distance)
-        report(size, whoosh, fts, distance_name)
+        with ExitStack() as stack:
+            stack.callback(shutil.rmtree, folder, ignore_errors=True)
+            url = None
+            if "postgres" in names:
+                url = stack.enter_context(postgres_schema(database_url(args.database_url), "search"))
+            engines = make_engines(names, folder, distance, url)
+            for engine in engines:
+                stack.callback(engine.close)
+            loads = [load_average()]
+            figures = run_size(engines, docs, queries, loads)
+        report(size, figures, distance_name, loads)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\ntotal {time.perf_counter() - started:.0f} s, peak RSS {peak:.0f} MB")
+    print(f"\ntotal {time.perf_counter() - started:.0f} s, peak RSS of this process {peak:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -31,9 +31,10 @@ def create_app(config=None):
     params.install_converters(app)  # before the blueprints: their routes use the converters (issue #12)
     _register_blueprints(app)
     _register_commands(app)
-    from .web import pages
+    from .web import caching, pages
 
     pages.install(app)
+    caching.install(app)  # ETag, Cache-Control, static fingerprints, compression (issue #17)
     logs.install(app)  # after the blueprints: the token routes come from the URL map (issue #12)
     return app
 
@@ -69,9 +70,10 @@ def _init_extensions(app):
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
     from . import transactions
-    from .directory import indexing
+    from .directory import cache, indexing
 
     indexing.install(db.session)
+    cache.install(db.session)  # after the index: a new version stamp as the transaction's last write (#17)
     transactions.add_commit_hook(app, indexing.reindex_on_commit)  # the search index after each commit
 
 
@@ -82,6 +84,7 @@ def _init_login(app):
     from .accounts import sessions
     from .directory import search_log  # noqa: F401  (the search log belongs to the metadata)
     from .insights import models as insights_models  # noqa: F401  (population figures, area analysis #15)
+    from .lists import models as lists_models  # noqa: F401  (lists to hand over, short links #19)
     from .matching import models as matching_models  # noqa: F401  (matching tables belong to the metadata)
     from .notify import models as notify_models  # noqa: F401  (the outbox belongs to the metadata)
     from .ops import models as ops_models  # noqa: F401  (job runs of the scheduler, #16)
@@ -97,6 +100,10 @@ def _init_login(app):
     from .notify.services import RESOLVERS
 
     app.extensions[RESOLVERS] = {accounts.RESET_REQUEST: accounts.password_reset_draft}
+    from .lists.services import MAIL_TEMPLATE as LIST_MAIL
+    from .notify.services import FORGET_AFTER_SENDING
+
+    app.extensions[FORGET_AFTER_SENDING] = {LIST_MAIL}  # a typed address is not kept after sending (#19)
 
 
 def _init_proxy_and_rate_limits(app):
@@ -195,6 +202,11 @@ def _register_blueprints(app):
     from .ops.views import bp as ops_bp
 
     app.register_blueprint(ops_bp)  # /healthz (issue #16)
+    from .lists import privacy as list_privacy
+    from .lists.views import bp as lists_bp
+
+    app.register_blueprint(lists_bp)  # "Mijn lijstje", short links, the wegwijzer per village (issue #19)
+    list_privacy.connect_account_events()
 
 
 def _register_commands(app):

@@ -67,6 +67,35 @@ def start_of_day(day: date) -> datetime:
     return naive_utc(datetime.combine(day, time(), tzinfo=zone()))
 
 
+class LocalDates:
+    """local_date for many naive-UTC moments: each compared with the starts of the days around it.
+
+    A moment's local day is its UTC day, the day before or the day after (a zone is less than a
+    day off UTC); which one follows from start_of_day, worked out once per day rather than a time
+    zone conversion per moment (the area analysis dates thousands of rows). One per request: the
+    starts are kept only as long as the object.
+    """
+
+    def __init__(self):
+        self.starts: dict[date, datetime] = {}
+
+    def _start(self, day: date) -> datetime:
+        start = self.starts.get(day)
+        if start is None:
+            start = self.starts[day] = start_of_day(day)
+        return start
+
+    def __call__(self, moment: datetime) -> date:
+        """Return the municipality's date of a naive-UTC moment, as local_date does."""
+        day = moment.date()
+        following = day + timedelta(days=1)
+        if moment >= self._start(following):
+            return following
+        if moment >= self._start(day):
+            return day
+        return day - timedelta(days=1)
+
+
 def format_local(moment: datetime | None, pattern: str = "d MMMM y, HH:mm") -> str:
     """Return a moment in local time in the page's language: '3 maart 2026, 13:05' ('' for None).
 

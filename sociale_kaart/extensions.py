@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING
 
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -57,6 +58,7 @@ def one_of(column, values):
 
 
 migrate = Migrate()
+compress = Compress()  # gzip, br or zstd of pages, JSON, CSS and JS (web/caching.py, issue #17)
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

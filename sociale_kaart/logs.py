@@ -305,6 +305,17 @@ def log_json_lines(app_logger):
         app_logger.setLevel(logging.INFO)
 
 
+def command_summary(logger: logging.Logger, message: str, *args: object) -> None:
+    """Print a command's summary line; with LOG_FORMAT=json log it (INFO) instead: stdout stays JSON lines."""
+    import click
+    from flask import current_app
+
+    if current_app.config["LOG_FORMAT"] == "json":
+        logger.info(message, *args)
+    else:
+        click.echo(message % args if args else message)
+
+
 def access_entry(environ, status, size, seconds):
     """Return (message, extra) of a JSON access line: method, masked path, status, size, time, request id.
 

@@ -1,6 +1,6 @@
 """sociale_kaart.clock: the one time-zone setting, local dates and local-time formatting (issues #10, #13)."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask_babel import force_locale
@@ -35,6 +35,25 @@ def test_to_local_reads_naive_utc(app, moment, local):
 def test_local_date_and_start_of_day_agree(app, moment, day):
     assert clock.local_date(moment) == day
     assert clock.start_of_day(day) <= moment < clock.start_of_day(date.fromordinal(day.toordinal() + 1))
+
+
+def test_local_dates_of_many_moments_are_the_local_dates(app):
+    moments = [
+        datetime(2026, 3, 28, 22, 59, 59, 999999),  # winter time: the day starts at 23:00 UTC
+        datetime(2026, 3, 28, 23, 0),
+        datetime(2026, 3, 29, 1, 30),  # the night the clocks go forward
+        datetime(2026, 3, 29, 21, 59),
+        datetime(2026, 3, 29, 22, 0),  # summer time: the day starts at 22:00 UTC
+        datetime(2026, 10, 24, 21, 59),
+        datetime(2026, 10, 24, 22, 0),
+        datetime(2026, 10, 25, 0, 30),  # the hour that comes twice
+        datetime(2026, 10, 25, 1, 30),
+        datetime(2026, 10, 25, 22, 59),
+        datetime(2026, 10, 25, 23, 0),
+        datetime(2026, 12, 31, 23, 0),  # a new year
+    ] + [datetime(2026, 1, 1) + timedelta(hours=7 * step, minutes=13 * step) for step in range(1300)]
+    local_date = clock.LocalDates()
+    assert [local_date(moment) for moment in moments] == [clock.local_date(moment) for moment in moments]
 
 
 @pytest.mark.parametrize(

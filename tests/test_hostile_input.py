@@ -536,6 +536,16 @@ def _build_world(app):
     failed = db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id)).first()
     failed.status, failed.last_error = "failed", "550 mailbox unavailable"
     db.session.commit()
+    # lists to hand over (issue #19): the resident's, and the broker's for a caller's request, each with two
+    # services, so their pages have the forms to reorder, remove, mail, share and note; a list mailed after the
+    # sender ran stays queued, and its short link is one of the links the walk starts from
+    from sociale_kaart.lists import services as lists
+
+    for user in (users["resident"], users["broker"]):
+        lists.add_service(world.service_a.id, user, {})
+        lists.add_service(world.service_b.id, user, {})
+    lists.start_for_caller(offered.id, True, by=users["broker"])
+    lists.send_list("lijstje@example.org", users["resident"], {}, "nl")
     return users
 
 

@@ -22,7 +22,19 @@ PACKAGE = "sociale_kaart"
 ADAPTERS = ("geo", "search", "notify")
 # Shared plumbing under every capability: imports no capability either.
 PLUMBING = ("transactions", "clock", "errors", "extensions", "params")
-CAPABILITIES = ("accounts", "directory", "matching", "signals", "insights", "workspace", "api", "admin", "web", "ops")
+CAPABILITIES = (
+    "accounts",
+    "directory",
+    "matching",
+    "signals",
+    "insights",
+    "workspace",
+    "api",
+    "admin",
+    "web",
+    "ops",
+    "lists",
+)
 LAYERS = {
     "accounts": 1,
     "directory": 2,
@@ -35,6 +47,7 @@ LAYERS = {
     "admin": 4,
     "web": 4,
     "ops": 4,
+    "lists": 4,  # lists to hand over and the wegwijzer (issue #19)
 }
 
 

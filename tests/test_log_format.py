@@ -96,6 +96,21 @@ def test_outside_a_request_a_line_has_no_request_fields(json_app):
     assert line["time"].endswith("+00:00")
 
 
+@pytest.mark.parametrize(
+    "command, summary, logger",
+    [
+        (["notify", "send"], "sent 0, failed attempts 0", "sociale_kaart.notify.cli"),
+        (["jobs", "run", "prune-sessions"], "prune-sessions  manual-", "sociale_kaart.ops.jobs"),
+    ],
+)
+def test_a_commands_summary_is_a_json_line_in_json_mode(json_app, command, summary, logger):
+    result = json_app.test_cli_runner().invoke(args=command)
+    assert result.exit_code == 0, result.output
+    assert result.output == ""  # nothing plain among the JSON lines of a worker or scheduler
+    [line] = [line for line in json_app.lines() if line["message"].startswith(summary)]
+    assert line["logger"] == logger and line["level"] == "INFO"
+
+
 def test_the_app_writes_each_line_once(json_app):
     assert default_handler not in logging.getLogger("sociale_kaart").handlers
     json_app.logger.warning("één keer")

@@ -13,7 +13,10 @@ from sociale_kaart.directory import areas, editing, freshness, moderation, repor
 from sociale_kaart.errors import PermissionDenied
 from sociale_kaart.extensions import db
 from sociale_kaart.insights import services as insights
+from sociale_kaart.lists import services as lists
+from sociale_kaart.matching import handouts
 from tests.builders import make_user
+from tests.matching.factories import make_request
 from tests.workspace.helpers import make_world, service_values
 
 ROLES = ("anonymous", "resident", "volunteer", "editor_a", "editor_b", "broker_a", "broker_b", "admin", "policy")
@@ -127,6 +130,18 @@ CASES = [
         "analyse area A",
         BROKER_A | POLICY,
         lambda w, u: insights.area_analysis(u, insights.default_analysis_period(), area_code=w.area_a.code),
+    ),
+    # a broker's list of services for a caller (issue #19)
+    ("start a list for a caller", BROKERS, lambda w, u: lists.start_for_caller(None, False, by=u)),
+    (
+        "start a list for a caller of a request",
+        BROKER_A,
+        lambda w, u: lists.start_for_caller(make_request(area=w.area_a).id, False, by=u),
+    ),
+    (
+        "note a handed-over list on a request",
+        BROKER_A,
+        lambda w, u: handouts.note_list_handed_over(make_request(area=w.area_a).id, ["Dienst"], "email", by=u),
     ),
 ]
 

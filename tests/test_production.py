@@ -308,9 +308,9 @@ def test_two_servers_a_worker_and_a_scheduler_on_one_postgresql(tmp_path, smtp_s
     assert any(line["request_id"] == request_id and line["path"] == "/healthz" for line in access)
     assert all({"time", "level", "message", "method", "status", "duration_ms"} <= set(line) for line in access)
     assert not any("127.0.0.1" in json.dumps(line) for line in access)  # no client address
-    for name in ("b", "scheduler"):
+    for name in ("b", "scheduler", "worker"):
         _json_lines(processes[name])  # parses: JSON lines only
-    # (the worker's log also has `flask notify send`'s plain "sent 1, failed attempts 0" lines)
+    assert any(line["message"].startswith("sent ") for line in _json_lines(processes["worker"]))  # its summaries
     assert any("job freshness" in line["message"] for line in _json_lines(processes["scheduler"]))
 
 

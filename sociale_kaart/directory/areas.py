@@ -6,6 +6,7 @@ next to few search results and on their help request.
 """
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,6 +17,7 @@ from ..accounts import permissions
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..params import valid_email, valid_phone
+from . import cache
 from .models import AREA_CONTACT_FIELDS, Area
 
 CONTACT_LABELS = {
@@ -49,7 +51,9 @@ def area_of_postcode4(postcode4: str | None) -> Area | None:
     """Return the area whose postcodes include a four-digit postcode, or None."""
     if not postcode4:
         return None
-    return area_containing(db.session.scalars(select(Area).order_by(Area.name)), postcode4)
+    # found among the areas this process keeps; only the one found is read (issue #17)
+    found = next((area for area in area_rows() if postcode4 in area.postcodes), None)
+    return db.session.get(Area, found.id) if found is not None else None
 
 
 def area_of_place(place: object | None) -> Area | None:
@@ -59,9 +63,40 @@ def area_of_place(place: object | None) -> Area | None:
     return area_of_postcode4(getattr(place, "postcode4", None))
 
 
-def area_contacts() -> list[Area]:
+@dataclass(frozen=True)
+class AreaRow:
+    """An area as plain values, kept per process (cache.py, issue #17): its name and its dorpsteam's contact."""
+
+    id: int
+    code: str
+    name: str
+    postcodes: tuple[str, ...]
+    contact_name: str | None
+    contact_phone: str | None
+    contact_email: str | None
+    contact_address: str | None
+    contact_hours: str | None
+
+    @property
+    def has_contact(self) -> bool:
+        """Return True when any contact detail is filled in (as Area.has_contact)."""
+        return any(getattr(self, name) for name in AREA_CONTACT_FIELDS)
+
+
+def area_rows() -> tuple[AreaRow, ...]:
+    """Return every area by name, as plain values kept per process."""
+    return cache.kept("areas", _area_rows)
+
+
+def _area_rows() -> tuple[AreaRow, ...]:
+    columns = (Area.id, Area.code, Area.name, Area.postcodes, *(getattr(Area, name) for name in AREA_CONTACT_FIELDS))
+    rows = db.session.execute(select(*columns).order_by(Area.name))
+    return tuple(AreaRow(row[0], row[1], row[2], tuple(row[3] or ()), *row[4:]) for row in rows)
+
+
+def area_contacts() -> list[AreaRow]:
     """Return the areas that have a contact, by name: the dorpsteams residents can reach."""
-    return [area for area in db.session.scalars(select(Area).order_by(Area.name)) if area.has_contact]
+    return [area for area in area_rows() if area.has_contact]
 
 
 # --- the admin keeps the contacts up to date -------------------------------------------------

@@ -108,3 +108,10 @@ def search_log_retention(months):
     months = current_app.config["SEARCH_LOG_MONTHS"] if months is None else months
     count = search_log.delete_old_entries(months)
     click.echo(f"Search log: {count} entries older than {months} months deleted.")
+
+
+@directory_cli.command("search-log-months")
+def search_log_months():
+    """Add up the search log per month that is over, for the area analysis (run daily, after the retention)."""
+    count = search_log.add_up_months()
+    click.echo(f"Search log: {count} months added up.")

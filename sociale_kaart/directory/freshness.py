@@ -21,6 +21,7 @@ from ..accounts.models import Membership, User
 from ..errors import NotFound, PermissionDenied
 from ..extensions import db
 from ..notify import services as mail
+from . import cache
 from .models import FreshnessNotice, HistoryEntry, Location, Service, ServiceAtLocation
 
 STAGES = ("fresh", "reminder", "stale", "hidden")
@@ -81,10 +82,14 @@ def checked_by(day):
 def hidden_listing_ids(today=None):
     """Return the search ids of listings unchecked for so long that search leaves them out.
 
-    Runs on every search, so it asks only what the assured_date index answers (0.2 ms at 2,000
-    services); unpublished listings are not in the index anyway.
+    Every search needs them, so each process keeps them for the day and the data's version stamp
+    (cache.py, issue #17); unpublished listings are not in the index anyway.
     """
     day = cutoff("hidden", today)
+    return cache.kept("hidden_listing_ids", lambda: _hidden_listing_ids(day), day)
+
+
+def _hidden_listing_ids(day):
     rows = db.session.scalars(select(ServiceAtLocation.id).join(ServiceAtLocation.service).where(checked_by(day)))
     return frozenset(str(row) for row in rows)
 

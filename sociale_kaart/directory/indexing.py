@@ -18,6 +18,15 @@ from .models import Location, Organization, Schedule, Service, ServiceAtLocation
 
 _TOUCHED = "sociale_kaart.touched_services"
 _REMOVED = "sociale_kaart.removed_documents"
+# Ids per IN list: PostgreSQL takes at most 65,535 parameters in one statement, and a commit of
+# a bulk import touches more services than that (100,000 in bench/search_service.py, issue #16).
+IN_CHUNK = 10_000
+
+
+def _chunks(ids):
+    """Split ids into sorted lists of at most IN_CHUNK."""
+    ordered = sorted(i for i in ids if i is not None)
+    return [ordered[start : start + IN_CHUNK] for start in range(0, len(ordered), IN_CHUNK)]
 
 
 def _note(touched, obj):
@@ -54,12 +63,12 @@ def _service_ids(touched):
     ids = {key for kind, key in touched if kind == "service"}
     locations = {key for kind, key in touched if kind == "location"}
     organizations = {key for kind, key in touched if kind == "organization"}
-    if locations:
+    for chunk in _chunks(locations):
         ids |= set(
-            db.session.scalars(select(ServiceAtLocation.service_id).where(ServiceAtLocation.location_id.in_(locations)))
+            db.session.scalars(select(ServiceAtLocation.service_id).where(ServiceAtLocation.location_id.in_(chunk)))
         )
-    if organizations:
-        ids |= set(db.session.scalars(select(Service.id).where(Service.organization_id.in_(organizations))))
+    for chunk in _chunks(organizations):
+        ids |= set(db.session.scalars(select(Service.id).where(Service.organization_id.in_(chunk))))
     return ids - {None}
 
 
@@ -138,11 +147,11 @@ def _listing_query():
 
 def reindex(backend, service_ids, removed_ids=()):
     """Re-index the given services: published ones are written, the rest removed."""
-    links = (
-        db.session.scalars(_listing_query().where(ServiceAtLocation.service_id.in_(service_ids))).all()
-        if service_ids
-        else []
-    )
+    links = [
+        link
+        for chunk in _chunks(service_ids)
+        for link in db.session.scalars(_listing_query().where(ServiceAtLocation.service_id.in_(chunk)))
+    ]
     public = [link for link in links if is_searchable(link.service)]
     hidden = {str(link.id) for link in links if not is_searchable(link.service)}
     stale = set(removed_ids) | hidden

@@ -65,6 +65,20 @@ class Area(Model):
         return any(getattr(self, name) for name in AREA_CONTACT_FIELDS)
 
 
+class CacheVersion(Model):
+    """The version stamp of data that processes hold in memory (issue #17): a new stamp with every change.
+
+    Every commit that changes a directory row writes a new random stamp in the same transaction
+    (directory/cache.py); each process compares it with the stamp its copy was made at, so several
+    servers on one database never keep showing data another one has changed.
+    """
+
+    __tablename__ = "cache_versions"
+    name = db.Column(db.String(32), primary_key=True)
+    stamp = db.Column(db.String(32), nullable=False)
+    changed_at = db.Column(db.DateTime, nullable=False)  # naive UTC: Last-Modified of the API
+
+
 class Taxonomy(Model):
     """A classification scheme (HSDS taxonomy), e.g. categories or target groups."""
 
@@ -93,6 +107,11 @@ class TaxonomyTerm(Model):
     position = db.Column(db.Integer, nullable=False, default=0)
     last_modified = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow, onupdate=clock.naive_utcnow)
     taxonomy = db.relationship("Taxonomy", back_populates="terms")
+
+    @property
+    def taxonomy_code(self):
+        """Return the code of the term's taxonomy ("category", "target_group"), as services.TermRow has it."""
+        return self.taxonomy.code if self.taxonomy is not None else ""
 
 
 class Organization(Model):

@@ -9,14 +9,14 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import current_app, g
+from flask import current_app
 from sqlalchemy import String, and_, cast, false, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import search
 from ..errors import NotFound, ValidationError
 from ..extensions import db
-from . import hsds, services
+from . import cache, hsds, services
 from .models import Area, Location, Organization, Service, ServiceAtLocation, Taxonomy, TaxonomyTerm
 
 # Results fetched at once when they must be filtered after the search engine has ranked them.
@@ -72,11 +72,13 @@ class ServiceQuery:
 
 
 def catalogue():
-    """Return every published taxonomy and term (built once per request)."""
-    if "hsds_catalogue" not in g:
-        rows = db.session.scalars(select(Taxonomy).options(selectinload(Taxonomy.terms)).order_by(Taxonomy.id)).all()
-        g.hsds_catalogue = hsds.build_catalogue(rows)
-    return g.hsds_catalogue
+    """Return every published taxonomy and term (kept per process until the directory changes: cache.py, #17)."""
+    return cache.kept("hsds_catalogue", _build_catalogue)
+
+
+def _build_catalogue():
+    rows = db.session.scalars(select(Taxonomy).options(selectinload(Taxonomy.terms)).order_by(Taxonomy.id)).all()
+    return hsds.build_catalogue(rows)
 
 
 def public_condition():

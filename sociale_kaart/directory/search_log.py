@@ -4,17 +4,19 @@ One row per search that ran (page 1 only): the words typed, how many results, th
 place searched, language, local date and hour. Never an IP address, account, session, cookie or
 full postcode: a postcode is kept only as the code of the area it lies in. Rows are deleted after
 SEARCH_LOG_MONTHS (`flask directory search-log-retention`). Brokers see this month's searches
-without results in their areas on the workspace dashboard.
+without results in their areas on the workspace dashboard. Each month that is over is added up per
+area and text (`flask directory search-log-months`, nightly) for the area analysis, which would
+otherwise count a year of rows on every visit (bench/insights.py).
 """
 
 import math
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy import CursorResult, case, delete, func, insert, select
 
 from .. import clock, geo, transactions
 from ..accounts import permissions
@@ -53,6 +55,34 @@ class SearchLogEntry(Model):
     filters = db.Column(db.Integer, nullable=False, default=0)  # how many filter values were used
     language = db.Column(db.String(2), nullable=False, default="nl")
     source = db.Column(db.String(3), nullable=False, default="web")
+
+
+class SearchLogMonth(Model):
+    """A whole month of the log added up (issue #15); its counts are in search_log_month_counts.
+
+    The area analysis counts a month's searches from these once the month is over and added up
+    (add_up_months, run nightly), and from the entries themselves otherwise (this month, or a month
+    not added up yet), so its figures are the same either way. A month is added up whole or not at
+    all, and deleted with the entries (delete_old_entries): the words typed are kept no longer.
+    """
+
+    __tablename__ = "search_log_months"
+    id = db.Column(db.Integer, primary_key=True)
+    month = db.Column(db.Date, nullable=False, unique=True)  # its first day (local dates)
+    searches = db.Column(db.Integer, nullable=False)  # all entries of the month, a check on the counts
+    added_up_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
+
+
+class SearchLogMonthCount(Model):
+    """How often one text was searched in one area in a month added up, and how often without results."""
+
+    __tablename__ = "search_log_month_counts"
+    id = db.Column(db.Integer, primary_key=True)
+    month_id = db.Column(db.ForeignKey("search_log_months.id", ondelete="CASCADE"), nullable=False, index=True)
+    area_code = db.Column(db.String(64))  # as SearchLogEntry.area_code: None for a search without a place
+    query = db.Column(db.String(MAX_QUERY), nullable=False, default="")
+    searches = db.Column(db.Integer, nullable=False)
+    zero = db.Column(db.Integer, nullable=False)  # of those, how many had no results
 
 
 # --- what is stored ---------------------------------------------------------------------------------
@@ -180,13 +210,73 @@ def record_api_search(
 
 
 def delete_old_entries(months: int | None = None, today: date | None = None) -> int:
-    """Delete the entries older than `months` (SEARCH_LOG_MONTHS) months by the app clock; return how many."""
+    """Delete the entries older than `months` (SEARCH_LOG_MONTHS) months by the app clock; return how many.
+
+    A month added up (add_up_months) that has days before the cutoff goes with them: its texts are
+    kept no longer than the entries, and the analysis counts what is left of it from the entries.
+    """
     months = current_app.config["SEARCH_LOG_MONTHS"] if months is None else months
     cutoff = freshness.add_months(today or clock.today(), -months)
     result = db.session.execute(delete(SearchLogEntry).where(SearchLogEntry.searched_on < cutoff))
     count = cast(CursorResult[Any], result).rowcount
+    old_months = select(SearchLogMonth.id).where(SearchLogMonth.month < cutoff).scalar_subquery()
+    db.session.execute(delete(SearchLogMonthCount).where(SearchLogMonthCount.month_id.in_(old_months)))
+    db.session.execute(delete(SearchLogMonth).where(SearchLogMonth.month < cutoff))
     transactions.commit()
     return count or 0
+
+
+# --- months added up for the area analysis ----------------------------------------------------------
+
+
+def _next_month(day: date) -> date:
+    return freshness.add_months(day.replace(day=1), 1)
+
+
+def add_up_months(today: date | None = None) -> int:
+    """Add up each month of the log that is over and not added up yet; return how many months. Idempotent.
+
+    Only months the retention leaves whole (SEARCH_LOG_MONTHS): the retention deletes days of the
+    month its cutoff falls in, so that month stays counted from the entries, and a retention run
+    at the same time (another scheduler) never deletes entries of a month being added up. Each
+    month is one commit: the counts per (area, text) and the month's row that marks it done.
+    """
+    today = today or clock.today()
+    cutoff = freshness.add_months(today, -current_app.config["SEARCH_LOG_MONTHS"])
+    first_logged = db.session.scalar(select(func.min(SearchLogEntry.searched_on)))
+    if first_logged is None:
+        return 0
+    month = max(first_logged.replace(day=1), cutoff if cutoff.day == 1 else _next_month(cutoff))
+    done = set(db.session.scalars(select(SearchLogMonth.month)))
+    added = 0
+    while month < today.replace(day=1):
+        if month not in done:
+            _add_up_month(month)
+            added += 1
+        month = _next_month(month)
+    return added
+
+
+def _add_up_month(month: date) -> None:
+    in_month = SearchLogEntry.searched_on.between(month, _next_month(month) - timedelta(days=1))
+    zero = func.sum(case((SearchLogEntry.result_count == 0, 1), else_=0))
+    rows = db.session.execute(
+        select(SearchLogEntry.area_code, SearchLogEntry.query, func.count(), zero)
+        .where(in_month)
+        .group_by(SearchLogEntry.area_code, SearchLogEntry.query)
+    ).all()
+    added = SearchLogMonth(month=month, searches=sum(row[2] for row in rows))
+    db.session.add(added)
+    db.session.flush()
+    if rows:
+        db.session.execute(
+            insert(SearchLogMonthCount),
+            [
+                {"month_id": added.id, "area_code": area_code, "query": query, "searches": searches, "zero": none}
+                for area_code, query, searches, none in rows
+            ],
+        )
+    transactions.commit()
 
 
 # --- the brokers' dashboard -------------------------------------------------------------------------

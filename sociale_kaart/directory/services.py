@@ -1,19 +1,31 @@
 """Directory use cases: public search, listings, organisations, categories."""
 
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 
-from flask import current_app, g
+from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import clock, geo, search, transactions
 from ..errors import NotFound, ValidationError
 from ..extensions import db
-from . import freshness, hours, hsds, indexing, vocabularies
-from .models import Area, Location, Organization, Service, ServiceAtLocation, Taxonomy, TaxonomyTerm
+from . import areas, cache, freshness, hours, hsds, indexing, vocabularies
+from .models import (
+    Area,
+    Location,
+    Organization,
+    Schedule,
+    Service,
+    ServiceAtLocation,
+    Taxonomy,
+    TaxonomyTerm,
+    service_categories,
+)
 
 RADIUS_CHOICES = (1, 2, 5, 10, 25)
 SORTS = ("relevance", "distance")
@@ -73,6 +85,60 @@ class Listing:
         return self.link.location
 
 
+@dataclass(frozen=True)
+class TermRow:
+    """A taxonomy term as plain values, kept per process (cache.py): what the pages show of a category."""
+
+    id: int
+    code: str
+    name: str
+    description: str
+    position: int
+    taxonomy_code: str
+
+
+@dataclass(frozen=True)
+class ServiceCard:
+    """What a result shows of a service, as plain values: a results page renders no ORM object (issue #17)."""
+
+    id: int
+    slug: str
+    name: str
+    summary: str
+    organization_name: str
+    pyramid_level: str
+    status: str
+    cost: tuple[str, ...]
+    schedules: tuple[tuple[int, time, time], ...]  # (weekday, opens_at, closes_at), by day and time
+    categories: tuple[TermRow, ...]
+
+    @property
+    def is_free(self) -> bool:
+        """Return True when the resident pays nothing (as Service.is_free)."""
+        return self.cost == ("gratis",)
+
+
+@dataclass(frozen=True)
+class LocationCard:
+    """Where a result is, as plain values."""
+
+    lat: float | None
+    lon: float | None
+    address_1: str
+    city: str
+
+
+@dataclass
+class ListingCard:
+    """One result on a results page: a service at a location, with distance and whether it is open."""
+
+    service: ServiceCard
+    location: LocationCard
+    distance_km: float | None
+    open_now: bool
+    freshness: str = "fresh"
+
+
 @dataclass
 class FacetValue:
     code: str
@@ -86,7 +152,7 @@ class SearchPage:
     """A page of search results with everything the results page shows."""
 
     criteria: SearchCriteria
-    listings: list[Listing]
+    listings: list[Listing] | list[ListingCard]  # cards on the web's results pages (search_cards)
     total: int
     pages: int
     place: geo.Place | None
@@ -136,9 +202,17 @@ def _location_message(error):
 
 def search_listings(criteria: SearchCriteria, now: datetime | None = None) -> SearchPage:
     """Search published listings; raise ValidationError for a place we cannot find."""
+    return _search(criteria, now or local_now(), _load_listings)
+
+
+def search_cards(criteria: SearchCriteria, now: datetime | None = None) -> SearchPage:
+    """Search published listings for a results page: each one a card of plain values, loaded in two queries."""
+    return _search(criteria, now or local_now(), _load_cards)
+
+
+def _search(criteria: SearchCriteria, now: datetime, load: Callable[[list, datetime], list]) -> SearchPage:
     if len(criteria.text) > MAX_TEXT:
         raise ValidationError("q", _("Typ hoogstens %(max)d tekens bij ‘wat zoekt u’.", max=MAX_TEXT))
-    now = now or local_now()
     place = resolve_place(criteria.where) if criteria.where.strip() else None
     origin = (place.lat, place.lon) if place else None
     query = search.SearchQuery(
@@ -160,7 +234,7 @@ def search_listings(criteria: SearchCriteria, now: datetime | None = None) -> Se
     except search.SearchError:
         current_app.logger.exception("search failed")
         raise ValidationError(None, _("Zoeken lukt nu even niet. Probeer het over een paar minuten opnieuw.")) from None
-    listings = _load_listings(result.hits, now)
+    listings = load(result.hits, now)
     return SearchPage(
         criteria=criteria,
         listings=listings,
@@ -212,59 +286,156 @@ def _load_listings(hits, now):
     return listings
 
 
+@functools.cache
+def _card_queries():
+    """Return the two statements of the cards, made once: SQLAlchemy keeps a statement's compiled form by its key,
+    which it works out again for every new statement object."""
+    category_codes = (
+        select(func.aggregate_strings(TaxonomyTerm.code, " "))
+        .join(service_categories, service_categories.c.term_id == TaxonomyTerm.id)
+        .where(service_categories.c.service_id == Service.id)
+        .scalar_subquery()
+    )
+    cards = (
+        select(
+            ServiceAtLocation.id.label("link_id"),
+            Service.id,
+            Service.slug,
+            Service.name,
+            Service.summary,
+            Service.pyramid_level,
+            Service.status,
+            Service.cost,
+            Service.publication_status,
+            Service.assured_date,
+            Service.created_at,
+            Organization.name.label("organization_name"),
+            Location.lat,
+            Location.lon,
+            Location.address_1,
+            Location.city,
+            category_codes.label("category_codes"),
+        )
+        .join(Service, ServiceAtLocation.service_id == Service.id)
+        .join(Organization, Service.organization_id == Organization.id)
+        .join(Location, ServiceAtLocation.location_id == Location.id)
+        .where(ServiceAtLocation.id.in_(bindparam("ids", expanding=True)))
+    )
+    schedules = (
+        select(Schedule.service_id, Schedule.weekday, Schedule.opens_at, Schedule.closes_at)
+        .where(Schedule.service_id.in_(bindparam("service_ids", expanding=True)))
+        .order_by(Schedule.weekday, Schedule.opens_at)
+    )
+    return cards, schedules
+
+
+def _load_cards(hits, now: datetime) -> list[ListingCard]:
+    """Load the cards of search hits in hit order, skipping any no longer public: two queries (issue #17)."""
+    ids = [int(hit.id) for hit in hits if hit.id.isdigit()]
+    if not ids:
+        return []
+    cards_query, schedules_query = _card_queries()
+    rows = db.session.execute(cards_query, {"ids": ids}).all()
+    public = {str(row.link_id): row for row in rows if indexing.is_searchable(row)}
+    periods: dict[int, list[tuple[int, time, time]]] = {}
+    if public:
+        service_ids = sorted({row.id for row in public.values()})
+        for service_id, weekday, opens_at, closes_at in db.session.execute(
+            schedules_query, {"service_ids": service_ids}
+        ):
+            periods.setdefault(service_id, []).append((weekday, opens_at, closes_at))
+    terms = {term.code: term for term in vocabulary_terms("category")}
+    today = now.date()
+    cards = []
+    for hit in hits:
+        row = public.get(hit.id)
+        if row is None:
+            continue
+        schedules = tuple(periods.get(row.id, ()))
+        categories = sorted(
+            (terms[code] for code in (row.category_codes or "").split() if code in terms),
+            key=lambda term: (term.position, term.id),
+        )
+        service = ServiceCard(
+            row.id,
+            row.slug,
+            row.name,
+            row.summary,
+            row.organization_name,
+            row.pyramid_level,
+            row.status,
+            tuple(row.cost or ()),
+            schedules,
+            tuple(categories),
+        )
+        location = LocationCard(row.lat, row.lon, row.address_1, row.city)
+        state = freshness.stage_of(freshness.checked_on(row), today)
+        cards.append(ListingCard(service, location, hit.distance_km, hours.is_open(schedules, now), state))
+    return cards
+
+
 def _facet_values(facets, selected_filters):
     """Return labelled facet values, selected ones first-class even without results."""
     values = {}
+    every_label = all_facet_labels()
     for facet in FILTER_FACETS:
         counts = dict(facets.get(facet, {}))
         selected = set(selected_filters.get(facet, ()))
         for code in selected:
             counts.setdefault(code, 0)
-        labels = facet_labels(facet)
-        order = list(labels)
+        labels = every_label[facet]
+        order = {code: number for number, code in enumerate(labels)}
         values[facet] = [
-            FacetValue(code, labels.get(code, code), counts[code], code in selected)
-            for code in sorted(counts, key=lambda c: (order.index(c) if c in order else len(order), c))
+            FacetValue(code, labels[code], counts[code], code in selected)
+            for code in sorted(counts, key=lambda c: (order.get(c, len(order)), c))
             if code in labels
         ]
     return values
 
 
 def facet_labels(facet: str) -> dict[str, str]:
-    """Return {code: label} for a facet, in display order (looked up once per request)."""
-    cache = g.setdefault("facet_labels", {})
-    if facet not in cache:
-        cache[facet] = _facet_labels(facet)
-    return cache[facet]
+    """Return {code: label} for a facet in the user's language, in display order (kept per process, #17)."""
+    return all_facet_labels().get(facet, {})
 
 
-def _facet_labels(facet):
-    if facet in ("category", "target_group"):
-        return {term.code: term_label(term) for term in taxonomy_terms(facet)}
-    if facet == "area":
-        return {area.code: area.name for area in list_areas()}
-    return {term.code: term.label for term in vocabularies.VOCABULARIES[facet]}
+def all_facet_labels() -> dict[str, dict[str, str]]:
+    """Return {facet: {code: label}} in the user's language (kept per process: do not change it)."""
+    language = str(get_locale() or "nl")
+    return cache.kept(f"facet_labels:{language}", _all_facet_labels)
+
+
+def _all_facet_labels() -> dict[str, dict[str, str]]:
+    """Return the labels of every facet, translated once (the labels of a language never change)."""
+    labels = {}
+    for facet in FILTER_FACETS:
+        if facet in ("category", "target_group"):
+            labels[facet] = {term.code: str(term_label(term)) for term in vocabulary_terms(facet)}
+        elif facet == "area":
+            labels[facet] = {area.code: area.name for area in areas.area_rows()}
+        else:
+            labels[facet] = {term.code: str(term.label) for term in vocabularies.VOCABULARIES[facet]}
+    return labels
 
 
 def _known_term(term):
-    vocabulary = vocabularies.VOCABULARIES.get(term.taxonomy.code if term.taxonomy else "", ())
+    vocabulary = vocabularies.VOCABULARIES.get(term.taxonomy_code, ())
     return next((known for known in vocabulary if known.code == term.code), None)
 
 
-def term_label(term: TaxonomyTerm) -> str:
+def term_label(term: TaxonomyTerm | TermRow) -> str:
     """Return the label of a taxonomy term in the user's language when we know it."""
     known = _known_term(term)
     return known.label if known else term.name
 
 
-def term_description(term: TaxonomyTerm) -> str:
+def term_description(term: TaxonomyTerm | TermRow) -> str:
     """Return the description of a taxonomy term in the user's language when we know it."""
     known = _known_term(term)
     return known.description if known and known.description else term.description
 
 
 def taxonomy_terms(taxonomy_code: str) -> Sequence[TaxonomyTerm]:
-    """Return the terms of a taxonomy in display order."""
+    """Return the terms of a taxonomy in display order, as rows of the session (to change or link them)."""
     return db.session.scalars(
         select(TaxonomyTerm)
         .join(TaxonomyTerm.taxonomy)
@@ -272,6 +443,30 @@ def taxonomy_terms(taxonomy_code: str) -> Sequence[TaxonomyTerm]:
         .order_by(TaxonomyTerm.position)
         .options(selectinload(TaxonomyTerm.taxonomy))
     ).all()
+
+
+def vocabulary_terms(taxonomy_code: str) -> tuple[TermRow, ...]:
+    """Return the terms of a taxonomy in display order, as plain values kept per process (cache.py)."""
+    return cache.kept("terms", _all_terms).get(taxonomy_code, ())
+
+
+def _all_terms() -> dict[str, tuple[TermRow, ...]]:
+    rows = db.session.execute(
+        select(
+            TaxonomyTerm.id,
+            TaxonomyTerm.code,
+            TaxonomyTerm.name,
+            TaxonomyTerm.description,
+            TaxonomyTerm.position,
+            Taxonomy.code.label("taxonomy_code"),
+        )
+        .join(TaxonomyTerm.taxonomy)
+        .order_by(TaxonomyTerm.position, TaxonomyTerm.id)
+    )
+    terms: dict[str, list[TermRow]] = {}
+    for row in rows:
+        terms.setdefault(row.taxonomy_code, []).append(TermRow(*row))
+    return {code: tuple(rows) for code, rows in terms.items()}
 
 
 def list_areas() -> Sequence[Area]:
@@ -287,8 +482,9 @@ def is_open_now(service: Service, now: datetime) -> bool:
 def valid_filters(raw: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
     """Keep only known codes per facet, so unknown values in a URL do nothing."""
     clean = {}
+    every_label = all_facet_labels()
     for facet in FILTER_FACETS:
-        labels = facet_labels(facet)
+        labels = every_label[facet]
         codes = [code for code in raw.get(facet, ()) if code in labels]
         if codes:
             clean[facet] = list(dict.fromkeys(codes))
@@ -301,12 +497,12 @@ def get_public_service(service_id: int) -> Service:
         select(Service)
         .where(Service.id == service_id)
         .options(
-            selectinload(Service.organization),
+            joinedload(Service.organization),
             selectinload(Service.categories),
             selectinload(Service.target_groups),
             selectinload(Service.service_areas),
             selectinload(Service.schedules),
-            selectinload(Service.location_links).selectinload(ServiceAtLocation.location),
+            selectinload(Service.location_links).joinedload(ServiceAtLocation.location),
         )
     ).first()
     if service is None or not indexing.is_searchable(service):
@@ -319,8 +515,8 @@ class ServicePage:
     """Everything a service's public page shows."""
 
     service: Service
-    others: list[Service]
-    nearby: list[Listing]
+    others: Sequence  # rows with the id, slug and name of the organisation's other services
+    nearby: list[ListingCard]
     open_now: bool
     now: datetime
     freshness: str = "fresh"  # "stale": "mogelijk verouderd"; "hidden": also left out of search
@@ -340,9 +536,18 @@ def service_page(service_id: int) -> ServicePage:
     )
 
 
-def other_services_of(service: Service) -> list[Service]:
-    """Return the organisation's other published services."""
-    return [other for other in public_services_of(service.organization) if other.id != service.id]
+def other_services_of(service: Service) -> Sequence:
+    """Return the id, slug and name of the organisation's other published services, by name."""
+    return db.session.execute(
+        select(Service.id, Service.slug, Service.name)
+        .where(
+            Service.organization_id == service.organization_id,
+            Service.id != service.id,
+            Service.publication_status == "published",
+            Service.status != "defunct",
+        )
+        .order_by(Service.name)
+    ).all()
 
 
 def public_services_of(organization: Organization) -> Sequence[Service]:
@@ -359,7 +564,7 @@ def public_services_of(organization: Organization) -> Sequence[Service]:
     ).all()
 
 
-def similar_nearby(service: Service, limit: int = 4, radius_km: float = 10) -> list[Listing]:
+def similar_nearby(service: Service, limit: int = 4, radius_km: float = 10) -> list[ListingCard]:
     """Return public listings of the same main category near this service, nearest first."""
     links = [link for link in service.location_links if link.location.lat is not None]
     if not service.categories or not links:
@@ -379,7 +584,7 @@ def similar_nearby(service: Service, limit: int = 4, radius_km: float = 10) -> l
     except search.SearchError:
         current_app.logger.exception("search for similar services failed")
         return []
-    listings = _load_listings(result.hits, local_now())
+    listings = _load_cards(result.hits, local_now())
     seen, unique = {service.id}, []
     for listing in listings:
         if listing.service.id not in seen:
@@ -401,8 +606,13 @@ def get_organization(slug: str) -> tuple[Organization, Sequence[Service]]:
     return organization, services
 
 
-def list_categories() -> list[tuple[TaxonomyTerm, int]]:
-    """Return (term, number of published services) for every category."""
+def list_categories() -> tuple[tuple[TermRow, int], ...]:
+    """Return (term, number of published services in search) for every category (kept per process and day)."""
+    day = freshness.cutoff("hidden")
+    return cache.kept("category_counts", lambda: _category_counts(day), day)
+
+
+def _category_counts(hidden_from: date) -> tuple[tuple[TermRow, int], ...]:
     counts: dict[int, int] = dict(
         db.session.execute(
             select(TaxonomyTerm.id, func.count(Service.id))
@@ -410,17 +620,17 @@ def list_categories() -> list[tuple[TaxonomyTerm, int]]:
             .where(
                 Service.publication_status == "published",
                 Service.status != "defunct",
-                ~freshness.checked_by(freshness.cutoff("hidden")),
+                ~freshness.checked_by(hidden_from),
             )
             .group_by(TaxonomyTerm.id)
         ).all()
     )
-    return [(term, counts.get(term.id, 0)) for term in taxonomy_terms("category")]
+    return tuple((term, counts.get(term.id, 0)) for term in vocabulary_terms("category"))
 
 
-def get_category(code: str) -> TaxonomyTerm:
+def get_category(code: str) -> TermRow:
     """Return a category term, or raise NotFound."""
-    for term in taxonomy_terms("category"):
+    for term in vocabulary_terms("category"):
         if term.code == code:
             return term
     raise NotFound(code)

@@ -5,6 +5,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 
 from .. import params
 from ..errors import NotFound, ValidationError
@@ -37,7 +38,7 @@ def _search(with_map):
     suggestions: tuple[str, ...] = ()
     if form.validate():
         try:
-            page = services.search_listings(_criteria(form))
+            page = services.search_cards(_criteria(form))
         except services.LocationNotFound as error:
             form.add_error(error.field, error.message)
             suggestions = error.suggestions
@@ -204,7 +205,7 @@ def category_detail(code):
         criteria = _criteria(form)
         criteria.filters = {**criteria.filters, "category": [code]}
         try:
-            page = services.search_listings(criteria)
+            page = services.search_cards(criteria)
         except ValidationError as error:
             form.add_error(error.field, error.message)
     return render_template(
@@ -215,6 +216,32 @@ def category_detail(code):
         page=page,
         vocab=vocabularies,
     )
+
+
+# The words of a result card and its facts (templates/directory/_facts.html), translated once per language
+# and process instead of once per result (issue #17).
+CARD_TEXT = {
+    "stale": _l("Mogelijk verouderd"),
+    "facts": _l("Belangrijkste feiten"),
+    "free": _l("Gratis"),
+    "paid": _l("Kost geld of via verzekering"),
+    "referral": _l("Met indicatie of verwijzing"),
+    "no_referral": _l("Zonder indicatie"),
+    "open": _l("Nu open"),
+    "closed": _l("Nu gesloten"),
+    "appointment": _l("Op afspraak"),
+    "temporarily_closed": _l("Tijdelijk gesloten"),
+}
+_card_texts: dict[str, dict[str, str]] = {}
+
+
+@bp.app_template_global()
+def card_text() -> dict[str, str]:
+    """Return the words of a result card in the user's language (translated once: a catalogue never changes)."""
+    language = str(get_locale() or "nl")
+    if language not in _card_texts:
+        _card_texts[language] = {key: str(text) for key, text in CARD_TEXT.items()}
+    return _card_texts[language]
 
 
 @bp.app_template_global()

@@ -1,6 +1,7 @@
 """Insights (issue #15): population figures per area, from a CBS "Kerncijfers wijken en buurten" file.
 
-Nothing else is stored: every other figure of the area analysis is counted when it is asked for.
+Nothing else is stored here: every other figure of the area analysis is counted when it is asked for,
+the searches of months that are over from their counts that directory.search_log adds up nightly.
 """
 
 from .. import clock

@@ -13,9 +13,8 @@ Nothing here writes, and every function returns plain rows without personal data
 dates and numbers. Who asked is returned only as a number within one answer, to see repeat help.
 """
 
-from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
@@ -32,10 +31,11 @@ from ..directory.models import (
     service_areas,
     service_categories,
 )
-from ..directory.search_log import SearchLogEntry
+from ..directory.search_log import SearchLogEntry, SearchLogMonth, SearchLogMonthCount
 from ..extensions import db
 from ..matching import pool
 from ..matching.models import HelpRequest, Match, VolunteerProfile
+from . import periods
 from .models import AreaPopulation
 
 WAITING_STATUSES = ("submitted", "open", "proposed", "matched")
@@ -77,50 +77,35 @@ def _rows(statement):
 
     session.execute would take them through the ORM's loading, which costs more than the query
     itself for the tens of thousands of plain rows an analysis reads (bench/insights.py). Like
-    session.execute, it first flushes what the session holds.
+    session.execute, it first flushes what the session holds. The big reads are iterated once, as
+    the rows come, rather than kept in a list: tens of thousands of rows alive at once each set
+    off a full run of Python's garbage collector over the whole app (bench/insights.py).
     """
     db.session.flush()
     return db.session.connection().execute(statement)
 
 
-class LocalDays:
-    """The local date of naive-UTC moments, found among the days from `first` to `last` by their starts.
-
-    As clock.local_date (a day runs from one clock.start_of_day to the next) without a time-zone
-    conversion per row: an analysis of 3 years dates tens of thousands of rows.
-    """
-
-    def __init__(self, first: date, last: date):
-        self.days = [first + timedelta(days=number) for number in range((last - first).days + 2)]
-        self.starts = [clock.start_of_day(day) for day in self.days]
-
-    def __call__(self, moment: datetime) -> date:
-        index = bisect_right(self.starts, moment) - 1
-        if 0 <= index < len(self.days) - 1:
-            return self.days[index]
-        return clock.local_date(moment)
+def _each(statement) -> Iterator[Row]:
+    """Yield the rows of a Core SELECT as _rows gives them, fetched 500 at a time (faster than one or all at once)."""
+    for part in _rows(statement).partitions(500):
+        yield from part
 
 
 # --- help requests -------------------------------------------------------------------------------------
 
 
-class ReceivedRequest(NamedTuple):
-    """A help request as the analysis counts it: no name, address, text or contact."""
+def received_requests(buckets: Collection[Bucket], area_ids: Collection[int] | None) -> Iterable[Row]:
+    """Return the requests asked in some months or quarters (local dates) that reached the team, without a person.
 
-    area_id: int | None
-    task_type: str
-    status: str
-    received_on: date  # local date it was asked
-    since: datetime  # when the team could start (confirmed), naive UTC
-    first_match: datetime | None  # the first time a broker approved a volunteer for it
-
-
-def received_requests(start: date, end: date, area_ids: Collection[int] | None) -> list[ReceivedRequest]:
-    """Return the requests asked from `start` to `end` (local dates, inclusive) that reached the team.
-
-    Never confirmed requests did not reach anyone and rejected ones were not for a volunteer:
-    neither counts as demand.
+    Rows of (area_id, task_type, status, bucket, since, first_match): the key of the bucket it was
+    asked in, when the team could start (confirmed, naive UTC) and the first time a broker approved
+    a volunteer for it (None: not yet). Plain rows in no order, to be iterated once: an
+    analysis of 3 years reads twenty thousand of them, and the buckets are given by a CASE in SQL
+    (no date of each row to work out in Python). Never confirmed requests did not reach anyone
+    and rejected ones were not for a volunteer: neither counts as demand.
     """
+    first_day = min(first for _key, first, _last in buckets)
+    last_day = max(last for _key, _first, last in buckets)
     # per request through the index on matches.request_id, not a minimum over every match ever made
     first = (
         select(func.min(Match.approved_at))
@@ -128,35 +113,25 @@ def received_requests(start: date, end: date, area_ids: Collection[int] | None) 
         .correlate(HelpRequest)
         .scalar_subquery()
     )
-    rows = _rows(
+    return _each(
         select(
             HelpRequest.area_id,
             HelpRequest.task_type,
             HelpRequest.status,
-            HelpRequest.created_at,
-            HelpRequest.confirmed_at,
+            _moment_bucket(HelpRequest.created_at, buckets).label("bucket"),
+            HelpRequest.confirmed_at.label("since"),
             first.label("first_match"),
-        )
-        .where(
-            HelpRequest.created_at >= clock.start_of_day(start),
-            HelpRequest.created_at < clock.start_of_day(end + timedelta(days=1)),
+        ).where(
+            HelpRequest.created_at >= clock.start_of_day(first_day),
+            HelpRequest.created_at < clock.start_of_day(last_day + timedelta(days=1)),
             HelpRequest.confirmed_at.is_not(None),
             HelpRequest.status != "rejected",
             _in_areas(HelpRequest.area_id, area_ids),
         )
-        .order_by(HelpRequest.id)
-    ).all()
-    local_day = LocalDays(start, end)
-    return [
-        ReceivedRequest(
-            row.area_id, row.task_type, row.status, local_day(row.created_at), row.confirmed_at, row.first_match
-        )
-        for row in rows
-    ]
+    )
 
 
-@dataclass(frozen=True)
-class WaitingRequest:
+class WaitingRequest(NamedTuple):
     area_id: int | None
     task_type: str
     unfilled: bool  # looking for a volunteer, with dates to come that nobody is booked for
@@ -189,14 +164,15 @@ the volunteer's id; who was helped, as a number within one answer, 0 when unknow
 Plain tuples: an analysis of 3 years reads tens of thousands of them."""
 
 
-def helped_matches(buckets: Collection[Bucket], area_ids: Collection[int] | None) -> list[HelpedMatch]:
-    """Return every match in which a volunteer helped, approved before the end of the last bucket, oldest first.
+def helped_matches(buckets: Collection[Bucket], area_ids: Collection[int] | None) -> Iterator[HelpedMatch]:
+    """Yield every match in which a volunteer helped, approved before the end of the last bucket, oldest first.
 
     Who was helped is pool.requester_key, numbered in the order first seen: the same person gets
-    the same number within one answer, and nothing of the key leaves this function.
+    the same number within one answer, and nothing of the key leaves this function. Yielded as
+    read: all matches ever made, for help again by the same volunteer.
     """
     until = max(last for _key, _first, last in buckets)
-    rows = _rows(
+    rows = _each(
         select(
             _moment_bucket(Match.approved_at, buckets).label("bucket"),
             Match.volunteer_id,
@@ -212,31 +188,30 @@ def helped_matches(buckets: Collection[Bucket], area_ids: Collection[int] | None
             _in_areas(HelpRequest.area_id, area_ids),
         )
         .order_by(Match.approved_at, Match.id)
-    ).all()
+    )
     numbers = {"": 0}  # requester key: number
     by_contact: dict[tuple, int] = {}  # (account, e-mail, phone) as stored: number, to work out each key once
-    matches = []
     for row in rows:
         bucket, volunteer_id, account, email, phone = row
         number = by_contact.get(who := (account, email, phone))
         if number is None:
             number = by_contact[who] = numbers.setdefault(pool.requester_key(row), len(numbers))
-        matches.append((bucket, volunteer_id, number))
-    return matches
+        yield bucket, volunteer_id, number
 
 
 # --- volunteers --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Volunteer:
+class Volunteer(NamedTuple):
+    """A volunteer as the analysis counts them (a plain record: an analysis reads thousands)."""
+
     area_id: int | None
     active: bool  # approved, not paused (matching.pool.is_active)
     stopped: bool
     task_types: tuple[str, ...]
     availability: int  # the weekly day-part grid (matching.timeslots)
     max_tasks_per_week: int
-    approved_on: date | None
+    approved_at: datetime  # when a broker approved them, naive UTC (dated only when needed)
 
 
 def volunteers(area_ids: Collection[int] | None, today: date) -> list[Volunteer]:
@@ -263,7 +238,7 @@ def volunteers(area_ids: Collection[int] | None, today: date) -> list[Volunteer]
             tuple(row.task_types or ()),
             row.availability,
             row.max_tasks_per_week,
-            clock.local_date(row.approved_at),
+            row.approved_at,
         )
         for row in rows
     ]
@@ -340,25 +315,70 @@ def published_services() -> list[PublishedService]:
 # --- the anonymous search log ---------------------------------------------------------------------
 
 
-def search_counts(buckets: Collection[Bucket], area_codes: Collection[str] | None) -> Sequence[Row]:
+def search_counts(buckets: Collection[Bucket], area_codes: Collection[str] | None) -> Iterable[Row]:
     """Return how often each text was searched per bucket (month or quarter) in some areas (None: all).
 
-    Rows of (bucket, query, searches, zero), zero being how many of those searches had no results;
-    counted in SQL, so a busy log gives one row per text and bucket rather than one per search.
-    One SELECT per bucket over its range of days, joined by UNION ALL: a CASE giving every row
-    its bucket costs three times as much on SQLite (bench/insights.py).
+    Rows of (bucket, query, searches, zero), zero being how many of those searches had no results,
+    to be iterated once; counted in SQL, so a busy log gives rows per text and bucket rather than
+    one per search. The months that are over and added up (directory.search_log.add_up_months,
+    nightly) are read from their counts, the other days (this month, a month not added up yet)
+    from the log itself, so a text may have two rows in a bucket, to be added up. One SELECT per
+    bucket and source, joined by UNION ALL: a CASE giving every row its bucket costs three times
+    as much on SQLite (bench/insights.py).
     """
-    where = []
+    first_day = min(first for _key, first, _last in buckets)
+    last_day = max(last for _key, _first, last in buckets)
+    added_up = dict(
+        _rows(
+            select(SearchLogMonth.month, SearchLogMonth.id).where(
+                SearchLogMonth.month.between(first_day.replace(day=1), last_day)
+            )
+        ).all()
+    )
+    raw_where, counts_where = [], []
     if area_codes is not None:
-        where.append(SearchLogEntry.area_code.in_(list(area_codes) or [""]))
+        raw_where.append(SearchLogEntry.area_code.in_(list(area_codes) or [""]))
+        counts_where.append(SearchLogMonthCount.area_code.in_(list(area_codes) or [""]))
     zero = func.sum(case((SearchLogEntry.result_count == 0, 1), else_=0)).label("zero")
-    parts = [
-        select(literal(key).label("bucket"), SearchLogEntry.query, func.count().label("searches"), zero)
-        .where(SearchLogEntry.searched_on.between(first, last), *where)
-        .group_by(SearchLogEntry.query)
-        for key, first, last in buckets
-    ]
-    return _rows(parts[0] if len(parts) == 1 else union_all(*parts)).all()
+    parts = []
+    for key, first, last in buckets:
+        months, days = _split_by_month(first, last, added_up)
+        if months:
+            parts.append(
+                select(
+                    literal(key).label("bucket"),
+                    SearchLogMonthCount.query,
+                    func.sum(SearchLogMonthCount.searches).label("searches"),
+                    func.sum(SearchLogMonthCount.zero).label("zero"),
+                )
+                .where(SearchLogMonthCount.month_id.in_(months), *counts_where)
+                .group_by(SearchLogMonthCount.query)
+            )
+        parts += [
+            select(literal(key).label("bucket"), SearchLogEntry.query, func.count().label("searches"), zero)
+            .where(SearchLogEntry.searched_on.between(start, end), *raw_where)
+            .group_by(SearchLogEntry.query)
+            for start, end in days
+        ]
+    return _each(parts[0] if len(parts) == 1 else union_all(*parts))
+
+
+def _split_by_month(first: date, last: date, added_up: dict[date, int]) -> tuple[list[int], list[tuple[date, date]]]:
+    """Return the ids of the months added up that lie wholly from `first` to `last`, and the other days as ranges."""
+    months: list[int] = []
+    days: list[tuple[date, date]] = []
+    month = first.replace(day=1)
+    while month <= last:
+        following = periods.shift_month(month, 1)
+        start, end = max(month, first), min(following - timedelta(days=1), last)
+        if month in added_up and (start, end) == (month, following - timedelta(days=1)):
+            months.append(added_up[month])
+        elif days and days[-1][1] + timedelta(days=1) == start:
+            days[-1] = (days[-1][0], end)  # one range for days that follow each other
+        else:
+            days.append((start, end))
+        month = following
+    return months, days
 
 
 # --- population ---------------------------------------------------------------------------------------

@@ -260,25 +260,26 @@ def signals_installed() -> bool:
     return importlib.util.find_spec("sociale_kaart.signals.services") is not None
 
 
-def signal_counts(start: date, end: date, area_ids: Iterable[int] | None, by_theme: bool = True) -> dict | None:
-    """Return signals.services.counts() for a period, or None while that capability is not installed.
+def signal_days(start: date, end: date, area_ids: Iterable[int] | None) -> dict | None:
+    """Return signals.services.daily_counts() for a period, or None while that capability is not installed.
 
-    by_theme=True: per (area, theme), a signal counted for each of its themes; False: per area, once.
+    One query: every figure of signals (per theme, per area, per quarter, per day) is added up from it.
     """
     if not signals_installed():
         return None
     from ..signals import services as signals  # lazily: signals sits beside insights (issue #15)
 
-    return signals.counts(start, end, area_ids=area_ids, by_theme=by_theme)
+    return signals.daily_counts(start, end, area_ids=area_ids)
 
 
-def signal_days(start: date, end: date, area_ids: Iterable[int] | None) -> Counter | None:
-    """Return how many signals came in per local day, or None while the signals capability is not installed."""
-    if not signals_installed():
-        return None
+def signal_counts(daily: dict, by_theme: bool = True, first: date | None = None, last: date | None = None) -> dict:
+    """Return signal_days() added up as signals.services.counts() gives them, over the days from first to last.
+
+    by_theme=True: per (area, theme), a signal counted for each of its themes; False: per area, once.
+    """
     from ..signals import services as signals
 
-    return signals.received_per_day(start, end, area_ids=area_ids)
+    return signals.added_up(daily, by_theme, first, last)
 
 
 def theme_codes(found: Iterable[str]) -> list:
@@ -351,20 +352,78 @@ def line(keys: Sequence, counts: Counter, total_hidden: bool = False) -> dict:
 
 
 @dataclass(slots=True)
-class _Request:
-    """A received help request (queries.ReceivedRequest) with what the tables ask of it, worked out once."""
+class _Tally:
+    """Received help requests added up: how many, how many had their 7 days, and how many of those got a volunteer."""
 
-    area_id: int | None
-    task_type: str
-    status: str
-    received_on: date
-    since: datetime
-    first_match: datetime | None
-    had_week: bool  # it reached the team at least 7 days ago
-    within: bool  # a volunteer was approved within 7 days of that
-    days: float | None  # days until the first volunteer; None: none yet
-    bucket: str  # the key of its month or quarter (the period's step)
-    quarter: str  # the key of its quarter
+    received: int = 0
+    had_week: int = 0  # reached the team at least 7 days ago
+    within: int = 0  # of those, a volunteer was approved within 7 days
+
+    def add(self, number: int, had_week: bool, within: bool) -> None:
+        self.received += number
+        if had_week:
+            self.had_week += number
+            self.within += number if within else 0
+
+    @property
+    def missing(self) -> int:
+        """Return how many had their 7 days without getting a volunteer in them."""
+        return self.had_week - self.within
+
+    def within_share(self) -> Figure:
+        return share(self.within, self.had_week)
+
+
+class _Received:
+    """The help requests received in a period (queries.received_requests), added up once for every table.
+
+    An analysis of 3 years reads twenty thousand requests: each is looked at once, here, and the
+    tables read the sums (per task and area, month or quarter, status) and the lists of days until
+    a volunteer (per task and per quarter) that their medians need.
+    """
+
+    def __init__(self, rows: Iterable, now: datetime, quarter_of: dict[str, str]):
+        week = timedelta(days=MATCH_DAYS)
+        week_ago = now - week
+        cells: Counter[tuple] = Counter()  # (task, area, status, bucket, had a week, within 7 days): how many
+        waits: defaultdict[tuple[str, str], list[float]] = defaultdict(list)  # (task, bucket): days to a volunteer
+        for area_id, task, status, bucket, since, first_match in rows:
+            if first_match is None:
+                within = False
+            else:
+                waited = first_match - since
+                within = waited <= week
+                waits[(task, bucket)].append(max(0.0, waited.total_seconds() / 86400))
+            cells[(task, area_id, status, bucket, since <= week_ago, within)] += 1
+        self.cells: defaultdict[tuple[str, object], _Tally] = defaultdict(_Tally)  # (task or ALL, area or TOTAL)
+        self.buckets: defaultdict[str, _Tally] = defaultdict(_Tally)
+        self.quarters: defaultdict[object, _Tally] = defaultdict(_Tally)  # and TOTAL
+        self.ends: Counter[tuple[str, object]] = Counter()  # (status, a task, ALL or a quarter's key): how many
+        for (task, area_id, status, bucket, had_week, within), number in cells.items():
+            quarter = quarter_of[bucket]
+            for key in ((task, area_id), (task, TOTAL), (ALL, area_id), (ALL, TOTAL)):
+                self.cells[key].add(number, had_week, within)
+            self.buckets[bucket].add(number, had_week, within)
+            self.quarters[quarter].add(number, had_week, within)
+            self.quarters[TOTAL].add(number, had_week, within)
+            for key in ((status, task), (status, ALL), (status, quarter)):
+                self.ends[key] += number
+        self.tasks = sorted({task for task, _area, *_rest in cells})
+        self.areas = {area_id for _task, area_id, *_rest in cells}
+        self.days: defaultdict[object, list[float]] = defaultdict(list)  # task, quarter key or ALL
+        for (task, bucket), days in waits.items():
+            self.days[task] += days
+            self.days[quarter_of[bucket]] += days
+            self.days[ALL] += days
+        self.days[TOTAL] = self.days[ALL]
+
+    @property
+    def total(self) -> int:
+        return self.cells[(ALL, TOTAL)].received
+
+    def median_days(self, key) -> Figure:
+        """Return the median days until a volunteer of a task, a quarter (by key) or ALL."""
+        return median(self.days.get(key, []))
 
 
 class _Builder:
@@ -374,48 +433,26 @@ class _Builder:
         self.scope, self.period, self.now, self.today = scope, period, now, today
         self.buckets = periods.buckets(period)
         self.quarters = periods.buckets(period, "quarter")
-        week = timedelta(days=MATCH_DAYS)
-        keys: dict[date, tuple[str, str]] = {}  # a day's bucket and quarter, worked out once per day
-
-        def keys_of(day: date) -> tuple[str, str]:
-            if day not in keys:
-                keys[day] = (periods.bucket_key(day, period.step), periods.bucket_key(day, "quarter"))
-            return keys[day]
-
-        self.requests = [
-            _Request(
-                r.area_id,
-                r.task_type,
-                r.status,
-                r.received_on,
-                r.since,
-                r.first_match,
-                r.since + week <= now,
-                r.first_match is not None and r.first_match - r.since <= week,
-                max(0.0, (r.first_match - r.since).total_seconds() / 86400) if r.first_match is not None else None,
-                *keys_of(r.received_on),
-            )
-            for r in queries.received_requests(period.start, period.end, scope.area_ids)
-        ]
+        quarter_of = {bucket.key: periods.bucket_key(bucket.start, "quarter") for bucket in self.buckets}
+        self.received = _Received(queries.received_requests(_bounds(self.buckets), scope.area_ids), now, quarter_of)
         self.waiting = queries.waiting_requests(scope.area_ids, now)
         self.volunteers = queries.volunteers(scope.area_ids, today)
         self.active = [volunteer for volunteer in self.volunteers if volunteer.active]
         codes = [area.code for area in scope.areas] if not scope.whole else None
-        self.searches = queries.search_counts(_bounds(self.buckets), codes)
-        self.signals = signal_counts(period.start, period.end, scope.area_ids)
+        self.topics = [code for code in TASK_TYPES if code in TASK_HINTS] + [OTHER_TOPIC]
+        self.searches = self._count_searches(queries.search_counts(_bounds(self.buckets), codes))
+        self.signal_days = signal_days(period.start, period.end, scope.area_ids)
+        self.signals = signal_counts(self.signal_days) if self.signal_days is not None else None
         # each signal once, per area: totals and shares over all themes (a signal may have several)
-        self.signal_totals = signal_counts(period.start, period.end, scope.area_ids, by_theme=False)
+        self.signal_totals = signal_counts(self.signal_days, by_theme=False) if self.signal_days is not None else None
         self.signal_cache: dict = {}
         # a signal is due 5 working days after it came in: the share "in time" leaves out the last two weeks
         self.signals_due_by = min(period.end, today - timedelta(days=SIGNAL_DUE_DAYS))
         self.population = queries.populations()
         self.tasks = _task_codes(
-            [request.task_type for request in self.requests]
-            + [code for volunteer in self.active for code in volunteer.task_types]
+            self.received.tasks + [code for volunteer in self.active for code in volunteer.task_types]
         )
-        has_none = scope.whole and (
-            any(r.area_id is None for r in self.requests) or any(v.area_id is None for v in self.active)
-        )
+        has_none = scope.whole and (None in self.received.areas or any(v.area_id is None for v in self.active))
         # the columns of the area tables: the areas shown, then "no area" when the whole municipality has such rows
         self.columns = [area.id for area in scope.areas] + ([None] if has_none else []) or [None]
         self.total = TOTAL if len(self.columns) > 1 else self.columns[0]  # the key of the all-areas figures
@@ -436,21 +473,6 @@ class _Builder:
 
     def column_keys(self) -> list:
         return [*self.columns, TOTAL] if self.total == TOTAL else list(self.columns)
-
-    # help requests
-
-    def _got_volunteer_within(self, request) -> bool:
-        return request.within
-
-    def _had_a_week(self, request) -> bool:
-        return request.had_week
-
-    def _days_to_match(self, requests) -> list:
-        return [request.days for request in requests if request.days is not None]
-
-    def _within_share(self, requests) -> Figure:
-        had_week = [request for request in requests if request.had_week]
-        return share(sum(request.within for request in had_week), len(had_week))
 
     def build(self) -> Analysis:
         demand, supply = self._demand_grid(), self._supply_grid()
@@ -481,7 +503,8 @@ class _Builder:
         return analysis
 
     def _demand_grid(self) -> dict:
-        counts = Counter((request.task_type, request.area_id) for request in self.requests)
+        # per (task, area): grid() reads those of the columns and adds up the totals itself
+        counts = Counter({key: tally.received for key, tally in self.received.cells.items() if key[0] != ALL})
         return grid(self.tasks, self.columns, counts)
 
     def _supply_grid(self) -> dict:
@@ -492,11 +515,7 @@ class _Builder:
     # the gap
 
     def _heat_table(self, demand: dict, supply: dict) -> Table:
-        by_cell = defaultdict(list)
-        for request in self.requests:
-            for column in {request.area_id, TOTAL}:
-                by_cell[(request.task_type, column)].append(request)
-                by_cell[(ALL, column)].append(request)
+        by_cell = self.received.cells
         volunteers: Counter[tuple[str, object]] = Counter()
         for volunteer in self.active:
             for column in {volunteer.area_id, TOTAL}:
@@ -507,26 +526,25 @@ class _Builder:
         for task in [*self.tasks, ALL]:
             cells = []
             for column in self.column_keys():
-                requests = by_cell[(task, column)]
-                had_week = [request for request in requests if request.had_week]
-                missing = sum(not request.within for request in had_week)
+                requests = by_cell.get((task, column), _Tally())
+                missing = requests.missing
                 level = gap_level(
-                    len(requests),
-                    len(had_week),
+                    requests.received,
+                    requests.had_week,
                     missing,
                     volunteers[(task, column)],
                     demand_hidden=not demand[(task, column)].shown,
                 )
                 cell = HeatCell(
-                    demand[(task, column)], supply[(task, column)], level, count(missing), count(len(had_week))
+                    demand[(task, column)], supply[(task, column)], level, count(missing), count(requests.had_week)
                 )
                 cells.append(cell)
                 if task != ALL and column != TOTAL and level in GAP_RANKS:
                     gaps.append(
                         (
                             GAP_RANKS[level],
-                            missing / len(had_week) if had_week else 0,
-                            len(had_week),
+                            missing / requests.had_week if requests.had_week else 0,
+                            requests.had_week,
                             task_label(task),
                             self.column_label(column),
                             cell,
@@ -549,7 +567,7 @@ class _Builder:
         )
 
     def _gap_sentence(self, gaps: list) -> str:
-        if not self.requests:
+        if not self.received.total:
             return _("Er kwamen in deze periode geen hulpvragen binnen.")
         if not gaps:
             return _("Er is geen taak en gebied waar veel hulpvragen zonder vrijwilliger bleven.")
@@ -573,12 +591,9 @@ class _Builder:
     # demand
 
     def _requests_table(self, demand: dict) -> Table:
-        by_task = defaultdict(list)
-        for request in self.requests:
-            by_task[request.task_type].append(request)
-            by_task[ALL].append(request)
+        received = self.received
         statuses = {
-            status: Counter(r.task_type for r in self.requests if r.status == status)
+            status: Counter({task: received.ends[(status, task)] for task in received.tasks})
             for status in ("done", "cancelled", "expired")
         }
         open_now = Counter(request.task_type for request in self.waiting)
@@ -595,15 +610,14 @@ class _Builder:
         }
         rows = []
         for task in [*self.tasks, ALL]:
-            requests = by_task[task]
             rows.append(
                 Row(
                     task,
                     task_label(task) if task != ALL else _("Alle taken"),
                     [
                         demand[(task, self.total)],
-                        self._within_share(requests),
-                        median(self._days_to_match(requests)),
+                        received.cells.get((task, TOTAL), _Tally()).within_share(),
+                        received.median_days(task),
                         *(columns[name][(task, name)] for name in ("done", "cancelled", "expired", "open", "unfilled")),
                     ],
                     total=task == ALL,
@@ -629,7 +643,7 @@ class _Builder:
                 "%(received)s hulpvragen kwamen in deze periode binnen; %(share)s kreeg binnen 7 dagen een "
                 "vrijwilliger.",
                 received=figure_text(received),
-                share=figure_text(self._within_share(self.requests)),
+                share=figure_text(self.received.cells[(ALL, TOTAL)].within_share()),
             ),
             note=_(
                 "Ontvangen: gevraagd in deze periode en bij het team aangekomen; afgewezen hulpvragen tellen niet "
@@ -638,21 +652,24 @@ class _Builder:
             ),
         )
 
-    def _search_grids(self):
-        topics = [code for code in TASK_TYPES if code in TASK_HINTS] + [OTHER_TOPIC]
-        keys = [bucket.key for bucket in self.buckets]
+    def _count_searches(self, rows: Iterable) -> tuple[Counter, Counter]:
+        """Return how many searches, and how many without results, per (topic, bucket) of queries.search_counts."""
         searches: Counter[tuple[str, object]] = Counter()
         zero: Counter[tuple[str, object]] = Counter()
         topic_of: dict[str, str] = {}
-        for bucket, text, number, none in self.searches:
+        for bucket, text, number, none in rows:
             topic = topic_of.get(text)
             if topic is None:  # a text comes back in many months: look it up once
                 task = task_type_for(text)
-                topic = topic_of[text] = task.code if task is not None and task.code in topics else OTHER_TOPIC
+                topic = topic_of[text] = task.code if task is not None and task.code in self.topics else OTHER_TOPIC
             searches[(topic, bucket)] += number
             zero[(topic, bucket)] += none
-        self.topics = topics
-        return grid(topics, keys, searches), grid(topics, keys, zero)
+        return searches, zero
+
+    def _search_grids(self):
+        keys = [bucket.key for bucket in self.buckets]
+        searches, zero = self.searches
+        return grid(self.topics, keys, searches), grid(self.topics, keys, zero)
 
     def _topic_label(self, topic: str) -> str:
         return _("Ander of geen onderwerp") if topic == OTHER_TOPIC else task_label(topic)
@@ -744,11 +761,9 @@ class _Builder:
         )
 
     def _signals_between(self, start: date, end: date, by_theme: bool = True) -> dict:
-        """Return signals.services.counts() for some dates, asked once per analysis."""
+        """Return the counts of the signals received from start to end, added up once per analysis."""
         if (start, end, by_theme) not in self.signal_cache:
-            self.signal_cache[(start, end, by_theme)] = (
-                signal_counts(start, end, self.scope.area_ids, by_theme=by_theme) or {}
-            )
+            self.signal_cache[(start, end, by_theme)] = signal_counts(self.signal_days or {}, by_theme, start, end)
         return self.signal_cache[(start, end, by_theme)]
 
     def _signal_share(self, theme, start: date | None = None, end: date | None = None) -> Figure:
@@ -771,8 +786,9 @@ class _Builder:
         hours: defaultdict[object, float] = defaultdict(float)
         tasks: Counter[object] = Counter()
         for volunteer in self.active:
+            offered = hours_offered(volunteer.availability)
             for column in {volunteer.area_id, TOTAL}:
-                hours[column] += hours_offered(volunteer.availability)
+                hours[column] += offered
                 tasks[column] += volunteer.max_tasks_per_week
         rows = []
         for column in self.column_keys():
@@ -833,10 +849,11 @@ class _Builder:
             ("weekend", _("Open in het weekend"), lambda s: s.weekend),
         ]
         labels = [self.column_label(key) for key in keys]
-        rows = [
-            Row(code, label, [public(sum(1 for s, cols in shown if key in cols and test(s))) for key in keys])
-            for code, label, test in features
-        ]
+        # one pass over the services rather than one per feature and column: a thousand services
+        per_feature: Counter[tuple[str, object]] = Counter(
+            (code, key) for s, cols in shown for code, _label, test in features if test(s) for key in cols
+        )
+        rows = [Row(code, label, [public(per_feature[(code, key)]) for key in keys]) for code, label, _test in features]
         categories = [(term.code, str(directory.term_label(term))) for term in directory.taxonomy_terms("category")]
         # one pass over the services rather than one per category and column: a thousand services, 30 categories
         per_category: Counter[tuple[str, object]] = Counter(
@@ -894,12 +911,10 @@ class _Builder:
     def _outcome_table(self) -> Table:
         quarters = self.quarters
         keys = [quarter.key for quarter in quarters]
-        requests_in = defaultdict(list)
-        for request in self.requests:
-            requests_in[request.quarter].append(request)
+        received = self.received
         # one row per end, as in the table of requests: a sum of two would give a hidden one away
         ends = {
-            status: line(keys, Counter(r.quarter for r in self.requests if r.status == status))
+            status: line(keys, Counter({key: received.ends[(status, key)] for key in keys}))
             for status in ("done", "cancelled", "expired")
         }
         repeat, helped = self._repeat_help()
@@ -909,19 +924,16 @@ class _Builder:
         def per_quarter(make):
             return [make(key) for key in keys] + ([make(TOTAL)] if len(keys) > 1 else [])
 
-        def requests_of(key):
-            return self.requests if key == TOTAL else requests_in[key]
-
         rows = [
             Row(
                 "within",
                 _("Binnen 7 dagen een vrijwilliger"),
-                per_quarter(lambda k: self._within_share(requests_of(k))),
+                per_quarter(lambda k: received.quarters.get(k, _Tally()).within_share()),
             ),
             Row(
                 "days",
                 _("Dagen tot een vrijwilliger (mediaan)"),
-                per_quarter(lambda k: median(self._days_to_match(requests_of(k)))),
+                per_quarter(received.median_days),
             ),
             Row("done", _("Afgerond"), per_quarter(lambda k: ends["done"][k])),
             Row("cancelled", _("Geannuleerd"), per_quarter(lambda k: ends["cancelled"][k])),
@@ -1000,11 +1012,14 @@ class _Builder:
         cutoff = freshness.add_months(self.today, -RETENTION_MONTHS)
         cohort: Counter[object] = Counter()
         staying: Counter[object] = Counter()
+        # approved on a local day from the period's start to its end or the cutoff (whichever is first)
+        first = clock.start_of_day(self.period.start)
+        until = clock.start_of_day(min(self.period.end, cutoff) + timedelta(days=1))
+        local_date = clock.LocalDates()
         for volunteer in self.volunteers:
-            day = volunteer.approved_on
-            if day is None or not (self.period.start <= day <= self.period.end) or day > cutoff:
+            if not first <= volunteer.approved_at < until:
                 continue
-            for bucket in (periods.bucket_key(day, "quarter"), TOTAL):
+            for bucket in (periods.bucket_key(local_date(volunteer.approved_at), "quarter"), TOTAL):
                 cohort[bucket] += 1
                 staying[bucket] += not volunteer.stopped
         return cohort, staying
@@ -1014,11 +1029,11 @@ class _Builder:
     def _trend_table(self, demand: dict, searches: dict, zero: dict) -> Table:
         keys = [bucket.key for bucket in self.buckets]
         received = line(
-            keys, Counter(r.bucket for r in self.requests), total_hidden=bool(demand[(ALL, self.total)].hidden)
+            keys,
+            Counter({key: tally.received for key, tally in self.received.buckets.items()}),
+            total_hidden=bool(demand[(ALL, self.total)].hidden),
         )
-        within = line(
-            keys, Counter(r.bucket for r in self.requests if self._had_a_week(r) and self._got_volunteer_within(r))
-        )
+        within = line(keys, Counter({key: tally.within for key, tally in self.received.buckets.items()}))
         total = self._bucket_total()
         rows = [
             Row("received", _("Hulpvragen ontvangen"), [received[key] for key in keys]),
@@ -1026,12 +1041,11 @@ class _Builder:
             Row("searches", _("Zoekopdrachten"), [searches[(ALL, key)] for key in keys]),
             Row("zero", _("Zoekopdrachten zonder resultaat"), [zero[(ALL, key)] for key in keys]),
         ]
-        totals = [received[TOTAL], within[TOTAL], searches[(ALL, TOTAL)], zero[(ALL, TOTAL)]]
-        days = signal_days(self.period.start, self.period.end, self.scope.area_ids)
-        if days is not None:
+        totals = [received[TOTAL], within[TOTAL], searches[(ALL, total)], zero[(ALL, total)]]
+        if self.signal_days is not None:
             per_bucket: Counter[object] = Counter()
-            for day, number in days.items():
-                per_bucket[periods.bucket_key(day, self.period.step)] += number
+            for (day, _area, _themes), numbers in self.signal_days.items():
+                per_bucket[periods.bucket_key(day, self.period.step)] += numbers["received"]
             signals = line(keys, per_bucket)
             rows.append(Row("signals", _("Signalen ontvangen"), [signals[key] for key in keys]))
             totals.append(signals[TOTAL])
@@ -1122,8 +1136,8 @@ class _Builder:
         total = self._bucket_total()
         figures = [
             (_("Hulpvragen ontvangen"), demand[(ALL, self.total)]),
-            (_("Binnen 7 dagen een vrijwilliger"), self._within_share(self.requests)),
-            (_("Dagen tot een vrijwilliger (mediaan)"), median(self._days_to_match(self.requests))),
+            (_("Binnen 7 dagen een vrijwilliger"), self.received.cells[(ALL, TOTAL)].within_share()),
+            (_("Dagen tot een vrijwilliger (mediaan)"), self.received.median_days(ALL)),
             (_("Actieve vrijwilligers (nu)"), supply[(ALL, self.total)]),
             (_("Zoekopdrachten"), searches[(ALL, total)]),
             (_("Zoekopdrachten zonder resultaat"), zero[(ALL, total)]),

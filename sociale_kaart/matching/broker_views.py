@@ -50,6 +50,8 @@ EVENT_LABELS = {
     "feedback": _l("Terugkoppeling"),
     "reopened": _l("Heropend"),
     "escalated": _l("Sociaal makelaars gemaild: nog geen vrijwilliger"),
+    "list_emailed": _l("Lijstje met voorzieningen gemaild"),  # matching.handouts (issue #19)
+    "list_printed": _l("Lijstje met voorzieningen afgedrukt"),
 }
 ROLE_LABELS = {
     "requester": _l("aanvrager"),

@@ -1,11 +1,13 @@
 """E-mail commands: `flask notify send [--loop]`."""
 
+import logging
 import time
 
 import click
 from flask.cli import AppGroup
 
 notify_cli = AppGroup("notify", help="Send queued e-mail.")
+log = logging.getLogger(__name__)
 
 
 @notify_cli.command("send")
@@ -16,6 +18,7 @@ notify_cli = AppGroup("notify", help="Send queued e-mail.")
 def send(loop, interval, limit, runs):
     """Send the e-mails that are due: over SMTP when SOCIALE_KAART_SMTP_HOST is set, else to instance/mail/."""
     from ..extensions import db
+    from ..logs import command_summary
     from .services import send_due
 
     done = 0
@@ -23,7 +26,7 @@ def send(loop, interval, limit, runs):
         sent, failed = send_due(limit=limit)
         db.session.remove()
         if sent or failed or not loop:
-            click.echo(f"sent {sent}, failed attempts {failed}")
+            command_summary(log, "sent %s, failed attempts %s", sent, failed)  # JSON in JSON log mode (#16)
         done += 1
         if not loop or (runs and done >= runs):
             break

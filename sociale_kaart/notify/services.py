@@ -77,6 +77,19 @@ def queue_deferred(to_address: str, job: str) -> OutboxMessage:
     return message
 
 
+# Templates whose row leaves the outbox once it is sent or has failed for good (issue #19): the
+# address was typed in for that one e-mail (a list of services sent to someone without an account),
+# so it is kept no longer than the sending takes. app.extensions[FORGET_AFTER_SENDING] is a set of
+# template names, filled by create_app.
+FORGET_AFTER_SENDING = "sociale_kaart.outbox_forget_after_sending"
+
+
+def _forget_when_done(message):
+    """Delete a sent or given-up message whose template is forgotten after sending (the caller commits)."""
+    if message.status != "queued" and message.template in current_app.extensions.get(FORGET_AFTER_SENDING, ()):
+        db.session.delete(message)
+
+
 def _resolve(message):
     """Turn a job into its e-mail; return False when there is nothing to send (the row is deleted)."""
     resolver = current_app.extensions.get(RESOLVERS, {}).get(message.template)
@@ -177,9 +190,10 @@ def send_due(now: datetime | None = None, limit: int = 100, transport: Transport
             # a message that cannot be built never will be: fail it, with the reason, and go on
             failed += 1
             message.status, message.last_error = "failed", f"cannot build the e-mail: {type(error).__name__}"
+            _forget_when_done(message)
             db.session.commit()
             current_app.logger.error(
-                "outbox message %s failed: it cannot be built (%s)", message.id, type(error).__name__
+                "outbox message %s failed: it cannot be built (%s)", message_id, type(error).__name__
             )
             continue
         try:
@@ -194,6 +208,7 @@ def send_due(now: datetime | None = None, limit: int = 100, transport: Transport
         else:
             sent += 1
             message.status, message.sent_at, message.last_error = "sent", now, ""
+        _forget_when_done(message)
         db.session.commit()
     return sent, failed
 

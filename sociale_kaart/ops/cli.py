@@ -7,6 +7,7 @@ import click
 from flask.cli import AppGroup
 
 from ..extensions import db
+from ..logs import command_summary
 from . import jobs
 
 jobs_cli = AppGroup("jobs", help="Scheduled jobs: the timetable, run one, run what is due, the scheduler.")
@@ -38,7 +39,7 @@ def run(name):
             f"Unknown job {name!r}; choose one of: " + ", ".join(job.name for job in jobs.TIMETABLE)
         )
     result = jobs.run_now(job)
-    click.echo(_line(result))
+    command_summary(log, "%s", _line(result))  # a JSON line in JSON log mode (#16)
     if result.status != "ok":
         raise SystemExit(1)
 
@@ -48,9 +49,9 @@ def run_due():
     """Run the jobs that are due now and not yet run in their slot (by any scheduler)."""
     runs = jobs.run_due()
     for result in runs:
-        click.echo(_line(result))
+        command_summary(log, "%s", _line(result))  # JSON lines in JSON log mode (#16)
     if not runs:
-        click.echo("Nothing due.")
+        command_summary(log, "Nothing due.")
     if any(result.status != "ok" for result in runs):
         raise SystemExit(1)
 

@@ -69,6 +69,12 @@ def _search_log_retention() -> str:
     return f"deleted {search_log.delete_old_entries(current_app.config['SEARCH_LOG_MONTHS'])}"
 
 
+def _search_log_months() -> str:
+    from ..directory import search_log
+
+    return f"added up {search_log.add_up_months()}"
+
+
 def _freshness() -> str:
     from ..directory import freshness
 
@@ -110,6 +116,12 @@ TIMETABLE = (
         Every.day(3, 0),
         _search_log_retention,
         "delete anonymous search log entries after 12 months (flask directory search-log-retention)",
+    ),
+    Job(
+        "search-log-months",
+        Every.day(3, 0),
+        _search_log_months,
+        "add up each month of the search log that is over, for the area analysis (flask directory search-log-months)",
     ),
     Job(
         "freshness", Every.day(6, 0), _freshness, "queue the freshness reminders to editors (flask directory freshness)"

@@ -24,7 +24,7 @@ __all__ = [
 BACKENDS = ("whoosh", "memory", "postgres")
 # Tables of the postgres backend (migration 0008): the adapter's own storage, like the Whoosh
 # folder, so `flask db migrate` / `check` leave them out of the comparison with the models.
-TABLES = ("search_documents", "search_words", "search_terms", "search_state")
+TABLES = ("search_documents", "search_words", "search_terms", "search_codes", "search_state")
 
 
 def default_backend(database_url: str) -> str:

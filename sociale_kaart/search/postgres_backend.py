@@ -5,16 +5,31 @@ weighted tsvector (name A; organisation, categories and keywords B; summary C; d
 with a GIN index. They are written in the caller's transaction (`transactional`):
 directory/indexing.py writes them just before the commit of the change, so every server sees a
 change the moment it is committed. A statement trigger keeps the spelling vocabulary
-(`search_words`) and the number of documents of each stem (`search_terms`, for its idf) in step.
+(`search_words`), the number of documents of each stem and of all documents (`search_terms`, the
+empty stem: for the idf) in step. A rebuild loads the documents with COPY and counts once.
 
 Matching, the soft AND, tiers, order, page, facets and counts are one SQL statement (a second one
-only when a misspelled word found nothing). The same documents match as in the Whoosh backend;
-scores are `ts_rank` with the field weights times each stem's idf, summed over a word's
-alternatives as the Whoosh backend sums BM25F, so the order within a tier may differ. A radius is
-a GiST box on `point(lon, lat)` and then the WGS84 distance of `geo.distance_km`, written in SQL,
-so both engines keep the same services within a radius. "Bedoelde u ...?" reads the vocabulary
-words with the same first two letters and a length within reach, and applies the Whoosh
-backend's edit distance. Tables: `create_tables()` (with `db.create_all()`) and migration 0008.
+only when a misspelled word found nothing). It reads each matching document once, into a CTE kept
+in memory (`SEARCH_SETTINGS`), and takes the counts, the facets and the page from there. Facets
+are counted by adding one number a document ("facet lanes" below), not code by code. The same
+documents match as in the Whoosh backend; scores are `ts_rank` with the field weights times each
+stem's idf, summed over a word's alternatives as the Whoosh backend sums BM25F, so the order within
+a tier may differ. "Bedoelde u ...?" reads the vocabulary words with the same first two letters and
+a length within reach, and applies the Whoosh backend's edit distance. Tables: `create_tables()`
+(with `db.create_all()`) and migrations 0008 and 0018.
+
+A radius is a bounding box, as ranges of `lat` and `lon` on a B-tree index, and then the WGS84
+distance of `geo.distance_km`, written in SQL, so both engines keep the same services within a
+radius. Which words a result needs is decided by the text and filters alone (#11); with a radius,
+"at least k of the words" probes find that on the GIN index, so only the documents in the box are
+read. Not PostGIS `geography` + GiST, as issue #16 proposed, and no longer a GiST index on
+point(lon, lat): PostgreSQL estimates a point-in-box test at a fixed 0.1 % of the rows, so the
+planner read the box through the GiST index even when it held half the listings (50,000 bench
+listings, a 5 km box with 23,000 of them, text and a category: 50 ms; with lat/lon ranges, which it
+estimates from the column statistics, it chose the GIN indexes of text and category: 24 ms).
+PostGIS estimates from statistics of its own, but it is an extension the image, CI and every
+developer's database would need, and it could only be the pre-filter: the distance has to be
+geo.distance_km's for both engines to keep the same listings.
 """
 
 from __future__ import annotations
@@ -27,9 +42,11 @@ import threading
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import combinations
 from typing import Any
 
-from sqlalchemy import DDL, Column, Float, Index, Integer, MetaData, Table, Text, event, func, text
+from sqlalchemy import DDL, Column, Float, Index, Integer, MetaData, Numeric, Table, Text, event, func, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -42,7 +59,7 @@ log = logging.getLogger(__name__)
 
 # Bump when the table layout or the way documents are written changes: a database whose
 # documents were written another way (or with other lexicon / synonym data) is rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # The text fields of a document by tsvector weight; ts_rank's weights follow the Whoosh
 # backend's field weights (name 3, organisation / categories / keywords 2, summary 1.5, rest 1).
 WEIGHT_CLASSES = (
@@ -54,9 +71,25 @@ WEIGHT_CLASSES = (
 RANK_WEIGHTS = "{" + ",".join(f"{w / 3.0:.7f}" for w in (1.0, 1.5, 2.0, 3.0)) + "}"  # D, C, B, A
 MAX_POSITION = 16383  # PostgreSQL keeps tsvector positions up to here
 MAX_POSITIONS = 256  # ... and this many positions of one lexeme
+LANE_DIGITS = 8  # decimal digits of a facet code's lane (see "facet lanes")
 BATCH = 500  # documents per INSERT statement (one trigger run each)
 LOCK_TIMEOUT = "10s"  # a rebuild waits this long for rows another transaction is writing
 REBUILD_LOCK = 0x5EA6C4  # pg_advisory_xact_lock key: one rebuild at a time
+# The number of documents, for the idf: kept by the trigger as the empty stem's count; counted
+# only in a database whose documents were written before migration 0016 added it.
+COUNT_ALL = "(SELECT count(*) FROM search_documents)"
+# A search keeps its matching documents in memory rather than in a temporary file (40,000
+# matches take about 12 MB; the default 4 MB wrote and read them from disk), and is never
+# compiled by JIT: at 100,000 documents the big searches' estimates (40,000-60,000) come near
+# the default threshold (100,000), and JIT, forced on, spent 57-74 ms compiling each of them and
+# made them slower (issue #16). And it is planned for its own values every time: psycopg prepares
+# a statement run five times, and PostgreSQL then tries a generic plan, blind to how many
+# documents the words, the filters and the box keep (near searches went from 25 to 88 ms).
+SEARCH_SETTINGS = text(
+    "SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true), "
+    "set_config('plan_cache_mode', 'force_custom_plan', true)"
+)
+MAX_PROBES = 40  # "at least k of the words" tsqueries that find the soft AND's tier before a radius
 # geo.distance_km within 0.3 degrees: the WGS84 radii of curvature at the mean latitude
 AXIS_KM, FLATTENING = 6378.137, 1 / 298.257223563
 ECCENTRICITY2 = FLATTENING * (2 - FLATTENING)
@@ -74,6 +107,8 @@ documents_table = Table(
     Column("sort_name", Text, nullable=False),
     Column("document", postgresql.TSVECTOR, nullable=False),
     Column("codes", postgresql.ARRAY(Text), nullable=False),  # "facet:code"
+    Column("facet_lanes", Numeric, nullable=False),  # the codes but the areas, to count them (see "facet lanes")
+    Column("area_lanes", Numeric, nullable=False),  # the area codes, likewise
     Column("open_hours", postgresql.BIT(SLOTS_PER_WEEK), nullable=False),
     Column("lat", Float(precision=53)),
     Column("lon", Float(precision=53)),
@@ -82,7 +117,14 @@ documents_table = Table(
 )
 Index("ix_search_documents_document", documents_table.c.document, postgresql_using="gin")
 Index("ix_search_documents_codes", documents_table.c.codes, postgresql_using="gin")
-Index("ix_search_documents_position", func.point(documents_table.c.lon, documents_table.c.lat), postgresql_using="gist")
+Index("ix_search_documents_place", documents_table.c.lat, documents_table.c.lon)
+
+codes_table = Table(
+    "search_codes",
+    metadata,
+    Column("code", Text, primary_key=True),  # "facet:code"
+    Column("lane", Integer, nullable=False, unique=True),  # its digits in facet_lanes or area_lanes; kept
+)
 
 words_table = Table(
     "search_words",
@@ -109,7 +151,8 @@ state_table = Table(
 )
 
 # One run per INSERT / UPDATE / DELETE statement counts the words and stems of the changed
-# documents in or out, ordered so that two writers lock the rows of both tables in the same order.
+# documents in or out, ordered so that two writers lock the rows of both tables in the same order;
+# the empty stem counts the documents (the idf's N; an UPDATE leaves it), locked last.
 # A rebuild (the setting sociale_kaart.search_rebuild on) counts everything once at its end.
 COUNT_FUNCTION = """
 CREATE OR REPLACE FUNCTION search_count() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -127,6 +170,8 @@ BEGIN
         SELECT s.stem, count(*) FROM added, unnest(tsvector_to_array(added.document)) AS s(stem)
         GROUP BY s.stem ORDER BY s.stem
         ON CONFLICT (stem) DO UPDATE SET documents = t.documents + EXCLUDED.documents;
+        INSERT INTO search_terms AS t (stem, documents) SELECT '', count(*) FROM added HAVING count(*) > 0
+        ON CONFLICT (stem) DO UPDATE SET documents = t.documents + EXCLUDED.documents;
     ELSIF TG_OP = 'DELETE' THEN
         INSERT INTO search_words AS v (word, folded, documents)
         SELECT w.word, min(w.folded), -count(*)
@@ -136,6 +181,8 @@ BEGIN
         INSERT INTO search_terms AS t (stem, documents)
         SELECT s.stem, -count(*) FROM removed, unnest(tsvector_to_array(removed.document)) AS s(stem)
         GROUP BY s.stem ORDER BY s.stem
+        ON CONFLICT (stem) DO UPDATE SET documents = t.documents + EXCLUDED.documents;
+        INSERT INTO search_terms AS t (stem, documents) SELECT '', -count(*) FROM removed HAVING count(*) > 0
         ON CONFLICT (stem) DO UPDATE SET documents = t.documents + EXCLUDED.documents;
     ELSE
         INSERT INTO search_words AS v (word, folded, documents)
@@ -177,6 +224,7 @@ RECOUNT = (
     "DELETE FROM search_terms",
     "INSERT INTO search_terms (stem, documents) SELECT s.stem, count(*) "
     "FROM search_documents, unnest(tsvector_to_array(document)) AS s(stem) GROUP BY s.stem",
+    "INSERT INTO search_terms (stem, documents) SELECT '', count(*) FROM search_documents",
 )
 # Every search reads `document` (and `codes`) of each matching row: kept in the row (compressed
 # when large) rather than in the TOAST table, whence each use would fetch it again (issue #16).
@@ -222,6 +270,7 @@ def create_with(app_metadata: MetaData) -> None:
 # -- documents ------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=100_000)
 def _lexeme(stem: str) -> str:
     return "'" + stem.replace("\\", "\\\\").replace("'", "''") + "'"
 
@@ -230,19 +279,19 @@ def weighted_tsvector(fields: dict) -> str:
     """Return the tsvector literal of a document's text fields: analysed stems, positions, weights."""
     found: dict[str, list[str]] = {}
     offset = 0
-    dutch = analysis.default_analysis()
+    analyze = analysis.default_analysis().analyze
     for label, names in WEIGHT_CLASSES:
         for name in names:
             value = fields.get(name)
-            if not value:
-                continue
-            last = -1
-            for position, stem in dutch.analyze(value):
-                positions = found.setdefault(stem, [])
+            pairs = analyze(value) if value else ()
+            for position, stem in pairs:
+                positions = found.get(stem)
+                if positions is None:
+                    positions = found[stem] = []
                 if len(positions) < MAX_POSITIONS:
                     positions.append(f"{min(offset + position + 1, MAX_POSITION)}{label}")
-                last = position
-            offset += last + 1
+            if pairs:
+                offset += pairs[-1][0] + 1
     return " ".join(f"{_lexeme(stem)}:{','.join(positions)}" for stem, positions in found.items())
 
 
@@ -258,6 +307,7 @@ def document_row(doc: dict) -> dict:
     fields = whoosh_backend.document_fields(doc)
     words = [w for w in fields["words"].decode("utf-8").split("\n") if w]
     service_id = fields.get("service_id")
+    codes = list(fields.get("codes", ()))
     return {
         "id": fields["id"],
         "service_id": service_id
@@ -265,7 +315,7 @@ def document_row(doc: dict) -> dict:
         else None,
         "sort_name": fields["sort_name"],
         "document": weighted_tsvector(fields),
-        "codes": list(fields.get("codes", ())),
+        "codes": codes,
         "open_hours": _open_hours(fields["slots"]),
         "lat": fields.get("lat"),
         "lon": fields.get("lon"),
@@ -283,21 +333,108 @@ def _prepare(docs: Iterable[dict]) -> list[dict]:
     return [by_id[key] for key in sorted(by_id)]
 
 
-_COLUMNS = ("id", "service_id", "sort_name", "document", "codes", "open_hours", "lat", "lon", "words", "folded_words")
+_COLUMNS = (
+    "id",
+    "service_id",
+    "sort_name",
+    "document",
+    "codes",
+    "facet_lanes",
+    "area_lanes",
+    "open_hours",
+    "lat",
+    "lon",
+    "words",
+    "folded_words",
+)
 _INSERT = text(f"""
 INSERT INTO search_documents ({", ".join(_COLUMNS)})
-SELECT r.id, r.service_id, r.sort_name, CAST(r.document AS tsvector), r.codes,
-       CAST(r.open_hours AS bit({SLOTS_PER_WEEK})), r.lat, r.lon, r.words, r.folded_words
+SELECT r.id, r.service_id, r.sort_name, CAST(r.document AS tsvector), r.codes, CAST(r.facet_lanes AS numeric),
+       CAST(r.area_lanes AS numeric), CAST(r.open_hours AS bit({SLOTS_PER_WEEK})), r.lat, r.lon, r.words,
+       r.folded_words
 FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
-    id text, service_id integer, sort_name text, document text, codes text[], open_hours text,
-    lat double precision, lon double precision, words text[], folded_words text[])
+    id text, service_id integer, sort_name text, document text, codes text[], facet_lanes text, area_lanes text,
+    open_hours text, lat double precision, lon double precision, words text[], folded_words text[])
 ON CONFLICT (id) DO UPDATE SET {", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS[1:])}
+""")
+_LANES = text("SELECT code, lane FROM search_codes WHERE code = ANY(CAST(:codes AS text[]))")
+_NEW_LANES = text("""
+INSERT INTO search_codes (code, lane)
+SELECT m.code, (SELECT coalesce(max(lane) + 1, 0) FROM search_codes) + m.n - 1
+FROM unnest(CAST(:codes AS text[])) WITH ORDINALITY AS m(code, n)
 """)
 
 
+# -- facet lanes ----------------------------------------------------------------------------------
+# Counting every facet code of 40,000 matching documents one by one (unnest, GROUP BY) took most
+# of a search's time (issue #16). So each code has a lane: 8 decimal digits of a number, lane k
+# worth 10^(8k), and a document stores the sum of its codes' lanes; one sum() over the matches then
+# counts every code with one addition a document, each lane holding its code's count (up to
+# 99,999,999). A numeric keeps only the digits from its highest to its lowest lane, so the areas
+# (hundreds in a country, handed out as they come) have a number of their own (`area_lanes`) and
+# do not lengthen that of the other codes (`facet_lanes`).
+
+
+def _is_area(code: str) -> bool:
+    return code.startswith("area:")
+
+
+def _lanes(execute, codes: set[str]) -> dict[str, int]:
+    """Return the lane of each code, giving new codes the next free lanes (lanes are never reused)."""
+    wanted = {"codes": sorted(codes)}
+    lanes = dict(execute(_LANES, wanted).all())
+    missing = sorted(codes - lanes.keys())
+    if missing:
+        # One writer at a time hands out lanes; readers do not wait. It sees the lanes other
+        # writers committed while it waited, and adds only the codes still missing.
+        execute(text("LOCK TABLE search_codes IN SHARE ROW EXCLUSIVE MODE"))
+        lanes = dict(execute(_LANES, wanted).all())
+        missing = sorted(codes - lanes.keys())
+        execute(_NEW_LANES, {"codes": missing})
+        lanes = dict(execute(_LANES, wanted).all())
+    return lanes
+
+
+def _lane_sum(codes: Iterable[str], lanes: dict[str, int]) -> str:
+    return str(sum(10 ** (LANE_DIGITS * lanes[code]) for code in set(codes)))
+
+
+def lane_counts(total: str | None, codes_by_lane: dict[str, str]) -> dict[str, int]:
+    """Return {code: count} of a sum of facet_lanes or area_lanes (decimal text; None: no documents)."""
+    digits, counts = total or "0", {}
+    for lane, end in enumerate(range(len(digits), 0, -LANE_DIGITS)):
+        count = int(digits[max(0, end - LANE_DIGITS) : end])
+        if count:
+            counts[codes_by_lane[str(lane)]] = count
+    return counts
+
+
+def _add_lanes(execute, rows: list[dict]) -> None:
+    lanes = _lanes(execute, {code for row in rows for code in row["codes"]}) if rows else {}
+    for row in rows:
+        row["facet_lanes"] = _lane_sum((code for code in row["codes"] if not _is_area(code)), lanes)
+        row["area_lanes"] = _lane_sum(filter(_is_area, row["codes"]), lanes)
+
+
 def _write(execute, rows: list[dict]) -> None:
+    """Add or replace documents in the caller's transaction, BATCH a statement."""
+    _add_lanes(execute, rows)
     for start in range(0, len(rows), BATCH):
         execute(_INSERT, {"rows": json.dumps(rows[start : start + BATCH], ensure_ascii=False)})
+
+
+def _copy(connection, rows: list[dict]) -> None:
+    """Write documents into the emptied table with COPY (a rebuild's bulk load): no JSON, no conflicts."""
+    import psycopg
+
+    driver = connection.connection.driver_connection
+    if not isinstance(driver, psycopg.Connection):  # another driver: the INSERT statements
+        _write(connection.execute, rows)
+        return
+    _add_lanes(connection.execute, rows)
+    with driver.cursor() as cursor, cursor.copy(f"COPY search_documents ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[column] for column in _COLUMNS])
 
 
 # -- queries --------------------------------------------------------------------------------------
@@ -343,7 +480,7 @@ class _Answer:
     """What one statement returns."""
 
     total: int
-    text_total: int
+    text_found: bool  # some document has the words (and the filters), near or not
     has_all: bool
     page: list[list]
     facets: dict[str, int]
@@ -354,7 +491,12 @@ class _Answer:
 
 
 class _Statement:
-    """The one statement of a search: matching, soft AND, radius, order, page, facets, counts."""
+    """The one statement of a search: matching, soft AND, radius, order, page, facets, counts.
+
+    Each matching document is read once, into `allowed` (its tier, score, distance, and whether
+    it is within the radius); the counts, the facets and the page are then read from there (issue
+    #16: computing them in separate passes over the table and its tsvectors took most of the time).
+    """
 
     def __init__(self, plan, words, count_open_slot, suspects):
         self.plan, self.words, self.suspects = plan, words, suspects
@@ -376,27 +518,52 @@ class _Statement:
         return where
 
     def box(self) -> str | None:
-        """Return the GiST-indexed bounding box of the radius (None without one)."""
+        """Return the bounding box of the radius as ranges of lat and lon (None without one).
+
+        Ranges of the (lat, lon) B-tree index, not a box of a GiST index on points: the planner
+        estimates a range from the column statistics, and a point in a box always at 0.1 %.
+        """
         plan = self.plan
         if plan.origin is None or plan.radius is None:
             return None
-        south, north, west, east = whoosh_backend.bounding_box(plan.origin, plan.radius)
-        corner = lambda lon, lat: f"point({self.params(lon, 'float8')}, {self.params(lat, 'float8')})"  # noqa: E731
-        return f"point(lon, lat) <@ box({corner(west, south)}, {corner(east, north)})"
+        edges = whoosh_backend.bounding_box(plan.origin, plan.radius)
+        south, north, west, east = (self.params(edge, "float8") for edge in edges)
+        return f"lat BETWEEN {south} AND {north} AND lon BETWEEN {west} AND {east}"
+
+    def probes(self, needed: int) -> list[str] | None:
+        """Return tsqueries "at least k of the words" for k = needed .. 1, or None when too many.
+
+        The soft AND keeps documents with `needed` of the words, or fewer when no document has
+        that many: the tier is that of the best match anywhere, near or not. With a radius these
+        probes find it through the GIN index, so only the documents in the radius are read.
+        """
+        words = self.words
+        if sum(math.comb(len(words), k) for k in range(1, needed + 1)) > MAX_PROBES:
+            return None
+        each = [f"({_tsquery(w.alternatives)})" for w in words]
+        return [
+            " | ".join("(" + " & ".join(each[i] for i in chosen) + ")" for chosen in combinations(range(len(words)), k))
+            for k in range(needed, 0, -1)
+        ]
 
     def sql(self) -> str:
         plan, params = self.plan, self.params
         words = self.words
         km = _distance_sql(plan.origin, params) if plan.origin is not None else "NULL::float8"
-        radius = (
-            f"km <= {params(plan.radius, 'float8')}" if plan.origin is not None and plan.radius is not None else "true"
-        )
         box = self.box()
+        radius = f"km <= {params(plan.radius, 'float8')}" if box else None
+        open_slot = self.count_open_slot if plan.open_slot is None else None
+        is_open = (
+            f"get_bit(open_hours, {params(open_slot, 'int')}) = 1"
+            if open_slot is not None and _valid_slot(open_slot)
+            else "false"
+        )
         ctes = []
+        where = self.filters()
         if words:
-            # One pass over the documents with any of the words (and the filters): each stem's
-            # rank is computed once per document; a word or alternative matches where its stems'
-            # ranks are > 0. The idf comes from search_terms, which the trigger keeps.
+            # Each stem's rank is computed once per document; a word or alternative matches where
+            # its stems' ranks are > 0. The idf comes from search_terms, which the trigger keeps
+            # (its empty stem counts the documents).
             stems = list(dict.fromkeys(s for w in words for alt in w.alternatives for s in alt.stems))
             column = {stem: f"r{i}" for i, stem in enumerate(stems)}
             weights = params(RANK_WEIGHTS, "float4[]")
@@ -405,40 +572,55 @@ class _Statement:
             )
             any_word = params(" | ".join(f"({_tsquery(w.alternatives)})" for w in words), "tsquery")
             matched = " + ".join(f"({_matches(w.alternatives, column)})::int" for w in words)
-            ctes.append(f"""allowed AS MATERIALIZED (
-                SELECT ranked.*, {matched} AS matched FROM (
-                    SELECT id, sort_name, lat, lon, codes, open_hours, {ranks} FROM search_documents
-                    WHERE {" AND ".join([f"document @@ {any_word}", *self.filters()])} OFFSET 0) AS ranked)""")
             ctes.append(
-                "terms AS (SELECT "
+                "terms AS MATERIALIZED (SELECT "
                 + ", ".join(
                     [
                         f"greatest(0, coalesce(sum(documents) FILTER (WHERE stem = {params(s, 'text')}), 0)) AS df{i}"
                         for i, s in enumerate(stems)
                     ]
-                    + ["(SELECT count(*) FROM search_documents) AS n"]
+                    + [f"coalesce(sum(documents) FILTER (WHERE stem = ''), {COUNT_ALL}) AS n"]
                 )
-                + f" FROM search_terms WHERE stem = ANY({params(stems, 'text[]')}))"
+                + f" FROM search_terms WHERE stem = ANY({params([*stems, ''], 'text[]')}))"
             )
             needed = max(1, math.ceil(len(words) * whoosh_backend.SOFT_AND_SHARE))
-            ctes.append(
-                f"cut AS (SELECT greatest(1, least({params(needed, 'int')}, coalesce(max(matched), 0))) "
-                "AS needed FROM allowed)"
-            )
-            ctes.append(f"""found AS (SELECT * FROM (
-                SELECT allowed.*, {km} AS km FROM allowed, cut
-                WHERE {" AND ".join(["matched >= cut.needed", *([box] if box else [])])}) AS near
-                WHERE {radius})""")
+            probes = self.probes(needed) if box and radius else None
+            text_where = [f"document @@ {any_word}", *where]
+            within = ""
+            if probes is not None and box and radius:  # only the documents in the radius are read
+                checks = [
+                    "EXISTS (SELECT 1 FROM search_documents WHERE "
+                    + " AND ".join([f"document @@ {params(probe, 'tsquery')}", *where])
+                    + ")"
+                    for probe in probes
+                ]
+                tier = " ".join(f"WHEN {check} THEN {needed - k}" for k, check in enumerate(checks[:-1]))
+                ctes.append(
+                    f"cut AS MATERIALIZED (SELECT {f'CASE {tier} ELSE 1 END' if tier else '1'} AS needed, "
+                    f"{checks[-1]} AS text_found)"
+                )
+                text_where += [box]
+                within, inside = f"WHERE {radius}", "true"
+            else:
+                inside = f"coalesce({box} AND {radius}, false)" if box else "true"
             score = self.score(stems, column)
             if plan.origin is not None and not plan.by_distance:
                 score = f"({score}) / (1 + coalesce(km, 'Infinity'::float8) / {whoosh_backend.DISTANCE_SCALE_KM!r})"
-            ctes.append(f"scored AS (SELECT found.*, {score} AS score FROM found, terms)")
-            text_total = (
-                "(SELECT count(*) FROM allowed, cut WHERE matched >= cut.needed)"
-                if radius != "true"
-                else "(SELECT count(*) FROM found)"
+            ctes.append(f"""allowed AS MATERIALIZED (
+                SELECT id, sort_name, lat, lon, facet_lanes, area_lanes, open, {matched} AS matched,
+                    {score} AS score, km, {inside} AS inside
+                FROM (SELECT id, sort_name, lat, lon, facet_lanes, area_lanes, {is_open} AS open, {ranks}, {km} AS km
+                      FROM search_documents WHERE {" AND ".join(text_where)} OFFSET 0) AS ranked, terms
+                {within})""")
+            if probes is None:
+                least = f"least({params(needed, 'int')}, coalesce(max(matched), 0))"
+                ctes.append(
+                    f"cut AS MATERIALIZED (SELECT greatest(1, {least}) AS needed, count(*) > 0 AS text_found "
+                    "FROM allowed)"
+                )
+            has_all = (
+                f"coalesce(bool_or(matched = {len(words)}) FILTER (WHERE inside AND matched >= cut.needed), false)"
             )
-            has_all = f"(SELECT coalesce(bool_or(matched = {len(words)}), false) FROM found)"
             known = []
             for word in self.suspects:  # does any document have the word itself, its base or parts?
                 alternatives = [alt for alt in word.alternatives if alt.kind in ("word", "base", "compound")]
@@ -450,39 +632,38 @@ class _Statement:
                 )
             known_flags = f"json_build_array({', '.join(known)})"
         else:
-            where = [*self.filters(), *([box] if box else [])]
-            ctes.append(f"""found AS (SELECT * FROM (
-                SELECT id, sort_name, lat, lon, codes, open_hours, 0 AS matched, {km} AS km
-                FROM search_documents {"WHERE " + " AND ".join(where) if where else ""}) AS near
-                WHERE {radius})""")
-            ctes.append("scored AS (SELECT found.*, 0::float8 AS score FROM found)")
-            text_total = "(SELECT count(*) FROM found)"
+            near = [*where, *([box] if box else [])]
+            ctes.append(f"""allowed AS MATERIALIZED (
+                SELECT id, sort_name, lat, lon, facet_lanes, area_lanes, open, 0 AS matched, 0::float8 AS score, km,
+                    true AS inside
+                FROM (SELECT id, sort_name, lat, lon, facet_lanes, area_lanes, {is_open} AS open, {km} AS km
+                      FROM search_documents
+                      {"WHERE " + " AND ".join(near) if near else ""} OFFSET 0) AS near
+                {"WHERE " + radius if radius else ""})""")
+            ctes.append("cut AS MATERIALIZED (SELECT 0 AS needed, EXISTS (SELECT 1 FROM allowed) AS text_found)")
             has_all = "false"
             known_flags = "json_build_array()"
         order = self.order()
         start = (plan.page - 1) * plan.per_page
-        if plan.open_slot is None and self.count_open_slot is not None:
-            open_count = (
-                f"(SELECT count(*) FROM found WHERE get_bit(open_hours, {params(self.count_open_slot, 'int')}) = 1)"
-                if _valid_slot(self.count_open_slot)
-                else "0"
-            )
-        else:
-            open_count = "0"
+        found = "inside AND matched >= cut.needed"
         vocabulary, spelled = self.vocabulary()
         return f"""WITH {", ".join(ctes)}
-            SELECT (SELECT count(*) FROM found) AS total, {text_total} AS text_total, {has_all} AS has_all,
+            SELECT counts.*,
                 (SELECT coalesce(json_agg(json_build_array(id, score, lat, lon) ORDER BY {order}), '[]')
-                 FROM (SELECT * FROM scored ORDER BY {order}
+                 FROM (SELECT id, score, lat, lon, matched, km, sort_name FROM allowed, cut WHERE {found}
+                       ORDER BY {order}
                        LIMIT {params(min(plan.per_page, 2**62), "bigint")}
                        OFFSET {params(min(start, 2**62), "bigint")})
                       AS page) AS page,
-                (SELECT coalesce(json_object_agg(code, n), '{{}}')
-                 FROM (SELECT code, count(*) AS n FROM (SELECT unnest(codes) AS code FROM found) AS coded
-                       GROUP BY code) AS counted) AS facets,
-                {open_count} AS open_count, {known_flags} AS known,
+                (SELECT coalesce(json_object_agg(lane, code), '{{}}') FROM search_codes) AS lane_codes,
+                {known_flags} AS known,
                 json_build_array({", ".join(vocabulary)}) AS vocabulary,
-                json_build_array({", ".join(spelled)}) AS spelled"""
+                json_build_array({", ".join(spelled)}) AS spelled
+            FROM (SELECT count(*) FILTER (WHERE {found}) AS total, bool_or(cut.text_found) AS text_found,
+                         {has_all} AS has_all, count(*) FILTER (WHERE {found} AND open) AS open_count,
+                         CAST(sum(facet_lanes) FILTER (WHERE {found}) AS text) AS lanes,
+                         CAST(sum(area_lanes) FILTER (WHERE {found}) AS text) AS area_lanes
+                  FROM cut LEFT JOIN allowed ON true GROUP BY cut.needed) AS counts"""
 
     def score(self, stems: list[str], column: dict[str, str]) -> str:
         """Return the score: for each word, the sum over its matching alternatives (as Whoosh sums)."""
@@ -526,12 +707,13 @@ class _Statement:
 
     def run(self, connection) -> _Answer:
         row = connection.execute(text(self.sql()), dict(self.params)).mappings().one()
+        facets = {**lane_counts(row["lanes"], row["lane_codes"]), **lane_counts(row["area_lanes"], row["lane_codes"])}
         return _Answer(
             total=row["total"],
-            text_total=row["text_total"],
+            text_found=row["text_found"],
             has_all=row["has_all"],
             page=row["page"],
-            facets=row["facets"],
+            facets=facets,
             open_count=row["open_count"],
             known=list(row["known"]),
             vocabulary=list(row["vocabulary"]),
@@ -614,7 +796,7 @@ class PostgresBackend(SearchBackend):
         connection.execute(text("LOCK TABLE search_documents IN SHARE ROW EXCLUSIVE MODE"))
         connection.execute(text("SET LOCAL sociale_kaart.search_rebuild = 'on'"))
         connection.execute(text("DELETE FROM search_documents"))
-        _write(connection.execute, rows)
+        _copy(connection, rows)
         for statement in RECOUNT:
             connection.execute(text(statement))
         connection.execute(text("SET LOCAL sociale_kaart.search_rebuild = 'off'"))
@@ -632,11 +814,16 @@ class PostgresBackend(SearchBackend):
         return self._session.get_bind()
 
     @contextmanager
-    def _reading(self):
+    def _reading(self, searching: bool = False):
         try:
-            # Autocommit: each statement reads one snapshot, without BEGIN and ROLLBACK round trips.
-            with self._engine().connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                yield connection
+            if searching:  # a transaction of its own, for settings that last until its end
+                with self._engine().connect() as connection, connection.begin():
+                    connection.execute(SEARCH_SETTINGS)
+                    yield connection
+            else:
+                # Autocommit: each statement reads one snapshot, without BEGIN and ROLLBACK round trips.
+                with self._engine().connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                    yield connection
         except DBAPIError as error:
             raise SearchError(f"the search index cannot be read: {error.orig!r}") from error
 
@@ -677,7 +864,7 @@ class PostgresBackend(SearchBackend):
         dutch = analysis.default_analysis()
         words = plan.words
         suspects = [w for w in words if analysis.fuzzy_limit(w.folded) and not dutch.is_known_word(w.folded)]
-        with self._reading() as connection:
+        with self._reading(searching=True) as connection:
             answer = _Statement(plan, words, count_open_slot, suspects).run(connection)
             corrections = {}
             for word, known, spelled, close in zip(
@@ -688,13 +875,13 @@ class PostgresBackend(SearchBackend):
                     if found:
                         corrections[word.folded] = found
             used, fuzzy = words, False
-            if words and not answer.text_total and corrections:
+            if words and not answer.text_found and corrections:
                 fuzzy_words = [
                     dutch.fuzzy_word(w, [c[1] for c in corrections[w.folded]]) if w.folded in corrections else w
                     for w in words
                 ]
                 second = _Statement(plan, fuzzy_words, count_open_slot, []).run(connection)
-                if second.text_total:
+                if second.text_found:
                     answer, used, fuzzy = second, fuzzy_words, True
         suggestion = None
         if corrections:

@@ -10,7 +10,7 @@ Who sees what:
 - a reporter with an account sees the status of their own signals, never the team's notes or
   the outcome; a reporter who left an e-mail address gets a receipt and, once, "uw melding is
   opgepakt";
-- insights reads `counts` only: numbers per area and theme, no text.
+- insights reads `counts` and `daily_counts` only: numbers per day, area and theme, no text.
 E-mail to brokers names the signal's number, area and due date, never what was reported.
 """
 
@@ -453,26 +453,58 @@ def counts(period_start: date, period_end: date, area_ids: Iterable[int] | None 
     by_theme=False gives {area_id: {...}} instead, each signal counted once (totals and shares over
     all themes). Numbers only: no text, no person. Small-number suppression is the caller's.
     """
+    return added_up(daily_counts(period_start, period_end, area_ids), by_theme)
+
+
+DayKey = tuple[date, int | None, tuple[str, ...]]  # (local day received, area_id, themes)
+
+
+def daily_counts(period_start: date, period_end: date, area_ids: Iterable[int] | None = None) -> dict[DayKey, dict]:
+    """Return counts() per local day received, area and set of themes: {(day, area_id, themes): {...}}.
+
+    One query for every figure the area analysis shows of signals (per theme, per area, per quarter,
+    per day), which added_up() and received_per_day() add up for any part of the period. Numbers
+    only, as counts().
+    """
+    result: defaultdict[DayKey, dict[str, int]] = defaultdict(
+        lambda: {"received": 0, "followed_up_in_time": 0, "closed": 0}
+    )
+    local_date = clock.LocalDates()
+    for area_id, themes, due_on, followed_up_at, status, received_at in _received(period_start, period_end, area_ids):
+        row = result[(local_date(received_at), area_id, tuple(themes or ()))]
+        row["received"] += 1
+        row["followed_up_in_time"] += int(followed_up_at is not None and local_date(followed_up_at) <= due_on)
+        row["closed"] += int(status == "closed")
+    return dict(result)
+
+
+def added_up(
+    daily: dict[DayKey, dict], by_theme: bool = True, first: date | None = None, last: date | None = None
+) -> dict:
+    """Return daily_counts() added up as counts() gives them, over the days from `first` to `last` (default: all)."""
     result: defaultdict[object, dict[str, int]] = defaultdict(
         lambda: {"received": 0, "followed_up_in_time": 0, "closed": 0}
     )
-    for area_id, themes, due_on, followed_up_at, status, _day in _received(period_start, period_end, area_ids):
-        in_time = followed_up_at is not None and clock.local_date(followed_up_at) <= due_on
-        for key in [(area_id, theme) for theme in themes or ["other"]] if by_theme else [area_id]:
+    for (day, area_id, themes), numbers in daily.items():
+        if (first is not None and day < first) or (last is not None and day > last):
+            continue
+        for key in [(area_id, theme) for theme in themes or ("other",)] if by_theme else [area_id]:
             row = result[key]
-            row["received"] += 1
-            row["followed_up_in_time"] += int(in_time)
-            row["closed"] += int(status == "closed")
+            for name, number in numbers.items():
+                row[name] += number
     return dict(result)
 
 
 def received_per_day(period_start: date, period_end: date, area_ids: Iterable[int] | None = None) -> Counter:
     """Return how many signals came in on each local day of a period (for a trend line; each signal once)."""
-    return Counter(day for *_rest, day in _received(period_start, period_end, area_ids))
+    days: Counter[date] = Counter()
+    for (day, _area_id, _themes), numbers in daily_counts(period_start, period_end, area_ids).items():
+        days[day] += numbers["received"]
+    return days
 
 
 def _received(period_start: date, period_end: date, area_ids):
-    """Yield (area_id, themes, due_on, followed_up_at, status, local day received) of the signals of a period."""
+    """Yield (area_id, themes, due_on, followed_up_at, status, received_at) of the signals of a period."""
     statement = select(
         Signal.area_id, Signal.themes, Signal.due_on, Signal.followed_up_at, Signal.status, Signal.received_at
     ).where(
@@ -481,5 +513,4 @@ def _received(period_start: date, period_end: date, area_ids):
     )
     if area_ids is not None:
         statement = statement.where(Signal.area_id.in_(list(area_ids)))
-    for area_id, themes, due_on, followed_up_at, status, received_at in db.session.execute(statement):
-        yield area_id, themes, due_on, followed_up_at, status, clock.local_date(received_at)
+    yield from db.session.execute(statement)

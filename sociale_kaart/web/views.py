@@ -6,18 +6,9 @@ from ..directory import areas
 from ..directory import services as directory
 from ..directory.forms import SearchForm
 from ..urls import safe_next
+from .situations import SITUATIONS
 
 bp = Blueprint("web", __name__)
-
-SITUATIONS = (
-    # (label key, query string) — quick entries by situation on the home page
-    ("care", {"category": "mantelzorgondersteuning"}),
-    ("lonely", {"category": "eenzaamheid"}),
-    ("money", {"category": "geld_schulden"}),
-    ("respite", {"category": "respijtzorg"}),
-    ("dementia", {"category": "dementie"}),
-    ("volunteer", {"category": "vrijwilligerswerk"}),
-)
 
 
 @bp.route("/")

@@ -25,6 +25,7 @@ JOURNEYS = (
     "test_listing_journey",
     "test_accounts_pages",
     "test_signals_journey",
+    "test_lists",  # the typed address and the short link (issue #19)
 )
 # Columns that hold a person's name, e-mail address, phone number or street; and tokens.
 PERSONAL = {
@@ -35,7 +36,7 @@ PERSONAL = {
     "signals": ("description", "subject_name", "subject_address", "reporter_name", "reporter_email", "reporter_phone"),
     "signal_events": ("note",),
 }
-TOKENS = {"help_requests": ("access_token",), "users": ("session_token",)}
+TOKENS = {"help_requests": ("access_token",), "users": ("session_token",), "shared_lists": ("token",)}
 MAILS = {"outbox": ("body_text",)}
 # Shorter values ("Vera", "12") are parts of ordinary words and numbers in any log.
 MIN_LENGTH = 6

@@ -257,6 +257,89 @@ def test_retention_months_come_from_the_setting_or_the_option(app, app_clock):
     assert [entry.query for entry in entries()] == ["vandaag"]
 
 
+# --- months added up for the area analysis (issue #15) -------------------------------------------------------
+
+
+def months_added_up():
+    db.session.expire_all()
+    return {
+        row.month: row.searches
+        for row in db.session.scalars(select(search_log.SearchLogMonth).order_by(search_log.SearchLogMonth.month))
+    }
+
+
+def month_counts(month):
+    rows = db.session.execute(
+        select(
+            search_log.SearchLogMonthCount.area_code,
+            search_log.SearchLogMonthCount.query,
+            search_log.SearchLogMonthCount.searches,
+            search_log.SearchLogMonthCount.zero,
+        )
+        .join(search_log.SearchLogMonth)
+        .where(search_log.SearchLogMonth.month == month)
+    )
+    return sorted((tuple(row) for row in rows), key=lambda row: (row[0] or "", row[1]))
+
+
+def test_each_month_that_is_over_is_added_up_per_area_and_text_once(app, app_clock):
+    this_month = clock.today().replace(day=1)
+    last_month = freshness.add_months(this_month, -1)
+    before = freshness.add_months(this_month, -2)
+    for day, query, results, area in (
+        (last_month, "boodschappen", 0, "doorn"),
+        (last_month + timedelta(days=3), "boodschappen", 0, "doorn"),
+        (last_month + timedelta(days=5), "boodschappen", 4, "doorn"),
+        (last_month + timedelta(days=9), "boodschappen", 0, None),
+        (last_month + timedelta(days=27), "tuin", 2, "leersum"),
+        (before + timedelta(days=10), "vervoer", 0, None),
+        (this_month, "vandaag of deze maand", 0, "doorn"),
+    ):
+        add_entry(day, query, results, area)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["directory", "search-log-months"])
+    assert result.exit_code == 0, result.output
+    assert "2 months" in result.output
+    assert months_added_up() == {before: 1, last_month: 5}  # not this month: it is not over
+    assert month_counts(last_month) == [
+        (None, "boodschappen", 1, 1),
+        ("doorn", "boodschappen", 3, 2),
+        ("leersum", "tuin", 1, 0),
+    ]
+    add_entry(last_month + timedelta(days=2), "te laat", 0, "doorn")  # (never happens: a month that is over)
+    db.session.commit()
+    assert search_log.add_up_months() == 0  # a month is added up once
+    assert months_added_up() == {before: 1, last_month: 5}
+
+
+def test_only_months_the_retention_leaves_whole_are_added_up(app, app_clock):
+    app.config["SEARCH_LOG_MONTHS"] = 3
+    today = clock.today()
+    cutoff = freshness.add_months(today, -3)
+    for months_back in range(6):
+        add_entry(freshness.add_months(today.replace(day=1), -months_back), "maatje")
+    db.session.commit()
+    search_log.add_up_months()
+    first_whole = cutoff if cutoff.day == 1 else freshness.add_months(cutoff.replace(day=1), 1)
+    over = [freshness.add_months(today.replace(day=1), -back) for back in range(1, 6)]
+    assert sorted(months_added_up()) == sorted(month for month in over if month >= first_whole)
+    assert len(months_added_up()) == (3 if cutoff.day == 1 else 2)
+
+
+def test_the_retention_deletes_the_months_added_up_with_their_entries(app, app_clock):
+    this_month = clock.today().replace(day=1)
+    old, kept = freshness.add_months(this_month, -3), freshness.add_months(this_month, -1)
+    add_entry(old + timedelta(days=20), "oud")
+    add_entry(kept + timedelta(days=20), "nieuw")
+    db.session.commit()
+    assert search_log.add_up_months() == 3
+    cutoff = old + timedelta(days=25)  # the retention's cutoff falls in the old month, after its entry
+    search_log.delete_old_entries(1, today=freshness.add_months(cutoff, 1))
+    assert [entry.query for entry in entries()] == ["nieuw"]
+    assert sorted(months_added_up()) == [freshness.add_months(this_month, -2), kept]  # the month cut is gone
+    assert month_counts(old) == []
+
+
 # --- this month's searches without results --------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from sociale_kaart import clock
+from sociale_kaart.directory import search_log
 from sociale_kaart.errors import PermissionDenied
 from sociale_kaart.extensions import db
 from sociale_kaart.insights import periods, services
@@ -340,6 +341,43 @@ def test_a_broker_sees_the_searches_of_their_own_areas_only(app, period):
     assert texts(table, services.ALL) == ["5", "5", "100%"]
 
 
+def test_months_added_up_give_the_same_search_figures_as_the_log_and_today_counts_at_once(policy, app):
+    """The nightly job adds up each month that is over; the page counts those from the sums, the rest from the log."""
+    load_areas()
+    broker = make_broker(areas=("leersum",))
+    today = clock.today()
+    period = Period(months_ago(3) + timedelta(days=10), today)  # starts on the 11th: that month in part
+    for back, times in ((3, 6), (2, 8), (1, 5)):
+        searched(months_ago(back) + timedelta(days=12), "boodschappen hulp", results=0, area="doorn", times=times)
+        searched(months_ago(back) + timedelta(days=2), "oppas voor mijn vader", results=2, area="leersum", times=5)
+    searched(today, "vervoer naar het ziekenhuis", results=0, area="doorn", times=5)
+
+    def figures():
+        analysis = services.area_analysis(policy, period)
+        search, trend = analysis.tables["zoeken"], analysis.tables["verloop"]
+        own = services.area_analysis(broker, period).tables["zoeken"]
+        return (
+            [texts(search, topic) for topic in ("boodschappen", "respijt", "vervoer", services.ALL)],
+            texts(trend, "searches"),
+            texts(trend, "zero"),
+            texts(own, services.ALL),
+        )
+
+    from_the_log = figures()
+    assert from_the_log == (
+        [["19", "19", "100%"], ["10", "0", "0%"], ["5", "5", "100%"], ["34", "24", "71%"]],
+        ["6", "13", "10", "5", "34"],  # the 3rd of the first month is before the period: its 5 do not count
+        ["6", "8", "5", "5", "24"],
+        ["10", "0", "0%"],
+    )
+    assert search_log.add_up_months() == 3
+    assert figures() == from_the_log
+    searched(today, "vervoer naar het ziekenhuis", results=0, area="doorn", times=5)  # after the job: counted at once
+    search, trend, zero, own = figures()
+    assert search[2:] == [["10", "10", "100%"], ["39", "29", "74%"]]
+    assert (trend[-2:], zero[-2:], own) == (["10", "39"], ["10", "29"], ["10", "0", "0%"])
+
+
 def test_signals_per_theme_and_followed_up_within_five_working_days(policy, period):
     day = period.start + timedelta(days=3)
     for number in range(6):
@@ -381,32 +419,37 @@ def test_a_small_month_of_signals_is_hidden_with_one_more_so_the_total_gives_not
 def test_signals_are_read_through_the_counts_of_the_signals_capability(policy, period, monkeypatch):
     asked_for = []
 
-    def counts(period_start, period_end, area_ids=None, by_theme=True):
+    def daily_counts(period_start, period_end, area_ids=None):
         asked_for.append((period_start, period_end, area_ids))
         numbers = {"received": 7, "followed_up_in_time": 2, "closed": 6}
-        return {(area("doorn").id, "money"): numbers} if by_theme else {area("doorn").id: numbers}
+        return {(period_start, area("doorn").id, ("money",)): numbers}
 
     from sociale_kaart.signals import services as signals
 
-    monkeypatch.setattr(signals, "counts", counts)
+    monkeypatch.setattr(signals, "daily_counts", daily_counts)
     table = services.area_analysis(policy, period).tables["signalen"]
     assert texts(table, "money") == ["7", "<5", "6", "×"]
-    assert asked_for[0] == (period.start, period.end, None)
+    assert asked_for == [(period.start, period.end, None)]  # one query for every figure of signals
 
 
 def test_the_in_time_share_leaves_out_signals_still_within_their_term(policy, monkeypatch):
     from sociale_kaart.signals import services as signals
 
-    calls = []
-    monkeypatch.setattr(
-        signals, "counts", lambda start, end, area_ids=None, by_theme=True: calls.append((start, end)) or {}
-    )
     today = clock.today()
     start = today - timedelta(days=40)
-    services.area_analysis(policy, Period(start, today))
-    assert (start, today) in calls  # the counts of the period
-    assert (start, today - timedelta(days=14)) in calls  # the share: two weeks back
-    assert max(end for _start, end in calls if end != today) == today - timedelta(days=14)
+    doorn = area("doorn").id
+    counted = {  # 8 of 10 in time 20 days ago; 10 in the last two weeks, not yet followed up (their term runs)
+        (today - timedelta(days=20), doorn, ("money",)): {"received": 10, "followed_up_in_time": 8, "closed": 8},
+        (today - timedelta(days=13), doorn, ("money",)): {"received": 10, "followed_up_in_time": 0, "closed": 0},
+    }
+    calls = []
+    monkeypatch.setattr(
+        signals, "daily_counts", lambda first, last, area_ids=None: calls.append((first, last)) or counted
+    )
+    analysis = services.area_analysis(policy, Period(start, today))
+    assert calls == [(start, today)]  # the counts of the period, once
+    assert texts(analysis.tables["signalen"], "money") == ["20", "8", "8", "80%"]  # the share: two weeks back
+    assert texts(analysis.headline, 7) == ["80%"]
 
 
 def test_without_the_signals_capability_the_page_has_no_signals(policy, period, monkeypatch):

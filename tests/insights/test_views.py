@@ -110,6 +110,17 @@ def test_the_chosen_period_and_area_reach_the_file_and_print_links(policy_client
     assert "Verloop per kwartaal" in page and '<th scope="col">Doorn</th>' not in page
 
 
+@pytest.mark.parametrize("per", ["maand", "kwartaal"])
+def test_a_single_month_is_a_period_too(policy_client, per):
+    client, _world = policy_client
+    month = months_ago(2)
+    asked(month + timedelta(days=3))
+    response = client.get(f"/werkplek/analyse?van={month:%Y-%m}&tot={month:%Y-%m}&per={per}")
+    assert response.status_code == 200  # one month or quarter: the trend has no total column
+    page = response.get_data(as_text=True)
+    assert 'class="error-summary"' not in page and ">Verloop</h2>" in page
+
+
 @pytest.mark.parametrize(
     "query",
     [

@@ -26,6 +26,7 @@ from .test_whoosh_backend import (  # noqa: F401
     backend,
     ids,
     make_doc,
+    test_a_radius_keeps_the_tier_of_the_best_match_anywhere,
     test_a_result_without_every_word_is_not_called_partial_when_one_has_them_all,
     test_a_suggestion_is_spelled_as_most_services_spell_it,
     test_a_word_in_the_name_ranks_above_the_same_word_in_the_description,
@@ -92,7 +93,7 @@ def engine(tmp_path_factory):
 @pytest.fixture
 def session(engine):
     with engine.begin() as connection:
-        connection.execute(text("TRUNCATE search_documents, search_words, search_terms, search_state"))
+        connection.execute(text("TRUNCATE search_documents, search_words, search_terms, search_codes, search_state"))
     session = Session(engine)
     yield session
     session.rollback()
@@ -170,6 +171,47 @@ def test_the_vocabulary_and_stem_counts_follow_every_write(session, engine):
     assert "koffie" not in stem_counts(engine) and stem_counts(engine)[TAAL] == 1
 
 
+def test_the_document_count_follows_every_write(session, engine):
+    """The idf's N is kept by the trigger (the empty stem), not counted by each search (issue #16)."""
+    store = CommittingBackend(session)
+    store.rebuild(CORPUS[:3])
+    assert stem_counts(engine)[""] == 3
+    store.index([make_doc("20", "Repair Café"), make_doc("1", "Fietsenmaker")])  # one new, one replaced
+    assert stem_counts(engine)[""] == 4
+    store.delete(["2", "3", "99"])
+    assert stem_counts(engine)[""] == 2 == store.count()
+
+
+def test_facet_codes_keep_their_lanes_and_new_ones_get_the_next(session, engine):
+    store = CommittingBackend(session)
+    store.rebuild([make_doc("1", "Koffie", category=["eten"], target_group=["ouderen"], area=["doorn"])])
+    with engine.connect() as connection:
+        first = dict(connection.execute(text("SELECT code, lane FROM search_codes")).all())
+    assert sorted(first) == ["area:doorn", "category:eten", "target_group:ouderen"]
+    store.rebuild([make_doc("2", "Koffie", category=["taal"], area=["leersum"])])
+    with engine.connect() as connection:
+        lanes = dict(connection.execute(text("SELECT code, lane FROM search_codes")).all())
+    assert lanes == {**first, "area:leersum": lanes["area:leersum"], "category:taal": lanes["category:taal"]}
+    assert sorted(lanes.values())[-2:] == [max(first.values()) + 1, max(first.values()) + 2]
+    result = run_search(store, "koffie")
+    assert result.facets["category"] == {"taal": 1} and result.facets["area"] == {"leersum": 1}
+    assert result.facets["target_group"] == {}
+
+
+@pytest.mark.parametrize(
+    "total, expected",
+    [
+        (None, {}),
+        ("0", {}),
+        ("3", {"a": 3}),
+        ("200000000", {"b": 2}),
+        ("99999999" + "00000000" + "00000001", {"a": 1, "c": 99_999_999}),
+    ],
+)
+def test_lane_counts_read_each_codes_count_from_the_sum(total, expected):
+    assert postgres_backend.lane_counts(total, {"0": "a", "1": "b", "2": "c"}) == expected
+
+
 def test_a_rebuild_counts_what_writes_counted(session, engine):
     store = CommittingBackend(session)
     store.rebuild([])
@@ -245,12 +287,12 @@ def _schema_of(connection) -> dict:
     return {"columns": columns, "indexes": indexes, "triggers": triggers, "function": " ".join(function.split())}
 
 
-def test_migration_0008_makes_the_same_tables_as_create_tables(tmp_path, engine):
+def test_the_migrations_make_the_same_tables_as_create_tables(tmp_path, engine):
     app = make_app(tmp_path, name="search_migration")
     disabled = {lg: lg.disabled for lg in logging.root.manager.loggerDict.values() if isinstance(lg, logging.Logger)}
     with app.app_context():
         try:
-            upgrade(revision="0008_search_documents")
+            upgrade()  # 0008 made them; later ones changed them (issue #16: facet lanes, the document count)
         finally:  # alembic's fileConfig disables every logger that exists: the tests after this read logs
             for logger, was in disabled.items():
                 logger.disabled = was

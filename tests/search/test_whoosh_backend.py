@@ -278,6 +278,23 @@ def test_when_no_service_has_half_the_words_fewer_will_do_and_the_result_says_so
     assert ids(search(backend, "dinosaurus olifant giraf")) == []
 
 
+def test_a_radius_keeps_the_tier_of_the_best_match_anywhere(make_backend):
+    """The text and the filters decide how many words a result needs; a radius only removes far ones (#11)."""
+    backend = make_backend()
+    backend.rebuild(
+        [
+            make_doc("1", "Koffie en taal", (52.2, 5.6), category=["taal"]),  # far: two of the three words
+            make_doc("2", "Koffie", DOORN, category=["eten"]),
+            make_doc("3", "Taal", DOORN),
+        ]
+    )
+    assert ids(search(backend, "koffie taal fietsen")) == ["1"]
+    assert ids(search(backend, "koffie taal fietsen", origin=DOORN, radius_km=5)) == []
+    near_and_eten = search(backend, "koffie taal fietsen", origin=DOORN, radius_km=5, filters={"category": ["eten"]})
+    assert ids(near_and_eten) == ["2"]
+    assert set(ids(search(backend, "koffie taal", origin=DOORN, radius_km=5))) == {"2", "3"}
+
+
 def test_several_words_fall_back_to_any_word_when_all_find_nothing(backend):
     result = search(backend, "iemand die op mijn moeder past")
     assert ids(result) == ["7"] and not result.fuzzy

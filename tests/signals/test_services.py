@@ -321,3 +321,29 @@ def test_counts_hold_numbers_only(world):
     for key, row in services.counts(clock.today(), clock.today()).items():
         assert isinstance(key[0], int) and key[1] in ("loneliness", "neglect")
         assert all(isinstance(value, int) for value in row.values())
+
+
+def test_daily_counts_add_up_to_the_counts_of_any_days_in_one_query(world, app_clock):
+    broker_a = world.users["broker_a"]
+    first = clock.today()
+    make_signal(world.area_a, themes=["loneliness"])
+    both = make_signal(world.area_a, themes=["loneliness", "money"])
+    services.change_status(both.id, "contact_made", by=broker_a)
+    second = first + timedelta(days=2)
+    _to_the_day(app_clock, second)
+    make_signal(world.area_b, themes=["money"])
+    make_signal(None, themes=["carer"])
+    daily = services.daily_counts(first, second)
+    assert daily == {
+        (first, world.area_a.id, ("loneliness",)): {"received": 1, "followed_up_in_time": 0, "closed": 0},
+        (first, world.area_a.id, ("loneliness", "money")): {"received": 1, "followed_up_in_time": 1, "closed": 0},
+        (second, world.area_b.id, ("money",)): {"received": 1, "followed_up_in_time": 0, "closed": 0},
+        (second, None, ("carer",)): {"received": 1, "followed_up_in_time": 0, "closed": 0},
+    }
+    for start, end in ((first, second), (first, first), (second, second), (first + timedelta(days=1), second)):
+        for by_theme in (True, False):
+            assert services.added_up(daily, by_theme, start, end) == services.counts(start, end, by_theme=by_theme)
+    assert services.received_per_day(first, second) == {first: 2, second: 2}
+    assert services.daily_counts(first, second, area_ids=[world.area_b.id]) == {
+        (second, world.area_b.id, ("money",)): {"received": 1, "followed_up_in_time": 0, "closed": 0}
+    }

@@ -1,0 +1,126 @@
+"""Directory data kept in each process (issue #17): vocabularies, facet labels, areas, the freshness exclusion.
+
+A results page used to ask the database for the taxonomy terms, the areas and the long-unchecked
+listings on every request. Each process now keeps them, marked with the version stamp of the data
+they were made from. Every commit that changes a directory row (an area, taxonomy, organisation,
+location, service, its links or opening hours) writes a new random stamp in the same transaction
+(the row 'directory' of cache_versions), and a request reads the stamp once, with one primary-key
+lookup, before it uses anything kept. Several servers share one database: a change made through
+one is seen by every other on its next request, so nothing kept is older than that check.
+"""
+
+import uuid
+from collections.abc import Callable, Hashable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from flask import current_app, has_request_context, request
+from sqlalchemy import event, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .. import clock
+from ..extensions import db
+from .models import (
+    Area,
+    CacheVersion,
+    Location,
+    Organization,
+    Schedule,
+    Service,
+    ServiceAtLocation,
+    Taxonomy,
+    TaxonomyTerm,
+)
+
+NAME = "directory"
+WATCHED = (Area, Taxonomy, TaxonomyTerm, Organization, Location, Service, ServiceAtLocation, Schedule)
+# The stamp of a database in which nothing has changed since its tables were made (no row yet).
+UNCHANGED = "-"
+
+_CHANGED = "sociale_kaart.directory_changed"  # session.info: this transaction changed a directory row
+_WROTE = "sociale_kaart.directory_stamp_written"  # session.info: this transaction wrote a new stamp
+_STAMP = "sociale_kaart.directory_stamp"  # request.environ: (stamp, changed_at) as read in this request
+_KEPT = "sociale_kaart.directory_cache"  # app.extensions: name -> (key, value)
+
+T = TypeVar("T")
+
+
+# --- writing the stamp ------------------------------------------------------------------------------
+
+
+def _note_changes(session, flush_context):
+    """after_flush: note that the transaction changed a directory row (nothing is loaded inside a flush)."""
+    if not session.info.get(_CHANGED) and any(
+        isinstance(obj, WATCHED) for obj in (*session.new, *session.dirty, *session.deleted)
+    ):
+        session.info[_CHANGED] = True
+
+
+def _write_stamp(session):
+    """before_commit: a transaction that changed a directory row writes a new stamp, as its last statement."""
+    session.flush()  # changes still pending are noted by the flush
+    if not session.info.pop(_CHANGED, False):
+        return
+    connection = session.connection()
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    values = {"stamp": uuid.uuid4().hex, "changed_at": clock.naive_utcnow()}
+    connection.execute(
+        insert(CacheVersion)
+        .values(name=NAME, **values)
+        .on_conflict_do_update(index_elements=[CacheVersion.name], set_=values)
+    )
+    session.info[_WROTE] = True
+
+
+def _forget_read_stamp(session):
+    """after_commit: a request that wrote a new stamp reads it again before it uses anything kept."""
+    if session.info.pop(_WROTE, False) and has_request_context():
+        request.environ.pop(_STAMP, None)
+
+
+def _forget_changes(session, *args):
+    session.info.pop(_CHANGED, None)
+    session.info.pop(_WROTE, None)
+
+
+def install(session_class) -> None:
+    """Listen to the flushes and commits of a session class (done once by create_app)."""
+    if not event.contains(session_class, "after_flush", _note_changes):
+        event.listen(session_class, "after_flush", _note_changes)
+        event.listen(session_class, "before_commit", _write_stamp)
+        event.listen(session_class, "after_commit", _forget_read_stamp)
+        event.listen(session_class, "after_rollback", _forget_changes)
+
+
+# --- reading it -------------------------------------------------------------------------------------
+
+
+# One statement object for every read: SQLAlchemy works out the cache key of its compiled form once.
+_READ = select(CacheVersion.stamp, CacheVersion.changed_at).where(CacheVersion.name == NAME)
+
+
+def _read() -> tuple[str, datetime | None]:
+    row = db.session.execute(_READ).first()
+    return (row.stamp, row.changed_at) if row else (UNCHANGED, None)
+
+
+def version() -> tuple[str, datetime | None]:
+    """Return the directory's (stamp, naive UTC time of the last change): read once per request."""
+    if not has_request_context():
+        return _read()  # a command or a test between requests: nothing tells when another process wrote
+    read = request.environ.get(_STAMP)
+    if read is None:
+        read = request.environ[_STAMP] = _read()
+    return read
+
+
+def kept(name: str, build: Callable[[], T], *key: Hashable) -> T:
+    """Return what build() made in this process for the current stamp and key; build it again after a change."""
+    store: dict[str, tuple[Any, Any]] = current_app.extensions.setdefault(_KEPT, {})
+    full_key = (version()[0], *key)
+    entry = store.get(name)
+    if entry is not None and entry[0] == full_key:
+        return entry[1]
+    value = build()  # read after the stamp: at least as new as it, so never kept under a newer stamp
+    store[name] = (full_key, value)
+    return value

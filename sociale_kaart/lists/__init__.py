@@ -1,0 +1,1 @@
+"""Lists of services to hand over, and the printed wegwijzer per village (issue #19)."""
