@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import current_app, has_request_context, request
+from flask_babel import get_locale
 from sqlalchemy import event, select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -124,3 +125,15 @@ def kept(name: str, build: Callable[[], T], *key: Hashable) -> T:
     value = build()  # read after the stamp: at least as new as it, so never kept under a newer stamp
     store[name] = (full_key, value)
     return value
+
+
+def kept_page(name: str, render: Callable[[], str]) -> str:
+    """Return a page that is the same for every visitor without a cookie, rendered once per stamp, language and day.
+
+    A visitor with a cookie may be logged in, have a list or a message waiting: their page is rendered for them.
+    The day is part of the key because what a page counts leaves out long-unchecked listings by date. Only for
+    pages whose every part comes from the directory, the settings and the date: nothing of the request itself.
+    """
+    if request.cookies:
+        return render()
+    return kept(f"page:{name}:{get_locale() or 'nl'}", render, clock.today())

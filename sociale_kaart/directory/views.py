@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from .. import params
 from ..errors import NotFound, ValidationError
 from ..extensions import limiter
-from . import reports, search_log, services, vocabularies
+from . import cache, reports, search_log, services, vocabularies
 from .forms import ReportForm, SearchForm
 
 bp = Blueprint("directory", __name__)
@@ -189,7 +189,12 @@ def organization_detail(slug):
 @bp.route("/onderwerpen")
 def categories():
     """All categories with their number of services."""
-    return render_template("directory/categories.html", categories=services.list_categories())
+
+    def render():
+        return render_template("directory/categories.html", categories=services.list_categories())
+
+    # the language switch links back with the query string: only the bare page is the same for everyone (#17)
+    return render() if request.args else cache.kept_page("directory.categories", render)
 
 
 @bp.route("/onderwerpen/<code>")

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
-from ..directory import areas
+from ..directory import areas, cache
 from ..directory import services as directory
 from ..directory.forms import SearchForm
 from ..urls import safe_next
@@ -14,13 +14,18 @@ bp = Blueprint("web", __name__)
 @bp.route("/")
 def home():
     """The home page: one search form, quick entries, emergency numbers, the dorpsteams."""
-    return render_template(
-        "web/home.html",
-        form=SearchForm(request.args),
-        categories=directory.list_categories(),
-        situations=SITUATIONS,
-        dorpsteams=areas.area_contacts(),
-    )
+
+    def render():
+        return render_template(
+            "web/home.html",
+            form=SearchForm(request.args),
+            categories=directory.list_categories(),
+            situations=SITUATIONS,
+            dorpsteams=areas.area_contacts(),
+        )
+
+    # the form shows the query string's values: only the bare home page is the same for everyone (#17)
+    return render() if request.args else cache.kept_page("web.home", render)
 
 
 @bp.route("/over-deze-kaart")

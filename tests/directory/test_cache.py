@@ -100,3 +100,43 @@ def test_a_request_reads_the_stamp_once_however_much_it_uses(app, client):
     event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
     assert client.get("/").status_code == 200  # categories, their counts and the dorpsteams: all kept
     assert len(statements) == 1 and "cache_versions" in statements[0]
+
+
+def test_a_page_the_same_for_everyone_is_rendered_once_per_stamp_and_day(app, client, app_clock):
+    """The bare home page and the categories: kept per process, new after a change or a day; a cookie gets its own."""
+    from flask import template_rendered
+
+    make_service(name="Kwebbelkoffie")
+    transactions.commit()
+    rendered = []
+
+    def note(sender, template, context, **extra):
+        rendered.append(template.name)
+
+    template_rendered.connect(note, app)
+    try:
+        first, second = client.get("/"), client.get("/")
+        assert first.get_data() == second.get_data() and rendered == ["web/home.html"]
+        client.get("/onderwerpen"), client.get("/onderwerpen")
+        assert rendered == ["web/home.html", "directory/categories.html"]
+
+        client.get("/?q=koffie")  # the form shows the query: rendered for this request
+        assert rendered[-1] == "web/home.html" and len(rendered) == 3
+
+        _area(contact_name="Dorpsteam Doorn", contact_phone="0343 000 111")
+        transactions.commit()  # a new stamp
+        assert "0343 000 111" in client.get("/").get_data(as_text=True) and len(rendered) == 4
+
+        app_clock.start(app_clock() + timedelta(days=1))  # counts leave out listings by date
+        client.get("/")
+        assert len(rendered) == 5
+
+        english = app.test_client()
+        english.get("/taal/en")  # a cookie: perhaps logged in, a list, a message; here the language
+        page = english.get("/").get_data(as_text=True)
+        assert 'lang="en"' in page and len(rendered) == 6
+        english.get("/")
+        assert len(rendered) == 7
+        assert 'lang="nl"' in client.get("/").get_data(as_text=True) and len(rendered) == 7
+    finally:
+        template_rendered.disconnect(note, app)
