@@ -101,5 +101,9 @@ class SearchBackend(ABC):
         """Return the number of indexed documents."""
 
     @abstractmethod
+    def warm(self) -> None:
+        """Load what this process keeps of the index before its first request (warm start, issue #17)."""
+
+    @abstractmethod
     def check(self) -> bool:
         """Return True when the index exists and opens."""

@@ -845,6 +845,10 @@ class PostgresBackend(SearchBackend):
                 self._rebuild(_prepare(self._doc_source()), only_if_stale=True)
             self._checked = True
 
+    def warm(self) -> None:
+        """Check once that the documents are of this version: the index itself lives in the database."""
+        self._ensure_current()
+
     def count(self) -> int:
         with self._reading() as connection:
             return connection.execute(text("SELECT count(*) FROM search_documents")).scalar_one()

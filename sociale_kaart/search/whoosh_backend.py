@@ -342,6 +342,15 @@ class _Segment:
             found.append(bits)
         return found[0] & found[1]
 
+    def read_grid(self, reader) -> None:
+        """Read the bitset of every grid cell at once (warm start: box() reads them when first asked)."""
+        for field in ("lat_grid", "lon_grid"):
+            kind = reader.schema[field]
+            for encoded in reader.lexicon(field):
+                cell = kind.from_bytes(encoded)  # box() asks by number, as NumericRange gives them
+                if kind.to_bytes(cell) == encoded and (field, cell) not in self._grid:  # not a coarser tier's term
+                    self._grid[field, cell] = _bits(_read_postings(reader, field, cell)[0])
+
     def lengths(self, field: str, reader) -> list[int]:
         """Return the (Whoosh-quantised) length of a text field for every document."""
         found = self._lengths.get(field)
@@ -432,6 +441,19 @@ class _Snapshot:
                 self._scores.clear()
             self._scores[stem] = found
         return found
+
+    def warm(self, leaves) -> None:
+        """Load what every search of this generation may need: field lengths, words, grid cells, name order.
+
+        The first search that scored a text field read its lengths for every document (40 ms of a new
+        worker's first results page at 2,000 listings, issue #17); terms are still read when first asked.
+        """
+        for (segment, _offset), reader in zip(self.segments, leaves, strict=True):
+            for field in TEXT_FIELDS:
+                segment.lengths(field, reader)
+            segment.words(reader)
+            segment.read_grid(reader)
+        self.by_name()
 
     def by_name(self) -> list[int]:
         """Return all docnums in name order (computed once per generation)."""
@@ -936,6 +958,9 @@ class WhooshBackend(SearchBackend):
 
     def count(self) -> int:
         return self._with_index(lambda searcher, snapshot: searcher.doc_count())
+
+    def warm(self) -> None:
+        self._with_index(lambda searcher, snapshot: snapshot.warm([leaf for leaf, _ in _leaves(searcher)]))
 
     def check(self) -> bool:
         ix = None

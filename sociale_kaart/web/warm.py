@@ -30,6 +30,7 @@ def warm_up(app: Flask) -> float:
     pages = list(PAGES)
     with app.test_request_context("/zoeken"):
         try:  # a text and a place: the analyser, the gazetteer and distances, without a search log entry
+            directory.search_backend().warm()
             found = directory.search_cards(directory.SearchCriteria(text="hulp", where=app.config["MUNICIPALITY_NAME"]))
             pages += [f"/aanbod/{card.service.id}/{card.service.slug}" for card in found.listings[:1]]
             for area in areas.area_rows()[:1]:  # the area of a place, as the search log asks it (no entry written)

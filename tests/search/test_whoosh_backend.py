@@ -826,3 +826,26 @@ def test_check_reports_a_readable_index(tmp_path):
     assert not backend.check()
     backend.rebuild(CORPUS)
     assert backend.check()
+
+
+def test_warm_loads_lengths_words_and_grid_so_a_first_search_reads_only_its_terms(monkeypatch):
+    """Warm start (#17): a new worker's first search read every field length and grid cell; now only its own terms."""
+    cold, backend = create_backend("memory"), create_backend("memory")
+    cold.rebuild(CORPUS)
+    expected = ids(search(cold, "koffie taal", origin=DOORN, radius_km=5))
+    backend.rebuild(CORPUS)
+    backend.warm()
+    read = []
+    real = whoosh_backend._read_postings
+    monkeypatch.setattr(
+        whoosh_backend, "_read_postings", lambda reader, field, text: read.append(field) or real(reader, field, text)
+    )
+    lengths = []
+    monkeypatch.setattr(
+        whoosh_backend._Segment, "lengths", lambda self, field, reader: lengths.append(field) or self._lengths[field]
+    )
+
+    result = search(backend, "koffie taal", origin=DOORN, radius_km=5)
+    assert expected and ids(result) == expected  # the same answer as without warming
+    assert read and not {"lat_grid", "lon_grid"} & set(read)  # the words' postings, no grid cell
+    assert lengths  # scored from the lengths warm() loaded (the stand-in fails on any not loaded)
