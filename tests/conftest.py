@@ -10,6 +10,7 @@ import os
 import re
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -198,6 +199,17 @@ def make_app(folder, name="app", **overrides):
     return create_app(config)
 
 
+@contextmanager
+def module_app(tmp_path_factory, name):
+    """Make an app on an empty database of its own (tables created) for a module's tests; dispose of it after."""
+    app = make_app(tmp_path_factory.mktemp(name), name=name)
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
 def fresh_app(tmp_path, request, **overrides):
     """Make a test's app on an empty database: its own SQLite file, or the emptied shared schema."""
     if TEST_DATABASE_URL:
@@ -308,17 +320,15 @@ def smtp_server():
     controller.stop()
 
 
+def smtp_settings(server):
+    """Return the app settings that send e-mail to the test SMTP server (the `smtp_server` fixture)."""
+    return {"SMTP_HOST": server.host, "SMTP_PORT": server.port, "SMTP_SECURITY": "none", "SMTP_TIMEOUT": 5.0}
+
+
 @pytest.fixture
 def smtp_app(tmp_path, request, smtp_server):
     """Like `app`, but sending e-mail over SMTP to the `smtp_server` fixture."""
-    app = fresh_app(
-        tmp_path,
-        request,
-        SMTP_HOST=smtp_server.host,
-        SMTP_PORT=smtp_server.port,
-        SMTP_SECURITY="none",
-        SMTP_TIMEOUT=5.0,
-    )
+    app = fresh_app(tmp_path, request, **smtp_settings(smtp_server))
     with app.app_context():
         db.create_all()
         yield app

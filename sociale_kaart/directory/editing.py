@@ -752,6 +752,21 @@ def _unique_slug(model, name):
     return slug
 
 
+def _add_creation(kind, target_id, organization_id, clean, by):
+    """Add the change request that holds a new listing until a broker approves it; return it."""
+    change = ChangeRequest(
+        kind=kind,
+        target_id=target_id,
+        organization_id=organization_id,
+        action="create",
+        data=clean,
+        base={},
+        submitted_by_id=by.id,
+    )
+    db.session.add(change)
+    return change
+
+
 def register_organization(values, by):
     """Register a new organisation: it waits for a broker, who also approves the user as its editor."""
     require_confirmed(by)
@@ -766,17 +781,7 @@ def register_organization(values, by):
     apply_organization(organization, clean)
     db.session.add(organization)
     db.session.flush()
-    change = ChangeRequest(
-        kind="organization",
-        target_id=organization.id,
-        organization_id=organization.id,
-        action="create",
-        data=clean,
-        base={},
-        submitted_by_id=by.id,
-        comment="",
-    )
-    db.session.add(change)
+    change = _add_creation("organization", organization.id, organization.id, clean, by)
     db.session.add(Membership(user=by, organization=organization, status="requested", message=message))
     db.session.flush()
     record_history(
@@ -848,6 +853,18 @@ def listing_area_ids(kind, target, values=None):
     return ids
 
 
+def _announce_change(kind, target, change, by, values=None):
+    """E-mail the brokers of a listing's areas (live and, when given, proposed) that a change waits for review."""
+    _notify_brokers(
+        listing_area_ids(kind, target, values),
+        "change_submitted",
+        change=change,
+        title=(values or {}).get("name") or target.name,
+        editor=by,
+        url=notify.external_url("workspace.change", change_id=change.id),
+    )
+
+
 def _submit(kind, target, organization_id, clean, by, action="update"):
     """Store a proposal as the listing's one pending change request; return it."""
     live = snapshot(kind, target)
@@ -879,14 +896,7 @@ def _submit(kind, target, organization_id, clean, by, action="update"):
         change,
     )
     if first:
-        _notify_brokers(
-            listing_area_ids(kind, target, clean),
-            "change_submitted",
-            change=change,
-            title=clean.get("name") or target.name,
-            editor=by,
-            url=notify.external_url("workspace.change", change_id=change.id),
-        )
+        _announce_change(kind, target, change, by, clean)
     return change
 
 
@@ -914,16 +924,7 @@ def propose_service_change(service_id, values, by):
         service.publication_status = "pending"
         change = pending_change("service", service.id)
         if change is None:
-            change = ChangeRequest(
-                kind="service",
-                target_id=service.id,
-                organization_id=service.organization_id,
-                action="create",
-                data=clean,
-                base={},
-                submitted_by_id=by.id,
-            )
-            db.session.add(change)
+            change = _add_creation("service", service.id, service.organization_id, clean, by)
             first = True
         else:
             change.data, change.submitted_by_id, first = clean, by.id, False
@@ -939,14 +940,7 @@ def propose_service_change(service_id, values, by):
             change,
         )
         if first:
-            _notify_brokers(
-                listing_area_ids("service", service),
-                "change_submitted",
-                change=change,
-                title=service.name,
-                editor=by,
-                url=notify.external_url("workspace.change", change_id=change.id),
-            )
+            _announce_change("service", service, change, by)
     commit_edit()
     return change
 
@@ -967,26 +961,10 @@ def create_service(organization_id, values, by):
     db.session.add(service)
     apply_service(service, clean)
     db.session.flush()
-    change = ChangeRequest(
-        kind="service",
-        target_id=service.id,
-        organization_id=organization_id,
-        action="create",
-        data=clean,
-        base={},
-        submitted_by_id=by.id,
-    )
-    db.session.add(change)
+    change = _add_creation("service", service.id, organization_id, clean, by)
     db.session.flush()
     record_history("service", service.id, organization_id, "proposed", changed_fields({}, clean, "service"), by, change)
-    _notify_brokers(
-        listing_area_ids("service", service),
-        "change_submitted",
-        change=change,
-        title=service.name,
-        editor=by,
-        url=notify.external_url("workspace.change", change_id=change.id),
-    )
+    _announce_change("service", service, change, by)
     commit_edit()
     return service
 

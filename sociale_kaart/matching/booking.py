@@ -209,6 +209,18 @@ def approve_match(match_id: int, by: User) -> Match:
         raise ValidationError(None, _("Het is nu even te druk. Probeer het zo opnieuw.")) from None
 
 
+def _claim(match: Match, statuses: tuple[str, ...], **values: Any) -> int:
+    """Update a match only while its status is one of `statuses`; return 1 when this call moved it, 0 when a
+    second click or another person did first (the row is not refreshed: reload or expire it)."""
+    result = db.session.execute(
+        update(Match)
+        .where(Match.id == match.id, Match.status.in_(statuses))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return cast(CursorResult[Any], result).rowcount
+
+
 def _approve_locked(match, by):
     """The transaction of approve_match: lock, claim the match, choose and claim the dates, book, mail."""
     now = clock.naive_utcnow()
@@ -227,15 +239,9 @@ def _approve_locked(match, by):
         .with_for_update()
         .execution_options(populate_existing=True)
     ).all()
-    claimed = cast(
-        CursorResult[Any],
-        db.session.execute(
-            update(Match)
-            .where(Match.id == match.id, Match.status.in_(PENDING_MATCH_STATUSES))
-            .values(status="approved", approved_at=now, approved_by_id=by.id, updated_at=now)
-            .execution_options(synchronize_session=False)
-        ),
-    ).rowcount
+    claimed = _claim(
+        match, PENDING_MATCH_STATUSES, status="approved", approved_at=now, approved_by_id=by.id, updated_at=now
+    )
     db.session.expire(match, ["status", "approved_at", "approved_by_id", "updated_at", "explanation"])
     if claimed != 1:
         # approved by someone else meanwhile (a double click): the same answer as the first
@@ -364,15 +370,7 @@ def _accept(match, by):
         raise ValidationError(None, _("Deze koppeling kan niet (meer) worden geaccepteerd."))
     now = clock.naive_utcnow()
     transactions.begin_write()
-    claimed = cast(
-        CursorResult[Any],
-        db.session.execute(
-            update(Match)
-            .where(Match.id == match.id, Match.status == "approved")
-            .values(status="accepted", accepted_at=now, updated_at=now)
-            .execution_options(synchronize_session=False)
-        ),
-    ).rowcount
+    claimed = _claim(match, ("approved",), status="accepted", accepted_at=now, updated_at=now)
     match = queries.load_match(match.id, populate=True)
     if claimed != 1:
         db.session.rollback()
@@ -413,15 +411,9 @@ def _decline(match, by, reason=""):
     now = clock.naive_utcnow()
     transactions.begin_write()
     old = match.status
-    claimed = cast(
-        CursorResult[Any],
-        db.session.execute(
-            update(Match)
-            .where(Match.id == match.id, Match.status == old)
-            .values(status="declined", declined_at=now, cancel_reason=(reason or "").strip(), updated_at=now)
-            .execution_options(synchronize_session=False)
-        ),
-    ).rowcount
+    claimed = _claim(
+        match, (old,), status="declined", declined_at=now, cancel_reason=(reason or "").strip(), updated_at=now
+    )
     if claimed != 1:
         db.session.rollback()
         match = queries.load_match(match.id, populate=True)
@@ -536,20 +528,14 @@ def suggest_match(
 @transactions.write
 def reject_match(match_id: int, by: User, reason: str | None = "") -> Match:
     """A broker does not choose a suggested or interested volunteer (they are not told)."""
-    match = queries.load_match(match_id)
-    queries.require_request_broker(match.request, by)
+    match = match_for_broker(match_id, by)
     if match.status == "rejected":
         return match
     if match.status not in PENDING_MATCH_STATUSES:
         raise ValidationError(None, _("Alleen een voorstel kan worden afgewezen. Annuleer een goedgekeurde koppeling."))
     now = clock.naive_utcnow()
     transactions.begin_write()
-    db.session.execute(
-        update(Match)
-        .where(Match.id == match.id, Match.status.in_(PENDING_MATCH_STATUSES))
-        .values(status="rejected", cancel_reason=(reason or "").strip(), updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    _claim(match, PENDING_MATCH_STATUSES, status="rejected", cancel_reason=(reason or "").strip(), updated_at=now)
     match = queries.load_match(match.id, populate=True)
     states.record_event(match.request, "match_rejected", by, "broker", note=(reason or "").strip())
     transactions.commit()
@@ -631,22 +617,16 @@ def cancel_in_transaction(
         and first is not None
         and first - now < timedelta(hours=current_app.config["MATCHING_LATE_CANCEL_HOURS"])
     )
-    claimed = cast(
-        CursorResult[Any],
-        db.session.execute(
-            update(Match)
-            .where(Match.id == match.id, Match.status == old)
-            .values(
-                status="cancelled",
-                cancelled_at=now,
-                cancelled_by=role,
-                cancel_reason=reason,
-                cancelled_late=late,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        ),
-    ).rowcount
+    claimed = _claim(
+        match,
+        (old,),
+        status="cancelled",
+        cancelled_at=now,
+        cancelled_by=role,
+        cancel_reason=reason,
+        cancelled_late=late,
+        updated_at=now,
+    )
     if claimed != 1:
         return None
     match = queries.load_match(match.id, populate=True)
@@ -762,8 +742,7 @@ def _require_closable(match):
 
 def mark_done(match_id: int, by: User) -> Match:
     """A broker marks an accepted match done after its last date; the request closes when nothing is left."""
-    match = queries.load_match(match_id)
-    queries.require_request_broker(match.request, by)
+    match = match_for_broker(match_id, by)
     if match.status == "done":
         return match
     _require_closable(match)
@@ -775,15 +754,7 @@ def finish_match(match: Match, by: User | None, role: str) -> Match:
     """Mark a holding match done in its own transaction (a broker, or the system after feedback)."""
     now = clock.naive_utcnow()
     transactions.begin_write()
-    claimed = cast(
-        CursorResult[Any],
-        db.session.execute(
-            update(Match)
-            .where(Match.id == match.id, Match.status.in_(HOLDING_MATCH_STATUSES))
-            .values(status="done", done_at=now, updated_at=now)
-            .execution_options(synchronize_session=False)
-        ),
-    ).rowcount
+    claimed = _claim(match, HOLDING_MATCH_STATUSES, status="done", done_at=now, updated_at=now)
     match = queries.load_match(match.id, populate=True)
     if claimed != 1:
         db.session.rollback()
@@ -811,19 +782,13 @@ def finish_match(match: Match, by: User | None, role: str) -> Match:
 @transactions.write
 def record_no_show(match_id: int, by: User, note: str | None = "") -> Match:
     """A broker records that the volunteer did not come. Only brokers ever see this."""
-    match = queries.load_match(match_id)
-    queries.require_request_broker(match.request, by)
+    match = match_for_broker(match_id, by)
     if match.status == "no_show":
         return match
     _require_closable(match)
     now = clock.naive_utcnow()
     transactions.begin_write()
-    db.session.execute(
-        update(Match)
-        .where(Match.id == match.id, Match.status.in_(CLOSABLE_MATCH_STATUSES))
-        .values(status="no_show", no_show_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    _claim(match, CLOSABLE_MATCH_STATUSES, status="no_show", no_show_at=now, updated_at=now)
     match = queries.load_match(match.id, populate=True)
     past = [b.id for b in match.bookings if b.active and b.starts_at <= now]
     if past:

@@ -26,7 +26,7 @@ from wtforms.validators import ValidationError as FieldError
 from .. import clock, params
 from ..forms import EMAIL, PHONE, POSTCODE, BaseForm, CheckboxesField, ChoiceSelectField
 from ..geo import normal_postcode
-from . import timeslots, vocabularies
+from . import requests, timeslots, vocabularies, volunteers
 
 MAX_TEXT = 2000
 MAX_SUMMARY = 500
@@ -79,42 +79,37 @@ class NumberSelectField(SelectField):
             raise StopValidation(str(_l("Kies alleen uit de lijst.")))
 
 
-class LocalDateField(DateField):
+class _TypedMoment:
+    """A date or time field (mixed in before DateField or TimeField) that accepts any of `formats`,
+    ignores spaces around what was typed and reads an empty answer as None, not an error."""
+
+    formats: tuple[str, ...] = ()
+    invalid_message: object = None
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(  # type: ignore[call-arg]
+            label, validators, format=list(self.formats), invalid_value_message=self.invalid_message, **kwargs
+        )
+
+    def process_formdata(self, valuelist):
+        if valuelist and not "".join(valuelist).strip():
+            self.data = None
+            return
+        super().process_formdata([value.strip() for value in valuelist or ()])  # type: ignore[misc]
+
+
+class LocalDateField(_TypedMoment, DateField):
     """A date as 2026-03-17 (what a date input sends) or 17-03-2026; empty is None, not an error."""
 
-    def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(
-            label,
-            validators,
-            format=["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"],
-            invalid_value_message=_l("Typ een datum als dd-mm-jjjj, bijvoorbeeld 17-03-2027."),
-            **kwargs,
-        )
-
-    def process_formdata(self, valuelist):
-        if valuelist and not "".join(valuelist).strip():
-            self.data = None
-            return
-        super().process_formdata([value.strip() for value in valuelist or ()])
+    formats = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y")
+    invalid_message = _l("Typ een datum als dd-mm-jjjj, bijvoorbeeld 17-03-2027.")
 
 
-class LocalTimeField(TimeField):
+class LocalTimeField(_TypedMoment, TimeField):
     """A time as 13:00 (what a time input sends) or 13.00; empty is None, not an error."""
 
-    def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(
-            label,
-            validators,
-            format=["%H:%M", "%H.%M", "%H:%M:%S"],
-            invalid_value_message=_l("Typ een tijd als uu:mm, bijvoorbeeld 13:30."),
-            **kwargs,
-        )
-
-    def process_formdata(self, valuelist):
-        if valuelist and not "".join(valuelist).strip():
-            self.data = None
-            return
-        super().process_formdata([value.strip() for value in valuelist or ()])
+    formats = ("%H:%M", "%H.%M", "%H:%M:%S")
+    invalid_message = _l("Typ een tijd als uu:mm, bijvoorbeeld 13:30.")
 
 
 def _required(message):
@@ -172,6 +167,11 @@ def duration_label(minutes):
 
 
 # --- help request ---------------------------------------------------------------------------------
+
+# The fields of requests.FIELDS whose form answer is the column's value as it is (a date, time, number, yes/no),
+# and those the form converts both ways (or, like the page's language, does not ask); the rest are text.
+_TYPED = ("first_date", "window_start", "window_end", "duration_minutes", "language_required", "same_volunteer")
+_CONVERTED = ("weeks", "period_weeks", "skills_wanted", "max_km", "language")
 
 
 class RequestForm(BaseForm):
@@ -367,25 +367,7 @@ class RequestForm(BaseForm):
 
     def values(self):
         """Return the values requests.submit_request and update_request take."""
-        values = {
-            name: _text(self[name].data)
-            for name in (
-                "task_type",
-                "urgency",
-                "relation",
-                "contact_name",
-                "contact_email",
-                "contact_phone",
-                "recipient_name",
-                "description",
-                "summary",
-                "street",
-                "house_number",
-                "postcode",
-                "schedule_kind",
-                "preferred_language",
-            )
-        }
+        values = {name: _text(self[name].data) for name in requests.FIELDS if name not in _CONVERTED + _TYPED}
         if values["relation"] == "self" and not values["recipient_name"]:
             values["recipient_name"] = values["contact_name"]
         values["postcode"] = normal_postcode(values["postcode"]) or values["postcode"]
@@ -411,31 +393,7 @@ class RequestForm(BaseForm):
     @staticmethod
     def initial(help_request):
         """Return form data for an existing request (for editing)."""
-        data = {
-            name: getattr(help_request, name)
-            for name in (
-                "task_type",
-                "urgency",
-                "relation",
-                "contact_name",
-                "contact_email",
-                "contact_phone",
-                "recipient_name",
-                "description",
-                "summary",
-                "street",
-                "house_number",
-                "postcode",
-                "schedule_kind",
-                "first_date",
-                "window_start",
-                "window_end",
-                "duration_minutes",
-                "preferred_language",
-                "language_required",
-                "same_volunteer",
-            )
-        }
+        data = {name: getattr(help_request, name) for name in requests.FIELDS if name not in _CONVERTED}
         if help_request.is_period:
             data["schedule_kind"] = "period"
             data["period_weeks"] = str(help_request.period_weeks)
@@ -515,6 +473,11 @@ def step_of_field(name, answers):
 
 
 # --- volunteer ------------------------------------------------------------------------------------
+
+# The fields of volunteers.PROFILE_FIELDS whose form answer is the column's value as it is (lists, a number,
+# yes/no, a date), and those the form converts both ways (the km as typed, the grid of checkboxes); the rest are text.
+_PROFILE_TYPED = ("task_types", "skills", "languages", "max_tasks_per_week", "paused", "paused_until")
+_PROFILE_CONVERTED = ("max_km", "availability")
 
 
 def grid_field_name(weekday, part):
@@ -606,7 +569,8 @@ class VolunteerProfileForm(BaseForm):
         """Return the values volunteers.save_profile takes."""
         values = {
             name: _text(self[name].data)
-            for name in ("first_name", "phone", "postcode", "street", "house_number", "travel_mode", "motivation")
+            for name in volunteers.PROFILE_FIELDS
+            if name not in _PROFILE_CONVERTED + _PROFILE_TYPED
         }
         values["postcode"] = normal_postcode(values["postcode"]) or values["postcode"]
         values["max_km"] = _number(self.max_km.data)
@@ -621,24 +585,7 @@ class VolunteerProfileForm(BaseForm):
     @staticmethod
     def initial(profile):
         """Return form data for a saved profile (the grid spread over its checkboxes)."""
-        data = {
-            name: getattr(profile, name)
-            for name in (
-                "first_name",
-                "phone",
-                "postcode",
-                "street",
-                "house_number",
-                "travel_mode",
-                "task_types",
-                "skills",
-                "languages",
-                "max_tasks_per_week",
-                "paused",
-                "paused_until",
-                "motivation",
-            )
-        }
+        data = {name: getattr(profile, name) for name in volunteers.PROFILE_FIELDS if name not in _PROFILE_CONVERTED}
         data["max_km"] = f"{profile.max_km:g}".replace(".", ",")
         for day, part in timeslots.cells_of(profile.availability or 0):
             data[grid_field_name(day, part)] = True

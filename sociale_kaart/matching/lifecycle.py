@@ -49,11 +49,21 @@ def _task_label(request):
 
 
 def _record_notice(match_id, occurrence_id, kind):
-    """Add the notice row and flush it: an IntegrityError means it went out already."""
+    """Add the notice row and flush it; return False (rolled back) when another run sent it first."""
     db.session.add(
         MatchNotice(match_id=match_id, occurrence_id=occurrence_id, kind=kind, created_at=clock.naive_utcnow())
     )
-    db.session.flush()
+    return _first_time(db.session.flush)
+
+
+def _first_time(write):
+    """Run a flush or commit of a notice; return False, rolled back, when its unique row says it went out already."""
+    try:
+        write()
+    except IntegrityError:
+        db.session.rollback()
+        return False
+    return True
 
 
 def _bookings(*conditions):
@@ -104,10 +114,7 @@ def send_reminders(now: datetime | None = None) -> dict[str, int]:
             continue
         match, request = row.match, row.match.request
         local_start, local_end = mail.local_when(row.starts_at, row.ends_at)
-        try:
-            _record_notice(match.id, row.occurrence_id, "reminder")
-        except IntegrityError:  # another run sent it first
-            db.session.rollback()
+        if not _record_notice(match.id, row.occurrence_id, "reminder"):
             continue
         sent = 0
         if mail.mail_volunteer_address(
@@ -132,10 +139,7 @@ def send_reminders(now: datetime | None = None) -> dict[str, int]:
             url=mail.request_url(request),
         ):
             sent += 1
-        try:
-            transactions.commit()
-        except IntegrityError:
-            db.session.rollback()
+        if not _first_time(transactions.commit):
             continue
         counts["reminders"] += 1
         counts["emails"] += sent
@@ -167,10 +171,7 @@ def ask_feedback(now: datetime | None = None) -> dict[str, int]:
             continue
         asked_matches.add(match.id)
         given = set(db.session.scalars(select(Feedback.author_role).where(Feedback.match_id == match.id)))
-        try:
-            _record_notice(match.id, row.occurrence_id, "feedback")
-        except IntegrityError:
-            db.session.rollback()
+        if not _record_notice(match.id, row.occurrence_id, "feedback"):
             continue
         local_start, _local_end = mail.local_when(row.starts_at, row.ends_at)
         sent = 0
@@ -194,10 +195,7 @@ def ask_feedback(now: datetime | None = None) -> dict[str, int]:
             no_url=feedback_url(match, "requester", False),
         ):
             sent += 1
-        try:
-            transactions.commit()
-        except IntegrityError:
-            db.session.rollback()
+        if not _first_time(transactions.commit):
             continue
         counts["questions"] += 1
         counts["emails"] += sent

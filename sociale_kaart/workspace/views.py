@@ -130,26 +130,48 @@ def _service_form(organization_id, values=None, service=None):
     )
 
 
-@bp.route("/organisaties/<int:organization_id>/aanbod/nieuw", methods=["GET", "POST"])
-def new_service(organization_id):
-    """Add a service; it is published when a broker approves it."""
-    organization = editing.organization_for_new_listing(organization_id, by=current_user)
-    form = _service_form(organization_id)
+def _listing_form(kind, form, organization, save, action, listing=None, change=None, created_message=None):
+    """Save a service or location form and go back to its organisation, or show the form with its errors.
+
+    save(values) stores the form's values and returns the change request (None when applied at once).
+    """
     if form.validate_on_submit():
         try:
-            editing.create_service(organization_id, form.values(), by=current_user)
+            change = save(form.values())
         except ValidationError as error:
             form.add_error(error.field, error.message)
         else:
-            flash(_("Het nieuwe aanbod staat ter controle. Het is zichtbaar zodra een sociaal makelaar het goedkeurt."))
-            return redirect(url_for("workspace.organization", organization_id=organization_id))
+            flash(created_message or _submitted_message(change))
+            return redirect(url_for("workspace.organization", organization_id=organization.id))
     return render_template(
-        "workspace/service_form.html",
+        f"workspace/{kind}_form.html",
         form=form,
         organization=organization,
-        service=None,
-        change=None,
-        action=url_for("workspace.new_service", organization_id=organization_id),
+        change=change,
+        action=action,
+        **{kind: listing},
+    )
+
+
+def _new_listing(kind, organization_id, make_form, create, created_message):
+    """The page that adds a service or location: create(organization_id, values, by) stores it."""
+    organization = editing.organization_for_new_listing(organization_id, by=current_user)
+    return _listing_form(
+        kind,
+        make_form(),
+        organization,
+        lambda values: create(organization_id, values, by=current_user),
+        url_for(f"workspace.new_{kind}", organization_id=organization_id),
+        created_message=created_message,
+    )
+
+
+@bp.route("/organisaties/<int:organization_id>/aanbod/nieuw", methods=["GET", "POST"])
+def new_service(organization_id):
+    """Add a service; it is published when a broker approves it."""
+    message = _("Het nieuwe aanbod staat ter controle. Het is zichtbaar zodra een sociaal makelaar het goedkeurt.")
+    return _new_listing(
+        "service", organization_id, lambda: _service_form(organization_id), editing.create_service, message
     )
 
 
@@ -157,68 +179,36 @@ def new_service(organization_id):
 def edit_service(service_id):
     """Edit a service; a published one keeps its public version until a broker approves."""
     service, values, change = editing.service_for_editing(service_id, by=current_user)
-    form = _service_form(service.organization_id, values, service)
-    if form.validate_on_submit():
-        try:
-            change = editing.propose_service_change(service_id, form.values(), by=current_user)
-        except ValidationError as error:
-            form.add_error(error.field, error.message)
-        else:
-            flash(_submitted_message(change))
-            return redirect(url_for("workspace.organization", organization_id=service.organization_id))
-    return render_template(
-        "workspace/service_form.html",
-        form=form,
-        organization=service.organization,
-        service=service,
+    return _listing_form(
+        "service",
+        _service_form(service.organization_id, values, service),
+        service.organization,
+        lambda values: editing.propose_service_change(service_id, values, by=current_user),
+        url_for("workspace.edit_service", service_id=service_id),
+        listing=service,
         change=change,
-        action=url_for("workspace.edit_service", service_id=service_id),
     )
 
 
 @bp.route("/organisaties/<int:organization_id>/locaties/nieuw", methods=["GET", "POST"])
 def new_location(organization_id):
     """Add a location to an organisation."""
-    organization = editing.organization_for_new_listing(organization_id, by=current_user)
-    form = LocationForm()
-    if form.validate_on_submit():
-        try:
-            editing.create_location(organization_id, form.values(), by=current_user)
-        except ValidationError as error:
-            form.add_error(error.field, error.message)
-        else:
-            flash(_("De locatie is toegevoegd. Kies haar bij het aanbod dat er wordt gegeven."))
-            return redirect(url_for("workspace.organization", organization_id=organization_id))
-    return render_template(
-        "workspace/location_form.html",
-        form=form,
-        organization=organization,
-        location=None,
-        change=None,
-        action=url_for("workspace.new_location", organization_id=organization_id),
-    )
+    message = _("De locatie is toegevoegd. Kies haar bij het aanbod dat er wordt gegeven.")
+    return _new_listing("location", organization_id, LocationForm, editing.create_location, message)
 
 
 @bp.route("/locaties/<int:location_id>/bewerken", methods=["GET", "POST"])
 def edit_location(location_id):
     """Edit a location; one where published services are given is reviewed first."""
     location, values, change = editing.location_for_editing(location_id, by=current_user)
-    form = LocationForm(data=values)
-    if form.validate_on_submit():
-        try:
-            change = editing.propose_location_change(location_id, form.values(), by=current_user)
-        except ValidationError as error:
-            form.add_error(error.field, error.message)
-        else:
-            flash(_submitted_message(change))
-            return redirect(url_for("workspace.organization", organization_id=location.organization_id))
-    return render_template(
-        "workspace/location_form.html",
-        form=form,
-        organization=location.organization,
-        location=location,
+    return _listing_form(
+        "location",
+        LocationForm(data=values),
+        location.organization,
+        lambda values: editing.propose_location_change(location_id, values, by=current_user),
+        url_for("workspace.edit_location", location_id=location_id),
+        listing=location,
         change=change,
-        action=url_for("workspace.edit_location", location_id=location_id),
     )
 
 

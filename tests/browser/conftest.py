@@ -6,9 +6,17 @@ import threading
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 from werkzeug.serving import make_server
+
+from sociale_kaart.directory import editing
+from sociale_kaart.directory.models import Service
+from sociale_kaart.extensions import db
+from sociale_kaart.notify import services as notify
+from tests.builders import make_user
+from tests.conftest import _seed, make_app, smtp_settings
+from tests.workspace.helpers import service_values
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
@@ -99,6 +107,36 @@ def serving(app):
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+@contextmanager
+def demo_site(folder, name, smtp_server=None):
+    """Serve a new app on the demo municipality (its own database in `folder`) on 127.0.0.1; yield (app, base URL).
+
+    With smtp_server the app sends its e-mail there. A test adds its own people in `with app.app_context()`.
+    """
+    app = make_app(folder, name=name, **(smtp_settings(smtp_server) if smtp_server else {}))
+    with app.app_context():
+        db.create_all()
+        _seed(app)
+        db.session.remove()
+    with serving(app) as base:
+        yield app, base
+    with app.app_context():
+        db.engine.dispose()
+
+
+def pending_service_change():
+    """Give the first published demo service an editor, "Els Editor", who proposes a new summary for it;
+    return (service, editor, change)."""
+    service = db.session.scalars(
+        select(Service).where(Service.publication_status == "published").order_by(Service.id)
+    ).first()
+    editor = make_user(roles=("editor",), organizations=[service.organization], name="Els Editor")
+    change = editing.propose_service_change(
+        service.id, service_values(service, summary="Een nieuwe korte zin."), by=editor
+    )
+    return service, editor, change
 
 
 @pytest.fixture(scope="session")
@@ -193,6 +231,18 @@ def assert_on_first_screen(locator):
     bottom = locator.evaluate("e => e.getBoundingClientRect().bottom + scrollY")
     height = page.viewport_size["height"]
     assert bottom <= height, f"{page.url}: {locator} ends at {round(bottom)} px, below the first screen ({height} px)"
+
+
+def deliver(app, smtp_server, to):
+    """Send the outbox over SMTP; return (subject, text body) of every message that reached `to`."""
+    with app.app_context():
+        notify.send_due()
+        db.session.remove()
+    return [
+        (message["Subject"], message.get_body(preferencelist=("plain",)).get_content())
+        for message in smtp_server.messages
+        if to in message.envelope_recipients
+    ]
 
 
 def outbox_body(app, to, template):

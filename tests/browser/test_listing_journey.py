@@ -5,18 +5,15 @@ its own demo database; the editor, the broker and a resident each have their own
 """
 
 import re
-import threading
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from sociale_kaart.accounts.models import Membership, User
 from sociale_kaart.directory.models import Area, ChangeRequest, Service
 from sociale_kaart.extensions import db
-from sociale_kaart.notify import services as notify
+from tests.browser.conftest import deliver, demo_site
 from tests.builders import TEST_PASSWORD, make_user
-from tests.conftest import _seed, make_app
 
 pytestmark = pytest.mark.browser
 
@@ -28,53 +25,25 @@ NEW_SUMMARY = "Wekelijks wandelen met een maatje, nu ook op zaterdagochtend."
 @pytest.fixture
 def journey(tmp_path, smtp_server):
     """A seeded app sending mail to the test SMTP server, served on a free port."""
-    app = make_app(
-        tmp_path,
-        name="journey",
-        SMTP_HOST=smtp_server.host,
-        SMTP_PORT=smtp_server.port,
-        SMTP_SECURITY="none",
-        SMTP_TIMEOUT=5.0,
-    )
-    with app.app_context():
-        db.create_all()
-        _seed(app)
-        doorn = db.session.scalars(select(Area).where(Area.code == "doorn")).one()
-        service = db.session.scalars(
-            select(Service)
-            .join(Service.service_areas)
-            .where(Area.id == doorn.id, Service.publication_status == "published")
-            .order_by(Service.id)
-        ).first()
-        make_user(roles=("broker",), areas=[doorn], name="Bram Broker", email="bram@example.org")
-        facts = {
-            "service_id": service.id,
-            "old_summary": service.summary,
-            "org_id": service.organization_id,
-            "org_name": service.organization.name,
-            "slug": service.slug,
-        }
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}", facts
-    server.shutdown()
-    thread.join(timeout=5)
-    with app.app_context():
-        db.engine.dispose()
-
-
-def _deliver(app, smtp_server, to):
-    """Send the outbox over SMTP and return (subject, text body) of what reached `to`."""
-    with app.app_context():
-        notify.send_due()
-        db.session.remove()
-    return [
-        (message["Subject"], message.get_body(preferencelist=("plain",)).get_content())
-        for message in smtp_server.messages
-        if to in message.envelope_recipients
-    ]
+    with demo_site(tmp_path, "journey", smtp_server) as (app, base):
+        with app.app_context():
+            doorn = db.session.scalars(select(Area).where(Area.code == "doorn")).one()
+            service = db.session.scalars(
+                select(Service)
+                .join(Service.service_areas)
+                .where(Area.id == doorn.id, Service.publication_status == "published")
+                .order_by(Service.id)
+            ).first()
+            make_user(roles=("broker",), areas=[doorn], name="Bram Broker", email="bram@example.org")
+            facts = {
+                "service_id": service.id,
+                "old_summary": service.summary,
+                "org_id": service.organization_id,
+                "org_name": service.organization.name,
+                "slug": service.slug,
+            }
+            db.session.remove()
+        yield app, base, facts
 
 
 def _login(page, base, email, password):
@@ -102,7 +71,7 @@ def test_editor_registers_joins_edits_and_broker_publishes(journey, smtp_server,
     editor.get_by_role("button", name="Account aanmaken").click()
     editor.wait_for_load_state()
     assert "/registreren/verstuurd" in editor.url
-    mails = _deliver(app, smtp_server, EDITOR_EMAIL)
+    mails = deliver(app, smtp_server, EDITOR_EMAIL)
     assert len(mails) == 1
     link = re.search(r"http://127\.0\.0\.1:\d+/bevestigen/\S+", mails[0][1]).group(0)
     editor.goto(link)
@@ -158,6 +127,6 @@ def test_editor_registers_joins_edits_and_broker_publishes(journey, smtp_server,
     assert "Els de Vries" in history and "Bram Broker" in history
 
     # 6. The editor was told by e-mail that her change is published.
-    subjects = [subject for subject, body in _deliver(app, smtp_server, EDITOR_EMAIL)]
+    subjects = [subject for subject, body in deliver(app, smtp_server, EDITOR_EMAIL)]
     assert any(subject.startswith("U bent redacteur van") for subject in subjects)
     assert any(subject.startswith("Uw wijziging is gepubliceerd") for subject in subjects)

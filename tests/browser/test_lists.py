@@ -5,20 +5,17 @@ A4 portrait in few pages and passes axe-core."""
 
 import math
 import re
-import threading
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from sociale_kaart.extensions import db
 from sociale_kaart.lists import booklet
 from sociale_kaart.lists.models import SharedList
 from sociale_kaart.notify import services as notify
 from sociale_kaart.notify.models import OutboxMessage
-from tests.browser.conftest import WIDEST, assert_no_wcag_violations
-from tests.conftest import _seed, make_app
+from tests.browser.conftest import WIDEST, assert_no_wcag_violations, demo_site
 
 pytestmark = pytest.mark.browser
 
@@ -29,26 +26,8 @@ A4_POINTS = (595.28, 841.89)  # width and height of A4 in PDF points
 @pytest.fixture
 def lists_site(tmp_path, smtp_server):
     """The demo directory served on a free port, sending e-mail to a real SMTP server."""
-    app = make_app(
-        tmp_path,
-        name="lists_journey",
-        SMTP_HOST=smtp_server.host,
-        SMTP_PORT=smtp_server.port,
-        SMTP_SECURITY="none",
-        SMTP_TIMEOUT=5.0,
-    )
-    with app.app_context():
-        db.create_all()
-        _seed(app)
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-    with app.app_context():
-        db.engine.dispose()
+    with demo_site(tmp_path, "lists_journey", smtp_server) as site:
+        yield site
 
 
 def _click(page, locator):

@@ -5,20 +5,17 @@ done with feedback, and the carer's page shows who viewed her data.
 """
 
 import re
-import threading
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from sociale_kaart import clock
 from sociale_kaart.extensions import db
 from sociale_kaart.matching import lifecycle, timeslots
 from sociale_kaart.matching.models import HelpRequest, Match
-from sociale_kaart.notify import services as notify
+from tests.browser.conftest import deliver, demo_site
 from tests.builders import TEST_PASSWORD
-from tests.conftest import _seed, make_app
 from tests.matching.factories import DRIEBERGEN, make_broker, make_volunteer, next_weekday
 
 # "dated": these pages show help requests with dates, so the moved-clock run takes them too (#10)
@@ -37,64 +34,35 @@ BROKER_EMAIL = "bram@example.org"
 @pytest.fixture
 def journey(tmp_path, smtp_server):
     """The demo directory, a broker for Doorn and four volunteers, served on a free port."""
-    app = make_app(
-        tmp_path,
-        name="matching_journey",
-        SMTP_HOST=smtp_server.host,
-        SMTP_PORT=smtp_server.port,
-        SMTP_SECURITY="none",
-        SMTP_TIMEOUT=5.0,
-    )
     tuesday_afternoon = timeslots.bit(1, 1)
-    with app.app_context():
-        db.create_all()
-        _seed(app)
-        make_broker(areas=("doorn",), name="Bram Broker", email=BROKER_EMAIL)
-        valid = clock.today() + timedelta(days=365)
-        make_volunteer(
-            postcode=DRIEBERGEN,
-            first_name="Vera",
-            travel_mode="bike",
-            max_km=10.0,
-            availability=tuesday_afternoon,
-            vog_checked_on=clock.today(),
-            vog_valid_until=valid,
-            user_values={"email": VOLUNTEER_EMAIL, "name": "Vera Visser (fictief)"},
-        )
-        # Three others, each excluded for another reason: too far, no VOG, not available.
-        make_volunteer(
-            postcode=DRIEBERGEN,
-            first_name="Wim",
-            travel_mode="walk",
-            max_km=1.0,
-            availability=tuesday_afternoon,
-            vog_valid_until=valid,
-        )
-        make_volunteer(first_name="Nina", availability=tuesday_afternoon)
-        make_volunteer(first_name="Otto", availability=timeslots.bit(1, 0), vog_valid_until=valid)
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    app.config["PUBLIC_URL"] = base  # links in e-mail queued outside a request (the feedback question)
-    yield app, base
-    server.shutdown()
-    thread.join(timeout=5)
-    with app.app_context():
-        db.engine.dispose()
-
-
-def _deliver(app, smtp_server, to):
-    """Send the outbox over SMTP; return (subject, text body) of every message that reached `to`."""
-    with app.app_context():
-        notify.send_due()
-        db.session.remove()
-    return [
-        (message["Subject"], message.get_body(preferencelist=("plain",)).get_content())
-        for message in smtp_server.messages
-        if to in message.envelope_recipients
-    ]
+    with demo_site(tmp_path, "matching_journey", smtp_server) as (app, base):
+        with app.app_context():
+            make_broker(areas=("doorn",), name="Bram Broker", email=BROKER_EMAIL)
+            valid = clock.today() + timedelta(days=365)
+            make_volunteer(
+                postcode=DRIEBERGEN,
+                first_name="Vera",
+                travel_mode="bike",
+                max_km=10.0,
+                availability=tuesday_afternoon,
+                vog_checked_on=clock.today(),
+                vog_valid_until=valid,
+                user_values={"email": VOLUNTEER_EMAIL, "name": "Vera Visser (fictief)"},
+            )
+            # Three others, each excluded for another reason: too far, no VOG, not available.
+            make_volunteer(
+                postcode=DRIEBERGEN,
+                first_name="Wim",
+                travel_mode="walk",
+                max_km=1.0,
+                availability=tuesday_afternoon,
+                vog_valid_until=valid,
+            )
+            make_volunteer(first_name="Nina", availability=tuesday_afternoon)
+            make_volunteer(first_name="Otto", availability=timeslots.bit(1, 0), vog_valid_until=valid)
+            db.session.remove()
+        app.config["PUBLIC_URL"] = base  # links in e-mail queued outside a request (the feedback question)
+        yield app, base
 
 
 def _link(body, path):
@@ -148,7 +116,7 @@ def test_carer_broker_and_volunteer_journey(journey, smtp_server, browser, monke
     assert FATHER in carer.content() and STREET in carer.content()  # the check page
     _submit(carer, "Hulpvraag versturen")
     assert "/hulp-vragen/verstuurd" in carer.url
-    mails = _deliver(app, smtp_server, CARER_EMAIL)
+    mails = deliver(app, smtp_server, CARER_EMAIL)
     assert len(mails) == 1
     carer.goto(_link(mails[0][1], "/hulp-vragen/bevestigen/"))
     with app.app_context():
@@ -206,8 +174,8 @@ def test_carer_broker_and_volunteer_journey(journey, smtp_server, browser, monke
         assert db.session.get(HelpRequest, request_id).status == "matched"
 
     # 6. Both got e-mail on every step, over SMTP.
-    volunteer_subjects = [subject for subject, _ in _deliver(app, smtp_server, VOLUNTEER_EMAIL)]
-    carer_mails = _deliver(app, smtp_server, CARER_EMAIL)
+    volunteer_subjects = [subject for subject, _ in deliver(app, smtp_server, VOLUNTEER_EMAIL)]
+    carer_mails = deliver(app, smtp_server, CARER_EMAIL)
     assert len(volunteer_subjects) >= 2  # the offer, then the confirmation with the address
     assert len(carer_mails) >= 4  # confirm, published, proposed, accepted
     assert not any(STREET in body for subject, body in carer_mails[:1])
@@ -218,7 +186,7 @@ def test_carer_broker_and_volunteer_journey(journey, smtp_server, browser, monke
     with app.app_context():
         lifecycle.ask_feedback(after)
         db.session.remove()
-    question = [body for subject, body in _deliver(app, smtp_server, CARER_EMAIL) if "/terugkoppeling/" in body]
+    question = [body for subject, body in deliver(app, smtp_server, CARER_EMAIL) if "/terugkoppeling/" in body]
     carer.goto(_link(question[-1], "/terugkoppeling/"))
     carer.get_by_label("Ja", exact=True).first.check()
     carer.get_by_label("Goed", exact=True).first.check()

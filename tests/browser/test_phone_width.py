@@ -2,20 +2,16 @@
 one browser context per role on one live server with seeded data."""
 
 import os
-import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from sociale_kaart import clock
-from sociale_kaart.directory import editing
-from sociale_kaart.directory.models import Area, Service
+from sociale_kaart.directory.models import Area
 from sociale_kaart.extensions import db
-from tests.browser.conftest import TOUCHING_BUTTONS, WIDEST, session_cookie
+from tests.browser.conftest import TOUCHING_BUTTONS, WIDEST, demo_site, pending_service_change, session_cookie
 from tests.builders import make_user
-from tests.conftest import _seed, make_app
 from tests.matching.factories import DRIEBERGEN, make_broker, make_match, make_request, make_volunteer
 from tests.signals.helpers import make_signal
 
@@ -28,111 +24,103 @@ PHONE = {"width": 360, "height": 740}
 @pytest.fixture(scope="module")
 def phone_site(tmp_path_factory):
     """The demo data plus one person per role with something on each of their pages, served on 127.0.0.1."""
-    app = make_app(tmp_path_factory.mktemp("phone_width"), name="phone_width")
-    with app.app_context():
-        db.create_all()
-        _seed(app)
-        service = db.session.scalars(
-            select(Service).where(Service.publication_status == "published").order_by(Service.id)
-        ).first()
-        areas = db.session.scalars(select(Area)).all()
-        editor = make_user(roles=("editor",), organizations=[service.organization], name="Els Editor")
-        change = editing.propose_service_change(
-            service.id, {**editing.snapshot_service(service), "summary": "Een nieuwe korte zin."}, by=editor
-        )
-        broker = make_broker(areas=("doorn", "driebergen_rijsenburg"), name="Bram Makelaar")
-        resident = make_user(roles=("resident",), name="Rita Bewoner")
-        make_request(status="submitted", reviewed_at=None)
-        item = make_request(weeks=8, task_type="respijt", requester_id=resident.id)
-        valid = clock.today() + timedelta(days=1000)
-        near = make_volunteer(first_name="Vera (fictief)", vog_checked_on=clock.today(), vog_valid_until=valid)
-        far = make_volunteer(postcode=DRIEBERGEN, first_name="Wim (fictief)", vog_valid_until=valid)
-        pending = make_volunteer(status="pending", first_name="Nina (fictief)", approved_at=None)
-        make_match(item, far, status="interested", source="interest", message="Ik help graag.")
-        matched = make_request(requester_id=resident.id)
-        make_match(matched, near, status="accepted")
-        signal = make_signal(area=areas[0])
-        policy = make_user(roles=("policy",), name="Pim Beleid")
-        admin = make_user(roles=("admin",), areas=areas, name="Ada Beheer")
-        people = {
-            "resident": resident,
-            "volunteer": near.user,
-            "pending volunteer": pending.user,
-            "editor": editor,
-            "broker": broker,
-            "policy": policy,
-            "admin": admin,
-        }
-        common = ["/", "/zoeken?q=hulp", f"/aanbod/{service.id}", "/account", "/account/wachtwoord", "/mijn-gegevens"]
-        pages = {
-            "resident": [*common, "/mijn-hulpvragen", "/hulp-vragen", "/zorgen-over-iemand"],
-            "volunteer": [
-                *common,
-                "/vrijwilliger/mijn-taken",
-                "/vrijwilliger/klussen",
-                f"/vrijwilliger/klussen/{item.id}",
-                "/vrijwilliger/profiel",
-            ],
-            # a new volunteer before the intake: next steps, the preview of tasks nearby, the status badge (#14)
-            "pending volunteer": [
-                "/vrijwilliger/aangemeld",
-                "/vrijwilliger/klussen",
-                "/vrijwilliger/profiel",
-                "/vrijwilliger/mijn-taken",
-            ],
-            "editor": [
-                *common,
-                "/werkplek/",
-                f"/werkplek/organisaties/{service.organization_id}",
-                f"/werkplek/aanbod/{service.id}/bewerken",
-                f"/werkplek/organisaties/{service.organization_id}/locaties/nieuw",
-            ],
-            "broker": [
-                *common,
-                "/werkplek/",
-                "/werkplek/hulp/",
-                f"/werkplek/hulp/vraag/{item.id}",
-                f"/werkplek/hulp/vraag/{matched.id}",
-                f"/werkplek/hulp/vraag/{item.id}/kandidaten",
-                f"/werkplek/hulp/vraag/{item.id}/bewerken",
-                "/werkplek/hulp/nieuw",
-                "/werkplek/hulp/werkdruk",
-                "/werkplek/hulp/vrijwilligers",
-                f"/werkplek/hulp/vrijwilligers/{near.id}",
-                "/werkplek/controle",
-                f"/werkplek/controle/{change.id}",
-                f"/werkplek/controle/{change.id}/aanpassen",
-                f"/werkplek/geschiedenis/service/{service.id}",
-                "/werkplek/overzicht",
-                "/werkplek/analyse",
-                "/werkplek/zorgen/",
-                f"/werkplek/zorgen/{signal.id}",
-            ],
-            "policy": [*common, "/werkplek/analyse"],
-            "admin": [
-                *common,
-                "/werkplek/",
-                "/werkplek/overzicht",
-                "/werkplek/analyse",
-                "/beheer/",
-                "/beheer/gebruikers",
-                "/beheer/gebruikers/uitnodigen",
-                f"/beheer/gebruikers/{broker.id}",
-                "/beheer/e-mail",
-                "/beheer/gebieden",
-                f"/beheer/gebieden/{areas[0].id}",
-            ],
-        }
-        cookies = {role: session_cookie(app, person) for role, person in people.items()}
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", cookies, pages
-    server.shutdown()
-    thread.join(timeout=5)
-    with app.app_context():
-        db.engine.dispose()
+    with demo_site(tmp_path_factory.mktemp("phone_width"), "phone_width") as (app, base):
+        with app.app_context():
+            service, editor, change = pending_service_change()
+            areas = db.session.scalars(select(Area)).all()
+            broker = make_broker(areas=("doorn", "driebergen_rijsenburg"), name="Bram Makelaar")
+            resident = make_user(roles=("resident",), name="Rita Bewoner")
+            make_request(status="submitted", reviewed_at=None)
+            item = make_request(weeks=8, task_type="respijt", requester_id=resident.id)
+            valid = clock.today() + timedelta(days=1000)
+            near = make_volunteer(first_name="Vera (fictief)", vog_checked_on=clock.today(), vog_valid_until=valid)
+            far = make_volunteer(postcode=DRIEBERGEN, first_name="Wim (fictief)", vog_valid_until=valid)
+            pending = make_volunteer(status="pending", first_name="Nina (fictief)", approved_at=None)
+            make_match(item, far, status="interested", source="interest", message="Ik help graag.")
+            matched = make_request(requester_id=resident.id)
+            make_match(matched, near, status="accepted")
+            signal = make_signal(area=areas[0])
+            policy = make_user(roles=("policy",), name="Pim Beleid")
+            admin = make_user(roles=("admin",), areas=areas, name="Ada Beheer")
+            people = {
+                "resident": resident,
+                "volunteer": near.user,
+                "pending volunteer": pending.user,
+                "editor": editor,
+                "broker": broker,
+                "policy": policy,
+                "admin": admin,
+            }
+            common = [
+                "/",
+                "/zoeken?q=hulp",
+                f"/aanbod/{service.id}",
+                "/account",
+                "/account/wachtwoord",
+                "/mijn-gegevens",
+            ]
+            pages = {
+                "resident": [*common, "/mijn-hulpvragen", "/hulp-vragen", "/zorgen-over-iemand"],
+                "volunteer": [
+                    *common,
+                    "/vrijwilliger/mijn-taken",
+                    "/vrijwilliger/klussen",
+                    f"/vrijwilliger/klussen/{item.id}",
+                    "/vrijwilliger/profiel",
+                ],
+                # a new volunteer before the intake: next steps, the preview of tasks nearby, the status badge (#14)
+                "pending volunteer": [
+                    "/vrijwilliger/aangemeld",
+                    "/vrijwilliger/klussen",
+                    "/vrijwilliger/profiel",
+                    "/vrijwilliger/mijn-taken",
+                ],
+                "editor": [
+                    *common,
+                    "/werkplek/",
+                    f"/werkplek/organisaties/{service.organization_id}",
+                    f"/werkplek/aanbod/{service.id}/bewerken",
+                    f"/werkplek/organisaties/{service.organization_id}/locaties/nieuw",
+                ],
+                "broker": [
+                    *common,
+                    "/werkplek/",
+                    "/werkplek/hulp/",
+                    f"/werkplek/hulp/vraag/{item.id}",
+                    f"/werkplek/hulp/vraag/{matched.id}",
+                    f"/werkplek/hulp/vraag/{item.id}/kandidaten",
+                    f"/werkplek/hulp/vraag/{item.id}/bewerken",
+                    "/werkplek/hulp/nieuw",
+                    "/werkplek/hulp/werkdruk",
+                    "/werkplek/hulp/vrijwilligers",
+                    f"/werkplek/hulp/vrijwilligers/{near.id}",
+                    "/werkplek/controle",
+                    f"/werkplek/controle/{change.id}",
+                    f"/werkplek/controle/{change.id}/aanpassen",
+                    f"/werkplek/geschiedenis/service/{service.id}",
+                    "/werkplek/overzicht",
+                    "/werkplek/analyse",
+                    "/werkplek/zorgen/",
+                    f"/werkplek/zorgen/{signal.id}",
+                ],
+                "policy": [*common, "/werkplek/analyse"],
+                "admin": [
+                    *common,
+                    "/werkplek/",
+                    "/werkplek/overzicht",
+                    "/werkplek/analyse",
+                    "/beheer/",
+                    "/beheer/gebruikers",
+                    "/beheer/gebruikers/uitnodigen",
+                    f"/beheer/gebruikers/{broker.id}",
+                    "/beheer/e-mail",
+                    "/beheer/gebieden",
+                    f"/beheer/gebieden/{areas[0].id}",
+                ],
+            }
+            cookies = {role: session_cookie(app, person) for role, person in people.items()}
+            db.session.remove()
+        yield base, cookies, pages
 
 
 @pytest.mark.parametrize("role", ["resident", "volunteer", "pending volunteer", "editor", "broker", "policy", "admin"])

@@ -1,64 +1,41 @@
 """axe-core (WCAG 2.1 A and AA) on the workspace pages in Dutch and English, and a form without JavaScript
 (issue #3)."""
 
-import threading
-
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from sociale_kaart.directory import editing
-from sociale_kaart.directory.models import Area, Service
+from sociale_kaart.directory.models import Area
 from sociale_kaart.extensions import db
-from tests.browser.conftest import session_cookie
+from tests.browser.conftest import WCAG, demo_site, pending_service_change, session_cookie
 from tests.builders import make_user
-from tests.conftest import _seed, make_app
 
 pytestmark = pytest.mark.browser
-
-WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
 @pytest.fixture(scope="module")
 def workspace_site(tmp_path_factory):
     """The demo data plus an editor with a pending change and a broker, served on 127.0.0.1."""
-    app = make_app(tmp_path_factory.mktemp("workspace_browser"), name="workspace_browser")
-    with app.app_context():
-        db.create_all()
-        _seed(app)
-        service = db.session.scalars(
-            select(Service).where(Service.publication_status == "published").order_by(Service.id)
-        ).first()
-        areas = db.session.scalars(select(Area)).all()
-        editor = make_user(roles=("editor",), organizations=[service.organization], name="Els Editor")
-        broker = make_user(roles=("broker",), areas=areas, name="Bram Broker")
-        change = editing.propose_service_change(
-            service.id, {**editing.snapshot_service(service), "summary": "Een nieuwe korte zin."}, by=editor
-        )
-        cookies = {role: session_cookie(app, user) for role, user in (("editor", editor), ("broker", broker))}
-        urls = {
-            "editor-home": ("editor", "/werkplek/"),
-            "organisation": ("editor", f"/werkplek/organisaties/{service.organization_id}"),
-            "service-form": ("editor", f"/werkplek/aanbod/{service.id}/bewerken"),
-            "new-location": ("editor", f"/werkplek/organisaties/{service.organization_id}/locaties/nieuw"),
-            "broker-home": ("broker", "/werkplek/"),
-            "queue": ("broker", "/werkplek/controle"),
-            "change": ("broker", f"/werkplek/controle/{change.id}"),
-            "edit-then-approve": ("broker", f"/werkplek/controle/{change.id}/aanpassen"),
-            "history": ("broker", f"/werkplek/geschiedenis/service/{service.id}"),
-            "dashboard": ("broker", "/werkplek/overzicht"),
-        }
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", cookies, urls
-    server.shutdown()
-    thread.join(timeout=5)
-    with app.app_context():
-        db.engine.dispose()
+    with demo_site(tmp_path_factory.mktemp("workspace_browser"), "workspace_browser") as (app, base):
+        with app.app_context():
+            broker = make_user(roles=("broker",), areas=db.session.scalars(select(Area)).all(), name="Bram Broker")
+            service, editor, change = pending_service_change()
+            cookies = {role: session_cookie(app, user) for role, user in (("editor", editor), ("broker", broker))}
+            urls = {
+                "editor-home": ("editor", "/werkplek/"),
+                "organisation": ("editor", f"/werkplek/organisaties/{service.organization_id}"),
+                "service-form": ("editor", f"/werkplek/aanbod/{service.id}/bewerken"),
+                "new-location": ("editor", f"/werkplek/organisaties/{service.organization_id}/locaties/nieuw"),
+                "broker-home": ("broker", "/werkplek/"),
+                "queue": ("broker", "/werkplek/controle"),
+                "change": ("broker", f"/werkplek/controle/{change.id}"),
+                "edit-then-approve": ("broker", f"/werkplek/controle/{change.id}/aanpassen"),
+                "history": ("broker", f"/werkplek/geschiedenis/service/{service.id}"),
+                "dashboard": ("broker", "/werkplek/overzicht"),
+            }
+            db.session.remove()
+        yield base, cookies, urls
 
 
 def _log_in(page, base, cookie):

@@ -1,17 +1,15 @@
 """Broker pages of the matching module (issue #4): who may use each URL, and the flows through the views."""
 
-import re
 from datetime import UTC, date, timedelta
 
 import pytest
-from flask import url_for
 from sqlalchemy import func, select
 
 from sociale_kaart import clock
 from sociale_kaart.extensions import db
 from sociale_kaart.matching.models import Booking, HelpRequest, Match, PersonalDataView, VolunteerProfile
-from tests.builders import login_token, make_user
-from tests.conftest import make_app
+from tests.builders import make_user
+from tests.conftest import module_app
 from tests.matching.factories import (
     DRIEBERGEN,
     load_areas,
@@ -21,7 +19,8 @@ from tests.matching.factories import (
     make_volunteer,
     next_weekday,
 )
-from tests.workspace.helpers import csrf_token, login_as, post
+from tests.url_tables import assert_allowed_or_refused, each_role_and_url, role_logins, uncovered_routes, use_url
+from tests.workspace.helpers import login_as, post
 
 ROLES = ("anonymous", "resident", "volunteer", "broker_a", "broker_b", "admin")
 BROKERS = {"broker_a", "broker_b", "admin"}
@@ -92,88 +91,58 @@ def intake_form(**changes):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """One app for the whole table: every action has its own request or match, so the order does not matter."""
-    app = make_app(tmp_path_factory.mktemp("broker_permissions"), name="broker_permissions")
-    with app.app_context():
-        db.create_all()
-        areas = load_areas()
-        users = {
-            "anonymous": None,
-            "resident": make_user(roles=("resident",)),
-            "volunteer": make_user(roles=("volunteer",)),
-            "broker_a": make_broker(areas=("doorn",)),
-            "broker_b": make_broker(areas=("leersum",)),
-            "admin": make_user(roles=("admin",)),
-        }
-        request = make_request()
-        volunteer = make_volunteer()
-        ids = {
-            "area_a": areas["doorn"].id,
-            "request": request.id,
-            "to_publish": make_request(status="submitted", reviewed_at=None).id,
-            "to_reject": make_request(status="submitted", reviewed_at=None).id,
-            "to_approve": make_match(make_request(), make_volunteer(), status="suggested").id,
-            "to_pass": make_match(make_request(), make_volunteer(), status="interested").id,
-            "to_cancel": make_match(make_request(), make_volunteer(), status="approved").id,
-            "to_finish": make_match(make_request(), make_volunteer(), status="accepted").id,
-            "to_miss": make_match(make_request(), make_volunteer(), status="accepted").id,
-            "to_hear": make_match(make_request(), make_volunteer(), status="accepted").id,
-            "to_reopen": make_request(status="done", closed_at=clock.naive_utcnow()).id,
-            "volunteer": volunteer.id,
-            "newcomer": make_volunteer(status="pending", approved_at=None).id,
-        }
-        data = {
-            "save phone intake": intake_form(),
-            "reject": {"reason": "Dit is werk voor de thuiszorg."},
-            "save request": intake_form(summary="Samen naar de markt."),
-            "suggest": {"volunteer_id": str(volunteer.id), "step": "suggest"},
-            "cancel match": {"reason": "De aanvrager is opgenomen."},
-            "feedback": {"role": "requester", "happened": "yes", "rating": "3", "comment": "Fijn."},
-            "propose all": {"area_id": str(areas["doorn"].id)},
-            "record VOG": {"checked_on": "2026-11-01", "valid_until": "2029-11-01"},
-        }
-        tokens = {role: (login_token(app, user) if user else None) for role, user in users.items()}
-        with app.test_request_context():
-            login_url = url_for("accounts.login")
-        db.session.remove()
-    yield app, ids, data, tokens, login_url
-    with app.app_context():
-        db.engine.dispose()
+    with module_app(tmp_path_factory, "broker_permissions") as app:
+        with app.app_context():
+            areas = load_areas()
+            users = {
+                "anonymous": None,
+                "resident": make_user(roles=("resident",)),
+                "volunteer": make_user(roles=("volunteer",)),
+                "broker_a": make_broker(areas=("doorn",)),
+                "broker_b": make_broker(areas=("leersum",)),
+                "admin": make_user(roles=("admin",)),
+            }
+            request = make_request()
+            volunteer = make_volunteer()
+            ids = {
+                "area_a": areas["doorn"].id,
+                "request": request.id,
+                "to_publish": make_request(status="submitted", reviewed_at=None).id,
+                "to_reject": make_request(status="submitted", reviewed_at=None).id,
+                "to_approve": make_match(make_request(), make_volunteer(), status="suggested").id,
+                "to_pass": make_match(make_request(), make_volunteer(), status="interested").id,
+                "to_cancel": make_match(make_request(), make_volunteer(), status="approved").id,
+                "to_finish": make_match(make_request(), make_volunteer(), status="accepted").id,
+                "to_miss": make_match(make_request(), make_volunteer(), status="accepted").id,
+                "to_hear": make_match(make_request(), make_volunteer(), status="accepted").id,
+                "to_reopen": make_request(status="done", closed_at=clock.naive_utcnow()).id,
+                "volunteer": volunteer.id,
+                "newcomer": make_volunteer(status="pending", approved_at=None).id,
+            }
+            data = {
+                "save phone intake": intake_form(),
+                "reject": {"reason": "Dit is werk voor de thuiszorg."},
+                "save request": intake_form(summary="Samen naar de markt."),
+                "suggest": {"volunteer_id": str(volunteer.id), "step": "suggest"},
+                "cancel match": {"reason": "De aanvrager is opgenomen."},
+                "feedback": {"role": "requester", "happened": "yes", "rating": "3", "comment": "Fijn."},
+                "propose all": {"area_id": str(areas["doorn"].id)},
+                "record VOG": {"checked_on": "2026-11-01", "valid_until": "2029-11-01"},
+            }
+            tokens, login_url = role_logins(app, users)
+            db.session.remove()
+        yield app, ids, data, tokens, login_url
 
 
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("name, method, path, allowed", CASES, ids=[case[0] for case in CASES])
+@each_role_and_url(ROLES, CASES)
 def test_who_may_use_each_broker_url(site, name, method, path, allowed, role):
     app, ids, data, tokens, login_url = site
-    client = app.test_client()
-    if tokens[role]:
-        with client.session_transaction() as session:
-            session["_user_id"], session["_fresh"] = tokens[role], True
-    url = path.format(**ids)
-    if method == "GET":
-        response = client.get(url)
-    else:
-        response = client.post(url, data={**data.get(name, {}), "csrf_token": csrf_token(client, app)})
-    location = response.headers.get("Location", "")
-    if role in allowed:
-        assert response.status_code in (200, 302), response.status_code
-        assert not location.startswith(login_url)
-    elif role == "anonymous":
-        assert response.status_code == 302 and location.startswith(login_url)
-    else:
-        assert response.status_code == 403
+    response = use_url(app, tokens[role], method, path.format(**ids), data.get(name))
+    assert_allowed_or_refused(response, role, allowed, login_url)
 
 
 def test_the_table_covers_every_broker_url(site):
-    app = site[0]
-    routes = {rule.rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("broker.")}
-    covered = set()
-    for _name, _method, path, _allowed in CASES:
-        bare = path.split("?")[0]
-        for rule in routes:
-            regex = re.sub(r"<[^>]+>", r"[^/]+", rule)
-            if re.fullmatch(regex, bare):
-                covered.add(rule)
-    assert routes - covered == set()
+    assert uncovered_routes(site[0], {"broker"}, CASES) == set()
 
 
 # --- flows through the views (fresh database each) -----------------------------------------------

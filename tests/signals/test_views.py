@@ -4,14 +4,13 @@ on an error, honeypot and rate limit; the follow-up pages; and who may open each
 import re
 
 import pytest
-from flask import url_for
 from sqlalchemy import select
 
 from sociale_kaart.extensions import db
 from sociale_kaart.signals.models import Signal, SignalView
 from tests.accounts.forms_helper import csrf_token, post_form
-from tests.builders import login, login_token
-from tests.conftest import fresh_app
+from tests.builders import login
+from tests.conftest import fresh_app, module_app
 from tests.signals.helpers import (
     DESCRIPTION,
     NOTE,
@@ -23,6 +22,14 @@ from tests.signals.helpers import (
     SUBJECT,
     make_signal,
     make_world,
+)
+from tests.url_tables import (
+    assert_allowed_or_refused,
+    client_as,
+    each_role_and_url,
+    role_logins,
+    uncovered_routes,
+    use_url,
 )
 
 FORM = "/zorgen-over-iemand"
@@ -246,22 +253,15 @@ CASES = [
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """One app for the whole table: a signal in Doorn, reported anonymously with every personal field filled."""
-    from tests.conftest import make_app
-
-    app = make_app(tmp_path_factory.mktemp("signal_permissions"), name="signal_permissions")
-    with app.app_context():
-        db.create_all()
-        world = make_world()
-        signal = make_signal(world.area_a)
-        make_signal(world.area_b, subject_name="Iemand in Leersum")
-        tokens = {role: (login_token(app, user) if user else None) for role, user in world.users.items()}
-        with app.test_request_context():
-            login_url = url_for("accounts.login")
-        ids = {"signal": signal.id}
-        db.session.remove()
-    yield app, ids, tokens, login_url
-    with app.app_context():
-        db.engine.dispose()
+    with module_app(tmp_path_factory, "signal_permissions") as app:
+        with app.app_context():
+            world = make_world()
+            signal = make_signal(world.area_a)
+            make_signal(world.area_b, subject_name="Iemand in Leersum")
+            tokens, login_url = role_logins(app, world.users)
+            ids = {"signal": signal.id}
+            db.session.remove()
+        yield app, ids, tokens, login_url
 
 
 def _data(name):
@@ -272,27 +272,13 @@ def _data(name):
     return {}
 
 
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("name, method, path, allowed", CASES, ids=[case[0] for case in CASES])
+@each_role_and_url(ROLES, CASES)
 def test_who_may_use_each_url_and_only_the_areas_broker_sees_personal_data(site, name, method, path, allowed, role):
     app, ids, tokens, login_url = site
-    client = app.test_client()
-    if tokens[role]:
-        with client.session_transaction() as session:
-            session["_user_id"], session["_fresh"] = tokens[role], True
-    url = path.format(**ids)
-    if method == "GET":
-        response = client.get(url)
-    else:
-        response = client.post(url, data={**_data(name), "csrf_token": csrf_token(client, "/zorgen-over-iemand")})
-    location = response.headers.get("Location", "")
-    if role in allowed:
-        assert response.status_code in (200, 303), response.status_code
-        assert not location.startswith(login_url)
-    elif role == "anonymous":
-        assert response.status_code == 302 and location.startswith(login_url)
-    else:
-        assert response.status_code == 403
+    response = use_url(
+        app, tokens[role], method, path.format(**ids), _data(name), lambda client: csrf_token(client, FORM)
+    )
+    assert_allowed_or_refused(response, role, allowed, login_url, done=(200, 303))
     page = response.get_data(as_text=True)
     shown = [text for text in (*PRIVATE, "Iemand in Leersum") if text in page]
     if role == "broker_a" and name == "signal in A":
@@ -302,25 +288,12 @@ def test_who_may_use_each_url_and_only_the_areas_broker_sees_personal_data(site,
 
 
 def test_the_table_covers_every_signal_url(site):
-    app = site[0]
-    routes = {
-        rule.rule for rule in app.url_map.iter_rules() if rule.endpoint.split(".")[0] in ("signals", "signal_team")
-    }
-    covered = set()
-    for _name, _method, path, _allowed in CASES:
-        bare = path.split("?")[0]
-        for rule in routes:
-            regex = re.sub(r"<[^>]+>", r"[^/]+", rule)
-            if re.fullmatch(regex, re.sub(r"\{[^}]+\}", "1", bare)):
-                covered.add(rule)
-    assert routes - covered == set()
+    assert uncovered_routes(site[0], {"signals", "signal_team"}, CASES) == set()
 
 
 def test_the_queue_of_another_areas_broker_and_the_admins_do_not_link_to_the_signal(site):
     app, ids, tokens, _login_url = site
     for role in ("broker_b", "admin"):
-        client = app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"], session["_fresh"] = tokens[role], True
+        client = client_as(app, tokens[role])
         page = client.get("/werkplek/zorgen/").get_data(as_text=True)
         assert f'href="/werkplek/zorgen/{ids["signal"]}"' not in page, role

@@ -5,17 +5,15 @@ Refused: anonymous people are sent to the login page, everybody else gets 403. T
 editor who changes the id in the URL to another organisation's listing.
 """
 
-import re
-
 import pytest
-from flask import url_for
 
 from sociale_kaart.directory import editing
 from sociale_kaart.directory.models import Report
 from sociale_kaart.extensions import db
-from tests.builders import login_token, make_user
-from tests.conftest import make_app
-from tests.workspace.helpers import csrf_token, make_world, service_form
+from tests.builders import make_user
+from tests.conftest import module_app
+from tests.url_tables import assert_allowed_or_refused, each_role_and_url, role_logins, uncovered_routes, use_url
+from tests.workspace.helpers import make_world, service_form
 
 ROLES = ("anonymous", "resident", "volunteer", "editor_a", "editor_b", "broker_a", "broker_b", "admin")
 EVERYONE = set(ROLES) - {"anonymous"}
@@ -63,42 +61,37 @@ CASES = [
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """One app for the whole table: refusals change nothing, and allowed repeats stay allowed."""
-    app = make_app(tmp_path_factory.mktemp("permissions"), name="permissions")
-    with app.app_context():
-        db.create_all()
-        world = make_world()
-        change = editing.propose_service_change(
-            world.service_a.id,
-            {**editing.snapshot_service(world.service_a), "summary": "Voorstel."},
-            by=world.users["editor_a"],
-        )
-        applicant = make_user(roles=("volunteer",))  # not one of the table's roles: approving changes nothing
-        membership = editing.request_membership(world.org_a.id, "Ik help mee.", by=applicant)
-        report = Report(service_id=world.service_a.id, message="Het telefoonnummer klopt niet.")
-        db.session.add(report)
-        db.session.commit()
-        ids = {
-            "org_a": world.org_a.id,
-            "org_b": world.org_b.id,
-            "service_a": world.service_a.id,
-            "service_b": world.service_b.id,
-            "location_a": world.location_a.id,
-            "location_b": world.location_b.id,
-            "change_a": change.id,
-            "membership_a": membership.id,
-            "report_a": report.id,
-        }
-        forms = {
-            "service_a": service_form(world.service_a, summary="Anders."),
-            "service_b": service_form(world.service_b, summary="Anders."),
-        }
-        tokens = {role: (login_token(app, user) if user else None) for role, user in world.users.items()}
-        with app.test_request_context():
-            login_url = url_for("accounts.login")
-        db.session.remove()
-    yield app, ids, forms, tokens, login_url
-    with app.app_context():
-        db.engine.dispose()
+    with module_app(tmp_path_factory, "permissions") as app:
+        with app.app_context():
+            world = make_world()
+            change = editing.propose_service_change(
+                world.service_a.id,
+                {**editing.snapshot_service(world.service_a), "summary": "Voorstel."},
+                by=world.users["editor_a"],
+            )
+            applicant = make_user(roles=("volunteer",))  # not one of the table's roles: approving changes nothing
+            membership = editing.request_membership(world.org_a.id, "Ik help mee.", by=applicant)
+            report = Report(service_id=world.service_a.id, message="Het telefoonnummer klopt niet.")
+            db.session.add(report)
+            db.session.commit()
+            ids = {
+                "org_a": world.org_a.id,
+                "org_b": world.org_b.id,
+                "service_a": world.service_a.id,
+                "service_b": world.service_b.id,
+                "location_a": world.location_a.id,
+                "location_b": world.location_b.id,
+                "change_a": change.id,
+                "membership_a": membership.id,
+                "report_a": report.id,
+            }
+            forms = {
+                "service_a": service_form(world.service_a, summary="Anders."),
+                "service_b": service_form(world.service_b, summary="Anders."),
+            }
+            tokens, login_url = role_logins(app, world.users)
+            db.session.remove()
+        yield app, ids, forms, tokens, login_url
 
 
 def _data(name, ids, forms):
@@ -113,38 +106,12 @@ def _data(name, ids, forms):
     return {}
 
 
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("name, method, path, allowed", CASES, ids=[case[0] for case in CASES])
+@each_role_and_url(ROLES, CASES)
 def test_who_may_use_each_url(site, name, method, path, allowed, role):
     app, ids, forms, tokens, login_url = site
-    client = app.test_client()
-    if tokens[role]:
-        with client.session_transaction() as session:
-            session["_user_id"], session["_fresh"] = tokens[role], True
-    url = path.format(**ids)
-    if method == "GET":
-        response = client.get(url)
-    else:
-        response = client.post(url, data={**_data(name, ids, forms), "csrf_token": csrf_token(client, app)})
-    location = response.headers.get("Location", "")
-    if role in allowed:
-        assert response.status_code in (200, 302), response.status_code
-        assert not location.startswith(login_url)
-    elif role == "anonymous":
-        assert response.status_code == 302 and location.startswith(login_url)
-    else:
-        assert response.status_code == 403
+    response = use_url(app, tokens[role], method, path.format(**ids), _data(name, ids, forms))
+    assert_allowed_or_refused(response, role, allowed, login_url)
 
 
 def test_the_table_covers_every_workspace_url(site):
-    app = site[0]
-    routes = {rule.rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("workspace.")}
-    covered = set()
-    for _name, _method, path, _allowed in CASES:
-        bare = path.split("?")[0]
-        for rule in routes:
-            pattern = rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
-            regex = re.sub(r"\{[^}]+\}", r"[^/]+", pattern)
-            if re.fullmatch(regex, bare):
-                covered.add(rule)
-    assert routes - covered == set()
+    assert uncovered_routes(site[0], {"workspace"}, CASES) == set()
