@@ -71,7 +71,32 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "MATCHING_INTAKE_WORKING_DAYS": ("SOCIALE_KAART_MATCHING_INTAKE_WORKING_DAYS", int),
     "SEARCH_LOG_MONTHS": ("SOCIALE_KAART_SEARCH_LOG_MONTHS", int),
     "LOG_FORMAT": ("SOCIALE_KAART_LOG_FORMAT", log_format),
+    "OPEN_DATA_LICENSE": ("SOCIALE_KAART_OPEN_DATA_LICENSE", str),
+    "OPEN_DATA_LICENSE_URL": ("SOCIALE_KAART_OPEN_DATA_LICENSE_URL", str),
 }
+
+# Licences an open data export can name by their SPDX id alone (issue #18): id -> (title, address).
+# Any other licence needs its address in SOCIALE_KAART_OPEN_DATA_LICENSE_URL.
+OPEN_DATA_LICENSES = {
+    "CC0-1.0": ("Creative Commons Zero v1.0 Universal", "https://creativecommons.org/publicdomain/zero/1.0/"),
+    "CC-BY-4.0": ("Creative Commons Attribution 4.0 International", "https://creativecommons.org/licenses/by/4.0/"),
+    "CC-BY-SA-4.0": (
+        "Creative Commons Attribution Share Alike 4.0 International",
+        "https://creativecommons.org/licenses/by-sa/4.0/",
+    ),
+    "ODbL-1.0": ("Open Data Commons Open Database License v1.0", "https://opendatacommons.org/licenses/odbl/1-0/"),
+    "PDDL-1.0": (
+        "Open Data Commons Public Domain Dedication & License 1.0",
+        "https://opendatacommons.org/licenses/pddl/1-0/",
+    ),
+}
+
+
+def open_data_license(settings):
+    """Return the Frictionless `licenses` entry of the open data export: name (SPDX id), path and title."""
+    name = settings["OPEN_DATA_LICENSE"]
+    title, path = OPEN_DATA_LICENSES.get(name, (name, ""))
+    return {"name": name, "path": settings["OPEN_DATA_LICENSE_URL"] or path, "title": title}
 
 
 def defaults(instance_path):
@@ -162,6 +187,11 @@ def defaults(instance_path):
         "SEARCH_LOG_MONTHS": 12,
         # Logs (issue #16): "plain" lines, or "json" (one JSON object a line on standard output)
         "LOG_FORMAT": "plain",
+        # The licence the HSDS export (open data) declares (issue #18). CC0: the Dutch government's
+        # default for open data (data.overheid.nl), so anyone may reuse the directory without conditions.
+        # Another SPDX id of OPEN_DATA_LICENSES works as is; any other needs OPEN_DATA_LICENSE_URL.
+        "OPEN_DATA_LICENSE": "CC0-1.0",
+        "OPEN_DATA_LICENSE_URL": "",
     }
 
 
@@ -199,6 +229,11 @@ def load(instance_path, overrides=None):
     settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True, **settings["SQLALCHEMY_ENGINE_OPTIONS"]}
     # Search lives in the database when that is PostgreSQL, so every server sees a change (issue #16).
     settings["SEARCH_BACKEND"] = settings["SEARCH_BACKEND"] or default_backend(settings["SQLALCHEMY_DATABASE_URI"])
+    if not open_data_license(settings)["path"]:
+        raise RuntimeError(
+            f"SOCIALE_KAART_OPEN_DATA_LICENSE={settings['OPEN_DATA_LICENSE']} is not one of "
+            f"{', '.join(OPEN_DATA_LICENSES)}: give its address in SOCIALE_KAART_OPEN_DATA_LICENSE_URL."
+        )
     if settings["ENV"] == "production":
         if not settings["SECRET_KEY"]:
             raise RuntimeError("SOCIALE_KAART_SECRET_KEY must be set when SOCIALE_KAART_ENV=production.")

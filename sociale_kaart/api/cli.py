@@ -26,6 +26,8 @@ def export(folder):
 def import_(folder):
     """Read an HSDS package from FOLDER into the database, for a broker to review and publish."""
     report = hsds_io.import_package(folder, search_backend())
+    if report.refused:  # another HSDS version: nothing was read, and the command says so by its exit status
+        raise click.ClickException(report.refused)
     click.echo(f"Created: {_counts(report.created)}.")
     click.echo(f"Updated: {_counts(report.updated)}.")
     click.echo(f"Unchanged: {_counts(report.unchanged)}.")
@@ -40,6 +42,6 @@ def import_(folder):
     for note in report.notes:
         click.echo(f"Note: {note}")
     if report.problems:
-        click.echo(f"{len(report.problems)} rows not used:", err=True)
+        click.echo(f"{len(report.problems)} rows, fields or files not kept:", err=True)
         for problem in report.problems:
             click.echo(f"  {problem}", err=True)

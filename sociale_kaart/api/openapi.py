@@ -66,8 +66,39 @@ def _parameter(param, context):
     }
 
 
-_ERRORS = {"400": _json(_ref("Error"), "Invalid parameter: unknown, repeated, malformed or out of range.")}
-_NOT_FOUND = {"404": _json(_ref("Error"), "No published object has this id.")}
+def _error(description, examples):
+    response = _json(_ref("Error"), description)
+    response["content"]["application/json"]["examples"] = {
+        name: {"value": {"error": error, "detail": detail, "parameter": parameter}}
+        for name, (error, detail, parameter) in examples.items()
+    }
+    return response
+
+
+_UNKNOWN = ("unknown parameter", "this route takes page, per_page, search, …", "sort")
+_MALFORMED = ("invalid parameter", "'abc' is not a whole number", "page")
+
+
+def _bad_request(*causes, **examples):
+    """Return the documented 400 of a route: what makes one, and examples of its body."""
+    return {
+        "400": _error(
+            "A query or path parameter the API cannot use: unknown, repeated, malformed or out of range"
+            + "".join(f"; {cause}" for cause in causes)
+            + ". `parameter` names it, `detail` says why.",
+            {"malformed": _MALFORMED, "unknown": _UNKNOWN, **examples},
+        )
+    }
+
+
+_ERRORS = _bad_request()
+_NOT_FOUND = {
+    "404": _error(
+        "No published object has this id.",
+        {"not found": ("not found", "no published object has this id", "id")},
+    )
+}
+_ID_ERRORS = _bad_request("an id that is not a uuid", not_a_uuid=("invalid parameter", "'12' is not a uuid", "id"))
 _RETRY_AFTER = {
     "Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer", "minimum": 0}}
 }
@@ -97,41 +128,77 @@ _ID = {
 }
 
 
-def _list(summary, description, param_list, item, context, extra=None):
+def _list(summary, description, param_list, item, context, errors=_ERRORS, extra=None):
+    page = _json(
+        {
+            "allOf": [
+                _ref("Page"),
+                {
+                    "type": "object",
+                    "required": ["contents"],
+                    "properties": {"contents": {"type": "array", "items": _ref(item)}},
+                },
+            ]
+        },
+        summary + " (format=json, the default: one page).",
+    )
+    # OpenAPI 3.1 has no item schema for a stream (3.2's itemSchema): x-item-schema says what each line is.
+    page["content"]["application/x-ndjson"] = {
+        "schema": {"type": "string", "description": "format=ndjson: one JSON object per line, each a page item."},
+        "x-item-schema": _ref(item),
+    }
     return {
         "get": {
             "summary": summary,
             "description": description,
             "parameters": [_parameter(param, context) for param in param_list],
-            "responses": {
-                "200": _json(
-                    {
-                        "allOf": [
-                            _ref("Page"),
-                            {
-                                "type": "object",
-                                "required": ["contents"],
-                                "properties": {"contents": {"type": "array", "items": _ref(item)}},
-                            },
-                        ]
-                    },
-                    summary,
-                ),
-                **_ERRORS,
-                **(extra or {}),
-            },
+            "responses": {"200": page, **errors, **(extra or {})},
         }
     }
 
 
-def _detail(summary, item):
-    return {
-        "get": {
-            "summary": summary,
-            "parameters": [_ID],
-            "responses": {"200": _json(_ref(item), summary), **_ERRORS, **_NOT_FOUND},
-        }
+def _detail(summary, item, param_list=(), context=None, description=None):
+    operation = {
+        "summary": summary,
+        "parameters": [_ID, *(_parameter(param, context) for param in param_list)],
+        "responses": {"200": _json(_ref(item), summary), **_ID_ERRORS, **_NOT_FOUND},
     }
+    if description:
+        operation["description"] = description
+    return {"get": operation}
+
+
+# operationId of each route: HSDS 3.0's own (its openapi.json swaps the two of taxonomy_terms; not here).
+OPERATIONS = {
+    "/": "getAPIMetaInformation",
+    "/services": "getPaginatedListOfServices",
+    "/services/{id}": "getFullyNestedServiceById",
+    "/service_at_locations": "getPaginatedListOfServiceAtLocation",
+    "/service_at_locations/{id}": "getServiceAtLocationWithNestedDataById",
+    "/organizations": "getPaginatedListOfOrganizations",
+    "/organizations/{id}": "getOrganizationById",
+    "/taxonomies": "getPaginatedListOfTaxonomies",
+    "/taxonomies/{id}": "getTaxonomyById",
+    "/taxonomy_terms": "getPaginatedListOfTaxonomyTerms",
+    "/taxonomy_terms/{id}": "getTaxonomyTermById",
+    "/export.zip": "getTabularDataPackage",
+}
+
+
+def _named(paths):
+    """Give each operation its operationId, and each list a link to its items' own route (for clients and tools)."""
+    for path, item in paths.items():
+        route = path.removeprefix(PREFIX)
+        item["get"]["operationId"] = OPERATIONS[route]
+        if route + "/{id}" in OPERATIONS:
+            item["get"]["responses"]["200"]["links"] = {
+                "item": {
+                    "operationId": OPERATIONS[route + "/{id}"],
+                    "parameters": {"id": "$response.body#/contents/0/id"},
+                    "description": "The first item of the page on its own route.",
+                }
+            }
+    return paths
 
 
 def _page_schema():
@@ -155,11 +222,15 @@ def _page_schema():
 def _error_schema():
     return {
         "type": "object",
+        "description": "The body of every error answer (4xx, 5xx).",
         "required": ["error", "detail", "parameter"],
         "properties": {
-            "error": {"type": "string"},
-            "detail": {"type": "string"},
-            "parameter": {"type": ["string", "null"]},
+            "error": {"type": "string", "description": "What went wrong, e.g. 'invalid parameter', 'not found'."},
+            "detail": {"type": "string", "description": "Why, in English."},
+            "parameter": {
+                "type": ["string", "null"],
+                "description": "The query or path parameter at fault, when there is one.",
+            },
         },
     }
 
@@ -177,8 +248,10 @@ def spec(context, docs_url):
     }
     services_text = (
         "Published services, by name; best match first with `search`. Filters combine (all must "
-        "match). Unknown taxonomy ids, areas or codes are a 400."
+        "match). Unknown taxonomy ids, areas or codes are a 400. `minimal`, `full` and `format` choose the "
+        "shape: see each parameter."
     )
+    unknown_codes = "an unknown taxonomy id, area or code"
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
@@ -194,69 +267,111 @@ def spec(context, docs_url):
                 "(https://openreferral.org/), CC BY-SA 4.0."
             ),
         },
-        "paths": {
-            f"{PREFIX}/": {
-                "get": {
-                    "summary": "Version information",
-                    "parameters": [],
-                    "responses": {"200": _json(root, "HSDS version and links"), **_ERRORS},
-                }
-            },
-            f"{PREFIX}/services": _list(
-                "Services", services_text, params.SERVICES, "service", context, {**_TOO_MANY, **_UNAVAILABLE}
-            ),
-            f"{PREFIX}/services/{{id}}": _detail("A fully nested service", "service"),
-            f"{PREFIX}/service_at_locations": _list(
-                "Services at locations",
-                "The web search's results, in its order: with `postcode` and `search` the best matches weighed by "
-                "distance, with `postcode` alone nearest first; with `proximity` (metres) "
-                "only within that distance. `proximity` needs `postcode`. A malformed postcode is a 400; a well-formed "
-                "one that does not exist (e.g. 1000) is a 404.",
-                params.SERVICE_AT_LOCATIONS,
-                "service_at_location",
-                context,
-                {
-                    "404": _json(_ref("Error"), "The postcode is well formed but does not exist."),
-                    **_TOO_MANY,
-                    **_UNAVAILABLE,
+        "paths": _named(
+            {
+                f"{PREFIX}/": {
+                    "get": {
+                        "summary": "Version information",
+                        "parameters": [],
+                        "responses": {"200": _json(root, "HSDS version and links"), **_ERRORS},
+                    }
                 },
-            ),
-            f"{PREFIX}/organizations": _list(
-                "Organisations",
-                "Organisations that have at least one published service, by name.",
-                params.ORGANIZATIONS,
-                "organization",
-                context,
-                _TOO_MANY,
-            ),
-            f"{PREFIX}/organizations/{{id}}": _detail(
-                "An organisation with its phones, locations and published services", "organization"
-            ),
-            f"{PREFIX}/taxonomies": _list(
-                "Taxonomies", "Every published taxonomy.", params.TAXONOMIES, "taxonomy", context
-            ),
-            f"{PREFIX}/taxonomies/{{id}}": _detail("A taxonomy", "taxonomy"),
-            f"{PREFIX}/taxonomy_terms": _list(
-                "Taxonomy terms", "Every published taxonomy term.", params.TAXONOMY_TERMS, "taxonomy_term", context
-            ),
-            f"{PREFIX}/taxonomy_terms/{{id}}": _detail("A taxonomy term", "taxonomy_term"),
-            f"{PREFIX}/export.zip": {
-                "get": {
-                    "summary": "The published directory as an HSDS 3.0 tabular data package (zip of CSV files)",
-                    "parameters": [],
-                    "responses": {
-                        "200": {
-                            "description": "datapackage.json and one CSV file per HSDS table",
-                            "content": {
-                                "application/zip": {"schema": {"type": "string", "contentMediaType": "application/zip"}}
-                            },
-                        },
-                        **_ERRORS,
+                f"{PREFIX}/services": _list(
+                    "Services",
+                    services_text,
+                    params.SERVICES,
+                    "service",
+                    context,
+                    _bad_request(unknown_codes, unknown_area=("invalid parameter", "unknown value 'atlantis'", "area")),
+                    {**_TOO_MANY, **_UNAVAILABLE},
+                ),
+                f"{PREFIX}/services/{{id}}": _detail("A fully nested service", "service"),
+                f"{PREFIX}/service_at_locations": _list(
+                    "Services at locations",
+                    "The web search's results, in its order: with `postcode` and `search` the best matches weighed by "
+                    "distance, with `postcode` alone nearest first; with `proximity` (metres) "
+                    "only within that distance. `proximity` needs `postcode` (OpenAPI cannot say that one parameter "
+                    "needs another: without `postcode` it is a 400). A malformed postcode is a 400; a well-formed "
+                    "one that does not exist (e.g. 1000) is a 404. Results are not limited to services whose "
+                    "service_area holds the postcode, as HSDS suggests: our service areas are villages and "
+                    "neighbourhoods, which `area` filters on. `full` and `full_service` give each item as "
+                    "/service_at_locations/{id} does; `format` chooses the shape.",
+                    params.SERVICE_AT_LOCATIONS,
+                    "service_at_location",
+                    context,
+                    _bad_request(
+                        unknown_codes,
+                        "`proximity` without `postcode`",
+                        proximity_without_postcode=("invalid parameter", "proximity needs a postcode", "proximity"),
+                    ),
+                    {
+                        "404": _error(
+                            "The postcode is well formed but does not exist.",
+                            {"unknown postcode": ("unknown postcode", "postcode 1000 not found", "postcode")},
+                        ),
                         **_TOO_MANY,
+                        **_UNAVAILABLE,
                     },
-                }
-            },
-        },
+                ),
+                f"{PREFIX}/service_at_locations/{{id}}": _detail(
+                    "A fully nested service at a location",
+                    "service_at_location",
+                    description="The link of a published service and one of its locations: its location with address, "
+                    "accessibility and attributes, and its service as /services/{id} gives it. (HSDS 3.0's "
+                    "openapi.json names the service schema for this route, but describes a service_at_location.)",
+                ),
+                f"{PREFIX}/organizations": _list(
+                    "Organisations",
+                    "Organisations that have at least one published service, by name. `full` gives each as "
+                    "/organizations/{id} does, `full_service` also with its services fully nested.",
+                    params.ORGANIZATIONS,
+                    "organization",
+                    context,
+                    extra=_TOO_MANY,
+                ),
+                f"{PREFIX}/organizations/{{id}}": _detail(
+                    "An organisation with its phones, locations and published services",
+                    "organization",
+                    params.ORGANIZATION,
+                    context,
+                ),
+                f"{PREFIX}/taxonomies": _list(
+                    "Taxonomies", "Every published taxonomy.", params.TAXONOMIES, "taxonomy", context
+                ),
+                f"{PREFIX}/taxonomies/{{id}}": _detail("A taxonomy", "taxonomy"),
+                f"{PREFIX}/taxonomy_terms": _list(
+                    "Taxonomy terms",
+                    "Every published taxonomy term; `top_only` and `parent_id` follow the hierarchy (parent_id). "
+                    "Only categories and target groups can have one: the other lists are flat.",
+                    params.TAXONOMY_TERMS,
+                    "taxonomy_term",
+                    context,
+                    _bad_request(
+                        "an unknown `taxonomy_id` or `parent_id`",
+                        unknown_parent=("invalid parameter", "unknown taxonomy term '…'", "parent_id"),
+                    ),
+                ),
+                f"{PREFIX}/taxonomy_terms/{{id}}": _detail("A taxonomy term", "taxonomy_term"),
+                f"{PREFIX}/export.zip": {
+                    "get": {
+                        "summary": "The published directory as an HSDS 3.0 tabular data package (zip of CSV files)",
+                        "parameters": [],
+                        "responses": {
+                            "200": {
+                                "description": "datapackage.json and one CSV file per HSDS table",
+                                "content": {
+                                    "application/zip": {
+                                        "schema": {"type": "string", "contentMediaType": "application/zip"}
+                                    }
+                                },
+                            },
+                            **_ERRORS,
+                            **_TOO_MANY,
+                        },
+                    }
+                },
+            }
+        ),
         "components": {"schemas": {**hsds_components(), "Page": _page_schema(), "Error": _error_schema()}},
         "x-hsds-version": hsds.HSDS_VERSION,
     }

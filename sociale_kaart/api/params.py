@@ -11,7 +11,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 from typing import NoReturn
 
 from ..directory import open_data, vocabularies
@@ -31,6 +31,10 @@ _DATE_TIME = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:([Zz])|([+-])(\d{2}):(\d{2}))", re.ASCII
 )
 NO_CONTROL_CHARACTERS = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"  # what params.has_control_characters refuses
+CLOCK_TIME = "^(?:[01][0-9]|2[0-3]):[0-5][0-9]$"  # HH:MM, 24-hour, ASCII digits
+# The Open Referral UK profile's `day`: an English weekday name; index 0 = Monday, as Schedule.weekday.
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+FORMATS = ("json", "ndjson")
 
 
 class ParameterError(Exception):
@@ -55,7 +59,8 @@ class Param:
 class SpecContext:
     """What dynamic enumerations in the spec are drawn from: the published taxonomies, the areas."""
 
-    term_ids: list = field(default_factory=list)
+    term_ids: list = field(default_factory=list)  # the terms services can be filtered on
+    all_term_ids: list = field(default_factory=list)
     taxonomy_ids: list = field(default_factory=list)
     area_codes: list = field(default_factory=list)
 
@@ -65,6 +70,7 @@ def spec_context():
     catalogue = open_data.catalogue()
     return SpecContext(
         term_ids=[term.id for term in catalogue.terms if term.filterable],
+        all_term_ids=[term.id for term in catalogue.terms],
         taxonomy_ids=[taxonomy.id for taxonomy in catalogue.taxonomies if taxonomy.filterable],
         area_codes=list(directory.facet_labels("area")),
     )
@@ -142,6 +148,25 @@ def _date_time(name, text):
         return datetime.min if offset > timedelta(0) else datetime.max
 
 
+def _boolean(name, text):
+    """Parse a boolean as OpenAPI writes one in a query: true or false, nothing else."""
+    if text not in ("true", "false"):
+        _bad(name, f"{text!r} is not true or false")
+    return text == "true"
+
+
+def _clock_time(name, text):
+    if not re.fullmatch(CLOCK_TIME, text, re.ASCII):
+        _bad(name, f"{text!r} is not a time such as 09:30 (HH:MM, 24-hour)")
+    return time(int(text[:2]), int(text[3:]))
+
+
+def _weekday(name, text):
+    if text not in WEEKDAY_NAMES:
+        _bad(name, f"{text!r} is not a weekday: {', '.join(WEEKDAY_NAMES)}")
+    return WEEKDAY_NAMES.index(text)
+
+
 def _static(schema):
     return lambda context: dict(schema)
 
@@ -166,7 +191,6 @@ PER_PAGE = Param(
     f"Results per page (default {DEFAULT_PER_PAGE}).",
     _static({"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}),
     _integer(1, MAX_PER_PAGE),
-    default=DEFAULT_PER_PAGE,
 )
 SEARCH = Param(
     "search",
@@ -246,6 +270,84 @@ PROXIMITY = Param(
     _integer(1, MAX_PROXIMITY),
 )
 
+DAY = Param(
+    "day",
+    "Only services open on this weekday (Monday to Sunday), as in the Open Referral UK profile; with "
+    "start_time or end_time, one and the same opening time must fit all of them.",
+    _static({"type": "string", "enum": list(WEEKDAY_NAMES)}),
+    _weekday,
+)
+START_TIME = Param(
+    "start_time",
+    "Only services with an opening time that starts at or after this time (HH:MM, 24-hour, the "
+    "municipality's local time), as in the Open Referral UK profile.",
+    _static({"type": "string", "pattern": CLOCK_TIME}),
+    _clock_time,
+)
+END_TIME = Param(
+    "end_time",
+    "Only services with an opening time that ends at or before this time (HH:MM, 24-hour, the "
+    "municipality's local time), as in the Open Referral UK profile.",
+    _static({"type": "string", "pattern": CLOCK_TIME}),
+    _clock_time,
+)
+FORMAT = Param(
+    "format",
+    "`json` (the default): one page, an HSDS Page. `ndjson`: every result at once, streamed as "
+    "application/x-ndjson, one item (as in a page's contents) per line, without paging: `page` and "
+    "`per_page` do not apply to it.",
+    _static({"type": "string", "enum": list(FORMATS)}),
+    _choice(lambda: FORMATS),
+    default="json",
+)
+_BOOLEAN = _static({"type": "boolean"})
+MINIMAL = Param(
+    "minimal",
+    "true: each service with only id, name, status and last_modified (HSDS requires name and status), "
+    "and without `per_page` every service on one page, for a quick comparison with a copy. It wins over `full`.",
+    _BOOLEAN,
+    _boolean,
+    default=False,
+)
+FULL_SERVICES = Param(
+    "full", "true: each service fully nested, as /services/{id} gives it.", _BOOLEAN, _boolean, default=False
+)
+FULL_LISTINGS = Param(
+    "full",
+    "true: each service at a location fully nested, as /service_at_locations/{id} gives it.",
+    _BOOLEAN,
+    _boolean,
+    default=False,
+)
+FULL_ORGANIZATIONS = Param(
+    "full",
+    "true: each organisation fully nested, as /organizations/{id} gives it.",
+    _BOOLEAN,
+    _boolean,
+    default=False,
+)
+FULL_SERVICE = Param(
+    "full_service",
+    "true: the services in the answer fully nested, as /services/{id} gives them (else their one-to-one "
+    "fields and organisation).",
+    _BOOLEAN,
+    _boolean,
+    default=False,
+)
+TOP_ONLY = Param(
+    "top_only",
+    "true: only terms without a parent term (the top of each hierarchy).",
+    _BOOLEAN,
+    _boolean,
+    default=False,
+)
+PARENT_ID = Param(
+    "parent_id",
+    "Only the terms directly below this taxonomy term.",
+    _enum(lambda c: c.all_term_ids),
+    _uuid,
+)
+
 SERVICE_FILTERS = (
     SEARCH,
     PAGE,
@@ -259,12 +361,16 @@ SERVICE_FILTERS = (
     PYRAMID_LEVEL,
     COST,
     AREA,
+    DAY,
+    START_TIME,
+    END_TIME,
 )
-SERVICES = SERVICE_FILTERS
-SERVICE_AT_LOCATIONS = SERVICE_FILTERS + (POSTCODE, PROXIMITY)
-ORGANIZATIONS = (SEARCH, PAGE, PER_PAGE, MODIFIED_AFTER)
-TAXONOMIES = (SEARCH, PAGE, PER_PAGE, MODIFIED_AFTER)
-TAXONOMY_TERMS = (SEARCH, PAGE, PER_PAGE, ANY_TAXONOMY_ID, MODIFIED_AFTER)
+SERVICES = SERVICE_FILTERS + (FORMAT, MINIMAL, FULL_SERVICES)
+SERVICE_AT_LOCATIONS = SERVICE_FILTERS + (POSTCODE, PROXIMITY, FORMAT, FULL_LISTINGS, FULL_SERVICE)
+ORGANIZATIONS = (SEARCH, PAGE, PER_PAGE, MODIFIED_AFTER, FORMAT, FULL_ORGANIZATIONS, FULL_SERVICE)
+ORGANIZATION = (FULL_SERVICE,)
+TAXONOMIES = (SEARCH, PAGE, PER_PAGE, MODIFIED_AFTER, FORMAT)
+TAXONOMY_TERMS = (SEARCH, PAGE, PER_PAGE, ANY_TAXONOMY_ID, MODIFIED_AFTER, FORMAT, TOP_ONLY, PARENT_ID)
 NONE = ()
 
 
@@ -308,7 +414,17 @@ def service_query(values):
         minimum_age=values["minimum_age"],
         maximum_age=values["maximum_age"],
         filters={facet: list(values[facet]) for facet in open_data.API_FACETS if values[facet]},
+        day=values["day"],
+        opens_from=values["start_time"],
+        closes_by=values["end_time"],
     )
+
+
+def per_page(values, everything=False):
+    """Return the page size asked for; without one, the default or (everything) all results on one page."""
+    if values["per_page"] is not None:
+        return values["per_page"]
+    return open_data.ALL_RESULTS if everything else DEFAULT_PER_PAGE
 
 
 def proximity_km(values):

@@ -4,7 +4,7 @@ HSDS types its fields as strings or numbers, never null, so fields we have no va
 left out rather than sent as null.
 """
 
-from ..directory import hsds
+from ..directory import hsds, open_data
 
 
 def clean(record):
@@ -56,6 +56,13 @@ def location(item, catalogue):
     return body
 
 
+def service_minimal(item):
+    """Return the least of a service HSDS allows (id, name, status) and when it last changed."""
+    return clean(
+        {"id": item.uuid, "name": item.name, "status": item.status, "last_modified": hsds.timestamp(item.last_modified)}
+    )
+
+
 def service_item(item):
     """Return a service's one-to-one fields and its organisation (list form)."""
     body = clean(hsds.service_record(item))
@@ -81,20 +88,30 @@ def service(item, catalogue):
     return body
 
 
-def service_at_location_item(listing, catalogue):
-    """Return a listing: the link with its location and service (list form)."""
-    body = clean(hsds.service_at_location_record(listing.link))
-    body["location"] = location(listing.location, catalogue)
-    body["service"] = service_item(listing.service)
+def services(items, detail, catalogue):
+    """Return services in the shape a list loaded them in (open_data.MINIMAL, LISTED or FULL)."""
+    if detail == open_data.MINIMAL:
+        return [service_minimal(item) for item in items]
+    if detail == open_data.FULL:
+        return [service(item, catalogue) for item in items]
+    return [service_item(item) for item in items]
+
+
+def service_at_location(link, catalogue, full_service=None):
+    """Return a service at a location with its location, and its service: fully nested when given (as
+    /services/{id}), else in list form."""
+    body = clean(hsds.service_at_location_record(link))
+    body["location"] = location(link.location, catalogue)
+    body["service"] = service(full_service, catalogue) if full_service is not None else service_item(link.service)
     return body
 
 
-def organization_full(public, catalogue):
-    """Return an organisation with its phones, public locations and published services."""
+def organization_full(public, catalogue, full_services=False):
+    """Return an organisation with its phones, public locations and published services (fully nested or list form)."""
     body = organization(public.organization)
     body.update(
         phones=[clean(record) for record in hsds.phone_records(public.organization, "organization")],
         locations=[location(item, catalogue) for item in public.locations],
-        services=[service_item(item) for item in public.services],
+        services=[service(item, catalogue) if full_services else service_item(item) for item in public.services],
     )
     return body

@@ -1,8 +1,19 @@
 """The HSDS 3.0 JSON API under /api/hsds/ (open, no key, CORS *) and the /api page for people."""
 
 import io
+import json
 
-from flask import Blueprint, current_app, jsonify, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException
 
@@ -14,6 +25,9 @@ from . import openapi, params, serializers
 PREFIX = openapi.PREFIX
 # Seconds a client is asked to wait when the search engine cannot answer.
 SEARCH_RETRY_AFTER = 60
+# Items fetched at a time while format=ndjson streams a whole list.
+NDJSON_CHUNK = 250
+NDJSON = "application/x-ndjson"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 # The /api documentation page is HTML with the site's error pages, so it has its own blueprint.
 docs_bp = Blueprint("api_docs", __name__)
@@ -84,8 +98,30 @@ def _open_to_all(response):
     return response
 
 
-def _page(result, items):
-    return jsonify(serializers.page(result, items))
+def _listing(values, fetch, shape, everything=False):
+    """Answer a list route: one HSDS Page, or with format=ndjson every result, one item per line.
+
+    fetch(page, per_page) returns an open_data.Page and shape(items) their JSON objects. The first
+    chunk of a stream is fetched and shaped before anything is sent, so a bad filter or an unreadable
+    search index still gets its 400, 404 or 503 (and the database session, which ends with the view,
+    is not needed for it); page and per_page do not apply to a stream.
+    """
+    if values["format"] == "ndjson":
+        first = fetch(1, NDJSON_CHUNK)
+        lines = _lines(shape(first.items), first, fetch, shape)
+        return first, Response(stream_with_context(lines), mimetype=NDJSON)
+    result = fetch(values["page"], params.per_page(values, everything))
+    return result, jsonify(serializers.page(result, shape(result.items)))
+
+
+def _lines(items, result, fetch, shape):
+    while True:
+        for item in items:
+            yield json.dumps(item, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n"
+        if result.page >= result.pages:
+            return
+        result = fetch(result.page + 1, NDJSON_CHUNK)
+        items = shape(result.items)
 
 
 @bp.get("/")
@@ -109,11 +145,16 @@ def spec():
 @bp.get("/services")
 @limiter.limit(_limit)
 def services():
-    """Published services, paged and filtered."""
+    """Published services, paged and filtered: minimal, list form or fully nested."""
     values = params.parse(request.args, params.SERVICES)
     query = params.service_query(values)
-    result = open_data.list_public_services(query, values["page"], values["per_page"])
-    response = _page(result, [serializers.service_item(item) for item in result.items])
+    detail = open_data.MINIMAL if values["minimal"] else open_data.FULL if values["full"] else open_data.LISTED
+    result, response = _listing(
+        values,
+        lambda page, per_page: open_data.list_public_services(query, page, per_page, detail),
+        lambda items: serializers.services(items, detail, open_data.catalogue()),
+        everything=values["minimal"],
+    )
     search_log.record_api_search(query, result, str(get_locale() or "nl"))
     return response
 
@@ -133,42 +174,80 @@ def service_at_locations():
     values = params.parse(request.args, params.SERVICE_AT_LOCATIONS)
     radius_km = params.proximity_km(values)
     query = params.service_query(values)
-    result = open_data.search_public_listings(
-        query, postcode=values["postcode"] or "", radius_km=radius_km, page=values["page"], per_page=values["per_page"]
+    full = values["full"] or values["full_service"]
+
+    def shape(listings):
+        catalogue = open_data.catalogue()
+        loaded = open_data.full_services([listing.service.id for listing in listings]) if full else {}
+        return [
+            serializers.service_at_location(listing.link, catalogue, loaded.get(listing.service.id))
+            for listing in listings
+        ]
+
+    result, response = _listing(
+        values,
+        lambda page, per_page: open_data.search_public_listings(
+            query, postcode=values["postcode"] or "", radius_km=radius_km, page=page, per_page=per_page
+        ),
+        shape,
     )
-    catalogue = open_data.catalogue()
-    response = _page(result, [serializers.service_at_location_item(item, catalogue) for item in result.items])
     search_log.record_api_search(
         query, result, str(get_locale() or "nl"), postcode=values["postcode"] or "", radius_km=radius_km
     )
     return response
 
 
+@bp.get("/service_at_locations/<link_id>")
+def service_at_location(link_id):
+    """One service at a location: its location and its service, fully nested."""
+    params.parse(request.args, params.NONE)
+    link, service = open_data.get_public_listing(params.parse_id(link_id))
+    return jsonify(serializers.service_at_location(link, open_data.catalogue(), service))
+
+
 @bp.get("/organizations")
 @limiter.limit(_limit)
 def organizations():
-    """Organisations with at least one published service."""
+    """Organisations with at least one published service: their own fields, or fully nested."""
     values = params.parse(request.args, params.ORGANIZATIONS)
-    result = open_data.list_public_organizations(
-        values["search"], values["modified_after"], values["page"], values["per_page"]
+    full_services = values["full_service"]
+    nested = open_data.FULL if full_services else open_data.LISTED if values["full"] else None
+
+    def shape(items):
+        if nested is None:
+            return [serializers.organization(item) for item in items]
+        catalogue = open_data.catalogue()
+        return [serializers.organization_full(item, catalogue, full_services) for item in items]
+
+    _result, response = _listing(
+        values,
+        lambda page, per_page: open_data.list_public_organizations(
+            values["search"], values["modified_after"], page, per_page, nested
+        ),
+        shape,
     )
-    return _page(result, [serializers.organization(item) for item in result.items])
+    return response
 
 
 @bp.get("/organizations/<organization_id>")
 def organization(organization_id):
-    """One organisation with its locations and published services."""
-    params.parse(request.args, params.NONE)
-    public = open_data.get_public_organization(params.parse_id(organization_id))
-    return jsonify(serializers.organization_full(public, open_data.catalogue()))
+    """One organisation with its locations and published services (fully nested with full_service)."""
+    values = params.parse(request.args, params.ORGANIZATION)
+    detail = open_data.FULL if values["full_service"] else open_data.LISTED
+    public = open_data.get_public_organization(params.parse_id(organization_id), detail)
+    return jsonify(serializers.organization_full(public, open_data.catalogue(), values["full_service"]))
 
 
 @bp.get("/taxonomies")
 def taxonomies():
     """The published taxonomies."""
     values = params.parse(request.args, params.TAXONOMIES)
-    result = open_data.list_taxonomies(values["search"], values["page"], values["per_page"], values["modified_after"])
-    return _page(result, [serializers.taxonomy(item) for item in result.items])
+    _result, response = _listing(
+        values,
+        lambda page, per_page: open_data.list_taxonomies(values["search"], page, per_page, values["modified_after"]),
+        lambda items: [serializers.taxonomy(item) for item in items],
+    )
+    return response
 
 
 @bp.get("/taxonomies/<taxonomy_id>")
@@ -182,11 +261,20 @@ def taxonomy(taxonomy_id):
 def taxonomy_terms():
     """The published taxonomy terms."""
     values = params.parse(request.args, params.TAXONOMY_TERMS)
-    result = open_data.list_taxonomy_terms(
-        values["search"], values["taxonomy_id"], values["page"], values["per_page"], values["modified_after"]
+    _result, response = _listing(
+        values,
+        lambda page, per_page: open_data.list_taxonomy_terms(
+            values["search"],
+            values["taxonomy_id"],
+            page,
+            per_page,
+            values["modified_after"],
+            parent_id=values["parent_id"],
+            top_only=values["top_only"],
+        ),
+        lambda items: [serializers.taxonomy_term(item, open_data.catalogue()) for item in items],
     )
-    catalogue = open_data.catalogue()
-    return _page(result, [serializers.taxonomy_term(item, catalogue) for item in result.items])
+    return response
 
 
 @bp.get("/taxonomy_terms/<term_id>")

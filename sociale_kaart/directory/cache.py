@@ -24,17 +24,30 @@ from ..extensions import db
 from .models import (
     Area,
     CacheVersion,
+    CostOption,
     Location,
     Organization,
     Schedule,
     Service,
     ServiceAtLocation,
+    ServiceAttribute,
     Taxonomy,
     TaxonomyTerm,
 )
 
 NAME = "directory"
-WATCHED = (Area, Taxonomy, TaxonomyTerm, Organization, Location, Service, ServiceAtLocation, Schedule)
+WATCHED = (
+    Area,
+    Taxonomy,
+    TaxonomyTerm,
+    Organization,
+    Location,
+    Service,
+    ServiceAtLocation,
+    Schedule,
+    CostOption,
+    ServiceAttribute,
+)
 # The stamp of a database in which nothing has changed since its tables were made (no row yet).
 UNCHANGED = "-"
 

@@ -3,7 +3,9 @@
 The API nests these records and the tabular export writes them as CSV rows, so both speak the
 same HSDS. Identifiers are the rows' own uuids; objects HSDS has but we store as columns
 (addresses, phones, cost options, service areas, languages, accessibility, attributes) get a
-uuid5 from a fixed namespace and what they describe, so they are the same on every export.
+uuid5 from a fixed namespace and what they describe, so they are the same on every export. What an
+import kept of another system's objects (a phone's id, cost options, terms of its taxonomies, issue
+#18) is written back as it came.
 """
 
 import uuid
@@ -13,6 +15,7 @@ from datetime import date, datetime, time
 from flask_babel import force_locale
 
 from . import vocabularies
+from .models import IMPORTED_TAXONOMY_PREFIX
 
 HSDS_VERSION = "3.0"
 
@@ -81,11 +84,13 @@ class HsdsTerm:
     taxonomy_name: str
     parent_id: str | None = None
     last_modified: datetime | None = None  # naive UTC; for modified_after (HSDS has no field for it)
+    language: str | None = None  # of an imported term; ours are Dutch
+    term_uri: str | None = None
 
     @property
     def filterable(self):
-        """Return True when services can be filtered on this term."""
-        return self.taxonomy_code != FIELD_TAXONOMY
+        """Return True when services can be filtered on this term (not yet on imported taxonomies' terms)."""
+        return self.taxonomy_code != FIELD_TAXONOMY and not self.taxonomy_code.startswith(IMPORTED_TAXONOMY_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -96,10 +101,12 @@ class HsdsTaxonomy:
     description: str
     terms: tuple = ()
     last_modified: datetime | None = None  # the latest change of the taxonomy or any of its terms
+    uri: str | None = None
+    version: str | None = None
 
     @property
     def filterable(self):
-        return self.code != FIELD_TAXONOMY
+        return self.code != FIELD_TAXONOMY and not self.code.startswith(IMPORTED_TAXONOMY_PREFIX)
 
 
 @dataclass
@@ -142,11 +149,15 @@ def build_catalogue(db_taxonomies):
                 row.name,
                 next((t.uuid for t in row.terms if t.id == term.parent_id), None),
                 term.last_modified,
+                term.language,
+                term.term_uri,
             )
             for term in row.terms
         )
         changed = max([row.last_modified, *(term.last_modified for term in row.terms)])
-        taxonomies.append(HsdsTaxonomy(row.uuid, row.code, row.name, row.description or "", terms, changed))
+        taxonomies.append(
+            HsdsTaxonomy(row.uuid, row.code, row.name, row.description or "", terms, changed, row.uri, row.version)
+        )
     with force_locale("nl"):
         for code, (name, description, _entity) in VOCABULARY_TAXONOMIES.items():
             tid = taxonomy_id(code)
@@ -212,24 +223,38 @@ def _text(value):
     return value or None
 
 
+def number(value):
+    """Return a whole float as an int, so 35.0 is written 35 (as the package had it)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 # flat records: HSDS field names, None where we have nothing
 
 
 def taxonomy_record(taxonomy):
-    return {"id": taxonomy.id, "name": taxonomy.name, "description": taxonomy.description, "version": None, "uri": None}
+    # HSDS requires a description; an imported taxonomy may have come without one
+    return {
+        "id": taxonomy.id,
+        "name": taxonomy.name,
+        "description": taxonomy.description or taxonomy.name,
+        "version": taxonomy.version,
+        "uri": taxonomy.uri,
+    }
 
 
 def term_record(term):
+    imported = term.taxonomy_code.startswith(IMPORTED_TAXONOMY_PREFIX)
     return {
         "id": term.id,
-        "code": term.code,
+        # an imported term without a code got its id as code (codes are unique in a taxonomy)
+        "code": None if term.code == term.id else term.code,
         "name": term.name,
         "description": term.description or term.name,
         "parent_id": term.parent_id,
         "taxonomy": term.taxonomy_name,
-        "language": "nl",
+        "language": term.language if imported else "nl",
         "taxonomy_id": term.taxonomy_id,
-        "term_uri": None,
+        "term_uri": term.term_uri,
     }
 
 
@@ -238,7 +263,8 @@ def organization_record(organization):
         "id": organization.uuid,
         "name": organization.name,
         "alternate_name": _text(organization.alternate_name),
-        "description": organization.description or "",
+        # HSDS requires a description and an import refuses a row without one (issue #18)
+        "description": organization.description or organization.name,
         "email": _text(organization.email),
         "website": _text(organization.website),
     }
@@ -319,10 +345,19 @@ def service_at_location_record(link):
 
 
 def phone_records(owner, kind):
-    """Return the phone of a service or organisation (kind) as HSDS phones."""
+    """Return the phone of a service or organisation (kind) as HSDS phones, with the id it was imported with."""
     if not owner.phone:
         return []
-    return [{"id": derived_id("phone", kind, owner.uuid), f"{kind}_id": owner.uuid, "number": owner.phone}]
+    return [
+        {
+            "id": owner.phone_uuid or derived_id("phone", kind, owner.uuid),
+            f"{kind}_id": owner.uuid,
+            "number": owner.phone,
+            "extension": owner.phone_extension,
+            "type": owner.phone_type,
+            "description": _text(owner.phone_description),
+        }
+    ]
 
 
 def schedule_records(service):
@@ -330,13 +365,25 @@ def schedule_records(service):
         {
             "id": schedule.uuid,
             "service_id": service.uuid,
+            "valid_from": day(schedule.valid_from),
+            "valid_to": day(schedule.valid_to),
+            "dtstart": day(schedule.dtstart),
+            "timezone": number(schedule.utc_offset),
+            "until": day(schedule.until),
+            "count": schedule.occurrences,
             "freq": "WEEKLY",
-            "wkst": "MO",
-            "interval": 1,
+            "wkst": schedule.wkst or "MO",
+            "interval": schedule.interval_weeks or 1,
             "byday": WEEKDAYS[schedule.weekday],
+            "byweekno": schedule.byweekno,
+            "bymonthday": schedule.bymonthday,
+            "byyearday": schedule.byyearday,
             "opens_at": clock(schedule.opens_at),
             "closes_at": clock(schedule.closes_at),
             "description": _text(schedule.description),
+            "schedule_link": schedule.schedule_link,
+            "attending_type": _text(schedule.attending_type),
+            "notes": _text(schedule.notes),
         }
         for schedule in service.schedules
     ]
@@ -369,6 +416,26 @@ def language_records(service):
 
 
 def cost_option_records(service, catalogue):
+    """Return the cost options an import kept, or else those our cost codes stand for."""
+    if service.cost_options:
+        return [
+            {
+                "id": option.uuid,
+                "service_id": service.uuid,
+                "valid_from": day(option.valid_from),
+                "valid_to": day(option.valid_to),
+                "option": _text(option.option),
+                "currency": option.currency,
+                "amount": number(option.amount),
+                "amount_description": _text(option.amount_description),
+            }
+            for option in service.cost_options
+        ]
+    return derived_cost_option_records(service, catalogue)
+
+
+def derived_cost_option_records(service, catalogue):
+    """Return a cost option for each of a service's cost codes (an import stores none that equal these)."""
     records = []
     for code in service.cost or []:
         term = catalogue.term("cost", code)
@@ -417,6 +484,19 @@ def service_attribute_records(service, catalogue):
     for index, (code, value) in enumerate(values):
         if value:
             records.append(_attribute("service", service.uuid, catalogue.term(FIELD_TAXONOMY, code), index, value))
+    for attribute in service.attributes:
+        term = catalogue.terms_by_id.get(attribute.term.uuid)
+        if term is not None:
+            records.append(
+                {
+                    "id": attribute.uuid,
+                    "link_id": service.uuid,
+                    "taxonomy_term_id": term.id,
+                    "link_type": attribute.link_type,
+                    "link_entity": "service",
+                    "value": attribute.value,
+                }
+            )
     return records
 
 

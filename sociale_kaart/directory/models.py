@@ -37,6 +37,9 @@ service_areas = db.Table(
 )
 
 
+# The code of a taxonomy imported from another system starts with this, then its HSDS id (issue #18).
+IMPORTED_TAXONOMY_PREFIX = "hsds-"
+
 AREA_CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email", "contact_address", "contact_hours")
 
 
@@ -88,8 +91,16 @@ class Taxonomy(Model):
     code = db.Column(db.String(64), nullable=False, unique=True)
     name = db.Column(db.String(120), nullable=False)
     description = db.Column(db.Text, nullable=False, default="")
+    # HSDS taxonomy.uri and .version, kept from an imported package's taxonomy (issue #18)
+    uri = db.Column(db.String(500))
+    version = db.Column(db.String(64))
     last_modified = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow, onupdate=clock.naive_utcnow)
     terms = db.relationship("TaxonomyTerm", back_populates="taxonomy", order_by="TaxonomyTerm.position")
+
+    @property
+    def is_imported(self):
+        """Return True for a taxonomy that came from another system's HSDS package, not one of ours."""
+        return self.code.startswith(IMPORTED_TAXONOMY_PREFIX)
 
 
 class TaxonomyTerm(Model):
@@ -105,6 +116,9 @@ class TaxonomyTerm(Model):
     name = db.Column(db.String(120), nullable=False)
     description = db.Column(db.Text, nullable=False, default="")
     position = db.Column(db.Integer, nullable=False, default=0)
+    # HSDS taxonomy_term.language and .term_uri of an imported term (issue #18); ours are Dutch and have none
+    language = db.Column(db.String(16))
+    term_uri = db.Column(db.String(500))
     last_modified = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow, onupdate=clock.naive_utcnow)
     taxonomy = db.relationship("Taxonomy", back_populates="terms")
 
@@ -128,6 +142,12 @@ class Organization(Model):
     email = db.Column(db.String(254))
     website = db.Column(db.String(500))
     phone = db.Column(db.String(40))
+    # The HSDS phone object around `phone` (issue #18): its id, extension, type and description, as
+    # imported; the export and the API write them back, so another system's phone keeps its id.
+    phone_uuid = db.Column(db.String(36))
+    phone_extension = db.Column(db.Integer)
+    phone_type = db.Column(db.String(16))
+    phone_description = db.Column(db.Text, nullable=False, default="")
     is_demo = db.Column(db.Boolean, nullable=False, default=False)
     created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
     last_modified = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow, onupdate=clock.naive_utcnow)
@@ -199,6 +219,12 @@ class Service(Model):
     respite_for = db.Column(db.Text, nullable=False, default="")
     respite_lead_time_days = db.Column(db.Integer)
     phone = db.Column(db.String(40))
+    # The HSDS phone object around `phone` (issue #18): its id, extension, type and description, as
+    # imported; the export and the API write them back, so another system's phone keeps its id.
+    phone_uuid = db.Column(db.String(36))
+    phone_extension = db.Column(db.Integer)
+    phone_type = db.Column(db.String(16))
+    phone_description = db.Column(db.Text, nullable=False, default="")
     email = db.Column(db.String(254))
     url = db.Column(db.String(500))
     minimum_age = db.Column(db.Integer)
@@ -223,6 +249,12 @@ class Service(Model):
         back_populates="service",
         cascade="all, delete-orphan",
         order_by="(Schedule.weekday, Schedule.opens_at)",
+    )
+    cost_options = db.relationship(
+        "CostOption", back_populates="service", cascade="all, delete-orphan", order_by="CostOption.position"
+    )
+    attributes = db.relationship(
+        "ServiceAttribute", back_populates="service", cascade="all, delete-orphan", order_by="ServiceAttribute.id"
     )
 
     @property
@@ -251,7 +283,12 @@ class ServiceAtLocation(Model):
 
 
 class Schedule(Model):
-    """A weekly opening time (HSDS schedule with freq WEEKLY and one byday)."""
+    """A weekly opening time (HSDS schedule with freq WEEKLY and one byday).
+
+    The other HSDS schedule fields are kept as imported (issue #18): when the hours hold (valid_from,
+    valid_to), the recurrence (dtstart, until, count, interval, wkst, byweekno, bymonthday, byyearday),
+    the UTC offset and the notes; the export and the API write them back.
+    """
 
     __tablename__ = "schedules"
     __table_args__ = (
@@ -265,7 +302,60 @@ class Schedule(Model):
     opens_at = db.Column(db.Time, nullable=False)
     closes_at = db.Column(db.Time, nullable=False)
     description = db.Column(db.String(200), nullable=False, default="")
+    valid_from = db.Column(db.Date)
+    valid_to = db.Column(db.Date)
+    dtstart = db.Column(db.Date)
+    until = db.Column(db.Date)
+    occurrences = db.Column(db.Integer)  # HSDS count
+    interval_weeks = db.Column(db.Integer)  # HSDS interval (freq is always WEEKLY): 2 is every other week
+    wkst = db.Column(db.String(2))
+    byweekno = db.Column(db.String(200))
+    bymonthday = db.Column(db.String(200))
+    byyearday = db.Column(db.String(200))
+    utc_offset = db.Column(db.Float)  # HSDS timezone: the hours' offset from UTC
+    schedule_link = db.Column(db.String(500))
+    attending_type = db.Column(db.Text, nullable=False, default="")
+    notes = db.Column(db.Text, nullable=False, default="")
     service = db.relationship("Service", back_populates="schedules")
+
+
+class CostOption(Model):
+    """A price of a service as another system's HSDS package gives it (HSDS cost_option, issue #18).
+
+    Our own cost is the codes in Service.cost (the export derives cost options from them); these rows
+    keep an imported package's amounts, currencies and dates, which the codes cannot hold.
+    """
+
+    __tablename__ = "cost_options"
+    id = db.Column(db.Integer, primary_key=True)
+    uuid = db.Column(db.String(36), nullable=False, unique=True, default=_uuid)
+    service_id = db.Column(db.ForeignKey("services.id", ondelete="CASCADE"), nullable=False, index=True)
+    position = db.Column(db.Integer, nullable=False, default=0)
+    option = db.Column(db.Text, nullable=False, default="")
+    amount = db.Column(db.Float)
+    currency = db.Column(db.String(3))
+    amount_description = db.Column(db.Text, nullable=False, default="")
+    valid_from = db.Column(db.Date)
+    valid_to = db.Column(db.Date)
+    service = db.relationship("Service", back_populates="cost_options")
+
+
+class ServiceAttribute(Model):
+    """A service's term of an imported taxonomy, with the HSDS attribute's id and value (issue #18).
+
+    Terms of our own taxonomies are columns and link tables (categories, target groups, codes); a
+    taxonomy from another system has no such place, so its links are kept here.
+    """
+
+    __tablename__ = "service_attributes"
+    id = db.Column(db.Integer, primary_key=True)
+    uuid = db.Column(db.String(36), nullable=False, unique=True, default=_uuid)
+    service_id = db.Column(db.ForeignKey("services.id", ondelete="CASCADE"), nullable=False, index=True)
+    term_id = db.Column(db.ForeignKey("taxonomy_terms.id", ondelete="CASCADE"), nullable=False, index=True)
+    link_type = db.Column(db.String(64))
+    value = db.Column(db.Text)
+    service = db.relationship("Service", back_populates="attributes")
+    term = db.relationship("TaxonomyTerm")
 
 
 # --- Editing, moderation, freshness and reports (issue #3) -------------------------------

@@ -6,23 +6,37 @@ and raise ValidationError naming the query parameter, so the API can answer 400.
 """
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 
 from flask import current_app
-from sqlalchemy import String, and_, cast, false, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import String, and_, cast, false, func, or_, select, true
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
-from .. import search
+from .. import clock, search
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from . import cache, hsds, services
-from .models import Area, Location, Organization, Service, ServiceAtLocation, Taxonomy, TaxonomyTerm
+from .models import (
+    Area,
+    Location,
+    Organization,
+    Schedule,
+    Service,
+    ServiceAtLocation,
+    ServiceAttribute,
+    Taxonomy,
+    TaxonomyTerm,
+)
 
 # Results fetched at once when they must be filtered after the search engine has ranked them.
 ALL_RESULTS = 100_000
 # Facets the API takes as their own query parameters, besides taxonomy_term_id.
 API_FACETS = ("pyramid_level", "cost", "area")
+# How much of a service a list loads: its id, name, status and last change; its one-to-one fields and
+# organisation; or everything HSDS nests in it.
+MINIMAL, LISTED, FULL = "minimal", "listed", "full"
 _JSON_LISTS = {
     "cost": Service.cost,
     "mode": Service.modes,
@@ -69,6 +83,10 @@ class ServiceQuery:
     minimum_age: int | None = None
     maximum_age: int | None = None
     filters: dict = field(default_factory=dict)  # facet in API_FACETS -> codes, all must match
+    # Opening times (Open Referral UK's day, start_time, end_time): one opening must fit all given.
+    day: int | None = None  # 0 = Monday, as Schedule.weekday
+    opens_from: time | None = None  # local time
+    closes_by: time | None = None
 
 
 def catalogue():
@@ -150,6 +168,16 @@ def _other_conditions(query, cat):
         conditions.append(or_(Service.maximum_age.is_(None), Service.maximum_age >= query.minimum_age))
     if query.maximum_age is not None:
         conditions.append(or_(Service.minimum_age.is_(None), Service.minimum_age <= query.maximum_age))
+    opening = []
+    if query.day is not None:
+        opening.append(Schedule.weekday == query.day)
+    if query.opens_from is not None:
+        opening.append(Schedule.opens_at >= query.opens_from)
+    if query.closes_by is not None:
+        opening.append(Schedule.closes_at <= query.closes_by)
+    if opening:  # hours that ended (valid_to, issue #18) are no opening any more
+        opening.append(or_(Schedule.valid_to.is_(None), Schedule.valid_to >= clock.today()))
+        conditions.append(Service.schedules.any(and_(true(), *opening)))
     return conditions
 
 
@@ -185,8 +213,16 @@ def _list_options():
     return (joinedload(Service.organization),)
 
 
-def list_public_services(query, page, per_page):
-    """Return a page of published services: best match first with a text, else by name."""
+def _service_options(detail):
+    if detail == MINIMAL:
+        return (load_only(Service.uuid, Service.name, Service.status, Service.last_modified),)
+    return full_service_options() if detail == FULL else _list_options()
+
+
+def list_public_services(query, page, per_page, detail=LISTED):
+    """Return a page of published services: best match first with a text, else by name.
+
+    detail (MINIMAL, LISTED or FULL) is how much of each service is loaded."""
     conditions = _conditions(query, catalogue())
     if query.text:
         if len(query.text) > services.MAX_TEXT:
@@ -200,7 +236,9 @@ def list_public_services(query, page, per_page):
         by_id = (
             {
                 row.id: row
-                for row in db.session.scalars(select(Service).where(Service.id.in_(chosen)).options(*_list_options()))
+                for row in db.session.scalars(
+                    select(Service).where(Service.id.in_(chosen)).options(*_service_options(detail))
+                )
             }
             if chosen
             else {}
@@ -210,7 +248,7 @@ def list_public_services(query, page, per_page):
     rows = db.session.scalars(
         select(Service)
         .where(*conditions)
-        .options(*_list_options())
+        .options(*_service_options(detail))
         .order_by(Service.name, Service.uuid)
         .offset((page - 1) * per_page)
         .limit(per_page)
@@ -227,6 +265,9 @@ def full_service_options():
         selectinload(Service.service_areas),
         selectinload(Service.schedules),
         selectinload(Service.location_links).joinedload(ServiceAtLocation.location).joinedload(Location.organization),
+        # what an HSDS import kept (issue #18): its cost options and the terms of its own taxonomies
+        selectinload(Service.cost_options),
+        selectinload(Service.attributes).joinedload(ServiceAttribute.term),
     )
 
 
@@ -238,6 +279,31 @@ def get_public_service(service_uuid):
     if service is None:
         raise NotFound(service_uuid)
     return service
+
+
+def full_services(service_ids):
+    """Return {id: service} with everything HSDS nests in a service, loaded at once (a page of full items)."""
+    if not service_ids:
+        return {}
+    rows = db.session.scalars(
+        select(Service).where(Service.id.in_(set(service_ids))).options(*full_service_options())
+    ).all()
+    return {row.id: row for row in rows}
+
+
+def get_public_listing(link_uuid):
+    """Return a service at a location of a published service, and that service fully loaded; or raise NotFound.
+
+    Any link of a published service is served, also one the search leaves out as long unchecked:
+    /services/{id} nests it too."""
+    link = db.session.scalars(
+        select(ServiceAtLocation)
+        .where(ServiceAtLocation.uuid == link_uuid, ServiceAtLocation.service.has(public_condition()))
+        .options(joinedload(ServiceAtLocation.location).joinedload(Location.organization))
+    ).first()
+    if link is None:
+        raise NotFound(link_uuid)
+    return link, full_services([link.service_id])[link.service_id]
 
 
 def search_public_listings(query, postcode="", radius_km=None, page=1, per_page=20):
@@ -278,8 +344,10 @@ def _public_organization():
     return Organization.services.any(public_condition())
 
 
-def list_public_organizations(text, modified_after, page, per_page):
-    """Return a page of organisations that have a published service, by name."""
+def list_public_organizations(text, modified_after, page, per_page, nested=None):
+    """Return a page of organisations that have a published service, by name.
+
+    nested (LISTED or FULL): each item a PublicOrganization with its services loaded that far."""
     conditions = [_public_organization()]
     if text:
         conditions.append(
@@ -300,7 +368,7 @@ def list_public_organizations(text, modified_after, page, per_page):
         .offset((page - 1) * per_page)
         .limit(per_page)
     ).all()
-    return Page(list(rows), total, page, per_page)
+    return Page(_with_public_services(rows, nested) if nested else list(rows), total, page, per_page)
 
 
 @dataclass
@@ -310,23 +378,43 @@ class PublicOrganization:
     locations: list
 
 
-def get_public_organization(organization_uuid):
-    """Return an organisation with its published services and their locations, or raise NotFound."""
+def _with_public_services(organizations, detail):
+    """Return each organisation with its published services (detail: LISTED or FULL) and their locations."""
+    if not organizations:
+        return []
+    options = (
+        full_service_options()
+        if detail == FULL
+        else (*_list_options(), selectinload(Service.location_links).joinedload(ServiceAtLocation.location))
+    )
+    rows = db.session.scalars(
+        select(Service)
+        .where(Service.organization_id.in_([item.id for item in organizations]), public_condition())
+        .options(*options)
+        .order_by(Service.name, Service.uuid)
+    ).all()
+    by_owner = defaultdict(list)
+    for row in rows:
+        by_owner[row.organization_id].append(row)
+    found = []
+    for organization in organizations:
+        owned = by_owner[organization.id]
+        locations = {link.location.uuid: link.location for row in owned for link in row.location_links}
+        found.append(
+            PublicOrganization(organization, owned, sorted(locations.values(), key=lambda loc: (loc.name, loc.uuid)))
+        )
+    return found
+
+
+def get_public_organization(organization_uuid, detail=LISTED):
+    """Return an organisation with its published services (detail: LISTED or FULL) and their locations,
+    or raise NotFound."""
     organization = db.session.scalars(
         select(Organization).where(Organization.uuid == organization_uuid, _public_organization())
     ).first()
     if organization is None:
         raise NotFound(organization_uuid)
-    rows = db.session.scalars(
-        select(Service)
-        .where(Service.organization_id == organization.id, public_condition())
-        .options(*_list_options(), selectinload(Service.location_links).joinedload(ServiceAtLocation.location))
-        .order_by(Service.name, Service.uuid)
-    ).all()
-    locations = {link.location.uuid: link.location for row in rows for link in row.location_links}
-    return PublicOrganization(
-        organization, list(rows), sorted(locations.values(), key=lambda loc: (loc.name, loc.uuid))
-    )
+    return _with_public_services([organization], detail)[0]
 
 
 def _matches(text, *values):
@@ -352,17 +440,22 @@ def list_taxonomies(text, page, per_page, modified_after=None):
     return _slice(found, page, per_page)
 
 
-def list_taxonomy_terms(text, taxonomy_id, page, per_page, modified_after=None):
-    """Return a page of taxonomy terms, optionally of one taxonomy or changed since a moment."""
+def list_taxonomy_terms(text, taxonomy_id, page, per_page, modified_after=None, parent_id=None, top_only=False):
+    """Return a page of taxonomy terms, optionally of one taxonomy, changed since a moment, directly below
+    one term (parent_id) or at the top of their hierarchy (top_only)."""
     cat = catalogue()
     if taxonomy_id and taxonomy_id not in cat.taxonomies_by_id:
         raise ValidationError("taxonomy_id", f"unknown taxonomy {taxonomy_id!r}")
+    if parent_id and parent_id not in cat.terms_by_id:
+        raise ValidationError("parent_id", f"unknown taxonomy term {parent_id!r}")
     found = [
         term
         for term in cat.terms
         if (not taxonomy_id or term.taxonomy_id == taxonomy_id)
         and (not text or _matches(text, term.name, term.description, term.code))
         and _changed_since(term, modified_after)
+        and (not parent_id or term.parent_id == parent_id)
+        and not (top_only and term.parent_id)
     ]
     return _slice(found, page, per_page)
 

@@ -40,6 +40,19 @@ PUBLIC_ENDPOINTS = frozenset(
 )
 API_BLUEPRINT = "api"
 NOT_CACHED = frozenset({"api.export_zip"})  # a file built on request, sent as it is made
+# What is compressed: the types this site sends, the API's streamed lists (format=ndjson, issue #18) among them
+COMPRESSED_TYPES = (
+    "text/html",
+    "text/css",
+    "text/plain",
+    "text/xml",
+    "text/javascript",
+    "application/javascript",
+    "application/json",
+    "application/x-ndjson",
+    "application/xml",
+    "image/svg+xml",
+)
 STATIC_MAX_AGE = 365 * 24 * 3600
 FINGERPRINT = "v"  # the query parameter of a static file's content hash
 _FINGERPRINTS = "sociale_kaart.static_fingerprints"
@@ -50,6 +63,7 @@ def install(app) -> None:
     """Add the validators, Cache-Control, static fingerprints and compression to an app."""
     # static files are streamed: let gzip-only clients have them compressed too (the default leaves gzip out)
     app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", ["zstd", "br", "gzip", "deflate"])
+    app.config.setdefault("COMPRESS_MIMETYPES", list(COMPRESSED_TYPES))
     compress.init_app(app)
     app.extensions[_STARTED] = clock.utcnow().replace(microsecond=0)
     app.after_request(_validators)  # registered after Flask-Compress's, so it runs before it

@@ -1,10 +1,12 @@
 """The HSDS API over the demo data: every response against the official HSDS 3.0 schemas, errors, privacy."""
 
+import json
 import re
 import uuid
 from datetime import datetime, timedelta
 
 import pytest
+from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 
 from sociale_kaart import clock, transactions
@@ -39,6 +41,7 @@ LISTS = {
 }
 DETAILS = {
     "services": ("service.json", "compiled/service_with_definitions.json"),
+    "service_at_locations": ("service_at_location.json",),
     "organizations": ("organization.json",),
     "taxonomies": ("taxonomy.json",),
     "taxonomy_terms": ("taxonomy_term.json",),
@@ -231,6 +234,30 @@ def test_any_proximity_is_a_search_not_an_error(demo_client, proximity):
         ("taxonomy_terms?taxonomy_id=" + str(uuid.UUID(int=3)), "taxonomy_id"),
         ("services/not-a-uuid", "id"),
         ("openapi.json?x=1", "x"),
+        ("services?full=yes", "full"),
+        ("services?minimal=1", "minimal"),
+        ("services?minimal=True", "minimal"),
+        ("services?format=xml", "format"),
+        ("services?format=json&format=ndjson", "format"),
+        ("services?day=monday", "day"),
+        ("services?day=MO", "day"),
+        ("services?start_time=9:00", "start_time"),
+        ("services?start_time=09:00:00", "start_time"),
+        ("services?end_time=24:00", "end_time"),
+        ("services?end_time=%D9%A1%D9%A2:00", "end_time"),  # Arabic-Indic digits
+        ("service_at_locations?full_service=ja", "full_service"),
+        ("service_at_locations?day=Funday", "day"),
+        ("service_at_locations?proximity=5000&format=ndjson", "proximity"),
+        ("organizations?full=1", "full"),
+        ("organizations?full_service=", "full_service"),
+        (f"organizations/{uuid.UUID(int=4)}?full_service=yes", "full_service"),
+        (f"organizations/{uuid.UUID(int=4)}?full=true", "full"),
+        ("taxonomies?full=true", "full"),
+        ("taxonomy_terms?top_only=TRUE", "top_only"),
+        ("taxonomy_terms?parent_id=abc", "parent_id"),
+        (f"taxonomy_terms?parent_id={uuid.UUID(int=5)}", "parent_id"),
+        ("service_at_locations/not-a-uuid", "id"),
+        (f"service_at_locations/{uuid.UUID(int=4)}?full=true", "full"),
     ],
 )
 def test_invalid_parameters_get_a_400_with_a_json_error(demo_client, query, parameter):
@@ -246,6 +273,8 @@ def test_invalid_parameters_get_a_400_with_a_json_error(demo_client, query, para
     [
         ("get", f"{API}/services/{uuid.UUID(int=4)}", 404),
         ("get", f"{API}/organizations/{uuid.UUID(int=4)}", 404),
+        ("get", f"{API}/service_at_locations/{uuid.UUID(int=4)}", 404),
+        ("get", f"{API}/service_at_locations?postcode=1000&format=ndjson", 404),
         ("get", f"{API}/no-such-route", 404),
         ("get", f"{API}/service_at_locations?postcode=1000", 404),
         ("post", f"{API}/services", 405),
@@ -347,6 +376,8 @@ def test_the_api_page_explains_the_api_in_dutch_and_english(demo_client, languag
     demo_client.get(f"/taal/{language}")
     html = demo_client.get("/api").get_data(as_text=True)
     assert text in html and "/api/hsds/openapi.json" in html and "CC BY-SA 4.0" in html
+    for name in ("/api/hsds/service_at_locations/{id}", "ndjson", "full_service", "minimal", "top_only", "start_time"):
+        assert name in html
     assert 'href="/api"' in demo_client.get("/").get_data(as_text=True)
 
 
@@ -504,3 +535,175 @@ def test_every_rate_limited_route_answers_429_in_json_as_the_spec_says(tmp_path)
         )
         db.session.remove()
         db.engine.dispose()
+
+
+# --- the HSDS 3.0 and Open Referral UK parameters (issue #18) -------------------------------------
+
+
+def _ids(client, url):
+    return [item["id"] for item in client.get(url).get_json()["contents"]]
+
+
+def test_day_start_time_and_end_time_need_one_opening_that_fits_them_all(app, client):
+    morning = make_service(name="Maandagochtend", schedule=((0, "09:00", "12:00"),))
+    afternoon = make_service(name="Maandagmiddag", schedule=((0, "14:00", "17:00"), (3, "08:00", "10:00")))
+    tuesday = make_service(name="Dinsdag", schedule=((1, "09:00", "17:00"),))
+    make_service(name="Nooit open", schedule=())
+    ended = make_service(name="Vroeger op maandag", schedule=((0, "09:00", "12:00"),))
+    ended.schedules[0].valid_to = clock.today() - timedelta(days=1)  # hours that ended (an imported valid_to)
+    transactions.commit()
+    expected = {
+        "day=Monday": [afternoon, morning],
+        "day=Monday&start_time=13:00": [afternoon],
+        "day=Monday&end_time=12:00": [morning],
+        "start_time=09:00&end_time=12:00": [morning],
+        "day=Thursday&start_time=09:00": [],  # Thursday opens at 8:00; Monday's 14:00 is another day
+        "start_time=08:00&end_time=18:00": [tuesday, afternoon, morning],
+        "day=Tuesday&end_time=12:00": [],
+        "start_time=17:00&end_time=09:00": [],
+    }
+    for query, services_ in expected.items():
+        names = [s.name for s in sorted(services_, key=lambda s: s.name)]
+        found = client.get(f"{API}/services?{query}").get_json()["contents"]
+        assert [item["name"] for item in found] == names, query
+        listed = client.get(f"{API}/service_at_locations?{query}").get_json()["contents"]
+        assert sorted(item["service"]["name"] for item in listed) == names, query
+
+
+def test_minimal_gives_id_name_status_and_last_modified_of_every_service_on_one_page(demo_client):
+    body = demo_client.get(f"{API}/services?minimal=true").get_json()
+    assert body["total_items"] == body["size"] == 164 and body["total_pages"] == 1 and body["last_page"]
+    assert {tuple(sorted(item)) for item in body["contents"]} == {("id", "last_modified", "name", "status")}
+    listed = demo_client.get(f"{API}/services?per_page=100&page=2").get_json()["contents"]
+    assert [item["id"] for item in body["contents"][100:]] == [item["id"] for item in listed]
+    paged = demo_client.get(f"{API}/services?minimal=true&full=true&per_page=5&page=2").get_json()
+    assert (
+        paged["size"] == 5
+        and paged["total_pages"] == 33
+        and set(paged["contents"][0])
+        == {
+            "id",
+            "last_modified",
+            "name",
+            "status",
+        }
+    )
+
+
+def test_full_gives_each_item_as_its_own_route_does(demo_client):
+    for route, query in (
+        ("services", "search=respijt"),
+        ("service_at_locations", "postcode=3941"),
+        ("organizations", ""),
+    ):
+        items = demo_client.get(f"{API}/{route}?full=true&per_page=4&{query}").get_json()["contents"]
+        assert len(items) == 4
+        for item in items:
+            assert item == demo_client.get(f"{API}/{route}/{item['id']}").get_json(), route
+    listed = demo_client.get(f"{API}/service_at_locations?full_service=true&per_page=3").get_json()["contents"]
+    assert listed == demo_client.get(f"{API}/service_at_locations?full=true&per_page=3").get_json()["contents"]
+
+
+def test_full_service_nests_the_organisations_services_in_full(demo_client):
+    organization = demo_client.get(f"{API}/organizations?per_page=1&full_service=true").get_json()["contents"][0]
+    detail = demo_client.get(f"{API}/organizations/{organization['id']}?full_service=true").get_json()
+    assert organization == detail and detail["services"]
+    for service in detail["services"]:
+        assert service == demo_client.get(f"{API}/services/{service['id']}").get_json()
+    plain = demo_client.get(f"{API}/organizations/{organization['id']}").get_json()
+    assert [s["id"] for s in plain["services"]] == [s["id"] for s in detail["services"]]
+    assert "service_at_locations" not in plain["services"][0]
+
+
+def test_a_service_at_location_nests_its_location_and_its_full_service(demo_client):
+    listed = demo_client.get(f"{API}/service_at_locations?postcode=3941&per_page=1").get_json()["contents"][0]
+    body = demo_client.get(f"{API}/service_at_locations/{listed['id']}").get_json()
+    assert body["location"] == listed["location"] and body["location"]["addresses"][0]["postal_code"]
+    assert body["service"] == demo_client.get(f"{API}/services/{listed['service']['id']}").get_json()
+    assert (body["service_id"], body["location_id"]) == (body["service"]["id"], body["location"]["id"])
+    assert listed["id"] in {link["id"] for link in body["service"]["service_at_locations"]}
+    assert hsds_schemas.errors("service_at_location.json", body) == []
+
+
+def test_a_service_at_location_of_an_unpublished_service_is_not_found(app, client):
+    draft = make_service(publication_status="draft")
+    published = make_service()
+    assert client.get(f"{API}/service_at_locations/{draft.location_links[0].uuid}").status_code == 404
+    assert client.get(f"{API}/service_at_locations/{published.location_links[0].uuid}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "route, query",
+    [
+        ("services", ""),
+        ("services", "&search=hulp"),
+        ("services", "&minimal=true"),
+        ("services", "&full=true&cost=gratis"),
+        ("service_at_locations", ""),
+        ("service_at_locations", "&postcode=3941&proximity=8000&search=hulp"),
+        ("service_at_locations", "&full=true&day=Monday"),
+        ("organizations", "&full_service=true"),
+        ("taxonomies", ""),
+        ("taxonomy_terms", "&top_only=true"),
+    ],
+)
+def test_ndjson_streams_every_result_in_page_order(demo_client, monkeypatch, route, query):
+    from sociale_kaart.api import views
+
+    monkeypatch.setattr(views, "NDJSON_CHUNK", 5)  # several chunks from the demo data
+    pages, page = [], 1
+    while True:
+        body = demo_client.get(f"{API}/{route}?per_page=100&page={page}{query}").get_json()
+        pages += body["contents"]
+        if body["last_page"]:
+            break
+        page += 1
+    response = demo_client.get(f"{API}/{route}?format=ndjson{query}")
+    assert response.status_code == 200 and response.mimetype == "application/x-ndjson"
+    assert response.headers["Access-Control-Allow-Origin"] == "*" and "ETag" not in response.headers
+    lines = response.get_data(as_text=True).splitlines()
+    assert [json.loads(line) for line in lines] == pages and len(pages) > 5
+
+
+def test_top_only_and_parent_id_follow_the_term_hierarchy(app, client):
+    from sociale_kaart.directory.models import TaxonomyTerm
+
+    make_service()
+    respite = next(t for t in services.taxonomy_terms("category") if t.code == "respijtzorg")
+    child = TaxonomyTerm(taxonomy=respite.taxonomy, parent_id=respite.id, code="logeeropvang", name="Logeeropvang")
+    db.session.add(child)
+    transactions.commit()
+    terms = client.get(f"{API}/taxonomy_terms?per_page=100").get_json()["contents"]
+    assert client.get(f"{API}/taxonomy_terms?parent_id={respite.uuid}").get_json()["contents"] == [
+        next(t for t in terms if t["id"] == child.uuid)
+    ]
+    assert next(t for t in terms if t["id"] == child.uuid)["parent_id"] == respite.uuid
+    top = _ids(client, f"{API}/taxonomy_terms?top_only=true&per_page=100")
+    assert top == [t["id"] for t in terms if t["id"] != child.uuid]
+    assert _ids(client, f"{API}/taxonomy_terms?top_only=false&per_page=100") == [t["id"] for t in terms]
+    assert client.get(f"{API}/taxonomy_terms?parent_id={child.uuid}").get_json()["total_items"] == 0
+
+
+def test_the_spec_documents_every_error_each_route_gives(demo_client):
+    """Each route's 400 (and 404 for an id) is in the spec with the Error schema; the error body matches it."""
+    spec = demo_client.get(f"{API}/openapi.json").get_json()
+    error = Draft202012Validator(spec["components"]["schemas"]["Error"])
+    for path, item in spec["paths"].items():
+        responses = item["get"]["responses"]
+        url = path.replace("{id}", str(uuid.UUID(int=4)))
+        cases = {"400": url + "?unknown_parameter=1"}
+        if "{id}" in path:
+            cases |= {"404": url, "400": path.replace("{id}", "not-a-uuid")}
+        for status, case in cases.items():
+            response = demo_client.get(case)
+            assert str(response.status_code) == status, case
+            assert response.get_json() and not list(error.iter_errors(response.get_json())), case
+            documented = responses[status]["content"]["application/json"]
+            assert documented["schema"] == {"$ref": "#/components/schemas/Error"}, (path, status)
+            for example in documented["examples"].values():
+                assert not list(error.iter_errors(example["value"])), (path, status)
+    listings = spec["paths"][f"{API}/service_at_locations"]["get"]["responses"]
+    assert "proximity" in listings["400"]["description"] and "404" in listings
+    examples = listings["400"]["content"]["application/json"]["examples"]
+    response = demo_client.get(f"{API}/service_at_locations?proximity=5000")
+    assert response.get_json() == examples["proximity_without_postcode"]["value"]

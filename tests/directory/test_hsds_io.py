@@ -1,10 +1,13 @@
-"""HSDS 3.0 packages: the export validates against HSDS's datapackage.json; export + import round-trips."""
+"""HSDS 3.0 packages: the export validates against HSDS's datapackage.json; export + import round-trips;
+the import checks a package against HSDS 3.0's table schemas and reports every row and field it does not
+keep (issue #18)."""
 
 import csv
 import json
 import re
 import uuid
 from datetime import date, datetime, time
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -13,11 +16,20 @@ from rfc3986_validator import validate_rfc3986
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from sociale_kaart.directory import hsds_io, moderation, seed, services
+from sociale_kaart.directory import hsds, hsds_io, moderation, seed, services
 from sociale_kaart.directory.cli import DEMO_FOLDER
-from sociale_kaart.directory.models import Location, Organization, Service, ServiceAtLocation
+from sociale_kaart.directory.models import (
+    Area,
+    Location,
+    Organization,
+    Service,
+    ServiceAtLocation,
+    Taxonomy,
+    TaxonomyTerm,
+)
 from sociale_kaart.extensions import db
 from tests.builders import make_user
+from tests.conftest import fresh_app, make_app
 
 from ..api import hsds_schemas
 
@@ -182,13 +194,22 @@ def _snapshot():
     }
 
 
+def _only_last_modified_not_kept(report, services_count):
+    """Check that an import of our own export kept everything but each service's last_modified."""
+    assert {(p.file, p.field, p.reason) for p in report.problems} == {
+        ("services.csv", "last_modified", "not kept: the service's last change is the time of this import")
+    }
+    assert len(report.problems) == services_count
+
+
 def test_export_then_import_into_an_empty_database_reproduces_the_published_listings(demo_app, demo_package, app):
     with demo_app.app_context():
         original = _snapshot()
     seed.load_areas(DEMO_FOLDER, services.geocoder(), app.config["MUNICIPALITY_CODE"])
 
     report = hsds_io.import_package(demo_package, services.search_backend())
-    assert report.problems == [] and report.notes == []
+    _only_last_modified_not_kept(report, 164)
+    assert report.notes == []
     assert dict(report.created) == {"organization": 59, "location": 62, "service": 164}
     drafts = db.session.scalars(select(Service)).all()
     assert {s.publication_status for s in drafts} == {"pending"}
@@ -338,7 +359,8 @@ def test_the_export_neutralises_formulas_and_our_import_gives_the_values_back(se
     assert formulas == []
 
     report = hsds_io.import_package(tmp_path, services.search_backend())
-    assert report.problems == [] and dict(report.updated) == {}
+    _only_last_modified_not_kept(report, 164)
+    assert dict(report.updated) == {}
     assert dict(report.unchanged) == {"organization": 59, "location": 62, "service": 164}
 
 
@@ -347,16 +369,16 @@ FOREIGN = {
         "id,name,description,email,website",
         "0a4a5e5e-1111-4c1c-9d0d-000000000001,Buurtzorg Voorbeeld,Zorg in de wijk,info@buurtzorg.example.org,"
         "https://buurtzorg.example.org",
-        "not-a-uuid,Kapotte organisatie,,,",
+        "not-a-uuid,Kapotte organisatie,Zonder id,,",
         "0a4a5e5e-1111-4c1c-9d0d-000000000003,,zonder naam,,",
     ],
     "services.csv": [
-        "id,organization_id,name,description,status,minimum_age,assured_date",
+        "id,organization_id,name,description,status,minimum_age,assured_date,colour",
         "0b4a5e5e-2222-4c1c-9d0d-000000000001,0a4a5e5e-1111-4c1c-9d0d-000000000001,Wijkverpleging,"
-        "Verpleging thuis,active,18,2026-09-01",
-        "0b4a5e5e-2222-4c1c-9d0d-000000000002,0a4a5e5e-1111-4c1c-9d0d-000000000001,Kapotte status,,open,,",
-        "0b4a5e5e-2222-4c1c-9d0d-000000000003,0a4a5e5e-1111-4c1c-9d0d-00000000dead,Zonder organisatie,,active,,",
-        "0b4a5e5e-2222-4c1c-9d0d-000000000004,0a4a5e5e-1111-4c1c-9d0d-000000000001,Te oud,,active,twaalf,",
+        "Verpleging thuis,active,18,2026-09-01,blauw",
+        "0b4a5e5e-2222-4c1c-9d0d-000000000002,0a4a5e5e-1111-4c1c-9d0d-000000000001,Kapotte status,,open,,,",
+        "0b4a5e5e-2222-4c1c-9d0d-000000000003,0a4a5e5e-1111-4c1c-9d0d-00000000dead,Zonder organisatie,,active,,,",
+        "0b4a5e5e-2222-4c1c-9d0d-000000000004,0a4a5e5e-1111-4c1c-9d0d-000000000001,Te oud,,active,twaalf,,",
     ],
     "locations.csv": [
         "id,location_type,organization_id,name,latitude,longitude",
@@ -377,9 +399,10 @@ FOREIGN = {
     ],
     "schedules.csv": [
         "id,service_id,freq,byday,opens_at,closes_at",
-        '0f4a5e5e-6666-4c1c-9d0d-000000000001,0b4a5e5e-2222-4c1c-9d0d-000000000001,WEEKLY,"MO,WE",09:00,17:00',
-        "0f4a5e5e-6666-4c1c-9d0d-000000000002,0b4a5e5e-2222-4c1c-9d0d-000000000001,MONTHLY,MO,09:00,12:00",
-        "0f4a5e5e-6666-4c1c-9d0d-000000000003,0b4a5e5e-2222-4c1c-9d0d-000000000001,WEEKLY,FR,17:00,09:00",
+        '0f4a5e5e-6666-4c1c-9d0d-000000000001,0b4a5e5e-2222-4c1c-9d0d-000000000001,WEEKLY,"MO,WE",09:00:00,17:00:00',
+        "0f4a5e5e-6666-4c1c-9d0d-000000000002,0b4a5e5e-2222-4c1c-9d0d-000000000001,MONTHLY,MO,09:00:00,12:00:00",
+        "0f4a5e5e-6666-4c1c-9d0d-000000000003,0b4a5e5e-2222-4c1c-9d0d-000000000001,WEEKLY,FR,17:00:00,09:00:00",
+        "0f4a5e5e-6666-4c1c-9d0d-000000000004,0b4a5e5e-2222-4c1c-9d0d-000000000001,WEEKLY,SA,09:00,12:00:00",
     ],
     "taxonomies.csv": ["id,name,description", "1a4a5e5e-7777-4c1c-9d0d-000000000001,Open Eligibility,Categories"],
     "taxonomy_terms.csv": [
@@ -389,7 +412,7 @@ FOREIGN = {
     "attributes.csv": [
         "id,link_id,taxonomy_term_id,link_type,link_entity,value",
         "1c4a5e5e-9999-4c1c-9d0d-000000000001,0b4a5e5e-2222-4c1c-9d0d-000000000001,"
-        "1b4a5e5e-8888-4c1c-9d0d-000000000001,,service,",
+        "1b4a5e5e-8888-4c1c-9d0d-000000000001,service_type,service,",
         f"1c4a5e5e-9999-4c1c-9d0d-000000000002,0b4a5e5e-2222-4c1c-9d0d-000000000001,"
         f"{uuid.uuid5(uuid.UUID('1f6f4c1e-5b0a-4d8e-9c3a-7e2d5b8a9f10'), 'taxonomy_term:cost:zorgverzekering')},"
         ",service,",
@@ -401,38 +424,55 @@ FOREIGN = {
 }
 
 
+def _write(folder, package):
+    for name, lines in package.items():
+        (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _problems(report):
+    """Return {(file, line, field): reason} of a report (field None for a row or a file)."""
+    found = {}
+    for problem in report.problems:
+        key = (problem.file, problem.line, problem.field)
+        assert key not in found, f"reported twice: {problem}"
+        found[key] = problem.reason
+    return found
+
+
 def test_a_package_with_broken_rows_imports_the_good_rows_and_reports_each_bad_one(app, tmp_path):
     seed.load_areas(DEMO_FOLDER, services.geocoder(), app.config["MUNICIPALITY_CODE"])
-    for name, lines in FOREIGN.items():
-        (tmp_path / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _write(tmp_path, FOREIGN)
 
     report = hsds_io.import_package(tmp_path, services.search_backend())
 
-    problems = {(p.file, p.line): p.reason for p in report.problems}
-    assert set(problems) == {
-        ("organizations.csv", 3),
-        ("organizations.csv", 4),
-        ("services.csv", 3),
-        ("services.csv", 4),
-        ("services.csv", 5),
-        ("locations.csv", 3),
-        ("service_at_location.csv", 3),
-        ("schedules.csv", 3),
-        ("schedules.csv", 4),
-        ("attributes.csv", 2),
-        ("contacts.csv", 2),
-    }, problems
-    assert "not a uuid" in problems[("organizations.csv", 3)]
-    assert "name is empty" in problems[("organizations.csv", 4)]
-    assert "status 'open'" in problems[("services.csv", 3)]
-    assert "organization_id" in problems[("services.csv", 4)]
-    assert "twaalf" in problems[("services.csv", 5)]
-    assert "latitude" in problems[("locations.csv", 3)]
-    assert "location_id" in problems[("service_at_location.csv", 3)]
-    assert "MONTHLY" in problems[("schedules.csv", 3)]
-    assert "before" in problems[("schedules.csv", 4)]
-    assert "Home care" in problems[("attributes.csv", 2)]
-    assert "contacts" in problems[("contacts.csv", 2)]
+    problems = _problems(report)
+    assert problems == {
+        # HSDS 3.0's table schemas: type, format, required, enum; the row is not imported
+        ("organizations.csv", 3, "id"): "is invalid: 'not-a-uuid' is not a uuid; row not imported",
+        ("organizations.csv", 4, "name"): "is invalid: is empty, and HSDS 3.0 requires it; row not imported",
+        ("services.csv", 3, "status"): (
+            "is invalid: 'open' is not one of active, inactive, defunct, temporarily closed; row not imported"
+        ),
+        ("services.csv", 5, "minimum_age"): "is invalid: 'twaalf' is not a number; row not imported",
+        ("schedules.csv", 5, "opens_at"): "is invalid: '09:00' is not a time (HH:MM:SS); row not imported",
+        # rows the importer cannot use
+        ("services.csv", 4, None): (
+            "row not imported: organization_id 0a4a5e5e-1111-4c1c-9d0d-00000000dead is not in the package or "
+            "the database"
+        ),
+        ("service_at_location.csv", 3, None): (
+            "row not imported: location_id 0c4a5e5e-3333-4c1c-9d0d-000000000099 is not in the package or the database"
+        ),
+        ("schedules.csv", 3, None): "row not imported: freq 'MONTHLY': only weekly opening hours are imported",
+        ("schedules.csv", 4, None): "row not imported: opens_at is not before closes_at",
+        ("contacts.csv", 2, None): "row not imported: contacts are not imported (no place for named people)",
+        # fields of kept rows that are not kept
+        ("services.csv", 2, "colour"): "not kept: not a field of HSDS 3.0's service table",
+        ("locations.csv", 3, "latitude"): "not kept: latitude 95.0 and longitude 5.3 are not a point on earth",
+        ("locations.csv", 3, "longitude"): "not kept: latitude 95.0 and longitude 5.3 are not a point on earth",
+        ("addresses.csv", 2, "id"): "not kept: the export gives it an id derived from what it describes",
+        ("attributes.csv", 3, "id"): "not kept: the export gives it an id derived from what it describes",
+    }
 
     service = db.session.scalars(select(Service)).one()
     assert (service.name, service.publication_status, service.minimum_age) == ("Wijkverpleging", "pending", 18)
@@ -441,7 +481,20 @@ def test_a_package_with_broken_rows_imports_the_good_rows_and_reports_each_bad_o
     location = service.location_links[0].location
     assert (location.postal_code, location.area.code, location.address_1) == ("3941 AB", "doorn", "Dorpsstraat 3")
     assert service.organization.name == "Buurtzorg Voorbeeld" and not service.organization.is_demo
+    nowhere = db.session.scalars(select(Location).where(Location.name == "Nergens")).one()
+    assert (nowhere.lat, nowhere.lon) == (None, None)
+    # another system's taxonomy is imported as one of its own, and the service keeps its term
+    [attribute] = service.attributes
+    assert (attribute.uuid, attribute.link_type) == ("1c4a5e5e-9999-4c1c-9d0d-000000000001", "service_type")
+    assert (attribute.term.code, attribute.term.name, attribute.term.taxonomy.name) == (
+        "101",
+        "Home care",
+        "Open Eligibility",
+    )
     assert any("pyramid_level" in note for note in report.notes)
+    assert "schedules.csv:2: one opening time per day: MO keeps id 0f4a5e5e-6666-4c1c-9d0d-000000000001" in (
+        " ".join(report.notes)
+    )
 
 
 def test_the_commands_export_and_import(seeded_app, tmp_path):
@@ -455,11 +508,12 @@ def test_the_commands_export_and_import(seeded_app, tmp_path):
     assert "Created: none." in imported.output
 
 
-def test_the_import_command_lists_rows_it_could_not_use(app, tmp_path):
+def test_the_import_command_lists_what_it_could_not_use(app, tmp_path):
     (tmp_path / "organizations.csv").write_text("id,name,description\nnot-a-uuid,X,\n", encoding="utf-8")
     result = app.test_cli_runner().invoke(args=["hsds", "import", str(tmp_path)])
     assert result.exit_code == 0
-    assert "1 rows not used" in result.output and "organizations.csv:2: id 'not-a-uuid' is not a uuid" in result.output
+    assert "organizations.csv:2: field `id` is invalid: 'not-a-uuid' is not a uuid; row not imported" in result.output
+    assert "organizations.csv:2: field `description` is invalid: is empty, and HSDS 3.0 requires it" in result.output
 
 
 def test_the_export_is_the_same_twice(demo_app, tmp_path):
@@ -482,14 +536,503 @@ def test_more_opening_periods_a_day_than_the_form_shows_are_reported_not_silentl
     package["schedules.csv"] = ["id,service_id,freq,byday,opens_at,closes_at"] + [
         f"0f4a5e5e-6666-4c1c-9d0d-00000000010{n},0b4a5e5e-2222-4c1c-9d0d-000000000001,WEEKLY,TU,{start},{end}"
         for n, (start, end) in enumerate(
-            [("08:00", "09:00"), ("10:00", "11:00"), ("13:00", "14:00"), ("19:00", "20:00")]
+            [("08:00:00", "09:00:00"), ("10:00:00", "11:00:00"), ("13:00:00", "14:00:00"), ("19:00:00", "20:00:00")]
         )
     ]
-    for name, lines in package.items():
-        (tmp_path / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _write(tmp_path, package)
 
     report = hsds_io.import_package(tmp_path, services.search_backend())
 
     service = db.session.scalars(select(Service).where(Service.name == "Wijkverpleging")).one()
     assert [(s.weekday, s.opens_at) for s in service.schedules] == [(1, time(8)), (1, time(10)), (1, time(13))]
-    assert any("19:00-20:00 not imported" in note for note in report.notes)
+    assert _problems(report)[("schedules.csv", 5, "byday")] == (
+        "not kept: more than 3 opening periods on TU; 19:00-20:00 not imported"
+    )
+
+
+# --- Open Referral's own example package (issue #18) -----------------------------------------------------
+
+EXAMPLE = Path(__file__).resolve().parent / "hsds_example_3_0"
+EXAMPLE_SERVICE = "ac148810-d857-441c-9679-408f346de14b"
+
+
+def test_the_official_example_imports_into_an_empty_database_field_by_field(app):
+    report = hsds_io.import_package(EXAMPLE, services.search_backend())
+
+    assert report.refused is None
+    assert dict(report.created) == {
+        "taxonomy": 2,
+        "taxonomy_term": 1,
+        "organization": 1,
+        "location": 1,
+        "service": 1,
+    }
+    organization = db.session.scalars(select(Organization)).one()
+    assert (organization.uuid, organization.name, organization.alternate_name) == (
+        "d9d5e0f5-d3ce-4f73-9a2f-4dd0ecc6c610",
+        "Example Organization Inc.",
+        "Example Org",
+    )
+    assert organization.description.startswith("Example Org is a non-profit organization")
+    assert (organization.email, organization.website) == ("email@example.com", "http://example.com")
+
+    service = db.session.scalars(select(Service)).one()
+    assert (service.uuid, service.name, service.status, service.organization) == (
+        EXAMPLE_SERVICE,
+        "Community Counselling",
+        "active",
+        organization,
+    )
+    assert service.description.startswith("Counselling Services provided by trained professionals.")
+    assert (service.url, service.email) == ("http://example.com/counselling", "email@example.com")
+    assert service.how_to_apply.startswith("If you are an NHS patient please ask your GP")
+    assert service.cost_note.startswith("Non-NHS patients are expected to pay")
+    assert service.for_whom.startswith("This service is intended for all people aged 12 and over")
+    assert (service.minimum_age, service.maximum_age, service.assured_date) == (12, 100, date(2005, 1, 1))
+    assert service.alert.startswith("Following COVID-19")
+    assert service.publication_status == "pending"
+
+    # the phone keeps its id, extension, type and description (the number as given, quotes and all)
+    assert (service.phone, service.phone_uuid, service.phone_extension, service.phone_type) == (
+        '"+44 1234 234567"',
+        "1554f2e2-a373-45db-a3fa-9fc48a61c15e",
+        100,
+        "voice",
+    )
+    assert service.phone_description.startswith("Our main reception phone number.")
+
+    # the schedule keeps its dates and recurrence; TH keeps the id, FR gets one of its own
+    thursday, friday = service.schedules
+    assert (thursday.uuid, thursday.weekday, friday.weekday) == ("48102e86-bb50-41c4-8f1e-e269368c41d1", 3, 4)
+    assert friday.uuid == hsds.derived_id("schedule", thursday.uuid, "FR")
+    for schedule in (thursday, friday):
+        assert (schedule.opens_at, schedule.closes_at) == (time(10), time(18))
+        assert (schedule.valid_from, schedule.valid_to, schedule.dtstart, schedule.until) == (date(2005, 1, 1),) * 4
+        assert (schedule.occurrences, schedule.interval_weeks, schedule.wkst, schedule.utc_offset) == (3, None, "TU", 3)
+        assert (schedule.byweekno, schedule.bymonthday, schedule.byyearday) == ("41,42", "2,3,4", "2,3,4")
+        assert schedule.description.startswith("The service is available from 10 am to 6pm weekdays.")
+        assert (schedule.schedule_link, schedule.attending_type.split(" ")[:3]) == (
+            "http://example.com",
+            ["You", "can", "attend"],
+        )
+        assert schedule.notes.startswith("Some of our staff will be unavailable")
+
+    # the cost option keeps its amount, currency, option and dates
+    [option] = service.cost_options
+    assert (option.uuid, option.amount, option.currency, option.option, option.amount_description) == (
+        "1fdf4d39-3d80-484d-9f92-a8ffa08621e7",
+        35,
+        "gbp",
+        "Under 18s and Over 60s",
+        "per 1 hour session",
+    )
+    assert (option.valid_from, option.valid_to) == (date(2020, 1, 1), date(2022, 12, 31))
+    assert service.cost == ["betaald"]
+
+    # the package's taxonomies and term are taxonomies of their own; the term's missing taxonomy is made
+    # from its `taxonomy` field
+    imported = {t.uuid: t for t in db.session.scalars(select(Taxonomy)) if t.is_imported}
+    assert {(t.name, t.description, t.uri, t.version) for t in imported.values()} == {
+        ("name", "description", "http://example.com", "version"),
+        ("taxonomy", "", None, None),
+    }
+    term = db.session.scalars(
+        select(TaxonomyTerm).where(TaxonomyTerm.uuid == "3f7b145d-84af-42d7-8fae-eaca714b02b2")
+    ).one()
+    assert (term.code, term.name, term.description, term.language, term.term_uri) == (
+        "code",
+        "name",
+        "description",
+        "eng",
+        "http://example.com",
+    )
+    assert term.taxonomy is imported["07ff6aee-a219-438c-b694-d2fcb6c5373b"] and term.parent_id is None
+
+    location = db.session.scalars(select(Location)).one()
+    assert (location.uuid, location.name, location.organization, location.lat, location.lon) == (
+        "3a19ff88-4620-4d17-9830-ac1d859eb5d5",
+        "MyCity Civic Center",
+        None,
+        None,
+        None,
+    )
+    assert location.transportation.startswith("MyCity Civic Center is serviced by the number 1 Bus")
+    assert [link.uuid for link in service.location_links] == ["e94c9f38-1e8f-4564-91d4-d53501ab1765"]
+    assert db.session.scalars(select(Area)).all() == []
+
+    # every loss is in the report, with file, line and reason
+    problems = _problems(report)
+    no_place = "not kept: no place for it"
+    expected = {
+        ("organizations.csv", 2, name): no_place
+        for name in ("tax_status", "tax_id", "year_incorporated", "legal_status", "logo", "uri")
+    }
+    expected |= {
+        ("services.csv", 2, name): no_place
+        for name in ("alternate_name", "interpretation_services", "wait_time", "fees", "accreditations", "licenses")
+    }
+    expected |= {
+        ("locations.csv", 2, name): no_place
+        for name in ("url", "alternate_name", "external_identifier", "external_identifier_type")
+    }
+    expected |= {
+        (
+            "organizations.csv",
+            2,
+            "parent_organization_id",
+        ): "not kept: no place for it (organisations have no parent here)",
+        ("services.csv", 2, "program_id"): "not kept: programs are not imported",
+        ("services.csv", 2, "assurer_email"): "not kept: no place for it (the assurer is a broker of ours)",
+        ("services.csv", 2, "last_modified"): "not kept: the service's last change is the time of this import",
+        ("locations.csv", 2, "organization_id"): (
+            "not kept: organisation 985e4a42-bd9f-4edc-911d-0243a4640aca is not in the package or the database"
+        ),
+        ("locations.csv", 2, "latitude"): "not kept: latitude 100 and longitude 101 are not a point on earth",
+        ("locations.csv", 2, "longitude"): "not kept: latitude 100 and longitude 101 are not a point on earth",
+        ("addresses.csv", 2, None): "row not imported: postal_code is longer than 7 characters",
+        ("accessibility.csv", 2, None): (
+            "row not imported: accessibility 'The building is equipped with induction loops for hearing aids. "
+            "Wheelchair access is possible on all levels.' is not on our checklist"
+        ),
+        ("phones.csv", 2, "organization_id"): "not kept: the phone is kept with the service",
+        ("phones.csv", 2, "location_id"): "not kept: phones are kept per service or organisation",
+        ("phones.csv", 2, "service_at_location_id"): "not kept: phones are kept per service or organisation",
+        ("phones.csv", 2, "contact_id"): "not kept: contacts are not imported",
+        ("languages.csv", 2, None): "row not imported: language 'ur' is not on our list",
+        ("service_areas.csv", 2, None): (
+            "row not imported: service area 'The service is available to all residents of the MyCity area. We "
+            "provide the service in our offices or via video conferencing to any who can provide evidence of their "
+            "residency.' is not an area of this municipality, and the package does not say it is one (a name, "
+            "with kern, dorp or wijk as its description)"
+        ),
+        ("schedules.csv", 2, "location_id"): "not kept: opening hours are kept per service",
+        ("schedules.csv", 2, "service_at_location_id"): "not kept: opening hours are kept per service",
+        ("taxonomy_terms.csv", 2, "parent_id"): (
+            "not kept: term 0bc248fa-dc27-4650-9ba4-8f1a24ef16a2 is not a term of the same taxonomy in the package "
+            "or the database"
+        ),
+        ("attributes.csv", 2, None): "row not imported: attributes of link_entity are not imported",
+        ("programs.csv", 2, None): "row not imported: programs are not imported",
+        ("contacts.csv", 2, None): "row not imported: contacts are not imported (no place for named people)",
+        ("funding.csv", 2, None): "row not imported: funding is not imported",
+        ("required_documents.csv", 2, None): "row not imported: required documents are not imported",
+        ("metadata.csv", 2, None): "row not imported: change metadata is not imported",
+        ("meta_table_descriptions.csv", 2, None): "row not imported: table descriptions are not imported",
+        ("organization_identifiers.csv", 2, None): "row not imported: organisation identifiers are not imported",
+    }
+    assert problems == expected
+    assert (
+        "taxonomy_terms.csv:2: taxonomies.csv has no taxonomy 07ff6aee-a219-438c-b694-d2fcb6c5373b; taxonomy "
+        "'taxonomy' (07ff6aee-a219-438c-b694-d2fcb6c5373b) made from its `taxonomy` field"
+    ) in report.notes
+    assert [str(p) for p in report.problems[:3]] == [
+        "accessibility.csv:2: row not imported: accessibility 'The building is equipped with induction loops for "
+        "hearing aids. Wheelchair access is possible on all levels.' is not on our checklist",
+        "addresses.csv:2: row not imported: postal_code is longer than 7 characters",
+        "attributes.csv:2: row not imported: attributes of link_entity are not imported",
+    ]
+
+
+def _publish_all():
+    admin = make_user(roles=("admin",))
+    for item in moderation.moderation_queue(admin).new:
+        assert moderation.approve_change(item.change.id, by=admin)
+
+
+def test_the_api_and_the_export_write_back_what_the_import_kept(seeded_app, tmp_path):
+    hsds_io.import_package(EXAMPLE, services.search_backend())
+    _publish_all()
+
+    body = seeded_app.test_client().get(f"/api/hsds/services/{EXAMPLE_SERVICE}").get_json()
+    assert hsds_schemas.errors("service.json", body) == []
+    assert body["phones"] == [
+        {
+            "id": "1554f2e2-a373-45db-a3fa-9fc48a61c15e",
+            "service_id": EXAMPLE_SERVICE,
+            "number": '"+44 1234 234567"',
+            "extension": 100,
+            "type": "voice",
+            "description": body["phones"][0]["description"],
+        }
+    ]
+    thursday = body["schedules"][0]
+    assert {
+        key: thursday[key] for key in ("valid_from", "valid_to", "dtstart", "until", "count", "wkst", "interval")
+    } == {
+        "valid_from": "2005-01-01",
+        "valid_to": "2005-01-01",
+        "dtstart": "2005-01-01",
+        "until": "2005-01-01",
+        "count": 3,
+        "wkst": "TU",
+        "interval": 1,
+    }
+    assert (thursday["byday"], thursday["bymonthday"], thursday["timezone"]) == ("TH", "2,3,4", 3)
+    assert [(o["id"], o["amount"], o["currency"]) for o in body["cost_options"]] == [
+        ("1fdf4d39-3d80-484d-9f92-a8ffa08621e7", 35, "gbp")
+    ]
+    terms = seeded_app.test_client().get("/api/hsds/taxonomy_terms?per_page=100&search=name").get_json()["contents"]
+    assert {(t["id"], t["language"], t["term_uri"]) for t in terms if t["code"] == "code"} == {
+        ("3f7b145d-84af-42d7-8fae-eaca714b02b2", "eng", "http://example.com")
+    }
+
+    hsds_io.export_package(tmp_path)
+    with (tmp_path / "cost_options.csv").open(encoding="utf-8", newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["service_id"] == EXAMPLE_SERVICE]
+    assert rows == [
+        {
+            "id": "1fdf4d39-3d80-484d-9f92-a8ffa08621e7",
+            "service_id": EXAMPLE_SERVICE,
+            "valid_from": "2020-01-01",
+            "valid_to": "2022-12-31",
+            "option": "Under 18s and Over 60s",
+            "currency": "gbp",
+            "amount": "35",
+            "amount_description": "per 1 hour session",
+        }
+    ]
+
+
+def test_terms_of_another_taxonomy_keep_their_parent_and_come_back_without_a_code_they_lacked(app, tmp_path):
+    package = {name: FOREIGN[name] for name in ("organizations.csv", "services.csv")}
+    package["taxonomies.csv"] = ["id,name,description,uri,version", f"{uuid.UUID(int=1)},Buurtthema's,Thema's,,2"]
+    package["taxonomy_terms.csv"] = [
+        "id,code,name,description,parent_id,taxonomy_id,language",
+        f"{uuid.UUID(int=3)},,Ontmoeten,Elkaar treffen,{uuid.UUID(int=2)},{uuid.UUID(int=1)},",
+        f"{uuid.UUID(int=2)},sociaal,Sociaal,Alles sociaals,,{uuid.UUID(int=1)},nl",
+    ]
+    package["attributes.csv"] = [
+        "id,link_id,taxonomy_term_id,link_type,link_entity,value",
+        f"{uuid.UUID(int=4)},0b4a5e5e-2222-4c1c-9d0d-000000000001,{uuid.UUID(int=3)},thema,service,wekelijks",
+    ]
+    _write(tmp_path, package)
+
+    report = hsds_io.import_package(tmp_path, services.search_backend())
+    _publish_all()
+    hsds_io.export_package(tmp_path / "export")
+
+    assert report.created["taxonomy"] == 1 and report.created["taxonomy_term"] == 2
+    child = db.session.scalars(select(TaxonomyTerm).where(TaxonomyTerm.uuid == str(uuid.UUID(int=3)))).one()
+    assert (child.code, child.parent_id is not None, child.taxonomy.version) == (str(uuid.UUID(int=3)), True, "2")
+    with (tmp_path / "export" / "taxonomy_terms.csv").open(encoding="utf-8", newline="") as handle:
+        terms = {row["id"]: row for row in csv.DictReader(handle)}
+    assert {key: terms[str(uuid.UUID(int=3))][key] for key in ("code", "parent_id", "language", "taxonomy")} == {
+        "code": "",
+        "parent_id": str(uuid.UUID(int=2)),
+        "language": "",
+        "taxonomy": "Buurtthema's",
+    }
+    with (tmp_path / "export" / "attributes.csv").open(encoding="utf-8", newline="") as handle:
+        [attribute] = [row for row in csv.DictReader(handle) if row["id"] == str(uuid.UUID(int=4))]
+    assert (attribute["taxonomy_term_id"], attribute["link_type"], attribute["value"]) == (
+        str(uuid.UUID(int=3)),
+        "thema",
+        "wekelijks",
+    )
+
+
+def _tables(folder):
+    """Return {file: [rows]} of a package without the last_modified column, and its descriptor without `created`."""
+    tables = {}
+    for path in sorted(folder.glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            tables[path.name] = [
+                {k: v for k, v in row.items() if k != "last_modified"} for row in csv.DictReader(handle)
+            ]
+    descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    descriptor.pop("created")
+    return tables, descriptor
+
+
+def test_our_export_imported_into_a_fresh_database_exports_the_same(seeded_app, tmp_path):
+    """Export, import into an empty database (no demo areas), publish, export: the same package but for
+    last_modified, also with another system's phone, schedule, cost option and taxonomies in it."""
+    hsds_io.import_package(EXAMPLE, services.search_backend())
+    _publish_all()
+    hsds_io.export_package(tmp_path / "first")
+    first = _tables(tmp_path / "first")
+    assert len(first[0]["services.csv"]) == 165 and len(first[0]["taxonomies.csv"]) == 11
+
+    fresh = make_app(tmp_path, name="round_trip")  # a database of its own, beside the seeded one
+    with fresh.app_context():
+        db.create_all()
+        report = hsds_io.import_package(tmp_path / "first", services.search_backend())
+        _only_last_modified_not_kept(report, 165)
+        assert report.created["area"] == 7 and report.created["service"] == 165
+        assert {(a.code, a.name, a.kind) for a in db.session.scalars(select(Area))} >= {
+            ("driebergen_rijsenburg", "Driebergen-Rijsenburg", "dorp"),
+            ("doorn", "Doorn", "dorp"),
+        }
+        _publish_all()
+        hsds_io.export_package(tmp_path / "second")
+        db.session.remove()
+        db.engine.dispose()
+    second = _tables(tmp_path / "second")
+
+    assert second == first
+
+
+# --- versions (issue #18) --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "files, why",
+    [
+        (
+            {"datapackage.json": json.dumps({"name": "human_services_data", "version": "1.0"})},
+            "the package declares HSDS version 1.0",
+        ),
+        (
+            {"datapackage.json": json.dumps({"profile": "tabular-data-package", "version": "2.0.1"})},
+            "the package declares HSDS version 2.0.1",
+        ),
+        (
+            {"physical_addresses.csv": "id,location_id,address_1\n", "services_taxonomy.csv": "id,service_id\n"},
+            "has tables of HSDS 1.x/2.x: physical_addresses.csv (3.0: addresses.csv); services_taxonomy.csv "
+            "(3.0: attributes.csv)",
+        ),
+    ],
+)
+def test_an_hsds_1_or_2_package_is_refused_whole(app, tmp_path, files, why):
+    _write(tmp_path, {name: FOREIGN[name] for name in ("organizations.csv", "services.csv")})
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+
+    report = hsds_io.import_package(tmp_path, services.search_backend())
+
+    assert why in report.refused and "Nothing was imported" in report.refused
+    assert [str(p) for p in report.problems] == [f"{report.problems[0].file}: {report.refused}"]
+    assert db.session.scalars(select(Organization)).all() == [] and db.session.scalars(select(Service)).all() == []
+    assert db.session.scalars(select(Taxonomy)).all() == []
+
+
+def test_the_hsds_1_0_package_of_open_referral_is_refused(app, tmp_path):
+    """A package described as HSDS 1.0's template describes it (version "1.0", physical_addresses.csv), through
+    the command: nothing is imported."""
+    descriptor = {
+        "name": "human_services_data",
+        "title": "Human Services Data Specification Template",
+        "version": "1.0",
+        "resources": [{"name": "physical_addresses", "path": "physical_addresses.csv"}],
+    }
+    (tmp_path / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    _write(tmp_path, {name: FOREIGN[name] for name in ("organizations.csv", "services.csv", "locations.csv")})
+    (tmp_path / "physical_addresses.csv").write_text("id,location_id,address_1,city\n", encoding="utf-8")
+
+    result = app.test_cli_runner().invoke(args=["hsds", "import", str(tmp_path)])
+
+    assert result.exit_code == 1  # a script sees that nothing came in
+    assert "Error: the package declares HSDS version 1.0; this import reads HSDS 3.0 and 3.1" in result.output
+    assert "Nothing was imported" in result.output and db.session.scalars(select(Organization)).all() == []
+
+
+@pytest.mark.parametrize("version", ["3.0.0", "3.1", "3.0"])
+def test_hsds_3_0_and_3_1_packages_are_read(app, tmp_path, version):
+    _write(tmp_path, {name: FOREIGN[name] for name in ("organizations.csv",)})
+    (tmp_path / "datapackage.json").write_text(json.dumps({"version": version}), encoding="utf-8")
+
+    report = hsds_io.import_package(tmp_path, services.search_backend())
+
+    assert report.refused is None and report.created["organization"] == 1
+
+
+def test_files_that_are_not_hsds_3_0_tables_are_reported(app, tmp_path):
+    _write(tmp_path, {"organizations.csv": FOREIGN["organizations.csv"][:2]})
+    (tmp_path / "datapackage.json").write_text(json.dumps({"version": "3.0.0"}), encoding="utf-8")
+    (tmp_path / "regular_schedules.csv").write_text("id,service_id\n", encoding="utf-8")
+    (tmp_path / "notes.csv").write_text("x\n1\n", encoding="utf-8")
+
+    report = hsds_io.import_package(tmp_path, services.search_backend())
+
+    assert _problems(report) == {
+        ("notes.csv", 0, None): "table not read: not a table of HSDS 3.0",
+        ("regular_schedules.csv", 0, None): (
+            "table not read: not a table of HSDS 3.0; HSDS 1.x/2.x's table, 3.0 has schedules.csv"
+        ),
+    }
+    assert report.created["organization"] == 1
+
+
+def test_a_resource_path_outside_the_package_is_not_read(app, tmp_path):
+    package = tmp_path / "pakket"
+    package.mkdir()
+    _write(package, {"organizations.csv": FOREIGN["organizations.csv"][:2]})
+    _write(tmp_path, {"elders.csv": ["id,name,description", "0a4a5e5e-1111-4c1c-9d0d-000000000009,Elders,x"]})
+    descriptor = {"version": "3.0.0", "resources": [{"name": "organization", "path": "../elders.csv"}]}
+    (package / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+
+    report = hsds_io.import_package(package, services.search_backend())
+
+    assert [str(p) for p in report.problems] == [
+        "datapackage.json: resource organization: path '../elders.csv' is not a file of the package; "
+        "organizations.csv read instead"
+    ]
+    assert [o.name for o in db.session.scalars(select(Organization))] == ["Buurtzorg Voorbeeld"]
+
+
+def test_a_service_area_the_database_lacks_is_made_when_the_package_says_its_kind(app, tmp_path):
+    package = {name: FOREIGN[name] for name in ("organizations.csv", "services.csv")}
+    package["service_areas.csv"] = [
+        "id,service_id,name,description",
+        "2a4a5e5e-bbbb-4c1c-9d0d-000000000001,0b4a5e5e-2222-4c1c-9d0d-000000000001,Maarn,Dorp",
+        "2a4a5e5e-bbbb-4c1c-9d0d-000000000002,0b4a5e5e-2222-4c1c-9d0d-000000000001,Zuidwijk,wijk",
+        "2a4a5e5e-bbbb-4c1c-9d0d-000000000003,0b4a5e5e-2222-4c1c-9d0d-000000000001,Heel Utrecht,Provincie",
+    ]
+    _write(tmp_path, package)
+
+    report = hsds_io.import_package(tmp_path, services.search_backend())
+
+    service = db.session.scalars(select(Service).where(Service.name == "Wijkverpleging")).one()
+    assert [(a.code, a.name, a.kind, a.postcodes) for a in service.service_areas] == [
+        ("maarn", "Maarn", "dorp", []),
+        ("zuidwijk", "Zuidwijk", "wijk", []),
+    ]
+    problems = _problems(report)
+    assert problems[("service_areas.csv", 4, None)].startswith(
+        "row not imported: service area 'Heel Utrecht' is not an area of this municipality"
+    )
+    assert "service_areas.csv:2: area 'Maarn' (dorp) made from the package; it has no postcodes yet" in report.notes
+
+
+# --- the licence of the open data (issue #18) ------------------------------------------------------------
+
+
+def test_the_export_declares_its_licence_and_sources(demo_app):
+    with demo_app.app_context():
+        files, _counts = hsds_io.package_files()
+    package = json.loads(files["datapackage.json"])
+    assert package["licenses"] == [
+        {
+            "name": "CC0-1.0",
+            "path": "https://creativecommons.org/publicdomain/zero/1.0/",
+            "title": "Creative Commons Zero v1.0 Universal",
+        }
+    ]
+    assert package["sources"][0] == {"title": "Sociale kaart Utrechtse Heuvelrug", "path": "http://127.0.0.1:5000"}
+    assert "Open Referral" in package["sources"][1]["title"] and "license" not in package
+
+
+def test_the_licence_comes_from_the_settings(tmp_path, request):
+    app = fresh_app(tmp_path, request, OPEN_DATA_LICENSE="CC-BY-4.0", PUBLIC_URL="https://kaart.example.org")
+    with app.app_context():
+        db.create_all()
+        package = json.loads(hsds_io.package_files()[0]["datapackage.json"])
+        db.session.remove()
+        db.engine.dispose()
+    assert package["licenses"] == [
+        {
+            "name": "CC-BY-4.0",
+            "path": "https://creativecommons.org/licenses/by/4.0/",
+            "title": "Creative Commons Attribution 4.0 International",
+        }
+    ]
+    assert package["sources"][0]["path"] == "https://kaart.example.org"
+
+
+def test_a_licence_we_do_not_know_needs_its_address(tmp_path, request):
+    with pytest.raises(RuntimeError, match="SOCIALE_KAART_OPEN_DATA_LICENSE_URL"):
+        fresh_app(tmp_path, request, OPEN_DATA_LICENSE="NLOD-2.0")
+    app = fresh_app(
+        tmp_path, request, OPEN_DATA_LICENSE="NLOD-2.0", OPEN_DATA_LICENSE_URL="https://data.norge.no/nlod/en/2.0"
+    )
+    assert app.config["OPEN_DATA_LICENSE_URL"] == "https://data.norge.no/nlod/en/2.0"
