@@ -360,7 +360,9 @@ def clean_service_values(values, organization_id, current_location_ids=()):
         clean[name] = value
     clean["cost"] = _codes(values, "cost", vocabularies.COSTS)
     clean["modes"] = _codes(values, "modes", vocabularies.MODES)
-    clean["languages"] = _codes(values, "languages", vocabularies.LANGUAGES)
+    clean["languages"] = _codes(
+        values, "languages", None, [code for code, _label in language_choices(values.get("languages"))]
+    )
     areas = [area.code for area in db.session.scalars(select(Area).order_by(Area.name))]
     clean["service_areas"] = sorted(_codes(values, "service_areas", None, areas))
     own = set(db.session.scalars(select(Location.id).where(Location.organization_id == organization_id)))
@@ -1087,6 +1089,17 @@ def term_choices(taxonomy_code):
 def vocabulary_choices(vocabulary):
     """Return (code, label) pairs of a fixed vocabulary for a form."""
     return [(term.code, term.label) for term in vocabulary]
+
+
+def language_choices(chosen=()):
+    """Return (code, label) pairs of the languages for a form: our list, then those of `chosen` beyond it
+    that are language codes (an import's, issue #18), so editing a listing keeps them."""
+    choices = vocabulary_choices(vocabularies.LANGUAGES)
+    known = {code for code, _label in choices}
+    for code in dict.fromkeys(chosen or ()):
+        if isinstance(code, str) and code not in known and vocabularies.language_code(code) == code:
+            choices.append((code, vocabularies.label(vocabularies.LANGUAGES, code)))
+    return choices
 
 
 def area_choices():

@@ -4,8 +4,8 @@ The API nests these records and the tabular export writes them as CSV rows, so b
 same HSDS. Identifiers are the rows' own uuids; objects HSDS has but we store as columns
 (addresses, phones, cost options, service areas, languages, accessibility, attributes) get a
 uuid5 from a fixed namespace and what they describe, so they are the same on every export. What an
-import kept of another system's objects (a phone's id, cost options, terms of its taxonomies, issue
-#18) is written back as it came.
+import kept of another system's objects (a phone's id, cost options, terms of its taxonomies,
+accessibility and a service area in words, issue #18) is written back as it came.
 """
 
 import uuid
@@ -321,6 +321,7 @@ def address_records(location):
 
 
 def accessibility_records(location, catalogue):
+    """Return a location's checklist items, then its accessibility in words with the id it was imported with."""
     records = []
     for code in location.accessibility or []:
         term = catalogue.term("accessibility", code)
@@ -332,6 +333,15 @@ def accessibility_records(location, catalogue):
                     "description": term.name,
                 }
             )
+    if location.accessibility_note or location.accessibility_details:
+        records.append(
+            {
+                "id": location.accessibility_note_uuid or derived_id("accessibility_note", location.uuid),
+                "location_id": location.uuid,
+                "description": _text(location.accessibility_note),
+                "details": _text(location.accessibility_details),
+            }
+        )
     return records
 
 
@@ -390,8 +400,9 @@ def schedule_records(service):
 
 
 def service_area_records(service):
+    """Return a service's areas, then its service area in words with the id it was imported with."""
     with force_locale("nl"):
-        return [
+        records = [
             {
                 "id": derived_id("service_area", service.uuid, area.code),
                 "service_id": service.uuid,
@@ -400,6 +411,16 @@ def service_area_records(service):
             }
             for area in service.service_areas
         ]
+    if service.area_note or service.area_note_details:
+        records.append(
+            {
+                "id": service.area_note_uuid or derived_id("service_area_note", service.uuid),
+                "service_id": service.uuid,
+                "name": _text(service.area_note),
+                "description": _text(service.area_note_details),
+            }
+        )
+    return records
 
 
 def language_records(service):

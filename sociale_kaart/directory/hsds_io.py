@@ -561,6 +561,9 @@ SERVICE_FIELDS = (
     "respite_types",
     "respite_for",
     "respite_lead_time_days",
+    "area_note",
+    "area_note_details",
+    "area_note_uuid",
     "phone",
     "email",
     "url",
@@ -668,7 +671,7 @@ KEPT = {
     },
     "service_area": {"id", "service_id", "name", "description"},
     "language": {"id", "service_id", "name", "code"},
-    "accessibility": {"id", "location_id", "description"},
+    "accessibility": {"id", "location_id", "description", "details"},
     "cost_option": {"id", "service_id", "valid_from", "valid_to", "option", "currency", "amount", "amount_description"},
     "attribute": {"id", "link_id", "taxonomy_term_id", "link_type", "link_entity", "value"},
     "taxonomy": {"id", "name", "description", "uri", "version"},
@@ -696,9 +699,8 @@ NOT_KEPT = {
     ("schedule", "location_id"): "opening hours are kept per service",
     ("language", "location_id"): "languages are kept per service",
     ("language", "phone_id"): "languages are kept per service",
-    ("language", "note"): "no place for it (a language is one of our codes)",
-    ("accessibility", "details"): "no place for it (accessibility is one of our checklist's items)",
-    ("accessibility", "url"): "no place for it (accessibility is one of our checklist's items)",
+    ("language", "note"): "no place for it (a service's languages are codes)",
+    ("accessibility", "url"): "no place for it (a location's accessibility is our checklist and a description)",
 }
 UNSUPPORTED = {
     "program": "programs are not imported",
@@ -1074,15 +1076,15 @@ class _Importer:
         }
         if address:
             values.update(address)
-            values["area"] = self._area_of(address["postal_code"])
+            values["area"] = self._area_of(address["postal_code"]) if address["country"] == "NL" else None
         location = db.session.scalars(select(Location).where(Location.uuid == location_id)).first()
         created = location is None
         if location is None:
             location = Location(uuid=location_id)
             db.session.add(location)
-        accessibility = self._accessibility(location_id)
+        accessibility, note = self._accessibility(location_id)
         before = self._location_state(location)
-        for key, value in values.items():
+        for key, value in {**values, **note}.items():
             setattr(location, key, value)
         location.accessibility = accessibility
         changed = before != self._location_state(location)
@@ -1110,6 +1112,9 @@ class _Importer:
                 "state_province",
                 "country",
                 "accessibility",
+                "accessibility_note",
+                "accessibility_details",
+                "accessibility_note_uuid",
             )
         )
 
@@ -1125,8 +1130,10 @@ class _Importer:
                 if len(country) != 2:
                     raise _RowError(f"country {row['country']!r} is not a two-letter code such as NL")
                 postcode = _required(row, "postal_code")
-                parsed = geo.parse_postcode(postcode)
-                if parsed:
+                if country == "NL":  # four digits alone still place it (the gazetteer is by PC4); no other text
+                    parsed = geo.parse_postcode(postcode)
+                    if parsed is None:
+                        raise _RowError(f"postal_code {row['postal_code']!r} is not a Dutch postcode such as 3941 AB")
                     postcode = " ".join(part for part in parsed if part)
                 found = {
                     "address_1": _fits(Location, "address_1", _required(row, "address_1")),
@@ -1147,6 +1154,8 @@ class _Importer:
         return area_containing(self.areas, postcode[:4])
 
     def _accessibility(self, location_id):
+        """Return a location's checklist codes, and its accessibility in words: the first row that is
+        none of our checklist's items (issue #18)."""
         codes = []
         for file, line, row in self.children("attribute", "link_id", location_id):
             if row.get("link_entity") != "location":
@@ -1168,15 +1177,30 @@ class _Importer:
             term.name.casefold(): term.code
             for term in self.catalogue.taxonomies_by_id[hsds.taxonomy_id("accessibility")].terms
         }
+        note: dict = {"accessibility_note": "", "accessibility_details": "", "accessibility_note_uuid": None}
+        kept = None
         for file, line, row in self.children("accessibility", "location_id", location_id):
             text = (row.get("description") or "").casefold()
             code = labels.get(text) or (text if text in labels.values() else None)
-            if code is None:
-                self.reject(file, line, f"accessibility {row.get('description')!r} is not on our checklist")
-            else:
+            if code is not None:
                 codes.append(code)
-                self.use(file, line)
-        return list(dict.fromkeys(codes))
+                if row.get("details"):
+                    self.drop(file, line, "details", "no place for it (the description is an item of our checklist)")
+            elif not row.get("description") and not row.get("details"):
+                self.reject(file, line, "the row has no description and no details")
+                continue
+            elif kept is not None:
+                self.reject(file, line, f"a location keeps one accessibility description, the one on line {kept}")
+                continue
+            else:
+                note = {
+                    "accessibility_note": row.get("description") or "",
+                    "accessibility_details": row.get("details") or "",
+                    "accessibility_note_uuid": _safe_uuid(row.get("id")),
+                }
+                kept = line
+            self.use(file, line)
+        return list(dict.fromkeys(codes)), note
 
     def _our_attribute_fields(self, file, line, row, taxonomy):
         """Report what a link to one of our terms cannot keep: another link_type, or a value."""
@@ -1275,20 +1299,14 @@ class _Importer:
             except _RowError as error:
                 self.reject(file, line, str(error))
         found["phone"] = self._phone(self.children("phone", "service_id", service_id), "service", service_id)
-        language_codes = {code.casefold(): code for code in vocabularies.codes(vocabularies.LANGUAGES)}
         for file, line, row in self.children("language", "service_id", service_id):
-            code = language_codes.get((row.get("code") or "").casefold())
+            code = vocabularies.language_code(row.get("code"))
             if code is None:
-                self.reject(file, line, f"language {row.get('code') or row.get('name')!r} is not on our list")
+                self.reject(file, line, f"language {row.get('code') or row.get('name')!r} is no language code we know")
             else:
                 found["language"].append(code)
                 self.use(file, line)
-        for file, line, row in self.children("service_area", "service_id", service_id):
-            try:
-                found["area"].append(self._service_area(file, line, row, service_id))
-                self.use(file, line)
-            except _RowError as error:
-                self.reject(file, line, str(error))
+        found["area"], found["area_note"] = self._service_areas(service_id)
         found["cost_options"] = self._cost_options(service_id)
         if "cost" not in found:
             found["cost"] = self._costs_from_options(found["cost_options"])
@@ -1296,8 +1314,34 @@ class _Importer:
         found["links"] = self.children("service_at_location", "service_id", service_id)
         return found
 
+    def _service_areas(self, service_id):
+        """Return a service's areas, and its service area in words: the first row that names none (issue #18)."""
+        areas = []
+        note: dict = {"area_note": "", "area_note_details": "", "area_note_uuid": None}
+        kept = None
+        for file, line, row in self.children("service_area", "service_id", service_id):
+            area = self._service_area(file, line, row, service_id)
+            if area is not None:
+                areas.append(area)
+            elif not row.get("name") and not row.get("description"):
+                self.reject(file, line, "the service area has no name and no description")
+                continue
+            elif kept is not None:
+                self.reject(file, line, f"the service keeps one service area in words, the one on line {kept}")
+                continue
+            else:
+                note = {
+                    "area_note": row.get("name") or "",
+                    "area_note_details": row.get("description") or "",
+                    "area_note_uuid": _safe_uuid(row.get("id")),
+                }
+                kept = line
+            self.use(file, line)
+        return areas, note
+
     def _service_area(self, file, line, row, service_id):
-        """Return the area a service area names: one of ours, or a new one when the package says its kind."""
+        """Return the area a service area names: one of ours, or a new one when the package says its kind;
+        None for any other, which the service keeps in words (issue #18)."""
         name = row.get("name") or ""
         wanted = name.casefold()
         area = next((a for a in self.areas if wanted and wanted in (a.name.casefold(), a.code)), None)
@@ -1305,10 +1349,7 @@ class _Importer:
             return area
         kind = self._area_kind(row.get("description"))
         if kind is None or not name or len(name) > _length(Area, "name"):
-            raise _RowError(
-                f"service area {name!r} is not an area of this municipality, and the package does not say "
-                "it is one (a name, with kern, dorp or wijk as its description)"
-            )
+            return None
         area = Area(
             code=self._area_code(row, name, service_id),
             name=name,
@@ -1503,6 +1544,8 @@ class _Importer:
             if ("target_group", code) in self.db_terms
         ]
         service.service_areas = list(dict.fromkeys(found.get("area", [])))
+        for key, value in found["area_note"].items():
+            setattr(service, key, value)
         self._apply_cost_options(service, found["cost_options"])
         self._apply_attributes(service, found.get("attributes", []))
         self._apply_schedules(service, self._editable_schedules(found["schedules"]))

@@ -167,7 +167,8 @@ class Location(Model):
     name = db.Column(db.String(200), nullable=False)
     description = db.Column(db.Text, nullable=False, default="")
     address_1 = db.Column(db.String(200), nullable=False, default="")
-    postal_code = db.Column(db.String(7), nullable=False, default="")
+    # "3941 AB" in the Netherlands; another country's postcode as an imported package gives it (issue #18)
+    postal_code = db.Column(db.String(16), nullable=False, default="")
     city = db.Column(db.String(120), nullable=False, default="")
     state_province = db.Column(db.String(60), nullable=False, default="Utrecht")
     country = db.Column(db.String(2), nullable=False, default="NL")
@@ -175,6 +176,11 @@ class Location(Model):
     lon = db.Column(db.Float)
     transportation = db.Column(db.Text, nullable=False, default="")
     accessibility = db.Column(JSON, nullable=False, default=list)
+    # Accessibility in words, as another system's HSDS package describes it beside our checklist
+    # (issue #18): its description, details and id, which the export and the API write back.
+    accessibility_note = db.Column(db.Text, nullable=False, default="")
+    accessibility_details = db.Column(db.Text, nullable=False, default="")
+    accessibility_note_uuid = db.Column(db.String(36))
     organization = db.relationship("Organization", back_populates="locations")
     area = db.relationship("Area")
     service_links = db.relationship("ServiceAtLocation", back_populates="location")
@@ -218,6 +224,11 @@ class Service(Model):
     respite_types = db.Column(JSON, nullable=False, default=list)
     respite_for = db.Column(db.Text, nullable=False, default="")
     respite_lead_time_days = db.Column(db.Integer)
+    # A service area in words (werkgebied) that is none of our areas, as another system's HSDS package
+    # gives it (issue #18): its name, description and id, which the export and the API write back.
+    area_note = db.Column(db.Text, nullable=False, default="")
+    area_note_details = db.Column(db.Text, nullable=False, default="")
+    area_note_uuid = db.Column(db.String(36))
     phone = db.Column(db.String(40))
     # The HSDS phone object around `phone` (issue #18): its id, extension, type and description, as
     # imported; the export and the API write them back, so another system's phone keeps its id.

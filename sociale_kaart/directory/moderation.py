@@ -28,10 +28,6 @@ WEEKDAYS = ("ma", "di", "wo", "do", "vr", "za", "zo")
 # --- labels for values -------------------------------------------------------------------------
 
 
-def _vocab_labels(vocabulary):
-    return {term.code: str(term.label) for term in vocabulary}
-
-
 def display_value(name, value):
     """Return a value of a snapshot field as people read it (labels for codes, names for ids)."""
     if value in (None, "", []):
@@ -48,9 +44,8 @@ def display_value(name, value):
         "accessibility": vocabularies.ACCESSIBILITY,
     }.get(name)
     if vocabulary is not None:
-        labels = _vocab_labels(vocabulary)
         codes = value if isinstance(value, list) else [value]
-        return ", ".join(labels.get(code, code) for code in codes)
+        return ", ".join(str(vocabularies.label(vocabulary, code)) for code in codes)
     if name in ("service_areas", "area"):
         codes = value if isinstance(value, list) else [value]
         names: dict[str, str] = dict(db.session.execute(select(Area.code, Area.name).where(Area.code.in_(codes))).all())

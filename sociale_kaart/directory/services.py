@@ -412,6 +412,8 @@ def _all_facet_labels() -> dict[str, dict[str, str]]:
             labels[facet] = {term.code: str(term_label(term)) for term in vocabulary_terms(facet)}
         elif facet == "area":
             labels[facet] = {area.code: area.name for area in areas.area_rows()}
+        elif facet == "language":
+            labels[facet] = vocabularies.language_labels()  # any language an import brought (issue #18)
         else:
             labels[facet] = {term.code: str(term.label) for term in vocabularies.VOCABULARIES[facet]}
     return labels

@@ -8,7 +8,10 @@ extend them; the other lists are fixed by the product.
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
+from babel import Locale
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 # When the fixed vocabularies below last changed (UTC): the API's modified_after on
@@ -174,8 +177,53 @@ def codes(vocabulary):
 
 
 def label(vocabulary, code):
-    """Return the label of a code, or the code itself when unknown."""
+    """Return the label of a code, or the code itself when unknown.
+
+    A language outside LANGUAGES (one an HSDS import brought, issue #18) gets Babel's name for it."""
     for term in vocabulary:
         if term.code == code:
             return term.label
+    if vocabulary is LANGUAGES:
+        return language_name(code) or code
     return code
+
+
+# Languages beyond LANGUAGES (issue #18): another system's HSDS package may give any language, so
+# every code Babel names in Dutch or English is kept, written as BCP 47 writes it ("ur", "en-GB").
+
+
+@lru_cache(maxsize=1)
+def _babel_languages():
+    """Return {folded code: Babel's key} of every language Babel names in Dutch or English."""
+    keys = {*Locale("nl").languages, *Locale("en").languages}
+    return {key.casefold(): key for key in keys}
+
+
+def language_code(text):
+    """Return our code of a language code: one of LANGUAGES, or another one Babel knows; None for others."""
+    folded = (text or "").strip().casefold()
+    for term in LANGUAGES:
+        if term.code.casefold() == folded:
+            return term.code
+    key = _babel_languages().get(folded.replace("-", "_"))
+    return key.replace("_", "-") if key else None
+
+
+def language_name(code):
+    """Return Babel's name of a language outside LANGUAGES in the user's language (English when it has none)."""
+    key = _babel_languages().get((code or "").casefold().replace("-", "_"))
+    if key is None:
+        return None
+    locale = get_locale() or Locale("nl")
+    return locale.languages.get(key) or Locale("en").languages.get(key)
+
+
+def language_labels():
+    """Return {code: label} of every language a service may have: LANGUAGES in their order, then Babel's by name."""
+    labels = {term.code: str(term.label) for term in LANGUAGES}
+    others = {}
+    for key in _babel_languages().values():
+        code = key.replace("_", "-")
+        if code not in labels:
+            others[code] = str(language_name(code))
+    return labels | dict(sorted(others.items(), key=lambda item: (item[1].casefold(), item[0])))

@@ -163,7 +163,7 @@ class ServiceForm(BaseForm):
         self.access_route.choices = editing.vocabulary_choices(vocabularies.ACCESS_ROUTES)
         self.cost.choices = editing.vocabulary_choices(vocabularies.COSTS)
         self.modes.choices = editing.vocabulary_choices(vocabularies.MODES)
-        self.languages.choices = editing.vocabulary_choices(vocabularies.LANGUAGES)
+        self.languages.choices = editing.language_choices(self.languages.data)
         self.service_areas.choices = editing.area_choices()
         self.locations.choices = editing.location_choices(organization_id, location_ids)
 

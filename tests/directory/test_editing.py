@@ -108,6 +108,7 @@ def test_a_missing_service_is_not_found(world):
         ({"categories": ["bestaat_niet"]}, "categories", "alleen uit de lijst"),
         ({"pyramid_level": "hoog"}, "pyramid_level", "een van de mogelijkheden"),
         ({"cost": ["duur"]}, "cost", "alleen uit de lijst"),
+        ({"languages": ["nl", "xx"]}, "languages", "alleen uit de lijst"),
         ({"schedules": [[0, "17:00", "09:00"]]}, "schedules", "na de openingstijd"),
         ({"schedules": [[0, "25:00", "26:00"]]}, "schedules", "uu:mm"),
         ({"schedules": [[0, "09:00", "12:00"], [0, "11:00", "13:00"]]}, "schedules", "overlappen"),
@@ -125,6 +126,16 @@ def test_invalid_values_name_the_field(world, changes, field, message):
         )
     assert error.value.field == field
     assert message in error.value.message
+
+
+def test_an_edit_keeps_a_language_an_import_brought_beyond_our_list(world):
+    """Issue #18: an HSDS import may give any language Babel knows; editing the listing keeps it."""
+    world.service_a.languages = ["nl", "ur"]
+    db.session.commit()
+    change = editing.propose_service_change(
+        world.service_a.id, service_values(world.service_a, summary="Ook in het Urdu."), by=world.users["editor_a"]
+    )
+    assert change.data["languages"] == ["nl", "ur"]
 
 
 def test_a_location_of_another_organisation_cannot_be_chosen(world):

@@ -554,6 +554,22 @@ def test_more_opening_periods_a_day_than_the_form_shows_are_reported_not_silentl
 
 EXAMPLE = Path(__file__).resolve().parent / "hsds_example_3_0"
 EXAMPLE_SERVICE = "ac148810-d857-441c-9679-408f346de14b"
+# every row of these files of the example is valid HSDS and comes in (issue #18's acceptance)
+KEPT_EXAMPLE_FILES = (
+    "organizations.csv",
+    "services.csv",
+    "locations.csv",
+    "addresses.csv",
+    "phones.csv",
+    "schedules.csv",
+    "service_at_location.csv",
+    "languages.csv",
+    "accessibility.csv",
+    "service_areas.csv",
+    "cost_options.csv",
+    "taxonomies.csv",
+    "taxonomy_terms.csv",
+)
 
 
 def test_the_official_example_imports_into_an_empty_database_field_by_field(app):
@@ -658,7 +674,30 @@ def test_the_official_example_imports_into_an_empty_database_field_by_field(app)
     )
     assert location.transportation.startswith("MyCity Civic Center is serviced by the number 1 Bus")
     assert [link.uuid for link in service.location_links] == ["e94c9f38-1e8f-4564-91d4-d53501ab1765"]
-    assert db.session.scalars(select(Area)).all() == []
+
+    # the last valid rows: another country's postcode, a language beyond our list, accessibility and a
+    # service area in words
+    assert (location.address_1, location.postal_code, location.city, location.state_province, location.country) == (
+        "1-30 Main Street",
+        "ABC 1234",
+        "MyCity",
+        "MyState",
+        "US",
+    )
+    assert location.area is None
+    assert service.languages == ["ur"]
+    assert (location.accessibility, location.accessibility_note_uuid) == ([], "afcf296e-1cb2-4139-9c88-33d587d1a50b")
+    assert location.accessibility_note == (
+        "The building is equipped with induction loops for hearing aids. Wheelchair access is possible on all levels."
+    )
+    assert location.accessibility_details == "Switch hearing aid to T-coil to access the induction loop facility."
+    assert service.area_note_uuid == "381c64f1-a724-4884-9c21-ac96c21cca3e"
+    assert service.area_note.startswith("The service is available to all residents of the MyCity area. We provide")
+    assert service.area_note_details == (
+        "The service is available to all residents of the MyCity area, including all postcodes starting with AB1, "
+        "AB2, and AB3"
+    )
+    assert db.session.scalars(select(Area)).all() == [] and service.service_areas == []
 
     # every loss is in the report, with file, line and reason
     problems = _problems(report)
@@ -675,6 +714,8 @@ def test_the_official_example_imports_into_an_empty_database_field_by_field(app)
         ("locations.csv", 2, name): no_place
         for name in ("url", "alternate_name", "external_identifier", "external_identifier_type")
     }
+    expected |= {("addresses.csv", 2, name): no_place for name in ("attention", "address_2", "region")}
+    expected |= {("service_areas.csv", 2, name): no_place for name in ("extent", "extent_type", "uri")}
     expected |= {
         (
             "organizations.csv",
@@ -689,22 +730,19 @@ def test_the_official_example_imports_into_an_empty_database_field_by_field(app)
         ),
         ("locations.csv", 2, "latitude"): "not kept: latitude 100 and longitude 101 are not a point on earth",
         ("locations.csv", 2, "longitude"): "not kept: latitude 100 and longitude 101 are not a point on earth",
-        ("addresses.csv", 2, None): "row not imported: postal_code is longer than 7 characters",
-        ("accessibility.csv", 2, None): (
-            "row not imported: accessibility 'The building is equipped with induction loops for hearing aids. "
-            "Wheelchair access is possible on all levels.' is not on our checklist"
+        ("addresses.csv", 2, "id"): "not kept: the export gives it an id derived from what it describes",
+        ("addresses.csv", 2, "address_type"): "not kept: a location's address is its physical address here",
+        ("accessibility.csv", 2, "url"): (
+            "not kept: no place for it (a location's accessibility is our checklist and a description)"
         ),
         ("phones.csv", 2, "organization_id"): "not kept: the phone is kept with the service",
         ("phones.csv", 2, "location_id"): "not kept: phones are kept per service or organisation",
         ("phones.csv", 2, "service_at_location_id"): "not kept: phones are kept per service or organisation",
         ("phones.csv", 2, "contact_id"): "not kept: contacts are not imported",
-        ("languages.csv", 2, None): "row not imported: language 'ur' is not on our list",
-        ("service_areas.csv", 2, None): (
-            "row not imported: service area 'The service is available to all residents of the MyCity area. We "
-            "provide the service in our offices or via video conferencing to any who can provide evidence of their "
-            "residency.' is not an area of this municipality, and the package does not say it is one (a name, "
-            "with kern, dorp or wijk as its description)"
-        ),
+        ("languages.csv", 2, "id"): "not kept: the export gives it an id derived from what it describes",
+        ("languages.csv", 2, "location_id"): "not kept: languages are kept per service",
+        ("languages.csv", 2, "phone_id"): "not kept: languages are kept per service",
+        ("languages.csv", 2, "note"): "not kept: no place for it (a service's languages are codes)",
         ("schedules.csv", 2, "location_id"): "not kept: opening hours are kept per service",
         ("schedules.csv", 2, "service_at_location_id"): "not kept: opening hours are kept per service",
         ("taxonomy_terms.csv", 2, "parent_id"): (
@@ -725,12 +763,12 @@ def test_the_official_example_imports_into_an_empty_database_field_by_field(app)
         "taxonomy_terms.csv:2: taxonomies.csv has no taxonomy 07ff6aee-a219-438c-b694-d2fcb6c5373b; taxonomy "
         "'taxonomy' (07ff6aee-a219-438c-b694-d2fcb6c5373b) made from its `taxonomy` field"
     ) in report.notes
-    assert [str(p) for p in report.problems[:3]] == [
-        "accessibility.csv:2: row not imported: accessibility 'The building is equipped with induction loops for "
-        "hearing aids. Wheelchair access is possible on all levels.' is not on our checklist",
-        "addresses.csv:2: row not imported: postal_code is longer than 7 characters",
-        "attributes.csv:2: row not imported: attributes of link_entity are not imported",
-    ]
+    assert [p.file for p in report.problems[:3]] == ["accessibility.csv", "addresses.csv", "addresses.csv"]
+    assert str(report.problems[0]) == (
+        "accessibility.csv:2: field `url` not kept: no place for it (a location's accessibility is our checklist "
+        "and a description)"
+    )
+    assert not [p for p in report.problems if p.field is None and p.file in KEPT_EXAMPLE_FILES]
 
 
 def _publish_all():
@@ -771,6 +809,28 @@ def test_the_api_and_the_export_write_back_what_the_import_kept(seeded_app, tmp_
     assert [(o["id"], o["amount"], o["currency"]) for o in body["cost_options"]] == [
         ("1fdf4d39-3d80-484d-9f92-a8ffa08621e7", 35, "gbp")
     ]
+    assert body["languages"] == [
+        {
+            "id": hsds.derived_id("language", EXAMPLE_SERVICE, "ur"),
+            "service_id": EXAMPLE_SERVICE,
+            "name": "Urdu",
+            "code": "ur",
+        }
+    ]
+    assert body["service_areas"] == [
+        {
+            "id": "381c64f1-a724-4884-9c21-ac96c21cca3e",
+            "service_id": EXAMPLE_SERVICE,
+            "name": body["service_areas"][0]["name"],
+            "description": "The service is available to all residents of the MyCity area, including all postcodes "
+            "starting with AB1, AB2, and AB3",
+        }
+    ]
+    location = body["service_at_locations"][0]["location"]
+    assert [(a["postal_code"], a["country"]) for a in location["addresses"]] == [("ABC 1234", "US")]
+    assert [(a["id"], a["details"]) for a in location["accessibility"]] == [
+        ("afcf296e-1cb2-4139-9c88-33d587d1a50b", "Switch hearing aid to T-coil to access the induction loop facility.")
+    ]
     terms = seeded_app.test_client().get("/api/hsds/taxonomy_terms?per_page=100&search=name").get_json()["contents"]
     assert {(t["id"], t["language"], t["term_uri"]) for t in terms if t["code"] == "code"} == {
         ("3f7b145d-84af-42d7-8fae-eaca714b02b2", "eng", "http://example.com")
@@ -791,6 +851,20 @@ def test_the_api_and_the_export_write_back_what_the_import_kept(seeded_app, tmp_
             "amount_description": "per 1 hour session",
         }
     ]
+    example = {}
+    for name in ("addresses.csv", "accessibility.csv", "service_areas.csv", "languages.csv"):
+        with (EXAMPLE / name).open(encoding="utf-8", newline="") as handle:
+            [example[name]] = list(csv.DictReader(handle))
+        with (tmp_path / name).open(encoding="utf-8", newline="") as handle:
+            owner = "service_id" if "service_id" in example[name] else "location_id"
+            [exported] = [row for row in csv.DictReader(handle) if row[owner] == example[name][owner]]
+        kept = {
+            "addresses.csv": ("location_id", "address_1", "city", "state_province", "postal_code", "country"),
+            "accessibility.csv": ("id", "location_id", "description", "details"),
+            "service_areas.csv": ("id", "service_id", "name", "description"),
+            "languages.csv": ("service_id", "code"),
+        }[name]
+        assert {key: exported[key] for key in kept} == {key: example[name][key] for key in kept}, name
 
 
 def test_terms_of_another_taxonomy_keep_their_parent_and_come_back_without_a_code_they_lacked(app, tmp_path):
@@ -971,12 +1045,14 @@ def test_a_resource_path_outside_the_package_is_not_read(app, tmp_path):
 
 
 def test_a_service_area_the_database_lacks_is_made_when_the_package_says_its_kind(app, tmp_path):
+    """An area of a named kind becomes an area; any other is the service's werkgebied in words (one)."""
     package = {name: FOREIGN[name] for name in ("organizations.csv", "services.csv")}
     package["service_areas.csv"] = [
         "id,service_id,name,description",
         "2a4a5e5e-bbbb-4c1c-9d0d-000000000001,0b4a5e5e-2222-4c1c-9d0d-000000000001,Maarn,Dorp",
         "2a4a5e5e-bbbb-4c1c-9d0d-000000000002,0b4a5e5e-2222-4c1c-9d0d-000000000001,Zuidwijk,wijk",
         "2a4a5e5e-bbbb-4c1c-9d0d-000000000003,0b4a5e5e-2222-4c1c-9d0d-000000000001,Heel Utrecht,Provincie",
+        "2a4a5e5e-bbbb-4c1c-9d0d-000000000004,0b4a5e5e-2222-4c1c-9d0d-000000000001,Heel Nederland,Land",
     ]
     _write(tmp_path, package)
 
@@ -987,11 +1063,97 @@ def test_a_service_area_the_database_lacks_is_made_when_the_package_says_its_kin
         ("maarn", "Maarn", "dorp", []),
         ("zuidwijk", "Zuidwijk", "wijk", []),
     ]
-    problems = _problems(report)
-    assert problems[("service_areas.csv", 4, None)].startswith(
-        "row not imported: service area 'Heel Utrecht' is not an area of this municipality"
+    assert (service.area_note, service.area_note_details, service.area_note_uuid) == (
+        "Heel Utrecht",
+        "Provincie",
+        "2a4a5e5e-bbbb-4c1c-9d0d-000000000003",
     )
+    assert {key: why for key, why in _problems(report).items() if key[0] == "service_areas.csv"} == {
+        ("service_areas.csv", 2, "id"): "not kept: the export gives it an id derived from what it describes",
+        ("service_areas.csv", 3, "id"): "not kept: the export gives it an id derived from what it describes",
+        (
+            "service_areas.csv",
+            5,
+            None,
+        ): "row not imported: the service keeps one service area in words, the one on line 4",
+    }
     assert "service_areas.csv:2: area 'Maarn' (dorp) made from the package; it has no postcodes yet" in report.notes
+
+
+@pytest.mark.parametrize(
+    "postcode, country, kept",
+    [
+        ("3941ab", "NL", "3941 AB"),
+        ("ABC 1234", "US", "ABC 1234"),
+        ("SW1A 1AA", "gb", "SW1A 1AA"),
+        ("3941", "NL", "3941"),  # four digits alone still place it by the gazetteer's PC4
+        ("ABC 1234", "NL", None),
+        ("1234567890ABCDEFG", "US", None),  # longer than 16 characters
+    ],
+)
+def test_a_dutch_postcode_must_be_one_and_another_countrys_is_kept_as_given(app, tmp_path, postcode, country, kept):
+    package = {name: FOREIGN[name] for name in ("organizations.csv", "services.csv", "locations.csv")}
+    package["addresses.csv"] = [
+        FOREIGN["addresses.csv"][0],
+        f"0d4a5e5e-4444-4c1c-9d0d-000000000001,0c4a5e5e-3333-4c1c-9d0d-000000000001,Main Street 1,MyCity,MyState,"
+        f"{postcode},{country},physical",
+    ]
+    _write(tmp_path, package)
+
+    report = hsds_io.import_package(tmp_path, services.search_backend())
+
+    location = db.session.scalars(select(Location).where(Location.name == "Wijkpost")).one()
+    refused = _problems(report).get(("addresses.csv", 2, None))
+    if kept:
+        assert (location.postal_code, location.country, refused) == (kept, country.upper(), None)
+    else:
+        assert (location.postal_code, location.address_1) == ("", "")
+        assert refused in (
+            f"row not imported: postal_code {postcode!r} is not a Dutch postcode such as 3941 AB",
+            "row not imported: postal_code is longer than 16 characters",
+        )
+
+
+def test_accessibility_in_words_is_one_description_per_location_beside_the_checklist(app, tmp_path):
+    package = {name: FOREIGN[name] for name in ("organizations.csv", "services.csv", "locations.csv")}
+    location_id = "0c4a5e5e-3333-4c1c-9d0d-000000000001"
+    package["accessibility.csv"] = [
+        "id,location_id,description,details,url",
+        f"3a4a5e5e-cccc-4c1c-9d0d-000000000001,{location_id},Ringleiding,In de grote zaal,",
+        f"3a4a5e5e-cccc-4c1c-9d0d-000000000002,{location_id},Drempelvrij tot aan de balie,,https://example.org",
+        f"3a4a5e5e-cccc-4c1c-9d0d-000000000003,{location_id},Brede deuren,,",
+    ]
+    package["languages.csv"] = [
+        "id,service_id,name,code",
+        "3b4a5e5e-dddd-4c1c-9d0d-000000000001,0b4a5e5e-2222-4c1c-9d0d-000000000001,Somali,SO",
+        "3b4a5e5e-dddd-4c1c-9d0d-000000000002,0b4a5e5e-2222-4c1c-9d0d-000000000001,Klingon,xx",
+    ]
+    _write(tmp_path, package)
+
+    report = hsds_io.import_package(tmp_path, services.search_backend())
+
+    location = db.session.scalars(select(Location).where(Location.name == "Wijkpost")).one()
+    assert location.accessibility == ["ringleiding"]
+    assert (location.accessibility_note, location.accessibility_details, location.accessibility_note_uuid) == (
+        "Drempelvrij tot aan de balie",
+        "",
+        "3a4a5e5e-cccc-4c1c-9d0d-000000000002",
+    )
+    service = db.session.scalars(select(Service).where(Service.name == "Wijkverpleging")).one()
+    assert service.languages == ["so"]
+    problems = {key: why for key, why in _problems(report).items() if key[0] in ("accessibility.csv", "languages.csv")}
+    assert problems == {
+        ("accessibility.csv", 2, "details"): "not kept: no place for it (the description is an item of our checklist)",
+        ("accessibility.csv", 2, "id"): "not kept: the export gives it an id derived from what it describes",
+        ("accessibility.csv", 3, "url"): (
+            "not kept: no place for it (a location's accessibility is our checklist and a description)"
+        ),
+        ("accessibility.csv", 4, None): (
+            "row not imported: a location keeps one accessibility description, the one on line 3"
+        ),
+        ("languages.csv", 2, "id"): "not kept: the export gives it an id derived from what it describes",
+        ("languages.csv", 3, None): "row not imported: language 'xx' is no language code we know",
+    }
 
 
 # --- the licence of the open data (issue #18) ------------------------------------------------------------

@@ -209,3 +209,48 @@ def test_service_page_offers_a_volunteer_for_a_volunteer_kind_of_service(app, cl
     assert "Liever hulp van een vrijwilliger?" in body and 'href="/hulp-vragen?taak=respijt"' in body
     body = html(client.get(f"/aanbod/{money.id}"))
     assert "Liever hulp van een vrijwilliger?" not in body and "Vraag een vrijwilliger" not in body
+
+
+def test_service_page_shows_the_werkgebied_and_accessibility_an_import_gave_in_words(app, client):
+    """Issue #18: a service area and accessibility in words, and a language beyond our list, as imported."""
+    from tests.builders import make_location, make_service
+
+    location = make_location(
+        postal_code="ABC 1234",
+        country="US",
+        accessibility=["ringleiding"],
+        accessibility_note="The building is equipped with induction loops.",
+        accessibility_details="Switch hearing aid to T-coil.",
+    )
+    service = make_service(
+        location=location,
+        area_note="All residents of the MyCity area.",
+        area_note_details="Including all postcodes starting with AB1.",
+        languages=["nl", "so"],
+    )
+    body = html(client.get(f"/aanbod/{service.id}/{service.slug}"))
+    assert "Werkgebied: All residents of the MyCity area." in body
+    assert "<p>Including all postcodes starting with AB1.</p>" in body
+    assert "<li>Ringleiding</li>" in body
+    assert "<p>The building is equipped with induction loops.</p>" in body
+    assert "<p>Switch hearing aid to T-coil.</p>" in body
+    assert "ABC 1234 Doorn" in body
+    assert "Talen: Nederlands, Somalisch" in body  # in English too: tests/directory/test_vocabularies.py
+
+
+def test_service_page_without_those_words_shows_no_werkgebied_and_says_accessibility_is_unknown(app, client):
+    from tests.builders import make_service
+
+    service = make_service()
+    body = html(client.get(f"/aanbod/{service.id}/{service.slug}"))
+    assert "Werkgebied" not in body
+    assert "Over de toegankelijkheid van deze plek weten we niets." in body
+
+
+def test_a_language_beyond_our_list_is_a_search_filter_with_babels_name(app, client):
+    from tests.builders import make_service
+
+    service = make_service(languages=["so"])
+    body = html(client.get("/zoeken", query_string={"language": "so"}))
+    assert escape(service.name) in body
+    assert re.search(r'value="so" checked>\s*<label for="f-language-so">Somalisch <span class="count">\(1\)', body)

@@ -216,3 +216,22 @@ def test_resolving_a_report_checks_the_note(app, client, world, note, resolved):
     stored = db.session.get(Report, report.id)
     assert (stored.status == "resolved") is resolved
     assert stored.resolution == ("Aangepast.\r\nDank u." if resolved else "")
+
+
+def test_the_service_form_shows_and_keeps_a_language_an_import_brought_beyond_our_list(app, client, world):
+    """Issue #18: the form keeps its fixed languages and adds the listing's others, labelled by Babel."""
+    service = world.service_a
+    service.languages = ["nl", "ur"]
+    db.session.commit()
+    login_as(client, world.users["editor_a"])
+    page = client.get(f"/werkplek/aanbod/{service.id}/bewerken").get_data(as_text=True)
+    assert (
+        'checked id="languages-10" name="languages" type="checkbox" value="ur"> <label for="languages-10">Urdu' in page
+    )
+    assert 'value="ar"' in page
+
+    response = post(client, app, f"/werkplek/aanbod/{service.id}/bewerken", service_form(service, summary="Ook Urdu."))
+
+    assert response.status_code == 302
+    change = db.session.scalars(select(ChangeRequest).where(ChangeRequest.status == "pending")).one()
+    assert change.data["languages"] == ["nl", "ur"]
