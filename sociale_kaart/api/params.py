@@ -61,7 +61,8 @@ class SpecContext:
 
     term_ids: list = field(default_factory=list)  # the terms services can be filtered on
     all_term_ids: list = field(default_factory=list)
-    taxonomy_ids: list = field(default_factory=list)
+    taxonomy_ids: list = field(default_factory=list)  # the taxonomies services can be filtered on
+    all_taxonomy_ids: list = field(default_factory=list)
     area_codes: list = field(default_factory=list)
 
 
@@ -72,6 +73,7 @@ def spec_context():
         term_ids=[term.id for term in catalogue.terms if term.filterable],
         all_term_ids=[term.id for term in catalogue.terms],
         taxonomy_ids=[taxonomy.id for taxonomy in catalogue.taxonomies if taxonomy.filterable],
+        all_taxonomy_ids=[taxonomy.id for taxonomy in catalogue.taxonomies],
         area_codes=list(directory.facet_labels("area")),
     )
 
@@ -216,7 +218,7 @@ TAXONOMY_TERM_ID = Param(
 TAXONOMY_ID = Param(
     "taxonomy_id", "Only services with any term of this taxonomy.", _enum(lambda c: c.taxonomy_ids), _uuid
 )
-ANY_TAXONOMY_ID = Param("taxonomy_id", "Only terms of this taxonomy.", _enum(lambda c: c.taxonomy_ids), _uuid)
+ANY_TAXONOMY_ID = Param("taxonomy_id", "Only terms of this taxonomy.", _enum(lambda c: c.all_taxonomy_ids), _uuid)
 ORGANIZATION_ID = Param(
     "organization_id", "Only services of this organisation.", _static({"type": "string", "format": "uuid"}), _uuid
 )

@@ -89,8 +89,14 @@ class HsdsTerm:
 
     @property
     def filterable(self):
-        """Return True when services can be filtered on this term (not yet on imported taxonomies' terms)."""
-        return self.taxonomy_code != FIELD_TAXONOMY and not self.taxonomy_code.startswith(IMPORTED_TAXONOMY_PREFIX)
+        """Return True when services can be filtered on this term: every term but the field names of
+        FIELD_TAXONOMY (an imported taxonomy's terms through the services' attributes, issue #18)."""
+        return self.taxonomy_code != FIELD_TAXONOMY
+
+    @property
+    def imported(self):
+        """Return True for a term of a taxonomy another system's package brought (issue #18)."""
+        return self.taxonomy_code.startswith(IMPORTED_TAXONOMY_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,7 @@ class HsdsTaxonomy:
 
     @property
     def filterable(self):
-        return self.code != FIELD_TAXONOMY and not self.code.startswith(IMPORTED_TAXONOMY_PREFIX)
+        return self.code != FIELD_TAXONOMY
 
 
 @dataclass

@@ -19,6 +19,7 @@ from ..errors import NotFound, ValidationError
 from ..extensions import db
 from . import cache, hsds, services
 from .models import (
+    IMPORTED_TAXONOMY_PREFIX,
     Area,
     Location,
     Organization,
@@ -123,6 +124,12 @@ def _facet_condition(facet, code):
         return or_(
             Service.service_areas.any(Area.code == code),
             Service.location_links.any(ServiceAtLocation.location.has(Location.area.has(Area.code == code))),
+        )
+    if facet.startswith(IMPORTED_TAXONOMY_PREFIX):  # another system's taxonomy: its links are attributes (#18)
+        return Service.attributes.any(
+            ServiceAttribute.term.has(
+                and_(TaxonomyTerm.code == code, TaxonomyTerm.taxonomy.has(Taxonomy.code == facet))
+            )
         )
     return false()
 
@@ -312,9 +319,12 @@ def search_public_listings(query, postcode="", radius_km=None, page=1, per_page=
     cat = catalogue()
     _checked_filters(query)
     filters = {facet: list(codes) for facet, codes in query.filters.items()}
-    for term in _terms(query, cat):
-        filters.setdefault(term.taxonomy_code, []).append(term.code)
     others = _other_conditions(query, cat)
+    for term in _terms(query, cat):
+        if term.imported:  # the search engine knows our vocabularies only: these are checked in SQL
+            others.append(_facet_condition(term.taxonomy_code, term.code))
+        else:
+            filters.setdefault(term.taxonomy_code, []).append(term.code)
     criteria = services.SearchCriteria(
         text=query.text,
         where=postcode,

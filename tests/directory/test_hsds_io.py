@@ -905,6 +905,48 @@ def test_terms_of_another_taxonomy_keep_their_parent_and_come_back_without_a_cod
     )
 
 
+def test_an_imported_taxonomy_filters_the_api_like_our_own(seeded_app, tmp_path):
+    """A client lists /taxonomies and /taxonomy_terms, then filters on what it found: also another system's terms."""
+    package = {
+        name: FOREIGN[name]
+        for name in ("organizations.csv", "services.csv", "locations.csv", "addresses.csv", "service_at_location.csv")
+    }
+    package["taxonomies.csv"] = ["id,name,description", f"{uuid.UUID(int=1)},Buurtthema's,Thema's"]
+    package["taxonomy_terms.csv"] = [
+        "id,code,name,description,parent_id,taxonomy_id",
+        f"{uuid.UUID(int=2)},sociaal,Sociaal,Alles sociaals,,{uuid.UUID(int=1)}",
+        f"{uuid.UUID(int=3)},ontmoeten,Ontmoeten,Elkaar treffen,{uuid.UUID(int=2)},{uuid.UUID(int=1)}",
+    ]
+    package["attributes.csv"] = [
+        "id,link_id,taxonomy_term_id,link_type,link_entity,value",
+        f"{uuid.UUID(int=4)},0b4a5e5e-2222-4c1c-9d0d-000000000001,{uuid.UUID(int=3)},thema,service,",
+    ]
+    _write(tmp_path, package)
+    hsds_io.import_package(tmp_path, services.search_backend())
+    _publish_all()
+    client = seeded_app.test_client()
+    api = "/api/hsds"
+
+    def ids(url):
+        response = client.get(f"{api}/{url}")
+        assert response.status_code == 200, (url, response.get_json())
+        return [item["id"] for item in response.get_json()["contents"]]
+
+    service = "0b4a5e5e-2222-4c1c-9d0d-000000000001"
+    assert str(uuid.UUID(int=1)) in ids("taxonomies?per_page=100")
+    assert sorted(ids(f"taxonomy_terms?taxonomy_id={uuid.UUID(int=1)}")) == [
+        str(uuid.UUID(int=2)),
+        str(uuid.UUID(int=3)),
+    ]
+    assert ids(f"taxonomy_terms?parent_id={uuid.UUID(int=2)}") == [str(uuid.UUID(int=3))]
+    assert ids(f"services?taxonomy_term_id={uuid.UUID(int=3)}") == [service]
+    assert ids(f"services?taxonomy_term_id={uuid.UUID(int=2)}") == []  # only the term itself is linked
+    assert ids(f"services?taxonomy_id={uuid.UUID(int=1)}") == [service]
+    listed = client.get(f"{api}/service_at_locations?taxonomy_term_id={uuid.UUID(int=3)}").get_json()["contents"]
+    assert [item["service"]["id"] for item in listed] == [service]
+    assert client.get(f"{api}/services?taxonomy_term_id={uuid.UUID(int=99)}").status_code == 400  # unknown: 400
+
+
 def _tables(folder):
     """Return {file: [rows]} of a package without the last_modified column, and its descriptor without `created`."""
     tables = {}
