@@ -213,12 +213,14 @@ def _register_commands(app):
     from .accounts.cli import users_cli
     from .api.cli import hsds_cli
     from .directory.cli import directory_cli, search_cli, seed_cli
+    from .directory.region_cli import region_cli
     from .matching.cli import matching_cli
     from .notify.cli import notify_cli
 
     app.cli.add_command(seed_cli)
     app.cli.add_command(search_cli)
     app.cli.add_command(directory_cli)
+    app.cli.add_command(region_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(notify_cli)
     app.cli.add_command(hsds_cli)

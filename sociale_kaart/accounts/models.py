@@ -49,6 +49,9 @@ class User(UserMixin, Model):
     last_login_at = db.Column(db.DateTime)
     password_changed_at = db.Column(db.DateTime)
     invited_by_id = db.Column(db.ForeignKey("users.id"))
+    # The municipality a broker, policy officer or admin works for (issue #20), by CBS code; None: the
+    # whole region (a regional admin or policy officer), and for everyone in a one-municipality installation.
+    municipality_code = db.Column(db.String(8), index=True)
 
     role_rows = db.relationship("UserRole", cascade="all, delete-orphan", lazy="selectin")
     memberships = db.relationship(

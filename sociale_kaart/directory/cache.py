@@ -26,6 +26,7 @@ from .models import (
     CacheVersion,
     CostOption,
     Location,
+    Municipality,
     Organization,
     Schedule,
     Service,
@@ -37,6 +38,7 @@ from .models import (
 
 NAME = "directory"
 WATCHED = (
+    Municipality,
     Area,
     Taxonomy,
     TaxonomyTerm,

@@ -43,6 +43,53 @@ IMPORTED_TAXONOMY_PREFIX = "hsds-"
 AREA_CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email", "contact_address", "contact_hours")
 
 
+# The colours a municipality may give its pages (header and buttons): each keeps white text at
+# a contrast of at least 7:1 (WCAG AAA for text; tests/directory/test_municipalities.py checks).
+BRAND_COLOURS = {
+    "blauw": "#00466e",
+    "groen": "#1d5631",
+    "paars": "#4b2a73",
+    "rood": "#8a1f1f",
+    "petrol": "#00525c",
+    "bruin": "#5c3a1a",
+}
+DEFAULT_BRAND = "blauw"
+
+
+class Municipality(Model):
+    """A municipality of the installation (issue #20): its CBS code, name, contact and settings.
+
+    Its areas (kernen, dorpen, wijken) are the areas with its code. An installation for one
+    municipality has one row, made from the settings (municipalities.ensure_default); a region adds
+    more with `flask region add-municipality CODE` or the admin's page.
+    """
+
+    __tablename__ = "municipalities"
+    id = db.Column(db.Integer, primary_key=True)
+    code = db.Column(db.String(8), nullable=False, unique=True)  # CBS code, four digits ("1581")
+    slug = db.Column(db.String(64), nullable=False, unique=True)  # in the URL: /utrechtse-heuvelrug/
+    name = db.Column(db.String(120), nullable=False)  # as shown to residents
+    brand = db.Column(db.String(16), nullable=False, default=DEFAULT_BRAND)  # a key of BRAND_COLOURS
+    # Volunteers of this municipality may help residents of a neighbouring one and the other way
+    # round, when both allow it and the travel distance does (issue #20).
+    cross_border_matching = db.Column(db.Boolean, nullable=False, default=False)
+    contact_name = db.Column(db.String(120))  # the municipality's own desk (Wmo-loket, sociaal team)
+    contact_phone = db.Column(db.String(32))
+    contact_email = db.Column(db.String(254))
+    contact_address = db.Column(db.String(200))
+    contact_hours = db.Column(db.String(200))
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.naive_utcnow)
+
+    @property
+    def colour(self):
+        """Return the hex colour of the municipality's brand."""
+        return BRAND_COLOURS.get(self.brand, BRAND_COLOURS[DEFAULT_BRAND])
+
+    @property
+    def has_contact(self):
+        return any(getattr(self, name) for name in AREA_CONTACT_FIELDS)
+
+
 class Area(Model):
     """A kern, dorp or wijk of the municipality, with its postcodes."""
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import clock, transactions
 from ..extensions import db
-from . import hours
+from . import hours, municipalities
 from .models import (
     AREA_CONTACT_FIELDS,
     Area,
@@ -44,6 +44,7 @@ def _existing(model, key, *options):
 def load_demo(folder, geocoder, backend, municipality_code, today=None):
     """Load or update the demo data; return counts of what is in the data set."""
     today = today or clock.today()
+    municipalities.ensure_default()  # a one-municipality installation's row (issue #20)
     ensure_taxonomies()
     terms = {(term.taxonomy.code, term.code): term for term in db.session.scalars(select(TaxonomyTerm).join(Taxonomy))}
     existing = {
@@ -107,6 +108,7 @@ def refresh_demo_dates(folder, backend, today=None):
 
 def load_areas(folder, geocoder, municipality_code):
     """Load or update only the municipality's areas, e.g. before importing listings from elsewhere."""
+    municipalities.ensure_default()
     existing = _existing(Area, "code")
     areas = {
         row["code"]: _upsert_area(existing.get(row["code"]), row, geocoder, municipality_code)

@@ -680,6 +680,18 @@ class Gazetteer:
             key, prefer, municipality_only, limit
         )
 
+    def municipality(self, code: str) -> dict | None:
+        """Return a current municipality by CBS code (name, lat, lon), or None for an unknown or merged one."""
+        municipality = self._loaded().municipalities.get(code)
+        if municipality is None or not municipality.active:
+            return None
+        return {"code": municipality.code, "name": municipality.name, "lat": municipality.lat, "lon": municipality.lon}
+
+    def postcode_municipality(self, postcode4: str) -> str | None:
+        """Return the CBS code of the municipality of a four-digit postcode, or None for an unknown one."""
+        postcode = self._loaded().postcodes.get(postcode4)
+        return postcode.municipality_code if postcode is not None else None
+
     def postcodes_of_municipality(self, code: str) -> list[dict]:
         """Return the PC4 areas of a municipality as dicts with postcode4, place, lat and lon."""
         index = self._loaded()

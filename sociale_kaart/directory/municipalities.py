@@ -1,0 +1,296 @@
+"""Municipalities of the installation (issue #20): one, the simple default, or a region of several.
+
+A municipality is a row (`Municipality`): CBS code, name shown, slug for its URL, brand colour, its
+own desk's contact and whether its volunteers may help across its border. Its areas (kernen,
+dorpen, wijken) are the areas with its code. An installation for one municipality needs no set-up:
+`ensure_default` makes the row of SOCIALE_KAART_MUNICIPALITY_CODE when the demo, the areas or an
+admin first need it, and every question here has an answer before that (the settings stand in).
+
+A region adds a municipality with `flask region add-municipality CODE` or the admin's page: its
+name and its kernen (one area per place of its four-digit postcodes) come from the bundled
+gazetteer. Which municipality a postcode belongs to is decided here, from the areas first (an
+installation may draw its own borders) and the gazetteer after.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from .. import transactions
+from ..accounts import permissions
+from ..errors import NotFound, ValidationError
+from ..extensions import db
+from ..geo.gazetteer import shared_gazetteer
+from . import cache
+from .areas import area_rows, clean_contact_values
+from .editing import slugify
+from .models import AREA_CONTACT_FIELDS, BRAND_COLOURS, DEFAULT_BRAND, Area, Municipality
+
+BRAND_LABELS = {
+    "blauw": _l("Blauw"),
+    "groen": _l("Groen"),
+    "paars": _l("Paars"),
+    "rood": _l("Rood"),
+    "petrol": _l("Petrol"),
+    "bruin": _l("Bruin"),
+}
+# Path segments a municipality's slug may not take: the site's own first segments.
+RESERVED_SLUGS = frozenset(
+    {
+        "api",
+        "static",
+        "zoeken",
+        "werkplek",
+        "admin",
+        "account",
+        "hulp",
+        "l",
+        "wegwijzer",
+        "healthz",
+        "over-deze-kaart",
+        "gemeente",
+        "gemeenten",
+    }
+)
+
+
+# PostNL adds a province to a woonplaats whose name is used twice ("Elst Ut", "Elst Gld"): a kern's
+# name in its own municipality does without it.
+_PROVINCE_SUFFIX = re.compile(r" (?:Gn|Fr|Dr|Ov|Fl|Gld|Ut|Nh|NH|Zh|ZH|Zl|Nb|NB|Lb|L)$")
+
+
+@dataclass(frozen=True)
+class MunicipalityRow:
+    """A municipality as plain values, kept per process (cache.py): what pages and searches need."""
+
+    code: str
+    slug: str
+    name: str
+    brand: str
+    cross_border_matching: bool
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    contact_email: str | None = None
+    contact_address: str | None = None
+    contact_hours: str | None = None
+
+    @property
+    def colour(self) -> str:
+        return BRAND_COLOURS.get(self.brand, BRAND_COLOURS[DEFAULT_BRAND])
+
+    @property
+    def has_contact(self) -> bool:
+        return any(getattr(self, name) for name in AREA_CONTACT_FIELDS)
+
+
+def default_code() -> str:
+    """Return the CBS code of the installation's own municipality (SOCIALE_KAART_MUNICIPALITY_CODE)."""
+    return str(current_app.config["MUNICIPALITY_CODE"])
+
+
+def _from_settings() -> MunicipalityRow:
+    config = current_app.config
+    name = str(config.get("MUNICIPALITY_NAME") or "")
+    return MunicipalityRow(default_code(), slugify(name), name, DEFAULT_BRAND, False)
+
+
+def municipality_rows() -> tuple[MunicipalityRow, ...]:
+    """Return the municipalities by name, kept per process; the settings' one when no row exists yet."""
+    return cache.kept("municipalities", _municipality_rows)
+
+
+def _municipality_rows() -> tuple[MunicipalityRow, ...]:
+    columns = (
+        Municipality.code,
+        Municipality.slug,
+        Municipality.name,
+        Municipality.brand,
+        Municipality.cross_border_matching,
+        *(getattr(Municipality, name) for name in AREA_CONTACT_FIELDS),
+    )
+    rows = tuple(MunicipalityRow(*row) for row in db.session.execute(select(*columns).order_by(Municipality.name)))
+    return rows or (_from_settings(),)
+
+
+def is_region() -> bool:
+    """Return True when the installation serves more than one municipality."""
+    return len(municipality_rows()) > 1
+
+
+def by_code(code: object) -> MunicipalityRow | None:
+    """Return the municipality with a CBS code, or None."""
+    return next((row for row in municipality_rows() if row.code == code), None)
+
+
+def by_slug(slug: object) -> MunicipalityRow | None:
+    """Return the municipality with a slug (from a URL), or None."""
+    if not isinstance(slug, str):
+        return None
+    return next((row for row in municipality_rows() if row.slug == slug.lower()), None)
+
+
+def default_municipality() -> MunicipalityRow:
+    """Return the installation's own municipality (the settings'), or the first when it is not among them."""
+    rows = municipality_rows()
+    return by_code(default_code()) or rows[0]
+
+
+def code_of_postcode4(postcode4: str | None) -> str | None:
+    """Return the CBS code of the municipality of a four-digit postcode: its area's, else the gazetteer's."""
+    if not postcode4:
+        return None
+    area_codes = _area_municipalities()
+    for area in area_rows():
+        if postcode4 in area.postcodes:
+            return area_codes.get(area.id)
+    return shared_gazetteer().postcode_municipality(postcode4)
+
+
+def _area_municipalities() -> dict[int, str]:
+    return cache.kept(
+        "area_municipalities",
+        lambda: {row[0]: row[1] for row in db.session.execute(select(Area.id, Area.municipality_code))},
+    )
+
+
+def municipality_of_area(area_id: int | None) -> MunicipalityRow | None:
+    """Return the municipality of an area (by id), or None."""
+    if area_id is None:
+        return None
+    return by_code(_area_municipalities().get(area_id))
+
+
+def area_ids_of(code: str) -> set[int]:
+    """Return the ids of a municipality's areas."""
+    return {area_id for area_id, municipality in _area_municipalities().items() if municipality == code}
+
+
+# --- the region's admin adds and keeps municipalities ---------------------------------------------
+
+
+def ensure_default() -> Municipality:
+    """Return the row of the installation's own municipality, making it from the settings when missing."""
+    code = default_code()
+    row = db.session.scalar(select(Municipality).where(Municipality.code == code))
+    if row is None:
+        settings = _from_settings()
+        row = Municipality(code=code, slug=_free_slug(settings.name, code), name=settings.name, brand=DEFAULT_BRAND)
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def _free_slug(name: str, code: str) -> str:
+    slug = slugify(name)[:60]
+    if slug in RESERVED_SLUGS or slug.isdigit():
+        slug = f"gemeente-{slug}"
+    taken = set(db.session.scalars(select(Municipality.slug)))
+    return slug if slug not in taken else f"{slug}-{code}"
+
+
+def clean_code(code: object) -> str:
+    """Return a CBS municipality code as four digits; raise ValidationError unless the gazetteer knows it."""
+    text = "".join(str(code or "").split())
+    text = text[2:] if text.upper().startswith("GM") else text
+    if not (text.isdigit() and 1 <= len(text) <= 4):
+        raise ValidationError("code", _("Typ de CBS-code van de gemeente: vier cijfers, zoals 0340."))
+    text = text.zfill(4)
+    if shared_gazetteer().municipality(text) is None:
+        raise ValidationError("code", _("Er is geen gemeente met code %(code)s (of ze is samengevoegd).", code=text))
+    return text
+
+
+def add_municipality(code: object, by: object = None, name: str | None = None) -> tuple[Municipality, list[Area]]:
+    """Add a municipality and its kernen from the gazetteer; return it and the areas made.
+
+    `by` is the admin who acts (None: the command line). Areas: one per place of the
+    municipality's four-digit postcodes, with those postcodes; a postcode already in an area of the
+    installation stays where it is. Raises ValidationError for an unknown code or one already there.
+    """
+    if by is not None:
+        permissions.require_admin(by)
+    ensure_default()
+    code = clean_code(code)
+    if db.session.scalar(select(Municipality.id).where(Municipality.code == code)) is not None:
+        raise ValidationError("code", _("Gemeente %(code)s hoort al bij deze installatie.", code=code))
+    known = shared_gazetteer().municipality(code)
+    assert known is not None  # clean_code checked it
+    shown = " ".join(str(name or "").split())[:120] or known["name"]
+    municipality = Municipality(code=code, slug=_free_slug(shown, code), name=shown, brand=DEFAULT_BRAND)
+    db.session.add(municipality)
+    areas = _add_kernen(code)
+    transactions.commit()
+    return municipality, areas
+
+
+def _add_kernen(code: str) -> list[Area]:
+    taken_postcodes = {postcode for area in area_rows() for postcode in area.postcodes}
+    taken_codes = set(db.session.scalars(select(Area.code)))
+    by_place: dict[str, list[dict]] = {}
+    for postcode in shared_gazetteer().postcodes_of_municipality(code):
+        if postcode["postcode4"] not in taken_postcodes:
+            by_place.setdefault(_PROVINCE_SUFFIX.sub("", postcode["place"]), []).append(postcode)
+    areas = []
+    for place, postcodes in sorted(by_place.items()):
+        area_code = slugify(place).replace("-", "_")[:60]
+        if area_code in taken_codes:
+            area_code = f"{area_code}_{code}"
+        taken_codes.add(area_code)
+        lat = sum(p["lat"] for p in postcodes) / len(postcodes)
+        lon = sum(p["lon"] for p in postcodes) / len(postcodes)
+        area = Area(
+            code=area_code,
+            name=place,
+            kind="kern",
+            municipality_code=code,
+            postcodes=[p["postcode4"] for p in postcodes],
+            lat=round(lat, 5),
+            lon=round(lon, 5),
+        )
+        db.session.add(area)
+        areas.append(area)
+    return areas
+
+
+def list_municipalities(by: object) -> list[Municipality]:
+    """Return every municipality by name, for the admin's list (the default one made when missing)."""
+    permissions.require_admin(by)
+    ensure_default()
+    transactions.commit()
+    return list(db.session.scalars(select(Municipality).order_by(Municipality.name)))
+
+
+def get_municipality(code: object, by: object) -> Municipality:
+    """Return a municipality for the admin's pages, or raise NotFound."""
+    permissions.require_admin(by)
+    municipality = db.session.scalar(select(Municipality).where(Municipality.code == code)) if code else None
+    if municipality is None:
+        raise NotFound(f"municipality {code}")
+    return municipality
+
+
+def update_municipality(code: object, values: Mapping[str, object], by: object) -> Municipality:
+    """Set a municipality's name shown, colour, cross-border matching and contact (admins only)."""
+    municipality = get_municipality(code, by)
+    name = " ".join(str(values.get("name") or "").split())
+    if not name:
+        raise ValidationError("name", _("Typ de naam van de gemeente."))
+    if len(name) > 120:
+        raise ValidationError("name", _("Typ bij naam hoogstens %(max)d tekens.", max=120))
+    brand = values.get("brand") or DEFAULT_BRAND
+    if brand not in BRAND_COLOURS:
+        raise ValidationError("brand", _("Kies een van de kleuren."))
+    contact = clean_contact_values(values)
+    municipality.name, municipality.brand = name, brand
+    municipality.cross_border_matching = bool(values.get("cross_border_matching"))
+    for field, value in contact.items():
+        setattr(municipality, field, value or None)
+    transactions.commit()
+    return municipality

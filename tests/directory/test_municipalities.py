@@ -1,0 +1,149 @@
+"""Municipalities as data (issue #20): the default of one, adding a region's next, their settings."""
+
+import pytest
+
+from sociale_kaart.directory import municipalities
+from sociale_kaart.directory.models import BRAND_COLOURS, Area, Municipality
+from sociale_kaart.errors import NotFound, PermissionDenied, ValidationError
+from sociale_kaart.extensions import db
+from tests.builders import make_user
+from tests.matching.factories import load_areas
+
+
+def _luminance(colour):
+    def channel(value):
+        value = value / 255
+        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(red) + 0.7152 * channel(green) + 0.0722 * channel(blue)
+
+
+@pytest.mark.parametrize("brand", sorted(BRAND_COLOURS))
+def test_every_brand_colour_keeps_white_text_at_7_to_1(brand):
+    contrast = (1.0 + 0.05) / (_luminance(BRAND_COLOURS[brand]) + 0.05)
+    assert contrast >= 7.0, (brand, round(contrast, 2))
+
+
+def test_an_installation_without_rows_answers_from_its_settings(app):
+    with app.test_request_context():
+        rows = municipalities.municipality_rows()
+        assert [(row.code, row.name, row.slug) for row in rows] == [
+            ("1581", "Utrechtse Heuvelrug", "utrechtse-heuvelrug")
+        ]
+        assert not municipalities.is_region()
+        assert municipalities.default_municipality().code == "1581"
+        assert municipalities.by_slug("Utrechtse-Heuvelrug").code == "1581"
+        assert municipalities.by_slug("rhenen") is None
+        assert municipalities.by_slug(None) is None
+
+
+def test_loading_the_areas_makes_the_default_row_once(app):
+    with app.test_request_context():
+        load_areas()
+        load_areas()
+        rows = db.session.scalars(db.select(Municipality)).all()
+        assert [(row.code, row.name, row.slug, row.brand) for row in rows] == [
+            ("1581", "Utrechtse Heuvelrug", "utrechtse-heuvelrug", "blauw")
+        ]
+
+
+def test_adding_a_neighbour_brings_its_kernen_from_the_gazetteer(app):
+    with app.test_request_context():
+        load_areas()
+        admin = make_user(roles=("admin",))
+        rhenen, added = municipalities.add_municipality("340", by=admin)
+        assert (rhenen.code, rhenen.name, rhenen.slug) == ("0340", "Rhenen", "rhenen")
+        assert sorted((area.name, tuple(area.postcodes), area.kind) for area in added) == [
+            ("Elst", ("3921", "3922"), "kern"),
+            ("Rhenen", ("3911", "3912"), "kern"),
+        ]
+        assert municipalities.is_region()
+        assert [row.name for row in municipalities.municipality_rows()] == ["Rhenen", "Utrechtse Heuvelrug"]
+        assert municipalities.code_of_postcode4("3921") == "0340"
+        assert municipalities.code_of_postcode4("3941") == "1581"
+        assert municipalities.code_of_postcode4("3511") == "0344"  # Utrecht: from the gazetteer
+        assert municipalities.code_of_postcode4(None) is None
+        elst = db.session.scalar(db.select(Area).where(Area.name == "Elst"))
+        assert municipalities.municipality_of_area(elst.id).code == "0340"
+        assert municipalities.area_ids_of("0340") == {area.id for area in added}
+        assert len(municipalities.area_ids_of("1581")) == 7
+
+
+@pytest.mark.parametrize("code", ["", "abc", "12345", "9999", "0001", None, "GM"])
+def test_an_unknown_code_is_refused_with_a_message(app, code):
+    with app.test_request_context(), pytest.raises(ValidationError) as refused:
+        municipalities.add_municipality(code)
+    assert refused.value.field == "code"
+
+
+def test_a_merged_municipality_is_refused(app):
+    with app.test_request_context(), pytest.raises(ValidationError):
+        municipalities.add_municipality("0457")  # Weesp, merged into Amsterdam in 2022
+
+
+def test_a_municipality_is_added_once(app):
+    with app.test_request_context():
+        municipalities.add_municipality("GM0340")
+        with pytest.raises(ValidationError):
+            municipalities.add_municipality("0340")
+        with pytest.raises(ValidationError):
+            municipalities.add_municipality("1581")  # the default, made from the settings
+
+
+def test_only_an_admin_adds_or_edits(app):
+    with app.test_request_context():
+        broker = make_user(roles=("broker",))
+        with pytest.raises(PermissionDenied):
+            municipalities.add_municipality("0340", by=broker)
+        with pytest.raises(PermissionDenied):
+            municipalities.update_municipality("1581", {"name": "X"}, by=broker)
+
+
+def test_the_admin_sets_name_colour_contact_and_cross_border_matching(app):
+    with app.test_request_context():
+        admin = make_user(roles=("admin",))
+        assert [m.code for m in municipalities.list_municipalities(admin)] == ["1581"]
+        municipalities.update_municipality(
+            "1581",
+            {
+                "name": " Heuvelrug ",
+                "brand": "groen",
+                "cross_border_matching": "y",
+                "contact_phone": "0343 123 456",
+                "contact_name": "Wmo-loket",
+            },
+            by=admin,
+        )
+        row = municipalities.by_code("1581")
+        assert (row.name, row.brand, row.colour, row.cross_border_matching) == (
+            "Heuvelrug",
+            "groen",
+            BRAND_COLOURS["groen"],
+            True,
+        )
+        assert row.has_contact and row.slug == "utrechtse-heuvelrug"  # the address stays
+        for values, field in (
+            ({"name": ""}, "name"),
+            ({"name": "x" * 121}, "name"),
+            ({"name": "A", "brand": "#ff0000"}, "brand"),
+            ({"name": "A", "contact_phone": "12"}, "contact_phone"),
+        ):
+            with pytest.raises(ValidationError) as refused:
+                municipalities.update_municipality("1581", values, by=admin)
+            assert refused.value.field == field
+        with pytest.raises(NotFound):
+            municipalities.get_municipality("0340", by=admin)
+
+
+def test_the_command_adds_and_lists(app):
+    runner = app.test_cli_runner()
+    added = runner.invoke(args=["region", "add-municipality", "0340"])
+    assert added.exit_code == 0, added.output
+    assert "Added Rhenen (0340) at /rhenen/ with 2 areas" in added.output
+    again = runner.invoke(args=["region", "add-municipality", "0340"])
+    assert again.exit_code == 1 and "hoort al bij" in again.output
+    listed = runner.invoke(args=["region", "list"])
+    assert listed.exit_code == 0
+    assert "0340  /rhenen/  Rhenen  areas: 2" in listed.output
+    assert "1581  /utrechtse-heuvelrug/  Utrechtse Heuvelrug  areas: 0" in listed.output
