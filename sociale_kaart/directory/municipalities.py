@@ -172,6 +172,29 @@ def area_ids_of(code: str) -> set[int]:
     return {area_id for area_id, municipality in _area_municipalities().items() if municipality == code}
 
 
+def codes_of_service(service: object) -> set[str]:
+    """Return the CBS codes of the municipalities a service serves (HSDS service_area, issue #20).
+
+    The municipalities of its service areas and of its locations (the location's area, else its
+    postcode's), as far as they belong to the installation; a service with none of these serves
+    the installation's own municipality (one located in a city beyond the region, too). The one rule
+    for search documents, the API's ?municipality= and the export.
+    """
+    codes = {area.municipality_code for area in getattr(service, "service_areas", ())}
+    for link in getattr(service, "location_links", ()):
+        location = link.location
+        if location is None:
+            continue
+        if location.area is not None:
+            codes.add(location.area.municipality_code)
+        else:
+            code = code_of_postcode4(location.postcode4)
+            if code is not None:
+                codes.add(code)
+    codes &= {row.code for row in municipality_rows()}
+    return codes or {default_code()}
+
+
 # --- the region's admin adds and keeps municipalities ---------------------------------------------
 
 

@@ -147,3 +147,18 @@ def test_the_command_adds_and_lists(app):
     assert listed.exit_code == 0
     assert "0340  /rhenen/  Rhenen  areas: 2" in listed.output
     assert "1581  /utrechtse-heuvelrug/  Utrechtse Heuvelrug  areas: 0" in listed.output
+
+
+def test_which_municipalities_a_service_serves(app):
+    from tests.builders import make_location, make_service
+
+    with app.test_request_context():
+        areas = load_areas()
+        municipalities.add_municipality("0340")
+        elst = db.session.scalar(db.select(Area).where(Area.name == "Elst"))
+        service = make_service(make_location(postal_code="3941 AB"))  # Doorn, no area set: by postcode
+        assert municipalities.codes_of_service(service) == {"1581"}
+        service.service_areas = [areas["amerongen"], elst]
+        assert municipalities.codes_of_service(service) == {"0340", "1581"}
+        beyond = make_service(make_location(postal_code="3511 AB", city="Utrecht"))  # not in the region
+        assert municipalities.codes_of_service(beyond) == {"1581"}
