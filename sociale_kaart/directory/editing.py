@@ -8,8 +8,6 @@ public pages and search leave out, plus a ChangeRequest(action="create").
 """
 
 import itertools
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -22,15 +20,14 @@ from sqlalchemy.orm import selectinload
 from .. import clock, geo, transactions
 from ..accounts import permissions
 from ..accounts.models import Membership
-from ..accounts.queries import brokers_of_areas
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
 from ..geo import normal_postcode
 from ..notify import services as notify
 from ..params import valid_email, valid_phone
-from . import hours, vocabularies
+from . import hours, scopes, vocabularies
 from .areas import area_of_postcode4
-from .formats import valid_url  # also used as editing.valid_url
+from .formats import slugify, valid_url  # also used as editing.slugify, editing.valid_url
 from .models import Area, ChangeRequest, HistoryEntry, Location, Organization, Schedule, Service, ServiceAtLocation
 
 MAX_NAME = 200
@@ -129,12 +126,6 @@ ACTION_LABELS = {
 
 
 # --- names -----------------------------------------------------------------------------------
-
-
-def slugify(text):
-    """Return a URL-safe lower-case slug of a name."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:150] or "item"
 
 
 # --- snapshots: the field values of a listing as plain JSON ------------------------------------
@@ -711,7 +702,7 @@ def organization_area_ids(organization_id):
 
 
 def _notify_brokers(area_ids, template, **context):
-    for broker in brokers_of_areas(area_ids):
+    for broker in scopes.brokers_of(area_ids):
         notify.queue_message(broker.email, template, broker.language, recipient=broker, **context)
 
 

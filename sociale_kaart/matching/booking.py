@@ -25,6 +25,7 @@ from sqlalchemy.orm import selectinload
 from .. import clock, transactions
 from ..accounts import permissions
 from ..accounts.models import User
+from ..directory import scopes
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
 from ..notify.services import external_url
@@ -551,7 +552,7 @@ def _cancel_role(match, by, access_token=None, by_role=None):
             raise PermissionDenied("wrong link")
         roles.append("requester")
     elif permissions.is_authenticated(by):
-        if permissions.may_moderate(by, queries.request_area_ids(request)):
+        if queries.may_broker_request(request, by):
             roles.append("broker")
         if queries.is_volunteer_of(by, match):
             roles.append("volunteer")
@@ -852,7 +853,7 @@ def run_batch_proposals(area_id: int | None, by: User | None, system: bool = Fal
     command line (`flask matching propose`), which acts without a user.
     """
     if not system:
-        permissions.require_moderator(by, [area_id] if area_id else [])
+        scopes.require_moderator(by, [area_id] if area_id else [])
     requests = db.session.scalars(
         select(HelpRequest)
         .where(HelpRequest.area_id == area_id, HelpRequest.status.in_(("open", "proposed")))

@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from .. import clock, params, transactions
 from ..accounts import permissions
 from ..accounts.models import User, UserRole
-from ..accounts.queries import brokers_of_areas
+from ..directory import scopes
 from ..directory.areas import area_of_postcode4
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
@@ -31,7 +31,7 @@ from ..notify import services as notify
 from . import pool, ranking, reasons, timeslots
 from .models import TRAVEL_MODES, Absence, HelpRequest, Match, VolunteerProfile
 from .privacy import log_view
-from .queries import area_filter
+from .queries import area_filter, require_profile_broker
 from .requests import MAX_TEXT, optional_km, resolve_postcode
 from .vocabularies import LANGUAGES, PERIOD_PARTS, SKILLS, TASK_TYPES
 
@@ -178,7 +178,7 @@ def save_profile(user: User, values: Mapping[str, Any], by: User) -> VolunteerPr
         user.role_rows.append(UserRole(role="volunteer"))
     if is_new:
         db.session.flush()
-        for broker in brokers_of_areas(profile.area_id):
+        for broker in scopes.brokers_of(profile.area_id, scopes.row_code(profile.area_id, profile.postcode)):
             notify.queue_message(
                 broker.email,
                 "matching_volunteer_signed_up",
@@ -257,7 +257,7 @@ def _profile_for_broker(profile_id, by):
     )
     if profile is None:
         raise NotFound(_("Deze vrijwilliger bestaat niet."))
-    permissions.require_moderator(by, [profile.area_id] if profile.area_id is not None else [])
+    require_profile_broker(profile, by)
     return profile
 
 
@@ -314,7 +314,7 @@ def record_vog(profile_id: int, checked_on: date | None, valid_until: date | Non
 
 def volunteer_list(by: User, status: str | None = None, area_id: int | None = None) -> Sequence[VolunteerProfile]:
     """Return the volunteers in a broker's areas (and those without an area), by status and first name."""
-    where, _areas = area_filter(VolunteerProfile.area_id, by, area_id)
+    where, _areas = area_filter(VolunteerProfile.area_id, by, area_id, VolunteerProfile.postcode)
     query = (
         select(VolunteerProfile)
         .options(selectinload(VolunteerProfile.user), selectinload(VolunteerProfile.area))
@@ -589,7 +589,7 @@ def register_interest(request_id: int, user: User, message: str | None = "") -> 
     except IntegrityError:  # a simultaneous click made it
         db.session.rollback()
         return _own_matches(profile, [request_id])[request_id]
-    for broker in brokers_of_areas(request.area_id):
+    for broker in scopes.brokers_of(request.area_id, scopes.row_code(request.area_id, request.postcode)):
         notify.queue_message(
             broker.email,
             "matching_interest_registered",
