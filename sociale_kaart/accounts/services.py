@@ -538,11 +538,30 @@ def _rows(model_class, ids, field):
     return rows
 
 
+def _municipality_code(code: str | None) -> str | None:
+    """Return a staff member's municipality: None for the whole region; ValidationError unless it has areas."""
+    if not code:
+        return None
+    area = area_class()
+    if db.session.scalar(select(area.id).where(area.municipality_code == code).limit(1)) is None:
+        raise ValidationError("municipality", _("Kies uit de lijst."))
+    return code
+
+
 def apply_access(
-    user: User, roles: Iterable[str], organization_ids: Iterable[int], area_ids: Iterable[int], by: User, now: datetime
+    user: User,
+    roles: Iterable[str],
+    organization_ids: Iterable[int],
+    area_ids: Iterable[int],
+    by: User,
+    now: datetime,
+    municipality_code: str | None = None,
 ) -> None:
+    """Set roles, memberships and areas; municipality_code "" for the whole region, None: unchanged (issue #20)."""
     organizations = _rows(organization_class(), organization_ids, "organizations")
     areas = _rows(area_class(), area_ids, "areas")
+    if municipality_code is not None:
+        user.municipality_code = _municipality_code(municipality_code)
     user.role_rows = [UserRole(role=role) for role in roles]
     wanted = {organization.id: organization for organization in organizations}
     for membership in user.memberships:
@@ -574,8 +593,9 @@ def invite_user(
     by: User,
     language: str = "nl",
     now: datetime | None = None,
+    municipality_code: str | None = None,
 ) -> User:
-    """Create an account without a password and e-mail a welcome link to set one."""
+    """Create an account without a password and e-mail a welcome link to set one (municipality: as apply_access)."""
     permissions.require_admin(by)
     email = normalize_email(email)
     roles = _check_roles(roles)
@@ -586,7 +606,7 @@ def invite_user(
         email=email, name=(name or "").strip(), language=_language(language), invited_by_id=by.id, created_at=now
     )
     db.session.add(user)
-    apply_access(user, roles, organization_ids, area_ids, by, now)
+    apply_access(user, roles, organization_ids, area_ids, by, now, municipality_code)
     db.session.flush()
     token = tokens.make_token("set-password", {"u": user.uuid, "f": tokens.fingerprint(user)})
     queue_message(
@@ -609,13 +629,14 @@ def update_user_access(
     area_ids: Iterable[int],
     by: User,
     now: datetime | None = None,
+    municipality_code: str | None = None,
 ) -> User:
-    """Set a user's roles, organisations (active memberships) and broker areas."""
+    """Set a user's roles, organisations (active memberships), broker areas and municipality (as apply_access)."""
     user = get_user(user_id, by)
     roles = _check_roles(roles)
     if user.id == by.id and "admin" not in roles:
         raise ValidationError("roles", _("U kunt uw eigen beheerdersrol niet afnemen."))
-    apply_access(user, roles, organization_ids, area_ids, by, _naive(now))
+    apply_access(user, roles, organization_ids, area_ids, by, _naive(now), municipality_code)
     transactions.commit()
     return user
 
