@@ -117,6 +117,20 @@ def brokers_of(area_ids: Iterable[int | None] | int | None, code: str | None = N
     return [broker for broker in brokers if (codes := staff_codes(broker)) is None or code in codes]
 
 
+def may_help_across(volunteer_code: str, request_code: str) -> bool:
+    """Return True when a volunteer of one municipality may help a resident of another (issue #20).
+
+    Within a municipality always; across a border only when both municipalities allow it
+    (Municipality.cross_border_matching). The travel distance is the ranking's rule.
+    """
+    if volunteer_code == request_code:
+        return True
+    volunteer_side, request_side = municipalities.by_code(volunteer_code), municipalities.by_code(request_code)
+    return bool(
+        volunteer_side and request_side and volunteer_side.cross_border_matching and request_side.cross_border_matching
+    )
+
+
 def without_area_in_scope(user: object, postcode: SQLColumnExpression[str] | None) -> ColumnElement[bool]:
     """Return a WHERE clause for rows without an area: those whose postcode lies in the user's municipalities.
 

@@ -201,6 +201,8 @@ def approve_match(match_id: int, by: User) -> Match:
         raise ValidationError(None, _("Deze hulpvraag staat niet (meer) open."))
     if match.volunteer.status != "active":
         raise ValidationError(None, _("Deze vrijwilliger is nog niet goedgekeurd."))
+    if not pool.may_help(match.volunteer, request):
+        raise ValidationError(None, _("Deze vrijwilliger mag niet helpen in deze gemeente."))
     try:
         return transactions.retrying(lambda: _approve_locked(match, by))
     except IntegrityError as error:
@@ -494,7 +496,7 @@ def suggest_match(
     request = queries.load_request(request_id)
     queries.require_request_broker(request, by)
     profile = db.session.get(VolunteerProfile, volunteer_id)
-    if profile is None:
+    if profile is None or not pool.may_help(profile, request):  # another municipality's volunteer (issue #20)
         raise NotFound(f"volunteer {volunteer_id}")
     if request.status not in MATCHABLE_REQUEST_STATUSES:
         raise ValidationError(None, _("Deze hulpvraag staat niet (meer) open."))
@@ -864,7 +866,8 @@ def run_batch_proposals(area_id: int | None, by: User | None, system: bool = Fal
     result = BatchResult(requests=len(requests))
     tasks = [pool.task_input(r) for r in requests]
     tasks = [t for t in tasks if t is not None and t.windows]
-    volunteers = pool.volunteer_inputs()
+    profiles = pool.volunteers_for(scopes.row_code(area_id), pool.volunteer_profiles())
+    volunteers = pool.volunteer_inputs(profiles=profiles)
     result.volunteers = len(volunteers)
     proposals = assignment.propose(tasks, volunteers, **pool.ranking_settings()) if tasks else []
     by_request = {r.id: r for r in requests}

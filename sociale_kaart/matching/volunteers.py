@@ -489,7 +489,7 @@ def tasks_near_me(user: User) -> list[dict[str, Any]]:
     settings = pool.ranking_settings()
     tasks = []
     for request in requests:
-        if not windows.get(request.id):
+        if not windows.get(request.id) or not pool.may_help(profile, request):
             continue
         match = matches.get(request.id)
         if match is not None and match.status in ("rejected", "cancelled", "no_show"):
@@ -515,6 +515,8 @@ def task_for_volunteer(request_id: int, user: User) -> dict[str, Any]:
     if request is None:
         raise NotFound(_("Deze klus bestaat niet."))
     match = _own_matches(profile, [request.id]).get(request.id)
+    if match is None and not pool.may_help(profile, request):  # across a closed border (issue #20)
+        raise NotFound(_("Deze klus bestaat niet of is al vergeven."))
     windows = pool.open_windows([request.id])[request.id]
     visible = match is not None and match.status not in ("rejected", "cancelled", "no_show")
     if not visible:
@@ -560,7 +562,7 @@ def register_interest(request_id: int, user: User, message: str | None = "") -> 
             raise ValidationError(None, _("De sociaal makelaar heeft al iemand anders gevraagd voor deze klus."))
         return match
     windows = pool.open_windows([request.id])[request.id]
-    if request.status not in VISIBLE_REQUEST_STATUSES or not windows:
+    if request.status not in VISIBLE_REQUEST_STATUSES or not windows or not pool.may_help(profile, request):
         raise ValidationError(None, _("Deze klus is al vergeven of gaat niet meer door."))
     result = ranking.check(
         pool.task_input(request, windows), pool.volunteer_inputs(profiles=[profile])[0], **pool.ranking_settings()
