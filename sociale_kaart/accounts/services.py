@@ -544,7 +544,7 @@ def _municipality_code(code: str | None) -> str | None:
         return None
     area = area_class()
     if db.session.scalar(select(area.id).where(area.municipality_code == code).limit(1)) is None:
-        raise ValidationError("municipality", _("Kies uit de lijst."))
+        raise ValidationError("municipality", _("Deze gemeente hoort niet bij deze installatie."))
     return code
 
 
@@ -654,9 +654,14 @@ def set_user_active(user_id: int, active: bool, by: User) -> User:
     return user
 
 
-def create_admin(email: str, name: str, password: str) -> User:
-    """Create a confirmed admin account (CLI), or give an existing account the admin role."""
+def create_admin(email: str, name: str, password: str, municipality_code: str | None = None) -> User:
+    """Create a confirmed admin account (CLI), or give an existing account the admin role.
+
+    municipality_code: the municipality of a region the admin works for; "": the whole region; None: unchanged
+    (a new admin works for the whole region).
+    """
     email = normalize_email(email)
+    code = _municipality_code(municipality_code)
     user = find_user_by_email(email)
     if user is None:
         _check_password(password, email, name)
@@ -666,6 +671,8 @@ def create_admin(email: str, name: str, password: str) -> User:
         db.session.add(user)
     if "admin" not in user.roles:
         user.role_rows.append(UserRole(role="admin"))
+    if municipality_code is not None:
+        user.municipality_code = code
     transactions.commit()
     return user
 
