@@ -201,7 +201,7 @@ def test_a_policy_officer_of_a_region_chooses_a_municipality_or_the_region(app):
     assert [row.code for row in insights.analysis_municipalities(regional)] == ["0340", "1581"]
     assert insights.analysis_municipalities(scoped) == []
     whole = insights.scope_for(regional)
-    assert whole.whole
+    assert whole.whole and whole.region
     rhenen = insights.scope_for(regional, insights.municipality_choice("0340"))
     assert {area.municipality_code for area in rhenen.areas} == {"0340"} and not rhenen.whole
     own = insights.scope_for(scoped)
@@ -256,3 +256,21 @@ def test_who_may_use_each_url_in_a_region(app, name, role, side):
         assert region.sides[side].area.name.encode() not in response.data or response.status_code == 403
     else:
         assert response.status_code in (403, 404), response.status_code
+
+
+def test_the_analysis_page_of_a_regional_policy_officer_offers_each_municipality(app):
+    region = make_region()
+    tokens, _login_url = role_logins(app, region.users)
+    html = use_url(app, tokens["regional_policy"], "GET", "/werkplek/analyse").get_data(as_text=True)
+    assert "Hele regio" in html and "Gemeente Rhenen" in html and "De hele regio" in html
+    chosen = use_url(app, tokens["regional_policy"], "GET", "/werkplek/analyse?gebied=gemeente-0340")
+    assert chosen.status_code == 200 and "Gemeente Rhenen, van" in chosen.get_data(as_text=True)
+
+
+def test_the_analysis_page_of_a_policy_officer_of_one_municipality_offers_only_its_areas(app):
+    # one role per test: the app context of the test keeps the logged-in user between requests
+    region = make_region()
+    tokens, _login_url = role_logins(app, region.users)
+    html = use_url(app, tokens["policy_a"], "GET", "/werkplek/analyse").get_data(as_text=True)
+    assert "Gemeente Rhenen" not in html and "Hele regio" not in html and 'value="elst"' not in html
+    assert 'value="doorn"' in html and "Utrechtse Heuvelrug, van" in html

@@ -80,6 +80,7 @@ class Scope:
     area_ids: list | None  # the filter for the queries; None: every row, also rows without an area
     chosen: Area | None = None
     municipality: MunicipalityRow | None = None  # the one municipality of a region shown (issue #20)
+    region: bool = False  # every municipality of a region
 
     @property
     def whole(self) -> bool:
@@ -133,7 +134,7 @@ def scope_for(by: User, area_code: str | None = None) -> Scope:
     if by.has_role("admin", "policy"):
         codes = scopes.regional_codes(by)
         if codes is None:
-            return Scope(allowed, allowed, None)
+            return Scope(allowed, allowed, None, region=municipalities.is_region())
         own = municipalities.by_code(next(iter(codes))) if len(codes) == 1 else None
         return Scope(allowed, allowed, [area.id for area in allowed], municipality=own)
     return Scope(allowed, allowed, [area.id for area in allowed])
