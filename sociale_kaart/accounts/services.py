@@ -560,6 +560,9 @@ def apply_access(
     """Set roles, memberships and areas; municipality_code "" for the whole region, None: unchanged (issue #20)."""
     organizations = _rows(organization_class(), organization_ids, "organizations")
     areas = _rows(area_class(), area_ids, "areas")
+    if by.municipality_code and municipality_code not in (None, by.municipality_code):
+        # an admin of one municipality makes nobody regional or another's, themselves neither (issue #20)
+        raise ValidationError("municipality", _("U kunt alleen uw eigen gemeente kiezen."))
     if municipality_code is not None:
         user.municipality_code = _municipality_code(municipality_code)
     user.role_rows = [UserRole(role=role) for role in roles]
@@ -606,6 +609,8 @@ def invite_user(
         email=email, name=(name or "").strip(), language=_language(language), invited_by_id=by.id, created_at=now
     )
     db.session.add(user)
+    if municipality_code is None and by.municipality_code:
+        municipality_code = by.municipality_code  # an admin of one municipality invites for it (issue #20)
     apply_access(user, roles, organization_ids, area_ids, by, now, municipality_code)
     db.session.flush()
     token = tokens.make_token("set-password", {"u": user.uuid, "f": tokens.fingerprint(user)})

@@ -38,12 +38,15 @@ class AccessForm(BaseForm):
     # Shown in a region only (issue #20): the municipality a broker, policy officer or admin works for.
     municipality = SelectField(_l("Werkt voor gemeente"), choices=[], default="", validators=[Optional()])
 
-    def set_choices(self, organizations, areas, municipalities=()):
-        """Set the choices; municipalities: (code, name) in a region, none in one municipality (no field then)."""
+    def set_choices(self, organizations, areas, municipalities=(), own=None):
+        """Set the choices; municipalities: (code, name) in a region, none in one municipality (no field then).
+
+        own: the acting admin's municipality; an admin of one municipality has no choice "Hele regio".
+        """
         self.organizations.choices = [SelectChoice(value, label) for value, label in organizations]
         self.areas.choices = [SelectChoice(value, label) for value, label in areas]
         if municipalities:
-            self.municipality.choices = [SelectChoice("", _l("Hele regio"))] + [
+            self.municipality.choices = ([] if own else [SelectChoice("", _l("Hele regio"))]) + [
                 SelectChoice(code, name) for code, name in municipalities
             ]
         else:

@@ -75,3 +75,31 @@ def test_the_service_keeps_sets_and_checks_the_municipality(app):
     assert user.municipality_code == "1581"
     with pytest.raises(ValidationError):
         accounts.update_user_access(user.id, ["broker"], [], [], by=admin, municipality_code="9999")
+
+
+def test_an_admin_of_one_municipality_makes_nobody_regional_or_anothers(app):
+    load_areas()
+    municipalities.add_municipality("0340")
+    admin = make_user(roles=("admin",), municipality_code="1581")
+    user = make_user(roles=("broker",))
+    for code in ("", "0340"):
+        with pytest.raises(ValidationError):
+            accounts.update_user_access(user.id, ["broker"], [], [], by=admin, municipality_code=code)
+        db.session.rollback()
+    with pytest.raises(ValidationError):
+        accounts.update_user_access(admin.id, ["admin"], [], [], by=admin, municipality_code="")
+    db.session.rollback()
+    accounts.update_user_access(user.id, ["broker"], [], [], by=admin, municipality_code="1581")
+    assert user.municipality_code == "1581"
+    invited = accounts.invite_user("nieuw@example.org", "Nieuw", ["policy"], [], [], by=admin)
+    assert invited.municipality_code == "1581"
+
+
+def test_an_admin_of_one_municipality_is_offered_only_it(client):
+    load_areas()
+    municipalities.add_municipality("0340")
+    login(client, make_user(roles=("admin",), municipality_code="1581"))
+    user = make_user(roles=("broker",))
+    html = client.get(f"/beheer/gebruikers/{user.id}").get_data(as_text=True)
+    select = re.search(r'<select[^>]*name="municipality".*?</select>', html, re.S).group(0)
+    assert select.count("<option") == 1 and 'value="1581"' in select
