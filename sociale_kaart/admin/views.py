@@ -27,15 +27,14 @@ def _page_number():
 
 def _access_form(form_class, **kwargs):
     form = form_class(**kwargs)
+    organizations = accounts.organization_choices(by=current_user)  # raises PermissionDenied for all but admins
     own = current_user.municipality_code
     in_region = [
         (row.code, row.name)
         for row in (municipalities.municipality_rows() if municipalities.is_region() else ())
         if not own or row.code == own
     ]
-    return form.set_choices(
-        accounts.organization_choices(by=current_user), accounts.area_choices(by=current_user), in_region, own
-    )
+    return form.set_choices(organizations, accounts.area_choices(by=current_user), in_region, own)
 
 
 @bp.route("/")
