@@ -274,3 +274,16 @@ def test_the_analysis_page_of_a_policy_officer_of_one_municipality_offers_only_i
     html = use_url(app, tokens["policy_a"], "GET", "/werkplek/analyse").get_data(as_text=True)
     assert "Gemeente Rhenen" not in html and "Hele regio" not in html and 'value="elst"' not in html
     assert 'value="doorn"' in html and "Utrechtse Heuvelrug, van" in html
+
+
+def test_an_admin_of_one_municipality_edits_only_its_volunteers_profiles(app):
+    from tests.matching.test_volunteers import profile_form
+
+    region = make_region()
+    a, b = region.sides["A"].volunteer, region.sides["B"].volunteer
+    admin = region.users["admin_a"]
+    volunteers.save_profile(a.user, profile_form(postcode="3941 AB"), by=admin)
+    with pytest.raises(PermissionDenied):
+        volunteers.save_profile(b.user, profile_form(postcode="3911 AB"), by=admin)
+    db.session.rollback()
+    volunteers.save_profile(b.user, profile_form(postcode="3911 AB"), by=region.users["regional_admin"])

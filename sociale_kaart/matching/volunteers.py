@@ -167,6 +167,8 @@ def save_profile(user: User, values: Mapping[str, Any], by: User) -> VolunteerPr
         raise PermissionDenied("not your profile")
     columns = clean_profile_values(values)
     profile = get_profile(user)
+    if by.id != user.id and profile is not None:
+        require_profile_broker(profile, by)  # an admin of one municipality: its volunteers only (issue #20)
     is_new = profile is None
     if profile is None:
         profile = VolunteerProfile(user_id=user.id, status="pending")
