@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import clock
 from ..accounts.models import User
-from ..directory import scopes
+from ..directory import municipalities, scopes
 from ..extensions import db
 from ..geo import bounding_box
 from . import queries, ranking, timeslots
@@ -76,6 +76,8 @@ def may_help(profile: VolunteerProfile, request: HelpRequest) -> bool:
 
 def volunteers_for(request_code: str, profiles: Iterable[VolunteerProfile]) -> list[VolunteerProfile]:
     """Return the profiles whose municipality lets them help a request of this municipality (issue #20)."""
+    if not municipalities.is_region():
+        return list(profiles)
     return [profile for profile in profiles if scopes.may_help_across(queries.profile_code(profile), request_code)]
 
 
