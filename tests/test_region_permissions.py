@@ -12,7 +12,7 @@ import pytest
 from flask import url_for
 from sqlalchemy import select
 
-from sociale_kaart.directory import editing, moderation, municipalities, scopes
+from sociale_kaart.directory import editing, freshness, moderation, municipalities, scopes
 from sociale_kaart.directory.models import Area
 from sociale_kaart.errors import NotFound, PermissionDenied
 from sociale_kaart.extensions import db
@@ -118,6 +118,9 @@ def _scoped(allowed_a, allowed_b):
 
 BROKERS = _scoped({"broker_a", "admin_a", "regional_admin"}, {"regional_admin"})
 SIGNAL_HANDLERS = _scoped({"broker_a"}, set())  # admins never open a signal's personal fields
+# the editor is a member of both municipalities' organisations; an admin edits any listing of their municipality
+EDITORS = _scoped({"editor", "admin_a", "regional_admin"}, {"editor", "regional_admin"})
+CHECKERS = _scoped({"editor", "broker_a", "admin_a", "regional_admin"}, {"editor", "regional_admin"})
 READERS = _scoped(
     {"broker_a", "policy_a", "admin_a", "regional_admin", "regional_policy"}, {"regional_admin", "regional_policy"}
 )
@@ -136,6 +139,12 @@ CASES = [
     ("open a signal", SIGNAL_HANDLERS, lambda s, u: signals.get_signal_for_broker(s.signal.id, u)),
     ("see a listing change", BROKERS, lambda s, u: moderation.get_change(s.change.id, by=u)),
     ("approve a listing change", BROKERS, lambda s, u: moderation.approve_change(s.change.id, by=u)),
+    (
+        "propose a change to a listing",
+        EDITORS,
+        lambda s, u: editing.propose_service_change(s.service.id, service_values(s.service, summary="Anders."), by=u),
+    ),
+    ("mark a listing checked", CHECKERS, lambda s, u: freshness.mark_checked(s.service.id, by=u)),
     (
         "analyse the municipality's area",
         READERS,

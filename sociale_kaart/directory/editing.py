@@ -424,9 +424,24 @@ def area_code_of_postcode(postcode4):
 # --- permission helpers -----------------------------------------------------------------------
 
 
+def may_edit_organization(user, organization_id):
+    """Return permissions.may_edit_organization; an admin of one municipality of a region: its organisations.
+
+    Its editors (members) always may; an admin without being a member only within their municipality,
+    by the organisation's areas (issue #20).
+    """
+    if not permissions.may_edit_organization(user, organization_id):
+        return False
+    if user.is_admin and not (user.has_role("editor") and organization_id in user.organization_ids):
+        return scopes.is_regional(user) or scopes.may_moderate(user, organization_area_ids(organization_id))
+    return True
+
+
 def require_editor(user, organization_id):
     """Raise PermissionDenied unless a confirmed user may edit the organisation's listings."""
     permissions.require_organization_editor(user, organization_id)
+    if not may_edit_organization(user, organization_id):
+        raise PermissionDenied(f"organisation {organization_id} is another municipality's")
     if not user.email_confirmed:
         raise PermissionDenied("e-mail address not confirmed")
 
@@ -465,7 +480,7 @@ def _is_unapproved_registrant(user, organization_id):
 
 def may_view_organization(user, organization_id):
     """Return True for editors of the organisation, its unapproved registrant and admins."""
-    return permissions.may_edit_organization(user, organization_id) or _is_unapproved_registrant(user, organization_id)
+    return may_edit_organization(user, organization_id) or _is_unapproved_registrant(user, organization_id)
 
 
 # --- loading ------------------------------------------------------------------------------------
@@ -629,7 +644,7 @@ def organization_overview(organization_id, by):
             (loc, listing_status("location", loc, latest.get(("location", loc.id))), latest.get(("location", loc.id)))
             for loc in locations
         ],
-        may_edit=permissions.may_edit_organization(by, organization_id),
+        may_edit=may_edit_organization(by, organization_id),
     )
 
 
@@ -1056,7 +1071,7 @@ def withdraw_change(change_id, by):
     if change is None:
         raise NotFound(change_id)
     permissions.require_login(by)
-    if change.submitted_by_id != by.id and not permissions.may_edit_organization(by, change.organization_id):
+    if change.submitted_by_id != by.id and not may_edit_organization(by, change.organization_id):
         raise PermissionDenied("not the editor of this change")
     if change.status != "pending":
         raise ValidationError(None, _("Deze wijziging is al afgehandeld."))

@@ -119,7 +119,9 @@ def load_service(service_id):
 
 def may_check(user, service):
     """Return True when the user may mark the listing as checked: its editors, its brokers, admins."""
-    return permissions.may_edit_organization(user, service.organization_id) or scopes.may_moderate(
+    member = permissions.is_authenticated(user) and user.has_role("editor")
+    # admins through may_moderate: within their municipality in a region (issue #20)
+    return (member and service.organization_id in user.organization_ids) or scopes.may_moderate(
         user, service_area_ids(service)
     )
 
