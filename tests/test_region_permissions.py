@@ -296,3 +296,25 @@ def test_an_admin_of_one_municipality_edits_only_its_volunteers_profiles(app):
         volunteers.save_profile(b.user, profile_form(postcode="3911 AB"), by=admin)
     db.session.rollback()
     volunteers.save_profile(b.user, profile_form(postcode="3911 AB"), by=region.users["regional_admin"])
+
+
+def test_a_municipalitys_analysis_counts_its_rows_without_an_area(app):
+    from sociale_kaart import clock
+    from sociale_kaart.insights import queries as insight_queries
+
+    region = make_region()
+    a, b = region.sides["A"], region.sides["B"]
+    now = clock.naive_utcnow()
+    for reader, code, own, other in (
+        (region.users["regional_policy"], "0340", b, a),
+        (region.users["policy_a"], None, a, b),
+    ):
+        scope = insights.scope_for(reader, insights.municipality_choice(code) if code else None)
+        waiting = insight_queries.waiting_requests(scope.area_ids, now, scope.codes)
+        without_area = [row for row in waiting if row.area_id is None]
+        assert len(without_area) == 1  # the own request without an area, not the other's
+        assert {row.area_id for row in waiting} == {own.area.id, None}
+        assert other.area.id not in {row.area_id for row in waiting}
+    analysis = insights.area_analysis(region.users["policy_a"], insights.default_analysis_period())
+    columns = {str(label) for table in analysis.tables.values() for label in table.columns}
+    assert "Zonder gebied" in columns  # the own request without an area has a column of its own

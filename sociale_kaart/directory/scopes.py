@@ -137,9 +137,14 @@ def without_area_in_scope(user: object, postcode: SQLColumnExpression[str] | Non
     `postcode`: the row's postcode column ("3941 AB"); None for rows without one (they are the own
     municipality's).
     """
-    codes = regional_codes(user)
+    return without_area_in(regional_codes(user), postcode)
+
+
+def without_area_in(codes: Iterable[str] | None, postcode: SQLColumnExpression[str] | None) -> ColumnElement[bool]:
+    """Return a WHERE clause for rows without an area whose postcode lies in these municipalities (None: all)."""
     if codes is None:
         return db.true()
+    codes = frozenset(codes)
     own = municipalities.default_code()
     if postcode is None:
         return db.true() if own in codes else db.false()

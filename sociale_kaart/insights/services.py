@@ -81,6 +81,8 @@ class Scope:
     chosen: Area | None = None
     municipality: MunicipalityRow | None = None  # the one municipality of a region shown (issue #20)
     region: bool = False  # every municipality of a region
+    # the municipalities whose rows without an area count too (directory.scopes); None: none, or all when whole
+    codes: frozenset | None = None
 
     @property
     def whole(self) -> bool:
@@ -125,7 +127,7 @@ def scope_for(by: User, area_code: str | None = None) -> Scope:
             raise PermissionDenied("not one of this user's municipalities")
         ids = municipalities.area_ids_of(row.code)
         areas = [area for area in allowed if area.id in ids]
-        return Scope(allowed, areas, [area.id for area in areas], municipality=row)
+        return Scope(allowed, areas, [area.id for area in areas], municipality=row, codes=frozenset({row.code}))
     if area_code:
         area = next((area for area in allowed if area.code == area_code), None)
         if area is None:
@@ -136,7 +138,7 @@ def scope_for(by: User, area_code: str | None = None) -> Scope:
         if codes is None:
             return Scope(allowed, allowed, None, region=municipalities.is_region())
         own = municipalities.by_code(next(iter(codes))) if len(codes) == 1 else None
-        return Scope(allowed, allowed, [area.id for area in allowed], municipality=own)
+        return Scope(allowed, allowed, [area.id for area in allowed], municipality=own, codes=codes)
     return Scope(allowed, allowed, [area.id for area in allowed])
 
 
@@ -469,9 +471,10 @@ class _Builder:
         self.buckets = periods.buckets(period)
         self.quarters = periods.buckets(period, "quarter")
         quarter_of = {bucket.key: periods.bucket_key(bucket.start, "quarter") for bucket in self.buckets}
-        self.received = _Received(queries.received_requests(_bounds(self.buckets), scope.area_ids), now, quarter_of)
-        self.waiting = queries.waiting_requests(scope.area_ids, now)
-        self.volunteers = queries.volunteers(scope.area_ids, today)
+        received = queries.received_requests(_bounds(self.buckets), scope.area_ids, scope.codes)
+        self.received = _Received(received, now, quarter_of)
+        self.waiting = queries.waiting_requests(scope.area_ids, now, scope.codes)
+        self.volunteers = queries.volunteers(scope.area_ids, today, scope.codes)
         self.active = [volunteer for volunteer in self.volunteers if volunteer.active]
         codes = [area.code for area in scope.areas] if not scope.whole else None
         self.topics = [code for code in TASK_TYPES if code in TASK_HINTS] + [OTHER_TOPIC]
@@ -487,8 +490,11 @@ class _Builder:
         self.tasks = _task_codes(
             self.received.tasks + [code for volunteer in self.active for code in volunteer.task_types]
         )
-        has_none = scope.whole and (None in self.received.areas or any(v.area_id is None for v in self.active))
-        # the columns of the area tables: the areas shown, then "no area" when the whole municipality has such rows
+        has_none = (scope.whole or scope.codes is not None) and (
+            None in self.received.areas or any(v.area_id is None for v in self.active)
+        )
+        # the columns of the area tables: the areas shown, then "no area" when the whole municipality (or one
+        # municipality of a region) has such rows
         self.columns = [area.id for area in scope.areas] + ([None] if has_none else []) or [None]
         self.total = TOTAL if len(self.columns) > 1 else self.columns[0]  # the key of the all-areas figures
 
@@ -1027,7 +1033,7 @@ class _Builder:
 
     def _repeat_help(self):
         """Return (repeat, helped) Counters per quarter key and TOTAL: helped matches approved in the period."""
-        matches = queries.helped_matches(_bounds(self.quarters), self.scope.area_ids)
+        matches = queries.helped_matches(_bounds(self.quarters), self.scope.area_ids, self.scope.codes)
         seen: set[tuple[int, int]] = set()
         repeat: Counter[object] = Counter()
         helped: Counter[object] = Counter()
