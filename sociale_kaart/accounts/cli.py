@@ -13,12 +13,15 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 @click.option("--email", prompt=True, help="E-mail address of the admin.")
 @click.option("--name", default="", help="Name shown in the pages.")
 @click.password_option(help="Password (asked twice when left out).")
-def create_admin(email, name, password):
+@click.option(
+    "--municipality", default="", help="CBS code of the municipality of a region the admin works for (default: all)."
+)
+def create_admin(email, name, password, municipality):
     """Create a confirmed admin account, or make an existing account admin."""
     from . import services
 
     try:
-        user = services.create_admin(email, name or email.split("@")[0], password)
+        user = services.create_admin(email, name or email.split("@")[0], password, municipality.strip() or None)
     except ValidationError as error:
         raise click.ClickException(error.message) from error
     click.echo(f"Admin account ready: {user.email}")

@@ -47,7 +47,8 @@ def may_moderate(user, area_ids):
     """Return True for an admin, or a broker responsible for one of the areas.
 
     A listing with no area (a service for the whole municipality) may be moderated by
-    every broker.
+    every broker. The area rule only: services ask directory.scopes.may_moderate, which adds
+    the municipality of a region (issue #20).
     """
     if not is_authenticated(user):
         return False

@@ -14,7 +14,8 @@ def brokers_of_areas(area_ids: Iterable[int | None] | int | None) -> list[User]:
     The one rule (issue #13): an active account with the broker role and a confirmed e-mail address
     (an invited broker who never opened the welcome link gets no personal data by mail) whose areas
     include one of the areas. Something without an area (a whole-municipality listing, a request
-    or profile whose postcode lies in no area) belongs to every such broker, as may_moderate says.
+    or profile whose postcode lies in no area) belongs to every such broker, as may_moderate says;
+    directory.scopes.brokers_of keeps it to the brokers of its municipality in a region (issue #20).
     """
     if area_ids is None or isinstance(area_ids, int):
         area_ids = [area_ids]

@@ -538,11 +538,33 @@ def _rows(model_class, ids, field):
     return rows
 
 
+def _municipality_code(code: str | None) -> str | None:
+    """Return a staff member's municipality: None for the whole region; ValidationError unless it has areas."""
+    if not code:
+        return None
+    area = area_class()
+    if db.session.scalar(select(area.id).where(area.municipality_code == code).limit(1)) is None:
+        raise ValidationError("municipality", _("Deze gemeente hoort niet bij deze installatie."))
+    return code
+
+
 def apply_access(
-    user: User, roles: Iterable[str], organization_ids: Iterable[int], area_ids: Iterable[int], by: User, now: datetime
+    user: User,
+    roles: Iterable[str],
+    organization_ids: Iterable[int],
+    area_ids: Iterable[int],
+    by: User,
+    now: datetime,
+    municipality_code: str | None = None,
 ) -> None:
+    """Set roles, memberships and areas; municipality_code "" for the whole region, None: unchanged (issue #20)."""
     organizations = _rows(organization_class(), organization_ids, "organizations")
     areas = _rows(area_class(), area_ids, "areas")
+    if by.municipality_code and municipality_code not in (None, by.municipality_code):
+        # an admin of one municipality makes nobody regional or another's, themselves neither (issue #20)
+        raise ValidationError("municipality", _("U kunt alleen uw eigen gemeente kiezen."))
+    if municipality_code is not None:
+        user.municipality_code = _municipality_code(municipality_code)
     user.role_rows = [UserRole(role=role) for role in roles]
     wanted = {organization.id: organization for organization in organizations}
     for membership in user.memberships:
@@ -574,8 +596,9 @@ def invite_user(
     by: User,
     language: str = "nl",
     now: datetime | None = None,
+    municipality_code: str | None = None,
 ) -> User:
-    """Create an account without a password and e-mail a welcome link to set one."""
+    """Create an account without a password and e-mail a welcome link to set one (municipality: as apply_access)."""
     permissions.require_admin(by)
     email = normalize_email(email)
     roles = _check_roles(roles)
@@ -586,7 +609,9 @@ def invite_user(
         email=email, name=(name or "").strip(), language=_language(language), invited_by_id=by.id, created_at=now
     )
     db.session.add(user)
-    apply_access(user, roles, organization_ids, area_ids, by, now)
+    if municipality_code is None and by.municipality_code:
+        municipality_code = by.municipality_code  # an admin of one municipality invites for it (issue #20)
+    apply_access(user, roles, organization_ids, area_ids, by, now, municipality_code)
     db.session.flush()
     token = tokens.make_token("set-password", {"u": user.uuid, "f": tokens.fingerprint(user)})
     queue_message(
@@ -609,13 +634,14 @@ def update_user_access(
     area_ids: Iterable[int],
     by: User,
     now: datetime | None = None,
+    municipality_code: str | None = None,
 ) -> User:
-    """Set a user's roles, organisations (active memberships) and broker areas."""
+    """Set a user's roles, organisations (active memberships), broker areas and municipality (as apply_access)."""
     user = get_user(user_id, by)
     roles = _check_roles(roles)
     if user.id == by.id and "admin" not in roles:
         raise ValidationError("roles", _("U kunt uw eigen beheerdersrol niet afnemen."))
-    apply_access(user, roles, organization_ids, area_ids, by, _naive(now))
+    apply_access(user, roles, organization_ids, area_ids, by, _naive(now), municipality_code)
     transactions.commit()
     return user
 
@@ -633,9 +659,14 @@ def set_user_active(user_id: int, active: bool, by: User) -> User:
     return user
 
 
-def create_admin(email: str, name: str, password: str) -> User:
-    """Create a confirmed admin account (CLI), or give an existing account the admin role."""
+def create_admin(email: str, name: str, password: str, municipality_code: str | None = None) -> User:
+    """Create a confirmed admin account (CLI), or give an existing account the admin role.
+
+    municipality_code: the municipality of a region the admin works for; "": the whole region; None: unchanged
+    (a new admin works for the whole region).
+    """
     email = normalize_email(email)
+    code = _municipality_code(municipality_code)
     user = find_user_by_email(email)
     if user is None:
         _check_password(password, email, name)
@@ -645,6 +676,8 @@ def create_admin(email: str, name: str, password: str) -> User:
         db.session.add(user)
     if "admin" not in user.roles:
         user.role_rows.append(UserRole(role="admin"))
+    if municipality_code is not None:
+        user.municipality_code = code
     transactions.commit()
     return user
 

@@ -35,10 +35,27 @@ class AccessForm(BaseForm):
         _l("Gebieden (voor sociaal makelaars)"), coerce=params.parse_id, choices=[], validators=[Optional()]
     )
 
-    def set_choices(self, organizations, areas):
+    # Shown in a region only (issue #20): the municipality a broker, policy officer or admin works for.
+    municipality = SelectField(_l("Werkt voor gemeente"), choices=[], default="", validators=[Optional()])
+
+    def set_choices(self, organizations, areas, municipalities=(), own=None):
+        """Set the choices; municipalities: (code, name) in a region, none in one municipality (no field then).
+
+        own: the acting admin's municipality; an admin of one municipality has no choice "Hele regio".
+        """
         self.organizations.choices = [SelectChoice(value, label) for value, label in organizations]
         self.areas.choices = [SelectChoice(value, label) for value, label in areas]
+        if municipalities:
+            self.municipality.choices = ([] if own else [SelectChoice("", _l("Hele regio"))]) + [
+                SelectChoice(code, name) for code, name in municipalities
+            ]
+        else:
+            del self.municipality
         return self
+
+    def municipality_code(self):
+        """Return the chosen municipality's code ("" for the whole region), or None when there is no choice."""
+        return self.municipality.data or "" if "municipality" in self else None
 
 
 class InviteForm(AccessForm):

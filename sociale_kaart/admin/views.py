@@ -8,6 +8,7 @@ from .. import params
 from ..accounts import services as accounts
 from ..accounts.forms import ConfirmForm
 from ..directory import areas as directory_areas
+from ..directory import municipalities
 from ..errors import NotFound, ValidationError
 from .forms import ROLE_LABELS, AccessForm, AreaContactForm, InviteForm, UserSearchForm
 
@@ -26,7 +27,14 @@ def _page_number():
 
 def _access_form(form_class, **kwargs):
     form = form_class(**kwargs)
-    return form.set_choices(accounts.organization_choices(by=current_user), accounts.area_choices(by=current_user))
+    organizations = accounts.organization_choices(by=current_user)  # raises PermissionDenied for all but admins
+    own = current_user.municipality_code
+    in_region = [
+        (row.code, row.name)
+        for row in (municipalities.municipality_rows() if municipalities.is_region() else ())
+        if not own or row.code == own
+    ]
+    return form.set_choices(organizations, accounts.area_choices(by=current_user), in_region, own)
 
 
 @bp.route("/")
@@ -58,6 +66,7 @@ def invite():
                 form.areas.data,
                 by=current_user,
                 language=form.language.data,
+                municipality_code=form.municipality_code(),
             )
         except ValidationError as error:
             form.add_error(error.field, error.message)
@@ -78,12 +87,18 @@ def user(user_id):
             "roles": sorted(person.roles),
             "organizations": sorted(person.organization_ids),
             "areas": sorted(person.area_ids),
+            "municipality": person.municipality_code or "",
         },
     )
     if form.validate_on_submit():
         try:
             accounts.update_user_access(
-                person.id, form.roles.data, form.organizations.data, form.areas.data, by=current_user
+                person.id,
+                form.roles.data,
+                form.organizations.data,
+                form.areas.data,
+                by=current_user,
+                municipality_code=form.municipality_code(),
             )
         except ValidationError as error:
             form.add_error(error.field, error.message)

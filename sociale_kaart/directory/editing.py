@@ -8,8 +8,6 @@ public pages and search leave out, plus a ChangeRequest(action="create").
 """
 
 import itertools
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -22,15 +20,14 @@ from sqlalchemy.orm import selectinload
 from .. import clock, geo, transactions
 from ..accounts import permissions
 from ..accounts.models import Membership
-from ..accounts.queries import brokers_of_areas
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
 from ..geo import normal_postcode
 from ..notify import services as notify
 from ..params import valid_email, valid_phone
-from . import hours, vocabularies
+from . import hours, scopes, vocabularies
 from .areas import area_of_postcode4
-from .formats import valid_url  # also used as editing.valid_url
+from .formats import slugify, valid_url  # also used as editing.slugify, editing.valid_url
 from .models import Area, ChangeRequest, HistoryEntry, Location, Organization, Schedule, Service, ServiceAtLocation
 
 MAX_NAME = 200
@@ -129,12 +126,6 @@ ACTION_LABELS = {
 
 
 # --- names -----------------------------------------------------------------------------------
-
-
-def slugify(text):
-    """Return a URL-safe lower-case slug of a name."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:150] or "item"
 
 
 # --- snapshots: the field values of a listing as plain JSON ------------------------------------
@@ -433,9 +424,24 @@ def area_code_of_postcode(postcode4):
 # --- permission helpers -----------------------------------------------------------------------
 
 
+def may_edit_organization(user, organization_id):
+    """Return permissions.may_edit_organization; an admin of one municipality of a region: its organisations.
+
+    Its editors (members) always may; an admin without being a member only within their municipality,
+    by the organisation's areas (issue #20).
+    """
+    if not permissions.may_edit_organization(user, organization_id):
+        return False
+    if user.is_admin and not (user.has_role("editor") and organization_id in user.organization_ids):
+        return scopes.is_regional(user) or scopes.may_moderate(user, organization_area_ids(organization_id))
+    return True
+
+
 def require_editor(user, organization_id):
     """Raise PermissionDenied unless a confirmed user may edit the organisation's listings."""
     permissions.require_organization_editor(user, organization_id)
+    if not may_edit_organization(user, organization_id):
+        raise PermissionDenied(f"organisation {organization_id} is another municipality's")
     if not user.email_confirmed:
         raise PermissionDenied("e-mail address not confirmed")
 
@@ -474,7 +480,7 @@ def _is_unapproved_registrant(user, organization_id):
 
 def may_view_organization(user, organization_id):
     """Return True for editors of the organisation, its unapproved registrant and admins."""
-    return permissions.may_edit_organization(user, organization_id) or _is_unapproved_registrant(user, organization_id)
+    return may_edit_organization(user, organization_id) or _is_unapproved_registrant(user, organization_id)
 
 
 # --- loading ------------------------------------------------------------------------------------
@@ -638,7 +644,7 @@ def organization_overview(organization_id, by):
             (loc, listing_status("location", loc, latest.get(("location", loc.id))), latest.get(("location", loc.id)))
             for loc in locations
         ],
-        may_edit=permissions.may_edit_organization(by, organization_id),
+        may_edit=may_edit_organization(by, organization_id),
     )
 
 
@@ -711,7 +717,7 @@ def organization_area_ids(organization_id):
 
 
 def _notify_brokers(area_ids, template, **context):
-    for broker in brokers_of_areas(area_ids):
+    for broker in scopes.brokers_of(area_ids):
         notify.queue_message(broker.email, template, broker.language, recipient=broker, **context)
 
 
@@ -1065,7 +1071,7 @@ def withdraw_change(change_id, by):
     if change is None:
         raise NotFound(change_id)
     permissions.require_login(by)
-    if change.submitted_by_id != by.id and not permissions.may_edit_organization(by, change.organization_id):
+    if change.submitted_by_id != by.id and not may_edit_organization(by, change.organization_id):
         raise PermissionDenied("not the editor of this change")
     if change.status != "pending":
         raise ValidationError(None, _("Deze wijziging is al afgehandeld."))

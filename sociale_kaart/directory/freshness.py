@@ -21,7 +21,7 @@ from ..accounts.models import Membership, User
 from ..errors import NotFound, PermissionDenied
 from ..extensions import db
 from ..notify import services as mail
-from . import cache
+from . import cache, scopes
 from .models import FreshnessNotice, HistoryEntry, Location, Service, ServiceAtLocation
 
 STAGES = ("fresh", "reminder", "stale", "hidden")
@@ -119,7 +119,9 @@ def load_service(service_id):
 
 def may_check(user, service):
     """Return True when the user may mark the listing as checked: its editors, its brokers, admins."""
-    return permissions.may_edit_organization(user, service.organization_id) or permissions.may_moderate(
+    member = permissions.is_authenticated(user) and user.has_role("editor")
+    # admins through may_moderate: within their municipality in a region (issue #20)
+    return (member and service.organization_id in user.organization_ids) or scopes.may_moderate(
         user, service_area_ids(service)
     )
 
@@ -183,7 +185,7 @@ def overdue_listings(by, area_id=None, today=None):
     rows = []
     for service in services:
         areas = service_area_ids(service)
-        if not permissions.may_moderate(by, areas):
+        if not scopes.may_moderate(by, areas):
             continue
         if area_id is not None and area_id not in areas:
             continue

@@ -18,7 +18,7 @@ from ..accounts.models import Membership, UserRole
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
 from ..notify import services as notify
-from . import editing, vocabularies
+from . import editing, scopes, vocabularies
 from .models import Area, ChangeRequest, HistoryEntry, Location, Service
 
 MAX_COMMENT = 2000
@@ -79,7 +79,7 @@ def change_area_ids(change):
 
 def require_change_moderator(change, by):
     """Raise PermissionDenied unless the user may moderate the listing the change is about."""
-    permissions.require_moderator(by, change_area_ids(change))
+    scopes.require_moderator(by, change_area_ids(change))
 
 
 # --- the queue ---------------------------------------------------------------------------------------
@@ -127,7 +127,14 @@ def moderation_queue(by, area_id=None):
     permissions.require_role(by, "broker")
     areas = db.session.scalars(select(Area).order_by(Area.name)).all()
     names = {area.id: area.name for area in areas}
-    queue = Queue(areas=[area for area in areas if by.is_admin or area.id in by.area_ids])
+    in_scope = scopes.scope_area_ids(by)
+    queue = Queue(
+        areas=[
+            area
+            for area in areas
+            if (area.id in by.area_ids if not by.is_admin else in_scope is None or area.id in in_scope)
+        ]
+    )
     changes = db.session.scalars(
         select(ChangeRequest)
         .where(ChangeRequest.status == "pending")
@@ -136,7 +143,7 @@ def moderation_queue(by, area_id=None):
     ).all()
     for change in changes:
         area_ids = change_area_ids(change)
-        if not permissions.may_moderate(by, area_ids) or (area_id is not None and area_id not in area_ids):
+        if not scopes.may_moderate(by, area_ids) or (area_id is not None and area_id not in area_ids):
             continue
         item = QueueItem(
             change,
@@ -154,7 +161,7 @@ def moderation_queue(by, area_id=None):
     ).all()
     for membership in memberships:
         area_ids = editing.organization_area_ids(membership.organization_id)
-        if not permissions.may_moderate(by, area_ids) or (area_id is not None and area_id not in area_ids):
+        if not scopes.may_moderate(by, area_ids) or (area_id is not None and area_id not in area_ids):
             continue
         queue.memberships.append(MembershipItem(membership, area_ids, _area_names(area_ids, names)))
     queue.reports = _open_reports(by, area_id)
@@ -255,7 +262,7 @@ def get_change(change_id, by):
     if change is None:
         raise NotFound(change_id)
     area_ids = change_area_ids(change)
-    permissions.require_moderator(by, area_ids)
+    scopes.require_moderator(by, area_ids)
     target = editing.load_target(change.kind, change.target_id)
     # a new listing's row already holds the proposal: compare it with nothing
     live = {} if change.action == "create" else editing.snapshot(change.kind, target)
@@ -456,7 +463,7 @@ def get_membership(membership_id, by):
     ).first()
     if membership is None:
         raise NotFound(membership_id)
-    permissions.require_moderator(by, editing.organization_area_ids(membership.organization_id))
+    scopes.require_moderator(by, editing.organization_area_ids(membership.organization_id))
     return membership
 
 
@@ -524,7 +531,7 @@ class HistoryPage:
 def may_see_history(user, kind, target):
     """Return True for brokers of the listing's area, admins and editors of its organisation."""
     organization_id = target.id if kind == "organization" else target.organization_id
-    return permissions.may_moderate(user, editing.listing_area_ids(kind, target)) or editing.may_view_organization(
+    return scopes.may_moderate(user, editing.listing_area_ids(kind, target)) or editing.may_view_organization(
         user, organization_id
     )
 

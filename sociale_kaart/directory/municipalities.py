@@ -30,7 +30,7 @@ from ..extensions import db
 from ..geo.gazetteer import shared_gazetteer
 from . import cache
 from .areas import area_rows, clean_contact_values
-from .editing import slugify
+from .formats import slugify
 from .models import AREA_CONTACT_FIELDS, BRAND_COLOURS, DEFAULT_BRAND, Area, Municipality
 
 BRAND_LABELS = {

@@ -9,11 +9,10 @@ from sqlalchemy.orm import selectinload
 
 from .. import clock, transactions
 from ..accounts import permissions
-from ..accounts.queries import brokers_of_areas
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..notify import services as mail
-from . import freshness
+from . import freshness, scopes
 from .models import Location, Report, Service, ServiceAtLocation
 
 TOPICS = {
@@ -54,7 +53,7 @@ def submit_report(service_id, topic, message, reply_email=None, language="nl"):
         language=language,
     )
     db.session.add(report)
-    recipients = {user.id: user for user in brokers_of_areas(freshness.service_area_ids(service))}
+    recipients = {user.id: user for user in scopes.brokers_of(freshness.service_area_ids(service))}
     recipients.update({user.id: user for user in freshness.editors_of(service.organization_id)})
     for user in recipients.values():
         mail.queue_message(
@@ -98,7 +97,7 @@ def open_reports(by, area_id=None):
     rows = []
     for report in reports:
         areas = freshness.service_area_ids(report.service)
-        if permissions.may_moderate(by, areas) and (area_id is None or area_id in areas):
+        if scopes.may_moderate(by, areas) and (area_id is None or area_id in areas):
             rows.append(OpenReport(report, areas))
     return rows
 
@@ -109,7 +108,7 @@ def resolve_report(report_id, by, note=""):
     report = db.session.get(Report, report_id)
     if report is None:
         raise NotFound(report_id)
-    permissions.require_moderator(by, freshness.service_area_ids(report.service))
+    scopes.require_moderator(by, freshness.service_area_ids(report.service))
     if report.status == "resolved":
         return report
     report.status = "resolved"

@@ -22,7 +22,7 @@ from .. import clock, geo, transactions
 from ..accounts import permissions
 from ..extensions import Model, db, one_of
 from . import areas as area_lookup
-from . import freshness
+from . import freshness, scopes
 from .models import Area
 from .services import SearchCriteria
 
@@ -299,11 +299,15 @@ def unanswered_searches(by, today: date | None = None) -> UnansweredSearches:
     today = today or clock.today()
     first = today.replace(day=1)
     conditions = [SearchLogEntry.searched_on >= first, SearchLogEntry.searched_on <= today]
-    if by.is_admin:
+    in_scope = scopes.scope_area_ids(by)
+    if by.is_admin and in_scope is None:
         areas = list(db.session.scalars(select(Area).order_by(Area.name)))
         board = UnansweredSearches(first, areas, all_areas=True)
     else:
-        areas = sorted(by.areas, key=lambda area: area.name)
+        if by.is_admin:  # an admin of one municipality of a region: its areas (issue #20)
+            areas = list(db.session.scalars(select(Area).where(Area.id.in_(sorted(in_scope))).order_by(Area.name)))
+        else:
+            areas = sorted(by.areas, key=lambda area: area.name)
         board = UnansweredSearches(first, areas)
         if not areas:
             return board

@@ -30,14 +30,20 @@ class AnalysisForm(SearchBaseForm):
     )
 
     @classmethod
-    def for_request(cls, args, areas, today: date, whole: bool):
-        """Return the form on the query string, with the user's areas and the last 36 months as choices."""
+    def for_request(cls, args, areas, today: date, whole: bool, municipalities=()):
+        """Return the form on the query string, with the user's areas and the last 36 months as choices.
+
+        municipalities: (value, name) of each municipality a regional user may choose (issue #20).
+        """
         months = periods.month_choices(today)
         default = periods.default_period(today)
         form = cls(args, data={"van": _month_value(default.start), "tot": _month_value(default.end)})
-        form.gebied.choices = [SelectChoice("", _l("Hele gemeente") if whole else _l("Al mijn gebieden"))] + [
-            SelectChoice(area.code, area.name) for area in areas
-        ]
+        everything = _l("Hele regio") if municipalities else _l("Hele gemeente") if whole else _l("Al mijn gebieden")
+        form.gebied.choices = (
+            [SelectChoice("", everything)]
+            + [SelectChoice(value, _l("Gemeente %(name)s", name=name)) for value, name in municipalities]
+            + [SelectChoice(area.code, area.name) for area in areas]
+        )
         month_choices = [SelectChoice(_month_value(month), format_date(month, "MMM y")) for month in months]
         form.van.choices = month_choices
         form.tot.choices = month_choices

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Row, and_, case, func, literal, select, union_all
+from sqlalchemy import Row, and_, case, func, literal, or_, select, union_all
 
 from .. import clock
+from ..directory import scopes
 from ..directory.models import (
     Location,
     Schedule,
@@ -44,9 +45,18 @@ EVENING = time(18, 0)  # a service still open after 18:00 is open in the evening
 WEEKEND = (5, 6)  # Saturday, Sunday
 
 
-def _in_areas(column, area_ids: Collection[int] | None):
-    """Return a WHERE clause for rows in these areas; None: every row, also those without an area."""
-    return db.true() if area_ids is None else column.in_(list(area_ids) or [-1])
+def _in_areas(column, area_ids: Collection[int] | None, postcode=None, codes: Collection[str] | None = None):
+    """Return a WHERE clause for rows in these areas; None: every row, also those without an area.
+
+    codes: also the rows without an area whose postcode lies in these municipalities (a municipality
+    of a region, issue #20; directory.scopes).
+    """
+    if area_ids is None:
+        return db.true()
+    clause = column.in_(list(area_ids) or [-1])
+    if codes is None:
+        return clause
+    return or_(clause, and_(column.is_(None), scopes.without_area_in(codes, postcode)))
 
 
 # Months and quarters are counted in SQL (GROUP BY) rather than over thousands of rows in Python
@@ -94,7 +104,9 @@ def _each(statement) -> Iterator[Row]:
 # --- help requests -------------------------------------------------------------------------------------
 
 
-def received_requests(buckets: Collection[Bucket], area_ids: Collection[int] | None) -> Iterable[Row]:
+def received_requests(
+    buckets: Collection[Bucket], area_ids: Collection[int] | None, codes: Collection[str] | None = None
+) -> Iterable[Row]:
     """Return the requests asked in some months or quarters (local dates) that reached the team, without a person.
 
     Rows of (area_id, task_type, status, bucket, since, first_match): the key of the bucket it was
@@ -126,7 +138,7 @@ def received_requests(buckets: Collection[Bucket], area_ids: Collection[int] | N
             HelpRequest.created_at < clock.start_of_day(last_day + timedelta(days=1)),
             HelpRequest.confirmed_at.is_not(None),
             HelpRequest.status != "rejected",
-            _in_areas(HelpRequest.area_id, area_ids),
+            _in_areas(HelpRequest.area_id, area_ids, HelpRequest.postcode, codes),
         )
     )
 
@@ -137,14 +149,16 @@ class WaitingRequest(NamedTuple):
     unfilled: bool  # looking for a volunteer, with dates to come that nobody is booked for
 
 
-def waiting_requests(area_ids: Collection[int] | None, now: datetime) -> list[WaitingRequest]:
+def waiting_requests(
+    area_ids: Collection[int] | None, now: datetime, codes: Collection[str] | None = None
+) -> list[WaitingRequest]:
     """Return the requests open now (reviewed or waiting for review, not closed), and whether each is unfilled."""
     rows = _rows(
         select(HelpRequest.id, HelpRequest.area_id, HelpRequest.task_type, HelpRequest.status)
         .where(
             HelpRequest.status.in_(WAITING_STATUSES),
             HelpRequest.confirmed_at.is_not(None),
-            _in_areas(HelpRequest.area_id, area_ids),
+            _in_areas(HelpRequest.area_id, area_ids, HelpRequest.postcode, codes),
         )
         .order_by(HelpRequest.id)
     ).all()
@@ -164,7 +178,9 @@ the volunteer's id; who was helped, as a number within one answer, 0 when unknow
 Plain tuples: an analysis of 3 years reads tens of thousands of them."""
 
 
-def helped_matches(buckets: Collection[Bucket], area_ids: Collection[int] | None) -> Iterator[HelpedMatch]:
+def helped_matches(
+    buckets: Collection[Bucket], area_ids: Collection[int] | None, codes: Collection[str] | None = None
+) -> Iterator[HelpedMatch]:
     """Yield every match in which a volunteer helped, approved before the end of the last bucket, oldest first.
 
     Who was helped is pool.requester_key, numbered in the order first seen: the same person gets
@@ -185,7 +201,7 @@ def helped_matches(buckets: Collection[Bucket], area_ids: Collection[int] | None
             Match.status.in_(pool.HELPED_STATUSES),
             Match.approved_at.is_not(None),
             Match.approved_at < clock.start_of_day(until + timedelta(days=1)),
-            _in_areas(HelpRequest.area_id, area_ids),
+            _in_areas(HelpRequest.area_id, area_ids, HelpRequest.postcode, codes),
         )
         .order_by(Match.approved_at, Match.id)
     )
@@ -214,7 +230,7 @@ class Volunteer(NamedTuple):
     approved_at: datetime  # when a broker approved them, naive UTC (dated only when needed)
 
 
-def volunteers(area_ids: Collection[int] | None, today: date) -> list[Volunteer]:
+def volunteers(area_ids: Collection[int] | None, today: date, codes: Collection[str] | None = None) -> list[Volunteer]:
     """Return every volunteer profile that a broker approved once, without name or contact."""
     rows = _rows(
         select(
@@ -227,7 +243,10 @@ def volunteers(area_ids: Collection[int] | None, today: date) -> list[Volunteer]
             VolunteerProfile.max_tasks_per_week,
             VolunteerProfile.approved_at,
         )
-        .where(VolunteerProfile.approved_at.is_not(None), _in_areas(VolunteerProfile.area_id, area_ids))
+        .where(
+            VolunteerProfile.approved_at.is_not(None),
+            _in_areas(VolunteerProfile.area_id, area_ids, VolunteerProfile.postcode, codes),
+        )
         .order_by(VolunteerProfile.id)
     ).all()
     return [

@@ -31,9 +31,10 @@ from sqlalchemy import select
 from .. import clock
 from ..accounts import permissions
 from ..accounts.models import User
-from ..directory import freshness
+from ..directory import freshness, municipalities, scopes
 from ..directory import services as directory
 from ..directory.models import Area
+from ..directory.municipalities import MunicipalityRow
 from ..directory.vocabularies import PYRAMID_LEVELS
 from ..errors import PermissionDenied
 from ..extensions import db
@@ -51,6 +52,7 @@ MATCH_DAYS = 7
 SIGNAL_DUE_DAYS = 14  # 5 working days, with weekends and holidays, are over within two weeks
 RETENTION_MONTHS = 3
 READER_ROLES = ("broker", "policy")  # and admin, who may do anything
+MUNICIPALITY_CHOICE = "gemeente-"  # the area choice of one whole municipality of a region (no area code has "-")
 POPULATION_FIELDS = ("residents", "aged_65_plus", "aged_75_plus", "single_person_households")
 
 GAP_LEVELS = ("none", "small", "gap", "big", "no_volunteers", "too_few", "no_demand")
@@ -77,6 +79,10 @@ class Scope:
     areas: list  # the areas shown (all allowed, or the one chosen)
     area_ids: list | None  # the filter for the queries; None: every row, also rows without an area
     chosen: Area | None = None
+    municipality: MunicipalityRow | None = None  # the one municipality of a region shown (issue #20)
+    region: bool = False  # every municipality of a region
+    # the municipalities whose rows without an area count too (directory.scopes); None: none, or all when whole
+    codes: frozenset | None = None
 
     @property
     def whole(self) -> bool:
@@ -85,23 +91,54 @@ class Scope:
 
 
 def analysis_areas(by: User) -> list[Area]:
-    """Return the areas a user may analyse; raise PermissionDenied for anyone but brokers, policy and admins."""
+    """Return the areas a user may analyse; raise PermissionDenied for anyone but brokers, policy and admins.
+
+    Policy officers and admins: every area, or those of their municipality in a region (issue #20).
+    """
     permissions.require_role(by, *READER_ROLES)
     if by.has_role("admin", "policy"):
-        return list(db.session.scalars(select(Area).order_by(Area.name)))
+        statement = select(Area).order_by(Area.name)
+        in_scope = scopes.scope_area_ids(by)
+        if in_scope is not None:
+            statement = statement.where(Area.id.in_(sorted(in_scope)))
+        return list(db.session.scalars(statement))
     return sorted(by.areas, key=lambda area: area.name)
 
 
+def analysis_municipalities(by: User) -> list[MunicipalityRow]:
+    """Return the municipalities a regional policy officer or admin may analyse one by one (none in one)."""
+    permissions.require_role(by, *READER_ROLES)
+    if not (by.has_role("admin", "policy") and municipalities.is_region() and scopes.is_regional(by)):
+        return []
+    return list(municipalities.municipality_rows())
+
+
+def municipality_choice(code: str) -> str:
+    """Return the value of the area choice that stands for a whole municipality of the region."""
+    return MUNICIPALITY_CHOICE + code
+
+
 def scope_for(by: User, area_code: str | None = None) -> Scope:
-    """Return the scope of an analysis: one area (by code) or everything the user may see."""
+    """Return the scope of an analysis: one area (by code), one municipality, or everything the user may see."""
     allowed = analysis_areas(by)
+    if area_code and area_code.startswith(MUNICIPALITY_CHOICE):
+        row = next((row for row in analysis_municipalities(by) if municipality_choice(row.code) == area_code), None)
+        if row is None:
+            raise PermissionDenied("not one of this user's municipalities")
+        ids = municipalities.area_ids_of(row.code)
+        areas = [area for area in allowed if area.id in ids]
+        return Scope(allowed, areas, [area.id for area in areas], municipality=row, codes=frozenset({row.code}))
     if area_code:
         area = next((area for area in allowed if area.code == area_code), None)
         if area is None:
             raise PermissionDenied("not one of this user's areas")
         return Scope(allowed, [area], [area.id], area)
     if by.has_role("admin", "policy"):
-        return Scope(allowed, allowed, None)
+        codes = scopes.regional_codes(by)
+        if codes is None:
+            return Scope(allowed, allowed, None, region=municipalities.is_region())
+        own = municipalities.by_code(next(iter(codes))) if len(codes) == 1 else None
+        return Scope(allowed, allowed, [area.id for area in allowed], municipality=own, codes=codes)
     return Scope(allowed, allowed, [area.id for area in allowed])
 
 
@@ -434,9 +471,10 @@ class _Builder:
         self.buckets = periods.buckets(period)
         self.quarters = periods.buckets(period, "quarter")
         quarter_of = {bucket.key: periods.bucket_key(bucket.start, "quarter") for bucket in self.buckets}
-        self.received = _Received(queries.received_requests(_bounds(self.buckets), scope.area_ids), now, quarter_of)
-        self.waiting = queries.waiting_requests(scope.area_ids, now)
-        self.volunteers = queries.volunteers(scope.area_ids, today)
+        received = queries.received_requests(_bounds(self.buckets), scope.area_ids, scope.codes)
+        self.received = _Received(received, now, quarter_of)
+        self.waiting = queries.waiting_requests(scope.area_ids, now, scope.codes)
+        self.volunteers = queries.volunteers(scope.area_ids, today, scope.codes)
         self.active = [volunteer for volunteer in self.volunteers if volunteer.active]
         codes = [area.code for area in scope.areas] if not scope.whole else None
         self.topics = [code for code in TASK_TYPES if code in TASK_HINTS] + [OTHER_TOPIC]
@@ -452,8 +490,11 @@ class _Builder:
         self.tasks = _task_codes(
             self.received.tasks + [code for volunteer in self.active for code in volunteer.task_types]
         )
-        has_none = scope.whole and (None in self.received.areas or any(v.area_id is None for v in self.active))
-        # the columns of the area tables: the areas shown, then "no area" when the whole municipality has such rows
+        has_none = (scope.whole or scope.codes is not None) and (
+            None in self.received.areas or any(v.area_id is None for v in self.active)
+        )
+        # the columns of the area tables: the areas shown, then "no area" when the whole municipality (or one
+        # municipality of a region) has such rows
         self.columns = [area.id for area in scope.areas] + ([None] if has_none else []) or [None]
         self.total = TOTAL if len(self.columns) > 1 else self.columns[0]  # the key of the all-areas figures
 
@@ -992,7 +1033,7 @@ class _Builder:
 
     def _repeat_help(self):
         """Return (repeat, helped) Counters per quarter key and TOTAL: helped matches approved in the period."""
-        matches = queries.helped_matches(_bounds(self.quarters), self.scope.area_ids)
+        matches = queries.helped_matches(_bounds(self.quarters), self.scope.area_ids, self.scope.codes)
         seen: set[tuple[int, int]] = set()
         repeat: Counter[object] = Counter()
         helped: Counter[object] = Counter()

@@ -27,7 +27,10 @@ def _choice():
     """Return (form, period, area code, query) from the query string; the defaults when it is not valid."""
     areas = services.analysis_areas(current_user)  # raises PermissionDenied for anyone else
     whole = current_user.has_role("admin", "policy")
-    form = AnalysisForm.for_request(request.args, areas, clock.today(), whole)
+    municipalities = [
+        (services.municipality_choice(row.code), row.name) for row in services.analysis_municipalities(current_user)
+    ]
+    form = AnalysisForm.for_request(request.args, areas, clock.today(), whole, municipalities)
     if form.validate():
         return form, form.period(), form.area_code(), form.query()
     return form, services.default_analysis_period(), None, {}

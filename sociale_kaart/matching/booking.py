@@ -25,6 +25,7 @@ from sqlalchemy.orm import selectinload
 from .. import clock, transactions
 from ..accounts import permissions
 from ..accounts.models import User
+from ..directory import scopes
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
 from ..notify.services import external_url
@@ -200,6 +201,8 @@ def approve_match(match_id: int, by: User) -> Match:
         raise ValidationError(None, _("Deze hulpvraag staat niet (meer) open."))
     if match.volunteer.status != "active":
         raise ValidationError(None, _("Deze vrijwilliger is nog niet goedgekeurd."))
+    if not pool.may_help(match.volunteer, request):
+        raise ValidationError(None, _("Deze vrijwilliger mag niet helpen in deze gemeente."))
     try:
         return transactions.retrying(lambda: _approve_locked(match, by))
     except IntegrityError as error:
@@ -493,7 +496,7 @@ def suggest_match(
     request = queries.load_request(request_id)
     queries.require_request_broker(request, by)
     profile = db.session.get(VolunteerProfile, volunteer_id)
-    if profile is None:
+    if profile is None or not pool.may_help(profile, request):  # another municipality's volunteer (issue #20)
         raise NotFound(f"volunteer {volunteer_id}")
     if request.status not in MATCHABLE_REQUEST_STATUSES:
         raise ValidationError(None, _("Deze hulpvraag staat niet (meer) open."))
@@ -551,7 +554,7 @@ def _cancel_role(match, by, access_token=None, by_role=None):
             raise PermissionDenied("wrong link")
         roles.append("requester")
     elif permissions.is_authenticated(by):
-        if permissions.may_moderate(by, queries.request_area_ids(request)):
+        if queries.may_broker_request(request, by):
             roles.append("broker")
         if queries.is_volunteer_of(by, match):
             roles.append("volunteer")
@@ -852,7 +855,7 @@ def run_batch_proposals(area_id: int | None, by: User | None, system: bool = Fal
     command line (`flask matching propose`), which acts without a user.
     """
     if not system:
-        permissions.require_moderator(by, [area_id] if area_id else [])
+        scopes.require_moderator(by, [area_id] if area_id else [])
     requests = db.session.scalars(
         select(HelpRequest)
         .where(HelpRequest.area_id == area_id, HelpRequest.status.in_(("open", "proposed")))
@@ -863,7 +866,8 @@ def run_batch_proposals(area_id: int | None, by: User | None, system: bool = Fal
     result = BatchResult(requests=len(requests))
     tasks = [pool.task_input(r) for r in requests]
     tasks = [t for t in tasks if t is not None and t.windows]
-    volunteers = pool.volunteer_inputs()
+    profiles = pool.volunteers_for(scopes.row_code(area_id), pool.volunteer_profiles())
+    volunteers = pool.volunteer_inputs(profiles=profiles)
     result.volunteers = len(volunteers)
     proposals = assignment.propose(tasks, volunteers, **pool.ranking_settings()) if tasks else []
     by_request = {r.id: r for r in requests}

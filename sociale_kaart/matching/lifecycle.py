@@ -231,7 +231,7 @@ def _feedback_author(match, role, by, token, access_token):
         return by.id, role
     if role == "requester" and match.request.requester_id == by.id:
         return by.id, role
-    if permissions.may_moderate(by, queries.request_area_ids(match.request)):
+    if queries.may_broker_request(match.request, by):
         return by.id, "broker"  # a broker notes what they heard by phone, in any role
     raise PermissionDenied(f"no feedback on match {match.id} as {role}")
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from .. import clock
-from ..accounts.queries import brokers_of_areas
+from ..directory import scopes
 from ..notify.models import OutboxMessage
 from ..notify.services import external_url, queue_message
 from . import links, privacy
@@ -97,8 +97,8 @@ def mail_volunteer_address(match: Match, template: str, **context: Any) -> Outbo
 
 
 def mail_brokers(request: HelpRequest, template: str, **context: Any) -> None:
-    """Mail every active broker of the request's area."""
-    for broker in brokers_of_areas(request.area_id):
+    """Mail every active broker of the request's area (without one: of its municipality)."""
+    for broker in scopes.brokers_of(request.area_id, scopes.row_code(request.area_id, request.postcode)):
         queue_message(
             broker.email,
             template,

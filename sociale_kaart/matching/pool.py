@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import clock
 from ..accounts.models import User
+from ..directory import municipalities, scopes
 from ..extensions import db
 from ..geo import bounding_box
 from . import queries, ranking, timeslots
@@ -66,6 +67,18 @@ def ranking_settings() -> dict[str, Any]:
 
 
 # --- volunteers --------------------------------------------------------------------------------------
+
+
+def may_help(profile: VolunteerProfile, request: HelpRequest) -> bool:
+    """Return True when the volunteer's municipality lets them help with the request (scopes.may_help_across)."""
+    return scopes.may_help_across(queries.profile_code(profile), queries.request_code(request))
+
+
+def volunteers_for(request_code: str, profiles: Iterable[VolunteerProfile]) -> list[VolunteerProfile]:
+    """Return the profiles whose municipality lets them help a request of this municipality (issue #20)."""
+    if not municipalities.is_region():
+        return list(profiles)
+    return [profile for profile in profiles if scopes.may_help_across(queries.profile_code(profile), request_code)]
 
 
 def volunteer_profiles(
@@ -285,7 +298,9 @@ def _rank(request, exclude_ids=(), limit=None):
         return ranking.Ranking([], Counter(), 0), {}
     profiles = [
         profile
-        for profile in volunteer_profiles(near=(request.lat, request.lon, MAX_RADIUS_KM))
+        for profile in volunteers_for(
+            queries.request_code(request), volunteer_profiles(near=(request.lat, request.lon, MAX_RADIUS_KM))
+        )
         if profile.id not in exclude_ids
     ]
     inputs = volunteer_inputs(profiles=profiles)

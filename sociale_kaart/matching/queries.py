@@ -6,12 +6,13 @@ Nothing here writes; the access log of personal data is privacy.log_view.
 from collections.abc import Sequence
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, SQLColumnExpression, or_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
 from ..accounts import permissions
 from ..accounts.models import User
+from ..directory import scopes
 from ..directory.models import Area
 from ..errors import NotFound, PermissionDenied
 from ..extensions import db
@@ -71,13 +72,34 @@ def load_match(match_id: int | None, populate: bool = False) -> Match:
 
 
 def request_area_ids(request: HelpRequest) -> list[int]:
-    """Return the area ids a request belongs to ([] for none: every broker may handle it)."""
+    """Return the area ids a request belongs to ([] for none: the brokers of its municipality handle it)."""
     return [request.area_id] if request.area_id is not None else []
 
 
+def request_code(request: HelpRequest) -> str:
+    """Return the CBS code of the municipality a request belongs to (scopes.row_code, issue #20)."""
+    return scopes.row_code(request.area_id, request.postcode)
+
+
+def profile_code(profile: VolunteerProfile) -> str:
+    """Return the CBS code of the municipality a volunteer belongs to (scopes.row_code, issue #20)."""
+    return scopes.row_code(profile.area_id, profile.postcode)
+
+
+def may_broker_request(request: HelpRequest, by: User | None) -> bool:
+    """Return True for an admin or a broker of the request's area, within their municipality."""
+    return scopes.may_moderate(by, request_area_ids(request), request_code(request))
+
+
 def require_request_broker(request: HelpRequest, by: User | None) -> None:
-    """Raise PermissionDenied unless by is an admin or a broker of the request's area."""
-    permissions.require_moderator(by, request_area_ids(request))
+    """Raise PermissionDenied unless by is an admin or a broker of the request's area, within their municipality."""
+    scopes.require_moderator(by, request_area_ids(request), request_code(request))
+
+
+def require_profile_broker(profile: VolunteerProfile, by: User | None) -> None:
+    """Raise PermissionDenied unless by is an admin or a broker of the volunteer's area, within their municipality."""
+    area_ids = [profile.area_id] if profile.area_id is not None else []
+    scopes.require_moderator(by, area_ids, profile_code(profile))
 
 
 def is_volunteer_of(by: User, match: Match) -> bool:
@@ -98,23 +120,33 @@ def staff_role(user: User) -> str:
 
 
 def broker_areas(by: User) -> Sequence[Area]:
-    """Return the areas a broker works in (all areas for an admin)."""
+    """Return the areas a broker works in (all areas of their municipality for an admin)."""
     permissions.require_role(by, "broker")
     if by.is_admin:
-        return db.session.scalars(select(Area).order_by(Area.name)).all()
+        statement = select(Area).order_by(Area.name)
+        in_scope = scopes.scope_area_ids(by)
+        if in_scope is not None:
+            statement = statement.where(Area.id.in_(sorted(in_scope)))
+        return db.session.scalars(statement).all()
     return sorted(by.areas, key=lambda area: area.name)
 
 
 def area_filter(
-    column: SQLColumnExpression[int | None], by: User, area_id: int | None = None
+    column: SQLColumnExpression[int | None],
+    by: User,
+    area_id: int | None = None,
+    postcode: SQLColumnExpression[str] | None = None,
 ) -> tuple[ColumnElement[bool], Sequence[Area]]:
-    """Return a WHERE clause: rows in the broker's areas (or one of them), plus rows without an area."""
+    """Return a WHERE clause: rows in the broker's areas (or one of them), plus rows without an area.
+
+    Rows without an area are those of the broker's municipality, by `postcode` (scopes, issue #20).
+    """
     areas = broker_areas(by)
     ids = {area.id for area in areas}
     if area_id is not None:
         if area_id not in ids:
             raise PermissionDenied("not a broker for this area")
         return column == area_id, areas
-    if by.is_admin:
+    if by.is_admin and scopes.is_regional(by):
         return db.true(), areas
-    return or_(column.in_(ids), column.is_(None)), areas
+    return or_(column.in_(ids), and_(column.is_(None), scopes.without_area_in_scope(by, postcode))), areas

@@ -23,6 +23,7 @@ from sqlalchemy.orm import selectinload
 from .. import clock, params, transactions
 from ..accounts import permissions
 from ..accounts.models import User
+from ..directory import scopes
 from ..directory.areas import area_of_postcode4
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
@@ -454,7 +455,7 @@ def broker_queue(by: User, area_id: int | None = None) -> dict[str, Any]:
     waiting for approval), interested (matches of volunteers who said "Ik wil helpen"),
     areas (the areas the broker may filter on), counts.
     """
-    where, areas = queries.area_filter(HelpRequest.area_id, by, area_id)
+    where, areas = queries.area_filter(HelpRequest.area_id, by, area_id, HelpRequest.postcode)
     rows = db.session.scalars(
         select(HelpRequest)
         .options(
@@ -470,7 +471,7 @@ def broker_queue(by: User, area_id: int | None = None) -> dict[str, Any]:
             queue["unconfirmed"].append(request)
         else:
             queue[request.status].append(request)
-    volunteer_where, _areas = queries.area_filter(VolunteerProfile.area_id, by, area_id)
+    volunteer_where, _areas = queries.area_filter(VolunteerProfile.area_id, by, area_id, VolunteerProfile.postcode)
     queue["volunteers"] = db.session.scalars(
         select(VolunteerProfile)
         .options(selectinload(VolunteerProfile.user), selectinload(VolunteerProfile.area))
@@ -577,7 +578,7 @@ def update_request(request_id: int, values: Mapping[str, Any], by: User) -> Help
     columns = clean_request_values(merged, check_dates=any(merged[name] != current[name] for name in SCHEDULE_FIELDS))
     new_area = area_of_postcode4(columns["pc4"])
     if new_area is not None and new_area.id != request.area_id:
-        permissions.require_moderator(by, [new_area.id])
+        scopes.require_moderator(by, [new_area.id])
     windows_changed = any(columns[name] != current[name] for name in SCHEDULE_FIELDS)
     if windows_changed and any(match.status in HOLDING_MATCH_STATUSES for match in request.matches):
         raise ValidationError(

@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from .. import clock, params, transactions
 from ..accounts import permissions
 from ..accounts.models import User, UserRole
-from ..accounts.queries import brokers_of_areas
+from ..directory import scopes
 from ..directory.areas import area_of_postcode4
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
@@ -31,7 +31,7 @@ from ..notify import services as notify
 from . import pool, ranking, reasons, timeslots
 from .models import TRAVEL_MODES, Absence, HelpRequest, Match, VolunteerProfile
 from .privacy import log_view
-from .queries import area_filter
+from .queries import area_filter, require_profile_broker
 from .requests import MAX_TEXT, optional_km, resolve_postcode
 from .vocabularies import LANGUAGES, PERIOD_PARTS, SKILLS, TASK_TYPES
 
@@ -167,6 +167,8 @@ def save_profile(user: User, values: Mapping[str, Any], by: User) -> VolunteerPr
         raise PermissionDenied("not your profile")
     columns = clean_profile_values(values)
     profile = get_profile(user)
+    if by.id != user.id and profile is not None:
+        require_profile_broker(profile, by)  # an admin of one municipality: its volunteers only (issue #20)
     is_new = profile is None
     if profile is None:
         profile = VolunteerProfile(user_id=user.id, status="pending")
@@ -178,7 +180,7 @@ def save_profile(user: User, values: Mapping[str, Any], by: User) -> VolunteerPr
         user.role_rows.append(UserRole(role="volunteer"))
     if is_new:
         db.session.flush()
-        for broker in brokers_of_areas(profile.area_id):
+        for broker in scopes.brokers_of(profile.area_id, scopes.row_code(profile.area_id, profile.postcode)):
             notify.queue_message(
                 broker.email,
                 "matching_volunteer_signed_up",
@@ -257,7 +259,7 @@ def _profile_for_broker(profile_id, by):
     )
     if profile is None:
         raise NotFound(_("Deze vrijwilliger bestaat niet."))
-    permissions.require_moderator(by, [profile.area_id] if profile.area_id is not None else [])
+    require_profile_broker(profile, by)
     return profile
 
 
@@ -314,7 +316,7 @@ def record_vog(profile_id: int, checked_on: date | None, valid_until: date | Non
 
 def volunteer_list(by: User, status: str | None = None, area_id: int | None = None) -> Sequence[VolunteerProfile]:
     """Return the volunteers in a broker's areas (and those without an area), by status and first name."""
-    where, _areas = area_filter(VolunteerProfile.area_id, by, area_id)
+    where, _areas = area_filter(VolunteerProfile.area_id, by, area_id, VolunteerProfile.postcode)
     query = (
         select(VolunteerProfile)
         .options(selectinload(VolunteerProfile.user), selectinload(VolunteerProfile.area))
@@ -489,7 +491,7 @@ def tasks_near_me(user: User) -> list[dict[str, Any]]:
     settings = pool.ranking_settings()
     tasks = []
     for request in requests:
-        if not windows.get(request.id):
+        if not windows.get(request.id) or not pool.may_help(profile, request):
             continue
         match = matches.get(request.id)
         if match is not None and match.status in ("rejected", "cancelled", "no_show"):
@@ -515,6 +517,8 @@ def task_for_volunteer(request_id: int, user: User) -> dict[str, Any]:
     if request is None:
         raise NotFound(_("Deze klus bestaat niet."))
     match = _own_matches(profile, [request.id]).get(request.id)
+    if match is None and not pool.may_help(profile, request):  # across a closed border (issue #20)
+        raise NotFound(_("Deze klus bestaat niet of is al vergeven."))
     windows = pool.open_windows([request.id])[request.id]
     visible = match is not None and match.status not in ("rejected", "cancelled", "no_show")
     if not visible:
@@ -560,7 +564,7 @@ def register_interest(request_id: int, user: User, message: str | None = "") -> 
             raise ValidationError(None, _("De sociaal makelaar heeft al iemand anders gevraagd voor deze klus."))
         return match
     windows = pool.open_windows([request.id])[request.id]
-    if request.status not in VISIBLE_REQUEST_STATUSES or not windows:
+    if request.status not in VISIBLE_REQUEST_STATUSES or not windows or not pool.may_help(profile, request):
         raise ValidationError(None, _("Deze klus is al vergeven of gaat niet meer door."))
     result = ranking.check(
         pool.task_input(request, windows), pool.volunteer_inputs(profiles=[profile])[0], **pool.ranking_settings()
@@ -589,7 +593,7 @@ def register_interest(request_id: int, user: User, message: str | None = "") -> 
     except IntegrityError:  # a simultaneous click made it
         db.session.rollback()
         return _own_matches(profile, [request_id])[request_id]
-    for broker in brokers_of_areas(request.area_id):
+    for broker in scopes.brokers_of(request.area_id, scopes.row_code(request.area_id, request.postcode)):
         notify.queue_message(
             broker.email,
             "matching_interest_registered",

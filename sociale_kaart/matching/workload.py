@@ -32,7 +32,7 @@ def workload(by, area_id=None, now=None):
     for), idle_volunteers (active volunteers without a task for 60 days, with their last task),
     areas.
     """
-    where, areas = area_filter(HelpRequest.area_id, by, area_id)
+    where, areas = area_filter(HelpRequest.area_id, by, area_id, HelpRequest.postcode)
     now = now or clock.naive_utcnow()
     requests = db.session.scalars(
         select(HelpRequest)
@@ -95,7 +95,7 @@ def idle_volunteers(by, area_id=None, now=None, days=IDLE_DAYS):
     A volunteer with a task still to come is not idle. Longest idle first; never-helped
     volunteers have last_task None.
     """
-    where, _areas = area_filter(VolunteerProfile.area_id, by, area_id)
+    where, _areas = area_filter(VolunteerProfile.area_id, by, area_id, VolunteerProfile.postcode)
     now = now or clock.naive_utcnow()
     cutoff = now - timedelta(days=days)
     profiles = db.session.scalars(

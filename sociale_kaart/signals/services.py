@@ -2,9 +2,9 @@
 
 Who sees what:
 - anyone may report, with or without an account, anonymously if they wish;
-- a signal's personal fields are read only by the brokers of its area (every broker when it has
-  no area, or when nobody is broker of its area: no signal waits unseen); each opening is a
-  SignalView row;
+- a signal's personal fields are read only by the brokers of its area (every broker of its
+  municipality when it has no area, or when nobody is broker of its area: no signal waits unseen;
+  directory.scopes, issue #20); each opening is a SignalView row;
 - admins manage: they see the queue per area (numbers, status, due dates) but never open a
   signal's personal fields unless they are a broker of its area themselves;
 - a reporter with an account sees the status of their own signals, never the team's notes or
@@ -28,6 +28,7 @@ from .. import clock, params
 from ..accounts import permissions
 from ..accounts.models import User
 from ..accounts.queries import areas_with_brokers, brokers_of_areas
+from ..directory import scopes
 from ..directory.models import Area
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
@@ -68,7 +69,11 @@ def _covered_area_ids() -> set[int]:
 def _handles(user, area_id, covered) -> bool:
     if not (permissions.is_authenticated(user) and user.is_broker):
         return False
-    return area_id is None or area_id not in covered or area_id in user.area_ids
+    if area_id is not None and area_id in user.area_ids:
+        return True
+    if area_id is not None and area_id in covered:
+        return False
+    return scopes.in_scope(user, scopes.row_code(area_id))
 
 
 def may_handle(user: User, signal: Signal) -> bool:
@@ -77,9 +82,9 @@ def may_handle(user: User, signal: Signal) -> bool:
 
 
 def handlers_of(area_id: int | None) -> list:
-    """Return the brokers who get a signal of this area by e-mail (every broker when the area has none)."""
+    """Return the brokers who get a signal of this area by e-mail (without any: every broker of its municipality)."""
     brokers = brokers_of_areas(area_id) if area_id is not None else []
-    return brokers or brokers_of_areas(None)
+    return brokers or scopes.brokers_of(None, scopes.row_code(area_id))
 
 
 def _require_handler(user, signal):
@@ -295,18 +300,25 @@ def signal_queue(by: User) -> Queue:
     queue.contact_made = [signal for signal in mine if signal.status == "contact_made"]
     queue.closed = sorted((signal for signal in mine if signal.is_closed), key=lambda s: s.closed_at, reverse=True)
     if by.is_admin:
-        queue.areas = _area_counts(today)
+        queue.areas = _area_counts(today, by)
     return queue
 
 
-def _area_counts(today):
-    """Return AreaCount rows of the signals not yet erased, per area (areas without signals too)."""
-    counts = {area.id: AreaCount(area=area, statuses=dict.fromkeys(STATUSES, 0)) for area in area_choices()}
+def _area_counts(today, by):
+    """Return AreaCount rows of the signals not yet erased, per area of the admin's municipality (empty ones too)."""
+    in_scope = scopes.scope_area_ids(by)
+    counts = {
+        area.id: AreaCount(area=area, statuses=dict.fromkeys(STATUSES, 0))
+        for area in area_choices()
+        if in_scope is None or area.id in in_scope
+    }
     without = AreaCount(area=None, statuses=dict.fromkeys(STATUSES, 0))
     rows = db.session.execute(
         select(Signal.area_id, Signal.status, Signal.due_on).where(Signal.erased_at.is_(None))
     ).all()
     for area_id, status, due_on in rows:
+        if not scopes.in_scope(by, scopes.row_code(area_id)):
+            continue  # another municipality's signal (issue #20)
         row = counts.get(area_id, without)
         row.statuses[status] += 1
         if status in WAITING_STATUSES and today > due_on:

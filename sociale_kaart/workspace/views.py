@@ -224,7 +224,7 @@ def mark_checked(service_id):
     else:
         service = editing.get_service(service_id)
     back = url_for("workspace.organization", organization_id=service.organization_id)
-    if not permissions.may_edit_organization(current_user, service.organization_id):
+    if not editing.may_edit_organization(current_user, service.organization_id):
         back = url_for("workspace.dashboard")
     return redirect(back)
 

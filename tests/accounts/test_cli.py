@@ -72,3 +72,18 @@ def test_prune_sessions_deletes_the_ended_login_sessions(app):
     assert "Deleted 1 ended login sessions." in result.output
     assert db.session.scalar(select(db.func.count()).select_from(LoginSession)) == 1
     assert services.load_session(live).user is broker
+
+
+def test_create_admin_of_one_municipality_of_a_region(app):
+    from sociale_kaart.directory import municipalities
+    from tests.matching.factories import load_areas
+
+    load_areas()
+    municipalities.add_municipality("0340")
+    base = ["users", "create-admin", "--email", "rhenen@example.org", "--password", "Heuvelrug-Zonnebloem-2026"]
+    refused = app.test_cli_runner().invoke(args=[*base, "--municipality", "0363"])
+    assert refused.exit_code != 0 and "hoort niet bij deze installatie" in refused.output
+    result = app.test_cli_runner().invoke(args=[*base, "--municipality", "0340"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.email == "rhenen@example.org"))
+    assert user.is_admin and user.municipality_code == "0340"
