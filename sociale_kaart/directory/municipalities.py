@@ -210,6 +210,27 @@ def ensure_default() -> Municipality:
     return row
 
 
+def ensure_municipality(code: str) -> Municipality:
+    """Return the row of a municipality, making it with the gazetteer's name (no kernen) when missing.
+
+    For data that brings its own areas (the demo's second municipality, issue #20); an admin adds
+    one with `add_municipality`, which also makes its kernen.
+    """
+    if code == default_code():
+        return ensure_default()
+    row = db.session.scalar(select(Municipality).where(Municipality.code == code))
+    if row is None:
+        known = shared_gazetteer().municipality(code)
+        if known is None:
+            raise ValidationError(
+                "code", _("Er is geen gemeente met code %(code)s (of ze is samengevoegd).", code=code)
+            )
+        row = Municipality(code=code, slug=_free_slug(known["name"], code), name=known["name"], brand=DEFAULT_BRAND)
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
 def _free_slug(name: str, code: str) -> str:
     slug = slugify(name)[:60]
     if slug in RESERVED_SLUGS or slug.isdigit():
