@@ -312,8 +312,10 @@ def list_municipalities(by: object) -> list[Municipality]:
 
 
 def get_municipality(code: object, by: object) -> Municipality:
-    """Return a municipality for the admin's pages, or raise NotFound."""
+    """Return a municipality for the admin's pages (the default one made when missing), or raise NotFound."""
     permissions.require_admin(by)
+    if code and code == default_code():
+        return ensure_default()
     municipality = db.session.scalar(select(Municipality).where(Municipality.code == code)) if code else None
     if municipality is None:
         raise NotFound(f"municipality {code}")
