@@ -3,7 +3,7 @@
 import pytest
 
 from sociale_kaart.directory import municipalities
-from sociale_kaart.directory.models import BRAND_COLOURS, Area, Municipality
+from sociale_kaart.directory.models import BRAND_COLOURS, Area, Municipality, Service
 from sociale_kaart.errors import NotFound, PermissionDenied, ValidationError
 from sociale_kaart.extensions import db
 from tests.builders import make_user
@@ -162,3 +162,66 @@ def test_which_municipalities_a_service_serves(app):
         assert municipalities.codes_of_service(service) == {"0340", "1581"}
         beyond = make_service(make_location(postal_code="3511 AB", city="Utrecht"))  # not in the region
         assert municipalities.codes_of_service(beyond) == {"1581"}
+
+
+def test_the_sql_rule_agrees_with_codes_of_service_on_a_mixed_set(app):
+    """serves_municipality(code) in SQL is codes_of_service(service) in Python (issue #20), case by case."""
+    from tests.builders import make_location, make_service
+
+    with app.test_request_context():
+        areas = load_areas()  # Utrechtse Heuvelrug's seven villages and Rhenen's Rhenen and Elst
+        # an installation may draw its own borders: 3921 (Elst by the gazetteer) in Amerongen's area, and
+        # 3912 in no area, so that postcode goes by the gazetteer (Rhenen)
+        areas["amerongen"].postcodes = ["3958", "3921"]
+        areas["elst"].postcodes = ["3922"]
+        areas["rhenen"].postcodes = ["3911"]
+        db.session.commit()
+
+        def at(postal_code, area=None, **location):
+            return make_service(make_location(postal_code=postal_code, area=area, **location))
+
+        cases = {
+            "serves Amerongen": at("3958 AB", areas["amerongen"]),
+            "located in Elst": at("3922 AB", areas["elst"]),
+            "Elst's area, Doorn's postcode": at("3941 AB", areas["elst"]),
+            "no area, postcode in Rhenen's area": at("3911 AB"),
+            "no area, postcode in no area: the gazetteer's Rhenen": at("3912 AB"),
+            "no area, Elst's postcode in Amerongen's area": at("3921 AB"),
+            "no area, postcode beyond the region": at("3511 AB", city="Utrecht"),
+            "no area, a foreign postcode": at("AB1 2CD", city="Aberdeen", country="GB"),
+            "no area, no postcode": at(""),
+        }
+        both = at("3941 AB", areas["doorn"])
+        both.service_areas = [areas["amerongen"], areas["elst"]]
+        cases["located in Doorn, serves Elst too"] = both
+        rhenen_only = at("3511 AB", city="Utrecht")
+        rhenen_only.service_areas = [areas["rhenen"]]
+        cases["beyond the region, serves Rhenen"] = rhenen_only
+        bare = at("3511 AB", city="Utrecht")
+        bare.location_links = []
+        cases["no location at all"] = bare
+        db.session.commit()
+
+        python = {name: municipalities.codes_of_service(service) for name, service in cases.items()}
+        assert python == {
+            "serves Amerongen": {"1581"},
+            "located in Elst": {"0340"},
+            "Elst's area, Doorn's postcode": {"0340"},
+            "no area, postcode in Rhenen's area": {"0340"},
+            "no area, postcode in no area: the gazetteer's Rhenen": {"0340"},
+            "no area, Elst's postcode in Amerongen's area": {"1581"},
+            "no area, postcode beyond the region": {"1581"},
+            "no area, a foreign postcode": {"1581"},
+            "no area, no postcode": {"1581"},
+            "located in Doorn, serves Elst too": {"0340", "1581"},
+            "beyond the region, serves Rhenen": {"0340"},
+            "no location at all": {"1581"},
+        }
+        ids = {service.id: name for name, service in cases.items()}
+        for code in ("1581", "0340", "0344", "9999"):
+            found = db.session.scalars(
+                db.select(Service.id).where(Service.id.in_(ids), municipalities.serves_municipality(code))
+            )
+            assert {ids[service_id] for service_id in found} == {
+                name for name, codes in python.items() if code in codes
+            }, code
