@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from sociale_kaart import clock, transactions
-from sociale_kaart.directory import hsds, hsds_io, moderation, seed, services
+from sociale_kaart.directory import hsds, hsds_io, moderation, municipalities, seed, services
 from sociale_kaart.directory.cli import DEMO_FOLDER
 from sociale_kaart.directory.models import (
     Area,
@@ -1244,3 +1244,58 @@ def test_a_licence_we_do_not_know_needs_its_address(tmp_path, request):
         tmp_path, request, OPEN_DATA_LICENSE="NLOD-2.0", OPEN_DATA_LICENSE_URL="https://data.norge.no/nlod/en/2.0"
     )
     assert app.config["OPEN_DATA_LICENSE_URL"] == "https://data.norge.no/nlod/en/2.0"
+
+
+# --- one municipality of the region (issue #20) ------------------------------------------------
+
+
+def _names_in(folder, resource, column="name"):
+    with (folder / hsds_io.resources()[resource][0]).open(encoding="utf-8", newline="") as handle:
+        return {row[column] for row in csv.DictReader(handle)}
+
+
+@pytest.mark.parametrize(
+    "code, services_count, organizations_count, locations_count",
+    [("0340", 10, 7, 8), ("1581", 165, 60, 63)],
+)
+def test_the_export_of_one_municipality_holds_its_services_and_stays_valid(
+    demo_app, tmp_path, code, services_count, organizations_count, locations_count
+):
+    with demo_app.test_request_context():
+        counts = hsds_io.export_package(tmp_path, municipality=code)
+        serving = {
+            service.name
+            for service in db.session.scalars(select(Service).where(Service.publication_status == "published"))
+            if code in municipalities.codes_of_service(service)
+        }
+    problems, found = validate_package(tmp_path)
+    assert problems == []
+    assert _names_in(tmp_path, "service") == serving
+    assert (found["service"], found["organization"], found["location"]) == (
+        services_count,
+        organizations_count,
+        locations_count,
+    )
+    assert counts["service"] == services_count and found["taxonomy"] == 9
+    package = json.loads((tmp_path / "datapackage.json").read_text(encoding="utf-8"))
+    assert package["name"] == f"sociale-kaart-{code}"
+
+
+def test_the_rhenen_export_has_the_service_of_both_municipalities_with_all_its_areas(demo_app, tmp_path):
+    with demo_app.app_context():
+        hsds_io.export_package(tmp_path, municipality="0340")
+    assert "Vrijwillige vervoersdienst Rijn en Heuvel" in _names_in(tmp_path, "service")
+    assert {"Elst", "Rhenen", "Amerongen", "Overberg", "Leersum"} <= _names_in(tmp_path, "service_area")
+    package = json.loads((tmp_path / "datapackage.json").read_text(encoding="utf-8"))
+    assert package["title"] == "Sociale kaart Rhenen" and "CBS 0340" in package["description"]
+
+
+def test_the_export_command_takes_a_municipality(seeded_app, tmp_path):
+    runner = seeded_app.test_cli_runner()
+    exported = runner.invoke(args=["hsds", "export", "--municipality", "0340", str(tmp_path / "rhenen")])
+    assert exported.exit_code == 0, exported.output
+    assert "10 service" in exported.output and "7 organization" in exported.output
+    for wrong in ("0344", "340", "abcd"):
+        refused = runner.invoke(args=["hsds", "export", "--municipality", wrong, str(tmp_path / wrong)])
+        assert refused.exit_code == 2 and "none of this installation's municipalities" in refused.output
+        assert "0340 (Rhenen)" in refused.output and not (tmp_path / wrong).exists()
