@@ -76,6 +76,17 @@ def parse_ids(values):
     return [value for value in ids if value is not None]
 
 
+_MUNICIPALITY_CODE = re.compile(r"[0-9]{4}")
+
+
+def parse_municipality_code(text):
+    """Return a CBS municipality code as typed in a URL or query string: four ASCII digits ('0340'), or None.
+
+    Only its shape; whether the installation serves it is the directory's question (issue #20).
+    """
+    return text if isinstance(text, str) and _MUNICIPALITY_CODE.fullmatch(text) else None
+
+
 def has_control_characters(text, multiline=False):
     """Return True when text holds a control character (multiline: tab, CR and LF are allowed)."""
     pattern = _CONTROL_EXCEPT_LINES if multiline else _CONTROL

@@ -256,3 +256,23 @@ def test_parse_phone_takes_dutch_numbers(text, expected):
 def test_parse_phone_refuses_other_text(text):
     assert params.parse_phone(text) is None
     assert not params.valid_phone(text)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("0340", "0340"),
+        ("1581", "1581"),
+        ("340", None),
+        ("03400", None),
+        ("GM0340", None),
+        (" 0340", None),
+        ("０３４０", None),  # full-width digits
+        ("٠٣٤٠", None),  # Arabic-Indic digits
+        ("", None),
+        (None, None),
+        (340, None),
+    ],
+)
+def test_parse_municipality_code_takes_four_ascii_digits(text, expected):
+    assert params.parse_municipality_code(text) == expected

@@ -9,7 +9,7 @@ import pytest
 
 from sociale_kaart.accounts import services as accounts
 from sociale_kaart.accounts.models import Membership
-from sociale_kaart.directory import areas, editing, freshness, moderation, reports
+from sociale_kaart.directory import areas, editing, freshness, moderation, municipalities, reports
 from sociale_kaart.errors import PermissionDenied
 from sociale_kaart.extensions import db
 from sociale_kaart.insights import services as insights
@@ -124,6 +124,15 @@ CASES = [
         lambda w, u: areas.update_area_contact(
             w.area_a.id, {"contact_name": "Dorpsteam Doorn", "contact_phone": "0343 123 456"}, by=u
         ),
+    ),
+    # the region's municipalities (issue #20)
+    ("list the municipalities", ADMIN, lambda w, u: municipalities.list_municipalities(by=u)),
+    ("see a municipality's settings", ADMIN, lambda w, u: municipalities.get_municipality("1581", by=u)),
+    ("add a municipality", ADMIN, lambda w, u: municipalities.add_municipality("0340", by=u)),
+    (
+        "change a municipality's settings",
+        ADMIN,
+        lambda w, u: municipalities.update_municipality("1581", {"name": "Heuvelrug", "brand": "groen"}, by=u),
     ),
     ("analyse my areas", BROKERS | POLICY, lambda w, u: insights.area_analysis(u, insights.default_analysis_period())),
     (

@@ -54,7 +54,7 @@ STATUS_CODES = codes(VOCAB.SERVICE_STATUSES)
 AREA_KIND_CODES = codes(VOCAB.AREA_KINDS)
 
 # The villages of Utrechtse Heuvelrug (CBS 1581) with their PC4 codes.
-VILLAGES = {
+HEUVELRUG_VILLAGES = {
     "amerongen": ("Amerongen", ["3958"]),
     "doorn": ("Doorn", ["3941"]),
     "driebergen_rijsenburg": ("Driebergen-Rijsenburg", ["3971", "3972"]),
@@ -63,6 +63,12 @@ VILLAGES = {
     "maarsbergen": ("Maarsbergen", ["3953"]),
     "overberg": ("Overberg", ["3959"]),
 }
+# The kernen of the neighbouring municipality Rhenen (CBS 0340), the demo's second one (issue #20).
+RHENEN_KERNEN = {
+    "rhenen": ("Rhenen", ["3911", "3912"]),
+    "elst": ("Elst", ["3921", "3922"]),
+}
+VILLAGES = {**HEUVELRUG_VILLAGES, **RHENEN_KERNEN}
 # PC4 points from the bundled gazetteer (shared/data/geo/pc4.csv); see seed/demo/generate_coordinates.py.
 PC4_POINTS = {
     "3941": (52.0388, 5.3363),
@@ -73,6 +79,10 @@ PC4_POINTS = {
     "3959": (52.0314, 5.4985),
     "3971": (52.0571, 5.2876),
     "3972": (52.0499, 5.2750),
+    "3911": (51.9658, 5.5702),
+    "3912": (51.9658, 5.5645),
+    "3921": (51.9861, 5.5014),
+    "3922": (51.9893, 5.4857),
 }
 
 KEYS = {
@@ -135,7 +145,8 @@ KEYS = {
 }
 DATA = {"areas": AREAS, "organizations": ORGANIZATIONS, "locations": LOCATIONS, "services": SERVICES}
 
-PHONE = re.compile(r"^0343 000 1\d\d$")
+# 0343 is the Heuvelrug's area code, 0317 Rhenen's.
+PHONE = re.compile(r"^0(?:343|317) 000 1\d\d$")
 EMAIL = re.compile(r"^[a-z0-9._-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.example\.org$")
 URL = re.compile(r"^https://[a-z0-9-]+(\.[a-z0-9-]+)*\.example\.org(/[a-z0-9/_-]*)?$")
 POSTAL_CODE = re.compile(r"^(\d{4}) ([A-Z]{2})$")
@@ -207,7 +218,8 @@ def all_strings(value):
 
 @pytest.mark.parametrize("name", sorted(KEYS))
 def test_records_have_exactly_the_agreed_keys(name):
-    wrong = [record for record in DATA[name] if set(record) != KEYS[name]]
+    optional = {"municipality_code"} if name == "areas" else set()
+    wrong = [record for record in DATA[name] if not KEYS[name] <= set(record) <= KEYS[name] | optional]
     assert DATA[name] and not wrong, wrong[:1]
 
 
@@ -225,11 +237,30 @@ def test_keys_are_unique(name, key):
     assert [k for k, n in counts.items() if n > 1] == []
 
 
-def test_areas_are_the_seven_villages():
+def test_areas_are_the_seven_villages_and_rhenens_two_kernen():
     assert {a["code"]: (a["name"], a["postcodes"]) for a in AREAS} == {
         code: (name, postcodes) for code, (name, postcodes) in VILLAGES.items()
     }
     assert {a["kind"] for a in AREAS} <= AREA_KIND_CODES
+    # Without a code an area is the installation's own municipality's (Utrechtse Heuvelrug's).
+    assert {a["code"]: a.get("municipality_code") for a in AREAS if a["code"] in RHENEN_KERNEN} == {
+        "rhenen": "0340",
+        "elst": "0340",
+    }
+    assert all(a.get("municipality_code") is None for a in AREAS if a["code"] in HEUVELRUG_VILLAGES)
+
+
+def test_rhenen_has_services_in_elst_near_amerongen_and_across_the_border():
+    """Issue #20: a service in Elst 3922 about 2 km from Amerongen, and one serving both municipalities."""
+    amerongen = PC4_POINTS["3958"]
+    in_elst_3922 = [
+        s for s in SERVICES if any(LOCATION_BY_KEY[key]["postal_code"].startswith("3922") for key in s["locations"])
+    ]
+    assert in_elst_3922 and min(nearest_km(s, amerongen) for s in in_elst_3922) < 2.6
+    both = [s for s in SERVICES if set(s["areas"]) & set(RHENEN_KERNEN) and set(s["areas"]) & set(HEUVELRUG_VILLAGES)]
+    assert len(both) >= 1
+    rhenen = [s for s in SERVICES if located_villages(s) & set(RHENEN_KERNEN)]
+    assert 8 <= len(rhenen) <= 12
 
 
 def test_counts_are_large_enough():
@@ -495,8 +526,10 @@ def test_every_target_group_is_used():
 
 @pytest.mark.parametrize("village", sorted(VILLAGES))
 def test_every_village_has_services_located_in_it_and_serving_it(village):
-    assert sum(village in located_villages(s) for s in SERVICES) >= 12
-    assert sum(village in s["areas"] for s in SERVICES) >= 12
+    # Rhenen is the demo's small second municipality (issue #20): fewer services per kern.
+    enough = 12 if village in HEUVELRUG_VILLAGES else 4
+    assert sum(village in located_villages(s) for s in SERVICES) >= enough
+    assert sum(village in s["areas"] for s in SERVICES) >= enough
 
 
 # --- content the product features rely on ----------------------------------------------------

@@ -21,7 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 LOCATIONS = HERE / "locations.json"
 
-# PC4 points of Utrechtse Heuvelrug (CBS 1581), copied from pc4.csv.
+# PC4 points of Utrechtse Heuvelrug (CBS 1581) and its neighbour Rhenen (0340), copied from pc4.csv.
 PC4_POINTS = {
     "3941": (52.0388, 5.3363),  # Doorn
     "3951": (52.0643, 5.3714),  # Maarn
@@ -31,6 +31,10 @@ PC4_POINTS = {
     "3959": (52.0314, 5.4985),  # Overberg
     "3971": (52.0571, 5.2876),  # Driebergen-Rijsenburg
     "3972": (52.0499, 5.2750),  # Driebergen-Rijsenburg
+    "3911": (51.9658, 5.5702),  # Rhenen
+    "3912": (51.9658, 5.5645),  # Rhenen
+    "3921": (51.9861, 5.5014),  # Elst (Rhenen)
+    "3922": (51.9893, 5.4857),  # Elst (Rhenen)
 }
 MAX_OFFSET = 0.0055
 

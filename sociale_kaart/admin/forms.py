@@ -1,11 +1,13 @@
-"""Admin forms: invite a user, set roles, organisations and areas, search the user list; an area's contact."""
+"""Admin forms: invite a user, set roles, organisations and areas, search the user list; an area's contact;
+a municipality of the region (issue #20)."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, EmailField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from .. import params
 from ..accounts.forms import EMAIL_MESSAGE, LANGUAGE_CHOICES
+from ..directory.municipalities import BRAND_LABELS
 from ..forms import PHONE, BaseForm, CheckboxesField, SearchBaseForm, format_check
 
 ROLE_LABELS = {
@@ -129,4 +131,41 @@ class AreaContactForm(BaseForm):
         return {
             name: (self[name].data or "").strip()
             for name in ("contact_name", "contact_phone", "contact_email", "contact_address", "contact_hours")
+        }
+
+
+class MunicipalityAddForm(BaseForm):
+    """The CBS code of a municipality to add to the region (issue #20); the service checks it."""
+
+    code = StringField(
+        _l("CBS-code van de gemeente"),
+        validators=[
+            InputRequired(message=_l("Typ de CBS-code van de gemeente: vier cijfers, zoals 0340.")),
+            _at_most(8, _l("CBS-code")),
+        ],
+    )
+
+
+class MunicipalityForm(AreaContactForm):
+    """A municipality's settings (issue #20): name shown, colour, cross-border matching and its desk's contact."""
+
+    name = StringField(
+        _l("Naam zoals inwoners die zien"),
+        validators=[InputRequired(message=_l("Typ de naam van de gemeente.")), _at_most(120, _l("naam"))],
+    )
+    brand = RadioField(
+        _l("Kleur"),
+        choices=[SelectChoice(value, label) for value, label in BRAND_LABELS.items()],
+        validators=[InputRequired(message=_l("Kies een van de kleuren."))],
+    )
+    cross_border_matching = BooleanField(_l("Vrijwilligers mogen over de gemeentegrens helpen"))
+    contact_name = StringField(_l("Naam van het loket of team"), validators=[_at_most(120, _l("naam"))])
+
+    def values(self):
+        """Return the values municipalities.update_municipality takes."""
+        return {
+            **super().values(),
+            "name": (self.name.data or "").strip(),
+            "brand": self.brand.data,
+            "cross_border_matching": bool(self.cross_border_matching.data),
         }

@@ -1,16 +1,27 @@
-"""Admin pages under /beheer: invite users, assign roles, organisations and areas; outbox; area contacts."""
+"""Admin pages under /beheer: invite users, assign roles, organisations and areas; outbox; area contacts;
+the region's municipalities (issue #20)."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import params
+from ..accounts import permissions
 from ..accounts import services as accounts
 from ..accounts.forms import ConfirmForm
 from ..directory import areas as directory_areas
 from ..directory import municipalities
+from ..directory.models import BRAND_COLOURS
 from ..errors import NotFound, ValidationError
-from .forms import ROLE_LABELS, AccessForm, AreaContactForm, InviteForm, UserSearchForm
+from .forms import (
+    ROLE_LABELS,
+    AccessForm,
+    AreaContactForm,
+    InviteForm,
+    MunicipalityAddForm,
+    MunicipalityForm,
+    UserSearchForm,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
 
@@ -168,3 +179,54 @@ def area(area_id):
             flash(_("Het contact van %(name)s is opgeslagen.", name=place.name), "success")
             return redirect(url_for("admin.areas"), code=303)
     return render_template("admin/area.html", area=place, form=form), (400 if request.method == "POST" else 200)
+
+
+# --- the region's municipalities (issue #20) -------------------------------------------------
+
+
+@bp.route("/gemeenten")
+def municipalities_list():
+    """The municipalities of the installation with their address and number of areas."""
+    rows = municipalities.list_municipalities(by=current_user)
+    area_counts = {row.code: len(municipalities.area_ids_of(row.code)) for row in rows}
+    return render_template("admin/municipalities.html", municipalities=rows, area_counts=area_counts)
+
+
+@bp.route("/gemeenten/toevoegen", methods=["GET", "POST"])
+def municipality_add():
+    """Add a municipality by its CBS code; its kernen come from the gazetteer."""
+    permissions.require_admin(current_user)  # admins only, also for the empty form
+    form = MunicipalityAddForm()
+    added = None
+    if form.validate_on_submit():
+        try:
+            municipality, areas = municipalities.add_municipality(form.code.data, by=current_user)
+        except ValidationError as error:
+            form.add_error(error.field, error.message)
+        else:
+            added = (municipality, sorted(areas, key=lambda area: area.name))
+            form = MunicipalityAddForm(formdata=None)
+    status = 400 if request.method == "POST" and added is None else 200
+    return render_template("admin/municipality_add.html", form=form, added=added), status
+
+
+@bp.route("/gemeenten/<code>", methods=["GET", "POST"])
+def municipality(code):
+    """Edit a municipality's name shown, colour, cross-border matching and contact."""
+    place = municipalities.get_municipality(params.parse_municipality_code(code), by=current_user)
+    form = MunicipalityForm(obj=place)
+    if form.validate_on_submit():
+        try:
+            municipalities.update_municipality(place.code, form.values(), by=current_user)
+        except ValidationError as error:
+            form.add_error(error.field, error.message)
+        else:
+            flash(_("De instellingen van %(name)s zijn opgeslagen.", name=place.name), "success")
+            return redirect(url_for("admin.municipalities_list"), code=303)
+    return render_template(
+        "admin/municipality.html",
+        municipality=place,
+        form=form,
+        labels=municipalities.BRAND_LABELS,
+        brand_colours=BRAND_COLOURS,
+    ), (400 if request.method == "POST" else 200)

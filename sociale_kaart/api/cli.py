@@ -3,8 +3,9 @@
 import click
 from flask.cli import AppGroup
 
-from ..directory import hsds_io
+from ..directory import hsds_io, municipalities
 from ..directory.services import search_backend
+from ..params import parse_municipality_code
 
 hsds_cli = AppGroup("hsds", help="Export and import HSDS 3.0 data packages.")
 
@@ -15,9 +16,21 @@ def _counts(counter):
 
 @hsds_cli.command("export")
 @click.argument("folder", type=click.Path(file_okay=False))
-def export(folder):
+@click.option(
+    "--municipality",
+    metavar="CODE",
+    help="CBS code of one of the installation's municipalities (e.g. 0340): only the services that serve it, "
+    "with their organisations and locations (issue #20). Without it: the whole region.",
+)
+def export(folder, municipality):
     """Write the published directory as an HSDS package (datapackage.json + CSV files) into FOLDER."""
-    counts = hsds_io.export_package(folder)
+    if municipality is not None:
+        code = parse_municipality_code(municipality)
+        if code is None or municipalities.by_code(code) is None:
+            known = ", ".join(f"{row.code} ({row.name})" for row in municipalities.municipality_rows())
+            raise click.BadParameter(f"{municipality!r} is none of this installation's municipalities: {known}")
+        municipality = code
+    counts = hsds_io.export_package(folder, municipality)
     click.echo(f"HSDS 3.0 package written to {folder}: " + ", ".join(f"{n} {name}" for name, n in counts.items() if n))
 
 

@@ -248,10 +248,16 @@ def spec(context, docs_url):
     }
     services_text = (
         "Published services, by name; best match first with `search`. Filters combine (all must "
-        "match). Unknown taxonomy ids, areas or codes are a 400. `minimal`, `full` and `format` choose the "
-        "shape: see each parameter."
+        "match). Unknown taxonomy ids, areas or codes are a 400. `municipality` (a CBS code) gives only "
+        "the services that serve one municipality of the region; without it, the whole region. `minimal`, "
+        "`full` and `format` choose the shape: see each parameter."
     )
-    unknown_codes = "an unknown taxonomy id, area or code"
+    unknown_codes = "an unknown taxonomy id, area, municipality or code"
+    unknown_municipality = (
+        "invalid parameter",
+        "unknown municipality '0344': this installation serves …",
+        "municipality",
+    )
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
@@ -282,7 +288,11 @@ def spec(context, docs_url):
                     params.SERVICES,
                     "service",
                     context,
-                    _bad_request(unknown_codes, unknown_area=("invalid parameter", "unknown value 'atlantis'", "area")),
+                    _bad_request(
+                        unknown_codes,
+                        unknown_area=("invalid parameter", "unknown value 'atlantis'", "area"),
+                        unknown_municipality=unknown_municipality,
+                    ),
                     {**_TOO_MANY, **_UNAVAILABLE},
                 ),
                 f"{PREFIX}/services/{{id}}": _detail("A fully nested service", "service"),
@@ -303,6 +313,7 @@ def spec(context, docs_url):
                         unknown_codes,
                         "`proximity` without `postcode`",
                         proximity_without_postcode=("invalid parameter", "proximity needs a postcode", "proximity"),
+                        unknown_municipality=unknown_municipality,
                     ),
                     {
                         "404": _error(
@@ -323,10 +334,16 @@ def spec(context, docs_url):
                 f"{PREFIX}/organizations": _list(
                     "Organisations",
                     "Organisations that have at least one published service, by name. `full` gives each as "
-                    "/organizations/{id} does, `full_service` also with its services fully nested.",
+                    "/organizations/{id} does, `full_service` also with its services fully nested. With "
+                    "`municipality`: only organisations with a service that serves it, and only those services "
+                    "nested.",
                     params.ORGANIZATIONS,
                     "organization",
                     context,
+                    _bad_request(
+                        "an unknown municipality",
+                        unknown_municipality=unknown_municipality,
+                    ),
                     extra=_TOO_MANY,
                 ),
                 f"{PREFIX}/organizations/{{id}}": _detail(

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, timezone
 from typing import NoReturn
 
-from ..directory import open_data, vocabularies
+from ..directory import municipalities, open_data, vocabularies
 from ..directory import services as directory
 from ..geo import POSTCODE_PATTERN, parse_postcode
-from ..params import MAX_PAGE, has_control_characters, whole_number
+from ..params import MAX_PAGE, has_control_characters, parse_municipality_code, whole_number
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
@@ -64,6 +64,7 @@ class SpecContext:
     taxonomy_ids: list = field(default_factory=list)  # the taxonomies services can be filtered on
     all_taxonomy_ids: list = field(default_factory=list)
     area_codes: list = field(default_factory=list)
+    municipality_codes: list = field(default_factory=list)
 
 
 def spec_context():
@@ -75,6 +76,7 @@ def spec_context():
         taxonomy_ids=[taxonomy.id for taxonomy in catalogue.taxonomies if taxonomy.filterable],
         all_taxonomy_ids=[taxonomy.id for taxonomy in catalogue.taxonomies],
         area_codes=list(directory.facet_labels("area")),
+        municipality_codes=sorted(row.code for row in municipalities.municipality_rows()),
     )
 
 
@@ -118,6 +120,20 @@ def _choice(values):
         return text
 
     return convert
+
+
+def _municipality(name, text):
+    """A CBS code of one of the installation's municipalities (issue #20)."""
+    code = parse_municipality_code(text)
+    if code is None:
+        _bad(name, f"{text!r} is not a CBS municipality code such as 1581 (four digits)")
+    if municipalities.by_code(code) is None:
+        _bad(name, f"unknown municipality {code!r}: this installation serves {', '.join(_municipality_codes())}")
+    return code
+
+
+def _municipality_codes():
+    return sorted(row.code for row in municipalities.municipality_rows())
 
 
 def _postcode(name, text):
@@ -258,6 +274,15 @@ AREA = Param(
     multiple=True,
     default=(),
 )
+MUNICIPALITY = Param(
+    "municipality",
+    "CBS code of one of the installation's municipalities (four digits, e.g. 1581): only services that "
+    "serve it. A service serves the municipalities of its service areas and of its locations (a location's "
+    "village or neighbourhood, else its postcode's municipality); one with none of these serves the "
+    "installation's own municipality. Without it: the whole region.",
+    _enum(lambda c: c.municipality_codes),
+    _municipality,
+)
 POSTCODE = Param(
     "postcode",
     "Dutch postcode (3941 or 3941 AB): with `search`, the best matches weighed by "
@@ -363,13 +388,14 @@ SERVICE_FILTERS = (
     PYRAMID_LEVEL,
     COST,
     AREA,
+    MUNICIPALITY,
     DAY,
     START_TIME,
     END_TIME,
 )
 SERVICES = SERVICE_FILTERS + (FORMAT, MINIMAL, FULL_SERVICES)
 SERVICE_AT_LOCATIONS = SERVICE_FILTERS + (POSTCODE, PROXIMITY, FORMAT, FULL_LISTINGS, FULL_SERVICE)
-ORGANIZATIONS = (SEARCH, PAGE, PER_PAGE, MODIFIED_AFTER, FORMAT, FULL_ORGANIZATIONS, FULL_SERVICE)
+ORGANIZATIONS = (SEARCH, PAGE, PER_PAGE, MODIFIED_AFTER, MUNICIPALITY, FORMAT, FULL_ORGANIZATIONS, FULL_SERVICE)
 ORGANIZATION = (FULL_SERVICE,)
 TAXONOMIES = (SEARCH, PAGE, PER_PAGE, MODIFIED_AFTER, FORMAT)
 TAXONOMY_TERMS = (SEARCH, PAGE, PER_PAGE, ANY_TAXONOMY_ID, MODIFIED_AFTER, FORMAT, TOP_ONLY, PARENT_ID)
@@ -419,6 +445,7 @@ def service_query(values):
         day=values["day"],
         opens_from=values["start_time"],
         closes_by=values["end_time"],
+        municipality=values["municipality"],
     )
 
 

@@ -222,7 +222,7 @@ def organizations():
     _result, response = _listing(
         values,
         lambda page, per_page: open_data.list_public_organizations(
-            values["search"], values["modified_after"], page, per_page, nested
+            values["search"], values["modified_after"], page, per_page, nested, values["municipality"]
         ),
         shape,
     )

@@ -31,7 +31,7 @@ DEMO_FOLDER = Path(__file__).resolve().parents[2] / "seed" / "demo"
     "help requests, matches and volunteers. With --if-empty: load when empty, else move.",
 )
 def seed_demo(if_empty, refresh_dates):
-    """Load the demo municipality Utrechtse Heuvelrug (safe to run twice)."""
+    """Load the demo region: Utrechtse Heuvelrug and its small neighbour Rhenen (safe to run twice)."""
     if current_app.config["ENV"] not in ("development", "testing"):
         raise click.ClickException("flask seed demo only runs with SOCIALE_KAART_ENV=development or testing.")
     loaded = db.session.scalar(select(func.count(Service.id)))

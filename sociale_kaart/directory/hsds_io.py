@@ -38,7 +38,7 @@ from .. import clock, geo, transactions
 from ..config import open_data_license
 from ..extensions import db
 from ..params import without_control_characters
-from . import editing, hours, hsds, open_data, services, vocabularies
+from . import editing, hours, hsds, municipalities, open_data, services, vocabularies
 from .areas import area_containing
 from .editing import PERIODS_PER_DAY
 from .models import (
@@ -77,12 +77,18 @@ def resources():
 # export
 
 
-def export_tables():
-    """Return {resource name: [row dicts]} of every published listing and the taxonomies."""
+def export_tables(municipality=None):
+    """Return {resource name: [row dicts]} of every published listing and the taxonomies.
+
+    municipality (a CBS code of the installation's, issue #20): only the services that serve it, and
+    their organisations and locations."""
     catalogue = open_data.catalogue()
+    conditions = [open_data.public_condition()]
+    if municipality is not None:
+        conditions.append(municipalities.serves_municipality(municipality))
     rows = db.session.scalars(
         select(Service)
-        .where(open_data.public_condition())
+        .where(*conditions)
         .options(
             *open_data.full_service_options(),
             selectinload(Service.cost_options),
@@ -162,17 +168,25 @@ def _csv(fields, rows):
     return out.getvalue().encode("utf-8")
 
 
-def _package_descriptor():
+def _package_descriptor(municipality=None):
     """Return datapackage.json: HSDS 3.0's resources, and the licence and sources of our data (issue #18).
 
     `licenses` is the data's licence (OPEN_DATA_LICENSE); HSDS's own `license` (CC BY-SA 4.0) covers the
-    table descriptions taken from it, which the second source credits."""
+    table descriptions taken from it, which the second source credits. A package of one municipality of a
+    region (issue #20) is named after it."""
     config = current_app.config
     package = {key: value for key, value in descriptor().items() if key not in ("resources", "license", "homepage")}
+    row = municipalities.by_code(municipality) if municipality is not None else None
+    description = "The published services of the social map, in the Human Services Data Specification 3.0."
+    if row is not None:
+        description = (
+            f"The published services of the social map that serve the municipality of {row.name} "
+            f"(CBS {row.code}), in the Human Services Data Specification 3.0."
+        )
     package.update(
-        name=f"sociale-kaart-{config['MUNICIPALITY_CODE']}",
-        title=f"Sociale kaart {config['MUNICIPALITY_NAME']}",
-        description="The published services of the social map, in the Human Services Data Specification 3.0.",
+        name=f"sociale-kaart-{row.code if row else config['MUNICIPALITY_CODE']}",
+        title=f"Sociale kaart {row.name if row else config['MUNICIPALITY_NAME']}",
+        description=description,
         created=clock.utcnow().replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         licenses=[open_data_license(config)],
         sources=[
@@ -188,20 +202,25 @@ def _package_descriptor():
     return package
 
 
-def package_files():
-    """Return {file name: bytes} of the HSDS package of the published directory."""
-    tables = export_tables()
-    files = {"datapackage.json": json.dumps(_package_descriptor(), indent=2, ensure_ascii=False).encode("utf-8")}
+def package_files(municipality=None):
+    """Return {file name: bytes} of the HSDS package of the published directory (of one municipality's services)."""
+    tables = export_tables(municipality)
+    files = {
+        "datapackage.json": json.dumps(_package_descriptor(municipality), indent=2, ensure_ascii=False).encode("utf-8")
+    }
     for name, (path, fields) in resources().items():
         files[path] = _csv(fields, tables.get(name, []))
     return files, {name: len(tables.get(name, [])) for name in resources()}
 
 
-def export_package(folder):
-    """Write the HSDS package into a folder; return {resource name: rows written}."""
+def export_package(folder, municipality=None):
+    """Write the HSDS package into a folder; return {resource name: rows written}.
+
+    municipality: a CBS code of the installation's (check it with municipalities.by_code): only the
+    services that serve it, with their organisations and locations (issue #20)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    files, counts = package_files()
+    files, counts = package_files(municipality)
     for name, content in files.items():
         (folder / name).write_bytes(content)
     return counts

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
 
 from .. import transactions
 from ..accounts import permissions
@@ -31,7 +31,16 @@ from ..geo.gazetteer import shared_gazetteer
 from . import cache
 from .areas import area_rows, clean_contact_values
 from .formats import slugify
-from .models import AREA_CONTACT_FIELDS, BRAND_COLOURS, DEFAULT_BRAND, Area, Municipality
+from .models import (
+    AREA_CONTACT_FIELDS,
+    BRAND_COLOURS,
+    DEFAULT_BRAND,
+    Area,
+    Location,
+    Municipality,
+    Service,
+    ServiceAtLocation,
+)
 
 BRAND_LABELS = {
     "blauw": _l("Blauw"),
@@ -195,6 +204,42 @@ def codes_of_service(service: object) -> set[str]:
     return codes or {default_code()}
 
 
+def serves_municipality(code: str) -> ColumnElement[bool]:
+    """Return the SQL condition on Service of `code in codes_of_service(service)`: the same rule in SQL.
+
+    For the API's ?municipality= and the export per municipality (issue #20). A location without an
+    area counts by its four-digit postcode, so the postcodes that `code_of_postcode4` gives to the
+    municipality are listed here (its areas' first, then the gazetteer's); the installation's own
+    municipality also takes every service that serves none of the installation's municipalities.
+    """
+    codes = {row.code for row in municipality_rows()}
+    if code not in codes:
+        return false()
+    condition = _serves_any({code})
+    return or_(condition, not_(_serves_any(codes))) if code == default_code() else condition
+
+
+def _serves_any(codes: set[str]) -> ColumnElement[bool]:
+    postcodes = _postcodes_of(codes)
+    location = or_(
+        Location.area.has(Area.municipality_code.in_(codes)),
+        and_(Location.area_id.is_(None), func.substr(Location.postal_code, 1, 4).in_(postcodes)),
+    )
+    return or_(
+        Service.service_areas.any(Area.municipality_code.in_(codes)),
+        Service.location_links.any(ServiceAtLocation.location.has(location)),
+    )
+
+
+def _postcodes_of(codes: set[str]) -> list[str]:
+    """Return the four-digit postcodes `code_of_postcode4` places in these municipalities."""
+    candidates = {postcode for area in area_rows() for postcode in area.postcodes}
+    gazetteer = shared_gazetteer()
+    for code in codes:
+        candidates.update(postcode["postcode4"] for postcode in gazetteer.postcodes_of_municipality(code))
+    return sorted(postcode for postcode in candidates if code_of_postcode4(postcode) in codes)
+
+
 # --- the region's admin adds and keeps municipalities ---------------------------------------------
 
 
@@ -205,6 +250,27 @@ def ensure_default() -> Municipality:
     if row is None:
         settings = _from_settings()
         row = Municipality(code=code, slug=_free_slug(settings.name, code), name=settings.name, brand=DEFAULT_BRAND)
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def ensure_municipality(code: str) -> Municipality:
+    """Return the row of a municipality, making it with the gazetteer's name (no kernen) when missing.
+
+    For data that brings its own areas (the demo's second municipality, issue #20); an admin adds
+    one with `add_municipality`, which also makes its kernen.
+    """
+    if code == default_code():
+        return ensure_default()
+    row = db.session.scalar(select(Municipality).where(Municipality.code == code))
+    if row is None:
+        known = shared_gazetteer().municipality(code)
+        if known is None:
+            raise ValidationError(
+                "code", _("Er is geen gemeente met code %(code)s (of ze is samengevoegd).", code=code)
+            )
+        row = Municipality(code=code, slug=_free_slug(known["name"], code), name=known["name"], brand=DEFAULT_BRAND)
         db.session.add(row)
         db.session.flush()
     return row
@@ -291,8 +357,10 @@ def list_municipalities(by: object) -> list[Municipality]:
 
 
 def get_municipality(code: object, by: object) -> Municipality:
-    """Return a municipality for the admin's pages, or raise NotFound."""
+    """Return a municipality for the admin's pages (the default one made when missing), or raise NotFound."""
     permissions.require_admin(by)
+    if code and code == default_code():
+        return ensure_default()
     municipality = db.session.scalar(select(Municipality).where(Municipality.code == code)) if code else None
     if municipality is None:
         raise NotFound(f"municipality {code}")

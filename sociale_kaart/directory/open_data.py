@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload, load_only, selectinload
 from .. import clock, search
 from ..errors import NotFound, ValidationError
 from ..extensions import db
-from . import cache, hsds, services
+from . import cache, hsds, municipalities, services
 from .models import (
     IMPORTED_TAXONOMY_PREFIX,
     Area,
@@ -88,6 +88,7 @@ class ServiceQuery:
     day: int | None = None  # 0 = Monday, as Schedule.weekday
     opens_from: time | None = None  # local time
     closes_by: time | None = None
+    municipality: str | None = None  # CBS code: only services that serve it (issue #20)
 
 
 def catalogue():
@@ -169,6 +170,8 @@ def _other_conditions(query, cat):
         conditions.append(or_(false(), *(_facet_condition(taxonomy.code, term.code) for term in taxonomy.terms)))
     if query.organization_id:
         conditions.append(Service.organization.has(Organization.uuid == query.organization_id))
+    if query.municipality:
+        conditions.append(municipalities.serves_municipality(query.municipality))
     if query.modified_after:
         conditions.append(Service.last_modified >= query.modified_after)
     if query.minimum_age is not None:
@@ -350,15 +353,23 @@ def search_public_listings(query, postcode="", radius_km=None, page=1, per_page=
     return Page(listings[(page - 1) * per_page : page * per_page], len(listings), page, per_page)
 
 
-def _public_organization():
-    return Organization.services.any(public_condition())
+def _public_services(municipality=None):
+    """Return the SQL condition of a service the public may see, and that serves a municipality when one is given."""
+    if municipality is None:
+        return public_condition()
+    return and_(public_condition(), municipalities.serves_municipality(municipality))
 
 
-def list_public_organizations(text, modified_after, page, per_page, nested=None):
+def _public_organization(municipality=None):
+    return Organization.services.any(_public_services(municipality))
+
+
+def list_public_organizations(text, modified_after, page, per_page, nested=None, municipality=None):
     """Return a page of organisations that have a published service, by name.
 
-    nested (LISTED or FULL): each item a PublicOrganization with its services loaded that far."""
-    conditions = [_public_organization()]
+    nested (LISTED or FULL): each item a PublicOrganization with its services loaded that far.
+    municipality (a CBS code, issue #20): only organisations with a service that serves it, with only those."""
+    conditions = [_public_organization(municipality)]
     if text:
         conditions.append(
             or_(
@@ -378,7 +389,7 @@ def list_public_organizations(text, modified_after, page, per_page, nested=None)
         .offset((page - 1) * per_page)
         .limit(per_page)
     ).all()
-    return Page(_with_public_services(rows, nested) if nested else list(rows), total, page, per_page)
+    return Page(_with_public_services(rows, nested, municipality) if nested else list(rows), total, page, per_page)
 
 
 @dataclass
@@ -388,7 +399,7 @@ class PublicOrganization:
     locations: list
 
 
-def _with_public_services(organizations, detail):
+def _with_public_services(organizations, detail, municipality=None):
     """Return each organisation with its published services (detail: LISTED or FULL) and their locations."""
     if not organizations:
         return []
@@ -399,7 +410,7 @@ def _with_public_services(organizations, detail):
     )
     rows = db.session.scalars(
         select(Service)
-        .where(Service.organization_id.in_([item.id for item in organizations]), public_condition())
+        .where(Service.organization_id.in_([item.id for item in organizations]), _public_services(municipality))
         .options(*options)
         .order_by(Service.name, Service.uuid)
     ).all()

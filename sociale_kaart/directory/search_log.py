@@ -192,7 +192,13 @@ def record_api_search(
         "taxonomy_id": list(query.taxonomy_ids),
         "other": [
             value
-            for value in (query.organization_id, query.modified_after, query.minimum_age, query.maximum_age)
+            for value in (
+                query.organization_id,
+                query.modified_after,
+                query.minimum_age,
+                query.maximum_age,
+                query.municipality,
+            )
             if value is not None
         ],
     }

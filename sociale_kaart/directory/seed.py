@@ -1,4 +1,8 @@
-"""Load the demo municipality from seed/demo/ (idempotent: keyed by stable identifiers)."""
+"""Load the demo region from seed/demo/ (idempotent: keyed by stable identifiers).
+
+Utrechtse Heuvelrug and its small neighbour Rhenen (issue #20): an area of areas.json belongs to its
+"municipality_code", else to the installation's own municipality.
+"""
 
 import json
 import uuid
@@ -58,10 +62,12 @@ def load_demo(folder, geocoder, backend, municipality_code, today=None):
             selectinload(Service.schedules),
         ),
     }
+    area_rows = _read(folder, "areas.json")
+    _ensure_municipalities(area_rows, municipality_code)
     with db.session.no_autoflush:
         areas = {
             row["code"]: _upsert_area(existing["areas"].get(row["code"]), row, geocoder, municipality_code)
-            for row in _read(folder, "areas.json")
+            for row in area_rows
         }
         organizations = {
             row["key"]: _upsert_organization(existing["organizations"].get(row["key"]), row)
@@ -109,20 +115,29 @@ def refresh_demo_dates(folder, backend, today=None):
 def load_areas(folder, geocoder, municipality_code):
     """Load or update only the municipality's areas, e.g. before importing listings from elsewhere."""
     municipalities.ensure_default()
+    area_rows = _read(folder, "areas.json")
+    _ensure_municipalities(area_rows, municipality_code)
     existing = _existing(Area, "code")
     areas = {
-        row["code"]: _upsert_area(existing.get(row["code"]), row, geocoder, municipality_code)
-        for row in _read(folder, "areas.json")
+        row["code"]: _upsert_area(existing.get(row["code"]), row, geocoder, municipality_code) for row in area_rows
     }
     transactions.commit()
     return areas
 
 
+def _ensure_municipalities(area_rows, municipality_code):
+    """Make the row of every municipality the areas name (issue #20: the demo's Rhenen, 0340)."""
+    for code in sorted({row.get("municipality_code") or municipality_code for row in area_rows}):
+        municipalities.ensure_municipality(code)
+
+
 def _upsert_area(area, row, geocoder, municipality_code):
+    """Make or update an area; its municipality is the row's "municipality_code", else the installation's."""
     area = area or Area(code=row["code"])
     point = geocoder.resolve(row["postcodes"][0])
     area.name, area.kind, area.postcodes = row["name"], row["kind"], list(row["postcodes"])
-    area.municipality_code, area.lat, area.lon = municipality_code, point.lat, point.lon
+    area.municipality_code = row.get("municipality_code") or municipality_code
+    area.lat, area.lon = point.lat, point.lon
     for name in AREA_CONTACT_FIELDS:  # the dorpsteam (issue #11)
         setattr(area, name, row.get(name) or None)
     db.session.add(area)

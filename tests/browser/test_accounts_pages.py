@@ -75,6 +75,9 @@ ADMIN = {
     "outbox": "/beheer/e-mail",
     "areas": "/beheer/gebieden",
     "area": "/beheer/gebieden/{area}",
+    "municipalities": "/beheer/gemeenten",
+    "municipality-add": "/beheer/gemeenten/toevoegen",
+    "municipality": "/beheer/gemeenten/1581",
 }
 
 
@@ -110,6 +113,41 @@ def test_form_errors_have_no_wcag_violations(page, accounts_site, language):
     page.goto(base + "/beheer/gebruikers")  # anonymous: sent to the login page
     assert "/inloggen" in page.url
     assert_no_violations(page)
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_a_wrong_municipality_code_has_no_wcag_violations(page, accounts_site, language):
+    base, _ = accounts_site
+    log_in(page, base, "beheer@example.org")
+    page.goto(f"{base}/taal/{language}?next=/")
+    page.goto(base + "/beheer/gemeenten/toevoegen")
+    page.fill("#code", "9999")
+    page.click("main button[type=submit]")
+    assert page.locator(".error-summary").count() == 1
+    assert_no_violations(page)
+
+
+def test_admin_adds_and_sets_a_municipality_without_javascript(phone_page_without_js, accounts_site):
+    """Issue #20: add Wijk bij Duurstede by its code, see its kernen, choose a colour by its swatch and save
+    (the demo areas already bring Rhenen)."""
+    base, _ = accounts_site
+    page = phone_page_without_js
+    log_in(page, base, "beheer@example.org")
+    page.goto(base + "/beheer/gemeenten/toevoegen")
+    page.fill("#code", "12")
+    page.click("main button[type=submit]")
+    assert page.locator(".error-summary").count() == 1 and page.get_attribute("#code", "aria-invalid") == "true"
+    page.fill("#code", "0352")
+    page.click("main button[type=submit]")
+    assert "Langbroek (3947)" in page.inner_text("main") and "Wijk bij Duurstede (3961, 3962)" in page.inner_text(
+        "main"
+    )
+    page.click("text=Kleur, naam en loket van Wijk bij Duurstede instellen")
+    page.check("text=Paars")
+    page.check("#cross_border_matching")
+    page.click("main button[type=submit]")
+    assert page.url.endswith("/beheer/gemeenten")
+    assert "De instellingen van Wijk bij Duurstede zijn opgeslagen." in page.inner_text("main")
 
 
 def test_registration_without_javascript_keeps_what_was_typed(phone_page_without_js, accounts_site):

@@ -116,6 +116,9 @@ def phone_site(tmp_path_factory):
                     "/beheer/e-mail",
                     "/beheer/gebieden",
                     f"/beheer/gebieden/{areas[0].id}",
+                    "/beheer/gemeenten",
+                    "/beheer/gemeenten/toevoegen",
+                    "/beheer/gemeenten/1581",
                 ],
             }
             cookies = {role: session_cookie(app, person) for role, person in people.items()}

@@ -73,7 +73,7 @@ def test_demo_areas_get_a_fictional_dorpsteam_and_loading_twice_changes_nothing(
     db.session.commit()
     again = seed.load_areas(DEMO_FOLDER, geocoder(), app.config["MUNICIPALITY_CODE"])
     assert again["doorn"].id == doorn.id and again["doorn"].contact_phone == "0343 000 192"
-    assert len(areas.area_contacts()) == 7
+    assert len(areas.area_contacts()) == 9  # seven villages and Rhenen's two kernen (issue #20)
 
 
 # --- the admin edits a contact -----------------------------------------------------------------

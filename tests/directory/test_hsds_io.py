@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from sociale_kaart import clock, transactions
-from sociale_kaart.directory import hsds, hsds_io, moderation, seed, services
+from sociale_kaart.directory import hsds, hsds_io, moderation, municipalities, seed, services
 from sociale_kaart.directory.cli import DEMO_FOLDER
 from sociale_kaart.directory.models import (
     Area,
@@ -120,8 +120,8 @@ def demo_package(demo_app, tmp_path_factory):
 def test_the_export_validates_against_the_hsds_datapackage(demo_package):
     problems, counts = validate_package(demo_package)
     assert problems == []
-    assert counts["service"] == 164 and counts["organization"] == 59 and counts["location"] == 62
-    assert counts["service_at_location"] == 171 and counts["taxonomy"] == 9 and counts["attribute"] > 1000
+    assert counts["service"] == 174 and counts["organization"] == 66 and counts["location"] == 70
+    assert counts["service_at_location"] == 181 and counts["taxonomy"] == 9 and counts["attribute"] > 1000
     assert counts["contact"] == counts["program"] == 0
 
 
@@ -209,9 +209,9 @@ def test_export_then_import_into_an_empty_database_reproduces_the_published_list
     seed.load_areas(DEMO_FOLDER, services.geocoder(), app.config["MUNICIPALITY_CODE"])
 
     report = hsds_io.import_package(demo_package, services.search_backend())
-    _only_last_modified_not_kept(report, 164)
+    _only_last_modified_not_kept(report, 174)
     assert report.notes == []
-    assert dict(report.created) == {"organization": 59, "location": 62, "service": 164}
+    assert dict(report.created) == {"organization": 66, "location": 70, "service": 174}
     drafts = db.session.scalars(select(Service)).all()
     assert {s.publication_status for s in drafts} == {"pending"}
     assert services.search_listings(services.SearchCriteria()).total == 0  # nothing public yet
@@ -219,14 +219,14 @@ def test_export_then_import_into_an_empty_database_reproduces_the_published_list
     # the broker publishes them from the queue, where each waits as a new listing
     admin = make_user(roles=("admin",))
     queue = moderation.moderation_queue(admin)
-    assert len(queue.new) == 164
+    assert len(queue.new) == 174
     for item in queue.new:
         assert moderation.approve_change(item.change.id, by=admin)
     imported = _snapshot()
     assert imported == original
-    assert (len(imported["services"]), len(imported["locations"]), len(imported["organizations"])) == (164, 62, 59)
+    assert (len(imported["services"]), len(imported["locations"]), len(imported["organizations"])) == (174, 70, 66)
     # the same five listings unchecked for over 12 months stay out of search (issue #3)
-    assert services.search_listings(services.SearchCriteria()).total == 171 - 5
+    assert services.search_listings(services.SearchCriteria()).total == 181 - 5
 
 
 def test_importing_the_same_package_twice_updates_instead_of_duplicating(demo_package, app):
@@ -235,7 +235,7 @@ def test_importing_the_same_package_twice_updates_instead_of_duplicating(demo_pa
     first = _snapshot()
     again = hsds_io.import_package(demo_package, services.search_backend())
     assert dict(again.created) == {} and dict(again.updated) == {}
-    assert dict(again.unchanged) == {"organization": 59, "location": 62, "service": 164}
+    assert dict(again.unchanged) == {"organization": 66, "location": 70, "service": 174}
     assert _snapshot() == first
 
 
@@ -264,7 +264,7 @@ def test_a_changed_published_service_goes_back_to_draft_and_unchanged_ones_stay_
     _rewrite(tmp_path, "services.csv", rename)
     report = hsds_io.import_package(tmp_path, services.search_backend())
     assert report.back_to_draft == ["Respijt aan huis (nieuw)"]
-    assert dict(report.updated) == {"service": 1} and report.unchanged["service"] == 163
+    assert dict(report.updated) == {"service": 1} and report.unchanged["service"] == 173
     db.session.expire_all()
     statuses = dict(db.session.execute(select(Service.uuid, Service.publication_status)).all())
     assert statuses.pop(target.uuid) == "pending"
@@ -360,9 +360,9 @@ def test_the_export_neutralises_formulas_and_our_import_gives_the_values_back(se
     assert formulas == []
 
     report = hsds_io.import_package(tmp_path, services.search_backend())
-    _only_last_modified_not_kept(report, 164)
+    _only_last_modified_not_kept(report, 174)
     assert dict(report.updated) == {}
-    assert dict(report.unchanged) == {"organization": 59, "location": 62, "service": 164}
+    assert dict(report.unchanged) == {"organization": 66, "location": 70, "service": 174}
 
 
 FOREIGN = {
@@ -501,11 +501,11 @@ def test_a_package_with_broken_rows_imports_the_good_rows_and_reports_each_bad_o
 def test_the_commands_export_and_import(seeded_app, tmp_path):
     runner = seeded_app.test_cli_runner()
     exported = runner.invoke(args=["hsds", "export", str(tmp_path / "pakket")])
-    assert exported.exit_code == 0 and "164 service" in exported.output
+    assert exported.exit_code == 0 and "174 service" in exported.output
     assert (tmp_path / "pakket" / "datapackage.json").exists()
     imported = runner.invoke(args=["hsds", "import", str(tmp_path / "pakket")])
     assert imported.exit_code == 0, imported.output
-    assert "Unchanged: 62 location, 59 organization, 164 service." in imported.output
+    assert "Unchanged: 70 location, 66 organization, 174 service." in imported.output
     assert "Created: none." in imported.output
 
 
@@ -971,14 +971,14 @@ def test_our_export_imported_into_a_fresh_database_exports_the_same(seeded_app, 
     _publish_all()
     hsds_io.export_package(tmp_path / "first")
     first = _tables(tmp_path / "first")
-    assert len(first[0]["services.csv"]) == 165 and len(first[0]["taxonomies.csv"]) == 11
+    assert len(first[0]["services.csv"]) == 175 and len(first[0]["taxonomies.csv"]) == 11
 
     fresh = make_app(tmp_path, name="round_trip")  # a database of its own, beside the seeded one
     with fresh.app_context():
         db.create_all()
         report = hsds_io.import_package(tmp_path / "first", services.search_backend())
-        _only_last_modified_not_kept(report, 165)
-        assert report.created["area"] == 7 and report.created["service"] == 165
+        _only_last_modified_not_kept(report, 175)
+        assert report.created["area"] == 9 and report.created["service"] == 175
         assert {(a.code, a.name, a.kind) for a in db.session.scalars(select(Area))} >= {
             ("driebergen_rijsenburg", "Driebergen-Rijsenburg", "dorp"),
             ("doorn", "Doorn", "dorp"),
@@ -1244,3 +1244,58 @@ def test_a_licence_we_do_not_know_needs_its_address(tmp_path, request):
         tmp_path, request, OPEN_DATA_LICENSE="NLOD-2.0", OPEN_DATA_LICENSE_URL="https://data.norge.no/nlod/en/2.0"
     )
     assert app.config["OPEN_DATA_LICENSE_URL"] == "https://data.norge.no/nlod/en/2.0"
+
+
+# --- one municipality of the region (issue #20) ------------------------------------------------
+
+
+def _names_in(folder, resource, column="name"):
+    with (folder / hsds_io.resources()[resource][0]).open(encoding="utf-8", newline="") as handle:
+        return {row[column] for row in csv.DictReader(handle)}
+
+
+@pytest.mark.parametrize(
+    "code, services_count, organizations_count, locations_count",
+    [("0340", 10, 7, 8), ("1581", 165, 60, 63)],
+)
+def test_the_export_of_one_municipality_holds_its_services_and_stays_valid(
+    demo_app, tmp_path, code, services_count, organizations_count, locations_count
+):
+    with demo_app.test_request_context():
+        counts = hsds_io.export_package(tmp_path, municipality=code)
+        serving = {
+            service.name
+            for service in db.session.scalars(select(Service).where(Service.publication_status == "published"))
+            if code in municipalities.codes_of_service(service)
+        }
+    problems, found = validate_package(tmp_path)
+    assert problems == []
+    assert _names_in(tmp_path, "service") == serving
+    assert (found["service"], found["organization"], found["location"]) == (
+        services_count,
+        organizations_count,
+        locations_count,
+    )
+    assert counts["service"] == services_count and found["taxonomy"] == 9
+    package = json.loads((tmp_path / "datapackage.json").read_text(encoding="utf-8"))
+    assert package["name"] == f"sociale-kaart-{code}"
+
+
+def test_the_rhenen_export_has_the_service_of_both_municipalities_with_all_its_areas(demo_app, tmp_path):
+    with demo_app.app_context():
+        hsds_io.export_package(tmp_path, municipality="0340")
+    assert "Vrijwillige vervoersdienst Rijn en Heuvel" in _names_in(tmp_path, "service")
+    assert {"Elst", "Rhenen", "Amerongen", "Overberg", "Leersum"} <= _names_in(tmp_path, "service_area")
+    package = json.loads((tmp_path / "datapackage.json").read_text(encoding="utf-8"))
+    assert package["title"] == "Sociale kaart Rhenen" and "CBS 0340" in package["description"]
+
+
+def test_the_export_command_takes_a_municipality(seeded_app, tmp_path):
+    runner = seeded_app.test_cli_runner()
+    exported = runner.invoke(args=["hsds", "export", "--municipality", "0340", str(tmp_path / "rhenen")])
+    assert exported.exit_code == 0, exported.output
+    assert "10 service" in exported.output and "7 organization" in exported.output
+    for wrong in ("0344", "340", "abcd"):
+        refused = runner.invoke(args=["hsds", "export", "--municipality", wrong, str(tmp_path / wrong)])
+        assert refused.exit_code == 2 and "none of this installation's municipalities" in refused.output
+        assert "0340 (Rhenen)" in refused.output and not (tmp_path / wrong).exists()

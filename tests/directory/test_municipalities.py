@@ -3,7 +3,7 @@
 import pytest
 
 from sociale_kaart.directory import municipalities
-from sociale_kaart.directory.models import BRAND_COLOURS, Area, Municipality
+from sociale_kaart.directory.models import BRAND_COLOURS, Area, Municipality, Service
 from sociale_kaart.errors import NotFound, PermissionDenied, ValidationError
 from sociale_kaart.extensions import db
 from tests.builders import make_user
@@ -43,14 +43,15 @@ def test_loading_the_areas_makes_the_default_row_once(app):
         load_areas()
         load_areas()
         rows = db.session.scalars(db.select(Municipality)).all()
-        assert [(row.code, row.name, row.slug, row.brand) for row in rows] == [
-            ("1581", "Utrechtse Heuvelrug", "utrechtse-heuvelrug", "blauw")
+        # the demo's areas are of Utrechtse Heuvelrug and of its neighbour Rhenen (issue #20)
+        assert sorted((row.code, row.name, row.slug, row.brand) for row in rows) == [
+            ("0340", "Rhenen", "rhenen", "blauw"),
+            ("1581", "Utrechtse Heuvelrug", "utrechtse-heuvelrug", "blauw"),
         ]
 
 
 def test_adding_a_neighbour_brings_its_kernen_from_the_gazetteer(app):
     with app.test_request_context():
-        load_areas()
         admin = make_user(roles=("admin",))
         rhenen, added = municipalities.add_municipality("340", by=admin)
         assert (rhenen.code, rhenen.name, rhenen.slug) == ("0340", "Rhenen", "rhenen")
@@ -67,7 +68,7 @@ def test_adding_a_neighbour_brings_its_kernen_from_the_gazetteer(app):
         elst = db.session.scalar(db.select(Area).where(Area.name == "Elst"))
         assert municipalities.municipality_of_area(elst.id).code == "0340"
         assert municipalities.area_ids_of("0340") == {area.id for area in added}
-        assert len(municipalities.area_ids_of("1581")) == 7
+        assert municipalities.area_ids_of("1581") == set()  # no areas loaded: the gazetteer answers
 
 
 @pytest.mark.parametrize("code", ["", "abc", "12345", "9999", "0001", None, "GM"])
@@ -153,12 +154,74 @@ def test_which_municipalities_a_service_serves(app):
     from tests.builders import make_location, make_service
 
     with app.test_request_context():
-        areas = load_areas()
-        municipalities.add_municipality("0340")
-        elst = db.session.scalar(db.select(Area).where(Area.name == "Elst"))
+        areas = load_areas()  # the demo's: Utrechtse Heuvelrug and Rhenen (issue #20)
+        elst = areas["elst"]
         service = make_service(make_location(postal_code="3941 AB"))  # Doorn, no area set: by postcode
         assert municipalities.codes_of_service(service) == {"1581"}
         service.service_areas = [areas["amerongen"], elst]
         assert municipalities.codes_of_service(service) == {"0340", "1581"}
         beyond = make_service(make_location(postal_code="3511 AB", city="Utrecht"))  # not in the region
         assert municipalities.codes_of_service(beyond) == {"1581"}
+
+
+def test_the_sql_rule_agrees_with_codes_of_service_on_a_mixed_set(app):
+    """serves_municipality(code) in SQL is codes_of_service(service) in Python (issue #20), case by case."""
+    from tests.builders import make_location, make_service
+
+    with app.test_request_context():
+        areas = load_areas()  # Utrechtse Heuvelrug's seven villages and Rhenen's Rhenen and Elst
+        # an installation may draw its own borders: 3921 (Elst by the gazetteer) in Amerongen's area, and
+        # 3912 in no area, so that postcode goes by the gazetteer (Rhenen)
+        areas["amerongen"].postcodes = ["3958", "3921"]
+        areas["elst"].postcodes = ["3922"]
+        areas["rhenen"].postcodes = ["3911"]
+        db.session.commit()
+
+        def at(postal_code, area=None, **location):
+            return make_service(make_location(postal_code=postal_code, area=area, **location))
+
+        cases = {
+            "serves Amerongen": at("3958 AB", areas["amerongen"]),
+            "located in Elst": at("3922 AB", areas["elst"]),
+            "Elst's area, Doorn's postcode": at("3941 AB", areas["elst"]),
+            "no area, postcode in Rhenen's area": at("3911 AB"),
+            "no area, postcode in no area: the gazetteer's Rhenen": at("3912 AB"),
+            "no area, Elst's postcode in Amerongen's area": at("3921 AB"),
+            "no area, postcode beyond the region": at("3511 AB", city="Utrecht"),
+            "no area, a foreign postcode": at("AB1 2CD", city="Aberdeen", country="GB"),
+            "no area, no postcode": at(""),
+        }
+        both = at("3941 AB", areas["doorn"])
+        both.service_areas = [areas["amerongen"], areas["elst"]]
+        cases["located in Doorn, serves Elst too"] = both
+        rhenen_only = at("3511 AB", city="Utrecht")
+        rhenen_only.service_areas = [areas["rhenen"]]
+        cases["beyond the region, serves Rhenen"] = rhenen_only
+        bare = at("3511 AB", city="Utrecht")
+        bare.location_links = []
+        cases["no location at all"] = bare
+        db.session.commit()
+
+        python = {name: municipalities.codes_of_service(service) for name, service in cases.items()}
+        assert python == {
+            "serves Amerongen": {"1581"},
+            "located in Elst": {"0340"},
+            "Elst's area, Doorn's postcode": {"0340"},
+            "no area, postcode in Rhenen's area": {"0340"},
+            "no area, postcode in no area: the gazetteer's Rhenen": {"0340"},
+            "no area, Elst's postcode in Amerongen's area": {"1581"},
+            "no area, postcode beyond the region": {"1581"},
+            "no area, a foreign postcode": {"1581"},
+            "no area, no postcode": {"1581"},
+            "located in Doorn, serves Elst too": {"0340", "1581"},
+            "beyond the region, serves Rhenen": {"0340"},
+            "no location at all": {"1581"},
+        }
+        ids = {service.id: name for name, service in cases.items()}
+        for code in ("1581", "0340", "0344", "9999"):
+            found = db.session.scalars(
+                db.select(Service.id).where(Service.id.in_(ids), municipalities.serves_municipality(code))
+            )
+            assert {ids[service_id] for service_id in found} == {
+                name for name, codes in python.items() if code in codes
+            }, code
