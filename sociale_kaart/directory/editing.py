@@ -8,8 +8,6 @@ public pages and search leave out, plus a ChangeRequest(action="create").
 """
 
 import itertools
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -30,7 +28,7 @@ from ..notify import services as notify
 from ..params import valid_email, valid_phone
 from . import hours, vocabularies
 from .areas import area_of_postcode4
-from .formats import valid_url  # also used as editing.valid_url
+from .formats import slugify, valid_url  # also used as editing.slugify, editing.valid_url
 from .models import Area, ChangeRequest, HistoryEntry, Location, Organization, Schedule, Service, ServiceAtLocation
 
 MAX_NAME = 200
@@ -129,12 +127,6 @@ ACTION_LABELS = {
 
 
 # --- names -----------------------------------------------------------------------------------
-
-
-def slugify(text):
-    """Return a URL-safe lower-case slug of a name."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:150] or "item"
 
 
 # --- snapshots: the field values of a listing as plain JSON ------------------------------------

@@ -1,8 +1,10 @@
-"""The format of a listing's web address: a pure check that forms and services share.
+"""The format of a listing's web address and of slugs: pure rules that forms and services share.
 
 Phone numbers and e-mail addresses are parsed by sociale_kaart.params, postcodes by geo (issue #13).
 """
 
+import re
+import unicodedata
 from urllib.parse import urlsplit
 
 
@@ -13,3 +15,9 @@ def valid_url(text: str | None) -> bool:
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and "." in (parts.hostname or "") and " " not in (text or "")
+
+
+def slugify(text: str) -> str:
+    """Return a URL-safe lower-case slug of a name."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:150] or "item"

@@ -15,7 +15,7 @@ installation may draw its own borders) and the gazetteer after.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from flask import current_app
@@ -30,8 +30,17 @@ from ..extensions import db
 from ..geo.gazetteer import shared_gazetteer
 from . import cache
 from .areas import area_rows, clean_contact_values
-from .editing import slugify
-from .models import AREA_CONTACT_FIELDS, BRAND_COLOURS, DEFAULT_BRAND, Area, Municipality
+from .formats import slugify
+from .models import (
+    AREA_CONTACT_FIELDS,
+    BRAND_COLOURS,
+    DEFAULT_BRAND,
+    Area,
+    Location,
+    Municipality,
+    ServiceAtLocation,
+    service_areas,
+)
 
 BRAND_LABELS = {
     "blauw": _l("Blauw"),
@@ -180,17 +189,45 @@ def codes_of_service(service: object) -> set[str]:
     the installation's own municipality (one located in a city beyond the region, too). The one rule
     for search documents, the API's ?municipality= and the export.
     """
-    codes = {area.municipality_code for area in getattr(service, "service_areas", ())}
+    places = []
     for link in getattr(service, "location_links", ()):
         location = link.location
-        if location is None:
-            continue
-        if location.area is not None:
-            codes.add(location.area.municipality_code)
-        else:
-            code = code_of_postcode4(location.postcode4)
-            if code is not None:
-                codes.add(code)
+        if location is not None:
+            area = location.area
+            places.append((area.municipality_code if area is not None else None, location.postcode4))
+    return _serving((area.municipality_code for area in getattr(service, "service_areas", ())), places)
+
+
+def codes_of_services(service_ids: Iterable[int]) -> dict[int, set[str]]:
+    """Return {service id: codes_of_service} for many services in two queries (a results page's cards)."""
+    ids = sorted(set(service_ids))
+    if not ids:
+        return {}
+    area_codes: dict[int, list[str]] = {service_id: [] for service_id in ids}
+    places: dict[int, list[tuple[str | None, str | None]]] = {service_id: [] for service_id in ids}
+    for service_id, code in db.session.execute(
+        select(service_areas.c.service_id, Area.municipality_code)
+        .join(Area, Area.id == service_areas.c.area_id)
+        .where(service_areas.c.service_id.in_(ids))
+    ):
+        area_codes[service_id].append(code)
+    for service_id, code, postal_code in db.session.execute(
+        select(ServiceAtLocation.service_id, Area.municipality_code, Location.postal_code)
+        .join(Location, Location.id == ServiceAtLocation.location_id)
+        .outerjoin(Area, Area.id == Location.area_id)
+        .where(ServiceAtLocation.service_id.in_(ids))
+    ):
+        places[service_id].append((code, (postal_code or "")[:4]))  # as Location.postcode4
+    return {service_id: _serving(area_codes[service_id], places[service_id]) for service_id in ids}
+
+
+def _serving(area_codes: Iterable[str], places: Iterable[tuple[str | None, str | None]]) -> set[str]:
+    """Apply the rule of codes_of_service to its service areas' codes and its locations' (area code, PC4)."""
+    codes = set(area_codes)
+    for area_code, postcode4 in places:
+        code = area_code if area_code is not None else code_of_postcode4(postcode4)
+        if code is not None:
+            codes.add(code)
     codes &= {row.code for row in municipality_rows()}
     return codes or {default_code()}
 

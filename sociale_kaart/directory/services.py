@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import clock, geo, search, transactions
 from ..errors import NotFound, ValidationError
 from ..extensions import db
-from . import areas, cache, freshness, hours, hsds, indexing, vocabularies
+from . import areas, cache, freshness, hours, hsds, indexing, municipalities, vocabularies
 from .models import (
     Area,
     Location,
@@ -65,6 +65,9 @@ class SearchCriteria:
     open_now: bool = False
     page: int = 1
     per_page: int | None = None  # None: the SEARCH_PER_PAGE setting of the web pages
+    # CBS code of the municipality whose entry page (/<slug>/) the search came from: without a place,
+    # the search stays within it (issue #20)
+    municipality: str | None = None
 
 
 @dataclass
@@ -137,6 +140,9 @@ class ListingCard:
     distance_km: float | None
     open_now: bool
     freshness: str = "fresh"
+    # In a region: the names of the municipalities the listing serves, when the resident's is not
+    # among them ("Gemeente Rhenen" on the card, issue #20); empty otherwise
+    elsewhere: tuple[str, ...] = ()
 
 
 @dataclass
@@ -161,7 +167,9 @@ class SearchPage:
     suggestion: str | None
     fuzzy: bool
     partial: bool = False  # no result has every word of the query: said on the page (#11)
-    outside_municipality: bool = False
+    outside_region: bool = False  # the place lies in none of the installation's municipalities (#20)
+    # CBS code of the resident's municipality: the place's, else the entry page's; None: not known
+    home_code: str | None = None
 
 
 def search_backend() -> search.SearchBackend:
@@ -206,8 +214,49 @@ def search_listings(criteria: SearchCriteria, now: datetime | None = None) -> Se
 
 
 def search_cards(criteria: SearchCriteria, now: datetime | None = None) -> SearchPage:
-    """Search published listings for a results page: each one a card of plain values, loaded in two queries."""
-    return _search(criteria, now or local_now(), _load_cards)
+    """Search published listings for a results page: each one a card of plain values, loaded in two queries.
+
+    In a region, a card of a listing that does not serve the resident's municipality names the
+    municipalities it serves (one query more).
+    """
+    page = _search(criteria, now or local_now(), _load_cards)
+    if municipalities.is_region():
+        _mark_elsewhere(page.listings, page.home_code)
+    return page
+
+
+def _mark_elsewhere(cards, home_code: str | None) -> None:
+    """Set `elsewhere` on the cards of listings that do not serve the municipality `home_code`."""
+    served = municipalities.codes_of_services(card.service.id for card in cards)
+    for card in cards:
+        codes = served.get(card.service.id, set())
+        if home_code not in codes:
+            rows = sorted(filter(None, map(municipalities.by_code, codes)), key=lambda row: row.name)
+            card.elsewhere = tuple(row.name for row in rows)
+
+
+def home_code_of(criteria: SearchCriteria, place: geo.Place | None) -> str | None:
+    """Return the CBS code of the resident's municipality: the place's (its area's first), else the entry page's."""
+    if place is None:
+        return criteria.municipality
+    if place.kind != "municipality":
+        code = municipalities.code_of_postcode4(place.postcode4)
+        if code is not None:
+            return code
+    return place.municipality_code
+
+
+def _region_filter(criteria: SearchCriteria, origin, home_code: str | None) -> dict[str, list[str]]:
+    """Return the municipality filter of a search (issue #20).
+
+    A search of a whole municipality (no radius: a municipality's name, a postcode or place with
+    "Hele gemeente", or nothing from its entry page) stays within the resident's municipality; a
+    search within a radius of a postcode or place crosses the border. One municipality: no filter.
+    """
+    radius = criteria.radius_km if origin else None
+    if radius is None and home_code is not None and municipalities.is_region() and municipalities.by_code(home_code):
+        return {"municipality": [home_code]}
+    return {}
 
 
 def _search(criteria: SearchCriteria, now: datetime, load: Callable[[list, datetime], list]) -> SearchPage:
@@ -215,9 +264,13 @@ def _search(criteria: SearchCriteria, now: datetime, load: Callable[[list, datet
         raise ValidationError("q", _("Typ hoogstens %(max)d tekens bij ‘wat zoekt u’.", max=MAX_TEXT))
     place = resolve_place(criteria.where) if criteria.where.strip() else None
     origin = (place.lat, place.lon) if place else None
+    home_code = home_code_of(criteria, place)
     query = search.SearchQuery(
         text=criteria.text,
-        filters={facet: list(codes) for facet, codes in criteria.filters.items() if codes},
+        filters={
+            **{facet: list(codes) for facet, codes in criteria.filters.items() if codes},
+            **_region_filter(criteria, origin, home_code),
+        },
         origin=origin,
         radius_km=criteria.radius_km if origin else None,
         distance=geo.distance_km if origin else None,
@@ -246,7 +299,8 @@ def _search(criteria: SearchCriteria, now: datetime, load: Callable[[list, datet
         suggestion=result.suggestion,
         fuzzy=result.fuzzy,
         partial=result.partial,
-        outside_municipality=bool(place and place.municipality_code != current_app.config["MUNICIPALITY_CODE"]),
+        outside_region=bool(place and municipalities.by_code(home_code) is None),
+        home_code=home_code,
     )
 
 
