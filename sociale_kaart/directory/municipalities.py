@@ -29,7 +29,7 @@ from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..geo.gazetteer import shared_gazetteer
 from . import cache
-from .areas import area_rows, clean_contact_values
+from .areas import AreaRow, area_rows, clean_contact_values
 from .formats import slugify
 from .models import (
     AREA_CONTACT_FIELDS,
@@ -50,22 +50,47 @@ BRAND_LABELS = {
     "petrol": _l("Petrol"),
     "bruin": _l("Bruin"),
 }
-# Path segments a municipality's slug may not take: the site's own first segments.
+# Path segments a municipality's slug may not take: the site's own first segments, so /<slug>/ never
+# shadows a page (tests/web/test_municipality_pages.py checks them against the URL map).
 RESERVED_SLUGS = frozenset(
     {
-        "api",
-        "static",
-        "zoeken",
-        "werkplek",
-        "admin",
+        "aanbod",
         "account",
-        "hulp",
-        "l",
-        "wegwijzer",
-        "healthz",
-        "over-deze-kaart",
+        "admin",
+        "api",
+        "beheer",
+        "bevestigen",
+        "bevestiging-opnieuw",
         "gemeente",
         "gemeenten",
+        "healthz",
+        "hulp",
+        "hulp-vragen",
+        "inloggen",
+        "kaart",
+        "koppeling",
+        "l",
+        "lijstje",
+        "mijn-gegevens",
+        "mijn-gegevens.json",
+        "mijn-hulpvraag",
+        "mijn-hulpvragen",
+        "onderwerpen",
+        "organisatie",
+        "over-deze-kaart",
+        "registreren",
+        "static",
+        "taal",
+        "terugkoppeling",
+        "uitloggen",
+        "vrijwilliger",
+        "wachtwoord-herstellen",
+        "wachtwoord-vergeten",
+        "wegwijzer",
+        "welkom",
+        "werkplek",
+        "zoeken",
+        "zorgen-over-iemand",
     }
 )
 
@@ -179,6 +204,12 @@ def municipality_of_area(area_id: int | None) -> MunicipalityRow | None:
 def area_ids_of(code: str) -> set[int]:
     """Return the ids of a municipality's areas."""
     return {area_id for area_id, municipality in _area_municipalities().items() if municipality == code}
+
+
+def areas_of(code: str) -> list[AreaRow]:
+    """Return a municipality's areas (its villages) by name, as plain values kept per process."""
+    ids = area_ids_of(code)
+    return [area for area in area_rows() if area.id in ids]
 
 
 def codes_of_service(service: object) -> set[str]:
