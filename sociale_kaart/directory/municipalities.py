@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import transactions
 from ..accounts import permissions
@@ -317,8 +317,22 @@ def add_municipality(code: object, by: object = None, name: str | None = None) -
     municipality = Municipality(code=code, slug=_free_slug(shown, code), name=shown, brand=DEFAULT_BRAND)
     db.session.add(municipality)
     areas = _add_kernen(code)
-    transactions.commit()
+    _place_locations(areas)
+    transactions.commit()  # re-indexes the listings at the placed locations: they now serve this municipality
     return municipality, areas
+
+
+def _place_locations(areas: list[Area]) -> None:
+    """Give the locations without an area at the new kernen's postcodes their kern (as editing does for a new one)."""
+    by_postcode = {postcode: area for area in areas for postcode in area.postcodes}
+    if not by_postcode:
+        return
+    for location in db.session.scalars(
+        select(Location).where(
+            Location.area_id.is_(None), func.substr(Location.postal_code, 1, 4).in_(sorted(by_postcode))
+        )
+    ):
+        location.area = by_postcode[location.postcode4]
 
 
 def _add_kernen(code: str) -> list[Area]:

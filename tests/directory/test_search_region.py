@@ -107,3 +107,16 @@ def test_the_result_card_and_the_map_say_gemeente_rhenen(region):
     assert html.count('data-municipality="Gemeente Rhenen"') == 1
     html = client.get("/zoeken?q=koffieochtend&waar=Zeist").get_data(as_text=True)
     assert "ligt buiten de gemeenten van deze kaart" in html
+
+
+def test_adding_a_municipality_moves_the_listings_already_at_its_postcodes(app):
+    with app.test_request_context():
+        load_areas()
+        elst = make_location(postal_code="3922 AA", city="Elst", lat=51.9893, lon=5.4857)
+        make_service(location=elst, name="Koffieochtend Elst")
+        assert [d["municipality"] for d in indexing.documents()] == [["1581"]]  # Rhenen is no part of it yet
+        municipalities.add_municipality("0340", by=make_user(roles=("admin",)))
+        assert elst.area.name == "Elst"
+        page = _search(text="koffieochtend", municipality="0340")
+        assert _names(page) == {"Koffieochtend Elst"}  # the index was brought up to date at the commit
+        db.session.remove()
