@@ -189,8 +189,10 @@ def local_now() -> datetime:
 
 def resolve_place(where: str) -> geo.Place:
     """Return the place a resident typed, or raise LocationNotFound with suggestions."""
+    # in a region a place of any of its municipalities wins a tie: "Elst" is Elst in Rhenen (issue #20)
+    prefer = [row.code for row in municipalities.municipality_rows()] if municipalities.is_region() else None
     try:
-        return geocoder().resolve(where)
+        return geocoder().resolve(where, prefer=prefer)
     except geo.UnknownLocation as error:
         raise LocationNotFound(_location_message(error), error.suggestions) from None
 

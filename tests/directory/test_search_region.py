@@ -120,3 +120,14 @@ def test_adding_a_municipality_moves_the_listings_already_at_its_postcodes(app):
         page = _search(text="koffieochtend", municipality="0340")
         assert _names(page) == {"Koffieochtend Elst"}  # the index was brought up to date at the commit
         db.session.remove()
+
+
+def test_in_a_region_a_place_name_prefers_its_municipalities(region):
+    place = services.resolve_place("Elst")
+    assert (place.place, place.municipality_code) == ("Elst", "0340")  # not Elst in Overbetuwe
+    assert _names(_search(text="koffieochtend", where="Elst")) == {"Koffieochtend Elst"}
+
+
+def test_one_municipality_prefers_its_own_places_as_before(app):
+    with app.test_request_context():
+        assert services.resolve_place("Elst").municipality_code != "0340"  # Rhenen is no part of it
