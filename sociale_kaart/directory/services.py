@@ -670,6 +670,26 @@ def list_categories() -> tuple[tuple[TermRow, int], ...]:
     return cache.kept("category_counts", lambda: _category_counts(day), day)
 
 
+def list_categories_in(code: str) -> tuple[tuple[TermRow, int], ...]:
+    """Return (term, number of listings in search serving a municipality) for every category (issue #20).
+
+    For a municipality's entry page in a region: counted by the search index's municipality facet (a
+    service at two locations counts twice), kept per process and day.
+    """
+    day = freshness.cutoff("hidden")
+    return cache.kept(f"category_counts:{code}", lambda: _category_counts_in(code), day)
+
+
+def _category_counts_in(code: str) -> tuple[tuple[TermRow, int], ...]:
+    query = search.SearchQuery(filters={"municipality": [code]}, per_page=1, exclude_ids=freshness.hidden_listing_ids())
+    try:
+        counts = search_backend().search(query).facets.get("category", {})
+    except search.SearchError:
+        current_app.logger.exception("counting the categories of municipality %s failed", code)
+        counts = {}
+    return tuple((term, counts.get(term.code, 0)) for term in vocabulary_terms("category"))
+
+
 def _category_counts(hidden_from: date) -> tuple[tuple[TermRow, int], ...]:
     counts: dict[int, int] = dict(
         db.session.execute(

@@ -50,7 +50,10 @@ def _home_page(municipality):
         return render_template(
             "web/home.html",
             form=form,
-            categories=directory.list_categories(),
+            # a region's entry page counts what serves its municipality, as its tiles search (issue #20)
+            categories=directory.list_categories_in(municipality.code)
+            if municipality is not None and municipalities.is_region()
+            else directory.list_categories(),
             situations=SITUATIONS,
             dorpsteams=dorpsteams,
             municipality=municipality,

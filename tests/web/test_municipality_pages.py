@@ -114,3 +114,10 @@ def test_an_unknown_path_is_a_404_without_a_redirect(region):
     client = region.test_client()
     assert client.get("/niet-gevonden").status_code == 404
     assert client.get("/rhenen").status_code == 200
+
+
+def test_an_entry_page_counts_what_serves_its_municipality(region):
+    client = region.test_client()
+    respite = re.compile(r'href="/onderwerpen/respijtzorg\?gemeente=(\S+)">[^<]*<span class="count">\((\d+)\)')
+    assert respite.findall(client.get("/rhenen/").get_data(as_text=True)) == [("rhenen", "1")]
+    assert respite.findall(client.get("/utrechtse-heuvelrug/").get_data(as_text=True)) == [("utrechtse-heuvelrug", "1")]
