@@ -317,6 +317,9 @@ def add_municipality(code: object, by: object = None, name: str | None = None) -
     municipality = Municipality(code=code, slug=_free_slug(shown, code), name=shown, brand=DEFAULT_BRAND)
     db.session.add(municipality)
     areas = _add_kernen(code)
+    transactions.commit()
+    # Then, in a transaction of its own, so the index is written with the kept municipalities and areas
+    # that include the new ones (a transactional index is written before its commit: cache.py)
     _place_locations(areas)
     transactions.commit()  # re-indexes the listings at the placed locations: they now serve this municipality
     return municipality, areas
