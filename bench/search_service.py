@@ -151,6 +151,7 @@ def make_queries(count, rng, villages=VILLAGES, region=False):
                 text=rng.choice(QUERIES[kind]),
                 where=rng.choice(villages)[rng.choice((0, 1))],
                 radius_km=None if region and number % 2 else rng.choice((5, 10)),
+                stay_in_municipality=True,  # as the web's search
                 filters=rng.choice(filters),
             ),
         )

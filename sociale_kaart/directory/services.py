@@ -65,8 +65,10 @@ class SearchCriteria:
     open_now: bool = False
     page: int = 1
     per_page: int | None = None  # None: the SEARCH_PER_PAGE setting of the web pages
-    # CBS code of the municipality whose entry page (/<slug>/) the search came from: without a place,
-    # the search stays within it (issue #20)
+    # The web's rule in a region (issue #20): a search without a radius stays within the resident's
+    # municipality (the place's, else `municipality`); the API and the benchmarks ask for what they filter
+    stay_in_municipality: bool = False
+    # CBS code of the municipality whose entry page (/<slug>/) the search came from
     municipality: str | None = None
 
 
@@ -253,10 +255,13 @@ def _region_filter(criteria: SearchCriteria, origin, home_code: str | None) -> d
 
     A search of a whole municipality (no radius: a municipality's name, a postcode or place with
     "Hele gemeente", or nothing from its entry page) stays within the resident's municipality; a
-    search within a radius of a postcode or place crosses the border. One municipality: no filter.
+    search within a radius of a postcode or place crosses the border. One municipality: no filter;
+    nor for a search that does not ask for it (criteria.stay_in_municipality: the API's).
     """
     radius = criteria.radius_km if origin else None
-    if radius is None and home_code is not None and municipalities.is_region() and municipalities.by_code(home_code):
+    if not criteria.stay_in_municipality or radius is not None or home_code is None:
+        return {}
+    if municipalities.is_region() and municipalities.by_code(home_code):
         return {"municipality": [home_code]}
     return {}
 

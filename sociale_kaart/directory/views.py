@@ -30,6 +30,7 @@ def _criteria(form):
         filters=services.valid_filters(form.filter_values(request.args)),
         open_now=bool(form.open.data),
         page=form.page_number(request.args),
+        stay_in_municipality=True,
         municipality=getattr(municipalities.by_slug(form.gemeente.data), "code", None),
     )
 

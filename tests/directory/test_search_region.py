@@ -11,7 +11,7 @@ from tests.matching.factories import load_areas
 
 
 def _search(**values):
-    return services.search_cards(services.SearchCriteria(per_page=100, **values))
+    return services.search_cards(services.SearchCriteria(per_page=100, stay_in_municipality=True, **values))
 
 
 def _names(page):
@@ -131,3 +131,12 @@ def test_in_a_region_a_place_name_prefers_its_municipalities(region):
 def test_one_municipality_prefers_its_own_places_as_before(app):
     with app.test_request_context():
         assert services.resolve_place("Elst").municipality_code != "0340"  # Rhenen is no part of it
+
+
+def test_a_search_that_does_not_ask_to_stay_in_a_municipality_searches_the_region(region):
+    """The API's: it filters on a municipality only when asked (?municipality=)."""
+    criteria = services.SearchCriteria(text="koffieochtend", where="3958", per_page=100)
+    assert {listing.service.name for listing in services.search_listings(criteria).listings} == {
+        "Koffieochtend Amerongen",
+        "Koffieochtend Elst",
+    }
