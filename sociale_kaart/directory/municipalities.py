@@ -158,6 +158,11 @@ def is_region() -> bool:
     return len(municipality_rows()) > 1
 
 
+def region_name() -> str:
+    """Return the installation's municipalities' names for a sentence or the header: "Rhenen, Utrechtse Heuvelrug"."""
+    return ", ".join(row.name for row in municipality_rows())
+
+
 def by_code(code: object) -> MunicipalityRow | None:
     """Return the municipality with a CBS code, or None."""
     return next((row for row in municipality_rows() if row.code == code), None)

@@ -261,7 +261,7 @@ def in_region() -> bool:
 @bp.app_template_global()
 def region_names() -> str:
     """Return the names of the installation's municipalities, for a sentence ("Rhenen, Utrechtse Heuvelrug")."""
-    return ", ".join(row.name for row in municipalities.municipality_rows())
+    return municipalities.region_name()
 
 
 @bp.app_template_global()

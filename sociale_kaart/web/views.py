@@ -100,7 +100,7 @@ def _header_from_database():
     if chosen is not None:
         return chosen, chosen.name
     if municipalities.is_region():
-        return None, ", ".join(row.name for row in municipalities.municipality_rows())
+        return None, municipalities.region_name()
     return None, str(current_app.config["MUNICIPALITY_NAME"])
 
 
