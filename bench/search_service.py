@@ -2,7 +2,8 @@
 
 Run from the project root:
 
-    .venv/bin/python bench/search_service.py [--services 2000] [--queries 200]
+    .venv/bin/python bench/search_service.py [--services 2000] [--queries 200] [--municipalities 1|2]
+                                             [--call listings|cards]
                                              [--backend whoosh|postgres|both] [--database sqlite|postgres]
                                              [--database-url URL]
 
@@ -17,6 +18,12 @@ page's listings from the database; text is one word, two words, a typo or empty.
 p50 / p95 / max in milliseconds per class and overall. On PostgreSQL the tables get a VACUUM
 ANALYZE after the load, as autovacuum gives them within a minute or two (the planner needs their
 statistics).
+
+With ``--municipalities 2`` (issue #20) the installation is a region: Rhenen (0340) is added with its
+kernen from the gazetteer and gets as many services again, at its own postcodes; half of the queries
+search a whole municipality (a place without a radius: filtered on its municipality), half a radius
+around a place of either (across the border). ``--call cards`` times ``search_cards``, the results
+page's call, which in a region also marks the listings of the neighbouring municipality.
 """
 
 from __future__ import annotations
@@ -38,9 +45,10 @@ from sqlalchemy import text  # noqa: E402
 
 from bench.database import database_url, postgres_schema  # noqa: E402
 from sociale_kaart import create_app, transactions  # noqa: E402
-from sociale_kaart.directory import services, vocabularies  # noqa: E402
+from sociale_kaart.directory import municipalities, services, vocabularies  # noqa: E402
 from sociale_kaart.directory.models import Location, Organization, Schedule, Service, ServiceAtLocation  # noqa: E402
 from sociale_kaart.extensions import db  # noqa: E402
+from sociale_kaart.geo.gazetteer import shared_gazetteer  # noqa: E402
 
 SEED = 7
 VILLAGES = [
@@ -72,17 +80,25 @@ QUERIES = {
 }
 
 
-def populate(count, rng):
-    """Insert `count` published services, each at its own location, and index them."""
+def rhenen_villages():
+    """Return Rhenen's postcodes as VILLAGES rows (place, PC4, lat, lon), from the bundled gazetteer."""
+    return [
+        (postcode["place"].removesuffix(" Ut"), postcode["postcode4"], postcode["lat"], postcode["lon"])
+        for postcode in shared_gazetteer().postcodes_of_municipality("0340")
+    ]
+
+
+def populate(count, rng, villages=VILLAGES, first=0):
+    """Insert `count` published services in `villages`, each at its own location (from number `first`)."""
     services.ensure_taxonomies()
     terms = {term.code: term for term in services.taxonomy_terms("category")}
     groups = services.taxonomy_terms("target_group")
-    organizations = [Organization(slug=f"org-{i}", name=f"Organisatie {i} (bench)") for i in range(60)]
+    organizations = [Organization(slug=f"org-{first}-{i}", name=f"Organisatie {i} (bench)") for i in range(60)]
     db.session.add_all(organizations)
     costs = [["gratis"], ["gratis"], ["eigen_bijdrage_wmo"], ["betaald"], ["zorgverzekering"]]
-    for number in range(count):
+    for number in range(first, first + count):
         category = rng.choice(list(WORDS))
-        village, pc4, lat, lon = rng.choice(VILLAGES)
+        village, pc4, lat, lon = rng.choice(villages)
         organization = rng.choice(organizations)
         location = Location(
             organization=organization,
@@ -115,12 +131,11 @@ def populate(count, rng):
         service.location_links = [ServiceAtLocation(location=location)]
         day = rng.randrange(7)
         service.schedules = [Schedule(weekday=day, opens_at=clock(9), closes_at=clock(rng.choice((12, 17))))]
-    started = time.perf_counter()
     transactions.commit()
-    return time.perf_counter() - started
 
 
-def make_queries(count, rng):
+def make_queries(count, rng, villages=VILLAGES, region=False):
+    """Return (class, criteria) pairs; in a region every other one searches a whole municipality (no radius)."""
     classes = list(QUERIES)
     filters = [
         {"category": ["respijtzorg"]},
@@ -134,12 +149,13 @@ def make_queries(count, rng):
             kind,
             services.SearchCriteria(
                 text=rng.choice(QUERIES[kind]),
-                where=rng.choice(VILLAGES)[rng.choice((0, 1))],
-                radius_km=rng.choice((5, 10)),
+                where=rng.choice(villages)[rng.choice((0, 1))],
+                radius_km=None if region and number % 2 else rng.choice((5, 10)),
+                stay_in_municipality=True,  # as the web's search
                 filters=rng.choice(filters),
             ),
         )
-        for kind in (classes[i % len(classes)] for i in range(count))
+        for number, kind in enumerate(classes[i % len(classes)] for i in range(count))
     ]
 
 
@@ -152,6 +168,19 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--services", type=int, default=2000)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument(
+        "--municipalities",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="2: a region, Rhenen added with --services services of its own (issue #20)",
+    )
+    parser.add_argument(
+        "--call",
+        choices=("listings", "cards"),
+        default="listings",
+        help="the service call timed: search_listings, or search_cards (the results page's)",
+    )
     parser.add_argument(
         "--backend",
         choices=("whoosh", "postgres", "both"),
@@ -210,25 +239,34 @@ def run(args, url=None):
     index_seconds = {}
     with apps[backends[0]].test_request_context():
         db.create_all()
-        index_seconds[backends[0]] = populate(args.services, rng)
-        queries = make_queries(args.queries, rng)
-    for backend in backends[1:]:  # the same directory, indexed by the other backend too
-        with apps[backend].test_request_context():
+        villages = VILLAGES
+        if args.municipalities == 2:
+            municipalities.add_municipality("0340")  # its kernen Rhenen and Elst, from the gazetteer
+        populate(args.services, rng)
+        if args.municipalities == 2:
+            villages = VILLAGES + rhenen_villages()
+            populate(args.services, rng, rhenen_villages(), first=args.services)
+        queries = make_queries(args.queries, rng, villages, region=args.municipalities == 2)
+    for backend in backends:
+        # a rebuild, as `flask search reindex` makes it: a request never builds a missing index (#16)
+        with apps[backend].app_context():
             started = time.perf_counter()
             services.reindex_all()
             index_seconds[backend] = time.perf_counter() - started
+            db.session.remove()
+    search = services.search_cards if args.call == "cards" else services.search_listings
     if url:
         vacuum_analyze(apps[backends[0]])
     for app in apps.values():
         with app.test_request_context():
-            services.search_listings(queries[0][1], now=now)  # load the gazetteer and open the searcher
+            search(queries[0][1], now=now)  # load the gazetteer and open the searcher
             db.session.remove()
     timings = {backend: {} for backend in backends}
     for number, (kind, criteria) in enumerate(queries):
         for backend in backends[::-1] if number % 2 else backends:  # each goes first half of the time
             with apps[backend].test_request_context():  # a fresh session per query, as each request has
                 started = time.perf_counter()
-                page = services.search_listings(criteria, now=now)
+                page = search(criteria, now=now)
                 elapsed = (time.perf_counter() - started) * 1000
                 timings[backend].setdefault(kind, []).append((elapsed, page.total))
                 db.session.remove()
@@ -237,7 +275,8 @@ def run(args, url=None):
             db.engine.dispose()
     for backend in backends:
         print(
-            f"== search service call ({backend} search, {args.database} database), {args.services:,} services, "
+            f"== {search.__name__} ({backend} search, {args.database} database), "
+            f"{args.municipalities} x {args.services:,} services, "
             f"{args.queries} queries (index {index_seconds[backend]:.1f} s) =="
         )
         print(f"{'class':<10} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'hits p50':>9}")

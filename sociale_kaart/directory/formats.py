@@ -1,4 +1,4 @@
-"""The format of a listing's web address and of a slug: pure rules that forms and services share.
+"""The format of a listing's web address and of slugs: pure rules that forms and services share.
 
 Phone numbers and e-mail addresses are parsed by sociale_kaart.params, postcodes by geo (issue #13).
 """

@@ -1,7 +1,7 @@
 """Directory forms: the public search form (GET, shape checks only)."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from .. import params
@@ -32,6 +32,9 @@ class SearchForm(SearchBaseForm):
     # chosen with links on the results page; an unknown value means the default order
     sorteer = StringField(_l("Sorteren op"), validators=[Length(max=20)])
     open = BooleanField(_l("Nu open"))
+    # the slug of the municipality whose entry page (/<slug>/) the search came from (issue #20);
+    # an unknown one is ignored
+    gemeente = HiddenField(validators=[Length(max=64)])
 
     @staticmethod
     def page_number(args):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import clock
 from ..extensions import db
-from . import hours
+from . import hours, municipalities
 from .models import Location, Organization, Schedule, Service, ServiceAtLocation
 
 _TOUCHED = "sociale_kaart.touched_services"
@@ -140,7 +140,8 @@ def _listing_query():
             selectinload(Service.target_groups),
             selectinload(Service.service_areas),
             selectinload(Service.schedules),
-            selectinload(Service.location_links),
+            # municipalities.codes_of_service reads every location of the service and its area
+            selectinload(Service.location_links).selectinload(ServiceAtLocation.location).selectinload(Location.area),
         ),
     )
 
@@ -208,6 +209,7 @@ def document(link):
         "area": sorted(areas),
         "respite_type": list(service.respite_types or []),
         "language": list(service.languages or []),
+        "municipality": sorted(municipalities.codes_of_service(service)),
         "lat": location.lat,
         "lon": location.lon,
         "open_slots": hours.open_slots(periods),

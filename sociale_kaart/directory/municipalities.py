@@ -15,7 +15,7 @@ installation may draw its own borders) and the gazetteer after.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from flask import current_app
@@ -29,7 +29,7 @@ from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..geo.gazetteer import shared_gazetteer
 from . import cache
-from .areas import area_rows, clean_contact_values
+from .areas import AreaRow, area_rows, clean_contact_values
 from .formats import slugify
 from .models import (
     AREA_CONTACT_FIELDS,
@@ -40,6 +40,7 @@ from .models import (
     Municipality,
     Service,
     ServiceAtLocation,
+    service_areas,
 )
 
 BRAND_LABELS = {
@@ -50,22 +51,47 @@ BRAND_LABELS = {
     "petrol": _l("Petrol"),
     "bruin": _l("Bruin"),
 }
-# Path segments a municipality's slug may not take: the site's own first segments.
+# Path segments a municipality's slug may not take: the site's own first segments, so /<slug>/ never
+# shadows a page (tests/web/test_municipality_pages.py checks them against the URL map).
 RESERVED_SLUGS = frozenset(
     {
-        "api",
-        "static",
-        "zoeken",
-        "werkplek",
-        "admin",
+        "aanbod",
         "account",
-        "hulp",
-        "l",
-        "wegwijzer",
-        "healthz",
-        "over-deze-kaart",
+        "admin",
+        "api",
+        "beheer",
+        "bevestigen",
+        "bevestiging-opnieuw",
         "gemeente",
         "gemeenten",
+        "healthz",
+        "hulp",
+        "hulp-vragen",
+        "inloggen",
+        "kaart",
+        "koppeling",
+        "l",
+        "lijstje",
+        "mijn-gegevens",
+        "mijn-gegevens.json",
+        "mijn-hulpvraag",
+        "mijn-hulpvragen",
+        "onderwerpen",
+        "organisatie",
+        "over-deze-kaart",
+        "registreren",
+        "static",
+        "taal",
+        "terugkoppeling",
+        "uitloggen",
+        "vrijwilliger",
+        "wachtwoord-herstellen",
+        "wachtwoord-vergeten",
+        "wegwijzer",
+        "welkom",
+        "werkplek",
+        "zoeken",
+        "zorgen-over-iemand",
     }
 )
 
@@ -133,6 +159,11 @@ def is_region() -> bool:
     return len(municipality_rows()) > 1
 
 
+def region_name() -> str:
+    """Return the installation's municipalities' names for a sentence or the header: "Rhenen, Utrechtse Heuvelrug"."""
+    return ", ".join(row.name for row in municipality_rows())
+
+
 def by_code(code: object) -> MunicipalityRow | None:
     """Return the municipality with a CBS code, or None."""
     return next((row for row in municipality_rows() if row.code == code), None)
@@ -181,6 +212,12 @@ def area_ids_of(code: str) -> set[int]:
     return {area_id for area_id, municipality in _area_municipalities().items() if municipality == code}
 
 
+def areas_of(code: str) -> list[AreaRow]:
+    """Return a municipality's areas (its villages) by name, as plain values kept per process."""
+    ids = area_ids_of(code)
+    return [area for area in area_rows() if area.id in ids]
+
+
 def codes_of_service(service: object) -> set[str]:
     """Return the CBS codes of the municipalities a service serves (HSDS service_area, issue #20).
 
@@ -189,17 +226,45 @@ def codes_of_service(service: object) -> set[str]:
     the installation's own municipality (one located in a city beyond the region, too). The one rule
     for search documents, the API's ?municipality= and the export.
     """
-    codes = {area.municipality_code for area in getattr(service, "service_areas", ())}
+    places = []
     for link in getattr(service, "location_links", ()):
         location = link.location
-        if location is None:
-            continue
-        if location.area is not None:
-            codes.add(location.area.municipality_code)
-        else:
-            code = code_of_postcode4(location.postcode4)
-            if code is not None:
-                codes.add(code)
+        if location is not None:
+            area = location.area
+            places.append((area.municipality_code if area is not None else None, location.postcode4))
+    return _serving((area.municipality_code for area in getattr(service, "service_areas", ())), places)
+
+
+def codes_of_services(service_ids: Iterable[int]) -> dict[int, set[str]]:
+    """Return {service id: codes_of_service} for many services in two queries (a results page's cards)."""
+    ids = sorted(set(service_ids))
+    if not ids:
+        return {}
+    area_codes: dict[int, list[str]] = {service_id: [] for service_id in ids}
+    places: dict[int, list[tuple[str | None, str | None]]] = {service_id: [] for service_id in ids}
+    for service_id, code in db.session.execute(
+        select(service_areas.c.service_id, Area.municipality_code)
+        .join(Area, Area.id == service_areas.c.area_id)
+        .where(service_areas.c.service_id.in_(ids))
+    ):
+        area_codes[service_id].append(code)
+    for service_id, code, postal_code in db.session.execute(
+        select(ServiceAtLocation.service_id, Area.municipality_code, Location.postal_code)
+        .join(Location, Location.id == ServiceAtLocation.location_id)
+        .outerjoin(Area, Area.id == Location.area_id)
+        .where(ServiceAtLocation.service_id.in_(ids))
+    ):
+        places[service_id].append((code, (postal_code or "")[:4]))  # as Location.postcode4
+    return {service_id: _serving(area_codes[service_id], places[service_id]) for service_id in ids}
+
+
+def _serving(area_codes: Iterable[str], places: Iterable[tuple[str | None, str | None]]) -> set[str]:
+    """Apply the rule of codes_of_service to its service areas' codes and its locations' (area code, PC4)."""
+    codes = set(area_codes)
+    for area_code, postcode4 in places:
+        code = area_code if area_code is not None else code_of_postcode4(postcode4)
+        if code is not None:
+            codes.add(code)
     codes &= {row.code for row in municipality_rows()}
     return codes or {default_code()}
 
@@ -316,7 +381,24 @@ def add_municipality(code: object, by: object = None, name: str | None = None) -
     db.session.add(municipality)
     areas = _add_kernen(code)
     transactions.commit()
+    # Then, in a transaction of its own, so the index is written with the kept municipalities and areas
+    # that include the new ones (a transactional index is written before its commit: cache.py)
+    _place_locations(areas)
+    transactions.commit()  # re-indexes the listings at the placed locations: they now serve this municipality
     return municipality, areas
+
+
+def _place_locations(areas: list[Area]) -> None:
+    """Give the locations without an area at the new kernen's postcodes their kern (as editing does for a new one)."""
+    by_postcode = {postcode: area for area in areas for postcode in area.postcodes}
+    if not by_postcode:
+        return
+    for location in db.session.scalars(
+        select(Location).where(
+            Location.area_id.is_(None), func.substr(Location.postal_code, 1, 4).in_(sorted(by_postcode))
+        )
+    ):
+        location.area = by_postcode[location.postcode4]
 
 
 def _add_kernen(code: str) -> list[Area]:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import clock, geo, search, transactions
 from ..errors import NotFound, ValidationError
 from ..extensions import db
-from . import areas, cache, freshness, hours, hsds, indexing, vocabularies
+from . import areas, cache, freshness, hours, hsds, indexing, municipalities, vocabularies
 from .models import (
     Area,
     Location,
@@ -65,6 +65,11 @@ class SearchCriteria:
     open_now: bool = False
     page: int = 1
     per_page: int | None = None  # None: the SEARCH_PER_PAGE setting of the web pages
+    # The web's rule in a region (issue #20): a search without a radius stays within the resident's
+    # municipality (the place's, else `municipality`); the API and the benchmarks ask for what they filter
+    stay_in_municipality: bool = False
+    # CBS code of the municipality whose entry page (/<slug>/) the search came from
+    municipality: str | None = None
 
 
 @dataclass
@@ -137,6 +142,9 @@ class ListingCard:
     distance_km: float | None
     open_now: bool
     freshness: str = "fresh"
+    # In a region: the names of the municipalities the listing serves, when the resident's is not
+    # among them ("Gemeente Rhenen" on the card, issue #20); empty otherwise
+    elsewhere: tuple[str, ...] = ()
 
 
 @dataclass
@@ -161,7 +169,9 @@ class SearchPage:
     suggestion: str | None
     fuzzy: bool
     partial: bool = False  # no result has every word of the query: said on the page (#11)
-    outside_municipality: bool = False
+    outside_region: bool = False  # the place lies in none of the installation's municipalities (#20)
+    # CBS code of the resident's municipality: the place's, else the entry page's; None: not known
+    home_code: str | None = None
 
 
 def search_backend() -> search.SearchBackend:
@@ -181,8 +191,10 @@ def local_now() -> datetime:
 
 def resolve_place(where: str) -> geo.Place:
     """Return the place a resident typed, or raise LocationNotFound with suggestions."""
+    # in a region a place of any of its municipalities wins a tie: "Elst" is Elst in Rhenen (issue #20)
+    prefer = [row.code for row in municipalities.municipality_rows()] if municipalities.is_region() else None
     try:
-        return geocoder().resolve(where)
+        return geocoder().resolve(where, prefer=prefer)
     except geo.UnknownLocation as error:
         raise LocationNotFound(_location_message(error), error.suggestions) from None
 
@@ -206,8 +218,52 @@ def search_listings(criteria: SearchCriteria, now: datetime | None = None) -> Se
 
 
 def search_cards(criteria: SearchCriteria, now: datetime | None = None) -> SearchPage:
-    """Search published listings for a results page: each one a card of plain values, loaded in two queries."""
-    return _search(criteria, now or local_now(), _load_cards)
+    """Search published listings for a results page: each one a card of plain values, loaded in two queries.
+
+    In a region, a card of a listing that does not serve the resident's municipality names the
+    municipalities it serves (one query more).
+    """
+    page = _search(criteria, now or local_now(), _load_cards)
+    if municipalities.is_region():
+        _mark_elsewhere(page.listings, page.home_code)
+    return page
+
+
+def _mark_elsewhere(cards, home_code: str | None) -> None:
+    """Set `elsewhere` on the cards of listings that do not serve the municipality `home_code`."""
+    served = municipalities.codes_of_services(card.service.id for card in cards)
+    for card in cards:
+        codes = served.get(card.service.id, set())
+        if home_code not in codes:
+            rows = sorted(filter(None, map(municipalities.by_code, codes)), key=lambda row: row.name)
+            card.elsewhere = tuple(row.name for row in rows)
+
+
+def home_code_of(criteria: SearchCriteria, place: geo.Place | None) -> str | None:
+    """Return the CBS code of the resident's municipality: the place's (its area's first), else the entry page's."""
+    if place is None:
+        return criteria.municipality
+    if place.kind != "municipality":
+        code = municipalities.code_of_postcode4(place.postcode4)
+        if code is not None:
+            return code
+    return place.municipality_code
+
+
+def _region_filter(criteria: SearchCriteria, origin, home_code: str | None) -> dict[str, list[str]]:
+    """Return the municipality filter of a search (issue #20).
+
+    A search of a whole municipality (no radius: a municipality's name, a postcode or place with
+    "Hele gemeente", or nothing from its entry page) stays within the resident's municipality; a
+    search within a radius of a postcode or place crosses the border. One municipality: no filter;
+    nor for a search that does not ask for it (criteria.stay_in_municipality: the API's).
+    """
+    radius = criteria.radius_km if origin else None
+    if not criteria.stay_in_municipality or radius is not None or home_code is None:
+        return {}
+    if municipalities.is_region() and municipalities.by_code(home_code):
+        return {"municipality": [home_code]}
+    return {}
 
 
 def _search(criteria: SearchCriteria, now: datetime, load: Callable[[list, datetime], list]) -> SearchPage:
@@ -215,9 +271,13 @@ def _search(criteria: SearchCriteria, now: datetime, load: Callable[[list, datet
         raise ValidationError("q", _("Typ hoogstens %(max)d tekens bij ‘wat zoekt u’.", max=MAX_TEXT))
     place = resolve_place(criteria.where) if criteria.where.strip() else None
     origin = (place.lat, place.lon) if place else None
+    home_code = home_code_of(criteria, place)
     query = search.SearchQuery(
         text=criteria.text,
-        filters={facet: list(codes) for facet, codes in criteria.filters.items() if codes},
+        filters={
+            **{facet: list(codes) for facet, codes in criteria.filters.items() if codes},
+            **_region_filter(criteria, origin, home_code),
+        },
         origin=origin,
         radius_km=criteria.radius_km if origin else None,
         distance=geo.distance_km if origin else None,
@@ -246,7 +306,8 @@ def _search(criteria: SearchCriteria, now: datetime, load: Callable[[list, datet
         suggestion=result.suggestion,
         fuzzy=result.fuzzy,
         partial=result.partial,
-        outside_municipality=bool(place and place.municipality_code != current_app.config["MUNICIPALITY_CODE"]),
+        outside_region=bool(place and municipalities.by_code(home_code) is None),
+        home_code=home_code,
     )
 
 
@@ -612,6 +673,26 @@ def list_categories() -> tuple[tuple[TermRow, int], ...]:
     """Return (term, number of published services in search) for every category (kept per process and day)."""
     day = freshness.cutoff("hidden")
     return cache.kept("category_counts", lambda: _category_counts(day), day)
+
+
+def list_categories_in(code: str) -> tuple[tuple[TermRow, int], ...]:
+    """Return (term, number of listings in search serving a municipality) for every category (issue #20).
+
+    For a municipality's entry page in a region: counted by the search index's municipality facet (a
+    service at two locations counts twice), kept per process and day.
+    """
+    day = freshness.cutoff("hidden")
+    return cache.kept(f"category_counts:{code}", lambda: _category_counts_in(code), day)
+
+
+def _category_counts_in(code: str) -> tuple[tuple[TermRow, int], ...]:
+    query = search.SearchQuery(filters={"municipality": [code]}, per_page=1, exclude_ids=freshness.hidden_listing_ids())
+    try:
+        counts = search_backend().search(query).facets.get("category", {})
+    except search.SearchError:
+        current_app.logger.exception("counting the categories of municipality %s failed", code)
+        counts = {}
+    return tuple((term, counts.get(term.code, 0)) for term in vocabulary_terms("category"))
 
 
 def _category_counts(hidden_from: date) -> tuple[tuple[TermRow, int], ...]:

@@ -5,12 +5,13 @@ from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import params
 from ..errors import NotFound, ValidationError
 from ..extensions import limiter
-from . import cache, reports, search_log, services, vocabularies
+from . import cache, municipalities, reports, search_log, services, vocabularies
 from .forms import ReportForm, SearchForm
 
 bp = Blueprint("directory", __name__)
@@ -29,6 +30,8 @@ def _criteria(form):
         filters=services.valid_filters(form.filter_values(request.args)),
         open_now=bool(form.open.data),
         page=form.page_number(request.args),
+        stay_in_municipality=True,
+        municipality=getattr(municipalities.by_slug(form.gemeente.data), "code", None),
     )
 
 
@@ -74,7 +77,7 @@ def map_view():
 
 # The search a results page came from, carried to a service page in its links (`?zoek=`), so the
 # "Zoeken" breadcrumb leads back to the same results (#14). Only these parameters, each short.
-SEARCH_PARAMS = ("q", "waar", "straal", "sorteer", "open", "pagina", *services.FILTER_FACETS)
+SEARCH_PARAMS = ("q", "waar", "straal", "sorteer", "open", "pagina", "gemeente", *services.FILTER_FACETS)
 MAX_SEARCH_PARAM = 200
 
 
@@ -247,6 +250,24 @@ def card_text() -> dict[str, str]:
     if language not in _card_texts:
         _card_texts[language] = {key: str(text) for key, text in CARD_TEXT.items()}
     return _card_texts[language]
+
+
+@bp.app_template_global()
+def in_region() -> bool:
+    """Return True when the installation serves several municipalities (issue #20)."""
+    return municipalities.is_region()
+
+
+@bp.app_template_global()
+def region_names() -> str:
+    """Return the names of the installation's municipalities, for a sentence ("Rhenen, Utrechtse Heuvelrug")."""
+    return municipalities.region_name()
+
+
+@bp.app_template_global()
+def municipality_mark(names) -> str:
+    """Return the mark of a listing of other municipalities: "Gemeente Rhenen" (issue #20)."""
+    return " · ".join(_("Gemeente %(name)s", name=name) for name in names)
 
 
 @bp.app_template_global()

@@ -323,7 +323,7 @@ class _Index:
 
     def _find_in_municipality(self, bare_key: str, code: str) -> int | None:
         spellings = [s for s in self.spellings.get(bare_key, ()) if self.candidates[s.number].municipality_code == code]
-        return self._best(spellings, code) if spellings else None
+        return self._best(spellings, frozenset((code,))) if spellings else None
 
     def _add_woonplaats_candidate(self, members, code: str) -> int:
         main = [postcode for _name, postcode, is_main in members if is_main]
@@ -352,7 +352,7 @@ class _Index:
             for table_key in dict.fromkeys((key, strip_article(key), plain, strip_article(plain))):
                 self.municipality_names.setdefault(table_key, []).append(code)
 
-    def _best(self, spellings: list[_Spelling], prefer: str | None) -> int:
+    def _best(self, spellings: list[_Spelling], prefer: frozenset[str]) -> int:
         """Return the number of the best candidate among matching spellings."""
         if len(spellings) == 1:
             return spellings[0].number
@@ -364,7 +364,7 @@ class _Index:
             candidate = self.candidates[number]
             # A GeoNames or PostNL name beats an exonym: "Kapelle" is not Capelle aan den IJssel.
             return (
-                bool(prefer) and candidate.municipality_code != prefer,
+                bool(prefer) and candidate.municipality_code not in prefer,
                 min(s.source for s in by_number[number]) == _ALTERNATE,
                 candidate.tier,
                 -candidate.population,
@@ -373,7 +373,7 @@ class _Index:
 
         return min(by_number, key=rank)
 
-    def best_candidate(self, key: str, prefer: str | None) -> tuple[_Candidate, str] | None:
+    def best_candidate(self, key: str, prefer: frozenset[str]) -> tuple[_Candidate, str] | None:
         """Return the best place for a normalised name and the label to show for it."""
         spellings = self.spellings.get(strip_article(key))
         if not spellings:
@@ -387,12 +387,12 @@ class _Index:
         ).spelling
         return self.candidates[number], label
 
-    def best_municipality(self, key: str, prefer: str | None) -> _Municipality | None:
+    def best_municipality(self, key: str, prefer: frozenset[str]) -> _Municipality | None:
         """Return the municipality a normalised name stands for, following mergers."""
         codes = self.municipality_names.get(key) or self.municipality_names.get(strip_article(key))
         if not codes:
             return None
-        code = min(codes, key=lambda c: (c != prefer, not self.municipalities[c].active, c))
+        code = min(codes, key=lambda c: (c not in prefer, not self.municipalities[c].active, c))
         municipality = self.municipalities[code]
         while not municipality.active and municipality.successor_code in self.municipalities:
             municipality = self.municipalities[municipality.successor_code]
@@ -510,7 +510,7 @@ class _Suggestions:
             for bigram in _bigrams(bare_key):
                 self.similar_keys_by_bigram.setdefault(bigram, []).append(number)
 
-    def starting_with(self, key: str, prefer: str | None, municipality_only: bool, limit: int) -> list[str]:
+    def starting_with(self, key: str, prefer: frozenset[str], municipality_only: bool, limit: int) -> list[str]:
         """Return labels of names that start with a key, exact and preferred ones first."""
         found = {}
         for table in (self.by_key, self.by_bare_key):
@@ -523,19 +523,19 @@ class _Suggestions:
             found.values(),
             key=lambda e: (
                 e.key != key and e.bare_key != key,
-                bool(prefer) and e.municipality_code != prefer,
+                bool(prefer) and e.municipality_code not in prefer,
                 -e.population,
                 e.label.casefold(),
             ),
         )
         return _unique_labels((e.label_for(municipality_only) for e in entries), limit)
 
-    def similar_to(self, key: str, prefer: str | None, municipality_only: bool, limit: int) -> list[str]:
+    def similar_to(self, key: str, prefer: frozenset[str], municipality_only: bool, limit: int) -> list[str]:
         """Return labels of names similar to a key, most similar, preferred and populous first."""
 
         def score(item):
             ratio, entry = item
-            bonus = 0.05 if prefer and entry.municipality_code == prefer else 0.0
+            bonus = 0.05 if entry.municipality_code in prefer else 0.0
             return ratio + bonus + 0.005 * math.log10(entry.population + 1)
 
         similar = sorted(self._similar(key), key=lambda item: (-score(item), item[1].label))
@@ -638,8 +638,12 @@ class Gazetteer:
         """Read the CSVs and build every table now instead of on first use."""
         self._suggestion_tables()
 
-    def resolve(self, text: str, prefer: str | None = None) -> Place:
-        """Return the place a postcode, place name or municipality name stands for."""
+    def resolve(self, text: str, prefer: str | Iterable[str] | None = None) -> Place:
+        """Return the place a postcode, place name or municipality name stands for.
+
+        `prefer`: the CBS code (or codes, a region's, issue #20) of the municipalities whose places win a tie.
+        """
+        preferred = _preferred(prefer)
         stripped = check_query(text)
         index = self._loaded()
         postcode = find_postcode(stripped)
@@ -650,19 +654,20 @@ class Gazetteer:
             raise UnknownLocation("unknown_postcode", stripped, self._postcode_suggestions(index, digits))
         key, municipality_only = _name_key(stripped)
         if not municipality_only:
-            found = index.best_candidate(key, prefer)
+            found = index.best_candidate(key, preferred)
             if found is not None:
                 return self._place(index, *found)
-        municipality = index.best_municipality(key, prefer)
+        municipality = index.best_municipality(key, preferred)
         if municipality is not None:
             return self._municipality_place(index, municipality)
         suggestions = []
         if key:
-            suggestions = self._suggestion_tables().similar_to(key, prefer, municipality_only, MAX_SUGGESTIONS)
+            suggestions = self._suggestion_tables().similar_to(key, preferred, municipality_only, MAX_SUGGESTIONS)
         raise UnknownLocation("unknown_place", stripped, suggestions)
 
-    def suggest(self, text: str, limit: int = MAX_SUGGESTIONS, prefer: str | None = None) -> list[str]:
-        """Return labels that complete or correct a partly typed location."""
+    def suggest(self, text: str, limit: int = MAX_SUGGESTIONS, prefer: str | Iterable[str] | None = None) -> list[str]:
+        """Return labels that complete or correct a partly typed location (`prefer` as for resolve)."""
+        preferred = _preferred(prefer)
         try:
             stripped = check_query(text)
         except UnknownLocation:
@@ -671,13 +676,13 @@ class Gazetteer:
             return []
         prefix = _POSTCODE_PREFIX.fullmatch(stripped)
         if prefix:
-            return self._complete_postcode(self._loaded(), prefix[1], prefer, limit)
+            return self._complete_postcode(self._loaded(), prefix[1], preferred, limit)
         key, municipality_only = _name_key(stripped)
         if not key:
             return []
         tables = self._suggestion_tables()
-        return tables.starting_with(key, prefer, municipality_only, limit) or tables.similar_to(
-            key, prefer, municipality_only, limit
+        return tables.starting_with(key, preferred, municipality_only, limit) or tables.similar_to(
+            key, preferred, municipality_only, limit
         )
 
     def municipality(self, code: str) -> dict | None:
@@ -773,17 +778,24 @@ class Gazetteer:
             return []
         return [index.postcode_label(n) for n in index.nearest_postcode_numbers(digits, limit)]
 
-    def _complete_postcode(self, index: _Index, digits: str, prefer: str | None, limit: int) -> list[str]:
+    def _complete_postcode(self, index: _Index, digits: str, prefer: frozenset[str], limit: int) -> list[str]:
         """Return PC4s starting with digits, those of the preferred municipality first."""
         numbers = index.postcode_numbers
         low = bisect.bisect_left(numbers, int(digits.ljust(4, "0")))
         high = bisect.bisect_left(numbers, int(digits.ljust(4, "9")) + 1)
         matching = numbers[low:high]
         if prefer:
-            matching = sorted(matching, key=lambda n: index.postcodes[f"{n:04d}"].municipality_code != prefer)
+            matching = sorted(matching, key=lambda n: index.postcodes[f"{n:04d}"].municipality_code not in prefer)
         if not matching:
             return self._postcode_suggestions(index, digits, limit)
         return [index.postcode_label(n) for n in matching[:limit]]
+
+
+def _preferred(prefer: str | Iterable[str] | None) -> frozenset[str]:
+    """Return the preferred municipality codes as a set: one code, several, or none."""
+    if not prefer:
+        return frozenset()
+    return frozenset((prefer,)) if isinstance(prefer, str) else frozenset(prefer)
 
 
 def find_postcode(text: str) -> tuple[str, str | None] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from geopy.exc import GeopyError
@@ -29,11 +29,15 @@ _OPTIONS = frozenset(
 class Geocoder(Protocol):
     """Turn what a user typed into a Place, and suggest what to type."""
 
-    def resolve(self, text: str) -> Place:
-        """Return the place a text stands for, or raise UnknownLocation."""
+    def resolve(self, text: str, prefer: Collection[str] | None = None) -> Place:
+        """Return the place a text stands for, or raise UnknownLocation.
 
-    def suggest(self, text: str, limit: int = MAX_SUGGESTIONS) -> list[str]:
-        """Return labels that complete or correct a text."""
+        `prefer`: the CBS codes of the municipalities whose places win a tie (a region's, issue #20);
+        None: the geocoder's own municipality.
+        """
+
+    def suggest(self, text: str, limit: int = MAX_SUGGESTIONS, prefer: Collection[str] | None = None) -> list[str]:
+        """Return labels that complete or correct a text (`prefer` as for resolve)."""
 
 
 class OfflineGeocoder:
@@ -47,13 +51,13 @@ class OfflineGeocoder:
         """Read the CSVs now instead of on the first lookup."""
         self.gazetteer.load()
 
-    def resolve(self, text: str) -> Place:
+    def resolve(self, text: str, prefer: Collection[str] | None = None) -> Place:
         """Return the place a postcode, place name or municipality name stands for."""
-        return self.gazetteer.resolve(text, prefer=self.municipality_code)
+        return self.gazetteer.resolve(text, prefer=prefer or self.municipality_code)
 
-    def suggest(self, text: str, limit: int = MAX_SUGGESTIONS) -> list[str]:
+    def suggest(self, text: str, limit: int = MAX_SUGGESTIONS, prefer: Collection[str] | None = None) -> list[str]:
         """Return labels that complete or correct a partly typed location."""
-        return self.gazetteer.suggest(text, limit, prefer=self.municipality_code)
+        return self.gazetteer.suggest(text, limit, prefer=prefer or self.municipality_code)
 
     def postcodes_of_municipality(self, code: str) -> list[dict]:
         """Return the PC4 areas of a municipality as dicts with postcode4, place, lat and lon."""
@@ -83,10 +87,10 @@ class OnlineGeocoder:
         self.country_codes = country_codes
         self.timeout = timeout
 
-    def resolve(self, text: str) -> Place:
+    def resolve(self, text: str, prefer: Collection[str] | None = None) -> Place:
         """Return the place a text stands for, offline if possible; raise UnknownLocation otherwise."""
         try:
-            return self.fallback.resolve(text)
+            return self.fallback.resolve(text, prefer)
         except UnknownLocation as error:
             if error.reason not in ("unknown_place", "unknown_postcode"):
                 raise
@@ -96,9 +100,9 @@ class OnlineGeocoder:
             raise offline_error
         return place
 
-    def suggest(self, text: str, limit: int = MAX_SUGGESTIONS) -> list[str]:
+    def suggest(self, text: str, limit: int = MAX_SUGGESTIONS, prefer: Collection[str] | None = None) -> list[str]:
         """Return offline suggestions; public Nominatim forbids autocomplete use."""
-        return self.fallback.suggest(text, limit)
+        return self.fallback.suggest(text, limit, prefer)
 
     def postcodes_of_municipality(self, code: str) -> list[dict]:
         """Return the PC4 areas of a municipality from the offline data."""
@@ -156,15 +160,15 @@ class FakeGeocoder:
     def __init__(self, places: Mapping[str, Place] | None = None):
         self.places = {text.strip().lower(): place for text, place in (places or {}).items()}
 
-    def resolve(self, text: str) -> Place:
-        """Return the place mapped to a text, or raise UnknownLocation."""
+    def resolve(self, text: str, prefer: Collection[str] | None = None) -> Place:
+        """Return the place mapped to a text, or raise UnknownLocation (one place a text: `prefer` changes nothing)."""
         stripped = check_query(text)
         place = self.places.get(stripped.lower())
         if place is None:
             raise UnknownLocation("unknown_place", stripped, self.suggest(stripped))
         return place
 
-    def suggest(self, text: str, limit: int = MAX_SUGGESTIONS) -> list[str]:
+    def suggest(self, text: str, limit: int = MAX_SUGGESTIONS, prefer: Collection[str] | None = None) -> list[str]:
         """Return the labels of mapped texts that start with, or look like, a text."""
         try:
             key = check_query(text).lower()

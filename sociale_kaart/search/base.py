@@ -17,6 +17,7 @@ FACETS = (
     "area",
     "respite_type",
     "language",
+    "municipality",  # CBS codes of the municipalities a listing serves (issue #20)
 )
 
 SLOTS_PER_WEEK = 7 * 96

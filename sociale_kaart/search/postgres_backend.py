@@ -59,7 +59,7 @@ log = logging.getLogger(__name__)
 
 # Bump when the table layout or the way documents are written changes: a database whose
 # documents were written another way (or with other lexicon / synonym data) is rebuilt.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: the municipality facet (issue #20)
 # The text fields of a document by tsvector weight; ts_rank's weights follow the Whoosh
 # backend's field weights (name 3, organisation / categories / keywords 2, summary 1.5, rest 1).
 WEIGHT_CLASSES = (

@@ -60,7 +60,7 @@ TEXT_FIELDS = {
 INDEX_NAME = "MAIN"
 # Bump when the schema or the way documents are analysed changes; an on-disk index written by
 # another format (or with other lexicon / synonym data) is rebuilt from the database on open.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: the municipality facet (issue #20)
 FORMAT_FILE = INDEX_NAME + ".format"
 WRITE_TIMEOUT = 10.0  # seconds a writer waits for another process's lock
 TERM_CACHE = 2048  # terms whose postings, bitsets and scores are kept (per segment/generation)

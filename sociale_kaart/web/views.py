@@ -1,10 +1,12 @@
-"""Home, about, and the language switch."""
+"""Home, a municipality's entry page, about, and the language switch."""
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from sqlalchemy.exc import SQLAlchemyError
 
-from ..directory import areas, cache
+from ..directory import areas, cache, municipalities
 from ..directory import services as directory
 from ..directory.forms import SearchForm
+from ..extensions import db
 from ..urls import safe_next
 from .situations import SITUATIONS
 
@@ -13,19 +15,93 @@ bp = Blueprint("web", __name__)
 
 @bp.route("/")
 def home():
-    """The home page: one search form, quick entries, emergency numbers, the dorpsteams."""
+    """The home page; in a region of several municipalities, the choice of one and a search box (issue #20)."""
+    if municipalities.is_region():
+
+        def render_choice():
+            return render_template(
+                "web/region.html", form=SearchForm(request.args), choices=municipalities.municipality_rows()
+            )
+
+        return render_choice() if request.args else cache.kept_page("web.region", render_choice)
+    return _home_page(None)
+
+
+@bp.route("/<slug>/", strict_slashes=False)  # /rhenen too, and an unknown /x is a 404, not a redirect
+def municipality_home(slug):
+    """A municipality's entry page (/rhenen/): its home page, its villages and contacts; searches stay in it."""
+    municipality = municipalities.by_slug(slug)
+    if municipality is None:
+        abort(404)
+    return _home_page(municipality)
+
+
+def _home_page(municipality):
+    """Render the home page of one municipality (None: the installation of one, as it always was)."""
 
     def render():
+        form = SearchForm(request.args)
+        if municipality is not None:
+            form.gemeente.data = municipality.slug
+            area_list = municipalities.areas_of(municipality.code)
+            dorpsteams = [area for area in area_list if area.has_contact]
+        else:
+            area_list, dorpsteams = [], areas.area_contacts()
         return render_template(
             "web/home.html",
-            form=SearchForm(request.args),
-            categories=directory.list_categories(),
+            form=form,
+            # a region's entry page counts what serves its municipality, as its tiles search (issue #20)
+            categories=directory.list_categories_in(municipality.code)
+            if municipality is not None and municipalities.is_region()
+            else directory.list_categories(),
             situations=SITUATIONS,
-            dorpsteams=areas.area_contacts(),
+            dorpsteams=dorpsteams,
+            municipality=municipality,
+            villages=area_list,
         )
 
     # the form shows the query string's values: only the bare home page is the same for everyone (#17)
-    return render() if request.args else cache.kept_page("web.home", render)
+    name = f"web.home:{municipality.code}" if municipality is not None else "web.home"
+    return render() if request.args else cache.kept_page(name, render)
+
+
+@bp.app_template_global()
+def current_municipality():
+    """Return the municipality of this page: its entry page's or the search's (?gemeente=), else None."""
+    return _header()[0]
+
+
+@bp.app_template_global()
+def site_place_name() -> str:
+    """Return the name after "Sociale kaart": this page's municipality, else the installation's (or the region's)."""
+    return _header()[1]
+
+
+def _header():
+    """Return (this page's municipality or None, the name the header shows), worked out once a request.
+
+    An error page is drawn when the database may fail (a 500, a 503 while it is read-only or down):
+    then the header shows the settings' name, as it always did.
+    """
+    if "header" not in g:
+        try:
+            g.header = _header_from_database()
+        except SQLAlchemyError:
+            db.session.rollback()
+            g.header = (None, str(current_app.config["MUNICIPALITY_NAME"]))
+    return g.header
+
+
+def _header_from_database():
+    if request.endpoint == "web.municipality_home":
+        chosen = municipalities.by_slug((request.view_args or {}).get("slug"))
+    else:
+        chosen = municipalities.by_slug(request.args.get("gemeente")) if request.args.get("gemeente") else None
+    if chosen is not None:
+        return chosen, chosen.name
+    if municipalities.is_region():
+        return None, municipalities.region_name()
+    return None, str(current_app.config["MUNICIPALITY_NAME"])
 
 
 @bp.route("/over-deze-kaart")

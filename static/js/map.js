@@ -8,7 +8,8 @@
  *
  * The map container (#kaart, div.map[hidden]) carries:
  *   data-list          id of the <ol> with the results (li.listing with data-lat,
- *                      data-lon, data-name, data-url, data-address, data-position)
+ *                      data-lon, data-name, data-url, data-address, data-position,
+ *                      optional data-municipality: "Gemeente Rhenen" of a neighbour's listing)
  *   data-tiles         tile URL template; empty = markers on a plain background
  *   data-attribution   tile attribution (plain text)
  *   data-center-lat/-lon  optional: the searched place, drawn as a yellow circle
@@ -68,7 +69,8 @@ document.documentElement.classList.add('js');
         name,
         url: item.dataset.url || '',
         address: (item.dataset.address || '').trim().replace(/^,\s*|,\s*$/g, ''),
-        position: (item.dataset.position || String(index + 1)).trim()
+        position: (item.dataset.position || String(index + 1)).trim(),
+        municipality: (item.dataset.municipality || '').trim()
       };
     })
     .filter(Boolean);
@@ -100,6 +102,10 @@ document.documentElement.classList.add('js');
       const strong = document.createElement('strong');
       strong.textContent = listing.name;
       line.appendChild(strong);
+    }
+    if (listing.municipality) {
+      // a listing of a neighbouring municipality (issue #20): "Gemeente Rhenen", as on its card
+      line.appendChild(document.createTextNode(` (${listing.municipality})`));
     }
     return line;
   };

@@ -132,7 +132,7 @@ def test_unknown_place_raises_a_dutch_message_with_suggestions(where):
 )
 def test_place_outside_the_municipality_is_flagged(where, outside):
     page = search(text="", where=where)
-    assert page.outside_municipality is outside
+    assert page.outside_region is outside
 
 
 def test_too_long_text_is_a_validation_error():

@@ -1,0 +1,107 @@
+"""A region (issue #20) in the browser, 360 px wide: the root's choice, an entry page, a search across the border.
+
+Each page in Dutch and English, axe-core (WCAG 2.1 A and AA) without violations, and a screenshot under the
+test's tmp dir (to look at).
+"""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from sociale_kaart.directory import municipalities
+from sociale_kaart.directory.models import Area
+from sociale_kaart.extensions import db
+from tests.browser.conftest import WCAG, demo_site
+from tests.builders import make_location, make_service, make_user
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 360, "height": 740}
+
+
+@pytest.fixture(scope="module")
+def region_site(tmp_path_factory):
+    """The demo (Utrechtse Heuvelrug) with Rhenen added, green, its desk and Elst's dorpsteam; a service in Elst."""
+    with demo_site(tmp_path_factory.mktemp("region"), "region") as (app, base):
+        with app.test_request_context():
+            admin = make_user(roles=("admin",))
+            municipalities.add_municipality("0340", by=admin)
+            municipalities.update_municipality(
+                "0340",
+                {
+                    "name": "Rhenen",
+                    "brand": "groen",
+                    "contact_name": "Sociaal team Rhenen",
+                    "contact_phone": "0317 123 456",
+                },
+                by=admin,
+            )
+            elst = db.session.scalar(db.select(Area).where(Area.name == "Elst"))
+            elst.contact_name, elst.contact_phone = "Dorpsteam Elst", "0317 654 321"
+            db.session.commit()
+            location = make_location(
+                postal_code="3922 AB", city="Elst", lat=51.9893, lon=5.4857, address_1="Veenendaalsestraatweg 1"
+            )
+            make_service(location=location, name="Koffieochtend in Elst", summary="Elke week koffie en een praatje.")
+            db.session.remove()
+        yield base
+
+
+@pytest.fixture(params=["nl", "en"])
+def phone(browser, request):
+    context = browser.new_context(viewport=PHONE, locale="nl-NL")
+    page = context.new_page()
+    page.language = request.param
+    yield page
+    context.close()
+
+
+def _open(page, base, path):
+    if page.language == "en":
+        page.goto(f"{base}/taal/en?next={path}")
+    else:
+        page.goto(base + path)
+
+
+def _check(page, tmp_path, name):
+    results = Axe().run(page, options=WCAG)
+    assert results.violations_count == 0, results.generate_report()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "wider than the phone"
+    page.screenshot(path=str(tmp_path / f"{name}-{page.language}.png"), full_page=True)
+
+
+def test_the_root_offers_each_municipality(phone, region_site, tmp_path):
+    _open(phone, region_site, "/")
+    links = phone.locator("section[aria-labelledby=gemeenten-titel] a.tile")
+    assert links.all_inner_texts() == (
+        ["Gemeente Rhenen", "Gemeente Utrechtse Heuvelrug"]
+        if phone.language == "nl"
+        else [links.nth(0).inner_text(), links.nth(1).inner_text()]
+    )
+    assert phone.locator("form[role=search] input[name=waar]").is_visible()
+    _check(phone, tmp_path, "root")
+    links.first.click()
+    phone.wait_for_url("**/rhenen/")
+
+
+def test_an_entry_page_shows_its_name_colour_villages_and_contacts(phone, region_site, tmp_path):
+    _open(phone, region_site, "/rhenen/")
+    assert phone.locator(".site-name__place").inner_text() == "Rhenen"
+    colour = phone.evaluate("getComputedStyle(document.querySelector('.site-header')).backgroundColor")
+    assert colour == "rgb(29, 86, 49)"  # BRAND_COLOURS["groen"]
+    section = phone.locator("#gemeente")
+    assert section.locator("a.tile").all_inner_texts() == ["Elst", "Rhenen"]
+    assert "0317 123 456" in section.inner_text()
+    assert "Dorpsteam Elst" in phone.locator("#dorpsteams").inner_text()
+    _check(phone, tmp_path, "entry")
+    phone.fill("input[name=q]", "koffieochtend")
+    phone.locator("form[role=search] button[type=submit]").first.click()
+    phone.wait_for_url("**/zoeken?*gemeente=rhenen*")
+    assert phone.locator("ol.results > li").count() == 1
+
+
+def test_a_search_from_amerongen_within_5_km_finds_and_marks_elst(phone, region_site, tmp_path):
+    _open(phone, region_site, "/kaart?q=koffieochtend&waar=3958&straal=5")
+    card = phone.locator("ol.results > li", has_text="Koffieochtend in Elst")
+    mark = "Gemeente Rhenen" if phone.language == "nl" else card.locator(".listing__municipality").inner_text()
+    assert card.locator(".listing__municipality").inner_text() == mark and "Rhenen" in mark
+    _check(phone, tmp_path, "border-search")
