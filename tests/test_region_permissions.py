@@ -318,3 +318,13 @@ def test_a_municipalitys_analysis_counts_its_rows_without_an_area(app):
     analysis = insights.area_analysis(region.users["policy_a"], insights.default_analysis_period())
     columns = {str(label) for table in analysis.tables.values() for label in table.columns}
     assert "Zonder gebied" in columns  # the own request without an area has a column of its own
+
+
+def test_an_admin_of_one_municipality_reads_its_unanswered_searches(app):
+    from sociale_kaart.directory import search_log
+
+    region = make_region()
+    scoped = {area.code for area in search_log.unanswered_searches(region.users["admin_a"]).areas}
+    regional = search_log.unanswered_searches(region.users["regional_admin"])
+    assert "doorn" in scoped and "rhenen" not in scoped and "elst" not in scoped
+    assert regional.all_areas and "rhenen" in {area.code for area in regional.areas}

@@ -39,6 +39,7 @@ class AccessForm(BaseForm):
 
     # Shown in a region only (issue #20): the municipality a broker, policy officer or admin works for.
     municipality = SelectField(_l("Werkt voor gemeente"), choices=[], default="", validators=[Optional()])
+    offers_region = False  # set_choices: the choice "Hele regio" is there
 
     def set_choices(self, organizations, areas, municipalities=(), own=None):
         """Set the choices; municipalities: (code, name) in a region, none in one municipality (no field then).
@@ -47,8 +48,9 @@ class AccessForm(BaseForm):
         """
         self.organizations.choices = [SelectChoice(value, label) for value, label in organizations]
         self.areas.choices = [SelectChoice(value, label) for value, label in areas]
+        self.offers_region = bool(municipalities) and not own
         if municipalities:
-            self.municipality.choices = ([] if own else [SelectChoice("", _l("Hele regio"))]) + [
+            self.municipality.choices = ([SelectChoice("", _l("Hele regio"))] if self.offers_region else []) + [
                 SelectChoice(code, name) for code, name in municipalities
             ]
         else:

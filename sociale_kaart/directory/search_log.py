@@ -310,7 +310,7 @@ def unanswered_searches(by, today: date | None = None) -> UnansweredSearches:
         areas = list(db.session.scalars(select(Area).order_by(Area.name)))
         board = UnansweredSearches(first, areas, all_areas=True)
     else:
-        if by.is_admin:  # an admin of one municipality of a region: its areas (issue #20)
+        if by.is_admin and in_scope is not None:  # an admin of one municipality of a region: its areas (issue #20)
             areas = list(db.session.scalars(select(Area).where(Area.id.in_(sorted(in_scope))).order_by(Area.name)))
         else:
             areas = sorted(by.areas, key=lambda area: area.name)

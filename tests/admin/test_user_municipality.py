@@ -34,6 +34,7 @@ def test_in_a_region_the_admin_sets_and_clears_a_staff_members_municipality(clie
     url = f"/beheer/gebruikers/{user.id}"
     html = client.get(url).get_data(as_text=True)
     assert 'name="municipality"' in html and "Hele regio" in html and "Rhenen" in html
+    assert "Kies Hele regio voor iemand die alles ziet." in html
     assert post_form(client, url, {"roles": ["policy"], "municipality": "0340"}).status_code == 302
     db.session.refresh(user)
     assert user.municipality_code == "0340"
@@ -103,3 +104,4 @@ def test_an_admin_of_one_municipality_is_offered_only_it(client):
     html = client.get(f"/beheer/gebruikers/{user.id}").get_data(as_text=True)
     select = re.search(r'<select[^>]*name="municipality".*?</select>', html, re.S).group(0)
     assert select.count("<option") == 1 and 'value="1581"' in select
+    assert "Kies Hele regio" not in html
