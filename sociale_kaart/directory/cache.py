@@ -10,11 +10,12 @@ one is seen by every other on its next request, so nothing kept is older than th
 """
 
 import uuid
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_app_context, has_request_context, request
 from flask_babel import get_locale
 from sqlalchemy import event, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -57,6 +58,7 @@ _CHANGED = "sociale_kaart.directory_changed"  # session.info: this transaction c
 _WROTE = "sociale_kaart.directory_stamp_written"  # session.info: this transaction wrote a new stamp
 _STAMP = "sociale_kaart.directory_stamp"  # request.environ: (stamp, changed_at) as read in this request
 _KEPT = "sociale_kaart.directory_cache"  # app.extensions: name -> (key, value)
+_PINNED = "sociale_kaart_directory_stamp"  # flask.g outside a request: the stamp read once (one_version)
 
 T = TypeVar("T")
 
@@ -123,11 +125,30 @@ def _read() -> tuple[str, datetime | None]:
 def version() -> tuple[str, datetime | None]:
     """Return the directory's (stamp, naive UTC time of the last change): read once per request."""
     if not has_request_context():
-        return _read()  # a command or a test between requests: nothing tells when another process wrote
+        pinned = g.get(_PINNED) if has_app_context() else None
+        # a command or a test between requests: nothing tells when another process wrote
+        return pinned if pinned is not None else _read()
     read = request.environ.get(_STAMP)
     if read is None:
         read = request.environ[_STAMP] = _read()
     return read
+
+
+@contextmanager
+def one_version() -> Iterator[None]:
+    """Outside a request, read the stamp once for what runs inside: a rebuild of the search index.
+
+    Every document asks for the kept municipalities and areas (issue #20); reading the stamp for each
+    of 100,000 documents would add a statement to each. Inside a request the stamp is read once anyway.
+    """
+    if has_request_context() or g.get(_PINNED) is not None:
+        yield
+        return
+    setattr(g, _PINNED, _read())
+    try:
+        yield
+    finally:
+        g.pop(_PINNED, None)
 
 
 def kept(name: str, build: Callable[[], T], *key: Hashable) -> T:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import clock
 from ..extensions import db
-from . import hours, municipalities
+from . import cache, hours, municipalities
 from .models import Location, Organization, Schedule, Service, ServiceAtLocation
 
 _TOUCHED = "sociale_kaart.touched_services"
@@ -175,8 +175,9 @@ def documents():
         .where(Service.publication_status == "published", Service.status != "defunct")
         .order_by(ServiceAtLocation.id)
     )
-    for link in db.session.scalars(query):
-        yield document(link)
+    with cache.one_version():  # the kept municipalities and areas, read once for all documents
+        for link in db.session.scalars(query):
+            yield document(link)
 
 
 def document(link):

@@ -2,15 +2,35 @@
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.routing import ValidationError
 
 from ..directory import areas, cache, municipalities
 from ..directory import services as directory
 from ..directory.forms import SearchForm
 from ..extensions import db
+from ..params import SegmentConverter
 from ..urls import safe_next
 from .situations import SITUATIONS
 
 bp = Blueprint("web", __name__)
+
+
+class MunicipalitySlugConverter(SegmentConverter):
+    """`<municipality:slug>`: a first path segment that is none of the site's own (RESERVED_SLUGS, issue #20).
+
+    So a page's path asked with another method (GET /uitloggen) is still that page's 405, not a
+    municipality that does not exist."""
+
+    def to_python(self, value):
+        if value.lower() in municipalities.RESERVED_SLUGS:
+            raise ValidationError()
+        return super().to_python(value)
+
+
+@bp.record_once
+def _install_converter(state) -> None:
+    """Register <municipality:…> before the routes below are (the blueprint's deferred functions run in order)."""
+    state.app.url_map.converters.setdefault("municipality", MunicipalitySlugConverter)
 
 
 @bp.route("/")
@@ -27,7 +47,7 @@ def home():
     return _home_page(None)
 
 
-@bp.route("/<slug>/", strict_slashes=False)  # /rhenen too, and an unknown /x is a 404, not a redirect
+@bp.route("/<municipality:slug>/", strict_slashes=False)  # /rhenen too, and an unknown /x is a 404, not a redirect
 def municipality_home(slug):
     """A municipality's entry page (/rhenen/): its home page, its villages and contacts; searches stay in it."""
     municipality = municipalities.by_slug(slug)

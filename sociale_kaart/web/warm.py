@@ -11,7 +11,7 @@ import time
 
 from flask import Flask
 
-from ..directory import areas
+from ..directory import areas, municipalities
 from ..directory import services as directory
 from ..errors import ValidationError
 from ..extensions import db, limiter
@@ -33,6 +33,8 @@ def warm_up(app: Flask) -> float:
             directory.search_backend().warm()
             found = directory.search_cards(directory.SearchCriteria(text="hulp", where=app.config["MUNICIPALITY_NAME"]))
             pages += [f"/aanbod/{card.service.id}/{card.service.slug}" for card in found.listings[:1]]
+            if municipalities.is_region():  # "/" is the choice: each entry page is a home page (issue #20)
+                pages += [f"/{row.slug}/" for row in municipalities.municipality_rows()]
             for area in areas.area_rows()[:1]:  # the area of a place, as the search log asks it (no entry written)
                 areas.area_of_postcode4(area.postcodes[0] if area.postcodes else None)
         except (SearchError, ValidationError) as error:

@@ -4,8 +4,11 @@ Each page in Dutch and English, axe-core (WCAG 2.1 A and AA) without violations,
 test's tmp dir (to look at).
 """
 
+from urllib.parse import quote
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from sociale_kaart.directory import municipalities
 from sociale_kaart.directory.models import Area
@@ -57,7 +60,7 @@ def phone(browser, request):
 
 def _open(page, base, path):
     if page.language == "en":
-        page.goto(f"{base}/taal/en?next={path}")
+        page.goto(f"{base}/taal/en?next={quote(path)}")
     else:
         page.goto(base + path)
 
@@ -101,7 +104,14 @@ def test_an_entry_page_shows_its_name_colour_villages_and_contacts(phone, region
 
 def test_a_search_from_amerongen_within_5_km_finds_and_marks_elst(phone, region_site, tmp_path):
     _open(phone, region_site, "/kaart?q=koffieochtend&waar=3958&straal=5")
+    assert phone.locator("ol.results > li").count() == 3  # two in Utrechtse Heuvelrug, and Elst ~2 km across the border
+    assert phone.locator(".listing__municipality").count() == 1  # only the neighbour's listing is marked
     card = phone.locator("ol.results > li", has_text="Koffieochtend in Elst")
     mark = "Gemeente Rhenen" if phone.language == "nl" else card.locator(".listing__municipality").inner_text()
     assert card.locator(".listing__municipality").inner_text() == mark and "Rhenen" in mark
+    phone.locator('.leaflet-marker-icon[alt$="Koffieochtend in Elst"]').click()
+    popup = phone.locator(".leaflet-popup-content").inner_text()
+    assert f"Koffieochtend in Elst ({mark})" in popup  # the map's popup marks it too
+    # axe-core checks the page with the popup open: after its fade-in, as a person sees it
+    expect(phone.locator(".leaflet-popup")).to_have_css("opacity", "1")
     _check(phone, tmp_path, "border-search")

@@ -1,7 +1,9 @@
 """The search index follows every commit that changes a listing."""
 
+from sqlalchemy import event
+
 from sociale_kaart import search, transactions
-from sociale_kaart.directory import services
+from sociale_kaart.directory import indexing, services
 from sociale_kaart.extensions import db
 from tests.builders import make_location, make_service
 
@@ -53,3 +55,23 @@ def test_reindex_rebuilds_from_the_database(app):
     make_service(name="Maaltijdservice Thuis", categories=("maaltijden",))
     assert services.reindex_all() == 2
     assert found("maaltijdservice")
+
+
+def test_a_rebuild_reads_the_directory_stamp_once(app):
+    """Each document asks for the kept municipalities and areas (#20): outside a request the stamp is read once."""
+    with app.test_request_context():
+        for number in range(3):
+            make_service(location=make_location(postal_code=f"3922 A{'BCD'[number]}", city="Elst"))
+    statements = []
+
+    def note(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            documents = list(indexing.documents())
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note)
+    assert len(documents) == 3
+    assert sum("FROM cache_versions" in statement for statement in statements) == 1

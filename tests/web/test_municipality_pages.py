@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
+from werkzeug.exceptions import MethodNotAllowed
 
 from sociale_kaart.directory import municipalities
 from sociale_kaart.directory.models import BRAND_COLOURS, Area
@@ -121,3 +122,11 @@ def test_an_entry_page_counts_what_serves_its_municipality(region):
     respite = re.compile(r'href="/onderwerpen/respijtzorg\?gemeente=(\S+)">[^<]*<span class="count">\((\d+)\)')
     assert respite.findall(client.get("/rhenen/").get_data(as_text=True)) == [("rhenen", "1")]
     assert respite.findall(client.get("/utrechtse-heuvelrug/").get_data(as_text=True)) == [("utrechtse-heuvelrug", "1")]
+
+
+def test_a_page_asked_with_another_method_is_still_that_pages_405(region):
+    """GET /uitloggen (a POST-only route) is not taken for a municipality called "uitloggen"."""
+    adapter = region.url_map.bind("localhost")
+    with pytest.raises(MethodNotAllowed):
+        adapter.match("/uitloggen", method="GET")
+    assert adapter.match("/rhenen/", method="GET") == ("web.municipality_home", {"slug": "rhenen"})

@@ -24,3 +24,15 @@ def test_warm_up_compiles_the_public_pages_and_logs_no_search(seeded_app):
 def test_warm_up_works_on_an_empty_directory(app):
     assert warm.warm_up(app) > 0
     assert "directory/search.html" in _compiled(app)
+
+
+def test_warm_up_of_a_region_renders_the_choice_and_every_entry_page(app):
+    from sociale_kaart.directory import municipalities
+    from tests.builders import make_user
+    from tests.matching.factories import load_areas
+
+    with app.test_request_context():
+        load_areas()
+        municipalities.add_municipality("0340", by=make_user(roles=("admin",)))
+    assert warm.warm_up(app) > 0
+    assert {"web/region.html", "web/home.html"} <= _compiled(app)
