@@ -3,6 +3,7 @@
 Run from the project root:
 
     .venv/bin/python bench/search_service.py [--services 2000] [--queries 200] [--municipalities 1|2]
+                                             [--spread heuvelrug|national]
                                              [--call listings|cards]
                                              [--backend whoosh|postgres|both] [--database sqlite|postgres]
                                              [--database-url URL]
@@ -24,11 +25,19 @@ kernen from the gazetteer and gets as many services again, at its own postcodes;
 search a whole municipality (a place without a radius: filtered on its municipality), half a radius
 around a place of either (across the border). ``--call cards`` times ``search_cards``, the results
 page's call, which in a region also marks the listings of the neighbouring municipality.
+
+With ``--spread national`` (issue #16) the services lie across the whole country, each near one of
+the 4,081 four-digit postcodes of the bundled gazetteer drawn at random (so, like people, densest
+where postcodes are), and every query searches 5 or 10 km around such a postcode: a national
+installation of 100,000 services. The default, ``heuvelrug``, puts every service within 15 km of
+each other (the seven villages of the Utrechtse Heuvelrug), so that at 100,000 a 10 km radius holds
+tens of thousands of them: a density no real directory has, kept as the hardest case.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import random
 import statistics
@@ -36,14 +45,15 @@ import sys
 import tempfile
 import time
 from contextlib import ExitStack
-from datetime import date, datetime
 from datetime import time as clock
+from datetime import timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from sqlalchemy import text  # noqa: E402
 
 from bench.database import database_url, postgres_schema  # noqa: E402
+from sociale_kaart import clock as app_clock  # noqa: E402
 from sociale_kaart import create_app, transactions  # noqa: E402
 from sociale_kaart.directory import municipalities, services, vocabularies  # noqa: E402
 from sociale_kaart.directory.models import Location, Organization, Schedule, Service, ServiceAtLocation  # noqa: E402
@@ -78,6 +88,17 @@ QUERIES = {
     "typo": ["respijtsorg", "mantelzorgg", "dementei", "schuldhulpverleing", "eenzaamhied"],
     "empty": [""],
 }
+
+
+def national_villages():
+    """Return every four-digit postcode of the bundled gazetteer as VILLAGES rows (place, PC4, lat, lon)."""
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sociale_kaart/geo/data/pc4.csv")
+    with open(path, encoding="utf-8", newline="") as file:
+        return [
+            (row["place"], row["postcode4"], float(row["lat"]), float(row["lon"]))
+            for row in csv.DictReader(file)
+            if row["lat"] and row["lon"]
+        ]
 
 
 def rhenen_villages():
@@ -123,7 +144,7 @@ def populate(count, rng, villages=VILLAGES, first=0):
             languages=["nl"],
             keywords=[],
             publication_status="published",
-            assured_date=date(2026, 10, 1),
+            assured_date=app_clock.today() - timedelta(days=60),  # checked two months ago: fresh
         )
         db.session.add(service)
         service.categories = [terms[category]] + rng.sample([terms[c] for c in WORDS if c != category], 1)
@@ -134,7 +155,7 @@ def populate(count, rng, villages=VILLAGES, first=0):
     transactions.commit()
 
 
-def make_queries(count, rng, villages=VILLAGES, region=False):
+def make_queries(count, rng, villages=VILLAGES, region=False, postcodes_only=False):
     """Return (class, criteria) pairs; in a region every other one searches a whole municipality (no radius)."""
     classes = list(QUERIES)
     filters = [
@@ -149,7 +170,7 @@ def make_queries(count, rng, villages=VILLAGES, region=False):
             kind,
             services.SearchCriteria(
                 text=rng.choice(QUERIES[kind]),
-                where=rng.choice(villages)[rng.choice((0, 1))],
+                where=rng.choice(villages)[1 if postcodes_only else rng.choice((0, 1))],
                 radius_km=None if region and number % 2 else rng.choice((5, 10)),
                 stay_in_municipality=True,  # as the web's search
                 filters=rng.choice(filters),
@@ -174,6 +195,12 @@ def main(argv=None):
         choices=(1, 2),
         default=1,
         help="2: a region, Rhenen added with --services services of its own (issue #20)",
+    )
+    parser.add_argument(
+        "--spread",
+        choices=("heuvelrug", "national"),
+        default="heuvelrug",
+        help="where the services lie: within 15 km of each other (default), or across the country (issue #16)",
     )
     parser.add_argument(
         "--call",
@@ -235,18 +262,20 @@ def run(args, url=None):
         )
         for backend in backends
     }
-    now = datetime(2026, 11, 25, 10, 30)
     index_seconds = {}
     with apps[backends[0]].test_request_context():
         db.create_all()
-        villages = VILLAGES
+        now = app_clock.local_now()  # the app clock: opening hours are counted at this moment
+        villages = national_villages() if args.spread == "national" else VILLAGES
         if args.municipalities == 2:
             municipalities.add_municipality("0340")  # its kernen Rhenen and Elst, from the gazetteer
-        populate(args.services, rng)
+        populate(args.services, rng, villages)
         if args.municipalities == 2:
-            villages = VILLAGES + rhenen_villages()
+            villages = villages + rhenen_villages()
             populate(args.services, rng, rhenen_villages(), first=args.services)
-        queries = make_queries(args.queries, rng, villages, region=args.municipalities == 2)
+        queries = make_queries(
+            args.queries, rng, villages, region=args.municipalities == 2, postcodes_only=args.spread == "national"
+        )
     for backend in backends:
         # a rebuild, as `flask search reindex` makes it: a request never builds a missing index (#16)
         with apps[backend].app_context():
@@ -276,7 +305,7 @@ def run(args, url=None):
     for backend in backends:
         print(
             f"== {search.__name__} ({backend} search, {args.database} database), "
-            f"{args.municipalities} x {args.services:,} services, "
+            f"{args.municipalities} x {args.services:,} services ({args.spread}), "
             f"{args.queries} queries (index {index_seconds[backend]:.1f} s) =="
         )
         print(f"{'class':<10} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'hits p50':>9}")

@@ -112,10 +112,16 @@ def refresh_demo_dates(folder, backend, today=None):
     return changed
 
 
-def load_areas(folder, geocoder, municipality_code):
-    """Load or update only the municipality's areas, e.g. before importing listings from elsewhere."""
+def load_areas(folder, geocoder, municipality_code, own_only=False):
+    """Load or update only the areas, e.g. before importing listings from elsewhere.
+
+    own_only: only those of the installation's own municipality (the demo's neighbour Rhenen left out)."""
     municipalities.ensure_default()
     area_rows = _read(folder, "areas.json")
+    if own_only:
+        area_rows = [
+            row for row in area_rows if (row.get("municipality_code") or municipality_code) == municipality_code
+        ]
     _ensure_municipalities(area_rows, municipality_code)
     existing = _existing(Area, "code")
     areas = {

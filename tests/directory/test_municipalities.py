@@ -7,7 +7,7 @@ from sociale_kaart.directory.models import BRAND_COLOURS, Area, Municipality, Se
 from sociale_kaart.errors import NotFound, PermissionDenied, ValidationError
 from sociale_kaart.extensions import db
 from tests.builders import make_user
-from tests.matching.factories import load_areas
+from tests.matching.factories import load_areas, load_region
 
 
 def _luminance(colour):
@@ -43,7 +43,13 @@ def test_loading_the_areas_makes_the_default_row_once(app):
         load_areas()
         load_areas()
         rows = db.session.scalars(db.select(Municipality)).all()
-        # the demo's areas are of Utrechtse Heuvelrug and of its neighbour Rhenen (issue #20)
+        assert [(row.code, row.name, row.slug, row.brand) for row in rows] == [
+            ("1581", "Utrechtse Heuvelrug", "utrechtse-heuvelrug", "blauw")
+        ]
+        # the whole demo's areas are of Utrechtse Heuvelrug and of its neighbour Rhenen
+        load_region()
+        load_region()
+        rows = db.session.scalars(db.select(Municipality)).all()
         assert sorted((row.code, row.name, row.slug, row.brand) for row in rows) == [
             ("0340", "Rhenen", "rhenen", "blauw"),
             ("1581", "Utrechtse Heuvelrug", "utrechtse-heuvelrug", "blauw"),
@@ -154,7 +160,7 @@ def test_which_municipalities_a_service_serves(app):
     from tests.builders import make_location, make_service
 
     with app.test_request_context():
-        areas = load_areas()  # the demo's: Utrechtse Heuvelrug and Rhenen (issue #20)
+        areas = load_region()  # the demo's: Utrechtse Heuvelrug and Rhenen (issue #20)
         elst = areas["elst"]
         service = make_service(make_location(postal_code="3941 AB"))  # Doorn, no area set: by postcode
         assert municipalities.codes_of_service(service) == {"1581"}
@@ -169,7 +175,7 @@ def test_the_sql_rule_agrees_with_codes_of_service_on_a_mixed_set(app):
     from tests.builders import make_location, make_service
 
     with app.test_request_context():
-        areas = load_areas()  # Utrechtse Heuvelrug's seven villages and Rhenen's Rhenen and Elst
+        areas = load_region()  # Utrechtse Heuvelrug's seven villages and Rhenen's Rhenen and Elst
         # an installation may draw its own borders: 3921 (Elst by the gazetteer) in Amerongen's area, and
         # 3912 in no area, so that postcode goes by the gazetteer (Rhenen)
         areas["amerongen"].postcodes = ["3958", "3921"]

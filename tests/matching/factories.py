@@ -29,7 +29,8 @@ DRIEBERGEN = "3971 KL"
 
 
 def load_areas():
-    """Load the demo municipality's areas once per test database; return {code: Area}."""
+    """Load the areas of the demo's own municipality (Utrechtse Heuvelrug, not its neighbour Rhenen) once
+    per test database; return {code: Area}. A test of a region adds Rhenen (municipalities.add_municipality)."""
     from flask import current_app
 
     from sociale_kaart.directory import seed
@@ -37,6 +38,19 @@ def load_areas():
 
     areas = {area.code: area for area in db.session.scalars(db.select(Area))}
     if "doorn" not in areas:
+        areas = seed.load_areas(DEMO_FOLDER, _geocoder(), current_app.config["MUNICIPALITY_CODE"], own_only=True)
+    return areas
+
+
+def load_region():
+    """Load the demo's areas of both municipalities, Utrechtse Heuvelrug and Rhenen (issue #20); return {code: Area}."""
+    from flask import current_app
+
+    from sociale_kaart.directory import seed
+    from sociale_kaart.directory.cli import DEMO_FOLDER
+
+    areas = {area.code: area for area in db.session.scalars(db.select(Area))}
+    if "doorn" not in areas or "elst" not in areas:
         areas = seed.load_areas(DEMO_FOLDER, _geocoder(), current_app.config["MUNICIPALITY_CODE"])
     return areas
 
