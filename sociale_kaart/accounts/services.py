@@ -19,7 +19,7 @@ from ..notify import services as notify
 from ..notify.models import STATUSES as OUTBOX_STATUSES
 from ..notify.models import OutboxMessage
 from ..notify.services import Draft, external_url, queue_deferred, queue_message
-from . import permissions, tokens
+from . import events, permissions, tokens
 from .models import ROLES, STAFF_ROLES, LoginSession, Membership, User, UserRole, new_session_token
 from .passwords import check_password_policy, hash_password, verify_password
 
@@ -492,9 +492,12 @@ def area_choices(by: User) -> list[tuple[int, str]]:
 def list_users(
     by: User, query: str = "", role: str = "", status: str = "", page: int = 1
 ) -> tuple[Sequence[User], int]:
-    """Return (users, total) matching a search on name or address, a role and a status."""
+    """Return (users, total) matching a search on name or address, a role and a status.
+
+    An admin of one municipality gets only its accounts (events.admin_scope, issue #20).
+    """
     permissions.require_admin(by)
-    statement = select(User)
+    statement = select(User).where(*events.admin_scope_clauses(by))
     if query.strip():
         pattern = f"%{query.strip().lower()}%"
         statement = statement.where(or_(User.email.like(pattern), func.lower(User.name).like(pattern)))
@@ -513,10 +516,13 @@ def list_users(
 
 
 def get_user(user_id: int, by: User) -> User:
-    """Return a user for the admin pages."""
+    """Return a user for the admin pages; NotFound for one outside an admin's municipality (issue #20)."""
     permissions.require_admin(by)
     user = db.session.get(User, user_id)
     if user is None:
+        raise NotFound(f"user {user_id}")
+    clauses = events.admin_scope_clauses(by)
+    if clauses and db.session.scalar(select(User.id).where(User.id == user.id, *clauses)) is None:
         raise NotFound(f"user {user_id}")
     return user
 
