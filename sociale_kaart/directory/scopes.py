@@ -237,7 +237,8 @@ def _belongs_to(codes: frozenset[str]) -> ColumnElement[bool]:
         ),
         *(clause for _receiver, clause in events.account_homes.send(codes) if clause is not None),
     ]
-    return or_(User.municipality_code.in_(sorted(codes)), and_(User.municipality_code.is_(None), or_(*places)))
+    with_code = and_(User.municipality_code.is_not(None), User.municipality_code.in_(sorted(codes)))  # never NULL
+    return or_(with_code, and_(User.municipality_code.is_(None), or_(*places)))
 
 
 def _admin_scope(admin: object, **_extra: object) -> ColumnElement[bool] | None:
