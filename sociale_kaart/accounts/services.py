@@ -569,6 +569,11 @@ def apply_access(
     if by.municipality_code and municipality_code not in (None, by.municipality_code):
         # an admin of one municipality makes nobody regional or another's, themselves neither (issue #20)
         raise ValidationError("municipality", _("U kunt alleen uw eigen gemeente kiezen."))
+    if by.municipality_code and any(
+        area.municipality_code != by.municipality_code and area.id not in user.area_ids for area in areas
+    ):
+        # nor moves an account into another municipality by its broker areas (issue #20)
+        raise ValidationError("areas", _("U kunt alleen gebieden van uw eigen gemeente kiezen."))
     if municipality_code is not None:
         user.municipality_code = _municipality_code(municipality_code)
     user.role_rows = [UserRole(role=role) for role in roles]

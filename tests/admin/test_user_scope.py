@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sociale_kaart.accounts import services as accounts
 from sociale_kaart.accounts.models import User
 from sociale_kaart.directory import scopes
-from sociale_kaart.errors import NotFound
+from sociale_kaart.errors import NotFound, ValidationError
 from sociale_kaart.extensions import db
 from tests.accounts.forms_helper import post_form
 from tests.builders import login, make_organization, make_user
@@ -93,3 +93,14 @@ def test_a_regional_admin_opens_and_finds_every_account(client):
     login(client, region.users["regional_admin"])
     assert client.get(f"/beheer/gebruikers/{rita.id}").status_code == 200
     assert "Rita Rhenen" in client.get("/beheer/gebruikers?q=Rita").get_data(as_text=True)
+
+
+def test_a_scoped_admin_gives_no_broker_areas_of_another_municipality(app):
+    region = make_region()
+    admin = region.users["admin_a"]
+    person = region.sides["A"].volunteer.user
+    with pytest.raises(ValidationError) as refused:
+        accounts.update_user_access(person.id, ["broker"], [], [region.sides["B"].area.id], by=admin)
+    assert refused.value.field == "areas"
+    accounts.update_user_access(person.id, ["broker"], [], [region.sides["A"].area.id], by=admin)
+    assert scopes.account_in_scope(admin, person)
