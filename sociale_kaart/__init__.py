@@ -189,9 +189,11 @@ def _register_blueprints(app):
 
     app.register_blueprint(signals_bp)  # "Zorgen over iemand?" and its follow-up (issue #15)
     app.register_blueprint(signal_team_bp)
+    from .directory import scopes as directory_scopes
     from .matching import account_events as matching_account_events
 
     matching_account_events.connect_account_events()  # first: the download keeps its order (issue #13)
+    directory_scopes.connect_account_events()  # an admin of one municipality sees its accounts (issue #20)
     signal_privacy.connect_account_events()
     from .insights.views import bp as insights_bp
 

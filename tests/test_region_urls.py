@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from sociale_kaart import clock
+from sociale_kaart.accounts.models import User
 from sociale_kaart.directory import editing
 from sociale_kaart.directory.models import Report
 from sociale_kaart.extensions import db
@@ -65,6 +66,10 @@ CASES = [
     ("history of the service", "GET", "/werkplek/geschiedenis/service/{service}", EDITOR),
     ("analysis of B's area", "GET", "/werkplek/analyse?gebied={area_code}", READERS),
     ("analysis table of B's area.csv", "GET", "/werkplek/analyse/kerncijfers.csv?gebied={area_code}", READERS),
+    ("admin: B's broker", "GET", "/beheer/gebruikers/{broker_b}", REGIONAL),
+    ("admin: save B's broker", "POST", "/beheer/gebruikers/{broker_b}", REGIONAL),
+    ("admin: B's volunteer", "GET", "/beheer/gebruikers/{volunteer_b}", REGIONAL),
+    ("admin: B's volunteer on", "POST", "/beheer/gebruikers/{volunteer_b}/status", REGIONAL),
 ]
 # The page shows the defaults when the choice is not the user's; the CSV file has no page to show them on.
 SHOWS_OWN_INSTEAD = {"analysis of B's area"}
@@ -78,6 +83,7 @@ DATA = {
     "signal note": {"note": "Gebeld."},
     "return change": {"comment": "Graag aanvullen."},
     "decide join request": {"besluit": "goedkeuren", "note": ""},
+    "admin: B's volunteer on": {"active": "1"},
 }
 
 
@@ -126,9 +132,12 @@ def site(tmp_path_factory):
                 "membership": membership.id,
                 "report": report.id,
                 "service": b.service.id,
+                "broker_b": db.session.scalar(select(User.id).where(User.name == "Rita Rhenen")),
+                "volunteer_b": b.volunteer.user_id,
             }
             data = {**DATA, "suggest": {**DATA["suggest"], "volunteer_id": str(b.match.volunteer_id)}}
             data["propose all in B's area"] = {"area_id": str(b.area.id)}
+            data["admin: save B's broker"] = {"roles": "broker", "areas": str(b.area.id)}
             tokens, login_url = role_logins(app, region.users)
             before = _statuses()
             db.session.remove()

@@ -7,6 +7,13 @@ personal data of an account connects here at app start instead of being imported
   the account's download;
 - `account_deleting.send(user)`: each receiver removes or anonymises its rows of the user,
   inside the deleting transaction (no commit).
+
+Which accounts an admin of one municipality may see (issue #20); the rule is directory.scopes':
+
+- `account_homes.send(codes)`: each receiver returns a WHERE clause on User: the accounts whose own
+  data (a volunteer profile, a help request) lies in these municipalities (frozenset of CBS codes);
+- `admin_scope.send(admin)`: each receiver returns a WHERE clause on User limiting the accounts the
+  admin sees and acts on, or None for every account. accounts.services applies them all.
 """
 
 from blinker import Namespace
@@ -15,6 +22,8 @@ _events = Namespace()
 
 personal_data_export = _events.signal("personal-data-export")
 account_deleting = _events.signal("account-deleting")
+account_homes = _events.signal("account-homes")
+admin_scope = _events.signal("admin-scope")
 
 
 def collect_export(user) -> dict:
@@ -23,3 +32,8 @@ def collect_export(user) -> dict:
     for _receiver, part in personal_data_export.send(user):
         data.update(part or {})
     return data
+
+
+def admin_scope_clauses(admin) -> list:
+    """Return the WHERE clauses on User of every receiver of admin_scope (none: every account)."""
+    return [clause for _receiver, clause in admin_scope.send(admin) if clause is not None]

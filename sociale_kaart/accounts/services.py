@@ -19,7 +19,7 @@ from ..notify import services as notify
 from ..notify.models import STATUSES as OUTBOX_STATUSES
 from ..notify.models import OutboxMessage
 from ..notify.services import Draft, external_url, queue_deferred, queue_message
-from . import permissions, tokens
+from . import events, permissions, tokens
 from .models import ROLES, STAFF_ROLES, LoginSession, Membership, User, UserRole, new_session_token
 from .passwords import check_password_policy, hash_password, verify_password
 
@@ -492,9 +492,12 @@ def area_choices(by: User) -> list[tuple[int, str]]:
 def list_users(
     by: User, query: str = "", role: str = "", status: str = "", page: int = 1
 ) -> tuple[Sequence[User], int]:
-    """Return (users, total) matching a search on name or address, a role and a status."""
+    """Return (users, total) matching a search on name or address, a role and a status.
+
+    An admin of one municipality gets only its accounts (events.admin_scope, issue #20).
+    """
     permissions.require_admin(by)
-    statement = select(User)
+    statement = select(User).where(*events.admin_scope_clauses(by))
     if query.strip():
         pattern = f"%{query.strip().lower()}%"
         statement = statement.where(or_(User.email.like(pattern), func.lower(User.name).like(pattern)))
@@ -513,10 +516,13 @@ def list_users(
 
 
 def get_user(user_id: int, by: User) -> User:
-    """Return a user for the admin pages."""
+    """Return a user for the admin pages; NotFound for one outside an admin's municipality (issue #20)."""
     permissions.require_admin(by)
     user = db.session.get(User, user_id)
     if user is None:
+        raise NotFound(f"user {user_id}")
+    clauses = events.admin_scope_clauses(by)
+    if clauses and db.session.scalar(select(User.id).where(User.id == user.id, *clauses)) is None:
         raise NotFound(f"user {user_id}")
     return user
 
@@ -563,6 +569,11 @@ def apply_access(
     if by.municipality_code and municipality_code not in (None, by.municipality_code):
         # an admin of one municipality makes nobody regional or another's, themselves neither (issue #20)
         raise ValidationError("municipality", _("U kunt alleen uw eigen gemeente kiezen."))
+    if by.municipality_code and any(
+        area.municipality_code != by.municipality_code and area.id not in user.area_ids for area in areas
+    ):
+        # nor moves an account into another municipality by its broker areas (issue #20)
+        raise ValidationError("areas", _("U kunt alleen gebieden van uw eigen gemeente kiezen."))
     if municipality_code is not None:
         user.municipality_code = _municipality_code(municipality_code)
     user.role_rows = [UserRole(role=role) for role in roles]

@@ -194,20 +194,30 @@ def municipalities_list():
 
 @bp.route("/gemeenten/toevoegen", methods=["GET", "POST"])
 def municipality_add():
-    """Add a municipality by its CBS code; its kernen come from the gazetteer."""
+    """Add a municipality by its CBS code; its kernen come from the gazetteer. Then its settings page."""
     permissions.require_admin(current_user)  # admins only, also for the empty form
     form = MunicipalityAddForm()
-    added = None
     if form.validate_on_submit():
         try:
             municipality, areas = municipalities.add_municipality(form.code.data, by=current_user)
         except ValidationError as error:
             form.add_error(error.field, error.message)
         else:
-            added = (municipality, sorted(areas, key=lambda area: area.name))
-            form = MunicipalityAddForm(formdata=None)
-    status = 400 if request.method == "POST" and added is None else 200
-    return render_template("admin/municipality_add.html", form=form, added=added), status
+            flash(_added_message(municipality.name, areas), "success")
+            return redirect(url_for("admin.municipality", code=municipality.code), code=303)
+    return render_template("admin/municipality_add.html", form=form), (400 if request.method == "POST" else 200)
+
+
+def _added_message(name, areas):
+    kernen = ", ".join(
+        f"{area.name} ({', '.join(area.postcodes or [])})" for area in sorted(areas, key=lambda area: area.name)
+    )
+    if kernen:
+        return _("%(name)s is toegevoegd. Deze kernen zijn gemaakt: %(kernen)s.", name=name, kernen=kernen)
+    return _(
+        "%(name)s is toegevoegd. Er zijn geen kernen gemaakt: de postcodes van deze gemeente horen al bij een gebied.",
+        name=name,
+    )
 
 
 @bp.route("/gemeenten/<code>", methods=["GET", "POST"])

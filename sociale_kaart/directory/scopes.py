@@ -16,16 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, func, not_
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, func, not_, or_, select
 
-from ..accounts import permissions
-from ..accounts.models import User
+from ..accounts import events, permissions
+from ..accounts.models import Membership, User, UserRole, broker_areas
 from ..accounts.queries import brokers_of_areas
 from ..errors import PermissionDenied
 from ..extensions import db
 from ..geo.gazetteer import shared_gazetteer
 from . import cache, municipalities
 from .areas import area_rows
+from .models import Service
 
 
 def staff_codes(user: object) -> frozenset[str] | None:
@@ -98,6 +99,11 @@ def scope_area_ids(user: object) -> set[int] | None:
     codes = regional_codes(user)
     if codes is None:
         return None
+    return area_ids_in(codes)
+
+
+def area_ids_in(codes: Iterable[str]) -> set[int]:
+    """Return the ids of the areas of these municipalities."""
     return set().union(*(municipalities.area_ids_of(code) for code in codes))
 
 
@@ -174,3 +180,71 @@ def _municipality_postcodes() -> dict[str, frozenset[str]]:
         from_gazetteer = {p["postcode4"] for p in shared_gazetteer().postcodes_of_municipality(row.code)}
         result[row.code] = frozenset(in_areas.get(row.code, set()) | (from_gazetteer - taken))
     return result
+
+
+# --- whose account is it (issue #20) ----------------------------------------------------------
+
+
+def account_in_scope(admin: object, account: User) -> bool:
+    """Return True when an admin sees and acts on this account: always, but for an admin of one municipality.
+
+    An admin of one municipality (regional_codes) gets the accounts of it (accounts_in).
+    """
+    clause = accounts_in_scope(admin)
+    return clause is None or db.session.scalar(select(User.id).where(User.id == account.id, clause)) is not None
+
+
+def accounts_in_scope(admin: object) -> ColumnElement[bool] | None:
+    """Return account_in_scope as a WHERE clause on User; None: every account."""
+    codes = regional_codes(admin)
+    return None if codes is None else accounts_in(codes)
+
+
+def accounts_in(codes: Iterable[str]) -> ColumnElement[bool]:
+    """Return a WHERE clause on User: the accounts that belong to these municipalities.
+
+    A staff member with a municipality belongs to it; a regional admin or policy officer to none (only
+    a regional admin manages them). Anyone else belongs to the municipalities of their broker areas,
+    of the listings of the organisations they are an active member of, and of their own data elsewhere
+    (events.account_homes: a volunteer profile, a help request); an account with none of these to the
+    installation's own municipality.
+    """
+    codes = frozenset(codes)
+    every = frozenset(row.code for row in municipalities.municipality_rows())
+    condition = _belongs_to(codes)
+    if municipalities.default_code() in codes:
+        condition = or_(condition, not_(_belongs_to(every | codes)))
+    regional = and_(
+        User.municipality_code.is_(None),
+        User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(("admin", "policy")))),
+    )
+    return and_(condition, not_(regional)) if codes else db.false()
+
+
+def _belongs_to(codes: frozenset[str]) -> ColumnElement[bool]:
+    """Return the accounts that have a municipality among these, or a place in them (accounts_in)."""
+    if not codes:
+        return db.false()
+    area_ids = sorted(area_ids_in(codes))
+    listings = or_(*(municipalities.serves_municipality(code) for code in sorted(codes)))
+    places = [
+        User.id.in_(select(broker_areas.c.user_id).where(broker_areas.c.area_id.in_(area_ids))),
+        User.id.in_(
+            select(Membership.user_id).where(
+                Membership.status == "active",
+                Membership.organization_id.in_(select(Service.organization_id).where(listings)),
+            )
+        ),
+        *(clause for _receiver, clause in events.account_homes.send(codes) if clause is not None),
+    ]
+    with_code = and_(User.municipality_code.is_not(None), User.municipality_code.in_(sorted(codes)))  # never NULL
+    return or_(with_code, and_(User.municipality_code.is_(None), or_(*places)))
+
+
+def _admin_scope(admin: object, **_extra: object) -> ColumnElement[bool] | None:
+    return accounts_in_scope(admin)
+
+
+def connect_account_events() -> None:
+    """Limit the admin's account pages to the admin's municipality (called once by create_app)."""
+    events.admin_scope.connect(_admin_scope)

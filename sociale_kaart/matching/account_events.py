@@ -7,11 +7,12 @@ account events (accounts/events.py) once, before the other capabilities'.
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from .. import clock
 from ..accounts import events
 from ..accounts.models import User
+from ..directory import scopes
 from ..extensions import db
 from . import booking, privacy, states
 from .models import HOLDING_MATCH_STATUSES, PENDING_MATCH_STATUSES, HelpRequest, Match, VolunteerProfile
@@ -50,7 +51,26 @@ def forget_account(user: User, **_extra: Any) -> None:
         db.session.delete(profile)
 
 
+def homes_of_accounts(codes: frozenset[str], **_extra: Any) -> ColumnElement[bool]:
+    """Return the accounts with a volunteer profile or a help request in these municipalities (issue #20).
+
+    A row belongs to its area's municipality, without an area to its postcode's (scopes.row_code).
+    """
+    area_ids = sorted(scopes.area_ids_in(codes))
+
+    def placed(model: Any) -> ColumnElement[bool]:
+        return or_(
+            model.area_id.in_(area_ids), and_(model.area_id.is_(None), scopes.without_area_in(codes, model.postcode))
+        )
+
+    return or_(
+        User.id.in_(select(VolunteerProfile.user_id).where(placed(VolunteerProfile))),
+        User.id.in_(select(HelpRequest.requester_id).where(HelpRequest.requester_id.is_not(None), placed(HelpRequest))),
+    )
+
+
 def connect_account_events() -> None:
-    """Take part in the account's data download and deletion (called once by create_app)."""
+    """Take part in the account's data download and deletion, and in an admin's scope (called once by create_app)."""
     events.personal_data_export.connect(export_account)
     events.account_deleting.connect(forget_account)
+    events.account_homes.connect(homes_of_accounts)

@@ -79,6 +79,7 @@ def test_admin_lists_the_municipalities_with_address_and_number_of_areas(seeded_
     cells = html.split("<td")
     assert any(">7</td>" in cell for cell in cells) and any(">2</td>" in cell for cell in cells)
     assert 'href="/beheer/gemeenten/0340"' in html and 'href="/beheer/gemeenten/toevoegen"' in html
+    assert "alle gemeenten tegelijk" not in html and "ook aanbod over de grens" in html
 
 
 def test_admin_adds_a_municipality_and_sees_the_kernen_made(client):
@@ -86,13 +87,27 @@ def test_admin_adds_a_municipality_and_sees_the_kernen_made(client):
     page = client.get("/beheer/gemeenten/toevoegen").get_data(as_text=True)
     assert 'name="csrf_token"' in page and 'for="code"' in page
     response = post_form(client, "/beheer/gemeenten/toevoegen", {"code": "0340"})
-    html = response.get_data(as_text=True)
-    assert response.status_code == 200 and "Rhenen is toegevoegd" in html
-    assert "Elst (3921, 3922)" in html and "Rhenen (3911, 3912)" in html
+    assert response.status_code == 303 and response.headers["Location"].endswith("/beheer/gemeenten/0340")
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Rhenen is toegevoegd. Deze kernen zijn gemaakt: Elst (3921, 3922), Rhenen (3911, 3912)." in html
+    assert 'value="Rhenen"' in html  # the settings page of the municipality just made
     assert {area.name for area in db.session.scalars(db.select(Area).where(Area.municipality_code == "0340"))} == {
         "Elst",
         "Rhenen",
     }
+
+
+def test_a_reload_after_adding_posts_nothing_and_no_kernen_made_is_said(client):
+    """The settings page comes after a redirect; postcodes already in an area make no kern."""
+    taken = ["3911", "3912", "3921", "3922"]
+    db.session.add(Area(code="grens", name="Grensgebied", kind="dorp", municipality_code="1581", postcodes=taken))
+    db.session.commit()
+    login(client, make_user(roles=("admin",)))
+    response = post_form(client, "/beheer/gemeenten/toevoegen", {"code": "0340"}, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.request.method == "GET"
+    assert "Rhenen is toegevoegd. Er zijn geen kernen gemaakt" in html
+    assert db.session.scalar(db.select(Area.id).where(Area.municipality_code == "0340")) is None
 
 
 @pytest.mark.parametrize(
