@@ -198,3 +198,15 @@ def test_a_broker_and_another_municipalitys_admin_are_refused(region, client):
     login(client, make_user(roles=("admin",), municipality_code="1581"))
     assert client.get("/beheer/gemeenten/0340/gebieden").status_code == 403
     assert client.get("/beheer/gemeenten/1581/gebieden").status_code == 200
+
+
+def test_adding_a_municipality_still_places_the_locations_at_its_postcodes(app):
+    with app.test_request_context():
+        location = make_location(postal_code="3922 AA", city="Elst", lat=51.9893, lon=5.4857, area=None)
+        doorn = make_location(postal_code="3941 AB", area=None)
+        make_service(location=location, name="Koffieochtend Elst")
+        municipalities.add_municipality("0340", by=make_user(roles=("admin",)))
+        assert db.session.get(Location, location.id).area.name == "Elst"
+        assert db.session.get(Location, doorn.id).area is None
+        document = next(d for d in indexing.documents() if d["name"] == "Koffieochtend Elst")
+        assert document["municipality"] == ["0340"] and document["area"] == ["elst"]
