@@ -134,6 +134,19 @@ CASES = [
         ADMIN,
         lambda w, u: municipalities.update_municipality("1581", {"name": "Heuvelrug", "brand": "groen"}, by=u),
     ),
+    ("see a municipality's areas", ADMIN, lambda w, u: municipalities.municipality_areas("1581", by=u)),
+    (
+        "edit a municipality's area",
+        ADMIN,
+        lambda w, u: municipalities.update_area(
+            "1581", w.area_a.id, {"name": "Doorn", "kind": "dorp", "postcodes": "3941"}, by=u
+        ),
+    ),
+    (
+        "add a municipality's area",
+        ADMIN,
+        lambda w, u: municipalities.add_area("1581", {"name": "Amerongen", "kind": "dorp", "postcodes": "3958"}, by=u),
+    ),
     ("analyse my areas", BROKERS | POLICY, lambda w, u: insights.area_analysis(u, insights.default_analysis_period())),
     (
         "analyse area A",

@@ -81,8 +81,8 @@ def _side(code, area, postcode, far_postcode, editor):
 
 def make_region():
     """Load the demo areas of A, add Rhenen (B), and build the roles and both municipalities' data."""
-    areas = load_areas()  # the demo's areas hold Rhenen's kernen since the demo gained Rhenen
-    if db.session.scalar(select(Area.id).where(Area.municipality_code == "0340").limit(1)) is None:
+    areas = load_areas()  # the demo's own municipality; Rhenen added when missing
+    if municipalities.by_code("0340") is None:
         municipalities.add_municipality("0340")
     rhenen = db.session.scalar(select(Area).where(Area.municipality_code == "0340", Area.name == "Rhenen"))
     organization = make_organization(name="Eerste organisatie")

@@ -7,7 +7,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from .. import params
 from ..accounts.forms import EMAIL_MESSAGE, LANGUAGE_CHOICES
-from ..directory.municipalities import BRAND_LABELS
+from ..directory.municipalities import AREA_KINDS, BRAND_LABELS
 from ..forms import PHONE, BaseForm, CheckboxesField, SearchBaseForm, format_check
 
 ROLE_LABELS = {
@@ -171,3 +171,29 @@ class MunicipalityForm(AreaContactForm):
             "brand": self.brand.data,
             "cross_border_matching": bool(self.cross_border_matching.data),
         }
+
+
+class MunicipalityAreaForm(BaseForm):
+    """An area of a municipality (issue #20): name, kind and four-digit postcodes; the service checks the postcodes."""
+
+    name = StringField(
+        _l("Naam van het gebied"),
+        validators=[InputRequired(message=_l("Typ de naam van het gebied.")), _at_most(120, _l("naam"))],
+    )
+    kind = RadioField(
+        _l("Soort gebied"),
+        choices=[SelectChoice(value, label) for value, label in AREA_KINDS.items()],
+        default="kern",
+        validators=[InputRequired(message=_l("Kies of het gebied een kern, dorp of wijk is."))],
+    )
+    postcodes = StringField(
+        _l("Postcodes (vier cijfers)"),
+        validators=[
+            InputRequired(message=_l("Typ minstens één postcode van vier cijfers, zoals 3941.")),
+            _at_most(400, _l("postcodes")),
+        ],
+    )
+
+    def values(self):
+        """Return the values municipalities.add_area and update_area take."""
+        return {"name": (self.name.data or "").strip(), "kind": self.kind.data, "postcodes": self.postcodes.data or ""}

@@ -19,6 +19,7 @@ from .forms import (
     AreaContactForm,
     InviteForm,
     MunicipalityAddForm,
+    MunicipalityAreaForm,
     MunicipalityForm,
     UserSearchForm,
 )
@@ -240,3 +241,46 @@ def municipality(code):
         labels=municipalities.BRAND_LABELS,
         brand_colours=BRAND_COLOURS,
     ), (400 if request.method == "POST" else 200)
+
+
+# --- which villages a municipality covers (issue #20) ----------------------------------------
+
+
+@bp.route("/gemeenten/<code>/gebieden", methods=["GET", "POST"])
+def municipality_areas(code):
+    """A municipality's areas (kernen, dorpen, wijken) with their postcodes; add one."""
+    place, rows = municipalities.municipality_areas(params.parse_municipality_code(code), by=current_user)
+    form = MunicipalityAreaForm()
+    if form.validate_on_submit():
+        try:
+            area = municipalities.add_area(place.code, form.values(), by=current_user)
+        except ValidationError as error:
+            form.add_error(error.field, error.message)
+        else:
+            flash(_("Het gebied %(name)s is toegevoegd.", name=area.name), "success")
+            return redirect(url_for("admin.municipality_areas", code=place.code), code=303)
+    return render_template(
+        "admin/municipality_areas.html", municipality=place, rows=rows, form=form, kinds=municipalities.AREA_KINDS
+    ), (400 if request.method == "POST" else 200)
+
+
+@bp.route("/gemeenten/<code>/gebieden/<int:area_id>", methods=["GET", "POST"])
+def municipality_area(code, area_id):
+    """Edit an area's name, kind and postcodes."""
+    place, area = municipalities.get_municipality_area(params.parse_municipality_code(code), area_id, by=current_user)
+    form = MunicipalityAreaForm(
+        data=None
+        if request.method == "POST"
+        else {"name": area.name, "kind": area.kind, "postcodes": ", ".join(area.postcodes or ())}
+    )
+    if form.validate_on_submit():
+        try:
+            municipalities.update_area(place.code, area.id, form.values(), by=current_user)
+        except ValidationError as error:
+            form.add_error(error.field, error.message)
+        else:
+            flash(_("Het gebied %(name)s is opgeslagen.", name=area.name), "success")
+            return redirect(url_for("admin.municipality_areas", code=place.code), code=303)
+    return render_template("admin/municipality_area.html", municipality=place, area=area, form=form), (
+        400 if request.method == "POST" else 200
+    )

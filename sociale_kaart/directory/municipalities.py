@@ -23,11 +23,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
 
-from .. import transactions
+from .. import params, transactions
 from ..accounts import permissions
-from ..errors import NotFound, ValidationError
+from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
-from ..geo.gazetteer import shared_gazetteer
+from ..geo.gazetteer import parse_postcode, shared_gazetteer
 from . import cache
 from .areas import AreaRow, area_rows, clean_contact_values
 from .formats import slugify
@@ -388,17 +388,35 @@ def add_municipality(code: object, by: object = None, name: str | None = None) -
     return municipality, areas
 
 
-def _place_locations(areas: list[Area]) -> None:
-    """Give the locations without an area at the new kernen's postcodes their kern (as editing does for a new one)."""
-    by_postcode = {postcode: area for area in areas for postcode in area.postcodes}
+def _place_locations(areas: list[Area], released: Iterable[str] = ()) -> None:
+    """Give the locations at the areas' postcodes their area, as editing does (editing.area_code_of_postcode).
+
+    A location at these postcodes in another area (or none) moves into it; `released`: postcodes an
+    area no longer has (and no other area has), whose locations lose their area. The commit after it
+    re-indexes the listings at the moved locations (indexing.reindex_on_commit).
+    """
+    by_postcode: dict[str, Area | None] = {postcode: None for postcode in released}
+    by_postcode.update({postcode: area for area in areas for postcode in area.postcodes})
     if not by_postcode:
         return
     for location in db.session.scalars(
-        select(Location).where(
-            Location.area_id.is_(None), func.substr(Location.postal_code, 1, 4).in_(sorted(by_postcode))
-        )
+        select(Location).where(func.substr(Location.postal_code, 1, 4).in_(sorted(by_postcode)))
     ):
-        location.area = by_postcode[location.postcode4]
+        area = by_postcode[location.postcode4]
+        if location.area is not area:
+            location.area = area
+
+
+def _free_area_code(name: str, code: str, taken_codes: set[str]) -> str:
+    """Return an area code made from its name ("Elst" -> "elst"), unique among taken_codes (which it joins)."""
+    base = slugify(name).replace("-", "_")[:54] or "gebied"  # with "_0340_2" within Area.code's 64
+    area_code = base if base not in taken_codes else f"{base}_{code}"
+    number = 2
+    while area_code in taken_codes:
+        area_code = f"{base}_{code}_{number}"
+        number += 1
+    taken_codes.add(area_code)
+    return area_code
 
 
 def _add_kernen(code: str) -> list[Area]:
@@ -410,10 +428,7 @@ def _add_kernen(code: str) -> list[Area]:
             by_place.setdefault(_PROVINCE_SUFFIX.sub("", postcode["place"]), []).append(postcode)
     areas = []
     for place, postcodes in sorted(by_place.items()):
-        area_code = slugify(place).replace("-", "_")[:60]
-        if area_code in taken_codes:
-            area_code = f"{area_code}_{code}"
-        taken_codes.add(area_code)
+        area_code = _free_area_code(place, code, taken_codes)
         lat = sum(p["lat"] for p in postcodes) / len(postcodes)
         lon = sum(p["lon"] for p in postcodes) / len(postcodes)
         area = Area(
@@ -467,3 +482,180 @@ def update_municipality(code: object, values: Mapping[str, object], by: object) 
         setattr(municipality, field, value or None)
     transactions.commit()
     return municipality
+
+
+# --- the admin draws a municipality's areas (issue #20) --------------------------------------
+
+AREA_KINDS = {"kern": _l("Kern"), "dorp": _l("Dorp"), "wijk": _l("Wijk")}
+AREA_NAME_MAX = 120
+MAX_ID = params.MAX_ID
+_POSTCODE_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+@dataclass(frozen=True)
+class AreaCount:
+    """An area of a municipality for the admin's list, with how many locations and listings lie in it."""
+
+    area: Area
+    locations: int
+    listings: int
+
+
+def _require_admin_of(code: str, by: object) -> None:
+    """Raise PermissionDenied unless `by` is an admin who works for this municipality (scopes.staff_codes)."""
+    permissions.require_admin(by)
+    own = getattr(by, "municipality_code", None)
+    if own and own != code:
+        raise PermissionDenied("an admin of another municipality")
+
+
+def municipality_areas(code: object, by: object) -> tuple[Municipality, list[AreaCount]]:
+    """Return a municipality and its areas by name with their numbers of locations and listings (admins only)."""
+    municipality = get_municipality(code, by)
+    _require_admin_of(municipality.code, by)
+    areas = list(
+        db.session.scalars(select(Area).where(Area.municipality_code == municipality.code).order_by(Area.name))
+    )
+    ids = [area.id for area in areas]
+    locations = dict(
+        db.session.execute(
+            select(Location.area_id, func.count(Location.id))
+            .where(Location.area_id.in_(ids))
+            .group_by(Location.area_id)
+        ).all()
+    )
+    listings = dict(
+        db.session.execute(
+            select(Location.area_id, func.count(ServiceAtLocation.id))
+            .join(ServiceAtLocation, ServiceAtLocation.location_id == Location.id)
+            .where(Location.area_id.in_(ids))
+            .group_by(Location.area_id)
+        ).all()
+    )
+    transactions.commit()  # get_municipality may have made the default row
+    return municipality, [AreaCount(area, locations.get(area.id, 0), listings.get(area.id, 0)) for area in areas]
+
+
+def get_municipality_area(code: object, area_id: object, by: object) -> tuple[Municipality, Area]:
+    """Return a municipality and one of its areas for the admin's edit page, or raise NotFound."""
+    municipality = get_municipality(code, by)
+    _require_admin_of(municipality.code, by)
+    known_id = isinstance(area_id, int) and not isinstance(area_id, bool) and 0 < area_id <= MAX_ID
+    area = db.session.get(Area, area_id) if known_id else None
+    if area is None or area.municipality_code != municipality.code:
+        raise NotFound(f"area {area_id} of municipality {municipality.code}")
+    return municipality, area
+
+
+def add_area(code: object, values: Mapping[str, object], by: object) -> Area:
+    """Add an area (name, kind, four-digit postcodes) to a municipality; its locations move into it."""
+    municipality = get_municipality(code, by)
+    _require_admin_of(municipality.code, by)
+    name, kind, postcodes = _clean_area(municipality.code, values, None)
+    area = Area(
+        code=_free_area_code(name, municipality.code, set(db.session.scalars(select(Area.code)))),
+        name=name,
+        kind=kind,
+        municipality_code=municipality.code,
+        postcodes=postcodes,
+    )
+    area.lat, area.lon = _centre(municipality.code, postcodes)
+    db.session.add(area)
+    transactions.commit()
+    _place_after_change(area, ())
+    return area
+
+
+def update_area(code: object, area_id: object, values: Mapping[str, object], by: object) -> Area:
+    """Set an area's name, kind and postcodes; locations at postcodes it gains or loses follow (admins only)."""
+    municipality, area = get_municipality_area(code, area_id, by)
+    name, kind, postcodes = _clean_area(municipality.code, values, area.id)
+    released = sorted(set(area.postcodes or ()) - set(postcodes))
+    area.name, area.kind, area.postcodes = name, kind, postcodes
+    area.lat, area.lon = _centre(municipality.code, postcodes)
+    transactions.commit()
+    _place_after_change(area, released)
+    return area
+
+
+def _place_after_change(area: Area, released: Iterable[str]) -> None:
+    # In a transaction of its own, as add_municipality: the index is written with the kept areas that
+    # include the change (a transactional index is written before its commit: cache.py)
+    _place_locations([area], released)
+    transactions.commit()
+
+
+def _centre(code: str, postcodes: list[str]) -> tuple[float | None, float | None]:
+    points = [p for p in shared_gazetteer().postcodes_of_municipality(code) if p["postcode4"] in postcodes]
+    if not points:
+        return None, None
+    return (
+        round(sum(p["lat"] for p in points) / len(points), 5),
+        round(sum(p["lon"] for p in points) / len(points), 5),
+    )
+
+
+def _clean_area(code: str, values: Mapping[str, object], area_id: int | None) -> tuple[str, str, list[str]]:
+    """Return an area's name, kind and postcodes; raise ValidationError with a Dutch message on the field.
+
+    Each postcode: four digits, known to the gazetteer, of this municipality (a region draws its own
+    borders only within a municipality) and in no other area.
+    """
+    name = " ".join(str(values.get("name") or "").split())
+    if not name:
+        raise ValidationError("name", _("Typ de naam van het gebied."))
+    if len(name) > AREA_NAME_MAX:
+        raise ValidationError("name", _("Typ bij naam hoogstens %(max)d tekens.", max=AREA_NAME_MAX))
+    if db.session.scalar(
+        select(Area.id).where(
+            func.lower(Area.name) == name.lower(), Area.municipality_code == code, Area.id != (area_id or 0)
+        )
+    ):
+        raise ValidationError("name", _("Deze gemeente heeft al een gebied %(name)s.", name=name))
+    kind = values.get("kind")
+    if kind not in AREA_KINDS:
+        raise ValidationError("kind", _("Kies of het gebied een kern, dorp of wijk is."))
+    postcodes = _clean_area_postcodes(code, values.get("postcodes"), area_id)
+    return name, str(kind), postcodes
+
+
+def _clean_area_postcodes(code: str, text: object, area_id: int | None) -> list[str]:
+    tokens = [token for token in _POSTCODE_SEPARATORS.split(str(text or "")) if token]
+    if not tokens:
+        raise ValidationError("postcodes", _("Typ minstens één postcode van vier cijfers, zoals 3941."))
+    gazetteer = shared_gazetteer()
+    others = {postcode: area.name for area in area_rows() if area.id != area_id for postcode in area.postcodes}
+    postcodes: list[str] = []
+    for token in tokens:
+        parsed = parse_postcode(token)
+        if parsed is None or parsed[1] is not None or len(token) != 4:
+            raise ValidationError(
+                "postcodes",
+                _(
+                    "‘%(postcode)s’ is geen postcode van vier cijfers. Typ bijvoorbeeld 3941, 3945.",
+                    postcode=token[:20],
+                ),
+            )
+        postcode = parsed[0]
+        owner = gazetteer.postcode_municipality(postcode)
+        if owner is None:
+            raise ValidationError("postcodes", _("Postcode %(postcode)s bestaat niet.", postcode=postcode))
+        if owner != code:
+            known = gazetteer.municipality(owner)
+            raise ValidationError(
+                "postcodes",
+                _(
+                    "Postcode %(postcode)s hoort bij de gemeente %(name)s. "
+                    "Een gebied heeft alleen postcodes van zijn eigen gemeente.",
+                    postcode=postcode,
+                    name=known["name"] if known else owner,
+                ),
+            )
+        if postcode in others:
+            raise ValidationError(
+                "postcodes",
+                _("Postcode %(postcode)s hoort al bij het gebied %(name)s.", postcode=postcode, name=others[postcode]),
+            )
+        if postcode not in postcodes:
+            postcodes.append(postcode)
+    return sorted(postcodes)

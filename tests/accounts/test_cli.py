@@ -75,9 +75,9 @@ def test_prune_sessions_deletes_the_ended_login_sessions(app):
 
 
 def test_create_admin_of_one_municipality_of_a_region(app):
-    from tests.matching.factories import load_areas
+    from tests.matching.factories import load_region
 
-    load_areas()  # the demo\'s areas: Utrechtse Heuvelrug and Rhenen (0340), a region
+    load_region()  # the demo's areas: Utrechtse Heuvelrug and Rhenen (0340), a region
     base = ["users", "create-admin", "--email", "rhenen@example.org", "--password", "Heuvelrug-Zonnebloem-2026"]
     refused = app.test_cli_runner().invoke(args=[*base, "--municipality", "0363"])
     assert refused.exit_code != 0 and "hoort niet bij deze installatie" in refused.output

@@ -29,7 +29,15 @@ CASES = [
     ("add", "POST", "/beheer/gemeenten/toevoegen", ADMIN),
     ("settings", "GET", "/beheer/gemeenten/1581", ADMIN),
     ("save settings", "POST", "/beheer/gemeenten/1581", ADMIN),
+    ("areas", "GET", "/beheer/gemeenten/1581/gebieden", ADMIN),
+    ("add area", "POST", "/beheer/gemeenten/1581/gebieden", ADMIN),
+    ("area", "GET", "/beheer/gemeenten/1581/gebieden/1", ADMIN),
+    ("save area", "POST", "/beheer/gemeenten/1581/gebieden/1", ADMIN),
 ]
+AREAS = {
+    "add area": {"name": "Leersum", "kind": "dorp", "postcodes": "3956"},  # the second time: refused, a message
+    "save area": {"name": "Doorn", "kind": "dorp", "postcodes": "3941"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +47,7 @@ def site(tmp_path_factory):
         with app.app_context():
             users = {role: (make_user(roles=(role,)) if role != "anonymous" else None) for role in ROLES}
             municipalities.ensure_default()
+            db.session.add(Area(code="doorn", name="Doorn", kind="dorp", municipality_code="1581", postcodes=["3941"]))
             db.session.commit()
             tokens, login_url = role_logins(app, users)
             db.session.remove()
@@ -48,7 +57,7 @@ def site(tmp_path_factory):
 def _data(name):
     if name == "add":
         return {"code": "0340"}  # added once by the admin; the second time it is refused with a message
-    return SETTINGS if name == "save settings" else {}
+    return SETTINGS if name == "save settings" else AREAS.get(name, {})
 
 
 @each_role_and_url(ROLES, CASES)

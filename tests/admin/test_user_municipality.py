@@ -11,7 +11,7 @@ from sociale_kaart.errors import ValidationError
 from sociale_kaart.extensions import db
 from tests.accounts.forms_helper import post_form
 from tests.builders import login, make_user
-from tests.matching.factories import load_areas
+from tests.matching.factories import load_region
 
 
 def test_one_municipality_shows_no_choice_of_municipality(client):
@@ -25,7 +25,7 @@ def test_one_municipality_shows_no_choice_of_municipality(client):
 
 
 def test_in_a_region_the_admin_sets_and_clears_a_staff_members_municipality(client):
-    load_areas()  # the demo\'s areas: Utrechtse Heuvelrug and Rhenen (0340), a region
+    load_region()  # the demo's areas: Utrechtse Heuvelrug and Rhenen (0340), a region
     login(client, make_user(roles=("admin",)))
     user = make_user(roles=("policy",))
     url = f"/beheer/gebruikers/{user.id}"
@@ -42,7 +42,7 @@ def test_in_a_region_the_admin_sets_and_clears_a_staff_members_municipality(clie
 
 
 def test_in_a_region_an_unknown_municipality_is_refused(client):
-    load_areas()  # the demo\'s areas: Utrechtse Heuvelrug and Rhenen (0340), a region
+    load_region()  # the demo's areas: Utrechtse Heuvelrug and Rhenen (0340), a region
     login(client, make_user(roles=("admin",)))
     user = make_user(roles=("broker",))
     response = post_form(client, f"/beheer/gebruikers/{user.id}", {"roles": ["broker"], "municipality": "0363"})
@@ -52,7 +52,7 @@ def test_in_a_region_an_unknown_municipality_is_refused(client):
 
 
 def test_an_invitation_sets_the_municipality(client):
-    load_areas()  # the demo\'s areas: Utrechtse Heuvelrug and Rhenen (0340), a region
+    load_region()  # the demo's areas: Utrechtse Heuvelrug and Rhenen (0340), a region
     login(client, make_user(roles=("admin",)))
     data = {"email": "makelaar@example.org", "name": "Mara", "roles": ["broker"], "municipality": "0340"}
     assert post_form(client, "/beheer/gebruikers/uitnodigen", data).status_code == 302
@@ -61,7 +61,7 @@ def test_an_invitation_sets_the_municipality(client):
 
 
 def test_the_service_keeps_sets_and_checks_the_municipality(app):
-    load_areas()  # the demo\'s areas: Utrechtse Heuvelrug and Rhenen (0340), a region
+    load_region()  # the demo's areas: Utrechtse Heuvelrug and Rhenen (0340), a region
     admin = make_user(roles=("admin",))
     user = make_user(roles=("broker",), municipality_code="0340")
     accounts.update_user_access(user.id, ["broker"], [], [], by=admin)  # None: unchanged
@@ -73,7 +73,7 @@ def test_the_service_keeps_sets_and_checks_the_municipality(app):
 
 
 def test_an_admin_of_one_municipality_makes_nobody_regional_or_anothers(app):
-    load_areas()  # the demo\'s areas: Utrechtse Heuvelrug and Rhenen (0340), a region
+    load_region()  # the demo's areas: Utrechtse Heuvelrug and Rhenen (0340), a region
     admin = make_user(roles=("admin",), municipality_code="1581")
     user = make_user(roles=("broker",))
     for code in ("", "0340"):
@@ -90,7 +90,7 @@ def test_an_admin_of_one_municipality_makes_nobody_regional_or_anothers(app):
 
 
 def test_an_admin_of_one_municipality_is_offered_only_it(client):
-    load_areas()  # the demo\'s areas: Utrechtse Heuvelrug and Rhenen (0340), a region
+    load_region()  # the demo's areas: Utrechtse Heuvelrug and Rhenen (0340), a region
     login(client, make_user(roles=("admin",), municipality_code="1581"))
     user = make_user(roles=("broker",))
     html = client.get(f"/beheer/gebruikers/{user.id}").get_data(as_text=True)
