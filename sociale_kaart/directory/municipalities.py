@@ -517,14 +517,14 @@ def municipality_areas(code: object, by: object) -> tuple[Municipality, list[Are
         db.session.scalars(select(Area).where(Area.municipality_code == municipality.code).order_by(Area.name))
     )
     ids = [area.id for area in areas]
-    locations = dict(
+    locations: dict[int, int] = dict(
         db.session.execute(
             select(Location.area_id, func.count(Location.id))
             .where(Location.area_id.in_(ids))
             .group_by(Location.area_id)
         ).all()
     )
-    listings = dict(
+    listings: dict[int, int] = dict(
         db.session.execute(
             select(Location.area_id, func.count(ServiceAtLocation.id))
             .join(ServiceAtLocation, ServiceAtLocation.location_id == Location.id)
