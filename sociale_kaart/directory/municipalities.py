@@ -236,26 +236,29 @@ def codes_of_service(service: object) -> set[str]:
 
 
 def codes_of_services(service_ids: Iterable[int]) -> dict[int, set[str]]:
-    """Return {service id: codes_of_service} for many services in two queries (a results page's cards)."""
-    ids = sorted(set(service_ids))
-    if not ids:
-        return {}
-    area_codes: dict[int, list[str]] = {service_id: [] for service_id in ids}
-    places: dict[int, list[tuple[str | None, str | None]]] = {service_id: [] for service_id in ids}
+    """Return {service id: codes_of_service} for many services (a results page's cards), as this process keeps them."""
+    kept = cache.kept("service_municipalities", _codes_of_all_services)
+    return {service_id: set(kept.get(service_id, (default_code(),))) for service_id in set(service_ids)}
+
+
+def _codes_of_all_services() -> dict[int, frozenset[str]]:
+    """Return {service id: codes_of_service} of every service in two queries, kept per directory version stamp."""
+    area_codes: dict[int, list[str]] = {}
+    places: dict[int, list[tuple[str | None, str | None]]] = {}
     for service_id, code in db.session.execute(
-        select(service_areas.c.service_id, Area.municipality_code)
-        .join(Area, Area.id == service_areas.c.area_id)
-        .where(service_areas.c.service_id.in_(ids))
+        select(service_areas.c.service_id, Area.municipality_code).join(Area, Area.id == service_areas.c.area_id)
     ):
-        area_codes[service_id].append(code)
+        area_codes.setdefault(service_id, []).append(code)
     for service_id, code, postal_code in db.session.execute(
         select(ServiceAtLocation.service_id, Area.municipality_code, Location.postal_code)
         .join(Location, Location.id == ServiceAtLocation.location_id)
         .outerjoin(Area, Area.id == Location.area_id)
-        .where(ServiceAtLocation.service_id.in_(ids))
     ):
-        places[service_id].append((code, (postal_code or "")[:4]))  # as Location.postcode4
-    return {service_id: _serving(area_codes[service_id], places[service_id]) for service_id in ids}
+        places.setdefault(service_id, []).append((code, (postal_code or "")[:4]))  # as Location.postcode4
+    return {
+        service_id: frozenset(_serving(area_codes.get(service_id, ()), places.get(service_id, ())))
+        for service_id in area_codes.keys() | places.keys()
+    }
 
 
 def _serving(area_codes: Iterable[str], places: Iterable[tuple[str | None, str | None]]) -> set[str]:

@@ -35,16 +35,8 @@ def _install_converter(state) -> None:
 
 @bp.route("/")
 def home():
-    """The home page; in a region of several municipalities, the choice of one and a search box (issue #20)."""
-    if municipalities.is_region():
-
-        def render_choice():
-            return render_template(
-                "web/region.html", form=SearchForm(request.args), choices=municipalities.municipality_rows()
-            )
-
-        return render_choice() if request.args else cache.kept_page("web.region", render_choice)
-    return _home_page(None)
+    """The home page; in a region of several municipalities it also offers the choice of one (issue #20)."""
+    return _home_page(None, municipalities.municipality_rows() if municipalities.is_region() else ())
 
 
 @bp.route("/<municipality:slug>/", strict_slashes=False)  # /rhenen too, and an unknown /x is a 404, not a redirect
@@ -56,8 +48,9 @@ def municipality_home(slug):
     return _home_page(municipality)
 
 
-def _home_page(municipality):
-    """Render the home page of one municipality (None: the installation of one, as it always was)."""
+def _home_page(municipality, choices=()):
+    """Render the home page of one municipality (None: the installation's, as it always was; in a region with
+    the municipalities to choose from)."""
 
     def render():
         form = SearchForm(request.args)
@@ -78,6 +71,7 @@ def _home_page(municipality):
             dorpsteams=dorpsteams,
             municipality=municipality,
             villages=area_list,
+            choices=choices,
         )
 
     # the form shows the query string's values: only the bare home page is the same for everyone (#17)

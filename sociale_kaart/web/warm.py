@@ -33,7 +33,7 @@ def warm_up(app: Flask) -> float:
             directory.search_backend().warm()
             found = directory.search_cards(directory.SearchCriteria(text="hulp", where=app.config["MUNICIPALITY_NAME"]))
             pages += [f"/aanbod/{card.service.id}/{card.service.slug}" for card in found.listings[:1]]
-            if municipalities.is_region():  # "/" is the choice: each entry page is a home page (issue #20)
+            if municipalities.is_region():  # each entry page is a home page of its own (issue #20)
                 pages += [f"/{row.slug}/" for row in municipalities.municipality_rows()]
             for area in areas.area_rows()[:1]:  # the area of a place, as the search log asks it (no entry written)
                 areas.area_of_postcode4(area.postcodes[0] if area.postcodes else None)
