@@ -63,6 +63,9 @@ def test_an_existing_demo_database_becomes_a_region_with_every_row_and_id_kept(t
         for command in (["seed", "demo"], ["seed", "workspace"]):
             result = runner.invoke(args=command)
             assert result.exit_code == 0, result.output
+        # The seeds ran in this process and app context: end their session's transaction, or PostgreSQL
+        # holds its read lock on services and the downgrade's DROP INDEX waits for it for ever.
+        db.session.remove()
         result = runner.invoke(args=["db", "downgrade", "0020_hsds_free_text"])
         assert result.exit_code == 0, result.output
         assert "municipalities" not in inspect(db.engine).get_table_names()

@@ -2,7 +2,7 @@
 
 Revision ID: 0022_services_by_name
 Revises: 0021_municipalities
-Create Date: 2026-12-26 10:00:00.000000
+Create Date: 2026-12-06 10:00:00.000000
 
 The HSDS API lists published services by name (and id) a page at a time; without an index in that order the
 database sorted every published service for each page (6 ms of a 2,000-service list's request on
