@@ -676,38 +676,30 @@ def list_categories() -> tuple[tuple[TermRow, int], ...]:
 
 
 def list_categories_in(code: str) -> tuple[tuple[TermRow, int], ...]:
-    """Return (term, number of listings in search serving a municipality) for every category (issue #20).
+    """Return (term, number of published services in search serving a municipality) for every category (issue #20).
 
-    For a municipality's entry page in a region: counted by the search index's municipality facet (a
-    service at two locations counts twice), kept per process and day.
+    For a municipality's entry page in a region: the services municipalities.serves_municipality
+    gives it (the search facet's rule in SQL; a service at two locations counts once, as on the
+    installation's home page), kept per process and day.
     """
     day = freshness.cutoff("hidden")
-    return cache.kept(f"category_counts:{code}", lambda: _category_counts_in(code), day)
+    return cache.kept(f"category_counts:{code}", lambda: _category_counts(day, code), day)
 
 
-def _category_counts_in(code: str) -> tuple[tuple[TermRow, int], ...]:
-    query = search.SearchQuery(filters={"municipality": [code]}, per_page=1, exclude_ids=freshness.hidden_listing_ids())
-    try:
-        counts = search_backend().search(query).facets.get("category", {})
-    except search.SearchError:
-        current_app.logger.exception("counting the categories of municipality %s failed", code)
-        counts = {}
-    return tuple((term, counts.get(term.code, 0)) for term in vocabulary_terms("category"))
-
-
-def _category_counts(hidden_from: date) -> tuple[tuple[TermRow, int], ...]:
-    counts: dict[int, int] = dict(
-        db.session.execute(
-            select(TaxonomyTerm.id, func.count(Service.id))
-            .join(Service.categories)
-            .where(
-                Service.publication_status == "published",
-                Service.status != "defunct",
-                ~freshness.checked_by(hidden_from),
-            )
-            .group_by(TaxonomyTerm.id)
-        ).all()
+def _category_counts(hidden_from: date, code: str | None = None) -> tuple[tuple[TermRow, int], ...]:
+    statement = (
+        select(TaxonomyTerm.id, func.count(Service.id))
+        .join(Service.categories)
+        .where(
+            Service.publication_status == "published",
+            Service.status != "defunct",
+            ~freshness.checked_by(hidden_from),
+        )
+        .group_by(TaxonomyTerm.id)
     )
+    if code is not None:
+        statement = statement.where(municipalities.serves_municipality(code))
+    counts: dict[int, int] = dict(db.session.execute(statement).all())
     return tuple((term, counts.get(term.id, 0)) for term in vocabulary_terms("category"))
 
 

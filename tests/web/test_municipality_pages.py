@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 from werkzeug.exceptions import MethodNotAllowed
 
+from sociale_kaart import transactions
 from sociale_kaart.directory import municipalities
-from sociale_kaart.directory.models import BRAND_COLOURS, Area
+from sociale_kaart.directory.models import BRAND_COLOURS, Area, ServiceAtLocation
 from sociale_kaart.extensions import db
 from tests.builders import make_location, make_service, make_user
 from tests.matching.factories import load_areas
@@ -122,6 +123,21 @@ def test_an_entry_page_counts_what_serves_its_municipality(region):
     respite = re.compile(r'href="/onderwerpen/respijtzorg\?gemeente=(\S+)">[^<]*<span class="count">\((\d+)\)')
     assert respite.findall(client.get("/rhenen/").get_data(as_text=True)) == [("rhenen", "1")]
     assert respite.findall(client.get("/utrechtse-heuvelrug/").get_data(as_text=True)) == [("utrechtse-heuvelrug", "1")]
+
+
+def test_an_entry_page_counts_a_service_at_two_locations_once(region):
+    """As the installation's home page does: the tile counts services, the results list each location."""
+    with region.test_request_context():
+        service = make_service(
+            location=make_location(postal_code="3911 AA", city="Rhenen", lat=51.9589, lon=5.5681),
+            name="Respijt aan huis",
+        )
+        service.location_links.append(
+            ServiceAtLocation(location=make_location(postal_code="3921 AA", city="Elst", lat=51.9193, lon=5.5954))
+        )
+        transactions.commit()  # indexes the second listing too
+    respite = re.compile(r'href="/onderwerpen/respijtzorg\?gemeente=rhenen">[^<]*<span class="count">\((\d+)\)')
+    assert respite.findall(region.test_client().get("/rhenen/").get_data(as_text=True)) == ["2"]
 
 
 def test_a_page_asked_with_another_method_is_still_that_pages_405(region):
