@@ -475,18 +475,33 @@ def area_class() -> type[Any]:
     return User.areas.property.mapper.class_
 
 
-def organization_choices(by: User) -> list[tuple[int, str]]:
-    """Return (id, name) of every organisation, for the admin forms."""
+def organization_choices(by: User, keep: Iterable[int] = ()) -> list[tuple[int, str]]:
+    """Return (id, name) of the organisations an admin may give members, for the admin forms.
+
+    An admin of one municipality gets those of it (events.admin_organizations, issue #20) and those in
+    `keep` (the account's own memberships, which the form shows as they are).
+    """
     permissions.require_admin(by)
     organization = organization_class()
-    return [(row.id, row.name) for row in db.session.scalars(select(organization).order_by(organization.name))]
+    statement = select(organization).where(*_organizations_of(by, keep)).order_by(organization.name)
+    return [(row.id, row.name) for row in db.session.scalars(statement)]
 
 
-def area_choices(by: User) -> list[tuple[int, str]]:
-    """Return (id, name) of every area, for the admin forms."""
+def _organizations_of(by: User, keep: Iterable[int]) -> list:
+    """Return the WHERE clauses on Organization of organization_choices (none: every organisation)."""
+    clauses = events.admin_organization_clauses(by)
+    return [or_(and_(*clauses), organization_class().id.in_(list(keep)))] if clauses else []
+
+
+def area_choices(by: User, keep: Iterable[int] = ()) -> list[tuple[int, str]]:
+    """Return (id, name) of the areas an admin may give, for the admin forms: an admin of one municipality
+    gets its areas (and those in `keep`, the account's own), as apply_access allows (issue #20)."""
     permissions.require_admin(by)
     area = area_class()
-    return [(row.id, row.name) for row in db.session.scalars(select(area).order_by(area.name))]
+    statement = select(area).order_by(area.name)
+    if by.municipality_code:
+        statement = statement.where(or_(area.municipality_code == by.municipality_code, area.id.in_(list(keep))))
+    return [(row.id, row.name) for row in db.session.scalars(statement)]
 
 
 def list_users(
@@ -574,6 +589,14 @@ def apply_access(
     ):
         # nor moves an account into another municipality by its broker areas (issue #20)
         raise ValidationError("areas", _("U kunt alleen gebieden van uw eigen gemeente kiezen."))
+    member_of = {membership.organization_id for membership in user.memberships if membership.status == "active"}
+    scope = _organizations_of(by, member_of)
+    allowed = {o.id for o in organizations}
+    if scope:
+        allowed = set(db.session.scalars(select(organization_class().id).where(*scope)))
+    if any(organization.id not in allowed for organization in organizations):
+        # nor makes anyone an editor of another municipality's organisation (issue #20)
+        raise ValidationError("organizations", _("U kunt alleen organisaties van uw eigen gemeente kiezen."))
     if municipality_code is not None:
         user.municipality_code = _municipality_code(municipality_code)
     user.role_rows = [UserRole(role=role) for role in roles]
@@ -696,16 +719,31 @@ def create_admin(email: str, name: str, password: str, municipality_code: str | 
 # --- e-mail outbox (admin) -----------------------------------------------------------------
 
 
+def may_see_outbox(user: object) -> bool:
+    """Return True for an admin of the whole installation: the outbox holds the e-mail of every municipality,
+    so an admin of one municipality (events.admin_scope, issue #20) does not see it."""
+    if not permissions.is_authenticated(user):
+        return False
+    assert isinstance(user, User)
+    return user.has_role("admin") and not events.admin_scope_clauses(user)
+
+
+def _require_outbox(by: User) -> None:
+    permissions.require_admin(by)
+    if not may_see_outbox(by):
+        raise PermissionDenied("the outbox is for the admins of the whole region")
+
+
 def list_outbox(by: User, status: str = "") -> tuple[Sequence[OutboxMessage], dict[str, int]]:
     """Return (messages, counts per status) for the outbox page: failed and queued, or one status."""
-    permissions.require_admin(by)
+    _require_outbox(by)
     statuses = [status] if status in OUTBOX_STATUSES else ["failed", "queued"]
     return notify.outbox_messages(statuses)
 
 
 def retry_outbox_message(message_id: int, by: User, now: datetime | None = None) -> OutboxMessage:
     """Queue a failed or waiting e-mail again; the next `flask notify send` delivers it."""
-    permissions.require_admin(by)
+    _require_outbox(by)
     message = notify.requeue(message_id, now=now)
     transactions.commit()
     return message

@@ -33,20 +33,30 @@ def role_label(role):
     return str(ROLE_LABELS.get(role, role))
 
 
+@bp.app_template_global()
+def may_see_outbox(user):
+    """Return accounts.may_see_outbox, for the admin's menu."""
+    return accounts.may_see_outbox(user)
+
+
 def _page_number():
     return params.parse_page(request.args.get("pagina", ""))
 
 
-def _access_form(form_class, **kwargs):
+def _access_form(form_class, person=None, **kwargs):
+    """The invite or access form with the choices the admin may give (and the account's own, shown as they are)."""
     form = form_class(**kwargs)
-    organizations = accounts.organization_choices(by=current_user)  # raises PermissionDenied for all but admins
+    own_organizations = person.organization_ids if person is not None else ()
+    own_areas = person.area_ids if person is not None else ()
+    # raises PermissionDenied for all but admins
+    organizations = accounts.organization_choices(by=current_user, keep=own_organizations)
     own = current_user.municipality_code
     in_region = [
         (row.code, row.name)
         for row in (municipalities.municipality_rows() if municipalities.is_region() else ())
         if not own or row.code == own
     ]
-    return form.set_choices(organizations, accounts.area_choices(by=current_user), in_region, own)
+    return form.set_choices(organizations, accounts.area_choices(by=current_user, keep=own_areas), in_region, own)
 
 
 @bp.route("/")
@@ -93,6 +103,7 @@ def user(user_id):
     person = accounts.get_user(user_id, by=current_user)
     form = _access_form(
         AccessForm,
+        person,
         data=None
         if request.method == "POST"
         else {
@@ -142,6 +153,7 @@ def user_status(user_id):
 
 @bp.route("/e-mail")
 def outbox():
+    """The e-mail outbox: for the admins of the whole installation (accounts.may_see_outbox, issue #20)."""
     status = request.args.get("status", "")
     messages, counts = accounts.list_outbox(current_user, status=status)
     return render_template("admin/outbox.html", messages=messages, counts=counts, status=status)

@@ -26,7 +26,7 @@ from ..extensions import db
 from ..geo.gazetteer import shared_gazetteer
 from . import cache, municipalities
 from .areas import area_rows
-from .models import Service
+from .models import Organization, Service
 
 
 def staff_codes(user: object) -> frozenset[str] | None:
@@ -245,6 +245,18 @@ def _admin_scope(admin: object, **_extra: object) -> ColumnElement[bool] | None:
     return accounts_in_scope(admin)
 
 
+def _admin_organizations(admin: object, **_extra: object) -> ColumnElement[bool] | None:
+    """The organisations an admin of one municipality may give members: those with a service that serves it
+    (municipalities.serves_municipality) and those without any service yet."""
+    codes = regional_codes(admin)
+    if codes is None:
+        return None
+    serving = or_(*(municipalities.serves_municipality(code) for code in sorted(codes)))
+    return or_(Organization.services.any(serving), ~Organization.services.any())
+
+
 def connect_account_events() -> None:
-    """Limit the admin's account pages to the admin's municipality (called once by create_app)."""
+    """Limit the admin's account pages, and the organisations they give, to the admin's municipality
+    (called once by create_app)."""
     events.admin_scope.connect(_admin_scope)
+    events.admin_organizations.connect(_admin_organizations)

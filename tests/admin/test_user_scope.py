@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sociale_kaart.accounts import services as accounts
 from sociale_kaart.accounts.models import User
 from sociale_kaart.directory import scopes
-from sociale_kaart.errors import NotFound, ValidationError
+from sociale_kaart.errors import NotFound, PermissionDenied, ValidationError
 from sociale_kaart.extensions import db
 from tests.accounts.forms_helper import post_form
 from tests.builders import login, make_organization, make_user
@@ -104,3 +104,61 @@ def test_a_scoped_admin_gives_no_broker_areas_of_another_municipality(app):
     assert refused.value.field == "areas"
     accounts.update_user_access(person.id, ["broker"], [], [region.sides["A"].area.id], by=admin)
     assert scopes.account_in_scope(admin, person)
+
+
+def test_a_scoped_admin_is_offered_only_the_own_municipalitys_organisations_and_areas(app):
+    region = make_region()
+    admin, regional = region.users["admin_a"], region.users["regional_admin"]
+    a, b = region.sides["A"], region.sides["B"]
+    unplaced = make_organization(name="Nog zonder aanbod")
+    organisations = {row_id for row_id, _name in accounts.organization_choices(admin)}
+    assert {a.service.organization.id, unplaced.id} <= organisations
+    assert b.service.organization.id not in organisations
+    assert b.service.organization.id in {row_id for row_id, _name in accounts.organization_choices(regional)}
+    areas = {row_id for row_id, _name in accounts.area_choices(admin)}
+    assert a.area.id in areas and b.area.id not in areas
+    assert b.area.id in {row_id for row_id, _name in accounts.area_choices(regional)}
+
+
+def test_a_scoped_admin_makes_nobody_an_editor_of_another_municipalitys_organisation(app):
+    region = make_region()
+    admin = region.users["admin_a"]
+    a, b = region.sides["A"], region.sides["B"]
+    person = a.volunteer.user
+    with pytest.raises(ValidationError) as refused:
+        accounts.update_user_access(person.id, ["editor"], [b.service.organization.id], [], by=admin)
+    assert refused.value.field == "organizations"
+    db.session.refresh(person)
+    assert b.service.organization.id not in person.organization_ids
+    accounts.update_user_access(person.id, ["editor"], [a.service.organization.id], [], by=admin)
+    assert set(person.organization_ids) == {a.service.organization.id}
+
+
+def test_an_account_keeps_a_membership_an_admin_of_one_municipality_could_not_give(app):
+    """A regional admin made the person an editor in B; admin A changes the roles and B's membership stays."""
+    region = make_region()
+    admin, regional = region.users["admin_a"], region.users["regional_admin"]
+    a, b = region.sides["A"], region.sides["B"]
+    person = a.volunteer.user
+    accounts.update_user_access(person.id, ["editor"], [b.service.organization.id], [], by=regional)
+    accounts.update_user_access(person.id, ["editor", "volunteer"], [b.service.organization.id], [], by=admin)
+    db.session.refresh(person)
+    assert b.service.organization.id in person.organization_ids and "volunteer" in person.roles
+
+
+def test_the_outbox_is_for_the_admins_of_the_whole_region(client):
+    region = make_region()
+    admin, regional = region.users["admin_a"], region.users["regional_admin"]
+    assert not accounts.may_see_outbox(admin) and accounts.may_see_outbox(regional)
+    with pytest.raises(PermissionDenied):
+        accounts.list_outbox(admin)
+    login(client, admin)
+    assert client.get("/beheer/e-mail").status_code == 403
+    assert 'href="/beheer/e-mail"' not in client.get("/beheer/gebruikers").get_data(as_text=True)
+
+
+def test_a_regional_admin_has_the_outbox(client):
+    region = make_region()
+    login(client, region.users["regional_admin"])
+    assert client.get("/beheer/e-mail").status_code == 200
+    assert 'href="/beheer/e-mail"' in client.get("/beheer/gebruikers").get_data(as_text=True)
