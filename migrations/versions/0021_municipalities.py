@@ -2,7 +2,7 @@
 
 Revision ID: 0021_municipalities
 Revises: 0020_hsds_free_text
-Create Date: 2026-12-25 10:00:00.000000
+Create Date: 2026-12-05 10:00:00.000000
 
 The table `municipalities` gets one row for every municipality code the areas name, and for the
 installation's own (SOCIALE_KAART_MUNICIPALITY_CODE) when no area names it: an existing database

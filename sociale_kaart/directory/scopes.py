@@ -51,12 +51,15 @@ def is_regional(user: object) -> bool:
     return regional_codes(user) is None
 
 
-def row_code(area_id: int | None, postcode: str | None = None) -> str:
-    """Return the CBS code of the municipality a row belongs to: its area's, its postcode's, or the own one."""
+def row_code(area_id: int | None, postcode: str | None = None, code: str | None = None) -> str:
+    """Return the CBS code of the municipality a row belongs to: its area's, its own (`code`, a municipality
+    the row names), its postcode's, or the installation's own."""
     if area_id is not None:
         area = municipalities.municipality_of_area(area_id)
         if area is not None:
             return area.code
+    if code is not None and municipalities.by_code(code) is not None:
+        return code
     code = municipalities.code_of_postcode4((postcode or "").strip()[:4] or None)
     if code is not None and municipalities.by_code(code) is not None:
         return code

@@ -30,6 +30,9 @@ class ChoiceRadioField(RadioField):
             raise StopValidation(str(_l("Kies alleen uit de lijst.")))
 
 
+MUNICIPALITY_CHOICE = "gemeente:"  # the value of "somewhere else in municipality X" (issue #20)
+
+
 class SignalForm(BaseForm):
     """ "Zorgen over iemand?": what you noticed, about whom, how to reach you (all but one part optional)."""
 
@@ -44,10 +47,24 @@ class SignalForm(BaseForm):
     # A honeypot: people never see or fill it; bots that fill every field are ignored.
     website = StringField(_l("Laat dit veld leeg"))
 
-    def __init__(self, *args, areas=(), **kwargs):
+    def __init__(self, *args, areas=(), municipalities=(), **kwargs):
+        """areas: the Area rows to choose from; municipalities: (code, name) of a region's municipalities, each
+        offered as "somewhere else in ..." for a resident who does not know the village (issue #20)."""
         super().__init__(*args, **kwargs)
         self.themes.choices = [(code, str(THEME_LABELS[code])) for code in THEMES]
-        self.area_id.choices = [("", str(_l("Weet ik niet")))] + [(str(area.id), area.name) for area in areas]
+        names = dict(municipalities)
+        self.area_id.choices = [
+            ("", str(_l("Weet ik niet"))),
+            *(
+                (str(area.id), f"{area.name} ({names[area.municipality_code]})" if names else area.name)
+                for area in areas
+                if not names or area.municipality_code in names
+            ),
+            *(
+                (MUNICIPALITY_CHOICE + code, str(_l("Ergens anders in gemeente %(name)s", name=name)))
+                for code, name in municipalities
+            ),
+        ]
 
     def is_spam(self):
         """Return True when the hidden field was filled in (by a bot)."""
@@ -76,7 +93,11 @@ class SignalForm(BaseForm):
             )
         }
         values["themes"] = list(self.themes.data or [])
-        values["area_id"] = params.parse_id(self.area_id.data or "")
+        chosen = self.area_id.data or ""
+        if chosen.startswith(MUNICIPALITY_CHOICE):
+            values["area_id"], values["municipality_code"] = None, chosen.removeprefix(MUNICIPALITY_CHOICE)
+        else:
+            values["area_id"] = params.parse_id(chosen)
         return values
 
 

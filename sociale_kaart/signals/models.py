@@ -44,6 +44,9 @@ class Signal(Model):
     outcome = db.Column(db.String(16))
     themes = db.Column(db.JSON, nullable=False, default=list)  # codes of THEMES, at least one
     area_id = db.Column(db.ForeignKey("areas.id", ondelete="SET NULL"), index=True)  # None: every broker
+    # In a region, a signal without an area may name its municipality (its brokers get it); None: the
+    # municipality of the area, or the installation's own (directory.scopes.row_code, issue #20).
+    municipality_code = db.Column(db.String(8))
 
     # Personal: for the area's brokers only, erased six months after closing.
     description = db.Column(db.Text, nullable=False, default="")  # what the reporter noticed

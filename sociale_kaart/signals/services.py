@@ -28,7 +28,7 @@ from .. import clock, params
 from ..accounts import permissions
 from ..accounts.models import User
 from ..accounts.queries import areas_with_brokers, brokers_of_areas
-from ..directory import scopes
+from ..directory import municipalities, scopes
 from ..directory.models import Area
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
@@ -66,25 +66,26 @@ def _covered_area_ids() -> set[int]:
     return areas_with_brokers()
 
 
-def _handles(user, area_id, covered) -> bool:
+def _handles(user, area_id, covered, code=None) -> bool:
     if not (permissions.is_authenticated(user) and user.is_broker):
         return False
     if area_id is not None and area_id in user.area_ids:
         return True
     if area_id is not None and area_id in covered:
         return False
-    return scopes.in_scope(user, scopes.row_code(area_id))
+    return scopes.in_scope(user, scopes.row_code(area_id, code=code))
 
 
 def may_handle(user: User, signal: Signal) -> bool:
     """Return True when the user is a broker of the signal's area (and so may read its personal fields)."""
-    return _handles(user, signal.area_id, _covered_area_ids())
+    return _handles(user, signal.area_id, _covered_area_ids(), signal.municipality_code)
 
 
-def handlers_of(area_id: int | None) -> list:
-    """Return the brokers who get a signal of this area by e-mail (without any: every broker of its municipality)."""
+def handlers_of(area_id: int | None, code: str | None = None) -> list:
+    """Return the brokers who get a signal of this area by e-mail (without any: every broker of its municipality,
+    `code` for a signal without an area that names one)."""
     brokers = brokers_of_areas(area_id) if area_id is not None else []
-    return brokers or scopes.brokers_of(None, scopes.row_code(area_id))
+    return brokers or scopes.brokers_of(None, scopes.row_code(area_id, code=code))
 
 
 def _require_handler(user, signal):
@@ -105,6 +106,19 @@ def _require_queue_reader(user):
 def area_choices() -> list[Area]:
     """Return every area by name, for "in which village?"."""
     return list(db.session.scalars(select(Area).order_by(Area.name)))
+
+
+def municipality_choices() -> list[tuple[str, str]]:
+    """Return (CBS code, name) of each municipality of a region, for "somewhere else in ..." (none in one)."""
+    if not municipalities.is_region():
+        return []
+    return [(row.code, row.name) for row in municipalities.municipality_rows()]
+
+
+def municipality_of_slug(slug: object) -> str | None:
+    """Return the CBS code of a region's municipality by its slug (?gemeente= from its pages), else None."""
+    row = municipalities.by_slug(slug) if municipalities.is_region() else None
+    return row.code if row is not None else None
 
 
 def area_by_code(code: object) -> Area | None:
@@ -157,6 +171,11 @@ def clean_signal_values(values: dict) -> dict:
         area = db.session.get(Area, area_id) if known else None
         if area is None:
             raise ValidationError("area_id", _("Kies een dorp uit de lijst."))
+    code = values.get("municipality_code") or None
+    if area is not None or not municipalities.is_region():
+        code = None  # the area's municipality, or the only one
+    elif code is not None and (not isinstance(code, str) or municipalities.by_code(code) is None):
+        raise ValidationError("area_id", _("Kies een dorp uit de lijst."))
     if clean["reporter_email"] and not params.valid_email(clean["reporter_email"]):
         raise ValidationError("reporter_email", _("Typ een e-mailadres zoals naam@voorbeeld.nl."))
     if clean["reporter_phone"] and not params.valid_phone(clean["reporter_phone"]):
@@ -164,7 +183,13 @@ def clean_signal_values(values: dict) -> dict:
             "reporter_phone", _("Typ een telefoonnummer van 10 cijfers, zoals 0343 123 456, of met +31.")
         )
     ordered = [theme for theme in THEMES if theme in themes] or ["other"]
-    return {**clean, "description": description, "themes": ordered, "area_id": area.id if area else None}
+    return {
+        **clean,
+        "description": description,
+        "themes": ordered,
+        "area_id": area.id if area else None,
+        "municipality_code": code,
+    }
 
 
 def _actor_name(user):
@@ -193,7 +218,7 @@ def _workspace_url(signal):
 
 def _mail_handlers(signal, template, **context):
     """Mail the brokers of the signal's area: number, area, due date and a link; never what was reported."""
-    for broker in handlers_of(signal.area_id):
+    for broker in handlers_of(signal.area_id, signal.municipality_code):
         notify.queue_message(
             broker.email,
             template,
@@ -295,7 +320,7 @@ def signal_queue(by: User) -> Queue:
         .where(Signal.erased_at.is_(None), (Signal.closed_at.is_(None)) | (Signal.closed_at >= since))
         .order_by(Signal.due_on, Signal.id)
     ).all()
-    mine = [signal for signal in rows if _handles(by, signal.area_id, covered)]
+    mine = [signal for signal in rows if _handles(by, signal.area_id, covered, signal.municipality_code)]
     queue.waiting = [signal for signal in mine if signal.is_waiting]
     queue.contact_made = [signal for signal in mine if signal.status == "contact_made"]
     queue.closed = sorted((signal for signal in mine if signal.is_closed), key=lambda s: s.closed_at, reverse=True)
@@ -314,10 +339,10 @@ def _area_counts(today, by):
     }
     without = AreaCount(area=None, statuses=dict.fromkeys(STATUSES, 0))
     rows = db.session.execute(
-        select(Signal.area_id, Signal.status, Signal.due_on).where(Signal.erased_at.is_(None))
+        select(Signal.area_id, Signal.status, Signal.due_on, Signal.municipality_code).where(Signal.erased_at.is_(None))
     ).all()
-    for area_id, status, due_on in rows:
-        if not scopes.in_scope(by, scopes.row_code(area_id)):
+    for area_id, status, due_on, code in rows:
+        if not scopes.in_scope(by, scopes.row_code(area_id, code=code)):
             continue  # another municipality's signal (issue #20)
         row = counts.get(area_id, without)
         row.statuses[status] += 1

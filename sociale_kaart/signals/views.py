@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError
 from ..errors import ValidationError
 from ..extensions import limiter
 from . import services, vocabularies
-from .forms import NoteForm, SignalForm, StatusForm
+from .forms import MUNICIPALITY_CHOICE, NoteForm, SignalForm, StatusForm
 
 bp = Blueprint("signals", __name__)
 team_bp = Blueprint("signal_team", __name__, url_prefix="/werkplek/zorgen")
@@ -49,11 +49,14 @@ def _report_page(form, status=200):
 @limiter.limit(_form_limit, methods=["POST"])
 def report():
     """The public form: what you noticed, about whom, how to reach you; no account, anonymous allowed."""
-    form = SignalForm(areas=services.area_choices())
+    form = SignalForm(areas=services.area_choices(), municipalities=services.municipality_choices())
     if request.method == "GET":
         area = services.area_by_code(request.args.get("dorp"))
+        code = services.municipality_of_slug(request.args.get("gemeente"))
         if area is not None:
             form.area_id.data = str(area.id)
+        elif code is not None:
+            form.area_id.data = MUNICIPALITY_CHOICE + code  # from a municipality's pages (issue #20)
         if current_user.is_authenticated:
             form.reporter_name.data = current_user.name
             form.reporter_email.data = current_user.email
@@ -73,7 +76,7 @@ def report():
 
 def _form_again(message, status):
     """Show the form again with what was typed and a message on top (expired form, too many at once)."""
-    form = SignalForm(request.form, areas=services.area_choices())
+    form = SignalForm(request.form, areas=services.area_choices(), municipalities=services.municipality_choices())
     form.form_errors.append(message)
     return _report_page(form, status)
 
