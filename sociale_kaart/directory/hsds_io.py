@@ -1373,7 +1373,7 @@ class _Importer:
             code=self._area_code(row, name, service_id),
             name=name,
             kind=kind,
-            municipality_code=current_app.config["MUNICIPALITY_CODE"],
+            municipality_code=municipalities.code_of_place_name(name),  # in a region: its place's (issue #20)
             postcodes=[],
         )
         db.session.add(area)

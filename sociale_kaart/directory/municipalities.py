@@ -182,6 +182,23 @@ def default_municipality() -> MunicipalityRow:
     return by_code(default_code()) or rows[0]
 
 
+def code_of_place_name(name: str) -> str:
+    """Return the CBS code of the one municipality of the installation with a place of this name (the
+    bundled gazetteer's places), else the installation's own: where a new area by name belongs (issue #20)."""
+    if not is_region():
+        return default_code()
+    wanted = name.strip().casefold()
+    gazetteer = shared_gazetteer()
+    codes = {
+        row.code
+        for row in municipality_rows()
+        if any(
+            (place.place or place.label).casefold() == wanted for place in gazetteer.places_of_municipality(row.code)
+        )
+    }
+    return codes.pop() if len(codes) == 1 else default_code()
+
+
 def code_of_postcode4(postcode4: str | None) -> str | None:
     """Return the CBS code of the municipality of a four-digit postcode: its area's, else the gazetteer's."""
     if not postcode4:

@@ -31,6 +31,7 @@ from sociale_kaart.directory.models import (
 from sociale_kaart.extensions import db
 from tests.builders import make_user
 from tests.conftest import fresh_app, make_app
+from tests.matching.factories import load_region
 
 from ..api import hsds_schemas
 
@@ -1124,6 +1125,26 @@ def test_a_service_area_the_database_lacks_is_made_when_the_package_says_its_kin
         ): "row not imported: the service keeps one service area in words, the one on line 4",
     }
     assert "service_areas.csv:2: area 'Maarn' (dorp) made from the package; it has no postcodes yet" in report.notes
+
+
+def test_in_a_region_a_new_area_belongs_to_the_municipality_with_a_place_of_its_name(app, tmp_path):
+    """Issue #20: Remmerden is a place of Rhenen, so its area is Rhenen's; a name of no place is the own one's."""
+    load_region()
+    package = {name: FOREIGN[name] for name in ("organizations.csv", "services.csv")}
+    package["service_areas.csv"] = [
+        "id,service_id,name,description",
+        "2a4a5e5e-bbbb-4c1c-9d0d-000000000001,0b4a5e5e-2222-4c1c-9d0d-000000000001,Remmerden,Dorp",
+        "2a4a5e5e-bbbb-4c1c-9d0d-000000000002,0b4a5e5e-2222-4c1c-9d0d-000000000001,Zuidwijk,wijk",
+    ]
+    _write(tmp_path, package)
+
+    hsds_io.import_package(tmp_path, services.search_backend())
+
+    service = db.session.scalars(select(Service).where(Service.name == "Wijkverpleging")).one()
+    assert [(a.name, a.municipality_code) for a in service.service_areas] == [
+        ("Remmerden", "0340"),
+        ("Zuidwijk", "1581"),
+    ]
 
 
 @pytest.mark.parametrize(
