@@ -7,7 +7,7 @@ anonymous people are sent to the login page, everybody else gets 403.
 import re
 
 import pytest
-from flask import url_for
+from flask import g, has_app_context, url_for
 
 from tests.builders import login_token
 from tests.workspace.helpers import csrf_token
@@ -44,6 +44,10 @@ def use_url(app, token, method, url, data=None, form_token=None):
 
     form_token(client) returns the CSRF token; by default one is put in the client's session.
     """
+    if has_app_context():
+        # A request made inside the test's app context shares its `g`, where Flask-Login keeps the user
+        # it loaded: forget the last request's user, or the next role would be taken for them.
+        g.pop("_login_user", None)
     client = client_as(app, token)
     if method == "GET":
         return client.get(url)
