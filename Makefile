@@ -7,7 +7,7 @@ export FLASK_APP := wsgi.py
 # PostgreSQL run of the suite: set by .ci/run; leave empty to test on SQLite only.
 SOCIALE_KAART_TEST_DATABASE_URL ?=
 
-.PHONY: install run lint test test-sqlite test-postgres test-moved-clock test-moved-clock-first test-moved-clock-second test-sqlite-stream test-postgres-stream browser-deps bench translations clean
+.PHONY: install run lint test test-sqlite test-postgres test-moved-clock test-moved-clock-browser test-moved-clock-rest test-sqlite-stream test-postgres-stream browser-deps bench translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,20 +38,21 @@ lint: install
 	$(BIN)/mypy
 
 ## test: install (with headless Chromium for the browser tests) and run the whole suite, in two
-## streams on the 2 cores: (1) on SQLite with the browser tests, (2) beside it on PostgreSQL when
-## SOCIALE_KAART_TEST_DATABASE_URL is set; then each stream runs half of the suite once more on
-## SQLite with the app clock 400 days ahead. Each run prints its report when it ends; make fails
-## when any run fails.
+## streams on the 2 cores: (1) on SQLite with the browser tests, the app clock at its pinned Monday, then
+## the browser tests that build dated help requests once more with the app clock 400 days ahead;
+## (2) beside it on PostgreSQL when SOCIALE_KAART_TEST_DATABASE_URL is set, with the app clock 400 days
+## ahead: every test then runs on a pinned and on a moved date, and on both databases. Without
+## PostgreSQL, stream (2) is the moved-clock run on SQLite. Each run prints its report when it ends;
+## make fails when any run fails.
 test: install browser-deps
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite-stream test-postgres-stream
 
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
-# The moved-clock run in two halves, one after each of the two long runs.
-# Only tests that can depend on the date: marked "dated" or in a module that mentions time (tests/conftest.py).
-MOVED_CLOCK := SOCIALE_KAART_TEST_DATABASE_URL= SOCIALE_KAART_CLOCK_OFFSET_DAYS=400 $(PYTEST) -m "not browser or dated" --time-dependent
-# The first half follows the SQLite run, which ends sooner than the PostgreSQL one: it takes the hostile-input walk too.
-MOVED_CLOCK_FIRST := tests/matching tests/browser tests/test_hostile_input.py
-MOVED_CLOCK_SECOND := --ignore=tests/matching --ignore=tests/browser --ignore=tests/test_hostile_input.py
+# The clock 400 days ahead: a Tuesday instead of a Monday, in another month and year.
+MOVED := SOCIALE_KAART_CLOCK_OFFSET_DAYS=400
+# The moved-clock run on SQLite takes only the tests that can depend on the date: marked "dated" or in a
+# module that mentions time (tests/conftest.py); browser tests only when marked "dated".
+MOVED_CLOCK := SOCIALE_KAART_TEST_DATABASE_URL= $(MOVED) $(PYTEST) -m "not browser or dated" --time-dependent
 
 .pytest-tmp:
 	mkdir -p .pytest-tmp
@@ -62,29 +63,32 @@ test-sqlite: install | .pytest-tmp
 
 test-postgres: install | .pytest-tmp
 	@if [ -n "$(SOCIALE_KAART_TEST_DATABASE_URL)" ]; then \
-	  echo "== the suite again on PostgreSQL ($(SOCIALE_KAART_TEST_DATABASE_URL)), browser tests excluded =="; \
-	  SOCIALE_KAART_TEST_DATABASE_URL="$(SOCIALE_KAART_TEST_DATABASE_URL)" $(PYTEST) --basetemp=.pytest-tmp/postgres -m "not browser"; \
-	else echo "SOCIALE_KAART_TEST_DATABASE_URL not set: PostgreSQL run skipped."; fi
+	  echo "== the suite again on PostgreSQL ($(SOCIALE_KAART_TEST_DATABASE_URL)), browser tests excluded, the app clock 400 days ahead ($(MOVED)) =="; \
+	  SOCIALE_KAART_TEST_DATABASE_URL="$(SOCIALE_KAART_TEST_DATABASE_URL)" $(MOVED) $(PYTEST) --basetemp=.pytest-tmp/postgres -m "not browser"; \
+	else \
+	  echo "SOCIALE_KAART_TEST_DATABASE_URL not set: no PostgreSQL run; the moved-clock run on SQLite instead"; \
+	  $(MAKE) --no-print-directory test-moved-clock-rest; \
+	fi
 
 ## test-moved-clock: the suite on SQLite with the app clock 400 days ahead (a Tuesday instead of a
 ## Monday): catches tests and code that mix the app clock with the real date or assume a weekday.
 ## Browser tests excluded, except those that build dated help requests (marker "dated"); modules that
-## never mention time are left out (--time-dependent, tests/conftest.py).
-test-moved-clock: test-moved-clock-first test-moved-clock-second
+## never mention time are left out (--time-dependent, tests/conftest.py). `make test` runs the dated
+## browser tests this way, and the rest on PostgreSQL with the same moved clock.
+test-moved-clock: test-moved-clock-browser test-moved-clock-rest
 
-test-moved-clock-first: install | .pytest-tmp
-	@echo "== matching and the dated browser tests on SQLite, the app clock 400 days ahead (SOCIALE_KAART_CLOCK_OFFSET_DAYS=400) =="
-	$(MOVED_CLOCK) --basetemp=.pytest-tmp/moved-clock-first $(MOVED_CLOCK_FIRST)
+test-moved-clock-browser: install | .pytest-tmp
+	@echo "== the dated browser tests on SQLite, the app clock 400 days ahead ($(MOVED)) =="
+	$(MOVED_CLOCK) --basetemp=.pytest-tmp/moved-clock-browser tests/browser
 
-test-moved-clock-second: install | .pytest-tmp
-	@echo "== the rest of the suite on SQLite, the app clock 400 days ahead (SOCIALE_KAART_CLOCK_OFFSET_DAYS=400) =="
-	$(MOVED_CLOCK) --basetemp=.pytest-tmp/moved-clock-second $(MOVED_CLOCK_SECOND)
+test-moved-clock-rest: install | .pytest-tmp
+	@echo "== the suite but the browser tests on SQLite, the app clock 400 days ahead ($(MOVED)) =="
+	$(MOVED_CLOCK) --basetemp=.pytest-tmp/moved-clock-rest --ignore=tests/browser
 
 test-sqlite-stream: test-sqlite
-	@$(MAKE) --no-print-directory test-moved-clock-first
+	@$(MAKE) --no-print-directory test-moved-clock-browser
 
 test-postgres-stream: test-postgres
-	@$(MAKE) --no-print-directory test-moved-clock-second
 
 ## browser-deps: Debian's Chromium and ChromeDriver for the browser tests (needs root; skipped otherwise)
 browser-deps:
