@@ -120,3 +120,16 @@ def test_a_search_from_amerongen_within_5_km_finds_and_marks_elst(phone, region_
     # axe-core checks the page with the popup open: after its fade-in, as a person sees it
     expect(phone.locator(".leaflet-popup")).to_have_css("opacity", "1")
     _check(phone, tmp_path, "border-search")
+
+
+def test_the_signal_form_of_an_entry_page_has_its_municipality_chosen(phone, region_site, tmp_path):
+    """From Rhenen's pages, "zorgen over iemand" goes to Rhenen's team unless a village is chosen."""
+    _open(phone, region_site, "/rhenen/")
+    phone.locator("footer a[href*='zorgen-over-iemand']").click()
+    phone.wait_for_url("**/zorgen-over-iemand?gemeente=rhenen")
+    chosen = phone.locator("select[name=area_id] option:checked")
+    assert chosen.get_attribute("value") == "gemeente:0340"
+    if phone.language == "nl":
+        assert chosen.inner_text() == "Ergens anders in gemeente Rhenen"
+        assert "Elst (Rhenen)" in phone.locator("select[name=area_id]").inner_text()
+    _check(phone, tmp_path, "signal-form")
