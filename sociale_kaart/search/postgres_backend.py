@@ -247,6 +247,11 @@ def index_format() -> str:
 def create_tables(connection: Connection) -> None:
     """Create the search tables that are missing; an index created empty is current."""
     metadata.create_all(connection, checkfirst=True)
+    stamp_empty_index(connection)
+
+
+def stamp_empty_index(connection: Connection) -> None:
+    """Mark an empty index as made by this code (its format): there is nothing in it to rebuild."""
     connection.execute(
         text(
             "INSERT INTO search_state (key, value) SELECT 'format', :format "
