@@ -38,11 +38,11 @@ lint: install
 	$(BIN)/mypy
 
 ## test: install (with headless Chromium for the browser tests) and run the whole suite, in two
-## streams on the 2 cores: (1) on SQLite with the browser tests, the app clock at its pinned Monday, then
-## the browser tests that build dated help requests once more with the app clock 400 days ahead;
+## streams on the 2 cores: (1) on SQLite with the browser tests, the app clock at its pinned Monday;
 ## (2) beside it on PostgreSQL when SOCIALE_KAART_TEST_DATABASE_URL is set, with the app clock 400 days
-## ahead: every test then runs on a pinned and on a moved date, and on both databases. Without
-## PostgreSQL, stream (2) is the moved-clock run on SQLite. Each run prints its report when it ends;
+## ahead (every test then runs on a pinned and on a moved date, and on both databases), then the
+## browser tests that build dated help requests once more with the moved clock. Without PostgreSQL,
+## stream (2) starts with the moved-clock run on SQLite. Each run prints its report when it ends;
 ## make fails when any run fails.
 test: install browser-deps
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite-stream test-postgres-stream
@@ -83,14 +83,15 @@ test-moved-clock-rest: install | .pytest-tmp
 	$(MOVED_CLOCK) --basetemp=.pytest-tmp/moved-clock-rest --ignore=tests/browser
 
 test-sqlite-stream: test-sqlite
-	@$(MAKE) --no-print-directory test-moved-clock-browser
 
-# The second stream: PostgreSQL with the moved clock, or without PostgreSQL the moved-clock run on SQLite.
+# The second stream: PostgreSQL with the moved clock (or without PostgreSQL the moved-clock run on SQLite),
+# then the dated browser tests with the moved clock (the PostgreSQL run ends first).
 ifneq ($(strip $(SOCIALE_KAART_TEST_DATABASE_URL)),)
 test-postgres-stream: test-postgres
 else
 test-postgres-stream: test-moved-clock-rest
 endif
+	@$(MAKE) --no-print-directory test-moved-clock-browser
 
 ## browser-deps: Debian's Chromium and ChromeDriver for the browser tests (needs root; skipped otherwise)
 browser-deps:

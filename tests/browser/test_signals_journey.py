@@ -125,7 +125,8 @@ def test_signal_journey_on_a_phone_without_javascript(site, browser):
     driver.get_by_label("Is eenzaam of vaak alleen").check()
     driver.get_by_label("Vertel wat u zag of hoorde (niet verplicht)").fill(NOTICED)
     driver.get_by_label("Voornaam of omschrijving").fill(PASSENGER)
-    driver.get_by_label("Dorp").select_option(label="Doorn")
+    # the demo is a region (issue #20): each village is named with its municipality
+    driver.get_by_label("Dorp").select_option(label="Doorn (Utrechtse Heuvelrug)")
     driver.get_by_label("Uw e-mailadres").fill(DRIVER_EMAIL)
     _submit(driver, "Melding versturen")
     assert driver.url == base + "/zorgen-over-iemand/verstuurd"
