@@ -254,7 +254,7 @@ def list_public_services(query, page, per_page, detail=LISTED):
             else {}
         )
         return Page([by_id[i] for i in chosen], len(ids), page, per_page)
-    total = db.session.scalar(select(func.count(Service.id)).where(*conditions)) or 0
+    total = _count(conditions)
     rows = db.session.scalars(
         select(Service)
         .where(*conditions)
@@ -264,6 +264,16 @@ def list_public_services(query, page, per_page, detail=LISTED):
         .limit(per_page)
     ).all()
     return Page(list(rows), total, page, per_page)
+
+
+def _count(conditions):
+    """Return how many services meet the conditions; the plain list's count (published, not defunct) is kept per
+    process until the directory changes (cache.py): it asked SQLite to visit every published service each page."""
+
+    def count() -> int:
+        return db.session.scalar(select(func.count(Service.id)).where(*conditions)) or 0
+
+    return cache.kept("hsds_public_count", count) if len(conditions) == 1 else count()
 
 
 def full_service_options():

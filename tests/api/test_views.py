@@ -361,6 +361,25 @@ def test_a_service_unpublished_after_publication_disappears(app, client):
     assert client.get(f"{API}/services/{service.uuid}").status_code == 404
 
 
+def test_the_kept_count_of_the_list_follows_every_change(app, client):
+    """The plain list's count is kept per process (issue #17): publishing, unpublishing and another
+    server's change (the directory stamp in the database) move it."""
+    first = make_service(name="Eerste")
+    assert client.get(f"{API}/services").get_json()["total_items"] == 1
+    second = make_service(name="Tweede")
+    assert client.get(f"{API}/services").get_json()["total_items"] == 2
+    first.publication_status = "archived"
+    transactions.commit()
+    assert client.get(f"{API}/services").get_json()["total_items"] == 1
+    other_server = make_app(app.config["SEARCH_DIR"], SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
+    with other_server.app_context():
+        db.session.get(Service, second.id).status = "defunct"
+        transactions.commit()
+        db.session.remove()
+        db.engine.dispose()
+    assert client.get(f"{API}/services").get_json()["total_items"] == 0
+
+
 def test_the_export_zip_holds_the_package(demo_client):
     import io
     import zipfile
