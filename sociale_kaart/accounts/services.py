@@ -488,8 +488,11 @@ def organization_choices(by: User, keep: Iterable[int] = ()) -> list[tuple[int, 
 
 
 def _organizations_of(by: User, keep: Iterable[int]) -> list:
-    """Return the WHERE clauses on Organization of organization_choices (none: every organisation)."""
-    clauses = events.admin_organization_clauses(by)
+    """Return the WHERE clauses on Organization of organization_choices (none: every organisation).
+
+    Only an admin's choice is limited; the demo's seed gives accounts their own organisations.
+    """
+    clauses = events.admin_organization_clauses(by) if by.has_role("admin") else []
     return [or_(and_(*clauses), organization_class().id.in_(list(keep)))] if clauses else []
 
 
@@ -591,10 +594,10 @@ def apply_access(
         raise ValidationError("areas", _("U kunt alleen gebieden van uw eigen gemeente kiezen."))
     member_of = {membership.organization_id for membership in user.memberships if membership.status == "active"}
     scope = _organizations_of(by, member_of)
-    allowed = {o.id for o in organizations}
-    if scope:
-        allowed = set(db.session.scalars(select(organization_class().id).where(*scope)))
-    if any(organization.id not in allowed for organization in organizations):
+    chosen = {organization.id for organization in organizations}
+    model = organization_class()
+    allowed = set(db.session.scalars(select(model.id).where(model.id.in_(chosen), *scope))) if scope else chosen
+    if allowed != chosen:
         # nor makes anyone an editor of another municipality's organisation (issue #20)
         raise ValidationError("organizations", _("U kunt alleen organisaties van uw eigen gemeente kiezen."))
     if municipality_code is not None:
