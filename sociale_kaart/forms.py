@@ -1,8 +1,12 @@
 """Base form: WTForms with CSRF (Flask-WTF) and a way to add a service error to a field; shared fields."""
 
+from babel.support import NullTranslations, Translations
+from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, SelectMultipleField, TextAreaField, widgets
+from wtforms.i18n import messages_path
 from wtforms.validators import StopValidation
 from wtforms.validators import ValidationError as FieldError
 
@@ -15,8 +19,26 @@ CONTROL_CHARACTER_MESSAGE = _l(
 )
 
 
+_WTFORMS_TRANSLATIONS = "sociale_kaart.wtforms_translations"  # app.extensions: language -> Translations
+
+
+def wtforms_translations() -> NullTranslations:
+    """Return WTForms' own messages in the user's language, read from its catalogue once per process (#17).
+
+    Flask-WTF reads and parses that catalogue again for every request that makes a form."""
+    language = str(get_locale() or "nl")
+    known: dict[str, NullTranslations] = current_app.extensions.setdefault(_WTFORMS_TRANSLATIONS, {})
+    if language not in known:
+        known[language] = Translations.load(messages_path(), [language], domain="wtforms")
+    return known[language]
+
+
 class BaseForm(FlaskForm):
     """A form whose errors a service can add to after validation; no field takes control characters."""
+
+    class Meta:
+        def get_translations(self, form):
+            return wtforms_translations()
 
     def validate(self, extra_validators=None):
         """Validate every field; a value with a control character is refused, on every database (issue #12)."""

@@ -47,20 +47,31 @@ def area_containing(areas: Iterable[Area], postcode4: str | None) -> Area | None
     return next((area for area in areas if postcode4 in (area.postcodes or [])), None)
 
 
-def area_of_postcode4(postcode4: str | None) -> Area | None:
-    """Return the area whose postcodes include a four-digit postcode, or None."""
+def area_row_of_postcode4(postcode4: str | None) -> "AreaRow | None":
+    """Return the kept row (AreaRow) of the area whose postcodes include a four-digit postcode, or None."""
     if not postcode4:
         return None
+    return next((area for area in area_rows() if postcode4 in area.postcodes), None)
+
+
+def area_of_postcode4(postcode4: str | None) -> Area | None:
+    """Return the area whose postcodes include a four-digit postcode, or None."""
     # found among the areas this process keeps; only the one found is read (issue #17)
-    found = next((area for area in area_rows() if postcode4 in area.postcodes), None)
+    found = area_row_of_postcode4(postcode4)
     return db.session.get(Area, found.id) if found is not None else None
+
+
+def area_row_of_place(place: object | None) -> "AreaRow | None":
+    """Return the kept row of the area of a resolved place (geo.Place), or None for no place or a whole municipality."""
+    if place is None or getattr(place, "kind", None) == "municipality":
+        return None
+    return area_row_of_postcode4(getattr(place, "postcode4", None))
 
 
 def area_of_place(place: object | None) -> Area | None:
     """Return the area of a resolved place (geo.Place), or None for no place or a whole municipality."""
-    if place is None or getattr(place, "kind", None) == "municipality":
-        return None
-    return area_of_postcode4(getattr(place, "postcode4", None))
+    found = area_row_of_place(place)
+    return db.session.get(Area, found.id) if found is not None else None
 
 
 @dataclass(frozen=True)

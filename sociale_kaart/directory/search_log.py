@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import CursorResult, case, delete, func, insert, select
+from sqlalchemy import CursorResult, Table, case, delete, func, insert, select
 
 from .. import clock, geo, transactions
 from ..accounts import permissions
@@ -128,11 +128,11 @@ def _place_of(criteria: SearchCriteria, page) -> tuple[str, str | None]:
     place = getattr(page, "place", None)
     if place is not None:  # the web search: the place it resolved
         kind = "postcode" if place.kind == "postcode" else "place"
-        area = area_lookup.area_of_place(place)
+        area = area_lookup.area_row_of_place(place)
     elif criteria.where.strip():  # the API: a postcode it checked
         parsed = geo.parse_postcode(criteria.where)
         kind = "postcode" if parsed else "place"
-        area = area_lookup.area_of_postcode4(parsed[0]) if parsed else None
+        area = area_lookup.area_row_of_postcode4(parsed[0]) if parsed else None
     else:
         return "none", None
     return kind, (area.code if area is not None else None)
@@ -160,6 +160,10 @@ def _asked_anything(criteria: SearchCriteria) -> bool:
     return bool(criteria.text.strip() or criteria.where.strip() or _filter_count(criteria))
 
 
+_COLUMNS = tuple(column.key for column in SearchLogEntry.__table__.columns if column.key != "id")
+_INSERT = insert(cast(Table, SearchLogEntry.__table__))  # Core, one statement object: compiled once
+
+
 def record_search(criteria: SearchCriteria, page, language: str, source: str = "web") -> SearchLogEntry | None:
     """Log a search that ran (page 1 only); never raise: a failure is logged without the words typed.
 
@@ -170,7 +174,8 @@ def record_search(criteria: SearchCriteria, page, language: str, source: str = "
         return None
     try:
         entry = _entry(criteria, page, language, source)
-        db.session.add(entry)
+        # one INSERT of plain values: the ORM's unit of work would cost a results page more than the row (#17)
+        db.session.execute(_INSERT, {name: getattr(entry, name) for name in _COLUMNS})
         transactions.commit()
     except Exception as error:  # noqa: BLE001  (the log must never break a search)
         db.session.rollback()

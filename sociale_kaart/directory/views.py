@@ -3,10 +3,11 @@
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, get_template_attribute, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 from .. import params
 from ..errors import NotFound, ValidationError
@@ -93,7 +94,6 @@ def _search_params(pairs) -> list[tuple[str, str]]:
     ]
 
 
-@bp.app_template_global()
 def search_trail() -> str | None:
     """Return this results page's search as one query string for its listing links, or None elsewhere."""
     if request.endpoint not in ("directory.search", "directory.map_view"):
@@ -102,6 +102,18 @@ def search_trail() -> str | None:
     if request.endpoint == "directory.map_view":
         pairs.append(("kaart", "1"))
     return urlencode(pairs) or None
+
+
+@bp.app_template_global()
+def card_slots(back: Markup | None) -> dict[str, Markup | None]:
+    """Return the parts of this page's result cards that are the same for each card: the query string of the
+    links to a service (`?zoek=…`, escaped for HTML, or nothing) and `back` (lists/views.list_return(), or None
+    for a visitor whose list button is their own)."""
+    trail = search_trail()
+    if trail:
+        url = url_for("directory.service_detail", service_id=1, slug="x", zoek=trail)
+        trail = escape(url[url.index("?") :])
+    return {"trail": Markup(trail or ""), "back": back}
 
 
 def _back_to_search(trail: str | None) -> str:
@@ -250,6 +262,46 @@ def card_text() -> dict[str, str]:
     if language not in _card_texts:
         _card_texts[language] = {key: str(text) for key, text in CARD_TEXT.items()}
     return _card_texts[language]
+
+
+# A kept card is rendered with these markers where a page puts its own parts; "\0" never reaches a page
+# otherwise (control characters are refused at the edge).
+_MARKERS = {name: Markup(f"\0{name}\0") for name in ("trail", "position", "distance", "back", "add")}
+MAX_KEPT_CARDS = 20_000  # per language and process; a card is 1-2 KB
+
+
+@bp.app_template_global()
+def listing_card(listing, position: int, text: dict[str, str], slots: dict, add: Markup | None) -> Markup:
+    """Return a result card's HTML (templates/directory/_listing.html), rendered once per listing, language and
+    directory version and kept in this process (issue #17). This page's parts are filled in: the link's trail,
+    the position, the distance, and the list button (`add`, rendered for the visitor; None: the link of a visitor
+    without a session, kept with the card, its `terug=` from `slots`)."""
+    language = str(get_locale() or "nl")
+    kept: dict[tuple, tuple[str, ...]] = cache.kept(f"cards:{language}", dict)
+    location = listing.location
+    key = (
+        listing.service.id,
+        location.lat,
+        location.lon,
+        location.address_1,
+        location.city,
+        listing.distance_km is None,
+        listing.open_now,
+        listing.freshness,
+        listing.elsewhere,
+        add is None,
+    )
+    parts = kept.get(key)
+    if parts is None:
+        if len(kept) >= MAX_KEPT_CARDS:
+            kept.clear()
+        markers = {**_MARKERS, "add": None} if add is None else {**_MARKERS, "back": None}
+        macro = get_template_attribute("directory/_listing.html", "listing_card")
+        parts = kept[key] = tuple(str(macro(listing, text, markers)).split("\0"))
+    distance = current_app.jinja_env.filters["km"](listing.distance_km)  # web/pages.format_km
+    values = {**slots, "position": str(position), "distance": escape(distance), "add": add}
+    # the parts alternate: kept HTML, a marker's name, kept HTML, ...
+    return Markup("".join(part if number % 2 == 0 else values[part] for number, part in enumerate(parts)))
 
 
 @bp.app_template_global()

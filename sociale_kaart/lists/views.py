@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import params
@@ -66,6 +67,13 @@ def _my_ids() -> list[int]:
 def on_my_list(service_id) -> bool:
     """Return True when a service is on the visitor's list (the "Zet op mijn lijstje" button)."""
     return service_id in _my_ids()
+
+
+@bp.app_template_global()
+def list_return() -> Markup:
+    """Return the `terug=…` of a "Zet op mijn lijstje" link on this page (escaped for HTML): back here after it."""
+    url = url_for("lists.add", terug=request.full_path.rstrip("?"))
+    return escape(url[url.index("?") + 1 :])
 
 
 @bp.app_template_global()
