@@ -4,6 +4,7 @@ import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import Any
 
 from flask import current_app
 from flask_babel import get_locale
@@ -390,29 +391,52 @@ def _card_queries():
     return cards, schedules
 
 
+MAX_KEPT_CARD_ROWS = 50_000  # listings whose card data a process keeps (a few hundred bytes each)
+
+
+def _card_rows(ids: list[int]) -> dict[str, tuple[Any, tuple[tuple[int, time, time], ...]]]:
+    """Return {link id: (card row, opening periods)} of the public listings among `ids`.
+
+    Kept per process for the directory's version stamp (issue #17): the same listings turn up for many
+    searches, and a change to any directory row makes a new stamp, so nothing kept is older than the
+    stamp this request read. Only the listings not kept yet are read: two queries.
+    """
+    kept: dict[str, tuple[Any, tuple[tuple[int, time, time], ...]] | None] = cache.kept("card_rows", dict)
+    missing = [number for number in ids if str(number) not in kept]
+    if missing:
+        if len(kept) + len(missing) > MAX_KEPT_CARD_ROWS:
+            kept.clear()
+        cards_query, schedules_query = _card_queries()
+        rows = db.session.execute(cards_query, {"ids": missing}).all()
+        public = [row for row in rows if indexing.is_searchable(row)]
+        periods: dict[int, list[tuple[int, time, time]]] = {}
+        if public:
+            service_ids = sorted({row.id for row in public})
+            for service_id, weekday, opens_at, closes_at in db.session.execute(
+                schedules_query, {"service_ids": service_ids}
+            ):
+                periods.setdefault(service_id, []).append((weekday, opens_at, closes_at))
+        for number in missing:
+            kept[str(number)] = None  # not public (or gone): no card
+        for row in public:
+            kept[str(row.link_id)] = (row, tuple(periods.get(row.id, ())))
+    return {str(number): found for number in ids if (found := kept.get(str(number))) is not None}
+
+
 def _load_cards(hits, now: datetime) -> list[ListingCard]:
-    """Load the cards of search hits in hit order, skipping any no longer public: two queries (issue #17)."""
+    """Load the cards of search hits in hit order, skipping any no longer public: at most two queries (issue #17)."""
     ids = [int(hit.id) for hit in hits if hit.id.isdigit()]
     if not ids:
         return []
-    cards_query, schedules_query = _card_queries()
-    rows = db.session.execute(cards_query, {"ids": ids}).all()
-    public = {str(row.link_id): row for row in rows if indexing.is_searchable(row)}
-    periods: dict[int, list[tuple[int, time, time]]] = {}
-    if public:
-        service_ids = sorted({row.id for row in public.values()})
-        for service_id, weekday, opens_at, closes_at in db.session.execute(
-            schedules_query, {"service_ids": service_ids}
-        ):
-            periods.setdefault(service_id, []).append((weekday, opens_at, closes_at))
+    public = _card_rows(ids)
     terms = {term.code: term for term in vocabulary_terms("category")}
     today = now.date()
     cards = []
     for hit in hits:
-        row = public.get(hit.id)
-        if row is None:
+        found = public.get(hit.id)
+        if found is None:
             continue
-        schedules = tuple(periods.get(row.id, ()))
+        row, schedules = found
         categories = sorted(
             (terms[code] for code in (row.category_codes or "").split() if code in terms),
             key=lambda term: (term.position, term.id),

@@ -80,7 +80,7 @@ def test_a_kept_card_is_in_the_visitors_language(client):
     assert "Free" in card and "Gratis" not in card
 
 
-def test_a_kept_card_is_made_again_after_its_listing_changes_through_another_server(app, tmp_path):
+def test_a_kept_card_and_its_data_are_made_again_after_a_change_through_another_server(app, tmp_path):
     other = make_app(tmp_path, name="second_server", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
     service = make_service(name="Boodschappenhulp Doorn", summary="Op dinsdag.")
     browser = other.test_client()
@@ -91,6 +91,9 @@ def test_a_kept_card_is_made_again_after_its_listing_changes_through_another_ser
         transactions.commit()  # through app A
         card = _card(browser.get("/zoeken?q=boodschappen").get_data(as_text=True), service.id)
         assert "Op woensdag." in card and "Kerkplein 2" in card and "Op dinsdag." not in card
+        service.status = "defunct"
+        transactions.commit()
+        assert "Boodschappenhulp Doorn" not in browser.get("/zoeken?q=boodschappen").get_data(as_text=True)
     finally:
         with other.app_context():
             db.engine.dispose()
