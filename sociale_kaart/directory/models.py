@@ -253,6 +253,8 @@ class Service(Model):
         ),
         # The API lists published services by name (issue #17): read in this order, not sorted whole for every page.
         db.Index("ix_services_listed_by_name", "publication_status", "name", "uuid"),
+        # A service page and an organisation's page list its published services by name (0024).
+        db.Index("ix_services_of_organization", "organization_id", "publication_status", "name"),
     )
     id = db.Column(db.Integer, primary_key=True)
     uuid = db.Column(db.String(36), nullable=False, unique=True, default=_uuid)
