@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, get_template_attribute, redirec
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from .. import params
@@ -146,7 +147,6 @@ def service_detail(service_id, slug=None):
         now=page.now,
         freshness=page.freshness,
         vocab=vocabularies,
-        report_form=ReportForm(formdata=None),
     )
 
 
@@ -301,6 +301,27 @@ def listing_card(listing, position: int, text: dict[str, str], slots: dict, add:
     distance = current_app.jinja_env.filters["km"](listing.distance_km)  # web/pages.format_km
     values = {**slots, "position": str(position), "distance": escape(distance), "add": add}
     # the parts alternate: kept HTML, a marker's name, kept HTML, ...
+    return Markup("".join(part if number % 2 == 0 else values[part] for number, part in enumerate(parts)))
+
+
+_REPORT_FORMS = "sociale_kaart.blank_report_forms"  # app.extensions: language -> the form's parts
+
+
+@bp.app_template_global()
+def blank_report_form(service_id: int) -> Markup:
+    """Return the empty "Klopt er iets niet?" form of a service page (templates/directory/_report_form.html).
+
+    Its fields are the same on every service page: rendered once per language and process (issue #17), with
+    this page's action and the visitor's CSRF token filled in."""
+    language = str(get_locale() or "nl")
+    kept: dict[str, tuple[str, ...]] = current_app.extensions.setdefault(_REPORT_FORMS, {})
+    parts = kept.get(language)
+    if parts is None:
+        form = ReportForm(formdata=None)
+        html = render_template("directory/_report_form.html", form=form, action=Markup("\0action\0"))
+        token = getattr(getattr(form, "csrf_token", None), "current_token", None)  # None: CSRF is off
+        parts = kept[language] = tuple(html.replace(token, "\0csrf\0").split("\0") if token else html.split("\0"))
+    values = {"action": escape(url_for("directory.report", service_id=service_id)), "csrf": escape(generate_csrf())}
     return Markup("".join(part if number % 2 == 0 else values[part] for number, part in enumerate(parts)))
 
 

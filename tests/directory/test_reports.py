@@ -131,3 +131,26 @@ def test_brokers_see_reports_of_their_areas_and_resolve_them_once(app):
     answers = db.session.scalars(select(OutboxMessage).where(OutboxMessage.template == "report_resolved")).all()
     assert [m.to_address for m in answers] == ["a@example.org"]
     assert reports.open_reports(doorn_broker) == []
+
+
+def _report_form(html):
+    """Return (action, CSRF token) of the "Klopt er iets niet?" form on a service page."""
+    form = re.search(r'<form class="report-form" method="post" action="([^"]+)".*?</form>', html, re.S)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form.group(0))
+    return form.group(1), token.group(1)
+
+
+def test_the_report_form_on_a_service_page_posts_to_that_service_with_the_visitors_token(app):
+    first, _ = _service()
+    second = make_service(name="Maaltijdservice")
+    resident, other = app.test_client(), app.test_client()
+    action, token = _report_form(resident.get(f"/aanbod/{first.id}").get_data(as_text=True))
+    assert action == f"/aanbod/{first.id}/melding"
+    # the form's fields are rendered once; each page has its own action
+    assert (
+        _report_form(resident.get(f"/aanbod/{second.id}").get_data(as_text=True))[0] == f"/aanbod/{second.id}/melding"
+    )
+    response = resident.post(action, data={"csrf_token": token, "onderwerp": "hours", "bericht": "Nu op woensdag."})
+    assert response.status_code == 303
+    assert db.session.scalars(select(Report)).one().message == "Nu op woensdag."
+    assert other.post(action, data={"onderwerp": "hours", "bericht": "Zonder token."}).status_code == 400
