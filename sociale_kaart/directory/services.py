@@ -578,11 +578,13 @@ def valid_filters(raw: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
     return clean
 
 
-def get_public_service(service_id: int) -> Service:
-    """Return a published service with everything its page shows, or raise NotFound."""
-    service = db.session.scalars(
+@functools.cache
+def _service_page_query():
+    """Return the statement of a service page's service, made once (SQLAlchemy works out a new statement's
+    cache key, with its six loader options, again for every object)."""
+    return (
         select(Service)
-        .where(Service.id == service_id)
+        .where(Service.id == bindparam("service_id"))
         .options(
             joinedload(Service.organization),
             selectinload(Service.categories),
@@ -591,7 +593,12 @@ def get_public_service(service_id: int) -> Service:
             selectinload(Service.schedules),
             selectinload(Service.location_links).joinedload(ServiceAtLocation.location),
         )
-    ).first()
+    )
+
+
+def get_public_service(service_id: int) -> Service:
+    """Return a published service with everything its page shows, or raise NotFound."""
+    service = db.session.scalars(_service_page_query(), {"service_id": service_id}).first()
     if service is None or not indexing.is_searchable(service):
         raise NotFound(service_id)
     return service
