@@ -264,9 +264,19 @@ def card_text() -> dict[str, str]:
     return _card_texts[language]
 
 
-# A kept card is rendered with these markers where a page puts its own parts; "\0" never reaches a page
-# otherwise (control characters are refused at the edge).
-_MARKERS = {name: Markup(f"\0{name}\0") for name in ("trail", "position", "distance", "back", "add")}
+# A kept fragment (a card, the report form) is rendered with markers where a page puts its own parts; "\0"
+# never reaches a page otherwise (control characters are refused at the edge).
+def _marker(name: str) -> Markup:
+    return Markup(f"\0{name}\0")
+
+
+def _fill(parts: tuple[str, ...], values: dict) -> Markup:
+    """Return a kept fragment (its HTML split at the markers) with this page's values in place of the markers."""
+    # the parts alternate: kept HTML, a marker's name, kept HTML, ...
+    return Markup("".join(part if number % 2 == 0 else values[part] for number, part in enumerate(parts)))
+
+
+_MARKERS = {name: _marker(name) for name in ("trail", "position", "distance", "back", "add")}
 MAX_KEPT_CARDS = 20_000  # per language and process; a card is 1-2 KB
 
 
@@ -299,9 +309,7 @@ def listing_card(listing, position: int, text: dict[str, str], slots: dict, add:
         macro = get_template_attribute("directory/_listing.html", "listing_card")
         parts = kept[key] = tuple(str(macro(listing, text, markers)).split("\0"))
     distance = current_app.jinja_env.filters["km"](listing.distance_km)  # web/pages.format_km
-    values = {**slots, "position": str(position), "distance": escape(distance), "add": add}
-    # the parts alternate: kept HTML, a marker's name, kept HTML, ...
-    return Markup("".join(part if number % 2 == 0 else values[part] for number, part in enumerate(parts)))
+    return _fill(parts, {**slots, "position": str(position), "distance": escape(distance), "add": add})
 
 
 _REPORT_FORMS = "sociale_kaart.blank_report_forms"  # app.extensions: language -> the form's parts
@@ -318,11 +326,11 @@ def blank_report_form(service_id: int) -> Markup:
     parts = kept.get(language)
     if parts is None:
         form = ReportForm(formdata=None)
-        html = render_template("directory/_report_form.html", form=form, action=Markup("\0action\0"))
+        html = render_template("directory/_report_form.html", form=form, action=_marker("action"))
         token = getattr(getattr(form, "csrf_token", None), "current_token", None)  # None: CSRF is off
-        parts = kept[language] = tuple(html.replace(token, "\0csrf\0").split("\0") if token else html.split("\0"))
-    values = {"action": escape(url_for("directory.report", service_id=service_id)), "csrf": escape(generate_csrf())}
-    return Markup("".join(part if number % 2 == 0 else values[part] for number, part in enumerate(parts)))
+        parts = kept[language] = tuple((html.replace(token, _marker("csrf")) if token else html).split("\0"))
+    action = url_for("directory.report", service_id=service_id)
+    return _fill(parts, {"action": escape(action), "csrf": escape(generate_csrf())})
 
 
 @bp.app_template_global()
