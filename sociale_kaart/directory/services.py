@@ -391,7 +391,7 @@ def _card_queries():
     return cards, schedules
 
 
-MAX_KEPT_CARD_ROWS = 50_000  # listings whose card data a process keeps (a few hundred bytes each)
+MAX_KEPT_CARD_ROWS = 20_000  # listings whose card data a process keeps (about 1.5 KB each)
 
 
 def _card_rows(ids: list[int]) -> dict[str, tuple[Any, tuple[tuple[int, time, time], ...]]]:

@@ -277,7 +277,7 @@ def _fill(parts: tuple[str, ...], values: dict) -> Markup:
 
 
 _MARKERS = {name: _marker(name) for name in ("trail", "position", "distance", "back", "add")}
-MAX_KEPT_CARDS = 20_000  # per language and process; a card is 1-2 KB
+MAX_KEPT_CARDS = 10_000  # per language and process: a card is about 2 KB
 
 
 @bp.app_template_global()
