@@ -526,7 +526,13 @@ class Fts5Engine:
         self.db.close()
 
 
-TABLES = ("search_documents", "search_words", "search_terms", "search_codes")  # the postgres backend's
+TABLES = (
+    "search_documents",
+    "search_spellings",
+    "search_words",
+    "search_terms",
+    "search_codes",
+)  # the postgres backend's
 
 
 class PostgresEngine:

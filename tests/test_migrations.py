@@ -79,7 +79,11 @@ def test_an_existing_demo_database_becomes_a_region_with_every_row_and_id_kept(t
         db.engine.dispose()
     assert before["services"][0] == 174 and before["areas"][0] == 9 and before["users"][0] > 0
     assert {table: after[table] for table in before} == before
-    assert set(after) - set(before) == {"municipalities"}
+    # on PostgreSQL, 0025 moves the words of the search documents to a table of their own, a row each
+    moved = {"search_spellings"} if "search_documents" in before else set()
+    assert set(after) - set(before) == {"municipalities", *moved}
+    if moved:
+        assert after["search_spellings"] == after["search_documents"] == before["search_documents"]
     assert area_codes == {"1581", "0340"}
     assert municipalities == {"1581": "Utrechtse Heuvelrug", "0340": "Rhenen"}
     assert slugs == {"1581": "utrechtse-heuvelrug", "0340": "rhenen"}

@@ -4,7 +4,8 @@ Documents are analysed in Python by `analysis`, the same stems Whoosh indexes, a
 weighted tsvector (name A; organisation, categories and keywords B; summary C; description D),
 with a GIN index. They are written in the caller's transaction (`transactional`):
 directory/indexing.py writes them just before the commit of the change, so every server sees a
-change the moment it is committed. A statement trigger keeps the spelling vocabulary
+change the moment it is committed. Each document's words are kept apart (`search_spellings`),
+so that a search does not read them. Statement triggers keep the spelling vocabulary
 (`search_words`), the number of documents of each stem and of all documents (`search_terms`, the
 empty stem: for the idf) in step. A rebuild loads the documents with COPY and counts once.
 
@@ -16,7 +17,7 @@ documents match as in the Whoosh backend; scores are `ts_rank` with the field we
 stem's idf, summed over a word's alternatives as the Whoosh backend sums BM25F, so the order within
 a tier may differ. "Bedoelde u ...?" reads the vocabulary words with the same first two letters and
 a length within reach, and applies the Whoosh backend's edit distance. Tables: `create_tables()`
-(with `db.create_all()`) and migrations 0008 and 0018.
+(with `db.create_all()`) and migrations 0008, 0018 and 0025.
 
 A radius is a bounding box, as ranges of `lat` and `lon` on a B-tree index, and then the WGS84
 distance of `geo.distance_km`, written in SQL, so both engines keep the same services within a
@@ -59,7 +60,7 @@ log = logging.getLogger(__name__)
 
 # Bump when the table layout or the way documents are written changes: a database whose
 # documents were written another way (or with other lexicon / synonym data) is rebuilt.
-SCHEMA_VERSION = 3  # 3: the municipality facet (issue #20)
+SCHEMA_VERSION = 4  # 3: the municipality facet (issue #20); 4: the words in search_spellings (#16)
 # The text fields of a document by tsvector weight; ts_rank's weights follow the Whoosh
 # backend's field weights (name 3, organisation / categories / keywords 2, summary 1.5, rest 1).
 WEIGHT_CLASSES = (
@@ -112,12 +113,21 @@ documents_table = Table(
     Column("open_hours", postgresql.BIT(SLOTS_PER_WEEK), nullable=False),
     Column("lat", Float(precision=53)),
     Column("lon", Float(precision=53)),
-    Column("words", postgresql.ARRAY(Text), nullable=False),  # for "Bedoelde u ...?"
-    Column("folded_words", postgresql.ARRAY(Text), nullable=False),  # analysis.fold of each
 )
 Index("ix_search_documents_document", documents_table.c.document, postgresql_using="gin")
 Index("ix_search_documents_codes", documents_table.c.codes, postgresql_using="gin")
 Index("ix_search_documents_place", documents_table.c.lat, documents_table.c.lon)
+
+# The words of each document, for the vocabulary of "Bedoelde u ...?": a table of their own, so
+# that a search, which reads every matching row of search_documents, does not read them too (they
+# were much of each row: the table 97 -> 71 MB at 50,000 documents; issue #16).
+spellings_table = Table(
+    "search_spellings",
+    metadata,
+    Column("id", Text, primary_key=True),  # the document's
+    Column("words", postgresql.ARRAY(Text), nullable=False),
+    Column("folded_words", postgresql.ARRAY(Text), nullable=False),  # analysis.fold of each
+)
 
 codes_table = Table(
     "search_codes",
@@ -150,8 +160,9 @@ state_table = Table(
     Column("value", Text, nullable=False),
 )
 
-# One run per INSERT / UPDATE / DELETE statement counts the words and stems of the changed
-# documents in or out, ordered so that two writers lock the rows of both tables in the same order;
+# One run per INSERT / UPDATE / DELETE statement counts the words (of search_spellings) or the
+# stems (of search_documents) of the changed documents in or out. A write changes the spellings
+# first, then the documents, so that two writers lock the rows of both tables in the same order;
 # the empty stem counts the documents (the idf's N; an UPDATE leaves it), locked last.
 # A rebuild (the setting sociale_kaart.search_rebuild on) counts everything once at its end.
 COUNT_FUNCTION = """
@@ -161,11 +172,6 @@ BEGIN
         RETURN NULL;
     END IF;
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO search_words AS v (word, folded, documents)
-        SELECT w.word, min(w.folded), count(*)
-        FROM added, unnest(added.words, added.folded_words) AS w(word, folded)
-        GROUP BY w.word ORDER BY w.word
-        ON CONFLICT (word) DO UPDATE SET documents = v.documents + EXCLUDED.documents;
         INSERT INTO search_terms AS t (stem, documents)
         SELECT s.stem, count(*) FROM added, unnest(tsvector_to_array(added.document)) AS s(stem)
         GROUP BY s.stem ORDER BY s.stem
@@ -173,11 +179,6 @@ BEGIN
         INSERT INTO search_terms AS t (stem, documents) SELECT '', count(*) FROM added HAVING count(*) > 0
         ON CONFLICT (stem) DO UPDATE SET documents = t.documents + EXCLUDED.documents;
     ELSIF TG_OP = 'DELETE' THEN
-        INSERT INTO search_words AS v (word, folded, documents)
-        SELECT w.word, min(w.folded), -count(*)
-        FROM removed, unnest(removed.words, removed.folded_words) AS w(word, folded)
-        GROUP BY w.word ORDER BY w.word
-        ON CONFLICT (word) DO UPDATE SET documents = v.documents + EXCLUDED.documents;
         INSERT INTO search_terms AS t (stem, documents)
         SELECT s.stem, -count(*) FROM removed, unnest(tsvector_to_array(removed.document)) AS s(stem)
         GROUP BY s.stem ORDER BY s.stem
@@ -185,16 +186,6 @@ BEGIN
         INSERT INTO search_terms AS t (stem, documents) SELECT '', -count(*) FROM removed HAVING count(*) > 0
         ON CONFLICT (stem) DO UPDATE SET documents = t.documents + EXCLUDED.documents;
     ELSE
-        INSERT INTO search_words AS v (word, folded, documents)
-        SELECT word, min(folded), sum(delta) FROM (
-            SELECT w.word, w.folded, 1 AS delta
-            FROM added, unnest(added.words, added.folded_words) AS w(word, folded)
-            UNION ALL
-            SELECT w.word, w.folded, -1
-            FROM removed, unnest(removed.words, removed.folded_words) AS w(word, folded)
-        ) AS changes
-        GROUP BY word HAVING sum(delta) <> 0 ORDER BY word
-        ON CONFLICT (word) DO UPDATE SET documents = v.documents + EXCLUDED.documents;
         INSERT INTO search_terms AS t (stem, documents)
         SELECT stem, sum(delta) FROM (
             SELECT s.stem, 1 AS delta FROM added, unnest(tsvector_to_array(added.document)) AS s(stem)
@@ -208,19 +199,60 @@ BEGIN
 END
 $$
 """
-COUNT_TRIGGERS = (
-    "CREATE TRIGGER search_count_insert AFTER INSERT ON search_documents "
-    "REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION search_count()",
-    "CREATE TRIGGER search_count_update AFTER UPDATE ON search_documents "
-    "REFERENCING OLD TABLE AS removed NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION search_count()",
-    "CREATE TRIGGER search_count_delete AFTER DELETE ON search_documents "
-    "REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION search_count()",
-)
+SPELL_COUNT_FUNCTION = """
+CREATE OR REPLACE FUNCTION search_spell_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('sociale_kaart.search_rebuild', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO search_words AS v (word, folded, documents)
+        SELECT w.word, min(w.folded), count(*)
+        FROM added, unnest(added.words, added.folded_words) AS w(word, folded)
+        GROUP BY w.word ORDER BY w.word
+        ON CONFLICT (word) DO UPDATE SET documents = v.documents + EXCLUDED.documents;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO search_words AS v (word, folded, documents)
+        SELECT w.word, min(w.folded), -count(*)
+        FROM removed, unnest(removed.words, removed.folded_words) AS w(word, folded)
+        GROUP BY w.word ORDER BY w.word
+        ON CONFLICT (word) DO UPDATE SET documents = v.documents + EXCLUDED.documents;
+    ELSE
+        INSERT INTO search_words AS v (word, folded, documents)
+        SELECT word, min(folded), sum(delta) FROM (
+            SELECT w.word, w.folded, 1 AS delta
+            FROM added, unnest(added.words, added.folded_words) AS w(word, folded)
+            UNION ALL
+            SELECT w.word, w.folded, -1
+            FROM removed, unnest(removed.words, removed.folded_words) AS w(word, folded)
+        ) AS changes
+        GROUP BY word HAVING sum(delta) <> 0 ORDER BY word
+        ON CONFLICT (word) DO UPDATE SET documents = v.documents + EXCLUDED.documents;
+    END IF;
+    RETURN NULL;
+END
+$$
+"""
+
+
+def _count_triggers(table: str, prefix: str, function: str) -> tuple[str, ...]:
+    return (
+        f"CREATE TRIGGER {prefix}_insert AFTER INSERT ON {table} "
+        f"REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+        f"CREATE TRIGGER {prefix}_update AFTER UPDATE ON {table} "
+        f"REFERENCING OLD TABLE AS removed NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+        f"CREATE TRIGGER {prefix}_delete AFTER DELETE ON {table} "
+        f"REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+    )
+
+
+COUNT_TRIGGERS = _count_triggers("search_documents", "search_count", "search_count")
+SPELL_COUNT_TRIGGERS = _count_triggers("search_spellings", "search_spell_count", "search_spell_count")
 # What a rebuild counts at its end, in place of the trigger.
 RECOUNT = (
     "DELETE FROM search_words",
     "INSERT INTO search_words (word, folded, documents) SELECT w.word, min(w.folded), count(*) "
-    "FROM search_documents, unnest(words, folded_words) AS w(word, folded) GROUP BY w.word",
+    "FROM search_spellings, unnest(words, folded_words) AS w(word, folded) GROUP BY w.word",
     "DELETE FROM search_terms",
     "INSERT INTO search_terms (stem, documents) SELECT s.stem, count(*) "
     "FROM search_documents, unnest(tsvector_to_array(document)) AS s(stem) GROUP BY s.stem",
@@ -234,6 +266,10 @@ event.listen(documents_table, "after_create", DDL(COUNT_FUNCTION))
 for _trigger in COUNT_TRIGGERS:
     event.listen(documents_table, "after_create", DDL(_trigger))
 event.listen(documents_table, "after_drop", DDL("DROP FUNCTION IF EXISTS search_count()"))
+event.listen(spellings_table, "after_create", DDL(SPELL_COUNT_FUNCTION))
+for _trigger in SPELL_COUNT_TRIGGERS:
+    event.listen(spellings_table, "after_create", DDL(_trigger))
+event.listen(spellings_table, "after_drop", DDL("DROP FUNCTION IF EXISTS search_spell_count()"))
 
 
 def index_format() -> str:
@@ -349,18 +385,22 @@ _COLUMNS = (
     "open_hours",
     "lat",
     "lon",
-    "words",
-    "folded_words",
 )
 _INSERT = text(f"""
 INSERT INTO search_documents ({", ".join(_COLUMNS)})
 SELECT r.id, r.service_id, r.sort_name, CAST(r.document AS tsvector), r.codes, CAST(r.facet_lanes AS numeric),
-       CAST(r.area_lanes AS numeric), CAST(r.open_hours AS bit({SLOTS_PER_WEEK})), r.lat, r.lon, r.words,
-       r.folded_words
+       CAST(r.area_lanes AS numeric), CAST(r.open_hours AS bit({SLOTS_PER_WEEK})), r.lat, r.lon
 FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
     id text, service_id integer, sort_name text, document text, codes text[], facet_lanes text, area_lanes text,
-    open_hours text, lat double precision, lon double precision, words text[], folded_words text[])
+    open_hours text, lat double precision, lon double precision)
 ON CONFLICT (id) DO UPDATE SET {", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS[1:])}
+""")
+_SPELLING_COLUMNS = ("id", "words", "folded_words")
+_INSERT_SPELLINGS = text("""
+INSERT INTO search_spellings (id, words, folded_words)
+SELECT r.id, r.words, r.folded_words
+FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(id text, words text[], folded_words text[])
+ON CONFLICT (id) DO UPDATE SET words = EXCLUDED.words, folded_words = EXCLUDED.folded_words
 """)
 _LANES = text("SELECT code, lane FROM search_codes WHERE code = ANY(CAST(:codes AS text[]))")
 _NEW_LANES = text("""
@@ -422,10 +462,14 @@ def _add_lanes(execute, rows: list[dict]) -> None:
 
 
 def _write(execute, rows: list[dict]) -> None:
-    """Add or replace documents in the caller's transaction, BATCH a statement."""
+    """Add or replace documents in the caller's transaction, BATCH a statement (spellings first)."""
     _add_lanes(execute, rows)
     for start in range(0, len(rows), BATCH):
-        execute(_INSERT, {"rows": json.dumps(rows[start : start + BATCH], ensure_ascii=False)})
+        batch = rows[start : start + BATCH]
+        spellings = [{column: row[column] for column in _SPELLING_COLUMNS} for row in batch]
+        execute(_INSERT_SPELLINGS, {"rows": json.dumps(spellings, ensure_ascii=False)})
+        documents = [{column: row[column] for column in _COLUMNS} for row in batch]
+        execute(_INSERT, {"rows": json.dumps(documents, ensure_ascii=False)})
 
 
 def _copy(connection, rows: list[dict]) -> None:
@@ -437,9 +481,10 @@ def _copy(connection, rows: list[dict]) -> None:
         _write(connection.execute, rows)
         return
     _add_lanes(connection.execute, rows)
-    with driver.cursor() as cursor, cursor.copy(f"COPY search_documents ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([row[column] for column in _COLUMNS])
+    for table, columns in (("search_spellings", _SPELLING_COLUMNS), ("search_documents", _COLUMNS)):
+        with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[column] for column in columns])
 
 
 # -- queries --------------------------------------------------------------------------------------
@@ -779,9 +824,8 @@ class PostgresBackend(SearchBackend):
     def delete(self, ids: Iterable[str]) -> None:
         ids = sorted({str(i) for i in ids})
         if ids:
-            self._session.execute(
-                text("DELETE FROM search_documents WHERE id = ANY(CAST(:ids AS text[]))"), {"ids": ids}
-            )
+            for table in ("search_spellings", "search_documents"):  # in the order writers lock them
+                self._session.execute(text(f"DELETE FROM {table} WHERE id = ANY(CAST(:ids AS text[]))"), {"ids": ids})
 
     def rebuild(self, docs: Iterable[dict]) -> int:
         """Replace every document in a transaction of its own; readers see the old ones until it commits."""
@@ -802,9 +846,11 @@ class PostgresBackend(SearchBackend):
             raise SearchError(f"cannot rebuild the search index: {error.orig!r}") from error
 
     def _replace(self, connection, rows: list[dict]) -> None:
-        # Writers wait (readers do not), so that the counts below include every document.
-        connection.execute(text("LOCK TABLE search_documents IN SHARE ROW EXCLUSIVE MODE"))
+        # Writers wait (readers do not), so that the counts below include every document; the
+        # tables are locked in the order writers write them.
+        connection.execute(text("LOCK TABLE search_spellings, search_documents IN SHARE ROW EXCLUSIVE MODE"))
         connection.execute(text("SET LOCAL sociale_kaart.search_rebuild = 'on'"))
+        connection.execute(text("DELETE FROM search_spellings"))
         connection.execute(text("DELETE FROM search_documents"))
         _copy(connection, rows)
         for statement in RECOUNT:

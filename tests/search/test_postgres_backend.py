@@ -93,7 +93,9 @@ def engine(tmp_path_factory):
 @pytest.fixture
 def session(engine):
     with engine.begin() as connection:
-        connection.execute(text("TRUNCATE search_documents, search_words, search_terms, search_codes, search_state"))
+        connection.execute(
+            text("TRUNCATE search_documents, search_spellings, search_words, search_terms, search_codes, search_state")
+        )
     session = Session(engine)
     yield session
     session.rollback()
@@ -278,13 +280,18 @@ def _schema_of(connection) -> dict:
         ),
         names,
     ).all()
-    function = connection.execute(
+    functions = connection.execute(
         text(
-            "SELECT prosrc FROM pg_proc WHERE proname = 'search_count' "
-            "AND pronamespace = current_schema()::regnamespace"
+            "SELECT proname, prosrc FROM pg_proc WHERE proname IN ('search_count', 'search_spell_count') "
+            "AND pronamespace = current_schema()::regnamespace ORDER BY 1"
         )
-    ).scalar_one()
-    return {"columns": columns, "indexes": indexes, "triggers": triggers, "function": " ".join(function.split())}
+    ).all()
+    return {
+        "columns": columns,
+        "indexes": indexes,
+        "triggers": triggers,
+        "functions": [(name, " ".join(source.split())) for name, source in functions],
+    }
 
 
 def test_the_migrations_make_the_same_tables_as_create_tables(tmp_path, engine):
@@ -301,6 +308,36 @@ def test_the_migrations_make_the_same_tables_as_create_tables(tmp_path, engine):
         db.engine.dispose()
     with engine.connect() as connection:
         assert migrated == _schema_of(connection)
+
+
+def test_migration_0025_moves_the_words_with_their_counts(tmp_path):
+    """The words leave search_documents for search_spellings; the vocabulary still counts them."""
+    app = make_app(tmp_path, name="search_spellings_migration")
+    disabled = {lg: lg.disabled for lg in logging.root.manager.loggerDict.values() if isinstance(lg, logging.Logger)}
+    with app.app_context():
+        try:
+            upgrade(revision="0024_services_of_organization")
+            with db.engine.begin() as connection:  # a document as the code before 0025 wrote it
+                connection.execute(
+                    text(
+                        "INSERT INTO search_documents (id, sort_name, document, codes, facet_lanes, area_lanes, "
+                        "open_hours, words, folded_words) VALUES ('7', 'koffie', 'koffi:1A', '{}', 0, 0, "
+                        "repeat('0', 672)::bit(672), '{Koffie,café}', '{koffie,cafe}')"
+                    )
+                )
+            upgrade()
+        finally:  # alembic's fileConfig disables every logger that exists: the tests after this read logs
+            for logger, was in disabled.items():
+                logger.disabled = was
+        with db.engine.connect() as connection:
+            spellings = connection.execute(text("SELECT id, words, folded_words FROM search_spellings")).all()
+        assert spellings == [("7", ["Koffie", "café"], ["koffie", "cafe"])]
+        assert (vocabulary(db.engine), stem_counts(db.engine)) == ({"Koffie": 1, "café": 1}, {"": 1, "koffi": 1})
+        with Session(db.engine) as session:
+            PostgresBackend(session).delete(["7"])
+            session.commit()
+        assert (vocabulary(db.engine), stem_counts(db.engine)) == ({}, {})
+        db.engine.dispose()
 
 
 # -- two servers, one database ------------------------------------------------------------------
