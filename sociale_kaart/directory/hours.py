@@ -1,6 +1,6 @@
 """Opening-hours rules (pure: no Flask): slots for the search index, open now, display."""
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 SLOT_MINUTES = 15
 SLOTS_PER_DAY = 24 * 60 // SLOT_MINUTES
@@ -45,3 +45,20 @@ def parse_time(text: str) -> time | None:
     if int(hours) > 23 or int(minutes) > 59:
         return None
     return time(int(hours), int(minutes))
+
+
+def next_change(periods, moment: datetime) -> datetime:
+    """Return the first moment after `moment` at which is_open may answer otherwise: the next opening or
+    closing time of the day, else midnight (the next day has periods of its own)."""
+    minutes = _minutes(moment.time())
+    later = [
+        m
+        for weekday, opens_at, closes_at in periods
+        if weekday == moment.weekday()
+        for m in (_minutes(opens_at), _minutes(closes_at))
+        if m > minutes
+    ]
+    midnight = datetime.combine(moment.date(), time.min) + timedelta(days=1)
+    if not later:
+        return midnight
+    return datetime.combine(moment.date(), time(min(later) // 60, min(later) % 60))

@@ -616,10 +616,10 @@ class ServicePage:
     freshness: str = "fresh"  # "stale": "mogelijk verouderd"; "hidden": also left out of search
 
 
-def service_page(service_id: int) -> ServicePage:
+def service_page(service_id: int, now: datetime | None = None) -> ServicePage:
     """Return a published service with its organisation's other services and similar ones nearby."""
     service = get_public_service(service_id)
-    now = local_now()
+    now = now or local_now()
     return ServicePage(
         service,
         other_services_of(service),
@@ -628,6 +628,12 @@ def service_page(service_id: int) -> ServicePage:
         now,
         freshness.freshness_state(service, now.date()),
     )
+
+
+def page_valid_until(service: Service, now: datetime) -> datetime:
+    """Return the local moment a service page shown at `now` may change by itself: when the service opens or
+    closes ("Nu open", the opening hours), or at midnight (today's hours, the freshness notice)."""
+    return hours.next_change([(s.weekday, s.opens_at, s.closes_at) for s in service.schedules], now)
 
 
 def other_services_of(service: Service) -> Sequence:

@@ -1,5 +1,7 @@
 """Public directory pages: search results, map, service, organisation, categories."""
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -130,24 +132,77 @@ def _back_to_search(trail: str | None) -> str:
 def service_detail(service_id, slug=None):
     """Everything about one service."""
     try:
-        page = services.service_page(service_id)
+        page = kept_service_page(service_id)
     except NotFound:
         abort(404)
     try:
         back = _back_to_search(request.args.get("zoek"))
     except ValueError:  # more fields than a search has
         back = url_for("directory.search")
-    return render_template(
-        "directory/service.html",
-        back_to_search=back,
-        service=page.service,
-        others=page.others,
-        nearby=page.nearby,
-        open_now=page.open_now,
-        now=page.now,
-        freshness=page.freshness,
-        vocab=vocabularies,
+    add_button = get_template_attribute("lists/_add_button.html", "add_button")
+    body = _fill(
+        page.parts,
+        {"back": escape(back), "add": add_button(page, direct=True), "report": blank_report_form(service_id)},
     )
+    return render_template("directory/service.html", page=page, body=body)
+
+
+@dataclass(frozen=True)
+class KeptServicePage:
+    """A service page's content as every visitor sees it (its HTML split at the markers), and what the layout
+    and the list button need of the service."""
+
+    id: int
+    name: str
+    slug: str
+    title: str
+    description: str
+    parts: tuple[str, ...]
+    until: datetime  # the local moment the page may change by itself: it opens or closes, or the day ends
+
+
+MAX_KEPT_SERVICE_PAGES = 2_000  # per language and process: a page's content is about 8 KB
+
+
+def kept_service_page(service_id: int) -> KeptServicePage:
+    """Return a published service's page content, rendered once per service, language and directory version and
+    kept in this process until it opens or closes or the day ends (issue #17); raise NotFound for any other id.
+
+    Every part of it comes from the directory (the version stamp), the date and the opening hours; a visitor's
+    own parts are markers, filled in by service_detail."""
+    language = str(get_locale() or "nl")
+    kept: dict[int, KeptServicePage] = cache.kept(f"service-pages:{language}", dict)
+    now = services.local_now()
+    page = kept.get(service_id)
+    if page is not None and now < page.until:
+        return page
+    content = services.service_page(service_id, now)
+    service = content.service
+    html = render_template(
+        "directory/_service_body.html",
+        service=service,
+        others=content.others,
+        nearby=content.nearby,
+        open_now=content.open_now,
+        now=content.now,
+        freshness=content.freshness,
+        vocab=vocabularies,
+        back_to_search=_marker("back"),
+        add_button=_marker("add"),
+        report_form=_marker("report"),
+    )
+    if len(kept) >= MAX_KEPT_SERVICE_PAGES:
+        kept.clear()
+    page = kept[service_id] = KeptServicePage(
+        id=service.id,
+        name=service.name,
+        slug=service.slug,
+        title=service.name,
+        description=f"{service.summary or service.name} – {service.organization.name}",
+        parts=tuple(html.split("\0")),
+        until=services.page_valid_until(service, now),
+    )
+    return page
 
 
 def _form_limit():
@@ -276,7 +331,7 @@ def _fill(parts: tuple[str, ...], values: dict) -> Markup:
     return Markup("".join(part if number % 2 == 0 else values[part] for number, part in enumerate(parts)))
 
 
-_MARKERS = {name: _marker(name) for name in ("trail", "position", "distance", "back", "add")}
+_MARKERS = {name: _marker(name) for name in ("trail", "position", "distance", "back", "add")}  # of a card
 MAX_KEPT_CARDS = 10_000  # per language and process: a card is about 2 KB
 
 

@@ -1,4 +1,4 @@
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 import pytest
 
@@ -59,3 +59,18 @@ def test_slot_of_agrees_with_is_open(moment):
 )
 def test_parse_time(text, expected):
     assert hours.parse_time(text) == expected
+
+
+def test_next_change_is_the_next_opening_or_closing_of_the_day_else_midnight():
+    periods = [(2, time(9, 0), time(12, 0)), (2, time(13, 30), time(17, 0)), (3, time(8, 0), time(9, 0))]
+    wednesday = datetime(2026, 12, 2)
+    assert hours.next_change(periods, wednesday.replace(hour=8, minute=59, second=59)) == wednesday.replace(hour=9)
+    assert hours.next_change(periods, wednesday.replace(hour=9)) == wednesday.replace(hour=12)
+    assert hours.next_change(periods, wednesday.replace(hour=12, second=1)) == wednesday.replace(hour=13, minute=30)
+    assert hours.next_change(periods, wednesday.replace(hour=17)) == datetime(2026, 12, 3)  # Thursday's own at 8
+    assert hours.next_change([], wednesday.replace(hour=10)) == datetime(2026, 12, 3)
+    for moment in (wednesday.replace(hour=h, minute=m) for h in range(24) for m in range(0, 60, 7)):
+        change = hours.next_change(periods, moment)
+        assert moment < change <= datetime(2026, 12, 3)
+        # nothing changes before it
+        assert hours.is_open(periods, change - timedelta(seconds=1)) == hours.is_open(periods, moment)

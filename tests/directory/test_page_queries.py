@@ -16,9 +16,10 @@ from sociale_kaart.extensions import db
 
 @pytest.fixture
 def count_statements(seeded_app, monkeypatch):
-    """Return count(url, kept_cards=True): the statements of a second request of a page (the first fills what
-    is kept; with kept_cards=False the listings' card data is dropped before it), leaving out those the search
-    engine runs inside its search (PostgreSQL full-text search)."""
+    """Return count(url, kept_cards=True, kept_pages=True): the statements of a second request of a page (the
+    first fills what is kept; with kept_cards=False the listings' card data is dropped before it, with
+    kept_pages=False the kept service pages), leaving out those the search engine runs inside its search
+    (PostgreSQL full-text search)."""
     client = seeded_app.test_client()
     backend = seeded_app.extensions["sociale_kaart.search"]
     engine_search = backend.search
@@ -36,10 +37,12 @@ def count_statements(seeded_app, monkeypatch):
         if not searching:
             statements.append(statement)
 
-    def count(url, kept_cards=True):
+    def count(url, kept_cards=True, kept_pages=True):
         assert client.get(url).status_code == 200
         if not kept_cards:
             seeded_app.extensions[cache._KEPT].pop("card_rows")
+        if not kept_pages:
+            seeded_app.extensions[cache._KEPT].pop("service-pages:nl")
         statements.clear()
         response = client.get(url)
         assert response.status_code == 200
@@ -85,7 +88,9 @@ def test_a_visit_without_a_search_logs_nothing_and_the_home_page_reads_only_the_
 def test_a_service_page_runs_a_fixed_number_of_statements(count_statements, seeded_app):
     client = seeded_app.test_client()
     links = re.findall(r'href="(/aanbod/\d+/[^"?]+)', client.get("/zoeken").get_data(as_text=True))
-    # the service, its categories, target groups, areas, locations and hours; its organisation's others;
-    # the stamp; the similar listings nearby in two when their card data is not kept
-    assert {count_statements(link)[0] for link in links[:6]} == {8}
-    assert {count_statements(link, kept_cards=False)[0] for link in links[:6]} == {10}
+    # a kept page: the stamp
+    assert {count_statements(link)[0] for link in links[:6]} == {1}
+    # rendered: the service, its categories, target groups, areas, locations and hours; its organisation's
+    # others; the stamp; the similar listings nearby in two when their card data is not kept
+    assert {count_statements(link, kept_pages=False)[0] for link in links[:6]} == {8}
+    assert {count_statements(link, kept_cards=False, kept_pages=False)[0] for link in links[:6]} == {10}
