@@ -367,6 +367,108 @@ def listing_card(listing, position: int, text: dict[str, str], slots: dict, add:
     return _fill(parts, {**slots, "position": str(position), "distance": escape(distance), "add": add})
 
 
+# The groups of filters of a results page, in this order; "gratis" is offered by the quick choice above them, so
+# the cost group shows only the other options (templates/directory/_facets.html).
+FACET_GROUPS = (
+    "category",
+    "pyramid_level",
+    "target_group",
+    "area",
+    "mode",
+    "accessibility",
+    "respite_type",
+    "access_route",
+    "language",
+    "cost",
+)
+_FACET_MARKERS = {name: _marker(name) for name in ("values", "checked", "count")}
+
+
+@bp.app_template_global()
+def facet_groups(facets: dict[str, list], titles: dict[str, str]) -> Markup:
+    """Return the filter groups of a results page: each group's frame and each value's checkbox rendered once per
+    language and directory version and kept (issue #17), with this page's counts and choices filled in."""
+    language = str(get_locale() or "nl")
+    kept: dict[tuple, tuple[str, ...]] = cache.kept(f"facet-values:{language}", dict)
+    module = None
+    html = []
+    for facet in FACET_GROUPS:
+        values = facets.get(facet) or ()
+        if facet == "cost":
+            values = [value for value in values if value.code != "gratis"]
+        if not values:
+            continue
+        frame = kept.get((facet,))
+        if frame is None:
+            module = module or current_app.jinja_env.get_template("directory/_facet_group.html").module
+            frame = kept[(facet,)] = tuple(
+                str(module.facet_group(facet, titles[facet], _FACET_MARKERS["values"])).split("\0")
+            )
+        html.append(frame[0])
+        for value in values:
+            key = (facet, value.code, value.label)
+            parts = kept.get(key)
+            if parts is None:
+                module = module or current_app.jinja_env.get_template("directory/_facet_group.html").module
+                markers = _FACET_MARKERS
+                parts = kept[key] = tuple(
+                    str(module.facet_value(facet, value.code, value.label, markers["checked"], markers["count"])).split(
+                        "\0"
+                    )
+                )
+            html.append(_fill(parts, {"checked": " checked" if value.selected else "", "count": str(value.count)}))
+        html.append(frame[2])
+    return Markup("".join(html))
+
+
+_SEARCH_FORM_MARKERS = {name: _marker(name) for name in ("q", "waar", "hidden")}
+MAX_KEPT_SEARCH_FORMS = 200  # per language and process: a form per page that shows one, label and distance
+
+
+@bp.app_template_global()
+def search_form(
+    form: SearchForm, action: str, heading_id: str | None = None, label: str | None = None, keep_filters: bool = False
+) -> Markup:
+    """Return the 'wat zoekt u / waar' form (templates/directory/_search_form.html) of a page.
+
+    A form without errors is rendered once per language, action, label and chosen distance and kept in this
+    process (issue #17), with the visitor's words, place and hidden fields filled in; a form with errors is
+    rendered for its page."""
+    hidden_fields = get_template_attribute("directory/_search_hidden.html", "hidden_fields")
+    hidden = hidden_fields(form, request.args, keep_filters)
+    if form.q.errors or form.waar.errors or form.straal.errors:
+        return Markup(
+            render_template(
+                "directory/_search_form.html",
+                form=form,
+                action=action,
+                heading_id=heading_id,
+                label=label,
+                hidden=hidden,
+            )
+        )
+    language = str(get_locale() or "nl")
+    kept: dict[tuple, tuple[str, ...]] = current_app.extensions.setdefault(_SEARCH_FORMS, {})
+    key = (language, action, heading_id, label, form.straal.data)
+    parts = kept.get(key)
+    if parts is None:
+        probe = SearchForm(formdata=None, q=_SEARCH_FORM_MARKERS["q"], waar=_SEARCH_FORM_MARKERS["waar"])
+        probe.straal.data = form.straal.data
+        html = render_template(
+            "directory/_search_form.html",
+            form=probe,
+            action=action,
+            heading_id=heading_id,
+            label=label,
+            hidden=_SEARCH_FORM_MARKERS["hidden"],
+        )
+        if len(kept) >= MAX_KEPT_SEARCH_FORMS:
+            kept.clear()
+        parts = kept[key] = tuple(html.split("\0"))
+    return _fill(parts, {"q": escape(form.q._value()), "waar": escape(form.waar._value()), "hidden": hidden})
+
+
+_SEARCH_FORMS = "sociale_kaart.search_forms"  # app.extensions: (language, action, ...) -> the form's parts
 _REPORT_FORMS = "sociale_kaart.blank_report_forms"  # app.extensions: language -> the form's parts
 
 
