@@ -390,7 +390,6 @@ def facet_groups(facets: dict[str, list], titles: dict[str, str]) -> Markup:
     language and directory version and kept (issue #17), with this page's counts and choices filled in."""
     language = str(get_locale() or "nl")
     kept: dict[tuple, tuple[str, ...]] = cache.kept(f"facet-values:{language}", dict)
-    module = None
     html = []
     for facet in FACET_GROUPS:
         values = facets.get(facet) or ()
@@ -400,22 +399,17 @@ def facet_groups(facets: dict[str, list], titles: dict[str, str]) -> Markup:
             continue
         frame = kept.get((facet,))
         if frame is None:
-            module = module or current_app.jinja_env.get_template("directory/_facet_group.html").module
-            frame = kept[(facet,)] = tuple(
-                str(module.facet_group(facet, titles[facet], _FACET_MARKERS["values"])).split("\0")
-            )
+            macro = get_template_attribute("directory/_facet_group.html", "facet_group")
+            frame = kept[(facet,)] = tuple(str(macro(facet, titles[facet], _FACET_MARKERS["values"])).split("\0"))
         html.append(frame[0])
         for value in values:
             key = (facet, value.code, value.label)
             parts = kept.get(key)
             if parts is None:
-                module = module or current_app.jinja_env.get_template("directory/_facet_group.html").module
+                macro = get_template_attribute("directory/_facet_group.html", "facet_value")
                 markers = _FACET_MARKERS
-                parts = kept[key] = tuple(
-                    str(module.facet_value(facet, value.code, value.label, markers["checked"], markers["count"])).split(
-                        "\0"
-                    )
-                )
+                html_value = macro(facet, value.code, value.label, markers["checked"], markers["count"])
+                parts = kept[key] = tuple(str(html_value).split("\0"))
             html.append(_fill(parts, {"checked": " checked" if value.selected else "", "count": str(value.count)}))
         html.append(frame[2])
     return Markup("".join(html))
