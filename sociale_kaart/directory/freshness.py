@@ -7,6 +7,8 @@ until someone marks it "gecontroleerd" again.
 """
 
 import calendar
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -54,11 +56,30 @@ def checked_on(service):
 
 def stage_of(checked, today):
     """Return the freshness stage of a listing checked on `checked`, as seen on `today`."""
+    return stage_on(today)(checked)
+
+
+def stage_on(today) -> Callable[[date], str]:
+    """Return a function giving the freshness stage of a listing by the date it was checked, as seen on `today`
+    (a results page asks it of each card: the cutoffs are worked out once)."""
+    return _stage_on(today, _months("hidden"), _months("stale"), _months("reminder"))
+
+
+@functools.lru_cache(maxsize=8)
+def _stage_on(today, hidden: int, stale: int, reminder: int) -> Callable[[date], str]:
     # the same rule as the SQL of checked_by(cutoff(...)), so pages and queries agree
-    for stage in ("hidden", "stale", "reminder"):
-        if checked <= add_months(today, -_months(stage)):
-            return stage
-    return "fresh"
+    cutoffs = tuple(
+        (stage, add_months(today, -months))
+        for stage, months in (("hidden", hidden), ("stale", stale), ("reminder", reminder))
+    )
+
+    def stage(checked: date) -> str:
+        for name, last in cutoffs:
+            if checked <= last:
+                return name
+        return "fresh"
+
+    return stage
 
 
 def freshness_state(service, today=None):

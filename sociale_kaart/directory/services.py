@@ -4,7 +4,6 @@ import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
 
 from flask import current_app
 from flask_babel import get_locale
@@ -394,14 +393,15 @@ def _card_queries():
 MAX_KEPT_CARD_ROWS = 20_000  # listings whose card data a process keeps (about 1.5 KB each)
 
 
-def _card_rows(ids: list[int]) -> dict[str, tuple[Any, tuple[tuple[int, time, time], ...]]]:
-    """Return {link id: (card row, opening periods)} of the public listings among `ids`.
+def _card_rows(ids: list[int]) -> dict[str, tuple[ServiceCard, LocationCard, date]]:
+    """Return {link id: (service card, location card, the date it was last checked)} of the public listings among
+    `ids`.
 
     Kept per process for the directory's version stamp (issue #17): the same listings turn up for many
     searches, and a change to any directory row makes a new stamp, so nothing kept is older than the
     stamp this request read. Only the listings not kept yet are read: two queries.
     """
-    kept: dict[str, tuple[Any, tuple[tuple[int, time, time], ...]] | None] = cache.kept("card_rows", dict)
+    kept: dict[str, tuple[ServiceCard, LocationCard, date] | None] = cache.kept("card_rows", dict)
     missing = [number for number in ids if str(number) not in kept]
     if missing:
         if len(kept) + len(missing) > MAX_KEPT_CARD_ROWS:
@@ -416,10 +416,28 @@ def _card_rows(ids: list[int]) -> dict[str, tuple[Any, tuple[tuple[int, time, ti
                 schedules_query, {"service_ids": service_ids}
             ):
                 periods.setdefault(service_id, []).append((weekday, opens_at, closes_at))
+        terms = {term.code: term for term in vocabulary_terms("category")}
         for number in missing:
             kept[str(number)] = None  # not public (or gone): no card
         for row in public:
-            kept[str(row.link_id)] = (row, tuple(periods.get(row.id, ())))
+            categories = sorted(
+                (terms[code] for code in (row.category_codes or "").split() if code in terms),
+                key=lambda term: (term.position, term.id),
+            )
+            service = ServiceCard(
+                row.id,
+                row.slug,
+                row.name,
+                row.summary,
+                row.organization_name,
+                row.pyramid_level,
+                row.status,
+                tuple(row.cost or ()),
+                tuple(periods.get(row.id, ())),
+                tuple(categories),
+            )
+            location = LocationCard(row.lat, row.lon, row.address_1, row.city)
+            kept[str(row.link_id)] = (service, location, freshness.checked_on(row))
     return {str(number): found for number in ids if (found := kept.get(str(number))) is not None}
 
 
@@ -429,33 +447,15 @@ def _load_cards(hits, now: datetime) -> list[ListingCard]:
     if not ids:
         return []
     public = _card_rows(ids)
-    terms = {term.code: term for term in vocabulary_terms("category")}
-    today = now.date()
+    stage = freshness.stage_on(now.date())
     cards = []
     for hit in hits:
         found = public.get(hit.id)
-        if found is None:
-            continue
-        row, schedules = found
-        categories = sorted(
-            (terms[code] for code in (row.category_codes or "").split() if code in terms),
-            key=lambda term: (term.position, term.id),
-        )
-        service = ServiceCard(
-            row.id,
-            row.slug,
-            row.name,
-            row.summary,
-            row.organization_name,
-            row.pyramid_level,
-            row.status,
-            tuple(row.cost or ()),
-            schedules,
-            tuple(categories),
-        )
-        location = LocationCard(row.lat, row.lon, row.address_1, row.city)
-        state = freshness.stage_of(freshness.checked_on(row), today)
-        cards.append(ListingCard(service, location, hit.distance_km, hours.is_open(schedules, now), state))
+        if found is not None:
+            service, location, checked = found
+            cards.append(
+                ListingCard(service, location, hit.distance_km, hours.is_open(service.schedules, now), stage(checked))
+            )
     return cards
 
 

@@ -336,35 +336,45 @@ MAX_KEPT_CARDS = 10_000  # per language and process: a card is about 2 KB
 
 
 @bp.app_template_global()
-def listing_card(listing, position: int, text: dict[str, str], slots: dict, add: Markup | None) -> Markup:
-    """Return a result card's HTML (templates/directory/_listing.html), rendered once per listing, language and
-    directory version and kept in this process (issue #17). This page's parts are filled in: the link's trail,
-    the position, the distance, and the list button (`add`, rendered for the visitor; None: the link of a visitor
-    without a session, kept with the card, its `terug=` from `slots`)."""
+def listing_cards(listings, first: int, text: dict[str, str], slots: dict, add_button=None) -> Markup:
+    """Return the result cards of a page (templates/directory/_listing.html), each rendered once per listing,
+    language and directory version and kept in this process (issue #17). This page's parts are filled in: the
+    link's trail, the position (from `first`), the distance, and the list button (`add_button`, the macro that
+    renders it for the visitor; None: the link of a visitor without a session, kept with the card, its `terug=`
+    from `slots`)."""
     language = str(get_locale() or "nl")
     kept: dict[tuple, tuple[str, ...]] = cache.kept(f"cards:{language}", dict)
-    location = listing.location
-    key = (
-        listing.service.id,
-        location.lat,
-        location.lon,
-        location.address_1,
-        location.city,
-        listing.distance_km is None,
-        listing.open_now,
-        listing.freshness,
-        listing.elsewhere,
-        add is None,
-    )
-    parts = kept.get(key)
-    if parts is None:
-        if len(kept) >= MAX_KEPT_CARDS:
-            kept.clear()
-        markers = {**_MARKERS, "add": None} if add is None else {**_MARKERS, "back": None}
-        macro = get_template_attribute("directory/_listing.html", "listing_card")
-        parts = kept[key] = tuple(str(macro(listing, text, markers)).split("\0"))
-    distance = current_app.jinja_env.filters["km"](listing.distance_km)  # web/pages.format_km
-    return _fill(parts, {**slots, "position": str(position), "distance": escape(distance), "add": add})
+    km = current_app.jinja_env.filters["km"]  # web/pages.format_km
+    html = []
+    for position, listing in enumerate(listings, start=first):
+        location = listing.location
+        key = (
+            listing.service.id,
+            location.lat,
+            location.lon,
+            location.address_1,
+            location.city,
+            listing.distance_km is None,
+            listing.open_now,
+            listing.freshness,
+            listing.elsewhere,
+            add_button is None,
+        )
+        parts = kept.get(key)
+        if parts is None:
+            if len(kept) >= MAX_KEPT_CARDS:
+                kept.clear()
+            markers = {**_MARKERS, "add": None} if add_button is None else {**_MARKERS, "back": None}
+            macro = get_template_attribute("directory/_listing.html", "listing_card")
+            parts = kept[key] = tuple(str(macro(listing, text, markers)).split("\0"))
+        values = {
+            **slots,
+            "position": str(position),
+            "distance": escape(km(listing.distance_km)),
+            "add": None if add_button is None else add_button(listing.service),
+        }
+        html.append(_fill(parts, values))
+    return Markup("".join(html))
 
 
 # The groups of filters of a results page, in this order; "gratis" is offered by the quick choice above them, so
@@ -520,9 +530,19 @@ def vocab_description(term):
     return services.term_description(term)
 
 
+_PAGE_LINKS = "sociale_kaart.page_links"  # request.environ: endpoint -> this search's URL without a page number
+
+
 @bp.app_template_global()
 def search_url_with(endpoint="directory.search", **changes):
     """Return the current search URL with some query parameters changed (None removes)."""
+    if changes.keys() == {"pagina"} and type(changes["pagina"]) is int:
+        # the pager's links: one URL made for the page, each link's number added to it (#17)
+        bases = request.environ.setdefault(_PAGE_LINKS, {})
+        base = bases.get(endpoint)
+        if base is None:
+            base = bases[endpoint] = search_url_with(endpoint)
+        return f"{base}{'&' if '?' in base else '?'}pagina={changes['pagina']}"
     args: dict[str, Any] = request.args.to_dict(flat=False)
     for key, value in changes.items():
         if value is None:

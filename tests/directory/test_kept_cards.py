@@ -1,6 +1,6 @@
 """Result cards kept per process (issue #17): each page gets its own parts, and a change is seen at once.
 
-A card is rendered once per listing, language and directory version (directory/views.listing_card); the
+A card is rendered once per listing, language and directory version (directory/views.listing_cards); the
 link's search trail, the position, the distance and the "Zet op mijn lijstje" button are each page's own.
 """
 
