@@ -138,34 +138,35 @@ def _place_of(criteria: SearchCriteria, page) -> tuple[str, str | None]:
     return kind, (area.code if area is not None else None)
 
 
-def _entry(criteria: SearchCriteria, page, language: str, source: str) -> SearchLogEntry:
+def _entry(criteria: SearchCriteria, page, language: str, source: str) -> dict[str, Any]:
+    """Return the values of a search's row (a dict: an ORM object would cost a results page more than the row, #17)."""
     place_kind, area_code = _place_of(criteria, page)
     now = clock.local_now()
     radius = criteria.radius_km if place_kind != "none" else None
-    return SearchLogEntry(
-        searched_on=now.date(),
-        hour=now.hour,
-        query=normal_query(criteria.text),
-        result_count=int(page.total),
-        area_code=area_code,
-        place_kind=place_kind,
-        radius_km=math.ceil(radius) if radius is not None else None,
-        filters=_filter_count(criteria),
-        language=language if language in LANGUAGES else "nl",
-        source=source,
-    )
+    return {
+        "searched_on": now.date(),
+        "hour": now.hour,
+        "query": normal_query(criteria.text),
+        "result_count": int(page.total),
+        "area_code": area_code,
+        "place_kind": place_kind,
+        "radius_km": math.ceil(radius) if radius is not None else None,
+        "filters": _filter_count(criteria),
+        "language": language if language in LANGUAGES else "nl",
+        "source": source,
+    }
 
 
 def _asked_anything(criteria: SearchCriteria) -> bool:
     return bool(criteria.text.strip() or criteria.where.strip() or _filter_count(criteria))
 
 
-_COLUMNS = tuple(column.key for column in SearchLogEntry.__table__.columns if column.key != "id")
 _INSERT = insert(cast(Table, SearchLogEntry.__table__))  # Core, one statement object: compiled once
 
 
-def record_search(criteria: SearchCriteria, page, language: str, source: str = "web") -> SearchLogEntry | None:
-    """Log a search that ran (page 1 only); never raise: a failure is logged without the words typed.
+def record_search(criteria: SearchCriteria, page, language: str, source: str = "web") -> dict[str, Any] | None:
+    """Log a search that ran (page 1 only) and return the values of its row; never raise: a failure is logged
+    without the words typed.
 
     `page` is what the search returned: its `total` and, when a place was resolved, its `place`.
     A bare visit of the search page (nothing typed or chosen) is no search and is not logged.
@@ -174,8 +175,9 @@ def record_search(criteria: SearchCriteria, page, language: str, source: str = "
         return None
     try:
         entry = _entry(criteria, page, language, source)
-        # one INSERT of plain values: the ORM's unit of work would cost a results page more than the row (#17)
-        db.session.execute(_INSERT, {name: getattr(entry, name) for name in _COLUMNS})
+        # one Core INSERT on the session's connection: the ORM's unit of work or its execute() would cost a
+        # results page more than the row (#17)
+        db.session.connection().execute(_INSERT, entry)
         transactions.commit()
     except Exception as error:  # noqa: BLE001  (the log must never break a search)
         db.session.rollback()
@@ -187,7 +189,7 @@ def record_search(criteria: SearchCriteria, page, language: str, source: str = "
 
 def record_api_search(
     query, result, language: str, postcode: str = "", radius_km: float | None = None
-) -> SearchLogEntry | None:
+) -> dict[str, Any] | None:
     """Log an API list search (text given, page 1 only); `query` is an open_data.ServiceQuery."""
     if not (query.text or "").strip():
         return None

@@ -173,6 +173,16 @@ class SearchPage:
     # CBS code of the resident's municipality: the place's, else the entry page's; None: not known
     home_code: str | None = None
 
+    @property
+    def filters_on(self) -> int:
+        """Return how many filter values are chosen (the open filter apart)."""
+        return sum(value.selected for values in self.facets.values() for value in values)
+
+    @property
+    def free(self) -> FacetValue | None:
+        """Return the filter value "kost mij niets" (cost: gratis), None when no listing has it and it is not chosen."""
+        return next((value for value in self.facets.get("cost", ()) if value.code == "gratis"), None)
+
 
 def search_backend() -> search.SearchBackend:
     """Return the app's search backend."""

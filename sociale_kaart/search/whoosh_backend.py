@@ -1066,6 +1066,20 @@ class _Search:
         self._distances[docnum] = value
         return value
 
+    def distances(self, docs: list[int]) -> dict[int, float | None]:
+        """Work out the distances of many documents at once (as distance() does each; a radius asks hundreds)."""
+        known, lat, lon = self._distances, self.snap.lat, self.snap.lon
+        origin, distance = self.plan.origin, self.plan.distance
+        assert distance is not None, "plan_query() requires a distance function with an origin"
+        try:
+            for d in docs:
+                if d not in known:
+                    a, b = lat[d], lon[d]
+                    known[d] = None if a is None or b is None else float(distance(origin, (a, b)))
+        except Exception as error:
+            raise _CallerError(error) from error
+        return known
+
     def _distance_key(self, docnum: int) -> float:
         value = self.distance(docnum)
         return math.inf if value is None else value
@@ -1134,7 +1148,8 @@ class _Search:
         docs = _members(bits)
         radius = self.plan.radius
         if radius is not None:
-            inside = [d for d in docs if (km := self.distance(d)) is not None and km <= radius]
+            distances = self.distances(docs)
+            inside = [d for d in docs if (km := distances[d]) is not None and km <= radius]
             if len(inside) != len(docs):
                 return inside, _bits(inside)
         return docs, bits

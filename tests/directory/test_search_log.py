@@ -390,4 +390,4 @@ def test_only_brokers_and_admins_see_unanswered_searches(app, roles):
 def test_an_unknown_language_is_stored_as_dutch(app, listing):
     page = services.search_listings(services.SearchCriteria(text="maaltijd"))
     entry = search_log.record_search(page.criteria, page, "de", "web")
-    assert (entry.language, entry.result_count, entry.source) == ("nl", 1, "web")
+    assert (entry["language"], entry["result_count"], entry["source"]) == ("nl", 1, "web")
