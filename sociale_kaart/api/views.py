@@ -17,7 +17,7 @@ from flask import (
 from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException
 
-from ..directory import hsds, hsds_io, open_data, search_log
+from ..directory import cache, hsds, hsds_io, open_data, search_log
 from ..errors import NotFound, ValidationError
 from ..extensions import limiter
 from . import openapi, params, serializers
@@ -151,12 +151,31 @@ def services():
     detail = open_data.MINIMAL if values["minimal"] else open_data.FULL if values["full"] else open_data.LISTED
     result, response = _listing(
         values,
-        lambda page, per_page: open_data.list_public_services(query, page, per_page, detail),
-        lambda items: serializers.services(items, detail, open_data.catalogue()),
+        lambda page, per_page: open_data.public_service_ids(query, page, per_page),
+        lambda ids: service_items(ids, detail),
         everything=values["minimal"],
     )
     search_log.record_api_search(query, result, str(get_locale() or "nl"))
     return response
+
+
+MAX_KEPT_ITEMS = 20_000  # services a shape and process: a listed service is about 1.5 KB, a fully nested one 5 KB
+
+
+def service_items(ids: list[int], detail: str) -> list[dict]:
+    """Return the JSON objects of some services in the shape `detail` says, each made once per directory version
+    and kept in this process (issue #17): a list page loads and shapes only the services not kept yet. An object
+    is the same for every caller (no language, no URL of the request) and is never changed once made."""
+    kept: dict[int, dict] = cache.kept(f"hsds-services:{detail}", dict)
+    missing = [service_id for service_id in ids if service_id not in kept]
+    if missing:
+        if len(kept) + len(missing) > MAX_KEPT_ITEMS:
+            kept.clear()
+        loaded = open_data.public_services_by_id(missing, detail)
+        kept.update(
+            zip((item.id for item in loaded), serializers.services(loaded, detail, open_data.catalogue()), strict=True)
+        )
+    return [kept[service_id] for service_id in ids if service_id in kept]
 
 
 @bp.get("/services/<service_id>")

@@ -5,13 +5,14 @@ that have one, and the locations where one is given. Filters are checked against
 and raise ValidationError naming the query parameter, so the API can answer 400.
 """
 
+import functools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from flask import current_app
-from sqlalchemy import String, and_, cast, false, func, or_, select, true
+from sqlalchemy import String, and_, bindparam, cast, false, func, or_, select, true
 from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from .. import clock, search
@@ -233,6 +234,13 @@ def list_public_services(query, page, per_page, detail=LISTED):
     """Return a page of published services: best match first with a text, else by name.
 
     detail (MINIMAL, LISTED or FULL) is how much of each service is loaded."""
+    found = public_service_ids(query, page, per_page)
+    return Page(public_services_by_id(found.items, detail), found.total, page, per_page)
+
+
+def public_service_ids(query, page, per_page) -> Page:
+    """Return a page of the ids of published services: best match first with a text, else by name (the HSDS
+    list, whose items api/views.py shapes from what it keeps per service, issue #17)."""
     conditions = _conditions(query, catalogue())
     if query.text:
         if len(query.text) > services.MAX_TEXT:
@@ -242,28 +250,37 @@ def list_public_services(query, page, per_page, detail=LISTED):
             set(db.session.scalars(select(Service.id).where(Service.id.in_(ranked), *conditions))) if ranked else set()
         )
         ids = [service_id for service_id in ranked if service_id in allowed]
-        chosen = ids[(page - 1) * per_page : page * per_page]
-        by_id = (
-            {
-                row.id: row
-                for row in db.session.scalars(
-                    select(Service).where(Service.id.in_(chosen)).options(*_service_options(detail))
-                )
-            }
-            if chosen
-            else {}
-        )
-        return Page([by_id[i] for i in chosen], len(ids), page, per_page)
+        return Page(ids[(page - 1) * per_page : page * per_page], len(ids), page, per_page)
     total = _count(conditions)
-    rows = db.session.scalars(
-        select(Service)
-        .where(*conditions)
-        .options(*_service_options(detail))
+    window = {"offset": (page - 1) * per_page, "limit": per_page}
+    if len(conditions) == 1:  # the plain list: one statement made once
+        return Page(list(db.session.scalars(_plain_page_query(), window)), total, page, per_page)
+    statement = select(Service.id).where(*conditions).order_by(Service.name, Service.uuid)
+    return Page(list(db.session.scalars(statement.offset(window["offset"]).limit(per_page))), total, page, per_page)
+
+
+@functools.cache
+def _plain_page_query():
+    """Return the statement of a page of the plain list's ids (SQLAlchemy works out a new statement's cache key
+    again for every request)."""
+    return (
+        select(Service.id)
+        .where(public_condition())
         .order_by(Service.name, Service.uuid)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
-    return Page(list(rows), total, page, per_page)
+        .offset(bindparam("offset"))
+        .limit(bindparam("limit"))
+    )
+
+
+def public_services_by_id(ids: list[int], detail=LISTED) -> list[Service]:
+    """Return the services of some ids in that order, loaded as `detail` says (ids of no service are left out)."""
+    if not ids:
+        return []
+    by_id = {
+        row.id: row
+        for row in db.session.scalars(select(Service).where(Service.id.in_(ids)).options(*_service_options(detail)))
+    }
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def _count(conditions):

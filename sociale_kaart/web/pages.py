@@ -5,6 +5,7 @@ from flask_babel import format_date, get_locale, get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from jinja2 import pass_context
 from markupsafe import Markup
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import ServiceUnavailable
@@ -81,6 +82,30 @@ def _translations():
     return translations
 
 
+@pass_context
+def _template_gettext(context, string, **variables):
+    """A template's `_()` and `gettext()`: Jinja's newstyle gettext, each text without variables translated and
+    formatted once per language (kept with the translations; a page has 50-60 of them, issue #17)."""
+    translations = _translations()
+    autoescape = context.eval_ctx.autoescape
+    if variables:
+        text = translations.ugettext(string)
+        return (Markup(text) if autoescape else text) % variables
+    plain = getattr(translations, _PLAIN, None)
+    if plain is None:
+        plain = {}
+        setattr(translations, _PLAIN, plain)
+    found = plain.get((string, autoescape))
+    if found is None:
+        text = translations.ugettext(string)
+        # always formatted, as Jinja's newstyle gettext does ("%%" is "%")
+        found = plain[(string, autoescape)] = (Markup(text) if autoescape else text) % {}
+    return found
+
+
+_PLAIN = "_sociale_kaart_plain"  # an attribute of a Translations object: (text, autoescape) -> its translation
+
+
 def _install_template_gettext(app):
     """Let templates translate through _translations(), as Flask-Babel installs them otherwise."""
     app.jinja_env.install_gettext_callables(
@@ -92,6 +117,7 @@ def _install_template_gettext(app):
         ),
         newstyle=True,
     )
+    app.jinja_env.globals["gettext"] = app.jinja_env.globals["_"] = _template_gettext
 
 
 def _server_name(handler):

@@ -429,7 +429,7 @@ def test_a_server_error_under_the_api_is_json(app, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr("sociale_kaart.directory.open_data.list_public_services", broken)
+    monkeypatch.setattr("sociale_kaart.directory.open_data.public_service_ids", broken)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     response = app.test_client().get(f"{API}/services")
     assert response.status_code == 500
@@ -523,7 +523,7 @@ def test_a_write_to_a_read_only_database_under_the_api_is_a_503_with_a_json_erro
         db.session.execute(update(Service).values(name="x"))
         db.session.commit()
 
-    monkeypatch.setattr("sociale_kaart.directory.open_data.list_public_services", writes)
+    monkeypatch.setattr("sociale_kaart.directory.open_data.public_service_ids", writes)
     with database_refusing_writes():
         response = app.test_client().get(f"{API}/services")
     assert response.status_code == 503 and response.is_json
