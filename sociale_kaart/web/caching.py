@@ -101,7 +101,13 @@ def _api_last_modified() -> datetime:
 
 
 def static_fingerprint(filename: str) -> str | None:
-    """Return a short hash of a static file's content, or None when there is no such file."""
+    """Return a short hash of a static file's content, or None when there is no such file.
+
+    Outside debug mode a file's hash is worked out once per process: static files change only with a new
+    version of the app, which starts new workers (a page asks for three or more, each a stat() of the file)."""
+    known: dict[str, tuple[tuple[int, int], str]] = current_app.extensions.setdefault(_FINGERPRINTS, {})
+    if not current_app.debug and filename in known:
+        return known[filename][1]
     path = safe_join(str(current_app.static_folder), filename)
     if path is None:
         return None
@@ -109,7 +115,6 @@ def static_fingerprint(filename: str) -> str | None:
         found = os.stat(path)
     except OSError:
         return None
-    known: dict[str, tuple[tuple[int, int], str]] = current_app.extensions.setdefault(_FINGERPRINTS, {})
     entry = known.get(filename)
     if entry is not None and entry[0] == (found.st_mtime_ns, found.st_size):
         return entry[1]
