@@ -17,8 +17,8 @@ on-disk Whoosh index. Then:
    requests at once, each on its own connection (gunicorn's sync workers close every connection), with
    `Accept-Encoding: gzip, deflate, br, zstd` as browsers send it.
    - First the first request each worker answers after it started (a results page, once the worker has
-     booted and gone idle), timed by the worker itself (gunicorn's access log, %(D)s), against the median
-     of the next 30 results pages asked one at a time.
+     booted and gone idle; asked one at a time until each worker has had one), timed by the worker itself
+     (gunicorn's access log, %(D)s), against the median of the next 30 results pages asked one at a time.
    - Then each page type for --seconds, every type in turn, --rounds times (interleaved, so a busy machine
      slows every page alike), each type going through its own list of URLs (queries, places and filters;
      services; API pages).
@@ -295,17 +295,15 @@ def access_lines(log: Path) -> list[tuple[int, float, str]]:
 
 
 def first_requests(port: int, pids: list[int], log: Path, searches: list[str], gzip: bool):
-    """Return ({pid: ms of its first request, a results page}, median ms of the next results pages one at a time)."""
+    """Return ({pid: ms of its first request, a results page}, median ms of the next results pages one at a time).
 
-    async def first_wave():
-        await asyncio.gather(*(fetch(port, path, gzip) for path in searches[: len(pids)]))
-
-    asyncio.run(first_wave())
-    for number in range(20):  # a worker that got none of the first wave gets the next results page
+    The results pages are asked one at a time, as the median's are, until every worker has answered one: two
+    workers starting on two at once would share the CPU with each other and the load client."""
+    for number in range(40):
+        asyncio.run(fetch(port, searches[number % len(searches)], gzip))
         time.sleep(0.3)  # gunicorn writes the access line after the answer
         if {pid for pid, _ms, _path in access_lines(log)} >= set(pids):
             break
-        asyncio.run(fetch(port, searches[len(pids) + number], gzip))
     first = {}
     for pid, ms, path in access_lines(log):
         first.setdefault(pid, (ms, path))

@@ -76,7 +76,7 @@ def test_a_kept_object_is_made_again_after_a_change_through_another_server(app, 
 def test_the_kept_objects_are_bounded(app, monkeypatch):
     for number in range(4):
         make_service(name=f"Dienst {number}")
-    monkeypatch.setattr(views, "MAX_KEPT_ITEMS", 3)
+    monkeypatch.setitem(views.MAX_KEPT_ITEMS, "listed", 3)
     client = app.test_client()
     assert len(_contents(client, "?per_page=2")) == 2
     assert len(_contents(client, "?per_page=2&page=2")) == 2  # 2 kept + 2 more > 3: started again
