@@ -63,6 +63,7 @@ INDEX_NAME = "MAIN"
 SCHEMA_VERSION = 3  # 3: the municipality facet (issue #20)
 FORMAT_FILE = INDEX_NAME + ".format"
 WRITE_TIMEOUT = 10.0  # seconds a writer waits for another process's lock
+MAX_PLACES = 512  # places whose listings' distances a snapshot keeps (a few hundred floats each)
 TERM_CACHE = 2048  # terms whose postings, bitsets and scores are kept (per segment/generation)
 BM25_B, BM25_K1 = 0.75, 1.2  # Whoosh's BM25F defaults
 KM_PER_DEGREE = 110.574  # the shortest degree of latitude, so the box is never too small
@@ -395,6 +396,7 @@ class _Snapshot:
         self._slots: dict[int, int] = {}
         self._boxes: dict[tuple, int] = {}
         self._docnums: dict[str, int] | None = None
+        self._distances_from: dict[tuple, dict[int, float | None]] = {}
         self._vocabulary: dict[str, list[tuple[str, str, int]]] | None = None
         self._spelling: set[str] | None = None
 
@@ -454,6 +456,20 @@ class _Snapshot:
             segment.words(reader)
             segment.read_grid(reader)
         self.by_name()
+
+    def distances_from(self, origin, distance) -> dict[int, float | None]:
+        """Return {docnum: km} worked out so far from a place with a distance function: a search fills it in.
+
+        Residents search from their village or postcode, a few hundred places a municipality; a search within
+        a radius works out the distance of each listing in its box (most of a results page's search, issue #17).
+        Kept for the last MAX_PLACES places of this generation."""
+        key = (origin, distance)
+        found = self._distances_from.get(key)
+        if found is None:
+            if len(self._distances_from) >= MAX_PLACES:
+                self._distances_from.clear()
+            found = self._distances_from[key] = {}
+        return found
 
     def by_name(self) -> list[int]:
         """Return all docnums in name order (computed once per generation)."""
@@ -1045,7 +1061,10 @@ class _Search:
         self.count_open_slot = count_open_slot
         self.analysis = analysis.default_analysis()
         self.leaves = [leaf for leaf, _ in _leaves(searcher)]
-        self._distances: dict[int, float | None] = {}
+        # the distances from this search's place: kept by the snapshot for its place (see _Snapshot.distances_from)
+        self._distances: dict[int, float | None] = (
+            snapshot.distances_from(plan.origin, plan.distance) if plan.origin is not None else {}
+        )
         self._tiers: list[int] = []
         self._text_bits = 0  # what the text matches before the radius: decides on typo tolerance
 

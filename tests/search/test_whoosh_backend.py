@@ -849,3 +849,29 @@ def test_warm_loads_lengths_words_and_grid_so_a_first_search_reads_only_its_term
     assert expected and ids(result) == expected  # the same answer as without warming
     assert read and not {"lat_grid", "lon_grid"} & set(read)  # the words' postings, no grid cell
     assert lengths  # scored from the lengths warm() loaded (the stand-in fails on any not loaded)
+
+
+def test_the_distances_from_a_place_are_worked_out_once_per_distance_function(backend):
+    calls = []
+
+    def counted(a, b):
+        calls.append(b)
+        return haversine_km(a, b)
+
+    def other(a, b):
+        calls.append(b)
+        return haversine_km(a, b) * 2
+
+    first = search(backend, origin=DOORN, radius_km=5, distance=counted)
+    worked_out = len(calls)
+    assert worked_out > 0
+    again = search(backend, "hulp", origin=DOORN, radius_km=5, distance=counted)
+    assert len(calls) == worked_out  # the same place: kept by the index's snapshot
+    assert {hit.id: hit.distance_km for hit in again.hits} == {
+        hit.id: hit.distance_km for hit in first.hits if hit.id in ids(again)
+    }
+    doubled = search(backend, origin=DOORN, radius_km=5, distance=other)
+    assert len(calls) > worked_out  # another function: its own distances
+    assert {hit.id: hit.distance_km / 2 for hit in doubled.hits} == {
+        hit.id: hit.distance_km for hit in first.hits if hit.id in ids(doubled)
+    }
