@@ -88,6 +88,8 @@ def test_a_kept_service_page_opens_closes_and_moves_to_the_next_day_with_the_clo
     next_day = _page(client, url)
     assert _fact(next_day) == ["Nu gesloten"]
     assert re.search(r'<tr class="hours__today">\s*<th scope="row">donderdag', next_day)
+    app_clock.start(_local(0, 10, 0, 0))  # set back
+    assert _fact(_page(client, url)) == ["Nu open"]
 
 
 def test_a_kept_service_page_is_in_the_visitors_language(app):
