@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from sociale_kaart import search, transactions
 from sociale_kaart.directory import services
 from sociale_kaart.extensions import db
-from sociale_kaart.search import SearchError, analysis, postgres_backend
+from sociale_kaart.search import SearchError, SearchQuery, analysis, postgres_backend
 from sociale_kaart.search.postgres_backend import PostgresBackend
 from tests.builders import make_service
 from tests.conftest import TEST_DATABASE_URL, database_url, make_app
@@ -90,12 +90,18 @@ def engine(tmp_path_factory):
     engine.dispose()
 
 
+@pytest.fixture(params=["rare stems", "common stems"])
+def common(request):
+    """The documents a stem needs for a bitset: the default (none has it here) or one (all have it)."""
+    return None if request.param == "rare stems" else 1
+
+
 @pytest.fixture
-def session(engine):
+def session(engine, common):
     with engine.begin() as connection:
-        connection.execute(
-            text("TRUNCATE search_documents, search_spellings, search_words, search_terms, search_codes, search_state")
-        )
+        connection.execute(text(f"TRUNCATE {', '.join(search.TABLES)}"))
+        if common is not None:
+            connection.execute(text("INSERT INTO search_state (key, value) VALUES ('common', :n)"), {"n": str(common)})
     session = Session(engine)
     yield session
     session.rollback()
@@ -155,6 +161,7 @@ def test_written_documents_are_gone_when_the_transaction_rolls_back(session):
 
 
 TAAL = analysis.default_analysis().stem("taal")
+KOFFIE = analysis.default_analysis().stem("koffie")
 
 
 def test_the_vocabulary_and_stem_counts_follow_every_write(session, engine):
@@ -225,10 +232,115 @@ def test_a_rebuild_counts_what_writes_counted(session, engine):
     assert (vocabulary(engine), stem_counts(engine)) == written
 
 
+def index_sets(engine) -> tuple[dict, dict]:
+    """Return the bitsets and postings as sets of document ids: {(kind, key): ids}, {(stem, rank): ids}."""
+    with engine.connect() as connection:
+        docnos = dict(connection.execute(text("SELECT docno, id FROM search_documents")).all())
+        sizes = {length for (length,) in connection.execute(text("SELECT length(bits) FROM search_bitsets"))}
+        bits = {
+            (kind, key): {docnos[n] for n, bit in enumerate(value) if bit == "1"}
+            for kind, key, value in connection.execute(text("SELECT kind, key, bits::text FROM search_bitsets"))
+        }
+        postings = {
+            (stem, rank): {docnos[n] for n in numbers}
+            for stem, rank, numbers in connection.execute(text("SELECT stem, rank, docnos FROM search_postings"))
+        }
+        stored = connection.execute(text("SELECT value::int FROM search_state WHERE key = 'bits'")).scalar()
+    assert sizes <= {stored} and (not docnos or max(docnos) < stored)
+    return {key: ids for key, ids in bits.items() if ids}, {key: ids for key, ids in postings.items() if ids}
+
+
+def test_bitsets_and_postings_follow_every_write_as_a_rebuild_makes_them(session, engine, common):
+    store = CommittingBackend(session)
+    store.rebuild([])
+    store.index(CORPUS)
+    store.delete(["3"])
+    store.index([make_doc("1", "Fietsenmaker", DOORN, category=["vervoer"], open_slots=[5, 6, 7])])
+    store.index([make_doc("40", "Taalcafé De Linde", category=["taal"]), make_doc("41", "Koffie en taal")])
+    written = index_sets(engine)
+    bits, postings = written
+    assert bits[("code", "category:vervoer")] >= {"1"} and bits[("slot", "6")] >= {"1"}
+    assert "3" not in set().union(*bits.values(), *postings.values())
+    assert bool(postings) == (common is not None) and (("stem", TAAL) in bits) == (common is not None)
+    with engine.connect() as connection:
+        numbers = [n for (n,) in connection.execute(text("SELECT docno FROM search_documents ORDER BY docno"))]
+    assert len(set(numbers)) == len(numbers)  # unique: each document its own bit
+    store.rebuild(
+        [doc for doc in CORPUS if doc["id"] not in ("1", "3")]
+        + [
+            make_doc("1", "Fietsenmaker", DOORN, category=["vervoer"], open_slots=[5, 6, 7]),
+            make_doc("40", "Taalcafé De Linde", category=["taal"]),
+            make_doc("41", "Koffie en taal"),
+        ]
+    )
+    assert index_sets(engine) == written
+
+
+def test_a_stem_becomes_common_with_its_documents_so_far(session, engine):
+    """A stem that reaches the threshold gets its bitset and postings of every document having it."""
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO search_state VALUES ('common', '3') ON CONFLICT (key) DO UPDATE SET value = '3'")
+        )
+    store = CommittingBackend(session)
+    store.index([make_doc("1", "Koffie"), make_doc("2", "Koffie en taal")])
+    assert ("stem", KOFFIE) not in index_sets(engine)[0]
+    store.index([make_doc("3", "Koffieochtend koffie")])
+    bits, postings = index_sets(engine)
+    assert bits[("stem", KOFFIE)] == {"1", "2", "3"}
+    assert set().union(*(ids for (stem, _), ids in postings.items() if stem == KOFFIE)) == {"1", "2", "3"}
+    assert run_search(store, "koffie").total == 3
+
+
+def test_the_bitsets_grow_with_the_document_numbers(session, engine):
+    store = CommittingBackend(session)
+    store.index([make_doc(str(n), f"Koffie {n}", category=["eten"]) for n in range(1, 1100)])
+    bits, _ = index_sets(engine)
+    assert len(bits[("code", "category:eten")]) == 1099
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT value FROM search_state WHERE key = 'bits'")).scalar() == "2048"
+
+
+@pytest.mark.parametrize("depth", [1, 3, 200])
+def test_a_search_from_bitsets_answers_as_the_one_statement_does(session, monkeypatch, depth, common):
+    """Totals, facets, open counts, hits, scores, pages and partial equal those of reading every match."""
+    from bench.search import generate
+
+    store = CommittingBackend(session)
+    store.rebuild(generate(400))
+    queries = ["mantelzorg", "hulp ouderen", "vrijwilliger maatje", "koffie buurthuis", "mantelzorgg", "taal"]
+    queries += ["eten samen wonen", "zzzonbekend", "vervoer ziekenhuis rolstoel"]
+
+    def answers():
+        found = []
+        for words in queries:
+            for page in (1, 2, 7):
+                result = store.search(SearchQuery(text=words, page=page, per_page=10), count_open_slot=330)
+                found.append((words, page, result))
+        return found
+
+    monkeypatch.setattr(postgres_backend, "DEPTH", depth)
+    rounds = []
+    complete = postgres_backend._Bitsets.complete
+
+    def counted(self, row, depth, page):
+        rounds.append(depth)
+        return complete(self, row, depth, page)
+
+    monkeypatch.setattr(postgres_backend._Bitsets, "complete", counted)
+    fast = answers()
+    assert len(rounds) >= len(queries) * 3 - 3  # the bitsets answered (not a misspelling's first try)
+    assert depth == 200 or common is None or max(rounds) > min(rounds)  # some pages read deeper
+    monkeypatch.setattr(postgres_backend._Bitsets, "applies", staticmethod(lambda plan, words: False))
+    assert fast == answers()
+
+
 def test_documents_written_by_another_version_are_rebuilt_from_doc_source(session, engine, caplog):
     CommittingBackend(session).rebuild(CORPUS[:2])
     with engine.begin() as connection:
-        connection.execute(text("UPDATE search_state SET value = 'pg0-written-by-an-older-release'"))
+        connection.execute(
+            text("UPDATE search_state SET value = 'pg0-written-by-an-older-release' WHERE key = 'format'")
+        )
     source = Source(CORPUS)
     store = PostgresBackend(session, doc_source=source)
     assert not store.check()
@@ -282,10 +394,12 @@ def _schema_of(connection) -> dict:
     ).all()
     functions = connection.execute(
         text(
-            "SELECT proname, prosrc FROM pg_proc WHERE proname IN ('search_count', 'search_spell_count') "
+            "SELECT proname, prosrc FROM pg_proc WHERE proname = ANY(:functions) "
             "AND pronamespace = current_schema()::regnamespace ORDER BY 1"
-        )
+        ),
+        {"functions": list(postgres_backend.FUNCTIONS)},
     ).all()
+    assert len(functions) == len(postgres_backend.FUNCTIONS)
     return {
         "columns": columns,
         "indexes": indexes,
