@@ -67,10 +67,12 @@ BEGIN
         FROM (SELECT k.kind, k.key, array_agg(k.docno) AS docnos FROM (SELECT 'code' AS kind, c.key, d.docno FROM removed AS d, unnest(d.codes) AS c(key) UNION ALL SELECT 'slot', s.slot::text, d.docno FROM removed AS d, generate_series(0, 671) AS s(slot) WHERE get_bit(d.open_hours, s.slot) = 1 UNION ALL SELECT 'stem', s.stem, d.docno FROM removed AS d, unnest(tsvector_to_array(d.document)) AS s(stem)) AS k
               GROUP BY k.kind, k.key) AS c
         WHERE b.kind = c.kind AND b.key = c.key;
-        UPDATE search_postings AS p SET docnos = c.docnos, documents = cardinality(c.docnos)
-        FROM (SELECT g.stem, g.rank, ARRAY(SELECT x FROM unnest(p.docnos) AS x WHERE x <> ALL(g.docnos)) AS docnos
-              FROM (SELECT s.stem, ts_rank('{0.3333333,0.5000000,0.6666667,1.0000000}', d.document, search_lexeme(s.stem)) AS rank, array_agg(d.docno ORDER BY d.docno) AS docnos FROM removed AS d, unnest(tsvector_to_array(d.document)) AS s(stem) WHERE EXISTS (SELECT 1 FROM search_bitsets AS b WHERE b.kind = 'stem' AND b.key = s.stem) GROUP BY 1, 2) AS g JOIN search_postings AS p ON p.stem = g.stem AND p.rank = g.rank) AS c
-        WHERE p.stem = c.stem AND p.rank = c.rank;
+        UPDATE search_postings AS p
+        SET docnos = CASE WHEN cardinality(g.docnos) = 1 THEN array_remove(p.docnos, g.docnos[1])
+                ELSE ARRAY(SELECT n FROM unnest(p.docnos) AS n WHERE n <> ALL(g.docnos)) END,
+            documents = p.documents - cardinality(g.docnos)
+        FROM (SELECT s.stem, ts_rank('{0.3333333,0.5000000,0.6666667,1.0000000}', d.document, search_lexeme(s.stem)) AS rank, array_agg(d.docno ORDER BY d.docno) AS docnos FROM removed AS d, unnest(tsvector_to_array(d.document)) AS s(stem) WHERE EXISTS (SELECT 1 FROM search_bitsets AS b WHERE b.kind = 'stem' AND b.key = s.stem) GROUP BY 1, 2) AS g
+        WHERE p.stem = g.stem AND p.rank = g.rank;
     END IF;
     IF TG_OP <> 'DELETE' THEN
         wanted := (SELECT max(docno) + 1 FROM added);
@@ -288,6 +290,7 @@ def upgrade():
     sa.Column('docnos', postgresql.ARRAY(sa.Integer()), nullable=False),
     sa.PrimaryKeyConstraint('stem', 'rank', name='search_postings_pkey')
     )
+    op.execute('ALTER TABLE search_postings ALTER COLUMN docnos SET STORAGE EXTERNAL')
     for function in (*BIT_FUNCTIONS, COUNT_FUNCTION, SPELL_COUNT_FUNCTION, DOCNO_FUNCTION):
         op.execute(function)
     op.execute('CREATE TRIGGER search_docno BEFORE INSERT ON search_documents '
