@@ -1195,6 +1195,8 @@ class _Bitsets(_Statement):
         self.prepare()
         if sum(math.comb(len(self.words), k) for k in range(1, len(self.words) + 1)) > MAX_PROBES:
             return None
+        if self.end > MAX_DEPTH:  # a page that deep reads most matches anyway
+            return None
         depth = max(DEPTH, self.end)
         while True:
             self.params = _Params()
@@ -1314,7 +1316,8 @@ class PostgresBackend(SearchBackend):
 
     def _replace(self, connection, rows: list[dict]) -> None:
         # Writers wait (readers do not), so that the counts below include every document; the
-        # tables are locked in the order writers write them.
+        # tables are locked in the order writers write them, after the lock writers take first.
+        _lock(connection.execute)
         connection.execute(text("LOCK TABLE search_spellings, search_documents IN SHARE ROW EXCLUSIVE MODE"))
         connection.execute(text("SET LOCAL sociale_kaart.search_rebuild = 'on'"))
         for table in ("search_spellings", "search_documents", "search_postings", "search_bitsets"):

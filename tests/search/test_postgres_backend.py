@@ -6,8 +6,8 @@ Runs in the suite's PostgreSQL run (SOCIALE_KAART_TEST_DATABASE_URL); skipped ot
 import logging
 
 import pytest
-from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.orm import Session
 
 from sociale_kaart import search, transactions
@@ -452,6 +452,52 @@ def test_migration_0025_moves_the_words_with_their_counts(tmp_path):
             session.commit()
         assert (vocabulary(db.engine), stem_counts(db.engine)) == ({}, {})
         db.engine.dispose()
+
+
+def test_migration_0026_numbers_the_documents_and_downgrades_without_its_tables(tmp_path):
+    """Existing documents get docnos 0..n-1 in id order; later writes the next; down again, no trace."""
+    app = make_app(tmp_path, name="search_bitsets_migration")
+    disabled = {lg: lg.disabled for lg in logging.root.manager.loggerDict.values() if isinstance(lg, logging.Logger)}
+    with app.app_context():
+        try:
+            upgrade(revision="0025_search_spellings")
+            with db.engine.begin() as connection:  # documents as the code before 0026 wrote them
+                for doc_id in ("8", "7"):
+                    connection.execute(
+                        text(
+                            "INSERT INTO search_documents (id, sort_name, document, codes, facet_lanes, area_lanes, "
+                            "open_hours) VALUES (:id, 'koffie', 'koffi:1A', '{}', 0, 0, repeat('0', 672)::bit(672))"
+                        ),
+                        {"id": doc_id},
+                    )
+            upgrade()
+            with Session(db.engine) as session:
+                PostgresBackend(session).index([make_doc("9", "Koffie", category=["eten"])])
+                session.commit()
+            with db.engine.connect() as connection:
+                numbers = dict(connection.execute(text("SELECT id, docno FROM search_documents")).all())
+                codes = connection.execute(text("SELECT kind, key, bits::text FROM search_bitsets WHERE kind = 'code'"))
+                assert numbers == {"7": 0, "8": 1, "9": 2}
+                assert ("code", "category:eten", "001") in [(kind, key, bits[:3]) for kind, key, bits in codes]
+            downgrade(revision="0025_search_spellings")
+            with db.engine.connect() as connection:
+                assert "docno" not in {c["name"] for c in inspect(connection).get_columns("search_documents")}
+                assert not {"search_bitsets", "search_postings"} & set(inspect(connection).get_table_names())
+            with Session(db.engine) as session:  # the trigger of 0025 is back
+                PostgresBackend(session).delete(["7"])
+                session.commit()
+            assert stem_counts(db.engine)[""] == 2
+        finally:  # alembic's fileConfig disables every logger that exists: the tests after this read logs
+            for logger, was in disabled.items():
+                logger.disabled = was
+        db.engine.dispose()
+
+
+def test_a_page_past_the_end_is_empty_and_keeps_the_total(session):
+    store = CommittingBackend(session)
+    store.rebuild(CORPUS)
+    result = store.search(SearchQuery(text="koffie", page=10**15, per_page=20))
+    assert result.hits == [] and result.total == run_search(store, "koffie").total > 0
 
 
 # -- two servers, one database ------------------------------------------------------------------
