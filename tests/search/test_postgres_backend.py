@@ -276,6 +276,37 @@ def test_bitsets_and_postings_follow_every_write_as_a_rebuild_makes_them(session
     assert index_sets(engine) == written
 
 
+def test_two_writers_take_turns_and_each_document_gets_a_bit_of_its_own(session, engine):
+    """The second writer waits for the first one's commit (WRITE_LOCK): no docno twice, no deadlock."""
+    import threading
+
+    store = CommittingBackend(session)
+    store.rebuild(CORPUS[:2])
+    PostgresBackend(session).index([make_doc("30", "Koffie", category=["eten"])])  # not committed yet
+    other = Session(engine)
+    done = threading.Event()
+
+    def write():
+        PostgresBackend(other).index([make_doc("31", "Koffie en taal", category=["eten"])])
+        other.commit()
+        done.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        assert not done.wait(0.5)  # it waits for the first writer
+        session.commit()
+        writer.join(10)
+        assert done.is_set()
+    finally:
+        other.close()
+    bits, _ = index_sets(engine)
+    assert bits[("code", "category:eten")] == {"30", "31"}
+    with engine.connect() as connection:
+        numbers = [n for (n,) in connection.execute(text("SELECT docno FROM search_documents"))]
+    assert len(set(numbers)) == len(numbers) == 4
+
+
 def test_a_stem_becomes_common_with_its_documents_so_far(session, engine):
     """A stem that reaches the threshold gets its bitset and postings of every document having it."""
     with engine.begin() as connection:
