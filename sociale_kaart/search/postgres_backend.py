@@ -183,9 +183,9 @@ terms_table = Table(
 # 2,534 groups take 3 s. Every length is the same (search_state 'bits', grown a quarter at a time
 # by the trigger), so the bitsets combine. The statement trigger on search_documents keeps them in
 # step with each write; writers take WRITE_LOCK first (one at a time), so the bitsets they rewrite
-# never deadlock and a docno is never given twice. Measured (bench.search, 50,000 services): p95
-# 106 -> 22 ms (Whoosh 34 ms); at 100,000: 43 ms, its bulk load 31 -> 42 s; a change of one
-# document costs ~17 ms in the trigger.
+# never deadlock and a docno is never given twice. Measured (bench.search, 50,000 services, the
+# old and the new code one after the other): p95 102 -> 24 ms (Whoosh 34-36 ms); at 100,000
+# 195 -> 45 ms, the bulk load 31 -> 41 s; a change of one document costs ~17 ms in the trigger.
 bitsets_table = Table(
     "search_bitsets",
     metadata,
