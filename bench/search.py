@@ -532,6 +532,8 @@ TABLES = (
     "search_words",
     "search_terms",
     "search_codes",
+    "search_bitsets",
+    "search_postings",
 )  # the postgres backend's
 
 

@@ -22,9 +22,18 @@ __all__ = [
 ]
 
 BACKENDS = ("whoosh", "memory", "postgres")
-# Tables of the postgres backend (migrations 0008, 0018, 0025): the adapter's own storage, like the
+# Tables of the postgres backend (migrations 0008, 0018, 0025, 0026): the adapter's own storage, like the
 # Whoosh folder, so `flask db migrate` / `check` leave them out of the comparison with the models.
-TABLES = ("search_documents", "search_spellings", "search_words", "search_terms", "search_codes", "search_state")
+TABLES = (
+    "search_documents",
+    "search_spellings",
+    "search_words",
+    "search_terms",
+    "search_codes",
+    "search_state",
+    "search_bitsets",
+    "search_postings",
+)
 
 
 def default_backend(database_url: str) -> str:

@@ -6,14 +6,14 @@ Runs in the suite's PostgreSQL run (SOCIALE_KAART_TEST_DATABASE_URL); skipped ot
 import logging
 
 import pytest
-from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.orm import Session
 
 from sociale_kaart import search, transactions
 from sociale_kaart.directory import services
 from sociale_kaart.extensions import db
-from sociale_kaart.search import SearchError, analysis, postgres_backend
+from sociale_kaart.search import SearchError, SearchQuery, analysis, postgres_backend
 from sociale_kaart.search.postgres_backend import PostgresBackend
 from tests.builders import make_service
 from tests.conftest import TEST_DATABASE_URL, database_url, make_app
@@ -90,12 +90,18 @@ def engine(tmp_path_factory):
     engine.dispose()
 
 
+@pytest.fixture(params=["rare stems", "common stems"])
+def common(request):
+    """The documents a stem needs for a bitset: the default (none has it here) or one (all have it)."""
+    return None if request.param == "rare stems" else 1
+
+
 @pytest.fixture
-def session(engine):
+def session(engine, common):
     with engine.begin() as connection:
-        connection.execute(
-            text("TRUNCATE search_documents, search_spellings, search_words, search_terms, search_codes, search_state")
-        )
+        connection.execute(text(f"TRUNCATE {', '.join(search.TABLES)}"))
+        if common is not None:
+            connection.execute(text("INSERT INTO search_state (key, value) VALUES ('common', :n)"), {"n": str(common)})
     session = Session(engine)
     yield session
     session.rollback()
@@ -155,6 +161,7 @@ def test_written_documents_are_gone_when_the_transaction_rolls_back(session):
 
 
 TAAL = analysis.default_analysis().stem("taal")
+KOFFIE = analysis.default_analysis().stem("koffie")
 
 
 def test_the_vocabulary_and_stem_counts_follow_every_write(session, engine):
@@ -225,10 +232,146 @@ def test_a_rebuild_counts_what_writes_counted(session, engine):
     assert (vocabulary(engine), stem_counts(engine)) == written
 
 
+def index_sets(engine) -> tuple[dict, dict]:
+    """Return the bitsets and postings as sets of document ids: {(kind, key): ids}, {(stem, rank): ids}."""
+    with engine.connect() as connection:
+        docnos = dict(connection.execute(text("SELECT docno, id FROM search_documents")).all())
+        sizes = {length for (length,) in connection.execute(text("SELECT length(bits) FROM search_bitsets"))}
+        bits = {
+            (kind, key): {docnos[n] for n, bit in enumerate(value) if bit == "1"}
+            for kind, key, value in connection.execute(text("SELECT kind, key, bits::text FROM search_bitsets"))
+        }
+        postings = {
+            (stem, rank): {docnos[n] for n in numbers}
+            for stem, rank, numbers in connection.execute(text("SELECT stem, rank, docnos FROM search_postings"))
+        }
+        stored = connection.execute(text("SELECT value::int FROM search_state WHERE key = 'bits'")).scalar()
+    assert sizes <= {stored} and (not docnos or max(docnos) < stored)
+    return {key: ids for key, ids in bits.items() if ids}, {key: ids for key, ids in postings.items() if ids}
+
+
+def test_bitsets_and_postings_follow_every_write_as_a_rebuild_makes_them(session, engine, common):
+    store = CommittingBackend(session)
+    store.rebuild([])
+    store.index(CORPUS)
+    store.delete(["3"])
+    store.index([make_doc("1", "Fietsenmaker", DOORN, category=["vervoer"], open_slots=[5, 6, 7])])
+    store.index([make_doc("40", "Taalcafé De Linde", category=["taal"]), make_doc("41", "Koffie en taal")])
+    written = index_sets(engine)
+    bits, postings = written
+    assert bits[("code", "category:vervoer")] >= {"1"} and bits[("slot", "6")] >= {"1"}
+    assert "3" not in set().union(*bits.values(), *postings.values())
+    assert bool(postings) == (common is not None) and (("stem", TAAL) in bits) == (common is not None)
+    with engine.connect() as connection:
+        numbers = [n for (n,) in connection.execute(text("SELECT docno FROM search_documents ORDER BY docno"))]
+    assert len(set(numbers)) == len(numbers)  # unique: each document its own bit
+    store.rebuild(
+        [doc for doc in CORPUS if doc["id"] not in ("1", "3")]
+        + [
+            make_doc("1", "Fietsenmaker", DOORN, category=["vervoer"], open_slots=[5, 6, 7]),
+            make_doc("40", "Taalcafé De Linde", category=["taal"]),
+            make_doc("41", "Koffie en taal"),
+        ]
+    )
+    assert index_sets(engine) == written
+
+
+def test_two_writers_take_turns_and_each_document_gets_a_bit_of_its_own(session, engine):
+    """The second writer waits for the first one's commit (WRITE_LOCK): no docno twice, no deadlock."""
+    import threading
+
+    store = CommittingBackend(session)
+    store.rebuild(CORPUS[:2])
+    PostgresBackend(session).index([make_doc("30", "Koffie", category=["eten"])])  # not committed yet
+    other = Session(engine)
+    done = threading.Event()
+
+    def write():
+        PostgresBackend(other).index([make_doc("31", "Koffie en taal", category=["eten"])])
+        other.commit()
+        done.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        assert not done.wait(0.5)  # it waits for the first writer
+        session.commit()
+        writer.join(10)
+        assert done.is_set()
+    finally:
+        other.close()
+    bits, _ = index_sets(engine)
+    assert bits[("code", "category:eten")] == {"30", "31"}
+    with engine.connect() as connection:
+        numbers = [n for (n,) in connection.execute(text("SELECT docno FROM search_documents"))]
+    assert len(set(numbers)) == len(numbers) == 4
+
+
+def test_a_stem_becomes_common_with_its_documents_so_far(session, engine):
+    """A stem that reaches the threshold gets its bitset and postings of every document having it."""
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO search_state VALUES ('common', '3') ON CONFLICT (key) DO UPDATE SET value = '3'")
+        )
+    store = CommittingBackend(session)
+    store.index([make_doc("1", "Koffie"), make_doc("2", "Koffie en taal")])
+    assert ("stem", KOFFIE) not in index_sets(engine)[0]
+    store.index([make_doc("3", "Koffieochtend koffie")])
+    bits, postings = index_sets(engine)
+    assert bits[("stem", KOFFIE)] == {"1", "2", "3"}
+    assert set().union(*(ids for (stem, _), ids in postings.items() if stem == KOFFIE)) == {"1", "2", "3"}
+    assert run_search(store, "koffie").total == 3
+
+
+def test_the_bitsets_grow_with_the_document_numbers(session, engine):
+    store = CommittingBackend(session)
+    store.index([make_doc(str(n), f"Koffie {n}", category=["eten"]) for n in range(1, 1100)])
+    bits, _ = index_sets(engine)
+    assert len(bits[("code", "category:eten")]) == 1099
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT value FROM search_state WHERE key = 'bits'")).scalar() == "2048"
+
+
+@pytest.mark.parametrize("depth", [1, 3, 200])
+def test_a_search_from_bitsets_answers_as_the_one_statement_does(session, monkeypatch, depth, common):
+    """Totals, facets, open counts, hits, scores, pages and partial equal those of reading every match."""
+    from bench.search import generate
+
+    store = CommittingBackend(session)
+    store.rebuild(generate(400))
+    queries = ["mantelzorg", "hulp ouderen", "vrijwilliger maatje", "koffie buurthuis", "mantelzorgg", "taal"]
+    queries += ["eten samen wonen", "zzzonbekend", "vervoer ziekenhuis rolstoel"]
+
+    def answers():
+        found = []
+        for words in queries:
+            for page in (1, 2, 7):
+                result = store.search(SearchQuery(text=words, page=page, per_page=10), count_open_slot=330)
+                found.append((words, page, result))
+        return found
+
+    monkeypatch.setattr(postgres_backend, "DEPTH", depth)
+    rounds = []
+    complete = postgres_backend._Bitsets.complete
+
+    def counted(self, row, depth, page):
+        rounds.append(depth)
+        return complete(self, row, depth, page)
+
+    monkeypatch.setattr(postgres_backend._Bitsets, "complete", counted)
+    fast = answers()
+    assert len(rounds) >= len(queries) * 3 - 3  # the bitsets answered (not a misspelling's first try)
+    assert depth == 200 or common is None or max(rounds) > min(rounds)  # some pages read deeper
+    monkeypatch.setattr(postgres_backend._Bitsets, "applies", staticmethod(lambda plan, words: False))
+    assert fast == answers()
+
+
 def test_documents_written_by_another_version_are_rebuilt_from_doc_source(session, engine, caplog):
     CommittingBackend(session).rebuild(CORPUS[:2])
     with engine.begin() as connection:
-        connection.execute(text("UPDATE search_state SET value = 'pg0-written-by-an-older-release'"))
+        connection.execute(
+            text("UPDATE search_state SET value = 'pg0-written-by-an-older-release' WHERE key = 'format'")
+        )
     source = Source(CORPUS)
     store = PostgresBackend(session, doc_source=source)
     assert not store.check()
@@ -282,10 +425,12 @@ def _schema_of(connection) -> dict:
     ).all()
     functions = connection.execute(
         text(
-            "SELECT proname, prosrc FROM pg_proc WHERE proname IN ('search_count', 'search_spell_count') "
+            "SELECT proname, prosrc FROM pg_proc WHERE proname = ANY(:functions) "
             "AND pronamespace = current_schema()::regnamespace ORDER BY 1"
-        )
+        ),
+        {"functions": list(postgres_backend.FUNCTIONS)},
     ).all()
+    assert len(functions) == len(postgres_backend.FUNCTIONS)
     return {
         "columns": columns,
         "indexes": indexes,
@@ -338,6 +483,52 @@ def test_migration_0025_moves_the_words_with_their_counts(tmp_path):
             session.commit()
         assert (vocabulary(db.engine), stem_counts(db.engine)) == ({}, {})
         db.engine.dispose()
+
+
+def test_migration_0026_numbers_the_documents_and_downgrades_without_its_tables(tmp_path):
+    """Existing documents get docnos 0..n-1 in id order; later writes the next; down again, no trace."""
+    app = make_app(tmp_path, name="search_bitsets_migration")
+    disabled = {lg: lg.disabled for lg in logging.root.manager.loggerDict.values() if isinstance(lg, logging.Logger)}
+    with app.app_context():
+        try:
+            upgrade(revision="0025_search_spellings")
+            with db.engine.begin() as connection:  # documents as the code before 0026 wrote them
+                for doc_id in ("8", "7"):
+                    connection.execute(
+                        text(
+                            "INSERT INTO search_documents (id, sort_name, document, codes, facet_lanes, area_lanes, "
+                            "open_hours) VALUES (:id, 'koffie', 'koffi:1A', '{}', 0, 0, repeat('0', 672)::bit(672))"
+                        ),
+                        {"id": doc_id},
+                    )
+            upgrade()
+            with Session(db.engine) as session:
+                PostgresBackend(session).index([make_doc("9", "Koffie", category=["eten"])])
+                session.commit()
+            with db.engine.connect() as connection:
+                numbers = dict(connection.execute(text("SELECT id, docno FROM search_documents")).all())
+                codes = connection.execute(text("SELECT kind, key, bits::text FROM search_bitsets WHERE kind = 'code'"))
+                assert numbers == {"7": 0, "8": 1, "9": 2}
+                assert ("code", "category:eten", "001") in [(kind, key, bits[:3]) for kind, key, bits in codes]
+            downgrade(revision="0025_search_spellings")
+            with db.engine.connect() as connection:
+                assert "docno" not in {c["name"] for c in inspect(connection).get_columns("search_documents")}
+                assert not {"search_bitsets", "search_postings"} & set(inspect(connection).get_table_names())
+            with Session(db.engine) as session:  # the trigger of 0025 is back
+                PostgresBackend(session).delete(["7"])
+                session.commit()
+            assert stem_counts(db.engine)[""] == 2
+        finally:  # alembic's fileConfig disables every logger that exists: the tests after this read logs
+            for logger, was in disabled.items():
+                logger.disabled = was
+        db.engine.dispose()
+
+
+def test_a_page_past_the_end_is_empty_and_keeps_the_total(session):
+    store = CommittingBackend(session)
+    store.rebuild(CORPUS)
+    result = store.search(SearchQuery(text="koffie", page=10**15, per_page=20))
+    assert result.hits == [] and result.total == run_search(store, "koffie").total > 0
 
 
 # -- two servers, one database ------------------------------------------------------------------
