@@ -49,7 +49,7 @@ from contextlib import ExitStack
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.database import database_url, postgres_schema  # noqa: E402
-from sociale_kaart.search import FACETS, SearchQuery, create_backend  # noqa: E402
+from sociale_kaart.search import FACETS, TABLES, SearchQuery, create_backend  # noqa: E402
 
 SEED = 42
 VILLAGES = {  # name: (lat, lon, area code)
@@ -524,17 +524,6 @@ class Fts5Engine:
 
     def close(self):
         self.db.close()
-
-
-TABLES = (
-    "search_documents",
-    "search_spellings",
-    "search_words",
-    "search_terms",
-    "search_codes",
-    "search_bitsets",
-    "search_postings",
-)  # the postgres backend's
 
 
 class PostgresEngine:
