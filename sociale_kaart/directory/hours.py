@@ -6,6 +6,11 @@ SLOT_MINUTES = 15
 SLOTS_PER_DAY = 24 * 60 // SLOT_MINUTES
 
 
+def periods_of(schedules) -> list[tuple[int, time, time]]:
+    """Return opening periods as the rules here take them, (weekday, opens_at, closes_at), of Schedule rows."""
+    return [(s.weekday, s.opens_at, s.closes_at) for s in schedules]
+
+
 def slot_of(moment: datetime) -> int:
     """Return the week slot (weekday * 96 + quarter of the day) of a local moment."""
     minutes = moment.hour * 60 + moment.minute

@@ -186,7 +186,7 @@ def document(link):
     areas = {area.code for area in service.service_areas}
     if location.area is not None:
         areas.add(location.area.code)
-    periods = [(s.weekday, s.opens_at, s.closes_at) for s in service.schedules]
+    periods = hours.periods_of(service.schedules)
     return {
         "id": str(link.id),
         "service_id": service.id,

@@ -231,7 +231,7 @@ def _sync_locations(service, wanted):
 
 def _sync_schedules(service, rows):
     wanted = [(row["weekday"], hours.parse_time(row["opens"]), hours.parse_time(row["closes"])) for row in rows]
-    current = [(s.weekday, s.opens_at, s.closes_at) for s in service.schedules]
+    current = hours.periods_of(service.schedules)
     if sorted(current) != sorted(wanted):
         service.schedules = [
             Schedule(weekday=weekday, opens_at=opens_at, closes_at=closes_at) for weekday, opens_at, closes_at in wanted

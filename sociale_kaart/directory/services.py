@@ -573,7 +573,7 @@ def list_areas() -> Sequence[Area]:
 
 def is_open_now(service: Service, now: datetime) -> bool:
     """Return True when a service is open at a local moment."""
-    return hours.is_open([(s.weekday, s.opens_at, s.closes_at) for s in service.schedules], now)
+    return hours.is_open(hours.periods_of(service.schedules), now)
 
 
 def valid_filters(raw: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
@@ -643,7 +643,7 @@ def service_page(service_id: int, now: datetime | None = None) -> ServicePage:
 def page_valid_until(service: Service, now: datetime) -> datetime:
     """Return the local moment a service page shown at `now` may change by itself: when the service opens or
     closes ("Nu open", the opening hours), or at midnight (today's hours, the freshness notice)."""
-    return hours.next_change([(s.weekday, s.opens_at, s.closes_at) for s in service.schedules], now)
+    return hours.next_change(hours.periods_of(service.schedules), now)
 
 
 def other_services_of(service: Service) -> Sequence:

@@ -155,7 +155,6 @@ class KeptServicePage:
     id: int
     name: str
     slug: str
-    title: str
     description: str
     parts: tuple[str, ...]
     since: datetime  # the local moment it was rendered
@@ -198,7 +197,6 @@ def kept_service_page(service_id: int) -> KeptServicePage:
         id=service.id,
         name=service.name,
         slug=service.slug,
-        title=service.name,
         description=f"{service.summary or service.name} – {service.organization.name}",
         parts=tuple(html.split("\0")),
         since=now,
