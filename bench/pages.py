@@ -12,9 +12,10 @@ on-disk Whoosh index. Then:
 1. Through the WSGI app in this process (Flask's test client): the CPU time one request of each page type
    takes (time.process_time over --requests requests) and the SQL statements it runs.
 2. Over HTTP: gunicorn with 2 workers on that database as production runs it (gunicorn.conf.py,
-   SOCIALE_KAART_ENV=production, rate limits on, with a limit the bench stays under). The load client is
-   the asyncio client in this file (the standard library only, nothing to install): --connections
-   requests at once, each on its own connection (gunicorn's sync workers close every connection), with
+   SOCIALE_KAART_ENV=production, rate limits on, with a limit the bench stays under, counted in Redis as in
+   production when Redis answers on 127.0.0.1:6379, else in memory). The load client is the asyncio
+   client in this file (the standard library only, nothing to install): --connections requests at once,
+   each on its own connection (gunicorn's sync workers close every connection), with
    `Accept-Encoding: gzip, deflate, br, zstd` as browsers send it.
    - First the first request each worker answers after it started (a results page, once the worker has
      booted and gone idle; asked one at a time until each worker has had one), timed by the worker itself
@@ -75,6 +76,7 @@ TARGETS = {"search results": 0.5, "service page": 0.6, "home": 0.6, "API list": 
 FIRST_TARGET = 3.0
 RATE_LIMIT = "1000000 per minute"  # the limiter runs and counts, as in production, without refusing the bench
 FIRST_SEARCHES = 30
+REDIS_URL = "redis://127.0.0.1:6379/14"  # a database of its own: the tests use 5
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 ENCODINGS = "gzip, deflate, br, zstd"  # what Chromium and Firefox send
 
@@ -82,9 +84,24 @@ ENCODINGS = "gzip, deflate, br, zstd"  # what Chromium and Firefox send
 # --- the data ------------------------------------------------------------------------------------------
 
 
-def settings(folder: str) -> dict:
+def rate_limit_store() -> str:
+    """Return where the bench counts rate limits: Redis, as production does, when it answers on 127.0.0.1:6379.
+
+    Production counts in Redis (README, "Production"); memory:// starts a timer thread for nearly every request
+    (the limits library's expiry), a cost production does not have, and a Redis round trip one it has."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping()
+    except redis.RedisError:
+        return "memory://"
+    return REDIS_URL
+
+
+def settings(folder: str, rate_limits: str = "memory://") -> dict:
     """Return the app settings of the bench: production, a SQLite file and a Whoosh index in `folder`."""
     return {
+        "RATELIMIT_STORAGE_URI": rate_limits,
         "ENV": "production",
         "SECRET_KEY": "bench",
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.db",
@@ -96,9 +113,10 @@ def settings(folder: str) -> dict:
     }
 
 
-def environment(folder: str) -> dict:
+def environment(folder: str, rate_limits: str) -> dict:
     """Return the environment that gives gunicorn's workers the same settings."""
     names = {
+        "RATELIMIT_STORAGE_URI": "SOCIALE_KAART_RATELIMIT_STORAGE_URI",
         "ENV": "SOCIALE_KAART_ENV",
         "SECRET_KEY": "SOCIALE_KAART_SECRET_KEY",
         "SQLALCHEMY_DATABASE_URI": "SOCIALE_KAART_DATABASE_URL",
@@ -108,7 +126,7 @@ def environment(folder: str) -> dict:
         "MAP_TILE_URL": "SOCIALE_KAART_MAP_TILE_URL",
         "SEARCH_RATE_LIMIT": "SOCIALE_KAART_SEARCH_RATE_LIMIT",
     }
-    return {**os.environ, **{names[name]: str(value) for name, value in settings(folder).items()}}
+    return {**os.environ, **{names[name]: str(value) for name, value in settings(folder, rate_limits).items()}}
 
 
 def build(app, services: int, rng: random.Random) -> int:
@@ -325,7 +343,7 @@ def over_http(folder: str, pages: dict, args) -> None:
         *("--error-logfile", str(error_log), "--no-control-socket", "wsgi:app"),
     ]
     started = time.monotonic()
-    server = subprocess.Popen(command, cwd=ROOT, env=environment(folder))
+    server = subprocess.Popen(command, cwd=ROOT, env=environment(folder, args.rate_limits))
     try:
         pids = wait_until_idle(server, args.workers)
         print(f"gunicorn -w {args.workers}: workers {pids} started and idle after {time.monotonic() - started:.1f} s")
@@ -389,11 +407,14 @@ def main(argv=None):
     parser.add_argument("--no-http", action="store_true", help="only measure in this process")
     parser.add_argument("--profile", metavar="PAGE", help="print cProfile's top functions of a page type")
     args = parser.parse_args(argv)
+    args.rate_limits = rate_limit_store()
     print(f"== public pages over HTTP (issue #17), {os.cpu_count()} CPUs, {load()} ==")
+    store = args.rate_limits
+    print(f"rate limits counted in {store}" + (" (Redis did not answer)" if store.startswith("memory") else ""))
     folder = tempfile.mkdtemp(prefix="bench-http-")
     try:
         rng = random.Random(SEED)
-        app = create_app(settings(folder))
+        app = create_app(settings(folder, args.rate_limits))
         started = time.perf_counter()
         total = build(app, args.services, rng)
         print(

@@ -134,6 +134,12 @@ def naive_utc(moment=None):
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
+def store_seconds() -> float:
+    """Return the real time in seconds since the epoch, not moved by the offset setting: the time the rate-limit
+    store counts in (the limits library reads time.time() itself), for the seconds until a limit resets."""
+    return datetime.now(UTC).timestamp()
+
+
 def timestamp():
     """Return the current time as whole seconds since the epoch (for signed tokens)."""
     return int(utcnow().timestamp())

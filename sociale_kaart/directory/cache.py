@@ -113,12 +113,15 @@ def install(session_class) -> None:
 # --- reading it -------------------------------------------------------------------------------------
 
 
-# One statement object for every read: SQLAlchemy works out the cache key of its compiled form once.
-_READ = select(CacheVersion.stamp, CacheVersion.changed_at).where(CacheVersion.name == NAME)
+# One Core statement object for every read: SQLAlchemy works out the cache key of its compiled form once.
+_TABLE = CacheVersion.__table__
+_READ = select(_TABLE.c.stamp, _TABLE.c.changed_at).where(_TABLE.c.name == NAME)
 
 
 def _read() -> tuple[str, datetime | None]:
-    row = db.session.execute(_READ).first()
+    # on the session's connection, in its transaction: the ORM's execute() costs 4 times the Core's (87 against
+    # 22 µs), and every request reads the stamp (#17)
+    row = db.session.connection().execute(_READ).first()
     return (row.stamp, row.changed_at) if row else (UNCHANGED, None)
 
 
