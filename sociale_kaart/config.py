@@ -120,8 +120,8 @@ def defaults(instance_path):
         "RATELIMIT_STORAGE_URI": "memory://",
         # Redis down: count in each worker's memory (logged) rather than fail the request (issue #12)
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
-        # Flask-Limiter's X-RateLimit-* headers on every page cost a read of the store each; web/pages.py sends
-        # them on the API's answers and Retry-After on a 429 (#17)
+        # Flask-Limiter's X-RateLimit-* headers on every answer cost two reads of the store each; web/pages.py
+        # sends Retry-After on a 429 (#17)
         "RATELIMIT_HEADERS_ENABLED": False,
         "SEARCH_RATE_LIMIT": "120 per minute",
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,

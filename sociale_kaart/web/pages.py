@@ -16,7 +16,6 @@ from werkzeug.serving import WSGIRequestHandler
 from .. import clock, geo, params, search
 from ..errors import NotFound, PermissionDenied
 from ..extensions import db, limiter
-from .caching import API_BLUEPRINT
 
 # Seconds a client is asked to wait while the database takes no writes (maintenance, a standby).
 READ_ONLY_RETRY_AFTER = 300
@@ -27,7 +26,7 @@ SEARCH_BUILD_RETRY_AFTER = 120
 def install(app):
     """Attach headers, template helpers and error pages to an app."""
     app.after_request(_security_headers)
-    app.after_request(_rate_limit_headers)
+    app.after_request(_retry_after)
     app.context_processor(_template_context)
     app.add_template_filter(format_km, "km")
     app.add_template_filter(format_day, "day")
@@ -68,25 +67,23 @@ def _security_headers(response):
     return response
 
 
-def _rate_limit_headers(response):
-    """Tell a client of the API its rate limit (X-RateLimit-Limit, -Remaining, -Reset) and anyone refused with a
-    429 when to try again (Retry-After).
+def _retry_after(response):
+    """Tell anyone refused with a 429 when to try again (Retry-After, in seconds), the API and the pages alike.
 
-    Flask-Limiter's own headers (RATELIMIT_HEADERS_ENABLED) would go on every page, each a second read of the
-    store (Redis): 0.35 ms of a results page's CPU for headers no browser reads (issue #17)."""
+    Flask-Limiter's own headers (RATELIMIT_HEADERS_ENABLED: X-RateLimit-Limit, -Remaining, -Reset and this one)
+    went on every answer, each two more reads of the store (Redis): a third of the rate limit's cost of a
+    results page, for headers no browser reads and the API's description never promised (issue #17)."""
     limit = limiter.current_limit
-    if limit is None or not (response.status_code == 429 or request.blueprint == API_BLUEPRINT):
+    if response.status_code != 429 or limit is None:
         return response
     try:
-        reset_at, remaining = limit.reset_at, limit.remaining
-    except Exception as error:  # noqa: BLE001  (the store unreachable: the answer goes out without them)
-        current_app.logger.warning("rate limit headers left out: the store did not answer (%s)", type(error).__name__)
+        reset_at = limit.reset_at
+    except Exception as error:  # noqa: BLE001  (the store unreachable: the answer goes out without it)
+        current_app.logger.warning(
+            "Retry-After left out: the rate limit store did not answer (%s)", type(error).__name__
+        )
         return response
-    response.headers["X-RateLimit-Limit"] = str(limit.limit.amount)
-    response.headers["X-RateLimit-Remaining"] = str(remaining)
-    response.headers["X-RateLimit-Reset"] = str(reset_at)
-    if response.status_code == 429:
-        response.headers["Retry-After"] = str(max(1, math.ceil(reset_at - clock.store_seconds())))
+    response.headers["Retry-After"] = str(max(1, math.ceil(reset_at - clock.store_seconds())))
     return response
 
 
