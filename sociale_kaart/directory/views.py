@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 from .. import params
 from ..errors import NotFound, ValidationError
 from ..extensions import limiter
+from ..web.fragments import fill, marker, split
 from . import cache, municipalities, reports, search_log, services, vocabularies
 from .forms import ReportForm, SearchForm
 
@@ -140,7 +141,7 @@ def service_detail(service_id, slug=None):
     except ValueError:  # more fields than a search has
         back = url_for("directory.search")
     add_button = get_template_attribute("lists/_add_button.html", "add_button")
-    body = _fill(
+    body = fill(
         page.parts,
         {"back": escape(back), "add": add_button(page, direct=True), "report": blank_report_form(service_id)},
     )
@@ -187,9 +188,9 @@ def kept_service_page(service_id: int) -> KeptServicePage:
         now=content.now,
         freshness=content.freshness,
         vocab=vocabularies,
-        back_to_search=_marker("back"),
-        add_button=_marker("add"),
-        report_form=_marker("report"),
+        back_to_search=marker("back"),
+        add_button=marker("add"),
+        report_form=marker("report"),
     )
     if len(kept) >= MAX_KEPT_SERVICE_PAGES:
         kept.clear()
@@ -198,7 +199,7 @@ def kept_service_page(service_id: int) -> KeptServicePage:
         name=service.name,
         slug=service.slug,
         description=f"{service.summary or service.name} – {service.organization.name}",
-        parts=tuple(html.split("\0")),
+        parts=split(html),
         since=now,
         until=services.page_valid_until(service, now),
     )
@@ -321,17 +322,7 @@ def card_text() -> dict[str, str]:
 
 # A kept fragment (a card, the report form) is rendered with markers where a page puts its own parts; "\0"
 # never reaches a page otherwise (control characters are refused at the edge).
-def _marker(name: str) -> Markup:
-    return Markup(f"\0{name}\0")
-
-
-def _fill(parts: tuple[str, ...], values: dict) -> Markup:
-    """Return a kept fragment (its HTML split at the markers) with this page's values in place of the markers."""
-    # the parts alternate: kept HTML, a marker's name, kept HTML, ...
-    return Markup("".join(part if number % 2 == 0 else values[part] for number, part in enumerate(parts)))
-
-
-_MARKERS = {name: _marker(name) for name in ("trail", "position", "distance", "back", "add")}  # of a card
+_MARKERS = {name: marker(name) for name in ("trail", "position", "distance", "back", "add")}  # of a card
 MAX_KEPT_CARDS = 10_000  # per language and process: a card is about 2 KB
 
 
@@ -366,14 +357,14 @@ def listing_cards(listings, first: int, text: dict[str, str], slots: dict, add_b
                 kept.clear()
             markers = {**_MARKERS, "add": None} if add_button is None else {**_MARKERS, "back": None}
             macro = get_template_attribute("directory/_listing.html", "listing_card")
-            parts = kept[key] = tuple(str(macro(listing, text, markers)).split("\0"))
+            parts = kept[key] = split(str(macro(listing, text, markers)))
         values = {
             **slots,
             "position": str(position),
             "distance": escape(km(listing.distance_km)),
             "add": None if add_button is None else add_button(listing.service),
         }
-        html.append(_fill(parts, values))
+        html.append(fill(parts, values))
     return Markup("".join(html))
 
 
@@ -391,7 +382,7 @@ FACET_GROUPS = (
     "language",
     "cost",
 )
-_FACET_MARKERS = {name: _marker(name) for name in ("values", "checked", "count")}
+_FACET_MARKERS = {name: marker(name) for name in ("values", "checked", "count")}
 
 
 @bp.app_template_global()
@@ -410,7 +401,7 @@ def facet_groups(facets: dict[str, list], titles: dict[str, str]) -> Markup:
         frame = kept.get((facet,))
         if frame is None:
             macro = get_template_attribute("directory/_facet_group.html", "facet_group")
-            frame = kept[(facet,)] = tuple(str(macro(facet, titles[facet], _FACET_MARKERS["values"])).split("\0"))
+            frame = kept[(facet,)] = split(str(macro(facet, titles[facet], _FACET_MARKERS["values"])))
         html.append(frame[0])
         for value in values:
             key = (facet, value.code, value.label)
@@ -419,13 +410,13 @@ def facet_groups(facets: dict[str, list], titles: dict[str, str]) -> Markup:
                 macro = get_template_attribute("directory/_facet_group.html", "facet_value")
                 markers = _FACET_MARKERS
                 html_value = macro(facet, value.code, value.label, markers["checked"], markers["count"])
-                parts = kept[key] = tuple(str(html_value).split("\0"))
-            html.append(_fill(parts, {"checked": " checked" if value.selected else "", "count": str(value.count)}))
+                parts = kept[key] = split(str(html_value))
+            html.append(fill(parts, {"checked": " checked" if value.selected else "", "count": str(value.count)}))
         html.append(frame[2])
     return Markup("".join(html))
 
 
-_SEARCH_FORM_MARKERS = {name: _marker(name) for name in ("q", "waar", "hidden")}
+_SEARCH_FORM_MARKERS = {name: marker(name) for name in ("q", "waar", "hidden")}
 MAX_KEPT_SEARCH_FORMS = 200  # per language and process: a form per page that shows one, label and distance
 
 
@@ -468,8 +459,8 @@ def search_form(
         )
         if len(kept) >= MAX_KEPT_SEARCH_FORMS:
             kept.clear()
-        parts = kept[key] = tuple(html.split("\0"))
-    return _fill(parts, {"q": escape(form.q._value()), "waar": escape(form.waar._value()), "hidden": hidden})
+        parts = kept[key] = split(html)
+    return fill(parts, {"q": escape(form.q._value()), "waar": escape(form.waar._value()), "hidden": hidden})
 
 
 _SEARCH_FORMS = "sociale_kaart.search_forms"  # app.extensions: (language, action, ...) -> the form's parts
@@ -487,11 +478,11 @@ def blank_report_form(service_id: int) -> Markup:
     parts = kept.get(language)
     if parts is None:
         form = ReportForm(formdata=None)
-        html = render_template("directory/_report_form.html", form=form, action=_marker("action"))
+        html = render_template("directory/_report_form.html", form=form, action=marker("action"))
         token = getattr(getattr(form, "csrf_token", None), "current_token", None)  # None: CSRF is off
-        parts = kept[language] = tuple((html.replace(token, _marker("csrf")) if token else html).split("\0"))
+        parts = kept[language] = split(html.replace(token, marker("csrf")) if token else html)
     action = url_for("directory.report", service_id=service_id)
-    return _fill(parts, {"action": escape(action), "csrf": escape(generate_csrf())})
+    return fill(parts, {"action": escape(action), "csrf": escape(generate_csrf())})
 
 
 @bp.app_template_global()

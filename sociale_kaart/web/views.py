@@ -1,6 +1,20 @@
 """Home, a municipality's entry page, about, and the language switch."""
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.routing import ValidationError
 
@@ -10,6 +24,7 @@ from ..directory.forms import SearchForm
 from ..extensions import db
 from ..params import SegmentConverter
 from ..urls import safe_next
+from .fragments import fill, marker, split
 from .situations import SITUATIONS
 
 bp = Blueprint("web", __name__)
@@ -89,6 +104,59 @@ def current_municipality():
 def site_place_name() -> str:
     """Return the name after "Sociale kaart": this page's municipality, else the installation's (or the region's)."""
     return _header()[1]
+
+
+_LAYOUT = "sociale_kaart.kept_layout"  # app.extensions: (part, language, ...) -> a header's or footer's parts
+MAX_KEPT_LAYOUT = 2_000  # per process: pages x municipalities x languages x list sizes; a header is about 2 KB
+_SWITCH = marker("switch")
+
+
+@bp.app_template_global()
+@pass_context
+def site_header(context) -> Markup:
+    """Return the header of a page (templates/_layout.html): its municipality, menu and language switch.
+
+    For a visitor who is not signed in it is rendered once per language, municipality, page and size of their
+    list and kept in this process (issue #17), with the language switch's way back to this page filled in;
+    a signed-in visitor's menu (their roles, the logout form's token) is rendered for them."""
+    here, place_name = _header()
+    language, other = context["language"], context["other_language"]
+    switch_href = url_for("web.set_language", code=other, next=request.full_path)
+    lists = current_app.jinja_env.globals.get("my_list_count")  # lists/views.py, a capability that may be absent
+    list_count = lists() if lists is not None and "lists.show" in current_app.view_functions else 0
+    macro = get_template_attribute("_layout.html", "site_header")
+    if current_user.is_authenticated:
+        return macro(here, place_name, request.endpoint, current_user, list_count, other, switch_href)
+    key = ("header", language, here.slug if here else None, place_name, request.endpoint, list_count)
+    parts = _kept_layout(
+        key, lambda: macro(here, place_name, request.endpoint, current_user, list_count, other, _SWITCH)
+    )
+    return fill(parts, {"switch": escape(switch_href)})
+
+
+@bp.app_template_global()
+@pass_context
+def site_footer(context) -> Markup:
+    """Return the footer of a page (templates/_layout.html), rendered once per language and municipality (#17)."""
+    here = _header()[0]
+    key = ("footer", context["language"], here.slug if here else None)
+    macro = get_template_attribute("_layout.html", "site_footer")
+    return fill(
+        _kept_layout(
+            key, lambda: macro(here, context["attribution"], context["attribution_url"], context["license_url"])
+        ),
+        {},
+    )
+
+
+def _kept_layout(key: tuple, render) -> tuple[str, ...]:
+    kept: dict[tuple, tuple[str, ...]] = current_app.extensions.setdefault(_LAYOUT, {})
+    parts = kept.get(key)
+    if parts is None:
+        if len(kept) >= MAX_KEPT_LAYOUT:
+            kept.clear()
+        parts = kept[key] = split(str(render()))
+    return parts
 
 
 def _header():

@@ -1,0 +1,21 @@
+"""Kept fragments of HTML (issue #17): rendered once with markers where a page's own values go, split at the
+markers, and filled in for each page. The directory's cards, forms and service pages and every page's header
+are kept this way."""
+
+from markupsafe import Markup
+
+
+def marker(name: str) -> Markup:
+    """Return the marker of a value in a fragment rendered to be kept (a name between NUL characters)."""
+    return Markup(f"\0{name}\0")
+
+
+def split(html: str) -> tuple[str, ...]:
+    """Return a rendered fragment split at its markers: kept HTML, a marker's name, kept HTML, ..."""
+    return tuple(html.split("\0"))
+
+
+def fill(parts: tuple[str, ...], values: dict) -> Markup:
+    """Return a kept fragment (its HTML split at the markers) with this page's values in place of the markers."""
+    # the parts alternate: kept HTML, a marker's name, kept HTML, ...
+    return Markup("".join(part if number % 2 == 0 else values[part] for number, part in enumerate(parts)))
