@@ -473,19 +473,28 @@ def _facet_values(facets, selected_filters):
     """Return labelled facet values, selected ones first-class even without results."""
     values = {}
     every_label = all_facet_labels()
+    orders = _facet_orders()
     for facet in FILTER_FACETS:
         counts = dict(facets.get(facet, {}))
         selected = set(selected_filters.get(facet, ()))
         for code in selected:
             counts.setdefault(code, 0)
-        labels = every_label[facet]
-        order = {code: number for number, code in enumerate(labels)}
+        labels, order = every_label[facet], orders[facet]
         values[facet] = [
             FacetValue(code, labels[code], counts[code], code in selected)
             for code in sorted(counts, key=lambda c: (order.get(c, len(order)), c))
             if code in labels
         ]
     return values
+
+
+def _facet_orders() -> dict[str, dict[str, int]]:
+    """Return {facet: {code: its place in the display order}} (kept per process with the labels, #17)."""
+    language = str(get_locale() or "nl")
+    return cache.kept(
+        f"facet_orders:{language}",
+        lambda: {facet: {code: n for n, code in enumerate(labels)} for facet, labels in all_facet_labels().items()},
+    )
 
 
 def facet_labels(facet: str) -> dict[str, str]:

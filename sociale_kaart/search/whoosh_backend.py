@@ -1170,7 +1170,11 @@ class _Search:
             distances = self.distances(docs)
             inside = [d for d in docs if (km := distances[d]) is not None and km <= radius]
             if len(inside) != len(docs):
-                return inside, _bits(inside)
+                # the bitset from the shorter list: the ones inside, or all but the ones outside
+                if 2 * len(inside) <= len(docs):
+                    return inside, _bits(inside)
+                kept = set(inside)
+                return inside, bits & ~_bits(d for d in docs if d not in kept)
         return docs, bits
 
     # corrections
@@ -1255,7 +1259,7 @@ class _Search:
         partial = len(used) > 1 and total > 0 and not (self._tiers[-1] & bits)
         start = (plan.page - 1) * plan.per_page
         end = start + plan.per_page
-        page = self.order(docs, used, start, end) if start < total else []
+        page = self.order(docs, bits, used, start, end) if start < total else []
         geo = plan.origin is not None
         hits = [SearchHit(snap.ids[d], float(score), self.distance(d) if geo else None) for d, score in page]
         facets = {
@@ -1279,8 +1283,8 @@ class _Search:
             partial=partial,
         )
 
-    def order(self, docs, words, start, end) -> list[tuple[int, float]]:
-        """Return the (docnum, score) pairs of positions start..end of the ordered results."""
+    def order(self, docs, bits, words, start, end) -> list[tuple[int, float]]:
+        """Return the (docnum, score) pairs of positions start..end of the ordered results (`bits`: the docs')."""
         # Only the documents that can reach the page (the best `end` and their ties) are sorted.
         snap, plan = self.snap, self.plan
         names, ids = snap.names, snap.ids
@@ -1293,7 +1297,8 @@ class _Search:
                         break
             return [(d, 0.0) for d in page[start:end]]
         if plan.by_distance:
-            distances = {d: self._distance_key(d) for d in docs}
+            known = self.distances(docs)
+            distances = {d: math.inf if (km := known[d]) is None else km for d in docs}
             limit = _kth(distances.values(), end, largest=False)
             chosen = [d for d in docs if distances[d] <= limit]
             scores = self.scores(words, chosen) if words else dict.fromkeys(chosen, 0.0)
@@ -1302,7 +1307,8 @@ class _Search:
         # Best match: documents matching more of the words first (a tier each), then relevance,
         # with a place weighed by distance so that a close fit beats a loose match next door.
         ranked: list[tuple[int, float]] = []
-        wanted_bits = _bits(docs)
+        wanted_bits = bits
+        known = self.distances(docs) if plan.origin is not None else {}
         for tier_bits in reversed(self._tiers[1:]):
             members = _members(tier_bits & wanted_bits)
             if not members:
@@ -1310,7 +1316,10 @@ class _Search:
             wanted_bits &= ~tier_bits
             scores = self.scores(words, members)
             if plan.origin is not None:
-                scores = {d: score / (1.0 + self._distance_key(d) / DISTANCE_SCALE_KM) for d, score in scores.items()}
+                scores = {
+                    d: score / (1.0 + (math.inf if (km := known[d]) is None else km) / DISTANCE_SCALE_KM)
+                    for d, score in scores.items()
+                }
             limit = _kth(scores.values(), end - len(ranked), largest=True)
             chosen = [d for d, score in scores.items() if score >= limit]
             distance = self._distance_key if plan.origin is not None else (lambda d: 0.0)

@@ -17,5 +17,7 @@ def split(html: str) -> tuple[str, ...]:
 
 def fill(parts: tuple[str, ...], values: dict) -> Markup:
     """Return a kept fragment (its HTML split at the markers) with this page's values in place of the markers."""
-    # the parts alternate: kept HTML, a marker's name, kept HTML, ...
-    return Markup("".join(part if number % 2 == 0 else values[part] for number, part in enumerate(parts)))
+    # the parts alternate: kept HTML, a marker's name, kept HTML, ...; the names replaced in one slice
+    filled = list(parts)
+    filled[1::2] = [values[name] for name in parts[1::2]]
+    return Markup("".join(filled))
