@@ -123,7 +123,7 @@ def site_header(context) -> Markup:
     language, other = context["language"], context["other_language"]
     switch_href = url_for("web.set_language", code=other, next=request.full_path)
     lists = current_app.jinja_env.globals.get("my_list_count")  # lists/views.py, a capability that may be absent
-    list_count = lists() if lists is not None and "lists.show" in current_app.view_functions else 0
+    list_count = lists() if callable(lists) and "lists.show" in current_app.view_functions else 0
     macro = get_template_attribute("_layout.html", "site_header")
     if current_user.is_authenticated:
         return macro(here, place_name, request.endpoint, current_user, list_count, other, switch_href)
