@@ -1308,7 +1308,6 @@ class _Search:
         # with a place weighed by distance so that a close fit beats a loose match next door.
         ranked: list[tuple[int, float]] = []
         wanted_bits = bits
-        known = self.distances(docs) if plan.origin is not None else {}
         for tier_bits in reversed(self._tiers[1:]):
             members = _members(tier_bits & wanted_bits)
             if not members:
@@ -1316,6 +1315,7 @@ class _Search:
             wanted_bits &= ~tier_bits
             scores = self.scores(words, members)
             if plan.origin is not None:
+                known = self.distances(members)  # worked out at once, and only for the tiers that are read
                 scores = {
                     d: score / (1.0 + (math.inf if (km := known[d]) is None else km) / DISTANCE_SCALE_KM)
                     for d, score in scores.items()
