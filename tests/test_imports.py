@@ -21,7 +21,7 @@ PACKAGE = "sociale_kaart"
 # Layers from the bottom (docs/STYLE.md): a package may import its own layer and those below it.
 ADAPTERS = ("geo", "search", "notify")
 # Shared plumbing under every capability: imports no capability either.
-PLUMBING = ("transactions", "clock", "errors", "extensions", "params")
+PLUMBING = ("transactions", "clock", "errors", "extensions", "params", "fragments")
 CAPABILITIES = (
     "accounts",
     "directory",

@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 from .. import params
 from ..errors import NotFound, ValidationError
 from ..extensions import limiter
-from ..web.fragments import fill, marker, split
+from ..fragments import fill, marker, split
 from . import cache, municipalities, reports, search_log, services, vocabularies
 from .forms import ReportForm, SearchForm
 

@@ -22,9 +22,9 @@ from ..directory import areas, cache, municipalities
 from ..directory import services as directory
 from ..directory.forms import SearchForm
 from ..extensions import db
+from ..fragments import fill, marker, split
 from ..params import SegmentConverter
 from ..urls import safe_next
-from .fragments import fill, marker, split
 from .situations import SITUATIONS
 
 bp = Blueprint("web", __name__)
