@@ -2,6 +2,8 @@
 markers, and filled in for each page. The directory's cards, forms and service pages and every page's header
 are kept this way."""
 
+from collections.abc import Callable, Hashable
+
 from markupsafe import Markup
 
 
@@ -21,3 +23,14 @@ def fill(parts: tuple[str, ...], values: dict) -> Markup:
     filled = list(parts)
     filled[1::2] = [values[name] for name in parts[1::2]]
     return Markup("".join(filled))
+
+
+def kept_parts(kept: dict, key: Hashable, render: Callable[[], object], limit: int) -> tuple[str, ...]:
+    """Return the parts of the fragment kept under `key`, rendering and splitting it the first time; `kept` is
+    emptied when it holds `limit` fragments (a process keeps a bounded number)."""
+    parts = kept.get(key)
+    if parts is None:
+        if len(kept) >= limit:
+            kept.clear()
+        parts = kept[key] = split(str(render()))
+    return parts

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -15,7 +16,7 @@ from markupsafe import Markup, escape
 from .. import params
 from ..errors import NotFound, ValidationError
 from ..extensions import limiter
-from ..fragments import fill, marker, split
+from ..fragments import fill, kept_parts, marker, split
 from . import cache, municipalities, reports, search_log, services, vocabularies
 from .forms import ReportForm, SearchForm
 
@@ -353,11 +354,9 @@ def listing_cards(listings, first: int, text: dict[str, str], slots: dict, add_b
         )
         parts = kept.get(key)
         if parts is None:
-            if len(kept) >= MAX_KEPT_CARDS:
-                kept.clear()
             markers = {**_MARKERS, "add": None} if add_button is None else {**_MARKERS, "back": None}
             macro = get_template_attribute("directory/_listing.html", "listing_card")
-            parts = kept[key] = split(str(macro(listing, text, markers)))
+            parts = kept_parts(kept, key, partial(macro, listing, text, markers), MAX_KEPT_CARDS)
         values = {
             **slots,
             "position": str(position),
@@ -445,11 +444,11 @@ def search_form(
     language = str(get_locale() or "nl")
     kept: dict[tuple, tuple[str, ...]] = current_app.extensions.setdefault(_SEARCH_FORMS, {})
     key = (language, action, heading_id, label, form.straal.data)
-    parts = kept.get(key)
-    if parts is None:
+
+    def render() -> str:
         probe = SearchForm(formdata=None, q=_SEARCH_FORM_MARKERS["q"], waar=_SEARCH_FORM_MARKERS["waar"])
         probe.straal.data = form.straal.data
-        html = render_template(
+        return render_template(
             "directory/_search_form.html",
             form=probe,
             action=action,
@@ -457,9 +456,8 @@ def search_form(
             label=label,
             hidden=_SEARCH_FORM_MARKERS["hidden"],
         )
-        if len(kept) >= MAX_KEPT_SEARCH_FORMS:
-            kept.clear()
-        parts = kept[key] = split(html)
+
+    parts = kept_parts(kept, key, render, MAX_KEPT_SEARCH_FORMS)
     return fill(parts, {"q": escape(form.q._value()), "waar": escape(form.waar._value()), "hidden": hidden})
 
 

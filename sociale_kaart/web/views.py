@@ -22,7 +22,7 @@ from ..directory import areas, cache, municipalities
 from ..directory import services as directory
 from ..directory.forms import SearchForm
 from ..extensions import db
-from ..fragments import fill, marker, split
+from ..fragments import fill, kept_parts, marker
 from ..params import SegmentConverter
 from ..urls import safe_next
 from .situations import SITUATIONS
@@ -150,13 +150,7 @@ def site_footer(context) -> Markup:
 
 
 def _kept_layout(key: tuple, render) -> tuple[str, ...]:
-    kept: dict[tuple, tuple[str, ...]] = current_app.extensions.setdefault(_LAYOUT, {})
-    parts = kept.get(key)
-    if parts is None:
-        if len(kept) >= MAX_KEPT_LAYOUT:
-            kept.clear()
-        parts = kept[key] = split(str(render()))
-    return parts
+    return kept_parts(current_app.extensions.setdefault(_LAYOUT, {}), key, render, MAX_KEPT_LAYOUT)
 
 
 def _header():
