@@ -114,7 +114,7 @@ $(BENCH_STAMP): $(STAMP)
 ## of one municipality's data on SQLite and PostgreSQL (through the app and under gunicorn), and the public
 ## pages over HTTP against gunicorn (2 workers) on a demo database with 2,000 services: req/s, p50, p99 and the
 ## ratio to a bare page per page type, a worker's first request, CPU and SQL statements per page (its load
-## client is in bench/pages.py: asyncio from the standard library, nothing to install)
+## client is in bench/http.py: asyncio from the standard library, nothing to install)
 bench: install $(BENCH_STAMP)
 	$(BIN)/python bench/relevance.py
 	$(BIN)/python bench/search.py
@@ -122,7 +122,7 @@ bench: install $(BENCH_STAMP)
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/matching.py
 	$(BIN)/python bench/insights.py
-	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/http.py
 
 ## translations: extract, update and compile the English catalogue
 translations: install

@@ -2,7 +2,7 @@
 
 Run from the project root:
 
-    .venv/bin/python bench/pages.py [--services 2000] [--seconds 4] [--rounds 3] [--connections 4]
+    .venv/bin/python bench/http.py [--services 2000] [--seconds 4] [--rounds 3] [--connections 4]
                                    [--workers 2] [--requests 100] [--profile PAGE]
 
 It builds a demo database in a temporary folder: a SQLite file with the demo municipality of `flask seed
