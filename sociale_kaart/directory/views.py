@@ -360,7 +360,7 @@ def listing_cards(listings, first: int, text: dict[str, str], slots: dict, add_b
         values = {
             **slots,
             "position": str(position),
-            "distance": escape(km(listing.distance_km)),
+            "distance": escape(km(listing.distance_km, language)),
             "add": None if add_button is None else add_button(listing.service),
         }
         html.append(fill(parts, values))

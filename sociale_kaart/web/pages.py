@@ -166,14 +166,15 @@ def _template_context():
     }
 
 
-def format_km(value):
-    """Format a distance for people: '850 m', '2,1 km', '12 km' (Dutch or English decimal mark)."""
+def format_km(value, language: str | None = None):
+    """Format a distance for people: '850 m', '2,1 km', '12 km' (Dutch or English decimal mark); `language`:
+    the page's, when the caller has it (a results page formats twenty), else the user's."""
     if value is None:
         return ""
     if value < 1:
         return f"{int(round(value * 1000, -1))} m"
     text = f"{value:.1f}" if value < 10 else f"{value:.0f}"
-    if str(get_locale() or "nl") == "nl":
+    if (language or str(get_locale() or "nl")) == "nl":
         text = text.replace(".", ",")
     return f"{text} km"
 
