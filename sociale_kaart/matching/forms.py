@@ -24,6 +24,7 @@ from wtforms.validators import InputRequired, Length, Optional, StopValidation
 from wtforms.validators import ValidationError as FieldError
 
 from .. import clock, params
+from ..errors import ValidationError
 from ..forms import EMAIL, PHONE, POSTCODE, BaseForm, CheckboxesField, ChoiceSelectField
 from ..geo import normal_postcode
 from . import requests, timeslots, vocabularies, volunteers
@@ -358,6 +359,13 @@ class RequestForm(BaseForm):
         if self.schedule_kind.data == "series":
             if self.series_weeks() is None:
                 self.weeks.errors = [*self.weeks.errors, str(_l("Kies 2 tot %(max)s weken.", max=MAX_WEEKS))]
+                valid = False
+        postcode = normal_postcode(_text(self.postcode.data))
+        if postcode is not None and not self.postcode.errors:
+            try:  # a postcode we do not know or do not serve is told at the "where" step, not after the last one
+                requests.served_place(postcode)
+            except ValidationError as error:
+                self.postcode.errors = [*self.postcode.errors, error.message]
                 valid = False
         return valid
 

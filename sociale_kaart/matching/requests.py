@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 from .. import clock, params, transactions
 from ..accounts import permissions
 from ..accounts.models import User
-from ..directory import scopes
+from ..directory import municipalities, scopes
 from ..directory.areas import area_of_postcode4
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
@@ -99,6 +99,28 @@ def resolve_postcode(text: str, geocoder_: Geocoder | None = None, field: str = 
         raise ValidationError(
             field, _("We kennen postcode ‘%(postcode)s’ niet. Kijk of de postcode klopt.", postcode=text)
         ) from None
+
+
+def served_place(postcode: str, geocoder_: Geocoder | None = None) -> Place:
+    """Return the Place of a help request's postcode, or raise ValidationError with a Dutch message when we do
+    not know it or it lies outside the installation's municipalities (a region serves each of them, issue #20).
+    The form's "where" step and the sending both ask it."""
+    place = resolve_postcode(postcode, geocoder_)
+    if place.municipality_code and municipalities.by_code(place.municipality_code) is None:
+        if municipalities.is_region():
+            message = _(
+                "Postcode ‘%(postcode)s’ ligt niet in de gemeenten %(names)s. Daar kunnen wij helaas niet helpen.",
+                postcode=postcode,
+                names=municipalities.region_name(),
+            )
+        else:
+            message = _(
+                "Postcode ‘%(postcode)s’ ligt niet in de gemeente %(name)s. Daar kunnen wij helaas niet helpen.",
+                postcode=postcode,
+                name=municipalities.default_municipality().name,
+            )
+        raise ValidationError("postcode", message)
+    return place
 
 
 def _text(values, name, limit=MAX_TEXT):
@@ -177,17 +199,7 @@ def clean_request_values(
     postcode = normal_postcode(typed_postcode)
     if postcode is None:
         raise ValidationError("postcode", _("Vul een postcode in zoals 3941 AB."))
-    place = resolve_postcode(postcode, geocoder_)
-    municipality = current_app.config.get("MUNICIPALITY_CODE")
-    if municipality and place.municipality_code and place.municipality_code != municipality:
-        raise ValidationError(
-            "postcode",
-            _(
-                "Postcode ‘%(postcode)s’ ligt niet in de gemeente %(name)s. Daar kunnen wij helaas niet helpen.",
-                postcode=postcode,
-                name=current_app.config.get("MUNICIPALITY_NAME", ""),
-            ),
-        )
+    place = served_place(postcode, geocoder_)
 
     schedule = clean_schedule(values, check_dates=check_dates)
 

@@ -281,6 +281,36 @@ def test_bad_input_keeps_what_was_typed_with_a_dutch_message(app, client, areas,
     assert re.search(r">\s*Vader heeft dementie.</textarea>", page_of(client.get("/hulp-vragen")))
 
 
+def test_a_postcode_outside_the_municipality_is_refused_at_the_where_step_itself(app, client, areas):
+    data = form_data(postcode="3999 XX")
+    for name in ("wat", "wanneer", "tijd"):
+        assert post_step(client, app, name, data).status_code == 303
+    response = post_step(client, app, "waar", data)
+    assert response.status_code == 400  # not after the contact step, on sending
+    page = page_of(response)
+    assert "ligt niet in de gemeente Utrechtse Heuvelrug" in (field_error(page, "postcode") or "")
+    assert 'value="3999 XX"' in page
+
+
+def test_a_resident_of_each_municipality_of_a_region_can_send_a_request(app, client):
+    from sociale_kaart.directory import municipalities
+    from tests.matching.factories import load_region
+
+    regional_areas = load_region()
+    if municipalities.by_code("0340") is None:
+        municipalities.add_municipality("0340")
+        db.session.commit()
+    response = send_in_steps(client, app, form_data(postcode="3911 AB", street="Markt"))  # Rhenen
+    assert response.status_code == 303 and response.headers["Location"].endswith("/hulp-vragen/verstuurd")
+    (sent,) = requests_in_db()
+    assert sent.area.municipality_code == "0340" and sent.area_id in {a.id for a in regional_areas.values()}
+    # outside both, the message names the region's municipalities
+    response = send_in_steps(client, app, form_data(postcode="3999 XX"))
+    assert response.status_code == 400
+    message = field_error(page_of(response), "postcode") or ""
+    assert "ligt niet in de gemeenten Rhenen, Utrechtse Heuvelrug" in message
+
+
 HOSTILE = ["\x00", "\x1b[31m", "²", "٣", "9" * 5000, "<script>alert(1)</script>", "' OR 1=1 --", "\u202e", ""]
 
 
