@@ -235,6 +235,26 @@ def areas_of(code: str) -> list[AreaRow]:
     return [area for area in area_rows() if area.id in ids]
 
 
+def place_example(code: str | None = None) -> tuple[str, str] | None:
+    """Return (a postcode's four digits, a village) of a municipality (the installation's by default), to show a
+    resident what "waar" takes: its village of the same name, else the one with the most postcodes; None when
+    it has no villages with postcodes yet."""
+    row = by_code(code) if code else default_municipality()
+    return cache.kept("place_examples", _place_examples).get(row.code) if row is not None else None
+
+
+def _place_examples() -> dict[str, tuple[str, str]]:
+    examples = {}
+    for row in municipality_rows():
+        villages = [area for area in areas_of(row.code) if area.postcodes]
+        if villages:
+            village = next((area for area in villages if area.name == row.name), None) or max(
+                villages, key=lambda area: len(area.postcodes)
+            )
+            examples[row.code] = (min(village.postcodes), village.name)
+    return examples
+
+
 def codes_of_service(service: object) -> set[str]:
     """Return the CBS codes of the municipalities a service serves (HSDS service_area, issue #20).
 

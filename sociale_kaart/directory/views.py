@@ -415,6 +415,17 @@ def facet_groups(facets: dict[str, list], titles: dict[str, str]) -> Markup:
     return Markup("".join(html))
 
 
+@bp.app_template_global()
+def waar_hint(form) -> str:
+    """Return the hint under a "waar" field: a postcode and a village of the page's municipality (the search's
+    ?gemeente=, else the installation's), so that every installation shows its own example."""
+    gemeente = getattr(getattr(form, "gemeente", None), "data", None)
+    example = municipalities.place_example(getattr(municipalities.by_slug(gemeente), "code", None))
+    if example is None:
+        return _("Een postcode of de naam van uw woonplaats")
+    return _("Bijvoorbeeld: %(postcode)s of %(place)s", postcode=example[0], place=example[1])
+
+
 _SEARCH_FORM_MARKERS = {name: marker(name) for name in ("q", "waar", "hidden")}
 MAX_KEPT_SEARCH_FORMS = 200  # per language and process: a form per page that shows one, label and distance
 
@@ -430,6 +441,7 @@ def search_form(
     rendered for its page."""
     hidden_fields = get_template_attribute("directory/_search_hidden.html", "hidden_fields")
     hidden = hidden_fields(form, request.args, keep_filters)
+    hint = waar_hint(form)
     if form.q.errors or form.waar.errors or form.straal.errors:
         return Markup(
             render_template(
@@ -439,11 +451,12 @@ def search_form(
                 heading_id=heading_id,
                 label=label,
                 hidden=hidden,
+                waar_hint=hint,
             )
         )
     language = str(get_locale() or "nl")
     kept: dict[tuple, tuple[str, ...]] = current_app.extensions.setdefault(_SEARCH_FORMS, {})
-    key = (language, action, heading_id, label, form.straal.data)
+    key = (language, action, heading_id, label, form.straal.data, hint)
 
     def render() -> str:
         probe = SearchForm(formdata=None, q=_SEARCH_FORM_MARKERS["q"], waar=_SEARCH_FORM_MARKERS["waar"])
@@ -455,6 +468,7 @@ def search_form(
             heading_id=heading_id,
             label=label,
             hidden=_SEARCH_FORM_MARKERS["hidden"],
+            waar_hint=hint,
         )
 
     parts = kept_parts(kept, key, render, MAX_KEPT_SEARCH_FORMS)

@@ -16,6 +16,7 @@ from werkzeug.serving import WSGIRequestHandler
 from .. import clock, geo, params, search
 from ..errors import NotFound, PermissionDenied
 from ..extensions import db, limiter
+from ..forms import BaseForm
 
 # Seconds a client is asked to wait while the database takes no writes (maintenance, a standby).
 READ_ONLY_RETRY_AFTER = 300
@@ -31,6 +32,7 @@ def install(app):
     app.add_template_filter(format_km, "km")
     app.add_template_filter(format_day, "day")
     app.add_template_filter(phone_href, "tel")
+    app.add_template_global(shows_form_errors)
     app.register_error_handler(403, _forbidden)
     app.register_error_handler(PermissionDenied, _permission_denied)
     app.register_error_handler(NotFound, _not_found)
@@ -164,6 +166,17 @@ def _template_context():
         "license_url": geo.LICENSE_URL,
         "today": clock.today(),
     }
+
+
+@pass_context
+def shows_form_errors(context) -> bool:
+    """Return True when a form of the page has errors to show: its title then starts with "Fout:", so a screen
+    reader says at once that sending went wrong (the error summary takes the focus too, templates/_errors.html).
+    Every form of the page counts, whatever its name in the template (a detail page's second form)."""
+    return any(
+        isinstance(value, BaseForm) and (value.form_errors or any(field.errors for field in value))
+        for value in context.get_all().values()
+    )
 
 
 def format_km(value, language: str | None = None):

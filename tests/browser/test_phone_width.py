@@ -60,7 +60,7 @@ def phone_site(tmp_path_factory):
                 "/mijn-gegevens",
             ]
             pages = {
-                "resident": [*common, "/mijn-hulpvragen", "/hulp-vragen", "/zorgen-over-iemand"],
+                "resident": [*common, "/mijn-hulpvragen", "/hulp-vragen", "/zorgen-over-iemand", "/api"],
                 "volunteer": [
                     *common,
                     "/vrijwilliger/mijn-taken",

@@ -45,6 +45,7 @@ def test_a_kept_search_form_is_the_form_rendered_for_the_page(app, query, headin
                 heading_id=heading_id,
                 label=label,
                 hidden=hidden,
+                waar_hint=views.waar_hint(form),
             )
             assert views.search_form(form, "/zoeken", heading_id, label, keep_filters) == Markup(expected)
     assert len(app.extensions[views._SEARCH_FORMS]) == 1

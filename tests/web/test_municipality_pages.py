@@ -146,3 +146,22 @@ def test_a_page_asked_with_another_method_is_still_that_pages_405(region):
     with pytest.raises(MethodNotAllowed):
         adapter.match("/uitloggen", method="GET")
     assert adapter.match("/rhenen/", method="GET") == ("web.municipality_home", {"slug": "rhenen"})
+
+
+def test_the_where_hint_gives_a_postcode_and_village_of_the_pages_municipality(region):
+    client = region.test_client()
+    hint = re.compile(r"Bijvoorbeeld: ([0-9]{4}) of ([^<]+)</")
+    for path, expected in [
+        ("/rhenen/", ("3911", "Rhenen")),  # the village that shares the municipality's name
+        ("/zoeken?q=koffieochtend&gemeente=rhenen", ("3911", "Rhenen")),
+        ("/utrechtse-heuvelrug/", ("3971", "Driebergen-Rijsenburg")),  # else the one with the most postcodes
+        ("/zoeken?q=koffieochtend", ("3971", "Driebergen-Rijsenburg")),  # the installation's own
+        ("/onderwerpen/respijtzorg", ("3971", "Driebergen-Rijsenburg")),
+    ]:
+        html = client.get(path).get_data(as_text=True)
+        assert hint.findall(html) == [expected], path
+
+
+def test_the_where_hint_of_a_municipality_without_villages_asks_in_words(app, client):
+    html = client.get("/zoeken?q=hulp").get_data(as_text=True)
+    assert "Een postcode of de naam van uw woonplaats" in html and "Bijvoorbeeld: 3941" not in html
