@@ -912,7 +912,7 @@ class _Builder:
         return [
             Table(
                 "aanbod",
-                _("Aanbod"),
+                _("Aanbod per gebied"),  # not the section's own heading: two regions of one name (axe)
                 _("Aanbod"),
                 labels,
                 rows,

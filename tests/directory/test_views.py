@@ -105,7 +105,13 @@ def test_organization_page_lists_its_services(demo_client, demo_db):
     ],
 )
 def test_public_pages_render(demo_client, url):
-    assert demo_client.get(url).status_code == 200
+    response = demo_client.get(url)
+    assert response.status_code == 200
+    # headings go down one level at a time (axe heading-order: a category's cards are h3 under an h2)
+    main = html(response).split("<main", 1)[1].split("</main>", 1)[0]
+    levels = [int(level) for level in re.findall(r"<h([1-6])\b", main)]
+    assert levels and levels[0] == 1, levels
+    assert all(after - before <= 1 for before, after in zip(levels, levels[1:])), levels
 
 
 @pytest.mark.parametrize(
