@@ -111,7 +111,7 @@ def test_public_pages_render(demo_client, url):
     main = html(response).split("<main", 1)[1].split("</main>", 1)[0]
     levels = [int(level) for level in re.findall(r"<h([1-6])\b", main)]
     assert levels and levels[0] == 1, levels
-    assert all(after - before <= 1 for before, after in zip(levels, levels[1:])), levels
+    assert all(after - before <= 1 for before, after in zip(levels, levels[1:], strict=False)), levels
 
 
 @pytest.mark.parametrize(
