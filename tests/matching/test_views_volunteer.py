@@ -212,6 +212,22 @@ def test_tasks_show_public_fields_only(app, client, areas):
     assert db.session.scalars(select(PersonalDataView)).all() == []
 
 
+def _way_back(page):
+    nav = re.search(r'<nav class="breadcrumbs"[^>]*>(.*?)</nav>', page, re.S)
+    return re.findall(r'<a href="([^"]+)">([^<]+)</a>', nav.group(1)) if nav else None
+
+
+def test_a_task_leads_back_to_the_list_it_belongs_to(app, client, areas):
+    request = make_request()
+    volunteer = make_volunteer(postcode="3971 KL")
+    login_as(client, volunteer.user)
+    page = page_of(client.get(f"/vrijwilliger/klussen/{request.id}"))
+    assert _way_back(page) == [("/vrijwilliger/klussen", "Klussen bij mij in de buurt")]
+    make_match(request, volunteer, status="accepted")
+    page = page_of(client.get(f"/vrijwilliger/klussen/{request.id}"))
+    assert _way_back(page) == [("/vrijwilliger/mijn-taken", "Mijn taken")]
+
+
 def test_pending_volunteer_and_non_volunteer_see_an_explanation(app, client, areas):
     make_request()
     pending = make_volunteer(status="pending")
