@@ -25,6 +25,7 @@ statement wrote to are compared and put back; scrypt runs at its lowest cost in 
 
 import hashlib
 import html.parser
+import io
 import re
 import urllib.parse
 from dataclasses import dataclass, field
@@ -371,13 +372,14 @@ class Site:
         with self.app.app_context():
             return csrf_token(self.clients[role], self.app)
 
-    def call(self, role, method, url, data=None):
-        """Make one request; its error describes an exception or a 5xx (a 500 to the person)."""
+    def call(self, role, method, url, data=None, **options):
+        """Make one request; its error describes an exception or a 5xx (a 500 to the person). `options`: the test
+        client's (a JSON body, headers, a content type)."""
         self.requests += 1
         _reads.clear()
         client = self.clients[role]
         try:
-            response = client.open(url, method=method, data=data)
+            response = client.open(url, method=method, data=data, **options)
         except Exception as error:  # TESTING propagates exceptions: that is the 500
             return Result(500, "", _describe(error))
         body = response.get_data(as_text=True) if response.mimetype == "text/html" else ""
@@ -919,3 +921,58 @@ def test_hostile_form_values_give_no_500_and_change_nothing_when_refused(site, r
                 token = site.token(role)
     print("\n".join(outcomes))
     _report(site, f"forms as {role}", before, failures, record_property)
+
+
+def _bodies(fields, token):
+    """Return (label, test client options) of bodies no page of the site sends to a form: JSON of the wrong types,
+    JSON nested 5,000 deep, and a file in every field; each with a valid CSRF token (in a header for JSON)."""
+    header = {"X-CSRFToken": token}
+    deep = "[" * 5000 + "]" * 5000
+    return [
+        ("JSON of wrong types", {"json": {name: [1, {"a": None}] for name in fields}, "headers": header}),
+        ("JSON nested 5,000 deep", {"data": deep, "content_type": "application/json", "headers": header}),
+        (
+            "a file in every field",
+            {
+                "data": {"csrf_token": token, **{name: (io.BytesIO(b"1\x00"), "x.txt") for name in fields}},
+                "content_type": "multipart/form-data",
+            },
+        ),
+    ]
+
+
+@pytest.mark.parametrize("role", ["anonymous", "broker", "admin"])
+def test_a_form_sent_as_json_or_with_files_gives_no_500_and_changes_nothing(site, role, record_property):
+    """Flask-WTF reads a JSON body or an upload as a form's values: a number, a list or a file where a field's text
+    is read gave a 500 on every form (forms.BaseForm reads form fields only). Each form the role reaches, once each."""
+    before, failures = site.requests, []
+    site.writes.take()
+
+    def undo():
+        """Return the tables a request changed, restored to how they were."""
+        written = site.writes.take()
+        after = site.snapshot(written) if written else {}
+        changed = sorted(table for table in after if after[table] != site.pristine[table])
+        if changed:
+            site.restore(after, changed)
+            site.writes.take()
+        return changed
+
+    for (endpoint, *_rest), (page, form) in sorted(site.forms[role].items()):
+        url = form.action or page
+        fields = [name for name in form.fields if name != "csrf_token"]
+        # a form whose every field may stay empty (cancelling one's request) does its work on an empty post too
+        empty = site.call(role, "POST", url, {"csrf_token": site.token(role)})
+        empty_does_work = bool(undo())
+        if empty_does_work or not _refused(empty.status, empty.body, _flashed_errors(site.clients[role])):
+            site.fresh_session(role)  # it may have signed the role out
+        for label, options in _bodies(fields, site.token(role)):
+            result = site.call(role, "POST", url, **options)
+            if result.error:
+                failures.append(f"POST {url} ({endpoint}) with {label} as {role}: {result.error}")
+            changed = undo()
+            if changed and not empty_does_work:
+                failures.append(f"POST {url} with {label} as {role} changed {changed}, an empty post does not")
+            if changed or result.error or not _refused(result.status, result.body, _flashed_errors(site.clients[role])):
+                site.fresh_session(role)
+    _report(site, f"JSON and file bodies as {role}", before, failures, record_property)
