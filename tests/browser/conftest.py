@@ -211,6 +211,25 @@ WIDEST = """() => [...document.body.querySelectorAll('*')]
     + ' ' + Math.round(e.getBoundingClientRect().right))"""
 
 
+# Boxes that stick out of the page's column on the right (into its margin), though the page itself does not scroll
+# sideways: a fieldset, form, table or notice wider than its neighbours (the availability grid was, by 11 px)
+STICKING_OUT = """() => {
+  const main = document.querySelector('main')
+  const edge = main.getBoundingClientRect().right - parseFloat(getComputedStyle(main).paddingRight)
+  // a wide data table in a box that scrolls sideways on its own is allowed (WCAG 1.4.10's exception)
+  const scrolled = e => {
+    for (let box = e.parentElement; box && box !== main; box = box.parentElement)
+      if (['auto', 'scroll'].includes(getComputedStyle(box).overflowX)) return true
+    return false
+  }
+  return [...main.querySelectorAll('fieldset, form, table, details, section, .notice, .card, .button')]
+    .filter(e => e.getClientRects().length && e.getBoundingClientRect().right > edge + 0.5 && !scrolled(e))
+    .slice(0, 5)
+    .map(e => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ').join('.') : '')
+      + ' ' + Math.round(e.getBoundingClientRect().right) + ' > ' + Math.round(edge))
+}"""
+
+
 # Buttons that touch: one starts less than 4 px under another it overlaps sideways (wrapped onto a new line, #14)
 TOUCHING_BUTTONS = """() => {
   const shown = [...document.querySelectorAll('.button')].filter(b => b.getClientRects().length)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sociale_kaart import clock
 from sociale_kaart.directory.models import Area
 from sociale_kaart.extensions import db
-from tests.browser.conftest import TOUCHING_BUTTONS, WIDEST, demo_site, pending_service_change, session_cookie
+from tests.browser.conftest import STICKING_OUT, TOUCHING_BUTTONS, WIDEST, demo_site, pending_service_change, session_cookie
 from tests.builders import make_user
 from tests.matching.factories import DRIEBERGEN, make_broker, make_match, make_request, make_volunteer
 from tests.signals.helpers import make_signal
@@ -132,7 +132,7 @@ def test_every_page_of_a_role_fits_a_phone(browser, phone_site, role):
     context = browser.new_context(viewport=PHONE, locale="nl-NL")
     context.add_cookies([{"name": "session", "value": cookies[role], "url": base}])
     page = context.new_page()
-    too_wide, touching = {}, {}
+    too_wide, touching, sticking_out = {}, {}, {}
     try:
         for path in pages[role]:
             response = page.goto(base + path)
@@ -145,7 +145,10 @@ def test_every_page_of_a_role_fits_a_phone(browser, phone_site, role):
                 too_wide[path] = (width, page.evaluate(WIDEST))
             if buttons := page.evaluate(TOUCHING_BUTTONS):  # wrapped buttons keep a gap between them (#14)
                 touching[path] = buttons
+            if boxes := page.evaluate(STICKING_OUT):
+                sticking_out[path] = boxes
     finally:
         context.close()
     assert too_wide == {}, "\n".join(f"{path}: {width} px, {parts}" for path, (width, parts) in too_wide.items())
     assert touching == {}, "\n".join(f"{path}: buttons touch: {pairs}" for path, pairs in touching.items())
+    assert sticking_out == {}, "\n".join(f"{path}: sticks out: {boxes}" for path, boxes in sticking_out.items())
