@@ -10,7 +10,14 @@ from sqlalchemy import select
 from sociale_kaart import clock
 from sociale_kaart.directory.models import Area
 from sociale_kaart.extensions import db
-from tests.browser.conftest import STICKING_OUT, TOUCHING_BUTTONS, WIDEST, demo_site, pending_service_change, session_cookie
+from tests.browser.conftest import (
+    STICKING_OUT,
+    TOUCHING_BUTTONS,
+    WIDEST,
+    demo_site,
+    pending_service_change,
+    session_cookie,
+)
 from tests.builders import make_user
 from tests.matching.factories import DRIEBERGEN, make_broker, make_match, make_request, make_volunteer
 from tests.signals.helpers import make_signal
