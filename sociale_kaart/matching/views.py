@@ -646,7 +646,7 @@ def accept(match_id):
     return _answer(
         lambda mid, _reason: booking.accept_match(mid, _user()),
         match_id,
-        _("U heeft de taak aangenomen. U ziet nu het adres en het telefoonnummer."),
+        _("U heeft de taak aangenomen. U ziet nu het adres en hoe u de contactpersoon bereikt."),
         after=lambda match: url_for("matching.task", request_id=match.request_id),
     )
 

@@ -538,6 +538,8 @@ def task_for_volunteer(request_id: int, user: User) -> dict[str, Any]:
         task["private"] = {
             "contact_name": request.contact_name,
             "contact_phone": request.contact_phone,
+            # the way to reach them: the phone, else the e-mail address (a request needs one of the two)
+            "contact_email": "" if request.contact_phone else request.contact_email,
             "recipient_name": request.recipient_name,
             "street": request.street,
             "house_number": request.house_number,

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sociale_kaart import clock
 from sociale_kaart.errors import NotFound, PermissionDenied, ValidationError
 from sociale_kaart.extensions import db
-from sociale_kaart.matching import booking, links
+from sociale_kaart.matching import booking, links, volunteers
 from sociale_kaart.matching.models import Booking, HelpRequest, Match, Occurrence, PersonalDataView, RequestEvent
 from sociale_kaart.notify.models import OutboxMessage
 from tests.builders import make_user
@@ -197,6 +197,29 @@ def test_accept_matches_the_request_and_mails_both(setup):
     # idempotent
     assert booking.accept_match(match.id, by=volunteer.user).status == "accepted"
     assert len(outbox("matching_match_confirmed")) == 1
+
+
+@pytest.mark.parametrize("phone", ["0343 111 222", ""])
+def test_the_volunteer_who_accepts_can_reach_the_contact_by_phone_or_else_by_e_mail(app, phone):
+    """A request may give an e-mail address and no phone (the form asks for one of the two): the volunteer then
+    gets the address to write to, on the task page and in the e-mail; with a phone, only the phone (the least
+    they need)."""
+    broker = make_broker(areas=("doorn",))
+    request = make_request(contact_email="mary@example.org", contact_phone=phone)
+    volunteer = make_volunteer(first_name="Tom")
+    match = make_match(request, volunteer)
+    booking.approve_match(match.id, by=broker)
+    booking.accept_match(match.id, by=volunteer.user)
+    task = volunteers.task_for_volunteer(request.id, volunteer.user)
+    confirmed = outbox("matching_match_confirmed")[0]
+    if phone:
+        assert (task["private"]["contact_phone"], task["private"]["contact_email"]) == (phone, "")
+        assert phone in confirmed.body_text and "mary@example.org" not in confirmed.body_text + confirmed.body_html
+        assert "Bel de contactpersoon even vooraf" in confirmed.body_text
+    else:
+        assert (task["private"]["contact_phone"], task["private"]["contact_email"]) == ("", "mary@example.org")
+        assert "mary@example.org" in confirmed.body_text and "mary@example.org" in confirmed.body_html
+        assert "Mail de contactpersoon even vooraf" in confirmed.body_text
 
 
 def test_the_confirmation_mail_with_the_address_is_in_the_requesters_access_log(setup):

@@ -228,6 +228,16 @@ def test_a_task_leads_back_to_the_list_it_belongs_to(app, client, areas):
     assert _way_back(page) == [("/vrijwilliger/mijn-taken", "Mijn taken")]
 
 
+def test_an_accepted_task_without_a_phone_shows_the_contacts_e_mail_address(app, client, areas):
+    request = make_request(contact_email="mary@example.org", contact_phone="")
+    volunteer = make_volunteer(postcode="3971 KL")
+    login_as(client, volunteer.user)
+    assert "mary@example.org" not in page_of(client.get(f"/vrijwilliger/klussen/{request.id}"))
+    make_match(request, volunteer, status="accepted")
+    page = page_of(client.get(f"/vrijwilliger/klussen/{request.id}"))
+    assert '<dt>E-mail</dt><dd><a href="mailto:mary@example.org">mary@example.org</a></dd>' in page
+
+
 def test_pending_volunteer_and_non_volunteer_see_an_explanation(app, client, areas):
     make_request()
     pending = make_volunteer(status="pending")
