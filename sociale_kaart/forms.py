@@ -13,7 +13,7 @@ from wtforms.validators import StopValidation
 from wtforms.validators import ValidationError as FieldError
 
 from .geo import normal_postcode
-from .params import has_control_characters, valid_email, valid_phone, without_control_characters
+from .params import has_control_characters, valid_email, valid_house_number, valid_phone, without_control_characters
 
 CONTROL_CHARACTER_MESSAGE = _l(
     "Hier stond een teken dat niet mag, misschien een onzichtbaar teken. "
@@ -126,7 +126,9 @@ def format_check(check, message):
     return validator
 
 
-# The format checks of every form (issue #13): the rules live in params (phone, e-mail) and geo (postcode).
+# The format checks of every form (issue #13): the rules live in params (phone, e-mail, house number) and geo
+# (postcode).
 PHONE = format_check(valid_phone, _l("Typ een telefoonnummer van 10 cijfers, zoals 0343 123 456, of met +31."))
 EMAIL = format_check(valid_email, _l("Typ een e-mailadres zoals naam@voorbeeld.nl."))
 POSTCODE = format_check(normal_postcode, _l("Typ een postcode als 1234 AB."))
+HOUSE_NUMBER = format_check(valid_house_number, _l("Typ een huisnummer zoals 12 of 12a."))

@@ -1,5 +1,5 @@
 """Outside input parsed in one place: ids, page numbers, small whole numbers and decimals, text free of
-control characters (issue #12), e-mail addresses and phone numbers (issue #13; postcodes are geo's).
+control characters (issue #12), e-mail addresses, phone numbers (issue #13; postcodes are geo's) and house numbers.
 Pure rules; only the route converters import Werkzeug.
 
 Views, forms, the route converters (IdConverter, SegmentConverter) and the API call these, never their own
@@ -28,6 +28,11 @@ MAX_EMAIL = 254  # RFC 5321's longest path, and every e-mail column
 _PHONE_SEPARATORS = re.compile(r"[ \u00a0\-.()]")
 _INTERNATIONAL_NL = re.compile(r"(?:\+|00)31")
 _SERVICE_PREFIXES = ("0800", "0900", "0906", "0909")
+# A Dutch house number: 1 to 99999, and up to two parts of an addition ('12a', '12 A', '12-2', '3 hs', '12-II', '7 bis')
+# (an addition straight after the digits starts with a letter: '123456' is no house number)
+_HOUSE_NUMBER = re.compile(
+    r"[1-9][0-9]{0,4}(?:[A-Za-z][A-Za-z0-9]{0,5}|[ \-/.][A-Za-z0-9]{1,6})?(?:[ \-/.][A-Za-z0-9]{1,6})?"
+)
 
 
 def whole_number(text):
@@ -156,6 +161,11 @@ def parse_phone(text):
 def valid_phone(text):
     """Return True for a Dutch phone number (see parse_phone)."""
     return parse_phone(text) is not None
+
+
+def valid_house_number(text):
+    """Return True for a Dutch house number with or without an addition ('12', '12a', '12-2', '3 hs')."""
+    return isinstance(text, str) and _HOUSE_NUMBER.fullmatch(text.strip()) is not None
 
 
 class IdConverter(IntegerConverter):

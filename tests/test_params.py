@@ -276,3 +276,15 @@ def test_parse_phone_refuses_other_text(text):
 )
 def test_parse_municipality_code_takes_four_ascii_digits(text, expected):
     assert params.parse_municipality_code(text) == expected
+
+
+@pytest.mark.parametrize("text", ["1", "12", "12a", "12 A", "12-2", "12-II", "3 hs", "7 bis", "12 A-1", "99999", " 5 "])
+def test_valid_house_number_takes_dutch_house_numbers_with_an_addition(text):
+    assert params.valid_house_number(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "xyz", "a12", "0", "012", "123456", "12 abcdefg", "12\x0012", "١٢", "12 a b c", None, 12]
+)
+def test_valid_house_number_refuses_other_text(text):
+    assert not params.valid_house_number(text)

@@ -25,7 +25,7 @@ from wtforms.validators import ValidationError as FieldError
 
 from .. import clock, params
 from ..errors import ValidationError
-from ..forms import EMAIL, PHONE, POSTCODE, BaseForm, CheckboxesField, ChoiceSelectField
+from ..forms import EMAIL, HOUSE_NUMBER, PHONE, POSTCODE, BaseForm, CheckboxesField, ChoiceSelectField
 from ..geo import normal_postcode
 from . import requests, timeslots, vocabularies, volunteers
 
@@ -210,7 +210,7 @@ class RequestForm(BaseForm):
     )
     house_number = StringField(
         _l("Huisnummer"),
-        validators=[InputRequired(message=_l("Vul het huisnummer in.")), _length(16, _l("huisnummer"))],
+        validators=[InputRequired(message=_l("Vul het huisnummer in.")), _length(16, _l("huisnummer")), HOUSE_NUMBER],
     )
     postcode = StringField(_l("Postcode"), validators=[InputRequired(message=_l("Vul de postcode in.")), POSTCODE])
 
@@ -502,7 +502,9 @@ class VolunteerProfileForm(BaseForm):
     phone = StringField(_l("Telefoonnummer (niet verplicht)"), validators=[PHONE, Length(max=32)])
     postcode = StringField(_l("Postcode"), validators=[InputRequired(message=_l("Vul uw postcode in.")), POSTCODE])
     street = StringField(_l("Straat (niet verplicht)"), validators=[_length(120, _l("straat"))])
-    house_number = StringField(_l("Huisnummer (niet verplicht)"), validators=[_length(16, _l("huisnummer"))])
+    house_number = StringField(
+        _l("Huisnummer (niet verplicht)"), validators=[_length(16, _l("huisnummer")), HOUSE_NUMBER]
+    )
     travel_mode = RadiosField(_l("Hoe reist u?"), choices=[], default="bike", required_message=_l("Kies hoe u reist."))
     max_km = _km_field(_l("Hoe ver wilt u hoogstens reizen? (km)"), required=True)
     task_types = CheckboxesField(_l("Waar wilt u bij helpen?"), choices=[])

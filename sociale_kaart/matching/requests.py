@@ -101,13 +101,21 @@ def resolve_postcode(text: str, geocoder_: Geocoder | None = None, field: str = 
         ) from None
 
 
-def served_place(postcode: str, geocoder_: Geocoder | None = None) -> Place:
-    """Return the Place of a help request's postcode, or raise ValidationError with a Dutch message when we do
-    not know it or it lies outside the installation's municipalities (a region serves each of them, issue #20).
-    The form's "where" step and the sending both ask it."""
+def served_place(postcode: str, geocoder_: Geocoder | None = None, volunteer: bool = False) -> Place:
+    """Return the Place of a help request's (or, with `volunteer`, a volunteer's) postcode, or raise
+    ValidationError with a Dutch message when we do not know it or it lies outside the installation's
+    municipalities (a region serves each of them, issue #20): no broker there could take it up.
+    The request form's "where" step and the sending both ask it, and a volunteer's sign-up."""
     place = resolve_postcode(postcode, geocoder_)
     if place.municipality_code and municipalities.by_code(place.municipality_code) is None:
-        if municipalities.is_region():
+        if volunteer:
+            message = _(
+                "Postcode ‘%(postcode)s’ ligt niet in %(names)s. Via deze kaart zoeken we vrijwilligers die daar "
+                "wonen. Kijk voor vrijwilligerswerk bij u in de buurt bij de vrijwilligerscentrale van uw gemeente.",
+                postcode=postcode,
+                names=municipalities.region_name(),
+            )
+        elif municipalities.is_region():
             message = _(
                 "Postcode ‘%(postcode)s’ ligt niet in de gemeenten %(names)s. Daar kunnen wij helaas niet helpen.",
                 postcode=postcode,
@@ -195,6 +203,8 @@ def clean_request_values(
     house_number = _text(values, "house_number", 16)
     if not house_number:
         raise ValidationError("house_number", _("Vul het huisnummer in."))
+    if not params.valid_house_number(house_number):
+        raise ValidationError("house_number", _("Typ een huisnummer zoals 12 of 12a."))
     typed_postcode = _text(values, "postcode", 16)
     postcode = normal_postcode(typed_postcode)
     if postcode is None:

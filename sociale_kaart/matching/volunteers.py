@@ -32,7 +32,7 @@ from . import pool, ranking, reasons, timeslots
 from .models import TRAVEL_MODES, Absence, HelpRequest, Match, VolunteerProfile
 from .privacy import log_view
 from .queries import area_filter, require_profile_broker
-from .requests import MAX_TEXT, optional_km, resolve_postcode
+from .requests import MAX_TEXT, optional_km, served_place
 from .vocabularies import LANGUAGES, PERIOD_PARTS, SKILLS, TASK_TYPES
 
 MAX_TASKS_PER_WEEK = 7
@@ -103,7 +103,7 @@ def clean_profile_values(values: Mapping[str, Any]) -> dict[str, Any]:
     if parsed is None:
         raise ValidationError("postcode", _("Vul een postcode in zoals 3941 AB."))
     postcode = normal_postcode(typed) or parsed[0]
-    place = resolve_postcode(postcode)
+    place = served_place(postcode, volunteer=True)
     travel_mode = values.get("travel_mode") or "bike"
     if travel_mode not in TRAVEL_MODES:
         raise ValidationError("travel_mode", _("Kies hoe u reist: lopend, per fiets of met de auto."))
@@ -134,6 +134,9 @@ def clean_profile_values(values: Mapping[str, Any]) -> dict[str, Any]:
             raise ValidationError("paused_until", _("Kies een datum."))
         if paused_until < clock.today():
             raise ValidationError("paused_until", _("Kies een datum vanaf vandaag."))
+    house_number = (values.get("house_number") or "").strip()[:16]
+    if house_number and not params.valid_house_number(house_number):
+        raise ValidationError("house_number", _("Typ een huisnummer zoals 12 of 12a."))
     phone = (values.get("phone") or "").strip()[:32]
     if phone and not params.valid_phone(phone):
         raise ValidationError("phone", _("Vul een geldig telefoonnummer in, bijvoorbeeld 06 12345678."))
@@ -142,7 +145,7 @@ def clean_profile_values(values: Mapping[str, Any]) -> dict[str, Any]:
         "phone": phone,
         "postcode": postcode,
         "street": (values.get("street") or "").strip()[:120],
-        "house_number": (values.get("house_number") or "").strip()[:16],
+        "house_number": house_number,
         "pc4": place.postcode4 or postcode[:4],
         "place_name": place.place or "",
         "lat": place.lat,

@@ -181,6 +181,7 @@ def test_confirm_request_refuses_another_purposes_token(app, areas):
         ({"skills_wanted": ["toveren"]}, "skills_wanted", "Kies vaardigheden uit de lijst."),
         ({"description": "", "summary": ""}, "description", "Vertel kort waarbij u hulp zoekt."),
         ({"street": ""}, "street", "Vul de straat in."),
+        ({"house_number": "xyz"}, "house_number", "Typ een huisnummer zoals 12 of 12a."),
         ({"first_date": None}, "first_date", "Kies een datum."),
     ],
 )

@@ -118,6 +118,9 @@ def test_profile_accepts_four_digit_postcode(app, areas):
         ({"max_tasks_per_week": 0}, "max_tasks_per_week", "Kies 1 tot 7 taken per week."),
         ({"paused": True, "paused_until": date(2020, 1, 1)}, "paused_until", "Kies een datum vanaf vandaag."),
         ({"phone": "123"}, "phone", "Vul een geldig telefoonnummer in"),
+        # no broker of this installation could take up a volunteer from Amsterdam (the help request's rule)
+        ({"postcode": "1012 AB"}, "postcode", "Postcode ‘1012 AB’ ligt niet in Utrechtse Heuvelrug."),
+        ({"house_number": "xyz"}, "house_number", "Typ een huisnummer zoals 12 of 12a."),
     ],
 )
 def test_profile_refuses_bad_input_with_a_dutch_message(app, areas, changes, field, message):
@@ -285,6 +288,7 @@ def test_task_for_volunteer_shows_the_address_only_after_acceptance_and_logs_it(
     assert task["private"] == {
         "contact_name": request.contact_name,
         "contact_phone": request.contact_phone,
+        "contact_email": "",  # the phone is there: the e-mail address is not needed to reach them
         "recipient_name": request.recipient_name,
         "street": request.street,
         "house_number": request.house_number,
