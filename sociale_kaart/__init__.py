@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from flask import Flask, has_request_context, session
+from flask import Flask, has_request_context
 from sqlalchemy import event
 
 from . import config as settings
@@ -53,8 +53,9 @@ def _refuse_debugger_in_production(app):
 def _select_locale():
     if not has_request_context():
         return "nl"
-    language = session.get("lang")
-    return language if language in ("nl", "en") else "nl"
+    from .accounts import sessions
+
+    return sessions.request_language()  # one rule: the account's language when logged in, else the browser's
 
 
 def _init_extensions(app):

@@ -1,4 +1,4 @@
-"""Safe redirects: only local paths are followed after login, language switch and the like."""
+"""Safe redirects (only local paths, after login, language switch and the like) and where a request came from."""
 
 from urllib.parse import urlsplit
 
@@ -13,3 +13,10 @@ def safe_next(target):
         return None
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else None
+
+
+def from_this_site(fetch_site: str | None) -> bool:
+    """Return False when the browser says (its Sec-Fetch-Site header) another site started this request.
+
+    "none" is a typed address or a bookmark; a browser without the header counts as this site."""
+    return fetch_site in (None, "same-origin", "none")

@@ -42,8 +42,9 @@ def find_user_by_email(email: str | None) -> User | None:
     return db.session.scalars(select(User).where(User.email == normalize_email(email))).first()
 
 
-def _language(language):
-    return language if language in LANGUAGES else "nl"
+def language_code(language: object) -> str:
+    """Return a language this site speaks: the code given, or Dutch for anything else."""
+    return language if isinstance(language, str) and language in LANGUAGES else "nl"
 
 
 def _check_password(password, email, name, field="password"):
@@ -111,7 +112,7 @@ def register_user(
         email=email,
         name=name,
         password_hash=password_hash,
-        language=_language(language),
+        language=language_code(language),
         password_changed_at=now,
         created_at=now,
     )
@@ -222,9 +223,13 @@ def _end_sessions(user):
     db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
 
 
-def start_session(user: User, now: datetime | None = None) -> str:
-    """Start a login session for a user who has just logged in; return its token for the cookies."""
+def start_session(user: User, now: datetime | None = None, language: str | None = None) -> str:
+    """Start a login session for a user who has just logged in; return its token for the cookies.
+
+    `language`: the one they chose on this browser just before; it becomes their account's (e-mails follow)."""
     now = _naive(now)
+    if language in LANGUAGES:
+        user.language = language
     token = secrets.token_urlsafe(32)
     db.session.add(LoginSession(token_hash=_token_hash(token), user_id=user.id, created_at=now, last_seen_at=now))
     transactions.commit()
@@ -384,8 +389,19 @@ def update_profile(user: User, name: str, language: str, by: User) -> User:
     if by.id != user.id:
         raise PermissionDenied("only your own profile")
     user.name = (name or "").strip()
-    user.language = _language(language)
+    user.language = language_code(language)
     transactions.commit()
+    return user
+
+
+def change_language(user: User, language: str, by: User) -> User:
+    """Change a user's language (only their own): the site's and their e-mails'."""
+    permissions.require_login(by)
+    if by.id != user.id:
+        raise PermissionDenied("only your own language")
+    if user.language != language_code(language):
+        user.language = language_code(language)
+        transactions.commit()
     return user
 
 
@@ -643,7 +659,7 @@ def invite_user(
         raise ValidationError("email", _("Er is al een account met dit e-mailadres."))
     now = _naive(now)
     user = User(
-        email=email, name=(name or "").strip(), language=_language(language), invited_by_id=by.id, created_at=now
+        email=email, name=(name or "").strip(), language=language_code(language), invited_by_id=by.id, created_at=now
     )
     db.session.add(user)
     if municipality_code is None and by.municipality_code:

@@ -1,9 +1,15 @@
-"""Flask-Login glue for login sessions (issue #12): the user loader and the notice after a time-out."""
+"""Flask-Login glue for login sessions (issue #12): the user loader, the notice after a time-out, the language."""
 
 from flask import flash, g, session
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from . import services
+
+# This browser's language while nobody is logged in; kept equal to the account's while someone is, so a
+# logout (and the page after deleting an account) stays in it. Never read for a logged-in request.
+LANGUAGE_KEY = "lang"
+CHOSEN_KEY = "lang_chosen"  # the visitor picked LANGUAGE_KEY in the header while not logged in
 
 
 def load_user(token):
@@ -41,3 +47,43 @@ def add_time_out_notice(response, login_path):
         flash(_time_out_notice(), "info")
         g.time_out_notice_shown = True
     return response
+
+
+def request_language() -> str:
+    """Return the language of this request: a logged-in user's account language, else this browser's.
+
+    The one rule (Flask-Babel's locale selector): the account is where a user's language is kept, so the
+    pages and their e-mails cannot disagree."""
+    if current_user.is_authenticated:
+        return services.language_code(current_user.language)
+    return services.language_code(session.get(LANGUAGE_KEY))
+
+
+def choose_language(code: str, from_this_site: bool = True) -> None:
+    """Use the language a visitor picks in the header; a logged-in user's account keeps it (their e-mails too).
+
+    A switch that another site started (`from_this_site` False) changes no account: the link is a GET, and a
+    page elsewhere could otherwise flip someone's e-mail language."""
+    if code not in services.LANGUAGES:
+        return
+    if current_user.is_authenticated:
+        if not from_this_site:
+            return
+        user = current_user._get_current_object()
+        services.change_language(user, code, by=user)
+    else:
+        session[CHOSEN_KEY] = True
+    session[LANGUAGE_KEY] = code
+
+
+def chosen_language() -> str | None:
+    """Return the language the visitor picked in the header before logging in on this browser, if any."""
+    return session.get(LANGUAGE_KEY) if session.get(CHOSEN_KEY) else None
+
+
+def keep_language(language: str) -> None:
+    """Set this browser's language for when nobody is logged in (after a login, a logout, a saved profile).
+
+    Not a choice in the header: the next login on this browser keeps that account's own language."""
+    session.pop(CHOSEN_KEY, None)
+    session[LANGUAGE_KEY] = services.language_code(language)

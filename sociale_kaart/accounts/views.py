@@ -4,6 +4,7 @@ import hashlib
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..errors import ValidationError
@@ -44,12 +45,15 @@ def _failed(response):
 
 
 def _start_session(user, remember=False):
-    """Log a user in on a fresh session and login session (no session fixation), in their language."""
+    """Log a user in on a fresh session and login session (no session fixation), in their language.
+
+    A language the visitor chose in the header just before becomes the account's; else the account's is used."""
+    chosen = sessions.chosen_language()
     services.end_session(current_user.get_id())  # this browser's earlier login, if any
     session.clear()
-    services.start_session(user)
+    services.start_session(user, language=chosen)
     login_user(user, remember=remember, duration=services.session_lifetime(user))
-    session["lang"] = user.language
+    sessions.keep_language(user.language)
 
 
 def _end_session():
@@ -115,11 +119,10 @@ def login():
 @bp.route("/uitloggen", methods=["POST"])
 def logout():
     if ConfirmForm().validate_on_submit():
-        language = session.get("lang")
+        language = sessions.request_language()
         _end_session()
         session.clear()
-        if language:
-            session["lang"] = language
+        sessions.keep_language(language)
         flash(_("U bent uitgelogd."), "info")
     return redirect(url_for("web.home"))
 
@@ -203,7 +206,8 @@ def profile():
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
         services.update_profile(current_user, form.name.data, form.language.data, by=current_user)
-        session["lang"] = current_user.language
+        sessions.keep_language(current_user.language)
+        refresh()  # the notice below in the language just saved
         flash(_("Uw gegevens zijn opgeslagen."), "success")
         return redirect(url_for("accounts.profile"))
     return render_template("accounts/profile.html", form=form), (400 if request.method == "POST" else 200)

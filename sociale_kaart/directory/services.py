@@ -269,11 +269,17 @@ def _region_filter(criteria: SearchCriteria, origin, home_code: str | None) -> d
     nor for a search that does not ask for it (criteria.stay_in_municipality: the API's).
     """
     radius = criteria.radius_km if origin else None
-    if not criteria.stay_in_municipality or radius is not None or home_code is None:
+    if not criteria.stay_in_municipality or radius is not None:
         return {}
-    if municipalities.is_region() and municipalities.by_code(home_code):
-        return {"municipality": [home_code]}
-    return {}
+    scope = _municipality_scope(home_code)
+    return {"municipality": [scope]} if scope is not None else {}
+
+
+def _municipality_scope(home_code: str | None) -> str | None:
+    """Return the municipality a whole-municipality search stays in: `home_code` in a region, else None."""
+    if home_code is not None and municipalities.is_region() and municipalities.by_code(home_code):
+        return home_code
+    return None
 
 
 def _search(criteria: SearchCriteria, now: datetime, load: Callable[[list, datetime], list]) -> SearchPage:
@@ -725,28 +731,27 @@ def get_organization(slug: str) -> tuple[Organization, Sequence[Service]]:
     return organization, services
 
 
-def list_categories() -> tuple[tuple[TermRow, int], ...]:
-    """Return (term, number of published services in search) for every category (kept per process and day)."""
-    day = freshness.cutoff("hidden")
-    return cache.kept("category_counts", lambda: _category_counts(day), day)
+def category_counts(municipality_code: str | None = None) -> tuple[tuple[TermRow, int], ...]:
+    """Return (term, number of results of its topic page) for every category: the one count of a topic.
 
-
-def list_categories_in(code: str) -> tuple[tuple[TermRow, int], ...]:
-    """Return (term, number of published services in search serving a municipality) for every category (issue #20).
-
-    For a municipality's entry page in a region: the services municipalities.serves_municipality
-    gives it (the search facet's rule in SQL; a service at two locations counts once, as on the
-    installation's home page), kept per process and day.
+    A topic page lists search results: a listing per location of a service, none unchecked so long that
+    search leaves it out, and from a municipality's entry page in a region only what serves that
+    municipality (`_region_filter`). Its count follows the same rules in SQL, so a tile never promises
+    more or fewer results than its page shows. Kept per process, data version and day (cache.py).
     """
+    scope = _municipality_scope(municipality_code)
     day = freshness.cutoff("hidden")
-    return cache.kept(f"category_counts:{code}", lambda: _category_counts(day, code), day)
+    return cache.kept(f"category_counts:{scope}", lambda: _category_counts(day, scope), day)
 
 
-def _category_counts(hidden_from: date, code: str | None = None) -> tuple[tuple[TermRow, int], ...]:
+def _category_counts(hidden_from: date, code: str | None) -> tuple[tuple[TermRow, int], ...]:
     statement = (
-        select(TaxonomyTerm.id, func.count(Service.id))
+        select(TaxonomyTerm.id, func.count(ServiceAtLocation.id))
+        .select_from(ServiceAtLocation)
+        .join(ServiceAtLocation.service)
         .join(Service.categories)
         .where(
+            # indexing.is_searchable and freshness.hidden_listing_ids, as the search applies them
             Service.publication_status == "published",
             Service.status != "defunct",
             ~freshness.checked_by(hidden_from),

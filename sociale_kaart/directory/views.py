@@ -260,10 +260,10 @@ def organization_detail(slug):
 
 @bp.route("/onderwerpen")
 def categories():
-    """All categories with their number of services."""
+    """All categories with the number of results of each one's page."""
 
     def render():
-        return render_template("directory/categories.html", categories=services.list_categories())
+        return render_template("directory/categories.html", categories=services.category_counts())
 
     # the language switch links back with the query string: only the bare page is the same for everyone (#17)
     return render() if request.args else cache.kept_page("directory.categories", render)

@@ -9,7 +9,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_login import current_user
@@ -18,13 +17,14 @@ from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.routing import ValidationError
 
+from ..accounts import sessions as account_sessions
 from ..directory import areas, cache, municipalities
 from ..directory import services as directory
 from ..directory.forms import SearchForm
 from ..extensions import db
 from ..fragments import fill, kept_parts, marker
 from ..params import SegmentConverter
-from ..urls import safe_next
+from ..urls import from_this_site, safe_next
 from .situations import SITUATIONS
 
 bp = Blueprint("web", __name__)
@@ -78,10 +78,8 @@ def _home_page(municipality, choices=()):
         return render_template(
             "web/home.html",
             form=form,
-            # a region's entry page counts what serves its municipality, as its tiles search (issue #20)
-            categories=directory.list_categories_in(municipality.code)
-            if municipality is not None and municipalities.is_region()
-            else directory.list_categories(),
+            # each tile counts the results of the topic page it links to, in this page's municipality (issue #20)
+            categories=directory.category_counts(municipality.code if municipality is not None else None),
             situations=SITUATIONS,
             dorpsteams=dorpsteams,
             municipality=municipality,
@@ -188,7 +186,9 @@ def about():
 
 @bp.route("/taal/<code>")
 def set_language(code):
-    """Switch the interface language and go back to the page the user was on."""
-    if code in ("nl", "en"):
-        session["lang"] = code
+    """Switch the interface language (a logged-in user's account too) and go back to the page they were on.
+
+    A GET link, so the header works without JavaScript and stays the same for every visitor (#17); what a
+    link from another site may change is limited in accounts.sessions.choose_language."""
+    account_sessions.choose_language(code, from_this_site=from_this_site(request.headers.get("Sec-Fetch-Site")))
     return redirect(safe_next(request.args.get("next")) or url_for("web.home"))

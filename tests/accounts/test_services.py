@@ -212,6 +212,22 @@ def test_only_you_change_your_own_profile(app):
     assert (user.name, user.language) == ("Nieuwe Naam", "en")
 
 
+def test_only_you_change_your_own_language(app):
+    user, other = make_user(language="nl"), make_user()
+    with pytest.raises(PermissionDenied):
+        services.change_language(user, "en", by=other)
+    services.change_language(user, "en", by=user)
+    assert user.language == "en"
+
+
+@pytest.mark.parametrize("chosen, expected", [(None, "nl"), ("en", "en"), ("xx", "nl")])
+def test_a_login_session_takes_the_language_chosen_just_before(app, chosen, expected):
+    user = make_user(language="nl")
+    services.start_session(user, language=chosen)
+    db.session.expire(user)
+    assert user.language == expected
+
+
 def test_change_email_goes_through_a_link_to_the_new_address(app):
     user = make_user(email="oud@example.org")
     services.request_email_change(user, "Nieuw@Example.org", TEST_PASSWORD, by=user)

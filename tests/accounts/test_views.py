@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from sociale_kaart.accounts import services
+from sociale_kaart.accounts.models import User
 from sociale_kaart.extensions import db
 from sociale_kaart.notify import services as notify
 from tests.accounts.forms_helper import csrf_token, links, post_form
@@ -193,6 +194,89 @@ def test_profile_saves_name_and_language(client):
     response = post_form(client, "/account", {"name": "Nieuwe Naam", "language": "en"})
     assert response.status_code == 302
     assert (user.name, user.language) == ("Nieuwe Naam", "en")
+
+
+# The language tests run each request in its own app context (request_app), as in production: Flask-Babel keeps
+# a request's language on `g`, which the pushed app context of `client` would share between requests.
+
+
+def _page_language(client, url="/account"):
+    return re.search(r'<html lang="(\w+)"', client.get(url).get_data(as_text=True)).group(1)
+
+
+def _log_in(client, user):
+    response = post_form(client, "/inloggen", {"email": user.email, "password": TEST_PASSWORD})
+    assert response.status_code == 302
+
+
+def _account_language(app, user):
+    with app.app_context():
+        return db.session.get(User, user.id).language
+
+
+def test_a_language_chosen_before_logging_in_becomes_the_accounts(request_app):
+    user, client = known_user(request_app, language="nl"), request_app.test_client()
+    client.get("/taal/en", query_string={"next": "/inloggen"})
+    _log_in(client, user)
+    assert _account_language(request_app, user) == "en"
+    account_page = client.get("/account").get_data(as_text=True)
+    assert '<html lang="en">' in account_page and '<option selected value="en">' in account_page
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_logging_in_without_choosing_keeps_the_accounts_language(request_app, language):
+    user, client = known_user(request_app, language=language), request_app.test_client()
+    _log_in(client, user)
+    assert _account_language(request_app, user) == language and _page_language(client) == language
+
+
+def test_the_language_kept_after_a_logout_is_not_a_choice_for_the_next_login(request_app):
+    english, dutch = known_user(request_app, language="en"), known_user(request_app, language="nl")
+    client = request_app.test_client()
+    _log_in(client, english)
+    assert post_form(client, "/uitloggen", {}, page="/account").status_code == 302
+    assert _page_language(client, "/") == "en"  # the browser stays in the language it was in
+    _log_in(client, dutch)
+    assert _account_language(request_app, dutch) == "nl" and _page_language(client) == "nl"
+
+
+def test_switching_language_when_logged_in_saves_it_for_the_pages_and_the_emails(request_app):
+    from sociale_kaart.notify.models import OutboxMessage
+    from tests.accounts.test_services import run_sender
+
+    user, client = known_user(request_app, language="nl"), request_app.test_client()
+    _log_in(client, user)
+    response = client.get("/taal/en", query_string={"next": "/account"})
+    assert response.status_code == 302 and response.location == "/account"
+    assert _account_language(request_app, user) == "en" and _page_language(client) == "en"
+    with request_app.app_context():
+        services.request_password_reset(user.email)
+        run_sender()
+        message = db.session.query(OutboxMessage).one()
+        assert message.language == "en" and "You asked for a new password" in message.body_text
+
+
+def test_a_switch_started_by_another_site_changes_no_account(request_app):
+    user, client = known_user(request_app, language="nl"), request_app.test_client()
+    login(client, user)
+    assert client.get("/taal/en", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 302
+    assert _account_language(request_app, user) == "nl" and _page_language(client) == "nl"
+
+
+def test_the_account_language_decides_the_pages_of_a_logged_in_user(request_app):
+    user, client = known_user(request_app, language="en"), request_app.test_client()
+    login(client, user)
+    with client.session_transaction() as session:
+        session["lang"] = "nl"  # this browser's language from before: the account's is the one that counts
+    assert _page_language(client) == "en"
+
+
+def test_saving_the_profile_language_shows_the_next_page_in_it(request_app):
+    user, client = known_user(request_app, language="nl"), request_app.test_client()
+    login(client, user)
+    response = post_form(client, "/account", {"name": "Jan", "language": "en"}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert '<html lang="en">' in page and "Uw gegevens zijn opgeslagen." not in page
 
 
 def test_reset_link_page_works_once(client, app):

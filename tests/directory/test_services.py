@@ -197,3 +197,16 @@ def test_similar_nearby_excludes_itself_and_shares_a_category():
     for listing in nearby:
         assert listing.service.id != service.id
         assert category in {term.code for term in listing.service.categories}
+
+
+@pytest.mark.parametrize("municipality", [None, "1581", "0340"])
+def test_category_counts_are_the_totals_of_the_topic_searches(municipality):
+    """A service at several locations counts once per listing, as its topic page lists it (the demo has some)."""
+    counts = {term.code: count for term, count in services.category_counts(municipality)}
+    totals = {
+        code: services.search_listings(
+            services.SearchCriteria(filters={"category": [code]}, stay_in_municipality=True, municipality=municipality)
+        ).total
+        for code in counts
+    }
+    assert counts == totals

@@ -7,7 +7,7 @@ import pytest
 from werkzeug.exceptions import MethodNotAllowed
 
 from sociale_kaart import transactions
-from sociale_kaart.directory import municipalities
+from sociale_kaart.directory import freshness, municipalities
 from sociale_kaart.directory.models import BRAND_COLOURS, Area, ServiceAtLocation
 from sociale_kaart.extensions import db
 from tests.builders import make_location, make_service, make_user
@@ -125,8 +125,8 @@ def test_an_entry_page_counts_what_serves_its_municipality(region):
     assert respite.findall(client.get("/utrechtse-heuvelrug/").get_data(as_text=True)) == [("utrechtse-heuvelrug", "1")]
 
 
-def test_an_entry_page_counts_a_service_at_two_locations_once(region):
-    """As the installation's home page does: the tile counts services, the results list each location."""
+def test_an_entry_pages_tile_counts_each_listing_its_topic_page_shows(region):
+    """A service at two locations is two results of the topic page, so two in its tile; a long-unchecked one none."""
     with region.test_request_context():
         service = make_service(
             location=make_location(postal_code="3911 AA", city="Rhenen", lat=51.9589, lon=5.5681),
@@ -136,8 +136,16 @@ def test_an_entry_page_counts_a_service_at_two_locations_once(region):
             ServiceAtLocation(location=make_location(postal_code="3921 AA", city="Elst", lat=51.9193, lon=5.5954))
         )
         transactions.commit()  # indexes the second listing too
+        make_service(
+            location=make_location(postal_code="3911 AB", city="Rhenen", lat=51.9590, lon=5.5682),
+            name="Respijt lang niet gecontroleerd",
+            assured_date=freshness.cutoff("hidden"),
+        )
+    client = region.test_client()
     respite = re.compile(r'href="/onderwerpen/respijtzorg\?gemeente=rhenen">[^<]*<span class="count">\((\d+)\)')
-    assert respite.findall(region.test_client().get("/rhenen/").get_data(as_text=True)) == ["2"]
+    results = client.get("/onderwerpen/respijtzorg?gemeente=rhenen").get_data(as_text=True)
+    assert respite.findall(client.get("/rhenen/").get_data(as_text=True)) == ["3"]
+    assert "3 resultaten" in results and "Respijt lang niet gecontroleerd" not in results
 
 
 def test_a_page_asked_with_another_method_is_still_that_pages_405(region):
