@@ -1,22 +1,13 @@
 """Broker forms of the matching module: shape and format checks only; rules live in the services (issue #4)."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, HiddenField, RadioField, TextAreaField
+from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.validators import ValidationError as FieldError
 
 from .. import params
 from ..forms import BaseForm
-
-
-class DayField(DateField):
-    """A date typed as jjjj-mm-dd (the browser's date picker), with a Dutch message when it is not a date."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError(str(_l("Typ een datum als jjjj-mm-dd, zoals 2026-11-22."))) from error
+from .forms import LocalDateField  # the one date rule of the forms: 2026-03-17 or 17-03-2026
 
 
 class ConfirmForm(BaseForm):
@@ -100,13 +91,11 @@ class PhoneFeedbackForm(BaseForm):
 class VogForm(BaseForm):
     """Record a checked VOG (Verklaring Omtrent het Gedrag)."""
 
-    checked_on = DayField(
-        _l("Gecontroleerd op"),
-        validators=[InputRequired(message=_l("Vul de datum in waarop u de VOG hebt gezien, zoals 2026-11-22."))],
+    checked_on = LocalDateField(
+        _l("Gecontroleerd op"), validators=[InputRequired(message=_l("Vul de datum in waarop u de VOG hebt gezien."))]
     )
-    valid_until = DayField(
-        _l("Geldig tot en met"),
-        validators=[InputRequired(message=_l("Vul in tot wanneer de VOG geldt, zoals 2029-11-22."))],
+    valid_until = LocalDateField(
+        _l("Geldig tot en met"), validators=[InputRequired(message=_l("Vul in tot wanneer de VOG geldt."))]
     )
 
     def validate_valid_until(self, field):

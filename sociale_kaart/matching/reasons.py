@@ -5,7 +5,7 @@ a match stores them as JSON records such as {"code": "distance", "km": 2.1, "mod
 They are put into words here, in the page's (or e-mail's) language, never stored as sentences.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -17,15 +17,16 @@ from flask_babel import lazy_gettext as _l
 from .ranking import EXCLUSION_CODES, Candidate, Reason
 from .vocabularies import DAY_PARTS, TRAVEL_MODES
 
-EXCLUSION_LABELS = {
-    "inactive": _l("niet actief"),
-    "task_type": _l("wil deze taak niet"),
-    "too_far": _l("te ver"),
-    "vog": _l("geen geldige VOG"),
-    "language": _l("spreekt de taal niet"),
-    "not_available": _l("niet beschikbaar"),
-    "overlap": _l("heeft dan al een taak"),
-    "full": _l("vol deze week"),
+# "16 willen deze taak niet": a count and its reason, in the singular or plural (ngettext at the moment of wording)
+EXCLUSION_LABELS: dict[str, Callable[[int], str]] = {
+    "inactive": lambda n: ngettext("%(num)d niet actief", "%(num)d niet actief", n),
+    "task_type": lambda n: ngettext("%(num)d wil deze taak niet", "%(num)d willen deze taak niet", n),
+    "too_far": lambda n: ngettext("%(num)d te ver", "%(num)d te ver", n),
+    "vog": lambda n: ngettext("%(num)d zonder geldige VOG", "%(num)d zonder geldige VOG", n),
+    "language": lambda n: ngettext("%(num)d spreekt de taal niet", "%(num)d spreken de taal niet", n),
+    "not_available": lambda n: ngettext("%(num)d niet beschikbaar", "%(num)d niet beschikbaar", n),
+    "overlap": lambda n: ngettext("%(num)d heeft dan al een taak", "%(num)d hebben dan al een taak", n),
+    "full": lambda n: ngettext("%(num)d vol deze week", "%(num)d vol deze week", n),
 }
 # Short weekday names of the availability cells ("di-middag").
 WEEKDAY_SHORT = (_l("ma"), _l("di"), _l("wo"), _l("do"), _l("vr"), _l("za"), _l("zo"))
@@ -120,5 +121,5 @@ def explain_exclusions(excluded: Mapping[str, int]) -> str:
         return ""
     order = {code: index for index, code in enumerate(EXCLUSION_CODES)}
     counts.sort(key=lambda item: (-item[1], order.get(item[0], len(order)), item[0]))
-    parts = ", ".join(f"{n} {EXCLUSION_LABELS.get(code, code)}" for code, n in counts)
+    parts = ", ".join(EXCLUSION_LABELS[code](n) if code in EXCLUSION_LABELS else f"{n} {code}" for code, n in counts)
     return _("%(total)s uitgesloten: %(parts)s", total=sum(n for _code, n in counts), parts=parts)

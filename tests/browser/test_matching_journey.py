@@ -152,7 +152,7 @@ def test_carer_broker_and_volunteer_journey(journey, smtp_server, browser, monke
     ranked = broker.content()
     assert "Vera" in ranked and "km per fiets (max 10)" in ranked and "heeft geldige VOG" in ranked
     assert "3 uitgesloten" in ranked
-    for reason in ("te ver", "geen geldige VOG", "niet beschikbaar"):
+    for reason in ("te ver", "zonder geldige VOG", "niet beschikbaar"):
         assert reason in ranked
     broker.goto(f"{base}/werkplek/hulp/vraag/{request_id}")
     _submit(broker, "Vraag deze vrijwilliger")

@@ -107,6 +107,13 @@ def test_the_result_card_and_the_map_say_gemeente_rhenen(region):
     assert html.count('data-municipality="Gemeente Rhenen"') == 1
     html = client.get("/zoeken?q=koffieochtend&waar=Zeist").get_data(as_text=True)
     assert "ligt buiten de gemeenten van deze kaart" in html
+    assert "Hieronder staat wat het dichtst bij is." in html
+
+
+def test_a_search_from_outside_the_region_promises_nothing_below_when_nothing_is_found(region):
+    html = region.test_client().get("/zoeken?q=xqzvw&waar=Zeist&straal=5").get_data(as_text=True)
+    assert "ligt buiten de gemeenten van deze kaart" in html and "Geen resultaten gevonden" in html
+    assert "dichtst bij" not in html
 
 
 def test_adding_a_municipality_moves_the_listings_already_at_its_postcodes(app):

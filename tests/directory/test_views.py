@@ -178,6 +178,7 @@ def test_no_results_for_a_volunteer_task_offer_a_volunteer_and_the_dorpsteam(are
     assert 'href="/hulp-vragen?taak=boodschappen"' in body and "Vraag een vrijwilliger" in body
     assert "Dorpsteam Doorn (demo)" in body and 'href="tel:+31343000192"' in body and "0343 000 192" in body
     assert "dinsdag 9.00–11.00 in het dorpshuis" in body
+    assert body.count("Liever iemand spreken?") == 1  # the tips leave it to the box with the dorpsteam
 
 
 def test_without_a_place_the_offer_links_to_the_dorpsteams_on_the_home_page(areas, client):
@@ -260,3 +261,18 @@ def test_a_language_beyond_our_list_is_a_search_filter_with_babels_name(app, cli
     body = html(client.get("/zoeken", query_string={"language": "so"}))
     assert escape(service.name) in body
     assert re.search(r'value="so" checked>\s*<label for="f-language-so">Somalisch <span class="count">\(1\)', body)
+
+
+def test_a_later_results_page_says_which_page_it_is_and_one_past_the_end_leads_back(areas, client):
+    from tests.builders import make_service
+
+    for number in range(25):
+        make_service(name=f"Koffieochtend {number}")
+    first = html(client.get("/zoeken", query_string={"q": "koffieochtend"}))
+    assert "pagina 1 van" not in first
+    second = html(client.get("/zoeken", query_string={"q": "koffieochtend", "pagina": 2}))
+    assert re.search(r"<title>\d+ resultaten voor ‘koffieochtend’, pagina 2 van 2 –", second)
+    assert re.search(r'<h1 id="zoek-titel"[^>]*>\d+ resultaten voor ‘koffieochtend’, pagina 2 van 2</h1>', second)
+    past = html(client.get("/zoeken", query_string={"q": "koffieochtend", "pagina": 9}))
+    assert "Zoveel pagina’s met resultaten zijn er niet." in past
+    assert 'href="/zoeken?q=koffieochtend&amp;pagina=2">Naar de laatste pagina (2)</a>' in past

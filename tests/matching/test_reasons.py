@@ -77,13 +77,13 @@ def test_each_reason_in_words_from_the_code_and_from_its_stored_record(page, rea
     [
         (
             Counter(too_far=22, not_available=11, vog=5, full=3),
-            "41 uitgesloten: 22 te ver, 11 niet beschikbaar, 5 geen geldige VOG, 3 vol deze week",
+            "41 uitgesloten: 22 te ver, 11 niet beschikbaar, 5 zonder geldige VOG, 3 vol deze week",
         ),
         (
             Counter(full=2, inactive=2, overlap=1, task_type=0),
             "5 uitgesloten: 2 niet actief, 2 vol deze week, 1 heeft dan al een taak",
         ),
-        (Counter(language=1, task_type=3), "4 uitgesloten: 3 wil deze taak niet, 1 spreekt de taal niet"),
+        (Counter(language=1, task_type=3), "4 uitgesloten: 3 willen deze taak niet, 1 spreekt de taal niet"),
         (Counter(), ""),
         (Counter(vog=0), ""),
     ],

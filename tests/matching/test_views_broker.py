@@ -386,11 +386,13 @@ def test_volunteer_approval_vog_and_no_shows(app, client, broker):
         {"checked_on": "2026-11-01", "valid_until": "2020-01-01"},
     )
     assert bad.status_code == 200 and "De einddatum moet na de controledatum liggen." in bad.get_data(as_text=True)
+    typo = post(client, app, f"/werkplek/hulp/vrijwilligers/{newcomer.id}/vog", {"checked_on": "1-13-2026"})
+    assert "Typ een datum als dd-mm-jjjj" in typo.get_data(as_text=True)  # the forms' one date rule
     post(
         client,
         app,
         f"/werkplek/hulp/vrijwilligers/{newcomer.id}/vog",
-        {"checked_on": "2026-11-01", "valid_until": "2029-11-01"},
+        {"checked_on": "01-11-2026", "valid_until": "2029-11-01"},  # typed day first, or from a date picker
     )
     db.session.expire_all()
     profile = db.session.get(VolunteerProfile, newcomer.id)
