@@ -381,15 +381,17 @@ FACET_GROUPS = (
     "language",
     "cost",
 )
-_FACET_MARKERS = {name: marker(name) for name in ("values", "checked", "count")}
+_FACET_MARKERS = {name: marker(name) for name in ("values", "open", "chosen", "checked", "count")}
 
 
 @bp.app_template_global()
 def facet_groups(facets: dict[str, list], titles: dict[str, str]) -> Markup:
     """Return the filter groups of a results page: each group's frame and each value's checkbox rendered once per
-    language and directory version and kept (issue #17), with this page's counts and choices filled in."""
+    language and directory version and kept (issue #17), with this page's counts and choices filled in; a group
+    with a filter on is open and counts them in its summary."""
     language = str(get_locale() or "nl")
     kept: dict[tuple, tuple[str, ...]] = cache.kept(f"facet-values:{language}", dict)
+    markers = _FACET_MARKERS
     html = []
     for facet in FACET_GROUPS:
         values = facets.get(facet) or ()
@@ -400,18 +402,28 @@ def facet_groups(facets: dict[str, list], titles: dict[str, str]) -> Markup:
         frame = kept.get((facet,))
         if frame is None:
             macro = get_template_attribute("directory/_facet_group.html", "facet_group")
-            frame = kept[(facet,)] = split(str(macro(facet, titles[facet], _FACET_MARKERS["values"])))
-        html.append(frame[0])
+            rendered = macro(facet, titles[facet], markers["values"], markers["open"], markers["chosen"])
+            frame = kept[(facet,)] = split(str(rendered))
+        checkboxes = []
         for value in values:
             key = (facet, value.code, value.label)
             parts = kept.get(key)
             if parts is None:
                 macro = get_template_attribute("directory/_facet_group.html", "facet_value")
-                markers = _FACET_MARKERS
                 html_value = macro(facet, value.code, value.label, markers["checked"], markers["count"])
                 parts = kept[key] = split(str(html_value))
-            html.append(fill(parts, {"checked": " checked" if value.selected else "", "count": str(value.count)}))
-        html.append(frame[2])
+            checkboxes.append(fill(parts, {"checked": " checked" if value.selected else "", "count": str(value.count)}))
+        chosen = sum(1 for value in values if value.selected)
+        html.append(
+            fill(
+                frame,
+                {
+                    "values": "".join(checkboxes),
+                    "open": " open" if chosen else "",
+                    "chosen": f" ({chosen})" if chosen else "",
+                },
+            )
+        )
     return Markup("".join(html))
 
 

@@ -90,6 +90,31 @@ def test_filters_open_and_apply(phone, live_server):
     assert phone.locator("details.filters-disclosure").get_attribute("open") is None
 
 
+def test_a_keyboard_applies_a_filter_of_a_folded_group_in_few_key_presses(phone_page, live_server):
+    """Tab to "Filters", open it and a group with Enter, tick a filter with Space, and reach "Filters toepassen":
+    the groups fold, so that is 25 presses or fewer (it took 60 with every filter in a row)."""
+    phone_page.goto(live_server + "/zoeken?q=dementie&waar=3941")
+    phone_page.locator(FILTERS).focus()
+    phone_page.keyboard.press("Enter")
+    presses = 0
+    while not phone_page.evaluate("document.activeElement.matches('.facet-group > summary')"):
+        phone_page.keyboard.press("Tab")
+        presses += 1
+        assert presses < 10
+    phone_page.keyboard.press("Enter")  # the first group opens
+    phone_page.keyboard.press("Tab")
+    phone_page.keyboard.press("Space")
+    ticked = phone_page.evaluate("[document.activeElement.name, document.activeElement.value]")
+    presses += 3
+    while phone_page.evaluate("document.activeElement.textContent.trim()") != "Filters toepassen":
+        phone_page.keyboard.press("Tab")
+        presses += 1
+        assert presses <= 25, "too many key presses to reach Filters toepassen"
+    with phone_page.expect_navigation():
+        phone_page.keyboard.press("Enter")
+    assert parse_qs(urlsplit(phone_page.url).query)[ticked[0]] == [ticked[1]]
+
+
 def test_open_now_counts_as_a_filter(phone_page_without_js, live_server):
     page = phone_page_without_js
     page.goto(live_server + "/zoeken?q=dementie&waar=3941&open=y&cost=gratis")

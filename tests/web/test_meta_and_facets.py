@@ -30,3 +30,18 @@ def test_a_filter_group_without_options_is_not_shown(demo_client):
     html = demo_client.get("/zoeken?q=hulp").get_data(as_text=True)
     for group in re.findall(r'<fieldset class="facet">(.*?)</fieldset>', html, re.S):
         assert 'type="checkbox"' in group, group[:200]
+
+
+def test_each_filter_group_folds_and_opens_with_a_count_when_one_of_its_filters_is_on(demo_client):
+    """The groups fold (a keyboard reaches "Filters toepassen" past ten summaries, not sixty checkboxes); a group
+    with a filter on is open and says how many."""
+    html = demo_client.get("/zoeken?q=hulp").get_data(as_text=True)
+    groups = re.findall(r'<details class="facet-group"( open)?>\s*<summary>([^<]*)</summary>', html)
+    assert len(groups) >= 5 and all(opened == "" for opened, _title in groups)
+    html = demo_client.get("/zoeken?q=hulp&category=respijtzorg").get_data(as_text=True)
+    groups = dict(
+        (title, opened)
+        for opened, title in re.findall(r'<details class="facet-group"( open)?>\s*<summary>([^<]*)<', html)
+    )
+    assert groups["Onderwerp (1)"] == " open"
+    assert [title for title, opened in groups.items() if opened] == ["Onderwerp (1)"]
