@@ -545,10 +545,11 @@ class VolunteerProfileForm(BaseForm):
         return pairs
 
     def grid(self):
-        """Return [(weekday label, [(part label, field)])] for the availability table."""
+        """Return [(weekday label, its short name, [(part label, field)])] for the availability table."""
         return [
             (
                 vocabularies.WEEKDAYS[day],
+                vocabularies.WEEKDAY_SHORT[day],
                 [(vocabularies.DAY_PARTS[part], self[grid_field_name(day, part)]) for part in range(3)],
             )
             for day in range(7)

@@ -12,10 +12,9 @@ from typing import Any
 from babel.lists import format_list
 from flask_babel import format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from .ranking import EXCLUSION_CODES, Candidate, Reason
-from .vocabularies import DAY_PARTS, TRAVEL_MODES
+from .vocabularies import DAY_PARTS, TRAVEL_MODES, WEEKDAY_SHORT
 
 # "16 willen deze taak niet": a count and its reason, in the singular or plural (ngettext at the moment of wording)
 EXCLUSION_LABELS: dict[str, Callable[[int], str]] = {
@@ -28,8 +27,6 @@ EXCLUSION_LABELS: dict[str, Callable[[int], str]] = {
     "overlap": lambda n: ngettext("%(num)d heeft dan al een taak", "%(num)d hebben dan al een taak", n),
     "full": lambda n: ngettext("%(num)d vol deze week", "%(num)d vol deze week", n),
 }
-# Short weekday names of the availability cells ("di-middag").
-WEEKDAY_SHORT = (_l("ma"), _l("di"), _l("wo"), _l("do"), _l("vr"), _l("za"), _l("zo"))
 
 
 def breakdown(candidate: Candidate) -> dict[str, Any]:

@@ -171,6 +171,8 @@ TRAVEL_MODES = {
 
 # Weekday and day-part labels of the availability grid; bit = weekday * 3 + part.
 WEEKDAYS = (_l("maandag"), _l("dinsdag"), _l("woensdag"), _l("donderdag"), _l("vrijdag"), _l("zaterdag"), _l("zondag"))
+# Short weekday names: the availability cells in words ("di-middag") and the grid's rows on a phone
+WEEKDAY_SHORT = (_l("ma"), _l("di"), _l("wo"), _l("do"), _l("vr"), _l("za"), _l("zo"))
 DAY_PARTS = (_l("ochtend"), _l("middag"), _l("avond"))
 
 # "Geen haast" (issue #14): how long the period may be, and the preferred time of day

@@ -159,3 +159,21 @@ def test_every_page_of_a_role_fits_a_phone(browser, phone_site, role):
     assert too_wide == {}, "\n".join(f"{path}: {width} px, {parts}" for path, (width, parts) in too_wide.items())
     assert touching == {}, "\n".join(f"{path}: buttons touch: {pairs}" for path, pairs in touching.items())
     assert sticking_out == {}, "\n".join(f"{path}: sticks out: {boxes}" for path, boxes in sticking_out.items())
+
+
+def test_the_volunteers_pages_fit_a_phone_in_english_too(browser, phone_site):
+    """English words are longer ("Wednesday", "afternoon"): the availability grid was 397 px wide in English."""
+    base, cookies, pages = phone_site
+    context = browser.new_context(viewport=PHONE, locale="en-GB")
+    context.add_cookies([{"name": "session", "value": cookies["volunteer"], "url": base}])
+    page = context.new_page()
+    try:
+        page.goto(base + "/taal/en?next=/vrijwilliger/profiel")
+        assert page.locator("html").get_attribute("lang") == "en"
+        for path in pages["volunteer"]:
+            assert page.goto(base + path).status == 200, path
+            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], page.evaluate(WIDEST)
+            assert page.evaluate(STICKING_OUT) == [], path
+    finally:
+        page.goto(base + "/taal/nl")  # the account keeps the language it had for the other tests of this site
+        context.close()
