@@ -135,7 +135,7 @@ def defaults(instance_path):
         # empty MAP_TILE_URL shows markers on a plain background (tests, offline use).
         "MAP_TILE_URL": "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/{z}/{x}/{y}.png",
         "MAP_TILE_ORIGIN": "https://service.pdok.nl",
-        "MAP_ATTRIBUTION": "Kaartgegevens © Kadaster (PDOK)",
+        "MAP_ATTRIBUTION": "© Kadaster (PDOK)",  # the map tiles' source; the pages say "Kaartgegevens:" before it
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         # Accounts (issue #3)
         "PUBLIC_URL": "http://127.0.0.1:5000",  # base of links in e-mails sent outside a request

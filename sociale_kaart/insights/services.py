@@ -680,17 +680,33 @@ class _Builder:
                 _("Nu zonder vrijwilliger"),
             ],
             without_empty_rows(rows),
-            summary=_(
-                "%(received)s hulpvragen kwamen in deze periode binnen; %(share)s kreeg binnen 7 dagen een "
-                "vrijwilliger.",
-                received=figure_text(received),
-                share=figure_text(self.received.cells[(ALL, TOTAL)].within_share()),
-            ),
+            summary=self._received_summary(received, self.received.cells[(ALL, TOTAL)].within_share()),
             note=_(
                 "Ontvangen: gevraagd in deze periode en bij het team aangekomen; afgewezen hulpvragen tellen niet "
                 "mee. Afgerond, geannuleerd en verlopen: hoe het met die hulpvragen afliep. Nu open en nu zonder "
                 "vrijwilliger: de stand van vandaag."
             ),
+        )
+
+    @staticmethod
+    def _received_summary(received: Figure, share: Figure) -> str:
+        """Return the sentence over the requests table; a hidden or unknown share is said in words, not as × or –."""
+        if share.hidden:
+            return _(
+                "%(received)s hulpvragen kwamen in deze periode binnen. Hoeveel daarvan binnen 7 dagen een "
+                "vrijwilliger kregen, tonen we niet: het gaat om zo weinig mensen dat u ze zou kunnen herkennen.",
+                received=figure_text(received),
+            )
+        if share.value is None:
+            return _(
+                "%(received)s hulpvragen kwamen in deze periode binnen. Of ze binnen 7 dagen een vrijwilliger "
+                "kregen, is nog niet bekend: die 7 dagen zijn nog niet voorbij.",
+                received=figure_text(received),
+            )
+        return _(
+            "%(received)s hulpvragen kwamen in deze periode binnen; %(share)s kreeg binnen 7 dagen een vrijwilliger.",
+            received=figure_text(received),
+            share=figure_text(share),
         )
 
     def _count_searches(self, rows: Iterable) -> tuple[Counter, Counter]:
@@ -789,10 +805,7 @@ class _Builder:
             _("Thema"),
             [_("Ontvangen"), _("Binnen 5 werkdagen opgevolgd"), _("Afgesloten"), _("Deel op tijd opgevolgd")],
             rows,
-            summary=_(
-                "Van de signalen (zorgen over iemand) werd %(share)s binnen 5 werkdagen opgevolgd.",
-                share=figure_text(self._signal_share(ALL)),
-            ),
+            summary=self._signal_summary(self._signal_share(ALL)),
             note=_(
                 "Een signaal over meer dan één thema telt bij elk thema, en bij 'Alle signalen' één keer. Het "
                 "deel op tijd opgevolgd gaat over "
@@ -806,6 +819,21 @@ class _Builder:
         if (start, end, by_theme) not in self.signal_cache:
             self.signal_cache[(start, end, by_theme)] = signal_counts(self.signal_days or {}, by_theme, start, end)
         return self.signal_cache[(start, end, by_theme)]
+
+    @staticmethod
+    def _signal_summary(share: Figure) -> str:
+        """Return the sentence over the signals table; a hidden or unknown share is said in words, not as × or –."""
+        if share.hidden:
+            return _(
+                "Hoeveel signalen (zorgen over iemand) binnen 5 werkdagen werden opgevolgd, tonen we niet: het gaat "
+                "om zo weinig mensen dat u ze zou kunnen herkennen."
+            )
+        if share.value is None:
+            return _("Er zijn nog geen signalen (zorgen over iemand) waarvan de 5 werkdagen voorbij zijn.")
+        return _(
+            "Van de signalen (zorgen over iemand) werd %(share)s binnen 5 werkdagen opgevolgd.",
+            share=figure_text(share),
+        )
 
     def _signal_share(self, theme, start: date | None = None, end: date | None = None) -> Figure:
         """Return the share of signals (of one theme, or ALL) received from start to end that were followed up in time.

@@ -558,3 +558,20 @@ def test_no_free_text_of_requests_or_signals_reaches_the_analysis(policy, period
     words = repr(analysis)
     assert "Jansen" not in words and "Plus" not in words and "(test)" not in words
     db.session.rollback()
+
+
+def test_a_summary_says_a_hidden_or_unknown_share_in_words_not_as_a_mark(app):
+    """The sentence over a table read "6 hulpvragen …; × kreeg binnen 7 dagen een vrijwilliger" (a walk)."""
+    from sociale_kaart.insights.suppression import count, share
+
+    with app.test_request_context():
+        builder = services._Builder
+        shown = builder._received_summary(count(12), share(9, 12))
+        assert shown == "12 hulpvragen kwamen in deze periode binnen; 75% kreeg binnen 7 dagen een vrijwilliger."
+        hidden = builder._received_summary(count(6), share(1, 3))
+        assert "tonen we niet" in hidden and "×" not in hidden
+        unknown = builder._received_summary(count(6), share(0, 0))
+        assert "nog niet bekend" in unknown and "–" not in unknown
+        assert "tonen we niet" in builder._signal_summary(share(1, 3))
+        assert builder._signal_summary(share(0, 0)).startswith("Er zijn nog geen signalen")
+        assert builder._signal_summary(share(8, 10)).endswith("werd 80% binnen 5 werkdagen opgevolgd.")
