@@ -203,8 +203,9 @@ document.documentElement.classList.add('js');
         riseOnHover: true
       });
       marker.bindPopup(popupContent(group), {
-        // narrow enough to fit beside the zoom buttons on a phone
-        maxWidth: Math.max(160, Math.min(300, container.clientWidth - 96)),
+        // narrow enough to fit between the pan paddings below on a phone: the content's width, its margins
+        // (about 40 px) and 80 px of padding within the map (at 96 px less it stuck out of a 324 px map)
+        maxWidth: Math.max(140, Math.min(300, container.clientWidth - 136)),
         keepInView: true,
         // clear of the zoom buttons (top left) and the attribution (bottom right)
         autoPanPaddingTopLeft: [64, 16],

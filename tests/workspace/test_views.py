@@ -235,3 +235,15 @@ def test_the_service_form_shows_and_keeps_a_language_an_import_brought_beyond_ou
     assert response.status_code == 302
     change = db.session.scalars(select(ChangeRequest).where(ChangeRequest.status == "pending")).one()
     assert change.data["languages"] == ["nl", "ur"]
+
+
+def test_the_workspace_offers_to_keep_an_organisation_only_to_who_could(app, client, world):
+    """A resident may register their organisation or join one; the municipality's staff are not offered it."""
+    from tests.builders import make_user
+
+    offer = "Meld een nieuwe organisatie aan"
+    login_as(client, world.users["resident"])
+    assert offer in client.get("/werkplek/").get_data(as_text=True)
+    for roles in (("policy",), ("broker",), ("admin",)):
+        login_as(client, make_user(roles=roles))
+        assert offer not in client.get("/werkplek/").get_data(as_text=True), roles
