@@ -120,7 +120,10 @@ def test_a_search_from_amerongen_within_5_km_finds_and_marks_elst(phone, region_
     # axe-core checks the page with the popup open: after its fade-in, as a person sees it
     expect(phone.locator(".leaflet-popup")).to_have_css("opacity", "1")
     # the whole popup, its close button too, lies inside the map on a phone (it stuck out on the right)
-    inside = "(p, m) => { const a = p.getBoundingClientRect(), b = m.getBoundingClientRect(); return a.left >= b.left && a.right <= b.right }"
+    inside = (
+        "(p, m) => { const a = p.getBoundingClientRect(), b = m.getBoundingClientRect();"
+        " return a.left >= b.left && a.right <= b.right }"
+    )
     assert phone.locator(".leaflet-popup").evaluate(inside, phone.locator("#kaart").element_handle())
     _check(phone, tmp_path, "border-search")
 
