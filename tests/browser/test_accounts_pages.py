@@ -134,6 +134,7 @@ def test_admin_adds_and_sets_a_municipality_without_javascript(phone_page_withou
     base, _ = accounts_site
     page = phone_page_without_js
     log_in(page, base, "beheer@example.org")
+    page.goto(f"{base}/taal/nl?next=/")  # the account keeps the language the tests above chose last for it
     page.goto(base + "/beheer/gemeenten/toevoegen")
     page.fill("#code", "12")
     page.click("main button[type=submit]")
