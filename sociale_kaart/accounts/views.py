@@ -131,8 +131,8 @@ def logout():
 @limiter.limit(_form_limit, methods=["POST"])
 def register():
     form = RegisterForm()
-    if request.method == "GET" and session.get("lang") in ("nl", "en"):
-        form.language.data = session["lang"]
+    if request.method == "GET":
+        form.language.data = sessions.request_language()  # the language this visitor reads the site in
     if request.method == "GET" and request.args.get("rol") == "vrijwilliger":  # from matching's way in (issue #14)
         form.role.data = "volunteer"
     if form.validate_on_submit():

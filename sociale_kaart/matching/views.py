@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 
 from .. import clock
 from ..accounts import privacy as account_privacy
+from ..accounts import sessions as account_sessions
 from ..directory import areas
 from ..errors import NotFound, ValidationError
 from ..extensions import limiter
@@ -458,16 +459,15 @@ def delete_account():
     """Delete the account: requests anonymised, matches cancelled, profile removed."""
     form = DeleteAccountForm()
     if form.validate():
+        language = account_sessions.request_language()  # read before the account (and its language) is gone
         try:
             account_privacy.delete_account(_user(), form.password.data, by=_user())
         except ValidationError as error:
             form.add_error(error.field, error.message)
         else:
-            language = session.get("lang")
             logout_user()
             session.clear()
-            if language:
-                session["lang"] = language
+            account_sessions.keep_language(language)
             flash(_("Uw account en uw gegevens zijn verwijderd."), "success")
             return redirect(url_for("web.home"), code=303)
     return render_template("matching/my_data.html", form=form), 400
