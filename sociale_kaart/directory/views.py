@@ -3,13 +3,24 @@
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode
 
-from flask import Blueprint, abort, current_app, get_template_attribute, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
@@ -367,25 +378,24 @@ def listing_cards(listings, first: int, text: dict[str, str], slots: dict, add_b
     return Markup("".join(html))
 
 
-# The groups of filters of a results page, in this order; "gratis" is offered by the quick choice above them, so
-# the cost group shows only the other options (templates/directory/_facets.html).
-FACET_GROUPS = (
-    "category",
-    "pyramid_level",
-    "target_group",
-    "area",
-    "mode",
-    "accessibility",
-    "respite_type",
-    "access_route",
-    "language",
-    "cost",
-)
+# The groups of filters of a results page, in this order, with their titles; "gratis" is offered by the quick choice
+# above them, so the cost group shows only the other options (templates/directory/_facets.html).
+FACET_GROUPS = {
+    "category": _l("Onderwerp"),
+    "pyramid_level": _l("Toegang"),
+    "target_group": _l("Voor wie"),
+    "area": _l("Dorp"),
+    "mode": _l("Hoe"),
+    "accessibility": _l("Toegankelijkheid"),
+    "respite_type": _l("Soort respijtzorg"),
+    "access_route": _l("Hoe kom ik erin"),
+    "language": _l("Taal"),
+    "cost": _l("Kosten"),
+}
 _FACET_MARKERS = {name: marker(name) for name in ("values", "open", "chosen", "checked", "count")}
 
 
-@bp.app_template_global()
-def facet_groups(facets: dict[str, list], titles: dict[str, str]) -> Markup:
+def facet_groups(facets: dict[str, list]) -> Markup:
     """Return the filter groups of a results page: each group's frame and each value's checkbox rendered once per
     language and directory version and kept (issue #17), with this page's counts and choices filled in; a group
     with a filter on is open and counts them in its summary."""
@@ -393,7 +403,7 @@ def facet_groups(facets: dict[str, list], titles: dict[str, str]) -> Markup:
     kept: dict[tuple, tuple[str, ...]] = cache.kept(f"facet-values:{language}", dict)
     markers = _FACET_MARKERS
     html = []
-    for facet in FACET_GROUPS:
+    for facet, title in FACET_GROUPS.items():
         values = facets.get(facet) or ()
         if facet == "cost":
             values = [value for value in values if value.code != "gratis"]
@@ -402,7 +412,7 @@ def facet_groups(facets: dict[str, list], titles: dict[str, str]) -> Markup:
         frame = kept.get((facet,))
         if frame is None:
             macro = get_template_attribute("directory/_facet_group.html", "facet_group")
-            rendered = macro(facet, titles[facet], markers["values"], markers["open"], markers["chosen"])
+            rendered = macro(facet, str(title), markers["values"], markers["open"], markers["chosen"])
             frame = kept[(facet,)] = split(str(rendered))
         checkboxes = []
         for value in values:
@@ -545,19 +555,24 @@ def vocab_description(term):
     return services.term_description(term)
 
 
-_PAGE_LINKS = "sociale_kaart.page_links"  # request.environ: endpoint -> this search's URL without a page number
+SEARCH_ENDPOINTS = ("directory.search", "directory.map_view")  # the results pages: nothing in their path varies
+_SEARCH_PATHS = "sociale_kaart.search_paths"  # request.environ: endpoint -> its path, made once a request
+_QUERY_SAFE = "!$'()*,/:;?@"  # what Werkzeug's url_for leaves unquoted in a query string
+
+
+@bp.app_template_global()
+def search_path(endpoint: str) -> str:
+    """Return url_for(endpoint) of a results page, made once a request: its links and forms ask for it often (#17)."""
+    paths = request.environ.setdefault(_SEARCH_PATHS, {})
+    path = paths.get(endpoint)
+    if path is None:
+        path = paths[endpoint] = url_for(endpoint)
+    return path
 
 
 @bp.app_template_global()
 def search_url_with(endpoint="directory.search", **changes):
     """Return the current search URL with some query parameters changed (None removes)."""
-    if changes.keys() == {"pagina"} and type(changes["pagina"]) is int:
-        # the pager's links: one URL made for the page, each link's number added to it (#17)
-        bases = request.environ.setdefault(_PAGE_LINKS, {})
-        base = bases.get(endpoint)
-        if base is None:
-            base = bases[endpoint] = search_url_with(endpoint)
-        return f"{base}{'&' if '?' in base else '?'}pagina={changes['pagina']}"
     args: dict[str, Any] = request.args.to_dict(flat=False)
     for key, value in changes.items():
         if value is None:
@@ -566,12 +581,210 @@ def search_url_with(endpoint="directory.search", **changes):
             args[key] = value if isinstance(value, list) else [value]
     if "pagina" not in changes:
         args.pop("pagina", None)
-    if endpoint == request.endpoint:
-        args.update(request.view_args or {})
-    return url_for(endpoint, **args)
+    if endpoint not in SEARCH_ENDPOINTS:
+        if endpoint == request.endpoint:
+            args.update(request.view_args or {})
+        return url_for(endpoint, **args)
+    # a results page's links: url_for's URL, without its routing for each link (#17)
+    query = urlencode(
+        [(key, value) for key, values in args.items() for value in values if value is not None], safe=_QUERY_SAFE
+    )
+    return f"{search_path(endpoint)}?{query}" if query else search_path(endpoint)
 
 
 @bp.app_template_global()
 def clear_filters_url(endpoint="directory.search"):
     """Return the search URL without any filter."""
     return search_url_with(endpoint, open=None, **dict.fromkeys(services.FILTER_FACETS))
+
+
+# --- the parts of a results page, kept (#17) ------------------------------------------------------------
+# A results page's summary, list and page links (_results.html), its filters (_facets.html) and its page links
+# (_pagination.html) are rendered once per shape (what they show: a notice or not, sorted by distance or not)
+# and language with markers where the page's values go, kept in this process, and filled in for each page, as
+# the cards and forms inside them are: what a template would work out for every request is worked out once.
+
+MAX_KEPT_PARTS = 1_000  # per process: the shapes met in each language, a few KB each
+_KEPT_PARTS = "sociale_kaart.result_parts"  # app.extensions: (template, language, shape) -> the part's parts
+
+
+class ResultsShape(NamedTuple):
+    """What a results page's summary and list show (templates/directory/_results.html)."""
+
+    outside_region: bool  # the place lies outside the installation's municipalities
+    in_region: bool  # ... and the installation serves several (#20)
+    any_result: bool  # ... and something lies nearest
+    count_in_heading: bool  # the page's heading says result_count(), the summary leaves it out
+    partial: bool
+    fuzzy: bool
+    suggestion: bool
+    sort: str  # "" (no choice of order), "distance" or "relevance": the order shown
+    listings: bool
+    past_end: int  # the number of pages, when the page asked for lies past them; else 0
+    no_results: bool
+    team_tip: bool  # the tips name the dorpsteam (no help offer under the list does)
+
+
+class FacetsShape(NamedTuple):
+    """What a results page's filters show (templates/directory/_facets.html)."""
+
+    chosen: bool
+    free_checked: bool
+    open_checked: bool
+    open_count: bool
+
+
+class PagesShape(NamedTuple):
+    """Which page links a results page shows (templates/directory/_pagination.html)."""
+
+    current: int
+    first: int
+    last: int
+    more: bool
+
+
+def _kept_part(template: str, shape: tuple, values: dict[str, Any]) -> Markup:
+    """Return `template` rendered for a shape (once per shape and language, then kept) with this page's values,
+    each escaped, where the markers are."""
+    language = str(get_locale() or "nl")
+    kept: dict[tuple, tuple[str, ...]] = current_app.extensions.setdefault(_KEPT_PARTS, {})
+    markers = {name: marker(name) for name in values}
+    parts = kept_parts(
+        kept, (template, language, shape), partial(render_template, template, s=shape, v=markers), MAX_KEPT_PARTS
+    )
+    return fill(parts, {name: escape(value) for name, value in values.items()})
+
+
+def _page_global(name: str):
+    """Return a template global of another capability (the list button's rules live with the lists)."""
+    return current_app.jinja_env.globals[name]
+
+
+@bp.app_template_global()
+def result_count(page) -> str:
+    """Return the one wording of "6 resultaten voor ‘x’ bij Doorn binnen 5 km" (#11): the results page's title,
+    heading and summary."""
+    if page.total == 0:
+        words = [_("Geen resultaten gevonden")]
+    else:
+        words = [ngettext("%(num)d resultaat", "%(num)d resultaten", page.total)]
+    if page.criteria.text:
+        words.append(_("voor ‘%(text)s’", text=page.criteria.text))
+    if page.place:
+        words.append(_("bij %(place)s", place=page.place.label))
+        if page.criteria.radius_km:
+            words.append(_("binnen %(km)d\u00a0km", km=page.criteria.radius_km))
+    return " ".join(words)
+
+
+def _result_cards(page, first: int) -> Markup:
+    """Return a results page's cards, with the list button a visitor without a session gets as a link (kept with
+    the card) or, for one with a session or an account, rendered for them."""
+    own_button = bool(session) or current_user.is_authenticated or not _page_global("has_endpoint")("lists.add")
+    slots = card_slots(None if own_button else _page_global("list_return")())
+    add_button = None
+    if slots["back"] is None:
+        context: dict[str, Any] = {}
+        current_app.update_template_context(context)
+        module = current_app.jinja_env.get_template("lists/_add_button.html").make_module(context)
+        add_button = module.add_button  # type: ignore[attr-defined]  # the macro, imported `with context`
+    return listing_cards(page.listings, first, card_text(), slots, add_button)
+
+
+@bp.app_template_global()
+def results_section(page, list_id: str, count_in_heading: bool = False) -> Markup:
+    """Return a results page's summary, order, cards and page links (templates/directory/_results.html); the
+    page's heading says result_count() when `count_in_heading`."""
+    criteria = page.criteria
+    endpoint = request.endpoint
+    outside = bool(page.outside_region)
+    sort = ""
+    if page.place and page.total:
+        sort = "distance" if criteria.sort == "distance" or not criteria.text else "relevance"
+    past_end = page.pages if not page.listings and page.total and criteria.page > page.pages else 0
+    no_results = not page.listings and page.total == 0
+    shape = ResultsShape(
+        outside_region=outside,
+        in_region=outside and in_region(),
+        any_result=outside and bool(page.total),
+        count_in_heading=count_in_heading,
+        partial=bool(page.partial),
+        fuzzy=bool(page.fuzzy),
+        suggestion=bool(page.suggestion),
+        sort=sort,
+        listings=bool(page.listings),
+        past_end=past_end,
+        no_results=no_results,
+        team_tip=no_results and not _page_global("has_endpoint")("matching.request_form"),
+    )
+    values: dict[str, Any] = {"pagination": page_links(page)}
+    if outside:
+        values["place"] = page.place.label
+        values["place_municipality"] = page.place.municipality or "?"
+        if shape.in_region:
+            values["region_names"] = region_names()
+        else:
+            values["municipality_name"] = current_app.config["MUNICIPALITY_NAME"]
+    if not count_in_heading:
+        values["count"] = result_count(page)
+    if page.suggestion:
+        values["suggestion"] = page.suggestion
+        values["suggestion_url"] = search_url_with(endpoint, q=page.suggestion)
+    if sort:
+        values["sort_url"] = search_url_with(endpoint, sorteer="relevance" if sort == "distance" else "distance")
+    if page.listings:
+        first = (criteria.page - 1) * current_app.config["SEARCH_PER_PAGE"] + 1
+        values.update(list_id=list_id, first=str(first), cards=_result_cards(page, first))
+    elif past_end:
+        values["last_page_url"] = search_url_with(endpoint, pagina=page.pages)
+    elif no_results:
+        values["categories_url"] = url_for("directory.categories")
+    return _kept_part("directory/_results.html", shape, values)
+
+
+def page_links(page) -> Markup:
+    """Return a results page's links to the pages around it (templates/directory/_pagination.html), or nothing
+    for one page."""
+    if page.pages <= 1:
+        return Markup("")
+    current = page.criteria.page
+    shape = PagesShape(
+        current=current,
+        first=current - 2 if current > 3 else 1,
+        last=current + 2 if current + 2 < page.pages else page.pages,
+        more=current < page.pages,
+    )
+    base = search_url_with(request.endpoint)
+    return _kept_part("directory/_pagination.html", shape, {"base": f"{base}{'&' if '?' in base else '?'}"})
+
+
+_SEARCH_FIELDS = ("q", "waar", "straal", "sorteer")  # kept by the filters' form as hidden fields
+
+
+@bp.app_template_global()
+def facets_form(page, form: SearchForm) -> Markup:
+    """Return a results page's filters with their counts (templates/directory/_facets.html), the search's own
+    fields hidden in their form."""
+    free = page.free
+    chosen = page.filters_on + (1 if form.open.data else 0)
+    shape = FacetsShape(
+        chosen=bool(chosen),
+        free_checked=bool(free and free.selected),
+        open_checked=bool(form.open.data),
+        open_count=page.open_count is not None and not form.open.data,
+    )
+    hidden = Markup("").join(
+        Markup('<input type="hidden" name="{}" value="{}">').format(name, request.args[name])
+        for name in _SEARCH_FIELDS
+        if request.args.get(name)
+    )
+    values = {
+        "chosen": str(chosen),
+        "action": search_path(str(request.endpoint)),
+        "hidden": hidden,
+        "free_count": str(free.count if free else 0),
+        "open_count": str(page.open_count),
+        "groups": facet_groups(page.facets),
+        "clear_url": clear_filters_url(request.endpoint),
+    }
+    return _kept_part("directory/_facets.html", shape, values)

@@ -9,9 +9,9 @@ HTML the templates give for the page itself.
 import re
 
 import pytest
-from flask import render_template, request
+from flask import render_template, request, url_for
 from flask_babel import refresh
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from sociale_kaart import transactions
 from sociale_kaart.directory import views
@@ -94,3 +94,62 @@ def test_kept_filters_follow_the_language_and_a_changed_label(app, client):
     refresh()  # the test's app context outlives a request: Flask-Babel would keep the first request's language
     english = client.get("/zoeken?q=koffie").get_data(as_text=True)
     assert "<summary>Topic</summary>" in english and "<summary>Onderwerp</summary>" not in english
+
+
+# Pages whose summary, list, page links and filters take each shape: results or none, a suggestion, a place outside
+# the municipality, past the last page, sorted either way, with filters and the open filter on, on the map.
+PAGES = [
+    "/zoeken?q=",
+    "/zoeken?q=boodschappen&waar=Doorn&straal=10",
+    "/zoeken?q=boodschappen&waar=Doorn&sorteer=distance&category=huishouden&open=y",
+    "/zoeken?q=boodschapprn",
+    "/zoeken?q=xyzzy+qqq&waar=Doorn",
+    "/zoeken?q=oppas&waar=Amsterdam",
+    "/zoeken?q=%22%3Cb%3Eh%C3%A9%27s+%26+co%3C%2Fb%3E%22&waar=3941+AB&straal=5",
+    "/zoeken?q=&pagina=2",
+    "/zoeken?q=&pagina=9",
+    "/kaart?waar=Doorn&straal=25&cost=gratis&pagina=3",
+    "/onderwerpen/huishouden?waar=Doorn&straal=10&pagina=2",
+]
+
+
+def _results_with_many_pages():
+    for number in range(45):
+        make_service(name=f"Boodschappenhulp {number}", categories=("huishouden",), cost=["gratis"])
+    transactions.commit()
+
+
+def test_kept_parts_of_a_results_page_are_the_parts_rendered_with_its_values(app, client, monkeypatch):
+    _results_with_many_pages()
+    kept_pages = [client.get(path).get_data(as_text=True) for path in PAGES]
+    kept_again = [client.get(path).get_data(as_text=True) for path in PAGES]
+
+    def rendered(template, shape, values):  # the template rendered with the page's own values, nothing kept
+        return Markup(render_template(template, s=shape, v={name: escape(value) for name, value in values.items()}))
+
+    monkeypatch.setattr(views, "_kept_part", rendered)
+    for path, kept, again in zip(PAGES, kept_pages, kept_again, strict=True):
+        page = client.get(path).get_data(as_text=True)
+        assert kept == again == page, path
+        assert "\0" not in page
+    assert "Bedoelde u:" in kept_pages[3] and "ligt buiten de gemeente" in kept_pages[5]
+    assert "Naar de laatste pagina (3)" in kept_pages[8] and 'aria-current="page">3<' in kept_pages[9]
+    assert "&lt;b&gt;hé&#39;s &amp; co&lt;/b&gt;" in kept_pages[6]
+
+
+def test_a_results_page_link_is_the_url_for_of_its_search(app):
+    query = "q=a+%26+b%2Fc%3F%C3%A9&waar=3941+AB&category=huishouden&category=vervoer&pagina=2&x=%00"
+    with app.test_request_context(f"/zoeken?{query}"):
+        assert request.endpoint == "directory.search"
+        for endpoint in ("directory.search", "directory.map_view"):
+            for changes in ({}, {"sorteer": "distance"}, {"q": "ö ø"}, {"pagina": 3}, {"category": None}):
+                args = request.args.to_dict(flat=False)
+                for key, value in changes.items():
+                    if value is None:
+                        args.pop(key)
+                    else:
+                        args[key] = [value]
+                if "pagina" not in changes:
+                    args.pop("pagina")
+                assert views.search_url_with(endpoint, **changes) == url_for(endpoint, **args)
+        assert views.search_path("directory.map_view") == "/kaart"
