@@ -26,8 +26,9 @@ on-disk Whoosh index. Then:
 
 It prints per page type: requests a second (the median of the rounds), p50 and p99 latency in ms, the
 workers' CPU ms per request (from /proc), the load client's CPU ms per request, and the ratio of its
-requests a second to the bare page's (the about page; the 404 page is the other bare page), with the load
-average. Targets (issue #17): results page >= 0.5 x the bare page; service page, home and API list >= 0.6 x;
+requests a second to the bare page's (the about page; the 404 page is the other bare page), with the lowest
+and highest ratio of one round (a round's pages run seconds apart: its ratio shows how much the machine moved
+the figure) and the load average. Targets (issue #17): results page >= 0.5 x the bare page; service page, home and API list >= 0.6 x;
 a worker's first request <= 3 x the median request.
 """
 
@@ -377,18 +378,24 @@ def over_http(folder: str, pages: dict, args) -> None:
     )
     print(
         f"{'page':<16} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'server CPU':>10} {'client CPU':>10} "
-        f"{'x bare':>7}  target"
+        f"{'x bare':>7} {'rounds':>11}  target"
     )
     for name in pages:
         rate = statistics.median(rates[name])
+        # each round's ratio: the page and the bare page of one round ran seconds apart, on the same machine
+        each = [page / bare_rate for page, bare_rate in zip(rates[name], rates[BARE], strict=True)]
         target = TARGETS.get(name)
         verdict = "" if target is None else f">= {target}: " + ("ok" if rate / bare >= target else "SLOW")
         print(
             f"{name:<16} {rate:>7.0f} {statistics.median(latencies[name]):>7.1f} "
             f"{percentile(latencies[name], 99):>7.1f} {statistics.median(server_cpu[name]):>7.2f} ms "
-            f"{statistics.median(client_cpu[name]):>7.2f} ms {rate / bare:>7.2f}  {verdict}"
+            f"{statistics.median(client_cpu[name]):>7.2f} ms {rate / bare:>7.2f} {min(each):>5.2f}-{max(each):<5.2f}"
+            f"  {verdict}"
         )
-    print("(req/s: the median of the rounds; CPU: milliseconds a request, the workers' and the load client's)")
+    print(
+        "(req/s: the median of the rounds; CPU: milliseconds a request, the workers' and the load client's;"
+        " rounds: the lowest and highest ratio to the bare page of one round)"
+    )
 
 
 def load() -> str:
