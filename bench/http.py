@@ -28,8 +28,13 @@ It prints per page type: requests a second (the median of the rounds), p50 and p
 workers' CPU ms per request (from /proc), the load client's CPU ms per request, and the ratio of its
 requests a second to the bare page's (the about page; the 404 page is the other bare page), with the lowest
 and highest ratio of one round (a round's pages run seconds apart: its ratio shows how much the machine moved
-the figure) and the load average. Targets (issue #17): results page >= 0.5 x the bare page; service page, home and API list >= 0.6 x;
-a worker's first request <= 3 x the median request.
+the figure) and the load average. Targets (issue #17): results page >= 0.5 x the bare page; service page, home
+and API list >= 0.6 x; a worker's first request <= 3 x the median request.
+
+With `--database postgres` the directory and its search are in PostgreSQL, as production runs them (a schema of
+their own in the tests' database, dropped afterwards; the app's tables made as the tests make them, the demo and
+synthetic services loaded through the same services); the table then also gives PostgreSQL's CPU a request (every
+`postgres` process on this machine), which shares the same CPUs.
 """
 
 from __future__ import annotations
@@ -56,11 +61,13 @@ import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+from contextlib import ExitStack  # noqa: E402
 from pathlib import Path  # noqa: E402
 from urllib.parse import urlencode  # noqa: E402
 
 from sqlalchemy import event, func, select  # noqa: E402
 
+from bench.database import database_url, postgres_schema  # noqa: E402
 from bench.search_service import QUERIES, VILLAGES, percentile, populate  # noqa: E402
 from sociale_kaart import create_app  # noqa: E402
 from sociale_kaart.directory import seed  # noqa: E402
@@ -99,14 +106,15 @@ def rate_limit_store() -> str:
     return REDIS_URL
 
 
-def settings(folder: str, rate_limits: str = "memory://") -> dict:
-    """Return the app settings of the bench: production, a SQLite file and a Whoosh index in `folder`."""
+def settings(folder: str, rate_limits: str = "memory://", database_url: str | None = None) -> dict:
+    """Return the app settings of the bench: production, a SQLite file and a Whoosh index in `folder`, or the
+    PostgreSQL database at `database_url` and its search backend, as production runs."""
     return {
         "RATELIMIT_STORAGE_URI": rate_limits,
         "ENV": "production",
         "SECRET_KEY": "bench",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.db",
-        "SEARCH_BACKEND": "whoosh",
+        "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{folder}/bench.db",
+        "SEARCH_BACKEND": "postgres" if database_url else "whoosh",
         "SEARCH_DIR": f"{folder}/index",
         "MAIL_DIR": f"{folder}/mail",
         "MAP_TILE_URL": "",
@@ -114,7 +122,7 @@ def settings(folder: str, rate_limits: str = "memory://") -> dict:
     }
 
 
-def environment(folder: str, rate_limits: str) -> dict:
+def environment(folder: str, rate_limits: str, database_url: str | None = None) -> dict:
     """Return the environment that gives gunicorn's workers the same settings."""
     names = {
         "RATELIMIT_STORAGE_URI": "SOCIALE_KAART_RATELIMIT_STORAGE_URI",
@@ -127,7 +135,8 @@ def environment(folder: str, rate_limits: str) -> dict:
         "MAP_TILE_URL": "SOCIALE_KAART_MAP_TILE_URL",
         "SEARCH_RATE_LIMIT": "SOCIALE_KAART_SEARCH_RATE_LIMIT",
     }
-    return {**os.environ, **{names[name]: str(value) for name, value in settings(folder, rate_limits).items()}}
+    values = settings(folder, rate_limits, database_url)
+    return {**os.environ, **{names[name]: str(value) for name, value in values.items()}}
 
 
 def build(app, services: int, rng: random.Random) -> int:
@@ -282,6 +291,20 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / CLOCK_TICKS
 
 
+def database_cpu_seconds() -> float:
+    """Return the CPU time (user + system) PostgreSQL's processes on this machine used so far."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended
+            continue
+        if "(postgres)" in text:
+            fields = text.rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
+
+
 def wait_until_idle(server: subprocess.Popen, workers: int, seconds: float = 180) -> list[int]:
     """Wait until every worker has started and used no CPU for a second (its app loaded); return their pids."""
     deadline = time.monotonic() + seconds
@@ -344,7 +367,7 @@ def over_http(folder: str, pages: dict, args) -> None:
         *("--error-logfile", str(error_log), "--no-control-socket", "wsgi:app"),
     ]
     started = time.monotonic()
-    server = subprocess.Popen(command, cwd=ROOT, env=environment(folder, args.rate_limits))
+    server = subprocess.Popen(command, cwd=ROOT, env=environment(folder, args.rate_limits, args.database_url))
     try:
         pids = wait_until_idle(server, args.workers)
         print(f"gunicorn -w {args.workers}: workers {pids} started and idle after {time.monotonic() - started:.1f} s")
@@ -360,11 +383,15 @@ def over_http(folder: str, pages: dict, args) -> None:
         latencies: dict[str, list[float]] = {name: [] for name in pages}
         server_cpu: dict[str, list[float]] = {name: [] for name in pages}
         client_cpu: dict[str, list[float]] = {name: [] for name in pages}
+        database_cpu: dict[str, list[float]] = {name: [] for name in pages}
         for _round in range(args.rounds):
             for name, (status, paths) in pages.items():
                 cpu, own = cpu_seconds(pids), time.process_time()
+                database = database_cpu_seconds() if args.database_url else 0.0
                 rate, times = asyncio.run(drive(port, status, paths, args.seconds, args.connections, args.gzip))
                 server_cpu[name].append((cpu_seconds(pids) - cpu) * 1000 / len(times))
+                if args.database_url:
+                    database_cpu[name].append((database_cpu_seconds() - database) * 1000 / len(times))
                 client_cpu[name].append((time.process_time() - own) * 1000 / len(times))
                 rates[name].append(rate)
                 latencies[name] += times
@@ -392,6 +419,8 @@ def over_http(folder: str, pages: dict, args) -> None:
             f"{statistics.median(client_cpu[name]):>7.2f} ms {rate / bare:>7.2f} {min(each):>5.2f}-{max(each):<5.2f}"
             f"  {verdict}"
         )
+        if args.database_url:
+            print(f"{'':<16} PostgreSQL's CPU: {statistics.median(database_cpu[name]):.2f} ms a request")
     print(
         "(req/s: the median of the rounds; CPU: milliseconds a request, the workers' and the load client's;"
         " rounds: the lowest and highest ratio to the bare page of one round)"
@@ -413,15 +442,32 @@ def main(argv=None):
     parser.add_argument("--no-gzip", dest="gzip", action="store_false", help="ask without Accept-Encoding")
     parser.add_argument("--no-http", action="store_true", help="only measure in this process")
     parser.add_argument("--profile", metavar="PAGE", help="print cProfile's top functions of a page type")
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="sqlite: a SQLite file and a Whoosh index (default); postgres: PostgreSQL and its search, as production "
+        "runs (a schema of its own in --database-url)",
+    )
+    parser.add_argument("--database-url", help="PostgreSQL for --database postgres (default: the tests' database)")
     args = parser.parse_args(argv)
     args.rate_limits = rate_limit_store()
     print(f"== public pages over HTTP (issue #17), {os.cpu_count()} CPUs, {load()} ==")
     store = args.rate_limits
     print(f"rate limits counted in {store}" + (" (Redis did not answer)" if store.startswith("memory") else ""))
     folder = tempfile.mkdtemp(prefix="bench-http-")
+    with ExitStack() as stack:
+        args.database_url = None
+        if args.database == "postgres":
+            args.database_url = stack.enter_context(postgres_schema(database_url(args.database_url), "http"))
+        print(f"database: {args.database}, search: {'PostgreSQL' if args.database_url else 'Whoosh'}")
+        run(folder, args)
+
+
+def run(folder: str, args) -> None:
     try:
         rng = random.Random(SEED)
-        app = create_app(settings(folder, args.rate_limits))
+        app = create_app(settings(folder, args.rate_limits, args.database_url))
         started = time.perf_counter()
         total = build(app, args.services, rng)
         print(
