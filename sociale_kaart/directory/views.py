@@ -92,6 +92,8 @@ def map_view():
     return _search(with_map=True)
 
 
+SEARCH_ENDPOINTS = ("directory.search", "directory.map_view")  # the results pages: nothing in their path varies
+
 # The search a results page came from, carried to a service page in its links (`?zoek=`), so the
 # "Zoeken" breadcrumb leads back to the same results (#14). Only these parameters, each short.
 SEARCH_PARAMS = ("q", "waar", "straal", "sorteer", "open", "pagina", "gemeente", *services.FILTER_FACETS)
@@ -112,7 +114,7 @@ def _search_params(pairs) -> list[tuple[str, str]]:
 
 def search_trail() -> str | None:
     """Return this results page's search as one query string for its listing links, or None elsewhere."""
-    if request.endpoint not in ("directory.search", "directory.map_view"):
+    if request.endpoint not in SEARCH_ENDPOINTS:
         return None
     pairs = _search_params(request.args.items(multi=True))
     if request.endpoint == "directory.map_view":
@@ -555,7 +557,6 @@ def vocab_description(term):
     return services.term_description(term)
 
 
-SEARCH_ENDPOINTS = ("directory.search", "directory.map_view")  # the results pages: nothing in their path varies
 _SEARCH_PATHS = "sociale_kaart.search_paths"  # request.environ: endpoint -> its path, made once a request
 _QUERY_SAFE = "!$'()*,/:;?@"  # what Werkzeug's url_for leaves unquoted in a query string
 
