@@ -161,6 +161,10 @@ def _asked_anything(criteria: SearchCriteria) -> bool:
     return bool(criteria.text.strip() or criteria.where.strip() or _filter_count(criteria))
 
 
+# A request whose WSGI environ has this key set is no visitor's search and is not logged: a worker's warm start
+# (web/warm.py) asks a results page through the app itself. No HTTP request can set it (headers become HTTP_*).
+NOT_A_VISITOR = "sociale_kaart.not_a_visitor"
+
 _INSERT = insert(cast(Table, SearchLogEntry.__table__))  # Core, one statement object: compiled once
 
 

@@ -2,6 +2,7 @@
 
 from sqlalchemy import func, select
 
+from sociale_kaart.directory import views
 from sociale_kaart.directory.search_log import SearchLogEntry
 from sociale_kaart.extensions import db, limiter
 from sociale_kaart.web import warm
@@ -19,6 +20,15 @@ def test_warm_up_compiles_the_public_pages_and_logs_no_search(seeded_app):
     )
     assert db.session.scalar(select(func.count(SearchLogEntry.id))) == 0  # a warm start is no search
     assert limiter.enabled is enabled
+    # a results page with words, a place and a radius was rendered and kept: a worker's first search finds its parts
+    shapes = [key[2] for key in seeded_app.extensions[views._KEPT_PARTS] if key[0] == "directory/_results.html"]
+    assert any(shape.sort and shape.listings for shape in shapes), shapes
+
+
+def test_a_visitors_search_after_the_warm_up_is_logged(seeded_app):
+    warm.warm_up(seeded_app)
+    seeded_app.test_client().get("/zoeken?q=hulp&waar=Doorn&straal=5")
+    assert db.session.scalar(select(func.count(SearchLogEntry.id))) == 1
 
 
 def test_warm_up_works_on_an_empty_directory(app):
