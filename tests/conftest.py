@@ -14,6 +14,7 @@ import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from jinja2 import BytecodeCache
@@ -178,20 +179,20 @@ _RUN_OF_SCHEMA = re.compile(r"t_(?:app_)?([0-9a-f]+)(?:_|$)")
 # The tests' commits do not wait for PostgreSQL to flush its log to disk (synchronous_commit off, this connection
 # only): a commit took 0.76 ms against 0.24 ms on this machine, and the suite commits several times a test. What
 # another connection sees after a commit is the same; only a crash of the server could lose the last commits.
-_NO_FLUSH_WAIT = "-csynchronous_commit%3Doff"
+_NO_FLUSH_WAIT = "-csynchronous_commit=off"
 
 
 def _admin_engine():
     if "engine" not in _admin:
         _admin["engine"] = create_engine(
-            TEST_DATABASE_URL, isolation_level="AUTOCOMMIT", connect_args={"options": "-csynchronous_commit=off"}
+            TEST_DATABASE_URL, isolation_level="AUTOCOMMIT", connect_args={"options": _NO_FLUSH_WAIT}
         )
     return _admin["engine"]
 
 
 def _schema_url(schema):
     separator = "&" if "?" in TEST_DATABASE_URL else "?"
-    return f"{TEST_DATABASE_URL}{separator}options=-csearch_path%3D{schema}%20{_NO_FLUSH_WAIT}"
+    return f"{TEST_DATABASE_URL}{separator}options=" + quote(f"-csearch_path={schema} {_NO_FLUSH_WAIT}")
 
 
 def _postgres_url(schema):
