@@ -251,8 +251,9 @@ class Service(Model):
             "pyramid_level IN ('gewone_leven', 'vrij_toegankelijk', 'met_indicatie')",
             name="pyramid_level",
         ),
-        # The API lists published services by name (issue #17): read in this order, not sorted whole for every page.
-        db.Index("ix_services_listed_by_name", "publication_status", "name", "uuid"),
+        # The API lists published services by name (issue #17): read in this order, not sorted whole for every page;
+        # status and id in the index too, so a page far down the list is read from the index alone (0027).
+        db.Index("ix_services_listed_by_name", "publication_status", "name", "uuid", "status", "id"),
         # A service page and an organisation's page list its published services by name (0024).
         db.Index("ix_services_of_organization", "organization_id", "publication_status", "name"),
     )
