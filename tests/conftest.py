@@ -20,6 +20,7 @@ import pytest
 from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.util import LRUCache
 from werkzeug.routing import Rule
 
 from sociale_kaart import clock, create_app
@@ -106,6 +107,51 @@ class _SharedBytecode(BytecodeCache):
 
 
 _bytecode = _SharedBytecode()
+
+
+class _SharedCompiledCache(LRUCache):
+    """SQLAlchemy's compiled statements kept for every engine of the suite (each test app has its own engine).
+
+    SQLAlchemy keeps a statement's compiled form per engine, keyed by the engine's dialect object, so every
+    test compiled its statements again: compiling was 38 % of making the workspace tests' world (two services
+    and eight users) and about 15 % of the suite. Production keeps one engine per process and compiles each
+    statement once. Every test engine of one database kind has the same dialect settings (one SQLite library,
+    one PostgreSQL server, the app's engine options), so here the dialect's part of the key is its class and
+    those settings, not the object; a compiled statement carries no parameter values (SQLAlchemy asserts it)."""
+
+    def get(self, key, default=None):
+        return super().get(_same_dialect(key), default)
+
+    def __setitem__(self, key, value):
+        super().__setitem__(_same_dialect(key), value)
+
+
+def _same_dialect(key):
+    dialect = key[0]
+    settings = (
+        type(dialect),
+        dialect.paramstyle,
+        dialect.server_version_info,
+        dialect.label_length,
+        dialect.max_identifier_length,
+        getattr(dialect, "_json_serializer", None),
+        getattr(dialect, "_json_deserializer", None),
+    )
+    return (settings, *key[1:])
+
+
+_compiled = _SharedCompiledCache(5000)
+
+
+def _share_compiled_statements(app):
+    """Let the app's engines, and the ORM's flushes (INSERT, UPDATE and DELETE, kept per mapper), use the
+    compiled statements of every other test."""
+    with app.app_context():
+        for engine in db.engines.values():
+            engine._compiled_cache = _compiled
+    for mapper in db.Model.registry.mappers:
+        if not isinstance(mapper.__dict__.get("_compiled_cache"), _SharedCompiledCache):
+            mapper.__dict__["_compiled_cache"] = _SharedCompiledCache(500)
 
 
 # The moved-clock run (`make test-moved-clock`, --time-dependent) takes only the tests that can depend on the
@@ -330,6 +376,7 @@ def make_app(folder, name="app", **overrides):
         config["SEARCH_BACKEND"] = "postgres"  # the PostgreSQL run searches in PostgreSQL (issue #16)
     app = create_app(config)
     app.jinja_env.bytecode_cache = _bytecode
+    _share_compiled_statements(app)
     return app
 
 
