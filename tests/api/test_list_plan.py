@@ -20,9 +20,14 @@ def _plan(statement) -> str:
     args = tuple(values[name] for name in compiled.positiontup) if compiled.positional else values
     if connection.dialect.name == "sqlite":
         return " ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", args))
-    # a handful of rows: the planner would read the table whole, so ask what it does when it may not
-    connection.execute(text("SET LOCAL enable_seqscan = off"))
-    connection.execute(text("SET LOCAL enable_bitmapscan = off"))
+    # A handful of rows: the planner would read the table whole or sort it, so ask what it does when it may not.
+    # An index-only scan needs the visibility map that autovacuum keeps in production: VACUUM first.
+    db.session.commit()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as autocommit:
+        autocommit.execute(text("VACUUM ANALYZE services"))
+    connection = db.session.connection()
+    for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+        connection.execute(text(f"SET LOCAL {setting} = off"))
     return " ".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {compiled}", args))
 
 
