@@ -45,12 +45,15 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Iterable
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
 from typing import Any
 
+import psycopg
+from psycopg import Pipeline
+from psycopg.rows import dict_row
 from sqlalchemy import DDL, Column, Float, Index, Integer, MetaData, Numeric, Table, Text, event, func, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
@@ -96,7 +99,8 @@ COUNT_ALL = "(SELECT count(*) FROM search_documents)"
 # Its pages are priced as read from memory (random_page_cost 1.1, not 4), where the search tables
 # are: at 4 the planner read all 50,000 documents and tested each with @@ (whose cost it takes for
 # that of an addition) rather than the GIN index's 10,000 matches ("maaltijden": 49 -> 33 ms).
-SEARCH_SETTINGS = text(
+# They last until the end of the search's own transaction (set_config's `true`: SET LOCAL).
+SEARCH_SETTINGS = (
     "SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true), "
     "set_config('plan_cache_mode', 'force_custom_plan', true), set_config('random_page_cost', '1.1', true)"
 )
@@ -769,12 +773,50 @@ def _bitsets(rows: list[dict], common: int, size: int) -> list[tuple[str, str, s
 
 
 class _Params(dict):
-    """Bind parameters of one statement: `params(value)` returns the placeholder of a new one."""
+    """Bind parameters of one statement: `params(value)` returns the placeholder of a new one (psycopg's)."""
 
     def __call__(self, value, cast: str | None = None) -> str:
         name = f"p{len(self)}"
         self[name] = value
-        return f"CAST(:{name} AS {cast})" if cast else f":{name}"
+        return f"CAST(%({name})s AS {cast})" if cast else f"%({name})s"
+
+
+class _Reader:
+    """Runs a search's statements on a pooled connection's psycopg connection, each in one round trip (#17).
+
+    Each statement runs in a transaction of its own with the search settings: BEGIN, SEARCH_SETTINGS, the
+    statement and COMMIT are sent at once (psycopg's pipeline mode) and answered at once; through SQLAlchemy
+    they were four round trips a search, each waited for, and the row went through SQLAlchemy's result layer
+    (a results page on PostgreSQL spent 1.5 ms of its 7 ms of the worker's CPU there). The statements are the
+    search's own SQL with psycopg's placeholders; nothing else runs on this connection while it is lent.
+    """
+
+    def __init__(self, connection: Connection):
+        # the pool's connection is in autocommit: psycopg sends no BEGIN of its own
+        pg = connection.connection.driver_connection
+        assert isinstance(pg, psycopg.Connection), "the PostgreSQL search needs the psycopg driver"
+        self._pg: psycopg.Connection = pg
+
+    def one(self, sql: str, params: dict) -> dict[str, Any]:
+        """Return the one row of a statement, its columns by name."""
+        pg = self._pg
+        try:
+            with pg.cursor(row_factory=dict_row) as cursor:
+                with pg.pipeline() if Pipeline.is_supported() else nullcontext():
+                    pg.execute("BEGIN")
+                    pg.execute(SEARCH_SETTINGS)
+                    cursor.execute(sql, params)
+                    pg.execute("COMMIT")
+                row = cursor.fetchone()
+        except BaseException:
+            # a failed statement leaves its transaction open (the COMMIT after it was skipped)
+            if not pg.closed:
+                with suppress(psycopg.Error):  # a broken connection: the error above is the one to report
+                    pg.rollback()
+            raise
+        if row is None:
+            raise SearchError("a search statement returned no row")
+        return row
 
 
 def _tsquery(alternatives) -> str:
@@ -1047,8 +1089,8 @@ class _Statement:
             )
         return close, spelled
 
-    def run(self, connection) -> _Answer:
-        row = connection.execute(text(self.sql()), dict(self.params)).mappings().one()
+    def run(self, reader: _Reader) -> _Answer:
+        row = reader.one(self.sql(), self.params)
         facets = {**lane_counts(row["lanes"], row["lane_codes"]), **lane_counts(row["area_lanes"], row["lane_codes"])}
         return _Answer(
             total=row["total"],
@@ -1199,7 +1241,7 @@ class _Bitsets(_Statement):
             tier += possible
         return tier, score or 0.0
 
-    def run(self, connection) -> _Answer | None:  # type: ignore[override]
+    def run(self, reader: _Reader) -> _Answer | None:  # type: ignore[override]
         self.prepare()
         if sum(math.comb(len(self.words), k) for k in range(1, len(self.words) + 1)) > MAX_PROBES:
             return None
@@ -1208,7 +1250,7 @@ class _Bitsets(_Statement):
         depth = max(DEPTH, self.end)
         while True:
             self.params = _Params()
-            row = connection.execute(text(self.sql(depth)), dict(self.params)).mappings().one()
+            row = reader.one(self.sql(depth), self.params)
             page = row["page"]
             if self.complete(row, depth, page):
                 break
@@ -1242,13 +1284,13 @@ class _Bitsets(_Statement):
         return matched > tier or (matched >= tier and score > bound)
 
 
-def _answer(connection, plan, words, count_open_slot, suspects) -> _Answer:
+def _answer(reader: _Reader, plan, words, count_open_slot, suspects) -> _Answer:
     """Answer from the bitsets when they can, else with the one statement over the matching documents."""
     if _Bitsets.applies(plan, words):
-        answer = _Bitsets(plan, words, count_open_slot, suspects).run(connection)
+        answer = _Bitsets(plan, words, count_open_slot, suspects).run(reader)
         if answer is not None:
             return answer
-    return _Statement(plan, words, count_open_slot, suspects).run(connection)
+    return _Statement(plan, words, count_open_slot, suspects).run(reader)
 
 
 def _corrections(folded: str, rows: list[list]) -> list[tuple[int, str, str]]:
@@ -1348,18 +1390,22 @@ class PostgresBackend(SearchBackend):
         return self._session.get_bind()
 
     @contextmanager
-    def _reading(self, searching: bool = False):
+    def _reading(self):
+        """Lend a connection in autocommit: each statement reads one snapshot, without BEGIN and ROLLBACK."""
         try:
-            if searching:  # a transaction of its own, for settings that last until its end
-                with self._engine().connect() as connection, connection.begin():
-                    connection.execute(SEARCH_SETTINGS)
-                    yield connection
-            else:
-                # Autocommit: each statement reads one snapshot, without BEGIN and ROLLBACK round trips.
-                with self._engine().connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                    yield connection
+            with self._engine().connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                yield connection
         except DBAPIError as error:
             raise SearchError(f"the search index cannot be read: {error.orig!r}") from error
+
+    @contextmanager
+    def _searching(self):
+        """Lend a _Reader: a connection for the statements of a search, each with the search settings."""
+        try:
+            with self._reading() as connection:
+                yield _Reader(connection)
+        except psycopg.Error as error:
+            raise SearchError(f"the search index cannot be read: {error!r}") from error
 
     def _ensure_current(self) -> None:
         """Rebuild from doc_source once when the documents were written another way (or never)."""
@@ -1402,8 +1448,8 @@ class PostgresBackend(SearchBackend):
         dutch = analysis.default_analysis()
         words = plan.words
         suspects = [w for w in words if analysis.fuzzy_limit(w.folded) and not dutch.is_known_word(w.folded)]
-        with self._reading(searching=True) as connection:
-            answer = _answer(connection, plan, words, count_open_slot, suspects)
+        with self._searching() as reader:
+            answer = _answer(reader, plan, words, count_open_slot, suspects)
             corrections = {}
             for word, known, spelled, close in zip(
                 suspects, answer.known, answer.spelled, answer.vocabulary, strict=True
@@ -1418,7 +1464,7 @@ class PostgresBackend(SearchBackend):
                     dutch.fuzzy_word(w, [c[1] for c in corrections[w.folded]]) if w.folded in corrections else w
                     for w in words
                 ]
-                second = _answer(connection, plan, fuzzy_words, count_open_slot, [])
+                second = _answer(reader, plan, fuzzy_words, count_open_slot, [])
                 if second.text_found:
                     answer, used, fuzzy = second, fuzzy_words, True
         suggestion = None

@@ -5,6 +5,7 @@ Runs in the suite's PostgreSQL run (SOCIALE_KAART_TEST_DATABASE_URL); skipped ot
 
 import logging
 
+import psycopg
 import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
@@ -393,6 +394,45 @@ def test_missing_tables_are_a_search_error(tmp_path):
             session.execute(text("SELECT 1"))  # the caller's transaction is not broken by it
     finally:
         empty.dispose()
+
+
+SHOW_SETTINGS = (
+    "SELECT current_setting('work_mem') AS work_mem, current_setting('jit') AS jit, "
+    "current_setting('plan_cache_mode') AS plan_cache_mode, current_setting('random_page_cost') AS random_page_cost"
+)
+
+
+def test_a_search_statement_has_the_search_settings_and_leaves_none_behind(engine):
+    store = PostgresBackend(Session(engine))
+    with store._reading() as connection:
+        before = connection.execute(text(SHOW_SETTINGS)).mappings().one()
+        reader = postgres_backend._Reader(connection)
+        row = reader.one(SHOW_SETTINGS + ", %(word)s AS word", {"word": "koffie"})
+        assert row == {
+            "work_mem": "64MB",
+            "jit": "off",
+            "plan_cache_mode": "force_custom_plan",
+            "random_page_cost": "1.1",
+            "word": "koffie",
+        }
+        # its own transaction ended with it: the connection is idle, with its own settings again
+        assert connection.connection.driver_connection.info.transaction_status.name == "IDLE"
+        assert connection.execute(text(SHOW_SETTINGS)).mappings().one() == before
+        assert before["work_mem"] != "64MB" and before["plan_cache_mode"] == "auto"
+
+
+def test_a_failing_search_statement_is_a_search_error_and_the_connection_stays_usable(engine):
+    store = PostgresBackend(Session(engine))
+    with store._reading() as connection:
+        reader = postgres_backend._Reader(connection)
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            reader.one("SELECT 1 / %(zero)s AS never", {"zero": 0})
+        # the failed statement's transaction was rolled back: the next statement runs on the same connection
+        assert connection.connection.driver_connection.info.transaction_status.name == "IDLE"
+        assert reader.one("SELECT 2 AS two", {}) == {"two": 2}
+    with pytest.raises(SearchError, match="cannot be read"):
+        with store._searching() as reader:
+            reader.one("SELECT 1 / %(zero)s AS never", {"zero": 0})
 
 
 def _schema_of(connection) -> dict:
