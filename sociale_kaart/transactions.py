@@ -87,6 +87,26 @@ def retrying(work: Callable[[], T], attempts: int = ATTEMPTS) -> T:
     raise AssertionError("attempts must be at least 1")  # pragma: no cover
 
 
+def write_apart(statement, parameters: dict[str, Any]) -> None:
+    """Run one write statement apart from the session's transaction, committed at once: for a row that must not
+    commit, wait for or roll back with what the request itself does (the search log, issue #11).
+
+    On a pooled connection of its own in autocommit: on PostgreSQL one round trip, where the session's
+    connection took three (BEGIN, the statement, COMMIT; #17). Where the session already holds SQLite's single
+    write lock (it wrote and has not committed), a connection of its own would wait for that lock in vain: the
+    statement then runs on the session's connection and is committed or rolled back with its transaction.
+    """
+    session = db.session()
+    if session.in_transaction():
+        connection = session.connection()
+        raw = connection.connection.dbapi_connection
+        if connection.dialect.name == "sqlite" and getattr(raw, "in_transaction", False):
+            connection.execute(statement, parameters)
+            return
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(statement, parameters)
+
+
 def add_commit_hook(app, hook: CommitHook) -> None:
     """Run `hook(session)` before every `commit()` of this app (done once at app start)."""
     hooks = app.extensions.setdefault(HOOKS, [])

@@ -179,12 +179,10 @@ def record_search(criteria: SearchCriteria, page, language: str, source: str = "
         return None
     try:
         entry = _entry(criteria, page, language, source)
-        # one Core INSERT on the session's connection: the ORM's unit of work or its execute() would cost a
-        # results page more than the row (#17)
-        db.session.connection().execute(_INSERT, entry)
-        transactions.commit()
+        # one Core INSERT (the ORM's unit of work or its execute() would cost a results page more than the row, #17),
+        # committed apart from the request's own transaction: it neither commits nor waits for what the request does
+        transactions.write_apart(_INSERT, entry)
     except Exception as error:  # noqa: BLE001  (the log must never break a search)
-        db.session.rollback()
         # only the kind of error: a database error's text would hold the words typed
         current_app.logger.error("search log: a %s search was not recorded (%s)", source, type(error).__name__)
         return None

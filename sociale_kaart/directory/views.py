@@ -73,7 +73,6 @@ def _search(with_map):
         with_map=with_map,
     )
     if page is not None and not request.environ.get(search_log.NOT_A_VISITOR):
-        # after rendering: the log's commit expires the listings the page shows (issue #11)
         search_log.record_search(page.criteria, page, str(get_locale() or "nl"), "web")
     return html
 
