@@ -4,7 +4,7 @@ Run from the project root:
 
     .venv/bin/python -m bench.search [--sizes 2000,50000 | --services 100000] [--queries 200]
                                      [--backend whoosh,fts5,postgres] [--database-url URL]
-                                     [--distance haversine|geo]
+                                     [--distance haversine|geo] [--exclude N]
 
 (`make bench` runs `bench/search.py` with the defaults: Whoosh and FTS5 at 2,000 and 50,000.)
 For every size it generates a deterministic directory (seed 42) of Dutch social-domain services
@@ -27,6 +27,8 @@ compounds or typo matching, so its hit counts differ (typos find nothing). ``--d
 uses ``sociale_kaart.geo.distance_km`` (geodesic) when it can be imported; the default is a plain
 haversine (the postgres backend always keeps the geodesic radius, so a few "near" hit counts
 differ from Whoosh's with haversine). The Whoosh build uses ``limitmb=256, procs=1``.
+With ``--exclude N`` every search of every engine leaves out the same N ids, drawn at random, as the app
+leaves out its long-unchecked listings from every search.
 """
 
 from __future__ import annotations
@@ -409,17 +411,22 @@ RANK = f"bm25(docs, {', '.join(str(w) for w in WEIGHTS)})"
 
 def fts_search(db, text, origin, category, distance):
     match = fts_match(text)
+    # the excluded ids (the documents' ids are their rowids)
+    excluded = json.dumps(sorted(int(i) for i in EXCLUDED))
+    keep = "docs.rowid NOT IN (SELECT value FROM json_each(?))"
     if origin is None:
-        top = db.execute(f"SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY {RANK} LIMIT 20", (match,)).fetchall()
-        ids = [row[0] for row in db.execute("SELECT rowid FROM docs WHERE docs MATCH ?", (match,))]
+        top = db.execute(
+            f"SELECT rowid FROM docs WHERE docs MATCH ? AND {keep} ORDER BY {RANK} LIMIT 20", (match, excluded)
+        ).fetchall()
+        ids = [row[0] for row in db.execute(f"SELECT rowid FROM docs WHERE docs MATCH ? AND {keep}", (match, excluded))]
     else:
         lat, lon = origin
         dlat, dlon = 5.05 / 110.574, 5.05 / (110.574 * math.cos(math.radians(lat + 0.05)))
         rows = db.execute(
             f"SELECT docs.rowid, meta.lat, meta.lon FROM docs JOIN meta ON meta.id = docs.rowid "
-            f"WHERE docs MATCH ? AND meta.lat BETWEEN ? AND ? AND meta.lon BETWEEN ? AND ? "
+            f"WHERE docs MATCH ? AND {keep} AND meta.lat BETWEEN ? AND ? AND meta.lon BETWEEN ? AND ? "
             f"AND EXISTS (SELECT 1 FROM json_each(meta.category) WHERE value = ?) ORDER BY {RANK}",
-            (match, lat - dlat, lat + dlat, lon - dlon, lon + dlon, category),
+            (match, excluded, lat - dlat, lat + dlat, lon - dlon, lon + dlon, category),
         ).fetchall()
         ids = [rowid for rowid, la, lo in rows if distance(origin, (la, lo)) <= 5]
         top = ids[:20]
@@ -460,12 +467,27 @@ def megabytes(value):
 # -- the engines -----------------------------------------------------------------------------
 
 
+# Ids every search leaves out (--exclude), as the app leaves out its long-unchecked listings.
+EXCLUDED: frozenset[str] = frozenset()
+
+
+def excluded_ids(docs, count: int, seed=SEED) -> frozenset[str]:
+    """Return `count` ids of the documents drawn at random (deterministic)."""
+    return frozenset(random.Random(seed + 2).sample([doc["id"] for doc in docs], min(count, len(docs))))
+
+
 def search_query(text, origin, category, distance):
     """Return the SearchQuery of a bench query: 20 per page; "near" adds 5 km and a category."""
     if origin is None:
-        return SearchQuery(text=text, per_page=20)
+        return SearchQuery(text=text, per_page=20, exclude_ids=EXCLUDED)
     return SearchQuery(
-        text=text, origin=origin, radius_km=5, distance=distance, filters={"category": [category]}, per_page=20
+        text=text,
+        origin=origin,
+        radius_km=5,
+        distance=distance,
+        filters={"category": [category]},
+        per_page=20,
+        exclude_ids=EXCLUDED,
     )
 
 
@@ -736,6 +758,13 @@ def main(argv=None):
         help="PostgreSQL for postgres (a schema of its own is made and dropped; default: "
         "SOCIALE_KAART_TEST_DATABASE_URL or the local server)",
     )
+    parser.add_argument(
+        "--exclude",
+        type=int,
+        default=0,
+        help="ids every search leaves out, drawn at random, as the app leaves out its long-unchecked listings "
+        "(default 0)",
+    )
     parser.add_argument("--first-search", nargs=2, metavar=("ENGINE", "WHERE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.first_search:
@@ -749,8 +778,10 @@ def main(argv=None):
     distance, distance_name = pick_distance(args.distance)
     queries = make_queries(args.queries)
     started = time.perf_counter()
+    global EXCLUDED
     for size in sizes:
         docs = generate(size)
+        EXCLUDED = excluded_ids(docs, args.exclude)
         folder = tempfile.mkdtemp(prefix="sk-bench-")
         with ExitStack() as stack:
             stack.callback(shutil.rmtree, folder, ignore_errors=True)

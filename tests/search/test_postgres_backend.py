@@ -333,21 +333,30 @@ def test_the_bitsets_grow_with_the_document_numbers(session, engine):
         assert connection.execute(text("SELECT value FROM search_state WHERE key = 'bits'")).scalar() == "2048"
 
 
+@pytest.mark.parametrize("excluding", [False, True], ids=["all listings", "some excluded"])
 @pytest.mark.parametrize("depth", [1, 3, 200])
-def test_a_search_from_bitsets_answers_as_the_one_statement_does(session, monkeypatch, depth, common):
-    """Totals, facets, open counts, hits, scores, pages and partial equal those of reading every match."""
+def test_a_search_from_bitsets_answers_as_the_one_statement_does(session, monkeypatch, depth, common, excluding):
+    """Totals, facets, open counts, hits, scores, pages and partial equal those of reading every match; with
+    excluded ids (the long-unchecked listings) too, among them ones that would be on the first pages."""
     from bench.search import generate
 
     store = CommittingBackend(session)
     store.rebuild(generate(400))
     queries = ["mantelzorg", "hulp ouderen", "vrijwilliger maatje", "koffie buurthuis", "mantelzorgg", "taal"]
     queries += ["eten samen wonen", "zzzonbekend", "vervoer ziekenhuis rolstoel"]
+    exclude: frozenset[str] = frozenset()
+    if excluding:
+        tops = [hit.id for words in queries[:4] for hit in store.search(SearchQuery(text=words, per_page=3)).hits]
+        exclude = frozenset([*tops, "no-such-id"])
+        assert len(exclude) >= 8
 
     def answers():
         found = []
         for words in queries:
             for page in (1, 2, 7):
-                result = store.search(SearchQuery(text=words, page=page, per_page=10), count_open_slot=330)
+                query = SearchQuery(text=words, page=page, per_page=10, exclude_ids=exclude)
+                result = store.search(query, count_open_slot=330)
+                assert not exclude & {hit.id for hit in result.hits}
                 found.append((words, page, result))
         return found
 
