@@ -10,7 +10,8 @@ demo` (seed/demo/) and, up to --services, the synthetic services of bench/search
 on-disk Whoosh index. Then:
 
 1. Through the WSGI app in this process (Flask's test client): the CPU time one request of each page type
-   takes (time.process_time over --requests requests) and the SQL statements it runs.
+   takes (time.process_time over --requests requests) and the SQL statements it runs through SQLAlchemy (the
+   PostgreSQL search's own statements go around it, on psycopg's pipeline: PostgreSQL's CPU measures those).
 2. Over HTTP: gunicorn with 2 workers on that database as production runs it (gunicorn.conf.py,
    SOCIALE_KAART_ENV=production, rate limits on, with a limit the bench stays under, counted in Redis as in
    production when Redis answers on 127.0.0.1:6379, else in memory). The load client is the asyncio
