@@ -106,6 +106,11 @@ SEARCH_SETTINGS = (
 )
 DEPTH, MAX_DEPTH = 200, 12_800  # postings of each stem a bitset search reads first, and at most
 MAX_PROBES = 40  # "at least k of the words" tsqueries that find the soft AND's tier before a radius
+# Below this many documents the one statement answers a text-only search faster than the bitsets (most stems are
+# rare there, and a rare stem's bitset is made from the GIN index for each search). bench/search.py --backend postgres
+# --exclude 50, p50 of all queries: 2,000 services 4.4 ms as one statement against 6.1 ms from the bitsets;
+# 10,000: 7.1 against 4.0 ms (p95 20.6 against 8.1 ms); 50,000: 37.2 against 10.8 ms.
+BITSETS_FROM = 5_000
 # geo.distance_km within 0.3 degrees: the WGS84 radii of curvature at the mean latitude
 AXIS_KM, FLATTENING = 6378.137, 1 / 298.257223563
 ECCENTRICITY2 = FLATTENING * (2 - FLATTENING)
@@ -858,6 +863,7 @@ class _Answer:
     known: list[bool]
     vocabulary: list[list[list]]
     spelled: list[bool]
+    documents: int | None  # in the index (None: a search without words does not read it)
 
 
 class _Statement:
@@ -1010,7 +1016,8 @@ class _Statement:
                 (SELECT coalesce(json_object_agg(lane, code), '{{}}') FROM search_codes) AS lane_codes,
                 {known_flags} AS known,
                 json_build_array({", ".join(vocabulary)}) AS vocabulary,
-                json_build_array({", ".join(spelled)}) AS spelled
+                json_build_array({", ".join(spelled)}) AS spelled,
+                {"(SELECT documents FROM terms)" if words else "NULL"} AS documents
             FROM (SELECT count(*) FILTER (WHERE {found}) AS total, bool_or(cut.text_found) AS text_found,
                          {has_all} AS has_all, count(*) FILTER (WHERE {found} AND open) AS open_count,
                          CAST(sum(facet_lanes) FILTER (WHERE {found}) AS text) AS lanes,
@@ -1024,8 +1031,9 @@ class _Statement:
         idfs = ", ".join(
             f"CASE WHEN c.n > 0 THEN ln(c.n::float8 / (c.df{i} + 1)) + 1 END AS idf{i}" for i in range(len(stems))
         )
+        # and the number of documents, which the backend reads to choose the next search's way (BITSETS_FROM)
         return (
-            f"terms AS MATERIALIZED (SELECT {idfs} FROM (SELECT "
+            f"terms AS MATERIALIZED (SELECT {', '.join([*([idfs] if idfs else []), 'c.n AS documents'])} FROM (SELECT "
             + ", ".join(
                 [
                     f"greatest(0, coalesce(sum(documents) FILTER (WHERE stem = {params(s, 'text')}), 0)) AS df{i}"
@@ -1102,6 +1110,7 @@ class _Statement:
             known=list(row["known"]),
             vocabulary=list(row["vocabulary"]),
             spelled=list(row["spelled"]),
+            documents=row["documents"],
         )
 
 
@@ -1118,7 +1127,10 @@ class _Bitsets(_Statement):
     """
 
     @staticmethod
-    def applies(plan, words) -> bool:
+    def applies(plan, words, documents: int | None = None) -> bool:
+        """Whether the bitsets can answer, and are the cheaper way for an index of `documents` (None: not known)."""
+        if documents is not None and documents < BITSETS_FROM:
+            return False
         return bool(words) and not plan.filters and plan.open_slot is None and plan.origin is None
 
     def prepare(self) -> None:
@@ -1210,6 +1222,7 @@ class _Bitsets(_Statement):
                       AS ranked,
                      terms)
             SELECT cut.needed, bit_count(cut.found) AS total, bit_count(cut.a1) > 0 AS text_found,
+                (SELECT documents FROM terms) AS documents,
                 bit_count(cut.a{len(words)}) > 0 AS has_all, {open_count} AS open_count,
                 bit_count(cut.scope) AS scope,
                 (SELECT coalesce(json_object_agg(key, n), '{{}}') FROM (
@@ -1280,6 +1293,7 @@ class _Bitsets(_Statement):
             known=list(row["known"]),
             vocabulary=list(row["vocabulary"]),
             spelled=list(row["spelled"]),
+            documents=row["documents"],
         )
 
     def complete(self, row, depth: int, page: list[list]) -> bool:
@@ -1296,9 +1310,9 @@ class _Bitsets(_Statement):
         return matched > tier or (matched >= tier and score > bound)
 
 
-def _answer(reader: _Reader, plan, words, count_open_slot, suspects) -> _Answer:
-    """Answer from the bitsets when they can, else with the one statement over the matching documents."""
-    if _Bitsets.applies(plan, words):
+def _answer(reader: _Reader, plan, words, count_open_slot, suspects, documents: int | None = None) -> _Answer:
+    """Answer from the bitsets when they can and it pays, else with the one statement over the matching documents."""
+    if _Bitsets.applies(plan, words, documents):
         answer = _Bitsets(plan, words, count_open_slot, suspects).run(reader)
         if answer is not None:
             return answer
@@ -1341,6 +1355,9 @@ class PostgresBackend(SearchBackend):
         self._doc_source = doc_source
         self._format = index_format()
         self._checked = False  # the stored format was found current by this process
+        # The index's number of documents as the last search with words read it: it only chooses the way the next
+        # search takes (BITSETS_FROM), both give the same answer, so another server's change shows a search later.
+        self._documents: int | None = None
         self._check_lock = threading.Lock()
 
     # -- writing (in the caller's transaction) ----------------------------------------------------
@@ -1461,7 +1478,9 @@ class PostgresBackend(SearchBackend):
         words = plan.words
         suspects = [w for w in words if analysis.fuzzy_limit(w.folded) and not dutch.is_known_word(w.folded)]
         with self._searching() as reader:
-            answer = _answer(reader, plan, words, count_open_slot, suspects)
+            answer = _answer(reader, plan, words, count_open_slot, suspects, self._documents)
+            if answer.documents is not None:
+                self._documents = answer.documents
             corrections = {}
             for word, known, spelled, close in zip(
                 suspects, answer.known, answer.spelled, answer.vocabulary, strict=True
@@ -1476,7 +1495,7 @@ class PostgresBackend(SearchBackend):
                     dutch.fuzzy_word(w, [c[1] for c in corrections[w.folded]]) if w.folded in corrections else w
                     for w in words
                 ]
-                second = _answer(reader, plan, fuzzy_words, count_open_slot, [])
+                second = _answer(reader, plan, fuzzy_words, count_open_slot, [], self._documents)
                 if second.text_found:
                     answer, used, fuzzy = second, fuzzy_words, True
         suggestion = None

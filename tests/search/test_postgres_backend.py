@@ -361,6 +361,7 @@ def test_a_search_from_bitsets_answers_as_the_one_statement_does(session, monkey
         return found
 
     monkeypatch.setattr(postgres_backend, "DEPTH", depth)
+    monkeypatch.setattr(postgres_backend, "BITSETS_FROM", 0)  # 400 documents: the bitsets whatever the size
     rounds = []
     complete = postgres_backend._Bitsets.complete
 
@@ -372,8 +373,29 @@ def test_a_search_from_bitsets_answers_as_the_one_statement_does(session, monkey
     fast = answers()
     assert len(rounds) >= len(queries) * 3 - 3  # the bitsets answered (not a misspelling's first try)
     assert depth == 200 or common is None or max(rounds) > min(rounds)  # some pages read deeper
-    monkeypatch.setattr(postgres_backend._Bitsets, "applies", staticmethod(lambda plan, words: False))
+    monkeypatch.setattr(postgres_backend._Bitsets, "applies", staticmethod(lambda plan, words, documents=None: False))
     assert fast == answers()
+
+
+def test_below_bitsets_from_documents_text_alone_is_answered_by_the_one_statement(session, monkeypatch):
+    store = CommittingBackend(session)
+    store.rebuild(CORPUS)
+    ways = []
+    run = postgres_backend._Bitsets.run
+
+    def counted(self, reader):
+        ways.append(len(ways))
+        return run(self, reader)
+
+    monkeypatch.setattr(postgres_backend._Bitsets, "run", counted)
+    first = store.search(SearchQuery(text="koffie"))
+    assert len(ways) == 1  # the size not known yet: the bitsets
+    assert store._documents == len(CORPUS) < postgres_backend.BITSETS_FROM
+    assert store.search(SearchQuery(text="koffie")) == first and len(ways) == 1  # a small index: the one statement
+    monkeypatch.setattr(postgres_backend, "BITSETS_FROM", len(CORPUS))
+    assert store.search(SearchQuery(text="koffie")) == first and len(ways) == 2
+    store.search(SearchQuery(text="koffie", origin=DOORN, radius_km=5, distance=lambda a, b: 0.0))
+    assert len(ways) == 2 and store._documents == len(CORPUS)  # a place: the one statement, which reads the size too
 
 
 def test_documents_written_by_another_version_are_rebuilt_from_doc_source(session, engine, caplog):
