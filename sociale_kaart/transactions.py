@@ -11,10 +11,12 @@ together with the change: a rolled-back change sends nothing, a committed one is
 """
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from flask import current_app
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from .extensions import db
@@ -87,6 +89,14 @@ def retrying(work: Callable[[], T], attempts: int = ATTEMPTS) -> T:
     raise AssertionError("attempts must be at least 1")  # pragma: no cover
 
 
+@contextmanager
+def connection_apart() -> Iterator[Connection]:
+    """Lend a pooled connection of its own in autocommit, outside the session's transaction: each statement on it is
+    one round trip on PostgreSQL (no BEGIN before it, no COMMIT or ROLLBACK after it; #17)."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        yield connection
+
+
 def write_apart(statement, parameters: dict[str, Any]) -> None:
     """Run one write statement apart from the session's transaction, committed at once: for a row that must not
     commit, wait for or roll back with what the request itself does (the search log, issue #11).
@@ -103,7 +113,7 @@ def write_apart(statement, parameters: dict[str, Any]) -> None:
         if connection.dialect.name == "sqlite" and getattr(raw, "in_transaction", False):
             connection.execute(statement, parameters)
             return
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+    with connection_apart() as connection:
         connection.execute(statement, parameters)
 
 
