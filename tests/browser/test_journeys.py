@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -31,9 +32,10 @@ def test_search_journey_with_javascript_shows_map_markers(page, live_server):
     assert page.locator("#kaart").is_visible()
 
     page.locator("ol.results > li.listing a").first.click()
+    page.wait_for_url(re.compile(r"/aanbod/\d+/"))
     assert page.locator("h1").inner_text()
     assert page.get_by_text("Volgende stap").is_visible()
-    assert page.get_by_role("button", name="Afdrukken").is_visible()
+    expect(page.get_by_role("button", name="Afdrukken")).to_be_visible()  # print.js unhides it once it has run
 
 
 def test_search_journey_without_javascript_on_a_phone(phone_page_without_js, live_server):
