@@ -72,9 +72,10 @@ from sqlalchemy import event, func, select  # noqa: E402
 from bench.database import database_url, postgres_schema  # noqa: E402
 from bench.search_service import QUERIES, VILLAGES, percentile, populate, vacuum_analyze  # noqa: E402
 from sociale_kaart import create_app  # noqa: E402
-from sociale_kaart.directory import seed  # noqa: E402
+from sociale_kaart.directory import search_log, seed  # noqa: E402
 from sociale_kaart.directory.cli import DEMO_FOLDER  # noqa: E402
 from sociale_kaart.directory.models import Service  # noqa: E402
+from sociale_kaart.directory.search_log import SearchLogEntry  # noqa: E402
 from sociale_kaart.directory.services import geocoder, search_backend  # noqa: E402
 from sociale_kaart.extensions import db  # noqa: E402
 
@@ -121,6 +122,8 @@ def settings(folder: str, rate_limits: str = "memory://", database_url: str | No
         "MAIL_DIR": f"{folder}/mail",
         "MAP_TILE_URL": "",
         "SEARCH_RATE_LIMIT": RATE_LIMIT,
+        # searches wait in Redis for the scheduler, as in production (compose.yaml); drain() below is its work
+        "SEARCH_LOG_QUEUE_URI": "" if rate_limits.startswith("memory") else rate_limits,
     }
 
 
@@ -136,6 +139,7 @@ def environment(folder: str, rate_limits: str, database_url: str | None = None) 
         "MAIL_DIR": "SOCIALE_KAART_MAIL_DIR",
         "MAP_TILE_URL": "SOCIALE_KAART_MAP_TILE_URL",
         "SEARCH_RATE_LIMIT": "SOCIALE_KAART_SEARCH_RATE_LIMIT",
+        "SEARCH_LOG_QUEUE_URI": "SOCIALE_KAART_SEARCH_LOG_QUEUE_URI",
     }
     values = settings(folder, rate_limits, database_url)
     return {**os.environ, **{names[name]: str(value) for name, value in values.items()}}
@@ -429,6 +433,33 @@ def over_http(folder: str, pages: dict, args) -> None:
     )
 
 
+def forget_waiting_searches(app) -> None:
+    """Delete searches an earlier run left waiting in the bench's Redis."""
+    import redis
+
+    if app.config["SEARCH_LOG_QUEUE_URI"]:
+        redis.Redis.from_url(app.config["SEARCH_LOG_QUEUE_URI"]).delete(search_log.QUEUE_KEY)
+
+
+def write_waiting_searches(app) -> None:
+    """Do the scheduler's part of a search (production's search log queue): write the waiting searches into the
+    search log; print how many and the CPU it took, which the workers' figures above leave out."""
+    with app.app_context():
+        if not app.config["SEARCH_LOG_QUEUE_URI"]:
+            print("search log: written by each request (Redis did not answer)")
+            return
+        waiting = search_log.waiting() or 0
+        started = time.process_time()
+        written = search_log.drain()
+        cpu = (time.process_time() - started) * 1000
+        logged = db.session.scalar(select(func.count(SearchLogEntry.id)))
+        db.session.remove()
+    print(
+        f"search log: {waiting:,} searches waited in Redis; the scheduler's drain wrote {written:,} in {cpu:.0f} ms "
+        f"of CPU ({cpu / max(written, 1):.3f} ms a search, not in the workers' figures); {logged:,} logged in all"
+    )
+
+
 def load() -> str:
     return "load average (1, 5, 15 min) " + " ".join(f"{value:.2f}" for value in os.getloadavg())
 
@@ -479,6 +510,7 @@ def run(folder: str, args) -> None:
         if args.database_url:
             vacuum_analyze(app)  # statistics and visibility map, as autovacuum gives them soon after a load
         pages = page_types(app, rng)
+        forget_waiting_searches(app)
         if args.profile:
             profile(app, pages[args.profile][1], args.requests)
         measured = in_process(app, pages, args.requests)
@@ -487,10 +519,12 @@ def run(folder: str, args) -> None:
         for name, (cpu, fewest, most) in measured.items():
             statements = f"{fewest}" if fewest == most else f"{fewest}-{most}"
             print(f"{name:<16} {cpu:>7.2f} {statements:>15}")
+        write_waiting_searches(app)
         with app.app_context():
             db.engine.dispose()
         if not args.no_http:
             over_http(folder, pages, args)
+            write_waiting_searches(app)
         print(load())
     finally:
         shutil.rmtree(folder, ignore_errors=True)

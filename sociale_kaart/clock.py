@@ -10,6 +10,7 @@ Everything else asks `utcnow()`, `local_now()` or `today()`. Two ways to move th
 """
 
 import os
+import time as time_module
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -138,6 +139,12 @@ def store_seconds() -> float:
     """Return the real time in seconds since the epoch, not moved by the offset setting: the time the rate-limit
     store counts in (the limits library reads time.time() itself), for the seconds until a limit resets."""
     return datetime.now(UTC).timestamp()
+
+
+def monotonic() -> float:
+    """Return seconds of a clock that only moves forward, for how long since something happened in this process
+    (not a time of day: never moved by the offset setting or a test's pinned clock)."""
+    return time_module.monotonic()
 
 
 def timestamp():

@@ -70,6 +70,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "MATCHING_STEP_RATE_LIMIT": ("SOCIALE_KAART_MATCHING_STEP_RATE_LIMIT", str),
     "MATCHING_INTAKE_WORKING_DAYS": ("SOCIALE_KAART_MATCHING_INTAKE_WORKING_DAYS", int),
     "SEARCH_LOG_MONTHS": ("SOCIALE_KAART_SEARCH_LOG_MONTHS", int),
+    "SEARCH_LOG_QUEUE_URI": ("SOCIALE_KAART_SEARCH_LOG_QUEUE_URI", str),
     "LOG_FORMAT": ("SOCIALE_KAART_LOG_FORMAT", log_format),
     "OPEN_DATA_LICENSE": ("SOCIALE_KAART_OPEN_DATA_LICENSE", str),
     "OPEN_DATA_LICENSE_URL": ("SOCIALE_KAART_OPEN_DATA_LICENSE_URL", str),
@@ -187,6 +188,9 @@ def defaults(instance_path):
         "MATCHING_INTAKE_WORKING_DAYS": 5,
         # The anonymous search log (issue #11): entries older than this are deleted
         "SEARCH_LOG_MONTHS": 12,
+        # Redis (redis://host:6379/N) where searches wait to be written into the search log by the scheduler, in
+        # batches; empty: each search is written at once (directory/search_log.py, #17)
+        "SEARCH_LOG_QUEUE_URI": "",
         # Logs (issue #16): "plain" lines, or "json" (one JSON object a line on standard output)
         "LOG_FORMAT": "plain",
         # The licence the HSDS export (open data) declares (issue #18). CC0: the Dutch government's
@@ -236,6 +240,9 @@ def load(instance_path, overrides=None):
             f"SOCIALE_KAART_OPEN_DATA_LICENSE={settings['OPEN_DATA_LICENSE']} is not one of "
             f"{', '.join(OPEN_DATA_LICENSES)}: give its address in SOCIALE_KAART_OPEN_DATA_LICENSE_URL."
         )
+    queue = settings["SEARCH_LOG_QUEUE_URI"]
+    if queue and not queue.startswith(("redis://", "rediss://", "unix://")):
+        raise RuntimeError("SOCIALE_KAART_SEARCH_LOG_QUEUE_URI must be a Redis address (redis://host:6379/1) or empty.")
     if settings["ENV"] == "production":
         if not settings["SECRET_KEY"]:
             raise RuntimeError("SOCIALE_KAART_SECRET_KEY must be set when SOCIALE_KAART_ENV=production.")

@@ -28,6 +28,22 @@ from sociale_kaart.extensions import db
 from sociale_kaart.search import postgres_backend
 
 TEST_DATABASE_URL = os.environ.get("SOCIALE_KAART_TEST_DATABASE_URL", "")
+# Redis for the tests that need it (rate limits shared by workers, the search log's queue): a database other than 0;
+# each test uses keys of its own and deletes only those.
+REDIS_URL = os.environ.get("SOCIALE_KAART_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+
+
+def redis_or_skip():
+    """Return a client of the tests' Redis, or skip the test (with the reason) when it does not answer."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        pytest.skip(f"Redis is not reachable at {REDIS_URL} ({type(error).__name__}); set SOCIALE_KAART_TEST_REDIS_URL")
+    return client
+
 
 # --- the app clock (issue #10) ------------------------------------------------------------------
 # Every test starts at the same moment, whatever the real date: Monday 30 November 2026, 10:30 in

@@ -20,29 +20,16 @@ import pytest
 
 from sociale_kaart.extensions import db
 from tests.builders import make_user
-from tests.conftest import free_port, make_app
+from tests.conftest import REDIS_URL, free_port, make_app, redis_or_skip
 from tests.servers import Process, wait_for
 
-# A database other than 0; the test deletes only the keys it made.
-REDIS_URL = os.environ.get("SOCIALE_KAART_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 TOKEN = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
-
-
-def _redis_or_skip():
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        pytest.skip(f"Redis is not reachable at {REDIS_URL} ({type(error).__name__}); set SOCIALE_KAART_TEST_REDIS_URL")
-    return client
 
 
 @pytest.fixture
 def gunicorn_site(tmp_path):
     """`gunicorn -w 3` on a free port: a SQLite file with one user, rate limits in Redis, one trusted proxy."""
-    store = _redis_or_skip()
+    store = redis_or_skip()
     database = f"sqlite:///{tmp_path / 'workers.db'}"
     app = make_app(tmp_path, name="workers", SQLALCHEMY_DATABASE_URI=database)
     email = f"werker-{uuid.uuid4().hex[:12]}@example.org"  # keys of its own, also beside another run

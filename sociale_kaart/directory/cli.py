@@ -115,3 +115,11 @@ def search_log_months():
     """Add up the search log per month that is over, for the area analysis (run daily, after the retention)."""
     count = search_log.add_up_months()
     click.echo(f"Search log: {count} months added up.")
+
+
+@directory_cli.command("search-log-drain")
+def search_log_drain():
+    """Write the searches waiting in Redis (SEARCH_LOG_QUEUE_URI) into the search log; the scheduler does it every
+    minute."""
+    count = search_log.drain()
+    click.echo(f"Search log: {count} waiting searches written.")

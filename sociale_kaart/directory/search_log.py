@@ -9,12 +9,14 @@ area and text (`flask directory search-log-months`, nightly) for the area analys
 otherwise count a year of rows on every visit (bench/insights.py).
 """
 
+import json
 import math
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, cast
 
+import redis
 from flask import current_app
 from sqlalchemy import CursorResult, Table, case, delete, func, insert, select
 
@@ -179,9 +181,11 @@ def record_search(criteria: SearchCriteria, page, language: str, source: str = "
         return None
     try:
         entry = _entry(criteria, page, language, source)
-        # one Core INSERT (the ORM's unit of work or its execute() would cost a results page more than the row, #17),
-        # committed apart from the request's own transaction: it neither commits nor waits for what the request does
-        transactions.write_apart(_INSERT, entry)
+        queue = _queue()
+        if queue is None or not queue.push(entry):
+            # one Core INSERT (the ORM's unit of work or its execute() would cost a results page more than the row,
+            # #17), committed apart from the request's own transaction: it neither commits nor waits for the request
+            transactions.write_apart(_INSERT, entry)
     except Exception as error:  # noqa: BLE001  (the log must never break a search)
         # only the kind of error: a database error's text would hold the words typed
         current_app.logger.error("search log: a %s search was not recorded (%s)", source, type(error).__name__)
@@ -219,6 +223,153 @@ def record_api_search(
         page=result.page,
     )
     return record_search(criteria, result, language, "api")
+
+
+# --- rows written behind the request (#17) -------------------------------------------------------------
+# With SEARCH_LOG_QUEUE_URI (a Redis address: production's Redis), a search's row is pushed onto a Redis list in
+# one round trip, and the scheduler moves the waiting rows into the database in batches (drain(), at every look,
+# so within a minute): a results page no longer waits for an INSERT and its commit, which on PostgreSQL is a
+# flush of the write-ahead log for every search. Without the setting, or while Redis does not answer, a row is
+# written at once. Every server and worker pushes onto the same list; LPOP hands each row to one scheduler.
+
+QUEUE_KEY = "sociale_kaart:search_log"
+QUEUE_MAX = 100_000  # rows waiting at most (about 10 MB of Redis); beyond it the oldest go (no scheduler drains)
+DRAIN_BATCH = 1_000  # rows a statement
+DRAIN_BATCHES = 100  # batches a drain at most: a drain ends even while searches keep coming
+QUEUE_TIMEOUT = 0.5  # seconds for Redis to connect or answer
+QUEUE_RETRY = 30.0  # seconds of writing rows at once after Redis failed, before the queue is tried again
+_COLUMNS = (
+    "searched_on",
+    "hour",
+    "query",
+    "result_count",
+    "area_code",
+    "place_kind",
+    "radius_km",
+    "filters",
+    "language",
+    "source",
+)
+_QUEUE = "sociale_kaart.search_log_queue"
+
+
+class _Queue:
+    """This process's connections to the queue, and when pushing onto it last failed."""
+
+    def __init__(self, uri: str):
+        self.client = redis.Redis.from_url(uri, socket_timeout=QUEUE_TIMEOUT, socket_connect_timeout=QUEUE_TIMEOUT)
+        self.failed_at: float | None = None
+
+    def push(self, entry: dict[str, Any]) -> bool:
+        """Push a row onto the queue; False when Redis failed now or less than QUEUE_RETRY seconds ago (logged)."""
+        if self.failed_at is not None and clock.monotonic() - self.failed_at < QUEUE_RETRY:
+            return False
+        try:
+            waiting = cast(int, self.client.rpush(QUEUE_KEY, encode(entry)))
+            if waiting > QUEUE_MAX:
+                self.client.ltrim(QUEUE_KEY, -(QUEUE_MAX - DRAIN_BATCH), -1)  # room for a batch: warned once a batch
+                current_app.logger.warning(
+                    "search log: %s rows were waiting in Redis; the oldest %s were dropped (is the scheduler running?)",
+                    waiting,
+                    waiting - (QUEUE_MAX - DRAIN_BATCH),
+                )
+        except redis.RedisError as error:
+            self.failed_at = clock.monotonic()
+            current_app.logger.warning(
+                "search log: Redis does not answer (%s); rows are written at once for %s s",
+                type(error).__name__,
+                int(QUEUE_RETRY),
+            )
+            return False
+        self.failed_at = None
+        return True
+
+
+def _queue() -> _Queue | None:
+    """Return this app's queue of rows, or None when rows are written at once (no SEARCH_LOG_QUEUE_URI)."""
+    uri = current_app.config.get("SEARCH_LOG_QUEUE_URI")
+    if not uri:
+        return None
+    queue = current_app.extensions.get(_QUEUE)
+    if queue is None:
+        queue = current_app.extensions[_QUEUE] = _Queue(uri)
+    return queue
+
+
+def encode(entry: dict[str, Any]) -> bytes:
+    """Return a row's values as the queue holds them: a JSON list in the order of _COLUMNS."""
+    values = [entry[name] for name in _COLUMNS]
+    values[0] = values[0].isoformat()
+    return json.dumps(values, separators=(",", ":")).encode()
+
+
+def _whole(value, low: int = 0, high: int | None = None) -> bool:
+    return type(value) is int and value >= low and (high is None or value <= high)
+
+
+def decode(raw: bytes) -> dict[str, Any] | None:
+    """Return the row of a queued item, or None when it is not one that record_search() makes."""
+    try:
+        values = json.loads(raw)
+        if not isinstance(values, list) or len(values) != len(_COLUMNS):
+            return None
+        row = dict(zip(_COLUMNS, values, strict=True))
+        row["searched_on"] = date.fromisoformat(row["searched_on"])
+    except (ValueError, TypeError):
+        return None
+    area, radius = row["area_code"], row["radius_km"]
+    valid = (
+        _whole(row["hour"], 0, 23)
+        and isinstance(row["query"], str)
+        and normal_query(row["query"]) == row["query"]
+        and _whole(row["result_count"])
+        and (area is None or (isinstance(area, str) and 0 < len(area) <= 64 and area.isprintable()))
+        and row["place_kind"] in PLACE_KINDS
+        and (radius is None or _whole(radius))
+        and _whole(row["filters"])
+        and row["language"] in LANGUAGES
+        and row["source"] in SOURCES
+    )
+    return row if valid else None
+
+
+def waiting() -> int | None:
+    """Return how many rows wait in the queue (None without a queue); raise redis.RedisError when it is away."""
+    queue = _queue()
+    return None if queue is None else cast(int, queue.client.llen(QUEUE_KEY))
+
+
+def drain(batch: int = DRAIN_BATCH) -> int:
+    """Write the rows waiting in the queue into the database, a batch a statement; return how many were written.
+
+    Several schedulers may drain at once: LPOP hands each row to one of them. A batch the database refuses is
+    pushed back onto the queue and the error raised; items that are no row of record_search() are left out
+    (logged as a count). Raise redis.RedisError when Redis does not answer (the rows wait for the next drain).
+    """
+    queue = _queue()
+    if queue is None:
+        return 0
+    written = skipped = 0
+    for _ in range(DRAIN_BATCHES):
+        items = cast(list[bytes] | None, queue.client.lpop(QUEUE_KEY, batch))
+        if not items:
+            break
+        rows = [row for item in items if (row := decode(item)) is not None]
+        skipped += len(items) - len(rows)
+        if rows:
+            try:
+                db.session.execute(_INSERT, rows)
+                transactions.commit()
+            except Exception:
+                db.session.rollback()
+                queue.client.rpush(QUEUE_KEY, *items)  # written by a later drain
+                raise
+            written += len(rows)
+        if len(items) < batch:
+            break
+    if skipped:
+        current_app.logger.warning("search log: %s queued items were no search and were left out", skipped)
+    return written
 
 
 # --- retention ----------------------------------------------------------------------------------------

@@ -67,6 +67,12 @@ def schedule(interval, runs):
     done = 0
     while True:
         try:
+            jobs.drain_search_log()
+        except Exception:  # Redis or the database away for a while: the rows wait for the next look
+            log.exception("scheduler: could not write the waiting searches into the search log")
+        finally:
+            db.session.remove()
+        try:
             jobs.run_due()
         except Exception:  # the database away for a while: log, and look again next time
             log.exception("scheduler: could not run the due jobs")
