@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sociale_kaart import clock, config
 from sociale_kaart.extensions import db
 from tests.builders import TEST_PASSWORD
-from tests.conftest import TEST_DATABASE_URL, database_url, free_port, make_app, pinned_start
+from tests.conftest import REDIS_URL, TEST_DATABASE_URL, database_url, free_port, make_app, pinned_start, redis_or_skip
 from tests.servers import BIN, ROOT, Process, wait_for
 
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
@@ -209,11 +209,16 @@ def _make_world(app):
 @pytest.mark.postgres
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs PostgreSQL: set SOCIALE_KAART_TEST_DATABASE_URL")
 def test_two_servers_a_worker_and_a_scheduler_on_one_postgresql(tmp_path, smtp_server):
+    from sociale_kaart.directory.search_log import QUEUE_KEY, SearchLogEntry
+
+    store = redis_or_skip()  # compose.yaml's Redis: searches wait there for the scheduler
+    store.delete(QUEUE_KEY)
     url = database_url(tmp_path, "production_smoke")
     secret = secrets.token_hex(32)
     base_env = dict(
         url=url,
         secret=secret,
+        SOCIALE_KAART_SEARCH_LOG_QUEUE_URI=REDIS_URL,
         SOCIALE_KAART_SMTP_HOST=smtp_server.host,
         SOCIALE_KAART_SMTP_PORT=smtp_server.port,
         SOCIALE_KAART_SMTP_SECURITY="none",
@@ -236,7 +241,9 @@ def test_two_servers_a_worker_and_a_scheduler_on_one_postgresql(tmp_path, smtp_s
             tmp_path / "worker.log",
         )
         processes["scheduler"] = Process(
-            _command("scheduler"), _environment(tmp_path, name="scheduler", **base_env), tmp_path / "scheduler.log"
+            _command("scheduler", interval="0.5"),
+            _environment(tmp_path, name="scheduler", **base_env),
+            tmp_path / "scheduler.log",
         )
         a, b = (f"http://127.0.0.1:{ports[name]}" for name in ("a", "b"))
         wait_for(a + "/healthz", processes["a"])
@@ -292,9 +299,22 @@ def test_two_servers_a_worker_and_a_scheduler_on_one_postgresql(tmp_path, smtp_s
         assert {run.job for run in runs} == {job.name for job in jobs.TIMETABLE}
         assert {run.status for run in runs} == {"ok"}, [(run.job, run.summary) for run in runs]
 
+        # The two searches through server B waited in Redis; the scheduler wrote them into the search log.
+        def logged():
+            with app.app_context():
+                rows = db.session.execute(
+                    select(SearchLogEntry.query, SearchLogEntry.result_count, SearchLogEntry.source)
+                ).all()
+                db.session.remove()
+            return rows if len(rows) >= 2 else None
+
+        rows = _wait(logged, processes["scheduler"], "the searches in the search log")
+        assert sorted(tuple(row) for row in rows) == [(WORD, 0, "web"), (WORD, 1, "web")]
+
         for base in (a, b):
             status, report = _healthy(base)
             assert status == 200 and (report["database"], report["search"]) == ("ok", "ok")
+            assert report["search_log_waiting"] == 0
 
         # The trusted proxy's request id reaches server A's access log; every line is JSON.
         request_id = "5f0c2b8e9d6a4c1f8b7e3a2d1c0b9a88"
@@ -304,6 +324,7 @@ def test_two_servers_a_worker_and_a_scheduler_on_one_postgresql(tmp_path, smtp_s
             process.stop()
         with app.app_context():
             db.engine.dispose()
+        store.delete(QUEUE_KEY)
     access = [line for line in _json_lines(processes["a"]) if line["logger"] == "gunicorn.access"]
     assert any(line["request_id"] == request_id and line["path"] == "/healthz" for line in access)
     assert all({"time", "level", "message", "method", "status", "duration_ms"} <= set(line) for line in access)
@@ -312,6 +333,10 @@ def test_two_servers_a_worker_and_a_scheduler_on_one_postgresql(tmp_path, smtp_s
         _json_lines(processes[name])  # parses: JSON lines only
     assert any(line["message"].startswith("sent ") for line in _json_lines(processes["worker"]))  # its summaries
     assert any("job freshness" in line["message"] for line in _json_lines(processes["scheduler"]))
+    # the scheduler wrote them (the servers wrote none themselves): at a look, or in the monthly job's drain
+    drained = re.compile(r"search log: (\d+) waiting searches written|job search-log-months, .*: done \(written (\d+)")
+    written = [drained.search(line["message"]) for line in _json_lines(processes["scheduler"])]
+    assert sum(int(found.group(1) or found.group(2)) for found in written if found) == 2
 
 
 def _run_step(command, environment):
