@@ -333,6 +333,14 @@ def decode(raw: bytes) -> dict[str, Any] | None:
     return row if valid else None
 
 
+def connect() -> None:
+    """Open this process's connection to the queue (a worker's warm start), if there is a queue; raise
+    redis.RedisError when Redis does not answer."""
+    queue = _queue()
+    if queue is not None:
+        queue.client.ping()
+
+
 def waiting() -> int | None:
     """Return how many rows wait in the queue (None without a queue); raise redis.RedisError when it is away."""
     queue = _queue()

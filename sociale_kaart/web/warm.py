@@ -5,12 +5,13 @@ The first results page of a new worker took 0.7–1.9 s: the gazetteer (0.4 s), 
 keeps (directory/cache.py). gunicorn.conf.py's post_worker_init calls warm_up() before the worker takes
 its first request; it asks the public pages once through the app itself, nothing over the network, and
 records no search (its results pages are marked as no visitor's: search_log.NOT_A_VISITOR) and counts no rate
-limit.
+limit. Then it opens its connections to Redis (rate limits, the search log's queue).
 """
 
 import time
 from urllib.parse import urlencode
 
+import redis
 from flask import Flask
 
 from ..directory import areas, municipalities, search_log
@@ -56,4 +57,17 @@ def warm_up(app: Flask) -> float:
             client.get(page, environ_overrides={search_log.NOT_A_VISITOR: True})
     finally:
         limiter.enabled = enabled
+    _open_redis(app)
     return time.perf_counter() - started
+
+
+def _open_redis(app: Flask) -> None:
+    """Open the worker's connections to Redis before its first request: the rate limits' and the search log
+    queue's (a first connection costs round trips of its own; the pages above count and log nothing)."""
+    with app.app_context():
+        if limiter.enabled:
+            limiter.storage.check()  # False when Redis does not answer: the first request then counts in memory
+        try:
+            search_log.connect()
+        except redis.RedisError as error:  # the first search then writes its row at once (search_log.py)
+            app.logger.warning("warm start: the search log's Redis does not answer (%s)", type(error).__name__)

@@ -46,3 +46,35 @@ def test_warm_up_of_a_region_renders_the_choice_and_every_entry_page(app):
         municipalities.add_municipality("0340", by=make_user(roles=("admin",)))
     assert warm.warm_up(app) > 0
     assert "web/home.html" in _compiled(app)
+
+
+def test_after_the_warm_up_a_visitors_search_opens_no_new_connection_to_redis(seeded_app, monkeypatch):
+    """The rate limits' and the search log queue's connections are opened by the warm start, not by a visitor."""
+    import uuid
+
+    import redis
+
+    from sociale_kaart.directory import search_log
+    from tests.conftest import REDIS_URL, redis_or_skip
+
+    store = redis_or_skip()
+    key = f"test:search_log:{uuid.uuid4().hex}"
+    monkeypatch.setattr(search_log, "QUEUE_KEY", key)
+    seeded_app.config["SEARCH_LOG_QUEUE_URI"] = REDIS_URL
+    opened = []
+    connect = redis.connection.AbstractConnection.connect
+
+    def counted(self, *args, **kwargs):
+        if self._sock is None:
+            opened.append(self)
+        return connect(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "connect", counted)
+    try:
+        warm.warm_up(seeded_app)
+        assert len(opened) == 1  # the queue's (the tests' rate limits are off and counted in memory)
+        opened.clear()
+        assert seeded_app.test_client().get("/zoeken?q=hulp&waar=Doorn&straal=5").status_code == 200
+        assert opened == [] and store.llen(key) == 1
+    finally:
+        store.delete(key)
