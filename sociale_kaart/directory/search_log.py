@@ -238,18 +238,8 @@ DRAIN_BATCH = 1_000  # rows a statement
 DRAIN_BATCHES = 100  # batches a drain at most: a drain ends even while searches keep coming
 QUEUE_TIMEOUT = 0.5  # seconds for Redis to connect or answer
 QUEUE_RETRY = 30.0  # seconds of writing rows at once after Redis failed, before the queue is tried again
-_COLUMNS = (
-    "searched_on",
-    "hour",
-    "query",
-    "result_count",
-    "area_code",
-    "place_kind",
-    "radius_km",
-    "filters",
-    "language",
-    "source",
-)
+# a queued row: its values in the order of the table's columns (the id is the database's)
+_COLUMNS = tuple(column.name for column in SearchLogEntry.__table__.columns if column.name != "id")
 _QUEUE = "sociale_kaart.search_log_queue"
 
 
@@ -298,8 +288,7 @@ def _queue() -> _Queue | None:
 
 def encode(entry: dict[str, Any]) -> bytes:
     """Return a row's values as the queue holds them: a JSON list in the order of _COLUMNS."""
-    values = [entry[name] for name in _COLUMNS]
-    values[0] = values[0].isoformat()
+    values = [entry[name].isoformat() if name == "searched_on" else entry[name] for name in _COLUMNS]
     return json.dumps(values, separators=(",", ":")).encode()
 
 
