@@ -236,3 +236,19 @@ def test_without_the_setting_there_is_no_queue(app, client, listing):
 def test_the_setting_must_be_a_redis_address(tmp_path, uri):
     with pytest.raises(RuntimeError, match="SEARCH_LOG_QUEUE_URI"):
         load(tmp_path, {"SEARCH_LOG_QUEUE_URI": uri})
+
+
+def test_with_redis_away_the_monthly_job_fails_and_adds_up_no_month(app):
+    """A month is added up once: never while its last searches may still wait in Redis."""
+    from sociale_kaart.ops import jobs
+
+    app.config["SEARCH_LOG_QUEUE_URI"] = NOBODY_LISTENS
+    last_month = search_log.freshness.add_months(clock.today().replace(day=1), -1)
+    db.session.add(SearchLogEntry(**a_row(searched_on=last_month)))
+    db.session.commit()
+    run = jobs.run_now(jobs.find_job("search-log-months"))
+    assert run.status == "failed" and run.summary.startswith("ConnectionError")
+    assert db.session.scalar(select(search_log.SearchLogMonth.id)) is None
+    app.config["SEARCH_LOG_QUEUE_URI"] = ""
+    assert jobs.run_now(jobs.find_job("search-log-months")).status == "ok"
+    assert db.session.scalar(select(search_log.SearchLogMonth.month)) == last_month
