@@ -4,6 +4,8 @@ Each service's object is made once per shape and directory version; a change thr
 next request, and a kept object is the one the API makes fresh.
 """
 
+import json
+
 from sqlalchemy import event
 
 from sociale_kaart import transactions
@@ -81,3 +83,33 @@ def test_the_kept_objects_are_bounded(app, monkeypatch):
     assert len(_contents(client, "?per_page=2")) == 2
     assert len(_contents(client, "?per_page=2&page=2")) == 2  # 2 kept + 2 more > 3: started again
     assert len(app.extensions[cache._KEPT]["hsds-services:listed"][1]) == 2
+
+
+def test_a_page_of_kept_texts_is_the_page_jsonify_wrote_and_ndjson_has_the_same_items(app):
+    make_service(name="Café ‘t Hoekje – één keer per week", description="Koffie & thee, “gezellig”")
+    make_service(name="Dienst zonder tekens")
+    client = app.test_client()
+    for _ in range(2):  # made, then kept
+        response = client.get(f"{API}/services?per_page=1")
+        assert response.status_code == 200 and response.mimetype == "application/json"
+        body = response.get_data(as_text=True)
+        assert body.endswith("}\n") and "Café ‘t Hoekje – één" in body  # UTF-8, not escaped
+        page = response.get_json()
+        assert list(page) == sorted(page)  # as jsonify sorts the keys
+        contents = page.pop("contents")
+        assert page == {
+            "total_items": 2,
+            "total_pages": 2,
+            "page_number": 1,
+            "size": 1,
+            "first_page": True,
+            "last_page": False,
+            "empty": False,
+        }
+        assert [item["name"] for item in contents] == ["Café ‘t Hoekje – één keer per week"]
+        assert contents[0]["description"] == "Koffie & thee, “gezellig”"
+        lines = client.get(f"{API}/services?format=ndjson").get_data(as_text=True).splitlines()
+        assert [json.loads(line) for line in lines] == _contents(client)
+        assert lines[0] == views.json_text(contents[0])  # one way of writing an item
+    empty = client.get(f"{API}/services?search=onvindbaarwoord").get_json()
+    assert empty["contents"] == [] and empty["empty"] is True and empty["size"] == 0
